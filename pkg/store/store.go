@@ -1,0 +1,131 @@
+// Package store defines the contract between Dwell's services and durable
+// storage: the Store interface, its filters and its sentinel behaviour. The
+// embedded default implementation is package boltstore (one bbolt file); a
+// PostgreSQL-wire implementation will follow. Both must pass the conformance
+// suite in package storetest.
+//
+// Every method is scoped to one tenant; no method can read or write across
+// tenants. Errors are *dwell.Error values: dwell.NotFound for a missing
+// resource, dwell.AlreadyExists for a create of a taken id, dwell.Invalid for
+// a bad page token, dwell.Unavailable once the store is closed.
+//
+// # Durability
+//
+// A method that returns nil after a write has made that write durable: it is
+// on disk (fsynced, unless the store was opened with durability off for
+// benchmarks) and survives kill -9 and power loss. Concurrent writers share
+// fsyncs (group commit), so the cost of durability is paid per commit, not
+// per call.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Store is Dwell's durable state. Implementations are safe for concurrent
+// use by many goroutines.
+type Store interface {
+	// Clients.
+
+	// CreateClient stores a new client; c.ID must not exist yet
+	// (dwell.AlreadyExists). CreateTime and UpdateTime are set by the caller.
+	CreateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error
+	// GetClient returns the client or dwell.NotFound.
+	GetClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) (dwell.Client, error)
+	// UpdateClient replaces an existing client (dwell.NotFound if absent).
+	UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error
+	// DeleteClient removes a client (dwell.NotFound if absent).
+	DeleteClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) error
+	// ListClients returns clients in id order, starting after the id
+	// p.After, at most p.Limit of them, and whether more follow.
+	ListClients(ctx context.Context, tenant dwell.TenantID, f ClientFilter, p Page) ([]dwell.Client, bool, error)
+	// PutClients creates or replaces every client of cs in one durable
+	// write (an import). The caller has validated them.
+	PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwell.Client) error
+
+	// Reps.
+
+	CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
+	GetRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) (dwell.Rep, error)
+	UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
+	DeleteRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) error
+	// ListReps returns reps in id order; f.Team restricts to one team.
+	ListReps(ctx context.Context, tenant dwell.TenantID, f RepFilter, p Page) ([]dwell.Rep, bool, error)
+
+	// Teams.
+
+	CreateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
+	GetTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) (dwell.Team, error)
+	UpdateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
+	DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) error
+	// ListTeams returns teams in id order; f.Manager restricts to the teams
+	// that subject manages.
+	ListTeams(ctx context.Context, tenant dwell.TenantID, f TeamFilter, p Page) ([]dwell.Team, bool, error)
+
+	// Fixes.
+
+	// AppendFixes durably stores the fixes of one rep that were not seen
+	// before. It returns, for each fix in order, true if it was stored now
+	// and false if a fix with the same ID was already stored for this rep
+	// (or appears earlier in the same batch). It returns only once the
+	// stored fixes are durable. The caller has validated the fixes.
+	AppendFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, fixes []dwell.Fix) ([]bool, error)
+	// ListFixes returns a rep's fixes with from <= Time < to, in time order
+	// (ties by ID).
+	ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Fix, error)
+
+	// Rep actions. Each is idempotent by (rep, RequestID): if a record with
+	// the same request id exists for the rep, nothing is written and the
+	// stored record is returned with existed = true. Records are durable on
+	// return.
+
+	RecordCheckIn(ctx context.Context, tenant dwell.TenantID, c dwell.CheckIn) (stored dwell.CheckIn, existed bool, err error)
+	RecordCheckOut(ctx context.Context, tenant dwell.TenantID, c dwell.CheckOut) (stored dwell.CheckOut, existed bool, err error)
+	RecordCall(ctx context.Context, tenant dwell.TenantID, c dwell.Call) (stored dwell.Call, existed bool, err error)
+	// ListCheckIns, ListCheckOuts and ListCalls return a rep's records with
+	// from <= Time (StartTime for calls) < to, in time order.
+	ListCheckIns(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckIn, error)
+	ListCheckOuts(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckOut, error)
+	ListCalls(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Call, error)
+
+	// Settings.
+
+	// GetSettings returns the tenant's settings, or dwell.DefaultSettings()
+	// if none were stored.
+	GetSettings(ctx context.Context, tenant dwell.TenantID) (dwell.Settings, error)
+	// PutSettings durably replaces the tenant's settings.
+	PutSettings(ctx context.Context, tenant dwell.TenantID, s dwell.Settings) error
+
+	// Close waits for in-flight writes and closes the store. Later calls
+	// return dwell.Unavailable.
+	Close() error
+}
+
+// Page selects one page of a listing in id order.
+type Page struct {
+	// After is the last id of the previous page, or "" for the first page.
+	After string
+	// Limit is the maximum number of items, at least 1.
+	Limit int
+}
+
+// ClientFilter restricts ListClients. The zero value matches every client.
+type ClientFilter struct {
+	// Kind, when not unspecified, keeps only clients of that kind.
+	Kind dwell.ClientKind
+}
+
+// RepFilter restricts ListReps. The zero value matches every rep.
+type RepFilter struct {
+	// Team, when not empty, keeps only the reps of that team.
+	Team dwell.TeamID
+}
+
+// TeamFilter restricts ListTeams. The zero value matches every team.
+type TeamFilter struct {
+	// Manager, when not empty, keeps only the teams this subject manages.
+	Manager string
+}
