@@ -373,3 +373,62 @@ type Call struct {
 	Notes       string
 	ReceiveTime time.Time
 }
+
+// minutesPerDay is the length of a day in minutes, the upper bound of a
+// working window.
+const minutesPerDay = 24 * 60
+
+// InWorkingHours reports whether the instant t, seen in the rep's zone loc,
+// falls inside one of the rep's working windows. A rep without working hours
+// always works.
+func (r Rep) InWorkingHours(t time.Time, loc *time.Location) bool {
+	if len(r.WorkingHours) == 0 {
+		return true
+	}
+	lt := t.In(loc)
+	m := lt.Hour()*60 + lt.Minute()
+	for _, w := range r.WorkingHours {
+		if w.Weekday == lt.Weekday() && m >= w.StartMinute && m < w.EndMinute {
+			return true
+		}
+	}
+	return false
+}
+
+// NextWorkingChange returns the first instant after t, within 8 days, at
+// which InWorkingHours changes value, or the zero time if it never does
+// (no working hours). Window edges are wall-clock times, so they stay right
+// across daylight-saving changes.
+func (r Rep) NextWorkingChange(t time.Time, loc *time.Location) time.Time {
+	if len(r.WorkingHours) == 0 {
+		return time.Time{}
+	}
+	now := r.InWorkingHours(t, loc)
+	lt := t.In(loc)
+	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
+	var best time.Time
+	for d := 0; d <= 8; d++ {
+		base := day.AddDate(0, 0, d)
+		for _, w := range r.WorkingHours {
+			if w.Weekday != base.Weekday() {
+				continue
+			}
+			for _, m := range [2]int{w.StartMinute, w.EndMinute} {
+				if m > minutesPerDay {
+					continue
+				}
+				c := time.Date(base.Year(), base.Month(), base.Day(), m/60, m%60, 0, 0, loc)
+				if !c.After(t) || r.InWorkingHours(c, loc) == now {
+					continue
+				}
+				if best.IsZero() || c.Before(best) {
+					best = c
+				}
+			}
+		}
+		if !best.IsZero() {
+			return best
+		}
+	}
+	return best
+}
