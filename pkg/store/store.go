@@ -16,6 +16,21 @@
 // benchmarks) and survives kill -9 and power loss. Concurrent writers share
 // fsyncs (group commit), so the cost of durability is paid per commit, not
 // per call.
+//
+// # Contexts
+//
+// A write whose context is done before the store has accepted it returns
+// the context's error, wrapped (errors.Is(err, context.Canceled) holds), and
+// writes nothing. A write already accepted is carried out regardless of its
+// context and the call returns its outcome, so a caller is never told
+// "cancelled" about a write that became durable.
+//
+// # Values
+//
+// What a read returns equals what was written, with two normalisations that
+// callers must not depend on either way: instants come back in UTC without a
+// monotonic clock reading (compare with time.Time.Equal; they are kept to
+// the nanosecond), and an empty slice may come back nil.
 package store
 
 import (
@@ -86,7 +101,9 @@ type Store interface {
 	RecordCheckOut(ctx context.Context, tenant dwell.TenantID, c dwell.CheckOut) (stored dwell.CheckOut, existed bool, err error)
 	RecordCall(ctx context.Context, tenant dwell.TenantID, c dwell.Call) (stored dwell.Call, existed bool, err error)
 	// ListCheckIns, ListCheckOuts and ListCalls return a rep's records with
-	// from <= Time (StartTime for calls) < to, in time order.
+	// from <= Time (StartTime for calls) < to, in time order; records at the
+	// same instant come in the order they were recorded. A record with an
+	// empty RequestID is never deduplicated.
 	ListCheckIns(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckIn, error)
 	ListCheckOuts(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckOut, error)
 	ListCalls(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Call, error)
@@ -100,7 +117,7 @@ type Store interface {
 	PutSettings(ctx context.Context, tenant dwell.TenantID, s dwell.Settings) error
 
 	// Close waits for in-flight writes and closes the store. Later calls
-	// return dwell.Unavailable.
+	// return dwell.Unavailable, except Close, which returns nil.
 	Close() error
 }
 
@@ -108,7 +125,8 @@ type Store interface {
 type Page struct {
 	// After is the last id of the previous page, or "" for the first page.
 	After string
-	// Limit is the maximum number of items, at least 1.
+	// Limit is the maximum number of items, at least 1; a smaller Limit is
+	// dwell.Invalid.
 	Limit int
 }
 

@@ -1,0 +1,464 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+// createRecord stores val under id in the tenant's bucket name, failing with
+// dwell.AlreadyExists if id is taken.
+func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, val []byte) error {
+	key := []byte(id)
+	return s.write(ctx, op, 1, func(t *txn) error {
+		b, err := t.tenantSub(tenant, name, true)
+		if err != nil {
+			return err
+		}
+		if b.Get(key) != nil {
+			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("%s %q already exists", what, id))
+		}
+		return b.Put(key, val)
+	})
+}
+
+// updateRecord replaces the value under id, failing with dwell.NotFound if
+// id is absent.
+func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, val []byte) error {
+	key := []byte(id)
+	return s.write(ctx, op, 1, func(t *txn) error {
+		b, err := t.tenantSub(tenant, name, false)
+		if err != nil {
+			return err
+		}
+		if b == nil || b.Get(key) == nil {
+			return notFound(what, id)
+		}
+		return b.Put(key, val)
+	})
+}
+
+// deleteRecord removes the value under id, failing with dwell.NotFound if
+// id is absent.
+func (s *Store) deleteRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string) error {
+	key := []byte(id)
+	return s.write(ctx, op, 1, func(t *txn) error {
+		b, err := t.tenantSub(tenant, name, false)
+		if err != nil {
+			return err
+		}
+		if b == nil || b.Get(key) == nil {
+			return notFound(what, id)
+		}
+		return b.Delete(key)
+	})
+}
+
+// getRecord returns a copy-free view of the value under id, valid only in
+// tx, or dwell.NotFound.
+func getRecord(tx *bolt.Tx, tenant dwell.TenantID, name []byte, what, id string) ([]byte, error) {
+	b := readTenantSub(tx, tenant, name)
+	var v []byte
+	if b != nil {
+		v = b.Get([]byte(id))
+	}
+	if v == nil {
+		return nil, notFound(what, id)
+	}
+	return v, nil
+}
+
+func notFound(what, id string) error {
+	return dwell.E(dwell.NotFound, fmt.Sprintf("%s %q not found", what, id))
+}
+
+// checkPage returns a dwell.Invalid error for a page without a positive
+// limit.
+func checkPage(op dwell.Op, p store.Page) error {
+	if p.Limit < 1 {
+		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "page_size", Description: "must be at least 1"})
+	}
+	return nil
+}
+
+// list scans bucket b in key order after p.After, decoding each record and
+// keeping those for which keep returns true, until p.Limit are kept; it then
+// looks on for one more kept record to tell whether more follow.
+func list[T any](b *bolt.Bucket, p store.Page, decode func(k, v []byte) (T, error), keep func(*T) bool) ([]T, bool, error) {
+	var out []T
+	if b == nil {
+		return out, false, nil
+	}
+	c := b.Cursor()
+	after := []byte(p.After)
+	k, v := c.Seek(after)
+	if k != nil && p.After != "" && bytes.Equal(k, after) {
+		k, v = c.Next()
+	}
+	for ; k != nil; k, v = c.Next() {
+		item, err := decode(k, v)
+		if err != nil {
+			return nil, false, err
+		}
+		if keep != nil && !keep(&item) {
+			continue
+		}
+		if len(out) == p.Limit {
+			return out, true, nil
+		}
+		out = append(out, item)
+	}
+	return out, false, nil
+}
+
+// Clients.
+
+func decodeClient(k, v []byte) (dwell.Client, error) {
+	var rec clientRec
+	if err := decodeJSON("boltstore.decodeClient", "client", v, &rec); err != nil {
+		return dwell.Client{}, err
+	}
+	return rec.domain(string(k)), nil
+}
+
+// CreateClient implements store.Store.
+func (s *Store) CreateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error {
+	const op = dwell.Op("boltstore.CreateClient")
+	if err := checkTenantID(op, tenant, "client.id", string(c.ID)); err != nil {
+		return err
+	}
+	val, err := encodeJSON(op, toClientRec(&c))
+	if err != nil {
+		return err
+	}
+	return s.createRecord(ctx, op, tenant, bktClients, "client", string(c.ID), val)
+}
+
+// GetClient implements store.Store.
+func (s *Store) GetClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) (dwell.Client, error) {
+	const op = dwell.Op("boltstore.GetClient")
+	var c dwell.Client
+	if err := checkTenant(op, tenant); err != nil {
+		return c, err
+	}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		v, err := getRecord(tx, tenant, bktClients, "client", string(id))
+		if err != nil {
+			return err
+		}
+		c, err = decodeClient([]byte(id), v)
+		return err
+	})
+	return c, err
+}
+
+// UpdateClient implements store.Store.
+func (s *Store) UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error {
+	const op = dwell.Op("boltstore.UpdateClient")
+	if err := checkTenantID(op, tenant, "client.id", string(c.ID)); err != nil {
+		return err
+	}
+	val, err := encodeJSON(op, toClientRec(&c))
+	if err != nil {
+		return err
+	}
+	return s.updateRecord(ctx, op, tenant, bktClients, "client", string(c.ID), val)
+}
+
+// DeleteClient implements store.Store.
+func (s *Store) DeleteClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) error {
+	const op = dwell.Op("boltstore.DeleteClient")
+	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
+		return err
+	}
+	return s.deleteRecord(ctx, op, tenant, bktClients, "client", string(id))
+}
+
+// ListClients implements store.Store.
+func (s *Store) ListClients(ctx context.Context, tenant dwell.TenantID, f store.ClientFilter, p store.Page) ([]dwell.Client, bool, error) {
+	const op = dwell.Op("boltstore.ListClients")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, false, err
+	}
+	if err := checkPage(op, p); err != nil {
+		return nil, false, err
+	}
+	var keep func(*dwell.Client) bool
+	if f.Kind != dwell.ClientKindUnspecified {
+		keep = func(c *dwell.Client) bool { return c.Kind == f.Kind }
+	}
+	var out []dwell.Client
+	var more bool
+	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
+		out, more, err = list(readTenantSub(tx, tenant, bktClients), p, decodeClient, keep)
+		return err
+	})
+	return out, more, err
+}
+
+// PutClients implements store.Store. The clients are written in one
+// transaction: all of them or, on error, none.
+func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwell.Client) error {
+	const op = dwell.Op("boltstore.PutClients")
+	if err := checkTenant(op, tenant); err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	keys := make([][]byte, len(cs))
+	vals := make([][]byte, len(cs))
+	for i := range cs {
+		if err := checkID(op, fmt.Sprintf("clients[%d].id", i), string(cs[i].ID)); err != nil {
+			return err
+		}
+		var err error
+		if vals[i], err = encodeJSON(op, toClientRec(&cs[i])); err != nil {
+			return err
+		}
+		keys[i] = []byte(cs[i].ID)
+	}
+	return s.write(ctx, op, len(cs), func(t *txn) error {
+		b, err := t.tenantSub(tenant, bktClients, true)
+		if err != nil {
+			return err
+		}
+		for i := range keys {
+			if err := b.Put(keys[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// checkTenantID checks a tenant and a resource id.
+func checkTenantID(op dwell.Op, tenant dwell.TenantID, field, id string) error {
+	if err := checkTenant(op, tenant); err != nil {
+		return err
+	}
+	return checkID(op, field, id)
+}
+
+// Reps.
+
+func decodeRep(k, v []byte) (dwell.Rep, error) {
+	var rec repRec
+	if err := decodeJSON("boltstore.decodeRep", "rep", v, &rec); err != nil {
+		return dwell.Rep{}, err
+	}
+	return rec.domain(string(k)), nil
+}
+
+// CreateRep implements store.Store.
+func (s *Store) CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error {
+	const op = dwell.Op("boltstore.CreateRep")
+	if err := checkTenantID(op, tenant, "rep.id", string(r.ID)); err != nil {
+		return err
+	}
+	val, err := encodeJSON(op, toRepRec(&r))
+	if err != nil {
+		return err
+	}
+	return s.createRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), val)
+}
+
+// GetRep implements store.Store.
+func (s *Store) GetRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) (dwell.Rep, error) {
+	const op = dwell.Op("boltstore.GetRep")
+	var r dwell.Rep
+	if err := checkTenant(op, tenant); err != nil {
+		return r, err
+	}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		v, err := getRecord(tx, tenant, bktReps, "rep", string(id))
+		if err != nil {
+			return err
+		}
+		r, err = decodeRep([]byte(id), v)
+		return err
+	})
+	return r, err
+}
+
+// UpdateRep implements store.Store.
+func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error {
+	const op = dwell.Op("boltstore.UpdateRep")
+	if err := checkTenantID(op, tenant, "rep.id", string(r.ID)); err != nil {
+		return err
+	}
+	val, err := encodeJSON(op, toRepRec(&r))
+	if err != nil {
+		return err
+	}
+	return s.updateRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), val)
+}
+
+// DeleteRep implements store.Store. It removes the directory entry only; the
+// rep's fixes and actions stay (erasing them is a separate operation).
+func (s *Store) DeleteRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) error {
+	const op = dwell.Op("boltstore.DeleteRep")
+	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
+		return err
+	}
+	return s.deleteRecord(ctx, op, tenant, bktReps, "rep", string(id))
+}
+
+// ListReps implements store.Store.
+func (s *Store) ListReps(ctx context.Context, tenant dwell.TenantID, f store.RepFilter, p store.Page) ([]dwell.Rep, bool, error) {
+	const op = dwell.Op("boltstore.ListReps")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, false, err
+	}
+	if err := checkPage(op, p); err != nil {
+		return nil, false, err
+	}
+	var keep func(*dwell.Rep) bool
+	if f.Team != "" {
+		keep = func(r *dwell.Rep) bool { return r.Team == f.Team }
+	}
+	var out []dwell.Rep
+	var more bool
+	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
+		out, more, err = list(readTenantSub(tx, tenant, bktReps), p, decodeRep, keep)
+		return err
+	})
+	return out, more, err
+}
+
+// Teams.
+
+func decodeTeam(k, v []byte) (dwell.Team, error) {
+	var rec teamRec
+	if err := decodeJSON("boltstore.decodeTeam", "team", v, &rec); err != nil {
+		return dwell.Team{}, err
+	}
+	return rec.domain(string(k)), nil
+}
+
+// CreateTeam implements store.Store.
+func (s *Store) CreateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.Team) error {
+	const op = dwell.Op("boltstore.CreateTeam")
+	if err := checkTenantID(op, tenant, "team.id", string(tm.ID)); err != nil {
+		return err
+	}
+	val, err := encodeJSON(op, toTeamRec(&tm))
+	if err != nil {
+		return err
+	}
+	return s.createRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), val)
+}
+
+// GetTeam implements store.Store.
+func (s *Store) GetTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) (dwell.Team, error) {
+	const op = dwell.Op("boltstore.GetTeam")
+	var tm dwell.Team
+	if err := checkTenant(op, tenant); err != nil {
+		return tm, err
+	}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		v, err := getRecord(tx, tenant, bktTeams, "team", string(id))
+		if err != nil {
+			return err
+		}
+		tm, err = decodeTeam([]byte(id), v)
+		return err
+	})
+	return tm, err
+}
+
+// UpdateTeam implements store.Store.
+func (s *Store) UpdateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.Team) error {
+	const op = dwell.Op("boltstore.UpdateTeam")
+	if err := checkTenantID(op, tenant, "team.id", string(tm.ID)); err != nil {
+		return err
+	}
+	val, err := encodeJSON(op, toTeamRec(&tm))
+	if err != nil {
+		return err
+	}
+	return s.updateRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), val)
+}
+
+// DeleteTeam implements store.Store. Reps that name the team keep the name.
+func (s *Store) DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) error {
+	const op = dwell.Op("boltstore.DeleteTeam")
+	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
+		return err
+	}
+	return s.deleteRecord(ctx, op, tenant, bktTeams, "team", string(id))
+}
+
+// ListTeams implements store.Store.
+func (s *Store) ListTeams(ctx context.Context, tenant dwell.TenantID, f store.TeamFilter, p store.Page) ([]dwell.Team, bool, error) {
+	const op = dwell.Op("boltstore.ListTeams")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, false, err
+	}
+	if err := checkPage(op, p); err != nil {
+		return nil, false, err
+	}
+	var keep func(*dwell.Team) bool
+	if f.Manager != "" {
+		keep = func(tm *dwell.Team) bool { return tm.ManagedBy(f.Manager) }
+	}
+	var out []dwell.Team
+	var more bool
+	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
+		out, more, err = list(readTenantSub(tx, tenant, bktTeams), p, decodeTeam, keep)
+		return err
+	})
+	return out, more, err
+}
+
+// Settings.
+
+// GetSettings implements store.Store.
+func (s *Store) GetSettings(ctx context.Context, tenant dwell.TenantID) (dwell.Settings, error) {
+	const op = dwell.Op("boltstore.GetSettings")
+	set := dwell.DefaultSettings()
+	if err := checkTenant(op, tenant); err != nil {
+		return set, err
+	}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		b := readTenantSub(tx, tenant, bktSettings)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(keySettings)
+		if v == nil {
+			return nil
+		}
+		var rec settingsRec
+		if err := decodeJSON("boltstore.decodeSettings", "settings", v, &rec); err != nil {
+			return err
+		}
+		set = rec.domain()
+		return nil
+	})
+	return set, err
+}
+
+// PutSettings implements store.Store.
+func (s *Store) PutSettings(ctx context.Context, tenant dwell.TenantID, set dwell.Settings) error {
+	const op = dwell.Op("boltstore.PutSettings")
+	if err := checkTenant(op, tenant); err != nil {
+		return err
+	}
+	val, err := encodeJSON(op, toSettingsRec(&set))
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, op, 1, func(t *txn) error {
+		b, err := t.tenantSub(tenant, bktSettings, true)
+		if err != nil {
+			return err
+		}
+		return b.Put(keySettings, val)
+	})
+}

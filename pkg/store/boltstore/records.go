@@ -1,0 +1,296 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// actionKind names the buckets of one kind of rep action.
+type actionKind struct {
+	what      string // for messages
+	records   []byte // time key + sequence -> record
+	byRequest []byte // request id -> record key
+}
+
+var (
+	checkInKind  = actionKind{"check-in", bktCheckIns, bktCheckInReqs}
+	checkOutKind = actionKind{"check-out", bktCheckOuts, bktCheckOutReqs}
+	callKind     = actionKind{"call", bktCalls, bktCallReqs}
+)
+
+// maxRequestIDBytes bounds a request id as a bbolt key. The API's own limit
+// (dwell.MaxRequestIDBytes) is enforced by validation before the store.
+const maxRequestIDBytes = 1024
+
+// checkAction checks the parts of a rep action the store depends on.
+func checkAction(op dwell.Op, tenant dwell.TenantID, rep dwell.RepID, requestID string, at time.Time) error {
+	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+		return err
+	}
+	if len(requestID) > maxRequestIDBytes {
+		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
+	}
+	if !keyTimeOK(at) {
+		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "time", Description: "must be between the years 1678 and 2262"})
+	}
+	return nil
+}
+
+// recordAction stores an encoded rep action unless the rep already has one
+// with the same request id. In that case it writes nothing, calls existing
+// with the stored value (valid only inside the transaction) and returns
+// true. Records are keyed by their time key and the bucket's next sequence
+// number, so they list in time order, ties in arrival order. An empty
+// request id is never deduplicated.
+func recordAction(t *txn, tenant dwell.TenantID, rep dwell.RepID, kind actionKind, requestID string, at time.Time, val []byte, existing func(v []byte) error) (bool, error) {
+	rb, err := t.rep(tenant, rep, false)
+	if err != nil {
+		return false, err
+	}
+	recs, err := rb.sub(kind.records, appendFillPercent)
+	if err != nil {
+		return false, err
+	}
+	idx, err := rb.sub(kind.byRequest, bolt.DefaultFillPercent)
+	if err != nil {
+		return false, err
+	}
+	var rid []byte
+	if requestID != "" {
+		rid = []byte(requestID)
+		if k := idx.Get(rid); k != nil {
+			v := recs.Get(k)
+			if v == nil {
+				return false, dwell.E(dwell.Other, fmt.Sprintf("%s for request %q is indexed but missing", kind.what, requestID))
+			}
+			return true, existing(v)
+		}
+	}
+	seq, err := recs.NextSequence()
+	if err != nil {
+		return false, err
+	}
+	key := make([]byte, timeKeyLen+8)
+	putTimeKey(key, at)
+	binary.BigEndian.PutUint64(key[timeKeyLen:], seq)
+	if err := recs.Put(key, val); err != nil {
+		return false, err
+	}
+	if rid != nil {
+		if err := idx.Put(rid, key); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// listActions calls decode for each of a rep's actions of kind with
+// from <= time < to, in time order.
+func listActions(tx *bolt.Tx, tenant dwell.TenantID, rep dwell.RepID, kind actionKind, from, to time.Time, decode func(v []byte) error) error {
+	if !from.Before(to) {
+		return nil
+	}
+	b := readRepSub(tx, tenant, rep, kind.records)
+	if b == nil {
+		return nil
+	}
+	end := timeKey(to)
+	c := b.Cursor()
+	for k, v := c.Seek(timeKey(from)); k != nil && bytes.Compare(k[:min(len(k), timeKeyLen)], end) < 0; k, v = c.Next() {
+		if err := decode(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordCheckIn implements store.Store. A zero ReceiveTime is set from the
+// store's clock.
+func (s *Store) RecordCheckIn(ctx context.Context, tenant dwell.TenantID, c dwell.CheckIn) (dwell.CheckIn, bool, error) {
+	const op = dwell.Op("boltstore.RecordCheckIn")
+	if err := checkAction(op, tenant, c.Rep, c.RequestID, c.Time); err != nil {
+		return dwell.CheckIn{}, false, err
+	}
+	if c.ReceiveTime.IsZero() {
+		c.ReceiveTime = s.now()
+	}
+	rec := toCheckInRec(&c)
+	val, err := encodeJSON(op, rec)
+	if err != nil {
+		return dwell.CheckIn{}, false, err
+	}
+	// What is returned is what a later read gives: the decoded form.
+	stored := rec.domain(c.Rep)
+	var existed bool
+	var prev dwell.CheckIn
+	err = s.write(ctx, op, 1, func(t *txn) (err error) {
+		existed, err = recordAction(t, tenant, c.Rep, checkInKind, c.RequestID, c.Time, val, func(v []byte) error {
+			var r checkInRec
+			if err := decodeJSON("boltstore.decodeCheckIn", "check-in", v, &r); err != nil {
+				return err
+			}
+			prev = r.domain(c.Rep)
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return dwell.CheckIn{}, false, err
+	}
+	if existed {
+		return prev, true, nil
+	}
+	return stored, false, nil
+}
+
+// RecordCheckOut implements store.Store. A zero ReceiveTime is set from the
+// store's clock.
+func (s *Store) RecordCheckOut(ctx context.Context, tenant dwell.TenantID, c dwell.CheckOut) (dwell.CheckOut, bool, error) {
+	const op = dwell.Op("boltstore.RecordCheckOut")
+	if err := checkAction(op, tenant, c.Rep, c.RequestID, c.Time); err != nil {
+		return dwell.CheckOut{}, false, err
+	}
+	if c.ReceiveTime.IsZero() {
+		c.ReceiveTime = s.now()
+	}
+	rec := toCheckOutRec(&c)
+	val, err := encodeJSON(op, rec)
+	if err != nil {
+		return dwell.CheckOut{}, false, err
+	}
+	stored := rec.domain(c.Rep)
+	var existed bool
+	var prev dwell.CheckOut
+	err = s.write(ctx, op, 1, func(t *txn) (err error) {
+		existed, err = recordAction(t, tenant, c.Rep, checkOutKind, c.RequestID, c.Time, val, func(v []byte) error {
+			var r checkOutRec
+			if err := decodeJSON("boltstore.decodeCheckOut", "check-out", v, &r); err != nil {
+				return err
+			}
+			prev = r.domain(c.Rep)
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return dwell.CheckOut{}, false, err
+	}
+	if existed {
+		return prev, true, nil
+	}
+	return stored, false, nil
+}
+
+// RecordCall implements store.Store. A zero ReceiveTime is set from the
+// store's clock.
+func (s *Store) RecordCall(ctx context.Context, tenant dwell.TenantID, c dwell.Call) (dwell.Call, bool, error) {
+	const op = dwell.Op("boltstore.RecordCall")
+	if err := checkAction(op, tenant, c.Rep, c.RequestID, c.StartTime); err != nil {
+		return dwell.Call{}, false, err
+	}
+	if c.ReceiveTime.IsZero() {
+		c.ReceiveTime = s.now()
+	}
+	rec := toCallRec(&c)
+	val, err := encodeJSON(op, rec)
+	if err != nil {
+		return dwell.Call{}, false, err
+	}
+	stored := rec.domain(c.Rep)
+	var existed bool
+	var prev dwell.Call
+	err = s.write(ctx, op, 1, func(t *txn) (err error) {
+		existed, err = recordAction(t, tenant, c.Rep, callKind, c.RequestID, c.StartTime, val, func(v []byte) error {
+			var r callRec
+			if err := decodeJSON("boltstore.decodeCall", "call", v, &r); err != nil {
+				return err
+			}
+			prev = r.domain(c.Rep)
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return dwell.Call{}, false, err
+	}
+	if existed {
+		return prev, true, nil
+	}
+	return stored, false, nil
+}
+
+// ListCheckIns implements store.Store.
+func (s *Store) ListCheckIns(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckIn, error) {
+	const op = dwell.Op("boltstore.ListCheckIns")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, err
+	}
+	out := []dwell.CheckIn{}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		return listActions(tx, tenant, rep, checkInKind, from, to, func(v []byte) error {
+			var r checkInRec
+			if err := decodeJSON("boltstore.decodeCheckIn", "check-in", v, &r); err != nil {
+				return err
+			}
+			out = append(out, r.domain(rep))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListCheckOuts implements store.Store.
+func (s *Store) ListCheckOuts(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckOut, error) {
+	const op = dwell.Op("boltstore.ListCheckOuts")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, err
+	}
+	out := []dwell.CheckOut{}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		return listActions(tx, tenant, rep, checkOutKind, from, to, func(v []byte) error {
+			var r checkOutRec
+			if err := decodeJSON("boltstore.decodeCheckOut", "check-out", v, &r); err != nil {
+				return err
+			}
+			out = append(out, r.domain(rep))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListCalls implements store.Store.
+func (s *Store) ListCalls(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Call, error) {
+	const op = dwell.Op("boltstore.ListCalls")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, err
+	}
+	out := []dwell.Call{}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		return listActions(tx, tenant, rep, callKind, from, to, func(v []byte) error {
+			var r callRec
+			if err := decodeJSON("boltstore.decodeCall", "call", v, &r); err != nil {
+				return err
+			}
+			out = append(out, r.domain(rep))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
