@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/dwellhq/dwell/pkg/auth"
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store/boltstore"
+	"github.com/dwellhq/dwell/server"
+)
+
+// DefaultTenant is the tenant dwelld creates on first start.
+const DefaultTenant = dwell.TenantID("default")
+
+// dbFile is the name of the bbolt file inside the data directory.
+const dbFile = "dwell.db"
+
+// Config is dwelld's configuration.
+type Config struct {
+	// Listen is the TCP address to serve gRPC on.
+	Listen string
+	// DataDir holds the bbolt file and the tenant keys.
+	DataDir string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// LogFormat is text or json.
+	LogFormat string
+	// DrainTimeout bounds the graceful stop: in-flight calls get this long
+	// to finish, then the server stops hard.
+	DrainTimeout time.Duration
+	// NoSync turns fsync off. Benchmarks only: acknowledged writes can be
+	// lost on power failure. Not exposed as a flag.
+	NoSync bool
+}
+
+// Main is one running dwelld, shared by main() and the end-to-end tests.
+type Main struct {
+	Config Config
+	// Stdout receives the first-start instructions; Stderr the logs.
+	Stdout, Stderr io.Writer
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+
+	log     *slog.Logger
+	store   *boltstore.Store
+	keyring *auth.Keyring
+	health  *health.Server
+	grpc    *grpc.Server
+	lis     net.Listener
+	served  chan error
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{
+		Config: Config{
+			Listen:       "127.0.0.1:7070",
+			DataDir:      "dwell-data",
+			LogLevel:     "info",
+			LogFormat:    "text",
+			DrainTimeout: 10 * time.Second,
+		},
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		Now:    time.Now,
+	}
+}
+
+// ParseFlags reads the environment (through getenv) and then the flags in
+// args into m.Config.
+func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
+	c := &m.Config
+	env := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	env("DWELL_LISTEN", &c.Listen)
+	env("DWELL_DATA_DIR", &c.DataDir)
+	env("DWELL_LOG_LEVEL", &c.LogLevel)
+	env("DWELL_LOG_FORMAT", &c.LogFormat)
+	if v := getenv("DWELL_DRAIN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("DWELL_DRAIN_TIMEOUT: %w", err)
+		}
+		c.DrainTimeout = d
+	}
+	fs := flag.NewFlagSet("dwelld", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&c.Listen, "listen", c.Listen, "TCP `address` to serve gRPC on (env DWELL_LISTEN)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "`directory` for the bbolt file and tenant keys (env DWELL_DATA_DIR)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env DWELL_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DWELL_LOG_FORMAT)")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest graceful stop before in-flight calls are cut (env DWELL_DRAIN_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.DrainTimeout <= 0 {
+		return fmt.Errorf("drain timeout must be positive, got %v", c.DrainTimeout)
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// Run opens the data directory, starts serving and returns once the server
+// is listening. Health reports NOT_SERVING until the store is open and
+// SERVING after. Call Close to stop.
+func (m *Main) Run(ctx context.Context) error {
+	lvl, err := parseLevel(m.Config.LogLevel)
+	if err != nil {
+		return err
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if m.Config.LogFormat == "json" {
+		m.log = slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	} else {
+		m.log = slog.New(slog.NewTextHandler(m.Stderr, opts))
+	}
+	m.health = health.NewServer()
+	m.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	m.keyring, err = auth.OpenKeyring(filepath.Join(m.Config.DataDir, "keys"))
+	if err != nil {
+		return fmt.Errorf("open keyring: %w", err)
+	}
+	created, err := m.keyring.EnsureTenant(DefaultTenant)
+	if err != nil {
+		return fmt.Errorf("create default tenant: %w", err)
+	}
+	dbPath := filepath.Join(m.Config.DataDir, dbFile)
+	m.store, err = boltstore.Open(dbPath, boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	srv := server.New(server.Config{Store: m.store, Verifier: m.keyring, Logger: m.log, Now: m.Now})
+	m.grpc = server.NewGRPCServer(srv, m.health)
+	m.lis, err = net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.grpc.Serve(m.lis) }()
+	m.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	m.log.Info("dwelld serving", "addr", m.lis.Addr().String(), "db", dbPath, "fsync", !m.Config.NoSync)
+	if created {
+		abs, _ := filepath.Abs(m.Config.DataDir)
+		fmt.Fprintf(m.Stdout, "Created tenant %q with a new signing key in %s.\nMint an admin token with:\n\n  dwellctl token mint --data-dir %s --tenant %s --role admin --subject admin\n\n",
+			DefaultTenant, filepath.Join(abs, "keys"), abs, DefaultTenant)
+	}
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (m *Main) Addr() string {
+	if m.lis == nil {
+		return ""
+	}
+	return m.lis.Addr().String()
+}
+
+// Close drains in-flight calls for at most the drain timeout, stops the
+// server and closes the store. It is safe to call after a failed Run.
+func (m *Main) Close() error {
+	if m.health != nil {
+		m.health.Shutdown() // NOT_SERVING: load balancers stop sending work
+	}
+	if m.grpc != nil {
+		done := make(chan struct{})
+		go func() { m.grpc.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(m.Config.DrainTimeout):
+			m.log.Warn("drain timeout reached; stopping in-flight calls", "timeout", m.Config.DrainTimeout)
+			m.grpc.Stop()
+			<-done
+		}
+		if err := <-m.served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			m.log.Error("serve", "err", err)
+		}
+		m.grpc = nil
+	}
+	if m.store != nil {
+		err := m.store.Close()
+		m.store = nil
+		if err != nil {
+			return fmt.Errorf("close store: %w", err)
+		}
+		m.log.Info("dwelld stopped")
+	}
+	return nil
+}

@@ -1,0 +1,253 @@
+package server
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// This file is the only place that converts between wire (dwellv1) and
+// domain (dwell) types. Conversions from the wire never fail: they carry what
+// was sent, and validation in pkg/dwell reports what is wrong with field
+// paths that match the wire names.
+
+// Resource name collections, as in "clients/{client_id}".
+const (
+	collClients = "clients"
+	collReps    = "reps"
+	collTeams   = "teams"
+)
+
+// parseName returns the id of a resource name "coll/{id}", or false if name
+// is not of that form.
+func parseName(coll, name string) (string, bool) {
+	id, ok := strings.CutPrefix(name, coll+"/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return "", false
+	}
+	return id, true
+}
+
+// resourceName returns "coll/id".
+func resourceName(coll, id string) string { return coll + "/" + id }
+
+func tsOrNil(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// timeFromPB returns the instant of ts, or the zero time when ts is nil or
+// out of range, which validation reports as missing.
+func timeFromPB(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil || ts.CheckValid() != nil {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+func latLngFromPB(p *dwellv1.LatLng) dwell.LatLng {
+	if p == nil {
+		return dwell.LatLng{Lat: nan(), Lng: nan()}
+	}
+	return dwell.LatLng{Lat: p.GetLat(), Lng: p.GetLng()}
+}
+
+func latLngToPB(p dwell.LatLng) *dwellv1.LatLng { return &dwellv1.LatLng{Lat: p.Lat, Lng: p.Lng} }
+
+func ringFromPB(r *dwellv1.LinearRing) []dwell.LatLng {
+	out := make([]dwell.LatLng, 0, len(r.GetVertices()))
+	for _, v := range r.GetVertices() {
+		out = append(out, latLngFromPB(v))
+	}
+	return out
+}
+
+func ringToPB(r []dwell.LatLng) *dwellv1.LinearRing {
+	out := &dwellv1.LinearRing{Vertices: make([]*dwellv1.LatLng, len(r))}
+	for i, v := range r {
+		out.Vertices[i] = latLngToPB(v)
+	}
+	return out
+}
+
+func geofenceFromPB(g *dwellv1.Geofence) dwell.Geofence {
+	switch s := g.GetShape().(type) {
+	case *dwellv1.Geofence_Circle:
+		return dwell.Geofence{Circle: &dwell.Circle{
+			Center:  latLngFromPB(s.Circle.GetCenter()),
+			RadiusM: s.Circle.GetRadiusMeters(),
+		}}
+	case *dwellv1.Geofence_Polygon:
+		p := &dwell.Polygon{Shell: ringFromPB(s.Polygon.GetShell())}
+		for _, h := range s.Polygon.GetHoles() {
+			p.Holes = append(p.Holes, ringFromPB(h))
+		}
+		return dwell.Geofence{Polygon: p}
+	}
+	return dwell.Geofence{}
+}
+
+func geofenceToPB(g dwell.Geofence) *dwellv1.Geofence {
+	switch {
+	case g.Circle != nil:
+		return &dwellv1.Geofence{Shape: &dwellv1.Geofence_Circle{Circle: &dwellv1.Circle{
+			Center: latLngToPB(g.Circle.Center), RadiusMeters: g.Circle.RadiusM,
+		}}}
+	case g.Polygon != nil:
+		p := &dwellv1.Polygon{Shell: ringToPB(g.Polygon.Shell)}
+		for _, h := range g.Polygon.Holes {
+			p.Holes = append(p.Holes, ringToPB(h))
+		}
+		return &dwellv1.Geofence{Shape: &dwellv1.Geofence_Polygon{Polygon: p}}
+	}
+	return nil
+}
+
+func clientFromPB(c *dwellv1.Client) dwell.Client {
+	return dwell.Client{
+		DisplayName: c.GetDisplayName(),
+		Kind:        dwell.ClientKind(c.GetKind()),
+		Address:     c.GetAddress(),
+		ExternalID:  c.GetExternalId(),
+		Fence:       geofenceFromPB(c.GetGeofence()),
+	}
+}
+
+func clientToPB(c dwell.Client) *dwellv1.Client {
+	return &dwellv1.Client{
+		Name:        resourceName(collClients, string(c.ID)),
+		DisplayName: c.DisplayName,
+		Kind:        dwellv1.ClientKind(c.Kind),
+		Address:     c.Address,
+		ExternalId:  c.ExternalID,
+		Geofence:    geofenceToPB(c.Fence),
+		CreateTime:  tsOrNil(c.CreateTime),
+		UpdateTime:  tsOrNil(c.UpdateTime),
+	}
+}
+
+func workingHoursFromPB(ws []*dwellv1.WorkingHours) []dwell.WorkingHours {
+	var out []dwell.WorkingHours
+	for _, w := range ws {
+		out = append(out, dwell.WorkingHours{
+			Weekday:     time.Weekday(w.GetDayOfWeek()),
+			StartMinute: int(w.GetStartMinute()),
+			EndMinute:   int(w.GetEndMinute()),
+		})
+	}
+	return out
+}
+
+func workingHoursToPB(ws []dwell.WorkingHours) []*dwellv1.WorkingHours {
+	var out []*dwellv1.WorkingHours
+	for _, w := range ws {
+		out = append(out, &dwellv1.WorkingHours{
+			DayOfWeek:   int32(w.Weekday),
+			StartMinute: int32(w.StartMinute),
+			EndMinute:   int32(w.EndMinute),
+		})
+	}
+	return out
+}
+
+// repFromPB converts a wire rep. The team reference is returned separately
+// because it must be parsed (and may be malformed).
+func repFromPB(r *dwellv1.Rep) dwell.Rep {
+	return dwell.Rep{
+		DisplayName:  r.GetDisplayName(),
+		Email:        r.GetEmail(),
+		TimeZone:     r.GetTimeZone(),
+		WorkingHours: workingHoursFromPB(r.GetWorkingHours()),
+	}
+}
+
+func repToPB(r dwell.Rep) *dwellv1.Rep {
+	out := &dwellv1.Rep{
+		Name:         resourceName(collReps, string(r.ID)),
+		DisplayName:  r.DisplayName,
+		Email:        r.Email,
+		TimeZone:     r.TimeZone,
+		WorkingHours: workingHoursToPB(r.WorkingHours),
+		CreateTime:   tsOrNil(r.CreateTime),
+		UpdateTime:   tsOrNil(r.UpdateTime),
+	}
+	if r.Team != "" {
+		out.Team = resourceName(collTeams, string(r.Team))
+	}
+	return out
+}
+
+func teamFromPB(t *dwellv1.Team) dwell.Team {
+	return dwell.Team{
+		DisplayName: t.GetDisplayName(),
+		Managers:    append([]string(nil), t.GetManagers()...),
+	}
+}
+
+func teamToPB(t dwell.Team) *dwellv1.Team {
+	return &dwellv1.Team{
+		Name:        resourceName(collTeams, string(t.ID)),
+		DisplayName: t.DisplayName,
+		Managers:    t.Managers,
+		CreateTime:  tsOrNil(t.CreateTime),
+		UpdateTime:  tsOrNil(t.UpdateTime),
+	}
+}
+
+// fixFromPB converts a wire fix; unknown optional values become -1 (speed,
+// bearing) or HasAltitude false.
+func fixFromPB(f *dwellv1.Fix) dwell.Fix {
+	out := dwell.Fix{
+		ID:         f.GetId(),
+		Time:       timeFromPB(f.GetDeviceTime()),
+		Pos:        latLngFromPB(f.GetPosition()),
+		AccuracyM:  f.GetAccuracyMeters(),
+		SpeedMPS:   -1,
+		BearingDeg: -1,
+		Mock:       f.GetMock(),
+	}
+	if f.SpeedMetersPerSecond != nil {
+		out.SpeedMPS = f.GetSpeedMetersPerSecond()
+	}
+	if f.BearingDegrees != nil {
+		out.BearingDeg = f.GetBearingDegrees()
+	}
+	if f.AltitudeMeters != nil {
+		out.AltitudeM = f.GetAltitudeMeters()
+		out.HasAltitude = true
+	}
+	return out
+}
+
+func settingsToPB(s dwell.Settings) *dwellv1.Settings {
+	return &dwellv1.Settings{
+		Name:            "settings",
+		RetentionDays:   int32(s.Retention / (24 * time.Hour)),
+		VisitMinSeconds: int32(s.VisitMin / time.Second),
+		IdleMinSeconds:  int32(s.IdleMin / time.Second),
+	}
+}
+
+func dateFromPB(d *dwellv1.Date) dwell.Date {
+	return dwell.Date{Year: int(d.GetYear()), Month: time.Month(d.GetMonth()), Day: int(d.GetDay())}
+}
+
+func violationsToPB(vs []dwell.Violation) []*dwellv1.RejectedField {
+	out := make([]*dwellv1.RejectedField, len(vs))
+	for i, v := range vs {
+		out[i] = &dwellv1.RejectedField{Field: v.Field, Description: v.Description}
+	}
+	return out
+}
+
+func nan() float64 { return math.NaN() }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

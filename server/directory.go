@@ -1,0 +1,635 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// directoryService implements dwellv1.DirectoryServiceServer.
+type directoryService struct {
+	dwellv1.UnimplementedDirectoryServiceServer
+	s *Server
+}
+
+// importChunk is how many imported rows are written per durable store call:
+// large enough to amortise the fsync, small enough to bound memory.
+const importChunk = 1000
+
+// maskPaths returns the set of fields an update changes: every allowed
+// field for an empty mask or "*", else the mask's paths, each of which must
+// be allowed.
+func maskPaths(op dwell.Op, m *fieldmaskpb.FieldMask, allowed ...string) (map[string]bool, error) {
+	set := make(map[string]bool, len(allowed))
+	paths := m.GetPaths()
+	if len(paths) == 0 || (len(paths) == 1 && paths[0] == "*") {
+		for _, a := range allowed {
+			set[a] = true
+		}
+		return set, nil
+	}
+	var vs []dwell.Violation
+	for _, p := range paths {
+		ok := false
+		for _, a := range allowed {
+			if p == a {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			vs = append(vs, dwell.Violation{Field: "update_mask", Description: "cannot update " + p + "; updatable: " + strings.Join(allowed, ", ")})
+			continue
+		}
+		set[p] = true
+	}
+	return set, invalid(op, vs)
+}
+
+// nameID parses a resource name field of a request.
+func nameID(op dwell.Op, coll, field, name string) (string, error) {
+	id, ok := parseName(coll, name)
+	if !ok {
+		return "", invalid(op, []dwell.Violation{{Field: field, Description: `must be a resource name "` + coll + `/{id}"`}})
+	}
+	return id, nil
+}
+
+// --- Clients ---
+
+func (d *directoryService) CreateClient(ctx context.Context, req *dwellv1.CreateClientRequest) (*dwellv1.CreateClientResponse, error) {
+	const op = dwell.Op("server.CreateClient")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := clientFromPB(req.GetClient())
+	c.ID = dwell.ClientID(req.GetClientId())
+	vs := dwell.ValidateID("client_id", req.GetClientId())
+	if req.GetClient() == nil {
+		vs = append(vs, dwell.Violation{Field: "client", Description: "is required"})
+	} else {
+		vs = append(vs, dwell.ValidateClient("client", c, false)...)
+	}
+	if err := invalid(op, vs); err != nil {
+		return nil, err
+	}
+	now := d.s.now().UTC()
+	c.CreateTime, c.UpdateTime = now, now
+	if err := d.s.store.CreateClient(ctx, p.Tenant, c); err != nil {
+		return nil, err
+	}
+	return &dwellv1.CreateClientResponse{Client: clientToPB(c)}, nil
+}
+
+func (d *directoryService) GetClient(ctx context.Context, req *dwellv1.GetClientRequest) (*dwellv1.GetClientResponse, error) {
+	const op = dwell.Op("server.GetClient")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collClients, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	c, err := d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id))
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.GetClientResponse{Client: clientToPB(c)}, nil
+}
+
+func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.UpdateClientRequest) (*dwellv1.UpdateClientResponse, error) {
+	const op = dwell.Op("server.UpdateClient")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collClients, "client.name", req.GetClient().GetName())
+	if err != nil {
+		return nil, err
+	}
+	set, err := maskPaths(op, req.GetUpdateMask(), "display_name", "kind", "address", "external_id", "geofence")
+	if err != nil {
+		return nil, err
+	}
+	cur, err := d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id))
+	if err != nil {
+		return nil, err
+	}
+	in := clientFromPB(req.GetClient())
+	if set["display_name"] {
+		cur.DisplayName = in.DisplayName
+	}
+	if set["kind"] {
+		cur.Kind = in.Kind
+	}
+	if set["address"] {
+		cur.Address = in.Address
+	}
+	if set["external_id"] {
+		cur.ExternalID = in.ExternalID
+	}
+	if set["geofence"] {
+		cur.Fence = in.Fence
+	}
+	if err := invalid(op, dwell.ValidateClient("client", cur, false)); err != nil {
+		return nil, err
+	}
+	cur.UpdateTime = d.s.now().UTC()
+	if err := d.s.store.UpdateClient(ctx, p.Tenant, cur); err != nil {
+		return nil, err
+	}
+	return &dwellv1.UpdateClientResponse{Client: clientToPB(cur)}, nil
+}
+
+func (d *directoryService) DeleteClient(ctx context.Context, req *dwellv1.DeleteClientRequest) (*dwellv1.DeleteClientResponse, error) {
+	const op = dwell.Op("server.DeleteClient")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collClients, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.s.store.DeleteClient(ctx, p.Tenant, dwell.ClientID(id)); err != nil {
+		return nil, err
+	}
+	return &dwellv1.DeleteClientResponse{}, nil
+}
+
+func (d *directoryService) ListClients(ctx context.Context, req *dwellv1.ListClientsRequest) (*dwellv1.ListClientsResponse, error) {
+	const op = dwell.Op("server.ListClients")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kind := dwell.ClientKind(req.GetKind())
+	var vs []dwell.Violation
+	if kind < 0 || kind > dwell.ClientKindCustomer {
+		vs = append(vs, dwell.Violation{Field: "kind", Description: "unknown client kind"})
+	}
+	cs, next, err := listPage(op, p.Tenant, "clients", req.GetKind().String(), req.GetPageSize(), req.GetPageToken(), vs,
+		func(pg store.Page) ([]dwell.Client, bool, error) {
+			return d.s.store.ListClients(ctx, p.Tenant, store.ClientFilter{Kind: kind}, pg)
+		}, func(c dwell.Client) string { return string(c.ID) })
+	if err != nil {
+		return nil, err
+	}
+	resp := &dwellv1.ListClientsResponse{Clients: make([]*dwellv1.Client, len(cs)), NextPageToken: next}
+	for i, c := range cs {
+		resp.Clients[i] = clientToPB(c)
+	}
+	return resp, nil
+}
+
+// ImportClients reads rows until the client closes its side, validates each
+// row on its own, stores good rows in durable chunks and answers once with
+// the per-row errors. A store failure aborts the import: rows stored before
+// it stay stored (each chunk is durable), which the error message says.
+func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportClientsServer) error {
+	const op = dwell.Op("server.ImportClients")
+	ctx := stream.Context()
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	resp := &dwellv1.ImportClientsResponse{}
+	var pending []dwell.Client
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := d.s.store.PutClients(ctx, p.Tenant, pending); err != nil {
+			return dwell.E(op, "import stopped after storing rows 0 to "+itoa(resp.Stored-1), err)
+		}
+		resp.Stored += int64(len(pending))
+		pending = pending[:0]
+		return nil
+	}
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		now := d.s.now().UTC()
+		for _, pc := range msg.GetClients() {
+			row := resp.Received
+			resp.Received++
+			c := clientFromPB(pc)
+			id, ok := parseName(collClients, pc.GetName())
+			var vs []dwell.Violation
+			if !ok {
+				vs = append(vs, dwell.Violation{Field: "name", Description: `must be "clients/{client_id}"`})
+			} else {
+				c.ID = dwell.ClientID(id)
+				vs = append(vs, dwell.ValidateID("name", id)...)
+			}
+			for _, v := range dwell.ValidateClient("client", c, false) {
+				v.Field = strings.TrimPrefix(v.Field, "client.")
+				vs = append(vs, v)
+			}
+			if len(vs) > 0 {
+				re := &dwellv1.ImportRowError{Row: row, Name: pc.GetName()}
+				for _, v := range vs {
+					re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{Field: v.Field, Description: v.Description})
+				}
+				resp.Errors = append(resp.Errors, re)
+				continue
+			}
+			c.CreateTime, c.UpdateTime = now, now
+			pending = append(pending, c)
+			if len(pending) >= importChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return stream.SendAndClose(resp)
+}
+
+// --- Reps ---
+
+// repTeam parses and checks the team reference of a rep.
+func (d *directoryService) repTeam(ctx context.Context, tenant dwell.TenantID, field, name string) (dwell.TeamID, []dwell.Violation, error) {
+	if name == "" {
+		return "", nil, nil
+	}
+	id, ok := parseName(collTeams, name)
+	if !ok {
+		return "", []dwell.Violation{{Field: field, Description: `must be a team name "teams/{team_id}"`}}, nil
+	}
+	if _, err := d.s.store.GetTeam(ctx, tenant, dwell.TeamID(id)); err != nil {
+		if dwell.Is(dwell.NotFound, err) {
+			return "", []dwell.Violation{{Field: field, Description: "team " + id + " does not exist"}}, nil
+		}
+		return "", nil, err
+	}
+	return dwell.TeamID(id), nil, nil
+}
+
+func (d *directoryService) CreateRep(ctx context.Context, req *dwellv1.CreateRepRequest) (*dwellv1.CreateRepResponse, error) {
+	const op = dwell.Op("server.CreateRep")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := repFromPB(req.GetRep())
+	r.ID = dwell.RepID(req.GetRepId())
+	vs := dwell.ValidateID("rep_id", req.GetRepId())
+	if req.GetRep() == nil {
+		vs = append(vs, dwell.Violation{Field: "rep", Description: "is required"})
+	} else {
+		vs = append(vs, dwell.ValidateRep("rep", r, false)...)
+		team, tvs, err := d.repTeam(ctx, p.Tenant, "rep.team", req.GetRep().GetTeam())
+		if err != nil {
+			return nil, err
+		}
+		r.Team, vs = team, append(vs, tvs...)
+	}
+	if err := invalid(op, vs); err != nil {
+		return nil, err
+	}
+	now := d.s.now().UTC()
+	r.CreateTime, r.UpdateTime = now, now
+	if err := d.s.store.CreateRep(ctx, p.Tenant, r); err != nil {
+		return nil, err
+	}
+	return &dwellv1.CreateRepResponse{Rep: repToPB(r)}, nil
+}
+
+func (d *directoryService) GetRep(ctx context.Context, req *dwellv1.GetRepRequest) (*dwellv1.GetRepResponse, error) {
+	const op = dwell.Op("server.GetRep")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collReps, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.s.canReadRep(ctx, op, p, dwell.RepID(id)); err != nil {
+		return nil, err
+	}
+	r, err := d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id))
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.GetRepResponse{Rep: repToPB(r)}, nil
+}
+
+func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRepRequest) (*dwellv1.UpdateRepResponse, error) {
+	const op = dwell.Op("server.UpdateRep")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collReps, "rep.name", req.GetRep().GetName())
+	if err != nil {
+		return nil, err
+	}
+	set, err := maskPaths(op, req.GetUpdateMask(), "display_name", "email", "time_zone", "team", "working_hours")
+	if err != nil {
+		return nil, err
+	}
+	cur, err := d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id))
+	if err != nil {
+		return nil, err
+	}
+	in := repFromPB(req.GetRep())
+	var vs []dwell.Violation
+	if set["display_name"] {
+		cur.DisplayName = in.DisplayName
+	}
+	if set["email"] {
+		cur.Email = in.Email
+	}
+	if set["time_zone"] {
+		cur.TimeZone = in.TimeZone
+	}
+	if set["working_hours"] {
+		cur.WorkingHours = in.WorkingHours
+	}
+	if set["team"] {
+		team, tvs, err := d.repTeam(ctx, p.Tenant, "rep.team", req.GetRep().GetTeam())
+		if err != nil {
+			return nil, err
+		}
+		cur.Team, vs = team, tvs
+	}
+	vs = append(vs, dwell.ValidateRep("rep", cur, false)...)
+	if err := invalid(op, vs); err != nil {
+		return nil, err
+	}
+	cur.UpdateTime = d.s.now().UTC()
+	if err := d.s.store.UpdateRep(ctx, p.Tenant, cur); err != nil {
+		return nil, err
+	}
+	return &dwellv1.UpdateRepResponse{Rep: repToPB(cur)}, nil
+}
+
+func (d *directoryService) DeleteRep(ctx context.Context, req *dwellv1.DeleteRepRequest) (*dwellv1.DeleteRepResponse, error) {
+	const op = dwell.Op("server.DeleteRep")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collReps, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.s.store.DeleteRep(ctx, p.Tenant, dwell.RepID(id)); err != nil {
+		return nil, err
+	}
+	return &dwellv1.DeleteRepResponse{}, nil
+}
+
+func (d *directoryService) ListReps(ctx context.Context, req *dwellv1.ListRepsRequest) (*dwellv1.ListRepsResponse, error) {
+	const op = dwell.Op("server.ListReps")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var team dwell.TeamID
+	if req.GetTeam() != "" {
+		id, err := nameID(op, collTeams, "team", req.GetTeam())
+		if err != nil {
+			return nil, err
+		}
+		team = dwell.TeamID(id)
+	}
+	if p.Role == dwell.RoleManager {
+		ok := false
+		if team != "" {
+			if ok, err = d.s.managesTeam(ctx, p, team); err != nil {
+				return nil, err
+			}
+		}
+		if !ok {
+			return nil, d.s.deny(ctx, op, p, req.GetTeam(), "a manager lists only the reps of a team it manages; name it in team")
+		}
+	}
+	rs, next, err := listPage(op, p.Tenant, "reps", string(team), req.GetPageSize(), req.GetPageToken(), nil,
+		func(pg store.Page) ([]dwell.Rep, bool, error) {
+			return d.s.store.ListReps(ctx, p.Tenant, store.RepFilter{Team: team}, pg)
+		}, func(r dwell.Rep) string { return string(r.ID) })
+	if err != nil {
+		return nil, err
+	}
+	resp := &dwellv1.ListRepsResponse{Reps: make([]*dwellv1.Rep, len(rs)), NextPageToken: next}
+	for i, r := range rs {
+		resp.Reps[i] = repToPB(r)
+	}
+	return resp, nil
+}
+
+// --- Teams ---
+
+func (d *directoryService) CreateTeam(ctx context.Context, req *dwellv1.CreateTeamRequest) (*dwellv1.CreateTeamResponse, error) {
+	const op = dwell.Op("server.CreateTeam")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := teamFromPB(req.GetTeam())
+	t.ID = dwell.TeamID(req.GetTeamId())
+	vs := dwell.ValidateID("team_id", req.GetTeamId())
+	if req.GetTeam() == nil {
+		vs = append(vs, dwell.Violation{Field: "team", Description: "is required"})
+	} else {
+		vs = append(vs, dwell.ValidateTeam("team", t, false)...)
+	}
+	if err := invalid(op, vs); err != nil {
+		return nil, err
+	}
+	now := d.s.now().UTC()
+	t.CreateTime, t.UpdateTime = now, now
+	if err := d.s.store.CreateTeam(ctx, p.Tenant, t); err != nil {
+		return nil, err
+	}
+	return &dwellv1.CreateTeamResponse{Team: teamToPB(t)}, nil
+}
+
+func (d *directoryService) GetTeam(ctx context.Context, req *dwellv1.GetTeamRequest) (*dwellv1.GetTeamResponse, error) {
+	const op = dwell.Op("server.GetTeam")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collTeams, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	switch p.Role {
+	case dwell.RoleManager:
+		ok, err := d.s.managesTeam(ctx, p, dwell.TeamID(id))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, d.s.deny(ctx, op, p, req.GetName(), "a manager reads only its teams")
+		}
+	case dwell.RoleRep:
+		r, err := d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(p.Subject))
+		if err != nil && !dwell.Is(dwell.NotFound, err) {
+			return nil, err
+		}
+		if err != nil || string(r.Team) != id {
+			return nil, d.s.deny(ctx, op, p, req.GetName(), "a rep reads only its own team")
+		}
+	}
+	t, err := d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id))
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.GetTeamResponse{Team: teamToPB(t)}, nil
+}
+
+func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTeamRequest) (*dwellv1.UpdateTeamResponse, error) {
+	const op = dwell.Op("server.UpdateTeam")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collTeams, "team.name", req.GetTeam().GetName())
+	if err != nil {
+		return nil, err
+	}
+	set, err := maskPaths(op, req.GetUpdateMask(), "display_name", "managers")
+	if err != nil {
+		return nil, err
+	}
+	cur, err := d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id))
+	if err != nil {
+		return nil, err
+	}
+	in := teamFromPB(req.GetTeam())
+	if set["display_name"] {
+		cur.DisplayName = in.DisplayName
+	}
+	if set["managers"] {
+		cur.Managers = in.Managers
+	}
+	if err := invalid(op, dwell.ValidateTeam("team", cur, false)); err != nil {
+		return nil, err
+	}
+	cur.UpdateTime = d.s.now().UTC()
+	if err := d.s.store.UpdateTeam(ctx, p.Tenant, cur); err != nil {
+		return nil, err
+	}
+	return &dwellv1.UpdateTeamResponse{Team: teamToPB(cur)}, nil
+}
+
+func (d *directoryService) DeleteTeam(ctx context.Context, req *dwellv1.DeleteTeamRequest) (*dwellv1.DeleteTeamResponse, error) {
+	const op = dwell.Op("server.DeleteTeam")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := nameID(op, collTeams, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.s.store.DeleteTeam(ctx, p.Tenant, dwell.TeamID(id)); err != nil {
+		return nil, err
+	}
+	return &dwellv1.DeleteTeamResponse{}, nil
+}
+
+func (d *directoryService) ListTeams(ctx context.Context, req *dwellv1.ListTeamsRequest) (*dwellv1.ListTeamsResponse, error) {
+	const op = dwell.Op("server.ListTeams")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var f store.TeamFilter
+	if p.Role == dwell.RoleManager {
+		f.Manager = p.Subject
+	}
+	ts, next, err := listPage(op, p.Tenant, "teams", f.Manager, req.GetPageSize(), req.GetPageToken(), nil,
+		func(pg store.Page) ([]dwell.Team, bool, error) { return d.s.store.ListTeams(ctx, p.Tenant, f, pg) },
+		func(t dwell.Team) string { return string(t.ID) })
+	if err != nil {
+		return nil, err
+	}
+	resp := &dwellv1.ListTeamsResponse{Teams: make([]*dwellv1.Team, len(ts)), NextPageToken: next}
+	for i, t := range ts {
+		resp.Teams[i] = teamToPB(t)
+	}
+	return resp, nil
+}
+
+// --- Settings ---
+
+func (d *directoryService) GetSettings(ctx context.Context, req *dwellv1.GetSettingsRequest) (*dwellv1.GetSettingsResponse, error) {
+	const op = dwell.Op("server.GetSettings")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n := req.GetName(); n != "" && n != "settings" {
+		return nil, invalid(op, []dwell.Violation{{Field: "name", Description: `must be "settings"`}})
+	}
+	st, err := d.s.store.GetSettings(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.GetSettingsResponse{Settings: settingsToPB(st)}, nil
+}
+
+func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.UpdateSettingsRequest) (*dwellv1.UpdateSettingsResponse, error) {
+	const op = dwell.Op("server.UpdateSettings")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set, err := maskPaths(op, req.GetUpdateMask(), "retention_days", "visit_min_seconds", "idle_min_seconds")
+	if err != nil {
+		return nil, err
+	}
+	st, err := d.s.store.GetSettings(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	in := req.GetSettings()
+	var vs []dwell.Violation
+	check := func(field string, v, lo, hi int32, unit string) bool {
+		if v < lo || v > hi {
+			vs = append(vs, dwell.Violation{Field: "settings." + field, Description: "must be between " + itoa(int64(lo)) + " and " + itoa(int64(hi)) + " " + unit})
+			return false
+		}
+		return true
+	}
+	if set["retention_days"] && check("retention_days", in.GetRetentionDays(), 1, 3650, "days") {
+		st.Retention = time.Duration(in.GetRetentionDays()) * 24 * time.Hour
+	}
+	if set["visit_min_seconds"] && check("visit_min_seconds", in.GetVisitMinSeconds(), 60, 7200, "seconds") {
+		st.VisitMin = time.Duration(in.GetVisitMinSeconds()) * time.Second
+	}
+	if set["idle_min_seconds"] && check("idle_min_seconds", in.GetIdleMinSeconds(), 60, 7200, "seconds") {
+		st.IdleMin = time.Duration(in.GetIdleMinSeconds()) * time.Second
+	}
+	if err := invalid(op, vs); err != nil {
+		return nil, err
+	}
+	if err := d.s.store.PutSettings(ctx, p.Tenant, st); err != nil {
+		return nil, err
+	}
+	return &dwellv1.UpdateSettingsResponse{Settings: settingsToPB(st)}, nil
+}

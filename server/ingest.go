@@ -1,0 +1,473 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// ingestService implements dwellv1.IngestServiceServer.
+type ingestService struct {
+	dwellv1.UnimplementedIngestServiceServer
+	s *Server
+}
+
+// maxInFlightBatches bounds how many batches of one StreamPings stream are
+// being made durable at once. Pipelining lets one phone's batches share
+// group commits instead of paying one fsync each; the bound is the
+// backpressure: the stream stops reading until an acknowledgement is sent.
+const maxInFlightBatches = 16
+
+// lowAccuracyM is the accuracy (metres) beyond which a check-in near, but
+// not certainly inside, a site cannot be verified.
+const lowAccuracyM = 150
+
+// Tracking defaults sent by GetTrackingConfig.
+const (
+	movingIntervalS     = 30
+	stationaryIntervalS = 300
+	trackingBatchSize   = 50
+	maxBatchDelayS      = 300
+	offlineBufferS      = 72 * 3600
+	configRefresh       = time.Hour
+)
+
+// batch validates and stores one batch of fixes for one rep and returns its
+// acknowledgement and the violations of every rejected fix (with field
+// paths "fixes[i]..."). A store error fails the whole batch: nothing in it
+// is acknowledged.
+func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Rep, fixes []*dwellv1.Fix) (*dwellv1.BatchAck, []dwell.Violation, error) {
+	const op = dwell.Op("server.ingestBatch")
+	switch {
+	case len(fixes) == 0:
+		return nil, nil, invalid(op, []dwell.Violation{{Field: "fixes", Description: "at least one fix is required"}})
+	case len(fixes) > dwell.MaxFixesPerBatch:
+		return nil, nil, invalid(op, []dwell.Violation{{Field: "fixes", Description: fmt.Sprintf("at most %d fixes per batch, got %d", dwell.MaxFixesPerBatch, len(fixes))}})
+	}
+	st, err := g.s.store.GetSettings(ctx, p.Tenant)
+	if err != nil {
+		return nil, nil, err
+	}
+	loc, err := g.s.location(r.TimeZone)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := g.s.now()
+	ack := &dwellv1.BatchAck{Results: make([]*dwellv1.FixResult, len(fixes))}
+	valid := make([]dwell.Fix, 0, len(fixes))
+	validIdx := make([]int, 0, len(fixes))
+	var all []dwell.Violation
+	for i, pf := range fixes {
+		f := fixFromPB(pf)
+		res := &dwellv1.FixResult{Index: int32(i), Id: pf.GetId()}
+		ack.Results[i] = res
+		vs := dwell.ValidateFix("", f, now, st.Retention)
+		if len(vs) == 0 && !r.InWorkingHours(f.Time, loc) {
+			vs = []dwell.Violation{{Field: "device_time", Description: "outside the rep's working hours; fixes are not kept outside working hours"}}
+		}
+		if len(vs) > 0 {
+			for j := range vs {
+				vs[j].Field = trimDot(vs[j].Field)
+				all = append(all, dwell.Violation{Field: fmt.Sprintf("fixes[%d].%s", i, vs[j].Field), Description: vs[j].Description})
+			}
+			res.Status = dwellv1.FixStatus_FIX_STATUS_REJECTED
+			res.Reasons = violationsToPB(vs)
+			ack.Rejected++
+			continue
+		}
+		valid = append(valid, f)
+		validIdx = append(validIdx, i)
+	}
+	if len(valid) > 0 {
+		stored, err := g.s.store.AppendFixes(ctx, p.Tenant, r.ID, valid)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, ok := range stored {
+			res := ack.Results[validIdx[k]]
+			if ok {
+				res.Status = dwellv1.FixStatus_FIX_STATUS_ACCEPTED
+				ack.Accepted++
+			} else {
+				res.Status = dwellv1.FixStatus_FIX_STATUS_DUPLICATE
+				ack.Duplicates++
+			}
+		}
+	}
+	return ack, all, nil
+}
+
+// trimDot removes the leading "." a validator leaves for an empty prefix.
+func trimDot(f string) string {
+	if len(f) > 0 && f[0] == '.' {
+		return f[1:]
+	}
+	return f
+}
+
+// UploadPings stores one batch. When no fix of the batch is usable the call
+// fails with INVALID_ARGUMENT listing every violation, so a client that
+// ignores acknowledgements still learns; otherwise the acknowledgement
+// carries the per-fix outcome.
+func (g *ingestService) UploadPings(ctx context.Context, req *dwellv1.UploadPingsRequest) (*dwellv1.UploadPingsResponse, error) {
+	const op = dwell.Op("server.UploadPings")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := g.s.writeTarget(ctx, op, p, "rep", req.GetRep())
+	if err != nil {
+		return nil, err
+	}
+	ack, vs, err := g.batch(ctx, p, r, req.GetFixes())
+	if err != nil {
+		return nil, err
+	}
+	if ack.Accepted+ack.Duplicates == 0 {
+		return nil, dwell.E(op, dwell.Invalid, "every fix of the batch was rejected; nothing was stored", vs)
+	}
+	return &dwellv1.UploadPingsResponse{Ack: ack}, nil
+}
+
+type batchResult struct {
+	resp *dwellv1.StreamPingsResponse
+	err  error
+}
+
+// StreamPings reads batches and answers each, in order, once it is durable.
+// Up to maxInFlightBatches batches are processed concurrently. A request
+// error (bad rep, empty or oversized batch) or a store failure ends the
+// stream with its status; batches acknowledged before stay stored.
+func (g *ingestService) StreamPings(stream dwellv1.IngestService_StreamPingsServer) error {
+	const op = dwell.Op("server.StreamPings")
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	pending := make(chan chan batchResult, maxInFlightBatches)
+	recvErr := make(chan error, 1)
+	go func() {
+		defer close(pending)
+		for {
+			msg, err := stream.Recv()
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = nil
+				}
+				recvErr <- err
+				return
+			}
+			ch := make(chan batchResult, 1)
+			select {
+			case pending <- ch:
+			case <-ctx.Done():
+				recvErr <- ctx.Err()
+				return
+			}
+			go func() {
+				r, err := g.s.writeTarget(ctx, op, p, "rep", msg.GetRep())
+				if err != nil {
+					ch <- batchResult{err: err}
+					return
+				}
+				ack, _, err := g.batch(ctx, p, r, msg.GetFixes())
+				ch <- batchResult{resp: &dwellv1.StreamPingsResponse{BatchId: msg.GetBatchId(), Ack: ack}, err: err}
+			}()
+		}
+	}()
+	for ch := range pending {
+		res := <-ch
+		if res.err != nil {
+			return res.err
+		}
+		if err := stream.Send(res.resp); err != nil {
+			return err
+		}
+	}
+	return <-recvErr
+}
+
+// actionTime validates the device time of a rep action.
+func actionTime(field string, ts *timestamppb.Timestamp, now time.Time, retention time.Duration) (time.Time, []dwell.Violation) {
+	t := timeFromPB(ts)
+	switch {
+	case t.IsZero():
+		return t, []dwell.Violation{{Field: field, Description: "is required"}}
+	case t.After(now.Add(dwell.MaxFutureSkew)):
+		return t, []dwell.Violation{{Field: field, Description: "is more than 24 hours ahead of the server clock"}}
+	case t.Before(now.Add(-retention)):
+		return t, []dwell.Violation{{Field: field, Description: "is older than the tenant's retention period"}}
+	}
+	return t, nil
+}
+
+// actionFix converts and validates the optional fix of a rep action.
+func actionFix(pf *dwellv1.Fix, now time.Time, retention time.Duration) (*dwell.Fix, []dwell.Violation) {
+	if pf == nil {
+		return nil, nil
+	}
+	f := fixFromPB(pf)
+	var vs []dwell.Violation
+	for _, v := range dwell.ValidateFix("fix", f, now, retention) {
+		if v.Field == "fix.id" && f.ID == "" {
+			continue // an action's fix need not have an id
+		}
+		vs = append(vs, v)
+	}
+	return &f, vs
+}
+
+// verify decides whether a check-in fix is at the client's site.
+func verify(c dwell.Client, f *dwell.Fix) (dwell.Verification, float64) {
+	if f == nil {
+		return dwell.VerificationNoFix, 0
+	}
+	if f.Mock {
+		return dwell.VerificationMockLocation, 0
+	}
+	d := geofence.NewShape(c.Fence).SignedDistanceM(f.Pos)
+	switch {
+	case d <= 0:
+		return dwell.VerificationVerified, 0
+	case d <= f.AccuracyM && f.AccuracyM > lowAccuracyM:
+		return dwell.VerificationLowAccuracy, d
+	case d <= f.AccuracyM:
+		return dwell.VerificationVerified, d
+	}
+	return dwell.VerificationOutsideGeofence, d
+}
+
+// action is what every rep action (check-in, check-out, call) starts with:
+// the caller, the rep it is for, the tenant's retention, the server time,
+// the device time of the action and the violations found so far.
+type action struct {
+	p         dwell.Principal
+	rep       dwell.Rep
+	retention time.Duration
+	now       time.Time
+	t         time.Time
+	vs        []dwell.Violation
+}
+
+// beginAction authorizes a rep action and validates its request_id and
+// device time (timeField).
+func (g *ingestService) beginAction(ctx context.Context, op dwell.Op, repName, requestID, timeField string, ts *timestamppb.Timestamp) (*action, error) {
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := g.s.writeTarget(ctx, op, p, "rep", repName)
+	if err != nil {
+		return nil, err
+	}
+	st, err := g.s.store.GetSettings(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	a := &action{p: p, rep: r, retention: st.Retention, now: g.s.now()}
+	a.vs = dwell.ValidateRequestID("request_id", requestID)
+	var tvs []dwell.Violation
+	a.t, tvs = actionTime(timeField, ts, a.now, a.retention)
+	a.vs = append(a.vs, tvs...)
+	return a, nil
+}
+
+// fix converts and validates the optional fix of the action.
+func (a *action) fix(pf *dwellv1.Fix) *dwell.Fix {
+	f, vs := actionFix(pf, a.now, a.retention)
+	a.vs = append(a.vs, vs...)
+	return f
+}
+
+// client ends validation: it parses the client name, reports every
+// violation found so far as INVALID_ARGUMENT, and only then looks the client
+// up (NOT_FOUND if it does not exist).
+func (g *ingestService) client(ctx context.Context, op dwell.Op, a *action, name string) (dwell.Client, error) {
+	id, ok := parseName(collClients, name)
+	if !ok {
+		a.vs = append(a.vs, dwell.Violation{Field: "client", Description: `must be a client name "clients/{client_id}"`})
+	}
+	if err := invalid(op, a.vs); err != nil {
+		return dwell.Client{}, err
+	}
+	c, err := g.s.store.GetClient(ctx, a.p.Tenant, dwell.ClientID(id))
+	if dwell.Is(dwell.NotFound, err) {
+		return c, dwell.E(op, dwell.NotFound, "client "+id+" does not exist", err)
+	}
+	return c, err
+}
+
+func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest) (*dwellv1.CheckInResponse, error) {
+	const op = dwell.Op("server.CheckIn")
+	a, err := g.beginAction(ctx, op, req.GetRep(), req.GetRequestId(), "check_in_time", req.GetCheckInTime())
+	if err != nil {
+		return nil, err
+	}
+	f := a.fix(req.GetFix())
+	c, err := g.client(ctx, op, a, req.GetClient())
+	if err != nil {
+		return nil, err
+	}
+	ver, dist := verify(c, f)
+	ci, _, err := g.s.store.RecordCheckIn(ctx, a.p.Tenant, dwell.CheckIn{
+		RequestID: req.GetRequestId(), Rep: a.rep.ID, Client: c.ID, Time: a.t, Fix: f,
+		Verification: ver, DistanceM: dist, ReceiveTime: a.now.UTC(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.CheckInResponse{
+		Verification:   dwellv1.Verification(ci.Verification),
+		DistanceMeters: ci.DistanceM,
+		ReceiveTime:    tsOrNil(ci.ReceiveTime),
+	}, nil
+}
+
+func (g *ingestService) CheckOut(ctx context.Context, req *dwellv1.CheckOutRequest) (*dwellv1.CheckOutResponse, error) {
+	const op = dwell.Op("server.CheckOut")
+	a, err := g.beginAction(ctx, op, req.GetRep(), req.GetRequestId(), "check_out_time", req.GetCheckOutTime())
+	if err != nil {
+		return nil, err
+	}
+	co := dwell.CheckOut{
+		RequestID: req.GetRequestId(), Rep: a.rep.ID, Time: a.t, Fix: a.fix(req.GetFix()),
+		Outcome:         dwell.Outcome(req.GetOutcome()),
+		RejectionReason: dwell.RejectionReason(req.GetRejectionReason()),
+		RejectionText:   req.GetRejectionText(),
+		Notes:           req.GetNotes(),
+		ReceiveTime:     a.now.UTC(),
+	}
+	if req.GetFollowUpDate() != nil {
+		co.FollowUpDate = dateFromPB(req.GetFollowUpDate())
+	}
+	a.vs = append(a.vs, validateOutcome(co, req.GetFollowUpDate() != nil)...)
+	c, err := g.client(ctx, op, a, req.GetClient())
+	if err != nil {
+		return nil, err
+	}
+	co.Client = c.ID
+	stored, _, err := g.s.store.RecordCheckOut(ctx, a.p.Tenant, co)
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.CheckOutResponse{ReceiveTime: tsOrNil(stored.ReceiveTime)}, nil
+}
+
+// validateOutcome checks the outcome fields of a check-out together.
+func validateOutcome(co dwell.CheckOut, hasDate bool) []dwell.Violation {
+	var vs []dwell.Violation
+	if co.Outcome <= dwell.OutcomeUnspecified || co.Outcome > dwell.OutcomeNoDecision {
+		vs = append(vs, dwell.Violation{Field: "outcome", Description: "is required: POSITIVE, FOLLOW_UP, WON, REJECTED or NO_DECISION"})
+	}
+	switch {
+	case co.Outcome == dwell.OutcomeFollowUp && !hasDate:
+		vs = append(vs, dwell.Violation{Field: "follow_up_date", Description: "is required for a FOLLOW_UP outcome"})
+	case co.Outcome == dwell.OutcomeFollowUp:
+		vs = append(vs, dwell.ValidateDate("follow_up_date", co.FollowUpDate)...)
+	case hasDate:
+		vs = append(vs, dwell.Violation{Field: "follow_up_date", Description: "is only allowed with a FOLLOW_UP outcome"})
+	}
+	switch {
+	case co.Outcome == dwell.OutcomeRejected && (co.RejectionReason <= dwell.RejectionReasonUnspecified || co.RejectionReason > dwell.RejectionOther):
+		vs = append(vs, dwell.Violation{Field: "rejection_reason", Description: "is required for a REJECTED outcome"})
+	case co.Outcome != dwell.OutcomeRejected && co.RejectionReason != dwell.RejectionReasonUnspecified:
+		vs = append(vs, dwell.Violation{Field: "rejection_reason", Description: "is only allowed with a REJECTED outcome"})
+	case co.RejectionReason == dwell.RejectionOther:
+		vs = append(vs, dwell.ValidateText("rejection_text", co.RejectionText, true)...)
+	}
+	if co.RejectionReason != dwell.RejectionOther {
+		vs = append(vs, dwell.ValidateText("rejection_text", co.RejectionText, false)...)
+	}
+	vs = append(vs, dwell.ValidateText("notes", co.Notes, false)...)
+	return vs
+}
+
+func (g *ingestService) LogCall(ctx context.Context, req *dwellv1.LogCallRequest) (*dwellv1.LogCallResponse, error) {
+	const op = dwell.Op("server.LogCall")
+	a, err := g.beginAction(ctx, op, req.GetRep(), req.GetRequestId(), "start_time", req.GetStartTime())
+	if err != nil {
+		return nil, err
+	}
+	if ts := req.GetTalkSeconds(); ts < 0 || ts > 86400 {
+		a.vs = append(a.vs, dwell.Violation{Field: "talk_seconds", Description: "must be between 0 and 86400 seconds"})
+	}
+	dir, out := dwell.CallDirection(req.GetDirection()), dwell.CallOutcome(req.GetOutcome())
+	if dir <= dwell.CallDirectionUnspecified || dir > dwell.CallInbound {
+		a.vs = append(a.vs, dwell.Violation{Field: "direction", Description: "is required: OUTBOUND or INBOUND"})
+	}
+	if out <= dwell.CallOutcomeUnspecified || out > dwell.CallFailed {
+		a.vs = append(a.vs, dwell.Violation{Field: "outcome", Description: "is required: CONNECTED, NO_ANSWER, BUSY, VOICEMAIL or FAILED"})
+	} else if out != dwell.CallConnected && req.GetTalkSeconds() > 0 {
+		a.vs = append(a.vs, dwell.Violation{Field: "talk_seconds", Description: "must be 0 unless the call connected"})
+	}
+	a.vs = append(a.vs, dwell.ValidateText("notes", req.GetNotes(), false)...)
+	c, err := g.client(ctx, op, a, req.GetClient())
+	if err != nil {
+		return nil, err
+	}
+	call, _, err := g.s.store.RecordCall(ctx, a.p.Tenant, dwell.Call{
+		RequestID: req.GetRequestId(), Rep: a.rep.ID, Client: c.ID, StartTime: a.t,
+		TalkSeconds: req.GetTalkSeconds(), Direction: dir, Outcome: out,
+		Notes: req.GetNotes(), ReceiveTime: a.now.UTC(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.LogCallResponse{ReceiveTime: tsOrNil(call.ReceiveTime)}, nil
+}
+
+func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetTrackingConfigRequest) (*dwellv1.GetTrackingConfigResponse, error) {
+	const op = dwell.Op("server.GetTrackingConfig")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var id dwell.RepID
+	switch {
+	case req.GetRep() == "" && p.Role == dwell.RoleRep:
+		id = dwell.RepID(p.Subject)
+	default:
+		rid, err := nameID(op, collReps, "rep", req.GetRep())
+		if err != nil {
+			return nil, err
+		}
+		id = dwell.RepID(rid)
+	}
+	if err := g.s.canReadRep(ctx, op, p, id); err != nil {
+		return nil, err
+	}
+	r, err := g.s.store.GetRep(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := g.s.location(r.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	now := g.s.now()
+	refresh := now.Add(configRefresh)
+	if c := r.NextWorkingChange(now, loc); !c.IsZero() && c.Before(refresh) {
+		refresh = c
+	}
+	return &dwellv1.GetTrackingConfigResponse{
+		TrackingEnabled:           r.InWorkingHours(now, loc),
+		MovingIntervalSeconds:     movingIntervalS,
+		StationaryIntervalSeconds: stationaryIntervalS,
+		BatchSize:                 trackingBatchSize,
+		MaxBatchDelaySeconds:      maxBatchDelayS,
+		OfflineBufferSeconds:      offlineBufferS,
+		WorkingHours:              workingHoursToPB(r.WorkingHours),
+		TimeZone:                  r.TimeZone,
+		RefreshTime:               timestamppb.New(refresh),
+	}, nil
+}
