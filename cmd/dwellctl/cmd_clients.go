@@ -1,0 +1,410 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// Import stream chunking: at most importBatch rows per message, and fewer
+// when polygons are large, so that no message nears the server's 4 MiB
+// limit.
+const (
+	importBatch    = 500
+	importMaxBytes = 2 << 20
+)
+
+// maxTableErrors bounds the failed rows or fixes listed in table output;
+// -o json lists them all.
+const maxTableErrors = 50
+
+// resourceName returns "coll/id" for an id, and leaves a name that already
+// has the collection prefix alone.
+func resourceName(coll, id string) string {
+	if strings.HasPrefix(id, coll+"/") {
+		return id
+	}
+	return coll + "/" + id
+}
+
+const clientsImportHelp = `Reads FILE ("-" for stdin) and streams its rows to the server in messages
+of up to 500 clients. Each row creates the client or replaces the one with
+the same id. Rows the server rejects are listed with their line (CSV) or
+feature (GeoJSON) and field errors; good rows are stored anyway, and the exit
+status is 1 if any row failed. A malformed file (bad CSV, a word where a
+number belongs, an unknown kind) is reported by line and nothing is sent.
+
+CSV: a header row and the columns (any order)
+  id, display_name (or name), kind (prospect|customer), address, external_id,
+  and either lat, lng, radius_m (a circle: degrees, degrees, metres)
+  or wkt: POLYGON((lng lat, lng lat, ...), (hole ...), ...).
+GeoJSON: a FeatureCollection of Point features (circles; properties.radius_m
+  required) and Polygon features (first ring the shell, others holes);
+  properties id (or the feature id), display_name or name, kind, address,
+  external_id. Positions are [lng, lat].
+
+A progress line is drawn on stderr when it is a terminal, or with --progress.
+The import is one RPC: --timeout bounds all of it (0 for no limit).`
+
+func clientsImportCommand() command {
+	return command{
+		name:    "clients import",
+		args:    "FILE",
+		summary: "bulk-load clients from a CSV or GeoJSON file",
+		help:    clientsImportHelp,
+		nargs:   1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			var format string
+			var showProgress bool
+			fs.StringVar(&format, "format", "", "csv or geojson (default: from the file extension .csv, .geojson, .json)")
+			fs.BoolVar(&showProgress, "progress", false, "draw the progress line even when stderr is not a terminal")
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				return clientsImport(ctx, e, g, args[0], format, showProgress)
+			}
+		},
+	}
+}
+
+func clientsImport(ctx context.Context, e *env, g *globals, path, format string, showProgress bool) int {
+	const name = "clients import"
+	format, err := formatOf(path, format,
+		map[string]string{".csv": formatCSV, ".geojson": formatGeoJSON, ".json": formatGeoJSON},
+		formatCSV, formatGeoJSON)
+	if err != nil {
+		return e.usageError(name, "%v", err)
+	}
+	rows, err := readInput(e, path, func(r io.Reader) ([]clientRow, error) { return parseClients(r, format) })
+	if err != nil {
+		return e.inputFailed(name, path, err)
+	}
+	if len(rows) == 0 {
+		return e.fail(name, fmt.Errorf("%s has no clients; nothing was sent", path))
+	}
+
+	conn, err := g.dial()
+	if err != nil {
+		return e.fail(name, err)
+	}
+	defer conn.Close()
+	rctx, cancel := g.rpcCtx(ctx)
+	defer cancel()
+	stream, err := dwellv1.NewDirectoryServiceClient(conn).ImportClients(rctx)
+	if err != nil {
+		return e.rpcError(name, g, err)
+	}
+	var pw io.Writer
+	if showProgress || isTerminal(e.stderr) {
+		pw = e.stderr
+	}
+	prog := newProgress(pw, "importing", "rows", len(rows), e.now)
+	var (
+		batch []*dwellv1.Client
+		size  int
+	)
+	send := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := stream.Send(&dwellv1.ImportClientsRequest{Clients: batch})
+		prog.add(len(batch))
+		batch, size = nil, 0
+		return err
+	}
+	var sendErr error
+	for _, r := range rows {
+		n := proto.Size(r.Client) + 8
+		if len(batch) == importBatch || len(batch) > 0 && size+n > importMaxBytes {
+			if sendErr = send(); sendErr != nil {
+				break
+			}
+		}
+		batch = append(batch, r.Client)
+		size += n
+	}
+	if sendErr == nil {
+		sendErr = send()
+	}
+	// After a failed Send (io.EOF), the status comes from CloseAndRecv.
+	resp, err := stream.CloseAndRecv()
+	prog.finish()
+	if err != nil {
+		return e.rpcError(name, g, err)
+	}
+	if sendErr != nil && !errors.Is(sendErr, io.EOF) {
+		return e.rpcError(name, g, sendErr)
+	}
+	return printImportSummary(e, g, resp, rows)
+}
+
+// readInput opens path ("-" is stdin) and parses it.
+func readInput[T any](e *env, path string, parse func(io.Reader) ([]T, error)) ([]T, error) {
+	r, closeFn, err := openInput(path, e.stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	return parse(r)
+}
+
+// inputFailed reports a file that could not be read or is malformed.
+func (e *env) inputFailed(name, path string, err error) int {
+	var ie *inputErrors
+	if errors.As(err, &ie) {
+		fmt.Fprintf(e.stderr, "dwellctl %s: %s is malformed; nothing was sent:\n", name, displayPath(path))
+		for _, l := range strings.Split(ie.Error(), "\n") {
+			fmt.Fprintf(e.stderr, "  %s\n", l)
+		}
+		return exitFail
+	}
+	return e.fail(name, err)
+}
+
+func displayPath(p string) string {
+	if p == "-" {
+		return "stdin"
+	}
+	return p
+}
+
+// importRowJSON is one failed row in the -o json summary of an import.
+type importRowJSON struct {
+	// Row is the zero-based index of the row in the stream, as the server
+	// reports it.
+	Row int64 `json:"row"`
+	// Line is the 1-based line of the row (CSV) or of the feature's start
+	// (GeoJSON).
+	Line int `json:"line,omitempty"`
+	// Feature is the 1-based number of the feature (GeoJSON only).
+	Feature     int              `json:"feature,omitempty"`
+	Name        string           `json:"name"`
+	FieldErrors []fieldErrorJSON `json:"field_errors"`
+}
+
+type fieldErrorJSON struct {
+	Field       string `json:"field"`
+	Description string `json:"description"`
+}
+
+func printImportSummary(e *env, g *globals, resp *dwellv1.ImportClientsResponse, rows []clientRow) int {
+	srcOf := func(row int64) source {
+		if row >= 0 && row < int64(len(rows)) {
+			return rows[row].Src
+		}
+		return source{}
+	}
+	code := exitOK
+	if len(resp.GetErrors()) > 0 {
+		code = exitFail
+	}
+	if g.json() {
+		out := struct {
+			Received int64           `json:"received"`
+			Stored   int64           `json:"stored"`
+			Failed   int             `json:"failed"`
+			Errors   []importRowJSON `json:"errors"`
+		}{resp.GetReceived(), resp.GetStored(), len(resp.GetErrors()), []importRowJSON{}}
+		for _, re := range resp.GetErrors() {
+			src := srcOf(re.GetRow())
+			j := importRowJSON{Row: re.GetRow(), Line: src.Line, Feature: src.Feature, Name: re.GetName(), FieldErrors: []fieldErrorJSON{}}
+			for _, fe := range re.GetFieldErrors() {
+				j.FieldErrors = append(j.FieldErrors, fieldErrorJSON{fe.GetField(), fe.GetDescription()})
+			}
+			out.Errors = append(out.Errors, j)
+		}
+		printJSON(e.stdout, out)
+		return code
+	}
+	tw := newTable(e.stdout)
+	row(tw, "Received:", fmt.Sprint(resp.GetReceived()))
+	row(tw, "Stored:", fmt.Sprint(resp.GetStored()))
+	row(tw, "Failed:", fmt.Sprint(len(resp.GetErrors())))
+	tw.Flush()
+	if len(resp.GetErrors()) > 0 {
+		fmt.Fprintln(e.stdout)
+		tw = newTable(e.stdout)
+		row(tw, "ROW", "NAME", "FIELD", "ERROR")
+		for i, re := range resp.GetErrors() {
+			if i == maxTableErrors {
+				tw.Flush()
+				fmt.Fprintf(e.stdout, "... and %d more failed rows (-o json lists them all)\n", len(resp.GetErrors())-i)
+				break
+			}
+			where := fmt.Sprintf("row %d", re.GetRow()+1)
+			if src := srcOf(re.GetRow()); src.Line > 0 || src.Feature > 0 {
+				where = src.String()
+			}
+			fes := re.GetFieldErrors()
+			if len(fes) == 0 {
+				row(tw, where, orDash(re.GetName()), "-", "rejected")
+			}
+			for _, fe := range fes {
+				row(tw, where, orDash(re.GetName()), orDash(fe.GetField()), fe.GetDescription())
+			}
+		}
+		tw.Flush()
+	}
+	return code
+}
+
+// listFlags are the paging flags of the list commands.
+type listFlags struct {
+	pageSize  int
+	pageToken string
+	all       bool
+}
+
+func (l *listFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&l.pageSize, "page-size", 0, "most results per page, 1 to 1000 (default: the server's, 100)")
+	fs.StringVar(&l.pageToken, "page-token", "", "continue a previous listing from this `token`")
+	fs.BoolVar(&l.all, "all", false, "follow next_page_token and list every page")
+}
+
+// list calls fetch page by page: once, or until the last page with --all.
+// It returns the items, or the RPC error. Without --all a note on stderr
+// says how to get the next page.
+func list[T any](ctx context.Context, e *env, g *globals, l *listFlags, fetch func(ctx context.Context, pageSize int32, token string) ([]T, string, error)) ([]T, error) {
+	var out []T
+	token := l.pageToken
+	for {
+		rctx, cancel := g.rpcCtx(ctx)
+		items, next, err := fetch(rctx, int32(l.pageSize), token)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		if next == "" {
+			return out, nil
+		}
+		if !l.all {
+			fmt.Fprintf(e.stderr, "More results: add --all, or --page-token %s\n", next)
+			return out, nil
+		}
+		token = next
+	}
+}
+
+func clientsListCommand() command {
+	return command{
+		name:    "clients list",
+		summary: "list clients",
+		nargs:   0,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			var l listFlags
+			var kind string
+			l.register(fs)
+			fs.StringVar(&kind, "kind", "", "only prospect or customer clients")
+			return func(ctx context.Context, e *env, g *globals, _ []string) int {
+				const name = "clients list"
+				k, err := parseKind(kind)
+				if err != nil {
+					return e.usageError(name, "--%v", err)
+				}
+				conn, err := g.dial()
+				if err != nil {
+					return e.fail(name, err)
+				}
+				defer conn.Close()
+				dc := dwellv1.NewDirectoryServiceClient(conn)
+				clients, err := list(ctx, e, g, &l, func(ctx context.Context, size int32, token string) ([]*dwellv1.Client, string, error) {
+					resp, err := dc.ListClients(ctx, &dwellv1.ListClientsRequest{PageSize: size, PageToken: token, Kind: k})
+					return resp.GetClients(), resp.GetNextPageToken(), err
+				})
+				if err != nil {
+					return e.rpcError(name, g, err)
+				}
+				if g.json() {
+					printProtos(e.stdout, clients)
+					return exitOK
+				}
+				tw := newTable(e.stdout)
+				row(tw, "NAME", "DISPLAY NAME", "KIND", "FENCE", "CENTER")
+				for _, c := range clients {
+					row(tw, c.GetName(), c.GetDisplayName(), kindName(c.GetKind()), fenceSummary(c.GetGeofence()), fenceCenter(c.GetGeofence()))
+				}
+				tw.Flush()
+				return exitOK
+			}
+		},
+	}
+}
+
+func clientsGetCommand() command {
+	return command{
+		name:    "clients get",
+		args:    "NAME",
+		summary: "show one client (NAME is an id or clients/ID)",
+		nargs:   1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "clients get"
+				conn, err := g.dial()
+				if err != nil {
+					return e.fail(name, err)
+				}
+				defer conn.Close()
+				rctx, cancel := g.rpcCtx(ctx)
+				defer cancel()
+				resp, err := dwellv1.NewDirectoryServiceClient(conn).GetClient(rctx, &dwellv1.GetClientRequest{Name: resourceName("clients", args[0])})
+				if err != nil {
+					return e.rpcError(name, g, err)
+				}
+				c := resp.GetClient()
+				if g.json() {
+					printProto(e.stdout, c)
+					return exitOK
+				}
+				tw := newTable(e.stdout)
+				row(tw, "Name:", c.GetName())
+				row(tw, "Display name:", c.GetDisplayName())
+				row(tw, "Kind:", kindName(c.GetKind()))
+				row(tw, "Fence:", fenceSummary(c.GetGeofence()))
+				row(tw, "Center:", fenceCenter(c.GetGeofence()))
+				row(tw, "Address:", orDash(c.GetAddress()))
+				row(tw, "External id:", orDash(c.GetExternalId()))
+				row(tw, "Created:", formatTime(c.GetCreateTime()))
+				row(tw, "Updated:", formatTime(c.GetUpdateTime()))
+				tw.Flush()
+				return exitOK
+			}
+		},
+	}
+}
+
+func clientsDeleteCommand() command {
+	return command{
+		name:    "clients delete",
+		args:    "NAME",
+		summary: "delete one client (recorded visits keep its id)",
+		nargs:   1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "clients delete"
+				conn, err := g.dial()
+				if err != nil {
+					return e.fail(name, err)
+				}
+				defer conn.Close()
+				rctx, cancel := g.rpcCtx(ctx)
+				defer cancel()
+				n := resourceName("clients", args[0])
+				if _, err := dwellv1.NewDirectoryServiceClient(conn).DeleteClient(rctx, &dwellv1.DeleteClientRequest{Name: n}); err != nil {
+					return e.rpcError(name, g, err)
+				}
+				if g.json() {
+					printJSON(e.stdout, map[string]any{"name": n, "deleted": true})
+					return exitOK
+				}
+				fmt.Fprintf(e.stdout, "Deleted %s\n", n)
+				return exitOK
+			}
+		},
+	}
+}

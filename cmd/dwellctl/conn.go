@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// bearer is a per-RPC credential sending "authorization: Bearer <token>".
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+// RequireTransportSecurity is false: dwelld serves plaintext gRPC on
+// loopback for now, and the token must go with it.
+func (bearer) RequireTransportSecurity() bool { return false }
+
+// dial returns a connection to g.addr. It does not connect yet: the first
+// RPC does, and reports an unreachable server as UNAVAILABLE.
+func (g *globals) dial() (*grpc.ClientConn, error) {
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if g.token != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(bearer(g.token)))
+	}
+	conn, err := grpc.NewClient(g.addr, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %v", g.addr, err)
+	}
+	return conn, nil
+}
+
+// rpcCtx returns the context of one RPC, with the --timeout deadline.
+func (g *globals) rpcCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if g.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, g.timeout)
+}
+
+// codeName returns the canonical name of a gRPC code, such as
+// "INVALID_ARGUMENT".
+func codeName(c codes.Code) string { return code.Code(c).String() }
+
+// rpcError prints a failed call on stderr: the status code and message,
+// every field violation of a google.rpc.BadRequest detail and the other
+// details, and a hint for the common mistakes. It returns exitFail.
+func (e *env) rpcError(name string, g *globals, err error) int {
+	st, ok := status.FromError(err)
+	if !ok {
+		if errors.Is(err, context.DeadlineExceeded) {
+			st = status.New(codes.DeadlineExceeded, err.Error())
+		} else if errors.Is(err, context.Canceled) {
+			st = status.New(codes.Canceled, err.Error())
+		}
+	}
+	w := e.stderr
+	fmt.Fprintf(w, "dwellctl %s: %s: %s\n", name, codeName(st.Code()), st.Message())
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				fmt.Fprintf(w, "  %s: %s\n", v.GetField(), v.GetDescription())
+			}
+		case *errdetails.ErrorInfo:
+			fmt.Fprintf(w, "  reason: %s", d.GetReason())
+			if d.GetDomain() != "" {
+				fmt.Fprintf(w, " (%s)", d.GetDomain())
+			}
+			fmt.Fprintln(w)
+		case *errdetails.RetryInfo:
+			fmt.Fprintf(w, "  retry after %v\n", d.GetRetryDelay().AsDuration())
+		case proto.Message:
+			b, _ := protojson.Marshal(d)
+			fmt.Fprintf(w, "  %s\n", b)
+		case error:
+			fmt.Fprintf(w, "  (undecodable detail: %v)\n", d)
+		}
+	}
+	switch st.Code() {
+	case codes.Unauthenticated:
+		if g.token == "" {
+			fmt.Fprintln(w, "hint: no token given: set DWELL_TOKEN or --token (mint one with \"dwellctl token mint\")")
+		}
+	case codes.Unavailable:
+		if strings.Contains(st.Message(), "connect") || strings.Contains(st.Message(), "dial") {
+			fmt.Fprintf(w, "hint: is dwelld running at %s? (--addr or DWELL_ADDR)\n", g.addr)
+		}
+	case codes.DeadlineExceeded:
+		fmt.Fprintf(w, "hint: the call took longer than --timeout %v\n", g.timeout)
+	}
+	return exitFail
+}

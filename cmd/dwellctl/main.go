@@ -1,0 +1,297 @@
+// Command dwellctl is the command-line client of dwelld: it mints tokens,
+// imports and lists clients, manages reps and teams, uploads pings and
+// checks health, all over the public gRPC API (only "token mint" reads the
+// server's data directory, for the signing keys).
+//
+// Usage:
+//
+//	dwellctl [global flags] COMMAND [flags] [args]
+//
+// Run "dwellctl help" for the commands and "dwellctl COMMAND -h" for one
+// command's flags. Global flags may come before the command or among its
+// flags.
+//
+// Exit status: 0 on success; 1 when the server refused the call, a file was
+// malformed, or some rows or fixes were rejected; 2 on a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// Defaults of the global flags.
+const (
+	defaultAddr    = "127.0.0.1:7070"
+	defaultTimeout = 30 * time.Second
+)
+
+// env is what one invocation may touch: its streams, environment and clock.
+// Nothing in dwellctl reads os.Stdin, os.Stdout, os.Getenv or the clock
+// directly, so that tests run it in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+}
+
+// globals are the flags every command accepts.
+type globals struct {
+	addr    string
+	token   string
+	output  string
+	timeout time.Duration
+}
+
+// register adds the global flags to fs, bound to g. Values already in g are
+// the defaults, so flags given before the command carry over.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.addr, "addr", g.addr, "dwelld `address` host:port (env DWELL_ADDR, default "+defaultAddr+")")
+	fs.StringVar(&g.token, "token", g.token, "bearer `token` (env DWELL_TOKEN; mint one with \"dwellctl token mint\")")
+	fs.StringVar(&g.output, "o", g.output, "output `format`: table or json")
+	fs.DurationVar(&g.timeout, "timeout", g.timeout, "deadline of each RPC; 0 for none")
+}
+
+// resolve fills what the flags left empty from the environment and checks
+// the values.
+func (g *globals) resolve(getenv func(string) string) error {
+	if g.addr == "" {
+		g.addr = getenv("DWELL_ADDR")
+	}
+	if g.addr == "" {
+		g.addr = defaultAddr
+	}
+	if g.token == "" {
+		g.token = strings.TrimSpace(getenv("DWELL_TOKEN"))
+	}
+	if g.output != "table" && g.output != "json" {
+		return fmt.Errorf("-o %s: want table or json", g.output)
+	}
+	if g.timeout < 0 {
+		return fmt.Errorf("--timeout must not be negative")
+	}
+	return nil
+}
+
+func (g *globals) json() bool { return g.output == "json" }
+
+// command is one dwellctl subcommand.
+type command struct {
+	// name is the words that select it, such as "clients import".
+	name string
+	// args describes the positional arguments for the usage line.
+	args string
+	// summary is one line for the command list.
+	summary string
+	// help is more text for "-h", or empty.
+	help string
+	// flags adds the command's own flags to fs and returns the function that
+	// runs it with the positional arguments.
+	flags func(fs *flag.FlagSet) func(ctx context.Context, e *env, g *globals, args []string) int
+	// nargs is the number of positional arguments; -1 means any.
+	nargs int
+}
+
+// commands returns every subcommand, in the order of the help text.
+func commands() []command {
+	return []command{
+		tokenMintCommand(),
+		clientsImportCommand(),
+		clientsListCommand(),
+		clientsGetCommand(),
+		clientsDeleteCommand(),
+		repsCreateCommand(),
+		repsListCommand(),
+		repsGetCommand(),
+		teamsCreateCommand(),
+		teamsListCommand(),
+		pingsUploadCommand(),
+		healthCommand(),
+	}
+}
+
+// run is dwellctl: it parses args (without the program name), runs one
+// command and returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now}
+	return e.run(ctx, args)
+}
+
+func (e *env) run(ctx context.Context, args []string) int {
+	g := &globals{output: "table", timeout: defaultTimeout}
+	top := flag.NewFlagSet("dwellctl", flag.ContinueOnError)
+	top.SetOutput(io.Discard)
+	g.register(top)
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			e.usage(e.stdout)
+			return exitOK
+		}
+		fmt.Fprintf(e.stderr, "dwellctl: %v\n", err)
+		e.usage(e.stderr)
+		return exitUsage
+	}
+	args = top.Args()
+	if len(args) == 0 {
+		e.usage(e.stderr)
+		return exitUsage
+	}
+	if args[0] == "help" {
+		if len(args) > 1 {
+			return e.run(ctx, append(args[1:], "-h"))
+		}
+		e.usage(e.stdout)
+		return exitOK
+	}
+	cmds := commands()
+	for _, c := range cmds {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			return e.runCommand(ctx, c, g, args[len(words):])
+		}
+	}
+	// A group name alone ("dwellctl clients") lists its commands.
+	var group []command
+	for _, c := range cmds {
+		if strings.HasPrefix(c.name, args[0]+" ") {
+			group = append(group, c)
+		}
+	}
+	if len(group) > 0 {
+		if len(args) > 1 && args[1] != "-h" && args[1] != "--help" {
+			fmt.Fprintf(e.stderr, "dwellctl: unknown command %q\n\n", args[0]+" "+args[1])
+		}
+		fmt.Fprintf(e.stderr, "Commands of %s:\n\n", args[0])
+		listCommands(e.stderr, group)
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "dwellctl: unknown command %q; run \"dwellctl help\"\n", args[0])
+	return exitUsage
+}
+
+func (e *env) usage(w io.Writer) {
+	fmt.Fprint(w, `dwellctl is the command-line client of dwelld.
+
+Usage:
+
+  dwellctl [global flags] COMMAND [flags] [args]
+
+Commands:
+
+`)
+	listCommands(w, commands())
+	fmt.Fprintf(w, `
+Global flags (before the command or among its flags):
+
+  --addr host:port   dwelld address (env DWELL_ADDR, default %s)
+  --token TOKEN      bearer token (env DWELL_TOKEN)
+  -o table|json      output format (default table)
+  --timeout 30s      deadline of each RPC; 0 for none
+
+Run "dwellctl COMMAND -h" for a command's flags.
+`, defaultAddr)
+}
+
+func listCommands(w io.Writer, cs []command) {
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	}
+}
+
+// runCommand parses the flags of c, the global ones included, and runs it.
+func (e *env) runCommand(ctx context.Context, c command, g *globals, args []string) int {
+	fs := flag.NewFlagSet("dwellctl "+c.name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	runFn := c.flags(fs)
+	g.register(fs)
+	fs.Usage = func() {
+		w := fs.Output()
+		line := "dwellctl " + c.name + " [flags]"
+		if c.args != "" {
+			line += " " + c.args
+		}
+		fmt.Fprintf(w, "Usage: %s\n\n%s\n", line, c.summary)
+		if c.help != "" {
+			fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
+		}
+		fmt.Fprintf(w, "\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage // the flag package has printed the error and usage
+	}
+	if c.nargs >= 0 && len(pos) != c.nargs {
+		if len(pos) < c.nargs {
+			fmt.Fprintf(e.stderr, "dwellctl %s: missing %s\n", c.name, c.args)
+		} else {
+			fmt.Fprintf(e.stderr, "dwellctl %s: unexpected arguments: %s\n", c.name, strings.Join(pos[c.nargs:], " "))
+		}
+		fmt.Fprintf(e.stderr, "Run \"dwellctl %s -h\" for usage.\n", c.name)
+		return exitUsage
+	}
+	if err := g.resolve(e.getenv); err != nil {
+		fmt.Fprintf(e.stderr, "dwellctl %s: %v\n", c.name, err)
+		return exitUsage
+	}
+	return runFn(ctx, e, g, pos)
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments, and returns the positional ones. Everything after
+// "--" is positional.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError prints a usage problem found after flag parsing.
+func (e *env) usageError(name string, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "dwellctl %s: %s\n", name, fmt.Sprintf(format, args...))
+	return exitUsage
+}
+
+// fail prints an error that is not an RPC error.
+func (e *env) fail(name string, err error) int {
+	fmt.Fprintf(e.stderr, "dwellctl %s: %v\n", name, err)
+	return exitFail
+}
