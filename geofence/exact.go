@@ -1,11 +1,8 @@
-// Package geofence answers the geometry questions of Dwell: is a fix inside
-// a client's site, and how far is it from the site's boundary. It knows
-// nothing of reps, storage or gRPC.
-//
-// This file holds the exact tests, on the sphere, that every faster path
-// (the H3 index to come) must agree with: great-circle distance for circles
-// and golang/geo s2 loops for polygons.
 package geofence
+
+// This file holds the exact tests on the sphere that every faster path (the
+// H3 index) must agree with: great-circle distance for circles and
+// golang/geo s2 loops for polygons.
 
 import (
 	"math"

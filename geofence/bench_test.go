@@ -1,0 +1,397 @@
+package geofence
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/golang/geo/s2"
+	"github.com/tidwall/rtree"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// The benchmark city: 30 km by 30 km around Jakarta. Fences are half
+// circles of 50-150 m radius, half building-sized polygons (4-8 vertices,
+// 10-40 m from the centre). "uniform" spreads them evenly; "clustered" puts
+// them around 300 centres (markets, malls) with a 400 m spread.
+var cityCenter = dwell.LatLng{Lat: -6.2, Lng: 106.8}
+
+const citySideM = 30000.0
+
+func cityPoint(rng *rand.Rand) dwell.LatLng {
+	return offset(offset(cityCenter, (rng.Float64()-0.5)*citySideM, 0), (rng.Float64()-0.5)*citySideM, 90)
+}
+
+type fixture struct {
+	fences  []Fence
+	centers []dwell.LatLng
+	hubs    []dwell.LatLng
+}
+
+func makeFixture(n int, clustered bool) *fixture {
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	fx := &fixture{}
+	for range 300 {
+		fx.hubs = append(fx.hubs, cityPoint(rng))
+	}
+	for i := range n {
+		var c dwell.LatLng
+		if clustered {
+			h := fx.hubs[rng.IntN(len(fx.hubs))]
+			c = offset(h, math.Abs(rng.NormFloat64())*400, rng.Float64()*360)
+		} else {
+			c = cityPoint(rng)
+		}
+		var g dwell.Geofence
+		if i%2 == 0 {
+			g.Circle = &dwell.Circle{Center: c, RadiusM: 50 + rng.Float64()*100}
+		} else {
+			size := 10 + rng.Float64()*30
+			g.Polygon = &dwell.Polygon{Shell: ringAround(c, 4+rng.IntN(5), rng.Float64()*360, func(int) float64 {
+				return size * (0.8 + 0.2*rng.Float64())
+			})}
+		}
+		fx.fences = append(fx.fences, Fence{ID: fmt.Sprintf("client-%07d", i), Geofence: g})
+		fx.centers = append(fx.centers, c)
+	}
+	return fx
+}
+
+// queryPoint is where single-query benchmarks ask: near a random fence (so
+// the answer is not empty), with an ordinary accuracy.
+func (fx *fixture) queryPoint(rng *rand.Rand) (dwell.LatLng, float64) {
+	c := fx.centers[rng.IntN(len(fx.centers))]
+	return offset(c, rng.Float64()*150, rng.Float64()*360), 5 + rng.Float64()*25
+}
+
+// rtreeIndex is the baseline: fence bounding boxes (degrees, widened by the
+// index's buffer in the query instead) in tidwall/rtree, the structure
+// Tile38 uses, with the same exact test.
+type rtreeIndex struct {
+	tr     rtree.RTreeG[*fence]
+	margin float64
+	maxAcc float64
+}
+
+// The baselines share the h3 index's prepared fences (same memory layout,
+// same exact test).
+func newRtreeIndex(h *Index, opts Options) *rtreeIndex {
+	ix := New(opts)
+	rt := &rtreeIndex{margin: ix.marginM, maxAcc: ix.maxAccuracyM}
+	for _, f := range h.fencesInOrder() {
+		lo, hi := capBox(f.anchor, f.extentM)
+		rt.tr.Insert(lo, hi, f)
+	}
+	return rt
+}
+
+// capBox returns a lat/lng box around the cap of radius m around p (not
+// antimeridian-aware: the benchmark city is far from it).
+func capBox(p s2.Point, m float64) (lo, hi [2]float64) {
+	lat, lng := latLngDeg(p)
+	dLat := m / EarthRadiusM * 180 / math.Pi
+	dLng := dLat / math.Max(math.Cos((math.Abs(lat)+dLat)*math.Pi/180), 1e-9)
+	return [2]float64{lng - dLng, lat - dLat}, [2]float64{lng + dLng, lat + dLat}
+}
+
+func (rt *rtreeIndex) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
+	buf = buf[:0]
+	acc := min(max(accuracyM, 0), rt.maxAcc)
+	reach := max(acc, rt.margin)
+	q := point(p)
+	lo, hi := capBox(q, reach)
+	rt.tr.Search(lo, hi, func(_, _ [2]float64, f *fence) bool {
+		d := f.signedDistM(q, false)
+		if d <= reach {
+			buf = appendMatch(buf, f, d, acc)
+		}
+		return true
+	})
+	sortMatches(buf)
+	return buf
+}
+
+// bruteIndex scans every fence with the same exact test.
+type bruteIndex struct {
+	fences []*fence
+	margin float64
+	maxAcc float64
+}
+
+func newBruteIndex(h *Index, opts Options) *bruteIndex {
+	ix := New(opts)
+	return &bruteIndex{margin: ix.marginM, maxAcc: ix.maxAccuracyM, fences: h.fencesInOrder()}
+}
+
+// fencesInOrder returns the index's fences in memory order.
+func (ix *Index) fencesInOrder() []*fence {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var fs []*fence
+	for _, f := range ix.byID {
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(a, b *fence) int { return cmp.Compare(uintptr(unsafe.Pointer(a)), uintptr(unsafe.Pointer(b))) })
+	return fs
+}
+
+func (b *bruteIndex) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
+	buf = buf[:0]
+	acc := min(max(accuracyM, 0), b.maxAcc)
+	reach := max(acc, b.margin)
+	q := point(p)
+	for _, f := range b.fences {
+		if d := f.signedDistM(q, false); d <= reach {
+			buf = appendMatch(buf, f, d, acc)
+		}
+	}
+	sortMatches(buf)
+	return buf
+}
+
+func appendMatch(buf []Match, f *fence, d, acc float64) []Match {
+	rel := RelationNear
+	switch {
+	case d <= 0:
+		rel = RelationInside
+	case d <= acc:
+		rel = RelationMaybeInside
+	}
+	return append(buf, Match{ID: f.id, DistanceM: d, Relation: rel})
+}
+
+type querier interface {
+	Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match
+}
+
+// Fixtures are built once per process and shared by the benchmarks.
+var fixtures struct {
+	sync.Mutex
+	fx    map[string]*fixture
+	index map[string]querier
+}
+
+func benchFixture(b *testing.B, n int, dist string) *fixture {
+	fixtures.Lock()
+	defer fixtures.Unlock()
+	key := fmt.Sprint(n, dist)
+	if fixtures.fx == nil {
+		fixtures.fx, fixtures.index = map[string]*fixture{}, map[string]querier{}
+	}
+	if fx, ok := fixtures.fx[key]; ok {
+		return fx
+	}
+	b.StopTimer()
+	defer b.StartTimer()
+	fx := makeFixture(n, dist == "clustered")
+	fixtures.fx[key] = fx
+	return fx
+}
+
+func benchIndex(b *testing.B, kind string, n int, dist string) querier {
+	fx := benchFixture(b, n, dist)
+	var h *Index
+	if kind == "rtree" || kind == "brute" {
+		h = benchIndex(b, "h3", n, dist).(*Index)
+	}
+	fixtures.Lock()
+	defer fixtures.Unlock()
+	key := fmt.Sprint(kind, n, dist)
+	if q, ok := fixtures.index[key]; ok {
+		return q
+	}
+	b.StopTimer()
+	defer b.StartTimer()
+	var q querier
+	switch kind {
+	case "h3", "h3cursor":
+		if q, ok := fixtures.index[fmt.Sprint("h3", n, dist)]; ok {
+			return q
+		}
+		ix := New(Options{})
+		if err := ix.PutAll(fx.fences); err != nil {
+			b.Fatal(err)
+		}
+		q = ix
+		key = fmt.Sprint("h3", n, dist)
+	case "rtree":
+		q = newRtreeIndex(h, Options{})
+	case "brute":
+		q = newBruteIndex(h, Options{})
+	}
+	fixtures.index[key] = q
+	runtime.GC()
+	return q
+}
+
+var benchSizes = []int{1_000, 100_000, 1_000_000}
+
+// BenchmarkQuery is one query near a random fence with 5-30 m accuracy and
+// the default 100 m margin; matches/op is the mean answer size.
+func BenchmarkQuery(b *testing.B) {
+	for _, kind := range []string{"h3", "rtree", "brute"} {
+		for _, n := range benchSizes {
+			for _, dist := range []string{"uniform", "clustered"} {
+				b.Run(fmt.Sprintf("%s/fences=%.0e/%s", kind, float64(n), dist), func(b *testing.B) {
+					q := benchIndex(b, kind, n, dist)
+					fx := benchFixture(b, n, dist)
+					rng := rand.New(rand.NewPCG(1, 2))
+					const np = 4096
+					ps := make([]dwell.LatLng, np)
+					accs := make([]float64, np)
+					for i := range ps {
+						ps[i], accs[i] = fx.queryPoint(rng)
+					}
+					buf := make([]Match, 0, 4096)
+					matches := 0
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := range b.N {
+						buf = q.Query(ps[i%np], accs[i%np], buf)
+						matches += len(buf)
+					}
+					b.ReportMetric(float64(matches)/float64(b.N), "matches/op")
+				})
+			}
+		}
+	}
+}
+
+// repDay is one rep's day of fixes every 30 s: eight visits of 20-60
+// minutes at client sites (indoor jitter of 3-25 m, accuracy 5-50 m),
+// a lunch stop away from any site, and driving at 5-12 m/s between.
+func repDay(rng *rand.Rand, fx *fixture) (ps []dwell.LatLng, accs []float64) {
+	at := fx.centers[rng.IntN(len(fx.centers))]
+	stay := func(c dwell.LatLng, minutes int) {
+		for range minutes * 2 {
+			ps = append(ps, offset(c, math.Abs(rng.NormFloat64())*10, rng.Float64()*360))
+			accs = append(accs, 5+rng.Float64()*45)
+		}
+	}
+	travel := func(to dwell.LatLng) {
+		a, bb := point(at), point(to)
+		dist := a.Distance(bb).Radians() * EarthRadiusM
+		speed := 5 + rng.Float64()*7
+		steps := int(dist / (speed * 30))
+		for s := 1; s <= steps; s++ {
+			x := s2.Interpolate(float64(s)/float64(steps+1), a, bb)
+			lat, lng := latLngDeg(x)
+			ps = append(ps, offset(dwell.LatLng{Lat: lat, Lng: lng}, math.Abs(rng.NormFloat64())*5, rng.Float64()*360))
+			accs = append(accs, 5+rng.Float64()*15)
+		}
+		at = to
+	}
+	for v := range 8 {
+		if v == 4 {
+			lunch := offset(at, 500+rng.Float64()*1000, rng.Float64()*360)
+			travel(lunch)
+			stay(lunch, 45)
+		}
+		next := fx.centers[rng.IntN(len(fx.centers))]
+		if rng.IntN(3) > 0 { // most next visits are in the same part of town
+			next = fx.nearCenter(rng, at)
+		}
+		travel(next)
+		stay(next, 20+rng.IntN(41))
+	}
+	return ps, accs
+}
+
+// nearCenter returns a fence centre within a few kilometres of p.
+func (fx *fixture) nearCenter(rng *rand.Rand, p dwell.LatLng) dwell.LatLng {
+	for range 1000 {
+		c := fx.centers[rng.IntN(len(fx.centers))]
+		if point(c).Distance(point(p)).Radians()*EarthRadiusM < 4000 {
+			return c
+		}
+	}
+	return fx.centers[rng.IntN(len(fx.centers))]
+}
+
+// BenchmarkRepDay replays 50 rep-days (2 for brute force); ns/fix is the
+// cost per fix.
+func BenchmarkRepDay(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		for _, kind := range []string{"h3cursor", "h3", "rtree", "brute"} {
+			b.Run(fmt.Sprintf("%s/fences=%.0e", kind, float64(n)), func(b *testing.B) {
+				if kind == "brute" && n >= 1_000_000 {
+					b.Skip("brute force at 1e6 is BenchmarkQuery/brute's cost per fix")
+				}
+				q := benchIndex(b, kind, n, "uniform")
+				fx := benchFixture(b, n, "uniform")
+				rng := rand.New(rand.NewPCG(3, 4))
+				type day struct {
+					ps   []dwell.LatLng
+					accs []float64
+				}
+				var days []day
+				fixes := 0
+				nDays := 50
+				if kind == "brute" {
+					nDays = 2 // a million exact tests per fix
+				}
+				for range nDays {
+					ps, accs := repDay(rng, fx)
+					days = append(days, day{ps, accs})
+					fixes += len(ps)
+				}
+				buf := make([]Match, 0, 4096)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					for _, d := range days {
+						qq := q
+						if kind == "h3cursor" {
+							qq = q.(*Index).NewCursor()
+						}
+						for i, p := range d.ps {
+							buf = qq.Query(p, d.accs[i], buf)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*fixes), "ns/fix")
+			})
+		}
+	}
+}
+
+// BenchmarkBuild loads 1,000,000 fences with PutAll and reports the time
+// and the heap the index keeps.
+func BenchmarkBuild(b *testing.B) {
+	for _, n := range []int{1_000_000} {
+		b.Run(fmt.Sprintf("fences=%.0e", float64(n)), func(b *testing.B) {
+			// Measure alone: drop the other benchmarks' fixtures.
+			fixtures.Lock()
+			fixtures.fx, fixtures.index = nil, nil
+			fixtures.Unlock()
+			fx := makeFixture(n, false)
+			for range b.N {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				start := time.Now()
+				ix := New(Options{})
+				if err := ix.PutAll(fx.fences); err != nil {
+					b.Fatal(err)
+				}
+				secs := time.Since(start).Seconds()
+				runtime.ReadMemStats(&after)
+				peak := after.Sys
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(secs, "s/build")
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MiB")
+				b.ReportMetric(float64(peak)/(1<<20), "sys-MiB")
+				runtime.KeepAlive(ix)
+			}
+		})
+	}
+}

@@ -1,0 +1,118 @@
+// Package geofence answers the geometry question at the heart of Dwell:
+// given a fix (latitude, longitude, accuracy in metres), which client sites
+// contain it, which it may be in given its accuracy, which it is near, and
+// how far it is from each boundary. It knows nothing of reps, storage or
+// gRPC.
+//
+// Shape (exact.go) is the oracle: the signed great-circle distance from a
+// position to a fence's boundary, with golang/geo s2 for polygons. Index is
+// an H3-indexed set of fences that answers the same question for a million
+// fences without looking at more than a few dozen of them, and Cursor makes
+// a stream of fixes from one phone cheaper still.
+//
+// # Units and relations
+//
+// Distances are metres on a sphere of radius EarthRadiusM, angles degrees.
+// Index.Query(p, accuracy, buf) returns every fence whose signed distance
+// d from p satisfies d <= reach, where reach = max(accuracy, MarginM) and
+// accuracy is clamped to [0, MaxAccuracyM] (default 500 m; NaN and
+// negative count as 0). Each match carries d and a Relation:
+// RelationInside when d <= 0 (p itself is inside or on the boundary),
+// RelationMaybeInside when 0 < d <= accuracy, RelationNear when
+// accuracy < d <= MarginM (default 100 m). Matches come nearest first,
+// ties by id. Distances agree with Shape.SignedDistanceM within 1 mm, and
+// inside-or-not agrees exactly, on edges and vertices too: whenever the
+// fast test lands within 1 mm of a boundary the fence answers with the
+// oracle's own s2 computation.
+//
+// # Containment mode: buffered covers, and why no fence is missed
+//
+// The index keeps two tiers, each a map from H3 cell to the fences stored
+// under it. A tier has a buffer B: the near tier B = max(MarginM, 50 m),
+// serving queries with reach <= B (ordinary fixes); the far tier
+// B = max(MarginM, MaxAccuracyM), serving the rest. In each tier a fence
+// has one resolution, the finest whose average edge is at least its
+// extent plus B over 4 (near) or 2 (far), so a cover has a few dozen
+// cells. The fence is stored under every cell c of that resolution with
+//
+//	dist(centre(c), fence) <= B + rho(c)
+//
+// where rho(c) = 1.2 x (c's largest centre-to-vertex distance). H3 is not
+// nested: a query computes ONE cell, at the finest resolution the tier
+// uses (cgo), and takes its parents at the other resolutions from the index
+// bits, so the cell a query looks up at resolution r is the parent of its
+// finest cell, not the res-r cell containing p. Children stick out of their
+// parent by about 5% of its circumradius; rho's factor 1.2 covers that
+// (TestQueryRegionBound measures at most 1.05 over random and
+// near-pentagon positions). So for the cell c a query looks up,
+// dist(p, centre(c)) <= rho(c).
+//
+// No miss: let fence f have d = dist(p, f) <= reach <= B. Then
+// dist(centre(c), f) <= dist(centre(c), p) + d <= rho(c) + B, so c is in
+// f's cover, provided the cover holds every cell meeting the inequality.
+// The builder finds them in a grid disk around the cell of a point of f,
+// growing the disk until no cell on its outer ring meets the looser
+// B + 2.5 rho; a walk from any qualifying cell to f and along f to that
+// point passes only cells meeting the looser bound, and crosses every
+// ring, so none lies beyond the disk (see cover.go).
+//
+// A cell is interior to f when its centre is inside f deeper than rho(c):
+// then every position that looks it up is inside, and the polygon
+// containment test is skipped. The distance is still computed exactly for
+// every candidate, interior or not, since every match reports it.
+//
+// The exact tests: circles by the chord between unit vectors; polygons up
+// to 3 km across on their gnomonic tangent plane, where great-circle edges
+// are straight segments (containment by crossing parity, distance to the
+// segments, error under 1 mm); larger polygons with s2 as Shape does. All
+// of it is precomputed at Put, and a query allocates nothing.
+//
+// # Streams
+//
+// Cursor remembers the last four cells it looked up with their fence
+// lists. A pure-Go port of the first half of H3's latLngToCell (face and
+// hex coordinates, about 100 ns instead of 1.3 µs through cgo) tells when a
+// new fix is in one of them; then only the exact tests run. The answer is
+// identical to Index.Query's; a remembered list is used only while the
+// shards it came from are still the published ones.
+//
+// # Concurrency
+//
+// Queries never block and never wait on writers. Each tier's cell map is
+// split into 16384 shards, each an immutable open-addressing table behind
+// an atomic pointer; Put, PutAll and Delete are serialized by a mutex,
+// rebuild only the shards their cells fall in and swap them in. A query
+// sees each shard either before or after a change; a fence that is in the
+// index for the whole of a query is always found. All Index methods are
+// safe for concurrent use; a Cursor belongs to one goroutine.
+//
+// # Caveats
+//
+//   - The cgo cell computation (about 1.3 µs) is most of a single query's
+//     cost when the answer is small; Cursor avoids it for repeated places.
+//     A pure-Go latLngToCell (the rest of the port in h3util.go) would
+//     remove it everywhere.
+//   - Cell lists hold every fence within about B + 1.2 cell radii of the
+//     cell, more candidates than an R-tree box search returns; each costs
+//     an exact test (a cache miss when the fence is cold).
+//   - Queries allocate nothing, except that s2's exact arithmetic, used
+//     when a fix lies within rounding of a polygon edge (the oracle path),
+//     may allocate.
+//   - The cost of a query grows with the fences within reach: every
+//     candidate gets an exact test. In the benchmark city at a million
+//     fences (1,100 per km², overlapping) an answer with the default 100 m
+//     margin holds about a hundred fences.
+//   - Queries with reach above the near tier's buffer (accuracy worse than
+//     the margin, at least 50 m) use the far tier, whose cells are coarser:
+//     slower, still exact.
+//   - Polygons larger than 3 km use the s2 path, linear in their vertices
+//     per query; a ring spanning a continent is correct but slow to cover
+//     (coarse cells) and to test.
+//   - Delete and replacement recompute the old cover (a few hundred
+//     microseconds through cgo) instead of storing it.
+//   - PutAll keeps its fences in shared slabs ordered on the ground; a slab
+//     is freed only when all its fences are gone. A Cursor keeps the lists
+//     it remembers alive until it looks elsewhere.
+//   - The index keeps no copy of the input geofences; callers that need
+//     them keep their own.
+package geofence

@@ -1,0 +1,498 @@
+package geofence
+
+import (
+	"cmp"
+	"math"
+	"math/bits"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/golang/geo/s2"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMarginM is the margin used when Options.MarginM is 0.
+	DefaultMarginM = 100.0
+	// DefaultMaxAccuracyM is the accuracy clamp used when
+	// Options.MaxAccuracyM is 0.
+	DefaultMaxAccuracyM = 500.0
+	// maxMarginM bounds Options.MarginM and Options.MaxAccuracyM.
+	maxMarginM = 5000.0
+)
+
+// Options configure an Index. The zero value is ready to use.
+type Options struct {
+	// MarginM is how far outside a fence, in metres, a fix still matches
+	// it, as RelationNear. 0 means DefaultMarginM; a negative value means
+	// no margin (only fences the fix is inside or within its accuracy of).
+	// At most 5000.
+	MarginM float64
+	// MaxAccuracyM clamps a fix's accuracy radius in metres: a fix reported
+	// less accurate than this is treated as accurate to MaxAccuracyM. 0
+	// means DefaultMaxAccuracyM. At most 5000.
+	MaxAccuracyM float64
+}
+
+// Relation is how a fix stands to a fence.
+type Relation int
+
+// Relations. The zero value is not returned by queries.
+const (
+	RelationNone Relation = iota
+	// RelationInside means the fix's position is inside the fence or on
+	// its boundary: DistanceM <= 0.
+	RelationInside
+	// RelationMaybeInside means the position is outside but the boundary is
+	// within the fix's accuracy: 0 < DistanceM <= accuracy.
+	RelationMaybeInside
+	// RelationNear means the position is outside, beyond its accuracy but
+	// within the margin: accuracy < DistanceM <= MarginM.
+	RelationNear
+)
+
+var relationNames = [...]string{"none", "inside", "maybe_inside", "near"}
+
+// String returns "inside", "maybe_inside", "near" or "none".
+func (r Relation) String() string {
+	if r < 0 || int(r) >= len(relationNames) {
+		return "Relation(" + strconv.Itoa(int(r)) + ")"
+	}
+	return relationNames[r]
+}
+
+// Match is one fence a fix is in or near.
+type Match struct {
+	// ID is the fence's id as given to Put.
+	ID string
+	// DistanceM is the signed great-circle distance in metres from the fix
+	// to the fence's boundary: negative inside, positive outside. It agrees
+	// with Shape.SignedDistanceM within 1 mm.
+	DistanceM float64
+	// Relation classifies DistanceM against the fix's accuracy and the
+	// index's margin.
+	Relation Relation
+}
+
+// Fence is one entry of a bulk load.
+type Fence struct {
+	ID       string
+	Geofence dwell.Geofence
+}
+
+// Tiers: the near tier serves queries whose reach (the larger of the
+// clamped accuracy and the margin) is at most its buffer; the far tier
+// serves the rest, up to the largest reach.
+const (
+	tierNear = iota
+	tierFar
+	numTiers
+)
+
+// Cover coarseness per tier: a fence's cover uses the finest resolution
+// whose average edge is at least reach/ratio.
+var tierRatio = [numTiers]float64{4, 2}
+
+// minNearBufferM is the least buffer of the near tier, so that fixes of
+// ordinary accuracy take the near tier even with a small margin.
+const minNearBufferM = 50.0
+
+// Index is an H3-indexed set of geofences. Queries never block and never
+// wait on writers; writers (Put, PutAll, Delete) are serialized among
+// themselves. All methods are safe for concurrent use.
+type Index struct {
+	marginM      float64
+	maxAccuracyM float64
+
+	mu   sync.Mutex        // serializes writers
+	byID map[string]*fence // guarded by mu
+	n    atomic.Int64
+
+	tiers [numTiers]tier
+
+	shapes map[string]*Shape // oracle shapes, tests only; guarded by mu
+}
+
+// tier is one cell index: fences stored under the cells of their covers.
+type tier struct {
+	bufferM float64
+	// mask has bit r set when some fence's cover has resolution r.
+	mask   atomic.Uint32
+	counts [maxRes + 1]int // fences per resolution; guarded by Index.mu
+	shards [numShards]atomic.Pointer[shard]
+}
+
+// New returns an empty index.
+func New(opts Options) *Index {
+	ix := &Index{marginM: opts.MarginM, maxAccuracyM: opts.MaxAccuracyM, byID: make(map[string]*fence)}
+	switch {
+	case ix.marginM == 0 || math.IsNaN(ix.marginM):
+		ix.marginM = DefaultMarginM
+	case ix.marginM < 0:
+		ix.marginM = 0
+	}
+	if !(ix.maxAccuracyM > 0) {
+		ix.maxAccuracyM = DefaultMaxAccuracyM
+	}
+	ix.marginM = min(ix.marginM, maxMarginM)
+	ix.maxAccuracyM = min(ix.maxAccuracyM, maxMarginM)
+	ix.tiers[tierNear].bufferM = max(ix.marginM, minNearBufferM)
+	ix.tiers[tierFar].bufferM = max(ix.marginM, ix.maxAccuracyM, ix.tiers[tierNear].bufferM)
+	return ix
+}
+
+// MarginM returns the margin in metres the index matches fences within.
+func (ix *Index) MarginM() float64 { return ix.marginM }
+
+// MaxAccuracyM returns the accuracy clamp in metres.
+func (ix *Index) MaxAccuracyM() float64 { return ix.maxAccuracyM }
+
+// Len returns the number of fences.
+func (ix *Index) Len() int { return int(ix.n.Load()) }
+
+const opPut = dwell.Op("geofence.Put")
+const opPutAll = dwell.Op("geofence.PutAll")
+
+// validate checks one fence for Put and PutAll; field prefixes the
+// violations' paths.
+func validate(field, id string, g dwell.Geofence) []dwell.Violation {
+	var vs []dwell.Violation
+	if id == "" {
+		vs = append(vs, dwell.Violation{Field: field + "id", Description: "a fence id is required"})
+	}
+	return append(vs, dwell.ValidateGeofence(field+"geofence", g)...)
+}
+
+// Put adds the fence id, or replaces it. An invalid geofence (see
+// dwell.ValidateGeofence) or an empty id is an error of kind dwell.Invalid
+// with violations on "id" and "geofence...", and changes nothing. A
+// replacement is atomic for readers: a query sees the old fence or the new
+// one, never both or neither.
+func (ix *Index) Put(id string, g dwell.Geofence) error {
+	if vs := validate("", id, g); vs != nil {
+		return dwell.E(opPut, dwell.Invalid, "invalid fence", vs)
+	}
+	f := ix.prepare(id, g, make(geomCache))
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.apply([]*prepared{f})
+	return nil
+}
+
+// PutAll adds or replaces many fences at once, in parallel and publishing
+// each shard of the index once: the fast path for loading a tenant at
+// startup. Later entries win over earlier ones with the same id. If any
+// entry is invalid, PutAll returns an error of kind dwell.Invalid with
+// violations on "fences[i]..." and changes nothing. Readers see the
+// fences appear shard by shard.
+func (ix *Index) PutAll(fences []Fence) error {
+	var vs []dwell.Violation
+	for i, fe := range fences {
+		vs = append(vs, validate("fences["+strconv.Itoa(i)+"].", fe.ID, fe.Geofence)...)
+	}
+	if vs != nil {
+		return dwell.E(opPutAll, dwell.Invalid, "invalid fences", vs)
+	}
+	// Keep the last of duplicate ids.
+	last := make(map[string]int, len(fences))
+	for i, fe := range fences {
+		last[fe.ID] = i
+	}
+	prep := make([]*prepared, 0, len(last))
+	for i, fe := range fences {
+		if last[fe.ID] == i {
+			prep = append(prep, &prepared{f: newFenceShell(fe.ID)})
+			prep[len(prep)-1].src = i
+		}
+	}
+	// Prepare the shapes and order them on the ground, then compute the
+	// covers in that order so each worker's cell-geometry cache stays hot.
+	parallel(len(prep), func(i int, _ geomCache) {
+		p := prep[i]
+		p.f = newFence(p.f.id, fences[p.src].Geofence)
+		lat, lng := latLngDeg(p.f.anchor)
+		p.key = latLngToCell(lat, lng, localityRes)
+	})
+	compact(prep)
+	parallel(len(prep), func(i int, gc geomCache) { ix.cover(prep[i], gc) })
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.apply(prep)
+	return nil
+}
+
+// parallel runs fn(i) for i in [0, n) on GOMAXPROCS workers, in chunks of
+// consecutive i, each worker with its own geometry cache.
+func parallel(n int, fn func(i int, gc geomCache)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	const chunk = 256
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gc := make(geomCache)
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+chunk, n); i++ {
+					fn(i, gc)
+				}
+				if len(gc) > 1<<18 {
+					gc = make(geomCache)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Delete removes the fence id and reports whether it was there.
+func (ix *Index) Delete(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	old, ok := ix.byID[id]
+	if !ok {
+		return false
+	}
+	gc := make(geomCache)
+	var chs changeSet
+	for t := range ix.tiers {
+		res, cells := computeCover(old, ix.tiers[t].bufferM, tierRatio[t], gc)
+		chs.add(t, old, cells, false)
+		ix.tiers[t].counts[res]--
+	}
+	for t := range ix.tiers {
+		tr := &ix.tiers[t]
+		for sh, list := range chs.byShard(t) {
+			tr.shards[sh].Store(tr.shards[sh].Load().with(list))
+		}
+	}
+	ix.publishMasks()
+	delete(ix.byID, id)
+	ix.n.Add(-1)
+	return true
+}
+
+// prepared is a fence with its covers, ready to be published.
+type prepared struct {
+	f     *fence
+	cells [numTiers][]uint64
+	key   uint64 // the anchor's cell at localityRes, for compact
+	src   int    // index in PutAll's argument
+}
+
+func newFenceShell(id string) *fence { return &fence{id: id} }
+
+// localityRes is the resolution by which compact orders fences.
+const localityRes = 9
+
+// compact moves the fences of a bulk load into contiguous slabs in the
+// order of their anchors' H3 cells, so that fences near each other on the
+// ground, which queries test together, are near each other in memory. A
+// slab stays allocated while any of its fences is referenced.
+func compact(ps []*prepared) {
+	slices.SortFunc(ps, func(a, b *prepared) int { return cmp.Compare(a.key, b.key) })
+	slab := make([]fence, len(ps))
+	nPoly, nXY := 0, 0
+	for _, p := range ps {
+		if p.f.poly != nil {
+			nPoly++
+			nXY += len(p.f.poly.xy)
+		}
+	}
+	polys := make([]polyData, 0, nPoly)
+	xys := make([]float64, 0, nXY)
+	for i, p := range ps {
+		slab[i] = *p.f
+		if pd := p.f.poly; pd != nil {
+			polys = append(polys, *pd)
+			np := &polys[len(polys)-1]
+			if pd.xy != nil {
+				lo := len(xys)
+				xys = append(xys, pd.xy...)
+				np.xy = xys[lo:len(xys):len(xys)]
+			}
+			slab[i].poly = np
+		}
+		p.f = &slab[i]
+	}
+}
+
+func (ix *Index) prepare(id string, g dwell.Geofence, gc geomCache) *prepared {
+	p := &prepared{f: newFence(id, g)}
+	ix.cover(p, gc)
+	return p
+}
+
+// cover computes p's covers in every tier.
+func (ix *Index) cover(p *prepared, gc geomCache) {
+	for t := range ix.tiers {
+		res, cells := computeCover(p.f, ix.tiers[t].bufferM, tierRatio[t], gc)
+		p.f.res[t] = int8(res)
+		p.cells[t] = cells
+	}
+}
+
+// apply publishes prepared fences, replacing fences of the same ids. The
+// caller holds ix.mu. Each touched shard is rebuilt once per tier.
+func (ix *Index) apply(ps []*prepared) {
+	var removals changeSet
+	gc := make(geomCache)
+	for _, p := range ps {
+		if old, ok := ix.byID[p.f.id]; ok {
+			for t := range ix.tiers {
+				res, cells := computeCover(old, ix.tiers[t].bufferM, tierRatio[t], gc)
+				removals.add(t, old, cells, false)
+				ix.tiers[t].counts[res]--
+			}
+		} else {
+			ix.n.Add(1)
+		}
+		ix.byID[p.f.id] = p.f
+		for t := range ix.tiers {
+			ix.tiers[t].counts[p.f.res[t]]++
+		}
+	}
+	for t := range ix.tiers {
+		// Counting sort of the additions by shard.
+		var count [numShards + 1]int32
+		for _, p := range ps {
+			for _, c := range p.cells[t] {
+				count[shardOf(c&^interiorFlag)+1]++
+			}
+		}
+		for s := 1; s <= numShards; s++ {
+			count[s] += count[s-1]
+		}
+		adds := make([]change, count[numShards])
+		fill := count
+		for _, p := range ps {
+			for _, c := range p.cells[t] {
+				s := shardOf(c &^ interiorFlag)
+				adds[fill[s]] = change{cell: c &^ interiorFlag, f: p.f, interior: c&interiorFlag != 0, add: true}
+				fill[s]++
+			}
+			p.cells[t] = nil
+		}
+		rem := removals.byShard(t)
+		tr := &ix.tiers[t]
+		for s := range numShards {
+			a := adds[count[s]:count[s+1]]
+			if len(a) > 0 || len(rem[s]) > 0 {
+				tr.shards[s].Store(tr.shards[s].Load().with(append(rem[s], a...)))
+			}
+		}
+	}
+	ix.publishMasks()
+}
+
+// publishMasks updates the resolution masks after the shards are
+// published: a bit is set once its cells are there and cleared when no
+// fence is left at its resolution, so a reader never misses a fence that
+// was in the index for the whole of its query. The caller holds ix.mu.
+func (ix *Index) publishMasks() {
+	for t := range ix.tiers {
+		tr := &ix.tiers[t]
+		var mask uint32
+		for r, n := range tr.counts {
+			if n > 0 {
+				mask |= 1 << r
+			}
+		}
+		tr.mask.Store(mask)
+	}
+}
+
+// Query returns the fences within reach of the fix at p with the given
+// accuracy radius in metres: every fence whose boundary is within
+// max(accuracy, MarginM) of p or that contains p, with the signed distance
+// and relation, nearest first (ties by id). The accuracy is clamped to
+// [0, MaxAccuracyM]; NaN counts as 0. An invalid position (NaN, latitude
+// beyond ±90 or longitude beyond ±180) matches nothing.
+//
+// The matches are appended to buf[:0]; Query allocates nothing when buf
+// has room for them. Match.ID strings are shared with the index.
+func (ix *Index) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
+	buf = buf[:0]
+	if !validLatLng(p) {
+		return buf
+	}
+	acc, reach := ix.reach(accuracyM)
+	tr := &ix.tiers[ix.tierFor(reach)]
+	mask := tr.mask.Load()
+	if mask == 0 {
+		return buf
+	}
+	q := point(p)
+	c := latLngToCell(p.Lat, p.Lng, bits.Len32(mask)-1)
+	for m := mask; m != 0; m &= m - 1 {
+		pc := cellParent(c, bits.TrailingZeros32(m))
+		if cl := tr.shards[shardOf(pc)].Load().lookup(pc); cl != nil {
+			buf = cl.eval(q, acc, reach, buf)
+		}
+	}
+	sortMatches(buf)
+	return buf
+}
+
+// reach returns the clamped accuracy and the reach of a query.
+func (ix *Index) reach(accuracyM float64) (acc, reach float64) {
+	acc = accuracyM
+	if !(acc > 0) {
+		acc = 0
+	}
+	acc = min(acc, ix.maxAccuracyM)
+	return acc, max(acc, ix.marginM)
+}
+
+func (ix *Index) tierFor(reach float64) int {
+	if reach <= ix.tiers[tierNear].bufferM {
+		return tierNear
+	}
+	return tierFar
+}
+
+func validLatLng(p dwell.LatLng) bool {
+	return p.Lat >= -90 && p.Lat <= 90 && p.Lng >= -180 && p.Lng <= 180
+}
+
+// eval appends the matches among the cell's fences.
+func (cl *cellList) eval(q s2.Point, acc, reach float64, buf []Match) []Match {
+	for i, f := range cl.refs {
+		d := f.signedDistM(q, i < int(cl.nInterior))
+		if d > reach {
+			continue
+		}
+		rel := RelationNear
+		switch {
+		case d <= 0:
+			rel = RelationInside
+		case d <= acc:
+			rel = RelationMaybeInside
+		}
+		buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: rel})
+	}
+	return buf
+}
+
+func sortMatches(ms []Match) {
+	if len(ms) > 1 {
+		slices.SortFunc(ms, compareMatches)
+	}
+}
+
+func compareMatches(a, b Match) int {
+	if c := cmp.Compare(a.DistanceM, b.DistanceM); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}

@@ -1,0 +1,320 @@
+package geofence
+
+import (
+	"math"
+
+	"github.com/golang/geo/r3"
+	"github.com/golang/geo/s1"
+	"github.com/golang/geo/s2"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// The exact test of one fence, prepared at Put time so a query neither
+// allocates nor rebuilds anything. Three kinds:
+//
+//   - circles: great-circle distance from the centre minus the radius, from
+//     the chord between unit vectors (a short series for 2*asin(c/2));
+//   - small polygons (every vertex within planarMaxM of the polygon's
+//     tangent point): the gnomonic projection onto the tangent plane maps
+//     great-circle edges to straight segments, so containment is planar
+//     crossing parity and the distance is the planar point-to-segment
+//     distance, which overstates the spherical one by a factor of at most
+//     1/cos^2 of the angle from the tangent point (under 3e-7 within
+//     planarMaxM+MaxAccuracyM);
+//   - other polygons: s2, exactly as Shape does.
+//
+// Whenever the fast result lies within exactBandM of the boundary, the
+// fence answers with the computation of Shape.SignedDistanceM itself (same
+// s2 calls, same inputs), so membership on and next to an edge or vertex is
+// decided by s2's predicates, exactly as by the oracle.
+
+const (
+	// planarMaxM bounds the extent of a polygon served by the planar path.
+	planarMaxM = 3000.0
+	// planarMaxQueryRad bounds the angle from the tangent point of a
+	// position the planar path evaluates; farther ones take the s2 path.
+	planarMaxQueryRad = 20000.0 / EarthRadiusM
+	// exactBandM is how close to the boundary a fast result must be for the
+	// oracle's computation to be used instead.
+	exactBandM = 1e-3
+)
+
+var cosPlanarMaxQuery = math.Cos(planarMaxQueryRad)
+
+type shapeKind uint8
+
+const (
+	kindCircle shapeKind = iota + 1
+	kindPlanar
+	kindSphere
+)
+
+// fence is one prepared geofence. It is immutable once published. It is
+// kept small (the fields a circle's test reads share a cache line or two);
+// polygon data lives behind poly.
+type fence struct {
+	id   string
+	kind shapeKind
+	// res is the resolution of the fence's cover in each tier.
+	res [numTiers]int8
+
+	// Circles.
+	radiusM float64
+	center  s2.Point
+
+	// anchor is a point of the fence (a circle's centre, a polygon's first
+	// shell vertex); every point of the fence is within extentM of it.
+	anchor  s2.Point
+	extentM float64
+
+	poly *polyData
+}
+
+// polyData is a prepared polygon.
+type polyData struct {
+	// Planar polygons: the tangent frame and the projected vertices (x, y
+	// pairs, the same order as pts).
+	t, e, n r3.Vector
+	xy      []float64
+	// Ring i (0 the shell, then the holes) is pts[ring[i]:ring[i+1]], in
+	// the order given, as Shape builds its edges. inv[i] tells that s2
+	// normalized ring i by reversing it, and originIn[i] whether the
+	// normalized loop contains s2.OriginPoint.
+	ring     []int32
+	pts      []s2.Point
+	inv      []bool
+	originIn []bool
+}
+
+// newFence prepares a valid geofence.
+func newFence(id string, g dwell.Geofence) *fence {
+	f := &fence{id: id}
+	if g.Circle != nil {
+		f.kind = kindCircle
+		f.center = point(g.Circle.Center)
+		f.radiusM = g.Circle.RadiusM
+		f.anchor = f.center
+		f.extentM = f.radiusM
+		return f
+	}
+	rings := append([][]dwell.LatLng{g.Polygon.Shell}, g.Polygon.Holes...)
+	pd := &polyData{}
+	f.poly = pd
+	pd.ring = append(pd.ring, 0)
+	for _, r := range rings {
+		if n := len(r); n > 1 && r[0] == r[n-1] {
+			r = r[:n-1]
+		}
+		start := len(pd.pts)
+		for _, v := range r {
+			pd.pts = append(pd.pts, point(v))
+		}
+		// Let s2 decide the normalized orientation and origin containment
+		// on a copy, as Shape's loop does.
+		cp := append([]s2.Point(nil), pd.pts[start:]...)
+		l := s2.LoopFromPoints(cp)
+		before := cp[0]
+		l.Normalize()
+		pd.inv = append(pd.inv, l.Vertex(0) != before)
+		pd.originIn = append(pd.originIn, l.ContainsOrigin())
+		pd.ring = append(pd.ring, int32(len(pd.pts)))
+	}
+	f.anchor = pd.pts[0]
+	var sum r3.Vector
+	for _, p := range pd.pts[:pd.ring[1]] {
+		sum = sum.Add(p.Vector)
+		f.extentM = max(f.extentM, f.anchor.Distance(p).Radians()*EarthRadiusM)
+	}
+	f.kind = kindSphere
+	pd.t = sum.Normalize()
+	maxFromT := 0.0
+	for _, p := range pd.pts {
+		maxFromT = max(maxFromT, s2.Point{Vector: pd.t}.Distance(p).Radians()*EarthRadiusM)
+	}
+	if maxFromT <= planarMaxM && pd.t.Norm2() > 0.5 {
+		f.planarize()
+	}
+	return f
+}
+
+// planarize projects the polygon onto its tangent plane and switches it to
+// the planar path if the planar inside agrees with s2's normalized loops.
+func (f *fence) planarize() {
+	f.poly.e = f.poly.t.Ortho()
+	f.poly.n = f.poly.t.Cross(f.poly.e).Normalize()
+	f.poly.xy = make([]float64, 0, 2*len(f.poly.pts))
+	minX, maxX, maxY := math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range f.poly.pts {
+		x, y := f.project(p.Vector)
+		f.poly.xy = append(f.poly.xy, x, y)
+		minX, maxX, maxY = min(minX, x), max(maxX, x), max(maxY, y)
+	}
+	// A position beyond every ring in the plane must be outside every
+	// normalized loop; otherwise s2 took a ring's complement as its inside
+	// and the plane cannot answer.
+	out := f.poly.t.Add(f.poly.e.Mul(maxX + (maxX - minX) + 1e-6)).Add(f.poly.n.Mul(maxY + 1e-6)).Normalize()
+	for i := range f.poly.inv {
+		if f.loopContains(i, s2.Point{Vector: out}) {
+			return
+		}
+	}
+	f.kind = kindPlanar
+}
+
+func (f *fence) project(v r3.Vector) (x, y float64) {
+	w := v.Dot(f.poly.t)
+	return v.Dot(f.poly.e) / w, v.Dot(f.poly.n) / w
+}
+
+// signedDistM returns the signed distance in metres from p to the fence's
+// boundary, negative inside, agreeing with Shape.SignedDistanceM within
+// 1 mm and in sign. interior promises that p is inside (it lies in an
+// interior cell), which spares polygons the containment test.
+func (f *fence) signedDistM(p s2.Point, interior bool) float64 {
+	switch f.kind {
+	case kindCircle:
+		dx, dy, dz := p.X-f.center.X, p.Y-f.center.Y, p.Z-f.center.Z
+		c2 := dx*dx + dy*dy + dz*dz
+		var theta float64
+		if c2 < 1e-4 {
+			// 2*asin(c/2) = c + c^3/24 + 3c^5/640 + O(c^7); the rest is
+			// below 1e-18 radians for c < 0.01.
+			c := math.Sqrt(c2)
+			theta = c * (1 + c2*(1.0/24+c2*(3.0/640)))
+		} else {
+			theta = 2 * math.Asin(min(1, math.Sqrt(c2)/2))
+		}
+		d := theta*EarthRadiusM - f.radiusM
+		if math.Abs(d) < exactBandM {
+			d = p.Distance(f.center).Radians()*EarthRadiusM - f.radiusM
+		}
+		return d
+	case kindPlanar:
+		if w := p.Dot(f.poly.t); w > cosPlanarMaxQuery {
+			if d, ok := f.planarDistM(p, w, interior); ok {
+				return d
+			}
+		}
+	}
+	return f.sphereDistM(p)
+}
+
+// planarDistM is the planar path; ok is false when p is too close to the
+// boundary for it.
+func (f *fence) planarDistM(p s2.Point, w float64, interior bool) (float64, bool) {
+	x, y := p.Dot(f.poly.e)/w, p.Dot(f.poly.n)/w
+	inside := false
+	best := math.Inf(1)
+	xy := f.poly.xy
+	for r := 0; r+1 < len(f.poly.ring); r++ {
+		lo, hi := int(f.poly.ring[r]), int(f.poly.ring[r+1])
+		ax, ay := xy[2*hi-2], xy[2*hi-1]
+		for i := lo; i < hi; i++ {
+			bx, by := xy[2*i], xy[2*i+1]
+			ex, ey := bx-ax, by-ay
+			px, py := x-ax, y-ay
+			if (ay > y) != (by > y) && px*ey < (y-ay)*ex == (ey > 0) {
+				// The edge crosses the horizontal line through p to the
+				// right of p: x < ax + (y-ay)*ex/ey, sign-safe.
+				inside = !inside
+			}
+			t := px*ex + py*ey
+			var d2 float64
+			switch l2 := ex*ex + ey*ey; {
+			case t <= 0:
+				d2 = px*px + py*py
+			case t >= l2:
+				qx, qy := x-bx, y-by
+				d2 = qx*qx + qy*qy
+			default:
+				c := px*ey - py*ex
+				d2 = c * c / l2
+			}
+			best = min(best, d2)
+			ax, ay = bx, by
+		}
+	}
+	d := math.Sqrt(best) * EarthRadiusM
+	if d < exactBandM {
+		return 0, false
+	}
+	if interior || inside {
+		return -d, true
+	}
+	return d, true
+}
+
+// sphereDistM is Shape.SignedDistanceM for a polygon: the same s2 calls on
+// the same points, so the same result.
+func (f *fence) sphereDistM(p s2.Point) float64 {
+	minD := s1.InfChordAngle()
+	for r := 0; r+1 < len(f.poly.ring); r++ {
+		ring := f.poly.pts[f.poly.ring[r]:f.poly.ring[r+1]]
+		for i := range ring {
+			minD, _ = s2.UpdateMinDistance(p, ring[i], ring[(i+1)%len(ring)], minD)
+		}
+	}
+	d := minD.Angle().Radians() * EarthRadiusM
+	if f.containsS2(p) {
+		return -d
+	}
+	return d
+}
+
+// containsS2 is Shape's containment: inside the shell and no hole.
+func (f *fence) containsS2(p s2.Point) bool {
+	if !f.loopContains(0, p) {
+		return false
+	}
+	for i := 1; i < len(f.poly.inv); i++ {
+		if f.loopContains(i, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// loopContains is s2.Loop.ContainsPoint on ring i after Normalize, by
+// crossing parity from s2.OriginPoint as s2's brute-force test does; s2's
+// boundary model makes the result independent of the reference point, so
+// it agrees with the indexed test s2 uses for loops of over 32 vertices.
+func (f *fence) loopContains(i int, p s2.Point) bool {
+	ring := f.poly.pts[f.poly.ring[i]:f.poly.ring[i+1]]
+	n := len(ring)
+	vertex := func(k int) s2.Point {
+		k %= n
+		if f.poly.inv[i] {
+			return ring[n-1-k]
+		}
+		return ring[k]
+	}
+	inside := f.poly.originIn[i]
+	origin := s2.OriginPoint()
+	a := vertex(0)
+	for k := 1; k <= n; k++ {
+		b := vertex(k)
+		inside = inside != edgeOrVertexCrossing(origin, p, a, b)
+		a = b
+	}
+	return inside
+}
+
+// edgeOrVertexCrossing is s2.EdgeOrVertexCrossing without its heap
+// allocation (s2's EdgeCrosser escapes): whether edge ab crosses edge cd,
+// with s2's vertex-crossing rule when they share a vertex. Where no vertex
+// is shared, both compute the exact, symbolically perturbed predicate, so
+// they agree; s2 may decide a shared vertex by a different path, which
+// matters only when p is exactly a polygon vertex, where the distance is 0
+// and the fence matches as inside either way. In the rare nearly-degenerate
+// cases s2.RobustSign falls back to exact arithmetic, which allocates.
+func edgeOrVertexCrossing(a, b, c, d s2.Point) bool {
+	switch {
+	case a == c || a == d || b == c || b == d:
+		return s2.VertexCrossing(a, b, c, d)
+	case a == b || c == d:
+		return false
+	}
+	acb := -s2.RobustSign(a, b, c)
+	return s2.RobustSign(a, b, d) == acb && -s2.RobustSign(c, d, b) == acb && s2.RobustSign(c, d, a) == acb
+}

@@ -1,0 +1,192 @@
+package geofence
+
+import (
+	"cmp"
+	"slices"
+)
+
+// The cell map of a tier is split into numShards shards by a hash of the
+// cell. Each shard is an immutable open-addressing table behind an atomic
+// pointer: readers load the pointer and read; a writer builds a new table
+// with its changes and swaps it in (copy on write, per shard). A fence
+// change copies only the shards its cells fall in.
+
+const numShardBits = 14
+const numShards = 1 << numShardBits
+
+// cellList is the fences stored under one cell: the first nInterior of refs
+// are interior there.
+type cellList struct {
+	refs      []*fence
+	nInterior int32
+}
+
+type shard struct {
+	keys []uint64 // 0 marks an empty slot (0 is no H3 cell)
+	vals []cellList
+	mask uint64
+}
+
+func mix(c uint64) uint64 {
+	c ^= c >> 33
+	c *= 0xff51afd7ed558ccd
+	c ^= c >> 33
+	c *= 0xc4ceb9fe1a85ec53
+	c ^= c >> 33
+	return c
+}
+
+func shardOf(c uint64) int { return int(mix(c) >> (64 - numShardBits)) }
+
+// lookup returns the fences of cell c, or nil. s may be nil.
+func (s *shard) lookup(c uint64) *cellList {
+	if s == nil {
+		return nil
+	}
+	for i := mix(c) & s.mask; ; i = (i + 1) & s.mask {
+		switch s.keys[i] {
+		case c:
+			return &s.vals[i]
+		case 0:
+			return nil
+		}
+	}
+}
+
+// change adds or removes one fence at one cell.
+type change struct {
+	cell     uint64
+	f        *fence
+	interior bool
+	add      bool
+}
+
+// changeSet collects changes per tier.
+type changeSet struct {
+	chs [numTiers][]change
+}
+
+func (cs *changeSet) add(t int, f *fence, cells []uint64, add bool) {
+	for _, c := range cells {
+		cs.chs[t] = append(cs.chs[t], change{cell: c &^ interiorFlag, f: f, interior: c&interiorFlag != 0, add: add})
+	}
+}
+
+// byShard groups tier t's changes by shard.
+func (cs *changeSet) byShard(t int) map[int][]change {
+	m := make(map[int][]change)
+	for _, ch := range cs.chs[t] {
+		s := shardOf(ch.cell)
+		m[s] = append(m[s], ch)
+	}
+	return m
+}
+
+// with returns a new shard: s (which may be nil) with the changes applied.
+// Removals apply before additions, so a replacement in one batch works.
+func (s *shard) with(chs []change) *shard {
+	slices.SortFunc(chs, func(a, b change) int {
+		switch {
+		case a.cell != b.cell:
+			return cmp.Compare(a.cell, b.cell)
+		case a.add != b.add: // removals first
+			return boolInt(a.add) - boolInt(b.add)
+		}
+		return boolInt(b.interior) - boolInt(a.interior) // interior first
+	})
+	type entry struct {
+		key uint64
+		val cellList
+	}
+	var entries []entry
+	nRefs := 0
+	for i := range chs {
+		if chs[i].add {
+			nRefs++
+		}
+	}
+	if s != nil {
+		for i, k := range s.keys {
+			if k != 0 {
+				if _, found := slices.BinarySearchFunc(chs, k, func(c change, k uint64) int { return cmp.Compare(c.cell, k) }); found {
+					nRefs += len(s.vals[i].refs)
+				} else {
+					entries = append(entries, entry{k, s.vals[i]})
+				}
+			}
+		}
+	}
+	arena := make([]*fence, 0, nRefs)
+	for i := 0; i < len(chs); {
+		j := i
+		for j < len(chs) && chs[j].cell == chs[i].cell {
+			j++
+		}
+		c := chs[i].cell
+		var old cellList
+		if cl := s.lookup(c); cl != nil {
+			old = *cl
+		}
+		group := chs[i:j]
+		removed := func(f *fence) bool {
+			for _, ch := range group {
+				if ch.add {
+					return false
+				}
+				if ch.f == f {
+					return true
+				}
+			}
+			return false
+		}
+		lo := len(arena)
+		for k, f := range old.refs[:old.nInterior] {
+			if !removed(f) {
+				arena = append(arena, old.refs[k])
+			}
+		}
+		for _, ch := range group {
+			if ch.add && ch.interior {
+				arena = append(arena, ch.f)
+			}
+		}
+		nInt := len(arena) - lo
+		for _, f := range old.refs[old.nInterior:] {
+			if !removed(f) {
+				arena = append(arena, f)
+			}
+		}
+		for _, ch := range group {
+			if ch.add && !ch.interior {
+				arena = append(arena, ch.f)
+			}
+		}
+		if len(arena) > lo {
+			entries = append(entries, entry{c, cellList{refs: arena[lo:len(arena):len(arena)], nInterior: int32(nInt)}})
+		}
+		i = j
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	size := 4
+	for size < 2*len(entries) {
+		size *= 2
+	}
+	ns := &shard{keys: make([]uint64, size), vals: make([]cellList, size), mask: uint64(size - 1)}
+	for _, e := range entries {
+		i := mix(e.key) & ns.mask
+		for ns.keys[i] != 0 {
+			i = (i + 1) & ns.mask
+		}
+		ns.keys[i], ns.vals[i] = e.key, e.val
+	}
+	return ns
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
