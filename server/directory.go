@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -84,7 +85,10 @@ func (d *directoryService) CreateClient(ctx context.Context, req *dwellv1.Create
 	}
 	now := d.s.now().UTC()
 	c.CreateTime, c.UpdateTime = now, now
-	if err := d.s.store.CreateClient(ctx, p.Tenant, c); err != nil {
+	err = d.s.fences.write(ctx, p.Tenant,
+		func() error { return d.s.store.CreateClient(ctx, p.Tenant, c) },
+		func(ix *geofence.Index) error { return ix.Put(string(c.ID), c.Fence) })
+	if err != nil {
 		return nil, err
 	}
 	return &dwellv1.CreateClientResponse{Client: clientToPB(c)}, nil
@@ -145,7 +149,10 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 		return nil, err
 	}
 	cur.UpdateTime = d.s.now().UTC()
-	if err := d.s.store.UpdateClient(ctx, p.Tenant, cur); err != nil {
+	err = d.s.fences.write(ctx, p.Tenant,
+		func() error { return d.s.store.UpdateClient(ctx, p.Tenant, cur) },
+		func(ix *geofence.Index) error { return ix.Put(string(cur.ID), cur.Fence) })
+	if err != nil {
 		return nil, err
 	}
 	return &dwellv1.UpdateClientResponse{Client: clientToPB(cur)}, nil
@@ -161,7 +168,10 @@ func (d *directoryService) DeleteClient(ctx context.Context, req *dwellv1.Delete
 	if err != nil {
 		return nil, err
 	}
-	if err := d.s.store.DeleteClient(ctx, p.Tenant, dwell.ClientID(id)); err != nil {
+	err = d.s.fences.write(ctx, p.Tenant,
+		func() error { return d.s.store.DeleteClient(ctx, p.Tenant, dwell.ClientID(id)) },
+		func(ix *geofence.Index) error { ix.Delete(id); return nil })
+	if err != nil {
 		return nil, err
 	}
 	return &dwellv1.DeleteClientResponse{}, nil
@@ -209,7 +219,14 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 		if len(pending) == 0 {
 			return nil
 		}
-		if err := d.s.store.PutClients(ctx, p.Tenant, pending); err != nil {
+		fs := make([]geofence.Fence, len(pending))
+		for i, c := range pending {
+			fs[i] = geofence.Fence{ID: string(c.ID), Geofence: c.Fence}
+		}
+		err := d.s.fences.write(ctx, p.Tenant,
+			func() error { return d.s.store.PutClients(ctx, p.Tenant, pending) },
+			func(ix *geofence.Index) error { return ix.PutAll(fs) })
+		if err != nil {
 			return dwell.E(op, "import stopped after storing rows 0 to "+itoa(resp.Stored-1), err)
 		}
 		resp.Stored += int64(len(pending))

@@ -12,6 +12,7 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
 )
 
 func TestDirectoryCRUDSurvivesRestart(t *testing.T) {
@@ -149,6 +150,10 @@ func TestImportTenThousandClients(t *testing.T) {
 	cs, _, err := e.st.ListClients(t.Context(), acme, store.ClientFilter{}, store.Page{Limit: 2 * n})
 	if err != nil || len(cs) != n-len(bad) {
 		t.Fatalf("stored clients = %d, %v; want %d", len(cs), err, n-len(bad))
+	}
+	ix, err := server.FenceIndex(t.Context(), e.srv, acme)
+	if err != nil || ix.Len() != n-len(bad) {
+		t.Fatalf("fence index holds %d fences (%v), want %d", ix.Len(), err, n-len(bad))
 	}
 }
 

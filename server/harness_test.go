@@ -36,6 +36,7 @@ type env struct {
 	kr     *auth.Keyring
 	st     *boltstore.Store
 	gs     *grpc.Server
+	srv    *server.Server
 	conn   *grpc.ClientConn
 	clock  time.Time
 
@@ -89,7 +90,7 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	e.kr, e.st, e.gs, e.conn = kr, st, gs, conn
+	e.kr, e.st, e.gs, e.conn, e.srv = kr, st, gs, conn, srv
 	e.dirc = dwellv1.NewDirectoryServiceClient(conn)
 	e.ingest = dwellv1.NewIngestServiceClient(conn)
 	e.report = dwellv1.NewReportServiceClient(conn)

@@ -57,6 +57,7 @@ type Server struct {
 	now      func() time.Time
 	policies map[string]policy
 	zones    sync.Map // IANA name -> *time.Location
+	fences   *fences
 
 	dir    directoryService
 	ingest ingestService
@@ -72,6 +73,7 @@ func New(cfg Config) *Server {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		policies: accessPolicies(),
+		fences:   newFences(cfg.Store),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -87,6 +89,18 @@ func New(cfg Config) *Server {
 // about 100 KB; an ImportClients message of 500 polygon sites of 1,000
 // vertices is about 10 MB.
 const maxRecvMsgBytes = 32 << 20
+
+// LoadFences builds the geofence index of each tenant from the store, so the
+// first fixes after a start do not wait for it. Tenants not named here are
+// built on first use.
+func (s *Server) LoadFences(ctx context.Context, tenants []dwell.TenantID) error {
+	for _, t := range tenants {
+		if _, err := s.fences.index(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // NewGRPCServer returns a grpc.Server with every dwell.v1 service, health
 // (reporting through hs) and reflection registered, and the recovery and

@@ -167,6 +167,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	srv := server.New(server.Config{Store: m.store, Verifier: m.keyring, Logger: m.log, Now: m.Now})
+	start := time.Now()
+	if err := srv.LoadFences(ctx, m.keyring.Tenants()); err != nil {
+		return fmt.Errorf("load geofences: %w", err)
+	}
+	m.log.Info("geofence indexes built", "tenants", len(m.keyring.Tenants()), "took", time.Since(start).Round(time.Millisecond))
 	m.grpc = server.NewGRPCServer(srv, m.health)
 	m.lis, err = net.Listen("tcp", m.Config.Listen)
 	if err != nil {

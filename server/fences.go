@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+// fenceLoadPage is how many clients are read per store call when a tenant's
+// fence index is built.
+const fenceLoadPage = 5000
+
+// fences keeps one geofence index per tenant, built from the store at
+// startup (Server.LoadFences) or on first use, and kept in step with every
+// client write made through DirectoryService.
+//
+// Queries never lock: once built, an index is returned without taking any
+// mutex, and geofence.Index serves readers lock-free while it is updated.
+// Client writes of one tenant are serialised by that tenant's mutex, held
+// across the store write and the index update, so the index applies changes
+// in the order the store committed them.
+type fences struct {
+	store store.Store
+
+	mu      sync.Mutex // guards tenants
+	tenants map[dwell.TenantID]*tenantFences
+}
+
+type tenantFences struct {
+	write sync.Mutex                     // serialises client writes and the build
+	ix    atomic.Pointer[geofence.Index] // nil until built
+}
+
+func newFences(st store.Store) *fences {
+	return &fences{store: st, tenants: map[dwell.TenantID]*tenantFences{}}
+}
+
+func (f *fences) tenant(t dwell.TenantID) *tenantFences {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tf, ok := f.tenants[t]
+	if !ok {
+		tf = &tenantFences{}
+		f.tenants[t] = tf
+	}
+	return tf
+}
+
+// index returns the tenant's index, building it from the store the first
+// time. A failed build is retried on the next call.
+func (f *fences) index(ctx context.Context, t dwell.TenantID) (*geofence.Index, error) {
+	tf := f.tenant(t)
+	if ix := tf.ix.Load(); ix != nil {
+		return ix, nil
+	}
+	tf.write.Lock()
+	defer tf.write.Unlock()
+	return f.buildLocked(ctx, t, tf)
+}
+
+// buildLocked loads every client of the tenant into a new index, once.
+func (f *fences) buildLocked(ctx context.Context, t dwell.TenantID, tf *tenantFences) (*geofence.Index, error) {
+	const op = dwell.Op("server.buildFences")
+	if ix := tf.ix.Load(); ix != nil {
+		return ix, nil
+	}
+	var all []geofence.Fence
+	page := store.Page{Limit: fenceLoadPage}
+	for {
+		cs, more, err := f.store.ListClients(ctx, t, store.ClientFilter{}, page)
+		if err != nil {
+			return nil, dwell.E(op, err)
+		}
+		for _, c := range cs {
+			all = append(all, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
+		}
+		if !more || len(cs) == 0 {
+			break
+		}
+		page.After = string(cs[len(cs)-1].ID)
+	}
+	ix := geofence.New(geofence.Options{})
+	if err := ix.PutAll(all); err != nil {
+		return nil, dwell.E(op, err)
+	}
+	tf.ix.Store(ix)
+	return ix, nil
+}
+
+// write runs the store write w for tenant t and, if it succeeds, applies
+// the same change to the tenant's index with apply.
+func (f *fences) write(ctx context.Context, t dwell.TenantID, w func() error, apply func(ix *geofence.Index) error) error {
+	tf := f.tenant(t)
+	tf.write.Lock()
+	defer tf.write.Unlock()
+	ix, err := f.buildLocked(ctx, t, tf)
+	if err != nil {
+		return err
+	}
+	if err := w(); err != nil {
+		return err
+	}
+	if err := apply(ix); err != nil {
+		// The store holds the change but the index does not: drop the
+		// index so the next use rebuilds it from the store, rather than
+		// serve a stale one.
+		tf.ix.Store(nil)
+		return dwell.E(dwell.Op("server.fences.write"), err)
+	}
+	return nil
+}
