@@ -1,0 +1,211 @@
+package timeline
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Overlay priorities: where claims overlap, the higher wins.
+const (
+	prioTravel = iota
+	prioGap
+	prioIdle
+	prioVisit
+	prioCheckIn
+)
+
+// build lays the claims (the observed span as travel, silences between
+// places as gaps, stops as idle or visits, verified check-ins as visits)
+// over each other, cuts the span at every claim boundary, gives each piece
+// the highest claim covering it and joins equal neighbours into segments.
+func (d *deriver) build(day *Day) {
+	S, E := day.Start, day.End
+	claims := []claim{{start: S, end: E, kind: KindTravel, prio: prioTravel}}
+	fs := d.fixes
+	for k := 1; k < len(fs); k++ {
+		if time.Duration(fs[k].t-fs[k-1].t) > GapMin {
+			claims = append(claims, claim{start: fs[k-1].at(), end: fs[k].at(), kind: KindGap, prio: prioGap, key: k})
+		}
+	}
+	for k, s := range d.stays {
+		switch s.kind {
+		case KindIdle:
+			claims = append(claims, claim{start: s.start, end: s.end, kind: KindIdle, prio: prioIdle, key: k})
+		case KindVisit:
+			claims = append(claims, claim{start: s.start, end: s.end, kind: KindVisit, client: s.client, prio: prioVisit})
+		}
+	}
+	var prevEnd time.Time
+	for _, j := range d.checkIns {
+		if j.claimEnd.IsZero() {
+			continue
+		}
+		start, end := j.ci.Time, j.claimEnd
+		if !j.next.IsZero() && end.After(j.next) {
+			end = j.next // the next check-in starts another visit
+		}
+		// The rep checks in after arriving: the claim reaches back to the
+		// start of the stop it was made in, at most claimLead, and not
+		// into the previous claim.
+		for _, st := range d.stays {
+			if st.kind != KindTravel && !st.start.After(start) && !st.end.Before(start) {
+				start = maxT(maxT(st.start, start.Add(-claimLead)), prevEnd)
+				break
+			}
+		}
+		if end.After(start) {
+			claims = append(claims, claim{start: start, end: end, kind: KindVisit, client: j.ci.Client, prio: prioCheckIn})
+			prevEnd = end
+		}
+	}
+	cuts := make([]time.Time, 0, 2*len(claims))
+	for i := range claims {
+		c := &claims[i]
+		if c.start.Before(S) {
+			c.start = S
+		}
+		if c.end.After(E) {
+			c.end = E
+		}
+		cuts = append(cuts, c.start, c.end)
+	}
+	slices.SortFunc(cuts, time.Time.Compare)
+	cuts = slices.CompactFunc(cuts, time.Time.Equal)
+
+	var segs []Segment
+	var keys []int
+	for i := 0; i+1 < len(cuts); i++ {
+		a, b := cuts[i], cuts[i+1]
+		best := -1
+		for k, c := range claims {
+			if c.start.After(a) || c.end.Before(b) || !c.end.After(c.start) {
+				continue
+			}
+			if best < 0 || c.prio > claims[best].prio {
+				best = k
+			}
+		}
+		c := claims[best]
+		if n := len(segs) - 1; n >= 0 && segs[n].Kind == c.kind && segs[n].Client == c.client && keys[n] == c.key {
+			segs[n].End = b
+			continue
+		}
+		segs = append(segs, Segment{Kind: c.kind, Start: a, End: b, Client: c.client})
+		keys = append(keys, c.key)
+	}
+	for i := range segs {
+		d.describe(&segs[i])
+	}
+	day.Segments = segs
+	for _, s := range segs {
+		switch s.Kind {
+		case KindVisit:
+			day.Totals.Visit += s.Duration()
+			day.Totals.Visits++
+		case KindIdle:
+			day.Totals.Idle += s.Duration()
+		case KindTravel:
+			day.Totals.Travel += s.Duration()
+			day.Totals.TravelDistanceM += s.DistanceM
+		case KindGap:
+			day.Totals.Gap += s.Duration()
+		}
+	}
+	d.visits(day)
+}
+
+// describe fills a segment's distance or location.
+func (d *deriver) describe(s *Segment) {
+	fs := d.fixes
+	lo, _ := slices.BinarySearchFunc(fs, s.Start.UnixNano(), func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
+	hi, _ := slices.BinarySearchFunc(fs, s.End.UnixNano(), func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
+	switch s.Kind {
+	case KindTravel:
+		// The path through the fixes within the segment.
+		for k, end := max(lo+1, 1), s.End.UnixNano(); k < len(fs) && fs[k].t <= end; k++ {
+			s.DistanceM += dist(fs[k-1], fs[k])
+		}
+	case KindGap:
+		if lo < len(fs) && hi < len(fs) {
+			s.DistanceM = dist(fs[lo], fs[hi])
+		}
+	case KindIdle, KindVisit:
+		best := time.Duration(0)
+		for _, st := range d.stays {
+			if st.kind != s.Kind || st.client != s.Client {
+				continue
+			}
+			ov := minT(st.end, s.End).Sub(maxT(st.start, s.Start))
+			if ov > best {
+				best, s.Location = ov, st.centre
+			}
+		}
+		if s.Kind == KindVisit {
+			s.Source = SourceGeofence
+			if best == 0 {
+				s.Source = SourceUnspecified
+			}
+		}
+	}
+}
+
+// visits lists the visit segments with their check-ins: a verified
+// check-in whose claim overlaps the visit, else any check-in for the same
+// client made within checkInLead before it or during it.
+func (d *deriver) visits(day *Day) {
+	for i := range day.Segments {
+		s := &day.Segments[i]
+		if s.Kind != KindVisit {
+			continue
+		}
+		pick := -1
+		for k := range d.checkIns {
+			j := &d.checkIns[k]
+			if j.used || j.ci.Client != s.Client {
+				continue
+			}
+			claimed := !j.claimEnd.IsZero() && j.ci.Time.Before(s.End) && j.claimEnd.After(s.Start)
+			near := !j.ci.Time.Before(s.Start.Add(-checkInLead)) && j.ci.Time.Before(s.End)
+			if claimed || near {
+				pick = k
+				break
+			}
+		}
+		v := Visit{Client: s.Client, Start: s.Start, End: s.End}
+		geo := s.Source == SourceGeofence
+		if pick >= 0 {
+			j := &d.checkIns[pick]
+			j.used = true
+			v.CheckInRequestID = j.ci.RequestID
+			v.Verification = j.res.Verification
+			if s.Location == (dwell.LatLng{}) && j.ci.Fix != nil {
+				s.Location = j.ci.Fix.Pos
+			}
+			s.Source = SourceCheckIn
+			if geo {
+				s.Source = SourceBoth
+			}
+		}
+		s.Verification = v.Verification
+		v.Source = s.Source
+		day.Visits = append(day.Visits, v)
+	}
+	slices.SortStableFunc(day.Visits, func(a, b Visit) int { return cmp.Compare(a.Start.UnixNano(), b.Start.UnixNano()) })
+}
+
+func minT(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxT(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

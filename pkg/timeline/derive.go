@@ -1,0 +1,915 @@
+package timeline
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Thresholds of the derivation. They are constants, not settings: they
+// describe phones, not a tenant's policy.
+const (
+	// MaxSpeedMPS is the speed beyond which a fix that must be reached
+	// from both its neighbours is impossible (180 km/h).
+	MaxSpeedMPS = 50.0
+	// GapMin is the least silence between two fixes at different places
+	// that makes a GAP rather than travel.
+	GapMin = 10 * time.Minute
+	// MaxAccuracyM clamps a fix's reported accuracy; a missing or negative
+	// accuracy counts as this too.
+	MaxAccuracyM = 500.0
+
+	// outlierRun is the longest run of fixes dropped as one multipath jump.
+	outlierRun = 3
+	// outlierSpan is the longest time between the fixes around a jump.
+	outlierSpan = 30 * time.Minute
+	// outlierMinM is the least deviation of a jump, in metres.
+	outlierMinM = 120.0
+
+	// stayBaseM and stayMaxM shape a fix's distance allowance to a stop's
+	// centre: stayBaseM + its accuracy, at least stayMinM, at most stayMaxM.
+	stayBaseM = 30.0
+	stayMinM  = 40.0
+	stayMaxM  = 130.0
+	// coreMinM is the least allowance of a stop's core fixes, which time
+	// its start and end.
+	coreMinM = 25.0
+	// confirmFixes and confirmWithin are the hysteresis of leaving a stop:
+	// a fix outside followed by a fix back inside among the next
+	// confirmFixes fixes within confirmWithin does not end it.
+	confirmFixes  = 3
+	confirmWithin = 10 * time.Minute
+	// walkMPS is the pace assumed, in m/s, when nothing tells how fast the
+	// rep arrived or left.
+	walkMPS = 1.25
+	// durSlack is the timing uncertainty of a stop's estimated length
+	// allowed when comparing it with VisitMin and IdleMin.
+	durSlack = 30 * time.Second
+	// movingMPS is the reported speed, in m/s, from which a fix is taken
+	// as moving: it is never a stop's core fix.
+	movingMPS = 0.5
+	// mergeWithin and mergeM join two stops of the same client (or two
+	// idle stops) separated by so little time and distance.
+	mergeWithin = 3 * time.Minute
+	mergeM      = 50.0
+
+	// checkInTolMinM and checkInTolMaxM bound the distance, in metres,
+	// from a check-in fix to its site's boundary that still verifies it:
+	// twice the fix's accuracy within these bounds.
+	checkInTolMinM = 30.0
+	checkInTolMaxM = 150.0
+	// lowAccuracyM is the accuracy beyond which a check-in that is not
+	// verified but within twice its accuracy of the site is LOW_ACCURACY.
+	lowAccuracyM = 150.0
+	// claimLead is how far before a verified check-in its claimed visit
+	// may start: back to the start of the stop it was made in.
+	claimLead = 5 * time.Minute
+	// maxVoteCandidates bounds the fences the fixes of a stop whose centre
+	// is at no site are asked about.
+	maxVoteCandidates = 4
+	// checkInLead is how long before a visit found from the fixes an
+	// unverified check-in for the same client still belongs to it (a
+	// check-in from the car park before walking over).
+	checkInLead = 15 * time.Minute
+)
+
+// minNano and maxNano bound the instants a fix may have: Unix nanoseconds
+// in an int64 (years 1678 to 2262).
+var (
+	minNano = time.Unix(0, math.MinInt64)
+	maxNano = time.Unix(0, math.MaxInt64)
+)
+
+// earthRadiusM is the mean Earth radius in metres.
+const earthRadiusM = 6371008.8
+
+// fixP is a usable fix with its position in the day's local plane.
+type fixP struct {
+	t     int64 // Unix nanoseconds
+	ll    dwell.LatLng
+	x, y  float64
+	accM  float64
+	speed float64 // reported speed in m/s, or -1
+}
+
+// at returns the fix's time.
+func (p fixP) at() time.Time { return time.Unix(0, p.t).UTC() }
+
+// stay is a stop found in the fixes.
+type stay struct {
+	first, last int // indices of the first and last core fix in the clean fixes
+	start, end  time.Time
+	outer       time.Duration // from the fix before the core to the fix after
+	centre      dwell.LatLng
+	cx, cy      float64
+	accM        float64 // uncertainty of the centre
+	meanAccM    float64 // mean accuracy of the stop's fixes
+	client      dwell.ClientID
+	kind        Kind
+}
+
+// claim is one labelled interval of the overlay that builds the segments.
+type claim struct {
+	start, end time.Time
+	kind       Kind
+	client     dwell.ClientID
+	prio       int
+	key        int // tells apart stops of the same kind and client
+}
+
+// Derive returns the timeline of one rep-day. It is a pure function of
+// the sets of in.Fixes, in.CheckIns and in.CheckOuts (order and repeats do
+// not matter) and of the fences, clients and settings; see the package
+// doc for the algorithm.
+func Derive(in Input) Day {
+	st := in.Settings
+	def := dwell.DefaultSettings()
+	if st.VisitMin <= 0 {
+		st.VisitMin = def.VisitMin
+	}
+	if st.IdleMin <= 0 {
+		st.IdleMin = def.IdleMin
+	}
+	lo, hi := bounds(in)
+	var day Day
+	clean := day.clean(prepare(in.Fixes, lo, hi))
+
+	d := deriver{in: in, st: st, fixes: clean}
+	d.stays = d.findStays()
+	d.checkIns = d.judgeCheckIns(&day)
+	d.relabel()
+	d.classify()
+	d.closeForgotten()
+	if len(clean) == 0 {
+		return day
+	}
+	day.Start, day.End = clean[0].at(), clean[len(clean)-1].at()
+	d.build(&day)
+	return day
+}
+
+// bounds returns the day's limits: the local day intersected with the
+// window. A zero Day bounds nothing.
+func bounds(in Input) (lo, hi time.Time) {
+	loc := in.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	if !in.Day.IsZero() {
+		lo = time.Date(in.Day.Year, in.Day.Month, in.Day.Day, 0, 0, 0, 0, loc)
+		hi = time.Date(in.Day.Year, in.Day.Month, in.Day.Day+1, 0, 0, 0, 0, loc)
+	}
+	if !in.Window.Start.IsZero() && (lo.IsZero() || in.Window.Start.After(lo)) {
+		lo = in.Window.Start
+	}
+	if !in.Window.End.IsZero() && (hi.IsZero() || in.Window.End.Before(hi)) {
+		hi = in.Window.End
+	}
+	return lo, hi
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// fixKey is what prepare sorts: small, so that sorting thousands of fixes
+// moves little memory.
+type fixKey struct {
+	id       string
+	t        int64 // Unix nanoseconds
+	lat, lng float64
+	accM     float64
+	speed    float64
+	mock     bool
+}
+
+func compareKeyContent(a, b *fixKey) int {
+	return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.lat, b.lat), cmp.Compare(a.lng, b.lng),
+		cmp.Compare(a.accM, b.accM), cmp.Compare(a.speed, b.speed), cmpBool(a.mock, b.mock))
+}
+
+// prepare returns the day's fixes as keys and the order in which to read
+// them: once per ID (the least by time, position,
+// accuracy, speed and mock flag if an ID repeats with different content), with a
+// valid position, within [lo, hi), sorted by time then ID.
+func prepare(in []dwell.Fix, lo, hi time.Time) (keys []fixKey, order []int32) {
+	ks := make([]fixKey, 0, len(in))
+	for _, f := range in {
+		if !(f.Pos.Lat >= -90 && f.Pos.Lat <= 90 && f.Pos.Lng >= -180 && f.Pos.Lng <= 180) {
+			continue
+		}
+		if (!lo.IsZero() && f.Time.Before(lo)) || (!hi.IsZero() && !f.Time.Before(hi)) {
+			continue
+		}
+		if (lo.IsZero() || hi.IsZero()) && (f.Time.Before(minNano) || f.Time.After(maxNano)) {
+			continue // beyond int64 nanoseconds: no phone sends that
+		}
+		ks = append(ks, fixKey{id: f.ID, t: f.Time.UnixNano(), lat: f.Pos.Lat, lng: f.Pos.Lng, accM: f.AccuracyM, speed: f.SpeedMPS, mock: f.Mock})
+	}
+	// Sort indices, not keys: moving an int32 is cheaper than moving a
+	// key with a string in it. Sorted by time and content, the first fix
+	// of each ID is the least by content.
+	ix := make([]int32, len(ks))
+	for i := range ix {
+		ix[i] = int32(i)
+	}
+	slices.SortFunc(ix, func(i, j int32) int {
+		a, b := &ks[i], &ks[j]
+		if a.t != b.t {
+			return cmp.Compare(a.t, b.t)
+		}
+		if a.id != b.id {
+			return strings.Compare(a.id, b.id)
+		}
+		return compareKeyContent(a, b)
+	})
+	// Keep the first fix of each ID, with an open-addressing set of
+	// indices keyed by an FNV-1a hash of the ID (collisions compare IDs).
+	size := 16
+	for size < 2*len(ix) {
+		size *= 2
+	}
+	set := make([]int32, size)
+	out := ix[:0]
+	for _, i := range ix {
+		id := ks[i].id
+		h := uint32(2166136261)
+		for k := 0; k < len(id); k++ {
+			h = (h ^ uint32(id[k])) * 16777619
+		}
+		dup := false
+		for slot := h & uint32(size-1); ; slot = (slot + 1) & uint32(size-1) {
+			e := set[slot]
+			if e == 0 {
+				set[slot] = i + 1
+				break
+			}
+			if ks[e-1].id == id {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, i)
+		}
+	}
+	return ks, out
+}
+
+func clampAcc(a float64) float64 {
+	if !(a >= 0) || a > MaxAccuracyM {
+		return MaxAccuracyM
+	}
+	return max(a, 1)
+}
+
+// clean drops mock fixes, multipath jumps and impossible-speed fixes,
+// counting them in day.Flags, and projects the rest on the plane tangent
+// at the first fix.
+func (day *Day) clean(keys []fixKey, order []int32) []fixP {
+	ps := make([]fixP, 0, len(order))
+	var lat0, lng0, kx float64
+	for _, i := range order {
+		f := &keys[i]
+		if f.mock {
+			day.Flags.MockFixes++
+			continue
+		}
+		if len(ps) == 0 {
+			lat0, lng0 = f.lat, f.lng
+			kx = math.Cos(lat0 * math.Pi / 180)
+		}
+		const k = earthRadiusM * math.Pi / 180
+		dl := f.lng - lng0
+		if dl > 180 {
+			dl -= 360
+		} else if dl < -180 {
+			dl += 360
+		}
+		ps = append(ps, fixP{t: f.t, ll: dwell.LatLng{Lat: f.lat, Lng: f.lng}, x: dl * kx * k, y: (f.lat - lat0) * k, accM: clampAcc(f.accM), speed: f.speed})
+	}
+	drop := make([]bool, len(ps))
+	// Multipath jumps: a run of up to outlierRun fixes far from where the
+	// fixes around it say the rep was.
+	for i := 1; i < len(ps)-1; i++ {
+		if drop[i] {
+			continue
+		}
+		b := i - 1
+		for b >= 0 && drop[b] {
+			b--
+		}
+		if b < 0 {
+			continue
+		}
+		for run := 1; run <= outlierRun && i+run < len(ps); run++ {
+			a := i + run
+			if isJump(ps, b, i, a) {
+				for k := i; k < a; k++ {
+					drop[k] = true
+					day.Flags.OutlierFixes++
+				}
+				break
+			}
+		}
+	}
+	// Impossible speed: reaching the fix from both kept neighbours needs
+	// more than MaxSpeedMPS.
+	prev := -1
+	for i := range ps {
+		if drop[i] {
+			continue
+		}
+		next := i + 1
+		for next < len(ps) && drop[next] {
+			next++
+		}
+		fast := func(j int) bool {
+			if j < 0 || j >= len(ps) {
+				return true
+			}
+			d := dist(ps[i], ps[j]) - ps[i].accM - ps[j].accM
+			if d <= 0 {
+				return false
+			}
+			dt := math.Abs(float64(ps[i].t-ps[j].t) / 1e9)
+			return dt == 0 || d/dt > MaxSpeedMPS
+		}
+		if (prev >= 0 || next < len(ps)) && fast(prev) && fast(next) {
+			drop[i] = true
+			day.Flags.ImpossibleSpeedFixes++
+			continue
+		}
+		prev = i
+	}
+	out := ps[:0]
+	for i, p := range ps {
+		if !drop[i] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// isJump reports whether the fixes ps[i:a] are a multipath jump between
+// ps[b] and ps[a]: each far from the straight path between them, farther
+// than their accuracies allow and farther than the length of that path
+// (a corner of a real route deviates from its chord by at most half the
+// chord; a jump taken for an anchor makes the chord as long as the jump).
+func isJump(ps []fixP, b, i, a int) bool {
+	pb, pa := &ps[b], &ps[a]
+	span := pa.t - pb.t
+	if span <= 0 || span > int64(outlierSpan) {
+		return false
+	}
+	cx, cy := pa.x-pb.x, pa.y-pb.y
+	chord2 := cx*cx + cy*cy
+	// A jump deviates by more than outlierMinM and than the chord, so its
+	// first fix is more than outlierMinM/2 from b or from a.
+	const half2 = outlierMinM * outlierMinM / 4
+	if dist2(&ps[i], pb) <= half2 && dist2(&ps[i], pa) <= half2 {
+		return false
+	}
+	for k := i; k < a; k++ {
+		p := &ps[k]
+		f := float64(p.t-pb.t) / float64(span)
+		dx, dy := p.x-(pb.x+cx*f), p.y-(pb.y+cy*f)
+		dev2 := dx*dx + dy*dy
+		lim := max(outlierMinM, 60+p.accM+(pb.accM+pa.accM)/2)
+		if dev2 <= lim*lim || dev2 <= chord2 {
+			return false
+		}
+	}
+	return true
+}
+
+func dist2(a, b *fixP) float64 {
+	dx, dy := a.x-b.x, a.y-b.y
+	return dx*dx + dy*dy
+}
+
+func dist(a, b fixP) float64 {
+	dx, dy := a.x-b.x, a.y-b.y
+	return math.Sqrt(dx*dx + dy*dy)
+}
+
+func allowance(accM float64) float64 { return min(max(stayBaseM+accM, stayMinM), stayMaxM) }
+
+// centroid is an accuracy-weighted running mean of positions.
+type centroid struct{ sw, sx, sy, sacc float64 }
+
+func (c *centroid) add(p fixP) {
+	// Weights fall with the square of the accuracy, floored so that a few
+	// over-confident fixes do not pin the centre, and a moving fix (walking
+	// in or out) hardly counts.
+	a := max(p.accM, 10)
+	w := 1 / (a * a)
+	if p.speed >= movingMPS {
+		w *= 0.05
+	}
+	c.sw += w
+	c.sx += w * p.x
+	c.sy += w * p.y
+	c.sacc += p.accM
+}
+
+func (c *centroid) at() (x, y float64) { return c.sx / c.sw, c.sy / c.sw }
+
+func (c *centroid) within(p fixP) bool {
+	x, y := c.at()
+	return math.Hypot(p.x-x, p.y-y) <= allowance(p.accM)
+}
+
+type deriver struct {
+	in       Input
+	st       dwell.Settings
+	fixes    []fixP
+	stays    []stay
+	checkIns []judged
+	buf      []geofence.Match
+}
+
+// findStays clusters the clean fixes into stops (stay points with an
+// accuracy-aware radius and a one-fix hysteresis), times each by its core
+// fixes, names the site it is at and keeps those long enough to be a
+// visit or an idle stop.
+func (d *deriver) findStays() []stay {
+	fs := d.fixes
+	n := len(fs)
+	minStay := min(d.st.VisitMin, d.st.IdleMin)
+	var out []stay
+	for i := 0; i < n; {
+		if fs[i].speed >= movingMPS {
+			i++ // a moving fix does not start a stop
+			continue
+		}
+		var c centroid
+		c.add(fs[i])
+		last := i
+		members := []int{i}
+		for j := i + 1; j < n; j++ {
+			if c.within(fs[j]) {
+				c.add(fs[j])
+				members = append(members, j)
+				last = j
+				continue
+			}
+			back := false
+			for k := j + 1; k < n && k <= j+confirmFixes && time.Duration(fs[k].t-fs[j].t) <= confirmWithin; k++ {
+				if c.within(fs[k]) {
+					back = true
+					break
+				}
+			}
+			if back {
+				continue // out and back in: noise, not a departure
+			}
+			break
+		}
+		if time.Duration(fs[min(last+1, n-1)].t-fs[max(i-1, 0)].t) < minStay {
+			i++
+			continue
+		}
+		s := d.makeStay(c, members)
+		if !s.lasts(minStay) {
+			i++ // the core is too short: the anchor was not at the stop
+			continue
+		}
+		out = append(out, s)
+		i = last + 1
+	}
+	for k := range out {
+		d.site(&out[k])
+	}
+	return out
+}
+
+// relabel gives a stop the client of a verified check-in made during it
+// (or up to checkInLead before it) when the stop's centre is at that
+// client's site too, allowing for the centre's uncertainty, unless the
+// centre is inside both sites: where fences are close together (a
+// shop street, a mall) the rep's claim settles which of the nearby sites
+// it was.
+func (d *deriver) relabel() {
+	for _, j := range d.checkIns {
+		if j.res.Verification != dwell.VerificationVerified {
+			continue
+		}
+		for k := range d.stays {
+			s := &d.stays[k]
+			if j.ci.Time.Before(s.start.Add(-checkInLead)) || j.ci.Time.After(s.end) || s.client == j.ci.Client {
+				continue
+			}
+			dm, ok := d.fenceDist(j.ci.Client, s.centre, s.accM)
+			if !ok || dm > tolerance(s.accM) {
+				continue
+			}
+			if s.client != "" && dm <= 0 {
+				// Inside both sites (a store in a mall): DESIGN's tie rule,
+				// which named the stop's client, stands.
+				if cur, ok := d.fenceDist(s.client, s.centre, s.accM); ok && cur <= 0 {
+					continue
+				}
+			}
+			s.client = j.ci.Client
+		}
+	}
+}
+
+// classify joins stops of the same place that a short break split (and
+// a stop at no site to a neighbouring stop at a site within reach of it)
+// and decides each stop's kind from its site and length.
+func (d *deriver) classify() {
+	merged := d.stays[:0]
+	for _, s := range d.stays {
+		if m := len(merged) - 1; m >= 0 {
+			p := &merged[m]
+			gap, apart := s.start.Sub(p.end), math.Hypot(p.cx-s.cx, p.cy-s.cy)
+			same := p.client == s.client && gap <= mergeWithin && apart <= mergeM
+			// A stop at no site next to a stop at a site whose fence is
+			// within reach of it: one visit whose fixes drifted (indoor
+			// errors are correlated for minutes).
+			site := (p.client == "") != (s.client == "") && gap <= mergeWithin && apart <= 2*mergeM &&
+				(d.atSite(*p, s.client) || d.atSite(s, p.client))
+			if same || site {
+				if p.client == "" {
+					p.client, p.centre, p.cx, p.cy, p.accM = s.client, s.centre, s.cx, s.cy, s.accM
+				}
+				p.outer += s.outer + gap
+				p.last, p.end = s.last, s.end
+				continue
+			}
+		}
+		merged = append(merged, s)
+	}
+	for k := range merged {
+		s := &merged[k]
+		switch {
+		case s.client != "" && s.lasts(d.st.VisitMin):
+			s.kind = KindVisit
+		case s.client == "" && s.lasts(d.st.IdleMin):
+			s.kind = KindIdle
+		default:
+			s.kind = KindTravel
+		}
+	}
+	d.stays = merged
+}
+
+// atSite reports whether stop s, at no site, is within reach of client
+// c's fence: within tolerance of its centre's uncertainty.
+func (d *deriver) atSite(s stay, c dwell.ClientID) bool {
+	if s.client != "" || c == "" {
+		return false
+	}
+	dm, ok := d.fenceDist(c, s.centre, s.accM)
+	return ok && dm <= tolerance(s.accM)
+}
+
+// closeForgotten ends the claim of a verified check-in without check-out
+// when the rep left the site: at the end of the visit stop it was made in,
+// else at the last fix at the site before two fixes away from it.
+func (d *deriver) closeForgotten() {
+	for k := range d.checkIns {
+		j := &d.checkIns[k]
+		if j.res.Verification != dwell.VerificationVerified || j.res.CheckOutRequestID != "" {
+			continue
+		}
+		j.claimEnd = time.Time{}
+		for _, s := range d.stays {
+			if s.kind == KindVisit && s.client == j.ci.Client && !j.ci.Time.Before(s.start.Add(-checkInLead)) && j.ci.Time.Before(s.end) {
+				j.claimEnd = s.end
+				break
+			}
+		}
+		if j.claimEnd.IsZero() {
+			j.claimEnd = d.leftSite(j.ci, j.next)
+		}
+	}
+}
+
+// makeStay times a stop: its core fixes are the members within their
+// (tighter) core allowance of the final centre; the stop runs from the
+// first to the last core fix, reaching out by half the time to the fix
+// before and after, at most edgeMax.
+func (d *deriver) makeStay(c centroid, members []int) stay {
+	fs := d.fixes
+	cx, cy := c.at()
+	core := func(k int) bool {
+		p := fs[k]
+		return !(p.speed >= movingMPS) && math.Hypot(p.x-cx, p.y-cy) <= coreMinM+2*p.accM
+	}
+	a, b := 0, len(members)-1
+	for a < b && !core(members[a]) {
+		a++
+	}
+	for b > a && !core(members[b]) {
+		b--
+	}
+	first, last := members[a], members[b]
+	s := stay{first: first, last: last, start: fs[first].at(), end: fs[last].at(), cx: cx, cy: cy}
+	s.outer = time.Duration(fs[min(last+1, len(fs)-1)].t - fs[max(first-1, 0)].t)
+	meanAcc := c.sacc / float64(len(members))
+	s.meanAccM = meanAcc
+	nEff := 1 + time.Duration(fs[last].t-fs[first].t).Minutes()/3 // errors correlate over minutes
+	s.accM = min(max(meanAcc/math.Sqrt(nEff), 5), 30)
+	// reach is how far from the centre a fix may be and still be at the
+	// spot: the centre's own uncertainty.
+	reach := func(p fixP) float64 { return max(math.Hypot(p.x-cx, p.y-cy)-s.accM/2, 0) }
+	// The rep arrived between the fix before the core and the first core
+	// fix, and left between the last core fix and the fix after: estimate
+	// when from how far those fixes are from the centre (beyond its
+	// uncertainty) and how fast the rep moved there.
+	if first > 0 {
+		p := fs[first-1]
+		v := d.speedAt(first-1, first-2)
+		est := p.at().Add(time.Duration(reach(p) / v * float64(time.Second)))
+		s.start = clampT(est.Round(time.Millisecond), p.at(), fs[first].at())
+	}
+	if last+1 < len(fs) {
+		q := fs[last+1]
+		v := d.speedAt(last+1, last+2)
+		est := q.at().Add(-time.Duration(reach(q) / v * float64(time.Second)))
+		s.end = clampT(est.Round(time.Millisecond), fs[last].at(), q.at())
+	}
+	// Back to degrees through the plane of the first fix.
+	p0 := fs[0]
+	const k = earthRadiusM * math.Pi / 180
+	kx := math.Cos(p0.ll.Lat * math.Pi / 180)
+	lat := p0.ll.Lat + (cy-p0.y)/k
+	lng := p0.ll.Lng + (cx-p0.x)/(k*kx)
+	if lng > 180 {
+		lng -= 360
+	} else if lng < -180 {
+		lng += 360
+	}
+	s.centre = dwell.LatLng{Lat: lat, Lng: lng}
+	return s
+}
+
+// lasts reports whether the stop lasted at least min: its estimated
+// length is within durSlack of min (the timing of its ends is uncertain
+// by about half a sampling interval) and the fixes around it are at
+// least min apart.
+func (s *stay) lasts(min time.Duration) bool {
+	return s.end.Sub(s.start)+durSlack >= min && s.outer >= min
+}
+
+// speedAt returns the rep's speed in m/s at fix i: the reported speed, or
+// the speed from fix j (its neighbour away from the stop) if it is close in
+// time, or walking pace; within [0.5, 40].
+func (d *deriver) speedAt(i, j int) float64 {
+	fs := d.fixes
+	v := fs[i].speed
+	if !(v > 0.5) && j >= 0 && j < len(fs) {
+		if dt := math.Abs(float64(fs[i].t-fs[j].t) / 1e9); dt > 0 && dt <= 120 {
+			v = dist(fs[i], fs[j]) / dt
+		}
+	}
+	if !(v > 0.5) {
+		v = walkMPS
+	}
+	return min(v, 40)
+}
+
+func clampT(t, lo, hi time.Time) time.Time {
+	if t.Before(lo) {
+		return lo
+	}
+	if t.After(hi) {
+		return hi
+	}
+	return t
+}
+
+// site names the client of a stop from its centre: among the fences that
+// contain it, the one with the nearest centre; else the nearest fence
+// within the centre's uncertainty; else none.
+func (d *deriver) site(s *stay) {
+	if d.in.Fences == nil {
+		return
+	}
+	d.buf = d.in.Fences.Query(s.centre, s.accM, d.buf)
+	if s.client = d.pick(s.centre, s.accM, d.buf); s.client != "" {
+		return
+	}
+	// The centre is at no site, but indoor errors are correlated for
+	// minutes and can pull it off: ask the fixes. A fence within the fixes'
+	// mean accuracy of the centre wins if most of the stop's core fixes are
+	// at it, allowing for each fix's accuracy (the most such fixes wins,
+	// ties to the nearest centre).
+	d.buf = d.in.Fences.Query(s.centre, s.meanAccM, d.buf)
+	best, bestN, bestD := dwell.ClientID(""), 0, math.Inf(1)
+	for k, m := range d.buf {
+		if k == maxVoteCandidates || m.DistanceM > s.meanAccM {
+			break
+		}
+		c, ok := d.in.Clients[dwell.ClientID(m.ID)]
+		if !ok || (c.Fence.Circle == nil && c.Fence.Polygon == nil) {
+			continue
+		}
+		sh := geofence.NewShape(c.Fence)
+		n := 0
+		for _, p := range d.fixes[s.first : s.last+1] {
+			if sh.SignedDistanceM(p.ll) <= p.accM {
+				n++
+			}
+		}
+		cd := haversineM(s.centre, c.Fence.Center())
+		if n > bestN || (n == bestN && n > 0 && cd < bestD) {
+			best, bestN, bestD = c.ID, n, cd
+		}
+	}
+	if 2*bestN > s.last-s.first+1 {
+		s.client = best
+	}
+}
+
+// pick chooses among matches by DESIGN's rule (see site).
+func (d *deriver) pick(p dwell.LatLng, accM float64, ms []geofence.Match) dwell.ClientID {
+	best, bestD := "", math.Inf(1)
+	for _, m := range ms {
+		if m.DistanceM > accM {
+			continue
+		}
+		cd := max(m.DistanceM, 0)
+		if c, ok := d.in.Clients[dwell.ClientID(m.ID)]; ok {
+			cd = haversineM(p, c.Fence.Center())
+		}
+		if cd < bestD || (cd == bestD && m.ID < best) {
+			best, bestD = m.ID, cd
+		}
+	}
+	return dwell.ClientID(best)
+}
+
+func haversineM(a, b dwell.LatLng) float64 {
+	const r = math.Pi / 180
+	dlat, dlng := (b.Lat-a.Lat)*r, (b.Lng-a.Lng)*r
+	h := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(a.Lat*r)*math.Cos(b.Lat*r)*math.Sin(dlng/2)*math.Sin(dlng/2)
+	return 2 * earthRadiusM * math.Asin(math.Sqrt(min(h, 1)))
+}
+
+// judged is a check-in with its verification and the visit it claims.
+type judged struct {
+	ci       dwell.CheckIn
+	res      CheckInResult
+	claimEnd time.Time // zero unless verified
+	next     time.Time // the next check-in's time, or zero
+	used     bool
+}
+
+// judgeCheckIns verifies each check-in against its client's fence, pairs
+// it with its check-out and, for a verified one, decides the end of the
+// visit it claims (the check-out, or the fixes for a forgotten one).
+func (d *deriver) judgeCheckIns(day *Day) []judged {
+	cis := slices.Clone(d.in.CheckIns)
+	slices.SortFunc(cis, func(a, b dwell.CheckIn) int {
+		return cmp.Or(cmp.Compare(a.RequestID, b.RequestID), a.Time.Compare(b.Time), cmp.Compare(a.Client, b.Client))
+	})
+	cis = slices.CompactFunc(cis, func(a, b dwell.CheckIn) bool { return a.RequestID == b.RequestID })
+	slices.SortFunc(cis, func(a, b dwell.CheckIn) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.RequestID, b.RequestID))
+	})
+	cos := slices.Clone(d.in.CheckOuts)
+	slices.SortFunc(cos, func(a, b dwell.CheckOut) int {
+		return cmp.Or(cmp.Compare(a.RequestID, b.RequestID), a.Time.Compare(b.Time), cmp.Compare(a.Client, b.Client))
+	})
+	cos = slices.CompactFunc(cos, func(a, b dwell.CheckOut) bool { return a.RequestID == b.RequestID })
+	slices.SortFunc(cos, func(a, b dwell.CheckOut) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.RequestID, b.RequestID))
+	})
+	lo, hi := bounds(d.in)
+	usedOut := make([]bool, len(cos))
+	var out []judged
+	for k, ci := range cis {
+		if (!lo.IsZero() && ci.Time.Before(lo)) || (!hi.IsZero() && !ci.Time.Before(hi)) {
+			continue
+		}
+		j := judged{ci: ci, res: CheckInResult{RequestID: ci.RequestID, Client: ci.Client, Time: ci.Time}}
+		j.res.Verification, j.res.DistanceM = d.verify(ci)
+		var next time.Time
+		if k+1 < len(cis) {
+			next = cis[k+1].Time
+		}
+		var co *dwell.CheckOut
+		for m := range cos {
+			c := &cos[m]
+			if usedOut[m] || c.Client != ci.Client || c.Time.Before(ci.Time) {
+				continue
+			}
+			if !next.IsZero() && !c.Time.Before(next) {
+				break
+			}
+			usedOut[m] = true
+			co = c
+			break
+		}
+		if co != nil {
+			j.res.CheckOutRequestID = co.RequestID
+		} else {
+			day.Flags.ForgottenCheckOuts++
+		}
+		if j.res.Verification != dwell.VerificationVerified {
+			day.Flags.UnverifiedCheckIns++
+		} else if co != nil {
+			j.claimEnd = co.Time
+		}
+		j.next = next
+		day.CheckIns = append(day.CheckIns, j.res)
+		out = append(out, j)
+	}
+	return out
+}
+
+// tolerance is how far outside a fence a fix of accuracy accM may be and
+// still count as at the site.
+func tolerance(accM float64) float64 { return min(max(2*accM, checkInTolMinM), checkInTolMaxM) }
+
+// fenceDist returns the signed distance in metres from p to client id's
+// fence, and whether it is known.
+func (d *deriver) fenceDist(id dwell.ClientID, p dwell.LatLng, accM float64) (float64, bool) {
+	if c, ok := d.in.Clients[id]; ok && (c.Fence.Circle != nil || c.Fence.Polygon != nil) {
+		return geofence.NewShape(c.Fence).SignedDistanceM(p), true
+	}
+	if d.in.Fences != nil {
+		d.buf = d.in.Fences.Query(p, accM, d.buf)
+		for _, m := range d.buf {
+			if m.ID == string(id) {
+				return m.DistanceM, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func (d *deriver) verify(ci dwell.CheckIn) (dwell.Verification, float64) {
+	switch {
+	case ci.Fix == nil:
+		return dwell.VerificationNoFix, 0
+	case ci.Fix.Mock:
+		return dwell.VerificationMockLocation, 0
+	case !(ci.Fix.Pos.Lat >= -90 && ci.Fix.Pos.Lat <= 90 && ci.Fix.Pos.Lng >= -180 && ci.Fix.Pos.Lng <= 180):
+		return dwell.VerificationNoFix, 0 // no usable position
+	}
+	acc := clampAcc(ci.Fix.AccuracyM)
+	dm, ok := d.fenceDist(ci.Client, ci.Fix.Pos, acc)
+	if !ok {
+		// Neither the client nor a fence within the index's margin: away.
+		return dwell.VerificationOutsideGeofence, 0
+	}
+	dm = max(dm, 0)
+	switch {
+	case dm <= tolerance(acc):
+		return dwell.VerificationVerified, dm
+	case acc > lowAccuracyM && dm <= 2*acc:
+		return dwell.VerificationLowAccuracy, dm
+	}
+	return dwell.VerificationOutsideGeofence, dm
+}
+
+// leftSite returns when the fixes show the rep left ci's site after a
+// forgotten check-out: the last fix at the site before two fixes in a row
+// away from it (or before next, the next check-in).
+func (d *deriver) leftSite(ci dwell.CheckIn, next time.Time) time.Time {
+	end := ci.Time
+	out := 0
+	var sh *geofence.Shape
+	if c, ok := d.in.Clients[ci.Client]; ok && (c.Fence.Circle != nil || c.Fence.Polygon != nil) {
+		sh = geofence.NewShape(c.Fence)
+	}
+	for _, p := range d.fixes {
+		if !p.at().After(ci.Time) {
+			continue
+		}
+		if !next.IsZero() && !p.at().Before(next) {
+			break
+		}
+		var dm float64
+		ok := sh != nil
+		if ok {
+			dm = sh.SignedDistanceM(p.ll)
+		} else {
+			dm, ok = d.fenceDist(ci.Client, p.ll, p.accM)
+		}
+		if ok && dm <= tolerance(p.accM) {
+			end, out = p.at(), 0
+			continue
+		}
+		if out++; out >= 2 {
+			break
+		}
+	}
+	return end
+}

@@ -1,0 +1,243 @@
+package timeline
+
+// TestEvaluate measures Derive against the simulator's ground truth and
+// against the two baseline stop detectors run on the same fixes:
+//
+//	go test -run TestEvaluate -v ./pkg/timeline/              # 20 days per profile
+//	go test -run TestEvaluate -v ./pkg/timeline/ -days 200    # the run
+//
+// It logs its table and fails only if a derived day breaks an invariant;
+// the accuracy targets are logged, met or not.
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/baseline"
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/sim"
+)
+
+var evalDays = flag.Int("days", 20, "simulated rep-days per profile in TestEvaluate")
+
+// label is the kind and client of an instant.
+type label struct {
+	kind   Kind
+	client dwell.ClientID
+}
+
+// scored is a derived timeline and its visits, for scoring.
+type scored struct {
+	segs   []Segment
+	visits []Visit
+}
+
+func (s scored) at(t time.Time) label {
+	i := sort.Search(len(s.segs), func(i int) bool { return s.segs[i].End.After(t) })
+	if i == len(s.segs) || t.Before(s.segs[i].Start) {
+		return label{}
+	}
+	return label{s.segs[i].Kind, s.segs[i].Client}
+}
+
+// fromStaypoints turns a baseline's stops into a timeline by the same site
+// rule as Derive: a stop whose centre is at a site is a visit to it, any
+// other stop is idle, the rest of the span is travel.
+func (w *simWorld) fromStaypoints(sps []baseline.Staypoint, fixes []dwell.Fix) scored {
+	if len(fixes) == 0 {
+		return scored{}
+	}
+	lo, hi := fixes[0].Time, fixes[0].Time
+	for _, f := range fixes {
+		if f.Time.Before(lo) {
+			lo = f.Time
+		}
+		if f.Time.After(hi) {
+			hi = f.Time
+		}
+	}
+	d := deriver{in: Input{Fences: w.index, Clients: w.clients}}
+	var out scored
+	cur := lo
+	for _, sp := range sps {
+		if sp.Start.After(cur) {
+			out.segs = append(out.segs, Segment{Kind: KindTravel, Start: cur, End: sp.Start})
+		}
+		s := Segment{Kind: KindIdle, Start: sp.Start, End: sp.End}
+		d.buf = w.index.Query(sp.Center, 15, d.buf)
+		if c := d.pick(sp.Center, 15, d.buf); c != "" {
+			s.Kind, s.Client = KindVisit, c
+			out.visits = append(out.visits, Visit{Client: c, Start: sp.Start, End: sp.End})
+		}
+		out.segs = append(out.segs, s)
+		cur = sp.End
+	}
+	if hi.After(cur) {
+		out.segs = append(out.segs, Segment{Kind: KindTravel, Start: cur, End: hi})
+	}
+	return out
+}
+
+// tally accumulates one method's scores over days.
+type tally struct {
+	fieldS, wrongS     float64
+	derived, truth, tp int
+	startErr, endErr   []float64
+	confusion          map[[2]string]float64
+}
+
+func (ty *tally) score(res *sim.DayResult, got scored) {
+	if ty.confusion == nil {
+		ty.confusion = map[[2]string]float64{}
+	}
+	segs := res.Segments
+	from, to := segs[0].End, segs[len(segs)-1].Start
+	for t := from; t.Before(to); t = t.Add(time.Second) {
+		off := false
+		for _, iv := range res.PhoneOff {
+			if iv.Contains(t) {
+				off = true
+				break
+			}
+		}
+		if off {
+			continue
+		}
+		ty.fieldS++
+		k, c := res.TruthAt(t)
+		g := got.at(t)
+		want := label{Kind(k), c} // sim and timeline number kinds alike
+		if g != want {
+			ty.wrongS++
+			key := [2]string{want.kind.String(), g.kind.String()}
+			if want.kind == g.kind {
+				key[1] += "(other client)"
+			}
+			ty.confusion[key]++
+		}
+	}
+	ty.derived += len(got.visits)
+	ty.truth += len(res.Visits)
+	used := make([]bool, len(got.visits))
+	for _, tv := range res.Visits {
+		best, bestOv := -1, time.Duration(0)
+		for k, v := range got.visits {
+			if used[k] || v.Client != tv.Client {
+				continue
+			}
+			ov := minT(v.End, tv.End).Sub(maxT(v.Start, tv.Start))
+			short := min(v.End.Sub(v.Start), tv.End.Sub(tv.Start))
+			if ov > bestOv && 2*ov >= short {
+				best, bestOv = k, ov
+			}
+		}
+		if best >= 0 {
+			used[best] = true
+			ty.tp++
+			ty.startErr = append(ty.startErr, math.Abs(got.visits[best].Start.Sub(tv.Start).Seconds()))
+			ty.endErr = append(ty.endErr, math.Abs(got.visits[best].End.Sub(tv.End).Seconds()))
+		}
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func (ty *tally) f1() float64 {
+	p := float64(ty.tp) / float64(max(ty.derived, 1))
+	r := float64(ty.tp) / float64(max(ty.truth, 1))
+	if p+r == 0 {
+		return 0
+	}
+	return 2 * p * r / (p + r)
+}
+
+func (ty *tally) row(name string) string {
+	p := float64(ty.tp) / float64(max(ty.derived, 1))
+	r := float64(ty.tp) / float64(max(ty.truth, 1))
+	f1 := ty.f1()
+	return fmt.Sprintf("%-10s %8.2f%% %6.3f %6.3f %6.3f %8.0fs %8.0fs", name, 100*ty.wrongS/max(ty.fieldS, 1), p, r, f1, median(ty.startErr), median(ty.endErr))
+}
+
+func (ty *tally) misallocated() float64 { return ty.wrongS / max(ty.fieldS, 1) }
+
+func TestEvaluate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluation skipped in -short mode")
+	}
+	n := *evalDays
+	var out strings.Builder
+	fmt.Fprintf(&out, "%d days per profile; misallocated = share of field-day seconds (phone-off windows excluded) with wrong kind or client\n", n)
+	for pi, p := range sim.Profiles() {
+		w := newSimWorld(t, uint64(100+pi))
+		var dw, sl, mo tally
+		var away, honest, awayFlagged, honestFlagged int
+		for k := range n {
+			res := w.simDay(t, p, uint64(1000*pi+k+1), k)
+			fixes := res.Shuffled(uint64(k))
+			day := Derive(w.input(res, fixes))
+			checkInvariants(t, fmt.Sprintf("%s day %d", p.Name, k), day)
+			dw.score(res, scored{segs: day.Segments, visits: day.Visits})
+			sl.score(res, w.fromStaypoints(baseline.Sliding(fixes, baseline.DefaultSliding()), fixes))
+			mo.score(res, w.fromStaypoints(baseline.Motion(fixes, baseline.DefaultMotion()), fixes))
+			byID := map[string]CheckInResult{}
+			for _, c := range day.CheckIns {
+				byID[c.RequestID] = c
+			}
+			for _, c := range res.CheckIns {
+				got, ok := byID[c.RequestID]
+				flagged := !ok || got.Verification != dwell.VerificationVerified
+				if c.Honest {
+					honest++
+					if flagged {
+						honestFlagged++
+					}
+				} else {
+					away++
+					if flagged {
+						awayFlagged++
+					}
+				}
+			}
+		}
+		fmt.Fprintf(&out, "\n%s\n%-10s %9s %6s %6s %6s %9s %9s\n", p.Name, "method", "misalloc", "P", "R", "F1", "med|dS|", "med|dE|")
+		for _, r := range []struct {
+			name string
+			ty   *tally
+		}{{"dwell", &dw}, {"sliding", &sl}, {"motion", &mo}} {
+			out.WriteString(r.ty.row(r.name) + "\n")
+		}
+		fmt.Fprintf(&out, "check-ins: %d away, %.1f%% flagged; %d honest, %.1f%% flagged\n",
+			away, 100*float64(awayFlagged)/float64(max(away, 1)), honest, 100*float64(honestFlagged)/float64(max(honest, 1)))
+		var keys [][2]string
+		for k := range dw.confusion {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b [2]string) int { return int(dw.confusion[b] - dw.confusion[a]) })
+		out.WriteString("dwell errors (truth -> derived, share of field time):")
+		for _, k := range keys[:min(len(keys), 6)] {
+			fmt.Fprintf(&out, " %s->%s %.2f%%", k[0], k[1], 100*dw.confusion[k]/dw.fieldS)
+		}
+		out.WriteString("\n")
+		if p.Name == "realistic" {
+			better := min(sl.misallocated(), mo.misallocated())
+			fmt.Fprintf(&out, "targets: misallocated %.2f%% (want <= 1%% and <= %.2f%%, a third of the better baseline); "+
+				"visit F1 %.3f (want >= 0.98); away check-ins flagged %.1f%% (want >= 95%%), honest flagged %.1f%% (want <= 2%%)\n",
+				100*dw.misallocated(), 100*better/3, dw.f1(),
+				100*float64(awayFlagged)/float64(max(away, 1)), 100*float64(honestFlagged)/float64(max(honest, 1)))
+		}
+	}
+	t.Log("\n" + out.String())
+}

@@ -1,0 +1,101 @@
+package timeline
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/sim"
+)
+
+// wib is Jakarta's zone, where the default simulated city lies.
+var wib = time.FixedZone("WIB", 7*3600)
+
+// simWorld is a simulated city with its fence index.
+type simWorld struct {
+	city    *sim.City
+	index   *geofence.Index
+	clients map[dwell.ClientID]dwell.Client
+}
+
+func newSimWorld(t testing.TB, seed uint64) *simWorld {
+	t.Helper()
+	city, err := sim.NewCity(seed, sim.CityConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &simWorld{city: city, index: geofence.New(geofence.Options{}), clients: map[dwell.ClientID]dwell.Client{}}
+	var fences []geofence.Fence
+	for _, c := range city.Clients() {
+		fences = append(fences, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
+		w.clients[c.ID] = c
+	}
+	if err := w.index.PutAll(fences); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// simDay simulates day n (0-based) of a rep of the world under p.
+func (w *simWorld) simDay(t testing.TB, p sim.Profile, seed uint64, n int) *sim.DayResult {
+	t.Helper()
+	date := time.Date(2026, time.March, 2, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n)
+	res, err := sim.Day(seed, w.city, p, sim.DayConfig{
+		Rep:  dwell.RepID(fmt.Sprintf("rep-%d", n%7+1)),
+		Date: dwell.Date{Year: date.Year(), Month: date.Month(), Day: date.Day()},
+		Loc:  wib,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// input returns the derivation input of a simulated day with the given
+// fixes (the shuffled, repeated uploads by default).
+func (w *simWorld) input(res *sim.DayResult, fixes []dwell.Fix) Input {
+	in := Input{
+		Day: res.Date, Loc: wib, Window: Window{Start: res.Start, End: res.End},
+		Fixes: fixes, Fences: w.index, Clients: w.clients, Settings: dwell.DefaultSettings(),
+	}
+	for _, c := range res.CheckIns {
+		in.CheckIns = append(in.CheckIns, c.CheckIn)
+	}
+	for _, c := range res.CheckOuts {
+		in.CheckOuts = append(in.CheckOuts, c.CheckOut)
+	}
+	return in
+}
+
+// checkInvariants asserts what every derived day must keep: segments in
+// order, non-empty, contiguous, covering [Start, End], visits matching the
+// visit segments.
+func checkInvariants(t testing.TB, name string, d Day) {
+	t.Helper()
+	if len(d.Segments) == 0 {
+		return
+	}
+	if !d.Segments[0].Start.Equal(d.Start) || !d.Segments[len(d.Segments)-1].End.Equal(d.End) {
+		t.Errorf("%s: segments cover %v..%v, span is %v..%v", name, d.Segments[0].Start, d.Segments[len(d.Segments)-1].End, d.Start, d.End)
+	}
+	nv := 0
+	for i, s := range d.Segments {
+		if !s.End.After(s.Start) {
+			t.Errorf("%s: segment %d is empty: %v..%v", name, i, s.Start, s.End)
+		}
+		if i > 0 && !s.Start.Equal(d.Segments[i-1].End) {
+			t.Errorf("%s: segment %d starts at %v, previous ends at %v", name, i, s.Start, d.Segments[i-1].End)
+		}
+		if s.Kind == KindVisit {
+			nv++
+			if s.Client == "" {
+				t.Errorf("%s: visit segment %d has no client", name, i)
+			}
+		}
+	}
+	if nv != len(d.Visits) {
+		t.Errorf("%s: %d visit segments, %d visits", name, nv, len(d.Visits))
+	}
+}

@@ -1,0 +1,247 @@
+package timeline
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// FenceMatcher answers which client fences a position is in or near. It is
+// the part of *geofence.Index (and *geofence.Cursor) that Derive uses: the
+// matches of p, allowing for accuracyM metres, appended to buf[:0], with
+// IDs that are client IDs.
+type FenceMatcher interface {
+	Query(p dwell.LatLng, accuracyM float64, buf []geofence.Match) []geofence.Match
+}
+
+// Window is a working-hours window: the instants [Start, End). A zero
+// Window bounds nothing.
+type Window struct {
+	Start, End time.Time
+}
+
+// Input is everything the derivation of one rep-day rests on.
+type Input struct {
+	// Day is the rep's local calendar day; Loc is the rep's time zone
+	// (nil means UTC).
+	Day dwell.Date
+	Loc *time.Location
+	// Window, when not zero, bounds the day further (working hours).
+	Window Window
+	// Fixes are the rep's fixes, in any order and with any repeats; fixes
+	// outside the day are ignored.
+	Fixes []dwell.Fix
+	// CheckIns and CheckOuts are the rep's claims, in any order and with
+	// any repeats (deduplicated by RequestID). Their Verification and
+	// DistanceM fields are ignored: Derive decides them from the fences.
+	CheckIns  []dwell.CheckIn
+	CheckOuts []dwell.CheckOut
+	// Fences matches positions to client fences; nil means no fences (every
+	// stop is idle, every check-in is unverifiable).
+	Fences FenceMatcher
+	// Clients holds the clients the fences name, for their centres (the
+	// tie-break) and for the exact distance of a check-in to its client.
+	Clients map[dwell.ClientID]dwell.Client
+	// Settings gives VisitMin and IdleMin; zero values take
+	// dwell.DefaultSettings.
+	Settings dwell.Settings
+}
+
+// Kind is the kind of a segment of the timeline.
+type Kind int
+
+// Segment kinds, as DESIGN names them.
+const (
+	KindUnspecified Kind = iota
+	// KindVisit is time with a client.
+	KindVisit
+	// KindIdle is a stationary stop of at least IdleMin away from sites.
+	KindIdle
+	// KindTravel is moving, short stops included.
+	KindTravel
+	// KindGap is time without usable data after which the rep was
+	// elsewhere.
+	KindGap
+)
+
+var kindNames = [...]string{"UNSPECIFIED", "VISIT", "IDLE", "TRAVEL", "GAP"}
+
+// String returns the upper-case name of k ("VISIT").
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "UNSPECIFIED"
+	}
+	return kindNames[k]
+}
+
+// Source tells how a visit was established.
+type Source int
+
+// Visit sources.
+const (
+	SourceUnspecified Source = iota
+	// SourceGeofence means the fixes alone showed the visit (an
+	// auto-visit).
+	SourceGeofence
+	// SourceCheckIn means a verified check-in and its check-out alone.
+	SourceCheckIn
+	// SourceBoth means a check-in and the fixes.
+	SourceBoth
+)
+
+var sourceNames = [...]string{"UNSPECIFIED", "GEOFENCE", "CHECK_IN", "BOTH"}
+
+// String returns the upper-case name of s ("GEOFENCE").
+func (s Source) String() string {
+	if s < 0 || int(s) >= len(sourceNames) {
+		return "UNSPECIFIED"
+	}
+	return sourceNames[s]
+}
+
+var verificationNames = [...]string{"UNSPECIFIED", "VERIFIED", "OUTSIDE_GEOFENCE", "LOW_ACCURACY", "MOCK_LOCATION", "NO_FIX"}
+
+func verificationName(v dwell.Verification) string {
+	if v < 0 || int(v) >= len(verificationNames) {
+		return "UNSPECIFIED"
+	}
+	return verificationNames[v]
+}
+
+// Segment is one stretch [Start, End) of the timeline.
+type Segment struct {
+	Kind       Kind
+	Start, End time.Time
+	// Client, Source and Verification are set for KindVisit; Verification
+	// is that of the visit's check-in, if it had one.
+	Client       dwell.ClientID
+	Source       Source
+	Verification dwell.Verification
+	// DistanceM is the path length in metres along the fixes (KindTravel),
+	// or the straight-line distance across a KindGap.
+	DistanceM float64
+	// Location is where the rep stood (KindVisit, KindIdle): the
+	// accuracy-weighted centre of the stop's fixes.
+	Location dwell.LatLng
+}
+
+// Duration returns End - Start.
+func (s Segment) Duration() time.Duration { return s.End.Sub(s.Start) }
+
+// Visit is one visit of the day: a KindVisit segment with its claims.
+type Visit struct {
+	Client       dwell.ClientID
+	Start, End   time.Time
+	Source       Source
+	Verification dwell.Verification
+	// CheckInRequestID names the check-in of the visit, if any.
+	CheckInRequestID string
+}
+
+// CheckInResult is the server's judgement of one check-in.
+type CheckInResult struct {
+	RequestID string
+	Client    dwell.ClientID
+	Time      time.Time
+	// Verification says whether the check-in fix was at the client's site;
+	// DistanceM is metres from the fix to the site's boundary (0 inside).
+	Verification dwell.Verification
+	DistanceM    float64
+	// CheckOutRequestID names the check-out that closed it, or is empty
+	// for a forgotten check-out.
+	CheckOutRequestID string
+}
+
+// Totals sums the timeline by kind.
+type Totals struct {
+	Visit, Idle, Travel, Gap time.Duration
+	// TravelDistanceM is the sum of the travel segments' distances.
+	TravelDistanceM float64
+	// Visits is the number of visits.
+	Visits int
+}
+
+// Flags count what in the day's data deserves a look.
+type Flags struct {
+	// MockFixes is the number of fixes with the OS mock flag.
+	MockFixes int
+	// ImpossibleSpeedFixes is the number of fixes dropped because reaching
+	// them from both neighbours needs more than MaxSpeedMPS.
+	ImpossibleSpeedFixes int
+	// OutlierFixes is the number of other fixes dropped as multipath jumps:
+	// far off while their neighbours agree.
+	OutlierFixes int
+	// UnverifiedCheckIns is the number of check-ins not verified at the
+	// site.
+	UnverifiedCheckIns int
+	// ForgottenCheckOuts is the number of check-ins without a check-out.
+	ForgottenCheckOuts int
+}
+
+// Day is the derived timeline of one rep-day.
+type Day struct {
+	// Start and End bound the observed span (zero if no usable fix).
+	Start, End time.Time
+	Segments   []Segment
+	Visits     []Visit
+	CheckIns   []CheckInResult
+	Totals     Totals
+	Flags      Flags
+}
+
+// Encode returns the canonical text of d: one line per item, instants in
+// UTC to the millisecond, distances to the decimetre, positions to 1e-6°.
+// Equal days encode to equal bytes; it is what the determinism and golden
+// tests compare.
+func (d Day) Encode() []byte {
+	var b strings.Builder
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	m := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
+	deg := func(x float64) string { return strconv.FormatFloat(x, 'f', 6, 64) }
+	dur := func(x time.Duration) string { return x.Round(time.Millisecond).String() }
+	str := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return strconv.Quote(s)
+	}
+	b.WriteString("day " + ts(d.Start) + " " + ts(d.End) + "\n")
+	for _, s := range d.Segments {
+		b.WriteString("segment " + s.Kind.String() + " " + ts(s.Start) + " " + ts(s.End) + " " + dur(s.Duration()))
+		switch s.Kind {
+		case KindVisit:
+			b.WriteString(" client=" + str(string(s.Client)) + " source=" + s.Source.String() +
+				" verification=" + verificationName(s.Verification) + " at=" + deg(s.Location.Lat) + "," + deg(s.Location.Lng))
+		case KindIdle:
+			b.WriteString(" at=" + deg(s.Location.Lat) + "," + deg(s.Location.Lng))
+		case KindTravel, KindGap:
+			b.WriteString(" distance_m=" + m(s.DistanceM))
+		}
+		b.WriteString("\n")
+	}
+	for _, v := range d.Visits {
+		b.WriteString("visit " + str(string(v.Client)) + " " + ts(v.Start) + " " + ts(v.End) + " source=" + v.Source.String() +
+			" verification=" + verificationName(v.Verification) + " check_in=" + str(v.CheckInRequestID) + "\n")
+	}
+	for _, c := range d.CheckIns {
+		b.WriteString("check_in " + str(c.RequestID) + " " + str(string(c.Client)) + " " + ts(c.Time) +
+			" verification=" + verificationName(c.Verification) + " distance_m=" + m(c.DistanceM) +
+			" check_out=" + str(c.CheckOutRequestID) + "\n")
+	}
+	t := d.Totals
+	b.WriteString("totals visit=" + dur(t.Visit) + " idle=" + dur(t.Idle) + " travel=" + dur(t.Travel) +
+		" gap=" + dur(t.Gap) + " travel_m=" + m(t.TravelDistanceM) + " visits=" + strconv.Itoa(t.Visits) + "\n")
+	f := d.Flags
+	b.WriteString("flags mock_fixes=" + strconv.Itoa(f.MockFixes) + " impossible_speed_fixes=" + strconv.Itoa(f.ImpossibleSpeedFixes) +
+		" outlier_fixes=" + strconv.Itoa(f.OutlierFixes) + " unverified_check_ins=" + strconv.Itoa(f.UnverifiedCheckIns) +
+		" forgotten_check_outs=" + strconv.Itoa(f.ForgottenCheckOuts) + "\n")
+	return []byte(b.String())
+}
