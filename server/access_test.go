@@ -214,10 +214,10 @@ func TestHealthAndUnimplemented(t *testing.T) {
 		t.Fatalf("health = %v, %v", h, err)
 	}
 	ctx := e.as(acme, dwell.RoleManager, "ana")
-	_, err = e.report.GetRepDay(ctx, &dwellv1.GetRepDayRequest{Rep: "reps/budi", Date: &dwellv1.Date{Year: 2026, Month: 11, Day: 20}})
-	wantCode(t, "GetRepDay", err, codes.Unimplemented)
-	if !strings.Contains(err.Error(), "timeline") {
-		t.Fatalf("GetRepDay error %q does not name the missing capability", err)
+	_, err = e.report.GetTimeBreakdown(ctx, &dwellv1.GetTimeBreakdownRequest{Team: "teams/north"})
+	wantCode(t, "GetTimeBreakdown", err, codes.Unimplemented)
+	if !strings.Contains(err.Error(), "summaries") {
+		t.Fatalf("GetTimeBreakdown error %q does not name the missing capability", err)
 	}
 	_, err = e.sales.UpsertQuotas(e.admin(acme), &dwellv1.UpsertQuotasRequest{})
 	wantCode(t, "UpsertQuotas", err, codes.Unimplemented)

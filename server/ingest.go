@@ -9,8 +9,8 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
@@ -25,10 +25,6 @@ type ingestService struct {
 // group commits instead of paying one fsync each; the bound is the
 // backpressure: the stream stops reading until an acknowledgement is sent.
 const maxInFlightBatches = 16
-
-// lowAccuracyM is the accuracy (metres) beyond which a check-in near, but
-// not certainly inside, a site cannot be verified.
-const lowAccuracyM = 150
 
 // Tracking defaults sent by GetTrackingConfig.
 const (
@@ -227,26 +223,6 @@ func actionFix(pf *dwellv1.Fix, now time.Time, retention time.Duration) (*dwell.
 	return &f, vs
 }
 
-// verify decides whether a check-in fix is at the client's site.
-func verify(c dwell.Client, f *dwell.Fix) (dwell.Verification, float64) {
-	if f == nil {
-		return dwell.VerificationNoFix, 0
-	}
-	if f.Mock {
-		return dwell.VerificationMockLocation, 0
-	}
-	d := geofence.NewShape(c.Fence).SignedDistanceM(f.Pos)
-	switch {
-	case d <= 0:
-		return dwell.VerificationVerified, 0
-	case d <= f.AccuracyM && f.AccuracyM > lowAccuracyM:
-		return dwell.VerificationLowAccuracy, d
-	case d <= f.AccuracyM:
-		return dwell.VerificationVerified, d
-	}
-	return dwell.VerificationOutsideGeofence, d
-}
-
 // action is what every rep action (check-in, check-out, call) starts with:
 // the caller, the rep it is for, the tenant's retention, the server time,
 // the device time of the action and the violations found so far.
@@ -318,7 +294,7 @@ func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest
 	if err != nil {
 		return nil, err
 	}
-	ver, dist := verify(c, f)
+	ver, dist := timeline.Verify(c, f)
 	ci, _, err := g.s.store.RecordCheckIn(ctx, a.p.Tenant, dwell.CheckIn{
 		RequestID: req.GetRequestId(), Rep: a.rep.ID, Client: c.ID, Time: a.t, Fix: f,
 		Verification: ver, DistanceM: dist, ReceiveTime: a.now.UTC(),

@@ -81,7 +81,7 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.dir.s, s.ingest.s = s, s
+	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	return s
 }
 
@@ -218,10 +218,4 @@ func (s *Server) location(name string) (*time.Location, error) {
 // sales inputs land; the auth interceptor still applies first.
 type salesService struct {
 	dwellv1.UnimplementedSalesServiceServer
-}
-
-// reportService answers every ReportService RPC with UNIMPLEMENTED naming
-// the missing capability.
-type reportService struct {
-	dwellv1.UnimplementedReportServiceServer
 }

@@ -62,27 +62,22 @@ func (salesService) ListQuotas(context.Context, *dwellv1.ListQuotasRequest) (*dw
 	return nil, notYet("ListQuotas", "quotas (sales inputs for the KPIs)")
 }
 
-// GetRepDay is not implemented yet: it needs the timeline derivation (a rep-day of visit, idle, travel and gap segments).
-func (reportService) GetRepDay(context.Context, *dwellv1.GetRepDayRequest) (*dwellv1.GetRepDayResponse, error) {
-	return nil, notYet("GetRepDay", "the timeline derivation (a rep-day of visit, idle, travel and gap segments)")
-}
-
 // GetTimeBreakdown is not implemented yet: it needs per rep-day time summaries (built on the timeline derivation).
-func (reportService) GetTimeBreakdown(context.Context, *dwellv1.GetTimeBreakdownRequest) (*dwellv1.GetTimeBreakdownResponse, error) {
+func (*reportService) GetTimeBreakdown(context.Context, *dwellv1.GetTimeBreakdownRequest) (*dwellv1.GetTimeBreakdownResponse, error) {
 	return nil, notYet("GetTimeBreakdown", "per rep-day time summaries (built on the timeline derivation)")
 }
 
 // GetKpis is not implemented yet: it needs the ten sales KPIs (built on the timeline and the sales inputs).
-func (reportService) GetKpis(context.Context, *dwellv1.GetKpisRequest) (*dwellv1.GetKpisResponse, error) {
+func (*reportService) GetKpis(context.Context, *dwellv1.GetKpisRequest) (*dwellv1.GetKpisResponse, error) {
 	return nil, notYet("GetKpis", "the ten sales KPIs (built on the timeline and the sales inputs)")
 }
 
 // ListVisits is not implemented yet: it needs visits derived by the timeline.
-func (reportService) ListVisits(context.Context, *dwellv1.ListVisitsRequest) (*dwellv1.ListVisitsResponse, error) {
+func (*reportService) ListVisits(context.Context, *dwellv1.ListVisitsRequest) (*dwellv1.ListVisitsResponse, error) {
 	return nil, notYet("ListVisits", "visits derived by the timeline")
 }
 
 // WatchEvents is not implemented yet: it needs the persisted event log.
-func (reportService) WatchEvents(*dwellv1.WatchEventsRequest, dwellv1.ReportService_WatchEventsServer) error {
+func (*reportService) WatchEvents(*dwellv1.WatchEventsRequest, dwellv1.ReportService_WatchEventsServer) error {
 	return notYet("WatchEvents", "the persisted, resumable event log (visit and geofence events)")
 }

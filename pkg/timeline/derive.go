@@ -715,7 +715,7 @@ func (d *deriver) site(s *stay) {
 		if k == maxVoteCandidates || m.DistanceM > s.meanAccM {
 			break
 		}
-		c, ok := d.in.Clients[dwell.ClientID(m.ID)]
+		c, ok := d.client(dwell.ClientID(m.ID))
 		if !ok || (c.Fence.Circle == nil && c.Fence.Polygon == nil) {
 			continue
 		}
@@ -736,6 +736,14 @@ func (d *deriver) site(s *stay) {
 	}
 }
 
+// client looks a client up in the input's source, if any.
+func (d *deriver) client(id dwell.ClientID) (dwell.Client, bool) {
+	if d.in.Clients == nil {
+		return dwell.Client{}, false
+	}
+	return d.in.Clients.Client(id)
+}
+
 // pick chooses among matches by DESIGN's rule (see site).
 func (d *deriver) pick(p dwell.LatLng, accM float64, ms []geofence.Match) dwell.ClientID {
 	best, bestD := "", math.Inf(1)
@@ -744,7 +752,7 @@ func (d *deriver) pick(p dwell.LatLng, accM float64, ms []geofence.Match) dwell.
 			continue
 		}
 		cd := max(m.DistanceM, 0)
-		if c, ok := d.in.Clients[dwell.ClientID(m.ID)]; ok {
+		if c, ok := d.client(dwell.ClientID(m.ID)); ok {
 			cd = haversineM(p, c.Fence.Center())
 		}
 		if cd < bestD || (cd == bestD && m.ID < best) {
@@ -840,7 +848,7 @@ func tolerance(accM float64) float64 { return min(max(2*accM, checkInTolMinM), c
 // fenceDist returns the signed distance in metres from p to client id's
 // fence, and whether it is known.
 func (d *deriver) fenceDist(id dwell.ClientID, p dwell.LatLng, accM float64) (float64, bool) {
-	if c, ok := d.in.Clients[id]; ok && (c.Fence.Circle != nil || c.Fence.Polygon != nil) {
+	if c, ok := d.client(id); ok && (c.Fence.Circle != nil || c.Fence.Polygon != nil) {
 		return geofence.NewShape(c.Fence).SignedDistanceM(p), true
 	}
 	if d.in.Fences != nil {
@@ -886,7 +894,7 @@ func (d *deriver) leftSite(ci dwell.CheckIn, next time.Time) time.Time {
 	end := ci.Time
 	out := 0
 	var sh *geofence.Shape
-	if c, ok := d.in.Clients[ci.Client]; ok && (c.Fence.Circle != nil || c.Fence.Polygon != nil) {
+	if c, ok := d.client(ci.Client); ok && (c.Fence.Circle != nil || c.Fence.Polygon != nil) {
 		sh = geofence.NewShape(c.Fence)
 	}
 	for _, p := range d.fixes {
@@ -912,4 +920,13 @@ func (d *deriver) leftSite(ci dwell.CheckIn, next time.Time) time.Time {
 		}
 	}
 	return end
+}
+
+// Verify decides whether a check-in made with fix f was at client c's site,
+// and how far from the site's boundary it was (metres, 0 inside). It is the
+// rule Derive applies, so the answer IngestService.CheckIn gives at once is
+// the one the day's timeline keeps.
+func Verify(c dwell.Client, f *dwell.Fix) (dwell.Verification, float64) {
+	d := deriver{in: Input{Clients: ClientMap{c.ID: c}}}
+	return d.verify(dwell.CheckIn{Client: c.ID, Fix: f})
 }

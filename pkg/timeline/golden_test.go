@@ -83,17 +83,18 @@ func (sc *scenario) input(t *testing.T) Input {
 	ll := func(p [2]float64) dwell.LatLng { return dwell.LatLng{Lat: p[0], Lng: p[1]} }
 	in := Input{
 		Day: dwell.Date{Year: date.Year(), Month: date.Month(), Day: date.Day()}, Loc: loc,
-		Clients: map[dwell.ClientID]dwell.Client{}, Settings: dwell.DefaultSettings(),
+		Settings: dwell.DefaultSettings(),
 	}
 	ix := geofence.New(geofence.Options{})
+	clients := ClientMap{}
 	for _, c := range sc.Clients {
 		g := dwell.Geofence{Circle: &dwell.Circle{Center: ll(c.Center), RadiusM: c.RadiusM}}
 		if err := ix.Put(c.ID, g); err != nil {
 			t.Fatal(err)
 		}
-		in.Clients[dwell.ClientID(c.ID)] = dwell.Client{ID: dwell.ClientID(c.ID), Fence: g}
+		clients[dwell.ClientID(c.ID)] = dwell.Client{ID: dwell.ClientID(c.ID), Fence: g}
 	}
-	in.Fences = ix
+	in.Fences, in.Clients = ix, clients
 	n := 0
 	for _, leg := range sc.Track {
 		from, to := at(leg.From), at(leg.To)

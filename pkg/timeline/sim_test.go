@@ -17,7 +17,7 @@ var wib = time.FixedZone("WIB", 7*3600)
 type simWorld struct {
 	city    *sim.City
 	index   *geofence.Index
-	clients map[dwell.ClientID]dwell.Client
+	clients ClientMap
 }
 
 func newSimWorld(t testing.TB, seed uint64) *simWorld {

@@ -42,12 +42,28 @@ type Input struct {
 	// Fences matches positions to client fences; nil means no fences (every
 	// stop is idle, every check-in is unverifiable).
 	Fences FenceMatcher
-	// Clients holds the clients the fences name, for their centres (the
-	// tie-break) and for the exact distance of a check-in to its client.
-	Clients map[dwell.ClientID]dwell.Client
+	// Clients looks up the clients the fences name, for their centres (the
+	// tie-break) and for the exact distance of a check-in to its client;
+	// nil means none are known. ClientMap serves a map.
+	Clients ClientSource
 	// Settings gives VisitMin and IdleMin; zero values take
 	// dwell.DefaultSettings.
 	Settings dwell.Settings
+}
+
+// ClientSource looks up a client by id. Derive calls it only for clients
+// that fences or claims name, so a store-backed source stays cheap.
+type ClientSource interface {
+	Client(id dwell.ClientID) (dwell.Client, bool)
+}
+
+// ClientMap is a ClientSource over a map.
+type ClientMap map[dwell.ClientID]dwell.Client
+
+// Client returns m[id].
+func (m ClientMap) Client(id dwell.ClientID) (dwell.Client, bool) {
+	c, ok := m[id]
+	return c, ok
 }
 
 // Kind is the kind of a segment of the timeline.

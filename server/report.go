@@ -1,0 +1,233 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// reportService implements dwellv1.ReportServiceServer. GetRepDay derives
+// the day on request from the stored fixes and claims, so it always
+// reflects every fix and event received, late ones included; the other
+// RPCs are in unimplemented.go until their capability lands.
+type reportService struct {
+	dwellv1.UnimplementedReportServiceServer
+	s *Server
+}
+
+// storeClients is a timeline.ClientSource over the store, caching what one
+// derivation looks up.
+type storeClients struct {
+	ctx    context.Context
+	s      *Server
+	tenant dwell.TenantID
+	cache  map[dwell.ClientID]*dwell.Client
+}
+
+func (c *storeClients) Client(id dwell.ClientID) (dwell.Client, bool) {
+	if got, ok := c.cache[id]; ok {
+		if got == nil {
+			return dwell.Client{}, false
+		}
+		return *got, true
+	}
+	cl, err := c.s.store.GetClient(c.ctx, c.tenant, id)
+	if err != nil {
+		// A deleted client (or a failed read) is unknown to the derivation,
+		// which then falls back on the fence index.
+		c.cache[id] = nil
+		return dwell.Client{}, false
+	}
+	c.cache[id] = &cl
+	return cl, true
+}
+
+// dayBounds returns the instants that bound local day d in loc and, when
+// the rep has working hours that weekday, the window they span.
+func dayBounds(r dwell.Rep, d dwell.Date, loc *time.Location) (from, to time.Time, w timeline.Window) {
+	from = time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	to = time.Date(d.Year, d.Month, d.Day+1, 0, 0, 0, 0, loc)
+	first, last := -1, -1
+	for _, h := range r.WorkingHours {
+		if h.Weekday != from.Weekday() {
+			continue
+		}
+		if first < 0 || h.StartMinute < first {
+			first = h.StartMinute
+		}
+		if h.EndMinute > last {
+			last = h.EndMinute
+		}
+	}
+	if first >= 0 {
+		w.Start = time.Date(d.Year, d.Month, d.Day, first/60, first%60, 0, 0, loc)
+		w.End = time.Date(d.Year, d.Month, d.Day, last/60, last%60, 0, 0, loc)
+	}
+	return from, to, w
+}
+
+func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRequest) (*dwellv1.GetRepDayResponse, error) {
+	const op = dwell.Op("server.GetRepDay")
+	s := rs.s
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var id dwell.RepID
+	if req.GetRep() == "" && p.Role == dwell.RoleRep {
+		id = dwell.RepID(p.Subject)
+	} else {
+		rid, err := nameID(op, collReps, "rep", req.GetRep())
+		if err != nil {
+			return nil, err
+		}
+		id = dwell.RepID(rid)
+	}
+	date := dateFromPB(req.GetDate())
+	if req.GetDate() == nil {
+		return nil, invalid(op, []dwell.Violation{{Field: "date", Description: "is required"}})
+	}
+	if err := invalid(op, dwell.ValidateDate("date", date)); err != nil {
+		return nil, err
+	}
+	if err := s.canReadRep(ctx, op, p, id); err != nil {
+		return nil, err
+	}
+	r, err := s.store.GetRep(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := s.location(r.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	from, to, window := dayBounds(r, date, loc)
+	fixes, err := s.store.ListFixes(ctx, p.Tenant, id, from, to)
+	if err != nil {
+		return nil, err
+	}
+	cis, err := s.store.ListCheckIns(ctx, p.Tenant, id, from, to)
+	if err != nil {
+		return nil, err
+	}
+	cos, err := s.store.ListCheckOuts(ctx, p.Tenant, id, from, to)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := s.store.GetSettings(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := s.fences.index(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	clients := &storeClients{ctx: ctx, s: s, tenant: p.Tenant, cache: map[dwell.ClientID]*dwell.Client{}}
+	day := timeline.Derive(timeline.Input{
+		Day: date, Loc: loc, Window: window,
+		Fixes: fixes, CheckIns: cis, CheckOuts: cos,
+		Fences: ix, Clients: clients, Settings: settings,
+	})
+	outcomes := make(map[string]dwell.Outcome, len(cos))
+	for _, co := range cos {
+		outcomes[co.RequestID] = co.Outcome
+	}
+	closedBy := make(map[string]string, len(day.CheckIns))
+	for _, ci := range day.CheckIns {
+		closedBy[ci.RequestID] = ci.CheckOutRequestID
+	}
+	return repDayToPB(r, date, day, len(fixes), clients, func(checkIn string) dwell.Outcome {
+		return outcomes[closedBy[checkIn]]
+	}), nil
+}
+
+// repDayToPB converts a derived day. Visit time is split between prospects
+// and customers by the client's current kind.
+func repDayToPB(r dwell.Rep, date dwell.Date, day timeline.Day, fixCount int, clients timeline.ClientSource, outcome func(checkIn string) dwell.Outcome) *dwellv1.GetRepDayResponse {
+	repName := resourceName(collReps, string(r.ID))
+	pbDate := &dwellv1.Date{Year: int32(date.Year), Month: int32(date.Month), Day: int32(date.Day)}
+	resp := &dwellv1.GetRepDayResponse{
+		Rep: repName, Date: pbDate, TimeZone: r.TimeZone, FixCount: int32(fixCount),
+		Totals: &dwellv1.DayTotals{},
+		Flags: &dwellv1.DayFlags{
+			MockFixes:            int32(day.Flags.MockFixes),
+			ImpossibleSpeedFixes: int32(day.Flags.ImpossibleSpeedFixes),
+			UnverifiedCheckIns:   int32(day.Flags.UnverifiedCheckIns),
+			ForgottenCheckOuts:   int32(day.Flags.ForgottenCheckOuts),
+		},
+	}
+	t := resp.Totals
+	for _, sg := range day.Segments {
+		out := &dwellv1.Segment{
+			Kind:           segmentKindToPB(sg.Kind),
+			StartTime:      tsOrNil(sg.Start),
+			EndTime:        tsOrNil(sg.End),
+			DistanceMeters: sg.DistanceM,
+		}
+		secs := int64(sg.End.Sub(sg.Start) / time.Second)
+		switch sg.Kind {
+		case timeline.KindVisit:
+			out.Client = resourceName(collClients, string(sg.Client))
+			out.Location = latLngToPB(sg.Location)
+			if c, ok := clients.Client(sg.Client); ok && c.Kind == dwell.ClientKindCustomer {
+				t.VisitCustomerSeconds += secs
+			} else {
+				t.VisitProspectSeconds += secs
+			}
+		case timeline.KindIdle:
+			out.Location = latLngToPB(sg.Location)
+			t.IdleSeconds += secs
+		case timeline.KindTravel:
+			t.TravelSeconds += secs
+			t.DistanceMeters += sg.DistanceM
+		case timeline.KindGap:
+			t.GapSeconds += secs
+		}
+		resp.Segments = append(resp.Segments, out)
+	}
+	for _, v := range day.Visits {
+		pv := &dwellv1.Visit{
+			Rep:          repName,
+			Client:       resourceName(collClients, string(v.Client)),
+			StartTime:    tsOrNil(v.Start),
+			EndTime:      tsOrNil(v.End),
+			Source:       visitSourceToPB(v.Source),
+			Verification: dwellv1.Verification(v.Verification),
+			Date:         pbDate,
+		}
+		if v.CheckInRequestID != "" {
+			pv.Outcome = dwellv1.Outcome(outcome(v.CheckInRequestID))
+		}
+		resp.Visits = append(resp.Visits, pv)
+	}
+	return resp
+}
+
+func segmentKindToPB(k timeline.Kind) dwellv1.SegmentKind {
+	switch k {
+	case timeline.KindVisit:
+		return dwellv1.SegmentKind_SEGMENT_KIND_VISIT
+	case timeline.KindIdle:
+		return dwellv1.SegmentKind_SEGMENT_KIND_IDLE
+	case timeline.KindTravel:
+		return dwellv1.SegmentKind_SEGMENT_KIND_TRAVEL
+	case timeline.KindGap:
+		return dwellv1.SegmentKind_SEGMENT_KIND_GAP
+	}
+	return dwellv1.SegmentKind_SEGMENT_KIND_UNSPECIFIED
+}
+
+func visitSourceToPB(s timeline.Source) dwellv1.VisitSource {
+	switch s {
+	case timeline.SourceGeofence:
+		return dwellv1.VisitSource_VISIT_SOURCE_GEOFENCE
+	case timeline.SourceCheckIn:
+		return dwellv1.VisitSource_VISIT_SOURCE_CHECK_IN
+	case timeline.SourceBoth:
+		return dwellv1.VisitSource_VISIT_SOURCE_BOTH
+	}
+	return dwellv1.VisitSource_VISIT_SOURCE_UNSPECIFIED
+}
