@@ -95,6 +95,9 @@ type fixP struct {
 	x, y  float64
 	accM  float64
 	speed float64 // reported speed in m/s, or -1
+	// ux, uy is the unit vector of the reported course (east, north), or
+	// zero if unknown.
+	ux, uy float64
 }
 
 // at returns the fix's time.
@@ -191,12 +194,14 @@ type fixKey struct {
 	lat, lng float64
 	accM     float64
 	speed    float64
+	bearing  float64
 	mock     bool
 }
 
 func compareKeyContent(a, b *fixKey) int {
 	return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.lat, b.lat), cmp.Compare(a.lng, b.lng),
-		cmp.Compare(a.accM, b.accM), cmp.Compare(a.speed, b.speed), cmpBool(a.mock, b.mock))
+		cmp.Compare(a.accM, b.accM), cmp.Compare(a.speed, b.speed),
+		cmp.Compare(a.bearing, b.bearing), cmpBool(a.mock, b.mock))
 }
 
 // prepare returns the day's fixes as keys and the order in which to read
@@ -215,7 +220,7 @@ func prepare(in []dwell.Fix, lo, hi time.Time) (keys []fixKey, order []int32) {
 		if (lo.IsZero() || hi.IsZero()) && (f.Time.Before(minNano) || f.Time.After(maxNano)) {
 			continue // beyond int64 nanoseconds: no phone sends that
 		}
-		ks = append(ks, fixKey{id: f.ID, t: f.Time.UnixNano(), lat: f.Pos.Lat, lng: f.Pos.Lng, accM: f.AccuracyM, speed: f.SpeedMPS, mock: f.Mock})
+		ks = append(ks, fixKey{id: f.ID, t: f.Time.UnixNano(), lat: f.Pos.Lat, lng: f.Pos.Lng, accM: f.AccuracyM, speed: f.SpeedMPS, bearing: f.BearingDeg, mock: f.Mock})
 	}
 	// Sort indices, not keys: moving an int32 is cheaper than moving a
 	// key with a string in it. Sorted by time and content, the first fix
@@ -297,7 +302,12 @@ func (day *Day) clean(keys []fixKey, order []int32) []fixP {
 		} else if dl < -180 {
 			dl += 360
 		}
-		ps = append(ps, fixP{t: f.t, ll: dwell.LatLng{Lat: f.lat, Lng: f.lng}, x: dl * kx * k, y: (f.lat - lat0) * k, accM: clampAcc(f.accM), speed: f.speed})
+		p := fixP{t: f.t, ll: dwell.LatLng{Lat: f.lat, Lng: f.lng}, x: dl * kx * k, y: (f.lat - lat0) * k, accM: clampAcc(f.accM), speed: f.speed}
+		if f.bearing >= 0 && f.bearing <= 360 {
+			sin, cos := math.Sincos(f.bearing * math.Pi / 180)
+			p.ux, p.uy = sin, cos
+		}
+		ps = append(ps, p)
 	}
 	drop := make([]bool, len(ps))
 	// Multipath jumps: a run of up to outlierRun fixes far from where the
@@ -610,11 +620,13 @@ func (d *deriver) makeStay(c centroid, members []int) stay {
 		p := fs[k]
 		return !(p.speed >= movingMPS) && math.Hypot(p.x-cx, p.y-cy) <= coreMinM+2*p.accM
 	}
+	// The core's last fix is one the rep was still at: a fix reported
+	// slow right after a moving fix is the rep already on the way out.
 	a, b := 0, len(members)-1
 	for a < b && !core(members[a]) {
 		a++
 	}
-	for b > a && !core(members[b]) {
+	for b > a && (!core(members[b]) || fs[members[b]-1].speed >= movingMPS) {
 		b--
 	}
 	first, last := members[a], members[b]
@@ -624,24 +636,23 @@ func (d *deriver) makeStay(c centroid, members []int) stay {
 	s.meanAccM = meanAcc
 	nEff := 1 + time.Duration(fs[last].t-fs[first].t).Minutes()/3 // errors correlate over minutes
 	s.accM = min(max(meanAcc/math.Sqrt(nEff), 5), 30)
-	// reach is how far from the centre a fix may be and still be at the
-	// spot: the centre's own uncertainty.
-	reach := func(p fixP) float64 { return max(math.Hypot(p.x-cx, p.y-cy)-s.accM/2, 0) }
 	// The rep arrived between the fix before the core and the first core
-	// fix, and left between the last core fix and the fix after: estimate
-	// when from how far those fixes are from the centre (beyond its
-	// uncertainty) and how fast the rep moved there.
+	// fix, and left between the last core fix and the fix after. The
+	// fix outside says when, from how far it is from the centre and how
+	// fast the rep moved there; that estimate is uncertain by the fix's and
+	// the centre's errors, so the instant taken is the median of its
+	// (normal) error truncated to the interval the two fixes bound.
 	if first > 0 {
 		p := fs[first-1]
 		v := d.speedAt(first-1, first-2)
-		est := p.at().Add(time.Duration(reach(p) / v * float64(time.Second)))
-		s.start = clampT(est.Round(time.Millisecond), p.at(), fs[first].at())
+		mu, sd := s.approach(p, -1, v)
+		s.start = p.at().Add(truncMedian(mu, sd, 0, float64(fs[first].t-p.t)/1e9))
 	}
 	if last+1 < len(fs) {
 		q := fs[last+1]
 		v := d.speedAt(last+1, last+2)
-		est := q.at().Add(-time.Duration(reach(q) / v * float64(time.Second)))
-		s.end = clampT(est.Round(time.Millisecond), fs[last].at(), q.at())
+		mu, sd := s.approach(q, 1, v)
+		s.end = q.at().Add(-truncMedian(mu, sd, 0, float64(q.t-fs[last].t)/1e9))
 	}
 	// Back to degrees through the plane of the first fix.
 	p0 := fs[0]
@@ -656,6 +667,42 @@ func (d *deriver) makeStay(c centroid, members []int) stay {
 	}
 	s.centre = dwell.LatLng{Lat: lat, Lng: lng}
 	return s
+}
+
+// approach estimates how long before (sign 1, leaving) or after (sign -1,
+// arriving) fix p the rep was at the stop's centre, in seconds, at speed v,
+// with the standard deviation of that estimate. A fix moving along a
+// reported course counts the part of its offset from the centre along
+// that course: the part across it is the fix's and the centre's error,
+// which the straight distance would add. Otherwise the straight distance,
+// less half the centre's uncertainty, is all there is.
+func (s *stay) approach(p fixP, sign, v float64) (mu, sd float64) {
+	dx, dy := p.x-s.cx, p.y-s.cy
+	r := math.Hypot(dx, dy)
+	along := max(r-s.accM/2, 0)
+	if p.speed >= movingMPS && (p.ux != 0 || p.uy != 0) {
+		along = sign * (dx*p.ux + dy*p.uy)
+	}
+	// Accuracy is a radius holding 68 % of a 2-D normal error: 1.515
+	// standard deviations per axis.
+	sdM := math.Hypot(p.accM, s.accM) / 1.515
+	return along / v, sdM / v
+}
+
+// truncMedian returns the median of a normal (mu, sd) truncated to
+// [lo, hi]: the estimate mu weighed against the bounds the fixes set.
+func truncMedian(mu, sd, lo, hi float64) time.Duration {
+	x := mu
+	if sd > 0 && hi > lo {
+		ea := math.Erf((lo - mu) / (sd * math.Sqrt2))
+		eb := math.Erf((hi - mu) / (sd * math.Sqrt2))
+		x = mu + sd*math.Sqrt2*math.Erfinv((ea+eb)/2)
+	}
+	if !(x >= lo) { // NaN too
+		x = lo
+	}
+	x = min(x, hi)
+	return time.Duration(math.Round(x*1e3)) * time.Millisecond
 }
 
 // lasts reports whether the stop lasted at least min: its estimated

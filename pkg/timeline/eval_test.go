@@ -5,6 +5,7 @@ package timeline
 //
 //	go test -run TestEvaluate -v ./pkg/timeline/              # 20 days per profile
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200    # the run
+//	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -seed 7    # other cities and days
 //
 // It logs its table and fails only if a derived day breaks an invariant;
 // the accuracy targets are logged, met or not.
@@ -24,7 +25,11 @@ import (
 	"github.com/dwellhq/dwell/pkg/sim"
 )
 
-var evalDays = flag.Int("days", 20, "simulated rep-days per profile in TestEvaluate")
+var (
+	evalDays = flag.Int("days", 20, "simulated rep-days per profile in TestEvaluate")
+	evalSeed = flag.Uint64("seed", 0, "seed base of TestEvaluate's cities and days (0 is the reference run); "+
+		"other bases check that a change is not tuned to the reference seeds")
+)
 
 // label is the kind and client of an instant.
 type label struct {
@@ -179,13 +184,14 @@ func TestEvaluate(t *testing.T) {
 	}
 	n := *evalDays
 	var out strings.Builder
-	fmt.Fprintf(&out, "%d days per profile; misallocated = share of field-day seconds (phone-off windows excluded) with wrong kind or client\n", n)
+	fmt.Fprintf(&out, "%d days per profile, seed base %d; misallocated = share of field-day seconds (phone-off windows excluded) with wrong kind or client\n", n, *evalSeed)
 	for pi, p := range sim.Profiles() {
-		w := newSimWorld(t, uint64(100+pi))
+		base := *evalSeed * 1_000_003 // far from the reference seeds for any base > 0
+		w := newSimWorld(t, base+uint64(100+pi))
 		var dw, sl, mo tally
 		var away, honest, awayFlagged, honestFlagged int
 		for k := range n {
-			res := w.simDay(t, p, uint64(1000*pi+k+1), k)
+			res := w.simDay(t, p, base+uint64(1000*pi+k+1), k)
 			fixes := res.Shuffled(uint64(k))
 			day := Derive(w.input(res, fixes))
 			checkInvariants(t, fmt.Sprintf("%s day %d", p.Name, k), day)
