@@ -173,7 +173,13 @@ func (ty *tally) row(name string) string {
 	p := float64(ty.tp) / float64(max(ty.derived, 1))
 	r := float64(ty.tp) / float64(max(ty.truth, 1))
 	f1 := ty.f1()
-	return fmt.Sprintf("%-10s %8.2f%% %6.3f %6.3f %6.3f %8.0fs %8.0fs", name, 100*ty.wrongS/max(ty.fieldS, 1), p, r, f1, median(ty.startErr), median(ty.endErr))
+	secs := func(xs []float64) string {
+		if len(xs) == 0 {
+			return "-" // no matched visit to measure
+		}
+		return fmt.Sprintf("%.0fs", median(xs))
+	}
+	return fmt.Sprintf("%-10s %8.2f%% %6.3f %6.3f %6.3f %9s %9s", name, 100*ty.wrongS/max(ty.fieldS, 1), p, r, f1, secs(ty.startErr), secs(ty.endErr))
 }
 
 func (ty *tally) misallocated() float64 { return ty.wrongS / max(ty.fieldS, 1) }
