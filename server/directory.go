@@ -55,6 +55,18 @@ func maskPaths(op dwell.Op, m *fieldmaskpb.FieldMask, allowed ...string) (map[st
 	return set, invalid(op, vs)
 }
 
+// callerAndID returns the authenticated caller and the id in the resource
+// name field of a request: the opening of every handler that names one
+// resource.
+func callerAndID(ctx context.Context, op dwell.Op, coll, field, name string) (dwell.Principal, string, error) {
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return p, "", err
+	}
+	id, err := nameID(op, coll, field, name)
+	return p, id, err
+}
+
 // nameID parses a resource name field of a request.
 func nameID(op dwell.Op, coll, field, name string) (string, error) {
 	id, ok := parseName(coll, name)
@@ -96,11 +108,7 @@ func (d *directoryService) CreateClient(ctx context.Context, req *dwellv1.Create
 
 func (d *directoryService) GetClient(ctx context.Context, req *dwellv1.GetClientRequest) (*dwellv1.GetClientResponse, error) {
 	const op = dwell.Op("server.GetClient")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collClients, "name", req.GetName())
+	p, id, err := callerAndID(ctx, op, collClients, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -113,11 +121,7 @@ func (d *directoryService) GetClient(ctx context.Context, req *dwellv1.GetClient
 
 func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.UpdateClientRequest) (*dwellv1.UpdateClientResponse, error) {
 	const op = dwell.Op("server.UpdateClient")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collClients, "client.name", req.GetClient().GetName())
+	p, id, err := callerAndID(ctx, op, collClients, "client.name", req.GetClient().GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +164,7 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 
 func (d *directoryService) DeleteClient(ctx context.Context, req *dwellv1.DeleteClientRequest) (*dwellv1.DeleteClientResponse, error) {
 	const op = dwell.Op("server.DeleteClient")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collClients, "name", req.GetName())
+	p, id, err := callerAndID(ctx, op, collClients, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -254,10 +254,7 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 				c.ID = dwell.ClientID(id)
 				vs = append(vs, dwell.ValidateID("name", id)...)
 			}
-			for _, v := range dwell.ValidateClient("client", c, false) {
-				v.Field = strings.TrimPrefix(v.Field, "client.")
-				vs = append(vs, v)
-			}
+			vs = append(vs, dwell.ValidateClient("", c, false)...)
 			if len(vs) > 0 {
 				re := &dwellv1.ImportRowError{Row: row, Name: pc.GetName()}
 				for _, v := range vs {
@@ -333,11 +330,7 @@ func (d *directoryService) CreateRep(ctx context.Context, req *dwellv1.CreateRep
 
 func (d *directoryService) GetRep(ctx context.Context, req *dwellv1.GetRepRequest) (*dwellv1.GetRepResponse, error) {
 	const op = dwell.Op("server.GetRep")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collReps, "name", req.GetName())
+	p, id, err := callerAndID(ctx, op, collReps, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -353,11 +346,7 @@ func (d *directoryService) GetRep(ctx context.Context, req *dwellv1.GetRepReques
 
 func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRepRequest) (*dwellv1.UpdateRepResponse, error) {
 	const op = dwell.Op("server.UpdateRep")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collReps, "rep.name", req.GetRep().GetName())
+	p, id, err := callerAndID(ctx, op, collReps, "rep.name", req.GetRep().GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -403,11 +392,7 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 
 func (d *directoryService) DeleteRep(ctx context.Context, req *dwellv1.DeleteRepRequest) (*dwellv1.DeleteRepResponse, error) {
 	const op = dwell.Op("server.DeleteRep")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collReps, "name", req.GetName())
+	p, id, err := callerAndID(ctx, op, collReps, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -485,11 +470,7 @@ func (d *directoryService) CreateTeam(ctx context.Context, req *dwellv1.CreateTe
 
 func (d *directoryService) GetTeam(ctx context.Context, req *dwellv1.GetTeamRequest) (*dwellv1.GetTeamResponse, error) {
 	const op = dwell.Op("server.GetTeam")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collTeams, "name", req.GetName())
+	p, id, err := callerAndID(ctx, op, collTeams, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -520,11 +501,7 @@ func (d *directoryService) GetTeam(ctx context.Context, req *dwellv1.GetTeamRequ
 
 func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTeamRequest) (*dwellv1.UpdateTeamResponse, error) {
 	const op = dwell.Op("server.UpdateTeam")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collTeams, "team.name", req.GetTeam().GetName())
+	p, id, err := callerAndID(ctx, op, collTeams, "team.name", req.GetTeam().GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -555,11 +532,7 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 
 func (d *directoryService) DeleteTeam(ctx context.Context, req *dwellv1.DeleteTeamRequest) (*dwellv1.DeleteTeamResponse, error) {
 	const op = dwell.Op("server.DeleteTeam")
-	p, err := principalFrom(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, err := nameID(op, collTeams, "name", req.GetName())
+	p, id, err := callerAndID(ctx, op, collTeams, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,6 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		}
 		if len(vs) > 0 {
 			for j := range vs {
-				vs[j].Field = trimDot(vs[j].Field)
 				all = append(all, dwell.Violation{Field: fmt.Sprintf("fixes[%d].%s", i, vs[j].Field), Description: vs[j].Description})
 			}
 			res.Status = dwellv1.FixStatus_FIX_STATUS_REJECTED
@@ -99,14 +98,6 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		}
 	}
 	return ack, all, nil
-}
-
-// trimDot removes the leading "." a validator leaves for an empty prefix.
-func trimDot(f string) string {
-	if len(f) > 0 && f[0] == '.' {
-		return f[1:]
-	}
-	return f
 }
 
 // UploadPings stores one batch. When no fix of the batch is usable the call
