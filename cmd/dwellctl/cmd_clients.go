@@ -88,13 +88,11 @@ func clientsImport(ctx context.Context, e *env, g *globals, path, format string,
 		return e.fail(name, fmt.Errorf("%s has no clients; nothing was sent", path))
 	}
 
-	conn, err := g.dial()
+	conn, rctx, done, err := g.connect(ctx)
 	if err != nil {
 		return e.fail(name, err)
 	}
-	defer conn.Close()
-	rctx, cancel := g.rpcCtx(ctx)
-	defer cancel()
+	defer done()
 	stream, err := dwellv1.NewDirectoryServiceClient(conn).ImportClients(rctx)
 	if err != nil {
 		return e.rpcError(name, g, err)
@@ -345,13 +343,11 @@ func clientsGetCommand() command {
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "clients get"
-				conn, err := g.dial()
+				conn, rctx, done, err := g.connect(ctx)
 				if err != nil {
 					return e.fail(name, err)
 				}
-				defer conn.Close()
-				rctx, cancel := g.rpcCtx(ctx)
-				defer cancel()
+				defer done()
 				resp, err := dwellv1.NewDirectoryServiceClient(conn).GetClient(rctx, &dwellv1.GetClientRequest{Name: resourceName("clients", args[0])})
 				if err != nil {
 					return e.rpcError(name, g, err)
@@ -387,13 +383,11 @@ func clientsDeleteCommand() command {
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "clients delete"
-				conn, err := g.dial()
+				conn, rctx, done, err := g.connect(ctx)
 				if err != nil {
 					return e.fail(name, err)
 				}
-				defer conn.Close()
-				rctx, cancel := g.rpcCtx(ctx)
-				defer cancel()
+				defer done()
 				n := resourceName("clients", args[0])
 				if _, err := dwellv1.NewDirectoryServiceClient(conn).DeleteClient(rctx, &dwellv1.DeleteClientRequest{Name: n}); err != nil {
 					return e.rpcError(name, g, err)

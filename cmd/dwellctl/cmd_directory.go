@@ -47,13 +47,11 @@ func repsCreateCommand() command {
 				if team != "" {
 					rep.Team = resourceName("teams", team)
 				}
-				conn, err := g.dial()
+				conn, rctx, done, err := g.connect(ctx)
 				if err != nil {
 					return e.fail(name, err)
 				}
-				defer conn.Close()
-				rctx, cancel := g.rpcCtx(ctx)
-				defer cancel()
+				defer done()
 				resp, err := dwellv1.NewDirectoryServiceClient(conn).CreateRep(rctx, &dwellv1.CreateRepRequest{
 					RepId: strings.TrimPrefix(args[0], "reps/"), Rep: rep,
 				})
@@ -137,13 +135,11 @@ func repsGetCommand() command {
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "reps get"
-				conn, err := g.dial()
+				conn, rctx, done, err := g.connect(ctx)
 				if err != nil {
 					return e.fail(name, err)
 				}
-				defer conn.Close()
-				rctx, cancel := g.rpcCtx(ctx)
-				defer cancel()
+				defer done()
 				resp, err := dwellv1.NewDirectoryServiceClient(conn).GetRep(rctx, &dwellv1.GetRepRequest{Name: resourceName("reps", args[0])})
 				if err != nil {
 					return e.rpcError(name, g, err)
@@ -167,13 +163,11 @@ func teamsCreateCommand() command {
 			fs.Var(&managers, "manager", "token `subject` of a manager who reads this team (repeatable)")
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "teams create"
-				conn, err := g.dial()
+				conn, rctx, done, err := g.connect(ctx)
 				if err != nil {
 					return e.fail(name, err)
 				}
-				defer conn.Close()
-				rctx, cancel := g.rpcCtx(ctx)
-				defer cancel()
+				defer done()
 				resp, err := dwellv1.NewDirectoryServiceClient(conn).CreateTeam(rctx, &dwellv1.CreateTeamRequest{
 					TeamId: strings.TrimPrefix(args[0], "teams/"),
 					Team:   &dwellv1.Team{DisplayName: displayName, Managers: managers},

@@ -10,13 +10,11 @@ import (
 // checkHealth calls grpc.health.v1.Health/Check, which needs no token.
 func checkHealth(ctx context.Context, e *env, g *globals, service string) int {
 	const name = "health"
-	conn, err := g.dial()
+	conn, rctx, done, err := g.connect(ctx)
 	if err != nil {
 		return e.fail(name, err)
 	}
-	defer conn.Close()
-	rctx, cancel := g.rpcCtx(ctx)
-	defer cancel()
+	defer done()
 	resp, err := healthpb.NewHealthClient(conn).Check(rctx, &healthpb.HealthCheckRequest{Service: service})
 	if err != nil {
 		return e.rpcError(name, g, err)

@@ -41,6 +41,18 @@ func (g *globals) dial() (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
+// connect dials the server and returns the connection, the context of one
+// RPC (with the --timeout deadline) and a func that releases both: the
+// opening of every single-call command.
+func (g *globals) connect(ctx context.Context) (*grpc.ClientConn, context.Context, func(), error) {
+	conn, err := g.dial()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rctx, cancel := g.rpcCtx(ctx)
+	return conn, rctx, func() { cancel(); conn.Close() }, nil
+}
+
 // rpcCtx returns the context of one RPC, with the --timeout deadline.
 func (g *globals) rpcCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	if g.timeout <= 0 {
