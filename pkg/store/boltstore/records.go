@@ -111,6 +111,47 @@ func listActions(tx *bolt.Tx, tenant dwell.TenantID, rep dwell.RepID, kind actio
 	return nil
 }
 
+// actionRec is the stored record of a rep action (check-in, check-out,
+// call): R is its record struct, T its domain type.
+type actionRec[T any, R any] interface {
+	*R
+	domain(rep dwell.RepID) T
+}
+
+// recordOnce stores rec under (rep, requestID) unless a record with that
+// request id exists, and returns what a later read gives: the decoded form
+// of rec, or of the earlier record with existed = true. what names the
+// action in errors ("check-in").
+func recordOnce[T any, R any, PR actionRec[T, R]](ctx context.Context, s *Store, op dwell.Op, tenant dwell.TenantID, rep dwell.RepID,
+	kind actionKind, what, requestID string, at time.Time, rec PR) (T, bool, error) {
+	var zero T
+	val, err := encodeJSON(op, rec)
+	if err != nil {
+		return zero, false, err
+	}
+	stored := rec.domain(rep)
+	var existed bool
+	var prev T
+	err = s.write(ctx, op, 1, func(t *txn) (err error) {
+		existed, err = recordAction(t, tenant, rep, kind, requestID, at, val, func(v []byte) error {
+			var r R
+			if err := decodeJSON(op, what, v, &r); err != nil {
+				return err
+			}
+			prev = PR(&r).domain(rep)
+			return nil
+		})
+		return err
+	})
+	switch {
+	case err != nil:
+		return zero, false, err
+	case existed:
+		return prev, true, nil
+	}
+	return stored, false, nil
+}
+
 // RecordCheckIn implements store.Store. A zero ReceiveTime is set from the
 // store's clock.
 func (s *Store) RecordCheckIn(ctx context.Context, tenant dwell.TenantID, c dwell.CheckIn) (dwell.CheckIn, bool, error) {
@@ -122,32 +163,7 @@ func (s *Store) RecordCheckIn(ctx context.Context, tenant dwell.TenantID, c dwel
 		c.ReceiveTime = s.now()
 	}
 	rec := toCheckInRec(&c)
-	val, err := encodeJSON(op, rec)
-	if err != nil {
-		return dwell.CheckIn{}, false, err
-	}
-	// What is returned is what a later read gives: the decoded form.
-	stored := rec.domain(c.Rep)
-	var existed bool
-	var prev dwell.CheckIn
-	err = s.write(ctx, op, 1, func(t *txn) (err error) {
-		existed, err = recordAction(t, tenant, c.Rep, checkInKind, c.RequestID, c.Time, val, func(v []byte) error {
-			var r checkInRec
-			if err := decodeJSON("boltstore.decodeCheckIn", "check-in", v, &r); err != nil {
-				return err
-			}
-			prev = r.domain(c.Rep)
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		return dwell.CheckIn{}, false, err
-	}
-	if existed {
-		return prev, true, nil
-	}
-	return stored, false, nil
+	return recordOnce(ctx, s, op, tenant, c.Rep, checkInKind, "check-in", c.RequestID, c.Time, &rec)
 }
 
 // RecordCheckOut implements store.Store. A zero ReceiveTime is set from the
@@ -161,31 +177,7 @@ func (s *Store) RecordCheckOut(ctx context.Context, tenant dwell.TenantID, c dwe
 		c.ReceiveTime = s.now()
 	}
 	rec := toCheckOutRec(&c)
-	val, err := encodeJSON(op, rec)
-	if err != nil {
-		return dwell.CheckOut{}, false, err
-	}
-	stored := rec.domain(c.Rep)
-	var existed bool
-	var prev dwell.CheckOut
-	err = s.write(ctx, op, 1, func(t *txn) (err error) {
-		existed, err = recordAction(t, tenant, c.Rep, checkOutKind, c.RequestID, c.Time, val, func(v []byte) error {
-			var r checkOutRec
-			if err := decodeJSON("boltstore.decodeCheckOut", "check-out", v, &r); err != nil {
-				return err
-			}
-			prev = r.domain(c.Rep)
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		return dwell.CheckOut{}, false, err
-	}
-	if existed {
-		return prev, true, nil
-	}
-	return stored, false, nil
+	return recordOnce(ctx, s, op, tenant, c.Rep, checkOutKind, "check-out", c.RequestID, c.Time, &rec)
 }
 
 // RecordCall implements store.Store. A zero ReceiveTime is set from the
@@ -199,31 +191,7 @@ func (s *Store) RecordCall(ctx context.Context, tenant dwell.TenantID, c dwell.C
 		c.ReceiveTime = s.now()
 	}
 	rec := toCallRec(&c)
-	val, err := encodeJSON(op, rec)
-	if err != nil {
-		return dwell.Call{}, false, err
-	}
-	stored := rec.domain(c.Rep)
-	var existed bool
-	var prev dwell.Call
-	err = s.write(ctx, op, 1, func(t *txn) (err error) {
-		existed, err = recordAction(t, tenant, c.Rep, callKind, c.RequestID, c.StartTime, val, func(v []byte) error {
-			var r callRec
-			if err := decodeJSON("boltstore.decodeCall", "call", v, &r); err != nil {
-				return err
-			}
-			prev = r.domain(c.Rep)
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		return dwell.Call{}, false, err
-	}
-	if existed {
-		return prev, true, nil
-	}
-	return stored, false, nil
+	return recordOnce(ctx, s, op, tenant, c.Rep, callKind, "call", c.RequestID, c.StartTime, &rec)
 }
 
 // ListCheckIns implements store.Store.
