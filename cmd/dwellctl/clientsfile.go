@@ -122,32 +122,8 @@ func parseClientsCSV(r io.Reader) ([]clientRow, error) {
 
 	var rows []clientRow
 	var errs errList
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				errs.add(source{Line: pe.Line}, "%v", pe.Err)
-				if errors.Is(pe.Err, csv.ErrFieldCount) {
-					continue
-				}
-				// A quoting error leaves the reader's position uncertain:
-				// later errors would be noise.
-				break
-			}
-			return nil, err
-		}
-		line, _ := cr.FieldPos(0)
-		src := source{Line: line}
-		get := func(name string) string {
-			if i, ok := col[name]; ok {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	err = eachCSVRow(cr, col, &errs, func(src source, get func(string) string) {
+		var err error
 		c := &dwellv1.Client{
 			Name:        clientName(get("id")),
 			DisplayName: get("display_name"),
@@ -156,15 +132,18 @@ func parseClientsCSV(r io.Reader) ([]clientRow, error) {
 		}
 		if c.Kind, err = parseKind(get("kind")); err != nil {
 			errs.add(src, "%v", err)
-			continue
+			return
 		}
 		fence, err := csvFence(get("lat"), get("lng"), get("radius_m"), get("wkt"))
 		if err != nil {
 			errs.add(src, "%v", err)
-			continue
+			return
 		}
 		c.Geofence = fence
 		rows = append(rows, clientRow{Client: c, Src: src})
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
@@ -239,6 +218,39 @@ func oneInputError(src source, format string, args ...any) error {
 	var l errList
 	l.add(src, format, args...)
 	return l.err()
+}
+
+// eachCSVRow reads the data rows of cr and calls row for each with its
+// source line and a getter of trimmed values by column name (empty for a
+// column the header lacks). A row with the wrong field count is recorded in
+// errs and skipped; a quoting error is recorded and ends the reading, since
+// the reader's position is then uncertain and later errors would be noise.
+// It returns only I/O errors.
+func eachCSVRow(cr *csv.Reader, col map[string]int, errs *errList, row func(src source, get func(string) string)) error {
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				errs.add(source{Line: pe.Line}, "%v", pe.Err)
+				if errors.Is(pe.Err, csv.ErrFieldCount) {
+					continue
+				}
+				return nil
+			}
+			return err
+		}
+		line, _ := cr.FieldPos(0)
+		row(source{Line: line}, func(name string) string {
+			if i, ok := col[name]; ok {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		})
+	}
 }
 
 // csvError turns a CSV reader error into an input error with its line.

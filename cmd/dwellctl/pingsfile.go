@@ -202,39 +202,19 @@ func parsePingsCSV(r io.Reader) ([]fixRow, error) {
 		rows []fixRow
 		errs errList
 	)
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				errs.add(source{Line: pe.Line}, "%v", pe.Err)
-				if errors.Is(pe.Err, csv.ErrFieldCount) {
-					continue
-				}
-				break
-			}
-			return nil, err
-		}
-		line, _ := cr.FieldPos(0)
-		src := source{Line: line}
-		get := func(name string) string {
-			if i, ok := col[name]; ok {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	err = eachCSVRow(cr, col, &errs, func(src source, get func(string) string) {
 		f, err := csvFix(get)
 		if err != nil {
 			if errors.Is(err, errNoFixID) {
 				errs.hint(missingIDHint)
 			}
 			errs.add(src, "%v", err)
-			continue
+			return
 		}
-		rows = append(rows, fixRow{Fix: f, Line: line})
+		rows = append(rows, fixRow{Fix: f, Line: src.Line})
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
