@@ -1,0 +1,176 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
+)
+
+// percentile returns the p-th percentile (0..100) of sorted ds.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[min(len(ds)-1, int(float64(len(ds))*p/100))]
+}
+
+// BenchmarkWatchLatency publishes one event at a time and measures, for
+// each, the publish (durable append, acknowledged) and the delivery: from
+// the acknowledgement to the event's arrival at a WatchEvents client over
+// loopback. Baselines in the same run: the publish itself and a unary
+// GetSettings round trip.
+//
+//	go test -run '^$' -bench WatchLatency -benchtime 2000x ./server/
+func BenchmarkWatchLatency(b *testing.B) {
+	for _, fsync := range []bool{true, false} {
+		b.Run(fmt.Sprintf("fsync=%v", fsync), func(b *testing.B) {
+			e := newWatchEnv(b, fsync, nil)
+			bg := context.Background()
+			ctx := e.caller(bg, acme, dwell.RolePartner, "crm")
+			st, _ := openWatch(b, e.report, ctx, &dwellv1.WatchEventsRequest{})
+			arrived := make(chan time.Time, 1)
+			go func() {
+				for {
+					resp, err := st.Recv()
+					if err != nil {
+						close(arrived)
+						return
+					}
+					for range resp.GetEvents() {
+						arrived <- time.Now()
+					}
+				}
+			}()
+			var publish, deliver, unary []time.Duration
+			b.ResetTimer()
+			for i := range b.N {
+				ev := dwell.Event{Type: dwell.EventVisitStarted, Rep: "r1", Client: "c1", Time: e.clock, DetectTime: e.clock, Key: fmt.Sprint(i)}
+				t0 := time.Now()
+				if _, err := server.PublishEvents(bg, e.srv, acme, []dwell.Event{ev}); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				t2, ok := <-arrived
+				if !ok {
+					b.Fatal("the stream ended")
+				}
+				publish = append(publish, t1.Sub(t0))
+				deliver = append(deliver, max(0, t2.Sub(t1)))
+				t3 := time.Now()
+				if _, err := e.dirc.GetSettings(ctx, &dwellv1.GetSettingsRequest{}); err != nil {
+					b.Fatal(err)
+				}
+				unary = append(unary, time.Since(t3))
+			}
+			b.StopTimer()
+			for _, ds := range [][]time.Duration{publish, deliver, unary} {
+				slices.Sort(ds)
+			}
+			us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+			b.ReportMetric(us(percentile(deliver, 50)), "deliver-p50-µs")
+			b.ReportMetric(us(percentile(deliver, 99)), "deliver-p99-µs")
+			b.ReportMetric(us(percentile(publish, 50)), "publish-p50-µs")
+			b.ReportMetric(us(percentile(publish, 99)), "publish-p99-µs")
+			b.ReportMetric(us(percentile(unary, 50)), "unary-p50-µs")
+			b.ReportMetric(us(percentile(unary, 99)), "unary-p99-µs")
+		})
+	}
+}
+
+// BenchmarkPublishWithWatchers measures publishing (batches of 10 events,
+// fsync off so that any cost of the watchers is not hidden behind the
+// disk) with no watcher (the baseline), with 8 watchers that read, and
+// with 8 that never read (clients with fixed 64 KiB windows, so gRPC stops
+// taking their messages at once; each ends with RESOURCE_EXHAUSTED once
+// 256 events behind and is opened again, never read, so 8 stay stuck),
+// and with 8 that never read and are not opened again (stuck-once). The
+// machine is shared, so the three run in turns of 100 batches on one
+// server and each is timed over its turns: the ratios compare like with
+// like. Watchers cost publish nothing directly (one channel close per
+// append); they share the cores with it, which the reading case shows.
+//
+//	go test -run '^$' -bench PublishWithWatchers -benchtime 6000x ./server/
+func BenchmarkPublishWithWatchers(b *testing.B) {
+	e := newWatchEnv(b, false, func(c *server.Config) { c.WatchBuffer = 256 })
+	bg := context.Background()
+	ctx := e.caller(bg, acme, dwell.RolePartner, "crm")
+	conn, err := grpc.NewClient(e.conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(1<<16), grpc.WithInitialConnWindowSize(1<<16))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	stuckClient := dwellv1.NewReportServiceClient(conn)
+	// watchers starts 8 watchers of a mode and returns what stops them.
+	watchers := func(mode string) func() {
+		wctx, cancel := context.WithCancel(ctx)
+		for range 8 {
+			switch mode {
+			case "reading":
+				st, _ := openWatch(b, e.report, wctx, &dwellv1.WatchEventsRequest{})
+				go func() {
+					for {
+						if _, err := st.Recv(); err != nil {
+							return
+						}
+					}
+				}()
+			case "stuck-once":
+				openWatch(b, stuckClient, wctx, &dwellv1.WatchEventsRequest{})
+			case "stuck":
+				st, _ := openWatch(b, stuckClient, wctx, &dwellv1.WatchEventsRequest{})
+				go func() {
+					// Open a stuck stream again each time the server ends
+					// one; none is ever read.
+					for wctx.Err() == nil {
+						<-st.Context().Done()
+						if st, err = stuckClient.WatchEvents(wctx, &dwellv1.WatchEventsRequest{}); err != nil {
+							return
+						}
+					}
+				}()
+			}
+		}
+		return cancel
+	}
+	const batch, turn = 10, 100
+	modes := []string{"none", "reading", "stuck", "stuck-once"}
+	elapsed := map[string]time.Duration{}
+	count := map[string]int{}
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		for _, mode := range modes {
+			stop := watchers(mode)
+			n := min(turn, b.N-done)
+			t0 := time.Now()
+			for i := range n {
+				evs := make([]dwell.Event, batch)
+				for j := range evs {
+					evs[j] = dwell.Event{Type: dwell.EventIdleStarted, Rep: "r1", Time: e.clock, DetectTime: e.clock, Key: fmt.Sprintf("%d/%d", done+i, j)}
+				}
+				if _, err := server.PublishEvents(bg, e.srv, acme, evs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			elapsed[mode] += time.Since(t0)
+			count[mode] += n * batch
+			stop()
+			done += n
+		}
+	}
+	b.StopTimer()
+	rate := func(m string) float64 { return float64(count[m]) / elapsed[m].Seconds() }
+	b.ReportMetric(rate("none"), "none-events/s")
+	b.ReportMetric(rate("reading")/rate("none"), "reading/none")
+	b.ReportMetric(rate("stuck")/rate("none"), "stuck/none")
+	b.ReportMetric(rate("stuck-once")/rate("none"), "stuck-once/none")
+}
