@@ -233,6 +233,8 @@ func settingsToPB(s dwell.Settings) *dwellv1.Settings {
 		RetentionDays:   int32(s.Retention / (24 * time.Hour)),
 		VisitMinSeconds: int32(s.VisitMin / time.Second),
 		IdleMinSeconds:  int32(s.IdleMin / time.Second),
+
+		SilenceMinSeconds: int32(s.SilenceMin / time.Second),
 	}
 }
 

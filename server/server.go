@@ -47,10 +47,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// WatchBuffer is how many events a WatchEvents stream that follows the
-	// log live may be behind its client before it ends with
-	// RESOURCE_EXHAUSTED; 0 means 4,096.
+	// WatchBuffer is the queue of a WatchEvents stream, in events: what the
+	// server holds for a client beyond gRPC's own buffers; 0 means 4,096.
 	WatchBuffer int
+	// WatchStall is how long a WatchEvents stream whose queue is full waits
+	// for its client to take an event before it ends with
+	// RESOURCE_EXHAUSTED; 0 means 10 seconds.
+	WatchStall time.Duration
 	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
 	// events); 0 means every minute, a negative value never.
 	SilenceSweep time.Duration
@@ -71,6 +74,7 @@ type Server struct {
 	events      *broker
 	silence     *silenceTracker
 	watchBuffer int
+	watchStall  time.Duration
 	// closing is closed by Close; swept is closed when the silence
 	// sweeper has stopped.
 	closing   chan struct{}
@@ -96,6 +100,7 @@ func New(cfg Config) *Server {
 		events:      newBroker(cfg.Store),
 		silence:     newSilenceTracker(),
 		watchBuffer: cfg.WatchBuffer,
+		watchStall:  cfg.WatchStall,
 		closing:     make(chan struct{}),
 		swept:       make(chan struct{}),
 	}
@@ -107,6 +112,9 @@ func New(cfg Config) *Server {
 	}
 	if s.watchBuffer <= 0 {
 		s.watchBuffer = defaultWatchBuffer
+	}
+	if s.watchStall <= 0 {
+		s.watchStall = defaultWatchStall
 	}
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	switch {

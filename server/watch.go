@@ -31,20 +31,27 @@ import (
 // tenant; it does no other work per subscriber and never waits for one.
 // Each stream reads the log after its position, in pages, filters by the
 // caller's scope and hands events to its own sender goroutine through a
-// bounded queue (Config.WatchBuffer events). While it catches up on old
-// events it waits for room in that queue, so a reader resuming from an old
-// cursor is paced by its own speed. Once it has reached the end of the log
-// it follows live, and then a full queue means the client is more than
-// the bound behind: the stream ends with RESOURCE_EXHAUSTED and the client
-// resumes from the cursor of the last event it received. Memory per stream
+// bounded queue (Config.WatchBuffer events). Reading the log is paced by
+// that queue: a client slower than the events lags behind in the log,
+// which costs nothing but disk already written, and catches up when it
+// can. A client that takes nothing while its queue is full for
+// Config.WatchStall (it does not read, or its connection is stuck) has
+// fallen behind: its stream ends with RESOURCE_EXHAUSTED and the client
+// resumes from the cursor of the last event it received. The grace period
+// is what keeps a burst larger than the queue, or a sender goroutine not
+// yet scheduled on a busy machine, from cutting a healthy stream (a first
+// version that cut on a full queue did so in the tests). Memory per stream
 // is the queue plus gRPC's per-stream write quota, whatever the client
-// does; a client that never reads costs a goroutine until its stream ends.
+// does.
 
 // Defaults of the stream's bounds.
 const (
-	// defaultWatchBuffer is the queue of a stream that follows the log
-	// live, in events (Config.WatchBuffer).
+	// defaultWatchBuffer is the queue of a stream, in events
+	// (Config.WatchBuffer).
 	defaultWatchBuffer = 4096
+	// defaultWatchStall is how long a stream waits for a client that takes
+	// nothing while its queue is full (Config.WatchStall).
+	defaultWatchStall = 10 * time.Second
 	// watchPage is the most events read from the log at once.
 	watchPage = 512
 	// watchBatch is the most events in one WatchEventsResponse.
@@ -317,7 +324,6 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 	// it is not waited for: ending the RPC ends its Send.
 	defer close(quit)
 	go sendEvents(stream, tenant, q, quit, sendErr)
-	live := false
 	for {
 		evs, err := s.store.ListEvents(ctx, tenant, after, watchPage)
 		if err != nil {
@@ -328,29 +334,34 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			if !scope.admits(e) {
 				continue
 			}
-			if live {
-				select {
-				case q <- e:
-					continue
-				default:
-					return dwell.E(op, dwell.ResourceExhausted, fmt.Sprintf(
-						"the client fell more than %d events behind the live stream; resume with the cursor of the last event received", s.watchBuffer))
-				}
-			}
 			select {
 			case q <- e:
+				continue
+			default:
+			}
+			// The queue is full: wait for the client, but not forever.
+			stall := time.NewTimer(s.watchStall)
+			select {
+			case q <- e:
+				stall.Stop()
+			case <-stall.C:
+				return dwell.E(op, dwell.ResourceExhausted, fmt.Sprintf(
+					"the client took no event for %v while %d were queued for it; resume with the cursor of the last event received",
+					s.watchStall, s.watchBuffer))
 			case <-ctx.Done():
+				stall.Stop()
 				return dwell.E(op, ctx.Err())
 			case err := <-sendErr:
+				stall.Stop()
 				return dwell.E(op, err)
 			case <-s.closing:
+				stall.Stop()
 				return errWatchClosing(op)
 			}
 		}
 		if len(evs) == watchPage {
 			continue
 		}
-		live = true
 		select {
 		case <-wake:
 			wake = s.events.waiter(tenant)

@@ -91,7 +91,8 @@ func BenchmarkWatchLatency(b *testing.B) {
 // disk) with no watcher (the baseline), with 8 watchers that read, and
 // with 8 that never read (clients with fixed 64 KiB windows, so gRPC stops
 // taking their messages at once; each ends with RESOURCE_EXHAUSTED once
-// 256 events behind and is opened again, never read, so 8 stay stuck),
+// its queue of 256 events has been full for 200 ms, and is opened again,
+// never read, so 8 stay stuck),
 // and with 8 that never read and are not opened again (stuck-once). The
 // machine is shared, so the three run in turns of 100 batches on one
 // server and each is timed over its turns: the ratios compare like with
@@ -100,7 +101,7 @@ func BenchmarkWatchLatency(b *testing.B) {
 //
 //	go test -run '^$' -bench PublishWithWatchers -benchtime 6000x ./server/
 func BenchmarkPublishWithWatchers(b *testing.B) {
-	e := newWatchEnv(b, false, func(c *server.Config) { c.WatchBuffer = 256 })
+	e := newWatchEnv(b, false, func(c *server.Config) { c.WatchBuffer, c.WatchStall = 256, 200*time.Millisecond })
 	bg := context.Background()
 	ctx := e.caller(bg, acme, dwell.RolePartner, "crm")
 	conn, err := grpc.NewClient(e.conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -336,12 +337,12 @@ func TestWatchNewOnly(t *testing.T) {
 }
 
 // TestWatchStuckConsumer opens a stream that is never read while events
-// keep coming: publishing is not held up by it, and the stream ends with
-// RESOURCE_EXHAUSTED after what it had sent; resuming from the last
-// cursor received yields the rest.
+// keep coming: publishing is not held up by it (were it, the publishing
+// loop would never finish), and the stream ends with RESOURCE_EXHAUSTED
+// after what it had sent; resuming from the last cursor received yields
+// the rest.
 func TestWatchStuckConsumer(t *testing.T) {
-	const buffer = 256
-	e := newWatchEnv(t, false, func(c *server.Config) { c.WatchBuffer = buffer })
+	e := newWatchEnv(t, false, func(c *server.Config) { c.WatchBuffer, c.WatchStall = 256, 300*time.Millisecond })
 	// A client with fixed flow-control windows (64 KiB), so that gRPC
 	// stops taking the server's messages as soon as its window is full.
 	conn, err := grpc.NewClient(e.conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -369,7 +370,9 @@ func TestWatchStuckConsumer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Now read: what the server had sent, in order, then the status.
+	// Give the stream its grace period, then read: what the server had
+	// sent, in order, then the status.
+	time.Sleep(time.Second)
 	var got []*dwellv1.Event
 	var end error
 	for {
@@ -641,4 +644,65 @@ func TestWatchConcurrent(t *testing.T) {
 	for i := range got {
 		wantSameFacts(t, fmt.Sprintf("watcher %d", i), facts(got[i]), want)
 	}
+}
+
+// TestSilenceSetting checks the tenant's silence threshold over the API:
+// set alone, refused out of range, kept by a full update that does not
+// know it.
+func TestSilenceSetting(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	got, err := e.dirc.GetSettings(admin, &dwellv1.GetSettingsRequest{})
+	if err != nil || got.GetSettings().GetSilenceMinSeconds() != 1800 {
+		t.Fatalf("default silence threshold %v (%v), want 1800 s", got.GetSettings().GetSilenceMinSeconds(), err)
+	}
+	mask := func(paths ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.FieldMask{Paths: paths} }
+	up, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{SilenceMinSeconds: 3600}, UpdateMask: mask("silence_min_seconds")})
+	if err != nil || up.GetSettings().GetSilenceMinSeconds() != 3600 || up.GetSettings().GetIdleMinSeconds() != 300 {
+		t.Fatalf("UpdateSettings(silence 3600) = %v, %v", up, err)
+	}
+	for _, bad := range []int32{0, 60, 86401} {
+		_, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{SilenceMinSeconds: bad}, UpdateMask: mask("silence_min_seconds")})
+		wantViolation(t, fmt.Sprintf("silence %d s", bad), err, "settings.silence_min_seconds")
+	}
+	full := &dwellv1.Settings{RetentionDays: 90, VisitMinSeconds: 240, IdleMinSeconds: 600}
+	up, err = e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: full})
+	if err != nil || up.GetSettings().GetSilenceMinSeconds() != 3600 || up.GetSettings().GetIdleMinSeconds() != 600 {
+		t.Fatalf("a full update without silence_min_seconds = %v, %v; want it kept at 3600", up, err)
+	}
+	st, err := e.st.GetSettings(context.Background(), acme)
+	if err != nil || st.SilenceMin != time.Hour {
+		t.Fatalf("stored silence threshold %v (%v), want 1h", st.SilenceMin, err)
+	}
+}
+
+// TestWatchSlowConsumer checks that a client slower than the events, and
+// bursts larger than the stream's queue, do not cut a stream whose client
+// keeps reading: the log holds what the client has not taken yet.
+func TestWatchSlowConsumer(t *testing.T) {
+	e := newWatchEnv(t, false, func(c *server.Config) { c.WatchBuffer, c.WatchStall = 16, 300*time.Millisecond })
+	ctx := e.caller(context.Background(), acme, dwell.RolePartner, "crm")
+	st, _ := openWatch(t, e.report, ctx, &dwellv1.WatchEventsRequest{})
+	var want []fact
+	for i := range 4 {
+		evs := make([]dwell.Event, 500)
+		for j := range evs {
+			at := e.clock.Add(time.Duration(i*500+j) * time.Second)
+			evs[j] = dwell.Event{Type: dwell.EventIdleStarted, Rep: "r1", Time: at, DetectTime: at, Key: fmt.Sprint(i*500 + j)}
+			want = append(want, factOfDomain(evs[j]))
+		}
+		if _, err := server.PublishEvents(context.Background(), e.srv, acme, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []*dwellv1.Event
+	for len(got) < len(want) {
+		resp, err := st.Recv()
+		if err != nil {
+			t.Fatalf("the slow stream ended after %d of %d events: %v", len(got), len(want), err)
+		}
+		got = append(got, resp.GetEvents()...)
+		time.Sleep(2 * time.Millisecond) // a slow client
+	}
+	wantSameFacts(t, "a slow client", facts(got), want)
 }
