@@ -10,7 +10,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/sim"
+	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 	"github.com/dwellhq/dwell/server"
 )
@@ -174,4 +177,127 @@ func BenchmarkPublishWithWatchers(b *testing.B) {
 	b.ReportMetric(rate("reading")/rate("none"), "reading/none")
 	b.ReportMetric(rate("stuck")/rate("none"), "stuck/none")
 	b.ReportMetric(rate("stuck-once")/rate("none"), "stuck-once/none")
+}
+
+// BenchmarkFixToEvent replays simulated rep-days (Realistic phones) over
+// the real API and measures, for every event, the time from the
+// acknowledgement of the upload that revealed it to its arrival at a
+// WatchEvents client: the day re-derived from the fixes received so far
+// (in memory, as a refresher keeping the day would), the events found,
+// published (fsync on) and delivered. The refresher itself lives in
+// another package; this stands in for it with the same steps. Baseline in
+// the same run: the upload's own acknowledgement latency. One op is one
+// upload.
+//
+//	go test -run '^$' -bench FixToEvent -benchtime 300x ./server/
+func BenchmarkFixToEvent(b *testing.B) {
+	e := newWatchEnv(b, true, nil)
+	bg := context.Background()
+	city, err := sim.NewCity(3, sim.CityConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix := geofence.New(geofence.Options{})
+	clients := timeline.ClientMap{}
+	for _, c := range city.Clients() {
+		if err := ix.Put(string(c.ID), c.Fence); err != nil {
+			b.Fatal(err)
+		}
+		clients[c.ID] = c
+	}
+	jakarta, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		b.Fatal(err)
+	}
+	admin := e.admin(acme)
+	phone := e.caller(bg, acme, dwell.RolePartner, "relay")
+	st, _ := openWatch(b, e.report, e.caller(bg, acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{})
+	arrived := make(chan time.Time, 1024)
+	go func() {
+		for {
+			resp, err := st.Recv()
+			if err != nil {
+				close(arrived)
+				return
+			}
+			now := time.Now()
+			for range resp.GetEvents() {
+				arrived <- now
+			}
+		}
+	}()
+	var ack, toEvent []time.Duration
+	uploads, events := 0, 0
+	b.ResetTimer()
+	for day := 0; uploads < b.N; day++ {
+		b.StopTimer()
+		rep := dwell.RepID(fmt.Sprintf("rep-%d", day))
+		e.mustCreateRep(admin, string(rep), "")
+		res, err := sim.Day(uint64(day), city, sim.Realistic(), sim.DayConfig{Rep: rep, Date: dwell.Date{Year: 2026, Month: 11, Day: 19}, Loc: jakarta})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var fixes []dwell.Fix
+		var prev *timeline.Day
+		b.StartTimer()
+		for _, batch := range res.Uploads {
+			if uploads == b.N {
+				break
+			}
+			uploads++
+			req := &dwellv1.UploadPingsRequest{Rep: "reps/" + string(rep)}
+			for _, f := range batch.Fixes {
+				req.Fixes = append(req.Fixes, pbFix(f))
+			}
+			t0 := time.Now()
+			if _, err := e.ingest.UploadPings(phone, req); err != nil {
+				b.Fatal(err)
+			}
+			acked := time.Now()
+			ack = append(ack, acked.Sub(t0))
+			fixes = append(fixes, batch.Fixes...)
+			in := timeline.Input{Day: res.Date, Loc: jakarta, Window: timeline.Window{Start: res.Start, End: res.End},
+				Fixes: fixes, Fences: ix, Clients: clients, Settings: dwell.DefaultSettings()}
+			for _, c := range res.CheckIns {
+				if !c.ReceiveTime.After(batch.ArriveAt) {
+					in.CheckIns = append(in.CheckIns, c.CheckIn)
+				}
+			}
+			for _, c := range res.CheckOuts {
+				if !c.ReceiveTime.After(batch.ArriveAt) {
+					in.CheckOuts = append(in.CheckOuts, c.CheckOut)
+				}
+			}
+			next := timeline.Derive(in)
+			before, err := e.st.LastEventSeq(bg, acme)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := server.PublishDay(bg, e.srv, acme, rep, res.Date, prev, &next, batch.ArriveAt); err != nil {
+				b.Fatal(err)
+			}
+			prev = &next
+			after, err := e.st.LastEventSeq(bg, acme)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for range after - before {
+				t, ok := <-arrived
+				if !ok {
+					b.Fatal("the stream ended")
+				}
+				toEvent = append(toEvent, t.Sub(acked))
+				events++
+			}
+		}
+	}
+	b.StopTimer()
+	slices.Sort(ack)
+	slices.Sort(toEvent)
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	b.ReportMetric(us(percentile(toEvent, 50)), "fix-to-event-p50-µs")
+	b.ReportMetric(us(percentile(toEvent, 99)), "fix-to-event-p99-µs")
+	b.ReportMetric(us(percentile(ack, 50)), "ack-p50-µs")
+	b.ReportMetric(us(percentile(ack, 99)), "ack-p99-µs")
+	b.ReportMetric(float64(events), "events")
 }
