@@ -109,6 +109,7 @@ func (e *env) stop() {
 		return
 	}
 	e.conn.Close()
+	e.srv.Close()
 	e.gs.GracefulStop()
 	if err := e.st.Close(); err != nil {
 		e.t.Errorf("store close: %v", err)
