@@ -29,7 +29,8 @@ import (
 // publish appends (durably, numbered by the store in the commit) and then
 // closes the tenant's notify channel, which wakes every stream of the
 // tenant; it does no other work per subscriber and never waits for one.
-// Each stream reads the log after its position, in pages, filters by the
+// Each stream reads the log after its position, in pages (the latest
+// events from the broker's in-memory tail, older ones from the store), filters by the
 // caller's scope and hands events to its own sender goroutine through a
 // bounded queue (Config.WatchBuffer events). Reading the log is paced by
 // that queue: a client slower than the events lags behind in the log,
@@ -71,16 +72,31 @@ type dayChange struct {
 	detectTime time.Time
 }
 
+// tailLen is how many of a tenant's latest events the broker keeps in
+// memory, so that streams following the log live read them there instead
+// of each decoding them from the store.
+const tailLen = 4096
+
 // broker publishes events to the tenants' logs and wakes their watchers.
 type broker struct {
 	store store.Store
 	mu    sync.Mutex
 	// wake holds, per tenant, the channel closed at the next append.
 	wake map[dwell.TenantID]chan struct{}
+	// tails hold, per tenant, its latest published events.
+	tails map[dwell.TenantID]*tail
+}
+
+// tail is a run of a tenant's events with consecutive sequence numbers,
+// the latest published through this broker, and the highest sequence
+// number any publish returned.
+type tail struct {
+	evs []dwell.Event
+	hi  uint64
 }
 
 func newBroker(st store.Store) *broker {
-	return &broker{store: st, wake: map[dwell.TenantID]chan struct{}{}}
+	return &broker{store: st, wake: map[dwell.TenantID]chan struct{}{}, tails: map[dwell.TenantID]*tail{}}
 }
 
 // waiter returns a channel that is closed when events are next appended to
@@ -98,26 +114,86 @@ func (b *broker) waiter(tenant dwell.TenantID) <-chan struct{} {
 }
 
 // publish appends evs to the tenant's log and, once they are durable,
-// wakes the tenant's watchers. It returns the sequence numbers the store
-// gave (0 for an event whose key the log already held). Its cost does not
-// depend on the watchers: one close of a channel.
+// keeps them in the tenant's tail and wakes the tenant's watchers. It
+// returns the sequence numbers the store gave (0 for an event whose key
+// the log already held). Its cost does not depend on the watchers: one
+// close of a channel.
 func (b *broker) publish(ctx context.Context, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error) {
 	seqs, err := b.store.AppendEvents(ctx, tenant, evs)
 	if err != nil {
 		return nil, dwell.E(dwell.Op("server.publish"), err)
 	}
-	for _, s := range seqs {
+	// The events one append stored have consecutive numbers (the store
+	// numbers them in one transaction).
+	var added []dwell.Event
+	for i, s := range seqs {
 		if s != 0 {
-			b.mu.Lock()
-			if ch := b.wake[tenant]; ch != nil {
-				close(ch)
-				delete(b.wake, tenant)
-			}
-			b.mu.Unlock()
-			break
+			e := evs[i]
+			e.Seq = s
+			added = append(added, e)
 		}
 	}
+	if len(added) == 0 {
+		return seqs, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.tails[tenant]
+	if t == nil {
+		t = &tail{}
+		b.tails[tenant] = t
+	}
+	t.add(added)
+	if ch := b.wake[tenant]; ch != nil {
+		close(ch)
+		delete(b.wake, tenant)
+	}
 	return seqs, nil
+}
+
+// add extends the tail with added, consecutive events. Appends that
+// return out of commit order break the run: a run that added does not
+// continue is replaced by added when added is newer and left alone when
+// it is older; readers that need what is missing read the store.
+func (t *tail) add(added []dwell.Event) {
+	first, last := added[0].Seq, added[len(added)-1].Seq
+	t.hi = max(t.hi, last)
+	switch {
+	case len(t.evs) > 0 && first == t.evs[len(t.evs)-1].Seq+1:
+		t.evs = append(t.evs, added...)
+	case len(t.evs) == 0 || first > t.evs[len(t.evs)-1].Seq:
+		t.evs = append(t.evs[:0:0], added...)
+	default:
+		return
+	}
+	if len(t.evs) > 2*tailLen {
+		t.evs = append([]dwell.Event(nil), t.evs[len(t.evs)-tailLen:]...)
+	}
+}
+
+// recent returns up to limit of the tenant's events after sequence number
+// after, from the tail, and true; or false when the tail cannot say (the
+// events are older than the tail, or nothing was published through this
+// broker since it started) and the store must be read. An empty answer
+// with true means every event this broker published is at or before
+// after: the caller is caught up.
+func (b *broker) recent(tenant dwell.TenantID, after uint64, limit int) ([]dwell.Event, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.tails[tenant]
+	if t == nil || len(t.evs) == 0 {
+		return nil, false
+	}
+	if after >= t.hi {
+		return nil, true
+	}
+	first, last := t.evs[0].Seq, t.evs[len(t.evs)-1].Seq
+	if after+1 < first || after+1 > last {
+		return nil, false
+	}
+	from := int(after + 1 - first)
+	n := min(limit, len(t.evs)-from)
+	return append([]dwell.Event(nil), t.evs[from:from+n]...), true
 }
 
 // publishDayEvents is the day listener: it publishes the events that the
@@ -325,9 +401,12 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 	defer close(quit)
 	go sendEvents(stream, tenant, q, quit, sendErr)
 	for {
-		evs, err := s.store.ListEvents(ctx, tenant, after, watchPage)
-		if err != nil {
-			return err
+		evs, ok := s.events.recent(tenant, after, watchPage)
+		if !ok {
+			var err error
+			if evs, err = s.store.ListEvents(ctx, tenant, after, watchPage); err != nil {
+				return err
+			}
 		}
 		for _, e := range evs {
 			after = e.Seq

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -149,23 +150,28 @@ func BenchmarkPublishWithWatchers(b *testing.B) {
 	const batch, turn = 10, 100
 	modes := []string{"none", "reading", "stuck", "stuck-once"}
 	elapsed := map[string]time.Duration{}
+	cpu := map[string]time.Duration{}
+	lat := map[string][]time.Duration{}
 	count := map[string]int{}
 	b.ResetTimer()
 	for done := 0; done < b.N; {
 		for _, mode := range modes {
 			stop := watchers(mode)
 			n := min(turn, b.N-done)
-			t0 := time.Now()
+			t0, c0 := time.Now(), cpuTime(b)
 			for i := range n {
 				evs := make([]dwell.Event, batch)
 				for j := range evs {
 					evs[j] = dwell.Event{Type: dwell.EventIdleStarted, Rep: "r1", Time: e.clock, DetectTime: e.clock, Key: fmt.Sprintf("%d/%d", done+i, j)}
 				}
+				p0 := time.Now()
 				if _, err := server.PublishEvents(bg, e.srv, acme, evs); err != nil {
 					b.Fatal(err)
 				}
+				lat[mode] = append(lat[mode], time.Since(p0))
 			}
 			elapsed[mode] += time.Since(t0)
+			cpu[mode] += cpuTime(b) - c0
 			count[mode] += n * batch
 			stop()
 			done += n
@@ -173,10 +179,28 @@ func BenchmarkPublishWithWatchers(b *testing.B) {
 	}
 	b.StopTimer()
 	rate := func(m string) float64 { return float64(count[m]) / elapsed[m].Seconds() }
+	p50 := func(m string) float64 {
+		slices.Sort(lat[m])
+		return float64(percentile(lat[m], 50)) / float64(time.Microsecond)
+	}
+	cpuPer := func(m string) float64 { return float64(cpu[m]) / float64(time.Microsecond) / float64(count[m]) }
 	b.ReportMetric(rate("none"), "none-events/s")
-	b.ReportMetric(rate("reading")/rate("none"), "reading/none")
-	b.ReportMetric(rate("stuck")/rate("none"), "stuck/none")
-	b.ReportMetric(rate("stuck-once")/rate("none"), "stuck-once/none")
+	for _, m := range modes[1:] {
+		b.ReportMetric(rate(m)/rate("none"), m+"/none")
+	}
+	for _, m := range modes {
+		b.ReportMetric(p50(m), m+"-publish-p50-µs")
+		b.ReportMetric(cpuPer(m), m+"-cpu-µs/event")
+	}
+}
+
+// cpuTime returns the CPU time the process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkFixToEvent replays simulated rep-days (Realistic phones) over
