@@ -25,25 +25,48 @@ import (
 //
 // # Delivery
 //
-// The tenant's event log in the store is the only buffer that matters:
-// publish appends (durably, numbered by the store in the commit) and then
-// closes the tenant's notify channel, which wakes every stream of the
-// tenant; it does no other work per subscriber and never waits for one.
-// Each stream reads the log after its position, in pages (the latest
-// events from the broker's in-memory tail, older ones from the store), filters by the
-// caller's scope and hands events to its own sender goroutine through a
-// bounded queue (Config.WatchBuffer events). Reading the log is paced by
-// that queue: a client slower than the events lags behind in the log,
-// which costs nothing but disk already written, and catches up when it
-// can. A client that takes nothing while its queue is full for
-// Config.WatchStall (it does not read, or its connection is stuck) has
-// fallen behind: its stream ends with RESOURCE_EXHAUSTED and the client
-// resumes from the cursor of the last event it received. The grace period
-// is what keeps a burst larger than the queue, or a sender goroutine not
-// yet scheduled on a busy machine, from cutting a healthy stream (a first
-// version that cut on a full queue did so in the tests). Memory per stream
-// is the queue plus gRPC's per-stream write quota, whatever the client
-// does.
+// The tenant's event log in the store is the buffer: publish appends
+// (durably, numbered by the store inside the commit), keeps the events in
+// the tenant's in-memory tail (the latest 4,096 to 8,192) and closes the
+// tenant's notify channel, which wakes every stream of the tenant. It does
+// no other work per stream and never waits for one.
+//
+// A stream starts after its cursor (or at the log's end when it has none),
+// sends its response headers once positioned (a client that has them will
+// miss nothing published later), and then loops: read the events after
+// its position (from the tail when it holds them, else from the store),
+// keep those in the caller's scope, hand them to the stream's sender
+// goroutine through a bounded queue (Config.WatchBuffer events), and wait
+// for the next wake-up once caught up. The sender batches what is queued
+// into one response, in log order.
+//
+// Reading is paced by the queue: a client slower than the events lags
+// behind in the log, which costs nothing but disk already written, and
+// catches up when it can. A client that takes nothing while its queue is
+// full for Config.WatchStall (it does not read, or its connection is
+// stuck) has fallen behind: its stream ends with RESOURCE_EXHAUSTED and
+// the client resumes from the cursor of the last event it received. The
+// grace period keeps a burst larger than the queue, or a sender goroutine
+// not yet scheduled on a busy machine, from cutting a healthy stream (a
+// first version that cut on a full queue did so in the tests). Memory per
+// stream is the queue plus gRPC's per-stream write quota, whatever the
+// client does; a stuck stream's sender stays blocked in Send until the
+// stream ends, which ends its Send.
+//
+// # Scope
+//
+// Partners and admins see their tenant, optionally one team; a manager the
+// reps of the teams it managed when the stream started (a team filter must
+// name one of them: PERMISSION_DENIED otherwise); reps may not watch. An
+// event carries the rep's team at detection, and scope is decided on it.
+//
+// # Cursors
+//
+// A cursor is base64url of a version byte, 8 bytes of a digest of the
+// tenant and the event's 8-byte sequence number. A cursor that does not
+// decode, names another tenant or lies beyond the log's end is
+// INVALID_ARGUMENT. Cursors do not expire while the log keeps its events
+// (there is no retention yet).
 
 // Defaults of the stream's bounds.
 const (

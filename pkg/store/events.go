@@ -20,7 +20,7 @@ const MaxEventsPerList = 10000
 // number: the store assigns them inside the append's commit.
 //
 // Events are kept until removed by retention, which is not written yet
-// (the log grows by about 150 bytes per event).
+// (the log grows by about 250 bytes per event, its key index included).
 type EventLog interface {
 	// AppendEvents durably appends evs (their Seq fields ignored) to the
 	// tenant's log in order and returns, for each, the sequence number it
