@@ -233,6 +233,8 @@ func settingsToPB(s dwell.Settings) *dwellv1.Settings {
 		RetentionDays:   int32(s.Retention / (24 * time.Hour)),
 		VisitMinSeconds: int32(s.VisitMin / time.Second),
 		IdleMinSeconds:  int32(s.IdleMin / time.Second),
+
+		SilenceMinSeconds: int32(s.SilenceMin / time.Second),
 	}
 }
 
@@ -251,3 +253,19 @@ func violationsToPB(vs []dwell.Violation) []*dwellv1.RejectedField {
 func nan() float64 { return math.NaN() }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// eventToPB converts a logged event with its cursor.
+func eventToPB(e dwell.Event, cursor string) *dwellv1.Event {
+	out := &dwellv1.Event{
+		Cursor:     cursor,
+		Type:       dwellv1.EventType(e.Type),
+		Rep:        resourceName(collReps, string(e.Rep)),
+		EventTime:  tsOrNil(e.Time),
+		DetectTime: tsOrNil(e.DetectTime),
+		Late:       e.Late,
+	}
+	if e.Client != "" {
+		out.Client = resourceName(collClients, string(e.Client))
+	}
+	return out
+}

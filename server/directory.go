@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -589,7 +590,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), "retention_days", "visit_min_seconds", "idle_min_seconds")
+	set, err := maskPaths(op, req.GetUpdateMask(), "retention_days", "visit_min_seconds", "idle_min_seconds", "silence_min_seconds")
 	if err != nil {
 		return nil, err
 	}
@@ -614,6 +615,16 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	}
 	if set["idle_min_seconds"] && check("idle_min_seconds", in.GetIdleMinSeconds(), 60, 7200, "seconds") {
 		st.IdleMin = time.Duration(in.GetIdleMinSeconds()) * time.Second
+	}
+	// A full update from a client that predates silence_min_seconds sends
+	// 0 for it: that keeps the current threshold.
+	if silence := in.GetSilenceMinSeconds(); set["silence_min_seconds"] && (silence != 0 || slices.Contains(req.GetUpdateMask().GetPaths(), "silence_min_seconds")) {
+		d := time.Duration(silence) * time.Second
+		if v := dwell.ValidateSilenceMin("settings.silence_min_seconds", d); v != nil {
+			vs = append(vs, v...)
+		} else {
+			st.SilenceMin = d
+		}
 	}
 	if err := invalid(op, vs); err != nil {
 		return nil, err

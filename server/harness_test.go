@@ -39,6 +39,8 @@ type env struct {
 	srv    *server.Server
 	conn   *grpc.ClientConn
 	clock  time.Time
+	// configure, when set, adjusts the server's configuration at start.
+	configure func(*server.Config)
 
 	dirc    dwellv1.DirectoryServiceClient
 	ingest  dwellv1.IngestServiceClient
@@ -78,7 +80,11 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatalf("boltstore.Open: %v", err)
 	}
-	srv := server.New(server.Config{Store: st, Verifier: kr, Now: e.now})
+	cfg := server.Config{Store: st, Verifier: kr, Now: e.now}
+	if e.configure != nil {
+		e.configure(&cfg)
+	}
+	srv := server.New(cfg)
 	hs := health.NewServer()
 	gs := server.NewGRPCServer(srv, hs)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -103,6 +109,7 @@ func (e *env) stop() {
 		return
 	}
 	e.conn.Close()
+	e.srv.Close()
 	e.gs.GracefulStop()
 	if err := e.st.Close(); err != nil {
 		e.t.Errorf("store close: %v", err)

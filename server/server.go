@@ -47,6 +47,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// WatchBuffer is the queue of a WatchEvents stream, in events: what the
+	// server holds for a client beyond gRPC's own buffers; 0 means 4,096.
+	WatchBuffer int
+	// WatchStall is how long a WatchEvents stream whose queue is full waits
+	// for its client to take an event before it ends with
+	// RESOURCE_EXHAUSTED; 0 means 10 seconds.
+	WatchStall time.Duration
+	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
+	// events); 0 means every minute, a negative value never.
+	SilenceSweep time.Duration
 }
 
 // Server implements the dwell.v1 services.
@@ -58,6 +68,18 @@ type Server struct {
 	policies map[string]policy
 	zones    sync.Map // IANA name -> *time.Location
 	fences   *fences
+
+	// events publishes to the tenants' event logs and wakes WatchEvents
+	// streams; silence finds silent reps (watch.go).
+	events      *broker
+	silence     *silenceTracker
+	watchBuffer int
+	watchStall  time.Duration
+	// closing is closed by Close; swept is closed when the silence
+	// sweeper has stopped.
+	closing   chan struct{}
+	swept     chan struct{}
+	closeOnce sync.Once
 
 	dir    directoryService
 	ingest ingestService
@@ -74,6 +96,13 @@ func New(cfg Config) *Server {
 		now:      cfg.Now,
 		policies: accessPolicies(),
 		fences:   newFences(cfg.Store),
+
+		events:      newBroker(cfg.Store),
+		silence:     newSilenceTracker(),
+		watchBuffer: cfg.WatchBuffer,
+		watchStall:  cfg.WatchStall,
+		closing:     make(chan struct{}),
+		swept:       make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -81,8 +110,31 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.watchBuffer <= 0 {
+		s.watchBuffer = defaultWatchBuffer
+	}
+	if s.watchStall <= 0 {
+		s.watchStall = defaultWatchStall
+	}
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
+	switch {
+	case cfg.SilenceSweep < 0:
+		close(s.swept)
+	case cfg.SilenceSweep == 0:
+		go s.sweepLoop(defaultSilenceSweep)
+	default:
+		go s.sweepLoop(cfg.SilenceSweep)
+	}
 	return s
+}
+
+// Close stops the silence sweeper and ends every WatchEvents stream with
+// UNAVAILABLE (its client resumes from its cursor elsewhere or later). Call
+// it before stopping the gRPC server, whose graceful stop would otherwise
+// wait for those streams. It does not close the store. Safe to call twice.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	<-s.swept
 }
 
 // maxRecvMsgBytes bounds one request message. A batch of 1,000 fixes is

@@ -76,8 +76,3 @@ func (*reportService) GetKpis(context.Context, *dwellv1.GetKpisRequest) (*dwellv
 func (*reportService) ListVisits(context.Context, *dwellv1.ListVisitsRequest) (*dwellv1.ListVisitsResponse, error) {
 	return nil, notYet("ListVisits", "visits derived by the timeline")
 }
-
-// WatchEvents is not implemented yet: it needs the persisted event log.
-func (*reportService) WatchEvents(*dwellv1.WatchEventsRequest, dwellv1.ReportService_WatchEventsServer) error {
-	return notYet("WatchEvents", "the persisted, resumable event log (visit and geofence events)")
-}

@@ -34,6 +34,9 @@ type Settings struct {
 	VisitMin time.Duration
 	// IdleMin is the least stationary time that makes an idle stop.
 	IdleMin time.Duration
+	// SilenceMin is how much working time without a fix makes a rep
+	// silent (a REP_SILENT event), from MinSilence to MaxSilence.
+	SilenceMin time.Duration
 }
 
 // DefaultSettings returns the settings of a tenant that set none.
@@ -42,5 +45,28 @@ func DefaultSettings() Settings {
 		Retention: 365 * 24 * time.Hour,
 		VisitMin:  5 * time.Minute,
 		IdleMin:   5 * time.Minute,
+
+		SilenceMin: DefaultSilenceMin,
 	}
+}
+
+// Bounds and default of Settings.SilenceMin.
+const (
+	// DefaultSilenceMin is the silence threshold of a tenant that set none.
+	DefaultSilenceMin = 30 * time.Minute
+	// MinSilence and MaxSilence bound the silence threshold: a phone that
+	// samples every few minutes when still must not look silent, and a
+	// threshold beyond a working day would never fire.
+	MinSilence = 5 * time.Minute
+	MaxSilence = 24 * time.Hour
+)
+
+// ValidateSilenceMin checks a silence threshold against MinSilence and
+// MaxSilence. A violation is reported on field.
+func ValidateSilenceMin(field string, d time.Duration) []Violation {
+	if d >= MinSilence && d <= MaxSilence {
+		return nil
+	}
+	return oneViolation(field, "silence threshold must be between %d and %d seconds, got %d",
+		int64(MinSilence/time.Second), int64(MaxSilence/time.Second), int64(d/time.Second))
 }

@@ -352,6 +352,9 @@ var (
 	keySettings = []byte("current")
 	bktRepData  = []byte("repdata")
 
+	bktEvents    = []byte("events")
+	bktEventKeys = []byte("events.keys")
+
 	bktFixes        = []byte("fixes")
 	bktFixIDs       = []byte("fixids")
 	bktFixLog       = []byte("fixids.log")

@@ -404,11 +404,13 @@ type settingsRec struct {
 	RetentionNS *int64 `json:"ret,omitempty"`
 	VisitMinNS  *int64 `json:"vmin,omitempty"`
 	IdleMinNS   *int64 `json:"imin,omitempty"`
+	SilenceNS   *int64 `json:"silence,omitempty"`
 }
 
 func toSettingsRec(s *dwell.Settings) settingsRec {
 	ret, vmin, imin := int64(s.Retention), int64(s.VisitMin), int64(s.IdleMin)
-	return settingsRec{RetentionNS: &ret, VisitMinNS: &vmin, IdleMinNS: &imin}
+	silence := int64(s.SilenceMin)
+	return settingsRec{RetentionNS: &ret, VisitMinNS: &vmin, IdleMinNS: &imin, SilenceNS: &silence}
 }
 
 func (rec *settingsRec) domain() dwell.Settings {
@@ -421,6 +423,9 @@ func (rec *settingsRec) domain() dwell.Settings {
 	}
 	if rec.IdleMinNS != nil {
 		s.IdleMin = time.Duration(*rec.IdleMinNS)
+	}
+	if rec.SilenceNS != nil {
+		s.SilenceMin = time.Duration(*rec.SilenceNS)
 	}
 	return s
 }

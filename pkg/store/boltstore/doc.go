@@ -42,6 +42,8 @@
 //	  reps                    rep id -> version byte + JSON record
 //	  teams                   team id -> version byte + JSON record
 //	  settings                "current" -> version byte + JSON record
+//	  events                  sequence (8 bytes) -> version byte + JSON event (see events.go)
+//	  events.keys             event key -> sequence
 //	  repdata/<rep>           one bucket per rep that has fixes or actions
 //	    fixes                 time key + fix id -> fix (compact binary, see codec.go)
 //	    fixids                sequence -> run: sorted (id hash, time key) entries

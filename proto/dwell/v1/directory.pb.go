@@ -2111,8 +2111,11 @@ type Settings struct {
 	// Least stationary time that makes an idle stop, in seconds, 60 to 7,200
 	// (default 300).
 	IdleMinSeconds int32 `protobuf:"varint,4,opt,name=idle_min_seconds,json=idleMinSeconds,proto3" json:"idle_min_seconds,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Working time without a fix after which a rep is reported silent
+	// (EVENT_TYPE_REP_SILENT), in seconds, 300 to 86,400 (default 1,800).
+	SilenceMinSeconds int32 `protobuf:"varint,5,opt,name=silence_min_seconds,json=silenceMinSeconds,proto3" json:"silence_min_seconds,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -2169,6 +2172,13 @@ func (x *Settings) GetVisitMinSeconds() int32 {
 func (x *Settings) GetIdleMinSeconds() int32 {
 	if x != nil {
 		return x.IdleMinSeconds
+	}
+	return 0
+}
+
+func (x *Settings) GetSilenceMinSeconds() int32 {
+	if x != nil {
+		return x.SilenceMinSeconds
 	}
 	return 0
 }
@@ -2270,8 +2280,8 @@ type UpdateSettingsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new values of the fields in update_mask.
 	Settings *Settings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
-	// Fields to change: retention_days, visit_min_seconds, idle_min_seconds.
-	// An empty mask or "*" changes all of them.
+	// Fields to change: retention_days, visit_min_seconds, idle_min_seconds,
+	// silence_min_seconds. An empty mask or "*" changes all of them.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2493,12 +2503,13 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"a\n" +
 	"\x11ListTeamsResponse\x12$\n" +
 	"\x05teams\x18\x01 \x03(\v2\x0e.dwell.v1.TeamR\x05teams\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcb\x01\n" +
 	"\bSettings\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0eretention_days\x18\x02 \x01(\x05R\rretentionDays\x12*\n" +
 	"\x11visit_min_seconds\x18\x03 \x01(\x05R\x0fvisitMinSeconds\x12(\n" +
-	"\x10idle_min_seconds\x18\x04 \x01(\x05R\x0eidleMinSeconds\"(\n" +
+	"\x10idle_min_seconds\x18\x04 \x01(\x05R\x0eidleMinSeconds\x12.\n" +
+	"\x13silence_min_seconds\x18\x05 \x01(\x05R\x11silenceMinSeconds\"(\n" +
 	"\x12GetSettingsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"E\n" +
 	"\x13GetSettingsResponse\x12.\n" +

@@ -1,0 +1,265 @@
+// Package events detects what WatchEvents reports from the derived
+// timeline of a rep-day: Diff compares the day as it was derived before
+// some data arrived with the day derived after, and returns the facts that
+// are new. It is pure: no clock, no I/O, no state; the server persists what
+// it returns in the tenant's event log (store.EventLog) and streams it.
+//
+// # What each event means
+//
+//   - VISIT_STARTED: a visit of the day (timeline.Visit, however it was
+//     established) that the previous derivation did not have. Time is the
+//     visit's start.
+//   - VISIT_ENDED: a visit that has really ended: the fixes show the rep
+//     away from the site for SettleAfter, or stopped elsewhere. A visit
+//     still going at the last fix of the observed span is open and gets no
+//     VISIT_ENDED until a later derivation shows the rep gone that long; a
+//     visit still open at the day's last fix never gets one. Waiting for
+//     the departure to settle is what keeps "ended" from being said of a
+//     visit the rep is still at (a multipath jump at the end of the span
+//     looks like a departure until the next fixes arrive). Time is the
+//     visit's end as estimated when the event is sent.
+//   - GEOFENCE_ENTERED and GEOFENCE_EXITED: the same for the visits the
+//     fixes back (source GEOFENCE or BOTH), not for a visit resting on a
+//     check-in and check-out alone. "Entered" is not the first fix inside
+//     a fence: a phone's fixes jitter across a boundary by tens of metres,
+//     so the timeline's stop detection is the hysteresis: the rep entered
+//     when a stop at the site began that lasted visit_min, and exited when
+//     sustained evidence showed the rep gone (one stray fix does neither).
+//     A walk through a fence without stopping is no event.
+//   - CHECK_IN_UNVERIFIED: a check-in judged OUTSIDE_GEOFENCE,
+//     LOW_ACCURACY, MOCK_LOCATION or NO_FIX that was not judged so before.
+//     Time is the check-in's device time.
+//   - IDLE_STARTED: an idle segment (a stop of idle_min away from sites)
+//     that overlaps no idle segment of the previous derivation. Time is
+//     its start.
+//   - REP_SILENT is not detected here: it needs a clock (the server's
+//     sweeper, which also names it with SilenceKey).
+//
+// # Identity and idempotence
+//
+// A visit (idle segment) of the new day is the same as one of the old day
+// when they overlap in time at the same client: late fixes move
+// boundaries, and a moved boundary is not a new fact. So Diff(d, d) is
+// empty, a day that only refined its boundaries yields nothing, and a day
+// that grew yields only what is new. Every event carries a Key naming the
+// fact (type, rep, client and the instant the fact is anchored at: the
+// visit's or idle stop's start, the check-in's request id); the event log
+// appends a key once, which also keeps a re-derivation from scratch
+// (prev nil, after a restart) from repeating what was published.
+//
+// # Late events
+//
+// An event is late when it was detected more than LateAfter after it could
+// first have been: detect time minus event time, less the time the
+// derivation needs to see it at all (visit_min for a visit start or fence
+// entry, idle_min for an idle start), exceeds LateAfter. Late events are
+// published like the others, marked.
+//
+// # Caveats
+//
+// Detection is as good as the derivation it reads: a visit that a later
+// derivation drops (fixes that arrived late showed a stop elsewhere) is
+// not retracted, and two visits a later derivation joins stay two starts
+// and, if both had ended, two ends. The end time of a VISIT_ENDED is the
+// estimate at the time it was sent; late fixes inside the departure can
+// move the day's estimate by a few minutes without a new event.
+package events
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
+)
+
+// LateAfter is how much later than possible an event may be detected and
+// still not be late. Phones upload every 1 to 15 minutes and the timeline
+// needs a fix or two after a boundary to place it, so half an hour beyond
+// the derivation's own delay means the data sat on a phone offline.
+const LateAfter = 30 * time.Minute
+
+// SettleAfter is how long the rep must have been seen away from a site
+// (the observed span going on past the visit) before its end is reported,
+// unless a stop elsewhere shows it sooner. The derivation drops a run of
+// up to 3 fixes far off as a multipath jump and joins stops of the same
+// client less than 3 minutes apart, but only once the fixes after the run
+// have arrived; a phone that samples every 2 to 5 minutes when still needs
+// about 10 minutes for those fixes. An earlier "ended" was contradicted by
+// the next uploads in the simulated days (TestReplay).
+const SettleAfter = 10 * time.Minute
+
+// Options are the parts of an event that the days do not say.
+type Options struct {
+	// Rep and Team name the rep the days belong to and its team.
+	Rep  dwell.RepID
+	Team dwell.TeamID
+	// DetectTime is when the server learned of the new day.
+	DetectTime time.Time
+	// Settings give VisitMin and IdleMin, the derivation's own delay for
+	// lateness; zero values take dwell.DefaultSettings.
+	Settings dwell.Settings
+}
+
+// Diff returns the events that next shows and prev did not, ordered by
+// event time (at one instant: exits and ends before idle starts, entries
+// and starts, then check-ins), then client and key. prev nil means nothing
+// was known of the day. Neither day is changed.
+func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
+	if next == nil {
+		return nil
+	}
+	if prev == nil {
+		prev = &timeline.Day{}
+	}
+	def := dwell.DefaultSettings()
+	visitMin, idleMin := o.Settings.VisitMin, o.Settings.IdleMin
+	if visitMin <= 0 {
+		visitMin = def.VisitMin
+	}
+	if idleMin <= 0 {
+		idleMin = def.IdleMin
+	}
+	var out []dwell.Event
+	add := func(t dwell.EventType, client dwell.ClientID, at time.Time, delay time.Duration, anchor string) {
+		e := dwell.Event{
+			Type: t, Rep: o.Rep, Team: o.Team, Client: client, Time: at, DetectTime: o.DetectTime,
+			Key: Key(t, o.Rep, client, anchor),
+		}
+		e.Late = !o.DetectTime.IsZero() && o.DetectTime.Sub(at)-delay > LateAfter
+		out = append(out, e)
+	}
+
+	// Visits and fence stays.
+	fixBacked := func(v timeline.Visit) bool {
+		return v.Source == timeline.SourceGeofence || v.Source == timeline.SourceBoth
+	}
+	anyVisit := func(timeline.Visit) bool { return true }
+	for _, kind := range []struct {
+		keep         func(timeline.Visit) bool
+		start, ended dwell.EventType
+	}{
+		{anyVisit, dwell.EventVisitStarted, dwell.EventVisitEnded},
+		{fixBacked, dwell.EventGeofenceEntered, dwell.EventGeofenceExited},
+	} {
+		for _, v := range next.Visits {
+			if !kind.keep(v) {
+				continue
+			}
+			seen, seenEnded := false, false
+			for _, u := range prev.Visits {
+				if kind.keep(u) && u.Client == v.Client && overlap(u.Start, u.End, v.Start, v.End) {
+					seen = true
+					seenEnded = seenEnded || ended(prev, u.End)
+				}
+			}
+			anchor := stamp(v.Start)
+			if !seen {
+				add(kind.start, v.Client, v.Start, visitMin, anchor)
+			}
+			if ended(next, v.End) && !seenEnded {
+				add(kind.ended, v.Client, v.End, SettleAfter, anchor)
+			}
+		}
+	}
+
+	// Idle stops.
+	for _, s := range next.Segments {
+		if s.Kind != timeline.KindIdle {
+			continue
+		}
+		seen := false
+		for _, u := range prev.Segments {
+			if u.Kind == timeline.KindIdle && overlap(u.Start, u.End, s.Start, s.End) {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			add(dwell.EventIdleStarted, "", s.Start, idleMin, stamp(s.Start))
+		}
+	}
+
+	// Check-ins judged away from the site.
+	for _, c := range next.CheckIns {
+		if !unverified(c.Verification) {
+			continue
+		}
+		id := checkInID(c)
+		seen := false
+		for _, u := range prev.CheckIns {
+			if unverified(u.Verification) && checkInID(u) == id {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			add(dwell.EventCheckInUnverified, c.Client, c.Time, 0, id)
+		}
+	}
+
+	slices.SortFunc(out, func(a, b dwell.Event) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(rank[a.Type], rank[b.Type]),
+			cmp.Compare(a.Client, b.Client), cmp.Compare(a.Key, b.Key))
+	})
+	return out
+}
+
+// rank orders the events of one instant: what ends before what begins.
+var rank = map[dwell.EventType]int{
+	dwell.EventGeofenceExited: 0, dwell.EventVisitEnded: 1, dwell.EventIdleStarted: 2,
+	dwell.EventGeofenceEntered: 3, dwell.EventVisitStarted: 4, dwell.EventCheckInUnverified: 5, dwell.EventRepSilent: 6,
+}
+
+// ended reports whether a visit of day d that ends at end has ended: the
+// day goes on SettleAfter past it, or a stop elsewhere (a visit or idle
+// segment) begins after it.
+func ended(d *timeline.Day, end time.Time) bool {
+	if !end.Before(d.End) {
+		return false
+	}
+	if d.End.Sub(end) >= SettleAfter {
+		return true
+	}
+	for _, s := range d.Segments {
+		if (s.Kind == timeline.KindVisit || s.Kind == timeline.KindIdle) && !s.Start.Before(end) {
+			return true
+		}
+	}
+	return false
+}
+
+// overlap reports whether the closed intervals [a0, a1] and [b0, b1] meet.
+func overlap(a0, a1, b0, b1 time.Time) bool { return !a0.After(b1) && !b0.After(a1) }
+
+func unverified(v dwell.Verification) bool {
+	return v != dwell.VerificationUnspecified && v != dwell.VerificationVerified
+}
+
+// checkInID names a check-in by its request id, or by client and time when
+// it has none.
+func checkInID(c timeline.CheckInResult) string {
+	if c.RequestID != "" {
+		return "rid:" + c.RequestID
+	}
+	return "at:" + string(c.Client) + "@" + stamp(c.Time)
+}
+
+func stamp(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
+
+// Key returns the key of a fact: its type, rep, client and anchor (what
+// names it among the rep's facts of that type and client), joined by
+// '|'. Ids cannot contain '|' (dwell.ValidateID), so keys of different
+// facts differ; the event log is per tenant, so keys need not name it.
+func Key(t dwell.EventType, rep dwell.RepID, client dwell.ClientID, anchor string) string {
+	return t.String() + "|" + string(rep) + "|" + string(client) + "|" + anchor
+}
+
+// SilenceKey returns the key of a REP_SILENT event for a silence that
+// began after the fix at lastFix: one event per silence, however often the
+// sweeper looks.
+func SilenceKey(rep dwell.RepID, lastFix time.Time) string {
+	return Key(dwell.EventRepSilent, rep, "", stamp(lastFix))
+}

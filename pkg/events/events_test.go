@@ -1,0 +1,200 @@
+package events
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
+)
+
+var t9 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// at returns 09:00 plus m minutes.
+func at(m float64) time.Time { return t9.Add(time.Duration(m * float64(time.Minute))) }
+
+// day builds a timeline.Day from segments; visit segments become visits
+// with the given source.
+func day(segs ...timeline.Segment) *timeline.Day {
+	d := &timeline.Day{Segments: segs}
+	if len(segs) > 0 {
+		d.Start, d.End = segs[0].Start, segs[len(segs)-1].End
+	}
+	for _, s := range segs {
+		if s.Kind == timeline.KindVisit {
+			d.Visits = append(d.Visits, timeline.Visit{Client: s.Client, Start: s.Start, End: s.End, Source: s.Source})
+		}
+	}
+	return d
+}
+
+func seg(k timeline.Kind, from, to float64) timeline.Segment {
+	return timeline.Segment{Kind: k, Start: at(from), End: at(to)}
+}
+
+func visit(client string, from, to float64, src timeline.Source) timeline.Segment {
+	s := seg(timeline.KindVisit, from, to)
+	s.Client, s.Source = dwell.ClientID(client), src
+	return s
+}
+
+func travel(from, to float64) timeline.Segment { return seg(timeline.KindTravel, from, to) }
+func idle(from, to float64) timeline.Segment   { return seg(timeline.KindIdle, from, to) }
+
+// ev is an expected event: type, client, minute.
+type ev struct {
+	typ    dwell.EventType
+	client string
+	min    float64
+	late   bool
+}
+
+func summary(evs []dwell.Event) []ev {
+	out := []ev{}
+	for _, e := range evs {
+		out = append(out, ev{e.Type, string(e.Client), e.Time.Sub(t9).Minutes(), e.Late})
+	}
+	return out
+}
+
+func TestDiff(t *testing.T) {
+	geo, both, claim := timeline.SourceGeofence, timeline.SourceBoth, timeline.SourceCheckIn
+	opts := Options{Rep: "r1", Team: "north", DetectTime: at(40)}
+	tests := []struct {
+		name       string
+		prev, next *timeline.Day
+		want       []ev
+	}{{
+		name: "nothing known",
+		prev: nil, next: &timeline.Day{},
+		want: []ev{},
+	}, {
+		name: "an open visit starts but has not ended",
+		prev: nil, next: day(travel(0, 10), visit("c1", 10, 30, geo)),
+		want: []ev{{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false}},
+	}, {
+		name: "the same open visit, longer: nothing new",
+		prev: day(travel(0, 10), visit("c1", 10, 30, geo)),
+		next: day(travel(0, 10), visit("c1", 10, 36, geo)),
+		want: []ev{},
+	}, {
+		name: "the visit's start moved with late fixes: the same visit",
+		prev: day(travel(0, 10), visit("c1", 10, 30, geo)),
+		next: day(travel(0, 8), visit("c1", 8.5, 31, geo)),
+		want: []ev{},
+	}, {
+		name: "the rep is seen leaving: ended and exited once, idle started",
+		prev: day(travel(0, 10), visit("c1", 10, 30, geo)),
+		next: day(travel(0, 10), visit("c1", 10, 33, geo), travel(33, 36), idle(36, 45)),
+		want: []ev{{dwell.EventGeofenceExited, "c1", 33, false}, {dwell.EventVisitEnded, "c1", 33, false}, {dwell.EventIdleStarted, "", 36, false}},
+	}, {
+		name: "an ended visit whose end moved: no second end",
+		prev: day(travel(0, 10), visit("c1", 10, 33, geo), travel(33, 40)),
+		next: day(travel(0, 10), visit("c1", 10, 34.5, geo), travel(34.5, 41)),
+		want: []ev{},
+	}, {
+		name: "a whole visit seen at once (prev nil): started and ended",
+		prev: nil,
+		next: day(visit("c1", 0, 10, both), travel(10, 15), visit("c2", 15, 25, claim), travel(25, 36)),
+		want: []ev{
+			{dwell.EventGeofenceEntered, "c1", 0, true}, {dwell.EventVisitStarted, "c1", 0, true},
+			{dwell.EventGeofenceExited, "c1", 10, false}, {dwell.EventVisitEnded, "c1", 10, false},
+			{dwell.EventVisitStarted, "c2", 15, false}, {dwell.EventVisitEnded, "c2", 25, false},
+		},
+	}, {
+		name: "a claimed visit the fixes come to back: the fence events follow",
+		prev: day(travel(0, 10), visit("c1", 10, 20, claim), travel(20, 31)),
+		next: day(travel(0, 10), visit("c1", 10, 20, both), travel(20, 31)),
+		want: []ev{{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventGeofenceExited, "c1", 20, false}},
+	}, {
+		name: "another client at the same time is another visit",
+		prev: day(travel(0, 10), visit("c1", 10, 30, geo)),
+		next: day(travel(0, 10), visit("c2", 10, 30, geo)),
+		want: []ev{{dwell.EventGeofenceEntered, "c2", 10, false}, {dwell.EventVisitStarted, "c2", 10, false}},
+	}, {
+		name: "seen away for less than SettleAfter: not ended yet",
+		prev: nil,
+		next: day(travel(0, 10), visit("c1", 10, 30, geo), travel(30, 39)),
+		want: []ev{{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false}},
+	}, {
+		name: "stopped elsewhere sooner: ended",
+		prev: day(travel(0, 10), visit("c1", 10, 30, geo), travel(30, 33)),
+		next: day(travel(0, 10), visit("c1", 10, 30, geo), travel(30, 33), idle(33, 39)),
+		want: []ev{{dwell.EventGeofenceExited, "c1", 30, false}, {dwell.EventVisitEnded, "c1", 30, false}, {dwell.EventIdleStarted, "", 33, false}},
+	}, {
+		name: "an idle stop split by late fixes is not new",
+		prev: day(travel(0, 5), idle(5, 30)),
+		next: day(travel(0, 5), idle(5, 15), travel(15, 16), idle(16, 30)),
+		want: []ev{},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Diff(tc.prev, tc.next, opts)
+			if s := summary(got); !slices.Equal(s, tc.want) {
+				t.Errorf("Diff = %v, want %v", s, tc.want)
+			}
+			for _, e := range got {
+				if e.Rep != "r1" || e.Team != "north" || !e.DetectTime.Equal(opts.DetectTime) || e.Key == "" {
+					t.Errorf("event %+v: rep, team, detect time or key not set", e)
+				}
+			}
+			if again := Diff(tc.next, tc.next, opts); len(again) != 0 {
+				t.Errorf("Diff(next, next) = %v, want nothing", summary(again))
+			}
+		})
+	}
+}
+
+func TestDiffCheckIns(t *testing.T) {
+	opts := Options{Rep: "r1", DetectTime: at(5)}
+	ci := func(rid string, v dwell.Verification) timeline.CheckInResult {
+		return timeline.CheckInResult{RequestID: rid, Client: "c1", Time: at(1), Verification: v}
+	}
+	prev := &timeline.Day{CheckIns: []timeline.CheckInResult{ci("a", dwell.VerificationVerified), ci("b", dwell.VerificationOutsideGeofence)}}
+	next := &timeline.Day{CheckIns: []timeline.CheckInResult{
+		ci("a", dwell.VerificationVerified), ci("b", dwell.VerificationOutsideGeofence),
+		ci("c", dwell.VerificationMockLocation), ci("d", dwell.VerificationNoFix), ci("e", dwell.VerificationVerified),
+	}}
+	got := Diff(prev, next, opts)
+	var rids []string
+	for _, e := range got {
+		if e.Type != dwell.EventCheckInUnverified || e.Client != "c1" || !e.Time.Equal(at(1)) {
+			t.Errorf("unexpected event %+v", e)
+		}
+		rids = append(rids, e.Key)
+	}
+	want := []string{Key(dwell.EventCheckInUnverified, "r1", "c1", "rid:c"), Key(dwell.EventCheckInUnverified, "r1", "c1", "rid:d")}
+	if !slices.Equal(rids, want) {
+		t.Errorf("keys %q, want %q", rids, want)
+	}
+}
+
+// TestLate checks the lateness rule at its edges: the derivation's own
+// delay (visit_min for a start) is not lateness.
+func TestLate(t *testing.T) {
+	set := dwell.Settings{VisitMin: 10 * time.Minute, IdleMin: 5 * time.Minute}
+	next := day(travel(0, 10), visit("c1", 10, 60, timeline.SourceGeofence), travel(60, 61))
+	for _, tc := range []struct {
+		detect    float64
+		startLate bool
+		endLate   bool
+	}{
+		{45, false, false},
+		{10 + 10 + 30, false, false},  // exactly LateAfter beyond visit_min
+		{10 + 10 + 30.5, true, false}, // just beyond
+		{60 + 30.5, true, true},       // the end too
+		{60 + 30, true, false},        // the end exactly LateAfter after
+	} {
+		got := Diff(nil, next, Options{Rep: "r1", DetectTime: at(tc.detect), Settings: set})
+		for _, e := range got {
+			want := tc.startLate
+			if e.Type == dwell.EventVisitEnded || e.Type == dwell.EventGeofenceExited {
+				want = tc.endLate
+			}
+			if e.Late != want {
+				t.Errorf("detected at +%vmin: %v at +%vmin late = %v, want %v", tc.detect, e.Type, e.Time.Sub(t9).Minutes(), e.Late, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// MaxEventsPerList bounds the Limit of one ListEvents call.
+const MaxEventsPerList = 10000
+
+// EventLog is the part of Store that keeps each tenant's event log: the
+// events WatchEvents streams, in the order they were appended, each with a
+// sequence number that a client's cursor names.
+//
+// Sequence numbers are per tenant, start at 1 and strictly increase in
+// commit order; they are never reused, so "every event after seq n" is a
+// well-defined, gap-free answer at any time, also after a restart. A
+// reader never sees an event with a higher number before one with a lower
+// number: the store assigns them inside the append's commit.
+//
+// Events are kept until removed by retention, which is not written yet
+// (the log grows by about 250 bytes per event, its key index included).
+type EventLog interface {
+	// AppendEvents durably appends evs (their Seq fields ignored) to the
+	// tenant's log in order and returns, for each, the sequence number it
+	// was given, or 0 if an event with the same non-empty Key is in the log
+	// already (or earlier in evs): then nothing is written for it. It
+	// returns only once the events are durable. An event with an invalid
+	// type, an empty rep, a key longer than dwell.MaxEventKeyBytes or a
+	// time the store cannot keep fails the whole call with dwell.Invalid
+	// and nothing is written.
+	AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error)
+	// ListEvents returns the tenant's events with Seq > after, in Seq
+	// order, at most limit of them (1 to MaxEventsPerList; other values are
+	// dwell.Invalid).
+	ListEvents(ctx context.Context, tenant dwell.TenantID, after uint64, limit int) ([]dwell.Event, error)
+	// LastEventSeq returns the largest sequence number given in the
+	// tenant's log, or 0 if none was.
+	LastEventSeq(ctx context.Context, tenant dwell.TenantID) (uint64, error)
+}

@@ -1,0 +1,29 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
+)
+
+// PublishEvents publishes evs to the tenant's event log as the server's
+// own detectors do, for the external tests.
+func PublishEvents(ctx context.Context, s *Server, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error) {
+	return s.events.publish(ctx, tenant, evs)
+}
+
+// PublishDay runs the day listener on one re-derivation of a rep-day and
+// returns its error, which the listener itself only logs.
+func PublishDay(ctx context.Context, s *Server, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, prev, next *timeline.Day, detect time.Time) error {
+	return s.dayEvents(ctx, dayChange{tenant: tenant, rep: rep, date: date, prev: prev, next: next, detectTime: detect})
+}
+
+// SweepSilence runs one sweep for silent reps at instant now.
+func SweepSilence(ctx context.Context, s *Server, now time.Time) error {
+	return s.sweepSilence(ctx, now)
+}
+
+// EventCursor returns the cursor of event seq of tenant.
+func EventCursor(tenant dwell.TenantID, seq uint64) string { return encodeCursor(tenant, seq) }

@@ -1,0 +1,651 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/events"
+	"github.com/dwellhq/dwell/pkg/store"
+	"github.com/dwellhq/dwell/pkg/timeline"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// This file is the live event stream: the broker that publishes events to
+// the tenant's durable log and wakes the streams of that tenant, the
+// WatchEvents handler, the listener that turns a re-derived rep-day into
+// events (publishDayEvents) and the sweeper that finds silent reps.
+//
+// # Delivery
+//
+// The tenant's event log in the store is the buffer: publish appends
+// (durably, numbered by the store inside the commit), keeps the events in
+// the tenant's in-memory tail (the latest 4,096 to 8,192) and closes the
+// tenant's notify channel, which wakes every stream of the tenant. It does
+// no other work per stream and never waits for one.
+//
+// A stream starts after its cursor (or at the log's end when it has none),
+// sends its response headers once positioned (a client that has them will
+// miss nothing published later), and then loops: read the events after
+// its position (from the tail when it holds them, else from the store),
+// keep those in the caller's scope, hand them to the stream's sender
+// goroutine through a bounded queue (Config.WatchBuffer events), and wait
+// for the next wake-up once caught up. The sender batches what is queued
+// into one response, in log order.
+//
+// Reading is paced by the queue: a client slower than the events lags
+// behind in the log, which costs nothing but disk already written, and
+// catches up when it can. A client that takes nothing while its queue is
+// full for Config.WatchStall (it does not read, or its connection is
+// stuck) has fallen behind: its stream ends with RESOURCE_EXHAUSTED and
+// the client resumes from the cursor of the last event it received. The
+// grace period keeps a burst larger than the queue, or a sender goroutine
+// not yet scheduled on a busy machine, from cutting a healthy stream (a
+// first version that cut on a full queue did so in the tests). Memory per
+// stream is the queue plus gRPC's per-stream write quota, whatever the
+// client does; a stuck stream's sender stays blocked in Send until the
+// stream ends, which ends its Send.
+//
+// # Scope
+//
+// Partners and admins see their tenant, optionally one team; a manager the
+// reps of the teams it managed when the stream started (a team filter must
+// name one of them: PERMISSION_DENIED otherwise); reps may not watch. An
+// event carries the rep's team at detection, and scope is decided on it.
+//
+// # Cursors
+//
+// A cursor is base64url of a version byte, 8 bytes of a digest of the
+// tenant and the event's 8-byte sequence number. A cursor that does not
+// decode, names another tenant or lies beyond the log's end is
+// INVALID_ARGUMENT. Cursors do not expire while the log keeps its events
+// (there is no retention yet).
+
+// Defaults of the stream's bounds.
+const (
+	// defaultWatchBuffer is the queue of a stream, in events
+	// (Config.WatchBuffer).
+	defaultWatchBuffer = 4096
+	// defaultWatchStall is how long a stream waits for a client that takes
+	// nothing while its queue is full (Config.WatchStall).
+	defaultWatchStall = 10 * time.Second
+	// watchPage is the most events read from the log at once.
+	watchPage = 512
+	// watchBatch is the most events in one WatchEventsResponse.
+	watchBatch = 256
+	// defaultSilenceSweep is how often silent reps are looked for.
+	defaultSilenceSweep = time.Minute
+)
+
+// dayChange is one re-derivation of a rep-day: the day before (nil if not
+// known) and after data arrived. The refresher calls every listener with
+// it after it re-derived a day.
+type dayChange struct {
+	tenant     dwell.TenantID
+	rep        dwell.RepID
+	date       dwell.Date
+	prev, next *timeline.Day
+	detectTime time.Time
+}
+
+// tailLen is how many of a tenant's latest events the broker keeps in
+// memory, so that streams following the log live read them there instead
+// of each decoding them from the store.
+const tailLen = 4096
+
+// broker publishes events to the tenants' logs and wakes their watchers.
+type broker struct {
+	store store.Store
+	mu    sync.Mutex
+	// wake holds, per tenant, the channel closed at the next append.
+	wake map[dwell.TenantID]chan struct{}
+	// tails hold, per tenant, its latest published events.
+	tails map[dwell.TenantID]*tail
+}
+
+// tail is a run of a tenant's events with consecutive sequence numbers,
+// the latest published through this broker, and the highest sequence
+// number any publish returned.
+type tail struct {
+	evs []dwell.Event
+	hi  uint64
+}
+
+func newBroker(st store.Store) *broker {
+	return &broker{store: st, wake: map[dwell.TenantID]chan struct{}{}, tails: map[dwell.TenantID]*tail{}}
+}
+
+// waiter returns a channel that is closed when events are next appended to
+// the tenant's log. Take it before reading the log, so an append between
+// the read and the wait is not missed.
+func (b *broker) waiter(tenant dwell.TenantID) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch := b.wake[tenant]
+	if ch == nil {
+		ch = make(chan struct{})
+		b.wake[tenant] = ch
+	}
+	return ch
+}
+
+// publish appends evs to the tenant's log and, once they are durable,
+// keeps them in the tenant's tail and wakes the tenant's watchers. It
+// returns the sequence numbers the store gave (0 for an event whose key
+// the log already held). Its cost does not depend on the watchers: one
+// close of a channel.
+func (b *broker) publish(ctx context.Context, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error) {
+	seqs, err := b.store.AppendEvents(ctx, tenant, evs)
+	if err != nil {
+		return nil, dwell.E(dwell.Op("server.publish"), err)
+	}
+	// The events one append stored have consecutive numbers (the store
+	// numbers them in one transaction).
+	var added []dwell.Event
+	for i, s := range seqs {
+		if s != 0 {
+			e := evs[i]
+			e.Seq = s
+			added = append(added, e)
+		}
+	}
+	if len(added) == 0 {
+		return seqs, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.tails[tenant]
+	if t == nil {
+		t = &tail{}
+		b.tails[tenant] = t
+	}
+	t.add(added)
+	if ch := b.wake[tenant]; ch != nil {
+		close(ch)
+		delete(b.wake, tenant)
+	}
+	return seqs, nil
+}
+
+// add extends the tail with added, consecutive events. Appends that
+// return out of commit order break the run: a run that added does not
+// continue is replaced by added when added is newer and left alone when
+// it is older; readers that need what is missing read the store.
+func (t *tail) add(added []dwell.Event) {
+	first, last := added[0].Seq, added[len(added)-1].Seq
+	t.hi = max(t.hi, last)
+	switch {
+	case len(t.evs) > 0 && first == t.evs[len(t.evs)-1].Seq+1:
+		t.evs = append(t.evs, added...)
+	case len(t.evs) == 0 || first > t.evs[len(t.evs)-1].Seq:
+		t.evs = append(t.evs[:0:0], added...)
+	default:
+		return
+	}
+	if len(t.evs) > 2*tailLen {
+		t.evs = append([]dwell.Event(nil), t.evs[len(t.evs)-tailLen:]...)
+	}
+}
+
+// recent returns up to limit of the tenant's events after sequence number
+// after, from the tail, and true; or false when the tail cannot say (the
+// events are older than the tail, or nothing was published through this
+// broker since it started) and the store must be read. An empty answer
+// with true means every event this broker published is at or before
+// after: the caller is caught up.
+func (b *broker) recent(tenant dwell.TenantID, after uint64, limit int) ([]dwell.Event, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t := b.tails[tenant]
+	if t == nil || len(t.evs) == 0 {
+		return nil, false
+	}
+	if after >= t.hi {
+		return nil, true
+	}
+	first, last := t.evs[0].Seq, t.evs[len(t.evs)-1].Seq
+	if after+1 < first || after+1 > last {
+		return nil, false
+	}
+	from := int(after + 1 - first)
+	n := min(limit, len(t.evs)-from)
+	return append([]dwell.Event(nil), t.evs[from:from+n]...), true
+}
+
+// publishDayEvents is the day listener: it publishes the events that the
+// new derivation of a rep-day shows and the previous one did not, and
+// notes the rep's last fix for the silence sweeper. Errors are logged: a
+// failed append loses nothing for good, since the log appends each fact's
+// key once and the next re-derivation of the day can detect it again.
+func (s *Server) publishDayEvents(ctx context.Context, c dayChange) {
+	if err := s.dayEvents(ctx, c); err != nil {
+		s.log.ErrorContext(ctx, "publishing day events", "tenant", string(c.tenant), "rep", string(c.rep), "err", err)
+	}
+}
+
+func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
+	const op = dwell.Op("server.publishDayEvents")
+	if c.next == nil {
+		return nil
+	}
+	if !c.next.End.IsZero() {
+		s.silence.saw(c.tenant, c.rep, c.next.End)
+	}
+	r, err := s.store.GetRep(ctx, c.tenant, c.rep)
+	if err != nil && !dwell.Is(dwell.NotFound, err) {
+		return dwell.E(op, err)
+	}
+	set, err := s.store.GetSettings(ctx, c.tenant)
+	if err != nil {
+		return dwell.E(op, err)
+	}
+	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: r.Team, DetectTime: c.detectTime, Settings: set})
+	if len(evs) == 0 {
+		return nil
+	}
+	_, err = s.events.publish(ctx, c.tenant, evs)
+	return err
+}
+
+// --- Cursors ---
+
+// cursorVersion prefixes every cursor so the format can change.
+const cursorVersion = 1
+
+// encodeCursor returns the opaque cursor of event seq of tenant: a
+// version byte, a digest binding it to the tenant, and the sequence.
+func encodeCursor(tenant dwell.TenantID, seq uint64) string {
+	d := filterDigest(tenant, "events", "")
+	b := make([]byte, 0, 17)
+	b = append(b, cursorVersion)
+	b = append(b, d[:]...)
+	b = binary.BigEndian.AppendUint64(b, seq)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor returns the sequence a cursor names, or the violation that
+// makes it unusable for tenant.
+func decodeCursor(tenant dwell.TenantID, cursor string) (uint64, []dwell.Violation) {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(cursor))
+	if err != nil || len(b) != 17 || b[0] != cursorVersion {
+		return 0, []dwell.Violation{{Field: "cursor", Description: "is not a cursor of this event stream; pass an event's cursor, or none for new events only"}}
+	}
+	d := filterDigest(tenant, "events", "")
+	if string(b[1:9]) != string(d[:]) {
+		return 0, []dwell.Violation{{Field: "cursor", Description: "was issued to another tenant"}}
+	}
+	return binary.BigEndian.Uint64(b[9:]), nil
+}
+
+// --- WatchEvents ---
+
+// watchScope is what one stream may and wants to see.
+type watchScope struct {
+	// teams, when not nil, are the only teams whose reps' events pass.
+	teams map[dwell.TeamID]bool
+	// types, when not nil, are the only event types that pass.
+	types map[dwell.EventType]bool
+}
+
+func (w watchScope) admits(e dwell.Event) bool {
+	return (w.teams == nil || w.teams[e.Team]) && (w.types == nil || w.types[e.Type])
+}
+
+// WatchEvents streams the caller's events after the request's cursor (or
+// from now), in log order, then follows the log live. See the top of this
+// file for how a slow client is bounded.
+func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwellv1.ReportService_WatchEventsServer) error {
+	const op = dwell.Op("server.WatchEvents")
+	s := rs.s
+	ctx := stream.Context()
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	scope, err := s.watchScope(ctx, op, p, req)
+	if err != nil {
+		return err
+	}
+	// Take the waiter before reading the head, so nothing appended after
+	// the head is read goes unnoticed.
+	wake := s.events.waiter(p.Tenant)
+	head, err := s.store.LastEventSeq(ctx, p.Tenant)
+	if err != nil {
+		return err
+	}
+	after := head
+	if c := req.GetCursor(); c != "" {
+		seq, vs := decodeCursor(p.Tenant, c)
+		if vs == nil && seq > head {
+			vs = []dwell.Violation{{Field: "cursor", Description: "is ahead of the event log"}}
+		}
+		if err := invalid(op, vs); err != nil {
+			return err
+		}
+		after = seq
+	}
+	// The response headers tell the client the stream is positioned: every
+	// event appended from now on will reach it.
+	if err := stream.SendHeader(metadata.MD{}); err != nil {
+		return dwell.E(op, err)
+	}
+	return s.watch(ctx, op, p.Tenant, stream, scope, after, wake)
+}
+
+// watchScope checks the request's filters against the caller's rights.
+func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal, req *dwellv1.WatchEventsRequest) (watchScope, error) {
+	var sc watchScope
+	var vs []dwell.Violation
+	for i, t := range req.GetTypes() {
+		et := dwell.EventType(t)
+		if !et.Valid() {
+			vs = append(vs, dwell.Violation{Field: fmt.Sprintf("types[%d]", i), Description: "must be an event type other than EVENT_TYPE_UNSPECIFIED"})
+			continue
+		}
+		if sc.types == nil {
+			sc.types = map[dwell.EventType]bool{}
+		}
+		sc.types[et] = true
+	}
+	var team dwell.TeamID
+	if n := req.GetTeam(); n != "" {
+		id, ok := parseName(collTeams, n)
+		if !ok {
+			vs = append(vs, dwell.Violation{Field: "team", Description: `must be a team name "teams/{team_id}"`})
+		}
+		team = dwell.TeamID(id)
+	}
+	if err := invalid(op, vs); err != nil {
+		return sc, err
+	}
+	switch p.Role {
+	case dwell.RoleAdmin, dwell.RolePartner:
+		if team != "" {
+			if _, err := s.store.GetTeam(ctx, p.Tenant, team); err != nil {
+				return sc, err
+			}
+			sc.teams = map[dwell.TeamID]bool{team: true}
+		}
+	case dwell.RoleManager:
+		if team != "" {
+			ok, err := s.managesTeam(ctx, p, team)
+			if err != nil {
+				return sc, err
+			}
+			if !ok {
+				return sc, s.deny(ctx, op, p, resourceName(collTeams, string(team)), "a manager watches only the teams it manages")
+			}
+			sc.teams = map[dwell.TeamID]bool{team: true}
+			break
+		}
+		// The teams a manager manages when the stream starts; a team it
+		// is given later shows on its next stream.
+		sc.teams = map[dwell.TeamID]bool{}
+		page := store.Page{Limit: maxPageSize}
+		for {
+			ts, more, err := s.store.ListTeams(ctx, p.Tenant, store.TeamFilter{Manager: p.Subject}, page)
+			if err != nil {
+				return sc, err
+			}
+			for _, t := range ts {
+				sc.teams[t.ID] = true
+			}
+			if !more || len(ts) == 0 {
+				break
+			}
+			page.After = string(ts[len(ts)-1].ID)
+		}
+	default:
+		return sc, s.deny(ctx, op, p, "events", "role may not watch events")
+	}
+	return sc, nil
+}
+
+// errWatchClosing ends the streams of a server that is shutting down.
+func errWatchClosing(op dwell.Op) error {
+	return dwell.E(op, dwell.Unavailable, "the server is shutting down; resume with the cursor of the last event received")
+}
+
+// watch runs one stream from log position after.
+func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, stream dwellv1.ReportService_WatchEventsServer,
+	scope watchScope, after uint64, wake <-chan struct{}) error {
+	q := make(chan dwell.Event, s.watchBuffer)
+	sendErr := make(chan error, 1)
+	quit := make(chan struct{})
+	// The sender may be blocked in Send on a client that does not read;
+	// it is not waited for: ending the RPC ends its Send.
+	defer close(quit)
+	go sendEvents(stream, tenant, q, quit, sendErr)
+	for {
+		evs, ok := s.events.recent(tenant, after, watchPage)
+		if !ok {
+			var err error
+			if evs, err = s.store.ListEvents(ctx, tenant, after, watchPage); err != nil {
+				return err
+			}
+		}
+		for _, e := range evs {
+			after = e.Seq
+			if !scope.admits(e) {
+				continue
+			}
+			select {
+			case q <- e:
+				continue
+			default:
+			}
+			// The queue is full: wait for the client, but not forever.
+			stall := time.NewTimer(s.watchStall)
+			select {
+			case q <- e:
+				stall.Stop()
+			case <-stall.C:
+				return dwell.E(op, dwell.ResourceExhausted, fmt.Sprintf(
+					"the client took no event for %v while %d were queued for it; resume with the cursor of the last event received",
+					s.watchStall, s.watchBuffer))
+			case <-ctx.Done():
+				stall.Stop()
+				return dwell.E(op, ctx.Err())
+			case err := <-sendErr:
+				stall.Stop()
+				return dwell.E(op, err)
+			case <-s.closing:
+				stall.Stop()
+				return errWatchClosing(op)
+			}
+		}
+		if len(evs) == watchPage {
+			continue
+		}
+		select {
+		case <-wake:
+			wake = s.events.waiter(tenant)
+		case <-ctx.Done():
+			return dwell.E(op, ctx.Err())
+		case err := <-sendErr:
+			return dwell.E(op, err)
+		case <-s.closing:
+			return errWatchClosing(op)
+		}
+	}
+}
+
+// sendEvents sends what q holds, batching what is already queued, until
+// quit is closed or a Send fails (reported on errc).
+func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.TenantID, q <-chan dwell.Event, quit <-chan struct{}, errc chan<- error) {
+	for {
+		var batch []*dwellv1.Event
+		select {
+		case e := <-q:
+			batch = append(batch, eventToPB(e, encodeCursor(tenant, e.Seq)))
+		case <-quit:
+			return
+		}
+	drain:
+		for len(batch) < watchBatch {
+			select {
+			case e := <-q:
+				batch = append(batch, eventToPB(e, encodeCursor(tenant, e.Seq)))
+			default:
+				break drain
+			}
+		}
+		if err := stream.Send(&dwellv1.WatchEventsResponse{Events: batch}); err != nil {
+			errc <- err
+			return
+		}
+	}
+}
+
+// --- Silent reps ---
+
+// silenceTracker remembers each rep's last fix seen, to find the reps
+// that fell silent. It is in memory: after a restart a rep is tracked
+// again from its next derived day.
+type silenceTracker struct {
+	mu sync.Mutex
+	// last is the device time of the rep's latest fix seen.
+	last map[silentKey]time.Time
+	// told is the last fix after which the rep's silence was published.
+	told map[silentKey]time.Time
+}
+
+type silentKey struct {
+	tenant dwell.TenantID
+	rep    dwell.RepID
+}
+
+func newSilenceTracker() *silenceTracker {
+	return &silenceTracker{last: map[silentKey]time.Time{}, told: map[silentKey]time.Time{}}
+}
+
+// saw notes a fix of rep at device time t.
+func (st *silenceTracker) saw(tenant dwell.TenantID, rep dwell.RepID, t time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	k := silentKey{tenant, rep}
+	if t.After(st.last[k]) {
+		st.last[k] = t
+	}
+}
+
+// silentCandidate is a rep whose last fix has not been followed by a
+// published silence.
+type silentCandidate struct {
+	silentKey
+	last time.Time
+}
+
+func (st *silenceTracker) candidates() []silentCandidate {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var out []silentCandidate
+	for k, t := range st.last {
+		if !st.told[k].Equal(t) {
+			out = append(out, silentCandidate{k, t})
+		}
+	}
+	return out
+}
+
+func (st *silenceTracker) markTold(k silentKey, last time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.told[k] = last
+}
+
+// sweepSilence publishes a REP_SILENT event for every tracked rep whose
+// last fix is followed by the tenant's silence threshold of the rep's
+// working time, all of it before now: once per silence (the event's key
+// is the rep and its last fix). The event's time is the instant the
+// threshold was reached.
+func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
+	const op = dwell.Op("server.sweepSilence")
+	settings := map[dwell.TenantID]dwell.Settings{}
+	for _, c := range s.silence.candidates() {
+		set, ok := settings[c.tenant]
+		if !ok {
+			var err error
+			if set, err = s.store.GetSettings(ctx, c.tenant); err != nil {
+				return dwell.E(op, err)
+			}
+			settings[c.tenant] = set
+		}
+		r, err := s.store.GetRep(ctx, c.tenant, c.rep)
+		if dwell.Is(dwell.NotFound, err) {
+			s.silence.markTold(c.silentKey, c.last) // a deleted rep is not watched
+			continue
+		}
+		if err != nil {
+			return dwell.E(op, err)
+		}
+		loc, err := s.location(r.TimeZone)
+		if err != nil {
+			return dwell.E(op, err)
+		}
+		threshold := set.SilenceMin
+		if threshold <= 0 {
+			threshold = dwell.DefaultSilenceMin
+		}
+		at := afterWorking(r, loc, c.last, threshold)
+		if at.IsZero() || at.After(now) {
+			continue
+		}
+		e := dwell.Event{
+			Type: dwell.EventRepSilent, Rep: c.rep, Team: r.Team, Time: at, DetectTime: now,
+			Late: now.Sub(at) > events.LateAfter, Key: events.SilenceKey(c.rep, c.last),
+		}
+		if _, err := s.events.publish(ctx, c.tenant, []dwell.Event{e}); err != nil {
+			return err
+		}
+		s.silence.markTold(c.silentKey, c.last)
+	}
+	return nil
+}
+
+// afterWorking returns the instant at which d of r's working time has
+// passed since from, or the zero time if that is not within a few weeks
+// (a rep whose working hours are all but never). A rep without working
+// hours always works.
+func afterWorking(r dwell.Rep, loc *time.Location, from time.Time, d time.Duration) time.Time {
+	t := from
+	for range 64 {
+		next := r.NextWorkingChange(t, loc)
+		if r.InWorkingHours(t, loc) {
+			if next.IsZero() || next.Sub(t) >= d {
+				return t.Add(d)
+			}
+			d -= next.Sub(t)
+		} else if next.IsZero() {
+			return time.Time{}
+		}
+		t = next
+	}
+	return time.Time{}
+}
+
+// sweepLoop runs sweepSilence every interval until the server closes.
+func (s *Server) sweepLoop(interval time.Duration) {
+	defer close(s.swept)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), interval)
+			if err := s.sweepSilence(ctx, s.now()); err != nil {
+				s.log.Error("looking for silent reps", "err", err)
+			}
+			cancel()
+		}
+	}
+}
