@@ -129,6 +129,9 @@ func commands() []command {
 		teamsCreateCommand(),
 		teamsListCommand(),
 		pingsUploadCommand(),
+		reportDayCommand(),
+		reportBreakdownCommand(),
+		reportKpisCommand(),
 		healthCommand(),
 	}
 }
