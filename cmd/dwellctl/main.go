@@ -132,6 +132,7 @@ func commands() []command {
 		reportDayCommand(),
 		reportBreakdownCommand(),
 		reportKpisCommand(),
+		loadCommand(),
 		healthCommand(),
 	}
 }

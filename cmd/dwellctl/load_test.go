@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// TestLoad runs a short load against a real server and checks the report
+// against what the server stored.
+func TestLoad(t *testing.T) {
+	addr, dataDir := testServer(t)
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
+	r := c.must(0, "load", "--data-dir", dataDir, "--reps", "12", "--streams", "4", "--batch", "50", "--duration", "1500ms", "-o", "json", "--progress")
+	rep := decodeJSON[loadReport](t, r.stdout)
+	if rep.Accepted == 0 || rep.Accepted != rep.FixesSent || rep.Duplicates != 0 || rep.Rejected != 0 || len(rep.Errors) != 0 {
+		t.Fatalf("load report: %+v; want every fix sent accepted, no duplicates, rejections or errors\nstderr:\n%s", rep, r.stderr)
+	}
+	if rep.BatchesAcked != rep.BatchesSent || rep.FixesSent != rep.BatchesSent*50 || rep.Streams != 4 || rep.Reps != 12 {
+		t.Fatalf("load report: %+v; want every batch of 50 acknowledged", rep)
+	}
+	l := rep.LatencyMS
+	if !(l.P50 > 0 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) || rep.FixesPerSecond <= 0 {
+		t.Fatalf("latency %+v, %g fixes/s: want 0 < p50 <= p90 <= p99 <= max and a positive rate", l, rep.FixesPerSecond)
+	}
+	if !strings.Contains(r.stderr, "fixes accepted") {
+		t.Errorf("no progress line on stderr:\n%s", r.stderr)
+	}
+
+	// The server holds exactly what was acknowledged: the fix counts of
+	// the reps' days add up to the accepted fixes.
+	tok, err := mintToken(dataDir, dwell.Principal{Tenant: "default", Subject: "admin", Role: dwell.RoleAdmin}, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := dwellv1.NewReportServiceClient(grpcConn(t, addr, tok))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stored int64
+	for i := 1; i <= 12; i++ {
+		for d := 0; d < 60; d++ {
+			day := dwellDate(time.Now().AddDate(0, 0, -7-d), jakartaZone(t))
+			resp, err := rc.GetRepDay(ctx, &dwellv1.GetRepDayRequest{Rep: fmt.Sprintf("reps/load-%04d", i), Date: pbDate(day)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored += int64(resp.GetFixCount())
+		}
+	}
+	if stored != rep.Accepted {
+		t.Fatalf("the reps' days hold %d fixes, the load reported %d accepted", stored, rep.Accepted)
+	}
+
+	// A second run reuses the reps and sends fresh fixes; the table form.
+	r = c.must(0, "load", "--data-dir", dataDir, "--reps", "3", "--streams", "8", "--batch", "10", "--rate", "200", "--duration", "500ms")
+	for _, want := range []string{"3 over 3 streams, batches of 10, 200 fixes/s per rep", "Ack latency:", "p99", "Errors:", "none"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("load table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	c.must(2, "load", "--batch", "0")
+	c.must(2, "load", "--duration", "0s")
+	if r := c.must(1, "load", "--data-dir", t.TempDir(), "--duration", "1s"); !strings.Contains(r.stderr, "keys") {
+		t.Errorf("load with a data dir without keys: %s", r.stderr)
+	}
+}
+
+func jakartaZone(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
