@@ -133,6 +133,7 @@ func commands() []command {
 		reportBreakdownCommand(),
 		reportKpisCommand(),
 		loadCommand(),
+		demoCommand(),
 		healthCommand(),
 	}
 }
