@@ -157,7 +157,7 @@ func num(f float64) string { return strconv.FormatFloat(math.Round(f*10)/10, 'f'
 
 // textWidth estimates the width in pixels of s in a sans-serif font of
 // size px.
-func textWidth(s string, px float64) float64 { return float64(len([]rune(s))) * px * 0.56 }
+func textWidth(s string, px float64) float64 { return float64(len([]rune(s))) * px * 0.6 }
 
 // Layout of the picture, in pixels.
 const (
@@ -406,12 +406,24 @@ func (p *dayPicture) drawMap(s *svgWriter, pr *projection) {
 	s.close("defs")
 	p.drawFences(s, pr)
 	p.drawPath(s, pr)
-	p.drawIdleStops(s, pr)
-	p.drawFenceLabels(s, pr)
+	// Markers, then their labels placed around them and each other, then
+	// the mock fixes on top of everything.
+	l := &labeler{pr: pr}
+	sbx, sby, sbw := scaleBarBox(pr)
+	l.block(sbx-6, sby-20, sbx+sbw+6, sby+10)
+	nx, ny := pr.ox+pr.widthPx-22, pr.oy+16
+	l.block(nx-10, ny-4, nx+10, ny+34)
+	labels := p.drawMarkers(s, pr, l)
+	for _, lb := range labels {
+		if x, y, ok := l.place(lb); ok {
+			s.text(x, y, lb.text, "font-size", num(lb.px), "fill", lb.colour, "font-weight", lb.weight,
+				"stroke", "#ffffff", "stroke-width", "3", "paint-order", "stroke", "stroke-linejoin", "round")
+		}
+	}
+	p.drawMockFixes(s, pr)
 	s.close("g")
 	drawScaleBar(s, pr)
 	// North arrow.
-	nx, ny := pr.ox+pr.widthPx-22, pr.oy+16
 	s.elem("path", "d", fmt.Sprintf("M%s %s L%s %s L%s %s Z", num(nx), num(ny), num(nx-6), num(ny+16), num(nx+6), num(ny+16)), "fill", inkColour)
 	s.text(nx, ny+30, "N", "text-anchor", "middle", "font-size", "12", "font-weight", "bold", "fill", inkColour)
 }
@@ -476,47 +488,6 @@ func fenceAnchor(pr *projection, cl *dwellv1.Client) (float64, float64) {
 	return x / n, y / n
 }
 
-// drawFenceLabels puts each visited client's number and name beside its
-// fence, with a white halo so it reads over the path.
-func (p *dayPicture) drawFenceLabels(s *svgWriter, pr *projection) {
-	var placed [][4]float64 // label boxes already drawn
-	overlaps := func(b [4]float64) bool {
-		for _, o := range placed {
-			if b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3] {
-				return true
-			}
-		}
-		return false
-	}
-	for _, c := range p.order {
-		if cl := p.clients[c]; cl != nil {
-			x, y := fenceAnchor(pr, cl)
-			badge(s, x, y, p.visitNo[c])
-			placed = append(placed, [4]float64{x - 9, y - 9, x + 9, y + 9})
-		}
-	}
-	for _, c := range p.order {
-		cl := p.clients[c]
-		if cl == nil {
-			continue
-		}
-		x, y := fenceAnchor(pr, cl)
-		name := p.shortName(c)
-		w := textWidth(name, 12)
-		// Right of the badge, else left, else below, else above.
-		for _, off := range [][2]float64{{13, 4}, {-13 - w, 4}, {-w / 2, 24}, {-w / 2, -14}} {
-			b := [4]float64{x + off[0], y + off[1] - 11, x + off[0] + w, y + off[1] + 3}
-			inside := b[0] >= pr.ox && b[2] <= pr.ox+pr.widthPx && b[1] >= pr.oy && b[3] <= pr.oy+pr.heightPx
-			if inside && !overlaps(b) {
-				placed = append(placed, b)
-				s.text(x+off[0], y+off[1], name, "font-size", "12", "fill", fenceStroke, "font-weight", "bold",
-					"stroke", "#ffffff", "stroke-width", "3", "paint-order", "stroke", "stroke-linejoin", "round")
-				break
-			}
-		}
-	}
-}
-
 func (p *dayPicture) drawPath(s *svgWriter, pr *projection) {
 	fixes := p.resp.GetFixes()
 	var real []*dwellv1.Fix
@@ -560,14 +531,10 @@ func (p *dayPicture) drawPath(s *svgWriter, pr *projection) {
 		i = j
 	}
 	s.close("g")
-	// The fixes as dots; mock fixes as red crosses, never joined.
+	// The fixes as dots, coloured by their segment.
 	s.open("g", "class", "fixes")
-	for _, f := range fixes {
+	for _, f := range real {
 		x, y := pr.px(f.GetPosition().GetLat(), f.GetPosition().GetLng())
-		if f.GetMock() {
-			s.elem("path", "class", "fix mock", "d", fmt.Sprintf("M%s %s l8 8 m0 -8 l-8 8", num(x-4), num(y-4)), "stroke", mockColour, "stroke-width", "2")
-			continue
-		}
 		col := kindColour[p.kindAt(f.GetDeviceTime().AsTime())]
 		if col == "" {
 			col = "#555555"
@@ -575,18 +542,104 @@ func (p *dayPicture) drawPath(s *svgWriter, pr *projection) {
 		s.elem("circle", "class", "fix", "cx", num(x), "cy", num(y), "r", "2", "fill", col, "stroke", "#ffffff", "stroke-width", "0.5")
 	}
 	s.close("g")
+}
+
+// drawMockFixes draws mock-location fixes as red crosses, never joined to
+// the path: they are not evidence of where the rep was.
+func (p *dayPicture) drawMockFixes(s *svgWriter, pr *projection) {
+	s.open("g", "class", "mock-fixes")
+	for _, f := range p.resp.GetFixes() {
+		if f.GetMock() {
+			x, y := pr.px(f.GetPosition().GetLat(), f.GetPosition().GetLng())
+			s.elem("path", "class", "fix mock", "d", fmt.Sprintf("M%s %s l8 8 m0 -8 l-8 8", num(x-4), num(y-4)), "stroke", mockColour, "stroke-width", "2.5")
+		}
+	}
+	s.close("g")
+}
+
+// mapLabel is a label to place beside a marker of radius r at (x, y).
+type mapLabel struct {
+	x, y, r        float64
+	text           string
+	px             float64 // font size
+	colour, weight string
+}
+
+// labeler places map labels where they overlap no marker, no other label
+// and stay inside the map; a label with no such place is left out.
+type labeler struct {
+	pr    *projection
+	boxes [][4]float64
+}
+
+func (l *labeler) block(x0, y0, x1, y1 float64) {
+	l.boxes = append(l.boxes, [4]float64{x0, y0, x1, y1})
+}
+
+// place returns the baseline start of lb's text: right of the marker,
+// else left, below or above.
+func (l *labeler) place(lb mapLabel) (float64, float64, bool) {
+	w := textWidth(lb.text, lb.px)
+	h := lb.px
+	gap := lb.r + 4
+	for _, at := range [][2]float64{
+		{lb.x + gap, lb.y + h/3}, {lb.x - gap - w, lb.y + h/3},
+		{lb.x - w/2, lb.y + gap + h}, {lb.x - w/2, lb.y - gap - 2},
+		{lb.x + gap, lb.y + h/3 + h + 2}, {lb.x - gap - w, lb.y + h/3 + h + 2},
+	} {
+		b := [4]float64{at[0] - 1, at[1] - h, at[0] + w + 1, at[1] + 3}
+		pr := l.pr
+		if b[0] < pr.ox || b[2] > pr.ox+pr.widthPx || b[1] < pr.oy || b[3] > pr.oy+pr.heightPx {
+			continue
+		}
+		free := true
+		for _, o := range l.boxes {
+			if b[0] < o[2] && o[0] < b[2] && b[1] < o[3] && o[1] < b[3] {
+				free = false
+				break
+			}
+		}
+		if free {
+			l.boxes = append(l.boxes, b)
+			return at[0], at[1], true
+		}
+	}
+	return 0, 0, false
+}
+
+// drawMarkers draws the visited clients' badges, the idle stops and the
+// day's first and last fix, registers them with l, and returns their
+// labels.
+func (p *dayPicture) drawMarkers(s *svgWriter, pr *projection, l *labeler) []mapLabel {
+	var labels []mapLabel
+	for _, c := range p.order {
+		if cl := p.clients[c]; cl != nil {
+			x, y := fenceAnchor(pr, cl)
+			badge(s, x, y, p.visitNo[c])
+			l.block(x-9, y-9, x+9, y+9)
+			labels = append(labels, mapLabel{x: x, y: y, r: 9, text: p.shortName(c), px: 12, colour: fenceStroke, weight: "bold"})
+		}
+	}
+	labels = append(labels, p.drawIdleStops(s, pr, l)...)
+	var real []*dwellv1.Fix
+	for _, f := range p.resp.GetFixes() {
+		if !f.GetMock() {
+			real = append(real, f)
+		}
+	}
 	if len(real) > 0 {
 		for _, e := range []struct {
 			f     *dwellv1.Fix
 			label string
-			dy    float64
-		}{{real[0], "start", -8}, {real[len(real)-1], "end", 18}} {
+		}{{real[0], "start"}, {real[len(real)-1], "end"}} {
 			x, y := pr.px(e.f.GetPosition().GetLat(), e.f.GetPosition().GetLng())
-			s.elem("rect", "class", "endpoint", "x", num(x-5), "y", num(y-5), "width", "10", "height", "10", "fill", inkColour, "stroke", "#ffffff")
-			s.text(x+8, y+e.dy, e.label+" "+localClock(e.f.GetDeviceTime().AsTime(), p.loc, p.day), "font-size", "12", "fill", inkColour,
-				"stroke", "#ffffff", "stroke-width", "3", "paint-order", "stroke")
+			s.elem("rect", "class", "endpoint", "x", num(x-7), "y", num(y-7), "width", "14", "height", "14", "fill", "none", "stroke", inkColour, "stroke-width", "2")
+			l.block(x-7, y-7, x+7, y+7)
+			labels = append(labels, mapLabel{x: x, y: y, r: 7, text: e.label + " " + localClock(e.f.GetDeviceTime().AsTime(), p.loc, p.day),
+				px: 12, colour: inkColour, weight: "normal"})
 		}
 	}
+	return labels
 }
 
 // niceLength returns the largest of 1, 2 and 5 times a power of ten not
@@ -604,10 +657,16 @@ func niceLength(m float64) float64 {
 	return p
 }
 
+// scaleBarBox returns where the scale bar goes (bottom right of the map):
+// its left end, baseline and width in pixels.
+func scaleBarBox(pr *projection) (x, y, w float64) {
+	w = niceLength(pr.viewM/5) * pr.pxPerM
+	return pr.ox + pr.widthPx - 16 - w, pr.oy + pr.heightPx - 20, w
+}
+
 func drawScaleBar(s *svgWriter, pr *projection) {
 	lenM := niceLength(pr.viewM / 5)
-	w := lenM * pr.pxPerM
-	x, y := pr.ox+16, pr.oy+pr.heightPx-20
+	x, y, w := scaleBarBox(pr)
 	label := fmt.Sprintf("%g m", lenM)
 	if lenM >= 1000 {
 		label = fmt.Sprintf("%g km", lenM/1000)
@@ -659,7 +718,7 @@ func (p *dayPicture) drawPanel(s *svgWriter) {
 		"fill", kindColour[dwellv1.SegmentKind_SEGMENT_KIND_IDLE], "stroke", "#ffffff")
 	s.text(x+30, y, "an idle stop of 10 minutes or more", "font-size", "12", "fill", inkColour)
 	y += 20
-	s.elem("rect", "x", num(x+6), "y", num(y-10), "width", "10", "height", "10", "fill", inkColour)
+	s.elem("rect", "x", num(x+5), "y", num(y-11), "width", "12", "height", "12", "fill", "none", "stroke", inkColour, "stroke-width", "2")
 	s.text(x+30, y, "the day's first and last fix", "font-size", "12", "fill", inkColour)
 	s.close("g")
 
@@ -696,22 +755,22 @@ func verificationMark(v *dwellv1.Visit) string {
 	return "⚠ " + enumWord(v.GetVerification().String(), "VERIFICATION_")
 }
 
-// drawIdleStops marks where each idle stop of at least 10 minutes was,
-// with its time and length (lunch, a parked car, home); stops at one place
-// (within 15 px) share a marker and a label.
-func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection) {
+// drawIdleStops marks where each idle stop of at least 10 minutes was
+// (lunch, a parked car, home) and returns the labels with its time and
+// length; stops at one place (within 15 px) share a marker and a label.
+func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection, l *labeler) []mapLabel {
 	type stop struct {
 		x, y  float64
 		times []string
 	}
 	var stops []*stop
 	for _, sg := range p.resp.GetSegments() {
-		l := sg.GetLocation()
+		loc := sg.GetLocation()
 		start, end := sg.GetStartTime().AsTime(), sg.GetEndTime().AsTime()
-		if sg.GetKind() != dwellv1.SegmentKind_SEGMENT_KIND_IDLE || l == nil || end.Sub(start) < 10*time.Minute {
+		if sg.GetKind() != dwellv1.SegmentKind_SEGMENT_KIND_IDLE || loc == nil || end.Sub(start) < 10*time.Minute {
 			continue
 		}
-		x, y := pr.px(l.GetLat(), l.GetLng())
+		x, y := pr.px(loc.GetLat(), loc.GetLng())
 		label := localClock(start, p.loc, p.day) + " " + formatDuration(end.Sub(start))
 		var at *stop
 		for _, o := range stops {
@@ -726,19 +785,16 @@ func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection) {
 		}
 		at.times = append(at.times, label)
 	}
+	var labels []mapLabel
 	s.open("g", "class", "idle-stops")
 	for _, st := range stops {
 		x, y := st.x, st.y
 		s.elem("rect", "class", "idle-stop", "x", num(x-6), "y", num(y-6), "width", "12", "height", "12",
 			"transform", fmt.Sprintf("rotate(45 %s %s)", num(x), num(y)),
 			"fill", kindColour[dwellv1.SegmentKind_SEGMENT_KIND_IDLE], "stroke", "#ffffff", "stroke-width", "1.5")
-		label := "idle " + strings.Join(st.times, ", ")
-		lx, anchor := x-10, "end"
-		if lx-textWidth(label, 11) < pr.ox {
-			lx, anchor = x+10, "start"
-		}
-		s.text(lx, y+4, label, "text-anchor", anchor, "font-size", "11", "fill", "#9a5b00",
-			"stroke", "#ffffff", "stroke-width", "3", "paint-order", "stroke")
+		l.block(x-8, y-8, x+8, y+8)
+		labels = append(labels, mapLabel{x: x, y: y, r: 8, text: "idle " + strings.Join(st.times, ", "), px: 11, colour: "#9a5b00", weight: "normal"})
 	}
 	s.close("g")
+	return labels
 }
