@@ -136,12 +136,16 @@ func percentiles(ds []time.Duration) latencyMS {
 	return latencyMS{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: float64(ds[len(ds)-1]) / float64(time.Millisecond)}
 }
 
+// loadDaysBack is how many days back a rep's replay goes before it
+// starts over.
+const loadDaysBack = 300
+
 // loadRep is one simulated rep: its name and the day it replays.
 type loadRep struct {
 	name string
 	day  []*dwellv1.Fix // template fixes in time order
 	// next is the number of fixes sent so far; fix n is template
-	// n % len(day) moved back n / len(day) days.
+	// n % len(day) moved back n / len(day) days (modulo loadDaysBack).
 	next int
 }
 
@@ -149,7 +153,9 @@ type loadRep struct {
 func (r *loadRep) fill(dst []*dwellv1.Fix, n int, run string) []*dwellv1.Fix {
 	for range n {
 		k := r.next % len(r.day)
-		cycle := r.next / len(r.day)
+		// Back at most loadDaysBack days, well within the default
+		// retention; further fixes reuse those days' times (ids stay unique).
+		cycle := r.next / len(r.day) % loadDaysBack
 		t := r.day[k]
 		at := t.GetDeviceTime().AsTime().AddDate(0, 0, -cycle)
 		dst = append(dst, &dwellv1.Fix{

@@ -1,7 +1,10 @@
 // Command dwellctl is the command-line client of dwelld: it mints tokens,
 // imports and lists clients, manages reps and teams, uploads pings and
 // checks health, all over the public gRPC API (only "token mint" reads the
-// server's data directory, for the signing keys).
+// server's data directory, for the signing keys). It also prints and draws
+// the reports (report day, breakdown, kpis), measures ingest under load
+// (load) and runs a demo of a simulated team's day (demo), which may start
+// dwelld in-process.
 //
 // Usage:
 //
