@@ -419,39 +419,57 @@ func errOr(err, alt error) error {
 	return alt
 }
 
-// watch prints the live events of the demo team until ctx ends. A server
-// without WatchEvents gets a note and the demo goes on without.
+// watch prints the live events of the demo team until ctx ends. A stream
+// ended by the server for a slow reader (RESOURCE_EXHAUSTED) or a blip
+// (UNAVAILABLE) is resumed from the last cursor. A server without
+// WatchEvents gets a note and the demo goes on without.
 func (d *demo) watch(ctx context.Context) {
 	rc := dwellv1.NewReportServiceClient(d.conn)
-	stream, err := rc.WatchEvents(ctx, &dwellv1.WatchEventsRequest{Team: "teams/demo"})
-	for err == nil {
-		var resp *dwellv1.WatchEventsResponse
-		resp, err = stream.Recv()
-		for _, ev := range resp.GetEvents() {
-			d.mu.Lock()
-			d.stats.events++
-			d.mu.Unlock()
-			what := enumWord(ev.GetType().String(), "EVENT_TYPE_")
-			if c := ev.GetClient(); c != "" {
-				what += " " + d.display(c)
+	cursor := ""
+	for resumes := 0; ; resumes++ {
+		stream, err := rc.WatchEvents(ctx, &dwellv1.WatchEventsRequest{Team: "teams/demo", Cursor: cursor})
+		for err == nil {
+			var resp *dwellv1.WatchEventsResponse
+			resp, err = stream.Recv()
+			for _, ev := range resp.GetEvents() {
+				cursor = ev.GetCursor()
+				d.printEvent(ev)
 			}
-			if ev.GetLate() {
-				what += " (late data)"
-			}
-			d.say(ev.GetEventTime().AsTime(), "%-16s event: %s", d.display(ev.GetRep()), what)
 		}
+		code := status.Code(err)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case (code == codes.ResourceExhausted || code == codes.Unavailable) && resumes < 20:
+			continue
+		case code == codes.Unimplemented:
+			d.note("note: this dwelld does not stream live events yet (WatchEvents answered UNIMPLEMENTED); the demo goes on without them.")
+		default:
+			d.note(fmt.Sprintf("note: the live events stopped: %v", err))
+		}
+		return
 	}
-	switch {
-	case ctx.Err() != nil:
-	case status.Code(err) == codes.Unimplemented:
-		d.mu.Lock()
-		fmt.Fprintf(d.e.stdout, "note: this dwelld does not stream live events yet (WatchEvents answered UNIMPLEMENTED); the demo goes on without them.\n")
-		d.mu.Unlock()
-	default:
-		d.mu.Lock()
-		fmt.Fprintf(d.e.stdout, "note: the live events stopped: %v\n", err)
-		d.mu.Unlock()
+}
+
+func (d *demo) printEvent(ev *dwellv1.Event) {
+	d.mu.Lock()
+	d.stats.events++
+	d.mu.Unlock()
+	what := enumWord(ev.GetType().String(), "EVENT_TYPE_")
+	if c := ev.GetClient(); c != "" {
+		what += " " + d.display(c)
 	}
+	if ev.GetLate() {
+		what += " (late data)"
+	}
+	d.say(ev.GetEventTime().AsTime(), "%-16s event: %s", d.display(ev.GetRep()), what)
+}
+
+// note prints a line without a time stamp, even with --quiet.
+func (d *demo) note(line string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fmt.Fprintln(d.e.stdout, line)
 }
 
 // report prints the team's breakdown and KPIs for the day and each rep's
