@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server/daemon"
 )
 
 // TestLoad runs a short load against a real server and checks the report
@@ -89,4 +91,42 @@ func jakartaZone(t *testing.T) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// TestLoadCountsErrors stops the server in the middle of a run: the load
+// goes on trying, counts the failures under their status code and exits 1.
+func TestLoadCountsErrors(t *testing.T) {
+	m := daemon.NewMain()
+	m.Config.Listen = "127.0.0.1:0"
+	m.Config.DataDir = t.TempDir()
+	m.Config.LogLevel = "error"
+	m.Config.DrainTimeout = 50 * time.Millisecond
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	if err := m.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": m.Addr()}}
+	done := make(chan result, 1)
+	go func() {
+		done <- c.run("load", "--data-dir", m.Config.DataDir, "--reps", "4", "--streams", "2", "--batch", "20", "--duration", "2500ms", "-o", "json")
+	}()
+	time.Sleep(1200 * time.Millisecond)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.code != exitFail {
+		t.Fatalf("load across a server stop: exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := decodeJSON[loadReport](t, r.stdout)
+	if len(rep.Errors) == 0 || rep.Accepted == 0 || rep.Accepted > rep.FixesSent {
+		t.Fatalf("load across a server stop: %+v; want some accepted, errors by code", rep)
+	}
+	t.Logf("%d accepted of %d sent, errors %v", rep.Accepted, rep.FixesSent, rep.Errors)
+	for code := range rep.Errors {
+		if code != "UNAVAILABLE" && code != "CANCELED" {
+			t.Errorf("error code %q, want UNAVAILABLE (the server went away)", code)
+		}
+	}
 }
