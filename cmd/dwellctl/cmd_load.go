@@ -44,8 +44,10 @@ over --streams concurrent streams (reps are spread over them), at most
 --window unacknowledged batches each; --rate paces each rep (0: as fast as
 the acknowledgements allow).
 
-The progress line goes to stderr once a second. Exit status 1 if any batch
-failed or any fix was rejected.`
+Errors count, by gRPC status code, the batches a failed stream left
+unacknowledged and the failed attempts to open a stream; a failed stream is
+opened again until the time is up. The progress line goes to stderr once a
+second. Exit status 1 if anything failed or any fix was rejected.`
 
 // loadOptions are the flags of dwellctl load.
 type loadOptions struct {
