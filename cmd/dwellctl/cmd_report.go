@@ -21,8 +21,8 @@ import (
 const reportDayHelp = `Prints one rep's day as the server derives it: the segments (visit, idle,
 travel, gap, paused) and visits with local times in the rep's time zone,
 the day's totals and its data flags. REP may be left out with a rep's own
-token. DATE is YYYY-MM-DD, "today" or "yesterday" (default today, on this
-machine's calendar).
+token. DATE is YYYY-MM-DD, "today" or "yesterday" (default today: the
+rep's today in its time zone, or this machine's when the rep is not named).
 
 --svg FILE also draws the day as an SVG picture: a time bar coloured by
 segment kind with the visited clients numbered and named, and a map of the
@@ -58,6 +58,13 @@ func reportDayCommand() command {
 					return e.fail(name, err)
 				}
 				defer done()
+				if rep != "" && (date == "today" || date == "yesterday") {
+					// Today is the rep's today, in its time zone, when the
+					// caller may read the rep.
+					if r, err := dwellv1.NewDirectoryServiceClient(conn).GetRep(rctx, &dwellv1.GetRepRequest{Name: rep}); err == nil {
+						d, _ = parseDate(date, e.now().In(repZone(r.GetRep().GetTimeZone())))
+					}
+				}
 				resp, err := dwellv1.NewReportServiceClient(conn).GetRepDay(rctx, &dwellv1.GetRepDayRequest{
 					Rep: rep, Date: d, IncludeFixes: svgPath != "",
 				})

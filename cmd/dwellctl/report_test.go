@@ -434,3 +434,22 @@ func TestFormatting(t *testing.T) {
 		t.Errorf("localClock = %q, want 08:15", got)
 	}
 }
+
+// TestReportDayTodayInRepZone checks that "today" is the rep's today: at
+// 11:00 UTC it is already tomorrow on Kiritimati (UTC+14).
+func TestReportDayTodayInRepZone(t *testing.T) {
+	addr, dataDir := testServer(t)
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
+	admin := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "admin", "--subject", "admin").stdout)
+	a := c.with("DWELL_TOKEN", admin)
+	a.must(0, "reps", "create", "tabwi", "--name", "Tabwi", "--time-zone", "Pacific/Kiritimati")
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return a.env[k] },
+		now: func() time.Time { return time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC) }}
+	if code := e.run(context.Background(), []string{"report", "day", "tabwi", "-o", "json"}); code != 0 {
+		t.Fatalf("report day: exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), `"day": 3`) || !strings.Contains(out.String(), `"month": 3`) {
+		t.Errorf("report day today on Kiritimati at 11:00 UTC = %s, want 2026-03-03", out.String())
+	}
+}
