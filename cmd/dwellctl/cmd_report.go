@@ -38,8 +38,10 @@ func reportDayCommand() command {
 		nargs:   -1,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			var date, svgPath string
+			var withFixes bool
 			fs.StringVar(&date, "date", "today", "the local `day`: YYYY-MM-DD, today or yesterday")
 			fs.StringVar(&svgPath, "svg", "", "also draw the day into this SVG `file`")
+			fs.BoolVar(&withFixes, "fixes", false, "with -o json, include the day's fixes")
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "report day"
 				if len(args) > 1 {
@@ -66,7 +68,7 @@ func reportDayCommand() command {
 					}
 				}
 				resp, err := dwellv1.NewReportServiceClient(conn).GetRepDay(rctx, &dwellv1.GetRepDayRequest{
-					Rep: rep, Date: d, IncludeFixes: svgPath != "",
+					Rep: rep, Date: d, IncludeFixes: svgPath != "" || withFixes,
 				})
 				if err != nil {
 					return e.rpcError(name, g, err)
@@ -82,7 +84,9 @@ func reportDayCommand() command {
 					}
 				}
 				if g.json() {
-					resp.Fixes = nil // the picture's input, not the report
+					if !withFixes {
+						resp.Fixes = nil // the picture's input, not the report
+					}
 					printProto(e.stdout, resp)
 					return exitOK
 				}

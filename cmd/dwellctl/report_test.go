@@ -217,6 +217,12 @@ func testReportDay(t *testing.T, profile sim.Profile, seed uint64) {
 			resp.GetFixCount(), len(sd.day.AllFixes()), len(resp.GetFixes()), len(resp.GetSegments()), len(resp.GetVisits()))
 	}
 
+	r = sd.c.must(0, "report", "day", "rep-1", "--date", date, "-o", "json", "--fixes")
+	withFixes := &dwellv1.GetRepDayResponse{}
+	if err := protojson.Unmarshal([]byte(r.stdout), withFixes); err != nil || len(withFixes.GetFixes()) != len(sd.day.AllFixes()) {
+		t.Fatalf("report day -o json --fixes: %d fixes (%v), want %d", len(withFixes.GetFixes()), err, len(sd.day.AllFixes()))
+	}
+
 	// The picture: one bar rect per segment, the path, the fixes, the
 	// visited clients' fences, a badge per visit on the bar, the map and
 	// the list, and a scale bar.
