@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -31,7 +32,8 @@ fixes go over StreamPings as they would have arrived (late and repeated
 ones too), check-ins and check-outs as unary calls, and what happens is
 printed as it comes: each check-in's verdict, the live events of
 WatchEvents, the hours as they pass. It ends with the team's time
-breakdown, its KPIs and each rep's day.
+breakdown, its KPIs and each rep's day (--svg DIR draws each one, as
+"dwellctl report day --svg" does).
 
 Where: with neither --addr nor --data-dir it starts dwelld in-process on a
 temporary data directory, removed at the end. --data-dir alone starts it
@@ -50,6 +52,7 @@ type demoOptions struct {
 	tenant        string
 	seed          uint64
 	quiet         bool
+	svgDir        string
 }
 
 func demoCommand() command {
@@ -67,6 +70,7 @@ func demoCommand() command {
 			fs.StringVar(&o.tenant, "tenant", "default", "the `tenant`")
 			fs.Uint64Var(&o.seed, "seed", 1, "simulator `seed`")
 			fs.BoolVar(&o.quiet, "quiet", false, "print only the final reports")
+			fs.StringVar(&o.svgDir, "svg", "", "also draw each rep's day into `directory`/REP.svg")
 			return func(ctx context.Context, e *env, g *globals, _ []string) int {
 				addrGiven := e.getenv("DWELL_ADDR") != "" || g.addr != defaultAddr
 				fs.Visit(func(f *flag.Flag) {
@@ -139,6 +143,11 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions, addrGiven b
 		return e.usageError(name, "--clients %d: want 1 to 100000", o.clients)
 	case o.day <= 0:
 		return e.usageError(name, "--day must be positive")
+	}
+	if o.svgDir != "" {
+		if err := os.MkdirAll(o.svgDir, 0o755); err != nil {
+			return e.fail(name, err)
+		}
 	}
 	dataDir := o.dataDir
 	if !addrGiven {
@@ -503,12 +512,21 @@ func (d *demo) report(ctx context.Context) int {
 
 	fmt.Fprintf(w, "\nEach rep's day (GetRepDay)\n\n")
 	tw := newTable(w)
+	var drawn []string
 	row(tw, "REP", "NAME", "VISITS", "VERIFIED", "WITH CLIENTS", "IDLE", "TRAVEL", "DISTANCE", "NO DATA", "FIXES", "FLAGS")
 	for _, r := range d.reps {
-		resp, err := rc.GetRepDay(rctx, &dwellv1.GetRepDayRequest{Rep: r.name, Date: day})
+		resp, err := rc.GetRepDay(rctx, &dwellv1.GetRepDayRequest{Rep: r.name, Date: day, IncludeFixes: d.o.svgDir != ""})
 		if err != nil {
 			tw.Flush()
 			return d.e.rpcError(name, d.g, err)
+		}
+		if d.o.svgDir != "" {
+			path := filepath.Join(d.o.svgDir, r.id+".svg")
+			if err := writeDaySVG(path, resp, r.display, fetchClients(rctx, d.conn, dayClients(resp))); err != nil {
+				tw.Flush()
+				return d.e.fail(name, err)
+			}
+			drawn = append(drawn, path)
 		}
 		t, f := resp.GetTotals(), resp.GetFlags()
 		verified := 0
@@ -533,6 +551,9 @@ func (d *demo) report(ctx context.Context) int {
 			fmt.Sprint(resp.GetFixCount()), orDash(strings.Join(flags, ", ")))
 	}
 	tw.Flush()
+	if len(drawn) > 0 {
+		fmt.Fprintf(w, "\nDrew each rep's day: %s\n", strings.Join(drawn, ", "))
+	}
 	if d.ephemeral {
 		fmt.Fprintf(w, "\nThe demo's server and its temporary data are gone now. To keep them and draw a rep's day:\n\n"+
 			"  dwellctl demo --data-dir demo-data\n  dwelld --data-dir demo-data &\n"+

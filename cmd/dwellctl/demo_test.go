@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -51,8 +53,18 @@ func checkDemo(t *testing.T, r result, reps int) {
 
 func TestDemoInProcess(t *testing.T) {
 	c := &cli{t: t, env: map[string]string{}}
-	r := c.must(0, "demo", "--day", "1500ms", "--reps", "3", "--clients", "60")
+	svgDir := filepath.Join(t.TempDir(), "pictures")
+	r := c.must(0, "demo", "--day", "1500ms", "--reps", "3", "--clients", "60", "--svg", svgDir)
 	checkDemo(t, r, 3)
+	for _, rep := range []string{"demo-01", "demo-02", "demo-03"} {
+		b, err := os.ReadFile(filepath.Join(svgDir, rep+".svg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := parseSVG(t, b); s.segRects == 0 || s.fixDots < 100 || s.fences == 0 {
+			t.Errorf("%s.svg: %+v; want a drawn working day", rep, s)
+		}
+	}
 	if !strings.Contains(r.stdout, "Started dwelld in-process") || !strings.Contains(r.stdout, "gone now") {
 		t.Errorf("in-process demo output:\n%s", r.stdout)
 	}
