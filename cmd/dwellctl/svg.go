@@ -586,6 +586,8 @@ func (l *labeler) place(lb mapLabel) (float64, float64, bool) {
 		{lb.x + gap, lb.y + h/3}, {lb.x - gap - w, lb.y + h/3},
 		{lb.x - w/2, lb.y + gap + h}, {lb.x - w/2, lb.y - gap - 2},
 		{lb.x + gap, lb.y + h/3 + h + 2}, {lb.x - gap - w, lb.y + h/3 + h + 2},
+		{lb.x + gap, lb.y + h/3 - h - 2}, {lb.x - gap - w, lb.y + h/3 - h - 2},
+		{lb.x - w/2, lb.y + gap + 2*h + 2}, {lb.x - w/2, lb.y - gap - h - 4},
 	} {
 		b := [4]float64{at[0] - 1, at[1] - h, at[0] + w + 1, at[1] + 3}
 		pr := l.pr
