@@ -262,6 +262,9 @@ func runLoad(ctx context.Context, e *env, g *globals, o loadOptions) int {
 	if len(rep.Errors) > 0 || rep.Rejected > 0 {
 		code = exitFail
 	}
+	if rep.Errors[codeName(codes.PermissionDenied)] > 0 {
+		fmt.Fprintln(e.stderr, "hint: load relays fixes for many reps: it needs a partner token (--data-dir DIR mints one)")
+	}
 	if g.json() {
 		printJSON(e.stdout, rep)
 		return code
@@ -378,6 +381,9 @@ func loadStream(ctx, sendCtx context.Context, ic dwellv1.IngestServiceClient, re
 		if err != nil {
 			cancel()
 			c.fail(status.Code(err), 1)
+			if !retryable(status.Code(err)) {
+				return
+			}
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
@@ -457,9 +463,23 @@ func loadStream(ctx, sendCtx context.Context, ic dwellv1.IngestServiceClient, re
 			n := len(sentAt)
 			mu.Unlock()
 			c.fail(status.Code(err), max(n, 1))
+			if !retryable(status.Code(err)) {
+				return
+			}
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+}
+
+// retryable tells the failures worth opening the stream again for (the
+// server restarting, overloaded or cut off) from those that will only
+// repeat (no right to upload, a bad request).
+func retryable(c codes.Code) bool {
+	switch c {
+	case codes.Unavailable, codes.ResourceExhausted, codes.Aborted, codes.Internal, codes.Unknown, codes.DeadlineExceeded:
+		return true
+	}
+	return false
 }
 
 // loadProgress redraws the progress line once a second until done.

@@ -77,6 +77,14 @@ func TestLoad(t *testing.T) {
 		}
 	}
 
+	// An admin may set up the reps but not upload for them: the run stops
+	// at once and says why.
+	admin := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "admin", "--subject", "admin").stdout)
+	r = c.with("DWELL_TOKEN", admin).must(1, "load", "--reps", "3", "--duration", "20s", "-o", "json")
+	if rep := decodeJSON[loadReport](t, r.stdout); rep.Errors["PERMISSION_DENIED"] == 0 || rep.Seconds > 10 || !strings.Contains(r.stderr, "partner token") {
+		t.Errorf("load with an admin token: %+v\n%s", rep, r.stderr)
+	}
+
 	c.must(2, "load", "--batch", "0")
 	c.must(2, "load", "--duration", "0s")
 	if r := c.must(1, "load", "--data-dir", t.TempDir(), "--duration", "1s"); !strings.Contains(r.stderr, "keys") {
