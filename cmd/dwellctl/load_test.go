@@ -117,9 +117,25 @@ func TestLoadCountsErrors(t *testing.T) {
 	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": m.Addr()}}
 	done := make(chan result, 1)
 	go func() {
-		done <- c.run("load", "--data-dir", m.Config.DataDir, "--reps", "4", "--streams", "2", "--batch", "20", "--duration", "2500ms", "-o", "json")
+		done <- c.run("load", "--data-dir", m.Config.DataDir, "--reps", "4", "--streams", "2", "--batch", "20", "--duration", "3s", "-o", "json")
 	}()
-	time.Sleep(1200 * time.Millisecond)
+	// Stop the server once fixes are flowing: when the first rep's day has
+	// some.
+	tok, err := mintToken(m.Config.DataDir, dwell.Principal{Tenant: "default", Subject: "admin", Role: dwell.RoleAdmin}, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := dwellv1.NewReportServiceClient(grpcConn(t, m.Addr(), tok))
+	day := pbDate(dwellDate(time.Now().AddDate(0, 0, -7), jakartaZone(t)))
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := rc.GetRepDay(t.Context(), &dwellv1.GetRepDayRequest{Rep: "reps/load-0001", Date: day})
+		if err == nil && resp.GetFixCount() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no fixes arrived in 20 s: %v", err)
+		}
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
