@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -614,13 +615,39 @@ func (l *labeler) place(lb mapLabel) (float64, float64, bool) {
 // labels.
 func (p *dayPicture) drawMarkers(s *svgWriter, pr *projection, l *labeler) []mapLabel {
 	var labels []mapLabel
+	// Sites closer than a badge's width (a shop street) share one label.
+	type group struct {
+		x, y    float64
+		clients []string
+	}
+	var groups []*group
 	for _, c := range p.order {
-		if cl := p.clients[c]; cl != nil {
-			x, y := fenceAnchor(pr, cl)
-			badge(s, x, y, p.visitNo[c])
-			l.block(x-9, y-9, x+9, y+9)
-			labels = append(labels, mapLabel{x: x, y: y, r: 9, text: p.shortName(c), px: 12, colour: fenceStroke, weight: "bold"})
+		cl := p.clients[c]
+		if cl == nil {
+			continue
 		}
+		x, y := fenceAnchor(pr, cl)
+		var g *group
+		for _, o := range groups {
+			if math.Hypot(o.x-x, o.y-y) < 20 {
+				g = o
+				break
+			}
+		}
+		if g == nil {
+			g = &group{x: x, y: y}
+			groups = append(groups, g)
+		}
+		g.clients = append(g.clients, c)
+	}
+	for _, g := range groups {
+		// Later visits first, so the group's first visit is on top.
+		for i := len(g.clients) - 1; i >= 0; i-- {
+			x, y := fenceAnchor(pr, p.clients[g.clients[i]])
+			badge(s, x, y, p.visitNo[g.clients[i]])
+			l.block(x-9, y-9, x+9, y+9)
+		}
+		labels = append(labels, mapLabel{x: g.x, y: g.y, r: 9, text: p.groupLabel(g.clients), px: 12, colour: fenceStroke, weight: "bold"})
 	}
 	labels = append(labels, p.drawIdleStops(s, pr, l)...)
 	var real []*dwellv1.Fix
@@ -799,4 +826,43 @@ func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection, l *labeler) []m
 	}
 	s.close("g")
 	return labels
+}
+
+// groupLabel names the visited clients of one spot on the map: the name
+// alone for one; for several their visit numbers and names, or the first
+// and last name when all would be too long.
+func (p *dayPicture) groupLabel(clients []string) string {
+	if len(clients) == 1 {
+		return p.shortName(clients[0])
+	}
+	nos := make([]int, len(clients))
+	names := make([]string, len(clients))
+	for i, c := range clients {
+		nos[i], names[i] = p.visitNo[c], p.shortName(c)
+	}
+	all := strings.Join(names, ", ")
+	if len([]rune(all)) > 36 {
+		all = names[0] + " … " + names[len(names)-1]
+	}
+	return numberRanges(nos) + ": " + all
+}
+
+// numberRanges writes ascending numbers as "1–3, 7".
+func numberRanges(ns []int) string {
+	ns = append([]int(nil), ns...)
+	slices.Sort(ns)
+	var parts []string
+	for i := 0; i < len(ns); {
+		j := i
+		for j+1 < len(ns) && ns[j+1] == ns[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d–%d", ns[i], ns[j]))
+		} else {
+			parts = append(parts, strconv.Itoa(ns[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }

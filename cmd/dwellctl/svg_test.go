@@ -156,3 +156,14 @@ func TestProjectionToScale(t *testing.T) {
 		t.Errorf("map %g x %g px, want %g wide and at least 320 high", pr.widthPx, pr.heightPx, mapWidth)
 	}
 }
+
+func TestNumberRanges(t *testing.T) {
+	for _, c := range []struct {
+		in   []int
+		want string
+	}{{[]int{3}, "3"}, {[]int{1, 2, 3}, "1–3"}, {[]int{7, 1, 2, 9, 10, 11}, "1–2, 7, 9–11"}} {
+		if got := numberRanges(c.in); got != c.want {
+			t.Errorf("numberRanges(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
