@@ -72,7 +72,7 @@ func demoCommand() command {
 			fs.BoolVar(&o.quiet, "quiet", false, "print only the final reports")
 			fs.StringVar(&o.svgDir, "svg", "", "also draw each rep's day into `directory`/REP.svg")
 			return func(ctx context.Context, e *env, g *globals, _ []string) int {
-				addrGiven := e.getenv("DWELL_ADDR") != "" || g.addr != defaultAddr
+				addrGiven := e.getenv("DWELL_ADDR") != "" || g.addrSet
 				fs.Visit(func(f *flag.Flag) {
 					if f.Name == "addr" {
 						addrGiven = true

@@ -80,6 +80,17 @@ func TestDemoAgainstRunningServer(t *testing.T) {
 			t.Fatalf("with DWELL_ADDR the demo started its own server:\n%s", r.stdout)
 		}
 	}
+	// --addr before or after the command also means that server.
+	noEnv := &cli{t: t, env: map[string]string{}}
+	for _, args := range [][]string{
+		{"--addr", addr, "demo", "--data-dir", dataDir, "--day", "300ms", "--reps", "1", "--clients", "40", "--quiet"},
+		{"demo", "--addr", addr, "--data-dir", dataDir, "--day", "300ms", "--reps", "1", "--clients", "40", "--quiet"},
+	} {
+		if r := noEnv.must(0, args...); strings.Contains(r.stdout, "Started dwelld in-process") {
+			t.Errorf("dwellctl %s started its own server", strings.Join(args, " "))
+		}
+	}
+
 	// The demo's data stays: a manager of the team reads a rep's day.
 	mgr := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "manager", "--subject", "demo-manager").stdout)
 	if r := c.with("DWELL_TOKEN", mgr).must(0, "report", "day", "demo-01", "--date", "yesterday"); !strings.Contains(r.stdout, "Visits") {

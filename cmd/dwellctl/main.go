@@ -67,6 +67,8 @@ type globals struct {
 	token   string
 	output  string
 	timeout time.Duration
+	// addrSet records that --addr was given before the command.
+	addrSet bool
 }
 
 // register adds the global flags to fs, bound to g. Values already in g are
@@ -162,6 +164,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 		e.usage(e.stderr)
 		return exitUsage
 	}
+	top.Visit(func(f *flag.Flag) { g.addrSet = g.addrSet || f.Name == "addr" })
 	args = top.Args()
 	if len(args) == 0 {
 		e.usage(e.stderr)
