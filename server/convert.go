@@ -227,6 +227,28 @@ func fixFromPB(f *dwellv1.Fix) dwell.Fix {
 	return out
 }
 
+// fixToPB converts a stored fix back to the wire, leaving unknown optional
+// values (negative speed or bearing, no altitude) unset.
+func fixToPB(f dwell.Fix) *dwellv1.Fix {
+	out := &dwellv1.Fix{
+		Id:             f.ID,
+		DeviceTime:     tsOrNil(f.Time),
+		Position:       latLngToPB(f.Pos),
+		AccuracyMeters: f.AccuracyM,
+		Mock:           f.Mock,
+	}
+	if f.SpeedMPS >= 0 {
+		out.SpeedMetersPerSecond = &f.SpeedMPS
+	}
+	if f.BearingDeg >= 0 {
+		out.BearingDegrees = &f.BearingDeg
+	}
+	if f.HasAltitude {
+		out.AltitudeMeters = &f.AltitudeM
+	}
+	return out
+}
+
 func settingsToPB(s dwell.Settings) *dwellv1.Settings {
 	return &dwellv1.Settings{
 		Name:            "settings",

@@ -139,9 +139,16 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	for _, ci := range day.CheckIns {
 		closedBy[ci.RequestID] = ci.CheckOutRequestID
 	}
-	return repDayToPB(r, date, day, len(fixes), clients, func(checkIn string) dwell.Outcome {
+	resp := repDayToPB(r, date, day, len(fixes), clients, func(checkIn string) dwell.Outcome {
 		return outcomes[closedBy[checkIn]]
-	}), nil
+	})
+	if req.GetIncludeFixes() {
+		resp.Fixes = make([]*dwellv1.Fix, len(fixes))
+		for i, f := range fixes {
+			resp.Fixes[i] = fixToPB(f)
+		}
+	}
+	return resp, nil
 }
 
 // repDayToPB converts a derived day. Visit time is split between prospects

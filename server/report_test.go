@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/geofence"
@@ -204,6 +206,33 @@ func TestGetRepDayFollowsLateData(t *testing.T) {
 	sameDay(t, "fixes only", before, deriveLocally(t, city, day, false))
 	if before.GetFixCount() != int32(len(day.AllFixes())) || len(before.GetVisits()) == 0 {
 		t.Fatalf("fixes only: fix_count %d, %d visits", before.GetFixCount(), len(before.GetVisits()))
+	}
+	if len(before.GetFixes()) != 0 {
+		t.Fatalf("without include_fixes the day carries %d fixes, want none", len(before.GetFixes()))
+	}
+	withFixes, err := e.report.GetRepDay(mgr, &dwellv1.GetRepDayRequest{Rep: req.Rep, Date: req.Date, IncludeFixes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDay(t, "include_fixes", withFixes, deriveLocally(t, city, day, false))
+	want := day.AllFixes()
+	sort.SliceStable(want, func(i, j int) bool { return want[i].Time.Before(want[j].Time) })
+	if got := withFixes.GetFixes(); len(got) != len(want) {
+		t.Fatalf("include_fixes: %d fixes, want %d", len(got), len(want))
+	}
+	for i, f := range withFixes.GetFixes() {
+		if !f.GetDeviceTime().AsTime().Equal(want[i].Time) || (i > 0 && f.GetDeviceTime().AsTime().Before(withFixes.GetFixes()[i-1].GetDeviceTime().AsTime())) {
+			t.Fatalf("include_fixes: fix %d at %v, want %v in time order", i, f.GetDeviceTime().AsTime(), want[i].Time)
+		}
+	}
+	byID := map[string]*dwellv1.Fix{}
+	for _, f := range withFixes.GetFixes() {
+		byID[f.GetId()] = f
+	}
+	for _, f := range want {
+		if got := byID[f.ID]; !proto.Equal(got, pbFix(f)) {
+			t.Fatalf("include_fixes: fix %s = %v, want %v", f.ID, got, pbFix(f))
+		}
 	}
 
 	// The claims arrive late.

@@ -1,7 +1,10 @@
 // Command dwellctl is the command-line client of dwelld: it mints tokens,
 // imports and lists clients, manages reps and teams, uploads pings and
 // checks health, all over the public gRPC API (only "token mint" reads the
-// server's data directory, for the signing keys).
+// server's data directory, for the signing keys). It also prints and draws
+// the reports (report day, breakdown, kpis), measures ingest under load
+// (load) and runs a demo of a simulated team's day (demo), which may start
+// dwelld in-process.
 //
 // Usage:
 //
@@ -64,6 +67,8 @@ type globals struct {
 	token   string
 	output  string
 	timeout time.Duration
+	// addrSet records that --addr was given before the command.
+	addrSet bool
 }
 
 // register adds the global flags to fs, bound to g. Values already in g are
@@ -129,6 +134,11 @@ func commands() []command {
 		teamsCreateCommand(),
 		teamsListCommand(),
 		pingsUploadCommand(),
+		reportDayCommand(),
+		reportBreakdownCommand(),
+		reportKpisCommand(),
+		loadCommand(),
+		demoCommand(),
 		healthCommand(),
 	}
 }
@@ -154,6 +164,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 		e.usage(e.stderr)
 		return exitUsage
 	}
+	top.Visit(func(f *flag.Flag) { g.addrSet = g.addrSet || f.Name == "addr" })
 	args = top.Args()
 	if len(args) == 0 {
 		e.usage(e.stderr)

@@ -20,7 +20,18 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // zone rules even on hosts without zoneinfo
+
+	"github.com/dwellhq/dwell/server/daemon"
 )
+
+// Main is a running dwelld; see package daemon.
+type Main = daemon.Main
+
+// DefaultTenant is the tenant dwelld creates on first start.
+const DefaultTenant = daemon.DefaultTenant
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main { return daemon.NewMain() }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -649,7 +649,10 @@ type GetRepDayRequest struct {
 	// The rep, "reps/{rep_id}". May be empty for a rep's own token.
 	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
 	// The local day.
-	Date          *Date `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
+	Date *Date `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
+	// When true, the response also carries the day's fixes (fixes), for
+	// drawing the rep's path. Off by default: a day may hold thousands.
+	IncludeFixes  bool `protobuf:"varint,3,opt,name=include_fixes,json=includeFixes,proto3" json:"include_fixes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -698,6 +701,13 @@ func (x *GetRepDayRequest) GetDate() *Date {
 	return nil
 }
 
+func (x *GetRepDayRequest) GetIncludeFixes() bool {
+	if x != nil {
+		return x.IncludeFixes
+	}
+	return false
+}
+
 // GetRepDayResponse is the response of GetRepDay.
 type GetRepDayResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -716,7 +726,11 @@ type GetRepDayResponse struct {
 	// Data problems found.
 	Flags *DayFlags `protobuf:"bytes,7,opt,name=flags,proto3" json:"flags,omitempty"`
 	// Fixes the day was derived from.
-	FixCount      int32 `protobuf:"varint,8,opt,name=fix_count,json=fixCount,proto3" json:"fix_count,omitempty"`
+	FixCount int32 `protobuf:"varint,8,opt,name=fix_count,json=fixCount,proto3" json:"fix_count,omitempty"`
+	// The fixes the day was derived from, in device-time order, when the
+	// request set include_fixes; empty otherwise. Mock fixes are included
+	// with their flag set.
+	Fixes         []*Fix `protobuf:"bytes,9,rep,name=fixes,proto3" json:"fixes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -805,6 +819,13 @@ func (x *GetRepDayResponse) GetFixCount() int32 {
 		return x.FixCount
 	}
 	return 0
+}
+
+func (x *GetRepDayResponse) GetFixes() []*Fix {
+	if x != nil {
+		return x.Fixes
+	}
+	return nil
 }
 
 // GetTimeBreakdownRequest is the request of GetTimeBreakdown.
@@ -2559,10 +2580,11 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"mock_fixes\x18\x01 \x01(\x05R\tmockFixes\x120\n" +
 	"\x14unverified_check_ins\x18\x02 \x01(\x05R\x12unverifiedCheckIns\x120\n" +
 	"\x14forgotten_check_outs\x18\x03 \x01(\x05R\x12forgottenCheckOuts\x124\n" +
-	"\x16impossible_speed_fixes\x18\x04 \x01(\x05R\x14impossibleSpeedFixes\"H\n" +
+	"\x16impossible_speed_fixes\x18\x04 \x01(\x05R\x14impossibleSpeedFixes\"m\n" +
 	"\x10GetRepDayRequest\x12\x10\n" +
 	"\x03rep\x18\x01 \x01(\tR\x03rep\x12\"\n" +
-	"\x04date\x18\x02 \x01(\v2\x0e.dwell.v1.DateR\x04date\"\xb2\x02\n" +
+	"\x04date\x18\x02 \x01(\v2\x0e.dwell.v1.DateR\x04date\x12#\n" +
+	"\rinclude_fixes\x18\x03 \x01(\bR\fincludeFixes\"\xd7\x02\n" +
 	"\x11GetRepDayResponse\x12\x10\n" +
 	"\x03rep\x18\x01 \x01(\tR\x03rep\x12\"\n" +
 	"\x04date\x18\x02 \x01(\v2\x0e.dwell.v1.DateR\x04date\x12\x1b\n" +
@@ -2571,7 +2593,8 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\x06visits\x18\x05 \x03(\v2\x0f.dwell.v1.VisitR\x06visits\x12+\n" +
 	"\x06totals\x18\x06 \x01(\v2\x13.dwell.v1.DayTotalsR\x06totals\x12(\n" +
 	"\x05flags\x18\a \x01(\v2\x12.dwell.v1.DayFlagsR\x05flags\x12\x1b\n" +
-	"\tfix_count\x18\b \x01(\x05R\bfixCount\"\xcb\x01\n" +
+	"\tfix_count\x18\b \x01(\x05R\bfixCount\x12#\n" +
+	"\x05fixes\x18\t \x03(\v2\r.dwell.v1.FixR\x05fixes\"\xcb\x01\n" +
 	"\x17GetTimeBreakdownRequest\x12\x12\n" +
 	"\x04reps\x18\x01 \x03(\tR\x04reps\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12-\n" +
@@ -2798,8 +2821,9 @@ var file_dwell_v1_report_proto_goTypes = []any{
 	(Verification)(0),                // 34: dwell.v1.Verification
 	(Outcome)(0),                     // 35: dwell.v1.Outcome
 	(*Date)(nil),                     // 36: dwell.v1.Date
-	(RejectionReason)(0),             // 37: dwell.v1.RejectionReason
-	(*Money)(nil),                    // 38: dwell.v1.Money
+	(*Fix)(nil),                      // 37: dwell.v1.Fix
+	(RejectionReason)(0),             // 38: dwell.v1.RejectionReason
+	(*Money)(nil),                    // 39: dwell.v1.Money
 }
 var file_dwell_v1_report_proto_depIdxs = []int32{
 	0,  // 0: dwell.v1.Segment.kind:type_name -> dwell.v1.SegmentKind
@@ -2818,63 +2842,64 @@ var file_dwell_v1_report_proto_depIdxs = []int32{
 	5,  // 13: dwell.v1.GetRepDayResponse.visits:type_name -> dwell.v1.Visit
 	6,  // 14: dwell.v1.GetRepDayResponse.totals:type_name -> dwell.v1.DayTotals
 	7,  // 15: dwell.v1.GetRepDayResponse.flags:type_name -> dwell.v1.DayFlags
-	36, // 16: dwell.v1.GetTimeBreakdownRequest.start_date:type_name -> dwell.v1.Date
-	36, // 17: dwell.v1.GetTimeBreakdownRequest.end_date:type_name -> dwell.v1.Date
-	2,  // 18: dwell.v1.GetTimeBreakdownRequest.grouping:type_name -> dwell.v1.Grouping
-	36, // 19: dwell.v1.BreakdownRow.date:type_name -> dwell.v1.Date
-	6,  // 20: dwell.v1.BreakdownRow.totals:type_name -> dwell.v1.DayTotals
-	11, // 21: dwell.v1.GetTimeBreakdownResponse.rows:type_name -> dwell.v1.BreakdownRow
-	6,  // 22: dwell.v1.GetTimeBreakdownResponse.total:type_name -> dwell.v1.DayTotals
-	36, // 23: dwell.v1.GetKpisRequest.start_date:type_name -> dwell.v1.Date
-	36, // 24: dwell.v1.GetKpisRequest.end_date:type_name -> dwell.v1.Date
-	14, // 25: dwell.v1.IdleKpi.basis:type_name -> dwell.v1.Basis
-	14, // 26: dwell.v1.VisitTimeKpi.basis:type_name -> dwell.v1.Basis
-	14, // 27: dwell.v1.MeetingsKpi.basis:type_name -> dwell.v1.Basis
-	14, // 28: dwell.v1.CallsKpi.basis:type_name -> dwell.v1.Basis
-	14, // 29: dwell.v1.WinRatioKpi.basis:type_name -> dwell.v1.Basis
-	37, // 30: dwell.v1.RejectionCount.reason:type_name -> dwell.v1.RejectionReason
-	14, // 31: dwell.v1.RejectionKpi.basis:type_name -> dwell.v1.Basis
-	20, // 32: dwell.v1.RejectionKpi.reasons:type_name -> dwell.v1.RejectionCount
-	14, // 33: dwell.v1.CadenceKpi.basis:type_name -> dwell.v1.Basis
-	14, // 34: dwell.v1.EngagementKpi.basis:type_name -> dwell.v1.Basis
-	14, // 35: dwell.v1.SalesCycleKpi.basis:type_name -> dwell.v1.Basis
-	14, // 36: dwell.v1.QuotaKpi.basis:type_name -> dwell.v1.Basis
-	38, // 37: dwell.v1.QuotaKpi.won:type_name -> dwell.v1.Money
-	38, // 38: dwell.v1.QuotaKpi.quota:type_name -> dwell.v1.Money
-	15, // 39: dwell.v1.GetKpisResponse.idle:type_name -> dwell.v1.IdleKpi
-	16, // 40: dwell.v1.GetKpisResponse.visit_time:type_name -> dwell.v1.VisitTimeKpi
-	17, // 41: dwell.v1.GetKpisResponse.meetings:type_name -> dwell.v1.MeetingsKpi
-	18, // 42: dwell.v1.GetKpisResponse.calls:type_name -> dwell.v1.CallsKpi
-	19, // 43: dwell.v1.GetKpisResponse.win_ratio:type_name -> dwell.v1.WinRatioKpi
-	21, // 44: dwell.v1.GetKpisResponse.rejection:type_name -> dwell.v1.RejectionKpi
-	22, // 45: dwell.v1.GetKpisResponse.cadence:type_name -> dwell.v1.CadenceKpi
-	23, // 46: dwell.v1.GetKpisResponse.engagement:type_name -> dwell.v1.EngagementKpi
-	24, // 47: dwell.v1.GetKpisResponse.sales_cycle:type_name -> dwell.v1.SalesCycleKpi
-	25, // 48: dwell.v1.GetKpisResponse.quota:type_name -> dwell.v1.QuotaKpi
-	36, // 49: dwell.v1.ListVisitsRequest.start_date:type_name -> dwell.v1.Date
-	36, // 50: dwell.v1.ListVisitsRequest.end_date:type_name -> dwell.v1.Date
-	34, // 51: dwell.v1.ListVisitsRequest.verification:type_name -> dwell.v1.Verification
-	5,  // 52: dwell.v1.ListVisitsResponse.visits:type_name -> dwell.v1.Visit
-	3,  // 53: dwell.v1.Event.type:type_name -> dwell.v1.EventType
-	32, // 54: dwell.v1.Event.event_time:type_name -> google.protobuf.Timestamp
-	32, // 55: dwell.v1.Event.detect_time:type_name -> google.protobuf.Timestamp
-	3,  // 56: dwell.v1.WatchEventsRequest.types:type_name -> dwell.v1.EventType
-	29, // 57: dwell.v1.WatchEventsResponse.events:type_name -> dwell.v1.Event
-	8,  // 58: dwell.v1.ReportService.GetRepDay:input_type -> dwell.v1.GetRepDayRequest
-	10, // 59: dwell.v1.ReportService.GetTimeBreakdown:input_type -> dwell.v1.GetTimeBreakdownRequest
-	13, // 60: dwell.v1.ReportService.GetKpis:input_type -> dwell.v1.GetKpisRequest
-	27, // 61: dwell.v1.ReportService.ListVisits:input_type -> dwell.v1.ListVisitsRequest
-	30, // 62: dwell.v1.ReportService.WatchEvents:input_type -> dwell.v1.WatchEventsRequest
-	9,  // 63: dwell.v1.ReportService.GetRepDay:output_type -> dwell.v1.GetRepDayResponse
-	12, // 64: dwell.v1.ReportService.GetTimeBreakdown:output_type -> dwell.v1.GetTimeBreakdownResponse
-	26, // 65: dwell.v1.ReportService.GetKpis:output_type -> dwell.v1.GetKpisResponse
-	28, // 66: dwell.v1.ReportService.ListVisits:output_type -> dwell.v1.ListVisitsResponse
-	31, // 67: dwell.v1.ReportService.WatchEvents:output_type -> dwell.v1.WatchEventsResponse
-	63, // [63:68] is the sub-list for method output_type
-	58, // [58:63] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	37, // 16: dwell.v1.GetRepDayResponse.fixes:type_name -> dwell.v1.Fix
+	36, // 17: dwell.v1.GetTimeBreakdownRequest.start_date:type_name -> dwell.v1.Date
+	36, // 18: dwell.v1.GetTimeBreakdownRequest.end_date:type_name -> dwell.v1.Date
+	2,  // 19: dwell.v1.GetTimeBreakdownRequest.grouping:type_name -> dwell.v1.Grouping
+	36, // 20: dwell.v1.BreakdownRow.date:type_name -> dwell.v1.Date
+	6,  // 21: dwell.v1.BreakdownRow.totals:type_name -> dwell.v1.DayTotals
+	11, // 22: dwell.v1.GetTimeBreakdownResponse.rows:type_name -> dwell.v1.BreakdownRow
+	6,  // 23: dwell.v1.GetTimeBreakdownResponse.total:type_name -> dwell.v1.DayTotals
+	36, // 24: dwell.v1.GetKpisRequest.start_date:type_name -> dwell.v1.Date
+	36, // 25: dwell.v1.GetKpisRequest.end_date:type_name -> dwell.v1.Date
+	14, // 26: dwell.v1.IdleKpi.basis:type_name -> dwell.v1.Basis
+	14, // 27: dwell.v1.VisitTimeKpi.basis:type_name -> dwell.v1.Basis
+	14, // 28: dwell.v1.MeetingsKpi.basis:type_name -> dwell.v1.Basis
+	14, // 29: dwell.v1.CallsKpi.basis:type_name -> dwell.v1.Basis
+	14, // 30: dwell.v1.WinRatioKpi.basis:type_name -> dwell.v1.Basis
+	38, // 31: dwell.v1.RejectionCount.reason:type_name -> dwell.v1.RejectionReason
+	14, // 32: dwell.v1.RejectionKpi.basis:type_name -> dwell.v1.Basis
+	20, // 33: dwell.v1.RejectionKpi.reasons:type_name -> dwell.v1.RejectionCount
+	14, // 34: dwell.v1.CadenceKpi.basis:type_name -> dwell.v1.Basis
+	14, // 35: dwell.v1.EngagementKpi.basis:type_name -> dwell.v1.Basis
+	14, // 36: dwell.v1.SalesCycleKpi.basis:type_name -> dwell.v1.Basis
+	14, // 37: dwell.v1.QuotaKpi.basis:type_name -> dwell.v1.Basis
+	39, // 38: dwell.v1.QuotaKpi.won:type_name -> dwell.v1.Money
+	39, // 39: dwell.v1.QuotaKpi.quota:type_name -> dwell.v1.Money
+	15, // 40: dwell.v1.GetKpisResponse.idle:type_name -> dwell.v1.IdleKpi
+	16, // 41: dwell.v1.GetKpisResponse.visit_time:type_name -> dwell.v1.VisitTimeKpi
+	17, // 42: dwell.v1.GetKpisResponse.meetings:type_name -> dwell.v1.MeetingsKpi
+	18, // 43: dwell.v1.GetKpisResponse.calls:type_name -> dwell.v1.CallsKpi
+	19, // 44: dwell.v1.GetKpisResponse.win_ratio:type_name -> dwell.v1.WinRatioKpi
+	21, // 45: dwell.v1.GetKpisResponse.rejection:type_name -> dwell.v1.RejectionKpi
+	22, // 46: dwell.v1.GetKpisResponse.cadence:type_name -> dwell.v1.CadenceKpi
+	23, // 47: dwell.v1.GetKpisResponse.engagement:type_name -> dwell.v1.EngagementKpi
+	24, // 48: dwell.v1.GetKpisResponse.sales_cycle:type_name -> dwell.v1.SalesCycleKpi
+	25, // 49: dwell.v1.GetKpisResponse.quota:type_name -> dwell.v1.QuotaKpi
+	36, // 50: dwell.v1.ListVisitsRequest.start_date:type_name -> dwell.v1.Date
+	36, // 51: dwell.v1.ListVisitsRequest.end_date:type_name -> dwell.v1.Date
+	34, // 52: dwell.v1.ListVisitsRequest.verification:type_name -> dwell.v1.Verification
+	5,  // 53: dwell.v1.ListVisitsResponse.visits:type_name -> dwell.v1.Visit
+	3,  // 54: dwell.v1.Event.type:type_name -> dwell.v1.EventType
+	32, // 55: dwell.v1.Event.event_time:type_name -> google.protobuf.Timestamp
+	32, // 56: dwell.v1.Event.detect_time:type_name -> google.protobuf.Timestamp
+	3,  // 57: dwell.v1.WatchEventsRequest.types:type_name -> dwell.v1.EventType
+	29, // 58: dwell.v1.WatchEventsResponse.events:type_name -> dwell.v1.Event
+	8,  // 59: dwell.v1.ReportService.GetRepDay:input_type -> dwell.v1.GetRepDayRequest
+	10, // 60: dwell.v1.ReportService.GetTimeBreakdown:input_type -> dwell.v1.GetTimeBreakdownRequest
+	13, // 61: dwell.v1.ReportService.GetKpis:input_type -> dwell.v1.GetKpisRequest
+	27, // 62: dwell.v1.ReportService.ListVisits:input_type -> dwell.v1.ListVisitsRequest
+	30, // 63: dwell.v1.ReportService.WatchEvents:input_type -> dwell.v1.WatchEventsRequest
+	9,  // 64: dwell.v1.ReportService.GetRepDay:output_type -> dwell.v1.GetRepDayResponse
+	12, // 65: dwell.v1.ReportService.GetTimeBreakdown:output_type -> dwell.v1.GetTimeBreakdownResponse
+	26, // 66: dwell.v1.ReportService.GetKpis:output_type -> dwell.v1.GetKpisResponse
+	28, // 67: dwell.v1.ReportService.ListVisits:output_type -> dwell.v1.ListVisitsResponse
+	31, // 68: dwell.v1.ReportService.WatchEvents:output_type -> dwell.v1.WatchEventsResponse
+	64, // [64:69] is the sub-list for method output_type
+	59, // [59:64] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_dwell_v1_report_proto_init() }

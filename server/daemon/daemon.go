@@ -1,4 +1,9 @@
-package main
+// Package daemon is a running dwelld: it opens the data directory (the
+// tenant keys and the bbolt store), builds the server with its geofence
+// indexes, serves gRPC with health and reflection, and drains on Close.
+// cmd/dwelld is a thin main around it; dwellctl demo starts one in-process
+// on a temporary data directory; end-to-end tests share it.
+package daemon
 
 import (
 	"context"

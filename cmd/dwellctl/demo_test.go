@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// checkDemo checks that a demo run ended with every rep's day: one row per
+// rep with visits and fixes, and the live part either printed events or
+// said why not.
+func checkDemo(t *testing.T, r result, reps int) {
+	t.Helper()
+	out := r.stdout
+	i := strings.Index(out, "Each rep's day (GetRepDay)")
+	if i < 0 {
+		t.Fatalf("the demo printed no rep days:\n%s\nstderr:\n%s", out, r.stderr)
+	}
+	if !strings.Contains(out, "checks in at") || !strings.Contains(out, "-- day over:") {
+		t.Errorf("the demo printed no live check-ins or no end of day:\n%s", out)
+	}
+	if !strings.Contains(out, "event:") && !strings.Contains(out, "does not stream live events yet") {
+		t.Errorf("the demo printed neither events nor why not:\n%s", out)
+	}
+	for _, section := range []string{"Time breakdown of teams/demo", "KPIs of teams/demo"} {
+		if !strings.Contains(out, section) {
+			t.Errorf("the demo lacks %q", section)
+		}
+	}
+	var rows [][]string
+	for _, line := range strings.Split(out[i:], "\n") {
+		if strings.HasPrefix(line, "demo-") {
+			rows = append(rows, regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1))
+		}
+	}
+	if len(rows) != reps {
+		t.Fatalf("the demo's day table has %d rep rows, want %d:\n%s", len(rows), reps, out[i:])
+	}
+	for _, cells := range rows {
+		if len(cells) < 10 {
+			t.Fatalf("day row %q: want 10 or 11 columns", cells)
+		}
+		visits, _ := strconv.Atoi(cells[2])
+		fixes, _ := strconv.Atoi(cells[9])
+		if visits == 0 || fixes < 100 {
+			t.Errorf("%s: %d visits, %d fixes; want a working day's worth", cells[0], visits, fixes)
+		}
+	}
+}
+
+func TestDemoInProcess(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	svgDir := filepath.Join(t.TempDir(), "pictures")
+	r := c.must(0, "demo", "--day", "1500ms", "--reps", "3", "--clients", "60", "--svg", svgDir)
+	checkDemo(t, r, 3)
+	for _, rep := range []string{"demo-01", "demo-02", "demo-03"} {
+		b, err := os.ReadFile(filepath.Join(svgDir, rep+".svg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := parseSVG(t, b); s.segRects == 0 || s.fixDots < 100 || s.fences == 0 {
+			t.Errorf("%s.svg: %+v; want a drawn working day", rep, s)
+		}
+	}
+	if !strings.Contains(r.stdout, "Started dwelld in-process") || !strings.Contains(r.stdout, "gone now") {
+		t.Errorf("in-process demo output:\n%s", r.stdout)
+	}
+}
+
+func TestDemoAgainstRunningServer(t *testing.T) {
+	addr, dataDir := testServer(t)
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
+	for range 2 { // the second run reuses the team and reps
+		r := c.must(0, "demo", "--data-dir", dataDir, "--day", "1s", "--reps", "2", "--clients", "40")
+		checkDemo(t, r, 2)
+		if strings.Contains(r.stdout, "Started dwelld in-process") {
+			t.Fatalf("with DWELL_ADDR the demo started its own server:\n%s", r.stdout)
+		}
+	}
+	// --addr before or after the command also means that server.
+	noEnv := &cli{t: t, env: map[string]string{}}
+	for _, args := range [][]string{
+		{"--addr", addr, "demo", "--data-dir", dataDir, "--day", "300ms", "--reps", "1", "--clients", "40", "--quiet"},
+		{"demo", "--addr", addr, "--data-dir", dataDir, "--day", "300ms", "--reps", "1", "--clients", "40", "--quiet"},
+	} {
+		if r := noEnv.must(0, args...); strings.Contains(r.stdout, "Started dwelld in-process") {
+			t.Errorf("dwellctl %s started its own server", strings.Join(args, " "))
+		}
+	}
+
+	// The demo's data stays: a manager of the team reads a rep's day.
+	mgr := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "manager", "--subject", "demo-manager").stdout)
+	if r := c.with("DWELL_TOKEN", mgr).must(0, "report", "day", "demo-01", "--date", "yesterday"); !strings.Contains(r.stdout, "Visits") {
+		t.Errorf("report day after the demo:\n%s", r.stdout)
+	}
+	c.must(2, "demo", "--reps", "0")
+	if r := c.must(2, "demo", "--day", "1s"); !strings.Contains(r.stderr, "--data-dir") {
+		t.Errorf("demo against a server without a token: %s", r.stderr)
+	}
+}
