@@ -63,6 +63,7 @@ type Main struct {
 	log     *slog.Logger
 	store   *boltstore.Store
 	keyring *auth.Keyring
+	srv     *server.Server
 	health  *health.Server
 	grpc    *grpc.Server
 	lis     net.Listener
@@ -172,6 +173,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	srv := server.New(server.Config{Store: m.store, Verifier: m.keyring, Logger: m.log, Now: m.Now})
+	m.srv = srv
 	start := time.Now()
 	if err := srv.LoadFences(ctx, m.keyring.Tenants()); err != nil {
 		return fmt.Errorf("load geofences: %w", err)
@@ -207,6 +209,13 @@ func (m *Main) Addr() string {
 func (m *Main) Close() error {
 	if m.health != nil {
 		m.health.Shutdown() // NOT_SERVING: load balancers stop sending work
+	}
+	if m.srv != nil {
+		// End the server's own long-lived work (open WatchEvents streams,
+		// background sweepers) first, so GracefulStop does not wait the
+		// whole drain timeout on a stream that would never end by itself.
+		m.srv.Close()
+		m.srv = nil
 	}
 	if m.grpc != nil {
 		done := make(chan struct{})
