@@ -324,7 +324,7 @@ func Day(seed uint64, city *City, p Profile, cfg DayConfig) (*DayResult, error) 
 	d.phoneOff(newRNG(seed, streamGaps))
 	d.claims(newRNG(seed, streamEvents))
 	d.silence(newRNG(seed, streamSilences))
-	d.sample(newRNG(seed, streamNoise))
+	d.sample(newRNG(seed, streamNoise), newRNG(seed, streamDoppler))
 	d.upload(newRNG(seed, streamUploads))
 	return d.result(), nil
 }

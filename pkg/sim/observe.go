@@ -237,15 +237,37 @@ type sampler struct {
 	outOff   vec
 	mockLeft int // fixes left in the current mock run
 	mockAt   vec
+	dop      rng // draws the reported velocity, apart from the position
+}
+
+// doppler returns the speed (m/s) and course (degrees) the phone reports
+// for true velocity vel, or -1, -1 when the fix has none (a fix from Wi-Fi
+// or cell towers): the velocity with a Gaussian error, its norm held at 0
+// under the profile's static hold (with no course), else the course of the
+// noisy velocity, whether the rep moves or not.
+func (d *day) doppler(r rng, vel vec, indoor bool) (speed, bearing float64) {
+	share, sd := d.p.SpeedShare, d.p.SpeedErrorMPS
+	if indoor {
+		share, sd = d.p.IndoorSpeedShare, d.p.IndoorSpeedErrorMPS
+	}
+	if !r.chance(share) {
+		return -1, -1
+	}
+	v := vel.add(r.gauss2().mul(sd))
+	speed = v.norm()
+	if speed < d.p.StaticHoldMPS {
+		return 0, -1
+	}
+	return speed, math.Mod(math.Atan2(v.x, v.y)*180/math.Pi+720, 360)
 }
 
 // sample runs the phone's tracker over the day: a fix every
 // MovingInterval (±2 s) while moving or recently still, every
 // StillInterval once still for StillAfter, waking 3 to 20 s after motion
 // resumes; nothing while off or silent, and a fix as soon as it is back.
-func (d *day) sample(r rng) {
+func (d *day) sample(r, dop rng) {
 	skip := mergeWindows(append(slices.Clone(d.gaps), d.silences...))
-	s := &sampler{seg: -1}
+	s := &sampler{seg: -1, dop: dop}
 	throttle := d.p.StillInterval.Max > d.p.MovingInterval
 	wi := 0
 	for t := int64(0); t < d.span; {
@@ -348,17 +370,14 @@ func (d *day) fixAt(r rng, s *sampler, t int64) obsB {
 		o.outlier = true
 		o.pos = truth.add(s.outOff).add(r.gauss2().mul(5))
 		o.accM = round(r.uniform(4, 15), 10)
+		// The Doppler shift of reflected signals is still about right:
+		// a multipath jump moves the position, not the velocity.
+		o.speed, o.bearing = d.doppler(s.dop, vel, indoor)
 		return o
 	}
 	o.accM = round(acc, 10)
 	o.pos = truth.add(s.err.mul(sigmaOf(acc)))
-	switch {
-	case moving:
-		o.speed = math.Max(0, vel.norm()+0.3*r.NormFloat64())
-		o.bearing = math.Mod(math.Atan2(vel.x, vel.y)*180/math.Pi+3*r.NormFloat64()+720, 360)
-	case !indoor:
-		o.speed = r.uniform(0, 0.3)
-	}
+	o.speed, o.bearing = d.doppler(s.dop, vel, indoor)
 	if !indoor || r.chance(0.5) {
 		o.hasAlt = true
 		o.altM = d.city.altM + 1.5*acc*r.NormFloat64()

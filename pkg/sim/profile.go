@@ -76,6 +76,19 @@ type Profile struct {
 	// 4 to 15 m.
 	OutlierRate      float64
 	OutlierDistanceM FloatRange
+	// SpeedShare and IndoorSpeedShare are the shares of fixes outdoors and
+	// indoors that report a speed and a course: a fix from the satellites
+	// has them (from the Doppler shift), one from Wi-Fi or cell towers
+	// has neither (SpeedMPS -1). Zero means no fix reports a speed.
+	SpeedShare, IndoorSpeedShare float64
+	// SpeedErrorMPS and IndoorSpeedErrorMPS are the standard deviations, in
+	// m/s per axis, of the error of the reported velocity outdoors and
+	// indoors: a still phone reports a small speed (Rayleigh-distributed)
+	// in a random direction, a moving one its speed give or take this.
+	SpeedErrorMPS, IndoorSpeedErrorMPS float64
+	// StaticHoldMPS is the chip's static hold: a reported speed under it,
+	// in m/s, is reported as exactly 0.
+	StaticHoldMPS float64
 	// MockRate is the chance that a fix starts a run of 1 to 3 mock fixes
 	// (OS flag set) at a nearby site.
 	MockRate float64
@@ -134,23 +147,28 @@ type Profile struct {
 // every minute in order and once.
 func Clean() Profile {
 	return Profile{
-		Name:              "clean",
-		Visits:            IntRange{6, 12},
-		VisitDuration:     DurationRange{10 * time.Minute, 60 * time.Minute},
-		IdleBreaks:        IntRange{1, 1},
-		IdleDuration:      DurationRange{30 * time.Minute, 45 * time.Minute},
-		SpeedKMH:          FloatRange{20, 50},
-		TrafficStopsPerKM: 0.8,
-		TrafficStop:       DurationRange{30 * time.Second, 2 * time.Minute},
-		MovingInterval:    30 * time.Second,
-		StillAfter:        2 * time.Minute,
-		StillInterval:     DurationRange{30 * time.Second, 30 * time.Second},
-		OutdoorAccuracyM:  FloatRange{3, 8},
-		IndoorAccuracyM:   FloatRange{5, 12},
-		OutlierDistanceM:  FloatRange{150, 800},
-		CheckInShare:      1,
-		UploadEvery:       time.Minute,
-		BatchMax:          100,
+		Name:                "clean",
+		Visits:              IntRange{6, 12},
+		VisitDuration:       DurationRange{10 * time.Minute, 60 * time.Minute},
+		IdleBreaks:          IntRange{1, 1},
+		IdleDuration:        DurationRange{30 * time.Minute, 45 * time.Minute},
+		SpeedKMH:            FloatRange{20, 50},
+		TrafficStopsPerKM:   0.8,
+		TrafficStop:         DurationRange{30 * time.Second, 2 * time.Minute},
+		MovingInterval:      30 * time.Second,
+		StillAfter:          2 * time.Minute,
+		StillInterval:       DurationRange{30 * time.Second, 30 * time.Second},
+		OutdoorAccuracyM:    FloatRange{3, 8},
+		IndoorAccuracyM:     FloatRange{5, 12},
+		OutlierDistanceM:    FloatRange{150, 800},
+		SpeedShare:          1,
+		IndoorSpeedShare:    0.9,
+		SpeedErrorMPS:       0.05,
+		IndoorSpeedErrorMPS: 0.1,
+		StaticHoldMPS:       0.2,
+		CheckInShare:        1,
+		UploadEvery:         time.Minute,
+		BatchMax:            100,
 	}
 }
 
@@ -176,6 +194,11 @@ func Realistic() Profile {
 		IndoorAccuracyM:        FloatRange{10, 50},
 		OutlierRate:            0.01,
 		OutlierDistanceM:       FloatRange{150, 800},
+		SpeedShare:             0.95,
+		IndoorSpeedShare:       0.5,
+		SpeedErrorMPS:          0.1,
+		IndoorSpeedErrorMPS:    0.2,
+		StaticHoldMPS:          0.3,
 		MockRate:               0.002,
 		PhoneOffGaps:           IntRange{0, 1},
 		PhoneOffDuration:       DurationRange{20 * time.Minute, 90 * time.Minute},
@@ -211,6 +234,8 @@ func Harsh() Profile {
 	p.IndoorAccuracyM = FloatRange{20, 80}
 	p.OutlierRate = 0.04
 	p.OutlierDistanceM = FloatRange{150, 1500}
+	p.SpeedShare, p.IndoorSpeedShare = 0.85, 0.4
+	p.SpeedErrorMPS, p.IndoorSpeedErrorMPS = 0.15, 0.3
 	p.MockRate = 0.01
 	p.PhoneOffGaps = IntRange{1, 2}
 	p.PhoneOffDuration = DurationRange{30 * time.Minute, 2 * time.Hour}
@@ -301,7 +326,8 @@ func (p *Profile) validate() error {
 		durs("NetworkOfflineDuration", p.NetworkOfflineDuration, p.NetworkOffline.Max > 0),
 		floats("SpeedKMH", p.SpeedKMH), floats("OutdoorAccuracyM", p.OutdoorAccuracyM),
 		floats("IndoorAccuracyM", p.IndoorAccuracyM), floats("OutlierDistanceM", p.OutlierDistanceM),
-		rate("OutlierRate", p.OutlierRate), rate("MockRate", p.MockRate), rate("CheckInShare", p.CheckInShare),
+		rate("OutlierRate", p.OutlierRate), rate("MockRate", p.MockRate),
+		rate("SpeedShare", p.SpeedShare), rate("IndoorSpeedShare", p.IndoorSpeedShare), rate("CheckInShare", p.CheckInShare),
 		rate("ForgetCheckOutShare", p.ForgetCheckOutShare), rate("CarParkShare", p.CarParkShare),
 		rate("OvernightShare", p.OvernightShare), rate("ShuffleShare", p.ShuffleShare),
 		rate("HoldBackRate", p.HoldBackRate), rate("ResendShare", p.ResendShare), rate("RepeatRate", p.RepeatRate),
@@ -313,6 +339,8 @@ func (p *Profile) validate() error {
 	switch {
 	case p.Visits.Max < 1:
 		return fmt.Errorf("Visits.Max must be at least 1")
+	case !(p.SpeedErrorMPS >= 0 && p.IndoorSpeedErrorMPS >= 0 && p.StaticHoldMPS >= 0):
+		return fmt.Errorf("SpeedErrorMPS, IndoorSpeedErrorMPS and StaticHoldMPS must be >= 0")
 	case p.TrafficStopsPerKM < 0:
 		return fmt.Errorf("TrafficStopsPerKM must be >= 0, got %g", p.TrafficStopsPerKM)
 	case p.MovingInterval < time.Second:

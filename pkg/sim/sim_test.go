@@ -740,3 +740,84 @@ func TestConcurrentDays(t *testing.T) {
 		t.Errorf("days in parallel %v, serially %v", got, want)
 	}
 }
+
+// TestDoppler checks the reported speeds against each profile: the share
+// of fixes with a speed outdoors and indoors, still fixes near 0 (exactly
+// 0 under the static hold), moving fixes near the true speed with a
+// course, and no course on a fix without speed.
+func TestDoppler(t *testing.T) {
+	type tally struct{ out, outSpeed, in, inSpeed, still, stillZero, moving, movingNear int }
+	byProfile := map[string]*tally{}
+	eachDay(t, func(t *testing.T, r *DayResult) {
+		ty := byProfile[r.Profile.Name]
+		if ty == nil {
+			ty = &tally{}
+			byProfile[r.Profile.Name] = ty
+		}
+		p := r.Profile
+		for i, o := range r.Observations {
+			f := o.Fix
+			if o.Source != SourceTrack || f.Mock {
+				continue
+			}
+			if f.SpeedMPS < 0 && f.BearingDeg >= 0 {
+				t.Errorf("fix %d has a course but no speed", i)
+			}
+			if o.Indoor {
+				ty.in++
+				if f.SpeedMPS >= 0 {
+					ty.inSpeed++
+				}
+			} else {
+				ty.out++
+				if f.SpeedMPS >= 0 {
+					ty.outSpeed++
+				}
+			}
+			if f.SpeedMPS < 0 {
+				continue
+			}
+			if f.SpeedMPS > 0 && f.SpeedMPS < p.StaticHoldMPS-0.005 {
+				t.Errorf("fix %d: speed %g m/s under the static hold %g", i, f.SpeedMPS, p.StaticHoldMPS)
+			}
+			// True speed from the track around the fix.
+			a, m, b := r.PosAt(f.Time.Add(-time.Second)), r.PosAt(f.Time), r.PosAt(f.Time.Add(time.Second))
+			v, v2 := haversineM(a, m), haversineM(m, b)
+			if math.Abs(v-v2) > 0.05 {
+				continue // at a corner or a stop: the speed changes there
+			}
+			sd := p.SpeedErrorMPS
+			if o.Indoor {
+				sd = p.IndoorSpeedErrorMPS
+			}
+			switch {
+			case v == 0:
+				ty.still++
+				if f.SpeedMPS == 0 {
+					ty.stillZero++
+				}
+			case v > 1:
+				ty.moving++
+				if math.Abs(f.SpeedMPS-v) <= 2*sd+0.01 {
+					ty.movingNear++
+				}
+			}
+			if (f.BearingDeg < 0) != (f.SpeedMPS == 0) {
+				t.Errorf("fix %d: speed %g m/s, course %g: want a course exactly when the speed is not 0", i, f.SpeedMPS, f.BearingDeg)
+			}
+		}
+	})
+	for name, ty := range byProfile {
+		p, _ := ProfileByName(name)
+		out, in := float64(ty.outSpeed)/float64(ty.out), float64(ty.inSpeed)/float64(ty.in)
+		if math.Abs(out-p.SpeedShare) > 0.05 || math.Abs(in-p.IndoorSpeedShare) > 0.05 {
+			t.Errorf("%s: %.2f of outdoor and %.2f of indoor fixes with speed, want %.2f and %.2f", name, out, in, p.SpeedShare, p.IndoorSpeedShare)
+		}
+		if ty.still == 0 || ty.stillZero == 0 || ty.stillZero == ty.still {
+			t.Errorf("%s: %d of %d still fixes report 0 m/s, want some but not all", name, ty.stillZero, ty.still)
+		}
+		if near := float64(ty.movingNear) / float64(max(ty.moving, 1)); ty.moving == 0 || near < 0.9 {
+			t.Errorf("%s: %.2f of %d moving fixes within two standard errors of the true speed, want >= 0.9", name, near, ty.moving)
+		}
+	}
+}
