@@ -53,6 +53,11 @@ const (
 	// movingMPS is the reported speed, in m/s, from which a fix is taken
 	// as moving: it is never a stop's core fix.
 	movingMPS = 0.5
+	// fastMPS is the reported speed, in m/s, that shows the rep moving on
+	// its own; between movingMPS and fastMPS a neighbouring fix within
+	// corroborateWithin must report movingMPS too.
+	fastMPS           = 1.0
+	corroborateWithin = 90 * time.Second
 	// mergeWithin and mergeM join two stops of the same client (or two
 	// idle stops) separated by so little time and distance.
 	mergeWithin = 3 * time.Minute
@@ -98,6 +103,9 @@ type fixP struct {
 	// ux, uy is the unit vector of the reported course (east, north), or
 	// zero if unknown.
 	ux, uy float64
+	// moving is whether the reported speed shows the rep moving (see
+	// markMoving).
+	moving bool
 }
 
 // at returns the fix's time.
@@ -369,7 +377,28 @@ func (day *Day) clean(keys []fixKey, order []int32) []fixP {
 			out = append(out, p)
 		}
 	}
+	markMoving(out)
 	return out
+}
+
+// markMoving decides which fixes show the rep moving. A reported speed
+// of fastMPS or more does; a slower one from movingMPS up only when a fix
+// within corroborateWithin of it reports movingMPS or more too: a still
+// phone indoors reports a wandering Doppler speed, now and then over
+// movingMPS but seldom twice in a row, while a rep walking off is sampled
+// again soon and still walking.
+func markMoving(ps []fixP) {
+	slow := func(k int) bool { return ps[k].speed >= movingMPS }
+	for i := range ps {
+		switch {
+		case ps[i].speed >= fastMPS:
+			ps[i].moving = true
+		case slow(i):
+			prev := i > 0 && slow(i-1) && time.Duration(ps[i].t-ps[i-1].t) <= corroborateWithin
+			next := i+1 < len(ps) && slow(i+1) && time.Duration(ps[i+1].t-ps[i].t) <= corroborateWithin
+			ps[i].moving = prev || next
+		}
+	}
 }
 
 // isJump reports whether the fixes ps[i:a] are a multipath jump between
@@ -425,7 +454,7 @@ func (c *centroid) add(p fixP) {
 	// in or out) hardly counts.
 	a := max(p.accM, 10)
 	w := 1 / (a * a)
-	if p.speed >= movingMPS {
+	if p.moving {
 		w *= 0.05
 	}
 	c.sw += w
@@ -460,7 +489,7 @@ func (d *deriver) findStays() []stay {
 	minStay := min(d.st.VisitMin, d.st.IdleMin)
 	var out []stay
 	for i := 0; i < n; {
-		if fs[i].speed >= movingMPS {
+		if fs[i].moving {
 			i++ // a moving fix does not start a stop
 			continue
 		}
@@ -491,13 +520,17 @@ func (d *deriver) findStays() []stay {
 			i++
 			continue
 		}
-		s := d.makeStay(c, members)
+		lo := 0
+		if len(out) > 0 {
+			lo = out[len(out)-1].last + 1
+		}
+		s := d.makeStay(c, members, lo)
 		if !s.lasts(minStay) {
 			i++ // the core is too short: the anchor was not at the stop
 			continue
 		}
 		out = append(out, s)
-		i = last + 1
+		i = max(last, s.last) + 1
 	}
 	for k := range out {
 		d.site(&out[k])
@@ -613,23 +646,34 @@ func (d *deriver) closeForgotten() {
 // (tighter) core allowance of the final centre; the stop runs from the
 // first to the last core fix, reaching out by half the time to the fix
 // before and after, at most edgeMax.
-func (d *deriver) makeStay(c centroid, members []int) stay {
+func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	fs := d.fixes
 	cx, cy := c.at()
 	core := func(k int) bool {
 		p := fs[k]
-		return !(p.speed >= movingMPS) && math.Hypot(p.x-cx, p.y-cy) <= coreMinM+2*p.accM
+		return !p.moving && math.Hypot(p.x-cx, p.y-cy) <= coreMinM+2*p.accM
 	}
-	// The core's last fix is one the rep was still at: a fix reported
-	// slow right after a moving fix is the rep already on the way out.
+	// The core's first and last fixes are ones the rep was still at: a
+	// fix right before a moving fix is the rep still on the way in, one
+	// right after a moving fix the rep already on the way out.
 	a, b := 0, len(members)-1
-	for a < b && !core(members[a]) {
+	for a < b && (!core(members[a]) || members[a]+1 < len(fs) && fs[members[a]+1].moving) {
 		a++
 	}
-	for b > a && (!core(members[b]) || fs[members[b]-1].speed >= movingMPS) {
+	for b > a && (!core(members[b]) || fs[members[b]-1].moving) {
 		b--
 	}
 	first, last := members[a], members[b]
+	// A fix just outside the stop, not moving but too far to be a member,
+	// next to a moving fix whose course and speed put the rep at the stop
+	// after it (or before it, arriving), was taken at the stop: a large
+	// indoor error, not the rep gone.
+	for last+2 < len(fs) && d.stillThere(cx, cy, last+1, last+2, 1) {
+		last++
+	}
+	for first-2 >= lo && d.stillThere(cx, cy, first-1, first-2, -1) {
+		first--
+	}
 	s := stay{first: first, last: last, start: fs[first].at(), end: fs[last].at(), cx: cx, cy: cy}
 	s.outer = time.Duration(fs[min(last+1, len(fs)-1)].t - fs[max(first-1, 0)].t)
 	meanAcc := c.sacc / float64(len(members))
@@ -669,6 +713,22 @@ func (d *deriver) makeStay(c centroid, members []int) stay {
 	return s
 }
 
+// stillThere reports whether fix q, not moving and within its core reach
+// of the stop's centre (cx, cy), was taken at the stop, from moving fix m
+// next to it (after it, sign 1, or before it, sign -1): m's offset from
+// the centre along its course, over its speed, puts the rep at the centre
+// after q (sign 1) or before it (sign -1).
+func (d *deriver) stillThere(cx, cy float64, q, m, sign int) bool {
+	fq, fm := &d.fixes[q], &d.fixes[m]
+	if fq.moving || math.Hypot(fq.x-cx, fq.y-cy) > coreMinM+2*fq.accM ||
+		!fm.moving || (fm.ux == 0 && fm.uy == 0) {
+		return false
+	}
+	along := float64(sign) * ((fm.x-cx)*fm.ux + (fm.y-cy)*fm.uy)
+	at := fm.t - int64(float64(sign)*along/fm.speed*1e9) // when the rep was at the centre
+	return float64(sign)*float64(at-fq.t) > 0
+}
+
 // approach estimates how long before (sign 1, leaving) or after (sign -1,
 // arriving) fix p the rep was at the stop's centre, in seconds, at speed v,
 // with the standard deviation of that estimate. A fix moving along a
@@ -680,7 +740,7 @@ func (s *stay) approach(p fixP, sign, v float64) (mu, sd float64) {
 	dx, dy := p.x-s.cx, p.y-s.cy
 	r := math.Hypot(dx, dy)
 	along := max(r-s.accM/2, 0)
-	if p.speed >= movingMPS && (p.ux != 0 || p.uy != 0) {
+	if p.moving && (p.ux != 0 || p.uy != 0) {
 		along = sign * (dx*p.ux + dy*p.uy)
 	}
 	// Accuracy is a radius holding 68 % of a 2-D normal error: 1.515
