@@ -58,6 +58,11 @@ const (
 	// corroborateWithin must report movingMPS too.
 	fastMPS           = 1.0
 	corroborateWithin = 90 * time.Second
+	// accPerMPS scales the speed that shows movement with the fix's
+	// accuracy: weak signals spoil the Doppler speed as they spoil the
+	// position, so a fix of accuracy a metres shows movement from a/accPerMPS
+	// m/s (1 m/s at 30 m, 1.7 m/s at 50 m).
+	accPerMPS = 30.0
 	// mergeWithin and mergeM join two stops of the same client (or two
 	// idle stops) separated by so little time and distance.
 	mergeWithin = 3 * time.Minute
@@ -388,10 +393,10 @@ func (day *Day) clean(keys []fixKey, order []int32) []fixP {
 // movingMPS but seldom twice in a row, while a rep walking off is sampled
 // again soon and still walking.
 func markMoving(ps []fixP) {
-	slow := func(k int) bool { return ps[k].speed >= movingMPS }
+	slow := func(k int) bool { return ps[k].speed >= max(movingMPS, ps[k].accM/accPerMPS) }
 	for i := range ps {
 		switch {
-		case ps[i].speed >= fastMPS:
+		case ps[i].speed >= max(fastMPS, ps[i].accM/accPerMPS):
 			ps[i].moving = true
 		case slow(i):
 			prev := i > 0 && slow(i-1) && time.Duration(ps[i].t-ps[i-1].t) <= corroborateWithin

@@ -303,7 +303,7 @@ func TestEvaluate(t *testing.T) {
 			fmt.Fprintf(&out, " %s %.2f%%", k, 100*dw.confusion[k]/dw.fieldS)
 		}
 		out.WriteString("\ndwell errors by cause (whole segment, edge of it, inside it):")
-		for _, k := range largest(dw.causes, 8) {
+		for _, k := range largest(dw.causes, 10) {
 			fmt.Fprintf(&out, " %s %.2f%%", k, 100*dw.causes[k]/dw.fieldS)
 		}
 		out.WriteString("\n")
