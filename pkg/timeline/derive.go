@@ -669,6 +669,18 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 		b--
 	}
 	first, last := members[a], members[b]
+	// The stop is where the rep stood: its centre is that of the core
+	// fixes, not of the fixes on the way in or out (a walking fix with a
+	// good accuracy would pull it far).
+	var cc centroid
+	for _, k := range members[a : b+1] {
+		if core(k) {
+			cc.add(fs[k])
+		}
+	}
+	if cc.sw > 0 {
+		cx, cy = cc.at()
+	}
 	// A fix just outside the stop, not moving but too far to be a member,
 	// next to a moving fix whose course and speed put the rep at the stop
 	// after it (or before it, arriving), was taken at the stop: a large
