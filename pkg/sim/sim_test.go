@@ -236,6 +236,9 @@ func TestTruthTimeline(t *testing.T) {
 			switch s.Kind {
 			case KindVisit:
 				vd := r.Profile.VisitDuration
+				if v := r.Visits[visits]; v.CheckIn >= 0 && r.CheckIns[v.CheckIn].Mode == ModeAtDoor {
+					vd.Max += 5 * time.Minute // the walk in from the door
+				}
 				if s.Duration() < vd.Min || s.Duration() > vd.Max+time.Millisecond {
 					t.Errorf("visit %d lasts %v, want %v..%v", i, s.Duration(), vd.Min, vd.Max)
 				}
@@ -532,7 +535,7 @@ func TestCanvassing(t *testing.T) {
 
 func TestCheckIns(t *testing.T) {
 	modes := map[CheckInMode]int{}
-	forgotten := 0
+	forgotten, lowAcc := 0, 0
 	eachDay(t, func(t *testing.T, r *DayResult) {
 		fixes := map[string]dwell.Fix{}
 		for _, f := range r.AllFixes() {
@@ -582,13 +585,34 @@ func TestCheckIns(t *testing.T) {
 			if math.Abs(fixDist-ci.FenceDistanceM) > 0.5+0.005*math.Abs(fixDist) {
 				t.Errorf("check-in %s: FenceDistanceM %.1f, oracle %.1f", ci.RequestID, ci.FenceDistanceM, fixDist)
 			}
+			// A fresh fix the app waited for is within its accuracy; the
+			// fix the phone had (low accuracy) is within 5 times it.
+			reach := ci.Fix.AccuracyM
+			if low := r.Profile.LowCheckInAccuracyM; r.Profile.LowAccuracyCheckInShare > 0 && ci.Fix.AccuracyM >= low.Min-0.05 {
+				lowAcc++
+				reach = 5 * ci.Fix.AccuracyM
+			}
 			switch ci.Mode {
-			case ModeOnSite:
-				if !ci.Honest || trueDist > 0 || fixDist > ci.Fix.AccuracyM || ci.Fix.Mock {
-					t.Errorf("on-site check-in %s: rep %.1f m, fix %.1f m (accuracy %g) from the boundary", ci.RequestID, trueDist, fixDist, ci.Fix.AccuracyM)
+			case ModeOnSite, ModeAtDoor:
+				if !ci.Honest || trueDist > 0 || fixDist > reach || ci.Fix.Mock {
+					t.Errorf("%s check-in %s: rep %.1f m, fix %.1f m (accuracy %g) from the boundary", ci.Mode, ci.RequestID, trueDist, fixDist, ci.Fix.AccuracyM)
 				}
-				if v := r.Visits[ci.Visit]; ci.Time.Before(v.Start) || !ci.Time.Before(v.End) || v.Client != ci.Client {
-					t.Errorf("on-site check-in %s outside its visit", ci.RequestID)
+				v := r.Visits[ci.Visit]
+				if v.Client != ci.Client || !ci.Time.Before(v.End) {
+					t.Errorf("%s check-in %s not at its visit", ci.Mode, ci.RequestID)
+				}
+				if ci.Mode == ModeOnSite && ci.Time.Before(v.Start) {
+					t.Errorf("on-site check-in %s before its visit", ci.RequestID)
+				}
+				if ci.Mode == ModeAtDoor && (!ci.Time.Equal(v.Start) || trueDist < -6.6) { // 5 m, and a second of walking
+					t.Errorf("at-door check-in %s at %v, %.1f m inside, for a visit from %v", ci.RequestID, ci.Time, -trueDist, v.Start)
+				}
+			case ModeNearby:
+				if ci.Honest || ci.Visit != -1 || trueDist < 79 || trueDist > 501 || ci.Fix.Mock {
+					t.Errorf("nearby check-in %s: rep %.0f m from the fence", ci.RequestID, trueDist)
+				}
+				if k, _ := r.TruthAt(ci.Time); k != KindVisit && k != KindIdle {
+					t.Errorf("nearby check-in %s during %v", ci.RequestID, k)
 				}
 			case ModeCarPark, ModePhantom:
 				if ci.Honest || fixDist < 150 || ci.Fix.Mock {
@@ -612,10 +636,13 @@ func TestCheckIns(t *testing.T) {
 			}
 		}
 	})
-	for _, m := range []CheckInMode{ModeOnSite, ModeCarPark, ModePhantom, ModeMock} {
+	for _, m := range []CheckInMode{ModeOnSite, ModeCarPark, ModePhantom, ModeMock, ModeAtDoor, ModeNearby} {
 		if modes[m] == 0 {
 			t.Errorf("no %s check-in in any day", m)
 		}
+	}
+	if lowAcc == 0 {
+		t.Error("no check-in with a low-accuracy fix in any day")
 	}
 	if forgotten == 0 {
 		t.Error("no forgotten check-out in any day")
