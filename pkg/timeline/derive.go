@@ -63,6 +63,9 @@ const (
 	// position, so a fix of accuracy a metres shows movement from a/accPerMPS
 	// m/s (1 m/s at 30 m, 1.7 m/s at 50 m).
 	accPerMPS = 30.0
+	// lendCourse is how far apart in time a walking fix may be from a fix
+	// with no speed next to a stop and still lend it its course.
+	lendCourse = time.Minute
 	// mergeWithin and mergeM join two stops of the same client (or two
 	// idle stops) separated by so little time and distance.
 	mergeWithin = 3 * time.Minute
@@ -691,6 +694,17 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	for first-2 >= lo && d.stillThere(cx, cy, first-1, first-2, -1) {
 		first--
 	}
+	// Conversely a core fix whose phone gave no speed, moments after (before)
+	// a walking fix whose course and speed put the rep at the stop only
+	// after it (before it), was taken on the way in (out).
+	for a < b && first == members[a] && d.onTheWay(cx, cy, first, -1) {
+		a++
+		first = members[a]
+	}
+	for b > a && last == members[b] && d.onTheWay(cx, cy, last, 1) {
+		b--
+		last = members[b]
+	}
 	s := stay{first: first, last: last, start: fs[first].at(), end: fs[last].at(), cx: cx, cy: cy}
 	s.outer = time.Duration(fs[min(last+1, len(fs)-1)].t - fs[max(first-1, 0)].t)
 	meanAcc := c.sacc / float64(len(members))
@@ -703,16 +717,22 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	// fast the rep moved there; that estimate is uncertain by the fix's and
 	// the centre's errors, so the instant taken is the median of its
 	// (normal) error truncated to the interval the two fixes bound.
+	// A fix with no speed next to the stop borrows the course of the
+	// walking fix before (after) it, taken moments earlier (later).
 	if first > 0 {
 		p := fs[first-1]
-		v := d.speedAt(first-1, first-2)
-		mu, sd := s.approach(p, -1, v)
+		m := d.courseFix(first-1, -1)
+		v := d.speedAt(m, m-1)
+		mu, sd := s.approach(fs[m], -1, v)
+		mu -= float64(p.t-fs[m].t) / 1e9
 		s.start = p.at().Add(truncMedian(mu, sd, 0, float64(fs[first].t-p.t)/1e9))
 	}
 	if last+1 < len(fs) {
 		q := fs[last+1]
-		v := d.speedAt(last+1, last+2)
-		mu, sd := s.approach(q, 1, v)
+		m := d.courseFix(last+1, 1)
+		v := d.speedAt(m, m+1)
+		mu, sd := s.approach(fs[m], 1, v)
+		mu -= float64(fs[m].t-q.t) / 1e9
 		s.end = q.at().Add(-truncMedian(mu, sd, 0, float64(q.t-fs[last].t)/1e9))
 	}
 	// Back to degrees through the plane of the first fix.
@@ -736,14 +756,54 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 // the centre along its course, over its speed, puts the rep at the centre
 // after q (sign 1) or before it (sign -1).
 func (d *deriver) stillThere(cx, cy float64, q, m, sign int) bool {
+	fq := &d.fixes[q]
+	return !fq.moving && math.Hypot(fq.x-cx, fq.y-cy) <= coreMinM+2*fq.accM && d.projected(cx, cy, q, m, sign) > 0
+}
+
+// projected tells from moving fix m whether the rep was at the stop's
+// centre (cx, cy) when fix q was taken, q before m (sign 1, leaving) or
+// after it (sign -1, arriving): m's offset from the centre along its
+// course, over its speed, says when the rep left (arrived); 1 if that was
+// after q (before q), -1 if not, 0 if m has no course.
+func (d *deriver) projected(cx, cy float64, q, m, sign int) int {
 	fq, fm := &d.fixes[q], &d.fixes[m]
-	if fq.moving || math.Hypot(fq.x-cx, fq.y-cy) > coreMinM+2*fq.accM ||
-		!fm.moving || (fm.ux == 0 && fm.uy == 0) {
-		return false
+	if !hasCourse(fm) {
+		return 0
 	}
 	along := float64(sign) * ((fm.x-cx)*fm.ux + (fm.y-cy)*fm.uy)
 	at := fm.t - int64(float64(sign)*along/fm.speed*1e9) // when the rep was at the centre
-	return float64(sign)*float64(at-fq.t) > 0
+	if float64(sign)*float64(at-fq.t) > 0 {
+		return 1
+	}
+	return -1
+}
+
+// onTheWay reports whether fix i, which has no speed, was taken on the
+// way to (dir -1) or from (dir 1) the stop centred at (cx, cy): the walking
+// fix before (after) it, within lendCourse, puts the rep at the centre
+// only after (before) it.
+func (d *deriver) onTheWay(cx, cy float64, i, dir int) bool {
+	fs := d.fixes
+	m := d.courseFix(i, dir)
+	return fs[i].speed < 0 && m != i && d.projected(cx, cy, i, m, dir) < 0
+}
+
+// hasCourse reports whether fix p shows the rep moving along a reported
+// course.
+func hasCourse(p *fixP) bool { return p.moving && (p.ux != 0 || p.uy != 0) }
+
+// courseFix returns the fix whose course times a stop's end: fix i next to
+// the stop if its phone gave a speed, else fix i+dir (dir -1 arriving, 1
+// leaving) if that one shows a course and is within lendCourse of fix i (a
+// fix with no speed between a walking fix and the stop), else i.
+func (d *deriver) courseFix(i, dir int) int {
+	fs := d.fixes
+	j := i + dir
+	if fs[i].speed >= 0 || j < 0 || j >= len(fs) || !hasCourse(&fs[j]) ||
+		time.Duration(max(fs[i].t-fs[j].t, fs[j].t-fs[i].t)) > lendCourse {
+		return i
+	}
+	return j
 }
 
 // approach estimates how long before (sign 1, leaving) or after (sign -1,
