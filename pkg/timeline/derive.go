@@ -906,7 +906,7 @@ func (d *deriver) site(s *stay) {
 		sh := geofence.NewShape(c.Fence)
 		n := 0
 		for _, p := range d.fixes[s.first : s.last+1] {
-			if sh.SignedDistanceM(p.ll) <= p.accM {
+			if sh.SignedDistanceM(p.ll) <= tolerance(p.accM) {
 				n++
 			}
 		}
