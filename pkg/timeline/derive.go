@@ -889,14 +889,15 @@ func (d *deriver) site(s *stay) {
 		return
 	}
 	// The centre is at no site, but indoor errors are correlated for
-	// minutes and can pull it off: ask the fixes. A fence within the fixes'
-	// mean accuracy of the centre wins if most of the stop's core fixes are
-	// at it, allowing for each fix's accuracy (the most such fixes wins,
+	// minutes and can pull it off: ask the fixes. A fence within the
+	// tolerance of the fixes' mean accuracy of the centre wins if most of
+	// the stop's core fixes are at it, each within the tolerance of its own
+	// accuracy, as a check-in's fix would be (the most such fixes wins,
 	// ties to the nearest centre).
-	d.buf = d.in.Fences.Query(s.centre, s.meanAccM, d.buf)
+	d.buf = d.in.Fences.Query(s.centre, tolerance(s.meanAccM), d.buf)
 	best, bestN, bestD := dwell.ClientID(""), 0, math.Inf(1)
 	for k, m := range d.buf {
-		if k == maxVoteCandidates || m.DistanceM > s.meanAccM {
+		if k == maxVoteCandidates || m.DistanceM > tolerance(s.meanAccM) {
 			break
 		}
 		c, ok := d.client(dwell.ClientID(m.ID))
