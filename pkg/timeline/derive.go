@@ -66,6 +66,9 @@ const (
 	// lendCourse is how far apart in time a walking fix may be from a fix
 	// with no speed next to a stop and still lend it its course.
 	lendCourse = time.Minute
+	// settle is how long a stop's first (last) core fix must stand before
+	// (after) any moving fix.
+	settle = 2 * time.Minute
 	// mergeWithin and mergeM join two stops of the same client (or two
 	// idle stops) separated by so little time and distance.
 	mergeWithin = 3 * time.Minute
@@ -662,13 +665,22 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 		return !p.moving && math.Hypot(p.x-cx, p.y-cy) <= coreMinM+2*p.accM
 	}
 	// The core's first and last fixes are ones the rep was still at: a
-	// fix right before a moving fix is the rep still on the way in, one
-	// right after a moving fix the rep already on the way out.
+	// fix shortly before a moving fix is the rep still on the way in (a
+	// pause at the car, then the walk to the door), one shortly after a
+	// moving fix the rep already on the way out.
+	movingWithin := func(k, dir int) bool {
+		for j := k + dir; j >= 0 && j < len(fs) && time.Duration(max(fs[j].t-fs[k].t, fs[k].t-fs[j].t)) <= settle; j += dir {
+			if fs[j].moving {
+				return true
+			}
+		}
+		return false
+	}
 	a, b := 0, len(members)-1
-	for a < b && (!core(members[a]) || members[a]+1 < len(fs) && fs[members[a]+1].moving) {
+	for a < b && (!core(members[a]) || movingWithin(members[a], 1)) {
 		a++
 	}
-	for b > a && (!core(members[b]) || fs[members[b]-1].moving) {
+	for b > a && (!core(members[b]) || movingWithin(members[b], -1)) {
 		b--
 	}
 	first, last := members[a], members[b]
