@@ -46,6 +46,14 @@
 // trackintel's haversine 6,371,000 m; each detector keeps its tool's
 // radius, so the same pair of fixes can be 0.1 % apart in the two.
 //
+// Motion reads movement from the reported speed with Traccar's threshold
+// of 0.01 knots and derives a missing speed from consecutive positions.
+// A phone's still fixes indoors often have no speed (a Wi-Fi fix) or a
+// small noisy one, so Motion sees movement inside stops where a vehicle
+// tracker, which reports 0 when parked, would not. That is Traccar's
+// behaviour on phone data and is kept: pkg/timeline's evaluation runs it
+// on the simulator's phones, which report speed as phones do.
+//
 // Traccar reports a stop at the start of the trace from the first fix
 // whatever its length, so the first stop of Motion may be shorter than
 // MinDuration; every other stop lasts at least MinDuration (or spans a

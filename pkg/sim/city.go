@@ -527,6 +527,22 @@ func (c *City) visitPoint(r rng, i int) (vec, bool) {
 	return vec{}, false
 }
 
+// atSite reports whether p is at least depthM inside site i's fence and
+// no other fence containing p has a nearer centre (DESIGN's tie rule).
+func (c *City) atSite(i int, p vec, depthM float64) bool {
+	s := &c.Sites[i].shape
+	if s.signed(p) > -depthM {
+		return false
+	}
+	ok := true
+	c.grid.near(p, c.maxBound, func(j int) {
+		if o := &c.Sites[j].shape; j != i && o.signed(p) <= 0 && p.dist(o.c) < p.dist(s.c) {
+			ok = false
+		}
+	})
+	return ok
+}
+
 // parkingPoint returns where a rep parks for site i: 15 to 60 m outside
 // its fence (farther if need be) and 15 m clear of every fence, or the
 // clearest place tried.

@@ -141,9 +141,19 @@ const (
 	// ModeMock is a phantom check-in with a mock location at the site; the
 	// phone's fixes are mocked until the check-out.
 	ModeMock
+	// ModeAtDoor is an honest check-in made on the way in, 1 to 5 m
+	// inside the fence (to the second: a second's walk more at most), at
+	// most 5 min before the rep reaches the spot. As DESIGN counts the
+	// time from a verified check-in as a visit, the visit starts there:
+	// the walk on to the spot is part of it.
+	ModeAtDoor
+	// ModeNearby is made during a stop (a visit to another client, a
+	// break) for a client whose fence is 80 to 500 m away, with the fix
+	// the phone has then.
+	ModeNearby
 )
 
-var modeNames = [...]string{"UNSPECIFIED", "ON_SITE", "CAR_PARK", "PHANTOM", "MOCK"}
+var modeNames = [...]string{"UNSPECIFIED", "ON_SITE", "CAR_PARK", "PHANTOM", "MOCK", "AT_DOOR", "NEARBY"}
 
 // String returns the upper-case name of m.
 func (m CheckInMode) String() string {
@@ -161,7 +171,8 @@ func (m CheckInMode) String() string {
 type CheckIn struct {
 	dwell.CheckIn
 	Mode CheckInMode
-	// Honest is true when the rep is at the client's site (ModeOnSite).
+	// Honest is true when the rep is at the client's site (ModeOnSite,
+	// ModeAtDoor).
 	Honest bool
 	// Visit indexes DayResult.Visits, or is -1 for phantom check-ins.
 	Visit int
@@ -322,9 +333,9 @@ func Day(seed uint64, city *City, p Profile, cfg DayConfig) (*DayResult, error) 
 		return nil, dwell.E(op, dwell.FailedPrecondition, err.Error())
 	}
 	d.phoneOff(newRNG(seed, streamGaps))
-	d.claims(newRNG(seed, streamEvents))
+	d.claims(newRNG(seed, streamEvents), newRNG(seed, streamClaims))
 	d.silence(newRNG(seed, streamSilences))
-	d.sample(newRNG(seed, streamNoise))
+	d.sample(newRNG(seed, streamNoise), newRNG(seed, streamDoppler))
 	d.upload(newRNG(seed, streamUploads))
 	return d.result(), nil
 }

@@ -36,7 +36,9 @@
 //     least a few metres inside the fence, and nearer that client's centre
 //     than any other fence containing it, so DESIGN's tie rule names the
 //     same client) to their departure from it. Walking from the car
-//     through the fence to that spot is travel.
+//     through the fence to that spot is travel, unless the rep checked in
+//     at the door on the way (ModeAtDoor): DESIGN counts the time from a
+//     verified check-in as a visit, so the visit starts at that check-in.
 //   - KindTravel is walking (1.0 to 1.5 m/s) and driving along a street
 //     grid (an L-shaped route, 15 to 50 km/h between stops) including
 //     traffic stops of 30 s to 4 min and, for car-park check-ins, a 1 to
@@ -62,9 +64,18 @@
 // time (the meaning phones give accuracy), correlated in time (about 3
 // minutes indoors, 20 s on the move). Multipath outliers put a run of 1 to
 // 3 fixes hundreds of metres off with an over-optimistic 4 to 15 m
-// accuracy; mock fixes carry the OS flag. Each check-in and check-out
-// carries a fresh fix within its accuracy of the truth (or a mock one),
-// which is also uploaded with the track. Fix ids are "<rep>-<n>", n
+// accuracy; mock fixes carry the OS flag. A fix from the satellites
+// reports a speed and a course from the Doppler shift, one from Wi-Fi or
+// cell towers neither (Profile.SpeedShare outdoors, IndoorSpeedShare
+// indoors): the true velocity with a Gaussian error (SpeedErrorMPS,
+// IndoorSpeedErrorMPS), so a still phone reports a small speed in a
+// random direction, held at exactly 0 under the chip's static hold
+// (StaticHoldMPS). Multipath jumps keep the true velocity: reflections
+// move the position, not the Doppler shift. Each check-in and check-out
+// carries a fresh fix within its accuracy of the truth (or a mock one) or,
+// for a share of honest check-ins, the indoor fix the phone has (30 to 80
+// m accuracy, its error not kept within it); that fix is also uploaded
+// with the track. Fix ids are "<rep>-<n>", n
 // counting the day's fixes in time order.
 //
 // Uploads go every UploadEvery while online, at most BatchMax fixes a
@@ -76,12 +87,15 @@
 // # Claims
 //
 // A share of visits gets a check-in: on site within the first 2 minutes
-// (Honest), or from a car park 200 to 600 m away before walking over
-// (ModeCarPark, not honest, the visit still happens). Some check-outs are
-// forgotten. Phantom check-ins are made during idle stops (including home)
-// for a client 200 m to 2 km away that is never visited; mock check-ins
-// put the phone's fixes at the client's site until check-out while the rep
-// is idle elsewhere. Check-out outcomes follow DESIGN's five outcomes.
+// or at the door on the way in, 1 to 5 m inside the fence (both Honest),
+// or from a car park 200 to 600 m away before walking over (ModeCarPark,
+// not honest, the visit still happens). Some check-outs are forgotten.
+// Phantom check-ins are made during idle stops (including home) for a
+// client 200 m to 2 km away that is never visited; nearby ones during a
+// visit or a break for a client 80 to 500 m away, with the phone's fix of
+// the moment (ModeNearby); mock check-ins put the phone's fixes at the
+// client's site until check-out while the rep is idle elsewhere. Check-out
+// outcomes follow DESIGN's five outcomes.
 //
 // # Evaluation
 //
@@ -100,6 +114,11 @@
 // compiler fuses multiply-adds (arm64, ppc64le, s390x), may give other
 // bytes for the same seed; golden files should be regenerated, not
 // compared, across those.
+//
+// The phones' speed model is a judgement, not a measurement: how often a
+// phone indoors has a satellite fix, how noisy its Doppler speed is there
+// and where its static hold sits vary by chip and building. Detectors that
+// read movement from the speed (Traccar's) are sensitive to it.
 //
 // DESIGN's small shops are "15-30 m across" but its smallest circle fence
 // has a 10 m radius, so circular shops are 20 to 30 m across and the

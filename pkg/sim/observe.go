@@ -55,9 +55,11 @@ type obsB struct {
 }
 
 // claims draws the check-ins and check-outs: for a share of the visible
-// visits an on-site (or car-park) check-in and, unless forgotten, an
-// on-site check-out; then phantom and mock check-ins during idle stops.
-func (d *day) claims(r rng) {
+// visits an on-site (at the spot or at the door, or car-park) check-in
+// and, unless forgotten, an on-site check-out; then phantom and mock
+// check-ins during idle stops. What r drew before the door, low-accuracy
+// and nearby check-ins existed is drawn as it was; those draw from q.
+func (d *day) claims(r, q rng) {
 	for v, si := range d.visits {
 		sg := d.segs[si]
 		st := &d.stops[sg.stop]
@@ -74,9 +76,20 @@ func (d *day) claims(r rng) {
 			c.t = r.msBetween(w.t0+5*second, w.t1-5*second)
 		} else {
 			c.t = sg.t0 + r.msBetween(0, min(2*minute, (sg.t1-sg.t0)/4))
+			if q.chance(d.p.DoorCheckInShare) {
+				if t, ok := d.doorTime(si, q.uniform(1, 5)); ok {
+					// A verified check-in starts the visit (DESIGN): the
+					// walk on from the door is part of it.
+					c.t, c.mode = t, ModeAtDoor
+					d.segs[si-1].t1, d.segs[si].t0 = t, t
+				}
+			}
 		}
 		c.truth = d.posAt(c.t)
-		c.obs = d.claimFix(r, c.t, c.truth, c.mode == ModeOnSite, SourceCheckIn)
+		c.obs = d.claimFix(r, c.t, c.truth, c.honest, SourceCheckIn)
+		if c.honest && q.chance(d.p.LowAccuracyCheckInShare) {
+			c.obs = d.phoneFix(q, c.t, c.truth, d.p.LowCheckInAccuracyM, true, SourceCheckIn)
+		}
 		d.ins = append(d.ins, c)
 		if r.chance(d.p.ForgetCheckOutShare) {
 			continue
@@ -153,6 +166,80 @@ func (d *day) claims(r rng) {
 		o.outcome = d.outcome(r)
 		d.outs = append(d.outs, o)
 	}
+	d.nearby(q)
+}
+
+// nearby draws the NearbyCheckIns: during a visit or idle stop of 12 min
+// or more, a check-in for a client whose fence is 80 to 500 m from the
+// rep, with the phone's fix of the moment, and unless forgotten a
+// check-out 3 to 30 min later during the same stop.
+func (d *day) nearby(q rng) {
+	var stops []int
+	for i, s := range d.segs {
+		if (s.kind == KindVisit || s.kind == KindIdle) && s.t1-s.t0 >= 12*minute {
+			stops = append(stops, i)
+		}
+	}
+	for range q.ints(d.p.NearbyCheckIns) {
+		if len(stops) == 0 {
+			return
+		}
+		sg := d.segs[stops[q.IntN(len(stops))]]
+		var targets []int
+		d.city.grid.near(sg.pos, 500+d.city.maxBound, func(i int) {
+			if dist := d.city.Sites[i].shape.signed(sg.pos); dist >= 80 && dist <= 500 {
+				targets = append(targets, i)
+			}
+		})
+		if len(targets) == 0 {
+			continue
+		}
+		slices.Sort(targets) // the grid's order is not the draw's business
+		site := targets[q.IntN(len(targets))]
+		indoor := sg.kind == KindVisit || d.stops[sg.stop].home
+		acc := d.p.OutdoorAccuracyM
+		if indoor {
+			acc = d.p.IndoorAccuracyM
+		}
+		c := claim{site: site, visit: -1, mode: ModeNearby, truth: sg.pos}
+		c.t = sg.t0 + q.msBetween(3*minute, (sg.t1-sg.t0)/2)
+		c.obs = d.phoneFix(q, c.t, c.truth, acc, indoor, SourceCheckIn)
+		d.ins = append(d.ins, c)
+		if q.chance(d.p.ForgetCheckOutShare) {
+			continue
+		}
+		o := claim{site: site, visit: -1, in: len(d.ins) - 1, truth: sg.pos}
+		o.t = c.t + q.msBetween(3*minute, min(30*minute, sg.t1-minute-c.t))
+		o.obs = d.phoneFix(q, o.t, o.truth, acc, indoor, SourceCheckOut)
+		o.outcome = d.outcome(q)
+		d.outs = append(d.outs, o)
+	}
+}
+
+// doorTime returns when the rep, walking in to visit segment si, was
+// depthM metres inside the client's fence and at that site by DESIGN's
+// tie rule since: the start of the visit at the latest, within the trip
+// before it and at most 5 min before the visit.
+func (d *day) doorTime(si int, depthM float64) (int64, bool) {
+	if si == 0 || d.segs[si-1].kind != KindTravel {
+		return 0, false
+	}
+	sg, from := d.segs[si], max(d.segs[si-1].t0, d.segs[si].t0-5*minute)
+	for t := sg.t0; t-second >= from; t -= second {
+		if !d.city.atSite(sg.site, d.posAt(t-second), depthM) {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
+// phoneFix returns the fix the phone has at t without waiting for a
+// better one: accuracy drawn from acc, the error a Gaussian whose radius
+// is within it 68 % of the time, not kept within it.
+func (d *day) phoneFix(r rng, t int64, truth vec, acc FloatRange, indoor bool, src Source) obsB {
+	a := round(r.floats(acc), 10)
+	return obsB{t: t, src: src, truth: truth, pos: truth.add(r.gauss2().mul(sigmaOf(a))), accM: a,
+		speed: -1, bearing: -1, indoor: indoor}
 }
 
 // claimFix returns the fresh fix the app takes for a check-in or
@@ -237,15 +324,37 @@ type sampler struct {
 	outOff   vec
 	mockLeft int // fixes left in the current mock run
 	mockAt   vec
+	dop      rng // draws the reported velocity, apart from the position
+}
+
+// doppler returns the speed (m/s) and course (degrees) the phone reports
+// for true velocity vel, or -1, -1 when the fix has none (a fix from Wi-Fi
+// or cell towers): the velocity with a Gaussian error, its norm held at 0
+// under the profile's static hold (with no course), else the course of the
+// noisy velocity, whether the rep moves or not.
+func (d *day) doppler(r rng, vel vec, indoor bool) (speed, bearing float64) {
+	share, sd := d.p.SpeedShare, d.p.SpeedErrorMPS
+	if indoor {
+		share, sd = d.p.IndoorSpeedShare, d.p.IndoorSpeedErrorMPS
+	}
+	if !r.chance(share) {
+		return -1, -1
+	}
+	v := vel.add(r.gauss2().mul(sd))
+	speed = v.norm()
+	if speed < d.p.StaticHoldMPS {
+		return 0, -1
+	}
+	return speed, math.Mod(math.Atan2(v.x, v.y)*180/math.Pi+720, 360)
 }
 
 // sample runs the phone's tracker over the day: a fix every
 // MovingInterval (±2 s) while moving or recently still, every
 // StillInterval once still for StillAfter, waking 3 to 20 s after motion
 // resumes; nothing while off or silent, and a fix as soon as it is back.
-func (d *day) sample(r rng) {
+func (d *day) sample(r, dop rng) {
 	skip := mergeWindows(append(slices.Clone(d.gaps), d.silences...))
-	s := &sampler{seg: -1}
+	s := &sampler{seg: -1, dop: dop}
 	throttle := d.p.StillInterval.Max > d.p.MovingInterval
 	wi := 0
 	for t := int64(0); t < d.span; {
@@ -348,17 +457,14 @@ func (d *day) fixAt(r rng, s *sampler, t int64) obsB {
 		o.outlier = true
 		o.pos = truth.add(s.outOff).add(r.gauss2().mul(5))
 		o.accM = round(r.uniform(4, 15), 10)
+		// The Doppler shift of reflected signals is still about right:
+		// a multipath jump moves the position, not the velocity.
+		o.speed, o.bearing = d.doppler(s.dop, vel, indoor)
 		return o
 	}
 	o.accM = round(acc, 10)
 	o.pos = truth.add(s.err.mul(sigmaOf(acc)))
-	switch {
-	case moving:
-		o.speed = math.Max(0, vel.norm()+0.3*r.NormFloat64())
-		o.bearing = math.Mod(math.Atan2(vel.x, vel.y)*180/math.Pi+3*r.NormFloat64()+720, 360)
-	case !indoor:
-		o.speed = r.uniform(0, 0.3)
-	}
+	o.speed, o.bearing = d.doppler(s.dop, vel, indoor)
 	if !indoor || r.chance(0.5) {
 		o.hasAlt = true
 		o.altM = d.city.altM + 1.5*acc*r.NormFloat64()

@@ -76,6 +76,19 @@ type Profile struct {
 	// 4 to 15 m.
 	OutlierRate      float64
 	OutlierDistanceM FloatRange
+	// SpeedShare and IndoorSpeedShare are the shares of fixes outdoors and
+	// indoors that report a speed and a course: a fix from the satellites
+	// has them (from the Doppler shift), one from Wi-Fi or cell towers
+	// has neither (SpeedMPS -1). Zero means no fix reports a speed.
+	SpeedShare, IndoorSpeedShare float64
+	// SpeedErrorMPS and IndoorSpeedErrorMPS are the standard deviations, in
+	// m/s per axis, of the error of the reported velocity outdoors and
+	// indoors: a still phone reports a small speed (Rayleigh-distributed)
+	// in a random direction, a moving one its speed give or take this.
+	SpeedErrorMPS, IndoorSpeedErrorMPS float64
+	// StaticHoldMPS is the chip's static hold: a reported speed under it,
+	// in m/s, is reported as exactly 0.
+	StaticHoldMPS float64
 	// MockRate is the chance that a fix starts a run of 1 to 3 mock fixes
 	// (OS flag set) at a nearby site.
 	MockRate float64
@@ -103,6 +116,21 @@ type Profile struct {
 	// MockCheckIns is how many phantom check-ins per day use a mock
 	// location at the site; the phone's fixes are mocked until check-out.
 	MockCheckIns IntRange
+	// DoorCheckInShare is the share of on-site check-ins made at the door
+	// on the way in, 1 to 5 m inside the fence (ModeAtDoor).
+	DoorCheckInShare float64
+	// LowAccuracyCheckInShare is the share of honest check-ins made with
+	// the indoor fix the phone has rather than a fresh one it trusts: its
+	// accuracy is drawn from LowCheckInAccuracyM and its error is not
+	// kept within it.
+	LowAccuracyCheckInShare float64
+	LowCheckInAccuracyM     FloatRange
+	// NearbyCheckIns is how many check-ins per day are made during a stop
+	// of 12 min or more (a visit, a break) for a client whose fence is 80
+	// to 500 m away that is not visited then (ModeNearby), with the fix
+	// the phone has (accuracy from IndoorAccuracyM or OutdoorAccuracyM,
+	// error not kept within it).
+	NearbyCheckIns IntRange
 
 	// UploadEvery is how often the phone uploads what it has buffered
 	// (0 to 10 s of jitter).
@@ -134,23 +162,28 @@ type Profile struct {
 // every minute in order and once.
 func Clean() Profile {
 	return Profile{
-		Name:              "clean",
-		Visits:            IntRange{6, 12},
-		VisitDuration:     DurationRange{10 * time.Minute, 60 * time.Minute},
-		IdleBreaks:        IntRange{1, 1},
-		IdleDuration:      DurationRange{30 * time.Minute, 45 * time.Minute},
-		SpeedKMH:          FloatRange{20, 50},
-		TrafficStopsPerKM: 0.8,
-		TrafficStop:       DurationRange{30 * time.Second, 2 * time.Minute},
-		MovingInterval:    30 * time.Second,
-		StillAfter:        2 * time.Minute,
-		StillInterval:     DurationRange{30 * time.Second, 30 * time.Second},
-		OutdoorAccuracyM:  FloatRange{3, 8},
-		IndoorAccuracyM:   FloatRange{5, 12},
-		OutlierDistanceM:  FloatRange{150, 800},
-		CheckInShare:      1,
-		UploadEvery:       time.Minute,
-		BatchMax:          100,
+		Name:                "clean",
+		Visits:              IntRange{6, 12},
+		VisitDuration:       DurationRange{10 * time.Minute, 60 * time.Minute},
+		IdleBreaks:          IntRange{1, 1},
+		IdleDuration:        DurationRange{30 * time.Minute, 45 * time.Minute},
+		SpeedKMH:            FloatRange{20, 50},
+		TrafficStopsPerKM:   0.8,
+		TrafficStop:         DurationRange{30 * time.Second, 2 * time.Minute},
+		MovingInterval:      30 * time.Second,
+		StillAfter:          2 * time.Minute,
+		StillInterval:       DurationRange{30 * time.Second, 30 * time.Second},
+		OutdoorAccuracyM:    FloatRange{3, 8},
+		IndoorAccuracyM:     FloatRange{5, 12},
+		OutlierDistanceM:    FloatRange{150, 800},
+		SpeedShare:          1,
+		IndoorSpeedShare:    0.9,
+		SpeedErrorMPS:       0.05,
+		IndoorSpeedErrorMPS: 0.1,
+		StaticHoldMPS:       0.2,
+		CheckInShare:        1,
+		UploadEvery:         time.Minute,
+		BatchMax:            100,
 	}
 }
 
@@ -161,38 +194,47 @@ func Clean() Profile {
 // late, shuffled and duplicated.
 func Realistic() Profile {
 	return Profile{
-		Name:                   "realistic",
-		Visits:                 IntRange{6, 12},
-		VisitDuration:          DurationRange{5 * time.Minute, 60 * time.Minute},
-		IdleBreaks:             IntRange{1, 2},
-		IdleDuration:           DurationRange{10 * time.Minute, 60 * time.Minute},
-		SpeedKMH:               FloatRange{15, 50},
-		TrafficStopsPerKM:      1.5,
-		TrafficStop:            DurationRange{30 * time.Second, 4 * time.Minute},
-		MovingInterval:         30 * time.Second,
-		StillAfter:             2 * time.Minute,
-		StillInterval:          DurationRange{2 * time.Minute, 5 * time.Minute},
-		OutdoorAccuracyM:       FloatRange{3, 15},
-		IndoorAccuracyM:        FloatRange{10, 50},
-		OutlierRate:            0.01,
-		OutlierDistanceM:       FloatRange{150, 800},
-		MockRate:               0.002,
-		PhoneOffGaps:           IntRange{0, 1},
-		PhoneOffDuration:       DurationRange{20 * time.Minute, 90 * time.Minute},
-		Silences:               IntRange{0, 2},
-		SilenceDuration:        DurationRange{10 * time.Minute, 40 * time.Minute},
-		CheckInShare:           0.7,
-		ForgetCheckOutShare:    0.15,
-		CarParkShare:           0.1,
-		PhantomCheckIns:        IntRange{0, 1},
-		UploadEvery:            5 * time.Minute,
-		BatchMax:               100,
-		NetworkOffline:         IntRange{1, 2},
-		NetworkOfflineDuration: DurationRange{20 * time.Minute, 2 * time.Hour},
-		ShuffleShare:           0.5,
-		HoldBackRate:           0.02,
-		ResendShare:            0.05,
-		RepeatRate:             0.01,
+		Name:                    "realistic",
+		Visits:                  IntRange{6, 12},
+		VisitDuration:           DurationRange{5 * time.Minute, 60 * time.Minute},
+		IdleBreaks:              IntRange{1, 2},
+		IdleDuration:            DurationRange{10 * time.Minute, 60 * time.Minute},
+		SpeedKMH:                FloatRange{15, 50},
+		TrafficStopsPerKM:       1.5,
+		TrafficStop:             DurationRange{30 * time.Second, 4 * time.Minute},
+		MovingInterval:          30 * time.Second,
+		StillAfter:              2 * time.Minute,
+		StillInterval:           DurationRange{2 * time.Minute, 5 * time.Minute},
+		OutdoorAccuracyM:        FloatRange{3, 15},
+		IndoorAccuracyM:         FloatRange{10, 50},
+		OutlierRate:             0.01,
+		OutlierDistanceM:        FloatRange{150, 800},
+		SpeedShare:              0.95,
+		IndoorSpeedShare:        0.5,
+		SpeedErrorMPS:           0.1,
+		IndoorSpeedErrorMPS:     0.2,
+		StaticHoldMPS:           0.3,
+		MockRate:                0.002,
+		PhoneOffGaps:            IntRange{0, 1},
+		PhoneOffDuration:        DurationRange{20 * time.Minute, 90 * time.Minute},
+		Silences:                IntRange{0, 2},
+		SilenceDuration:         DurationRange{10 * time.Minute, 40 * time.Minute},
+		CheckInShare:            0.7,
+		ForgetCheckOutShare:     0.15,
+		CarParkShare:            0.1,
+		PhantomCheckIns:         IntRange{0, 1},
+		DoorCheckInShare:        0.2,
+		LowAccuracyCheckInShare: 0.25,
+		LowCheckInAccuracyM:     FloatRange{30, 80},
+		NearbyCheckIns:          IntRange{0, 2},
+		UploadEvery:             5 * time.Minute,
+		BatchMax:                100,
+		NetworkOffline:          IntRange{1, 2},
+		NetworkOfflineDuration:  DurationRange{20 * time.Minute, 2 * time.Hour},
+		ShuffleShare:            0.5,
+		HoldBackRate:            0.02,
+		ResendShare:             0.05,
+		RepeatRate:              0.01,
 	}
 }
 
@@ -211,6 +253,8 @@ func Harsh() Profile {
 	p.IndoorAccuracyM = FloatRange{20, 80}
 	p.OutlierRate = 0.04
 	p.OutlierDistanceM = FloatRange{150, 1500}
+	p.SpeedShare, p.IndoorSpeedShare = 0.85, 0.4
+	p.SpeedErrorMPS, p.IndoorSpeedErrorMPS = 0.15, 0.3
 	p.MockRate = 0.01
 	p.PhoneOffGaps = IntRange{1, 2}
 	p.PhoneOffDuration = DurationRange{30 * time.Minute, 2 * time.Hour}
@@ -221,6 +265,9 @@ func Harsh() Profile {
 	p.CarParkShare = 0.25
 	p.PhantomCheckIns = IntRange{1, 2}
 	p.MockCheckIns = IntRange{0, 1}
+	p.DoorCheckInShare = 0.3
+	p.LowAccuracyCheckInShare = 0.4
+	p.NearbyCheckIns = IntRange{1, 3}
 	p.UploadEvery = 15 * time.Minute
 	p.BatchMax = 200
 	p.NetworkOffline = IntRange{2, 3}
@@ -294,6 +341,8 @@ func (p *Profile) validate() error {
 		ints("Visits", p.Visits), ints("IdleBreaks", p.IdleBreaks), ints("PhoneOffGaps", p.PhoneOffGaps),
 		ints("Silences", p.Silences), ints("PhantomCheckIns", p.PhantomCheckIns),
 		ints("MockCheckIns", p.MockCheckIns), ints("NetworkOffline", p.NetworkOffline),
+		ints("NearbyCheckIns", p.NearbyCheckIns),
+		rate("DoorCheckInShare", p.DoorCheckInShare), rate("LowAccuracyCheckInShare", p.LowAccuracyCheckInShare),
 		durs("VisitDuration", p.VisitDuration, true), durs("IdleDuration", p.IdleDuration, true),
 		durs("TrafficStop", p.TrafficStop, true), durs("StillInterval", p.StillInterval, true),
 		durs("PhoneOffDuration", p.PhoneOffDuration, p.PhoneOffGaps.Max > 0),
@@ -301,7 +350,8 @@ func (p *Profile) validate() error {
 		durs("NetworkOfflineDuration", p.NetworkOfflineDuration, p.NetworkOffline.Max > 0),
 		floats("SpeedKMH", p.SpeedKMH), floats("OutdoorAccuracyM", p.OutdoorAccuracyM),
 		floats("IndoorAccuracyM", p.IndoorAccuracyM), floats("OutlierDistanceM", p.OutlierDistanceM),
-		rate("OutlierRate", p.OutlierRate), rate("MockRate", p.MockRate), rate("CheckInShare", p.CheckInShare),
+		rate("OutlierRate", p.OutlierRate), rate("MockRate", p.MockRate),
+		rate("SpeedShare", p.SpeedShare), rate("IndoorSpeedShare", p.IndoorSpeedShare), rate("CheckInShare", p.CheckInShare),
 		rate("ForgetCheckOutShare", p.ForgetCheckOutShare), rate("CarParkShare", p.CarParkShare),
 		rate("OvernightShare", p.OvernightShare), rate("ShuffleShare", p.ShuffleShare),
 		rate("HoldBackRate", p.HoldBackRate), rate("ResendShare", p.ResendShare), rate("RepeatRate", p.RepeatRate),
@@ -310,9 +360,16 @@ func (p *Profile) validate() error {
 			return err
 		}
 	}
+	if p.LowAccuracyCheckInShare > 0 {
+		if err := floats("LowCheckInAccuracyM", p.LowCheckInAccuracyM); err != nil {
+			return err
+		}
+	}
 	switch {
 	case p.Visits.Max < 1:
 		return fmt.Errorf("Visits.Max must be at least 1")
+	case !(p.SpeedErrorMPS >= 0 && p.IndoorSpeedErrorMPS >= 0 && p.StaticHoldMPS >= 0):
+		return fmt.Errorf("SpeedErrorMPS, IndoorSpeedErrorMPS and StaticHoldMPS must be >= 0")
 	case p.TrafficStopsPerKM < 0:
 		return fmt.Errorf("TrafficStopsPerKM must be >= 0, got %g", p.TrafficStopsPerKM)
 	case p.MovingInterval < time.Second:

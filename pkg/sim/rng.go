@@ -21,6 +21,8 @@ const (
 	streamNoise
 	streamUploads
 	streamShuffle
+	streamDoppler
+	streamClaims
 )
 
 type rng struct{ *rand.Rand }

@@ -236,6 +236,9 @@ func TestTruthTimeline(t *testing.T) {
 			switch s.Kind {
 			case KindVisit:
 				vd := r.Profile.VisitDuration
+				if v := r.Visits[visits]; v.CheckIn >= 0 && r.CheckIns[v.CheckIn].Mode == ModeAtDoor {
+					vd.Max += 5 * time.Minute // the walk in from the door
+				}
 				if s.Duration() < vd.Min || s.Duration() > vd.Max+time.Millisecond {
 					t.Errorf("visit %d lasts %v, want %v..%v", i, s.Duration(), vd.Min, vd.Max)
 				}
@@ -532,7 +535,7 @@ func TestCanvassing(t *testing.T) {
 
 func TestCheckIns(t *testing.T) {
 	modes := map[CheckInMode]int{}
-	forgotten := 0
+	forgotten, lowAcc := 0, 0
 	eachDay(t, func(t *testing.T, r *DayResult) {
 		fixes := map[string]dwell.Fix{}
 		for _, f := range r.AllFixes() {
@@ -582,13 +585,34 @@ func TestCheckIns(t *testing.T) {
 			if math.Abs(fixDist-ci.FenceDistanceM) > 0.5+0.005*math.Abs(fixDist) {
 				t.Errorf("check-in %s: FenceDistanceM %.1f, oracle %.1f", ci.RequestID, ci.FenceDistanceM, fixDist)
 			}
+			// A fresh fix the app waited for is within its accuracy; the
+			// fix the phone had (low accuracy) is within 5 times it.
+			reach := ci.Fix.AccuracyM
+			if low := r.Profile.LowCheckInAccuracyM; r.Profile.LowAccuracyCheckInShare > 0 && ci.Fix.AccuracyM >= low.Min-0.05 {
+				lowAcc++
+				reach = 5 * ci.Fix.AccuracyM
+			}
 			switch ci.Mode {
-			case ModeOnSite:
-				if !ci.Honest || trueDist > 0 || fixDist > ci.Fix.AccuracyM || ci.Fix.Mock {
-					t.Errorf("on-site check-in %s: rep %.1f m, fix %.1f m (accuracy %g) from the boundary", ci.RequestID, trueDist, fixDist, ci.Fix.AccuracyM)
+			case ModeOnSite, ModeAtDoor:
+				if !ci.Honest || trueDist > 0 || fixDist > reach || ci.Fix.Mock {
+					t.Errorf("%s check-in %s: rep %.1f m, fix %.1f m (accuracy %g) from the boundary", ci.Mode, ci.RequestID, trueDist, fixDist, ci.Fix.AccuracyM)
 				}
-				if v := r.Visits[ci.Visit]; ci.Time.Before(v.Start) || !ci.Time.Before(v.End) || v.Client != ci.Client {
-					t.Errorf("on-site check-in %s outside its visit", ci.RequestID)
+				v := r.Visits[ci.Visit]
+				if v.Client != ci.Client || !ci.Time.Before(v.End) {
+					t.Errorf("%s check-in %s not at its visit", ci.Mode, ci.RequestID)
+				}
+				if ci.Mode == ModeOnSite && ci.Time.Before(v.Start) {
+					t.Errorf("on-site check-in %s before its visit", ci.RequestID)
+				}
+				if ci.Mode == ModeAtDoor && (!ci.Time.Equal(v.Start) || trueDist < -6.6) { // 5 m, and a second of walking
+					t.Errorf("at-door check-in %s at %v, %.1f m inside, for a visit from %v", ci.RequestID, ci.Time, -trueDist, v.Start)
+				}
+			case ModeNearby:
+				if ci.Honest || ci.Visit != -1 || trueDist < 79 || trueDist > 501 || ci.Fix.Mock {
+					t.Errorf("nearby check-in %s: rep %.0f m from the fence", ci.RequestID, trueDist)
+				}
+				if k, _ := r.TruthAt(ci.Time); k != KindVisit && k != KindIdle {
+					t.Errorf("nearby check-in %s during %v", ci.RequestID, k)
 				}
 			case ModeCarPark, ModePhantom:
 				if ci.Honest || fixDist < 150 || ci.Fix.Mock {
@@ -612,10 +636,13 @@ func TestCheckIns(t *testing.T) {
 			}
 		}
 	})
-	for _, m := range []CheckInMode{ModeOnSite, ModeCarPark, ModePhantom, ModeMock} {
+	for _, m := range []CheckInMode{ModeOnSite, ModeCarPark, ModePhantom, ModeMock, ModeAtDoor, ModeNearby} {
 		if modes[m] == 0 {
 			t.Errorf("no %s check-in in any day", m)
 		}
+	}
+	if lowAcc == 0 {
+		t.Error("no check-in with a low-accuracy fix in any day")
 	}
 	if forgotten == 0 {
 		t.Error("no forgotten check-out in any day")
@@ -738,5 +765,86 @@ func TestConcurrentDays(t *testing.T) {
 	wg.Wait()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("days in parallel %v, serially %v", got, want)
+	}
+}
+
+// TestDoppler checks the reported speeds against each profile: the share
+// of fixes with a speed outdoors and indoors, still fixes near 0 (exactly
+// 0 under the static hold), moving fixes near the true speed with a
+// course, and no course on a fix without speed.
+func TestDoppler(t *testing.T) {
+	type tally struct{ out, outSpeed, in, inSpeed, still, stillZero, moving, movingNear int }
+	byProfile := map[string]*tally{}
+	eachDay(t, func(t *testing.T, r *DayResult) {
+		ty := byProfile[r.Profile.Name]
+		if ty == nil {
+			ty = &tally{}
+			byProfile[r.Profile.Name] = ty
+		}
+		p := r.Profile
+		for i, o := range r.Observations {
+			f := o.Fix
+			if o.Source != SourceTrack || f.Mock {
+				continue
+			}
+			if f.SpeedMPS < 0 && f.BearingDeg >= 0 {
+				t.Errorf("fix %d has a course but no speed", i)
+			}
+			if o.Indoor {
+				ty.in++
+				if f.SpeedMPS >= 0 {
+					ty.inSpeed++
+				}
+			} else {
+				ty.out++
+				if f.SpeedMPS >= 0 {
+					ty.outSpeed++
+				}
+			}
+			if f.SpeedMPS < 0 {
+				continue
+			}
+			if f.SpeedMPS > 0 && f.SpeedMPS < p.StaticHoldMPS-0.005 {
+				t.Errorf("fix %d: speed %g m/s under the static hold %g", i, f.SpeedMPS, p.StaticHoldMPS)
+			}
+			// True speed from the track around the fix.
+			a, m, b := r.PosAt(f.Time.Add(-time.Second)), r.PosAt(f.Time), r.PosAt(f.Time.Add(time.Second))
+			v, v2 := haversineM(a, m), haversineM(m, b)
+			if math.Abs(v-v2) > 0.05 {
+				continue // at a corner or a stop: the speed changes there
+			}
+			sd := p.SpeedErrorMPS
+			if o.Indoor {
+				sd = p.IndoorSpeedErrorMPS
+			}
+			switch {
+			case v == 0:
+				ty.still++
+				if f.SpeedMPS == 0 {
+					ty.stillZero++
+				}
+			case v > 1:
+				ty.moving++
+				if math.Abs(f.SpeedMPS-v) <= 2*sd+0.01 {
+					ty.movingNear++
+				}
+			}
+			if (f.BearingDeg < 0) != (f.SpeedMPS == 0) {
+				t.Errorf("fix %d: speed %g m/s, course %g: want a course exactly when the speed is not 0", i, f.SpeedMPS, f.BearingDeg)
+			}
+		}
+	})
+	for name, ty := range byProfile {
+		p, _ := ProfileByName(name)
+		out, in := float64(ty.outSpeed)/float64(ty.out), float64(ty.inSpeed)/float64(ty.in)
+		if math.Abs(out-p.SpeedShare) > 0.05 || math.Abs(in-p.IndoorSpeedShare) > 0.05 {
+			t.Errorf("%s: %.2f of outdoor and %.2f of indoor fixes with speed, want %.2f and %.2f", name, out, in, p.SpeedShare, p.IndoorSpeedShare)
+		}
+		if ty.still == 0 || ty.stillZero == 0 || ty.stillZero == ty.still {
+			t.Errorf("%s: %d of %d still fixes report 0 m/s, want some but not all", name, ty.stillZero, ty.still)
+		}
+		if near := float64(ty.movingNear) / float64(max(ty.moving, 1)); ty.moving == 0 || near < 0.9 {
+			t.Errorf("%s: %.2f of %d moving fixes within two standard errors of the true speed, want >= 0.9", name, near, ty.moving)
+		}
 	}
 }

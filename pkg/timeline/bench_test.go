@@ -1,13 +1,17 @@
 package timeline
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/baseline"
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/sim"
 )
@@ -15,7 +19,11 @@ import (
 // BenchmarkDerive derives a 24-hour day of 2,880 fixes (a realistic
 // simulated day's true path resampled every 30 s, with 5 to 30 m of noise,
 // in shuffled order) against an index of the city's sites plus 100,000
-// random circles within 20 km.
+// random circles within 20 km (derive), beside two baselines on the same
+// fixes in the same run, since the machine's load moves absolute times:
+// sorting a copy of them by time and ID (sort, the least any derivation
+// from an unordered set does) and trackintel's sliding staypoint detector
+// (sliding). Read derive as a multiple of sort.
 func BenchmarkDerive(b *testing.B) {
 	w := newSimWorld(b, 100)
 	res, err := sim.Day(3, w.city, sim.Realistic(), sim.DayConfig{Rep: "rep-1", Loc: wib, Start: 0, End: 24 * time.Hour})
@@ -49,9 +57,23 @@ func BenchmarkDerive(b *testing.B) {
 	in.Window = Window{}
 	day := Derive(in)
 	b.Logf("%d fixes, %d fences: %d segments, %d visits", len(fixes), w.index.Len(), len(day.Segments), len(day.Visits))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		Derive(in)
-	}
+	b.Run("derive", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Derive(in)
+		}
+	})
+	b.Run("sort", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			fs := slices.Clone(fixes)
+			slices.SortFunc(fs, func(a, b dwell.Fix) int { return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.ID, b.ID)) })
+		}
+	})
+	b.Run("sliding", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			baseline.Sliding(fixes, baseline.DefaultSliding())
+		}
+	})
 }

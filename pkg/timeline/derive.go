@@ -53,6 +53,22 @@ const (
 	// movingMPS is the reported speed, in m/s, from which a fix is taken
 	// as moving: it is never a stop's core fix.
 	movingMPS = 0.5
+	// fastMPS is the reported speed, in m/s, that shows the rep moving on
+	// its own; between movingMPS and fastMPS a neighbouring fix within
+	// corroborateWithin must report movingMPS too.
+	fastMPS           = 1.0
+	corroborateWithin = 90 * time.Second
+	// accPerMPS scales the speed that shows movement with the fix's
+	// accuracy: weak signals spoil the Doppler speed as they spoil the
+	// position, so a fix of accuracy a metres shows movement from a/accPerMPS
+	// m/s (1 m/s at 30 m, 1.7 m/s at 50 m).
+	accPerMPS = 30.0
+	// lendCourse is how far apart in time a walking fix may be from a fix
+	// with no speed next to a stop and still lend it its course.
+	lendCourse = time.Minute
+	// settle is how long a stop's first (last) core fix must stand before
+	// (after) any moving fix.
+	settle = 2 * time.Minute
 	// mergeWithin and mergeM join two stops of the same client (or two
 	// idle stops) separated by so little time and distance.
 	mergeWithin = 3 * time.Minute
@@ -98,6 +114,9 @@ type fixP struct {
 	// ux, uy is the unit vector of the reported course (east, north), or
 	// zero if unknown.
 	ux, uy float64
+	// moving is whether the reported speed shows the rep moving (see
+	// markMoving).
+	moving bool
 }
 
 // at returns the fix's time.
@@ -369,7 +388,28 @@ func (day *Day) clean(keys []fixKey, order []int32) []fixP {
 			out = append(out, p)
 		}
 	}
+	markMoving(out)
 	return out
+}
+
+// markMoving decides which fixes show the rep moving. A reported speed
+// of fastMPS or more does; a slower one from movingMPS up only when a fix
+// within corroborateWithin of it reports movingMPS or more too: a still
+// phone indoors reports a wandering Doppler speed, now and then over
+// movingMPS but seldom twice in a row, while a rep walking off is sampled
+// again soon and still walking.
+func markMoving(ps []fixP) {
+	slow := func(k int) bool { return ps[k].speed >= max(movingMPS, ps[k].accM/accPerMPS) }
+	for i := range ps {
+		switch {
+		case ps[i].speed >= max(fastMPS, ps[i].accM/accPerMPS):
+			ps[i].moving = true
+		case slow(i):
+			prev := i > 0 && slow(i-1) && time.Duration(ps[i].t-ps[i-1].t) <= corroborateWithin
+			next := i+1 < len(ps) && slow(i+1) && time.Duration(ps[i+1].t-ps[i].t) <= corroborateWithin
+			ps[i].moving = prev || next
+		}
+	}
 }
 
 // isJump reports whether the fixes ps[i:a] are a multipath jump between
@@ -425,7 +465,7 @@ func (c *centroid) add(p fixP) {
 	// in or out) hardly counts.
 	a := max(p.accM, 10)
 	w := 1 / (a * a)
-	if p.speed >= movingMPS {
+	if p.moving {
 		w *= 0.05
 	}
 	c.sw += w
@@ -460,7 +500,7 @@ func (d *deriver) findStays() []stay {
 	minStay := min(d.st.VisitMin, d.st.IdleMin)
 	var out []stay
 	for i := 0; i < n; {
-		if fs[i].speed >= movingMPS {
+		if fs[i].moving {
 			i++ // a moving fix does not start a stop
 			continue
 		}
@@ -491,13 +531,17 @@ func (d *deriver) findStays() []stay {
 			i++
 			continue
 		}
-		s := d.makeStay(c, members)
+		lo := 0
+		if len(out) > 0 {
+			lo = out[len(out)-1].last + 1
+		}
+		s := d.makeStay(c, members, lo)
 		if !s.lasts(minStay) {
 			i++ // the core is too short: the anchor was not at the stop
 			continue
 		}
 		out = append(out, s)
-		i = last + 1
+		i = max(last, s.last) + 1
 	}
 	for k := range out {
 		d.site(&out[k])
@@ -613,23 +657,66 @@ func (d *deriver) closeForgotten() {
 // (tighter) core allowance of the final centre; the stop runs from the
 // first to the last core fix, reaching out by half the time to the fix
 // before and after, at most edgeMax.
-func (d *deriver) makeStay(c centroid, members []int) stay {
+func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	fs := d.fixes
 	cx, cy := c.at()
 	core := func(k int) bool {
 		p := fs[k]
-		return !(p.speed >= movingMPS) && math.Hypot(p.x-cx, p.y-cy) <= coreMinM+2*p.accM
+		return !p.moving && math.Hypot(p.x-cx, p.y-cy) <= coreMinM+2*p.accM
 	}
-	// The core's last fix is one the rep was still at: a fix reported
-	// slow right after a moving fix is the rep already on the way out.
+	// The core's first and last fixes are ones the rep was still at: a
+	// fix shortly before a moving fix is the rep still on the way in (a
+	// pause at the car, then the walk to the door), one shortly after a
+	// moving fix the rep already on the way out.
+	movingWithin := func(k, dir int) bool {
+		for j := k + dir; j >= 0 && j < len(fs) && time.Duration(max(fs[j].t-fs[k].t, fs[k].t-fs[j].t)) <= settle; j += dir {
+			if fs[j].moving {
+				return true
+			}
+		}
+		return false
+	}
 	a, b := 0, len(members)-1
-	for a < b && !core(members[a]) {
+	for a < b && (!core(members[a]) || movingWithin(members[a], 1)) {
 		a++
 	}
-	for b > a && (!core(members[b]) || fs[members[b]-1].speed >= movingMPS) {
+	for b > a && (!core(members[b]) || movingWithin(members[b], -1)) {
 		b--
 	}
 	first, last := members[a], members[b]
+	// The stop is where the rep stood: its centre is that of the core
+	// fixes, not of the fixes on the way in or out (a walking fix with a
+	// good accuracy would pull it far).
+	var cc centroid
+	for _, k := range members[a : b+1] {
+		if core(k) {
+			cc.add(fs[k])
+		}
+	}
+	if cc.sw > 0 {
+		cx, cy = cc.at()
+	}
+	// A fix just outside the stop, not moving but too far to be a member,
+	// next to a moving fix whose course and speed put the rep at the stop
+	// after it (or before it, arriving), was taken at the stop: a large
+	// indoor error, not the rep gone.
+	for last+2 < len(fs) && d.stillThere(cx, cy, last+1, last+2, 1) {
+		last++
+	}
+	for first-2 >= lo && d.stillThere(cx, cy, first-1, first-2, -1) {
+		first--
+	}
+	// Conversely a core fix whose phone gave no speed, moments after (before)
+	// a walking fix whose course and speed put the rep at the stop only
+	// after it (before it), was taken on the way in (out).
+	for a < b && first == members[a] && d.onTheWay(cx, cy, first, -1) {
+		a++
+		first = members[a]
+	}
+	for b > a && last == members[b] && d.onTheWay(cx, cy, last, 1) {
+		b--
+		last = members[b]
+	}
 	s := stay{first: first, last: last, start: fs[first].at(), end: fs[last].at(), cx: cx, cy: cy}
 	s.outer = time.Duration(fs[min(last+1, len(fs)-1)].t - fs[max(first-1, 0)].t)
 	meanAcc := c.sacc / float64(len(members))
@@ -642,16 +729,22 @@ func (d *deriver) makeStay(c centroid, members []int) stay {
 	// fast the rep moved there; that estimate is uncertain by the fix's and
 	// the centre's errors, so the instant taken is the median of its
 	// (normal) error truncated to the interval the two fixes bound.
+	// A fix with no speed next to the stop borrows the course of the
+	// walking fix before (after) it, taken moments earlier (later).
 	if first > 0 {
 		p := fs[first-1]
-		v := d.speedAt(first-1, first-2)
-		mu, sd := s.approach(p, -1, v)
+		m := d.courseFix(first-1, -1)
+		v := d.speedAt(m, m-1)
+		mu, sd := s.approach(fs[m], -1, v)
+		mu -= float64(p.t-fs[m].t) / 1e9
 		s.start = p.at().Add(truncMedian(mu, sd, 0, float64(fs[first].t-p.t)/1e9))
 	}
 	if last+1 < len(fs) {
 		q := fs[last+1]
-		v := d.speedAt(last+1, last+2)
-		mu, sd := s.approach(q, 1, v)
+		m := d.courseFix(last+1, 1)
+		v := d.speedAt(m, m+1)
+		mu, sd := s.approach(fs[m], 1, v)
+		mu -= float64(fs[m].t-q.t) / 1e9
 		s.end = q.at().Add(-truncMedian(mu, sd, 0, float64(q.t-fs[last].t)/1e9))
 	}
 	// Back to degrees through the plane of the first fix.
@@ -669,6 +762,62 @@ func (d *deriver) makeStay(c centroid, members []int) stay {
 	return s
 }
 
+// stillThere reports whether fix q, not moving and within its core reach
+// of the stop's centre (cx, cy), was taken at the stop, from moving fix m
+// next to it (after it, sign 1, or before it, sign -1): m's offset from
+// the centre along its course, over its speed, puts the rep at the centre
+// after q (sign 1) or before it (sign -1).
+func (d *deriver) stillThere(cx, cy float64, q, m, sign int) bool {
+	fq := &d.fixes[q]
+	return !fq.moving && math.Hypot(fq.x-cx, fq.y-cy) <= coreMinM+2*fq.accM && d.projected(cx, cy, q, m, sign) > 0
+}
+
+// projected tells from moving fix m whether the rep was at the stop's
+// centre (cx, cy) when fix q was taken, q before m (sign 1, leaving) or
+// after it (sign -1, arriving): m's offset from the centre along its
+// course, over its speed, says when the rep left (arrived); 1 if that was
+// after q (before q), -1 if not, 0 if m has no course.
+func (d *deriver) projected(cx, cy float64, q, m, sign int) int {
+	fq, fm := &d.fixes[q], &d.fixes[m]
+	if !hasCourse(fm) {
+		return 0
+	}
+	along := float64(sign) * ((fm.x-cx)*fm.ux + (fm.y-cy)*fm.uy)
+	at := fm.t - int64(float64(sign)*along/fm.speed*1e9) // when the rep was at the centre
+	if float64(sign)*float64(at-fq.t) > 0 {
+		return 1
+	}
+	return -1
+}
+
+// onTheWay reports whether fix i, which has no speed, was taken on the
+// way to (dir -1) or from (dir 1) the stop centred at (cx, cy): the walking
+// fix before (after) it, within lendCourse, puts the rep at the centre
+// only after (before) it.
+func (d *deriver) onTheWay(cx, cy float64, i, dir int) bool {
+	fs := d.fixes
+	m := d.courseFix(i, dir)
+	return fs[i].speed < 0 && m != i && d.projected(cx, cy, i, m, dir) < 0
+}
+
+// hasCourse reports whether fix p shows the rep moving along a reported
+// course.
+func hasCourse(p *fixP) bool { return p.moving && (p.ux != 0 || p.uy != 0) }
+
+// courseFix returns the fix whose course times a stop's end: fix i next to
+// the stop if its phone gave a speed, else fix i+dir (dir -1 arriving, 1
+// leaving) if that one shows a course and is within lendCourse of fix i (a
+// fix with no speed between a walking fix and the stop), else i.
+func (d *deriver) courseFix(i, dir int) int {
+	fs := d.fixes
+	j := i + dir
+	if fs[i].speed >= 0 || j < 0 || j >= len(fs) || !hasCourse(&fs[j]) ||
+		time.Duration(max(fs[i].t-fs[j].t, fs[j].t-fs[i].t)) > lendCourse {
+		return i
+	}
+	return j
+}
+
 // approach estimates how long before (sign 1, leaving) or after (sign -1,
 // arriving) fix p the rep was at the stop's centre, in seconds, at speed v,
 // with the standard deviation of that estimate. A fix moving along a
@@ -680,7 +829,7 @@ func (s *stay) approach(p fixP, sign, v float64) (mu, sd float64) {
 	dx, dy := p.x-s.cx, p.y-s.cy
 	r := math.Hypot(dx, dy)
 	along := max(r-s.accM/2, 0)
-	if p.speed >= movingMPS && (p.ux != 0 || p.uy != 0) {
+	if p.moving && (p.ux != 0 || p.uy != 0) {
 		along = sign * (dx*p.ux + dy*p.uy)
 	}
 	// Accuracy is a radius holding 68 % of a 2-D normal error: 1.515
@@ -752,14 +901,15 @@ func (d *deriver) site(s *stay) {
 		return
 	}
 	// The centre is at no site, but indoor errors are correlated for
-	// minutes and can pull it off: ask the fixes. A fence within the fixes'
-	// mean accuracy of the centre wins if most of the stop's core fixes are
-	// at it, allowing for each fix's accuracy (the most such fixes wins,
+	// minutes and can pull it off: ask the fixes. A fence within the
+	// tolerance of the fixes' mean accuracy of the centre wins if most of
+	// the stop's core fixes are at it, each within the tolerance of its own
+	// accuracy, as a check-in's fix would be (the most such fixes wins,
 	// ties to the nearest centre).
-	d.buf = d.in.Fences.Query(s.centre, s.meanAccM, d.buf)
+	d.buf = d.in.Fences.Query(s.centre, tolerance(s.meanAccM), d.buf)
 	best, bestN, bestD := dwell.ClientID(""), 0, math.Inf(1)
 	for k, m := range d.buf {
-		if k == maxVoteCandidates || m.DistanceM > s.meanAccM {
+		if k == maxVoteCandidates || m.DistanceM > tolerance(s.meanAccM) {
 			break
 		}
 		c, ok := d.client(dwell.ClientID(m.ID))
@@ -769,7 +919,7 @@ func (d *deriver) site(s *stay) {
 		sh := geofence.NewShape(c.Fence)
 		n := 0
 		for _, p := range d.fixes[s.first : s.last+1] {
-			if sh.SignedDistanceM(p.ll) <= p.accM {
+			if sh.SignedDistanceM(p.ll) <= tolerance(p.accM) {
 				n++
 			}
 		}

@@ -11,8 +11,10 @@ package timeline
 // the accuracy targets are logged, met or not.
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -94,16 +96,60 @@ type tally struct {
 	fieldS, wrongS     float64
 	derived, truth, tp int
 	startErr, endErr   []float64
-	confusion          map[[2]string]float64
+	// confusion counts the wrong seconds by "TRUTH->DERIVED" pair.
+	confusion map[string]float64
+	// causes splits the wrong seconds by confusion pair and cause (see
+	// cause).
+	causes map[string]float64
+}
+
+// cause names why a run of wrong seconds [a, b) with one confusion pair
+// happened, from the true segment it lies in: "whole" when it covers
+// most (90 %) of that segment (a stop missed, merged or given to another
+// client), "edge" when it touches the segment's start or end (a boundary
+// placed late or early), "inside" when it lies within (a spurious piece
+// cut out of the segment: a stop ended early and resumed, a short stop
+// taken for a visit).
+func cause(res *sim.DayResult, a, b time.Time) string {
+	i := sort.Search(len(res.Segments), func(i int) bool { return res.Segments[i].End.After(a) })
+	if i == len(res.Segments) {
+		return "inside"
+	}
+	sg := res.Segments[i]
+	switch {
+	case b.Sub(a) >= sg.End.Sub(sg.Start)*9/10:
+		return "whole"
+	case a.Sub(sg.Start) <= 2*time.Second || sg.End.Sub(b) <= 2*time.Second:
+		return "edge"
+	}
+	return "inside"
 }
 
 func (ty *tally) score(res *sim.DayResult, got scored) {
 	if ty.confusion == nil {
-		ty.confusion = map[[2]string]float64{}
+		ty.confusion = map[string]float64{}
+		ty.causes = map[string]float64{}
 	}
 	segs := res.Segments
 	from, to := segs[0].End, segs[len(segs)-1].Start
+	// A run of wrong seconds with one confusion pair, for causes; it ends
+	// at a right second, a phone-off second, a new pair or a true
+	// segment's boundary.
+	var runKey string
+	var runStart time.Time
+	runN := 0
+	flush := func(end time.Time) {
+		if runN > 0 {
+			ty.causes[runKey+"/"+cause(res, runStart, end)] += float64(runN)
+		}
+		runN = 0
+	}
+	lastSeg := -1
 	for t := from; t.Before(to); t = t.Add(time.Second) {
+		if si := sort.Search(len(segs), func(i int) bool { return segs[i].End.After(t) }); si != lastSeg {
+			flush(t)
+			lastSeg = si
+		}
 		off := false
 		for _, iv := range res.PhoneOff {
 			if iv.Contains(t) {
@@ -112,21 +158,32 @@ func (ty *tally) score(res *sim.DayResult, got scored) {
 			}
 		}
 		if off {
+			flush(t)
 			continue
 		}
 		ty.fieldS++
 		k, c := res.TruthAt(t)
 		g := got.at(t)
 		want := label{Kind(k), c} // sim and timeline number kinds alike
-		if g != want {
-			ty.wrongS++
-			key := [2]string{want.kind.String(), g.kind.String()}
-			if want.kind == g.kind {
-				key[1] += "(other client)"
-			}
-			ty.confusion[key]++
+		if g == want {
+			flush(t)
+			continue
 		}
+		ty.wrongS++
+		key := want.kind.String() + "->" + g.kind.String()
+		if want.kind == g.kind {
+			key += "(other client)"
+		}
+		ty.confusion[key]++
+		if runN > 0 && key != runKey {
+			flush(t)
+		}
+		if runN == 0 {
+			runKey, runStart = key, t
+		}
+		runN++
 	}
+	flush(to)
 	ty.derived += len(got.visits)
 	ty.truth += len(res.Visits)
 	used := make([]bool, len(got.visits))
@@ -149,6 +206,14 @@ func (ty *tally) score(res *sim.DayResult, got scored) {
 			ty.endErr = append(ty.endErr, math.Abs(got.visits[best].End.Sub(tv.End).Seconds()))
 		}
 	}
+}
+
+// largest returns the (at most) n keys of m with the largest values, largest
+// first, ties by key.
+func largest(m map[string]float64, n int) []string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), strings.Compare(a, b)) })
+	return keys[:min(len(keys), n)]
 }
 
 func median(xs []float64) float64 {
@@ -233,14 +298,13 @@ func TestEvaluate(t *testing.T) {
 		}
 		fmt.Fprintf(&out, "check-ins: %d away, %.1f%% flagged; %d honest, %.1f%% flagged\n",
 			away, 100*float64(awayFlagged)/float64(max(away, 1)), honest, 100*float64(honestFlagged)/float64(max(honest, 1)))
-		var keys [][2]string
-		for k := range dw.confusion {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, func(a, b [2]string) int { return int(dw.confusion[b] - dw.confusion[a]) })
 		out.WriteString("dwell errors (truth -> derived, share of field time):")
-		for _, k := range keys[:min(len(keys), 6)] {
-			fmt.Fprintf(&out, " %s->%s %.2f%%", k[0], k[1], 100*dw.confusion[k]/dw.fieldS)
+		for _, k := range largest(dw.confusion, 6) {
+			fmt.Fprintf(&out, " %s %.2f%%", k, 100*dw.confusion[k]/dw.fieldS)
+		}
+		out.WriteString("\ndwell errors by cause (whole segment, edge of it, inside it):")
+		for _, k := range largest(dw.causes, 10) {
+			fmt.Fprintf(&out, " %s %.2f%%", k, 100*dw.causes[k]/dw.fieldS)
 		}
 		out.WriteString("\n")
 		if p.Name == "realistic" {
