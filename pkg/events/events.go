@@ -10,7 +10,9 @@
 //     established) that the previous derivation did not have. Time is the
 //     visit's start.
 //   - VISIT_ENDED: a visit that has really ended: the fixes show the rep
-//     away from the site for SettleAfter, or stopped elsewhere. A visit
+//     away from the site for SettleAfter, or stopped elsewhere after
+//     travelling (an open last stop right at the visit's end does not
+//     count: it may be the same visit seen through noisy fixes). A visit
 //     still going at the last fix of the observed span is open and gets no
 //     VISIT_ENDED until a later derivation shows the rep gone that long; a
 //     visit still open at the day's last fix never gets one. Waiting for
@@ -215,7 +217,8 @@ var rank = map[dwell.EventType]int{
 
 // ended reports whether a visit of day d that ends at end has ended: the
 // day goes on SettleAfter past it, or a stop elsewhere (a visit or idle
-// segment) begins after it.
+// segment) begins after it, reached by travel or followed by more of the
+// day.
 func ended(d *timeline.Day, end time.Time) bool {
 	if !end.Before(d.End) {
 		return false
@@ -223,9 +226,22 @@ func ended(d *timeline.Day, end time.Time) bool {
 	if d.End.Sub(end) >= SettleAfter {
 		return true
 	}
-	for _, s := range d.Segments {
-		if (s.Kind == timeline.KindVisit || s.Kind == timeline.KindIdle) && !s.Start.Before(end) {
-			return true
+	// A stop elsewhere counts once the rep travelled to it, or once it is
+	// followed by more of the day: an open last stop right at the visit's
+	// end may yet turn out to be the same visit, seen through a few noisy
+	// indoor fixes.
+	travelled := false
+	for i, s := range d.Segments {
+		if s.Start.Before(end) {
+			continue
+		}
+		switch s.Kind {
+		case timeline.KindTravel:
+			travelled = true
+		case timeline.KindVisit, timeline.KindIdle:
+			if travelled || i < len(d.Segments)-1 {
+				return true
+			}
 		}
 	}
 	return false
