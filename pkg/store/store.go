@@ -43,6 +43,9 @@ import (
 // Store is Dwell's durable state. Implementations are safe for concurrent
 // use by many goroutines.
 type Store interface {
+	Sales
+	Summaries
+
 	// Clients.
 
 	// CreateClient stores a new client; c.ID must not exist yet

@@ -57,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CancelledContext", func(t *testing.T) { testCancelledContext(t, h) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, h) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, h) })
+	runSales(t, h)
 }
 
 const (
