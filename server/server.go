@@ -82,6 +82,7 @@ func New(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
+	s.sales.s = s
 	return s
 }
 
@@ -212,10 +213,4 @@ func (s *Server) location(name string) (*time.Location, error) {
 	}
 	s.zones.Store(name, l)
 	return l, nil
-}
-
-// salesService answers every SalesService RPC with UNIMPLEMENTED until the
-// sales inputs land; the auth interceptor still applies first.
-type salesService struct {
-	dwellv1.UnimplementedSalesServiceServer
 }
