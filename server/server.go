@@ -47,6 +47,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RefreshWorkers is how many rep-days the summary refresher derives at
+	// once; 0 means 2.
+	RefreshWorkers int
 }
 
 // Server implements the dwell.v1 services.
@@ -58,6 +61,10 @@ type Server struct {
 	policies map[string]policy
 	zones    sync.Map // IANA name -> *time.Location
 	fences   *fences
+	// refresh keeps the per rep-day summaries current (refresh.go);
+	// dayListeners are told of each re-derived day once it is stored.
+	refresh      *refresher
+	dayListeners []func(context.Context, dayChange)
 
 	dir    directoryService
 	ingest ingestService
@@ -65,7 +72,8 @@ type Server struct {
 	report reportService
 }
 
-// New returns a Server over cfg.
+// New returns a Server over cfg and starts its background summary
+// refresher; Close stops it.
 func New(cfg Config) *Server {
 	s := &Server{
 		store:    cfg.Store,
@@ -83,6 +91,10 @@ func New(cfg Config) *Server {
 	}
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	s.sales.s = s
+	s.refresh = newRefresher(s, cfg.RefreshWorkers)
+	if s.store != nil {
+		s.refresh.start()
+	}
 	return s
 }
 

@@ -1,0 +1,65 @@
+package kpi
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
+)
+
+func sampleDay() *Day {
+	t0 := time.Date(2026, 3, 2, 7, 0, 0, 123, time.UTC)
+	return &Day{
+		Rep: "budi", Date: dwell.Date{Year: 2026, Month: 3, Day: 2},
+		Totals: Totals{VisitProspectS: 1800, VisitCustomerS: 600, IdleS: 300, TravelS: 900, GapS: 60, DistanceM: 5321.5},
+		Start:  t0, End: t0.Add(time.Hour),
+		Segments: []timeline.Segment{
+			{Kind: timeline.KindTravel, Start: t0, End: t0.Add(15 * time.Minute), DistanceM: 5321.5},
+			{Kind: timeline.KindVisit, Start: t0.Add(15 * time.Minute), End: t0.Add(45 * time.Minute), Client: "toko",
+				Source: timeline.SourceBoth, Verification: dwell.VerificationVerified, Location: dwell.LatLng{Lat: -6.2, Lng: 106.8}},
+		},
+		Visits: []Visit{{Visit: timeline.Visit{Client: "toko", Start: t0.Add(15 * time.Minute), End: t0.Add(45 * time.Minute),
+			Source: timeline.SourceBoth, Verification: dwell.VerificationVerified, CheckInRequestID: "in-1"},
+			Kind: dwell.ClientKindProspect, CheckOutRequestID: "out-1", Outcome: dwell.OutcomeFollowUp}},
+		CheckIns: []timeline.CheckInResult{{RequestID: "in-1", Client: "toko", Time: t0.Add(16 * time.Minute),
+			Verification: dwell.VerificationVerified, DistanceM: 0, CheckOutRequestID: "out-1"}},
+		CheckOuts: []CheckOut{{RequestID: "out-1", Client: "toko", Kind: dwell.ClientKindProspect, Time: t0.Add(44 * time.Minute),
+			Outcome: dwell.OutcomeFollowUp, FollowUpDate: dwell.Date{Year: 2026, Month: 3, Day: 5}}},
+		Calls: []Call{{Client: "toko", Kind: dwell.ClientKindProspect, StartTime: t0.Add(50 * time.Minute), TalkSeconds: 75, Outcome: dwell.CallConnected}},
+		Flags: timeline.Flags{MockFixes: 2, ForgottenCheckOuts: 1}, FixCount: 120,
+	}
+}
+
+func TestDayEncodeRoundTrip(t *testing.T) {
+	for _, d := range []*Day{sampleDay(), {Rep: "x", Date: dwell.Date{Year: 2026, Month: 1, Day: 1}}} {
+		got, err := DecodeDay(d.Encode())
+		if err != nil {
+			t.Fatalf("DecodeDay: %v", err)
+		}
+		if !reflect.DeepEqual(got, d) {
+			t.Fatalf("DecodeDay(Encode(d)) =\n%+v\nwant\n%+v", got, d)
+		}
+	}
+	b := sampleDay().Encode()
+	for _, cut := range []int{0, 1, len(b) / 2, len(b) - 1} {
+		if _, err := DecodeDay(b[:cut]); err == nil {
+			t.Fatalf("DecodeDay of %d of %d bytes: no error", cut, len(b))
+		}
+	}
+}
+
+func FuzzDecodeDay(f *testing.F) {
+	f.Add(sampleDay().Encode())
+	f.Add([]byte{summaryV1, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := DecodeDay(b)
+		if err != nil {
+			return
+		}
+		if _, err := DecodeDay(d.Encode()); err != nil {
+			t.Fatalf("re-encoding a decoded day: %v", err)
+		}
+	})
+}
