@@ -1,0 +1,600 @@
+// Package kpi computes the ten sales KPIs of DESIGN.md ("The ten KPIs") and
+// the time breakdowns, as pure functions of per rep-day summaries (Day),
+// the reps' opportunities, appointments and quotas, over a range of local
+// days. It does no I/O and keeps no state; the server feeds it from the
+// store.
+//
+// # Definitions
+//
+// Days are the reps' local calendar days, each rep in its own time zone
+// (Rep.Loc): a record belongs to the day its instant falls on there, so a
+// team spread across zones is cut right, and durations are measured
+// between instants, so a day of 23 or 25 hours (a daylight-saving change)
+// counts its real length. A field day is a rep-day in the range with an
+// observed span, a visit, a check-out or a call. Every KPI carries its
+// Basis: the field days of the reps in the range and the records counted;
+// a KPI over nothing is zero with a zero Basis, never NaN.
+//
+//  1. Idle: idle seconds, per field day, and as a share of field time (the
+//     observed span: visit, idle, travel and gap seconds); travel seconds
+//     and metres beside it. Records: idle segments.
+//  2. Visit time: seconds and mean visit length with prospects and (apart)
+//     with customers, by the client's kind when the day was derived (a
+//     client of unknown kind counts as a prospect); a histogram of visit
+//     lengths (under 5, 5-15, 15-30, 30-60, 60 and more minutes); the sweet
+//     spot: the mean length of visits to clients with a WON opportunity
+//     closed at or after the visit's start, and of the other visits.
+//     Records: visits.
+//  3. Meetings: visits per field day (every derived visit is verified: it
+//     rests on the fixes or on a check-in verified at the site; an
+//     unverified check-in the fixes do not back is no visit);
+//     appointments planned in the range (by the planned start's local
+//     day) and kept (a visit of the rep to the client overlapping the
+//     planned time). Records: visits and appointments.
+//  4. Calls: calls logged, connected, mean talk seconds per connected call
+//     (a connected call of 0 seconds counts). Records: calls.
+//  5. Win ratio: wins are the WON opportunities closed in the range (the
+//     close's local day in the owner's zone); the meetings of a win are
+//     the owner's visits to its client starting between its open and
+//     close times that fall in the range (a meeting before the range is
+//     not seen); ratio = wins / meetings; the share of wins with two or
+//     more meetings. Records: wins.
+//  6. Rejections: check-outs with an outcome, REJECTED among them, their
+//     rate and the count per reason (reasons given, in enum order).
+//     Records: check-outs with an outcome.
+//  7. Cadence: POSITIVE outcomes per field day; follow-ups due in the range
+//     (FOLLOW_UP outcomes given in the range whose due day is in the
+//     range), done when the rep visited or called the client after the
+//     check-out and on or before the due day; the median of the days from
+//     the check-out's local day to the first later contact, over the
+//     follow-ups with one in the range (late ones included). Records:
+//     follow-ups due.
+//  8. Engagement: visits and calls to existing customers; the share of the
+//     won amount (KPI 5's wins) from clients that are customers now.
+//     Records: those visits, calls and wins.
+//  9. Sales cycle: mean and median days from open to close of the wins,
+//     and the population standard deviation of the reps' mean cycles
+//     across the reps with a win (0 for fewer than two). Records: wins.
+//  10. Quota: won amount of the wins over the quota for the range; a quota
+//     period that overlaps the range counts for its overlapping days
+//     (target × overlap days / period days, rounded to the nearest minor
+//     unit). Records: wins and quotas counted.
+//
+// Money is summed in one currency: the first quota's (by rep, then start
+// day), else the first win's (by close time). Amounts in other currencies
+// are left out; Dwell does not convert currencies.
+package kpi
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
+)
+
+// Rep is one rep's part of the input: its zone and its day summaries.
+type Rep struct {
+	ID dwell.RepID
+	// Loc is the rep's time zone; nil means UTC.
+	Loc *time.Location
+	// Days are the rep's summaries; those outside the range are ignored.
+	Days []*Day
+}
+
+// Input is what the KPIs of a rep or team over a range rest on.
+type Input struct {
+	// Start and End are the first and last local day, inclusive.
+	Start, End dwell.Date
+	Reps       []Rep
+	// Opportunities, Appointments and Quotas are the reps' (others are
+	// ignored), in any order.
+	Opportunities []dwell.Opportunity
+	Appointments  []dwell.Appointment
+	Quotas        []dwell.Quota
+	// ClientKind gives a client's current kind (KPI 8's won share); nil
+	// means every client is a prospect.
+	ClientKind func(dwell.ClientID) dwell.ClientKind
+}
+
+// Basis says what a KPI rests on.
+type Basis struct {
+	// Days is the number of field days; Records the records counted.
+	Days, Records int
+}
+
+// Idle is KPI 1.
+type Idle struct {
+	Basis
+	IdleS       int64
+	IdleSPerDay float64
+	// IdleShare is idle seconds over field seconds, 0 to 1.
+	IdleShare float64
+	TravelS   int64
+	TravelM   float64
+}
+
+// Histogram bucket upper bounds in minutes, the last open-ended.
+var histogramBoundsMin = [...]float64{5, 15, 30, 60}
+
+// VisitTime is KPI 2.
+type VisitTime struct {
+	Basis
+	ProspectS     int64
+	ProspectMeanS float64
+	CustomerS     int64
+	CustomerMeanS float64
+	// Histogram counts visits under 5, 5-15, 15-30, 30-60 and 60+ minutes.
+	Histogram   [5]int
+	WonMeanS    float64
+	NotWonMeanS float64
+}
+
+// Meetings is KPI 3.
+type Meetings struct {
+	Basis
+	VisitsPerDay  float64
+	Planned, Kept int
+}
+
+// Calls is KPI 4.
+type Calls struct {
+	Basis
+	Calls, Connected int
+	MeanTalkS        float64
+}
+
+// WinRatio is KPI 5.
+type WinRatio struct {
+	Basis
+	Wins, Meetings    int
+	Ratio             float64
+	MultiMeetingShare float64
+}
+
+// ReasonCount is how often one rejection reason was given.
+type ReasonCount struct {
+	Reason dwell.RejectionReason
+	Count  int
+}
+
+// Rejection is KPI 6.
+type Rejection struct {
+	Basis
+	WithOutcome, Rejections int
+	Rate                    float64
+	Reasons                 []ReasonCount
+}
+
+// Cadence is KPI 7.
+type Cadence struct {
+	Basis
+	PositivePerDay float64
+	Due, Done      int
+	Rate           float64
+	MedianDays     float64
+}
+
+// Engagement is KPI 8.
+type Engagement struct {
+	Basis
+	CustomerVisits, CustomerCalls int
+	CustomerWonShare              float64
+}
+
+// SalesCycle is KPI 9.
+type SalesCycle struct {
+	Basis
+	MeanDays, MedianDays, TeamSpreadDays float64
+}
+
+// Quota is KPI 10.
+type Quota struct {
+	Basis
+	Won, Quota dwell.Money
+	Attainment float64
+}
+
+// Result holds the ten KPIs.
+type Result struct {
+	Idle       Idle
+	VisitTime  VisitTime
+	Meetings   Meetings
+	Calls      Calls
+	WinRatio   WinRatio
+	Rejection  Rejection
+	Cadence    Cadence
+	Engagement Engagement
+	SalesCycle SalesCycle
+	Quota      Quota
+}
+
+// ratio returns a/b, or 0 when b is 0.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func mean(xs []float64) float64 {
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	return ratio(sum, float64(len(xs)))
+}
+
+// inRange reports whether d is in [start, end].
+func inRange(d, start, end dwell.Date) bool { return !d.Before(start) && !end.Before(d) }
+
+// repVisit is a visit with its rep.
+type repVisit struct {
+	rep dwell.RepID
+	loc *time.Location
+	*Visit
+}
+
+// contact is a visit or call of a rep to a client.
+type contact struct {
+	rep    dwell.RepID
+	client dwell.ClientID
+	at     time.Time
+}
+
+// Compute returns the ten KPIs of in.
+func Compute(in Input) Result {
+	var r Result
+	locs := map[dwell.RepID]*time.Location{}
+	var visits []repVisit
+	var checkOuts []struct {
+		rep dwell.RepID
+		loc *time.Location
+		*CheckOut
+	}
+	var contacts []contact
+	fieldDays, idleSegs := 0, 0
+	var totals Totals
+	var calls []*Call
+	for _, rep := range in.Reps {
+		loc := rep.Loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		locs[rep.ID] = loc
+		for _, d := range rep.Days {
+			if !inRange(d.Date, in.Start, in.End) {
+				continue
+			}
+			if d.Field() {
+				fieldDays++
+			}
+			totals.Add(d.Totals)
+			for _, s := range d.Segments {
+				if s.Kind == timeline.KindIdle {
+					idleSegs++
+				}
+			}
+			for i := range d.Visits {
+				v := &d.Visits[i]
+				visits = append(visits, repVisit{rep.ID, loc, v})
+				contacts = append(contacts, contact{rep.ID, v.Client, v.Start})
+			}
+			for i := range d.CheckOuts {
+				checkOuts = append(checkOuts, struct {
+					rep dwell.RepID
+					loc *time.Location
+					*CheckOut
+				}{rep.ID, loc, &d.CheckOuts[i]})
+			}
+			for i := range d.Calls {
+				c := &d.Calls[i]
+				calls = append(calls, c)
+				contacts = append(contacts, contact{rep.ID, c.Client, c.StartTime})
+			}
+		}
+	}
+	days := float64(fieldDays)
+	basis := func(records int) Basis { return Basis{Days: fieldDays, Records: records} }
+
+	// 1. Idle.
+	r.Idle = Idle{Basis: basis(idleSegs), IdleS: totals.IdleS, IdleSPerDay: ratio(float64(totals.IdleS), days),
+		IdleShare: ratio(float64(totals.IdleS), float64(totals.FieldS())), TravelS: totals.TravelS, TravelM: totals.DistanceM}
+
+	// Wins: WON opportunities of the reps closed in the range.
+	kind := in.ClientKind
+	if kind == nil {
+		kind = func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect }
+	}
+	var wins, allWon []dwell.Opportunity
+	for _, o := range in.Opportunities {
+		loc, ok := locs[o.Rep]
+		if !ok || o.Stage != dwell.StageWon {
+			continue
+		}
+		allWon = append(allWon, o)
+		if inRange(dwell.DateOf(o.CloseTime, loc), in.Start, in.End) {
+			wins = append(wins, o)
+		}
+	}
+	slices.SortFunc(wins, func(a, b dwell.Opportunity) int {
+		if c := a.CloseTime.Compare(b.CloseTime); c != 0 {
+			return c
+		}
+		return compareStrings(string(a.ID), string(b.ID))
+	})
+
+	// 2. Visit time.
+	vt := VisitTime{Basis: basis(len(visits))}
+	var prospects, customers int
+	var won, notWon []float64
+	for _, v := range visits {
+		secs := v.Duration().Seconds()
+		if v.Kind == dwell.ClientKindCustomer {
+			vt.CustomerS += int64(v.Duration() / time.Second)
+			customers++
+		} else {
+			vt.ProspectS += int64(v.Duration() / time.Second)
+			prospects++
+		}
+		vt.Histogram[sort.SearchFloat64s(histogramBoundsMin[:], v.Duration().Minutes()+1e-9)]++
+		wasWon := slices.ContainsFunc(allWon, func(o dwell.Opportunity) bool {
+			return o.Client == v.Client && !o.CloseTime.Before(v.Start)
+		})
+		if wasWon {
+			won = append(won, secs)
+		} else {
+			notWon = append(notWon, secs)
+		}
+	}
+	vt.ProspectMeanS = ratio(float64(vt.ProspectS), float64(prospects))
+	vt.CustomerMeanS = ratio(float64(vt.CustomerS), float64(customers))
+	vt.WonMeanS, vt.NotWonMeanS = mean(won), mean(notWon)
+	r.VisitTime = vt
+
+	// 3. Meetings.
+	m := Meetings{VisitsPerDay: ratio(float64(len(visits)), days)}
+	for _, a := range in.Appointments {
+		loc, ok := locs[a.Rep]
+		if !ok || !inRange(dwell.DateOf(a.PlannedStart, loc), in.Start, in.End) {
+			continue
+		}
+		m.Planned++
+		if slices.ContainsFunc(visits, func(v repVisit) bool {
+			return v.rep == a.Rep && v.Client == a.Client && v.Start.Before(a.PlannedEnd) && a.PlannedStart.Before(v.End)
+		}) {
+			m.Kept++
+		}
+	}
+	m.Basis = basis(len(visits) + m.Planned)
+	r.Meetings = m
+
+	// 4. Calls.
+	c := Calls{Basis: basis(len(calls)), Calls: len(calls)}
+	var talk int64
+	for _, call := range calls {
+		if call.Outcome == dwell.CallConnected {
+			c.Connected++
+			talk += call.TalkSeconds
+		}
+	}
+	c.MeanTalkS = ratio(float64(talk), float64(c.Connected))
+	r.Calls = c
+
+	// 5. Win ratio, 9. sales cycle.
+	wr := WinRatio{Basis: basis(len(wins)), Wins: len(wins)}
+	multi := 0
+	var cycles []float64
+	perRep := map[dwell.RepID][]float64{}
+	var repOrder []dwell.RepID
+	for _, o := range wins {
+		n := 0
+		for _, v := range visits {
+			if v.rep == o.Rep && v.Client == o.Client && !v.Start.Before(o.OpenTime) && !v.Start.After(o.CloseTime) {
+				n++
+			}
+		}
+		wr.Meetings += n
+		if n >= 2 {
+			multi++
+		}
+		days := o.CloseTime.Sub(o.OpenTime).Hours() / 24
+		cycles = append(cycles, days)
+		if _, ok := perRep[o.Rep]; !ok {
+			repOrder = append(repOrder, o.Rep)
+		}
+		perRep[o.Rep] = append(perRep[o.Rep], days)
+	}
+	wr.Ratio = ratio(float64(wr.Wins), float64(wr.Meetings))
+	wr.MultiMeetingShare = ratio(float64(multi), float64(wr.Wins))
+	r.WinRatio = wr
+	sc := SalesCycle{Basis: basis(len(wins)), MeanDays: mean(cycles), MedianDays: median(cycles)}
+	if len(repOrder) >= 2 {
+		var means []float64
+		for _, id := range repOrder {
+			means = append(means, mean(perRep[id]))
+		}
+		mu := mean(means)
+		var ss float64
+		for _, x := range means {
+			ss += (x - mu) * (x - mu)
+		}
+		sc.TeamSpreadDays = math.Sqrt(ss / float64(len(means)))
+	}
+	r.SalesCycle = sc
+
+	// 6. Rejections, 7. cadence.
+	rj := Rejection{}
+	reasons := map[dwell.RejectionReason]int{}
+	cd := Cadence{}
+	positive := 0
+	var toFollow []float64
+	for _, co := range checkOuts {
+		if co.Outcome == dwell.OutcomeUnspecified {
+			continue
+		}
+		rj.WithOutcome++
+		switch co.Outcome {
+		case dwell.OutcomeRejected:
+			rj.Rejections++
+			reasons[co.RejectionReason]++
+		case dwell.OutcomePositive:
+			positive++
+		case dwell.OutcomeFollowUp:
+			if !inRange(co.FollowUpDate, in.Start, in.End) {
+				break
+			}
+			cd.Due++
+			var first time.Time
+			for _, ct := range contacts {
+				if ct.rep == co.rep && ct.client == co.Client && ct.at.After(co.Time) && (first.IsZero() || ct.at.Before(first)) {
+					first = ct.at
+				}
+			}
+			if first.IsZero() {
+				break
+			}
+			fd := dwell.DateOf(first, co.loc)
+			if !co.FollowUpDate.Before(fd) {
+				cd.Done++
+			}
+			toFollow = append(toFollow, float64(fd.DaysSince(dwell.DateOf(co.Time, co.loc))))
+		}
+	}
+	rj.Basis = basis(rj.WithOutcome)
+	rj.Rate = ratio(float64(rj.Rejections), float64(rj.WithOutcome))
+	for reason := dwell.RejectionReasonUnspecified; reason <= dwell.RejectionOther; reason++ {
+		if n := reasons[reason]; n > 0 {
+			rj.Reasons = append(rj.Reasons, ReasonCount{Reason: reason, Count: n})
+		}
+	}
+	r.Rejection = rj
+	cd.Basis = basis(cd.Due)
+	cd.PositivePerDay = ratio(float64(positive), days)
+	cd.Rate = ratio(float64(cd.Done), float64(cd.Due))
+	cd.MedianDays = median(toFollow)
+	r.Cadence = cd
+
+	// 10. Quota, 8. engagement (won share).
+	quotas := slices.Clone(in.Quotas)
+	slices.SortFunc(quotas, func(a, b dwell.Quota) int {
+		if c := compareStrings(string(a.Rep), string(b.Rep)); c != 0 {
+			return c
+		}
+		return a.Start.DaysSince(b.Start)
+	})
+	currency := ""
+	if len(quotas) > 0 {
+		currency = quotas[0].Target.Currency
+	} else if len(wins) > 0 {
+		currency = wins[0].Amount.Currency
+	}
+	q := Quota{Won: dwell.Money{Currency: currency}, Quota: dwell.Money{Currency: currency}}
+	var customerWon int64
+	for _, o := range wins {
+		if o.Amount.Currency != currency {
+			continue
+		}
+		q.Won.AmountMinor += o.Amount.AmountMinor
+		if kind(o.Client) == dwell.ClientKindCustomer {
+			customerWon += o.Amount.AmountMinor
+		}
+	}
+	nq := 0
+	for _, qt := range quotas {
+		if _, ok := locs[qt.Rep]; !ok || qt.Target.Currency != currency {
+			continue
+		}
+		lo, hi := qt.Start, qt.End
+		if lo.Before(in.Start) {
+			lo = in.Start
+		}
+		if in.End.Before(hi) {
+			hi = in.End
+		}
+		overlap := hi.DaysSince(lo) + 1
+		if overlap <= 0 {
+			continue
+		}
+		period := qt.End.DaysSince(qt.Start) + 1
+		nq++
+		q.Quota.AmountMinor += int64(math.Round(float64(qt.Target.AmountMinor) * float64(overlap) / float64(period)))
+	}
+	q.Basis = basis(len(wins) + nq)
+	q.Attainment = ratio(float64(q.Won.AmountMinor), float64(q.Quota.AmountMinor))
+	r.Quota = q
+
+	e := Engagement{CustomerWonShare: ratio(float64(customerWon), float64(q.Won.AmountMinor))}
+	for _, v := range visits {
+		if v.Kind == dwell.ClientKindCustomer {
+			e.CustomerVisits++
+		}
+	}
+	for _, call := range calls {
+		if call.Kind == dwell.ClientKindCustomer {
+			e.CustomerCalls++
+		}
+	}
+	e.Basis = basis(e.CustomerVisits + e.CustomerCalls + len(wins))
+	r.Engagement = e
+	return r
+}
+
+func compareStrings(a, b string) int { return cmp.Compare(a, b) }
+
+// Row is one row of a time breakdown.
+type Row struct {
+	Rep dwell.RepID
+	// Date is the day of a by-day row; zero in a by-rep row.
+	Date   dwell.Date
+	Totals Totals
+	// FieldDays is the number of field days in the row.
+	FieldDays int
+}
+
+// Breakdown returns the time breakdown of reps over [start, end]: one row
+// per rep (byDay false; a rep without data has a zero row) or one per rep
+// and day with data (byDay true), by rep in the given order, then day.
+func Breakdown(reps []Rep, start, end dwell.Date, byDay bool) []Row {
+	var rows []Row
+	for _, rep := range reps {
+		all := Row{Rep: rep.ID}
+		days := slices.Clone(rep.Days)
+		slices.SortFunc(days, func(a, b *Day) int { return a.Date.DaysSince(b.Date) })
+		for _, d := range days {
+			if !inRange(d.Date, start, end) {
+				continue
+			}
+			row := Row{Rep: rep.ID, Date: d.Date, Totals: d.Totals}
+			if d.Field() {
+				row.FieldDays = 1
+			}
+			if byDay {
+				rows = append(rows, row)
+				continue
+			}
+			all.Totals.Add(row.Totals)
+			all.FieldDays += row.FieldDays
+		}
+		if !byDay {
+			rows = append(rows, all)
+		}
+	}
+	return rows
+}
