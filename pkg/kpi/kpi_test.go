@@ -155,7 +155,7 @@ func goldenWeek() Input {
 	}
 	return Input{
 		Start: date(3, 2), End: date(3, 6),
-		Reps:  []Rep{ani, bob},
+		Reps: []Rep{ani, bob},
 		Opportunities: []dwell.Opportunity{
 			o("O1", "ani", "P1", dwell.StageWon, 500000, at(j, 2, 8, 0), at(j, 4, 11, 0)),
 			o("O3", "ani", "C1", dwell.StageWon, 300000, at(j, 5, 12, 0), at(j, 6, 12, 0)),
