@@ -71,17 +71,17 @@ func (rs *reportService) GetTimeBreakdown(ctx context.Context, req *dwellv1.GetT
 // repDays returns the day summaries of reps over [start, end], as the
 // input of package kpi.
 func (s *Server) repDays(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, start, end dwell.Date) ([]kpi.Rep, error) {
+	days, err := s.daySummaries(ctx, tenant, reps, start, end)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]kpi.Rep, len(reps))
 	for i, r := range reps {
 		loc, err := s.location(r.TimeZone)
 		if err != nil {
 			return nil, err
 		}
-		days, err := s.daySummaries(ctx, tenant, r, start, end)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = kpi.Rep{ID: r.ID, Loc: loc, Days: days}
+		out[i] = kpi.Rep{ID: r.ID, Loc: loc, Days: days[i]}
 	}
 	return out, nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -206,7 +208,7 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 	if err != nil {
 		return err
 	}
-	prevB, err := s.store.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, sum.Encode())
+	prevSum, prevDet, err := s.store.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, sum.EncodeSummary(), sum.EncodeDetail())
 	if err != nil {
 		return err
 	}
@@ -214,8 +216,8 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 		return nil
 	}
 	ch := dayChange{tenant: m.Tenant, rep: m.Rep, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
-	if prevB != nil {
-		prev, err := kpi.DecodeDay(prevB)
+	if prevSum != nil {
+		prev, err := kpi.DecodeDay(prevSum, prevDet)
 		if err != nil {
 			return dwell.E(dwell.Op("server.refreshDay"), dwell.Other, "decoding the previous summary", err)
 		}
@@ -313,29 +315,78 @@ func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.R
 	return kpi.Summarize(r.ID, date, &d.day, d.fixes, d.checkOuts, calls, d.clients.kind), nil
 }
 
-// daySummaries returns the summaries of rep r's days with data in [from,
-// to], in date order. A day whose stored summary is stale or missing is
-// derived inline, so the answer reflects every write acknowledged before
-// the call.
-func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, from, to dwell.Date) ([]*kpi.Day, error) {
-	stored, err := s.store.ListDaySummaries(ctx, tenant, r.ID, from, to)
+// daySummaries returns, for each rep of reps, the summaries of its days
+// with data in [from, to], in date order. The stored summaries are read in
+// one transaction and decoded by up to GOMAXPROCS goroutines. A day whose
+// stored summary is stale or missing is derived inline, so the answer
+// reflects every write acknowledged before the call.
+func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date) ([][]*kpi.Day, error) {
+	ids := make([]dwell.RepID, len(reps))
+	for i, r := range reps {
+		ids[i] = r.ID
+	}
+	stored, err := s.store.ListDaySummaries(ctx, tenant, ids, from, to)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*kpi.Day, 0, len(stored))
-	for _, ds := range stored {
-		var d *kpi.Day
-		if ds.Current() {
-			if d, err = kpi.DecodeDay(ds.Summary); err != nil {
-				s.log.Warn("corrupt day summary; deriving the day", slog.String("rep", string(r.ID)), slog.String("date", ds.Date.String()))
+	out := make([][]*kpi.Day, len(reps))
+	var stale []int // indexes of reps with a day to derive
+	var mu sync.Mutex
+	parallel(len(reps), func(i int) {
+		days := make([]*kpi.Day, len(stored[i]))
+		needs := false
+		var bs [][]byte
+		var at []int
+		for j, ds := range stored[i] {
+			if !ds.Current() {
+				needs = true
+				continue
+			}
+			bs, at = append(bs, ds.Summary), append(at, j)
+		}
+		decoded, err := kpi.DecodeSummaries(bs)
+		if err != nil {
+			s.log.Warn("corrupt day summary; deriving the rep's days", slog.String("rep", string(reps[i].ID)))
+			needs = true
+		} else {
+			for k, d := range decoded {
+				days[at[k]] = d
 			}
 		}
-		if d == nil {
-			if d, err = s.summarize(ctx, tenant, r, ds.Date); err != nil {
+		out[i] = days
+		if needs {
+			mu.Lock()
+			stale = append(stale, i)
+			mu.Unlock()
+		}
+	})
+	for _, i := range stale {
+		for j, d := range out[i] {
+			if d != nil {
+				continue
+			}
+			if out[i][j], err = s.summarize(ctx, tenant, reps[i], stored[i][j].Date); err != nil {
 				return nil, err
 			}
 		}
-		out = append(out, d)
 	}
 	return out, nil
+}
+
+// parallel calls f(i) for i in [0, n) on up to GOMAXPROCS goroutines and
+// returns when all calls have.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -62,12 +62,12 @@ func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisits
 	items, next, err := listPage(op, p.Tenant, "visits", filter, req.GetPageSize(), req.GetPageToken(), nil,
 		func(pg store.Page) ([]repVisit, bool, error) {
 			var all []repVisit
-			for _, r := range sc.reps {
-				days, err := s.daySummaries(ctx, p.Tenant, r, start, end)
-				if err != nil {
-					return nil, false, err
-				}
-				for _, d := range days {
+			repDays, err := s.daySummaries(ctx, p.Tenant, sc.reps, start, end)
+			if err != nil {
+				return nil, false, err
+			}
+			for i, r := range sc.reps {
+				for _, d := range repDays[i] {
 					for _, v := range d.Visits {
 						if (client == "" || v.Client == client) && (ver == dwell.VerificationUnspecified || v.Verification == ver) {
 							all = append(all, repVisit{rep: r.ID, date: d.Date, Visit: v})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/timeline"
@@ -33,6 +34,9 @@ type Day struct {
 	Flags     timeline.Flags
 	// FixCount is the number of fixes the day was derived from.
 	FixCount int
+	// IdleSegments is the number of IDLE segments (KPI 1's records), kept
+	// apart so the KPIs need not decode the segments.
+	IdleSegments int
 }
 
 // Totals are seconds per segment kind and metres travelled.
@@ -95,7 +99,7 @@ type Call struct {
 // Field reports whether the day is a field day: it has an observed span,
 // a visit, a check-out or a call.
 func (d *Day) Field() bool {
-	return len(d.Segments) > 0 || len(d.Visits) > 0 || len(d.CheckOuts) > 0 || len(d.Calls) > 0
+	return !d.Start.IsZero() || len(d.Visits) > 0 || len(d.CheckOuts) > 0 || len(d.Calls) > 0
 }
 
 // Timeline rebuilds the derived timeline the summary was made from. Fix
@@ -140,6 +144,7 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 			}
 		case timeline.KindIdle:
 			d.Totals.IdleS += secs
+			d.IdleSegments++
 		case timeline.KindTravel:
 			d.Totals.TravelS += secs
 			d.Totals.DistanceM += s.DistanceM
@@ -176,12 +181,18 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 	return d
 }
 
-// summaryV1 is the first byte of an encoded Day.
-const summaryV1 = 1
+// Version bytes of the two encoded parts of a Day.
+const (
+	summaryV1 = 1
+	detailV1  = 1
+)
 
-// Encode returns the compact binary form of d (varints, instants as Unix
-// nanoseconds), about 30 bytes per segment or visit. DecodeDay reads it.
-func (d *Day) Encode() []byte {
+// EncodeSummary returns the compact binary form of the part of d that the
+// KPIs, breakdowns and visit listings read (varints, instants as Unix
+// nanoseconds): everything but the segments and check-in verdicts, which
+// EncodeDetail holds. A team query decodes tens of thousands of
+// summaries, so the part it reads is kept small.
+func (d *Day) EncodeSummary() []byte {
 	var w writer
 	w.b = append(w.b, summaryV1)
 	w.str(string(d.Rep))
@@ -195,18 +206,7 @@ func (d *Day) Encode() []byte {
 	w.float(t.DistanceM)
 	w.time(d.Start)
 	w.time(d.End)
-	w.uint(uint64(len(d.Segments)))
-	for _, s := range d.Segments {
-		w.uint(uint64(s.Kind))
-		w.time(s.Start)
-		w.time(s.End)
-		w.str(string(s.Client))
-		w.uint(uint64(s.Source))
-		w.uint(uint64(s.Verification))
-		w.float(s.DistanceM)
-		w.float(s.Location.Lat)
-		w.float(s.Location.Lng)
-	}
+	w.uint(uint64(d.IdleSegments))
 	w.uint(uint64(len(d.Visits)))
 	for _, v := range d.Visits {
 		w.str(string(v.Client))
@@ -218,15 +218,6 @@ func (d *Day) Encode() []byte {
 		w.uint(uint64(v.Kind))
 		w.str(v.CheckOutRequestID)
 		w.uint(uint64(v.Outcome))
-	}
-	w.uint(uint64(len(d.CheckIns)))
-	for _, c := range d.CheckIns {
-		w.str(c.RequestID)
-		w.str(string(c.Client))
-		w.time(c.Time)
-		w.uint(uint64(c.Verification))
-		w.float(c.DistanceM)
-		w.str(c.CheckOutRequestID)
 	}
 	w.uint(uint64(len(d.CheckOuts)))
 	for _, c := range d.CheckOuts {
@@ -255,17 +246,94 @@ func (d *Day) Encode() []byte {
 	return w.b
 }
 
-// ErrCorrupt is the error of DecodeDay on bytes Encode did not write.
+// EncodeDetail returns the binary form of d's segments and check-in
+// verdicts, which with the summary rebuild the derived timeline.
+func (d *Day) EncodeDetail() []byte {
+	var w writer
+	w.b = append(w.b, detailV1)
+	w.uint(uint64(len(d.Segments)))
+	for _, s := range d.Segments {
+		w.uint(uint64(s.Kind))
+		w.time(s.Start)
+		w.time(s.End)
+		w.str(string(s.Client))
+		w.uint(uint64(s.Source))
+		w.uint(uint64(s.Verification))
+		w.float(s.DistanceM)
+		w.float(s.Location.Lat)
+		w.float(s.Location.Lng)
+	}
+	w.uint(uint64(len(d.CheckIns)))
+	for _, c := range d.CheckIns {
+		w.str(c.RequestID)
+		w.str(string(c.Client))
+		w.time(c.Time)
+		w.uint(uint64(c.Verification))
+		w.float(c.DistanceM)
+		w.str(c.CheckOutRequestID)
+	}
+	return w.b
+}
+
+// ErrCorrupt is the error of DecodeDay on bytes the encoders did not write.
 var ErrCorrupt = errors.New("kpi: corrupt day summary")
 
-// DecodeDay decodes a Day written by Encode. Corrupt input gives
-// ErrCorrupt, never a panic.
-func DecodeDay(b []byte) (*Day, error) {
-	if len(b) == 0 || b[0] != summaryV1 {
-		return nil, ErrCorrupt
-	}
-	r := reader{b: b[1:]}
+// DecodeDay decodes a Day from its summary and, if detail is not nil, its
+// detail. Corrupt input gives ErrCorrupt, never a panic. The strings of the
+// result share memory with summary and detail, which the caller must not
+// modify afterwards.
+func DecodeDay(summary, detail []byte) (*Day, error) {
 	d := &Day{}
+	if err := decodeSummary(summary, d, &arena{}); err != nil {
+		return nil, err
+	}
+	if detail == nil {
+		return d, nil
+	}
+	if err := decodeDetail(detail, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// DecodeSummaries decodes the summary parts of many days (as DecodeDay
+// with a nil detail) into shared backing arrays: a team query decodes tens
+// of thousands, and one allocation per day and list would dominate it.
+func DecodeSummaries(summaries [][]byte) ([]*Day, error) {
+	days := make([]Day, len(summaries))
+	out := make([]*Day, len(summaries))
+	a := &arena{}
+	for i, b := range summaries {
+		if err := decodeSummary(b, &days[i], a); err != nil {
+			return nil, err
+		}
+		out[i] = &days[i]
+	}
+	return out, nil
+}
+
+// arena hands out sub-slices of larger arrays.
+type arena struct {
+	visits []Visit
+	cos    []CheckOut
+	calls  []Call
+}
+
+// take returns n elements of *pool, growing it by chunks of at least 256.
+func take[T any](pool *[]T, n int) []T {
+	if cap(*pool)-len(*pool) < n {
+		*pool = make([]T, 0, max(n, 256))
+	}
+	l := len(*pool)
+	*pool = (*pool)[:l+n]
+	return (*pool)[l : l+n : l+n]
+}
+
+func decodeSummary(summary []byte, d *Day, a *arena) error {
+	if len(summary) == 0 || summary[0] != summaryV1 {
+		return ErrCorrupt
+	}
+	r := reader{b: summary[1:]}
 	d.Rep = dwell.RepID(r.str())
 	d.Date = dwell.Date{Year: int(r.uint()), Month: time.Month(r.uint()), Day: int(r.uint())}
 	t := &d.Totals
@@ -274,21 +342,9 @@ func DecodeDay(b []byte) (*Day, error) {
 	}
 	t.DistanceM = r.float()
 	d.Start, d.End = r.time(), r.time()
+	d.IdleSegments = int(r.uint())
 	if n := r.count(); n > 0 {
-		d.Segments = make([]timeline.Segment, n)
-		for i := range d.Segments {
-			s := &d.Segments[i]
-			s.Kind = timeline.Kind(r.uint())
-			s.Start, s.End = r.time(), r.time()
-			s.Client = dwell.ClientID(r.str())
-			s.Source = timeline.Source(r.uint())
-			s.Verification = dwell.Verification(r.uint())
-			s.DistanceM = r.float()
-			s.Location = dwell.LatLng{Lat: r.float(), Lng: r.float()}
-		}
-	}
-	if n := r.count(); n > 0 {
-		d.Visits = make([]Visit, n)
+		d.Visits = take(&a.visits, n)
 		for i := range d.Visits {
 			v := &d.Visits[i]
 			v.Client = dwell.ClientID(r.str())
@@ -302,19 +358,7 @@ func DecodeDay(b []byte) (*Day, error) {
 		}
 	}
 	if n := r.count(); n > 0 {
-		d.CheckIns = make([]timeline.CheckInResult, n)
-		for i := range d.CheckIns {
-			c := &d.CheckIns[i]
-			c.RequestID = r.str()
-			c.Client = dwell.ClientID(r.str())
-			c.Time = r.time()
-			c.Verification = dwell.Verification(r.uint())
-			c.DistanceM = r.float()
-			c.CheckOutRequestID = r.str()
-		}
-	}
-	if n := r.count(); n > 0 {
-		d.CheckOuts = make([]CheckOut, n)
+		d.CheckOuts = take(&a.cos, n)
 		for i := range d.CheckOuts {
 			c := &d.CheckOuts[i]
 			c.RequestID = r.str()
@@ -327,7 +371,7 @@ func DecodeDay(b []byte) (*Day, error) {
 		}
 	}
 	if n := r.count(); n > 0 {
-		d.Calls = make([]Call, n)
+		d.Calls = take(&a.calls, n)
 		for i := range d.Calls {
 			c := &d.Calls[i]
 			c.Client = dwell.ClientID(r.str())
@@ -342,9 +386,45 @@ func DecodeDay(b []byte) (*Day, error) {
 		*x = int(r.uint())
 	}
 	if r.bad || len(r.b) != 0 {
-		return nil, ErrCorrupt
+		return ErrCorrupt
 	}
-	return d, nil
+	return nil
+}
+
+func decodeDetail(detail []byte, d *Day) error {
+	if len(detail) == 0 || detail[0] != detailV1 {
+		return ErrCorrupt
+	}
+	r := reader{b: detail[1:]}
+	if n := r.count(); n > 0 {
+		d.Segments = make([]timeline.Segment, n)
+		for i := range d.Segments {
+			s := &d.Segments[i]
+			s.Kind = timeline.Kind(r.uint())
+			s.Start, s.End = r.time(), r.time()
+			s.Client = dwell.ClientID(r.str())
+			s.Source = timeline.Source(r.uint())
+			s.Verification = dwell.Verification(r.uint())
+			s.DistanceM = r.float()
+			s.Location = dwell.LatLng{Lat: r.float(), Lng: r.float()}
+		}
+	}
+	if n := r.count(); n > 0 {
+		d.CheckIns = make([]timeline.CheckInResult, n)
+		for i := range d.CheckIns {
+			c := &d.CheckIns[i]
+			c.RequestID = r.str()
+			c.Client = dwell.ClientID(r.str())
+			c.Time = r.time()
+			c.Verification = dwell.Verification(r.uint())
+			c.DistanceM = r.float()
+			c.CheckOutRequestID = r.str()
+		}
+	}
+	if r.bad || len(r.b) != 0 {
+		return ErrCorrupt
+	}
+	return nil
 }
 
 type writer struct{ b []byte }
@@ -411,7 +491,12 @@ func (r *reader) str() string {
 		r.bad, r.b = true, nil
 		return ""
 	}
-	s := string(r.b[:n])
+	if n == 0 {
+		return ""
+	}
+	// The string shares the input's memory: decoding tens of thousands of
+	// days must not allocate a string per client id (see DecodeDay).
+	s := unsafe.String(&r.b[0], n)
 	r.b = r.b[n:]
 	return s
 }

@@ -28,13 +28,13 @@ func sampleDay() *Day {
 		CheckOuts: []CheckOut{{RequestID: "out-1", Client: "toko", Kind: dwell.ClientKindProspect, Time: t0.Add(44 * time.Minute),
 			Outcome: dwell.OutcomeFollowUp, FollowUpDate: dwell.Date{Year: 2026, Month: 3, Day: 5}}},
 		Calls: []Call{{Client: "toko", Kind: dwell.ClientKindProspect, StartTime: t0.Add(50 * time.Minute), TalkSeconds: 75, Outcome: dwell.CallConnected}},
-		Flags: timeline.Flags{MockFixes: 2, ForgottenCheckOuts: 1}, FixCount: 120,
+		Flags: timeline.Flags{MockFixes: 2, ForgottenCheckOuts: 1}, FixCount: 120, IdleSegments: 1,
 	}
 }
 
 func TestDayEncodeRoundTrip(t *testing.T) {
 	for _, d := range []*Day{sampleDay(), {Rep: "x", Date: dwell.Date{Year: 2026, Month: 1, Day: 1}}} {
-		got, err := DecodeDay(d.Encode())
+		got, err := DecodeDay(d.EncodeSummary(), d.EncodeDetail())
 		if err != nil {
 			t.Fatalf("DecodeDay: %v", err)
 		}
@@ -42,24 +42,54 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 			t.Fatalf("DecodeDay(Encode(d)) =\n%+v\nwant\n%+v", got, d)
 		}
 	}
-	b := sampleDay().Encode()
-	for _, cut := range []int{0, 1, len(b) / 2, len(b) - 1} {
-		if _, err := DecodeDay(b[:cut]); err == nil {
-			t.Fatalf("DecodeDay of %d of %d bytes: no error", cut, len(b))
+	sum, det := sampleDay().EncodeSummary(), sampleDay().EncodeDetail()
+	for _, cut := range []int{0, 1, len(sum) / 2, len(sum) - 1} {
+		if _, err := DecodeDay(sum[:cut], nil); err == nil {
+			t.Fatalf("DecodeDay of %d of %d bytes: no error", cut, len(sum))
 		}
+	}
+	for _, cut := range []int{0, 1, len(det) / 2, len(det) - 1} {
+		if _, err := DecodeDay(sum, det[:cut]); err == nil {
+			t.Fatalf("DecodeDay with %d of %d detail bytes: no error", cut, len(det))
+		}
+	}
+	// The summary alone is everything but the segments and verdicts.
+	got, err := DecodeDay(sum, nil)
+	want := sampleDay()
+	want.Segments, want.CheckIns = nil, nil
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("DecodeDay(summary, nil) = %+v, %v; want %+v", got, err, want)
 	}
 }
 
 func FuzzDecodeDay(f *testing.F) {
-	f.Add(sampleDay().Encode())
-	f.Add([]byte{summaryV1, 0xff, 0xff, 0xff, 0xff, 0x0f})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := DecodeDay(b)
+	f.Add(sampleDay().EncodeSummary(), sampleDay().EncodeDetail())
+	f.Add([]byte{summaryV1, 0xff, 0xff, 0xff, 0xff, 0x0f}, []byte{detailV1, 0x80})
+	f.Fuzz(func(t *testing.T, sum, det []byte) {
+		d, err := DecodeDay(sum, det)
 		if err != nil {
 			return
 		}
-		if _, err := DecodeDay(d.Encode()); err != nil {
+		if _, err := DecodeDay(d.EncodeSummary(), d.EncodeDetail()); err != nil {
 			t.Fatalf("re-encoding a decoded day: %v", err)
 		}
 	})
+}
+
+func TestDecodeSummariesEqualsDecodeDay(t *testing.T) {
+	a, b := sampleDay(), sampleDay()
+	b.Rep, b.Visits, b.Calls = "other", append(b.Visits, b.Visits...), nil
+	got, err := DecodeSummaries([][]byte{a.EncodeSummary(), b.EncodeSummary(), a.EncodeSummary()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range []*Day{a, b, a} {
+		want, err := DecodeDay(d.EncodeSummary(), nil)
+		if err != nil || !reflect.DeepEqual(got[i], want) {
+			t.Fatalf("day %d: %+v, want %+v (%v)", i, got[i], want, err)
+		}
+	}
+	if _, err := DecodeSummaries([][]byte{a.EncodeSummary(), {summaryV1}}); err == nil {
+		t.Fatal("a corrupt summary among good ones: no error")
+	}
 }

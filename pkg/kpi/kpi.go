@@ -73,7 +73,6 @@ import (
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
-	"github.com/dwellhq/dwell/pkg/timeline"
 )
 
 // Rep is one rep's part of the input: its zone and its day summaries.
@@ -244,40 +243,109 @@ func mean(xs []float64) float64 {
 // inRange reports whether d is in [start, end].
 func inRange(d, start, end dwell.Date) bool { return !d.Before(start) && !end.Before(d) }
 
-// repVisit is a visit with its rep.
-type repVisit struct {
-	rep dwell.RepID
-	loc *time.Location
-	*Visit
-}
-
-// contact is a visit or call of a rep to a client.
-type contact struct {
+// repClient keys the visits and contacts of one rep with one client.
+type repClient struct {
 	rep    dwell.RepID
 	client dwell.ClientID
-	at     time.Time
 }
 
-// Compute returns the ten KPIs of in.
+// span is one visit's time, for the joins with deals and appointments.
+type span struct{ start, end time.Time }
+
+// repCheckOut is a check-out with its rep and the rep's zone.
+type repCheckOut struct {
+	rep dwell.RepID
+	loc *time.Location
+	*CheckOut
+}
+
+// Compute returns the ten KPIs of in. It makes one pass over the days,
+// summing as it goes, and keeps the visits and contacts of only the (rep,
+// client) pairs a deal, an appointment or a follow-up asks about, so its
+// cost is linear in the input and its memory in those pairs.
 func Compute(in Input) Result {
 	var r Result
-	locs := map[dwell.RepID]*time.Location{}
-	var visits []repVisit
-	var checkOuts []struct {
-		rep dwell.RepID
-		loc *time.Location
-		*CheckOut
-	}
-	var contacts []contact
-	fieldDays, idleSegs := 0, 0
-	var totals Totals
-	var calls []*Call
+	locs := make(map[dwell.RepID]*time.Location, len(in.Reps))
 	for _, rep := range in.Reps {
 		loc := rep.Loc
 		if loc == nil {
 			loc = time.UTC
 		}
 		locs[rep.ID] = loc
+	}
+	kind := in.ClientKind
+	if kind == nil {
+		kind = func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect }
+	}
+
+	// Wins: WON opportunities of the reps closed in the range. lastWon is,
+	// per client, the latest close of a WON deal: a visit up to it went on
+	// to a win.
+	var wins []dwell.Opportunity
+	lastWon := map[dwell.ClientID]time.Time{}
+	needed := map[repClient]bool{}
+	for _, o := range in.Opportunities {
+		loc, ok := locs[o.Rep]
+		if !ok || o.Stage != dwell.StageWon {
+			continue
+		}
+		if o.CloseTime.After(lastWon[o.Client]) {
+			lastWon[o.Client] = o.CloseTime
+		}
+		if inRange(dwell.DateOf(o.CloseTime, loc), in.Start, in.End) {
+			wins = append(wins, o)
+			needed[repClient{o.Rep, o.Client}] = true
+		}
+	}
+	slices.SortFunc(wins, func(a, b dwell.Opportunity) int {
+		if c := a.CloseTime.Compare(b.CloseTime); c != 0 {
+			return c
+		}
+		return compareStrings(string(a.ID), string(b.ID))
+	})
+	var appts []dwell.Appointment
+	for _, a := range in.Appointments {
+		if loc, ok := locs[a.Rep]; ok && inRange(dwell.DateOf(a.PlannedStart, loc), in.Start, in.End) {
+			appts = append(appts, a)
+			needed[repClient{a.Rep, a.Client}] = true
+		}
+	}
+	// Check-outs first: follow-ups due in the range name more pairs.
+	n := 0
+	for _, rep := range in.Reps {
+		for _, d := range rep.Days {
+			n += len(d.CheckOuts)
+		}
+	}
+	checkOuts := make([]repCheckOut, 0, n)
+	for _, rep := range in.Reps {
+		for _, d := range rep.Days {
+			if !inRange(d.Date, in.Start, in.End) {
+				continue
+			}
+			for i := range d.CheckOuts {
+				co := &d.CheckOuts[i]
+				checkOuts = append(checkOuts, repCheckOut{rep.ID, locs[rep.ID], co})
+				if co.Outcome == dwell.OutcomeFollowUp && inRange(co.FollowUpDate, in.Start, in.End) {
+					needed[repClient{rep.ID, co.Client}] = true
+				}
+			}
+		}
+	}
+
+	// One pass over the days.
+	visitsBy := map[repClient][]span{}
+	contacts := map[repClient][]time.Time{}
+	fieldDays, idleSegs, nVisits := 0, 0, 0
+	var totals Totals
+	vt := VisitTime{}
+	var prospects, customers int
+	var wonSum, notWonSum float64
+	var nWon, nNotWon int
+	calls := Calls{}
+	var talk int64
+	e := Engagement{}
+	for _, rep := range in.Reps {
 		for _, d := range rep.Days {
 			if !inRange(d.Date, in.Start, in.End) {
 				continue
@@ -286,27 +354,45 @@ func Compute(in Input) Result {
 				fieldDays++
 			}
 			totals.Add(d.Totals)
-			for _, s := range d.Segments {
-				if s.Kind == timeline.KindIdle {
-					idleSegs++
-				}
-			}
+			idleSegs += d.IdleSegments
 			for i := range d.Visits {
 				v := &d.Visits[i]
-				visits = append(visits, repVisit{rep.ID, loc, v})
-				contacts = append(contacts, contact{rep.ID, v.Client, v.Start})
-			}
-			for i := range d.CheckOuts {
-				checkOuts = append(checkOuts, struct {
-					rep dwell.RepID
-					loc *time.Location
-					*CheckOut
-				}{rep.ID, loc, &d.CheckOuts[i]})
+				nVisits++
+				dur := v.End.Sub(v.Start)
+				if v.Kind == dwell.ClientKindCustomer {
+					vt.CustomerS += int64(dur / time.Second)
+					customers++
+					e.CustomerVisits++
+				} else {
+					vt.ProspectS += int64(dur / time.Second)
+					prospects++
+				}
+				vt.Histogram[sort.SearchFloat64s(histogramBoundsMin[:], dur.Minutes()+1e-9)]++
+				if last, ok := lastWon[v.Client]; ok && !last.Before(v.Start) {
+					wonSum += dur.Seconds()
+					nWon++
+				} else {
+					notWonSum += dur.Seconds()
+					nNotWon++
+				}
+				if k := (repClient{rep.ID, v.Client}); needed[k] {
+					visitsBy[k] = append(visitsBy[k], span{v.Start, v.End})
+					contacts[k] = append(contacts[k], v.Start)
+				}
 			}
 			for i := range d.Calls {
 				c := &d.Calls[i]
-				calls = append(calls, c)
-				contacts = append(contacts, contact{rep.ID, c.Client, c.StartTime})
+				calls.Calls++
+				if c.Outcome == dwell.CallConnected {
+					calls.Connected++
+					talk += c.TalkSeconds
+				}
+				if c.Kind == dwell.ClientKindCustomer {
+					e.CustomerCalls++
+				}
+				if k := (repClient{rep.ID, c.Client}); needed[k] {
+					contacts[k] = append(contacts[k], c.StartTime)
+				}
 			}
 		}
 	}
@@ -317,85 +403,29 @@ func Compute(in Input) Result {
 	r.Idle = Idle{Basis: basis(idleSegs), IdleS: totals.IdleS, IdleSPerDay: ratio(float64(totals.IdleS), days),
 		IdleShare: ratio(float64(totals.IdleS), float64(totals.FieldS())), TravelS: totals.TravelS, TravelM: totals.DistanceM}
 
-	// Wins: WON opportunities of the reps closed in the range.
-	kind := in.ClientKind
-	if kind == nil {
-		kind = func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect }
-	}
-	var wins, allWon []dwell.Opportunity
-	for _, o := range in.Opportunities {
-		loc, ok := locs[o.Rep]
-		if !ok || o.Stage != dwell.StageWon {
-			continue
-		}
-		allWon = append(allWon, o)
-		if inRange(dwell.DateOf(o.CloseTime, loc), in.Start, in.End) {
-			wins = append(wins, o)
-		}
-	}
-	slices.SortFunc(wins, func(a, b dwell.Opportunity) int {
-		if c := a.CloseTime.Compare(b.CloseTime); c != 0 {
-			return c
-		}
-		return compareStrings(string(a.ID), string(b.ID))
-	})
-
 	// 2. Visit time.
-	vt := VisitTime{Basis: basis(len(visits))}
-	var prospects, customers int
-	var won, notWon []float64
-	for _, v := range visits {
-		secs := v.Duration().Seconds()
-		if v.Kind == dwell.ClientKindCustomer {
-			vt.CustomerS += int64(v.Duration() / time.Second)
-			customers++
-		} else {
-			vt.ProspectS += int64(v.Duration() / time.Second)
-			prospects++
-		}
-		vt.Histogram[sort.SearchFloat64s(histogramBoundsMin[:], v.Duration().Minutes()+1e-9)]++
-		wasWon := slices.ContainsFunc(allWon, func(o dwell.Opportunity) bool {
-			return o.Client == v.Client && !o.CloseTime.Before(v.Start)
-		})
-		if wasWon {
-			won = append(won, secs)
-		} else {
-			notWon = append(notWon, secs)
-		}
-	}
+	vt.Basis = basis(nVisits)
 	vt.ProspectMeanS = ratio(float64(vt.ProspectS), float64(prospects))
 	vt.CustomerMeanS = ratio(float64(vt.CustomerS), float64(customers))
-	vt.WonMeanS, vt.NotWonMeanS = mean(won), mean(notWon)
+	vt.WonMeanS, vt.NotWonMeanS = ratio(wonSum, float64(nWon)), ratio(notWonSum, float64(nNotWon))
 	r.VisitTime = vt
 
 	// 3. Meetings.
-	m := Meetings{VisitsPerDay: ratio(float64(len(visits)), days)}
-	for _, a := range in.Appointments {
-		loc, ok := locs[a.Rep]
-		if !ok || !inRange(dwell.DateOf(a.PlannedStart, loc), in.Start, in.End) {
-			continue
-		}
-		m.Planned++
-		if slices.ContainsFunc(visits, func(v repVisit) bool {
-			return v.rep == a.Rep && v.Client == a.Client && v.Start.Before(a.PlannedEnd) && a.PlannedStart.Before(v.End)
+	m := Meetings{VisitsPerDay: ratio(float64(nVisits), days), Planned: len(appts)}
+	for _, a := range appts {
+		if slices.ContainsFunc(visitsBy[repClient{a.Rep, a.Client}], func(v span) bool {
+			return v.start.Before(a.PlannedEnd) && a.PlannedStart.Before(v.end)
 		}) {
 			m.Kept++
 		}
 	}
-	m.Basis = basis(len(visits) + m.Planned)
+	m.Basis = basis(nVisits + m.Planned)
 	r.Meetings = m
 
 	// 4. Calls.
-	c := Calls{Basis: basis(len(calls)), Calls: len(calls)}
-	var talk int64
-	for _, call := range calls {
-		if call.Outcome == dwell.CallConnected {
-			c.Connected++
-			talk += call.TalkSeconds
-		}
-	}
-	c.MeanTalkS = ratio(float64(talk), float64(c.Connected))
-	r.Calls = c
+	calls.Basis = basis(calls.Calls)
+	calls.MeanTalkS = ratio(float64(talk), float64(calls.Connected))
+	r.Calls = calls
 
 	// 5. Win ratio, 9. sales cycle.
 	wr := WinRatio{Basis: basis(len(wins)), Wins: len(wins)}
@@ -405,8 +435,8 @@ func Compute(in Input) Result {
 	var repOrder []dwell.RepID
 	for _, o := range wins {
 		n := 0
-		for _, v := range visits {
-			if v.rep == o.Rep && v.Client == o.Client && !v.Start.Before(o.OpenTime) && !v.Start.After(o.CloseTime) {
+		for _, v := range visitsBy[repClient{o.Rep, o.Client}] {
+			if !v.start.Before(o.OpenTime) && !v.start.After(o.CloseTime) {
 				n++
 			}
 		}
@@ -462,9 +492,9 @@ func Compute(in Input) Result {
 			}
 			cd.Due++
 			var first time.Time
-			for _, ct := range contacts {
-				if ct.rep == co.rep && ct.client == co.Client && ct.at.After(co.Time) && (first.IsZero() || ct.at.Before(first)) {
-					first = ct.at
+			for _, at := range contacts[repClient{co.rep, co.Client}] {
+				if at.After(co.Time) && (first.IsZero() || at.Before(first)) {
+					first = at
 				}
 			}
 			if first.IsZero() {
@@ -540,17 +570,7 @@ func Compute(in Input) Result {
 	q.Attainment = ratio(float64(q.Won.AmountMinor), float64(q.Quota.AmountMinor))
 	r.Quota = q
 
-	e := Engagement{CustomerWonShare: ratio(float64(customerWon), float64(q.Won.AmountMinor))}
-	for _, v := range visits {
-		if v.Kind == dwell.ClientKindCustomer {
-			e.CustomerVisits++
-		}
-	}
-	for _, call := range calls {
-		if call.Kind == dwell.ClientKindCustomer {
-			e.CustomerCalls++
-		}
-	}
+	e.CustomerWonShare = ratio(float64(customerWon), float64(q.Won.AmountMinor))
 	e.Basis = basis(e.CustomerVisits + e.CustomerCalls + len(wins))
 	r.Engagement = e
 	return r

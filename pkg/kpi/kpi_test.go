@@ -86,10 +86,21 @@ func day(rep dwell.RepID, loc *time.Location, d int, visits []gv, idleMin, trave
 		out.Segments = append(out.Segments, timeline.Segment{Kind: k, Start: s, End: s.Add(time.Duration(min) * time.Minute), DistanceM: m})
 	}
 	seg(timeline.KindIdle, 12, idleMin, 0)
+	if idleMin > 0 {
+		out.IdleSegments = 1
+	}
 	seg(timeline.KindTravel, 17, travelMin, km*1000)
 	seg(timeline.KindGap, 19, gapMin, 0)
 	out.Totals.IdleS, out.Totals.TravelS, out.Totals.GapS = int64(idleMin)*60, int64(travelMin)*60, int64(gapMin)*60
 	out.Totals.DistanceM = km * 1000
+	for _, sg := range out.Segments {
+		if out.Start.IsZero() || sg.Start.Before(out.Start) {
+			out.Start = sg.Start
+		}
+		if sg.End.After(out.End) {
+			out.End = sg.End
+		}
+	}
 	for _, c := range calls {
 		out.Calls = append(out.Calls, Call{Client: c.client, Kind: kindOf(c.client), StartTime: at(loc, d, c.h, c.m), TalkSeconds: c.talk, Outcome: c.out})
 	}

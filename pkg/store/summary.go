@@ -29,16 +29,20 @@ type Summaries interface {
 	// caller's request.
 	ListDirtyDays(ctx context.Context, after DayKey, limit int) ([]DayVersion, error)
 	// PutDaySummary stores the summary of a rep-day derived from data
-	// version v, and clears the day's dirty mark if v is still the day's
-	// current version (if not, newer data arrived meanwhile and the mark
-	// stays). A summary older than the stored one (lower v) is not stored.
-	// It returns the summary stored before, or nil.
-	PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary []byte) (prev []byte, err error)
-	// ListDaySummaries returns, for each day in [from, to] on which the rep
-	// has data (a data version) or a summary, in date order, the stored
-	// summary and whether it is current (derived from the day's current
-	// version).
-	ListDaySummaries(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to dwell.Date) ([]DaySummary, error)
+	// version v, in two parts: summary, which ListDaySummaries returns, and
+	// detail, which only PutDaySummary returns (as prevDetail, the next
+	// time), so that bulk reads stay small. It clears the day's dirty mark
+	// if v is still the day's current version (if not, newer data arrived
+	// meanwhile and the mark stays). A summary older than the stored one
+	// (lower v) is not stored and nils are returned. It returns the parts
+	// stored before, or nils.
+	PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) (prevSummary, prevDetail []byte, err error)
+	// ListDaySummaries returns, for each rep of reps (in the same order)
+	// and each day in [from, to] on which the rep has data (a data version)
+	// or a summary, in date order, the stored summary part and whether it
+	// is current (derived from the day's current version). One consistent
+	// read serves every rep.
+	ListDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date) ([][]DaySummary, error)
 }
 
 // RederiveDays is how far back a settings or client change re-derives a

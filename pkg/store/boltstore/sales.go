@@ -19,6 +19,7 @@ import (
 //	appointments.byrep  rep-day-style rep prefix + time key of planned start + id -> empty
 //	appointments.req    request id -> appointment id
 //	opportunities       opportunity id -> version byte + JSON record
+//	opportunities.byrep rep prefix + opportunity id -> empty
 //	quotas              rep-day key of (rep, start day) -> version byte + JSON record
 //	sales.req           "o/" or "q/" + request id -> empty (idempotent upserts)
 var (
@@ -26,6 +27,7 @@ var (
 	bktAppointmentsRep  = []byte("appointments.byrep")
 	bktAppointmentsReqs = []byte("appointments.req")
 	bktOpportunities    = []byte("opportunities")
+	bktOpportunitiesRep = []byte("opportunities.byrep")
 	bktQuotas           = []byte("quotas")
 	bktSalesReqs        = []byte("sales.req")
 )
@@ -333,6 +335,29 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 		keys[i] = []byte(os[i].ID)
 	}
 	return s.putOnce(ctx, op, tenant, "o/", requestID, len(os), func(t *txn) error {
+		all, err := t.tenantSub(tenant, bktOpportunities, true)
+		if err != nil {
+			return err
+		}
+		byRep, err := t.tenantSub(tenant, bktOpportunitiesRep, true)
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			// A deal that changes hands leaves its old rep's index.
+			if old := all.Get(k); old != nil {
+				o, err := decodeOpportunity(k, old)
+				if err != nil {
+					return err
+				}
+				if err := byRep.Delete(append(repPrefix(o.Rep), k...)); err != nil {
+					return err
+				}
+			}
+			if err := byRep.Put(append(repPrefix(os[i].Rep), k...), []byte{}); err != nil {
+				return err
+			}
+		}
 		return putAll(t, tenant, bktOpportunities, keys, vals)
 	})
 }
@@ -383,8 +408,46 @@ func (s *Store) ListOpportunities(ctx context.Context, tenant dwell.TenantID, f 
 	var out []dwell.Opportunity
 	var more bool
 	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
-		out, more, err = list(readTenantSub(tx, tenant, bktOpportunities), p, decodeOpportunity, keep)
-		return err
+		all := readTenantSub(tx, tenant, bktOpportunities)
+		if len(f.Reps) == 0 || all == nil {
+			out, more, err = list(all, p, decodeOpportunity, keep)
+			return err
+		}
+		// By the reps' index: their ids, in id order, after p.After.
+		byRep := readTenantSub(tx, tenant, bktOpportunitiesRep)
+		if byRep == nil {
+			return nil
+		}
+		var ids []string
+		c := byRep.Cursor()
+		for rep := range reps {
+			prefix := repPrefix(rep)
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				if id := string(k[len(prefix):]); id > p.After {
+					ids = append(ids, id)
+				}
+			}
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			v := all.Get([]byte(id))
+			if v == nil {
+				return dwell.E(dwell.Other, fmt.Sprintf("opportunity %q is indexed but missing", id))
+			}
+			o, err := decodeOpportunity([]byte(id), v)
+			if err != nil {
+				return err
+			}
+			if !keep(&o) {
+				continue
+			}
+			if len(out) == p.Limit {
+				more = true
+				return nil
+			}
+			out = append(out, o)
+		}
+		return nil
 	})
 	return out, more, err
 }

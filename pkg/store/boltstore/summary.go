@@ -21,12 +21,14 @@ import (
 //
 //	dayver     rep-day key -> current data version (8 bytes)
 //	dirty      rep-day key -> data version when marked (8 bytes)
-//	summaries  rep-day key -> version derived from (8 bytes) + summary
+//	summaries  rep-day key -> version derived from (8 bytes) + summary part
+//	daydetail  rep-day key -> detail part of the same summary
 
 var (
 	bktDayVer    = []byte("dayver")
 	bktDirty     = []byte("dirty")
 	bktSummaries = []byte("summaries")
+	bktDayDetail = []byte("daydetail")
 )
 
 // dayKeyLen is the length of the date part of a rep-day key.
@@ -241,21 +243,29 @@ func (s *Store) ListDirtyDays(ctx context.Context, after store.DayKey, limit int
 }
 
 // PutDaySummary implements store.Summaries.
-func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary []byte) ([]byte, error) {
+func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) ([]byte, []byte, error) {
 	const op = dwell.Op("boltstore.PutDaySummary")
 	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !date.Valid() {
-		return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "date", Description: "must be a real calendar day"})
+		return nil, nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "date", Description: "must be a real calendar day"})
 	}
 	key := dayKey(rep, date)
 	val := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(summary)), v)
 	val = append(val, summary...)
-	var prev []byte
+	detail = bytes.Clone(detail)
+	if detail == nil {
+		detail = []byte{}
+	}
+	var prevSum, prevDet []byte
 	err := s.write(ctx, op, 1, func(t *txn) error {
-		prev = nil
+		prevSum, prevDet = nil, nil
 		sums, err := t.tenantSub(tenant, bktSummaries, true)
+		if err != nil {
+			return err
+		}
+		dets, err := t.tenantSub(tenant, bktDayDetail, true)
 		if err != nil {
 			return err
 		}
@@ -263,9 +273,12 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 			if getVersion(old) > v {
 				return nil
 			}
-			prev = bytes.Clone(old[8:])
+			prevSum, prevDet = bytes.Clone(old[8:]), bytes.Clone(dets.Get(key))
 		}
 		if err := sums.Put(key, val); err != nil {
+			return err
+		}
+		if err := dets.Put(key, detail); err != nil {
 			return err
 		}
 		ver, err := t.tenantSub(tenant, bktDayVer, true)
@@ -282,42 +295,65 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return prev, nil
+	return prevSum, prevDet, nil
 }
 
 // ListDaySummaries implements store.Summaries.
-func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to dwell.Date) ([]store.DaySummary, error) {
+func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date) ([][]store.DaySummary, error) {
 	const op = dwell.Op("boltstore.ListDaySummaries")
-	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+	if err := checkTenant(op, tenant); err != nil {
 		return nil, err
 	}
-	out := []store.DaySummary{}
+	for i, rep := range reps {
+		if err := checkID(op, fmt.Sprintf("reps[%d]", i), string(rep)); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]store.DaySummary, len(reps))
 	if to.Before(from) {
 		return out, nil
 	}
-	lo, hi := dayKey(rep, from), dayKey(rep, to)
+	// The summaries are copied into one slab, not one allocation each: a
+	// team query reads tens of thousands. They are gathered first (valid
+	// for the transaction) so the slab is allocated once.
+	type ref struct {
+		i, j int
+		v    []byte
+	}
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
 		ver := readTenantSub(tx, tenant, bktDayVer)
 		sums := readTenantSub(tx, tenant, bktSummaries)
 		if ver == nil {
 			return nil
 		}
+		var refs []ref
+		size := 0
 		c := ver.Cursor()
-		for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
-			_, d, ok := splitDayKey(k)
-			if !ok {
-				continue
-			}
-			ds := store.DaySummary{Date: d, Version: getVersion(v)}
-			if sums != nil {
-				if sv := sums.Get(k); len(sv) >= 8 {
-					ds.SummaryVersion = getVersion(sv)
-					ds.Summary = bytes.Clone(sv[8:])
+		for i, rep := range reps {
+			lo, hi := dayKey(rep, from), dayKey(rep, to)
+			for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
+				_, d, ok := splitDayKey(k)
+				if !ok {
+					continue
 				}
+				ds := store.DaySummary{Date: d, Version: getVersion(v)}
+				if sums != nil {
+					if sv := sums.Get(k); len(sv) >= 8 {
+						ds.SummaryVersion = getVersion(sv)
+						refs = append(refs, ref{i, len(out[i]), sv[8:]})
+						size += len(sv) - 8
+					}
+				}
+				out[i] = append(out[i], ds)
 			}
-			out = append(out, ds)
+		}
+		slab := make([]byte, 0, size)
+		for _, r := range refs {
+			lo := len(slab)
+			slab = append(slab, r.v...)
+			out[r.i][r.j].Summary = slab[lo:len(slab):len(slab)]
 		}
 		return nil
 	})

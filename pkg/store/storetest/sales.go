@@ -121,6 +121,14 @@ func testOpportunities(t *testing.T, h Harness) {
 	wantEqual(t, "all", ids(store.OpportunityFilter{}, 3), []string{"o0", "o1", "o2", "o3", "o4", "o5", "o6"})
 	wantEqual(t, "r2's", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r2"}}, 2), []string{"o1", "o3", "o5"})
 	wantEqual(t, "c1's of r1", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r1"}, Client: "c1"}, 1), []string{"o0", "o6"})
+	wantEqual(t, "r1's and r2's", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r2", "r1"}}, 4), []string{"o0", "o1", "o2", "o3", "o4", "o5", "o6"})
+	// A deal handed to another rep moves with it.
+	moved := os[3]
+	moved.Rep = "r1"
+	_, err = s.PutOpportunities(ctx(), tenantA, "put-3", []dwell.Opportunity{moved})
+	must(t, "PutOpportunities move", err)
+	wantEqual(t, "r2's after the move", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r2"}}, 2), []string{"o1", "o5"})
+	wantEqual(t, "r1's after the move", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r1"}}, 2), []string{"o0", "o2", "o3", "o4", "o6"})
 }
 
 func testQuotas(t *testing.T, h Harness) {
@@ -219,7 +227,7 @@ func testDaySummaries(t *testing.T, h Harness) {
 		t.Fatalf("marks = %+v, want one of %v", marks, d)
 	}
 	v := marks[0].Version
-	list, err := s.ListDaySummaries(ctx(), tenantA, "r1", d.AddDays(-3), d.AddDays(3))
+	list, err := listDays(s, "r1", d.AddDays(-3), d.AddDays(3))
 	must(t, "ListDaySummaries", err)
 	wantEqual(t, "before any summary", list, []store.DaySummary{{Date: d, Version: v}})
 	if list[0].Current() {
@@ -230,33 +238,35 @@ func testDaySummaries(t *testing.T, h Harness) {
 	// stored but the mark stays.
 	_, err = s.AppendFixes(ctx(), tenantA, "r1", fixes("r1", 3, 1))
 	must(t, "AppendFixes", err)
-	prev, err := s.PutDaySummary(ctx(), tenantA, "r1", d, v, []byte("sum-1"))
+	prev, prevDetail, err := s.PutDaySummary(ctx(), tenantA, "r1", d, v, []byte("sum-1"), []byte("det-1"))
 	must(t, "PutDaySummary", err)
 	wantEqual(t, "prev of the first summary", prev, []byte(nil))
+	wantEqual(t, "prev detail of the first summary", prevDetail, []byte(nil))
 	marks = dirtyDays(t, s)
 	if len(marks) != 1 || marks[0].Version != v+1 {
 		t.Fatalf("marks after a stale put = %+v, want version %d", marks, v+1)
 	}
-	list, err = s.ListDaySummaries(ctx(), tenantA, "r1", d, d)
+	list, err = listDays(s, "r1", d, d)
 	must(t, "ListDaySummaries", err)
 	wantEqual(t, "stale summary", list, []store.DaySummary{{Date: d, Version: v + 1, SummaryVersion: v, Summary: []byte("sum-1")}})
 	if list[0].Current() {
 		t.Fatal("a stale summary is current")
 	}
 
-	prev, err = s.PutDaySummary(ctx(), tenantA, "r1", d, v+1, []byte("sum-2"))
+	prev, prevDetail, err = s.PutDaySummary(ctx(), tenantA, "r1", d, v+1, []byte("sum-2"), []byte("det-2"))
 	must(t, "PutDaySummary current", err)
 	wantEqual(t, "prev", prev, []byte("sum-1"))
+	wantEqual(t, "prev detail", prevDetail, []byte("det-1"))
 	wantEqual(t, "marks after a current put", len(dirtyDays(t, s)), 0)
 	// An older derivation finishing late does not overwrite a newer one.
-	_, err = s.PutDaySummary(ctx(), tenantA, "r1", d, v, []byte("sum-old"))
+	_, _, err = s.PutDaySummary(ctx(), tenantA, "r1", d, v, []byte("sum-old"), nil)
 	must(t, "PutDaySummary old", err)
-	list, err = s.ListDaySummaries(ctx(), tenantA, "r1", d, d)
+	list, err = listDays(s, "r1", d, d)
 	must(t, "ListDaySummaries", err)
 	if !list[0].Current() || string(list[0].Summary) != "sum-2" {
 		t.Fatalf("after an old put: %+v, want the current sum-2", list)
 	}
-	list, err = s.ListDaySummaries(ctx(), tenantA, "r1", d.AddDays(1), d.AddDays(9))
+	list, err = listDays(s, "r1", d.AddDays(1), d.AddDays(9))
 	must(t, "ListDaySummaries other days", err)
 	wantEqual(t, "other days", len(list), 0)
 }
@@ -272,7 +282,7 @@ func testTenantChangeMarks(t *testing.T, h Harness) {
 		must(t, "RecordCall", err)
 	}
 	for _, m := range dirtyDays(t, s) {
-		_, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"))
+		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
 		must(t, "PutDaySummary", err)
 	}
 	wantEqual(t, "marks after summaries", len(dirtyDays(t, s)), 0)
@@ -283,11 +293,28 @@ func testTenantChangeMarks(t *testing.T, h Harness) {
 	if len(marks) != 1 || marks[0].Date != dwell.DateOf(recent, time.UTC) || marks[0].Version != 2 {
 		t.Fatalf("marks after a settings change = %+v, want the recent day at version 2", marks)
 	}
-	_, err := s.PutDaySummary(ctx(), tenantA, "r9", marks[0].Date, 2, []byte("y"))
+	_, _, err := s.PutDaySummary(ctx(), tenantA, "r9", marks[0].Date, 2, []byte("y"), nil)
 	must(t, "PutDaySummary", err)
 	must(t, "CreateClient", s.CreateClient(ctx(), tenantA, client("c1", dwell.ClientKindProspect)))
 	marks = dirtyDays(t, s)
 	if len(marks) != 1 || marks[0].Version != 3 {
 		t.Fatalf("marks after a client change = %+v, want the recent day at version 3", marks)
 	}
+}
+
+// listDays returns one rep's summaries in tenantA, and checks that a read
+// of several reps at once gives each the same.
+func listDays(s store.Store, rep dwell.RepID, from, to dwell.Date) ([]store.DaySummary, error) {
+	all, err := s.ListDaySummaries(ctx(), tenantA, []dwell.RepID{"zz-other", rep, "r0"}, from, to)
+	if err != nil {
+		return nil, err
+	}
+	one, err := s.ListDaySummaries(ctx(), tenantA, []dwell.RepID{rep}, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) != 3 || len(one) != 1 || !equal(all[1], one[0]) {
+		return nil, fmt.Errorf("a read of three reps gave %v for %s, a read of it alone %v", all, rep, one)
+	}
+	return one[0], nil
 }
