@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/kpi"
@@ -190,4 +189,3 @@ func benchRep(e *env, i int, start dwell.Date, days int, protos []*kpi.Day, cs [
 		Client: cs[0].ID, PlannedStart: open.Add(34 * time.Hour), PlannedEnd: open.Add(35 * time.Hour)})
 	return err
 }
-
