@@ -71,7 +71,7 @@ func (rs *reportService) GetTimeBreakdown(ctx context.Context, req *dwellv1.GetT
 // repDays returns the day summaries of reps over [start, end], as the
 // input of package kpi.
 func (s *Server) repDays(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, start, end dwell.Date) ([]kpi.Rep, error) {
-	days, err := s.daySummaries(ctx, tenant, reps, start, end)
+	days, err := s.daySummaries(ctx, tenant, reps, start, end, false)
 	if err != nil {
 		return nil, err
 	}

@@ -316,11 +316,13 @@ func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.R
 }
 
 // daySummaries returns, for each rep of reps, the summaries of its days
-// with data in [from, to], in date order. The stored summaries are read in
-// one transaction and decoded by up to GOMAXPROCS goroutines. A day whose
-// stored summary is stale or missing is derived inline, so the answer
-// reflects every write acknowledged before the call.
-func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date) ([][]*kpi.Day, error) {
+// with data in [from, to], in date order: with their visit, check-out and
+// call lists if full, else only what kpi.Compute and kpi.Breakdown read
+// (kpi.DecodeSummaries). The stored summaries are read in one transaction
+// and decoded by up to GOMAXPROCS goroutines. A day whose stored summary is
+// stale or missing is derived inline, so the answer reflects every write
+// acknowledged before the call.
+func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date, full bool) ([][]*kpi.Day, error) {
 	ids := make([]dwell.RepID, len(reps))
 	for i, r := range reps {
 		ids[i] = r.ID
@@ -344,7 +346,18 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 			}
 			bs, at = append(bs, ds.Summary), append(at, j)
 		}
-		decoded, err := kpi.DecodeSummaries(bs)
+		var decoded []*kpi.Day
+		var err error
+		if full {
+			decoded = make([]*kpi.Day, len(bs))
+			for k, b := range bs {
+				if decoded[k], err = kpi.DecodeDay(b, nil); err != nil {
+					break
+				}
+			}
+		} else {
+			decoded, err = kpi.DecodeSummaries(bs)
+		}
 		if err != nil {
 			s.log.Warn("corrupt day summary; deriving the rep's days", slog.String("rep", string(reps[i].ID)))
 			needs = true

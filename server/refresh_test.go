@@ -259,7 +259,7 @@ func TestStaleSummaryIsDerivedInline(t *testing.T) {
 		t.Fatalf("stored = %+v, %v; want one stale summary", all, err)
 	}
 	ds := all[0]
-	repDays, err := e.s.daySummaries(t.Context(), tenant, []dwell.Rep{r}, d.Date, d.Date)
+	repDays, err := e.s.daySummaries(t.Context(), tenant, []dwell.Rep{r}, d.Date, d.Date, true)
 	got := repDays[0]
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,7 @@ func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisits
 	items, next, err := listPage(op, p.Tenant, "visits", filter, req.GetPageSize(), req.GetPageToken(), nil,
 		func(pg store.Page) ([]repVisit, bool, error) {
 			var all []repVisit
-			repDays, err := s.daySummaries(ctx, p.Tenant, sc.reps, start, end)
+			repDays, err := s.daySummaries(ctx, p.Tenant, sc.reps, start, end, true)
 			if err != nil {
 				return nil, false, err
 			}

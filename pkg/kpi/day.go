@@ -37,6 +37,9 @@ type Day struct {
 	// IdleSegments is the number of IDLE segments (KPI 1's records), kept
 	// apart so the KPIs need not decode the segments.
 	IdleSegments int
+
+	// p is what Compute reads (part.go).
+	p *part
 }
 
 // Totals are seconds per segment kind and metres travelled.
@@ -99,7 +102,8 @@ type Call struct {
 // Field reports whether the day is a field day: it has an observed span,
 // a visit, a check-out or a call.
 func (d *Day) Field() bool {
-	return !d.Start.IsZero() || len(d.Visits) > 0 || len(d.CheckOuts) > 0 || len(d.Calls) > 0
+	p := d.part()
+	return !d.Start.IsZero() || p.visits > 0 || p.checkOuts > 0 || p.calls > 0
 }
 
 // Timeline rebuilds the derived timeline the summary was made from. Fix
@@ -207,6 +211,14 @@ func (d *Day) EncodeSummary() []byte {
 	w.time(d.Start)
 	w.time(d.End)
 	w.uint(uint64(d.IdleSegments))
+	f := d.Flags
+	for _, x := range []int{f.MockFixes, f.ImpossibleSpeedFixes, f.OutlierFixes, f.UnverifiedCheckIns, f.ForgottenCheckOuts, d.FixCount} {
+		w.uint(uint64(x))
+	}
+	w.part(computePart(d))
+	// The full records follow, after their length, so that a reader of the
+	// part alone skips them.
+	head := len(w.b)
 	w.uint(uint64(len(d.Visits)))
 	for _, v := range d.Visits {
 		w.str(string(v.Client))
@@ -239,11 +251,9 @@ func (d *Day) EncodeSummary() []byte {
 		w.int(c.TalkSeconds)
 		w.uint(uint64(c.Outcome))
 	}
-	f := d.Flags
-	for _, x := range []int{f.MockFixes, f.ImpossibleSpeedFixes, f.OutlierFixes, f.UnverifiedCheckIns, f.ForgottenCheckOuts, d.FixCount} {
-		w.uint(uint64(x))
-	}
-	return w.b
+	full := w.b[head:]
+	out := append(w.b[:head:head], binary.AppendUvarint(nil, uint64(len(full)))...)
+	return append(out, full...)
 }
 
 // EncodeDetail returns the binary form of d's segments and check-in
@@ -284,7 +294,7 @@ var ErrCorrupt = errors.New("kpi: corrupt day summary")
 // modify afterwards.
 func DecodeDay(summary, detail []byte) (*Day, error) {
 	d := &Day{}
-	if err := decodeSummary(summary, d, &arena{}); err != nil {
+	if err := decodeSummary(summary, d, &arena{}, true); err != nil {
 		return nil, err
 	}
 	if detail == nil {
@@ -296,15 +306,18 @@ func DecodeDay(summary, detail []byte) (*Day, error) {
 	return d, nil
 }
 
-// DecodeSummaries decodes the summary parts of many days (as DecodeDay
-// with a nil detail) into shared backing arrays: a team query decodes tens
-// of thousands, and one allocation per day and list would dominate it.
+// DecodeSummaries decodes what Compute and Breakdown read of many days'
+// summaries (everything but the visit, check-out and call lists, which stay
+// nil) into shared backing arrays: a team query decodes tens of thousands,
+// and one allocation per day and list would dominate it.
 func DecodeSummaries(summaries [][]byte) ([]*Day, error) {
 	days := make([]Day, len(summaries))
+	parts := make([]part, len(summaries))
 	out := make([]*Day, len(summaries))
 	a := &arena{}
 	for i, b := range summaries {
-		if err := decodeSummary(b, &days[i], a); err != nil {
+		days[i].p = &parts[i]
+		if err := decodeSummary(b, &days[i], a, false); err != nil {
 			return nil, err
 		}
 		out[i] = &days[i]
@@ -317,6 +330,8 @@ type arena struct {
 	visits []Visit
 	cos    []CheckOut
 	calls  []Call
+	spans  []clientSpan
+	callAt []clientAt
 }
 
 // take returns n elements of *pool, growing it by chunks of at least 256.
@@ -329,7 +344,9 @@ func take[T any](pool *[]T, n int) []T {
 	return (*pool)[l : l+n : l+n]
 }
 
-func decodeSummary(summary []byte, d *Day, a *arena) error {
+// decodeSummary decodes a summary into d: the head and part always, the
+// full records if full.
+func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 	if len(summary) == 0 || summary[0] != summaryV1 {
 		return ErrCorrupt
 	}
@@ -343,6 +360,21 @@ func decodeSummary(summary []byte, d *Day, a *arena) error {
 	t.DistanceM = r.float()
 	d.Start, d.End = r.time(), r.time()
 	d.IdleSegments = int(r.uint())
+	f := &d.Flags
+	for _, x := range []*int{&f.MockFixes, &f.ImpossibleSpeedFixes, &f.OutlierFixes, &f.UnverifiedCheckIns, &f.ForgottenCheckOuts, &d.FixCount} {
+		*x = int(r.uint())
+	}
+	if d.p == nil {
+		d.p = &part{}
+	}
+	r.part(d.p, a)
+	n := r.uint()
+	if r.bad || n != uint64(len(r.b)) {
+		return ErrCorrupt
+	}
+	if !full {
+		return nil
+	}
 	if n := r.count(); n > 0 {
 		d.Visits = take(&a.visits, n)
 		for i := range d.Visits {
@@ -380,10 +412,6 @@ func decodeSummary(summary []byte, d *Day, a *arena) error {
 			c.TalkSeconds = r.int()
 			c.Outcome = dwell.CallOutcome(r.uint())
 		}
-	}
-	f := &d.Flags
-	for _, x := range []*int{&f.MockFixes, &f.ImpossibleSpeedFixes, &f.OutlierFixes, &f.UnverifiedCheckIns, &f.ForgottenCheckOuts, &d.FixCount} {
-		*x = int(r.uint())
 	}
 	if r.bad || len(r.b) != 0 {
 		return ErrCorrupt

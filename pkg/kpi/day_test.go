@@ -38,6 +38,10 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("DecodeDay: %v", err)
 		}
+		if !reflect.DeepEqual(got.p, computePart(d)) {
+			t.Fatalf("decoded part %+v, want %+v", got.p, computePart(d))
+		}
+		got.p = nil
 		if !reflect.DeepEqual(got, d) {
 			t.Fatalf("DecodeDay(Encode(d)) =\n%+v\nwant\n%+v", got, d)
 		}
@@ -57,6 +61,9 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 	got, err := DecodeDay(sum, nil)
 	want := sampleDay()
 	want.Segments, want.CheckIns = nil, nil
+	if err == nil {
+		got.p = nil
+	}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("DecodeDay(summary, nil) = %+v, %v; want %+v", got, err, want)
 	}
@@ -84,12 +91,45 @@ func TestDecodeSummariesEqualsDecodeDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, d := range []*Day{a, b, a} {
-		want, err := DecodeDay(d.EncodeSummary(), nil)
-		if err != nil || !reflect.DeepEqual(got[i], want) {
-			t.Fatalf("day %d: %+v, want %+v (%v)", i, got[i], want, err)
+		// The lists stay behind; the head and the part come through.
+		want := *d
+		want.Segments, want.CheckIns, want.Visits, want.CheckOuts, want.Calls = nil, nil, nil, nil, nil
+		want.p = computePart(d)
+		if !reflect.DeepEqual(got[i], &want) {
+			t.Fatalf("day %d: %+v, want %+v", i, got[i], &want)
 		}
 	}
 	if _, err := DecodeSummaries([][]byte{a.EncodeSummary(), {summaryV1}}); err == nil {
 		t.Fatal("a corrupt summary among good ones: no error")
+	}
+}
+
+func TestComputeOverDecodedSummaries(t *testing.T) {
+	// What the server computes (decoded summaries) equals what the golden
+	// week computes in memory, for the team and each rep.
+	in := goldenWeek()
+	dec := in
+	dec.Reps = nil
+	for _, r := range in.Reps {
+		var bs [][]byte
+		for _, d := range r.Days {
+			bs = append(bs, d.EncodeSummary())
+		}
+		days, err := DecodeSummaries(bs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec.Reps = append(dec.Reps, Rep{ID: r.ID, Loc: r.Loc, Days: days})
+	}
+	for _, rng := range [][2]dwell.Date{{date(3, 2), date(3, 6)}, {date(3, 3), date(3, 3)}, {date(3, 4), date(3, 31)}} {
+		in.Start, in.End, dec.Start, dec.End = rng[0], rng[1], rng[0], rng[1]
+		if got, want := Compute(dec), Compute(in); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%v: over decoded summaries %+v\nin memory %+v", rng, got, want)
+		}
+		for _, id := range []dwell.RepID{"ani", "bob"} {
+			if got, want := Compute(onlyRep(dec, id)), Compute(onlyRep(in, id)); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%v %s: over decoded summaries %+v\nin memory %+v", rng, id, got, want)
+			}
+		}
 	}
 }

@@ -69,7 +69,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -310,41 +309,40 @@ func Compute(in Input) Result {
 			needed[repClient{a.Rep, a.Client}] = true
 		}
 	}
-	// Check-outs first: follow-ups due in the range name more pairs.
-	n := 0
-	for _, rep := range in.Reps {
-		for _, d := range rep.Days {
-			n += len(d.CheckOuts)
-		}
-	}
-	checkOuts := make([]repCheckOut, 0, n)
+	// Follow-ups due in the range name more pairs.
 	for _, rep := range in.Reps {
 		for _, d := range rep.Days {
 			if !inRange(d.Date, in.Start, in.End) {
 				continue
 			}
-			for i := range d.CheckOuts {
-				co := &d.CheckOuts[i]
-				checkOuts = append(checkOuts, repCheckOut{rep.ID, locs[rep.ID], co})
-				if co.Outcome == dwell.OutcomeFollowUp && inRange(co.FollowUpDate, in.Start, in.End) {
-					needed[repClient{rep.ID, co.Client}] = true
+			for _, f := range d.part().followUps {
+				if inRange(f.due, in.Start, in.End) {
+					needed[repClient{rep.ID, f.client}] = true
 				}
 			}
 		}
 	}
 
-	// One pass over the days.
+	neededReps := map[dwell.RepID]struct{}{}
+	for k := range needed {
+		neededReps[k.rep] = struct{}{}
+	}
+
+	// One pass over the days: their sums, and the records of the pairs
+	// asked about.
 	visitsBy := map[repClient][]span{}
 	contacts := map[repClient][]time.Time{}
-	fieldDays, idleSegs, nVisits := 0, 0, 0
+	fieldDays, idleSegs := 0, 0
 	var totals Totals
-	vt := VisitTime{}
-	var prospects, customers int
+	var sum part
 	var wonSum, notWonSum float64
 	var nWon, nNotWon int
-	calls := Calls{}
-	var talk int64
-	e := Engagement{}
+	type dueFollowUp struct {
+		rep dwell.RepID
+		loc *time.Location
+		followUp
+	}
+	var due []dueFollowUp
 	for _, rep := range in.Reps {
 		for _, d := range rep.Days {
 			if !inRange(d.Date, in.Start, in.End) {
@@ -355,43 +353,47 @@ func Compute(in Input) Result {
 			}
 			totals.Add(d.Totals)
 			idleSegs += d.IdleSegments
-			for i := range d.Visits {
-				v := &d.Visits[i]
-				nVisits++
-				dur := v.End.Sub(v.Start)
-				if v.Kind == dwell.ClientKindCustomer {
-					vt.CustomerS += int64(dur / time.Second)
-					customers++
-					e.CustomerVisits++
-				} else {
-					vt.ProspectS += int64(dur / time.Second)
-					prospects++
-				}
-				vt.Histogram[sort.SearchFloat64s(histogramBoundsMin[:], dur.Minutes()+1e-9)]++
-				if last, ok := lastWon[v.Client]; ok && !last.Before(v.Start) {
-					wonSum += dur.Seconds()
+			p := d.part()
+			for _, x := range [...][2]*int{{&sum.visits, &p.visits}, {&sum.prospects, &p.prospects}, {&sum.customers, &p.customers},
+				{&sum.customerVisits, &p.customerVisits}, {&sum.calls, &p.calls}, {&sum.connected, &p.connected},
+				{&sum.customerCalls, &p.customerCalls}, {&sum.withOutcome, &p.withOutcome}, {&sum.rejections, &p.rejections},
+				{&sum.positive, &p.positive}} {
+				*x[0] += *x[1]
+			}
+			sum.prospectS += p.prospectS
+			sum.customerS += p.customerS
+			sum.talk += p.talk
+			for i := range sum.hist {
+				sum.hist[i] += p.hist[i]
+			}
+			for i := range sum.reasons {
+				sum.reasons[i] += p.reasons[i]
+			}
+			_, repNeeded := neededReps[rep.ID]
+			for _, v := range p.spans {
+				secs := v.end.Sub(v.start).Seconds()
+				if last, ok := lastWon[v.client]; ok && !last.Before(v.start) {
+					wonSum += secs
 					nWon++
 				} else {
-					notWonSum += dur.Seconds()
+					notWonSum += secs
 					nNotWon++
 				}
-				if k := (repClient{rep.ID, v.Client}); needed[k] {
-					visitsBy[k] = append(visitsBy[k], span{v.Start, v.End})
-					contacts[k] = append(contacts[k], v.Start)
+				if k := (repClient{rep.ID, v.client}); repNeeded && needed[k] {
+					visitsBy[k] = append(visitsBy[k], span{v.start, v.end})
+					contacts[k] = append(contacts[k], v.start)
 				}
 			}
-			for i := range d.Calls {
-				c := &d.Calls[i]
-				calls.Calls++
-				if c.Outcome == dwell.CallConnected {
-					calls.Connected++
-					talk += c.TalkSeconds
+			if repNeeded {
+				for _, c := range p.callAt {
+					if k := (repClient{rep.ID, c.client}); needed[k] {
+						contacts[k] = append(contacts[k], c.at)
+					}
 				}
-				if c.Kind == dwell.ClientKindCustomer {
-					e.CustomerCalls++
-				}
-				if k := (repClient{rep.ID, c.Client}); needed[k] {
-					contacts[k] = append(contacts[k], c.StartTime)
+			}
+			for _, f := range p.followUps {
+				if inRange(f.due, in.Start, in.End) {
+					due = append(due, dueFollowUp{rep.ID, locs[rep.ID], f})
 				}
 			}
 		}
@@ -404,9 +406,10 @@ func Compute(in Input) Result {
 		IdleShare: ratio(float64(totals.IdleS), float64(totals.FieldS())), TravelS: totals.TravelS, TravelM: totals.DistanceM}
 
 	// 2. Visit time.
-	vt.Basis = basis(nVisits)
-	vt.ProspectMeanS = ratio(float64(vt.ProspectS), float64(prospects))
-	vt.CustomerMeanS = ratio(float64(vt.CustomerS), float64(customers))
+	nVisits := sum.visits
+	vt := VisitTime{Basis: basis(nVisits), ProspectS: sum.prospectS, CustomerS: sum.customerS, Histogram: sum.hist}
+	vt.ProspectMeanS = ratio(float64(vt.ProspectS), float64(sum.prospects))
+	vt.CustomerMeanS = ratio(float64(vt.CustomerS), float64(sum.customers))
 	vt.WonMeanS, vt.NotWonMeanS = ratio(wonSum, float64(nWon)), ratio(notWonSum, float64(nNotWon))
 	r.VisitTime = vt
 
@@ -423,9 +426,8 @@ func Compute(in Input) Result {
 	r.Meetings = m
 
 	// 4. Calls.
-	calls.Basis = basis(calls.Calls)
-	calls.MeanTalkS = ratio(float64(talk), float64(calls.Connected))
-	r.Calls = calls
+	r.Calls = Calls{Basis: basis(sum.calls), Calls: sum.calls, Connected: sum.connected,
+		MeanTalkS: ratio(float64(sum.talk), float64(sum.connected))}
 
 	// 5. Win ratio, 9. sales cycle.
 	wr := WinRatio{Basis: basis(len(wins)), Wins: len(wins)}
@@ -470,53 +472,35 @@ func Compute(in Input) Result {
 	r.SalesCycle = sc
 
 	// 6. Rejections, 7. cadence.
-	rj := Rejection{}
-	reasons := map[dwell.RejectionReason]int{}
-	cd := Cadence{}
-	positive := 0
+	rj := Rejection{WithOutcome: sum.withOutcome, Rejections: sum.rejections}
+	cd := Cadence{Due: len(due)}
 	var toFollow []float64
-	for _, co := range checkOuts {
-		if co.Outcome == dwell.OutcomeUnspecified {
+	for _, f := range due {
+		var first time.Time
+		for _, at := range contacts[repClient{f.rep, f.client}] {
+			if at.After(f.at) && (first.IsZero() || at.Before(first)) {
+				first = at
+			}
+		}
+		if first.IsZero() {
 			continue
 		}
-		rj.WithOutcome++
-		switch co.Outcome {
-		case dwell.OutcomeRejected:
-			rj.Rejections++
-			reasons[co.RejectionReason]++
-		case dwell.OutcomePositive:
-			positive++
-		case dwell.OutcomeFollowUp:
-			if !inRange(co.FollowUpDate, in.Start, in.End) {
-				break
-			}
-			cd.Due++
-			var first time.Time
-			for _, at := range contacts[repClient{co.rep, co.Client}] {
-				if at.After(co.Time) && (first.IsZero() || at.Before(first)) {
-					first = at
-				}
-			}
-			if first.IsZero() {
-				break
-			}
-			fd := dwell.DateOf(first, co.loc)
-			if !co.FollowUpDate.Before(fd) {
-				cd.Done++
-			}
-			toFollow = append(toFollow, float64(fd.DaysSince(dwell.DateOf(co.Time, co.loc))))
+		fd := dwell.DateOf(first, f.loc)
+		if !f.due.Before(fd) {
+			cd.Done++
 		}
+		toFollow = append(toFollow, float64(fd.DaysSince(dwell.DateOf(f.at, f.loc))))
 	}
 	rj.Basis = basis(rj.WithOutcome)
 	rj.Rate = ratio(float64(rj.Rejections), float64(rj.WithOutcome))
 	for reason := dwell.RejectionReasonUnspecified; reason <= dwell.RejectionOther; reason++ {
-		if n := reasons[reason]; n > 0 {
+		if n := sum.reasons[reason]; n > 0 {
 			rj.Reasons = append(rj.Reasons, ReasonCount{Reason: reason, Count: n})
 		}
 	}
 	r.Rejection = rj
 	cd.Basis = basis(cd.Due)
-	cd.PositivePerDay = ratio(float64(positive), days)
+	cd.PositivePerDay = ratio(float64(sum.positive), days)
 	cd.Rate = ratio(float64(cd.Done), float64(cd.Due))
 	cd.MedianDays = median(toFollow)
 	r.Cadence = cd
@@ -570,6 +554,7 @@ func Compute(in Input) Result {
 	q.Attainment = ratio(float64(q.Won.AmountMinor), float64(q.Quota.AmountMinor))
 	r.Quota = q
 
+	e := Engagement{CustomerVisits: sum.customerVisits, CustomerCalls: sum.customerCalls}
 	e.CustomerWonShare = ratio(float64(customerWon), float64(q.Won.AmountMinor))
 	e.Basis = basis(e.CustomerVisits + e.CustomerCalls + len(wins))
 	r.Engagement = e
