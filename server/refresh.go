@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -327,58 +328,67 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 	for i, r := range reps {
 		ids[i] = r.ID
 	}
-	stored, err := s.store.ListDaySummaries(ctx, tenant, ids, from, to)
+	out := make([][]*kpi.Day, len(reps))
+	var stale []int // indexes of reps with a day to derive
+	var dates [][]dwell.Date
+	// Decoding runs inside the read: the summaries are not copied first.
+	err := s.store.ViewDaySummaries(ctx, tenant, ids, from, to, func(stored [][]store.DaySummary) error {
+		dates = make([][]dwell.Date, len(stored))
+		var mu sync.Mutex
+		parallel(len(reps), func(i int) {
+			days := make([]*kpi.Day, len(stored[i]))
+			dates[i] = make([]dwell.Date, len(stored[i]))
+			needs := false
+			var bs [][]byte
+			var at []int
+			for j, ds := range stored[i] {
+				dates[i][j] = ds.Date
+				if !ds.Current() {
+					needs = true
+					continue
+				}
+				bs, at = append(bs, ds.Summary), append(at, j)
+			}
+			var decoded []*kpi.Day
+			var err error
+			if full {
+				decoded = make([]*kpi.Day, len(bs))
+				for k, b := range bs {
+					// DecodeDay aliases its input: give it a copy.
+					if decoded[k], err = kpi.DecodeDay(bytes.Clone(b), nil); err != nil {
+						break
+					}
+				}
+			} else {
+				decoded, err = kpi.DecodeSummaries(bs)
+			}
+			if err != nil {
+				s.log.Warn("corrupt day summary; deriving the rep's days", slog.String("rep", string(reps[i].ID)))
+				needs = true
+			} else {
+				for k, d := range decoded {
+					days[at[k]] = d
+				}
+			}
+			out[i] = days
+			if needs {
+				mu.Lock()
+				stale = append(stale, i)
+				mu.Unlock()
+			}
+		})
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]*kpi.Day, len(reps))
-	var stale []int // indexes of reps with a day to derive
-	var mu sync.Mutex
-	parallel(len(reps), func(i int) {
-		days := make([]*kpi.Day, len(stored[i]))
-		needs := false
-		var bs [][]byte
-		var at []int
-		for j, ds := range stored[i] {
-			if !ds.Current() {
-				needs = true
-				continue
-			}
-			bs, at = append(bs, ds.Summary), append(at, j)
-		}
-		var decoded []*kpi.Day
-		var err error
-		if full {
-			decoded = make([]*kpi.Day, len(bs))
-			for k, b := range bs {
-				if decoded[k], err = kpi.DecodeDay(b, nil); err != nil {
-					break
-				}
-			}
-		} else {
-			decoded, err = kpi.DecodeSummaries(bs)
-		}
-		if err != nil {
-			s.log.Warn("corrupt day summary; deriving the rep's days", slog.String("rep", string(reps[i].ID)))
-			needs = true
-		} else {
-			for k, d := range decoded {
-				days[at[k]] = d
-			}
-		}
-		out[i] = days
-		if needs {
-			mu.Lock()
-			stale = append(stale, i)
-			mu.Unlock()
-		}
-	})
 	for _, i := range stale {
 		for j, d := range out[i] {
 			if d != nil {
 				continue
 			}
-			if out[i][j], err = s.summarize(ctx, tenant, reps[i], stored[i][j].Date); err != nil {
+			var err error
+			if out[i][j], err = s.summarize(ctx, tenant, reps[i], dates[i][j]); err != nil {
 				return nil, err
 			}
 		}

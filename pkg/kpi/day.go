@@ -310,11 +310,15 @@ func DecodeDay(summary, detail []byte) (*Day, error) {
 // summaries (everything but the visit, check-out and call lists, which stay
 // nil) into shared backing arrays: a team query decodes tens of thousands,
 // and one allocation per day and list would dominate it.
+//
+// Unlike DecodeDay, the result does not share memory with summaries, which
+// may be reused once it returns: strings are copied, each distinct one
+// once (a rep's days name the same few clients over and over).
 func DecodeSummaries(summaries [][]byte) ([]*Day, error) {
 	days := make([]Day, len(summaries))
 	parts := make([]part, len(summaries))
 	out := make([]*Day, len(summaries))
-	a := &arena{}
+	a := &arena{strs: map[string]string{}}
 	for i, b := range summaries {
 		days[i].p = &parts[i]
 		if err := decodeSummary(b, &days[i], a, false); err != nil {
@@ -327,6 +331,9 @@ func DecodeSummaries(summaries [][]byte) ([]*Day, error) {
 
 // arena hands out sub-slices of larger arrays.
 type arena struct {
+	// strs, when not nil, interns the decoded strings: they are copied
+	// once each instead of sharing the input's memory.
+	strs   map[string]string
 	visits []Visit
 	cos    []CheckOut
 	calls  []Call
@@ -350,7 +357,7 @@ func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 	if len(summary) == 0 || summary[0] != summaryV1 {
 		return ErrCorrupt
 	}
-	r := reader{b: summary[1:]}
+	r := reader{b: summary[1:], strs: a.strs}
 	d.Rep = dwell.RepID(r.str())
 	d.Date = dwell.Date{Year: int(r.uint()), Month: time.Month(r.uint()), Day: int(r.uint())}
 	t := &d.Totals
@@ -481,6 +488,8 @@ func (w *writer) time(t time.Time) {
 type reader struct {
 	b   []byte
 	bad bool
+	// strs, when not nil, interns strings instead of aliasing b.
+	strs map[string]string
 }
 
 func (r *reader) uint() uint64 {
@@ -522,11 +531,19 @@ func (r *reader) str() string {
 	if n == 0 {
 		return ""
 	}
+	b := r.b[:n]
+	r.b = r.b[n:]
+	if r.strs != nil {
+		if s, ok := r.strs[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		r.strs[s] = s
+		return s
+	}
 	// The string shares the input's memory: decoding tens of thousands of
 	// days must not allocate a string per client id (see DecodeDay).
-	s := unsafe.String(&r.b[0], n)
-	r.b = r.b[n:]
-	return s
+	return unsafe.String(&b[0], n)
 }
 
 // count reads a slice length, bounded by the bytes left (every element

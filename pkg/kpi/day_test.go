@@ -99,6 +99,18 @@ func TestDecodeSummariesEqualsDecodeDay(t *testing.T) {
 			t.Fatalf("day %d: %+v, want %+v", i, got[i], &want)
 		}
 	}
+	// The result owns its strings: the input may be reused.
+	in := [][]byte{a.EncodeSummary()}
+	got, err = DecodeSummaries(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in[0] {
+		in[0][i] = 'x'
+	}
+	if got[0].Rep != "budi" || got[0].p.spans[0].client != "toko" {
+		t.Fatalf("strings changed with the input: %q, %q", got[0].Rep, got[0].p.spans[0].client)
+	}
 	if _, err := DecodeSummaries([][]byte{a.EncodeSummary(), {summaryV1}}); err == nil {
 		t.Fatal("a corrupt summary among good ones: no error")
 	}

@@ -68,6 +68,9 @@ package kpi
 import (
 	"cmp"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"slices"
 	"time"
 
@@ -80,6 +83,7 @@ type Rep struct {
 	// Loc is the rep's time zone; nil means UTC.
 	Loc *time.Location
 	// Days are the rep's summaries; those outside the range are ignored.
+	// Reps are computed in parallel: a Day must not appear under two reps.
 	Days []*Day
 }
 
@@ -242,26 +246,146 @@ func mean(xs []float64) float64 {
 // inRange reports whether d is in [start, end].
 func inRange(d, start, end dwell.Date) bool { return !d.Before(start) && !end.Before(d) }
 
-// repClient keys the visits and contacts of one rep with one client.
-type repClient struct {
-	rep    dwell.RepID
-	client dwell.ClientID
-}
-
 // span is one visit's time, for the joins with deals and appointments.
 type span struct{ start, end time.Time }
 
-// repCheckOut is a check-out with its rep and the rep's zone.
-type repCheckOut struct {
-	rep dwell.RepID
-	loc *time.Location
-	*CheckOut
+// repAcc is what one rep contributes to the KPIs. Every join a KPI needs
+// (a win and its meetings, an appointment and its visit, a follow-up and
+// the next contact) is within one rep, so reps are computed apart, in
+// parallel, and merged in input order (so float sums do not depend on
+// scheduling).
+type repAcc struct {
+	fieldDays, idleSegs int
+	totals              Totals
+	sum                 part
+	wonSum, notWonSum   float64
+	nWon, nNotWon       int
+	kept                int
+	// meetings counts the meetings of each of the rep's wins, by id.
+	meetings map[dwell.OpportunityID]int
+	due      int
+	done     int
+	toFollow []float64
 }
 
-// Compute returns the ten KPIs of in. It makes one pass over the days,
-// summing as it goes, and keeps the visits and contacts of only the (rep,
-// client) pairs a deal, an appointment or a follow-up asks about, so its
-// cost is linear in the input and its memory in those pairs.
+// computeRep accumulates rep's days in range, joined with its wins and
+// appointments in the range; lastWon is, per client, the latest close of
+// any WON deal of the input.
+func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity, appts []dwell.Appointment, lastWon map[dwell.ClientID]time.Time) *repAcc {
+	acc := &repAcc{}
+	// The clients a join asks about: only their visits and contacts are
+	// kept.
+	needed := map[dwell.ClientID]bool{}
+	for _, o := range wins {
+		needed[o.Client] = true
+	}
+	for _, a := range appts {
+		needed[a.Client] = true
+	}
+	for _, d := range rep.Days {
+		if inRange(d.Date, in.Start, in.End) {
+			for _, f := range d.part().followUps {
+				if inRange(f.due, in.Start, in.End) {
+					needed[f.client] = true
+				}
+			}
+		}
+	}
+	visitsBy := map[dwell.ClientID][]span{}
+	contacts := map[dwell.ClientID][]time.Time{}
+	var due []followUp
+	sum := &acc.sum
+	for _, d := range rep.Days {
+		if !inRange(d.Date, in.Start, in.End) {
+			continue
+		}
+		if d.Field() {
+			acc.fieldDays++
+		}
+		acc.totals.Add(d.Totals)
+		acc.idleSegs += d.IdleSegments
+		p := d.part()
+		for _, x := range [...][2]*int{{&sum.visits, &p.visits}, {&sum.prospects, &p.prospects}, {&sum.customers, &p.customers},
+			{&sum.customerVisits, &p.customerVisits}, {&sum.calls, &p.calls}, {&sum.connected, &p.connected},
+			{&sum.customerCalls, &p.customerCalls}, {&sum.withOutcome, &p.withOutcome}, {&sum.rejections, &p.rejections},
+			{&sum.positive, &p.positive}} {
+			*x[0] += *x[1]
+		}
+		sum.prospectS += p.prospectS
+		sum.customerS += p.customerS
+		sum.talk += p.talk
+		for i := range sum.hist {
+			sum.hist[i] += p.hist[i]
+		}
+		for i := range sum.reasons {
+			sum.reasons[i] += p.reasons[i]
+		}
+		for _, v := range p.spans {
+			secs := v.end.Sub(v.start).Seconds()
+			if last, ok := lastWon[v.client]; ok && !last.Before(v.start) {
+				acc.wonSum += secs
+				acc.nWon++
+			} else {
+				acc.notWonSum += secs
+				acc.nNotWon++
+			}
+			if needed[v.client] {
+				visitsBy[v.client] = append(visitsBy[v.client], span{v.start, v.end})
+				contacts[v.client] = append(contacts[v.client], v.start)
+			}
+		}
+		for _, c := range p.callAt {
+			if needed[c.client] {
+				contacts[c.client] = append(contacts[c.client], c.at)
+			}
+		}
+		for _, f := range p.followUps {
+			if inRange(f.due, in.Start, in.End) {
+				due = append(due, f)
+			}
+		}
+	}
+	for _, a := range appts {
+		if slices.ContainsFunc(visitsBy[a.Client], func(v span) bool {
+			return v.start.Before(a.PlannedEnd) && a.PlannedStart.Before(v.end)
+		}) {
+			acc.kept++
+		}
+	}
+	acc.meetings = make(map[dwell.OpportunityID]int, len(wins))
+	for _, o := range wins {
+		n := 0
+		for _, v := range visitsBy[o.Client] {
+			if !v.start.Before(o.OpenTime) && !v.start.After(o.CloseTime) {
+				n++
+			}
+		}
+		acc.meetings[o.ID] = n
+	}
+	acc.due = len(due)
+	for _, f := range due {
+		var first time.Time
+		for _, at := range contacts[f.client] {
+			if at.After(f.at) && (first.IsZero() || at.Before(first)) {
+				first = at
+			}
+		}
+		if first.IsZero() {
+			continue
+		}
+		fd := dwell.DateOf(first, loc)
+		if !f.due.Before(fd) {
+			acc.done++
+		}
+		acc.toFollow = append(acc.toFollow, float64(fd.DaysSince(dwell.DateOf(f.at, loc))))
+	}
+	return acc
+}
+
+// Compute returns the ten KPIs of in. Each rep's days are read once, on
+// up to GOMAXPROCS goroutines, summing as they go and keeping the visits
+// and contacts of only the clients a deal, an appointment or a follow-up
+// asks about; the cost is linear in the input.
 func Compute(in Input) Result {
 	var r Result
 	locs := make(map[dwell.RepID]*time.Location, len(in.Reps))
@@ -282,7 +406,7 @@ func Compute(in Input) Result {
 	// to a win.
 	var wins []dwell.Opportunity
 	lastWon := map[dwell.ClientID]time.Time{}
-	needed := map[repClient]bool{}
+	winsBy := map[dwell.RepID][]dwell.Opportunity{}
 	for _, o := range in.Opportunities {
 		loc, ok := locs[o.Rep]
 		if !ok || o.Stage != dwell.StageWon {
@@ -293,7 +417,7 @@ func Compute(in Input) Result {
 		}
 		if inRange(dwell.DateOf(o.CloseTime, loc), in.Start, in.End) {
 			wins = append(wins, o)
-			needed[repClient{o.Rep, o.Client}] = true
+			winsBy[o.Rep] = append(winsBy[o.Rep], o)
 		}
 	}
 	slices.SortFunc(wins, func(a, b dwell.Opportunity) int {
@@ -302,100 +426,54 @@ func Compute(in Input) Result {
 		}
 		return compareStrings(string(a.ID), string(b.ID))
 	})
-	var appts []dwell.Appointment
+	planned := 0
+	apptsBy := map[dwell.RepID][]dwell.Appointment{}
 	for _, a := range in.Appointments {
 		if loc, ok := locs[a.Rep]; ok && inRange(dwell.DateOf(a.PlannedStart, loc), in.Start, in.End) {
-			appts = append(appts, a)
-			needed[repClient{a.Rep, a.Client}] = true
-		}
-	}
-	// Follow-ups due in the range name more pairs.
-	for _, rep := range in.Reps {
-		for _, d := range rep.Days {
-			if !inRange(d.Date, in.Start, in.End) {
-				continue
-			}
-			for _, f := range d.part().followUps {
-				if inRange(f.due, in.Start, in.End) {
-					needed[repClient{rep.ID, f.client}] = true
-				}
-			}
+			apptsBy[a.Rep] = append(apptsBy[a.Rep], a)
+			planned++
 		}
 	}
 
-	neededReps := map[dwell.RepID]struct{}{}
-	for k := range needed {
-		neededReps[k.rep] = struct{}{}
-	}
-
-	// One pass over the days: their sums, and the records of the pairs
-	// asked about.
-	visitsBy := map[repClient][]span{}
-	contacts := map[repClient][]time.Time{}
-	fieldDays, idleSegs := 0, 0
-	var totals Totals
-	var sum part
-	var wonSum, notWonSum float64
-	var nWon, nNotWon int
-	type dueFollowUp struct {
-		rep dwell.RepID
-		loc *time.Location
-		followUp
-	}
-	var due []dueFollowUp
-	for _, rep := range in.Reps {
-		for _, d := range rep.Days {
-			if !inRange(d.Date, in.Start, in.End) {
-				continue
-			}
-			if d.Field() {
-				fieldDays++
-			}
-			totals.Add(d.Totals)
-			idleSegs += d.IdleSegments
-			p := d.part()
-			for _, x := range [...][2]*int{{&sum.visits, &p.visits}, {&sum.prospects, &p.prospects}, {&sum.customers, &p.customers},
-				{&sum.customerVisits, &p.customerVisits}, {&sum.calls, &p.calls}, {&sum.connected, &p.connected},
-				{&sum.customerCalls, &p.customerCalls}, {&sum.withOutcome, &p.withOutcome}, {&sum.rejections, &p.rejections},
-				{&sum.positive, &p.positive}} {
-				*x[0] += *x[1]
-			}
-			sum.prospectS += p.prospectS
-			sum.customerS += p.customerS
-			sum.talk += p.talk
-			for i := range sum.hist {
-				sum.hist[i] += p.hist[i]
-			}
-			for i := range sum.reasons {
-				sum.reasons[i] += p.reasons[i]
-			}
-			_, repNeeded := neededReps[rep.ID]
-			for _, v := range p.spans {
-				secs := v.end.Sub(v.start).Seconds()
-				if last, ok := lastWon[v.client]; ok && !last.Before(v.start) {
-					wonSum += secs
-					nWon++
-				} else {
-					notWonSum += secs
-					nNotWon++
-				}
-				if k := (repClient{rep.ID, v.client}); repNeeded && needed[k] {
-					visitsBy[k] = append(visitsBy[k], span{v.start, v.end})
-					contacts[k] = append(contacts[k], v.start)
-				}
-			}
-			if repNeeded {
-				for _, c := range p.callAt {
-					if k := (repClient{rep.ID, c.client}); needed[k] {
-						contacts[k] = append(contacts[k], c.at)
-					}
-				}
-			}
-			for _, f := range p.followUps {
-				if inRange(f.due, in.Start, in.End) {
-					due = append(due, dueFollowUp{rep.ID, locs[rep.ID], f})
-				}
-			}
+	// Each rep apart, then merged in input order.
+	accs := make([]*repAcc, len(in.Reps))
+	forEach(len(in.Reps), func(i int) {
+		rep := in.Reps[i]
+		accs[i] = computeRep(&in, rep, locs[rep.ID], winsBy[rep.ID], apptsBy[rep.ID], lastWon)
+	})
+	var (
+		fieldDays, idleSegs, kept, dueN, done int
+		totals                                Totals
+		sum                                   part
+		wonSum, notWonSum                     float64
+		nWon, nNotWon                         int
+		toFollow                              []float64
+		meetings                              = map[dwell.OpportunityID]int{}
+	)
+	for _, a := range accs {
+		fieldDays += a.fieldDays
+		idleSegs += a.idleSegs
+		totals.Add(a.totals)
+		for _, x := range [...][2]*int{{&sum.visits, &a.sum.visits}, {&sum.prospects, &a.sum.prospects}, {&sum.customers, &a.sum.customers},
+			{&sum.customerVisits, &a.sum.customerVisits}, {&sum.calls, &a.sum.calls}, {&sum.connected, &a.sum.connected},
+			{&sum.customerCalls, &a.sum.customerCalls}, {&sum.withOutcome, &a.sum.withOutcome}, {&sum.rejections, &a.sum.rejections},
+			{&sum.positive, &a.sum.positive}, {&kept, &a.kept}, {&dueN, &a.due}, {&done, &a.done}, {&nWon, &a.nWon}, {&nNotWon, &a.nNotWon}} {
+			*x[0] += *x[1]
+		}
+		sum.prospectS += a.sum.prospectS
+		sum.customerS += a.sum.customerS
+		sum.talk += a.sum.talk
+		for i := range sum.hist {
+			sum.hist[i] += a.sum.hist[i]
+		}
+		for i := range sum.reasons {
+			sum.reasons[i] += a.sum.reasons[i]
+		}
+		wonSum += a.wonSum
+		notWonSum += a.notWonSum
+		toFollow = append(toFollow, a.toFollow...)
+		for id, n := range a.meetings {
+			meetings[id] = n
 		}
 	}
 	days := float64(fieldDays)
@@ -414,14 +492,7 @@ func Compute(in Input) Result {
 	r.VisitTime = vt
 
 	// 3. Meetings.
-	m := Meetings{VisitsPerDay: ratio(float64(nVisits), days), Planned: len(appts)}
-	for _, a := range appts {
-		if slices.ContainsFunc(visitsBy[repClient{a.Rep, a.Client}], func(v span) bool {
-			return v.start.Before(a.PlannedEnd) && a.PlannedStart.Before(v.end)
-		}) {
-			m.Kept++
-		}
-	}
+	m := Meetings{VisitsPerDay: ratio(float64(nVisits), days), Planned: planned, Kept: kept}
 	m.Basis = basis(nVisits + m.Planned)
 	r.Meetings = m
 
@@ -436,12 +507,7 @@ func Compute(in Input) Result {
 	perRep := map[dwell.RepID][]float64{}
 	var repOrder []dwell.RepID
 	for _, o := range wins {
-		n := 0
-		for _, v := range visitsBy[repClient{o.Rep, o.Client}] {
-			if !v.start.Before(o.OpenTime) && !v.start.After(o.CloseTime) {
-				n++
-			}
-		}
+		n := meetings[o.ID]
 		wr.Meetings += n
 		if n >= 2 {
 			multi++
@@ -473,24 +539,7 @@ func Compute(in Input) Result {
 
 	// 6. Rejections, 7. cadence.
 	rj := Rejection{WithOutcome: sum.withOutcome, Rejections: sum.rejections}
-	cd := Cadence{Due: len(due)}
-	var toFollow []float64
-	for _, f := range due {
-		var first time.Time
-		for _, at := range contacts[repClient{f.rep, f.client}] {
-			if at.After(f.at) && (first.IsZero() || at.Before(first)) {
-				first = at
-			}
-		}
-		if first.IsZero() {
-			continue
-		}
-		fd := dwell.DateOf(first, f.loc)
-		if !f.due.Before(fd) {
-			cd.Done++
-		}
-		toFollow = append(toFollow, float64(fd.DaysSince(dwell.DateOf(f.at, f.loc))))
-	}
+	cd := Cadence{Due: dueN, Done: done}
 	rj.Basis = basis(rj.WithOutcome)
 	rj.Rate = ratio(float64(rj.Rejections), float64(rj.WithOutcome))
 	for reason := dwell.RejectionReasonUnspecified; reason <= dwell.RejectionOther; reason++ {
@@ -562,6 +611,24 @@ func Compute(in Input) Result {
 }
 
 func compareStrings(a, b string) int { return cmp.Compare(a, b) }
+
+// forEach calls f(i) for i in [0, n) on up to GOMAXPROCS goroutines and
+// returns when all calls have.
+func forEach(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
 
 // Row is one row of a time breakdown.
 type Row struct {

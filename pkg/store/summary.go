@@ -43,6 +43,12 @@ type Summaries interface {
 	// is current (derived from the day's current version). One consistent
 	// read serves every rep.
 	ListDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date) ([][]DaySummary, error)
+	// ViewDaySummaries is ListDaySummaries without the copy: it calls fn
+	// once, inside the read, with the same answer, whose Summary bytes are
+	// valid only until fn returns (fn must copy what it keeps). It returns
+	// fn's error. A team query decodes tens of megabytes of summaries; this
+	// spares copying them first.
+	ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, fn func([][]DaySummary) error) error
 }
 
 // RederiveDays is how far back a settings or client change re-derives a

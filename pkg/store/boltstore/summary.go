@@ -300,65 +300,72 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 	return prevSum, prevDet, nil
 }
 
-// ListDaySummaries implements store.Summaries.
+// ListDaySummaries implements store.Summaries. The summaries are copied
+// into one slab, not one allocation each.
 func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date) ([][]store.DaySummary, error) {
-	const op = dwell.Op("boltstore.ListDaySummaries")
-	if err := checkTenant(op, tenant); err != nil {
-		return nil, err
-	}
-	for i, rep := range reps {
-		if err := checkID(op, fmt.Sprintf("reps[%d]", i), string(rep)); err != nil {
-			return nil, err
-		}
-	}
-	out := make([][]store.DaySummary, len(reps))
-	if to.Before(from) {
-		return out, nil
-	}
-	// The summaries are copied into one slab, not one allocation each: a
-	// team query reads tens of thousands. They are gathered first (valid
-	// for the transaction) so the slab is allocated once.
-	type ref struct {
-		i, j int
-		v    []byte
-	}
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		ver := readTenantSub(tx, tenant, bktDayVer)
-		sums := readTenantSub(tx, tenant, bktSummaries)
-		if ver == nil {
-			return nil
-		}
-		var refs []ref
+	var out [][]store.DaySummary
+	err := s.ViewDaySummaries(ctx, tenant, reps, from, to, func(days [][]store.DaySummary) error {
 		size := 0
-		c := ver.Cursor()
-		for i, rep := range reps {
-			lo, hi := dayKey(rep, from), dayKey(rep, to)
-			for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
-				_, d, ok := splitDayKey(k)
-				if !ok {
-					continue
-				}
-				ds := store.DaySummary{Date: d, Version: getVersion(v)}
-				if sums != nil {
-					if sv := sums.Get(k); len(sv) >= 8 {
-						ds.SummaryVersion = getVersion(sv)
-						refs = append(refs, ref{i, len(out[i]), sv[8:]})
-						size += len(sv) - 8
-					}
-				}
-				out[i] = append(out[i], ds)
+		for _, ds := range days {
+			for _, d := range ds {
+				size += len(d.Summary)
 			}
 		}
 		slab := make([]byte, 0, size)
-		for _, r := range refs {
-			lo := len(slab)
-			slab = append(slab, r.v...)
-			out[r.i][r.j].Summary = slab[lo:len(slab):len(slab)]
+		for _, ds := range days {
+			for j := range ds {
+				if v := ds[j].Summary; v != nil {
+					lo := len(slab)
+					slab = append(slab, v...)
+					ds[j].Summary = slab[lo:len(slab):len(slab)]
+				}
+			}
 		}
+		out = days
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, dwell.E(dwell.Op("boltstore.ListDaySummaries"), err)
 	}
 	return out, nil
+}
+
+// ViewDaySummaries implements store.Summaries: Summary bytes point into the
+// memory map of the read transaction.
+func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, fn func([][]store.DaySummary) error) error {
+	const op = dwell.Op("boltstore.ViewDaySummaries")
+	if err := checkTenant(op, tenant); err != nil {
+		return err
+	}
+	for i, rep := range reps {
+		if err := checkID(op, fmt.Sprintf("reps[%d]", i), string(rep)); err != nil {
+			return err
+		}
+	}
+	out := make([][]store.DaySummary, len(reps))
+	return s.view(ctx, op, func(tx *bolt.Tx) error {
+		ver := readTenantSub(tx, tenant, bktDayVer)
+		sums := readTenantSub(tx, tenant, bktSummaries)
+		if ver != nil && !to.Before(from) {
+			c := ver.Cursor()
+			for i, rep := range reps {
+				lo, hi := dayKey(rep, from), dayKey(rep, to)
+				for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
+					_, d, ok := splitDayKey(k)
+					if !ok {
+						continue
+					}
+					ds := store.DaySummary{Date: d, Version: getVersion(v)}
+					if sums != nil {
+						if sv := sums.Get(k); len(sv) >= 8 {
+							ds.SummaryVersion = getVersion(sv)
+							ds.Summary = sv[8:len(sv):len(sv)]
+						}
+					}
+					out[i] = append(out[i], ds)
+				}
+			}
+		}
+		return fn(out)
+	})
 }

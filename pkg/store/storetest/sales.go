@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -315,6 +316,20 @@ func listDays(s store.Store, rep dwell.RepID, from, to dwell.Date) ([]store.DayS
 	}
 	if len(all) != 3 || len(one) != 1 || !equal(all[1], one[0]) {
 		return nil, fmt.Errorf("a read of three reps gave %v for %s, a read of it alone %v", all, rep, one)
+	}
+	var viewed []store.DaySummary
+	err = s.ViewDaySummaries(ctx(), tenantA, []dwell.RepID{rep}, from, to, func(days [][]store.DaySummary) error {
+		for _, d := range days[0] {
+			d.Summary = slices.Clone(d.Summary)
+			viewed = append(viewed, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !equal(viewed, one[0]) {
+		return nil, fmt.Errorf("ViewDaySummaries gave %v, ListDaySummaries %v", viewed, one[0])
 	}
 	return one[0], nil
 }
