@@ -5,10 +5,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -334,49 +332,46 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 	// Decoding runs inside the read: the summaries are not copied first.
 	err := s.store.ViewDaySummaries(ctx, tenant, ids, from, to, func(stored [][]store.DaySummary) error {
 		dates = make([][]dwell.Date, len(stored))
-		var mu sync.Mutex
-		parallel(len(reps), func(i int) {
-			days := make([]*kpi.Day, len(stored[i]))
-			dates[i] = make([]dwell.Date, len(stored[i]))
-			needs := false
-			var bs [][]byte
-			var at []int
-			for j, ds := range stored[i] {
+		bs := make([][][]byte, len(stored))
+		at := make([][]int, len(stored))
+		for i, days := range stored {
+			dates[i] = make([]dwell.Date, len(days))
+			for j, ds := range days {
 				dates[i][j] = ds.Date
-				if !ds.Current() {
-					needs = true
-					continue
+				if ds.Current() {
+					bs[i], at[i] = append(bs[i], ds.Summary), append(at[i], j)
 				}
-				bs, at = append(bs, ds.Summary), append(at, j)
 			}
-			var decoded []*kpi.Day
-			var err error
-			if full {
-				decoded = make([]*kpi.Day, len(bs))
-				for k, b := range bs {
+		}
+		var decoded [][]*kpi.Day
+		errs := make([]error, len(stored))
+		if full {
+			decoded = make([][]*kpi.Day, len(stored))
+			for i := range bs {
+				decoded[i] = make([]*kpi.Day, len(bs[i]))
+				for k, b := range bs[i] {
 					// DecodeDay aliases its input: give it a copy.
-					if decoded[k], err = kpi.DecodeDay(bytes.Clone(b), nil); err != nil {
+					if decoded[i][k], errs[i] = kpi.DecodeDay(bytes.Clone(b), nil); errs[i] != nil {
 						break
 					}
 				}
-			} else {
-				decoded, err = kpi.DecodeSummaries(bs)
 			}
-			if err != nil {
+		} else {
+			decoded, errs = kpi.DecodeSummariesByRep(bs)
+		}
+		for i := range stored {
+			out[i] = make([]*kpi.Day, len(stored[i]))
+			if errs[i] != nil {
 				s.log.Warn("corrupt day summary; deriving the rep's days", slog.String("rep", string(reps[i].ID)))
-				needs = true
 			} else {
-				for k, d := range decoded {
-					days[at[k]] = d
+				for k, d := range decoded[i] {
+					out[i][at[i][k]] = d
 				}
 			}
-			out[i] = days
-			if needs {
-				mu.Lock()
+			if errs[i] != nil || len(bs[i]) < len(stored[i]) {
 				stale = append(stale, i)
-				mu.Unlock()
 			}
-		})
+		}
 		return nil
 	})
 	if err != nil {
@@ -394,22 +389,4 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 		}
 	}
 	return out, nil
-}
-
-// parallel calls f(i) for i in [0, n) on up to GOMAXPROCS goroutines and
-// returns when all calls have.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }

@@ -329,6 +329,14 @@ func DecodeSummaries(summaries [][]byte) ([]*Day, error) {
 	return out, nil
 }
 
+// DecodeSummariesByRep is DecodeSummaries for each rep's summaries, on up
+// to GOMAXPROCS goroutines: days[i] and errs[i] are DecodeSummaries(in[i]).
+func DecodeSummariesByRep(in [][][]byte) (days [][]*Day, errs []error) {
+	days, errs = make([][]*Day, len(in)), make([]error, len(in))
+	forEach(len(in), func(i int) { days[i], errs[i] = DecodeSummaries(in[i]) })
+	return days, errs
+}
+
 // arena hands out sub-slices of larger arrays.
 type arena struct {
 	// strs, when not nil, interns the decoded strings: they are copied

@@ -69,9 +69,9 @@ import (
 	"cmp"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
-	"slices"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
