@@ -349,10 +349,12 @@ type arena struct {
 	callAt []clientAt
 }
 
-// take returns n elements of *pool, growing it by chunks of at least 256.
+// take returns n elements of *pool. A full pool is replaced by a new one
+// twice as large (64 to 4,096 elements, or n), so a small decode wastes
+// little and a large one allocates rarely.
 func take[T any](pool *[]T, n int) []T {
 	if cap(*pool)-len(*pool) < n {
-		*pool = make([]T, 0, max(n, 256))
+		*pool = make([]T, 0, max(n, min(2*cap(*pool), 4096), 64))
 	}
 	l := len(*pool)
 	*pool = (*pool)[:l+n]

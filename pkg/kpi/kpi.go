@@ -246,8 +246,9 @@ func mean(xs []float64) float64 {
 // inRange reports whether d is in [start, end].
 func inRange(d, start, end dwell.Date) bool { return !d.Before(start) && !end.Before(d) }
 
-// span is one visit's time, for the joins with deals and appointments.
-type span struct{ start, end time.Time }
+// span is one visit's time in Unix nanoseconds, for the joins with deals
+// and appointments.
+type span struct{ start, end int64 }
 
 // repAcc is what one rep contributes to the KPIs. Every join a KPI needs
 // (a win and its meetings, an appointment and its visit, a follow-up and
@@ -271,7 +272,7 @@ type repAcc struct {
 // computeRep accumulates rep's days in range, joined with its wins and
 // appointments in the range; lastWon is, per client, the latest close of
 // any WON deal of the input.
-func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity, appts []dwell.Appointment, lastWon map[dwell.ClientID]time.Time) *repAcc {
+func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity, appts []dwell.Appointment, lastWon map[dwell.ClientID]int64) *repAcc {
 	acc := &repAcc{}
 	// The clients a join asks about: only their visits and contacts are
 	// kept.
@@ -292,7 +293,7 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		}
 	}
 	visitsBy := map[dwell.ClientID][]span{}
-	contacts := map[dwell.ClientID][]time.Time{}
+	contacts := map[dwell.ClientID][]int64{}
 	var due []followUp
 	sum := &acc.sum
 	for _, d := range rep.Days {
@@ -321,8 +322,8 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			sum.reasons[i] += p.reasons[i]
 		}
 		for _, v := range p.spans {
-			secs := v.end.Sub(v.start).Seconds()
-			if last, ok := lastWon[v.client]; ok && !last.Before(v.start) {
+			secs := float64(v.end-v.start) / 1e9
+			if last, ok := lastWon[v.client]; ok && last >= v.start {
 				acc.wonSum += secs
 				acc.nWon++
 			} else {
@@ -346,17 +347,17 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		}
 	}
 	for _, a := range appts {
-		if slices.ContainsFunc(visitsBy[a.Client], func(v span) bool {
-			return v.start.Before(a.PlannedEnd) && a.PlannedStart.Before(v.end)
-		}) {
+		ps, pe := a.PlannedStart.UnixNano(), a.PlannedEnd.UnixNano()
+		if slices.ContainsFunc(visitsBy[a.Client], func(v span) bool { return v.start < pe && ps < v.end }) {
 			acc.kept++
 		}
 	}
 	acc.meetings = make(map[dwell.OpportunityID]int, len(wins))
 	for _, o := range wins {
 		n := 0
+		open, closed := o.OpenTime.UnixNano(), o.CloseTime.UnixNano()
 		for _, v := range visitsBy[o.Client] {
-			if !v.start.Before(o.OpenTime) && !v.start.After(o.CloseTime) {
+			if open <= v.start && v.start <= closed {
 				n++
 			}
 		}
@@ -364,16 +365,17 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	}
 	acc.due = len(due)
 	for _, f := range due {
-		var first time.Time
+		var first int64
+		after := f.at.UnixNano()
 		for _, at := range contacts[f.client] {
-			if at.After(f.at) && (first.IsZero() || at.Before(first)) {
+			if at > after && (first == 0 || at < first) {
 				first = at
 			}
 		}
-		if first.IsZero() {
+		if first == 0 {
 			continue
 		}
-		fd := dwell.DateOf(first, loc)
+		fd := dwell.DateOf(time.Unix(0, first), loc)
 		if !f.due.Before(fd) {
 			acc.done++
 		}
@@ -405,15 +407,15 @@ func Compute(in Input) Result {
 	// per client, the latest close of a WON deal: a visit up to it went on
 	// to a win.
 	var wins []dwell.Opportunity
-	lastWon := map[dwell.ClientID]time.Time{}
+	lastWon := map[dwell.ClientID]int64{}
 	winsBy := map[dwell.RepID][]dwell.Opportunity{}
 	for _, o := range in.Opportunities {
 		loc, ok := locs[o.Rep]
 		if !ok || o.Stage != dwell.StageWon {
 			continue
 		}
-		if o.CloseTime.After(lastWon[o.Client]) {
-			lastWon[o.Client] = o.CloseTime
+		if last, ok := lastWon[o.Client]; !ok || o.CloseTime.UnixNano() > last {
+			lastWon[o.Client] = o.CloseTime.UnixNano()
 		}
 		if inRange(dwell.DateOf(o.CloseTime, loc), in.Start, in.End) {
 			wins = append(wins, o)

@@ -24,10 +24,11 @@ type part struct {
 	callAt                                       []clientAt
 }
 
-// clientSpan is a visit's client and time.
+// clientSpan is a visit's client and time (Unix nanoseconds, which are
+// smaller and quicker to compare than time.Time).
 type clientSpan struct {
 	client     dwell.ClientID
-	start, end time.Time
+	start, end int64
 }
 
 // followUp is a FOLLOW_UP check-out.
@@ -37,10 +38,10 @@ type followUp struct {
 	due    dwell.Date
 }
 
-// clientAt is a call's client and start.
+// clientAt is a call's client and start (Unix nanoseconds).
 type clientAt struct {
 	client dwell.ClientID
-	at     time.Time
+	at     int64
 }
 
 // part returns d's part, computing it from the records the first time (a
@@ -69,7 +70,7 @@ func computePart(d *Day) *part {
 			p.prospects++
 		}
 		p.hist[sort.SearchFloat64s(histogramBoundsMin[:], dur.Minutes()+1e-9)]++
-		p.spans[i] = clientSpan{v.Client, v.Start, v.End}
+		p.spans[i] = clientSpan{v.Client, v.Start.UnixNano(), v.End.UnixNano()}
 	}
 	for _, c := range d.Calls {
 		if c.Outcome == dwell.CallConnected {
@@ -79,7 +80,7 @@ func computePart(d *Day) *part {
 		if c.Kind == dwell.ClientKindCustomer {
 			p.customerCalls++
 		}
-		p.callAt = append(p.callAt, clientAt{c.Client, c.StartTime})
+		p.callAt = append(p.callAt, clientAt{c.Client, c.StartTime.UnixNano()})
 	}
 	for _, co := range d.CheckOuts {
 		if co.Outcome == dwell.OutcomeUnspecified {
@@ -118,8 +119,8 @@ func (w *writer) part(p *part) {
 	w.uint(uint64(len(p.spans)))
 	for _, s := range p.spans {
 		w.str(string(s.client))
-		w.time(s.start)
-		w.time(s.end)
+		w.int(s.start)
+		w.int(s.end)
 	}
 	w.uint(uint64(len(p.followUps)))
 	for _, f := range p.followUps {
@@ -132,7 +133,7 @@ func (w *writer) part(p *part) {
 	w.uint(uint64(len(p.callAt)))
 	for _, c := range p.callAt {
 		w.str(string(c.client))
-		w.time(c.at)
+		w.int(c.at)
 	}
 }
 
@@ -151,7 +152,7 @@ func (r *reader) part(p *part, a *arena) {
 	if n := r.count(); n > 0 {
 		p.spans = take(&a.spans, n)
 		for i := range p.spans {
-			p.spans[i] = clientSpan{dwell.ClientID(r.str()), r.time(), r.time()}
+			p.spans[i] = clientSpan{dwell.ClientID(r.str()), r.int(), r.int()}
 		}
 	}
 	if n := r.count(); n > 0 {
@@ -164,7 +165,7 @@ func (r *reader) part(p *part, a *arena) {
 	if n := r.count(); n > 0 {
 		p.callAt = take(&a.callAt, n)
 		for i := range p.callAt {
-			p.callAt[i] = clientAt{dwell.ClientID(r.str()), r.time()}
+			p.callAt[i] = clientAt{dwell.ClientID(r.str()), r.int()}
 		}
 	}
 }
