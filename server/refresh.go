@@ -37,6 +37,17 @@ import (
 // Readers never wait for the refresher: a report that finds a day's
 // summary stale (or missing) derives that day inline from the store
 // (daySummaries), so answers are always as current as the data.
+//
+// Caveats. A day is found through its data version, so data stored before
+// the store kept versions (none in a released file) is not summarised
+// until new data marks its day. A rep's days are cut in the zone the
+// directory holds when the data arrives; after a change of zone, old days
+// keep their old cut until they are marked again. A derivation that fails
+// (timeline.Derive panicking is caught and turned into an error) leaves
+// its mark, is logged and is retried at every pass; reports derive that
+// day inline and answer INTERNAL for it. Each summary costs one fsync'd
+// write; a burst of marks is drained by refreshWorkers derivations at a
+// time.
 
 // refreshPoll is how often the refresher looks for marks without a notify.
 const refreshPoll = 2 * time.Second
