@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -46,8 +47,8 @@ import (
 // (timeline.Derive panicking is caught and turned into an error) leaves
 // its mark, is logged and is retried at every pass; reports derive that
 // day inline and answer INTERNAL for it. Each summary costs one fsync'd
-// write; a burst of marks is drained by refreshWorkers derivations at a
-// time.
+// write; a burst of marks is drained by Config.RefreshWorkers
+// derivations at a time.
 
 // refreshPoll is how often the refresher looks for marks without a notify.
 const refreshPoll = 2 * time.Second
@@ -347,11 +348,19 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 		at := make([][]int, len(stored))
 		for i, days := range stored {
 			dates[i] = make([]dwell.Date, len(days))
+			out[i] = make([]*kpi.Day, len(days))
 			for j, ds := range days {
 				dates[i][j] = ds.Date
-				if ds.Current() {
-					bs[i], at[i] = append(bs[i], ds.Summary), append(at[i], j)
+				if !ds.Current() {
+					continue
 				}
+				if !full {
+					if d := s.days.get(dayCacheKey{tenant, reps[i].ID, ds.Date}, ds.SummaryVersion); d != nil {
+						out[i][j] = d
+						continue
+					}
+				}
+				bs[i], at[i] = append(bs[i], ds.Summary), append(at[i], j)
 			}
 		}
 		var decoded [][]*kpi.Day
@@ -371,15 +380,21 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 			decoded, errs = kpi.DecodeSummariesByRep(bs)
 		}
 		for i := range stored {
-			out[i] = make([]*kpi.Day, len(stored[i]))
 			if errs[i] != nil {
 				s.log.Warn("corrupt day summary; deriving the rep's days", slog.String("rep", string(reps[i].ID)))
+				for _, j := range at[i] {
+					out[i][j] = nil
+				}
 			} else {
 				for k, d := range decoded[i] {
-					out[i][at[i][k]] = d
+					j := at[i][k]
+					out[i][j] = d
+					if !full {
+						s.days.put(dayCacheKey{tenant, reps[i].ID, dates[i][j]}, stored[i][j].SummaryVersion, d)
+					}
 				}
 			}
-			if errs[i] != nil || len(bs[i]) < len(stored[i]) {
+			if slices.Contains(out[i], nil) {
 				stale = append(stale, i)
 			}
 		}

@@ -65,6 +65,7 @@ type Server struct {
 	// dayListeners are told of each re-derived day once it is stored.
 	refresh      *refresher
 	dayListeners []func(context.Context, dayChange)
+	days         *dayCache
 
 	dir    directoryService
 	ingest ingestService
@@ -92,6 +93,7 @@ func New(cfg Config) *Server {
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	s.sales.s = s
 	s.refresh = newRefresher(s, cfg.RefreshWorkers)
+	s.days = newDayCache(dayCacheDays)
 	if s.store != nil {
 		s.refresh.start()
 	}

@@ -347,20 +347,31 @@ func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 		ver := readTenantSub(tx, tenant, bktDayVer)
 		sums := readTenantSub(tx, tenant, bktSummaries)
 		if ver != nil && !to.Before(from) {
+			// Both buckets share their keys: walk them side by side (a
+			// cursor step is cheaper than a look-up per day).
 			c := ver.Cursor()
+			var sc *bolt.Cursor
+			if sums != nil {
+				sc = sums.Cursor()
+			}
 			for i, rep := range reps {
 				lo, hi := dayKey(rep, from), dayKey(rep, to)
+				var sk, sv []byte
+				if sc != nil {
+					sk, sv = sc.Seek(lo)
+				}
 				for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
 					_, d, ok := splitDayKey(k)
 					if !ok {
 						continue
 					}
 					ds := store.DaySummary{Date: d, Version: getVersion(v)}
-					if sums != nil {
-						if sv := sums.Get(k); len(sv) >= 8 {
-							ds.SummaryVersion = getVersion(sv)
-							ds.Summary = sv[8:len(sv):len(sv)]
-						}
+					for sk != nil && bytes.Compare(sk, k) < 0 {
+						sk, sv = sc.Next()
+					}
+					if sk != nil && bytes.Equal(sk, k) && len(sv) >= 8 {
+						ds.SummaryVersion = getVersion(sv)
+						ds.Summary = sv[8:len(sv):len(sv)]
 					}
 					out[i] = append(out[i], ds)
 				}
