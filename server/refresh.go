@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
