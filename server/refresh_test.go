@@ -324,3 +324,36 @@ func TestSettingsChangeRederives(t *testing.T) {
 	}
 	e.rebuild()
 }
+
+func TestDayCacheNeverServesAnOldVersion(t *testing.T) {
+	e := newRefreshEnv(t)
+	e.write(0, 5)
+	if err := e.s.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	d := e.days[0]
+	r, _ := e.st.GetRep(t.Context(), tenant, d.Rep)
+	first, err := e.s.daySummaries(t.Context(), tenant, []dwell.Rep{r}, d.Date, d.Date, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := e.s.daySummaries(t.Context(), tenant, []dwell.Rep{r}, d.Date, d.Date, false)
+	if again[0][0] != first[0][0] {
+		t.Fatal("an unchanged day was decoded again instead of served from the cache")
+	}
+	e.write(5, 10000)
+	if err := e.s.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.s.daySummaries(t.Context(), tenant, []dwell.Rep{r}, d.Date, d.Date, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := e.s.summarize(t.Context(), tenant, r, d.Date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0][0] == first[0][0] || got[0][0].Totals != fresh.Totals || got[0][0].Field() != fresh.Field() {
+		t.Fatalf("after new data: %+v, want the new derivation's totals %+v", got[0][0].Totals, fresh.Totals)
+	}
+}
