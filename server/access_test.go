@@ -213,14 +213,6 @@ func TestHealthAndUnimplemented(t *testing.T) {
 	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health = %v, %v", h, err)
 	}
-	ctx := e.as(acme, dwell.RoleManager, "ana")
-	_, err = e.report.GetTimeBreakdown(ctx, &dwellv1.GetTimeBreakdownRequest{Team: "teams/north"})
-	wantCode(t, "GetTimeBreakdown", err, codes.Unimplemented)
-	if !strings.Contains(err.Error(), "summaries") {
-		t.Fatalf("GetTimeBreakdown error %q does not name the missing capability", err)
-	}
-	_, err = e.sales.UpsertQuotas(e.admin(acme), &dwellv1.UpsertQuotasRequest{})
-	wantCode(t, "UpsertQuotas", err, codes.Unimplemented)
 	// Auth still comes first.
 	_, err = e.report.GetKpis(t.Context(), &dwellv1.GetKpisRequest{})
 	wantCode(t, "GetKpis without a token", err, codes.Unauthenticated)

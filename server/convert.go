@@ -291,3 +291,89 @@ func eventToPB(e dwell.Event, cursor string) *dwellv1.Event {
 	}
 	return out
 }
+
+// Sales and report conversions.
+
+// Resource name collections of the sales inputs.
+const (
+	collAppointments  = "appointments"
+	collOpportunities = "opportunities"
+)
+
+func dateToPB(d dwell.Date) *dwellv1.Date {
+	return &dwellv1.Date{Year: int32(d.Year), Month: int32(d.Month), Day: int32(d.Day)}
+}
+
+// idOf returns the id of a resource name, or the whole string when it is
+// not one, so that validation reports it against the id rules.
+func idOf(coll, name string) string {
+	if id, ok := parseName(coll, name); ok {
+		return id
+	}
+	return name
+}
+
+func moneyFromPB(m *dwellv1.Money) dwell.Money {
+	return dwell.Money{Currency: m.GetCurrencyCode(), AmountMinor: m.GetAmountMinor()}
+}
+
+func moneyToPB(m dwell.Money) *dwellv1.Money {
+	return &dwellv1.Money{CurrencyCode: m.Currency, AmountMinor: m.AmountMinor}
+}
+
+func appointmentFromPB(id string, a *dwellv1.Appointment) dwell.Appointment {
+	return dwell.Appointment{
+		ID:           dwell.AppointmentID(id),
+		Rep:          dwell.RepID(idOf(collReps, a.GetRep())),
+		Client:       dwell.ClientID(idOf(collClients, a.GetClient())),
+		PlannedStart: timeFromPB(a.GetPlannedStartTime()),
+		PlannedEnd:   timeFromPB(a.GetPlannedEndTime()),
+	}
+}
+
+func appointmentToPB(a dwell.Appointment) *dwellv1.Appointment {
+	return &dwellv1.Appointment{
+		Name:             resourceName(collAppointments, string(a.ID)),
+		Rep:              resourceName(collReps, string(a.Rep)),
+		Client:           resourceName(collClients, string(a.Client)),
+		PlannedStartTime: tsOrNil(a.PlannedStart),
+		PlannedEndTime:   tsOrNil(a.PlannedEnd),
+		CreateTime:       tsOrNil(a.CreateTime),
+	}
+}
+
+func opportunityFromPB(o *dwellv1.Opportunity) dwell.Opportunity {
+	return dwell.Opportunity{
+		ID:         dwell.OpportunityID(idOf(collOpportunities, o.GetName())),
+		Rep:        dwell.RepID(idOf(collReps, o.GetRep())),
+		Client:     dwell.ClientID(idOf(collClients, o.GetClient())),
+		Stage:      dwell.OpportunityStage(o.GetStage()),
+		Amount:     moneyFromPB(o.GetAmount()),
+		OpenTime:   timeFromPB(o.GetOpenTime()),
+		CloseTime:  timeFromPB(o.GetCloseTime()),
+		ExternalID: o.GetExternalId(),
+	}
+}
+
+func opportunityToPB(o dwell.Opportunity) *dwellv1.Opportunity {
+	return &dwellv1.Opportunity{
+		Name:       resourceName(collOpportunities, string(o.ID)),
+		Rep:        resourceName(collReps, string(o.Rep)),
+		Client:     resourceName(collClients, string(o.Client)),
+		Stage:      dwellv1.OpportunityStage(o.Stage),
+		Amount:     moneyToPB(o.Amount),
+		OpenTime:   tsOrNil(o.OpenTime),
+		CloseTime:  tsOrNil(o.CloseTime),
+		ExternalId: o.ExternalID,
+	}
+}
+
+func quotaFromPB(q *dwellv1.Quota) dwell.Quota {
+	return dwell.Quota{Rep: dwell.RepID(idOf(collReps, q.GetRep())), Start: dateFromPB(q.GetStartDate()),
+		End: dateFromPB(q.GetEndDate()), Target: moneyFromPB(q.GetTarget())}
+}
+
+func quotaToPB(q dwell.Quota) *dwellv1.Quota {
+	return &dwellv1.Quota{Rep: resourceName(collReps, string(q.Rep)), StartDate: dateToPB(q.Start),
+		EndDate: dateToPB(q.End), Target: moneyToPB(q.Target)}
+}

@@ -111,6 +111,7 @@ func (e *env) stop() {
 	e.conn.Close()
 	e.srv.Close()
 	e.gs.GracefulStop()
+	e.srv.Close()
 	if err := e.st.Close(); err != nil {
 		e.t.Errorf("store close: %v", err)
 	}

@@ -86,6 +86,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		if err != nil {
 			return nil, nil, err
 		}
+		g.s.refresh.notify()
 		for k, ok := range stored {
 			res := ack.Results[validIdx[k]]
 			if ok {
@@ -293,6 +294,7 @@ func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest
 	if err != nil {
 		return nil, err
 	}
+	g.s.refresh.notify()
 	return &dwellv1.CheckInResponse{
 		Verification:   dwellv1.Verification(ci.Verification),
 		DistanceMeters: ci.DistanceM,
@@ -327,6 +329,7 @@ func (g *ingestService) CheckOut(ctx context.Context, req *dwellv1.CheckOutReque
 	if err != nil {
 		return nil, err
 	}
+	g.s.refresh.notify()
 	return &dwellv1.CheckOutResponse{ReceiveTime: tsOrNil(stored.ReceiveTime)}, nil
 }
 
@@ -390,6 +393,7 @@ func (g *ingestService) LogCall(ctx context.Context, req *dwellv1.LogCallRequest
 	if err != nil {
 		return nil, err
 	}
+	g.s.refresh.notify()
 	return &dwellv1.LogCallResponse{ReceiveTime: tsOrNil(call.ReceiveTime)}, nil
 }
 

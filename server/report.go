@@ -100,37 +100,11 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	loc, err := s.location(r.TimeZone)
+	d, err := s.derive(ctx, p.Tenant, r, date)
 	if err != nil {
 		return nil, err
 	}
-	from, to, window := dayBounds(r, date, loc)
-	fixes, err := s.store.ListFixes(ctx, p.Tenant, id, from, to)
-	if err != nil {
-		return nil, err
-	}
-	cis, err := s.store.ListCheckIns(ctx, p.Tenant, id, from, to)
-	if err != nil {
-		return nil, err
-	}
-	cos, err := s.store.ListCheckOuts(ctx, p.Tenant, id, from, to)
-	if err != nil {
-		return nil, err
-	}
-	settings, err := s.store.GetSettings(ctx, p.Tenant)
-	if err != nil {
-		return nil, err
-	}
-	ix, err := s.fences.index(ctx, p.Tenant)
-	if err != nil {
-		return nil, err
-	}
-	clients := &storeClients{ctx: ctx, s: s, tenant: p.Tenant, cache: map[dwell.ClientID]*dwell.Client{}}
-	day := timeline.Derive(timeline.Input{
-		Day: date, Loc: loc, Window: window,
-		Fixes: fixes, CheckIns: cis, CheckOuts: cos,
-		Fences: ix, Clients: clients, Settings: settings,
-	})
+	day, cos, clients := d.day, d.checkOuts, d.clients
 	outcomes := make(map[string]dwell.Outcome, len(cos))
 	for _, co := range cos {
 		outcomes[co.RequestID] = co.Outcome
@@ -139,12 +113,12 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	for _, ci := range day.CheckIns {
 		closedBy[ci.RequestID] = ci.CheckOutRequestID
 	}
-	resp := repDayToPB(r, date, day, len(fixes), clients, func(checkIn string) dwell.Outcome {
+	resp := repDayToPB(r, date, day, len(d.fixes), clients, func(checkIn string) dwell.Outcome {
 		return outcomes[closedBy[checkIn]]
 	})
 	if req.GetIncludeFixes() {
-		resp.Fixes = make([]*dwellv1.Fix, len(fixes))
-		for i, f := range fixes {
+		resp.Fixes = make([]*dwellv1.Fix, len(d.fixes))
+		for i, f := range d.fixes {
 			resp.Fixes[i] = fixToPB(f)
 		}
 	}

@@ -57,6 +57,9 @@ type Config struct {
 	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
 	// events); 0 means every minute, a negative value never.
 	SilenceSweep time.Duration
+	// RefreshWorkers is how many rep-days the summary refresher derives at
+	// once; 0 means 2.
+	RefreshWorkers int
 }
 
 // Server implements the dwell.v1 services.
@@ -68,6 +71,11 @@ type Server struct {
 	policies map[string]policy
 	zones    sync.Map // IANA name -> *time.Location
 	fences   *fences
+	// refresh keeps the per rep-day summaries current (refresh.go);
+	// dayListeners are told of each re-derived day once it is stored.
+	refresh      *refresher
+	dayListeners []func(context.Context, dayChange)
+	days         *dayCache
 
 	// events publishes to the tenants' event logs and wakes WatchEvents
 	// streams; silence finds silent reps (watch.go).
@@ -87,7 +95,8 @@ type Server struct {
 	report reportService
 }
 
-// New returns a Server over cfg.
+// New returns a Server over cfg and starts its background summary
+// refresher; Close stops it.
 func New(cfg Config) *Server {
 	s := &Server{
 		store:    cfg.Store,
@@ -117,6 +126,7 @@ func New(cfg Config) *Server {
 		s.watchStall = defaultWatchStall
 	}
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
+	s.sales.s = s
 	switch {
 	case cfg.SilenceSweep < 0:
 		close(s.swept)
@@ -125,16 +135,26 @@ func New(cfg Config) *Server {
 	default:
 		go s.sweepLoop(cfg.SilenceSweep)
 	}
+	s.refresh = newRefresher(s, cfg.RefreshWorkers)
+	s.days = newDayCache(dayCacheDays)
+	s.dayListeners = append(s.dayListeners, s.publishDayEvents)
+	if s.store != nil {
+		s.refresh.start()
+	}
 	return s
 }
 
-// Close stops the silence sweeper and ends every WatchEvents stream with
-// UNAVAILABLE (its client resumes from its cursor elsewhere or later). Call
-// it before stopping the gRPC server, whose graceful stop would otherwise
-// wait for those streams. It does not close the store. Safe to call twice.
+// Close stops the silence sweeper and the summary refresher (waiting for
+// the pass in progress; marks left are durable and drained at the next
+// start) and ends every WatchEvents stream with UNAVAILABLE (its client
+// resumes from its cursor elsewhere or later). Call it before stopping the
+// gRPC server, whose graceful stop would otherwise wait for those streams,
+// and before closing the store. It does not close the store. Safe to call
+// twice; the Server must not serve after Close.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.swept
+	s.refresh.stop()
 }
 
 // maxRecvMsgBytes bounds one request message. A batch of 1,000 fixes is
@@ -264,10 +284,4 @@ func (s *Server) location(name string) (*time.Location, error) {
 	}
 	s.zones.Store(name, l)
 	return l, nil
-}
-
-// salesService answers every SalesService RPC with UNIMPLEMENTED until the
-// sales inputs land; the auth interceptor still applies first.
-type salesService struct {
-	dwellv1.UnimplementedSalesServiceServer
 }

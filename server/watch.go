@@ -14,7 +14,6 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/events"
 	"github.com/dwellhq/dwell/pkg/store"
-	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
@@ -83,17 +82,6 @@ const (
 	// defaultSilenceSweep is how often silent reps are looked for.
 	defaultSilenceSweep = time.Minute
 )
-
-// dayChange is one re-derivation of a rep-day: the day before (nil if not
-// known) and after data arrived. The refresher calls every listener with
-// it after it re-derived a day.
-type dayChange struct {
-	tenant     dwell.TenantID
-	rep        dwell.RepID
-	date       dwell.Date
-	prev, next *timeline.Day
-	detectTime time.Time
-}
 
 // tailLen is how many of a tenant's latest events the broker keeps in
 // memory, so that streams following the log live read them there instead

@@ -44,6 +44,8 @@ import (
 // use by many goroutines.
 type Store interface {
 	EventLog
+	Sales
+	Summaries
 
 	// Clients.
 

@@ -81,6 +81,10 @@ type Store struct {
 	// mergeMin and indexBudget are the constants of the same names; tests
 	// lower them to exercise merges and eviction.
 	mergeMin, indexBudget int
+
+	// zones caches the rep time zones that dirty marks are cut in.
+	zonesMu sync.Mutex
+	zones   map[string]*time.Location
 }
 
 var _ store.Store = (*Store)(nil)
@@ -408,11 +412,12 @@ type txn struct {
 	tenants map[dwell.TenantID]*bolt.Bucket
 	reps    map[repKey]*repBuckets
 	fixes   map[repKey]*fixState
+	zones   map[repKey]*time.Location
 }
 
 func newTxn(s *Store, tx *bolt.Tx) *txn {
 	return &txn{s: s, tx: tx, tenants: map[dwell.TenantID]*bolt.Bucket{},
-		reps: map[repKey]*repBuckets{}, fixes: map[repKey]*fixState{}}
+		reps: map[repKey]*repBuckets{}, fixes: map[repKey]*fixState{}, zones: map[repKey]*time.Location{}}
 }
 
 // tenant returns the tenant's bucket, creating it if create is set; it

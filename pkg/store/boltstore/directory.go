@@ -23,6 +23,9 @@ func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		if b.Get(key) != nil {
 			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("%s %q already exists", what, id))
 		}
+		if err := t.markIfClients(tenant, name); err != nil {
+			return err
+		}
 		return b.Put(key, val)
 	})
 }
@@ -39,6 +42,9 @@ func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		if b == nil || b.Get(key) == nil {
 			return notFound(what, id)
 		}
+		if err := t.markIfClients(tenant, name); err != nil {
+			return err
+		}
 		return b.Put(key, val)
 	})
 }
@@ -54,6 +60,9 @@ func (s *Store) deleteRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		}
 		if b == nil || b.Get(key) == nil {
 			return notFound(what, id)
+		}
+		if err := t.markIfClients(tenant, name); err != nil {
+			return err
 		}
 		return b.Delete(key)
 	})
@@ -233,7 +242,7 @@ func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwel
 				return err
 			}
 		}
-		return nil
+		return t.markTenant(tenant)
 	})
 }
 
@@ -457,6 +466,9 @@ func (s *Store) PutSettings(ctx context.Context, tenant dwell.TenantID, set dwel
 	return s.write(ctx, op, 1, func(t *txn) error {
 		b, err := t.tenantSub(tenant, bktSettings, true)
 		if err != nil {
+			return err
+		}
+		if err := t.markTenant(tenant); err != nil {
 			return err
 		}
 		return b.Put(keySettings, val)

@@ -50,6 +50,8 @@
 //	    fixids.log            sequence -> pending (id hash, time key) entries
 //	    checkins, checkouts, calls         time key + sequence -> JSON record
 //	    checkins.req, checkouts.req, calls.req   request id -> record key
+//	  dayver, dirty, summaries, daydetail      per rep-day data versions, dirty marks and summaries (summary.go)
+//	  appointments, opportunities, quotas      the sales inputs and their indexes (sales.go)
 //
 // Fixes are the volume: a fix takes its key (8 bytes and the id) and 26 to
 // 50 bytes of value, and the fixes of a rep mostly arrive in time order, so

@@ -120,7 +120,7 @@ func (b *fixBatch) apply(t *txn) error {
 		}
 	}
 	b.stored = stored
-	return nil
+	return t.markFixDays(b.rep, b.keys, stored)
 }
 
 // ListFixes implements store.Store. Fixes come back with Time in UTC.

@@ -88,7 +88,7 @@ func recordAction(t *txn, tenant dwell.TenantID, rep dwell.RepID, kind actionKin
 			return false, err
 		}
 	}
-	return false, nil
+	return false, t.markAction(tenant, rep, at)
 }
 
 // listActions calls decode for each of a rep's actions of kind with

@@ -58,6 +58,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, h) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, h) })
 	runEvents(t, h)
+	runSales(t, h)
 }
 
 const (

@@ -1,0 +1,105 @@
+package dwell
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0Sales = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func TestValidateOpportunity(t *testing.T) {
+	good := Opportunity{ID: "o1", Rep: "r1", Client: "c1", Stage: StageWon, Amount: Money{Currency: "EUR", AmountMinor: 0},
+		OpenTime: t0Sales, CloseTime: t0Sales}
+	tests := []struct {
+		name   string
+		change func(o *Opportunity)
+		want   []string
+	}{
+		{"valid, closed at the open instant", func(*Opportunity) {}, nil},
+		{"open without a close", func(o *Opportunity) { o.Stage, o.CloseTime = StageOpen, time.Time{} }, nil},
+		{"won without a close", func(o *Opportunity) { o.CloseTime = time.Time{} }, []string{"o.close_time"}},
+		{"lost without a close", func(o *Opportunity) { o.Stage, o.CloseTime = StageLost, time.Time{} }, []string{"o.close_time"}},
+		{"open with a close", func(o *Opportunity) { o.Stage = StageOpen }, []string{"o.close_time"}},
+		{"close before open", func(o *Opportunity) { o.CloseTime = t0Sales.Add(-time.Second) }, []string{"o.close_time"}},
+		{"no stage", func(o *Opportunity) { o.Stage = StageUnspecified }, []string{"o.stage", "o.close_time"}},
+		{"negative amount", func(o *Opportunity) { o.Amount.AmountMinor = -1 }, []string{"o.amount.amount_minor"}},
+		{"lower-case currency", func(o *Opportunity) { o.Amount.Currency = "eur" }, []string{"o.amount.currency_code"}},
+		{"long currency", func(o *Opportunity) { o.Amount.Currency = "EURO" }, []string{"o.amount.currency_code"}},
+		{"no open time", func(o *Opportunity) { o.OpenTime = time.Time{} }, []string{"o.open_time"}},
+		{"bad ids", func(o *Opportunity) { o.ID, o.Rep, o.Client = "", "-r", "c/1" }, []string{"o.name", "o.rep", "o.client"}},
+		{"external id not UTF-8", func(o *Opportunity) { o.ExternalID = "\xff" }, []string{"o.external_id"}},
+	}
+	for _, tt := range tests {
+		o := good
+		tt.change(&o)
+		checkFields(t, tt.name, ValidateOpportunity("o", o), tt.want...)
+	}
+}
+
+func TestValidateAppointmentAndQuota(t *testing.T) {
+	a := Appointment{ID: "a1", Rep: "r1", Client: "c1", PlannedStart: t0Sales, PlannedEnd: t0Sales.Add(time.Hour)}
+	checkFields(t, "valid appointment", ValidateAppointment("appointment", a))
+	a.PlannedEnd = t0Sales
+	checkFields(t, "empty appointment", ValidateAppointment("appointment", a), "appointment.planned_end_time")
+	a.PlannedEnd = t0Sales.Add(25 * time.Hour)
+	checkFields(t, "25-hour appointment", ValidateAppointment("appointment", a), "appointment.planned_end_time")
+	a.PlannedStart, a.ID = time.Time{}, ""
+	checkFields(t, "no start, no id", ValidateAppointment("appointment", a), "appointment_id", "appointment.planned_start_time")
+
+	q := Quota{Rep: "r1", Start: Date{2026, 3, 1}, End: Date{2026, 3, 31}, Target: Money{Currency: "IDR", AmountMinor: 5}}
+	checkFields(t, "valid quota", ValidateQuota("q", q))
+	q.End = Date{2026, 2, 28}
+	checkFields(t, "reversed quota", ValidateQuota("q", q), "q.end_date")
+	q.End = Date{2027, 3, 2} // 366 days after the start: the longest period
+	checkFields(t, "quota of 367 days", ValidateQuota("q", q))
+	q.End = Date{2027, 3, 3}
+	checkFields(t, "quota of 368 days", ValidateQuota("q", q), "q.end_date")
+	q.End = Date{2026, 2, 30}
+	checkFields(t, "not a day", ValidateQuota("q", q), "q.end_date")
+}
+
+func TestDateArithmetic(t *testing.T) {
+	d := Date{2026, 2, 27}
+	if got := d.AddDays(3); got != (Date{2026, 3, 2}) {
+		t.Errorf("AddDays(3) = %v, want 2026-03-02", got)
+	}
+	if got := (Date{2026, 3, 2}).DaysSince(d); got != 3 {
+		t.Errorf("DaysSince = %d, want 3", got)
+	}
+	if got := d.DaysSince(Date{2026, 3, 2}); got != -3 {
+		t.Errorf("DaysSince backwards = %d, want -3", got)
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	// 28 March 23:30 UTC is 00:30 on the 29th in Berlin, the short day.
+	if got := DateOf(time.Date(2026, 3, 28, 23, 30, 0, 0, time.UTC), berlin); got != (Date{2026, 3, 29}) {
+		t.Errorf("DateOf = %v, want 2026-03-29", got)
+	}
+	if got := (Date{2026, 3, 30}).Start(berlin).Sub((Date{2026, 3, 29}).Start(berlin)); got != 23*time.Hour {
+		t.Errorf("the 29th lasts %v in Berlin, want 23h", got)
+	}
+	vs := ValidateDateRange("start_date", "end_date", Date{2025, 1, 1}, Date{2026, 1, 3})
+	if len(vs) != 1 || vs[0].Field != "end_date" || !strings.Contains(vs[0].Description, "366") {
+		t.Errorf("a range of 367 days after its start: %v", vs)
+	}
+}
+
+func FuzzValidateOpportunity(f *testing.F) {
+	f.Add("o1", "r1", "c1", 2, "EUR", int64(5), int64(0), int64(3600), "x")
+	f.Add("", "", "", 9, "", int64(-1), int64(-5), int64(0), "\xff")
+	f.Fuzz(func(t *testing.T, id, rep, client string, stage int, cur string, amount, open, closeOff int64, ext string) {
+		o := Opportunity{ID: OpportunityID(id), Rep: RepID(rep), Client: ClientID(client), Stage: OpportunityStage(stage),
+			Amount: Money{Currency: cur, AmountMinor: amount}, ExternalID: ext}
+		if open != 0 {
+			o.OpenTime = time.Unix(open, 0)
+		}
+		if closeOff != 0 {
+			o.CloseTime = o.OpenTime.Add(time.Duration(closeOff) * time.Second)
+		}
+		for _, v := range ValidateOpportunity("o", o) {
+			if !strings.HasPrefix(v.Field, "o.") || v.Description == "" {
+				t.Fatalf("violation %+v", v)
+			}
+		}
+	})
+}

@@ -1,0 +1,674 @@
+// Package kpi computes the ten sales KPIs of DESIGN.md ("The ten KPIs") and
+// the time breakdowns, as pure functions of per rep-day summaries (Day),
+// the reps' opportunities, appointments and quotas, over a range of local
+// days. It does no I/O and keeps no state; the server feeds it from the
+// store.
+//
+// # Definitions
+//
+// Days are the reps' local calendar days, each rep in its own time zone
+// (Rep.Loc): a record belongs to the day its instant falls on there, so a
+// team spread across zones is cut right, and durations are measured
+// between instants, so a day of 23 or 25 hours (a daylight-saving change)
+// counts its real length. A field day is a rep-day in the range with an
+// observed span, a visit, a check-out or a call. Every KPI carries its
+// Basis: the field days of the reps in the range and the records counted;
+// a KPI over nothing is zero with a zero Basis, never NaN.
+//
+//  1. Idle: idle seconds, per field day, and as a share of field time (the
+//     observed span: visit, idle, travel and gap seconds); travel seconds
+//     and metres beside it. Records: idle segments.
+//  2. Visit time: seconds and mean visit length with prospects and (apart)
+//     with customers, by the client's kind when the day was derived (a
+//     client of unknown kind counts as a prospect); a histogram of visit
+//     lengths (under 5, 5-15, 15-30, 30-60, 60 and more minutes); the sweet
+//     spot: the mean length of visits to clients with a WON opportunity
+//     closed at or after the visit's start, and of the other visits.
+//     Records: visits.
+//  3. Meetings: visits per field day (every derived visit is verified: it
+//     rests on the fixes or on a check-in verified at the site; an
+//     unverified check-in the fixes do not back is no visit);
+//     appointments planned in the range (by the planned start's local
+//     day) and kept (a visit of the rep to the client overlapping the
+//     planned time). Records: visits and appointments.
+//  4. Calls: calls logged, connected, mean talk seconds per connected call
+//     (a connected call of 0 seconds counts). Records: calls.
+//  5. Win ratio: wins are the WON opportunities closed in the range (the
+//     close's local day in the owner's zone); the meetings of a win are
+//     the owner's visits to its client starting between its open and
+//     close times that fall in the range (a meeting before the range is
+//     not seen); ratio = wins / meetings; the share of wins with two or
+//     more meetings. Records: wins.
+//  6. Rejections: check-outs with an outcome, REJECTED among them, their
+//     rate and the count per reason (reasons given, in enum order).
+//     Records: check-outs with an outcome.
+//  7. Cadence: POSITIVE outcomes per field day; follow-ups due in the range
+//     (FOLLOW_UP outcomes given in the range whose due day is in the
+//     range), done when the rep visited or called the client after the
+//     check-out and on or before the due day; the median of the days from
+//     the check-out's local day to the first later contact, over the
+//     follow-ups with one in the range (late ones included). Records:
+//     follow-ups due.
+//  8. Engagement: visits and calls to existing customers; the share of the
+//     won amount (KPI 5's wins) from clients that are customers now.
+//     Records: those visits, calls and wins.
+//  9. Sales cycle: mean and median days from open to close of the wins,
+//     and the population standard deviation of the reps' mean cycles
+//     across the reps with a win (0 for fewer than two). Records: wins.
+//  10. Quota: won amount of the wins over the quota for the range; a quota
+//     period that overlaps the range counts for its overlapping days
+//     (target × overlap days / period days, rounded to the nearest minor
+//     unit). Records: wins and quotas counted.
+//
+// Money is summed in one currency: the first quota's (by rep, then start
+// day), else the first win's (by close time). Amounts in other currencies
+// are left out; Dwell does not convert currencies.
+package kpi
+
+import (
+	"cmp"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Rep is one rep's part of the input: its zone and its day summaries.
+type Rep struct {
+	ID dwell.RepID
+	// Loc is the rep's time zone; nil means UTC.
+	Loc *time.Location
+	// Days are the rep's summaries; those outside the range are ignored.
+	// Reps are computed in parallel: a Day must not appear under two reps.
+	Days []*Day
+}
+
+// Input is what the KPIs of a rep or team over a range rest on.
+type Input struct {
+	// Start and End are the first and last local day, inclusive.
+	Start, End dwell.Date
+	Reps       []Rep
+	// Opportunities, Appointments and Quotas are the reps' (others are
+	// ignored), in any order.
+	Opportunities []dwell.Opportunity
+	Appointments  []dwell.Appointment
+	Quotas        []dwell.Quota
+	// ClientKind gives a client's current kind (KPI 8's won share); nil
+	// means every client is a prospect.
+	ClientKind func(dwell.ClientID) dwell.ClientKind
+}
+
+// Basis says what a KPI rests on.
+type Basis struct {
+	// Days is the number of field days; Records the records counted.
+	Days, Records int
+}
+
+// Idle is KPI 1.
+type Idle struct {
+	Basis
+	IdleS       int64
+	IdleSPerDay float64
+	// IdleShare is idle seconds over field seconds, 0 to 1.
+	IdleShare float64
+	TravelS   int64
+	TravelM   float64
+}
+
+// Histogram bucket upper bounds in minutes, the last open-ended.
+var histogramBoundsMin = [...]float64{5, 15, 30, 60}
+
+// VisitTime is KPI 2.
+type VisitTime struct {
+	Basis
+	ProspectS     int64
+	ProspectMeanS float64
+	CustomerS     int64
+	CustomerMeanS float64
+	// Histogram counts visits under 5, 5-15, 15-30, 30-60 and 60+ minutes.
+	Histogram   [5]int
+	WonMeanS    float64
+	NotWonMeanS float64
+}
+
+// Meetings is KPI 3.
+type Meetings struct {
+	Basis
+	VisitsPerDay  float64
+	Planned, Kept int
+}
+
+// Calls is KPI 4.
+type Calls struct {
+	Basis
+	Calls, Connected int
+	MeanTalkS        float64
+}
+
+// WinRatio is KPI 5.
+type WinRatio struct {
+	Basis
+	Wins, Meetings    int
+	Ratio             float64
+	MultiMeetingShare float64
+}
+
+// ReasonCount is how often one rejection reason was given.
+type ReasonCount struct {
+	Reason dwell.RejectionReason
+	Count  int
+}
+
+// Rejection is KPI 6.
+type Rejection struct {
+	Basis
+	WithOutcome, Rejections int
+	Rate                    float64
+	Reasons                 []ReasonCount
+}
+
+// Cadence is KPI 7.
+type Cadence struct {
+	Basis
+	PositivePerDay float64
+	Due, Done      int
+	Rate           float64
+	MedianDays     float64
+}
+
+// Engagement is KPI 8.
+type Engagement struct {
+	Basis
+	CustomerVisits, CustomerCalls int
+	CustomerWonShare              float64
+}
+
+// SalesCycle is KPI 9.
+type SalesCycle struct {
+	Basis
+	MeanDays, MedianDays, TeamSpreadDays float64
+}
+
+// Quota is KPI 10.
+type Quota struct {
+	Basis
+	Won, Quota dwell.Money
+	Attainment float64
+}
+
+// Result holds the ten KPIs.
+type Result struct {
+	Idle       Idle
+	VisitTime  VisitTime
+	Meetings   Meetings
+	Calls      Calls
+	WinRatio   WinRatio
+	Rejection  Rejection
+	Cadence    Cadence
+	Engagement Engagement
+	SalesCycle SalesCycle
+	Quota      Quota
+}
+
+// ratio returns a/b, or 0 when b is 0.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func mean(xs []float64) float64 {
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	return ratio(sum, float64(len(xs)))
+}
+
+// inRange reports whether d is in [start, end].
+func inRange(d, start, end dwell.Date) bool { return !d.Before(start) && !end.Before(d) }
+
+// span is one visit's time in Unix nanoseconds, for the joins with deals
+// and appointments.
+type span struct{ start, end int64 }
+
+// repAcc is what one rep contributes to the KPIs. Every join a KPI needs
+// (a win and its meetings, an appointment and its visit, a follow-up and
+// the next contact) is within one rep, so reps are computed apart, in
+// parallel, and merged in input order (so float sums do not depend on
+// scheduling).
+type repAcc struct {
+	fieldDays, idleSegs int
+	totals              Totals
+	sum                 part
+	wonSum, notWonSum   float64
+	nWon, nNotWon       int
+	kept                int
+	// meetings counts the meetings of each of the rep's wins, by id.
+	meetings map[dwell.OpportunityID]int
+	due      int
+	done     int
+	toFollow []float64
+}
+
+// computeRep accumulates rep's days in range, joined with its wins and
+// appointments in the range; lastWon is, per client, the latest close of
+// any WON deal of the input.
+func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity, appts []dwell.Appointment, lastWon map[dwell.ClientID]int64) *repAcc {
+	acc := &repAcc{}
+	// The clients a join asks about: only their visits and contacts are
+	// kept.
+	needed := map[dwell.ClientID]bool{}
+	for _, o := range wins {
+		needed[o.Client] = true
+	}
+	for _, a := range appts {
+		needed[a.Client] = true
+	}
+	for _, d := range rep.Days {
+		if inRange(d.Date, in.Start, in.End) {
+			for _, f := range d.part().followUps {
+				if inRange(f.due, in.Start, in.End) {
+					needed[f.client] = true
+				}
+			}
+		}
+	}
+	visitsBy := map[dwell.ClientID][]span{}
+	contacts := map[dwell.ClientID][]int64{}
+	var due []followUp
+	sum := &acc.sum
+	for _, d := range rep.Days {
+		if !inRange(d.Date, in.Start, in.End) {
+			continue
+		}
+		if d.Field() {
+			acc.fieldDays++
+		}
+		acc.totals.Add(d.Totals)
+		acc.idleSegs += d.IdleSegments
+		p := d.part()
+		for _, x := range [...][2]*int{{&sum.visits, &p.visits}, {&sum.prospects, &p.prospects}, {&sum.customers, &p.customers},
+			{&sum.customerVisits, &p.customerVisits}, {&sum.calls, &p.calls}, {&sum.connected, &p.connected},
+			{&sum.customerCalls, &p.customerCalls}, {&sum.withOutcome, &p.withOutcome}, {&sum.rejections, &p.rejections},
+			{&sum.positive, &p.positive}} {
+			*x[0] += *x[1]
+		}
+		sum.prospectS += p.prospectS
+		sum.customerS += p.customerS
+		sum.talk += p.talk
+		for i := range sum.hist {
+			sum.hist[i] += p.hist[i]
+		}
+		for i := range sum.reasons {
+			sum.reasons[i] += p.reasons[i]
+		}
+		for _, v := range p.spans {
+			secs := float64(v.end-v.start) / 1e9
+			if last, ok := lastWon[v.client]; ok && last >= v.start {
+				acc.wonSum += secs
+				acc.nWon++
+			} else {
+				acc.notWonSum += secs
+				acc.nNotWon++
+			}
+			if needed[v.client] {
+				visitsBy[v.client] = append(visitsBy[v.client], span{v.start, v.end})
+				contacts[v.client] = append(contacts[v.client], v.start)
+			}
+		}
+		for _, c := range p.callAt {
+			if needed[c.client] {
+				contacts[c.client] = append(contacts[c.client], c.at)
+			}
+		}
+		for _, f := range p.followUps {
+			if inRange(f.due, in.Start, in.End) {
+				due = append(due, f)
+			}
+		}
+	}
+	for _, a := range appts {
+		ps, pe := a.PlannedStart.UnixNano(), a.PlannedEnd.UnixNano()
+		if slices.ContainsFunc(visitsBy[a.Client], func(v span) bool { return v.start < pe && ps < v.end }) {
+			acc.kept++
+		}
+	}
+	acc.meetings = make(map[dwell.OpportunityID]int, len(wins))
+	for _, o := range wins {
+		n := 0
+		open, closed := o.OpenTime.UnixNano(), o.CloseTime.UnixNano()
+		for _, v := range visitsBy[o.Client] {
+			if open <= v.start && v.start <= closed {
+				n++
+			}
+		}
+		acc.meetings[o.ID] = n
+	}
+	acc.due = len(due)
+	for _, f := range due {
+		var first int64
+		after := f.at.UnixNano()
+		for _, at := range contacts[f.client] {
+			if at > after && (first == 0 || at < first) {
+				first = at
+			}
+		}
+		if first == 0 {
+			continue
+		}
+		fd := dwell.DateOf(time.Unix(0, first), loc)
+		if !f.due.Before(fd) {
+			acc.done++
+		}
+		acc.toFollow = append(acc.toFollow, float64(fd.DaysSince(dwell.DateOf(f.at, loc))))
+	}
+	return acc
+}
+
+// Compute returns the ten KPIs of in. Each rep's days are read once, on
+// up to GOMAXPROCS goroutines, summing as they go and keeping the visits
+// and contacts of only the clients a deal, an appointment or a follow-up
+// asks about; the cost is linear in the input.
+func Compute(in Input) Result {
+	var r Result
+	locs := make(map[dwell.RepID]*time.Location, len(in.Reps))
+	for _, rep := range in.Reps {
+		loc := rep.Loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		locs[rep.ID] = loc
+	}
+	kind := in.ClientKind
+	if kind == nil {
+		kind = func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect }
+	}
+
+	// Wins: WON opportunities of the reps closed in the range. lastWon is,
+	// per client, the latest close of a WON deal: a visit up to it went on
+	// to a win.
+	var wins []dwell.Opportunity
+	lastWon := map[dwell.ClientID]int64{}
+	winsBy := map[dwell.RepID][]dwell.Opportunity{}
+	for _, o := range in.Opportunities {
+		loc, ok := locs[o.Rep]
+		if !ok || o.Stage != dwell.StageWon {
+			continue
+		}
+		if last, ok := lastWon[o.Client]; !ok || o.CloseTime.UnixNano() > last {
+			lastWon[o.Client] = o.CloseTime.UnixNano()
+		}
+		if inRange(dwell.DateOf(o.CloseTime, loc), in.Start, in.End) {
+			wins = append(wins, o)
+			winsBy[o.Rep] = append(winsBy[o.Rep], o)
+		}
+	}
+	slices.SortFunc(wins, func(a, b dwell.Opportunity) int {
+		if c := a.CloseTime.Compare(b.CloseTime); c != 0 {
+			return c
+		}
+		return compareStrings(string(a.ID), string(b.ID))
+	})
+	planned := 0
+	apptsBy := map[dwell.RepID][]dwell.Appointment{}
+	for _, a := range in.Appointments {
+		if loc, ok := locs[a.Rep]; ok && inRange(dwell.DateOf(a.PlannedStart, loc), in.Start, in.End) {
+			apptsBy[a.Rep] = append(apptsBy[a.Rep], a)
+			planned++
+		}
+	}
+
+	// Each rep apart, then merged in input order.
+	accs := make([]*repAcc, len(in.Reps))
+	forEach(len(in.Reps), func(i int) {
+		rep := in.Reps[i]
+		accs[i] = computeRep(&in, rep, locs[rep.ID], winsBy[rep.ID], apptsBy[rep.ID], lastWon)
+	})
+	var (
+		fieldDays, idleSegs, kept, dueN, done int
+		totals                                Totals
+		sum                                   part
+		wonSum, notWonSum                     float64
+		nWon, nNotWon                         int
+		toFollow                              []float64
+		meetings                              = map[dwell.OpportunityID]int{}
+	)
+	for _, a := range accs {
+		fieldDays += a.fieldDays
+		idleSegs += a.idleSegs
+		totals.Add(a.totals)
+		for _, x := range [...][2]*int{{&sum.visits, &a.sum.visits}, {&sum.prospects, &a.sum.prospects}, {&sum.customers, &a.sum.customers},
+			{&sum.customerVisits, &a.sum.customerVisits}, {&sum.calls, &a.sum.calls}, {&sum.connected, &a.sum.connected},
+			{&sum.customerCalls, &a.sum.customerCalls}, {&sum.withOutcome, &a.sum.withOutcome}, {&sum.rejections, &a.sum.rejections},
+			{&sum.positive, &a.sum.positive}, {&kept, &a.kept}, {&dueN, &a.due}, {&done, &a.done}, {&nWon, &a.nWon}, {&nNotWon, &a.nNotWon}} {
+			*x[0] += *x[1]
+		}
+		sum.prospectS += a.sum.prospectS
+		sum.customerS += a.sum.customerS
+		sum.talk += a.sum.talk
+		for i := range sum.hist {
+			sum.hist[i] += a.sum.hist[i]
+		}
+		for i := range sum.reasons {
+			sum.reasons[i] += a.sum.reasons[i]
+		}
+		wonSum += a.wonSum
+		notWonSum += a.notWonSum
+		toFollow = append(toFollow, a.toFollow...)
+		for id, n := range a.meetings {
+			meetings[id] = n
+		}
+	}
+	days := float64(fieldDays)
+	basis := func(records int) Basis { return Basis{Days: fieldDays, Records: records} }
+
+	// 1. Idle.
+	r.Idle = Idle{Basis: basis(idleSegs), IdleS: totals.IdleS, IdleSPerDay: ratio(float64(totals.IdleS), days),
+		IdleShare: ratio(float64(totals.IdleS), float64(totals.FieldS())), TravelS: totals.TravelS, TravelM: totals.DistanceM}
+
+	// 2. Visit time.
+	nVisits := sum.visits
+	vt := VisitTime{Basis: basis(nVisits), ProspectS: sum.prospectS, CustomerS: sum.customerS, Histogram: sum.hist}
+	vt.ProspectMeanS = ratio(float64(vt.ProspectS), float64(sum.prospects))
+	vt.CustomerMeanS = ratio(float64(vt.CustomerS), float64(sum.customers))
+	vt.WonMeanS, vt.NotWonMeanS = ratio(wonSum, float64(nWon)), ratio(notWonSum, float64(nNotWon))
+	r.VisitTime = vt
+
+	// 3. Meetings.
+	m := Meetings{VisitsPerDay: ratio(float64(nVisits), days), Planned: planned, Kept: kept}
+	m.Basis = basis(nVisits + m.Planned)
+	r.Meetings = m
+
+	// 4. Calls.
+	r.Calls = Calls{Basis: basis(sum.calls), Calls: sum.calls, Connected: sum.connected,
+		MeanTalkS: ratio(float64(sum.talk), float64(sum.connected))}
+
+	// 5. Win ratio, 9. sales cycle.
+	wr := WinRatio{Basis: basis(len(wins)), Wins: len(wins)}
+	multi := 0
+	var cycles []float64
+	perRep := map[dwell.RepID][]float64{}
+	var repOrder []dwell.RepID
+	for _, o := range wins {
+		n := meetings[o.ID]
+		wr.Meetings += n
+		if n >= 2 {
+			multi++
+		}
+		days := o.CloseTime.Sub(o.OpenTime).Hours() / 24
+		cycles = append(cycles, days)
+		if _, ok := perRep[o.Rep]; !ok {
+			repOrder = append(repOrder, o.Rep)
+		}
+		perRep[o.Rep] = append(perRep[o.Rep], days)
+	}
+	wr.Ratio = ratio(float64(wr.Wins), float64(wr.Meetings))
+	wr.MultiMeetingShare = ratio(float64(multi), float64(wr.Wins))
+	r.WinRatio = wr
+	sc := SalesCycle{Basis: basis(len(wins)), MeanDays: mean(cycles), MedianDays: median(cycles)}
+	if len(repOrder) >= 2 {
+		var means []float64
+		for _, id := range repOrder {
+			means = append(means, mean(perRep[id]))
+		}
+		mu := mean(means)
+		var ss float64
+		for _, x := range means {
+			ss += (x - mu) * (x - mu)
+		}
+		sc.TeamSpreadDays = math.Sqrt(ss / float64(len(means)))
+	}
+	r.SalesCycle = sc
+
+	// 6. Rejections, 7. cadence.
+	rj := Rejection{WithOutcome: sum.withOutcome, Rejections: sum.rejections}
+	cd := Cadence{Due: dueN, Done: done}
+	rj.Basis = basis(rj.WithOutcome)
+	rj.Rate = ratio(float64(rj.Rejections), float64(rj.WithOutcome))
+	for reason := dwell.RejectionReasonUnspecified; reason <= dwell.RejectionOther; reason++ {
+		if n := sum.reasons[reason]; n > 0 {
+			rj.Reasons = append(rj.Reasons, ReasonCount{Reason: reason, Count: n})
+		}
+	}
+	r.Rejection = rj
+	cd.Basis = basis(cd.Due)
+	cd.PositivePerDay = ratio(float64(sum.positive), days)
+	cd.Rate = ratio(float64(cd.Done), float64(cd.Due))
+	cd.MedianDays = median(toFollow)
+	r.Cadence = cd
+
+	// 10. Quota, 8. engagement (won share).
+	quotas := slices.Clone(in.Quotas)
+	slices.SortFunc(quotas, func(a, b dwell.Quota) int {
+		if c := compareStrings(string(a.Rep), string(b.Rep)); c != 0 {
+			return c
+		}
+		return a.Start.DaysSince(b.Start)
+	})
+	currency := ""
+	if len(quotas) > 0 {
+		currency = quotas[0].Target.Currency
+	} else if len(wins) > 0 {
+		currency = wins[0].Amount.Currency
+	}
+	q := Quota{Won: dwell.Money{Currency: currency}, Quota: dwell.Money{Currency: currency}}
+	var customerWon int64
+	for _, o := range wins {
+		if o.Amount.Currency != currency {
+			continue
+		}
+		q.Won.AmountMinor += o.Amount.AmountMinor
+		if kind(o.Client) == dwell.ClientKindCustomer {
+			customerWon += o.Amount.AmountMinor
+		}
+	}
+	nq := 0
+	for _, qt := range quotas {
+		if _, ok := locs[qt.Rep]; !ok || qt.Target.Currency != currency {
+			continue
+		}
+		lo, hi := qt.Start, qt.End
+		if lo.Before(in.Start) {
+			lo = in.Start
+		}
+		if in.End.Before(hi) {
+			hi = in.End
+		}
+		overlap := hi.DaysSince(lo) + 1
+		if overlap <= 0 {
+			continue
+		}
+		period := qt.End.DaysSince(qt.Start) + 1
+		nq++
+		q.Quota.AmountMinor += int64(math.Round(float64(qt.Target.AmountMinor) * float64(overlap) / float64(period)))
+	}
+	q.Basis = basis(len(wins) + nq)
+	q.Attainment = ratio(float64(q.Won.AmountMinor), float64(q.Quota.AmountMinor))
+	r.Quota = q
+
+	e := Engagement{CustomerVisits: sum.customerVisits, CustomerCalls: sum.customerCalls}
+	e.CustomerWonShare = ratio(float64(customerWon), float64(q.Won.AmountMinor))
+	e.Basis = basis(e.CustomerVisits + e.CustomerCalls + len(wins))
+	r.Engagement = e
+	return r
+}
+
+func compareStrings(a, b string) int { return cmp.Compare(a, b) }
+
+// forEach calls f(i) for i in [0, n) on up to GOMAXPROCS goroutines and
+// returns when all calls have.
+func forEach(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Row is one row of a time breakdown.
+type Row struct {
+	Rep dwell.RepID
+	// Date is the day of a by-day row; zero in a by-rep row.
+	Date   dwell.Date
+	Totals Totals
+	// FieldDays is the number of field days in the row.
+	FieldDays int
+}
+
+// Breakdown returns the time breakdown of reps over [start, end]: one row
+// per rep (byDay false; a rep without data has a zero row) or one per rep
+// and day with data (byDay true), by rep in the given order, then day.
+func Breakdown(reps []Rep, start, end dwell.Date, byDay bool) []Row {
+	var rows []Row
+	for _, rep := range reps {
+		all := Row{Rep: rep.ID}
+		days := slices.Clone(rep.Days)
+		slices.SortFunc(days, func(a, b *Day) int { return a.Date.DaysSince(b.Date) })
+		for _, d := range days {
+			if !inRange(d.Date, start, end) {
+				continue
+			}
+			row := Row{Rep: rep.ID, Date: d.Date, Totals: d.Totals}
+			if d.Field() {
+				row.FieldDays = 1
+			}
+			if byDay {
+				rows = append(rows, row)
+				continue
+			}
+			all.Totals.Add(row.Totals)
+			all.FieldDays += row.FieldDays
+		}
+		if !byDay {
+			rows = append(rows, all)
+		}
+	}
+	return rows
+}

@@ -1,0 +1,510 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+// The sales inputs (store.Sales), in tenant buckets:
+//
+//	appointments        appointment id -> version byte + JSON record
+//	appointments.byrep  rep-day-style rep prefix + time key of planned start + id -> empty
+//	appointments.req    request id -> appointment id
+//	opportunities       opportunity id -> version byte + JSON record
+//	opportunities.byrep rep prefix + opportunity id -> empty
+//	quotas              rep-day key of (rep, start day) -> version byte + JSON record
+//	sales.req           "o/" or "q/" + request id -> empty (idempotent upserts)
+var (
+	bktAppointments     = []byte("appointments")
+	bktAppointmentsRep  = []byte("appointments.byrep")
+	bktAppointmentsReqs = []byte("appointments.req")
+	bktOpportunities    = []byte("opportunities")
+	bktOpportunitiesRep = []byte("opportunities.byrep")
+	bktQuotas           = []byte("quotas")
+	bktSalesReqs        = []byte("sales.req")
+)
+
+type appointmentRec struct {
+	Rep          string    `json:"r"`
+	Client       string    `json:"c"`
+	PlannedStart time.Time `json:"ps"`
+	PlannedEnd   time.Time `json:"pe"`
+	RequestID    string    `json:"rid,omitempty"`
+	CreateTime   time.Time `json:"ct"`
+}
+
+func toAppointmentRec(a *dwell.Appointment) appointmentRec {
+	return appointmentRec{Rep: string(a.Rep), Client: string(a.Client), PlannedStart: a.PlannedStart.UTC(),
+		PlannedEnd: a.PlannedEnd.UTC(), RequestID: a.RequestID, CreateTime: a.CreateTime.UTC()}
+}
+
+func (r *appointmentRec) domain(id string) dwell.Appointment {
+	return dwell.Appointment{ID: dwell.AppointmentID(id), Rep: dwell.RepID(r.Rep), Client: dwell.ClientID(r.Client),
+		PlannedStart: r.PlannedStart.UTC(), PlannedEnd: r.PlannedEnd.UTC(), RequestID: r.RequestID, CreateTime: r.CreateTime.UTC()}
+}
+
+type moneyRec struct {
+	Currency string `json:"cur"`
+	Minor    int64  `json:"amt"`
+}
+
+type opportunityRec struct {
+	Rep        string    `json:"r"`
+	Client     string    `json:"c"`
+	Stage      int       `json:"s"`
+	Amount     moneyRec  `json:"a"`
+	OpenTime   time.Time `json:"ot"`
+	CloseTime  time.Time `json:"cl,omitzero"`
+	ExternalID string    `json:"x,omitempty"`
+}
+
+func toOpportunityRec(o *dwell.Opportunity) opportunityRec {
+	r := opportunityRec{Rep: string(o.Rep), Client: string(o.Client), Stage: int(o.Stage),
+		Amount: moneyRec{o.Amount.Currency, o.Amount.AmountMinor}, OpenTime: o.OpenTime.UTC(), ExternalID: o.ExternalID}
+	if !o.CloseTime.IsZero() {
+		r.CloseTime = o.CloseTime.UTC()
+	}
+	return r
+}
+
+func (r *opportunityRec) domain(id string) dwell.Opportunity {
+	o := dwell.Opportunity{ID: dwell.OpportunityID(id), Rep: dwell.RepID(r.Rep), Client: dwell.ClientID(r.Client),
+		Stage: dwell.OpportunityStage(r.Stage), Amount: dwell.Money{Currency: r.Amount.Currency, AmountMinor: r.Amount.Minor},
+		OpenTime: r.OpenTime.UTC(), ExternalID: r.ExternalID}
+	if !r.CloseTime.IsZero() {
+		o.CloseTime = r.CloseTime.UTC()
+	}
+	return o
+}
+
+type quotaRec struct {
+	Start  dateRec  `json:"s"`
+	End    dateRec  `json:"e"`
+	Target moneyRec `json:"t"`
+}
+
+func toDateRec(d dwell.Date) dateRec { return dateRec{d.Year, int(d.Month), d.Day} }
+func (r dateRec) domain() dwell.Date {
+	return dwell.Date{Year: r.Year, Month: time.Month(r.Month), Day: r.Day}
+}
+
+// repPrefix is the rep part of rep-day keys.
+func repPrefix(rep dwell.RepID) []byte { return append([]byte{byte(len(rep))}, rep...) }
+
+// appointmentRepKey is the key of an appointment in appointments.byrep.
+func appointmentRepKey(a *dwell.Appointment) []byte {
+	k := repPrefix(a.Rep)
+	return append(append(k, timeKey(a.PlannedStart)...), a.ID...)
+}
+
+// CreateAppointment implements store.Sales.
+func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a dwell.Appointment) (dwell.Appointment, bool, error) {
+	const op = dwell.Op("boltstore.CreateAppointment")
+	if err := checkTenantID(op, tenant, "appointment_id", string(a.ID)); err != nil {
+		return a, false, err
+	}
+	if err := checkID(op, "appointment.rep", string(a.Rep)); err != nil {
+		return a, false, err
+	}
+	if !keyTimeOK(a.PlannedStart) || len(a.RequestID) > maxRequestIDBytes {
+		return a, false, dwell.E(op, dwell.Invalid, "planned start or request id out of range")
+	}
+	val, err := encodeJSON(op, toAppointmentRec(&a))
+	if err != nil {
+		return a, false, err
+	}
+	var prev *dwell.Appointment
+	err = s.write(ctx, op, 1, func(t *txn) error {
+		prev = nil
+		reqs, err := t.tenantSub(tenant, bktAppointmentsReqs, true)
+		if err != nil {
+			return err
+		}
+		all, err := t.tenantSub(tenant, bktAppointments, true)
+		if err != nil {
+			return err
+		}
+		if a.RequestID != "" {
+			if id := reqs.Get([]byte(a.RequestID)); id != nil {
+				if v := all.Get(id); v != nil {
+					var r appointmentRec
+					if err := decodeJSON(op, "appointment", v, &r); err != nil {
+						return err
+					}
+					p := r.domain(string(id))
+					prev = &p
+					return nil
+				}
+				// The appointment was deleted since: the request id is
+				// spent, and a retry must not bring it back.
+				return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the appointment of request %q was deleted", a.RequestID))
+			}
+		}
+		if all.Get([]byte(a.ID)) != nil {
+			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("appointment %q already exists", a.ID))
+		}
+		byRep, err := t.tenantSub(tenant, bktAppointmentsRep, true)
+		if err != nil {
+			return err
+		}
+		if err := all.Put([]byte(a.ID), val); err != nil {
+			return err
+		}
+		if err := byRep.Put(appointmentRepKey(&a), nil); err != nil {
+			return err
+		}
+		if a.RequestID != "" {
+			return reqs.Put([]byte(a.RequestID), []byte(a.ID))
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return dwell.Appointment{}, false, err
+	case prev != nil:
+		return *prev, true, nil
+	}
+	a.PlannedStart, a.PlannedEnd, a.CreateTime = a.PlannedStart.UTC(), a.PlannedEnd.UTC(), a.CreateTime.UTC()
+	return a, false, nil
+}
+
+// GetAppointment implements store.Sales.
+func (s *Store) GetAppointment(ctx context.Context, tenant dwell.TenantID, id dwell.AppointmentID) (dwell.Appointment, error) {
+	const op = dwell.Op("boltstore.GetAppointment")
+	var a dwell.Appointment
+	if err := checkTenant(op, tenant); err != nil {
+		return a, err
+	}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		v, err := getRecord(tx, tenant, bktAppointments, "appointment", string(id))
+		if err != nil {
+			return err
+		}
+		var r appointmentRec
+		if err := decodeJSON(op, "appointment", v, &r); err != nil {
+			return err
+		}
+		a = r.domain(string(id))
+		return nil
+	})
+	return a, err
+}
+
+// DeleteAppointment implements store.Sales. The request id that created
+// the appointment stays spent.
+func (s *Store) DeleteAppointment(ctx context.Context, tenant dwell.TenantID, id dwell.AppointmentID) error {
+	const op = dwell.Op("boltstore.DeleteAppointment")
+	if err := checkTenantID(op, tenant, "name", string(id)); err != nil {
+		return err
+	}
+	return s.write(ctx, op, 1, func(t *txn) error {
+		all, err := t.tenantSub(tenant, bktAppointments, false)
+		if err != nil {
+			return err
+		}
+		var v []byte
+		if all != nil {
+			v = all.Get([]byte(id))
+		}
+		if v == nil {
+			return notFound("appointment", string(id))
+		}
+		var r appointmentRec
+		if err := decodeJSON(op, "appointment", v, &r); err != nil {
+			return err
+		}
+		a := r.domain(string(id))
+		byRep, err := t.tenantSub(tenant, bktAppointmentsRep, true)
+		if err != nil {
+			return err
+		}
+		if err := byRep.Delete(appointmentRepKey(&a)); err != nil {
+			return err
+		}
+		return all.Delete([]byte(id))
+	})
+}
+
+// ListAppointments implements store.Sales.
+func (s *Store) ListAppointments(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Appointment, error) {
+	const op = dwell.Op("boltstore.ListAppointments")
+	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+		return nil, err
+	}
+	out := []dwell.Appointment{}
+	if !from.Before(to) {
+		return out, nil
+	}
+	prefix := repPrefix(rep)
+	lo, hi := append(bytes.Clone(prefix), timeKey(from)...), append(bytes.Clone(prefix), timeKey(to)...)
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		byRep := readTenantSub(tx, tenant, bktAppointmentsRep)
+		all := readTenantSub(tx, tenant, bktAppointments)
+		if byRep == nil || all == nil {
+			return nil
+		}
+		c := byRep.Cursor()
+		for k, _ := c.Seek(lo); k != nil && bytes.Compare(k[:min(len(k), len(hi))], hi) < 0; k, _ = c.Next() {
+			id := k[len(hi):]
+			v := all.Get(id)
+			if v == nil {
+				return dwell.E(dwell.Other, fmt.Sprintf("appointment %q is indexed but missing", id))
+			}
+			var r appointmentRec
+			if err := decodeJSON(op, "appointment", v, &r); err != nil {
+				return err
+			}
+			out = append(out, r.domain(string(id)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// putOnce runs put in a write unless the request id (under kind "o/" or
+// "q/") was seen, in which case it writes nothing and returns true.
+func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID, kind, requestID string, items int, put func(t *txn) error) (bool, error) {
+	if len(requestID) > maxRequestIDBytes {
+		return false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
+	}
+	var existed bool
+	err := s.write(ctx, op, items, func(t *txn) error {
+		existed = false
+		var reqs *bolt.Bucket
+		if requestID != "" {
+			var err error
+			if reqs, err = t.tenantSub(tenant, bktSalesReqs, true); err != nil {
+				return err
+			}
+			if reqs.Get([]byte(kind+requestID)) != nil {
+				existed = true
+				return nil
+			}
+		}
+		if err := put(t); err != nil {
+			return err
+		}
+		if reqs != nil {
+			return reqs.Put([]byte(kind+requestID), []byte{})
+		}
+		return nil
+	})
+	return existed, err
+}
+
+// putAll puts keys[i] -> vals[i] in the tenant's bucket name.
+func putAll(t *txn, tenant dwell.TenantID, name []byte, keys, vals [][]byte) error {
+	b, err := t.tenantSub(tenant, name, true)
+	if err != nil {
+		return err
+	}
+	for i := range keys {
+		if err := b.Put(keys[i], vals[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PutOpportunities implements store.Sales: all of them or, on error, none.
+func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, requestID string, os []dwell.Opportunity) (bool, error) {
+	const op = dwell.Op("boltstore.PutOpportunities")
+	if err := checkTenant(op, tenant); err != nil {
+		return false, err
+	}
+	keys, vals := make([][]byte, len(os)), make([][]byte, len(os))
+	for i := range os {
+		if err := checkID(op, fmt.Sprintf("opportunities[%d].name", i), string(os[i].ID)); err != nil {
+			return false, err
+		}
+		var err error
+		if vals[i], err = encodeJSON(op, toOpportunityRec(&os[i])); err != nil {
+			return false, err
+		}
+		keys[i] = []byte(os[i].ID)
+	}
+	return s.putOnce(ctx, op, tenant, "o/", requestID, len(os), func(t *txn) error {
+		all, err := t.tenantSub(tenant, bktOpportunities, true)
+		if err != nil {
+			return err
+		}
+		byRep, err := t.tenantSub(tenant, bktOpportunitiesRep, true)
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			// A deal that changes hands leaves its old rep's index.
+			if old := all.Get(k); old != nil {
+				o, err := decodeOpportunity(k, old)
+				if err != nil {
+					return err
+				}
+				if err := byRep.Delete(append(repPrefix(o.Rep), k...)); err != nil {
+					return err
+				}
+			}
+			if err := byRep.Put(append(repPrefix(os[i].Rep), k...), []byte{}); err != nil {
+				return err
+			}
+		}
+		return putAll(t, tenant, bktOpportunities, keys, vals)
+	})
+}
+
+func decodeOpportunity(k, v []byte) (dwell.Opportunity, error) {
+	var r opportunityRec
+	if err := decodeJSON("boltstore.decodeOpportunity", "opportunity", v, &r); err != nil {
+		return dwell.Opportunity{}, err
+	}
+	return r.domain(string(k)), nil
+}
+
+// GetOpportunity implements store.Sales.
+func (s *Store) GetOpportunity(ctx context.Context, tenant dwell.TenantID, id dwell.OpportunityID) (dwell.Opportunity, error) {
+	const op = dwell.Op("boltstore.GetOpportunity")
+	var o dwell.Opportunity
+	if err := checkTenant(op, tenant); err != nil {
+		return o, err
+	}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		v, err := getRecord(tx, tenant, bktOpportunities, "opportunity", string(id))
+		if err != nil {
+			return err
+		}
+		o, err = decodeOpportunity([]byte(id), v)
+		return err
+	})
+	return o, err
+}
+
+// ListOpportunities implements store.Sales. It scans the tenant's
+// opportunities in id order from p.After.
+func (s *Store) ListOpportunities(ctx context.Context, tenant dwell.TenantID, f store.OpportunityFilter, p store.Page) ([]dwell.Opportunity, bool, error) {
+	const op = dwell.Op("boltstore.ListOpportunities")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, false, err
+	}
+	if err := checkPage(op, p); err != nil {
+		return nil, false, err
+	}
+	reps := make(map[dwell.RepID]bool, len(f.Reps))
+	for _, r := range f.Reps {
+		reps[r] = true
+	}
+	keep := func(o *dwell.Opportunity) bool {
+		return (len(reps) == 0 || reps[o.Rep]) && (f.Client == "" || f.Client == o.Client)
+	}
+	var out []dwell.Opportunity
+	var more bool
+	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
+		all := readTenantSub(tx, tenant, bktOpportunities)
+		if len(f.Reps) == 0 || all == nil {
+			out, more, err = list(all, p, decodeOpportunity, keep)
+			return err
+		}
+		// By the reps' index: their ids, in id order, after p.After.
+		byRep := readTenantSub(tx, tenant, bktOpportunitiesRep)
+		if byRep == nil {
+			return nil
+		}
+		var ids []string
+		c := byRep.Cursor()
+		for rep := range reps {
+			prefix := repPrefix(rep)
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				if id := string(k[len(prefix):]); id > p.After {
+					ids = append(ids, id)
+				}
+			}
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			v := all.Get([]byte(id))
+			if v == nil {
+				return dwell.E(dwell.Other, fmt.Sprintf("opportunity %q is indexed but missing", id))
+			}
+			o, err := decodeOpportunity([]byte(id), v)
+			if err != nil {
+				return err
+			}
+			if !keep(&o) {
+				continue
+			}
+			if len(out) == p.Limit {
+				more = true
+				return nil
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	return out, more, err
+}
+
+// PutQuotas implements store.Sales: all of them or, on error, none.
+func (s *Store) PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID string, qs []dwell.Quota) (bool, error) {
+	const op = dwell.Op("boltstore.PutQuotas")
+	if err := checkTenant(op, tenant); err != nil {
+		return false, err
+	}
+	keys, vals := make([][]byte, len(qs)), make([][]byte, len(qs))
+	for i := range qs {
+		q := &qs[i]
+		if err := checkID(op, fmt.Sprintf("quotas[%d].rep", i), string(q.Rep)); err != nil {
+			return false, err
+		}
+		if !q.Start.Valid() || !q.End.Valid() {
+			return false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: fmt.Sprintf("quotas[%d]", i), Description: "start and end must be real days"})
+		}
+		var err error
+		if vals[i], err = encodeJSON(op, quotaRec{Start: toDateRec(q.Start), End: toDateRec(q.End), Target: moneyRec{q.Target.Currency, q.Target.AmountMinor}}); err != nil {
+			return false, err
+		}
+		keys[i] = dayKey(q.Rep, q.Start)
+	}
+	return s.putOnce(ctx, op, tenant, "q/", requestID, len(qs), func(t *txn) error {
+		return putAll(t, tenant, bktQuotas, keys, vals)
+	})
+}
+
+// ListQuotas implements store.Sales.
+func (s *Store) ListQuotas(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) ([]dwell.Quota, error) {
+	const op = dwell.Op("boltstore.ListQuotas")
+	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+		return nil, err
+	}
+	out := []dwell.Quota{}
+	prefix := repPrefix(rep)
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		b := readTenantSub(tx, tenant, bktQuotas)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+dayKeyLen; k, v = c.Next() {
+			var r quotaRec
+			if err := decodeJSON(op, "quota", v, &r); err != nil {
+				return err
+			}
+			out = append(out, dwell.Quota{Rep: rep, Start: r.Start.domain(), End: r.End.domain(),
+				Target: dwell.Money{Currency: r.Target.Currency, AmountMinor: r.Target.Minor}})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b dwell.Quota) int { return a.Start.DaysSince(b.Start) })
+	return out, nil
+}

@@ -1,0 +1,382 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+// Per rep-day data versions, dirty marks and summaries (store.Summaries).
+// The three buckets of a tenant share one key, the rep-day key: the rep id
+// prefixed by its length (one byte; ids are at most 64 bytes) followed by
+// the local date as year (2 bytes), month and day, so one rep's days are
+// contiguous and in date order.
+//
+//	dayver     rep-day key -> current data version (8 bytes)
+//	dirty      rep-day key -> data version when marked (8 bytes)
+//	summaries  rep-day key -> version derived from (8 bytes) + summary part
+//	daydetail  rep-day key -> detail part of the same summary
+
+var (
+	bktDayVer    = []byte("dayver")
+	bktDirty     = []byte("dirty")
+	bktSummaries = []byte("summaries")
+	bktDayDetail = []byte("daydetail")
+)
+
+// dayKeyLen is the length of the date part of a rep-day key.
+const dayKeyLen = 4
+
+// dayKey returns the rep-day key of (rep, d).
+func dayKey(rep dwell.RepID, d dwell.Date) []byte {
+	k := make([]byte, 0, 1+len(rep)+dayKeyLen)
+	k = append(k, byte(len(rep)))
+	k = append(k, rep...)
+	k = binary.BigEndian.AppendUint16(k, uint16(d.Year))
+	return append(k, byte(d.Month), byte(d.Day))
+}
+
+// splitDayKey returns the rep and date of a rep-day key, or false if k is
+// not one.
+func splitDayKey(k []byte) (dwell.RepID, dwell.Date, bool) {
+	if len(k) < 1 || len(k) != 1+int(k[0])+dayKeyLen {
+		return "", dwell.Date{}, false
+	}
+	n := int(k[0])
+	d := k[1+n:]
+	return dwell.RepID(k[1 : 1+n]), dwell.Date{Year: int(binary.BigEndian.Uint16(d)), Month: time.Month(d[2]), Day: int(d[3])}, true
+}
+
+func putVersion(b *bolt.Bucket, k []byte, v uint64) error {
+	return b.Put(k, binary.BigEndian.AppendUint64(nil, v))
+}
+
+func getVersion(v []byte) uint64 {
+	if len(v) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+// bumpDay increments the data version of (tenant, key) and marks the day
+// dirty with the new version.
+func (t *txn) bumpDay(tenant dwell.TenantID, key []byte) error {
+	ver, err := t.tenantSub(tenant, bktDayVer, true)
+	if err != nil {
+		return err
+	}
+	dirty, err := t.tenantSub(tenant, bktDirty, true)
+	if err != nil {
+		return err
+	}
+	v := getVersion(ver.Get(key)) + 1
+	if err := putVersion(ver, key, v); err != nil {
+		return err
+	}
+	return putVersion(dirty, key, v)
+}
+
+// repZone returns the time zone of a rep as the directory holds it, or
+// UTC for a rep that is not in it (or has a zone this process cannot
+// load). Zones are cached per transaction and locations per store.
+func (t *txn) repZone(tenant dwell.TenantID, rep dwell.RepID) *time.Location {
+	k := repKey{tenant, rep}
+	if loc, ok := t.zones[k]; ok {
+		return loc
+	}
+	loc := time.UTC
+	if b, _ := t.tenantSub(tenant, bktReps, false); b != nil {
+		if v := b.Get([]byte(rep)); v != nil {
+			var r repRec
+			if decodeJSON("boltstore.repZone", "rep", v, &r) == nil && r.TimeZone != "" {
+				loc = t.s.location(r.TimeZone)
+			}
+		}
+	}
+	t.zones[k] = loc
+	return loc
+}
+
+// markInstants marks dirty the rep's local days of the instants at (those
+// with keep[i] true, when keep is not nil).
+func (t *txn) markInstants(tenant dwell.TenantID, rep dwell.RepID, n int, at func(i int) (time.Time, bool)) error {
+	loc := t.repZone(tenant, rep)
+	var last dwell.Date
+	seen := map[dwell.Date]bool{}
+	for i := range n {
+		ti, ok := at(i)
+		if !ok {
+			continue
+		}
+		d := dwell.DateOf(ti, loc)
+		if d == last || seen[d] {
+			continue
+		}
+		last, seen[d] = d, true
+		if err := t.bumpDay(tenant, dayKey(rep, d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markFixDays marks the local days of the stored fixes of a batch dirty.
+func (t *txn) markFixDays(rep repKey, keys [][]byte, stored []bool) error {
+	return t.markInstants(rep.tenant, rep.rep, len(keys), func(i int) (time.Time, bool) {
+		return keyTime(keys[i][:timeKeyLen]), stored[i]
+	})
+}
+
+// markAction marks the local day of a rep action at instant at dirty.
+func (t *txn) markAction(tenant dwell.TenantID, rep dwell.RepID, at time.Time) error {
+	return t.markInstants(tenant, rep, 1, func(int) (time.Time, bool) { return at, true })
+}
+
+// markTenant marks every rep-day of the tenant dated at most
+// store.RederiveDays days before the store's clock (in UTC, less one day for
+// zones ahead of it) dirty.
+func (t *txn) markTenant(tenant dwell.TenantID) error {
+	ver, err := t.tenantSub(tenant, bktDayVer, false)
+	if ver == nil || err != nil {
+		return err
+	}
+	since := dwell.DateOf(t.s.now(), time.UTC).AddDays(-store.RederiveDays - 1)
+	var keys [][]byte
+	err = ver.ForEach(func(k, _ []byte) error {
+		if _, d, ok := splitDayKey(k); ok && !d.Before(since) {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := t.bumpDay(tenant, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markIfClients marks the tenant's recent days dirty when bucket name is
+// the clients bucket: a client's fence and kind feed every derivation.
+func (t *txn) markIfClients(tenant dwell.TenantID, name []byte) error {
+	if !bytes.Equal(name, bktClients) {
+		return nil
+	}
+	return t.markTenant(tenant)
+}
+
+// location returns the loaded zone of an IANA name, cached, or UTC if it
+// cannot be loaded (the directory validates zones, so this is a zone that
+// vanished from this host's database).
+func (s *Store) location(name string) *time.Location {
+	s.zonesMu.Lock()
+	defer s.zonesMu.Unlock()
+	if loc, ok := s.zones[name]; ok {
+		return loc
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		s.log.Warn("boltstore: unknown rep time zone; cutting its days in UTC", "zone", name, "err", err)
+		loc = time.UTC
+	}
+	if s.zones == nil {
+		s.zones = map[string]*time.Location{}
+	}
+	s.zones[name] = loc
+	return loc
+}
+
+// ListDirtyDays implements store.Summaries.
+func (s *Store) ListDirtyDays(ctx context.Context, after store.DayKey, limit int) ([]store.DayVersion, error) {
+	const op = dwell.Op("boltstore.ListDirtyDays")
+	if limit < 1 {
+		return nil, dwell.E(op, dwell.Invalid, "limit must be at least 1")
+	}
+	var out []store.DayVersion
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		c := tx.Cursor()
+		start := tenantKey(after.Tenant)
+		for tk, _ := c.Seek(start); tk != nil && bytes.HasPrefix(tk, []byte("t/")); tk, _ = c.Next() {
+			tenant := dwell.TenantID(tk[2:])
+			tb := tx.Bucket(tk)
+			if tb == nil {
+				continue
+			}
+			b := tb.Bucket(bktDirty)
+			if b == nil {
+				continue
+			}
+			dc := b.Cursor()
+			var k, v []byte
+			if tenant == after.Tenant && after.Rep != "" {
+				ak := dayKey(after.Rep, after.Date)
+				if k, v = dc.Seek(ak); k != nil && bytes.Equal(k, ak) {
+					k, v = dc.Next()
+				}
+			} else {
+				k, v = dc.First()
+			}
+			for ; k != nil; k, v = dc.Next() {
+				rep, d, ok := splitDayKey(k)
+				if !ok {
+					return dwell.E(dwell.Other, fmt.Sprintf("corrupt dirty key %x", k))
+				}
+				out = append(out, store.DayVersion{DayKey: store.DayKey{Tenant: tenant, Rep: rep, Date: d}, Version: getVersion(v)})
+				if len(out) == limit {
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PutDaySummary implements store.Summaries.
+func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) ([]byte, []byte, error) {
+	const op = dwell.Op("boltstore.PutDaySummary")
+	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+		return nil, nil, err
+	}
+	if !date.Valid() {
+		return nil, nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "date", Description: "must be a real calendar day"})
+	}
+	key := dayKey(rep, date)
+	val := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(summary)), v)
+	val = append(val, summary...)
+	detail = bytes.Clone(detail)
+	if detail == nil {
+		detail = []byte{}
+	}
+	var prevSum, prevDet []byte
+	err := s.write(ctx, op, 1, func(t *txn) error {
+		prevSum, prevDet = nil, nil
+		sums, err := t.tenantSub(tenant, bktSummaries, true)
+		if err != nil {
+			return err
+		}
+		dets, err := t.tenantSub(tenant, bktDayDetail, true)
+		if err != nil {
+			return err
+		}
+		if old := sums.Get(key); old != nil {
+			if getVersion(old) > v {
+				return nil
+			}
+			prevSum, prevDet = bytes.Clone(old[8:]), bytes.Clone(dets.Get(key))
+		}
+		if err := sums.Put(key, val); err != nil {
+			return err
+		}
+		if err := dets.Put(key, detail); err != nil {
+			return err
+		}
+		ver, err := t.tenantSub(tenant, bktDayVer, true)
+		if err != nil {
+			return err
+		}
+		if getVersion(ver.Get(key)) <= v {
+			dirty, err := t.tenantSub(tenant, bktDirty, true)
+			if err != nil {
+				return err
+			}
+			return dirty.Delete(key)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return prevSum, prevDet, nil
+}
+
+// ListDaySummaries implements store.Summaries. The summaries are copied
+// into one slab, not one allocation each.
+func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date) ([][]store.DaySummary, error) {
+	var out [][]store.DaySummary
+	err := s.ViewDaySummaries(ctx, tenant, reps, from, to, func(days [][]store.DaySummary) error {
+		size := 0
+		for _, ds := range days {
+			for _, d := range ds {
+				size += len(d.Summary)
+			}
+		}
+		slab := make([]byte, 0, size)
+		for _, ds := range days {
+			for j := range ds {
+				if v := ds[j].Summary; v != nil {
+					lo := len(slab)
+					slab = append(slab, v...)
+					ds[j].Summary = slab[lo:len(slab):len(slab)]
+				}
+			}
+		}
+		out = days
+		return nil
+	})
+	if err != nil {
+		return nil, dwell.E(dwell.Op("boltstore.ListDaySummaries"), err)
+	}
+	return out, nil
+}
+
+// ViewDaySummaries implements store.Summaries: Summary bytes point into the
+// memory map of the read transaction.
+func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, fn func([][]store.DaySummary) error) error {
+	const op = dwell.Op("boltstore.ViewDaySummaries")
+	if err := checkTenant(op, tenant); err != nil {
+		return err
+	}
+	for i, rep := range reps {
+		if err := checkID(op, fmt.Sprintf("reps[%d]", i), string(rep)); err != nil {
+			return err
+		}
+	}
+	out := make([][]store.DaySummary, len(reps))
+	return s.view(ctx, op, func(tx *bolt.Tx) error {
+		ver := readTenantSub(tx, tenant, bktDayVer)
+		sums := readTenantSub(tx, tenant, bktSummaries)
+		if ver != nil && !to.Before(from) {
+			// Both buckets share their keys: walk them side by side (a
+			// cursor step is cheaper than a look-up per day).
+			c := ver.Cursor()
+			var sc *bolt.Cursor
+			if sums != nil {
+				sc = sums.Cursor()
+			}
+			for i, rep := range reps {
+				lo, hi := dayKey(rep, from), dayKey(rep, to)
+				var sk, sv []byte
+				if sc != nil {
+					sk, sv = sc.Seek(lo)
+				}
+				for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
+					_, d, ok := splitDayKey(k)
+					if !ok {
+						continue
+					}
+					ds := store.DaySummary{Date: d, Version: getVersion(v)}
+					for sk != nil && bytes.Compare(sk, k) < 0 {
+						sk, sv = sc.Next()
+					}
+					if sk != nil && bytes.Equal(sk, k) && len(sv) >= 8 {
+						ds.SummaryVersion = getVersion(sv)
+						ds.Summary = sv[8:len(sv):len(sv)]
+					}
+					out[i] = append(out[i], ds)
+				}
+			}
+		}
+		return fn(out)
+	})
+}

@@ -1,0 +1,52 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Sales is the part of Store that holds the sales inputs: appointments,
+// opportunities and quotas. Writes are durable on return, as everywhere.
+type Sales interface {
+	// CreateAppointment stores a new appointment, idempotent by
+	// a.RequestID: if an appointment was created with the same request id,
+	// nothing is written and the stored one is returned with existed =
+	// true. Otherwise a.ID must be free (dwell.AlreadyExists).
+	CreateAppointment(ctx context.Context, tenant dwell.TenantID, a dwell.Appointment) (stored dwell.Appointment, existed bool, err error)
+	// GetAppointment returns the appointment or dwell.NotFound.
+	GetAppointment(ctx context.Context, tenant dwell.TenantID, id dwell.AppointmentID) (dwell.Appointment, error)
+	// DeleteAppointment removes an appointment (dwell.NotFound if absent).
+	DeleteAppointment(ctx context.Context, tenant dwell.TenantID, id dwell.AppointmentID) error
+	// ListAppointments returns a rep's appointments with from <=
+	// PlannedStart < to, by planned start (ties by id).
+	ListAppointments(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Appointment, error)
+
+	// PutOpportunities creates or replaces every opportunity of os in one
+	// durable write, idempotent by requestID: if a put with the same
+	// request id was stored, nothing is written and existed is true. An
+	// empty requestID is never deduplicated. The caller has validated them.
+	PutOpportunities(ctx context.Context, tenant dwell.TenantID, requestID string, os []dwell.Opportunity) (existed bool, err error)
+	// GetOpportunity returns the opportunity or dwell.NotFound.
+	GetOpportunity(ctx context.Context, tenant dwell.TenantID, id dwell.OpportunityID) (dwell.Opportunity, error)
+	// ListOpportunities returns opportunities in id order after p.After,
+	// at most p.Limit of them, and whether more follow.
+	ListOpportunities(ctx context.Context, tenant dwell.TenantID, f OpportunityFilter, p Page) ([]dwell.Opportunity, bool, error)
+
+	// PutQuotas creates or replaces every quota of qs (identified by rep
+	// and start day) in one durable write, idempotent by requestID like
+	// PutOpportunities.
+	PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID string, qs []dwell.Quota) (existed bool, err error)
+	// ListQuotas returns a rep's quotas by start day.
+	ListQuotas(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) ([]dwell.Quota, error)
+}
+
+// OpportunityFilter restricts ListOpportunities. The zero value matches
+// every opportunity.
+type OpportunityFilter struct {
+	// Reps, when not empty, keeps only the opportunities of these reps.
+	Reps []dwell.RepID
+	// Client, when not empty, keeps only this client's opportunities.
+	Client dwell.ClientID
+}

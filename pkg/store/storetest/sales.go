@@ -1,0 +1,335 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+// runSales runs the conformance cases of store.Sales and store.Summaries.
+func runSales(t *testing.T, h Harness) {
+	t.Run("Appointments", func(t *testing.T) { testAppointments(t, h) })
+	t.Run("Opportunities", func(t *testing.T) { testOpportunities(t, h) })
+	t.Run("Quotas", func(t *testing.T) { testQuotas(t, h) })
+	t.Run("DayMarks", func(t *testing.T) { testDayMarks(t, h) })
+	t.Run("DaySummaries", func(t *testing.T) { testDaySummaries(t, h) })
+	t.Run("TenantChangeMarks", func(t *testing.T) { testTenantChangeMarks(t, h) })
+}
+
+func appointment(id, rep, requestID string, start time.Time) dwell.Appointment {
+	return dwell.Appointment{ID: dwell.AppointmentID(id), Rep: dwell.RepID(rep), Client: "c1",
+		PlannedStart: start, PlannedEnd: start.Add(45 * time.Minute), RequestID: requestID, CreateTime: t0}
+}
+
+func testAppointments(t *testing.T, h Harness) {
+	s := h.Open(t)
+	a1 := appointment("a1", "r1", "req-1", t0.Add(2*time.Hour))
+	got, existed, err := s.CreateAppointment(ctx(), tenantA, a1)
+	must(t, "CreateAppointment", err)
+	if existed {
+		t.Fatal("first CreateAppointment: existed = true")
+	}
+	wantEqual(t, "created", got, a1)
+	// A retry with the same request id returns the stored appointment,
+	// whatever else it says.
+	retry := appointment("a-other", "r1", "req-1", t0)
+	got, existed, err = s.CreateAppointment(ctx(), tenantA, retry)
+	must(t, "CreateAppointment retry", err)
+	if !existed {
+		t.Fatal("retry: existed = false")
+	}
+	wantEqual(t, "retried", got, a1)
+	_, err = s.GetAppointment(ctx(), tenantA, "a-other")
+	wantKind(t, "GetAppointment of the retried id", err, dwell.NotFound)
+	_, _, err = s.CreateAppointment(ctx(), tenantA, appointment("a1", "r1", "req-2", t0))
+	wantKind(t, "CreateAppointment of a taken id", err, dwell.AlreadyExists)
+
+	a0 := appointment("a0", "r1", "req-0", t0)
+	a2 := appointment("a2", "r1", "", t0.Add(26*time.Hour))
+	other := appointment("b1", "r2", "req-3", t0.Add(time.Hour))
+	for _, a := range []dwell.Appointment{a0, a2, other} {
+		_, _, err := s.CreateAppointment(ctx(), tenantA, a)
+		must(t, "CreateAppointment "+string(a.ID), err)
+	}
+	list, err := s.ListAppointments(ctx(), tenantA, "r1", t0, t0.Add(24*time.Hour))
+	must(t, "ListAppointments", err)
+	wantEqual(t, "r1's appointments of the first day", list, []dwell.Appointment{a0, a1})
+	list, err = s.ListAppointments(ctx(), tenantB, "r1", t0, t0.Add(48*time.Hour))
+	must(t, "ListAppointments other tenant", err)
+	wantEqual(t, "other tenant's", len(list), 0)
+
+	must(t, "DeleteAppointment", s.DeleteAppointment(ctx(), tenantA, "a1"))
+	wantKind(t, "DeleteAppointment again", s.DeleteAppointment(ctx(), tenantA, "a1"), dwell.NotFound)
+	list, err = s.ListAppointments(ctx(), tenantA, "r1", t0, t0.Add(48*time.Hour))
+	must(t, "ListAppointments after delete", err)
+	wantEqual(t, "after delete", list, []dwell.Appointment{a0, a2})
+	// The request id of a deleted appointment is spent: a retry must not
+	// resurrect it.
+	_, _, err = s.CreateAppointment(ctx(), tenantA, a1)
+	wantKind(t, "retry after delete", err, dwell.FailedPrecondition)
+}
+
+func opportunity(id, rep, client string, stage dwell.OpportunityStage, amount int64) dwell.Opportunity {
+	o := dwell.Opportunity{ID: dwell.OpportunityID(id), Rep: dwell.RepID(rep), Client: dwell.ClientID(client), Stage: stage,
+		Amount: dwell.Money{Currency: "EUR", AmountMinor: amount}, OpenTime: t0, ExternalID: "crm-" + id}
+	if stage == dwell.StageWon || stage == dwell.StageLost {
+		o.CloseTime = t0.Add(72 * time.Hour)
+	}
+	return o
+}
+
+func testOpportunities(t *testing.T, h Harness) {
+	s := h.Open(t)
+	var os []dwell.Opportunity
+	for i := range 7 {
+		os = append(os, opportunity(fmt.Sprintf("o%d", i), []string{"r1", "r2"}[i%2], []string{"c1", "c2", "c3"}[i%3],
+			[]dwell.OpportunityStage{dwell.StageOpen, dwell.StageWon, dwell.StageLost}[i%3], int64(1000*i)))
+	}
+	existed, err := s.PutOpportunities(ctx(), tenantA, "put-1", os)
+	must(t, "PutOpportunities", err)
+	if existed {
+		t.Fatal("first put: existed = true")
+	}
+	// A retry writes nothing, even if the batch changed meanwhile.
+	changed := os[0]
+	changed.Amount.AmountMinor = 99
+	existed, err = s.PutOpportunities(ctx(), tenantA, "put-1", []dwell.Opportunity{changed})
+	must(t, "PutOpportunities retry", err)
+	if !existed {
+		t.Fatal("retry: existed = false")
+	}
+	got, err := s.GetOpportunity(ctx(), tenantA, "o0")
+	must(t, "GetOpportunity", err)
+	wantEqual(t, "o0 after the retry", got, os[0])
+	// Another request replaces it.
+	_, err = s.PutOpportunities(ctx(), tenantA, "put-2", []dwell.Opportunity{changed})
+	must(t, "PutOpportunities replace", err)
+	got, err = s.GetOpportunity(ctx(), tenantA, "o0")
+	must(t, "GetOpportunity", err)
+	wantEqual(t, "o0 replaced", got, changed)
+	_, err = s.GetOpportunity(ctx(), tenantB, "o0")
+	wantKind(t, "GetOpportunity other tenant", err, dwell.NotFound)
+
+	ids := func(f store.OpportunityFilter, limit int) []string {
+		return pageAll(t, limit, func(p store.Page) ([]dwell.Opportunity, bool, error) {
+			return s.ListOpportunities(ctx(), tenantA, f, p)
+		}, func(o dwell.Opportunity) string { return string(o.ID) })
+	}
+	wantEqual(t, "all", ids(store.OpportunityFilter{}, 3), []string{"o0", "o1", "o2", "o3", "o4", "o5", "o6"})
+	wantEqual(t, "r2's", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r2"}}, 2), []string{"o1", "o3", "o5"})
+	wantEqual(t, "c1's of r1", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r1"}, Client: "c1"}, 1), []string{"o0", "o6"})
+	wantEqual(t, "r1's and r2's", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r2", "r1"}}, 4), []string{"o0", "o1", "o2", "o3", "o4", "o5", "o6"})
+	// A deal handed to another rep moves with it.
+	moved := os[3]
+	moved.Rep = "r1"
+	_, err = s.PutOpportunities(ctx(), tenantA, "put-3", []dwell.Opportunity{moved})
+	must(t, "PutOpportunities move", err)
+	wantEqual(t, "r2's after the move", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r2"}}, 2), []string{"o1", "o5"})
+	wantEqual(t, "r1's after the move", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r1"}}, 2), []string{"o0", "o2", "o3", "o4", "o6"})
+}
+
+func testQuotas(t *testing.T, h Harness) {
+	s := h.Open(t)
+	q := func(rep string, month time.Month, amount int64) dwell.Quota {
+		end := dwell.Date{Year: 2025, Month: month + 1, Day: 1}.AddDays(-1)
+		return dwell.Quota{Rep: dwell.RepID(rep), Start: dwell.Date{Year: 2025, Month: month, Day: 1}, End: end,
+			Target: dwell.Money{Currency: "IDR", AmountMinor: amount}}
+	}
+	qs := []dwell.Quota{q("r1", 4, 100), q("r1", 3, 90), q("r2", 3, 50), q("r11", 3, 7)}
+	_, err := s.PutQuotas(ctx(), tenantA, "q-1", qs)
+	must(t, "PutQuotas", err)
+	existed, err := s.PutQuotas(ctx(), tenantA, "q-1", []dwell.Quota{q("r1", 3, 1)})
+	must(t, "PutQuotas retry", err)
+	if !existed {
+		t.Fatal("retry: existed = false")
+	}
+	_, err = s.PutQuotas(ctx(), tenantA, "q-2", []dwell.Quota{q("r1", 4, 120)})
+	must(t, "PutQuotas replace", err)
+	got, err := s.ListQuotas(ctx(), tenantA, "r1")
+	must(t, "ListQuotas", err)
+	wantEqual(t, "r1's quotas", got, []dwell.Quota{q("r1", 3, 90), q("r1", 4, 120)})
+	got, err = s.ListQuotas(ctx(), tenantB, "r1")
+	must(t, "ListQuotas other tenant", err)
+	wantEqual(t, "other tenant's", len(got), 0)
+}
+
+// dirtyDays returns every dirty mark of the store.
+func dirtyDays(t *testing.T, s store.Store) []store.DayVersion {
+	t.Helper()
+	var out []store.DayVersion
+	var after store.DayKey
+	for {
+		page, err := s.ListDirtyDays(ctx(), after, 2)
+		must(t, "ListDirtyDays", err)
+		out = append(out, page...)
+		if len(page) < 2 {
+			return out
+		}
+		after = page[len(page)-1].DayKey
+	}
+}
+
+func day(y int, m time.Month, d int) dwell.Date { return dwell.Date{Year: y, Month: m, Day: d} }
+
+func testDayMarks(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// r1 works in Jakarta (UTC+7): 2025-03-14T16:59Z is still the 14th
+	// there, 17:00Z is the 15th. r9 is not in the directory: UTC days.
+	must(t, "CreateRep", s.CreateRep(ctx(), tenantA, rep("r1", "")))
+	at := func(h, m int) time.Time { return time.Date(2025, 3, 14, h, m, 0, 0, time.UTC) }
+	fs := []dwell.Fix{
+		{ID: "f1", Time: at(16, 59), Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyM: 5, SpeedMPS: -1, BearingDeg: -1},
+		{ID: "f2", Time: at(17, 0), Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyM: 5, SpeedMPS: -1, BearingDeg: -1},
+	}
+	_, err := s.AppendFixes(ctx(), tenantA, "r1", fs)
+	must(t, "AppendFixes", err)
+	_, err = s.AppendFixes(ctx(), tenantA, "r9", fs[1:])
+	must(t, "AppendFixes r9", err)
+	_, _, err = s.RecordCall(ctx(), tenantB, call("r1", "call-1", at(3, 0)))
+	must(t, "RecordCall", err)
+	k := func(tn dwell.TenantID, r string, d dwell.Date, v uint64) store.DayVersion {
+		return store.DayVersion{DayKey: store.DayKey{Tenant: tn, Rep: dwell.RepID(r), Date: d}, Version: v}
+	}
+	want := []store.DayVersion{k(tenantA, "r1", day(2025, 3, 14), 1), k(tenantA, "r1", day(2025, 3, 15), 1),
+		k(tenantA, "r9", day(2025, 3, 14), 1), k(tenantB, "r1", day(2025, 3, 14), 1)}
+	wantEqual(t, "dirty after the first writes", dirtyDays(t, s), want)
+
+	// Duplicates change nothing; a new fix, check-in and check-out bump.
+	_, err = s.AppendFixes(ctx(), tenantA, "r1", fs)
+	must(t, "AppendFixes again", err)
+	wantEqual(t, "dirty after duplicates", dirtyDays(t, s), want)
+	_, _, err = s.RecordCheckIn(ctx(), tenantA, checkIn("r1", "ci-1", at(2, 0)))
+	must(t, "RecordCheckIn", err)
+	_, _, err = s.RecordCheckOut(ctx(), tenantA, checkOut("r1", "co-1", at(3, 0)))
+	must(t, "RecordCheckOut", err)
+	_, _, err = s.RecordCheckOut(ctx(), tenantA, checkOut("r1", "co-1", at(3, 0)))
+	must(t, "RecordCheckOut again", err)
+	want[0].Version = 3
+	wantEqual(t, "dirty after check-in and check-out", dirtyDays(t, s), want)
+
+	if h.Reopen != nil {
+		s = h.Reopen(t, s)
+		wantEqual(t, "dirty after reopen", dirtyDays(t, s), want)
+	}
+}
+
+func testDaySummaries(t *testing.T, h Harness) {
+	s := h.Open(t)
+	must(t, "CreateRep", s.CreateRep(ctx(), tenantA, rep("r1", "")))
+	d := dwell.DateOf(t0, time.UTC) // 2025-03-14 09:26 UTC is 16:26 in Jakarta
+	_, err := s.AppendFixes(ctx(), tenantA, "r1", fixes("r1", 0, 3))
+	must(t, "AppendFixes", err)
+	marks := dirtyDays(t, s)
+	if len(marks) != 1 || marks[0].Date != d {
+		t.Fatalf("marks = %+v, want one of %v", marks, d)
+	}
+	v := marks[0].Version
+	list, err := listDays(s, "r1", d.AddDays(-3), d.AddDays(3))
+	must(t, "ListDaySummaries", err)
+	wantEqual(t, "before any summary", list, []store.DaySummary{{Date: d, Version: v}})
+	if list[0].Current() {
+		t.Fatal("a day without a summary is current")
+	}
+
+	// Data arrives while the summary of v is derived: the summary is
+	// stored but the mark stays.
+	_, err = s.AppendFixes(ctx(), tenantA, "r1", fixes("r1", 3, 1))
+	must(t, "AppendFixes", err)
+	prev, prevDetail, err := s.PutDaySummary(ctx(), tenantA, "r1", d, v, []byte("sum-1"), []byte("det-1"))
+	must(t, "PutDaySummary", err)
+	wantEqual(t, "prev of the first summary", prev, []byte(nil))
+	wantEqual(t, "prev detail of the first summary", prevDetail, []byte(nil))
+	marks = dirtyDays(t, s)
+	if len(marks) != 1 || marks[0].Version != v+1 {
+		t.Fatalf("marks after a stale put = %+v, want version %d", marks, v+1)
+	}
+	list, err = listDays(s, "r1", d, d)
+	must(t, "ListDaySummaries", err)
+	wantEqual(t, "stale summary", list, []store.DaySummary{{Date: d, Version: v + 1, SummaryVersion: v, Summary: []byte("sum-1")}})
+	if list[0].Current() {
+		t.Fatal("a stale summary is current")
+	}
+
+	prev, prevDetail, err = s.PutDaySummary(ctx(), tenantA, "r1", d, v+1, []byte("sum-2"), []byte("det-2"))
+	must(t, "PutDaySummary current", err)
+	wantEqual(t, "prev", prev, []byte("sum-1"))
+	wantEqual(t, "prev detail", prevDetail, []byte("det-1"))
+	wantEqual(t, "marks after a current put", len(dirtyDays(t, s)), 0)
+	// An older derivation finishing late does not overwrite a newer one.
+	_, _, err = s.PutDaySummary(ctx(), tenantA, "r1", d, v, []byte("sum-old"), nil)
+	must(t, "PutDaySummary old", err)
+	list, err = listDays(s, "r1", d, d)
+	must(t, "ListDaySummaries", err)
+	if !list[0].Current() || string(list[0].Summary) != "sum-2" {
+		t.Fatalf("after an old put: %+v, want the current sum-2", list)
+	}
+	list, err = listDays(s, "r1", d.AddDays(1), d.AddDays(9))
+	must(t, "ListDaySummaries other days", err)
+	wantEqual(t, "other days", len(list), 0)
+}
+
+func testTenantChangeMarks(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// The store's clock is the wall clock here: a day of last week is
+	// re-derived after a change, a day of last year is not.
+	recent := time.Now().Add(-7 * 24 * time.Hour)
+	old := time.Now().Add(-400 * 24 * time.Hour)
+	for i, at := range []time.Time{recent, old} {
+		_, _, err := s.RecordCall(ctx(), tenantA, call("r9", fmt.Sprintf("call-%d", i), at))
+		must(t, "RecordCall", err)
+	}
+	for _, m := range dirtyDays(t, s) {
+		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+		must(t, "PutDaySummary", err)
+	}
+	wantEqual(t, "marks after summaries", len(dirtyDays(t, s)), 0)
+	st := dwell.DefaultSettings()
+	st.IdleMin = 7 * time.Minute
+	must(t, "PutSettings", s.PutSettings(ctx(), tenantA, st))
+	marks := dirtyDays(t, s)
+	if len(marks) != 1 || marks[0].Date != dwell.DateOf(recent, time.UTC) || marks[0].Version != 2 {
+		t.Fatalf("marks after a settings change = %+v, want the recent day at version 2", marks)
+	}
+	_, _, err := s.PutDaySummary(ctx(), tenantA, "r9", marks[0].Date, 2, []byte("y"), nil)
+	must(t, "PutDaySummary", err)
+	must(t, "CreateClient", s.CreateClient(ctx(), tenantA, client("c1", dwell.ClientKindProspect)))
+	marks = dirtyDays(t, s)
+	if len(marks) != 1 || marks[0].Version != 3 {
+		t.Fatalf("marks after a client change = %+v, want the recent day at version 3", marks)
+	}
+}
+
+// listDays returns one rep's summaries in tenantA, and checks that a read
+// of several reps at once gives each the same.
+func listDays(s store.Store, rep dwell.RepID, from, to dwell.Date) ([]store.DaySummary, error) {
+	all, err := s.ListDaySummaries(ctx(), tenantA, []dwell.RepID{"zz-other", rep, "r0"}, from, to)
+	if err != nil {
+		return nil, err
+	}
+	one, err := s.ListDaySummaries(ctx(), tenantA, []dwell.RepID{rep}, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) != 3 || len(one) != 1 || !equal(all[1], one[0]) {
+		return nil, fmt.Errorf("a read of three reps gave %v for %s, a read of it alone %v", all, rep, one)
+	}
+	var viewed []store.DaySummary
+	err = s.ViewDaySummaries(ctx(), tenantA, []dwell.RepID{rep}, from, to, func(days [][]store.DaySummary) error {
+		for _, d := range days[0] {
+			d.Summary = slices.Clone(d.Summary)
+			viewed = append(viewed, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !equal(viewed, one[0]) {
+		return nil, fmt.Errorf("ViewDaySummaries gave %v, ListDaySummaries %v", viewed, one[0])
+	}
+	return one[0], nil
+}

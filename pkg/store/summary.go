@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Summaries is the part of Store that keeps per rep-day summaries current.
+//
+// Every write that changes what a rep's local day derives from
+// (AppendFixes storing a new fix, RecordCheckIn, RecordCheckOut and
+// RecordCall storing a new record) bumps, in the same transaction, the data
+// version of each affected (rep, local day) and marks it dirty. The local
+// day is cut in the rep's time zone as the directory holds it at that
+// moment (UTC for a rep not in the directory). A change of the tenant's
+// settings (PutSettings) or of any client (CreateClient, UpdateClient,
+// DeleteClient, PutClients) marks every rep-day of the tenant dated
+// RederiveDays or fewer days before the store's clock dirty, also in the
+// same transaction. Marks are durable: a crash never loses one.
+//
+// A summary is an opaque value (its encoding belongs to the caller) stored
+// with the data version it was derived from.
+type Summaries interface {
+	// ListDirtyDays returns up to limit dirty rep-days of every tenant, in
+	// (tenant, rep, date) order after the mark after (zero: from the
+	// start), each with its current data version. It is the one method
+	// that spans tenants: it serves the background refresher, never a
+	// caller's request.
+	ListDirtyDays(ctx context.Context, after DayKey, limit int) ([]DayVersion, error)
+	// PutDaySummary stores the summary of a rep-day derived from data
+	// version v, in two parts: summary, which ListDaySummaries returns, and
+	// detail, which only PutDaySummary returns (as prevDetail, the next
+	// time), so that bulk reads stay small. It clears the day's dirty mark
+	// if v is still the day's current version (if not, newer data arrived
+	// meanwhile and the mark stays). A summary older than the stored one
+	// (lower v) is not stored and nils are returned. It returns the parts
+	// stored before, or nils.
+	PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) (prevSummary, prevDetail []byte, err error)
+	// ListDaySummaries returns, for each rep of reps (in the same order)
+	// and each day in [from, to] on which the rep has data (a data version)
+	// or a summary, in date order, the stored summary part and whether it
+	// is current (derived from the day's current version). One consistent
+	// read serves every rep.
+	ListDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date) ([][]DaySummary, error)
+	// ViewDaySummaries is ListDaySummaries without the copy: it calls fn
+	// once, inside the read, with the same answer, whose Summary bytes are
+	// valid only until fn returns (fn must copy what it keeps). It returns
+	// fn's error. A team query decodes tens of megabytes of summaries; this
+	// spares copying them first.
+	ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, fn func([][]DaySummary) error) error
+}
+
+// RederiveDays is how far back a settings or client change re-derives a
+// tenant's days.
+const RederiveDays = 35
+
+// DayKey names one rep-day of one tenant.
+type DayKey struct {
+	Tenant dwell.TenantID
+	Rep    dwell.RepID
+	Date   dwell.Date
+}
+
+// DayVersion is a dirty rep-day and its current data version.
+type DayVersion struct {
+	DayKey
+	Version uint64
+}
+
+// DaySummary is the stored summary of one rep-day.
+type DaySummary struct {
+	Date dwell.Date
+	// Version is the day's current data version (0 if it has none).
+	Version uint64
+	// SummaryVersion is the version Summary was derived from (0 if there is
+	// no summary).
+	SummaryVersion uint64
+	// Summary is the stored value, nil if none. It is the caller's to keep.
+	Summary []byte
+}
+
+// Current reports whether the summary was derived from the day's current
+// data.
+func (d DaySummary) Current() bool { return d.Summary != nil && d.SummaryVersion >= d.Version }

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"sync"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/kpi"
+)
+
+// dayCache keeps decoded day summaries (what kpi.Compute reads) between
+// reports, keyed by rep-day and checked against the version they were
+// derived from, so a dashboard that asks for a team's month again decodes
+// only the days that changed. A stale entry is never served: a day whose
+// stored summary version differs is decoded afresh.
+//
+// It holds two generations of at most half its capacity each: entries are
+// added to the young one and a hit in the old one moves up; when the young
+// one is full it becomes the old one and the old one is dropped. That
+// approximates least-recently-used at the cost of two map look-ups.
+type dayCache struct {
+	mu       sync.Mutex
+	max      int // entries per generation
+	young    map[dayCacheKey]cachedDay
+	old      map[dayCacheKey]cachedDay
+	disabled bool
+}
+
+type dayCacheKey struct {
+	tenant dwell.TenantID
+	rep    dwell.RepID
+	date   dwell.Date
+}
+
+type cachedDay struct {
+	version uint64
+	day     *kpi.Day
+}
+
+// dayCacheDays is the default capacity in rep-days (about 1 KB each).
+const dayCacheDays = 200_000
+
+func newDayCache(days int) *dayCache {
+	c := &dayCache{max: days / 2}
+	c.young, c.old = map[dayCacheKey]cachedDay{}, map[dayCacheKey]cachedDay{}
+	c.disabled = days <= 0
+	return c
+}
+
+// get returns the cached day of k derived from version v, or nil. The day
+// is shared: callers must not modify it.
+func (c *dayCache) get(k dayCacheKey, v uint64) *kpi.Day {
+	if c.disabled {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.young[k]; ok && e.version == v {
+		return e.day
+	}
+	if e, ok := c.old[k]; ok && e.version == v {
+		c.putLocked(k, e)
+		return e.day
+	}
+	return nil
+}
+
+// put caches day as k's derivation from version v.
+func (c *dayCache) put(k dayCacheKey, v uint64, day *kpi.Day) {
+	if c.disabled {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.putLocked(k, cachedDay{v, day})
+}
+
+func (c *dayCache) putLocked(k dayCacheKey, e cachedDay) {
+	if len(c.young) >= c.max {
+		c.old, c.young = c.young, make(map[dayCacheKey]cachedDay, c.max)
+	}
+	c.young[k] = e
+}
+
+// clear drops every entry.
+func (c *dayCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.young)
+	clear(c.old)
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/kpi"
+	"github.com/dwellhq/dwell/pkg/store"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// GetKpis computes the ten KPIs (package kpi) of a rep or a team over a
+// range of local days from the per rep-day summaries (never re-deriving a
+// current day), the reps' opportunities, appointments and quotas, and the
+// current kinds of the won deals' clients.
+func (rs *reportService) GetKpis(ctx context.Context, req *dwellv1.GetKpisRequest) (*dwellv1.GetKpisResponse, error) {
+	const op = dwell.Op("server.GetKpis")
+	s := rs.s
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start, end, vs := rangeOf(req.GetStartDate(), req.GetEndDate())
+	if err := invalid(op, vs); err != nil {
+		return nil, err
+	}
+	sc, err := s.readScope(ctx, op, p, "rep", req.GetRep(), "team", req.GetTeam())
+	if err != nil {
+		return nil, err
+	}
+	in := kpi.Input{Start: start, End: end}
+	if in.Reps, err = s.repDays(ctx, p.Tenant, sc.reps, start, end); err != nil {
+		return nil, err
+	}
+	ids := make([]dwell.RepID, len(sc.reps))
+	for i, r := range sc.reps {
+		ids[i] = r.ID
+		loc := in.Reps[i].Loc
+		as, err := s.store.ListAppointments(ctx, p.Tenant, r.ID, start.Start(loc), end.AddDays(1).Start(loc))
+		if err != nil {
+			return nil, err
+		}
+		in.Appointments = append(in.Appointments, as...)
+		qs, err := s.store.ListQuotas(ctx, p.Tenant, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		in.Quotas = append(in.Quotas, qs...)
+	}
+	if len(ids) > 0 {
+		pg := store.Page{Limit: maxPageSize}
+		for {
+			os, more, err := s.store.ListOpportunities(ctx, p.Tenant, store.OpportunityFilter{Reps: ids}, pg)
+			if err != nil {
+				return nil, err
+			}
+			in.Opportunities = append(in.Opportunities, os...)
+			if !more || len(os) == 0 {
+				break
+			}
+			pg.After = string(os[len(os)-1].ID)
+		}
+	}
+	clients := &storeClients{ctx: ctx, s: s, tenant: p.Tenant, cache: map[dwell.ClientID]*dwell.Client{}}
+	in.ClientKind = clients.kind
+	return kpisToPB(kpi.Compute(in)), nil
+}
+
+func basisToPB(b kpi.Basis) *dwellv1.Basis {
+	return &dwellv1.Basis{Days: int32(b.Days), Records: int32(b.Records)}
+}
+
+func kpisToPB(r kpi.Result) *dwellv1.GetKpisResponse {
+	hist := make([]int32, len(r.VisitTime.Histogram))
+	for i, n := range r.VisitTime.Histogram {
+		hist[i] = int32(n)
+	}
+	var reasons []*dwellv1.RejectionCount
+	for _, rc := range r.Rejection.Reasons {
+		reasons = append(reasons, &dwellv1.RejectionCount{Reason: dwellv1.RejectionReason(rc.Reason), Count: int32(rc.Count)})
+	}
+	return &dwellv1.GetKpisResponse{
+		Idle: &dwellv1.IdleKpi{Basis: basisToPB(r.Idle.Basis), IdleSeconds: r.Idle.IdleS, IdleSecondsPerDay: r.Idle.IdleSPerDay,
+			IdleShare: r.Idle.IdleShare, TravelSeconds: r.Idle.TravelS, TravelMeters: r.Idle.TravelM},
+		VisitTime: &dwellv1.VisitTimeKpi{Basis: basisToPB(r.VisitTime.Basis), ProspectSeconds: r.VisitTime.ProspectS,
+			ProspectMeanSeconds: r.VisitTime.ProspectMeanS, CustomerSeconds: r.VisitTime.CustomerS,
+			CustomerMeanSeconds: r.VisitTime.CustomerMeanS, DurationHistogram: hist,
+			WonMeanSeconds: r.VisitTime.WonMeanS, NotWonMeanSeconds: r.VisitTime.NotWonMeanS},
+		Meetings: &dwellv1.MeetingsKpi{Basis: basisToPB(r.Meetings.Basis), VerifiedVisitsPerDay: r.Meetings.VisitsPerDay,
+			AppointmentsPlanned: int32(r.Meetings.Planned), AppointmentsKept: int32(r.Meetings.Kept)},
+		Calls: &dwellv1.CallsKpi{Basis: basisToPB(r.Calls.Basis), Calls: int32(r.Calls.Calls), ConnectedCalls: int32(r.Calls.Connected),
+			MeanTalkSeconds: r.Calls.MeanTalkS},
+		WinRatio: &dwellv1.WinRatioKpi{Basis: basisToPB(r.WinRatio.Basis), Wins: int32(r.WinRatio.Wins), Meetings: int32(r.WinRatio.Meetings),
+			Ratio: r.WinRatio.Ratio, MultiMeetingWinShare: r.WinRatio.MultiMeetingShare},
+		Rejection: &dwellv1.RejectionKpi{Basis: basisToPB(r.Rejection.Basis), MeetingsWithOutcome: int32(r.Rejection.WithOutcome),
+			Rejections: int32(r.Rejection.Rejections), Rate: r.Rejection.Rate, Reasons: reasons},
+		Cadence: &dwellv1.CadenceKpi{Basis: basisToPB(r.Cadence.Basis), PositivePerDay: r.Cadence.PositivePerDay,
+			FollowUpsDue: int32(r.Cadence.Due), FollowUpsDone: int32(r.Cadence.Done), FollowUpRate: r.Cadence.Rate,
+			MedianDaysToFollowUp: r.Cadence.MedianDays},
+		Engagement: &dwellv1.EngagementKpi{Basis: basisToPB(r.Engagement.Basis), CustomerVisits: int32(r.Engagement.CustomerVisits),
+			CustomerCalls: int32(r.Engagement.CustomerCalls), CustomerWonShare: r.Engagement.CustomerWonShare},
+		SalesCycle: &dwellv1.SalesCycleKpi{Basis: basisToPB(r.SalesCycle.Basis), MeanDays: r.SalesCycle.MeanDays,
+			MedianDays: r.SalesCycle.MedianDays, TeamSpreadDays: r.SalesCycle.TeamSpreadDays},
+		Quota: &dwellv1.QuotaKpi{Basis: basisToPB(r.Quota.Basis), Won: moneyToPB(r.Quota.Won), Quota: moneyToPB(r.Quota.Quota),
+			Attainment: r.Quota.Attainment},
+	}
+}

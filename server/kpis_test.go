@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/sim"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// reportFixture is acme with teams north (manager ana: budi) and south
+// (manager rudi: sari), a simulated city, and budi's simulated Thursday
+// 19 November 2026 in Jakarta sent over gRPC: every upload, check-in and
+// check-out, and two calls.
+type reportFixture struct {
+	e    *env
+	city *sim.City
+	day  *sim.DayResult
+	// repDay is GetRepDay's answer for budi's day, the reference.
+	repDay *dwellv1.GetRepDayResponse
+}
+
+var fixtureDate = dwell.Date{Year: 2026, Month: 11, Day: 19}
+
+func newReportFixture(t *testing.T) *reportFixture {
+	t.Helper()
+	e := newEnv(t)
+	seedTeams(e)
+	city, err := sim.NewCity(7, sim.CityConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jakarta, _ := time.LoadLocation("Asia/Jakarta")
+	day, err := sim.Day(11, city, sim.Realistic(), sim.DayConfig{Rep: "budi", Date: fixtureDate, Loc: jakarta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := e.admin(acme)
+	stream, err := e.dirc.ImportClients(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &dwellv1.ImportClientsRequest{}
+	for i, c := range city.Clients() {
+		kind := dwellv1.ClientKind_CLIENT_KIND_PROSPECT
+		if i%2 == 0 {
+			kind = dwellv1.ClientKind_CLIENT_KIND_CUSTOMER
+		}
+		msg.Clients = append(msg.Clients, &dwellv1.Client{Name: "clients/" + string(c.ID), DisplayName: c.DisplayName, Kind: kind, Geofence: pbGeofence(c.Fence)})
+	}
+	if err := stream.Send(msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.CloseAndRecv(); err != nil {
+		t.Fatal(err)
+	}
+	budi := e.as(acme, dwell.RoleRep, "budi")
+	for _, u := range day.Uploads {
+		req := &dwellv1.UploadPingsRequest{}
+		for _, f := range u.Fixes {
+			req.Fixes = append(req.Fixes, pbFix(f))
+		}
+		if _, err := e.ingest.UploadPings(budi, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ci := range day.CheckIns {
+		r := &dwellv1.CheckInRequest{RequestId: ci.RequestID, Client: "clients/" + string(ci.Client), CheckInTime: timestamppb.New(ci.Time)}
+		if ci.Fix != nil {
+			r.Fix = pbFix(*ci.Fix)
+		}
+		if _, err := e.ingest.CheckIn(budi, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, co := range day.CheckOuts {
+		r := &dwellv1.CheckOutRequest{RequestId: co.RequestID, Client: "clients/" + string(co.Client), CheckOutTime: timestamppb.New(co.Time),
+			Outcome: dwellv1.Outcome(co.Outcome), RejectionReason: dwellv1.RejectionReason(co.RejectionReason), RejectionText: co.RejectionText}
+		if co.Fix != nil {
+			r.Fix = pbFix(*co.Fix)
+		}
+		if !co.FollowUpDate.IsZero() {
+			r.FollowUpDate = pbDate(co.FollowUpDate.Year, int(co.FollowUpDate.Month), co.FollowUpDate.Day)
+		}
+		if _, err := e.ingest.CheckOut(budi, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := "clients/" + string(day.CheckIns[0].Client)
+	for i, talk := range []int64{200, 0} {
+		out := dwellv1.CallOutcome_CALL_OUTCOME_CONNECTED
+		if talk == 0 {
+			out = dwellv1.CallOutcome_CALL_OUTCOME_NO_ANSWER
+		}
+		if _, err := e.ingest.LogCall(budi, &dwellv1.LogCallRequest{RequestId: "call-" + itoaTest(i), Client: client,
+			StartTime: timestamppb.New(day.Start.Add(time.Duration(i+1) * time.Hour)), TalkSeconds: talk,
+			Direction: dwellv1.CallDirection_CALL_DIRECTION_OUTBOUND, Outcome: out}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/budi", Date: pbDate(2026, 11, 19)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.GetVisits()) < 2 {
+		t.Fatalf("the simulated day has %d visits; the tests need a few", len(ref.GetVisits()))
+	}
+	return &reportFixture{e: e, city: city, day: day, repDay: ref}
+}
+
+func itoaTest(i int) string { return string(rune('0' + i)) }
+
+func (f *reportFixture) kpis(t *testing.T, ctx context.Context, req *dwellv1.GetKpisRequest) *dwellv1.GetKpisResponse {
+	t.Helper()
+	resp, err := f.e.report.GetKpis(ctx, req)
+	if err != nil {
+		t.Fatalf("GetKpis: %v", err)
+	}
+	return resp
+}
+
+func TestGetKpisOverGRPC(t *testing.T) {
+	f := newReportFixture(t)
+	e := f.e
+	partner := e.as(acme, dwell.RolePartner, "crm")
+	won := dwellv1.OpportunityStage_OPPORTUNITY_STAGE_WON
+	client := "clients/" + string(f.day.CheckIns[0].Client)
+	o := opp("deal", "budi", won, 300000, time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC), time.Date(2026, 11, 19, 8, 0, 0, 0, time.UTC))
+	o.Client = client
+	if _, err := e.sales.UpsertOpportunities(partner, &dwellv1.UpsertOpportunitiesRequest{RequestId: "o", Opportunities: []*dwellv1.Opportunity{o}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sales.UpsertQuotas(partner, &dwellv1.UpsertQuotasRequest{RequestId: "q", Quotas: []*dwellv1.Quota{{Rep: "reps/budi",
+		StartDate: pbDate(2026, 11, 16), EndDate: pbDate(2026, 11, 22), Target: &dwellv1.Money{CurrencyCode: "IDR", AmountMinor: 600000}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ana := e.as(acme, dwell.RoleManager, "ana")
+	week := &dwellv1.GetKpisRequest{Team: "teams/north", StartDate: pbDate(2026, 11, 16), EndDate: pbDate(2026, 11, 22)}
+
+	// Asked at once, before the refresher ran: stale days are derived
+	// inline, so the answer already holds everything acknowledged.
+	check := func(what string, k *dwellv1.GetKpisResponse) {
+		t.Helper()
+		tot := f.repDay.GetTotals()
+		if k.GetIdle().GetBasis().GetDays() != 1 || k.GetIdle().GetIdleSeconds() != tot.GetIdleSeconds() ||
+			k.GetIdle().GetTravelSeconds() != tot.GetTravelSeconds() || math.Abs(k.GetIdle().GetTravelMeters()-tot.GetDistanceMeters()) > 1e-6 {
+			t.Fatalf("%s: idle KPI %v, want the day's totals %v over 1 day", what, k.GetIdle(), tot)
+		}
+		visits := len(f.repDay.GetVisits())
+		if k.GetVisitTime().GetBasis().GetRecords() != int32(visits) || k.GetMeetings().GetVerifiedVisitsPerDay() != float64(visits) {
+			t.Fatalf("%s: visit KPIs %v %v, want %d visits", what, k.GetVisitTime(), k.GetMeetings(), visits)
+		}
+		if k.GetVisitTime().GetProspectSeconds()+k.GetVisitTime().GetCustomerSeconds() > tot.GetVisitProspectSeconds()+tot.GetVisitCustomerSeconds()+int64(visits) {
+			t.Fatalf("%s: visit seconds %v exceed the day's %v", what, k.GetVisitTime(), tot)
+		}
+		if c := k.GetCalls(); c.GetCalls() != 2 || c.GetConnectedCalls() != 1 || c.GetMeanTalkSeconds() != 200 {
+			t.Fatalf("%s: calls %v, want 2, 1 connected, 200 s", what, c)
+		}
+		if q := k.GetQuota(); q.GetAttainment() != 0.5 || q.GetWon().GetAmountMinor() != 300000 {
+			t.Fatalf("%s: quota %v, want half of 600,000 met", what, q)
+		}
+		if k.GetRejection().GetBasis().GetRecords() != int32(len(f.day.CheckOuts)) {
+			t.Fatalf("%s: %d check-outs with an outcome, want %d", what, k.GetRejection().GetBasis().GetRecords(), len(f.day.CheckOuts))
+		}
+	}
+	check("before the refresher", f.kpis(t, ana, week))
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	check("from summaries", f.kpis(t, ana, week))
+	check("for the rep", f.kpis(t, e.as(acme, dwell.RoleRep, "budi"), &dwellv1.GetKpisRequest{StartDate: week.StartDate, EndDate: week.EndDate}))
+
+	// An empty range is an explicit zero.
+	empty := f.kpis(t, ana, &dwellv1.GetKpisRequest{Team: "teams/north", StartDate: pbDate(2026, 10, 1), EndDate: pbDate(2026, 10, 7)})
+	if empty.GetIdle().GetBasis().GetDays() != 0 || empty.GetIdle().GetIdleSecondsPerDay() != 0 || empty.GetWinRatio().GetRatio() != 0 ||
+		empty.GetCadence().GetFollowUpRate() != 0 || empty.GetQuota().GetAttainment() != 0 {
+		t.Fatalf("empty week = %v, want zeros", empty)
+	}
+
+	_, err := e.report.GetKpis(e.as(acme, dwell.RoleRep, "budi"), &dwellv1.GetKpisRequest{Rep: "reps/sari", StartDate: week.StartDate, EndDate: week.EndDate})
+	wantCode(t, "a rep asks for another rep", err, codes.PermissionDenied)
+	_, err = e.report.GetKpis(ana, &dwellv1.GetKpisRequest{Team: "teams/south", StartDate: week.StartDate, EndDate: week.EndDate})
+	wantCode(t, "a manager asks for another team", err, codes.PermissionDenied)
+	_, err = e.report.GetKpis(ana, &dwellv1.GetKpisRequest{Rep: "reps/sari", StartDate: week.StartDate, EndDate: week.EndDate})
+	wantCode(t, "a manager asks for another team's rep", err, codes.PermissionDenied)
+	_, err = e.report.GetKpis(ana, &dwellv1.GetKpisRequest{Team: "teams/north", StartDate: pbDate(2025, 1, 1), EndDate: pbDate(2026, 1, 3)})
+	wantViolation(t, "a range of more than 366 days", err, "end_date")
+	_, err = e.report.GetKpis(ana, &dwellv1.GetKpisRequest{Team: "teams/north", Rep: "reps/budi", StartDate: week.StartDate, EndDate: week.EndDate})
+	wantViolation(t, "rep and team", err, "team")
+}

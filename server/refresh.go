@@ -1,0 +1,411 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/kpi"
+	"github.com/dwellhq/dwell/pkg/store"
+	"github.com/dwellhq/dwell/pkg/timeline"
+)
+
+// Per rep-day summaries, kept current.
+//
+// The store bumps a rep-day's data version and marks it dirty in the same
+// transaction as every write the day derives from (fixes, check-ins,
+// check-outs, calls; settings and client changes mark the tenant's last
+// store.RederiveDays days), so a mark is never lost, even by a crash. The
+// refresher drains the marks: it lists them, re-derives each day with
+// derive (the code GetRepDay runs), stores the summary (kpi.Day) with the
+// version it was derived from, and the store clears the mark only if no
+// newer data arrived meanwhile; otherwise the next pass derives the day
+// again. Repeated marks of one day coalesce into one key, so a burst of
+// uploads costs one derivation per pass, not one per upload.
+//
+// The refresher runs from New until Close: a pass starts when a write is
+// acknowledged (notify), every refreshPoll otherwise (settings and client
+// changes mark days without a notify), and at start, which drains what a
+// crash left. A pass hands days to refreshWorkers goroutines. Errors leave
+// the marks in place; the next pass retries.
+//
+// Readers never wait for the refresher: a report that finds a day's
+// summary stale (or missing) derives that day inline from the store
+// (daySummaries), so answers are always as current as the data.
+//
+// Caveats. A day is found through its data version, so data stored before
+// the store kept versions (none in a released file) is not summarised
+// until new data marks its day. A rep's days are cut in the zone the
+// directory holds when the data arrives; after a change of zone, old days
+// keep their old cut until they are marked again. A derivation that fails
+// (timeline.Derive panicking is caught and turned into an error) leaves
+// its mark, is logged and is retried at every pass; reports derive that
+// day inline and answer INTERNAL for it. Each summary costs one fsync'd
+// write; a burst of marks is drained by Config.RefreshWorkers
+// derivations at a time.
+
+// refreshPoll is how often the refresher looks for marks without a notify.
+const refreshPoll = 2 * time.Second
+
+// refreshPage is how many marks one listing returns.
+const refreshPage = 256
+
+// dayChange is one re-derived rep-day, as told to the day listeners: prev
+// is the derivation stored before (nil the first time), next the new one.
+type dayChange struct {
+	tenant     dwell.TenantID
+	rep        dwell.RepID
+	date       dwell.Date
+	prev, next *timeline.Day
+	detectTime time.Time
+}
+
+// refresher keeps the per rep-day summaries current.
+type refresher struct {
+	s       *Server
+	workers int
+	wake    chan struct{}
+	cancel  context.CancelFunc
+	done    chan struct{}
+	// passMu serialises passes: the background loop's and Refresh's.
+	passMu sync.Mutex
+}
+
+func newRefresher(s *Server, workers int) *refresher {
+	if workers < 1 {
+		workers = 2
+	}
+	return &refresher{s: s, workers: workers, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// start runs the background loop until stop.
+func (rf *refresher) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	rf.cancel = cancel
+	go rf.loop(ctx)
+}
+
+// stop ends the loop and waits for the pass in progress.
+func (rf *refresher) stop() {
+	if rf.cancel == nil {
+		return
+	}
+	rf.cancel()
+	<-rf.done
+	rf.cancel = nil
+}
+
+// notify asks for a pass soon. It never blocks.
+func (rf *refresher) notify() {
+	select {
+	case rf.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (rf *refresher) loop(ctx context.Context) {
+	defer close(rf.done)
+	t := time.NewTicker(refreshPoll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := rf.pass(ctx)
+			if dwell.Is(dwell.Unavailable, err) || ctx.Err() != nil {
+				return // the store is closed: nothing left to do
+			}
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-rf.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// pass re-derives every day dirty when it starts (and those marked while
+// it runs that it meets) and returns how many it derived. The first error
+// is returned after the pass.
+func (rf *refresher) pass(ctx context.Context) (int, error) {
+	rf.passMu.Lock()
+	defer rf.passMu.Unlock()
+	jobs := make(chan store.DayVersion)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	n := 0
+	for range rf.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range jobs {
+				err := rf.s.refreshDay(ctx, m)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				if err == nil {
+					n++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	var after store.DayKey
+	var err error
+	for ctx.Err() == nil {
+		var marks []store.DayVersion
+		marks, err = rf.s.store.ListDirtyDays(ctx, after, refreshPage)
+		if err != nil || len(marks) == 0 {
+			break
+		}
+		for _, m := range marks {
+			jobs <- m
+		}
+		after = marks[len(marks)-1].DayKey
+	}
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		err = first
+	}
+	if err != nil && !dwell.Is(dwell.Unavailable, err) && ctx.Err() == nil {
+		rf.s.log.Warn("refresher: pass failed; the marks stay for the next pass", slog.Any("err", err))
+	}
+	return n, err
+}
+
+// Refresh runs one refresh pass now and returns when every day dirty at
+// its start is summarised (or the first error). Tests and tools use it to
+// wait for summaries; the server does not need it.
+func (s *Server) Refresh(ctx context.Context) error {
+	for {
+		n, err := s.refresh.pass(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// refreshDay re-derives one marked day, stores its summary with the
+// version it was derived from and tells the day listeners.
+func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
+	r, err := s.store.GetRep(ctx, m.Tenant, m.Rep)
+	if dwell.Is(dwell.NotFound, err) {
+		// A rep deleted from the directory (or never in it): its days are
+		// summarised in UTC without working hours, so the mark clears.
+		r = dwell.Rep{ID: m.Rep, TimeZone: "UTC"}
+	} else if err != nil {
+		return err
+	}
+	sum, err := s.summarize(ctx, m.Tenant, r, m.Date)
+	if err != nil {
+		return err
+	}
+	prevSum, prevDet, err := s.store.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, sum.EncodeSummary(), sum.EncodeDetail())
+	if err != nil {
+		return err
+	}
+	if len(s.dayListeners) == 0 {
+		return nil
+	}
+	ch := dayChange{tenant: m.Tenant, rep: m.Rep, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
+	if prevSum != nil {
+		prev, err := kpi.DecodeDay(prevSum, prevDet)
+		if err != nil {
+			return dwell.E(dwell.Op("server.refreshDay"), dwell.Other, "decoding the previous summary", err)
+		}
+		ch.prev = prev.Timeline()
+	}
+	for _, l := range s.dayListeners {
+		l(ctx, ch)
+	}
+	return nil
+}
+
+// derived is one rep-day derived from the store: the timeline and what it
+// was derived from.
+type derived struct {
+	day timeline.Day
+	// fixes are the stored fixes of the day's bounds, in time order.
+	fixes     []dwell.Fix
+	checkOuts []dwell.CheckOut
+	from, to  time.Time
+	clients   *storeClients
+}
+
+// derive derives rep r's local day date from everything the store holds:
+// the fixes, check-ins and check-outs of the day (and working window), the
+// tenant's settings and fence index. GetRepDay and the refresher share it.
+func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (derived, error) {
+	loc, err := s.location(r.TimeZone)
+	if err != nil {
+		return derived{}, err
+	}
+	from, to, window := dayBounds(r, date, loc)
+	fixes, err := s.store.ListFixes(ctx, tenant, r.ID, from, to)
+	if err != nil {
+		return derived{}, err
+	}
+	cis, err := s.store.ListCheckIns(ctx, tenant, r.ID, from, to)
+	if err != nil {
+		return derived{}, err
+	}
+	cos, err := s.store.ListCheckOuts(ctx, tenant, r.ID, from, to)
+	if err != nil {
+		return derived{}, err
+	}
+	settings, err := s.store.GetSettings(ctx, tenant)
+	if err != nil {
+		return derived{}, err
+	}
+	ix, err := s.fences.index(ctx, tenant)
+	if err != nil {
+		return derived{}, err
+	}
+	clients := &storeClients{ctx: ctx, s: s, tenant: tenant, cache: map[dwell.ClientID]*dwell.Client{}}
+	day, err := safeDerive(timeline.Input{
+		Day: date, Loc: loc, Window: window,
+		Fixes: fixes, CheckIns: cis, CheckOuts: cos,
+		Fences: ix, Clients: clients, Settings: settings,
+	})
+	if err != nil {
+		return derived{}, dwell.E(dwell.Op("server.derive"), fmt.Sprintf("rep %s, %v", r.ID, date), err)
+	}
+	return derived{day: day, fixes: fixes, checkOuts: cos, from: from, to: to, clients: clients}, nil
+}
+
+// safeDerive runs timeline.Derive and turns a panic (a derivation bug) into
+// an error, so that one bad day never takes the refresher, and with it the
+// server, down; the day's mark stays and the error is logged each pass.
+func safeDerive(in timeline.Input) (day timeline.Day, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = dwell.E(dwell.Other, fmt.Sprintf("timeline.Derive panicked: %v\n%s", r, debug.Stack()))
+		}
+	}()
+	return timeline.Derive(in), nil
+}
+
+// kind returns a client's kind as the store holds it (unspecified for an
+// unknown client).
+func (c *storeClients) kind(id dwell.ClientID) dwell.ClientKind {
+	cl, ok := c.Client(id)
+	if !ok {
+		return dwell.ClientKindUnspecified
+	}
+	return cl.Kind
+}
+
+// summarize derives a rep-day and summarises it with the day's calls.
+func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (*kpi.Day, error) {
+	d, err := s.derive(ctx, tenant, r, date)
+	if err != nil {
+		return nil, err
+	}
+	calls, err := s.store.ListCalls(ctx, tenant, r.ID, d.from, d.to)
+	if err != nil {
+		return nil, err
+	}
+	return kpi.Summarize(r.ID, date, &d.day, len(d.fixes), d.checkOuts, calls, d.clients.kind), nil
+}
+
+// daySummaries returns, for each rep of reps, the summaries of its days
+// with data in [from, to], in date order: with their visit, check-out and
+// call lists if full, else only what kpi.Compute and kpi.Breakdown read
+// (kpi.DecodeSummaries). The stored summaries are read in one transaction
+// and decoded by up to GOMAXPROCS goroutines. A day whose stored summary is
+// stale or missing is derived inline, so the answer reflects every write
+// acknowledged before the call.
+func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date, full bool) ([][]*kpi.Day, error) {
+	ids := make([]dwell.RepID, len(reps))
+	for i, r := range reps {
+		ids[i] = r.ID
+	}
+	out := make([][]*kpi.Day, len(reps))
+	var stale []int // indexes of reps with a day to derive
+	var dates [][]dwell.Date
+	// Decoding runs inside the read: the summaries are not copied first.
+	err := s.store.ViewDaySummaries(ctx, tenant, ids, from, to, func(stored [][]store.DaySummary) error {
+		dates = make([][]dwell.Date, len(stored))
+		bs := make([][][]byte, len(stored))
+		at := make([][]int, len(stored))
+		for i, days := range stored {
+			dates[i] = make([]dwell.Date, len(days))
+			out[i] = make([]*kpi.Day, len(days))
+			for j, ds := range days {
+				dates[i][j] = ds.Date
+				if !ds.Current() {
+					continue
+				}
+				if !full {
+					if d := s.days.get(dayCacheKey{tenant, reps[i].ID, ds.Date}, ds.SummaryVersion); d != nil {
+						out[i][j] = d
+						continue
+					}
+				}
+				bs[i], at[i] = append(bs[i], ds.Summary), append(at[i], j)
+			}
+		}
+		var decoded [][]*kpi.Day
+		errs := make([]error, len(stored))
+		if full {
+			decoded = make([][]*kpi.Day, len(stored))
+			for i := range bs {
+				decoded[i] = make([]*kpi.Day, len(bs[i]))
+				for k, b := range bs[i] {
+					// DecodeDay aliases its input: give it a copy.
+					if decoded[i][k], errs[i] = kpi.DecodeDay(bytes.Clone(b), nil); errs[i] != nil {
+						break
+					}
+				}
+			}
+		} else {
+			decoded, errs = kpi.DecodeSummariesByRep(bs)
+		}
+		for i := range stored {
+			if errs[i] != nil {
+				s.log.Warn("corrupt day summary; deriving the rep's days", slog.String("rep", string(reps[i].ID)))
+				for _, j := range at[i] {
+					out[i][j] = nil
+				}
+			} else {
+				for k, d := range decoded[i] {
+					j := at[i][k]
+					out[i][j] = d
+					if !full {
+						s.days.put(dayCacheKey{tenant, reps[i].ID, dates[i][j]}, stored[i][j].SummaryVersion, d)
+					}
+				}
+			}
+			if slices.Contains(out[i], nil) {
+				stale = append(stale, i)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range stale {
+		for j, d := range out[i] {
+			if d != nil {
+				continue
+			}
+			var err error
+			if out[i][j], err = s.summarize(ctx, tenant, reps[i], dates[i][j]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
