@@ -63,13 +63,12 @@ func (d *deriver) build(day *Day) {
 	}
 	cuts := make([]time.Time, 0, 2*len(claims))
 	for i := range claims {
+		// A claim wholly outside the observed span (a check-in whose
+		// fixes have not arrived) collapses to an empty claim at its edge,
+		// so every cut lies within [S, E], where the travel claim covers
+		// every piece.
 		c := &claims[i]
-		if c.start.Before(S) {
-			c.start = S
-		}
-		if c.end.After(E) {
-			c.end = E
-		}
+		c.start, c.end = clampT(c.start, S, E), clampT(c.end, S, E)
 		cuts = append(cuts, c.start, c.end)
 	}
 	slices.SortFunc(cuts, time.Time.Compare)

@@ -159,3 +159,23 @@ func TestDeriveGarbage(t *testing.T) {
 		}
 	}
 }
+
+// TestDeriveSparseWithClaims derives days that have the whole day's
+// check-ins and check-outs but only a few of its fixes, so claims start
+// and end outside the observed span (a phone that uploaded its actions but
+// not yet its fixes). It wants no panic and the invariants kept.
+func TestDeriveSparseWithClaims(t *testing.T) {
+	w := newSimWorld(t, 11)
+	r := rand.New(rand.NewPCG(11, 12))
+	for round := range 120 {
+		res := w.simDay(t, sim.Realistic(), uint64(500+round%12), round%12)
+		all := res.AllFixes()
+		in := w.input(res, nil)
+		start := r.IntN(len(all))
+		for k := start; k < len(all) && k < start+r.IntN(40); k++ {
+			in.Fixes = append(in.Fixes, all[k])
+		}
+		day := Derive(in)
+		checkInvariants(t, fmt.Sprintf("round %d (%d fixes)", round, len(in.Fixes)), day)
+	}
+}
