@@ -413,12 +413,37 @@ func (d *demo) replay(ctx context.Context) error {
 	if err := <-acks; err != nil {
 		return fmt.Errorf("StreamPings: %w", err)
 	}
+	d.settle(ctx)
 	d.mu.Lock()
 	events := d.stats.events
 	d.mu.Unlock()
 	d.say(end, "-- day over: %d fixes in %d batches, %d check-ins, %d check-outs, %d live events --",
 		d.stats.fixes, d.stats.batches, d.stats.checkIns, d.stats.checkOuts, events)
 	return nil
+}
+
+// settle gives the server a moment to derive the last uploads (its
+// refresher runs behind ingest), so their live events show before the
+// day's end: it waits until no event has arrived for a second, at most
+// five seconds.
+func (d *demo) settle(ctx context.Context) {
+	deadline := time.Now().Add(5 * time.Second)
+	last, quiet := -1, time.Now()
+	for time.Now().Before(deadline) {
+		d.mu.Lock()
+		n := d.stats.events
+		d.mu.Unlock()
+		if n != last {
+			last, quiet = n, time.Now()
+		} else if time.Since(quiet) >= time.Second {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func errOr(err, alt error) error {

@@ -39,13 +39,15 @@ func testServer(t *testing.T) (addr, dataDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := server.NewGRPCServer(server.New(server.Config{Store: st, Verifier: kr}), health.NewServer())
+	srv := server.New(server.Config{Store: st, Verifier: kr})
+	gs := server.NewGRPCServer(srv, health.NewServer())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go gs.Serve(lis)
 	t.Cleanup(func() {
+		srv.Close()
 		gs.Stop()
 		st.Close()
 	})

@@ -308,15 +308,19 @@ func TestReportDayEmptyAndRefused(t *testing.T) {
 	a.must(2, "report", "day", "budi", "--date", "2026-02-30")
 	a.must(2, "report", "day", "budi", "sari")
 
-	// Breakdowns and KPIs say clearly when the server does not serve them.
-	for _, args := range [][]string{
-		{"report", "breakdown", "--team", "north", "--from", "2026-03-01", "--to", "2026-03-07"},
-		{"report", "kpis", "--rep", "budi"},
-	} {
-		r := a.must(1, args...)
-		if !strings.Contains(r.stderr, "does not serve") || !strings.Contains(r.stderr, "UNIMPLEMENTED") {
-			t.Errorf("dwellctl %s: stderr %q", strings.Join(args, " "), r.stderr)
-		}
+	// Breakdowns and KPIs of an empty range are explicit zeros; an unknown
+	// team is refused by name; a rep reads its own KPIs, not another's.
+	if r := a.must(0, "report", "breakdown", "--rep", "budi", "--from", "2026-01-01", "--to", "2026-01-07"); !strings.Contains(r.stdout, "TOTAL") {
+		t.Errorf("empty breakdown: %s", r.stdout)
+	}
+	if r := a.must(0, "report", "kpis", "--rep", "budi", "--from", "2026-01-01", "--to", "2026-01-07"); !strings.Contains(r.stdout, "(0 field days, 0 records)") {
+		t.Errorf("empty KPIs: %s", r.stdout)
+	}
+	if r := a.must(1, "report", "breakdown", "--team", "nope", "--from", "2026-03-01", "--to", "2026-03-07"); !strings.Contains(r.stderr, "NOT_FOUND") {
+		t.Errorf("unknown team: %s", r.stderr)
+	}
+	if r := me.must(1, "report", "kpis", "--rep", "sari"); !strings.Contains(r.stderr, "PERMISSION_DENIED") {
+		t.Errorf("another rep's KPIs: %s", r.stderr)
 	}
 	a.must(2, "report", "kpis")                                      // neither rep nor team
 	a.must(2, "report", "kpis", "--rep", "a", "--rep", "b")          // one rep only
