@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/events"
 	"github.com/dwellhq/dwell/pkg/sim"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 	"github.com/dwellhq/dwell/server/daemon"
@@ -106,9 +107,11 @@ type demo struct {
 	// ephemeral is set when the server runs in-process on a temporary
 	// directory, gone when the demo ends.
 	ephemeral bool
-	dayStart  time.Time  // simulated
-	mu        sync.Mutex // serialises output
-	stats     struct{ fixes, batches, checkIns, checkOuts, events int }
+	dayStart  time.Time // simulated
+	// simNow is the simulated clock once the replay runs, else nil.
+	simNow func() time.Time
+	mu     sync.Mutex // serialises output
+	stats  struct{ fixes, batches, checkIns, checkOuts, events int }
 }
 
 type demoRep struct {
@@ -340,6 +343,9 @@ func (d *demo) replay(ctx context.Context) error {
 	simAt := func(t time.Time) time.Time {
 		return start.Add(time.Duration(float64(t.Sub(real0)) * d.speed))
 	}
+	d.mu.Lock()
+	d.simNow = func() time.Time { return simAt(time.Now()) }
+	d.mu.Unlock()
 	nextHour := start.Add(time.Hour)
 	var batchID int64
 	for _, a := range acts {
@@ -493,7 +499,17 @@ func (d *demo) printEvent(ev *dwellv1.Event) {
 	if c := ev.GetClient(); c != "" {
 		what += " " + d.display(c)
 	}
-	if ev.GetLate() {
+	// The server marks an event late against the real clock, and the demo
+	// replays a past day, so the server calls every event late; on the
+	// demo's accelerated clock an event is late when it arrives more than
+	// events.LateAfter after it happened (a phone that was offline).
+	late := ev.GetLate()
+	d.mu.Lock()
+	if d.simNow != nil {
+		late = d.simNow().Sub(ev.GetEventTime().AsTime()) > events.LateAfter
+	}
+	d.mu.Unlock()
+	if late {
 		what += " (late data)"
 	}
 	d.say(ev.GetEventTime().AsTime(), "%-16s event: %s", d.display(ev.GetRep()), what)
