@@ -445,3 +445,76 @@ func TestLiveEventsEndToEnd(t *testing.T) {
 	}
 	t.Logf("%d phone calls, %d events (%d late, %d of s1; %d published while the watchers were away), %d visits (%d ended) in the final days", len(calls), len(got), late, len(want)-1, missed, visits, endedVisits)
 }
+
+// TestCloseDuringRefreshLosesNoEvent closes the server while its
+// refresher is busy, several times: each round uploads the whole days of
+// four new reps (one batch each) and closes the server at once, so that a
+// pass is deriving and storing summaries when Close cancels it. Whatever
+// the pass did not finish, the next server must: once it has settled,
+// every visit of every final day has its VISIT_STARTED in the log. (A
+// summary stored by the cancelled pass whose events were then not
+// published would be the "previous day" of every later derivation, and
+// its visits would never be told.)
+func TestCloseDuringRefreshLosesNoEvent(t *testing.T) {
+	e := newWatchEnv(t, true, func(c *server.Config) { c.SilenceSweep = -1 })
+	bg := context.Background()
+	admin := e.admin(acme)
+	city, err := sim.NewCity(9, sim.CityConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	importCity(t, e, admin, city)
+	jakarta, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := dwell.Date{Year: 2026, Month: 11, Day: 19}
+	var reps []dwell.RepID
+	for round := range 6 {
+		admin := e.admin(acme)
+		for i := range 4 {
+			rep := dwell.RepID(fmt.Sprintf("r%d-%d", round, i))
+			reps = append(reps, rep)
+			e.mustCreateRep(admin, string(rep), "")
+			res, err := sim.Day(uint64(100*round+i), city, sim.Realistic(), sim.DayConfig{Rep: rep, Date: date, Loc: jakarta})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := &dwellv1.UploadPingsRequest{Rep: "reps/" + string(rep)}
+			for _, f := range res.AllFixes() {
+				req.Fixes = append(req.Fixes, pbFix(f))
+			}
+			if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, string(rep)), req); err != nil {
+				t.Fatalf("upload of %s: %v", rep, err)
+			}
+		}
+		e.restart()
+	}
+	last := settle(t, e)
+	evs, err := e.st.ListEvents(bg, acme, 0, int(last))
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := map[string]bool{}
+	for _, ev := range evs {
+		if ev.Type == dwell.EventVisitStarted {
+			started["reps/"+string(ev.Rep)+" clients/"+string(ev.Client)] = true
+		}
+	}
+	admin = e.admin(acme)
+	visits, missing := 0, 0
+	for _, rep := range reps {
+		day, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/" + string(rep), Date: &dwellv1.Date{Year: 2026, Month: 11, Day: 19}})
+		if err != nil {
+			t.Fatalf("GetRepDay(%s): %v", rep, err)
+		}
+		for _, v := range day.GetVisits() {
+			visits++
+			if !started[v.GetRep()+" "+v.GetClient()] {
+				missing++
+				t.Errorf("%s at %s, %v-%v: no VISIT_STARTED", v.GetRep(), v.GetClient(), v.GetStartTime().AsTime(), v.GetEndTime().AsTime())
+			}
+		}
+	}
+	t.Logf("%d reps, %d visits, %d events, %d visits never told", len(reps), visits, len(evs), missing)
+}
