@@ -372,6 +372,26 @@ func TestLiveEventsEndToEnd(t *testing.T) {
 		seenFact[f] = true
 	}
 
+	// In order per rep: an end follows (in the log) a start of the same
+	// rep and client that began no later.
+	opened := map[string][]time.Time{}
+	for _, ev := range got {
+		k := ev.GetRep() + " " + ev.GetClient()
+		at := ev.GetEventTime().AsTime()
+		switch ev.GetType() {
+		case dwellv1.EventType_EVENT_TYPE_VISIT_STARTED, dwellv1.EventType_EVENT_TYPE_GEOFENCE_ENTERED:
+			opened[ev.GetType().String()+k] = append(opened[ev.GetType().String()+k], at)
+		case dwellv1.EventType_EVENT_TYPE_VISIT_ENDED, dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED:
+			start := dwellv1.EventType_EVENT_TYPE_VISIT_STARTED
+			if ev.GetType() == dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED {
+				start = dwellv1.EventType_EVENT_TYPE_GEOFENCE_ENTERED
+			}
+			if !slices.ContainsFunc(opened[start.String()+k], func(s time.Time) bool { return !s.After(at) }) {
+				t.Errorf("%s %v at %v comes before any %v of it", k, ev.GetType(), at, start)
+			}
+		}
+	}
+
 	// Every visit of the final day is told.
 	started, ended := map[string]int{}, map[string]int{}
 	for _, ev := range got {
