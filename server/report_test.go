@@ -71,25 +71,7 @@ func simDay(t *testing.T, e *env) (*sim.City, *sim.DayResult) {
 		t.Fatal(err)
 	}
 	admin := e.admin(acme)
-	stream, err := e.dirc.ImportClients(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := &dwellv1.ImportClientsRequest{}
-	for _, c := range city.Clients() {
-		kind := dwellv1.ClientKind_CLIENT_KIND_PROSPECT
-		if c.Kind == dwell.ClientKindCustomer {
-			kind = dwellv1.ClientKind_CLIENT_KIND_CUSTOMER
-		}
-		msg.Clients = append(msg.Clients, &dwellv1.Client{Name: "clients/" + string(c.ID), DisplayName: c.DisplayName, Kind: kind, Geofence: pbGeofence(c.Fence)})
-	}
-	if err := stream.Send(msg); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := stream.CloseAndRecv()
-	if err != nil || len(resp.GetErrors()) > 0 {
-		t.Fatalf("import of the simulated city: %v, %v", resp.GetErrors(), err)
-	}
+	importCity(t, e, admin, city)
 	if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "rep-1", Rep: &dwellv1.Rep{DisplayName: "Sim", TimeZone: "Asia/Jakarta"}}); err != nil {
 		t.Fatal(err)
 	}
