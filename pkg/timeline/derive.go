@@ -509,6 +509,9 @@ func (d *deriver) findStays() []stay {
 		last := i
 		members := []int{i}
 		for j := i + 1; j < n; j++ {
+			if d.walksOff(j) {
+				break
+			}
 			if c.within(fs[j]) {
 				c.add(fs[j])
 				members = append(members, j)
@@ -547,6 +550,16 @@ func (d *deriver) findStays() []stay {
 		d.site(&out[k])
 	}
 	return out
+}
+
+// walksOff reports whether fix j starts a walk that ends the stop being
+// grown: it and the next fix are moving. One moving fix can be a still
+// phone's noisy speed; two in a row are the rep walking off, even where
+// the fixes stay within reach of the stop (the next shop of a mall is
+// tens of metres away, indoor errors as large).
+func (d *deriver) walksOff(j int) bool {
+	fs := d.fixes
+	return fs[j].moving && j+1 < len(fs) && fs[j+1].moving
 }
 
 // relabel gives a stop the client of a verified check-in made during it

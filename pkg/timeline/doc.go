@@ -36,7 +36,11 @@
 //     centre, weighted by 1/accuracy² (accuracy floored at 10 m; moving
 //     fixes weigh 1/20). Leaving needs sustained evidence: a fix outside
 //     followed by one back inside among the next 3 fixes within 10 min is
-//     noise. The stop's core fixes (not moving, within 25 m plus twice
+//     noise. A walk ends it, though, wherever the fixes are: two fixes
+//     in a row moving (a rep walking from one shop of a mall to the next
+//     stays within reach of the first shop's centre, and indoor errors
+//     bring the fixes back "inside"); stops of the same client a walk
+//     apart are joined again in step 5. The stop's core fixes (not moving, within 25 m plus twice
 //     their accuracy of the centre; the first one not within 2 min before
 //     a moving fix, the last one not within 2 min after one: a pause at
 //     the car is the way in or out) time it, and the stop's centre is
