@@ -73,6 +73,11 @@ const (
 	// idle stops) separated by so little time and distance.
 	mergeWithin = 3 * time.Minute
 	mergeM      = 50.0
+	// splitMinM, splitK and splitMinFixes decide when a stop's fixes are
+	// two places (see splitAt).
+	splitMinM     = 20.0
+	splitK        = 2.5
+	splitMinFixes = 3
 
 	// checkInTolMinM and checkInTolMaxM bound the distance, in metres,
 	// from a check-in fix to its site's boundary that still verifies it:
@@ -488,6 +493,7 @@ type deriver struct {
 	stays    []stay
 	checkIns []judged
 	buf      []geofence.Match
+	pre      []centroid // splitAt's prefix sums
 }
 
 // findStays clusters the clean fixes into stops (stay points with an
@@ -530,6 +536,16 @@ func (d *deriver) findStays() []stay {
 			}
 			break
 		}
+		if k := d.splitAt(members, minStay); k > 0 {
+			// Two places one after the other, the walk between them
+			// unsampled: keep the first; the loop grows the second.
+			members = members[:k]
+			last = members[k-1]
+			c = centroid{}
+			for _, m := range members {
+				c.add(fs[m])
+			}
+		}
 		if time.Duration(fs[min(last+1, n-1)].t-fs[max(i-1, 0)].t) < minStay {
 			i++
 			continue
@@ -550,6 +566,60 @@ func (d *deriver) findStays() []stay {
 		d.site(&out[k])
 	}
 	return out
+}
+
+// splitAt returns where the members of a stop split into two places the
+// rep stood at one after the other (a walk of tens of metres between two
+// shops of a mall, sampled by no fix), or 0: the index k whose fixes
+// before and after have centres farther apart than splitMinM and than
+// splitK times the uncertainty of their difference, each part spanning
+// at least minStay (from the fix before it to the fix after it). The
+// largest ratio of distance to uncertainty wins.
+func (d *deriver) splitAt(members []int, minStay time.Duration) int {
+	fs := d.fixes
+	n := len(members)
+	if n < 2*splitMinFixes {
+		return 0
+	}
+	// Prefix sums of the centroid's weights (see centroid.add).
+	pre := append(d.pre[:0], centroid{})
+	for _, m := range members {
+		c := pre[len(pre)-1]
+		c.add(fs[m])
+		pre = append(pre, c)
+	}
+	d.pre = pre
+	unc := func(a, b int) (x, y, u float64) {
+		sw, sx, sy := pre[b].sw-pre[a].sw, pre[b].sx-pre[a].sx, pre[b].sy-pre[a].sy
+		mean := (pre[b].sacc - pre[a].sacc) / float64(b-a)
+		return sx / sw, sy / sw, centreUnc(mean, time.Duration(fs[members[b-1]].t-fs[members[a]].t))
+	}
+	best, bestR := 0, 1.0
+	for k := splitMinFixes; k <= n-splitMinFixes; k++ {
+		if time.Duration(fs[members[k]].t-fs[members[0]].t) < minStay ||
+			time.Duration(fs[members[n-1]].t-fs[members[k-1]].t) < minStay {
+			continue
+		}
+		ax, ay, au := unc(0, k)
+		bx, by, bu := unc(k, n)
+		dm := math.Hypot(ax-bx, ay-by)
+		if dm <= splitMinM {
+			continue
+		}
+		if r := dm / (splitK * math.Hypot(au, bu)); r > bestR {
+			best, bestR = k, r
+		}
+	}
+	return best
+}
+
+// centreUnc returns the uncertainty in metres (a 68 % radius) of the
+// centre of a stop's fixes of mean accuracy meanAccM spanning span: the
+// mean accuracy over the square root of the number of independent errors,
+// one per 3 min (indoor errors correlate over minutes), within 5..30 m.
+func centreUnc(meanAccM float64, span time.Duration) float64 {
+	nEff := 1 + span.Minutes()/3
+	return min(max(meanAccM/math.Sqrt(nEff), 5), 30)
 }
 
 // walksOff reports whether fix j starts a walk that ends the stop being
@@ -734,8 +804,7 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	s.outer = time.Duration(fs[min(last+1, len(fs)-1)].t - fs[max(first-1, 0)].t)
 	meanAcc := c.sacc / float64(len(members))
 	s.meanAccM = meanAcc
-	nEff := 1 + time.Duration(fs[last].t-fs[first].t).Minutes()/3 // errors correlate over minutes
-	s.accM = min(max(meanAcc/math.Sqrt(nEff), 5), 30)
+	s.accM = centreUnc(meanAcc, time.Duration(fs[last].t-fs[first].t))
 	// The rep arrived between the fix before the core and the first core
 	// fix, and left between the last core fix and the fix after. The
 	// fix outside says when, from how far it is from the centre and how

@@ -40,7 +40,13 @@
 //     in a row moving (a rep walking from one shop of a mall to the next
 //     stays within reach of the first shop's centre, and indoor errors
 //     bring the fixes back "inside"); stops of the same client a walk
-//     apart are joined again in step 5. The stop's core fixes (not moving, within 25 m plus twice
+//     apart are joined again in step 5. And a stop whose fixes, split
+//     in two at some fix, have centres more than 20 m apart and more than
+//     2.5 times the uncertainty of that difference (each part's
+//     uncertainty as the centre's, below; each part at least the shorter
+//     of VisitMin and IdleMin) is two places, the walk between them
+//     sampled by no fix (a throttled phone): it ends at the split that
+//     is most certain, and the next stop starts there. The stop's core fixes (not moving, within 25 m plus twice
 //     their accuracy of the centre; the first one not within 2 min before
 //     a moving fix, the last one not within 2 min after one: a pause at
 //     the car is the way in or out) time it, and the stop's centre is
