@@ -648,6 +648,9 @@ func (d *deriver) relabel() {
 			if j.ci.Time.Before(s.start.Add(-checkInLead)) || j.ci.Time.After(s.end) || s.client == j.ci.Client {
 				continue
 			}
+			if k > 0 && j.ci.Time.Before(d.stays[k-1].end) {
+				continue // made during the stop before: it names that one
+			}
 			dm, ok := d.fenceDist(j.ci.Client, s.centre, s.accM)
 			if !ok || dm > tolerance(s.accM) {
 				continue

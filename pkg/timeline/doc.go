@@ -84,7 +84,8 @@
 //     (ties to the nearest centre); indoor errors are correlated for
 //     minutes and can pull the centre off a site that the fixes, one by
 //     one, are at. A verified
-//     check-in made during a stop (or up to 15 min before it) names the
+//     check-in made during a stop (or up to 15 min before it, but not
+//     during the stop before, which it names instead) names the
 //     stop's client when the stop's centre is within reach of that
 //     client's site, unless the centre is inside both sites: in a shop
 //     street or a mall the claim settles which neighbouring site it was.
