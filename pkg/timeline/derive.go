@@ -493,7 +493,6 @@ type deriver struct {
 	stays    []stay
 	checkIns []judged
 	buf      []geofence.Match
-	pre      []centroid // splitAt's prefix sums
 }
 
 // findStays clusters the clean fixes into stops (stay points with an
@@ -581,34 +580,31 @@ func (d *deriver) splitAt(members []int, minStay time.Duration) int {
 	if n < 2*splitMinFixes {
 		return 0
 	}
-	// Prefix sums of the centroid's weights (see centroid.add).
-	pre := append(d.pre[:0], centroid{})
+	// The centroid of the fixes before k, kept as k grows, and of those
+	// from k on, as the whole less it.
+	var all, head centroid
 	for _, m := range members {
-		c := pre[len(pre)-1]
-		c.add(fs[m])
-		pre = append(pre, c)
+		all.add(fs[m])
 	}
-	d.pre = pre
-	unc := func(a, b int) (x, y, u float64) {
-		sw, sx, sy := pre[b].sw-pre[a].sw, pre[b].sx-pre[a].sx, pre[b].sy-pre[a].sy
-		mean := (pre[b].sacc - pre[a].sacc) / float64(b-a)
-		return sx / sw, sy / sw, centreUnc(mean, time.Duration(fs[members[b-1]].t-fs[members[a]].t))
+	unc := func(sacc float64, a, b int) float64 {
+		return centreUnc(sacc/float64(b-a), time.Duration(fs[members[b-1]].t-fs[members[a]].t))
 	}
 	best, bestR := 0, 1.0
-	for k := splitMinFixes; k <= n-splitMinFixes; k++ {
-		if time.Duration(fs[members[k]].t-fs[members[0]].t) < minStay ||
-			time.Duration(fs[members[n-1]].t-fs[members[k-1]].t) < minStay {
-			continue
+	for k := 0; k <= n-splitMinFixes; k++ {
+		if k >= splitMinFixes &&
+			time.Duration(fs[members[k]].t-fs[members[0]].t) >= minStay &&
+			time.Duration(fs[members[n-1]].t-fs[members[k-1]].t) >= minStay {
+			tw := all.sw - head.sw
+			dx := head.sx/head.sw - (all.sx-head.sx)/tw
+			dy := head.sy/head.sw - (all.sy-head.sy)/tw
+			if dm := math.Hypot(dx, dy); dm > splitMinM {
+				u := math.Hypot(unc(head.sacc, 0, k), unc(all.sacc-head.sacc, k, n))
+				if r := dm / (splitK * u); r > bestR {
+					best, bestR = k, r
+				}
+			}
 		}
-		ax, ay, au := unc(0, k)
-		bx, by, bu := unc(k, n)
-		dm := math.Hypot(ax-bx, ay-by)
-		if dm <= splitMinM {
-			continue
-		}
-		if r := dm / (splitK * math.Hypot(au, bu)); r > bestR {
-			best, bestR = k, r
-		}
+		head.add(fs[members[k]])
 	}
 	return best
 }
