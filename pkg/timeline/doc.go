@@ -138,6 +138,7 @@
 //
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -seed 1
+//	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -profile realistic
 //
 // -seed picks another base for the simulated cities and days (0, the
 // default, is the reference run); a change is checked on other bases too,

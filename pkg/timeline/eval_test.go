@@ -6,6 +6,7 @@ package timeline
 //	go test -run TestEvaluate -v ./pkg/timeline/              # 20 days per profile
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200    # the run
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -seed 7    # other cities and days
+//	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -profile realistic    # one profile
 //
 // It logs its table and fails only if a derived day breaks an invariant;
 // the accuracy targets are logged, met or not.
