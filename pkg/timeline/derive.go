@@ -73,6 +73,11 @@ const (
 	// idle stops) separated by so little time and distance.
 	mergeWithin = 3 * time.Minute
 	mergeM      = 50.0
+	// splitMinM, splitK and splitMinFixes decide when a stop's fixes are
+	// two places (see splitAt).
+	splitMinM     = 20.0
+	splitK        = 2.5
+	splitMinFixes = 3
 
 	// checkInTolMinM and checkInTolMaxM bound the distance, in metres,
 	// from a check-in fix to its site's boundary that still verifies it:
@@ -509,6 +514,9 @@ func (d *deriver) findStays() []stay {
 		last := i
 		members := []int{i}
 		for j := i + 1; j < n; j++ {
+			if d.walksOff(j) {
+				break
+			}
 			if c.within(fs[j]) {
 				c.add(fs[j])
 				members = append(members, j)
@@ -526,6 +534,16 @@ func (d *deriver) findStays() []stay {
 				continue // out and back in: noise, not a departure
 			}
 			break
+		}
+		if k := d.splitAt(members, minStay); k > 0 {
+			// Two places one after the other, the walk between them
+			// unsampled: keep the first; the loop grows the second.
+			members = members[:k]
+			last = members[k-1]
+			c = centroid{}
+			for _, m := range members {
+				c.add(fs[m])
+			}
 		}
 		if time.Duration(fs[min(last+1, n-1)].t-fs[max(i-1, 0)].t) < minStay {
 			i++
@@ -549,6 +567,67 @@ func (d *deriver) findStays() []stay {
 	return out
 }
 
+// splitAt returns where the members of a stop split into two places the
+// rep stood at one after the other (a walk of tens of metres between two
+// shops of a mall, sampled by no fix), or 0: the index k whose fixes
+// before and after have centres farther apart than splitMinM and than
+// splitK times the uncertainty of their difference, each part spanning
+// at least minStay (from the fix before it to the fix after it). The
+// largest ratio of distance to uncertainty wins.
+func (d *deriver) splitAt(members []int, minStay time.Duration) int {
+	fs := d.fixes
+	n := len(members)
+	if n < 2*splitMinFixes {
+		return 0
+	}
+	// The centroid of the fixes before k, kept as k grows, and of those
+	// from k on, as the whole less it.
+	var all, head centroid
+	for _, m := range members {
+		all.add(fs[m])
+	}
+	unc := func(sacc float64, a, b int) float64 {
+		return centreUnc(sacc/float64(b-a), time.Duration(fs[members[b-1]].t-fs[members[a]].t))
+	}
+	best, bestR := 0, 1.0
+	for k := 0; k <= n-splitMinFixes; k++ {
+		if k >= splitMinFixes &&
+			time.Duration(fs[members[k]].t-fs[members[0]].t) >= minStay &&
+			time.Duration(fs[members[n-1]].t-fs[members[k-1]].t) >= minStay {
+			tw := all.sw - head.sw
+			dx := head.sx/head.sw - (all.sx-head.sx)/tw
+			dy := head.sy/head.sw - (all.sy-head.sy)/tw
+			if dm := math.Hypot(dx, dy); dm > splitMinM {
+				u := math.Hypot(unc(head.sacc, 0, k), unc(all.sacc-head.sacc, k, n))
+				if r := dm / (splitK * u); r > bestR {
+					best, bestR = k, r
+				}
+			}
+		}
+		head.add(fs[members[k]])
+	}
+	return best
+}
+
+// centreUnc returns the uncertainty in metres (a 68 % radius) of the
+// centre of a stop's fixes of mean accuracy meanAccM spanning span: the
+// mean accuracy over the square root of the number of independent errors,
+// one per 3 min (indoor errors correlate over minutes), within 5..30 m.
+func centreUnc(meanAccM float64, span time.Duration) float64 {
+	nEff := 1 + span.Minutes()/3
+	return min(max(meanAccM/math.Sqrt(nEff), 5), 30)
+}
+
+// walksOff reports whether fix j starts a walk that ends the stop being
+// grown: it and the next fix are moving. One moving fix can be a still
+// phone's noisy speed; two in a row are the rep walking off, even where
+// the fixes stay within reach of the stop (the next shop of a mall is
+// tens of metres away, indoor errors as large).
+func (d *deriver) walksOff(j int) bool {
+	fs := d.fixes
+	return fs[j].moving && j+1 < len(fs) && fs[j+1].moving
+}
+
 // relabel gives a stop the client of a verified check-in made during it
 // (or up to checkInLead before it) when the stop's centre is at that
 // client's site too, allowing for the centre's uncertainty, unless the
@@ -564,6 +643,9 @@ func (d *deriver) relabel() {
 			s := &d.stays[k]
 			if j.ci.Time.Before(s.start.Add(-checkInLead)) || j.ci.Time.After(s.end) || s.client == j.ci.Client {
 				continue
+			}
+			if k > 0 && j.ci.Time.Before(d.stays[k-1].end) {
+				continue // made during the stop before: it names that one
 			}
 			dm, ok := d.fenceDist(j.ci.Client, s.centre, s.accM)
 			if !ok || dm > tolerance(s.accM) {
@@ -721,8 +803,7 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	s.outer = time.Duration(fs[min(last+1, len(fs)-1)].t - fs[max(first-1, 0)].t)
 	meanAcc := c.sacc / float64(len(members))
 	s.meanAccM = meanAcc
-	nEff := 1 + time.Duration(fs[last].t-fs[first].t).Minutes()/3 // errors correlate over minutes
-	s.accM = min(max(meanAcc/math.Sqrt(nEff), 5), 30)
+	s.accM = centreUnc(meanAcc, time.Duration(fs[last].t-fs[first].t))
 	// The rep arrived between the fix before the core and the first core
 	// fix, and left between the last core fix and the fix after. The
 	// fix outside says when, from how far it is from the centre and how

@@ -6,6 +6,7 @@ package timeline
 //	go test -run TestEvaluate -v ./pkg/timeline/              # 20 days per profile
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200    # the run
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -seed 7    # other cities and days
+//	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -profile realistic    # one profile
 //
 // It logs its table and fails only if a derived day breaks an invariant;
 // the accuracy targets are logged, met or not.
@@ -31,6 +32,7 @@ var (
 	evalDays = flag.Int("days", 20, "simulated rep-days per profile in TestEvaluate")
 	evalSeed = flag.Uint64("seed", 0, "seed base of TestEvaluate's cities and days (0 is the reference run); "+
 		"other bases check that a change is not tuned to the reference seeds")
+	evalProfile = flag.String("profile", "", "only this profile in TestEvaluate (empty: all of them)")
 )
 
 // label is the kind and client of an instant.
@@ -257,6 +259,9 @@ func TestEvaluate(t *testing.T) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "%d days per profile, seed base %d; misallocated = share of field-day seconds (phone-off windows excluded) with wrong kind or client\n", n, *evalSeed)
 	for pi, p := range sim.Profiles() {
+		if *evalProfile != "" && p.Name != *evalProfile {
+			continue
+		}
 		base := *evalSeed * 1_000_003 // far from the reference seeds for any base > 0
 		w := newSimWorld(t, base+uint64(100+pi))
 		var dw, sl, mo tally
