@@ -318,7 +318,7 @@ func DecodeSummaries(summaries [][]byte) ([]*Day, error) {
 	days := make([]Day, len(summaries))
 	parts := make([]part, len(summaries))
 	out := make([]*Day, len(summaries))
-	a := &arena{strs: map[string]string{}}
+	a := &arena{strs: map[string]string{}, clients: &clientTable{idx: map[string]int32{}}}
 	for i, b := range summaries {
 		days[i].p = &parts[i]
 		if err := decodeSummary(b, &days[i], a, false); err != nil {
@@ -347,6 +347,9 @@ type arena struct {
 	calls  []Call
 	spans  []clientSpan
 	callAt []clientAt
+	// clients, when not nil, is the client table of every part decoded;
+	// else each part gets its own.
+	clients *clientTable
 }
 
 // take returns n elements of *pool. A full pool is replaced by a new one

@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -73,10 +74,16 @@ func FuzzDecodeDay(f *testing.F) {
 	f.Add(sampleDay().EncodeSummary(), sampleDay().EncodeDetail())
 	f.Add([]byte{summaryV1, 0xff, 0xff, 0xff, 0xff, 0x0f}, []byte{detailV1, 0x80})
 	f.Fuzz(func(t *testing.T, sum, det []byte) {
+		// The KPIs walk a decoded day's join records: whatever decodes
+		// must compute without a panic.
+		if ds, err := DecodeSummaries([][]byte{sum}); err == nil {
+			Compute(Input{Start: ds[0].Date, End: ds[0].Date, Reps: []Rep{{ID: ds[0].Rep, Days: ds}}})
+		}
 		d, err := DecodeDay(sum, det)
 		if err != nil {
 			return
 		}
+		Compute(Input{Start: d.Date, End: d.Date, Reps: []Rep{{ID: d.Rep, Days: []*Day{d}}}})
 		if _, err := DecodeDay(d.EncodeSummary(), d.EncodeDetail()); err != nil {
 			t.Fatalf("re-encoding a decoded day: %v", err)
 		}
@@ -95,8 +102,13 @@ func TestDecodeSummariesEqualsDecodeDay(t *testing.T) {
 		want := *d
 		want.Segments, want.CheckIns, want.Visits, want.CheckOuts, want.Calls = nil, nil, nil, nil, nil
 		want.p = computePart(d)
-		if !reflect.DeepEqual(got[i], &want) {
-			t.Fatalf("day %d: %+v, want %+v", i, got[i], &want)
+		// Days decoded together share one client table: compare the
+		// parts with their clients named.
+		gotDay, gotP := *got[i], namedPart(got[i].p)
+		wantP := namedPart(want.p)
+		gotDay.p, want.p = nil, nil
+		if !reflect.DeepEqual(&gotDay, &want) || !reflect.DeepEqual(gotP, wantP) {
+			t.Fatalf("day %d: %+v %+v, want %+v %+v", i, &gotDay, gotP, &want, wantP)
 		}
 	}
 	// The result owns its strings: the input may be reused.
@@ -108,8 +120,8 @@ func TestDecodeSummariesEqualsDecodeDay(t *testing.T) {
 	for i := range in[0] {
 		in[0][i] = 'x'
 	}
-	if got[0].Rep != "budi" || got[0].p.spans[0].client != "toko" {
-		t.Fatalf("strings changed with the input: %q, %q", got[0].Rep, got[0].p.spans[0].client)
+	if client := got[0].p.clients.ids[got[0].p.spans[0].client]; got[0].Rep != "budi" || client != "toko" {
+		t.Fatalf("strings changed with the input: %q, %q", got[0].Rep, client)
 	}
 	if _, err := DecodeSummaries([][]byte{a.EncodeSummary(), {summaryV1}}); err == nil {
 		t.Fatal("a corrupt summary among good ones: no error")
@@ -143,5 +155,45 @@ func TestComputeOverDecodedSummaries(t *testing.T) {
 				t.Fatalf("%v %s: over decoded summaries %+v\nin memory %+v", rng, id, got, want)
 			}
 		}
+	}
+}
+
+// namedClientPart is a part with its visits' and calls' clients named
+// instead of indexed.
+type namedClientPart struct {
+	part
+	spans []string
+	calls []string
+}
+
+func namedPart(p *part) namedClientPart {
+	n := namedClientPart{part: *p}
+	for _, s := range p.spans {
+		n.spans = append(n.spans, fmt.Sprintf("%s %d %d", p.clients.ids[s.client], s.start, s.end))
+	}
+	for _, c := range p.callAt {
+		n.calls = append(n.calls, fmt.Sprintf("%s %d", p.clients.ids[c.client], c.at))
+	}
+	n.part.clients, n.part.spans, n.part.callAt = nil, nil, nil
+	return n
+}
+
+func TestClientTableIndexesPastScan(t *testing.T) {
+	// A table searches its first clients in order and indexes them past
+	// clientTableScan: every client keeps its index either way.
+	var tab clientTable
+	for round := range 2 {
+		for i := range 3 * clientTableScan {
+			id := fmt.Sprintf("c%d", i)
+			if got := tab.add(id); got != int32(i) || tab.ids[got] != dwell.ClientID(id) {
+				t.Fatalf("round %d: add(%q) = %d (%q), want %d", round, id, got, tab.ids[got], i)
+			}
+		}
+	}
+	if _, ok := tab.find("nobody"); ok {
+		t.Fatal("find of an absent client succeeded")
+	}
+	if len(tab.ids) != 3*clientTableScan || len(tab.idx) != len(tab.ids) {
+		t.Fatalf("%d ids, %d indexed, want %d", len(tab.ids), len(tab.idx), 3*clientTableScan)
 	}
 }

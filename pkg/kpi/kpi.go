@@ -250,6 +250,24 @@ func inRange(d, start, end dwell.Date) bool { return !d.Before(start) && !end.Be
 // and appointments.
 type span struct{ start, end int64 }
 
+// clientJoins are a rep's visits (if wantVisits) and contacts (visit and
+// call starts, Unix nanoseconds, if wantContacts) of one client a join
+// asks about.
+type clientJoins struct {
+	wantVisits, wantContacts bool
+	visits                   []span
+	contacts                 []int64
+}
+
+// resolvedClient is what a rep's joins need of one client of a
+// clientTable: the latest close of a WON deal with it, if any (won), and
+// its clientJoins index in computeRep, or -1 if no join asks about it.
+type resolvedClient struct {
+	lastWon int64
+	won     bool
+	join    int32
+}
+
 // repAcc is what one rep contributes to the KPIs. Every join a KPI needs
 // (a win and its meetings, an appointment and its visit, a follow-up and
 // the next contact) is within one rep, so reps are computed apart, in
@@ -274,27 +292,63 @@ type repAcc struct {
 // any WON deal of the input.
 func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity, appts []dwell.Appointment, lastWon map[dwell.ClientID]int64) *repAcc {
 	acc := &repAcc{}
-	// The clients a join asks about: only their visits and contacts are
-	// kept.
-	needed := map[dwell.ClientID]bool{}
+	// The clients a join asks about, in joins[needed[client]]: the visits
+	// of those a win or an appointment names, the contacts (visit and
+	// call starts) of those a follow-up names.
+	needed := map[dwell.ClientID]int32{}
+	var joins []clientJoins
+	need := func(c dwell.ClientID, visits bool) {
+		k, ok := needed[c]
+		if !ok {
+			k = int32(len(joins))
+			needed[c] = k
+			joins = append(joins, clientJoins{})
+		}
+		if visits {
+			joins[k].wantVisits = true
+		} else {
+			joins[k].wantContacts = true
+		}
+	}
 	for _, o := range wins {
-		needed[o.Client] = true
+		need(o.Client, true)
 	}
 	for _, a := range appts {
-		needed[a.Client] = true
+		need(a.Client, true)
 	}
+	nDue := 0
 	for _, d := range rep.Days {
 		if inRange(d.Date, in.Start, in.End) {
 			for _, f := range d.part().followUps {
 				if inRange(f.due, in.Start, in.End) {
-					needed[f.client] = true
+					need(f.client, false)
+					nDue++
 				}
 			}
 		}
 	}
-	visitsBy := map[dwell.ClientID][]span{}
-	contacts := map[dwell.ClientID][]int64{}
-	var due []followUp
+	// The client table of the days (most often one for all a rep's days),
+	// resolved once: what a visit's client index means to the joins.
+	var (
+		tab *clientTable
+		res []resolvedClient
+	)
+	resolve := func(t *clientTable) []resolvedClient {
+		if t == tab {
+			return res
+		}
+		tab, res = t, slices.Grow(res[:0], len(t.ids))[:len(t.ids)]
+		for i, c := range t.ids {
+			r := &res[i]
+			r.lastWon, r.won = lastWon[c]
+			r.join = -1
+			if k, ok := needed[c]; ok {
+				r.join = k
+			}
+		}
+		return res
+	}
+	due := make([]*followUp, 0, nDue)
 	sum := &acc.sum
 	for _, d := range rep.Days {
 		if !inRange(d.Date, in.Start, in.End) {
@@ -321,34 +375,45 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		for i := range sum.reasons {
 			sum.reasons[i] += p.reasons[i]
 		}
+		for i := range p.followUps {
+			if f := &p.followUps[i]; inRange(f.due, in.Start, in.End) {
+				due = append(due, f)
+			}
+		}
+		if len(p.spans)+len(p.callAt) == 0 {
+			continue
+		}
+		rc := resolve(p.clients)
 		for _, v := range p.spans {
 			secs := float64(v.end-v.start) / 1e9
-			if last, ok := lastWon[v.client]; ok && last >= v.start {
+			c := &rc[v.client]
+			if c.won && c.lastWon >= v.start {
 				acc.wonSum += secs
 				acc.nWon++
 			} else {
 				acc.notWonSum += secs
 				acc.nNotWon++
 			}
-			if needed[v.client] {
-				visitsBy[v.client] = append(visitsBy[v.client], span{v.start, v.end})
-				contacts[v.client] = append(contacts[v.client], v.start)
+			if c.join >= 0 {
+				j := &joins[c.join]
+				if j.wantVisits {
+					j.visits = append(j.visits, span{v.start, v.end})
+				}
+				if j.wantContacts {
+					j.contacts = append(j.contacts, v.start)
+				}
 			}
 		}
-		for _, c := range p.callAt {
-			if needed[c.client] {
-				contacts[c.client] = append(contacts[c.client], c.at)
-			}
-		}
-		for _, f := range p.followUps {
-			if inRange(f.due, in.Start, in.End) {
-				due = append(due, f)
+		for _, v := range p.callAt {
+			if c := &rc[v.client]; c.join >= 0 && joins[c.join].wantContacts {
+				joins[c.join].contacts = append(joins[c.join].contacts, v.at)
 			}
 		}
 	}
+	visitsOf := func(c dwell.ClientID) []span { return joins[needed[c]].visits }
 	for _, a := range appts {
 		ps, pe := a.PlannedStart.UnixNano(), a.PlannedEnd.UnixNano()
-		if slices.ContainsFunc(visitsBy[a.Client], func(v span) bool { return v.start < pe && ps < v.end }) {
+		if slices.ContainsFunc(visitsOf(a.Client), func(v span) bool { return v.start < pe && ps < v.end }) {
 			acc.kept++
 		}
 	}
@@ -356,7 +421,7 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	for _, o := range wins {
 		n := 0
 		open, closed := o.OpenTime.UnixNano(), o.CloseTime.UnixNano()
-		for _, v := range visitsBy[o.Client] {
+		for _, v := range visitsOf(o.Client) {
 			if open <= v.start && v.start <= closed {
 				n++
 			}
@@ -367,7 +432,7 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	for _, f := range due {
 		var first int64
 		after := f.at.UnixNano()
-		for _, at := range contacts[f.client] {
+		for _, at := range joins[needed[f.client]].contacts {
 			if at > after && (first == 0 || at < first) {
 				first = at
 			}

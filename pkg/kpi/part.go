@@ -3,6 +3,7 @@ package kpi
 import (
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
@@ -11,6 +12,12 @@ import (
 // only what the joins need (each visit's client and span, the follow-ups,
 // the calls' clients and starts). It is encoded at the front of a summary
 // so that a team query decodes it and skips the full records.
+//
+// The visits and calls name their client by an index into clients, a
+// table shared by the days decoded together (a rep's, by DecodeSummaries):
+// Compute then resolves each client of a rep once (its wins, whether a
+// join asks about it) instead of hashing a client id per visit, which
+// cost more than the rest of the KPIs over a team month.
 type part struct {
 	visits, prospects, customers, customerVisits int
 	prospectS, customerS                         int64
@@ -19,15 +26,17 @@ type part struct {
 	talk                                         int64
 	checkOuts, withOutcome, rejections, positive int
 	reasons                                      [dwell.RejectionOther + 1]int
+	clients                                      *clientTable
 	spans                                        []clientSpan
 	followUps                                    []followUp
 	callAt                                       []clientAt
 }
 
-// clientSpan is a visit's client and time (Unix nanoseconds, which are
-// smaller and quicker to compare than time.Time).
+// clientSpan is a visit's client (an index into part.clients) and time
+// (Unix nanoseconds, which are smaller and quicker to compare than
+// time.Time).
 type clientSpan struct {
-	client     dwell.ClientID
+	client     int32
 	start, end int64
 }
 
@@ -38,10 +47,56 @@ type followUp struct {
 	due    dwell.Date
 }
 
-// clientAt is a call's client and start (Unix nanoseconds).
+// clientAt is a call's client (an index into part.clients) and start (Unix
+// nanoseconds).
 type clientAt struct {
-	client dwell.ClientID
+	client int32
 	at     int64
+}
+
+// clientTable lists the clients of one or more parts' visits and calls,
+// each once.
+type clientTable struct {
+	ids []dwell.ClientID
+	// idx indexes ids once there are more than a few; until then they are
+	// searched in order (a day names a handful of clients).
+	idx map[string]int32
+}
+
+// clientTableScan is how many clients a table holds before it indexes them.
+const clientTableScan = 8
+
+// find returns the index of id, if the table holds it.
+func (t *clientTable) find(id string) (int32, bool) {
+	if t.idx != nil {
+		i, ok := t.idx[id]
+		return i, ok
+	}
+	for i, x := range t.ids {
+		if string(x) == id {
+			return int32(i), true
+		}
+	}
+	return 0, false
+}
+
+// add returns the index of id, adding it if new.
+func (t *clientTable) add(id string) int32 {
+	if i, ok := t.find(id); ok {
+		return i
+	}
+	i := int32(len(t.ids))
+	t.ids = append(t.ids, dwell.ClientID(id))
+	switch {
+	case t.idx != nil:
+		t.idx[id] = i
+	case len(t.ids) > clientTableScan:
+		t.idx = make(map[string]int32, 2*len(t.ids))
+		for j, x := range t.ids {
+			t.idx[string(x)] = int32(j)
+		}
+	}
+	return i
 }
 
 // part returns d's part, computing it from the records the first time (a
@@ -55,7 +110,7 @@ func (d *Day) part() *part {
 }
 
 func computePart(d *Day) *part {
-	p := &part{visits: len(d.Visits), calls: len(d.Calls), checkOuts: len(d.CheckOuts)}
+	p := &part{visits: len(d.Visits), calls: len(d.Calls), checkOuts: len(d.CheckOuts), clients: &clientTable{}}
 	if len(d.Visits) > 0 {
 		p.spans = make([]clientSpan, len(d.Visits))
 	}
@@ -70,7 +125,7 @@ func computePart(d *Day) *part {
 			p.prospects++
 		}
 		p.hist[sort.SearchFloat64s(histogramBoundsMin[:], dur.Minutes()+1e-9)]++
-		p.spans[i] = clientSpan{v.Client, v.Start.UnixNano(), v.End.UnixNano()}
+		p.spans[i] = clientSpan{p.clients.add(string(v.Client)), v.Start.UnixNano(), v.End.UnixNano()}
 	}
 	for _, c := range d.Calls {
 		if c.Outcome == dwell.CallConnected {
@@ -80,7 +135,7 @@ func computePart(d *Day) *part {
 		if c.Kind == dwell.ClientKindCustomer {
 			p.customerCalls++
 		}
-		p.callAt = append(p.callAt, clientAt{c.Client, c.StartTime.UnixNano()})
+		p.callAt = append(p.callAt, clientAt{p.clients.add(string(c.Client)), c.StartTime.UnixNano()})
 	}
 	for _, co := range d.CheckOuts {
 		if co.Outcome == dwell.OutcomeUnspecified {
@@ -118,7 +173,7 @@ func (w *writer) part(p *part) {
 	}
 	w.uint(uint64(len(p.spans)))
 	for _, s := range p.spans {
-		w.str(string(s.client))
+		w.str(string(p.clients.ids[s.client]))
 		w.int(s.start)
 		w.int(s.end)
 	}
@@ -132,12 +187,16 @@ func (w *writer) part(p *part) {
 	}
 	w.uint(uint64(len(p.callAt)))
 	for _, c := range p.callAt {
-		w.str(string(c.client))
+		w.str(string(p.clients.ids[c.client]))
 		w.int(c.at)
 	}
 }
 
 func (r *reader) part(p *part, a *arena) {
+	p.clients = a.clients
+	if p.clients == nil {
+		p.clients = &clientTable{}
+	}
 	for _, x := range []*int{&p.visits, &p.prospects, &p.customers, &p.customerVisits, &p.calls, &p.connected, &p.customerCalls,
 		&p.checkOuts, &p.withOutcome, &p.rejections, &p.positive} {
 		*x = int(r.uint())
@@ -152,7 +211,7 @@ func (r *reader) part(p *part, a *arena) {
 	if n := r.count(); n > 0 {
 		p.spans = take(&a.spans, n)
 		for i := range p.spans {
-			p.spans[i] = clientSpan{dwell.ClientID(r.str()), r.int(), r.int()}
+			p.spans[i] = clientSpan{r.client(p.clients), r.int(), r.int()}
 		}
 	}
 	if n := r.count(); n > 0 {
@@ -165,7 +224,29 @@ func (r *reader) part(p *part, a *arena) {
 	if n := r.count(); n > 0 {
 		p.callAt = take(&a.callAt, n)
 		for i := range p.callAt {
-			p.callAt[i] = clientAt{dwell.ClientID(r.str()), r.int()}
+			p.callAt[i] = clientAt{r.client(p.clients), r.int()}
 		}
 	}
+}
+
+// client reads a client id and returns its index in t, adding it if new
+// (copied if r interns strings, else sharing the input's memory).
+func (r *reader) client(t *clientTable) int32 {
+	n := r.uint()
+	if n > uint64(len(r.b)) {
+		r.bad, r.b = true, nil
+		return 0
+	}
+	b := r.b[:n]
+	r.b = r.b[n:]
+	if n == 0 {
+		return t.add("")
+	}
+	if i, ok := t.find(unsafe.String(&b[0], n)); ok {
+		return i
+	}
+	if r.strs != nil {
+		return t.add(string(b))
+	}
+	return t.add(unsafe.String(&b[0], n))
 }
