@@ -60,13 +60,11 @@ func chooseRes(reachM, ratio float64) int {
 // exactly the cells a Put stored.
 func computeCover(f *fence, bufferM, ratio float64, gc geomCache) (int, []uint64) {
 	reach := f.extentM + bufferM
-	ll := f.anchor
-	lat, lng := latLngDeg(ll)
 	for res := chooseRes(reach, ratio); ; res-- {
 		if res == 0 {
 			return 0, coverOf(f, bufferM, gc, res0Cells)
 		}
-		c0 := latLngToCell(lat, lng, res)
+		c0 := cellOf(f.anchor.Vector, res)
 		g0 := gc.get(c0)
 		circ := g0.rhoM / kappa
 		// Ring k of a hex grid is at least 1.5*k*circumradius from its

@@ -82,7 +82,7 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 		s = &c.slots[c.next]
 		c.next = (c.next + 1) % cursorSlots
 		*s = cursorSlot{valid: true, tier: int8(t), mask: mask, key: key}
-		cell := latLngToCell(p.Lat, p.Lng, fine)
+		cell := faceIJKToCell(key, fine)
 		for m := mask; m != 0; m &= m - 1 {
 			pc := cellParent(cell, bits.TrailingZeros32(m))
 			si := shardOf(pc)

@@ -215,8 +215,7 @@ func (ix *Index) PutAll(fences []Fence) error {
 	parallel(len(prep), func(i int, _ geomCache) {
 		p := prep[i]
 		p.f = newFence(p.f.id, fences[p.src].Geofence)
-		lat, lng := latLngDeg(p.f.anchor)
-		p.key = latLngToCell(lat, lng, localityRes)
+		p.key = cellOf(p.f.anchor.Vector, localityRes)
 	})
 	compact(prep)
 	parallel(len(prep), func(i int, gc geomCache) { ix.cover(prep[i], gc) })
@@ -433,7 +432,7 @@ func (ix *Index) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 		return buf
 	}
 	q := point(p)
-	c := latLngToCell(p.Lat, p.Lng, bits.Len32(mask)-1)
+	c := cellOf(q.Vector, bits.Len32(mask)-1)
 	for m := mask; m != 0; m &= m - 1 {
 		pc := cellParent(c, bits.TrailingZeros32(m))
 		if cl := tr.shards[shardOf(pc)].Load().lookup(pc); cl != nil {
