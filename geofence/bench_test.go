@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang/geo/s2"
 	"github.com/tidwall/rtree"
+	h3 "github.com/uber/h3-go/v4"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
@@ -158,14 +159,7 @@ func (b *bruteIndex) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Mat
 }
 
 func appendMatch(buf []Match, f *fence, d, acc float64) []Match {
-	rel := RelationNear
-	switch {
-	case d <= 0:
-		rel = RelationInside
-	case d <= acc:
-		rel = RelationMaybeInside
-	}
-	return append(buf, Match{ID: f.id, DistanceM: d, Relation: rel})
+	return append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
 }
 
 type querier interface {
@@ -394,4 +388,36 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkCell is the cell of a position at resolution 10: the pure-Go
+// port beside h3-go's cgo LatLngToCell.
+func BenchmarkCell(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const np = 1024
+	ps := make([]dwell.LatLng, np)
+	for i := range ps {
+		ps[i] = cityPoint(rng)
+	}
+	b.Run("pure-go", func(b *testing.B) {
+		vs := make([]s2.Point, np)
+		for i, p := range ps {
+			vs[i] = point(p)
+		}
+		b.ReportAllocs()
+		var sink uint64
+		for i := range b.N {
+			sink ^= cellOf(vs[i%np].Vector, 10)
+		}
+		runtime.KeepAlive(sink)
+	})
+	b.Run("h3-go", func(b *testing.B) {
+		b.ReportAllocs()
+		var sink h3.Cell
+		for i := range b.N {
+			p := ps[i%np]
+			sink ^= h3.LatLngToCell(h3.LatLng{Lat: p.Lat, Lng: p.Lng}, 10)
+		}
+		runtime.KeepAlive(sink)
+	})
 }

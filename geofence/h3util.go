@@ -275,7 +275,7 @@ func cellOf(v r3.Vector, res int) uint64 {
 }
 
 // Index digits, as H3 numbers them: the digit of a unit ijk vector is
-// 4i+2j+k.
+// 4i+2j+k, so the k axis is 1.
 const digitK = 1
 
 // rot60ccw and rot60cw rotate an index digit by 60°.
@@ -291,23 +291,27 @@ var (
 // as H3 does.
 func faceIJKToCell(fk faceIJK, res int) uint64 {
 	var d [maxH3Res + 1]uint8
-	i, j, k := fk.i, fk.j, fk.k
+	// Walk up in ij coordinates (i-k, j-k), which normalization leaves
+	// unchanged, so no step needs normalizing.
+	i, j := fk.i-fk.k, fk.j-fk.k
 	for r := res - 1; r >= 0; r-- {
-		li, lj, lk := i, j, k
-		var ci, cj, ck int32
+		var ci, cj int32  // the parent's centre, then the step from it
 		if (r+1)%2 == 1 { // class III: counter-clockwise aperture 7
-			i, j, k = upAp7(i, j, k)
-			ci, cj, ck = ijkNormalize(3*i+j, 3*j+k, i+3*k)
+			pi, pj := roundDiv7(3*i-j), roundDiv7(i+2*j)
+			ci, cj = 2*pi+pj, 3*pj-pi // the parent's centre one level down
+			i, j, ci, cj = pi, pj, i-ci, j-cj
 		} else {
-			i, j, k = upAp7r(i, j, k)
-			ci, cj, ck = ijkNormalize(3*i+k, i+3*j, j+3*k)
+			pi, pj := roundDiv7(2*i+j), roundDiv7(3*j-i)
+			ci, cj = 3*pi-pj, pi+2*pj
+			i, j, ci, cj = pi, pj, i-ci, j-cj
 		}
-		di, dj, dk := ijkNormalize(li-ci, lj-cj, lk-ck)
-		if (di|dj|dk)&^1 != 0 {
-			return 0 // not a unit vector: the input was not a position
+		// (ci, cj) is now the step from the parent's centre.
+		if uint32(ci+1) > 2 || uint32(cj+1) > 2 || unitIJDigit[3*(ci+1)+cj+1] > 6 {
+			return 0 // not a unit step: the input was not a position
 		}
-		d[r+1] = uint8(4*di + 2*dj + dk)
+		d[r+1] = unitIJDigit[3*(ci+1)+cj+1]
 	}
+	i, j, k := ijkNormalize(i, j, 0)
 	if uint32(i) > 2 || uint32(j) > 2 || uint32(k) > 2 {
 		return 0
 	}
@@ -366,19 +370,17 @@ func leadingDigit(ds []uint8) uint8 {
 	return 0
 }
 
-// upAp7 and upAp7r are H3's parents in the counter-clockwise and clockwise
-// aperture-7 grids. n/7 is never halfway between integers, so rounding it
-// is floor((n+3)/7).
-func upAp7(i, j, k int32) (int32, int32, int32) {
-	i, j = i-k, j-k
-	return ijkNormalize(roundDiv7(3*i-j), roundDiv7(i+2*j), 0)
+// unitIJDigit is the index digit of a unit step (di, dj) in ij
+// coordinates, at 3*(di+1)+(dj+1); 7 marks a step that is not a unit.
+// k = (-1,-1), j = (0,1), jk = (-1,0), i = (1,0), ik = (0,-1), ij = (1,1).
+var unitIJDigit = [9]uint8{
+	1, 3, 7, // di = -1: dj = -1, 0, 1
+	5, 0, 2, // di = 0
+	7, 4, 6, // di = 1
 }
 
-func upAp7r(i, j, k int32) (int32, int32, int32) {
-	i, j = i-k, j-k
-	return ijkNormalize(roundDiv7(2*i+j), roundDiv7(3*j-i), 0)
-}
-
+// roundDiv7 is n/7 rounded to the nearest integer, as H3's lround: n/7 is
+// never halfway between integers, so it is floor((n+3)/7).
 func roundDiv7(n int32) int32 {
 	n += 3
 	q := n / 7

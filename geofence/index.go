@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -466,32 +467,61 @@ func validLatLng(p dwell.LatLng) bool {
 
 // eval appends the matches among the cell's fences.
 func (cl *cellList) eval(q s2.Point, acc, reach float64, buf []Match) []Match {
-	for i, f := range cl.refs {
+	for i := range cl.refs {
+		r := &cl.refs[i]
+		if r.bound.beyond(q.X, q.Y, q.Z, reach) {
+			continue
+		}
+		f := r.f
 		d := f.signedDistM(q, i < int(cl.nInterior))
 		if d > reach {
 			continue
 		}
-		rel := RelationNear
-		switch {
-		case d <= 0:
-			rel = RelationInside
-		case d <= acc:
-			rel = RelationMaybeInside
-		}
-		buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: rel})
+		buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
 	}
 	return buf
 }
 
+// relationOf classifies a signed distance against a fix's accuracy.
+func relationOf(d, acc float64) Relation {
+	switch {
+	case d <= 0:
+		return RelationInside
+	case d <= acc:
+		return RelationMaybeInside
+	}
+	return RelationNear
+}
+
+// sortMatches orders matches nearest first, ties by id: insertion sort for
+// the usual few (and the cursor's nearly sorted) answers, pdqsort beyond.
 func sortMatches(ms []Match) {
-	if len(ms) > 1 {
+	if len(ms) > 32 {
 		slices.SortFunc(ms, compareMatches)
+		return
+	}
+	for i := 1; i < len(ms); i++ {
+		m := ms[i]
+		j := i
+		for ; j > 0 && matchLess(m, &ms[j-1]); j-- {
+			ms[j] = ms[j-1]
+		}
+		ms[j] = m
 	}
 }
 
+// matchLess is compareMatches(a, *b) < 0 for the distances a query
+// returns, which are never NaN.
+func matchLess(a Match, b *Match) bool {
+	return a.DistanceM < b.DistanceM || a.DistanceM == b.DistanceM && a.ID < b.ID
+}
+
 func compareMatches(a, b Match) int {
-	if c := cmp.Compare(a.DistanceM, b.DistanceM); c != 0 {
-		return c
+	switch {
+	case a.DistanceM < b.DistanceM:
+		return -1
+	case a.DistanceM > b.DistanceM:
+		return 1
 	}
-	return cmp.Compare(a.ID, b.ID)
+	return strings.Compare(a.ID, b.ID)
 }

@@ -68,7 +68,53 @@ type fence struct {
 	anchor  s2.Point
 	extentM float64
 
+	// bound is a cap holding the whole fence, copied into every cell list
+	// entry of the fence for the prefilter.
+	bound fenceCap
+
 	poly *polyData
+}
+
+// fenceCap is a cap that holds a whole fence, in float32: the unit vector
+// of its centre and its radius in metres, rounded up (+Inf when the fence
+// has no useful bound). Cell lists keep it next to each fence pointer, so
+// a query rejects a candidate whose cap is beyond its reach without
+// touching the fence's memory (see cellList.eval).
+type fenceCap struct {
+	x, y, z float32
+	radiusM float32
+}
+
+// capSlackM covers the float32 rounding of a cap (under 0.7 m on the
+// chord) with room to spare.
+const capSlackM = 2.0
+
+// newFenceCap returns the cap around centre of radius m.
+func newFenceCap(centre s2.Point, m float64) fenceCap {
+	r := float32(m)
+	if float64(r) < m {
+		r = math.Nextafter32(r, float32(math.Inf(1)))
+	}
+	if !(m <= 1e6) { // no useful bound (or a polygon whose inside is not small)
+		r = float32(math.Inf(1))
+	}
+	return fenceCap{x: float32(centre.X), y: float32(centre.Y), z: float32(centre.Z), radiusM: r}
+}
+
+// beyond reports whether every point of the cap is more than reachM + 1 m
+// from the unit vector q: then the fence is not within reach of q.
+func (c *fenceCap) beyond(qx, qy, qz, reachM float64) bool {
+	dx, dy, dz := qx-float64(c.x), qy-float64(c.y), qz-float64(c.z)
+	lim := (float64(c.radiusM) + reachM + capSlackM) * (1 / EarthRadiusM)
+	return dx*dx+dy*dy+dz*dz > lim*lim
+}
+
+// lowerBoundM returns a lower bound in metres of the signed distance from
+// the unit vector q to the fence: the chord to the cap's centre less its
+// radius and the rounding slack (the arc is at least the chord).
+func (c *fenceCap) lowerBoundM(q s2.Point) float64 {
+	dx, dy, dz := q.X-float64(c.x), q.Y-float64(c.y), q.Z-float64(c.z)
+	return math.Sqrt(dx*dx+dy*dy+dz*dz)*EarthRadiusM - float64(c.radiusM) - capSlackM
 }
 
 // polyData is a prepared polygon.
@@ -96,6 +142,7 @@ func newFence(id string, g dwell.Geofence) *fence {
 		f.radiusM = g.Circle.RadiusM
 		f.anchor = f.center
 		f.extentM = f.radiusM
+		f.bound = newFenceCap(f.center, f.radiusM)
 		return f
 	}
 	rings := append([][]dwell.LatLng{g.Polygon.Shell}, g.Polygon.Holes...)
@@ -134,6 +181,12 @@ func newFence(id string, g dwell.Geofence) *fence {
 	}
 	if maxFromT <= planarMaxM && pd.t.Norm2() > 0.5 {
 		f.planarize()
+	}
+	// The fence lies in the convex hull of its vertices, which lies in any
+	// cap (smaller than a hemisphere) that holds them.
+	f.bound = newFenceCap(f.anchor, f.extentM)
+	if f.kind == kindPlanar {
+		f.bound = newFenceCap(s2.Point{Vector: pd.t}, maxFromT)
 	}
 	return f
 }

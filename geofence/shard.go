@@ -17,9 +17,18 @@ const numShards = 1 << numShardBits
 // cellList is the fences stored under one cell: the first nInterior of refs
 // are interior there.
 type cellList struct {
-	refs      []*fence
+	refs      []cellRef
 	nInterior int32
 }
+
+// cellRef is one fence of a cell list with its bounding cap, so that a
+// query reads the fence's own memory only when the cap is within reach.
+type cellRef struct {
+	f     *fence
+	bound fenceCap
+}
+
+func refTo(f *fence) cellRef { return cellRef{f: f, bound: f.bound} }
 
 type shard struct {
 	keys []uint64 // 0 marks an empty slot (0 is no H3 cell)
@@ -116,7 +125,7 @@ func (s *shard) with(chs []change) *shard {
 			}
 		}
 	}
-	arena := make([]*fence, 0, nRefs)
+	arena := make([]cellRef, 0, nRefs)
 	for i := 0; i < len(chs); {
 		j := i
 		for j < len(chs) && chs[j].cell == chs[i].cell {
@@ -140,25 +149,25 @@ func (s *shard) with(chs []change) *shard {
 			return false
 		}
 		lo := len(arena)
-		for k, f := range old.refs[:old.nInterior] {
-			if !removed(f) {
-				arena = append(arena, old.refs[k])
+		for _, r := range old.refs[:old.nInterior] {
+			if !removed(r.f) {
+				arena = append(arena, r)
 			}
 		}
 		for _, ch := range group {
 			if ch.add && ch.interior {
-				arena = append(arena, ch.f)
+				arena = append(arena, refTo(ch.f))
 			}
 		}
 		nInt := len(arena) - lo
-		for _, f := range old.refs[old.nInterior:] {
-			if !removed(f) {
-				arena = append(arena, f)
+		for _, r := range old.refs[old.nInterior:] {
+			if !removed(r.f) {
+				arena = append(arena, r)
 			}
 		}
 		for _, ch := range group {
 			if ch.add && !ch.interior {
-				arena = append(arena, ch.f)
+				arena = append(arena, refTo(ch.f))
 			}
 		}
 		if len(arena) > lo {
