@@ -302,26 +302,25 @@ const localityRes = 9
 func compact(ps []*prepared) {
 	slices.SortFunc(ps, func(a, b *prepared) int { return cmp.Compare(a.key, b.key) })
 	slab := make([]fence, len(ps))
-	nPoly, nXY := 0, 0
+	nPoly, nPL := 0, 0
 	for _, p := range ps {
 		if p.f.poly != nil {
 			nPoly++
-			nXY += len(p.f.poly.xy)
+			nPL += len(p.f.pl)
 		}
 	}
 	polys := make([]polyData, 0, nPoly)
-	xys := make([]float64, 0, nXY)
+	pls := make([]float64, 0, nPL)
 	for i, p := range ps {
 		slab[i] = *p.f
 		if pd := p.f.poly; pd != nil {
 			polys = append(polys, *pd)
-			np := &polys[len(polys)-1]
-			if pd.xy != nil {
-				lo := len(xys)
-				xys = append(xys, pd.xy...)
-				np.xy = xys[lo:len(xys):len(xys)]
+			slab[i].poly = &polys[len(polys)-1]
+			if p.f.pl != nil {
+				lo := len(pls)
+				pls = append(pls, p.f.pl...)
+				slab[i].pl = pls[lo:len(pls):len(pls)]
 			}
-			slab[i].poly = np
 		}
 		p.f = &slab[i]
 	}
@@ -465,19 +464,43 @@ func validLatLng(p dwell.LatLng) bool {
 	return p.Lat >= -90 && p.Lat <= 90 && p.Lng >= -180 && p.Lng <= 180
 }
 
-// eval appends the matches among the cell's fences.
+// eval appends the matches among the cell's fences. Candidates whose caps
+// are beyond reach are dropped from the list alone. The rest go in batches
+// through two passes that only touch their memory (the fence, then a
+// polygon's planar record) before the exact tests: the loads of a pass do
+// not depend on each other, so the processor overlaps their cache misses
+// instead of taking them one exact test at a time.
 func (cl *cellList) eval(q s2.Point, acc, reach float64, buf []Match) []Match {
-	for i := range cl.refs {
-		r := &cl.refs[i]
-		if r.bound.beyond(q.X, q.Y, q.Z, reach) {
-			continue
+	const batch = 32
+	var pend [batch]int32
+	for i := 0; i < len(cl.refs); {
+		n := 0
+		for ; i < len(cl.refs) && n < batch; i++ {
+			if !cl.refs[i].bound.beyond(q.X, q.Y, q.Z, reach) {
+				pend[n] = int32(i)
+				n++
+			}
 		}
-		f := r.f
-		d := f.signedDistM(q, i < int(cl.nInterior))
-		if d > reach {
-			continue
+		var touched int
+		for _, k := range pend[:n] {
+			touched += len(cl.refs[k].f.pl)
 		}
-		buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
+		for _, k := range pend[:n] {
+			if pl := cl.refs[k].f.pl; len(pl) > 0 {
+				touched += int(pl[0]) + int(pl[len(pl)-1])
+			}
+		}
+		for _, k := range pend[:n] {
+			f := cl.refs[k].f
+			d := f.signedDistM(q, k < cl.nInterior)
+			if d > reach {
+				continue
+			}
+			buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
+		}
+		if touched == -1 { // never: keeps the touching loads
+			return buf
+		}
 	}
 	return buf
 }

@@ -50,9 +50,11 @@ const (
 	kindSphere
 )
 
-// fence is one prepared geofence. It is immutable once published. It is
-// kept small (the fields a circle's test reads share a cache line or two);
-// polygon data lives behind poly.
+// fence is one prepared geofence. It is immutable once published. The
+// fields the fast tests read come first: a circle's test reads one or two
+// cache lines of the fence; a small polygon's reads the fence and its
+// planar record pl, one contiguous run of floats. The s2 path's data lives
+// behind poly.
 type fence struct {
 	id   string
 	kind shapeKind
@@ -62,6 +64,11 @@ type fence struct {
 	// Circles.
 	radiusM float64
 	center  s2.Point
+
+	// pl is a planar polygon's record: the tangent frame t, e, n (9
+	// floats), the number of rings R, each ring's end as a vertex count
+	// (R floats), then the projected vertices as x, y pairs.
+	pl []float64
 
 	// anchor is a point of the fence (a circle's centre, a polygon's first
 	// shell vertex); every point of the fence is within extentM of it.
@@ -119,10 +126,8 @@ func (c *fenceCap) lowerBoundM(q s2.Point) float64 {
 
 // polyData is a prepared polygon.
 type polyData struct {
-	// Planar polygons: the tangent frame and the projected vertices (x, y
-	// pairs, the same order as pts).
+	// The tangent frame of planar polygons (their record is fence.pl).
 	t, e, n r3.Vector
-	xy      []float64
 	// Ring i (0 the shell, then the holes) is pts[ring[i]:ring[i+1]], in
 	// the order given, as Shape builds its edges. inv[i] tells that s2
 	// normalized ring i by reversing it, and originIn[i] whether the
@@ -196,11 +201,17 @@ func newFence(id string, g dwell.Geofence) *fence {
 func (f *fence) planarize() {
 	f.poly.e = f.poly.t.Ortho()
 	f.poly.n = f.poly.t.Cross(f.poly.e).Normalize()
-	f.poly.xy = make([]float64, 0, 2*len(f.poly.pts))
+	pd := f.poly
+	nr := len(pd.ring) - 1
+	pl := make([]float64, 0, plHeader+nr+2*len(pd.pts))
+	pl = append(pl, pd.t.X, pd.t.Y, pd.t.Z, pd.e.X, pd.e.Y, pd.e.Z, pd.n.X, pd.n.Y, pd.n.Z, float64(nr))
+	for _, end := range pd.ring[1:] {
+		pl = append(pl, float64(end))
+	}
 	minX, maxX, maxY := math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, p := range f.poly.pts {
+	for _, p := range pd.pts {
 		x, y := f.project(p.Vector)
-		f.poly.xy = append(f.poly.xy, x, y)
+		pl = append(pl, x, y)
 		minX, maxX, maxY = min(minX, x), max(maxX, x), max(maxY, y)
 	}
 	// A position beyond every ring in the plane must be outside every
@@ -213,7 +224,11 @@ func (f *fence) planarize() {
 		}
 	}
 	f.kind = kindPlanar
+	f.pl = pl
 }
+
+// plHeader is the length of a planar record's frame and ring count.
+const plHeader = 10
 
 func (f *fence) project(v r3.Vector) (x, y float64) {
 	w := v.Dot(f.poly.t)
@@ -244,7 +259,8 @@ func (f *fence) signedDistM(p s2.Point, interior bool) float64 {
 		}
 		return d
 	case kindPlanar:
-		if w := p.Dot(f.poly.t); w > cosPlanarMaxQuery {
+		pl := f.pl[:plHeader]
+		if w := p.X*pl[0] + p.Y*pl[1] + p.Z*pl[2]; w > cosPlanarMaxQuery {
 			if d, ok := f.planarDistM(p, w, interior); ok {
 				return d
 			}
@@ -256,12 +272,17 @@ func (f *fence) signedDistM(p s2.Point, interior bool) float64 {
 // planarDistM is the planar path; ok is false when p is too close to the
 // boundary for it.
 func (f *fence) planarDistM(p s2.Point, w float64, interior bool) (float64, bool) {
-	x, y := p.Dot(f.poly.e)/w, p.Dot(f.poly.n)/w
+	pl := f.pl
+	x := (p.X*pl[3] + p.Y*pl[4] + p.Z*pl[5]) / w
+	y := (p.X*pl[6] + p.Y*pl[7] + p.Z*pl[8]) / w
+	nr := int(pl[9])
+	ends := pl[plHeader : plHeader+nr]
+	xy := pl[plHeader+nr:]
 	inside := false
 	best := math.Inf(1)
-	xy := f.poly.xy
-	for r := 0; r+1 < len(f.poly.ring); r++ {
-		lo, hi := int(f.poly.ring[r]), int(f.poly.ring[r+1])
+	lo := 0
+	for _, e := range ends {
+		hi := int(e)
 		ax, ay := xy[2*hi-2], xy[2*hi-1]
 		for i := lo; i < hi; i++ {
 			bx, by := xy[2*i], xy[2*i+1]
@@ -287,6 +308,7 @@ func (f *fence) planarDistM(p s2.Point, w float64, interior bool) (float64, bool
 			best = min(best, d2)
 			ax, ay = bx, by
 		}
+		lo = hi
 	}
 	d := math.Sqrt(best) * EarthRadiusM
 	if d < exactBandM {
