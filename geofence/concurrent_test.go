@@ -95,6 +95,11 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 	for range 20 {
 		gens = append(gens, randomFence(rng, offset(center, rng.Float64()*300, rng.Float64()*360), 10+rng.Float64()*100))
 	}
+	// A bulk load large enough to rebuild its shards on all cores.
+	var bulk []Fence
+	for i := range 4000 {
+		bulk = append(bulk, Fence{ID: fmt.Sprintf("bulk-%d", i), Geofence: randomFence(rng, offset(center, rng.Float64()*2000, rng.Float64()*360), 10+rng.Float64()*100)})
+	}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for w := range 2 {
@@ -102,6 +107,12 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 1))
+			if w == 0 {
+				if err := ix.PutAll(bulk); err != nil {
+					t.Error(err)
+					return
+				}
+			}
 			for i := 0; !stop.Load(); i++ {
 				id := fmt.Sprintf("w%d-%d", w, r.IntN(10))
 				if r.IntN(3) == 0 {
@@ -167,7 +178,7 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 // centre, at every resolution the index uses, including around pentagons.
 func TestQueryRegionBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	gc := make(geomCache)
+	gc := newGeomCache()
 	pents := h3.Pentagons(3)
 	worst := 0.0
 	n := 30000
@@ -192,9 +203,7 @@ func TestQueryRegionBound(t *testing.T) {
 				t.Fatalf("%v at res %d is %.1f m from its cell's centre, rho %.1f m", p, r, d, g.rhoM)
 			}
 		}
-		if len(gc) > 100000 {
-			gc = make(geomCache)
-		}
+
 	}
 	t.Logf("largest distance / circumradius: %.4f (kappa %v)", worst, kappa)
 }

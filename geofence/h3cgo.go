@@ -3,10 +3,14 @@ package geofence
 // The base-cell tables of the pure-Go latLngToCell (h3util.go) are read at
 // start-up from the H3 C library that h3-go links into the binary, through
 // its internal lookup functions, so they are the very tables h3-go uses and
-// cannot drift from it. No cgo call happens after package initialization.
+// cannot drift from it. Queries make no cgo call; builds call H3's
+// gridDiskDistances directly into reused buffers (h3-go's wrapper
+// allocates the disk three times over, most of a bulk load's garbage).
 
 /*
+#include <stdint.h>
 typedef struct { int face; int i, j, k; } dwellFaceIJK;
+extern uint32_t gridDiskDistances(uint64_t origin, int k, uint64_t *out, int *distances);
 extern int _faceIjkToBaseCell(const dwellFaceIJK *h);
 extern int _faceIjkToBaseCellCCWrot60(const dwellFaceIJK *h);
 extern int _isBaseCellPentagon(int baseCell);
@@ -15,6 +19,8 @@ extern _Bool _baseCellIsCwOffset(int baseCell, int testFace);
 import "C"
 
 import (
+	"fmt"
+
 	h3 "github.com/uber/h3-go/v4"
 )
 
@@ -59,3 +65,21 @@ var h3BaseCells = func() (t h3BaseCellTables) {
 	}
 	return t
 }()
+
+// gridDisk returns the cells within grid distance k of origin and their
+// distances, in gc's buffers (valid until the next call); entries of cell
+// 0 are holes (near pentagons) to skip.
+func (gc *geomCache) gridDisk(origin uint64, k int) ([]uint64, []int32) {
+	n := 3*k*(k+1) + 1
+	if cap(gc.disk) < n {
+		gc.disk, gc.dist = make([]uint64, n), make([]int32, n)
+	}
+	disk, dist := gc.disk[:n], gc.dist[:n]
+	clear(disk)
+	clear(dist)
+	if e := C.gridDiskDistances(C.uint64_t(origin), C.int(k), (*C.uint64_t)(&disk[0]), (*C.int)(&dist[0])); e != 0 {
+		// Only an invalid origin or k fails; the builder passes neither.
+		panic(fmt.Sprintf("geofence: gridDiskDistances(%x, %d) = error %d", origin, k, e))
+	}
+	return disk, dist
+}

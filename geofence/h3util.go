@@ -44,13 +44,27 @@ type cellGeom struct {
 	rhoM   float64
 }
 
-// geomCache memoises cell geometry during a build; h3-go's CellToLatLng and
-// CellToBoundary cost about 0.7 and 2 µs. Not safe for concurrent use.
-type geomCache map[uint64]cellGeom
+// geomCache is a builder's scratch: it memoises cell geometry (h3-go's
+// CellToLatLng and CellToBoundary cost about 0.7 and 2 µs) and holds the
+// grid disk buffers. Not safe for concurrent use.
+type geomCache struct {
+	m     map[uint64]cellGeom
+	disk  []uint64
+	dist  []int32
+	cells []uint64 // a cover being computed
+}
 
-func (gc geomCache) get(c uint64) cellGeom {
-	if g, ok := gc[c]; ok {
+func newGeomCache() *geomCache { return &geomCache{m: make(map[uint64]cellGeom)} }
+
+// maxGeomCache bounds the memo; past it, it starts over.
+const maxGeomCache = 1 << 18
+
+func (gc *geomCache) get(c uint64) cellGeom {
+	if g, ok := gc.m[c]; ok {
 		return g
+	}
+	if len(gc.m) >= maxGeomCache {
+		clear(gc.m)
 	}
 	cell := h3.Cell(c)
 	ll := cell.LatLng()
@@ -61,7 +75,7 @@ func (gc geomCache) get(c uint64) cellGeom {
 		maxRad = max(maxRad, d)
 	}
 	g := cellGeom{center: ctr, rhoM: kappa * maxRad * EarthRadiusM}
-	gc[c] = g
+	gc.m[c] = g
 	return g
 }
 

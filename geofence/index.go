@@ -178,7 +178,7 @@ func (ix *Index) Put(id string, g dwell.Geofence) error {
 	if vs := validate("", id, g); vs != nil {
 		return dwell.E(opPut, dwell.Invalid, "invalid fence", vs)
 	}
-	f := ix.prepare(id, g, make(geomCache))
+	f := ix.prepare(id, g, newGeomCache())
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.apply([]*prepared{f})
@@ -204,22 +204,36 @@ func (ix *Index) PutAll(fences []Fence) error {
 	for i, fe := range fences {
 		last[fe.ID] = i
 	}
-	prep := make([]*prepared, 0, len(last))
+	// Order the fences on the ground, by the cell of their anchors, then
+	// prepare them in that order into one slab, so that fences near each
+	// other on the ground, which queries test together, are near each other
+	// in memory, and each worker's cell-geometry cache stays hot. A slab
+	// stays allocated while any of its fences is referenced.
+	type item struct {
+		key uint64
+		src int
+	}
+	items := make([]item, 0, len(last))
 	for i, fe := range fences {
 		if last[fe.ID] == i {
-			prep = append(prep, &prepared{f: newFenceShell(fe.ID)})
-			prep[len(prep)-1].src = i
+			items = append(items, item{src: i})
 		}
 	}
-	// Prepare the shapes and order them on the ground, then compute the
-	// covers in that order so each worker's cell-geometry cache stays hot.
-	parallel(len(prep), func(i int, _ geomCache) {
-		p := prep[i]
-		p.f = newFence(p.f.id, fences[p.src].Geofence)
-		p.key = cellOf(p.f.anchor.Vector, localityRes)
+	parallel(len(items), func(i int, _ *geomCache) {
+		items[i].key = cellOf(anchorOf(fences[items[i].src].Geofence).Vector, localityRes)
 	})
-	compact(prep)
-	parallel(len(prep), func(i int, gc geomCache) { ix.cover(prep[i], gc) })
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.key, b.key) })
+	slab := make([]fence, len(items))
+	ps := make([]prepared, len(items))
+	prep := make([]*prepared, len(items))
+	parallel(len(items), func(i int, gc *geomCache) {
+		fe := &fences[items[i].src]
+		initFence(&slab[i], fe.ID, fe.Geofence)
+		ps[i].f = &slab[i]
+		ix.cover(&ps[i], gc)
+		prep[i] = &ps[i]
+	})
+	items = nil
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.apply(prep)
@@ -228,7 +242,7 @@ func (ix *Index) PutAll(fences []Fence) error {
 
 // parallel runs fn(i) for i in [0, n) on GOMAXPROCS workers, in chunks of
 // consecutive i, each worker with its own geometry cache.
-func parallel(n int, fn func(i int, gc geomCache)) {
+func parallel(n int, fn func(i int, gc *geomCache)) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
 	var wg sync.WaitGroup
 	var next atomic.Int64
@@ -237,7 +251,7 @@ func parallel(n int, fn func(i int, gc geomCache)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			gc := make(geomCache)
+			gc := newGeomCache()
 			for {
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= n {
@@ -245,9 +259,6 @@ func parallel(n int, fn func(i int, gc geomCache)) {
 				}
 				for i := lo; i < min(lo+chunk, n); i++ {
 					fn(i, gc)
-				}
-				if len(gc) > 1<<18 {
-					gc = make(geomCache)
 				}
 			}
 		}()
@@ -263,7 +274,7 @@ func (ix *Index) Delete(id string) bool {
 	if !ok {
 		return false
 	}
-	gc := make(geomCache)
+	gc := newGeomCache()
 	var chs changeSet
 	for t := range ix.tiers {
 		res, cells := computeCover(old, ix.tiers[t].bufferM, tierRatio[t], gc)
@@ -286,54 +297,19 @@ func (ix *Index) Delete(id string) bool {
 type prepared struct {
 	f     *fence
 	cells [numTiers][]uint64
-	key   uint64 // the anchor's cell at localityRes, for compact
-	src   int    // index in PutAll's argument
 }
 
-func newFenceShell(id string) *fence { return &fence{id: id} }
-
-// localityRes is the resolution by which compact orders fences.
+// localityRes is the resolution by which PutAll orders fences.
 const localityRes = 9
 
-// compact moves the fences of a bulk load into contiguous slabs in the
-// order of their anchors' H3 cells, so that fences near each other on the
-// ground, which queries test together, are near each other in memory. A
-// slab stays allocated while any of its fences is referenced.
-func compact(ps []*prepared) {
-	slices.SortFunc(ps, func(a, b *prepared) int { return cmp.Compare(a.key, b.key) })
-	slab := make([]fence, len(ps))
-	nPoly, nPL := 0, 0
-	for _, p := range ps {
-		if p.f.poly != nil {
-			nPoly++
-			nPL += len(p.f.pl)
-		}
-	}
-	polys := make([]polyData, 0, nPoly)
-	pls := make([]float64, 0, nPL)
-	for i, p := range ps {
-		slab[i] = *p.f
-		if pd := p.f.poly; pd != nil {
-			polys = append(polys, *pd)
-			slab[i].poly = &polys[len(polys)-1]
-			if p.f.pl != nil {
-				lo := len(pls)
-				pls = append(pls, p.f.pl...)
-				slab[i].pl = pls[lo:len(pls):len(pls)]
-			}
-		}
-		p.f = &slab[i]
-	}
-}
-
-func (ix *Index) prepare(id string, g dwell.Geofence, gc geomCache) *prepared {
+func (ix *Index) prepare(id string, g dwell.Geofence, gc *geomCache) *prepared {
 	p := &prepared{f: newFence(id, g)}
 	ix.cover(p, gc)
 	return p
 }
 
 // cover computes p's covers in every tier.
-func (ix *Index) cover(p *prepared, gc geomCache) {
+func (ix *Index) cover(p *prepared, gc *geomCache) {
 	for t := range ix.tiers {
 		res, cells := computeCover(p.f, ix.tiers[t].bufferM, tierRatio[t], gc)
 		p.f.res[t] = int8(res)
@@ -345,7 +321,7 @@ func (ix *Index) cover(p *prepared, gc geomCache) {
 // caller holds ix.mu. Each touched shard is rebuilt once per tier.
 func (ix *Index) apply(ps []*prepared) {
 	var removals changeSet
-	gc := make(geomCache)
+	gc := newGeomCache()
 	for _, p := range ps {
 		if old, ok := ix.byID[p.f.id]; ok {
 			for t := range ix.tiers {
@@ -377,17 +353,30 @@ func (ix *Index) apply(ps []*prepared) {
 		for _, p := range ps {
 			for _, c := range p.cells[t] {
 				s := shardOf(c &^ interiorFlag)
-				adds[fill[s]] = change{cell: c &^ interiorFlag, f: p.f, interior: c&interiorFlag != 0, add: true}
+				adds[fill[s]] = change{key: c, f: p.f}
 				fill[s]++
 			}
 			p.cells[t] = nil
 		}
 		rem := removals.byShard(t)
 		tr := &ix.tiers[t]
-		for s := range numShards {
+		// Shards are independent: rebuild them on all cores when there
+		// are many changes.
+		build := func(s int, _ *geomCache) {
 			a := adds[count[s]:count[s+1]]
-			if len(a) > 0 || len(rem[s]) > 0 {
-				tr.shards[s].Store(tr.shards[s].Load().with(append(rem[s], a...)))
+			chs := a // with sorts its argument; adds is not used again
+			if len(rem[s]) > 0 {
+				chs = append(rem[s], a...)
+			}
+			if len(chs) > 0 {
+				tr.shards[s].Store(tr.shards[s].Load().with(chs))
+			}
+		}
+		if len(adds) > 1<<15 {
+			parallel(numShards, build)
+		} else {
+			for s := range numShards {
+				build(s, nil)
 			}
 		}
 	}

@@ -140,7 +140,23 @@ type polyData struct {
 
 // newFence prepares a valid geofence.
 func newFence(id string, g dwell.Geofence) *fence {
-	f := &fence{id: id}
+	f := new(fence)
+	initFence(f, id, g)
+	return f
+}
+
+// anchorOf returns the anchor newFence gives a valid geofence: a circle's
+// centre, a polygon's first shell vertex.
+func anchorOf(g dwell.Geofence) s2.Point {
+	if g.Circle != nil {
+		return point(g.Circle.Center)
+	}
+	return point(g.Polygon.Shell[0])
+}
+
+// initFence prepares a valid geofence into f, which is zero.
+func initFence(f *fence, id string, g dwell.Geofence) {
+	f.id = id
 	if g.Circle != nil {
 		f.kind = kindCircle
 		f.center = point(g.Circle.Center)
@@ -148,7 +164,7 @@ func newFence(id string, g dwell.Geofence) *fence {
 		f.anchor = f.center
 		f.extentM = f.radiusM
 		f.bound = newFenceCap(f.center, f.radiusM)
-		return f
+		return
 	}
 	rings := append([][]dwell.LatLng{g.Polygon.Shell}, g.Polygon.Holes...)
 	pd := &polyData{}
@@ -193,7 +209,6 @@ func newFence(id string, g dwell.Geofence) *fence {
 	if f.kind == kindPlanar {
 		f.bound = newFenceCap(s2.Point{Vector: pd.t}, maxFromT)
 	}
-	return f
 }
 
 // planarize projects the polygon onto its tangent plane and switches it to

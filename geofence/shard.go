@@ -62,13 +62,28 @@ func (s *shard) lookup(c uint64) *cellList {
 	}
 }
 
-// change adds or removes one fence at one cell.
+// change adds or removes one fence at one cell: key is the cell with
+// interiorFlag set for an interior addition and removeFlag for a removal
+// (bits 63 and 62 are 0 in every H3 cell index). 16 bytes, since a bulk
+// load holds one per cover cell.
 type change struct {
-	cell     uint64
-	f        *fence
-	interior bool
-	add      bool
+	key uint64
+	f   *fence
 }
+
+// removeFlag marks a removal in change.key.
+const removeFlag = uint64(1) << 62
+
+func newChange(c uint64, f *fence, add bool) change {
+	if !add {
+		c = c&^interiorFlag | removeFlag
+	}
+	return change{key: c, f: f}
+}
+
+func (ch *change) cell() uint64   { return ch.key &^ (interiorFlag | removeFlag) }
+func (ch *change) add() bool      { return ch.key&removeFlag == 0 }
+func (ch *change) interior() bool { return ch.key&interiorFlag != 0 }
 
 // changeSet collects changes per tier.
 type changeSet struct {
@@ -77,7 +92,7 @@ type changeSet struct {
 
 func (cs *changeSet) add(t int, f *fence, cells []uint64, add bool) {
 	for _, c := range cells {
-		cs.chs[t] = append(cs.chs[t], change{cell: c &^ interiorFlag, f: f, interior: c&interiorFlag != 0, add: add})
+		cs.chs[t] = append(cs.chs[t], newChange(c, f, add))
 	}
 }
 
@@ -85,7 +100,7 @@ func (cs *changeSet) add(t int, f *fence, cells []uint64, add bool) {
 func (cs *changeSet) byShard(t int) map[int][]change {
 	m := make(map[int][]change)
 	for _, ch := range cs.chs[t] {
-		s := shardOf(ch.cell)
+		s := shardOf(ch.cell())
 		m[s] = append(m[s], ch)
 	}
 	return m
@@ -96,12 +111,12 @@ func (cs *changeSet) byShard(t int) map[int][]change {
 func (s *shard) with(chs []change) *shard {
 	slices.SortFunc(chs, func(a, b change) int {
 		switch {
-		case a.cell != b.cell:
-			return cmp.Compare(a.cell, b.cell)
-		case a.add != b.add: // removals first
-			return boolInt(a.add) - boolInt(b.add)
+		case a.cell() != b.cell():
+			return cmp.Compare(a.cell(), b.cell())
+		case a.add() != b.add(): // removals first
+			return boolInt(a.add()) - boolInt(b.add())
 		}
-		return boolInt(b.interior) - boolInt(a.interior) // interior first
+		return boolInt(b.interior()) - boolInt(a.interior()) // interior first
 	})
 	type entry struct {
 		key uint64
@@ -110,14 +125,14 @@ func (s *shard) with(chs []change) *shard {
 	var entries []entry
 	nRefs := 0
 	for i := range chs {
-		if chs[i].add {
+		if chs[i].add() {
 			nRefs++
 		}
 	}
 	if s != nil {
 		for i, k := range s.keys {
 			if k != 0 {
-				if _, found := slices.BinarySearchFunc(chs, k, func(c change, k uint64) int { return cmp.Compare(c.cell, k) }); found {
+				if _, found := slices.BinarySearchFunc(chs, k, func(c change, k uint64) int { return cmp.Compare(c.cell(), k) }); found {
 					nRefs += len(s.vals[i].refs)
 				} else {
 					entries = append(entries, entry{k, s.vals[i]})
@@ -128,10 +143,10 @@ func (s *shard) with(chs []change) *shard {
 	arena := make([]cellRef, 0, nRefs)
 	for i := 0; i < len(chs); {
 		j := i
-		for j < len(chs) && chs[j].cell == chs[i].cell {
+		for j < len(chs) && chs[j].cell() == chs[i].cell() {
 			j++
 		}
-		c := chs[i].cell
+		c := chs[i].cell()
 		var old cellList
 		if cl := s.lookup(c); cl != nil {
 			old = *cl
@@ -139,7 +154,7 @@ func (s *shard) with(chs []change) *shard {
 		group := chs[i:j]
 		removed := func(f *fence) bool {
 			for _, ch := range group {
-				if ch.add {
+				if ch.add() {
 					return false
 				}
 				if ch.f == f {
@@ -155,7 +170,7 @@ func (s *shard) with(chs []change) *shard {
 			}
 		}
 		for _, ch := range group {
-			if ch.add && ch.interior {
+			if ch.add() && ch.interior() {
 				arena = append(arena, refTo(ch.f))
 			}
 		}
@@ -166,7 +181,7 @@ func (s *shard) with(chs []change) *shard {
 			}
 		}
 		for _, ch := range group {
-			if ch.add && !ch.interior {
+			if ch.add() && !ch.interior() {
 				arena = append(arena, refTo(ch.f))
 			}
 		}
