@@ -1,10 +1,8 @@
 package geofence
 
 import (
-	"cmp"
 	"math"
 	"math/bits"
-	"slices"
 
 	"github.com/golang/geo/s2"
 
@@ -16,21 +14,27 @@ import (
 // from the same few places. A Cursor remembers the last cursorSlots cells
 // it looked up. For each it keeps the candidate fences of the cell's lists
 // with their signed distances from the fix that filled the slot (the
-// slot's anchor), nearest first.
+// slot's anchor): exact where the fence's cap came within reach, else the
+// cap's lower bound.
 //
-// A fix whose finest cell is one of them (decided by faceIJKOf, about
-// 100 ns, without finishing the cell index or looking anything up) needs
-// exact tests only for the candidates that may be within reach: a signed
-// distance to a boundary changes by at most the distance moved, so a
-// candidate whose anchor distance exceeds reach + moved (+ 1 cm for
-// rounding) cannot match and, the list being sorted, neither can any
-// after it. A stationary phone's fixes jitter by tens of metres around
+// A slot serves a fix q when q's finest cell is the slot's (decided by
+// faceIJKOf, about 100 ns, without finishing the cell index or looking
+// anything up), or when q is within B - reach - 1 cm of the anchor, B the
+// tier's buffer: the anchor's cells c have dist(anchor, centre(c)) <=
+// rho(c), so dist(q, centre(c)) <= rho(c) + moved, and every fence within
+// reach of q is within B + rho(c) of centre(c), in c's cover. (With the
+// default margin reach is B for ordinary fixes and only the same cell
+// serves; with no margin the fix's accuracy leaves the slack.) Then only
+// the candidates that may be within reach are tested: a signed distance
+// to a boundary changes by at most the distance moved, so a candidate
+// whose anchor distance exceeds reach + moved (+ 1 cm for rounding)
+// cannot match. A stationary phone's fixes jitter by tens of metres around
 // its anchor, so only the fences near the answer are tested.
 //
 // Cursor.Query returns exactly what Index.Query returns for the same
-// arguments against the same state of the index: the same candidates,
-// minus ones that provably fail the reach test, the same exact test and
-// the same order. A remembered slot is used only while the index's
+// arguments against the same state of the index: its candidates hold
+// every fence within reach, it skips only ones that provably fail the
+// reach test, and it runs the same exact test and sort. A remembered slot is used only while the index's
 // resolution mask and the shards it came from are unchanged (pointer
 // equality with the shards published now), so a Put or Delete that touches
 // those cells is seen at the next query. If faceIJKOf and H3 disagree on a
@@ -47,9 +51,10 @@ type Cursor struct {
 	ix    *Index
 	slots [cursorSlots]cursorSlot
 	next  int
-	// hits counts queries served from a slot and skipped the candidates
-	// they left untested; for tests.
-	hits, skipped int
+	// hits counts queries served from a slot, nearHits those of them
+	// served by distance from another cell, skipped the candidates they
+	// left untested; for tests.
+	hits, nearHits, skipped int
 }
 
 // cursorSlots is how many cells a cursor remembers: a stationary phone's
@@ -72,7 +77,7 @@ type cursorSlot struct {
 	shardIx [maxRes + 1]int32
 	shards  [maxRes + 1]*shard
 	// anchor is the fix that filled the slot; cands are the fences of the
-	// slot's lists with their signed distances from anchor, nearest first.
+	// slot's lists with their signed distances from anchor.
 	anchor s2.Point
 	cands  []cursorCand
 }
@@ -107,11 +112,30 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	q := point(p)
 	fine := bits.Len32(mask) - 1
 	key := faceIJKOf(q.Vector, fine)
+	// A slot serves q if q is in its cell, or if q is close enough to its
+	// anchor that the anchor's cells hold every fence within reach of q
+	// (see nearSlackM).
 	var s *cursorSlot
+	moved := 0.0
+	near := tr.bufferM - reach - cursorSlackM
 	for i := range c.slots {
-		if cs := &c.slots[i]; cs.valid && cs.key == key && cs.mask == mask && int(cs.tier) == t && cs.fresh(tr) {
-			s = cs
-			break
+		cs := &c.slots[i]
+		if !cs.valid || cs.mask != mask || int(cs.tier) != t {
+			continue
+		}
+		if cs.key == key {
+			if cs.fresh(tr) {
+				s = cs
+				break
+			}
+			continue
+		}
+		if near > 0 {
+			if m := movedBoundM(cs.anchor, q); m <= near && cs.fresh(tr) {
+				s, moved = cs, m
+				c.nearHits++
+				break
+			}
 		}
 	}
 	if s == nil {
@@ -123,12 +147,15 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	}
 	limit := reach
 	if q != s.anchor {
-		limit += movedBoundM(s.anchor, q) + cursorSlackM
+		if moved == 0 {
+			moved = movedBoundM(s.anchor, q)
+		}
+		limit += moved + cursorSlackM
 	}
-	for i, cd := range s.cands {
+	for _, cd := range s.cands {
 		if cd.dM > limit {
-			c.skipped += len(s.cands) - i
-			break
+			c.skipped++
+			continue
 		}
 		d := cd.dM
 		if q != s.anchor || !cd.exact {
@@ -166,7 +193,6 @@ func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point,
 			}
 		}
 	}
-	slices.SortFunc(cands, func(a, b cursorCand) int { return cmp.Compare(a.dM, b.dM) })
 	s.cands = cands
 }
 

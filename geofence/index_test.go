@@ -241,7 +241,7 @@ func TestCursorStreamsMatchOracle(t *testing.T) {
 		buf := make([]Match, 0, 64)
 		cbuf := make([]Match, 0, 64)
 		bad, fixes := 0, 0
-		var hits, skipped int
+		var hits, nearHits, skipped int
 		for range 40 {
 			cur := ix.NewCursor()
 			f := fs[rng.IntN(len(fs))]
@@ -269,11 +269,15 @@ func TestCursorStreamsMatchOracle(t *testing.T) {
 				fixes++
 			}
 			hits += cur.hits
+			nearHits += cur.nearHits
 			skipped += cur.skipped
 		}
-		t.Logf("margin %v: %d fixes, %d served from a slot, %d candidates skipped", ix.MarginM(), fixes, hits, skipped)
+		t.Logf("margin %v: %d fixes, %d served from a slot (%d by distance from another cell), %d candidates skipped", ix.MarginM(), fixes, hits, nearHits, skipped)
 		if hits < fixes/2 || skipped == 0 {
 			t.Errorf("margin %v: the fast path was not exercised: %d of %d fixes from a slot, %d candidates skipped", ix.MarginM(), hits, fixes, skipped)
+		}
+		if ix.MarginM() < minNearBufferM && nearHits == 0 {
+			t.Errorf("margin %v: no fix was served by distance from another cell", ix.MarginM())
 		}
 	}
 }

@@ -30,10 +30,18 @@ type cellRef struct {
 
 func refTo(f *fence) cellRef { return cellRef{f: f, bound: f.bound} }
 
+// shardSlot is one entry of a shard's table; key 0 marks an empty slot (0
+// is no H3 cell).
+type shardSlot struct {
+	key  uint64
+	list cellList
+}
+
 type shard struct {
-	keys []uint64 // 0 marks an empty slot (0 is no H3 cell)
-	vals []cellList
-	mask uint64
+	// slots is the table: a cell's key next to its list, so a probe that
+	// finds the cell has the list's header in the same cache line.
+	slots []shardSlot
+	mask  uint64
 }
 
 func mix(c uint64) uint64 {
@@ -53,9 +61,9 @@ func (s *shard) lookup(c uint64) *cellList {
 		return nil
 	}
 	for i := mix(c) & s.mask; ; i = (i + 1) & s.mask {
-		switch s.keys[i] {
+		switch sl := &s.slots[i]; sl.key {
 		case c:
-			return &s.vals[i]
+			return &sl.list
 		case 0:
 			return nil
 		}
@@ -130,12 +138,12 @@ func (s *shard) with(chs []change) *shard {
 		}
 	}
 	if s != nil {
-		for i, k := range s.keys {
-			if k != 0 {
+		for i := range s.slots {
+			if k := s.slots[i].key; k != 0 {
 				if _, found := slices.BinarySearchFunc(chs, k, func(c change, k uint64) int { return cmp.Compare(c.cell(), k) }); found {
-					nRefs += len(s.vals[i].refs)
+					nRefs += len(s.slots[i].list.refs)
 				} else {
-					entries = append(entries, entry{k, s.vals[i]})
+					entries = append(entries, entry{k, s.slots[i].list})
 				}
 			}
 		}
@@ -197,13 +205,13 @@ func (s *shard) with(chs []change) *shard {
 	for size < 2*len(entries) {
 		size *= 2
 	}
-	ns := &shard{keys: make([]uint64, size), vals: make([]cellList, size), mask: uint64(size - 1)}
+	ns := &shard{slots: make([]shardSlot, size), mask: uint64(size - 1)}
 	for _, e := range entries {
 		i := mix(e.key) & ns.mask
-		for ns.keys[i] != 0 {
+		for ns.slots[i].key != 0 {
 			i = (i + 1) & ns.mask
 		}
-		ns.keys[i], ns.vals[i] = e.key, e.val
+		ns.slots[i] = shardSlot{key: e.key, list: e.val}
 	}
 	return ns
 }
