@@ -87,6 +87,7 @@ type cursorCand struct {
 	// dM is the signed distance from the slot's anchor if exact, else a
 	// lower bound of it from the fence's cap.
 	dM       float64
+	bound    fenceCap // the fence's cap, for the same prefilter as eval
 	exact    bool
 	interior bool // the fence is interior in the cell it came from
 }
@@ -152,8 +153,9 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 		}
 		limit += moved + cursorSlackM
 	}
-	for _, cd := range s.cands {
-		if cd.dM > limit {
+	for i := range s.cands {
+		cd := &s.cands[i]
+		if cd.dM > limit || q != s.anchor && cd.bound.beyond(q.X, q.Y, q.Z, reach) {
 			c.skipped++
 			continue
 		}
@@ -185,7 +187,7 @@ func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point,
 		if cl := sh.lookup(pc); cl != nil {
 			for i := range cl.refs {
 				r := &cl.refs[i]
-				cd := cursorCand{f: r.f, interior: i < int(cl.nInterior), dM: r.bound.lowerBoundM(q)}
+				cd := cursorCand{f: r.f, bound: r.bound, interior: i < int(cl.nInterior), dM: r.bound.lowerBoundM(q)}
 				if cd.dM <= reach {
 					cd.dM, cd.exact = r.f.signedDistM(q, cd.interior), true
 				}

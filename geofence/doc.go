@@ -115,25 +115,36 @@
 //   - With the default 100 m margin an answer holds about 97 fences, each
 //     needing its exact distance (every match reports it) and a place in
 //     the sorted answer. Even with the whole index in cache (BenchmarkQuery
-//     h3warm) that is about 50 ns a match, 5 µs a query: the 2.5 µs target
-//     of issue 3 cannot be met with this answer, by any index. Cold, each
-//     match also costs the cache misses of reading its fence.
+//     h3warm) that was at best 50 ns a match, 5 µs a query: the 2.5 µs
+//     target of issue 3 cannot be met with this answer, by any index. Cold,
+//     each match also costs the cache misses of reading its fence; the
+//     R-tree pays the same misses and more (2.9-3.3x slower here).
 //   - The hot path should ask only what a check-in needs: Options{MarginM:
 //     -1} (no margin: fences the fix is in or within its accuracy of)
-//     answers about 29 fences there, 1.5 µs warm. Cold it is still
+//     answers about 29 fences there, 1.5-1.7 µs warm. Cold it is still
 //     dominated by one or two cache misses per match (the fence, a
-//     polygon's planar record), which no index avoids; eval overlaps them
-//     by touching each batch's memory before the exact tests.
+//     polygon's planar record) and the few of the cell lookups, which no
+//     index avoids (11-15 µs on this shared 2-core machine, the R-tree
+//     14-16 µs); eval overlaps them by touching each batch's memory before
+//     the exact tests.
 //   - The cap prefilter keeps the fences read to the answer plus a few
 //     percent (100.7 read for 97.3 returned, 30.4 for 28.8 at margin 0),
 //     so cell lists can be generous without cost.
 //   - Streams: a Cursor answers a stationary fix from its slot, testing
 //     only the fences near the answer; a fix that moves to a new cell pays
-//     a cold query. On the rep-day stream (three quarters of fixes
-//     stationary) the cold quarter dominates the mean.
+//     a cold query. On the rep-day stream three quarters of fixes hit a
+//     slot, and the cold quarter (travel, arrivals) dominates the mean: the
+//     per-fix cost is about a quarter of a cold query, so the 0.5 µs
+//     target needs cold queries near 1 µs, which cache misses forbid at
+//     this density. With the default margin a slot hit saves little over a
+//     plain query (the cell computation and lookups, a few hundred ns), and
+//     at a million fences the benchmark measured the cursor slower than
+//     plain queries: use Index.Query there. With no margin a slot also
+//     survives jitter across fine cells, and the cursor pays.
 //   - Building a million fences is dominated by covers (grid disks, cell
-//     geometry through cgo, the exact test of each cell); garbage is what
-//     made the peak memory, not the index (about 950 MiB kept).
+//     geometry through cgo, the exact test of each cell); garbage, not the
+//     index (about 950 MiB kept), made the peak memory: 1.9-2.0 GiB taken
+//     from the system now, 32-55 s depending on the machine's load.
 //
 // # Caveats
 //
