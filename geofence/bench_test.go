@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/golang/geo/s2"
 	"github.com/tidwall/rtree"
+	h3 "github.com/uber/h3-go/v4"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
@@ -158,14 +160,7 @@ func (b *bruteIndex) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Mat
 }
 
 func appendMatch(buf []Match, f *fence, d, acc float64) []Match {
-	rel := RelationNear
-	switch {
-	case d <= 0:
-		rel = RelationInside
-	case d <= acc:
-		rel = RelationMaybeInside
-	}
-	return append(buf, Match{ID: f.id, DistanceM: d, Relation: rel})
+	return append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
 }
 
 type querier interface {
@@ -196,55 +191,86 @@ func benchFixture(b *testing.B, n int, dist string) *fixture {
 	return fx
 }
 
+// benchIndex returns the index of a kind over the fixture of n fences.
+// A kind is "h3" (h3cursor shares it), "rtree" or "brute", with the
+// default options (a 100 m margin, as the server runs), or any of them
+// with the suffix "-margin0": MarginM -1, the hot-path configuration
+// (only fences the fix is in or within its accuracy of).
 func benchIndex(b *testing.B, kind string, n int, dist string) querier {
 	fx := benchFixture(b, n, dist)
+	base, suffix, _ := strings.Cut(kind, "-")
+	opts := Options{}
+	if suffix == "margin0" {
+		opts.MarginM = -1
+	}
+	if base == "h3cursor" || base == "h3warm" {
+		base = "h3"
+	}
 	var h *Index
-	if kind == "rtree" || kind == "brute" {
-		h = benchIndex(b, "h3", n, dist).(*Index)
+	if base == "rtree" || base == "brute" {
+		h = benchIndex(b, "h3-"+suffix, n, dist).(*Index)
 	}
 	fixtures.Lock()
 	defer fixtures.Unlock()
-	key := fmt.Sprint(kind, n, dist)
+	key := fmt.Sprint(base, "-", suffix, n, dist)
 	if q, ok := fixtures.index[key]; ok {
 		return q
 	}
 	b.StopTimer()
 	defer b.StartTimer()
 	var q querier
-	switch kind {
-	case "h3", "h3cursor":
-		if q, ok := fixtures.index[fmt.Sprint("h3", n, dist)]; ok {
-			return q
-		}
-		ix := New(Options{})
+	switch base {
+	case "h3":
+		ix := New(opts)
 		if err := ix.PutAll(fx.fences); err != nil {
 			b.Fatal(err)
 		}
 		q = ix
-		key = fmt.Sprint("h3", n, dist)
 	case "rtree":
-		q = newRtreeIndex(h, Options{})
+		q = newRtreeIndex(h, opts)
 	case "brute":
-		q = newBruteIndex(h, Options{})
+		q = newBruteIndex(h, opts)
 	}
 	fixtures.index[key] = q
 	runtime.GC()
 	return q
 }
 
+// dropClustered forgets the clustered indexes of n fences, to bound the
+// memory of a full run; the uniform ones serve BenchmarkRepDay.
+func dropClustered(n int) {
+	fixtures.Lock()
+	defer fixtures.Unlock()
+	for key := range fixtures.index {
+		if strings.HasSuffix(key, fmt.Sprint(n, "clustered")) {
+			delete(fixtures.index, key)
+		}
+	}
+	runtime.GC()
+}
+
 var benchSizes = []int{1_000, 100_000, 1_000_000}
 
-// BenchmarkQuery is one query near a random fence with 5-30 m accuracy and
-// the default 100 m margin; matches/op is the mean answer size.
+// BenchmarkQuery is one query near a random fence with 5-30 m accuracy;
+// matches/op is the mean answer size. The h3, rtree and brute rows use
+// the default 100 m margin; the -margin0 rows the hot-path configuration.
+// h3warm (at 1e6 only) repeats 8 places, so the index's memory is in
+// cache: the compute cost of the same answers without the cache misses.
 func BenchmarkQuery(b *testing.B) {
-	for _, kind := range []string{"h3", "rtree", "brute"} {
-		for _, n := range benchSizes {
-			for _, dist := range []string{"uniform", "clustered"} {
+	for _, n := range benchSizes {
+		for _, dist := range []string{"uniform", "clustered"} {
+			for _, kind := range []string{"h3", "rtree", "brute", "h3-margin0", "rtree-margin0", "h3warm", "h3warm-margin0"} {
+				if strings.HasPrefix(kind, "h3warm") && n < 1_000_000 {
+					continue
+				}
 				b.Run(fmt.Sprintf("%s/fences=%.0e/%s", kind, float64(n), dist), func(b *testing.B) {
 					q := benchIndex(b, kind, n, dist)
 					fx := benchFixture(b, n, dist)
 					rng := rand.New(rand.NewPCG(1, 2))
-					const np = 4096
+					np := 4096
+					if strings.HasPrefix(kind, "h3warm") {
+						np = 8 // the same few places: no cache misses
+					}
 					ps := make([]dwell.LatLng, np)
 					accs := make([]float64, np)
 					for i := range ps {
@@ -262,6 +288,7 @@ func BenchmarkQuery(b *testing.B) {
 				})
 			}
 		}
+		dropClustered(n)
 	}
 }
 
@@ -317,10 +344,11 @@ func (fx *fixture) nearCenter(rng *rand.Rand, p dwell.LatLng) dwell.LatLng {
 }
 
 // BenchmarkRepDay replays 50 rep-days (2 for brute force); ns/fix is the
-// cost per fix.
+// cost per fix. h3cursor is one Cursor per rep-day; the -margin0 rows are
+// the hot-path configuration beside the same R-tree configuration.
 func BenchmarkRepDay(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
-		for _, kind := range []string{"h3cursor", "h3", "rtree", "brute"} {
+		for _, kind := range []string{"h3cursor", "h3", "rtree", "brute", "h3cursor-margin0", "rtree-margin0"} {
 			b.Run(fmt.Sprintf("%s/fences=%.0e", kind, float64(n)), func(b *testing.B) {
 				if kind == "brute" && n >= 1_000_000 {
 					b.Skip("brute force at 1e6 is BenchmarkQuery/brute's cost per fix")
@@ -349,7 +377,7 @@ func BenchmarkRepDay(b *testing.B) {
 				for range b.N {
 					for _, d := range days {
 						qq := q
-						if kind == "h3cursor" {
+						if strings.HasPrefix(kind, "h3cursor") {
 							qq = q.(*Index).NewCursor()
 						}
 						for i, p := range d.ps {
@@ -363,8 +391,11 @@ func BenchmarkRepDay(b *testing.B) {
 	}
 }
 
-// BenchmarkBuild loads 1,000,000 fences with PutAll and reports the time
-// and the heap the index keeps.
+// BenchmarkBuild loads 1,000,000 fences with PutAll and reports the time,
+// the heap the index keeps and sys-MiB, the memory the Go runtime took from
+// the system (the process's peak, input fences included). sys-MiB never
+// goes down, so it speaks of the build only when run alone:
+// go test ./geofence/ -run XXX -bench Build -benchtime 1x.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{1_000_000} {
 		b.Run(fmt.Sprintf("fences=%.0e", float64(n)), func(b *testing.B) {
@@ -394,4 +425,36 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkCell is the cell of a position at resolution 10: the pure-Go
+// port beside h3-go's cgo LatLngToCell.
+func BenchmarkCell(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const np = 1024
+	ps := make([]dwell.LatLng, np)
+	for i := range ps {
+		ps[i] = cityPoint(rng)
+	}
+	b.Run("pure-go", func(b *testing.B) {
+		vs := make([]s2.Point, np)
+		for i, p := range ps {
+			vs[i] = point(p)
+		}
+		b.ReportAllocs()
+		var sink uint64
+		for i := range b.N {
+			sink ^= cellOf(vs[i%np].Vector, 10)
+		}
+		runtime.KeepAlive(sink)
+	})
+	b.Run("h3-go", func(b *testing.B) {
+		b.ReportAllocs()
+		var sink h3.Cell
+		for i := range b.N {
+			p := ps[i%np]
+			sink ^= h3.LatLngToCell(h3.LatLng{Lat: p.Lat, Lng: p.Lng}, 10)
+		}
+		runtime.KeepAlive(sink)
+	})
 }

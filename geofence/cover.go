@@ -2,6 +2,7 @@ package geofence
 
 import (
 	"math"
+	"slices"
 
 	h3 "github.com/uber/h3-go/v4"
 )
@@ -58,28 +59,26 @@ func chooseRes(reachM, ratio float64) int {
 // with the given buffer, interior cells flagged with interiorFlag. The
 // result depends only on f, the buffer and the ratio, so a Delete recomputes
 // exactly the cells a Put stored.
-func computeCover(f *fence, bufferM, ratio float64, gc geomCache) (int, []uint64) {
+func computeCover(f *fence, bufferM, ratio float64, gc *geomCache) (int, []uint64) {
 	reach := f.extentM + bufferM
-	ll := f.anchor
-	lat, lng := latLngDeg(ll)
 	for res := chooseRes(reach, ratio); ; res-- {
 		if res == 0 {
 			return 0, coverOf(f, bufferM, gc, res0Cells)
 		}
-		c0 := latLngToCell(lat, lng, res)
+		c0 := cellOf(f.anchor.Vector, res)
 		g0 := gc.get(c0)
 		circ := g0.rhoM / kappa
 		// Ring k of a hex grid is at least 1.5*k*circumradius from its
 		// centre. The loop below checks.
 		k := max(1, int(math.Ceil((reach+looseRho*g0.rhoM)/(1.5*circ))))
 		for ; k <= maxDiskK; k++ {
-			rings := h3.GridDiskDistances(h3.Cell(c0), k)
+			disk, dist := gc.gridDisk(c0, k)
 			clean := true
-			for _, c := range rings[k] {
-				if c == 0 {
+			for i, c := range disk {
+				if c == 0 || int(dist[i]) != k {
 					continue
 				}
-				g := gc.get(uint64(c))
+				g := gc.get(c)
 				if f.signedDistM(g.center, false) <= bufferM+looseRho*g.rhoM {
 					clean = false
 					break
@@ -88,36 +87,41 @@ func computeCover(f *fence, bufferM, ratio float64, gc geomCache) (int, []uint64
 			if !clean {
 				continue
 			}
-			var cells []uint64
-			for _, ring := range rings[:k] {
-				cells = appendQualifying(cells, f, bufferM, gc, ring)
+			cells := gc.cells[:0]
+			for i, c := range disk {
+				if int(dist[i]) < k {
+					cells = appendQualifying(cells, f, bufferM, gc, c)
+				}
 			}
-			return res, cells
+			gc.cells = cells
+			return res, slices.Clip(slices.Clone(cells))
 		}
 	}
 }
 
 var res0Cells = h3.Res0Cells()
 
-func coverOf(f *fence, bufferM float64, gc geomCache, cs []h3.Cell) []uint64 {
-	return appendQualifying(nil, f, bufferM, gc, cs)
+func coverOf(f *fence, bufferM float64, gc *geomCache, cs []h3.Cell) []uint64 {
+	var dst []uint64
+	for _, c := range cs {
+		dst = appendQualifying(dst, f, bufferM, gc, uint64(c))
+	}
+	return dst
 }
 
-// appendQualifying appends the cells of cs that satisfy (1), flagging the
-// interior ones.
-func appendQualifying(dst []uint64, f *fence, bufferM float64, gc geomCache, cs []h3.Cell) []uint64 {
-	for _, c := range cs {
-		if c == 0 {
-			continue
-		}
-		g := gc.get(uint64(c))
-		d := f.signedDistM(g.center, false)
-		switch {
-		case d < -(g.rhoM + 0.01):
-			dst = append(dst, uint64(c)|interiorFlag)
-		case d <= bufferM+g.rhoM:
-			dst = append(dst, uint64(c))
-		}
+// appendQualifying appends c if it satisfies (1), flagged if interior; the
+// hole 0 is skipped.
+func appendQualifying(dst []uint64, f *fence, bufferM float64, gc *geomCache, c uint64) []uint64 {
+	if c == 0 {
+		return dst
+	}
+	g := gc.get(c)
+	d := f.signedDistM(g.center, false)
+	switch {
+	case d < -(g.rhoM + 0.01):
+		dst = append(dst, c|interiorFlag)
+	case d <= bufferM+g.rhoM:
+		dst = append(dst, c)
 	}
 	return dst
 }

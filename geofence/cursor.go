@@ -1,41 +1,70 @@
 package geofence
 
 import (
+	"math"
 	"math/bits"
+
+	"github.com/golang/geo/s2"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
 
 // Cursor answers the queries of one stream of fixes (one rep's phone),
-// reusing the cell work of recent fixes: consecutive fixes of a rep mostly
-// come from the same few places. A Cursor remembers the last cursorSlots
-// cells it looked up with their fence lists; a fix whose finest cell is one
-// of them (decided by a pure-Go port of H3's position-to-face-and-hex step,
-// about 40 ns, instead of h3-go's cgo LatLngToCell at about 1.4 µs) skips
-// the cell computation and the lookups and runs only the exact tests.
+// reusing the work of recent fixes: consecutive fixes of a rep mostly come
+// from the same few places. A Cursor remembers the last cursorSlots cells
+// it looked up. For each it keeps the candidate fences of the cell's lists
+// with their signed distances from the fix that filled the slot (the
+// slot's anchor): exact where the fence's cap came within reach, else the
+// cap's lower bound.
+//
+// A slot serves a fix q when q's finest cell is the slot's (decided by
+// faceIJKOf, about 100 ns, without finishing the cell index or looking
+// anything up), or when q is within B - reach - 1 cm of the anchor, B the
+// tier's buffer: the anchor's cells c have dist(anchor, centre(c)) <=
+// rho(c), so dist(q, centre(c)) <= rho(c) + moved, and every fence within
+// reach of q is within B + rho(c) of centre(c), in c's cover. (With the
+// default margin reach is B for ordinary fixes and only the same cell
+// serves; with no margin the fix's accuracy leaves the slack.) Then only
+// the candidates that may be within reach are tested: a signed distance
+// to a boundary changes by at most the distance moved, so a candidate
+// whose anchor distance exceeds reach + moved (+ 1 cm for rounding)
+// cannot match. A stationary phone's fixes jitter by tens of metres around
+// its anchor, so only the fences near the answer are tested.
 //
 // Cursor.Query returns exactly what Index.Query returns for the same
-// arguments against the same state of the index. A remembered list is used
-// only while the index's resolution mask and the shards it came from are
-// unchanged (pointer equality with the shards published now), so a Put or
-// Delete that touches those cells is seen at the next query. If the port
-// and h3-go disagree on a position within rounding of a cell boundary, the
-// remembered cell is still one whose query region holds the position (the
-// kappa margin), so the candidate list is still complete and the exact
-// tests make the answer the same.
+// arguments against the same state of the index: its candidates hold
+// every fence within reach, it skips only ones that provably fail the
+// reach test, and it runs the same exact test and sort. A remembered slot is used only while the index's
+// resolution mask and the shards it came from are unchanged (pointer
+// equality with the shards published now), so a Put or Delete that touches
+// those cells is seen at the next query. If faceIJKOf and H3 disagree on a
+// position within rounding of a cell boundary, the remembered cell is still
+// one whose query region holds the position (the kappa margin), so the
+// candidate list is still complete.
 //
 // A Cursor is not safe for concurrent use; use one per stream. It holds
-// references to the fence lists it remembers, so a cursor kept after a
-// fence is deleted keeps that memory until its slot is reused.
+// references to the fences it remembers, so a cursor kept after a fence is
+// deleted keeps that memory until its slot is reused. Its candidate buffers
+// grow to the largest cell it has seen and are then reused: queries
+// allocate nothing once they have.
 type Cursor struct {
 	ix    *Index
 	slots [cursorSlots]cursorSlot
 	next  int
+	// hits counts queries served from a slot, nearHits those of them
+	// served by distance from another cell, skipped the candidates they
+	// left untested; for tests.
+	hits, nearHits, skipped int
 }
 
 // cursorSlots is how many cells a cursor remembers: a stationary phone's
 // jitter spans a cell and its neighbours.
 const cursorSlots = 4
+
+// cursorSlackM is what a candidate's anchor distance must exceed
+// reach + moved by to be skipped: far above the fast test's error (under
+// 1 mm) and the rounding of the distance moved.
+const cursorSlackM = 0.01
 
 type cursorSlot struct {
 	valid bool
@@ -43,11 +72,24 @@ type cursorSlot struct {
 	mask  uint32
 	key   faceIJK
 	n     int
-	// Per resolution in mask, finest last: the shard the list came from
-	// (nil if empty) and the list (nil if the cell had none).
+	// Per resolution in mask, finest last: the shard index and the shard
+	// the list came from (nil if empty).
 	shardIx [maxRes + 1]int32
 	shards  [maxRes + 1]*shard
-	lists   [maxRes + 1]*cellList
+	// anchor is the fix that filled the slot; cands are the fences of the
+	// slot's lists with their signed distances from anchor.
+	anchor s2.Point
+	cands  []cursorCand
+}
+
+type cursorCand struct {
+	f *fence
+	// dM is the signed distance from the slot's anchor if exact, else a
+	// lower bound of it from the fence's cap.
+	dM       float64
+	bound    fenceCap // the fence's cap, for the same prefilter as eval
+	exact    bool
+	interior bool // the fence is interior in the cell it came from
 }
 
 // NewCursor returns a cursor over ix for one stream of fixes.
@@ -71,33 +113,97 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	q := point(p)
 	fine := bits.Len32(mask) - 1
 	key := faceIJKOf(q.Vector, fine)
+	// A slot serves q if q is in its cell, or if q is close enough to its
+	// anchor that the anchor's cells hold every fence within reach of q
+	// (see nearSlackM).
 	var s *cursorSlot
+	moved := 0.0
+	near := tr.bufferM - reach - cursorSlackM
 	for i := range c.slots {
-		if cs := &c.slots[i]; cs.valid && cs.key == key && cs.mask == mask && int(cs.tier) == t && cs.fresh(tr) {
-			s = cs
-			break
+		cs := &c.slots[i]
+		if !cs.valid || cs.mask != mask || int(cs.tier) != t {
+			continue
+		}
+		if cs.key == key {
+			if cs.fresh(tr) {
+				s = cs
+				break
+			}
+			continue
+		}
+		if near > 0 {
+			if m := movedBoundM(cs.anchor, q); m <= near && cs.fresh(tr) {
+				s, moved = cs, m
+				c.nearHits++
+				break
+			}
 		}
 	}
 	if s == nil {
 		s = &c.slots[c.next]
 		c.next = (c.next + 1) % cursorSlots
-		*s = cursorSlot{valid: true, tier: int8(t), mask: mask, key: key}
-		cell := latLngToCell(p.Lat, p.Lng, fine)
-		for m := mask; m != 0; m &= m - 1 {
-			pc := cellParent(cell, bits.TrailingZeros32(m))
-			si := shardOf(pc)
-			sh := tr.shards[si].Load()
-			s.shardIx[s.n], s.shards[s.n], s.lists[s.n] = int32(si), sh, sh.lookup(pc)
-			s.n++
-		}
+		s.fill(tr, t, mask, key, q, fine, reach)
+	} else {
+		c.hits++
 	}
-	for _, cl := range s.lists[:s.n] {
-		if cl != nil {
-			buf = cl.eval(q, acc, reach, buf)
+	limit := reach
+	if q != s.anchor {
+		if moved == 0 {
+			moved = movedBoundM(s.anchor, q)
+		}
+		limit += moved + cursorSlackM
+	}
+	for i := range s.cands {
+		cd := &s.cands[i]
+		if cd.dM > limit || q != s.anchor && cd.bound.beyond(q.X, q.Y, q.Z, reach) {
+			c.skipped++
+			continue
+		}
+		d := cd.dM
+		if q != s.anchor || !cd.exact {
+			d = cd.f.signedDistM(q, cd.interior)
+		}
+		if d <= reach {
+			buf = append(buf, Match{ID: cd.f.id, DistanceM: d, Relation: relationOf(d, acc)})
 		}
 	}
 	sortMatches(buf)
 	return buf
+}
+
+// fill makes s the slot of the fine cell with face coordinates key, with
+// the candidates of its lists measured from q: exactly when their caps
+// come within reach of q, else by the caps' lower bound.
+func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point, fine int, reach float64) {
+	cands := s.cands[:0]
+	*s = cursorSlot{valid: true, tier: int8(t), mask: mask, key: key, anchor: q}
+	cell := faceIJKToCell(key, fine)
+	for m := mask; m != 0; m &= m - 1 {
+		pc := cellParent(cell, bits.TrailingZeros32(m))
+		si := shardOf(pc)
+		sh := tr.shards[si].Load()
+		s.shardIx[s.n], s.shards[s.n] = int32(si), sh
+		s.n++
+		if cl := sh.lookup(pc); cl != nil {
+			for i := range cl.refs {
+				r := &cl.refs[i]
+				cd := cursorCand{f: r.f, bound: r.bound, interior: i < int(cl.nInterior), dM: r.bound.lowerBoundM(q)}
+				if cd.dM <= reach {
+					cd.dM, cd.exact = r.f.signedDistM(q, cd.interior), true
+				}
+				cands = append(cands, cd)
+			}
+		}
+	}
+	s.cands = cands
+}
+
+// movedBoundM returns an upper bound in metres of the great-circle
+// distance between unit vectors a and b: the arc 2 asin(chord/2), rounded
+// up.
+func movedBoundM(a, b s2.Point) float64 {
+	chord := a.Sub(b.Vector).Norm()
+	return 2*math.Asin(min(1, chord/2))*EarthRadiusM*(1+1e-12) + 1e-9
 }
 
 // fresh reports whether every shard the slot read is still the published

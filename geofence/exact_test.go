@@ -2,6 +2,7 @@ package geofence
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -60,5 +61,44 @@ func TestSignedDistancePolygon(t *testing.T) {
 		if got := s.SignedDistanceM(tt.p); math.Abs(got-tt.want) > 0.05 {
 			t.Errorf("%s: SignedDistanceM(%v) = %.4f, want %.4f", tt.name, tt.p, got, tt.want)
 		}
+	}
+}
+
+// TestFenceCapBoundsOracle checks the cell lists' prefilter against the
+// exact oracle: over random fences of every scenario (antimeridian, poles,
+// tiny, 5 km) and positions around them, a cap found beyond reach means
+// the oracle distance is beyond reach, and the cap's lower bound never
+// exceeds the oracle distance. It also checks that the filter rejects.
+func TestFenceCapBoundsOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	rejected, n := 0, 0
+	for _, sc := range scenarios {
+		for range 300 {
+			c := sc.center(rng)
+			size := sc.size(rng)
+			g := randomFence(rng, c, size)
+			f, shape := newFence("f", g), NewShape(g)
+			for range 60 {
+				p := pointNear(rng, g, size)
+				q := point(p)
+				want := shape.SignedDistanceM(p)
+				if lb := f.bound.lowerBoundM(q); lb > want {
+					t.Fatalf("%s: %v: cap lower bound %.6f above oracle %.6f", sc.name, p, lb, want)
+				}
+				for _, reach := range []float64{0, 5, 100, 500} {
+					n++
+					if f.bound.beyond(q.X, q.Y, q.Z, reach) {
+						rejected++
+						if want <= reach {
+							t.Fatalf("%s: %v: cap beyond reach %v but oracle distance %.6f", sc.name, p, reach, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d rejected", rejected, n)
+	if rejected < n/10 {
+		t.Errorf("the filter rejected only %d of %d", rejected, n)
 	}
 }

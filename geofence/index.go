@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -177,7 +178,7 @@ func (ix *Index) Put(id string, g dwell.Geofence) error {
 	if vs := validate("", id, g); vs != nil {
 		return dwell.E(opPut, dwell.Invalid, "invalid fence", vs)
 	}
-	f := ix.prepare(id, g, make(geomCache))
+	f := ix.prepare(id, g, newGeomCache())
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.apply([]*prepared{f})
@@ -203,23 +204,36 @@ func (ix *Index) PutAll(fences []Fence) error {
 	for i, fe := range fences {
 		last[fe.ID] = i
 	}
-	prep := make([]*prepared, 0, len(last))
+	// Order the fences on the ground, by the cell of their anchors, then
+	// prepare them in that order into one slab, so that fences near each
+	// other on the ground, which queries test together, are near each other
+	// in memory, and each worker's cell-geometry cache stays hot. A slab
+	// stays allocated while any of its fences is referenced.
+	type item struct {
+		key uint64
+		src int
+	}
+	items := make([]item, 0, len(last))
 	for i, fe := range fences {
 		if last[fe.ID] == i {
-			prep = append(prep, &prepared{f: newFenceShell(fe.ID)})
-			prep[len(prep)-1].src = i
+			items = append(items, item{src: i})
 		}
 	}
-	// Prepare the shapes and order them on the ground, then compute the
-	// covers in that order so each worker's cell-geometry cache stays hot.
-	parallel(len(prep), func(i int, _ geomCache) {
-		p := prep[i]
-		p.f = newFence(p.f.id, fences[p.src].Geofence)
-		lat, lng := latLngDeg(p.f.anchor)
-		p.key = latLngToCell(lat, lng, localityRes)
+	parallel(len(items), func(i int, _ *geomCache) {
+		items[i].key = cellOf(anchorOf(fences[items[i].src].Geofence).Vector, localityRes)
 	})
-	compact(prep)
-	parallel(len(prep), func(i int, gc geomCache) { ix.cover(prep[i], gc) })
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.key, b.key) })
+	slab := make([]fence, len(items))
+	ps := make([]prepared, len(items))
+	prep := make([]*prepared, len(items))
+	parallel(len(items), func(i int, gc *geomCache) {
+		fe := &fences[items[i].src]
+		initFence(&slab[i], fe.ID, fe.Geofence)
+		ps[i].f = &slab[i]
+		ix.cover(&ps[i], gc)
+		prep[i] = &ps[i]
+	})
+	items = nil
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.apply(prep)
@@ -228,7 +242,7 @@ func (ix *Index) PutAll(fences []Fence) error {
 
 // parallel runs fn(i) for i in [0, n) on GOMAXPROCS workers, in chunks of
 // consecutive i, each worker with its own geometry cache.
-func parallel(n int, fn func(i int, gc geomCache)) {
+func parallel(n int, fn func(i int, gc *geomCache)) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
 	var wg sync.WaitGroup
 	var next atomic.Int64
@@ -237,7 +251,7 @@ func parallel(n int, fn func(i int, gc geomCache)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			gc := make(geomCache)
+			gc := newGeomCache()
 			for {
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= n {
@@ -245,9 +259,6 @@ func parallel(n int, fn func(i int, gc geomCache)) {
 				}
 				for i := lo; i < min(lo+chunk, n); i++ {
 					fn(i, gc)
-				}
-				if len(gc) > 1<<18 {
-					gc = make(geomCache)
 				}
 			}
 		}()
@@ -263,7 +274,7 @@ func (ix *Index) Delete(id string) bool {
 	if !ok {
 		return false
 	}
-	gc := make(geomCache)
+	gc := newGeomCache()
 	var chs changeSet
 	for t := range ix.tiers {
 		res, cells := computeCover(old, ix.tiers[t].bufferM, tierRatio[t], gc)
@@ -286,55 +297,19 @@ func (ix *Index) Delete(id string) bool {
 type prepared struct {
 	f     *fence
 	cells [numTiers][]uint64
-	key   uint64 // the anchor's cell at localityRes, for compact
-	src   int    // index in PutAll's argument
 }
 
-func newFenceShell(id string) *fence { return &fence{id: id} }
-
-// localityRes is the resolution by which compact orders fences.
+// localityRes is the resolution by which PutAll orders fences.
 const localityRes = 9
 
-// compact moves the fences of a bulk load into contiguous slabs in the
-// order of their anchors' H3 cells, so that fences near each other on the
-// ground, which queries test together, are near each other in memory. A
-// slab stays allocated while any of its fences is referenced.
-func compact(ps []*prepared) {
-	slices.SortFunc(ps, func(a, b *prepared) int { return cmp.Compare(a.key, b.key) })
-	slab := make([]fence, len(ps))
-	nPoly, nXY := 0, 0
-	for _, p := range ps {
-		if p.f.poly != nil {
-			nPoly++
-			nXY += len(p.f.poly.xy)
-		}
-	}
-	polys := make([]polyData, 0, nPoly)
-	xys := make([]float64, 0, nXY)
-	for i, p := range ps {
-		slab[i] = *p.f
-		if pd := p.f.poly; pd != nil {
-			polys = append(polys, *pd)
-			np := &polys[len(polys)-1]
-			if pd.xy != nil {
-				lo := len(xys)
-				xys = append(xys, pd.xy...)
-				np.xy = xys[lo:len(xys):len(xys)]
-			}
-			slab[i].poly = np
-		}
-		p.f = &slab[i]
-	}
-}
-
-func (ix *Index) prepare(id string, g dwell.Geofence, gc geomCache) *prepared {
+func (ix *Index) prepare(id string, g dwell.Geofence, gc *geomCache) *prepared {
 	p := &prepared{f: newFence(id, g)}
 	ix.cover(p, gc)
 	return p
 }
 
 // cover computes p's covers in every tier.
-func (ix *Index) cover(p *prepared, gc geomCache) {
+func (ix *Index) cover(p *prepared, gc *geomCache) {
 	for t := range ix.tiers {
 		res, cells := computeCover(p.f, ix.tiers[t].bufferM, tierRatio[t], gc)
 		p.f.res[t] = int8(res)
@@ -346,7 +321,7 @@ func (ix *Index) cover(p *prepared, gc geomCache) {
 // caller holds ix.mu. Each touched shard is rebuilt once per tier.
 func (ix *Index) apply(ps []*prepared) {
 	var removals changeSet
-	gc := make(geomCache)
+	gc := newGeomCache()
 	for _, p := range ps {
 		if old, ok := ix.byID[p.f.id]; ok {
 			for t := range ix.tiers {
@@ -378,17 +353,30 @@ func (ix *Index) apply(ps []*prepared) {
 		for _, p := range ps {
 			for _, c := range p.cells[t] {
 				s := shardOf(c &^ interiorFlag)
-				adds[fill[s]] = change{cell: c &^ interiorFlag, f: p.f, interior: c&interiorFlag != 0, add: true}
+				adds[fill[s]] = change{key: c, f: p.f}
 				fill[s]++
 			}
 			p.cells[t] = nil
 		}
 		rem := removals.byShard(t)
 		tr := &ix.tiers[t]
-		for s := range numShards {
+		// Shards are independent: rebuild them on all cores when there
+		// are many changes.
+		build := func(s int, _ *geomCache) {
 			a := adds[count[s]:count[s+1]]
-			if len(a) > 0 || len(rem[s]) > 0 {
-				tr.shards[s].Store(tr.shards[s].Load().with(append(rem[s], a...)))
+			chs := a // with sorts its argument; adds is not used again
+			if len(rem[s]) > 0 {
+				chs = append(rem[s], a...)
+			}
+			if len(chs) > 0 {
+				tr.shards[s].Store(tr.shards[s].Load().with(chs))
+			}
+		}
+		if len(adds) > 1<<15 {
+			parallel(numShards, build)
+		} else {
+			for s := range numShards {
+				build(s, nil)
 			}
 		}
 	}
@@ -433,7 +421,7 @@ func (ix *Index) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 		return buf
 	}
 	q := point(p)
-	c := latLngToCell(p.Lat, p.Lng, bits.Len32(mask)-1)
+	c := cellOf(q.Vector, bits.Len32(mask)-1)
 	for m := mask; m != 0; m &= m - 1 {
 		pc := cellParent(c, bits.TrailingZeros32(m))
 		if cl := tr.shards[shardOf(pc)].Load().lookup(pc); cl != nil {
@@ -465,34 +453,87 @@ func validLatLng(p dwell.LatLng) bool {
 	return p.Lat >= -90 && p.Lat <= 90 && p.Lng >= -180 && p.Lng <= 180
 }
 
-// eval appends the matches among the cell's fences.
+// eval appends the matches among the cell's fences. Candidates whose caps
+// are beyond reach are dropped from the list alone. The rest go in batches
+// through two passes that only touch their memory (the fence, then a
+// polygon's planar record) before the exact tests: the loads of a pass do
+// not depend on each other, so the processor overlaps their cache misses
+// instead of taking them one exact test at a time.
 func (cl *cellList) eval(q s2.Point, acc, reach float64, buf []Match) []Match {
-	for i, f := range cl.refs {
-		d := f.signedDistM(q, i < int(cl.nInterior))
-		if d > reach {
-			continue
+	const batch = 32
+	var pend [batch]int32
+	for i := 0; i < len(cl.refs); {
+		n := 0
+		for ; i < len(cl.refs) && n < batch; i++ {
+			if !cl.refs[i].bound.beyond(q.X, q.Y, q.Z, reach) {
+				pend[n] = int32(i)
+				n++
+			}
 		}
-		rel := RelationNear
-		switch {
-		case d <= 0:
-			rel = RelationInside
-		case d <= acc:
-			rel = RelationMaybeInside
+		var touched int
+		for _, k := range pend[:n] {
+			touched += len(cl.refs[k].f.pl)
 		}
-		buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: rel})
+		for _, k := range pend[:n] {
+			if pl := cl.refs[k].f.pl; len(pl) > 0 {
+				touched += int(pl[0]) + int(pl[len(pl)-1])
+			}
+		}
+		for _, k := range pend[:n] {
+			f := cl.refs[k].f
+			d := f.signedDistM(q, k < cl.nInterior)
+			if d > reach {
+				continue
+			}
+			buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
+		}
+		if touched == -1 { // never: keeps the touching loads
+			return buf
+		}
 	}
 	return buf
 }
 
+// relationOf classifies a signed distance against a fix's accuracy.
+func relationOf(d, acc float64) Relation {
+	switch {
+	case d <= 0:
+		return RelationInside
+	case d <= acc:
+		return RelationMaybeInside
+	}
+	return RelationNear
+}
+
+// sortMatches orders matches nearest first, ties by id: insertion sort for
+// the usual few (and the cursor's nearly sorted) answers, pdqsort beyond.
 func sortMatches(ms []Match) {
-	if len(ms) > 1 {
+	if len(ms) > 32 {
 		slices.SortFunc(ms, compareMatches)
+		return
+	}
+	for i := 1; i < len(ms); i++ {
+		m := ms[i]
+		j := i
+		for ; j > 0 && matchLess(m, &ms[j-1]); j-- {
+			ms[j] = ms[j-1]
+		}
+		ms[j] = m
 	}
 }
 
+// matchLess is compareMatches(a, *b) < 0 for the distances a query
+// returns, which are never NaN.
+func matchLess(a Match, b *Match) bool {
+	return a.DistanceM < b.DistanceM || a.DistanceM == b.DistanceM && a.ID < b.ID
+}
+
 func compareMatches(a, b Match) int {
-	if c := cmp.Compare(a.DistanceM, b.DistanceM); c != 0 {
-		return c
+	switch {
+	case a.DistanceM < b.DistanceM:
+		return -1
+	case a.DistanceM > b.DistanceM:
+		return 1
 	}
-	return cmp.Compare(a.ID, b.ID)
+	return strings.Compare(a.ID, b.ID)
 }

@@ -225,3 +225,59 @@ func (ix *Index) keepShapes(fs []oracleFence) {
 		ix.shapes[f.id] = f.shape
 	}
 }
+
+// TestCursorStreamsMatchOracle is the test of the cursor's fast path:
+// long stationary streams (jitter of tens of metres around a place that
+// drifts now and then) among crowded fences, where the cursor skips the
+// candidates its anchor distances rule out. Every answer must equal
+// Index.Query's and the brute-force oracle's, and the skipping must have
+// happened.
+func TestCursorStreamsMatchOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	sc := scenarios[0]
+	for _, opts := range []Options{{}, {MarginM: -1}, {MarginM: 30, MaxAccuracyM: 200}} {
+		fs, ix := buildScenario(t, rng, sc, 150, opts, true)
+		ix.keepShapes(fs)
+		buf := make([]Match, 0, 64)
+		cbuf := make([]Match, 0, 64)
+		bad, fixes := 0, 0
+		var hits, nearHits, skipped int
+		for range 40 {
+			cur := ix.NewCursor()
+			f := fs[rng.IntN(len(fs))]
+			at := pointNear(rng, f.g, f.extent)
+			for range 300 {
+				if rng.IntN(20) == 0 {
+					at = offset(at, 20+rng.Float64()*60, rng.Float64()*360)
+				}
+				p := offset(at, math.Abs(rng.NormFloat64())*12, rng.Float64()*360)
+				if rng.IntN(50) == 0 {
+					p = at // the anchor itself
+				}
+				acc := randomAccuracy(rng)
+				want := bruteQuery(fs, p, acc, ix.MarginM(), ix.MaxAccuracyM())
+				buf = ix.Query(p, acc, buf)
+				cbuf = cur.Query(p, acc, cbuf)
+				bad += checkAgainst(t, "Cursor.Query", cbuf, want, p, acc, ix)
+				if !slices.Equal(buf, cbuf) {
+					t.Errorf("Cursor.Query(%v, %v) = %v, Index.Query = %v", p, acc, cbuf, buf)
+					bad++
+				}
+				if bad > 10 {
+					t.Fatal("too many errors")
+				}
+				fixes++
+			}
+			hits += cur.hits
+			nearHits += cur.nearHits
+			skipped += cur.skipped
+		}
+		t.Logf("margin %v: %d fixes, %d served from a slot (%d by distance from another cell), %d candidates skipped", ix.MarginM(), fixes, hits, nearHits, skipped)
+		if hits < fixes/2 || skipped == 0 {
+			t.Errorf("margin %v: the fast path was not exercised: %d of %d fixes from a slot, %d candidates skipped", ix.MarginM(), hits, fixes, skipped)
+		}
+		if ix.MarginM() < minNearBufferM && nearHits == 0 {
+			t.Errorf("margin %v: no fix was served by distance from another cell", ix.MarginM())
+		}
+	}
+}

@@ -50,9 +50,11 @@ const (
 	kindSphere
 )
 
-// fence is one prepared geofence. It is immutable once published. It is
-// kept small (the fields a circle's test reads share a cache line or two);
-// polygon data lives behind poly.
+// fence is one prepared geofence. It is immutable once published. The
+// fields the fast tests read come first: a circle's test reads one or two
+// cache lines of the fence; a small polygon's reads the fence and its
+// planar record pl, one contiguous run of floats. The s2 path's data lives
+// behind poly.
 type fence struct {
 	id   string
 	kind shapeKind
@@ -63,20 +65,69 @@ type fence struct {
 	radiusM float64
 	center  s2.Point
 
+	// pl is a planar polygon's record: the tangent frame t, e, n (9
+	// floats), the number of rings R, each ring's end as a vertex count
+	// (R floats), then the projected vertices as x, y pairs.
+	pl []float64
+
 	// anchor is a point of the fence (a circle's centre, a polygon's first
 	// shell vertex); every point of the fence is within extentM of it.
 	anchor  s2.Point
 	extentM float64
 
+	// bound is a cap holding the whole fence, copied into every cell list
+	// entry of the fence for the prefilter.
+	bound fenceCap
+
 	poly *polyData
+}
+
+// fenceCap is a cap that holds a whole fence, in float32: the unit vector
+// of its centre and its radius in metres, rounded up (+Inf when the fence
+// has no useful bound). Cell lists keep it next to each fence pointer, so
+// a query rejects a candidate whose cap is beyond its reach without
+// touching the fence's memory (see cellList.eval).
+type fenceCap struct {
+	x, y, z float32
+	radiusM float32
+}
+
+// capSlackM covers the float32 rounding of a cap (under 0.7 m on the
+// chord) with room to spare.
+const capSlackM = 2.0
+
+// newFenceCap returns the cap around centre of radius m.
+func newFenceCap(centre s2.Point, m float64) fenceCap {
+	r := float32(m)
+	if float64(r) < m {
+		r = math.Nextafter32(r, float32(math.Inf(1)))
+	}
+	if !(m <= 1e6) { // no useful bound (or a polygon whose inside is not small)
+		r = float32(math.Inf(1))
+	}
+	return fenceCap{x: float32(centre.X), y: float32(centre.Y), z: float32(centre.Z), radiusM: r}
+}
+
+// beyond reports whether every point of the cap is more than reachM + 1 m
+// from the unit vector q: then the fence is not within reach of q.
+func (c *fenceCap) beyond(qx, qy, qz, reachM float64) bool {
+	dx, dy, dz := qx-float64(c.x), qy-float64(c.y), qz-float64(c.z)
+	lim := (float64(c.radiusM) + reachM + capSlackM) * (1 / EarthRadiusM)
+	return dx*dx+dy*dy+dz*dz > lim*lim
+}
+
+// lowerBoundM returns a lower bound in metres of the signed distance from
+// the unit vector q to the fence: the chord to the cap's centre less its
+// radius and the rounding slack (the arc is at least the chord).
+func (c *fenceCap) lowerBoundM(q s2.Point) float64 {
+	dx, dy, dz := q.X-float64(c.x), q.Y-float64(c.y), q.Z-float64(c.z)
+	return math.Sqrt(dx*dx+dy*dy+dz*dz)*EarthRadiusM - float64(c.radiusM) - capSlackM
 }
 
 // polyData is a prepared polygon.
 type polyData struct {
-	// Planar polygons: the tangent frame and the projected vertices (x, y
-	// pairs, the same order as pts).
+	// The tangent frame of planar polygons (their record is fence.pl).
 	t, e, n r3.Vector
-	xy      []float64
 	// Ring i (0 the shell, then the holes) is pts[ring[i]:ring[i+1]], in
 	// the order given, as Shape builds its edges. inv[i] tells that s2
 	// normalized ring i by reversing it, and originIn[i] whether the
@@ -89,14 +140,31 @@ type polyData struct {
 
 // newFence prepares a valid geofence.
 func newFence(id string, g dwell.Geofence) *fence {
-	f := &fence{id: id}
+	f := new(fence)
+	initFence(f, id, g)
+	return f
+}
+
+// anchorOf returns the anchor newFence gives a valid geofence: a circle's
+// centre, a polygon's first shell vertex.
+func anchorOf(g dwell.Geofence) s2.Point {
+	if g.Circle != nil {
+		return point(g.Circle.Center)
+	}
+	return point(g.Polygon.Shell[0])
+}
+
+// initFence prepares a valid geofence into f, which is zero.
+func initFence(f *fence, id string, g dwell.Geofence) {
+	f.id = id
 	if g.Circle != nil {
 		f.kind = kindCircle
 		f.center = point(g.Circle.Center)
 		f.radiusM = g.Circle.RadiusM
 		f.anchor = f.center
 		f.extentM = f.radiusM
-		return f
+		f.bound = newFenceCap(f.center, f.radiusM)
+		return
 	}
 	rings := append([][]dwell.LatLng{g.Polygon.Shell}, g.Polygon.Holes...)
 	pd := &polyData{}
@@ -135,7 +203,12 @@ func newFence(id string, g dwell.Geofence) *fence {
 	if maxFromT <= planarMaxM && pd.t.Norm2() > 0.5 {
 		f.planarize()
 	}
-	return f
+	// The fence lies in the convex hull of its vertices, which lies in any
+	// cap (smaller than a hemisphere) that holds them.
+	f.bound = newFenceCap(f.anchor, f.extentM)
+	if f.kind == kindPlanar {
+		f.bound = newFenceCap(s2.Point{Vector: pd.t}, maxFromT)
+	}
 }
 
 // planarize projects the polygon onto its tangent plane and switches it to
@@ -143,11 +216,17 @@ func newFence(id string, g dwell.Geofence) *fence {
 func (f *fence) planarize() {
 	f.poly.e = f.poly.t.Ortho()
 	f.poly.n = f.poly.t.Cross(f.poly.e).Normalize()
-	f.poly.xy = make([]float64, 0, 2*len(f.poly.pts))
+	pd := f.poly
+	nr := len(pd.ring) - 1
+	pl := make([]float64, 0, plHeader+nr+2*len(pd.pts))
+	pl = append(pl, pd.t.X, pd.t.Y, pd.t.Z, pd.e.X, pd.e.Y, pd.e.Z, pd.n.X, pd.n.Y, pd.n.Z, float64(nr))
+	for _, end := range pd.ring[1:] {
+		pl = append(pl, float64(end))
+	}
 	minX, maxX, maxY := math.Inf(1), math.Inf(-1), math.Inf(-1)
-	for _, p := range f.poly.pts {
+	for _, p := range pd.pts {
 		x, y := f.project(p.Vector)
-		f.poly.xy = append(f.poly.xy, x, y)
+		pl = append(pl, x, y)
 		minX, maxX, maxY = min(minX, x), max(maxX, x), max(maxY, y)
 	}
 	// A position beyond every ring in the plane must be outside every
@@ -160,7 +239,11 @@ func (f *fence) planarize() {
 		}
 	}
 	f.kind = kindPlanar
+	f.pl = pl
 }
+
+// plHeader is the length of a planar record's frame and ring count.
+const plHeader = 10
 
 func (f *fence) project(v r3.Vector) (x, y float64) {
 	w := v.Dot(f.poly.t)
@@ -191,7 +274,8 @@ func (f *fence) signedDistM(p s2.Point, interior bool) float64 {
 		}
 		return d
 	case kindPlanar:
-		if w := p.Dot(f.poly.t); w > cosPlanarMaxQuery {
+		pl := f.pl[:plHeader]
+		if w := p.X*pl[0] + p.Y*pl[1] + p.Z*pl[2]; w > cosPlanarMaxQuery {
 			if d, ok := f.planarDistM(p, w, interior); ok {
 				return d
 			}
@@ -203,12 +287,17 @@ func (f *fence) signedDistM(p s2.Point, interior bool) float64 {
 // planarDistM is the planar path; ok is false when p is too close to the
 // boundary for it.
 func (f *fence) planarDistM(p s2.Point, w float64, interior bool) (float64, bool) {
-	x, y := p.Dot(f.poly.e)/w, p.Dot(f.poly.n)/w
+	pl := f.pl
+	x := (p.X*pl[3] + p.Y*pl[4] + p.Z*pl[5]) / w
+	y := (p.X*pl[6] + p.Y*pl[7] + p.Z*pl[8]) / w
+	nr := int(pl[9])
+	ends := pl[plHeader : plHeader+nr]
+	xy := pl[plHeader+nr:]
 	inside := false
 	best := math.Inf(1)
-	xy := f.poly.xy
-	for r := 0; r+1 < len(f.poly.ring); r++ {
-		lo, hi := int(f.poly.ring[r]), int(f.poly.ring[r+1])
+	lo := 0
+	for _, e := range ends {
+		hi := int(e)
 		ax, ay := xy[2*hi-2], xy[2*hi-1]
 		for i := lo; i < hi; i++ {
 			bx, by := xy[2*i], xy[2*i+1]
@@ -234,6 +323,7 @@ func (f *fence) planarDistM(p s2.Point, w float64, interior bool) (float64, bool
 			best = min(best, d2)
 			ax, ay = bx, by
 		}
+		lo = hi
 	}
 	d := math.Sqrt(best) * EarthRadiusM
 	if d < exactBandM {

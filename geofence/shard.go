@@ -17,14 +17,31 @@ const numShards = 1 << numShardBits
 // cellList is the fences stored under one cell: the first nInterior of refs
 // are interior there.
 type cellList struct {
-	refs      []*fence
+	refs      []cellRef
 	nInterior int32
 }
 
+// cellRef is one fence of a cell list with its bounding cap, so that a
+// query reads the fence's own memory only when the cap is within reach.
+type cellRef struct {
+	f     *fence
+	bound fenceCap
+}
+
+func refTo(f *fence) cellRef { return cellRef{f: f, bound: f.bound} }
+
+// shardSlot is one entry of a shard's table; key 0 marks an empty slot (0
+// is no H3 cell).
+type shardSlot struct {
+	key  uint64
+	list cellList
+}
+
 type shard struct {
-	keys []uint64 // 0 marks an empty slot (0 is no H3 cell)
-	vals []cellList
-	mask uint64
+	// slots is the table: a cell's key next to its list, so a probe that
+	// finds the cell has the list's header in the same cache line.
+	slots []shardSlot
+	mask  uint64
 }
 
 func mix(c uint64) uint64 {
@@ -44,22 +61,37 @@ func (s *shard) lookup(c uint64) *cellList {
 		return nil
 	}
 	for i := mix(c) & s.mask; ; i = (i + 1) & s.mask {
-		switch s.keys[i] {
+		switch sl := &s.slots[i]; sl.key {
 		case c:
-			return &s.vals[i]
+			return &sl.list
 		case 0:
 			return nil
 		}
 	}
 }
 
-// change adds or removes one fence at one cell.
+// change adds or removes one fence at one cell: key is the cell with
+// interiorFlag set for an interior addition and removeFlag for a removal
+// (bits 63 and 62 are 0 in every H3 cell index). 16 bytes, since a bulk
+// load holds one per cover cell.
 type change struct {
-	cell     uint64
-	f        *fence
-	interior bool
-	add      bool
+	key uint64
+	f   *fence
 }
+
+// removeFlag marks a removal in change.key.
+const removeFlag = uint64(1) << 62
+
+func newChange(c uint64, f *fence, add bool) change {
+	if !add {
+		c = c&^interiorFlag | removeFlag
+	}
+	return change{key: c, f: f}
+}
+
+func (ch *change) cell() uint64   { return ch.key &^ (interiorFlag | removeFlag) }
+func (ch *change) add() bool      { return ch.key&removeFlag == 0 }
+func (ch *change) interior() bool { return ch.key&interiorFlag != 0 }
 
 // changeSet collects changes per tier.
 type changeSet struct {
@@ -68,7 +100,7 @@ type changeSet struct {
 
 func (cs *changeSet) add(t int, f *fence, cells []uint64, add bool) {
 	for _, c := range cells {
-		cs.chs[t] = append(cs.chs[t], change{cell: c &^ interiorFlag, f: f, interior: c&interiorFlag != 0, add: add})
+		cs.chs[t] = append(cs.chs[t], newChange(c, f, add))
 	}
 }
 
@@ -76,7 +108,7 @@ func (cs *changeSet) add(t int, f *fence, cells []uint64, add bool) {
 func (cs *changeSet) byShard(t int) map[int][]change {
 	m := make(map[int][]change)
 	for _, ch := range cs.chs[t] {
-		s := shardOf(ch.cell)
+		s := shardOf(ch.cell())
 		m[s] = append(m[s], ch)
 	}
 	return m
@@ -87,12 +119,12 @@ func (cs *changeSet) byShard(t int) map[int][]change {
 func (s *shard) with(chs []change) *shard {
 	slices.SortFunc(chs, func(a, b change) int {
 		switch {
-		case a.cell != b.cell:
-			return cmp.Compare(a.cell, b.cell)
-		case a.add != b.add: // removals first
-			return boolInt(a.add) - boolInt(b.add)
+		case a.cell() != b.cell():
+			return cmp.Compare(a.cell(), b.cell())
+		case a.add() != b.add(): // removals first
+			return boolInt(a.add()) - boolInt(b.add())
 		}
-		return boolInt(b.interior) - boolInt(a.interior) // interior first
+		return boolInt(b.interior()) - boolInt(a.interior()) // interior first
 	})
 	type entry struct {
 		key uint64
@@ -101,28 +133,28 @@ func (s *shard) with(chs []change) *shard {
 	var entries []entry
 	nRefs := 0
 	for i := range chs {
-		if chs[i].add {
+		if chs[i].add() {
 			nRefs++
 		}
 	}
 	if s != nil {
-		for i, k := range s.keys {
-			if k != 0 {
-				if _, found := slices.BinarySearchFunc(chs, k, func(c change, k uint64) int { return cmp.Compare(c.cell, k) }); found {
-					nRefs += len(s.vals[i].refs)
+		for i := range s.slots {
+			if k := s.slots[i].key; k != 0 {
+				if _, found := slices.BinarySearchFunc(chs, k, func(c change, k uint64) int { return cmp.Compare(c.cell(), k) }); found {
+					nRefs += len(s.slots[i].list.refs)
 				} else {
-					entries = append(entries, entry{k, s.vals[i]})
+					entries = append(entries, entry{k, s.slots[i].list})
 				}
 			}
 		}
 	}
-	arena := make([]*fence, 0, nRefs)
+	arena := make([]cellRef, 0, nRefs)
 	for i := 0; i < len(chs); {
 		j := i
-		for j < len(chs) && chs[j].cell == chs[i].cell {
+		for j < len(chs) && chs[j].cell() == chs[i].cell() {
 			j++
 		}
-		c := chs[i].cell
+		c := chs[i].cell()
 		var old cellList
 		if cl := s.lookup(c); cl != nil {
 			old = *cl
@@ -130,7 +162,7 @@ func (s *shard) with(chs []change) *shard {
 		group := chs[i:j]
 		removed := func(f *fence) bool {
 			for _, ch := range group {
-				if ch.add {
+				if ch.add() {
 					return false
 				}
 				if ch.f == f {
@@ -140,25 +172,25 @@ func (s *shard) with(chs []change) *shard {
 			return false
 		}
 		lo := len(arena)
-		for k, f := range old.refs[:old.nInterior] {
-			if !removed(f) {
-				arena = append(arena, old.refs[k])
+		for _, r := range old.refs[:old.nInterior] {
+			if !removed(r.f) {
+				arena = append(arena, r)
 			}
 		}
 		for _, ch := range group {
-			if ch.add && ch.interior {
-				arena = append(arena, ch.f)
+			if ch.add() && ch.interior() {
+				arena = append(arena, refTo(ch.f))
 			}
 		}
 		nInt := len(arena) - lo
-		for _, f := range old.refs[old.nInterior:] {
-			if !removed(f) {
-				arena = append(arena, f)
+		for _, r := range old.refs[old.nInterior:] {
+			if !removed(r.f) {
+				arena = append(arena, r)
 			}
 		}
 		for _, ch := range group {
-			if ch.add && !ch.interior {
-				arena = append(arena, ch.f)
+			if ch.add() && !ch.interior() {
+				arena = append(arena, refTo(ch.f))
 			}
 		}
 		if len(arena) > lo {
@@ -173,13 +205,13 @@ func (s *shard) with(chs []change) *shard {
 	for size < 2*len(entries) {
 		size *= 2
 	}
-	ns := &shard{keys: make([]uint64, size), vals: make([]cellList, size), mask: uint64(size - 1)}
+	ns := &shard{slots: make([]shardSlot, size), mask: uint64(size - 1)}
 	for _, e := range entries {
 		i := mix(e.key) & ns.mask
-		for ns.keys[i] != 0 {
+		for ns.slots[i].key != 0 {
 			i = (i + 1) & ns.mask
 		}
-		ns.keys[i], ns.vals[i] = e.key, e.val
+		ns.slots[i] = shardSlot{key: e.key, list: e.val}
 	}
 	return ns
 }
