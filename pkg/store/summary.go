@@ -37,6 +37,12 @@ type Summaries interface {
 	// (lower v) is not stored and nils are returned. It returns the parts
 	// stored before, or nils.
 	PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) (prevSummary, prevDetail []byte, err error)
+	// GetDaySummary returns the stored summary of one rep-day (its Summary
+	// nil if there is none, Version 0 if the day has no data version) and
+	// the detail part stored with it (nil if none), both the caller's to
+	// keep. The refresher reads the previous derivation with it before it
+	// tells the day's listeners, and stores the new one only after.
+	GetDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date) (sum DaySummary, detail []byte, err error)
 	// ListDaySummaries returns, for each rep of reps (in the same order)
 	// and each day in [from, to] on which the rep has data (a data version)
 	// or a summary, in date order, the stored summary part and whether it

@@ -300,6 +300,44 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 	return prevSum, prevDet, nil
 }
 
+// GetDaySummary implements store.Summaries.
+func (s *Store) GetDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date) (store.DaySummary, []byte, error) {
+	const op = dwell.Op("boltstore.GetDaySummary")
+	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+		return store.DaySummary{}, nil, err
+	}
+	if !date.Valid() {
+		return store.DaySummary{}, nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "date", Description: "must be a real calendar day"})
+	}
+	key := dayKey(rep, date)
+	out := store.DaySummary{Date: date}
+	var detail []byte
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		if ver := readTenantSub(tx, tenant, bktDayVer); ver != nil {
+			out.Version = getVersion(ver.Get(key))
+		}
+		sums := readTenantSub(tx, tenant, bktSummaries)
+		if sums == nil {
+			return nil
+		}
+		if sv := sums.Get(key); len(sv) >= 8 {
+			out.SummaryVersion = getVersion(sv)
+			out.Summary = bytes.Clone(sv[8:])
+			if out.Summary == nil {
+				out.Summary = []byte{}
+			}
+			if dets := readTenantSub(tx, tenant, bktDayDetail); dets != nil {
+				detail = bytes.Clone(dets.Get(key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.DaySummary{}, nil, err
+	}
+	return out, detail, nil
+}
+
 // ListDaySummaries implements store.Summaries. The summaries are copied
 // into one slab, not one allocation each.
 func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date) ([][]store.DaySummary, error) {

@@ -254,8 +254,30 @@ func testDaySummaries(t *testing.T, h Harness) {
 		t.Fatal("a stale summary is current")
 	}
 
+	got, gotDetail, err := s.GetDaySummary(ctx(), tenantA, "r1", d)
+	must(t, "GetDaySummary stale", err)
+	wantEqual(t, "GetDaySummary stale", got, store.DaySummary{Date: d, Version: v + 1, SummaryVersion: v, Summary: []byte("sum-1")})
+	wantEqual(t, "GetDaySummary stale detail", gotDetail, []byte("det-1"))
+	if got.Current() {
+		t.Fatal("GetDaySummary: a stale summary is current")
+	}
+	got, gotDetail, err = s.GetDaySummary(ctx(), tenantB, "r1", d)
+	must(t, "GetDaySummary other tenant", err)
+	wantEqual(t, "GetDaySummary other tenant", got, store.DaySummary{Date: d})
+	wantEqual(t, "GetDaySummary other tenant detail", gotDetail, []byte(nil))
+	got, _, err = s.GetDaySummary(ctx(), tenantA, "r1", d.AddDays(1))
+	must(t, "GetDaySummary day without data", err)
+	wantEqual(t, "GetDaySummary day without data", got, store.DaySummary{Date: d.AddDays(1)})
+	if _, _, err := s.GetDaySummary(ctx(), tenantA, "", d); !dwell.Is(dwell.Invalid, err) {
+		t.Fatalf("GetDaySummary with an empty rep: err = %v, want Invalid", err)
+	}
+
 	prev, prevDetail, err = s.PutDaySummary(ctx(), tenantA, "r1", d, v+1, []byte("sum-2"), []byte("det-2"))
 	must(t, "PutDaySummary current", err)
+	got, gotDetail, err = s.GetDaySummary(ctx(), tenantA, "r1", d)
+	must(t, "GetDaySummary current", err)
+	wantEqual(t, "GetDaySummary current", got, store.DaySummary{Date: d, Version: v + 1, SummaryVersion: v + 1, Summary: []byte("sum-2")})
+	wantEqual(t, "GetDaySummary current detail", gotDetail, []byte("det-2"))
 	wantEqual(t, "prev", prev, []byte("sum-1"))
 	wantEqual(t, "prev detail", prevDetail, []byte("det-1"))
 	wantEqual(t, "marks after a current put", len(dirtyDays(t, s)), 0)
