@@ -340,7 +340,8 @@ func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.R
 // with data in [from, to], in date order: with their visit, check-out and
 // call lists if full, else only what kpi.Compute and kpi.Breakdown read
 // (kpi.DecodeSummaries). The stored summaries are read in one transaction
-// and decoded by up to GOMAXPROCS goroutines. A day whose stored summary is
+// and decoded by up to GOMAXPROCS goroutines; a day whose version the
+// cache of decoded days holds is not read at all. A day whose stored summary is
 // stale or missing is derived inline, so the answer reflects every write
 // acknowledged before the call.
 func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date, full bool) ([][]*kpi.Day, error) {
@@ -351,8 +352,22 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 	out := make([][]*kpi.Day, len(reps))
 	var stale []int // indexes of reps with a day to derive
 	var dates [][]dwell.Date
+	// The cache is asked before a summary is read: a day it holds is
+	// never read from the store. hits[i] has one entry a day of rep i.
+	var want func(int, store.DaySummary) bool
+	hits := make([][]*kpi.Day, len(reps))
+	if !full {
+		want = func(i int, ds store.DaySummary) bool {
+			var d *kpi.Day
+			if ds.SummaryVersion != 0 && ds.SummaryVersion >= ds.Version {
+				d = s.days.get(dayCacheKey{tenant, reps[i].ID, ds.Date}, ds.SummaryVersion)
+			}
+			hits[i] = append(hits[i], d)
+			return d == nil
+		}
+	}
 	// Decoding runs inside the read: the summaries are not copied first.
-	err := s.store.ViewDaySummaries(ctx, tenant, ids, from, to, func(stored [][]store.DaySummary) error {
+	err := s.store.ViewDaySummaries(ctx, tenant, ids, from, to, want, func(stored [][]store.DaySummary) error {
 		dates = make([][]dwell.Date, len(stored))
 		bs := make([][][]byte, len(stored))
 		at := make([][]int, len(stored))
@@ -361,14 +376,12 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 			out[i] = make([]*kpi.Day, len(days))
 			for j, ds := range days {
 				dates[i][j] = ds.Date
-				if !ds.Current() {
+				if want != nil && hits[i][j] != nil {
+					out[i][j] = hits[i][j]
 					continue
 				}
-				if !full {
-					if d := s.days.get(dayCacheKey{tenant, reps[i].ID, ds.Date}, ds.SummaryVersion); d != nil {
-						out[i][j] = d
-						continue
-					}
+				if !ds.Current() {
+					continue
 				}
 				bs[i], at[i] = append(bs[i], ds.Summary), append(at[i], j)
 			}

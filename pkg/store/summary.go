@@ -53,8 +53,13 @@ type Summaries interface {
 	// once, inside the read, with the same answer, whose Summary bytes are
 	// valid only until fn returns (fn must copy what it keeps). It returns
 	// fn's error. A team query decodes tens of megabytes of summaries; this
-	// spares copying them first.
-	ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, fn func([][]DaySummary) error) error
+	// spares copying them first. want, if not nil, is called once for each
+	// day of the answer, in its order (rep is the index in reps), before
+	// the day's summary is read, with its Date, Version and SummaryVersion
+	// (0 if the store cannot tell without reading the summary); a day for
+	// which it returns false (a caller that holds that version decoded
+	// already) comes with Summary nil, unread.
+	ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, want func(rep int, d DaySummary) bool, fn func([][]DaySummary) error) error
 }
 
 // RederiveDays is how far back a settings or client change re-derives a
