@@ -406,6 +406,13 @@ func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 		sums := readTenantSub(tx, tenant, bktSummaries)
 		if ver != nil && !to.Before(from) {
 			c := ver.Cursor()
+			var sc *bolt.Cursor
+			if sums != nil {
+				sc = sums.Cursor()
+			}
+			// The summaries cursor steps on while the days read follow one
+			// another (a cold query reads them all) and seeks after a gap.
+			var sk, sv []byte
 			for i, rep := range reps {
 				lo, hi := dayKey(rep, from), dayKey(rep, to)
 				for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
@@ -417,11 +424,22 @@ func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 					if len(v) >= 16 {
 						ds.SummaryVersion = binary.BigEndian.Uint64(v[8:16])
 					}
-					if (want == nil || want(i, ds)) && sums != nil {
-						if sv := sums.Get(k); len(sv) >= 8 {
-							ds.SummaryVersion = getVersion(sv)
-							ds.Summary = sv[8:len(sv):len(sv)]
-						}
+					if (want != nil && !want(i, ds)) || sc == nil {
+						sk = nil
+						out[i] = append(out[i], ds)
+						continue
+					}
+					// sk is nil or the first summary key at or after a
+					// key at or before k.
+					if sk != nil && bytes.Compare(sk, k) < 0 {
+						sk, sv = sc.Next()
+					}
+					if sk == nil || bytes.Compare(sk, k) < 0 {
+						sk, sv = sc.Seek(k)
+					}
+					if sk != nil && bytes.Equal(sk, k) && len(sv) >= 8 {
+						ds.SummaryVersion = getVersion(sv)
+						ds.Summary = sv[8:len(sv):len(sv)]
 					}
 					out[i] = append(out[i], ds)
 				}

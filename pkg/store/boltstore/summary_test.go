@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -74,5 +75,76 @@ func TestDayVersionWithoutSummaryVersion(t *testing.T) {
 	}
 	if told, got := view(false); told.SummaryVersion != 2 || !got.Current() || string(got.Summary) != "sum2" {
 		t.Fatalf("after a new summary: want told %+v, read %+v; want version 2 known and current", told, got)
+	}
+}
+
+// TestViewDaySummariesWantPatterns checks, for days with and without
+// summaries and for several patterns of what want takes, that every day
+// taken comes with the summary GetDaySummary returns and every day refused
+// without one.
+func TestViewDaySummariesWantPatterns(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(filepath.Join(t.TempDir(), "dwell.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const tenant = dwell.TenantID("acme")
+	reps := []dwell.RepID{"r1", "r2", "r3"}
+	start := dwell.Date{Year: 2026, Month: 3, Day: 1}
+	for ri, rep := range reps {
+		for d := range 20 {
+			date := start.AddDays(d)
+			at := date.Start(time.UTC).Add(10 * time.Hour)
+			if _, _, err := s.RecordCall(ctx, tenant, dwell.Call{RequestID: fmt.Sprintf("c%d", d), Rep: rep, Client: "k1", StartTime: at}); err != nil {
+				t.Fatal(err)
+			}
+			if (d*7+ri)%5 == 0 {
+				continue // a day without a summary
+			}
+			if _, _, err := s.PutDaySummary(ctx, tenant, rep, date, 1, []byte(fmt.Sprintf("%s/%d", rep, d)), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	patterns := map[string]func(rep, n int) bool{
+		"all":       func(int, int) bool { return true },
+		"none":      func(int, int) bool { return false },
+		"alternate": func(_, n int) bool { return n%2 == 0 },
+		"runs":      func(rep, n int) bool { return (n/3+rep)%2 == 0 },
+	}
+	for name, take := range patterns {
+		taken := map[[2]int]bool{}
+		n := 0
+		err := s.ViewDaySummaries(ctx, tenant, reps, start.AddDays(2), start.AddDays(17), func(i int, _ store.DaySummary) bool {
+			n++
+			ok := take(i, n)
+			taken[[2]int{i, n}] = ok
+			return ok
+		}, func(days [][]store.DaySummary) error {
+			m := 0
+			for i, ds := range days {
+				if len(ds) != 16 {
+					t.Fatalf("%s: rep %d: %d days, want 16", name, i, len(ds))
+				}
+				for _, d := range ds {
+					m++
+					want, _, err := s.GetDaySummary(ctx, tenant, reps[i], d.Date)
+					if err != nil {
+						return err
+					}
+					if !taken[[2]int{i, m}] {
+						want.Summary = nil
+					}
+					if d.Date != want.Date || d.Version != want.Version || d.SummaryVersion != want.SummaryVersion || string(d.Summary) != string(want.Summary) || (d.Summary == nil) != (want.Summary == nil) {
+						t.Errorf("%s: rep %d, %v: got %+v, want %+v", name, i, d.Date, d, want)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
