@@ -23,10 +23,12 @@ import (
 // check-outs, calls; settings and client changes mark the tenant's last
 // store.RederiveDays days), so a mark is never lost, even by a crash. The
 // refresher drains the marks: it lists them, re-derives each day with
-// derive (the code GetRepDay runs), stores the summary (kpi.Day) with the
-// version it was derived from, and the store clears the mark only if no
-// newer data arrived meanwhile; otherwise the next pass derives the day
-// again. Repeated marks of one day coalesce into one key, so a burst of
+// derive (the code GetRepDay runs), tells the day listeners (the live
+// events) what changed since the stored summary, then stores the summary
+// (kpi.Day) with the version it was derived from, and the store clears the
+// mark only if no newer data arrived meanwhile; otherwise the next pass
+// derives the day again. A listener that fails leaves the mark and the
+// previous summary, so the next pass tells it again. Repeated marks of one day coalesce into one key, so a burst of
 // uploads costs one derivation per pass, not one per upload.
 //
 // The refresher runs from New until Close: a pass starts when a write is
@@ -196,9 +198,18 @@ func (s *Server) Refresh(ctx context.Context) error {
 	}
 }
 
-// refreshDay re-derives one marked day, stores its summary with the
-// version it was derived from and tells the day listeners.
+// refreshDay re-derives one marked day, tells the day listeners, and only
+// then stores its summary with the version it was derived from. The
+// previous derivation (what the listeners diff against) stays stored until
+// every listener has succeeded: a listener's error, or a crash before the
+// summary is stored, leaves the mark and the old summary, so the next pass
+// tells the listeners again against the same previous derivation. The
+// listeners must therefore be idempotent (the event log stores each event
+// key once). Passes are serialised and a pass hands each rep-day to one
+// worker, so nothing else stores this day's summary meanwhile (reports
+// derive stale days inline but never store them).
 func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
+	const op = dwell.Op("server.refreshDay")
 	r, err := s.store.GetRep(ctx, m.Tenant, m.Rep)
 	if dwell.Is(dwell.NotFound, err) {
 		// A rep deleted from the directory (or never in it): its days are
@@ -211,25 +222,31 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 	if err != nil {
 		return err
 	}
-	prevSum, prevDet, err := s.store.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, sum.EncodeSummary(), sum.EncodeDetail())
-	if err != nil {
-		return err
-	}
-	if len(s.dayListeners) == 0 {
-		return nil
-	}
-	ch := dayChange{tenant: m.Tenant, rep: m.Rep, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
-	if prevSum != nil {
-		prev, err := kpi.DecodeDay(prevSum, prevDet)
+	if len(s.dayListeners) > 0 {
+		stored, det, err := s.store.GetDaySummary(ctx, m.Tenant, m.Rep, m.Date)
 		if err != nil {
-			return dwell.E(dwell.Op("server.refreshDay"), dwell.Other, "decoding the previous summary", err)
+			return err
 		}
-		ch.prev = prev.Timeline()
+		if stored.SummaryVersion > m.Version {
+			// A newer derivation is stored already: this one would not be.
+			return nil
+		}
+		ch := dayChange{tenant: m.Tenant, rep: m.Rep, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
+		if stored.Summary != nil {
+			prev, err := kpi.DecodeDay(stored.Summary, det)
+			if err != nil {
+				return dwell.E(op, dwell.Other, "decoding the previous summary", err)
+			}
+			ch.prev = prev.Timeline()
+		}
+		for _, l := range s.dayListeners {
+			if err := l(ctx, ch); err != nil {
+				return dwell.E(op, fmt.Sprintf("rep %s, %v: a day listener failed; the day stays marked", m.Rep, m.Date), err)
+			}
+		}
 	}
-	for _, l := range s.dayListeners {
-		l(ctx, ch)
-	}
-	return nil
+	_, _, err = s.store.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, sum.EncodeSummary(), sum.EncodeDetail())
+	return err
 }
 
 // derived is one rep-day derived from the store: the timeline and what it
@@ -323,7 +340,8 @@ func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.R
 // with data in [from, to], in date order: with their visit, check-out and
 // call lists if full, else only what kpi.Compute and kpi.Breakdown read
 // (kpi.DecodeSummaries). The stored summaries are read in one transaction
-// and decoded by up to GOMAXPROCS goroutines. A day whose stored summary is
+// and decoded by up to GOMAXPROCS goroutines; a day whose version the
+// cache of decoded days holds is not read at all. A day whose stored summary is
 // stale or missing is derived inline, so the answer reflects every write
 // acknowledged before the call.
 func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date, full bool) ([][]*kpi.Day, error) {
@@ -334,8 +352,22 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 	out := make([][]*kpi.Day, len(reps))
 	var stale []int // indexes of reps with a day to derive
 	var dates [][]dwell.Date
+	// The cache is asked before a summary is read: a day it holds is
+	// never read from the store. hits[i] has one entry a day of rep i.
+	var want func(int, store.DaySummary) bool
+	hits := make([][]*kpi.Day, len(reps))
+	if !full {
+		want = func(i int, ds store.DaySummary) bool {
+			var d *kpi.Day
+			if ds.SummaryVersion != 0 && ds.SummaryVersion >= ds.Version {
+				d = s.days.get(dayCacheKey{tenant, reps[i].ID, ds.Date}, ds.SummaryVersion)
+			}
+			hits[i] = append(hits[i], d)
+			return d == nil
+		}
+	}
 	// Decoding runs inside the read: the summaries are not copied first.
-	err := s.store.ViewDaySummaries(ctx, tenant, ids, from, to, func(stored [][]store.DaySummary) error {
+	err := s.store.ViewDaySummaries(ctx, tenant, ids, from, to, want, func(stored [][]store.DaySummary) error {
 		dates = make([][]dwell.Date, len(stored))
 		bs := make([][][]byte, len(stored))
 		at := make([][]int, len(stored))
@@ -344,14 +376,12 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 			out[i] = make([]*kpi.Day, len(days))
 			for j, ds := range days {
 				dates[i][j] = ds.Date
-				if !ds.Current() {
+				if want != nil && hits[i][j] != nil {
+					out[i][j] = hits[i][j]
 					continue
 				}
-				if !full {
-					if d := s.days.get(dayCacheKey{tenant, reps[i].ID, ds.Date}, ds.SummaryVersion); d != nil {
-						out[i][j] = d
-						continue
-					}
+				if !ds.Current() {
+					continue
 				}
 				bs[i], at[i] = append(bs[i], ds.Summary), append(at[i], j)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/events"
 	"github.com/dwellhq/dwell/pkg/kpi"
 	"github.com/dwellhq/dwell/pkg/sim"
 	"github.com/dwellhq/dwell/pkg/store"
@@ -172,11 +173,12 @@ func TestRefresherListenerSeesPrevAndNext(t *testing.T) {
 	e := newRefreshEnv(t)
 	var mu sync.Mutex
 	changes := map[store.DayKey][]dayChange{}
-	e.s.dayListeners = append(e.s.dayListeners, func(_ context.Context, c dayChange) {
+	e.s.dayListeners = append(e.s.dayListeners, func(_ context.Context, c dayChange) error {
 		mu.Lock()
 		defer mu.Unlock()
 		k := store.DayKey{Tenant: c.tenant, Rep: c.rep, Date: c.date}
 		changes[k] = append(changes[k], c)
+		return nil
 	})
 	e.write(0, 3)
 	if err := e.s.Refresh(t.Context()); err != nil {
@@ -226,6 +228,116 @@ func TestRefresherListenerSeesPrevAndNext(t *testing.T) {
 		}
 	}
 	e.rebuild()
+}
+
+// TestFailedListenerRetriesDayEventsOnce makes a day listener fail until
+// allowed, placed before the events listener (the publish never runs) and
+// after it (the publish ran but the day is not done): either way the days
+// stay marked with their old summaries, and once the listener succeeds the
+// event log holds each event of the days exactly once.
+func TestFailedListenerRetriesDayEventsOnce(t *testing.T) {
+	for _, before := range []bool{true, false} {
+		name := "AfterPublish"
+		if before {
+			name = "BeforePublish"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newRefreshEnv(t)
+			var mu sync.Mutex
+			allow, failed := false, 0
+			failing := func(context.Context, dayChange) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if !allow {
+					failed++
+					return dwell.E(dwell.Unavailable, "listener down")
+				}
+				return nil
+			}
+			if before {
+				e.s.dayListeners = append([]func(context.Context, dayChange) error{failing}, e.s.dayListeners...)
+			} else {
+				e.s.dayListeners = append(e.s.dayListeners, failing)
+			}
+			ctx := t.Context()
+			e.write(0, 10000)
+			if err := e.s.Refresh(ctx); err == nil {
+				t.Fatal("Refresh with a failing listener: no error")
+			}
+			marks, err := e.st.ListDirtyDays(ctx, store.DayKey{}, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(marks) < len(e.days) || failed < len(e.days) {
+				t.Fatalf("after the failed pass: %d marks, %d failed calls; want at least %d of each", len(marks), failed, len(e.days))
+			}
+			for k, ds := range e.stored() {
+				if ds.Summary != nil {
+					t.Fatalf("%v: summary stored although its listener failed", k)
+				}
+			}
+			logged, err := e.st.ListEvents(ctx, tenant, 0, store.MaxEventsPerList)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if before && len(logged) != 0 {
+				t.Fatalf("%d events logged although the publish never ran", len(logged))
+			}
+
+			mu.Lock()
+			allow = true
+			mu.Unlock()
+			if err := e.s.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if marks, err := e.st.ListDirtyDays(ctx, store.DayKey{}, 100); err != nil || len(marks) != 0 {
+				t.Fatalf("marks after the retry = %v, %v; want none", marks, err)
+			}
+			e.rebuild()
+
+			// Every day was derived from all of its data at once, so its
+			// events are those of its derivation against nothing.
+			set, err := e.st.GetSettings(ctx, tenant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]int{}
+			for _, d := range e.days {
+				r, err := e.st.GetRep(ctx, tenant, d.Rep)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fresh, err := e.s.derive(ctx, tenant, r, d.Date)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ev := range events.Diff(nil, &fresh.day, events.Options{Rep: d.Rep, Team: r.Team, Settings: set}) {
+					want[ev.Key]++
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("the simulated days show no events")
+			}
+			logged, err = e.st.ListEvents(ctx, tenant, 0, store.MaxEventsPerList)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{}
+			for _, ev := range logged {
+				got[ev.Key]++
+			}
+			for k, n := range got {
+				if n != 1 || want[k] == 0 {
+					t.Errorf("event %q logged %d times, %d expected", k, n, want[k])
+				}
+			}
+			for k := range want {
+				if got[k] == 0 {
+					t.Errorf("event %q never logged", k)
+				}
+			}
+		})
+	}
 }
 
 func TestSummariesRebuildEqualsIncremental(t *testing.T) {

@@ -72,9 +72,10 @@ type Server struct {
 	zones    sync.Map // IANA name -> *time.Location
 	fences   *fences
 	// refresh keeps the per rep-day summaries current (refresh.go);
-	// dayListeners are told of each re-derived day once it is stored.
+	// dayListeners are told of each re-derived day before it is stored;
+	// an error leaves the day marked, to be told again (refreshDay).
 	refresh      *refresher
-	dayListeners []func(context.Context, dayChange)
+	dayListeners []func(context.Context, dayChange) error
 	days         *dayCache
 
 	// events publishes to the tenants' event logs and wakes WatchEvents

@@ -209,18 +209,21 @@ func (b *broker) recent(tenant dwell.TenantID, after uint64, limit int) ([]dwell
 
 // publishDayEvents is the day listener: it publishes the events that the
 // new derivation of a rep-day shows and the previous one did not, and
-// notes the rep's last fix for the silence sweeper. Errors are logged.
-// The refresher calls it after storing the day's summary, which the next
-// derivation diffs against: events not published now are not found again
-// (caveat: a failed append, or a crash between the two writes, loses
-// them). So Close, which cancels the refresher mid-pass, must not cancel
-// the publish: it runs without the pass's cancellation (Close waits for
-// the pass, and the store outlives the server).
-func (s *Server) publishDayEvents(ctx context.Context, c dayChange) {
+// notes the rep's last fix for the silence sweeper. The refresher calls it
+// before storing the day's summary, which the next derivation diffs
+// against, and stores the summary only if it succeeds: a failed append, or
+// a crash before the summary is stored, leaves the day marked and the
+// next pass publishes the same diff again, which the log keeps once (each
+// event key is stored once). Close, which cancels the refresher mid-pass,
+// must not cancel the publish: it runs without the pass's cancellation
+// (Close waits for the pass, and the store outlives the server).
+func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
 	ctx = context.WithoutCancel(ctx)
 	if err := s.dayEvents(ctx, c); err != nil {
-		s.log.ErrorContext(ctx, "publishing day events", "tenant", string(c.tenant), "rep", string(c.rep), "err", err)
+		s.log.ErrorContext(ctx, "publishing day events; the day stays marked", "tenant", string(c.tenant), "rep", string(c.rep), "err", err)
+		return err
 	}
+	return nil
 }
 
 func (s *Server) dayEvents(ctx context.Context, c dayChange) error {

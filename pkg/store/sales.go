@@ -40,6 +40,19 @@ type Sales interface {
 	PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID string, qs []dwell.Quota) (existed bool, err error)
 	// ListQuotas returns a rep's quotas by start day.
 	ListQuotas(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) ([]dwell.Quota, error)
+	// ListRepSales is ListAppointments and ListQuotas for many reps in one
+	// consistent read: the appointments of each span's rep with From <=
+	// PlannedStart < To, and the quotas of each span's rep, both in spans
+	// order and, within a rep, in the order of the single-rep calls. A
+	// team's report reads its sales inputs with it, not with a thousand
+	// reads.
+	ListRepSales(ctx context.Context, tenant dwell.TenantID, spans []RepSpan) ([]dwell.Appointment, []dwell.Quota, error)
+}
+
+// RepSpan is one rep and a span of instants [From, To).
+type RepSpan struct {
+	Rep      dwell.RepID
+	From, To time.Time
 }
 
 // OpportunityFilter restricts ListOpportunities. The zero value matches

@@ -37,6 +37,12 @@ type Summaries interface {
 	// (lower v) is not stored and nils are returned. It returns the parts
 	// stored before, or nils.
 	PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) (prevSummary, prevDetail []byte, err error)
+	// GetDaySummary returns the stored summary of one rep-day (its Summary
+	// nil if there is none, Version 0 if the day has no data version) and
+	// the detail part stored with it (nil if none), both the caller's to
+	// keep. The refresher reads the previous derivation with it before it
+	// tells the day's listeners, and stores the new one only after.
+	GetDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date) (sum DaySummary, detail []byte, err error)
 	// ListDaySummaries returns, for each rep of reps (in the same order)
 	// and each day in [from, to] on which the rep has data (a data version)
 	// or a summary, in date order, the stored summary part and whether it
@@ -47,8 +53,13 @@ type Summaries interface {
 	// once, inside the read, with the same answer, whose Summary bytes are
 	// valid only until fn returns (fn must copy what it keeps). It returns
 	// fn's error. A team query decodes tens of megabytes of summaries; this
-	// spares copying them first.
-	ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, fn func([][]DaySummary) error) error
+	// spares copying them first. want, if not nil, is called once for each
+	// day of the answer, in its order (rep is the index in reps), before
+	// the day's summary is read, with its Date, Version and SummaryVersion
+	// (0 if the store cannot tell without reading the summary); a day for
+	// which it returns false (a caller that holds that version decoded
+	// already) comes with Summary nil, unread.
+	ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, want func(rep int, d DaySummary) bool, fn func([][]DaySummary) error) error
 }
 
 // RederiveDays is how far back a settings or client change re-derives a

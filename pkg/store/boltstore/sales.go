@@ -243,33 +243,74 @@ func (s *Store) ListAppointments(ctx context.Context, tenant dwell.TenantID, rep
 	if !from.Before(to) {
 		return out, nil
 	}
-	prefix := repPrefix(rep)
-	lo, hi := append(bytes.Clone(prefix), timeKey(from)...), append(bytes.Clone(prefix), timeKey(to)...)
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		byRep := readTenantSub(tx, tenant, bktAppointmentsRep)
-		all := readTenantSub(tx, tenant, bktAppointments)
-		if byRep == nil || all == nil {
-			return nil
-		}
-		c := byRep.Cursor()
-		for k, _ := c.Seek(lo); k != nil && bytes.Compare(k[:min(len(k), len(hi))], hi) < 0; k, _ = c.Next() {
-			id := k[len(hi):]
-			v := all.Get(id)
-			if v == nil {
-				return dwell.E(dwell.Other, fmt.Sprintf("appointment %q is indexed but missing", id))
-			}
-			var r appointmentRec
-			if err := decodeJSON(op, "appointment", v, &r); err != nil {
-				return err
-			}
-			out = append(out, r.domain(string(id)))
-		}
-		return nil
+		var err error
+		out, err = appendAppointments(op, tx, tenant, rep, from, to, out)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// appendAppointments appends rep's appointments with from <= PlannedStart
+// < to, by planned start, to out.
+func appendAppointments(op dwell.Op, tx *bolt.Tx, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time, out []dwell.Appointment) ([]dwell.Appointment, error) {
+	if !from.Before(to) {
+		return out, nil
+	}
+	byRep := readTenantSub(tx, tenant, bktAppointmentsRep)
+	all := readTenantSub(tx, tenant, bktAppointments)
+	if byRep == nil || all == nil {
+		return out, nil
+	}
+	prefix := repPrefix(rep)
+	lo, hi := append(bytes.Clone(prefix), timeKey(from)...), append(bytes.Clone(prefix), timeKey(to)...)
+	c := byRep.Cursor()
+	for k, _ := c.Seek(lo); k != nil && bytes.Compare(k[:min(len(k), len(hi))], hi) < 0; k, _ = c.Next() {
+		id := k[len(hi):]
+		v := all.Get(id)
+		if v == nil {
+			return nil, dwell.E(dwell.Other, fmt.Sprintf("appointment %q is indexed but missing", id))
+		}
+		var r appointmentRec
+		if err := decodeJSON(op, "appointment", v, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, r.domain(string(id)))
+	}
+	return out, nil
+}
+
+// ListRepSales implements store.Sales.
+func (s *Store) ListRepSales(ctx context.Context, tenant dwell.TenantID, spans []store.RepSpan) ([]dwell.Appointment, []dwell.Quota, error) {
+	const op = dwell.Op("boltstore.ListRepSales")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, nil, err
+	}
+	for i, sp := range spans {
+		if err := checkID(op, fmt.Sprintf("spans[%d].rep", i), string(sp.Rep)); err != nil {
+			return nil, nil, err
+		}
+	}
+	as, qs := []dwell.Appointment{}, []dwell.Quota{}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		var err error
+		for _, sp := range spans {
+			if as, err = appendAppointments(op, tx, tenant, sp.Rep, sp.From, sp.To, as); err != nil {
+				return err
+			}
+			if qs, err = appendQuotas(op, tx, tenant, sp.Rep, qs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return as, qs, nil
 }
 
 // putOnce runs put in a write unless the request id (under kind "o/" or
@@ -485,26 +526,34 @@ func (s *Store) ListQuotas(ctx context.Context, tenant dwell.TenantID, rep dwell
 		return nil, err
 	}
 	out := []dwell.Quota{}
-	prefix := repPrefix(rep)
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		b := readTenantSub(tx, tenant, bktQuotas)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+dayKeyLen; k, v = c.Next() {
-			var r quotaRec
-			if err := decodeJSON(op, "quota", v, &r); err != nil {
-				return err
-			}
-			out = append(out, dwell.Quota{Rep: rep, Start: r.Start.domain(), End: r.End.domain(),
-				Target: dwell.Money{Currency: r.Target.Currency, AmountMinor: r.Target.Minor}})
-		}
-		return nil
+		var err error
+		out, err = appendQuotas(op, tx, tenant, rep, out)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b dwell.Quota) int { return a.Start.DaysSince(b.Start) })
+	return out, nil
+}
+
+// appendQuotas appends rep's quotas, by start day, to out.
+func appendQuotas(op dwell.Op, tx *bolt.Tx, tenant dwell.TenantID, rep dwell.RepID, out []dwell.Quota) ([]dwell.Quota, error) {
+	b := readTenantSub(tx, tenant, bktQuotas)
+	if b == nil {
+		return out, nil
+	}
+	n := len(out)
+	prefix := repPrefix(rep)
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+dayKeyLen; k, v = c.Next() {
+		var r quotaRec
+		if err := decodeJSON(op, "quota", v, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, dwell.Quota{Rep: rep, Start: r.Start.domain(), End: r.End.domain(),
+			Target: dwell.Money{Currency: r.Target.Currency, AmountMinor: r.Target.Minor}})
+	}
+	slices.SortFunc(out[n:], func(a, b dwell.Quota) int { return a.Start.DaysSince(b.Start) })
 	return out, nil
 }

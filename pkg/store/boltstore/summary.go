@@ -19,7 +19,11 @@ import (
 // the local date as year (2 bytes), month and day, so one rep's days are
 // contiguous and in date order.
 //
-//	dayver     rep-day key -> current data version (8 bytes)
+//	dayver     rep-day key -> current data version (8 bytes), then, once
+//	           the day has a summary, the version it was derived from
+//	           (8 bytes), so a query learns both without reading summaries
+//	           (a file written before holds 8 bytes; ViewDaySummaries then
+//	           reads the version from the summary itself)
 //	dirty      rep-day key -> data version when marked (8 bytes)
 //	summaries  rep-day key -> version derived from (8 bytes) + summary part
 //	daydetail  rep-day key -> detail part of the same summary
@@ -76,8 +80,13 @@ func (t *txn) bumpDay(tenant dwell.TenantID, key []byte) error {
 	if err != nil {
 		return err
 	}
-	v := getVersion(ver.Get(key)) + 1
-	if err := putVersion(ver, key, v); err != nil {
+	old := ver.Get(key)
+	v := getVersion(old) + 1
+	val := binary.BigEndian.AppendUint64(make([]byte, 0, 16), v)
+	if len(old) >= 16 {
+		val = append(val, old[8:16]...) // the summary's version stays
+	}
+	if err := ver.Put(key, val); err != nil {
 		return err
 	}
 	return putVersion(dirty, key, v)
@@ -285,7 +294,15 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 		if err != nil {
 			return err
 		}
-		if getVersion(ver.Get(key)) <= v {
+		cur := ver.Get(key)
+		if cur != nil {
+			// Keep the summary's version beside the data version.
+			val := binary.BigEndian.AppendUint64(make([]byte, 0, 16), getVersion(cur))
+			if err := ver.Put(key, binary.BigEndian.AppendUint64(val, v)); err != nil {
+				return err
+			}
+		}
+		if getVersion(cur) <= v {
 			dirty, err := t.tenantSub(tenant, bktDirty, true)
 			if err != nil {
 				return err
@@ -300,11 +317,49 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 	return prevSum, prevDet, nil
 }
 
+// GetDaySummary implements store.Summaries.
+func (s *Store) GetDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date) (store.DaySummary, []byte, error) {
+	const op = dwell.Op("boltstore.GetDaySummary")
+	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+		return store.DaySummary{}, nil, err
+	}
+	if !date.Valid() {
+		return store.DaySummary{}, nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "date", Description: "must be a real calendar day"})
+	}
+	key := dayKey(rep, date)
+	out := store.DaySummary{Date: date}
+	var detail []byte
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		if ver := readTenantSub(tx, tenant, bktDayVer); ver != nil {
+			out.Version = getVersion(ver.Get(key))
+		}
+		sums := readTenantSub(tx, tenant, bktSummaries)
+		if sums == nil {
+			return nil
+		}
+		if sv := sums.Get(key); len(sv) >= 8 {
+			out.SummaryVersion = getVersion(sv)
+			out.Summary = bytes.Clone(sv[8:])
+			if out.Summary == nil {
+				out.Summary = []byte{}
+			}
+			if dets := readTenantSub(tx, tenant, bktDayDetail); dets != nil {
+				detail = bytes.Clone(dets.Get(key))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.DaySummary{}, nil, err
+	}
+	return out, detail, nil
+}
+
 // ListDaySummaries implements store.Summaries. The summaries are copied
 // into one slab, not one allocation each.
 func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date) ([][]store.DaySummary, error) {
 	var out [][]store.DaySummary
-	err := s.ViewDaySummaries(ctx, tenant, reps, from, to, func(days [][]store.DaySummary) error {
+	err := s.ViewDaySummaries(ctx, tenant, reps, from, to, nil, func(days [][]store.DaySummary) error {
 		size := 0
 		for _, ds := range days {
 			for _, d := range ds {
@@ -331,8 +386,11 @@ func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 }
 
 // ViewDaySummaries implements store.Summaries: Summary bytes point into the
-// memory map of the read transaction.
-func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, fn func([][]store.DaySummary) error) error {
+// memory map of the read transaction. It walks the day-version bucket only
+// (it holds the summaries' versions too) and reads the summaries want asks
+// for with a look-up each, so a query served by the caller's cache never
+// touches the summaries' pages.
+func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, want func(rep int, d store.DaySummary) bool, fn func([][]store.DaySummary) error) error {
 	const op = dwell.Op("boltstore.ViewDaySummaries")
 	if err := checkTenant(op, tenant); err != nil {
 		return err
@@ -347,27 +405,37 @@ func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 		ver := readTenantSub(tx, tenant, bktDayVer)
 		sums := readTenantSub(tx, tenant, bktSummaries)
 		if ver != nil && !to.Before(from) {
-			// Both buckets share their keys: walk them side by side (a
-			// cursor step is cheaper than a look-up per day).
 			c := ver.Cursor()
 			var sc *bolt.Cursor
 			if sums != nil {
 				sc = sums.Cursor()
 			}
+			// The summaries cursor steps on while the days read follow one
+			// another (a cold query reads them all) and seeks after a gap.
+			var sk, sv []byte
 			for i, rep := range reps {
 				lo, hi := dayKey(rep, from), dayKey(rep, to)
-				var sk, sv []byte
-				if sc != nil {
-					sk, sv = sc.Seek(lo)
-				}
 				for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
 					_, d, ok := splitDayKey(k)
 					if !ok {
 						continue
 					}
 					ds := store.DaySummary{Date: d, Version: getVersion(v)}
-					for sk != nil && bytes.Compare(sk, k) < 0 {
+					if len(v) >= 16 {
+						ds.SummaryVersion = binary.BigEndian.Uint64(v[8:16])
+					}
+					if (want != nil && !want(i, ds)) || sc == nil {
+						sk = nil
+						out[i] = append(out[i], ds)
+						continue
+					}
+					// sk is nil or the first summary key at or after a
+					// key at or before k.
+					if sk != nil && bytes.Compare(sk, k) < 0 {
 						sk, sv = sc.Next()
+					}
+					if sk == nil || bytes.Compare(sk, k) < 0 {
+						sk, sv = sc.Seek(k)
 					}
 					if sk != nil && bytes.Equal(sk, k) && len(sv) >= 8 {
 						ds.SummaryVersion = getVersion(sv)

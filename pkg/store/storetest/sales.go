@@ -15,6 +15,7 @@ func runSales(t *testing.T, h Harness) {
 	t.Run("Appointments", func(t *testing.T) { testAppointments(t, h) })
 	t.Run("Opportunities", func(t *testing.T) { testOpportunities(t, h) })
 	t.Run("Quotas", func(t *testing.T) { testQuotas(t, h) })
+	t.Run("RepSales", func(t *testing.T) { testRepSales(t, h) })
 	t.Run("DayMarks", func(t *testing.T) { testDayMarks(t, h) })
 	t.Run("DaySummaries", func(t *testing.T) { testDaySummaries(t, h) })
 	t.Run("TenantChangeMarks", func(t *testing.T) { testTenantChangeMarks(t, h) })
@@ -157,6 +158,53 @@ func testQuotas(t *testing.T, h Harness) {
 	wantEqual(t, "other tenant's", len(got), 0)
 }
 
+// testRepSales checks that ListRepSales answers what the single-rep reads
+// answer, rep by rep in the spans' order.
+func testRepSales(t *testing.T, h Harness) {
+	s := h.Open(t)
+	for i, a := range []dwell.Appointment{
+		appointment("a1", "r1", "", t0.Add(2*time.Hour)), appointment("a0", "r1", "", t0),
+		appointment("a2", "r1", "", t0.Add(26*time.Hour)), appointment("b1", "r2", "", t0.Add(time.Hour)),
+		appointment("c1", "r11", "", t0.Add(time.Hour)),
+	} {
+		_, _, err := s.CreateAppointment(ctx(), tenantA, a)
+		must(t, fmt.Sprintf("CreateAppointment %d", i), err)
+	}
+	q := func(rep string, month time.Month) dwell.Quota {
+		return dwell.Quota{Rep: dwell.RepID(rep), Start: dwell.Date{Year: 2025, Month: month, Day: 1},
+			End: dwell.Date{Year: 2025, Month: month, Day: 28}, Target: dwell.Money{Currency: "IDR", AmountMinor: 10}}
+	}
+	_, err := s.PutQuotas(ctx(), tenantA, "", []dwell.Quota{q("r1", 4), q("r1", 3), q("r2", 3), q("r11", 5)})
+	must(t, "PutQuotas", err)
+	spans := []store.RepSpan{
+		{Rep: "r2", From: t0, To: t0.Add(48 * time.Hour)},
+		{Rep: "r1", From: t0.Add(time.Hour), To: t0.Add(48 * time.Hour)},
+		{Rep: "r9", From: t0, To: t0.Add(48 * time.Hour)},
+		{Rep: "r11", From: t0.Add(2 * time.Hour), To: t0},
+	}
+	var wantAs []dwell.Appointment
+	var wantQs []dwell.Quota
+	for _, sp := range spans {
+		as, err := s.ListAppointments(ctx(), tenantA, sp.Rep, sp.From, sp.To)
+		must(t, "ListAppointments", err)
+		qs, err := s.ListQuotas(ctx(), tenantA, sp.Rep)
+		must(t, "ListQuotas", err)
+		wantAs, wantQs = append(wantAs, as...), append(wantQs, qs...)
+	}
+	if len(wantAs) != 3 || len(wantQs) != 4 {
+		t.Fatalf("single-rep reads found %d appointments and %d quotas, want 3 and 4", len(wantAs), len(wantQs))
+	}
+	as, qs, err := s.ListRepSales(ctx(), tenantA, spans)
+	must(t, "ListRepSales", err)
+	wantEqual(t, "appointments", as, wantAs)
+	wantEqual(t, "quotas", qs, wantQs)
+	as, qs, err = s.ListRepSales(ctx(), tenantB, spans)
+	must(t, "ListRepSales other tenant", err)
+	wantEqual(t, "other tenant's", len(as)+len(qs), 0)
+	_, _, err = s.ListRepSales(ctx(), tenantA, []store.RepSpan{{Rep: "", From: t0, To: t0.Add(time.Hour)}})
+	wantKind(t, "ListRepSales with an empty rep", err, dwell.Invalid)
+}
+
 // dirtyDays returns every dirty mark of the store.
 func dirtyDays(t *testing.T, s store.Store) []store.DayVersion {
 	t.Helper()
@@ -254,8 +302,30 @@ func testDaySummaries(t *testing.T, h Harness) {
 		t.Fatal("a stale summary is current")
 	}
 
+	got, gotDetail, err := s.GetDaySummary(ctx(), tenantA, "r1", d)
+	must(t, "GetDaySummary stale", err)
+	wantEqual(t, "GetDaySummary stale", got, store.DaySummary{Date: d, Version: v + 1, SummaryVersion: v, Summary: []byte("sum-1")})
+	wantEqual(t, "GetDaySummary stale detail", gotDetail, []byte("det-1"))
+	if got.Current() {
+		t.Fatal("GetDaySummary: a stale summary is current")
+	}
+	got, gotDetail, err = s.GetDaySummary(ctx(), tenantB, "r1", d)
+	must(t, "GetDaySummary other tenant", err)
+	wantEqual(t, "GetDaySummary other tenant", got, store.DaySummary{Date: d})
+	wantEqual(t, "GetDaySummary other tenant detail", gotDetail, []byte(nil))
+	got, _, err = s.GetDaySummary(ctx(), tenantA, "r1", d.AddDays(1))
+	must(t, "GetDaySummary day without data", err)
+	wantEqual(t, "GetDaySummary day without data", got, store.DaySummary{Date: d.AddDays(1)})
+	if _, _, err := s.GetDaySummary(ctx(), tenantA, "", d); !dwell.Is(dwell.Invalid, err) {
+		t.Fatalf("GetDaySummary with an empty rep: err = %v, want Invalid", err)
+	}
+
 	prev, prevDetail, err = s.PutDaySummary(ctx(), tenantA, "r1", d, v+1, []byte("sum-2"), []byte("det-2"))
 	must(t, "PutDaySummary current", err)
+	got, gotDetail, err = s.GetDaySummary(ctx(), tenantA, "r1", d)
+	must(t, "GetDaySummary current", err)
+	wantEqual(t, "GetDaySummary current", got, store.DaySummary{Date: d, Version: v + 1, SummaryVersion: v + 1, Summary: []byte("sum-2")})
+	wantEqual(t, "GetDaySummary current detail", gotDetail, []byte("det-2"))
 	wantEqual(t, "prev", prev, []byte("sum-1"))
 	wantEqual(t, "prev detail", prevDetail, []byte("det-1"))
 	wantEqual(t, "marks after a current put", len(dirtyDays(t, s)), 0)
@@ -318,18 +388,55 @@ func listDays(s store.Store, rep dwell.RepID, from, to dwell.Date) ([]store.DayS
 		return nil, fmt.Errorf("a read of three reps gave %v for %s, a read of it alone %v", all, rep, one)
 	}
 	var viewed []store.DaySummary
-	err = s.ViewDaySummaries(ctx(), tenantA, []dwell.RepID{rep}, from, to, func(days [][]store.DaySummary) error {
-		for _, d := range days[0] {
-			d.Summary = slices.Clone(d.Summary)
-			viewed = append(viewed, d)
+	// want (when not nil) is told every day, in order, before its summary
+	// is read; a day it takes comes as ListDaySummaries gives it, one it
+	// refuses without its summary.
+	for _, mode := range []string{"no want", "want taking all", "want refusing all"} {
+		var asked []store.DaySummary
+		var bad error
+		var want func(int, store.DaySummary) bool
+		if mode != "no want" {
+			want = func(i int, d store.DaySummary) bool {
+				if i != 0 || d.Summary != nil {
+					bad = fmt.Errorf("want(%d, %+v): wrong rep index, or a summary given", i, d)
+				}
+				asked = append(asked, d)
+				return mode == "want taking all"
+			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !equal(viewed, one[0]) {
-		return nil, fmt.Errorf("ViewDaySummaries gave %v, ListDaySummaries %v", viewed, one[0])
+		viewed = nil
+		err = s.ViewDaySummaries(ctx(), tenantA, []dwell.RepID{rep}, from, to, want, func(days [][]store.DaySummary) error {
+			for _, d := range days[0] {
+				d.Summary = slices.Clone(d.Summary)
+				viewed = append(viewed, d)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if bad != nil {
+			return nil, bad
+		}
+		if want != nil && len(asked) != len(one[0]) {
+			return nil, fmt.Errorf("ViewDaySummaries asked want of %d days, want %d", len(asked), len(one[0]))
+		}
+		for j, d := range asked {
+			w := one[0][j]
+			if d.Date != w.Date || d.Version != w.Version || (d.SummaryVersion != 0 && d.SummaryVersion != w.SummaryVersion) {
+				return nil, fmt.Errorf("want told %+v, the day is %+v", d, w)
+			}
+		}
+		expect := one[0]
+		if mode == "want refusing all" && len(viewed) == len(one[0]) {
+			expect = nil
+			for _, w := range one[0] {
+				expect = append(expect, store.DaySummary{Date: w.Date, Version: w.Version, SummaryVersion: viewed[len(expect)].SummaryVersion})
+			}
+		}
+		if !equal(viewed, expect) {
+			return nil, fmt.Errorf("ViewDaySummaries (%s) gave %v, want %v", mode, viewed, expect)
+		}
 	}
 	return one[0], nil
 }
