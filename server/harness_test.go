@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +39,11 @@ type env struct {
 	gs     *grpc.Server
 	srv    *server.Server
 	conn   *grpc.ClientConn
-	clock  time.Time
+	// clock is the server's clock. The test goroutine reads it directly;
+	// the server's goroutines (the refresher) read it through now, so it
+	// changes only through advance, under clockMu.
+	clock   time.Time
+	clockMu sync.Mutex
 	// configure, when set, adjusts the server's configuration at start.
 	configure func(*server.Config)
 
@@ -62,7 +67,18 @@ func newEnvSync(t testing.TB, sync bool) *env {
 	return e
 }
 
-func (e *env) now() time.Time { return e.clock }
+func (e *env) now() time.Time {
+	e.clockMu.Lock()
+	defer e.clockMu.Unlock()
+	return e.clock
+}
+
+// advance moves the server's clock on by d.
+func (e *env) advance(d time.Duration) {
+	e.clockMu.Lock()
+	defer e.clockMu.Unlock()
+	e.clock = e.clock.Add(d)
+}
 
 func (e *env) start() {
 	t := e.t
