@@ -58,7 +58,9 @@ type Config struct {
 	// events); 0 means every minute, a negative value never.
 	SilenceSweep time.Duration
 	// RefreshWorkers is how many rep-days the summary refresher derives at
-	// once; 0 means 2.
+	// once; 0 means 1, which with the refresher's rest after each busy pass
+	// leaves at least one and three quarter cores of a two-core machine to
+	// ingest.
 	RefreshWorkers int
 }
 
