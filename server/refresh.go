@@ -266,8 +266,17 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 			}
 		}
 	}
-	_, _, err = s.store.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, sum.EncodeSummary(), sum.EncodeDetail())
-	return err
+	enc := sum.EncodeSummary()
+	if _, _, err = s.store.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, enc, sum.EncodeDetail()); err != nil {
+		return err
+	}
+	// Warm the reports' cache with the day as a report would decode it
+	// from the store, so a team query after data arrives decodes nothing;
+	// only days not refreshed since the server started are cold.
+	if ds, err := kpi.DecodeSummaries([][]byte{enc}); err == nil && len(ds) == 1 {
+		s.days.put(dayCacheKey{m.Tenant, m.Rep, m.Date}, m.Version, ds[0])
+	}
+	return nil
 }
 
 // derived is one rep-day derived from the store: the timeline and what it
