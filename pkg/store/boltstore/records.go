@@ -196,64 +196,37 @@ func (s *Store) RecordCall(ctx context.Context, tenant dwell.TenantID, c dwell.C
 
 // ListCheckIns implements store.Store.
 func (s *Store) ListCheckIns(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckIn, error) {
-	const op = dwell.Op("boltstore.ListCheckIns")
-	if err := checkTenant(op, tenant); err != nil {
-		return nil, err
-	}
-	out := []dwell.CheckIn{}
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		return listActions(tx, tenant, rep, checkInKind, from, to, func(v []byte) error {
-			var r checkInRec
-			if err := decodeJSON("boltstore.decodeCheckIn", "check-in", v, &r); err != nil {
-				return err
-			}
-			out = append(out, r.domain(rep))
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return listRecords[dwell.CheckIn, checkInRec](ctx, s, "boltstore.ListCheckIns", "boltstore.decodeCheckIn", tenant, rep, checkInKind, from, to)
 }
 
 // ListCheckOuts implements store.Store.
 func (s *Store) ListCheckOuts(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckOut, error) {
-	const op = dwell.Op("boltstore.ListCheckOuts")
-	if err := checkTenant(op, tenant); err != nil {
-		return nil, err
-	}
-	out := []dwell.CheckOut{}
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		return listActions(tx, tenant, rep, checkOutKind, from, to, func(v []byte) error {
-			var r checkOutRec
-			if err := decodeJSON("boltstore.decodeCheckOut", "check-out", v, &r); err != nil {
-				return err
-			}
-			out = append(out, r.domain(rep))
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return listRecords[dwell.CheckOut, checkOutRec](ctx, s, "boltstore.ListCheckOuts", "boltstore.decodeCheckOut", tenant, rep, checkOutKind, from, to)
 }
 
 // ListCalls implements store.Store.
 func (s *Store) ListCalls(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Call, error) {
-	const op = dwell.Op("boltstore.ListCalls")
+	return listRecords[dwell.Call, callRec](ctx, s, "boltstore.ListCalls", "boltstore.decodeCall", tenant, rep, callKind, from, to)
+}
+
+// listRecords returns rep's actions of kind in [from, to), decoded from
+// their stored records R into domain values T; the three List methods of
+// check-ins, check-outs and calls share it.
+func listRecords[T any, R any, PR interface {
+	*R
+	domain(dwell.RepID) T
+}](ctx context.Context, s *Store, op, decodeOp dwell.Op, tenant dwell.TenantID, rep dwell.RepID, kind actionKind, from, to time.Time) ([]T, error) {
 	if err := checkTenant(op, tenant); err != nil {
 		return nil, err
 	}
-	out := []dwell.Call{}
+	out := []T{}
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		return listActions(tx, tenant, rep, callKind, from, to, func(v []byte) error {
-			var r callRec
-			if err := decodeJSON("boltstore.decodeCall", "call", v, &r); err != nil {
+		return listActions(tx, tenant, rep, kind, from, to, func(v []byte) error {
+			var r R
+			if err := decodeJSON(decodeOp, kind.what, v, &r); err != nil {
 				return err
 			}
-			out = append(out, r.domain(rep))
+			out = append(out, PR(&r).domain(rep))
 			return nil
 		})
 	})
