@@ -14,10 +14,15 @@ func PublishEvents(ctx context.Context, s *Server, tenant dwell.TenantID, evs []
 	return s.events.publish(ctx, tenant, evs)
 }
 
-// PublishDay runs the day listener on one re-derivation of a rep-day and
-// returns its error, which the listener itself only logs.
+// PublishDay runs the day listener on one re-derivation of a rep-day, with
+// the rep's team read from the directory as the refresher does, and
+// returns its error.
 func PublishDay(ctx context.Context, s *Server, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, prev, next *timeline.Day, detect time.Time) error {
-	return s.dayEvents(ctx, dayChange{tenant: tenant, rep: rep, date: date, prev: prev, next: next, detectTime: detect})
+	r, err := s.store.GetRep(ctx, tenant, rep)
+	if err != nil && !dwell.Is(dwell.NotFound, err) {
+		return err
+	}
+	return s.dayEvents(ctx, dayChange{tenant: tenant, rep: rep, team: r.Team, date: date, prev: prev, next: next, detectTime: detect})
 }
 
 // SweepSilence runs one sweep for silent reps at instant now.

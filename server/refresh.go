@@ -70,8 +70,11 @@ const refreshPage = 256
 // dayChange is one re-derived rep-day, as told to the day listeners: prev
 // is the derivation stored before (nil the first time), next the new one.
 type dayChange struct {
-	tenant     dwell.TenantID
-	rep        dwell.RepID
+	tenant dwell.TenantID
+	rep    dwell.RepID
+	// team is the rep's team as the refresher read it ("" for a rep no
+	// longer in the directory), so listeners need not read the rep again.
+	team       dwell.TeamID
 	date       dwell.Date
 	prev, next *timeline.Day
 	detectTime time.Time
@@ -252,7 +255,7 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 			// A newer derivation is stored already: this one would not be.
 			return nil
 		}
-		ch := dayChange{tenant: m.Tenant, rep: m.Rep, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
+		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
 		if stored.Summary != nil {
 			prev, err := kpi.DecodeDay(stored.Summary, det)
 			if err != nil {

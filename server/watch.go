@@ -234,15 +234,11 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 	if !c.next.End.IsZero() {
 		s.silence.saw(c.tenant, c.rep, c.next.End)
 	}
-	r, err := s.store.GetRep(ctx, c.tenant, c.rep)
-	if err != nil && !dwell.Is(dwell.NotFound, err) {
-		return dwell.E(op, err)
-	}
 	set, err := s.store.GetSettings(ctx, c.tenant)
 	if err != nil {
 		return dwell.E(op, err)
 	}
-	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: r.Team, DetectTime: c.detectTime, Settings: set})
+	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: set})
 	if len(evs) == 0 {
 		return nil
 	}
