@@ -82,6 +82,24 @@ func getRecord(tx *bolt.Tx, tenant dwell.TenantID, name []byte, what, id string)
 	return v, nil
 }
 
+// getOne reads the record id of the tenant's bucket name in one read
+// transaction and decodes it; the Get methods share it.
+func getOne[T any](ctx context.Context, s *Store, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, decode func(k, v []byte) (T, error)) (T, error) {
+	var out T
+	if err := checkTenant(op, tenant); err != nil {
+		return out, err
+	}
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		v, err := getRecord(tx, tenant, name, what, id)
+		if err != nil {
+			return err
+		}
+		out, err = decode([]byte(id), v)
+		return err
+	})
+	return out, err
+}
+
 func notFound(what, id string) error {
 	return dwell.E(dwell.NotFound, fmt.Sprintf("%s %q not found", what, id))
 }
@@ -150,20 +168,7 @@ func (s *Store) CreateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 
 // GetClient implements store.Store.
 func (s *Store) GetClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) (dwell.Client, error) {
-	const op = dwell.Op("boltstore.GetClient")
-	var c dwell.Client
-	if err := checkTenant(op, tenant); err != nil {
-		return c, err
-	}
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		v, err := getRecord(tx, tenant, bktClients, "client", string(id))
-		if err != nil {
-			return err
-		}
-		c, err = decodeClient([]byte(id), v)
-		return err
-	})
-	return c, err
+	return getOne(ctx, s, "boltstore.GetClient", tenant, bktClients, "client", string(id), decodeClient)
 }
 
 // UpdateClient implements store.Store.
@@ -279,20 +284,7 @@ func (s *Store) CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 
 // GetRep implements store.Store.
 func (s *Store) GetRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) (dwell.Rep, error) {
-	const op = dwell.Op("boltstore.GetRep")
-	var r dwell.Rep
-	if err := checkTenant(op, tenant); err != nil {
-		return r, err
-	}
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		v, err := getRecord(tx, tenant, bktReps, "rep", string(id))
-		if err != nil {
-			return err
-		}
-		r, err = decodeRep([]byte(id), v)
-		return err
-	})
-	return r, err
+	return getOne(ctx, s, "boltstore.GetRep", tenant, bktReps, "rep", string(id), decodeRep)
 }
 
 // UpdateRep implements store.Store.
@@ -365,20 +357,7 @@ func (s *Store) CreateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 
 // GetTeam implements store.Store.
 func (s *Store) GetTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) (dwell.Team, error) {
-	const op = dwell.Op("boltstore.GetTeam")
-	var tm dwell.Team
-	if err := checkTenant(op, tenant); err != nil {
-		return tm, err
-	}
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		v, err := getRecord(tx, tenant, bktTeams, "team", string(id))
-		if err != nil {
-			return err
-		}
-		tm, err = decodeTeam([]byte(id), v)
-		return err
-	})
-	return tm, err
+	return getOne(ctx, s, "boltstore.GetTeam", tenant, bktTeams, "team", string(id), decodeTeam)
 }
 
 // UpdateTeam implements store.Store.

@@ -178,24 +178,13 @@ func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a 
 
 // GetAppointment implements store.Sales.
 func (s *Store) GetAppointment(ctx context.Context, tenant dwell.TenantID, id dwell.AppointmentID) (dwell.Appointment, error) {
-	const op = dwell.Op("boltstore.GetAppointment")
-	var a dwell.Appointment
-	if err := checkTenant(op, tenant); err != nil {
-		return a, err
-	}
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		v, err := getRecord(tx, tenant, bktAppointments, "appointment", string(id))
-		if err != nil {
-			return err
-		}
+	return getOne(ctx, s, "boltstore.GetAppointment", tenant, bktAppointments, "appointment", string(id), func(k, v []byte) (dwell.Appointment, error) {
 		var r appointmentRec
-		if err := decodeJSON(op, "appointment", v, &r); err != nil {
-			return err
+		if err := decodeJSON("boltstore.GetAppointment", "appointment", v, &r); err != nil {
+			return dwell.Appointment{}, err
 		}
-		a = r.domain(string(id))
-		return nil
+		return r.domain(string(k)), nil
 	})
-	return a, err
 }
 
 // DeleteAppointment implements store.Sales. The request id that created
@@ -413,20 +402,7 @@ func decodeOpportunity(k, v []byte) (dwell.Opportunity, error) {
 
 // GetOpportunity implements store.Sales.
 func (s *Store) GetOpportunity(ctx context.Context, tenant dwell.TenantID, id dwell.OpportunityID) (dwell.Opportunity, error) {
-	const op = dwell.Op("boltstore.GetOpportunity")
-	var o dwell.Opportunity
-	if err := checkTenant(op, tenant); err != nil {
-		return o, err
-	}
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		v, err := getRecord(tx, tenant, bktOpportunities, "opportunity", string(id))
-		if err != nil {
-			return err
-		}
-		o, err = decodeOpportunity([]byte(id), v)
-		return err
-	})
-	return o, err
+	return getOne(ctx, s, "boltstore.GetOpportunity", tenant, bktOpportunities, "opportunity", string(id), decodeOpportunity)
 }
 
 // ListOpportunities implements store.Sales. It scans the tenant's
