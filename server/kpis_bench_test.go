@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/kpi"
 	"github.com/dwellhq/dwell/pkg/sim"
@@ -51,14 +50,7 @@ func BenchmarkGetKpis(b *testing.B) {
 	start := dwell.Date{Year: 2026, Month: 10, Day: 1}
 
 	// Six simulated days, derived and summarised once, stand for all.
-	ix := geofence.New(geofence.Options{})
-	clients := timeline.ClientMap{}
-	for _, c := range cs {
-		if err := ix.Put(string(c.ID), c.Fence); err != nil {
-			b.Fatal(err)
-		}
-		clients[c.ID] = c
-	}
+	ix, clients := localFences(b, cs)
 	var protos []*kpi.Day
 	for seed := uint64(1); len(protos) < 6; seed++ {
 		res, err := sim.Day(seed, city, sim.Realistic(), sim.DayConfig{Rep: "r", Date: start, Loc: jakarta})

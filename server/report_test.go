@@ -78,17 +78,25 @@ func simDay(t *testing.T, e *env) (*sim.City, *sim.DayResult) {
 	return city, day
 }
 
-// deriveLocally runs the timeline on the simulated data, as GetRepDay must.
-func deriveLocally(t *testing.T, city *sim.City, day *sim.DayResult, withClaims bool) timeline.Day {
+// localFences is the in-process fence index and client map of cs, for
+// deriving days in a test as the server does.
+func localFences(t testing.TB, cs []dwell.Client) (*geofence.Index, timeline.ClientMap) {
 	t.Helper()
 	ix := geofence.New(geofence.Options{})
 	clients := timeline.ClientMap{}
-	for _, c := range city.Clients() {
+	for _, c := range cs {
 		if err := ix.Put(string(c.ID), c.Fence); err != nil {
 			t.Fatal(err)
 		}
 		clients[c.ID] = c
 	}
+	return ix, clients
+}
+
+// deriveLocally runs the timeline on the simulated data, as GetRepDay must.
+func deriveLocally(t *testing.T, city *sim.City, day *sim.DayResult, withClaims bool) timeline.Day {
+	t.Helper()
+	ix, clients := localFences(t, city.Clients())
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
 	in := timeline.Input{Day: day.Date, Loc: jakarta, Fixes: day.AllFixes(), Fences: ix, Clients: clients, Settings: dwell.DefaultSettings()}
 	if withClaims {

@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
-	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/events"
 	"github.com/dwellhq/dwell/pkg/sim"
@@ -144,14 +143,7 @@ func newSimFeed(t testing.TB, reps []dwell.RepID) *simFeed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := geofence.New(geofence.Options{})
-	clients := timeline.ClientMap{}
-	for _, c := range city.Clients() {
-		if err := ix.Put(string(c.ID), c.Fence); err != nil {
-			t.Fatal(err)
-		}
-		clients[c.ID] = c
-	}
+	ix, clients := localFences(t, city.Clients())
 	jakarta, err := time.LoadLocation("Asia/Jakarta")
 	if err != nil {
 		t.Fatal(err)
