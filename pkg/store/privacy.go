@@ -28,11 +28,14 @@ type Privacy interface {
 	PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (deleted int, more bool, err error)
 	// EraseRepHistory deletes, in one durable write, everything the store
 	// holds about where the rep was and what it did: its fixes and their
-	// ids, check-ins, check-outs and calls, the data versions, dirty marks
-	// and summaries of its days, and the tenant's events about it. The
-	// rep's directory entry, appointments, opportunities and quotas stay.
-	// Erasing a rep with no history is not an error. It returns how many
-	// fixes and events were deleted.
+	// ids, check-ins, check-outs and calls, the summaries and dirty marks
+	// of its days, and the tenant's events about it. The data version of
+	// each of its days is raised by one, so that nothing derived before
+	// the erase (a derivation in flight, a cache) can pass for current;
+	// the days then have no summary and derive to nothing. The rep's
+	// directory entry, appointments, opportunities and quotas stay.
+	// Erasing a rep with no history is not an error. It returns what was
+	// deleted.
 	EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (Erased, error)
 	// ListDataReps returns up to limit reps that have stored fixes or
 	// actions, of every tenant, in (tenant, rep) order after after (zero:
@@ -47,8 +50,7 @@ type Erased struct {
 	Fixes int
 	// Actions is the number of check-ins, check-outs and calls deleted.
 	Actions int
-	// Days is the number of rep-days whose versions and summaries were
-	// deleted.
+	// Days is the number of rep-day summaries deleted.
 	Days int
 	// Events is the number of events deleted from the tenant's log.
 	Events int

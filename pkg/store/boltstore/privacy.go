@@ -154,21 +154,24 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 		t.forgetRep(k)
 		prefix := dayKey(rep, dwell.Date{})
 		prefix = prefix[:len(prefix)-dayKeyLen]
-		for _, name := range [][]byte{bktDayVer, bktDirty, bktSummaries, bktDayDetail} {
+		for _, name := range [][]byte{bktDirty, bktSummaries, bktDayDetail} {
 			b, err := t.tenantSub(tenant, name, false)
-			if b == nil || err != nil {
-				if err != nil {
-					return err
-				}
+			if err != nil {
+				return err
+			}
+			if b == nil {
 				continue
 			}
 			n, err := deletePrefix(b, prefix)
 			if err != nil {
 				return err
 			}
-			if bytes.Equal(name, bktDayVer) {
+			if bytes.Equal(name, bktSummaries) {
 				out.Days = n
 			}
+		}
+		if err := bumpPrefix(t, tenant, prefix); err != nil {
+			return err
 		}
 		n, err := t.eraseEvents(tenant, rep, seqs, scanned)
 		out.Events = n
@@ -258,6 +261,32 @@ func deletePrefix(b *bolt.Bucket, prefix []byte) (int, error) {
 		}
 	}
 	return len(keys), nil
+}
+
+// bumpPrefix raises by one the data version of each of the tenant's
+// rep-days whose key starts with prefix and forgets the version of its
+// summary (which is gone), without marking the day dirty: whatever was
+// derived from the days before can never again pass for current (a
+// derivation in flight, a cached one), while the counters reveal nothing
+// of where the rep was.
+func bumpPrefix(t *txn, tenant dwell.TenantID, prefix []byte) error {
+	b, err := t.tenantSub(tenant, bktDayVer, false)
+	if b == nil || err != nil {
+		return err
+	}
+	var keys [][]byte
+	var vers []uint64
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+		vers = append(vers, getVersion(v))
+	}
+	for i, k := range keys {
+		if err := putVersion(b, k, vers[i]+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // forgetRep drops the committer's view of the rep's fix-id index and the
