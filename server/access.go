@@ -51,24 +51,27 @@ func accessPolicies() map[string]policy {
 		// Directory: admins and partners write; everyone reads clients (a
 		// rep needs them to check in); reps, teams and settings are read
 		// within the caller's scope (checked in the handlers).
-		dwellv1.DirectoryService_CreateClient_FullMethodName:   writers,
-		dwellv1.DirectoryService_GetClient_FullMethodName:      readers,
-		dwellv1.DirectoryService_UpdateClient_FullMethodName:   writers,
-		dwellv1.DirectoryService_DeleteClient_FullMethodName:   writers,
-		dwellv1.DirectoryService_ListClients_FullMethodName:    readers,
-		dwellv1.DirectoryService_ImportClients_FullMethodName:  writers,
-		dwellv1.DirectoryService_CreateRep_FullMethodName:      writers,
-		dwellv1.DirectoryService_GetRep_FullMethodName:         readers,
-		dwellv1.DirectoryService_UpdateRep_FullMethodName:      writers,
-		dwellv1.DirectoryService_DeleteRep_FullMethodName:      writers,
-		dwellv1.DirectoryService_ListReps_FullMethodName:       {roles: []dwell.Role{manager, admin, partner}},
-		dwellv1.DirectoryService_CreateTeam_FullMethodName:     writers,
-		dwellv1.DirectoryService_GetTeam_FullMethodName:        readers,
-		dwellv1.DirectoryService_UpdateTeam_FullMethodName:     writers,
-		dwellv1.DirectoryService_DeleteTeam_FullMethodName:     writers,
-		dwellv1.DirectoryService_ListTeams_FullMethodName:      {roles: []dwell.Role{manager, admin, partner}},
-		dwellv1.DirectoryService_GetSettings_FullMethodName:    {roles: []dwell.Role{manager, admin, partner}},
-		dwellv1.DirectoryService_UpdateSettings_FullMethodName: {roles: []dwell.Role{admin}},
+		dwellv1.DirectoryService_CreateClient_FullMethodName:  writers,
+		dwellv1.DirectoryService_GetClient_FullMethodName:     readers,
+		dwellv1.DirectoryService_UpdateClient_FullMethodName:  writers,
+		dwellv1.DirectoryService_DeleteClient_FullMethodName:  writers,
+		dwellv1.DirectoryService_ListClients_FullMethodName:   readers,
+		dwellv1.DirectoryService_ImportClients_FullMethodName: writers,
+		dwellv1.DirectoryService_CreateRep_FullMethodName:     writers,
+		dwellv1.DirectoryService_GetRep_FullMethodName:        readers,
+		dwellv1.DirectoryService_UpdateRep_FullMethodName:     writers,
+		dwellv1.DirectoryService_DeleteRep_FullMethodName:     writers,
+		// Erasing a rep's history cannot be undone: the tenant's admin
+		// alone decides it.
+		dwellv1.DirectoryService_EraseRepHistory_FullMethodName: {roles: []dwell.Role{admin}},
+		dwellv1.DirectoryService_ListReps_FullMethodName:        {roles: []dwell.Role{manager, admin, partner}},
+		dwellv1.DirectoryService_CreateTeam_FullMethodName:      writers,
+		dwellv1.DirectoryService_GetTeam_FullMethodName:         readers,
+		dwellv1.DirectoryService_UpdateTeam_FullMethodName:      writers,
+		dwellv1.DirectoryService_DeleteTeam_FullMethodName:      writers,
+		dwellv1.DirectoryService_ListTeams_FullMethodName:       {roles: []dwell.Role{manager, admin, partner}},
+		dwellv1.DirectoryService_GetSettings_FullMethodName:     {roles: []dwell.Role{manager, admin, partner}},
+		dwellv1.DirectoryService_UpdateSettings_FullMethodName:  {roles: []dwell.Role{admin}},
 
 		// Ingest: the phone (a rep, for itself) or a partner relaying for
 		// any rep of its tenant.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -10,4 +11,9 @@ import (
 // FenceIndex exposes a tenant's geofence index to the external tests.
 func FenceIndex(ctx context.Context, s *Server, t dwell.TenantID) (*geofence.Index, error) {
 	return s.fences.index(ctx, t)
+}
+
+// SweepRetention runs one pass of the retention sweeper at now.
+func SweepRetention(ctx context.Context, s *Server, now time.Time) (int, error) {
+	return s.sweepRetention(ctx, now)
 }

@@ -234,6 +234,8 @@ func (s *Server) Refresh(ctx context.Context) error {
 // derive stale days inline but never store them).
 func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 	const op = dwell.Op("server.refreshDay")
+	s.eraseMu.RLock()
+	defer s.eraseMu.RUnlock()
 	r, err := s.store.GetRep(ctx, m.Tenant, m.Rep)
 	if dwell.Is(dwell.NotFound, err) {
 		// A rep deleted from the directory (or never in it): its days are

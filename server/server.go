@@ -57,6 +57,10 @@ type Config struct {
 	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
 	// events); 0 means every minute, a negative value never.
 	SilenceSweep time.Duration
+	// RetentionSweep is how often the server deletes the fixes older than
+	// their tenant's retention period (the first time after at most five
+	// minutes); 0 means every hour, a negative value never.
+	RetentionSweep time.Duration
 	// RefreshWorkers is how many rep-days the summary refresher derives at
 	// once; 0 means 1, which with the refresher's rest after each busy pass
 	// leaves at least one and three quarter cores of a two-core machine to
@@ -86,11 +90,15 @@ type Server struct {
 	silence     *silenceTracker
 	watchBuffer int
 	watchStall  time.Duration
-	// closing is closed by Close; swept is closed when the silence
-	// sweeper has stopped.
+	// closing is closed by Close; swept and pruned are closed when the
+	// silence and retention sweepers have stopped.
 	closing   chan struct{}
 	swept     chan struct{}
+	pruned    chan struct{}
 	closeOnce sync.Once
+	// eraseMu keeps erasures apart from re-derivations in flight: a
+	// refresh holds it shared, EraseRepHistory exclusively (privacy.go).
+	eraseMu sync.RWMutex
 
 	dir    directoryService
 	ingest ingestService
@@ -115,6 +123,7 @@ func New(cfg Config) *Server {
 		watchStall:  cfg.WatchStall,
 		closing:     make(chan struct{}),
 		swept:       make(chan struct{}),
+		pruned:      make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -138,6 +147,14 @@ func New(cfg Config) *Server {
 	default:
 		go s.sweepLoop(cfg.SilenceSweep)
 	}
+	switch {
+	case cfg.RetentionSweep < 0 || s.store == nil:
+		close(s.pruned)
+	case cfg.RetentionSweep == 0:
+		go s.retentionLoop(defaultRetentionSweep)
+	default:
+		go s.retentionLoop(cfg.RetentionSweep)
+	}
 	s.refresh = newRefresher(s, cfg.RefreshWorkers)
 	s.days = newDayCache(dayCacheDays)
 	s.dayListeners = append(s.dayListeners, s.publishDayEvents)
@@ -147,7 +164,8 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Close stops the silence sweeper and the summary refresher (waiting for
+// Close stops the silence and retention sweepers and the summary
+// refresher (waiting for
 // the pass in progress; marks left are durable and drained at the next
 // start) and ends every WatchEvents stream with UNAVAILABLE (its client
 // resumes from its cursor elsewhere or later). Call it before stopping the
@@ -157,6 +175,7 @@ func New(cfg Config) *Server {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.swept
+	<-s.pruned
 	s.refresh.stop()
 }
 

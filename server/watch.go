@@ -182,6 +182,14 @@ func (t *tail) add(added []dwell.Event) {
 	}
 }
 
+// forgetTail drops the tenant's tail, after events were deleted from its
+// log: readers then read the store until the next publish.
+func (b *broker) forgetTail(tenant dwell.TenantID) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.tails, tenant)
+}
+
 // recent returns up to limit of the tenant's events after sequence number
 // after, from the tail, and true; or false when the tail cannot say (the
 // events are older than the tail, or nothing was published through this
@@ -545,6 +553,14 @@ func (st *silenceTracker) candidates() []silentCandidate {
 		}
 	}
 	return out
+}
+
+// forget stops tracking the rep until its next fix is seen.
+func (st *silenceTracker) forget(k silentKey) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.last, k)
+	delete(st.told, k)
 }
 
 func (st *silenceTracker) markTold(k silentKey, last time.Time) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"strings"
 
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -145,6 +146,42 @@ func repsGetCommand() command {
 					return e.rpcError(name, g, err)
 				}
 				return printRep(e, g, resp.GetRep())
+			}
+		},
+	}
+}
+
+func repsEraseHistoryCommand() command {
+	return command{
+		name:    "reps erase-history",
+		args:    "ID --yes",
+		summary: "erase a rep's location history for good (fixes, visits, calls, summaries, events); admin only",
+		nargs:   1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			yes := fs.Bool("yes", false, "confirm: the erase cannot be undone")
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "reps erase-history"
+				if !*yes {
+					return e.usageError(name, "erasing %s's history cannot be undone; pass --yes to confirm", args[0])
+				}
+				conn, rctx, done, err := g.connect(ctx)
+				if err != nil {
+					return e.fail(name, err)
+				}
+				defer done()
+				n := resourceName("reps", args[0])
+				resp, err := dwellv1.NewDirectoryServiceClient(conn).EraseRepHistory(rctx, &dwellv1.EraseRepHistoryRequest{Name: n})
+				if err != nil {
+					return e.rpcError(name, g, err)
+				}
+				if g.json() {
+					printJSON(e.stdout, map[string]any{"name": n, "fixes_erased": resp.GetFixesErased(), "actions_erased": resp.GetActionsErased(),
+						"days_erased": resp.GetDaysErased(), "events_erased": resp.GetEventsErased()})
+					return exitOK
+				}
+				fmt.Fprintf(e.stdout, "Erased the history of %s: %d fixes, %d check-ins/check-outs/calls, %d day summaries, %d events\n",
+					n, resp.GetFixesErased(), resp.GetActionsErased(), resp.GetDaysErased(), resp.GetEventsErased())
+				return exitOK
 			}
 		},
 	}

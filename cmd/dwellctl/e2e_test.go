@@ -359,6 +359,22 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("rejections table:\n%s", r.stdout)
 	}
 
+	// Erasing the rep's history: confirmed, by an admin alone; afterwards
+	// the same pings are new again.
+	if r := admin.must(2, "reps", "erase-history", "budi"); !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("erase without --yes: stderr %q", r.stderr)
+	}
+	if r := rep.must(1, "reps", "erase-history", "budi", "--yes"); !strings.Contains(r.stderr, "PERMISSION_DENIED") {
+		t.Errorf("erase by the rep: stderr %q", r.stderr)
+	}
+	r = admin.must(0, "reps", "erase-history", "budi", "--yes", "-o", "json")
+	if got := decodeJSON[struct{ Fixes_erased int }](t, r.stdout); got.Fixes_erased != 27 {
+		t.Errorf("erase = %s, want the 27 fixes stored", r.stdout)
+	}
+	if r := rep.must(0, "pings", "upload", pings); !strings.Contains(r.stdout, "Accepted:    25") {
+		t.Errorf("upload after the erase:\n%s", r.stdout)
+	}
+
 	// A fix without an id is an input error, and the user is told why ids
 	// matter.
 	noID := filepath.Join(tmp, "noid.jsonl")

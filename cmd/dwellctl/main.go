@@ -131,6 +131,7 @@ func commands() []command {
 		repsCreateCommand(),
 		repsListCommand(),
 		repsGetCommand(),
+		repsEraseHistoryCommand(),
 		teamsCreateCommand(),
 		teamsListCommand(),
 		pingsUploadCommand(),

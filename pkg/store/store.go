@@ -46,6 +46,7 @@ type Store interface {
 	EventLog
 	Sales
 	Summaries
+	Privacy
 
 	// Clients.
 

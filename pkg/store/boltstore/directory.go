@@ -447,9 +447,9 @@ func (s *Store) PutSettings(ctx context.Context, tenant dwell.TenantID, set dwel
 		if err != nil {
 			return err
 		}
-		if err := t.markTenant(tenant); err != nil {
+		if err := b.Put(keySettings, val); err != nil {
 			return err
 		}
-		return b.Put(keySettings, val)
+		return t.markTenant(tenant)
 	})
 }

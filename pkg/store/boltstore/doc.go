@@ -48,6 +48,7 @@
 //	    fixes                 time key + fix id -> fix (compact binary, see codec.go)
 //	    fixids                sequence -> run: sorted (id hash, time key) entries
 //	    fixids.log            sequence -> pending (id hash, time key) entries
+//	    fixes.pruned          time key below which the rep's fixes were deleted (privacy.go)
 //	    checkins, checkouts, calls         time key + sequence -> JSON record
 //	    checkins.req, checkouts.req, calls.req   request id -> record key
 //	  dayver, dirty, summaries, daydetail      per rep-day data versions, dirty marks and summaries (summary.go)
@@ -76,8 +77,9 @@
 //   - Fix times must lie between the years 1678 and 2262 (Unix nanoseconds
 //     in an int64); others are refused with dwell.Invalid.
 //   - DeleteRep removes the directory entry only; the rep's fixes and
-//     actions stay. Erasing a rep's location history is a separate,
-//     not yet written operation; so is retention.
+//     actions stay until EraseRepHistory or retention (PruneFixes) deletes
+//     them (privacy.go). EraseRepHistory reads the tenant's whole event log
+//     (outside the committer) to find the rep's events.
 //   - Listing with a filter scans the tenant's bucket from Page.After until
 //     the page is full and one more match is found.
 package boltstore

@@ -260,7 +260,8 @@ func (fs *fixState) maybeMerge() error {
 	return nil
 }
 
-// compact merges all the rep's runs into one.
+// compact merges all the rep's runs into one, leaving out the entries of
+// pruned fixes (those below the rep's prune horizon, see privacy.go).
 func (fs *fixState) compact() error {
 	var all []byte
 	var keys [][]byte
@@ -275,16 +276,40 @@ func (fs *fixState) compact() error {
 	if err := sortRun(all); err != nil {
 		return err
 	}
+	if h := prunedBelow(fs.rb.b); h != nil {
+		all = dropPruned(all, h)
+		// The view keeps the prefixes of what is left.
+		fs.index.merged = fs.index.merged[:0]
+		for e := all; len(e) > 0; e = e[entryLen:] {
+			fs.index.merged = append(fs.index.merged, binary.BigEndian.Uint64(e))
+		}
+	}
 	for _, k := range keys {
 		if err := fs.rb.ids.Delete(k); err != nil {
 			return err
 		}
+	}
+	fs.index.runs = 0
+	if len(all) == 0 {
+		return nil
 	}
 	if err := appendSeq(fs.rb.ids, all); err != nil {
 		return err
 	}
 	fs.index.runs = 1
 	return nil
+}
+
+// dropPruned removes from the sorted run the entries of fixes below the
+// prune horizon (time key) h, keeping the order.
+func dropPruned(run, h []byte) []byte {
+	out := run[:0]
+	for e := run; len(e) > 0; e = e[entryLen:] {
+		if bytes.Compare(e[len(idHash{}):entryLen], h) >= 0 {
+			out = append(out, e[:entryLen]...)
+		}
+	}
+	return out
 }
 
 // sortRun sorts the entries of run by hash in place.

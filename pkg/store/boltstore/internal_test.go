@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/dwellhq/dwell/pkg/dwell"
 
 	"github.com/dwellhq/dwell/pkg/store"
@@ -54,13 +56,7 @@ func TestGroupRollback(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	t0 := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
-	mk := func(first, n int) []dwell.Fix {
-		out := make([]dwell.Fix, n)
-		for i := range out {
-			out[i] = dwell.Fix{ID: fmt.Sprint("f", first+i), Time: t0.Add(time.Duration(first+i) * time.Second), SpeedMPS: -1, BearingDeg: -1}
-		}
-		return out
-	}
+	mk := func(first, n int) []dwell.Fix { return secondFixes(t0, first, n) }
 	if _, err := s.AppendFixes(ctx, "t", "r", mk(0, 10)); err != nil {
 		t.Fatal(err)
 	}
@@ -114,4 +110,76 @@ func TestGroupRollback(t *testing.T) {
 	if !slices.Equal(stored, want) {
 		t.Fatalf("after rollback: stored = %v, want %v", stored, want)
 	}
+}
+
+// TestPruneCompactsIndex checks that the fix-id index forgets pruned fixes
+// at its next compaction: the runs and the committer's view shrink to the
+// fixes kept, and a pruned id is new again.
+func TestPruneCompactsIndex(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "dwell.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mergeMin = 7
+	ctx := context.Background()
+	t0 := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	mk := func(first, n int) []dwell.Fix { return secondFixes(t0, first, n) }
+	for i := 0; i < 200; i += 10 {
+		if _, err := s.AppendFixes(ctx, "t", "r", mk(i, 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, more, err := s.PruneFixes(ctx, "t", "r", t0.Add(150*time.Second), 1000)
+	if err != nil || n != 150 || more {
+		t.Fatalf("PruneFixes = %d, %v, %v, want 150, false, nil", n, more, err)
+	}
+	// Enough new fixes to make more than maxRuns runs, hence a compaction.
+	for i := 200; i < 200+10*(maxRuns+2); i += 10 {
+		if _, err := s.AppendFixes(ctx, "t", "r", mk(i, 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := 50 + 10*(maxRuns+2)
+	var entries int
+	err = s.view(ctx, "test", func(tx *bolt.Tx) error {
+		entries = 0
+		if err := readRepSub(tx, "t", "r", bktFixIDs).ForEach(func(_, run []byte) error {
+			entries += len(run) / entryLen
+			return nil
+		}); err != nil {
+			return err
+		}
+		return readRepSub(tx, "t", "r", bktFixLog).ForEach(func(_, rec []byte) error {
+			entries += len(rec) / entryLen
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries != kept {
+		t.Fatalf("fix-id index holds %d entries after compaction, want %d (the kept fixes)", entries, kept)
+	}
+	// The committer is idle: its view can be read from here.
+	if ri := s.index[repKey{"t", "r"}]; ri == nil || ri.size() != kept {
+		t.Fatalf("view of the index = %+v, want %d entries", ri, kept)
+	}
+	stored, err := s.AppendFixes(ctx, "t", "r", append(mk(0, 2), mk(160, 1)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{true, true, false}; !slices.Equal(stored, want) {
+		t.Fatalf("pruned and kept ids re-sent: stored = %v, want %v", stored, want)
+	}
+}
+
+// secondFixes returns n bare fixes "f<i>" for i from first, one a second
+// from t0.
+func secondFixes(t0 time.Time, first, n int) []dwell.Fix {
+	out := make([]dwell.Fix, n)
+	for i := range out {
+		out[i] = dwell.Fix{ID: fmt.Sprint("f", first+i), Time: t0.Add(time.Duration(first+i) * time.Second), SpeedMPS: -1, BearingDeg: -1}
+	}
+	return out
 }

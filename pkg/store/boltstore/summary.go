@@ -150,13 +150,26 @@ func (t *txn) markAction(tenant dwell.TenantID, rep dwell.RepID, at time.Time) e
 
 // markTenant marks every rep-day of the tenant dated at most
 // store.RederiveDays days before the store's clock (in UTC, less one day for
-// zones ahead of it) dirty.
+// zones ahead of it) dirty, except those that may have lost fixes to the
+// tenant's retention period. It reads the settings as t sees them, so a
+// settings change must store the new settings first.
 func (t *txn) markTenant(tenant dwell.TenantID) error {
 	ver, err := t.tenantSub(tenant, bktDayVer, false)
 	if ver == nil || err != nil {
 		return err
 	}
-	since := dwell.DateOf(t.s.now(), time.UTC).AddDays(-store.RederiveDays - 1)
+	now := t.s.now()
+	since := dwell.DateOf(now, time.UTC).AddDays(-store.RederiveDays - 1)
+	// Days that may have lost fixes to retention keep their summaries: the
+	// first day wholly inside the period, in every zone, is two UTC days
+	// after the one its start falls on.
+	ret, err := t.retention(tenant)
+	if err != nil {
+		return err
+	}
+	if kept := dwell.DateOf(now.Add(-ret), time.UTC).AddDays(2); since.Before(kept) {
+		since = kept
+	}
 	var keys [][]byte
 	err = ver.ForEach(func(k, _ []byte) error {
 		if _, d, ok := splitDayKey(k); ok && !d.Before(since) {

@@ -59,6 +59,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Closed", func(t *testing.T) { testClosed(t, h) })
 	runEvents(t, h)
 	runSales(t, h)
+	runPrivacy(t, h)
 }
 
 const (

@@ -1407,6 +1407,126 @@ func (*DeleteRepResponse) Descriptor() ([]byte, []int) {
 	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{23}
 }
 
+// EraseRepHistoryRequest is the request of EraseRepHistory.
+type EraseRepHistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "reps/{rep_id}". The rep need not be in the directory.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseRepHistoryRequest) Reset() {
+	*x = EraseRepHistoryRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseRepHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseRepHistoryRequest) ProtoMessage() {}
+
+func (x *EraseRepHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseRepHistoryRequest.ProtoReflect.Descriptor instead.
+func (*EraseRepHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *EraseRepHistoryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// EraseRepHistoryResponse is the response of EraseRepHistory: what was
+// deleted (all zero when there was nothing left to erase).
+type EraseRepHistoryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Fixes deleted.
+	FixesErased int64 `protobuf:"varint,1,opt,name=fixes_erased,json=fixesErased,proto3" json:"fixes_erased,omitempty"`
+	// Check-ins, check-outs and calls deleted.
+	ActionsErased int64 `protobuf:"varint,2,opt,name=actions_erased,json=actionsErased,proto3" json:"actions_erased,omitempty"`
+	// Rep-day summaries deleted.
+	DaysErased int64 `protobuf:"varint,3,opt,name=days_erased,json=daysErased,proto3" json:"days_erased,omitempty"`
+	// Events deleted from the tenant's event log.
+	EventsErased  int64 `protobuf:"varint,4,opt,name=events_erased,json=eventsErased,proto3" json:"events_erased,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseRepHistoryResponse) Reset() {
+	*x = EraseRepHistoryResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseRepHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseRepHistoryResponse) ProtoMessage() {}
+
+func (x *EraseRepHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseRepHistoryResponse.ProtoReflect.Descriptor instead.
+func (*EraseRepHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *EraseRepHistoryResponse) GetFixesErased() int64 {
+	if x != nil {
+		return x.FixesErased
+	}
+	return 0
+}
+
+func (x *EraseRepHistoryResponse) GetActionsErased() int64 {
+	if x != nil {
+		return x.ActionsErased
+	}
+	return 0
+}
+
+func (x *EraseRepHistoryResponse) GetDaysErased() int64 {
+	if x != nil {
+		return x.DaysErased
+	}
+	return 0
+}
+
+func (x *EraseRepHistoryResponse) GetEventsErased() int64 {
+	if x != nil {
+		return x.EventsErased
+	}
+	return 0
+}
+
 // ListRepsRequest is the request of ListReps.
 type ListRepsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1423,7 +1543,7 @@ type ListRepsRequest struct {
 
 func (x *ListRepsRequest) Reset() {
 	*x = ListRepsRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[24]
+	mi := &file_dwell_v1_directory_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1555,7 @@ func (x *ListRepsRequest) String() string {
 func (*ListRepsRequest) ProtoMessage() {}
 
 func (x *ListRepsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[24]
+	mi := &file_dwell_v1_directory_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1568,7 @@ func (x *ListRepsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepsRequest.ProtoReflect.Descriptor instead.
 func (*ListRepsRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{24}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListRepsRequest) GetPageSize() int32 {
@@ -1485,7 +1605,7 @@ type ListRepsResponse struct {
 
 func (x *ListRepsResponse) Reset() {
 	*x = ListRepsResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[25]
+	mi := &file_dwell_v1_directory_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1617,7 @@ func (x *ListRepsResponse) String() string {
 func (*ListRepsResponse) ProtoMessage() {}
 
 func (x *ListRepsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[25]
+	mi := &file_dwell_v1_directory_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1630,7 @@ func (x *ListRepsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepsResponse.ProtoReflect.Descriptor instead.
 func (*ListRepsResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{25}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListRepsResponse) GetReps() []*Rep {
@@ -1546,7 +1666,7 @@ type Team struct {
 
 func (x *Team) Reset() {
 	*x = Team{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[26]
+	mi := &file_dwell_v1_directory_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1558,7 +1678,7 @@ func (x *Team) String() string {
 func (*Team) ProtoMessage() {}
 
 func (x *Team) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[26]
+	mi := &file_dwell_v1_directory_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1571,7 +1691,7 @@ func (x *Team) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Team.ProtoReflect.Descriptor instead.
 func (*Team) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{26}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Team) GetName() string {
@@ -1622,7 +1742,7 @@ type CreateTeamRequest struct {
 
 func (x *CreateTeamRequest) Reset() {
 	*x = CreateTeamRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[27]
+	mi := &file_dwell_v1_directory_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1634,7 +1754,7 @@ func (x *CreateTeamRequest) String() string {
 func (*CreateTeamRequest) ProtoMessage() {}
 
 func (x *CreateTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[27]
+	mi := &file_dwell_v1_directory_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1647,7 +1767,7 @@ func (x *CreateTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTeamRequest.ProtoReflect.Descriptor instead.
 func (*CreateTeamRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{27}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CreateTeamRequest) GetTeamId() string {
@@ -1675,7 +1795,7 @@ type CreateTeamResponse struct {
 
 func (x *CreateTeamResponse) Reset() {
 	*x = CreateTeamResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[28]
+	mi := &file_dwell_v1_directory_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +1807,7 @@ func (x *CreateTeamResponse) String() string {
 func (*CreateTeamResponse) ProtoMessage() {}
 
 func (x *CreateTeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[28]
+	mi := &file_dwell_v1_directory_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +1820,7 @@ func (x *CreateTeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTeamResponse.ProtoReflect.Descriptor instead.
 func (*CreateTeamResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{28}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateTeamResponse) GetTeam() *Team {
@@ -1721,7 +1841,7 @@ type GetTeamRequest struct {
 
 func (x *GetTeamRequest) Reset() {
 	*x = GetTeamRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[29]
+	mi := &file_dwell_v1_directory_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1733,7 +1853,7 @@ func (x *GetTeamRequest) String() string {
 func (*GetTeamRequest) ProtoMessage() {}
 
 func (x *GetTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[29]
+	mi := &file_dwell_v1_directory_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1746,7 +1866,7 @@ func (x *GetTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTeamRequest.ProtoReflect.Descriptor instead.
 func (*GetTeamRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{29}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetTeamRequest) GetName() string {
@@ -1767,7 +1887,7 @@ type GetTeamResponse struct {
 
 func (x *GetTeamResponse) Reset() {
 	*x = GetTeamResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[30]
+	mi := &file_dwell_v1_directory_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1779,7 +1899,7 @@ func (x *GetTeamResponse) String() string {
 func (*GetTeamResponse) ProtoMessage() {}
 
 func (x *GetTeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[30]
+	mi := &file_dwell_v1_directory_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1792,7 +1912,7 @@ func (x *GetTeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTeamResponse.ProtoReflect.Descriptor instead.
 func (*GetTeamResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{30}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetTeamResponse) GetTeam() *Team {
@@ -1816,7 +1936,7 @@ type UpdateTeamRequest struct {
 
 func (x *UpdateTeamRequest) Reset() {
 	*x = UpdateTeamRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[31]
+	mi := &file_dwell_v1_directory_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1828,7 +1948,7 @@ func (x *UpdateTeamRequest) String() string {
 func (*UpdateTeamRequest) ProtoMessage() {}
 
 func (x *UpdateTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[31]
+	mi := &file_dwell_v1_directory_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1841,7 +1961,7 @@ func (x *UpdateTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTeamRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTeamRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{31}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *UpdateTeamRequest) GetTeam() *Team {
@@ -1869,7 +1989,7 @@ type UpdateTeamResponse struct {
 
 func (x *UpdateTeamResponse) Reset() {
 	*x = UpdateTeamResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[32]
+	mi := &file_dwell_v1_directory_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1881,7 +2001,7 @@ func (x *UpdateTeamResponse) String() string {
 func (*UpdateTeamResponse) ProtoMessage() {}
 
 func (x *UpdateTeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[32]
+	mi := &file_dwell_v1_directory_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1894,7 +2014,7 @@ func (x *UpdateTeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTeamResponse.ProtoReflect.Descriptor instead.
 func (*UpdateTeamResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{32}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *UpdateTeamResponse) GetTeam() *Team {
@@ -1915,7 +2035,7 @@ type DeleteTeamRequest struct {
 
 func (x *DeleteTeamRequest) Reset() {
 	*x = DeleteTeamRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[33]
+	mi := &file_dwell_v1_directory_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1927,7 +2047,7 @@ func (x *DeleteTeamRequest) String() string {
 func (*DeleteTeamRequest) ProtoMessage() {}
 
 func (x *DeleteTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[33]
+	mi := &file_dwell_v1_directory_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1940,7 +2060,7 @@ func (x *DeleteTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTeamRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTeamRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{33}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *DeleteTeamRequest) GetName() string {
@@ -1959,7 +2079,7 @@ type DeleteTeamResponse struct {
 
 func (x *DeleteTeamResponse) Reset() {
 	*x = DeleteTeamResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[34]
+	mi := &file_dwell_v1_directory_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2091,7 @@ func (x *DeleteTeamResponse) String() string {
 func (*DeleteTeamResponse) ProtoMessage() {}
 
 func (x *DeleteTeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[34]
+	mi := &file_dwell_v1_directory_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2104,7 @@ func (x *DeleteTeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTeamResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTeamResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{34}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{36}
 }
 
 // ListTeamsRequest is the request of ListTeams.
@@ -2000,7 +2120,7 @@ type ListTeamsRequest struct {
 
 func (x *ListTeamsRequest) Reset() {
 	*x = ListTeamsRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[35]
+	mi := &file_dwell_v1_directory_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2012,7 +2132,7 @@ func (x *ListTeamsRequest) String() string {
 func (*ListTeamsRequest) ProtoMessage() {}
 
 func (x *ListTeamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[35]
+	mi := &file_dwell_v1_directory_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2025,7 +2145,7 @@ func (x *ListTeamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTeamsRequest.ProtoReflect.Descriptor instead.
 func (*ListTeamsRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{35}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListTeamsRequest) GetPageSize() int32 {
@@ -2055,7 +2175,7 @@ type ListTeamsResponse struct {
 
 func (x *ListTeamsResponse) Reset() {
 	*x = ListTeamsResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[36]
+	mi := &file_dwell_v1_directory_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2187,7 @@ func (x *ListTeamsResponse) String() string {
 func (*ListTeamsResponse) ProtoMessage() {}
 
 func (x *ListTeamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[36]
+	mi := &file_dwell_v1_directory_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2200,7 @@ func (x *ListTeamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTeamsResponse.ProtoReflect.Descriptor instead.
 func (*ListTeamsResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{36}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListTeamsResponse) GetTeams() []*Team {
@@ -2103,7 +2223,9 @@ type Settings struct {
 	// Resource name, always "settings".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// How long fixes are kept, in days, 1 to 3,650 (default 365). Older fixes
-	// are refused on upload.
+	// are refused on upload and deleted from storage within about an hour of
+	// expiring; the summaries of their days keep the figures derived while
+	// they were there.
 	RetentionDays int32 `protobuf:"varint,2,opt,name=retention_days,json=retentionDays,proto3" json:"retention_days,omitempty"`
 	// Least time inside a client's site that makes a visit, in seconds,
 	// 60 to 7,200 (default 300).
@@ -2120,7 +2242,7 @@ type Settings struct {
 
 func (x *Settings) Reset() {
 	*x = Settings{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[37]
+	mi := &file_dwell_v1_directory_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2254,7 @@ func (x *Settings) String() string {
 func (*Settings) ProtoMessage() {}
 
 func (x *Settings) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[37]
+	mi := &file_dwell_v1_directory_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2267,7 @@ func (x *Settings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Settings.ProtoReflect.Descriptor instead.
 func (*Settings) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{37}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Settings) GetName() string {
@@ -2194,7 +2316,7 @@ type GetSettingsRequest struct {
 
 func (x *GetSettingsRequest) Reset() {
 	*x = GetSettingsRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[38]
+	mi := &file_dwell_v1_directory_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2206,7 +2328,7 @@ func (x *GetSettingsRequest) String() string {
 func (*GetSettingsRequest) ProtoMessage() {}
 
 func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[38]
+	mi := &file_dwell_v1_directory_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2219,7 +2341,7 @@ func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{38}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetSettingsRequest) GetName() string {
@@ -2240,7 +2362,7 @@ type GetSettingsResponse struct {
 
 func (x *GetSettingsResponse) Reset() {
 	*x = GetSettingsResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[39]
+	mi := &file_dwell_v1_directory_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2252,7 +2374,7 @@ func (x *GetSettingsResponse) String() string {
 func (*GetSettingsResponse) ProtoMessage() {}
 
 func (x *GetSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[39]
+	mi := &file_dwell_v1_directory_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2265,7 +2387,7 @@ func (x *GetSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{39}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetSettingsResponse) GetSettings() *Settings {
@@ -2289,7 +2411,7 @@ type UpdateSettingsRequest struct {
 
 func (x *UpdateSettingsRequest) Reset() {
 	*x = UpdateSettingsRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[40]
+	mi := &file_dwell_v1_directory_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2301,7 +2423,7 @@ func (x *UpdateSettingsRequest) String() string {
 func (*UpdateSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[40]
+	mi := &file_dwell_v1_directory_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2314,7 +2436,7 @@ func (x *UpdateSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{40}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *UpdateSettingsRequest) GetSettings() *Settings {
@@ -2342,7 +2464,7 @@ type UpdateSettingsResponse struct {
 
 func (x *UpdateSettingsResponse) Reset() {
 	*x = UpdateSettingsResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[41]
+	mi := &file_dwell_v1_directory_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2354,7 +2476,7 @@ func (x *UpdateSettingsResponse) String() string {
 func (*UpdateSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[41]
+	mi := &file_dwell_v1_directory_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2367,7 +2489,7 @@ func (x *UpdateSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{41}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UpdateSettingsResponse) GetSettings() *Settings {
@@ -2462,7 +2584,15 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\x03rep\x18\x01 \x01(\v2\r.dwell.v1.RepR\x03rep\"&\n" +
 	"\x10DeleteRepRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x13\n" +
-	"\x11DeleteRepResponse\"a\n" +
+	"\x11DeleteRepResponse\",\n" +
+	"\x16EraseRepHistoryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xa9\x01\n" +
+	"\x17EraseRepHistoryResponse\x12!\n" +
+	"\ffixes_erased\x18\x01 \x01(\x03R\vfixesErased\x12%\n" +
+	"\x0eactions_erased\x18\x02 \x01(\x03R\ractionsErased\x12\x1f\n" +
+	"\vdays_erased\x18\x03 \x01(\x03R\n" +
+	"daysErased\x12#\n" +
+	"\revents_erased\x18\x04 \x01(\x03R\feventsErased\"a\n" +
 	"\x0fListRepsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -2524,8 +2654,7 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"ClientKind\x12\x1b\n" +
 	"\x17CLIENT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CLIENT_KIND_PROSPECT\x10\x01\x12\x18\n" +
-	"\x14CLIENT_KIND_CUSTOMER\x10\x022\xb9\n" +
-	"\n" +
+	"\x14CLIENT_KIND_CUSTOMER\x10\x022\x91\v\n" +
 	"\x10DirectoryService\x12M\n" +
 	"\fCreateClient\x12\x1d.dwell.v1.CreateClientRequest\x1a\x1e.dwell.v1.CreateClientResponse\x12D\n" +
 	"\tGetClient\x12\x1a.dwell.v1.GetClientRequest\x1a\x1b.dwell.v1.GetClientResponse\x12M\n" +
@@ -2536,7 +2665,8 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\tCreateRep\x12\x1a.dwell.v1.CreateRepRequest\x1a\x1b.dwell.v1.CreateRepResponse\x12;\n" +
 	"\x06GetRep\x12\x17.dwell.v1.GetRepRequest\x1a\x18.dwell.v1.GetRepResponse\x12D\n" +
 	"\tUpdateRep\x12\x1a.dwell.v1.UpdateRepRequest\x1a\x1b.dwell.v1.UpdateRepResponse\x12D\n" +
-	"\tDeleteRep\x12\x1a.dwell.v1.DeleteRepRequest\x1a\x1b.dwell.v1.DeleteRepResponse\x12A\n" +
+	"\tDeleteRep\x12\x1a.dwell.v1.DeleteRepRequest\x1a\x1b.dwell.v1.DeleteRepResponse\x12V\n" +
+	"\x0fEraseRepHistory\x12 .dwell.v1.EraseRepHistoryRequest\x1a!.dwell.v1.EraseRepHistoryResponse\x12A\n" +
 	"\bListReps\x12\x19.dwell.v1.ListRepsRequest\x1a\x1a.dwell.v1.ListRepsResponse\x12G\n" +
 	"\n" +
 	"CreateTeam\x12\x1b.dwell.v1.CreateTeamRequest\x1a\x1c.dwell.v1.CreateTeamResponse\x12>\n" +
@@ -2562,95 +2692,97 @@ func file_dwell_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_dwell_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_dwell_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_dwell_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_dwell_v1_directory_proto_goTypes = []any{
-	(ClientKind)(0),                // 0: dwell.v1.ClientKind
-	(*Client)(nil),                 // 1: dwell.v1.Client
-	(*CreateClientRequest)(nil),    // 2: dwell.v1.CreateClientRequest
-	(*CreateClientResponse)(nil),   // 3: dwell.v1.CreateClientResponse
-	(*GetClientRequest)(nil),       // 4: dwell.v1.GetClientRequest
-	(*GetClientResponse)(nil),      // 5: dwell.v1.GetClientResponse
-	(*UpdateClientRequest)(nil),    // 6: dwell.v1.UpdateClientRequest
-	(*UpdateClientResponse)(nil),   // 7: dwell.v1.UpdateClientResponse
-	(*DeleteClientRequest)(nil),    // 8: dwell.v1.DeleteClientRequest
-	(*DeleteClientResponse)(nil),   // 9: dwell.v1.DeleteClientResponse
-	(*ListClientsRequest)(nil),     // 10: dwell.v1.ListClientsRequest
-	(*ListClientsResponse)(nil),    // 11: dwell.v1.ListClientsResponse
-	(*ImportClientsRequest)(nil),   // 12: dwell.v1.ImportClientsRequest
-	(*ImportRowError)(nil),         // 13: dwell.v1.ImportRowError
-	(*FieldError)(nil),             // 14: dwell.v1.FieldError
-	(*ImportClientsResponse)(nil),  // 15: dwell.v1.ImportClientsResponse
-	(*Rep)(nil),                    // 16: dwell.v1.Rep
-	(*CreateRepRequest)(nil),       // 17: dwell.v1.CreateRepRequest
-	(*CreateRepResponse)(nil),      // 18: dwell.v1.CreateRepResponse
-	(*GetRepRequest)(nil),          // 19: dwell.v1.GetRepRequest
-	(*GetRepResponse)(nil),         // 20: dwell.v1.GetRepResponse
-	(*UpdateRepRequest)(nil),       // 21: dwell.v1.UpdateRepRequest
-	(*UpdateRepResponse)(nil),      // 22: dwell.v1.UpdateRepResponse
-	(*DeleteRepRequest)(nil),       // 23: dwell.v1.DeleteRepRequest
-	(*DeleteRepResponse)(nil),      // 24: dwell.v1.DeleteRepResponse
-	(*ListRepsRequest)(nil),        // 25: dwell.v1.ListRepsRequest
-	(*ListRepsResponse)(nil),       // 26: dwell.v1.ListRepsResponse
-	(*Team)(nil),                   // 27: dwell.v1.Team
-	(*CreateTeamRequest)(nil),      // 28: dwell.v1.CreateTeamRequest
-	(*CreateTeamResponse)(nil),     // 29: dwell.v1.CreateTeamResponse
-	(*GetTeamRequest)(nil),         // 30: dwell.v1.GetTeamRequest
-	(*GetTeamResponse)(nil),        // 31: dwell.v1.GetTeamResponse
-	(*UpdateTeamRequest)(nil),      // 32: dwell.v1.UpdateTeamRequest
-	(*UpdateTeamResponse)(nil),     // 33: dwell.v1.UpdateTeamResponse
-	(*DeleteTeamRequest)(nil),      // 34: dwell.v1.DeleteTeamRequest
-	(*DeleteTeamResponse)(nil),     // 35: dwell.v1.DeleteTeamResponse
-	(*ListTeamsRequest)(nil),       // 36: dwell.v1.ListTeamsRequest
-	(*ListTeamsResponse)(nil),      // 37: dwell.v1.ListTeamsResponse
-	(*Settings)(nil),               // 38: dwell.v1.Settings
-	(*GetSettingsRequest)(nil),     // 39: dwell.v1.GetSettingsRequest
-	(*GetSettingsResponse)(nil),    // 40: dwell.v1.GetSettingsResponse
-	(*UpdateSettingsRequest)(nil),  // 41: dwell.v1.UpdateSettingsRequest
-	(*UpdateSettingsResponse)(nil), // 42: dwell.v1.UpdateSettingsResponse
-	(*Geofence)(nil),               // 43: dwell.v1.Geofence
-	(*timestamppb.Timestamp)(nil),  // 44: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),  // 45: google.protobuf.FieldMask
-	(*WorkingHours)(nil),           // 46: dwell.v1.WorkingHours
+	(ClientKind)(0),                 // 0: dwell.v1.ClientKind
+	(*Client)(nil),                  // 1: dwell.v1.Client
+	(*CreateClientRequest)(nil),     // 2: dwell.v1.CreateClientRequest
+	(*CreateClientResponse)(nil),    // 3: dwell.v1.CreateClientResponse
+	(*GetClientRequest)(nil),        // 4: dwell.v1.GetClientRequest
+	(*GetClientResponse)(nil),       // 5: dwell.v1.GetClientResponse
+	(*UpdateClientRequest)(nil),     // 6: dwell.v1.UpdateClientRequest
+	(*UpdateClientResponse)(nil),    // 7: dwell.v1.UpdateClientResponse
+	(*DeleteClientRequest)(nil),     // 8: dwell.v1.DeleteClientRequest
+	(*DeleteClientResponse)(nil),    // 9: dwell.v1.DeleteClientResponse
+	(*ListClientsRequest)(nil),      // 10: dwell.v1.ListClientsRequest
+	(*ListClientsResponse)(nil),     // 11: dwell.v1.ListClientsResponse
+	(*ImportClientsRequest)(nil),    // 12: dwell.v1.ImportClientsRequest
+	(*ImportRowError)(nil),          // 13: dwell.v1.ImportRowError
+	(*FieldError)(nil),              // 14: dwell.v1.FieldError
+	(*ImportClientsResponse)(nil),   // 15: dwell.v1.ImportClientsResponse
+	(*Rep)(nil),                     // 16: dwell.v1.Rep
+	(*CreateRepRequest)(nil),        // 17: dwell.v1.CreateRepRequest
+	(*CreateRepResponse)(nil),       // 18: dwell.v1.CreateRepResponse
+	(*GetRepRequest)(nil),           // 19: dwell.v1.GetRepRequest
+	(*GetRepResponse)(nil),          // 20: dwell.v1.GetRepResponse
+	(*UpdateRepRequest)(nil),        // 21: dwell.v1.UpdateRepRequest
+	(*UpdateRepResponse)(nil),       // 22: dwell.v1.UpdateRepResponse
+	(*DeleteRepRequest)(nil),        // 23: dwell.v1.DeleteRepRequest
+	(*DeleteRepResponse)(nil),       // 24: dwell.v1.DeleteRepResponse
+	(*EraseRepHistoryRequest)(nil),  // 25: dwell.v1.EraseRepHistoryRequest
+	(*EraseRepHistoryResponse)(nil), // 26: dwell.v1.EraseRepHistoryResponse
+	(*ListRepsRequest)(nil),         // 27: dwell.v1.ListRepsRequest
+	(*ListRepsResponse)(nil),        // 28: dwell.v1.ListRepsResponse
+	(*Team)(nil),                    // 29: dwell.v1.Team
+	(*CreateTeamRequest)(nil),       // 30: dwell.v1.CreateTeamRequest
+	(*CreateTeamResponse)(nil),      // 31: dwell.v1.CreateTeamResponse
+	(*GetTeamRequest)(nil),          // 32: dwell.v1.GetTeamRequest
+	(*GetTeamResponse)(nil),         // 33: dwell.v1.GetTeamResponse
+	(*UpdateTeamRequest)(nil),       // 34: dwell.v1.UpdateTeamRequest
+	(*UpdateTeamResponse)(nil),      // 35: dwell.v1.UpdateTeamResponse
+	(*DeleteTeamRequest)(nil),       // 36: dwell.v1.DeleteTeamRequest
+	(*DeleteTeamResponse)(nil),      // 37: dwell.v1.DeleteTeamResponse
+	(*ListTeamsRequest)(nil),        // 38: dwell.v1.ListTeamsRequest
+	(*ListTeamsResponse)(nil),       // 39: dwell.v1.ListTeamsResponse
+	(*Settings)(nil),                // 40: dwell.v1.Settings
+	(*GetSettingsRequest)(nil),      // 41: dwell.v1.GetSettingsRequest
+	(*GetSettingsResponse)(nil),     // 42: dwell.v1.GetSettingsResponse
+	(*UpdateSettingsRequest)(nil),   // 43: dwell.v1.UpdateSettingsRequest
+	(*UpdateSettingsResponse)(nil),  // 44: dwell.v1.UpdateSettingsResponse
+	(*Geofence)(nil),                // 45: dwell.v1.Geofence
+	(*timestamppb.Timestamp)(nil),   // 46: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),   // 47: google.protobuf.FieldMask
+	(*WorkingHours)(nil),            // 48: dwell.v1.WorkingHours
 }
 var file_dwell_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: dwell.v1.Client.kind:type_name -> dwell.v1.ClientKind
-	43, // 1: dwell.v1.Client.geofence:type_name -> dwell.v1.Geofence
-	44, // 2: dwell.v1.Client.create_time:type_name -> google.protobuf.Timestamp
-	44, // 3: dwell.v1.Client.update_time:type_name -> google.protobuf.Timestamp
+	45, // 1: dwell.v1.Client.geofence:type_name -> dwell.v1.Geofence
+	46, // 2: dwell.v1.Client.create_time:type_name -> google.protobuf.Timestamp
+	46, // 3: dwell.v1.Client.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: dwell.v1.CreateClientRequest.client:type_name -> dwell.v1.Client
 	1,  // 5: dwell.v1.CreateClientResponse.client:type_name -> dwell.v1.Client
 	1,  // 6: dwell.v1.GetClientResponse.client:type_name -> dwell.v1.Client
 	1,  // 7: dwell.v1.UpdateClientRequest.client:type_name -> dwell.v1.Client
-	45, // 8: dwell.v1.UpdateClientRequest.update_mask:type_name -> google.protobuf.FieldMask
+	47, // 8: dwell.v1.UpdateClientRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,  // 9: dwell.v1.UpdateClientResponse.client:type_name -> dwell.v1.Client
 	0,  // 10: dwell.v1.ListClientsRequest.kind:type_name -> dwell.v1.ClientKind
 	1,  // 11: dwell.v1.ListClientsResponse.clients:type_name -> dwell.v1.Client
 	1,  // 12: dwell.v1.ImportClientsRequest.clients:type_name -> dwell.v1.Client
 	14, // 13: dwell.v1.ImportRowError.field_errors:type_name -> dwell.v1.FieldError
 	13, // 14: dwell.v1.ImportClientsResponse.errors:type_name -> dwell.v1.ImportRowError
-	46, // 15: dwell.v1.Rep.working_hours:type_name -> dwell.v1.WorkingHours
-	44, // 16: dwell.v1.Rep.create_time:type_name -> google.protobuf.Timestamp
-	44, // 17: dwell.v1.Rep.update_time:type_name -> google.protobuf.Timestamp
+	48, // 15: dwell.v1.Rep.working_hours:type_name -> dwell.v1.WorkingHours
+	46, // 16: dwell.v1.Rep.create_time:type_name -> google.protobuf.Timestamp
+	46, // 17: dwell.v1.Rep.update_time:type_name -> google.protobuf.Timestamp
 	16, // 18: dwell.v1.CreateRepRequest.rep:type_name -> dwell.v1.Rep
 	16, // 19: dwell.v1.CreateRepResponse.rep:type_name -> dwell.v1.Rep
 	16, // 20: dwell.v1.GetRepResponse.rep:type_name -> dwell.v1.Rep
 	16, // 21: dwell.v1.UpdateRepRequest.rep:type_name -> dwell.v1.Rep
-	45, // 22: dwell.v1.UpdateRepRequest.update_mask:type_name -> google.protobuf.FieldMask
+	47, // 22: dwell.v1.UpdateRepRequest.update_mask:type_name -> google.protobuf.FieldMask
 	16, // 23: dwell.v1.UpdateRepResponse.rep:type_name -> dwell.v1.Rep
 	16, // 24: dwell.v1.ListRepsResponse.reps:type_name -> dwell.v1.Rep
-	44, // 25: dwell.v1.Team.create_time:type_name -> google.protobuf.Timestamp
-	44, // 26: dwell.v1.Team.update_time:type_name -> google.protobuf.Timestamp
-	27, // 27: dwell.v1.CreateTeamRequest.team:type_name -> dwell.v1.Team
-	27, // 28: dwell.v1.CreateTeamResponse.team:type_name -> dwell.v1.Team
-	27, // 29: dwell.v1.GetTeamResponse.team:type_name -> dwell.v1.Team
-	27, // 30: dwell.v1.UpdateTeamRequest.team:type_name -> dwell.v1.Team
-	45, // 31: dwell.v1.UpdateTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
-	27, // 32: dwell.v1.UpdateTeamResponse.team:type_name -> dwell.v1.Team
-	27, // 33: dwell.v1.ListTeamsResponse.teams:type_name -> dwell.v1.Team
-	38, // 34: dwell.v1.GetSettingsResponse.settings:type_name -> dwell.v1.Settings
-	38, // 35: dwell.v1.UpdateSettingsRequest.settings:type_name -> dwell.v1.Settings
-	45, // 36: dwell.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	38, // 37: dwell.v1.UpdateSettingsResponse.settings:type_name -> dwell.v1.Settings
+	46, // 25: dwell.v1.Team.create_time:type_name -> google.protobuf.Timestamp
+	46, // 26: dwell.v1.Team.update_time:type_name -> google.protobuf.Timestamp
+	29, // 27: dwell.v1.CreateTeamRequest.team:type_name -> dwell.v1.Team
+	29, // 28: dwell.v1.CreateTeamResponse.team:type_name -> dwell.v1.Team
+	29, // 29: dwell.v1.GetTeamResponse.team:type_name -> dwell.v1.Team
+	29, // 30: dwell.v1.UpdateTeamRequest.team:type_name -> dwell.v1.Team
+	47, // 31: dwell.v1.UpdateTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
+	29, // 32: dwell.v1.UpdateTeamResponse.team:type_name -> dwell.v1.Team
+	29, // 33: dwell.v1.ListTeamsResponse.teams:type_name -> dwell.v1.Team
+	40, // 34: dwell.v1.GetSettingsResponse.settings:type_name -> dwell.v1.Settings
+	40, // 35: dwell.v1.UpdateSettingsRequest.settings:type_name -> dwell.v1.Settings
+	47, // 36: dwell.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	40, // 37: dwell.v1.UpdateSettingsResponse.settings:type_name -> dwell.v1.Settings
 	2,  // 38: dwell.v1.DirectoryService.CreateClient:input_type -> dwell.v1.CreateClientRequest
 	4,  // 39: dwell.v1.DirectoryService.GetClient:input_type -> dwell.v1.GetClientRequest
 	6,  // 40: dwell.v1.DirectoryService.UpdateClient:input_type -> dwell.v1.UpdateClientRequest
@@ -2661,34 +2793,36 @@ var file_dwell_v1_directory_proto_depIdxs = []int32{
 	19, // 45: dwell.v1.DirectoryService.GetRep:input_type -> dwell.v1.GetRepRequest
 	21, // 46: dwell.v1.DirectoryService.UpdateRep:input_type -> dwell.v1.UpdateRepRequest
 	23, // 47: dwell.v1.DirectoryService.DeleteRep:input_type -> dwell.v1.DeleteRepRequest
-	25, // 48: dwell.v1.DirectoryService.ListReps:input_type -> dwell.v1.ListRepsRequest
-	28, // 49: dwell.v1.DirectoryService.CreateTeam:input_type -> dwell.v1.CreateTeamRequest
-	30, // 50: dwell.v1.DirectoryService.GetTeam:input_type -> dwell.v1.GetTeamRequest
-	32, // 51: dwell.v1.DirectoryService.UpdateTeam:input_type -> dwell.v1.UpdateTeamRequest
-	34, // 52: dwell.v1.DirectoryService.DeleteTeam:input_type -> dwell.v1.DeleteTeamRequest
-	36, // 53: dwell.v1.DirectoryService.ListTeams:input_type -> dwell.v1.ListTeamsRequest
-	39, // 54: dwell.v1.DirectoryService.GetSettings:input_type -> dwell.v1.GetSettingsRequest
-	41, // 55: dwell.v1.DirectoryService.UpdateSettings:input_type -> dwell.v1.UpdateSettingsRequest
-	3,  // 56: dwell.v1.DirectoryService.CreateClient:output_type -> dwell.v1.CreateClientResponse
-	5,  // 57: dwell.v1.DirectoryService.GetClient:output_type -> dwell.v1.GetClientResponse
-	7,  // 58: dwell.v1.DirectoryService.UpdateClient:output_type -> dwell.v1.UpdateClientResponse
-	9,  // 59: dwell.v1.DirectoryService.DeleteClient:output_type -> dwell.v1.DeleteClientResponse
-	11, // 60: dwell.v1.DirectoryService.ListClients:output_type -> dwell.v1.ListClientsResponse
-	15, // 61: dwell.v1.DirectoryService.ImportClients:output_type -> dwell.v1.ImportClientsResponse
-	18, // 62: dwell.v1.DirectoryService.CreateRep:output_type -> dwell.v1.CreateRepResponse
-	20, // 63: dwell.v1.DirectoryService.GetRep:output_type -> dwell.v1.GetRepResponse
-	22, // 64: dwell.v1.DirectoryService.UpdateRep:output_type -> dwell.v1.UpdateRepResponse
-	24, // 65: dwell.v1.DirectoryService.DeleteRep:output_type -> dwell.v1.DeleteRepResponse
-	26, // 66: dwell.v1.DirectoryService.ListReps:output_type -> dwell.v1.ListRepsResponse
-	29, // 67: dwell.v1.DirectoryService.CreateTeam:output_type -> dwell.v1.CreateTeamResponse
-	31, // 68: dwell.v1.DirectoryService.GetTeam:output_type -> dwell.v1.GetTeamResponse
-	33, // 69: dwell.v1.DirectoryService.UpdateTeam:output_type -> dwell.v1.UpdateTeamResponse
-	35, // 70: dwell.v1.DirectoryService.DeleteTeam:output_type -> dwell.v1.DeleteTeamResponse
-	37, // 71: dwell.v1.DirectoryService.ListTeams:output_type -> dwell.v1.ListTeamsResponse
-	40, // 72: dwell.v1.DirectoryService.GetSettings:output_type -> dwell.v1.GetSettingsResponse
-	42, // 73: dwell.v1.DirectoryService.UpdateSettings:output_type -> dwell.v1.UpdateSettingsResponse
-	56, // [56:74] is the sub-list for method output_type
-	38, // [38:56] is the sub-list for method input_type
+	25, // 48: dwell.v1.DirectoryService.EraseRepHistory:input_type -> dwell.v1.EraseRepHistoryRequest
+	27, // 49: dwell.v1.DirectoryService.ListReps:input_type -> dwell.v1.ListRepsRequest
+	30, // 50: dwell.v1.DirectoryService.CreateTeam:input_type -> dwell.v1.CreateTeamRequest
+	32, // 51: dwell.v1.DirectoryService.GetTeam:input_type -> dwell.v1.GetTeamRequest
+	34, // 52: dwell.v1.DirectoryService.UpdateTeam:input_type -> dwell.v1.UpdateTeamRequest
+	36, // 53: dwell.v1.DirectoryService.DeleteTeam:input_type -> dwell.v1.DeleteTeamRequest
+	38, // 54: dwell.v1.DirectoryService.ListTeams:input_type -> dwell.v1.ListTeamsRequest
+	41, // 55: dwell.v1.DirectoryService.GetSettings:input_type -> dwell.v1.GetSettingsRequest
+	43, // 56: dwell.v1.DirectoryService.UpdateSettings:input_type -> dwell.v1.UpdateSettingsRequest
+	3,  // 57: dwell.v1.DirectoryService.CreateClient:output_type -> dwell.v1.CreateClientResponse
+	5,  // 58: dwell.v1.DirectoryService.GetClient:output_type -> dwell.v1.GetClientResponse
+	7,  // 59: dwell.v1.DirectoryService.UpdateClient:output_type -> dwell.v1.UpdateClientResponse
+	9,  // 60: dwell.v1.DirectoryService.DeleteClient:output_type -> dwell.v1.DeleteClientResponse
+	11, // 61: dwell.v1.DirectoryService.ListClients:output_type -> dwell.v1.ListClientsResponse
+	15, // 62: dwell.v1.DirectoryService.ImportClients:output_type -> dwell.v1.ImportClientsResponse
+	18, // 63: dwell.v1.DirectoryService.CreateRep:output_type -> dwell.v1.CreateRepResponse
+	20, // 64: dwell.v1.DirectoryService.GetRep:output_type -> dwell.v1.GetRepResponse
+	22, // 65: dwell.v1.DirectoryService.UpdateRep:output_type -> dwell.v1.UpdateRepResponse
+	24, // 66: dwell.v1.DirectoryService.DeleteRep:output_type -> dwell.v1.DeleteRepResponse
+	26, // 67: dwell.v1.DirectoryService.EraseRepHistory:output_type -> dwell.v1.EraseRepHistoryResponse
+	28, // 68: dwell.v1.DirectoryService.ListReps:output_type -> dwell.v1.ListRepsResponse
+	31, // 69: dwell.v1.DirectoryService.CreateTeam:output_type -> dwell.v1.CreateTeamResponse
+	33, // 70: dwell.v1.DirectoryService.GetTeam:output_type -> dwell.v1.GetTeamResponse
+	35, // 71: dwell.v1.DirectoryService.UpdateTeam:output_type -> dwell.v1.UpdateTeamResponse
+	37, // 72: dwell.v1.DirectoryService.DeleteTeam:output_type -> dwell.v1.DeleteTeamResponse
+	39, // 73: dwell.v1.DirectoryService.ListTeams:output_type -> dwell.v1.ListTeamsResponse
+	42, // 74: dwell.v1.DirectoryService.GetSettings:output_type -> dwell.v1.GetSettingsResponse
+	44, // 75: dwell.v1.DirectoryService.UpdateSettings:output_type -> dwell.v1.UpdateSettingsResponse
+	57, // [57:76] is the sub-list for method output_type
+	38, // [38:57] is the sub-list for method input_type
 	38, // [38:38] is the sub-list for extension type_name
 	38, // [38:38] is the sub-list for extension extendee
 	0,  // [0:38] is the sub-list for field type_name
@@ -2706,7 +2840,7 @@ func file_dwell_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dwell_v1_directory_proto_rawDesc), len(file_dwell_v1_directory_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

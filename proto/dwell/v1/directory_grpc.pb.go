@@ -19,24 +19,25 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DirectoryService_CreateClient_FullMethodName   = "/dwell.v1.DirectoryService/CreateClient"
-	DirectoryService_GetClient_FullMethodName      = "/dwell.v1.DirectoryService/GetClient"
-	DirectoryService_UpdateClient_FullMethodName   = "/dwell.v1.DirectoryService/UpdateClient"
-	DirectoryService_DeleteClient_FullMethodName   = "/dwell.v1.DirectoryService/DeleteClient"
-	DirectoryService_ListClients_FullMethodName    = "/dwell.v1.DirectoryService/ListClients"
-	DirectoryService_ImportClients_FullMethodName  = "/dwell.v1.DirectoryService/ImportClients"
-	DirectoryService_CreateRep_FullMethodName      = "/dwell.v1.DirectoryService/CreateRep"
-	DirectoryService_GetRep_FullMethodName         = "/dwell.v1.DirectoryService/GetRep"
-	DirectoryService_UpdateRep_FullMethodName      = "/dwell.v1.DirectoryService/UpdateRep"
-	DirectoryService_DeleteRep_FullMethodName      = "/dwell.v1.DirectoryService/DeleteRep"
-	DirectoryService_ListReps_FullMethodName       = "/dwell.v1.DirectoryService/ListReps"
-	DirectoryService_CreateTeam_FullMethodName     = "/dwell.v1.DirectoryService/CreateTeam"
-	DirectoryService_GetTeam_FullMethodName        = "/dwell.v1.DirectoryService/GetTeam"
-	DirectoryService_UpdateTeam_FullMethodName     = "/dwell.v1.DirectoryService/UpdateTeam"
-	DirectoryService_DeleteTeam_FullMethodName     = "/dwell.v1.DirectoryService/DeleteTeam"
-	DirectoryService_ListTeams_FullMethodName      = "/dwell.v1.DirectoryService/ListTeams"
-	DirectoryService_GetSettings_FullMethodName    = "/dwell.v1.DirectoryService/GetSettings"
-	DirectoryService_UpdateSettings_FullMethodName = "/dwell.v1.DirectoryService/UpdateSettings"
+	DirectoryService_CreateClient_FullMethodName    = "/dwell.v1.DirectoryService/CreateClient"
+	DirectoryService_GetClient_FullMethodName       = "/dwell.v1.DirectoryService/GetClient"
+	DirectoryService_UpdateClient_FullMethodName    = "/dwell.v1.DirectoryService/UpdateClient"
+	DirectoryService_DeleteClient_FullMethodName    = "/dwell.v1.DirectoryService/DeleteClient"
+	DirectoryService_ListClients_FullMethodName     = "/dwell.v1.DirectoryService/ListClients"
+	DirectoryService_ImportClients_FullMethodName   = "/dwell.v1.DirectoryService/ImportClients"
+	DirectoryService_CreateRep_FullMethodName       = "/dwell.v1.DirectoryService/CreateRep"
+	DirectoryService_GetRep_FullMethodName          = "/dwell.v1.DirectoryService/GetRep"
+	DirectoryService_UpdateRep_FullMethodName       = "/dwell.v1.DirectoryService/UpdateRep"
+	DirectoryService_DeleteRep_FullMethodName       = "/dwell.v1.DirectoryService/DeleteRep"
+	DirectoryService_EraseRepHistory_FullMethodName = "/dwell.v1.DirectoryService/EraseRepHistory"
+	DirectoryService_ListReps_FullMethodName        = "/dwell.v1.DirectoryService/ListReps"
+	DirectoryService_CreateTeam_FullMethodName      = "/dwell.v1.DirectoryService/CreateTeam"
+	DirectoryService_GetTeam_FullMethodName         = "/dwell.v1.DirectoryService/GetTeam"
+	DirectoryService_UpdateTeam_FullMethodName      = "/dwell.v1.DirectoryService/UpdateTeam"
+	DirectoryService_DeleteTeam_FullMethodName      = "/dwell.v1.DirectoryService/DeleteTeam"
+	DirectoryService_ListTeams_FullMethodName       = "/dwell.v1.DirectoryService/ListTeams"
+	DirectoryService_GetSettings_FullMethodName     = "/dwell.v1.DirectoryService/GetSettings"
+	DirectoryService_UpdateSettings_FullMethodName  = "/dwell.v1.DirectoryService/UpdateSettings"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -69,8 +70,16 @@ type DirectoryServiceClient interface {
 	// UpdateRep changes the fields named in update_mask.
 	UpdateRep(ctx context.Context, in *UpdateRepRequest, opts ...grpc.CallOption) (*UpdateRepResponse, error)
 	// DeleteRep deletes a rep from the directory. Its stored data is kept
-	// until erased.
+	// until erased (EraseRepHistory) or expired (Settings.retention_days).
 	DeleteRep(ctx context.Context, in *DeleteRepRequest, opts ...grpc.CallOption) (*DeleteRepResponse, error)
+	// EraseRepHistory erases a rep's location history, on the rep's request
+	// or the tenant's: every fix, check-in, check-out and call, the timelines
+	// and summaries derived from them (reports then show the rep's days
+	// empty) and the tenant's events about the rep. The rep's directory
+	// entry, appointments, opportunities and quotas stay; a rep deleted from
+	// the directory can still be erased. Durable when it returns; erasing
+	// again is harmless. Admin only.
+	EraseRepHistory(ctx context.Context, in *EraseRepHistoryRequest, opts ...grpc.CallOption) (*EraseRepHistoryResponse, error)
 	// ListReps lists reps in id order, optionally of one team.
 	ListReps(ctx context.Context, in *ListRepsRequest, opts ...grpc.CallOption) (*ListRepsResponse, error)
 	// CreateTeam creates a team. ALREADY_EXISTS if team_id is taken.
@@ -202,6 +211,16 @@ func (c *directoryServiceClient) DeleteRep(ctx context.Context, in *DeleteRepReq
 	return out, nil
 }
 
+func (c *directoryServiceClient) EraseRepHistory(ctx context.Context, in *EraseRepHistoryRequest, opts ...grpc.CallOption) (*EraseRepHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseRepHistoryResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_EraseRepHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *directoryServiceClient) ListReps(ctx context.Context, in *ListRepsRequest, opts ...grpc.CallOption) (*ListRepsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListRepsResponse)
@@ -312,8 +331,16 @@ type DirectoryServiceServer interface {
 	// UpdateRep changes the fields named in update_mask.
 	UpdateRep(context.Context, *UpdateRepRequest) (*UpdateRepResponse, error)
 	// DeleteRep deletes a rep from the directory. Its stored data is kept
-	// until erased.
+	// until erased (EraseRepHistory) or expired (Settings.retention_days).
 	DeleteRep(context.Context, *DeleteRepRequest) (*DeleteRepResponse, error)
+	// EraseRepHistory erases a rep's location history, on the rep's request
+	// or the tenant's: every fix, check-in, check-out and call, the timelines
+	// and summaries derived from them (reports then show the rep's days
+	// empty) and the tenant's events about the rep. The rep's directory
+	// entry, appointments, opportunities and quotas stay; a rep deleted from
+	// the directory can still be erased. Durable when it returns; erasing
+	// again is harmless. Admin only.
+	EraseRepHistory(context.Context, *EraseRepHistoryRequest) (*EraseRepHistoryResponse, error)
 	// ListReps lists reps in id order, optionally of one team.
 	ListReps(context.Context, *ListRepsRequest) (*ListRepsResponse, error)
 	// CreateTeam creates a team. ALREADY_EXISTS if team_id is taken.
@@ -371,6 +398,9 @@ func (UnimplementedDirectoryServiceServer) UpdateRep(context.Context, *UpdateRep
 }
 func (UnimplementedDirectoryServiceServer) DeleteRep(context.Context, *DeleteRepRequest) (*DeleteRepResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteRep not implemented")
+}
+func (UnimplementedDirectoryServiceServer) EraseRepHistory(context.Context, *EraseRepHistoryRequest) (*EraseRepHistoryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EraseRepHistory not implemented")
 }
 func (UnimplementedDirectoryServiceServer) ListReps(context.Context, *ListRepsRequest) (*ListRepsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListReps not implemented")
@@ -586,6 +616,24 @@ func _DirectoryService_DeleteRep_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_EraseRepHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseRepHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).EraseRepHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_EraseRepHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).EraseRepHistory(ctx, req.(*EraseRepHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _DirectoryService_ListReps_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListRepsRequest)
 	if err := dec(in); err != nil {
@@ -772,6 +820,10 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteRep",
 			Handler:    _DirectoryService_DeleteRep_Handler,
+		},
+		{
+			MethodName: "EraseRepHistory",
+			Handler:    _DirectoryService_EraseRepHistory_Handler,
 		},
 		{
 			MethodName: "ListReps",

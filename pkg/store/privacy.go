@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Privacy is the part of Store that forgets: the tenant's retention period
+// and the erasure of a rep's history (DESIGN.md, "Storage and scale").
+//
+// Forgetting does not mark rep-days dirty: a day's stored summary keeps the
+// figures derived while its data was there, so reports over old ranges do
+// not change when their fixes expire. For the same reason a settings or
+// client change re-derives only days still inside the tenant's retention
+// period (see Summaries).
+type Privacy interface {
+	// PruneFixes deletes the rep's fixes with Time before before, oldest
+	// first, and returns how many it deleted and whether older fixes than
+	// before remain (limit was reached). It deletes about limit fixes at
+	// most (all fixes sharing the last deleted instant go together, so a
+	// call may exceed limit by the fixes of one instant), in one durable
+	// write. A fix id of a deleted fix may still be reported as a duplicate
+	// by AppendFixes until the store compacts its id index; callers refuse
+	// such old fixes before they reach the store anyway. limit < 1 is
+	// dwell.Invalid.
+	PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (deleted int, more bool, err error)
+	// EraseRepHistory deletes, in one durable write, everything the store
+	// holds about where the rep was and what it did: its fixes and their
+	// ids, check-ins, check-outs and calls, the summaries and dirty marks
+	// of its days, and the tenant's events about it. The data version of
+	// each of its days is raised by one, so that nothing derived before
+	// the erase (a derivation in flight, a cache) can pass for current;
+	// the days then have no summary and derive to nothing. The rep's
+	// directory entry, appointments, opportunities and quotas stay.
+	// Erasing a rep with no history is not an error. It returns what was
+	// deleted.
+	EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (Erased, error)
+	// ListDataReps returns up to limit reps that have stored fixes or
+	// actions, of every tenant, in (tenant, rep) order after after (zero:
+	// from the start). Like ListDirtyDays it spans tenants and serves
+	// background work (retention), never a caller's request.
+	ListDataReps(ctx context.Context, after RepRef, limit int) ([]RepRef, error)
+}
+
+// Erased counts what EraseRepHistory deleted.
+type Erased struct {
+	// Fixes is the number of fixes deleted.
+	Fixes int
+	// Actions is the number of check-ins, check-outs and calls deleted.
+	Actions int
+	// Days is the number of rep-day summaries deleted.
+	Days int
+	// Events is the number of events deleted from the tenant's log.
+	Events int
+}
+
+// RepRef names one rep of one tenant.
+type RepRef struct {
+	Tenant dwell.TenantID
+	Rep    dwell.RepID
+}

@@ -1,0 +1,258 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+func runPrivacy(t *testing.T, h Harness) {
+	t.Run("PruneFixes", func(t *testing.T) { testPruneFixes(t, h) })
+	t.Run("PruneFixesLimit", func(t *testing.T) { testPruneFixesLimit(t, h) })
+	t.Run("EraseRepHistory", func(t *testing.T) { testEraseRepHistory(t, h) })
+	t.Run("ListDataReps", func(t *testing.T) { testListDataReps(t, h) })
+	t.Run("RetentionKeepsOldSummaries", func(t *testing.T) { testRetentionKeepsOldSummaries(t, h) })
+}
+
+func fixIDs(fs []dwell.Fix) []string {
+	ids := make([]string, len(fs))
+	for i, f := range fs {
+		ids[i] = f.ID
+	}
+	return ids
+}
+
+func listFixIDs(t *testing.T, s store.Store, tenant dwell.TenantID, rep dwell.RepID) []string {
+	t.Helper()
+	fs, err := s.ListFixes(ctx(), tenant, rep, t0.Add(-time.Hour), t0.Add(24*time.Hour))
+	must(t, "ListFixes", err)
+	return fixIDs(fs)
+}
+
+func testPruneFixes(t *testing.T, h Harness) {
+	s := h.Open(t)
+	all := fixes("r1", 0, 10) // one a second from t0
+	_, err := s.AppendFixes(ctx(), tenantA, "r1", all)
+	must(t, "AppendFixes", err)
+	_, err = s.AppendFixes(ctx(), tenantB, "r1", all)
+	must(t, "AppendFixes tenant B", err)
+
+	n, more, err := s.PruneFixes(ctx(), tenantA, "r1", t0.Add(4*time.Second), 100)
+	must(t, "PruneFixes", err)
+	if n != 4 || more {
+		t.Fatalf("PruneFixes before the 5th fix = %d, more %v, want 4, false", n, more)
+	}
+	wantEqual(t, "fixes left", listFixIDs(t, s, tenantA, "r1"), fixIDs(all[4:]))
+	wantEqual(t, "the other tenant's fixes", listFixIDs(t, s, tenantB, "r1"), fixIDs(all))
+
+	// Nothing older is left: a second prune deletes nothing.
+	n, more, err = s.PruneFixes(ctx(), tenantA, "r1", t0.Add(4*time.Second), 100)
+	must(t, "PruneFixes again", err)
+	if n != 0 || more {
+		t.Fatalf("PruneFixes again = %d, %v, want 0, false", n, more)
+	}
+	// Fixes kept are still known by id; new ones are stored.
+	stored, err := s.AppendFixes(ctx(), tenantA, "r1", slices.Concat(all[4:6], fixes("r1", 10, 2)))
+	must(t, "AppendFixes after prune", err)
+	wantStored(t, "after prune", stored, []bool{false, false, true, true})
+
+	// A rep or tenant without fixes prunes nothing, without error.
+	for _, c := range []struct {
+		tenant dwell.TenantID
+		rep    dwell.RepID
+	}{{tenantA, "nobody"}, {"no-such-tenant", "r1"}} {
+		n, more, err := s.PruneFixes(ctx(), c.tenant, c.rep, t0.Add(time.Hour), 10)
+		if err != nil || n != 0 || more {
+			t.Fatalf("PruneFixes(%s, %s) = %d, %v, %v, want 0, false, nil", c.tenant, c.rep, n, more, err)
+		}
+	}
+	_, _, err = s.PruneFixes(ctx(), tenantA, "r1", t0, 0)
+	wantKind(t, "PruneFixes with limit 0", err, dwell.Invalid)
+	_, _, err = s.PruneFixes(ctx(), tenantA, "", t0, 10)
+	wantKind(t, "PruneFixes without a rep", err, dwell.Invalid)
+}
+
+func testPruneFixesLimit(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// Three fixes at each of four instants.
+	var all []dwell.Fix
+	for i := range 12 {
+		f := fixes("r1", i, 1)[0]
+		f.Time = t0.Add(time.Duration(i/3) * time.Second)
+		all = append(all, f)
+	}
+	_, err := s.AppendFixes(ctx(), tenantA, "r1", all)
+	must(t, "AppendFixes", err)
+	// A limit of 4 ends inside the second instant: its fixes all go.
+	n, more, err := s.PruneFixes(ctx(), tenantA, "r1", t0.Add(time.Hour), 4)
+	must(t, "PruneFixes", err)
+	if n != 6 || !more {
+		t.Fatalf("PruneFixes limit 4 = %d, %v, want 6 (two whole instants), true", n, more)
+	}
+	total := n
+	for more {
+		n, more, err = s.PruneFixes(ctx(), tenantA, "r1", t0.Add(time.Hour), 4)
+		must(t, "PruneFixes", err)
+		total += n
+	}
+	wantEqual(t, "fixes pruned in all", total, 12)
+	wantEqual(t, "fixes left", len(listFixIDs(t, s, tenantA, "r1")), 0)
+}
+
+func testEraseRepHistory(t *testing.T, h Harness) {
+	s := h.Open(t)
+	day1 := dwell.DateOf(t0, time.UTC)
+	for _, r := range []string{"r1", "r2"} {
+		_, err := s.AppendFixes(ctx(), tenantA, dwell.RepID(r), fixes(r, 0, 50))
+		must(t, "AppendFixes", err)
+		_, _, err = s.RecordCheckIn(ctx(), tenantA, checkIn(r, "ci-1", t0.Add(time.Minute)))
+		must(t, "RecordCheckIn", err)
+		_, _, err = s.RecordCheckOut(ctx(), tenantA, checkOut(r, "co-1", t0.Add(20*time.Minute)))
+		must(t, "RecordCheckOut", err)
+		_, _, err = s.RecordCall(ctx(), tenantA, call(r, "call-1", t0.Add(30*time.Minute)))
+		must(t, "RecordCall", err)
+		_, err = s.AppendEvents(ctx(), tenantA, events(r, 0, 3))
+		must(t, "AppendEvents", err)
+	}
+	_, _, err := s.PutDaySummary(ctx(), tenantA, "r1", day1, 1, []byte("sum"), []byte("detail"))
+	must(t, "PutDaySummary", err)
+	_, err = s.AppendFixes(ctx(), tenantB, "r1", fixes("r1", 0, 5))
+	must(t, "AppendFixes tenant B", err)
+
+	pre, _, err := s.GetDaySummary(ctx(), tenantA, "r1", day1)
+	must(t, "GetDaySummary", err)
+	got, err := s.EraseRepHistory(ctx(), tenantA, "r1")
+	must(t, "EraseRepHistory", err)
+	wantEqual(t, "erased", got, store.Erased{Fixes: 50, Actions: 3, Days: 1, Events: 3})
+
+	wantVer := pre.Version + 1
+	check := func(s store.Store) {
+		t.Helper()
+		wantEqual(t, "r1's fixes", len(listFixIDs(t, s, tenantA, "r1")), 0)
+		wantEqual(t, "r2's fixes", len(listFixIDs(t, s, tenantA, "r2")), 50)
+		wantEqual(t, "r1's fixes in tenant B", len(listFixIDs(t, s, tenantB, "r1")), 5)
+		from, to := t0.Add(-time.Hour), t0.Add(time.Hour)
+		for _, r := range []dwell.RepID{"r1", "r2"} {
+			want := 0
+			if r == "r2" {
+				want = 1
+			}
+			cis, err := s.ListCheckIns(ctx(), tenantA, r, from, to)
+			must(t, "ListCheckIns", err)
+			cos, err := s.ListCheckOuts(ctx(), tenantA, r, from, to)
+			must(t, "ListCheckOuts", err)
+			calls, err := s.ListCalls(ctx(), tenantA, r, from, to)
+			must(t, "ListCalls", err)
+			if len(cis) != want || len(cos) != want || len(calls) != want {
+				t.Fatalf("%s: %d check-ins, %d check-outs, %d calls, want %d each", r, len(cis), len(cos), len(calls), want)
+			}
+		}
+		sum, detail, err := s.GetDaySummary(ctx(), tenantA, "r1", day1)
+		must(t, "GetDaySummary", err)
+		if sum.Summary != nil || sum.Version != wantVer || detail != nil {
+			t.Fatalf("r1's day after erase = %+v, detail %q; want no summary, version %d (raised)", sum, detail, wantVer)
+		}
+		for _, m := range dirtyDays(t, s) {
+			if m.Tenant == tenantA && m.Rep == "r1" {
+				t.Fatalf("r1 still has a dirty day after erase: %+v", m)
+			}
+		}
+		evs, err := s.ListEvents(ctx(), tenantA, 0, 100)
+		must(t, "ListEvents", err)
+		for _, e := range evs {
+			if e.Rep == "r1" {
+				t.Fatalf("event %+v of the erased rep is still listed", e)
+			}
+		}
+		wantEqual(t, "events left", len(evs), 3)
+	}
+	check(s)
+	// Erasing again finds nothing.
+	got, err = s.EraseRepHistory(ctx(), tenantA, "r1")
+	must(t, "EraseRepHistory again", err)
+	wantEqual(t, "erased again", got, store.Erased{})
+	wantVer++ // every erase raises the versions
+	if h.Reopen != nil {
+		s = h.Reopen(t, s)
+		check(s)
+	}
+	// The rep starts afresh: its old fix ids, request ids and event keys
+	// are forgotten with it.
+	stored, err := s.AppendFixes(ctx(), tenantA, "r1", fixes("r1", 0, 3))
+	must(t, "AppendFixes after erase", err)
+	wantStored(t, "after erase", stored, allTrue(3))
+	_, existed, err := s.RecordCheckIn(ctx(), tenantA, checkIn("r1", "ci-1", t0.Add(time.Minute)))
+	must(t, "RecordCheckIn after erase", err)
+	wantEqual(t, "check-in existed after erase", existed, false)
+	seqs, err := s.AppendEvents(ctx(), tenantA, events("r1", 0, 1))
+	must(t, "AppendEvents after erase", err)
+	if seqs[0] == 0 {
+		t.Fatalf("an event key of the erased rep is still taken")
+	}
+	_, err = s.EraseRepHistory(ctx(), tenantA, "")
+	wantKind(t, "EraseRepHistory without a rep", err, dwell.Invalid)
+}
+
+func testListDataReps(t *testing.T, h Harness) {
+	s := h.Open(t)
+	var want []store.RepRef
+	for _, tenant := range []dwell.TenantID{tenantA, tenantB} {
+		for i := range 3 {
+			rep := dwell.RepID(fmt.Sprintf("r%d", i))
+			want = append(want, store.RepRef{Tenant: tenant, Rep: rep})
+			if i == 2 {
+				_, _, err := s.RecordCall(ctx(), tenant, call(string(rep), "c", t0))
+				must(t, "RecordCall", err)
+				continue
+			}
+			_, err := s.AppendFixes(ctx(), tenant, rep, fixes(string(rep), 0, 2))
+			must(t, "AppendFixes", err)
+		}
+	}
+	// A rep in the directory without data is not listed.
+	must(t, "CreateRep", s.CreateRep(ctx(), tenantA, rep("r9", "")))
+	var got []store.RepRef
+	var after store.RepRef
+	for {
+		page, err := s.ListDataReps(ctx(), after, 2)
+		must(t, "ListDataReps", err)
+		got = append(got, page...)
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	wantEqual(t, "data reps", got, want)
+	_, err := s.ListDataReps(ctx(), store.RepRef{}, 0)
+	wantKind(t, "ListDataReps with limit 0", err, dwell.Invalid)
+}
+
+func testRetentionKeepsOldSummaries(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// The store's clock is the wall clock: with 10 days of retention, a
+	// day of last week is re-derived after a change, one of three weeks
+	// ago (whose fixes may be gone) keeps its summary.
+	st := dwell.DefaultSettings()
+	st.Retention = 10 * 24 * time.Hour
+	must(t, "PutSettings", s.PutSettings(ctx(), tenantA, st))
+	recent := time.Now().Add(-5 * 24 * time.Hour)
+	old := time.Now().Add(-21 * 24 * time.Hour)
+	for i, at := range []time.Time{recent, old} {
+		_, _, err := s.RecordCall(ctx(), tenantA, call("r9", fmt.Sprintf("call-%d", i), at))
+		must(t, "RecordCall", err)
+	}
+	for _, m := range dirtyDays(t, s) {
+		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+		must(t, "PutDaySummary", err)
+	}
+	st.IdleMin = 7 * time.Minute
+	must(t, "PutSettings", s.PutSettings(ctx(), tenantA, st))
+	marks := dirtyDays(t, s)
+	if len(marks) != 1 || marks[0].Date != dwell.DateOf(recent, time.UTC) {
+		t.Fatalf("marks after a settings change = %+v, want only the day inside retention, %v", marks, dwell.DateOf(recent, time.UTC))
+	}
+}

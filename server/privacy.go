@@ -1,0 +1,136 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// Privacy (DESIGN.md, "Storage and scale"): fixes are kept for the
+// tenant's retention period, and a rep's location history can be erased.
+//
+// Retention: fixes older than the period are refused on upload
+// (ingest.go), and the retention sweeper deletes stored ones once they
+// expire, every RetentionSweep (an hour by default), a few thousand per
+// store write so ingest is never held back for long. The summaries of
+// their days stay, so reports over old ranges keep their figures; the
+// store re-derives only days inside the period after a settings or client
+// change (store.Privacy).
+//
+// Erasure: EraseRepHistory deletes the rep's data in the store and then
+// what the server holds in memory about the rep (the event tail, the
+// silence tracker). It waits for re-derivations in flight (eraseMu), so no
+// derivation read before the erase stores a summary or publishes events
+// after it; the store raises the erased days' data versions, so cached
+// derivations of them are never current again.
+
+const (
+	// defaultRetentionSweep is how often expired fixes are deleted.
+	defaultRetentionSweep = time.Hour
+	// firstRetentionSweep bounds the wait for the first sweep after a start.
+	firstRetentionSweep = 5 * time.Minute
+	// pruneBatch is how many fixes one store write deletes at most.
+	pruneBatch = 5000
+	// retentionPage is how many reps one listing returns.
+	retentionPage = 256
+)
+
+// sweepRetention deletes every stored fix older than its tenant's
+// retention period at now and returns how many it deleted.
+func (s *Server) sweepRetention(ctx context.Context, now time.Time) (int, error) {
+	const op = dwell.Op("server.sweepRetention")
+	periods := map[dwell.TenantID]time.Duration{}
+	total := 0
+	var after store.RepRef
+	for {
+		page, err := s.store.ListDataReps(ctx, after, retentionPage)
+		if err != nil {
+			return total, dwell.E(op, err)
+		}
+		for _, r := range page {
+			period, ok := periods[r.Tenant]
+			if !ok {
+				st, err := s.store.GetSettings(ctx, r.Tenant)
+				if err != nil {
+					return total, dwell.E(op, err)
+				}
+				period = st.Retention
+				periods[r.Tenant] = period
+			}
+			for more := true; more; {
+				var n int
+				n, more, err = s.store.PruneFixes(ctx, r.Tenant, r.Rep, now.Add(-period), pruneBatch)
+				if err != nil {
+					return total, dwell.E(op, err)
+				}
+				total += n
+			}
+		}
+		if len(page) < retentionPage {
+			return total, nil
+		}
+		after = page[len(page)-1]
+	}
+}
+
+// retentionLoop runs sweepRetention every interval (the first time after
+// at most firstRetentionSweep) until the server closes.
+func (s *Server) retentionLoop(interval time.Duration) {
+	defer close(s.pruned)
+	timer := time.NewTimer(min(interval, firstRetentionSweep))
+	defer timer.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-timer.C:
+			ctx, cancel := context.WithTimeout(context.Background(), interval)
+			n, err := s.sweepRetention(ctx, s.now())
+			cancel()
+			if err != nil {
+				s.log.Error("deleting expired fixes", "deleted", n, "err", err)
+			} else if n > 0 {
+				s.log.Info("deleted expired fixes", "deleted", n)
+			}
+			timer.Reset(interval)
+		}
+	}
+}
+
+// eraseRepHistory erases the rep's history in the store and in memory.
+func (s *Server) eraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (store.Erased, error) {
+	s.eraseMu.Lock()
+	defer s.eraseMu.Unlock()
+	e, err := s.store.EraseRepHistory(ctx, tenant, rep)
+	if err != nil {
+		return e, err
+	}
+	s.events.forgetTail(tenant)
+	s.silence.forget(silentKey{tenant, rep})
+	return e, nil
+}
+
+func (d *directoryService) EraseRepHistory(ctx context.Context, req *dwellv1.EraseRepHistoryRequest) (*dwellv1.EraseRepHistoryResponse, error) {
+	const op = dwell.Op("server.EraseRepHistory")
+	p, id, err := callerAndID(ctx, op, collReps, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	e, err := d.s.eraseRepHistory(ctx, p.Tenant, dwell.RepID(id))
+	if err != nil {
+		return nil, err
+	}
+	d.s.log.InfoContext(ctx, "rep history erased", slog.String("audit", "erase"),
+		slog.String("tenant", string(p.Tenant)), slog.String("subject", p.Subject), slog.String("rep", id),
+		slog.Int("fixes", e.Fixes), slog.Int("actions", e.Actions), slog.Int("days", e.Days), slog.Int("events", e.Events))
+	return &dwellv1.EraseRepHistoryResponse{
+		FixesErased:   int64(e.Fixes),
+		ActionsErased: int64(e.Actions),
+		DaysErased:    int64(e.Days),
+		EventsErased:  int64(e.Events),
+	}, nil
+}

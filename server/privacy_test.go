@@ -1,0 +1,205 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
+)
+
+func TestEraseRepHistory(t *testing.T) {
+	e := newEnv(t)
+	_, day := simDay(t, e)
+	admin := e.admin(acme)
+	e.mustCreateRep(admin, "rep-2", "")
+	rep1 := e.as(acme, dwell.RoleRep, "rep-1")
+	var all []*dwellv1.Fix
+	for _, f := range day.AllFixes() {
+		all = append(all, pbFix(f))
+	}
+	upload := func(fs []*dwellv1.Fix) (accepted int) {
+		t.Helper()
+		for len(fs) > 0 {
+			n := min(len(fs), 1000)
+			resp, err := e.ingest.UploadPings(rep1, &dwellv1.UploadPingsRequest{Fixes: fs[:n]})
+			if err != nil {
+				t.Fatalf("UploadPings: %v", err)
+			}
+			accepted += int(resp.GetAck().GetAccepted())
+			fs = fs[n:]
+		}
+		return accepted
+	}
+	if got := upload(all); got != len(all) {
+		t.Fatalf("accepted %d of %d fixes", got, len(all))
+	}
+	rep2 := e.as(acme, dwell.RoleRep, "rep-2")
+	if _, err := e.ingest.UploadPings(rep2, &dwellv1.UploadPingsRequest{Fixes: fixes("r2", 40, e.now())}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	dayReq := &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date}
+	before, err := e.report.GetRepDay(admin, dayReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := e.st.ListEvents(t.Context(), acme, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep1Events := 0
+	for _, ev := range evs {
+		if ev.Rep == "rep-1" {
+			rep1Events++
+		}
+	}
+	if len(before.GetVisits()) == 0 || rep1Events == 0 {
+		t.Fatalf("before the erase: %d visits, %d events of rep-1; the test needs some", len(before.GetVisits()), rep1Events)
+	}
+
+	req := &dwellv1.EraseRepHistoryRequest{Name: "reps/rep-1"}
+	for _, c := range []struct {
+		role    dwell.Role
+		subject string
+	}{{dwell.RoleRep, "rep-1"}, {dwell.RoleManager, "boss"}, {dwell.RolePartner, "crm"}} {
+		_, err := e.dirc.EraseRepHistory(e.as(acme, c.role, c.subject), req)
+		wantCode(t, "EraseRepHistory as "+c.role.String(), err, codes.PermissionDenied)
+	}
+	_, err = e.dirc.EraseRepHistory(admin, &dwellv1.EraseRepHistoryRequest{Name: "clients/rep-1"})
+	wantViolation(t, "EraseRepHistory of a client name", err, "name")
+	// Nothing was erased by the refused calls.
+	if got, err := e.report.GetRepDay(admin, dayReq); err != nil || !proto.Equal(got, before) {
+		t.Fatalf("GetRepDay after refused erasures changed (err %v)", err)
+	}
+
+	resp, err := e.dirc.EraseRepHistory(admin, req)
+	if err != nil {
+		t.Fatalf("EraseRepHistory: %v", err)
+	}
+	if resp.GetFixesErased() != int64(len(all)) || resp.GetDaysErased() < 1 || resp.GetEventsErased() != int64(rep1Events) {
+		t.Fatalf("erased %v; want %d fixes, at least one day, %d events", resp, len(all), rep1Events)
+	}
+	check := func(what string) {
+		t.Helper()
+		after, err := e.report.GetRepDay(admin, dayReq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.GetFixCount() != 0 || len(after.GetVisits()) != 0 || len(after.GetSegments()) != 0 {
+			t.Fatalf("%s: rep-1's day has %d fixes, %d visits, %d segments; want none", what, after.GetFixCount(), len(after.GetVisits()), len(after.GetSegments()))
+		}
+		evs, err := e.st.ListEvents(t.Context(), acme, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			if ev.Rep == "rep-1" {
+				t.Fatalf("%s: event %+v of rep-1 is still in the log", what, ev)
+			}
+		}
+		other, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-2", Date: protoDate(e.now())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.GetFixCount() != 40 {
+			t.Fatalf("%s: rep-2's day has %d fixes, want its 40", what, other.GetFixCount())
+		}
+	}
+	check("after the erase")
+	// The refresher finds nothing to re-derive or publish, and a restart
+	// brings nothing back.
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	check("after a refresh")
+	e.restart()
+	check("after a restart")
+	// The rep's fix ids are forgotten with its history: the phone's
+	// re-sent buffer is taken as new.
+	if got := upload(all); got != len(all) {
+		t.Fatalf("re-sent after the erase: accepted %d of %d", got, len(all))
+	}
+	// A rep deleted from the directory can still be erased.
+	if _, err := e.dirc.DeleteRep(admin, &dwellv1.DeleteRepRequest{Name: "reps/rep-1"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = e.dirc.EraseRepHistory(admin, req)
+	if err != nil || resp.GetFixesErased() != int64(len(all)) {
+		t.Fatalf("EraseRepHistory of a deleted rep = %v, %v; want its %d fixes erased", resp, err, len(all))
+	}
+}
+
+func fieldMask(paths ...string) *fieldmaskpb.FieldMask {
+	return &fieldmaskpb.FieldMask{Paths: paths}
+}
+
+func protoDate(t time.Time) *dwellv1.Date {
+	d := dwell.DateOf(t, time.UTC)
+	return &dwellv1.Date{Year: int32(d.Year), Month: int32(d.Month), Day: int32(d.Day)}
+}
+
+func TestRetentionSweep(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	e.mustCreateRep(admin, "rep-2", "")
+	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
+		t.Fatal(err)
+	}
+	rep2 := e.as(acme, dwell.RoleRep, "rep-2")
+	if _, err := e.ingest.UploadPings(rep2, &dwellv1.UploadPingsRequest{Fixes: fixes("r2", 40, e.now())}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := protoDate(e.now())
+	bdReq := &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-2"}, StartDate: date, EndDate: date}
+	before, err := e.report.GetTimeBreakdown(admin, bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A day later nothing has expired yet.
+	if n, err := server.SweepRetention(t.Context(), e.srv, e.now().Add(24*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("sweep after a day = %d, %v; want 0, nil", n, err)
+	}
+	e.advance(3 * 24 * time.Hour)
+	admin = e.admin(acme) // tokens are minted on the test's clock
+	n, err := server.SweepRetention(t.Context(), e.srv, e.now())
+	if err != nil || n != 40 {
+		t.Fatalf("sweep after three days = %d, %v; want 40, nil", n, err)
+	}
+	day, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-2", Date: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if day.GetFixCount() != 0 {
+		t.Fatalf("GetRepDay after the sweep: %d fixes, want 0", day.GetFixCount())
+	}
+	// The day's summary keeps its figures, also after a settings change
+	// (which re-derives only days inside the retention period).
+	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{IdleMinSeconds: 420}, UpdateMask: fieldMask("idle_min_seconds")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := e.report.GetTimeBreakdown(admin, bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(after, before) || len(before.GetRows()) == 0 {
+		t.Fatalf("breakdown after the sweep = %v, want as before, %v", after, before)
+	}
+	if n, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != 0 {
+		t.Fatalf("second sweep = %d, %v; want 0, nil", n, err)
+	}
+}
