@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -24,13 +26,19 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 }
 
 // RequireTransportSecurity is false: dwelld serves plaintext gRPC on
-// loopback for now, and the token must go with it.
+// loopback by default, and the token must go with it; --tls or --ca dial
+// a dwelld that serves TLS.
 func (bearer) RequireTransportSecurity() bool { return false }
 
-// dial returns a connection to g.addr. It does not connect yet: the first
-// RPC does, and reports an unreachable server as UNAVAILABLE.
+// dial returns a connection to g.addr, over TLS with --tls or --ca. It does
+// not connect yet: the first RPC does, and reports an unreachable server
+// (or a certificate it does not trust) as UNAVAILABLE.
 func (g *globals) dial() (*grpc.ClientConn, error) {
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	creds := insecure.NewCredentials()
+	if g.tls {
+		creds = credentials.NewTLS(&tls.Config{RootCAs: g.roots, MinVersion: tls.VersionTLS12})
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
 	if g.token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer(g.token)))
 	}

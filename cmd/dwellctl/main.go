@@ -20,6 +20,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,6 +68,12 @@ type globals struct {
 	token   string
 	output  string
 	timeout time.Duration
+	// tls dials with TLS; caFile, when set, is the PEM file of the
+	// certificates to trust instead of the system's (and implies tls).
+	tls    bool
+	caFile string
+	// roots is caFile's pool, loaded by resolve.
+	roots *x509.CertPool
 	// addrSet records that --addr was given before the command.
 	addrSet bool
 }
@@ -78,6 +85,8 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.token, "token", g.token, "bearer `token` (env DWELL_TOKEN; mint one with \"dwellctl token mint\")")
 	fs.StringVar(&g.output, "o", g.output, "output `format`: table or json")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "deadline of each RPC; 0 for none")
+	fs.BoolVar(&g.tls, "tls", g.tls, "dial with TLS, trusting the system's certificates (env DWELL_TLS=1)")
+	fs.StringVar(&g.caFile, "ca", g.caFile, "PEM `file` of the certificates to trust (a private CA or dwelld's self-signed certificate); implies --tls (env DWELL_CA)")
 }
 
 // resolve fills what the flags left empty from the environment and checks
@@ -91,6 +100,29 @@ func (g *globals) resolve(getenv func(string) string) error {
 	}
 	if g.token == "" {
 		g.token = strings.TrimSpace(getenv("DWELL_TOKEN"))
+	}
+	if !g.tls {
+		switch strings.ToLower(strings.TrimSpace(getenv("DWELL_TLS"))) {
+		case "", "0", "false", "no":
+		case "1", "true", "yes":
+			g.tls = true
+		default:
+			return fmt.Errorf("DWELL_TLS=%s: want 1 or 0", getenv("DWELL_TLS"))
+		}
+	}
+	if g.caFile == "" {
+		g.caFile = getenv("DWELL_CA")
+	}
+	if g.caFile != "" {
+		pem, err := os.ReadFile(g.caFile)
+		if err != nil {
+			return fmt.Errorf("--ca: %w", err)
+		}
+		g.roots = x509.NewCertPool()
+		if !g.roots.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("--ca %s: no PEM certificate in the file", g.caFile)
+		}
+		g.tls = true
 	}
 	if g.output != "table" && g.output != "json" {
 		return fmt.Errorf("-o %s: want table or json", g.output)

@@ -4,10 +4,15 @@
 // Usage:
 //
 //	dwelld [--listen 127.0.0.1:7070] [--data-dir ./dwell-data] [--log-level info]
+//	       [--tls-cert cert.pem --tls-key key.pem]
 //
 // Every flag can also be set from the environment (DWELL_LISTEN,
-// DWELL_DATA_DIR, DWELL_LOG_LEVEL, DWELL_LOG_FORMAT, DWELL_DRAIN_TIMEOUT);
-// a flag wins over the environment. On first start dwelld creates the
+// DWELL_DATA_DIR, DWELL_LOG_LEVEL, DWELL_LOG_FORMAT, DWELL_DRAIN_TIMEOUT,
+// DWELL_TLS_CERT, DWELL_TLS_KEY); a flag wins over the environment. With a
+// certificate and key dwelld serves TLS (and reloads them when the
+// certificate file changes); without, plaintext, which is meant for
+// loopback: on any other address dwelld warns that tokens and locations
+// cross the network in the clear. On first start dwelld creates the
 // default tenant and its signing key and prints the dwellctl command that
 // mints an admin token. SIGINT or SIGTERM drains in-flight calls for at most
 // the drain timeout, then stops.

@@ -129,6 +129,8 @@ func TestParseFlags(t *testing.T) {
 		{"--log-level", "loud"},
 		{"--log-format", "xml"},
 		{"--drain-timeout", "0s"},
+		{"--tls-cert", "cert.pem"}, // without its key
+		{"--tls-key", "key.pem"},   // without its certificate
 		{"extra"},
 	}
 	for _, args := range bad {

@@ -47,6 +47,11 @@ type Config struct {
 	// DrainTimeout bounds the graceful stop: in-flight calls get this long
 	// to finish, then the server stops hard.
 	DrainTimeout time.Duration
+	// TLSCertFile and TLSKeyFile, both set, make dwelld serve TLS with
+	// that certificate chain and private key (PEM); both empty, plaintext.
+	// The files are read again when the certificate file changes, so a
+	// renewed certificate needs no restart.
+	TLSCertFile, TLSKeyFile string
 	// NoSync turns fsync off. Benchmarks only: acknowledged writes can be
 	// lost on power failure. Not exposed as a flag.
 	NoSync bool
@@ -99,6 +104,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	env("DWELL_DATA_DIR", &c.DataDir)
 	env("DWELL_LOG_LEVEL", &c.LogLevel)
 	env("DWELL_LOG_FORMAT", &c.LogFormat)
+	env("DWELL_TLS_CERT", &c.TLSCertFile)
+	env("DWELL_TLS_KEY", &c.TLSKeyFile)
 	if v := getenv("DWELL_DRAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -113,8 +120,13 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env DWELL_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DWELL_LOG_FORMAT)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest graceful stop before in-flight calls are cut (env DWELL_DRAIN_TIMEOUT)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert", c.TLSCertFile, "PEM certificate chain `file` to serve TLS with, beside --tls-key (env DWELL_TLS_CERT)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key", c.TLSKeyFile, "PEM private key `file` of --tls-cert (env DWELL_TLS_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together: set both to serve TLS, neither for plaintext")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -179,15 +191,27 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("load geofences: %w", err)
 	}
 	m.log.Info("geofence indexes built", "tenants", len(m.keyring.Tenants()), "took", time.Since(start).Round(time.Millisecond))
-	m.grpc = server.NewGRPCServer(srv, m.health)
+	var grpcOpts []grpc.ServerOption
+	if m.Config.TLSCertFile != "" {
+		creds, err := newTLSCreds(m.Config.TLSCertFile, m.Config.TLSKeyFile, m.log)
+		if err != nil {
+			return err
+		}
+		grpcOpts = append(grpcOpts, grpc.Creds(creds))
+	}
+	m.grpc = server.NewGRPCServer(srv, m.health, grpcOpts...)
 	m.lis, err = net.Listen("tcp", m.Config.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if m.Config.TLSCertFile == "" && !loopback(m.lis.Addr()) {
+		m.log.Warn("serving plaintext gRPC on a non-loopback address: bearer tokens and locations cross the network in the clear; set --tls-cert and --tls-key",
+			"addr", m.lis.Addr().String())
+	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.grpc.Serve(m.lis) }()
 	m.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	m.log.Info("dwelld serving", "addr", m.lis.Addr().String(), "db", dbPath, "fsync", !m.Config.NoSync)
+	m.log.Info("dwelld serving", "addr", m.lis.Addr().String(), "db", dbPath, "fsync", !m.Config.NoSync, "tls", m.Config.TLSCertFile != "")
 	if created {
 		abs, _ := filepath.Abs(m.Config.DataDir)
 		fmt.Fprintf(m.Stdout, "Created tenant %q with a new signing key in %s.\nMint an admin token with:\n\n  dwellctl token mint --data-dir %s --tenant %s --role admin --subject admin\n\n",

@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/credentials"
+)
+
+// certReloader serves a TLS certificate from a pair of PEM files and reads
+// them again when the certificate file's modification time changes, so a
+// renewed certificate is served without a restart. A renewal that cannot
+// be loaded (a half-written file, a key that does not match) is logged and
+// the previous certificate is kept.
+type certReloader struct {
+	certFile, keyFile string
+	log               *slog.Logger
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	modTime time.Time
+}
+
+// newTLSCreds returns gRPC server credentials for the certificate and key
+// files, failing if they cannot be loaded now.
+func newTLSCreds(certFile, keyFile string, log *slog.Logger) (credentials.TransportCredentials, error) {
+	r := &certReloader{certFile: certFile, keyFile: keyFile, log: log}
+	if err := r.load(); err != nil {
+		return nil, err
+	}
+	return credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.get}), nil
+}
+
+// load reads the pair and keeps it.
+func (r *certReloader) load() error {
+	fi, err := os.Stat(r.certFile)
+	if err != nil {
+		return fmt.Errorf("tls certificate: %w", err)
+	}
+	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
+	if err != nil {
+		return fmt.Errorf("tls certificate %s and key %s: %w", r.certFile, r.keyFile, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cert, r.modTime = &cert, fi.ModTime()
+	return nil
+}
+
+// get is tls.Config.GetCertificate: the current certificate, reloaded
+// first if its file changed. It runs once per handshake; gRPC connections
+// are long-lived, so the stat is not on any hot path.
+func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if fi, err := os.Stat(r.certFile); err == nil {
+		r.mu.Lock()
+		changed := !fi.ModTime().Equal(r.modTime)
+		r.mu.Unlock()
+		if changed {
+			if err := r.load(); err != nil {
+				r.log.Error("reloading the TLS certificate; serving the previous one", "err", err)
+				r.mu.Lock()
+				r.modTime = fi.ModTime() // do not retry every handshake
+				r.mu.Unlock()
+			} else {
+				r.log.Info("TLS certificate reloaded", "file", r.certFile)
+			}
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cert, nil
+}
+
+// loopback reports whether addr is a loopback TCP address.
+func loopback(addr net.Addr) bool {
+	ta, ok := addr.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+// SelfSignedCert returns a new self-signed certificate (ECDSA P-256, PEM)
+// for the given host names and IP addresses, valid from now for validFor,
+// and its private key (PEM). It is for tests and first trials: clients
+// must be told to trust it (dwellctl --ca cert.pem); production wants a
+// certificate from a CA the partners' systems trust.
+func SelfSignedCert(hosts []string, now time.Time, validFor time.Duration) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("self-signed certificate: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, nil, fmt.Errorf("self-signed certificate: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{Organization: []string{"Dwell self-signed"}},
+		NotBefore:             now.Add(-time.Minute),
+		NotAfter:              now.Add(validFor),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("self-signed certificate: %w", err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("self-signed certificate: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
+}
