@@ -80,6 +80,8 @@ func accessPolicies() map[string]policy {
 		dwellv1.IngestService_CheckIn_FullMethodName:           phone,
 		dwellv1.IngestService_CheckOut_FullMethodName:          phone,
 		dwellv1.IngestService_LogCall_FullMethodName:           phone,
+		dwellv1.IngestService_PauseTracking_FullMethodName:     phone,
+		dwellv1.IngestService_ResumeTracking_FullMethodName:    phone,
 		dwellv1.IngestService_GetTrackingConfig_FullMethodName: {roles: []dwell.Role{rep, admin, partner}},
 
 		// Sales: partners and admins write, everyone reads within scope.

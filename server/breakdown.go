@@ -93,6 +93,7 @@ func totalsToPB(t kpi.Totals) *dwellv1.DayTotals {
 		IdleSeconds:          t.IdleS,
 		TravelSeconds:        t.TravelS,
 		GapSeconds:           t.GapS,
+		PausedSeconds:        t.PausedS,
 		DistanceMeters:       t.DistanceM,
 	}
 }

@@ -397,6 +397,42 @@ func (g *ingestService) LogCall(ctx context.Context, req *dwellv1.LogCallRequest
 	return &dwellv1.LogCallResponse{ReceiveTime: tsOrNil(call.ReceiveTime)}, nil
 }
 
+func (g *ingestService) PauseTracking(ctx context.Context, req *dwellv1.PauseTrackingRequest) (*dwellv1.PauseTrackingResponse, error) {
+	c, err := g.trackingChange(ctx, "server.PauseTracking", req.GetRep(), req.GetRequestId(), "pause_time", req.GetPauseTime(), true)
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.PauseTrackingResponse{ReceiveTime: tsOrNil(c.ReceiveTime)}, nil
+}
+
+func (g *ingestService) ResumeTracking(ctx context.Context, req *dwellv1.ResumeTrackingRequest) (*dwellv1.ResumeTrackingResponse, error) {
+	c, err := g.trackingChange(ctx, "server.ResumeTracking", req.GetRep(), req.GetRequestId(), "resume_time", req.GetResumeTime(), false)
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.ResumeTrackingResponse{ReceiveTime: tsOrNil(c.ReceiveTime)}, nil
+}
+
+// trackingChange records a pause or a resume: PauseTracking and
+// ResumeTracking differ only in which.
+func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName, requestID, timeField string, ts *timestamppb.Timestamp, paused bool) (dwell.TrackingChange, error) {
+	a, err := g.beginAction(ctx, op, repName, requestID, timeField, ts)
+	if err != nil {
+		return dwell.TrackingChange{}, err
+	}
+	if err := invalid(op, a.vs); err != nil {
+		return dwell.TrackingChange{}, err
+	}
+	c, _, err := g.s.store.RecordTrackingChange(ctx, a.p.Tenant, dwell.TrackingChange{
+		RequestID: requestID, Rep: a.rep.ID, Time: a.t, Paused: paused, ReceiveTime: a.now.UTC(),
+	})
+	if err != nil {
+		return dwell.TrackingChange{}, err
+	}
+	g.s.refresh.notify()
+	return c, nil
+}
+
 func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetTrackingConfigRequest) (*dwellv1.GetTrackingConfigResponse, error) {
 	const op = dwell.Op("server.GetTrackingConfig")
 	p, err := principalFrom(ctx)

@@ -295,6 +295,11 @@ type derived struct {
 	clients   *storeClients
 }
 
+// pauseLookback is how far before a day derive looks for a pause that may
+// still hold at the day's start: a pause of more than two weeks without a
+// fix or a resume is not seen.
+const pauseLookback = 14 * 24 * time.Hour
+
 // derive derives rep r's local day date from everything the store holds:
 // the fixes, check-ins and check-outs of the day (and working window), the
 // tenant's settings and fence index. GetRepDay and the refresher share it.
@@ -316,6 +321,15 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 	if err != nil {
 		return derived{}, err
 	}
+	// A pause made before the day may still hold at its start.
+	tracking, err := s.store.ListTrackingChanges(ctx, tenant, r.ID, from.Add(-pauseLookback), to)
+	if err != nil {
+		return derived{}, err
+	}
+	var openUntil time.Time
+	if now := s.now(); now.After(from) && now.Before(to) {
+		openUntil = now // a pause not yet resumed holds until now
+	}
 	settings, err := s.store.GetSettings(ctx, tenant)
 	if err != nil {
 		return derived{}, err
@@ -328,6 +342,7 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 	day, err := safeDerive(timeline.Input{
 		Day: date, Loc: loc, Window: window,
 		Fixes: fixes, CheckIns: cis, CheckOuts: cos,
+		Tracking: tracking, OpenUntil: openUntil,
 		Fences: ix, Clients: clients, Settings: settings,
 	})
 	if err != nil {

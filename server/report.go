@@ -166,6 +166,8 @@ func repDayToPB(r dwell.Rep, date dwell.Date, day timeline.Day, fixCount int, cl
 			t.DistanceMeters += sg.DistanceM
 		case timeline.KindGap:
 			t.GapSeconds += secs
+		case timeline.KindPaused:
+			t.PausedSeconds += secs
 		}
 		resp.Segments = append(resp.Segments, out)
 	}
@@ -197,6 +199,8 @@ func segmentKindToPB(k timeline.Kind) dwellv1.SegmentKind {
 		return dwellv1.SegmentKind_SEGMENT_KIND_TRAVEL
 	case timeline.KindGap:
 		return dwellv1.SegmentKind_SEGMENT_KIND_GAP
+	case timeline.KindPaused:
+		return dwellv1.SegmentKind_SEGMENT_KIND_PAUSED
 	}
 	return dwellv1.SegmentKind_SEGMENT_KIND_UNSPECIFIED
 }

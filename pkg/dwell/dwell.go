@@ -374,6 +374,20 @@ type Call struct {
 	ReceiveTime time.Time
 }
 
+// TrackingChange is the rep pausing or resuming tracking on the phone.
+// From a pause until the next resume the rep's time is reported as
+// paused, never as idle or a visit, and fixes within it are not evidence
+// of anything (DESIGN.md, "Storage and scale": privacy).
+type TrackingChange struct {
+	RequestID string
+	Rep       RepID
+	// Time is when the rep paused or resumed (device time).
+	Time time.Time
+	// Paused is true for a pause, false for a resume.
+	Paused      bool
+	ReceiveTime time.Time
+}
+
 // minutesPerDay is the length of a day in minutes, the upper bound of a
 // working window.
 const minutesPerDay = 24 * 60

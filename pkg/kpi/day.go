@@ -45,6 +45,8 @@ type Day struct {
 // Totals are seconds per segment kind and metres travelled.
 type Totals struct {
 	VisitProspectS, VisitCustomerS, IdleS, TravelS, GapS int64
+	// PausedS is the seconds the rep paused tracking: not field time.
+	PausedS int64
 	// DistanceM is the sum of the travel segments' distances in metres.
 	DistanceM float64
 }
@@ -56,11 +58,12 @@ func (t *Totals) Add(o Totals) {
 	t.IdleS += o.IdleS
 	t.TravelS += o.TravelS
 	t.GapS += o.GapS
+	t.PausedS += o.PausedS
 	t.DistanceM += o.DistanceM
 }
 
 // FieldS returns the seconds of the observed span: visit, idle, travel and
-// gap time.
+// gap time. Paused time is the rep's own, not field time.
 func (t Totals) FieldS() int64 {
 	return t.VisitProspectS + t.VisitCustomerS + t.IdleS + t.TravelS + t.GapS
 }
@@ -126,6 +129,8 @@ func (d *Day) Timeline() *timeline.Day {
 			td.Totals.TravelDistanceM += s.DistanceM
 		case timeline.KindGap:
 			td.Totals.Gap += s.Duration()
+		case timeline.KindPaused:
+			td.Totals.Paused += s.Duration()
 		}
 	}
 	td.Totals.Visits = len(td.Visits)
@@ -154,6 +159,8 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 			d.Totals.DistanceM += s.DistanceM
 		case timeline.KindGap:
 			d.Totals.GapS += secs
+		case timeline.KindPaused:
+			d.Totals.PausedS += secs
 		}
 	}
 	closedBy := make(map[string]string, len(day.CheckIns))
@@ -185,9 +192,12 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 	return d
 }
 
-// Version bytes of the two encoded parts of a Day.
+// Version bytes of the two encoded parts of a Day. A summary of version 2
+// adds the paused seconds after the other totals; version 1 (written
+// before pauses existed) is still read, as a day without pauses.
 const (
 	summaryV1 = 1
+	summaryV2 = 2
 	detailV1  = 1
 )
 
@@ -198,13 +208,13 @@ const (
 // summaries, so the part it reads is kept small.
 func (d *Day) EncodeSummary() []byte {
 	var w writer
-	w.b = append(w.b, summaryV1)
+	w.b = append(w.b, summaryV2)
 	w.str(string(d.Rep))
 	w.uint(uint64(d.Date.Year))
 	w.uint(uint64(d.Date.Month))
 	w.uint(uint64(d.Date.Day))
 	t := d.Totals
-	for _, x := range []int64{t.VisitProspectS, t.VisitCustomerS, t.IdleS, t.TravelS, t.GapS} {
+	for _, x := range []int64{t.VisitProspectS, t.VisitCustomerS, t.IdleS, t.TravelS, t.GapS, t.PausedS} {
 		w.int(x)
 	}
 	w.float(t.DistanceM)
@@ -367,7 +377,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || summary[0] != summaryV1 {
+	if len(summary) == 0 || (summary[0] != summaryV1 && summary[0] != summaryV2) {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}
@@ -376,6 +386,10 @@ func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 	t := &d.Totals
 	for _, x := range []*int64{&t.VisitProspectS, &t.VisitCustomerS, &t.IdleS, &t.TravelS, &t.GapS} {
 		*x = r.int()
+	}
+	t.PausedS = 0
+	if summary[0] >= summaryV2 {
+		t.PausedS = r.int()
 	}
 	t.DistanceM = r.float()
 	d.Start, d.End = r.time(), r.time()

@@ -14,7 +14,7 @@ func sampleDay() *Day {
 	t0 := time.Date(2026, 3, 2, 7, 0, 0, 123, time.UTC)
 	return &Day{
 		Rep: "budi", Date: dwell.Date{Year: 2026, Month: 3, Day: 2},
-		Totals: Totals{VisitProspectS: 1800, VisitCustomerS: 600, IdleS: 300, TravelS: 900, GapS: 60, DistanceM: 5321.5},
+		Totals: Totals{VisitProspectS: 1800, VisitCustomerS: 600, IdleS: 300, TravelS: 900, GapS: 60, PausedS: 420, DistanceM: 5321.5},
 		Start:  t0, End: t0.Add(time.Hour),
 		Segments: []timeline.Segment{
 			{Kind: timeline.KindTravel, Start: t0, End: t0.Add(15 * time.Minute), DistanceM: 5321.5},
@@ -67,6 +67,64 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 	}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("DecodeDay(summary, nil) = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+// TestDecodeSummaryV1 checks that a summary written before pauses existed
+// (version 1: no paused seconds) still decodes, as a day without pauses.
+func TestDecodeSummaryV1(t *testing.T) {
+	d := sampleDay()
+	v2 := d.EncodeSummary()
+	// Version 1 is version 2 without the paused seconds after the gap.
+	r := reader{b: v2[1:]}
+	r.str()
+	r.uint()
+	r.uint()
+	r.uint()
+	for range 5 {
+		r.int()
+	}
+	at := len(v2) - len(r.b)
+	if r.int() != d.Totals.PausedS || r.bad {
+		t.Fatal("the paused seconds are not where version 1 differs")
+	}
+	v1 := append([]byte{summaryV1}, v2[1:at]...)
+	v1 = append(v1, r.b...)
+	got, err := DecodeDay(v1, d.EncodeDetail())
+	if err != nil {
+		t.Fatalf("DecodeDay of version 1: %v", err)
+	}
+	want := sampleDay()
+	want.Totals.PausedS = 0
+	got.p = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("DecodeDay of version 1 =\n%+v\nwant\n%+v", got, want)
+	}
+	ds, err := DecodeSummaries([][]byte{v1, v2})
+	if err != nil || ds[0].Totals.PausedS != 0 || ds[1].Totals.PausedS != 420 {
+		t.Fatalf("DecodeSummaries of versions 1 and 2: %v, %+v", err, ds)
+	}
+}
+
+// TestSummarizePaused checks that paused time is counted apart from field
+// time, and that the timeline rebuilt from a summary has it.
+func TestSummarizePaused(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	day := &timeline.Day{Start: t0, End: t0.Add(3 * time.Hour), Segments: []timeline.Segment{
+		{Kind: timeline.KindIdle, Start: t0, End: t0.Add(time.Hour)},
+		{Kind: timeline.KindPaused, Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour)},
+		{Kind: timeline.KindTravel, Start: t0.Add(2 * time.Hour), End: t0.Add(3 * time.Hour), DistanceM: 9000},
+	}}
+	d := Summarize("budi", dwell.Date{Year: 2026, Month: 3, Day: 2}, day, 10, nil, nil, func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect })
+	if d.Totals.PausedS != 3600 || d.Totals.FieldS() != 7200 {
+		t.Fatalf("totals %+v (field %d s), want 3600 s paused, 7200 s field", d.Totals, d.Totals.FieldS())
+	}
+	back, err := DecodeDay(d.EncodeSummary(), d.EncodeDetail())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl := back.Timeline(); tl.Totals.Paused != time.Hour || tl.Totals.Idle != time.Hour {
+		t.Fatalf("rebuilt timeline totals %+v, want 1h paused and 1h idle", tl.Totals)
 	}
 }
 

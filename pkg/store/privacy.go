@@ -28,7 +28,7 @@ type Privacy interface {
 	PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (deleted int, more bool, err error)
 	// EraseRepHistory deletes, in one durable write, everything the store
 	// holds about where the rep was and what it did: its fixes and their
-	// ids, check-ins, check-outs and calls, the summaries and dirty marks
+	// ids, check-ins, check-outs, calls and pauses, the summaries and dirty marks
 	// of its days, and the tenant's events about it. The data version of
 	// each of its days is raised by one, so that nothing derived before
 	// the erase (a derivation in flight, a cache) can pass for current;
@@ -48,7 +48,8 @@ type Privacy interface {
 type Erased struct {
 	// Fixes is the number of fixes deleted.
 	Fixes int
-	// Actions is the number of check-ins, check-outs and calls deleted.
+	// Actions is the number of check-ins, check-outs, calls and tracking
+	// changes (pauses, resumes) deleted.
 	Actions int
 	// Days is the number of rep-day summaries deleted.
 	Days int

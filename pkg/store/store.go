@@ -105,6 +105,7 @@ type Store interface {
 	RecordCheckIn(ctx context.Context, tenant dwell.TenantID, c dwell.CheckIn) (stored dwell.CheckIn, existed bool, err error)
 	RecordCheckOut(ctx context.Context, tenant dwell.TenantID, c dwell.CheckOut) (stored dwell.CheckOut, existed bool, err error)
 	RecordCall(ctx context.Context, tenant dwell.TenantID, c dwell.Call) (stored dwell.Call, existed bool, err error)
+	RecordTrackingChange(ctx context.Context, tenant dwell.TenantID, c dwell.TrackingChange) (stored dwell.TrackingChange, existed bool, err error)
 	// ListCheckIns, ListCheckOuts and ListCalls return a rep's records with
 	// from <= Time (StartTime for calls) < to, in time order; records at the
 	// same instant come in the order they were recorded. A record with an
@@ -112,6 +113,9 @@ type Store interface {
 	ListCheckIns(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckIn, error)
 	ListCheckOuts(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.CheckOut, error)
 	ListCalls(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Call, error)
+	// ListTrackingChanges returns a rep's pauses and resumes with
+	// from <= Time < to, in time order (ties in the order recorded).
+	ListTrackingChanges(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.TrackingChange, error)
 
 	// Settings.
 

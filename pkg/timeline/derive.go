@@ -154,6 +154,9 @@ type claim struct {
 // not matter) and of the fences, clients and settings; see the package
 // doc for the algorithm.
 func Derive(in Input) Day {
+	if len(in.Tracking) > 0 {
+		return derivePaused(in)
+	}
 	st := in.Settings
 	def := dwell.DefaultSettings()
 	if st.VisitMin <= 0 {

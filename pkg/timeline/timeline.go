@@ -39,6 +39,14 @@ type Input struct {
 	// DistanceM fields are ignored: Derive decides them from the fences.
 	CheckIns  []dwell.CheckIn
 	CheckOuts []dwell.CheckOut
+	// Tracking are the rep's pauses and resumes, in any order and with any
+	// repeats (deduplicated by RequestID), including the last one before
+	// the day, which may have paused it from the start. Paused time is a
+	// KindPaused segment, and fixes in it are ignored (see pause.go).
+	Tracking []dwell.TrackingChange
+	// OpenUntil is where a pause that has no resume yet ends: the present,
+	// for a day still going on. Zero means the end of the day (or window).
+	OpenUntil time.Time
 	// Fences matches positions to client fences; nil means no fences (every
 	// stop is idle, every check-in is unverifiable).
 	Fences FenceMatcher
@@ -81,9 +89,12 @@ const (
 	// KindGap is time without usable data after which the rep was
 	// elsewhere.
 	KindGap
+	// KindPaused is time the rep paused tracking: never idle, never a
+	// visit, whatever the fixes say.
+	KindPaused
 )
 
-var kindNames = [...]string{"UNSPECIFIED", "VISIT", "IDLE", "TRAVEL", "GAP"}
+var kindNames = [...]string{"UNSPECIFIED", "VISIT", "IDLE", "TRAVEL", "GAP", "PAUSED"}
 
 // String returns the upper-case name of k ("VISIT").
 func (k Kind) String() string {
@@ -173,7 +184,7 @@ type CheckInResult struct {
 
 // Totals sums the timeline by kind.
 type Totals struct {
-	Visit, Idle, Travel, Gap time.Duration
+	Visit, Idle, Travel, Gap, Paused time.Duration
 	// TravelDistanceM is the sum of the travel segments' distances.
 	TravelDistanceM float64
 	// Visits is the number of visits.
@@ -254,7 +265,13 @@ func (d Day) Encode() []byte {
 	}
 	t := d.Totals
 	b.WriteString("totals visit=" + dur(t.Visit) + " idle=" + dur(t.Idle) + " travel=" + dur(t.Travel) +
-		" gap=" + dur(t.Gap) + " travel_m=" + m(t.TravelDistanceM) + " visits=" + strconv.Itoa(t.Visits) + "\n")
+		" gap=" + dur(t.Gap) + " travel_m=" + m(t.TravelDistanceM) + " visits=" + strconv.Itoa(t.Visits))
+	if t.Paused > 0 {
+		// Only days with a pause say so, so that the encoding of every
+		// other day is as it was before pauses existed.
+		b.WriteString(" paused=" + dur(t.Paused))
+	}
+	b.WriteString("\n")
 	f := d.Flags
 	b.WriteString("flags mock_fixes=" + strconv.Itoa(f.MockFixes) + " impossible_speed_fixes=" + strconv.Itoa(f.ImpossibleSpeedFixes) +
 		" outlier_fixes=" + strconv.Itoa(f.OutlierFixes) + " unverified_check_ins=" + strconv.Itoa(f.UnverifiedCheckIns) +

@@ -368,6 +368,8 @@ var (
 	bktCheckOutReqs = []byte("checkouts.req")
 	bktCalls        = []byte("calls")
 	bktCallReqs     = []byte("calls.req")
+	bktTracking     = []byte("tracking")
+	bktTrackingReqs = []byte("tracking.req")
 )
 
 // appendFillPercent is the split fill of buckets whose keys mostly arrive

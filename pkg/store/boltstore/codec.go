@@ -540,6 +540,21 @@ func (r *callRec) domain(rep dwell.RepID) dwell.Call {
 		Notes: r.Notes, ReceiveTime: r.ReceiveTime.UTC()}
 }
 
+type trackingRec struct {
+	RequestID   string    `json:"rid,omitempty"`
+	Time        time.Time `json:"t"`
+	Paused      bool      `json:"p,omitempty"`
+	ReceiveTime time.Time `json:"rt"`
+}
+
+func toTrackingRec(c *dwell.TrackingChange) trackingRec {
+	return trackingRec{RequestID: c.RequestID, Time: c.Time.UTC(), Paused: c.Paused, ReceiveTime: c.ReceiveTime.UTC()}
+}
+
+func (r *trackingRec) domain(rep dwell.RepID) dwell.TrackingChange {
+	return dwell.TrackingChange{RequestID: r.RequestID, Rep: rep, Time: r.Time.UTC(), Paused: r.Paused, ReceiveTime: r.ReceiveTime.UTC()}
+}
+
 // errCorrupt is the error of a decoder that met bytes it cannot read.
 func errCorrupt(op, msg string) error {
 	return dwell.E(dwell.Op(op), dwell.Other, msg)

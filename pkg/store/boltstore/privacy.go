@@ -239,7 +239,7 @@ func countRepData(rb *bolt.Bucket) (fixes, actions int, err error) {
 	if b := rb.Bucket(bktFixes); b != nil {
 		fixes = b.Stats().KeyN
 	}
-	for _, name := range [][]byte{bktCheckIns, bktCheckOuts, bktCalls} {
+	for _, name := range [][]byte{bktCheckIns, bktCheckOuts, bktCalls, bktTracking} {
 		if b := rb.Bucket(name); b != nil {
 			actions += b.Stats().KeyN
 		}

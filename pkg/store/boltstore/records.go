@@ -23,6 +23,7 @@ var (
 	checkInKind  = actionKind{"check-in", bktCheckIns, bktCheckInReqs}
 	checkOutKind = actionKind{"check-out", bktCheckOuts, bktCheckOutReqs}
 	callKind     = actionKind{"call", bktCalls, bktCallReqs}
+	trackingKind = actionKind{"tracking change", bktTracking, bktTrackingReqs}
 )
 
 // maxRequestIDBytes bounds a request id as a bbolt key. The API's own limit
@@ -121,9 +122,10 @@ type actionRec[T any, R any] interface {
 // recordOnce stores rec under (rep, requestID) unless a record with that
 // request id exists, and returns what a later read gives: the decoded form
 // of rec, or of the earlier record with existed = true. what names the
-// action in errors ("check-in").
+// action in errors ("check-in"). after, if not nil, runs in the same
+// transaction once a new record is stored.
 func recordOnce[T any, R any, PR actionRec[T, R]](ctx context.Context, s *Store, op dwell.Op, tenant dwell.TenantID, rep dwell.RepID,
-	kind actionKind, what, requestID string, at time.Time, rec PR) (T, bool, error) {
+	kind actionKind, what, requestID string, at time.Time, rec PR, after func(t *txn) error) (T, bool, error) {
 	var zero T
 	val, err := encodeJSON(op, rec)
 	if err != nil {
@@ -141,6 +143,9 @@ func recordOnce[T any, R any, PR actionRec[T, R]](ctx context.Context, s *Store,
 			prev = PR(&r).domain(rep)
 			return nil
 		})
+		if err == nil && !existed && after != nil {
+			err = after(t)
+		}
 		return err
 	})
 	switch {
@@ -163,7 +168,7 @@ func (s *Store) RecordCheckIn(ctx context.Context, tenant dwell.TenantID, c dwel
 		c.ReceiveTime = s.now()
 	}
 	rec := toCheckInRec(&c)
-	return recordOnce(ctx, s, op, tenant, c.Rep, checkInKind, "check-in", c.RequestID, c.Time, &rec)
+	return recordOnce(ctx, s, op, tenant, c.Rep, checkInKind, "check-in", c.RequestID, c.Time, &rec, nil)
 }
 
 // RecordCheckOut implements store.Store. A zero ReceiveTime is set from the
@@ -177,7 +182,7 @@ func (s *Store) RecordCheckOut(ctx context.Context, tenant dwell.TenantID, c dwe
 		c.ReceiveTime = s.now()
 	}
 	rec := toCheckOutRec(&c)
-	return recordOnce(ctx, s, op, tenant, c.Rep, checkOutKind, "check-out", c.RequestID, c.Time, &rec)
+	return recordOnce(ctx, s, op, tenant, c.Rep, checkOutKind, "check-out", c.RequestID, c.Time, &rec, nil)
 }
 
 // RecordCall implements store.Store. A zero ReceiveTime is set from the
@@ -191,7 +196,66 @@ func (s *Store) RecordCall(ctx context.Context, tenant dwell.TenantID, c dwell.C
 		c.ReceiveTime = s.now()
 	}
 	rec := toCallRec(&c)
-	return recordOnce(ctx, s, op, tenant, c.Rep, callKind, "call", c.RequestID, c.StartTime, &rec)
+	return recordOnce(ctx, s, op, tenant, c.Rep, callKind, "call", c.RequestID, c.StartTime, &rec, nil)
+}
+
+// RecordTrackingChange implements store.Store. A zero ReceiveTime is set
+// from the store's clock.
+func (s *Store) RecordTrackingChange(ctx context.Context, tenant dwell.TenantID, c dwell.TrackingChange) (dwell.TrackingChange, bool, error) {
+	const op = dwell.Op("boltstore.RecordTrackingChange")
+	if err := checkAction(op, tenant, c.Rep, c.RequestID, c.Time); err != nil {
+		return dwell.TrackingChange{}, false, err
+	}
+	if c.ReceiveTime.IsZero() {
+		c.ReceiveTime = s.now()
+	}
+	rec := toTrackingRec(&c)
+	return recordOnce(ctx, s, op, tenant, c.Rep, trackingKind, "tracking change", c.RequestID, c.Time, &rec,
+		func(t *txn) error { return t.markPaused(tenant, c) })
+}
+
+// maxPausedDays bounds the days a resume marks back to its pause.
+const maxPausedDays = 31
+
+// markPaused marks, for a resume, every local day from the pause before it
+// (if the last change before it is a pause) to the resume: the days of an
+// open pause were derived as paused up to their end or the present, and
+// now end at the resume. At most maxPausedDays days are marked; the
+// resume's own day is marked by recordAction.
+func (t *txn) markPaused(tenant dwell.TenantID, c dwell.TrackingChange) error {
+	if c.Paused {
+		return nil
+	}
+	rb, err := t.rep(tenant, c.Rep, false)
+	if err != nil {
+		return err
+	}
+	b := rb.b.Bucket(bktTracking)
+	if b == nil {
+		return nil
+	}
+	cur := b.Cursor()
+	k, v := cur.Seek(timeKey(c.Time))
+	if k == nil {
+		k, v = cur.Last()
+	} else {
+		k, v = cur.Prev()
+	}
+	if k == nil {
+		return nil
+	}
+	var r trackingRec
+	if err := decodeJSON("boltstore.markPaused", "tracking change", v, &r); err != nil {
+		return err
+	}
+	if !r.Paused || !r.Time.Before(c.Time) {
+		return nil
+	}
+	// Half-day steps: a step of a day could leap over a 23-hour local day.
+	n := min(int(c.Time.Sub(r.Time)/(12*time.Hour))+1, 2*maxPausedDays)
+	return t.markInstants(tenant, c.Rep, n, func(i int) (time.Time, bool) {
+		return r.Time.Add(time.Duration(i) * 12 * time.Hour), true
+	})
 }
 
 // ListCheckIns implements store.Store.
@@ -207,6 +271,11 @@ func (s *Store) ListCheckOuts(ctx context.Context, tenant dwell.TenantID, rep dw
 // ListCalls implements store.Store.
 func (s *Store) ListCalls(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Call, error) {
 	return listRecords[dwell.Call, callRec](ctx, s, "boltstore.ListCalls", "boltstore.decodeCall", tenant, rep, callKind, from, to)
+}
+
+// ListTrackingChanges implements store.Store.
+func (s *Store) ListTrackingChanges(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.TrackingChange, error) {
+	return listRecords[dwell.TrackingChange, trackingRec](ctx, s, "boltstore.ListTrackingChanges", "boltstore.decodeTrackingChange", tenant, rep, trackingKind, from, to)
 }
 
 // listRecords returns rep's actions of kind in [from, to), decoded from

@@ -115,6 +115,8 @@ func testEraseRepHistory(t *testing.T, h Harness) {
 		must(t, "RecordCheckOut", err)
 		_, _, err = s.RecordCall(ctx(), tenantA, call(r, "call-1", t0.Add(30*time.Minute)))
 		must(t, "RecordCall", err)
+		_, _, err = s.RecordTrackingChange(ctx(), tenantA, trackingChange(r, "pause-1", t0.Add(40*time.Minute)))
+		must(t, "RecordTrackingChange", err)
 		_, err = s.AppendEvents(ctx(), tenantA, events(r, 0, 3))
 		must(t, "AppendEvents", err)
 	}
@@ -127,7 +129,7 @@ func testEraseRepHistory(t *testing.T, h Harness) {
 	must(t, "GetDaySummary", err)
 	got, err := s.EraseRepHistory(ctx(), tenantA, "r1")
 	must(t, "EraseRepHistory", err)
-	wantEqual(t, "erased", got, store.Erased{Fixes: 50, Actions: 3, Days: 1, Events: 3})
+	wantEqual(t, "erased", got, store.Erased{Fixes: 50, Actions: 4, Days: 1, Events: 3})
 
 	wantVer := pre.Version + 1
 	check := func(s store.Store) {
@@ -147,8 +149,10 @@ func testEraseRepHistory(t *testing.T, h Harness) {
 			must(t, "ListCheckOuts", err)
 			calls, err := s.ListCalls(ctx(), tenantA, r, from, to)
 			must(t, "ListCalls", err)
-			if len(cis) != want || len(cos) != want || len(calls) != want {
-				t.Fatalf("%s: %d check-ins, %d check-outs, %d calls, want %d each", r, len(cis), len(cos), len(calls), want)
+			pauses, err := s.ListTrackingChanges(ctx(), tenantA, r, from, to)
+			must(t, "ListTrackingChanges", err)
+			if len(cis) != want || len(cos) != want || len(calls) != want || len(pauses) != want {
+				t.Fatalf("%s: %d check-ins, %d check-outs, %d calls, %d pauses, want %d each", r, len(cis), len(cos), len(calls), len(pauses), want)
 			}
 		}
 		sum, detail, err := s.GetDaySummary(ctx(), tenantA, "r1", day1)

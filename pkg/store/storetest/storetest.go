@@ -54,6 +54,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CheckIns", func(t *testing.T) { testCheckIns(t, h) })
 	t.Run("CheckOuts", func(t *testing.T) { testCheckOuts(t, h) })
 	t.Run("Calls", func(t *testing.T) { testCalls(t, h) })
+	t.Run("TrackingChanges", func(t *testing.T) { testTrackingChanges(t, h) })
+	t.Run("ResumeMarksPausedDays", func(t *testing.T) { testResumeMarksPausedDays(t, h) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelledContext(t, h) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, h) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, h) })
@@ -981,6 +983,48 @@ func testCalls(t *testing.T, h Harness) {
 			return s.ListCalls(ctx(), tn, dwell.RepID(r), from, to)
 		},
 	})
+}
+
+func trackingChange(rep, requestID string, at time.Time) dwell.TrackingChange {
+	return dwell.TrackingChange{RequestID: requestID, Rep: dwell.RepID(rep), Time: at, Paused: true, ReceiveTime: at.Add(time.Second)}
+}
+
+func testTrackingChanges(t *testing.T, h Harness) {
+	testActions(t, h, actions[dwell.TrackingChange]{
+		make: trackingChange,
+		change: func(c dwell.TrackingChange) dwell.TrackingChange {
+			c.Paused = false
+			return c
+		},
+		record: func(s store.Store, tn dwell.TenantID, c dwell.TrackingChange) (dwell.TrackingChange, bool, error) {
+			return s.RecordTrackingChange(ctx(), tn, c)
+		},
+		list: func(s store.Store, tn dwell.TenantID, r string, from, to time.Time) ([]dwell.TrackingChange, error) {
+			return s.ListTrackingChanges(ctx(), tn, dwell.RepID(r), from, to)
+		},
+	})
+}
+
+// testResumeMarksPausedDays checks that a resume marks every day back to
+// the pause before it: those days were derived with the pause still open.
+func testResumeMarksPausedDays(t *testing.T, h Harness) {
+	s := h.Open(t)
+	pauseAt := time.Date(2025, 3, 14, 20, 0, 0, 0, time.UTC)
+	_, _, err := s.RecordTrackingChange(ctx(), tenantA, trackingChange("r1", "p", pauseAt))
+	must(t, "RecordTrackingChange", err)
+	for _, m := range dirtyDays(t, s) {
+		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+		must(t, "PutDaySummary", err)
+	}
+	resume := trackingChange("r1", "r", pauseAt.Add(60*time.Hour)) // the 17th, 08:00
+	resume.Paused = false
+	_, _, err = s.RecordTrackingChange(ctx(), tenantA, resume)
+	must(t, "RecordTrackingChange", err)
+	var got []dwell.Date
+	for _, m := range dirtyDays(t, s) {
+		got = append(got, m.Date)
+	}
+	wantEqual(t, "days marked by the resume", got, []dwell.Date{day(2025, 3, 14), day(2025, 3, 15), day(2025, 3, 16), day(2025, 3, 17)})
 }
 
 // testCancelledContext checks that a write whose context is already done is

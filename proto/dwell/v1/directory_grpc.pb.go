@@ -73,7 +73,7 @@ type DirectoryServiceClient interface {
 	// until erased (EraseRepHistory) or expired (Settings.retention_days).
 	DeleteRep(ctx context.Context, in *DeleteRepRequest, opts ...grpc.CallOption) (*DeleteRepResponse, error)
 	// EraseRepHistory erases a rep's location history, on the rep's request
-	// or the tenant's: every fix, check-in, check-out and call, the timelines
+	// or the tenant's: every fix, check-in, check-out, call and pause, the timelines
 	// and summaries derived from them (reports then show the rep's days
 	// empty) and the tenant's events about the rep. The rep's directory
 	// entry, appointments, opportunities and quotas stay; a rep deleted from
@@ -334,7 +334,7 @@ type DirectoryServiceServer interface {
 	// until erased (EraseRepHistory) or expired (Settings.retention_days).
 	DeleteRep(context.Context, *DeleteRepRequest) (*DeleteRepResponse, error)
 	// EraseRepHistory erases a rep's location history, on the rep's request
-	// or the tenant's: every fix, check-in, check-out and call, the timelines
+	// or the tenant's: every fix, check-in, check-out, call and pause, the timelines
 	// and summaries derived from them (reports then show the rep's days
 	// empty) and the tenant's events about the rep. The rep's directory
 	// entry, appointments, opportunities and quotas stay; a rep deleted from

@@ -1413,6 +1413,226 @@ func (x *LogCallResponse) GetReceiveTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// PauseTrackingRequest is the request of PauseTracking.
+type PauseTrackingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key, as for CheckIn.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The rep, "reps/{rep_id}". May be empty for a rep's own token.
+	Rep string `protobuf:"bytes,2,opt,name=rep,proto3" json:"rep,omitempty"`
+	// When the rep paused (device time).
+	PauseTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=pause_time,json=pauseTime,proto3" json:"pause_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseTrackingRequest) Reset() {
+	*x = PauseTrackingRequest{}
+	mi := &file_dwell_v1_ingest_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseTrackingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseTrackingRequest) ProtoMessage() {}
+
+func (x *PauseTrackingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_ingest_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseTrackingRequest.ProtoReflect.Descriptor instead.
+func (*PauseTrackingRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_ingest_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PauseTrackingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *PauseTrackingRequest) GetRep() string {
+	if x != nil {
+		return x.Rep
+	}
+	return ""
+}
+
+func (x *PauseTrackingRequest) GetPauseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PauseTime
+	}
+	return nil
+}
+
+// PauseTrackingResponse is the response of PauseTracking.
+type PauseTrackingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the server first received this pause.
+	ReceiveTime   *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PauseTrackingResponse) Reset() {
+	*x = PauseTrackingResponse{}
+	mi := &file_dwell_v1_ingest_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PauseTrackingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PauseTrackingResponse) ProtoMessage() {}
+
+func (x *PauseTrackingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_ingest_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PauseTrackingResponse.ProtoReflect.Descriptor instead.
+func (*PauseTrackingResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_ingest_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PauseTrackingResponse) GetReceiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceiveTime
+	}
+	return nil
+}
+
+// ResumeTrackingRequest is the request of ResumeTracking.
+type ResumeTrackingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key, as for CheckIn.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The rep, "reps/{rep_id}". May be empty for a rep's own token.
+	Rep string `protobuf:"bytes,2,opt,name=rep,proto3" json:"rep,omitempty"`
+	// When the rep resumed tracking (device time).
+	ResumeTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=resume_time,json=resumeTime,proto3" json:"resume_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeTrackingRequest) Reset() {
+	*x = ResumeTrackingRequest{}
+	mi := &file_dwell_v1_ingest_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeTrackingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeTrackingRequest) ProtoMessage() {}
+
+func (x *ResumeTrackingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_ingest_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeTrackingRequest.ProtoReflect.Descriptor instead.
+func (*ResumeTrackingRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_ingest_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ResumeTrackingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResumeTrackingRequest) GetRep() string {
+	if x != nil {
+		return x.Rep
+	}
+	return ""
+}
+
+func (x *ResumeTrackingRequest) GetResumeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResumeTime
+	}
+	return nil
+}
+
+// ResumeTrackingResponse is the response of ResumeTracking.
+type ResumeTrackingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When the server first received this resume.
+	ReceiveTime   *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeTrackingResponse) Reset() {
+	*x = ResumeTrackingResponse{}
+	mi := &file_dwell_v1_ingest_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeTrackingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeTrackingResponse) ProtoMessage() {}
+
+func (x *ResumeTrackingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_ingest_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeTrackingResponse.ProtoReflect.Descriptor instead.
+func (*ResumeTrackingResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_ingest_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ResumeTrackingResponse) GetReceiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceiveTime
+	}
+	return nil
+}
+
 // GetTrackingConfigRequest is the request of GetTrackingConfig.
 type GetTrackingConfigRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1424,7 +1644,7 @@ type GetTrackingConfigRequest struct {
 
 func (x *GetTrackingConfigRequest) Reset() {
 	*x = GetTrackingConfigRequest{}
-	mi := &file_dwell_v1_ingest_proto_msgTypes[14]
+	mi := &file_dwell_v1_ingest_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1656,7 @@ func (x *GetTrackingConfigRequest) String() string {
 func (*GetTrackingConfigRequest) ProtoMessage() {}
 
 func (x *GetTrackingConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_ingest_proto_msgTypes[14]
+	mi := &file_dwell_v1_ingest_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1669,7 @@ func (x *GetTrackingConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackingConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetTrackingConfigRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_ingest_proto_rawDescGZIP(), []int{14}
+	return file_dwell_v1_ingest_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetTrackingConfigRequest) GetRep() string {
@@ -1487,7 +1707,7 @@ type GetTrackingConfigResponse struct {
 
 func (x *GetTrackingConfigResponse) Reset() {
 	*x = GetTrackingConfigResponse{}
-	mi := &file_dwell_v1_ingest_proto_msgTypes[15]
+	mi := &file_dwell_v1_ingest_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +1719,7 @@ func (x *GetTrackingConfigResponse) String() string {
 func (*GetTrackingConfigResponse) ProtoMessage() {}
 
 func (x *GetTrackingConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_ingest_proto_msgTypes[15]
+	mi := &file_dwell_v1_ingest_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +1732,7 @@ func (x *GetTrackingConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTrackingConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetTrackingConfigResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_ingest_proto_rawDescGZIP(), []int{15}
+	return file_dwell_v1_ingest_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetTrackingConfigResponse) GetTrackingEnabled() bool {
@@ -1661,6 +1881,22 @@ const file_dwell_v1_ingest_proto_rawDesc = "" +
 	"\aoutcome\x18\a \x01(\x0e2\x15.dwell.v1.CallOutcomeR\aoutcome\x12\x14\n" +
 	"\x05notes\x18\b \x01(\tR\x05notes\"P\n" +
 	"\x0fLogCallResponse\x12=\n" +
+	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\"\x82\x01\n" +
+	"\x14PauseTrackingRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x10\n" +
+	"\x03rep\x18\x02 \x01(\tR\x03rep\x129\n" +
+	"\n" +
+	"pause_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tpauseTime\"V\n" +
+	"\x15PauseTrackingResponse\x12=\n" +
+	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\"\x85\x01\n" +
+	"\x15ResumeTrackingRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x10\n" +
+	"\x03rep\x18\x02 \x01(\tR\x03rep\x12;\n" +
+	"\vresume_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"resumeTime\"W\n" +
+	"\x16ResumeTrackingResponse\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\",\n" +
 	"\x18GetTrackingConfigRequest\x12\x10\n" +
 	"\x03rep\x18\x01 \x01(\tR\x03rep\"\xe3\x03\n" +
@@ -1713,13 +1949,15 @@ const file_dwell_v1_ingest_proto_rawDesc = "" +
 	"\x16CALL_OUTCOME_NO_ANSWER\x10\x02\x12\x15\n" +
 	"\x11CALL_OUTCOME_BUSY\x10\x03\x12\x1a\n" +
 	"\x16CALL_OUTCOME_VOICEMAIL\x10\x04\x12\x17\n" +
-	"\x13CALL_OUTCOME_FAILED\x10\x052\xcc\x03\n" +
+	"\x13CALL_OUTCOME_FAILED\x10\x052\xf3\x04\n" +
 	"\rIngestService\x12J\n" +
 	"\vUploadPings\x12\x1c.dwell.v1.UploadPingsRequest\x1a\x1d.dwell.v1.UploadPingsResponse\x12N\n" +
 	"\vStreamPings\x12\x1c.dwell.v1.StreamPingsRequest\x1a\x1d.dwell.v1.StreamPingsResponse(\x010\x01\x12>\n" +
 	"\aCheckIn\x12\x18.dwell.v1.CheckInRequest\x1a\x19.dwell.v1.CheckInResponse\x12A\n" +
 	"\bCheckOut\x12\x19.dwell.v1.CheckOutRequest\x1a\x1a.dwell.v1.CheckOutResponse\x12>\n" +
-	"\aLogCall\x12\x18.dwell.v1.LogCallRequest\x1a\x19.dwell.v1.LogCallResponse\x12\\\n" +
+	"\aLogCall\x12\x18.dwell.v1.LogCallRequest\x1a\x19.dwell.v1.LogCallResponse\x12P\n" +
+	"\rPauseTracking\x12\x1e.dwell.v1.PauseTrackingRequest\x1a\x1f.dwell.v1.PauseTrackingResponse\x12S\n" +
+	"\x0eResumeTracking\x12\x1f.dwell.v1.ResumeTrackingRequest\x1a .dwell.v1.ResumeTrackingResponse\x12\\\n" +
 	"\x11GetTrackingConfig\x12\".dwell.v1.GetTrackingConfigRequest\x1a#.dwell.v1.GetTrackingConfigResponseB1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
 
 var (
@@ -1735,7 +1973,7 @@ func file_dwell_v1_ingest_proto_rawDescGZIP() []byte {
 }
 
 var file_dwell_v1_ingest_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_dwell_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_dwell_v1_ingest_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_dwell_v1_ingest_proto_goTypes = []any{
 	(FixStatus)(0),                    // 0: dwell.v1.FixStatus
 	(Verification)(0),                 // 1: dwell.v1.Verification
@@ -1757,16 +1995,20 @@ var file_dwell_v1_ingest_proto_goTypes = []any{
 	(*CheckOutResponse)(nil),          // 17: dwell.v1.CheckOutResponse
 	(*LogCallRequest)(nil),            // 18: dwell.v1.LogCallRequest
 	(*LogCallResponse)(nil),           // 19: dwell.v1.LogCallResponse
-	(*GetTrackingConfigRequest)(nil),  // 20: dwell.v1.GetTrackingConfigRequest
-	(*GetTrackingConfigResponse)(nil), // 21: dwell.v1.GetTrackingConfigResponse
-	(*timestamppb.Timestamp)(nil),     // 22: google.protobuf.Timestamp
-	(*LatLng)(nil),                    // 23: dwell.v1.LatLng
-	(*Date)(nil),                      // 24: dwell.v1.Date
-	(*WorkingHours)(nil),              // 25: dwell.v1.WorkingHours
+	(*PauseTrackingRequest)(nil),      // 20: dwell.v1.PauseTrackingRequest
+	(*PauseTrackingResponse)(nil),     // 21: dwell.v1.PauseTrackingResponse
+	(*ResumeTrackingRequest)(nil),     // 22: dwell.v1.ResumeTrackingRequest
+	(*ResumeTrackingResponse)(nil),    // 23: dwell.v1.ResumeTrackingResponse
+	(*GetTrackingConfigRequest)(nil),  // 24: dwell.v1.GetTrackingConfigRequest
+	(*GetTrackingConfigResponse)(nil), // 25: dwell.v1.GetTrackingConfigResponse
+	(*timestamppb.Timestamp)(nil),     // 26: google.protobuf.Timestamp
+	(*LatLng)(nil),                    // 27: dwell.v1.LatLng
+	(*Date)(nil),                      // 28: dwell.v1.Date
+	(*WorkingHours)(nil),              // 29: dwell.v1.WorkingHours
 }
 var file_dwell_v1_ingest_proto_depIdxs = []int32{
-	22, // 0: dwell.v1.Fix.device_time:type_name -> google.protobuf.Timestamp
-	23, // 1: dwell.v1.Fix.position:type_name -> dwell.v1.LatLng
+	26, // 0: dwell.v1.Fix.device_time:type_name -> google.protobuf.Timestamp
+	27, // 1: dwell.v1.Fix.position:type_name -> dwell.v1.LatLng
 	0,  // 2: dwell.v1.FixResult.status:type_name -> dwell.v1.FixStatus
 	8,  // 3: dwell.v1.FixResult.reasons:type_name -> dwell.v1.RejectedField
 	7,  // 4: dwell.v1.BatchAck.results:type_name -> dwell.v1.FixResult
@@ -1774,39 +2016,47 @@ var file_dwell_v1_ingest_proto_depIdxs = []int32{
 	9,  // 6: dwell.v1.UploadPingsResponse.ack:type_name -> dwell.v1.BatchAck
 	6,  // 7: dwell.v1.StreamPingsRequest.fixes:type_name -> dwell.v1.Fix
 	9,  // 8: dwell.v1.StreamPingsResponse.ack:type_name -> dwell.v1.BatchAck
-	22, // 9: dwell.v1.CheckInRequest.check_in_time:type_name -> google.protobuf.Timestamp
+	26, // 9: dwell.v1.CheckInRequest.check_in_time:type_name -> google.protobuf.Timestamp
 	6,  // 10: dwell.v1.CheckInRequest.fix:type_name -> dwell.v1.Fix
 	1,  // 11: dwell.v1.CheckInResponse.verification:type_name -> dwell.v1.Verification
-	22, // 12: dwell.v1.CheckInResponse.receive_time:type_name -> google.protobuf.Timestamp
-	22, // 13: dwell.v1.CheckOutRequest.check_out_time:type_name -> google.protobuf.Timestamp
+	26, // 12: dwell.v1.CheckInResponse.receive_time:type_name -> google.protobuf.Timestamp
+	26, // 13: dwell.v1.CheckOutRequest.check_out_time:type_name -> google.protobuf.Timestamp
 	6,  // 14: dwell.v1.CheckOutRequest.fix:type_name -> dwell.v1.Fix
 	2,  // 15: dwell.v1.CheckOutRequest.outcome:type_name -> dwell.v1.Outcome
-	24, // 16: dwell.v1.CheckOutRequest.follow_up_date:type_name -> dwell.v1.Date
+	28, // 16: dwell.v1.CheckOutRequest.follow_up_date:type_name -> dwell.v1.Date
 	3,  // 17: dwell.v1.CheckOutRequest.rejection_reason:type_name -> dwell.v1.RejectionReason
-	22, // 18: dwell.v1.CheckOutResponse.receive_time:type_name -> google.protobuf.Timestamp
-	22, // 19: dwell.v1.LogCallRequest.start_time:type_name -> google.protobuf.Timestamp
+	26, // 18: dwell.v1.CheckOutResponse.receive_time:type_name -> google.protobuf.Timestamp
+	26, // 19: dwell.v1.LogCallRequest.start_time:type_name -> google.protobuf.Timestamp
 	4,  // 20: dwell.v1.LogCallRequest.direction:type_name -> dwell.v1.CallDirection
 	5,  // 21: dwell.v1.LogCallRequest.outcome:type_name -> dwell.v1.CallOutcome
-	22, // 22: dwell.v1.LogCallResponse.receive_time:type_name -> google.protobuf.Timestamp
-	25, // 23: dwell.v1.GetTrackingConfigResponse.working_hours:type_name -> dwell.v1.WorkingHours
-	22, // 24: dwell.v1.GetTrackingConfigResponse.refresh_time:type_name -> google.protobuf.Timestamp
-	10, // 25: dwell.v1.IngestService.UploadPings:input_type -> dwell.v1.UploadPingsRequest
-	12, // 26: dwell.v1.IngestService.StreamPings:input_type -> dwell.v1.StreamPingsRequest
-	14, // 27: dwell.v1.IngestService.CheckIn:input_type -> dwell.v1.CheckInRequest
-	16, // 28: dwell.v1.IngestService.CheckOut:input_type -> dwell.v1.CheckOutRequest
-	18, // 29: dwell.v1.IngestService.LogCall:input_type -> dwell.v1.LogCallRequest
-	20, // 30: dwell.v1.IngestService.GetTrackingConfig:input_type -> dwell.v1.GetTrackingConfigRequest
-	11, // 31: dwell.v1.IngestService.UploadPings:output_type -> dwell.v1.UploadPingsResponse
-	13, // 32: dwell.v1.IngestService.StreamPings:output_type -> dwell.v1.StreamPingsResponse
-	15, // 33: dwell.v1.IngestService.CheckIn:output_type -> dwell.v1.CheckInResponse
-	17, // 34: dwell.v1.IngestService.CheckOut:output_type -> dwell.v1.CheckOutResponse
-	19, // 35: dwell.v1.IngestService.LogCall:output_type -> dwell.v1.LogCallResponse
-	21, // 36: dwell.v1.IngestService.GetTrackingConfig:output_type -> dwell.v1.GetTrackingConfigResponse
-	31, // [31:37] is the sub-list for method output_type
-	25, // [25:31] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	26, // 22: dwell.v1.LogCallResponse.receive_time:type_name -> google.protobuf.Timestamp
+	26, // 23: dwell.v1.PauseTrackingRequest.pause_time:type_name -> google.protobuf.Timestamp
+	26, // 24: dwell.v1.PauseTrackingResponse.receive_time:type_name -> google.protobuf.Timestamp
+	26, // 25: dwell.v1.ResumeTrackingRequest.resume_time:type_name -> google.protobuf.Timestamp
+	26, // 26: dwell.v1.ResumeTrackingResponse.receive_time:type_name -> google.protobuf.Timestamp
+	29, // 27: dwell.v1.GetTrackingConfigResponse.working_hours:type_name -> dwell.v1.WorkingHours
+	26, // 28: dwell.v1.GetTrackingConfigResponse.refresh_time:type_name -> google.protobuf.Timestamp
+	10, // 29: dwell.v1.IngestService.UploadPings:input_type -> dwell.v1.UploadPingsRequest
+	12, // 30: dwell.v1.IngestService.StreamPings:input_type -> dwell.v1.StreamPingsRequest
+	14, // 31: dwell.v1.IngestService.CheckIn:input_type -> dwell.v1.CheckInRequest
+	16, // 32: dwell.v1.IngestService.CheckOut:input_type -> dwell.v1.CheckOutRequest
+	18, // 33: dwell.v1.IngestService.LogCall:input_type -> dwell.v1.LogCallRequest
+	20, // 34: dwell.v1.IngestService.PauseTracking:input_type -> dwell.v1.PauseTrackingRequest
+	22, // 35: dwell.v1.IngestService.ResumeTracking:input_type -> dwell.v1.ResumeTrackingRequest
+	24, // 36: dwell.v1.IngestService.GetTrackingConfig:input_type -> dwell.v1.GetTrackingConfigRequest
+	11, // 37: dwell.v1.IngestService.UploadPings:output_type -> dwell.v1.UploadPingsResponse
+	13, // 38: dwell.v1.IngestService.StreamPings:output_type -> dwell.v1.StreamPingsResponse
+	15, // 39: dwell.v1.IngestService.CheckIn:output_type -> dwell.v1.CheckInResponse
+	17, // 40: dwell.v1.IngestService.CheckOut:output_type -> dwell.v1.CheckOutResponse
+	19, // 41: dwell.v1.IngestService.LogCall:output_type -> dwell.v1.LogCallResponse
+	21, // 42: dwell.v1.IngestService.PauseTracking:output_type -> dwell.v1.PauseTrackingResponse
+	23, // 43: dwell.v1.IngestService.ResumeTracking:output_type -> dwell.v1.ResumeTrackingResponse
+	25, // 44: dwell.v1.IngestService.GetTrackingConfig:output_type -> dwell.v1.GetTrackingConfigResponse
+	37, // [37:45] is the sub-list for method output_type
+	29, // [29:37] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_dwell_v1_ingest_proto_init() }
@@ -1822,7 +2072,7 @@ func file_dwell_v1_ingest_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dwell_v1_ingest_proto_rawDesc), len(file_dwell_v1_ingest_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,8 @@ const (
 	IngestService_CheckIn_FullMethodName           = "/dwell.v1.IngestService/CheckIn"
 	IngestService_CheckOut_FullMethodName          = "/dwell.v1.IngestService/CheckOut"
 	IngestService_LogCall_FullMethodName           = "/dwell.v1.IngestService/LogCall"
+	IngestService_PauseTracking_FullMethodName     = "/dwell.v1.IngestService/PauseTracking"
+	IngestService_ResumeTracking_FullMethodName    = "/dwell.v1.IngestService/ResumeTracking"
 	IngestService_GetTrackingConfig_FullMethodName = "/dwell.v1.IngestService/GetTrackingConfig"
 )
 
@@ -59,6 +61,16 @@ type IngestServiceClient interface {
 	CheckOut(ctx context.Context, in *CheckOutRequest, opts ...grpc.CallOption) (*CheckOutResponse, error)
 	// LogCall records a phone call with a client. Idempotent by request_id.
 	LogCall(ctx context.Context, in *LogCallRequest, opts ...grpc.CallOption) (*LogCallResponse, error)
+	// PauseTracking records that the rep paused tracking (a private errand,
+	// a break): from pause_time until the next ResumeTracking the rep's time
+	// is reported as SEGMENT_KIND_PAUSED, never as idle or a visit, and fixes
+	// sent for that time are not used. A pause without a resume lasts until
+	// now. Idempotent by request_id; sent late (offline) it applies all the
+	// same, and the affected days are derived again.
+	PauseTracking(ctx context.Context, in *PauseTrackingRequest, opts ...grpc.CallOption) (*PauseTrackingResponse, error)
+	// ResumeTracking ends the rep's pause. A resume without a pause before it
+	// changes nothing. Idempotent by request_id.
+	ResumeTracking(ctx context.Context, in *ResumeTrackingRequest, opts ...grpc.CallOption) (*ResumeTrackingResponse, error)
 	// GetTrackingConfig tells the phone what to send now: sampling intervals,
 	// batch size, offline buffering and working hours, so the server steers
 	// battery use.
@@ -126,6 +138,26 @@ func (c *ingestServiceClient) LogCall(ctx context.Context, in *LogCallRequest, o
 	return out, nil
 }
 
+func (c *ingestServiceClient) PauseTracking(ctx context.Context, in *PauseTrackingRequest, opts ...grpc.CallOption) (*PauseTrackingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PauseTrackingResponse)
+	err := c.cc.Invoke(ctx, IngestService_PauseTracking_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ingestServiceClient) ResumeTracking(ctx context.Context, in *ResumeTrackingRequest, opts ...grpc.CallOption) (*ResumeTrackingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeTrackingResponse)
+	err := c.cc.Invoke(ctx, IngestService_ResumeTracking_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *ingestServiceClient) GetTrackingConfig(ctx context.Context, in *GetTrackingConfigRequest, opts ...grpc.CallOption) (*GetTrackingConfigResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetTrackingConfigResponse)
@@ -168,6 +200,16 @@ type IngestServiceServer interface {
 	CheckOut(context.Context, *CheckOutRequest) (*CheckOutResponse, error)
 	// LogCall records a phone call with a client. Idempotent by request_id.
 	LogCall(context.Context, *LogCallRequest) (*LogCallResponse, error)
+	// PauseTracking records that the rep paused tracking (a private errand,
+	// a break): from pause_time until the next ResumeTracking the rep's time
+	// is reported as SEGMENT_KIND_PAUSED, never as idle or a visit, and fixes
+	// sent for that time are not used. A pause without a resume lasts until
+	// now. Idempotent by request_id; sent late (offline) it applies all the
+	// same, and the affected days are derived again.
+	PauseTracking(context.Context, *PauseTrackingRequest) (*PauseTrackingResponse, error)
+	// ResumeTracking ends the rep's pause. A resume without a pause before it
+	// changes nothing. Idempotent by request_id.
+	ResumeTracking(context.Context, *ResumeTrackingRequest) (*ResumeTrackingResponse, error)
 	// GetTrackingConfig tells the phone what to send now: sampling intervals,
 	// batch size, offline buffering and working hours, so the server steers
 	// battery use.
@@ -196,6 +238,12 @@ func (UnimplementedIngestServiceServer) CheckOut(context.Context, *CheckOutReque
 }
 func (UnimplementedIngestServiceServer) LogCall(context.Context, *LogCallRequest) (*LogCallResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method LogCall not implemented")
+}
+func (UnimplementedIngestServiceServer) PauseTracking(context.Context, *PauseTrackingRequest) (*PauseTrackingResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PauseTracking not implemented")
+}
+func (UnimplementedIngestServiceServer) ResumeTracking(context.Context, *ResumeTrackingRequest) (*ResumeTrackingResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResumeTracking not implemented")
 }
 func (UnimplementedIngestServiceServer) GetTrackingConfig(context.Context, *GetTrackingConfigRequest) (*GetTrackingConfigResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetTrackingConfig not implemented")
@@ -300,6 +348,42 @@ func _IngestService_LogCall_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IngestService_PauseTracking_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PauseTrackingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).PauseTracking(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_PauseTracking_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).PauseTracking(ctx, req.(*PauseTrackingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IngestService_ResumeTracking_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeTrackingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IngestServiceServer).ResumeTracking(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IngestService_ResumeTracking_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IngestServiceServer).ResumeTracking(ctx, req.(*ResumeTrackingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IngestService_GetTrackingConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetTrackingConfigRequest)
 	if err := dec(in); err != nil {
@@ -340,6 +424,14 @@ var IngestService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LogCall",
 			Handler:    _IngestService_LogCall_Handler,
+		},
+		{
+			MethodName: "PauseTracking",
+			Handler:    _IngestService_PauseTracking_Handler,
+		},
+		{
+			MethodName: "ResumeTracking",
+			Handler:    _IngestService_ResumeTracking_Handler,
 		},
 		{
 			MethodName: "GetTrackingConfig",

@@ -1,0 +1,232 @@
+package timeline
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Paused tracking (DESIGN.md: "time a rep paused tracking is reported as
+// paused, never as idle").
+//
+// A pause lasts from a pause to the first resume after it. A pause with no
+// resume yet lasts until the first fix after it (a phone that sends fixes
+// again is tracking again: a lost or forgotten resume must not hide a
+// working day), else until Input.OpenUntil (the present) or the end of the
+// day. Pauses are cut to the day and merged. The day is then derived from
+// the fixes outside them, as if those inside had never been sent (the rep
+// asked not to be tracked), and the paused intervals are laid over the
+// result, winning over every other kind: segments are cut around them
+// (a cut travel or gap keeps the share of its distance that its time
+// bears), visits are trimmed or split in two, and the totals count them
+// apart. A pause outside the observed span extends the day, with GAP for
+// the unobserved time between. Check-ins keep their verdicts: they are
+// claims the rep made, not tracking.
+
+// span is an interval [start, end) of instants.
+type span struct{ start, end time.Time }
+
+// derivePaused is Derive for a day with tracking changes.
+func derivePaused(in Input) Day {
+	lo, hi := bounds(in)
+	var times []time.Time
+	for _, f := range in.Fixes {
+		if (lo.IsZero() || !f.Time.Before(lo)) && (hi.IsZero() || f.Time.Before(hi)) {
+			times = append(times, f.Time)
+		}
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	firstAfter := func(t time.Time) time.Time {
+		i, _ := slices.BinarySearchFunc(times, t, func(x, t time.Time) int {
+			if x.After(t) {
+				return 1
+			}
+			return -1
+		})
+		if i < len(times) {
+			return times[i]
+		}
+		return time.Time{}
+	}
+	ps := pauseSpans(in.Tracking, in.OpenUntil, lo, hi, firstAfter)
+	rest := in
+	rest.Tracking = nil
+	if len(ps) > 0 {
+		rest.Fixes = make([]dwell.Fix, 0, len(in.Fixes))
+		for _, f := range in.Fixes {
+			if !inSpans(f.Time, ps) {
+				rest.Fixes = append(rest.Fixes, f)
+			}
+		}
+	}
+	day := Derive(rest)
+	applyPauses(&day, ps)
+	return day
+}
+
+// pauseSpans returns the paused intervals of changes within [lo, hi),
+// sorted and disjoint. A pause left open ends at firstAfter(its start) (the
+// first fix after it; zero if none; firstAfter may be nil), else at
+// openUntil, else at hi. A zero lo or hi bounds nothing; an open pause with
+// no end is dropped.
+func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, firstAfter func(time.Time) time.Time) []span {
+	cs := slices.Clone(changes)
+	// A resume before a pause at the same instant, so the pause holds.
+	slices.SortFunc(cs, func(a, b dwell.TrackingChange) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmpBool(a.Paused, b.Paused), strings.Compare(a.RequestID, b.RequestID))
+	})
+	cs = slices.CompactFunc(cs, func(a, b dwell.TrackingChange) bool {
+		return a.RequestID != "" && a.RequestID == b.RequestID
+	})
+	var out []span
+	add := func(s span) {
+		if !lo.IsZero() && s.start.Before(lo) {
+			s.start = lo
+		}
+		if !hi.IsZero() && s.end.After(hi) {
+			s.end = hi
+		}
+		if !s.start.Before(s.end) {
+			return
+		}
+		if n := len(out); n > 0 && !s.start.After(out[n-1].end) {
+			out[n-1].end = maxTime(out[n-1].end, s.end)
+			return
+		}
+		out = append(out, s)
+	}
+	paused := false
+	var from time.Time
+	for _, c := range cs {
+		switch {
+		case c.Paused && !paused:
+			paused, from = true, c.Time
+		case !c.Paused && paused:
+			paused = false
+			add(span{from, c.Time})
+		}
+	}
+	if paused {
+		end := openUntil
+		if end.IsZero() || (!hi.IsZero() && end.After(hi)) {
+			end = hi
+		}
+		if firstAfter != nil {
+			if f := firstAfter(from); !f.IsZero() && (end.IsZero() || f.Before(end)) {
+				end = f
+			}
+		}
+		if !end.IsZero() {
+			add(span{from, end})
+		}
+	}
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// inSpans reports whether t falls in one of the sorted spans.
+func inSpans(t time.Time, ps []span) bool {
+	i, _ := slices.BinarySearchFunc(ps, t, func(s span, t time.Time) int {
+		if !s.end.After(t) {
+			return -1
+		}
+		return 1
+	})
+	return i < len(ps) && !t.Before(ps[i].start)
+}
+
+// outside returns the pieces of [start, end) outside the sorted spans.
+func outside(start, end time.Time, ps []span) []span {
+	var out []span
+	at := start
+	for _, p := range ps {
+		if !p.end.After(at) {
+			continue
+		}
+		if !p.start.Before(end) {
+			break
+		}
+		if p.start.After(at) {
+			out = append(out, span{at, p.start})
+		}
+		at = maxTime(at, p.end)
+	}
+	if at.Before(end) {
+		out = append(out, span{at, end})
+	}
+	return out
+}
+
+// applyPauses lays the paused spans over a derived day.
+func applyPauses(day *Day, ps []span) {
+	if len(ps) == 0 {
+		return
+	}
+	var segs []Segment
+	for _, s := range day.Segments {
+		for _, piece := range outside(s.Start, s.End, ps) {
+			c := s
+			if d := s.Duration(); d > 0 && c.DistanceM != 0 {
+				c.DistanceM = s.DistanceM * float64(piece.end.Sub(piece.start)) / float64(d)
+			}
+			c.Start, c.End = piece.start, piece.end
+			segs = append(segs, c)
+		}
+	}
+	for _, p := range ps {
+		segs = append(segs, Segment{Kind: KindPaused, Start: p.start, End: p.end})
+	}
+	slices.SortFunc(segs, func(a, b Segment) int { return a.Start.Compare(b.Start) })
+	// The time between the observed span and a pause outside it was not
+	// observed.
+	filled := make([]Segment, 0, len(segs)+2)
+	for i, s := range segs {
+		if i > 0 && segs[i-1].End.Before(s.Start) {
+			filled = append(filled, Segment{Kind: KindGap, Start: segs[i-1].End, End: s.Start})
+		}
+		filled = append(filled, s)
+	}
+	day.Segments = filled
+	day.Start, day.End = filled[0].Start, filled[len(filled)-1].End
+
+	var visits []Visit
+	for _, v := range day.Visits {
+		for i, piece := range outside(v.Start, v.End, ps) {
+			c := v
+			c.Start, c.End = piece.start, piece.end
+			if i > 0 {
+				c.CheckInRequestID = "" // the check-in opened the first piece
+			}
+			visits = append(visits, c)
+		}
+	}
+	day.Visits = visits
+
+	var t Totals
+	for _, s := range day.Segments {
+		switch s.Kind {
+		case KindVisit:
+			t.Visit += s.Duration()
+		case KindIdle:
+			t.Idle += s.Duration()
+		case KindTravel:
+			t.Travel += s.Duration()
+			t.TravelDistanceM += s.DistanceM
+		case KindGap:
+			t.Gap += s.Duration()
+		case KindPaused:
+			t.Paused += s.Duration()
+		}
+	}
+	t.Visits = len(day.Visits)
+	day.Totals = t
+}

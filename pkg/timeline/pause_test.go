@@ -1,0 +1,196 @@
+package timeline
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/sim"
+)
+
+func pause(id string, at time.Time, paused bool) dwell.TrackingChange {
+	return dwell.TrackingChange{RequestID: id, Rep: "r", Time: at, Paused: paused}
+}
+
+func TestPauseSpans(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	h := func(x float64) time.Time { return t0.Add(time.Duration(x * float64(time.Hour))) }
+	lo, hi := h(0), h(24)
+	for _, c := range []struct {
+		name      string
+		changes   []dwell.TrackingChange
+		openUntil time.Time
+		want      []span
+	}{
+		{"pause and resume", []dwell.TrackingChange{pause("p", h(12), true), pause("r", h(13), false)}, time.Time{}, []span{{h(12), h(13)}}},
+		{"resume alone", []dwell.TrackingChange{pause("r", h(13), false)}, time.Time{}, nil},
+		{"open, until the end of the day", []dwell.TrackingChange{pause("p", h(20), true)}, time.Time{}, []span{{h(20), h(24)}}},
+		{"open, until the present", []dwell.TrackingChange{pause("p", h(20), true)}, h(21), []span{{h(20), h(21)}}},
+		{"paused the day before", []dwell.TrackingChange{pause("p", h(-3), true), pause("r", h(7), false)}, time.Time{}, []span{{h(0), h(7)}}},
+		{"over by the day before", []dwell.TrackingChange{pause("p", h(-3), true), pause("r", h(-1), false)}, time.Time{}, nil},
+		{"a second pause inside the first", []dwell.TrackingChange{pause("p1", h(9), true), pause("p2", h(10), true), pause("r", h(11), false)}, time.Time{}, []span{{h(9), h(11)}}},
+		{"resume and pause at one instant", []dwell.TrackingChange{pause("p1", h(9), true), pause("p2", h(10), true), pause("r", h(10), false), pause("r2", h(12), false)}, time.Time{}, []span{{h(9), h(12)}}},
+		{"two pauses", []dwell.TrackingChange{pause("r2", h(15), false), pause("p1", h(9), true), pause("p2", h(14), true), pause("r1", h(10), false)}, time.Time{}, []span{{h(9), h(10)}, {h(14), h(15)}}},
+		{"a repeated pause", []dwell.TrackingChange{pause("p", h(9), true), pause("r", h(10), false), pause("p", h(9), true)}, time.Time{}, []span{{h(9), h(10)}}},
+	} {
+		got := pauseSpans(c.changes, c.openUntil, lo, hi, nil)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: pauseSpans = %v, want %v", c.name, got, c.want)
+		}
+	}
+	// An open pause ends at the first fix after it.
+	fixAt := func(t time.Time) time.Time {
+		if t.Before(h(21.5)) {
+			return h(21.5)
+		}
+		return time.Time{}
+	}
+	if got := pauseSpans([]dwell.TrackingChange{pause("p", h(20), true)}, time.Time{}, lo, hi, fixAt); !slices.Equal(got, []span{{h(20), h(21.5)}}) {
+		t.Errorf("an open pause before a fix: %v, want until the fix", got)
+	}
+	if got := pauseSpans([]dwell.TrackingChange{pause("p", h(20), true), pause("r", h(21), false)}, time.Time{}, lo, hi, fixAt); !slices.Equal(got, []span{{h(20), h(21)}}) {
+		t.Errorf("a closed pause: %v, want until its resume", got)
+	}
+	// Instants inside, at the edges and outside.
+	ps := []span{{h(9), h(10)}, {h(14), h(15)}}
+	for _, c := range []struct {
+		at   time.Time
+		want bool
+	}{{h(8), false}, {h(9), true}, {h(9.5), true}, {h(10), false}, {h(14.99), true}, {h(15), false}, {h(20), false}} {
+		if got := inSpans(c.at, ps); got != c.want {
+			t.Errorf("inSpans(%v) = %v, want %v", c.at.Format("15:04"), got, c.want)
+		}
+	}
+}
+
+// TestPausedDay pauses a realistic simulated day three times: in the
+// middle of the day, across its last hours (still open) and before its
+// first fix. Paused time is PAUSED and nothing else, fixes sent inside a
+// pause change nothing, and the answer does not depend on the order or
+// repeats of the tracking changes.
+func TestPausedDay(t *testing.T) {
+	w := newSimWorld(t, 5)
+	for n := range 6 {
+		res := w.simDay(t, sim.Realistic(), uint64(100+n), n)
+		in := w.input(res, res.AllFixes())
+		in.Window = Window{} // the whole day: the first pause is before the working window
+		plain := Derive(in)
+		if len(plain.Segments) == 0 {
+			continue
+		}
+		length := plain.End.Sub(plain.Start)
+		mid := plain.Start.Add(length * 2 / 5)
+		pauses := []span{
+			{plain.Start.Add(-40 * time.Minute), plain.Start.Add(-10 * time.Minute)},
+			{mid, mid.Add(70 * time.Minute)},
+			{plain.End.Add(-90 * time.Minute), plain.End.Add(-30 * time.Minute)},
+		}
+		in.Tracking = []dwell.TrackingChange{
+			pause("p0", pauses[0].start, true), pause("r0", pauses[0].end, false),
+			pause("p1", pauses[1].start, true), pause("r1", pauses[1].end, false),
+			pause("p2", pauses[2].start, true), // still paused: open until the present
+		}
+		in.OpenUntil = pauses[2].end
+		// The phone honours the last pause: it sends nothing after it.
+		var sent []dwell.Fix
+		for _, f := range in.Fixes {
+			if f.Time.Before(pauses[2].start) {
+				sent = append(sent, f)
+			}
+		}
+		in.Fixes = sent
+		got := Derive(in)
+		name := fmt.Sprintf("day %d", n)
+		checkInvariants(t, name, got)
+		var paused []span
+		var pausedTotal time.Duration
+		for _, s := range got.Segments {
+			if s.Kind == KindPaused {
+				paused = append(paused, span{s.Start, s.End})
+				pausedTotal += s.Duration()
+				continue
+			}
+			for _, p := range pauses {
+				if s.Start.Before(p.end) && p.start.Before(s.End) {
+					t.Errorf("%s: %v segment %v..%v overlaps the pause %v..%v", name, s.Kind, s.Start, s.End, p.start, p.end)
+				}
+			}
+		}
+		if !slices.Equal(paused, pauses) {
+			t.Errorf("%s: paused segments %v, want the pauses %v", name, paused, pauses)
+		}
+		if got.Totals.Paused != pausedTotal || pausedTotal != 160*time.Minute {
+			t.Errorf("%s: Totals.Paused = %v, segments %v, want 2h40m", name, got.Totals.Paused, pausedTotal)
+		}
+		if !got.Start.Equal(pauses[0].start) {
+			t.Errorf("%s: day starts at %v, want the first pause's start %v", name, got.Start, pauses[0].start)
+		}
+		for _, v := range got.Visits {
+			for _, p := range pauses {
+				if v.Start.Before(p.end) && p.start.Before(v.End) {
+					t.Errorf("%s: visit %v..%v overlaps a pause", name, v.Start, v.End)
+				}
+			}
+		}
+		var sum time.Duration
+		for _, d := range []time.Duration{got.Totals.Visit, got.Totals.Idle, got.Totals.Travel, got.Totals.Gap, got.Totals.Paused} {
+			sum += d
+		}
+		if sum != got.End.Sub(got.Start) {
+			t.Errorf("%s: totals sum to %v, the day spans %v", name, sum, got.End.Sub(got.Start))
+		}
+		want := got.Encode()
+		if !bytes.Contains(want, []byte(" paused=2h40m0s")) {
+			t.Errorf("%s: the encoding does not give the paused total:\n%s", name, want)
+		}
+
+		// Fixes sent during a pause that was resumed are not evidence of
+		// anything.
+		noisy := in
+		noisy.Fixes = slices.Clone(in.Fixes)
+		r := rand.New(rand.NewPCG(uint64(n), 9))
+		for k := range 40 {
+			p := pauses[1]
+			at := p.start.Add(time.Duration(r.Int64N(int64(p.end.Sub(p.start)))))
+			noisy.Fixes = append(noisy.Fixes, dwell.Fix{ID: fmt.Sprintf("paused-%d", k), Time: at,
+				Pos: dwell.LatLng{Lat: plain.Segments[0].Location.Lat + r.Float64()*0.01, Lng: 106.8 + r.Float64()*0.01}, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1})
+		}
+		if b := Derive(noisy).Encode(); !bytes.Equal(b, want) {
+			t.Errorf("%s: fixes inside the pauses changed the day", name)
+		}
+		// A fix after a pause left open means the phone tracks again: the
+		// pause ends there (a lost resume must not hide a working day).
+		again := in
+		resumedAt := pauses[2].start.Add(20 * time.Minute)
+		again.Fixes = append(slices.Clone(in.Fixes), dwell.Fix{ID: "again", Time: resumedAt,
+			Pos: got.Segments[len(got.Segments)-2].Location, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1})
+		if d := Derive(again); d.Totals.Paused != 70*time.Minute+30*time.Minute+20*time.Minute {
+			t.Errorf("%s: with a fix 20 min into the open pause, paused %v, want 2h0m", name, d.Totals.Paused)
+		}
+		// Order and repeats of the tracking changes do not matter.
+		for k := range 20 {
+			shuffled := in
+			shuffled.Tracking = append(slices.Clone(in.Tracking), in.Tracking[k%len(in.Tracking)])
+			r.Shuffle(len(shuffled.Tracking), func(i, j int) {
+				shuffled.Tracking[i], shuffled.Tracking[j] = shuffled.Tracking[j], shuffled.Tracking[i]
+			})
+			if b := Derive(shuffled).Encode(); !bytes.Equal(b, want) {
+				t.Fatalf("%s: tracking changes in another order gave another day", name)
+			}
+		}
+	}
+}
+
+// TestPausedOnly is a day with a pause and no fixes: paused, nothing else.
+func TestPausedOnly(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, wib)
+	d := Derive(Input{Day: dwell.Date{Year: 2026, Month: 3, Day: 2}, Loc: wib,
+		Tracking: []dwell.TrackingChange{pause("p", t0, true), pause("r", t0.Add(time.Hour), false)}})
+	if len(d.Segments) != 1 || d.Segments[0].Kind != KindPaused || d.Totals.Paused != time.Hour || len(d.Visits) != 0 {
+		t.Fatalf("a paused hour without fixes:\n%s", d.Encode())
+	}
+}

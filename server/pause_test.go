@@ -1,0 +1,120 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// TestPauseTracking pauses a rep's simulated day over the real API: the
+// paused hour is PAUSED in GetRepDay and in the breakdown, whatever fixes
+// were sent for it; a pause resumed two days later pauses the day between
+// whole; retries are harmless and bad requests are refused.
+func TestPauseTracking(t *testing.T) {
+	e := newEnv(t)
+	_, day := simDay(t, e)
+	rep := e.as(acme, dwell.RoleRep, "rep-1")
+	var all []*dwellv1.Fix
+	for _, f := range day.AllFixes() {
+		all = append(all, pbFix(f))
+	}
+	for len(all) > 0 {
+		n := min(len(all), 1000)
+		if _, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: all[:n]}); err != nil {
+			t.Fatal(err)
+		}
+		all = all[n:]
+	}
+	admin := e.admin(acme)
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	dayReq := &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date}
+	before, err := e.report.GetRepDay(admin, dayReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, end := before.GetSegments()[0].GetStartTime().AsTime(), before.GetSegments()[len(before.GetSegments())-1].GetEndTime().AsTime()
+	pauseAt := start.Add(end.Sub(start) / 2).Truncate(time.Second)
+	resumeAt := pauseAt.Add(time.Hour)
+
+	pause := &dwellv1.PauseTrackingRequest{RequestId: "pause-1", PauseTime: timestamppb.New(pauseAt)}
+	first, err := e.ingest.PauseTracking(rep, pause)
+	if err != nil {
+		t.Fatalf("PauseTracking: %v", err)
+	}
+	again, err := e.ingest.PauseTracking(rep, pause)
+	if err != nil || !again.GetReceiveTime().AsTime().Equal(first.GetReceiveTime().AsTime()) {
+		t.Fatalf("PauseTracking retried = %v, %v; want the first receive time", again, err)
+	}
+	if _, err := e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "resume-1", ResumeTime: timestamppb.New(resumeAt)}); err != nil {
+		t.Fatalf("ResumeTracking: %v", err)
+	}
+	after, err := e.report.GetRepDay(admin, dayReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paused []*dwellv1.Segment
+	for _, s := range after.GetSegments() {
+		if s.GetKind() == dwellv1.SegmentKind_SEGMENT_KIND_PAUSED {
+			paused = append(paused, s)
+			continue
+		}
+		if s.GetStartTime().AsTime().Before(resumeAt) && pauseAt.Before(s.GetEndTime().AsTime()) {
+			t.Errorf("%v segment %v..%v overlaps the pause", s.GetKind(), s.GetStartTime().AsTime(), s.GetEndTime().AsTime())
+		}
+	}
+	if len(paused) != 1 || !paused[0].GetStartTime().AsTime().Equal(pauseAt) || !paused[0].GetEndTime().AsTime().Equal(resumeAt) {
+		t.Fatalf("paused segments %v, want one from %v to %v", paused, pauseAt, resumeAt)
+	}
+	if got := after.GetTotals().GetPausedSeconds(); got != 3600 {
+		t.Fatalf("GetRepDay paused_seconds = %d, want 3600", got)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	bd, err := e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bd.GetTotal().GetPausedSeconds(); got != 3600 {
+		t.Fatalf("breakdown paused_seconds = %d, want 3600", got)
+	}
+
+	// A pause in the evening resumed two mornings later pauses the whole
+	// day between.
+	eve := time.Date(2026, 11, 19, 21, 0, 0, 0, time.UTC) // 04:00 on the 20th in Jakarta
+	if _, err := e.ingest.PauseTracking(rep, &dwellv1.PauseTrackingRequest{RequestId: "pause-2", PauseTime: timestamppb.New(eve)}); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(48 * time.Hour)
+	rep = e.as(acme, dwell.RoleRep, "rep-1")
+	admin = e.admin(acme)
+	if _, err := e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "resume-2", ResumeTime: timestamppb.New(eve.Add(2 * 24 * time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	between := &dwellv1.Date{Year: 2026, Month: 11, Day: 21}
+	bd, err = e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: between, EndDate: between})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bd.GetTotal().GetPausedSeconds(); got != 24*3600 {
+		t.Fatalf("the day between pause and resume: paused_seconds = %d, want a whole day", got)
+	}
+
+	// Refused: a rep pausing another rep, and requests without a request
+	// id or a time.
+	e.mustCreateRep(admin, "rep-2", "")
+	_, err = e.ingest.PauseTracking(rep, &dwellv1.PauseTrackingRequest{RequestId: "x", Rep: "reps/rep-2", PauseTime: timestamppb.New(e.now())})
+	wantCode(t, "PauseTracking for another rep", err, codes.PermissionDenied)
+	_, err = e.ingest.PauseTracking(rep, &dwellv1.PauseTrackingRequest{PauseTime: timestamppb.New(e.now())})
+	wantViolation(t, "PauseTracking without a request id", err, "request_id")
+	_, err = e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "y"})
+	wantViolation(t, "ResumeTracking without a time", err, "resume_time")
+}
