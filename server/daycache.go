@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/kpi"
+	"github.com/dwellhq/dwell/pkg/store"
 )
 
 // dayCache keeps decoded day summaries (what kpi.Compute reads) between
@@ -87,4 +90,47 @@ func (c *dayCache) clear() {
 	defer c.mu.Unlock()
 	clear(c.young)
 	clear(c.old)
+}
+
+// len returns the number of days cached.
+func (c *dayCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.young) + len(c.old)
+}
+
+// warmChunk is how many reps one read of WarmReports decodes.
+const warmChunk = 256
+
+// WarmReports fills the cache of decoded days with the stored summaries of
+// every rep of the tenants over the last store.RederiveDays days (UTC
+// dates), so that the first team reports after a start read no summaries
+// but those written since: without it the first GetKpis of a large team
+// after a restart decodes every day of the range (about twice the time of
+// a warm one). It stops when the cache's young generation is full, at the
+// first error, or when ctx is done, and returns how many days it cached.
+// Days still dirty are derived inline as a report would.
+func (s *Server) WarmReports(ctx context.Context, tenants []dwell.TenantID) (int, error) {
+	const op = dwell.Op("server.WarmReports")
+	today := dwell.DateOf(s.now(), time.UTC)
+	from, to := today.AddDays(-store.RederiveDays), today.AddDays(1)
+	n := 0
+	for _, t := range tenants {
+		reps, err := s.teamReps(ctx, t, "")
+		if err != nil {
+			return n, dwell.E(op, err)
+		}
+		for len(reps) > 0 && n < s.days.max {
+			chunk := reps[:min(len(reps), warmChunk)]
+			reps = reps[len(chunk):]
+			days, err := s.daySummaries(ctx, t, chunk, from, to, false)
+			if err != nil {
+				return n, dwell.E(op, err)
+			}
+			for _, ds := range days {
+				n += len(ds)
+			}
+		}
+	}
+	return n, nil
 }

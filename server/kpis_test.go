@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/sim"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
 )
 
 // reportFixture is acme with teams north (manager ana: budi) and south
@@ -193,4 +195,40 @@ func TestGetKpisOverGRPC(t *testing.T) {
 	wantViolation(t, "a range of more than 366 days", err, "end_date")
 	_, err = e.report.GetKpis(ana, &dwellv1.GetKpisRequest{Team: "teams/north", Rep: "reps/budi", StartDate: week.StartDate, EndDate: week.EndDate})
 	wantViolation(t, "rep and team", err, "team")
+}
+
+// TestWarmReports checks that after a restart WarmReports fills the cache
+// of decoded days from the stored summaries, and that reports answer the
+// same from it.
+func TestWarmReports(t *testing.T) {
+	f := newReportFixture(t)
+	e := f.e
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mgr := e.as(acme, dwell.RoleManager, "ana")
+	req := &dwellv1.GetKpisRequest{Team: "teams/north", StartDate: pbDate(2026, 11, 1), EndDate: pbDate(2026, 11, 20)}
+	before := f.kpis(t, mgr, req)
+	e.restart()
+	if n := server.CachedDays(e.srv); n != 0 {
+		t.Fatalf("a restarted server caches %d days", n)
+	}
+	n, err := e.srv.WarmReports(t.Context(), []dwell.TenantID{acme, globex})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || server.CachedDays(e.srv) != n {
+		t.Fatalf("WarmReports cached %d days, the cache holds %d; want the stored days", n, server.CachedDays(e.srv))
+	}
+	mgr = e.as(acme, dwell.RoleManager, "ana")
+	after := f.kpis(t, mgr, req)
+	if !proto.Equal(after, before) {
+		t.Fatalf("GetKpis from the warmed cache differs:\n%v\nwant\n%v", after, before)
+	}
+	// A cancelled warm-up stops at once.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := e.srv.WarmReports(ctx, []dwell.TenantID{acme}); err == nil {
+		t.Fatal("WarmReports with a cancelled context: no error")
+	}
 }

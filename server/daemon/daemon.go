@@ -73,6 +73,10 @@ type Main struct {
 	grpc    *grpc.Server
 	lis     net.Listener
 	served  chan error
+	// stopWarm cancels the report cache's warm-up; warmed is closed when
+	// it has ended.
+	stopWarm context.CancelFunc
+	warmed   chan struct{}
 }
 
 // NewMain returns a Main with the default configuration.
@@ -211,6 +215,21 @@ func (m *Main) Run(ctx context.Context) error {
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.grpc.Serve(m.lis) }()
 	m.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	// Decode the recent day summaries into the reports' cache in the
+	// background, so the first dashboards after a restart are as fast as
+	// later ones.
+	warmCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWarm, m.warmed = stop, make(chan struct{})
+	go func() {
+		defer close(m.warmed)
+		start := time.Now()
+		n, err := srv.WarmReports(warmCtx, m.keyring.Tenants())
+		if err != nil && warmCtx.Err() == nil {
+			m.log.Warn("warming the report cache", "days", n, "err", err)
+			return
+		}
+		m.log.Info("report cache warmed", "days", n, "took", time.Since(start).Round(time.Millisecond))
+	}()
 	m.log.Info("dwelld serving", "addr", m.lis.Addr().String(), "db", dbPath, "fsync", !m.Config.NoSync, "tls", m.Config.TLSCertFile != "")
 	if created {
 		abs, _ := filepath.Abs(m.Config.DataDir)
@@ -233,6 +252,11 @@ func (m *Main) Addr() string {
 func (m *Main) Close() error {
 	if m.health != nil {
 		m.health.Shutdown() // NOT_SERVING: load balancers stop sending work
+	}
+	if m.stopWarm != nil {
+		m.stopWarm()
+		<-m.warmed
+		m.stopWarm = nil
 	}
 	if m.srv != nil {
 		// End the server's own long-lived work (open WatchEvents streams,
