@@ -13,7 +13,9 @@ func FenceIndex(ctx context.Context, s *Server, t dwell.TenantID) (*geofence.Ind
 	return s.fences.index(ctx, t)
 }
 
-// SweepRetention runs one pass of the retention sweeper at now.
-func SweepRetention(ctx context.Context, s *Server, now time.Time) (int, error) {
-	return s.sweepRetention(ctx, now)
+// SweepRetention runs one pass of the retention sweeper at now and returns
+// the fixes and events it deleted.
+func SweepRetention(ctx context.Context, s *Server, now time.Time) (fixes, events int, err error) {
+	n, err := s.sweepRetention(ctx, now)
+	return n.fixes, n.events, err
 }

@@ -14,7 +14,8 @@ import (
 // tenant's retention period, and a rep's location history can be erased.
 //
 // Retention: fixes older than the period are refused on upload
-// (ingest.go), and the retention sweeper deletes stored ones once they
+// (ingest.go), and the retention sweeper deletes stored ones, and the
+// events of the tenant's log detected before the period, once they
 // expire, every RetentionSweep (an hour by default), a few thousand per
 // store write so ingest is never held back for long. The summaries of
 // their days stay, so reports over old ranges keep their figures; the
@@ -39,12 +40,16 @@ const (
 	retentionPage = 256
 )
 
-// sweepRetention deletes every stored fix older than its tenant's
-// retention period at now and returns how many it deleted.
-func (s *Server) sweepRetention(ctx context.Context, now time.Time) (int, error) {
+// swept counts what one retention sweep deleted.
+type swept struct{ fixes, events int }
+
+// sweepRetention deletes every stored fix, and every event of the tenants'
+// logs, older than its tenant's retention period at now.
+func (s *Server) sweepRetention(ctx context.Context, now time.Time) (swept, error) {
 	const op = dwell.Op("server.sweepRetention")
 	periods := map[dwell.TenantID]time.Duration{}
-	total := 0
+	var tenants []dwell.TenantID
+	var total swept
 	var after store.RepRef
 	for {
 		page, err := s.store.ListDataReps(ctx, after, retentionPage)
@@ -60,6 +65,7 @@ func (s *Server) sweepRetention(ctx context.Context, now time.Time) (int, error)
 				}
 				period = st.Retention
 				periods[r.Tenant] = period
+				tenants = append(tenants, r.Tenant)
 			}
 			for more := true; more; {
 				var n int
@@ -67,14 +73,33 @@ func (s *Server) sweepRetention(ctx context.Context, now time.Time) (int, error)
 				if err != nil {
 					return total, dwell.E(op, err)
 				}
-				total += n
+				total.fixes += n
 			}
 		}
 		if len(page) < retentionPage {
-			return total, nil
+			break
 		}
 		after = page[len(page)-1]
 	}
+	// The event logs of the tenants with data: events say where reps were
+	// (visits, geofence crossings) and expire with the fixes.
+	for _, t := range tenants {
+		n := 0
+		for more := true; more; {
+			var k int
+			var err error
+			k, more, err = s.store.PruneEvents(ctx, t, now.Add(-periods[t]), pruneBatch)
+			if err != nil {
+				return total, dwell.E(op, err)
+			}
+			n += k
+		}
+		if n > 0 {
+			s.events.forgetTail(t)
+			total.events += n
+		}
+	}
+	return total, nil
 }
 
 // retentionLoop runs sweepRetention every interval (the first time after
@@ -92,9 +117,9 @@ func (s *Server) retentionLoop(interval time.Duration) {
 			n, err := s.sweepRetention(ctx, s.now())
 			cancel()
 			if err != nil {
-				s.log.Error("deleting expired fixes", "deleted", n, "err", err)
-			} else if n > 0 {
-				s.log.Info("deleted expired fixes", "deleted", n)
+				s.log.Error("deleting expired fixes and events", "fixes", n.fixes, "events", n.events, "err", err)
+			} else if n.fixes > 0 || n.events > 0 {
+				s.log.Info("deleted expired fixes and events", "fixes", n.fixes, "events", n.events)
 			}
 			timer.Reset(interval)
 		}

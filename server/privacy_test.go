@@ -154,9 +154,11 @@ func TestRetentionSweep(t *testing.T) {
 	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
 		t.Fatal(err)
 	}
-	rep2 := e.as(acme, dwell.RoleRep, "rep-2")
-	if _, err := e.ingest.UploadPings(rep2, &dwellv1.UploadPingsRequest{Fixes: fixes("r2", 40, e.now())}); err != nil {
-		t.Fatal(err)
+	e.mustCreateRep(admin, "rep-3", "")
+	for _, r := range []string{"rep-2", "rep-3"} {
+		if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, r), &dwellv1.UploadPingsRequest{Fixes: fixes(r, 40, e.now())}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := e.srv.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
@@ -167,16 +169,28 @@ func TestRetentionSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	evs, err := e.st.ListEvents(t.Context(), acme, 0, 100)
+	if err != nil || len(evs) < 2 {
+		t.Fatalf("the day published %d events (%v); the test needs two or more", len(evs), err)
+	}
 	// A day later nothing has expired yet.
-	if n, err := server.SweepRetention(t.Context(), e.srv, e.now().Add(24*time.Hour)); err != nil || n != 0 {
-		t.Fatalf("sweep after a day = %d, %v; want 0, nil", n, err)
+	if n, m, err := server.SweepRetention(t.Context(), e.srv, e.now().Add(24*time.Hour)); err != nil || n != 0 || m != 0 {
+		t.Fatalf("sweep after a day = %d fixes, %d events, %v; want none", n, m, err)
 	}
 	e.advance(3 * 24 * time.Hour)
 	admin = e.admin(acme) // tokens are minted on the test's clock
-	n, err := server.SweepRetention(t.Context(), e.srv, e.now())
-	if err != nil || n != 40 {
-		t.Fatalf("sweep after three days = %d, %v; want 40, nil", n, err)
+	n, m, err := server.SweepRetention(t.Context(), e.srv, e.now())
+	if err != nil || n != 80 || m != len(evs) {
+		t.Fatalf("sweep after three days = %d fixes, %d events, %v; want 80 and %d", n, m, err, len(evs))
 	}
+	if left, err := e.st.ListEvents(t.Context(), acme, 0, 100); err != nil || len(left) != 0 {
+		t.Fatalf("events after the sweep: %d, %v", len(left), err)
+	}
+	// Resuming from a cursor before the deleted events is refused, rather
+	// than skipping them unknowingly; a cursor of the last one is fine.
+	err = watchErr(e.report, admin, &dwellv1.WatchEventsRequest{Cursor: server.EventCursor(acme, evs[0].Seq)})
+	wantCode(t, "WatchEvents from an expired cursor", err, codes.FailedPrecondition)
+	openWatch(t, e.report, admin, &dwellv1.WatchEventsRequest{Cursor: server.EventCursor(acme, evs[len(evs)-1].Seq)})
 	day, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-2", Date: date})
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +213,7 @@ func TestRetentionSweep(t *testing.T) {
 	if !proto.Equal(after, before) || len(before.GetRows()) == 0 {
 		t.Fatalf("breakdown after the sweep = %v, want as before, %v", after, before)
 	}
-	if n, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != 0 {
-		t.Fatalf("second sweep = %d, %v; want 0, nil", n, err)
+	if n, m, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != 0 || m != 0 {
+		t.Fatalf("second sweep = %d fixes, %d events, %v; want none", n, m, err)
 	}
 }

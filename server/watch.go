@@ -64,8 +64,10 @@ import (
 // A cursor is base64url of a version byte, 8 bytes of a digest of the
 // tenant and the event's 8-byte sequence number. A cursor that does not
 // decode, names another tenant or lies beyond the log's end is
-// INVALID_ARGUMENT. Cursors do not expire while the log keeps its events
-// (there is no retention yet).
+// INVALID_ARGUMENT. Events expire with the tenant's retention period (the
+// retention sweeper deletes the oldest, privacy.go); a cursor older than
+// the oldest kept event is FAILED_PRECONDITION, so a client never skips
+// deleted events unknowingly.
 
 // Defaults of the stream's bounds.
 const (
@@ -328,6 +330,14 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 		}
 		if err := invalid(op, vs); err != nil {
 			return err
+		}
+		pruned, err := s.store.PrunedEventSeq(ctx, p.Tenant)
+		if err != nil {
+			return err
+		}
+		if seq < pruned {
+			return dwell.E(op, dwell.FailedPrecondition, "the cursor is older than the tenant's retention period: events after it were deleted; "+
+				"watch without a cursor for new events, and read what was missed from the reports")
 		}
 		after = seq
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
@@ -38,4 +39,15 @@ type EventLog interface {
 	// LastEventSeq returns the largest sequence number given in the
 	// tenant's log, or 0 if none was.
 	LastEventSeq(ctx context.Context, tenant dwell.TenantID) (uint64, error)
+	// PruneEvents deletes the oldest events of the tenant's log, in Seq
+	// order, while their DetectTime is before before, at most limit of them
+	// (limit < 1 is dwell.Invalid), in one durable write: the events kept
+	// are always a suffix of the log (events erased with a rep aside). It
+	// returns how many it deleted and whether it stopped at limit. A pruned
+	// event's key may be taken again.
+	PruneEvents(ctx context.Context, tenant dwell.TenantID, before time.Time, limit int) (deleted int, more bool, err error)
+	// PrunedEventSeq returns the largest sequence number PruneEvents has
+	// deleted from the tenant's log (0 if none): a reader positioned before
+	// it has missed events.
+	PrunedEventSeq(ctx context.Context, tenant dwell.TenantID) (uint64, error)
 }

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -115,6 +116,92 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 		return nil, err
 	}
 	return seqs, nil
+}
+
+// keyEventsPruned is the key, in the tenant's bucket, of the largest
+// sequence number PruneEvents deleted.
+var keyEventsPruned = []byte("events.pruned")
+
+// PruneEvents implements store.EventLog.
+func (s *Store) PruneEvents(ctx context.Context, tenant dwell.TenantID, before time.Time, limit int) (int, bool, error) {
+	const op = dwell.Op("boltstore.PruneEvents")
+	if err := checkTenant(op, tenant); err != nil {
+		return 0, false, err
+	}
+	if limit < 1 {
+		return 0, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "limit", Description: "must be at least 1"})
+	}
+	var deleted int
+	var more bool
+	err := s.write(ctx, op, limit, func(t *txn) error {
+		deleted, more = 0, false
+		b, err := t.tenantSub(tenant, bktEvents, false)
+		if b == nil || err != nil {
+			return err
+		}
+		keys, err := t.tenantSub(tenant, bktEventKeys, false)
+		if err != nil {
+			return err
+		}
+		var seqs [][]byte
+		var evKeys []string
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var r eventRec
+			if err := decodeJSON("boltstore.decodeEvent", "event", v, &r); err != nil {
+				return err
+			}
+			if !r.DetectTime.Before(before) {
+				break
+			}
+			if len(seqs) == limit {
+				more = true
+				break
+			}
+			seqs, evKeys = append(seqs, bytes.Clone(k)), append(evKeys, r.Key)
+		}
+		if len(seqs) == 0 {
+			return nil
+		}
+		for i, k := range seqs {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			if keys != nil && evKeys[i] != "" {
+				if err := keys.Delete([]byte(evKeys[i])); err != nil {
+					return err
+				}
+			}
+		}
+		deleted = len(seqs)
+		tb, err := t.tenant(tenant, false)
+		if err != nil {
+			return err
+		}
+		return tb.Put(keyEventsPruned, seqs[len(seqs)-1])
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return deleted, more, nil
+}
+
+// PrunedEventSeq implements store.EventLog.
+func (s *Store) PrunedEventSeq(ctx context.Context, tenant dwell.TenantID) (uint64, error) {
+	const op = dwell.Op("boltstore.PrunedEventSeq")
+	if err := checkTenant(op, tenant); err != nil {
+		return 0, err
+	}
+	var seq uint64
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		if tb := tx.Bucket(tenantKey(tenant)); tb != nil {
+			if v := tb.Get(keyEventsPruned); len(v) == 8 {
+				seq = binary.BigEndian.Uint64(v)
+			}
+		}
+		return nil
+	})
+	return seq, err
 }
 
 // seqKey returns the 8-byte big-endian key of sequence number seq.

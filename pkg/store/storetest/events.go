@@ -21,6 +21,7 @@ func runEvents(t *testing.T, h Harness) {
 	t.Run("EventsReopen", func(t *testing.T) { testEventsReopen(t, h) })
 	t.Run("EventsClosed", func(t *testing.T) { testEventsClosed(t, h) })
 	t.Run("SilenceSetting", func(t *testing.T) { testSilenceSetting(t, h) })
+	t.Run("PruneEvents", func(t *testing.T) { testPruneEvents(t, h) })
 }
 
 // testSilenceSetting checks that the silence threshold (which REP_SILENT
@@ -267,4 +268,53 @@ func testEventsClosed(t *testing.T, h Harness) {
 	wantKind(t, "ListEvents after Close", err, dwell.Unavailable)
 	_, err = s.LastEventSeq(ctx(), tenantA)
 	wantKind(t, "LastEventSeq after Close", err, dwell.Unavailable)
+}
+
+func testPruneEvents(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// event(rep, i) is detected at t0 + i minutes + 90 s.
+	_, err := s.AppendEvents(ctx(), tenantA, events("r1", 0, 10))
+	must(t, "AppendEvents", err)
+	_, err = s.AppendEvents(ctx(), tenantB, events("r1", 0, 10))
+	must(t, "AppendEvents tenant B", err)
+	seq, err := s.PrunedEventSeq(ctx(), tenantA)
+	must(t, "PrunedEventSeq", err)
+	wantEqual(t, "pruned before any prune", seq, uint64(0))
+
+	// Before the 6th detection: five go, two per call.
+	before := t0.Add(5*time.Minute + 90*time.Second)
+	total := 0
+	for more := true; more; {
+		var n int
+		n, more, err = s.PruneEvents(ctx(), tenantA, before, 2)
+		must(t, "PruneEvents", err)
+		if n > 2 {
+			t.Fatalf("PruneEvents with limit 2 deleted %d", n)
+		}
+		total += n
+	}
+	wantEqual(t, "events pruned", total, 5)
+	seq, err = s.PrunedEventSeq(ctx(), tenantA)
+	must(t, "PrunedEventSeq", err)
+	wantEqual(t, "pruned through", seq, uint64(5))
+	evs, err := s.ListEvents(ctx(), tenantA, 0, 100)
+	must(t, "ListEvents", err)
+	wantEqual(t, "events kept", evs, withSeqs(events("r1", 5, 5), 6))
+	other, err := s.ListEvents(ctx(), tenantB, 0, 100)
+	must(t, "ListEvents tenant B", err)
+	wantEqual(t, "the other tenant's events", len(other), 10)
+	// A pruned event's key is free again; numbering goes on.
+	seqs, err := s.AppendEvents(ctx(), tenantA, events("r1", 0, 1))
+	must(t, "AppendEvents of a pruned key", err)
+	wantEqual(t, "sequence of the re-appended event", seqs, []uint64{11})
+	// The first event kept stops the prune, even though the re-appended
+	// one after it is older: the kept part is a suffix of the log.
+	n, _, err := s.PruneEvents(ctx(), tenantA, t0.Add(3*time.Minute), 100)
+	must(t, "PruneEvents up to 3 minutes", err)
+	wantEqual(t, "pruned behind a newer event", n, 0)
+	n, _, err = s.PruneEvents(ctx(), tenantA, t0.Add(time.Hour), 100)
+	must(t, "PruneEvents up to an hour", err)
+	wantEqual(t, "pruned up to an hour", n, 6)
+	_, _, err = s.PruneEvents(ctx(), tenantA, t0, 0)
+	wantKind(t, "PruneEvents with limit 0", err, dwell.Invalid)
 }
