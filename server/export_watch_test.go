@@ -32,3 +32,9 @@ func SweepSilence(ctx context.Context, s *Server, now time.Time) error {
 
 // EventCursor returns the cursor of event seq of tenant.
 func EventCursor(tenant dwell.TenantID, seq uint64) string { return encodeCursor(tenant, seq) }
+
+// SeedSilence seeds the silence tracker from the store at now and returns
+// how many reps it seeded.
+func SeedSilence(ctx context.Context, s *Server, now time.Time) (int, error) {
+	return s.seedSilence(ctx, now)
+}

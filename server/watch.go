@@ -517,8 +517,8 @@ func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.Ten
 // --- Silent reps ---
 
 // silenceTracker remembers each rep's last fix seen, to find the reps
-// that fell silent. It is in memory: after a restart a rep is tracked
-// again from its next derived day.
+// that fell silent. It is in memory, seeded at start from the store's last
+// fix of each rep (seedSilence).
 type silenceTracker struct {
 	mu sync.Mutex
 	// last is the device time of the rep's latest fix seen.
@@ -649,9 +649,58 @@ func afterWorking(r dwell.Rep, loc *time.Location, from time.Time, d time.Durati
 	return time.Time{}
 }
 
-// sweepLoop runs sweepSilence every interval until the server closes.
+// silenceSeedWindow is how far back seedSilence looks: a rep silent for
+// longer before a start is not watched until its next fix.
+const silenceSeedWindow = 7 * 24 * time.Hour
+
+// seedSilence tells the silence tracker each rep's last stored fix of the
+// last silenceSeedWindow, so that a restart does not leave reps who fell
+// silent before it unwatched. A silence already published before the
+// restart is not published again (its event key is in the log).
+func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
+	const op = dwell.Op("server.seedSilence")
+	n := 0
+	var after store.RepRef
+	for {
+		page, err := s.store.ListDataReps(ctx, after, retentionPage)
+		if err != nil {
+			return n, dwell.E(op, err)
+		}
+		for _, r := range page {
+			at, err := s.store.LastFixTime(ctx, r.Tenant, r.Rep)
+			if err != nil {
+				return n, dwell.E(op, err)
+			}
+			if !at.IsZero() && now.Sub(at) <= silenceSeedWindow {
+				s.silence.saw(r.Tenant, r.Rep, at)
+				n++
+			}
+		}
+		if len(page) < retentionPage {
+			return n, nil
+		}
+		after = page[len(page)-1]
+	}
+}
+
+// sweepLoop seeds the silence tracker, then runs sweepSilence every
+// interval until the server closes.
 func (s *Server) sweepLoop(interval time.Duration) {
 	defer close(s.swept)
+	if s.store != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-s.closing:
+				cancel()
+			case <-s.swept:
+			}
+		}()
+		if _, err := s.seedSilence(ctx, s.now()); err != nil && ctx.Err() == nil {
+			s.log.Error("seeding the silence tracker from the store", "err", err)
+		}
+		cancel()
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

@@ -596,6 +596,67 @@ func TestRepSilent(t *testing.T) {
 	}
 }
 
+// TestSilenceSeededAfterRestart checks that a restart does not leave a
+// rep who fell silent before it unwatched: the tracker is seeded with each
+// rep's last stored fix.
+func TestSilenceSeededAfterRestart(t *testing.T) {
+	e := newWatchEnv(t, false, func(c *server.Config) { c.SilenceSweep = -1 })
+	bg := context.Background()
+	admin := e.admin(acme)
+	e.mustCreateRep(admin, "r1", "")
+	if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, "r1"), &dwellv1.UploadPingsRequest{Fixes: fixes("r1", 20, e.now())}); err != nil {
+		t.Fatal(err)
+	}
+	last := e.now().Add(-30 * time.Second) // the last of the fixes
+	if err := e.srv.Refresh(bg); err != nil {
+		t.Fatal(err)
+	}
+	e.restart()
+	silentAt := last.Add(dwell.DefaultSilenceMin)
+	sweep := func() {
+		t.Helper()
+		if err := server.SweepSilence(bg, e.srv, silentAt.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	silences := func() []dwell.Event {
+		t.Helper()
+		evs, err := e.st.ListEvents(bg, acme, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []dwell.Event
+		for _, ev := range evs {
+			if ev.Type == dwell.EventRepSilent {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+	sweep()
+	if got := silences(); len(got) != 0 {
+		t.Fatalf("an unseeded tracker found %d silences", len(got))
+	}
+	n, err := server.SeedSilence(bg, e.srv, e.now())
+	if err != nil || n != 1 {
+		t.Fatalf("SeedSilence = %d, %v; want the one rep", n, err)
+	}
+	sweep()
+	got := silences()
+	if len(got) != 1 || got[0].Rep != "r1" || !got[0].Time.Equal(silentAt) {
+		t.Fatalf("silences after seeding: %+v; want r1 silent at %v", got, silentAt)
+	}
+	// Seeding again after another restart publishes nothing new.
+	e.restart()
+	if _, err := server.SeedSilence(bg, e.srv, e.now()); err != nil {
+		t.Fatal(err)
+	}
+	sweep()
+	if got := silences(); len(got) != 1 {
+		t.Fatalf("after a second restart the log holds %d silences, want 1", len(got))
+	}
+}
+
 // TestWatchConcurrent runs publishers and watchers at once (for -race):
 // every watcher receives every event in log order.
 func TestWatchConcurrent(t *testing.T) {

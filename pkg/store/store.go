@@ -96,6 +96,9 @@ type Store interface {
 	// ListFixes returns a rep's fixes with from <= Time < to, in time order
 	// (ties by ID).
 	ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Fix, error)
+	// LastFixTime returns the latest device time among the rep's stored
+	// fixes, or the zero time if it has none.
+	LastFixTime(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error)
 
 	// Rep actions. Each is idempotent by (rep, RequestID): if a record with
 	// the same request id exists for the rep, nothing is written and the

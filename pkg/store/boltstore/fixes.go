@@ -154,3 +154,29 @@ func (s *Store) ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.
 	}
 	return out, nil
 }
+
+// LastFixTime implements store.Store: the time key of the last entry of
+// the rep's fixes bucket.
+func (s *Store) LastFixTime(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error) {
+	const op = dwell.Op("boltstore.LastFixTime")
+	if err := checkTenant(op, tenant); err != nil {
+		return time.Time{}, err
+	}
+	var at time.Time
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		b := readRepSub(tx, tenant, rep, bktFixes)
+		if b == nil {
+			return nil
+		}
+		k, _ := b.Cursor().Last()
+		if k == nil {
+			return nil
+		}
+		if len(k) < timeKeyLen {
+			return errCorrupt(string(op), fmt.Sprintf("fix key of %d bytes", len(k)))
+		}
+		at = keyTime(k[:timeKeyLen]).UTC()
+		return nil
+	})
+	return at, err
+}

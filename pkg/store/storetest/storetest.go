@@ -49,6 +49,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("AppendFixesDedup", func(t *testing.T) { testAppendFixesDedup(t, h) })
 	t.Run("AppendFixesManyBatches", func(t *testing.T) { testAppendFixesManyBatches(t, h) })
 	t.Run("ListFixesRange", func(t *testing.T) { testListFixesRange(t, h) })
+	t.Run("LastFixTime", func(t *testing.T) { testLastFixTime(t, h) })
 	t.Run("FixFields", func(t *testing.T) { testFixFields(t, h) })
 	t.Run("ConcurrentAppendFixes", func(t *testing.T) { testConcurrentAppendFixes(t, h) })
 	t.Run("CheckIns", func(t *testing.T) { testCheckIns(t, h) })
@@ -714,6 +715,27 @@ func testListFixesRange(t *testing.T, h Harness) {
 	must(t, "unknown rep", err)
 	if len(got) != 0 {
 		t.Fatalf("unknown rep has %d fixes", len(got))
+	}
+}
+
+func testLastFixTime(t *testing.T, h Harness) {
+	s := h.Open(t)
+	at, err := s.LastFixTime(ctx(), tenantA, "r1")
+	must(t, "LastFixTime", err)
+	if !at.IsZero() {
+		t.Fatalf("LastFixTime of a rep without fixes = %v, want zero", at)
+	}
+	// Out of order: the latest by time, not the last sent.
+	fs := fixes("r1", 0, 30)
+	_, err = s.AppendFixes(ctx(), tenantA, "r1", append(fs[20:], fs[:20]...))
+	must(t, "AppendFixes", err)
+	at, err = s.LastFixTime(ctx(), tenantA, "r1")
+	must(t, "LastFixTime", err)
+	if !at.Equal(fs[29].Time) {
+		t.Fatalf("LastFixTime = %v, want %v", at, fs[29].Time)
+	}
+	if at, err := s.LastFixTime(ctx(), tenantB, "r1"); err != nil || !at.IsZero() {
+		t.Fatalf("LastFixTime in another tenant = %v, %v; want zero", at, err)
 	}
 }
 
