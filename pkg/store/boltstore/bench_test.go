@@ -106,3 +106,72 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkPruneFixes measures the retention sweeper's store writes: one
+// op deletes the oldest 5,000 fixes of a rep (PruneFixes, durable), beside
+// appending 5,000 (AppendFixes, durable) in the same run. The sweeper's
+// cost per expired fix is prune's cpu-ns/fix, and how long it holds the
+// committer (and so ingest) is its ns/op.
+func BenchmarkPruneFixes(b *testing.B) {
+	const batch, refill = 5000, 40
+	ctx := context.Background()
+	const tenant = dwell.TenantID("bench")
+	start := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	next := 0
+	mk := func() []dwell.Fix {
+		fs := make([]dwell.Fix, batch)
+		for j := range fs {
+			fs[j] = dwell.Fix{ID: fmt.Sprintf("%016x%06d", rng.Uint64(), next), Time: start.Add(time.Duration(next) * time.Second),
+				Pos: dwell.LatLng{Lat: -6.2 + rng.Float64()*0.1, Lng: 106.8 + rng.Float64()*0.1}, AccuracyM: 12, SpeedMPS: -1, BearingDeg: -1}
+			next++
+		}
+		return fs
+	}
+	open := func(b *testing.B) *boltstore.Store {
+		s, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	b.Run("append", func(b *testing.B) {
+		s := open(b)
+		cpu0 := cpuTime()
+		for b.Loop() {
+			fs := mk()
+			if _, err := s.AppendFixes(ctx, tenant, "r", fs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "fixes/s")
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*batch), "cpu-ns/fix")
+	})
+	b.Run("prune", func(b *testing.B) {
+		s := open(b)
+		left := 0
+		var cpu time.Duration
+		for b.Loop() {
+			if left < batch {
+				b.StopTimer()
+				for range refill {
+					if _, err := s.AppendFixes(ctx, tenant, "r", mk()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				left += refill * batch
+				b.StartTimer()
+			}
+			c0 := cpuTime()
+			n, _, err := s.PruneFixes(ctx, tenant, "r", start.Add(time.Duration(next)*time.Second), batch)
+			cpu += cpuTime() - c0
+			if err != nil || n != batch {
+				b.Fatalf("PruneFixes = %d, %v; want %d", n, err, batch)
+			}
+			left -= n
+		}
+		b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "fixes/s")
+		b.ReportMetric(float64(cpu)/float64(b.N*batch), "cpu-ns/fix")
+	})
+}
