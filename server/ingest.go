@@ -466,8 +466,15 @@ func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetT
 	if c := r.NextWorkingChange(now, loc); !c.IsZero() && c.Before(refresh) {
 		refresh = c
 	}
+	// Changes up to a day ahead: the phone's clock may run ahead a little.
+	changes, err := g.s.store.ListTrackingChanges(ctx, p.Tenant, id, now.Add(-pauseLookback), now.Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	paused := len(changes) > 0 && changes[len(changes)-1].Paused
 	return &dwellv1.GetTrackingConfigResponse{
-		TrackingEnabled:           r.InWorkingHours(now, loc),
+		Paused:                    paused,
+		TrackingEnabled:           r.InWorkingHours(now, loc) && !paused,
 		MovingIntervalSeconds:     movingIntervalS,
 		StationaryIntervalSeconds: stationaryIntervalS,
 		BatchSize:                 trackingBatchSize,

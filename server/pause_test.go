@@ -50,8 +50,22 @@ func TestPauseTracking(t *testing.T) {
 	if err != nil || !again.GetReceiveTime().AsTime().Equal(first.GetReceiveTime().AsTime()) {
 		t.Fatalf("PauseTracking retried = %v, %v; want the first receive time", again, err)
 	}
+	config := func() *dwellv1.GetTrackingConfigResponse {
+		t.Helper()
+		c, err := e.ingest.GetTrackingConfig(rep, &dwellv1.GetTrackingConfigRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := config(); !c.GetPaused() || c.GetTrackingEnabled() {
+		t.Fatalf("tracking config while paused: paused %v, enabled %v; want paused and not enabled", c.GetPaused(), c.GetTrackingEnabled())
+	}
 	if _, err := e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "resume-1", ResumeTime: timestamppb.New(resumeAt)}); err != nil {
 		t.Fatalf("ResumeTracking: %v", err)
+	}
+	if c := config(); c.GetPaused() || !c.GetTrackingEnabled() {
+		t.Fatalf("tracking config after the resume: paused %v, enabled %v; want enabled", c.GetPaused(), c.GetTrackingEnabled())
 	}
 	after, err := e.report.GetRepDay(admin, dayReq)
 	if err != nil {

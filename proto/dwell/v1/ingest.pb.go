@@ -1682,7 +1682,8 @@ func (x *GetTrackingConfigRequest) GetRep() string {
 // GetTrackingConfigResponse tells the phone how to track now.
 type GetTrackingConfigResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Whether the phone should record fixes now (false outside working hours).
+	// Whether the phone should record fixes now (false outside working hours
+	// and while the rep's tracking is paused).
 	TrackingEnabled bool `protobuf:"varint,1,opt,name=tracking_enabled,json=trackingEnabled,proto3" json:"tracking_enabled,omitempty"`
 	// Seconds between fixes while moving.
 	MovingIntervalSeconds int32 `protobuf:"varint,2,opt,name=moving_interval_seconds,json=movingIntervalSeconds,proto3" json:"moving_interval_seconds,omitempty"`
@@ -1700,7 +1701,11 @@ type GetTrackingConfigResponse struct {
 	// The rep's IANA time zone.
 	TimeZone string `protobuf:"bytes,8,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	// When the phone should ask again.
-	RefreshTime   *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=refresh_time,json=refreshTime,proto3" json:"refresh_time,omitempty"`
+	RefreshTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=refresh_time,json=refreshTime,proto3" json:"refresh_time,omitempty"`
+	// Whether the rep's last pause (PauseTracking, within the last two weeks)
+	// has not been resumed yet: a phone that restarted, or the rep's second
+	// device, learns it here and keeps still until ResumeTracking.
+	Paused        bool `protobuf:"varint,10,opt,name=paused,proto3" json:"paused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1796,6 +1801,13 @@ func (x *GetTrackingConfigResponse) GetRefreshTime() *timestamppb.Timestamp {
 		return x.RefreshTime
 	}
 	return nil
+}
+
+func (x *GetTrackingConfigResponse) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
 }
 
 var File_dwell_v1_ingest_proto protoreflect.FileDescriptor
@@ -1899,7 +1911,7 @@ const file_dwell_v1_ingest_proto_rawDesc = "" +
 	"\x16ResumeTrackingResponse\x12=\n" +
 	"\freceive_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\",\n" +
 	"\x18GetTrackingConfigRequest\x12\x10\n" +
-	"\x03rep\x18\x01 \x01(\tR\x03rep\"\xe3\x03\n" +
+	"\x03rep\x18\x01 \x01(\tR\x03rep\"\xfb\x03\n" +
 	"\x19GetTrackingConfigResponse\x12)\n" +
 	"\x10tracking_enabled\x18\x01 \x01(\bR\x0ftrackingEnabled\x126\n" +
 	"\x17moving_interval_seconds\x18\x02 \x01(\x05R\x15movingIntervalSeconds\x12>\n" +
@@ -1910,7 +1922,9 @@ const file_dwell_v1_ingest_proto_rawDesc = "" +
 	"\x16offline_buffer_seconds\x18\x06 \x01(\x05R\x14offlineBufferSeconds\x12;\n" +
 	"\rworking_hours\x18\a \x03(\v2\x16.dwell.v1.WorkingHoursR\fworkingHours\x12\x1b\n" +
 	"\ttime_zone\x18\b \x01(\tR\btimeZone\x12=\n" +
-	"\frefresh_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vrefreshTime*s\n" +
+	"\frefresh_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vrefreshTime\x12\x16\n" +
+	"\x06paused\x18\n" +
+	" \x01(\bR\x06paused*s\n" +
 	"\tFixStatus\x12\x1a\n" +
 	"\x16FIX_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13FIX_STATUS_ACCEPTED\x10\x01\x12\x18\n" +
