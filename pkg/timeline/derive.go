@@ -246,7 +246,7 @@ func prepare(in []dwell.Fix, lo, hi time.Time) []fixRef {
 		}
 		rs = append(rs, fixRef{t: f.Time.UnixNano(), i: int32(i)})
 	}
-	rs = sortByTime(rs)
+	sortByTime(rs)
 	// Fixes of the same time, by ID then content: sorted by time, ID and
 	// content, the first fix of each ID is the least by content.
 	byIDContent := func(x, y fixRef) int {
@@ -297,54 +297,70 @@ func prepare(in []dwell.Fix, lo, hi time.Time) []fixRef {
 	return out
 }
 
-// sortByTime returns rs sorted by time, in rs or in a slice of its
-// length. The order of equal times is unspecified: prepare sorts them
-// itself. A day's fixes arrive mostly in order from the store, so sorted
-// input is checked for first; unordered input goes through a
-// least-significant-digit radix sort of the times' offsets from the
-// earliest, a byte at a time, skipping the bytes all offsets share (a
-// day spans fewer than 2^47 ns, so at most six passes, fewer for times
-// whole to the millisecond or second): linear in the fixes, where a
-// comparison sort of thousands of them costs a dozen comparisons each.
-func sortByTime(rs []fixRef) []fixRef {
-	if slices.IsSortedFunc(rs, func(a, b fixRef) int { return cmp.Compare(a.t, b.t) }) {
-		return rs
-	}
-	if len(rs) < 64 {
-		slices.SortFunc(rs, func(a, b fixRef) int { return cmp.Compare(a.t, b.t) })
-		return rs
+// sortByTime sorts rs by time in place; the order of equal times is
+// unspecified (prepare sorts them itself). A day's fixes mostly arrive in
+// order from the store, so sorted input is checked for first; other input
+// goes through a radix sort of the times' offsets from the earliest (see
+// radixSort): linear in the fixes, where a comparison sort of thousands
+// of them costs a dozen comparisons each, and with no scratch copy.
+func sortByTime(rs []fixRef) {
+	if len(rs) < 2 || slices.IsSortedFunc(rs, func(a, b fixRef) int { return cmp.Compare(a.t, b.t) }) {
+		return
 	}
 	lo, hi := rs[0].t, rs[0].t
 	for _, r := range rs[1:] {
 		lo, hi = min(lo, r.t), max(hi, r.t)
 	}
-	digits := (bits.Len64(uint64(hi)-uint64(lo)) + 7) / 8
-	var counts [8][256]int32
+	radixSort(rs, lo, bits.Len64(uint64(hi)-uint64(lo)))
+}
+
+// radixSort sorts rs in place by the offsets of their times from lo,
+// which agree above their low width bits: it deals them into 256 buckets
+// by the top byte of those bits (an American flag sort: cycles of swaps,
+// no scratch copy) and sorts each bucket by the bits below the same way,
+// down to buckets small enough for an insertion sort. The fixes of a day
+// spread over it, so the top byte leaves a dozen or so per bucket: one
+// pass over the fixes to count, one to deal, then insertion sorts of a
+// dozen.
+func radixSort(rs []fixRef, lo int64, width int) {
+	if len(rs) <= 32 || width <= 0 {
+		for i := 1; i < len(rs); i++ {
+			for j := i; j > 0 && rs[j].t < rs[j-1].t; j-- {
+				rs[j], rs[j-1] = rs[j-1], rs[j]
+			}
+		}
+		return
+	}
+	shift := max(width-8, 0)
+	digit := func(r fixRef) int { return int((uint64(r.t)-uint64(lo))>>shift) & 0xff }
+	var next, end [256]int32
 	for _, r := range rs {
-		u := uint64(r.t) - uint64(lo)
-		for d := range digits {
-			counts[d][byte(u>>(8*d))]++
+		end[digit(r)]++
+	}
+	var sum int32
+	for b := range end {
+		next[b] = sum
+		sum += end[b]
+		end[b] = sum
+	}
+	for b := range next {
+		for next[b] < end[b] {
+			v := rs[next[b]]
+			for d := digit(v); d != b; d = digit(v) {
+				v, rs[next[d]] = rs[next[d]], v
+				next[d]++
+			}
+			rs[next[b]] = v
+			next[b]++
 		}
 	}
-	src, dst := rs, make([]fixRef, len(rs))
-	for d := range digits {
-		c := &counts[d]
-		shift := 8 * d
-		if int(c[byte((uint64(src[0].t)-uint64(lo))>>shift)]) == len(src) {
-			continue // every offset has this byte
+	start := int32(0)
+	for b := range end {
+		if end[b]-start > 1 {
+			radixSort(rs[start:end[b]], lo, shift)
 		}
-		var sum int32
-		for k := range c {
-			c[k], sum = sum, sum+c[k]
-		}
-		for _, r := range src {
-			b := byte((uint64(r.t) - uint64(lo)) >> shift)
-			dst[c[b]] = r
-			c[b]++
-		}
-		src, dst = dst, src
+		start = end[b]
 	}
-	return src
 }
 
 func clampAcc(a float64) float64 {

@@ -66,7 +66,8 @@ func TestSortByTime(t *testing.T) {
 				}
 				want := slices.Clone(rs)
 				slices.SortFunc(want, func(a, b fixRef) int { return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.i, b.i)) })
-				got := sortByTime(rs)
+				sortByTime(rs)
+				got := rs
 				if !slices.IsSortedFunc(got, func(a, b fixRef) int { return cmp.Compare(a.t, b.t) }) {
 					t.Fatalf("n %d span %d %s: not sorted by time", n, span, order)
 				}
