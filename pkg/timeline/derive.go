@@ -211,12 +211,14 @@ func cmpBool(a, b bool) int {
 	return 1
 }
 
-// fixRef is what prepare sorts: a fix's time and its index in the input,
-// 16 bytes, so that sorting thousands of fixes moves little memory and
-// compares times without reading the fixes.
+// fixRef is what prepare sorts: a fix's time, its index in the input and
+// the hash of its ID, 16 bytes, so that sorting and deduplicating
+// thousands of fixes moves little memory and reads the fixes (in the
+// sorted order, scattered over the input) only where IDs may repeat.
 type fixRef struct {
-	t int64 // Unix nanoseconds
-	i int32 // index in the input
+	t int64  // Unix nanoseconds
+	i int32  // index in the input
+	h uint32 // FNV-1a hash of the ID
 }
 
 // compareFixContent orders two fixes of the same time by position,
@@ -244,7 +246,11 @@ func prepare(in []dwell.Fix, lo, hi time.Time) []fixRef {
 		if (lo.IsZero() || hi.IsZero()) && (f.Time.Before(minNano) || f.Time.After(maxNano)) {
 			continue // beyond int64 nanoseconds: no phone sends that
 		}
-		rs = append(rs, fixRef{t: f.Time.UnixNano(), i: int32(i)})
+		h := uint32(2166136261)
+		for k := 0; k < len(f.ID); k++ {
+			h = (h ^ uint32(f.ID[k])) * 16777619
+		}
+		rs = append(rs, fixRef{t: f.Time.UnixNano(), i: int32(i), h: h})
 	}
 	sortByTime(rs)
 	// Fixes of the same time, by ID then content: sorted by time, ID and
@@ -264,7 +270,7 @@ func prepare(in []dwell.Fix, lo, hi time.Time) []fixRef {
 		a = b
 	}
 	// Keep the first fix of each ID, with an open-addressing set of
-	// input indices keyed by an FNV-1a hash of the ID (collisions compare
+	// positions in out keyed by the hash of the ID (equal hashes compare
 	// IDs).
 	size := 16
 	for size < 2*len(rs) {
@@ -273,19 +279,14 @@ func prepare(in []dwell.Fix, lo, hi time.Time) []fixRef {
 	set := make([]int32, size)
 	out := rs[:0]
 	for _, r := range rs {
-		id := in[r.i].ID
-		h := uint32(2166136261)
-		for k := 0; k < len(id); k++ {
-			h = (h ^ uint32(id[k])) * 16777619
-		}
 		dup := false
-		for slot := h & uint32(size-1); ; slot = (slot + 1) & uint32(size-1) {
+		for slot := r.h & uint32(size-1); ; slot = (slot + 1) & uint32(size-1) {
 			e := set[slot]
 			if e == 0 {
-				set[slot] = r.i + 1
+				set[slot] = int32(len(out)) + 1
 				break
 			}
-			if in[e-1].ID == id {
+			if o := out[e-1]; o.h == r.h && in[o.i].ID == in[r.i].ID {
 				dup = true
 				break
 			}
@@ -401,6 +402,7 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 		ps = append(ps, p)
 	}
 	drop := make([]bool, len(ps))
+	dropped := 0
 	// Multipath jumps: a run of up to outlierRun fixes far from where the
 	// fixes around it say the rep was.
 	for i := 1; i < len(ps)-1; i++ {
@@ -419,6 +421,7 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 			if isJump(ps, b, i, a) {
 				for k := i; k < a; k++ {
 					drop[k] = true
+					dropped++
 					day.Flags.OutlierFixes++
 				}
 				break
@@ -449,15 +452,19 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 		}
 		if (prev >= 0 || next < len(ps)) && fast(prev) && fast(next) {
 			drop[i] = true
+			dropped++
 			day.Flags.ImpossibleSpeedFixes++
 			continue
 		}
 		prev = i
 	}
-	out := ps[:0]
-	for i, p := range ps {
-		if !drop[i] {
-			out = append(out, p)
+	out := ps
+	if dropped > 0 {
+		out = ps[:0]
+		for i, p := range ps {
+			if !drop[i] {
+				out = append(out, p)
+			}
 		}
 	}
 	markMoving(out)
