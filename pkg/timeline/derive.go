@@ -235,15 +235,16 @@ func compareFixContent(a, b *dwell.Fix) int {
 // valid position, within [lo, hi), sorted by time then ID.
 func prepare(in []dwell.Fix, lo, hi time.Time) []fixRef {
 	rs := make([]fixRef, 0, len(in))
+	hasLo, hasHi := !lo.IsZero(), !hi.IsZero()
 	for i := range in {
 		f := &in[i]
 		if !(f.Pos.Lat >= -90 && f.Pos.Lat <= 90 && f.Pos.Lng >= -180 && f.Pos.Lng <= 180) {
 			continue
 		}
-		if (!lo.IsZero() && f.Time.Before(lo)) || (!hi.IsZero() && !f.Time.Before(hi)) {
+		if (hasLo && f.Time.Before(lo)) || (hasHi && !f.Time.Before(hi)) {
 			continue
 		}
-		if (lo.IsZero() || hi.IsZero()) && (f.Time.Before(minNano) || f.Time.After(maxNano)) {
+		if (!hasLo || !hasHi) && (f.Time.Before(minNano) || f.Time.After(maxNano)) {
 			continue // beyond int64 nanoseconds: no phone sends that
 		}
 		h := uint32(2166136261)
