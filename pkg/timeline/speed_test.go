@@ -2,10 +2,15 @@ package timeline
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
 )
 
 // TestHypotAtMost checks the shortcut against math.Hypot where it counts:
@@ -77,6 +82,60 @@ func TestSortByTime(t *testing.T) {
 					t.Fatalf("n %d span %d %s: references lost or changed", n, span, order)
 				}
 			}
+		}
+	}
+}
+
+// TestPrepareRepeats checks prepare against the rule it implements, done
+// the plain way (sort every fix by time, ID and content; keep the first of
+// each ID): fixes whose IDs repeat at the same time and at other times,
+// with the same and with other content, in shuffled and sorted order.
+func TestPrepareRepeats(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	base := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for round := range 200 {
+		n := 1 + r.IntN(400)
+		var in []dwell.Fix
+		for k := range n {
+			f := dwell.Fix{
+				ID:   fmt.Sprintf("id-%d", r.IntN(max(1, n/2))),
+				Time: base.Add(time.Duration(r.IntN(3*n)) * time.Second),
+				Pos:  dwell.LatLng{Lat: -6.2 + float64(r.IntN(3))*1e-4, Lng: 106.8}, AccuracyM: float64(5 + r.IntN(3)),
+				SpeedMPS: -1, BearingDeg: -1, Mock: r.IntN(5) == 0,
+			}
+			if k > 0 && r.IntN(4) == 0 {
+				f = in[r.IntN(k)] // an exact repeat
+			}
+			in = append(in, f)
+		}
+		if round%2 == 1 {
+			slices.SortFunc(in, func(a, b dwell.Fix) int { return a.Time.Compare(b.Time) })
+		}
+		ix := make([]int, len(in))
+		for i := range ix {
+			ix[i] = i
+		}
+		slices.SortFunc(ix, func(i, j int) int {
+			a, b := &in[i], &in[j]
+			return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.ID, b.ID), compareFixContent(a, b))
+		})
+		var want []dwell.Fix
+		seen := map[string]bool{}
+		for _, i := range ix {
+			if !seen[in[i].ID] {
+				seen[in[i].ID] = true
+				want = append(want, in[i])
+			}
+		}
+		var got []dwell.Fix
+		for _, ref := range prepare(in, time.Time{}, time.Time{}) {
+			if ref.t != in[ref.i].Time.UnixNano() {
+				t.Fatalf("round %d: reference to fix %d has time %d, want %d", round, ref.i, ref.t, in[ref.i].Time.UnixNano())
+			}
+			got = append(got, in[ref.i])
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: prepare kept %d fixes, want %d (or other ones)\ngot  %v\nwant %v", round, len(got), len(want), got, want)
 		}
 	}
 }
