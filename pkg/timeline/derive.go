@@ -2,7 +2,9 @@ package timeline
 
 import (
 	"cmp"
+	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -167,7 +169,7 @@ func Derive(in Input) Day {
 	}
 	lo, hi := bounds(in)
 	var day Day
-	clean := day.clean(prepare(in.Fixes, lo, hi))
+	clean := day.clean(in.Fixes, prepare(in.Fixes, lo, hi))
 
 	d := deriver{in: in, st: st, fixes: clean}
 	d.stays = d.findStays()
@@ -213,90 +215,159 @@ func cmpBool(a, b bool) int {
 	return 1
 }
 
-// fixKey is what prepare sorts: small, so that sorting thousands of fixes
-// moves little memory.
-type fixKey struct {
-	id       string
-	t        int64 // Unix nanoseconds
-	lat, lng float64
-	accM     float64
-	speed    float64
-	bearing  float64
-	mock     bool
+// fixRef is what prepare sorts: a fix's time, its index in the input and
+// the hash of its ID, 16 bytes, so that sorting and deduplicating
+// thousands of fixes moves little memory and reads the fixes (in the
+// sorted order, scattered over the input) only where IDs may repeat.
+type fixRef struct {
+	t int64  // Unix nanoseconds
+	i int32  // index in the input
+	h uint32 // hash of the ID (see prepare)
 }
 
-func compareKeyContent(a, b *fixKey) int {
-	return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.lat, b.lat), cmp.Compare(a.lng, b.lng),
-		cmp.Compare(a.accM, b.accM), cmp.Compare(a.speed, b.speed),
-		cmp.Compare(a.bearing, b.bearing), cmpBool(a.mock, b.mock))
+// compareFixContent orders two fixes of the same time by position,
+// accuracy, speed, bearing and mock flag.
+func compareFixContent(a, b *dwell.Fix) int {
+	return cmp.Or(cmp.Compare(a.Pos.Lat, b.Pos.Lat), cmp.Compare(a.Pos.Lng, b.Pos.Lng),
+		cmp.Compare(a.AccuracyM, b.AccuracyM), cmp.Compare(a.SpeedMPS, b.SpeedMPS),
+		cmp.Compare(a.BearingDeg, b.BearingDeg), cmpBool(a.Mock, b.Mock))
 }
 
-// prepare returns the day's fixes as keys and the order in which to read
-// them: once per ID (the least by time, position,
+// prepare returns the day's fixes as references into in, in the order in
+// which to read them: once per ID (the least by time, position,
 // accuracy, speed and mock flag if an ID repeats with different content), with a
 // valid position, within [lo, hi), sorted by time then ID.
-func prepare(in []dwell.Fix, lo, hi time.Time) (keys []fixKey, order []int32) {
-	ks := make([]fixKey, 0, len(in))
-	for _, f := range in {
+func prepare(in []dwell.Fix, lo, hi time.Time) []fixRef {
+	rs := make([]fixRef, 0, len(in))
+	hasLo, hasHi := !lo.IsZero(), !hi.IsZero()
+	// IDs are hashed with maphash, a word or more at a time (a byte-wise
+	// hash costs four times as much on the 36-byte UUIDs phones send).
+	// Its seed is random, but the hash only finds repeats: the fixes kept
+	// do not depend on it.
+	seed := maphash.MakeSeed()
+	for i := range in {
+		f := &in[i]
 		if !(f.Pos.Lat >= -90 && f.Pos.Lat <= 90 && f.Pos.Lng >= -180 && f.Pos.Lng <= 180) {
 			continue
 		}
-		if (!lo.IsZero() && f.Time.Before(lo)) || (!hi.IsZero() && !f.Time.Before(hi)) {
+		if (hasLo && f.Time.Before(lo)) || (hasHi && !f.Time.Before(hi)) {
 			continue
 		}
-		if (lo.IsZero() || hi.IsZero()) && (f.Time.Before(minNano) || f.Time.After(maxNano)) {
+		if (!hasLo || !hasHi) && (f.Time.Before(minNano) || f.Time.After(maxNano)) {
 			continue // beyond int64 nanoseconds: no phone sends that
 		}
-		ks = append(ks, fixKey{id: f.ID, t: f.Time.UnixNano(), lat: f.Pos.Lat, lng: f.Pos.Lng, accM: f.AccuracyM, speed: f.SpeedMPS, bearing: f.BearingDeg, mock: f.Mock})
+		rs = append(rs, fixRef{t: f.Time.UnixNano(), i: int32(i), h: uint32(maphash.String(seed, f.ID))})
 	}
-	// Sort indices, not keys: moving an int32 is cheaper than moving a
-	// key with a string in it. Sorted by time and content, the first fix
-	// of each ID is the least by content.
-	ix := make([]int32, len(ks))
-	for i := range ix {
-		ix[i] = int32(i)
+	sortByTime(rs)
+	// Fixes of the same time, by ID then content: sorted by time, ID and
+	// content, the first fix of each ID is the least by content.
+	byIDContent := func(x, y fixRef) int {
+		a, b := &in[x.i], &in[y.i]
+		return cmp.Or(strings.Compare(a.ID, b.ID), compareFixContent(a, b))
 	}
-	slices.SortFunc(ix, func(i, j int32) int {
-		a, b := &ks[i], &ks[j]
-		if a.t != b.t {
-			return cmp.Compare(a.t, b.t)
+	for a := 0; a < len(rs); {
+		b := a + 1
+		for b < len(rs) && rs[b].t == rs[a].t {
+			b++
 		}
-		if a.id != b.id {
-			return strings.Compare(a.id, b.id)
+		if b-a > 1 {
+			slices.SortFunc(rs[a:b], byIDContent)
 		}
-		return compareKeyContent(a, b)
-	})
+		a = b
+	}
 	// Keep the first fix of each ID, with an open-addressing set of
-	// indices keyed by an FNV-1a hash of the ID (collisions compare IDs).
+	// positions in out keyed by the hash of the ID (equal hashes compare
+	// IDs).
 	size := 16
-	for size < 2*len(ix) {
+	for size < 2*len(rs) {
 		size *= 2
 	}
 	set := make([]int32, size)
-	out := ix[:0]
-	for _, i := range ix {
-		id := ks[i].id
-		h := uint32(2166136261)
-		for k := 0; k < len(id); k++ {
-			h = (h ^ uint32(id[k])) * 16777619
-		}
+	out := rs[:0]
+	for _, r := range rs {
 		dup := false
-		for slot := h & uint32(size-1); ; slot = (slot + 1) & uint32(size-1) {
+		for slot := r.h & uint32(size-1); ; slot = (slot + 1) & uint32(size-1) {
 			e := set[slot]
 			if e == 0 {
-				set[slot] = i + 1
+				set[slot] = int32(len(out)) + 1
 				break
 			}
-			if ks[e-1].id == id {
+			if o := out[e-1]; o.h == r.h && in[o.i].ID == in[r.i].ID {
 				dup = true
 				break
 			}
 		}
 		if !dup {
-			out = append(out, i)
+			out = append(out, r)
 		}
 	}
-	return ks, out
+	return out
+}
+
+// sortByTime sorts rs by time in place; the order of equal times is
+// unspecified (prepare sorts them itself). A day's fixes mostly arrive in
+// order from the store, so sorted input is checked for first; other input
+// goes through a radix sort of the times' offsets from the earliest (see
+// radixSort): linear in the fixes, where a comparison sort of thousands
+// of them costs a dozen comparisons each, and with no scratch copy.
+func sortByTime(rs []fixRef) {
+	if len(rs) < 2 || slices.IsSortedFunc(rs, func(a, b fixRef) int { return cmp.Compare(a.t, b.t) }) {
+		return
+	}
+	lo, hi := rs[0].t, rs[0].t
+	for _, r := range rs[1:] {
+		lo, hi = min(lo, r.t), max(hi, r.t)
+	}
+	radixSort(rs, lo, bits.Len64(uint64(hi)-uint64(lo)))
+}
+
+// radixSort sorts rs in place by the offsets of their times from lo,
+// which agree above their low width bits: it deals them into 256 buckets
+// by the top byte of those bits (an American flag sort: cycles of swaps,
+// no scratch copy) and sorts each bucket by the bits below the same way,
+// down to buckets small enough for an insertion sort. The fixes of a day
+// spread over it, so the top byte leaves a dozen or so per bucket: one
+// pass over the fixes to count, one to deal, then insertion sorts of a
+// dozen.
+func radixSort(rs []fixRef, lo int64, width int) {
+	if len(rs) <= 32 || width <= 0 {
+		for i := 1; i < len(rs); i++ {
+			for j := i; j > 0 && rs[j].t < rs[j-1].t; j-- {
+				rs[j], rs[j-1] = rs[j-1], rs[j]
+			}
+		}
+		return
+	}
+	shift := max(width-8, 0)
+	digit := func(r fixRef) int { return int((uint64(r.t)-uint64(lo))>>shift) & 0xff }
+	var next, end [256]int32
+	for _, r := range rs {
+		end[digit(r)]++
+	}
+	var sum int32
+	for b := range end {
+		next[b] = sum
+		sum += end[b]
+		end[b] = sum
+	}
+	for b := range next {
+		for next[b] < end[b] {
+			v := rs[next[b]]
+			for d := digit(v); d != b; d = digit(v) {
+				v, rs[next[d]] = rs[next[d]], v
+				next[d]++
+			}
+			rs[next[b]] = v
+			next[b]++
+		}
+	}
+	start := int32(0)
+	for b := range end {
+		if end[b]-start > 1 {
+			radixSort(rs[start:end[b]], lo, shift)
+		}
+		start = end[b]
+	}
 }
 
 func clampAcc(a float64) float64 {
@@ -309,34 +380,35 @@ func clampAcc(a float64) float64 {
 // clean drops mock fixes, multipath jumps and impossible-speed fixes,
 // counting them in day.Flags, and projects the rest on the plane tangent
 // at the first fix.
-func (day *Day) clean(keys []fixKey, order []int32) []fixP {
-	ps := make([]fixP, 0, len(order))
+func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
+	ps := make([]fixP, 0, len(refs))
 	var lat0, lng0, kx float64
-	for _, i := range order {
-		f := &keys[i]
-		if f.mock {
+	for _, r := range refs {
+		f := &in[r.i]
+		if f.Mock {
 			day.Flags.MockFixes++
 			continue
 		}
 		if len(ps) == 0 {
-			lat0, lng0 = f.lat, f.lng
+			lat0, lng0 = f.Pos.Lat, f.Pos.Lng
 			kx = math.Cos(lat0 * math.Pi / 180)
 		}
 		const k = earthRadiusM * math.Pi / 180
-		dl := f.lng - lng0
+		dl := f.Pos.Lng - lng0
 		if dl > 180 {
 			dl -= 360
 		} else if dl < -180 {
 			dl += 360
 		}
-		p := fixP{t: f.t, ll: dwell.LatLng{Lat: f.lat, Lng: f.lng}, x: dl * kx * k, y: (f.lat - lat0) * k, accM: clampAcc(f.accM), speed: f.speed}
-		if f.bearing >= 0 && f.bearing <= 360 {
-			sin, cos := math.Sincos(f.bearing * math.Pi / 180)
+		p := fixP{t: r.t, ll: f.Pos, x: dl * kx * k, y: (f.Pos.Lat - lat0) * k, accM: clampAcc(f.AccuracyM), speed: f.SpeedMPS}
+		if f.BearingDeg >= 0 && f.BearingDeg <= 360 {
+			sin, cos := math.Sincos(f.BearingDeg * math.Pi / 180)
 			p.ux, p.uy = sin, cos
 		}
 		ps = append(ps, p)
 	}
 	drop := make([]bool, len(ps))
+	dropped := 0
 	// Multipath jumps: a run of up to outlierRun fixes far from where the
 	// fixes around it say the rep was.
 	for i := 1; i < len(ps)-1; i++ {
@@ -355,6 +427,7 @@ func (day *Day) clean(keys []fixKey, order []int32) []fixP {
 			if isJump(ps, b, i, a) {
 				for k := i; k < a; k++ {
 					drop[k] = true
+					dropped++
 					day.Flags.OutlierFixes++
 				}
 				break
@@ -385,15 +458,19 @@ func (day *Day) clean(keys []fixKey, order []int32) []fixP {
 		}
 		if (prev >= 0 || next < len(ps)) && fast(prev) && fast(next) {
 			drop[i] = true
+			dropped++
 			day.Flags.ImpossibleSpeedFixes++
 			continue
 		}
 		prev = i
 	}
-	out := ps[:0]
-	for i, p := range ps {
-		if !drop[i] {
-			out = append(out, p)
+	out := ps
+	if dropped > 0 {
+		out = ps[:0]
+		for i, p := range ps {
+			if !drop[i] {
+				out = append(out, p)
+			}
 		}
 	}
 	markMoving(out)
@@ -486,7 +563,24 @@ func (c *centroid) at() (x, y float64) { return c.sx / c.sw, c.sy / c.sw }
 
 func (c *centroid) within(p fixP) bool {
 	x, y := c.at()
-	return math.Hypot(p.x-x, p.y-y) <= allowance(p.accM)
+	return hypotAtMost(p.x-x, p.y-y, allowance(p.accM))
+}
+
+// hypotAtMost reports whether math.Hypot(dx, dy) <= r. It decides from
+// dx²+dy² against r² when they differ by more than rounding could
+// (relative errors of a few 1e-16, far below the 1e-9 margin), and calls
+// math.Hypot, a call and a division, only within that margin, so that
+// the answer is always the one math.Hypot gives.
+func hypotAtMost(dx, dy, r float64) bool {
+	if s, r2 := dx*dx+dy*dy, r*r; r2 >= 1e-290 { // r² normal: s is exact enough
+		if s < r2*(1-1e-9) {
+			return true
+		}
+		if s > r2*(1+1e-9) {
+			return false
+		}
+	}
+	return math.Hypot(dx, dy) <= r
 }
 
 type deriver struct {
@@ -507,6 +601,7 @@ func (d *deriver) findStays() []stay {
 	n := len(fs)
 	minStay := min(d.st.VisitMin, d.st.IdleMin)
 	var out []stay
+	var members []int // reused from anchor to anchor
 	for i := 0; i < n; {
 		if fs[i].moving {
 			i++ // a moving fix does not start a stop
@@ -515,7 +610,7 @@ func (d *deriver) findStays() []stay {
 		var c centroid
 		c.add(fs[i])
 		last := i
-		members := []int{i}
+		members = append(members[:0], i)
 		for j := i + 1; j < n; j++ {
 			if d.walksOff(j) {
 				break
@@ -600,7 +695,10 @@ func (d *deriver) splitAt(members []int, minStay time.Duration) int {
 			tw := all.sw - head.sw
 			dx := head.sx/head.sw - (all.sx-head.sx)/tw
 			dy := head.sy/head.sw - (all.sy-head.sy)/tw
-			if dm := math.Hypot(dx, dy); dm > splitMinM {
+			if hypotAtMost(dx, dy, splitMinM) {
+				// Not apart (most ks): the division and square root of
+				// the ratio below are not needed.
+			} else if dm := math.Hypot(dx, dy); dm > splitMinM {
 				u := math.Hypot(unc(head.sacc, 0, k), unc(all.sacc-head.sacc, k, n))
 				if r := dm / (splitK * u); r > bestR {
 					best, bestR = k, r
@@ -747,7 +845,7 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	cx, cy := c.at()
 	core := func(k int) bool {
 		p := fs[k]
-		return !p.moving && math.Hypot(p.x-cx, p.y-cy) <= coreMinM+2*p.accM
+		return !p.moving && hypotAtMost(p.x-cx, p.y-cy, coreMinM+2*p.accM)
 	}
 	// The core's first and last fixes are ones the rep was still at: a
 	// fix shortly before a moving fix is the rep still on the way in (a
@@ -853,7 +951,7 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 // after q (sign 1) or before it (sign -1).
 func (d *deriver) stillThere(cx, cy float64, q, m, sign int) bool {
 	fq := &d.fixes[q]
-	return !fq.moving && math.Hypot(fq.x-cx, fq.y-cy) <= coreMinM+2*fq.accM && d.projected(cx, cy, q, m, sign) > 0
+	return !fq.moving && hypotAtMost(fq.x-cx, fq.y-cy, coreMinM+2*fq.accM) && d.projected(cx, cy, q, m, sign) > 0
 }
 
 // projected tells from moving fix m whether the rep was at the stop's
