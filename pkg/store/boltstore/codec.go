@@ -151,6 +151,16 @@ func putFixValue(b []byte, f *dwell.Fix) int {
 // or unknown input yields an error of kind dwell.Other. The result does not
 // alias key or value.
 func decodeFix(key, val []byte) (dwell.Fix, error) {
+	f, err := decodeFixBody(key, val)
+	if err == nil {
+		f.ID = string(key[timeKeyLen:])
+	}
+	return f, err
+}
+
+// decodeFixBody is decodeFix without the ID, for callers that keep the ids
+// of many fixes in one block.
+func decodeFixBody(key, val []byte) (dwell.Fix, error) {
 	const op = dwell.Op("boltstore.decodeFix")
 	var f dwell.Fix
 	if len(key) <= timeKeyLen {
@@ -176,7 +186,6 @@ func decodeFix(key, val []byte) (dwell.Fix, error) {
 		return f, dwell.E(op, dwell.Other, fmt.Sprintf("fix value of %d bytes, want %d for flags %#x", len(val), want, flags))
 	}
 	le := binary.LittleEndian
-	f.ID = string(key[timeKeyLen:])
 	f.Time = keyTime(key)
 	f.Pos.Lat = math.Float64frombits(le.Uint64(val[2:]))
 	f.Pos.Lng = math.Float64frombits(le.Uint64(val[10:]))
