@@ -135,6 +135,7 @@ type stay struct {
 	centre      dwell.LatLng
 	cx, cy      float64
 	accM        float64 // uncertainty of the centre
+	posM        float64 // uncertainty of the centre from its fixes' correlated errors (see posUnc)
 	meanAccM    float64 // mean accuracy of the stop's fixes
 	client      dwell.ClientID
 	kind        Kind
@@ -464,15 +465,20 @@ func allowance(accM float64) float64 { return min(max(stayBaseM+accM, stayMinM),
 // centroid is an accuracy-weighted running mean of positions.
 type centroid struct{ sw, sx, sy, sacc float64 }
 
-func (c *centroid) add(p fixP) {
-	// Weights fall with the square of the accuracy, floored so that a few
-	// over-confident fixes do not pin the centre, and a moving fix (walking
-	// in or out) hardly counts.
+// weight returns fix p's weight in a stop's centre. Weights fall with the
+// square of the accuracy, floored so that a few over-confident fixes do
+// not pin the centre, and a moving fix (walking in or out) hardly counts.
+func weight(p fixP) float64 {
 	a := max(p.accM, 10)
 	w := 1 / (a * a)
 	if p.moving {
 		w *= 0.05
 	}
+	return w
+}
+
+func (c *centroid) add(p fixP) {
+	w := weight(p)
 	c.sw += w
 	c.sx += w * p.x
 	c.sy += w * p.y
@@ -617,6 +623,36 @@ func centreUnc(meanAccM float64, span time.Duration) float64 {
 	nEff := 1 + span.Minutes()/3
 	return min(max(meanAccM/math.Sqrt(nEff), 5), 30)
 }
+
+// posUnc accumulates the uncertainty of a centroid's position when the
+// errors of its fixes are correlated in time: each fix's error is its
+// accuracy (a 68 % radius) times a unit error that follows an
+// Ornstein-Uhlenbeck process of time constant errTau, as indoor errors
+// do. Fixes are added in time order, with the centroid's weights.
+type posUnc struct {
+	sw float64 // sum of the weights
+	ss float64 // sum over pairs of w_i a_i w_j a_j exp(-|t_i - t_j| / errTau)
+	r  float64 // sum over earlier fixes of w_j a_j exp(-(t - t_j) / errTau)
+	t  int64   // time of the last fix added
+}
+
+// errTau is the time constant of indoor position errors.
+const errTau = 3 * time.Minute
+
+func (u *posUnc) add(p fixP) {
+	w := weight(p)
+	wa := w * p.accM
+	if u.sw > 0 {
+		u.r *= math.Exp(-float64(p.t-u.t) / float64(errTau))
+	}
+	u.ss += wa*wa + 2*wa*u.r
+	u.r += wa
+	u.sw += w
+	u.t = p.t
+}
+
+// radius returns the 68 % radius in metres of the centroid's error.
+func (u *posUnc) radius() float64 { return math.Sqrt(u.ss) / u.sw }
 
 // walksOff reports whether fix j starts a walk that ends the stop being
 // grown: it and the next fix are moving. One moving fix can be a still
@@ -770,9 +806,11 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	// fixes, not of the fixes on the way in or out (a walking fix with a
 	// good accuracy would pull it far).
 	var cc centroid
+	var pu posUnc
 	for _, k := range members[a : b+1] {
 		if core(k) {
 			cc.add(fs[k])
+			pu.add(fs[k])
 		}
 	}
 	if cc.sw > 0 {
@@ -804,6 +842,10 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	meanAcc := c.sacc / float64(len(members))
 	s.meanAccM = meanAcc
 	s.accM = centreUnc(meanAcc, time.Duration(fs[last].t-fs[first].t))
+	s.posM = s.accM
+	if pu.sw > 0 {
+		s.posM = pu.radius()
+	}
 	// The rep arrived between the fix before the core and the first core
 	// fix, and left between the last core fix and the fix after. The
 	// fix outside says when, from how far it is from the centre and how
@@ -828,19 +870,24 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 		mu -= float64(fs[m].t-q.t) / 1e9
 		s.end = q.at().Add(-truncMedian(mu, sd, 0, float64(q.t-fs[last].t)/1e9))
 	}
-	// Back to degrees through the plane of the first fix.
-	p0 := fs[0]
+	s.centre = d.latLng(cx, cy)
+	return s
+}
+
+// latLng returns the position of (x, y) in the day's plane, back in
+// degrees through the plane of the first fix.
+func (d *deriver) latLng(x, y float64) dwell.LatLng {
+	p0 := d.fixes[0]
 	const k = earthRadiusM * math.Pi / 180
 	kx := math.Cos(p0.ll.Lat * math.Pi / 180)
-	lat := p0.ll.Lat + (cy-p0.y)/k
-	lng := p0.ll.Lng + (cx-p0.x)/(k*kx)
+	lat := p0.ll.Lat + (y-p0.y)/k
+	lng := p0.ll.Lng + (x-p0.x)/(k*kx)
 	if lng > 180 {
 		lng -= 360
 	} else if lng < -180 {
 		lng += 360
 	}
-	s.centre = dwell.LatLng{Lat: lat, Lng: lng}
-	return s
+	return dwell.LatLng{Lat: lat, Lng: lng}
 }
 
 // stillThere reports whether fix q, not moving and within its core reach
