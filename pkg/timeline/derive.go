@@ -134,9 +134,10 @@ type stay struct {
 	outer       time.Duration // from the fix before the core to the fix after
 	centre      dwell.LatLng
 	cx, cy      float64
-	accM        float64 // uncertainty of the centre
-	posM        float64 // uncertainty of the centre from its fixes' correlated errors (see posUnc)
-	meanAccM    float64 // mean accuracy of the stop's fixes
+	accM        float64   // uncertainty of the centre
+	posM        float64   // uncertainty of the centre from its fixes' correlated errors (see posUnc)
+	prevEnd     time.Time // end of the stop before, if any
+	meanAccM    float64   // mean accuracy of the stop's fixes
 	client      dwell.ClientID
 	kind        Kind
 }
@@ -499,6 +500,8 @@ type deriver struct {
 	stays    []stay
 	checkIns []judged
 	buf      []geofence.Match
+	claimT   []claimAt    // the check-ins and check-outs, by time
+	local    []localFence // fences weighed for a stop's site (see weigh)
 }
 
 // findStays clusters the clean fixes into stops (stay points with an
@@ -509,6 +512,7 @@ func (d *deriver) findStays() []stay {
 	fs := d.fixes
 	n := len(fs)
 	minStay := min(d.st.VisitMin, d.st.IdleMin)
+	d.claimT = claimTimes(d.in)
 	var out []stay
 	for i := 0; i < n; {
 		if fs[i].moving {
@@ -541,7 +545,11 @@ func (d *deriver) findStays() []stay {
 			}
 			break
 		}
-		if k := d.splitAt(members, minStay); k > 0 {
+		k := d.splitAt(members, minStay)
+		if k == 0 {
+			k = d.splitAtClaim(c, members, minStay)
+		}
+		if k > 0 {
 			// Two places one after the other, the walk between them
 			// unsampled: keep the first; the loop grows the second.
 			members = members[:k]
@@ -563,6 +571,9 @@ func (d *deriver) findStays() []stay {
 		if !s.lasts(minStay) {
 			i++ // the core is too short: the anchor was not at the stop
 			continue
+		}
+		if len(out) > 0 {
+			s.prevEnd = out[len(out)-1].end
 		}
 		out = append(out, s)
 		i = max(last, s.last) + 1
@@ -1026,6 +1037,7 @@ func (d *deriver) site(s *stay) {
 	}
 	d.buf = d.in.Fences.Query(s.centre, s.accM, d.buf)
 	if s.client = d.pick(s.centre, s.accM, d.buf); s.client != "" {
+		s.client = d.likeliest(s, s.client)
 		return
 	}
 	// The centre is at no site, but indoor errors are correlated for

@@ -3,7 +3,10 @@ package timeline
 import (
 	"math"
 	"testing"
+	"time"
 
+	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/sim"
 )
 
@@ -30,6 +33,53 @@ func TestPosUncRadius(t *testing.T) {
 		}
 		if got := u.radius(); math.Abs(got-c.want) > 1e-9 {
 			t.Errorf("%s: radius %.6f m, want %.6f", c.name, got, c.want)
+		}
+	}
+}
+
+// TestLikeliest places a stop near a small store inside a large mall:
+// known to a few metres, a centre outside the store is the mall's; known
+// to tens of metres, the store is likelier (a visit to it lies in far
+// less room), unless the rep checked in at the mall.
+func TestLikeliest(t *testing.T) {
+	o := dwell.LatLng{Lat: -6.21, Lng: 106.81}
+	east := func(m float64) dwell.LatLng {
+		return dwell.LatLng{Lat: o.Lat, Lng: o.Lng + m/(earthRadiusM*math.Pi/180*math.Cos(o.Lat*math.Pi/180))}
+	}
+	ix := geofence.New(geofence.Options{})
+	cm := ClientMap{}
+	for _, c := range []dwell.Client{
+		{ID: "mall", Fence: dwell.Geofence{Circle: &dwell.Circle{Center: o, RadiusM: 150}}},
+		{ID: "store", Fence: dwell.Geofence{Circle: &dwell.Circle{Center: east(40), RadiusM: 15}}},
+	} {
+		if err := ix.Put(string(c.ID), c.Fence); err != nil {
+			t.Fatal(err)
+		}
+		cm[c.ID] = c
+	}
+	start := time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name        string
+		eastM       float64
+		posM        float64
+		mallCheckIn bool
+		want        dwell.ClientID
+	}{
+		{"in the store, known to 4 m", 40, 4, false, "store"},
+		{"10 m outside the store, known to 4 m", 65, 4, false, "mall"},
+		{"10 m outside the store, known to 15 m", 65, 15, false, "store"},
+		{"10 m outside the store, known to 15 m, checked in at the mall", 65, 15, true, "mall"},
+		{"60 m outside the store, known to 15 m", 115, 15, false, "mall"},
+	}
+	for _, c := range cases {
+		in := Input{Fences: ix, Clients: cm}
+		if c.mallCheckIn {
+			in.CheckIns = []dwell.CheckIn{{RequestID: "in", Client: "mall", Time: start.Add(time.Minute)}}
+		}
+		d := deriver{in: in}
+		s := stay{centre: east(c.eastM), posM: c.posM, start: start, end: start.Add(30 * time.Minute)}
+		if got := d.likeliest(&s, "mall"); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
 	}
 }
