@@ -129,19 +129,22 @@ func (d *deriver) likeliest(s *stay, c dwell.ClientID) dwell.ClientID {
 	if len(fences) < 2 {
 		return c
 	}
-	out, outP, outClaimed := c, 0.0, false
+	out, outP, outRank := c, 0.0, -1
 	for n := range fences {
 		f := &fences[n]
 		p := f.mass / f.areaM2
-		claimed := p > 0 && d.claimed(s, f.id)
-		if claimed != outClaimed {
-			if claimed {
-				out, outP, outClaimed = f.id, p, true
-			}
+		if p <= 0 {
 			continue
 		}
-		if p > outP || (p == outP && p > 0 && f.id < out) {
-			out, outP = f.id, p
+		rank := 1
+		switch {
+		case d.claimed(s, f.id):
+			rank = 2
+		case d.released(s, f.id):
+			rank = 0
+		}
+		if rank > outRank || (rank == outRank && (p > outP || (p == outP && f.id < out))) {
+			out, outP, outRank = f.id, p, rank
 		}
 	}
 	return out
@@ -220,4 +223,19 @@ func (d *deriver) weigh(s *stay) []localFence {
 		}
 	}
 	return fences
+}
+
+// released reports whether a check-out for client c, not made with a mock
+// fix, was made up to checkInLead before stop s began or within settle
+// after: the rep said the visit to c had ended, so a stop that follows at
+// about the same place is likelier another site's (the mall's office
+// after a store).
+func (d *deriver) released(s *stay, c dwell.ClientID) bool {
+	from, to := s.start.Add(-checkInLead), s.start.Add(settle)
+	for _, co := range d.in.CheckOuts {
+		if co.Client == c && (co.Fix == nil || !co.Fix.Mock) && !co.Time.Before(from) && co.Time.Before(to) {
+			return true
+		}
+	}
+	return false
 }

@@ -63,18 +63,25 @@ func TestLikeliest(t *testing.T) {
 		eastM       float64
 		posM        float64
 		mallCheckIn bool
+		storeOut    bool // a check-out from the store as the stop began
 		want        dwell.ClientID
 	}{
-		{"in the store, known to 4 m", 40, 4, false, "store"},
-		{"10 m outside the store, known to 4 m", 65, 4, false, "mall"},
-		{"10 m outside the store, known to 15 m", 65, 15, false, "store"},
-		{"10 m outside the store, known to 15 m, checked in at the mall", 65, 15, true, "mall"},
-		{"60 m outside the store, known to 15 m", 115, 15, false, "mall"},
+		{"in the store, known to 4 m", 40, 4, false, false, "store"},
+		{"10 m outside the store, known to 4 m", 65, 4, false, false, "mall"},
+		{"10 m outside the store, known to 15 m", 65, 15, false, false, "store"},
+		{"10 m outside the store, known to 15 m, checked in at the mall", 65, 15, true, false, "mall"},
+		{"60 m outside the store, known to 15 m", 115, 15, false, false, "mall"},
+		{"in the store, known to 15 m", 40, 15, false, false, "store"},
+		{"in the store, known to 15 m, just checked out of it", 40, 15, false, true, "mall"},
+		{"in the store, known to 2 m, just checked out of it", 40, 2, false, true, "store"},
 	}
 	for _, c := range cases {
 		in := Input{Fences: ix, Clients: cm}
 		if c.mallCheckIn {
 			in.CheckIns = []dwell.CheckIn{{RequestID: "in", Client: "mall", Time: start.Add(time.Minute)}}
+		}
+		if c.storeOut {
+			in.CheckOuts = []dwell.CheckOut{{RequestID: "out", Client: "store", Time: start.Add(-30 * time.Second)}}
 		}
 		d := deriver{in: in}
 		s := stay{centre: east(c.eastM), posM: c.posM, start: start, end: start.Add(30 * time.Minute)}
