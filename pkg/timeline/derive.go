@@ -174,6 +174,7 @@ func Derive(in Input) Day {
 	d.relabel()
 	d.classify()
 	d.closeForgotten()
+	d.dropContradicted()
 	if len(clean) == 0 {
 		return day
 	}

@@ -72,3 +72,34 @@ func (d *deriver) splitAtClaim(c centroid, members []int, minStay time.Duration)
 	}
 	return 0
 }
+
+// dropContradicted withdraws the claim of a verified check-in made during
+// a visit stop at another site when the check-in's site is beyond reach
+// of the stop (relabel's test) and the check-in's own fix is nearer the
+// stop's site than its own: the fix's poor accuracy allowed it, but the
+// stop's fixes put the rep at the other site all along (a check-in for a
+// client next door, made from inside the one visited). The check-in
+// stays VERIFIED; it claims no visit.
+func (d *deriver) dropContradicted() {
+	for k := range d.checkIns {
+		j := &d.checkIns[k]
+		if j.claimEnd.IsZero() {
+			continue
+		}
+		for _, s := range d.stays {
+			if s.kind != KindVisit || s.client == j.ci.Client || j.ci.Time.Before(s.start) || !j.ci.Time.Before(s.end) {
+				continue
+			}
+			dm, ok := d.fenceDist(j.ci.Client, s.centre, s.accM)
+			if !ok || dm <= tolerance(s.accM) || j.ci.Fix == nil {
+				break
+			}
+			// The check-in's own fix agrees: nearer the stop's site than
+			// the one it names.
+			if at, ok := d.fenceDist(s.client, j.ci.Fix.Pos, j.ci.Fix.AccuracyM); ok && max(at, 0) < j.res.DistanceM {
+				j.claimEnd = time.Time{}
+			}
+			break
+		}
+	}
+}
