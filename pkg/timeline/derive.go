@@ -933,11 +933,13 @@ func (d *deriver) projected(cx, cy float64, q, m, sign int) int {
 // onTheWay reports whether fix i, which has no speed, was taken on the
 // way to (dir -1) or from (dir 1) the stop centred at (cx, cy): the walking
 // fix before (after) it, within lendCourse, puts the rep at the centre
-// only after (before) it.
+// only after (before) it, and fix i itself is farther from the centre
+// than its accuracy (a fix within it was as likely taken at the stop: the
+// walking fix's own error moves its estimate by seconds).
 func (d *deriver) onTheWay(cx, cy float64, i, dir int) bool {
 	fs := d.fixes
 	m := d.courseFix(i, dir)
-	return fs[i].speed < 0 && m != i && d.projected(cx, cy, i, m, dir) < 0
+	return fs[i].speed < 0 && m != i && d.projected(cx, cy, i, m, dir) < 0 && math.Hypot(fs[i].x-cx, fs[i].y-cy) > fs[i].accM
 }
 
 // hasCourse reports whether fix p shows the rep moving along a reported
