@@ -122,8 +122,11 @@ func (p plane) local(c dwell.Client) (localFence, bool) {
 // positions about the centre, each weighed by the normal density of the
 // centre's error (a 68 % radius of s.posM), and each client's total is
 // divided by its fence's area: a visit is to one client, anywhere on its
-// site, so a small site holds its visits in little room. It returns c when
-// no other fence is within reach.
+// site, so a small site holds its visits in little room. Claims rank
+// first: a client the rep checked in at as the stop began (claimed) wins
+// over the others, one the rep checked out of as it began (released)
+// loses to them, as long as the rule names it somewhere within reach. It
+// returns c when no other fence is within reach.
 func (d *deriver) likeliest(s *stay, c dwell.ClientID) dwell.ClientID {
 	fences := d.weigh(s)
 	if len(fences) < 2 {
@@ -151,10 +154,12 @@ func (d *deriver) likeliest(s *stay, c dwell.ClientID) dwell.ClientID {
 }
 
 // claimed reports whether a check-in for client c, not made with a mock
-// fix, was made during stop s or up to checkInLead before it, but not
-// during the stop before (which it names instead): the rep named the
-// site (verified or not: a check-in from the car park names the site the
-// rep then walks to).
+// fix, was made from checkInLead before stop s began (but not during the
+// stop before, which it names instead) to claimLead after: the rep named
+// the site on arriving (verified or not: a check-in from the car park
+// names the site the rep then walks to). A check-in made later in the
+// stop names what comes after it (the next shop of a mall, the walk there
+// unsampled), not the stop.
 func (d *deriver) claimed(s *stay, c dwell.ClientID) bool {
 	from := s.start.Add(-checkInLead)
 	if s.prevEnd.After(from) {
@@ -162,7 +167,7 @@ func (d *deriver) claimed(s *stay, c dwell.ClientID) bool {
 	}
 	for _, ci := range d.in.CheckIns {
 		if ci.Client == c && (ci.Fix == nil || !ci.Fix.Mock) &&
-			!ci.Time.Before(from) && ci.Time.Before(s.end) {
+			!ci.Time.Before(from) && !ci.Time.After(s.start.Add(claimLead)) {
 			return true
 		}
 	}
