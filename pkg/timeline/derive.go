@@ -134,12 +134,17 @@ type stay struct {
 	outer       time.Duration // from the fix before the core to the fix after
 	centre      dwell.LatLng
 	cx, cy      float64
-	accM        float64   // uncertainty of the centre
-	posM        float64   // uncertainty of the centre from its fixes' correlated errors (see posUnc)
-	prevEnd     time.Time // end of the stop before, if any
-	meanAccM    float64   // mean accuracy of the stop's fixes
-	client      dwell.ClientID
-	kind        Kind
+	accM        float64 // uncertainty of the centre
+	posM        float64 // uncertainty of the centre from its fixes' correlated errors (see posUnc)
+	// coreA, coreB and icx, icy are, until findStays keeps the stop, what
+	// makeStay chose the core from: the members from coreA to coreB
+	// within their core reach of (icx, icy).
+	coreA, coreB int
+	icx, icy     float64
+	prevEnd      time.Time // end of the stop before, if any
+	meanAccM     float64   // mean accuracy of the stop's fixes
+	client       dwell.ClientID
+	kind         Kind
 }
 
 // claim is one labelled interval of the overlay that builds the segments.
@@ -573,6 +578,7 @@ func (d *deriver) findStays() []stay {
 			i++ // the core is too short: the anchor was not at the stop
 			continue
 		}
+		s.posM = d.posUncOf(&s, members)
 		if len(out) > 0 {
 			s.prevEnd = out[len(out)-1].end
 		}
@@ -665,6 +671,23 @@ func (u *posUnc) add(p fixP) {
 
 // radius returns the 68 % radius in metres of the centroid's error.
 func (u *posUnc) radius() float64 { return math.Sqrt(u.ss) / u.sw }
+
+// posUncOf returns the uncertainty (posUnc) of the centre of stop s, made
+// from members, from the fixes its centre was taken from (makeStay's
+// core), else s.accM. It is computed once a stop is kept, not for every
+// stop tried.
+func (d *deriver) posUncOf(s *stay, members []int) float64 {
+	var u posUnc
+	for _, k := range members[s.coreA : s.coreB+1] {
+		if p := d.fixes[k]; !p.moving && math.Hypot(p.x-s.icx, p.y-s.icy) <= coreMinM+2*p.accM {
+			u.add(p)
+		}
+	}
+	if u.sw == 0 {
+		return s.accM
+	}
+	return u.radius()
+}
 
 // walksOff reports whether fix j starts a walk that ends the stop being
 // grown: it and the next fix are moving. One moving fix can be a still
@@ -818,13 +841,12 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 	// fixes, not of the fixes on the way in or out (a walking fix with a
 	// good accuracy would pull it far).
 	var cc centroid
-	var pu posUnc
 	for _, k := range members[a : b+1] {
 		if core(k) {
 			cc.add(fs[k])
-			pu.add(fs[k])
 		}
 	}
+	coreA, coreB, icx, icy := a, b, cx, cy
 	if cc.sw > 0 {
 		cx, cy = cc.at()
 	}
@@ -850,14 +872,11 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 		last = members[b]
 	}
 	s := stay{first: first, last: last, start: fs[first].at(), end: fs[last].at(), cx: cx, cy: cy}
+	s.coreA, s.coreB, s.icx, s.icy = coreA, coreB, icx, icy
 	s.outer = time.Duration(fs[min(last+1, len(fs)-1)].t - fs[max(first-1, 0)].t)
 	meanAcc := c.sacc / float64(len(members))
 	s.meanAccM = meanAcc
 	s.accM = centreUnc(meanAcc, time.Duration(fs[last].t-fs[first].t))
-	s.posM = s.accM
-	if pu.sw > 0 {
-		s.posM = pu.radius()
-	}
 	// The rep arrived between the fix before the core and the first core
 	// fix, and left between the last core fix and the fix after. The
 	// fix outside says when, from how far it is from the centre and how
