@@ -137,9 +137,16 @@ type stay struct {
 	centre      dwell.LatLng
 	cx, cy      float64
 	accM        float64 // uncertainty of the centre
-	meanAccM    float64 // mean accuracy of the stop's fixes
-	client      dwell.ClientID
-	kind        Kind
+	posM        float64 // uncertainty of the centre from its fixes' correlated errors (see posUnc)
+	// coreA, coreB and icx, icy are, until findStays keeps the stop, what
+	// makeStay chose the core from: the members from coreA to coreB
+	// within their core reach of (icx, icy).
+	coreA, coreB int
+	icx, icy     float64
+	prevEnd      time.Time // end of the stop before, if any
+	meanAccM     float64   // mean accuracy of the stop's fixes
+	client       dwell.ClientID
+	kind         Kind
 }
 
 // claim is one labelled interval of the overlay that builds the segments.
@@ -177,6 +184,7 @@ func Derive(in Input) Day {
 	d.relabel()
 	d.classify()
 	d.closeForgotten()
+	d.dropContradicted()
 	if len(clean) == 0 {
 		return day
 	}
@@ -544,15 +552,20 @@ func allowance(accM float64) float64 { return min(max(stayBaseM+accM, stayMinM),
 // centroid is an accuracy-weighted running mean of positions.
 type centroid struct{ sw, sx, sy, sacc float64 }
 
-func (c *centroid) add(p fixP) {
-	// Weights fall with the square of the accuracy, floored so that a few
-	// over-confident fixes do not pin the centre, and a moving fix (walking
-	// in or out) hardly counts.
+// weight returns fix p's weight in a stop's centre. Weights fall with the
+// square of the accuracy, floored so that a few over-confident fixes do
+// not pin the centre, and a moving fix (walking in or out) hardly counts.
+func weight(p fixP) float64 {
 	a := max(p.accM, 10)
 	w := 1 / (a * a)
 	if p.moving {
 		w *= 0.05
 	}
+	return w
+}
+
+func (c *centroid) add(p fixP) {
+	w := weight(p)
 	c.sw += w
 	c.sx += w * p.x
 	c.sy += w * p.y
@@ -590,6 +603,8 @@ type deriver struct {
 	stays    []stay
 	checkIns []judged
 	buf      []geofence.Match
+	claimT   []claimAt    // the check-ins and check-outs, by time
+	local    []localFence // fences weighed for a stop's site (see weigh)
 }
 
 // findStays clusters the clean fixes into stops (stay points with an
@@ -600,6 +615,7 @@ func (d *deriver) findStays() []stay {
 	fs := d.fixes
 	n := len(fs)
 	minStay := min(d.st.VisitMin, d.st.IdleMin)
+	d.claimT = claimTimes(d.in)
 	var out []stay
 	var members []int // reused from anchor to anchor
 	for i := 0; i < n; {
@@ -633,7 +649,11 @@ func (d *deriver) findStays() []stay {
 			}
 			break
 		}
-		if k := d.splitAt(members, minStay); k > 0 {
+		k := d.splitAt(members, minStay)
+		if k == 0 {
+			k = d.splitAtClaim(c, members, minStay)
+		}
+		if k > 0 {
 			// Two places one after the other, the walk between them
 			// unsampled: keep the first; the loop grows the second.
 			members = members[:k]
@@ -655,6 +675,10 @@ func (d *deriver) findStays() []stay {
 		if !s.lasts(minStay) {
 			i++ // the core is too short: the anchor was not at the stop
 			continue
+		}
+		s.posM = d.posUncOf(&s, members)
+		if len(out) > 0 {
+			s.prevEnd = out[len(out)-1].end
 		}
 		out = append(out, s)
 		i = max(last, s.last) + 1
@@ -717,6 +741,53 @@ func (d *deriver) splitAt(members []int, minStay time.Duration) int {
 func centreUnc(meanAccM float64, span time.Duration) float64 {
 	nEff := 1 + span.Minutes()/3
 	return min(max(meanAccM/math.Sqrt(nEff), 5), 30)
+}
+
+// posUnc accumulates the uncertainty of a centroid's position when the
+// errors of its fixes are correlated in time: each fix's error is its
+// accuracy (a 68 % radius) times a unit error that follows an
+// Ornstein-Uhlenbeck process of time constant errTau, as indoor errors
+// do. Fixes are added in time order, with the centroid's weights.
+type posUnc struct {
+	sw float64 // sum of the weights
+	ss float64 // sum over pairs of w_i a_i w_j a_j exp(-|t_i - t_j| / errTau)
+	r  float64 // sum over earlier fixes of w_j a_j exp(-(t - t_j) / errTau)
+	t  int64   // time of the last fix added
+}
+
+// errTau is the time constant of indoor position errors.
+const errTau = 3 * time.Minute
+
+func (u *posUnc) add(p fixP) {
+	w := weight(p)
+	wa := w * p.accM
+	if u.sw > 0 {
+		u.r *= math.Exp(-float64(p.t-u.t) / float64(errTau))
+	}
+	u.ss += wa*wa + 2*wa*u.r
+	u.r += wa
+	u.sw += w
+	u.t = p.t
+}
+
+// radius returns the 68 % radius in metres of the centroid's error.
+func (u *posUnc) radius() float64 { return math.Sqrt(u.ss) / u.sw }
+
+// posUncOf returns the uncertainty (posUnc) of the centre of stop s, made
+// from members, from the fixes its centre was taken from (makeStay's
+// core), else s.accM. It is computed once a stop is kept, not for every
+// stop tried.
+func (d *deriver) posUncOf(s *stay, members []int) float64 {
+	var u posUnc
+	for _, k := range members[s.coreA : s.coreB+1] {
+		if p := d.fixes[k]; !p.moving && math.Hypot(p.x-s.icx, p.y-s.icy) <= coreMinM+2*p.accM {
+			u.add(p)
+		}
+	}
+	if u.sw == 0 {
+		return s.accM
+	}
+	return u.radius()
 }
 
 // walksOff reports whether fix j starts a walk that ends the stop being
@@ -876,6 +947,7 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 			cc.add(fs[k])
 		}
 	}
+	coreA, coreB, icx, icy := a, b, cx, cy
 	if cc.sw > 0 {
 		cx, cy = cc.at()
 	}
@@ -901,6 +973,7 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 		last = members[b]
 	}
 	s := stay{first: first, last: last, start: fs[first].at(), end: fs[last].at(), cx: cx, cy: cy}
+	s.coreA, s.coreB, s.icx, s.icy = coreA, coreB, icx, icy
 	s.outer = time.Duration(fs[min(last+1, len(fs)-1)].t - fs[max(first-1, 0)].t)
 	meanAcc := c.sacc / float64(len(members))
 	s.meanAccM = meanAcc
@@ -929,19 +1002,24 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 		mu -= float64(fs[m].t-q.t) / 1e9
 		s.end = q.at().Add(-truncMedian(mu, sd, 0, float64(q.t-fs[last].t)/1e9))
 	}
-	// Back to degrees through the plane of the first fix.
-	p0 := fs[0]
+	s.centre = d.latLng(cx, cy)
+	return s
+}
+
+// latLng returns the position of (x, y) in the day's plane, back in
+// degrees through the plane of the first fix.
+func (d *deriver) latLng(x, y float64) dwell.LatLng {
+	p0 := d.fixes[0]
 	const k = earthRadiusM * math.Pi / 180
 	kx := math.Cos(p0.ll.Lat * math.Pi / 180)
-	lat := p0.ll.Lat + (cy-p0.y)/k
-	lng := p0.ll.Lng + (cx-p0.x)/(k*kx)
+	lat := p0.ll.Lat + (y-p0.y)/k
+	lng := p0.ll.Lng + (x-p0.x)/(k*kx)
 	if lng > 180 {
 		lng -= 360
 	} else if lng < -180 {
 		lng += 360
 	}
-	s.centre = dwell.LatLng{Lat: lat, Lng: lng}
-	return s
+	return dwell.LatLng{Lat: lat, Lng: lng}
 }
 
 // stillThere reports whether fix q, not moving and within its core reach
@@ -975,11 +1053,13 @@ func (d *deriver) projected(cx, cy float64, q, m, sign int) int {
 // onTheWay reports whether fix i, which has no speed, was taken on the
 // way to (dir -1) or from (dir 1) the stop centred at (cx, cy): the walking
 // fix before (after) it, within lendCourse, puts the rep at the centre
-// only after (before) it.
+// only after (before) it, and fix i itself is farther from the centre
+// than its accuracy (a fix within it was as likely taken at the stop: the
+// walking fix's own error moves its estimate by seconds).
 func (d *deriver) onTheWay(cx, cy float64, i, dir int) bool {
 	fs := d.fixes
 	m := d.courseFix(i, dir)
-	return fs[i].speed < 0 && m != i && d.projected(cx, cy, i, m, dir) < 0
+	return fs[i].speed < 0 && m != i && d.projected(cx, cy, i, m, dir) < 0 && math.Hypot(fs[i].x-cx, fs[i].y-cy) > fs[i].accM
 }
 
 // hasCourse reports whether fix p shows the rep moving along a reported
@@ -1080,6 +1160,7 @@ func (d *deriver) site(s *stay) {
 	}
 	d.buf = d.in.Fences.Query(s.centre, s.accM, d.buf)
 	if s.client = d.pick(s.centre, s.accM, d.buf); s.client != "" {
+		s.client = d.likeliest(s, s.client)
 		return
 	}
 	// The centre is at no site, but indoor errors are correlated for

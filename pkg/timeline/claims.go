@@ -1,0 +1,105 @@
+package timeline
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// claimAt is when a check-in or check-out named a client.
+type claimAt struct {
+	t      int64 // Unix nanoseconds
+	client dwell.ClientID
+}
+
+// claimTimes returns the day's check-ins and check-outs not made with a
+// mock fix, sorted by time and client.
+func claimTimes(in Input) []claimAt {
+	cs := make([]claimAt, 0, len(in.CheckIns)+len(in.CheckOuts))
+	for _, c := range in.CheckIns {
+		if c.Fix == nil || !c.Fix.Mock {
+			cs = append(cs, claimAt{c.Time.UnixNano(), c.Client})
+		}
+	}
+	for _, c := range in.CheckOuts {
+		if c.Fix == nil || !c.Fix.Mock {
+			cs = append(cs, claimAt{c.Time.UnixNano(), c.Client})
+		}
+	}
+	slices.SortFunc(cs, func(a, b claimAt) int { return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.client, b.client)) })
+	return cs
+}
+
+// splitAtClaim returns where the members of a stop, centred at c, split
+// at a check-in or check-out made during it for a client whose site is
+// within reach of the stop, or 0: the rep said a visit to a site there
+// began or ended, though the fixes, a few metres apart or less than their
+// errors, cannot tell the two places apart (two shops of a mall). Each
+// part spans at least minStay and splitMinFixes fixes, as in splitAt; the
+// earliest such claim wins. Parts that turn out to be at the same site
+// are joined again by classify.
+func (d *deriver) splitAtClaim(c centroid, members []int, minStay time.Duration) int {
+	fs := d.fixes
+	n := len(members)
+	if n < 2*splitMinFixes || len(d.claimT) == 0 {
+		return 0
+	}
+	first, last := fs[members[0]].t, fs[members[n-1]].t
+	i, _ := slices.BinarySearchFunc(d.claimT, fs[members[splitMinFixes-1]].t+1, func(a claimAt, t int64) int { return cmp.Compare(a.t, t) })
+	var centre dwell.LatLng
+	reach := tolerance(c.sacc / float64(n))
+	for ; i < len(d.claimT) && d.claimT[i].t <= last; i++ {
+		ct := d.claimT[i].t
+		// The first member at or after the claim starts the second part.
+		k, _ := slices.BinarySearchFunc(members, ct, func(m int, t int64) int { return cmp.Compare(fs[m].t, t) })
+		if k < splitMinFixes {
+			continue
+		}
+		if k > n-splitMinFixes {
+			break
+		}
+		if time.Duration(fs[members[k]].t-first) < minStay || time.Duration(last-fs[members[k-1]].t) < minStay {
+			continue
+		}
+		if centre == (dwell.LatLng{}) {
+			centre = d.latLng(c.at())
+		}
+		if dm, ok := d.fenceDist(d.claimT[i].client, centre, reach); ok && dm <= reach {
+			return k
+		}
+	}
+	return 0
+}
+
+// dropContradicted withdraws the claim of a verified check-in made during
+// a visit stop at another site when the check-in's site is beyond reach
+// of the stop (relabel's test) and the check-in's own fix is nearer the
+// stop's site than its own: the fix's poor accuracy allowed it, but the
+// stop's fixes put the rep at the other site all along (a check-in for a
+// client next door, made from inside the one visited). The check-in
+// stays VERIFIED; it claims no visit.
+func (d *deriver) dropContradicted() {
+	for k := range d.checkIns {
+		j := &d.checkIns[k]
+		if j.claimEnd.IsZero() {
+			continue
+		}
+		for _, s := range d.stays {
+			if s.kind != KindVisit || s.client == j.ci.Client || j.ci.Time.Before(s.start) || !j.ci.Time.Before(s.end) {
+				continue
+			}
+			dm, ok := d.fenceDist(j.ci.Client, s.centre, s.accM)
+			if !ok || dm <= tolerance(s.accM) || j.ci.Fix == nil {
+				break
+			}
+			// The check-in's own fix agrees: nearer the stop's site than
+			// the one it names.
+			if at, ok := d.fenceDist(s.client, j.ci.Fix.Pos, j.ci.Fix.AccuracyM); ok && max(at, 0) < j.res.DistanceM {
+				j.claimEnd = time.Time{}
+			}
+			break
+		}
+	}
+}
