@@ -103,7 +103,7 @@ func TestCentreUncertaintyCalibrated(t *testing.T) {
 		in := w.input(res, res.Shuffled(uint64(k)))
 		lo, hi := bounds(in)
 		var day Day
-		d := deriver{in: in, st: in.Settings, fixes: day.clean(prepare(in.Fixes, lo, hi))}
+		d := deriver{in: in, st: in.Settings, fixes: day.clean(in.Fixes, prepare(in.Fixes, lo, hi))}
 		for _, s := range d.findStays() {
 			if s.client == "" || !s.lasts(in.Settings.VisitMin) {
 				continue
