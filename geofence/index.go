@@ -505,12 +505,64 @@ func relationOf(d, acc float64) Relation {
 	return RelationNear
 }
 
-// sortMatches orders matches nearest first, ties by id: insertion sort for
-// the usual few (and the cursor's nearly sorted) answers, pdqsort beyond.
+// sortMatches orders matches nearest first, ties by id. A query's answer
+// is often a hundred matches, and pdqsort through a comparison function
+// (slices.SortFunc) cost as much as finding them: this is a quicksort with
+// the comparison inlined (median-of-three pivots, Hoare partitions), which
+// hands partitions of up to insertionMax matches, and the cursor's nearly
+// sorted answers, to insertion sort. A partition that keeps splitting badly
+// (depth beyond 2 log2 n) goes to slices.SortFunc, so the worst case stays
+// O(n log n).
 func sortMatches(ms []Match) {
-	if len(ms) > 32 {
-		slices.SortFunc(ms, compareMatches)
-		return
+	quickSortMatches(ms, 2*bits.Len(uint(len(ms))))
+}
+
+// insertionMax is the largest run sortMatches sorts by insertion.
+const insertionMax = 16
+
+func quickSortMatches(ms []Match, depth int) {
+	for len(ms) > insertionMax {
+		if depth == 0 {
+			slices.SortFunc(ms, compareMatches)
+			return
+		}
+		depth--
+		// Median of three to ms[0] <= ms[mid] <= ms[hi]: they bound both
+		// scans below.
+		mid, hi := len(ms)/2, len(ms)-1
+		if matchLess(ms[mid], &ms[0]) {
+			ms[mid], ms[0] = ms[0], ms[mid]
+		}
+		if matchLess(ms[hi], &ms[mid]) {
+			ms[hi], ms[mid] = ms[mid], ms[hi]
+			if matchLess(ms[mid], &ms[0]) {
+				ms[mid], ms[0] = ms[0], ms[mid]
+			}
+		}
+		p := ms[mid]
+		i, j := 0, hi
+		for {
+			for matchLess(ms[i], &p) {
+				i++
+			}
+			for matchLess(p, &ms[j]) {
+				j--
+			}
+			if i >= j {
+				break
+			}
+			ms[i], ms[j] = ms[j], ms[i]
+			i++
+			j--
+		}
+		// ms[:j+1] <= p <= ms[j+1:]; recurse into the smaller side.
+		if j+1 < len(ms)-j-1 {
+			quickSortMatches(ms[:j+1], depth)
+			ms = ms[j+1:]
+		} else {
+			quickSortMatches(ms[j+1:], depth)
+			ms = ms[:j+1]
+		}
 	}
 	for i := 1; i < len(ms); i++ {
 		m := ms[i]
