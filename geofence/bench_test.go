@@ -90,7 +90,7 @@ func newRtreeIndex(h *Index, opts Options) *rtreeIndex {
 	ix := New(opts)
 	rt := &rtreeIndex{margin: ix.marginM, maxAcc: ix.maxAccuracyM}
 	for _, f := range h.fencesInOrder() {
-		lo, hi := capBox(f.anchor, f.extentM)
+		lo, hi := capBox(f.anchorPoint(), f.extentM)
 		rt.tr.Insert(lo, hi, f)
 	}
 	return rt

@@ -224,16 +224,22 @@ func (ix *Index) PutAll(fences []Fence) error {
 	})
 	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.key, b.key) })
 	slab := make([]fence, len(items))
+	// The polygons' planar records go into one arena in the same order.
+	plOff := make([]int, len(items)+1)
+	for i, it := range items {
+		plOff[i+1] = plOff[i] + plSize(fences[it.src].Geofence)
+	}
+	plArena := make([]float64, plOff[len(items)])
 	ps := make([]prepared, len(items))
 	prep := make([]*prepared, len(items))
 	parallel(len(items), func(i int, gc *geomCache) {
 		fe := &fences[items[i].src]
-		initFence(&slab[i], fe.ID, fe.Geofence)
+		initFence(&slab[i], fe.ID, fe.Geofence, plArena[plOff[i]:plOff[i]:plOff[i+1]])
 		ps[i].f = &slab[i]
 		ix.cover(&ps[i], gc)
 		prep[i] = &ps[i]
 	})
-	items = nil
+	items, plOff = nil, nil
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.apply(prep)
