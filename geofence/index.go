@@ -460,44 +460,66 @@ func validLatLng(p dwell.LatLng) bool {
 }
 
 // eval appends the matches among the cell's fences. Candidates whose caps
-// are beyond reach are dropped from the list alone. The rest go in batches
-// through two passes that only touch their memory (the fence, then a
-// polygon's planar record) before the exact tests: the loads of a pass do
-// not depend on each other, so the processor overlaps their cache misses
-// instead of taking them one exact test at a time.
+// are beyond reach are dropped from the list alone; the rest go through a
+// batch's exact tests.
 func (cl *cellList) eval(q s2.Point, acc, reach float64, buf []Match) []Match {
-	const batch = 32
-	var pend [batch]int32
+	var b batch
 	for i := 0; i < len(cl.refs); {
-		n := 0
-		for ; i < len(cl.refs) && n < batch; i++ {
-			if !cl.refs[i].bound.beyond(q.X, q.Y, q.Z, reach) {
-				pend[n] = int32(i)
-				n++
+		for ; i < len(cl.refs) && b.n < candBatch; i++ {
+			if r := &cl.refs[i]; !r.bound.beyond(q.X, q.Y, q.Z, reach) {
+				b.add(r.f, i < int(cl.nInterior))
 			}
 		}
-		var touched int
-		for _, k := range pend[:n] {
-			touched += len(cl.refs[k].f.pl)
-		}
-		for _, k := range pend[:n] {
-			if pl := cl.refs[k].f.pl; len(pl) > 0 {
-				touched += int(pl[0]) + int(pl[len(pl)-1])
+		b.exact(q)
+		for j, f := range b.f[:b.n] {
+			if d := b.d[j]; d <= reach {
+				buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
 			}
 		}
-		for _, k := range pend[:n] {
-			f := cl.refs[k].f
-			d := f.signedDistM(q, k < cl.nInterior)
-			if d > reach {
-				continue
-			}
-			buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
-		}
-		if touched == -1 { // never: keeps the touching loads
-			return buf
-		}
+		b.n = 0
 	}
 	return buf
+}
+
+// candBatch is how many candidates a batch holds.
+const candBatch = 32
+
+// batch is up to candBatch candidates whose exact distances from a
+// position are computed together (see exact).
+type batch struct {
+	n        int
+	f        [candBatch]*fence
+	interior [candBatch]bool
+	d        [candBatch]float64
+}
+
+func (b *batch) add(f *fence, interior bool) {
+	b.f[b.n], b.interior[b.n] = f, interior
+	b.n++
+}
+
+// exact sets b.d[j] to the signed distance from q of b.f[j]. Cold, each
+// fence costs a cache miss or two (the fence, a polygon's planar record),
+// so it first runs two passes that only touch that memory: their loads do
+// not depend on each other, and the processor overlaps the misses instead
+// of taking them one exact test at a time.
+func (b *batch) exact(q s2.Point) {
+	fs := b.f[:b.n]
+	touched := 0
+	for _, f := range fs {
+		touched += int(f.kind) + len(f.pl)
+	}
+	for _, f := range fs {
+		if pl := f.pl; len(pl) > 0 {
+			touched += int(pl[0]) + int(pl[len(pl)-1])
+		}
+	}
+	for j, f := range fs {
+		b.d[j] = f.signedDistM(q, b.interior[j])
+	}
+	if touched == -1 { // never: keeps the touching loads
+		b.d[0] = 0
+	}
 }
 
 // relationOf classifies a signed distance against a fix's accuracy.
