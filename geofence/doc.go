@@ -122,9 +122,11 @@
 //   - 1e6 uniform, default 100 m margin (97 matches): 15.3 µs, the R-tree
 //     33.4 µs; no margin (29 matches): 6.4 µs, R-tree 11.9 µs; clustered
 //     (530 matches): 82 µs, R-tree 171 µs. 1e5 uniform: 2.3 µs, R-tree
-//     4.3 µs; with no margin (3.4 matches) 2.2 µs against the R-tree's
-//     1.8 µs, whose hundred thousand entries stay in cache while the H3
-//     lists (about 25 entries per fence) do not. 1e3: both about 0.3 µs.
+//     4.3 µs; with no margin (3.4 matches) that run measured 2.2 µs
+//     against the R-tree's 1.8 µs, but two more runs (best of two each)
+//     gave 1.1 and 1.3 µs against 1.7 µs: at a hundred thousand fences the
+//     R-tree stays in cache while the H3 lists (about 25 entries per
+//     fence) do not, and the two are close. 1e3: both about 0.3 µs.
 //   - Compute. Every match needs its exact distance (each reports it) and
 //     a place in the sorted answer. With the index in cache (h3warm) the
 //     97-match query takes 3.2 µs, 32 ns a match; pdqsort through a
