@@ -65,7 +65,7 @@ func computeCover(f *fence, bufferM, ratio float64, gc *geomCache) (int, []uint6
 		if res == 0 {
 			return 0, coverOf(f, bufferM, gc, res0Cells)
 		}
-		c0 := cellOf(f.anchor.Vector, res)
+		c0 := cellOf(f.anchorPoint().Vector, res)
 		g0 := gc.get(c0)
 		circ := g0.rhoM / kappa
 		// Ring k of a hex grid is at least 1.5*k*circumradius from its

@@ -112,29 +112,30 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	}
 	q := point(p)
 	fine := bits.Len32(mask) - 1
-	key := faceIJKOf(q.Vector, fine)
-	// A slot serves q if q is in its cell, or if q is close enough to its
-	// anchor that the anchor's cells hold every fence within reach of q
-	// (see nearSlackM).
+	// A slot serves q if q is close enough to its anchor that the
+	// anchor's cells hold every fence within reach of q (a chord, a few
+	// nanoseconds: tried first), or if q is in its cell (faceIJKOf, about
+	// 100 ns).
 	var s *cursorSlot
 	moved := 0.0
-	near := tr.bufferM - reach - cursorSlackM
-	for i := range c.slots {
-		cs := &c.slots[i]
-		if !cs.valid || cs.mask != mask || int(cs.tier) != t {
-			continue
-		}
-		if cs.key == key {
-			if cs.fresh(tr) {
-				s = cs
-				break
+	if near := tr.bufferM - reach - cursorSlackM; near > 0 {
+		for i := range c.slots {
+			cs := &c.slots[i]
+			if cs.usable(t, mask) {
+				if m := movedBoundM(cs.anchor, q); m <= near && cs.fresh(tr) {
+					s, moved = cs, m
+					c.nearHits++
+					break
+				}
 			}
-			continue
 		}
-		if near > 0 {
-			if m := movedBoundM(cs.anchor, q); m <= near && cs.fresh(tr) {
-				s, moved = cs, m
-				c.nearHits++
+	}
+	var key faceIJK
+	if s == nil {
+		key = faceIJKOf(q.Vector, fine)
+		for i := range c.slots {
+			if cs := &c.slots[i]; cs.usable(t, mask) && cs.key == key && cs.fresh(tr) {
+				s = cs
 				break
 			}
 		}
@@ -153,20 +154,36 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 		}
 		limit += moved + cursorSlackM
 	}
+	// The candidates that may be within reach; those whose distance is
+	// not known go through batches.
+	var b batch
+	flush := func() {
+		b.exact(q)
+		for j, f := range b.f[:b.n] {
+			if d := b.d[j]; d <= reach {
+				buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
+			}
+		}
+		b.n = 0
+	}
 	for i := range s.cands {
 		cd := &s.cands[i]
 		if cd.dM > limit || q != s.anchor && cd.bound.beyond(q.X, q.Y, q.Z, reach) {
 			c.skipped++
 			continue
 		}
-		d := cd.dM
-		if q != s.anchor || !cd.exact {
-			d = cd.f.signedDistM(q, cd.interior)
+		if q == s.anchor && cd.exact {
+			if d := cd.dM; d <= reach {
+				buf = append(buf, Match{ID: cd.f.id, DistanceM: d, Relation: relationOf(d, acc)})
+			}
+			continue
 		}
-		if d <= reach {
-			buf = append(buf, Match{ID: cd.f.id, DistanceM: d, Relation: relationOf(d, acc)})
+		b.add(cd.f, cd.interior)
+		if b.n == candBatch {
+			flush()
 		}
 	}
+	flush()
 	sortMatches(buf)
 	return buf
 }
@@ -185,13 +202,25 @@ func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point,
 		s.shardIx[s.n], s.shards[s.n] = int32(si), sh
 		s.n++
 		if cl := sh.lookup(pc); cl != nil {
-			for i := range cl.refs {
-				r := &cl.refs[i]
-				cd := cursorCand{f: r.f, bound: r.bound, interior: i < int(cl.nInterior), dM: r.bound.lowerBoundM(q)}
-				if cd.dM <= reach {
-					cd.dM, cd.exact = r.f.signedDistM(q, cd.interior), true
+			// As cellList.eval: the candidates within reach get their
+			// exact distance in batches.
+			var b batch
+			var at [candBatch]int
+			for i := 0; i < len(cl.refs); {
+				for ; i < len(cl.refs) && b.n < candBatch; i++ {
+					r := &cl.refs[i]
+					cd := cursorCand{f: r.f, bound: r.bound, interior: i < int(cl.nInterior), dM: r.bound.lowerBoundM(q)}
+					if cd.dM <= reach {
+						at[b.n] = len(cands)
+						b.add(r.f, cd.interior)
+					}
+					cands = append(cands, cd)
 				}
-				cands = append(cands, cd)
+				b.exact(q)
+				for j, k := range at[:b.n] {
+					cands[k].dM, cands[k].exact = b.d[j], true
+				}
+				b.n = 0
 			}
 		}
 	}
@@ -204,6 +233,12 @@ func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point,
 func movedBoundM(a, b s2.Point) float64 {
 	chord := a.Sub(b.Vector).Norm()
 	return 2*math.Asin(min(1, chord/2))*EarthRadiusM*(1+1e-12) + 1e-9
+}
+
+// usable reports whether the slot was filled in tier t under the
+// resolution mask mask.
+func (s *cursorSlot) usable(t int, mask uint32) bool {
+	return s.valid && s.mask == mask && int(s.tier) == t
 }
 
 // fresh reports whether every shard the slot read is still the published

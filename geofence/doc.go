@@ -88,9 +88,10 @@
 // # Streams
 //
 // Cursor remembers the last four cells it looked up, each with its
-// candidates sorted by signed distance from the fix that filled it (exact
-// within reach, else the cap's lower bound). The first half of cellOf
-// (face and hex coordinates) tells when a new fix is in one of them; then
+// candidates and their signed distances from the fix that filled it (exact
+// within reach, else the cap's lower bound). A new fix close enough to a
+// slot's fix (a chord) or in its cell (the first half of cellOf: face and
+// hex coordinates) is served by that slot; then
 // only the candidates with distance <= reach + moved + 1 cm are tested,
 // because a signed distance changes by at most the distance moved. The
 // answer is identical to Index.Query's; a remembered cell is used only
@@ -108,43 +109,87 @@
 //
 // # Performance: what the benchmarks taught
 //
-// In the benchmark city (1,000,000 circles of 50-150 m and buildings in 900 km², about
-// 1,100 per km² and overlapping), a query's cost is set by the size of its
+// The machine is a 2-core virtual machine shared with other work: the wall
+// clock (ns/op) of a row swung 2-4x between runs while the load average
+// was 7-11, so the benchmarks also report the process's CPU time
+// (cpu-ns/op, cpu-ns/fix), and every figure stands beside the R-tree's
+// from the same run. The figures below are one go test -bench . run at
+// load 1.5-2.5 (wall and CPU time then agree within 5%). In the benchmark
+// city (1,000,000 circles of 50-150 m and buildings in 900 km², about
+// 1,100 per km², overlapping), a query's cost is set by the size of its
 // answer and by cache misses, not by the search:
 //
-//   - With the default 100 m margin an answer holds about 97 fences, each
-//     needing its exact distance (every match reports it) and a place in
-//     the sorted answer. Even with the whole index in cache (BenchmarkQuery
-//     h3warm) that was at best 50 ns a match, 5 µs a query: the 2.5 µs
-//     target of issue 3 cannot be met with this answer, by any index. Cold,
-//     each match also costs the cache misses of reading its fence; the
-//     R-tree pays the same misses and more (2.9-3.3x slower here).
-//   - The hot path should ask only what a check-in needs: Options{MarginM:
-//     -1} (no margin: fences the fix is in or within its accuracy of)
-//     answers about 29 fences there, 1.5-1.7 µs warm. Cold it is still
-//     dominated by one or two cache misses per match (the fence, a
-//     polygon's planar record) and the few of the cell lookups, which no
-//     index avoids (11-15 µs on this shared 2-core machine, the R-tree
-//     14-16 µs); eval overlaps them by touching each batch's memory before
-//     the exact tests.
+//   - 1e6 uniform, default 100 m margin (97 matches): 15.3 µs, the R-tree
+//     33.4 µs; no margin (29 matches): 6.4 µs, R-tree 11.9 µs; clustered
+//     (530 matches): 82 µs, R-tree 171 µs. 1e5 uniform: 2.3 µs, R-tree
+//     4.3 µs; with no margin (3.4 matches) that run measured 2.2 µs
+//     against the R-tree's 1.8 µs, but two more runs (best of two each)
+//     gave 1.1 and 1.3 µs against 1.7 µs: at a hundred thousand fences the
+//     R-tree stays in cache while the H3 lists (about 25 entries per
+//     fence) do not, and the two are close. 1e3: both about 0.3 µs.
+//   - Compute. Every match needs its exact distance (each reports it) and
+//     a place in the sorted answer. With the index in cache (h3warm) the
+//     97-match query takes 3.2 µs, 32 ns a match; pdqsort through a
+//     comparison function was half of it before the inlined quicksort
+//     (5.2 µs then). So the 2.5 µs target of issue 3 is out of reach for
+//     this answer with no cache miss at all: it needs 25 ns a match for
+//     distance, append and sort together. With no margin the warm query
+//     takes 1.15 µs.
+//   - Memory. Cold, a default-margin query reads about 420 cache lines by
+//     count (the list of about 300 candidates at 24 bytes: 113 lines; a
+//     circle's fence: one line; a polygon's: two, and 3-4 lines of planar
+//     record; the lookup chain: 3-4); its extra over warm, about 12 µs, is
+//     about 29 ns a line: the misses overlap only 3-5 deep, although each
+//     batch of 32 candidates touches its memory before its exact tests.
+//     With no margin it is about 150 lines and 5.3 µs, 35 ns a line.
+//     Fences of one aligned 128-byte block, planar records in arenas in
+//     ground order, lists and slab in ground and memory order, and the
+//     sort took a cold default-margin query from 20.2 to 14.9 µs (back to
+//     back at load 1-2, best of 2; the R-tree, which shares the sort, from
+//     49.9 to 34.1 µs); the no-margin query stayed within the noise (8.5
+//     and 9.0 µs; R-tree 14.7 and 12.2 µs).
+//   - Huge pages are no cure here: collapsing the whole heap into 2 MiB
+//     pages (MADV_COLLAPSE on about 2 GiB, an experiment not kept) left
+//     the cold query within this machine's noise (15.1 µs CPU against
+//     17.0 without): a virtual machine whose host backs its memory with
+//     small pages still walks small translations.
+//   - What would meet 2.5 µs cold: an answer of a few dozen matches at
+//     most (no margin), and cell lists that carry what a match needs (the
+//     id's header, a circle's centre and radius, a small polygon's planar
+//     vertices) inline, so that a query streams one contiguous run per
+//     cell instead of taking a dependent miss per match. That costs
+//     memory: at about 25 entries per fence, 40 more bytes an entry is a
+//     gigabyte more at a million fences, over the 2 GiB build budget,
+//     unless fences go into fewer, larger cells (longer lists to filter).
+//   - Streams (BenchmarkRepDay, per fix). 1e5: Cursor 1.13 µs, plain
+//     queries 1.02 µs, R-tree 1.51 µs; no margin: Cursor 0.90 µs, R-tree
+//     0.76 µs. 1e6: Cursor 9.4 µs, plain 8.7 µs, R-tree 11.3 µs; no
+//     margin: Cursor 3.7 µs, R-tree 4.3 µs. The 0.5 µs and 2x targets are
+//     not met. A quarter of the rep day's fixes are travel, a new cell
+//     each: the cursor fills a slot with a cold query, and those fills make
+//     most of the mean (a quarter of a 2-4 µs cold query is already 0.5-1
+//     µs at 1e5). With the default margin a slot hit cannot skip anything
+//     (every candidate within reach must be measured again, since every
+//     match reports its distance), so it saves only the cell and lookups,
+//     while a fill also computes each candidate's lower bound: the cursor
+//     is a little slower than plain queries (the 26.8 against 20.6 µs
+//     measured at 1e6 before did not reproduce: at the start of this work
+//     it measured 12.4 against 12.3 µs; its fills, a cold query each, now
+//     overlap their misses in batches as queries do); use Index.Query with
+//     the default margin. With no margin a slot serves jittering fixes by
+//     distance from its anchor, and the cursor is ahead of the R-tree at
+//     1e6. Meeting the targets needs cold fills near 1 µs (see Memory) or
+//     a smaller index: H3 covers replicate each fence into about 25 cells
+//     (about 600 bytes of lists a fence) where the R-tree keeps one entry.
 //   - The cap prefilter keeps the fences read to the answer plus a few
 //     percent (100.7 read for 97.3 returned, 30.4 for 28.8 at margin 0),
-//     so cell lists can be generous without cost.
-//   - Streams: a Cursor answers a stationary fix from its slot, testing
-//     only the fences near the answer; a fix that moves to a new cell pays
-//     a cold query. On the rep-day stream three quarters of fixes hit a
-//     slot, and the cold quarter (travel, arrivals) dominates the mean: the
-//     per-fix cost is about a quarter of a cold query, so the 0.5 µs
-//     target needs cold queries near 1 µs, which cache misses forbid at
-//     this density. With the default margin a slot hit saves little over a
-//     plain query (the cell computation and lookups, a few hundred ns), and
-//     at a million fences the benchmark measured the cursor slower than
-//     plain queries: use Index.Query there. With no margin a slot also
-//     survives jitter across fine cells, and the cursor pays.
-//   - Building a million fences is dominated by covers (grid disks, cell
-//     geometry through cgo, the exact test of each cell); garbage, not the
-//     index (about 950 MiB kept), made the peak memory: 1.9-2.0 GiB taken
-//     from the system now, 32-55 s depending on the machine's load.
+//     so cell lists can be generous without cost in fence reads; the list
+//     itself is read whole.
+//   - Building a million fences (BenchmarkBuild alone) took 14-17 s and
+//     1870-1894 MiB from the system at load 2-2.5; it
+//     is dominated by covers (grid disks, cell geometry through cgo, the
+//     exact test of each cell), and garbage, not the index (about 944 MiB
+//     kept), makes the peak.
 //
 // # Caveats
 //
@@ -160,9 +205,10 @@
 //     (coarse cells) and to test, and its cap is too large to filter.
 //   - Delete and replacement recompute the old cover (a few hundred
 //     microseconds) instead of storing it.
-//   - PutAll keeps its fences in one slab ordered on the ground; the slab
-//     is freed only when all its fences are gone. A Cursor keeps the
-//     fences it remembers alive until it looks elsewhere.
+//   - PutAll keeps its fences in one slab ordered on the ground, and their
+//     planar records in arenas of 256 fences; each is freed only when all
+//     its fences are gone. A Cursor keeps the fences it remembers alive
+//     until it looks elsewhere.
 //   - The index keeps no copy of the input geofences; callers that need
 //     them keep their own.
 package geofence

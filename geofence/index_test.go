@@ -281,3 +281,32 @@ func TestCursorStreamsMatchOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestSortMatches checks sortMatches against slices.SortFunc on answers of
+// every size up to a few hundred: random distances, many ties (broken by
+// id), already sorted and reversed runs.
+func TestSortMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	for n := range 400 {
+		for kind := range 4 {
+			ms := make([]Match, n)
+			for i := range ms {
+				ms[i] = Match{ID: fmt.Sprintf("f%04d", rng.IntN(1000)), DistanceM: rng.NormFloat64() * 50}
+				switch kind {
+				case 1: // ties
+					ms[i].DistanceM = float64(rng.IntN(4))
+				case 2: // sorted
+					ms[i].DistanceM = float64(i)
+				case 3: // reversed
+					ms[i].DistanceM = float64(-i)
+				}
+			}
+			want := slices.Clone(ms)
+			slices.SortStableFunc(want, compareMatches)
+			sortMatches(ms)
+			if !slices.Equal(ms, want) {
+				t.Fatalf("n=%d kind=%d: sortMatches = %v, want %v", n, kind, ms, want)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package geofence
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s1"
@@ -50,10 +51,14 @@ const (
 	kindSphere
 )
 
-// fence is one prepared geofence. It is immutable once published. The
-// fields the fast tests read come first: a circle's test reads one or two
-// cache lines of the fence; a small polygon's reads the fence and its
-// planar record pl, one contiguous run of floats. The s2 path's data lives
+// fence is one prepared geofence. It is immutable once published. It is
+// laid out for the query's cache misses: fenceSize bytes, so that in a
+// PutAll slab (a large allocation, page-aligned) and in its size class
+// (fenceSize, a power of two) every fence fills one aligned 128-byte pair
+// of cache lines, which the processor fetches together. A circle's test
+// and a match read only the first line (id, kind, radius, centre); a small
+// polygon's reads its slice header pl (the first and second line) and its
+// planar record, one contiguous run of floats. The s2 path's data lives
 // behind poly.
 type fence struct {
 	id   string
@@ -61,7 +66,7 @@ type fence struct {
 	// res is the resolution of the fence's cover in each tier.
 	res [numTiers]int8
 
-	// Circles.
+	// Circles: the radius in metres and the centre.
 	radiusM float64
 	center  s2.Point
 
@@ -70,9 +75,8 @@ type fence struct {
 	// (R floats), then the projected vertices as x, y pairs.
 	pl []float64
 
-	// anchor is a point of the fence (a circle's centre, a polygon's first
-	// shell vertex); every point of the fence is within extentM of it.
-	anchor  s2.Point
+	// Every point of the fence is within extentM metres of its anchor (see
+	// anchorPoint).
 	extentM float64
 
 	// bound is a cap holding the whole fence, copied into every cell list
@@ -80,6 +84,23 @@ type fence struct {
 	bound fenceCap
 
 	poly *polyData
+
+	_ [fenceSize - 112]byte
+}
+
+// fenceSize is the size of a fence in bytes: two cache lines.
+const fenceSize = 128
+
+// The fence layout above must stay fenceSize bytes.
+var _ [0]struct{} = [unsafe.Sizeof(fence{}) - fenceSize]struct{}{}
+
+// anchorPoint returns a point of the fence: a circle's centre, a polygon's
+// first shell vertex (as anchorOf for its geofence).
+func (f *fence) anchorPoint() s2.Point {
+	if f.kind == kindCircle {
+		return f.center
+	}
+	return f.poly.pts[0]
 }
 
 // fenceCap is a cap that holds a whole fence, in float32: the unit vector
@@ -141,7 +162,7 @@ type polyData struct {
 // newFence prepares a valid geofence.
 func newFence(id string, g dwell.Geofence) *fence {
 	f := new(fence)
-	initFence(f, id, g)
+	initFence(f, id, g, nil)
 	return f
 }
 
@@ -154,14 +175,35 @@ func anchorOf(g dwell.Geofence) s2.Point {
 	return point(g.Polygon.Shell[0])
 }
 
-// initFence prepares a valid geofence into f, which is zero.
-func initFence(f *fence, id string, g dwell.Geofence) {
+// plSize returns the length of the planar record g would have: 0 for a
+// circle.
+func plSize(g dwell.Geofence) int {
+	if g.Polygon == nil {
+		return 0
+	}
+	ring := func(r []dwell.LatLng) int {
+		if k := len(r); k > 1 && r[0] == r[k-1] {
+			r = r[:k-1]
+		}
+		return 1 + 2*len(r)
+	}
+	n := plHeader + ring(g.Polygon.Shell)
+	for _, h := range g.Polygon.Holes {
+		n += ring(h)
+	}
+	return n
+}
+
+// initFence prepares a valid geofence into f, which is zero. A planar
+// polygon's record goes into pl when it has room (plSize(g)), so a bulk
+// load can keep the records of fences near each other on the ground near
+// each other in memory; otherwise it is allocated.
+func initFence(f *fence, id string, g dwell.Geofence, pl []float64) {
 	f.id = id
 	if g.Circle != nil {
 		f.kind = kindCircle
 		f.center = point(g.Circle.Center)
 		f.radiusM = g.Circle.RadiusM
-		f.anchor = f.center
 		f.extentM = f.radiusM
 		f.bound = newFenceCap(f.center, f.radiusM)
 		return
@@ -188,11 +230,11 @@ func initFence(f *fence, id string, g dwell.Geofence) {
 		pd.originIn = append(pd.originIn, l.ContainsOrigin())
 		pd.ring = append(pd.ring, int32(len(pd.pts)))
 	}
-	f.anchor = pd.pts[0]
+	anchor := pd.pts[0]
 	var sum r3.Vector
 	for _, p := range pd.pts[:pd.ring[1]] {
 		sum = sum.Add(p.Vector)
-		f.extentM = max(f.extentM, f.anchor.Distance(p).Radians()*EarthRadiusM)
+		f.extentM = max(f.extentM, anchor.Distance(p).Radians()*EarthRadiusM)
 	}
 	f.kind = kindSphere
 	pd.t = sum.Normalize()
@@ -201,11 +243,11 @@ func initFence(f *fence, id string, g dwell.Geofence) {
 		maxFromT = max(maxFromT, s2.Point{Vector: pd.t}.Distance(p).Radians()*EarthRadiusM)
 	}
 	if maxFromT <= planarMaxM && pd.t.Norm2() > 0.5 {
-		f.planarize()
+		f.planarize(pl)
 	}
 	// The fence lies in the convex hull of its vertices, which lies in any
 	// cap (smaller than a hemisphere) that holds them.
-	f.bound = newFenceCap(f.anchor, f.extentM)
+	f.bound = newFenceCap(anchor, f.extentM)
 	if f.kind == kindPlanar {
 		f.bound = newFenceCap(s2.Point{Vector: pd.t}, maxFromT)
 	}
@@ -213,12 +255,16 @@ func initFence(f *fence, id string, g dwell.Geofence) {
 
 // planarize projects the polygon onto its tangent plane and switches it to
 // the planar path if the planar inside agrees with s2's normalized loops.
-func (f *fence) planarize() {
+// The record goes into dst when it has room.
+func (f *fence) planarize(dst []float64) {
 	f.poly.e = f.poly.t.Ortho()
 	f.poly.n = f.poly.t.Cross(f.poly.e).Normalize()
 	pd := f.poly
 	nr := len(pd.ring) - 1
-	pl := make([]float64, 0, plHeader+nr+2*len(pd.pts))
+	pl := dst[:0]
+	if n := plHeader + nr + 2*len(pd.pts); cap(pl) < n {
+		pl = make([]float64, 0, n)
+	}
 	pl = append(pl, pd.t.X, pd.t.Y, pd.t.Z, pd.e.X, pd.e.Y, pd.e.Z, pd.n.X, pd.n.Y, pd.n.Z, float64(nr))
 	for _, end := range pd.ring[1:] {
 		pl = append(pl, float64(end))

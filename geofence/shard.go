@@ -3,6 +3,7 @@ package geofence
 import (
 	"cmp"
 	"slices"
+	"unsafe"
 )
 
 // The cell map of a tier is split into numShards shards by a hash of the
@@ -123,8 +124,13 @@ func (s *shard) with(chs []change) *shard {
 			return cmp.Compare(a.cell(), b.cell())
 		case a.add() != b.add(): // removals first
 			return boolInt(a.add()) - boolInt(b.add())
+		case a.interior() != b.interior(): // interior first
+			return boolInt(b.interior()) - boolInt(a.interior())
 		}
-		return boolInt(b.interior()) - boolInt(a.interior()) // interior first
+		// Then in memory order: a bulk load's slab is ordered on the
+		// ground, so a query's exact tests walk the fences (and their
+		// planar records) in address order, page by page.
+		return cmp.Compare(uintptr(unsafe.Pointer(a.f)), uintptr(unsafe.Pointer(b.f)))
 	})
 	type entry struct {
 		key uint64
