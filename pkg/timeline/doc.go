@@ -149,6 +149,10 @@
 //     fixes do not back is no visit. TRAVEL carries the path length along
 //     the fixes inside it, GAP the straight distance across it.
 //
+// A day with pauses (Input.Tracking) is derived from the fixes outside
+// them, and PAUSED is then laid over the result, winning over every other
+// kind (pause.go).
+//
 // # Determinism
 //
 // The output is a function of the set of fixes and claims: step 1 makes a
