@@ -132,3 +132,54 @@ func TestPauseTracking(t *testing.T) {
 	_, err = e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "y"})
 	wantViolation(t, "ResumeTracking without a time", err, "resume_time")
 }
+
+// TestOpenPauseToday checks a pause not yet resumed today: GetRepDay shows
+// it until now, the day's summary until the day's end (what the day will
+// have been if the rep does not resume; a resume derives it again).
+func TestOpenPauseToday(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "r3", Rep: &dwellv1.Rep{DisplayName: "R3", TimeZone: "UTC"}}); err != nil {
+		t.Fatal(err)
+	}
+	rep := e.as(acme, dwell.RoleRep, "r3")
+	now := e.now() // 10:00 UTC
+	if _, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: fixes("r3", 60, now.Add(-time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ingest.PauseTracking(rep, &dwellv1.PauseTrackingRequest{RequestId: "p", PauseTime: timestamppb.New(now.Add(-time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	date := protoDate(now)
+	day, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/r3", Date: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := day.GetTotals().GetPausedSeconds(); got != 3600 {
+		t.Fatalf("GetRepDay: paused %d s, want 3600 (until now)", got)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	bd, err := e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/r3"}, StartDate: date, EndDate: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bd.GetTotal().GetPausedSeconds(); got != 15*3600 {
+		t.Fatalf("breakdown: paused %d s, want 54000 (until the day's end)", got)
+	}
+	// The resume derives the day again: the pause ends there.
+	if _, err := e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "r", ResumeTime: timestamppb.New(now.Add(-30 * time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	bd, err = e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/r3"}, StartDate: date, EndDate: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bd.GetTotal().GetPausedSeconds(); got != 1800 {
+		t.Fatalf("breakdown after the resume: paused %d s, want 1800", got)
+	}
+}

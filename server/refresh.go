@@ -301,9 +301,14 @@ type derived struct {
 const pauseLookback = 14 * 24 * time.Hour
 
 // derive derives rep r's local day date from everything the store holds:
-// the fixes, check-ins and check-outs of the day (and working window), the
-// tenant's settings and fence index. GetRepDay and the refresher share it.
-func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (derived, error) {
+// the fixes, check-ins, check-outs and pauses of the day (and working
+// window), the tenant's settings and fence index. GetRepDay and the
+// refresher share it. live (GetRepDay) ends a pause not yet resumed at the
+// present; otherwise (a summary, which nothing may derive again once the
+// day is over) it lasts until the next fix or the day's end, which is what
+// the day will have been if the rep does not resume, and a resume marks
+// the day to be derived again.
+func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, live bool) (derived, error) {
 	loc, err := s.location(r.TimeZone)
 	if err != nil {
 		return derived{}, err
@@ -327,7 +332,7 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 		return derived{}, err
 	}
 	var openUntil time.Time
-	if now := s.now(); now.After(from) && now.Before(to) {
+	if now := s.now(); live && now.After(from) && now.Before(to) {
 		openUntil = now // a pause not yet resumed holds until now
 	}
 	settings, err := s.store.GetSettings(ctx, tenant)
@@ -375,7 +380,7 @@ func (c *storeClients) kind(id dwell.ClientID) dwell.ClientKind {
 
 // summarize derives a rep-day and summarises it with the day's calls.
 func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (*kpi.Day, error) {
-	d, err := s.derive(ctx, tenant, r, date)
+	d, err := s.derive(ctx, tenant, r, date, false)
 	if err != nil {
 		return nil, err
 	}

@@ -216,7 +216,7 @@ func TestRefresherListenerSeesPrevAndNext(t *testing.T) {
 			t.Fatalf("%v: prev is not the day stored before", k)
 		}
 		r, _ := e.st.GetRep(t.Context(), tenant, d.Rep)
-		fresh, err := e.s.derive(t.Context(), tenant, r, d.Date)
+		fresh, err := e.s.derive(t.Context(), tenant, r, d.Date, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestFailedListenerRetriesDayEventsOnce(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				fresh, err := e.s.derive(ctx, tenant, r, d.Date)
+				fresh, err := e.s.derive(ctx, tenant, r, d.Date, false)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -100,7 +100,7 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.derive(ctx, p.Tenant, r, date)
+	d, err := s.derive(ctx, p.Tenant, r, date, true)
 	if err != nil {
 		return nil, err
 	}
