@@ -116,7 +116,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 		return store.Erased{}, err
 	}
 	// The rep's events up to now, found outside the committer.
-	var seqs [][]byte
+	var evs []erasedEvent
 	var scanned uint64
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
 		b := readTenantSub(tx, tenant, bktEvents)
@@ -124,13 +124,9 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 			return nil
 		}
 		scanned = b.Sequence()
-		return b.ForEach(func(k, v []byte) error {
-			if mine, err := eventOf(v, rep); err != nil || !mine {
-				return err
-			}
-			seqs = append(seqs, bytes.Clone(k))
-			return nil
-		})
+		var err error
+		evs, err = repEvents(b.Cursor(), nil, rep, evs)
+		return err
 	})
 	if err != nil {
 		return store.Erased{}, err
@@ -173,7 +169,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 		if err := bumpPrefix(t, tenant, prefix); err != nil {
 			return err
 		}
-		n, err := t.eraseEvents(tenant, rep, seqs, scanned)
+		n, err := t.eraseEvents(tenant, rep, evs, scanned)
 		out.Events = n
 		return err
 	})
@@ -183,50 +179,57 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 	return out, nil
 }
 
-// eventOf reports whether the stored event v is about rep.
-func eventOf(v []byte, rep dwell.RepID) (bool, error) {
-	var r eventRec
-	if err := decodeJSON("boltstore.decodeEvent", "event", v, &r); err != nil {
-		return false, err
-	}
-	return dwell.RepID(r.Rep) == rep, nil
+// erasedEvent is an event of a rep being erased: its sequence key and its
+// dedupe key.
+type erasedEvent struct {
+	seq []byte
+	key string
 }
 
-// eraseEvents deletes the rep's events: those at seqs (found by a read up
-// to sequence scanned) and any appended since, with their keys.
-func (t *txn) eraseEvents(tenant dwell.TenantID, rep dwell.RepID, seqs [][]byte, scanned uint64) (int, error) {
+// repEvents appends to evs the events about rep from c, from the key seek
+// (or the first) to the end.
+func repEvents(c *bolt.Cursor, seek []byte, rep dwell.RepID, evs []erasedEvent) ([]erasedEvent, error) {
+	k, v := c.First()
+	if seek != nil {
+		k, v = c.Seek(seek)
+	}
+	for ; k != nil; k, v = c.Next() {
+		h, err := decodeEventHead(v)
+		if err != nil {
+			return nil, err
+		}
+		if dwell.RepID(h.Rep) == rep {
+			evs = append(evs, erasedEvent{bytes.Clone(k), h.Key})
+		}
+	}
+	return evs, nil
+}
+
+// eraseEvents deletes the rep's events: evs (found by a read up to
+// sequence scanned) and any appended since, with their keys.
+func (t *txn) eraseEvents(tenant dwell.TenantID, rep dwell.RepID, evs []erasedEvent, scanned uint64) (int, error) {
 	b, err := t.tenantSub(tenant, bktEvents, false)
 	if b == nil || err != nil {
 		return 0, err
 	}
-	c := b.Cursor()
-	for k, v := c.Seek(seqKey(scanned + 1)); k != nil; k, v = c.Next() {
-		if mine, err := eventOf(v, rep); err != nil {
-			return 0, err
-		} else if mine {
-			seqs = append(seqs, bytes.Clone(k))
-		}
+	if evs, err = repEvents(b.Cursor(), seqKey(scanned+1), rep, evs); err != nil {
+		return 0, err
 	}
 	keys, err := t.tenantSub(tenant, bktEventKeys, false)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, sk := range seqs {
-		v := b.Get(sk)
-		if v == nil {
+	for _, e := range evs {
+		if b.Get(e.seq) == nil {
 			continue // gone meanwhile (an erase of the same rep)
 		}
-		var r eventRec
-		if err := decodeJSON("boltstore.decodeEvent", "event", v, &r); err != nil {
-			return 0, err
-		}
-		if keys != nil && r.Key != "" {
-			if err := keys.Delete([]byte(r.Key)); err != nil {
+		if keys != nil && e.key != "" {
+			if err := keys.Delete([]byte(e.key)); err != nil {
 				return 0, err
 			}
 		}
-		if err := b.Delete(sk); err != nil {
+		if err := b.Delete(e.seq); err != nil {
 			return 0, err
 		}
 		n++
