@@ -318,38 +318,18 @@ func (s *Store) ListDataReps(ctx context.Context, after store.RepRef, limit int)
 		return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "limit", Description: "must be at least 1"})
 	}
 	var out []store.RepRef
+	var afterKey []byte
+	if after.Rep != "" {
+		afterKey = []byte(after.Rep)
+	}
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		c := tx.Cursor()
-		for tk, _ := c.Seek(tenantKey(after.Tenant)); tk != nil && bytes.HasPrefix(tk, []byte("t/")); tk, _ = c.Next() {
-			tenant := dwell.TenantID(tk[2:])
-			tb := tx.Bucket(tk)
-			if tb == nil {
-				continue
+		return walkTenants(tx, after.Tenant, afterKey, bktRepData, func(tenant dwell.TenantID, k, v []byte) (bool, error) {
+			if v != nil {
+				return false, nil // not a bucket
 			}
-			all := tb.Bucket(bktRepData)
-			if all == nil {
-				continue
-			}
-			rc := all.Cursor()
-			var k, v []byte
-			if tenant == after.Tenant && after.Rep != "" {
-				if k, v = rc.Seek([]byte(after.Rep)); k != nil && string(k) == string(after.Rep) {
-					k, v = rc.Next()
-				}
-			} else {
-				k, v = rc.First()
-			}
-			for ; k != nil; k, v = rc.Next() {
-				if v != nil {
-					continue // not a bucket
-				}
-				out = append(out, store.RepRef{Tenant: tenant, Rep: dwell.RepID(k)})
-				if len(out) == limit {
-					return nil
-				}
-			}
-		}
-		return nil
+			out = append(out, store.RepRef{Tenant: tenant, Rep: dwell.RepID(k)})
+			return len(out) == limit, nil
+		})
 	})
 	return out, err
 }
