@@ -148,8 +148,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 			}
 		}
 		t.forgetRep(k)
-		prefix := dayKey(rep, dwell.Date{})
-		prefix = prefix[:len(prefix)-dayKeyLen]
+		prefix := repPrefix(rep)
 		for _, name := range [][]byte{bktDirty, bktSummaries, bktDayDetail} {
 			b, err := t.tenantSub(tenant, name, false)
 			if err != nil {
