@@ -170,15 +170,21 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 	if kept := dwell.DateOf(now.Add(-ret), time.UTC).AddDays(2); since.Before(kept) {
 		since = kept
 	}
+	// A rep's days are contiguous and in date order: seek past each rep's
+	// older days rather than read the tenant's whole history.
 	var keys [][]byte
-	err = ver.ForEach(func(k, _ []byte) error {
-		if _, d, ok := splitDayKey(k); ok && !d.Before(since) {
+	c := ver.Cursor()
+	for k, _ := c.First(); k != nil; {
+		rep, d, ok := splitDayKey(k)
+		switch {
+		case !ok:
+			k, _ = c.Next()
+		case d.Before(since):
+			k, _ = c.Seek(dayKey(rep, since))
+		default:
 			keys = append(keys, bytes.Clone(k))
+			k, _ = c.Next()
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	for _, k := range keys {
 		if err := t.bumpDay(tenant, k); err != nil {
