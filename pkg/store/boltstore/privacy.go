@@ -66,7 +66,8 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 			return nil
 		}
 		// Collect first: deleting under a bbolt cursor while moving it
-		// skips keys.
+		// skips keys. Keys are valid until the transaction changes the
+		// bucket: copy them, and the horizon, before deleting.
 		var keys [][]byte
 		var last []byte
 		horizon := end
@@ -83,17 +84,15 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 				more, horizon = true, tk
 				break
 			}
-			keys = append(keys, k)
+			keys = append(keys, bytes.Clone(k))
 			last = tk
 		}
 		if len(keys) == 0 {
 			return nil
 		}
-		// Keys are valid until the transaction changes the bucket: copy
-		// the horizon before deleting.
 		horizon = bytes.Clone(horizon)
 		for _, k := range keys {
-			if err := fixes.Delete(bytes.Clone(k)); err != nil {
+			if err := fixes.Delete(k); err != nil {
 				return err
 			}
 		}
