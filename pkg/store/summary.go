@@ -34,8 +34,8 @@ type Summaries interface {
 	ListDirtyDays(ctx context.Context, after DayKey, limit int) ([]DayVersion, error)
 	// PutDaySummary stores the summary of a rep-day derived from data
 	// version v, in two parts: summary, which ListDaySummaries returns, and
-	// detail, which only PutDaySummary returns (as prevDetail, the next
-	// time), so that bulk reads stay small. It clears the day's dirty mark
+	// detail, which only GetDaySummary and PutDaySummary (as prevDetail,
+	// the next time) return, so that bulk reads stay small. It clears the day's dirty mark
 	// if v is still the day's current version (if not, newer data arrived
 	// meanwhile and the mark stays). A summary older than the stored one
 	// (lower v) is not stored and nils are returned. It returns the parts

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -493,6 +494,42 @@ func readTenantSub(tx *bolt.Tx, id dwell.TenantID, name []byte) *bolt.Bucket {
 		return nil
 	}
 	return tb.Bucket(name)
+}
+
+// walkTenants calls fn with each key and value of the sub-bucket name of
+// every tenant from tenant after on, in key order, until fn returns done or
+// an error. In tenant after's own sub-bucket the walk starts past key
+// afterKey, or at the first key when afterKey is nil. It serves the lists
+// that page across tenants.
+func walkTenants(tx *bolt.Tx, after dwell.TenantID, afterKey, name []byte, fn func(tenant dwell.TenantID, k, v []byte) (done bool, err error)) error {
+	prefix := tenantKey("")
+	c := tx.Cursor()
+	for tk, _ := c.Seek(tenantKey(after)); tk != nil && bytes.HasPrefix(tk, prefix); tk, _ = c.Next() {
+		tenant := dwell.TenantID(tk[len(prefix):])
+		tb := tx.Bucket(tk)
+		if tb == nil {
+			continue
+		}
+		b := tb.Bucket(name)
+		if b == nil {
+			continue
+		}
+		bc := b.Cursor()
+		var k, v []byte
+		if tenant == after && afterKey != nil {
+			if k, v = bc.Seek(afterKey); k != nil && bytes.Equal(k, afterKey) {
+				k, v = bc.Next()
+			}
+		} else {
+			k, v = bc.First()
+		}
+		for ; k != nil; k, v = bc.Next() {
+			if done, err := fn(tenant, k, v); done || err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // readRepSub returns a rep's sub-bucket in a read transaction, or nil.

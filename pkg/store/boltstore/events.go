@@ -34,6 +34,21 @@ type eventRec struct {
 	Key        string    `json:"k,omitempty"`
 }
 
+// eventHead is the part of a stored event that pruning and erasure read:
+// decoding it leaves the other fields unread.
+type eventHead struct {
+	Rep        string    `json:"r"`
+	DetectTime time.Time `json:"dt"`
+	Key        string    `json:"k,omitempty"`
+}
+
+// decodeEventHead decodes the head of the stored event v.
+func decodeEventHead(v []byte) (eventHead, error) {
+	var h eventHead
+	err := decodeJSON("boltstore.decodeEvent", "event", v, &h)
+	return h, err
+}
+
 func toEventRec(e *dwell.Event) eventRec {
 	return eventRec{Type: int(e.Type), Rep: string(e.Rep), Team: string(e.Team), Client: string(e.Client),
 		Time: e.Time.UTC(), DetectTime: e.DetectTime.UTC(), Late: e.Late, Key: e.Key}
@@ -147,8 +162,8 @@ func (s *Store) PruneEvents(ctx context.Context, tenant dwell.TenantID, before t
 		var evKeys []string
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var r eventRec
-			if err := decodeJSON("boltstore.decodeEvent", "event", v, &r); err != nil {
+			r, err := decodeEventHead(v)
+			if err != nil {
 				return err
 			}
 			if !r.DetectTime.Before(before) {

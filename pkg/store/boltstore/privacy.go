@@ -66,7 +66,8 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 			return nil
 		}
 		// Collect first: deleting under a bbolt cursor while moving it
-		// skips keys.
+		// skips keys. Keys are valid until the transaction changes the
+		// bucket: copy them, and the horizon, before deleting.
 		var keys [][]byte
 		var last []byte
 		horizon := end
@@ -83,17 +84,15 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 				more, horizon = true, tk
 				break
 			}
-			keys = append(keys, k)
+			keys = append(keys, bytes.Clone(k))
 			last = tk
 		}
 		if len(keys) == 0 {
 			return nil
 		}
-		// Keys are valid until the transaction changes the bucket: copy
-		// the horizon before deleting.
 		horizon = bytes.Clone(horizon)
 		for _, k := range keys {
-			if err := fixes.Delete(bytes.Clone(k)); err != nil {
+			if err := fixes.Delete(k); err != nil {
 				return err
 			}
 		}
@@ -116,7 +115,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 		return store.Erased{}, err
 	}
 	// The rep's events up to now, found outside the committer.
-	var seqs [][]byte
+	var evs []erasedEvent
 	var scanned uint64
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
 		b := readTenantSub(tx, tenant, bktEvents)
@@ -124,13 +123,9 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 			return nil
 		}
 		scanned = b.Sequence()
-		return b.ForEach(func(k, v []byte) error {
-			if mine, err := eventOf(v, rep); err != nil || !mine {
-				return err
-			}
-			seqs = append(seqs, bytes.Clone(k))
-			return nil
-		})
+		var err error
+		evs, err = repEvents(b.Cursor(), nil, rep, evs)
+		return err
 	})
 	if err != nil {
 		return store.Erased{}, err
@@ -152,8 +147,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 			}
 		}
 		t.forgetRep(k)
-		prefix := dayKey(rep, dwell.Date{})
-		prefix = prefix[:len(prefix)-dayKeyLen]
+		prefix := repPrefix(rep)
 		for _, name := range [][]byte{bktDirty, bktSummaries, bktDayDetail} {
 			b, err := t.tenantSub(tenant, name, false)
 			if err != nil {
@@ -173,7 +167,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 		if err := bumpPrefix(t, tenant, prefix); err != nil {
 			return err
 		}
-		n, err := t.eraseEvents(tenant, rep, seqs, scanned)
+		n, err := t.eraseEvents(tenant, rep, evs, scanned)
 		out.Events = n
 		return err
 	})
@@ -183,50 +177,57 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 	return out, nil
 }
 
-// eventOf reports whether the stored event v is about rep.
-func eventOf(v []byte, rep dwell.RepID) (bool, error) {
-	var r eventRec
-	if err := decodeJSON("boltstore.decodeEvent", "event", v, &r); err != nil {
-		return false, err
-	}
-	return dwell.RepID(r.Rep) == rep, nil
+// erasedEvent is an event of a rep being erased: its sequence key and its
+// dedupe key.
+type erasedEvent struct {
+	seq []byte
+	key string
 }
 
-// eraseEvents deletes the rep's events: those at seqs (found by a read up
-// to sequence scanned) and any appended since, with their keys.
-func (t *txn) eraseEvents(tenant dwell.TenantID, rep dwell.RepID, seqs [][]byte, scanned uint64) (int, error) {
+// repEvents appends to evs the events about rep from c, from the key seek
+// (or the first) to the end.
+func repEvents(c *bolt.Cursor, seek []byte, rep dwell.RepID, evs []erasedEvent) ([]erasedEvent, error) {
+	k, v := c.First()
+	if seek != nil {
+		k, v = c.Seek(seek)
+	}
+	for ; k != nil; k, v = c.Next() {
+		h, err := decodeEventHead(v)
+		if err != nil {
+			return nil, err
+		}
+		if dwell.RepID(h.Rep) == rep {
+			evs = append(evs, erasedEvent{bytes.Clone(k), h.Key})
+		}
+	}
+	return evs, nil
+}
+
+// eraseEvents deletes the rep's events: evs (found by a read up to
+// sequence scanned) and any appended since, with their keys.
+func (t *txn) eraseEvents(tenant dwell.TenantID, rep dwell.RepID, evs []erasedEvent, scanned uint64) (int, error) {
 	b, err := t.tenantSub(tenant, bktEvents, false)
 	if b == nil || err != nil {
 		return 0, err
 	}
-	c := b.Cursor()
-	for k, v := c.Seek(seqKey(scanned + 1)); k != nil; k, v = c.Next() {
-		if mine, err := eventOf(v, rep); err != nil {
-			return 0, err
-		} else if mine {
-			seqs = append(seqs, bytes.Clone(k))
-		}
+	if evs, err = repEvents(b.Cursor(), seqKey(scanned+1), rep, evs); err != nil {
+		return 0, err
 	}
 	keys, err := t.tenantSub(tenant, bktEventKeys, false)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, sk := range seqs {
-		v := b.Get(sk)
-		if v == nil {
+	for _, e := range evs {
+		if b.Get(e.seq) == nil {
 			continue // gone meanwhile (an erase of the same rep)
 		}
-		var r eventRec
-		if err := decodeJSON("boltstore.decodeEvent", "event", v, &r); err != nil {
-			return 0, err
-		}
-		if keys != nil && r.Key != "" {
-			if err := keys.Delete([]byte(r.Key)); err != nil {
+		if keys != nil && e.key != "" {
+			if err := keys.Delete([]byte(e.key)); err != nil {
 				return 0, err
 			}
 		}
-		if err := b.Delete(sk); err != nil {
+		if err := b.Delete(e.seq); err != nil {
 			return 0, err
 		}
 		n++
@@ -315,38 +316,18 @@ func (s *Store) ListDataReps(ctx context.Context, after store.RepRef, limit int)
 		return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "limit", Description: "must be at least 1"})
 	}
 	var out []store.RepRef
+	var afterKey []byte
+	if after.Rep != "" {
+		afterKey = []byte(after.Rep)
+	}
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		c := tx.Cursor()
-		for tk, _ := c.Seek(tenantKey(after.Tenant)); tk != nil && bytes.HasPrefix(tk, []byte("t/")); tk, _ = c.Next() {
-			tenant := dwell.TenantID(tk[2:])
-			tb := tx.Bucket(tk)
-			if tb == nil {
-				continue
+		return walkTenants(tx, after.Tenant, afterKey, bktRepData, func(tenant dwell.TenantID, k, v []byte) (bool, error) {
+			if v != nil {
+				return false, nil // not a bucket
 			}
-			all := tb.Bucket(bktRepData)
-			if all == nil {
-				continue
-			}
-			rc := all.Cursor()
-			var k, v []byte
-			if tenant == after.Tenant && after.Rep != "" {
-				if k, v = rc.Seek([]byte(after.Rep)); k != nil && string(k) == string(after.Rep) {
-					k, v = rc.Next()
-				}
-			} else {
-				k, v = rc.First()
-			}
-			for ; k != nil; k, v = rc.Next() {
-				if v != nil {
-					continue // not a bucket
-				}
-				out = append(out, store.RepRef{Tenant: tenant, Rep: dwell.RepID(k)})
-				if len(out) == limit {
-					return nil
-				}
-			}
-		}
-		return nil
+			out = append(out, store.RepRef{Tenant: tenant, Rep: dwell.RepID(k)})
+			return len(out) == limit, nil
+		})
 	})
 	return out, err
 }

@@ -170,15 +170,21 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 	if kept := dwell.DateOf(now.Add(-ret), time.UTC).AddDays(2); since.Before(kept) {
 		since = kept
 	}
+	// A rep's days are contiguous and in date order: seek past each rep's
+	// older days rather than read the tenant's whole history.
 	var keys [][]byte
-	err = ver.ForEach(func(k, _ []byte) error {
-		if _, d, ok := splitDayKey(k); ok && !d.Before(since) {
+	c := ver.Cursor()
+	for k, _ := c.First(); k != nil; {
+		rep, d, ok := splitDayKey(k)
+		switch {
+		case !ok:
+			k, _ = c.Next()
+		case d.Before(since):
+			k, _ = c.Seek(dayKey(rep, since))
+		default:
 			keys = append(keys, bytes.Clone(k))
+			k, _ = c.Next()
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	for _, k := range keys {
 		if err := t.bumpDay(tenant, k); err != nil {
@@ -225,41 +231,19 @@ func (s *Store) ListDirtyDays(ctx context.Context, after store.DayKey, limit int
 		return nil, dwell.E(op, dwell.Invalid, "limit must be at least 1")
 	}
 	var out []store.DayVersion
+	var afterKey []byte
+	if after.Rep != "" {
+		afterKey = dayKey(after.Rep, after.Date)
+	}
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		c := tx.Cursor()
-		start := tenantKey(after.Tenant)
-		for tk, _ := c.Seek(start); tk != nil && bytes.HasPrefix(tk, []byte("t/")); tk, _ = c.Next() {
-			tenant := dwell.TenantID(tk[2:])
-			tb := tx.Bucket(tk)
-			if tb == nil {
-				continue
+		return walkTenants(tx, after.Tenant, afterKey, bktDirty, func(tenant dwell.TenantID, k, v []byte) (bool, error) {
+			rep, d, ok := splitDayKey(k)
+			if !ok {
+				return false, dwell.E(dwell.Other, fmt.Sprintf("corrupt dirty key %x", k))
 			}
-			b := tb.Bucket(bktDirty)
-			if b == nil {
-				continue
-			}
-			dc := b.Cursor()
-			var k, v []byte
-			if tenant == after.Tenant && after.Rep != "" {
-				ak := dayKey(after.Rep, after.Date)
-				if k, v = dc.Seek(ak); k != nil && bytes.Equal(k, ak) {
-					k, v = dc.Next()
-				}
-			} else {
-				k, v = dc.First()
-			}
-			for ; k != nil; k, v = dc.Next() {
-				rep, d, ok := splitDayKey(k)
-				if !ok {
-					return dwell.E(dwell.Other, fmt.Sprintf("corrupt dirty key %x", k))
-				}
-				out = append(out, store.DayVersion{DayKey: store.DayKey{Tenant: tenant, Rep: rep, Date: d}, Version: getVersion(v)})
-				if len(out) == limit {
-					return nil
-				}
-			}
-		}
-		return nil
+			out = append(out, store.DayVersion{DayKey: store.DayKey{Tenant: tenant, Rep: rep, Date: d}, Version: getVersion(v)})
+			return len(out) == limit, nil
+		})
 	})
 	return out, err
 }
