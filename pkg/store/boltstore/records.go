@@ -220,8 +220,9 @@ const maxPausedDays = 31
 // markPaused marks, for a resume, every local day from the pause before it
 // (if the last change before it is a pause) to the resume: the days of an
 // open pause were derived as paused up to their end or the present, and
-// now end at the resume. At most maxPausedDays days are marked; the
-// resume's own day is marked by recordAction.
+// now end at the resume. Of a longer pause only the last maxPausedDays
+// days before the resume are marked; the resume's own day is marked by
+// recordAction.
 func (t *txn) markPaused(tenant dwell.TenantID, c dwell.TrackingChange) error {
 	if c.Paused {
 		return nil
@@ -251,10 +252,16 @@ func (t *txn) markPaused(tenant dwell.TenantID, c dwell.TrackingChange) error {
 	if !r.Paused || !r.Time.Before(c.Time) {
 		return nil
 	}
-	// Half-day steps: a step of a day could leap over a 23-hour local day.
-	n := min(int(c.Time.Sub(r.Time)/(12*time.Hour))+1, 2*maxPausedDays)
+	// The days nearest the resume matter most (reports, re-derivation): a
+	// longer pause marks its last maxPausedDays days. Half-day steps: a
+	// step of a day could leap over a 23-hour local day.
+	from := r.Time
+	if limit := c.Time.Add(-maxPausedDays * 24 * time.Hour); from.Before(limit) {
+		from = limit
+	}
+	n := int(c.Time.Sub(from)/(12*time.Hour)) + 1
 	return t.markInstants(tenant, c.Rep, n, func(i int) (time.Time, bool) {
-		return r.Time.Add(time.Duration(i) * 12 * time.Hour), true
+		return from.Add(time.Duration(i) * 12 * time.Hour), true
 	})
 }
 

@@ -1047,6 +1047,28 @@ func testResumeMarksPausedDays(t *testing.T, h Harness) {
 		got = append(got, m.Date)
 	}
 	wantEqual(t, "days marked by the resume", got, []dwell.Date{day(2025, 3, 14), day(2025, 3, 15), day(2025, 3, 16), day(2025, 3, 17)})
+
+	// A pause of 60 days: the last 31 days before the resume are marked,
+	// and the resume's own.
+	for _, m := range dirtyDays(t, s) {
+		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+		must(t, "PutDaySummary", err)
+	}
+	_, _, err = s.RecordTrackingChange(ctx(), tenantA, trackingChange("r2", "p", pauseAt))
+	must(t, "RecordTrackingChange", err)
+	long := trackingChange("r2", "r", pauseAt.Add(60*24*time.Hour))
+	long.Paused = false
+	for _, m := range dirtyDays(t, s) {
+		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+		must(t, "PutDaySummary", err)
+	}
+	_, _, err = s.RecordTrackingChange(ctx(), tenantA, long)
+	must(t, "RecordTrackingChange", err)
+	marks := dirtyDays(t, s)
+	end := dwell.DateOf(long.Time, time.UTC)
+	if len(marks) != 32 || marks[0].Date != end.AddDays(-31) || marks[len(marks)-1].Date != end {
+		t.Fatalf("a 60-day pause's resume marked %d days, %v to %v; want the 32 days %v to %v", len(marks), marks[0].Date, marks[len(marks)-1].Date, end.AddDays(-31), end)
+	}
 }
 
 // testCancelledContext checks that a write whose context is already done is
