@@ -211,22 +211,5 @@ func applyPauses(day *Day, ps []span) {
 	}
 	day.Visits = visits
 
-	var t Totals
-	for _, s := range day.Segments {
-		switch s.Kind {
-		case KindVisit:
-			t.Visit += s.Duration()
-		case KindIdle:
-			t.Idle += s.Duration()
-		case KindTravel:
-			t.Travel += s.Duration()
-			t.TravelDistanceM += s.DistanceM
-		case KindGap:
-			t.Gap += s.Duration()
-		case KindPaused:
-			t.Paused += s.Duration()
-		}
-	}
-	t.Visits = len(day.Visits)
-	day.Totals = t
+	day.Totals = day.SumTotals()
 }
