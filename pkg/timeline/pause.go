@@ -93,7 +93,7 @@ func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, fir
 			return
 		}
 		if n := len(out); n > 0 && !s.start.After(out[n-1].end) {
-			out[n-1].end = maxTime(out[n-1].end, s.end)
+			out[n-1].end = maxT(out[n-1].end, s.end)
 			return
 		}
 		out = append(out, s)
@@ -126,13 +126,6 @@ func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, fir
 	return out
 }
 
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 // inSpans reports whether t falls in one of the sorted spans.
 func inSpans(t time.Time, ps []span) bool {
 	i, _ := slices.BinarySearchFunc(ps, t, func(s span, t time.Time) int {
@@ -158,7 +151,7 @@ func outside(start, end time.Time, ps []span) []span {
 		if p.start.After(at) {
 			out = append(out, span{at, p.start})
 		}
-		at = maxTime(at, p.end)
+		at = maxT(at, p.end)
 	}
 	if at.Before(end) {
 		out = append(out, span{at, end})
