@@ -32,24 +32,16 @@ type span struct{ start, end time.Time }
 // derivePaused is Derive for a day with tracking changes.
 func derivePaused(in Input) Day {
 	lo, hi := bounds(in)
-	var times []time.Time
-	for _, f := range in.Fixes {
-		if (lo.IsZero() || !f.Time.Before(lo)) && (hi.IsZero() || f.Time.Before(hi)) {
-			times = append(times, f.Time)
-		}
-	}
-	slices.SortFunc(times, time.Time.Compare)
+	// Only a pause left open at the end asks, once: a scan, not a sort.
 	firstAfter := func(t time.Time) time.Time {
-		i, _ := slices.BinarySearchFunc(times, t, func(x, t time.Time) int {
-			if x.After(t) {
-				return 1
+		var first time.Time
+		for _, f := range in.Fixes {
+			if f.Time.After(t) && (first.IsZero() || f.Time.Before(first)) &&
+				(lo.IsZero() || !f.Time.Before(lo)) && (hi.IsZero() || f.Time.Before(hi)) {
+				first = f.Time
 			}
-			return -1
-		})
-		if i < len(times) {
-			return times[i]
 		}
-		return time.Time{}
+		return first
 	}
 	ps := pauseSpans(in.Tracking, in.OpenUntil, lo, hi, firstAfter)
 	rest := in
