@@ -477,7 +477,7 @@ func Compute(in Input) Result {
 		if c := a.CloseTime.Compare(b.CloseTime); c != 0 {
 			return c
 		}
-		return compareStrings(string(a.ID), string(b.ID))
+		return cmp.Compare(a.ID, b.ID)
 	})
 	planned := 0
 	apptsBy := map[dwell.RepID][]dwell.Appointment{}
@@ -599,7 +599,7 @@ func Compute(in Input) Result {
 	// 10. Quota, 8. engagement (won share).
 	quotas := slices.Clone(in.Quotas)
 	slices.SortFunc(quotas, func(a, b dwell.Quota) int {
-		if c := compareStrings(string(a.Rep), string(b.Rep)); c != 0 {
+		if c := cmp.Compare(a.Rep, b.Rep); c != 0 {
 			return c
 		}
 		return a.Start.DaysSince(b.Start)
@@ -651,8 +651,6 @@ func Compute(in Input) Result {
 	r.Engagement = e
 	return r
 }
-
-func compareStrings(a, b string) int { return cmp.Compare(a, b) }
 
 // forEach calls f(i) for i in [0, n) on up to GOMAXPROCS goroutines and
 // returns when all calls have.
