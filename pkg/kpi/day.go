@@ -118,22 +118,7 @@ func (d *Day) Timeline() *timeline.Day {
 	for _, v := range d.Visits {
 		td.Visits = append(td.Visits, v.Visit)
 	}
-	for _, s := range d.Segments {
-		switch s.Kind {
-		case timeline.KindVisit:
-			td.Totals.Visit += s.Duration()
-		case timeline.KindIdle:
-			td.Totals.Idle += s.Duration()
-		case timeline.KindTravel:
-			td.Totals.Travel += s.Duration()
-			td.Totals.TravelDistanceM += s.DistanceM
-		case timeline.KindGap:
-			td.Totals.Gap += s.Duration()
-		case timeline.KindPaused:
-			td.Totals.Paused += s.Duration()
-		}
-	}
-	td.Totals.Visits = len(td.Visits)
+	td.Totals = td.SumTotals()
 	return td
 }
 

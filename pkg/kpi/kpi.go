@@ -360,21 +360,7 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		acc.totals.Add(d.Totals)
 		acc.idleSegs += d.IdleSegments
 		p := d.part()
-		for _, x := range [...][2]*int{{&sum.visits, &p.visits}, {&sum.prospects, &p.prospects}, {&sum.customers, &p.customers},
-			{&sum.customerVisits, &p.customerVisits}, {&sum.calls, &p.calls}, {&sum.connected, &p.connected},
-			{&sum.customerCalls, &p.customerCalls}, {&sum.withOutcome, &p.withOutcome}, {&sum.rejections, &p.rejections},
-			{&sum.positive, &p.positive}} {
-			*x[0] += *x[1]
-		}
-		sum.prospectS += p.prospectS
-		sum.customerS += p.customerS
-		sum.talk += p.talk
-		for i := range sum.hist {
-			sum.hist[i] += p.hist[i]
-		}
-		for i := range sum.reasons {
-			sum.reasons[i] += p.reasons[i]
-		}
+		sum.add(p)
 		for i := range p.followUps {
 			if f := &p.followUps[i]; inRange(f.due, in.Start, in.End) {
 				due = append(due, f)
@@ -491,7 +477,7 @@ func Compute(in Input) Result {
 		if c := a.CloseTime.Compare(b.CloseTime); c != 0 {
 			return c
 		}
-		return compareStrings(string(a.ID), string(b.ID))
+		return cmp.Compare(a.ID, b.ID)
 	})
 	planned := 0
 	apptsBy := map[dwell.RepID][]dwell.Appointment{}
@@ -521,20 +507,9 @@ func Compute(in Input) Result {
 		fieldDays += a.fieldDays
 		idleSegs += a.idleSegs
 		totals.Add(a.totals)
-		for _, x := range [...][2]*int{{&sum.visits, &a.sum.visits}, {&sum.prospects, &a.sum.prospects}, {&sum.customers, &a.sum.customers},
-			{&sum.customerVisits, &a.sum.customerVisits}, {&sum.calls, &a.sum.calls}, {&sum.connected, &a.sum.connected},
-			{&sum.customerCalls, &a.sum.customerCalls}, {&sum.withOutcome, &a.sum.withOutcome}, {&sum.rejections, &a.sum.rejections},
-			{&sum.positive, &a.sum.positive}, {&kept, &a.kept}, {&dueN, &a.due}, {&done, &a.done}, {&nWon, &a.nWon}, {&nNotWon, &a.nNotWon}} {
+		sum.add(&a.sum)
+		for _, x := range [...][2]*int{{&kept, &a.kept}, {&dueN, &a.due}, {&done, &a.done}, {&nWon, &a.nWon}, {&nNotWon, &a.nNotWon}} {
 			*x[0] += *x[1]
-		}
-		sum.prospectS += a.sum.prospectS
-		sum.customerS += a.sum.customerS
-		sum.talk += a.sum.talk
-		for i := range sum.hist {
-			sum.hist[i] += a.sum.hist[i]
-		}
-		for i := range sum.reasons {
-			sum.reasons[i] += a.sum.reasons[i]
 		}
 		wonSum += a.wonSum
 		notWonSum += a.notWonSum
@@ -624,7 +599,7 @@ func Compute(in Input) Result {
 	// 10. Quota, 8. engagement (won share).
 	quotas := slices.Clone(in.Quotas)
 	slices.SortFunc(quotas, func(a, b dwell.Quota) int {
-		if c := compareStrings(string(a.Rep), string(b.Rep)); c != 0 {
+		if c := cmp.Compare(a.Rep, b.Rep); c != 0 {
 			return c
 		}
 		return a.Start.DaysSince(b.Start)
@@ -676,8 +651,6 @@ func Compute(in Input) Result {
 	r.Engagement = e
 	return r
 }
-
-func compareStrings(a, b string) int { return cmp.Compare(a, b) }
 
 // forEach calls f(i) for i in [0, n) on up to GOMAXPROCS goroutines and
 // returns when all calls have.

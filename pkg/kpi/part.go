@@ -157,6 +157,31 @@ func computePart(d *Day) *part {
 	return p
 }
 
+// add adds o's counts and sums to p; the records (clients, spans,
+// follow-ups, calls) stay p's.
+func (p *part) add(o *part) {
+	p.visits += o.visits
+	p.prospects += o.prospects
+	p.customers += o.customers
+	p.customerVisits += o.customerVisits
+	p.prospectS += o.prospectS
+	p.customerS += o.customerS
+	for i := range p.hist {
+		p.hist[i] += o.hist[i]
+	}
+	p.calls += o.calls
+	p.connected += o.connected
+	p.customerCalls += o.customerCalls
+	p.talk += o.talk
+	p.checkOuts += o.checkOuts
+	p.withOutcome += o.withOutcome
+	p.rejections += o.rejections
+	p.positive += o.positive
+	for i := range p.reasons {
+		p.reasons[i] += o.reasons[i]
+	}
+}
+
 func (w *writer) part(p *part) {
 	for _, x := range []int{p.visits, p.prospects, p.customers, p.customerVisits, p.calls, p.connected, p.customerCalls,
 		p.checkOuts, p.withOutcome, p.rejections, p.positive} {

@@ -99,21 +99,8 @@ func (d *deriver) build(day *Day) {
 		d.describe(&segs[i])
 	}
 	day.Segments = segs
-	for _, s := range segs {
-		switch s.Kind {
-		case KindVisit:
-			day.Totals.Visit += s.Duration()
-			day.Totals.Visits++
-		case KindIdle:
-			day.Totals.Idle += s.Duration()
-		case KindTravel:
-			day.Totals.Travel += s.Duration()
-			day.Totals.TravelDistanceM += s.DistanceM
-		case KindGap:
-			day.Totals.Gap += s.Duration()
-		}
-	}
 	d.visits(day)
+	day.Totals = day.SumTotals()
 }
 
 // describe fills a segment's distance or location.

@@ -390,7 +390,7 @@ func clampAcc(a float64) float64 {
 // at the first fix.
 func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 	ps := make([]fixP, 0, len(refs))
-	var lat0, lng0, kx float64
+	var pl plane
 	for _, r := range refs {
 		f := &in[r.i]
 		if f.Mock {
@@ -398,17 +398,10 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 			continue
 		}
 		if len(ps) == 0 {
-			lat0, lng0 = f.Pos.Lat, f.Pos.Lng
-			kx = math.Cos(lat0 * math.Pi / 180)
+			pl = newPlane(f.Pos)
 		}
-		const k = earthRadiusM * math.Pi / 180
-		dl := f.Pos.Lng - lng0
-		if dl > 180 {
-			dl -= 360
-		} else if dl < -180 {
-			dl += 360
-		}
-		p := fixP{t: r.t, ll: f.Pos, x: dl * kx * k, y: (f.Pos.Lat - lat0) * k, accM: clampAcc(f.AccuracyM), speed: f.SpeedMPS}
+		x, y := pl.xy(f.Pos)
+		p := fixP{t: r.t, ll: f.Pos, x: x, y: y, accM: clampAcc(f.AccuracyM), speed: f.SpeedMPS}
 		if f.BearingDeg >= 0 && f.BearingDeg <= 360 {
 			sin, cos := math.Sincos(f.BearingDeg * math.Pi / 180)
 			p.ux, p.uy = sin, cos
@@ -1010,10 +1003,9 @@ func (d *deriver) makeStay(c centroid, members []int, lo int) stay {
 // degrees through the plane of the first fix.
 func (d *deriver) latLng(x, y float64) dwell.LatLng {
 	p0 := d.fixes[0]
-	const k = earthRadiusM * math.Pi / 180
 	kx := math.Cos(p0.ll.Lat * math.Pi / 180)
-	lat := p0.ll.Lat + (y-p0.y)/k
-	lng := p0.ll.Lng + (x-p0.x)/(k*kx)
+	lat := p0.ll.Lat + (y-p0.y)/mPerDeg
+	lng := p0.ll.Lng + (x-p0.x)/(mPerDeg*kx)
 	if lng > 180 {
 		lng -= 360
 	} else if lng < -180 {

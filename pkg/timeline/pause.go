@@ -32,24 +32,16 @@ type span struct{ start, end time.Time }
 // derivePaused is Derive for a day with tracking changes.
 func derivePaused(in Input) Day {
 	lo, hi := bounds(in)
-	var times []time.Time
-	for _, f := range in.Fixes {
-		if (lo.IsZero() || !f.Time.Before(lo)) && (hi.IsZero() || f.Time.Before(hi)) {
-			times = append(times, f.Time)
-		}
-	}
-	slices.SortFunc(times, time.Time.Compare)
+	// Only a pause left open at the end asks, once: a scan, not a sort.
 	firstAfter := func(t time.Time) time.Time {
-		i, _ := slices.BinarySearchFunc(times, t, func(x, t time.Time) int {
-			if x.After(t) {
-				return 1
+		var first time.Time
+		for _, f := range in.Fixes {
+			if f.Time.After(t) && (first.IsZero() || f.Time.Before(first)) &&
+				(lo.IsZero() || !f.Time.Before(lo)) && (hi.IsZero() || f.Time.Before(hi)) {
+				first = f.Time
 			}
-			return -1
-		})
-		if i < len(times) {
-			return times[i]
 		}
-		return time.Time{}
+		return first
 	}
 	ps := pauseSpans(in.Tracking, in.OpenUntil, lo, hi, firstAfter)
 	rest := in
@@ -93,7 +85,7 @@ func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, fir
 			return
 		}
 		if n := len(out); n > 0 && !s.start.After(out[n-1].end) {
-			out[n-1].end = maxTime(out[n-1].end, s.end)
+			out[n-1].end = maxT(out[n-1].end, s.end)
 			return
 		}
 		out = append(out, s)
@@ -126,13 +118,6 @@ func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, fir
 	return out
 }
 
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 // inSpans reports whether t falls in one of the sorted spans.
 func inSpans(t time.Time, ps []span) bool {
 	i, _ := slices.BinarySearchFunc(ps, t, func(s span, t time.Time) int {
@@ -158,7 +143,7 @@ func outside(start, end time.Time, ps []span) []span {
 		if p.start.After(at) {
 			out = append(out, span{at, p.start})
 		}
-		at = maxTime(at, p.end)
+		at = maxT(at, p.end)
 	}
 	if at.Before(end) {
 		out = append(out, span{at, end})
@@ -211,22 +196,5 @@ func applyPauses(day *Day, ps []span) {
 	}
 	day.Visits = visits
 
-	var t Totals
-	for _, s := range day.Segments {
-		switch s.Kind {
-		case KindVisit:
-			t.Visit += s.Duration()
-		case KindIdle:
-			t.Idle += s.Duration()
-		case KindTravel:
-			t.Travel += s.Duration()
-			t.TravelDistanceM += s.DistanceM
-		case KindGap:
-			t.Gap += s.Duration()
-		case KindPaused:
-			t.Paused += s.Duration()
-		}
-	}
-	t.Visits = len(day.Visits)
-	day.Totals = t
+	day.Totals = day.SumTotals()
 }

@@ -56,15 +56,18 @@ func (f *localFence) contains(x, y float64) bool {
 
 // plane projects positions on the plane tangent at an origin.
 type plane struct {
-	o      dwell.LatLng
-	kx, ky float64 // metres per degree of longitude and latitude
+	o  dwell.LatLng
+	kx float64 // cosine of the origin's latitude: a degree of longitude over one of latitude
 }
+
+// mPerDeg is the metres in a degree of latitude.
+const mPerDeg = earthRadiusM * math.Pi / 180
 
 func newPlane(o dwell.LatLng) plane {
-	const k = earthRadiusM * math.Pi / 180
-	return plane{o: o, kx: k * math.Cos(o.Lat*math.Pi/180), ky: k}
+	return plane{o: o, kx: math.Cos(o.Lat * math.Pi / 180)}
 }
 
+// xy returns q in the plane: metres east and north of the origin.
 func (p plane) xy(q dwell.LatLng) (x, y float64) {
 	dl := q.Lng - p.o.Lng
 	if dl > 180 {
@@ -72,7 +75,7 @@ func (p plane) xy(q dwell.LatLng) (x, y float64) {
 	} else if dl < -180 {
 		dl += 360
 	}
-	return dl * p.kx, (q.Lat - p.o.Lat) * p.ky
+	return dl * p.kx * mPerDeg, (q.Lat - p.o.Lat) * mPerDeg
 }
 
 // ring returns the ring's vertices in the plane, flattened, and its

@@ -191,6 +191,29 @@ type Totals struct {
 	Visits int
 }
 
+// SumTotals returns the totals of d's segments, with Visits the number of
+// d.Visits: what Derive sets d.Totals to.
+func (d *Day) SumTotals() Totals {
+	var t Totals
+	for _, s := range d.Segments {
+		switch s.Kind {
+		case KindVisit:
+			t.Visit += s.Duration()
+		case KindIdle:
+			t.Idle += s.Duration()
+		case KindTravel:
+			t.Travel += s.Duration()
+			t.TravelDistanceM += s.DistanceM
+		case KindGap:
+			t.Gap += s.Duration()
+		case KindPaused:
+			t.Paused += s.Duration()
+		}
+	}
+	t.Visits = len(d.Visits)
+	return t
+}
+
 // Flags count what in the day's data deserves a look.
 type Flags struct {
 	// MockFixes is the number of fixes with the OS mock flag.
