@@ -660,27 +660,20 @@ const silenceSeedWindow = 7 * 24 * time.Hour
 func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
 	const op = dwell.Op("server.seedSilence")
 	n := 0
-	var after store.RepRef
-	for {
-		page, err := s.store.ListDataReps(ctx, after, retentionPage)
+	for r, err := range s.dataReps(ctx) {
 		if err != nil {
 			return n, dwell.E(op, err)
 		}
-		for _, r := range page {
-			at, err := s.store.LastFixTime(ctx, r.Tenant, r.Rep)
-			if err != nil {
-				return n, dwell.E(op, err)
-			}
-			if !at.IsZero() && now.Sub(at) <= silenceSeedWindow {
-				s.silence.saw(r.Tenant, r.Rep, at)
-				n++
-			}
+		at, err := s.store.LastFixTime(ctx, r.Tenant, r.Rep)
+		if err != nil {
+			return n, dwell.E(op, err)
 		}
-		if len(page) < retentionPage {
-			return n, nil
+		if !at.IsZero() && now.Sub(at) <= silenceSeedWindow {
+			s.silence.saw(r.Tenant, r.Rep, at)
+			n++
 		}
-		after = page[len(page)-1]
 	}
+	return n, nil
 }
 
 // sweepLoop seeds the silence tracker, then runs sweepSilence every
