@@ -237,22 +237,17 @@ func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
 }
 
 func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
-	const op = dwell.Op("server.publishDayEvents")
 	if c.next == nil {
 		return nil
 	}
 	if !c.next.End.IsZero() {
 		s.silence.saw(c.tenant, c.rep, c.next.End)
 	}
-	set, err := s.store.GetSettings(ctx, c.tenant)
-	if err != nil {
-		return dwell.E(op, err)
-	}
-	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: set})
+	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings})
 	if len(evs) == 0 {
 		return nil
 	}
-	_, err = s.events.publish(ctx, c.tenant, evs)
+	_, err := s.events.publish(ctx, c.tenant, evs)
 	return err
 }
 
