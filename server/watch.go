@@ -392,20 +392,15 @@ func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal,
 		}
 		// The teams a manager manages when the stream starts; a team it
 		// is given later shows on its next stream.
-		sc.teams = map[dwell.TeamID]bool{}
-		page := store.Page{Limit: maxPageSize}
-		for {
-			ts, more, err := s.store.ListTeams(ctx, p.Tenant, store.TeamFilter{Manager: p.Subject}, page)
-			if err != nil {
-				return sc, err
-			}
-			for _, t := range ts {
-				sc.teams[t.ID] = true
-			}
-			if !more || len(ts) == 0 {
-				break
-			}
-			page.After = string(ts[len(ts)-1].ID)
+		ts, err := listAll(func(pg store.Page) ([]dwell.Team, bool, error) {
+			return s.store.ListTeams(ctx, p.Tenant, store.TeamFilter{Manager: p.Subject}, pg)
+		}, func(t dwell.Team) string { return string(t.ID) })
+		if err != nil {
+			return sc, err
+		}
+		sc.teams = make(map[dwell.TeamID]bool, len(ts))
+		for _, t := range ts {
+			sc.teams[t.ID] = true
 		}
 	default:
 		return sc, s.deny(ctx, op, p, "events", "role may not watch events")
