@@ -116,7 +116,7 @@ func (s *Server) WarmReports(ctx context.Context, tenants []dwell.TenantID) (int
 	from, to := today.AddDays(-store.RederiveDays), today.AddDays(1)
 	n := 0
 	for _, t := range tenants {
-		reps, err := s.teamReps(ctx, t, "")
+		reps, err := s.allReps(ctx, t)
 		if err != nil {
 			return n, dwell.E(op, err)
 		}

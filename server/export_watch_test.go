@@ -15,14 +15,18 @@ func PublishEvents(ctx context.Context, s *Server, tenant dwell.TenantID, evs []
 }
 
 // PublishDay runs the day listener on one re-derivation of a rep-day, with
-// the rep's team read from the directory as the refresher does, and
-// returns its error.
+// the rep's team and the tenant's settings read from the store as the
+// refresher does, and returns its error.
 func PublishDay(ctx context.Context, s *Server, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, prev, next *timeline.Day, detect time.Time) error {
 	r, err := s.store.GetRep(ctx, tenant, rep)
 	if err != nil && !dwell.Is(dwell.NotFound, err) {
 		return err
 	}
-	return s.dayEvents(ctx, dayChange{tenant: tenant, rep: rep, team: r.Team, date: date, prev: prev, next: next, detectTime: detect})
+	set, err := s.store.GetSettings(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	return s.dayEvents(ctx, dayChange{tenant: tenant, rep: rep, team: r.Team, settings: set, date: date, prev: prev, next: next, detectTime: detect})
 }
 
 // SweepSilence runs one sweep for silent reps at instant now.

@@ -74,18 +74,11 @@ func (s *Server) kpiSales(ctx context.Context, tenant dwell.TenantID, reps []dwe
 	if len(ids) == 0 {
 		return nil
 	}
-	pg := store.Page{Limit: maxPageSize}
-	for {
-		os, more, err := s.store.ListOpportunities(ctx, tenant, store.OpportunityFilter{Reps: ids}, pg)
-		if err != nil {
-			return err
-		}
-		in.Opportunities = append(in.Opportunities, os...)
-		if !more || len(os) == 0 {
-			return nil
-		}
-		pg.After = string(os[len(os)-1].ID)
-	}
+	os, err := listAll(func(pg store.Page) ([]dwell.Opportunity, bool, error) {
+		return s.store.ListOpportunities(ctx, tenant, store.OpportunityFilter{Reps: ids}, pg)
+	}, func(o dwell.Opportunity) string { return string(o.ID) })
+	in.Opportunities = append(in.Opportunities, os...)
+	return err
 }
 
 func basisToPB(b kpi.Basis) *dwellv1.Basis {

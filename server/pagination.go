@@ -96,3 +96,23 @@ func listPage[T any](op dwell.Op, tenant dwell.TenantID, list, filter string, si
 	}
 	return items, nextToken(more, digest, id(items[len(items)-1])), nil
 }
+
+// listAll fetches every page of a store listing, maxPageSize items at a
+// time, each page after the last item (id) of the one before, and returns
+// all the items; for reads that need the whole set (a team's reps, a
+// manager's teams).
+func listAll[T any](fetch func(store.Page) ([]T, bool, error), id func(T) string) ([]T, error) {
+	var all []T
+	pg := store.Page{Limit: maxPageSize}
+	for {
+		items, more, err := fetch(pg)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if !more || len(items) == 0 {
+			return all, nil
+		}
+		pg.After = id(items[len(items)-1])
+	}
+}

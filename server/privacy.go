@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"iter"
 	"log/slog"
 	"time"
 
@@ -50,36 +51,28 @@ func (s *Server) sweepRetention(ctx context.Context, now time.Time) (swept, erro
 	periods := map[dwell.TenantID]time.Duration{}
 	var tenants []dwell.TenantID
 	var total swept
-	var after store.RepRef
-	for {
-		page, err := s.store.ListDataReps(ctx, after, retentionPage)
+	for r, err := range s.dataReps(ctx) {
 		if err != nil {
 			return total, dwell.E(op, err)
 		}
-		for _, r := range page {
-			period, ok := periods[r.Tenant]
-			if !ok {
-				st, err := s.store.GetSettings(ctx, r.Tenant)
-				if err != nil {
-					return total, dwell.E(op, err)
-				}
-				period = st.Retention
-				periods[r.Tenant] = period
-				tenants = append(tenants, r.Tenant)
+		period, ok := periods[r.Tenant]
+		if !ok {
+			st, err := s.store.GetSettings(ctx, r.Tenant)
+			if err != nil {
+				return total, dwell.E(op, err)
 			}
-			for more := true; more; {
-				var n int
-				n, more, err = s.store.PruneFixes(ctx, r.Tenant, r.Rep, now.Add(-period), pruneBatch)
-				if err != nil {
-					return total, dwell.E(op, err)
-				}
-				total.fixes += n
+			period = st.Retention
+			periods[r.Tenant] = period
+			tenants = append(tenants, r.Tenant)
+		}
+		for more := true; more; {
+			var n int
+			n, more, err = s.store.PruneFixes(ctx, r.Tenant, r.Rep, now.Add(-period), pruneBatch)
+			if err != nil {
+				return total, dwell.E(op, err)
 			}
+			total.fixes += n
 		}
-		if len(page) < retentionPage {
-			break
-		}
-		after = page[len(page)-1]
 	}
 	// The event logs of the tenants with data: events say where reps were
 	// (visits, geofence crossings) and expire with the fixes.
@@ -100,6 +93,31 @@ func (s *Server) sweepRetention(ctx context.Context, now time.Time) (swept, erro
 		}
 	}
 	return total, nil
+}
+
+// dataReps yields every rep with stored fixes or actions
+// (store.ListDataReps), listing retentionPage of them at a time; a failed
+// listing is yielded as the last pair.
+func (s *Server) dataReps(ctx context.Context) iter.Seq2[store.RepRef, error] {
+	return func(yield func(store.RepRef, error) bool) {
+		var after store.RepRef
+		for {
+			page, err := s.store.ListDataReps(ctx, after, retentionPage)
+			if err != nil {
+				yield(store.RepRef{}, err)
+				return
+			}
+			for _, r := range page {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			if len(page) < retentionPage {
+				return
+			}
+			after = page[len(page)-1]
+		}
+	}
 }
 
 // retentionLoop runs sweepRetention every interval (the first time after

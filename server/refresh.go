@@ -74,7 +74,9 @@ type dayChange struct {
 	rep    dwell.RepID
 	// team is the rep's team as the refresher read it ("" for a rep no
 	// longer in the directory), so listeners need not read the rep again.
-	team       dwell.TeamID
+	team dwell.TeamID
+	// settings are the tenant's settings the derivation used.
+	settings   dwell.Settings
 	date       dwell.Date
 	prev, next *timeline.Day
 	detectTime time.Time
@@ -244,7 +246,11 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 	} else if err != nil {
 		return err
 	}
-	sum, err := s.summarize(ctx, m.Tenant, r, m.Date)
+	d, err := s.derive(ctx, m.Tenant, r, m.Date, false)
+	if err != nil {
+		return err
+	}
+	sum, err := s.summary(ctx, m.Tenant, r, m.Date, d)
 	if err != nil {
 		return err
 	}
@@ -257,7 +263,7 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 			// A newer derivation is stored already: this one would not be.
 			return nil
 		}
-		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
+		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, settings: d.settings, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
 		if stored.Summary != nil {
 			prev, err := kpi.DecodeDay(stored.Summary, det)
 			if err != nil {
@@ -293,6 +299,7 @@ type derived struct {
 	checkOuts []dwell.CheckOut
 	from, to  time.Time
 	clients   *storeClients
+	settings  dwell.Settings
 }
 
 // pauseLookback is how far before a day derive looks for a pause that may
@@ -353,7 +360,7 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 	if err != nil {
 		return derived{}, dwell.E(dwell.Op("server.derive"), fmt.Sprintf("rep %s, %v", r.ID, date), err)
 	}
-	return derived{day: day, fixes: fixes, checkOuts: cos, from: from, to: to, clients: clients}, nil
+	return derived{day: day, fixes: fixes, checkOuts: cos, from: from, to: to, clients: clients, settings: settings}, nil
 }
 
 // safeDerive runs timeline.Derive and turns a panic (a derivation bug) into
@@ -384,6 +391,11 @@ func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.R
 	if err != nil {
 		return nil, err
 	}
+	return s.summary(ctx, tenant, r, date, d)
+}
+
+// summary summarises d, r's derived day date, with the day's calls.
+func (s *Server) summary(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, d derived) (*kpi.Day, error) {
 	calls, err := s.store.ListCalls(ctx, tenant, r.ID, d.from, d.to)
 	if err != nil {
 		return nil, err

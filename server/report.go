@@ -129,7 +129,7 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 // and customers by the client's current kind.
 func repDayToPB(r dwell.Rep, date dwell.Date, day timeline.Day, fixCount int, clients timeline.ClientSource, outcome func(checkIn string) dwell.Outcome) *dwellv1.GetRepDayResponse {
 	repName := resourceName(collReps, string(r.ID))
-	pbDate := &dwellv1.Date{Year: int32(date.Year), Month: int32(date.Month), Day: int32(date.Day)}
+	pbDate := dateToPB(date)
 	resp := &dwellv1.GetRepDayResponse{
 		Rep: repName, Date: pbDate, TimeZone: r.TimeZone, FixCount: int32(fixCount),
 		Totals: &dwellv1.DayTotals{},

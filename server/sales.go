@@ -83,19 +83,9 @@ func (s *Server) readScope(ctx context.Context, op dwell.Op, p dwell.Principal, 
 
 // teamReps returns every rep of a team, in id order.
 func (s *Server) teamReps(ctx context.Context, tenant dwell.TenantID, team dwell.TeamID) ([]dwell.Rep, error) {
-	var out []dwell.Rep
-	pg := store.Page{Limit: maxPageSize}
-	for {
-		rs, more, err := s.store.ListReps(ctx, tenant, store.RepFilter{Team: team}, pg)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rs...)
-		if !more || len(rs) == 0 {
-			return out, nil
-		}
-		pg.After = string(rs[len(rs)-1].ID)
-	}
+	return listAll(func(pg store.Page) ([]dwell.Rep, bool, error) {
+		return s.store.ListReps(ctx, tenant, store.RepFilter{Team: team}, pg)
+	}, func(r dwell.Rep) string { return string(r.ID) })
 }
 
 // pageSorted returns the page p of items ordered by key: those with a key

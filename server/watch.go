@@ -237,22 +237,17 @@ func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
 }
 
 func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
-	const op = dwell.Op("server.publishDayEvents")
 	if c.next == nil {
 		return nil
 	}
 	if !c.next.End.IsZero() {
 		s.silence.saw(c.tenant, c.rep, c.next.End)
 	}
-	set, err := s.store.GetSettings(ctx, c.tenant)
-	if err != nil {
-		return dwell.E(op, err)
-	}
-	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: set})
+	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings})
 	if len(evs) == 0 {
 		return nil
 	}
-	_, err = s.events.publish(ctx, c.tenant, evs)
+	_, err := s.events.publish(ctx, c.tenant, evs)
 	return err
 }
 
@@ -397,20 +392,15 @@ func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal,
 		}
 		// The teams a manager manages when the stream starts; a team it
 		// is given later shows on its next stream.
-		sc.teams = map[dwell.TeamID]bool{}
-		page := store.Page{Limit: maxPageSize}
-		for {
-			ts, more, err := s.store.ListTeams(ctx, p.Tenant, store.TeamFilter{Manager: p.Subject}, page)
-			if err != nil {
-				return sc, err
-			}
-			for _, t := range ts {
-				sc.teams[t.ID] = true
-			}
-			if !more || len(ts) == 0 {
-				break
-			}
-			page.After = string(ts[len(ts)-1].ID)
+		ts, err := listAll(func(pg store.Page) ([]dwell.Team, bool, error) {
+			return s.store.ListTeams(ctx, p.Tenant, store.TeamFilter{Manager: p.Subject}, pg)
+		}, func(t dwell.Team) string { return string(t.ID) })
+		if err != nil {
+			return sc, err
+		}
+		sc.teams = make(map[dwell.TeamID]bool, len(ts))
+		for _, t := range ts {
+			sc.teams[t.ID] = true
 		}
 	default:
 		return sc, s.deny(ctx, op, p, "events", "role may not watch events")
@@ -660,27 +650,20 @@ const silenceSeedWindow = 7 * 24 * time.Hour
 func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
 	const op = dwell.Op("server.seedSilence")
 	n := 0
-	var after store.RepRef
-	for {
-		page, err := s.store.ListDataReps(ctx, after, retentionPage)
+	for r, err := range s.dataReps(ctx) {
 		if err != nil {
 			return n, dwell.E(op, err)
 		}
-		for _, r := range page {
-			at, err := s.store.LastFixTime(ctx, r.Tenant, r.Rep)
-			if err != nil {
-				return n, dwell.E(op, err)
-			}
-			if !at.IsZero() && now.Sub(at) <= silenceSeedWindow {
-				s.silence.saw(r.Tenant, r.Rep, at)
-				n++
-			}
+		at, err := s.store.LastFixTime(ctx, r.Tenant, r.Rep)
+		if err != nil {
+			return n, dwell.E(op, err)
 		}
-		if len(page) < retentionPage {
-			return n, nil
+		if !at.IsZero() && now.Sub(at) <= silenceSeedWindow {
+			s.silence.saw(r.Tenant, r.Rep, at)
+			n++
 		}
-		after = page[len(page)-1]
 	}
+	return n, nil
 }
 
 // sweepLoop seeds the silence tracker, then runs sweepSilence every

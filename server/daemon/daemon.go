@@ -224,8 +224,10 @@ func (m *Main) Run(ctx context.Context) error {
 		defer close(m.warmed)
 		start := time.Now()
 		n, err := srv.WarmReports(warmCtx, m.keyring.Tenants())
-		if err != nil && warmCtx.Err() == nil {
-			m.log.Warn("warming the report cache", "days", n, "err", err)
+		if err != nil {
+			if warmCtx.Err() == nil { // not cut short by Close
+				m.log.Warn("warming the report cache", "days", n, "err", err)
+			}
 			return
 		}
 		m.log.Info("report cache warmed", "days", n, "took", time.Since(start).Round(time.Millisecond))

@@ -43,7 +43,8 @@ func newTLSCreds(certFile, keyFile string, log *slog.Logger) (credentials.Transp
 	return credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.get}), nil
 }
 
-// load reads the pair and keeps it.
+// load reads the pair and keeps it. The caller holds r.mu or has not
+// shared r yet.
 func (r *certReloader) load() error {
 	fi, err := os.Stat(r.certFile)
 	if err != nil {
@@ -53,33 +54,26 @@ func (r *certReloader) load() error {
 	if err != nil {
 		return fmt.Errorf("tls certificate %s and key %s: %w", r.certFile, r.keyFile, err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.cert, r.modTime = &cert, fi.ModTime()
 	return nil
 }
 
 // get is tls.Config.GetCertificate: the current certificate, reloaded
 // first if its file changed. It runs once per handshake; gRPC connections
-// are long-lived, so the stat is not on any hot path.
+// are long-lived, so the stat is not on any hot path, and handshakes take
+// their turns under r.mu, which also makes one of them, not each, reload
+// a renewal.
 func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	if fi, err := os.Stat(r.certFile); err == nil {
-		r.mu.Lock()
-		changed := !fi.ModTime().Equal(r.modTime)
-		r.mu.Unlock()
-		if changed {
-			if err := r.load(); err != nil {
-				r.log.Error("reloading the TLS certificate; serving the previous one", "err", err)
-				r.mu.Lock()
-				r.modTime = fi.ModTime() // do not retry every handshake
-				r.mu.Unlock()
-			} else {
-				r.log.Info("TLS certificate reloaded", "file", r.certFile)
-			}
-		}
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if fi, err := os.Stat(r.certFile); err == nil && !fi.ModTime().Equal(r.modTime) {
+		if err := r.load(); err != nil {
+			r.log.Error("reloading the TLS certificate; serving the previous one", "err", err)
+			r.modTime = fi.ModTime() // do not retry every handshake
+		} else {
+			r.log.Info("TLS certificate reloaded", "file", r.certFile)
+		}
+	}
 	return r.cert, nil
 }
 
