@@ -27,6 +27,14 @@ func (rs *reportService) GetTimeBreakdown(ctx context.Context, req *dwellv1.GetT
 	if len(req.GetReps()) > maxPageSize {
 		vs = append(vs, dwell.Violation{Field: "reps", Description: "at most 1000 reps; name a team for more"})
 	}
+	// A rep named twice would be counted twice in the total.
+	seen := make(map[string]bool, len(req.GetReps()))
+	for i, name := range req.GetReps() {
+		if seen[name] {
+			vs = append(vs, dwell.Violation{Field: "reps[" + itoa(int64(i)) + "]", Description: "names " + name + " again; name each rep once"})
+		}
+		seen[name] = true
+	}
 	if err := invalid(op, vs); err != nil {
 		return nil, err
 	}

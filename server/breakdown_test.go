@@ -61,4 +61,8 @@ func TestGetTimeBreakdownOverGRPC(t *testing.T) {
 	wantCode(t, "a manager asks for another team", err, codes.PermissionDenied)
 	_, err = e.report.GetTimeBreakdown(ana, &dwellv1.GetTimeBreakdownRequest{Team: "teams/north", StartDate: pbDate(2026, 11, 19)})
 	wantViolation(t, "no end date", err, "end_date")
+	// A rep named twice would count twice in the total: refused.
+	_, err = e.report.GetTimeBreakdown(ana, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/budi", "reps/budi"},
+		StartDate: pbDate(2026, 11, 19), EndDate: pbDate(2026, 11, 19)})
+	wantViolation(t, "a rep named twice", err, "reps[1]")
 }

@@ -576,6 +576,10 @@ func (st *silenceTracker) markTold(k silentKey, last time.Time) {
 // threshold was reached.
 func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 	const op = dwell.Op("server.sweepSilence")
+	// Like a re-derivation, a sweep must not publish for a rep whose
+	// history an erase is deleting (privacy.go).
+	s.eraseMu.RLock()
+	defer s.eraseMu.RUnlock()
 	settings := map[dwell.TenantID]dwell.Settings{}
 	for _, c := range s.silence.candidates() {
 		set, ok := settings[c.tenant]

@@ -831,7 +831,8 @@ func (x *GetRepDayResponse) GetFixes() []*Fix {
 // GetTimeBreakdownRequest is the request of GetTimeBreakdown.
 type GetTimeBreakdownRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Reps, "reps/{rep_id}". One of reps or team is required.
+	// Reps, "reps/{rep_id}", each at most once, at most 1,000. One of reps or
+	// team is required.
 	Reps []string `protobuf:"bytes,1,rep,name=reps,proto3" json:"reps,omitempty"`
 	// A team, "teams/{team_id}".
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
