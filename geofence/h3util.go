@@ -420,9 +420,3 @@ func ijkNormalize(i, j, k int32) (int32, int32, int32) {
 	}
 	return i, j, k
 }
-
-// latLngDeg returns the latitude and longitude of p in degrees.
-func latLngDeg(p s2.Point) (lat, lng float64) {
-	ll := s2.LatLngFromPoint(p)
-	return ll.Lat.Degrees(), ll.Lng.Degrees()
-}
