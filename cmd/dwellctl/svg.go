@@ -616,38 +616,23 @@ func (l *labeler) place(lb mapLabel) (float64, float64, bool) {
 func (p *dayPicture) drawMarkers(s *svgWriter, pr *projection, l *labeler) []mapLabel {
 	var labels []mapLabel
 	// Sites closer than a badge's width (a shop street) share one label.
-	type group struct {
-		x, y    float64
-		clients []string
-	}
-	var groups []*group
+	var groups []*pile[string]
 	for _, c := range p.order {
 		cl := p.clients[c]
 		if cl == nil {
 			continue
 		}
 		x, y := fenceAnchor(pr, cl)
-		var g *group
-		for _, o := range groups {
-			if math.Hypot(o.x-x, o.y-y) < 20 {
-				g = o
-				break
-			}
-		}
-		if g == nil {
-			g = &group{x: x, y: y}
-			groups = append(groups, g)
-		}
-		g.clients = append(g.clients, c)
+		groups = addToPile(groups, x, y, 20, c)
 	}
 	for _, g := range groups {
 		// Later visits first, so the group's first visit is on top.
-		for i := len(g.clients) - 1; i >= 0; i-- {
-			x, y := fenceAnchor(pr, p.clients[g.clients[i]])
-			badge(s, x, y, p.visitNo[g.clients[i]])
+		for i := len(g.items) - 1; i >= 0; i-- {
+			x, y := fenceAnchor(pr, p.clients[g.items[i]])
+			badge(s, x, y, p.visitNo[g.items[i]])
 			l.block(x-9, y-9, x+9, y+9)
 		}
-		labels = append(labels, mapLabel{x: g.x, y: g.y, r: 9, text: p.groupLabel(g.clients), px: 12, colour: fenceStroke, weight: "bold"})
+		labels = append(labels, mapLabel{x: g.x, y: g.y, r: 9, text: p.groupLabel(g.items), px: 12, colour: fenceStroke, weight: "bold"})
 	}
 	labels = append(labels, p.drawIdleStops(s, pr, l)...)
 	var real []*dwellv1.Fix
@@ -788,11 +773,7 @@ func verificationMark(v *dwellv1.Visit) string {
 // (lunch, a parked car, home) and returns the labels with its time and
 // length; stops at one place (within 15 px) share a marker and a label.
 func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection, l *labeler) []mapLabel {
-	type stop struct {
-		x, y  float64
-		times []string
-	}
-	var stops []*stop
+	var stops []*pile[string] // the stops' times
 	for _, sg := range p.resp.GetSegments() {
 		loc := sg.GetLocation()
 		start, end := sg.GetStartTime().AsTime(), sg.GetEndTime().AsTime()
@@ -800,19 +781,7 @@ func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection, l *labeler) []m
 			continue
 		}
 		x, y := pr.px(loc.GetLat(), loc.GetLng())
-		label := localClock(start, p.loc, p.day) + " " + formatDuration(end.Sub(start))
-		var at *stop
-		for _, o := range stops {
-			if math.Hypot(o.x-x, o.y-y) < 15 {
-				at = o
-				break
-			}
-		}
-		if at == nil {
-			at = &stop{x: x, y: y}
-			stops = append(stops, at)
-		}
-		at.times = append(at.times, label)
+		stops = addToPile(stops, x, y, 15, localClock(start, p.loc, p.day)+" "+formatDuration(end.Sub(start)))
 	}
 	var labels []mapLabel
 	s.open("g", "class", "idle-stops")
@@ -822,10 +791,29 @@ func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection, l *labeler) []m
 			"transform", fmt.Sprintf("rotate(45 %s %s)", num(x), num(y)),
 			"fill", kindColour[dwellv1.SegmentKind_SEGMENT_KIND_IDLE], "stroke", "#ffffff", "stroke-width", "1.5")
 		l.block(x-8, y-8, x+8, y+8)
-		labels = append(labels, mapLabel{x: x, y: y, r: 8, text: "idle " + strings.Join(st.times, ", "), px: 11, colour: "#9a5b00", weight: "normal"})
+		labels = append(labels, mapLabel{x: x, y: y, r: 8, text: "idle " + strings.Join(st.items, ", "), px: 11, colour: "#9a5b00", weight: "normal"})
 	}
 	s.close("g")
 	return labels
+}
+
+// pile is what is drawn at one spot of the map: the items placed within a
+// few pixels of the first one, at (x, y).
+type pile[T any] struct {
+	x, y  float64
+	items []T
+}
+
+// addToPile adds item, at (x, y), to the first of piles whose spot is less
+// than r pixels away, or else to a new pile there.
+func addToPile[T any](piles []*pile[T], x, y, r float64, item T) []*pile[T] {
+	for _, p := range piles {
+		if math.Hypot(p.x-x, p.y-y) < r {
+			p.items = append(p.items, item)
+			return piles
+		}
+	}
+	return append(piles, &pile[T]{x: x, y: y, items: []T{item}})
 }
 
 // groupLabel names the visited clients of one spot on the map: the name
