@@ -177,9 +177,9 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions, addrGiven b
 		fmt.Fprintf(e.stdout, "Started dwelld in-process at %s on %s.\n", g.addr, dataDir)
 	}
 	if dataDir != "" {
-		tok, err := mintToken(dataDir, dwell.Principal{Tenant: dwell.TenantID(o.tenant), Subject: "demo", Role: dwell.RolePartner}, 24*time.Hour, e.now())
+		tok, err := mintPartnerToken(dataDir, o.tenant, "demo", e.now())
 		if err != nil {
-			return e.fail(name, fmt.Errorf("mint a partner token: %v", err))
+			return e.fail(name, err)
 		}
 		g.token = tok
 	}
