@@ -63,6 +63,9 @@ type dayPicture struct {
 	// visit; the badge on the bar and on the map carry the number.
 	visitNo map[string]int
 	order   []string
+	// real is the day's fixes less the mock ones, in order: the path and
+	// the map's extent.
+	real []*dwellv1.Fix
 }
 
 func newDayPicture(resp *dwellv1.GetRepDayResponse, repName string, clients map[string]*dwellv1.Client) (*dayPicture, error) {
@@ -80,6 +83,11 @@ func newDayPicture(resp *dwellv1.GetRepDayResponse, repName string, clients map[
 		if c := s.GetClient(); c != "" && p.visitNo[c] == 0 {
 			p.order = append(p.order, c)
 			p.visitNo[c] = len(p.order)
+		}
+	}
+	for _, f := range resp.GetFixes() {
+		if !f.GetMock() {
+			p.real = append(p.real, f)
 		}
 	}
 	return p, nil
@@ -339,10 +347,8 @@ func fencePoints(c *dwellv1.Client) []*dwellv1.LatLng {
 
 func (p *dayPicture) projection() *projection {
 	var pts []*dwellv1.LatLng
-	for _, f := range p.resp.GetFixes() {
-		if !f.GetMock() {
-			pts = append(pts, f.GetPosition())
-		}
+	for _, f := range p.real {
+		pts = append(pts, f.GetPosition())
 	}
 	for _, c := range p.order {
 		if cl := p.clients[c]; cl != nil {
@@ -490,13 +496,7 @@ func fenceAnchor(pr *projection, cl *dwellv1.Client) (float64, float64) {
 }
 
 func (p *dayPicture) drawPath(s *svgWriter, pr *projection) {
-	fixes := p.resp.GetFixes()
-	var real []*dwellv1.Fix
-	for _, f := range fixes {
-		if !f.GetMock() {
-			real = append(real, f)
-		}
-	}
+	real := p.real
 	// The path, one polyline per run of fixes in the same kind of segment,
 	// each run starting where the last ended; gaps dashed.
 	s.open("g", "class", "fix-path", "fill", "none", "stroke-linejoin", "round", "stroke-linecap", "round")
@@ -635,13 +635,7 @@ func (p *dayPicture) drawMarkers(s *svgWriter, pr *projection, l *labeler) []map
 		labels = append(labels, mapLabel{x: g.x, y: g.y, r: 9, text: p.groupLabel(g.items), px: 12, colour: fenceStroke, weight: "bold"})
 	}
 	labels = append(labels, p.drawIdleStops(s, pr, l)...)
-	var real []*dwellv1.Fix
-	for _, f := range p.resp.GetFixes() {
-		if !f.GetMock() {
-			real = append(real, f)
-		}
-	}
-	if len(real) > 0 {
+	if real := p.real; len(real) > 0 {
 		for _, e := range []struct {
 			f     *dwellv1.Fix
 			label string
