@@ -308,15 +308,15 @@ func badge(s *svgWriter, x, y float64, n int) {
 // projection maps positions to the map's pixels: an equirectangular plane
 // in metres about the centre of what is drawn, scaled to fit.
 type projection struct {
-	lat0, lng0   float64 // degrees
-	cosLat0      float64
-	minX, maxY   float64 // metres, the top-left of the drawn area
-	pxPerM       float64
-	ox, oy       float64 // pixels of the top-left
-	widthPx      float64
-	heightPx     float64
-	empty        bool
-	spanM, viewM float64
+	lat0, lng0 float64 // degrees
+	cosLat0    float64
+	minX, maxY float64 // metres, the top-left of the drawn area
+	pxPerM     float64
+	ox, oy     float64 // pixels of the top-left
+	widthPx    float64
+	heightPx   float64
+	empty      bool
+	viewM      float64
 }
 
 func (pr *projection) metres(lat, lng float64) (x, y float64) {
