@@ -160,6 +160,12 @@ func (b *bruteIndex) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Mat
 	return buf
 }
 
+// latLngDeg returns the latitude and longitude of p in degrees.
+func latLngDeg(p s2.Point) (lat, lng float64) {
+	ll := s2.LatLngFromPoint(p)
+	return ll.Lat.Degrees(), ll.Lng.Degrees()
+}
+
 func appendMatch(buf []Match, f *fence, d, acc float64) []Match {
 	return append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
 }

@@ -157,15 +157,6 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	// The candidates that may be within reach; those whose distance is
 	// not known go through batches.
 	var b batch
-	flush := func() {
-		b.exact(q)
-		for j, f := range b.f[:b.n] {
-			if d := b.d[j]; d <= reach {
-				buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
-			}
-		}
-		b.n = 0
-	}
 	for i := range s.cands {
 		cd := &s.cands[i]
 		if cd.dM > limit || q != s.anchor && cd.bound.beyond(q.X, q.Y, q.Z, reach) {
@@ -180,10 +171,10 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 		}
 		b.add(cd.f, cd.interior)
 		if b.n == candBatch {
-			flush()
+			buf = b.matches(q, acc, reach, buf)
 		}
 	}
-	flush()
+	buf = b.matches(q, acc, reach, buf)
 	sortMatches(buf)
 	return buf
 }

@@ -26,10 +26,7 @@ const maxRes = 12
 // rounding and for distortion the sample missed.
 const kappa = 1.2
 
-// cellRes returns the resolution of an H3 cell index.
-func cellRes(c uint64) int { return int(c>>52) & 0xF }
-
-// cellParent returns the parent of c at resolution r <= cellRes(c), from the
+// cellParent returns the parent of c at resolution r, at most c's, from the
 // index layout alone: the resolution in bits 52-55, then 15 digits of 3 bits
 // each, digits finer than the resolution set to 7.
 func cellParent(c uint64, r int) uint64 {
@@ -419,10 +416,4 @@ func ijkNormalize(i, j, k int32) (int32, int32, int32) {
 		i, j, k = i-m, j-m, k-m
 	}
 	return i, j, k
-}
-
-// latLngDeg returns the latitude and longitude of p in degrees.
-func latLngDeg(p s2.Point) (lat, lng float64) {
-	ll := s2.LatLngFromPoint(p)
-	return ll.Lat.Degrees(), ll.Lng.Degrees()
 }

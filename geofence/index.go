@@ -484,13 +484,7 @@ func (cl *cellList) eval(q s2.Point, acc, reach float64, buf []Match) []Match {
 				b.add(r.f, i < int(cl.nInterior))
 			}
 		}
-		b.exact(q)
-		for j, f := range b.f[:b.n] {
-			if d := b.d[j]; d <= reach {
-				buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
-			}
-		}
-		b.n = 0
+		buf = b.matches(q, acc, reach, buf)
 	}
 	return buf
 }
@@ -510,6 +504,19 @@ type batch struct {
 func (b *batch) add(f *fence, interior bool) {
 	b.f[b.n], b.interior[b.n] = f, interior
 	b.n++
+}
+
+// matches appends to buf the batch's fences within reach of q, with their
+// relation for accuracy acc, and empties the batch.
+func (b *batch) matches(q s2.Point, acc, reach float64, buf []Match) []Match {
+	b.exact(q)
+	for j, f := range b.f[:b.n] {
+		if d := b.d[j]; d <= reach {
+			buf = append(buf, Match{ID: f.id, DistanceM: d, Relation: relationOf(d, acc)})
+		}
+	}
+	b.n = 0
+	return buf
 }
 
 // exact sets b.d[j] to the signed distance from q of b.f[j]. Cold, each

@@ -73,13 +73,7 @@ func demoCommand() command {
 			fs.BoolVar(&o.quiet, "quiet", false, "print only the final reports")
 			fs.StringVar(&o.svgDir, "svg", "", "also draw each rep's day into `directory`/REP.svg")
 			return func(ctx context.Context, e *env, g *globals, _ []string) int {
-				addrGiven := e.getenv("DWELL_ADDR") != "" || g.addrSet
-				fs.Visit(func(f *flag.Flag) {
-					if f.Name == "addr" {
-						addrGiven = true
-					}
-				})
-				return runDemo(ctx, e, g, o, addrGiven)
+				return runDemo(ctx, e, g, o)
 			}
 		},
 	}
@@ -137,7 +131,7 @@ func (d *demo) display(name string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(name, "clients/"), "reps/")
 }
 
-func runDemo(ctx context.Context, e *env, g *globals, o demoOptions, addrGiven bool) int {
+func runDemo(ctx context.Context, e *env, g *globals, o demoOptions) int {
 	const name = "demo"
 	switch {
 	case o.reps < 1 || o.reps > 99:
@@ -153,7 +147,7 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions, addrGiven b
 		}
 	}
 	dataDir := o.dataDir
-	if !addrGiven {
+	if !g.addrSet {
 		// Serve in-process, on a temporary directory unless one is named.
 		if dataDir == "" {
 			tmp, err := os.MkdirTemp("", "dwell-demo-")
@@ -177,9 +171,9 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions, addrGiven b
 		fmt.Fprintf(e.stdout, "Started dwelld in-process at %s on %s.\n", g.addr, dataDir)
 	}
 	if dataDir != "" {
-		tok, err := mintToken(dataDir, dwell.Principal{Tenant: dwell.TenantID(o.tenant), Subject: "demo", Role: dwell.RolePartner}, 24*time.Hour, e.now())
+		tok, err := mintPartnerToken(dataDir, o.tenant, "demo", e.now())
 		if err != nil {
-			return e.fail(name, fmt.Errorf("mint a partner token: %v", err))
+			return e.fail(name, err)
 		}
 		g.token = tok
 	}
@@ -195,7 +189,7 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions, addrGiven b
 	if err != nil {
 		return e.fail(name, err)
 	}
-	d := &demo{e: e, g: g, o: o, conn: conn, loc: loc, names: map[string]string{}, ephemeral: !addrGiven && o.dataDir == ""}
+	d := &demo{e: e, g: g, o: o, conn: conn, loc: loc, names: map[string]string{}, ephemeral: !g.addrSet && o.dataDir == ""}
 	d.date = dwellDate(e.now().AddDate(0, 0, -1), loc)
 	if err := d.setup(ctx); err != nil {
 		return e.rpcError(name, g, err)

@@ -99,6 +99,16 @@ func mintToken(dataDir string, p dwell.Principal, ttl time.Duration, now time.Ti
 	return kr.Mint(p, ttl, now)
 }
 
+// mintPartnerToken mints a partner token of tenant for subject, valid for
+// a day, as the demo and the load tool relay many reps' data.
+func mintPartnerToken(dataDir, tenant, subject string, now time.Time) (string, error) {
+	tok, err := mintToken(dataDir, dwell.Principal{Tenant: dwell.TenantID(tenant), Subject: subject, Role: dwell.RolePartner}, 24*time.Hour, now)
+	if err != nil {
+		return "", fmt.Errorf("mint a partner token: %v", err)
+	}
+	return tok, nil
+}
+
 // loadReport is the outcome of a load run; -o json prints it.
 type loadReport struct {
 	Reps           int            `json:"reps"`
@@ -204,9 +214,9 @@ func runLoad(ctx context.Context, e *env, g *globals, o loadOptions) int {
 	}
 	o.streams = min(o.streams, o.reps)
 	if o.dataDir != "" {
-		tok, err := mintToken(o.dataDir, dwell.Principal{Tenant: dwell.TenantID(o.tenant), Subject: "dwellctl-load", Role: dwell.RolePartner}, 24*time.Hour, e.now())
+		tok, err := mintPartnerToken(o.dataDir, o.tenant, "dwellctl-load", e.now())
 		if err != nil {
-			return e.fail(name, fmt.Errorf("mint a partner token: %v", err))
+			return e.fail(name, err)
 		}
 		g.token = tok
 	}

@@ -74,7 +74,8 @@ type globals struct {
 	caFile string
 	// roots is caFile's pool, loaded by resolve.
 	roots *x509.CertPool
-	// addrSet records that --addr was given before the command.
+	// addrSet records that an address was given: --addr, before the
+	// command or among its flags, or DWELL_ADDR.
 	addrSet bool
 }
 
@@ -92,6 +93,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 // resolve fills what the flags left empty from the environment and checks
 // the values.
 func (g *globals) resolve(getenv func(string) string) error {
+	g.addrSet = g.addrSet || getenv("DWELL_ADDR") != ""
 	if g.addr == "" {
 		g.addr = getenv("DWELL_ADDR")
 	}
@@ -291,6 +293,7 @@ func (e *env) runCommand(ctx context.Context, c command, g *globals, args []stri
 		}
 		return exitUsage // the flag package has printed the error and usage
 	}
+	fs.Visit(func(f *flag.Flag) { g.addrSet = g.addrSet || f.Name == "addr" })
 	if c.nargs >= 0 && len(pos) != c.nargs {
 		if len(pos) < c.nargs {
 			fmt.Fprintf(e.stderr, "dwellctl %s: missing %s\n", c.name, c.args)

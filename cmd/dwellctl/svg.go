@@ -63,6 +63,9 @@ type dayPicture struct {
 	// visit; the badge on the bar and on the map carry the number.
 	visitNo map[string]int
 	order   []string
+	// real is the day's fixes less the mock ones, in order: the path and
+	// the map's extent.
+	real []*dwellv1.Fix
 }
 
 func newDayPicture(resp *dwellv1.GetRepDayResponse, repName string, clients map[string]*dwellv1.Client) (*dayPicture, error) {
@@ -80,6 +83,11 @@ func newDayPicture(resp *dwellv1.GetRepDayResponse, repName string, clients map[
 		if c := s.GetClient(); c != "" && p.visitNo[c] == 0 {
 			p.order = append(p.order, c)
 			p.visitNo[c] = len(p.order)
+		}
+	}
+	for _, f := range resp.GetFixes() {
+		if !f.GetMock() {
+			p.real = append(p.real, f)
 		}
 	}
 	return p, nil
@@ -300,15 +308,15 @@ func badge(s *svgWriter, x, y float64, n int) {
 // projection maps positions to the map's pixels: an equirectangular plane
 // in metres about the centre of what is drawn, scaled to fit.
 type projection struct {
-	lat0, lng0   float64 // degrees
-	cosLat0      float64
-	minX, maxY   float64 // metres, the top-left of the drawn area
-	pxPerM       float64
-	ox, oy       float64 // pixels of the top-left
-	widthPx      float64
-	heightPx     float64
-	empty        bool
-	spanM, viewM float64
+	lat0, lng0 float64 // degrees
+	cosLat0    float64
+	minX, maxY float64 // metres, the top-left of the drawn area
+	pxPerM     float64
+	ox, oy     float64 // pixels of the top-left
+	widthPx    float64
+	heightPx   float64
+	empty      bool
+	viewM      float64
 }
 
 func (pr *projection) metres(lat, lng float64) (x, y float64) {
@@ -339,10 +347,8 @@ func fencePoints(c *dwellv1.Client) []*dwellv1.LatLng {
 
 func (p *dayPicture) projection() *projection {
 	var pts []*dwellv1.LatLng
-	for _, f := range p.resp.GetFixes() {
-		if !f.GetMock() {
-			pts = append(pts, f.GetPosition())
-		}
+	for _, f := range p.real {
+		pts = append(pts, f.GetPosition())
 	}
 	for _, c := range p.order {
 		if cl := p.clients[c]; cl != nil {
@@ -490,13 +496,7 @@ func fenceAnchor(pr *projection, cl *dwellv1.Client) (float64, float64) {
 }
 
 func (p *dayPicture) drawPath(s *svgWriter, pr *projection) {
-	fixes := p.resp.GetFixes()
-	var real []*dwellv1.Fix
-	for _, f := range fixes {
-		if !f.GetMock() {
-			real = append(real, f)
-		}
-	}
+	real := p.real
 	// The path, one polyline per run of fixes in the same kind of segment,
 	// each run starting where the last ended; gaps dashed.
 	s.open("g", "class", "fix-path", "fill", "none", "stroke-linejoin", "round", "stroke-linecap", "round")
@@ -616,47 +616,26 @@ func (l *labeler) place(lb mapLabel) (float64, float64, bool) {
 func (p *dayPicture) drawMarkers(s *svgWriter, pr *projection, l *labeler) []mapLabel {
 	var labels []mapLabel
 	// Sites closer than a badge's width (a shop street) share one label.
-	type group struct {
-		x, y    float64
-		clients []string
-	}
-	var groups []*group
+	var groups []*pile[string]
 	for _, c := range p.order {
 		cl := p.clients[c]
 		if cl == nil {
 			continue
 		}
 		x, y := fenceAnchor(pr, cl)
-		var g *group
-		for _, o := range groups {
-			if math.Hypot(o.x-x, o.y-y) < 20 {
-				g = o
-				break
-			}
-		}
-		if g == nil {
-			g = &group{x: x, y: y}
-			groups = append(groups, g)
-		}
-		g.clients = append(g.clients, c)
+		groups = addToPile(groups, x, y, 20, c)
 	}
 	for _, g := range groups {
 		// Later visits first, so the group's first visit is on top.
-		for i := len(g.clients) - 1; i >= 0; i-- {
-			x, y := fenceAnchor(pr, p.clients[g.clients[i]])
-			badge(s, x, y, p.visitNo[g.clients[i]])
+		for i := len(g.items) - 1; i >= 0; i-- {
+			x, y := fenceAnchor(pr, p.clients[g.items[i]])
+			badge(s, x, y, p.visitNo[g.items[i]])
 			l.block(x-9, y-9, x+9, y+9)
 		}
-		labels = append(labels, mapLabel{x: g.x, y: g.y, r: 9, text: p.groupLabel(g.clients), px: 12, colour: fenceStroke, weight: "bold"})
+		labels = append(labels, mapLabel{x: g.x, y: g.y, r: 9, text: p.groupLabel(g.items), px: 12, colour: fenceStroke, weight: "bold"})
 	}
 	labels = append(labels, p.drawIdleStops(s, pr, l)...)
-	var real []*dwellv1.Fix
-	for _, f := range p.resp.GetFixes() {
-		if !f.GetMock() {
-			real = append(real, f)
-		}
-	}
-	if len(real) > 0 {
+	if real := p.real; len(real) > 0 {
 		for _, e := range []struct {
 			f     *dwellv1.Fix
 			label string
@@ -788,11 +767,7 @@ func verificationMark(v *dwellv1.Visit) string {
 // (lunch, a parked car, home) and returns the labels with its time and
 // length; stops at one place (within 15 px) share a marker and a label.
 func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection, l *labeler) []mapLabel {
-	type stop struct {
-		x, y  float64
-		times []string
-	}
-	var stops []*stop
+	var stops []*pile[string] // the stops' times
 	for _, sg := range p.resp.GetSegments() {
 		loc := sg.GetLocation()
 		start, end := sg.GetStartTime().AsTime(), sg.GetEndTime().AsTime()
@@ -800,19 +775,7 @@ func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection, l *labeler) []m
 			continue
 		}
 		x, y := pr.px(loc.GetLat(), loc.GetLng())
-		label := localClock(start, p.loc, p.day) + " " + formatDuration(end.Sub(start))
-		var at *stop
-		for _, o := range stops {
-			if math.Hypot(o.x-x, o.y-y) < 15 {
-				at = o
-				break
-			}
-		}
-		if at == nil {
-			at = &stop{x: x, y: y}
-			stops = append(stops, at)
-		}
-		at.times = append(at.times, label)
+		stops = addToPile(stops, x, y, 15, localClock(start, p.loc, p.day)+" "+formatDuration(end.Sub(start)))
 	}
 	var labels []mapLabel
 	s.open("g", "class", "idle-stops")
@@ -822,10 +785,29 @@ func (p *dayPicture) drawIdleStops(s *svgWriter, pr *projection, l *labeler) []m
 			"transform", fmt.Sprintf("rotate(45 %s %s)", num(x), num(y)),
 			"fill", kindColour[dwellv1.SegmentKind_SEGMENT_KIND_IDLE], "stroke", "#ffffff", "stroke-width", "1.5")
 		l.block(x-8, y-8, x+8, y+8)
-		labels = append(labels, mapLabel{x: x, y: y, r: 8, text: "idle " + strings.Join(st.times, ", "), px: 11, colour: "#9a5b00", weight: "normal"})
+		labels = append(labels, mapLabel{x: x, y: y, r: 8, text: "idle " + strings.Join(st.items, ", "), px: 11, colour: "#9a5b00", weight: "normal"})
 	}
 	s.close("g")
 	return labels
+}
+
+// pile is what is drawn at one spot of the map: the items placed within a
+// few pixels of the first one, at (x, y).
+type pile[T any] struct {
+	x, y  float64
+	items []T
+}
+
+// addToPile adds item, at (x, y), to the first of piles whose spot is less
+// than r pixels away, or else to a new pile there.
+func addToPile[T any](piles []*pile[T], x, y, r float64, item T) []*pile[T] {
+	for _, p := range piles {
+		if math.Hypot(p.x-x, p.y-y) < r {
+			p.items = append(p.items, item)
+			return piles
+		}
+	}
+	return append(piles, &pile[T]{x: x, y: y, items: []T{item}})
 }
 
 // groupLabel names the visited clients of one spot on the map: the name

@@ -29,19 +29,10 @@ import (
 	"github.com/dwellhq/dwell/server/daemon"
 )
 
-// Main is a running dwelld; see package daemon.
-type Main = daemon.Main
-
-// DefaultTenant is the tenant dwelld creates on first start.
-const DefaultTenant = daemon.DefaultTenant
-
-// NewMain returns a Main with the default configuration.
-func NewMain() *Main { return daemon.NewMain() }
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := NewMain()
+	m := daemon.NewMain()
 	if err := m.ParseFlags(os.Args[1:], os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "dwelld:", err)
 		os.Exit(2)

@@ -24,6 +24,7 @@ import (
 	"github.com/dwellhq/dwell/pkg/auth"
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server/daemon"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's log writes and the
@@ -46,9 +47,9 @@ func (s *syncBuffer) String() string {
 }
 
 // startMain runs a Main on a loopback port over dir.
-func startMain(t *testing.T, dir string) (*Main, *syncBuffer) {
+func startMain(t *testing.T, dir string) (*daemon.Main, *syncBuffer) {
 	t.Helper()
-	m := NewMain()
+	m := daemon.NewMain()
 	out := &syncBuffer{}
 	m.Stdout, m.Stderr = out, out
 	if err := m.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn"}, func(string) string { return "" }); err != nil {
@@ -77,7 +78,7 @@ func adminCtx(t *testing.T, dir string) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := kr.Mint(dwell.Principal{Tenant: DefaultTenant, Subject: "admin", Role: dwell.RoleAdmin}, time.Hour, time.Now())
+	tok, err := kr.Mint(dwell.Principal{Tenant: daemon.DefaultTenant, Subject: "admin", Role: dwell.RoleAdmin}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func TestFirstStartCreatesTenantAndServes(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	env := map[string]string{"DWELL_LISTEN": "127.0.0.1:9999", "DWELL_DATA_DIR": "/env/dir", "DWELL_DRAIN_TIMEOUT": "3s"}
-	m := NewMain()
+	m := daemon.NewMain()
 	m.Stderr = &bytes.Buffer{}
 	if err := m.ParseFlags([]string{"--data-dir", "/flag/dir"}, func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestParseFlags(t *testing.T) {
 		{"extra"},
 	}
 	for _, args := range bad {
-		m := NewMain()
+		m := daemon.NewMain()
 		m.Stderr = &bytes.Buffer{}
 		if err := m.ParseFlags(args, func(string) string { return "" }); err == nil {
 			t.Errorf("ParseFlags(%v) = nil, want an error", args)
@@ -252,7 +253,7 @@ func TestAcknowledgedFixesSurviveKill9(t *testing.T) {
 	var wg sync.WaitGroup
 	base := time.Now().Add(-time.Hour)
 	for r := range reps {
-		tok, _ := kr.Mint(dwell.Principal{Tenant: DefaultTenant, Subject: fmt.Sprintf("r%d", r), Role: dwell.RoleRep}, time.Hour, time.Now())
+		tok, _ := kr.Mint(dwell.Principal{Tenant: daemon.DefaultTenant, Subject: fmt.Sprintf("r%d", r), Role: dwell.RoleRep}, time.Hour, time.Now())
 		rctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+tok)
 		wg.Add(1)
 		go func() {
@@ -294,7 +295,7 @@ func TestAcknowledgedFixesSurviveKill9(t *testing.T) {
 	// Re-upload every acknowledged fix: each must come back DUPLICATE, which
 	// proves it was on disk.
 	for r := range reps {
-		tok, _ := kr.Mint(dwell.Principal{Tenant: DefaultTenant, Subject: fmt.Sprintf("r%d", r), Role: dwell.RoleRep}, time.Hour, time.Now())
+		tok, _ := kr.Mint(dwell.Principal{Tenant: daemon.DefaultTenant, Subject: fmt.Sprintf("r%d", r), Role: dwell.RoleRep}, time.Hour, time.Now())
 		rctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+tok)
 		var fs []*dwellv1.Fix
 		for key := range acked {
