@@ -256,6 +256,9 @@ Global flags (before the command or among its flags):
   --token TOKEN      bearer token (env DWELL_TOKEN)
   -o table|json      output format (default table)
   --timeout 30s      deadline of each RPC; 0 for none
+  --tls              dial with TLS, trusting the system's certificates (env DWELL_TLS=1)
+  --ca FILE          trust these PEM certificates (a private CA, a self-signed
+                     dwelld); implies --tls (env DWELL_CA)
 
 Run "dwellctl COMMAND -h" for a command's flags.
 `, defaultAddr)
