@@ -186,33 +186,46 @@ func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point,
 	cands := s.cands[:0]
 	*s = cursorSlot{valid: true, tier: int8(t), mask: mask, key: key, anchor: q}
 	cell := faceIJKToCell(key, fine)
+	// All lookups first, then the lists' memory together (as Index.Query).
+	var lists [maxRes + 1]*cellList
 	for m := mask; m != 0; m &= m - 1 {
 		pc := cellParent(cell, bits.TrailingZeros32(m))
 		si := shardOf(pc)
 		sh := tr.shards[si].Load()
 		s.shardIx[s.n], s.shards[s.n] = int32(si), sh
+		lists[s.n] = sh.lookup(pc)
 		s.n++
-		if cl := sh.lookup(pc); cl != nil {
-			// As cellList.eval: the candidates within reach get their
-			// exact distance in batches.
-			var b batch
-			var at [candBatch]int
-			for i := 0; i < len(cl.refs); {
-				for ; i < len(cl.refs) && b.n < candBatch; i++ {
-					r := &cl.refs[i]
-					cd := cursorCand{f: r.f, bound: r.bound, interior: i < int(cl.nInterior), dM: r.bound.lowerBoundM(q)}
-					if cd.dM <= reach {
-						at[b.n] = len(cands)
-						b.add(r.f, cd.interior)
-					}
-					cands = append(cands, cd)
+	}
+	nl := 0
+	for _, cl := range lists[:s.n] {
+		if cl != nil {
+			lists[nl] = cl
+			nl++
+		}
+	}
+	if nl > 1 {
+		touchRefs(lists[:nl])
+	}
+	// As cellList.eval: the candidates within reach get their exact
+	// distance in batches.
+	var b batch
+	var at [candBatch]int
+	for _, cl := range lists[:nl] {
+		for i := 0; i < len(cl.refs); {
+			for ; i < len(cl.refs) && b.n < candBatch; i++ {
+				r := &cl.refs[i]
+				cd := cursorCand{f: r.f, bound: r.bound, interior: i < int(cl.nInterior), dM: r.bound.lowerBoundM(q)}
+				if cd.dM <= reach {
+					at[b.n] = len(cands)
+					b.add(r.f, cd.interior)
 				}
-				b.exact(q)
-				for j, k := range at[:b.n] {
-					cands[k].dM, cands[k].exact = b.d[j], true
-				}
-				b.n = 0
+				cands = append(cands, cd)
 			}
+			b.exact(q)
+			for j, k := range at[:b.n] {
+				cands[k].dM, cands[k].exact = b.d[j], true
+			}
+			b.n = 0
 		}
 	}
 	s.cands = cands

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/golang/geo/s2"
 
@@ -442,14 +443,40 @@ func (ix *Index) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	}
 	q := point(p)
 	c := cellOf(q.Vector, bits.Len32(mask)-1)
+	// Look every list up before reading any: the lookups' cache misses
+	// then overlap, as do the lists' own (see touchRefs).
+	var lists [maxRes + 1]*cellList
+	n := 0
 	for m := mask; m != 0; m &= m - 1 {
 		pc := cellParent(c, bits.TrailingZeros32(m))
 		if cl := tr.shards[shardOf(pc)].Load().lookup(pc); cl != nil {
-			buf = cl.eval(q, acc, reach, buf)
+			lists[n] = cl
+			n++
 		}
+	}
+	if n > 1 {
+		touchRefs(lists[:n])
+	}
+	for _, cl := range lists[:n] {
+		buf = cl.eval(q, acc, reach, buf)
 	}
 	sortMatches(buf)
 	return buf
+}
+
+// touchRefs loads one word of every cache line of the lists' entries, in
+// a loop whose loads do not depend on each other, so that their cache
+// misses overlap instead of coming one list at a time.
+func touchRefs(lists []*cellList) {
+	var sum uintptr
+	for _, cl := range lists {
+		for i := 0; i < len(cl.refs); i += 64 / int(unsafe.Sizeof(cellRef{})) {
+			sum += uintptr(unsafe.Pointer(cl.refs[i].f))
+		}
+	}
+	if sum == 1 { // never: keeps the loads
+		lists[0] = nil
+	}
 }
 
 // reach returns the clamped accuracy and the reach of a query.
@@ -555,19 +582,93 @@ func relationOf(d, acc float64) Relation {
 }
 
 // sortMatches orders matches nearest first, ties by id. A query's answer
-// is often a hundred matches, and pdqsort through a comparison function
-// (slices.SortFunc) cost as much as finding them: this is a quicksort with
-// the comparison inlined (median-of-three pivots, Hoare partitions), which
-// hands partitions of up to insertionMax matches, and the cursor's nearly
-// sorted answers, to insertion sort. A partition that keeps splitting badly
-// (depth beyond 2 log2 n) goes to slices.SortFunc, so the worst case stays
-// O(n log n).
+// is often a hundred matches with distances spread evenly, and a
+// comparison sort's branches are then a coin toss each: the processor
+// mispredicts half of them, which cost as much as finding the matches.
+// So answers of up to bucketMax matches are placed into bucketMax buckets
+// by distance (no data-dependent branch), each crowded bucket is sorted,
+// and one insertion pass, whose comparisons are nearly all "in order",
+// settles the rest. Larger answers go to a quicksort with the comparison
+// inlined (median-of-three pivots, Hoare partitions), which hands
+// partitions of up to insertionMax matches to insertion sort; a partition
+// that keeps splitting badly (depth beyond 2 log2 n) goes to
+// slices.SortFunc, so the worst case stays O(n log n).
 func sortMatches(ms []Match) {
-	quickSortMatches(ms, 2*bits.Len(uint(len(ms))))
+	switch n := len(ms); {
+	case n <= insertionMax:
+		insertionSortMatches(ms)
+	case n <= bucketMax:
+		bucketSortMatches(ms)
+	default:
+		quickSortMatches(ms, 2*bits.Len(uint(n)))
+	}
 }
 
 // insertionMax is the largest run sortMatches sorts by insertion.
 const insertionMax = 16
+
+// bucketMax is the largest answer sortMatches sorts by buckets (at most
+// 255, the counts are bytes).
+const bucketMax = 128
+
+func bucketSortMatches(ms []Match) {
+	// Plain comparisons: the builtin min and max order NaNs and signed
+	// zeros, which costs more than the rest of this pass.
+	lo, hi := ms[0].DistanceM, ms[0].DistanceM
+	for i := range ms {
+		if d := ms[i].DistanceM; d < lo {
+			lo = d
+		} else if d > hi {
+			hi = d
+		}
+	}
+	if !(hi > lo) { // all at one distance: the order is by id
+		quickSortMatches(ms, 2*bits.Len(uint(len(ms))))
+		return
+	}
+	// k(d) never decreases with d, so the buckets are in order.
+	scale := (bucketMax - 0.5) / (hi - lo)
+	var keys [bucketMax]uint8
+	var end [bucketMax + 1]uint8
+	for i := range ms {
+		k := uint8((ms[i].DistanceM - lo) * scale)
+		keys[i] = k
+		end[k+1]++
+	}
+	sum := uint8(0)
+	for k := range end {
+		sum += end[k]
+		end[k] = sum
+	}
+	var tmp [bucketMax]Match
+	for i := range ms {
+		k := keys[i]
+		tmp[end[k]] = ms[i]
+		end[k]++
+	}
+	copy(ms, tmp[:len(ms)])
+	// end[k] is now the end of bucket k.
+	start := 0
+	for k := range bucketMax {
+		e := int(end[k])
+		if e-start > insertionMax {
+			quickSortMatches(ms[start:e], 2*bits.Len(uint(e-start)))
+		}
+		start = e
+	}
+	insertionSortMatches(ms)
+}
+
+func insertionSortMatches(ms []Match) {
+	for i := 1; i < len(ms); i++ {
+		m := ms[i]
+		j := i
+		for ; j > 0 && matchLess(m, &ms[j-1]); j-- {
+			ms[j] = ms[j-1]
+		}
+		ms[j] = m
+	}
+}
 
 func quickSortMatches(ms []Match, depth int) {
 	for len(ms) > insertionMax {
@@ -613,14 +714,7 @@ func quickSortMatches(ms []Match, depth int) {
 			ms = ms[:j+1]
 		}
 	}
-	for i := 1; i < len(ms); i++ {
-		m := ms[i]
-		j := i
-		for ; j > 0 && matchLess(m, &ms[j-1]); j-- {
-			ms[j] = ms[j-1]
-		}
-		ms[j] = m
-	}
+	insertionSortMatches(ms)
 }
 
 // matchLess is compareMatches(a, *b) < 0 for the distances a query
