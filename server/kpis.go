@@ -10,6 +10,12 @@ import (
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
+// kpiLookBackDays is how many days before a KPI range GetKpis reads for
+// the range's joins (kpi.Input.Since): a follow-up due in the range counts
+// if it was given at most this long before the range, and a win's
+// meetings are seen this far back. The API documents it (report.proto).
+const kpiLookBackDays = 60
+
 // GetKpis computes the ten KPIs (package kpi) of a rep or a team over a
 // range of local days from the per rep-day summaries (never re-deriving a
 // current day), the reps' opportunities, appointments and quotas, and the
@@ -29,7 +35,10 @@ func (rs *reportService) GetKpis(ctx context.Context, req *dwellv1.GetKpisReques
 	if err != nil {
 		return nil, err
 	}
-	in := kpi.Input{Start: start, End: end}
+	// The look-back: follow-ups given before the range and due in it,
+	// and the meetings before the range of the deals won in it.
+	since := start.AddDays(-kpiLookBackDays)
+	in := kpi.Input{Start: start, End: end, Since: since}
 	// The sales inputs are read beside the day summaries: the summaries'
 	// read is one goroutine's work (their decoding and the KPIs use every
 	// core), and a team's appointments and quotas (one read,
@@ -39,7 +48,7 @@ func (rs *reportService) GetKpis(ctx context.Context, req *dwellv1.GetKpisReques
 		salesErr error
 	)
 	wg.Go(func() { salesErr = s.kpiSales(ctx, p.Tenant, sc.reps, start, end, &in) })
-	in.Reps, err = s.repDays(ctx, p.Tenant, sc.reps, start, end)
+	in.Reps, err = s.repDays(ctx, p.Tenant, sc.reps, since, end)
 	wg.Wait()
 	if err != nil {
 		return nil, err

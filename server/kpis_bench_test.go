@@ -15,10 +15,11 @@ import (
 )
 
 // BenchmarkGetKpis measures GetKpis for a team of 1,000 reps over 30 days
-// (30,000 rep-day summaries) over loopback gRPC against a real bbolt file,
-// beside two baselines in the same run: the KPI aggregation alone
-// (kpi.Compute in process on the same days) and GetKpis for one rep over
-// the same 30 days. grpc-team-1000 asks again and again, as a dashboard
+// (30,000 rep-day summaries, and the 60,000 of the look-back before them,
+// kpiLookBackDays) over loopback gRPC against a real bbolt file, beside
+// baselines in the same run: the KPI aggregation alone (kpi.Compute in
+// process on the same days, with and without the look-back) and GetKpis
+// for one rep over the same 30 days. grpc-team-1000 asks again and again, as a dashboard
 // does (the server's cache of decoded summaries serves the unchanged
 // days); grpc-team-1000-cold empties that cache before each call, so every
 // summary is read and decoded.
@@ -32,7 +33,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkGetKpis -benchtime 20x ./server/
 func BenchmarkGetKpis(b *testing.B) {
-	const reps, days = 1000, 30
+	const reps, days, lookBack = 1000, 30, 60
 	e := newEnvSync(b, false)
 	e.srv.Close() // the summaries are written below; no refresher needed
 	ctx := b.Context()
@@ -83,7 +84,7 @@ func BenchmarkGetKpis(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < reps; i += 64 {
-				if err := benchRep(e, i, start, days, protos, cs); err != nil {
+				if err := benchRep(e, i, start.AddDays(-lookBack), start, days, protos, cs); err != nil {
 					errs <- err
 					return
 				}
@@ -106,18 +107,32 @@ func BenchmarkGetKpis(b *testing.B) {
 		b.Fatalf("GetKpis rests on %d days and %d wins, want %d and %d", want.GetIdle().GetBasis().GetDays(), want.GetWinRatio().GetWins(), reps*days, reps)
 	}
 
-	// The baseline input: the same days, decoded, with the same sales data.
-	in := kpi.Input{Start: start, End: end}
+	// The baseline input: the same days, decoded, with the same sales data
+	// (but for the appointments and quotas, which cost little).
+	since := start.AddDays(-lookBack)
+	in := kpi.Input{Start: start, End: end, Since: since}
+	var os []dwell.Opportunity
 	for i := range reps {
 		r := kpi.Rep{ID: dwell.RepID(fmt.Sprintf("rep%04d", i)), Loc: jakarta}
-		for d := range days {
-			sum := *protos[(i+d)%len(protos)]
-			sum.Rep, sum.Date = r.ID, start.AddDays(d)
+		for d := range lookBack + days {
+			sum := *protos[(i+d)%(len(protos))]
+			sum.Rep, sum.Date = r.ID, since.AddDays(d)
 			r.Days = append(r.Days, &sum)
 		}
 		in.Reps = append(in.Reps, r)
+		os = append(os, benchOpportunities(i, r.ID, start.Start(jakarta), cs)...)
 	}
+	in.Opportunities = os
 	b.Run("aggregate-only", func(b *testing.B) {
+		for b.Loop() {
+			if r := kpi.Compute(in); r.Idle.Days != reps*days {
+				b.Fatalf("%d days", r.Idle.Days)
+			}
+		}
+	})
+	b.Run("aggregate-only-no-look-back", func(b *testing.B) {
+		in := in
+		in.Since = dwell.Date{}
 		for b.Loop() {
 			if r := kpi.Compute(in); r.Idle.Days != reps*days {
 				b.Fatalf("%d days", r.Idle.Days)
@@ -146,7 +161,8 @@ func BenchmarkGetKpis(b *testing.B) {
 	})
 	// The background warm-up after a restart (WarmReports): the cold row's
 	// decoding, done once at start instead of by the first dashboard. The
-	// clock moves to the range's last day, so the warm-up's 35 days hold it.
+	// clock moves to the range's last day, so the warm-up's days (35 and
+	// the look-back) hold the range and its look-back.
 	b.Run("warm-up-1000", func(b *testing.B) {
 		back := e.now().Sub(time.Date(end.Year, end.Month, end.Day, 12, 0, 0, 0, time.UTC))
 		e.advance(-back)
@@ -154,8 +170,8 @@ func BenchmarkGetKpis(b *testing.B) {
 		for b.Loop() {
 			server.ClearDayCache(e.srv)
 			n, err := e.srv.WarmReports(b.Context(), []dwell.TenantID{acme})
-			if err != nil || n != reps*days {
-				b.Fatalf("WarmReports = %d, %v; want %d days", n, err, reps*days)
+			if err != nil || n != reps*(lookBack+days) {
+				b.Fatalf("WarmReports = %d, %v; want %d days", n, err, reps*(lookBack+days))
 			}
 		}
 	})
@@ -173,16 +189,17 @@ func BenchmarkGetKpis(b *testing.B) {
 }
 
 // benchRep creates rep i of the benchmark team with current summaries for
-// days days from start, two opportunities, a quota and an appointment.
-func benchRep(e *env, i int, start dwell.Date, days int, protos []*kpi.Day, cs []dwell.Client) error {
+// the days from `from` to the range's end (days days from start), two
+// opportunities, a quota and an appointment in the range.
+func benchRep(e *env, i int, from, start dwell.Date, days int, protos []*kpi.Day, cs []dwell.Client) error {
 	ctx := e.t.(*testing.B).Context()
 	id := dwell.RepID(fmt.Sprintf("rep%04d", i))
 	if err := e.st.CreateRep(ctx, acme, dwell.Rep{ID: id, DisplayName: string(id), TimeZone: "Asia/Jakarta", Team: "big"}); err != nil {
 		return err
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
-	for d := range days {
-		date := start.AddDays(d)
+	for d := range start.DaysSince(from) + days {
+		date := from.AddDays(d)
 		c := dwell.Call{RequestID: "c" + date.String(), Rep: id, Client: cs[0].ID, StartTime: date.Start(jakarta).Add(10 * time.Hour),
 			Outcome: dwell.CallNoAnswer}
 		if _, _, err := e.st.RecordCall(ctx, acme, c); err != nil {
@@ -195,12 +212,7 @@ func benchRep(e *env, i int, start dwell.Date, days int, protos []*kpi.Day, cs [
 		}
 	}
 	open := start.Start(jakarta)
-	os := []dwell.Opportunity{
-		{ID: dwell.OpportunityID(fmt.Sprintf("w%04d", i)), Rep: id, Client: cs[i%len(cs)].ID, Stage: dwell.StageWon,
-			Amount: dwell.Money{Currency: "IDR", AmountMinor: 5000}, OpenTime: open, CloseTime: open.Add(10 * 24 * time.Hour)},
-		{ID: dwell.OpportunityID(fmt.Sprintf("o%04d", i)), Rep: id, Client: cs[(i+1)%len(cs)].ID, Stage: dwell.StageOpen,
-			Amount: dwell.Money{Currency: "IDR", AmountMinor: 7000}, OpenTime: open},
-	}
+	os := benchOpportunities(i, id, open, cs)
 	if _, err := e.st.PutOpportunities(ctx, acme, "", os); err != nil {
 		return err
 	}
@@ -211,4 +223,15 @@ func benchRep(e *env, i int, start dwell.Date, days int, protos []*kpi.Day, cs [
 	_, _, err := e.st.CreateAppointment(ctx, acme, dwell.Appointment{ID: dwell.AppointmentID(fmt.Sprintf("a%04d", i)), Rep: id,
 		Client: cs[0].ID, PlannedStart: open.Add(34 * time.Hour), PlannedEnd: open.Add(35 * time.Hour)})
 	return err
+}
+
+// benchOpportunities returns rep i's opportunities: one won ten days after
+// open, one still open.
+func benchOpportunities(i int, id dwell.RepID, open time.Time, cs []dwell.Client) []dwell.Opportunity {
+	return []dwell.Opportunity{
+		{ID: dwell.OpportunityID(fmt.Sprintf("w%04d", i)), Rep: id, Client: cs[i%len(cs)].ID, Stage: dwell.StageWon,
+			Amount: dwell.Money{Currency: "IDR", AmountMinor: 5000}, OpenTime: open, CloseTime: open.Add(10 * 24 * time.Hour)},
+		{ID: dwell.OpportunityID(fmt.Sprintf("o%04d", i)), Rep: id, Client: cs[(i+1)%len(cs)].ID, Stage: dwell.StageOpen,
+			Amount: dwell.Money{Currency: "IDR", AmountMinor: 7000}, OpenTime: open},
+	}
 }

@@ -232,3 +232,44 @@ func TestWarmReports(t *testing.T) {
 		t.Fatal("WarmReports with a cancelled context: no error")
 	}
 }
+
+// TestGetKpisLookBack: a follow-up given on Thursday 19 November and due
+// the next week counts in that week's cadence (the look-back), and a call
+// to the client on the Monday does it.
+func TestGetKpisLookBack(t *testing.T) {
+	f := newReportFixture(t)
+	e := f.e
+	budi := e.as(acme, dwell.RoleRep, "budi")
+	client := f.day.CheckIns[0].Client
+	due := dwell.Date{Year: 2026, Month: 11, Day: 24}
+	if _, err := e.ingest.CheckOut(budi, &dwellv1.CheckOutRequest{RequestId: "late-follow-up", Client: "clients/" + string(client),
+		CheckOutTime: timestamppb.New(f.day.End.Add(-time.Minute)), Outcome: dwellv1.Outcome_OUTCOME_FOLLOW_UP,
+		FollowUpDate: pbDate(due.Year, int(due.Month), due.Day)}); err != nil {
+		t.Fatal(err)
+	}
+	jakarta, _ := time.LoadLocation("Asia/Jakarta")
+	monday := time.Date(2026, 11, 23, 10, 0, 0, 0, jakarta)
+	e.advance(96 * time.Hour) // to Tuesday 24 November
+	budi = e.as(acme, dwell.RoleRep, "budi")
+	if _, err := e.ingest.LogCall(budi, &dwellv1.LogCallRequest{RequestId: "follow-up-call", Client: "clients/" + string(client),
+		StartTime: timestamppb.New(monday), TalkSeconds: 60, Direction: dwellv1.CallDirection_CALL_DIRECTION_OUTBOUND,
+		Outcome: dwellv1.CallOutcome_CALL_OUTCOME_CONNECTED}); err != nil {
+		t.Fatal(err)
+	}
+	// The simulated day's own follow-ups due that week count too.
+	wantDue := int32(1)
+	for _, co := range f.day.CheckOuts {
+		if d := co.FollowUpDate; !d.IsZero() && !d.Before(dwell.Date{Year: 2026, Month: 11, Day: 23}) && !(dwell.Date{Year: 2026, Month: 11, Day: 29}).Before(d) {
+			wantDue++
+		}
+	}
+	ana := e.as(acme, dwell.RoleManager, "ana")
+	next := f.kpis(t, ana, &dwellv1.GetKpisRequest{Team: "teams/north", StartDate: pbDate(2026, 11, 23), EndDate: pbDate(2026, 11, 29)})
+	c := next.GetCadence()
+	if c.GetFollowUpsDue() != wantDue || c.GetFollowUpsDone() < 1 || c.GetFollowUpsDone() > c.GetFollowUpsDue() {
+		t.Fatalf("the next week's cadence %v: want %d follow-ups due (given the week before), at least the called one done", c, wantDue)
+	}
+	if next.GetIdle().GetBasis().GetDays() != 1 {
+		t.Fatalf("the next week rests on %d field days, want 1 (the call's): the look-back's days are not field days", next.GetIdle().GetBasis().GetDays())
+	}
+}

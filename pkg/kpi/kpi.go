@@ -36,19 +36,19 @@
 //  5. Win ratio: wins are the WON opportunities closed in the range (the
 //     close's local day in the owner's zone); the meetings of a win are
 //     the owner's visits to its client starting between its open and
-//     close times that fall in the range (a meeting before the range is
-//     not seen); ratio = wins / meetings; the share of wins with two or
-//     more meetings. Records: wins.
+//     close times, in the range or its look-back (Input.Since: a meeting
+//     before the look-back is not seen); ratio = wins / meetings; the
+//     share of wins with two or more meetings. Records: wins.
 //  6. Rejections: check-outs with an outcome, REJECTED among them, their
 //     rate and the count per reason (reasons given, in enum order).
 //     Records: check-outs with an outcome.
 //  7. Cadence: POSITIVE outcomes per field day; follow-ups due in the range
-//     (FOLLOW_UP outcomes given in the range whose due day is in the
-//     range), done when the rep visited or called the client after the
-//     check-out and on or before the due day; the median of the days from
-//     the check-out's local day to the first later contact, over the
-//     follow-ups with one in the range (late ones included). Records:
-//     follow-ups due.
+//     (FOLLOW_UP outcomes whose due day is in the range, given in the
+//     range or in its look-back, Input.Since), done when the rep visited
+//     or called the client after the check-out and on or before the due
+//     day; the median of the days from the check-out's local day to the
+//     first later contact, over the follow-ups with one by the range's
+//     end (late ones included). Records: follow-ups due.
 //  8. Engagement: visits and calls to existing customers; the share of the
 //     won amount (KPI 5's wins) from clients that are customers now.
 //     Records: those visits, calls and wins.
@@ -100,6 +100,20 @@ type Input struct {
 	// ClientKind gives a client's current kind (KPI 8's won share); nil
 	// means every client is a prospect.
 	ClientKind func(dwell.ClientID) dwell.ClientKind
+	// Since is the first local day of the look-back: the reps' days in
+	// [Since, Start) are read only for what the range's records join
+	// with, the follow-ups given then and due in the range (KPI 7), the
+	// contacts after them, and the meetings of the range's wins (KPI 5).
+	// Zero, or a day after Start, means no look-back.
+	Since dwell.Date
+}
+
+// lookBack returns the first day Compute reads: Since, or Start.
+func (in *Input) lookBack() dwell.Date {
+	if in.Since.IsZero() || in.Start.Before(in.Since) {
+		return in.Start
+	}
+	return in.Since
 }
 
 // Basis says what a KPI rests on.
@@ -316,9 +330,10 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	for _, a := range appts {
 		need(a.Client, true)
 	}
+	since := in.lookBack()
 	nDue := 0
 	for _, d := range rep.Days {
-		if inRange(d.Date, in.Start, in.End) {
+		if inRange(d.Date, since, in.End) {
 			for _, f := range d.part().followUps {
 				if inRange(f.due, in.Start, in.End) {
 					need(f.client, false)
@@ -351,16 +366,20 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	due := make([]*followUp, 0, nDue)
 	sum := &acc.sum
 	for _, d := range rep.Days {
-		if !inRange(d.Date, in.Start, in.End) {
+		// A day of the look-back (before Start) serves the joins alone.
+		context := d.Date.Before(in.Start)
+		if !inRange(d.Date, since, in.End) || context && len(joins) == 0 {
 			continue
 		}
-		if d.Field() {
-			acc.fieldDays++
-		}
-		acc.totals.Add(d.Totals)
-		acc.idleSegs += d.IdleSegments
 		p := d.part()
-		sum.add(p)
+		if !context {
+			if d.Field() {
+				acc.fieldDays++
+			}
+			acc.totals.Add(d.Totals)
+			acc.idleSegs += d.IdleSegments
+			sum.add(p)
+		}
 		for i := range p.followUps {
 			if f := &p.followUps[i]; inRange(f.due, in.Start, in.End) {
 				due = append(due, f)
@@ -371,14 +390,16 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		}
 		rc := resolve(p.clients)
 		for _, v := range p.spans {
-			secs := float64(v.end-v.start) / 1e9
 			c := &rc[v.client]
-			if c.won && c.lastWon >= v.start {
-				acc.wonSum += secs
-				acc.nWon++
-			} else {
-				acc.notWonSum += secs
-				acc.nNotWon++
+			if !context {
+				secs := float64(v.end-v.start) / 1e9
+				if c.won && c.lastWon >= v.start {
+					acc.wonSum += secs
+					acc.nWon++
+				} else {
+					acc.notWonSum += secs
+					acc.nNotWon++
+				}
 			}
 			if c.join >= 0 {
 				j := &joins[c.join]

@@ -469,3 +469,42 @@ func TestBreakdown(t *testing.T) {
 		t.Fatalf("by day = %+v, want ani Tue, Wed, bob Tue, Wed", byDay)
 	}
 }
+
+// TestLookBack: the days before the range serve only the range's joins. A
+// follow-up given before the range and due in it counts (and is done by a
+// later visit in the range), and a win's meetings before the range are
+// seen; every figure that rests on the range's own days stays as it was.
+func TestLookBack(t *testing.T) {
+	in := goldenWeek()
+	in.Start, in.End = date(3, 4), date(3, 6) // Wed to Fri
+	without := Compute(in)
+	in.Since = date(3, 2)
+	with := Compute(in)
+	// Follow-ups due Wed-Fri: ani's given Tue (P1, due Wed; look-back),
+	// done by Wednesday's visit to P1 a day later; ani's given Wed (P2, due
+	// Thu), never followed up. bob's given Mon is due Tue, outside.
+	if without.Cadence.Due != 1 || without.Cadence.Done != 0 {
+		t.Errorf("without a look-back: due %d, done %d; want 1, 0", without.Cadence.Due, without.Cadence.Done)
+	}
+	if with.Cadence.Due != 2 || with.Cadence.Done != 1 {
+		t.Errorf("with a look-back: due %d, done %d; want 2, 1", with.Cadence.Due, with.Cadence.Done)
+	}
+	near(t, "median days to follow up", with.Cadence.MedianDays, 1)
+	wantBasis(t, "cadence", with.Cadence.Basis, 3, 2)
+	// Wins closed Wed-Fri: O1 (meetings Mon, Tue, Wed), O3 (Fri), O6
+	// (bob's Wed). Without the look-back O1 has only Wednesday's.
+	if without.WinRatio.Meetings != 3 || with.WinRatio.Meetings != 5 {
+		t.Errorf("meetings %d without and %d with the look-back; want 3 and 5", without.WinRatio.Meetings, with.WinRatio.Meetings)
+	}
+	near(t, "multi-meeting share", with.WinRatio.MultiMeetingShare, 1.0/3)
+	// The rest rests on the range alone.
+	with.Cadence, with.WinRatio = without.Cadence, without.WinRatio
+	if !reflect.DeepEqual(with, without) {
+		t.Errorf("the look-back changed figures of the range's own days:\n with    %+v\n without %+v", with, without)
+	}
+	// A Since after Start is no look-back.
+	in.Since = date(3, 5)
+	if r := Compute(in); !reflect.DeepEqual(r, without) {
+		t.Errorf("Since after Start: %+v, want %+v", r, without)
+	}
+}

@@ -1521,7 +1521,9 @@ type WinRatioKpi struct {
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
 	// Opportunities won in the range.
 	Wins int32 `protobuf:"varint,2,opt,name=wins,proto3" json:"wins,omitempty"`
-	// Meetings held with the clients of those opportunities.
+	// Meetings held with the clients of those opportunities: the owner's
+	// visits to the client between the opportunity's open and close times,
+	// in the range or in the 60 days before it.
 	Meetings int32 `protobuf:"varint,3,opt,name=meetings,proto3" json:"meetings,omitempty"`
 	// wins / meetings, 0 when there were none.
 	Ratio float64 `protobuf:"fixed64,4,opt,name=ratio,proto3" json:"ratio,omitempty"`
@@ -1740,7 +1742,8 @@ type CadenceKpi struct {
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
 	// Positive outcomes per field day.
 	PositivePerDay float64 `protobuf:"fixed64,2,opt,name=positive_per_day,json=positivePerDay,proto3" json:"positive_per_day,omitempty"`
-	// Follow-ups due in the range.
+	// Follow-ups due in the range: FOLLOW_UP outcomes whose due date is in
+	// the range, given in the range or in the 60 days before it.
 	FollowUpsDue int32 `protobuf:"varint,3,opt,name=follow_ups_due,json=followUpsDue,proto3" json:"follow_ups_due,omitempty"`
 	// Of those, done (a visit or call to the client) by the due date.
 	FollowUpsDone int32 `protobuf:"varint,4,opt,name=follow_ups_done,json=followUpsDone,proto3" json:"follow_ups_done,omitempty"`
