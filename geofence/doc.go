@@ -110,86 +110,76 @@
 // # Performance: what the benchmarks taught
 //
 // The machine is a 2-core virtual machine shared with other work: the wall
-// clock (ns/op) of a row swung 2-4x between runs while the load average
-// was 7-11, so the benchmarks also report the process's CPU time
-// (cpu-ns/op, cpu-ns/fix), and every figure stands beside the R-tree's
-// from the same run. The figures below are one go test -bench . run at
-// load 1.5-2.5 (wall and CPU time then agree within 5%). In the benchmark
+// clock (ns/op) of a row swings 1.5-2x between runs, so the benchmarks
+// also report the process's CPU time (cpu-ns/op, cpu-ns/fix), every
+// figure stands beside the R-tree's from the same run, and the figures
+// below are ranges over the runs of 27 November 2026. In the benchmark
 // city (1,000,000 circles of 50-150 m and buildings in 900 km², about
 // 1,100 per km², overlapping), a query's cost is set by the size of its
-// answer and by cache misses, not by the search:
+// answer, by branch mispredictions and by cache misses, not by the search:
 //
-//   - 1e6 uniform, default 100 m margin (97 matches): 15.3 µs, the R-tree
-//     33.4 µs; no margin (29 matches): 6.4 µs, R-tree 11.9 µs; clustered
-//     (530 matches): 82 µs, R-tree 171 µs. 1e5 uniform: 2.3 µs, R-tree
-//     4.3 µs; with no margin (3.4 matches) that run measured 2.2 µs
-//     against the R-tree's 1.8 µs, but two more runs (best of two each)
-//     gave 1.1 and 1.3 µs against 1.7 µs: at a hundred thousand fences the
-//     R-tree stays in cache while the H3 lists (about 25 entries per
-//     fence) do not, and the two are close. 1e3: both about 0.3 µs.
+//   - 1e6 uniform, default 100 m margin (97 matches): 12.7-21.5 µs, the
+//     R-tree 33-35 µs; no margin (29 matches): 5.6-7.0 µs, R-tree 12-16
+//     µs; clustered (530 matches): 80 µs, R-tree 170 µs. 1e5 uniform:
+//     2.8-4.3 µs, R-tree 4.1-5.0 µs; with no margin (3.4 matches) 1.8-2.8
+//     µs against 2.1-2.4 µs: at a hundred thousand fences the R-tree stays
+//     in cache while the H3 lists (about 25 entries per fence) do not.
+//     1e3: 0.5 µs, R-tree 0.45 µs.
 //   - Compute. Every match needs its exact distance (each reports it) and
 //     a place in the sorted answer. With the index in cache (h3warm) the
-//     97-match query takes 3.2 µs, 32 ns a match; pdqsort through a
-//     comparison function was half of it before the inlined quicksort
-//     (5.2 µs then). So the 2.5 µs target of issue 3 is out of reach for
-//     this answer with no cache miss at all: it needs 25 ns a match for
-//     distance, append and sort together. With no margin the warm query
-//     takes 1.15 µs.
-//   - Memory. Cold, a default-margin query reads about 420 cache lines by
-//     count (the list of about 300 candidates at 24 bytes: 113 lines; a
-//     circle's fence: one line; a polygon's: two, and 3-4 lines of planar
-//     record; the lookup chain: 3-4); its extra over warm, about 12 µs, is
-//     about 29 ns a line: the misses overlap only 3-5 deep, although each
-//     batch of 32 candidates touches its memory before its exact tests.
-//     With no margin it is about 150 lines and 5.3 µs, 35 ns a line.
-//     Fences of one aligned 128-byte block, planar records in arenas in
-//     ground order, lists and slab in ground and memory order, and the
-//     sort took a cold default-margin query from 20.2 to 14.9 µs (back to
-//     back at load 1-2, best of 2; the R-tree, which shares the sort, from
-//     49.9 to 34.1 µs); the no-margin query stayed within the noise (8.5
-//     and 9.0 µs; R-tree 14.7 and 12.2 µs).
-//   - Huge pages are no cure here: collapsing the whole heap into 2 MiB
-//     pages (MADV_COLLAPSE on about 2 GiB, an experiment not kept) left
-//     the cold query within this machine's noise (15.1 µs CPU against
-//     17.0 without): a virtual machine whose host backs its memory with
-//     small pages still walks small translations.
-//   - What would meet 2.5 µs cold: an answer of a few dozen matches at
-//     most (no margin), and cell lists that carry what a match needs (the
-//     id's header, a circle's centre and radius, a small polygon's planar
-//     vertices) inline, so that a query streams one contiguous run per
-//     cell instead of taking a dependent miss per match. That costs
-//     memory: at about 25 entries per fence, 40 more bytes an entry is a
-//     gigabyte more at a million fences, over the 2 GiB build budget,
-//     unless fences go into fewer, larger cells (longer lists to filter).
-//   - Streams (BenchmarkRepDay, per fix). 1e5: Cursor 1.13 µs, plain
-//     queries 1.02 µs, R-tree 1.51 µs; no margin: Cursor 0.90 µs, R-tree
-//     0.76 µs. 1e6: Cursor 9.4 µs, plain 8.7 µs, R-tree 11.3 µs; no
-//     margin: Cursor 3.7 µs, R-tree 4.3 µs. The 0.5 µs and 2x targets are
-//     not met. A quarter of the rep day's fixes are travel, a new cell
-//     each: the cursor fills a slot with a cold query, and those fills make
-//     most of the mean (a quarter of a 2-4 µs cold query is already 0.5-1
-//     µs at 1e5). With the default margin a slot hit cannot skip anything
-//     (every candidate within reach must be measured again, since every
-//     match reports its distance), so it saves only the cell and lookups,
-//     while a fill also computes each candidate's lower bound: the cursor
-//     is a little slower than plain queries (the 26.8 against 20.6 µs
-//     measured at 1e6 before did not reproduce: at the start of this work
-//     it measured 12.4 against 12.3 µs; its fills, a cold query each, now
-//     overlap their misses in batches as queries do); use Index.Query with
-//     the default margin. With no margin a slot serves jittering fixes by
-//     distance from its anchor, and the cursor is ahead of the R-tree at
-//     1e6. Meeting the targets needs cold fills near 1 µs (see Memory) or
-//     a smaller index: H3 covers replicate each fence into about 25 cells
-//     (about 600 bytes of lists a fence) where the R-tree keeps one entry.
+//     97-match query takes 3.0-3.9 µs, the 29-match one 1.2-1.6 µs. The
+//     sort was most of it: a comparison sort of a hundred matches whose
+//     distances are spread evenly mispredicts half its branches, and the
+//     inlined quicksort took 3.75 µs for a random 97-match answer; the
+//     bucket sort of sortMatches takes 0.94 µs. So the 2.5 µs target of
+//     issue 3 is out of reach for the default-margin answer even with no
+//     cache miss at all.
+//   - Memory. BenchmarkMemoryLatency measures this machine: a load from a
+//     random line of a 512 MiB table costs 374 ns when its address depends
+//     on the previous load, 41.5 ns each with 8 independent chains and
+//     12.2 ns with 32. A cold query's lookup chain (shard table, slot,
+//     cell list, fence, a polygon's planar record) is four or five
+//     dependent levels, about 1.5-2 µs before any work, and its answer's
+//     fences are a few hundred lines more, which overlap only as far as
+//     the code issues their loads side by side. The lookups of all of a
+//     query's resolutions go first, and one pass touches every line of
+//     their lists (touchRefs) and of each batch's fences before the exact
+//     tests.
+//   - A compact store was tried (branch lean-experiment, not merged):
+//     small fences kept once each in 16-byte records, grouped by their
+//     res-10 cell under res-8 blocks, read through per-cell plans. It
+//     built the million fences in 8.2 s with 557 MiB kept (1,399 MiB from
+//     the system) and answered the no-margin 1e6 query in 5.9-6.2 µs, but
+//     the default-margin one no faster (13-14 µs: the records of the ~22
+//     sub-cells within reach, their vertices and ids are as many lines as
+//     the cover lists and fences), the 1e5 query and the rep day slower
+//     (3.0 µs; 1.29 µs a fix), since every query walks dozens of sub-cell
+//     headers, and an isolated fence cost kilobytes of plans.
+//   - Streams (BenchmarkRepDay, per fix). 1e5: Cursor 1.10-1.29 µs, plain
+//     queries 1.12-1.23 µs, R-tree 1.37-1.60 µs; no margin: Cursor 0.82
+//     µs, R-tree 0.68-0.77 µs. 1e6: Cursor 6.2 µs, plain 5.7 µs, R-tree
+//     8.9 µs; no margin: Cursor 3.0 µs, R-tree 3.4 µs. The 0.5 µs and 2x
+//     targets are not met. A quarter of the rep day's fixes are travel or
+//     a jitter out of the slot's cell, and each is a cold query (2.5-4 µs
+//     at 1e5: a quarter of it is already 0.6-1 µs a fix); a fix served by
+//     a slot still computes every match's distance and sorts them. With
+//     the default margin a slot hit cannot skip anything (every candidate
+//     within reach must be measured again, since every match reports its
+//     distance), so the cursor is no faster than plain queries; use
+//     Index.Query with the default margin. Meeting the targets needs cold
+//     fills near 1 µs, which the dependent misses above rule out, or
+//     fewer of them.
 //   - The cap prefilter keeps the fences read to the answer plus a few
 //     percent (100.7 read for 97.3 returned, 30.4 for 28.8 at margin 0),
 //     so cell lists can be generous without cost in fence reads; the list
 //     itself is read whole.
-//   - Building a million fences (BenchmarkBuild alone) took 14-17 s and
-//     1870-1894 MiB from the system at load 2-2.5; it
-//     is dominated by covers (grid disks, cell geometry through cgo, the
-//     exact test of each cell), and garbage, not the index (about 944 MiB
-//     kept), makes the peak.
+//   - Building a million fences (BenchmarkBuild alone) took 14-20 s and
+//     1,870-1,894 MiB from the system; it is dominated by covers (grid
+//     disks, cell geometry through cgo, the exact test of each cell), and
+//     garbage, not the index (about 944 MiB kept), makes the peak.
+//   - Huge pages are no cure here: collapsing the whole heap into 2 MiB
+//     pages (MADV_COLLAPSE, an experiment not kept) left the cold query
+//     within this machine's noise.
 //
 // # Caveats
 //

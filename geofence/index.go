@@ -173,8 +173,10 @@ func validate(field, id string, g dwell.Geofence) []dwell.Violation {
 // Put adds the fence id, or replaces it. An invalid geofence (see
 // dwell.ValidateGeofence) or an empty id is an error of kind dwell.Invalid
 // with violations on "id" and "geofence...", and changes nothing. A
-// replacement is atomic for readers: a query sees the old fence or the new
-// one, never both or neither.
+// replacement is published shard by shard, like every change: a query that
+// runs while it is published may see the old shape in some cells and the
+// new one in others, so it may, that once, answer with both or neither; a
+// fence unchanged for the whole of a query is always found.
 func (ix *Index) Put(id string, g dwell.Geofence) error {
 	if vs := validate("", id, g); vs != nil {
 		return dwell.E(opPut, dwell.Invalid, "invalid fence", vs)
