@@ -373,7 +373,16 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 		if err != nil {
 			return err
 		}
+		// The rep each id of the batch was indexed under so far: a batch
+		// naming a deal twice leaves only its last entry's rep indexed.
+		batch := make(map[string]dwell.RepID, len(keys))
 		for i, k := range keys {
+			if prev, ok := batch[string(k)]; ok {
+				if err := byRep.Delete(append(repPrefix(prev), k...)); err != nil {
+					return err
+				}
+			}
+			batch[string(k)] = os[i].Rep
 			// A deal that changes hands leaves its old rep's index.
 			if old := all.Get(k); old != nil {
 				o, err := decodeOpportunity(k, old)

@@ -131,6 +131,18 @@ func testOpportunities(t *testing.T, h Harness) {
 	must(t, "PutOpportunities move", err)
 	wantEqual(t, "r2's after the move", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r2"}}, 2), []string{"o1", "o5"})
 	wantEqual(t, "r1's after the move", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r1"}}, 2), []string{"o0", "o2", "o3", "o4", "o6"})
+	// One batch naming a deal twice: the last entry wins, and the deal is
+	// listed under its last rep only.
+	first, last := os[5], os[5]
+	first.Rep, last.Rep = "r3", "r4"
+	_, err = s.PutOpportunities(ctx(), tenantA, "put-4", []dwell.Opportunity{first, last})
+	must(t, "PutOpportunities with a repeated id", err)
+	got, err = s.GetOpportunity(ctx(), tenantA, "o5")
+	must(t, "GetOpportunity", err)
+	wantEqual(t, "o5 after a batch naming it twice", got, last)
+	wantEqual(t, "r3's after the batch", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r3"}}, 2), []string(nil))
+	wantEqual(t, "r4's after the batch", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r4"}}, 2), []string{"o5"})
+	wantEqual(t, "r2's after the batch", ids(store.OpportunityFilter{Reps: []dwell.RepID{"r2"}}, 2), []string{"o1"})
 }
 
 func testQuotas(t *testing.T, h Harness) {
