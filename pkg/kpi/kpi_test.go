@@ -477,19 +477,24 @@ func TestBreakdown(t *testing.T) {
 func TestLookBack(t *testing.T) {
 	in := goldenWeek()
 	in.Start, in.End = date(3, 4), date(3, 6) // Wed to Fri
+	// ani calls P1 on Tuesday at 17:00, after that day's FOLLOW_UP
+	// check-out: the follow-up is done in the look-back itself.
+	tue := in.Reps[0].Days[1]
+	tue.Calls = append(tue.Calls, Call{Client: "P1", Kind: kindOf("P1"), StartTime: at(jakarta, 3, 17, 0), TalkSeconds: 30, Outcome: dwell.CallConnected})
 	without := Compute(in)
 	in.Since = date(3, 2)
 	with := Compute(in)
 	// Follow-ups due Wed-Fri: ani's given Tue (P1, due Wed; look-back),
-	// done by Wednesday's visit to P1 a day later; ani's given Wed (P2, due
-	// Thu), never followed up. bob's given Mon is due Tue, outside.
+	// done by Tuesday's call that evening, the same day; ani's given Wed
+	// (P2, due Thu), never followed up. bob's given Mon is due Tue,
+	// outside.
 	if without.Cadence.Due != 1 || without.Cadence.Done != 0 {
 		t.Errorf("without a look-back: due %d, done %d; want 1, 0", without.Cadence.Due, without.Cadence.Done)
 	}
 	if with.Cadence.Due != 2 || with.Cadence.Done != 1 {
 		t.Errorf("with a look-back: due %d, done %d; want 2, 1", with.Cadence.Due, with.Cadence.Done)
 	}
-	near(t, "median days to follow up", with.Cadence.MedianDays, 1)
+	near(t, "median days to follow up", with.Cadence.MedianDays, 0)
 	wantBasis(t, "cadence", with.Cadence.Basis, 3, 2)
 	// Wins closed Wed-Fri: O1 (meetings Mon, Tue, Wed), O3 (Fri), O6
 	// (bob's Wed). Without the look-back O1 has only Wednesday's.

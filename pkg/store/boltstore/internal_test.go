@@ -183,3 +183,46 @@ func secondFixes(t0 time.Time, first, n int) []dwell.Fix {
 	}
 	return out
 }
+
+// TestOpportunityRepIndexHasNoLeftovers: a batch naming a deal under two
+// reps, then a move, leave exactly one rep-index entry for it, its last
+// rep's. (Lists re-check each deal's rep, so a leftover entry changes no
+// answer; only this look at the bucket sees it.)
+func TestOpportunityRepIndexHasNoLeftovers(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "dwell.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	o := func(rep string) dwell.Opportunity {
+		return dwell.Opportunity{ID: "deal", Rep: dwell.RepID(rep), Client: "c1", Stage: dwell.StageOpen,
+			Amount: dwell.Money{Currency: "IDR", AmountMinor: 1}, OpenTime: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	}
+	entries := func() []string {
+		var keys []string
+		if err := s.view(ctx, "test", func(tx *bolt.Tx) error {
+			if b := readTenantSub(tx, "acme", bktOpportunitiesRep); b != nil {
+				return b.ForEach(func(k, _ []byte) error { keys = append(keys, fmt.Sprintf("%q", k)); return nil })
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	if _, err := s.PutOpportunities(ctx, "acme", "", []dwell.Opportunity{o("r3"), o("r4")}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf("%q", append(repPrefix("r4"), "deal"...))}
+	if got := entries(); !slices.Equal(got, want) {
+		t.Fatalf("rep index after a batch naming the deal under r3 then r4: %v, want %v", got, want)
+	}
+	if _, err := s.PutOpportunities(ctx, "acme", "", []dwell.Opportunity{o("r5")}); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{fmt.Sprintf("%q", append(repPrefix("r5"), "deal"...))}
+	if got := entries(); !slices.Equal(got, want) {
+		t.Fatalf("rep index after the move to r5: %v, want %v", got, want)
+	}
+}

@@ -1118,7 +1118,10 @@ type Basis struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Field days (days with data) in the range.
 	Days int32 `protobuf:"varint,1,opt,name=days,proto3" json:"days,omitempty"`
-	// Records (visits, calls, opportunities...) counted.
+	// Records (visits, calls, opportunities...) counted. Follow-ups due in
+	// the range (CadenceKpi) and the meetings of its wins (WinRatioKpi) may
+	// come from the 60 days before it, so those records may be counted over
+	// a range with no field day.
 	Records       int32 `protobuf:"varint,2,opt,name=records,proto3" json:"records,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1743,7 +1746,8 @@ type CadenceKpi struct {
 	// Positive outcomes per field day.
 	PositivePerDay float64 `protobuf:"fixed64,2,opt,name=positive_per_day,json=positivePerDay,proto3" json:"positive_per_day,omitempty"`
 	// Follow-ups due in the range: FOLLOW_UP outcomes whose due date is in
-	// the range, given in the range or in the 60 days before it.
+	// the range, given in the range or in the 60 days before it. A
+	// follow-up given longer before its due date is not counted.
 	FollowUpsDue int32 `protobuf:"varint,3,opt,name=follow_ups_due,json=followUpsDue,proto3" json:"follow_ups_due,omitempty"`
 	// Of those, done (a visit or call to the client) by the due date.
 	FollowUpsDone int32 `protobuf:"varint,4,opt,name=follow_ups_done,json=followUpsDone,proto3" json:"follow_ups_done,omitempty"`
