@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -115,8 +116,7 @@ func BenchmarkGetKpis(b *testing.B) {
 	for i := range reps {
 		r := kpi.Rep{ID: dwell.RepID(fmt.Sprintf("rep%04d", i)), Loc: jakarta}
 		for d := range lookBack + days {
-			sum := *protos[(i+d)%(len(protos))]
-			sum.Rep, sum.Date = r.ID, since.AddDays(d)
+			sum := redated(protos[(i+d)%len(protos)], r.ID, since.AddDays(d))
 			r.Days = append(r.Days, &sum)
 		}
 		in.Reps = append(in.Reps, r)
@@ -206,8 +206,7 @@ func benchRep(e *env, i int, from, start dwell.Date, days int, protos []*kpi.Day
 		if _, _, err := e.st.RecordCall(ctx, acme, c); err != nil {
 			return err
 		}
-		sum := *protos[(i+d)%len(protos)]
-		sum.Rep, sum.Date = id, date
+		sum := redated(protos[(i+d)%len(protos)], id, date)
 		if _, _, err := e.st.PutDaySummary(ctx, acme, id, date, 1, sum.EncodeSummary(), sum.EncodeDetail()); err != nil {
 			return err
 		}
@@ -235,4 +234,23 @@ func benchOpportunities(i int, id dwell.RepID, open time.Time, cs []dwell.Client
 		{ID: dwell.OpportunityID(fmt.Sprintf("o%04d", i)), Rep: id, Client: cs[(i+1)%len(cs)].ID, Stage: dwell.StageOpen,
 			Amount: dwell.Money{Currency: "IDR", AmountMinor: 7000}, OpenTime: open},
 	}
+}
+
+// redated returns a copy of the simulated day p as rep's day date, its
+// follow-ups due as many days after date as they were after p's own day
+// (the instants stay p's: the KPIs' joins compare them only within a
+// day). Without the shift every copy's follow-ups would fall due in the
+// first days of October, so every look-back day would hold follow-ups due
+// in the range, which no real rep's history does.
+func redated(p *kpi.Day, rep dwell.RepID, date dwell.Date) kpi.Day {
+	d := *p
+	d.Rep, d.Date = rep, date
+	shift := date.DaysSince(p.Date)
+	d.CheckOuts = slices.Clone(p.CheckOuts)
+	for i := range d.CheckOuts {
+		if fu := &d.CheckOuts[i].FollowUpDate; !fu.IsZero() {
+			*fu = fu.AddDays(shift)
+		}
+	}
+	return d
 }

@@ -19,6 +19,11 @@ import (
 type Day struct {
 	Rep  dwell.RepID
 	Date dwell.Date
+	// p is what Compute reads (part.go); lastDue is the latest due day of
+	// its follow-ups (zero if none), set with p and kept beside Date, so
+	// that a KPI range's look-back skips a day without reading its part.
+	p       *part
+	lastDue dwell.Date
 	// Totals are the day's seconds per segment kind, visits split by the
 	// client's kind when the day was derived.
 	Totals Totals
@@ -37,9 +42,6 @@ type Day struct {
 	// IdleSegments is the number of IDLE segments (KPI 1's records), kept
 	// apart so the KPIs need not decode the segments.
 	IdleSegments int
-
-	// p is what Compute reads (part.go).
-	p *part
 }
 
 // Totals are seconds per segment kind and metres travelled.
@@ -387,6 +389,7 @@ func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 		d.p = &part{}
 	}
 	r.part(d.p, a)
+	d.lastDue = d.p.lastDue()
 	n := r.uint()
 	if r.bad || n != uint64(len(r.b)) {
 		return ErrCorrupt

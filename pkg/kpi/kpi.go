@@ -349,7 +349,9 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	}
 	nDue := 0
 	for _, d := range rep.Days {
-		if inRange(d.Date, since, in.End) {
+		// A day whose follow-ups are all due before the range (or that has
+		// none) is skipped without reading its part.
+		if inRange(d.Date, since, in.End) && (d.p == nil || !d.lastDue.Before(in.Start)) {
 			for _, f := range d.part().followUps {
 				if inRange(f.due, in.Start, in.End) {
 					need(f.client, false)

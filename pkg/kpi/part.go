@@ -105,8 +105,20 @@ func (t *clientTable) add(id string) int32 {
 func (d *Day) part() *part {
 	if d.p == nil {
 		d.p = computePart(d)
+		d.lastDue = d.p.lastDue()
 	}
 	return d.p
+}
+
+// lastDue returns the latest due day of p's follow-ups, zero if none.
+func (p *part) lastDue() dwell.Date {
+	var last dwell.Date
+	for _, f := range p.followUps {
+		if last.Before(f.due) {
+			last = f.due
+		}
+	}
+	return last
 }
 
 func computePart(d *Day) *part {
