@@ -347,15 +347,17 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			useful = od
 		}
 	}
-	nDue := 0
+	// The follow-ups due in the range. A day whose follow-ups are all due
+	// before the range (or that has none) is skipped without reading its
+	// part.
+	var due []*followUp
 	for _, d := range rep.Days {
-		// A day whose follow-ups are all due before the range (or that has
-		// none) is skipped without reading its part.
 		if inRange(d.Date, since, in.End) && (d.p == nil || !d.lastDue.Before(in.Start)) {
-			for _, f := range d.part().followUps {
-				if inRange(f.due, in.Start, in.End) {
+			p := d.part()
+			for i := range p.followUps {
+				if f := &p.followUps[i]; inRange(f.due, in.Start, in.End) {
 					need(f.client, false)
-					nDue++
+					due = append(due, f)
 					if d.Date.Before(useful) {
 						useful = d.Date
 					}
@@ -384,7 +386,6 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		}
 		return res
 	}
-	due := make([]*followUp, 0, nDue)
 	sum := &acc.sum
 	for _, d := range rep.Days {
 		// A day of the look-back (before Start) serves the joins alone.
@@ -400,11 +401,6 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			acc.totals.Add(d.Totals)
 			acc.idleSegs += d.IdleSegments
 			sum.add(p)
-		}
-		for i := range p.followUps {
-			if f := &p.followUps[i]; inRange(f.due, in.Start, in.End) {
-				due = append(due, f)
-			}
 		}
 		if len(p.spans)+len(p.callAt) == 0 {
 			continue
