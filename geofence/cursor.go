@@ -185,32 +185,16 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point, fine int, reach float64) {
 	cands := s.cands[:0]
 	*s = cursorSlot{valid: true, tier: int8(t), mask: mask, key: key, anchor: q}
-	cell := faceIJKToCell(key, fine)
-	// All lookups first, then the lists' memory together (as Index.Query).
 	var lists [maxRes + 1]*cellList
-	for m := mask; m != 0; m &= m - 1 {
-		pc := cellParent(cell, bits.TrailingZeros32(m))
-		si := shardOf(pc)
-		sh := tr.shards[si].Load()
+	found := tr.lookupAll(mask, faceIJKToCell(key, fine), &lists, func(si int, sh *shard) {
 		s.shardIx[s.n], s.shards[s.n] = int32(si), sh
-		lists[s.n] = sh.lookup(pc)
 		s.n++
-	}
-	nl := 0
-	for _, cl := range lists[:s.n] {
-		if cl != nil {
-			lists[nl] = cl
-			nl++
-		}
-	}
-	if nl > 1 {
-		touchRefs(lists[:nl])
-	}
+	})
 	// As cellList.eval: the candidates within reach get their exact
 	// distance in batches.
 	var b batch
 	var at [candBatch]int
-	for _, cl := range lists[:nl] {
+	for _, cl := range found {
 		for i := 0; i < len(cl.refs); {
 			for ; i < len(cl.refs) && b.n < candBatch; i++ {
 				r := &cl.refs[i]

@@ -445,13 +445,29 @@ func (ix *Index) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	}
 	q := point(p)
 	c := cellOf(q.Vector, bits.Len32(mask)-1)
-	// Look every list up before reading any: the lookups' cache misses
-	// then overlap, as do the lists' own (see touchRefs).
 	var lists [maxRes + 1]*cellList
+	for _, cl := range tr.lookupAll(mask, c, &lists, nil) {
+		buf = cl.eval(q, acc, reach, buf)
+	}
+	sortMatches(buf)
+	return buf
+}
+
+// lookupAll returns the non-empty cell lists of the parents of c at every
+// resolution in mask, in lists' array. It looks every list up before
+// reading any, so the lookups' cache misses overlap, as do the lists' own
+// (see touchRefs). If seen is not nil it is told each resolution's shard
+// index and shard, the empty ones included, finest last.
+func (tr *tier) lookupAll(mask uint32, c uint64, lists *[maxRes + 1]*cellList, seen func(si int, sh *shard)) []*cellList {
 	n := 0
 	for m := mask; m != 0; m &= m - 1 {
 		pc := cellParent(c, bits.TrailingZeros32(m))
-		if cl := tr.shards[shardOf(pc)].Load().lookup(pc); cl != nil {
+		si := shardOf(pc)
+		sh := tr.shards[si].Load()
+		if seen != nil {
+			seen(si, sh)
+		}
+		if cl := sh.lookup(pc); cl != nil {
 			lists[n] = cl
 			n++
 		}
@@ -459,11 +475,7 @@ func (ix *Index) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	if n > 1 {
 		touchRefs(lists[:n])
 	}
-	for _, cl := range lists[:n] {
-		buf = cl.eval(q, acc, reach, buf)
-	}
-	sortMatches(buf)
-	return buf
+	return lists[:n]
 }
 
 // touchRefs loads one word of every cache line of the lists' entries, in
