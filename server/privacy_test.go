@@ -191,12 +191,14 @@ func TestRetentionSweep(t *testing.T) {
 	err = watchErr(e.report, admin, &dwellv1.WatchEventsRequest{Cursor: server.EventCursor(acme, evs[0].Seq)})
 	wantCode(t, "WatchEvents from an expired cursor", err, codes.FailedPrecondition)
 	openWatch(t, e.report, admin, &dwellv1.WatchEventsRequest{Cursor: server.EventCursor(acme, evs[len(evs)-1].Seq)})
-	day, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-2", Date: date})
+	day, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-2", Date: date, IncludeFixes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if day.GetFixCount() != 0 {
-		t.Fatalf("GetRepDay after the sweep: %d fixes, want 0", day.GetFixCount())
+	// The day is served as derived while its fixes were kept
+	// (TestGetRepDayPastRetention), without them.
+	if len(day.GetFixes()) != 0 || day.GetFixCount() != 40 || !day.GetPastRetention() {
+		t.Fatalf("GetRepDay after the sweep: %d fixes served, fix_count %d, past_retention %v; want 0, 40, true", len(day.GetFixes()), day.GetFixCount(), day.GetPastRetention())
 	}
 	// The day's summary keeps its figures, also after a settings change
 	// (which re-derives only days inside the retention period).

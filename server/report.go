@@ -2,17 +2,21 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/kpi"
 	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
 // reportService implements dwellv1.ReportServiceServer. GetRepDay derives
 // the day on request from the stored fixes and claims, so it always
-// reflects every fix and event received, late ones included; the other
-// RPCs are in unimplemented.go until their capability lands.
+// reflects every fix and event received, late ones included, except for a
+// day past the retention period, which it serves as its stored summary
+// has it (storedRepDay). The other RPCs are in breakdown.go, kpis.go,
+// visits.go and watch.go.
 type reportService struct {
 	dwellv1.UnimplementedReportServiceServer
 	s *Server
@@ -100,11 +104,21 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
+	past, err := s.pastRetention(ctx, p.Tenant, r, date)
+	if err != nil {
+		return nil, err
+	}
+	if past {
+		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, req.GetIncludeFixes())
+		if resp != nil || err != nil {
+			return resp, err
+		}
+	}
 	d, err := s.derive(ctx, p.Tenant, r, date, true)
 	if err != nil {
 		return nil, err
 	}
-	day, cos, clients := d.day, d.checkOuts, d.clients
+	day, cos := d.day, d.checkOuts
 	outcomes := make(map[string]dwell.Outcome, len(cos))
 	for _, co := range cos {
 		outcomes[co.RequestID] = co.Outcome
@@ -113,21 +127,89 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	for _, ci := range day.CheckIns {
 		closedBy[ci.RequestID] = ci.CheckOutRequestID
 	}
-	resp := repDayToPB(r, date, day, len(d.fixes), clients, func(checkIn string) dwell.Outcome {
+	resp := repDayToPB(r, date, day, len(d.fixes), d.clients.kind, func(checkIn string) dwell.Outcome {
 		return outcomes[closedBy[checkIn]]
 	})
+	resp.PastRetention = past
 	if req.GetIncludeFixes() {
-		resp.Fixes = make([]*dwellv1.Fix, len(d.fixes))
-		for i, f := range d.fixes {
-			resp.Fixes[i] = fixToPB(f)
-		}
+		resp.Fixes = fixesToPB(d.fixes)
 	}
 	return resp, nil
 }
 
+// pastRetention reports whether rep-day date of r began before the
+// tenant's retention period: the sweeper may have deleted some of its
+// fixes (privacy.go).
+func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (bool, error) {
+	st, err := s.store.GetSettings(ctx, tenant)
+	if err != nil {
+		return false, err
+	}
+	loc, err := s.location(r.TimeZone)
+	if err != nil {
+		return false, err
+	}
+	from, _, _ := dayBounds(r, date, loc)
+	return from.Before(s.now().Add(-st.Retention)), nil
+}
+
+// storedRepDay returns the day as its stored summary has it, for a day past
+// the retention period: derived again, it would lose the visits and stops
+// of its expired fixes and disagree with the reports, which read the same
+// summary. It returns nil (and the caller derives the day) when there is
+// no current summary with its detail: then the reports derive it too.
+func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, withFixes bool) (*dwellv1.GetRepDayResponse, error) {
+	sum, detail, err := s.store.GetDaySummary(ctx, tenant, r.ID, date)
+	if err != nil || !sum.Current() || detail == nil {
+		return nil, err
+	}
+	kd, err := kpi.DecodeDay(sum.Summary, detail)
+	if err != nil {
+		s.log.Warn("corrupt day summary; deriving the day", slog.String("rep", string(r.ID)), slog.Any("date", date))
+		return nil, nil
+	}
+	day := timeline.Day{Start: kd.Start, End: kd.End, Segments: kd.Segments, CheckIns: kd.CheckIns, Flags: kd.Flags}
+	kinds := make(map[dwell.ClientID]dwell.ClientKind, len(kd.Visits))
+	outcomes := make(map[string]dwell.Outcome, len(kd.Visits))
+	for _, v := range kd.Visits {
+		day.Visits = append(day.Visits, v.Visit)
+		kinds[v.Client] = v.Kind
+		if v.CheckInRequestID != "" {
+			outcomes[v.CheckInRequestID] = v.Outcome
+		}
+	}
+	// Visit time is split by the client's kind when the day was derived,
+	// as the summary's totals are.
+	kind := func(c dwell.ClientID) dwell.ClientKind { return kinds[c] }
+	resp := repDayToPB(r, date, day, kd.FixCount, kind, func(checkIn string) dwell.Outcome { return outcomes[checkIn] })
+	resp.PastRetention = true
+	if withFixes {
+		loc, err := s.location(r.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		from, to, _ := dayBounds(r, date, loc)
+		fixes, err := s.store.ListFixes(ctx, tenant, r.ID, from, to)
+		if err != nil {
+			return nil, err
+		}
+		resp.Fixes = fixesToPB(fixes)
+	}
+	return resp, nil
+}
+
+// fixesToPB converts fixes.
+func fixesToPB(fixes []dwell.Fix) []*dwellv1.Fix {
+	out := make([]*dwellv1.Fix, len(fixes))
+	for i, f := range fixes {
+		out[i] = fixToPB(f)
+	}
+	return out
+}
+
 // repDayToPB converts a derived day. Visit time is split between prospects
-// and customers by the client's current kind.
-func repDayToPB(r dwell.Rep, date dwell.Date, day timeline.Day, fixCount int, clients timeline.ClientSource, outcome func(checkIn string) dwell.Outcome) *dwellv1.GetRepDayResponse {
+// and customers by kind (the client's current kind for a day derived now).
+func repDayToPB(r dwell.Rep, date dwell.Date, day timeline.Day, fixCount int, kind func(dwell.ClientID) dwell.ClientKind, outcome func(checkIn string) dwell.Outcome) *dwellv1.GetRepDayResponse {
 	repName := resourceName(collReps, string(r.ID))
 	pbDate := dateToPB(date)
 	resp := &dwellv1.GetRepDayResponse{
@@ -153,7 +235,7 @@ func repDayToPB(r dwell.Rep, date dwell.Date, day timeline.Day, fixCount int, cl
 		case timeline.KindVisit:
 			out.Client = resourceName(collClients, string(sg.Client))
 			out.Location = latLngToPB(sg.Location)
-			if c, ok := clients.Client(sg.Client); ok && c.Kind == dwell.ClientKindCustomer {
+			if kind(sg.Client) == dwell.ClientKindCustomer {
 				t.VisitCustomerSeconds += secs
 			} else {
 				t.VisitProspectSeconds += secs

@@ -730,7 +730,15 @@ type GetRepDayResponse struct {
 	// The fixes the day was derived from, in device-time order, when the
 	// request set include_fixes; empty otherwise. Mock fixes are included
 	// with their flag set.
-	Fixes         []*Fix `protobuf:"bytes,9,rep,name=fixes,proto3" json:"fixes,omitempty"`
+	Fixes []*Fix `protobuf:"bytes,9,rep,name=fixes,proto3" json:"fixes,omitempty"`
+	// True when the day began before the tenant's retention period
+	// (Settings.retention_days): its fixes, and the positions of its
+	// check-ins and check-outs, have been or are being deleted. The
+	// segments, visits, totals, flags and fix_count are then the ones derived
+	// while the fixes were kept, the same that GetTimeBreakdown, GetKpis and
+	// ListVisits report for the day, and fixes holds only the fixes still
+	// stored.
+	PastRetention bool `protobuf:"varint,10,opt,name=past_retention,json=pastRetention,proto3" json:"past_retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -826,6 +834,13 @@ func (x *GetRepDayResponse) GetFixes() []*Fix {
 		return x.Fixes
 	}
 	return nil
+}
+
+func (x *GetRepDayResponse) GetPastRetention() bool {
+	if x != nil {
+		return x.PastRetention
+	}
+	return false
 }
 
 // GetTimeBreakdownRequest is the request of GetTimeBreakdown.
@@ -2592,7 +2607,7 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\x10GetRepDayRequest\x12\x10\n" +
 	"\x03rep\x18\x01 \x01(\tR\x03rep\x12\"\n" +
 	"\x04date\x18\x02 \x01(\v2\x0e.dwell.v1.DateR\x04date\x12#\n" +
-	"\rinclude_fixes\x18\x03 \x01(\bR\fincludeFixes\"\xd7\x02\n" +
+	"\rinclude_fixes\x18\x03 \x01(\bR\fincludeFixes\"\xfe\x02\n" +
 	"\x11GetRepDayResponse\x12\x10\n" +
 	"\x03rep\x18\x01 \x01(\tR\x03rep\x12\"\n" +
 	"\x04date\x18\x02 \x01(\v2\x0e.dwell.v1.DateR\x04date\x12\x1b\n" +
@@ -2602,7 +2617,9 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\x06totals\x18\x06 \x01(\v2\x13.dwell.v1.DayTotalsR\x06totals\x12(\n" +
 	"\x05flags\x18\a \x01(\v2\x12.dwell.v1.DayFlagsR\x05flags\x12\x1b\n" +
 	"\tfix_count\x18\b \x01(\x05R\bfixCount\x12#\n" +
-	"\x05fixes\x18\t \x03(\v2\r.dwell.v1.FixR\x05fixes\"\xcb\x01\n" +
+	"\x05fixes\x18\t \x03(\v2\r.dwell.v1.FixR\x05fixes\x12%\n" +
+	"\x0epast_retention\x18\n" +
+	" \x01(\bR\rpastRetention\"\xcb\x01\n" +
 	"\x17GetTimeBreakdownRequest\x12\x12\n" +
 	"\x04reps\x18\x01 \x03(\tR\x04reps\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12-\n" +

@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
+)
+
+// TestGetRepDayPastRetention: once a day's fixes expire, GetRepDay serves
+// the day as it was derived while they were kept (its stored summary), the
+// same the breakdown reports, instead of deriving what is left.
+func TestGetRepDayPastRetention(t *testing.T) {
+	e := newEnv(t)
+	_, day := simDay(t, e)
+	admin := e.admin(acme)
+	rep1 := e.as(acme, dwell.RoleRep, "rep-1")
+	var all []*dwellv1.Fix
+	for _, f := range day.AllFixes() {
+		all = append(all, pbFix(f))
+	}
+	for fs := all; len(fs) > 0; {
+		n := min(len(fs), 1000)
+		if _, err := e.ingest.UploadPings(rep1, &dwellv1.UploadPingsRequest{Fixes: fs[:n]}); err != nil {
+			t.Fatalf("UploadPings: %v", err)
+		}
+		fs = fs[n:]
+	}
+	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	dayReq := &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date}
+	bdReq := &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date}
+	before, err := e.report.GetRepDay(admin, dayReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before.GetVisits()) == 0 || before.GetPastRetention() {
+		t.Fatalf("before: %d visits, past_retention %v; the test needs visits, inside the period", len(before.GetVisits()), before.GetPastRetention())
+	}
+	bd, err := e.report.GetTimeBreakdown(admin, bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(before.GetTotals(), bd.GetTotal()) {
+		t.Fatalf("before: GetRepDay totals %v, breakdown %v", before.GetTotals(), bd.GetTotal())
+	}
+
+	// Three days on, the day (it began 18 November 17:00 UTC in Jakarta)
+	// is past the two-day period and its fixes are swept.
+	e.advance(3 * 24 * time.Hour)
+	admin = e.admin(acme)
+	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != len(all) {
+		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, len(all))
+	}
+	after, err := e.report.GetRepDay(admin, dayReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proto.Clone(before).(*dwellv1.GetRepDayResponse)
+	want.PastRetention = true
+	if !proto.Equal(after, want) {
+		t.Fatalf("after the sweep GetRepDay = %d segments, %d visits, totals %v, %d fixes; want the day as derived before: %d segments, %d visits, totals %v, %d fixes",
+			len(after.GetSegments()), len(after.GetVisits()), after.GetTotals(), after.GetFixCount(),
+			len(before.GetSegments()), len(before.GetVisits()), before.GetTotals(), before.GetFixCount())
+	}
+	bd2, err := e.report.GetTimeBreakdown(admin, bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(after.GetTotals(), bd2.GetTotal()) {
+		t.Fatalf("after: GetRepDay totals %v, breakdown %v", after.GetTotals(), bd2.GetTotal())
+	}
+	// The expired fixes are not served.
+	withFixes, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date, IncludeFixes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(withFixes.GetFixes()) != 0 || withFixes.GetFixCount() != before.GetFixCount() {
+		t.Fatalf("include_fixes after the sweep: %d fixes served, fix_count %d; want none served, fix_count %d", len(withFixes.GetFixes()), withFixes.GetFixCount(), before.GetFixCount())
+	}
+	// A restart reads the same summary.
+	e.restart()
+	admin = e.admin(acme)
+	if again, err := e.report.GetRepDay(admin, dayReq); err != nil || !proto.Equal(again, want) {
+		t.Fatalf("after a restart GetRepDay = %v (err %v); want as before", again.GetTotals(), err)
+	}
+	// A day inside the period is still derived on request and not marked.
+	today, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: protoDate(e.now())})
+	if err != nil || today.GetPastRetention() {
+		t.Fatalf("today: past_retention %v, err %v; want false", today.GetPastRetention(), err)
+	}
+}
