@@ -16,20 +16,8 @@ import (
 // same the breakdown reports, instead of deriving what is left.
 func TestGetRepDayPastRetention(t *testing.T) {
 	e := newEnv(t)
-	_, day := simDay(t, e)
+	all := uploadSimDay(t, e)
 	admin := e.admin(acme)
-	rep1 := e.as(acme, dwell.RoleRep, "rep-1")
-	var all []*dwellv1.Fix
-	for _, f := range day.AllFixes() {
-		all = append(all, pbFix(f))
-	}
-	for fs := all; len(fs) > 0; {
-		n := min(len(fs), 1000)
-		if _, err := e.ingest.UploadPings(rep1, &dwellv1.UploadPingsRequest{Fixes: fs[:n]}); err != nil {
-			t.Fatalf("UploadPings: %v", err)
-		}
-		fs = fs[n:]
-	}
 	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +46,8 @@ func TestGetRepDayPastRetention(t *testing.T) {
 	// is past the two-day period and its fixes are swept.
 	e.advance(3 * 24 * time.Hour)
 	admin = e.admin(acme)
-	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != len(all) {
-		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, len(all))
+	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != all {
+		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, all)
 	}
 	after, err := e.report.GetRepDay(admin, dayReq)
 	if err != nil {
@@ -97,5 +85,76 @@ func TestGetRepDayPastRetention(t *testing.T) {
 	today, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: protoDate(e.now())})
 	if err != nil || today.GetPastRetention() {
 		t.Fatalf("today: past_retention %v, err %v; want false", today.GetPastRetention(), err)
+	}
+}
+
+// uploadSimDay uploads simDay's fixes of rep-1 (19 November, Jakarta) and
+// returns how many there are.
+func uploadSimDay(t *testing.T, e *env) int {
+	t.Helper()
+	_, day := simDay(t, e)
+	rep1 := e.as(acme, dwell.RoleRep, "rep-1")
+	var all []*dwellv1.Fix
+	for _, f := range day.AllFixes() {
+		all = append(all, pbFix(f))
+	}
+	for fs := all; len(fs) > 0; {
+		n := min(len(fs), 1000)
+		if _, err := e.ingest.UploadPings(rep1, &dwellv1.UploadPingsRequest{Fixes: fs[:n]}); err != nil {
+			t.Fatalf("UploadPings: %v", err)
+		}
+		fs = fs[n:]
+	}
+	return len(all)
+}
+
+// TestRetentionRaisedAfterSweep: raising the retention period after fixes
+// expired does not bring them back, and must not re-derive their days from
+// what is left.
+func TestRetentionRaisedAfterSweep(t *testing.T) {
+	e := newEnv(t)
+	all := uploadSimDay(t, e)
+	admin := e.admin(acme)
+	setRetention := func(days int32) {
+		t.Helper()
+		if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: days}, UpdateMask: fieldMask("retention_days")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRetention(2)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	bdReq := &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date}
+	before, err := e.report.GetTimeBreakdown(admin, bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.GetTotal().GetVisitProspectSeconds()+before.GetTotal().GetVisitCustomerSeconds() == 0 {
+		t.Fatalf("before: no visit time; the test needs some")
+	}
+	e.advance(3 * 24 * time.Hour)
+	admin = e.admin(acme)
+	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != all {
+		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, all)
+	}
+	setRetention(365)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := e.report.GetTimeBreakdown(admin, bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(after, before) {
+		t.Fatalf("breakdown after raising the retention = %v, want as before, %v", after.GetTotal(), before.GetTotal())
+	}
+	rd, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(rd.GetTotals(), before.GetTotal()) || !rd.GetPastRetention() {
+		t.Fatalf("GetRepDay after raising the retention: totals %v, past_retention %v; want %v, true", rd.GetTotals(), rd.GetPastRetention(), before.GetTotal())
 	}
 }

@@ -151,8 +151,11 @@ func (t *txn) markAction(tenant dwell.TenantID, rep dwell.RepID, at time.Time) e
 // markTenant marks every rep-day of the tenant dated at most
 // store.RederiveDays days before the store's clock (in UTC, less one day for
 // zones ahead of it) dirty, except those that may have lost fixes to the
-// tenant's retention period. It reads the settings as t sees them, so a
-// settings change must store the new settings first.
+// tenant's retention period: days that began before the period as it is
+// now, and days that began before the rep's prune horizon (the period as
+// it was when the rep's fixes were pruned: a period raised since does not
+// bring them back). It reads the settings as t sees them, so a settings
+// change must store the new settings first.
 func (t *txn) markTenant(tenant dwell.TenantID) error {
 	ver, err := t.tenantSub(tenant, bktDayVer, false)
 	if ver == nil || err != nil {
@@ -160,27 +163,38 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 	}
 	now := t.s.now()
 	since := dwell.DateOf(now, time.UTC).AddDays(-store.RederiveDays - 1)
-	// Days that may have lost fixes to retention keep their summaries: the
-	// first day wholly inside the period, in every zone, is two UTC days
-	// after the one its start falls on.
 	ret, err := t.retention(tenant)
 	if err != nil {
 		return err
 	}
-	if kept := dwell.DateOf(now.Add(-ret), time.UTC).AddDays(2); since.Before(kept) {
-		since = kept
+	since = laterDate(since, keptFrom(now.Add(-ret)))
+	repData, err := t.tenantSub(tenant, bktRepData, false)
+	if err != nil {
+		return err
 	}
 	// A rep's days are contiguous and in date order: seek past each rep's
 	// older days rather than read the tenant's whole history.
 	var keys [][]byte
+	var rep dwell.RepID
+	repSince := since
 	c := ver.Cursor()
 	for k, _ := c.First(); k != nil; {
-		rep, d, ok := splitDayKey(k)
+		r, d, ok := splitDayKey(k)
+		if ok && r != rep {
+			rep, repSince = r, since
+			if repData != nil {
+				if rb := repData.Bucket([]byte(r)); rb != nil {
+					if h := prunedBelow(rb); h != nil {
+						repSince = laterDate(since, keptFrom(keyTime(h)))
+					}
+				}
+			}
+		}
 		switch {
 		case !ok:
 			k, _ = c.Next()
-		case d.Before(since):
-			k, _ = c.Seek(dayKey(rep, since))
+		case d.Before(repSince):
+			k, _ = c.Seek(dayKey(r, repSince))
 		default:
 			keys = append(keys, bytes.Clone(k))
 			k, _ = c.Next()
@@ -192,6 +206,22 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 		}
 	}
 	return nil
+}
+
+// keptFrom returns the first date whose day, in every zone, began at or
+// after instant cut: two UTC days after the one cut falls on (zones run
+// from UTC-12 to UTC+14). Days from it on have lost no fix deleted before
+// cut.
+func keptFrom(cut time.Time) dwell.Date {
+	return dwell.DateOf(cut, time.UTC).AddDays(2)
+}
+
+// laterDate returns the later of a and b.
+func laterDate(a, b dwell.Date) dwell.Date {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
 
 // markIfClients marks the tenant's recent days dirty when bucket name is

@@ -19,6 +19,7 @@ func runSales(t *testing.T, h Harness) {
 	t.Run("DayMarks", func(t *testing.T) { testDayMarks(t, h) })
 	t.Run("DaySummaries", func(t *testing.T) { testDaySummaries(t, h) })
 	t.Run("TenantChangeMarks", func(t *testing.T) { testTenantChangeMarks(t, h) })
+	t.Run("RaisedRetentionMarks", func(t *testing.T) { testRaisedRetentionMarks(t, h) })
 }
 
 func appointment(id, rep, requestID string, start time.Time) dwell.Appointment {
@@ -382,6 +383,40 @@ func testTenantChangeMarks(t *testing.T, h Harness) {
 	marks = dirtyDays(t, s)
 	if len(marks) != 1 || marks[0].Version != 3 {
 		t.Fatalf("marks after a client change = %+v, want the recent day at version 3", marks)
+	}
+}
+
+// testRaisedRetentionMarks: a day that lost fixes to a short retention
+// period keeps its summary when the period is raised afterwards (the fixes
+// do not come back), while another rep's day of the same date, which lost
+// nothing, is re-derived.
+func testRaisedRetentionMarks(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// The store's clock is the wall clock here.
+	at := time.Now().Add(-10 * 24 * time.Hour)
+	st := dwell.DefaultSettings()
+	st.Retention = 3 * 24 * time.Hour
+	must(t, "PutSettings", s.PutSettings(ctx(), tenantA, st))
+	for _, rep := range []string{"r8", "r9"} {
+		f := fixes(rep, 0, 3)
+		for i := range f {
+			f[i].Time = at.Add(time.Duration(i) * time.Minute)
+		}
+		_, err := s.AppendFixes(ctx(), tenantA, dwell.RepID(rep), f)
+		must(t, "AppendFixes", err)
+	}
+	n, _, err := s.PruneFixes(ctx(), tenantA, "r9", time.Now().Add(-st.Retention), 100)
+	must(t, "PruneFixes", err)
+	wantEqual(t, "pruned", n, 3)
+	for _, m := range dirtyDays(t, s) {
+		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+		must(t, "PutDaySummary", err)
+	}
+	st.Retention = 365 * 24 * time.Hour
+	must(t, "PutSettings", s.PutSettings(ctx(), tenantA, st))
+	marks := dirtyDays(t, s)
+	if len(marks) != 1 || marks[0].Rep != "r8" {
+		t.Fatalf("marks after raising the retention period = %+v, want r8's day only", marks)
 	}
 }
 
