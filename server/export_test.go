@@ -19,3 +19,10 @@ func SweepRetention(ctx context.Context, s *Server, now time.Time) (fixes, event
 	n, err := s.sweepRetention(ctx, now)
 	return n.fixes, n.events, err
 }
+
+// SweepRetentionActions runs one pass of the retention sweeper at now and
+// returns the check-ins and check-outs whose fix it cleared.
+func SweepRetentionActions(ctx context.Context, s *Server, now time.Time) (int, error) {
+	n, err := s.sweepRetention(ctx, now)
+	return n.actionFixes, err
+}

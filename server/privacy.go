@@ -14,14 +14,17 @@ import (
 // Privacy (DESIGN.md, "Storage and scale"): fixes are kept for the
 // tenant's retention period, and a rep's location history can be erased.
 //
-// Retention: fixes older than the period are refused on upload
-// (ingest.go), and the retention sweeper deletes stored ones, and the
-// events of the tenant's log detected before the period, once they
-// expire, every RetentionSweep (an hour by default), a few thousand per
-// store write so ingest is never held back for long. The summaries of
-// their days stay, so reports over old ranges keep their figures; the
-// store re-derives only days inside the period after a settings or client
-// change (store.Privacy).
+// Retention: fixes and rep actions older than the period are refused on
+// upload (ingest.go), and the retention sweeper, every RetentionSweep (an
+// hour by default), forgets the stored ones once they expire: it deletes
+// the fixes, clears the fix each check-in and check-out kept of where the
+// phone was (the records themselves, with their outcomes and the
+// verification decided at receipt, stay), and deletes the events of the
+// tenant's log detected before the period, a few thousand per store write
+// so ingest is never held back for long. The summaries of their days stay,
+// so reports over old ranges keep their figures; the store re-derives only
+// days inside the period after a settings or client change
+// (store.Privacy).
 //
 // Erasure: EraseRepHistory deletes the rep's data in the store and then
 // what the server holds in memory about the rep (the event tail, the
@@ -35,17 +38,20 @@ const (
 	defaultRetentionSweep = time.Hour
 	// firstRetentionSweep bounds the wait for the first sweep after a start.
 	firstRetentionSweep = 5 * time.Minute
-	// pruneBatch is how many fixes one store write deletes at most.
+	// pruneBatch is how many fixes, check-ins and check-outs, or events one
+	// store write goes over at most.
 	pruneBatch = 5000
 	// retentionPage is how many reps one listing returns.
 	retentionPage = 256
 )
 
-// swept counts what one retention sweep deleted.
-type swept struct{ fixes, events int }
+// swept counts what one retention sweep forgot: fixes and events
+// deleted, check-ins and check-outs whose fix was cleared.
+type swept struct{ fixes, actionFixes, events int }
 
 // sweepRetention deletes every stored fix, and every event of the tenants'
-// logs, older than its tenant's retention period at now.
+// logs, older than its tenant's retention period at now, and clears the
+// fixes of the check-ins and check-outs older than it.
 func (s *Server) sweepRetention(ctx context.Context, now time.Time) (swept, error) {
 	const op = dwell.Op("server.sweepRetention")
 	periods := map[dwell.TenantID]time.Duration{}
@@ -65,32 +71,46 @@ func (s *Server) sweepRetention(ctx context.Context, now time.Time) (swept, erro
 			periods[r.Tenant] = period
 			tenants = append(tenants, r.Tenant)
 		}
-		for more := true; more; {
-			var n int
-			n, more, err = s.store.PruneFixes(ctx, r.Tenant, r.Rep, now.Add(-period), pruneBatch)
-			if err != nil {
-				return total, dwell.E(op, err)
-			}
-			total.fixes += n
+		cut := now.Add(-period)
+		n, err := pruneAll(func() (int, bool, error) { return s.store.PruneFixes(ctx, r.Tenant, r.Rep, cut, pruneBatch) })
+		total.fixes += n
+		if err != nil {
+			return total, dwell.E(op, err)
+		}
+		// A check-in's or check-out's fix says where the rep was as
+		// much as a fix does.
+		n, err = pruneAll(func() (int, bool, error) { return s.store.PruneActionFixes(ctx, r.Tenant, r.Rep, cut, pruneBatch) })
+		total.actionFixes += n
+		if err != nil {
+			return total, dwell.E(op, err)
 		}
 	}
 	// The event logs of the tenants with data: events say where reps were
 	// (visits, geofence crossings) and expire with the fixes.
 	for _, t := range tenants {
-		n := 0
-		for more := true; more; {
-			var k int
-			var err error
-			k, more, err = s.store.PruneEvents(ctx, t, now.Add(-periods[t]), pruneBatch)
-			if err != nil {
-				return total, dwell.E(op, err)
-			}
-			n += k
+		n, err := pruneAll(func() (int, bool, error) { return s.store.PruneEvents(ctx, t, now.Add(-periods[t]), pruneBatch) })
+		if err != nil {
+			return total, dwell.E(op, err)
 		}
 		if n > 0 {
 			s.events.forgetTail(t)
 			total.events += n
 		}
+	}
+	return total, nil
+}
+
+// pruneAll calls step, one store write that forgets a batch, until it
+// reports that nothing more is left, and returns the sum of what the calls
+// forgot. It stops at the first error.
+func pruneAll(step func() (n int, more bool, err error)) (int, error) {
+	total := 0
+	for more := true; more; {
+		n, m, err := step()
+		if err != nil {
+			return total, err
+		}
+		total, more = total+n, m
 	}
 	return total, nil
 }
@@ -135,9 +155,9 @@ func (s *Server) retentionLoop(interval time.Duration) {
 			n, err := s.sweepRetention(ctx, s.now())
 			cancel()
 			if err != nil {
-				s.log.Error("deleting expired fixes and events", "fixes", n.fixes, "events", n.events, "err", err)
-			} else if n.fixes > 0 || n.events > 0 {
-				s.log.Info("deleted expired fixes and events", "fixes", n.fixes, "events", n.events)
+				s.log.Error("deleting expired fixes and events", "fixes", n.fixes, "action_fixes", n.actionFixes, "events", n.events, "err", err)
+			} else if n.fixes > 0 || n.actionFixes > 0 || n.events > 0 {
+				s.log.Info("deleted expired fixes and events", "fixes", n.fixes, "action_fixes", n.actionFixes, "events", n.events)
 			}
 			timer.Reset(interval)
 		}

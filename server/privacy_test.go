@@ -1,12 +1,15 @@
 package server_test
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -217,5 +220,101 @@ func TestRetentionSweep(t *testing.T) {
 	}
 	if n, m, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != 0 || m != 0 {
 		t.Fatalf("second sweep = %d fixes, %d events, %v; want none", n, m, err)
+	}
+}
+
+func TestRetentionClearsCheckInFixes(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	e.mustCreateRep(admin, "budi", "")
+	e.mustCreateClient(admin, "toko", -6.2, 106.8, 50)
+	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
+		t.Fatal(err)
+	}
+	jakarta, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// visit checks in at the client's site and out 20 minutes later with a
+	// follow-up, each with the fix the phone had, uploads the fixes of the
+	// visit, and returns its local day.
+	visit := func(id string) *dwellv1.Date {
+		t.Helper()
+		rep := e.as(acme, dwell.RoleRep, "budi") // tokens are minted on the test's clock
+		fix := &dwellv1.Fix{DeviceTime: timestamppb.New(e.now()), Position: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8001}, AccuracyMeters: 10}
+		day := dwell.DateOf(e.now(), jakarta)
+		ci, err := e.ingest.CheckIn(rep, &dwellv1.CheckInRequest{RequestId: "ci-" + id, Client: "clients/toko", CheckInTime: timestamppb.New(e.now()), Fix: fix})
+		if err != nil || ci.GetVerification() != dwellv1.Verification_VERIFICATION_VERIFIED {
+			t.Fatalf("CheckIn %s = %v, %v; want VERIFIED", id, ci, err)
+		}
+		e.advance(20 * time.Minute)
+		fix = proto.Clone(fix).(*dwellv1.Fix)
+		fix.DeviceTime = timestamppb.New(e.now())
+		_, err = e.ingest.CheckOut(rep, &dwellv1.CheckOutRequest{RequestId: "co-" + id, Client: "clients/toko", CheckOutTime: timestamppb.New(e.now()), Fix: fix,
+			Outcome: dwellv1.Outcome_OUTCOME_FOLLOW_UP, FollowUpDate: protoDate(e.now().Add(7 * 24 * time.Hour)), Notes: "call back about pricing"})
+		if err != nil {
+			t.Fatalf("CheckOut %s: %v", id, err)
+		}
+		// The fixes of the 20 minutes, at the site: the visit is found.
+		if _, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: fixes(id, 41, e.now())}); err != nil {
+			t.Fatal(err)
+		}
+		return &dwellv1.Date{Year: int32(day.Year), Month: int32(day.Month), Day: int32(day.Day)}
+	}
+	oldDay := visit("old")
+	e.advance(3 * 24 * time.Hour)
+	newDay := visit("new")
+	admin = e.admin(acme)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	visits := func() []*dwellv1.Visit {
+		t.Helper()
+		resp, err := e.report.ListVisits(admin, &dwellv1.ListVisitsRequest{Rep: "reps/budi", StartDate: oldDay, EndDate: newDay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetVisits()
+	}
+	before := visits()
+	if len(before) != 2 || before[0].GetOutcome() != dwellv1.Outcome_OUTCOME_FOLLOW_UP {
+		t.Fatalf("visits before the sweep = %v, want two with the follow-up outcome", before)
+	}
+	from, to := e.now().Add(-7*24*time.Hour), e.now().Add(time.Hour)
+	list := func() ([]dwell.CheckIn, []dwell.CheckOut) {
+		t.Helper()
+		cis, err := e.st.ListCheckIns(t.Context(), acme, "budi", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cos, err := e.st.ListCheckOuts(t.Context(), acme, "budi", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cis, cos
+	}
+	cis, cos := list()
+	if len(cis) != 2 || len(cos) != 2 || cis[0].Fix == nil || cos[0].Fix == nil || cis[1].Fix == nil || cos[1].Fix == nil {
+		t.Fatalf("before the sweep: check-ins %+v, check-outs %+v; want two of each with fixes", cis, cos)
+	}
+
+	n, err := server.SweepRetentionActions(t.Context(), e.srv, e.now())
+	if err != nil || n != 2 {
+		t.Fatalf("sweep = %d check-ins and check-outs cleared, %v; want 2 (the old visit's)", n, err)
+	}
+	gotIns, gotOuts := list()
+	wantIns, wantOuts := slices.Clone(cis), slices.Clone(cos)
+	wantIns[0].Fix, wantOuts[0].Fix = nil, nil
+	if !reflect.DeepEqual(gotIns, wantIns) || !reflect.DeepEqual(gotOuts, wantOuts) {
+		t.Fatalf("after the sweep: check-ins %+v, check-outs %+v;\nwant %+v, %+v (the old ones without their fixes, the rest as before)", gotIns, gotOuts, wantIns, wantOuts)
+	}
+	if gotOuts[0].Outcome != dwell.OutcomeFollowUp || gotOuts[0].FollowUpDate.IsZero() || gotIns[0].Verification != dwell.VerificationVerified {
+		t.Fatalf("the old visit after the sweep: check-in %+v, check-out %+v; want VERIFIED and the follow-up kept", gotIns[0], gotOuts[0])
+	}
+	if after := visits(); !slices.EqualFunc(after, before, func(a, b *dwellv1.Visit) bool { return proto.Equal(a, b) }) {
+		t.Fatalf("visits after the sweep = %v, want as before, %v", after, before)
+	}
+	if n, err := server.SweepRetentionActions(t.Context(), e.srv, e.now()); err != nil || n != 0 {
+		t.Fatalf("second sweep = %d, %v; want none", n, err)
 	}
 }

@@ -26,6 +26,27 @@ type Privacy interface {
 	// such old fixes before they reach the store anyway. limit < 1 is
 	// dwell.Invalid.
 	PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (deleted int, more bool, err error)
+	// PruneActionFixes forgets where the rep was when it checked in or
+	// out: it clears the Fix of the rep's check-ins and check-outs with
+	// Time before before and keeps the records themselves (client, time,
+	// request id, receive time, outcome, follow-up date, rejection, notes,
+	// and the Verification and DistanceM decided when the record was
+	// received). It goes oldest first, both kinds together, and looks at
+	// about limit records at most (all records sharing the last instant it
+	// looks at go together, so a call may exceed limit by the records of
+	// one instant), in one durable write. It returns how many records it
+	// changed (records already without a fix are neither counted nor
+	// rewritten) and whether records before before remain that it did not
+	// look at (limit was reached). Repeated calls do not look again at the
+	// records earlier calls went over. Calls and tracking changes carry no
+	// position and are left alone. Like PruneFixes it marks no day dirty
+	// and changes no data version: a day's summary keeps what was derived
+	// while the fixes were there. A retry of RecordCheckIn or
+	// RecordCheckOut with the request id of a cleared record returns the
+	// stored record, without its fix, and existed true. limit < 1 and an
+	// empty rep id are dwell.Invalid; a rep or tenant without records is
+	// not an error.
+	PruneActionFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (cleared int, more bool, err error)
 	// EraseRepHistory deletes, in one durable write, everything the store
 	// holds about where the rep was and what it did: its fixes and their
 	// ids, check-ins, check-outs, calls and pauses, the summaries and dirty marks

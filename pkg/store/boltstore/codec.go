@@ -488,6 +488,13 @@ func (r *checkInRec) domain(rep dwell.RepID) dwell.CheckIn {
 		Fix: r.Fix.domain(), Verification: dwell.Verification(r.Verification), DistanceM: r.DistanceM, ReceiveTime: r.ReceiveTime.UTC()}
 }
 
+// dropFix clears the record's fix and reports whether it had one.
+func (r *checkInRec) dropFix() bool {
+	had := r.Fix != nil
+	r.Fix = nil
+	return had
+}
+
 type dateRec struct {
 	Year  int `json:"y"`
 	Month int `json:"m"`
@@ -525,6 +532,13 @@ func (r *checkOutRec) domain(rep dwell.RepID) dwell.CheckOut {
 		c.FollowUpDate = dwell.Date{Year: r.FollowUpDate.Year, Month: time.Month(r.FollowUpDate.Month), Day: r.FollowUpDate.Day}
 	}
 	return c
+}
+
+// dropFix clears the record's fix and reports whether it had one.
+func (r *checkOutRec) dropFix() bool {
+	had := r.Fix != nil
+	r.Fix = nil
+	return had
 }
 
 type callRec struct {

@@ -21,6 +21,15 @@ import (
 // (fixindex.go), which drops those below the horizon: rewriting the index
 // at every prune would cost a rep's whole index per call.
 //
+// PruneActionFixes rewrites in place, under their keys, the check-ins and
+// check-outs that have a fix, so the request-id indexes (request id ->
+// record key) stay right. Like PruneFixes it keeps a horizon in the rep's
+// bucket, under keyUnfixed: no check-in or check-out with a time key below
+// it has a fix, so a call starts there and costs about the records it goes
+// over, not the rep's whole history. A record stored later below the
+// horizon (the store takes any time; the server refuses actions older than
+// the retention period) lowers it (recordAction).
+//
 // EraseRepHistory deletes the rep's bucket (fixes, ids, actions), its
 // rep-day keys in the four day buckets, and its events. The events are
 // found by a read before the write (decoding a tenant's whole log inside
@@ -39,20 +48,21 @@ func prunedBelow(rb *bolt.Bucket) []byte {
 	return nil
 }
 
-// PruneFixes implements store.Privacy.
-func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (int, bool, error) {
-	const op = dwell.Op("boltstore.PruneFixes")
+// pruneRep checks the arguments of a prune of the rep's data (a rep id, a
+// limit of at least 1) and runs prune on the rep's bucket, if the rep has
+// one, in one durable write. prune returns how many records it changed and
+// whether more remain; like every write it may run more than once.
+func (s *Store) pruneRep(ctx context.Context, op dwell.Op, tenant dwell.TenantID, rep dwell.RepID, limit int, prune func(rb *bolt.Bucket) (int, bool, error)) (int, bool, error) {
 	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
 		return 0, false, err
 	}
 	if limit < 1 {
 		return 0, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "limit", Description: "must be at least 1"})
 	}
-	end := timeKey(before)
-	var deleted int
+	var n int
 	var more bool
 	err := s.write(ctx, op, limit, func(t *txn) error {
-		deleted, more = 0, false
+		n, more = 0, false
 		all, err := t.tenantSub(tenant, bktRepData, false)
 		if all == nil || err != nil {
 			return err
@@ -61,20 +71,34 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 		if rb == nil {
 			return nil
 		}
+		n, more, err = prune(rb)
+		return err
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return n, more, nil
+}
+
+// PruneFixes implements store.Privacy.
+func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (int, bool, error) {
+	const op = dwell.Op("boltstore.PruneFixes")
+	end := timeKey(before)
+	return s.pruneRep(ctx, op, tenant, rep, limit, func(rb *bolt.Bucket) (int, bool, error) {
 		fixes := rb.Bucket(bktFixes)
 		if fixes == nil {
-			return nil
+			return 0, false, nil
 		}
 		// Collect first: deleting under a bbolt cursor while moving it
 		// skips keys. Keys are valid until the transaction changes the
 		// bucket: copy them, and the horizon, before deleting.
 		var keys [][]byte
 		var last []byte
-		horizon := end
+		horizon, more := end, false
 		c := fixes.Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if len(k) < timeKeyLen {
-				return errCorrupt(string(op), fmt.Sprintf("fix key of %d bytes", len(k)))
+				return 0, false, errCorrupt(string(op), fmt.Sprintf("fix key of %d bytes", len(k)))
 			}
 			tk := k[:timeKeyLen]
 			if bytes.Compare(tk, end) >= 0 {
@@ -88,24 +112,142 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 			last = tk
 		}
 		if len(keys) == 0 {
-			return nil
+			return 0, false, nil
 		}
 		horizon = bytes.Clone(horizon)
 		for _, k := range keys {
 			if err := fixes.Delete(k); err != nil {
-				return err
+				return 0, false, err
 			}
 		}
-		deleted = len(keys)
 		if old := prunedBelow(rb); old != nil && bytes.Compare(old, horizon) >= 0 {
-			return nil
+			return len(keys), more, nil
 		}
-		return rb.Put(keyPruned, horizon)
+		return len(keys), more, rb.Put(keyPruned, horizon)
 	})
-	if err != nil {
-		return 0, false, err
+}
+
+// keyUnfixed is the key of a rep's unfixed horizon in its bucket: the time
+// key below which none of its check-ins and check-outs has a fix.
+var keyUnfixed = []byte("actions.unfixed")
+
+// fixKinds are the rep actions whose records carry the phone's fix.
+var fixKinds = [...]actionKind{checkInKind, checkOutKind}
+
+// lowerUnfixed lowers the rep's unfixed horizon to the time key tk if it
+// lies above it.
+func lowerUnfixed(rb *bolt.Bucket, tk []byte) error {
+	if h := rb.Get(keyUnfixed); h == nil || bytes.Compare(tk, h) >= 0 {
+		return nil
 	}
-	return deleted, more, nil
+	return rb.Put(keyUnfixed, bytes.Clone(tk))
+}
+
+// dropRecordFix returns an actionKind.dropFix for the records of type R.
+func dropRecordFix[R any, PR interface {
+	*R
+	dropFix() bool
+}](what string) func(v []byte) ([]byte, bool, error) {
+	const op = dwell.Op("boltstore.PruneActionFixes")
+	return func(v []byte) ([]byte, bool, error) {
+		var r R
+		if err := decodeJSON(op, what, v, &r); err != nil {
+			return nil, false, err
+		}
+		if !PR(&r).dropFix() {
+			return nil, false, nil
+		}
+		out, err := encodeJSON(op, PR(&r))
+		return out, err == nil, err
+	}
+}
+
+// PruneActionFixes implements store.Privacy.
+func (s *Store) PruneActionFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (int, bool, error) {
+	const op = dwell.Op("boltstore.PruneActionFixes")
+	end := timeKey(before)
+	return s.pruneRep(ctx, op, tenant, rep, limit, func(rb *bolt.Bucket) (int, bool, error) {
+		old := rb.Get(keyUnfixed)
+		if old != nil && bytes.Compare(old, end) >= 0 {
+			return 0, false, nil
+		}
+		// One cursor per kind from the horizon, merged by time key.
+		type stream struct {
+			kind actionKind
+			b    *bolt.Bucket
+			c    *bolt.Cursor
+			k, v []byte
+		}
+		var streams []*stream
+		for _, kind := range fixKinds {
+			b := rb.Bucket(kind.records)
+			if b == nil {
+				continue
+			}
+			st := &stream{kind: kind, b: b, c: b.Cursor()}
+			if old != nil {
+				st.k, st.v = st.c.Seek(old)
+			} else {
+				st.k, st.v = st.c.First()
+			}
+			streams = append(streams, st)
+		}
+		// Collect first: writing under a cursor while moving it may skip
+		// keys. Keys are valid until the transaction changes the bucket:
+		// copy what is kept.
+		type change struct {
+			b    *bolt.Bucket
+			k, v []byte
+		}
+		var changes []change
+		var last []byte
+		horizon, more, seen := end, false, 0
+		for {
+			var cur *stream
+			for _, st := range streams {
+				if st.k == nil {
+					continue
+				}
+				if len(st.k) < timeKeyLen {
+					return 0, false, errCorrupt(string(op), fmt.Sprintf("%s key of %d bytes", st.kind.what, len(st.k)))
+				}
+				if cur == nil || bytes.Compare(st.k[:timeKeyLen], cur.k[:timeKeyLen]) < 0 {
+					cur = st
+				}
+			}
+			if cur == nil {
+				break
+			}
+			tk := cur.k[:timeKeyLen]
+			if bytes.Compare(tk, end) >= 0 {
+				break
+			}
+			if seen >= limit && !bytes.Equal(tk, last) {
+				more, horizon = true, tk
+				break
+			}
+			v, had, err := cur.kind.dropFix(cur.v)
+			if err != nil {
+				return 0, false, err
+			}
+			if had {
+				changes = append(changes, change{cur.b, bytes.Clone(cur.k), v})
+			}
+			seen++
+			last = tk
+			cur.k, cur.v = cur.c.Next()
+		}
+		if seen == 0 {
+			return 0, false, nil
+		}
+		horizon = bytes.Clone(horizon)
+		for _, ch := range changes {
+			if err := ch.b.Put(ch.k, ch.v); err != nil {
+				return 0, false, err
+			}
+		}
+		return len(changes), more, rb.Put(keyUnfixed, horizon)
+	})
 }
 
 // EraseRepHistory implements store.Privacy.

@@ -17,13 +17,17 @@ type actionKind struct {
 	what      string // for messages
 	records   []byte // time key + sequence -> record
 	byRequest []byte // request id -> record key
+	// dropFix, for the kinds whose records carry the phone's fix, returns
+	// a record value without its fix, or false if it has none
+	// (PruneActionFixes); nil for the kinds without a position.
+	dropFix func(v []byte) ([]byte, bool, error)
 }
 
 var (
-	checkInKind  = actionKind{"check-in", bktCheckIns, bktCheckInReqs}
-	checkOutKind = actionKind{"check-out", bktCheckOuts, bktCheckOutReqs}
-	callKind     = actionKind{"call", bktCalls, bktCallReqs}
-	trackingKind = actionKind{"tracking change", bktTracking, bktTrackingReqs}
+	checkInKind  = actionKind{"check-in", bktCheckIns, bktCheckInReqs, dropRecordFix[checkInRec]("check-in")}
+	checkOutKind = actionKind{"check-out", bktCheckOuts, bktCheckOutReqs, dropRecordFix[checkOutRec]("check-out")}
+	callKind     = actionKind{"call", bktCalls, bktCallReqs, nil}
+	trackingKind = actionKind{"tracking change", bktTracking, bktTrackingReqs, nil}
 )
 
 // maxRequestIDBytes bounds a request id as a bbolt key. The API's own limit
@@ -49,7 +53,9 @@ func checkAction(op dwell.Op, tenant dwell.TenantID, rep dwell.RepID, requestID 
 // with the stored value (valid only inside the transaction) and returns
 // true. Records are keyed by their time key and the bucket's next sequence
 // number, so they list in time order, ties in arrival order. An empty
-// request id is never deduplicated.
+// request id is never deduplicated. A record of a kind with a fix, older
+// than the rep's unfixed horizon, lowers the horizon to itself, so that
+// PruneActionFixes still finds it (privacy.go).
 func recordAction(t *txn, tenant dwell.TenantID, rep dwell.RepID, kind actionKind, requestID string, at time.Time, val []byte, existing func(v []byte) error) (bool, error) {
 	rb, err := t.rep(tenant, rep, false)
 	if err != nil {
@@ -86,6 +92,11 @@ func recordAction(t *txn, tenant dwell.TenantID, rep dwell.RepID, kind actionKin
 	}
 	if rid != nil {
 		if err := idx.Put(rid, key); err != nil {
+			return false, err
+		}
+	}
+	if kind.dropFix != nil {
+		if err := lowerUnfixed(rb.b, key[:timeKeyLen]); err != nil {
 			return false, err
 		}
 	}

@@ -13,6 +13,8 @@ import (
 func runPrivacy(t *testing.T, h Harness) {
 	t.Run("PruneFixes", func(t *testing.T) { testPruneFixes(t, h) })
 	t.Run("PruneFixesLimit", func(t *testing.T) { testPruneFixesLimit(t, h) })
+	t.Run("PruneActionFixes", func(t *testing.T) { testPruneActionFixes(t, h) })
+	t.Run("PruneActionFixesLimit", func(t *testing.T) { testPruneActionFixesLimit(t, h) })
 	t.Run("EraseRepHistory", func(t *testing.T) { testEraseRepHistory(t, h) })
 	t.Run("ListDataReps", func(t *testing.T) { testListDataReps(t, h) })
 	t.Run("RetentionKeepsOldSummaries", func(t *testing.T) { testRetentionKeepsOldSummaries(t, h) })
@@ -259,4 +261,229 @@ func testRetentionKeepsOldSummaries(t *testing.T, h Harness) {
 	if len(marks) != 1 || marks[0].Date != dwell.DateOf(recent, time.UTC) {
 		t.Fatalf("marks after a settings change = %+v, want only the day inside retention, %v", marks, dwell.DateOf(recent, time.UTC))
 	}
+}
+
+// fixedCheckOut is the checkOut fixture with the fix the phone had.
+func fixedCheckOut(rep, requestID string, at time.Time) dwell.CheckOut {
+	co := checkOut(rep, requestID, at)
+	co.Fix = &dwell.Fix{Time: at.Add(-time.Second), Pos: dwell.LatLng{Lat: -6.21, Lng: 106.81}, AccuracyM: 12.5, SpeedMPS: 0.4, BearingDeg: 270, AltitudeM: 31, HasAltitude: true}
+	return co
+}
+
+// repActions is what a rep's check-ins, check-outs, calls and tracking
+// changes list as.
+type repActions struct {
+	CheckIns  []dwell.CheckIn
+	CheckOuts []dwell.CheckOut
+	Calls     []dwell.Call
+	Tracking  []dwell.TrackingChange
+}
+
+func listActionsOf(t *testing.T, s store.Store, tenant dwell.TenantID, rep dwell.RepID) repActions {
+	t.Helper()
+	from, to := t0.Add(-24*time.Hour), t0.Add(24*time.Hour)
+	var a repActions
+	var err error
+	a.CheckIns, err = s.ListCheckIns(ctx(), tenant, rep, from, to)
+	must(t, "ListCheckIns", err)
+	a.CheckOuts, err = s.ListCheckOuts(ctx(), tenant, rep, from, to)
+	must(t, "ListCheckOuts", err)
+	a.Calls, err = s.ListCalls(ctx(), tenant, rep, from, to)
+	must(t, "ListCalls", err)
+	a.Tracking, err = s.ListTrackingChanges(ctx(), tenant, rep, from, to)
+	must(t, "ListTrackingChanges", err)
+	return a
+}
+
+// withoutFixes returns a's records with the fixes of the check-ins and
+// check-outs before cut cleared, and every other field as it was.
+func withoutFixes(a repActions, cut time.Time) repActions {
+	out := a
+	out.CheckIns = slices.Clone(a.CheckIns)
+	for i := range out.CheckIns {
+		if out.CheckIns[i].Time.Before(cut) {
+			out.CheckIns[i].Fix = nil
+		}
+	}
+	out.CheckOuts = slices.Clone(a.CheckOuts)
+	for i := range out.CheckOuts {
+		if out.CheckOuts[i].Time.Before(cut) {
+			out.CheckOuts[i].Fix = nil
+		}
+	}
+	return out
+}
+
+// dayVersions returns the data version and summary version of each of the
+// rep's days around t0.
+func dayVersions(t *testing.T, s store.Store, tenant dwell.TenantID, rep dwell.RepID) []store.DaySummary {
+	t.Helper()
+	days, err := s.ListDaySummaries(ctx(), tenant, []dwell.RepID{rep}, dwell.DateOf(t0.Add(-24*time.Hour), time.UTC), dwell.DateOf(t0.Add(24*time.Hour), time.UTC))
+	must(t, "ListDaySummaries", err)
+	return days[0]
+}
+
+func pruneActionFixes(t *testing.T, s store.Store, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit, wantCleared int, wantMore bool) {
+	t.Helper()
+	n, more, err := s.PruneActionFixes(ctx(), tenant, rep, before, limit)
+	must(t, "PruneActionFixes", err)
+	if n != wantCleared || more != wantMore {
+		t.Fatalf("PruneActionFixes(%s, %s, t0+%v, %d) = %d, more %v; want %d, %v", tenant, rep, before.Sub(t0), limit, n, more, wantCleared, wantMore)
+	}
+}
+
+func testPruneActionFixes(t *testing.T, h Harness) {
+	s := h.Open(t)
+	type who struct {
+		tenant dwell.TenantID
+		rep    dwell.RepID
+	}
+	everyone := []who{{tenantA, "r1"}, {tenantA, "r2"}, {tenantB, "r1"}}
+	mins := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	for _, w := range everyone {
+		r := string(w.rep)
+		for i, m := range []int{1, 10, 30} {
+			_, _, err := s.RecordCheckIn(ctx(), w.tenant, checkIn(r, fmt.Sprintf("ci-%d", i), mins(m)))
+			must(t, "RecordCheckIn", err)
+		}
+		// A check-in without a fix, before the cut: nothing to clear.
+		bare := checkIn(r, "ci-bare", mins(2))
+		bare.Fix = nil
+		_, _, err := s.RecordCheckIn(ctx(), w.tenant, bare)
+		must(t, "RecordCheckIn without a fix", err)
+		for i, m := range []int{5, 20, 40} {
+			_, _, err := s.RecordCheckOut(ctx(), w.tenant, fixedCheckOut(r, fmt.Sprintf("co-%d", i), mins(m)))
+			must(t, "RecordCheckOut", err)
+		}
+		fu := fixedCheckOut(r, "co-fu", mins(6))
+		fu.Outcome, fu.RejectionReason, fu.RejectionText = dwell.OutcomeFollowUp, 0, ""
+		fu.FollowUpDate = dwell.DateOf(t0.Add(72*time.Hour), time.UTC)
+		_, _, err = s.RecordCheckOut(ctx(), w.tenant, fu)
+		must(t, "RecordCheckOut with a follow-up", err)
+		_, _, err = s.RecordCall(ctx(), w.tenant, call(r, "call-1", mins(3)))
+		must(t, "RecordCall", err)
+		_, _, err = s.RecordTrackingChange(ctx(), w.tenant, trackingChange(r, "pause-1", mins(4)))
+		must(t, "RecordTrackingChange", err)
+	}
+	// Summaries for every day: no day is dirty before the prune.
+	for _, m := range dirtyDays(t, s) {
+		_, _, err := s.PutDaySummary(ctx(), m.Tenant, m.Rep, m.Date, m.Version, []byte("sum"), nil)
+		must(t, "PutDaySummary", err)
+	}
+	wantEqual(t, "dirty days before the prune", len(dirtyDays(t, s)), 0)
+	pre := map[who]repActions{}
+	vers := map[who][]store.DaySummary{}
+	for _, w := range everyone {
+		pre[w] = listActionsOf(t, s, w.tenant, w.rep)
+		vers[w] = dayVersions(t, s, w.tenant, w.rep)
+		if len(pre[w].CheckIns) != 4 || len(pre[w].CheckOuts) != 4 || pre[w].CheckIns[0].Fix == nil || pre[w].CheckOuts[0].Fix == nil {
+			t.Fatalf("%v before the prune: %+v, want 4 check-ins and 4 check-outs with fixes first", w, pre[w])
+		}
+	}
+
+	// Before 25 min: the check-ins at 1 and 10 min and the check-outs at
+	// 5, 6 and 20 min lose their fixes; the bare check-in is not counted.
+	cut := mins(25)
+	r1 := everyone[0]
+	pruneActionFixes(t, s, tenantA, "r1", cut, 100, 5, false)
+	check := func(s store.Store, what string) {
+		t.Helper()
+		wantEqual(t, what+": r1's actions", listActionsOf(t, s, tenantA, "r1"), withoutFixes(pre[r1], cut))
+		for _, w := range everyone[1:] {
+			wantEqual(t, fmt.Sprintf("%s: actions of %v", what, w), listActionsOf(t, s, w.tenant, w.rep), pre[w])
+		}
+		for _, w := range everyone {
+			wantEqual(t, fmt.Sprintf("%s: day versions of %v", what, w), dayVersions(t, s, w.tenant, w.rep), vers[w])
+		}
+		wantEqual(t, what+": dirty days", len(dirtyDays(t, s)), 0)
+	}
+	check(s, "after the prune")
+	// Nothing is cleared or counted twice.
+	pruneActionFixes(t, s, tenantA, "r1", cut, 100, 0, false)
+	pruneActionFixes(t, s, tenantA, "r1", mins(7), 100, 0, false)
+	check(s, "after pruning again")
+	if h.Reopen != nil {
+		s = h.Reopen(t, s)
+		check(s, "after a reopen")
+	}
+
+	// A retry of a cleared record returns it as stored, without its fix.
+	ci, existed, err := s.RecordCheckIn(ctx(), tenantA, checkIn("r1", "ci-0", mins(1)))
+	must(t, "RecordCheckIn retry", err)
+	if !existed || !equal(ci, withoutFixes(pre[r1], cut).CheckIns[0]) {
+		t.Fatalf("RecordCheckIn retry = %+v, existed %v; want the stored record without its fix, existed", ci, existed)
+	}
+	co, existed, err := s.RecordCheckOut(ctx(), tenantA, fixedCheckOut("r1", "co-0", mins(5)))
+	must(t, "RecordCheckOut retry", err)
+	if !existed || !equal(co, withoutFixes(pre[r1], cut).CheckOuts[0]) {
+		t.Fatalf("RecordCheckOut retry = %+v, existed %v; want the stored record without its fix, existed", co, existed)
+	}
+
+	// A record stored later before an earlier cut is still cleared by the
+	// next call.
+	_, _, err = s.RecordCheckIn(ctx(), tenantA, checkIn("r1", "ci-late", mins(8)))
+	must(t, "RecordCheckIn late", err)
+	pruneActionFixes(t, s, tenantA, "r1", cut, 100, 1, false)
+	late, err := s.ListCheckIns(ctx(), tenantA, "r1", mins(8), mins(9))
+	must(t, "ListCheckIns", err)
+	if len(late) != 1 || late[0].Fix != nil || late[0].RequestID != "ci-late" {
+		t.Fatalf("the late check-in after a prune = %+v, want it without its fix", late)
+	}
+	// A later cut clears the rest, calls and tracking changes untouched.
+	pruneActionFixes(t, s, tenantA, "r1", t0.Add(time.Hour), 100, 2, false)
+	got := listActionsOf(t, s, tenantA, "r1")
+	for _, c := range got.CheckIns {
+		if c.Fix != nil {
+			t.Fatalf("check-in %+v keeps its fix after a prune of everything", c)
+		}
+	}
+	for _, c := range got.CheckOuts {
+		if c.Fix != nil {
+			t.Fatalf("check-out %+v keeps its fix after a prune of everything", c)
+		}
+	}
+	wantEqual(t, "calls", got.Calls, pre[r1].Calls)
+	wantEqual(t, "tracking changes", got.Tracking, pre[r1].Tracking)
+
+	// A rep or tenant without records clears nothing, without error.
+	for _, w := range []who{{tenantA, "nobody"}, {"no-such-tenant", "r1"}} {
+		pruneActionFixes(t, s, w.tenant, w.rep, t0.Add(time.Hour), 10, 0, false)
+	}
+	_, err = s.AppendFixes(ctx(), tenantA, "r3", fixes("r3", 0, 3))
+	must(t, "AppendFixes", err)
+	pruneActionFixes(t, s, tenantA, "r3", t0.Add(time.Hour), 10, 0, false)
+	_, _, err = s.PruneActionFixes(ctx(), tenantA, "r2", t0.Add(time.Hour), 0)
+	wantKind(t, "PruneActionFixes with limit 0", err, dwell.Invalid)
+	_, _, err = s.PruneActionFixes(ctx(), tenantA, "", t0.Add(time.Hour), 10)
+	wantKind(t, "PruneActionFixes without a rep", err, dwell.Invalid)
+	wantEqual(t, "r2's actions after invalid calls", listActionsOf(t, s, tenantA, "r2"), pre[everyone[1]])
+}
+
+func testPruneActionFixesLimit(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// At each of four instants two check-ins and a check-out; the third
+	// instant's check-out has no fix.
+	for i := range 4 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		for _, x := range []string{"a", "b"} {
+			_, _, err := s.RecordCheckIn(ctx(), tenantA, checkIn("r1", fmt.Sprintf("ci-%d%s", i, x), at))
+			must(t, "RecordCheckIn", err)
+		}
+		co := fixedCheckOut("r1", fmt.Sprintf("co-%d", i), at)
+		if i == 2 {
+			co.Fix = nil
+		}
+		_, _, err := s.RecordCheckOut(ctx(), tenantA, co)
+		must(t, "RecordCheckOut", err)
+	}
+	pre := listActionsOf(t, s, tenantA, "r1")
+	// A limit of 4 ends inside the second instant: its records all go,
+	// check-ins and check-out alike, and the later ones keep their fixes.
+	pruneActionFixes(t, s, tenantA, "r1", t0.Add(time.Hour), 4, 6, true)
+	wantEqual(t, "actions after the first call", listActionsOf(t, s, tenantA, "r1"), withoutFixes(pre, t0.Add(2*time.Second)))
+	// The next goes over the last two instants, five of whose six records
+	// have a fix.
+	pruneActionFixes(t, s, tenantA, "r1", t0.Add(time.Hour), 4, 5, false)
+	wantEqual(t, "actions after the second call", listActionsOf(t, s, tenantA, "r1"), withoutFixes(pre, t0.Add(time.Hour)))
+	pruneActionFixes(t, s, tenantA, "r1", t0.Add(time.Hour), 4, 0, false)
 }
