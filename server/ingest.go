@@ -56,6 +56,10 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 	if err != nil {
 		return nil, nil, err
 	}
+	pruned, err := g.s.store.PrunedBefore(ctx, p.Tenant, r.ID)
+	if err != nil {
+		return nil, nil, err
+	}
 	now := g.s.now()
 	ack := &dwellv1.BatchAck{Results: make([]*dwellv1.FixResult, len(fixes))}
 	valid := make([]dwell.Fix, 0, len(fixes))
@@ -68,6 +72,9 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		vs := dwell.ValidateFix("", f, now, st.Retention)
 		if len(vs) == 0 && !r.InWorkingHours(f.Time, loc) {
 			vs = []dwell.Violation{{Field: "device_time", Description: "outside the rep's working hours; fixes are not kept outside working hours"}}
+		}
+		if len(vs) == 0 && dayPruned(r, loc, f.Time, pruned) {
+			vs = []dwell.Violation{{Field: "device_time", Description: prunedDayDescription}}
 		}
 		if len(vs) > 0 {
 			for j := range vs {
@@ -185,6 +192,24 @@ func (g *ingestService) StreamPings(stream dwellv1.IngestService_StreamPingsServ
 	return <-recvErr
 }
 
+// prunedDayDescription is the violation of data for a rep-day that has
+// lost fixes to retention.
+const prunedDayDescription = "falls on a day whose fixes were already deleted, in part or whole, by the tenant's retention period; that day can no longer change"
+
+// dayPruned reports whether instant t falls on a local day of r (in loc)
+// that began before pruned, the rep's prune horizon (store.PrunedBefore;
+// zero if none). Such a day has lost fixes to retention: its summary keeps
+// what was derived while they were there, and new data for it would have
+// it derived again without them, even if a retention period raised since
+// takes data that old.
+func dayPruned(r dwell.Rep, loc *time.Location, t, pruned time.Time) bool {
+	if pruned.IsZero() || !t.Before(pruned.Add(48*time.Hour)) {
+		return false // a day lasts at most 25 hours
+	}
+	from, _, _ := dayBounds(r, dwell.DateOf(t, loc), loc)
+	return from.Before(pruned)
+}
+
 // actionTime validates the device time of a rep action.
 func actionTime(field string, ts *timestamppb.Timestamp, now time.Time, retention time.Duration) (time.Time, []dwell.Violation) {
 	t := timeFromPB(ts)
@@ -247,6 +272,19 @@ func (g *ingestService) beginAction(ctx context.Context, op dwell.Op, repName, r
 	var tvs []dwell.Violation
 	a.t, tvs = actionTime(timeField, ts, a.now, a.retention)
 	a.vs = append(a.vs, tvs...)
+	if len(tvs) == 0 {
+		pruned, err := g.s.store.PrunedBefore(ctx, p.Tenant, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		loc, err := g.s.location(r.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		if dayPruned(r, loc, a.t, pruned) {
+			a.vs = append(a.vs, dwell.Violation{Field: timeField, Description: prunedDayDescription})
+		}
+	}
 	return a, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -140,6 +141,33 @@ func TestRetentionRaisedAfterSweep(t *testing.T) {
 		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, all)
 	}
 	setRetention(365)
+	// The longer period takes data that old again, but not for a day that
+	// lost fixes: new data would have it derived without them. Days from
+	// 22 November (Jakarta) began after the sweep's cut (21 November 10:00
+	// UTC) and take data.
+	rep1 := e.as(acme, dwell.RoleRep, "rep-1")
+	for _, c := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{time.Date(2026, 11, 19, 5, 0, 0, 0, time.UTC), false},
+		{time.Date(2026, 11, 21, 16, 0, 0, 0, time.UTC), false}, // 21 Nov 23:00 in Jakarta
+		{time.Date(2026, 11, 21, 18, 0, 0, 0, time.UTC), true},  // 22 Nov 01:00
+	} {
+		fs := fixes("late-"+c.at.Format("0215"), 1, c.at)
+		_, err := e.ingest.UploadPings(rep1, &dwellv1.UploadPingsRequest{Fixes: fs})
+		ci := &dwellv1.CheckInRequest{RequestId: "ci-" + c.at.Format("0215"), Client: "clients/none", CheckInTime: fs[0].GetDeviceTime()}
+		_, cerr := e.ingest.CheckIn(rep1, ci)
+		if c.want {
+			if err != nil {
+				t.Fatalf("a fix at %v: %v; want it stored", c.at, err)
+			}
+			wantCode(t, "a check-in at "+c.at.String()+" for a client that does not exist", cerr, codes.NotFound)
+			continue
+		}
+		wantViolation(t, "a fix at "+c.at.String(), err, "fixes[0].device_time")
+		wantViolation(t, "a check-in at "+c.at.String(), cerr, "check_in_time")
+	}
 	if err := e.srv.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}

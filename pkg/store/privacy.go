@@ -47,6 +47,14 @@ type Privacy interface {
 	// empty rep id are dwell.Invalid; a rep or tenant without records is
 	// not an error.
 	PruneActionFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (cleared int, more bool, err error)
+	// PrunedBefore returns the rep's prune horizon: every fix of the rep
+	// with Time before it has been deleted by PruneFixes (the cut of the
+	// last call that deleted any), or the zero time if none ever was. A
+	// day that began before it may have lost fixes, so data for it that
+	// arrives now cannot be derived with what the day had; the server
+	// refuses such data, even when a longer retention period set since
+	// would take it.
+	PrunedBefore(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error)
 	// EraseRepHistory deletes, in one durable write, everything the store
 	// holds about where the rep was and what it did: its fixes and their
 	// ids, check-ins, check-outs, calls and pauses, the summaries and dirty marks

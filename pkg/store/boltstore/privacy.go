@@ -451,6 +451,28 @@ func (t *txn) forgetRep(k repKey) {
 	delete(t.reps, k)
 }
 
+// PrunedBefore implements store.Privacy.
+func (s *Store) PrunedBefore(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error) {
+	const op = dwell.Op("boltstore.PrunedBefore")
+	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+		return time.Time{}, err
+	}
+	var at time.Time
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		all := readTenantSub(tx, tenant, bktRepData)
+		if all == nil {
+			return nil
+		}
+		if rb := all.Bucket([]byte(rep)); rb != nil {
+			if h := prunedBelow(rb); h != nil {
+				at = keyTime(h)
+			}
+		}
+		return nil
+	})
+	return at, err
+}
+
 // ListDataReps implements store.Privacy.
 func (s *Store) ListDataReps(ctx context.Context, after store.RepRef, limit int) ([]store.RepRef, error) {
 	const op = dwell.Op("boltstore.ListDataReps")

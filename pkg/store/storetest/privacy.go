@@ -43,6 +43,7 @@ func testPruneFixes(t *testing.T, h Harness) {
 	_, err = s.AppendFixes(ctx(), tenantB, "r1", all)
 	must(t, "AppendFixes tenant B", err)
 
+	wantHorizon(t, s, "before any prune", tenantA, "r1", time.Time{})
 	n, more, err := s.PruneFixes(ctx(), tenantA, "r1", t0.Add(4*time.Second), 100)
 	must(t, "PruneFixes", err)
 	if n != 4 || more {
@@ -50,6 +51,11 @@ func testPruneFixes(t *testing.T, h Harness) {
 	}
 	wantEqual(t, "fixes left", listFixIDs(t, s, tenantA, "r1"), fixIDs(all[4:]))
 	wantEqual(t, "the other tenant's fixes", listFixIDs(t, s, tenantB, "r1"), fixIDs(all))
+	wantHorizon(t, s, "after the prune", tenantA, "r1", t0.Add(4*time.Second))
+	wantHorizon(t, s, "the other tenant's", tenantB, "r1", time.Time{})
+	wantHorizon(t, s, "another rep's", tenantA, "r2", time.Time{})
+	_, err = s.PrunedBefore(ctx(), tenantA, "")
+	wantKind(t, "PrunedBefore without a rep", err, dwell.Invalid)
 
 	// Nothing older is left: a second prune deletes nothing.
 	n, more, err = s.PruneFixes(ctx(), tenantA, "r1", t0.Add(4*time.Second), 100)
@@ -57,6 +63,7 @@ func testPruneFixes(t *testing.T, h Harness) {
 	if n != 0 || more {
 		t.Fatalf("PruneFixes again = %d, %v, want 0, false", n, more)
 	}
+	wantHorizon(t, s, "after a prune of nothing", tenantA, "r1", t0.Add(4*time.Second))
 	// Fixes kept are still known by id; new ones are stored.
 	stored, err := s.AppendFixes(ctx(), tenantA, "r1", slices.Concat(all[4:6], fixes("r1", 10, 2)))
 	must(t, "AppendFixes after prune", err)
@@ -95,6 +102,8 @@ func testPruneFixesLimit(t *testing.T, h Harness) {
 	if n != 6 || !more {
 		t.Fatalf("PruneFixes limit 4 = %d, %v, want 6 (two whole instants), true", n, more)
 	}
+	// Only the fixes of the first two instants are gone so far.
+	wantHorizon(t, s, "after a prune cut short", tenantA, "r1", t0.Add(2*time.Second))
 	total := n
 	for more {
 		n, more, err = s.PruneFixes(ctx(), tenantA, "r1", t0.Add(time.Hour), 4)
@@ -103,6 +112,16 @@ func testPruneFixesLimit(t *testing.T, h Harness) {
 	}
 	wantEqual(t, "fixes pruned in all", total, 12)
 	wantEqual(t, "fixes left", len(listFixIDs(t, s, tenantA, "r1")), 0)
+}
+
+// wantHorizon checks PrunedBefore.
+func wantHorizon(t *testing.T, s store.Store, what string, tenant dwell.TenantID, rep dwell.RepID, want time.Time) {
+	t.Helper()
+	got, err := s.PrunedBefore(ctx(), tenant, rep)
+	must(t, "PrunedBefore "+what, err)
+	if !got.Equal(want) {
+		t.Fatalf("PrunedBefore %s = %v, want %v", what, got, want)
+	}
 }
 
 func testEraseRepHistory(t *testing.T, h Harness) {
