@@ -11,7 +11,9 @@
 // team spread across zones is cut right, and durations are measured
 // between instants, so a day of 23 or 25 hours (a daylight-saving change)
 // counts its real length. A field day is a rep-day in the range with an
-// observed span, a visit, a check-out or a call. Every KPI carries its
+// observed span, a visit, a check-out or a call; a day whose span is all
+// paused time (tracking paused before it and resumed after) is none.
+// Every KPI carries its
 // Basis: the field days of the reps in the range and the records counted;
 // a KPI over nothing is zero with a zero Basis, never NaN.
 //
