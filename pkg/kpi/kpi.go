@@ -66,9 +66,11 @@
 //     (target × overlap days / period days, rounded to the nearest minor
 //     unit). Records: wins and quotas counted.
 //
-// Money is summed in one currency: the first quota's (by rep, then start
-// day), else the first win's (by close time). Amounts in other currencies
-// are left out; Dwell does not convert currencies.
+// Money is summed in one currency: that of the first quota (by rep, then
+// start day) whose period overlaps the range, else the first win's (by
+// close time); a quota that counts for no day of the range does not
+// choose it. Amounts in other currencies are left out; Dwell does not
+// convert currencies.
 package kpi
 
 import (
@@ -644,6 +646,11 @@ func Compute(in Input) Result {
 		}
 		return a.Start.DaysSince(b.Start)
 	})
+	// The quotas that count: the reps' whose period overlaps the range.
+	quotas = slices.DeleteFunc(quotas, func(qt dwell.Quota) bool {
+		_, ok := locs[qt.Rep]
+		return !ok || qt.End.Before(in.Start) || in.End.Before(qt.Start)
+	})
 	currency := ""
 	if len(quotas) > 0 {
 		currency = quotas[0].Target.Currency
@@ -663,7 +670,7 @@ func Compute(in Input) Result {
 	}
 	nq := 0
 	for _, qt := range quotas {
-		if _, ok := locs[qt.Rep]; !ok || qt.Target.Currency != currency {
+		if qt.Target.Currency != currency {
 			continue
 		}
 		lo, hi := qt.Start, qt.End
@@ -674,9 +681,6 @@ func Compute(in Input) Result {
 			hi = in.End
 		}
 		overlap := hi.DaysSince(lo) + 1
-		if overlap <= 0 {
-			continue
-		}
 		period := qt.End.DaysSince(qt.Start) + 1
 		nq++
 		q.Quota.AmountMinor += int64(math.Round(float64(qt.Target.AmountMinor) * float64(overlap) / float64(period)))

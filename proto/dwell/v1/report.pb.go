@@ -2000,9 +2000,12 @@ type QuotaKpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What it rests on.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
-	// Won amount in the range.
+	// Won amount in the range. Amounts are summed in one currency, that of
+	// the first quota (by rep, then start date) whose period overlaps the
+	// range, else of the first win; amounts in other currencies are left out.
 	Won *Money `protobuf:"bytes,2,opt,name=won,proto3" json:"won,omitempty"`
-	// Quota for the range.
+	// Quota for the range: each quota whose period overlaps the range counts
+	// for its overlapping days (target × overlap days / period days).
 	Quota *Money `protobuf:"bytes,3,opt,name=quota,proto3" json:"quota,omitempty"`
 	// won / quota, 0 when there is no quota.
 	Attainment    float64 `protobuf:"fixed64,4,opt,name=attainment,proto3" json:"attainment,omitempty"`
