@@ -25,6 +25,8 @@
 //     client of unknown kind counts as a prospect); a histogram of visit
 //     lengths (under 5, 5-15, 15-30, 30-60, 60 and more minutes); the sweet
 //     spot: the mean length of visits to clients with a WON opportunity
+//     (of any rep of the input, so a rep's visit to a client a teammate
+//     won counts as won in the team's figure and not in the rep's own)
 //     closed at or after the visit's start, and of the other visits.
 //     Records: visits.
 //  3. Meetings: visits per field day (every derived visit is verified: it

@@ -1198,7 +1198,8 @@ type IdleKpi struct {
 	IdleSeconds int64 `protobuf:"varint,2,opt,name=idle_seconds,json=idleSeconds,proto3" json:"idle_seconds,omitempty"`
 	// Mean idle seconds per field day.
 	IdleSecondsPerDay float64 `protobuf:"fixed64,3,opt,name=idle_seconds_per_day,json=idleSecondsPerDay,proto3" json:"idle_seconds_per_day,omitempty"`
-	// Idle seconds / field seconds, 0 to 1.
+	// Idle seconds / field seconds, 0 to 1. Field seconds are visit, idle,
+	// travel and gap seconds; paused seconds are not field time.
 	IdleShare float64 `protobuf:"fixed64,4,opt,name=idle_share,json=idleShare,proto3" json:"idle_share,omitempty"`
 	// Total travel seconds.
 	TravelSeconds int64 `protobuf:"varint,5,opt,name=travel_seconds,json=travelSeconds,proto3" json:"travel_seconds,omitempty"`
@@ -1295,7 +1296,9 @@ type VisitTimeKpi struct {
 	CustomerMeanSeconds float64 `protobuf:"fixed64,5,opt,name=customer_mean_seconds,json=customerMeanSeconds,proto3" json:"customer_mean_seconds,omitempty"`
 	// Visit count per duration bucket: <5, 5-15, 15-30, 30-60, 60+ minutes.
 	DurationHistogram []int32 `protobuf:"varint,6,rep,packed,name=duration_histogram,json=durationHistogram,proto3" json:"duration_histogram,omitempty"`
-	// Mean visit seconds to clients later won.
+	// Mean visit seconds to clients later won: with an opportunity won (by
+	// the rep, or for a team by any of its reps) at or after the visit's
+	// start.
 	WonMeanSeconds float64 `protobuf:"fixed64,7,opt,name=won_mean_seconds,json=wonMeanSeconds,proto3" json:"won_mean_seconds,omitempty"`
 	// Mean visit seconds to clients not won.
 	NotWonMeanSeconds float64 `protobuf:"fixed64,8,opt,name=not_won_mean_seconds,json=notWonMeanSeconds,proto3" json:"not_won_mean_seconds,omitempty"`
