@@ -935,9 +935,9 @@ type BreakdownRow struct {
 	Date *Date `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
 	// The totals.
 	Totals *DayTotals `protobuf:"bytes,3,opt,name=totals,proto3" json:"totals,omitempty"`
-	// Field days in the row: days with field time, a visit, a check-out or
-	// a call. A day paused from start to end has a row (its paused_seconds)
-	// but is no field day.
+	// Field days in the row: days with an observed span (fixes) that is not
+	// all paused, a visit, a check-out or a call. A day paused from start to
+	// end has a row (its paused_seconds) but is no field day.
 	FieldDays     int32 `protobuf:"varint,4,opt,name=field_days,json=fieldDays,proto3" json:"field_days,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1133,8 +1133,9 @@ func (x *GetKpisRequest) GetEndDate() *Date {
 // zero.
 type Basis struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Field days in the range: days with field time, a visit, a check-out
-	// or a call (a day paused from start to end is none).
+	// Field days in the range: days with an observed span (fixes) that is
+	// not all paused, a visit, a check-out or a call (a day paused from start
+	// to end is none).
 	Days int32 `protobuf:"varint,1,opt,name=days,proto3" json:"days,omitempty"`
 	// Records (visits, calls, opportunities...) counted. Follow-ups due in
 	// the range (CadenceKpi) and the meetings of its wins (WinRatioKpi) may
