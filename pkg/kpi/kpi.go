@@ -22,13 +22,15 @@
 //     and metres beside it. Records: idle segments.
 //  2. Visit time: seconds and mean visit length with prospects and (apart)
 //     with customers, by the client's kind when the day was derived (a
-//     client of unknown kind counts as a prospect); a histogram of visit
-//     lengths (under 5, 5-15, 15-30, 30-60, 60 and more minutes); the sweet
-//     spot: the mean length of visits to clients with a WON opportunity
-//     (of any rep of the input, so a rep's visit to a client a teammate
-//     won counts as won in the team's figure and not in the rep's own)
-//     closed at or after the visit's start, and of the other visits.
-//     Records: visits.
+//     client of unknown kind counts as a prospect; the server derives a
+//     tenant's last 35 days again on every client change, so for those
+//     days it is the current kind, for older days the kind then); a
+//     histogram of visit lengths (under 5, 5-15, 15-30, 30-60, 60 and
+//     more minutes); the sweet spot: the mean length of visits to clients
+//     with a WON opportunity (of any rep of the input, so a rep's visit to
+//     a client a teammate won counts as won in the team's figure and not
+//     in the rep's own) closed at or after the visit's start, and of the
+//     other visits. Records: visits.
 //  3. Meetings: visits per field day (every derived visit is verified: it
 //     rests on the fixes or on a check-in verified at the site; an
 //     unverified check-in the fixes do not back is no visit);
