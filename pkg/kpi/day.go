@@ -105,10 +105,14 @@ type Call struct {
 }
 
 // Field reports whether the day is a field day: it has an observed span,
-// a visit, a check-out or a call.
+// a visit, a check-out or a call. A span that is all paused time (a rep
+// who paused tracking before the day and resumed after it) is not
+// observed: the derivation lays PAUSED over the day, but the rep was not
+// in the field.
 func (d *Day) Field() bool {
 	p := d.part()
-	return !d.Start.IsZero() || p.visits > 0 || p.checkOuts > 0 || p.calls > 0
+	observed := !d.Start.IsZero() && (d.Totals.PausedS == 0 || d.Totals.FieldS() > 0)
+	return observed || p.visits > 0 || p.checkOuts > 0 || p.calls > 0
 }
 
 // Timeline rebuilds the derived timeline the summary was made from. Fix

@@ -11,7 +11,9 @@
 // team spread across zones is cut right, and durations are measured
 // between instants, so a day of 23 or 25 hours (a daylight-saving change)
 // counts its real length. A field day is a rep-day in the range with an
-// observed span, a visit, a check-out or a call. Every KPI carries its
+// observed span, a visit, a check-out or a call; a day whose span is all
+// paused time (tracking paused before it and resumed after) is none.
+// Every KPI carries its
 // Basis: the field days of the reps in the range and the records counted;
 // a KPI over nothing is zero with a zero Basis, never NaN.
 //
@@ -20,11 +22,15 @@
 //     and metres beside it. Records: idle segments.
 //  2. Visit time: seconds and mean visit length with prospects and (apart)
 //     with customers, by the client's kind when the day was derived (a
-//     client of unknown kind counts as a prospect); a histogram of visit
-//     lengths (under 5, 5-15, 15-30, 30-60, 60 and more minutes); the sweet
-//     spot: the mean length of visits to clients with a WON opportunity
-//     closed at or after the visit's start, and of the other visits.
-//     Records: visits.
+//     client of unknown kind counts as a prospect; the server derives a
+//     tenant's last 35 days again on every client change, so for those
+//     days it is the current kind, for older days the kind then); a
+//     histogram of visit lengths (under 5, 5-15, 15-30, 30-60, 60 and
+//     more minutes); the sweet spot: the mean length of visits to clients
+//     with a WON opportunity (of any rep of the input, so a rep's visit to
+//     a client a teammate won counts as won in the team's figure and not
+//     in the rep's own) closed at or after the visit's start, and of the
+//     other visits. Records: visits.
 //  3. Meetings: visits per field day (every derived visit is verified: it
 //     rests on the fixes or on a check-in verified at the site; an
 //     unverified check-in the fixes do not back is no visit);
@@ -64,9 +70,11 @@
 //     (target × overlap days / period days, rounded to the nearest minor
 //     unit). Records: wins and quotas counted.
 //
-// Money is summed in one currency: the first quota's (by rep, then start
-// day), else the first win's (by close time). Amounts in other currencies
-// are left out; Dwell does not convert currencies.
+// Money is summed in one currency: that of the first quota (by rep, then
+// start day) whose period overlaps the range, else the first win's (by
+// close time); a quota that counts for no day of the range does not
+// choose it. Amounts in other currencies are left out; Dwell does not
+// convert currencies.
 package kpi
 
 import (
@@ -642,6 +650,11 @@ func Compute(in Input) Result {
 		}
 		return a.Start.DaysSince(b.Start)
 	})
+	// The quotas that count: the reps' whose period overlaps the range.
+	quotas = slices.DeleteFunc(quotas, func(qt dwell.Quota) bool {
+		_, ok := locs[qt.Rep]
+		return !ok || qt.End.Before(in.Start) || in.End.Before(qt.Start)
+	})
 	currency := ""
 	if len(quotas) > 0 {
 		currency = quotas[0].Target.Currency
@@ -661,7 +674,7 @@ func Compute(in Input) Result {
 	}
 	nq := 0
 	for _, qt := range quotas {
-		if _, ok := locs[qt.Rep]; !ok || qt.Target.Currency != currency {
+		if qt.Target.Currency != currency {
 			continue
 		}
 		lo, hi := qt.Start, qt.End
@@ -672,9 +685,6 @@ func Compute(in Input) Result {
 			hi = in.End
 		}
 		overlap := hi.DaysSince(lo) + 1
-		if overlap <= 0 {
-			continue
-		}
 		period := qt.End.DaysSince(qt.Start) + 1
 		nq++
 		q.Quota.AmountMinor += int64(math.Round(float64(qt.Target.AmountMinor) * float64(overlap) / float64(period)))

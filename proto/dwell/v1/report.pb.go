@@ -935,7 +935,9 @@ type BreakdownRow struct {
 	Date *Date `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
 	// The totals.
 	Totals *DayTotals `protobuf:"bytes,3,opt,name=totals,proto3" json:"totals,omitempty"`
-	// Days with any data in the row.
+	// Field days in the row: days with an observed span (fixes) that is not
+	// all paused, a visit, a check-out or a call. A day paused from start to
+	// end has a row (its paused_seconds) but is no field day.
 	FieldDays     int32 `protobuf:"varint,4,opt,name=field_days,json=fieldDays,proto3" json:"field_days,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1131,7 +1133,9 @@ func (x *GetKpisRequest) GetEndDate() *Date {
 // zero.
 type Basis struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Field days (days with data) in the range.
+	// Field days in the range: days with an observed span (fixes) that is
+	// not all paused, a visit, a check-out or a call (a day paused from start
+	// to end is none).
 	Days int32 `protobuf:"varint,1,opt,name=days,proto3" json:"days,omitempty"`
 	// Records (visits, calls, opportunities...) counted. Follow-ups due in
 	// the range (CadenceKpi) and the meetings of its wins (WinRatioKpi) may
@@ -1195,7 +1199,8 @@ type IdleKpi struct {
 	IdleSeconds int64 `protobuf:"varint,2,opt,name=idle_seconds,json=idleSeconds,proto3" json:"idle_seconds,omitempty"`
 	// Mean idle seconds per field day.
 	IdleSecondsPerDay float64 `protobuf:"fixed64,3,opt,name=idle_seconds_per_day,json=idleSecondsPerDay,proto3" json:"idle_seconds_per_day,omitempty"`
-	// Idle seconds / field seconds, 0 to 1.
+	// Idle seconds / field seconds, 0 to 1. Field seconds are visit, idle,
+	// travel and gap seconds; paused seconds are not field time.
 	IdleShare float64 `protobuf:"fixed64,4,opt,name=idle_share,json=idleShare,proto3" json:"idle_share,omitempty"`
 	// Total travel seconds.
 	TravelSeconds int64 `protobuf:"varint,5,opt,name=travel_seconds,json=travelSeconds,proto3" json:"travel_seconds,omitempty"`
@@ -1292,7 +1297,9 @@ type VisitTimeKpi struct {
 	CustomerMeanSeconds float64 `protobuf:"fixed64,5,opt,name=customer_mean_seconds,json=customerMeanSeconds,proto3" json:"customer_mean_seconds,omitempty"`
 	// Visit count per duration bucket: <5, 5-15, 15-30, 30-60, 60+ minutes.
 	DurationHistogram []int32 `protobuf:"varint,6,rep,packed,name=duration_histogram,json=durationHistogram,proto3" json:"duration_histogram,omitempty"`
-	// Mean visit seconds to clients later won.
+	// Mean visit seconds to clients later won: with an opportunity won (by
+	// the rep, or for a team by any of its reps) at or after the visit's
+	// start.
 	WonMeanSeconds float64 `protobuf:"fixed64,7,opt,name=won_mean_seconds,json=wonMeanSeconds,proto3" json:"won_mean_seconds,omitempty"`
 	// Mean visit seconds to clients not won.
 	NotWonMeanSeconds float64 `protobuf:"fixed64,8,opt,name=not_won_mean_seconds,json=notWonMeanSeconds,proto3" json:"not_won_mean_seconds,omitempty"`
@@ -1997,9 +2004,12 @@ type QuotaKpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What it rests on.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
-	// Won amount in the range.
+	// Won amount in the range. Amounts are summed in one currency, that of
+	// the first quota (by rep, then start date) whose period overlaps the
+	// range, else of the first win; amounts in other currencies are left out.
 	Won *Money `protobuf:"bytes,2,opt,name=won,proto3" json:"won,omitempty"`
-	// Quota for the range.
+	// Quota for the range: each quota whose period overlaps the range counts
+	// for its overlapping days (target × overlap days / period days).
 	Quota *Money `protobuf:"bytes,3,opt,name=quota,proto3" json:"quota,omitempty"`
 	// won / quota, 0 when there is no quota.
 	Attainment    float64 `protobuf:"fixed64,4,opt,name=attainment,proto3" json:"attainment,omitempty"`
