@@ -52,8 +52,7 @@ func (c *storeClients) Client(id dwell.ClientID) (dwell.Client, bool) {
 // dayBounds returns the instants that bound local day d in loc and, when
 // the rep has working hours that weekday, the window they span.
 func dayBounds(r dwell.Rep, d dwell.Date, loc *time.Location) (from, to time.Time, w timeline.Window) {
-	from = time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
-	to = time.Date(d.Year, d.Month, d.Day+1, 0, 0, 0, 0, loc)
+	from, to = d.Start(loc), d.AddDays(1).Start(loc)
 	first, last := -1, -1
 	for _, h := range r.WorkingHours {
 		if h.Weekday != from.Weekday() {

@@ -419,7 +419,9 @@ func (r Rep) NextWorkingChange(t time.Time, loc *time.Location) time.Time {
 	}
 	now := r.InWorkingHours(t, loc)
 	lt := t.In(loc)
-	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
+	// Noon, which every day has: a missing midnight would be read as an
+	// instant of the day before, with its weekday.
+	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 12, 0, 0, 0, loc)
 	var best time.Time
 	for d := 0; d <= 8; d++ {
 		base := day.AddDate(0, 0, d)

@@ -216,9 +216,18 @@ func (d Date) Before(e Date) bool {
 	return d.Day < e.Day
 }
 
-// Start returns the first instant of local day d in loc.
+// Start returns the first instant of local day d in loc: its midnight, or
+// where the clocks skip midnight (daylight saving that starts at 00:00, as
+// in Chile or Cuba) the instant they jump to. d must be valid.
 func (d Date) Start(loc *time.Location) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	if y, m, dd := t.Date(); y != d.Year || m != d.Month || dd != d.Day {
+		// time.Date read the missing midnight with the offset before the
+		// jump, an instant of the day before; the day begins at the jump.
+		_, jump := t.ZoneBounds()
+		return jump
+	}
+	return t
 }
 
 // String returns d as "2006-01-02".

@@ -103,3 +103,33 @@ func FuzzValidateOpportunity(f *testing.F) {
 		}
 	})
 }
+
+// TestDateStart checks, for every day of two years in zones whose clocks
+// jump at midnight (Santiago, Havana), at other hours (Berlin, New York,
+// Lord Howe's half hour) or never (Jakarta), that Start is an instant of
+// the day and the instant before it one of the day before.
+func TestDateStart(t *testing.T) {
+	for _, name := range []string{"America/Santiago", "America/Havana", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Jakarta"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d := (Date{Year: 2026, Month: 1, Day: 1}); d.Year < 2028; d = d.AddDays(1) {
+			s := d.Start(loc)
+			if got := DateOf(s, loc); got != d {
+				t.Fatalf("%s: %v.Start = %v, on %v", name, d, s.In(loc), got)
+			}
+			if got, want := DateOf(s.Add(-time.Nanosecond), loc), d.AddDays(-1); got != want {
+				t.Fatalf("%s: the instant before %v.Start (%v) is on %v, want %v", name, d, s.In(loc), got, want)
+			}
+		}
+	}
+	// Chile's clocks jump from 00:00 to 01:00 on 6 September 2026.
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := (Date{Year: 2026, Month: 9, Day: 6}).Start(santiago), time.Date(2026, 9, 6, 4, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("2026-09-06 starts in Santiago at %v, want %v", got.UTC(), want)
+	}
+}

@@ -201,8 +201,7 @@ func bounds(in Input) (lo, hi time.Time) {
 		loc = time.UTC
 	}
 	if !in.Day.IsZero() {
-		lo = time.Date(in.Day.Year, in.Day.Month, in.Day.Day, 0, 0, 0, 0, loc)
-		hi = time.Date(in.Day.Year, in.Day.Month, in.Day.Day+1, 0, 0, 0, 0, loc)
+		lo, hi = in.Day.Start(loc), in.Day.AddDays(1).Start(loc)
 	}
 	if !in.Window.Start.IsZero() && (lo.IsZero() || in.Window.Start.After(lo)) {
 		lo = in.Window.Start

@@ -1,0 +1,67 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// TestMidnightClockJump: where daylight saving starts at midnight
+// (Santiago, 6 September 2026: 00:00 becomes 01:00), 5 September ends and
+// 6 September begins at the jump. A call at 23:30 on the 5th counts on
+// the 5th, once, in the KPIs and the rep's day; none counts on the 6th.
+func TestMidnightClockJump(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "ana", Rep: &dwellv1.Rep{DisplayName: "Ana", TimeZone: "America/Santiago"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustCreateClient(admin, "toko", -33.45, -70.66, 50)
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 9, 5, 23, 30, 0, 0, santiago)
+	ana := e.as(acme, dwell.RoleRep, "ana")
+	if _, err := e.ingest.LogCall(ana, &dwellv1.LogCallRequest{RequestId: "call-1", Client: "clients/toko", StartTime: timestamppb.New(at), TalkSeconds: 60,
+		Direction: dwellv1.CallDirection_CALL_DIRECTION_OUTBOUND, Outcome: dwellv1.CallOutcome_CALL_OUTCOME_CONNECTED}); err != nil {
+		t.Fatal(err)
+	}
+	// A fix a minute after the call, so that the rep's day has a span.
+	if _, err := e.ingest.UploadPings(ana, &dwellv1.UploadPingsRequest{Fixes: []*dwellv1.Fix{{
+		Id: "f1", DeviceTime: timestamppb.New(at.Add(time.Minute)), Position: &dwellv1.LatLng{Lat: -33.45, Lng: -70.66}, AccuracyMeters: 10,
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		from, to  int // days of September
+		wantCalls int32
+	}{{5, 5, 1}, {6, 6, 0}, {5, 6, 1}, {4, 5, 1}} {
+		k, err := e.report.GetKpis(admin, &dwellv1.GetKpisRequest{Rep: "reps/ana", StartDate: pbDate(2026, 9, c.from), EndDate: pbDate(2026, 9, c.to)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := k.GetCalls().GetCalls(); got != c.wantCalls {
+			t.Fatalf("GetKpis 5-6 September [%d, %d]: %d calls, want %d", c.from, c.to, got, c.wantCalls)
+		}
+	}
+	for _, c := range []struct {
+		day       int
+		wantFixes int32
+	}{{5, 1}, {6, 0}} {
+		d, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/ana", Date: pbDate(2026, 9, c.day)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.GetFixCount() != c.wantFixes {
+			t.Fatalf("GetRepDay %d September: %d fixes, want %d", c.day, d.GetFixCount(), c.wantFixes)
+		}
+	}
+}
