@@ -87,6 +87,26 @@ func TestPauseTracking(t *testing.T) {
 	if got := after.GetTotals().GetPausedSeconds(); got != 3600 {
 		t.Fatalf("GetRepDay paused_seconds = %d, want 3600", got)
 	}
+	// The fixes the phone sent for the paused hour are not shown; all
+	// the others are.
+	inPause := 0
+	for _, f := range day.AllFixes() {
+		if !f.Time.Before(pauseAt) && f.Time.Before(resumeAt) {
+			inPause++
+		}
+	}
+	withFixes, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date, IncludeFixes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range withFixes.GetFixes() {
+		if at := f.GetDeviceTime().AsTime(); !at.Before(pauseAt) && at.Before(resumeAt) {
+			t.Fatalf("GetRepDay shows fix %s taken at %v, during the pause", f.GetId(), at)
+		}
+	}
+	if got, want := len(withFixes.GetFixes()), int(before.GetFixCount())-inPause; inPause == 0 || got != want {
+		t.Fatalf("GetRepDay shows %d fixes, want %d (%d taken during the pause left out)", got, want, inPause)
+	}
 	if err := e.srv.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}

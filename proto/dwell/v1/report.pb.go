@@ -729,7 +729,8 @@ type GetRepDayResponse struct {
 	FixCount int32 `protobuf:"varint,8,opt,name=fix_count,json=fixCount,proto3" json:"fix_count,omitempty"`
 	// The fixes the day was derived from, in device-time order, when the
 	// request set include_fixes; empty otherwise. Mock fixes are included
-	// with their flag set.
+	// with their flag set; fixes taken while the rep had paused tracking
+	// (inside a PAUSED segment) are left out.
 	Fixes []*Fix `protobuf:"bytes,9,rep,name=fixes,proto3" json:"fixes,omitempty"`
 	// True when the day began before the tenant's retention period
 	// (Settings.retention_days), or lost fixes to a shorter period set
