@@ -183,7 +183,11 @@ func printRepDay(w io.Writer, resp *dwellv1.GetRepDayResponse, clients map[strin
 	tw := newTable(w)
 	row(tw, "Rep:", resp.GetRep())
 	row(tw, "Day:", day.Format("Monday 2 January 2006")+" ("+resp.GetTimeZone()+")")
-	row(tw, "Fixes:", fmt.Sprint(resp.GetFixCount()))
+	fixes := fmt.Sprint(resp.GetFixCount())
+	if resp.GetPastRetention() {
+		fixes += " (deleted since by the retention period; the day is as derived while they were kept)"
+	}
+	row(tw, "Fixes:", fixes)
 	if segs := resp.GetSegments(); len(segs) > 0 {
 		first, last := segs[0].GetStartTime().AsTime(), segs[len(segs)-1].GetEndTime().AsTime()
 		row(tw, "Observed:", fmt.Sprintf("%s to %s (%s)", localClock(first, loc, day), localClock(last, loc, day), formatDuration(last.Sub(first))))

@@ -328,6 +328,19 @@ func TestReportDayEmptyAndRefused(t *testing.T) {
 	a.must(2, "report", "breakdown", "--team", "t", "--by", "month") // rep or day
 }
 
+// TestPrintRepDayPastRetention: a day whose fixes expired says so beside
+// its fix count; another does not.
+func TestPrintRepDayPastRetention(t *testing.T) {
+	for _, past := range []bool{false, true} {
+		var b bytes.Buffer
+		printRepDay(&b, &dwellv1.GetRepDayResponse{Rep: "reps/budi", Date: &dwellv1.Date{Year: 2026, Month: 3, Day: 2}, TimeZone: "Asia/Jakarta",
+			FixCount: 463, PastRetention: past}, nil)
+		if got := strings.Contains(b.String(), "463 (deleted since by the retention period"); got != past {
+			t.Errorf("past_retention %v: the note is shown %v:\n%s", past, got, b.String())
+		}
+	}
+}
+
 func TestPrintBreakdown(t *testing.T) {
 	resp := &dwellv1.GetTimeBreakdownResponse{
 		Rows: []*dwellv1.BreakdownRow{
