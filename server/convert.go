@@ -34,6 +34,23 @@ func parseName(coll, name string) (string, bool) {
 	return id, true
 }
 
+// idFromName returns the id of name, a resource name in collection coll
+// given in request field field, or the violations (on field) that make it
+// unusable: not of the form "coll/{id}", or with an id no resource can
+// have (see dwell.ValidateID). Such names never reach the store, whose own
+// checks would name another field, nor a NOT_FOUND message that would echo
+// them.
+func idFromName(coll, field, name string) (string, []dwell.Violation) {
+	id, ok := parseName(coll, name)
+	if !ok {
+		return "", []dwell.Violation{{Field: field, Description: `must be a resource name "` + coll + `/{id}"`}}
+	}
+	if vs := dwell.ValidateID(field, id); vs != nil {
+		return "", vs
+	}
+	return id, nil
+}
+
 // resourceName returns "coll/id".
 func resourceName(coll, id string) string { return coll + "/" + id }
 

@@ -68,13 +68,10 @@ func callerAndID(ctx context.Context, op dwell.Op, coll, field, name string) (dw
 	return p, id, err
 }
 
-// nameID parses a resource name field of a request.
+// nameID parses a resource name field of a request (see idFromName).
 func nameID(op dwell.Op, coll, field, name string) (string, error) {
-	id, ok := parseName(coll, name)
-	if !ok {
-		return "", invalid(op, []dwell.Violation{{Field: field, Description: `must be a resource name "` + coll + `/{id}"`}})
-	}
-	return id, nil
+	id, vs := idFromName(coll, field, name)
+	return id, invalid(op, vs)
 }
 
 // --- Clients ---
@@ -247,14 +244,8 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 			row := resp.Received
 			resp.Received++
 			c := clientFromPB(pc)
-			id, ok := parseName(collClients, pc.GetName())
-			var vs []dwell.Violation
-			if !ok {
-				vs = append(vs, dwell.Violation{Field: "name", Description: `must be "clients/{client_id}"`})
-			} else {
-				c.ID = dwell.ClientID(id)
-				vs = append(vs, dwell.ValidateID("name", id)...)
-			}
+			id, vs := idFromName(collClients, "name", pc.GetName())
+			c.ID = dwell.ClientID(id)
 			vs = append(vs, dwell.ValidateClient("", c, false)...)
 			if len(vs) > 0 {
 				re := &dwellv1.ImportRowError{Row: row, Name: pc.GetName()}
@@ -286,9 +277,9 @@ func (d *directoryService) repTeam(ctx context.Context, tenant dwell.TenantID, f
 	if name == "" {
 		return "", nil, nil
 	}
-	id, ok := parseName(collTeams, name)
-	if !ok {
-		return "", []dwell.Violation{{Field: field, Description: `must be a team name "teams/{team_id}"`}}, nil
+	id, vs := idFromName(collTeams, field, name)
+	if vs != nil {
+		return "", vs, nil
 	}
 	if _, err := d.s.store.GetTeam(ctx, tenant, dwell.TeamID(id)); err != nil {
 		if dwell.Is(dwell.NotFound, err) {

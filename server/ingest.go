@@ -261,10 +261,8 @@ func (a *action) fix(pf *dwellv1.Fix) *dwell.Fix {
 // violation found so far as INVALID_ARGUMENT, and only then looks the client
 // up (NOT_FOUND if it does not exist).
 func (g *ingestService) client(ctx context.Context, op dwell.Op, a *action, name string) (dwell.Client, error) {
-	id, ok := parseName(collClients, name)
-	if !ok {
-		a.vs = append(a.vs, dwell.Violation{Field: "client", Description: `must be a client name "clients/{client_id}"`})
-	}
+	id, vs := idFromName(collClients, "client", name)
+	a.vs = append(a.vs, vs...)
 	if err := invalid(op, a.vs); err != nil {
 		return dwell.Client{}, err
 	}
