@@ -26,6 +26,13 @@ type directoryService struct {
 // large enough to amortise the fsync, small enough to bound memory.
 const importChunk = 1000
 
+// maxImportErrors is how many row errors an ImportClients answer lists:
+// the first ones; received - stored counts them all. Every row error is
+// about 100 bytes, so the answer stays far below the 4 MiB that gRPC
+// clients accept by default, and the server's memory bounded, however
+// many rows are bad.
+const maxImportErrors = 1000
+
 // maskPaths returns the set of fields an update changes: every allowed
 // field for an empty mask or "*", else the mask's paths, each of which must
 // be allowed.
@@ -202,7 +209,7 @@ func (d *directoryService) ListClients(ctx context.Context, req *dwellv1.ListCli
 
 // ImportClients reads rows until the client closes its side, validates each
 // row on its own, stores good rows in durable chunks and answers once with
-// the per-row errors. A store failure aborts the import: rows stored before
+// the per-row errors (the first maxImportErrors). A store failure aborts the import: rows stored before
 // it stay stored (each chunk is durable), which the error message says.
 func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportClientsServer) error {
 	const op = dwell.Op("server.ImportClients")
@@ -248,11 +255,15 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 			c.ID = dwell.ClientID(id)
 			vs = append(vs, dwell.ValidateClient("", c, false)...)
 			if len(vs) > 0 {
-				re := &dwellv1.ImportRowError{Row: row, Name: pc.GetName()}
-				for _, v := range vs {
-					re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{Field: v.Field, Description: v.Description})
+				if len(resp.Errors) < maxImportErrors {
+					// The name is echoed to identify the row; a valid one
+					// is far shorter than maxStatusMessageBytes.
+					re := &dwellv1.ImportRowError{Row: row, Name: truncateUTF8(pc.GetName(), maxStatusMessageBytes)}
+					for _, v := range vs {
+						re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{Field: v.Field, Description: v.Description})
+					}
+					resp.Errors = append(resp.Errors, re)
 				}
-				resp.Errors = append(resp.Errors, re)
 				continue
 			}
 			c.CreateTime, c.UpdateTime = now, now
