@@ -190,6 +190,7 @@ func (ss *salesService) CreateAppointment(ctx context.Context, req *dwellv1.Crea
 	a.RequestID = req.GetRequestId()
 	vs := dwell.ValidateRequestID("request_id", a.RequestID)
 	vs = append(vs, dwell.ValidateAppointment("appointment", a)...)
+	vs = append(vs, dwell.ValidateInstant("appointment.planned_start_time", a.PlannedStart)...)
 	if err := invalid(op, vs); err != nil {
 		return nil, err
 	}
