@@ -61,13 +61,16 @@ func tsOrNil(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-// timeFromPB returns the instant of ts, or the zero time when ts is nil or
-// out of range, which validation reports as missing.
+// timeFromPB returns the instant of ts, or the zero time when ts is nil,
+// which validation reports as missing. A timestamp outside the years 1 to
+// 9999 that google.protobuf.Timestamp allows is still the instant it
+// names (nanos out of range carry into the seconds), so validation reports
+// it as too early or too late, not as missing.
 func timeFromPB(ts *timestamppb.Timestamp) time.Time {
-	if ts == nil || ts.CheckValid() != nil {
+	if ts == nil {
 		return time.Time{}
 	}
-	return ts.AsTime()
+	return time.Unix(ts.GetSeconds(), int64(ts.GetNanos())).UTC()
 }
 
 func latLngFromPB(p *dwellv1.LatLng) dwell.LatLng {

@@ -281,6 +281,8 @@ func (ss *salesService) checkOpportunities(ctx context.Context, op dwell.Op, p d
 			f = fmt.Sprintf("%s[%d]", field, i)
 		}
 		ovs := dwell.ValidateOpportunity(f, o)
+		ovs = append(ovs, dwell.ValidateInstant(f+".open_time", o.OpenTime)...)
+		ovs = append(ovs, dwell.ValidateInstant(f+".close_time", o.CloseTime)...)
 		vs = append(vs, ovs...)
 		if j, dup := seen[o.ID]; dup && indexed {
 			vs = append(vs, dwell.Violation{Field: f + ".name", Description: fmt.Sprintf("repeats %s[%d]", field, j)})
