@@ -412,7 +412,10 @@ func (g *ingestService) ResumeTracking(ctx context.Context, req *dwellv1.ResumeT
 }
 
 // trackingChange records a pause or a resume: PauseTracking and
-// ResumeTracking differ only in which.
+// ResumeTracking differ only in which. Both keep their request ids in one
+// index, so a request id of a pause sent with a resume (or the reverse) is
+// refused: it cannot be a retry, and answering with the stored change
+// would acknowledge a resume that never happened.
 func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName, requestID, timeField string, ts *timestamppb.Timestamp, paused bool) (dwell.TrackingChange, error) {
 	a, err := g.beginAction(ctx, op, repName, requestID, timeField, ts)
 	if err != nil {
@@ -421,11 +424,19 @@ func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName
 	if err := invalid(op, a.vs); err != nil {
 		return dwell.TrackingChange{}, err
 	}
-	c, _, err := g.s.store.RecordTrackingChange(ctx, a.p.Tenant, dwell.TrackingChange{
+	c, existed, err := g.s.store.RecordTrackingChange(ctx, a.p.Tenant, dwell.TrackingChange{
 		RequestID: requestID, Rep: a.rep.ID, Time: a.t, Paused: paused, ReceiveTime: a.now.UTC(),
 	})
 	if err != nil {
 		return dwell.TrackingChange{}, err
+	}
+	if existed && c.Paused != paused {
+		was, is := "pause", "resume"
+		if paused {
+			was, is = is, was
+		}
+		return dwell.TrackingChange{}, invalid(op, []dwell.Violation{{Field: "request_id",
+			Description: "was already used for a " + was + "; a " + is + " needs a request id of its own"}})
 	}
 	g.s.refresh.notify()
 	return c, nil

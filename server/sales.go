@@ -205,9 +205,15 @@ func (ss *salesService) CreateAppointment(ctx context.Context, req *dwellv1.Crea
 		return nil, err
 	}
 	a.CreateTime = ss.s.now().UTC()
-	stored, _, err := ss.s.store.CreateAppointment(ctx, p.Tenant, a)
+	stored, existed, err := ss.s.store.CreateAppointment(ctx, p.Tenant, a)
 	if err != nil {
 		return nil, err
+	}
+	if existed && stored.ID != a.ID {
+		// Not a retry: answering with the stored appointment would
+		// acknowledge one that was never created.
+		return nil, invalid(op, []dwell.Violation{{Field: "request_id",
+			Description: "was already used to create " + resourceName(collAppointments, string(stored.ID)) + "; a new appointment needs a request id of its own"}})
 	}
 	return &dwellv1.CreateAppointmentResponse{Appointment: appointmentToPB(stored)}, nil
 }
