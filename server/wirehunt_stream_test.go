@@ -45,6 +45,7 @@ func TestStreamPingsCancelledAndResent(t *testing.T) {
 		return s.CloseSend()
 	}
 	ctx, cancel := context.WithCancel(e.as(acme, dwell.RoleRep, "budi"))
+	defer cancel()
 	cut, err := e.ingest.StreamPings(ctx)
 	if err != nil {
 		t.Fatal(err)
