@@ -273,6 +273,19 @@ func (g *ingestService) client(ctx context.Context, op dwell.Op, a *action, name
 	return c, err
 }
 
+// retryOf accepts the answer of a rep action whose request id was already
+// stored (existed) only as a retry: an action at the same client. A retry
+// may differ otherwise (the phone's fix moved on), but a request id reused
+// for another client is refused on request_id: answering with the stored
+// action would acknowledge one that was never recorded.
+func retryOf(op dwell.Op, existed bool, what string, stored, asked dwell.ClientID) error {
+	if !existed || stored == asked {
+		return nil
+	}
+	return invalid(op, []dwell.Violation{{Field: "request_id", Description: "was already used for a " + what + " at " +
+		resourceName(collClients, string(stored)) + "; an action at another client needs a request id of its own"}})
+}
+
 func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest) (*dwellv1.CheckInResponse, error) {
 	const op = dwell.Op("server.CheckIn")
 	a, err := g.beginAction(ctx, op, req.GetRep(), req.GetRequestId(), "check_in_time", req.GetCheckInTime())
@@ -285,10 +298,13 @@ func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest
 		return nil, err
 	}
 	ver, dist := timeline.Verify(c, f)
-	ci, _, err := g.s.store.RecordCheckIn(ctx, a.p.Tenant, dwell.CheckIn{
+	ci, existed, err := g.s.store.RecordCheckIn(ctx, a.p.Tenant, dwell.CheckIn{
 		RequestID: req.GetRequestId(), Rep: a.rep.ID, Client: c.ID, Time: a.t, Fix: f,
 		Verification: ver, DistanceM: dist, ReceiveTime: a.now.UTC(),
 	})
+	if err == nil {
+		err = retryOf(op, existed, "check-in", ci.Client, c.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +339,10 @@ func (g *ingestService) CheckOut(ctx context.Context, req *dwellv1.CheckOutReque
 		return nil, err
 	}
 	co.Client = c.ID
-	stored, _, err := g.s.store.RecordCheckOut(ctx, a.p.Tenant, co)
+	stored, existed, err := g.s.store.RecordCheckOut(ctx, a.p.Tenant, co)
+	if err == nil {
+		err = retryOf(op, existed, "check-out", stored.Client, c.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -383,11 +402,14 @@ func (g *ingestService) LogCall(ctx context.Context, req *dwellv1.LogCallRequest
 	if err != nil {
 		return nil, err
 	}
-	call, _, err := g.s.store.RecordCall(ctx, a.p.Tenant, dwell.Call{
+	call, existed, err := g.s.store.RecordCall(ctx, a.p.Tenant, dwell.Call{
 		RequestID: req.GetRequestId(), Rep: a.rep.ID, Client: c.ID, StartTime: a.t,
 		TalkSeconds: req.GetTalkSeconds(), Direction: dir, Outcome: out,
 		Notes: req.GetNotes(), ReceiveTime: a.now.UTC(),
 	})
+	if err == nil {
+		err = retryOf(op, existed, "call", call.Client, c.ID)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,9 @@ import (
 )
 
 // TestRequestIDOfAnotherWrite reuses a request_id for a write that cannot
-// be a retry of the one that used it: a resume with the id of a pause, an
-// appointment with the id that created another. Each is INVALID_ARGUMENT on
+// be a retry of the one that used it: a resume with the id of a pause, a
+// check-in, check-out or call at another client, an appointment with the id
+// that created another. Each is INVALID_ARGUMENT on
 // request_id and changes nothing; a true retry still answers with the
 // original.
 func TestRequestIDOfAnotherWrite(t *testing.T) {
@@ -36,6 +37,36 @@ func TestRequestIDOfAnotherWrite(t *testing.T) {
 	changes, err := e.st.ListTrackingChanges(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
 	if err != nil || len(changes) != 1 || !changes[0].Paused {
 		t.Fatalf("tracking changes = %+v, %v; want the one pause", changes, err)
+	}
+
+	// A check-in, check-out or call at another client cannot be a retry.
+	e.mustCreateClient(e.admin(acme), "warung", -6.3, 106.9, 50)
+	for _, client := range []string{"clients/toko", "clients/warung"} {
+		_, ciErr := e.ingest.CheckIn(budi, &dwellv1.CheckInRequest{RequestId: "ci-1", Client: client, CheckInTime: ts})
+		_, coErr := e.ingest.CheckOut(budi, &dwellv1.CheckOutRequest{RequestId: "co-1", Client: client, CheckOutTime: ts, Outcome: dwellv1.Outcome_OUTCOME_POSITIVE})
+		_, callErr := e.ingest.LogCall(budi, &dwellv1.LogCallRequest{RequestId: "call-1", Client: client, StartTime: ts,
+			Direction: dwellv1.CallDirection_CALL_DIRECTION_OUTBOUND, Outcome: dwellv1.CallOutcome_CALL_OUTCOME_NO_ANSWER})
+		if client == "clients/toko" {
+			if ciErr != nil || coErr != nil || callErr != nil {
+				t.Fatalf("first check-in, check-out, call: %v, %v, %v", ciErr, coErr, callErr)
+			}
+			continue
+		}
+		wantViolation(t, "a check-in at warung with the request id of one at toko", ciErr, "request_id")
+		wantViolation(t, "a check-out at warung with the request id of one at toko", coErr, "request_id")
+		wantViolation(t, "a call to warung with the request id of one to toko", callErr, "request_id")
+	}
+	cis, err := e.st.ListCheckIns(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
+	if err != nil || len(cis) != 1 || cis[0].Client != "toko" {
+		t.Fatalf("check-ins = %+v, %v; want the one at toko", cis, err)
+	}
+	cos, err := e.st.ListCheckOuts(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
+	if err != nil || len(cos) != 1 || cos[0].Client != "toko" {
+		t.Fatalf("check-outs = %+v, %v; want the one at toko", cos, err)
+	}
+	calls, err := e.st.ListCalls(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
+	if err != nil || len(calls) != 1 || calls[0].Client != "toko" {
+		t.Fatalf("calls = %+v, %v; want the one to toko", calls, err)
 	}
 
 	partner := e.as(acme, dwell.RolePartner, "crm")
