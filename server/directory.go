@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -19,7 +20,38 @@ import (
 // directoryService implements dwellv1.DirectoryServiceServer.
 type directoryService struct {
 	dwellv1.UnimplementedDirectoryServiceServer
-	s *Server
+	s       *Server
+	updates updateLocks
+}
+
+// updateLocks serialises the masked updates of each tenant. A masked
+// update reads the record, sets the fields its mask names and writes the
+// record whole: two at once would each write back the other's fields as
+// they were before, undoing an acknowledged update (a manager removed from
+// a team would come back). The store has no conditional write, so the lock
+// is held from the read to the write. It orders the updates of one server;
+// servers sharing a store would need the store to compare before it writes.
+// The zero value is ready to use.
+type updateLocks struct {
+	mu      sync.Mutex
+	tenants map[dwell.TenantID]*sync.Mutex
+}
+
+// lock takes tenant t's update lock and returns the function that
+// releases it.
+func (l *updateLocks) lock(t dwell.TenantID) (unlock func()) {
+	l.mu.Lock()
+	if l.tenants == nil {
+		l.tenants = map[dwell.TenantID]*sync.Mutex{}
+	}
+	m, ok := l.tenants[t]
+	if !ok {
+		m = &sync.Mutex{}
+		l.tenants[t] = m
+	}
+	l.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // importChunk is how many imported rows are written per durable store call:
@@ -134,6 +166,7 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 	if err != nil {
 		return nil, err
 	}
+	defer d.updates.lock(p.Tenant)()
 	cur, err := d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id))
 	if err != nil {
 		return nil, err
@@ -228,9 +261,13 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 		for i, c := range pending {
 			fs[i] = geofence.Fence{ID: string(c.ID), Geofence: c.Fence}
 		}
+		// Rows replace clients whole: not inside a masked update's
+		// read and write, or it would write back what they replaced.
+		unlock := d.updates.lock(p.Tenant)
 		err := d.s.fences.write(ctx, p.Tenant,
 			func() error { return d.s.store.PutClients(ctx, p.Tenant, pending) },
 			func(ix *geofence.Index) error { return ix.PutAll(fs) })
+		unlock()
 		if err != nil {
 			return dwell.E(op, "import stopped after storing rows 0 to "+itoa(resp.Stored-1), err)
 		}
@@ -357,6 +394,7 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 	if err != nil {
 		return nil, err
 	}
+	defer d.updates.lock(p.Tenant)()
 	cur, err := d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id))
 	if err != nil {
 		return nil, err
@@ -512,6 +550,7 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 	if err != nil {
 		return nil, err
 	}
+	defer d.updates.lock(p.Tenant)()
 	cur, err := d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id))
 	if err != nil {
 		return nil, err
@@ -596,6 +635,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
+	defer d.updates.lock(p.Tenant)()
 	st, err := d.s.store.GetSettings(ctx, p.Tenant)
 	if err != nil {
 		return nil, err

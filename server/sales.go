@@ -20,7 +20,8 @@ import (
 // the tenant's; anything else is PERMISSION_DENIED and audited.
 type salesService struct {
 	dwellv1.UnimplementedSalesServiceServer
-	s *Server
+	s       *Server
+	updates updateLocks
 }
 
 // scope is the set of reps one read covers.
@@ -327,6 +328,9 @@ func (ss *salesService) UpsertOpportunities(ctx context.Context, req *dwellv1.Up
 	if err := ss.checkOpportunities(ctx, op, p, "opportunities", os, true); err != nil {
 		return nil, err
 	}
+	// Opportunities are replaced whole: not inside an UpdateOpportunity's
+	// read and write, or it would write back what they replaced.
+	defer ss.updates.lock(p.Tenant)()
 	if _, err := ss.s.store.PutOpportunities(ctx, p.Tenant, req.GetRequestId(), os); err != nil {
 		return nil, err
 	}
@@ -365,6 +369,11 @@ func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
+	caller, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer ss.updates.lock(caller.Tenant)()
 	p, cur, err := ss.readOpportunity(ctx, op, req.GetOpportunity().GetName())
 	if err != nil {
 		return nil, err
