@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -253,6 +254,9 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 	}
 	resp := &dwellv1.ImportClientsResponse{}
 	var pending []dwell.Client
+	// durable is the first row not stored by a flush yet: every good row
+	// before it is durable, none from it on.
+	var durable int64
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -269,9 +273,11 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 			func(ix *geofence.Index) error { return ix.PutAll(fs) })
 		unlock()
 		if err != nil {
-			return dwell.E(op, "import stopped after storing rows 0 to "+itoa(resp.Stored-1), err)
+			return dwell.E(op, fmt.Sprintf("import stopped at row %d: the %d rows stored before it stay stored, none from it on is stored",
+				durable, resp.Stored), err)
 		}
 		resp.Stored += int64(len(pending))
+		durable = resp.Received
 		pending = pending[:0]
 		return nil
 	}

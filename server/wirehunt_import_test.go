@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/dwellhq/dwell/pkg/store"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -76,5 +80,55 @@ func TestImportOfManyBadRowsAnswers(t *testing.T) {
 		if want := fmt.Sprintf("clients/%05d", i); !strings.HasPrefix(re.GetName(), want) || len(re.GetName()) > 1000 {
 			t.Fatalf("row %d error names %d bytes %.20q..., want a short prefix of %q...", i, len(re.GetName()), re.GetName(), want)
 		}
+	}
+}
+
+// TestImportStoppedSaysWhatIsStored stops the store in the middle of an
+// import whose rows 3 and 7 are bad: the call fails with the store's
+// UNAVAILABLE, and its message says truly which rows are stored (the good
+// rows before the chunk that failed), not "rows 0 to N" by count.
+func TestImportStoppedSaysWhatIsStored(t *testing.T) {
+	e := newEnv(t)
+	stream, err := e.dirc.ImportClients(e.admin(acme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const first = 1002 // two bad rows: the first chunk of 1,000 ends at row 1001
+	var rows []*dwellv1.Client
+	for i := range first + 10 {
+		c := circleClient(fmt.Sprintf("imp-%05d", i), -6.2, 106.8, 60)
+		if i == 3 || i == 7 {
+			c.DisplayName = ""
+		}
+		rows = append(rows, c)
+	}
+	if err := stream.Send(&dwellv1.ImportClientsRequest{Clients: rows[:first]}); err != nil {
+		t.Fatal(err)
+	}
+	// The first chunk is durable once a second message is read after it.
+	if err := stream.Send(&dwellv1.ImportClientsRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cs, _, err := e.st.ListClients(t.Context(), acme, store.ClientFilter{}, store.Page{Limit: 2000})
+		if err == nil && len(cs) == 1000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first chunk was not stored: %d clients, %v", len(cs), err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&dwellv1.ImportClientsRequest{Clients: rows[first:]}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = stream.CloseAndRecv()
+	wantCode(t, "import with the store closed", err, codes.Unavailable)
+	if msg := status.Convert(err).Message(); !strings.Contains(msg, "row 1002") || !strings.Contains(msg, "1000 ") {
+		t.Fatalf("message %q, want it to name row 1002 and the 1000 rows stored before it", msg)
 	}
 }
