@@ -202,9 +202,9 @@ func (s *Server) writeTarget(ctx context.Context, op dwell.Op, p dwell.Principal
 	case name == "":
 		return dwell.Rep{}, invalid(op, []dwell.Violation{{Field: field, Description: "rep is required for a " + p.Role.String() + " token"}})
 	default:
-		rid, ok := parseName(collReps, name)
-		if !ok {
-			return dwell.Rep{}, invalid(op, []dwell.Violation{{Field: field, Description: `must be a rep name "reps/{rep_id}"`}})
+		rid, err := nameID(op, collReps, field, name)
+		if err != nil {
+			return dwell.Rep{}, err
 		}
 		id = dwell.RepID(rid)
 	}

@@ -34,6 +34,23 @@ func parseName(coll, name string) (string, bool) {
 	return id, true
 }
 
+// idFromName returns the id of name, a resource name in collection coll
+// given in request field field, or the violations (on field) that make it
+// unusable: not of the form "coll/{id}", or with an id no resource can
+// have (see dwell.ValidateID). Such names never reach the store, whose own
+// checks would name another field, nor a NOT_FOUND message that would echo
+// them.
+func idFromName(coll, field, name string) (string, []dwell.Violation) {
+	id, ok := parseName(coll, name)
+	if !ok {
+		return "", []dwell.Violation{{Field: field, Description: `must be a resource name "` + coll + `/{id}"`}}
+	}
+	if vs := dwell.ValidateID(field, id); vs != nil {
+		return "", vs
+	}
+	return id, nil
+}
+
 // resourceName returns "coll/id".
 func resourceName(coll, id string) string { return coll + "/" + id }
 
@@ -44,13 +61,16 @@ func tsOrNil(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-// timeFromPB returns the instant of ts, or the zero time when ts is nil or
-// out of range, which validation reports as missing.
+// timeFromPB returns the instant of ts, or the zero time when ts is nil,
+// which validation reports as missing. A timestamp outside the years 1 to
+// 9999 that google.protobuf.Timestamp allows is still the instant it
+// names (nanos out of range carry into the seconds), so validation reports
+// it as too early or too late, not as missing.
 func timeFromPB(ts *timestamppb.Timestamp) time.Time {
-	if ts == nil || ts.CheckValid() != nil {
+	if ts == nil {
 		return time.Time{}
 	}
-	return ts.AsTime()
+	return time.Unix(ts.GetSeconds(), int64(ts.GetNanos())).UTC()
 }
 
 func latLngFromPB(p *dwellv1.LatLng) dwell.LatLng {

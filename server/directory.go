@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -19,12 +21,50 @@ import (
 // directoryService implements dwellv1.DirectoryServiceServer.
 type directoryService struct {
 	dwellv1.UnimplementedDirectoryServiceServer
-	s *Server
+	s       *Server
+	updates updateLocks
+}
+
+// updateLocks serialises the masked updates of each tenant. A masked
+// update reads the record, sets the fields its mask names and writes the
+// record whole: two at once would each write back the other's fields as
+// they were before, undoing an acknowledged update (a manager removed from
+// a team would come back). The store has no conditional write, so the lock
+// is held from the read to the write. It orders the updates of one server;
+// servers sharing a store would need the store to compare before it writes.
+// The zero value is ready to use.
+type updateLocks struct {
+	mu      sync.Mutex
+	tenants map[dwell.TenantID]*sync.Mutex
+}
+
+// lock takes tenant t's update lock and returns the function that
+// releases it.
+func (l *updateLocks) lock(t dwell.TenantID) (unlock func()) {
+	l.mu.Lock()
+	if l.tenants == nil {
+		l.tenants = map[dwell.TenantID]*sync.Mutex{}
+	}
+	m, ok := l.tenants[t]
+	if !ok {
+		m = &sync.Mutex{}
+		l.tenants[t] = m
+	}
+	l.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // importChunk is how many imported rows are written per durable store call:
 // large enough to amortise the fsync, small enough to bound memory.
 const importChunk = 1000
+
+// maxImportErrors is how many row errors an ImportClients answer lists:
+// the first ones; received - stored counts them all. Every row error is
+// about 100 bytes, so the answer stays far below the 4 MiB that gRPC
+// clients accept by default, and the server's memory bounded, however
+// many rows are bad.
+const maxImportErrors = 1000
 
 // maskPaths returns the set of fields an update changes: every allowed
 // field for an empty mask or "*", else the mask's paths, each of which must
@@ -68,13 +108,10 @@ func callerAndID(ctx context.Context, op dwell.Op, coll, field, name string) (dw
 	return p, id, err
 }
 
-// nameID parses a resource name field of a request.
+// nameID parses a resource name field of a request (see idFromName).
 func nameID(op dwell.Op, coll, field, name string) (string, error) {
-	id, ok := parseName(coll, name)
-	if !ok {
-		return "", invalid(op, []dwell.Violation{{Field: field, Description: `must be a resource name "` + coll + `/{id}"`}})
-	}
-	return id, nil
+	id, vs := idFromName(coll, field, name)
+	return id, invalid(op, vs)
 }
 
 // --- Clients ---
@@ -130,6 +167,7 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 	if err != nil {
 		return nil, err
 	}
+	defer d.updates.lock(p.Tenant)()
 	cur, err := d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id))
 	if err != nil {
 		return nil, err
@@ -205,7 +243,7 @@ func (d *directoryService) ListClients(ctx context.Context, req *dwellv1.ListCli
 
 // ImportClients reads rows until the client closes its side, validates each
 // row on its own, stores good rows in durable chunks and answers once with
-// the per-row errors. A store failure aborts the import: rows stored before
+// the per-row errors (the first maxImportErrors). A store failure aborts the import: rows stored before
 // it stay stored (each chunk is durable), which the error message says.
 func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportClientsServer) error {
 	const op = dwell.Op("server.ImportClients")
@@ -216,6 +254,9 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 	}
 	resp := &dwellv1.ImportClientsResponse{}
 	var pending []dwell.Client
+	// durable is the first row not stored by a flush yet: every good row
+	// before it is durable, none from it on.
+	var durable int64
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
@@ -224,13 +265,19 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 		for i, c := range pending {
 			fs[i] = geofence.Fence{ID: string(c.ID), Geofence: c.Fence}
 		}
+		// Rows replace clients whole: not inside a masked update's
+		// read and write, or it would write back what they replaced.
+		unlock := d.updates.lock(p.Tenant)
 		err := d.s.fences.write(ctx, p.Tenant,
 			func() error { return d.s.store.PutClients(ctx, p.Tenant, pending) },
 			func(ix *geofence.Index) error { return ix.PutAll(fs) })
+		unlock()
 		if err != nil {
-			return dwell.E(op, "import stopped after storing rows 0 to "+itoa(resp.Stored-1), err)
+			return dwell.E(op, fmt.Sprintf("import stopped at row %d: the %d rows stored before it stay stored, none from it on is stored",
+				durable, resp.Stored), err)
 		}
 		resp.Stored += int64(len(pending))
+		durable = resp.Received
 		pending = pending[:0]
 		return nil
 	}
@@ -247,21 +294,19 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 			row := resp.Received
 			resp.Received++
 			c := clientFromPB(pc)
-			id, ok := parseName(collClients, pc.GetName())
-			var vs []dwell.Violation
-			if !ok {
-				vs = append(vs, dwell.Violation{Field: "name", Description: `must be "clients/{client_id}"`})
-			} else {
-				c.ID = dwell.ClientID(id)
-				vs = append(vs, dwell.ValidateID("name", id)...)
-			}
+			id, vs := idFromName(collClients, "name", pc.GetName())
+			c.ID = dwell.ClientID(id)
 			vs = append(vs, dwell.ValidateClient("", c, false)...)
 			if len(vs) > 0 {
-				re := &dwellv1.ImportRowError{Row: row, Name: pc.GetName()}
-				for _, v := range vs {
-					re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{Field: v.Field, Description: v.Description})
+				if len(resp.Errors) < maxImportErrors {
+					// The name is echoed to identify the row; a valid one
+					// is far shorter than maxStatusMessageBytes.
+					re := &dwellv1.ImportRowError{Row: row, Name: truncateUTF8(pc.GetName(), maxStatusMessageBytes)}
+					for _, v := range vs {
+						re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{Field: v.Field, Description: v.Description})
+					}
+					resp.Errors = append(resp.Errors, re)
 				}
-				resp.Errors = append(resp.Errors, re)
 				continue
 			}
 			c.CreateTime, c.UpdateTime = now, now
@@ -286,9 +331,9 @@ func (d *directoryService) repTeam(ctx context.Context, tenant dwell.TenantID, f
 	if name == "" {
 		return "", nil, nil
 	}
-	id, ok := parseName(collTeams, name)
-	if !ok {
-		return "", []dwell.Violation{{Field: field, Description: `must be a team name "teams/{team_id}"`}}, nil
+	id, vs := idFromName(collTeams, field, name)
+	if vs != nil {
+		return "", vs, nil
 	}
 	if _, err := d.s.store.GetTeam(ctx, tenant, dwell.TeamID(id)); err != nil {
 		if dwell.Is(dwell.NotFound, err) {
@@ -355,6 +400,7 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 	if err != nil {
 		return nil, err
 	}
+	defer d.updates.lock(p.Tenant)()
 	cur, err := d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id))
 	if err != nil {
 		return nil, err
@@ -510,6 +556,7 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 	if err != nil {
 		return nil, err
 	}
+	defer d.updates.lock(p.Tenant)()
 	cur, err := d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id))
 	if err != nil {
 		return nil, err
@@ -594,6 +641,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
+	defer d.updates.lock(p.Tenant)()
 	st, err := d.s.store.GetSettings(ctx, p.Tenant)
 	if err != nil {
 		return nil, err

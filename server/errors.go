@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
@@ -36,23 +39,78 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 		log.ErrorContext(ctx, "internal error", "err", err)
 		return status.Error(codes.Internal, "internal error")
 	}
-	msg := dwell.MessageOf(err)
+	msg := truncateUTF8(dwell.MessageOf(err), maxStatusMessageBytes)
 	if msg == "" {
 		msg = kind.String()
 	}
+	vs := dwell.ViolationsOf(err)
+	br := badRequest(vs)
+	if n := len(br.GetFieldViolations()); n < len(vs) {
+		msg += fmt.Sprintf(" (the details list the first %d of %d field violations)", n, len(vs))
+	}
 	st := status.New(code, msg)
-	if vs := dwell.ViolationsOf(err); len(vs) > 0 {
-		br := &errdetails.BadRequest{}
-		for _, v := range vs {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-				Field: v.Field, Description: v.Description,
-			})
-		}
+	if br != nil {
 		if withDetails, derr := st.WithDetails(br); derr == nil {
 			st = withDetails
 		}
 	}
 	return st.Err()
+}
+
+// Bounds of a status. gRPC sends the status in HTTP/2 trailers: the
+// message in grpc-message and again, with the details, in base64 in
+// grpc-status-details-bin. gRPC's HTTP/2 protocol suggests clients accept
+// trailers of 8 KiB, and grpc-java (the phone apps) and gRPC core enforce
+// it: a larger status reaches them as INTERNAL, "RST_STREAM", with no
+// details at all. 512 bytes of message (at most 1.5 KiB percent-encoded)
+// and 4 KiB of details (5.4 KiB in base64) stay under that.
+const (
+	// maxStatusMessageBytes bounds a status message, in bytes.
+	maxStatusMessageBytes = 512
+	// maxStatusDetailBytes bounds the protobuf encoding of a status's
+	// BadRequest details, in bytes.
+	maxStatusDetailBytes = 4 << 10
+)
+
+// badRequest returns the BadRequest details of violations vs: as many of
+// the first violations as fit in maxStatusDetailBytes, at least one (with
+// its field and description cut to maxStatusMessageBytes each), or nil
+// when vs is empty.
+func badRequest(vs []dwell.Violation) *errdetails.BadRequest {
+	if len(vs) == 0 {
+		return nil
+	}
+	br := &errdetails.BadRequest{}
+	size := 0
+	for _, v := range vs {
+		fv := &errdetails.BadRequest_FieldViolation{
+			Field:       truncateUTF8(v.Field, maxStatusMessageBytes),
+			Description: truncateUTF8(v.Description, maxStatusMessageBytes),
+		}
+		// The field's tag and length prefix take at most 3 bytes for an
+		// entry of this size.
+		n := proto.Size(fv) + 3
+		if len(br.FieldViolations) > 0 && size+n > maxStatusDetailBytes {
+			break
+		}
+		br.FieldViolations = append(br.FieldViolations, fv)
+		size += n
+	}
+	return br
+}
+
+// truncateUTF8 returns s cut to at most n bytes on a character boundary,
+// ending in "..." when it was cut.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "..."
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
 
 // codeOf returns the gRPC code of an error kind.

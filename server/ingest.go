@@ -299,10 +299,8 @@ func (a *action) fix(pf *dwellv1.Fix) *dwell.Fix {
 // violation found so far as INVALID_ARGUMENT, and only then looks the client
 // up (NOT_FOUND if it does not exist).
 func (g *ingestService) client(ctx context.Context, op dwell.Op, a *action, name string) (dwell.Client, error) {
-	id, ok := parseName(collClients, name)
-	if !ok {
-		a.vs = append(a.vs, dwell.Violation{Field: "client", Description: `must be a client name "clients/{client_id}"`})
-	}
+	id, vs := idFromName(collClients, "client", name)
+	a.vs = append(a.vs, vs...)
 	if err := invalid(op, a.vs); err != nil {
 		return dwell.Client{}, err
 	}
@@ -311,6 +309,19 @@ func (g *ingestService) client(ctx context.Context, op dwell.Op, a *action, name
 		return c, dwell.E(op, dwell.NotFound, "client "+id+" does not exist", err)
 	}
 	return c, err
+}
+
+// retryOf accepts the answer of a rep action whose request id was already
+// stored (existed) only as a retry: an action at the same client. A retry
+// may differ otherwise (the phone's fix moved on), but a request id reused
+// for another client is refused on request_id: answering with the stored
+// action would acknowledge one that was never recorded.
+func retryOf(op dwell.Op, existed bool, what string, stored, asked dwell.ClientID) error {
+	if !existed || stored == asked {
+		return nil
+	}
+	return invalid(op, []dwell.Violation{{Field: "request_id", Description: "was already used for a " + what + " at " +
+		resourceName(collClients, string(stored)) + "; an action at another client needs a request id of its own"}})
 }
 
 func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest) (*dwellv1.CheckInResponse, error) {
@@ -325,10 +336,13 @@ func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest
 		return nil, err
 	}
 	ver, dist := timeline.Verify(c, f)
-	ci, _, err := g.s.store.RecordCheckIn(ctx, a.p.Tenant, dwell.CheckIn{
+	ci, existed, err := g.s.store.RecordCheckIn(ctx, a.p.Tenant, dwell.CheckIn{
 		RequestID: req.GetRequestId(), Rep: a.rep.ID, Client: c.ID, Time: a.t, Fix: f,
 		Verification: ver, DistanceM: dist, ReceiveTime: a.now.UTC(),
 	})
+	if err == nil {
+		err = retryOf(op, existed, "check-in", ci.Client, c.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +377,10 @@ func (g *ingestService) CheckOut(ctx context.Context, req *dwellv1.CheckOutReque
 		return nil, err
 	}
 	co.Client = c.ID
-	stored, _, err := g.s.store.RecordCheckOut(ctx, a.p.Tenant, co)
+	stored, existed, err := g.s.store.RecordCheckOut(ctx, a.p.Tenant, co)
+	if err == nil {
+		err = retryOf(op, existed, "check-out", stored.Client, c.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -423,11 +440,14 @@ func (g *ingestService) LogCall(ctx context.Context, req *dwellv1.LogCallRequest
 	if err != nil {
 		return nil, err
 	}
-	call, _, err := g.s.store.RecordCall(ctx, a.p.Tenant, dwell.Call{
+	call, existed, err := g.s.store.RecordCall(ctx, a.p.Tenant, dwell.Call{
 		RequestID: req.GetRequestId(), Rep: a.rep.ID, Client: c.ID, StartTime: a.t,
 		TalkSeconds: req.GetTalkSeconds(), Direction: dir, Outcome: out,
 		Notes: req.GetNotes(), ReceiveTime: a.now.UTC(),
 	})
+	if err == nil {
+		err = retryOf(op, existed, "call", call.Client, c.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +472,10 @@ func (g *ingestService) ResumeTracking(ctx context.Context, req *dwellv1.ResumeT
 }
 
 // trackingChange records a pause or a resume: PauseTracking and
-// ResumeTracking differ only in which.
+// ResumeTracking differ only in which. Both keep their request ids in one
+// index, so a request id of a pause sent with a resume (or the reverse) is
+// refused: it cannot be a retry, and answering with the stored change
+// would acknowledge a resume that never happened.
 func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName, requestID, timeField string, ts *timestamppb.Timestamp, paused bool) (dwell.TrackingChange, error) {
 	a, err := g.beginAction(ctx, op, repName, requestID, timeField, ts)
 	if err != nil {
@@ -461,11 +484,19 @@ func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName
 	if err := invalid(op, a.vs); err != nil {
 		return dwell.TrackingChange{}, err
 	}
-	c, _, err := g.s.store.RecordTrackingChange(ctx, a.p.Tenant, dwell.TrackingChange{
+	c, existed, err := g.s.store.RecordTrackingChange(ctx, a.p.Tenant, dwell.TrackingChange{
 		RequestID: requestID, Rep: a.rep.ID, Time: a.t, Paused: paused, ReceiveTime: a.now.UTC(),
 	})
 	if err != nil {
 		return dwell.TrackingChange{}, err
+	}
+	if existed && c.Paused != paused {
+		was, is := "pause", "resume"
+		if paused {
+			was, is = is, was
+		}
+		return dwell.TrackingChange{}, invalid(op, []dwell.Violation{{Field: "request_id",
+			Description: "was already used for a " + was + "; a " + is + " needs a request id of its own"}})
 	}
 	g.s.refresh.notify()
 	return c, nil

@@ -20,7 +20,8 @@ import (
 // the tenant's; anything else is PERMISSION_DENIED and audited.
 type salesService struct {
 	dwellv1.UnimplementedSalesServiceServer
-	s *Server
+	s       *Server
+	updates updateLocks
 }
 
 // scope is the set of reps one read covers.
@@ -190,6 +191,7 @@ func (ss *salesService) CreateAppointment(ctx context.Context, req *dwellv1.Crea
 	a.RequestID = req.GetRequestId()
 	vs := dwell.ValidateRequestID("request_id", a.RequestID)
 	vs = append(vs, dwell.ValidateAppointment("appointment", a)...)
+	vs = append(vs, dwell.ValidateInstant("appointment.planned_start_time", a.PlannedStart)...)
 	if err := invalid(op, vs); err != nil {
 		return nil, err
 	}
@@ -204,9 +206,15 @@ func (ss *salesService) CreateAppointment(ctx context.Context, req *dwellv1.Crea
 		return nil, err
 	}
 	a.CreateTime = ss.s.now().UTC()
-	stored, _, err := ss.s.store.CreateAppointment(ctx, p.Tenant, a)
+	stored, existed, err := ss.s.store.CreateAppointment(ctx, p.Tenant, a)
 	if err != nil {
 		return nil, err
+	}
+	if existed && stored.ID != a.ID {
+		// Not a retry: answering with the stored appointment would
+		// acknowledge one that was never created.
+		return nil, invalid(op, []dwell.Violation{{Field: "request_id",
+			Description: "was already used to create " + resourceName(collAppointments, string(stored.ID)) + "; a new appointment needs a request id of its own"}})
 	}
 	return &dwellv1.CreateAppointmentResponse{Appointment: appointmentToPB(stored)}, nil
 }
@@ -280,6 +288,8 @@ func (ss *salesService) checkOpportunities(ctx context.Context, op dwell.Op, p d
 			f = fmt.Sprintf("%s[%d]", field, i)
 		}
 		ovs := dwell.ValidateOpportunity(f, o)
+		ovs = append(ovs, dwell.ValidateInstant(f+".open_time", o.OpenTime)...)
+		ovs = append(ovs, dwell.ValidateInstant(f+".close_time", o.CloseTime)...)
 		vs = append(vs, ovs...)
 		if j, dup := seen[o.ID]; dup && indexed {
 			vs = append(vs, dwell.Violation{Field: f + ".name", Description: fmt.Sprintf("repeats %s[%d]", field, j)})
@@ -318,6 +328,9 @@ func (ss *salesService) UpsertOpportunities(ctx context.Context, req *dwellv1.Up
 	if err := ss.checkOpportunities(ctx, op, p, "opportunities", os, true); err != nil {
 		return nil, err
 	}
+	// Opportunities are replaced whole: not inside an UpdateOpportunity's
+	// read and write, or it would write back what they replaced.
+	defer ss.updates.lock(p.Tenant)()
 	if _, err := ss.s.store.PutOpportunities(ctx, p.Tenant, req.GetRequestId(), os); err != nil {
 		return nil, err
 	}
@@ -356,6 +369,11 @@ func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
+	caller, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer ss.updates.lock(caller.Tenant)()
 	p, cur, err := ss.readOpportunity(ctx, op, req.GetOpportunity().GetName())
 	if err != nil {
 		return nil, err

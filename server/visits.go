@@ -32,10 +32,8 @@ func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisits
 	start, end, vs := rangeOf(req.GetStartDate(), req.GetEndDate())
 	var client dwell.ClientID
 	if req.GetClient() != "" {
-		id, ok := parseName(collClients, req.GetClient())
-		if !ok {
-			vs = append(vs, dwell.Violation{Field: "client", Description: `must be a resource name "clients/{id}"`})
-		}
+		id, cvs := idFromName(collClients, "client", req.GetClient())
+		vs = append(vs, cvs...)
 		client = dwell.ClientID(id)
 	}
 	ver := dwell.Verification(req.GetVerification())

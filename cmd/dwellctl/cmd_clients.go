@@ -201,13 +201,15 @@ func printImportSummary(e *env, g *globals, resp *dwellv1.ImportClientsResponse,
 	if len(resp.GetErrors()) > 0 {
 		code = exitFail
 	}
+	// The server lists the first 1,000 failed rows; the counts tell them all.
+	failed := resp.GetReceived() - resp.GetStored()
 	if g.json() {
 		out := struct {
 			Received int64           `json:"received"`
 			Stored   int64           `json:"stored"`
 			Failed   int             `json:"failed"`
 			Errors   []importRowJSON `json:"errors"`
-		}{resp.GetReceived(), resp.GetStored(), len(resp.GetErrors()), []importRowJSON{}}
+		}{resp.GetReceived(), resp.GetStored(), int(failed), []importRowJSON{}}
 		for _, re := range resp.GetErrors() {
 			src := srcOf(re.GetRow())
 			j := importRowJSON{Row: re.GetRow(), Line: src.Line, Feature: src.Feature, Name: re.GetName(), FieldErrors: []fieldErrorJSON{}}
@@ -222,7 +224,7 @@ func printImportSummary(e *env, g *globals, resp *dwellv1.ImportClientsResponse,
 	tw := newTable(e.stdout)
 	row(tw, "Received:", fmt.Sprint(resp.GetReceived()))
 	row(tw, "Stored:", fmt.Sprint(resp.GetStored()))
-	row(tw, "Failed:", fmt.Sprint(len(resp.GetErrors())))
+	row(tw, "Failed:", fmt.Sprint(failed))
 	tw.Flush()
 	if len(resp.GetErrors()) > 0 {
 		fmt.Fprintln(e.stdout)
@@ -231,7 +233,7 @@ func printImportSummary(e *env, g *globals, resp *dwellv1.ImportClientsResponse,
 		for i, re := range resp.GetErrors() {
 			if i == maxTableErrors {
 				tw.Flush()
-				fmt.Fprintf(e.stdout, "... and %d more failed rows (-o json lists them all)\n", len(resp.GetErrors())-i)
+				fmt.Fprintf(e.stdout, "... and %d more failed rows (-o json lists the first 1,000)\n", failed-int64(i))
 				break
 			}
 			where := fmt.Sprintf("row %d", re.GetRow()+1)

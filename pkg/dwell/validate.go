@@ -296,6 +296,30 @@ func ValidateDate(field string, d Date) []Violation {
 		fieldLeaf(field), d.Year, int(d.Month), d.Day)
 }
 
+// Bounds of ValidateInstant: the whole years whose instants every store
+// keeps exactly (nanoseconds since 1970 in 64 bits reach from September
+// 1677 to April 2262).
+const (
+	minInstantYear = 1678
+	maxInstantYear = 2261
+)
+
+// ValidateInstant checks that t, if set, lies in the years 1678 to 2261
+// UTC, the instants a store can keep; the zero time is not examined (a
+// required instant is the caller's to check). It serves instants the API
+// takes from callers with no tighter rule, such as an appointment's planned
+// start. A violation is reported on field.
+func ValidateInstant(field string, t time.Time) []Violation {
+	if t.IsZero() {
+		return nil
+	}
+	if y := t.UTC().Year(); y < minInstantYear || y > maxInstantYear {
+		return oneViolation(field, "%s must be in the years %d to %d UTC, got %s",
+			fieldLeaf(field), minInstantYear, maxInstantYear, fmtTime(t))
+	}
+	return nil
+}
+
 func validateCircle(field string, c Circle) []Violation {
 	vs := ValidateLatLng(fieldPath(field, "center"), c.Center)
 	if !(c.RadiusM >= MinRadiusM && c.RadiusM <= MaxRadiusM) {

@@ -860,7 +860,8 @@ type ImportClientsResponse struct {
 	Received int64 `protobuf:"varint,1,opt,name=received,proto3" json:"received,omitempty"`
 	// Rows stored (created or replaced).
 	Stored int64 `protobuf:"varint,2,opt,name=stored,proto3" json:"stored,omitempty"`
-	// One entry per row that was not stored, in row order.
+	// One entry per row that was not stored, in row order, for the first
+	// 1,000 such rows; received - stored counts them all.
 	Errors        []*ImportRowError `protobuf:"bytes,3,rep,name=errors,proto3" json:"errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -60,8 +60,8 @@ type DirectoryServiceClient interface {
 	ListClients(ctx context.Context, in *ListClientsRequest, opts ...grpc.CallOption) (*ListClientsResponse, error)
 	// ImportClients bulk-loads clients: the caller streams rows (one or many
 	// per message), each created or replaced by id; the server answers once,
-	// after the stream ends, with a per-row error for every bad row. Good rows
-	// are stored even when other rows are bad.
+	// after the stream ends, with a per-row error for each of the first 1,000
+	// bad rows. Good rows are stored even when other rows are bad.
 	ImportClients(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportClientsRequest, ImportClientsResponse], error)
 	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken.
 	CreateRep(ctx context.Context, in *CreateRepRequest, opts ...grpc.CallOption) (*CreateRepResponse, error)
@@ -321,8 +321,8 @@ type DirectoryServiceServer interface {
 	ListClients(context.Context, *ListClientsRequest) (*ListClientsResponse, error)
 	// ImportClients bulk-loads clients: the caller streams rows (one or many
 	// per message), each created or replaced by id; the server answers once,
-	// after the stream ends, with a per-row error for every bad row. Good rows
-	// are stored even when other rows are bad.
+	// after the stream ends, with a per-row error for each of the first 1,000
+	// bad rows. Good rows are stored even when other rows are bad.
 	ImportClients(grpc.ClientStreamingServer[ImportClientsRequest, ImportClientsResponse]) error
 	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken.
 	CreateRep(context.Context, *CreateRepRequest) (*CreateRepResponse, error)

@@ -939,7 +939,9 @@ func (x *StreamPingsResponse) GetAck() *BatchAck {
 type CheckInRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Idempotency key chosen by the phone, 1 to 128 printable ASCII bytes.
-	// A retry with the same key returns the original response.
+	// A retry with the same key returns the original response. A key already
+	// used for an action at another client cannot be a retry and is
+	// INVALID_ARGUMENT.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The rep, "reps/{rep_id}". May be empty for a rep's own token.
 	Rep string `protobuf:"bytes,2,opt,name=rep,proto3" json:"rep,omitempty"`
@@ -1416,7 +1418,8 @@ func (x *LogCallResponse) GetReceiveTime() *timestamppb.Timestamp {
 // PauseTrackingRequest is the request of PauseTracking.
 type PauseTrackingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, as for CheckIn.
+	// Idempotency key, as for CheckIn. Pauses and resumes share the keys of a
+	// rep: the key of a resume is INVALID_ARGUMENT here.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The rep, "reps/{rep_id}". May be empty for a rep's own token.
 	Rep string `protobuf:"bytes,2,opt,name=rep,proto3" json:"rep,omitempty"`
@@ -1526,7 +1529,8 @@ func (x *PauseTrackingResponse) GetReceiveTime() *timestamppb.Timestamp {
 // ResumeTrackingRequest is the request of ResumeTracking.
 type ResumeTrackingRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, as for CheckIn.
+	// Idempotency key, as for CheckIn. Pauses and resumes share the keys of a
+	// rep: the key of a pause is INVALID_ARGUMENT here.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The rep, "reps/{rep_id}". May be empty for a rep's own token.
 	Rep string `protobuf:"bytes,2,opt,name=rep,proto3" json:"rep,omitempty"`

@@ -89,7 +89,7 @@ type Appointment struct {
 	Rep string `protobuf:"bytes,2,opt,name=rep,proto3" json:"rep,omitempty"`
 	// The client, "clients/{client_id}".
 	Client string `protobuf:"bytes,3,opt,name=client,proto3" json:"client,omitempty"`
-	// Planned start.
+	// Planned start, in the years 1678 to 2261 UTC.
 	PlannedStartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=planned_start_time,json=plannedStartTime,proto3" json:"planned_start_time,omitempty"`
 	// Planned end, after the start.
 	PlannedEndTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=planned_end_time,json=plannedEndTime,proto3" json:"planned_end_time,omitempty"`
@@ -174,7 +174,9 @@ func (x *Appointment) GetCreateTime() *timestamppb.Timestamp {
 // CreateAppointmentRequest is the request of CreateAppointment.
 type CreateAppointmentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, 1 to 128 printable ASCII bytes.
+	// Idempotency key, 1 to 128 printable ASCII bytes. A retry returns the
+	// appointment created; the key of another appointment_id is
+	// INVALID_ARGUMENT.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The id of the new appointment.
 	AppointmentId string `protobuf:"bytes,2,opt,name=appointment_id,json=appointmentId,proto3" json:"appointment_id,omitempty"`
@@ -578,9 +580,10 @@ type Opportunity struct {
 	Stage OpportunityStage `protobuf:"varint,4,opt,name=stage,proto3,enum=dwell.v1.OpportunityStage" json:"stage,omitempty"`
 	// Deal value.
 	Amount *Money `protobuf:"bytes,5,opt,name=amount,proto3" json:"amount,omitempty"`
-	// When the opportunity was opened.
+	// When the opportunity was opened, in the years 1678 to 2261 UTC.
 	OpenTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=open_time,json=openTime,proto3" json:"open_time,omitempty"`
-	// When it was closed won or lost; empty while open.
+	// When it was closed won or lost (years 1678 to 2261 UTC); empty while
+	// open.
 	CloseTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	// The partner's (CRM's) id of the deal. Optional.
 	ExternalId    string `protobuf:"bytes,8,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`

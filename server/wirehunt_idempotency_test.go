@@ -1,0 +1,89 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// TestRequestIDOfAnotherWrite reuses a request_id for a write that cannot
+// be a retry of the one that used it: a resume with the id of a pause, a
+// check-in, check-out or call at another client, an appointment with the id
+// that created another. Each is INVALID_ARGUMENT on
+// request_id and changes nothing; a true retry still answers with the
+// original.
+func TestRequestIDOfAnotherWrite(t *testing.T) {
+	e := newEnv(t)
+	seedTeams(e)
+	budi := e.as(acme, dwell.RoleRep, "budi")
+	ts := timestamppb.New(e.now().Add(-time.Minute))
+
+	if _, err := e.ingest.PauseTracking(budi, &dwellv1.PauseTrackingRequest{RequestId: "t-1", PauseTime: ts}); err != nil {
+		t.Fatalf("PauseTracking: %v", err)
+	}
+	_, err := e.ingest.ResumeTracking(budi, &dwellv1.ResumeTrackingRequest{RequestId: "t-1", ResumeTime: timestamppb.New(e.now())})
+	wantViolation(t, "a resume with the request id of a pause", err, "request_id")
+	if _, err := e.ingest.PauseTracking(budi, &dwellv1.PauseTrackingRequest{RequestId: "t-1", PauseTime: ts}); err != nil {
+		t.Fatalf("PauseTracking retried: %v", err)
+	}
+	cfg, err := e.ingest.GetTrackingConfig(budi, &dwellv1.GetTrackingConfigRequest{})
+	if err != nil || !cfg.GetPaused() {
+		t.Fatalf("tracking config = %v, %v; want still paused", cfg, err)
+	}
+	changes, err := e.st.ListTrackingChanges(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
+	if err != nil || len(changes) != 1 || !changes[0].Paused {
+		t.Fatalf("tracking changes = %+v, %v; want the one pause", changes, err)
+	}
+
+	// A check-in, check-out or call at another client cannot be a retry.
+	e.mustCreateClient(e.admin(acme), "warung", -6.3, 106.9, 50)
+	for _, client := range []string{"clients/toko", "clients/warung"} {
+		_, ciErr := e.ingest.CheckIn(budi, &dwellv1.CheckInRequest{RequestId: "ci-1", Client: client, CheckInTime: ts})
+		_, coErr := e.ingest.CheckOut(budi, &dwellv1.CheckOutRequest{RequestId: "co-1", Client: client, CheckOutTime: ts, Outcome: dwellv1.Outcome_OUTCOME_POSITIVE})
+		_, callErr := e.ingest.LogCall(budi, &dwellv1.LogCallRequest{RequestId: "call-1", Client: client, StartTime: ts,
+			Direction: dwellv1.CallDirection_CALL_DIRECTION_OUTBOUND, Outcome: dwellv1.CallOutcome_CALL_OUTCOME_NO_ANSWER})
+		if client == "clients/toko" {
+			if ciErr != nil || coErr != nil || callErr != nil {
+				t.Fatalf("first check-in, check-out, call: %v, %v, %v", ciErr, coErr, callErr)
+			}
+			continue
+		}
+		wantViolation(t, "a check-in at warung with the request id of one at toko", ciErr, "request_id")
+		wantViolation(t, "a check-out at warung with the request id of one at toko", coErr, "request_id")
+		wantViolation(t, "a call to warung with the request id of one to toko", callErr, "request_id")
+	}
+	cis, err := e.st.ListCheckIns(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
+	if err != nil || len(cis) != 1 || cis[0].Client != "toko" {
+		t.Fatalf("check-ins = %+v, %v; want the one at toko", cis, err)
+	}
+	cos, err := e.st.ListCheckOuts(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
+	if err != nil || len(cos) != 1 || cos[0].Client != "toko" {
+		t.Fatalf("check-outs = %+v, %v; want the one at toko", cos, err)
+	}
+	calls, err := e.st.ListCalls(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
+	if err != nil || len(calls) != 1 || calls[0].Client != "toko" {
+		t.Fatalf("calls = %+v, %v; want the one to toko", calls, err)
+	}
+
+	partner := e.as(acme, dwell.RolePartner, "crm")
+	appt := func(id, rep string) *dwellv1.CreateAppointmentRequest {
+		return &dwellv1.CreateAppointmentRequest{RequestId: "sync-1", AppointmentId: id, Appointment: &dwellv1.Appointment{
+			Rep: "reps/" + rep, Client: "clients/toko", PlannedStartTime: ts, PlannedEndTime: timestamppb.New(e.now().Add(time.Hour))}}
+	}
+	if _, err := e.sales.CreateAppointment(partner, appt("a1", "budi")); err != nil {
+		t.Fatalf("CreateAppointment a1: %v", err)
+	}
+	_, err = e.sales.CreateAppointment(partner, appt("a2", "sari"))
+	wantViolation(t, "appointment a2 with the request id of a1", err, "request_id")
+	if _, err := e.st.GetAppointment(t.Context(), acme, "a2"); !dwell.Is(dwell.NotFound, err) {
+		t.Fatalf("GetAppointment(a2) = %v, want NotFound", err)
+	}
+	again, err := e.sales.CreateAppointment(partner, appt("a1", "budi"))
+	if err != nil || again.GetAppointment().GetName() != "appointments/a1" {
+		t.Fatalf("CreateAppointment a1 retried = %v, %v; want a1", again, err)
+	}
+}
