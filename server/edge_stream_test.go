@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
 )
 
 // TestStreamPingsCancelledAndResent opens a stream that sends nothing (it
@@ -111,5 +114,43 @@ func TestStreamPingsCancelledAndResent(t *testing.T) {
 		if want := fmt.Sprintf("c-%d", i); f.ID != want {
 			t.Fatalf("stored fix %d is %s, want %s", i, f.ID, want)
 		}
+	}
+}
+
+// panickyStore is the real store, except that AppendFixes panics on a fix
+// whose id starts with "boom": a stand-in for a bug, to show that no panic
+// in a StreamPings batch, which runs outside the interceptors, stops the
+// server.
+type panickyStore struct{ store.Store }
+
+func (s panickyStore) AppendFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, fs []dwell.Fix) ([]bool, error) {
+	for _, f := range fs {
+		if strings.HasPrefix(f.ID, "boom") {
+			panic("a bug")
+		}
+	}
+	return s.Store.AppendFixes(ctx, tenant, rep, fs)
+}
+
+func TestStreamPingsPanicIsInternal(t *testing.T) {
+	e := newWatchEnv(t, false, func(c *server.Config) { c.Store = panickyStore{c.Store} })
+	e.mustCreateRep(e.admin(acme), "budi", "")
+	rep := e.as(acme, dwell.RoleRep, "budi")
+	s, err := e.ingest.StreamPings(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(&dwellv1.StreamPingsRequest{BatchId: 1, Fixes: fixes("boom", 3, e.now())}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Recv()
+	wantCode(t, "a batch whose store call panics", err, codes.Internal)
+	if st, _ := status.FromError(err); strings.Contains(st.Message(), "bug") {
+		t.Fatalf("the status leaks the panic: %q", st.Message())
+	}
+	// The server lives on.
+	resp, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, "budi"), &dwellv1.UploadPingsRequest{Fixes: fixes("ok", 3, e.now())})
+	if err != nil || resp.GetAck().GetAccepted() != 3 {
+		t.Fatalf("UploadPings after the panic = %v, %v; want 3 accepted", resp, err)
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -170,6 +173,14 @@ func (g *ingestService) StreamPings(stream dwellv1.IngestService_StreamPingsServ
 				return
 			}
 			go func() {
+				// This goroutine is outside the interceptors' recover: a
+				// panic here would stop the process.
+				defer func() {
+					if v := recover(); v != nil {
+						g.s.log.ErrorContext(ctx, "panic in a StreamPings batch", "panic", v, "stack", string(debug.Stack()))
+						ch <- batchResult{err: status.Error(codes.Internal, "internal error")}
+					}
+				}()
 				r, err := g.s.writeTarget(ctx, op, p, "rep", msg.GetRep())
 				if err != nil {
 					ch <- batchResult{err: err}
