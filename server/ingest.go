@@ -383,6 +383,17 @@ func (g *ingestService) CheckOut(ctx context.Context, req *dwellv1.CheckOutReque
 		co.FollowUpDate = dateFromPB(req.GetFollowUpDate())
 	}
 	a.vs = append(a.vs, validateOutcome(co, req.GetFollowUpDate() != nil)...)
+	if co.Outcome == dwell.OutcomeFollowUp && !co.FollowUpDate.IsZero() && !a.t.IsZero() && len(dwell.ValidateDate("", co.FollowUpDate)) == 0 {
+		// A follow-up due before it was given could never be done, and
+		// KPI 7 would count it undone in whichever range held its date.
+		loc, err := g.s.location(a.rep.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		if day := dwell.DateOf(a.t, loc); co.FollowUpDate.Before(day) {
+			a.vs = append(a.vs, dwell.Violation{Field: "follow_up_date", Description: fmt.Sprintf("is before the check-out's day (%v in the rep's time zone); a follow-up is due on or after it", day)})
+		}
+	}
 	c, err := g.client(ctx, op, a, req.GetClient())
 	if err != nil {
 		return nil, err

@@ -300,6 +300,10 @@ func TestCheckOutAndCallValidation(t *testing.T) {
 		{"follow-up bad date", co(func(r *dwellv1.CheckOutRequest) {
 			r.Outcome, r.FollowUpDate = dwellv1.Outcome_OUTCOME_FOLLOW_UP, &dwellv1.Date{Year: 2026, Month: 2, Day: 30}
 		}), "follow_up_date"},
+		{"follow-up due before the check-out's day", co(func(r *dwellv1.CheckOutRequest) {
+			// 20 November 17:00 in Jakarta.
+			r.Outcome, r.FollowUpDate = dwellv1.Outcome_OUTCOME_FOLLOW_UP, &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+		}), "follow_up_date"},
 		{"rejected without reason", co(func(r *dwellv1.CheckOutRequest) { r.Outcome = dwellv1.Outcome_OUTCOME_REJECTED }), "rejection_reason"},
 		{"other without text", co(func(r *dwellv1.CheckOutRequest) {
 			r.Outcome, r.RejectionReason = dwellv1.Outcome_OUTCOME_REJECTED, dwellv1.RejectionReason_REJECTION_REASON_OTHER
@@ -327,6 +331,12 @@ func TestCheckOutAndCallValidation(t *testing.T) {
 	cos, err := e.st.ListCheckOuts(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
 	if err != nil || len(cos) != 1 || cos[0].FollowUpDate != (dwell.Date{Year: 2026, Month: 12, Day: 1}) {
 		t.Fatalf("stored check-outs = %+v, %v; want one follow-up on 2026-12-01", cos, err)
+	}
+	// A follow-up may be due on the check-out's own day.
+	if _, err := e.ingest.CheckOut(ctx, co(func(r *dwellv1.CheckOutRequest) {
+		r.RequestId, r.Outcome, r.FollowUpDate = "co-same-day", dwellv1.Outcome_OUTCOME_FOLLOW_UP, &dwellv1.Date{Year: 2026, Month: 11, Day: 20}
+	})); err != nil {
+		t.Fatalf("a follow-up due on the check-out's day: %v", err)
 	}
 
 	call := &dwellv1.LogCallRequest{RequestId: "call-1", Client: "clients/toko", StartTime: ts, TalkSeconds: 90,

@@ -1100,8 +1100,9 @@ type CheckOutRequest struct {
 	Fix *Fix `protobuf:"bytes,5,opt,name=fix,proto3" json:"fix,omitempty"`
 	// The meeting's outcome. Required.
 	Outcome Outcome `protobuf:"varint,6,opt,name=outcome,proto3,enum=dwell.v1.Outcome" json:"outcome,omitempty"`
-	// Due date of the follow-up, in the rep's time zone. Required for
-	// OUTCOME_FOLLOW_UP, otherwise must be empty.
+	// Due date of the follow-up, in the rep's time zone, on or after the
+	// check-out's day. Required for OUTCOME_FOLLOW_UP, otherwise must be
+	// empty.
 	FollowUpDate *Date `protobuf:"bytes,7,opt,name=follow_up_date,json=followUpDate,proto3" json:"follow_up_date,omitempty"`
 	// Why the client said no. Required for OUTCOME_REJECTED, otherwise must
 	// be unspecified.
