@@ -109,6 +109,9 @@ func TestNamesOfIDsNoResourceCanHave(t *testing.T) {
 				_, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/" + id, Date: pbDate(2026, 11, 19)})
 				return err
 			}},
+			{"WatchEvents", "team", func() error {
+				return watchErr(e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/" + id})
+			}},
 		}
 		for _, c := range calls {
 			t.Run(c.name+"/"+id[:min(len(id), 8)], func(t *testing.T) {

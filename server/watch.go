@@ -361,10 +361,8 @@ func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal,
 	}
 	var team dwell.TeamID
 	if n := req.GetTeam(); n != "" {
-		id, ok := parseName(collTeams, n)
-		if !ok {
-			vs = append(vs, dwell.Violation{Field: "team", Description: `must be a team name "teams/{team_id}"`})
-		}
+		id, nvs := idFromName(collTeams, "team", n)
+		vs = append(vs, nvs...)
 		team = dwell.TeamID(id)
 	}
 	if err := invalid(op, vs); err != nil {
