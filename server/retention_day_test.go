@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -168,21 +169,71 @@ func TestRetentionRaisedAfterSweep(t *testing.T) {
 		wantViolation(t, "a fix at "+c.at.String(), err, "fixes[0].device_time")
 		wantViolation(t, "a check-in at "+c.at.String(), cerr, "check_in_time")
 	}
+	wantSweptDayKept(t, e, "after raising the retention", bdReq, before)
+}
+
+// wantSweptDayKept refreshes the summaries and checks that the one-day
+// breakdown bdReq still answers before and that GetRepDay serves the same
+// totals from the stored summary (past_retention).
+func wantSweptDayKept(t *testing.T, e *env, when string, bdReq *dwellv1.GetTimeBreakdownRequest, before *dwellv1.GetTimeBreakdownResponse) {
+	t.Helper()
 	if err := e.srv.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	admin := e.admin(acme)
 	after, err := e.report.GetTimeBreakdown(admin, bdReq)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !proto.Equal(after, before) {
-		t.Fatalf("breakdown after raising the retention = %v, want as before, %v", after.GetTotal(), before.GetTotal())
+		t.Fatalf("breakdown %s = %v, want as before, %v", when, after.GetTotal(), before.GetTotal())
 	}
-	rd, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date})
+	rd, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: bdReq.GetReps()[0], Date: bdReq.GetStartDate()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !proto.Equal(rd.GetTotals(), before.GetTotal()) || !rd.GetPastRetention() {
-		t.Fatalf("GetRepDay after raising the retention: totals %v, past_retention %v; want %v, true", rd.GetTotals(), rd.GetPastRetention(), before.GetTotal())
+		t.Fatalf("GetRepDay %s: totals %v, past_retention %v; want %v, true", when, rd.GetTotals(), rd.GetPastRetention(), before.GetTotal())
 	}
+}
+
+// TestResumeAfterSweepKeepsPrunedDay: a resume marks the days back to its
+// pause for derivation again, but not a day that lost its fixes to
+// retention since: derived from what is left, it would lose its visits in
+// every report.
+func TestResumeAfterSweepKeepsPrunedDay(t *testing.T) {
+	e := newEnv(t)
+	all := uploadSimDay(t, e)
+	admin := e.admin(acme)
+	rep1 := e.as(acme, dwell.RoleRep, "rep-1")
+	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
+		t.Fatal(err)
+	}
+	// The rep pauses at 23:00 in Jakarta, after the day's last fix, and
+	// resumes only once the day is swept.
+	pauseAt := time.Date(2026, 11, 19, 16, 0, 0, 0, time.UTC)
+	if _, err := e.ingest.PauseTracking(rep1, &dwellv1.PauseTrackingRequest{RequestId: "pause-1", PauseTime: timestamppb.New(pauseAt)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	bdReq := &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date}
+	before, err := e.report.GetTimeBreakdown(admin, bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.GetTotal().GetVisitProspectSeconds()+before.GetTotal().GetVisitCustomerSeconds() == 0 || before.GetTotal().GetPausedSeconds() == 0 {
+		t.Fatalf("before: totals %v; the test needs visit time and a pause", before.GetTotal())
+	}
+	e.advance(3 * 24 * time.Hour)
+	rep1 = e.as(acme, dwell.RoleRep, "rep-1")
+	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != all {
+		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, all)
+	}
+	if _, err := e.ingest.ResumeTracking(rep1, &dwellv1.ResumeTrackingRequest{RequestId: "resume-1", ResumeTime: timestamppb.New(e.now())}); err != nil {
+		t.Fatal(err)
+	}
+	wantSweptDayKept(t, e, "of the swept day after the resume", bdReq, before)
 }

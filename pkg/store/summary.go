@@ -13,8 +13,9 @@ import (
 // RecordCall and RecordTrackingChange storing a new record) bumps, in the
 // same transaction, the data version of each affected (rep, local day) and
 // marks it dirty; a resume also marks every day back to the pause before
-// it (the last 31 days at most), which were derived with the pause still
-// open. The local
+// it (the last 31 days at most, and none that began before the rep's
+// prune horizon, Privacy.PrunedBefore: such a day has lost fixes), which
+// were derived with the pause still open. The local
 // day is cut in the rep's time zone as the directory holds it at that
 // moment (UTC for a rep not in the directory). A change of the tenant's
 // settings (PutSettings) or of any client (CreateClient, UpdateClient,
