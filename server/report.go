@@ -109,7 +109,7 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 		return nil, err
 	}
 	if past {
-		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, -1, req.GetIncludeFixes())
+		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, req.GetIncludeFixes())
 		if resp != nil || err != nil {
 			return resp, err
 		}
@@ -117,13 +117,6 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	d, err := s.derive(ctx, p.Tenant, r, date, true)
 	if err != nil {
 		return nil, err
-	}
-	if !past {
-		// The day may have lost fixes under a shorter period than today's.
-		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, len(d.fixes), req.GetIncludeFixes())
-		if resp != nil || err != nil {
-			return resp, err
-		}
 	}
 	day, cos := d.day, d.checkOuts
 	outcomes := make(map[string]dwell.Outcome, len(cos))
@@ -176,10 +169,16 @@ func unpaused(fixes []dwell.Fix, segs []timeline.Segment) []dwell.Fix {
 }
 
 // pastRetention reports whether rep-day date of r began before the
-// tenant's retention period: the sweeper may have deleted some of its
-// fixes (privacy.go).
+// tenant's retention period, so that the sweeper may have deleted some of
+// its fixes (privacy.go), or before the rep's prune horizon
+// (store.Privacy.PrunedBefore), so that it lost fixes to a shorter period
+// set before.
 func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (bool, error) {
 	st, err := s.store.GetSettings(ctx, tenant)
+	if err != nil {
+		return false, err
+	}
+	pruned, err := s.store.PrunedBefore(ctx, tenant, r.ID)
 	if err != nil {
 		return false, err
 	}
@@ -188,19 +187,16 @@ func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwe
 		return false, err
 	}
 	from, _, _ := dayBounds(r, date, loc)
-	return from.Before(s.now().Add(-st.Retention)), nil
+	return from.Before(s.now().Add(-st.Retention)) || from.Before(pruned), nil
 }
 
 // storedRepDay returns the day as its stored summary has it, for a day
-// that has lost fixes to retention: derived again, it would lose the
-// visits and stops of its expired fixes and disagree with the reports,
-// which read the same summary. It returns nil (and the caller derives the
-// day) when there is no current summary with its detail, since then the
-// reports derive it too, or when the summary was derived from no more than
-// stored fixes: a current summary (no data came since it was derived) made
-// from more fixes than the day has now lost some to retention. stored is
-// -1 for a day known to be past the retention period.
-func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, stored int, withFixes bool) (*dwellv1.GetRepDayResponse, error) {
+// that may have lost fixes to retention (pastRetention): derived again, it
+// would lose the visits and stops of its expired fixes and disagree with
+// the reports, which read the same summary. It returns nil (and the caller
+// derives the day) when there is no current summary with its detail,
+// since then the reports derive it too.
+func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, withFixes bool) (*dwellv1.GetRepDayResponse, error) {
 	sum, detail, err := s.store.GetDaySummary(ctx, tenant, r.ID, date)
 	if err != nil || !sum.Current() || detail == nil {
 		return nil, err
@@ -208,9 +204,6 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 	kd, err := kpi.DecodeDay(sum.Summary, detail)
 	if err != nil {
 		s.log.Warn("corrupt day summary; deriving the day", slog.String("rep", string(r.ID)), slog.Any("date", date))
-		return nil, nil
-	}
-	if kd.FixCount <= stored {
 		return nil, nil
 	}
 	day := timeline.Day{Start: kd.Start, End: kd.End, Segments: kd.Segments, CheckIns: kd.CheckIns, Flags: kd.Flags}

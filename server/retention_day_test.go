@@ -237,3 +237,36 @@ func TestResumeAfterSweepKeepsPrunedDay(t *testing.T) {
 	}
 	wantSweptDayKept(t, e, "of the swept day after the resume", bdReq, before)
 }
+
+// TestGetRepDayAfterZoneChange: a day that lost nothing to retention is
+// derived on request, also when its stored summary (cut in the rep's old
+// time zone) counts more fixes than the day has in the new zone: it is not
+// marked past_retention.
+func TestGetRepDayAfterZoneChange(t *testing.T) {
+	e := newEnv(t)
+	uploadSimDay(t, e)
+	admin := e.admin(acme)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.dirc.UpdateRep(admin, &dwellv1.UpdateRepRequest{Rep: &dwellv1.Rep{Name: "reps/rep-1", TimeZone: "America/Los_Angeles"}, UpdateMask: fieldMask("time_zone")}); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 19, 0, 0, 0, 0, la)
+	stored, err := e.st.ListFixes(t.Context(), acme, "rep-1", from, from.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd.GetPastRetention() || int(rd.GetFixCount()) != len(stored) {
+		t.Fatalf("GetRepDay after a change of zone: past_retention %v, fix_count %d; want false, the %d fixes of the day in the new zone", rd.GetPastRetention(), rd.GetFixCount(), len(stored))
+	}
+}
