@@ -270,3 +270,69 @@ func TestGetRepDayAfterZoneChange(t *testing.T) {
 		t.Fatalf("GetRepDay after a change of zone: past_retention %v, fix_count %d; want false, the %d fixes of the day in the new zone", rd.GetPastRetention(), rd.GetFixCount(), len(stored))
 	}
 }
+
+// TestRetentionRaisedAfterCheckInFixesCleared: a day whose only data is a
+// check-in verified at the site and its check-out (no fix was uploaded)
+// loses the check-in's fix to the sweep; raising the period afterwards
+// must not derive the day again without it (the check-in would turn
+// unverified), nor may new data for the day be taken.
+func TestRetentionRaisedAfterCheckInFixesCleared(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	e.mustCreateRep(admin, "budi", "")
+	e.mustCreateClient(admin, "toko", -6.2, 106.8, 50)
+	setRetention := func(days int32) {
+		t.Helper()
+		if _, err := e.dirc.UpdateSettings(e.admin(acme), &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: days}, UpdateMask: fieldMask("retention_days")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRetention(2)
+	rep := e.as(acme, dwell.RoleRep, "budi")
+	fix := &dwellv1.Fix{DeviceTime: timestamppb.New(e.now()), Position: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8001}, AccuracyMeters: 10}
+	if ci, err := e.ingest.CheckIn(rep, &dwellv1.CheckInRequest{RequestId: "ci", Client: "clients/toko", CheckInTime: timestamppb.New(e.now()), Fix: fix}); err != nil || ci.GetVerification() != dwellv1.Verification_VERIFICATION_VERIFIED {
+		t.Fatalf("CheckIn = %v, %v; want VERIFIED", ci, err)
+	}
+	e.advance(30 * time.Minute)
+	fix = proto.Clone(fix).(*dwellv1.Fix)
+	fix.DeviceTime = timestamppb.New(e.now())
+	if _, err := e.ingest.CheckOut(rep, &dwellv1.CheckOutRequest{RequestId: "co", Client: "clients/toko", CheckOutTime: timestamppb.New(e.now()), Fix: fix, Outcome: dwellv1.Outcome_OUTCOME_POSITIVE}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	dayReq := &dwellv1.GetRepDayRequest{Rep: "reps/budi", Date: protoDate(e.now())}
+	before, err := e.report.GetRepDay(admin, dayReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.GetFlags().GetUnverifiedCheckIns() != 0 || before.GetPastRetention() {
+		t.Fatalf("before: flags %v, past_retention %v; want a verified check-in, inside the period", before.GetFlags(), before.GetPastRetention())
+	}
+	e.advance(3 * 24 * time.Hour)
+	if n, err := server.SweepRetentionActions(t.Context(), e.srv, e.now()); err != nil || n != 2 {
+		t.Fatalf("sweep = %d check-ins and check-outs cleared, %v; want 2", n, err)
+	}
+	setRetention(365)
+	want := proto.Clone(before).(*dwellv1.GetRepDayResponse)
+	want.PastRetention = true
+	wantDay := func(when string) {
+		t.Helper()
+		if err := e.srv.Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		after, err := e.report.GetRepDay(e.admin(acme), dayReq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(after, want) {
+			t.Fatalf("GetRepDay %s: flags %v, past_retention %v; want as derived before, %v, true", when, after.GetFlags(), after.GetPastRetention(), want.GetFlags())
+		}
+	}
+	wantDay("after raising the retention")
+	// New data for the day would have it derived again: it is refused.
+	_, err = e.ingest.LogCall(e.as(acme, dwell.RoleRep, "budi"), &dwellv1.LogCallRequest{RequestId: "call", Client: "clients/toko", StartTime: timestamppb.New(e.now().Add(-3 * 24 * time.Hour)), TalkSeconds: 60})
+	wantViolation(t, "a call on the swept day", err, "start_time")
+	wantDay("after a refused call")
+}

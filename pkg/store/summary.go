@@ -23,9 +23,9 @@ import (
 // RederiveDays or fewer days before the store's clock dirty, also in the
 // same transaction, except days that may have lost fixes to the tenant's
 // retention period (dated within a day of its start or earlier), or to the
-// period as it was when PruneFixes last deleted the rep's fixes (dated
-// within a day of that cut or earlier: a period raised since does not
-// bring the fixes back): their summaries keep what was derived while the
+// period as it was when PruneFixes or PruneActionFixes last forgot some of
+// the rep's data (Privacy.PrunedBefore; dated within a day of that cut or
+// earlier: a period raised since does not bring the fixes back): their summaries keep what was derived while the
 // fixes were there. Marks are durable: a crash never loses one.
 //
 // A summary is an opaque value (its encoding belongs to the caller) stored

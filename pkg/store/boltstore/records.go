@@ -274,7 +274,7 @@ func (t *txn) markPaused(tenant dwell.TenantID, c dwell.TrackingChange) error {
 	// retention: derived again it would lose what they showed, so it keeps
 	// its summary, as in markTenant.
 	var horizon time.Time
-	if h := prunedBelow(rb.b); h != nil {
+	if h := lostBelow(rb.b); h != nil {
 		horizon = keyTime(h)
 	}
 	loc := t.repZone(tenant, c.Rep)
