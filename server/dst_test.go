@@ -65,3 +65,46 @@ func TestMidnightClockJump(t *testing.T) {
 		}
 	}
 }
+
+// TestMidnightClockJumpPaused: a pause from the evening of 5 September to
+// the morning of the 7th in Santiago pauses the whole 6th, which lasts 23
+// hours (it begins at the jump, 01:00), in GetRepDay and the breakdown.
+func TestMidnightClockJumpPaused(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "bea", Rep: &dwellv1.Rep{DisplayName: "Bea", TimeZone: "America/Santiago"}}); err != nil {
+		t.Fatal(err)
+	}
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bea := e.as(acme, dwell.RoleRep, "bea")
+	if _, err := e.ingest.PauseTracking(bea, &dwellv1.PauseTrackingRequest{RequestId: "pause", PauseTime: timestamppb.New(time.Date(2026, 9, 5, 20, 0, 0, 0, santiago))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ingest.ResumeTracking(bea, &dwellv1.ResumeTrackingRequest{RequestId: "resume", ResumeTime: timestamppb.New(time.Date(2026, 9, 7, 8, 0, 0, 0, santiago))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// The 5th is paused from 20:00 to its end at the jump: 4 hours.
+	for _, c := range []struct{ day, want int64 }{{5, 4 * 3600}, {6, 23 * 3600}} {
+		date := pbDate(2026, 9, int(c.day))
+		d, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/bea", Date: date})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.GetTotals().GetPausedSeconds(); got != c.want {
+			t.Fatalf("GetRepDay %d September: paused_seconds %d, want %d", c.day, got, c.want)
+		}
+		bd, err := e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/bea"}, StartDate: date, EndDate: date})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bd.GetTotal().GetPausedSeconds(); got != c.want {
+			t.Fatalf("breakdown %d September: paused_seconds %d, want %d", c.day, got, c.want)
+		}
+	}
+}
