@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -106,5 +107,36 @@ func TestMidnightClockJumpPaused(t *testing.T) {
 		if got := bd.GetTotal().GetPausedSeconds(); got != c.want {
 			t.Fatalf("breakdown %d September: paused_seconds %d, want %d", c.day, got, c.want)
 		}
+	}
+}
+
+// TestMidnightClockJumpWorkingHours: working hours that end at 24:00 on 5
+// September in Santiago end at the jump (the day's end), not an hour
+// before it: the evening's fixes, taken in working hours, make the day.
+func TestMidnightClockJumpWorkingHours(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "cata", Rep: &dwellv1.Rep{DisplayName: "Cata", TimeZone: "America/Santiago",
+		WorkingHours: []*dwellv1.WorkingHours{{DayOfWeek: int32(time.Saturday), StartMinute: 20 * 60, EndMinute: 24 * 60}}}}); err != nil {
+		t.Fatal(err)
+	}
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixes []*dwellv1.Fix
+	for i, m := range []int{10, 40} {
+		at := time.Date(2026, 9, 5, 23, m, 0, 0, santiago)
+		fixes = append(fixes, &dwellv1.Fix{Id: fmt.Sprintf("f%d", i), DeviceTime: timestamppb.New(at), Position: &dwellv1.LatLng{Lat: -33.45, Lng: -70.66}, AccuracyMeters: 10})
+	}
+	if resp, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, "cata"), &dwellv1.UploadPingsRequest{Fixes: fixes}); err != nil || len(resp.GetAck().GetResults()) != 2 {
+		t.Fatalf("UploadPings = %v, %v", resp, err)
+	}
+	d, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/cata", Date: pbDate(2026, 9, 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.GetFixCount() != 2 || len(d.GetSegments()) == 0 || !d.GetSegments()[0].GetStartTime().AsTime().Equal(fixes[0].GetDeviceTime().AsTime()) {
+		t.Fatalf("GetRepDay 5 September: %d fixes, segments %v; want 2, from the first fix on", d.GetFixCount(), d.GetSegments())
 	}
 }

@@ -69,6 +69,11 @@ func dayBounds(r dwell.Rep, d dwell.Date, loc *time.Location) (from, to time.Tim
 	if first >= 0 {
 		w.Start = time.Date(d.Year, d.Month, d.Day, first/60, first%60, 0, 0, loc)
 		w.End = time.Date(d.Year, d.Month, d.Day, last/60, last%60, 0, 0, loc)
+		if last == 24*60 {
+			// 24:00 is the next day's start, which time.Date reads an
+			// hour early where the clocks skip that midnight.
+			w.End = to
+		}
 	}
 	return from, to, w
 }
