@@ -211,11 +211,10 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 		s.log.Warn("corrupt day summary; deriving the day", slog.String("rep", string(r.ID)), slog.Any("date", date))
 		return nil, nil
 	}
-	day := timeline.Day{Start: kd.Start, End: kd.End, Segments: kd.Segments, CheckIns: kd.CheckIns, Flags: kd.Flags}
+	day := kd.Timeline()
 	kinds := make(map[dwell.ClientID]dwell.ClientKind, len(kd.Visits))
 	outcomes := make(map[string]dwell.Outcome, len(kd.Visits))
 	for _, v := range kd.Visits {
-		day.Visits = append(day.Visits, v.Visit)
 		kinds[v.Client] = v.Kind
 		if v.CheckInRequestID != "" {
 			outcomes[v.CheckInRequestID] = v.Outcome
@@ -224,7 +223,7 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 	// Visit time is split by the client's kind when the day was derived,
 	// as the summary's totals are.
 	kind := func(c dwell.ClientID) dwell.ClientKind { return kinds[c] }
-	resp := repDayToPB(r, date, day, kd.FixCount, kind, func(checkIn string) dwell.Outcome { return outcomes[checkIn] })
+	resp := repDayToPB(r, date, *day, kd.FixCount, kind, func(checkIn string) dwell.Outcome { return outcomes[checkIn] })
 	resp.PastRetention = true
 	if withFixes {
 		loc, err := s.location(r.TimeZone)
