@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store/boltstore"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 	"github.com/dwellhq/dwell/server"
 )
@@ -335,4 +337,66 @@ func TestRetentionRaisedAfterCheckInFixesCleared(t *testing.T) {
 	_, err = e.ingest.LogCall(e.as(acme, dwell.RoleRep, "budi"), &dwellv1.LogCallRequest{RequestId: "call", Client: "clients/toko", StartTime: timestamppb.New(e.now().Add(-3 * 24 * time.Hour)), TalkSeconds: 60})
 	wantViolation(t, "a call on the swept day", err, "start_time")
 	wantDay("after a refused call")
+}
+
+// TestMarkOverSweepKeepsPrunedDay: a day marked before a sweep and derived
+// only after it (the refresher behind, a crash, data that raced the
+// sweep) has lost its fixes meanwhile; derived from what is left it would
+// lose its figures in every report. It keeps its summary: such a day can
+// no longer change.
+func TestMarkOverSweepKeepsPrunedDay(t *testing.T) {
+	e := newEnv(t)
+	uploadSimDay(t, e)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	bdReq := &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date}
+	before, err := e.report.GetTimeBreakdown(e.admin(acme), bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.GetTotal().GetVisitProspectSeconds()+before.GetTotal().GetVisitCustomerSeconds() == 0 {
+		t.Fatalf("before: totals %v; the test needs visit time", before.GetTotal())
+	}
+	// With the server down, a call marks the day, then the day's fixes
+	// are pruned (the day ends at 17:00 UTC in Jakarta).
+	e.stop()
+	st, err := boltstore.Open(filepath.Join(e.dir, "dwell.db"), boltstore.Options{Now: e.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.RecordCall(t.Context(), acme, dwell.Call{RequestID: "late-call", Rep: "rep-1", Client: "c1", StartTime: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC), TalkSeconds: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := st.PruneFixes(t.Context(), acme, "rep-1", time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC), 100000); err != nil || n == 0 {
+		t.Fatalf("PruneFixes = %d, %v", n, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	wantSweptDayKept(t, e, "derived after the sweep", bdReq, before)
+	// A report that finds the day stale (the refresher not done yet) reads
+	// the same summary rather than deriving what is left.
+	tot, err := server.SummarizeDay(t.Context(), e.srv, acme, "rep-1", dwell.Date{Year: 2026, Month: 11, Day: 19})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tot.VisitProspectS+tot.VisitCustomerS, before.GetTotal().GetVisitProspectSeconds()+before.GetTotal().GetVisitCustomerSeconds(); got != want {
+		t.Fatalf("the day summarised inline: %d s of visits, want %d as stored", got, want)
+	}
+	// So does GetRepDay while the day is marked again (a write straight to
+	// the store wakes no refresher; its poll may still come first, and
+	// then the summary is current and served all the same).
+	if _, _, err := e.st.RecordCall(t.Context(), acme, dwell.Call{RequestID: "later-call", Rep: "rep-1", Client: "c1", StartTime: time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC), TalkSeconds: 30}); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := e.report.GetRepDay(e.admin(acme), &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(rd.GetTotals(), before.GetTotal()) || !rd.GetPastRetention() {
+		t.Fatalf("GetRepDay of the marked day: totals %v, past_retention %v; want %v, true", rd.GetTotals(), rd.GetPastRetention(), before.GetTotal())
+	}
 }
