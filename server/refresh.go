@@ -39,7 +39,9 @@ import (
 //
 // Readers never wait for the refresher: a report that finds a day's
 // summary stale (or missing) derives that day inline from the store
-// (daySummaries), so answers are always as current as the data.
+// (daySummaries), so answers are always as current as the data. A day
+// that lost data to retention is the exception: neither the refresher nor
+// a report derives it again while it has a summary (keptSummary).
 //
 // Caveats. A day is found through its data version, so data stored before
 // the store kept versions (none in a released file) is not summarised
