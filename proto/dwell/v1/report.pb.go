@@ -738,9 +738,10 @@ type GetRepDayResponse struct {
 	// of its check-ins and check-outs, have been or are being deleted. The
 	// segments, visits, totals, flags and fix_count are then the ones derived
 	// while the fixes were kept, the same that GetTimeBreakdown, GetKpis and
-	// ListVisits report for the day (a day that has no summary derived since
-	// its last data is derived from what is left, by them too), and fixes
-	// holds only the fixes still stored.
+	// ListVisits report for the day (a day without a summary, or one that
+	// has lost nothing yet and has no summary derived since its last data,
+	// is derived from what is left, by them too), and fixes holds only the
+	// fixes still stored.
 	PastRetention bool `protobuf:"varint,10,opt,name=past_retention,json=pastRetention,proto3" json:"past_retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
