@@ -6,6 +6,7 @@ import (
 
 	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/kpi"
 )
 
 // FenceIndex exposes a tenant's geofence index to the external tests.
@@ -25,4 +26,18 @@ func SweepRetention(ctx context.Context, s *Server, now time.Time) (fixes, event
 func SweepRetentionActions(ctx context.Context, s *Server, now time.Time) (int, error) {
 	n, err := s.sweepRetention(ctx, now)
 	return n.actionFixes, err
+}
+
+// SummarizeDay summarises one rep-day as a report does for a day whose
+// stored summary is stale, and returns its totals.
+func SummarizeDay(ctx context.Context, s *Server, t dwell.TenantID, rep dwell.RepID, date dwell.Date) (kpi.Totals, error) {
+	r, err := s.store.GetRep(ctx, t, rep)
+	if err != nil {
+		return kpi.Totals{}, err
+	}
+	d, err := s.summarize(ctx, t, r, date)
+	if err != nil {
+		return kpi.Totals{}, err
+	}
+	return d.Totals, nil
 }

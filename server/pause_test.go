@@ -95,21 +95,40 @@ func TestPauseTracking(t *testing.T) {
 			inPause++
 		}
 	}
-	withFixes, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date, IncludeFixes: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range withFixes.GetFixes() {
-		if at := f.GetDeviceTime().AsTime(); !at.Before(pauseAt) && at.Before(resumeAt) {
-			t.Fatalf("GetRepDay shows fix %s taken at %v, during the pause", f.GetId(), at)
+	wantUnpausedFixes := func(past bool) {
+		t.Helper()
+		withFixes, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date, IncludeFixes: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if withFixes.GetPastRetention() != past {
+			t.Fatalf("GetRepDay past_retention = %v, want %v", withFixes.GetPastRetention(), past)
+		}
+		for _, f := range withFixes.GetFixes() {
+			if at := f.GetDeviceTime().AsTime(); !at.Before(pauseAt) && at.Before(resumeAt) {
+				t.Fatalf("GetRepDay (past_retention %v) shows fix %s taken at %v, during the pause", past, f.GetId(), at)
+			}
+		}
+		if got, want := len(withFixes.GetFixes()), int(before.GetFixCount())-inPause; inPause == 0 || got != want {
+			t.Fatalf("GetRepDay (past_retention %v) shows %d fixes, want %d (%d taken during the pause left out)", past, got, want, inPause)
 		}
 	}
-	if got, want := len(withFixes.GetFixes()), int(before.GetFixCount())-inPause; inPause == 0 || got != want {
-		t.Fatalf("GetRepDay shows %d fixes, want %d (%d taken during the pause left out)", got, want, inPause)
-	}
+	wantUnpausedFixes(false)
 	if err := e.srv.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	// A day past a shortened retention period, not swept yet, is served
+	// from its summary with the fixes that are left: still none of the
+	// pause.
+	setRetention := func(days int32) {
+		t.Helper()
+		if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: days}, UpdateMask: fieldMask("retention_days")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRetention(1)
+	wantUnpausedFixes(true)
+	setRetention(365)
 	bd, err := e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date})
 	if err != nil {
 		t.Fatal(err)

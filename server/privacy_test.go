@@ -314,6 +314,16 @@ func TestRetentionClearsCheckInFixes(t *testing.T) {
 	if after := visits(); !slices.EqualFunc(after, before, func(a, b *dwellv1.Visit) bool { return proto.Equal(a, b) }) {
 		t.Fatalf("visits after the sweep = %v, want as before, %v", after, before)
 	}
+	// GetRepDay serves the old day from its summary, with the outcome of
+	// the visit's check-out as ListVisits has it.
+	rd, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/budi", Date: oldDay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(before, func(v *dwellv1.Visit) bool { return proto.Equal(v.GetDate(), oldDay) })
+	if i < 0 || !rd.GetPastRetention() || len(rd.GetVisits()) != 1 || !proto.Equal(rd.GetVisits()[0], before[i]) {
+		t.Fatalf("GetRepDay of the old day after the sweep: past_retention %v, visits %v; want true and the old visit of %v", rd.GetPastRetention(), rd.GetVisits(), before)
+	}
 	if n, err := server.SweepRetentionActions(t.Context(), e.srv, e.now()); err != nil || n != 0 {
 		t.Fatalf("second sweep = %d, %v; want none", n, err)
 	}

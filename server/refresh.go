@@ -39,7 +39,9 @@ import (
 //
 // Readers never wait for the refresher: a report that finds a day's
 // summary stale (or missing) derives that day inline from the store
-// (daySummaries), so answers are always as current as the data.
+// (daySummaries), so answers are always as current as the data. A day
+// that lost data to retention is the exception: neither the refresher nor
+// a report derives it again while it has a summary (keptSummary).
 //
 // Caveats. A day is found through its data version, so data stored before
 // the store kept versions (none in a released file) is not summarised
@@ -246,6 +248,22 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 	} else if err != nil {
 		return err
 	}
+	kept, det, err := s.keptSummary(ctx, m.Tenant, r, m.Date)
+	if err != nil {
+		return err
+	}
+	if kept.Summary != nil {
+		// The day lost data to retention and can no longer change: its
+		// summary is stored again as of this version, which clears the
+		// mark, and the listeners have nothing new to tell.
+		if _, _, err := s.store.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, kept.Summary, det); err != nil {
+			return err
+		}
+		if ds, err := kpi.DecodeSummaries([][]byte{kept.Summary}); err == nil && len(ds) == 1 {
+			s.days.put(dayCacheKey{m.Tenant, m.Rep, m.Date}, m.Version, ds[0])
+		}
+		return nil
+	}
 	d, err := s.derive(ctx, m.Tenant, r, m.Date, false)
 	if err != nil {
 		return err
@@ -385,8 +403,19 @@ func (c *storeClients) kind(id dwell.ClientID) dwell.ClientKind {
 	return cl.Kind
 }
 
-// summarize derives a rep-day and summarises it with the day's calls.
+// summarize derives a rep-day and summarises it with the day's calls; a
+// day that lost data to retention keeps its stored summary (keptSummary).
 func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (*kpi.Day, error) {
+	kept, _, err := s.keptSummary(ctx, tenant, r, date)
+	if err != nil {
+		return nil, err
+	}
+	if kept.Summary != nil {
+		if kd, err := kpi.DecodeDay(kept.Summary, nil); err == nil {
+			return kd, nil
+		}
+		s.log.Warn("corrupt day summary; deriving the day", slog.String("rep", string(r.ID)), slog.Any("date", date))
+	}
 	d, err := s.derive(ctx, tenant, r, date, false)
 	if err != nil {
 		return nil, err

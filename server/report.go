@@ -8,6 +8,7 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/kpi"
+	"github.com/dwellhq/dwell/pkg/store"
 	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
@@ -69,6 +70,11 @@ func dayBounds(r dwell.Rep, d dwell.Date, loc *time.Location) (from, to time.Tim
 	if first >= 0 {
 		w.Start = time.Date(d.Year, d.Month, d.Day, first/60, first%60, 0, 0, loc)
 		w.End = time.Date(d.Year, d.Month, d.Day, last/60, last%60, 0, 0, loc)
+		if last == 24*60 {
+			// 24:00 is the next day's start, which time.Date reads an
+			// hour early where the clocks skip that midnight.
+			w.End = to
+		}
 	}
 	return from, to, w
 }
@@ -104,12 +110,12 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	past, err := s.pastRetention(ctx, p.Tenant, r, date)
+	past, lost, err := s.pastRetention(ctx, p.Tenant, r, date)
 	if err != nil {
 		return nil, err
 	}
 	if past {
-		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, -1, req.GetIncludeFixes())
+		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, lost, req.GetIncludeFixes())
 		if resp != nil || err != nil {
 			return resp, err
 		}
@@ -117,13 +123,6 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	d, err := s.derive(ctx, p.Tenant, r, date, true)
 	if err != nil {
 		return nil, err
-	}
-	if !past {
-		// The day may have lost fixes under a shorter period than today's.
-		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, len(d.fixes), req.GetIncludeFixes())
-		if resp != nil || err != nil {
-			return resp, err
-		}
 	}
 	day, cos := d.day, d.checkOuts
 	outcomes := make(map[string]dwell.Outcome, len(cos))
@@ -176,33 +175,68 @@ func unpaused(fixes []dwell.Fix, segs []timeline.Segment) []dwell.Fix {
 }
 
 // pastRetention reports whether rep-day date of r began before the
-// tenant's retention period: the sweeper may have deleted some of its
-// fixes (privacy.go).
-func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (bool, error) {
+// tenant's retention period, so that the sweeper may have deleted some of
+// its fixes (privacy.go), or lost data to retention already (lost,
+// lostData), perhaps under a shorter period set before.
+func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (past, lost bool, err error) {
 	st, err := s.store.GetSettings(ctx, tenant)
 	if err != nil {
+		return false, false, err
+	}
+	if lost, err = s.lostData(ctx, tenant, r, date); err != nil {
+		return false, false, err
+	}
+	loc, err := s.location(r.TimeZone)
+	if err != nil {
+		return false, false, err
+	}
+	return lost || date.Start(loc).Before(s.now().Add(-st.Retention)), lost, nil
+}
+
+// lostData reports whether rep-day date of r began before the rep's prune
+// horizon (store.Privacy.PrunedBefore): it has lost fixes, or the
+// positions of check-ins and check-outs, to retention. Such a day can no
+// longer change: derived again from what is left it would lose the visits
+// and stops of what it lost, in every report, so its summary stays as
+// derived while everything was there (keptSummary), and ingest refuses
+// data for it.
+func (s *Server) lostData(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (bool, error) {
+	pruned, err := s.store.PrunedBefore(ctx, tenant, r.ID)
+	if err != nil || pruned.IsZero() {
 		return false, err
 	}
 	loc, err := s.location(r.TimeZone)
 	if err != nil {
 		return false, err
 	}
-	from, _, _ := dayBounds(r, date, loc)
-	return from.Before(s.now().Add(-st.Retention)), nil
+	return date.Start(loc).Before(pruned), nil
+}
+
+// keptSummary returns the stored summary of a day that lost data to
+// retention (lostData), current or not, and its detail; a nil Summary if
+// the day lost nothing or has no summary. A day can be marked dirty after
+// it lost data: data that raced the sweep past ingest's check, a mark the
+// refresher had not drained when the sweep came (a backlog, a failing
+// listener, a crash), a tool writing to the store.
+func (s *Server) keptSummary(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (store.DaySummary, []byte, error) {
+	lost, err := s.lostData(ctx, tenant, r, date)
+	if err != nil || !lost {
+		return store.DaySummary{}, nil, err
+	}
+	return s.store.GetDaySummary(ctx, tenant, r.ID, date)
 }
 
 // storedRepDay returns the day as its stored summary has it, for a day
-// that has lost fixes to retention: derived again, it would lose the
-// visits and stops of its expired fixes and disagree with the reports,
-// which read the same summary. It returns nil (and the caller derives the
-// day) when there is no current summary with its detail, since then the
-// reports derive it too, or when the summary was derived from no more than
-// stored fixes: a current summary (no data came since it was derived) made
-// from more fixes than the day has now lost some to retention. stored is
-// -1 for a day known to be past the retention period.
-func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, stored int, withFixes bool) (*dwellv1.GetRepDayResponse, error) {
+// that may have lost fixes to retention (pastRetention): derived again, it
+// would lose the visits and stops of its expired fixes and disagree with
+// the reports, which read the same summary. It returns nil (and the caller
+// derives the day) when there is no summary with its detail, or when the
+// summary is not current and the day has not lost data yet (lost false),
+// since then the reports derive it too; a day that lost data keeps its
+// summary even if data came since (keptSummary).
+func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, lost, withFixes bool) (*dwellv1.GetRepDayResponse, error) {
 	sum, detail, err := s.store.GetDaySummary(ctx, tenant, r.ID, date)
-	if err != nil || !sum.Current() || detail == nil {
+	if err != nil || sum.Summary == nil || detail == nil || !(sum.Current() || lost) {
 		return nil, err
 	}
 	kd, err := kpi.DecodeDay(sum.Summary, detail)
@@ -210,14 +244,10 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 		s.log.Warn("corrupt day summary; deriving the day", slog.String("rep", string(r.ID)), slog.Any("date", date))
 		return nil, nil
 	}
-	if kd.FixCount <= stored {
-		return nil, nil
-	}
-	day := timeline.Day{Start: kd.Start, End: kd.End, Segments: kd.Segments, CheckIns: kd.CheckIns, Flags: kd.Flags}
+	day := kd.Timeline()
 	kinds := make(map[dwell.ClientID]dwell.ClientKind, len(kd.Visits))
 	outcomes := make(map[string]dwell.Outcome, len(kd.Visits))
 	for _, v := range kd.Visits {
-		day.Visits = append(day.Visits, v.Visit)
 		kinds[v.Client] = v.Kind
 		if v.CheckInRequestID != "" {
 			outcomes[v.CheckInRequestID] = v.Outcome
@@ -226,7 +256,7 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 	// Visit time is split by the client's kind when the day was derived,
 	// as the summary's totals are.
 	kind := func(c dwell.ClientID) dwell.ClientKind { return kinds[c] }
-	resp := repDayToPB(r, date, day, kd.FixCount, kind, func(checkIn string) dwell.Outcome { return outcomes[checkIn] })
+	resp := repDayToPB(r, date, *day, kd.FixCount, kind, func(checkIn string) dwell.Outcome { return outcomes[checkIn] })
 	resp.PastRetention = true
 	if withFixes {
 		loc, err := s.location(r.TimeZone)

@@ -1,13 +1,16 @@
 package server_test
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store/boltstore"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 	"github.com/dwellhq/dwell/server"
 )
@@ -168,21 +171,232 @@ func TestRetentionRaisedAfterSweep(t *testing.T) {
 		wantViolation(t, "a fix at "+c.at.String(), err, "fixes[0].device_time")
 		wantViolation(t, "a check-in at "+c.at.String(), cerr, "check_in_time")
 	}
+	wantSweptDayKept(t, e, "after raising the retention", bdReq, before)
+}
+
+// wantSweptDayKept refreshes the summaries and checks that the one-day
+// breakdown bdReq still answers before and that GetRepDay serves the same
+// totals from the stored summary (past_retention).
+func wantSweptDayKept(t *testing.T, e *env, when string, bdReq *dwellv1.GetTimeBreakdownRequest, before *dwellv1.GetTimeBreakdownResponse) {
+	t.Helper()
 	if err := e.srv.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	admin := e.admin(acme)
 	after, err := e.report.GetTimeBreakdown(admin, bdReq)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !proto.Equal(after, before) {
-		t.Fatalf("breakdown after raising the retention = %v, want as before, %v", after.GetTotal(), before.GetTotal())
+		t.Fatalf("breakdown %s = %v, want as before, %v", when, after.GetTotal(), before.GetTotal())
+	}
+	rd, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: bdReq.GetReps()[0], Date: bdReq.GetStartDate()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(rd.GetTotals(), before.GetTotal()) || !rd.GetPastRetention() {
+		t.Fatalf("GetRepDay %s: totals %v, past_retention %v; want %v, true", when, rd.GetTotals(), rd.GetPastRetention(), before.GetTotal())
+	}
+}
+
+// TestResumeAfterSweepKeepsPrunedDay: a resume marks the days back to its
+// pause for derivation again, but not a day that lost its fixes to
+// retention since: derived from what is left, it would lose its visits in
+// every report.
+func TestResumeAfterSweepKeepsPrunedDay(t *testing.T) {
+	e := newEnv(t)
+	all := uploadSimDay(t, e)
+	admin := e.admin(acme)
+	rep1 := e.as(acme, dwell.RoleRep, "rep-1")
+	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
+		t.Fatal(err)
+	}
+	// The rep pauses at 23:00 in Jakarta, after the day's last fix, and
+	// resumes only once the day is swept.
+	pauseAt := time.Date(2026, 11, 19, 16, 0, 0, 0, time.UTC)
+	if _, err := e.ingest.PauseTracking(rep1, &dwellv1.PauseTrackingRequest{RequestId: "pause-1", PauseTime: timestamppb.New(pauseAt)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	bdReq := &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date}
+	before, err := e.report.GetTimeBreakdown(admin, bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.GetTotal().GetVisitProspectSeconds()+before.GetTotal().GetVisitCustomerSeconds() == 0 || before.GetTotal().GetPausedSeconds() == 0 {
+		t.Fatalf("before: totals %v; the test needs visit time and a pause", before.GetTotal())
+	}
+	e.advance(3 * 24 * time.Hour)
+	rep1 = e.as(acme, dwell.RoleRep, "rep-1")
+	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != all {
+		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, all)
+	}
+	if _, err := e.ingest.ResumeTracking(rep1, &dwellv1.ResumeTrackingRequest{RequestId: "resume-1", ResumeTime: timestamppb.New(e.now())}); err != nil {
+		t.Fatal(err)
+	}
+	wantSweptDayKept(t, e, "of the swept day after the resume", bdReq, before)
+}
+
+// TestGetRepDayAfterZoneChange: a day that lost nothing to retention is
+// derived on request, also when its stored summary (cut in the rep's old
+// time zone) counts more fixes than the day has in the new zone: it is not
+// marked past_retention.
+func TestGetRepDayAfterZoneChange(t *testing.T) {
+	e := newEnv(t)
+	uploadSimDay(t, e)
+	admin := e.admin(acme)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.dirc.UpdateRep(admin, &dwellv1.UpdateRepRequest{Rep: &dwellv1.Rep{Name: "reps/rep-1", TimeZone: "America/Los_Angeles"}, UpdateMask: fieldMask("time_zone")}); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 19, 0, 0, 0, 0, la)
+	stored, err := e.st.ListFixes(t.Context(), acme, "rep-1", from, from.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
 	}
 	rd, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if rd.GetPastRetention() || int(rd.GetFixCount()) != len(stored) {
+		t.Fatalf("GetRepDay after a change of zone: past_retention %v, fix_count %d; want false, the %d fixes of the day in the new zone", rd.GetPastRetention(), rd.GetFixCount(), len(stored))
+	}
+}
+
+// TestRetentionRaisedAfterCheckInFixesCleared: a day whose only data is a
+// check-in verified at the site and its check-out (no fix was uploaded)
+// loses the check-in's fix to the sweep; raising the period afterwards
+// must not derive the day again without it (the check-in would turn
+// unverified), nor may new data for the day be taken.
+func TestRetentionRaisedAfterCheckInFixesCleared(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	e.mustCreateRep(admin, "budi", "")
+	e.mustCreateClient(admin, "toko", -6.2, 106.8, 50)
+	setRetention := func(days int32) {
+		t.Helper()
+		if _, err := e.dirc.UpdateSettings(e.admin(acme), &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: days}, UpdateMask: fieldMask("retention_days")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRetention(2)
+	rep := e.as(acme, dwell.RoleRep, "budi")
+	fix := &dwellv1.Fix{DeviceTime: timestamppb.New(e.now()), Position: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8001}, AccuracyMeters: 10}
+	if ci, err := e.ingest.CheckIn(rep, &dwellv1.CheckInRequest{RequestId: "ci", Client: "clients/toko", CheckInTime: timestamppb.New(e.now()), Fix: fix}); err != nil || ci.GetVerification() != dwellv1.Verification_VERIFICATION_VERIFIED {
+		t.Fatalf("CheckIn = %v, %v; want VERIFIED", ci, err)
+	}
+	e.advance(30 * time.Minute)
+	fix = proto.Clone(fix).(*dwellv1.Fix)
+	fix.DeviceTime = timestamppb.New(e.now())
+	if _, err := e.ingest.CheckOut(rep, &dwellv1.CheckOutRequest{RequestId: "co", Client: "clients/toko", CheckOutTime: timestamppb.New(e.now()), Fix: fix, Outcome: dwellv1.Outcome_OUTCOME_POSITIVE}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	dayReq := &dwellv1.GetRepDayRequest{Rep: "reps/budi", Date: protoDate(e.now())}
+	before, err := e.report.GetRepDay(admin, dayReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.GetFlags().GetUnverifiedCheckIns() != 0 || before.GetPastRetention() {
+		t.Fatalf("before: flags %v, past_retention %v; want a verified check-in, inside the period", before.GetFlags(), before.GetPastRetention())
+	}
+	e.advance(3 * 24 * time.Hour)
+	if n, err := server.SweepRetentionActions(t.Context(), e.srv, e.now()); err != nil || n != 2 {
+		t.Fatalf("sweep = %d check-ins and check-outs cleared, %v; want 2", n, err)
+	}
+	setRetention(365)
+	want := proto.Clone(before).(*dwellv1.GetRepDayResponse)
+	want.PastRetention = true
+	wantDay := func(when string) {
+		t.Helper()
+		if err := e.srv.Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		after, err := e.report.GetRepDay(e.admin(acme), dayReq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(after, want) {
+			t.Fatalf("GetRepDay %s: flags %v, past_retention %v; want as derived before, %v, true", when, after.GetFlags(), after.GetPastRetention(), want.GetFlags())
+		}
+	}
+	wantDay("after raising the retention")
+	// New data for the day would have it derived again: it is refused.
+	_, err = e.ingest.LogCall(e.as(acme, dwell.RoleRep, "budi"), &dwellv1.LogCallRequest{RequestId: "call", Client: "clients/toko", StartTime: timestamppb.New(e.now().Add(-3 * 24 * time.Hour)), TalkSeconds: 60})
+	wantViolation(t, "a call on the swept day", err, "start_time")
+	wantDay("after a refused call")
+}
+
+// TestMarkOverSweepKeepsPrunedDay: a day marked before a sweep and derived
+// only after it (the refresher behind, a crash, data that raced the
+// sweep) has lost its fixes meanwhile; derived from what is left it would
+// lose its figures in every report. It keeps its summary: such a day can
+// no longer change.
+func TestMarkOverSweepKeepsPrunedDay(t *testing.T) {
+	e := newEnv(t)
+	uploadSimDay(t, e)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	bdReq := &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date}
+	before, err := e.report.GetTimeBreakdown(e.admin(acme), bdReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.GetTotal().GetVisitProspectSeconds()+before.GetTotal().GetVisitCustomerSeconds() == 0 {
+		t.Fatalf("before: totals %v; the test needs visit time", before.GetTotal())
+	}
+	// With the server down, a call marks the day, then the day's fixes
+	// are pruned (the day ends at 17:00 UTC in Jakarta).
+	e.stop()
+	st, err := boltstore.Open(filepath.Join(e.dir, "dwell.db"), boltstore.Options{Now: e.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.RecordCall(t.Context(), acme, dwell.Call{RequestID: "late-call", Rep: "rep-1", Client: "c1", StartTime: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC), TalkSeconds: 30}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := st.PruneFixes(t.Context(), acme, "rep-1", time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC), 100000); err != nil || n == 0 {
+		t.Fatalf("PruneFixes = %d, %v", n, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	wantSweptDayKept(t, e, "derived after the sweep", bdReq, before)
+	// A report that finds the day stale (the refresher not done yet) reads
+	// the same summary rather than deriving what is left.
+	tot, err := server.SummarizeDay(t.Context(), e.srv, acme, "rep-1", dwell.Date{Year: 2026, Month: 11, Day: 19})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tot.VisitProspectS+tot.VisitCustomerS, before.GetTotal().GetVisitProspectSeconds()+before.GetTotal().GetVisitCustomerSeconds(); got != want {
+		t.Fatalf("the day summarised inline: %d s of visits, want %d as stored", got, want)
+	}
+	// So does GetRepDay while the day is marked again (a write straight to
+	// the store wakes no refresher; its poll may still come first, and
+	// then the summary is current and served all the same).
+	if _, _, err := e.st.RecordCall(t.Context(), acme, dwell.Call{RequestID: "later-call", Rep: "rep-1", Client: "c1", StartTime: time.Date(2026, 11, 19, 10, 0, 0, 0, time.UTC), TalkSeconds: 30}); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := e.report.GetRepDay(e.admin(acme), &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !proto.Equal(rd.GetTotals(), before.GetTotal()) || !rd.GetPastRetention() {
-		t.Fatalf("GetRepDay after raising the retention: totals %v, past_retention %v; want %v, true", rd.GetTotals(), rd.GetPastRetention(), before.GetTotal())
+		t.Fatalf("GetRepDay of the marked day: totals %v, past_retention %v; want %v, true", rd.GetTotals(), rd.GetPastRetention(), before.GetTotal())
 	}
 }

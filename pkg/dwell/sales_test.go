@@ -133,3 +133,25 @@ func TestDateStart(t *testing.T) {
 		t.Fatalf("2026-09-06 starts in Santiago at %v, want %v", got.UTC(), want)
 	}
 }
+
+// TestNextWorkingChangeSkippedMidnight: on 6 September 2026 Santiago's
+// clocks skip midnight; that Sunday's working hours still open and close
+// on the day, not a week later.
+func TestNextWorkingChangeSkippedMidnight(t *testing.T) {
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Rep{WorkingHours: []WorkingHours{{Weekday: time.Sunday, StartMinute: 9 * 60, EndMinute: 17 * 60}}}
+	at := func(day, hour int) time.Time { return time.Date(2026, 9, day, hour, 0, 0, 0, santiago) }
+	for _, c := range []struct{ t, want time.Time }{
+		{at(5, 12), at(6, 9)}, // Saturday noon: Sunday's opening
+		{at(6, 3), at(6, 9)},  // Sunday after the jump
+		{at(6, 10), at(6, 17)},
+		{at(6, 18), at(13, 9)},
+	} {
+		if got := r.NextWorkingChange(c.t, santiago); !got.Equal(c.want) {
+			t.Errorf("NextWorkingChange(%v) = %v, want %v", c.t, got.In(santiago), c.want)
+		}
+	}
+}

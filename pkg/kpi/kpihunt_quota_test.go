@@ -27,4 +27,10 @@ func TestQuotaCurrencyFromQuotasOfTheRange(t *testing.T) {
 	if r := Compute(in); r.Quota.Won != (dwell.Money{Currency: "EUR", AmountMinor: 1000000}) || r.Quota.Quota.AmountMinor != 0 || r.Quota.Attainment != 0 {
 		t.Errorf("only a 2025 USD quota: won %v, quota %v, attainment %v; want 10,000.00 EUR won, no quota, 0", r.Quota.Won, r.Quota.Quota, r.Quota.Attainment)
 	}
+	// Nor does a quota that begins after the range choose it.
+	in.Quotas = []dwell.Quota{{Rep: "ani", Start: dwell.Date{Year: 2026, Month: 4, Day: 1},
+		End: dwell.Date{Year: 2026, Month: 4, Day: 30}, Target: dwell.Money{Currency: "USD", AmountMinor: 50000000}}}
+	if r := Compute(in); r.Quota.Won != (dwell.Money{Currency: "EUR", AmountMinor: 1000000}) || r.Quota.Quota.AmountMinor != 0 || r.Quota.Attainment != 0 {
+		t.Errorf("only an April USD quota: won %v, quota %v, attainment %v; want 10,000.00 EUR won, no quota, 0", r.Quota.Won, r.Quota.Quota, r.Quota.Attainment)
+	}
 }

@@ -69,4 +69,10 @@ func TestWhollyPausedDayIsNoFieldDay(t *testing.T) {
 	if !mixed.Field() {
 		t.Error("a day with a pause and an idle hour is not a field day")
 	}
+	// A day of one fix, no pause, has an observed span of no length: a
+	// field day, as before pauses existed.
+	one := &Day{Rep: "ani", Date: date(3, 10), Start: at(jakarta, 10, 9, 0), End: at(jakarta, 10, 9, 0)}
+	if !one.Field() {
+		t.Error("a day of one fix is not a field day")
+	}
 }

@@ -47,10 +47,12 @@ type Privacy interface {
 	// empty rep id are dwell.Invalid; a rep or tenant without records is
 	// not an error.
 	PruneActionFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (cleared int, more bool, err error)
-	// PrunedBefore returns the rep's prune horizon: every fix of the rep
-	// with Time before it has been deleted by PruneFixes (the cut of the
-	// last call that deleted any), or the zero time if none ever was. A
-	// day that began before it may have lost fixes, so data for it that
+	// PrunedBefore returns the rep's prune horizon: the later of the cut of
+	// the last PruneFixes call that deleted any fix (every fix of the rep
+	// with Time before it is gone) and the cut of the last
+	// PruneActionFixes call that cleared any check-in's or check-out's fix,
+	// or the zero time if neither ever happened. A day that began before
+	// it may have lost fixes or positions, so data for it that
 	// arrives now cannot be derived with what the day had; the server
 	// refuses such data, even when a longer retention period set since
 	// would take it.

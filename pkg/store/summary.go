@@ -13,8 +13,9 @@ import (
 // RecordCall and RecordTrackingChange storing a new record) bumps, in the
 // same transaction, the data version of each affected (rep, local day) and
 // marks it dirty; a resume also marks every day back to the pause before
-// it (the last 31 days at most), which were derived with the pause still
-// open. The local
+// it (the last 31 days at most, and none that began before the rep's
+// prune horizon, Privacy.PrunedBefore: such a day has lost fixes), which
+// were derived with the pause still open. The local
 // day is cut in the rep's time zone as the directory holds it at that
 // moment (UTC for a rep not in the directory). A change of the tenant's
 // settings (PutSettings) or of any client (CreateClient, UpdateClient,
@@ -22,9 +23,9 @@ import (
 // RederiveDays or fewer days before the store's clock dirty, also in the
 // same transaction, except days that may have lost fixes to the tenant's
 // retention period (dated within a day of its start or earlier), or to the
-// period as it was when PruneFixes last deleted the rep's fixes (dated
-// within a day of that cut or earlier: a period raised since does not
-// bring the fixes back): their summaries keep what was derived while the
+// period as it was when PruneFixes or PruneActionFixes last forgot some of
+// the rep's data (Privacy.PrunedBefore; dated within a day of that cut or
+// earlier: a period raised since does not bring the fixes back): their summaries keep what was derived while the
 // fixes were there. Marks are durable: a crash never loses one.
 //
 // A summary is an opaque value (its encoding belongs to the caller) stored

@@ -50,6 +50,7 @@
 //	    fixids.log            sequence -> pending (id hash, time key) entries
 //	    fixes.pruned          time key below which the rep's fixes were deleted (privacy.go)
 //	    actions.unfixed       time key below which the rep's check-ins and check-outs have no fix (privacy.go)
+//	    actions.cleared       time key below which PruneActionFixes cleared their fixes; never lowered (privacy.go)
 //	    checkins, checkouts, calls, tracking        time key + sequence -> JSON record
 //	    checkins.req, checkouts.req, calls.req, tracking.req   request id -> record key
 //	  dayver, dirty, summaries, daydetail      per rep-day data versions, dirty marks and summaries (summary.go)

@@ -28,7 +28,10 @@ import (
 // it has a fix, so a call starts there and costs about the records it goes
 // over, not the rep's whole history. A record stored later below the
 // horizon (the store takes any time; the server refuses actions older than
-// the retention period) lowers it (recordAction).
+// the retention period) lowers it (recordAction). A second key,
+// keyCleared, holds the cut of the last call that cleared any fix and
+// never goes down: days that began before it have lost positions, as days
+// before keyPruned have lost fixes (lostBelow, PrunedBefore).
 //
 // EraseRepHistory deletes the rep's bucket (fixes, ids, actions), its
 // rep-day keys in the four day buckets, and its events. The events are
@@ -46,6 +49,23 @@ func prunedBelow(rb *bolt.Bucket) []byte {
 		return v
 	}
 	return nil
+}
+
+// keyCleared is the key, in a rep's bucket, of the time key below which
+// PruneActionFixes cleared the fixes of the rep's check-ins and check-outs:
+// the cut of the last call that cleared any. It never goes down.
+var keyCleared = []byte("actions.cleared")
+
+// lostBelow returns the time key below which the rep's data lost
+// something to retention (store.Privacy.PrunedBefore): the later of the
+// prune horizon and the cut below which check-ins' and check-outs' fixes
+// were cleared, or nil if neither happened.
+func lostBelow(rb *bolt.Bucket) []byte {
+	h := prunedBelow(rb)
+	if v := rb.Get(keyCleared); len(v) == timeKeyLen && bytes.Compare(v, h) > 0 {
+		return v
+	}
+	return h
 }
 
 // pruneRep checks the arguments of a prune of the rep's data (a rep id, a
@@ -244,6 +264,14 @@ func (s *Store) PruneActionFixes(ctx context.Context, tenant dwell.TenantID, rep
 		for _, ch := range changes {
 			if err := ch.b.Put(ch.k, ch.v); err != nil {
 				return 0, false, err
+			}
+		}
+		if len(changes) > 0 {
+			// Every cleared record lies below horizon.
+			if old := rb.Get(keyCleared); len(old) != timeKeyLen || bytes.Compare(old, horizon) < 0 {
+				if err := rb.Put(keyCleared, horizon); err != nil {
+					return 0, false, err
+				}
 			}
 		}
 		return len(changes), more, rb.Put(keyUnfixed, horizon)
@@ -464,7 +492,7 @@ func (s *Store) PrunedBefore(ctx context.Context, tenant dwell.TenantID, rep dwe
 			return nil
 		}
 		if rb := all.Bucket([]byte(rep)); rb != nil {
-			if h := prunedBelow(rb); h != nil {
+			if h := lostBelow(rb); h != nil {
 				at = keyTime(h)
 			}
 		}

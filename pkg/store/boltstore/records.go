@@ -232,8 +232,8 @@ const maxPausedDays = 31
 // (if the last change before it is a pause) to the resume: the days of an
 // open pause were derived as paused up to their end or the present, and
 // now end at the resume. Of a longer pause only the last maxPausedDays
-// days before the resume are marked; the resume's own day is marked by
-// recordAction.
+// days before the resume are marked, and none that began before the rep's
+// prune horizon; the resume's own day is marked by recordAction.
 func (t *txn) markPaused(tenant dwell.TenantID, c dwell.TrackingChange) error {
 	if c.Paused {
 		return nil
@@ -270,9 +270,18 @@ func (t *txn) markPaused(tenant dwell.TenantID, c dwell.TrackingChange) error {
 	if limit := c.Time.Add(-maxPausedDays * 24 * time.Hour); from.Before(limit) {
 		from = limit
 	}
+	// A day that began before the rep's prune horizon has lost fixes to
+	// retention: derived again it would lose what they showed, so it keeps
+	// its summary, as in markTenant.
+	var horizon time.Time
+	if h := lostBelow(rb.b); h != nil {
+		horizon = keyTime(h)
+	}
+	loc := t.repZone(tenant, c.Rep)
 	n := int(c.Time.Sub(from)/(12*time.Hour)) + 1
 	return t.markInstants(tenant, c.Rep, n, func(i int) (time.Time, bool) {
-		return from.Add(time.Duration(i) * 12 * time.Hour), true
+		at := from.Add(time.Duration(i) * 12 * time.Hour)
+		return at, !dwell.DateOf(at, loc).Start(loc).Before(horizon)
 	})
 }
 

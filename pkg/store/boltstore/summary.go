@@ -152,9 +152,9 @@ func (t *txn) markAction(tenant dwell.TenantID, rep dwell.RepID, at time.Time) e
 // store.RederiveDays days before the store's clock (in UTC, less one day for
 // zones ahead of it) dirty, except those that may have lost fixes to the
 // tenant's retention period: days that began before the period as it is
-// now, and days that began before the rep's prune horizon (the period as
-// it was when the rep's fixes were pruned: a period raised since does not
-// bring them back). It reads the settings as t sees them, so a settings
+// now, and days that began before the rep's prune horizon (lostBelow: the
+// period as it was when the rep's fixes were pruned or its check-ins'
+// fixes cleared; a period raised since does not bring them back). It reads the settings as t sees them, so a settings
 // change must store the new settings first.
 func (t *txn) markTenant(tenant dwell.TenantID) error {
 	ver, err := t.tenantSub(tenant, bktDayVer, false)
@@ -184,7 +184,7 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 			rep, repSince = r, since
 			if repData != nil {
 				if rb := repData.Bucket([]byte(r)); rb != nil {
-					if h := prunedBelow(rb); h != nil {
+					if h := lostBelow(rb); h != nil {
 						repSince = laterDate(since, keptFrom(keyTime(h)))
 					}
 				}

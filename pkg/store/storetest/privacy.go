@@ -417,10 +417,16 @@ func testPruneActionFixes(t *testing.T, h Harness) {
 		wantEqual(t, what+": dirty days", len(dirtyDays(t, s)), 0)
 	}
 	check(s, "after the prune")
+	// The days before the cut lost positions: PrunedBefore says so.
+	wantHorizon(t, s, "after clearing check-ins' fixes", tenantA, "r1", cut)
+	for _, w := range everyone[1:] {
+		wantHorizon(t, s, fmt.Sprintf("of %v, not pruned", w), w.tenant, w.rep, time.Time{})
+	}
 	// Nothing is cleared or counted twice.
 	pruneActionFixes(t, s, tenantA, "r1", cut, 100, 0, false)
 	pruneActionFixes(t, s, tenantA, "r1", mins(7), 100, 0, false)
 	check(s, "after pruning again")
+	wantHorizon(t, s, "after clearing nothing", tenantA, "r1", cut)
 	if h.Reopen != nil {
 		s = h.Reopen(t, s)
 		check(s, "after a reopen")
@@ -439,15 +445,17 @@ func testPruneActionFixes(t *testing.T, h Harness) {
 	}
 
 	// A record stored later before an earlier cut is still cleared by the
-	// next call.
+	// next call, even with a cut before the earlier one (which PrunedBefore
+	// keeps).
 	_, _, err = s.RecordCheckIn(ctx(), tenantA, checkIn("r1", "ci-late", mins(8)))
 	must(t, "RecordCheckIn late", err)
-	pruneActionFixes(t, s, tenantA, "r1", cut, 100, 1, false)
+	pruneActionFixes(t, s, tenantA, "r1", mins(9), 100, 1, false)
 	late, err := s.ListCheckIns(ctx(), tenantA, "r1", mins(8), mins(9))
 	must(t, "ListCheckIns", err)
 	if len(late) != 1 || late[0].Fix != nil || late[0].RequestID != "ci-late" {
 		t.Fatalf("the late check-in after a prune = %+v, want it without its fix", late)
 	}
+	wantHorizon(t, s, "after a late record", tenantA, "r1", cut)
 	// A later cut clears the rest, calls and tracking changes untouched.
 	pruneActionFixes(t, s, tenantA, "r1", t0.Add(time.Hour), 100, 2, false)
 	got := listActionsOf(t, s, tenantA, "r1")
@@ -463,6 +471,7 @@ func testPruneActionFixes(t *testing.T, h Harness) {
 	}
 	wantEqual(t, "calls", got.Calls, pre[r1].Calls)
 	wantEqual(t, "tracking changes", got.Tracking, pre[r1].Tracking)
+	wantHorizon(t, s, "after clearing everything", tenantA, "r1", t0.Add(time.Hour))
 
 	// A rep or tenant without records clears nothing, without error.
 	for _, w := range []who{{tenantA, "nobody"}, {"no-such-tenant", "r1"}} {

@@ -1069,6 +1069,52 @@ func testResumeMarksPausedDays(t *testing.T, h Harness) {
 	if len(marks) != 32 || marks[0].Date != end.AddDays(-31) || marks[len(marks)-1].Date != end {
 		t.Fatalf("a 60-day pause's resume marked %d days, %v to %v; want the 32 days %v to %v", len(marks), marks[0].Date, marks[len(marks)-1].Date, end.AddDays(-31), end)
 	}
+
+	// A day that lost fixes to PruneFixes, or a check-in's fix to
+	// PruneActionFixes, before the resume keeps its summary: it is not
+	// marked.
+	for _, c := range []struct {
+		rep   string
+		prune func(rep string) (int, bool, error)
+	}{
+		{"r3", func(rep string) (int, bool, error) {
+			morning := fixes(rep, 0, 2)
+			for i := range morning {
+				morning[i].Time = pauseAt.Add(-10*time.Hour + time.Duration(i)*time.Minute) // the 14th, 10:00
+			}
+			_, err := s.AppendFixes(ctx(), tenantA, dwell.RepID(rep), morning)
+			must(t, "AppendFixes", err)
+			return s.PruneFixes(ctx(), tenantA, dwell.RepID(rep), pauseAt.Add(-8*time.Hour), 100)
+		}},
+		{"r4", func(rep string) (int, bool, error) {
+			_, _, err := s.RecordCheckIn(ctx(), tenantA, checkIn(rep, "ci", pauseAt.Add(-10*time.Hour)))
+			must(t, "RecordCheckIn", err)
+			return s.PruneActionFixes(ctx(), tenantA, dwell.RepID(rep), pauseAt.Add(-8*time.Hour), 100)
+		}},
+	} {
+		for _, m := range dirtyDays(t, s) {
+			_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+			must(t, "PutDaySummary", err)
+		}
+		_, _, err = s.RecordTrackingChange(ctx(), tenantA, trackingChange(c.rep, "p", pauseAt))
+		must(t, "RecordTrackingChange", err)
+		n, _, err := c.prune(c.rep)
+		must(t, "prune "+c.rep, err)
+		wantEqual(t, "pruned of "+c.rep, n > 0, true)
+		for _, m := range dirtyDays(t, s) {
+			_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+			must(t, "PutDaySummary", err)
+		}
+		late := trackingChange(c.rep, "r", pauseAt.Add(60*time.Hour))
+		late.Paused = false
+		_, _, err = s.RecordTrackingChange(ctx(), tenantA, late)
+		must(t, "RecordTrackingChange", err)
+		got = nil
+		for _, m := range dirtyDays(t, s) {
+			got = append(got, m.Date)
+		}
+		wantEqual(t, "days marked by a resume after a prune of "+c.rep, got, []dwell.Date{day(2025, 3, 15), day(2025, 3, 16), day(2025, 3, 17)})
+	}
 }
 
 // testCancelledContext checks that a write whose context is already done is

@@ -733,12 +733,15 @@ type GetRepDayResponse struct {
 	// (inside a PAUSED segment) are left out.
 	Fixes []*Fix `protobuf:"bytes,9,rep,name=fixes,proto3" json:"fixes,omitempty"`
 	// True when the day began before the tenant's retention period
-	// (Settings.retention_days), or lost fixes to a shorter period set
-	// before: its fixes, and the positions of its check-ins and check-outs,
-	// have been or are being deleted. The segments, visits, totals, flags and
-	// fix_count are then the ones derived while the fixes were kept, the
-	// same that GetTimeBreakdown, GetKpis and ListVisits report for the day,
-	// and fixes holds only the fixes still stored.
+	// (Settings.retention_days), or lost fixes or check-in and check-out
+	// positions to a shorter period set before: its fixes, and the positions
+	// of its check-ins and check-outs, have been or are being deleted. The
+	// segments, visits, totals, flags and fix_count are then the ones derived
+	// while the fixes were kept, the same that GetTimeBreakdown, GetKpis and
+	// ListVisits report for the day (a day without a summary, or one that
+	// has lost nothing yet and has no summary derived since its last data,
+	// is derived from what is left, by them too), and fixes holds only the
+	// fixes still stored.
 	PastRetention bool `protobuf:"varint,10,opt,name=past_retention,json=pastRetention,proto3" json:"past_retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
