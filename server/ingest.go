@@ -205,7 +205,7 @@ func (g *ingestService) StreamPings(stream dwellv1.IngestService_StreamPingsServ
 
 // prunedDayDescription is the violation of data for a rep-day that has
 // lost fixes to retention.
-const prunedDayDescription = "falls on a day whose fixes were already deleted, in part or whole, by the tenant's retention period; that day can no longer change"
+const prunedDayDescription = "falls on a day whose fixes or check-in positions were already deleted, in part or whole, by the tenant's retention period; that day can no longer change"
 
 // dayPruned reports whether instant t falls on a local day of r (in loc)
 // that began before pruned, the rep's prune horizon (store.PrunedBefore;
