@@ -191,7 +191,6 @@ func (ss *salesService) CreateAppointment(ctx context.Context, req *dwellv1.Crea
 	a.RequestID = req.GetRequestId()
 	vs := dwell.ValidateRequestID("request_id", a.RequestID)
 	vs = append(vs, dwell.ValidateAppointment("appointment", a)...)
-	vs = append(vs, dwell.ValidateInstant("appointment.planned_start_time", a.PlannedStart)...)
 	if err := invalid(op, vs); err != nil {
 		return nil, err
 	}
@@ -288,8 +287,6 @@ func (ss *salesService) checkOpportunities(ctx context.Context, op dwell.Op, p d
 			f = fmt.Sprintf("%s[%d]", field, i)
 		}
 		ovs := dwell.ValidateOpportunity(f, o)
-		ovs = append(ovs, dwell.ValidateInstant(f+".open_time", o.OpenTime)...)
-		ovs = append(ovs, dwell.ValidateInstant(f+".close_time", o.CloseTime)...)
 		vs = append(vs, ovs...)
 		if j, dup := seen[o.ID]; dup && indexed {
 			vs = append(vs, dwell.Violation{Field: f + ".name", Description: fmt.Sprintf("repeats %s[%d]", field, j)})

@@ -77,7 +77,8 @@ const MaxSalesBatch = 1000
 // "appointment_id", as it arrives beside the resource), the rep and client
 // ids (field+".rep", field+".client") and a planned start before the planned
 // end (field+".planned_start_time", field+".planned_end_time"), at most 24
-// hours apart. Whether the rep and client exist is the caller's to check.
+// hours apart, the start in the years ValidateInstant accepts. Whether the
+// rep and client exist is the caller's to check.
 func ValidateAppointment(field string, a Appointment) []Violation {
 	vs := ValidateID("appointment_id", string(a.ID))
 	vs = append(vs, ValidateID(fieldPath(field, "rep"), string(a.Rep))...)
@@ -93,6 +94,7 @@ func ValidateAppointment(field string, a Appointment) []Violation {
 	case a.PlannedEnd.Sub(a.PlannedStart) > 24*time.Hour:
 		vs = addViolation(vs, end, "an appointment may last at most 24 hours, got %s", a.PlannedEnd.Sub(a.PlannedStart))
 	}
+	vs = append(vs, ValidateInstant(start, a.PlannedStart)...)
 	return vs
 }
 
@@ -117,8 +119,9 @@ func ValidateMoney(field string, m Money) []Violation {
 // update: valid ids (field+".name", field+".rep", field+".client"), a known
 // stage (field+".stage"), a valid amount (field+".amount"), an open time
 // (field+".open_time"), a close time for WON and LOST and none while open,
-// not before the open time (field+".close_time"), and optional external id
-// text. Whether the rep and client exist is the caller's to check.
+// not before the open time (field+".close_time"), both in the years
+// ValidateInstant accepts, and optional external id text. Whether the rep
+// and client exist is the caller's to check.
 func ValidateOpportunity(field string, o Opportunity) []Violation {
 	vs := ValidateID(fieldPath(field, "name"), string(o.ID))
 	vs = append(vs, ValidateID(fieldPath(field, "rep"), string(o.Rep))...)
@@ -140,6 +143,8 @@ func ValidateOpportunity(field string, o Opportunity) []Violation {
 	case closed && !o.OpenTime.IsZero() && o.CloseTime.Before(o.OpenTime):
 		vs = addViolation(vs, ct, "close_time must not be before open_time %s, got %s", fmtTime(o.OpenTime), fmtTime(o.CloseTime))
 	}
+	vs = append(vs, ValidateInstant(fieldPath(field, "open_time"), o.OpenTime)...)
+	vs = append(vs, ValidateInstant(ct, o.CloseTime)...)
 	vs = append(vs, ValidateText(fieldPath(field, "external_id"), o.ExternalID, false)...)
 	return vs
 }

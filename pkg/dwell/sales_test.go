@@ -29,6 +29,9 @@ func TestValidateOpportunity(t *testing.T) {
 		{"no open time", func(o *Opportunity) { o.OpenTime = time.Time{} }, []string{"o.open_time"}},
 		{"bad ids", func(o *Opportunity) { o.ID, o.Rep, o.Client = "", "-r", "c/1" }, []string{"o.name", "o.rep", "o.client"}},
 		{"external id not UTF-8", func(o *Opportunity) { o.ExternalID = "\xff" }, []string{"o.external_id"}},
+		{"opened and won in 9999", func(o *Opportunity) {
+			o.OpenTime, o.CloseTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 1, 2, 0, 0, 0, 0, time.UTC)
+		}, []string{"o.open_time", "o.close_time"}},
 	}
 	for _, tt := range tests {
 		o := good
@@ -44,6 +47,8 @@ func TestValidateAppointmentAndQuota(t *testing.T) {
 	checkFields(t, "empty appointment", ValidateAppointment("appointment", a), "appointment.planned_end_time")
 	a.PlannedEnd = t0Sales.Add(25 * time.Hour)
 	checkFields(t, "25-hour appointment", ValidateAppointment("appointment", a), "appointment.planned_end_time")
+	a.PlannedStart, a.PlannedEnd = time.Date(1600, 1, 1, 9, 0, 0, 0, time.UTC), time.Date(1600, 1, 1, 10, 0, 0, 0, time.UTC)
+	checkFields(t, "planned in 1600", ValidateAppointment("appointment", a), "appointment.planned_start_time")
 	a.PlannedStart, a.ID = time.Time{}, ""
 	checkFields(t, "no start, no id", ValidateAppointment("appointment", a), "appointment_id", "appointment.planned_start_time")
 
