@@ -87,3 +87,40 @@ func TestRequestIDOfAnotherWrite(t *testing.T) {
 		t.Fatalf("CreateAppointment a1 retried = %v, %v; want a1", again, err)
 	}
 }
+
+// TestUpsertRequestIDOfAnotherBatch: a partner that reuses a request_id for
+// another batch of opportunities or quotas is told so (INVALID_ARGUMENT on
+// request_id) rather than acknowledged without the batch being stored; a
+// true retry is acknowledged and changes nothing.
+func TestUpsertRequestIDOfAnotherBatch(t *testing.T) {
+	e := newEnv(t)
+	seedTeams(e)
+	partner := e.as(acme, dwell.RolePartner, "crm")
+	now := e.now()
+	deal := func(amount int64) *dwellv1.UpsertOpportunitiesRequest {
+		return &dwellv1.UpsertOpportunitiesRequest{RequestId: "sync-1", Opportunities: []*dwellv1.Opportunity{
+			opp("budi-deal", "budi", dwellv1.OpportunityStage_OPPORTUNITY_STAGE_OPEN, amount, now.Add(-time.Hour), time.Time{})}}
+	}
+	for _, what := range []string{"first", "retry"} {
+		if _, err := e.sales.UpsertOpportunities(partner, deal(100)); err != nil {
+			t.Fatalf("UpsertOpportunities (%s): %v", what, err)
+		}
+	}
+	_, err := e.sales.UpsertOpportunities(partner, deal(250))
+	wantViolation(t, "UpsertOpportunities of another batch under sync-1", err, "request_id")
+	got, err := e.sales.GetOpportunity(partner, &dwellv1.GetOpportunityRequest{Name: "opportunities/budi-deal"})
+	if err != nil || got.GetOpportunity().GetAmount().GetAmountMinor() != 100 {
+		t.Fatalf("the deal after the refused batch = %v, %v; want its amount 100", got, err)
+	}
+	quota := func(amount int64) *dwellv1.UpsertQuotasRequest {
+		return &dwellv1.UpsertQuotasRequest{RequestId: "sync-1", Quotas: []*dwellv1.Quota{{Rep: "reps/budi",
+			StartDate: pbDate(2026, 11, 1), EndDate: pbDate(2026, 11, 30), Target: &dwellv1.Money{CurrencyCode: "IDR", AmountMinor: amount}}}}
+	}
+	for _, what := range []string{"first", "retry"} {
+		if _, err := e.sales.UpsertQuotas(partner, quota(500)); err != nil {
+			t.Fatalf("UpsertQuotas (%s): %v", what, err)
+		}
+	}
+	_, err = e.sales.UpsertQuotas(partner, quota(900))
+	wantViolation(t, "UpsertQuotas of another batch under sync-1", err, "request_id")
+}

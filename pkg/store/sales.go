@@ -25,8 +25,12 @@ type Sales interface {
 
 	// PutOpportunities creates or replaces every opportunity of os in one
 	// durable write, idempotent by requestID: if a put with the same
-	// request id was stored, nothing is written and existed is true. An
-	// empty requestID is never deduplicated. The caller has validated them.
+	// request id was stored, nothing is written and existed is true, or, if
+	// that put held other opportunities (or the same in another order), the
+	// error is dwell.Invalid with a violation on "request_id": a retry
+	// repeats its batch, and new data under an old request id would be
+	// acknowledged without being stored. An empty requestID is never
+	// deduplicated. The caller has validated them.
 	PutOpportunities(ctx context.Context, tenant dwell.TenantID, requestID string, os []dwell.Opportunity) (existed bool, err error)
 	// GetOpportunity returns the opportunity or dwell.NotFound.
 	GetOpportunity(ctx context.Context, tenant dwell.TenantID, id dwell.OpportunityID) (dwell.Opportunity, error)

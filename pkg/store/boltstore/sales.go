@@ -3,6 +3,8 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -21,7 +23,7 @@ import (
 //	opportunities       opportunity id -> version byte + JSON record
 //	opportunities.byrep rep prefix + opportunity id -> empty
 //	quotas              rep-day key of (rep, start day) -> version byte + JSON record
-//	sales.req           "o/" or "q/" + request id -> empty (idempotent upserts)
+//	sales.req           "o/" or "q/" + request id -> SHA-256 of the batch (idempotent upserts; empty before it was kept)
 var (
 	bktAppointments     = []byte("appointments")
 	bktAppointmentsRep  = []byte("appointments.byrep")
@@ -302,14 +304,19 @@ func (s *Store) ListRepSales(ctx context.Context, tenant dwell.TenantID, spans [
 	return as, qs, nil
 }
 
-// putOnce runs put in a write unless the request id (under kind "o/" or
-// "q/") was seen, in which case it writes nothing and returns true.
-func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID, kind, requestID string, items int, put func(t *txn) error) (bool, error) {
+// putOnce runs put, which writes keys[i] -> vals[i] (and what goes with
+// them), unless the request id (under kind "o/" or "q/") was seen: then it
+// writes nothing and returns true if that put wrote the same keys and
+// values, else a dwell.Invalid error on request_id. The request id keeps
+// the SHA-256 of the batch (empty for puts stored before it did, which
+// every batch matches).
+func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID, kind, requestID string, keys, vals [][]byte, put func(t *txn) error) (bool, error) {
 	if len(requestID) > maxRequestIDBytes {
 		return false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
+	digest := batchDigest(keys, vals)
 	var existed bool
-	err := s.write(ctx, op, items, func(t *txn) error {
+	err := s.write(ctx, op, len(keys), func(t *txn) error {
 		existed = false
 		var reqs *bolt.Bucket
 		if requestID != "" {
@@ -317,7 +324,11 @@ func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID,
 			if reqs, err = t.tenantSub(tenant, bktSalesReqs, true); err != nil {
 				return err
 			}
-			if reqs.Get([]byte(kind+requestID)) != nil {
+			if v := reqs.Get([]byte(kind + requestID)); v != nil {
+				if len(v) > 0 && !bytes.Equal(v, digest) {
+					return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id",
+						Description: "was used by another batch; a retry repeats the batch it retries, new data needs a new request id"})
+				}
 				existed = true
 				return nil
 			}
@@ -326,11 +337,25 @@ func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID,
 			return err
 		}
 		if reqs != nil {
-			return reqs.Put([]byte(kind+requestID), []byte{})
+			return reqs.Put([]byte(kind+requestID), digest)
 		}
 		return nil
 	})
 	return existed, err
+}
+
+// batchDigest returns the SHA-256 of keys[i], vals[i] in order, each
+// prefixed by its length.
+func batchDigest(keys, vals [][]byte) []byte {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for i := range keys {
+		for _, b := range [2][]byte{keys[i], vals[i]} {
+			h.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+			h.Write(b)
+		}
+	}
+	return h.Sum(nil)
 }
 
 // putAll puts keys[i] -> vals[i] in the tenant's bucket name.
@@ -364,7 +389,7 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 		}
 		keys[i] = []byte(os[i].ID)
 	}
-	return s.putOnce(ctx, op, tenant, "o/", requestID, len(os), func(t *txn) error {
+	return s.putOnce(ctx, op, tenant, "o/", requestID, keys, vals, func(t *txn) error {
 		all, err := t.tenantSub(tenant, bktOpportunities, true)
 		if err != nil {
 			return err
@@ -499,7 +524,7 @@ func (s *Store) PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID 
 		}
 		keys[i] = dayKey(q.Rep, q.Start)
 	}
-	return s.putOnce(ctx, op, tenant, "q/", requestID, len(qs), func(t *txn) error {
+	return s.putOnce(ctx, op, tenant, "q/", requestID, keys, vals, func(t *txn) error {
 		return putAll(t, tenant, bktQuotas, keys, vals)
 	})
 }

@@ -96,17 +96,26 @@ func testOpportunities(t *testing.T, h Harness) {
 	if existed {
 		t.Fatal("first put: existed = true")
 	}
-	// A retry writes nothing, even if the batch changed meanwhile.
-	changed := os[0]
-	changed.Amount.AmountMinor = 99
-	existed, err = s.PutOpportunities(ctx(), tenantA, "put-1", []dwell.Opportunity{changed})
+	// A retry writes nothing.
+	existed, err = s.PutOpportunities(ctx(), tenantA, "put-1", os)
 	must(t, "PutOpportunities retry", err)
 	if !existed {
 		t.Fatal("retry: existed = false")
 	}
+	// Another batch under the same request id is refused, and writes
+	// nothing: acknowledged, it would never be stored.
+	changed := os[0]
+	changed.Amount.AmountMinor = 99
+	for _, batch := range [][]dwell.Opportunity{{changed}, append([]dwell.Opportunity{changed}, os[1:]...), slices.Concat(os[1:], os[:1])} {
+		_, err = s.PutOpportunities(ctx(), tenantA, "put-1", batch)
+		wantKind(t, "PutOpportunities of another batch under a used request id", err, dwell.Invalid)
+	}
 	got, err := s.GetOpportunity(ctx(), tenantA, "o0")
 	must(t, "GetOpportunity", err)
 	wantEqual(t, "o0 after the retry", got, os[0])
+	// Request ids of opportunities and quotas are apart.
+	_, err = s.PutQuotas(ctx(), tenantA, "put-1", []dwell.Quota{{Rep: "r1", Start: dwell.Date{Year: 2026, Month: 3, Day: 1}, End: dwell.Date{Year: 2026, Month: 3, Day: 31}, Target: dwell.Money{Currency: "IDR", AmountMinor: 5}}})
+	must(t, "PutQuotas under an opportunities' request id", err)
 	// Another request replaces it.
 	_, err = s.PutOpportunities(ctx(), tenantA, "put-2", []dwell.Opportunity{changed})
 	must(t, "PutOpportunities replace", err)
@@ -156,11 +165,13 @@ func testQuotas(t *testing.T, h Harness) {
 	qs := []dwell.Quota{q("r1", 4, 100), q("r1", 3, 90), q("r2", 3, 50), q("r11", 3, 7)}
 	_, err := s.PutQuotas(ctx(), tenantA, "q-1", qs)
 	must(t, "PutQuotas", err)
-	existed, err := s.PutQuotas(ctx(), tenantA, "q-1", []dwell.Quota{q("r1", 3, 1)})
+	existed, err := s.PutQuotas(ctx(), tenantA, "q-1", qs)
 	must(t, "PutQuotas retry", err)
 	if !existed {
 		t.Fatal("retry: existed = false")
 	}
+	_, err = s.PutQuotas(ctx(), tenantA, "q-1", []dwell.Quota{q("r1", 3, 1)})
+	wantKind(t, "PutQuotas of another batch under a used request id", err, dwell.Invalid)
 	_, err = s.PutQuotas(ctx(), tenantA, "q-2", []dwell.Quota{q("r1", 4, 120)})
 	must(t, "PutQuotas replace", err)
 	got, err := s.ListQuotas(ctx(), tenantA, "r1")

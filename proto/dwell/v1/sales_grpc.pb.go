@@ -45,7 +45,9 @@ type SalesServiceClient interface {
 	// DeleteAppointment cancels an appointment.
 	DeleteAppointment(ctx context.Context, in *DeleteAppointmentRequest, opts ...grpc.CallOption) (*DeleteAppointmentResponse, error)
 	// UpsertOpportunities creates or replaces up to 1,000 opportunities by id
-	// in one durable write. Idempotent by request_id.
+	// in one durable write. Idempotent by request_id: a retry of the same
+	// batch is acknowledged and changes nothing; another batch under a used
+	// request_id is INVALID_ARGUMENT on request_id and stores nothing.
 	UpsertOpportunities(ctx context.Context, in *UpsertOpportunitiesRequest, opts ...grpc.CallOption) (*UpsertOpportunitiesResponse, error)
 	// GetOpportunity returns one opportunity.
 	GetOpportunity(ctx context.Context, in *GetOpportunityRequest, opts ...grpc.CallOption) (*GetOpportunityResponse, error)
@@ -54,7 +56,7 @@ type SalesServiceClient interface {
 	// ListOpportunities lists opportunities of a rep, team or client.
 	ListOpportunities(ctx context.Context, in *ListOpportunitiesRequest, opts ...grpc.CallOption) (*ListOpportunitiesResponse, error)
 	// UpsertQuotas creates or replaces up to 1,000 quotas. Idempotent by
-	// request_id.
+	// request_id, as UpsertOpportunities.
 	UpsertQuotas(ctx context.Context, in *UpsertQuotasRequest, opts ...grpc.CallOption) (*UpsertQuotasResponse, error)
 	// ListQuotas lists the quotas of a rep or team.
 	ListQuotas(ctx context.Context, in *ListQuotasRequest, opts ...grpc.CallOption) (*ListQuotasResponse, error)
@@ -173,7 +175,9 @@ type SalesServiceServer interface {
 	// DeleteAppointment cancels an appointment.
 	DeleteAppointment(context.Context, *DeleteAppointmentRequest) (*DeleteAppointmentResponse, error)
 	// UpsertOpportunities creates or replaces up to 1,000 opportunities by id
-	// in one durable write. Idempotent by request_id.
+	// in one durable write. Idempotent by request_id: a retry of the same
+	// batch is acknowledged and changes nothing; another batch under a used
+	// request_id is INVALID_ARGUMENT on request_id and stores nothing.
 	UpsertOpportunities(context.Context, *UpsertOpportunitiesRequest) (*UpsertOpportunitiesResponse, error)
 	// GetOpportunity returns one opportunity.
 	GetOpportunity(context.Context, *GetOpportunityRequest) (*GetOpportunityResponse, error)
@@ -182,7 +186,7 @@ type SalesServiceServer interface {
 	// ListOpportunities lists opportunities of a rep, team or client.
 	ListOpportunities(context.Context, *ListOpportunitiesRequest) (*ListOpportunitiesResponse, error)
 	// UpsertQuotas creates or replaces up to 1,000 quotas. Idempotent by
-	// request_id.
+	// request_id, as UpsertOpportunities.
 	UpsertQuotas(context.Context, *UpsertQuotasRequest) (*UpsertQuotasResponse, error)
 	// ListQuotas lists the quotas of a rep or team.
 	ListQuotas(context.Context, *ListQuotasRequest) (*ListQuotasResponse, error)
