@@ -12,10 +12,12 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/dwellhq/dwell/pkg/auth"
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 	"github.com/dwellhq/dwell/server"
@@ -336,6 +338,48 @@ func TestTargetDenialsAreAudited(t *testing.T) {
 	} {
 		if n, err := list(); err != nil || n != 0 {
 			t.Fatalf("sari has %d records after budi's attempts (%v), want none", n, err)
+		}
+	}
+}
+
+// TestUnauthenticatedCallsAreAudited: a call without a token, with a
+// malformed one or with one signed by no key of the server is
+// UNAUTHENTICATED and leaves one audit record naming the method and the
+// caller's address, never the token.
+func TestUnauthenticatedCallsAreAudited(t *testing.T) {
+	e, log := newAuditEnv(t)
+	seedTeams(e)
+	other, err := auth.OpenKeyring(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.EnsureTenant(acme); err != nil {
+		t.Fatal(err)
+	}
+	forged, err := other.Mint(dwell.Principal{Tenant: acme, Subject: "boss", Role: dwell.RoleAdmin}, time.Hour, e.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ what, header string }{
+		{"no token", ""},
+		{"a malformed token", "Bearer not-a-token"},
+		{"a token of another server's key", "Bearer " + forged},
+	} {
+		ctx := t.Context()
+		if c.header != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", c.header)
+		}
+		n := log.len()
+		_, err := e.dirc.GetRep(ctx, &dwellv1.GetRepRequest{Name: "reps/budi"})
+		wantCode(t, c.what, err, codes.Unauthenticated)
+		recs := log.since(n)
+		if len(recs) != 1 || recs[0]["audit"] != "unauthenticated" || recs[0]["method"] != "/dwell.v1.DirectoryService/GetRep" || recs[0]["peer"] == "" {
+			t.Fatalf("%s: audit records %v, want one unauthenticated record of GetRep with the peer", c.what, recs)
+		}
+		for k, v := range recs[0] {
+			if c.header != "" && strings.Contains(v, strings.TrimPrefix(c.header, "Bearer ")) {
+				t.Fatalf("%s: the audit record's %s holds the token", c.what, k)
+			}
 		}
 	}
 }
