@@ -243,7 +243,8 @@ func TestResumeAfterSweepKeepsPrunedDay(t *testing.T) {
 // TestGetRepDayAfterZoneChange: a day that lost nothing to retention is
 // derived on request, also when its stored summary (cut in the rep's old
 // time zone) counts more fixes than the day has in the new zone: it is not
-// marked past_retention.
+// marked past_retention; and once the refresher has derived the rep's days
+// in the new zone, the breakdown agrees.
 func TestGetRepDayAfterZoneChange(t *testing.T) {
 	e := newEnv(t)
 	uploadSimDay(t, e)
@@ -270,6 +271,18 @@ func TestGetRepDayAfterZoneChange(t *testing.T) {
 	}
 	if rd.GetPastRetention() || int(rd.GetFixCount()) != len(stored) {
 		t.Fatalf("GetRepDay after a change of zone: past_retention %v, fix_count %d; want false, the %d fixes of the day in the new zone", rd.GetPastRetention(), rd.GetFixCount(), len(stored))
+	}
+	// The change derived the rep's recent days again in the new zone, so
+	// the breakdown agrees with GetRepDay.
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	bd, err := e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(bd.GetTotal(), rd.GetTotals()) {
+		t.Fatalf("after a change of zone: breakdown %v, GetRepDay %v", bd.GetTotal(), rd.GetTotals())
 	}
 }
 

@@ -25,8 +25,11 @@ import (
 // retention period (dated within a day of its start or earlier), or to the
 // period as it was when PruneFixes or PruneActionFixes last forgot some of
 // the rep's data (Privacy.PrunedBefore; dated within a day of that cut or
-// earlier: a period raised since does not bring the fixes back): their summaries keep what was derived while the
-// fixes were there. Marks are durable: a crash never loses one.
+// earlier: a period raised since does not bring the fixes back): their
+// summaries keep what was derived while the fixes were there. A change of
+// a rep's time zone or working hours (UpdateRep) marks that rep's days the
+// same way, and the days its fixes and actions since the first of them
+// fall on in the new zone. Marks are durable: a crash never loses one.
 //
 // A summary is an opaque value (its encoding belongs to the caller) stored
 // with the data version it was derived from.

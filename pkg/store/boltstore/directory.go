@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -297,7 +298,33 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	if err != nil {
 		return err
 	}
-	return s.updateRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), val)
+	key := []byte(r.ID)
+	return s.write(ctx, op, 1, func(t *txn) error {
+		b, err := t.tenantSub(tenant, bktReps, false)
+		if err != nil {
+			return err
+		}
+		var old []byte
+		if b != nil {
+			old = b.Get(key)
+		}
+		if old == nil {
+			return notFound("rep", string(r.ID))
+		}
+		prev, err := decodeRep(key, old)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(key, val); err != nil {
+			return err
+		}
+		// The zone cuts the rep's days and the working hours bound them:
+		// a change of either derives its recent days again.
+		if prev.TimeZone != r.TimeZone || !slices.Equal(prev.WorkingHours, r.WorkingHours) {
+			return t.markRep(tenant, r.ID)
+		}
+		return nil
+	})
 }
 
 // DeleteRep implements store.Store. It removes the directory entry only; the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -161,13 +162,10 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 	if ver == nil || err != nil {
 		return err
 	}
-	now := t.s.now()
-	since := dwell.DateOf(now, time.UTC).AddDays(-store.RederiveDays - 1)
-	ret, err := t.retention(tenant)
+	since, err := t.rederiveSince(tenant)
 	if err != nil {
 		return err
 	}
-	since = laterDate(since, keptFrom(now.Add(-ret)))
 	repData, err := t.tenantSub(tenant, bktRepData, false)
 	if err != nil {
 		return err
@@ -206,6 +204,90 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 		}
 	}
 	return nil
+}
+
+// markRep marks dirty, after a change of rep's time zone or working hours
+// (stored first: t reads the zone as it is now), the rep's days markTenant
+// would mark (its days from the same first date on) and the days, in its
+// zone now, of its fixes and actions since that date: a new zone cuts its
+// data into other days, which must have a data version to be derived and
+// read.
+func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
+	since, err := t.rederiveSince(tenant)
+	if err != nil {
+		return err
+	}
+	repData, err := t.tenantSub(tenant, bktRepData, false)
+	if err != nil {
+		return err
+	}
+	var rb *bolt.Bucket
+	if repData != nil {
+		rb = repData.Bucket([]byte(rep))
+	}
+	if rb != nil {
+		if h := lostBelow(rb); h != nil {
+			since = laterDate(since, keptFrom(keyTime(h)))
+		}
+	}
+	var keys [][]byte
+	if ver, err := t.tenantSub(tenant, bktDayVer, false); err != nil {
+		return err
+	} else if ver != nil {
+		c := ver.Cursor()
+		for k, _ := c.Seek(dayKey(rep, since)); k != nil; k, _ = c.Next() {
+			if r, _, ok := splitDayKey(k); !ok || r != rep {
+				break
+			}
+			keys = append(keys, bytes.Clone(k))
+		}
+	}
+	delete(t.zones, repKey{tenant, rep}) // the zone may have changed in this write
+	if rb != nil {
+		loc := t.repZone(tenant, rep)
+		// Every day from since began after this instant, in every zone.
+		start := timeKey(since.Start(time.UTC).Add(-14 * time.Hour))
+		seen := map[dwell.Date]bool{}
+		for _, name := range [][]byte{bktFixes, bktCheckIns, bktCheckOuts, bktCalls, bktTracking} {
+			b := rb.Bucket(name)
+			if b == nil {
+				continue
+			}
+			c := b.Cursor()
+			for k, _ := c.Seek(start); k != nil; k, _ = c.Next() {
+				if len(k) < timeKeyLen {
+					return errCorrupt("boltstore.markRep", fmt.Sprintf("%s key of %d bytes", name, len(k)))
+				}
+				d := dwell.DateOf(keyTime(k[:timeKeyLen]), loc)
+				if seen[d] || d.Before(since) {
+					continue
+				}
+				seen[d] = true
+				keys = append(keys, dayKey(rep, d))
+			}
+		}
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	keys = slices.CompactFunc(keys, bytes.Equal)
+	for _, k := range keys {
+		if err := t.bumpDay(tenant, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rederiveSince returns the first date a change derives again: store.
+// RederiveDays before the store's clock (in UTC, less one day for zones
+// ahead of it), and no day that began before the tenant's retention period
+// as it is now. A rep's prune horizon may push it later (markTenant).
+func (t *txn) rederiveSince(tenant dwell.TenantID) (dwell.Date, error) {
+	now := t.s.now()
+	ret, err := t.retention(tenant)
+	if err != nil {
+		return dwell.Date{}, err
+	}
+	return laterDate(dwell.DateOf(now, time.UTC).AddDays(-store.RederiveDays-1), keptFrom(now.Add(-ret))), nil
 }
 
 // keptFrom returns the first date whose day, in every zone, began at or

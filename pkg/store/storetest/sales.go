@@ -20,6 +20,7 @@ func runSales(t *testing.T, h Harness) {
 	t.Run("DaySummaries", func(t *testing.T) { testDaySummaries(t, h) })
 	t.Run("TenantChangeMarks", func(t *testing.T) { testTenantChangeMarks(t, h) })
 	t.Run("RaisedRetentionMarks", func(t *testing.T) { testRaisedRetentionMarks(t, h) })
+	t.Run("RepChangeMarks", func(t *testing.T) { testRepChangeMarks(t, h) })
 }
 
 func appointment(id, rep, requestID string, start time.Time) dwell.Appointment {
@@ -429,6 +430,54 @@ func testRaisedRetentionMarks(t *testing.T, h Harness) {
 	if len(marks) != 1 || marks[0].Rep != "r8" {
 		t.Fatalf("marks after raising the retention period = %+v, want r8's day only", marks)
 	}
+}
+
+// testRepChangeMarks: a change of a rep's time zone or working hours
+// marks its recent days dirty, and the days its data falls on in the new
+// zone; a change of its name marks nothing, and old days stay.
+func testRepChangeMarks(t *testing.T, h Harness) {
+	s := h.Open(t)
+	r := rep("r7", "")
+	r.TimeZone = "UTC"
+	must(t, "CreateRep", s.CreateRep(ctx(), tenantA, r))
+	// The store's clock is the wall clock here: 20:00 UTC three days ago
+	// is the next day in Tokyo; a fix of last year is an old day.
+	y, m, d := time.Now().UTC().AddDate(0, 0, -3).Date()
+	recent := time.Date(y, m, d, 20, 0, 0, 0, time.UTC)
+	old := recent.AddDate(-1, 0, 0)
+	fs := fixes("r7", 0, 2)
+	fs[0].Time, fs[1].Time = recent, old
+	_, err := s.AppendFixes(ctx(), tenantA, "r7", fs)
+	must(t, "AppendFixes", err)
+	clear := func() {
+		t.Helper()
+		for _, m := range dirtyDays(t, s) {
+			_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
+			must(t, "PutDaySummary", err)
+		}
+	}
+	dates := func(what string, want ...dwell.Date) {
+		t.Helper()
+		var got []dwell.Date
+		for _, m := range dirtyDays(t, s) {
+			got = append(got, m.Date)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("marks after %s = %v, want %v", what, got, want)
+		}
+	}
+	clear()
+	r.DisplayName = "Renamed"
+	must(t, "UpdateRep name", s.UpdateRep(ctx(), tenantA, r))
+	dates("a new name")
+	utcDay := dwell.DateOf(recent, time.UTC)
+	r.TimeZone = "Asia/Tokyo"
+	must(t, "UpdateRep zone", s.UpdateRep(ctx(), tenantA, r))
+	dates("a new zone", utcDay, utcDay.AddDays(1))
+	clear()
+	r.WorkingHours = append(r.WorkingHours, dwell.WorkingHours{Weekday: time.Sunday, StartMinute: 0, EndMinute: 24 * 60})
+	must(t, "UpdateRep working hours", s.UpdateRep(ctx(), tenantA, r))
+	dates("new working hours", utcDay, utcDay.AddDays(1))
 }
 
 // listDays returns one rep's summaries in tenantA, and checks that a read

@@ -67,7 +67,9 @@ type DirectoryServiceClient interface {
 	CreateRep(ctx context.Context, in *CreateRepRequest, opts ...grpc.CallOption) (*CreateRepResponse, error)
 	// GetRep returns one rep.
 	GetRep(ctx context.Context, in *GetRepRequest, opts ...grpc.CallOption) (*GetRepResponse, error)
-	// UpdateRep changes the fields named in update_mask.
+	// UpdateRep changes the fields named in update_mask. A change of
+	// time_zone or working_hours derives the rep's last 35 days again (cut in
+	// the new zone); older days keep what they were derived with.
 	UpdateRep(ctx context.Context, in *UpdateRepRequest, opts ...grpc.CallOption) (*UpdateRepResponse, error)
 	// DeleteRep deletes a rep from the directory. Its stored data is kept
 	// until erased (EraseRepHistory) or expired (Settings.retention_days).
@@ -328,7 +330,9 @@ type DirectoryServiceServer interface {
 	CreateRep(context.Context, *CreateRepRequest) (*CreateRepResponse, error)
 	// GetRep returns one rep.
 	GetRep(context.Context, *GetRepRequest) (*GetRepResponse, error)
-	// UpdateRep changes the fields named in update_mask.
+	// UpdateRep changes the fields named in update_mask. A change of
+	// time_zone or working_hours derives the rep's last 35 days again (cut in
+	// the new zone); older days keep what they were derived with.
 	UpdateRep(context.Context, *UpdateRepRequest) (*UpdateRepResponse, error)
 	// DeleteRep deletes a rep from the directory. Its stored data is kept
 	// until erased (EraseRepHistory) or expired (Settings.retention_days).
