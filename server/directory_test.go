@@ -254,3 +254,30 @@ func TestBadDirectoryInput(t *testing.T) {
 	}
 	_ = dwell.MaxPolygonVertices
 }
+
+// TestDeleteTeamFreesItsReps: a team deleted and created again under the
+// same id does not hand the old team's reps to its new manager.
+func TestDeleteTeamFreesItsReps(t *testing.T) {
+	e := newEnv(t)
+	seedTeams(e) // north (ana) with budi, south (rudi) with sari
+	admin := e.admin(acme)
+	if _, err := e.dirc.DeleteTeam(admin, &dwellv1.DeleteTeamRequest{Name: "teams/north"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.dirc.GetRep(admin, &dwellv1.GetRepRequest{Name: "reps/budi"})
+	if err != nil || r.GetRep().GetTeam() != "" {
+		t.Fatalf("budi after its team was deleted = %v, %v; want no team", r.GetRep(), err)
+	}
+	e.mustCreateTeam(admin, "north", "eve")
+	eve := e.as(acme, dwell.RoleManager, "eve")
+	_, err = e.report.GetRepDay(eve, &dwellv1.GetRepDayRequest{Rep: "reps/budi", Date: pbDate(2026, 11, 19)})
+	wantCode(t, "the new north's manager reading budi", err, codes.PermissionDenied)
+	reps, err := e.dirc.ListReps(admin, &dwellv1.ListRepsRequest{Team: "teams/north"})
+	if err != nil || len(reps.GetReps()) != 0 {
+		t.Fatalf("the new north's reps = %v, %v; want none", reps.GetReps(), err)
+	}
+	// sari stays in south.
+	if r, err := e.dirc.GetRep(admin, &dwellv1.GetRepRequest{Name: "reps/sari"}); err != nil || r.GetRep().GetTeam() != "teams/south" {
+		t.Fatalf("sari = %v, %v; want in teams/south", r.GetRep(), err)
+	}
+}

@@ -80,6 +80,10 @@ type Store interface {
 	CreateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
 	GetTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) (dwell.Team, error)
 	UpdateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
+	// DeleteTeam removes a team (dwell.NotFound if absent) and, in the
+	// same write, the team of every rep in it (their UpdateTime becomes
+	// the store's clock): a team created later under the same id starts
+	// empty, and its managers read no rep of the old one.
 	DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) error
 	// ListTeams returns teams in id order; f.Manager restricts to the teams
 	// that subject manages.

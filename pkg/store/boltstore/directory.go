@@ -406,7 +406,51 @@ func (s *Store) DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.
 	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
 		return err
 	}
-	return s.deleteRecord(ctx, op, tenant, bktTeams, "team", string(id))
+	key := []byte(id)
+	return s.write(ctx, op, 1, func(t *txn) error {
+		b, err := t.tenantSub(tenant, bktTeams, false)
+		if err != nil {
+			return err
+		}
+		if b == nil || b.Get(key) == nil {
+			return notFound("team", string(id))
+		}
+		if err := b.Delete(key); err != nil {
+			return err
+		}
+		// Its reps are left without a team: a team created later under
+		// the same id must not hand them to its managers.
+		reps, err := t.tenantSub(tenant, bktReps, false)
+		if reps == nil || err != nil {
+			return err
+		}
+		var keys, vals [][]byte
+		err = reps.ForEach(func(k, v []byte) error {
+			var rec repRec
+			if err := decodeJSON(op, "rep", v, &rec); err != nil {
+				return err
+			}
+			if rec.Team != string(id) {
+				return nil
+			}
+			rec.Team, rec.UpdateTime = "", t.s.now().UTC()
+			val, err := encodeJSON(op, rec)
+			if err != nil {
+				return err
+			}
+			keys, vals = append(keys, bytes.Clone(k)), append(vals, val)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := range keys {
+			if err := reps.Put(keys[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // ListTeams implements store.Store.

@@ -38,6 +38,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Clients", func(t *testing.T) { testClients(t, h) })
 	t.Run("Reps", func(t *testing.T) { testReps(t, h) })
 	t.Run("Teams", func(t *testing.T) { testTeams(t, h) })
+	t.Run("DeleteTeamFreesReps", func(t *testing.T) { testDeleteTeamFreesReps(t, h) })
 	t.Run("ListClientsPages", func(t *testing.T) { testListClientsPages(t, h) })
 	t.Run("ListRepsByTeam", func(t *testing.T) { testListRepsByTeam(t, h) })
 	t.Run("ListTeamsByManager", func(t *testing.T) { testListTeamsByManager(t, h) })
@@ -293,6 +294,39 @@ func testTeams(t *testing.T, h Harness) {
 			return s.DeleteTeam(ctx(), tn, dwell.TeamID(id))
 		},
 	})
+}
+
+// testDeleteTeamFreesReps: deleting a team leaves its reps without one,
+// so a team created again under its id starts empty; other teams' reps
+// and other tenants keep theirs.
+func testDeleteTeamFreesReps(t *testing.T, h Harness) {
+	s := h.Open(t)
+	for _, tn := range []dwell.TenantID{tenantA, tenantB} {
+		must(t, "CreateTeam", s.CreateTeam(ctx(), tn, team("north", "ana")))
+		must(t, "CreateTeam", s.CreateTeam(ctx(), tn, team("south", "rudi")))
+		for _, r := range []dwell.Rep{rep("r1", "north"), rep("r2", "north"), rep("r3", "south")} {
+			must(t, "CreateRep", s.CreateRep(ctx(), tn, r))
+		}
+	}
+	must(t, "DeleteTeam", s.DeleteTeam(ctx(), tenantA, "north"))
+	for _, c := range []struct {
+		tenant dwell.TenantID
+		rep    dwell.RepID
+		team   dwell.TeamID
+	}{{tenantA, "r1", ""}, {tenantA, "r2", ""}, {tenantA, "r3", "south"}, {tenantB, "r1", "north"}} {
+		r, err := s.GetRep(ctx(), c.tenant, c.rep)
+		must(t, "GetRep", err)
+		if r.Team != c.team {
+			t.Fatalf("%s's %s after deleting north: team %q, want %q", c.tenant, c.rep, r.Team, c.team)
+		}
+	}
+	must(t, "CreateTeam again", s.CreateTeam(ctx(), tenantA, team("north", "eve")))
+	reps, _, err := s.ListReps(ctx(), tenantA, store.RepFilter{Team: "north"}, store.Page{Limit: 10})
+	must(t, "ListReps", err)
+	if len(reps) != 0 {
+		t.Fatalf("the team created again under north has reps %v, want none", reps)
+	}
+	wantKind(t, "DeleteTeam of a deleted team", s.DeleteTeam(ctx(), tenantA, "west"), dwell.NotFound)
 }
 
 // pageAll lists every page with the given limit and returns the ids in

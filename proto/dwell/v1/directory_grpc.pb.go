@@ -90,8 +90,9 @@ type DirectoryServiceClient interface {
 	GetTeam(ctx context.Context, in *GetTeamRequest, opts ...grpc.CallOption) (*GetTeamResponse, error)
 	// UpdateTeam changes the fields named in update_mask.
 	UpdateTeam(ctx context.Context, in *UpdateTeamRequest, opts ...grpc.CallOption) (*UpdateTeamResponse, error)
-	// DeleteTeam deletes a team. Its reps keep their team reference until
-	// changed.
+	// DeleteTeam deletes a team and leaves its reps without a team, so a team
+	// created later under the same id starts empty and its managers read
+	// none of the old team's reps.
 	DeleteTeam(ctx context.Context, in *DeleteTeamRequest, opts ...grpc.CallOption) (*DeleteTeamResponse, error)
 	// ListTeams lists teams in id order. A manager sees only its teams.
 	ListTeams(ctx context.Context, in *ListTeamsRequest, opts ...grpc.CallOption) (*ListTeamsResponse, error)
@@ -353,8 +354,9 @@ type DirectoryServiceServer interface {
 	GetTeam(context.Context, *GetTeamRequest) (*GetTeamResponse, error)
 	// UpdateTeam changes the fields named in update_mask.
 	UpdateTeam(context.Context, *UpdateTeamRequest) (*UpdateTeamResponse, error)
-	// DeleteTeam deletes a team. Its reps keep their team reference until
-	// changed.
+	// DeleteTeam deletes a team and leaves its reps without a team, so a team
+	// created later under the same id starts empty and its managers read
+	// none of the old team's reps.
 	DeleteTeam(context.Context, *DeleteTeamRequest) (*DeleteTeamResponse, error)
 	// ListTeams lists teams in id order. A manager sees only its teams.
 	ListTeams(context.Context, *ListTeamsRequest) (*ListTeamsResponse, error)
