@@ -168,10 +168,10 @@
 //     distance), so the cursor is no faster than plain queries; use
 //     Index.Query with the default margin. The warm rows replay one day
 //     fifty times, so every line it reads stays in cache: even then a fix
-//     costs 0.49-0.56 µs with plain queries, 0.51-0.57 µs with the cursor
-//     and 0.70-0.80 µs with the R-tree (10.2 matches a fix, each measured
+//     costs 0.49-0.57 µs with plain queries, 0.51-0.57 µs with the cursor
+//     and 0.68-0.80 µs with the R-tree (10.2 matches a fix, each measured
 //     and sorted: the exact tests are half of it, the cell a quarter);
-//     with no margin the cursor takes 0.30-0.35 µs, the R-tree 0.43-0.49
+//     with no margin the cursor takes 0.30-0.37 µs, the R-tree 0.43-0.49
 //     µs. So the 0.5 µs target sits at the compute floor of the default
 //     margin's answers, with nothing left for the quarter of cold fills
 //     (2.5-4 µs each at 1e5), which the dependent misses above rule out
