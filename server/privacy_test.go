@@ -154,9 +154,7 @@ func TestRetentionSweep(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin(acme)
 	e.mustCreateRep(admin, "rep-2", "")
-	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
-		t.Fatal(err)
-	}
+	e.setRetention(2)
 	e.mustCreateRep(admin, "rep-3", "")
 	for _, r := range []string{"rep-2", "rep-3"} {
 		if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, r), &dwellv1.UploadPingsRequest{Fixes: fixes(r, 40, e.now())}); err != nil {
@@ -228,9 +226,7 @@ func TestRetentionClearsCheckInFixes(t *testing.T) {
 	admin := e.admin(acme)
 	e.mustCreateRep(admin, "budi", "")
 	e.mustCreateClient(admin, "toko", -6.2, 106.8, 50)
-	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
-		t.Fatal(err)
-	}
+	e.setRetention(2)
 	jakarta, err := time.LoadLocation("Asia/Jakarta")
 	if err != nil {
 		t.Fatal(err)

@@ -22,9 +22,7 @@ func TestGetRepDayPastRetention(t *testing.T) {
 	e := newEnv(t)
 	all := uploadSimDay(t, e)
 	admin := e.admin(acme)
-	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
-		t.Fatal(err)
-	}
+	e.setRetention(2)
 	if err := e.srv.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +48,7 @@ func TestGetRepDayPastRetention(t *testing.T) {
 	// is past the two-day period and its fixes are swept.
 	e.advance(3 * 24 * time.Hour)
 	admin = e.admin(acme)
-	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != all {
-		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, all)
-	}
+	e.sweepFixes(all)
 	after, err := e.report.GetRepDay(admin, dayReq)
 	if err != nil {
 		t.Fatal(err)
@@ -119,13 +115,7 @@ func TestRetentionRaisedAfterSweep(t *testing.T) {
 	e := newEnv(t)
 	all := uploadSimDay(t, e)
 	admin := e.admin(acme)
-	setRetention := func(days int32) {
-		t.Helper()
-		if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: days}, UpdateMask: fieldMask("retention_days")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setRetention(2)
+	e.setRetention(2)
 	if err := e.srv.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +130,8 @@ func TestRetentionRaisedAfterSweep(t *testing.T) {
 	}
 	e.advance(3 * 24 * time.Hour)
 	admin = e.admin(acme)
-	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != all {
-		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, all)
-	}
-	setRetention(365)
+	e.sweepFixes(all)
+	e.setRetention(365)
 	// The longer period takes data that old again, but not for a day that
 	// lost fixes: new data would have it derived without them. Days from
 	// 22 November (Jakarta) began after the sweep's cut (21 November 10:00
@@ -208,9 +196,7 @@ func TestResumeAfterSweepKeepsPrunedDay(t *testing.T) {
 	all := uploadSimDay(t, e)
 	admin := e.admin(acme)
 	rep1 := e.as(acme, dwell.RoleRep, "rep-1")
-	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: 2}, UpdateMask: fieldMask("retention_days")}); err != nil {
-		t.Fatal(err)
-	}
+	e.setRetention(2)
 	// The rep pauses at 23:00 in Jakarta, after the day's last fix, and
 	// resumes only once the day is swept.
 	pauseAt := time.Date(2026, 11, 19, 16, 0, 0, 0, time.UTC)
@@ -231,9 +217,7 @@ func TestResumeAfterSweepKeepsPrunedDay(t *testing.T) {
 	}
 	e.advance(3 * 24 * time.Hour)
 	rep1 = e.as(acme, dwell.RoleRep, "rep-1")
-	if n, _, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != all {
-		t.Fatalf("sweep = %d fixes, %v; want %d", n, err, all)
-	}
+	e.sweepFixes(all)
 	if _, err := e.ingest.ResumeTracking(rep1, &dwellv1.ResumeTrackingRequest{RequestId: "resume-1", ResumeTime: timestamppb.New(e.now())}); err != nil {
 		t.Fatal(err)
 	}
@@ -296,13 +280,7 @@ func TestRetentionRaisedAfterCheckInFixesCleared(t *testing.T) {
 	admin := e.admin(acme)
 	e.mustCreateRep(admin, "budi", "")
 	e.mustCreateClient(admin, "toko", -6.2, 106.8, 50)
-	setRetention := func(days int32) {
-		t.Helper()
-		if _, err := e.dirc.UpdateSettings(e.admin(acme), &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: days}, UpdateMask: fieldMask("retention_days")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setRetention(2)
+	e.setRetention(2)
 	rep := e.as(acme, dwell.RoleRep, "budi")
 	fix := &dwellv1.Fix{DeviceTime: timestamppb.New(e.now()), Position: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8001}, AccuracyMeters: 10}
 	if ci, err := e.ingest.CheckIn(rep, &dwellv1.CheckInRequest{RequestId: "ci", Client: "clients/toko", CheckInTime: timestamppb.New(e.now()), Fix: fix}); err != nil || ci.GetVerification() != dwellv1.Verification_VERIFICATION_VERIFIED {
@@ -329,7 +307,7 @@ func TestRetentionRaisedAfterCheckInFixesCleared(t *testing.T) {
 	if n, err := server.SweepRetentionActions(t.Context(), e.srv, e.now()); err != nil || n != 2 {
 		t.Fatalf("sweep = %d check-ins and check-outs cleared, %v; want 2", n, err)
 	}
-	setRetention(365)
+	e.setRetention(365)
 	want := proto.Clone(before).(*dwellv1.GetRepDayResponse)
 	want.PastRetention = true
 	wantDay := func(when string) {
@@ -411,5 +389,22 @@ func TestMarkOverSweepKeepsPrunedDay(t *testing.T) {
 	}
 	if !proto.Equal(rd.GetTotals(), before.GetTotal()) || !rd.GetPastRetention() {
 		t.Fatalf("GetRepDay of the marked day: totals %v, past_retention %v; want %v, true", rd.GetTotals(), rd.GetPastRetention(), before.GetTotal())
+	}
+}
+
+// setRetention sets the tenant's retention period to days, as its admin.
+func (e *env) setRetention(days int32) {
+	e.t.Helper()
+	if _, err := e.dirc.UpdateSettings(e.admin(acme), &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{RetentionDays: days}, UpdateMask: fieldMask("retention_days")}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// sweepFixes runs the retention sweeper at the server's clock and fails
+// unless it deletes want fixes.
+func (e *env) sweepFixes(want int) {
+	e.t.Helper()
+	if n, _, err := server.SweepRetention(e.t.Context(), e.srv, e.now()); err != nil || n != want {
+		e.t.Fatalf("sweep = %d fixes, %v; want %d", n, err, want)
 	}
 }
