@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -138,40 +137,9 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	})
 	resp.PastRetention = past
 	if req.GetIncludeFixes() {
-		resp.Fixes = fixesToPB(unpaused(d.fixes, day.Segments))
+		resp.Fixes = fixesToPB(timeline.Unpaused(d.fixes, day.Segments))
 	}
 	return resp, nil
-}
-
-// unpaused returns the fixes not taken while the rep had paused tracking
-// (inside a PAUSED segment of segs, in time order): the rep asked not to
-// be tracked then, so what a phone sent anyway is never shown.
-func unpaused(fixes []dwell.Fix, segs []timeline.Segment) []dwell.Fix {
-	var paused []timeline.Segment
-	for _, sg := range segs {
-		if sg.Kind == timeline.KindPaused {
-			paused = append(paused, sg)
-		}
-	}
-	if len(paused) == 0 {
-		return fixes
-	}
-	out := make([]dwell.Fix, 0, len(fixes))
-	for _, f := range fixes {
-		i, _ := slices.BinarySearchFunc(paused, f.Time, func(sg timeline.Segment, t time.Time) int {
-			if !sg.End.After(t) {
-				return -1 // ends at or before t
-			}
-			if sg.Start.After(t) {
-				return 1
-			}
-			return 0
-		})
-		if i == len(paused) || paused[i].Start.After(f.Time) || !paused[i].End.After(f.Time) {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // pastRetention reports whether rep-day date of r began before the
@@ -268,7 +236,7 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 		if err != nil {
 			return nil, err
 		}
-		resp.Fixes = fixesToPB(unpaused(fixes, day.Segments))
+		resp.Fixes = fixesToPB(timeline.Unpaused(fixes, day.Segments))
 	}
 	return resp, nil
 }
