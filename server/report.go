@@ -109,7 +109,12 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	past, lost, err := s.pastRetention(ctx, p.Tenant, r, date)
+	// One read of the settings serves the retention and the derivation.
+	settings, err := s.store.GetSettings(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	past, lost, err := s.pastRetention(ctx, p.Tenant, r, date, settings.Retention)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +124,7 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 			return resp, err
 		}
 	}
-	d, err := s.derive(ctx, p.Tenant, r, date, true)
+	d, err := s.derive(ctx, p.Tenant, r, date, settings, true)
 	if err != nil {
 		return nil, err
 	}
@@ -143,14 +148,10 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 }
 
 // pastRetention reports whether rep-day date of r began before the
-// tenant's retention period, so that the sweeper may have deleted some of
+// tenant's retention period (retention before now), so that the sweeper may have deleted some of
 // its fixes (privacy.go), or lost data to retention already (lost,
 // lostData), perhaps under a shorter period set before.
-func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (past, lost bool, err error) {
-	st, err := s.store.GetSettings(ctx, tenant)
-	if err != nil {
-		return false, false, err
-	}
+func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, retention time.Duration) (past, lost bool, err error) {
 	if lost, err = s.lostData(ctx, tenant, r, date); err != nil {
 		return false, false, err
 	}
@@ -158,7 +159,7 @@ func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwe
 	if err != nil {
 		return false, false, err
 	}
-	return lost || date.Start(loc).Before(s.now().Add(-st.Retention)), lost, nil
+	return lost || date.Start(loc).Before(s.now().Add(-retention)), lost, nil
 }
 
 // lostData reports whether rep-day date of r began before the rep's prune
