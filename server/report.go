@@ -148,9 +148,10 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 }
 
 // pastRetention reports whether rep-day date of r began before the
-// tenant's retention period (retention before now), so that the sweeper may have deleted some of
-// its fixes (privacy.go), or lost data to retention already (lost,
-// lostData), perhaps under a shorter period set before.
+// tenant's retention period (retention before now), so that the sweeper
+// may have deleted some of its fixes (privacy.go), or lost data to
+// retention already (lost, lostData), perhaps under a shorter period set
+// before.
 func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, retention time.Duration) (past, lost bool, err error) {
 	if lost, err = s.lostData(ctx, tenant, r, date); err != nil {
 		return false, false, err
