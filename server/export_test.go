@@ -35,9 +35,27 @@ func SummarizeDay(ctx context.Context, s *Server, t dwell.TenantID, rep dwell.Re
 	if err != nil {
 		return kpi.Totals{}, err
 	}
-	d, err := s.summarize(ctx, t, r, date)
+	d, err := summarizeStored(ctx, s, t, r, date)
 	if err != nil {
 		return kpi.Totals{}, err
 	}
 	return d.Totals, nil
+}
+
+// summarizeStored is summarize with the tenant's stored settings.
+func summarizeStored(ctx context.Context, s *Server, t dwell.TenantID, r dwell.Rep, date dwell.Date) (*kpi.Day, error) {
+	set, err := s.store.GetSettings(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return s.summarize(ctx, t, r, date, set)
+}
+
+// deriveStored is derive with the tenant's stored settings.
+func deriveStored(ctx context.Context, s *Server, t dwell.TenantID, r dwell.Rep, date dwell.Date, live bool) (derived, error) {
+	set, err := s.store.GetSettings(ctx, t)
+	if err != nil {
+		return derived{}, err
+	}
+	return s.derive(ctx, t, r, date, set, live)
 }

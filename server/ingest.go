@@ -76,7 +76,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		if len(vs) == 0 && !r.InWorkingHours(f.Time, loc) {
 			vs = []dwell.Violation{{Field: "device_time", Description: "outside the rep's working hours; fixes are not kept outside working hours"}}
 		}
-		if len(vs) == 0 && dayPruned(r, loc, f.Time, pruned) {
+		if len(vs) == 0 && dayPruned(loc, f.Time, pruned) {
 			vs = []dwell.Violation{{Field: "device_time", Description: prunedDayDescription}}
 		}
 		if len(vs) > 0 {
@@ -207,18 +207,17 @@ func (g *ingestService) StreamPings(stream dwellv1.IngestService_StreamPingsServ
 // lost fixes to retention.
 const prunedDayDescription = "falls on a day whose fixes or check-in positions were already deleted, in part or whole, by the tenant's retention period; that day can no longer change"
 
-// dayPruned reports whether instant t falls on a local day of r (in loc)
-// that began before pruned, the rep's prune horizon (store.PrunedBefore;
+// dayPruned reports whether instant t falls on a local day (in loc) that
+// began before pruned, the rep's prune horizon (store.PrunedBefore;
 // zero if none). Such a day has lost fixes to retention: its summary keeps
 // what was derived while they were there, and new data for it would have
 // it derived again without them, even if a retention period raised since
 // takes data that old.
-func dayPruned(r dwell.Rep, loc *time.Location, t, pruned time.Time) bool {
+func dayPruned(loc *time.Location, t, pruned time.Time) bool {
 	if pruned.IsZero() || !t.Before(pruned.Add(48*time.Hour)) {
 		return false // a day lasts at most 25 hours
 	}
-	from, _, _ := dayBounds(r, dwell.DateOf(t, loc), loc)
-	return from.Before(pruned)
+	return dwell.DateOf(t, loc).Start(loc).Before(pruned)
 }
 
 // actionTime validates the device time of a rep action.
@@ -292,7 +291,7 @@ func (g *ingestService) beginAction(ctx context.Context, op dwell.Op, repName, r
 		if err != nil {
 			return nil, err
 		}
-		if dayPruned(r, loc, a.t, pruned) {
+		if dayPruned(loc, a.t, pruned) {
 			a.vs = append(a.vs, dwell.Violation{Field: timeField, Description: prunedDayDescription})
 		}
 	}

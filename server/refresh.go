@@ -264,7 +264,11 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 		}
 		return nil
 	}
-	d, err := s.derive(ctx, m.Tenant, r, m.Date, false)
+	settings, err := s.store.GetSettings(ctx, m.Tenant)
+	if err != nil {
+		return err
+	}
+	d, err := s.derive(ctx, m.Tenant, r, m.Date, settings, false)
 	if err != nil {
 		return err
 	}
@@ -281,7 +285,7 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 			// A newer derivation is stored already: this one would not be.
 			return nil
 		}
-		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, settings: d.settings, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
+		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, settings: settings, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
 		if stored.Summary != nil {
 			prev, err := kpi.DecodeDay(stored.Summary, det)
 			if err != nil {
@@ -317,7 +321,6 @@ type derived struct {
 	checkOuts []dwell.CheckOut
 	from, to  time.Time
 	clients   *storeClients
-	settings  dwell.Settings
 }
 
 // pauseLookback is how far before a day derive looks for a pause that may
@@ -327,13 +330,14 @@ const pauseLookback = 14 * 24 * time.Hour
 
 // derive derives rep r's local day date from everything the store holds:
 // the fixes, check-ins, check-outs and pauses of the day (and working
-// window), the tenant's settings and fence index. GetRepDay and the
-// refresher share it. live (GetRepDay) ends a pause not yet resumed at the
+// window) and the tenant's fence index, with settings, the tenant's
+// settings, which the caller reads (GetRepDay needs them before, for the
+// retention). GetRepDay and the refresher share it. live (GetRepDay) ends a pause not yet resumed at the
 // present; otherwise (a summary, which nothing may derive again once the
 // day is over) it lasts until the next fix or the day's end, which is what
 // the day will have been if the rep does not resume, and a resume marks
 // the day to be derived again.
-func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, live bool) (derived, error) {
+func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings, live bool) (derived, error) {
 	loc, err := s.location(r.TimeZone)
 	if err != nil {
 		return derived{}, err
@@ -360,10 +364,6 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 	if now := s.now(); live && now.After(from) && now.Before(to) {
 		openUntil = now // a pause not yet resumed holds until now
 	}
-	settings, err := s.store.GetSettings(ctx, tenant)
-	if err != nil {
-		return derived{}, err
-	}
 	ix, err := s.fences.index(ctx, tenant)
 	if err != nil {
 		return derived{}, err
@@ -378,7 +378,7 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 	if err != nil {
 		return derived{}, dwell.E(dwell.Op("server.derive"), fmt.Sprintf("rep %s, %v", r.ID, date), err)
 	}
-	return derived{day: day, fixes: fixes, checkOuts: cos, from: from, to: to, clients: clients, settings: settings}, nil
+	return derived{day: day, fixes: fixes, checkOuts: cos, from: from, to: to, clients: clients}, nil
 }
 
 // safeDerive runs timeline.Derive and turns a panic (a derivation bug) into
@@ -403,9 +403,10 @@ func (c *storeClients) kind(id dwell.ClientID) dwell.ClientKind {
 	return cl.Kind
 }
 
-// summarize derives a rep-day and summarises it with the day's calls; a
-// day that lost data to retention keeps its stored summary (keptSummary).
-func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (*kpi.Day, error) {
+// summarize derives a rep-day with settings, the tenant's, and summarises
+// it with the day's calls; a day that lost data to retention keeps its
+// stored summary (keptSummary).
+func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (*kpi.Day, error) {
 	kept, _, err := s.keptSummary(ctx, tenant, r, date)
 	if err != nil {
 		return nil, err
@@ -416,7 +417,7 @@ func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.R
 		}
 		s.log.Warn("corrupt day summary; deriving the day", slog.String("rep", string(r.ID)), slog.Any("date", date))
 	}
-	d, err := s.derive(ctx, tenant, r, date, false)
+	d, err := s.derive(ctx, tenant, r, date, settings, false)
 	if err != nil {
 		return nil, err
 	}
@@ -522,13 +523,19 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 	if err != nil {
 		return nil, err
 	}
+	var settings dwell.Settings
+	if len(stale) > 0 {
+		if settings, err = s.store.GetSettings(ctx, tenant); err != nil {
+			return nil, err
+		}
+	}
 	for _, i := range stale {
 		for j, d := range out[i] {
 			if d != nil {
 				continue
 			}
 			var err error
-			if out[i][j], err = s.summarize(ctx, tenant, reps[i], dates[i][j]); err != nil {
+			if out[i][j], err = s.summarize(ctx, tenant, reps[i], dates[i][j], settings); err != nil {
 				return nil, err
 			}
 		}

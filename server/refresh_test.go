@@ -156,7 +156,7 @@ func (e *refreshEnv) rebuild() {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		fresh, err := e.s.summarize(e.t.Context(), tenant, r, k.Date)
+		fresh, err := summarizeStored(e.t.Context(), e.s, tenant, r, k.Date)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func TestRefresherListenerSeesPrevAndNext(t *testing.T) {
 			t.Fatalf("%v: prev is not the day stored before", k)
 		}
 		r, _ := e.st.GetRep(t.Context(), tenant, d.Rep)
-		fresh, err := e.s.derive(t.Context(), tenant, r, d.Date, false)
+		fresh, err := deriveStored(t.Context(), e.s, tenant, r, d.Date, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestFailedListenerRetriesDayEventsOnce(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				fresh, err := e.s.derive(ctx, tenant, r, d.Date, false)
+				fresh, err := e.s.derive(ctx, tenant, r, d.Date, set, false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -376,7 +376,7 @@ func TestStaleSummaryIsDerivedInline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := e.s.summarize(t.Context(), tenant, r, d.Date)
+	fresh, err := summarizeStored(t.Context(), e.s, tenant, r, d.Date)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +461,7 @@ func TestDayCacheNeverServesAnOldVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := e.s.summarize(t.Context(), tenant, r, d.Date)
+	fresh, err := summarizeStored(t.Context(), e.s, tenant, r, d.Date)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -110,7 +109,12 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	past, lost, err := s.pastRetention(ctx, p.Tenant, r, date)
+	// One read of the settings serves the retention and the derivation.
+	settings, err := s.store.GetSettings(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	past, lost, err := s.pastRetention(ctx, p.Tenant, r, date, settings.Retention)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +124,7 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 			return resp, err
 		}
 	}
-	d, err := s.derive(ctx, p.Tenant, r, date, true)
+	d, err := s.derive(ctx, p.Tenant, r, date, settings, true)
 	if err != nil {
 		return nil, err
 	}
@@ -138,51 +142,17 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	})
 	resp.PastRetention = past
 	if req.GetIncludeFixes() {
-		resp.Fixes = fixesToPB(unpaused(d.fixes, day.Segments))
+		resp.Fixes = fixesToPB(timeline.Unpaused(d.fixes, day.Segments))
 	}
 	return resp, nil
 }
 
-// unpaused returns the fixes not taken while the rep had paused tracking
-// (inside a PAUSED segment of segs, in time order): the rep asked not to
-// be tracked then, so what a phone sent anyway is never shown.
-func unpaused(fixes []dwell.Fix, segs []timeline.Segment) []dwell.Fix {
-	var paused []timeline.Segment
-	for _, sg := range segs {
-		if sg.Kind == timeline.KindPaused {
-			paused = append(paused, sg)
-		}
-	}
-	if len(paused) == 0 {
-		return fixes
-	}
-	out := make([]dwell.Fix, 0, len(fixes))
-	for _, f := range fixes {
-		i, _ := slices.BinarySearchFunc(paused, f.Time, func(sg timeline.Segment, t time.Time) int {
-			if !sg.End.After(t) {
-				return -1 // ends at or before t
-			}
-			if sg.Start.After(t) {
-				return 1
-			}
-			return 0
-		})
-		if i == len(paused) || paused[i].Start.After(f.Time) || !paused[i].End.After(f.Time) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // pastRetention reports whether rep-day date of r began before the
-// tenant's retention period, so that the sweeper may have deleted some of
-// its fixes (privacy.go), or lost data to retention already (lost,
-// lostData), perhaps under a shorter period set before.
-func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date) (past, lost bool, err error) {
-	st, err := s.store.GetSettings(ctx, tenant)
-	if err != nil {
-		return false, false, err
-	}
+// tenant's retention period (retention before now), so that the sweeper
+// may have deleted some of its fixes (privacy.go), or lost data to
+// retention already (lost, lostData), perhaps under a shorter period set
+// before.
+func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, retention time.Duration) (past, lost bool, err error) {
 	if lost, err = s.lostData(ctx, tenant, r, date); err != nil {
 		return false, false, err
 	}
@@ -190,7 +160,7 @@ func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwe
 	if err != nil {
 		return false, false, err
 	}
-	return lost || date.Start(loc).Before(s.now().Add(-st.Retention)), lost, nil
+	return lost || date.Start(loc).Before(s.now().Add(-retention)), lost, nil
 }
 
 // lostData reports whether rep-day date of r began before the rep's prune
@@ -268,7 +238,7 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 		if err != nil {
 			return nil, err
 		}
-		resp.Fixes = fixesToPB(unpaused(fixes, day.Segments))
+		resp.Fixes = fixesToPB(timeline.Unpaused(fixes, day.Segments))
 	}
 	return resp, nil
 }

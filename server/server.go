@@ -230,27 +230,28 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	tok, err := auth.BearerFromMetadata(md)
+	var p dwell.Principal
 	if err == nil {
-		var p dwell.Principal
-		if p, err = s.verifier.Verify(tok, s.now()); err == nil {
-			if !pol.allows(p.Role) {
-				return nil, toStatus(ctx, s.log, s.deny(ctx, op, p, method, "role "+p.Role.String()+" may not call "+shortMethod(method)))
-			}
-			return withPrincipal(ctx, p), nil
+		p, err = s.verifier.Verify(tok, s.now())
+	}
+	if err != nil {
+		// Audited like a denial, with what the caller cannot forge: the
+		// method and the peer's address (never the token or its claims).
+		var from string
+		if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+			from = pr.Addr.String()
 		}
+		s.log.WarnContext(ctx, "access denied",
+			slog.String("audit", "unauthenticated"),
+			slog.String("method", method),
+			slog.String("peer", from),
+			slog.String("why", err.Error()))
+		return nil, toStatus(ctx, s.log, err)
 	}
-	// Audited like a denial, with what the caller cannot forge: the method
-	// and the peer's address (never the token or its claims).
-	var from string
-	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
-		from = pr.Addr.String()
+	if !pol.allows(p.Role) {
+		return nil, toStatus(ctx, s.log, s.deny(ctx, op, p, method, "role "+p.Role.String()+" may not call "+shortMethod(method)))
 	}
-	s.log.WarnContext(ctx, "access denied",
-		slog.String("audit", "unauthenticated"),
-		slog.String("method", method),
-		slog.String("peer", from),
-		slog.String("why", err.Error()))
-	return nil, toStatus(ctx, s.log, err)
+	return withPrincipal(ctx, p), nil
 }
 
 func shortMethod(full string) string {

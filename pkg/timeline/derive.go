@@ -193,6 +193,30 @@ func Derive(in Input) Day {
 	return day
 }
 
+// Unpaused returns the fixes not taken while the rep had paused tracking:
+// those outside every PAUSED segment of segs (a derived day's segments, in
+// time order). The rep asked not to be tracked then, so what a phone sent
+// anyway is never shown; Derive leaves those fixes out the same way. It
+// returns fixes itself when segs has no PAUSED segment.
+func Unpaused(fixes []dwell.Fix, segs []Segment) []dwell.Fix {
+	var ps []span
+	for _, sg := range segs {
+		if sg.Kind == KindPaused {
+			ps = append(ps, span{sg.Start, sg.End})
+		}
+	}
+	if len(ps) == 0 {
+		return fixes
+	}
+	out := make([]dwell.Fix, 0, len(fixes))
+	for _, f := range fixes {
+		if !inSpans(f.Time, ps) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // bounds returns the day's limits: the local day intersected with the
 // window. A zero Day bounds nothing.
 func bounds(in Input) (lo, hi time.Time) {
