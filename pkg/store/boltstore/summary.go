@@ -155,8 +155,9 @@ func (t *txn) markAction(tenant dwell.TenantID, rep dwell.RepID, at time.Time) e
 // tenant's retention period: days that began before the period as it is
 // now, and days that began before the rep's prune horizon (lostBelow: the
 // period as it was when the rep's fixes were pruned or its check-ins'
-// fixes cleared; a period raised since does not bring them back). It reads the settings as t sees them, so a settings
-// change must store the new settings first.
+// fixes cleared; a period raised since does not bring them back). It reads
+// the settings as t sees them, so a settings change must store the new
+// settings first.
 func (t *txn) markTenant(tenant dwell.TenantID) error {
 	ver, err := t.tenantSub(tenant, bktDayVer, false)
 	if ver == nil || err != nil {
@@ -179,14 +180,11 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 	for k, _ := c.First(); k != nil; {
 		r, d, ok := splitDayKey(k)
 		if ok && r != rep {
-			rep, repSince = r, since
+			var rb *bolt.Bucket
 			if repData != nil {
-				if rb := repData.Bucket([]byte(r)); rb != nil {
-					if h := lostBelow(rb); h != nil {
-						repSince = laterDate(since, keptFrom(keyTime(h)))
-					}
-				}
+				rb = repData.Bucket([]byte(r))
 			}
+			rep, repSince = r, keptSince(rb, since)
 		}
 		switch {
 		case !ok:
@@ -225,11 +223,7 @@ func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
 	if repData != nil {
 		rb = repData.Bucket([]byte(rep))
 	}
-	if rb != nil {
-		if h := lostBelow(rb); h != nil {
-			since = laterDate(since, keptFrom(keyTime(h)))
-		}
-	}
+	since = keptSince(rb, since)
 	var keys [][]byte
 	if ver, err := t.tenantSub(tenant, bktDayVer, false); err != nil {
 		return err
@@ -296,6 +290,19 @@ func (t *txn) rederiveSince(tenant dwell.TenantID) (dwell.Date, error) {
 // cut.
 func keptFrom(cut time.Time) dwell.Date {
 	return dwell.DateOf(cut, time.UTC).AddDays(2)
+}
+
+// keptSince returns since, or the first date after the prune horizon of
+// the rep whose bucket is rb (lostBelow) if that is later: the first date
+// of the rep's days a change derives again. rb may be nil.
+func keptSince(rb *bolt.Bucket, since dwell.Date) dwell.Date {
+	if rb == nil {
+		return since
+	}
+	if h := lostBelow(rb); h != nil {
+		return laterDate(since, keptFrom(keyTime(h)))
+	}
+	return since
 }
 
 // laterDate returns the later of a and b.
