@@ -400,7 +400,7 @@ func (s *Store) UpdateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 	return s.updateRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), val, nil)
 }
 
-// DeleteTeam implements store.Store. Reps that name the team keep the name.
+// DeleteTeam implements store.Store.
 func (s *Store) DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) error {
 	const op = dwell.Op("boltstore.DeleteTeam")
 	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
