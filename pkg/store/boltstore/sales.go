@@ -314,7 +314,10 @@ func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID,
 	if len(requestID) > maxRequestIDBytes {
 		return false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
-	digest := batchDigest(keys, vals)
+	var digest []byte
+	if requestID != "" {
+		digest = batchDigest(keys, vals)
+	}
 	var existed bool
 	err := s.write(ctx, op, len(keys), func(t *txn) error {
 		existed = false
