@@ -241,23 +241,27 @@ func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
 		loc := t.repZone(tenant, rep)
 		// Every day from since began after this instant, in every zone.
 		start := timeKey(since.Start(time.UTC).Add(-14 * time.Hour))
-		seen := map[dwell.Date]bool{}
 		for _, name := range [][]byte{bktFixes, bktCheckIns, bktCheckOuts, bktCalls, bktTracking} {
 			b := rb.Bucket(name)
 			if b == nil {
 				continue
 			}
+			// One record marks its day: seek on to the next day's start
+			// rather than read every fix of the day.
 			c := b.Cursor()
-			for k, _ := c.Seek(start); k != nil; k, _ = c.Next() {
+			for k, _ := c.Seek(start); k != nil; {
 				if len(k) < timeKeyLen {
 					return errCorrupt("boltstore.markRep", fmt.Sprintf("%s key of %d bytes", name, len(k)))
 				}
 				d := dwell.DateOf(keyTime(k[:timeKeyLen]), loc)
-				if seen[d] || d.Before(since) {
-					continue
+				if !d.Before(since) {
+					keys = append(keys, dayKey(rep, d))
 				}
-				seen[d] = true
-				keys = append(keys, dayKey(rep, d))
+				next := timeKey(d.AddDays(1).Start(loc))
+				if bytes.Compare(next, k[:timeKeyLen]) <= 0 {
+					break // the last day a time key can hold
+				}
+				k, _ = c.Seek(next)
 			}
 		}
 	}
