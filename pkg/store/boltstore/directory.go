@@ -24,7 +24,7 @@ func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		if b.Get(key) != nil {
 			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("%s %q already exists", what, id))
 		}
-		if err := t.markIfClients(tenant, name); err != nil {
+		if err := t.directoryWrite(tenant, name, id); err != nil {
 			return err
 		}
 		return b.Put(key, val)
@@ -48,7 +48,7 @@ func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		if old == nil {
 			return notFound(what, id)
 		}
-		if err := t.markIfClients(tenant, name); err != nil {
+		if err := t.directoryWrite(tenant, name, id); err != nil {
 			return err
 		}
 		if then == nil {
@@ -74,7 +74,7 @@ func (s *Store) deleteRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		if b == nil || b.Get(key) == nil {
 			return notFound(what, id)
 		}
-		if err := t.markIfClients(tenant, name); err != nil {
+		if err := t.directoryWrite(tenant, name, id); err != nil {
 			return err
 		}
 		if err := b.Delete(key); err != nil || then == nil {

@@ -205,7 +205,8 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 }
 
 // markRep marks dirty, after a change of rep's time zone or working hours
-// (stored first: t reads the zone as it is now), the rep's days markTenant
+// (stored first, by updateRecord, which drops the zone t had cached: t
+// reads the zone as it is now), the rep's days markTenant
 // would mark (its days from the same first date on) and the days, in its
 // zone now, of its fixes and actions since that date: a new zone cuts its
 // data into other days, which must have a data version to be derived and
@@ -236,7 +237,6 @@ func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
 			keys = append(keys, bytes.Clone(k))
 		}
 	}
-	delete(t.zones, repKey{tenant, rep}) // the zone may have changed in this write
 	if rb != nil {
 		loc := t.repZone(tenant, rep)
 		// Every day from since began after this instant, in every zone.
@@ -317,13 +317,19 @@ func laterDate(a, b dwell.Date) dwell.Date {
 	return a
 }
 
-// markIfClients marks the tenant's recent days dirty when bucket name is
-// the clients bucket: a client's fence and kind feed every derivation.
-func (t *txn) markIfClients(tenant dwell.TenantID, name []byte) error {
-	if !bytes.Equal(name, bktClients) {
-		return nil
+// directoryWrite does, in the write of record id of the directory bucket
+// name, what the write means for day marks. A client's fence and kind feed
+// every derivation: a client write marks the tenant's recent days dirty. A
+// rep write drops the rep's zone from t's cache: the writes after it in
+// t's group cut days in the zone the directory holds then.
+func (t *txn) directoryWrite(tenant dwell.TenantID, name []byte, id string) error {
+	switch {
+	case bytes.Equal(name, bktClients):
+		return t.markTenant(tenant)
+	case bytes.Equal(name, bktReps):
+		delete(t.zones, repKey{tenant, dwell.RepID(id)})
 	}
-	return t.markTenant(tenant)
+	return nil
 }
 
 // location returns the loaded zone of an IANA name, cached, or UTC if it
