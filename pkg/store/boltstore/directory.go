@@ -24,7 +24,7 @@ func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		if b.Get(key) != nil {
 			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("%s %q already exists", what, id))
 		}
-		if err := t.markIfClients(tenant, name); err != nil {
+		if err := t.directoryWrite(tenant, name, id); err != nil {
 			return err
 		}
 		return b.Put(key, val)
@@ -32,27 +32,39 @@ func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 }
 
 // updateRecord replaces the value under id, failing with dwell.NotFound if
-// id is absent.
-func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, val []byte) error {
+// id is absent. then, if not nil, runs in the same write after the put,
+// with a copy of the value replaced.
+func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, val []byte, then func(t *txn, old []byte) error) error {
 	key := []byte(id)
 	return s.write(ctx, op, 1, func(t *txn) error {
 		b, err := t.tenantSub(tenant, name, false)
 		if err != nil {
 			return err
 		}
-		if b == nil || b.Get(key) == nil {
+		var old []byte
+		if b != nil {
+			old = b.Get(key)
+		}
+		if old == nil {
 			return notFound(what, id)
 		}
-		if err := t.markIfClients(tenant, name); err != nil {
+		if err := t.directoryWrite(tenant, name, id); err != nil {
 			return err
 		}
-		return b.Put(key, val)
+		if then == nil {
+			return b.Put(key, val)
+		}
+		old = bytes.Clone(old) // the put may invalidate it
+		if err := b.Put(key, val); err != nil {
+			return err
+		}
+		return then(t, old)
 	})
 }
 
 // deleteRecord removes the value under id, failing with dwell.NotFound if
-// id is absent.
-func (s *Store) deleteRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string) error {
+// id is absent. then, if not nil, runs in the same write after the delete.
+func (s *Store) deleteRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, then func(t *txn) error) error {
 	key := []byte(id)
 	return s.write(ctx, op, 1, func(t *txn) error {
 		b, err := t.tenantSub(tenant, name, false)
@@ -62,10 +74,13 @@ func (s *Store) deleteRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		if b == nil || b.Get(key) == nil {
 			return notFound(what, id)
 		}
-		if err := t.markIfClients(tenant, name); err != nil {
+		if err := t.directoryWrite(tenant, name, id); err != nil {
 			return err
 		}
-		return b.Delete(key)
+		if err := b.Delete(key); err != nil || then == nil {
+			return err
+		}
+		return then(t)
 	})
 }
 
@@ -182,7 +197,7 @@ func (s *Store) UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 	if err != nil {
 		return err
 	}
-	return s.updateRecord(ctx, op, tenant, bktClients, "client", string(c.ID), val)
+	return s.updateRecord(ctx, op, tenant, bktClients, "client", string(c.ID), val, nil)
 }
 
 // DeleteClient implements store.Store.
@@ -191,7 +206,7 @@ func (s *Store) DeleteClient(ctx context.Context, tenant dwell.TenantID, id dwel
 	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
 		return err
 	}
-	return s.deleteRecord(ctx, op, tenant, bktClients, "client", string(id))
+	return s.deleteRecord(ctx, op, tenant, bktClients, "client", string(id), nil)
 }
 
 // ListClients implements store.Store.
@@ -298,24 +313,9 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	if err != nil {
 		return err
 	}
-	key := []byte(r.ID)
-	return s.write(ctx, op, 1, func(t *txn) error {
-		b, err := t.tenantSub(tenant, bktReps, false)
+	return s.updateRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), val, func(t *txn, old []byte) error {
+		prev, err := decodeRep([]byte(r.ID), old)
 		if err != nil {
-			return err
-		}
-		var old []byte
-		if b != nil {
-			old = b.Get(key)
-		}
-		if old == nil {
-			return notFound("rep", string(r.ID))
-		}
-		prev, err := decodeRep(key, old)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(key, val); err != nil {
 			return err
 		}
 		// The zone cuts the rep's days and the working hours bound them:
@@ -334,7 +334,7 @@ func (s *Store) DeleteRep(ctx context.Context, tenant dwell.TenantID, id dwell.R
 	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
 		return err
 	}
-	return s.deleteRecord(ctx, op, tenant, bktReps, "rep", string(id))
+	return s.deleteRecord(ctx, op, tenant, bktReps, "rep", string(id), nil)
 }
 
 // ListReps implements store.Store.
@@ -397,27 +397,16 @@ func (s *Store) UpdateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 	if err != nil {
 		return err
 	}
-	return s.updateRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), val)
+	return s.updateRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), val, nil)
 }
 
-// DeleteTeam implements store.Store. Reps that name the team keep the name.
+// DeleteTeam implements store.Store.
 func (s *Store) DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) error {
 	const op = dwell.Op("boltstore.DeleteTeam")
 	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
 		return err
 	}
-	key := []byte(id)
-	return s.write(ctx, op, 1, func(t *txn) error {
-		b, err := t.tenantSub(tenant, bktTeams, false)
-		if err != nil {
-			return err
-		}
-		if b == nil || b.Get(key) == nil {
-			return notFound("team", string(id))
-		}
-		if err := b.Delete(key); err != nil {
-			return err
-		}
+	return s.deleteRecord(ctx, op, tenant, bktTeams, "team", string(id), func(t *txn) error {
 		// Its reps are left without a team: a team created later under
 		// the same id must not hand them to its managers.
 		reps, err := t.tenantSub(tenant, bktReps, false)

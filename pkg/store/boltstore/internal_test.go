@@ -226,3 +226,60 @@ func TestOpportunityRepIndexHasNoLeftovers(t *testing.T) {
 		t.Fatalf("rep index after the move to r5: %v, want %v", got, want)
 	}
 }
+
+// TestDirectoryWriteInGroupCutsLaterDays: writes committed in one group
+// share a transaction; a call recorded after CreateRep in the same group
+// is cut into days in the rep's new zone, not the zone an earlier write
+// of the group read (UTC, before the rep was in the directory).
+func TestDirectoryWriteInGroupCutsLaterDays(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "dwell.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	// Hold the committer in a write of its own, queue the three writes in
+	// order, then let them commit together.
+	started, release := make(chan struct{}), make(chan struct{})
+	go s.write(ctx, "test.hold", 1, func(*txn) error { close(started); <-release; return nil })
+	<-started
+	at := time.Date(2026, 3, 14, 20, 0, 0, 0, time.UTC) // the 15th in Jakarta
+	call := func(id string, at time.Time) dwell.Call {
+		return dwell.Call{RequestID: id, Rep: "r1", Client: "c1", StartTime: at, TalkSeconds: 1, Direction: dwell.CallOutbound, Outcome: dwell.CallConnected}
+	}
+	steps := []func() error{
+		func() error { _, _, err := s.RecordCall(ctx, "acme", call("before", at)); return err },
+		func() error {
+			return s.CreateRep(ctx, "acme", dwell.Rep{ID: "r1", DisplayName: "R", Email: "r@example.com", TimeZone: "Asia/Jakarta"})
+		},
+		func() error {
+			_, _, err := s.RecordCall(ctx, "acme", call("after", at.Add(30*time.Minute)))
+			return err
+		},
+	}
+	errs := make(chan error, len(steps))
+	for i, step := range steps {
+		go func() { errs <- step() }()
+		for len(s.queue) < i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	for range steps {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	marks, err := s.ListDirtyDays(ctx, store.DayKey{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []dwell.Date
+	for _, m := range marks {
+		got = append(got, m.Date)
+	}
+	want := []dwell.Date{{Year: 2026, Month: 3, Day: 14}, {Year: 2026, Month: 3, Day: 15}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("dirty days = %v, want %v (the second call in Jakarta)", got, want)
+	}
+}

@@ -140,11 +140,18 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 				return 0, false, err
 			}
 		}
-		if old := prunedBelow(rb); old != nil && bytes.Compare(old, horizon) >= 0 {
-			return len(keys), more, nil
-		}
-		return len(keys), more, rb.Put(keyPruned, horizon)
+		return len(keys), more, raiseHorizon(rb, keyPruned, horizon)
 	})
+}
+
+// raiseHorizon stores the time key tk under key (keyPruned, keyCleared) in
+// the rep's bucket rb unless a time key as late is stored there: those
+// horizons never go down.
+func raiseHorizon(rb *bolt.Bucket, key, tk []byte) error {
+	if old := rb.Get(key); len(old) == timeKeyLen && bytes.Compare(old, tk) >= 0 {
+		return nil
+	}
+	return rb.Put(key, tk)
 }
 
 // keyUnfixed is the key of a rep's unfixed horizon in its bucket: the time
@@ -268,10 +275,8 @@ func (s *Store) PruneActionFixes(ctx context.Context, tenant dwell.TenantID, rep
 		}
 		if len(changes) > 0 {
 			// Every cleared record lies below horizon.
-			if old := rb.Get(keyCleared); len(old) != timeKeyLen || bytes.Compare(old, horizon) < 0 {
-				if err := rb.Put(keyCleared, horizon); err != nil {
-					return 0, false, err
-				}
+			if err := raiseHorizon(rb, keyCleared, horizon); err != nil {
+				return 0, false, err
 			}
 		}
 		return len(changes), more, rb.Put(keyUnfixed, horizon)

@@ -314,7 +314,10 @@ func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID,
 	if len(requestID) > maxRequestIDBytes {
 		return false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
-	digest := batchDigest(keys, vals)
+	var digest []byte
+	if requestID != "" {
+		digest = batchDigest(keys, vals)
+	}
 	var existed bool
 	err := s.write(ctx, op, len(keys), func(t *txn) error {
 		existed = false
@@ -398,16 +401,9 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 		if err != nil {
 			return err
 		}
-		// The rep each id of the batch was indexed under so far: a batch
-		// naming a deal twice leaves only its last entry's rep indexed.
-		batch := make(map[string]dwell.RepID, len(keys))
+		// Each deal is stored before the next is read, so a batch naming
+		// a deal twice leaves only its last entry's rep indexed.
 		for i, k := range keys {
-			if prev, ok := batch[string(k)]; ok {
-				if err := byRep.Delete(append(repPrefix(prev), k...)); err != nil {
-					return err
-				}
-			}
-			batch[string(k)] = os[i].Rep
 			// A deal that changes hands leaves its old rep's index.
 			if old := all.Get(k); old != nil {
 				o, err := decodeOpportunity(k, old)
@@ -421,8 +417,11 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 			if err := byRep.Put(append(repPrefix(os[i].Rep), k...), []byte{}); err != nil {
 				return err
 			}
+			if err := all.Put(k, vals[i]); err != nil {
+				return err
+			}
 		}
-		return putAll(t, tenant, bktOpportunities, keys, vals)
+		return nil
 	})
 }
 

@@ -155,8 +155,9 @@ func (t *txn) markAction(tenant dwell.TenantID, rep dwell.RepID, at time.Time) e
 // tenant's retention period: days that began before the period as it is
 // now, and days that began before the rep's prune horizon (lostBelow: the
 // period as it was when the rep's fixes were pruned or its check-ins'
-// fixes cleared; a period raised since does not bring them back). It reads the settings as t sees them, so a settings
-// change must store the new settings first.
+// fixes cleared; a period raised since does not bring them back). It reads
+// the settings as t sees them, so a settings change must store the new
+// settings first.
 func (t *txn) markTenant(tenant dwell.TenantID) error {
 	ver, err := t.tenantSub(tenant, bktDayVer, false)
 	if ver == nil || err != nil {
@@ -179,14 +180,11 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 	for k, _ := c.First(); k != nil; {
 		r, d, ok := splitDayKey(k)
 		if ok && r != rep {
-			rep, repSince = r, since
+			var rb *bolt.Bucket
 			if repData != nil {
-				if rb := repData.Bucket([]byte(r)); rb != nil {
-					if h := lostBelow(rb); h != nil {
-						repSince = laterDate(since, keptFrom(keyTime(h)))
-					}
-				}
+				rb = repData.Bucket([]byte(r))
 			}
+			rep, repSince = r, keptSince(rb, since)
 		}
 		switch {
 		case !ok:
@@ -207,7 +205,8 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 }
 
 // markRep marks dirty, after a change of rep's time zone or working hours
-// (stored first: t reads the zone as it is now), the rep's days markTenant
+// (stored first, by updateRecord, which drops the zone t had cached: t
+// reads the zone as it is now), the rep's days markTenant
 // would mark (its days from the same first date on) and the days, in its
 // zone now, of its fixes and actions since that date: a new zone cuts its
 // data into other days, which must have a data version to be derived and
@@ -225,11 +224,7 @@ func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
 	if repData != nil {
 		rb = repData.Bucket([]byte(rep))
 	}
-	if rb != nil {
-		if h := lostBelow(rb); h != nil {
-			since = laterDate(since, keptFrom(keyTime(h)))
-		}
-	}
+	since = keptSince(rb, since)
 	var keys [][]byte
 	if ver, err := t.tenantSub(tenant, bktDayVer, false); err != nil {
 		return err
@@ -242,28 +237,31 @@ func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
 			keys = append(keys, bytes.Clone(k))
 		}
 	}
-	delete(t.zones, repKey{tenant, rep}) // the zone may have changed in this write
 	if rb != nil {
 		loc := t.repZone(tenant, rep)
 		// Every day from since began after this instant, in every zone.
 		start := timeKey(since.Start(time.UTC).Add(-14 * time.Hour))
-		seen := map[dwell.Date]bool{}
 		for _, name := range [][]byte{bktFixes, bktCheckIns, bktCheckOuts, bktCalls, bktTracking} {
 			b := rb.Bucket(name)
 			if b == nil {
 				continue
 			}
+			// One record marks its day: seek on to the next day's start
+			// rather than read every fix of the day.
 			c := b.Cursor()
-			for k, _ := c.Seek(start); k != nil; k, _ = c.Next() {
+			for k, _ := c.Seek(start); k != nil; {
 				if len(k) < timeKeyLen {
 					return errCorrupt("boltstore.markRep", fmt.Sprintf("%s key of %d bytes", name, len(k)))
 				}
 				d := dwell.DateOf(keyTime(k[:timeKeyLen]), loc)
-				if seen[d] || d.Before(since) {
-					continue
+				if !d.Before(since) {
+					keys = append(keys, dayKey(rep, d))
 				}
-				seen[d] = true
-				keys = append(keys, dayKey(rep, d))
+				next := timeKey(d.AddDays(1).Start(loc))
+				if bytes.Compare(next, k[:timeKeyLen]) <= 0 {
+					break // the last day a time key can hold
+				}
+				k, _ = c.Seek(next)
 			}
 		}
 	}
@@ -298,6 +296,19 @@ func keptFrom(cut time.Time) dwell.Date {
 	return dwell.DateOf(cut, time.UTC).AddDays(2)
 }
 
+// keptSince returns since, or the first date after the prune horizon of
+// the rep whose bucket is rb (lostBelow) if that is later: the first date
+// of the rep's days a change derives again. rb may be nil.
+func keptSince(rb *bolt.Bucket, since dwell.Date) dwell.Date {
+	if rb == nil {
+		return since
+	}
+	if h := lostBelow(rb); h != nil {
+		return laterDate(since, keptFrom(keyTime(h)))
+	}
+	return since
+}
+
 // laterDate returns the later of a and b.
 func laterDate(a, b dwell.Date) dwell.Date {
 	if a.Before(b) {
@@ -306,13 +317,19 @@ func laterDate(a, b dwell.Date) dwell.Date {
 	return a
 }
 
-// markIfClients marks the tenant's recent days dirty when bucket name is
-// the clients bucket: a client's fence and kind feed every derivation.
-func (t *txn) markIfClients(tenant dwell.TenantID, name []byte) error {
-	if !bytes.Equal(name, bktClients) {
-		return nil
+// directoryWrite does, in the write of record id of the directory bucket
+// name, what the write means for day marks. A client's fence and kind feed
+// every derivation: a client write marks the tenant's recent days dirty. A
+// rep write drops the rep's zone from t's cache: the writes after it in
+// t's group cut days in the zone the directory holds then.
+func (t *txn) directoryWrite(tenant dwell.TenantID, name []byte, id string) error {
+	switch {
+	case bytes.Equal(name, bktClients):
+		return t.markTenant(tenant)
+	case bytes.Equal(name, bktReps):
+		delete(t.zones, repKey{tenant, dwell.RepID(id)})
 	}
-	return t.markTenant(tenant)
+	return nil
 }
 
 // location returns the loaded zone of an IANA name, cached, or UTC if it

@@ -270,10 +270,7 @@ func testRetentionKeepsOldSummaries(t *testing.T, h Harness) {
 		_, _, err := s.RecordCall(ctx(), tenantA, call("r9", fmt.Sprintf("call-%d", i), at))
 		must(t, "RecordCall", err)
 	}
-	for _, m := range dirtyDays(t, s) {
-		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-		must(t, "PutDaySummary", err)
-	}
+	summarizeDirty(t, s)
 	st.IdleMin = 7 * time.Minute
 	must(t, "PutSettings", s.PutSettings(ctx(), tenantA, st))
 	marks := dirtyDays(t, s)
@@ -385,10 +382,7 @@ func testPruneActionFixes(t *testing.T, h Harness) {
 		must(t, "RecordTrackingChange", err)
 	}
 	// Summaries for every day: no day is dirty before the prune.
-	for _, m := range dirtyDays(t, s) {
-		_, _, err := s.PutDaySummary(ctx(), m.Tenant, m.Rep, m.Date, m.Version, []byte("sum"), nil)
-		must(t, "PutDaySummary", err)
-	}
+	summarizeDirty(t, s)
 	wantEqual(t, "dirty days before the prune", len(dirtyDays(t, s)), 0)
 	pre := map[who]repActions{}
 	vers := map[who][]store.DaySummary{}

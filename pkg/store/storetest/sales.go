@@ -246,6 +246,26 @@ func dirtyDays(t *testing.T, s store.Store) []store.DayVersion {
 	}
 }
 
+// dirtyDates returns the dates of dirtyDays, in its order.
+func dirtyDates(t *testing.T, s store.Store) []dwell.Date {
+	t.Helper()
+	var out []dwell.Date
+	for _, m := range dirtyDays(t, s) {
+		out = append(out, m.Date)
+	}
+	return out
+}
+
+// summarizeDirty stores a summary of every dirty day, so that no day is
+// dirty and the marks of what a test does next stand alone.
+func summarizeDirty(t *testing.T, s store.Store) {
+	t.Helper()
+	for _, m := range dirtyDays(t, s) {
+		_, _, err := s.PutDaySummary(ctx(), m.Tenant, m.Rep, m.Date, m.Version, []byte("x"), nil)
+		must(t, "PutDaySummary", err)
+	}
+}
+
 func day(y int, m time.Month, d int) dwell.Date { return dwell.Date{Year: y, Month: m, Day: d} }
 
 func testDayMarks(t *testing.T, h Harness) {
@@ -377,10 +397,7 @@ func testTenantChangeMarks(t *testing.T, h Harness) {
 		_, _, err := s.RecordCall(ctx(), tenantA, call("r9", fmt.Sprintf("call-%d", i), at))
 		must(t, "RecordCall", err)
 	}
-	for _, m := range dirtyDays(t, s) {
-		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-		must(t, "PutDaySummary", err)
-	}
+	summarizeDirty(t, s)
 	wantEqual(t, "marks after summaries", len(dirtyDays(t, s)), 0)
 	st := dwell.DefaultSettings()
 	st.IdleMin = 7 * time.Minute
@@ -420,10 +437,7 @@ func testRaisedRetentionMarks(t *testing.T, h Harness) {
 	n, _, err := s.PruneFixes(ctx(), tenantA, "r9", time.Now().Add(-st.Retention), 100)
 	must(t, "PruneFixes", err)
 	wantEqual(t, "pruned", n, 3)
-	for _, m := range dirtyDays(t, s) {
-		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-		must(t, "PutDaySummary", err)
-	}
+	summarizeDirty(t, s)
 	st.Retention = 365 * 24 * time.Hour
 	must(t, "PutSettings", s.PutSettings(ctx(), tenantA, st))
 	marks := dirtyDays(t, s)
@@ -449,24 +463,14 @@ func testRepChangeMarks(t *testing.T, h Harness) {
 	fs[0].Time, fs[1].Time = recent, old
 	_, err := s.AppendFixes(ctx(), tenantA, "r7", fs)
 	must(t, "AppendFixes", err)
-	clear := func() {
-		t.Helper()
-		for _, m := range dirtyDays(t, s) {
-			_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-			must(t, "PutDaySummary", err)
-		}
-	}
 	dates := func(what string, want ...dwell.Date) {
 		t.Helper()
-		var got []dwell.Date
-		for _, m := range dirtyDays(t, s) {
-			got = append(got, m.Date)
-		}
+		got := dirtyDates(t, s)
 		if !slices.Equal(got, want) {
 			t.Fatalf("marks after %s = %v, want %v", what, got, want)
 		}
 	}
-	clear()
+	summarizeDirty(t, s)
 	r.DisplayName = "Renamed"
 	must(t, "UpdateRep name", s.UpdateRep(ctx(), tenantA, r))
 	dates("a new name")
@@ -474,7 +478,7 @@ func testRepChangeMarks(t *testing.T, h Harness) {
 	r.TimeZone = "Asia/Tokyo"
 	must(t, "UpdateRep zone", s.UpdateRep(ctx(), tenantA, r))
 	dates("a new zone", utcDay, utcDay.AddDays(1))
-	clear()
+	summarizeDirty(t, s)
 	r.WorkingHours = append(r.WorkingHours, dwell.WorkingHours{Weekday: time.Sunday, StartMinute: 0, EndMinute: 24 * 60})
 	must(t, "UpdateRep working hours", s.UpdateRep(ctx(), tenantA, r))
 	dates("new working hours", utcDay, utcDay.AddDays(1))

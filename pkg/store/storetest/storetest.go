@@ -1068,34 +1068,22 @@ func testResumeMarksPausedDays(t *testing.T, h Harness) {
 	pauseAt := time.Date(2025, 3, 14, 20, 0, 0, 0, time.UTC)
 	_, _, err := s.RecordTrackingChange(ctx(), tenantA, trackingChange("r1", "p", pauseAt))
 	must(t, "RecordTrackingChange", err)
-	for _, m := range dirtyDays(t, s) {
-		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-		must(t, "PutDaySummary", err)
-	}
+	summarizeDirty(t, s)
 	resume := trackingChange("r1", "r", pauseAt.Add(60*time.Hour)) // the 17th, 08:00
 	resume.Paused = false
 	_, _, err = s.RecordTrackingChange(ctx(), tenantA, resume)
 	must(t, "RecordTrackingChange", err)
-	var got []dwell.Date
-	for _, m := range dirtyDays(t, s) {
-		got = append(got, m.Date)
-	}
+	got := dirtyDates(t, s)
 	wantEqual(t, "days marked by the resume", got, []dwell.Date{day(2025, 3, 14), day(2025, 3, 15), day(2025, 3, 16), day(2025, 3, 17)})
 
 	// A pause of 60 days: the last 31 days before the resume are marked,
 	// and the resume's own.
-	for _, m := range dirtyDays(t, s) {
-		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-		must(t, "PutDaySummary", err)
-	}
+	summarizeDirty(t, s)
 	_, _, err = s.RecordTrackingChange(ctx(), tenantA, trackingChange("r2", "p", pauseAt))
 	must(t, "RecordTrackingChange", err)
 	long := trackingChange("r2", "r", pauseAt.Add(60*24*time.Hour))
 	long.Paused = false
-	for _, m := range dirtyDays(t, s) {
-		_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-		must(t, "PutDaySummary", err)
-	}
+	summarizeDirty(t, s)
 	_, _, err = s.RecordTrackingChange(ctx(), tenantA, long)
 	must(t, "RecordTrackingChange", err)
 	marks := dirtyDays(t, s)
@@ -1126,27 +1114,18 @@ func testResumeMarksPausedDays(t *testing.T, h Harness) {
 			return s.PruneActionFixes(ctx(), tenantA, dwell.RepID(rep), pauseAt.Add(-8*time.Hour), 100)
 		}},
 	} {
-		for _, m := range dirtyDays(t, s) {
-			_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-			must(t, "PutDaySummary", err)
-		}
+		summarizeDirty(t, s)
 		_, _, err = s.RecordTrackingChange(ctx(), tenantA, trackingChange(c.rep, "p", pauseAt))
 		must(t, "RecordTrackingChange", err)
 		n, _, err := c.prune(c.rep)
 		must(t, "prune "+c.rep, err)
 		wantEqual(t, "pruned of "+c.rep, n > 0, true)
-		for _, m := range dirtyDays(t, s) {
-			_, _, err := s.PutDaySummary(ctx(), tenantA, m.Rep, m.Date, m.Version, []byte("x"), nil)
-			must(t, "PutDaySummary", err)
-		}
+		summarizeDirty(t, s)
 		late := trackingChange(c.rep, "r", pauseAt.Add(60*time.Hour))
 		late.Paused = false
 		_, _, err = s.RecordTrackingChange(ctx(), tenantA, late)
 		must(t, "RecordTrackingChange", err)
-		got = nil
-		for _, m := range dirtyDays(t, s) {
-			got = append(got, m.Date)
-		}
+		got = dirtyDates(t, s)
 		wantEqual(t, "days marked by a resume after a prune of "+c.rep, got, []dwell.Date{day(2025, 3, 15), day(2025, 3, 16), day(2025, 3, 17)})
 	}
 }
