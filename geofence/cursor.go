@@ -29,7 +29,10 @@ import (
 // to a boundary changes by at most the distance moved, so a candidate
 // whose anchor distance exceeds reach + moved (+ 1 cm for rounding)
 // cannot match. A stationary phone's fixes jitter by tens of metres around
-// its anchor, so only the fences near the answer are tested.
+// its anchor, so only the fences near the answer are tested. A fix served
+// by distance may lie beyond rho(c) of a cell's centre, so the cells'
+// interior flags (which promise insideness only within rho(c)) are not
+// used for it: its polygons get their containment test.
 //
 // Cursor.Query returns exactly what Index.Query returns for the same
 // arguments against the same state of the index: its candidates hold
@@ -118,12 +121,16 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	// 100 ns).
 	var s *cursorSlot
 	moved := 0.0
+	// byDistance: s serves q by the chord alone, so q may lie beyond the
+	// query region of s's cells, where their interior flags (every position
+	// that looks the cell up is inside the fence) do not hold.
+	byDistance := false
 	if near := tr.bufferM - reach - cursorSlackM; near > 0 {
 		for i := range c.slots {
 			cs := &c.slots[i]
 			if cs.usable(t, mask) {
 				if m := movedBoundM(cs.anchor, q); m <= near && cs.fresh(tr) {
-					s, moved = cs, m
+					s, moved, byDistance = cs, m, true
 					c.nearHits++
 					break
 				}
@@ -169,7 +176,7 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 			}
 			continue
 		}
-		b.add(cd.f, cd.interior)
+		b.add(cd.f, cd.interior && !byDistance)
 		if b.n == candBatch {
 			buf = b.matches(q, acc, reach, buf)
 		}
