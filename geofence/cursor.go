@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s2"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -19,17 +20,24 @@ import (
 //
 // A slot serves a fix q when q's finest cell is the slot's (decided by
 // faceIJKOf, about 100 ns, without finishing the cell index or looking
-// anything up), or when q is within B - reach - 1 cm of the anchor, B the
-// tier's buffer: the anchor's cells c have dist(anchor, centre(c)) <=
-// rho(c), so dist(q, centre(c)) <= rho(c) + moved, and every fence within
-// reach of q is within B + rho(c) of centre(c), in c's cover. (With the
-// default margin reach is B for ordinary fixes and only the same cell
-// serves; with no margin the fix's accuracy leaves the slack.) Then only
+// anything up), or when q is within B - reach + slack of the anchor, B the
+// tier's buffer and slack = min over the slot's cells c of
+// rho(c) - dist(anchor, centre(c)) (each cell list keeps its cell's centre
+// and rho in float32; 2 m cover their rounding): then
+// dist(q, centre(c)) <= rho(c) + B - reach, and every fence within reach
+// of q is within B + rho(c) of centre(c), in c's cover. When a resolution
+// had no list, so no centre, slack is taken as 0 less 1 cm:
+// dist(anchor, centre(c)) <= rho(c) holds for every cell a position looks
+// up. The chord costs a few nanoseconds, so a phone jittering around its
+// anchor at a visit skips faceIJKOf as well as the lookups. Then only
 // the candidates that may be within reach are tested: a signed distance
 // to a boundary changes by at most the distance moved, so a candidate
 // whose anchor distance exceeds reach + moved (+ 1 cm for rounding)
 // cannot match. A stationary phone's fixes jitter by tens of metres around
-// its anchor, so only the fences near the answer are tested.
+// its anchor, so only the fences near the answer are tested. A fix served
+// by distance may lie beyond rho(c) of a cell's centre, so the cells'
+// interior flags (which promise insideness only within rho(c)) are not
+// used for it: its polygons get their containment test.
 //
 // Cursor.Query returns exactly what Index.Query returns for the same
 // arguments against the same state of the index: its candidates hold
@@ -80,6 +88,10 @@ type cursorSlot struct {
 	// slot's lists with their signed distances from anchor.
 	anchor s2.Point
 	cands  []cursorCand
+	// regionSlackM is how far q may move from the anchor and stay within
+	// the query region of every cell the slot looked up (less rounding
+	// slack), or -Inf when a resolution had no list, hence no region.
+	regionSlackM float64
 }
 
 type cursorCand struct {
@@ -118,15 +130,20 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 	// 100 ns).
 	var s *cursorSlot
 	moved := 0.0
-	if near := tr.bufferM - reach - cursorSlackM; near > 0 {
-		for i := range c.slots {
-			cs := &c.slots[i]
-			if cs.usable(t, mask) {
-				if m := movedBoundM(cs.anchor, q); m <= near && cs.fresh(tr) {
-					s, moved = cs, m
-					c.nearHits++
-					break
-				}
+	// distrust: s serves q by the chord, from beyond the query region of
+	// one of s's cells, where their interior flags (every position that
+	// looks the cell up is inside the fence) do not hold.
+	distrust := false
+	for i := range c.slots {
+		cs := &c.slots[i]
+		if !cs.usable(t, mask) {
+			continue
+		}
+		if near := tr.bufferM - reach + max(-cursorSlackM, cs.regionSlackM); near > 0 {
+			if m := movedBoundM(cs.anchor, q); m <= near && cs.fresh(tr) {
+				s, moved, distrust = cs, m, m > cs.regionSlackM
+				c.nearHits++
+				break
 			}
 		}
 	}
@@ -169,7 +186,7 @@ func (c *Cursor) Query(p dwell.LatLng, accuracyM float64, buf []Match) []Match {
 			}
 			continue
 		}
-		b.add(cd.f, cd.interior)
+		b.add(cd.f, cd.interior && !distrust)
 		if b.n == candBatch {
 			buf = b.matches(q, acc, reach, buf)
 		}
@@ -213,6 +230,14 @@ func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point,
 		}
 	}
 	s.cands = cands
+	s.regionSlackM = math.Inf(-1)
+	if len(found) == bits.OnesCount32(mask) {
+		s.regionSlackM = math.Inf(1)
+		for _, cl := range found {
+			r := &cl.region
+			s.regionSlackM = min(s.regionSlackM, float64(r.radiusM)-movedBoundM(s2.Point{Vector: r3.Vector{X: float64(r.x), Y: float64(r.y), Z: float64(r.z)}}, q)-capSlackM)
+		}
+	}
 }
 
 // movedBoundM returns an upper bound in metres of the great-circle
@@ -220,6 +245,11 @@ func (s *cursorSlot) fill(tr *tier, t int, mask uint32, key faceIJK, q s2.Point,
 // up.
 func movedBoundM(a, b s2.Point) float64 {
 	chord := a.Sub(b.Vector).Norm()
+	if chord < 1e-3 {
+		// 2 asin(c/2) = c (1 + c^2/24 + 3c^4/640 + ...) < c (1 + c^2/23)
+		// for c < 1e-3: no Asin on the cursor's every fix.
+		return chord*(1+chord*chord*(1.0/23))*EarthRadiusM*(1+1e-12) + 1e-9
+	}
 	return 2*math.Asin(min(1, chord/2))*EarthRadiusM*(1+1e-12) + 1e-9
 }
 

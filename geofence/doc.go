@@ -90,8 +90,10 @@
 // Cursor remembers the last four cells it looked up, each with its
 // candidates and their signed distances from the fix that filled it (exact
 // within reach, else the cap's lower bound). A new fix close enough to a
-// slot's fix (a chord) or in its cell (the first half of cellOf: face and
-// hex coordinates) is served by that slot; then
+// slot's fix that it stays within the query regions of the slot's cells
+// (a chord: each cell list keeps its cell's centre and rho in float32) or
+// in its cell (the first half of cellOf: face and hex coordinates) is
+// served by that slot; then
 // only the candidates with distance <= reach + moved + 1 cm are tested,
 // because a signed distance changes by at most the distance moved. The
 // answer is identical to Index.Query's; a remembered cell is used only

@@ -298,7 +298,7 @@ func (ix *Index) Delete(id string) bool {
 	for t := range ix.tiers {
 		tr := &ix.tiers[t]
 		for sh, list := range chs.byShard(t) {
-			tr.shards[sh].Store(tr.shards[sh].Load().with(list))
+			tr.shards[sh].Store(tr.shards[sh].Load().with(list, nil))
 		}
 	}
 	ix.publishMasks()
@@ -385,21 +385,21 @@ func (ix *Index) apply(ps []*prepared) {
 		tr := &ix.tiers[t]
 		// Shards are independent: rebuild them on all cores when there
 		// are many changes.
-		build := func(s int, _ *geomCache) {
+		build := func(s int, gc *geomCache) {
 			a := adds[count[s]:count[s+1]]
 			chs := a // with sorts its argument; adds is not used again
 			if len(rem[s]) > 0 {
 				chs = append(rem[s], a...)
 			}
 			if len(chs) > 0 {
-				tr.shards[s].Store(tr.shards[s].Load().with(chs))
+				tr.shards[s].Store(tr.shards[s].Load().with(chs, gc))
 			}
 		}
 		if len(adds) > 1<<15 {
 			parallel(numShards, build)
 		} else {
 			for s := range numShards {
-				build(s, nil)
+				build(s, gc)
 			}
 		}
 	}

@@ -272,12 +272,14 @@ func TestCursorStreamsMatchOracle(t *testing.T) {
 			nearHits += cur.nearHits
 			skipped += cur.skipped
 		}
-		t.Logf("margin %v: %d fixes, %d served from a slot (%d by distance from another cell), %d candidates skipped", ix.MarginM(), fixes, hits, nearHits, skipped)
+		t.Logf("margin %v: %d fixes, %d served from a slot (%d by the chord to its anchor), %d candidates skipped", ix.MarginM(), fixes, hits, nearHits, skipped)
 		if hits < fixes/2 || skipped == 0 {
 			t.Errorf("margin %v: the fast path was not exercised: %d of %d fixes from a slot, %d candidates skipped", ix.MarginM(), hits, fixes, skipped)
 		}
-		if ix.MarginM() < minNearBufferM && nearHits == 0 {
-			t.Errorf("margin %v: no fix was served by distance from another cell", ix.MarginM())
+		// Jitter of tens of metres stays within the slots' cells' query
+		// regions: most hits skip faceIJKOf, at every margin.
+		if nearHits < hits/3 {
+			t.Errorf("margin %v: %d of %d slot hits served by the chord, want a third at least", ix.MarginM(), nearHits, hits)
 		}
 	}
 }

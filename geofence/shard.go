@@ -2,6 +2,7 @@ package geofence
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"unsafe"
 )
@@ -16,10 +17,25 @@ const numShardBits = 14
 const numShards = 1 << numShardBits
 
 // cellList is the fences stored under one cell: the first nInterior of refs
-// are interior there.
+// are interior there. region is the cell's query region (its centre and
+// rho), for a Cursor to tell how far a slot's anchor may move before it
+// leaves the region.
 type cellList struct {
 	refs      []cellRef
 	nInterior int32
+	region    fenceCap
+}
+
+// regionOf returns the query region of cell c as a float32 cap, its radius
+// rounded down: a cap holds less than the region, within the float32
+// rounding of its centre (under 0.7 m, see capSlackM).
+func regionOf(c uint64, gc *geomCache) fenceCap {
+	g := gc.get(c)
+	r := float32(g.rhoM)
+	if float64(r) > g.rhoM {
+		r = math.Nextafter32(r, 0)
+	}
+	return fenceCap{x: float32(g.center.X), y: float32(g.center.Y), z: float32(g.center.Z), radiusM: r}
 }
 
 // cellRef is one fence of a cell list with its bounding cap, so that a
@@ -117,7 +133,9 @@ func (cs *changeSet) byShard(t int) map[int][]change {
 
 // with returns a new shard: s (which may be nil) with the changes applied.
 // Removals apply before additions, so a replacement in one batch works.
-func (s *shard) with(chs []change) *shard {
+// gc gives the geometry of cells new to the shard; nil makes one when
+// needed.
+func (s *shard) with(chs []change, gc *geomCache) *shard {
 	slices.SortFunc(chs, func(a, b change) int {
 		switch {
 		case a.cell() != b.cell():
@@ -164,6 +182,11 @@ func (s *shard) with(chs []change) *shard {
 		var old cellList
 		if cl := s.lookup(c); cl != nil {
 			old = *cl
+		} else if chs[j-1].add() { // removals sort first: a new cell
+			if gc == nil {
+				gc = newGeomCache()
+			}
+			old.region = regionOf(c, gc)
 		}
 		group := chs[i:j]
 		removed := func(f *fence) bool {
@@ -200,7 +223,7 @@ func (s *shard) with(chs []change) *shard {
 			}
 		}
 		if len(arena) > lo {
-			entries = append(entries, entry{c, cellList{refs: arena[lo:len(arena):len(arena)], nInterior: int32(nInt)}})
+			entries = append(entries, entry{c, cellList{refs: arena[lo:len(arena):len(arena)], nInterior: int32(nInt), region: old.region}})
 		}
 		i = j
 	}
