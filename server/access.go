@@ -65,6 +65,7 @@ func accessPolicies() map[string]policy {
 		// alone decides it.
 		dwellv1.DirectoryService_EraseRepHistory_FullMethodName: {roles: []dwell.Role{admin}},
 		dwellv1.DirectoryService_ListReps_FullMethodName:        {roles: []dwell.Role{manager, admin, partner}},
+		dwellv1.DirectoryService_ImportReps_FullMethodName:      writers,
 		dwellv1.DirectoryService_CreateTeam_FullMethodName:      writers,
 		dwellv1.DirectoryService_GetTeam_FullMethodName:         readers,
 		dwellv1.DirectoryService_UpdateTeam_FullMethodName:      writers,

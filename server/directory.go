@@ -59,8 +59,9 @@ func (l *updateLocks) lock(t dwell.TenantID) (unlock func()) {
 // large enough to amortise the fsync, small enough to bound memory.
 const importChunk = 1000
 
-// maxImportErrors is how many row errors an ImportClients answer lists:
-// the first ones; received - stored counts them all. Every row error is
+// maxImportErrors is how many row errors an import's answer lists
+// (ImportClients, ImportReps): the first ones; received - stored counts
+// them all. Every row error is
 // about 100 bytes, so the answer stays far below the 4 MiB that gRPC
 // clients accept by default, and the server's memory bounded, however
 // many rows are bad.
@@ -298,15 +299,7 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 			c.ID = dwell.ClientID(id)
 			vs = append(vs, dwell.ValidateClient("", c, false)...)
 			if len(vs) > 0 {
-				if len(resp.Errors) < maxImportErrors {
-					// The name is echoed to identify the row; a valid one
-					// is far shorter than maxStatusMessageBytes.
-					re := &dwellv1.ImportRowError{Row: row, Name: truncateUTF8(pc.GetName(), maxStatusMessageBytes)}
-					for _, v := range vs {
-						re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{Field: v.Field, Description: v.Description})
-					}
-					resp.Errors = append(resp.Errors, re)
-				}
+				resp.Errors = appendRowError(resp.Errors, row, pc.GetName(), vs)
 				continue
 			}
 			c.CreateTime, c.UpdateTime = now, now
@@ -322,6 +315,20 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 		return err
 	}
 	return stream.SendAndClose(resp)
+}
+
+// appendRowError appends the error of a bad imported row, unless errs
+// already holds maxImportErrors. The row's name is echoed to identify it;
+// a valid one is far shorter than maxStatusMessageBytes.
+func appendRowError(errs []*dwellv1.ImportRowError, row int64, name string, vs []dwell.Violation) []*dwellv1.ImportRowError {
+	if len(errs) >= maxImportErrors {
+		return errs
+	}
+	re := &dwellv1.ImportRowError{Row: row, Name: truncateUTF8(name, maxStatusMessageBytes)}
+	for _, v := range vs {
+		re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{Field: v.Field, Description: v.Description})
+	}
+	return append(errs, re)
 }
 
 // --- Reps ---

@@ -138,7 +138,7 @@ func clientsImport(ctx context.Context, e *env, g *globals, path, format string,
 	if sendErr != nil && !errors.Is(sendErr, io.EOF) {
 		return e.rpcError(name, g, sendErr)
 	}
-	return printImportSummary(e, g, resp, rows)
+	return printImportSummary(e, g, resp.GetReceived(), resp.GetStored(), resp.GetErrors(), rowSource(rows, func(r clientRow) source { return r.Src }))
 }
 
 // readInput opens path ("-" is stdin) and parses it.
@@ -190,27 +190,35 @@ type fieldErrorJSON struct {
 	Description string `json:"description"`
 }
 
-func printImportSummary(e *env, g *globals, resp *dwellv1.ImportClientsResponse, rows []clientRow) int {
-	srcOf := func(row int64) source {
+// rowSource returns where each row, as the server counts them, came from
+// in the input file.
+func rowSource[R any](rows []R, src func(R) source) func(row int64) source {
+	return func(row int64) source {
 		if row >= 0 && row < int64(len(rows)) {
-			return rows[row].Src
+			return src(rows[row])
 		}
 		return source{}
 	}
+}
+
+// printImportSummary prints the answer of an import (received and stored
+// rows, the errors of the first failed ones), naming each failed row by
+// where srcOf says it came from in the input file.
+func printImportSummary(e *env, g *globals, received, stored int64, errs []*dwellv1.ImportRowError, srcOf func(row int64) source) int {
 	code := exitOK
-	if len(resp.GetErrors()) > 0 {
+	if len(errs) > 0 {
 		code = exitFail
 	}
 	// The server lists the first 1,000 failed rows; the counts tell them all.
-	failed := resp.GetReceived() - resp.GetStored()
+	failed := received - stored
 	if g.json() {
 		out := struct {
 			Received int64           `json:"received"`
 			Stored   int64           `json:"stored"`
 			Failed   int             `json:"failed"`
 			Errors   []importRowJSON `json:"errors"`
-		}{resp.GetReceived(), resp.GetStored(), int(failed), []importRowJSON{}}
-		for _, re := range resp.GetErrors() {
+		}{received, stored, int(failed), []importRowJSON{}}
+		for _, re := range errs {
 			src := srcOf(re.GetRow())
 			j := importRowJSON{Row: re.GetRow(), Line: src.Line, Feature: src.Feature, Name: re.GetName(), FieldErrors: []fieldErrorJSON{}}
 			for _, fe := range re.GetFieldErrors() {
@@ -222,15 +230,15 @@ func printImportSummary(e *env, g *globals, resp *dwellv1.ImportClientsResponse,
 		return code
 	}
 	tw := newTable(e.stdout)
-	row(tw, "Received:", fmt.Sprint(resp.GetReceived()))
-	row(tw, "Stored:", fmt.Sprint(resp.GetStored()))
+	row(tw, "Received:", fmt.Sprint(received))
+	row(tw, "Stored:", fmt.Sprint(stored))
 	row(tw, "Failed:", fmt.Sprint(failed))
 	tw.Flush()
-	if len(resp.GetErrors()) > 0 {
+	if len(errs) > 0 {
 		fmt.Fprintln(e.stdout)
 		tw = newTable(e.stdout)
 		row(tw, "ROW", "NAME", "FIELD", "ERROR")
-		for i, re := range resp.GetErrors() {
+		for i, re := range errs {
 			if i == maxTableErrors {
 				tw.Flush()
 				fmt.Fprintf(e.stdout, "... and %d more failed rows (-o json lists the first 1,000)\n", failed-int64(i))

@@ -164,6 +164,7 @@ func commands() []command {
 		clientsDeleteCommand(),
 		repsCreateCommand(),
 		repsListCommand(),
+		repsImportCommand(),
 		repsGetCommand(),
 		repsEraseHistoryCommand(),
 		teamsCreateCommand(),

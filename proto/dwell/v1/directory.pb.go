@@ -1029,6 +1029,128 @@ func (x *Rep) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// ImportRepsRequest is one message of an ImportReps stream.
+type ImportRepsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rows to import. Each row's rep.name ("reps/{rep_id}") gives its id; an
+	// existing rep with that id is replaced (create_time kept).
+	Reps          []*Rep `protobuf:"bytes,1,rep,name=reps,proto3" json:"reps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRepsRequest) Reset() {
+	*x = ImportRepsRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRepsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRepsRequest) ProtoMessage() {}
+
+func (x *ImportRepsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRepsRequest.ProtoReflect.Descriptor instead.
+func (*ImportRepsRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ImportRepsRequest) GetReps() []*Rep {
+	if x != nil {
+		return x.Reps
+	}
+	return nil
+}
+
+// ImportRepsResponse is the response of ImportReps.
+type ImportRepsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rows received.
+	Received int64 `protobuf:"varint,1,opt,name=received,proto3" json:"received,omitempty"`
+	// Rows stored (created or replaced).
+	Stored int64 `protobuf:"varint,2,opt,name=stored,proto3" json:"stored,omitempty"`
+	// Of the rows stored, how many created a rep.
+	Created int64 `protobuf:"varint,3,opt,name=created,proto3" json:"created,omitempty"`
+	// One entry per row that was not stored, in row order, for the first
+	// 1,000 such rows; received - stored counts them all. Field paths are
+	// relative to the row, for example "time_zone".
+	Errors        []*ImportRowError `protobuf:"bytes,4,rep,name=errors,proto3" json:"errors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRepsResponse) Reset() {
+	*x = ImportRepsResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRepsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRepsResponse) ProtoMessage() {}
+
+func (x *ImportRepsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRepsResponse.ProtoReflect.Descriptor instead.
+func (*ImportRepsResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ImportRepsResponse) GetReceived() int64 {
+	if x != nil {
+		return x.Received
+	}
+	return 0
+}
+
+func (x *ImportRepsResponse) GetStored() int64 {
+	if x != nil {
+		return x.Stored
+	}
+	return 0
+}
+
+func (x *ImportRepsResponse) GetCreated() int64 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *ImportRepsResponse) GetErrors() []*ImportRowError {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
 // CreateRepRequest is the request of CreateRep.
 type CreateRepRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1043,7 +1165,7 @@ type CreateRepRequest struct {
 
 func (x *CreateRepRequest) Reset() {
 	*x = CreateRepRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[16]
+	mi := &file_dwell_v1_directory_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1177,7 @@ func (x *CreateRepRequest) String() string {
 func (*CreateRepRequest) ProtoMessage() {}
 
 func (x *CreateRepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[16]
+	mi := &file_dwell_v1_directory_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1190,7 @@ func (x *CreateRepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRepRequest.ProtoReflect.Descriptor instead.
 func (*CreateRepRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{16}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateRepRequest) GetRepId() string {
@@ -1096,7 +1218,7 @@ type CreateRepResponse struct {
 
 func (x *CreateRepResponse) Reset() {
 	*x = CreateRepResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[17]
+	mi := &file_dwell_v1_directory_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1108,7 +1230,7 @@ func (x *CreateRepResponse) String() string {
 func (*CreateRepResponse) ProtoMessage() {}
 
 func (x *CreateRepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[17]
+	mi := &file_dwell_v1_directory_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1121,7 +1243,7 @@ func (x *CreateRepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRepResponse.ProtoReflect.Descriptor instead.
 func (*CreateRepResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{17}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateRepResponse) GetRep() *Rep {
@@ -1142,7 +1264,7 @@ type GetRepRequest struct {
 
 func (x *GetRepRequest) Reset() {
 	*x = GetRepRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[18]
+	mi := &file_dwell_v1_directory_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1276,7 @@ func (x *GetRepRequest) String() string {
 func (*GetRepRequest) ProtoMessage() {}
 
 func (x *GetRepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[18]
+	mi := &file_dwell_v1_directory_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1289,7 @@ func (x *GetRepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRepRequest.ProtoReflect.Descriptor instead.
 func (*GetRepRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{18}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetRepRequest) GetName() string {
@@ -1188,7 +1310,7 @@ type GetRepResponse struct {
 
 func (x *GetRepResponse) Reset() {
 	*x = GetRepResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[19]
+	mi := &file_dwell_v1_directory_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1322,7 @@ func (x *GetRepResponse) String() string {
 func (*GetRepResponse) ProtoMessage() {}
 
 func (x *GetRepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[19]
+	mi := &file_dwell_v1_directory_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1335,7 @@ func (x *GetRepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRepResponse.ProtoReflect.Descriptor instead.
 func (*GetRepResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{19}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetRepResponse) GetRep() *Rep {
@@ -1237,7 +1359,7 @@ type UpdateRepRequest struct {
 
 func (x *UpdateRepRequest) Reset() {
 	*x = UpdateRepRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[20]
+	mi := &file_dwell_v1_directory_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1249,7 +1371,7 @@ func (x *UpdateRepRequest) String() string {
 func (*UpdateRepRequest) ProtoMessage() {}
 
 func (x *UpdateRepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[20]
+	mi := &file_dwell_v1_directory_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1262,7 +1384,7 @@ func (x *UpdateRepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRepRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRepRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{20}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpdateRepRequest) GetRep() *Rep {
@@ -1290,7 +1412,7 @@ type UpdateRepResponse struct {
 
 func (x *UpdateRepResponse) Reset() {
 	*x = UpdateRepResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[21]
+	mi := &file_dwell_v1_directory_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1424,7 @@ func (x *UpdateRepResponse) String() string {
 func (*UpdateRepResponse) ProtoMessage() {}
 
 func (x *UpdateRepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[21]
+	mi := &file_dwell_v1_directory_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1437,7 @@ func (x *UpdateRepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRepResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRepResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{21}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateRepResponse) GetRep() *Rep {
@@ -1336,7 +1458,7 @@ type DeleteRepRequest struct {
 
 func (x *DeleteRepRequest) Reset() {
 	*x = DeleteRepRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[22]
+	mi := &file_dwell_v1_directory_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1470,7 @@ func (x *DeleteRepRequest) String() string {
 func (*DeleteRepRequest) ProtoMessage() {}
 
 func (x *DeleteRepRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[22]
+	mi := &file_dwell_v1_directory_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1483,7 @@ func (x *DeleteRepRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRepRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRepRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{22}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeleteRepRequest) GetName() string {
@@ -1380,7 +1502,7 @@ type DeleteRepResponse struct {
 
 func (x *DeleteRepResponse) Reset() {
 	*x = DeleteRepResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[23]
+	mi := &file_dwell_v1_directory_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1514,7 @@ func (x *DeleteRepResponse) String() string {
 func (*DeleteRepResponse) ProtoMessage() {}
 
 func (x *DeleteRepResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[23]
+	mi := &file_dwell_v1_directory_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1527,7 @@ func (x *DeleteRepResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRepResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRepResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{23}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{25}
 }
 
 // EraseRepHistoryRequest is the request of EraseRepHistory.
@@ -1419,7 +1541,7 @@ type EraseRepHistoryRequest struct {
 
 func (x *EraseRepHistoryRequest) Reset() {
 	*x = EraseRepHistoryRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[24]
+	mi := &file_dwell_v1_directory_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1431,7 +1553,7 @@ func (x *EraseRepHistoryRequest) String() string {
 func (*EraseRepHistoryRequest) ProtoMessage() {}
 
 func (x *EraseRepHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[24]
+	mi := &file_dwell_v1_directory_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1444,7 +1566,7 @@ func (x *EraseRepHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseRepHistoryRequest.ProtoReflect.Descriptor instead.
 func (*EraseRepHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{24}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *EraseRepHistoryRequest) GetName() string {
@@ -1472,7 +1594,7 @@ type EraseRepHistoryResponse struct {
 
 func (x *EraseRepHistoryResponse) Reset() {
 	*x = EraseRepHistoryResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[25]
+	mi := &file_dwell_v1_directory_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +1606,7 @@ func (x *EraseRepHistoryResponse) String() string {
 func (*EraseRepHistoryResponse) ProtoMessage() {}
 
 func (x *EraseRepHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[25]
+	mi := &file_dwell_v1_directory_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1497,7 +1619,7 @@ func (x *EraseRepHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseRepHistoryResponse.ProtoReflect.Descriptor instead.
 func (*EraseRepHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{25}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *EraseRepHistoryResponse) GetFixesErased() int64 {
@@ -1544,7 +1666,7 @@ type ListRepsRequest struct {
 
 func (x *ListRepsRequest) Reset() {
 	*x = ListRepsRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[26]
+	mi := &file_dwell_v1_directory_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1678,7 @@ func (x *ListRepsRequest) String() string {
 func (*ListRepsRequest) ProtoMessage() {}
 
 func (x *ListRepsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[26]
+	mi := &file_dwell_v1_directory_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1691,7 @@ func (x *ListRepsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepsRequest.ProtoReflect.Descriptor instead.
 func (*ListRepsRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{26}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListRepsRequest) GetPageSize() int32 {
@@ -1606,7 +1728,7 @@ type ListRepsResponse struct {
 
 func (x *ListRepsResponse) Reset() {
 	*x = ListRepsResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[27]
+	mi := &file_dwell_v1_directory_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1618,7 +1740,7 @@ func (x *ListRepsResponse) String() string {
 func (*ListRepsResponse) ProtoMessage() {}
 
 func (x *ListRepsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[27]
+	mi := &file_dwell_v1_directory_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1631,7 +1753,7 @@ func (x *ListRepsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepsResponse.ProtoReflect.Descriptor instead.
 func (*ListRepsResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{27}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListRepsResponse) GetReps() []*Rep {
@@ -1667,7 +1789,7 @@ type Team struct {
 
 func (x *Team) Reset() {
 	*x = Team{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[28]
+	mi := &file_dwell_v1_directory_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1679,7 +1801,7 @@ func (x *Team) String() string {
 func (*Team) ProtoMessage() {}
 
 func (x *Team) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[28]
+	mi := &file_dwell_v1_directory_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1692,7 +1814,7 @@ func (x *Team) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Team.ProtoReflect.Descriptor instead.
 func (*Team) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{28}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Team) GetName() string {
@@ -1743,7 +1865,7 @@ type CreateTeamRequest struct {
 
 func (x *CreateTeamRequest) Reset() {
 	*x = CreateTeamRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[29]
+	mi := &file_dwell_v1_directory_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1755,7 +1877,7 @@ func (x *CreateTeamRequest) String() string {
 func (*CreateTeamRequest) ProtoMessage() {}
 
 func (x *CreateTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[29]
+	mi := &file_dwell_v1_directory_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1768,7 +1890,7 @@ func (x *CreateTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTeamRequest.ProtoReflect.Descriptor instead.
 func (*CreateTeamRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{29}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateTeamRequest) GetTeamId() string {
@@ -1796,7 +1918,7 @@ type CreateTeamResponse struct {
 
 func (x *CreateTeamResponse) Reset() {
 	*x = CreateTeamResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[30]
+	mi := &file_dwell_v1_directory_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1808,7 +1930,7 @@ func (x *CreateTeamResponse) String() string {
 func (*CreateTeamResponse) ProtoMessage() {}
 
 func (x *CreateTeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[30]
+	mi := &file_dwell_v1_directory_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1821,7 +1943,7 @@ func (x *CreateTeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTeamResponse.ProtoReflect.Descriptor instead.
 func (*CreateTeamResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{30}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateTeamResponse) GetTeam() *Team {
@@ -1842,7 +1964,7 @@ type GetTeamRequest struct {
 
 func (x *GetTeamRequest) Reset() {
 	*x = GetTeamRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[31]
+	mi := &file_dwell_v1_directory_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1854,7 +1976,7 @@ func (x *GetTeamRequest) String() string {
 func (*GetTeamRequest) ProtoMessage() {}
 
 func (x *GetTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[31]
+	mi := &file_dwell_v1_directory_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1867,7 +1989,7 @@ func (x *GetTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTeamRequest.ProtoReflect.Descriptor instead.
 func (*GetTeamRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{31}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetTeamRequest) GetName() string {
@@ -1888,7 +2010,7 @@ type GetTeamResponse struct {
 
 func (x *GetTeamResponse) Reset() {
 	*x = GetTeamResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[32]
+	mi := &file_dwell_v1_directory_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1900,7 +2022,7 @@ func (x *GetTeamResponse) String() string {
 func (*GetTeamResponse) ProtoMessage() {}
 
 func (x *GetTeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[32]
+	mi := &file_dwell_v1_directory_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1913,7 +2035,7 @@ func (x *GetTeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTeamResponse.ProtoReflect.Descriptor instead.
 func (*GetTeamResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{32}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetTeamResponse) GetTeam() *Team {
@@ -1937,7 +2059,7 @@ type UpdateTeamRequest struct {
 
 func (x *UpdateTeamRequest) Reset() {
 	*x = UpdateTeamRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[33]
+	mi := &file_dwell_v1_directory_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2071,7 @@ func (x *UpdateTeamRequest) String() string {
 func (*UpdateTeamRequest) ProtoMessage() {}
 
 func (x *UpdateTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[33]
+	mi := &file_dwell_v1_directory_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2084,7 @@ func (x *UpdateTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTeamRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTeamRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{33}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UpdateTeamRequest) GetTeam() *Team {
@@ -1990,7 +2112,7 @@ type UpdateTeamResponse struct {
 
 func (x *UpdateTeamResponse) Reset() {
 	*x = UpdateTeamResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[34]
+	mi := &file_dwell_v1_directory_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2124,7 @@ func (x *UpdateTeamResponse) String() string {
 func (*UpdateTeamResponse) ProtoMessage() {}
 
 func (x *UpdateTeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[34]
+	mi := &file_dwell_v1_directory_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2137,7 @@ func (x *UpdateTeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTeamResponse.ProtoReflect.Descriptor instead.
 func (*UpdateTeamResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{34}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UpdateTeamResponse) GetTeam() *Team {
@@ -2036,7 +2158,7 @@ type DeleteTeamRequest struct {
 
 func (x *DeleteTeamRequest) Reset() {
 	*x = DeleteTeamRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[35]
+	mi := &file_dwell_v1_directory_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2048,7 +2170,7 @@ func (x *DeleteTeamRequest) String() string {
 func (*DeleteTeamRequest) ProtoMessage() {}
 
 func (x *DeleteTeamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[35]
+	mi := &file_dwell_v1_directory_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2061,7 +2183,7 @@ func (x *DeleteTeamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTeamRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTeamRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{35}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *DeleteTeamRequest) GetName() string {
@@ -2080,7 +2202,7 @@ type DeleteTeamResponse struct {
 
 func (x *DeleteTeamResponse) Reset() {
 	*x = DeleteTeamResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[36]
+	mi := &file_dwell_v1_directory_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2092,7 +2214,7 @@ func (x *DeleteTeamResponse) String() string {
 func (*DeleteTeamResponse) ProtoMessage() {}
 
 func (x *DeleteTeamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[36]
+	mi := &file_dwell_v1_directory_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2105,7 +2227,7 @@ func (x *DeleteTeamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTeamResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTeamResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{36}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{38}
 }
 
 // ListTeamsRequest is the request of ListTeams.
@@ -2121,7 +2243,7 @@ type ListTeamsRequest struct {
 
 func (x *ListTeamsRequest) Reset() {
 	*x = ListTeamsRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[37]
+	mi := &file_dwell_v1_directory_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2133,7 +2255,7 @@ func (x *ListTeamsRequest) String() string {
 func (*ListTeamsRequest) ProtoMessage() {}
 
 func (x *ListTeamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[37]
+	mi := &file_dwell_v1_directory_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2146,7 +2268,7 @@ func (x *ListTeamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTeamsRequest.ProtoReflect.Descriptor instead.
 func (*ListTeamsRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{37}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListTeamsRequest) GetPageSize() int32 {
@@ -2176,7 +2298,7 @@ type ListTeamsResponse struct {
 
 func (x *ListTeamsResponse) Reset() {
 	*x = ListTeamsResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[38]
+	mi := &file_dwell_v1_directory_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2188,7 +2310,7 @@ func (x *ListTeamsResponse) String() string {
 func (*ListTeamsResponse) ProtoMessage() {}
 
 func (x *ListTeamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[38]
+	mi := &file_dwell_v1_directory_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2201,7 +2323,7 @@ func (x *ListTeamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTeamsResponse.ProtoReflect.Descriptor instead.
 func (*ListTeamsResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{38}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListTeamsResponse) GetTeams() []*Team {
@@ -2243,7 +2365,7 @@ type Settings struct {
 
 func (x *Settings) Reset() {
 	*x = Settings{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[39]
+	mi := &file_dwell_v1_directory_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2377,7 @@ func (x *Settings) String() string {
 func (*Settings) ProtoMessage() {}
 
 func (x *Settings) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[39]
+	mi := &file_dwell_v1_directory_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2390,7 @@ func (x *Settings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Settings.ProtoReflect.Descriptor instead.
 func (*Settings) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{39}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Settings) GetName() string {
@@ -2317,7 +2439,7 @@ type GetSettingsRequest struct {
 
 func (x *GetSettingsRequest) Reset() {
 	*x = GetSettingsRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[40]
+	mi := &file_dwell_v1_directory_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +2451,7 @@ func (x *GetSettingsRequest) String() string {
 func (*GetSettingsRequest) ProtoMessage() {}
 
 func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[40]
+	mi := &file_dwell_v1_directory_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2464,7 @@ func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{40}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetSettingsRequest) GetName() string {
@@ -2363,7 +2485,7 @@ type GetSettingsResponse struct {
 
 func (x *GetSettingsResponse) Reset() {
 	*x = GetSettingsResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[41]
+	mi := &file_dwell_v1_directory_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2375,7 +2497,7 @@ func (x *GetSettingsResponse) String() string {
 func (*GetSettingsResponse) ProtoMessage() {}
 
 func (x *GetSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[41]
+	mi := &file_dwell_v1_directory_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2388,7 +2510,7 @@ func (x *GetSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{41}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetSettingsResponse) GetSettings() *Settings {
@@ -2412,7 +2534,7 @@ type UpdateSettingsRequest struct {
 
 func (x *UpdateSettingsRequest) Reset() {
 	*x = UpdateSettingsRequest{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[42]
+	mi := &file_dwell_v1_directory_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2424,7 +2546,7 @@ func (x *UpdateSettingsRequest) String() string {
 func (*UpdateSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[42]
+	mi := &file_dwell_v1_directory_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2437,7 +2559,7 @@ func (x *UpdateSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{42}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UpdateSettingsRequest) GetSettings() *Settings {
@@ -2465,7 +2587,7 @@ type UpdateSettingsResponse struct {
 
 func (x *UpdateSettingsResponse) Reset() {
 	*x = UpdateSettingsResponse{}
-	mi := &file_dwell_v1_directory_proto_msgTypes[43]
+	mi := &file_dwell_v1_directory_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2477,7 +2599,7 @@ func (x *UpdateSettingsResponse) String() string {
 func (*UpdateSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dwell_v1_directory_proto_msgTypes[43]
+	mi := &file_dwell_v1_directory_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2490,7 +2612,7 @@ func (x *UpdateSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{43}
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *UpdateSettingsResponse) GetSettings() *Settings {
@@ -2567,7 +2689,14 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"J\n" +
+	"updateTime\"6\n" +
+	"\x11ImportRepsRequest\x12!\n" +
+	"\x04reps\x18\x01 \x03(\v2\r.dwell.v1.RepR\x04reps\"\x94\x01\n" +
+	"\x12ImportRepsResponse\x12\x1a\n" +
+	"\breceived\x18\x01 \x01(\x03R\breceived\x12\x16\n" +
+	"\x06stored\x18\x02 \x01(\x03R\x06stored\x12\x18\n" +
+	"\acreated\x18\x03 \x01(\x03R\acreated\x120\n" +
+	"\x06errors\x18\x04 \x03(\v2\x18.dwell.v1.ImportRowErrorR\x06errors\"J\n" +
 	"\x10CreateRepRequest\x12\x15\n" +
 	"\x06rep_id\x18\x01 \x01(\tR\x05repId\x12\x1f\n" +
 	"\x03rep\x18\x02 \x01(\v2\r.dwell.v1.RepR\x03rep\"4\n" +
@@ -2655,7 +2784,7 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"ClientKind\x12\x1b\n" +
 	"\x17CLIENT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CLIENT_KIND_PROSPECT\x10\x01\x12\x18\n" +
-	"\x14CLIENT_KIND_CUSTOMER\x10\x022\x91\v\n" +
+	"\x14CLIENT_KIND_CUSTOMER\x10\x022\xdc\v\n" +
 	"\x10DirectoryService\x12M\n" +
 	"\fCreateClient\x12\x1d.dwell.v1.CreateClientRequest\x1a\x1e.dwell.v1.CreateClientResponse\x12D\n" +
 	"\tGetClient\x12\x1a.dwell.v1.GetClientRequest\x1a\x1b.dwell.v1.GetClientResponse\x12M\n" +
@@ -2668,7 +2797,9 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\tUpdateRep\x12\x1a.dwell.v1.UpdateRepRequest\x1a\x1b.dwell.v1.UpdateRepResponse\x12D\n" +
 	"\tDeleteRep\x12\x1a.dwell.v1.DeleteRepRequest\x1a\x1b.dwell.v1.DeleteRepResponse\x12V\n" +
 	"\x0fEraseRepHistory\x12 .dwell.v1.EraseRepHistoryRequest\x1a!.dwell.v1.EraseRepHistoryResponse\x12A\n" +
-	"\bListReps\x12\x19.dwell.v1.ListRepsRequest\x1a\x1a.dwell.v1.ListRepsResponse\x12G\n" +
+	"\bListReps\x12\x19.dwell.v1.ListRepsRequest\x1a\x1a.dwell.v1.ListRepsResponse\x12I\n" +
+	"\n" +
+	"ImportReps\x12\x1b.dwell.v1.ImportRepsRequest\x1a\x1c.dwell.v1.ImportRepsResponse(\x01\x12G\n" +
 	"\n" +
 	"CreateTeam\x12\x1b.dwell.v1.CreateTeamRequest\x1a\x1c.dwell.v1.CreateTeamResponse\x12>\n" +
 	"\aGetTeam\x12\x18.dwell.v1.GetTeamRequest\x1a\x19.dwell.v1.GetTeamResponse\x12G\n" +
@@ -2693,7 +2824,7 @@ func file_dwell_v1_directory_proto_rawDescGZIP() []byte {
 }
 
 var file_dwell_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_dwell_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_dwell_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_dwell_v1_directory_proto_goTypes = []any{
 	(ClientKind)(0),                 // 0: dwell.v1.ClientKind
 	(*Client)(nil),                  // 1: dwell.v1.Client
@@ -2712,121 +2843,127 @@ var file_dwell_v1_directory_proto_goTypes = []any{
 	(*FieldError)(nil),              // 14: dwell.v1.FieldError
 	(*ImportClientsResponse)(nil),   // 15: dwell.v1.ImportClientsResponse
 	(*Rep)(nil),                     // 16: dwell.v1.Rep
-	(*CreateRepRequest)(nil),        // 17: dwell.v1.CreateRepRequest
-	(*CreateRepResponse)(nil),       // 18: dwell.v1.CreateRepResponse
-	(*GetRepRequest)(nil),           // 19: dwell.v1.GetRepRequest
-	(*GetRepResponse)(nil),          // 20: dwell.v1.GetRepResponse
-	(*UpdateRepRequest)(nil),        // 21: dwell.v1.UpdateRepRequest
-	(*UpdateRepResponse)(nil),       // 22: dwell.v1.UpdateRepResponse
-	(*DeleteRepRequest)(nil),        // 23: dwell.v1.DeleteRepRequest
-	(*DeleteRepResponse)(nil),       // 24: dwell.v1.DeleteRepResponse
-	(*EraseRepHistoryRequest)(nil),  // 25: dwell.v1.EraseRepHistoryRequest
-	(*EraseRepHistoryResponse)(nil), // 26: dwell.v1.EraseRepHistoryResponse
-	(*ListRepsRequest)(nil),         // 27: dwell.v1.ListRepsRequest
-	(*ListRepsResponse)(nil),        // 28: dwell.v1.ListRepsResponse
-	(*Team)(nil),                    // 29: dwell.v1.Team
-	(*CreateTeamRequest)(nil),       // 30: dwell.v1.CreateTeamRequest
-	(*CreateTeamResponse)(nil),      // 31: dwell.v1.CreateTeamResponse
-	(*GetTeamRequest)(nil),          // 32: dwell.v1.GetTeamRequest
-	(*GetTeamResponse)(nil),         // 33: dwell.v1.GetTeamResponse
-	(*UpdateTeamRequest)(nil),       // 34: dwell.v1.UpdateTeamRequest
-	(*UpdateTeamResponse)(nil),      // 35: dwell.v1.UpdateTeamResponse
-	(*DeleteTeamRequest)(nil),       // 36: dwell.v1.DeleteTeamRequest
-	(*DeleteTeamResponse)(nil),      // 37: dwell.v1.DeleteTeamResponse
-	(*ListTeamsRequest)(nil),        // 38: dwell.v1.ListTeamsRequest
-	(*ListTeamsResponse)(nil),       // 39: dwell.v1.ListTeamsResponse
-	(*Settings)(nil),                // 40: dwell.v1.Settings
-	(*GetSettingsRequest)(nil),      // 41: dwell.v1.GetSettingsRequest
-	(*GetSettingsResponse)(nil),     // 42: dwell.v1.GetSettingsResponse
-	(*UpdateSettingsRequest)(nil),   // 43: dwell.v1.UpdateSettingsRequest
-	(*UpdateSettingsResponse)(nil),  // 44: dwell.v1.UpdateSettingsResponse
-	(*Geofence)(nil),                // 45: dwell.v1.Geofence
-	(*timestamppb.Timestamp)(nil),   // 46: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),   // 47: google.protobuf.FieldMask
-	(*WorkingHours)(nil),            // 48: dwell.v1.WorkingHours
+	(*ImportRepsRequest)(nil),       // 17: dwell.v1.ImportRepsRequest
+	(*ImportRepsResponse)(nil),      // 18: dwell.v1.ImportRepsResponse
+	(*CreateRepRequest)(nil),        // 19: dwell.v1.CreateRepRequest
+	(*CreateRepResponse)(nil),       // 20: dwell.v1.CreateRepResponse
+	(*GetRepRequest)(nil),           // 21: dwell.v1.GetRepRequest
+	(*GetRepResponse)(nil),          // 22: dwell.v1.GetRepResponse
+	(*UpdateRepRequest)(nil),        // 23: dwell.v1.UpdateRepRequest
+	(*UpdateRepResponse)(nil),       // 24: dwell.v1.UpdateRepResponse
+	(*DeleteRepRequest)(nil),        // 25: dwell.v1.DeleteRepRequest
+	(*DeleteRepResponse)(nil),       // 26: dwell.v1.DeleteRepResponse
+	(*EraseRepHistoryRequest)(nil),  // 27: dwell.v1.EraseRepHistoryRequest
+	(*EraseRepHistoryResponse)(nil), // 28: dwell.v1.EraseRepHistoryResponse
+	(*ListRepsRequest)(nil),         // 29: dwell.v1.ListRepsRequest
+	(*ListRepsResponse)(nil),        // 30: dwell.v1.ListRepsResponse
+	(*Team)(nil),                    // 31: dwell.v1.Team
+	(*CreateTeamRequest)(nil),       // 32: dwell.v1.CreateTeamRequest
+	(*CreateTeamResponse)(nil),      // 33: dwell.v1.CreateTeamResponse
+	(*GetTeamRequest)(nil),          // 34: dwell.v1.GetTeamRequest
+	(*GetTeamResponse)(nil),         // 35: dwell.v1.GetTeamResponse
+	(*UpdateTeamRequest)(nil),       // 36: dwell.v1.UpdateTeamRequest
+	(*UpdateTeamResponse)(nil),      // 37: dwell.v1.UpdateTeamResponse
+	(*DeleteTeamRequest)(nil),       // 38: dwell.v1.DeleteTeamRequest
+	(*DeleteTeamResponse)(nil),      // 39: dwell.v1.DeleteTeamResponse
+	(*ListTeamsRequest)(nil),        // 40: dwell.v1.ListTeamsRequest
+	(*ListTeamsResponse)(nil),       // 41: dwell.v1.ListTeamsResponse
+	(*Settings)(nil),                // 42: dwell.v1.Settings
+	(*GetSettingsRequest)(nil),      // 43: dwell.v1.GetSettingsRequest
+	(*GetSettingsResponse)(nil),     // 44: dwell.v1.GetSettingsResponse
+	(*UpdateSettingsRequest)(nil),   // 45: dwell.v1.UpdateSettingsRequest
+	(*UpdateSettingsResponse)(nil),  // 46: dwell.v1.UpdateSettingsResponse
+	(*Geofence)(nil),                // 47: dwell.v1.Geofence
+	(*timestamppb.Timestamp)(nil),   // 48: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),   // 49: google.protobuf.FieldMask
+	(*WorkingHours)(nil),            // 50: dwell.v1.WorkingHours
 }
 var file_dwell_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: dwell.v1.Client.kind:type_name -> dwell.v1.ClientKind
-	45, // 1: dwell.v1.Client.geofence:type_name -> dwell.v1.Geofence
-	46, // 2: dwell.v1.Client.create_time:type_name -> google.protobuf.Timestamp
-	46, // 3: dwell.v1.Client.update_time:type_name -> google.protobuf.Timestamp
+	47, // 1: dwell.v1.Client.geofence:type_name -> dwell.v1.Geofence
+	48, // 2: dwell.v1.Client.create_time:type_name -> google.protobuf.Timestamp
+	48, // 3: dwell.v1.Client.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: dwell.v1.CreateClientRequest.client:type_name -> dwell.v1.Client
 	1,  // 5: dwell.v1.CreateClientResponse.client:type_name -> dwell.v1.Client
 	1,  // 6: dwell.v1.GetClientResponse.client:type_name -> dwell.v1.Client
 	1,  // 7: dwell.v1.UpdateClientRequest.client:type_name -> dwell.v1.Client
-	47, // 8: dwell.v1.UpdateClientRequest.update_mask:type_name -> google.protobuf.FieldMask
+	49, // 8: dwell.v1.UpdateClientRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,  // 9: dwell.v1.UpdateClientResponse.client:type_name -> dwell.v1.Client
 	0,  // 10: dwell.v1.ListClientsRequest.kind:type_name -> dwell.v1.ClientKind
 	1,  // 11: dwell.v1.ListClientsResponse.clients:type_name -> dwell.v1.Client
 	1,  // 12: dwell.v1.ImportClientsRequest.clients:type_name -> dwell.v1.Client
 	14, // 13: dwell.v1.ImportRowError.field_errors:type_name -> dwell.v1.FieldError
 	13, // 14: dwell.v1.ImportClientsResponse.errors:type_name -> dwell.v1.ImportRowError
-	48, // 15: dwell.v1.Rep.working_hours:type_name -> dwell.v1.WorkingHours
-	46, // 16: dwell.v1.Rep.create_time:type_name -> google.protobuf.Timestamp
-	46, // 17: dwell.v1.Rep.update_time:type_name -> google.protobuf.Timestamp
-	16, // 18: dwell.v1.CreateRepRequest.rep:type_name -> dwell.v1.Rep
-	16, // 19: dwell.v1.CreateRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 20: dwell.v1.GetRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 21: dwell.v1.UpdateRepRequest.rep:type_name -> dwell.v1.Rep
-	47, // 22: dwell.v1.UpdateRepRequest.update_mask:type_name -> google.protobuf.FieldMask
-	16, // 23: dwell.v1.UpdateRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 24: dwell.v1.ListRepsResponse.reps:type_name -> dwell.v1.Rep
-	46, // 25: dwell.v1.Team.create_time:type_name -> google.protobuf.Timestamp
-	46, // 26: dwell.v1.Team.update_time:type_name -> google.protobuf.Timestamp
-	29, // 27: dwell.v1.CreateTeamRequest.team:type_name -> dwell.v1.Team
-	29, // 28: dwell.v1.CreateTeamResponse.team:type_name -> dwell.v1.Team
-	29, // 29: dwell.v1.GetTeamResponse.team:type_name -> dwell.v1.Team
-	29, // 30: dwell.v1.UpdateTeamRequest.team:type_name -> dwell.v1.Team
-	47, // 31: dwell.v1.UpdateTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
-	29, // 32: dwell.v1.UpdateTeamResponse.team:type_name -> dwell.v1.Team
-	29, // 33: dwell.v1.ListTeamsResponse.teams:type_name -> dwell.v1.Team
-	40, // 34: dwell.v1.GetSettingsResponse.settings:type_name -> dwell.v1.Settings
-	40, // 35: dwell.v1.UpdateSettingsRequest.settings:type_name -> dwell.v1.Settings
-	47, // 36: dwell.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	40, // 37: dwell.v1.UpdateSettingsResponse.settings:type_name -> dwell.v1.Settings
-	2,  // 38: dwell.v1.DirectoryService.CreateClient:input_type -> dwell.v1.CreateClientRequest
-	4,  // 39: dwell.v1.DirectoryService.GetClient:input_type -> dwell.v1.GetClientRequest
-	6,  // 40: dwell.v1.DirectoryService.UpdateClient:input_type -> dwell.v1.UpdateClientRequest
-	8,  // 41: dwell.v1.DirectoryService.DeleteClient:input_type -> dwell.v1.DeleteClientRequest
-	10, // 42: dwell.v1.DirectoryService.ListClients:input_type -> dwell.v1.ListClientsRequest
-	12, // 43: dwell.v1.DirectoryService.ImportClients:input_type -> dwell.v1.ImportClientsRequest
-	17, // 44: dwell.v1.DirectoryService.CreateRep:input_type -> dwell.v1.CreateRepRequest
-	19, // 45: dwell.v1.DirectoryService.GetRep:input_type -> dwell.v1.GetRepRequest
-	21, // 46: dwell.v1.DirectoryService.UpdateRep:input_type -> dwell.v1.UpdateRepRequest
-	23, // 47: dwell.v1.DirectoryService.DeleteRep:input_type -> dwell.v1.DeleteRepRequest
-	25, // 48: dwell.v1.DirectoryService.EraseRepHistory:input_type -> dwell.v1.EraseRepHistoryRequest
-	27, // 49: dwell.v1.DirectoryService.ListReps:input_type -> dwell.v1.ListRepsRequest
-	30, // 50: dwell.v1.DirectoryService.CreateTeam:input_type -> dwell.v1.CreateTeamRequest
-	32, // 51: dwell.v1.DirectoryService.GetTeam:input_type -> dwell.v1.GetTeamRequest
-	34, // 52: dwell.v1.DirectoryService.UpdateTeam:input_type -> dwell.v1.UpdateTeamRequest
-	36, // 53: dwell.v1.DirectoryService.DeleteTeam:input_type -> dwell.v1.DeleteTeamRequest
-	38, // 54: dwell.v1.DirectoryService.ListTeams:input_type -> dwell.v1.ListTeamsRequest
-	41, // 55: dwell.v1.DirectoryService.GetSettings:input_type -> dwell.v1.GetSettingsRequest
-	43, // 56: dwell.v1.DirectoryService.UpdateSettings:input_type -> dwell.v1.UpdateSettingsRequest
-	3,  // 57: dwell.v1.DirectoryService.CreateClient:output_type -> dwell.v1.CreateClientResponse
-	5,  // 58: dwell.v1.DirectoryService.GetClient:output_type -> dwell.v1.GetClientResponse
-	7,  // 59: dwell.v1.DirectoryService.UpdateClient:output_type -> dwell.v1.UpdateClientResponse
-	9,  // 60: dwell.v1.DirectoryService.DeleteClient:output_type -> dwell.v1.DeleteClientResponse
-	11, // 61: dwell.v1.DirectoryService.ListClients:output_type -> dwell.v1.ListClientsResponse
-	15, // 62: dwell.v1.DirectoryService.ImportClients:output_type -> dwell.v1.ImportClientsResponse
-	18, // 63: dwell.v1.DirectoryService.CreateRep:output_type -> dwell.v1.CreateRepResponse
-	20, // 64: dwell.v1.DirectoryService.GetRep:output_type -> dwell.v1.GetRepResponse
-	22, // 65: dwell.v1.DirectoryService.UpdateRep:output_type -> dwell.v1.UpdateRepResponse
-	24, // 66: dwell.v1.DirectoryService.DeleteRep:output_type -> dwell.v1.DeleteRepResponse
-	26, // 67: dwell.v1.DirectoryService.EraseRepHistory:output_type -> dwell.v1.EraseRepHistoryResponse
-	28, // 68: dwell.v1.DirectoryService.ListReps:output_type -> dwell.v1.ListRepsResponse
-	31, // 69: dwell.v1.DirectoryService.CreateTeam:output_type -> dwell.v1.CreateTeamResponse
-	33, // 70: dwell.v1.DirectoryService.GetTeam:output_type -> dwell.v1.GetTeamResponse
-	35, // 71: dwell.v1.DirectoryService.UpdateTeam:output_type -> dwell.v1.UpdateTeamResponse
-	37, // 72: dwell.v1.DirectoryService.DeleteTeam:output_type -> dwell.v1.DeleteTeamResponse
-	39, // 73: dwell.v1.DirectoryService.ListTeams:output_type -> dwell.v1.ListTeamsResponse
-	42, // 74: dwell.v1.DirectoryService.GetSettings:output_type -> dwell.v1.GetSettingsResponse
-	44, // 75: dwell.v1.DirectoryService.UpdateSettings:output_type -> dwell.v1.UpdateSettingsResponse
-	57, // [57:76] is the sub-list for method output_type
-	38, // [38:57] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	50, // 15: dwell.v1.Rep.working_hours:type_name -> dwell.v1.WorkingHours
+	48, // 16: dwell.v1.Rep.create_time:type_name -> google.protobuf.Timestamp
+	48, // 17: dwell.v1.Rep.update_time:type_name -> google.protobuf.Timestamp
+	16, // 18: dwell.v1.ImportRepsRequest.reps:type_name -> dwell.v1.Rep
+	13, // 19: dwell.v1.ImportRepsResponse.errors:type_name -> dwell.v1.ImportRowError
+	16, // 20: dwell.v1.CreateRepRequest.rep:type_name -> dwell.v1.Rep
+	16, // 21: dwell.v1.CreateRepResponse.rep:type_name -> dwell.v1.Rep
+	16, // 22: dwell.v1.GetRepResponse.rep:type_name -> dwell.v1.Rep
+	16, // 23: dwell.v1.UpdateRepRequest.rep:type_name -> dwell.v1.Rep
+	49, // 24: dwell.v1.UpdateRepRequest.update_mask:type_name -> google.protobuf.FieldMask
+	16, // 25: dwell.v1.UpdateRepResponse.rep:type_name -> dwell.v1.Rep
+	16, // 26: dwell.v1.ListRepsResponse.reps:type_name -> dwell.v1.Rep
+	48, // 27: dwell.v1.Team.create_time:type_name -> google.protobuf.Timestamp
+	48, // 28: dwell.v1.Team.update_time:type_name -> google.protobuf.Timestamp
+	31, // 29: dwell.v1.CreateTeamRequest.team:type_name -> dwell.v1.Team
+	31, // 30: dwell.v1.CreateTeamResponse.team:type_name -> dwell.v1.Team
+	31, // 31: dwell.v1.GetTeamResponse.team:type_name -> dwell.v1.Team
+	31, // 32: dwell.v1.UpdateTeamRequest.team:type_name -> dwell.v1.Team
+	49, // 33: dwell.v1.UpdateTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
+	31, // 34: dwell.v1.UpdateTeamResponse.team:type_name -> dwell.v1.Team
+	31, // 35: dwell.v1.ListTeamsResponse.teams:type_name -> dwell.v1.Team
+	42, // 36: dwell.v1.GetSettingsResponse.settings:type_name -> dwell.v1.Settings
+	42, // 37: dwell.v1.UpdateSettingsRequest.settings:type_name -> dwell.v1.Settings
+	49, // 38: dwell.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	42, // 39: dwell.v1.UpdateSettingsResponse.settings:type_name -> dwell.v1.Settings
+	2,  // 40: dwell.v1.DirectoryService.CreateClient:input_type -> dwell.v1.CreateClientRequest
+	4,  // 41: dwell.v1.DirectoryService.GetClient:input_type -> dwell.v1.GetClientRequest
+	6,  // 42: dwell.v1.DirectoryService.UpdateClient:input_type -> dwell.v1.UpdateClientRequest
+	8,  // 43: dwell.v1.DirectoryService.DeleteClient:input_type -> dwell.v1.DeleteClientRequest
+	10, // 44: dwell.v1.DirectoryService.ListClients:input_type -> dwell.v1.ListClientsRequest
+	12, // 45: dwell.v1.DirectoryService.ImportClients:input_type -> dwell.v1.ImportClientsRequest
+	19, // 46: dwell.v1.DirectoryService.CreateRep:input_type -> dwell.v1.CreateRepRequest
+	21, // 47: dwell.v1.DirectoryService.GetRep:input_type -> dwell.v1.GetRepRequest
+	23, // 48: dwell.v1.DirectoryService.UpdateRep:input_type -> dwell.v1.UpdateRepRequest
+	25, // 49: dwell.v1.DirectoryService.DeleteRep:input_type -> dwell.v1.DeleteRepRequest
+	27, // 50: dwell.v1.DirectoryService.EraseRepHistory:input_type -> dwell.v1.EraseRepHistoryRequest
+	29, // 51: dwell.v1.DirectoryService.ListReps:input_type -> dwell.v1.ListRepsRequest
+	17, // 52: dwell.v1.DirectoryService.ImportReps:input_type -> dwell.v1.ImportRepsRequest
+	32, // 53: dwell.v1.DirectoryService.CreateTeam:input_type -> dwell.v1.CreateTeamRequest
+	34, // 54: dwell.v1.DirectoryService.GetTeam:input_type -> dwell.v1.GetTeamRequest
+	36, // 55: dwell.v1.DirectoryService.UpdateTeam:input_type -> dwell.v1.UpdateTeamRequest
+	38, // 56: dwell.v1.DirectoryService.DeleteTeam:input_type -> dwell.v1.DeleteTeamRequest
+	40, // 57: dwell.v1.DirectoryService.ListTeams:input_type -> dwell.v1.ListTeamsRequest
+	43, // 58: dwell.v1.DirectoryService.GetSettings:input_type -> dwell.v1.GetSettingsRequest
+	45, // 59: dwell.v1.DirectoryService.UpdateSettings:input_type -> dwell.v1.UpdateSettingsRequest
+	3,  // 60: dwell.v1.DirectoryService.CreateClient:output_type -> dwell.v1.CreateClientResponse
+	5,  // 61: dwell.v1.DirectoryService.GetClient:output_type -> dwell.v1.GetClientResponse
+	7,  // 62: dwell.v1.DirectoryService.UpdateClient:output_type -> dwell.v1.UpdateClientResponse
+	9,  // 63: dwell.v1.DirectoryService.DeleteClient:output_type -> dwell.v1.DeleteClientResponse
+	11, // 64: dwell.v1.DirectoryService.ListClients:output_type -> dwell.v1.ListClientsResponse
+	15, // 65: dwell.v1.DirectoryService.ImportClients:output_type -> dwell.v1.ImportClientsResponse
+	20, // 66: dwell.v1.DirectoryService.CreateRep:output_type -> dwell.v1.CreateRepResponse
+	22, // 67: dwell.v1.DirectoryService.GetRep:output_type -> dwell.v1.GetRepResponse
+	24, // 68: dwell.v1.DirectoryService.UpdateRep:output_type -> dwell.v1.UpdateRepResponse
+	26, // 69: dwell.v1.DirectoryService.DeleteRep:output_type -> dwell.v1.DeleteRepResponse
+	28, // 70: dwell.v1.DirectoryService.EraseRepHistory:output_type -> dwell.v1.EraseRepHistoryResponse
+	30, // 71: dwell.v1.DirectoryService.ListReps:output_type -> dwell.v1.ListRepsResponse
+	18, // 72: dwell.v1.DirectoryService.ImportReps:output_type -> dwell.v1.ImportRepsResponse
+	33, // 73: dwell.v1.DirectoryService.CreateTeam:output_type -> dwell.v1.CreateTeamResponse
+	35, // 74: dwell.v1.DirectoryService.GetTeam:output_type -> dwell.v1.GetTeamResponse
+	37, // 75: dwell.v1.DirectoryService.UpdateTeam:output_type -> dwell.v1.UpdateTeamResponse
+	39, // 76: dwell.v1.DirectoryService.DeleteTeam:output_type -> dwell.v1.DeleteTeamResponse
+	41, // 77: dwell.v1.DirectoryService.ListTeams:output_type -> dwell.v1.ListTeamsResponse
+	44, // 78: dwell.v1.DirectoryService.GetSettings:output_type -> dwell.v1.GetSettingsResponse
+	46, // 79: dwell.v1.DirectoryService.UpdateSettings:output_type -> dwell.v1.UpdateSettingsResponse
+	60, // [60:80] is the sub-list for method output_type
+	40, // [40:60] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_dwell_v1_directory_proto_init() }
@@ -2841,7 +2978,7 @@ func file_dwell_v1_directory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dwell_v1_directory_proto_rawDesc), len(file_dwell_v1_directory_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   44,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

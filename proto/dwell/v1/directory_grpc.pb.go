@@ -31,6 +31,7 @@ const (
 	DirectoryService_DeleteRep_FullMethodName       = "/dwell.v1.DirectoryService/DeleteRep"
 	DirectoryService_EraseRepHistory_FullMethodName = "/dwell.v1.DirectoryService/EraseRepHistory"
 	DirectoryService_ListReps_FullMethodName        = "/dwell.v1.DirectoryService/ListReps"
+	DirectoryService_ImportReps_FullMethodName      = "/dwell.v1.DirectoryService/ImportReps"
 	DirectoryService_CreateTeam_FullMethodName      = "/dwell.v1.DirectoryService/CreateTeam"
 	DirectoryService_GetTeam_FullMethodName         = "/dwell.v1.DirectoryService/GetTeam"
 	DirectoryService_UpdateTeam_FullMethodName      = "/dwell.v1.DirectoryService/UpdateTeam"
@@ -84,6 +85,15 @@ type DirectoryServiceClient interface {
 	EraseRepHistory(ctx context.Context, in *EraseRepHistoryRequest, opts ...grpc.CallOption) (*EraseRepHistoryResponse, error)
 	// ListReps lists reps in id order, optionally of one team.
 	ListReps(ctx context.Context, in *ListRepsRequest, opts ...grpc.CallOption) (*ListRepsResponse, error)
+	// ImportReps bulk-loads reps (from an HR system, say): the caller streams
+	// rows (one or many per message), each creating the rep or replacing it
+	// whole by id, as CreateRep and UpdateRep with every field would (a new
+	// time_zone or working_hours derives the rep's last 35 days again; the
+	// rep's create_time is kept). The server answers once, after the stream
+	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
+	// team must exist). Good rows are stored even when other rows are bad; a
+	// later row for the same id replaces an earlier one.
+	ImportReps(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportRepsRequest, ImportRepsResponse], error)
 	// CreateTeam creates a team. ALREADY_EXISTS if team_id is taken.
 	CreateTeam(ctx context.Context, in *CreateTeamRequest, opts ...grpc.CallOption) (*CreateTeamResponse, error)
 	// GetTeam returns one team.
@@ -234,6 +244,19 @@ func (c *directoryServiceClient) ListReps(ctx context.Context, in *ListRepsReque
 	return out, nil
 }
 
+func (c *directoryServiceClient) ImportReps(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportRepsRequest, ImportRepsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &DirectoryService_ServiceDesc.Streams[1], DirectoryService_ImportReps_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportRepsRequest, ImportRepsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DirectoryService_ImportRepsClient = grpc.ClientStreamingClient[ImportRepsRequest, ImportRepsResponse]
+
 func (c *directoryServiceClient) CreateTeam(ctx context.Context, in *CreateTeamRequest, opts ...grpc.CallOption) (*CreateTeamResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CreateTeamResponse)
@@ -348,6 +371,15 @@ type DirectoryServiceServer interface {
 	EraseRepHistory(context.Context, *EraseRepHistoryRequest) (*EraseRepHistoryResponse, error)
 	// ListReps lists reps in id order, optionally of one team.
 	ListReps(context.Context, *ListRepsRequest) (*ListRepsResponse, error)
+	// ImportReps bulk-loads reps (from an HR system, say): the caller streams
+	// rows (one or many per message), each creating the rep or replacing it
+	// whole by id, as CreateRep and UpdateRep with every field would (a new
+	// time_zone or working_hours derives the rep's last 35 days again; the
+	// rep's create_time is kept). The server answers once, after the stream
+	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
+	// team must exist). Good rows are stored even when other rows are bad; a
+	// later row for the same id replaces an earlier one.
+	ImportReps(grpc.ClientStreamingServer[ImportRepsRequest, ImportRepsResponse]) error
 	// CreateTeam creates a team. ALREADY_EXISTS if team_id is taken.
 	CreateTeam(context.Context, *CreateTeamRequest) (*CreateTeamResponse, error)
 	// GetTeam returns one team.
@@ -410,6 +442,9 @@ func (UnimplementedDirectoryServiceServer) EraseRepHistory(context.Context, *Era
 }
 func (UnimplementedDirectoryServiceServer) ListReps(context.Context, *ListRepsRequest) (*ListRepsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListReps not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ImportReps(grpc.ClientStreamingServer[ImportRepsRequest, ImportRepsResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method ImportReps not implemented")
 }
 func (UnimplementedDirectoryServiceServer) CreateTeam(context.Context, *CreateTeamRequest) (*CreateTeamResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CreateTeam not implemented")
@@ -658,6 +693,13 @@ func _DirectoryService_ListReps_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_ImportReps_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(DirectoryServiceServer).ImportReps(&grpc.GenericServerStream[ImportRepsRequest, ImportRepsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DirectoryService_ImportRepsServer = grpc.ClientStreamingServer[ImportRepsRequest, ImportRepsResponse]
+
 func _DirectoryService_CreateTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateTeamRequest)
 	if err := dec(in); err != nil {
@@ -868,6 +910,11 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "ImportClients",
 			Handler:       _DirectoryService_ImportClients_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "ImportReps",
+			Handler:       _DirectoryService_ImportReps_Handler,
 			ClientStreams: true,
 		},
 	},

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// importRepWorkers is how many rows of an ImportReps chunk are written at
+// once. Each row is its own store write (CreateRep or UpdateRep, which
+// keep their side effects: a new zone or new hours mark the rep's days),
+// so the writes of a chunk ride the store's group commit together instead
+// of paying an fsync each.
+const importRepWorkers = 32
+
+// ImportReps reads rows until the client closes its side, validates each
+// row on its own (its team must exist), and stores the good rows chunk by
+// chunk: each creates its rep, or replaces it whole as an UpdateRep of
+// every field would, keeping its create_time. A later row for an id
+// already pending replaces the earlier one. It answers once with the
+// per-row errors (the first maxImportErrors). A store failure aborts the
+// import; the error says which rows are stored.
+func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportRepsServer) error {
+	const op = dwell.Op("server.ImportReps")
+	ctx := stream.Context()
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return err
+	}
+	resp := &dwellv1.ImportRepsResponse{}
+	// teams memoises the check of each team a row names.
+	type teamCheck struct {
+		id dwell.TeamID
+		vs []dwell.Violation
+	}
+	teams := map[string]teamCheck{}
+	var pending []dwell.Rep
+	at := map[dwell.RepID]int{} // pending index of each id
+	rows := int64(0)            // good rows pending
+	// durable is the first row not stored by a flush yet.
+	var durable int64
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		// Rows replace reps whole: not inside a masked update's read and
+		// write, or it would write back what they replaced.
+		unlock := d.updates.lock(p.Tenant)
+		created, err := d.putReps(ctx, p.Tenant, pending)
+		unlock()
+		if err != nil {
+			return dwell.E(op, fmt.Sprintf("import stopped in rows %d to %d: the %d rows stored before them stay stored, none after them is stored, and some of them may be",
+				durable, resp.Received-1, resp.Stored), err)
+		}
+		resp.Stored += rows
+		resp.Created += int64(created)
+		durable = resp.Received
+		pending, rows = pending[:0], 0
+		clear(at)
+		return nil
+	}
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		for _, pr := range msg.GetReps() {
+			row := resp.Received
+			resp.Received++
+			r := repFromPB(pr)
+			id, vs := idFromName(collReps, "name", pr.GetName())
+			r.ID = dwell.RepID(id)
+			vs = append(vs, dwell.ValidateRep("", r, false)...)
+			if name := pr.GetTeam(); name != "" {
+				tc, ok := teams[name]
+				if !ok {
+					if tc.id, tc.vs, err = d.repTeam(ctx, p.Tenant, "team", name); err != nil {
+						return err
+					}
+					teams[name] = tc
+				}
+				r.Team, vs = tc.id, append(vs, tc.vs...)
+			}
+			if len(vs) > 0 {
+				resp.Errors = appendRowError(resp.Errors, row, pr.GetName(), vs)
+				continue
+			}
+			rows++
+			if i, ok := at[r.ID]; ok {
+				pending[i] = r
+				continue
+			}
+			at[r.ID] = len(pending)
+			pending = append(pending, r)
+			if len(pending) >= importChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return stream.SendAndClose(resp)
+}
+
+// putReps stores reps of distinct ids, each created or replaced, up to
+// importRepWorkers at a time, and returns how many it created. On an error
+// it returns the first; the other rows may or may not be stored.
+func (d *directoryService) putReps(ctx context.Context, tenant dwell.TenantID, rs []dwell.Rep) (int, error) {
+	now := d.s.now().UTC()
+	var (
+		mu       sync.Mutex
+		created  int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	next := make(chan int)
+	for range min(importRepWorkers, len(rs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				c, err := d.putRep(ctx, tenant, rs[i], now)
+				mu.Lock()
+				if c {
+					created++
+				}
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range rs {
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return created, firstErr
+}
+
+// putRep creates r, or replaces the rep of its id keeping its create_time,
+// and reports whether it created it. A rep created or deleted by another
+// call between the read and the write is tried again.
+func (d *directoryService) putRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, now time.Time) (bool, error) {
+	const op = dwell.Op("server.ImportReps")
+	for range 3 {
+		cur, err := d.s.store.GetRep(ctx, tenant, r.ID)
+		switch {
+		case err == nil:
+			r.CreateTime, r.UpdateTime = cur.CreateTime, now
+			if err = d.s.store.UpdateRep(ctx, tenant, r); !dwell.Is(dwell.NotFound, err) {
+				return false, err
+			}
+		case dwell.Is(dwell.NotFound, err):
+			r.CreateTime, r.UpdateTime = now, now
+			if err = d.s.store.CreateRep(ctx, tenant, r); !dwell.Is(dwell.AlreadyExists, err) {
+				return err == nil, err
+			}
+		default:
+			return false, err
+		}
+	}
+	return false, dwell.E(op, dwell.FailedPrecondition, fmt.Sprintf("rep %s was created and deleted concurrently; import it again", r.ID))
+}

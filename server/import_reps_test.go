@@ -1,0 +1,206 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// importReps streams rows to ImportReps as ctx's caller, 300 a message,
+// and returns the answer.
+func importReps(t *testing.T, e *env, ctx context.Context, rows []*dwellv1.Rep) (*dwellv1.ImportRepsResponse, error) {
+	t.Helper()
+	stream, err := e.dirc.ImportReps(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(rows) > 0 {
+		n := min(len(rows), 300)
+		if err := stream.Send(&dwellv1.ImportRepsRequest{Reps: rows[:n]}); err != nil {
+			t.Fatal(err)
+		}
+		rows = rows[n:]
+	}
+	return stream.CloseAndRecv()
+}
+
+func repRow(id, zone, team string) *dwellv1.Rep {
+	r := &dwellv1.Rep{Name: "reps/" + id, DisplayName: "Rep " + id, TimeZone: zone,
+		WorkingHours: []*dwellv1.WorkingHours{{DayOfWeek: 1, StartMinute: 8 * 60, EndMinute: 17 * 60}}}
+	if team != "" {
+		r.Team = "teams/" + team
+	}
+	return r
+}
+
+// TestImportReps loads 2,500 reps over three chunks, 40 of which replace
+// reps created before (a new zone, team and name, create_time kept), with
+// bad rows among them and an id repeated (the later row wins): every good
+// row is stored as sent, every bad one is reported with its row and field,
+// and nothing of a bad row is stored.
+func TestImportReps(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	e.mustCreateTeam(admin, "north")
+	e.mustCreateTeam(admin, "south")
+	for i := range 40 {
+		e.mustCreateRep(admin, fmt.Sprintf("r%04d", i), "north")
+	}
+	before, err := e.st.GetRep(t.Context(), acme, "r0000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.advance(time.Hour)
+
+	const n = 2500
+	var rows []*dwellv1.Rep
+	want := map[string]*dwellv1.Rep{}
+	bad := map[int64]string{} // row -> the field at fault
+	for i := range n {
+		id := fmt.Sprintf("r%04d", i)
+		r := repRow(id, "Europe/Paris", []string{"north", "south", ""}[i%3])
+		switch {
+		case i%250 == 7:
+			r.TimeZone, bad[int64(len(rows))] = "Mars/Olympus", "time_zone"
+		case i%250 == 8:
+			r.Team, bad[int64(len(rows))] = "teams/nowhere", "team"
+		case i%250 == 9:
+			r.Name, bad[int64(len(rows))] = "reps/", "name"
+		case i%250 == 10:
+			r.DisplayName, bad[int64(len(rows))] = "", "display_name"
+		default:
+			want[id] = r
+		}
+		rows = append(rows, r)
+	}
+	// r0001 again, later in the stream: this row wins.
+	again := repRow("r0001", "Asia/Tokyo", "south")
+	again.DisplayName = "Rep r0001, moved"
+	rows = append(rows, again)
+	want["r0001"] = again
+
+	resp, err := importReps(t, e, admin, rows)
+	if err != nil {
+		t.Fatalf("ImportReps: %v", err)
+	}
+	good := int64(len(rows) - len(bad))
+	// The reps created before whose rows were bad stay as they were.
+	kept, created := 0, 0
+	for i := range 40 {
+		if _, ok := want[fmt.Sprintf("r%04d", i)]; !ok {
+			kept++
+		}
+	}
+	created = len(want) - (40 - kept)
+	if resp.GetReceived() != int64(len(rows)) || resp.GetStored() != good || resp.GetCreated() != int64(created) {
+		t.Fatalf("import = received %d stored %d created %d; want %d, %d, %d", resp.GetReceived(), resp.GetStored(), resp.GetCreated(), len(rows), good, created)
+	}
+	if len(resp.GetErrors()) != len(bad) {
+		t.Fatalf("%d row errors, want %d: %v", len(resp.GetErrors()), len(bad), resp.GetErrors())
+	}
+	for _, re := range resp.GetErrors() {
+		field, ok := bad[re.GetRow()]
+		if !ok || len(re.GetFieldErrors()) == 0 || re.GetFieldErrors()[0].GetField() != field {
+			t.Errorf("row error %v, want a violation on %q", re, field)
+		}
+	}
+	got, _, err := e.st.ListReps(t.Context(), acme, store.RepFilter{}, store.Page{Limit: 2 * n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want)+kept {
+		t.Fatalf("%d reps stored, want %d", len(got), len(want)+kept)
+	}
+	for _, r := range got {
+		w, ok := want[string(r.ID)]
+		if !ok {
+			if r.TimeZone != "Asia/Jakarta" || r.Team != "north" {
+				t.Fatalf("rep %s, whose row was bad, changed: %+v", r.ID, r)
+			}
+			continue
+		}
+		pb, err := e.dirc.GetRep(admin, &dwellv1.GetRepRequest{Name: "reps/" + string(r.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := pb.GetRep()
+		if g.GetDisplayName() != w.GetDisplayName() || g.GetTimeZone() != w.GetTimeZone() || g.GetTeam() != w.GetTeam() ||
+			len(g.GetWorkingHours()) != 1 || !proto.Equal(g.GetWorkingHours()[0], w.GetWorkingHours()[0]) {
+			t.Fatalf("rep %s = %v, want %v", r.ID, g, w)
+		}
+		if !g.GetUpdateTime().AsTime().Equal(e.now()) {
+			t.Fatalf("rep %s update_time %v, want %v", r.ID, g.GetUpdateTime().AsTime(), e.now())
+		}
+	}
+	after, err := e.st.GetRep(t.Context(), acme, "r0000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.CreateTime.Equal(before.CreateTime) || after.TimeZone != "Europe/Paris" {
+		t.Fatalf("replaced rep: create_time %v zone %s, want the original %v and Europe/Paris", after.CreateTime, after.TimeZone, before.CreateTime)
+	}
+}
+
+// TestImportRepsNewZoneDerivesAgain: a row that gives a rep a new time
+// zone derives the rep's recent days again, as UpdateRep does, so the
+// breakdown cuts the day in the new zone.
+func TestImportRepsNewZoneDerivesAgain(t *testing.T) {
+	e := newEnv(t)
+	uploadSimDay(t, e)
+	admin := e.admin(acme)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	row := &dwellv1.Rep{Name: "reps/rep-1", DisplayName: "Sim", TimeZone: "America/Los_Angeles"}
+	if resp, err := importReps(t, e, admin, []*dwellv1.Rep{row}); err != nil || resp.GetStored() != 1 || resp.GetCreated() != 0 {
+		t.Fatalf("ImportReps = %v, %v; want 1 row stored, none created", resp, err)
+	}
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	date := &dwellv1.Date{Year: 2026, Month: 11, Day: 19}
+	rd, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd, err := e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/rep-1"}, StartDate: date, EndDate: date})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(bd.GetTotal(), rd.GetTotals()) {
+		t.Fatalf("after an import with a new zone: breakdown %v, GetRepDay %v", bd.GetTotal(), rd.GetTotals())
+	}
+}
+
+// TestImportRepsAccess: only admins and partners import reps; a rep or a
+// manager is PERMISSION_DENIED and nothing is stored.
+func TestImportRepsAccess(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		role dwell.Role
+		code codes.Code
+	}{{dwell.RoleRep, codes.PermissionDenied}, {dwell.RoleManager, codes.PermissionDenied}, {dwell.RolePartner, codes.OK}} {
+		id := fmt.Sprintf("by-%d", c.role)
+		_, err := importReps(t, e, e.as(acme, c.role, "someone"), []*dwellv1.Rep{repRow(id, "Asia/Jakarta", "")})
+		if status.Code(err) != c.code {
+			t.Fatalf("ImportReps as %s = %v, want %v", c.role, err, c.code)
+		}
+		_, err = e.st.GetRep(t.Context(), acme, dwell.RepID(id))
+		if stored := err == nil; stored != (c.code == codes.OK) {
+			t.Fatalf("ImportReps as %s: stored %v", c.role, stored)
+		}
+	}
+	// An empty stream is an empty answer.
+	if resp, err := importReps(t, e, e.admin(acme), nil); err != nil || resp.GetReceived() != 0 || resp.GetStored() != 0 {
+		t.Fatalf("empty ImportReps = %v, %v", resp, err)
+	}
+}
