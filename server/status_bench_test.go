@@ -9,15 +9,18 @@ import (
 	"github.com/dwellhq/dwell/pkg/sim"
 	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
 )
 
 // BenchmarkListRepStatuses measures "who is idle now" for a team of 50
 // reps, each with today's fixes so far (BenchmarkGetRepDay's day moved to
 // the test clock's day and cut at its 17:00: 2,040 fixes a rep), over
 // loopback gRPC against a real bbolt file. Beside it, in the same run: the
-// derivation of one rep's day alone, GetRepDay of that day, and
-// ListRepStatuses of that one rep, so the team's cost reads as a ratio to
-// one GetRepDay (50 derivations over GOMAXPROCS cores).
+// derivation of one rep's day alone, GetRepDay of that day, and the team's
+// breakdown of today from the stored summaries; then ListRepStatuses of one
+// rep and of the team twice: with every summary current (the answers come
+// from them) and with every summary stale (refresher stopped, one more fix
+// a rep: 50 derivations over GOMAXPROCS cores).
 //
 //	go test -run '^$' -bench BenchmarkListRepStatuses ./server/
 func BenchmarkListRepStatuses(b *testing.B) {
@@ -41,6 +44,11 @@ func BenchmarkListRepStatuses(b *testing.B) {
 		id := fmt.Sprintf("bench-%02d", i)
 		e.mustCreateRep(admin, id, "bench")
 		e.upload(b, e.as(acme, dwell.RoleRep, id), today)
+	}
+	// Summaries stored, so the refresher does not derive beside the
+	// measurements (and the summaries baseline reads current ones).
+	if err := e.srv.Refresh(b.Context()); err != nil {
+		b.Fatal(err)
 	}
 	jakarta, _ := time.LoadLocation("Asia/Jakarta")
 	ix, clients := localFences(b, city.Clients())
@@ -77,26 +85,38 @@ func BenchmarkListRepStatuses(b *testing.B) {
 			}
 		}
 	})
-	b.Run("status-1", func(b *testing.B) {
-		req := &dwellv1.ListRepStatusesRequest{Reps: []string{"reps/bench-00"}}
-		for b.Loop() {
-			resp, err := e.report.ListRepStatuses(mgr, req)
-			if err != nil {
-				b.Fatal(err)
+	statuses := func(name string, req *dwellv1.ListRepStatusesRequest, n int) {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				resp, err := e.report.ListRepStatuses(mgr, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				check(b, resp, n)
 			}
-			check(b, resp, 1)
-		}
-	})
-	b.Run("status-team-50", func(b *testing.B) {
-		req := &dwellv1.ListRepStatusesRequest{Team: "teams/bench"}
-		for b.Loop() {
-			resp, err := e.report.ListRepStatuses(mgr, req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			check(b, resp, team)
-		}
-	})
+		})
+	}
+	one := &dwellv1.ListRepStatusesRequest{Reps: []string{"reps/bench-00"}}
+	all := &dwellv1.ListRepStatusesRequest{Team: "teams/bench"}
+	// Every summary is current: the statuses come from them.
+	if _, ok, _, err := server.RepStatusBothWays(b.Context(), e.srv, acme, "bench-00", e.now()); err != nil || !ok {
+		b.Fatalf("bench-00 with its summary current: answered from it %v, %v; want true", ok, err)
+	}
+	statuses("status-1-summary", one, 1)
+	statuses("status-team-50-summaries", all, team)
+	// The refresher stopped, one more fix a rep (where it stood 15 s
+	// before) leaves every summary stale: the statuses derive every day.
+	e.srv.Close()
+	for i := range team {
+		f := today[len(today)-1]
+		f.ID, f.Time = "late", f.Time.Add(15*time.Second)
+		e.upload(b, e.as(acme, dwell.RoleRep, fmt.Sprintf("bench-%02d", i)), []dwell.Fix{f})
+	}
+	if _, ok, _, err := server.RepStatusBothWays(b.Context(), e.srv, acme, "bench-00", e.now()); err != nil || ok {
+		b.Fatalf("bench-00 with its summary stale: answered from it %v, %v; want false", ok, err)
+	}
+	statuses("status-1-derived", one, 1)
+	statuses("status-team-50-derived", all, team)
 }
 
 func dateToPBTest(d dwell.Date) *dwellv1.Date {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
 )
 
 // The test env's clock reads 2026-11-20 10:00 UTC: 17:00 on a Friday in
@@ -96,7 +97,7 @@ func newStatusFixture(t *testing.T) *statusFixture {
 	e.mustCreateTeam(admin, "south", "mgr-2")
 	e.mustCreateClient(admin, "shop", statusShop.Lat, statusShop.Lng, 50)
 	f := &statusFixture{e: e, admin: admin}
-	for _, id := range []string{"idle", "visit", "travel", "paused", "resumed", "silent", "nodata"} {
+	for _, id := range []string{"idle", "visit", "travel", "paused", "resumed", "silent", "nodata", "mocked"} {
 		e.mustCreateRep(admin, id, "north")
 		f.north = append(f.north, "reps/"+id)
 	}
@@ -144,6 +145,9 @@ func newStatusFixture(t *testing.T) *statusFixture {
 	e.upload(t, phone("silent"), stillFixes("s", statusB, at(15, 0, 0), at(15, 30, 0)))
 	// offhours: at B from 15:00 until 15:59:30; its hours ended at 16:00.
 	e.upload(t, phone("offhours"), stillFixes("s", statusB, at(15, 0, 0), at(15, 59, 30)))
+	// mocked: at B from 16:00 until 16:59:30, then a mock fix at the shop.
+	e.upload(t, phone("mocked"), append(stillFixes("s", statusB, at(16, 0, 0), at(16, 59, 30)),
+		dwell.Fix{ID: "mock", Time: at(16, 59, 45), Pos: statusShop, AccuracyM: 5, SpeedMPS: 0, BearingDeg: -1, Mock: true}))
 	// other (team south): at B from 16:00.
 	e.upload(t, phone("other"), stillFixes("s", statusB, at(16, 0, 0), at(16, 59, 30)))
 	return f
@@ -257,6 +261,14 @@ func TestListRepStatuses(t *testing.T) {
 		near(c.rep+" last_fix_time", s.GetLastFixTime().AsTime(), at(16, 59, 30), 30*time.Second)
 		wantPosition(s, c.at)
 	}
+
+	// A mock fix is never the last position.
+	m := by["reps/mocked"]
+	if m.GetState() != dwellv1.RepState_REP_STATE_TRACKING || m.GetKind() != dwellv1.SegmentKind_SEGMENT_KIND_IDLE {
+		t.Errorf("mocked: %v %v, want TRACKING IDLE", m.GetState(), m.GetKind())
+	}
+	near("mocked last_fix_time", m.GetLastFixTime().AsTime(), at(16, 59, 30), 0)
+	wantPosition(m, statusB)
 
 	// Paused now: since the pause, no position, and the last fix's time.
 	p := by["reps/paused"]
@@ -420,5 +432,52 @@ func TestListRepStatusesBadRequests(t *testing.T) {
 	} {
 		_, err := e.report.ListRepStatuses(admin, c.req)
 		wantViolation(t, c.name, err, c.field)
+	}
+}
+
+// TestListRepStatusesStoredEqualsDerived: once the refresher has stored
+// today's summaries, ListRepStatuses answers from them for the reps whose
+// latest fix it may show, and those answers equal the derivation's; it
+// derives the others (no fix, a latest fix taken while paused or mock).
+func TestListRepStatusesStoredEqualsDerived(t *testing.T) {
+	f := newStatusFixture(t)
+	e := f.e
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	derivedOnly := map[string]bool{"reps/nodata": true, "reps/resumed": true, "reps/mocked": true}
+	for _, name := range f.allReps {
+		stored, ok, derived, err := server.RepStatusBothWays(t.Context(), e.srv, acme, dwell.RepID(name[len("reps/"):]), e.now())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if ok == derivedOnly[name] {
+			t.Errorf("%s: answered from the stored summary %v, want %v", name, ok, !derivedOnly[name])
+		}
+		if ok && !proto.Equal(stored, derived) {
+			t.Errorf("%s: from the summary %v\nderived %v", name, stored, derived)
+		}
+	}
+	// A summary that trails the data is not used: with the refresher
+	// stopped (the gRPC server still serves), a new fix of the idle rep
+	// leaves its summary stale, and the answer is the derivation's, which
+	// has the fix.
+	e.srv.Close()
+	late := jakartaAt(t, 16, 59, 50)
+	e.upload(t, e.as(acme, dwell.RoleRep, "idle"), stillFixes("late", statusB, late, late))
+	stored, ok, derived, err := server.RepStatusBothWays(t.Context(), e.srv, acme, "idle", e.now())
+	if err != nil || ok || !derived.GetLastFixTime().AsTime().Equal(late) {
+		t.Fatalf("idle, summary stale: from the summary %v (%v), derived %v, %v; want derived only, last fix %v", stored, ok, derived, err, late)
+	}
+	got, _ := f.statuses(t, e.admin(acme), &dwellv1.ListRepStatusesRequest{Reps: []string{"reps/idle"}})
+	if len(got) != 1 || !proto.Equal(got[0], derived) {
+		t.Fatalf("ListRepStatuses, summary stale: %v, want %v", got, derived)
+	}
+	// Later, the open pause of the stored summary (to the day's end) and
+	// the derived one (to now) still read alike.
+	e.advance(20 * time.Minute)
+	stored, ok, derived, err = server.RepStatusBothWays(t.Context(), e.srv, acme, "paused", e.now())
+	if err != nil || !ok || !proto.Equal(stored, derived) || stored.GetState() != dwellv1.RepState_REP_STATE_PAUSED {
+		t.Fatalf("paused, 20 min later: stored %v (%v), derived %v, %v; want equal, PAUSED", stored, ok, derived, err)
 	}
 }

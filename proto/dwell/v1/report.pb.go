@@ -2658,14 +2658,15 @@ func (x *WatchEventsResponse) GetEvents() []*Event {
 
 // RepStatus is one rep's state now.
 //
-// It is derived when asked, from the fixes, check-ins, check-outs and
-// pauses stored for the rep's local today (every acknowledged write),
-// with the same derivation as GetRepDay, not from the per-day summaries
-// (which trail ingest by a refresh pass) nor from WatchEvents (which has
-// no travel and no state to start from). Its staleness is therefore the
-// phone's: what the rep did after last_fix_time and has not uploaded yet
-// (a phone offline, or batching) is not known, and a stop counts as IDLE
-// (or a VISIT) only once it has lasted the tenant's idle_min_seconds
+// It is the last segment of the rep's local today as GetRepDay derives it
+// at the time of the answer, from every fix, check-in, check-out and pause
+// acknowledged so far. The server reads it from the day's stored summary
+// when that was derived from all of that data, and derives the day
+// otherwise: never an older state (WatchEvents, which has no travel and
+// no state to start from, is not used either). Its staleness is therefore
+// the phone's: what the rep did after last_fix_time and has not uploaded
+// yet (a phone offline, or batching) is not known, and a stop counts as
+// IDLE (or a VISIT) only once it has lasted the tenant's idle_min_seconds
 // (visit_min_seconds) with fixes; until then it is part of a TRAVEL, and
 // since_time then moves back to the stop's start. Late data may move
 // since_time too, as it moves the day's segments.
@@ -2815,8 +2816,8 @@ type ListRepStatusesRequest struct {
 	// A team, "teams/{team_id}"; a manager must manage it, a rep may not
 	// name one.
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
-	// Most statuses to return, 1 to 1,000; 0 means 100. Each costs a
-	// derivation of the rep's day so far.
+	// Most statuses to return, 1 to 1,000; 0 means 100. Each may cost a
+	// derivation of the rep's day so far (when its summary trails the data).
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page, with the same reps or team, or
 	// empty.
