@@ -172,6 +172,7 @@ func commands() []command {
 		reportDayCommand(),
 		reportBreakdownCommand(),
 		reportKpisCommand(),
+		reportStatusCommand(),
 		loadCommand(),
 		demoCommand(),
 		healthCommand(),
