@@ -2684,12 +2684,17 @@ type RepStatus struct {
 	// stop, the instant the rep arrived), or the instant the state began
 	// for REP_STATE_NO_DATA and REP_STATE_OUTSIDE_WORKING_HOURS. The time
 	// in the state so far is as_of_time (of the response) minus since_time.
+	// A segment's start is never before the rep's local today (or today's
+	// working hours): a state that began before, such as a pause made
+	// yesterday or a stop held overnight, reads as since then.
 	SinceTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=since_time,json=sinceTime,proto3" json:"since_time,omitempty"`
 	// The client, "clients/{client_id}", when kind is SEGMENT_KIND_VISIT.
 	Client string `protobuf:"bytes,5,opt,name=client,proto3" json:"client,omitempty"`
 	// Device time of the rep's latest fix of today that was not taken while
 	// tracking was paused; unset when there is none. The state holds as of
-	// this instant: as_of_time minus last_fix_time is how old the data is.
+	// this instant: as_of_time minus last_fix_time is how old the data is
+	// (negative for a phone whose clock runs ahead). A mock-location fix is
+	// never this fix: it is no evidence of where the rep was.
 	LastFixTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_fix_time,json=lastFixTime,proto3" json:"last_fix_time,omitempty"`
 	// Position of that fix. Unset while tracking is paused (REP_STATE_PAUSED):
 	// a paused rep's position is never shown, not even the last one before
