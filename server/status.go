@@ -101,8 +101,9 @@ func (rs *reportService) ListRepStatuses(ctx context.Context, req *dwellv1.ListR
 	now := s.now()
 	statuses := make([]*dwellv1.RepStatus, len(page))
 	errs := make([]error, len(page))
-	// Each rep's derivation is one goroutine's work; a page of a team uses
-	// every core, as a team query's decoding does.
+	// Each rep's status (a summary's read, or its day's derivation) is one
+	// goroutine's work; a page of a team uses every core, as a team query's
+	// decoding does.
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, r := range page {
@@ -123,8 +124,8 @@ func (rs *reportService) ListRepStatuses(ctx context.Context, req *dwellv1.ListR
 
 // namedRepsViolations checks a request's list of reps (field "reps"), as
 // GetTimeBreakdown's: at most maxPageSize, each named once (a rep named
-// twice would be counted twice). The names themselves are checked when
-// each is resolved (readScope).
+// twice would be counted, or listed, twice). The names themselves are
+// checked when each is resolved (readScope).
 func namedRepsViolations(names []string) []dwell.Violation {
 	var vs []dwell.Violation
 	if len(names) > maxPageSize {
