@@ -34,7 +34,7 @@ import (
 //     acknowledged when it is read, and the rep's latest fix is one the day
 //     may show; the pause's end changes nothing a status reads (a last
 //     PAUSED segment that has not ended is "paused now" either way). Then
-//     it is the truth read for a 25th to a 40th of a derivation's cost
+//     it is the truth read for a 20th to a 40th of a derivation's cost
 //     (a team of 50); otherwise the day is derived. TestListRepStatusesStoredEqualsDerived
 //     holds both ways equal.
 //   - The event broker knows visits, geofence crossings and idle starts,
@@ -55,8 +55,10 @@ import (
 // small store reads and a summary's decode when its summary is current,
 // else a derivation of its day so far (GetRepDay's cost).
 // BenchmarkListRepStatuses, a team of 50 with 2,040 fixes each today, on
-// 2 shared cores: about 2.6 ms with every summary current (1.5 times one
-// GetRepDay), 63 to 107 ms with every summary stale (35 to 60 times).
+// 2 cores shared with other work (two runs): 2.5 to 8 ms with every
+// summary current, 63 to 170 ms with every summary stale, beside 1.4 to
+// 1.8 ms for one GetRepDay and 0.4 to 0.5 ms for the team's breakdown of
+// today from the same summaries.
 
 // ListRepStatuses returns the current state of each rep the caller names
 // (reps or a team) or may read (with neither: a manager's teams, the

@@ -85,6 +85,20 @@ func BenchmarkListRepStatuses(b *testing.B) {
 			}
 		}
 	})
+	// The team's breakdown of today, read from the same (current, cached)
+	// summaries: the floor of any answer built on them.
+	b.Run("breakdown-team-50", func(b *testing.B) {
+		req := &dwellv1.GetTimeBreakdownRequest{Team: "teams/bench", StartDate: dateToPBTest(in.Day), EndDate: dateToPBTest(in.Day)}
+		for b.Loop() {
+			resp, err := e.report.GetTimeBreakdown(mgr, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(resp.GetRows()) != team {
+				b.Fatalf("GetTimeBreakdown: %d rows, want %d", len(resp.GetRows()), team)
+			}
+		}
+	})
 	statuses := func(name string, req *dwellv1.ListRepStatusesRequest, n int) {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
