@@ -103,6 +103,7 @@ func accessPolicies() map[string]policy {
 		dwellv1.ReportService_GetKpis_FullMethodName:          readers,
 		dwellv1.ReportService_ListVisits_FullMethodName:       readers,
 		dwellv1.ReportService_WatchEvents_FullMethodName:      {roles: []dwell.Role{manager, admin, partner}},
+		dwellv1.ReportService_ListRepStatuses_FullMethodName:  readers,
 
 		// Health and reflection carry no tenant data: open to all, so that
 		// load balancers and grpcurl work without a token.

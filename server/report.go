@@ -17,7 +17,7 @@ import (
 // reflects every fix and event received, late ones included, except for a
 // day past the retention period, which it serves as its stored summary
 // has it (storedRepDay). The other RPCs are in breakdown.go, kpis.go,
-// visits.go and watch.go.
+// visits.go, watch.go and status.go.
 type reportService struct {
 	dwellv1.UnimplementedReportServiceServer
 	s *Server

@@ -173,6 +173,7 @@ func commands() []command {
 		reportDayCommand(),
 		reportBreakdownCommand(),
 		reportKpisCommand(),
+		reportStatusCommand(),
 		loadCommand(),
 		demoCommand(),
 		healthCommand(),

@@ -270,6 +270,82 @@ func (EventType) EnumDescriptor() ([]byte, []int) {
 	return file_dwell_v1_report_proto_rawDescGZIP(), []int{3}
 }
 
+// RepState is where a rep's local today stands at the time of the answer.
+type RepState int32
+
+const (
+	// Not used.
+	RepState_REP_STATE_UNSPECIFIED RepState = 0
+	// Working and tracked: kind is what the rep is doing now, as of
+	// last_fix_time (VISIT, IDLE, TRAVEL, or GAP when the rep resumed
+	// tracking and no fix has come since).
+	RepState_REP_STATE_TRACKING RepState = 1
+	// Tracking is paused now: kind is PAUSED, since_time the pause; no
+	// position is given.
+	RepState_REP_STATE_PAUSED RepState = 2
+	// Working, but no fix has come for the tenant's silence threshold
+	// (Settings.silence_min_seconds) of working time since last_fix_time, as
+	// for a REP_SILENT event: kind is the last segment known, which may no
+	// longer hold.
+	RepState_REP_STATE_SILENT RepState = 3
+	// Working, and nothing received for today: no fix and no pause. kind is
+	// unspecified; since_time is the start of today's working hours (local
+	// midnight without them).
+	RepState_REP_STATE_NO_DATA RepState = 4
+	// Outside the rep's working hours: fixes are not taken now. kind is
+	// unspecified; since_time is the end of the rep's last working window
+	// (within the last 8 days, else unset). last_fix_time is today's last
+	// fix, if any.
+	RepState_REP_STATE_OUTSIDE_WORKING_HOURS RepState = 5
+)
+
+// Enum value maps for RepState.
+var (
+	RepState_name = map[int32]string{
+		0: "REP_STATE_UNSPECIFIED",
+		1: "REP_STATE_TRACKING",
+		2: "REP_STATE_PAUSED",
+		3: "REP_STATE_SILENT",
+		4: "REP_STATE_NO_DATA",
+		5: "REP_STATE_OUTSIDE_WORKING_HOURS",
+	}
+	RepState_value = map[string]int32{
+		"REP_STATE_UNSPECIFIED":           0,
+		"REP_STATE_TRACKING":              1,
+		"REP_STATE_PAUSED":                2,
+		"REP_STATE_SILENT":                3,
+		"REP_STATE_NO_DATA":               4,
+		"REP_STATE_OUTSIDE_WORKING_HOURS": 5,
+	}
+)
+
+func (x RepState) Enum() *RepState {
+	p := new(RepState)
+	*p = x
+	return p
+}
+
+func (x RepState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RepState) Descriptor() protoreflect.EnumDescriptor {
+	return file_dwell_v1_report_proto_enumTypes[4].Descriptor()
+}
+
+func (RepState) Type() protoreflect.EnumType {
+	return &file_dwell_v1_report_proto_enumTypes[4]
+}
+
+func (x RepState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RepState.Descriptor instead.
+func (RepState) EnumDescriptor() ([]byte, []int) {
+	return file_dwell_v1_report_proto_rawDescGZIP(), []int{4}
+}
+
 // Segment is one stretch of a rep's day.
 type Segment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2580,6 +2656,304 @@ func (x *WatchEventsResponse) GetEvents() []*Event {
 	return nil
 }
 
+// RepStatus is one rep's state now.
+//
+// It is the last segment of the rep's local today as GetRepDay derives it
+// at the time of the answer, from every fix, check-in, check-out and pause
+// acknowledged so far. The server reads it from the day's stored summary
+// when that was derived from all of that data, and derives the day
+// otherwise: never an older state (WatchEvents, which has no travel and
+// no state to start from, is not used either). Its staleness is therefore
+// the phone's: what the rep did after last_fix_time and has not uploaded
+// yet (a phone offline, or batching) is not known, and a stop counts as
+// IDLE (or a VISIT) only once it has lasted the tenant's idle_min_seconds
+// (visit_min_seconds) with fixes; until then it is part of a TRAVEL, and
+// since_time then moves back to the stop's start. Late data may move
+// since_time too, as it moves the day's segments.
+type RepStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rep, "reps/{rep_id}".
+	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
+	// Where the rep's day stands.
+	State RepState `protobuf:"varint,2,opt,name=state,proto3,enum=dwell.v1.RepState" json:"state,omitempty"`
+	// The kind of the rep's current segment: the last of today's timeline,
+	// as GetRepDay would return it now. Unspecified for REP_STATE_NO_DATA
+	// and REP_STATE_OUTSIDE_WORKING_HOURS.
+	Kind SegmentKind `protobuf:"varint,3,opt,name=kind,proto3,enum=dwell.v1.SegmentKind" json:"kind,omitempty"`
+	// Since when: the start of the current segment (for a visit or an idle
+	// stop, the instant the rep arrived), or the instant the state began
+	// for REP_STATE_NO_DATA and REP_STATE_OUTSIDE_WORKING_HOURS. The time
+	// in the state so far is as_of_time (of the response) minus since_time.
+	// A segment's start is never before the rep's local today (or today's
+	// working hours): a state that began before, such as a pause made
+	// yesterday or a stop held overnight, reads as since then.
+	SinceTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=since_time,json=sinceTime,proto3" json:"since_time,omitempty"`
+	// The client, "clients/{client_id}", when kind is SEGMENT_KIND_VISIT.
+	Client string `protobuf:"bytes,5,opt,name=client,proto3" json:"client,omitempty"`
+	// Device time of the rep's latest fix of today that was not taken while
+	// tracking was paused; unset when there is none. The state holds as of
+	// this instant: as_of_time minus last_fix_time is how old the data is
+	// (negative for a phone whose clock runs ahead). A mock-location fix is
+	// never this fix: it is no evidence of where the rep was.
+	LastFixTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_fix_time,json=lastFixTime,proto3" json:"last_fix_time,omitempty"`
+	// Position of that fix. Unset while tracking is paused (REP_STATE_PAUSED):
+	// a paused rep's position is never shown, not even the last one before
+	// the pause.
+	LastFixLocation *LatLng `protobuf:"bytes,7,opt,name=last_fix_location,json=lastFixLocation,proto3" json:"last_fix_location,omitempty"`
+	// Horizontal accuracy of that fix in metres (68 % radius); 0 when
+	// last_fix_location is unset.
+	LastFixAccuracyMeters float64 `protobuf:"fixed64,8,opt,name=last_fix_accuracy_meters,json=lastFixAccuracyMeters,proto3" json:"last_fix_accuracy_meters,omitempty"`
+	// The rep's local today, in time_zone.
+	Date *Date `protobuf:"bytes,9,opt,name=date,proto3" json:"date,omitempty"`
+	// The rep's IANA time zone.
+	TimeZone      string `protobuf:"bytes,10,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RepStatus) Reset() {
+	*x = RepStatus{}
+	mi := &file_dwell_v1_report_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RepStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RepStatus) ProtoMessage() {}
+
+func (x *RepStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_report_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RepStatus.ProtoReflect.Descriptor instead.
+func (*RepStatus) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_report_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RepStatus) GetRep() string {
+	if x != nil {
+		return x.Rep
+	}
+	return ""
+}
+
+func (x *RepStatus) GetState() RepState {
+	if x != nil {
+		return x.State
+	}
+	return RepState_REP_STATE_UNSPECIFIED
+}
+
+func (x *RepStatus) GetKind() SegmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return SegmentKind_SEGMENT_KIND_UNSPECIFIED
+}
+
+func (x *RepStatus) GetSinceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SinceTime
+	}
+	return nil
+}
+
+func (x *RepStatus) GetClient() string {
+	if x != nil {
+		return x.Client
+	}
+	return ""
+}
+
+func (x *RepStatus) GetLastFixTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastFixTime
+	}
+	return nil
+}
+
+func (x *RepStatus) GetLastFixLocation() *LatLng {
+	if x != nil {
+		return x.LastFixLocation
+	}
+	return nil
+}
+
+func (x *RepStatus) GetLastFixAccuracyMeters() float64 {
+	if x != nil {
+		return x.LastFixAccuracyMeters
+	}
+	return 0
+}
+
+func (x *RepStatus) GetDate() *Date {
+	if x != nil {
+		return x.Date
+	}
+	return nil
+}
+
+func (x *RepStatus) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+// ListRepStatusesRequest is the request of ListRepStatuses.
+type ListRepStatusesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Reps, "reps/{rep_id}", each at most once, at most 1,000. At most one of
+	// reps or team; with neither, a manager gets the reps of every team it
+	// manages, an admin or partner every rep of the tenant, a rep itself.
+	Reps []string `protobuf:"bytes,1,rep,name=reps,proto3" json:"reps,omitempty"`
+	// A team, "teams/{team_id}"; a manager must manage it, a rep may not
+	// name one.
+	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
+	// Most statuses to return, 1 to 1,000; 0 means 100. Each may cost a
+	// derivation of the rep's day so far (when its summary trails the data).
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, with the same reps or team, or
+	// empty.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRepStatusesRequest) Reset() {
+	*x = ListRepStatusesRequest{}
+	mi := &file_dwell_v1_report_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRepStatusesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRepStatusesRequest) ProtoMessage() {}
+
+func (x *ListRepStatusesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_report_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRepStatusesRequest.ProtoReflect.Descriptor instead.
+func (*ListRepStatusesRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_report_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListRepStatusesRequest) GetReps() []string {
+	if x != nil {
+		return x.Reps
+	}
+	return nil
+}
+
+func (x *ListRepStatusesRequest) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *ListRepStatusesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListRepStatusesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListRepStatusesResponse is the response of ListRepStatuses.
+type ListRepStatusesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of statuses, in rep id order.
+	RepStatuses []*RepStatus `protobuf:"bytes,1,rep,name=rep_statuses,json=repStatuses,proto3" json:"rep_statuses,omitempty"`
+	// Token for the next page, empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The server's clock when the page was derived: every status of the page
+	// is as of this instant.
+	AsOfTime      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRepStatusesResponse) Reset() {
+	*x = ListRepStatusesResponse{}
+	mi := &file_dwell_v1_report_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRepStatusesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRepStatusesResponse) ProtoMessage() {}
+
+func (x *ListRepStatusesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_report_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRepStatusesResponse.ProtoReflect.Descriptor instead.
+func (*ListRepStatusesResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_report_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListRepStatusesResponse) GetRepStatuses() []*RepStatus {
+	if x != nil {
+		return x.RepStatuses
+	}
+	return nil
+}
+
+func (x *ListRepStatusesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListRepStatusesResponse) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
 var File_dwell_v1_report_proto protoreflect.FileDescriptor
 
 const file_dwell_v1_report_proto_rawDesc = "" +
@@ -2774,7 +3148,31 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12)\n" +
 	"\x05types\x18\x03 \x03(\x0e2\x13.dwell.v1.EventTypeR\x05types\">\n" +
 	"\x13WatchEventsResponse\x12'\n" +
-	"\x06events\x18\x01 \x03(\v2\x0f.dwell.v1.EventR\x06events*\xa2\x01\n" +
+	"\x06events\x18\x01 \x03(\v2\x0f.dwell.v1.EventR\x06events\"\xbd\x03\n" +
+	"\tRepStatus\x12\x10\n" +
+	"\x03rep\x18\x01 \x01(\tR\x03rep\x12(\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x12.dwell.v1.RepStateR\x05state\x12)\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x15.dwell.v1.SegmentKindR\x04kind\x129\n" +
+	"\n" +
+	"since_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tsinceTime\x12\x16\n" +
+	"\x06client\x18\x05 \x01(\tR\x06client\x12>\n" +
+	"\rlast_fix_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vlastFixTime\x12<\n" +
+	"\x11last_fix_location\x18\a \x01(\v2\x10.dwell.v1.LatLngR\x0flastFixLocation\x127\n" +
+	"\x18last_fix_accuracy_meters\x18\b \x01(\x01R\x15lastFixAccuracyMeters\x12\"\n" +
+	"\x04date\x18\t \x01(\v2\x0e.dwell.v1.DateR\x04date\x12\x1b\n" +
+	"\ttime_zone\x18\n" +
+	" \x01(\tR\btimeZone\"|\n" +
+	"\x16ListRepStatusesRequest\x12\x12\n" +
+	"\x04reps\x18\x01 \x03(\tR\x04reps\x12\x12\n" +
+	"\x04team\x18\x02 \x01(\tR\x04team\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xb3\x01\n" +
+	"\x17ListRepStatusesResponse\x126\n" +
+	"\frep_statuses\x18\x01 \x03(\v2\x13.dwell.v1.RepStatusR\vrepStatuses\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x128\n" +
+	"\n" +
+	"as_of_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime*\xa2\x01\n" +
 	"\vSegmentKind\x12\x1c\n" +
 	"\x18SEGMENT_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SEGMENT_KIND_VISIT\x10\x01\x12\x15\n" +
@@ -2799,14 +3197,22 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\x1aEVENT_TYPE_GEOFENCE_EXITED\x10\x04\x12\"\n" +
 	"\x1eEVENT_TYPE_CHECK_IN_UNVERIFIED\x10\x05\x12\x1b\n" +
 	"\x17EVENT_TYPE_IDLE_STARTED\x10\x06\x12\x19\n" +
-	"\x15EVENT_TYPE_REP_SILENT\x10\a2\x87\x03\n" +
+	"\x15EVENT_TYPE_REP_SILENT\x10\a*\xa5\x01\n" +
+	"\bRepState\x12\x19\n" +
+	"\x15REP_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12REP_STATE_TRACKING\x10\x01\x12\x14\n" +
+	"\x10REP_STATE_PAUSED\x10\x02\x12\x14\n" +
+	"\x10REP_STATE_SILENT\x10\x03\x12\x15\n" +
+	"\x11REP_STATE_NO_DATA\x10\x04\x12#\n" +
+	"\x1fREP_STATE_OUTSIDE_WORKING_HOURS\x10\x052\xdf\x03\n" +
 	"\rReportService\x12D\n" +
 	"\tGetRepDay\x12\x1a.dwell.v1.GetRepDayRequest\x1a\x1b.dwell.v1.GetRepDayResponse\x12Y\n" +
 	"\x10GetTimeBreakdown\x12!.dwell.v1.GetTimeBreakdownRequest\x1a\".dwell.v1.GetTimeBreakdownResponse\x12>\n" +
 	"\aGetKpis\x12\x18.dwell.v1.GetKpisRequest\x1a\x19.dwell.v1.GetKpisResponse\x12G\n" +
 	"\n" +
 	"ListVisits\x12\x1b.dwell.v1.ListVisitsRequest\x1a\x1c.dwell.v1.ListVisitsResponse\x12L\n" +
-	"\vWatchEvents\x12\x1c.dwell.v1.WatchEventsRequest\x1a\x1d.dwell.v1.WatchEventsResponse0\x01B1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
+	"\vWatchEvents\x12\x1c.dwell.v1.WatchEventsRequest\x1a\x1d.dwell.v1.WatchEventsResponse0\x01\x12V\n" +
+	"\x0fListRepStatuses\x12 .dwell.v1.ListRepStatusesRequest\x1a!.dwell.v1.ListRepStatusesResponseB1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
 
 var (
 	file_dwell_v1_report_proto_rawDescOnce sync.Once
@@ -2820,125 +3226,139 @@ func file_dwell_v1_report_proto_rawDescGZIP() []byte {
 	return file_dwell_v1_report_proto_rawDescData
 }
 
-var file_dwell_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_dwell_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_dwell_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_dwell_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_dwell_v1_report_proto_goTypes = []any{
 	(SegmentKind)(0),                 // 0: dwell.v1.SegmentKind
 	(VisitSource)(0),                 // 1: dwell.v1.VisitSource
 	(Grouping)(0),                    // 2: dwell.v1.Grouping
 	(EventType)(0),                   // 3: dwell.v1.EventType
-	(*Segment)(nil),                  // 4: dwell.v1.Segment
-	(*Visit)(nil),                    // 5: dwell.v1.Visit
-	(*DayTotals)(nil),                // 6: dwell.v1.DayTotals
-	(*DayFlags)(nil),                 // 7: dwell.v1.DayFlags
-	(*GetRepDayRequest)(nil),         // 8: dwell.v1.GetRepDayRequest
-	(*GetRepDayResponse)(nil),        // 9: dwell.v1.GetRepDayResponse
-	(*GetTimeBreakdownRequest)(nil),  // 10: dwell.v1.GetTimeBreakdownRequest
-	(*BreakdownRow)(nil),             // 11: dwell.v1.BreakdownRow
-	(*GetTimeBreakdownResponse)(nil), // 12: dwell.v1.GetTimeBreakdownResponse
-	(*GetKpisRequest)(nil),           // 13: dwell.v1.GetKpisRequest
-	(*Basis)(nil),                    // 14: dwell.v1.Basis
-	(*IdleKpi)(nil),                  // 15: dwell.v1.IdleKpi
-	(*VisitTimeKpi)(nil),             // 16: dwell.v1.VisitTimeKpi
-	(*MeetingsKpi)(nil),              // 17: dwell.v1.MeetingsKpi
-	(*CallsKpi)(nil),                 // 18: dwell.v1.CallsKpi
-	(*WinRatioKpi)(nil),              // 19: dwell.v1.WinRatioKpi
-	(*RejectionCount)(nil),           // 20: dwell.v1.RejectionCount
-	(*RejectionKpi)(nil),             // 21: dwell.v1.RejectionKpi
-	(*CadenceKpi)(nil),               // 22: dwell.v1.CadenceKpi
-	(*EngagementKpi)(nil),            // 23: dwell.v1.EngagementKpi
-	(*SalesCycleKpi)(nil),            // 24: dwell.v1.SalesCycleKpi
-	(*QuotaKpi)(nil),                 // 25: dwell.v1.QuotaKpi
-	(*GetKpisResponse)(nil),          // 26: dwell.v1.GetKpisResponse
-	(*ListVisitsRequest)(nil),        // 27: dwell.v1.ListVisitsRequest
-	(*ListVisitsResponse)(nil),       // 28: dwell.v1.ListVisitsResponse
-	(*Event)(nil),                    // 29: dwell.v1.Event
-	(*WatchEventsRequest)(nil),       // 30: dwell.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),      // 31: dwell.v1.WatchEventsResponse
-	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
-	(*LatLng)(nil),                   // 33: dwell.v1.LatLng
-	(Verification)(0),                // 34: dwell.v1.Verification
-	(Outcome)(0),                     // 35: dwell.v1.Outcome
-	(*Date)(nil),                     // 36: dwell.v1.Date
-	(*Fix)(nil),                      // 37: dwell.v1.Fix
-	(RejectionReason)(0),             // 38: dwell.v1.RejectionReason
-	(*Money)(nil),                    // 39: dwell.v1.Money
+	(RepState)(0),                    // 4: dwell.v1.RepState
+	(*Segment)(nil),                  // 5: dwell.v1.Segment
+	(*Visit)(nil),                    // 6: dwell.v1.Visit
+	(*DayTotals)(nil),                // 7: dwell.v1.DayTotals
+	(*DayFlags)(nil),                 // 8: dwell.v1.DayFlags
+	(*GetRepDayRequest)(nil),         // 9: dwell.v1.GetRepDayRequest
+	(*GetRepDayResponse)(nil),        // 10: dwell.v1.GetRepDayResponse
+	(*GetTimeBreakdownRequest)(nil),  // 11: dwell.v1.GetTimeBreakdownRequest
+	(*BreakdownRow)(nil),             // 12: dwell.v1.BreakdownRow
+	(*GetTimeBreakdownResponse)(nil), // 13: dwell.v1.GetTimeBreakdownResponse
+	(*GetKpisRequest)(nil),           // 14: dwell.v1.GetKpisRequest
+	(*Basis)(nil),                    // 15: dwell.v1.Basis
+	(*IdleKpi)(nil),                  // 16: dwell.v1.IdleKpi
+	(*VisitTimeKpi)(nil),             // 17: dwell.v1.VisitTimeKpi
+	(*MeetingsKpi)(nil),              // 18: dwell.v1.MeetingsKpi
+	(*CallsKpi)(nil),                 // 19: dwell.v1.CallsKpi
+	(*WinRatioKpi)(nil),              // 20: dwell.v1.WinRatioKpi
+	(*RejectionCount)(nil),           // 21: dwell.v1.RejectionCount
+	(*RejectionKpi)(nil),             // 22: dwell.v1.RejectionKpi
+	(*CadenceKpi)(nil),               // 23: dwell.v1.CadenceKpi
+	(*EngagementKpi)(nil),            // 24: dwell.v1.EngagementKpi
+	(*SalesCycleKpi)(nil),            // 25: dwell.v1.SalesCycleKpi
+	(*QuotaKpi)(nil),                 // 26: dwell.v1.QuotaKpi
+	(*GetKpisResponse)(nil),          // 27: dwell.v1.GetKpisResponse
+	(*ListVisitsRequest)(nil),        // 28: dwell.v1.ListVisitsRequest
+	(*ListVisitsResponse)(nil),       // 29: dwell.v1.ListVisitsResponse
+	(*Event)(nil),                    // 30: dwell.v1.Event
+	(*WatchEventsRequest)(nil),       // 31: dwell.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),      // 32: dwell.v1.WatchEventsResponse
+	(*RepStatus)(nil),                // 33: dwell.v1.RepStatus
+	(*ListRepStatusesRequest)(nil),   // 34: dwell.v1.ListRepStatusesRequest
+	(*ListRepStatusesResponse)(nil),  // 35: dwell.v1.ListRepStatusesResponse
+	(*timestamppb.Timestamp)(nil),    // 36: google.protobuf.Timestamp
+	(*LatLng)(nil),                   // 37: dwell.v1.LatLng
+	(Verification)(0),                // 38: dwell.v1.Verification
+	(Outcome)(0),                     // 39: dwell.v1.Outcome
+	(*Date)(nil),                     // 40: dwell.v1.Date
+	(*Fix)(nil),                      // 41: dwell.v1.Fix
+	(RejectionReason)(0),             // 42: dwell.v1.RejectionReason
+	(*Money)(nil),                    // 43: dwell.v1.Money
 }
 var file_dwell_v1_report_proto_depIdxs = []int32{
 	0,  // 0: dwell.v1.Segment.kind:type_name -> dwell.v1.SegmentKind
-	32, // 1: dwell.v1.Segment.start_time:type_name -> google.protobuf.Timestamp
-	32, // 2: dwell.v1.Segment.end_time:type_name -> google.protobuf.Timestamp
-	33, // 3: dwell.v1.Segment.location:type_name -> dwell.v1.LatLng
-	32, // 4: dwell.v1.Visit.start_time:type_name -> google.protobuf.Timestamp
-	32, // 5: dwell.v1.Visit.end_time:type_name -> google.protobuf.Timestamp
+	36, // 1: dwell.v1.Segment.start_time:type_name -> google.protobuf.Timestamp
+	36, // 2: dwell.v1.Segment.end_time:type_name -> google.protobuf.Timestamp
+	37, // 3: dwell.v1.Segment.location:type_name -> dwell.v1.LatLng
+	36, // 4: dwell.v1.Visit.start_time:type_name -> google.protobuf.Timestamp
+	36, // 5: dwell.v1.Visit.end_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: dwell.v1.Visit.source:type_name -> dwell.v1.VisitSource
-	34, // 7: dwell.v1.Visit.verification:type_name -> dwell.v1.Verification
-	35, // 8: dwell.v1.Visit.outcome:type_name -> dwell.v1.Outcome
-	36, // 9: dwell.v1.Visit.date:type_name -> dwell.v1.Date
-	36, // 10: dwell.v1.GetRepDayRequest.date:type_name -> dwell.v1.Date
-	36, // 11: dwell.v1.GetRepDayResponse.date:type_name -> dwell.v1.Date
-	4,  // 12: dwell.v1.GetRepDayResponse.segments:type_name -> dwell.v1.Segment
-	5,  // 13: dwell.v1.GetRepDayResponse.visits:type_name -> dwell.v1.Visit
-	6,  // 14: dwell.v1.GetRepDayResponse.totals:type_name -> dwell.v1.DayTotals
-	7,  // 15: dwell.v1.GetRepDayResponse.flags:type_name -> dwell.v1.DayFlags
-	37, // 16: dwell.v1.GetRepDayResponse.fixes:type_name -> dwell.v1.Fix
-	36, // 17: dwell.v1.GetTimeBreakdownRequest.start_date:type_name -> dwell.v1.Date
-	36, // 18: dwell.v1.GetTimeBreakdownRequest.end_date:type_name -> dwell.v1.Date
+	38, // 7: dwell.v1.Visit.verification:type_name -> dwell.v1.Verification
+	39, // 8: dwell.v1.Visit.outcome:type_name -> dwell.v1.Outcome
+	40, // 9: dwell.v1.Visit.date:type_name -> dwell.v1.Date
+	40, // 10: dwell.v1.GetRepDayRequest.date:type_name -> dwell.v1.Date
+	40, // 11: dwell.v1.GetRepDayResponse.date:type_name -> dwell.v1.Date
+	5,  // 12: dwell.v1.GetRepDayResponse.segments:type_name -> dwell.v1.Segment
+	6,  // 13: dwell.v1.GetRepDayResponse.visits:type_name -> dwell.v1.Visit
+	7,  // 14: dwell.v1.GetRepDayResponse.totals:type_name -> dwell.v1.DayTotals
+	8,  // 15: dwell.v1.GetRepDayResponse.flags:type_name -> dwell.v1.DayFlags
+	41, // 16: dwell.v1.GetRepDayResponse.fixes:type_name -> dwell.v1.Fix
+	40, // 17: dwell.v1.GetTimeBreakdownRequest.start_date:type_name -> dwell.v1.Date
+	40, // 18: dwell.v1.GetTimeBreakdownRequest.end_date:type_name -> dwell.v1.Date
 	2,  // 19: dwell.v1.GetTimeBreakdownRequest.grouping:type_name -> dwell.v1.Grouping
-	36, // 20: dwell.v1.BreakdownRow.date:type_name -> dwell.v1.Date
-	6,  // 21: dwell.v1.BreakdownRow.totals:type_name -> dwell.v1.DayTotals
-	11, // 22: dwell.v1.GetTimeBreakdownResponse.rows:type_name -> dwell.v1.BreakdownRow
-	6,  // 23: dwell.v1.GetTimeBreakdownResponse.total:type_name -> dwell.v1.DayTotals
-	36, // 24: dwell.v1.GetKpisRequest.start_date:type_name -> dwell.v1.Date
-	36, // 25: dwell.v1.GetKpisRequest.end_date:type_name -> dwell.v1.Date
-	14, // 26: dwell.v1.IdleKpi.basis:type_name -> dwell.v1.Basis
-	14, // 27: dwell.v1.VisitTimeKpi.basis:type_name -> dwell.v1.Basis
-	14, // 28: dwell.v1.MeetingsKpi.basis:type_name -> dwell.v1.Basis
-	14, // 29: dwell.v1.CallsKpi.basis:type_name -> dwell.v1.Basis
-	14, // 30: dwell.v1.WinRatioKpi.basis:type_name -> dwell.v1.Basis
-	38, // 31: dwell.v1.RejectionCount.reason:type_name -> dwell.v1.RejectionReason
-	14, // 32: dwell.v1.RejectionKpi.basis:type_name -> dwell.v1.Basis
-	20, // 33: dwell.v1.RejectionKpi.reasons:type_name -> dwell.v1.RejectionCount
-	14, // 34: dwell.v1.CadenceKpi.basis:type_name -> dwell.v1.Basis
-	14, // 35: dwell.v1.EngagementKpi.basis:type_name -> dwell.v1.Basis
-	14, // 36: dwell.v1.SalesCycleKpi.basis:type_name -> dwell.v1.Basis
-	14, // 37: dwell.v1.QuotaKpi.basis:type_name -> dwell.v1.Basis
-	39, // 38: dwell.v1.QuotaKpi.won:type_name -> dwell.v1.Money
-	39, // 39: dwell.v1.QuotaKpi.quota:type_name -> dwell.v1.Money
-	15, // 40: dwell.v1.GetKpisResponse.idle:type_name -> dwell.v1.IdleKpi
-	16, // 41: dwell.v1.GetKpisResponse.visit_time:type_name -> dwell.v1.VisitTimeKpi
-	17, // 42: dwell.v1.GetKpisResponse.meetings:type_name -> dwell.v1.MeetingsKpi
-	18, // 43: dwell.v1.GetKpisResponse.calls:type_name -> dwell.v1.CallsKpi
-	19, // 44: dwell.v1.GetKpisResponse.win_ratio:type_name -> dwell.v1.WinRatioKpi
-	21, // 45: dwell.v1.GetKpisResponse.rejection:type_name -> dwell.v1.RejectionKpi
-	22, // 46: dwell.v1.GetKpisResponse.cadence:type_name -> dwell.v1.CadenceKpi
-	23, // 47: dwell.v1.GetKpisResponse.engagement:type_name -> dwell.v1.EngagementKpi
-	24, // 48: dwell.v1.GetKpisResponse.sales_cycle:type_name -> dwell.v1.SalesCycleKpi
-	25, // 49: dwell.v1.GetKpisResponse.quota:type_name -> dwell.v1.QuotaKpi
-	36, // 50: dwell.v1.ListVisitsRequest.start_date:type_name -> dwell.v1.Date
-	36, // 51: dwell.v1.ListVisitsRequest.end_date:type_name -> dwell.v1.Date
-	34, // 52: dwell.v1.ListVisitsRequest.verification:type_name -> dwell.v1.Verification
-	5,  // 53: dwell.v1.ListVisitsResponse.visits:type_name -> dwell.v1.Visit
+	40, // 20: dwell.v1.BreakdownRow.date:type_name -> dwell.v1.Date
+	7,  // 21: dwell.v1.BreakdownRow.totals:type_name -> dwell.v1.DayTotals
+	12, // 22: dwell.v1.GetTimeBreakdownResponse.rows:type_name -> dwell.v1.BreakdownRow
+	7,  // 23: dwell.v1.GetTimeBreakdownResponse.total:type_name -> dwell.v1.DayTotals
+	40, // 24: dwell.v1.GetKpisRequest.start_date:type_name -> dwell.v1.Date
+	40, // 25: dwell.v1.GetKpisRequest.end_date:type_name -> dwell.v1.Date
+	15, // 26: dwell.v1.IdleKpi.basis:type_name -> dwell.v1.Basis
+	15, // 27: dwell.v1.VisitTimeKpi.basis:type_name -> dwell.v1.Basis
+	15, // 28: dwell.v1.MeetingsKpi.basis:type_name -> dwell.v1.Basis
+	15, // 29: dwell.v1.CallsKpi.basis:type_name -> dwell.v1.Basis
+	15, // 30: dwell.v1.WinRatioKpi.basis:type_name -> dwell.v1.Basis
+	42, // 31: dwell.v1.RejectionCount.reason:type_name -> dwell.v1.RejectionReason
+	15, // 32: dwell.v1.RejectionKpi.basis:type_name -> dwell.v1.Basis
+	21, // 33: dwell.v1.RejectionKpi.reasons:type_name -> dwell.v1.RejectionCount
+	15, // 34: dwell.v1.CadenceKpi.basis:type_name -> dwell.v1.Basis
+	15, // 35: dwell.v1.EngagementKpi.basis:type_name -> dwell.v1.Basis
+	15, // 36: dwell.v1.SalesCycleKpi.basis:type_name -> dwell.v1.Basis
+	15, // 37: dwell.v1.QuotaKpi.basis:type_name -> dwell.v1.Basis
+	43, // 38: dwell.v1.QuotaKpi.won:type_name -> dwell.v1.Money
+	43, // 39: dwell.v1.QuotaKpi.quota:type_name -> dwell.v1.Money
+	16, // 40: dwell.v1.GetKpisResponse.idle:type_name -> dwell.v1.IdleKpi
+	17, // 41: dwell.v1.GetKpisResponse.visit_time:type_name -> dwell.v1.VisitTimeKpi
+	18, // 42: dwell.v1.GetKpisResponse.meetings:type_name -> dwell.v1.MeetingsKpi
+	19, // 43: dwell.v1.GetKpisResponse.calls:type_name -> dwell.v1.CallsKpi
+	20, // 44: dwell.v1.GetKpisResponse.win_ratio:type_name -> dwell.v1.WinRatioKpi
+	22, // 45: dwell.v1.GetKpisResponse.rejection:type_name -> dwell.v1.RejectionKpi
+	23, // 46: dwell.v1.GetKpisResponse.cadence:type_name -> dwell.v1.CadenceKpi
+	24, // 47: dwell.v1.GetKpisResponse.engagement:type_name -> dwell.v1.EngagementKpi
+	25, // 48: dwell.v1.GetKpisResponse.sales_cycle:type_name -> dwell.v1.SalesCycleKpi
+	26, // 49: dwell.v1.GetKpisResponse.quota:type_name -> dwell.v1.QuotaKpi
+	40, // 50: dwell.v1.ListVisitsRequest.start_date:type_name -> dwell.v1.Date
+	40, // 51: dwell.v1.ListVisitsRequest.end_date:type_name -> dwell.v1.Date
+	38, // 52: dwell.v1.ListVisitsRequest.verification:type_name -> dwell.v1.Verification
+	6,  // 53: dwell.v1.ListVisitsResponse.visits:type_name -> dwell.v1.Visit
 	3,  // 54: dwell.v1.Event.type:type_name -> dwell.v1.EventType
-	32, // 55: dwell.v1.Event.event_time:type_name -> google.protobuf.Timestamp
-	32, // 56: dwell.v1.Event.detect_time:type_name -> google.protobuf.Timestamp
+	36, // 55: dwell.v1.Event.event_time:type_name -> google.protobuf.Timestamp
+	36, // 56: dwell.v1.Event.detect_time:type_name -> google.protobuf.Timestamp
 	3,  // 57: dwell.v1.WatchEventsRequest.types:type_name -> dwell.v1.EventType
-	29, // 58: dwell.v1.WatchEventsResponse.events:type_name -> dwell.v1.Event
-	8,  // 59: dwell.v1.ReportService.GetRepDay:input_type -> dwell.v1.GetRepDayRequest
-	10, // 60: dwell.v1.ReportService.GetTimeBreakdown:input_type -> dwell.v1.GetTimeBreakdownRequest
-	13, // 61: dwell.v1.ReportService.GetKpis:input_type -> dwell.v1.GetKpisRequest
-	27, // 62: dwell.v1.ReportService.ListVisits:input_type -> dwell.v1.ListVisitsRequest
-	30, // 63: dwell.v1.ReportService.WatchEvents:input_type -> dwell.v1.WatchEventsRequest
-	9,  // 64: dwell.v1.ReportService.GetRepDay:output_type -> dwell.v1.GetRepDayResponse
-	12, // 65: dwell.v1.ReportService.GetTimeBreakdown:output_type -> dwell.v1.GetTimeBreakdownResponse
-	26, // 66: dwell.v1.ReportService.GetKpis:output_type -> dwell.v1.GetKpisResponse
-	28, // 67: dwell.v1.ReportService.ListVisits:output_type -> dwell.v1.ListVisitsResponse
-	31, // 68: dwell.v1.ReportService.WatchEvents:output_type -> dwell.v1.WatchEventsResponse
-	64, // [64:69] is the sub-list for method output_type
-	59, // [59:64] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	30, // 58: dwell.v1.WatchEventsResponse.events:type_name -> dwell.v1.Event
+	4,  // 59: dwell.v1.RepStatus.state:type_name -> dwell.v1.RepState
+	0,  // 60: dwell.v1.RepStatus.kind:type_name -> dwell.v1.SegmentKind
+	36, // 61: dwell.v1.RepStatus.since_time:type_name -> google.protobuf.Timestamp
+	36, // 62: dwell.v1.RepStatus.last_fix_time:type_name -> google.protobuf.Timestamp
+	37, // 63: dwell.v1.RepStatus.last_fix_location:type_name -> dwell.v1.LatLng
+	40, // 64: dwell.v1.RepStatus.date:type_name -> dwell.v1.Date
+	33, // 65: dwell.v1.ListRepStatusesResponse.rep_statuses:type_name -> dwell.v1.RepStatus
+	36, // 66: dwell.v1.ListRepStatusesResponse.as_of_time:type_name -> google.protobuf.Timestamp
+	9,  // 67: dwell.v1.ReportService.GetRepDay:input_type -> dwell.v1.GetRepDayRequest
+	11, // 68: dwell.v1.ReportService.GetTimeBreakdown:input_type -> dwell.v1.GetTimeBreakdownRequest
+	14, // 69: dwell.v1.ReportService.GetKpis:input_type -> dwell.v1.GetKpisRequest
+	28, // 70: dwell.v1.ReportService.ListVisits:input_type -> dwell.v1.ListVisitsRequest
+	31, // 71: dwell.v1.ReportService.WatchEvents:input_type -> dwell.v1.WatchEventsRequest
+	34, // 72: dwell.v1.ReportService.ListRepStatuses:input_type -> dwell.v1.ListRepStatusesRequest
+	10, // 73: dwell.v1.ReportService.GetRepDay:output_type -> dwell.v1.GetRepDayResponse
+	13, // 74: dwell.v1.ReportService.GetTimeBreakdown:output_type -> dwell.v1.GetTimeBreakdownResponse
+	27, // 75: dwell.v1.ReportService.GetKpis:output_type -> dwell.v1.GetKpisResponse
+	29, // 76: dwell.v1.ReportService.ListVisits:output_type -> dwell.v1.ListVisitsResponse
+	32, // 77: dwell.v1.ReportService.WatchEvents:output_type -> dwell.v1.WatchEventsResponse
+	35, // 78: dwell.v1.ReportService.ListRepStatuses:output_type -> dwell.v1.ListRepStatusesResponse
+	73, // [73:79] is the sub-list for method output_type
+	67, // [67:73] is the sub-list for method input_type
+	67, // [67:67] is the sub-list for extension type_name
+	67, // [67:67] is the sub-list for extension extendee
+	0,  // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_dwell_v1_report_proto_init() }
@@ -2954,8 +3374,8 @@ func file_dwell_v1_report_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dwell_v1_report_proto_rawDesc), len(file_dwell_v1_report_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   28,
+			NumEnums:      5,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

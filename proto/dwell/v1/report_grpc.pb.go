@@ -24,6 +24,7 @@ const (
 	ReportService_GetKpis_FullMethodName          = "/dwell.v1.ReportService/GetKpis"
 	ReportService_ListVisits_FullMethodName       = "/dwell.v1.ReportService/ListVisits"
 	ReportService_WatchEvents_FullMethodName      = "/dwell.v1.ReportService/WatchEvents"
+	ReportService_ListRepStatuses_FullMethodName  = "/dwell.v1.ReportService/ListRepStatuses"
 )
 
 // ReportServiceClient is the client API for ReportService service.
@@ -48,6 +49,12 @@ type ReportServiceClient interface {
 	// WatchEvents streams visit and geofence events as data arrives,
 	// resumable from a cursor.
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
+	// ListRepStatuses answers "who is idle now": each rep's current state
+	// (the kind of its current segment and since when, the client of a
+	// visit, its last fix), derived at the call from everything received for
+	// the rep's local today, as GetRepDay derives a day. Reps are listed in
+	// id order, one page at a time.
+	ListRepStatuses(ctx context.Context, in *ListRepStatusesRequest, opts ...grpc.CallOption) (*ListRepStatusesResponse, error)
 }
 
 type reportServiceClient struct {
@@ -117,6 +124,16 @@ func (c *reportServiceClient) WatchEvents(ctx context.Context, in *WatchEventsRe
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ReportService_WatchEventsClient = grpc.ServerStreamingClient[WatchEventsResponse]
 
+func (c *reportServiceClient) ListRepStatuses(ctx context.Context, in *ListRepStatusesRequest, opts ...grpc.CallOption) (*ListRepStatusesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRepStatusesResponse)
+	err := c.cc.Invoke(ctx, ReportService_ListRepStatuses_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportServiceServer is the server API for ReportService service.
 // All implementations must embed UnimplementedReportServiceServer
 // for forward compatibility.
@@ -139,6 +156,12 @@ type ReportServiceServer interface {
 	// WatchEvents streams visit and geofence events as data arrives,
 	// resumable from a cursor.
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
+	// ListRepStatuses answers "who is idle now": each rep's current state
+	// (the kind of its current segment and since when, the client of a
+	// visit, its last fix), derived at the call from everything received for
+	// the rep's local today, as GetRepDay derives a day. Reps are listed in
+	// id order, one page at a time.
+	ListRepStatuses(context.Context, *ListRepStatusesRequest) (*ListRepStatusesResponse, error)
 	mustEmbedUnimplementedReportServiceServer()
 }
 
@@ -163,6 +186,9 @@ func (UnimplementedReportServiceServer) ListVisits(context.Context, *ListVisitsR
 }
 func (UnimplementedReportServiceServer) WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method WatchEvents not implemented")
+}
+func (UnimplementedReportServiceServer) ListRepStatuses(context.Context, *ListRepStatusesRequest) (*ListRepStatusesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRepStatuses not implemented")
 }
 func (UnimplementedReportServiceServer) mustEmbedUnimplementedReportServiceServer() {}
 func (UnimplementedReportServiceServer) testEmbeddedByValue()                       {}
@@ -268,6 +294,24 @@ func _ReportService_WatchEvents_Handler(srv interface{}, stream grpc.ServerStrea
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ReportService_WatchEventsServer = grpc.ServerStreamingServer[WatchEventsResponse]
 
+func _ReportService_ListRepStatuses_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRepStatusesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportServiceServer).ListRepStatuses(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportService_ListRepStatuses_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportServiceServer).ListRepStatuses(ctx, req.(*ListRepStatusesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportService_ServiceDesc is the grpc.ServiceDesc for ReportService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -290,6 +334,10 @@ var ReportService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListVisits",
 			Handler:    _ReportService_ListVisits_Handler,
+		},
+		{
+			MethodName: "ListRepStatuses",
+			Handler:    _ReportService_ListRepStatuses_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
