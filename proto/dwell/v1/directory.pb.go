@@ -76,6 +76,87 @@ func (ClientKind) EnumDescriptor() ([]byte, []int) {
 	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{0}
 }
 
+// PartnerScope is one right granted to a partner account. Every RPC a
+// partner token may call needs exactly one scope.
+type PartnerScope int32
+
+const (
+	// Not set; invalid in an account.
+	PartnerScope_PARTNER_SCOPE_UNSPECIFIED PartnerScope = 0
+	// Read the directory: GetClient, ListClients, GetRep, ListReps, GetTeam,
+	// ListTeams, GetSettings.
+	PartnerScope_PARTNER_SCOPE_DIRECTORY_READ PartnerScope = 1
+	// Write the directory: CreateClient, UpdateClient, DeleteClient,
+	// ImportClients, CreateRep, UpdateRep, DeleteRep, CreateTeam, UpdateTeam,
+	// DeleteTeam.
+	PartnerScope_PARTNER_SCOPE_DIRECTORY_WRITE PartnerScope = 2
+	// Relay for reps: every IngestService RPC (UploadPings, StreamPings,
+	// CheckIn, CheckOut, LogCall, PauseTracking, ResumeTracking,
+	// GetTrackingConfig).
+	PartnerScope_PARTNER_SCOPE_INGEST PartnerScope = 3
+	// Read sales inputs: ListAppointments, GetOpportunity, ListOpportunities,
+	// ListQuotas.
+	PartnerScope_PARTNER_SCOPE_SALES_READ PartnerScope = 4
+	// Write sales inputs: CreateAppointment, DeleteAppointment,
+	// UpsertOpportunities, UpdateOpportunity, UpsertQuotas.
+	PartnerScope_PARTNER_SCOPE_SALES_WRITE PartnerScope = 5
+	// Read reports: GetRepDay, GetTimeBreakdown, GetKpis, ListVisits.
+	PartnerScope_PARTNER_SCOPE_REPORTS_READ PartnerScope = 6
+	// Follow live events: WatchEvents.
+	PartnerScope_PARTNER_SCOPE_EVENTS_WATCH PartnerScope = 7
+)
+
+// Enum value maps for PartnerScope.
+var (
+	PartnerScope_name = map[int32]string{
+		0: "PARTNER_SCOPE_UNSPECIFIED",
+		1: "PARTNER_SCOPE_DIRECTORY_READ",
+		2: "PARTNER_SCOPE_DIRECTORY_WRITE",
+		3: "PARTNER_SCOPE_INGEST",
+		4: "PARTNER_SCOPE_SALES_READ",
+		5: "PARTNER_SCOPE_SALES_WRITE",
+		6: "PARTNER_SCOPE_REPORTS_READ",
+		7: "PARTNER_SCOPE_EVENTS_WATCH",
+	}
+	PartnerScope_value = map[string]int32{
+		"PARTNER_SCOPE_UNSPECIFIED":     0,
+		"PARTNER_SCOPE_DIRECTORY_READ":  1,
+		"PARTNER_SCOPE_DIRECTORY_WRITE": 2,
+		"PARTNER_SCOPE_INGEST":          3,
+		"PARTNER_SCOPE_SALES_READ":      4,
+		"PARTNER_SCOPE_SALES_WRITE":     5,
+		"PARTNER_SCOPE_REPORTS_READ":    6,
+		"PARTNER_SCOPE_EVENTS_WATCH":    7,
+	}
+)
+
+func (x PartnerScope) Enum() *PartnerScope {
+	p := new(PartnerScope)
+	*p = x
+	return p
+}
+
+func (x PartnerScope) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PartnerScope) Descriptor() protoreflect.EnumDescriptor {
+	return file_dwell_v1_directory_proto_enumTypes[1].Descriptor()
+}
+
+func (PartnerScope) Type() protoreflect.EnumType {
+	return &file_dwell_v1_directory_proto_enumTypes[1]
+}
+
+func (x PartnerScope) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PartnerScope.Descriptor instead.
+func (PartnerScope) EnumDescriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{1}
+}
+
 // Client is a prospect or customer at one site.
 type Client struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2500,6 +2581,605 @@ func (x *UpdateSettingsResponse) GetSettings() *Settings {
 	return nil
 }
 
+// Partner is a partner account: a tenant's service account for one
+// integration, scoped by the tenant's admin.
+type Partner struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "partners/{partner_id}". Output only on create (set from
+	// partner_id); identifies the account on update.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Name shown to people, such as "Payroll export". Required, at most 4,096
+	// bytes.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The rights granted: at least one, each at most once, none
+	// PARTNER_SCOPE_UNSPECIFIED. Answers list them in enum order.
+	Scopes []PartnerScope `protobuf:"varint,3,rep,packed,name=scopes,proto3,enum=dwell.v1.PartnerScope" json:"scopes,omitempty"`
+	// True cuts every token of the account off (PERMISSION_DENIED) from the
+	// next call until it is set false again, without rotating the tenant's
+	// key.
+	Disabled bool `protobuf:"varint,4,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// When the account was created. Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the account was last changed. Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Partner) Reset() {
+	*x = Partner{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Partner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Partner) ProtoMessage() {}
+
+func (x *Partner) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Partner.ProtoReflect.Descriptor instead.
+func (*Partner) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *Partner) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Partner) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Partner) GetScopes() []PartnerScope {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *Partner) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
+}
+
+func (x *Partner) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Partner) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// CreatePartnerRequest is the request of CreatePartner.
+type CreatePartnerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key, 1 to 128 printable ASCII bytes. A retry returns the
+	// account created; the key of another partner_id is INVALID_ARGUMENT, and
+	// the key of an account deleted since is FAILED_PRECONDITION.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The id of the new account (same rules as client_id). It is the subject
+	// of the partner tokens the account governs. Becomes
+	// "partners/{partner_id}".
+	PartnerId string `protobuf:"bytes,2,opt,name=partner_id,json=partnerId,proto3" json:"partner_id,omitempty"`
+	// The account to create. Its name is ignored.
+	Partner       *Partner `protobuf:"bytes,3,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePartnerRequest) Reset() {
+	*x = CreatePartnerRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePartnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePartnerRequest) ProtoMessage() {}
+
+func (x *CreatePartnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePartnerRequest.ProtoReflect.Descriptor instead.
+func (*CreatePartnerRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *CreatePartnerRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreatePartnerRequest) GetPartnerId() string {
+	if x != nil {
+		return x.PartnerId
+	}
+	return ""
+}
+
+func (x *CreatePartnerRequest) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+// CreatePartnerResponse is the response of CreatePartner.
+type CreatePartnerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored account.
+	Partner       *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePartnerResponse) Reset() {
+	*x = CreatePartnerResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePartnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePartnerResponse) ProtoMessage() {}
+
+func (x *CreatePartnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePartnerResponse.ProtoReflect.Descriptor instead.
+func (*CreatePartnerResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *CreatePartnerResponse) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+// GetPartnerRequest is the request of GetPartner.
+type GetPartnerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "partners/{partner_id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPartnerRequest) Reset() {
+	*x = GetPartnerRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPartnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPartnerRequest) ProtoMessage() {}
+
+func (x *GetPartnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPartnerRequest.ProtoReflect.Descriptor instead.
+func (*GetPartnerRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *GetPartnerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetPartnerResponse is the response of GetPartner.
+type GetPartnerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account.
+	Partner       *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPartnerResponse) Reset() {
+	*x = GetPartnerResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPartnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPartnerResponse) ProtoMessage() {}
+
+func (x *GetPartnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPartnerResponse.ProtoReflect.Descriptor instead.
+func (*GetPartnerResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *GetPartnerResponse) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+// UpdatePartnerRequest is the request of UpdatePartner.
+type UpdatePartnerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account, identified by its name, with the new values of the fields
+	// in update_mask.
+	Partner *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Fields to change: display_name, scopes, disabled. An empty mask or "*"
+	// changes all of them.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePartnerRequest) Reset() {
+	*x = UpdatePartnerRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePartnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePartnerRequest) ProtoMessage() {}
+
+func (x *UpdatePartnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePartnerRequest.ProtoReflect.Descriptor instead.
+func (*UpdatePartnerRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *UpdatePartnerRequest) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+func (x *UpdatePartnerRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// UpdatePartnerResponse is the response of UpdatePartner.
+type UpdatePartnerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account after the update.
+	Partner       *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePartnerResponse) Reset() {
+	*x = UpdatePartnerResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePartnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePartnerResponse) ProtoMessage() {}
+
+func (x *UpdatePartnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePartnerResponse.ProtoReflect.Descriptor instead.
+func (*UpdatePartnerResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *UpdatePartnerResponse) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+// DeletePartnerRequest is the request of DeletePartner.
+type DeletePartnerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "partners/{partner_id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePartnerRequest) Reset() {
+	*x = DeletePartnerRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePartnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePartnerRequest) ProtoMessage() {}
+
+func (x *DeletePartnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePartnerRequest.ProtoReflect.Descriptor instead.
+func (*DeletePartnerRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *DeletePartnerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// DeletePartnerResponse is the response of DeletePartner.
+type DeletePartnerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePartnerResponse) Reset() {
+	*x = DeletePartnerResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePartnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePartnerResponse) ProtoMessage() {}
+
+func (x *DeletePartnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePartnerResponse.ProtoReflect.Descriptor instead.
+func (*DeletePartnerResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{52}
+}
+
+// ListPartnersRequest is the request of ListPartners.
+type ListPartnersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most accounts to return, 1 to 1,000; 0 means 100.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, or empty for the first.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPartnersRequest) Reset() {
+	*x = ListPartnersRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPartnersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPartnersRequest) ProtoMessage() {}
+
+func (x *ListPartnersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPartnersRequest.ProtoReflect.Descriptor instead.
+func (*ListPartnersRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ListPartnersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPartnersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListPartnersResponse is the response of ListPartners.
+type ListPartnersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of accounts, in id order.
+	Partners []*Partner `protobuf:"bytes,1,rep,name=partners,proto3" json:"partners,omitempty"`
+	// Token for the next page, empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPartnersResponse) Reset() {
+	*x = ListPartnersResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPartnersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPartnersResponse) ProtoMessage() {}
+
+func (x *ListPartnersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPartnersResponse.ProtoReflect.Descriptor instead.
+func (*ListPartnersResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ListPartnersResponse) GetPartners() []*Partner {
+	if x != nil {
+		return x.Partners
+	}
+	return nil
+}
+
+func (x *ListPartnersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_dwell_v1_directory_proto protoreflect.FileDescriptor
 
 const file_dwell_v1_directory_proto_rawDesc = "" +
@@ -2650,12 +3330,58 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"H\n" +
 	"\x16UpdateSettingsResponse\x12.\n" +
-	"\bsettings\x18\x01 \x01(\v2\x12.dwell.v1.SettingsR\bsettings*]\n" +
+	"\bsettings\x18\x01 \x01(\v2\x12.dwell.v1.SettingsR\bsettings\"\x86\x02\n" +
+	"\aPartner\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12.\n" +
+	"\x06scopes\x18\x03 \x03(\x0e2\x16.dwell.v1.PartnerScopeR\x06scopes\x12\x1a\n" +
+	"\bdisabled\x18\x04 \x01(\bR\bdisabled\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\x81\x01\n" +
+	"\x14CreatePartnerRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1d\n" +
+	"\n" +
+	"partner_id\x18\x02 \x01(\tR\tpartnerId\x12+\n" +
+	"\apartner\x18\x03 \x01(\v2\x11.dwell.v1.PartnerR\apartner\"D\n" +
+	"\x15CreatePartnerResponse\x12+\n" +
+	"\apartner\x18\x01 \x01(\v2\x11.dwell.v1.PartnerR\apartner\"'\n" +
+	"\x11GetPartnerRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"A\n" +
+	"\x12GetPartnerResponse\x12+\n" +
+	"\apartner\x18\x01 \x01(\v2\x11.dwell.v1.PartnerR\apartner\"\x80\x01\n" +
+	"\x14UpdatePartnerRequest\x12+\n" +
+	"\apartner\x18\x01 \x01(\v2\x11.dwell.v1.PartnerR\apartner\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"D\n" +
+	"\x15UpdatePartnerResponse\x12+\n" +
+	"\apartner\x18\x01 \x01(\v2\x11.dwell.v1.PartnerR\apartner\"*\n" +
+	"\x14DeletePartnerRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x17\n" +
+	"\x15DeletePartnerResponse\"Q\n" +
+	"\x13ListPartnersRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"m\n" +
+	"\x14ListPartnersResponse\x12-\n" +
+	"\bpartners\x18\x01 \x03(\v2\x11.dwell.v1.PartnerR\bpartners\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*]\n" +
 	"\n" +
 	"ClientKind\x12\x1b\n" +
 	"\x17CLIENT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CLIENT_KIND_PROSPECT\x10\x01\x12\x18\n" +
-	"\x14CLIENT_KIND_CUSTOMER\x10\x022\x91\v\n" +
+	"\x14CLIENT_KIND_CUSTOMER\x10\x02*\x89\x02\n" +
+	"\fPartnerScope\x12\x1d\n" +
+	"\x19PARTNER_SCOPE_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cPARTNER_SCOPE_DIRECTORY_READ\x10\x01\x12!\n" +
+	"\x1dPARTNER_SCOPE_DIRECTORY_WRITE\x10\x02\x12\x18\n" +
+	"\x14PARTNER_SCOPE_INGEST\x10\x03\x12\x1c\n" +
+	"\x18PARTNER_SCOPE_SALES_READ\x10\x04\x12\x1d\n" +
+	"\x19PARTNER_SCOPE_SALES_WRITE\x10\x05\x12\x1e\n" +
+	"\x1aPARTNER_SCOPE_REPORTS_READ\x10\x06\x12\x1e\n" +
+	"\x1aPARTNER_SCOPE_EVENTS_WATCH\x10\a2\x9f\x0e\n" +
 	"\x10DirectoryService\x12M\n" +
 	"\fCreateClient\x12\x1d.dwell.v1.CreateClientRequest\x1a\x1e.dwell.v1.CreateClientResponse\x12D\n" +
 	"\tGetClient\x12\x1a.dwell.v1.GetClientRequest\x1a\x1b.dwell.v1.GetClientResponse\x12M\n" +
@@ -2678,7 +3404,13 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"DeleteTeam\x12\x1b.dwell.v1.DeleteTeamRequest\x1a\x1c.dwell.v1.DeleteTeamResponse\x12D\n" +
 	"\tListTeams\x12\x1a.dwell.v1.ListTeamsRequest\x1a\x1b.dwell.v1.ListTeamsResponse\x12J\n" +
 	"\vGetSettings\x12\x1c.dwell.v1.GetSettingsRequest\x1a\x1d.dwell.v1.GetSettingsResponse\x12S\n" +
-	"\x0eUpdateSettings\x12\x1f.dwell.v1.UpdateSettingsRequest\x1a .dwell.v1.UpdateSettingsResponseB1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
+	"\x0eUpdateSettings\x12\x1f.dwell.v1.UpdateSettingsRequest\x1a .dwell.v1.UpdateSettingsResponse\x12P\n" +
+	"\rCreatePartner\x12\x1e.dwell.v1.CreatePartnerRequest\x1a\x1f.dwell.v1.CreatePartnerResponse\x12G\n" +
+	"\n" +
+	"GetPartner\x12\x1b.dwell.v1.GetPartnerRequest\x1a\x1c.dwell.v1.GetPartnerResponse\x12P\n" +
+	"\rUpdatePartner\x12\x1e.dwell.v1.UpdatePartnerRequest\x1a\x1f.dwell.v1.UpdatePartnerResponse\x12P\n" +
+	"\rDeletePartner\x12\x1e.dwell.v1.DeletePartnerRequest\x1a\x1f.dwell.v1.DeletePartnerResponse\x12M\n" +
+	"\fListPartners\x12\x1d.dwell.v1.ListPartnersRequest\x1a\x1e.dwell.v1.ListPartnersResponseB1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
 
 var (
 	file_dwell_v1_directory_proto_rawDescOnce sync.Once
@@ -2692,141 +3424,173 @@ func file_dwell_v1_directory_proto_rawDescGZIP() []byte {
 	return file_dwell_v1_directory_proto_rawDescData
 }
 
-var file_dwell_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_dwell_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_dwell_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_dwell_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_dwell_v1_directory_proto_goTypes = []any{
 	(ClientKind)(0),                 // 0: dwell.v1.ClientKind
-	(*Client)(nil),                  // 1: dwell.v1.Client
-	(*CreateClientRequest)(nil),     // 2: dwell.v1.CreateClientRequest
-	(*CreateClientResponse)(nil),    // 3: dwell.v1.CreateClientResponse
-	(*GetClientRequest)(nil),        // 4: dwell.v1.GetClientRequest
-	(*GetClientResponse)(nil),       // 5: dwell.v1.GetClientResponse
-	(*UpdateClientRequest)(nil),     // 6: dwell.v1.UpdateClientRequest
-	(*UpdateClientResponse)(nil),    // 7: dwell.v1.UpdateClientResponse
-	(*DeleteClientRequest)(nil),     // 8: dwell.v1.DeleteClientRequest
-	(*DeleteClientResponse)(nil),    // 9: dwell.v1.DeleteClientResponse
-	(*ListClientsRequest)(nil),      // 10: dwell.v1.ListClientsRequest
-	(*ListClientsResponse)(nil),     // 11: dwell.v1.ListClientsResponse
-	(*ImportClientsRequest)(nil),    // 12: dwell.v1.ImportClientsRequest
-	(*ImportRowError)(nil),          // 13: dwell.v1.ImportRowError
-	(*FieldError)(nil),              // 14: dwell.v1.FieldError
-	(*ImportClientsResponse)(nil),   // 15: dwell.v1.ImportClientsResponse
-	(*Rep)(nil),                     // 16: dwell.v1.Rep
-	(*CreateRepRequest)(nil),        // 17: dwell.v1.CreateRepRequest
-	(*CreateRepResponse)(nil),       // 18: dwell.v1.CreateRepResponse
-	(*GetRepRequest)(nil),           // 19: dwell.v1.GetRepRequest
-	(*GetRepResponse)(nil),          // 20: dwell.v1.GetRepResponse
-	(*UpdateRepRequest)(nil),        // 21: dwell.v1.UpdateRepRequest
-	(*UpdateRepResponse)(nil),       // 22: dwell.v1.UpdateRepResponse
-	(*DeleteRepRequest)(nil),        // 23: dwell.v1.DeleteRepRequest
-	(*DeleteRepResponse)(nil),       // 24: dwell.v1.DeleteRepResponse
-	(*EraseRepHistoryRequest)(nil),  // 25: dwell.v1.EraseRepHistoryRequest
-	(*EraseRepHistoryResponse)(nil), // 26: dwell.v1.EraseRepHistoryResponse
-	(*ListRepsRequest)(nil),         // 27: dwell.v1.ListRepsRequest
-	(*ListRepsResponse)(nil),        // 28: dwell.v1.ListRepsResponse
-	(*Team)(nil),                    // 29: dwell.v1.Team
-	(*CreateTeamRequest)(nil),       // 30: dwell.v1.CreateTeamRequest
-	(*CreateTeamResponse)(nil),      // 31: dwell.v1.CreateTeamResponse
-	(*GetTeamRequest)(nil),          // 32: dwell.v1.GetTeamRequest
-	(*GetTeamResponse)(nil),         // 33: dwell.v1.GetTeamResponse
-	(*UpdateTeamRequest)(nil),       // 34: dwell.v1.UpdateTeamRequest
-	(*UpdateTeamResponse)(nil),      // 35: dwell.v1.UpdateTeamResponse
-	(*DeleteTeamRequest)(nil),       // 36: dwell.v1.DeleteTeamRequest
-	(*DeleteTeamResponse)(nil),      // 37: dwell.v1.DeleteTeamResponse
-	(*ListTeamsRequest)(nil),        // 38: dwell.v1.ListTeamsRequest
-	(*ListTeamsResponse)(nil),       // 39: dwell.v1.ListTeamsResponse
-	(*Settings)(nil),                // 40: dwell.v1.Settings
-	(*GetSettingsRequest)(nil),      // 41: dwell.v1.GetSettingsRequest
-	(*GetSettingsResponse)(nil),     // 42: dwell.v1.GetSettingsResponse
-	(*UpdateSettingsRequest)(nil),   // 43: dwell.v1.UpdateSettingsRequest
-	(*UpdateSettingsResponse)(nil),  // 44: dwell.v1.UpdateSettingsResponse
-	(*Geofence)(nil),                // 45: dwell.v1.Geofence
-	(*timestamppb.Timestamp)(nil),   // 46: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),   // 47: google.protobuf.FieldMask
-	(*WorkingHours)(nil),            // 48: dwell.v1.WorkingHours
+	(PartnerScope)(0),               // 1: dwell.v1.PartnerScope
+	(*Client)(nil),                  // 2: dwell.v1.Client
+	(*CreateClientRequest)(nil),     // 3: dwell.v1.CreateClientRequest
+	(*CreateClientResponse)(nil),    // 4: dwell.v1.CreateClientResponse
+	(*GetClientRequest)(nil),        // 5: dwell.v1.GetClientRequest
+	(*GetClientResponse)(nil),       // 6: dwell.v1.GetClientResponse
+	(*UpdateClientRequest)(nil),     // 7: dwell.v1.UpdateClientRequest
+	(*UpdateClientResponse)(nil),    // 8: dwell.v1.UpdateClientResponse
+	(*DeleteClientRequest)(nil),     // 9: dwell.v1.DeleteClientRequest
+	(*DeleteClientResponse)(nil),    // 10: dwell.v1.DeleteClientResponse
+	(*ListClientsRequest)(nil),      // 11: dwell.v1.ListClientsRequest
+	(*ListClientsResponse)(nil),     // 12: dwell.v1.ListClientsResponse
+	(*ImportClientsRequest)(nil),    // 13: dwell.v1.ImportClientsRequest
+	(*ImportRowError)(nil),          // 14: dwell.v1.ImportRowError
+	(*FieldError)(nil),              // 15: dwell.v1.FieldError
+	(*ImportClientsResponse)(nil),   // 16: dwell.v1.ImportClientsResponse
+	(*Rep)(nil),                     // 17: dwell.v1.Rep
+	(*CreateRepRequest)(nil),        // 18: dwell.v1.CreateRepRequest
+	(*CreateRepResponse)(nil),       // 19: dwell.v1.CreateRepResponse
+	(*GetRepRequest)(nil),           // 20: dwell.v1.GetRepRequest
+	(*GetRepResponse)(nil),          // 21: dwell.v1.GetRepResponse
+	(*UpdateRepRequest)(nil),        // 22: dwell.v1.UpdateRepRequest
+	(*UpdateRepResponse)(nil),       // 23: dwell.v1.UpdateRepResponse
+	(*DeleteRepRequest)(nil),        // 24: dwell.v1.DeleteRepRequest
+	(*DeleteRepResponse)(nil),       // 25: dwell.v1.DeleteRepResponse
+	(*EraseRepHistoryRequest)(nil),  // 26: dwell.v1.EraseRepHistoryRequest
+	(*EraseRepHistoryResponse)(nil), // 27: dwell.v1.EraseRepHistoryResponse
+	(*ListRepsRequest)(nil),         // 28: dwell.v1.ListRepsRequest
+	(*ListRepsResponse)(nil),        // 29: dwell.v1.ListRepsResponse
+	(*Team)(nil),                    // 30: dwell.v1.Team
+	(*CreateTeamRequest)(nil),       // 31: dwell.v1.CreateTeamRequest
+	(*CreateTeamResponse)(nil),      // 32: dwell.v1.CreateTeamResponse
+	(*GetTeamRequest)(nil),          // 33: dwell.v1.GetTeamRequest
+	(*GetTeamResponse)(nil),         // 34: dwell.v1.GetTeamResponse
+	(*UpdateTeamRequest)(nil),       // 35: dwell.v1.UpdateTeamRequest
+	(*UpdateTeamResponse)(nil),      // 36: dwell.v1.UpdateTeamResponse
+	(*DeleteTeamRequest)(nil),       // 37: dwell.v1.DeleteTeamRequest
+	(*DeleteTeamResponse)(nil),      // 38: dwell.v1.DeleteTeamResponse
+	(*ListTeamsRequest)(nil),        // 39: dwell.v1.ListTeamsRequest
+	(*ListTeamsResponse)(nil),       // 40: dwell.v1.ListTeamsResponse
+	(*Settings)(nil),                // 41: dwell.v1.Settings
+	(*GetSettingsRequest)(nil),      // 42: dwell.v1.GetSettingsRequest
+	(*GetSettingsResponse)(nil),     // 43: dwell.v1.GetSettingsResponse
+	(*UpdateSettingsRequest)(nil),   // 44: dwell.v1.UpdateSettingsRequest
+	(*UpdateSettingsResponse)(nil),  // 45: dwell.v1.UpdateSettingsResponse
+	(*Partner)(nil),                 // 46: dwell.v1.Partner
+	(*CreatePartnerRequest)(nil),    // 47: dwell.v1.CreatePartnerRequest
+	(*CreatePartnerResponse)(nil),   // 48: dwell.v1.CreatePartnerResponse
+	(*GetPartnerRequest)(nil),       // 49: dwell.v1.GetPartnerRequest
+	(*GetPartnerResponse)(nil),      // 50: dwell.v1.GetPartnerResponse
+	(*UpdatePartnerRequest)(nil),    // 51: dwell.v1.UpdatePartnerRequest
+	(*UpdatePartnerResponse)(nil),   // 52: dwell.v1.UpdatePartnerResponse
+	(*DeletePartnerRequest)(nil),    // 53: dwell.v1.DeletePartnerRequest
+	(*DeletePartnerResponse)(nil),   // 54: dwell.v1.DeletePartnerResponse
+	(*ListPartnersRequest)(nil),     // 55: dwell.v1.ListPartnersRequest
+	(*ListPartnersResponse)(nil),    // 56: dwell.v1.ListPartnersResponse
+	(*Geofence)(nil),                // 57: dwell.v1.Geofence
+	(*timestamppb.Timestamp)(nil),   // 58: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),   // 59: google.protobuf.FieldMask
+	(*WorkingHours)(nil),            // 60: dwell.v1.WorkingHours
 }
 var file_dwell_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: dwell.v1.Client.kind:type_name -> dwell.v1.ClientKind
-	45, // 1: dwell.v1.Client.geofence:type_name -> dwell.v1.Geofence
-	46, // 2: dwell.v1.Client.create_time:type_name -> google.protobuf.Timestamp
-	46, // 3: dwell.v1.Client.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 4: dwell.v1.CreateClientRequest.client:type_name -> dwell.v1.Client
-	1,  // 5: dwell.v1.CreateClientResponse.client:type_name -> dwell.v1.Client
-	1,  // 6: dwell.v1.GetClientResponse.client:type_name -> dwell.v1.Client
-	1,  // 7: dwell.v1.UpdateClientRequest.client:type_name -> dwell.v1.Client
-	47, // 8: dwell.v1.UpdateClientRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 9: dwell.v1.UpdateClientResponse.client:type_name -> dwell.v1.Client
+	57, // 1: dwell.v1.Client.geofence:type_name -> dwell.v1.Geofence
+	58, // 2: dwell.v1.Client.create_time:type_name -> google.protobuf.Timestamp
+	58, // 3: dwell.v1.Client.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 4: dwell.v1.CreateClientRequest.client:type_name -> dwell.v1.Client
+	2,  // 5: dwell.v1.CreateClientResponse.client:type_name -> dwell.v1.Client
+	2,  // 6: dwell.v1.GetClientResponse.client:type_name -> dwell.v1.Client
+	2,  // 7: dwell.v1.UpdateClientRequest.client:type_name -> dwell.v1.Client
+	59, // 8: dwell.v1.UpdateClientRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 9: dwell.v1.UpdateClientResponse.client:type_name -> dwell.v1.Client
 	0,  // 10: dwell.v1.ListClientsRequest.kind:type_name -> dwell.v1.ClientKind
-	1,  // 11: dwell.v1.ListClientsResponse.clients:type_name -> dwell.v1.Client
-	1,  // 12: dwell.v1.ImportClientsRequest.clients:type_name -> dwell.v1.Client
-	14, // 13: dwell.v1.ImportRowError.field_errors:type_name -> dwell.v1.FieldError
-	13, // 14: dwell.v1.ImportClientsResponse.errors:type_name -> dwell.v1.ImportRowError
-	48, // 15: dwell.v1.Rep.working_hours:type_name -> dwell.v1.WorkingHours
-	46, // 16: dwell.v1.Rep.create_time:type_name -> google.protobuf.Timestamp
-	46, // 17: dwell.v1.Rep.update_time:type_name -> google.protobuf.Timestamp
-	16, // 18: dwell.v1.CreateRepRequest.rep:type_name -> dwell.v1.Rep
-	16, // 19: dwell.v1.CreateRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 20: dwell.v1.GetRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 21: dwell.v1.UpdateRepRequest.rep:type_name -> dwell.v1.Rep
-	47, // 22: dwell.v1.UpdateRepRequest.update_mask:type_name -> google.protobuf.FieldMask
-	16, // 23: dwell.v1.UpdateRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 24: dwell.v1.ListRepsResponse.reps:type_name -> dwell.v1.Rep
-	46, // 25: dwell.v1.Team.create_time:type_name -> google.protobuf.Timestamp
-	46, // 26: dwell.v1.Team.update_time:type_name -> google.protobuf.Timestamp
-	29, // 27: dwell.v1.CreateTeamRequest.team:type_name -> dwell.v1.Team
-	29, // 28: dwell.v1.CreateTeamResponse.team:type_name -> dwell.v1.Team
-	29, // 29: dwell.v1.GetTeamResponse.team:type_name -> dwell.v1.Team
-	29, // 30: dwell.v1.UpdateTeamRequest.team:type_name -> dwell.v1.Team
-	47, // 31: dwell.v1.UpdateTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
-	29, // 32: dwell.v1.UpdateTeamResponse.team:type_name -> dwell.v1.Team
-	29, // 33: dwell.v1.ListTeamsResponse.teams:type_name -> dwell.v1.Team
-	40, // 34: dwell.v1.GetSettingsResponse.settings:type_name -> dwell.v1.Settings
-	40, // 35: dwell.v1.UpdateSettingsRequest.settings:type_name -> dwell.v1.Settings
-	47, // 36: dwell.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	40, // 37: dwell.v1.UpdateSettingsResponse.settings:type_name -> dwell.v1.Settings
-	2,  // 38: dwell.v1.DirectoryService.CreateClient:input_type -> dwell.v1.CreateClientRequest
-	4,  // 39: dwell.v1.DirectoryService.GetClient:input_type -> dwell.v1.GetClientRequest
-	6,  // 40: dwell.v1.DirectoryService.UpdateClient:input_type -> dwell.v1.UpdateClientRequest
-	8,  // 41: dwell.v1.DirectoryService.DeleteClient:input_type -> dwell.v1.DeleteClientRequest
-	10, // 42: dwell.v1.DirectoryService.ListClients:input_type -> dwell.v1.ListClientsRequest
-	12, // 43: dwell.v1.DirectoryService.ImportClients:input_type -> dwell.v1.ImportClientsRequest
-	17, // 44: dwell.v1.DirectoryService.CreateRep:input_type -> dwell.v1.CreateRepRequest
-	19, // 45: dwell.v1.DirectoryService.GetRep:input_type -> dwell.v1.GetRepRequest
-	21, // 46: dwell.v1.DirectoryService.UpdateRep:input_type -> dwell.v1.UpdateRepRequest
-	23, // 47: dwell.v1.DirectoryService.DeleteRep:input_type -> dwell.v1.DeleteRepRequest
-	25, // 48: dwell.v1.DirectoryService.EraseRepHistory:input_type -> dwell.v1.EraseRepHistoryRequest
-	27, // 49: dwell.v1.DirectoryService.ListReps:input_type -> dwell.v1.ListRepsRequest
-	30, // 50: dwell.v1.DirectoryService.CreateTeam:input_type -> dwell.v1.CreateTeamRequest
-	32, // 51: dwell.v1.DirectoryService.GetTeam:input_type -> dwell.v1.GetTeamRequest
-	34, // 52: dwell.v1.DirectoryService.UpdateTeam:input_type -> dwell.v1.UpdateTeamRequest
-	36, // 53: dwell.v1.DirectoryService.DeleteTeam:input_type -> dwell.v1.DeleteTeamRequest
-	38, // 54: dwell.v1.DirectoryService.ListTeams:input_type -> dwell.v1.ListTeamsRequest
-	41, // 55: dwell.v1.DirectoryService.GetSettings:input_type -> dwell.v1.GetSettingsRequest
-	43, // 56: dwell.v1.DirectoryService.UpdateSettings:input_type -> dwell.v1.UpdateSettingsRequest
-	3,  // 57: dwell.v1.DirectoryService.CreateClient:output_type -> dwell.v1.CreateClientResponse
-	5,  // 58: dwell.v1.DirectoryService.GetClient:output_type -> dwell.v1.GetClientResponse
-	7,  // 59: dwell.v1.DirectoryService.UpdateClient:output_type -> dwell.v1.UpdateClientResponse
-	9,  // 60: dwell.v1.DirectoryService.DeleteClient:output_type -> dwell.v1.DeleteClientResponse
-	11, // 61: dwell.v1.DirectoryService.ListClients:output_type -> dwell.v1.ListClientsResponse
-	15, // 62: dwell.v1.DirectoryService.ImportClients:output_type -> dwell.v1.ImportClientsResponse
-	18, // 63: dwell.v1.DirectoryService.CreateRep:output_type -> dwell.v1.CreateRepResponse
-	20, // 64: dwell.v1.DirectoryService.GetRep:output_type -> dwell.v1.GetRepResponse
-	22, // 65: dwell.v1.DirectoryService.UpdateRep:output_type -> dwell.v1.UpdateRepResponse
-	24, // 66: dwell.v1.DirectoryService.DeleteRep:output_type -> dwell.v1.DeleteRepResponse
-	26, // 67: dwell.v1.DirectoryService.EraseRepHistory:output_type -> dwell.v1.EraseRepHistoryResponse
-	28, // 68: dwell.v1.DirectoryService.ListReps:output_type -> dwell.v1.ListRepsResponse
-	31, // 69: dwell.v1.DirectoryService.CreateTeam:output_type -> dwell.v1.CreateTeamResponse
-	33, // 70: dwell.v1.DirectoryService.GetTeam:output_type -> dwell.v1.GetTeamResponse
-	35, // 71: dwell.v1.DirectoryService.UpdateTeam:output_type -> dwell.v1.UpdateTeamResponse
-	37, // 72: dwell.v1.DirectoryService.DeleteTeam:output_type -> dwell.v1.DeleteTeamResponse
-	39, // 73: dwell.v1.DirectoryService.ListTeams:output_type -> dwell.v1.ListTeamsResponse
-	42, // 74: dwell.v1.DirectoryService.GetSettings:output_type -> dwell.v1.GetSettingsResponse
-	44, // 75: dwell.v1.DirectoryService.UpdateSettings:output_type -> dwell.v1.UpdateSettingsResponse
-	57, // [57:76] is the sub-list for method output_type
-	38, // [38:57] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	2,  // 11: dwell.v1.ListClientsResponse.clients:type_name -> dwell.v1.Client
+	2,  // 12: dwell.v1.ImportClientsRequest.clients:type_name -> dwell.v1.Client
+	15, // 13: dwell.v1.ImportRowError.field_errors:type_name -> dwell.v1.FieldError
+	14, // 14: dwell.v1.ImportClientsResponse.errors:type_name -> dwell.v1.ImportRowError
+	60, // 15: dwell.v1.Rep.working_hours:type_name -> dwell.v1.WorkingHours
+	58, // 16: dwell.v1.Rep.create_time:type_name -> google.protobuf.Timestamp
+	58, // 17: dwell.v1.Rep.update_time:type_name -> google.protobuf.Timestamp
+	17, // 18: dwell.v1.CreateRepRequest.rep:type_name -> dwell.v1.Rep
+	17, // 19: dwell.v1.CreateRepResponse.rep:type_name -> dwell.v1.Rep
+	17, // 20: dwell.v1.GetRepResponse.rep:type_name -> dwell.v1.Rep
+	17, // 21: dwell.v1.UpdateRepRequest.rep:type_name -> dwell.v1.Rep
+	59, // 22: dwell.v1.UpdateRepRequest.update_mask:type_name -> google.protobuf.FieldMask
+	17, // 23: dwell.v1.UpdateRepResponse.rep:type_name -> dwell.v1.Rep
+	17, // 24: dwell.v1.ListRepsResponse.reps:type_name -> dwell.v1.Rep
+	58, // 25: dwell.v1.Team.create_time:type_name -> google.protobuf.Timestamp
+	58, // 26: dwell.v1.Team.update_time:type_name -> google.protobuf.Timestamp
+	30, // 27: dwell.v1.CreateTeamRequest.team:type_name -> dwell.v1.Team
+	30, // 28: dwell.v1.CreateTeamResponse.team:type_name -> dwell.v1.Team
+	30, // 29: dwell.v1.GetTeamResponse.team:type_name -> dwell.v1.Team
+	30, // 30: dwell.v1.UpdateTeamRequest.team:type_name -> dwell.v1.Team
+	59, // 31: dwell.v1.UpdateTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
+	30, // 32: dwell.v1.UpdateTeamResponse.team:type_name -> dwell.v1.Team
+	30, // 33: dwell.v1.ListTeamsResponse.teams:type_name -> dwell.v1.Team
+	41, // 34: dwell.v1.GetSettingsResponse.settings:type_name -> dwell.v1.Settings
+	41, // 35: dwell.v1.UpdateSettingsRequest.settings:type_name -> dwell.v1.Settings
+	59, // 36: dwell.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	41, // 37: dwell.v1.UpdateSettingsResponse.settings:type_name -> dwell.v1.Settings
+	1,  // 38: dwell.v1.Partner.scopes:type_name -> dwell.v1.PartnerScope
+	58, // 39: dwell.v1.Partner.create_time:type_name -> google.protobuf.Timestamp
+	58, // 40: dwell.v1.Partner.update_time:type_name -> google.protobuf.Timestamp
+	46, // 41: dwell.v1.CreatePartnerRequest.partner:type_name -> dwell.v1.Partner
+	46, // 42: dwell.v1.CreatePartnerResponse.partner:type_name -> dwell.v1.Partner
+	46, // 43: dwell.v1.GetPartnerResponse.partner:type_name -> dwell.v1.Partner
+	46, // 44: dwell.v1.UpdatePartnerRequest.partner:type_name -> dwell.v1.Partner
+	59, // 45: dwell.v1.UpdatePartnerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	46, // 46: dwell.v1.UpdatePartnerResponse.partner:type_name -> dwell.v1.Partner
+	46, // 47: dwell.v1.ListPartnersResponse.partners:type_name -> dwell.v1.Partner
+	3,  // 48: dwell.v1.DirectoryService.CreateClient:input_type -> dwell.v1.CreateClientRequest
+	5,  // 49: dwell.v1.DirectoryService.GetClient:input_type -> dwell.v1.GetClientRequest
+	7,  // 50: dwell.v1.DirectoryService.UpdateClient:input_type -> dwell.v1.UpdateClientRequest
+	9,  // 51: dwell.v1.DirectoryService.DeleteClient:input_type -> dwell.v1.DeleteClientRequest
+	11, // 52: dwell.v1.DirectoryService.ListClients:input_type -> dwell.v1.ListClientsRequest
+	13, // 53: dwell.v1.DirectoryService.ImportClients:input_type -> dwell.v1.ImportClientsRequest
+	18, // 54: dwell.v1.DirectoryService.CreateRep:input_type -> dwell.v1.CreateRepRequest
+	20, // 55: dwell.v1.DirectoryService.GetRep:input_type -> dwell.v1.GetRepRequest
+	22, // 56: dwell.v1.DirectoryService.UpdateRep:input_type -> dwell.v1.UpdateRepRequest
+	24, // 57: dwell.v1.DirectoryService.DeleteRep:input_type -> dwell.v1.DeleteRepRequest
+	26, // 58: dwell.v1.DirectoryService.EraseRepHistory:input_type -> dwell.v1.EraseRepHistoryRequest
+	28, // 59: dwell.v1.DirectoryService.ListReps:input_type -> dwell.v1.ListRepsRequest
+	31, // 60: dwell.v1.DirectoryService.CreateTeam:input_type -> dwell.v1.CreateTeamRequest
+	33, // 61: dwell.v1.DirectoryService.GetTeam:input_type -> dwell.v1.GetTeamRequest
+	35, // 62: dwell.v1.DirectoryService.UpdateTeam:input_type -> dwell.v1.UpdateTeamRequest
+	37, // 63: dwell.v1.DirectoryService.DeleteTeam:input_type -> dwell.v1.DeleteTeamRequest
+	39, // 64: dwell.v1.DirectoryService.ListTeams:input_type -> dwell.v1.ListTeamsRequest
+	42, // 65: dwell.v1.DirectoryService.GetSettings:input_type -> dwell.v1.GetSettingsRequest
+	44, // 66: dwell.v1.DirectoryService.UpdateSettings:input_type -> dwell.v1.UpdateSettingsRequest
+	47, // 67: dwell.v1.DirectoryService.CreatePartner:input_type -> dwell.v1.CreatePartnerRequest
+	49, // 68: dwell.v1.DirectoryService.GetPartner:input_type -> dwell.v1.GetPartnerRequest
+	51, // 69: dwell.v1.DirectoryService.UpdatePartner:input_type -> dwell.v1.UpdatePartnerRequest
+	53, // 70: dwell.v1.DirectoryService.DeletePartner:input_type -> dwell.v1.DeletePartnerRequest
+	55, // 71: dwell.v1.DirectoryService.ListPartners:input_type -> dwell.v1.ListPartnersRequest
+	4,  // 72: dwell.v1.DirectoryService.CreateClient:output_type -> dwell.v1.CreateClientResponse
+	6,  // 73: dwell.v1.DirectoryService.GetClient:output_type -> dwell.v1.GetClientResponse
+	8,  // 74: dwell.v1.DirectoryService.UpdateClient:output_type -> dwell.v1.UpdateClientResponse
+	10, // 75: dwell.v1.DirectoryService.DeleteClient:output_type -> dwell.v1.DeleteClientResponse
+	12, // 76: dwell.v1.DirectoryService.ListClients:output_type -> dwell.v1.ListClientsResponse
+	16, // 77: dwell.v1.DirectoryService.ImportClients:output_type -> dwell.v1.ImportClientsResponse
+	19, // 78: dwell.v1.DirectoryService.CreateRep:output_type -> dwell.v1.CreateRepResponse
+	21, // 79: dwell.v1.DirectoryService.GetRep:output_type -> dwell.v1.GetRepResponse
+	23, // 80: dwell.v1.DirectoryService.UpdateRep:output_type -> dwell.v1.UpdateRepResponse
+	25, // 81: dwell.v1.DirectoryService.DeleteRep:output_type -> dwell.v1.DeleteRepResponse
+	27, // 82: dwell.v1.DirectoryService.EraseRepHistory:output_type -> dwell.v1.EraseRepHistoryResponse
+	29, // 83: dwell.v1.DirectoryService.ListReps:output_type -> dwell.v1.ListRepsResponse
+	32, // 84: dwell.v1.DirectoryService.CreateTeam:output_type -> dwell.v1.CreateTeamResponse
+	34, // 85: dwell.v1.DirectoryService.GetTeam:output_type -> dwell.v1.GetTeamResponse
+	36, // 86: dwell.v1.DirectoryService.UpdateTeam:output_type -> dwell.v1.UpdateTeamResponse
+	38, // 87: dwell.v1.DirectoryService.DeleteTeam:output_type -> dwell.v1.DeleteTeamResponse
+	40, // 88: dwell.v1.DirectoryService.ListTeams:output_type -> dwell.v1.ListTeamsResponse
+	43, // 89: dwell.v1.DirectoryService.GetSettings:output_type -> dwell.v1.GetSettingsResponse
+	45, // 90: dwell.v1.DirectoryService.UpdateSettings:output_type -> dwell.v1.UpdateSettingsResponse
+	48, // 91: dwell.v1.DirectoryService.CreatePartner:output_type -> dwell.v1.CreatePartnerResponse
+	50, // 92: dwell.v1.DirectoryService.GetPartner:output_type -> dwell.v1.GetPartnerResponse
+	52, // 93: dwell.v1.DirectoryService.UpdatePartner:output_type -> dwell.v1.UpdatePartnerResponse
+	54, // 94: dwell.v1.DirectoryService.DeletePartner:output_type -> dwell.v1.DeletePartnerResponse
+	56, // 95: dwell.v1.DirectoryService.ListPartners:output_type -> dwell.v1.ListPartnersResponse
+	72, // [72:96] is the sub-list for method output_type
+	48, // [48:72] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_dwell_v1_directory_proto_init() }
@@ -2840,8 +3604,8 @@ func file_dwell_v1_directory_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dwell_v1_directory_proto_rawDesc), len(file_dwell_v1_directory_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   44,
+			NumEnums:      2,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
