@@ -155,16 +155,15 @@ func (s *Server) checkPartner(ctx context.Context, p dwell.Principal, method str
 	if !ok {
 		return nil
 	}
-	name := resourceName(collPartners, p.Subject)
-	if g.disabled {
-		return s.deny(ctx, op, p, method, "partner account "+name+" is disabled")
-	}
-	sc, ok := s.partners.scopes[method]
-	if !ok {
+	sc, known := s.partners.scopes[method]
+	switch {
+	case g.disabled:
+		return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+" is disabled")
+	case !known:
 		return s.deny(ctx, op, p, method, "no partner scope grants "+shortMethod(method))
-	}
-	if !g.scopes.Has(sc) {
-		return s.deny(ctx, op, p, method, "partner account "+name+" lacks scope "+scopeToPB(sc).String()+" needed for "+shortMethod(method))
+	case !g.scopes.Has(sc):
+		return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
+			" lacks scope "+scopeToPB(sc).String()+" needed for "+shortMethod(method))
 	}
 	return nil
 }

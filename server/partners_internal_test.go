@@ -1,9 +1,13 @@
 package server
 
 import (
+	"context"
+	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store/boltstore"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
@@ -49,5 +53,47 @@ func TestScopeNumbering(t *testing.T) {
 		if got, want := scopeToPB(sc).String(), "PARTNER_SCOPE_"+sc.String(); got != want {
 			t.Errorf("scopeToPB(%d) = %s, want %s", int(sc), got, want)
 		}
+	}
+}
+
+// BenchmarkCheckPartner measures the partner-account check alone, as
+// authenticate runs it after the role check, beside that role check (the
+// policy table lookup every call already pays) as the baseline in the same
+// run. The grants come from a real bbolt store on their first use.
+//
+//	go test -run '^$' -bench BenchmarkCheckPartner -count 5 ./server/
+func BenchmarkCheckPartner(b *testing.B) {
+	st, err := boltstore.Open(filepath.Join(b.TempDir(), "dwell.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	s := New(Config{Store: st, SilenceSweep: -1, RetentionSweep: -1})
+	defer s.Close()
+	ctx := context.Background()
+	const tenant = dwell.TenantID("acme")
+	for i := range 50 {
+		a := dwell.PartnerAccount{ID: dwell.PartnerID(fmt.Sprintf("p%02d", i)), DisplayName: "P", Scopes: []dwell.Scope{dwell.ScopeDirectoryRead}}
+		if _, _, err := st.CreatePartner(ctx, tenant, a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	method := dwellv1.DirectoryService_GetSettings_FullMethodName
+	b.Run("baseline=role-check", func(b *testing.B) {
+		for b.Loop() {
+			if pol, ok := s.policies[method]; !ok || !pol.allows(dwell.RolePartner) {
+				b.Fatal("denied")
+			}
+		}
+	})
+	for _, sub := range []string{"p25", "legacy"} {
+		p := dwell.Principal{Tenant: tenant, Subject: sub, Role: dwell.RolePartner}
+		b.Run("partner="+sub, func(b *testing.B) {
+			for b.Loop() {
+				if err := s.checkPartner(ctx, p, method); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
