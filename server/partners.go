@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"google.golang.org/grpc"
+
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -166,6 +168,35 @@ func (s *Server) checkPartner(ctx context.Context, p dwell.Principal, method str
 			" lacks scope "+scopeToPB(sc).String()+" needed for "+shortMethod(method))
 	}
 	return nil
+}
+
+// partnerStream checks the caller's partner account again at every
+// message of a stream a partner token opened (WatchEvents, StreamPings,
+// ImportClients), so disabling an account or taking a scope away also ends
+// the streams opened before: no message is sent or taken in after a check
+// that sees the change. The handler returns the refusal, which ends the
+// stream with PERMISSION_DENIED (audited).
+type partnerStream struct {
+	grpc.ServerStream
+	s      *Server
+	p      dwell.Principal
+	method string
+}
+
+func (ps *partnerStream) SendMsg(m any) error {
+	if err := ps.s.checkPartner(ps.Context(), ps.p, ps.method); err != nil {
+		return err
+	}
+	return ps.ServerStream.SendMsg(m)
+}
+
+// RecvMsg checks after the message arrives, so that one that waited in
+// Recv across the change is refused.
+func (ps *partnerStream) RecvMsg(m any) error {
+	if err := ps.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return ps.s.checkPartner(ps.Context(), ps.p, ps.method)
 }
 
 // --- Partner accounts (DirectoryService) ---

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -177,6 +179,79 @@ func TestPartnerDisabledAtOnce(t *testing.T) {
 
 	e.mustUpdatePartner("crm", &dwellv1.Partner{Disabled: false}, "disabled")
 	wantAllowed(t, "enabled again", reports.call(e, e.partner(acme, "crm")))
+}
+
+// TestPartnerWatchCutAtOnce: disabling an account ends the WatchEvents
+// stream it opened before, at the first event after the change; none of
+// the later events reaches it.
+func TestPartnerWatchCutAtOnce(t *testing.T) {
+	e, log := newAuditEnv(t)
+	teams := seedWatchTeams(e, acme)
+	e.mustCreatePartner("feed", false, dwellv1.PartnerScope_PARTNER_SCOPE_EVENTS_WATCH)
+	f := newSimFeed(t, []dwell.RepID{"r1", "r2"})
+	st, _ := openWatch(t, e.report, e.caller(context.Background(), acme, dwell.RolePartner, "feed"), &dwellv1.WatchEventsRequest{})
+	half := len(f.steps) / 2
+	before := f.run(t, e, acme, teams, 0, half)
+	if len(before) == 0 {
+		t.Fatal("the first half of the feed made no events")
+	}
+	wantSameFacts(t, "events while enabled", facts(recvAtLeast(t, st, len(before))), before)
+
+	e.mustUpdatePartner("feed", &dwellv1.Partner{Disabled: true}, "disabled")
+	n := log.len()
+	if after := f.run(t, e, acme, teams, half, len(f.steps)); len(after) == 0 {
+		t.Fatal("the second half of the feed made no events")
+	}
+	resp, err := st.Recv()
+	if err == nil {
+		t.Fatalf("after disabling, the stream received %d events", len(resp.GetEvents()))
+	}
+	wantRefused(t, "the stream after disabling", err, "disabled")
+	if recs := log.since(n); len(recs) == 0 || recs[0]["subject"] != "feed" || recs[0]["audit"] != "permission_denied" {
+		t.Fatalf("audit records after the cut: %v, want a permission_denied of feed", recs)
+	}
+}
+
+// TestPartnerStreamPingsCutAtOnce: taking INGEST away refuses the next
+// batch of a StreamPings stream opened before, and stores none of it.
+func TestPartnerStreamPingsCutAtOnce(t *testing.T) {
+	e, _ := newPartnerEnv(t)
+	e.mustCreatePartner("relay", false, dwellv1.PartnerScope_PARTNER_SCOPE_INGEST)
+	ctx, cancel := context.WithCancel(e.caller(context.Background(), acme, dwell.RolePartner, "relay"))
+	defer cancel()
+	st, err := e.ingest.StreamPings(ctx)
+	if err != nil {
+		t.Fatalf("StreamPings: %v", err)
+	}
+	base := e.now().Add(-time.Hour)
+	batch := func(id int64) *dwellv1.StreamPingsRequest {
+		req := &dwellv1.StreamPingsRequest{Rep: "reps/r1", BatchId: id}
+		for i := range int64(3) {
+			k := id*3 + i
+			req.Fixes = append(req.Fixes, &dwellv1.Fix{Id: fmt.Sprintf("f%d", k), DeviceTime: timestamppb.New(base.Add(time.Duration(k) * time.Minute)),
+				Position: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyMeters: 10})
+		}
+		return req
+	}
+	if err := st.Send(batch(0)); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if resp, err := st.Recv(); err != nil || resp.GetBatchId() != 0 {
+		t.Fatalf("first ack: %v, %v", resp, err)
+	}
+	e.mustUpdatePartner("relay", &dwellv1.Partner{Scopes: []dwellv1.PartnerScope{dwellv1.PartnerScope_PARTNER_SCOPE_REPORTS_READ}}, "scopes")
+	if err := st.Send(batch(1)); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	_, err = st.Recv()
+	wantRefused(t, "the batch after INGEST was taken away", err, "PARTNER_SCOPE_INGEST")
+	fixes, err := e.st.ListFixes(context.Background(), acme, "r1", base.Add(-time.Hour), base.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("ListFixes: %v", err)
+	}
+	if len(fixes) != 3 {
+		t.Fatalf("stored %d fixes, want the first batch's 3", len(fixes))
+	}
 }
 
 // TestPartnerScopeChange: a change of scopes applies from the next call;

@@ -290,7 +290,11 @@ func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if err != nil {
 		return err
 	}
-	return toStatus(ctx, s.log, h(srv, &authedStream{ServerStream: ss, ctx: ctx}))
+	var as grpc.ServerStream = &authedStream{ServerStream: ss, ctx: ctx}
+	if p, err := principalFrom(ctx); err == nil && p.Role == dwell.RolePartner {
+		as = &partnerStream{ServerStream: as, s: s, p: p, method: info.FullMethod}
+	}
+	return toStatus(ctx, s.log, h(srv, as))
 }
 
 // recoverUnary turns a handler panic into INTERNAL and logs it with the

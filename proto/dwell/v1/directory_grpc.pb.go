@@ -115,7 +115,10 @@ type DirectoryServiceClient interface {
 	// holds the scope of the method called (see PartnerScope); otherwise it
 	// is PERMISSION_DENIED, naming the missing scope or the disabled account,
 	// and audited. Changes apply from the next call, without a restart or a
-	// new token. A partner token whose subject names no registered account
+	// new token, and streams opened before (WatchEvents, StreamPings,
+	// ImportClients) are checked again at every message, so they end at the
+	// first message after the change. A partner token whose subject names no
+	// registered account
 	// keeps every partner right of the tenant, as before accounts existed.
 	CreatePartner(ctx context.Context, in *CreatePartnerRequest, opts ...grpc.CallOption) (*CreatePartnerResponse, error)
 	// GetPartner returns one partner account. Admin only.
@@ -452,7 +455,10 @@ type DirectoryServiceServer interface {
 	// holds the scope of the method called (see PartnerScope); otherwise it
 	// is PERMISSION_DENIED, naming the missing scope or the disabled account,
 	// and audited. Changes apply from the next call, without a restart or a
-	// new token. A partner token whose subject names no registered account
+	// new token, and streams opened before (WatchEvents, StreamPings,
+	// ImportClients) are checked again at every message, so they end at the
+	// first message after the change. A partner token whose subject names no
+	// registered account
 	// keeps every partner right of the tenant, as before accounts existed.
 	CreatePartner(context.Context, *CreatePartnerRequest) (*CreatePartnerResponse, error)
 	// GetPartner returns one partner account. Admin only.
