@@ -73,6 +73,13 @@ func accessPolicies() map[string]policy {
 		dwellv1.DirectoryService_ListTeams_FullMethodName:       {roles: []dwell.Role{manager, admin, partner}},
 		dwellv1.DirectoryService_GetSettings_FullMethodName:     {roles: []dwell.Role{manager, admin, partner}},
 		dwellv1.DirectoryService_UpdateSettings_FullMethodName:  {roles: []dwell.Role{admin}},
+		// Partner accounts say what each integration may do: the tenant's
+		// admin alone manages them (partners.go).
+		dwellv1.DirectoryService_CreatePartner_FullMethodName: {roles: []dwell.Role{admin}},
+		dwellv1.DirectoryService_GetPartner_FullMethodName:    {roles: []dwell.Role{admin}},
+		dwellv1.DirectoryService_UpdatePartner_FullMethodName: {roles: []dwell.Role{admin}},
+		dwellv1.DirectoryService_DeletePartner_FullMethodName: {roles: []dwell.Role{admin}},
+		dwellv1.DirectoryService_ListPartners_FullMethodName:  {roles: []dwell.Role{admin}},
 
 		// Ingest: the phone (a rep, for itself) or a partner relaying for
 		// any rep of its tenant.
@@ -112,6 +119,69 @@ func accessPolicies() map[string]policy {
 		grpc_health_v1.Health_List_FullMethodName:                              public,
 		reflectionv1.ServerReflection_ServerReflectionInfo_FullMethodName:      public,
 		reflectionv1alpha.ServerReflection_ServerReflectionInfo_FullMethodName: public,
+	}
+}
+
+// partnerScopes is the scope a registered partner account needs for each
+// RPC the policy table lets partners call: every such RPC has exactly one
+// (a test enforces it, and that no other RPC has one). A registered
+// account calling an RPC missing here is denied; an unregistered partner
+// subject is not checked against it (partners.go).
+func partnerScopes() map[string]dwell.Scope {
+	const (
+		dirRead    = dwell.ScopeDirectoryRead
+		dirWrite   = dwell.ScopeDirectoryWrite
+		ingest     = dwell.ScopeIngest
+		salesRead  = dwell.ScopeSalesRead
+		salesWrite = dwell.ScopeSalesWrite
+		reports    = dwell.ScopeReportsRead
+		events     = dwell.ScopeEventsWatch
+	)
+	return map[string]dwell.Scope{
+		dwellv1.DirectoryService_GetClient_FullMethodName:     dirRead,
+		dwellv1.DirectoryService_ListClients_FullMethodName:   dirRead,
+		dwellv1.DirectoryService_GetRep_FullMethodName:        dirRead,
+		dwellv1.DirectoryService_ListReps_FullMethodName:      dirRead,
+		dwellv1.DirectoryService_GetTeam_FullMethodName:       dirRead,
+		dwellv1.DirectoryService_ListTeams_FullMethodName:     dirRead,
+		dwellv1.DirectoryService_GetSettings_FullMethodName:   dirRead,
+		dwellv1.DirectoryService_CreateClient_FullMethodName:  dirWrite,
+		dwellv1.DirectoryService_UpdateClient_FullMethodName:  dirWrite,
+		dwellv1.DirectoryService_DeleteClient_FullMethodName:  dirWrite,
+		dwellv1.DirectoryService_ImportClients_FullMethodName: dirWrite,
+		dwellv1.DirectoryService_ImportReps_FullMethodName:    dirWrite,
+		dwellv1.DirectoryService_CreateRep_FullMethodName:     dirWrite,
+		dwellv1.DirectoryService_UpdateRep_FullMethodName:     dirWrite,
+		dwellv1.DirectoryService_DeleteRep_FullMethodName:     dirWrite,
+		dwellv1.DirectoryService_CreateTeam_FullMethodName:    dirWrite,
+		dwellv1.DirectoryService_UpdateTeam_FullMethodName:    dirWrite,
+		dwellv1.DirectoryService_DeleteTeam_FullMethodName:    dirWrite,
+
+		dwellv1.IngestService_UploadPings_FullMethodName:       ingest,
+		dwellv1.IngestService_StreamPings_FullMethodName:       ingest,
+		dwellv1.IngestService_CheckIn_FullMethodName:           ingest,
+		dwellv1.IngestService_CheckOut_FullMethodName:          ingest,
+		dwellv1.IngestService_LogCall_FullMethodName:           ingest,
+		dwellv1.IngestService_PauseTracking_FullMethodName:     ingest,
+		dwellv1.IngestService_ResumeTracking_FullMethodName:    ingest,
+		dwellv1.IngestService_GetTrackingConfig_FullMethodName: ingest,
+
+		dwellv1.SalesService_ListAppointments_FullMethodName:    salesRead,
+		dwellv1.SalesService_GetOpportunity_FullMethodName:      salesRead,
+		dwellv1.SalesService_ListOpportunities_FullMethodName:   salesRead,
+		dwellv1.SalesService_ListQuotas_FullMethodName:          salesRead,
+		dwellv1.SalesService_CreateAppointment_FullMethodName:   salesWrite,
+		dwellv1.SalesService_DeleteAppointment_FullMethodName:   salesWrite,
+		dwellv1.SalesService_UpsertOpportunities_FullMethodName: salesWrite,
+		dwellv1.SalesService_UpdateOpportunity_FullMethodName:   salesWrite,
+		dwellv1.SalesService_UpsertQuotas_FullMethodName:        salesWrite,
+
+		dwellv1.ReportService_GetRepDay_FullMethodName:        reports,
+		dwellv1.ReportService_GetTimeBreakdown_FullMethodName: reports,
+		dwellv1.ReportService_GetKpis_FullMethodName:          reports,
+		dwellv1.ReportService_ListVisits_FullMethodName:       reports,
+		dwellv1.ReportService_ListRepStatuses_FullMethodName:  reports,
+		dwellv1.ReportService_WatchEvents_FullMethodName:      events,
 	}
 }
 

@@ -397,3 +397,32 @@ func quotaToPB(q dwell.Quota) *dwellv1.Quota {
 	return &dwellv1.Quota{Rep: resourceName(collReps, string(q.Rep)), StartDate: dateToPB(q.Start),
 		EndDate: dateToPB(q.End), Target: moneyToPB(q.Target)}
 }
+
+// collPartners is the collection of partner accounts, "partners/{id}".
+const collPartners = "partners"
+
+// scopeToPB and the conversions below rely on dwell.Scope and
+// dwellv1.PartnerScope numbering the scopes alike (a test checks it).
+func scopeToPB(s dwell.Scope) dwellv1.PartnerScope { return dwellv1.PartnerScope(s) }
+
+func partnerFromPB(a *dwellv1.Partner) dwell.PartnerAccount {
+	out := dwell.PartnerAccount{DisplayName: a.GetDisplayName(), Disabled: a.GetDisabled()}
+	for _, s := range a.GetScopes() {
+		out.Scopes = append(out.Scopes, dwell.Scope(s))
+	}
+	return out
+}
+
+func partnerToPB(a dwell.PartnerAccount) *dwellv1.Partner {
+	out := &dwellv1.Partner{
+		Name:        resourceName(collPartners, string(a.ID)),
+		DisplayName: a.DisplayName,
+		Disabled:    a.Disabled,
+		CreateTime:  tsOrNil(a.CreateTime),
+		UpdateTime:  tsOrNil(a.UpdateTime),
+	}
+	for _, s := range a.Scopes {
+		out.Scopes = append(out.Scopes, scopeToPB(s))
+	}
+	return out
+}

@@ -78,6 +78,8 @@ type Server struct {
 	policies map[string]policy
 	zones    sync.Map // IANA name -> *time.Location
 	fences   *fences
+	// partners enforces the tenant admins' partner accounts (partners.go).
+	partners *partnerAccess
 	// refresh keeps the per rep-day summaries current (refresh.go);
 	// dayListeners are told of each re-derived day before it is stored;
 	// an error leaves the day marked, to be told again (refreshDay).
@@ -117,6 +119,7 @@ func New(cfg Config) *Server {
 		now:      cfg.Now,
 		policies: accessPolicies(),
 		fences:   newFences(cfg.Store),
+		partners: newPartnerAccess(cfg.Store),
 
 		events:      newBroker(cfg.Store),
 		silence:     newSilenceTracker(),
@@ -251,6 +254,11 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	if !pol.allows(p.Role) {
 		return nil, toStatus(ctx, s.log, s.deny(ctx, op, p, method, "role "+p.Role.String()+" may not call "+shortMethod(method)))
 	}
+	if p.Role == dwell.RolePartner {
+		if err := s.checkPartner(ctx, p, method); err != nil {
+			return nil, toStatus(ctx, s.log, err)
+		}
+	}
 	return withPrincipal(ctx, p), nil
 }
 
@@ -282,7 +290,11 @@ func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	if err != nil {
 		return err
 	}
-	return toStatus(ctx, s.log, h(srv, &authedStream{ServerStream: ss, ctx: ctx}))
+	var as grpc.ServerStream = &authedStream{ServerStream: ss, ctx: ctx}
+	if p, err := principalFrom(ctx); err == nil && p.Role == dwell.RolePartner {
+		as = &partnerStream{ServerStream: as, s: s, p: p, method: info.FullMethod}
+	}
+	return toStatus(ctx, s.log, h(srv, as))
 }
 
 // recoverUnary turns a handler panic into INTERNAL and logs it with the

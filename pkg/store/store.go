@@ -47,6 +47,7 @@ type Store interface {
 	Sales
 	Summaries
 	Privacy
+	Partners
 
 	// Clients.
 
@@ -162,4 +163,28 @@ type RepFilter struct {
 type TeamFilter struct {
 	// Manager, when not empty, keeps only the teams this subject manages.
 	Manager string
+}
+
+// Partners is the part of Store that holds a tenant's partner accounts
+// (dwell.PartnerAccount). Writes are durable on return, as everywhere.
+type Partners interface {
+	// CreatePartner stores a new partner account, idempotent by
+	// a.RequestID: if an account was created with the same request id,
+	// nothing is written and the stored one is returned with existed =
+	// true; if that account was deleted since, the error is
+	// dwell.FailedPrecondition (the request id is spent). Otherwise a.ID
+	// must be free (dwell.AlreadyExists). An empty RequestID is never
+	// deduplicated. The caller has validated the account.
+	CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) (stored dwell.PartnerAccount, existed bool, err error)
+	// GetPartner returns the account or dwell.NotFound.
+	GetPartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) (dwell.PartnerAccount, error)
+	// UpdatePartner replaces an existing account whole (dwell.NotFound if
+	// absent).
+	UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) error
+	// DeletePartner removes an account (dwell.NotFound if absent). The
+	// request id that created it stays spent.
+	DeletePartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) error
+	// ListPartners returns accounts in id order after p.After, at most
+	// p.Limit of them, and whether more follow.
+	ListPartners(ctx context.Context, tenant dwell.TenantID, p Page) ([]dwell.PartnerAccount, bool, error)
 }

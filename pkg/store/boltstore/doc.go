@@ -55,6 +55,7 @@
 //	    checkins.req, checkouts.req, calls.req, tracking.req   request id -> record key
 //	  dayver, dirty, summaries, daydetail      per rep-day data versions, dirty marks and summaries (summary.go)
 //	  appointments, opportunities, quotas      the sales inputs and their indexes (sales.go)
+//	  partners, partners.req                   partner accounts and the request ids that created them (partners.go)
 //
 // Fixes are the volume: a fix takes its key (8 bytes and the id) and 26 to
 // 50 bytes of value, and the fixes of a rep mostly arrive in time order, so

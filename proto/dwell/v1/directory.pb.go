@@ -76,6 +76,88 @@ func (ClientKind) EnumDescriptor() ([]byte, []int) {
 	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{0}
 }
 
+// PartnerScope is one right granted to a partner account. Every RPC a
+// partner token may call needs exactly one scope.
+type PartnerScope int32
+
+const (
+	// Not set; invalid in an account.
+	PartnerScope_PARTNER_SCOPE_UNSPECIFIED PartnerScope = 0
+	// Read the directory: GetClient, ListClients, GetRep, ListReps, GetTeam,
+	// ListTeams, GetSettings.
+	PartnerScope_PARTNER_SCOPE_DIRECTORY_READ PartnerScope = 1
+	// Write the directory: CreateClient, UpdateClient, DeleteClient,
+	// ImportClients, CreateRep, UpdateRep, DeleteRep, ImportReps, CreateTeam,
+	// UpdateTeam, DeleteTeam.
+	PartnerScope_PARTNER_SCOPE_DIRECTORY_WRITE PartnerScope = 2
+	// Relay for reps: every IngestService RPC (UploadPings, StreamPings,
+	// CheckIn, CheckOut, LogCall, PauseTracking, ResumeTracking,
+	// GetTrackingConfig).
+	PartnerScope_PARTNER_SCOPE_INGEST PartnerScope = 3
+	// Read sales inputs: ListAppointments, GetOpportunity, ListOpportunities,
+	// ListQuotas.
+	PartnerScope_PARTNER_SCOPE_SALES_READ PartnerScope = 4
+	// Write sales inputs: CreateAppointment, DeleteAppointment,
+	// UpsertOpportunities, UpdateOpportunity, UpsertQuotas.
+	PartnerScope_PARTNER_SCOPE_SALES_WRITE PartnerScope = 5
+	// Read reports: GetRepDay, GetTimeBreakdown, GetKpis, ListVisits,
+	// ListRepStatuses.
+	PartnerScope_PARTNER_SCOPE_REPORTS_READ PartnerScope = 6
+	// Follow live events: WatchEvents.
+	PartnerScope_PARTNER_SCOPE_EVENTS_WATCH PartnerScope = 7
+)
+
+// Enum value maps for PartnerScope.
+var (
+	PartnerScope_name = map[int32]string{
+		0: "PARTNER_SCOPE_UNSPECIFIED",
+		1: "PARTNER_SCOPE_DIRECTORY_READ",
+		2: "PARTNER_SCOPE_DIRECTORY_WRITE",
+		3: "PARTNER_SCOPE_INGEST",
+		4: "PARTNER_SCOPE_SALES_READ",
+		5: "PARTNER_SCOPE_SALES_WRITE",
+		6: "PARTNER_SCOPE_REPORTS_READ",
+		7: "PARTNER_SCOPE_EVENTS_WATCH",
+	}
+	PartnerScope_value = map[string]int32{
+		"PARTNER_SCOPE_UNSPECIFIED":     0,
+		"PARTNER_SCOPE_DIRECTORY_READ":  1,
+		"PARTNER_SCOPE_DIRECTORY_WRITE": 2,
+		"PARTNER_SCOPE_INGEST":          3,
+		"PARTNER_SCOPE_SALES_READ":      4,
+		"PARTNER_SCOPE_SALES_WRITE":     5,
+		"PARTNER_SCOPE_REPORTS_READ":    6,
+		"PARTNER_SCOPE_EVENTS_WATCH":    7,
+	}
+)
+
+func (x PartnerScope) Enum() *PartnerScope {
+	p := new(PartnerScope)
+	*p = x
+	return p
+}
+
+func (x PartnerScope) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PartnerScope) Descriptor() protoreflect.EnumDescriptor {
+	return file_dwell_v1_directory_proto_enumTypes[1].Descriptor()
+}
+
+func (PartnerScope) Type() protoreflect.EnumType {
+	return &file_dwell_v1_directory_proto_enumTypes[1]
+}
+
+func (x PartnerScope) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PartnerScope.Descriptor instead.
+func (PartnerScope) EnumDescriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{1}
+}
+
 // Client is a prospect or customer at one site.
 type Client struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2622,6 +2704,605 @@ func (x *UpdateSettingsResponse) GetSettings() *Settings {
 	return nil
 }
 
+// Partner is a partner account: a tenant's service account for one
+// integration, scoped by the tenant's admin.
+type Partner struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "partners/{partner_id}". Output only on create (set from
+	// partner_id); identifies the account on update.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Name shown to people, such as "Payroll export". Required, at most 4,096
+	// bytes.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The rights granted: at least one, each at most once, none
+	// PARTNER_SCOPE_UNSPECIFIED. Answers list them in enum order.
+	Scopes []PartnerScope `protobuf:"varint,3,rep,packed,name=scopes,proto3,enum=dwell.v1.PartnerScope" json:"scopes,omitempty"`
+	// True cuts every token of the account off (PERMISSION_DENIED) from the
+	// next call until it is set false again, without rotating the tenant's
+	// key.
+	Disabled bool `protobuf:"varint,4,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// When the account was created. Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When the account was last changed. Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Partner) Reset() {
+	*x = Partner{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Partner) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Partner) ProtoMessage() {}
+
+func (x *Partner) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Partner.ProtoReflect.Descriptor instead.
+func (*Partner) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *Partner) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Partner) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Partner) GetScopes() []PartnerScope {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *Partner) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
+}
+
+func (x *Partner) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Partner) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// CreatePartnerRequest is the request of CreatePartner.
+type CreatePartnerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Idempotency key, 1 to 128 printable ASCII bytes. A retry returns the
+	// account created; the key of another partner_id is INVALID_ARGUMENT, and
+	// the key of an account deleted since is FAILED_PRECONDITION.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The id of the new account (same rules as client_id). It is the subject
+	// of the partner tokens the account governs. Becomes
+	// "partners/{partner_id}".
+	PartnerId string `protobuf:"bytes,2,opt,name=partner_id,json=partnerId,proto3" json:"partner_id,omitempty"`
+	// The account to create. Its name is ignored.
+	Partner       *Partner `protobuf:"bytes,3,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePartnerRequest) Reset() {
+	*x = CreatePartnerRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePartnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePartnerRequest) ProtoMessage() {}
+
+func (x *CreatePartnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePartnerRequest.ProtoReflect.Descriptor instead.
+func (*CreatePartnerRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *CreatePartnerRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreatePartnerRequest) GetPartnerId() string {
+	if x != nil {
+		return x.PartnerId
+	}
+	return ""
+}
+
+func (x *CreatePartnerRequest) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+// CreatePartnerResponse is the response of CreatePartner.
+type CreatePartnerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored account.
+	Partner       *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePartnerResponse) Reset() {
+	*x = CreatePartnerResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePartnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePartnerResponse) ProtoMessage() {}
+
+func (x *CreatePartnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePartnerResponse.ProtoReflect.Descriptor instead.
+func (*CreatePartnerResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *CreatePartnerResponse) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+// GetPartnerRequest is the request of GetPartner.
+type GetPartnerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "partners/{partner_id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPartnerRequest) Reset() {
+	*x = GetPartnerRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPartnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPartnerRequest) ProtoMessage() {}
+
+func (x *GetPartnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPartnerRequest.ProtoReflect.Descriptor instead.
+func (*GetPartnerRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *GetPartnerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetPartnerResponse is the response of GetPartner.
+type GetPartnerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account.
+	Partner       *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPartnerResponse) Reset() {
+	*x = GetPartnerResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPartnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPartnerResponse) ProtoMessage() {}
+
+func (x *GetPartnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPartnerResponse.ProtoReflect.Descriptor instead.
+func (*GetPartnerResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *GetPartnerResponse) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+// UpdatePartnerRequest is the request of UpdatePartner.
+type UpdatePartnerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account, identified by its name, with the new values of the fields
+	// in update_mask.
+	Partner *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Fields to change: display_name, scopes, disabled. An empty mask or "*"
+	// changes all of them.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePartnerRequest) Reset() {
+	*x = UpdatePartnerRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePartnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePartnerRequest) ProtoMessage() {}
+
+func (x *UpdatePartnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePartnerRequest.ProtoReflect.Descriptor instead.
+func (*UpdatePartnerRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *UpdatePartnerRequest) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+func (x *UpdatePartnerRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// UpdatePartnerResponse is the response of UpdatePartner.
+type UpdatePartnerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account after the update.
+	Partner       *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePartnerResponse) Reset() {
+	*x = UpdatePartnerResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePartnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePartnerResponse) ProtoMessage() {}
+
+func (x *UpdatePartnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePartnerResponse.ProtoReflect.Descriptor instead.
+func (*UpdatePartnerResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *UpdatePartnerResponse) GetPartner() *Partner {
+	if x != nil {
+		return x.Partner
+	}
+	return nil
+}
+
+// DeletePartnerRequest is the request of DeletePartner.
+type DeletePartnerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "partners/{partner_id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePartnerRequest) Reset() {
+	*x = DeletePartnerRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePartnerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePartnerRequest) ProtoMessage() {}
+
+func (x *DeletePartnerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePartnerRequest.ProtoReflect.Descriptor instead.
+func (*DeletePartnerRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *DeletePartnerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// DeletePartnerResponse is the response of DeletePartner.
+type DeletePartnerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePartnerResponse) Reset() {
+	*x = DeletePartnerResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePartnerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePartnerResponse) ProtoMessage() {}
+
+func (x *DeletePartnerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePartnerResponse.ProtoReflect.Descriptor instead.
+func (*DeletePartnerResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{54}
+}
+
+// ListPartnersRequest is the request of ListPartners.
+type ListPartnersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most accounts to return, 1 to 1,000; 0 means 100.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token of the previous page, or empty for the first.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPartnersRequest) Reset() {
+	*x = ListPartnersRequest{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPartnersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPartnersRequest) ProtoMessage() {}
+
+func (x *ListPartnersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPartnersRequest.ProtoReflect.Descriptor instead.
+func (*ListPartnersRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ListPartnersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPartnersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListPartnersResponse is the response of ListPartners.
+type ListPartnersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of accounts, in id order.
+	Partners []*Partner `protobuf:"bytes,1,rep,name=partners,proto3" json:"partners,omitempty"`
+	// Token for the next page, empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPartnersResponse) Reset() {
+	*x = ListPartnersResponse{}
+	mi := &file_dwell_v1_directory_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPartnersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPartnersResponse) ProtoMessage() {}
+
+func (x *ListPartnersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_directory_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPartnersResponse.ProtoReflect.Descriptor instead.
+func (*ListPartnersResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_directory_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ListPartnersResponse) GetPartners() []*Partner {
+	if x != nil {
+		return x.Partners
+	}
+	return nil
+}
+
+func (x *ListPartnersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_dwell_v1_directory_proto protoreflect.FileDescriptor
 
 const file_dwell_v1_directory_proto_rawDesc = "" +
@@ -2779,12 +3460,58 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"H\n" +
 	"\x16UpdateSettingsResponse\x12.\n" +
-	"\bsettings\x18\x01 \x01(\v2\x12.dwell.v1.SettingsR\bsettings*]\n" +
+	"\bsettings\x18\x01 \x01(\v2\x12.dwell.v1.SettingsR\bsettings\"\x86\x02\n" +
+	"\aPartner\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12.\n" +
+	"\x06scopes\x18\x03 \x03(\x0e2\x16.dwell.v1.PartnerScopeR\x06scopes\x12\x1a\n" +
+	"\bdisabled\x18\x04 \x01(\bR\bdisabled\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\x81\x01\n" +
+	"\x14CreatePartnerRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1d\n" +
+	"\n" +
+	"partner_id\x18\x02 \x01(\tR\tpartnerId\x12+\n" +
+	"\apartner\x18\x03 \x01(\v2\x11.dwell.v1.PartnerR\apartner\"D\n" +
+	"\x15CreatePartnerResponse\x12+\n" +
+	"\apartner\x18\x01 \x01(\v2\x11.dwell.v1.PartnerR\apartner\"'\n" +
+	"\x11GetPartnerRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"A\n" +
+	"\x12GetPartnerResponse\x12+\n" +
+	"\apartner\x18\x01 \x01(\v2\x11.dwell.v1.PartnerR\apartner\"\x80\x01\n" +
+	"\x14UpdatePartnerRequest\x12+\n" +
+	"\apartner\x18\x01 \x01(\v2\x11.dwell.v1.PartnerR\apartner\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"D\n" +
+	"\x15UpdatePartnerResponse\x12+\n" +
+	"\apartner\x18\x01 \x01(\v2\x11.dwell.v1.PartnerR\apartner\"*\n" +
+	"\x14DeletePartnerRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x17\n" +
+	"\x15DeletePartnerResponse\"Q\n" +
+	"\x13ListPartnersRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"m\n" +
+	"\x14ListPartnersResponse\x12-\n" +
+	"\bpartners\x18\x01 \x03(\v2\x11.dwell.v1.PartnerR\bpartners\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*]\n" +
 	"\n" +
 	"ClientKind\x12\x1b\n" +
 	"\x17CLIENT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CLIENT_KIND_PROSPECT\x10\x01\x12\x18\n" +
-	"\x14CLIENT_KIND_CUSTOMER\x10\x022\xdc\v\n" +
+	"\x14CLIENT_KIND_CUSTOMER\x10\x02*\x89\x02\n" +
+	"\fPartnerScope\x12\x1d\n" +
+	"\x19PARTNER_SCOPE_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cPARTNER_SCOPE_DIRECTORY_READ\x10\x01\x12!\n" +
+	"\x1dPARTNER_SCOPE_DIRECTORY_WRITE\x10\x02\x12\x18\n" +
+	"\x14PARTNER_SCOPE_INGEST\x10\x03\x12\x1c\n" +
+	"\x18PARTNER_SCOPE_SALES_READ\x10\x04\x12\x1d\n" +
+	"\x19PARTNER_SCOPE_SALES_WRITE\x10\x05\x12\x1e\n" +
+	"\x1aPARTNER_SCOPE_REPORTS_READ\x10\x06\x12\x1e\n" +
+	"\x1aPARTNER_SCOPE_EVENTS_WATCH\x10\a2\xea\x0e\n" +
 	"\x10DirectoryService\x12M\n" +
 	"\fCreateClient\x12\x1d.dwell.v1.CreateClientRequest\x1a\x1e.dwell.v1.CreateClientResponse\x12D\n" +
 	"\tGetClient\x12\x1a.dwell.v1.GetClientRequest\x1a\x1b.dwell.v1.GetClientResponse\x12M\n" +
@@ -2809,7 +3536,13 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"DeleteTeam\x12\x1b.dwell.v1.DeleteTeamRequest\x1a\x1c.dwell.v1.DeleteTeamResponse\x12D\n" +
 	"\tListTeams\x12\x1a.dwell.v1.ListTeamsRequest\x1a\x1b.dwell.v1.ListTeamsResponse\x12J\n" +
 	"\vGetSettings\x12\x1c.dwell.v1.GetSettingsRequest\x1a\x1d.dwell.v1.GetSettingsResponse\x12S\n" +
-	"\x0eUpdateSettings\x12\x1f.dwell.v1.UpdateSettingsRequest\x1a .dwell.v1.UpdateSettingsResponseB1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
+	"\x0eUpdateSettings\x12\x1f.dwell.v1.UpdateSettingsRequest\x1a .dwell.v1.UpdateSettingsResponse\x12P\n" +
+	"\rCreatePartner\x12\x1e.dwell.v1.CreatePartnerRequest\x1a\x1f.dwell.v1.CreatePartnerResponse\x12G\n" +
+	"\n" +
+	"GetPartner\x12\x1b.dwell.v1.GetPartnerRequest\x1a\x1c.dwell.v1.GetPartnerResponse\x12P\n" +
+	"\rUpdatePartner\x12\x1e.dwell.v1.UpdatePartnerRequest\x1a\x1f.dwell.v1.UpdatePartnerResponse\x12P\n" +
+	"\rDeletePartner\x12\x1e.dwell.v1.DeletePartnerRequest\x1a\x1f.dwell.v1.DeletePartnerResponse\x12M\n" +
+	"\fListPartners\x12\x1d.dwell.v1.ListPartnersRequest\x1a\x1e.dwell.v1.ListPartnersResponseB1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
 
 var (
 	file_dwell_v1_directory_proto_rawDescOnce sync.Once
@@ -2823,147 +3556,179 @@ func file_dwell_v1_directory_proto_rawDescGZIP() []byte {
 	return file_dwell_v1_directory_proto_rawDescData
 }
 
-var file_dwell_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_dwell_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_dwell_v1_directory_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_dwell_v1_directory_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_dwell_v1_directory_proto_goTypes = []any{
 	(ClientKind)(0),                 // 0: dwell.v1.ClientKind
-	(*Client)(nil),                  // 1: dwell.v1.Client
-	(*CreateClientRequest)(nil),     // 2: dwell.v1.CreateClientRequest
-	(*CreateClientResponse)(nil),    // 3: dwell.v1.CreateClientResponse
-	(*GetClientRequest)(nil),        // 4: dwell.v1.GetClientRequest
-	(*GetClientResponse)(nil),       // 5: dwell.v1.GetClientResponse
-	(*UpdateClientRequest)(nil),     // 6: dwell.v1.UpdateClientRequest
-	(*UpdateClientResponse)(nil),    // 7: dwell.v1.UpdateClientResponse
-	(*DeleteClientRequest)(nil),     // 8: dwell.v1.DeleteClientRequest
-	(*DeleteClientResponse)(nil),    // 9: dwell.v1.DeleteClientResponse
-	(*ListClientsRequest)(nil),      // 10: dwell.v1.ListClientsRequest
-	(*ListClientsResponse)(nil),     // 11: dwell.v1.ListClientsResponse
-	(*ImportClientsRequest)(nil),    // 12: dwell.v1.ImportClientsRequest
-	(*ImportRowError)(nil),          // 13: dwell.v1.ImportRowError
-	(*FieldError)(nil),              // 14: dwell.v1.FieldError
-	(*ImportClientsResponse)(nil),   // 15: dwell.v1.ImportClientsResponse
-	(*Rep)(nil),                     // 16: dwell.v1.Rep
-	(*ImportRepsRequest)(nil),       // 17: dwell.v1.ImportRepsRequest
-	(*ImportRepsResponse)(nil),      // 18: dwell.v1.ImportRepsResponse
-	(*CreateRepRequest)(nil),        // 19: dwell.v1.CreateRepRequest
-	(*CreateRepResponse)(nil),       // 20: dwell.v1.CreateRepResponse
-	(*GetRepRequest)(nil),           // 21: dwell.v1.GetRepRequest
-	(*GetRepResponse)(nil),          // 22: dwell.v1.GetRepResponse
-	(*UpdateRepRequest)(nil),        // 23: dwell.v1.UpdateRepRequest
-	(*UpdateRepResponse)(nil),       // 24: dwell.v1.UpdateRepResponse
-	(*DeleteRepRequest)(nil),        // 25: dwell.v1.DeleteRepRequest
-	(*DeleteRepResponse)(nil),       // 26: dwell.v1.DeleteRepResponse
-	(*EraseRepHistoryRequest)(nil),  // 27: dwell.v1.EraseRepHistoryRequest
-	(*EraseRepHistoryResponse)(nil), // 28: dwell.v1.EraseRepHistoryResponse
-	(*ListRepsRequest)(nil),         // 29: dwell.v1.ListRepsRequest
-	(*ListRepsResponse)(nil),        // 30: dwell.v1.ListRepsResponse
-	(*Team)(nil),                    // 31: dwell.v1.Team
-	(*CreateTeamRequest)(nil),       // 32: dwell.v1.CreateTeamRequest
-	(*CreateTeamResponse)(nil),      // 33: dwell.v1.CreateTeamResponse
-	(*GetTeamRequest)(nil),          // 34: dwell.v1.GetTeamRequest
-	(*GetTeamResponse)(nil),         // 35: dwell.v1.GetTeamResponse
-	(*UpdateTeamRequest)(nil),       // 36: dwell.v1.UpdateTeamRequest
-	(*UpdateTeamResponse)(nil),      // 37: dwell.v1.UpdateTeamResponse
-	(*DeleteTeamRequest)(nil),       // 38: dwell.v1.DeleteTeamRequest
-	(*DeleteTeamResponse)(nil),      // 39: dwell.v1.DeleteTeamResponse
-	(*ListTeamsRequest)(nil),        // 40: dwell.v1.ListTeamsRequest
-	(*ListTeamsResponse)(nil),       // 41: dwell.v1.ListTeamsResponse
-	(*Settings)(nil),                // 42: dwell.v1.Settings
-	(*GetSettingsRequest)(nil),      // 43: dwell.v1.GetSettingsRequest
-	(*GetSettingsResponse)(nil),     // 44: dwell.v1.GetSettingsResponse
-	(*UpdateSettingsRequest)(nil),   // 45: dwell.v1.UpdateSettingsRequest
-	(*UpdateSettingsResponse)(nil),  // 46: dwell.v1.UpdateSettingsResponse
-	(*Geofence)(nil),                // 47: dwell.v1.Geofence
-	(*timestamppb.Timestamp)(nil),   // 48: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),   // 49: google.protobuf.FieldMask
-	(*WorkingHours)(nil),            // 50: dwell.v1.WorkingHours
+	(PartnerScope)(0),               // 1: dwell.v1.PartnerScope
+	(*Client)(nil),                  // 2: dwell.v1.Client
+	(*CreateClientRequest)(nil),     // 3: dwell.v1.CreateClientRequest
+	(*CreateClientResponse)(nil),    // 4: dwell.v1.CreateClientResponse
+	(*GetClientRequest)(nil),        // 5: dwell.v1.GetClientRequest
+	(*GetClientResponse)(nil),       // 6: dwell.v1.GetClientResponse
+	(*UpdateClientRequest)(nil),     // 7: dwell.v1.UpdateClientRequest
+	(*UpdateClientResponse)(nil),    // 8: dwell.v1.UpdateClientResponse
+	(*DeleteClientRequest)(nil),     // 9: dwell.v1.DeleteClientRequest
+	(*DeleteClientResponse)(nil),    // 10: dwell.v1.DeleteClientResponse
+	(*ListClientsRequest)(nil),      // 11: dwell.v1.ListClientsRequest
+	(*ListClientsResponse)(nil),     // 12: dwell.v1.ListClientsResponse
+	(*ImportClientsRequest)(nil),    // 13: dwell.v1.ImportClientsRequest
+	(*ImportRowError)(nil),          // 14: dwell.v1.ImportRowError
+	(*FieldError)(nil),              // 15: dwell.v1.FieldError
+	(*ImportClientsResponse)(nil),   // 16: dwell.v1.ImportClientsResponse
+	(*Rep)(nil),                     // 17: dwell.v1.Rep
+	(*ImportRepsRequest)(nil),       // 18: dwell.v1.ImportRepsRequest
+	(*ImportRepsResponse)(nil),      // 19: dwell.v1.ImportRepsResponse
+	(*CreateRepRequest)(nil),        // 20: dwell.v1.CreateRepRequest
+	(*CreateRepResponse)(nil),       // 21: dwell.v1.CreateRepResponse
+	(*GetRepRequest)(nil),           // 22: dwell.v1.GetRepRequest
+	(*GetRepResponse)(nil),          // 23: dwell.v1.GetRepResponse
+	(*UpdateRepRequest)(nil),        // 24: dwell.v1.UpdateRepRequest
+	(*UpdateRepResponse)(nil),       // 25: dwell.v1.UpdateRepResponse
+	(*DeleteRepRequest)(nil),        // 26: dwell.v1.DeleteRepRequest
+	(*DeleteRepResponse)(nil),       // 27: dwell.v1.DeleteRepResponse
+	(*EraseRepHistoryRequest)(nil),  // 28: dwell.v1.EraseRepHistoryRequest
+	(*EraseRepHistoryResponse)(nil), // 29: dwell.v1.EraseRepHistoryResponse
+	(*ListRepsRequest)(nil),         // 30: dwell.v1.ListRepsRequest
+	(*ListRepsResponse)(nil),        // 31: dwell.v1.ListRepsResponse
+	(*Team)(nil),                    // 32: dwell.v1.Team
+	(*CreateTeamRequest)(nil),       // 33: dwell.v1.CreateTeamRequest
+	(*CreateTeamResponse)(nil),      // 34: dwell.v1.CreateTeamResponse
+	(*GetTeamRequest)(nil),          // 35: dwell.v1.GetTeamRequest
+	(*GetTeamResponse)(nil),         // 36: dwell.v1.GetTeamResponse
+	(*UpdateTeamRequest)(nil),       // 37: dwell.v1.UpdateTeamRequest
+	(*UpdateTeamResponse)(nil),      // 38: dwell.v1.UpdateTeamResponse
+	(*DeleteTeamRequest)(nil),       // 39: dwell.v1.DeleteTeamRequest
+	(*DeleteTeamResponse)(nil),      // 40: dwell.v1.DeleteTeamResponse
+	(*ListTeamsRequest)(nil),        // 41: dwell.v1.ListTeamsRequest
+	(*ListTeamsResponse)(nil),       // 42: dwell.v1.ListTeamsResponse
+	(*Settings)(nil),                // 43: dwell.v1.Settings
+	(*GetSettingsRequest)(nil),      // 44: dwell.v1.GetSettingsRequest
+	(*GetSettingsResponse)(nil),     // 45: dwell.v1.GetSettingsResponse
+	(*UpdateSettingsRequest)(nil),   // 46: dwell.v1.UpdateSettingsRequest
+	(*UpdateSettingsResponse)(nil),  // 47: dwell.v1.UpdateSettingsResponse
+	(*Partner)(nil),                 // 48: dwell.v1.Partner
+	(*CreatePartnerRequest)(nil),    // 49: dwell.v1.CreatePartnerRequest
+	(*CreatePartnerResponse)(nil),   // 50: dwell.v1.CreatePartnerResponse
+	(*GetPartnerRequest)(nil),       // 51: dwell.v1.GetPartnerRequest
+	(*GetPartnerResponse)(nil),      // 52: dwell.v1.GetPartnerResponse
+	(*UpdatePartnerRequest)(nil),    // 53: dwell.v1.UpdatePartnerRequest
+	(*UpdatePartnerResponse)(nil),   // 54: dwell.v1.UpdatePartnerResponse
+	(*DeletePartnerRequest)(nil),    // 55: dwell.v1.DeletePartnerRequest
+	(*DeletePartnerResponse)(nil),   // 56: dwell.v1.DeletePartnerResponse
+	(*ListPartnersRequest)(nil),     // 57: dwell.v1.ListPartnersRequest
+	(*ListPartnersResponse)(nil),    // 58: dwell.v1.ListPartnersResponse
+	(*Geofence)(nil),                // 59: dwell.v1.Geofence
+	(*timestamppb.Timestamp)(nil),   // 60: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),   // 61: google.protobuf.FieldMask
+	(*WorkingHours)(nil),            // 62: dwell.v1.WorkingHours
 }
 var file_dwell_v1_directory_proto_depIdxs = []int32{
 	0,  // 0: dwell.v1.Client.kind:type_name -> dwell.v1.ClientKind
-	47, // 1: dwell.v1.Client.geofence:type_name -> dwell.v1.Geofence
-	48, // 2: dwell.v1.Client.create_time:type_name -> google.protobuf.Timestamp
-	48, // 3: dwell.v1.Client.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 4: dwell.v1.CreateClientRequest.client:type_name -> dwell.v1.Client
-	1,  // 5: dwell.v1.CreateClientResponse.client:type_name -> dwell.v1.Client
-	1,  // 6: dwell.v1.GetClientResponse.client:type_name -> dwell.v1.Client
-	1,  // 7: dwell.v1.UpdateClientRequest.client:type_name -> dwell.v1.Client
-	49, // 8: dwell.v1.UpdateClientRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 9: dwell.v1.UpdateClientResponse.client:type_name -> dwell.v1.Client
+	59, // 1: dwell.v1.Client.geofence:type_name -> dwell.v1.Geofence
+	60, // 2: dwell.v1.Client.create_time:type_name -> google.protobuf.Timestamp
+	60, // 3: dwell.v1.Client.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 4: dwell.v1.CreateClientRequest.client:type_name -> dwell.v1.Client
+	2,  // 5: dwell.v1.CreateClientResponse.client:type_name -> dwell.v1.Client
+	2,  // 6: dwell.v1.GetClientResponse.client:type_name -> dwell.v1.Client
+	2,  // 7: dwell.v1.UpdateClientRequest.client:type_name -> dwell.v1.Client
+	61, // 8: dwell.v1.UpdateClientRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 9: dwell.v1.UpdateClientResponse.client:type_name -> dwell.v1.Client
 	0,  // 10: dwell.v1.ListClientsRequest.kind:type_name -> dwell.v1.ClientKind
-	1,  // 11: dwell.v1.ListClientsResponse.clients:type_name -> dwell.v1.Client
-	1,  // 12: dwell.v1.ImportClientsRequest.clients:type_name -> dwell.v1.Client
-	14, // 13: dwell.v1.ImportRowError.field_errors:type_name -> dwell.v1.FieldError
-	13, // 14: dwell.v1.ImportClientsResponse.errors:type_name -> dwell.v1.ImportRowError
-	50, // 15: dwell.v1.Rep.working_hours:type_name -> dwell.v1.WorkingHours
-	48, // 16: dwell.v1.Rep.create_time:type_name -> google.protobuf.Timestamp
-	48, // 17: dwell.v1.Rep.update_time:type_name -> google.protobuf.Timestamp
-	16, // 18: dwell.v1.ImportRepsRequest.reps:type_name -> dwell.v1.Rep
-	13, // 19: dwell.v1.ImportRepsResponse.errors:type_name -> dwell.v1.ImportRowError
-	16, // 20: dwell.v1.CreateRepRequest.rep:type_name -> dwell.v1.Rep
-	16, // 21: dwell.v1.CreateRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 22: dwell.v1.GetRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 23: dwell.v1.UpdateRepRequest.rep:type_name -> dwell.v1.Rep
-	49, // 24: dwell.v1.UpdateRepRequest.update_mask:type_name -> google.protobuf.FieldMask
-	16, // 25: dwell.v1.UpdateRepResponse.rep:type_name -> dwell.v1.Rep
-	16, // 26: dwell.v1.ListRepsResponse.reps:type_name -> dwell.v1.Rep
-	48, // 27: dwell.v1.Team.create_time:type_name -> google.protobuf.Timestamp
-	48, // 28: dwell.v1.Team.update_time:type_name -> google.protobuf.Timestamp
-	31, // 29: dwell.v1.CreateTeamRequest.team:type_name -> dwell.v1.Team
-	31, // 30: dwell.v1.CreateTeamResponse.team:type_name -> dwell.v1.Team
-	31, // 31: dwell.v1.GetTeamResponse.team:type_name -> dwell.v1.Team
-	31, // 32: dwell.v1.UpdateTeamRequest.team:type_name -> dwell.v1.Team
-	49, // 33: dwell.v1.UpdateTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
-	31, // 34: dwell.v1.UpdateTeamResponse.team:type_name -> dwell.v1.Team
-	31, // 35: dwell.v1.ListTeamsResponse.teams:type_name -> dwell.v1.Team
-	42, // 36: dwell.v1.GetSettingsResponse.settings:type_name -> dwell.v1.Settings
-	42, // 37: dwell.v1.UpdateSettingsRequest.settings:type_name -> dwell.v1.Settings
-	49, // 38: dwell.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	42, // 39: dwell.v1.UpdateSettingsResponse.settings:type_name -> dwell.v1.Settings
-	2,  // 40: dwell.v1.DirectoryService.CreateClient:input_type -> dwell.v1.CreateClientRequest
-	4,  // 41: dwell.v1.DirectoryService.GetClient:input_type -> dwell.v1.GetClientRequest
-	6,  // 42: dwell.v1.DirectoryService.UpdateClient:input_type -> dwell.v1.UpdateClientRequest
-	8,  // 43: dwell.v1.DirectoryService.DeleteClient:input_type -> dwell.v1.DeleteClientRequest
-	10, // 44: dwell.v1.DirectoryService.ListClients:input_type -> dwell.v1.ListClientsRequest
-	12, // 45: dwell.v1.DirectoryService.ImportClients:input_type -> dwell.v1.ImportClientsRequest
-	19, // 46: dwell.v1.DirectoryService.CreateRep:input_type -> dwell.v1.CreateRepRequest
-	21, // 47: dwell.v1.DirectoryService.GetRep:input_type -> dwell.v1.GetRepRequest
-	23, // 48: dwell.v1.DirectoryService.UpdateRep:input_type -> dwell.v1.UpdateRepRequest
-	25, // 49: dwell.v1.DirectoryService.DeleteRep:input_type -> dwell.v1.DeleteRepRequest
-	27, // 50: dwell.v1.DirectoryService.EraseRepHistory:input_type -> dwell.v1.EraseRepHistoryRequest
-	29, // 51: dwell.v1.DirectoryService.ListReps:input_type -> dwell.v1.ListRepsRequest
-	17, // 52: dwell.v1.DirectoryService.ImportReps:input_type -> dwell.v1.ImportRepsRequest
-	32, // 53: dwell.v1.DirectoryService.CreateTeam:input_type -> dwell.v1.CreateTeamRequest
-	34, // 54: dwell.v1.DirectoryService.GetTeam:input_type -> dwell.v1.GetTeamRequest
-	36, // 55: dwell.v1.DirectoryService.UpdateTeam:input_type -> dwell.v1.UpdateTeamRequest
-	38, // 56: dwell.v1.DirectoryService.DeleteTeam:input_type -> dwell.v1.DeleteTeamRequest
-	40, // 57: dwell.v1.DirectoryService.ListTeams:input_type -> dwell.v1.ListTeamsRequest
-	43, // 58: dwell.v1.DirectoryService.GetSettings:input_type -> dwell.v1.GetSettingsRequest
-	45, // 59: dwell.v1.DirectoryService.UpdateSettings:input_type -> dwell.v1.UpdateSettingsRequest
-	3,  // 60: dwell.v1.DirectoryService.CreateClient:output_type -> dwell.v1.CreateClientResponse
-	5,  // 61: dwell.v1.DirectoryService.GetClient:output_type -> dwell.v1.GetClientResponse
-	7,  // 62: dwell.v1.DirectoryService.UpdateClient:output_type -> dwell.v1.UpdateClientResponse
-	9,  // 63: dwell.v1.DirectoryService.DeleteClient:output_type -> dwell.v1.DeleteClientResponse
-	11, // 64: dwell.v1.DirectoryService.ListClients:output_type -> dwell.v1.ListClientsResponse
-	15, // 65: dwell.v1.DirectoryService.ImportClients:output_type -> dwell.v1.ImportClientsResponse
-	20, // 66: dwell.v1.DirectoryService.CreateRep:output_type -> dwell.v1.CreateRepResponse
-	22, // 67: dwell.v1.DirectoryService.GetRep:output_type -> dwell.v1.GetRepResponse
-	24, // 68: dwell.v1.DirectoryService.UpdateRep:output_type -> dwell.v1.UpdateRepResponse
-	26, // 69: dwell.v1.DirectoryService.DeleteRep:output_type -> dwell.v1.DeleteRepResponse
-	28, // 70: dwell.v1.DirectoryService.EraseRepHistory:output_type -> dwell.v1.EraseRepHistoryResponse
-	30, // 71: dwell.v1.DirectoryService.ListReps:output_type -> dwell.v1.ListRepsResponse
-	18, // 72: dwell.v1.DirectoryService.ImportReps:output_type -> dwell.v1.ImportRepsResponse
-	33, // 73: dwell.v1.DirectoryService.CreateTeam:output_type -> dwell.v1.CreateTeamResponse
-	35, // 74: dwell.v1.DirectoryService.GetTeam:output_type -> dwell.v1.GetTeamResponse
-	37, // 75: dwell.v1.DirectoryService.UpdateTeam:output_type -> dwell.v1.UpdateTeamResponse
-	39, // 76: dwell.v1.DirectoryService.DeleteTeam:output_type -> dwell.v1.DeleteTeamResponse
-	41, // 77: dwell.v1.DirectoryService.ListTeams:output_type -> dwell.v1.ListTeamsResponse
-	44, // 78: dwell.v1.DirectoryService.GetSettings:output_type -> dwell.v1.GetSettingsResponse
-	46, // 79: dwell.v1.DirectoryService.UpdateSettings:output_type -> dwell.v1.UpdateSettingsResponse
-	60, // [60:80] is the sub-list for method output_type
-	40, // [40:60] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	2,  // 11: dwell.v1.ListClientsResponse.clients:type_name -> dwell.v1.Client
+	2,  // 12: dwell.v1.ImportClientsRequest.clients:type_name -> dwell.v1.Client
+	15, // 13: dwell.v1.ImportRowError.field_errors:type_name -> dwell.v1.FieldError
+	14, // 14: dwell.v1.ImportClientsResponse.errors:type_name -> dwell.v1.ImportRowError
+	62, // 15: dwell.v1.Rep.working_hours:type_name -> dwell.v1.WorkingHours
+	60, // 16: dwell.v1.Rep.create_time:type_name -> google.protobuf.Timestamp
+	60, // 17: dwell.v1.Rep.update_time:type_name -> google.protobuf.Timestamp
+	17, // 18: dwell.v1.ImportRepsRequest.reps:type_name -> dwell.v1.Rep
+	14, // 19: dwell.v1.ImportRepsResponse.errors:type_name -> dwell.v1.ImportRowError
+	17, // 20: dwell.v1.CreateRepRequest.rep:type_name -> dwell.v1.Rep
+	17, // 21: dwell.v1.CreateRepResponse.rep:type_name -> dwell.v1.Rep
+	17, // 22: dwell.v1.GetRepResponse.rep:type_name -> dwell.v1.Rep
+	17, // 23: dwell.v1.UpdateRepRequest.rep:type_name -> dwell.v1.Rep
+	61, // 24: dwell.v1.UpdateRepRequest.update_mask:type_name -> google.protobuf.FieldMask
+	17, // 25: dwell.v1.UpdateRepResponse.rep:type_name -> dwell.v1.Rep
+	17, // 26: dwell.v1.ListRepsResponse.reps:type_name -> dwell.v1.Rep
+	60, // 27: dwell.v1.Team.create_time:type_name -> google.protobuf.Timestamp
+	60, // 28: dwell.v1.Team.update_time:type_name -> google.protobuf.Timestamp
+	32, // 29: dwell.v1.CreateTeamRequest.team:type_name -> dwell.v1.Team
+	32, // 30: dwell.v1.CreateTeamResponse.team:type_name -> dwell.v1.Team
+	32, // 31: dwell.v1.GetTeamResponse.team:type_name -> dwell.v1.Team
+	32, // 32: dwell.v1.UpdateTeamRequest.team:type_name -> dwell.v1.Team
+	61, // 33: dwell.v1.UpdateTeamRequest.update_mask:type_name -> google.protobuf.FieldMask
+	32, // 34: dwell.v1.UpdateTeamResponse.team:type_name -> dwell.v1.Team
+	32, // 35: dwell.v1.ListTeamsResponse.teams:type_name -> dwell.v1.Team
+	43, // 36: dwell.v1.GetSettingsResponse.settings:type_name -> dwell.v1.Settings
+	43, // 37: dwell.v1.UpdateSettingsRequest.settings:type_name -> dwell.v1.Settings
+	61, // 38: dwell.v1.UpdateSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	43, // 39: dwell.v1.UpdateSettingsResponse.settings:type_name -> dwell.v1.Settings
+	1,  // 40: dwell.v1.Partner.scopes:type_name -> dwell.v1.PartnerScope
+	60, // 41: dwell.v1.Partner.create_time:type_name -> google.protobuf.Timestamp
+	60, // 42: dwell.v1.Partner.update_time:type_name -> google.protobuf.Timestamp
+	48, // 43: dwell.v1.CreatePartnerRequest.partner:type_name -> dwell.v1.Partner
+	48, // 44: dwell.v1.CreatePartnerResponse.partner:type_name -> dwell.v1.Partner
+	48, // 45: dwell.v1.GetPartnerResponse.partner:type_name -> dwell.v1.Partner
+	48, // 46: dwell.v1.UpdatePartnerRequest.partner:type_name -> dwell.v1.Partner
+	61, // 47: dwell.v1.UpdatePartnerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	48, // 48: dwell.v1.UpdatePartnerResponse.partner:type_name -> dwell.v1.Partner
+	48, // 49: dwell.v1.ListPartnersResponse.partners:type_name -> dwell.v1.Partner
+	3,  // 50: dwell.v1.DirectoryService.CreateClient:input_type -> dwell.v1.CreateClientRequest
+	5,  // 51: dwell.v1.DirectoryService.GetClient:input_type -> dwell.v1.GetClientRequest
+	7,  // 52: dwell.v1.DirectoryService.UpdateClient:input_type -> dwell.v1.UpdateClientRequest
+	9,  // 53: dwell.v1.DirectoryService.DeleteClient:input_type -> dwell.v1.DeleteClientRequest
+	11, // 54: dwell.v1.DirectoryService.ListClients:input_type -> dwell.v1.ListClientsRequest
+	13, // 55: dwell.v1.DirectoryService.ImportClients:input_type -> dwell.v1.ImportClientsRequest
+	20, // 56: dwell.v1.DirectoryService.CreateRep:input_type -> dwell.v1.CreateRepRequest
+	22, // 57: dwell.v1.DirectoryService.GetRep:input_type -> dwell.v1.GetRepRequest
+	24, // 58: dwell.v1.DirectoryService.UpdateRep:input_type -> dwell.v1.UpdateRepRequest
+	26, // 59: dwell.v1.DirectoryService.DeleteRep:input_type -> dwell.v1.DeleteRepRequest
+	28, // 60: dwell.v1.DirectoryService.EraseRepHistory:input_type -> dwell.v1.EraseRepHistoryRequest
+	30, // 61: dwell.v1.DirectoryService.ListReps:input_type -> dwell.v1.ListRepsRequest
+	18, // 62: dwell.v1.DirectoryService.ImportReps:input_type -> dwell.v1.ImportRepsRequest
+	33, // 63: dwell.v1.DirectoryService.CreateTeam:input_type -> dwell.v1.CreateTeamRequest
+	35, // 64: dwell.v1.DirectoryService.GetTeam:input_type -> dwell.v1.GetTeamRequest
+	37, // 65: dwell.v1.DirectoryService.UpdateTeam:input_type -> dwell.v1.UpdateTeamRequest
+	39, // 66: dwell.v1.DirectoryService.DeleteTeam:input_type -> dwell.v1.DeleteTeamRequest
+	41, // 67: dwell.v1.DirectoryService.ListTeams:input_type -> dwell.v1.ListTeamsRequest
+	44, // 68: dwell.v1.DirectoryService.GetSettings:input_type -> dwell.v1.GetSettingsRequest
+	46, // 69: dwell.v1.DirectoryService.UpdateSettings:input_type -> dwell.v1.UpdateSettingsRequest
+	49, // 70: dwell.v1.DirectoryService.CreatePartner:input_type -> dwell.v1.CreatePartnerRequest
+	51, // 71: dwell.v1.DirectoryService.GetPartner:input_type -> dwell.v1.GetPartnerRequest
+	53, // 72: dwell.v1.DirectoryService.UpdatePartner:input_type -> dwell.v1.UpdatePartnerRequest
+	55, // 73: dwell.v1.DirectoryService.DeletePartner:input_type -> dwell.v1.DeletePartnerRequest
+	57, // 74: dwell.v1.DirectoryService.ListPartners:input_type -> dwell.v1.ListPartnersRequest
+	4,  // 75: dwell.v1.DirectoryService.CreateClient:output_type -> dwell.v1.CreateClientResponse
+	6,  // 76: dwell.v1.DirectoryService.GetClient:output_type -> dwell.v1.GetClientResponse
+	8,  // 77: dwell.v1.DirectoryService.UpdateClient:output_type -> dwell.v1.UpdateClientResponse
+	10, // 78: dwell.v1.DirectoryService.DeleteClient:output_type -> dwell.v1.DeleteClientResponse
+	12, // 79: dwell.v1.DirectoryService.ListClients:output_type -> dwell.v1.ListClientsResponse
+	16, // 80: dwell.v1.DirectoryService.ImportClients:output_type -> dwell.v1.ImportClientsResponse
+	21, // 81: dwell.v1.DirectoryService.CreateRep:output_type -> dwell.v1.CreateRepResponse
+	23, // 82: dwell.v1.DirectoryService.GetRep:output_type -> dwell.v1.GetRepResponse
+	25, // 83: dwell.v1.DirectoryService.UpdateRep:output_type -> dwell.v1.UpdateRepResponse
+	27, // 84: dwell.v1.DirectoryService.DeleteRep:output_type -> dwell.v1.DeleteRepResponse
+	29, // 85: dwell.v1.DirectoryService.EraseRepHistory:output_type -> dwell.v1.EraseRepHistoryResponse
+	31, // 86: dwell.v1.DirectoryService.ListReps:output_type -> dwell.v1.ListRepsResponse
+	19, // 87: dwell.v1.DirectoryService.ImportReps:output_type -> dwell.v1.ImportRepsResponse
+	34, // 88: dwell.v1.DirectoryService.CreateTeam:output_type -> dwell.v1.CreateTeamResponse
+	36, // 89: dwell.v1.DirectoryService.GetTeam:output_type -> dwell.v1.GetTeamResponse
+	38, // 90: dwell.v1.DirectoryService.UpdateTeam:output_type -> dwell.v1.UpdateTeamResponse
+	40, // 91: dwell.v1.DirectoryService.DeleteTeam:output_type -> dwell.v1.DeleteTeamResponse
+	42, // 92: dwell.v1.DirectoryService.ListTeams:output_type -> dwell.v1.ListTeamsResponse
+	45, // 93: dwell.v1.DirectoryService.GetSettings:output_type -> dwell.v1.GetSettingsResponse
+	47, // 94: dwell.v1.DirectoryService.UpdateSettings:output_type -> dwell.v1.UpdateSettingsResponse
+	50, // 95: dwell.v1.DirectoryService.CreatePartner:output_type -> dwell.v1.CreatePartnerResponse
+	52, // 96: dwell.v1.DirectoryService.GetPartner:output_type -> dwell.v1.GetPartnerResponse
+	54, // 97: dwell.v1.DirectoryService.UpdatePartner:output_type -> dwell.v1.UpdatePartnerResponse
+	56, // 98: dwell.v1.DirectoryService.DeletePartner:output_type -> dwell.v1.DeletePartnerResponse
+	58, // 99: dwell.v1.DirectoryService.ListPartners:output_type -> dwell.v1.ListPartnersResponse
+	75, // [75:100] is the sub-list for method output_type
+	50, // [50:75] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_dwell_v1_directory_proto_init() }
@@ -2977,8 +3742,8 @@ func file_dwell_v1_directory_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dwell_v1_directory_proto_rawDesc), len(file_dwell_v1_directory_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   46,
+			NumEnums:      2,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,6 +39,11 @@ const (
 	DirectoryService_ListTeams_FullMethodName       = "/dwell.v1.DirectoryService/ListTeams"
 	DirectoryService_GetSettings_FullMethodName     = "/dwell.v1.DirectoryService/GetSettings"
 	DirectoryService_UpdateSettings_FullMethodName  = "/dwell.v1.DirectoryService/UpdateSettings"
+	DirectoryService_CreatePartner_FullMethodName   = "/dwell.v1.DirectoryService/CreatePartner"
+	DirectoryService_GetPartner_FullMethodName      = "/dwell.v1.DirectoryService/GetPartner"
+	DirectoryService_UpdatePartner_FullMethodName   = "/dwell.v1.DirectoryService/UpdatePartner"
+	DirectoryService_DeletePartner_FullMethodName   = "/dwell.v1.DirectoryService/DeletePartner"
+	DirectoryService_ListPartners_FullMethodName    = "/dwell.v1.DirectoryService/ListPartners"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -111,6 +116,32 @@ type DirectoryServiceClient interface {
 	GetSettings(ctx context.Context, in *GetSettingsRequest, opts ...grpc.CallOption) (*GetSettingsResponse, error)
 	// UpdateSettings changes the fields named in update_mask.
 	UpdateSettings(ctx context.Context, in *UpdateSettingsRequest, opts ...grpc.CallOption) (*UpdateSettingsResponse, error)
+	// CreatePartner registers a partner account: the service account of one
+	// integration, with the scopes the admin grants it. Idempotent by
+	// request_id. ALREADY_EXISTS if partner_id is taken. Admin only.
+	//
+	// Enforcement: a call with a partner token whose subject is the id of a
+	// registered account is allowed only while the account is enabled and
+	// holds the scope of the method called (see PartnerScope); otherwise it
+	// is PERMISSION_DENIED, naming the missing scope or the disabled account,
+	// and audited. Changes apply from the next call, without a restart or a
+	// new token, and streams opened before (WatchEvents, StreamPings,
+	// ImportClients) are checked again at every message, so they end at the
+	// first message after the change. A partner token whose subject names no
+	// registered account
+	// keeps every partner right of the tenant, as before accounts existed.
+	CreatePartner(ctx context.Context, in *CreatePartnerRequest, opts ...grpc.CallOption) (*CreatePartnerResponse, error)
+	// GetPartner returns one partner account. Admin only.
+	GetPartner(ctx context.Context, in *GetPartnerRequest, opts ...grpc.CallOption) (*GetPartnerResponse, error)
+	// UpdatePartner changes the fields named in update_mask: its scopes,
+	// whether it is disabled, its display name. Admin only.
+	UpdatePartner(ctx context.Context, in *UpdatePartnerRequest, opts ...grpc.CallOption) (*UpdatePartnerResponse, error)
+	// DeletePartner deletes a partner account. Its tokens then carry the
+	// unregistered partner's rights (every partner right of the tenant): to
+	// cut an integration off, disable its account instead. Admin only.
+	DeletePartner(ctx context.Context, in *DeletePartnerRequest, opts ...grpc.CallOption) (*DeletePartnerResponse, error)
+	// ListPartners lists partner accounts in id order. Admin only.
+	ListPartners(ctx context.Context, in *ListPartnersRequest, opts ...grpc.CallOption) (*ListPartnersResponse, error)
 }
 
 type directoryServiceClient struct {
@@ -327,6 +358,56 @@ func (c *directoryServiceClient) UpdateSettings(ctx context.Context, in *UpdateS
 	return out, nil
 }
 
+func (c *directoryServiceClient) CreatePartner(ctx context.Context, in *CreatePartnerRequest, opts ...grpc.CallOption) (*CreatePartnerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreatePartnerResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_CreatePartner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) GetPartner(ctx context.Context, in *GetPartnerRequest, opts ...grpc.CallOption) (*GetPartnerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPartnerResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_GetPartner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) UpdatePartner(ctx context.Context, in *UpdatePartnerRequest, opts ...grpc.CallOption) (*UpdatePartnerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdatePartnerResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_UpdatePartner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) DeletePartner(ctx context.Context, in *DeletePartnerRequest, opts ...grpc.CallOption) (*DeletePartnerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeletePartnerResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_DeletePartner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) ListPartners(ctx context.Context, in *ListPartnersRequest, opts ...grpc.CallOption) (*ListPartnersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPartnersResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_ListPartners_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DirectoryServiceServer is the server API for DirectoryService service.
 // All implementations must embed UnimplementedDirectoryServiceServer
 // for forward compatibility.
@@ -397,6 +478,32 @@ type DirectoryServiceServer interface {
 	GetSettings(context.Context, *GetSettingsRequest) (*GetSettingsResponse, error)
 	// UpdateSettings changes the fields named in update_mask.
 	UpdateSettings(context.Context, *UpdateSettingsRequest) (*UpdateSettingsResponse, error)
+	// CreatePartner registers a partner account: the service account of one
+	// integration, with the scopes the admin grants it. Idempotent by
+	// request_id. ALREADY_EXISTS if partner_id is taken. Admin only.
+	//
+	// Enforcement: a call with a partner token whose subject is the id of a
+	// registered account is allowed only while the account is enabled and
+	// holds the scope of the method called (see PartnerScope); otherwise it
+	// is PERMISSION_DENIED, naming the missing scope or the disabled account,
+	// and audited. Changes apply from the next call, without a restart or a
+	// new token, and streams opened before (WatchEvents, StreamPings,
+	// ImportClients) are checked again at every message, so they end at the
+	// first message after the change. A partner token whose subject names no
+	// registered account
+	// keeps every partner right of the tenant, as before accounts existed.
+	CreatePartner(context.Context, *CreatePartnerRequest) (*CreatePartnerResponse, error)
+	// GetPartner returns one partner account. Admin only.
+	GetPartner(context.Context, *GetPartnerRequest) (*GetPartnerResponse, error)
+	// UpdatePartner changes the fields named in update_mask: its scopes,
+	// whether it is disabled, its display name. Admin only.
+	UpdatePartner(context.Context, *UpdatePartnerRequest) (*UpdatePartnerResponse, error)
+	// DeletePartner deletes a partner account. Its tokens then carry the
+	// unregistered partner's rights (every partner right of the tenant): to
+	// cut an integration off, disable its account instead. Admin only.
+	DeletePartner(context.Context, *DeletePartnerRequest) (*DeletePartnerResponse, error)
+	// ListPartners lists partner accounts in id order. Admin only.
+	ListPartners(context.Context, *ListPartnersRequest) (*ListPartnersResponse, error)
 	mustEmbedUnimplementedDirectoryServiceServer()
 }
 
@@ -466,6 +573,21 @@ func (UnimplementedDirectoryServiceServer) GetSettings(context.Context, *GetSett
 }
 func (UnimplementedDirectoryServiceServer) UpdateSettings(context.Context, *UpdateSettingsRequest) (*UpdateSettingsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateSettings not implemented")
+}
+func (UnimplementedDirectoryServiceServer) CreatePartner(context.Context, *CreatePartnerRequest) (*CreatePartnerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreatePartner not implemented")
+}
+func (UnimplementedDirectoryServiceServer) GetPartner(context.Context, *GetPartnerRequest) (*GetPartnerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetPartner not implemented")
+}
+func (UnimplementedDirectoryServiceServer) UpdatePartner(context.Context, *UpdatePartnerRequest) (*UpdatePartnerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdatePartner not implemented")
+}
+func (UnimplementedDirectoryServiceServer) DeletePartner(context.Context, *DeletePartnerRequest) (*DeletePartnerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeletePartner not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ListPartners(context.Context, *ListPartnersRequest) (*ListPartnersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListPartners not implemented")
 }
 func (UnimplementedDirectoryServiceServer) mustEmbedUnimplementedDirectoryServiceServer() {}
 func (UnimplementedDirectoryServiceServer) testEmbeddedByValue()                          {}
@@ -826,6 +948,96 @@ func _DirectoryService_UpdateSettings_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_CreatePartner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePartnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).CreatePartner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_CreatePartner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).CreatePartner(ctx, req.(*CreatePartnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_GetPartner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPartnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).GetPartner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_GetPartner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).GetPartner(ctx, req.(*GetPartnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_UpdatePartner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePartnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).UpdatePartner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_UpdatePartner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).UpdatePartner(ctx, req.(*UpdatePartnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_DeletePartner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeletePartnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).DeletePartner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_DeletePartner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).DeletePartner(ctx, req.(*DeletePartnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DirectoryService_ListPartners_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPartnersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).ListPartners(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_ListPartners_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).ListPartners(ctx, req.(*ListPartnersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DirectoryService_ServiceDesc is the grpc.ServiceDesc for DirectoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -904,6 +1116,26 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateSettings",
 			Handler:    _DirectoryService_UpdateSettings_Handler,
+		},
+		{
+			MethodName: "CreatePartner",
+			Handler:    _DirectoryService_CreatePartner_Handler,
+		},
+		{
+			MethodName: "GetPartner",
+			Handler:    _DirectoryService_GetPartner_Handler,
+		},
+		{
+			MethodName: "UpdatePartner",
+			Handler:    _DirectoryService_UpdatePartner_Handler,
+		},
+		{
+			MethodName: "DeletePartner",
+			Handler:    _DirectoryService_DeletePartner_Handler,
+		},
+		{
+			MethodName: "ListPartners",
+			Handler:    _DirectoryService_ListPartners_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

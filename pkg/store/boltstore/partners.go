@@ -1,0 +1,163 @@
+package boltstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+// Partner accounts (store.Partners), in tenant buckets:
+//
+//	partners      partner id -> version byte + JSON record
+//	partners.req  request id -> partner id
+var (
+	bktPartners     = []byte("partners")
+	bktPartnersReqs = []byte("partners.req")
+)
+
+type partnerRec struct {
+	DisplayName string    `json:"n"`
+	Scopes      []int     `json:"s"`
+	Disabled    bool      `json:"d,omitempty"`
+	RequestID   string    `json:"rid,omitempty"`
+	CreateTime  time.Time `json:"ct"`
+	UpdateTime  time.Time `json:"ut"`
+}
+
+func toPartnerRec(a *dwell.PartnerAccount) partnerRec {
+	r := partnerRec{DisplayName: a.DisplayName, Disabled: a.Disabled, RequestID: a.RequestID,
+		CreateTime: a.CreateTime.UTC(), UpdateTime: a.UpdateTime.UTC(), Scopes: make([]int, len(a.Scopes))}
+	for i, s := range a.Scopes {
+		r.Scopes[i] = int(s)
+	}
+	return r
+}
+
+func (r *partnerRec) domain(id string) dwell.PartnerAccount {
+	a := dwell.PartnerAccount{ID: dwell.PartnerID(id), DisplayName: r.DisplayName, Disabled: r.Disabled,
+		RequestID: r.RequestID, CreateTime: r.CreateTime.UTC(), UpdateTime: r.UpdateTime.UTC(),
+		Scopes: make([]dwell.Scope, len(r.Scopes))}
+	for i, s := range r.Scopes {
+		a.Scopes[i] = dwell.Scope(s)
+	}
+	return a
+}
+
+func decodePartner(k, v []byte) (dwell.PartnerAccount, error) {
+	var rec partnerRec
+	if err := decodeJSON("boltstore.decodePartner", "partner", v, &rec); err != nil {
+		return dwell.PartnerAccount{}, err
+	}
+	return rec.domain(string(k)), nil
+}
+
+// CreatePartner implements store.Partners.
+func (s *Store) CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) (dwell.PartnerAccount, bool, error) {
+	const op = dwell.Op("boltstore.CreatePartner")
+	if err := checkTenantID(op, tenant, "partner_id", string(a.ID)); err != nil {
+		return a, false, err
+	}
+	if len(a.RequestID) > maxRequestIDBytes {
+		return a, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
+	}
+	val, err := encodeJSON(op, toPartnerRec(&a))
+	if err != nil {
+		return a, false, err
+	}
+	var prev *dwell.PartnerAccount
+	err = s.write(ctx, op, 1, func(t *txn) error {
+		prev = nil
+		reqs, err := t.tenantSub(tenant, bktPartnersReqs, true)
+		if err != nil {
+			return err
+		}
+		all, err := t.tenantSub(tenant, bktPartners, true)
+		if err != nil {
+			return err
+		}
+		if a.RequestID != "" {
+			if id := reqs.Get([]byte(a.RequestID)); id != nil {
+				v := all.Get(id)
+				if v == nil {
+					// Deleted since: the request id is spent, and a retry
+					// must not bring the account (and its rights) back.
+					return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the partner account of request %q was deleted", a.RequestID))
+				}
+				p, err := decodePartner(id, v)
+				if err != nil {
+					return err
+				}
+				prev = &p
+				return nil
+			}
+		}
+		if all.Get([]byte(a.ID)) != nil {
+			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("partner %q already exists", a.ID))
+		}
+		if err := all.Put([]byte(a.ID), val); err != nil {
+			return err
+		}
+		if a.RequestID != "" {
+			return reqs.Put([]byte(a.RequestID), []byte(a.ID))
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return dwell.PartnerAccount{}, false, err
+	case prev != nil:
+		return *prev, true, nil
+	}
+	a.CreateTime, a.UpdateTime = a.CreateTime.UTC(), a.UpdateTime.UTC()
+	return a, false, nil
+}
+
+// GetPartner implements store.Partners.
+func (s *Store) GetPartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) (dwell.PartnerAccount, error) {
+	return getOne(ctx, s, "boltstore.GetPartner", tenant, bktPartners, "partner", string(id), decodePartner)
+}
+
+// UpdatePartner implements store.Partners.
+func (s *Store) UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) error {
+	const op = dwell.Op("boltstore.UpdatePartner")
+	if err := checkTenantID(op, tenant, "partner.id", string(a.ID)); err != nil {
+		return err
+	}
+	val, err := encodeJSON(op, toPartnerRec(&a))
+	if err != nil {
+		return err
+	}
+	return s.updateRecord(ctx, op, tenant, bktPartners, "partner", string(a.ID), val, nil)
+}
+
+// DeletePartner implements store.Partners.
+func (s *Store) DeletePartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) error {
+	const op = dwell.Op("boltstore.DeletePartner")
+	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
+		return err
+	}
+	return s.deleteRecord(ctx, op, tenant, bktPartners, "partner", string(id), nil)
+}
+
+// ListPartners implements store.Partners.
+func (s *Store) ListPartners(ctx context.Context, tenant dwell.TenantID, p store.Page) ([]dwell.PartnerAccount, bool, error) {
+	const op = dwell.Op("boltstore.ListPartners")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, false, err
+	}
+	if err := checkPage(op, p); err != nil {
+		return nil, false, err
+	}
+	var out []dwell.PartnerAccount
+	var more bool
+	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
+		out, more, err = list(readTenantSub(tx, tenant, bktPartners), p, decodePartner, nil)
+		return err
+	})
+	return out, more, err
+}

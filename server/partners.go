@@ -1,0 +1,334 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// partnerLoadPage is how many partner accounts are read per store call when
+// a tenant's grants are loaded.
+const partnerLoadPage = 1000
+
+// partnerAccess enforces the tenant admins' partner accounts: the scope a
+// registered account needs for each method (partnerScopes in access.go)
+// and, per tenant, what each account holds, loaded from the store on a
+// tenant's first partner call and kept in step with every partner write
+// made through DirectoryService, so that the check on every call reads
+// memory only.
+//
+// Checks never lock: a tenant's grants are an immutable map behind an
+// atomic pointer, replaced whole (copy on write) after each store write.
+// The writes of one tenant are serialised by that tenant's mutex, held
+// across the store write and the replacement, so the map applies changes
+// in the order the store committed them, and a change is visible to every
+// call that starts after the write returned. It follows the writes of this
+// server only: servers sharing a store would need the store to tell them
+// of each other's writes.
+type partnerAccess struct {
+	store   store.Store
+	scopes  map[string]dwell.Scope // full method name -> scope needed
+	tenants sync.Map               // dwell.TenantID -> *tenantPartners
+}
+
+type tenantPartners struct {
+	write  sync.Mutex                    // serialises partner writes and the load
+	grants atomic.Pointer[partnerGrants] // nil until loaded
+}
+
+// partnerGrants is what each registered account of a tenant holds. A
+// value is never changed once stored in tenantPartners.grants.
+type partnerGrants map[dwell.PartnerID]partnerGrant
+
+type partnerGrant struct {
+	scopes   dwell.ScopeSet
+	disabled bool
+}
+
+func grantOf(a dwell.PartnerAccount) partnerGrant {
+	return partnerGrant{scopes: a.ScopeSet(), disabled: a.Disabled}
+}
+
+func newPartnerAccess(st store.Store) *partnerAccess {
+	return &partnerAccess{store: st, scopes: partnerScopes()}
+}
+
+func (pa *partnerAccess) tenant(t dwell.TenantID) *tenantPartners {
+	if tp, ok := pa.tenants.Load(t); ok {
+		return tp.(*tenantPartners)
+	}
+	tp, _ := pa.tenants.LoadOrStore(t, &tenantPartners{})
+	return tp.(*tenantPartners)
+}
+
+// grants returns the tenant's grants, loading them from the store the first
+// time. A failed load is retried on the next call.
+func (pa *partnerAccess) grants(ctx context.Context, t dwell.TenantID) (partnerGrants, error) {
+	tp := pa.tenant(t)
+	if g := tp.grants.Load(); g != nil {
+		return *g, nil
+	}
+	tp.write.Lock()
+	defer tp.write.Unlock()
+	return pa.loadLocked(ctx, t, tp)
+}
+
+// loadLocked reads every account of the tenant into the grants, once.
+func (pa *partnerAccess) loadLocked(ctx context.Context, t dwell.TenantID, tp *tenantPartners) (partnerGrants, error) {
+	const op = dwell.Op("server.loadPartners")
+	if g := tp.grants.Load(); g != nil {
+		return *g, nil
+	}
+	g := partnerGrants{}
+	page := store.Page{Limit: partnerLoadPage}
+	for {
+		as, more, err := pa.store.ListPartners(ctx, t, page)
+		if err != nil {
+			return nil, dwell.E(op, err)
+		}
+		for _, a := range as {
+			g[a.ID] = grantOf(a)
+		}
+		if !more || len(as) == 0 {
+			break
+		}
+		page.After = string(as[len(as)-1].ID)
+	}
+	tp.grants.Store(&g)
+	return g, nil
+}
+
+// write runs the store write w of tenant t under the tenant's partner
+// mutex and then applies its result to the grants: w returns the account
+// id it wrote and the account as now stored, or nil if it deleted it.
+func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func() (dwell.PartnerID, *dwell.PartnerAccount, error)) error {
+	tp := pa.tenant(t)
+	tp.write.Lock()
+	defer tp.write.Unlock()
+	old, err := pa.loadLocked(ctx, t, tp)
+	if err != nil {
+		return err
+	}
+	id, after, err := w()
+	if err != nil {
+		switch dwell.KindOf(err) {
+		case dwell.Invalid, dwell.NotFound, dwell.AlreadyExists, dwell.FailedPrecondition:
+			// Refused before anything was written.
+		default:
+			// The write may have reached the store after all (a failed
+			// fsync, a closed store): load again on the next use rather
+			// than serve grants that may be stale.
+			tp.grants.Store(nil)
+		}
+		return err
+	}
+	g := make(partnerGrants, len(old)+1)
+	for k, v := range old {
+		g[k] = v
+	}
+	if after == nil {
+		delete(g, id)
+	} else {
+		g[id] = grantOf(*after)
+	}
+	tp.grants.Store(&g)
+	return nil
+}
+
+// checkPartner applies the caller's partner account to a call of method:
+// a partner subject that names a registered account may call only while
+// the account is enabled and holds the method's scope; any other partner
+// subject keeps every right the policy table gives partners (tokens minted
+// before accounts existed keep working). A refusal is audited (deny).
+func (s *Server) checkPartner(ctx context.Context, p dwell.Principal, method string) error {
+	const op = dwell.Op("server.checkPartner")
+	grants, err := s.partners.grants(ctx, p.Tenant)
+	if err != nil {
+		return err
+	}
+	g, ok := grants[dwell.PartnerID(p.Subject)]
+	if !ok {
+		return nil
+	}
+	sc, known := s.partners.scopes[method]
+	switch {
+	case g.disabled:
+		return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+" is disabled")
+	case !known:
+		return s.deny(ctx, op, p, method, "no partner scope grants "+shortMethod(method))
+	case !g.scopes.Has(sc):
+		return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
+			" lacks scope "+scopeToPB(sc).String()+" needed for "+shortMethod(method))
+	}
+	return nil
+}
+
+// partnerStream checks the caller's partner account again at every
+// message of a stream a partner token opened (WatchEvents, StreamPings,
+// ImportClients), so disabling an account or taking a scope away also ends
+// the streams opened before: no message is sent or taken in after a check
+// that sees the change. The handler returns the refusal, which ends the
+// stream with PERMISSION_DENIED (audited).
+type partnerStream struct {
+	grpc.ServerStream
+	s      *Server
+	p      dwell.Principal
+	method string
+}
+
+func (ps *partnerStream) SendMsg(m any) error {
+	if err := ps.s.checkPartner(ps.Context(), ps.p, ps.method); err != nil {
+		return err
+	}
+	return ps.ServerStream.SendMsg(m)
+}
+
+// RecvMsg checks after the message arrives, so that one that waited in
+// Recv across the change is refused.
+func (ps *partnerStream) RecvMsg(m any) error {
+	if err := ps.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return ps.s.checkPartner(ps.Context(), ps.p, ps.method)
+}
+
+// --- Partner accounts (DirectoryService) ---
+
+func (d *directoryService) CreatePartner(ctx context.Context, req *dwellv1.CreatePartnerRequest) (*dwellv1.CreatePartnerResponse, error) {
+	const op = dwell.Op("server.CreatePartner")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a := partnerFromPB(req.GetPartner())
+	a.ID = dwell.PartnerID(req.GetPartnerId())
+	a.RequestID = req.GetRequestId()
+	vs := dwell.ValidateRequestID("request_id", a.RequestID)
+	vs = append(vs, dwell.ValidateID("partner_id", req.GetPartnerId())...)
+	if req.GetPartner() == nil {
+		vs = append(vs, dwell.Violation{Field: "partner", Description: "is required"})
+	} else {
+		vs = append(vs, dwell.ValidatePartner("partner", a)...)
+	}
+	if err := invalid(op, vs); err != nil {
+		return nil, err
+	}
+	slices.Sort(a.Scopes)
+	now := d.s.now().UTC()
+	a.CreateTime, a.UpdateTime = now, now
+	var stored dwell.PartnerAccount
+	var existed bool
+	err = d.s.partners.write(ctx, p.Tenant, func() (dwell.PartnerID, *dwell.PartnerAccount, error) {
+		var err error
+		stored, existed, err = d.s.store.CreatePartner(ctx, p.Tenant, a)
+		return stored.ID, &stored, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if existed && stored.ID != a.ID {
+		// Not a retry: answering with the stored account would
+		// acknowledge one that was never created.
+		return nil, invalid(op, []dwell.Violation{{Field: "request_id",
+			Description: "was already used to create " + resourceName(collPartners, string(stored.ID)) + "; a new partner account needs a request id of its own"}})
+	}
+	return &dwellv1.CreatePartnerResponse{Partner: partnerToPB(stored)}, nil
+}
+
+func (d *directoryService) GetPartner(ctx context.Context, req *dwellv1.GetPartnerRequest) (*dwellv1.GetPartnerResponse, error) {
+	const op = dwell.Op("server.GetPartner")
+	p, id, err := callerAndID(ctx, op, collPartners, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	a, err := d.s.store.GetPartner(ctx, p.Tenant, dwell.PartnerID(id))
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.GetPartnerResponse{Partner: partnerToPB(a)}, nil
+}
+
+func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.UpdatePartnerRequest) (*dwellv1.UpdatePartnerResponse, error) {
+	const op = dwell.Op("server.UpdatePartner")
+	p, id, err := callerAndID(ctx, op, collPartners, "partner.name", req.GetPartner().GetName())
+	if err != nil {
+		return nil, err
+	}
+	set, err := maskPaths(op, req.GetUpdateMask(), "display_name", "scopes", "disabled")
+	if err != nil {
+		return nil, err
+	}
+	in := partnerFromPB(req.GetPartner())
+	var cur dwell.PartnerAccount
+	// The partner mutex spans the read and the write, so two masked
+	// updates cannot undo each other's fields.
+	err = d.s.partners.write(ctx, p.Tenant, func() (dwell.PartnerID, *dwell.PartnerAccount, error) {
+		var err error
+		cur, err = d.s.store.GetPartner(ctx, p.Tenant, dwell.PartnerID(id))
+		if err != nil {
+			return "", nil, err
+		}
+		if set["display_name"] {
+			cur.DisplayName = in.DisplayName
+		}
+		if set["scopes"] {
+			cur.Scopes = in.Scopes
+		}
+		if set["disabled"] {
+			cur.Disabled = in.Disabled
+		}
+		if err := invalid(op, dwell.ValidatePartner("partner", cur)); err != nil {
+			return "", nil, err
+		}
+		slices.Sort(cur.Scopes)
+		cur.UpdateTime = d.s.now().UTC()
+		return cur.ID, &cur, d.s.store.UpdatePartner(ctx, p.Tenant, cur)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.UpdatePartnerResponse{Partner: partnerToPB(cur)}, nil
+}
+
+func (d *directoryService) DeletePartner(ctx context.Context, req *dwellv1.DeletePartnerRequest) (*dwellv1.DeletePartnerResponse, error) {
+	const op = dwell.Op("server.DeletePartner")
+	p, id, err := callerAndID(ctx, op, collPartners, "name", req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	err = d.s.partners.write(ctx, p.Tenant, func() (dwell.PartnerID, *dwell.PartnerAccount, error) {
+		return dwell.PartnerID(id), nil, d.s.store.DeletePartner(ctx, p.Tenant, dwell.PartnerID(id))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dwellv1.DeletePartnerResponse{}, nil
+}
+
+func (d *directoryService) ListPartners(ctx context.Context, req *dwellv1.ListPartnersRequest) (*dwellv1.ListPartnersResponse, error) {
+	const op = dwell.Op("server.ListPartners")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	as, next, err := listPage(op, p.Tenant, "partners", "", req.GetPageSize(), req.GetPageToken(), nil,
+		func(pg store.Page) ([]dwell.PartnerAccount, bool, error) {
+			return d.s.store.ListPartners(ctx, p.Tenant, pg)
+		},
+		func(a dwell.PartnerAccount) string { return string(a.ID) })
+	if err != nil {
+		return nil, err
+	}
+	resp := &dwellv1.ListPartnersResponse{Partners: make([]*dwellv1.Partner, len(as)), NextPageToken: next}
+	for i, a := range as {
+		resp.Partners[i] = partnerToPB(a)
+	}
+	return resp, nil
+}
