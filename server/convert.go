@@ -277,6 +277,8 @@ func settingsToPB(s dwell.Settings) *dwellv1.Settings {
 		IdleMinSeconds:  int32(s.IdleMin / time.Second),
 
 		SilenceMinSeconds: int32(s.SilenceMin / time.Second),
+
+		PartnerAccountsRequired: s.PartnerAccountsRequired,
 	}
 }
 

@@ -644,7 +644,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), "retention_days", "visit_min_seconds", "idle_min_seconds", "silence_min_seconds")
+	set, err := maskPaths(op, req.GetUpdateMask(), "retention_days", "visit_min_seconds", "idle_min_seconds", "silence_min_seconds", "partner_accounts_required")
 	if err != nil {
 		return nil, err
 	}
@@ -681,10 +681,24 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 			st.SilenceMin = d
 		}
 	}
+	// Only a mask that names it changes partner_accounts_required: a full
+	// update from a client that predates the field sends false.
+	partnersNamed := set["partner_accounts_required"] && slices.Contains(req.GetUpdateMask().GetPaths(), "partner_accounts_required")
+	if partnersNamed {
+		st.PartnerAccountsRequired = in.GetPartnerAccountsRequired()
+	}
 	if err := invalid(op, vs); err != nil {
 		return nil, err
 	}
-	if err := d.s.store.PutSettings(ctx, p.Tenant, st); err != nil {
+	put := func() error { return d.s.store.PutSettings(ctx, p.Tenant, st) }
+	if partnersNamed {
+		// Through the partner cache, which holds the setting for every
+		// call's check.
+		err = d.s.partners.putSettings(ctx, p.Tenant, put)
+	} else {
+		err = put()
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &dwellv1.UpdateSettingsResponse{Settings: settingsToPB(st)}, nil

@@ -43,9 +43,14 @@ type tenantPartners struct {
 	grants atomic.Pointer[partnerGrants] // nil until loaded
 }
 
-// partnerGrants is what each registered account of a tenant holds. A
-// value is never changed once stored in tenantPartners.grants.
-type partnerGrants map[dwell.PartnerID]partnerGrant
+// partnerGrants is what each registered account of a tenant holds, and
+// whether the tenant requires an account of every partner subject
+// (Settings.PartnerAccountsRequired). A value is never changed once stored
+// in tenantPartners.grants.
+type partnerGrants struct {
+	accounts map[dwell.PartnerID]partnerGrant
+	required bool
+}
 
 type partnerGrant struct {
 	scopes   dwell.ScopeSet
@@ -70,23 +75,28 @@ func (pa *partnerAccess) tenant(t dwell.TenantID) *tenantPartners {
 
 // grants returns the tenant's grants, loading them from the store the first
 // time. A failed load is retried on the next call.
-func (pa *partnerAccess) grants(ctx context.Context, t dwell.TenantID) (partnerGrants, error) {
+func (pa *partnerAccess) grants(ctx context.Context, t dwell.TenantID) (*partnerGrants, error) {
 	tp := pa.tenant(t)
 	if g := tp.grants.Load(); g != nil {
-		return *g, nil
+		return g, nil
 	}
 	tp.write.Lock()
 	defer tp.write.Unlock()
 	return pa.loadLocked(ctx, t, tp)
 }
 
-// loadLocked reads every account of the tenant into the grants, once.
-func (pa *partnerAccess) loadLocked(ctx context.Context, t dwell.TenantID, tp *tenantPartners) (partnerGrants, error) {
+// loadLocked reads every account of the tenant and its settings into the
+// grants, once.
+func (pa *partnerAccess) loadLocked(ctx context.Context, t dwell.TenantID, tp *tenantPartners) (*partnerGrants, error) {
 	const op = dwell.Op("server.loadPartners")
 	if g := tp.grants.Load(); g != nil {
-		return *g, nil
+		return g, nil
 	}
-	g := partnerGrants{}
+	set, err := pa.store.GetSettings(ctx, t)
+	if err != nil {
+		return nil, dwell.E(op, err)
+	}
+	g := &partnerGrants{accounts: map[dwell.PartnerID]partnerGrant{}, required: set.PartnerAccountsRequired}
 	page := store.Page{Limit: partnerLoadPage}
 	for {
 		as, more, err := pa.store.ListPartners(ctx, t, page)
@@ -94,21 +104,34 @@ func (pa *partnerAccess) loadLocked(ctx context.Context, t dwell.TenantID, tp *t
 			return nil, dwell.E(op, err)
 		}
 		for _, a := range as {
-			g[a.ID] = grantOf(a)
+			g.accounts[a.ID] = grantOf(a)
 		}
 		if !more || len(as) == 0 {
 			break
 		}
 		page.After = string(as[len(as)-1].ID)
 	}
-	tp.grants.Store(&g)
+	tp.grants.Store(g)
 	return g, nil
 }
 
+// putSettings runs put, a write of tenant t's settings that may change
+// PartnerAccountsRequired, under the tenant's partner mutex, and has the
+// grants loaded again on their next use.
+func (pa *partnerAccess) putSettings(ctx context.Context, t dwell.TenantID, put func() error) error {
+	tp := pa.tenant(t)
+	tp.write.Lock()
+	defer tp.write.Unlock()
+	err := put()
+	tp.grants.Store(nil)
+	return err
+}
+
 // write runs the store write w of tenant t under the tenant's partner
-// mutex and then applies its result to the grants: w returns the account
-// id it wrote and the account as now stored, or nil if it deleted it.
-func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func() (dwell.PartnerID, *dwell.PartnerAccount, error)) error {
+// mutex and then applies its result to the grants: w is given the grants
+// before it and returns the account id it wrote and the account as now
+// stored, or nil if it deleted it.
+func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func(old *partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error)) error {
 	tp := pa.tenant(t)
 	tp.write.Lock()
 	defer tp.write.Unlock()
@@ -116,7 +139,7 @@ func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func() (
 	if err != nil {
 		return err
 	}
-	id, after, err := w()
+	id, after, err := w(old)
 	if err != nil {
 		switch dwell.KindOf(err) {
 		case dwell.Invalid, dwell.NotFound, dwell.AlreadyExists, dwell.FailedPrecondition:
@@ -129,32 +152,38 @@ func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func() (
 		}
 		return err
 	}
-	g := make(partnerGrants, len(old)+1)
-	for k, v := range old {
-		g[k] = v
+	g := &partnerGrants{accounts: make(map[dwell.PartnerID]partnerGrant, len(old.accounts)+1), required: old.required}
+	for k, v := range old.accounts {
+		g.accounts[k] = v
 	}
 	if after == nil {
-		delete(g, id)
+		delete(g.accounts, id)
 	} else {
-		g[id] = grantOf(*after)
+		g.accounts[id] = grantOf(*after)
 	}
-	tp.grants.Store(&g)
+	tp.grants.Store(g)
 	return nil
 }
 
 // checkPartner applies the caller's partner account to a call of method:
 // a partner subject that names a registered account may call only while
 // the account is enabled and holds the method's scope; any other partner
-// subject keeps every right the policy table gives partners (tokens minted
-// before accounts existed keep working). A refusal is audited (deny).
+// subject is refused when the tenant requires accounts
+// (Settings.PartnerAccountsRequired), else keeps every right the policy
+// table gives partners (tokens minted before accounts existed keep
+// working). A refusal is audited (deny).
 func (s *Server) checkPartner(ctx context.Context, p dwell.Principal, method string) error {
 	const op = dwell.Op("server.checkPartner")
 	grants, err := s.partners.grants(ctx, p.Tenant)
 	if err != nil {
 		return err
 	}
-	g, ok := grants[dwell.PartnerID(p.Subject)]
+	g, ok := grants.accounts[dwell.PartnerID(p.Subject)]
 	if !ok {
+		if grants.required {
+			return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
+				" is not registered, and the tenant requires one (settings.partner_accounts_required)")
+		}
 		return nil
 	}
 	sc, known := s.partners.scopes[method]
@@ -225,7 +254,7 @@ func (d *directoryService) CreatePartner(ctx context.Context, req *dwellv1.Creat
 	a.CreateTime, a.UpdateTime = now, now
 	var stored dwell.PartnerAccount
 	var existed bool
-	err = d.s.partners.write(ctx, p.Tenant, func() (dwell.PartnerID, *dwell.PartnerAccount, error) {
+	err = d.s.partners.write(ctx, p.Tenant, func(*partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
 		var err error
 		stored, existed, err = d.s.store.CreatePartner(ctx, p.Tenant, a)
 		return stored.ID, &stored, err
@@ -269,7 +298,7 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 	var cur dwell.PartnerAccount
 	// The partner mutex spans the read and the write, so two masked
 	// updates cannot undo each other's fields.
-	err = d.s.partners.write(ctx, p.Tenant, func() (dwell.PartnerID, *dwell.PartnerAccount, error) {
+	err = d.s.partners.write(ctx, p.Tenant, func(*partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
 		var err error
 		cur, err = d.s.store.GetPartner(ctx, p.Tenant, dwell.PartnerID(id))
 		if err != nil {
@@ -303,7 +332,13 @@ func (d *directoryService) DeletePartner(ctx context.Context, req *dwellv1.Delet
 	if err != nil {
 		return nil, err
 	}
-	err = d.s.partners.write(ctx, p.Tenant, func() (dwell.PartnerID, *dwell.PartnerAccount, error) {
+	err = d.s.partners.write(ctx, p.Tenant, func(g *partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
+		if !g.required {
+			// The subject would keep every partner right without its
+			// account: a deletion meant to revoke would widen it.
+			return "", nil, dwell.E(op, dwell.FailedPrecondition, "deleting "+resourceName(collPartners, id)+
+				" would give its tokens every partner right, since the tenant does not require partner accounts: disable the account (disabled: true), or set settings.partner_accounts_required first")
+		}
 		return dwell.PartnerID(id), nil, d.s.store.DeletePartner(ctx, p.Tenant, dwell.PartnerID(id))
 	})
 	if err != nil {

@@ -255,8 +255,8 @@ func TestPartnerStreamPingsCutAtOnce(t *testing.T) {
 }
 
 // TestPartnerScopeChange: a change of scopes applies from the next call;
-// deleting the account returns its tokens to the unregistered partner's
-// rights.
+// deleting the account is refused while the tenant does not require
+// accounts (it would widen its tokens to every right).
 func TestPartnerScopeChange(t *testing.T) {
 	e, _ := newPartnerEnv(t)
 	dirRead, reports := probes[0], probes[5]
@@ -276,12 +276,57 @@ func TestPartnerScopeChange(t *testing.T) {
 	}
 	wantRefused(t, "reports after renaming", reports.call(e, ctx), reports.scope.String())
 
-	if _, err := e.dirc.DeletePartner(e.admin(acme), &dwellv1.DeletePartnerRequest{Name: "partners/payroll"}); err != nil {
-		t.Fatalf("DeletePartner: %v", err)
+	_, err := e.dirc.DeletePartner(e.admin(acme), &dwellv1.DeletePartnerRequest{Name: "partners/payroll"})
+	wantCode(t, "DeletePartner while accounts are not required", err, codes.FailedPrecondition)
+	wantRefused(t, "reports after a refused delete", reports.call(e, ctx), reports.scope.String())
+}
+
+// TestPartnerAccountsRequired: with settings.partner_accounts_required a
+// partner subject without an account is refused (audited), deleting an
+// account revokes its tokens, and an update whose mask does not name the
+// setting (a client that predates it) leaves it as it is.
+func TestPartnerAccountsRequired(t *testing.T) {
+	e, _ := newPartnerEnv(t)
+	admin := e.admin(acme)
+	reports := probes[5]
+	e.mustCreatePartner("payroll", false, reports.scope)
+	payroll, crm := e.partner(acme, "payroll"), e.partner(acme, "crm")
+	wantAllowed(t, "unregistered partner, accounts not required", reports.call(e, crm))
+
+	setRequired := func(v bool, mask ...string) *dwellv1.Settings {
+		t.Helper()
+		resp, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{
+			Settings:   &dwellv1.Settings{PartnerAccountsRequired: v, RetentionDays: 365, VisitMinSeconds: 300, IdleMinSeconds: 300, SilenceMinSeconds: 1800},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: mask}})
+		if err != nil {
+			t.Fatalf("UpdateSettings(%v, %v): %v", v, mask, err)
+		}
+		return resp.GetSettings()
 	}
-	wantAllowed(t, "reports after the account was deleted", reports.call(e, ctx))
-	_, err := e.dirc.GetPartner(e.admin(acme), &dwellv1.GetPartnerRequest{Name: "partners/payroll"})
+	if got := setRequired(true, "partner_accounts_required"); !got.GetPartnerAccountsRequired() {
+		t.Fatalf("UpdateSettings answered %v, want partner_accounts_required", got)
+	}
+	wantRefused(t, "unregistered partner, accounts required", reports.call(e, crm), "not registered")
+	wantAllowed(t, "registered partner, accounts required", reports.call(e, payroll))
+	// A full update (empty mask) from an older client sends false: ignored.
+	if got := setRequired(false); !got.GetPartnerAccountsRequired() {
+		t.Fatalf("a full update turned partner_accounts_required off: %v", got)
+	}
+	wantRefused(t, "unregistered partner after a full update", reports.call(e, crm), "not registered")
+
+	if _, err := e.dirc.DeletePartner(admin, &dwellv1.DeletePartnerRequest{Name: "partners/payroll"}); err != nil {
+		t.Fatalf("DeletePartner while accounts are required: %v", err)
+	}
+	wantRefused(t, "deleted partner, accounts required", reports.call(e, payroll), "not registered")
+	_, err := e.dirc.GetPartner(admin, &dwellv1.GetPartnerRequest{Name: "partners/payroll"})
 	wantCode(t, "GetPartner after delete", err, codes.NotFound)
+
+	// The setting survives a restart, and turning it off restores the
+	// unregistered partners' rights at once.
+	e.restart()
+	wantRefused(t, "unregistered partner after a restart", reports.call(e, crm), "not registered")
+	setRequired(false, "partner_accounts_required")
+	wantAllowed(t, "unregistered partner, accounts no longer required", reports.call(e, crm))
 }
 
 // TestPartnerManagement: create (idempotent by request_id), get, list in

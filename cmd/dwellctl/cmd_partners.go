@@ -17,8 +17,9 @@ const partnerScopesHelp = `Scopes (--scope, repeatable) are what the account's p
 call: directory-read, directory-write, ingest, sales-read, sales-write,
 reports-read, events-watch (or their API names, PARTNER_SCOPE_REPORTS_READ).
 A partner token whose subject is the account's ID gets exactly these while
-the account is enabled, nothing while it is disabled; a partner subject
-with no account keeps every partner right.`
+the account is enabled, nothing while it is disabled. A partner subject
+with no account is refused once the tenant requires accounts (dwellctl
+partners require), and keeps every partner right until then.`
 
 // parseScopes turns --scope values into API scopes.
 func parseScopes(vs []string) ([]dwellv1.PartnerScope, error) {
@@ -202,7 +203,7 @@ func partnersDeleteCommand() command {
 	return command{
 		name:    "partners delete",
 		args:    "ID",
-		summary: "delete a partner account (its tokens then keep every partner right: disable to cut off); admin only",
+		summary: "delete a partner account, revoking its tokens (only once the tenant requires accounts: see partners require); admin only",
 		nargs:   1,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
@@ -221,6 +222,40 @@ func partnersDeleteCommand() command {
 					return exitOK
 				}
 				fmt.Fprintf(e.stdout, "Deleted %s\n", n)
+				return exitOK
+			}
+		},
+	}
+}
+
+func partnersRequireCommand() command {
+	return command{
+		name:    "partners require",
+		summary: "require a partner account of every partner token (--off: let unregistered partner subjects keep every right); admin only",
+		nargs:   0,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			var off bool
+			fs.BoolVar(&off, "off", false, "stop requiring accounts: a partner subject without one keeps every partner right")
+			return func(ctx context.Context, e *env, g *globals, _ []string) int {
+				const name = "partners require"
+				conn, rctx, done, err := g.connect(ctx)
+				if err != nil {
+					return e.fail(name, err)
+				}
+				defer done()
+				resp, err := dwellv1.NewDirectoryServiceClient(conn).UpdateSettings(rctx, &dwellv1.UpdateSettingsRequest{
+					Settings:   &dwellv1.Settings{PartnerAccountsRequired: !off},
+					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"partner_accounts_required"}},
+				})
+				if err != nil {
+					return e.rpcError(name, g, err)
+				}
+				required := resp.GetSettings().GetPartnerAccountsRequired()
+				if g.json() {
+					printJSON(e.stdout, map[string]any{"partner_accounts_required": required})
+					return exitOK
+				}
+				fmt.Fprintf(e.stdout, "Partner accounts required: %v\n", required)
 				return exitOK
 			}
 		},

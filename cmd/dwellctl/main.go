@@ -173,6 +173,7 @@ func commands() []command {
 		partnersListCommand(),
 		partnersUpdateCommand(),
 		partnersDeleteCommand(),
+		partnersRequireCommand(),
 		pingsUploadCommand(),
 		reportDayCommand(),
 		reportBreakdownCommand(),

@@ -43,6 +43,19 @@ func TestPartnersCommands(t *testing.T) {
 	}
 	admin.must(0, "partners", "update", "payroll", "--disabled=false")
 	payroll.must(0, "clients", "list")
+	// Deleting is refused until the tenant requires accounts: it would
+	// give the deleted account's tokens every right.
+	if r := admin.must(1, "partners", "delete", "payroll"); !strings.Contains(r.stderr, "FAILED_PRECONDITION") {
+		t.Errorf("partners delete while accounts are not required: stderr %q", r.stderr)
+	}
+	if r := admin.must(0, "partners", "require"); !strings.Contains(r.stdout, "required: true") {
+		t.Errorf("partners require printed %q", r.stdout)
+	}
 	admin.must(0, "partners", "delete", "payroll")
+	if r := payroll.must(1, "clients", "list"); !strings.Contains(r.stderr, "not registered") {
+		t.Errorf("clients list by a deleted partner: stderr %q", r.stderr)
+	}
 	admin.must(1, "partners", "delete", "payroll")
+	admin.must(0, "partners", "require", "--off")
+	payroll.must(0, "clients", "list")
 }

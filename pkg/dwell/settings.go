@@ -37,6 +37,11 @@ type Settings struct {
 	// SilenceMin is how much working time without a fix makes a rep
 	// silent (a REP_SILENT event), from MinSilence to MaxSilence.
 	SilenceMin time.Duration
+	// PartnerAccountsRequired makes every partner token of the tenant need
+	// a registered, enabled partner account holding the call's scope; when
+	// false (the default, for tokens minted before accounts existed) a
+	// partner subject with no account keeps every partner right.
+	PartnerAccountsRequired bool
 }
 
 // DefaultSettings returns the settings of a tenant that set none.

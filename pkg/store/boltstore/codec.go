@@ -414,12 +414,14 @@ type settingsRec struct {
 	VisitMinNS  *int64 `json:"vmin,omitempty"`
 	IdleMinNS   *int64 `json:"imin,omitempty"`
 	SilenceNS   *int64 `json:"silence,omitempty"`
+	// PartnersRequired is Settings.PartnerAccountsRequired (absent: false).
+	PartnersRequired bool `json:"preq,omitempty"`
 }
 
 func toSettingsRec(s *dwell.Settings) settingsRec {
 	ret, vmin, imin := int64(s.Retention), int64(s.VisitMin), int64(s.IdleMin)
 	silence := int64(s.SilenceMin)
-	return settingsRec{RetentionNS: &ret, VisitMinNS: &vmin, IdleMinNS: &imin, SilenceNS: &silence}
+	return settingsRec{RetentionNS: &ret, VisitMinNS: &vmin, IdleMinNS: &imin, SilenceNS: &silence, PartnersRequired: s.PartnerAccountsRequired}
 }
 
 func (rec *settingsRec) domain() dwell.Settings {
@@ -436,6 +438,7 @@ func (rec *settingsRec) domain() dwell.Settings {
 	if rec.SilenceNS != nil {
 		s.SilenceMin = time.Duration(*rec.SilenceNS)
 	}
+	s.PartnerAccountsRequired = rec.PartnersRequired
 	return s
 }
 

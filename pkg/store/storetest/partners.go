@@ -14,6 +14,7 @@ func runPartners(t *testing.T, h Harness) {
 	t.Run("PartnerRequestID", func(t *testing.T) { testPartnerRequestID(t, h) })
 	t.Run("ListPartnersPages", func(t *testing.T) { testListPartnersPages(t, h) })
 	t.Run("PartnersReopen", func(t *testing.T) { testPartnersReopen(t, h) })
+	t.Run("PartnerAccountsRequiredSetting", func(t *testing.T) { testPartnerAccountsRequiredSetting(t, h) })
 }
 
 func partner(id, requestID string, scopes ...dwell.Scope) dwell.PartnerAccount {
@@ -156,4 +157,24 @@ func testPartnersReopen(t *testing.T, h Harness) {
 		t.Fatal("retry after reopen: existed = false")
 	}
 	wantEqual(t, "retried after reopen", got, a)
+}
+
+// testPartnerAccountsRequiredSetting checks that the tenant's requirement
+// of partner accounts is kept with the other settings, across a reopen,
+// and per tenant.
+func testPartnerAccountsRequiredSetting(t *testing.T, h Harness) {
+	s := h.Open(t)
+	if got, err := s.GetSettings(ctx(), tenantA); err != nil || got.PartnerAccountsRequired {
+		t.Fatalf("default settings: PartnerAccountsRequired %v, %v; want false", got.PartnerAccountsRequired, err)
+	}
+	set := dwell.DefaultSettings()
+	set.PartnerAccountsRequired = true
+	must(t, "put", s.PutSettings(ctx(), tenantA, set))
+	s = h.Reopen(t, s)
+	got, err := s.GetSettings(ctx(), tenantA)
+	must(t, "get", err)
+	wantEqual(t, "settings", got, set)
+	if other, err := s.GetSettings(ctx(), tenantB); err != nil || other.PartnerAccountsRequired {
+		t.Fatalf("another tenant's settings: PartnerAccountsRequired %v, %v; want false", other.PartnerAccountsRequired, err)
+	}
 }

@@ -2441,8 +2441,18 @@ type Settings struct {
 	// Working time without a fix after which a rep is reported silent
 	// (EVENT_TYPE_REP_SILENT), in seconds, 300 to 86,400 (default 1,800).
 	SilenceMinSeconds int32 `protobuf:"varint,5,opt,name=silence_min_seconds,json=silenceMinSeconds,proto3" json:"silence_min_seconds,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Whether every partner token needs a registered partner account
+	// (CreatePartner). When true, a call by a partner subject with no
+	// account is PERMISSION_DENIED (audited), so deleting an account revokes
+	// its tokens. When false (the default, for tokens minted before partner
+	// accounts existed) such a subject keeps every partner right, and
+	// DeletePartner is refused: it would widen the deleted account's tokens
+	// to every right (disable the account instead). An update changes it only
+	// when update_mask names it, never through an empty mask or "*", so a
+	// client that predates this field cannot turn it off unawares.
+	PartnerAccountsRequired bool `protobuf:"varint,6,opt,name=partner_accounts_required,json=partnerAccountsRequired,proto3" json:"partner_accounts_required,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -2508,6 +2518,13 @@ func (x *Settings) GetSilenceMinSeconds() int32 {
 		return x.SilenceMinSeconds
 	}
 	return 0
+}
+
+func (x *Settings) GetPartnerAccountsRequired() bool {
+	if x != nil {
+		return x.PartnerAccountsRequired
+	}
+	return false
 }
 
 // GetSettingsRequest is the request of GetSettings.
@@ -3444,13 +3461,14 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"a\n" +
 	"\x11ListTeamsResponse\x12$\n" +
 	"\x05teams\x18\x01 \x03(\v2\x0e.dwell.v1.TeamR\x05teams\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcb\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x02\n" +
 	"\bSettings\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0eretention_days\x18\x02 \x01(\x05R\rretentionDays\x12*\n" +
 	"\x11visit_min_seconds\x18\x03 \x01(\x05R\x0fvisitMinSeconds\x12(\n" +
 	"\x10idle_min_seconds\x18\x04 \x01(\x05R\x0eidleMinSeconds\x12.\n" +
-	"\x13silence_min_seconds\x18\x05 \x01(\x05R\x11silenceMinSeconds\"(\n" +
+	"\x13silence_min_seconds\x18\x05 \x01(\x05R\x11silenceMinSeconds\x12:\n" +
+	"\x19partner_accounts_required\x18\x06 \x01(\bR\x17partnerAccountsRequired\"(\n" +
 	"\x12GetSettingsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"E\n" +
 	"\x13GetSettingsResponse\x12.\n" +

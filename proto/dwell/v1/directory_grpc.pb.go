@@ -128,17 +128,20 @@ type DirectoryServiceClient interface {
 	// new token, and streams opened before (WatchEvents, StreamPings,
 	// ImportClients) are checked again at every message, so they end at the
 	// first message after the change. A partner token whose subject names no
-	// registered account
-	// keeps every partner right of the tenant, as before accounts existed.
+	// registered account is PERMISSION_DENIED when the tenant requires
+	// accounts (Settings.partner_accounts_required), and otherwise keeps
+	// every partner right of the tenant, as before accounts existed.
 	CreatePartner(ctx context.Context, in *CreatePartnerRequest, opts ...grpc.CallOption) (*CreatePartnerResponse, error)
 	// GetPartner returns one partner account. Admin only.
 	GetPartner(ctx context.Context, in *GetPartnerRequest, opts ...grpc.CallOption) (*GetPartnerResponse, error)
 	// UpdatePartner changes the fields named in update_mask: its scopes,
 	// whether it is disabled, its display name. Admin only.
 	UpdatePartner(ctx context.Context, in *UpdatePartnerRequest, opts ...grpc.CallOption) (*UpdatePartnerResponse, error)
-	// DeletePartner deletes a partner account. Its tokens then carry the
-	// unregistered partner's rights (every partner right of the tenant): to
-	// cut an integration off, disable its account instead. Admin only.
+	// DeletePartner deletes a partner account; its tokens are then refused.
+	// FAILED_PRECONDITION unless the tenant requires partner accounts
+	// (Settings.partner_accounts_required): otherwise its tokens would get
+	// every partner right of the tenant. To cut an integration off without
+	// that setting, disable its account. Admin only.
 	DeletePartner(ctx context.Context, in *DeletePartnerRequest, opts ...grpc.CallOption) (*DeletePartnerResponse, error)
 	// ListPartners lists partner accounts in id order. Admin only.
 	ListPartners(ctx context.Context, in *ListPartnersRequest, opts ...grpc.CallOption) (*ListPartnersResponse, error)
@@ -490,17 +493,20 @@ type DirectoryServiceServer interface {
 	// new token, and streams opened before (WatchEvents, StreamPings,
 	// ImportClients) are checked again at every message, so they end at the
 	// first message after the change. A partner token whose subject names no
-	// registered account
-	// keeps every partner right of the tenant, as before accounts existed.
+	// registered account is PERMISSION_DENIED when the tenant requires
+	// accounts (Settings.partner_accounts_required), and otherwise keeps
+	// every partner right of the tenant, as before accounts existed.
 	CreatePartner(context.Context, *CreatePartnerRequest) (*CreatePartnerResponse, error)
 	// GetPartner returns one partner account. Admin only.
 	GetPartner(context.Context, *GetPartnerRequest) (*GetPartnerResponse, error)
 	// UpdatePartner changes the fields named in update_mask: its scopes,
 	// whether it is disabled, its display name. Admin only.
 	UpdatePartner(context.Context, *UpdatePartnerRequest) (*UpdatePartnerResponse, error)
-	// DeletePartner deletes a partner account. Its tokens then carry the
-	// unregistered partner's rights (every partner right of the tenant): to
-	// cut an integration off, disable its account instead. Admin only.
+	// DeletePartner deletes a partner account; its tokens are then refused.
+	// FAILED_PRECONDITION unless the tenant requires partner accounts
+	// (Settings.partner_accounts_required): otherwise its tokens would get
+	// every partner right of the tenant. To cut an integration off without
+	// that setting, disable its account. Admin only.
 	DeletePartner(context.Context, *DeletePartnerRequest) (*DeletePartnerResponse, error)
 	// ListPartners lists partner accounts in id order. Admin only.
 	ListPartners(context.Context, *ListPartnersRequest) (*ListPartnersResponse, error)
