@@ -115,7 +115,13 @@ func (d *deriver) describe(s *Segment) {
 			s.DistanceM += dist(fs[k-1], fs[k])
 		}
 	case KindGap:
-		if lo < len(fs) && hi < len(fs) {
+		// From the last fix before the silence to the first after it: a
+		// stop estimated to end (or start) inside the silence moves the
+		// gap's edge off the fixes, not the rep.
+		if lo < len(fs) && fs[lo].t > s.Start.UnixNano() {
+			lo--
+		}
+		if lo >= 0 && hi < len(fs) {
 			s.DistanceM = dist(fs[lo], fs[hi])
 		}
 	case KindIdle, KindVisit:

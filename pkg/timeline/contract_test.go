@@ -1,0 +1,127 @@
+package timeline
+
+// Tests of DESIGN's timeline rules on hand-made days built in code: each
+// was first written against a derivation that broke the rule.
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// track builds a hand-made rep-day of fixes: stays sampled at a place and
+// moves at constant speed between places, each fix with an ID of its own.
+type track struct {
+	t     testing.TB
+	day   dwell.Date
+	fixes []dwell.Fix
+	n     int
+}
+
+// huntDay is the day the hand-made tracks are on, in UTC.
+var huntDay = dwell.Date{Year: 2026, Month: 3, Day: 2}
+
+// hm returns h:m:s on huntDay in UTC.
+func hm(h, m, s int) time.Time { return time.Date(2026, 3, 2, h, m, s, 0, time.UTC) }
+
+// huntOrigin is where the hand-made tracks start.
+var huntOrigin = dwell.LatLng{Lat: -6.2, Lng: 106.8}
+
+// offset returns the point east and north metres from huntOrigin.
+func offset(east, north float64) dwell.LatLng {
+	return dwell.LatLng{
+		Lat: huntOrigin.Lat + north/111195,
+		Lng: huntOrigin.Lng + east/(111195*math.Cos(huntOrigin.Lat*math.Pi/180)),
+	}
+}
+
+func (tr *track) add(f dwell.Fix) {
+	tr.n++
+	if f.ID == "" {
+		f.ID = fmt.Sprintf("f%05d", tr.n)
+	}
+	tr.fixes = append(tr.fixes, f)
+}
+
+// stay samples a still phone at p every step from from (inclusive) to to
+// (exclusive), with accuracy acc and a jitter pattern of up to jit metres.
+func (tr *track) stay(from, to time.Time, p dwell.LatLng, step time.Duration, acc, jit float64) {
+	for ts := from; ts.Before(to); ts = ts.Add(step) {
+		q := p
+		if jit > 0 {
+			a := float64(tr.n) * 2.399963
+			r := jit * float64(tr.n%5) / 4
+			q.Lat += r * math.Sin(a) / 111195
+			q.Lng += r * math.Cos(a) / (111195 * math.Cos(q.Lat*math.Pi/180))
+		}
+		tr.add(dwell.Fix{Time: ts, Pos: q, AccuracyM: acc, SpeedMPS: 0, BearingDeg: -1})
+	}
+}
+
+// move samples a rep moving in a straight line from a to b between from
+// and to, reporting speed and course.
+func (tr *track) move(from, to time.Time, a, b dwell.LatLng, step time.Duration, acc float64) {
+	d := haversineM(a, b)
+	v := d / to.Sub(from).Seconds()
+	brg := math.Atan2((b.Lng-a.Lng)*math.Cos(a.Lat*math.Pi/180), b.Lat-a.Lat) * 180 / math.Pi
+	if brg < 0 {
+		brg += 360
+	}
+	for ts := from; ts.Before(to); ts = ts.Add(step) {
+		f := float64(ts.Sub(from)) / float64(to.Sub(from))
+		p := dwell.LatLng{Lat: a.Lat + (b.Lat-a.Lat)*f, Lng: a.Lng + (b.Lng-a.Lng)*f}
+		tr.add(dwell.Fix{Time: ts, Pos: p, AccuracyM: acc, SpeedMPS: v, BearingDeg: brg})
+	}
+}
+
+// circleClients returns an index and client map of circular fences.
+func circleClients(t testing.TB, cs ...dwell.Client) (*geofence.Index, ClientMap) {
+	t.Helper()
+	ix := geofence.New(geofence.Options{})
+	m := ClientMap{}
+	for _, c := range cs {
+		if err := ix.Put(string(c.ID), c.Fence); err != nil {
+			t.Fatal(err)
+		}
+		m[c.ID] = c
+	}
+	return ix, m
+}
+
+func circle(id string, p dwell.LatLng, r float64) dwell.Client {
+	return dwell.Client{ID: dwell.ClientID(id), Fence: dwell.Geofence{Circle: &dwell.Circle{Center: p, RadiusM: r}}}
+}
+
+// TestGapDistanceAcrossSilence: a GAP's distance is the straight line
+// across it, from where the rep was before the silence to where the rep
+// was after, also when the stop before it is estimated to end inside the
+// silence (the rep was seen again far away, so it left some time before).
+func TestGapDistanceAcrossSilence(t *testing.T) {
+	A, far := offset(0, 0), offset(4000, 0)
+	ix, cm := circleClients(t, circle("acme", A, 40))
+	var tr track
+	tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 0), A, 30*time.Second, 8)
+	tr.stay(hm(9, 0, 0), hm(10, 0, 0), A, time.Minute, 10, 5)
+	// The phone is off from 10:00 to 10:50; then the rep walks on, 4 km away.
+	tr.move(hm(10, 50, 0), hm(11, 0, 0), far, offset(5000, 0), 30*time.Second, 8)
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm})
+	checkInvariants(t, "silence", day)
+	var gaps []Segment
+	for _, s := range day.Segments {
+		if s.Kind == KindGap {
+			gaps = append(gaps, s)
+		}
+	}
+	if len(gaps) != 1 {
+		t.Fatalf("want one GAP, got\n%s", day.Encode())
+	}
+	want := haversineM(A, far)
+	if g := gaps[0]; math.Abs(g.DistanceM-want) > 20 {
+		t.Errorf("GAP %v..%v distance = %.1f m, want %.0f m (A to the first fix after the silence)\n%s",
+			g.Start.Format("15:04:05"), g.End.Format("15:04:05"), g.DistanceM, want, day.Encode())
+	}
+}
