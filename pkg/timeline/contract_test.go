@@ -125,3 +125,36 @@ func TestGapDistanceAcrossSilence(t *testing.T) {
 			g.Start.Format("15:04:05"), g.End.Format("15:04:05"), g.DistanceM, want, day.Encode())
 	}
 }
+
+// TestTravelDistanceReachesTheStops: a trip's distance is the path the rep
+// drove, from the stop before to the stop after, not only the legs between
+// fixes that both fall inside the TRAVEL segment: a phone sampling every
+// minute at 10 m/s leaves 600 m between the last fix on the road and the
+// stop.
+func TestTravelDistanceReachesTheStops(t *testing.T) {
+	A := offset(0, 0)
+	ix, cm := circleClients(t, circle("acme", A, 40))
+	var tr track
+	tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-6000, 0), A, time.Minute, 8)
+	tr.stay(hm(9, 0, 0), hm(10, 0, 0), A, time.Minute, 10, 5)
+	tr.add(dwell.Fix{Time: hm(10, 0, 30), Pos: offset(300, 0), AccuracyM: 8, SpeedMPS: 10, BearingDeg: 90})
+	tr.move(hm(10, 1, 30), hm(10, 11, 30), offset(900, 0), offset(6900, 0), time.Minute, 8)
+	tr.stay(hm(10, 11, 30), hm(10, 40, 0), offset(6900, 0), time.Minute, 10, 5)
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm})
+	checkInvariants(t, "trips", day)
+	var trips []Segment
+	for _, s := range day.Segments {
+		if s.Kind == KindTravel {
+			trips = append(trips, s)
+		}
+	}
+	if len(trips) != 2 {
+		t.Fatalf("want two trips, got\n%s", day.Encode())
+	}
+	for i, s := range trips {
+		if want := []float64{6000, 6900}[i]; math.Abs(s.DistanceM-want) > 0.02*want {
+			t.Errorf("trip %d (%v..%v) distance = %.0f m, want %.0f m within 2%%\n%s", i,
+				s.Start.Format("15:04:05"), s.End.Format("15:04:05"), s.DistanceM, want, day.Encode())
+		}
+	}
+}

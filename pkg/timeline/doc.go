@@ -147,7 +147,9 @@
 //     15 min before or during it (a check-in from the car park:
 //     OUTSIDE_GEOFENCE, but the fixes agree). An unverified check-in the
 //     fixes do not back is no visit. TRAVEL carries the path length along
-//     the fixes inside it, GAP the straight distance across it.
+//     the fixes inside it and the legs that cross its edges (the rep was
+//     at the stop next to it until the edge), GAP the straight distance
+//     from the last fix before it to the first after it.
 //
 // A day with pauses (Input.Tracking) is derived from the fixes outside
 // them, and PAUSED is then laid over the result, winning over every other
