@@ -4,6 +4,7 @@ package timeline
 // was first written against a derivation that broke the rule.
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"testing"
@@ -92,6 +93,17 @@ func circleClients(t testing.TB, cs ...dwell.Client) (*geofence.Index, ClientMap
 	return ix, m
 }
 
+// segmentsOf returns day's segments of kind k.
+func segmentsOf(day Day, k Kind) []Segment {
+	var out []Segment
+	for _, s := range day.Segments {
+		if s.Kind == k {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func circle(id string, p dwell.LatLng, r float64) dwell.Client {
 	return dwell.Client{ID: dwell.ClientID(id), Fence: dwell.Geofence{Circle: &dwell.Circle{Center: p, RadiusM: r}}}
 }
@@ -110,12 +122,7 @@ func TestGapDistanceAcrossSilence(t *testing.T) {
 	tr.move(hm(10, 50, 0), hm(11, 0, 0), far, offset(5000, 0), 30*time.Second, 8)
 	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm})
 	checkInvariants(t, "silence", day)
-	var gaps []Segment
-	for _, s := range day.Segments {
-		if s.Kind == KindGap {
-			gaps = append(gaps, s)
-		}
-	}
+	gaps := segmentsOf(day, KindGap)
 	if len(gaps) != 1 {
 		t.Fatalf("want one GAP, got\n%s", day.Encode())
 	}
@@ -142,12 +149,7 @@ func TestTravelDistanceReachesTheStops(t *testing.T) {
 	tr.stay(hm(10, 11, 30), hm(10, 40, 0), offset(6900, 0), time.Minute, 10, 5)
 	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm})
 	checkInvariants(t, "trips", day)
-	var trips []Segment
-	for _, s := range day.Segments {
-		if s.Kind == KindTravel {
-			trips = append(trips, s)
-		}
-	}
+	trips := segmentsOf(day, KindTravel)
 	if len(trips) != 2 {
 		t.Fatalf("want two trips, got\n%s", day.Encode())
 	}
@@ -156,5 +158,43 @@ func TestTravelDistanceReachesTheStops(t *testing.T) {
 			t.Errorf("trip %d (%v..%v) distance = %.0f m, want %.0f m within 2%%\n%s", i,
 				s.Start.Format("15:04:05"), s.End.Format("15:04:05"), s.DistanceM, want, day.Encode())
 		}
+	}
+}
+
+// twoShops is a rep-day in a mall (a 150 m fence) with two shops 60 m
+// apart inside it: 40 min at shop A, then 20 min at shop B, with a
+// verified check-in at each.
+func twoShops(t testing.TB) (Input, [2]dwell.CheckIn) {
+	t.Helper()
+	shopA, shopB := offset(-30, 0), offset(30, 0)
+	ix, cm := circleClients(t, circle("mall", offset(0, 0), 150), circle("shopA", shopA, 15), circle("shopB", shopB, 15))
+	var tr track
+	tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 0), shopA, 30*time.Second, 8)
+	tr.stay(hm(9, 0, 0), hm(9, 40, 0), shopA, time.Minute, 15, 5)
+	tr.stay(hm(9, 40, 0), hm(10, 0, 0), shopB, time.Minute, 15, 5)
+	tr.move(hm(10, 0, 0), hm(10, 10, 0), shopB, offset(3000, 0), 30*time.Second, 8)
+	fa := dwell.Fix{ID: "ca", Time: hm(9, 2, 0), Pos: shopA, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1}
+	fb := dwell.Fix{ID: "cb", Time: hm(9, 41, 0), Pos: shopB, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1}
+	cis := [2]dwell.CheckIn{
+		{RequestID: "in-a", Client: "shopA", Time: fa.Time, Fix: &fa},
+		{RequestID: "in-b", Client: "shopB", Time: fb.Time, Fix: &fb},
+	}
+	return Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm}, cis
+}
+
+// TestCheckInRepeatsWithOtherContent: the same check-in (request id)
+// received twice with different fixes gives the same day whichever came
+// first, as fixes repeated under one ID do.
+func TestCheckInRepeatsWithOtherContent(t *testing.T) {
+	in, cis := twoShops(t)
+	away := *cis[0].Fix
+	away.Pos = offset(-3000, 0)
+	again := cis[0]
+	again.Fix = &away
+	in.CheckIns = []dwell.CheckIn{cis[0], again}
+	first := Derive(in).Encode()
+	in.CheckIns = []dwell.CheckIn{again, cis[0]}
+	if second := Derive(in).Encode(); !bytes.Equal(first, second) {
+		t.Errorf("a check-in repeated with another fix: the order decides\none order:\n%s\nthe other:\n%s", first, second)
 	}
 }

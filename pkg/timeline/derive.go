@@ -264,6 +264,15 @@ func compareFixContent(a, b *dwell.Fix) int {
 		cmp.Compare(a.BearingDeg, b.BearingDeg), cmpBool(a.Mock, b.Mock))
 }
 
+// compareFixPtr orders two optional fixes: none first, then by time, ID
+// and content.
+func compareFixPtr(a, b *dwell.Fix) int {
+	if a == nil || b == nil {
+		return cmpBool(a != nil, b != nil)
+	}
+	return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.ID, b.ID), compareFixContent(a, b))
+}
+
 // prepare returns the day's fixes as references into in, in the order in
 // which to read them: once per ID (the least by time, position,
 // accuracy, speed and mock flag if an ID repeats with different content), with a
@@ -1258,8 +1267,11 @@ type judged struct {
 // visit it claims (the check-out, or the fixes for a forgotten one).
 func (d *deriver) judgeCheckIns(day *Day) []judged {
 	cis := slices.Clone(d.in.CheckIns)
+	// A request id repeated with other content keeps the least, as a fix
+	// ID does (prepare), so that the order of arrival does not decide.
 	slices.SortFunc(cis, func(a, b dwell.CheckIn) int {
-		return cmp.Or(cmp.Compare(a.RequestID, b.RequestID), a.Time.Compare(b.Time), cmp.Compare(a.Client, b.Client))
+		return cmp.Or(cmp.Compare(a.RequestID, b.RequestID), a.Time.Compare(b.Time), cmp.Compare(a.Client, b.Client),
+			compareFixPtr(a.Fix, b.Fix))
 	})
 	cis = slices.CompactFunc(cis, func(a, b dwell.CheckIn) bool { return a.RequestID == b.RequestID })
 	slices.SortFunc(cis, func(a, b dwell.CheckIn) int {
