@@ -198,3 +198,29 @@ func TestCheckInRepeatsWithOtherContent(t *testing.T) {
 		t.Errorf("a check-in repeated with another fix: the order decides\none order:\n%s\nthe other:\n%s", first, second)
 	}
 }
+
+// TestCheckOutAfterNextCheckIn: a rep who checks in at the next shop
+// before tapping check-out at the last one did not forget the check-out:
+// it closes that check-in (the next check-in still ends its visit).
+func TestCheckOutAfterNextCheckIn(t *testing.T) {
+	in, cis := twoShops(t)
+	in.CheckIns = cis[:]
+	in.CheckOuts = []dwell.CheckOut{
+		{RequestID: "out-a", Client: "shopA", Time: hm(9, 42, 0)},
+		{RequestID: "out-b", Client: "shopB", Time: hm(9, 59, 0)},
+	}
+	day := Derive(in)
+	checkInvariants(t, "two shops", day)
+	if day.Flags.ForgottenCheckOuts != 0 {
+		t.Errorf("ForgottenCheckOuts = %d, want 0: both check-ins were checked out\n%s", day.Flags.ForgottenCheckOuts, day.Encode())
+	}
+	for _, c := range day.CheckIns {
+		if want := map[string]string{"in-a": "out-a", "in-b": "out-b"}[c.RequestID]; c.CheckOutRequestID != want {
+			t.Errorf("check-in %s closed by %q, want %q", c.RequestID, c.CheckOutRequestID, want)
+		}
+	}
+	visits := segmentsOf(day, KindVisit)
+	if len(visits) != 2 || visits[0].Client != "shopA" || visits[1].Client != "shopB" || visits[0].End.After(cis[1].Time) {
+		t.Errorf("want a visit to shop A ending by the check-in at B, then shop B; got\n%s", day.Encode())
+	}
+}

@@ -1294,17 +1294,26 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 		}
 		j := judged{ci: ci, res: CheckInResult{RequestID: ci.RequestID, Client: ci.Client, Time: ci.Time}}
 		j.res.Verification, j.res.DistanceM = d.verify(ci)
-		var next time.Time
+		var next, nextSame time.Time
 		if k+1 < len(cis) {
 			next = cis[k+1].Time
 		}
+		for _, c := range cis[k+1:] {
+			if c.Client == ci.Client {
+				nextSame = c.Time
+				break
+			}
+		}
+		// A check-out closes the client's check-in before it, though the
+		// rep may have checked in at the next site first (a mall); the
+		// next check-in still ends the visit (build).
 		var co *dwell.CheckOut
 		for m := range cos {
 			c := &cos[m]
 			if usedOut[m] || c.Client != ci.Client || c.Time.Before(ci.Time) {
 				continue
 			}
-			if !next.IsZero() && !c.Time.Before(next) {
+			if !nextSame.IsZero() && !c.Time.Before(nextSame) {
 				break
 			}
 			usedOut[m] = true

@@ -127,7 +127,9 @@
 //     it is LOW_ACCURACY (accuracy over 150 m, within twice it),
 //     MOCK_LOCATION, NO_FIX or OUTSIDE_GEOFENCE with the distance. A
 //     check-out closes the earliest open check-in of the same client made
-//     before it and before the next check-in. A verified check-in claims a
+//     before it and before that client's next check-in (a rep may check
+//     in at the next shop before checking out of the last). A verified
+//     check-in claims a
 //     visit from the start of the stop it was made in (at most 5 min
 //     earlier, never into the previous claim) until its check-out or the
 //     next check-in; without a check-out (forgotten) until the end of the
