@@ -538,11 +538,15 @@ func markMoving(ps []fixP) {
 func isJump(ps []fixP, b, i, a int) bool {
 	pb, pa := &ps[b], &ps[a]
 	span := pa.t - pb.t
-	if span <= 0 || span > int64(outlierSpan) {
-		return false
-	}
 	cx, cy := pa.x-pb.x, pa.y-pb.y
 	chord2 := cx*cx + cy*cy
+	// A longer silence is a jump's span only when the fixes around it
+	// are at one place (both within their stop allowance of one centre):
+	// a silence there belongs to that stop (DESIGN), and one fix far off
+	// within it must not end the stop.
+	if span <= 0 || (span > int64(outlierSpan) && !hypotAtMost(cx, cy, allowance(pb.accM)+allowance(pa.accM))) {
+		return false
+	}
 	// A jump deviates by more than outlierMinM and than the chord, so its
 	// first fix is more than outlierMinM/2 from b or from a.
 	const half2 = outlierMinM * outlierMinM / 4
