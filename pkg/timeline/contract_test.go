@@ -324,3 +324,55 @@ func TestOneJumpInAStop(t *testing.T) {
 		t.Logf("%s: %d jumps injected", p.name, tried)
 	}
 }
+
+// TestDeterminismWithPausesAndConflicts derives harsh simulated days with
+// pauses (one left open), fixes repeated under one ID with other content,
+// fixes of one instant at other places, and every list repeated and
+// shuffled, and wants the same bytes every time.
+func TestDeterminismWithPausesAndConflicts(t *testing.T) {
+	w := newSimWorld(t, 9)
+	r := rand.New(rand.NewPCG(1, 2))
+	days, orders := 20, 30
+	if testing.Short() {
+		days, orders = 5, 10
+	}
+	for n := range days {
+		res := w.simDay(t, sim.Harsh(), uint64(700+n), n)
+		in := w.input(res, res.AllFixes())
+		for k := range 3 {
+			at := res.Start.Add(time.Duration(r.Int64N(int64(res.End.Sub(res.Start)))))
+			in.Tracking = append(in.Tracking, dwell.TrackingChange{RequestID: fmt.Sprintf("p%d", k), Time: at, Paused: true})
+			if k < 2 { // the last pause is never resumed
+				in.Tracking = append(in.Tracking, dwell.TrackingChange{RequestID: fmt.Sprintf("r%d", k), Time: at.Add(time.Duration(r.IntN(3600)) * time.Second)})
+			}
+		}
+		again := slices.Clone(in.Fixes[:20])
+		for i := range again {
+			again[i].Pos.Lat += 0.001 // the same IDs, other positions
+		}
+		in.Fixes = append(in.Fixes, again...)
+		for i := range 10 {
+			f := in.Fixes[r.IntN(len(in.Fixes))]
+			f.ID, f.Pos.Lng = fmt.Sprintf("same-time-%d", i), f.Pos.Lng+0.002
+			in.Fixes = append(in.Fixes, f)
+		}
+		day := Derive(in)
+		checkInvariants(t, fmt.Sprintf("day %d", n), day)
+		want := day.Encode()
+		for k := range orders {
+			o := in
+			o.Fixes = slices.Clone(in.Fixes)
+			o.Fixes = append(o.Fixes, o.Fixes[:r.IntN(30)]...)
+			r.Shuffle(len(o.Fixes), func(i, j int) { o.Fixes[i], o.Fixes[j] = o.Fixes[j], o.Fixes[i] })
+			o.Tracking = append(slices.Clone(in.Tracking), in.Tracking...)
+			r.Shuffle(len(o.Tracking), func(i, j int) { o.Tracking[i], o.Tracking[j] = o.Tracking[j], o.Tracking[i] })
+			o.CheckIns = append(slices.Clone(in.CheckIns), in.CheckIns...)
+			r.Shuffle(len(o.CheckIns), func(i, j int) { o.CheckIns[i], o.CheckIns[j] = o.CheckIns[j], o.CheckIns[i] })
+			o.CheckOuts = append(slices.Clone(in.CheckOuts), in.CheckOuts...)
+			r.Shuffle(len(o.CheckOuts), func(i, j int) { o.CheckOuts[i], o.CheckOuts[j] = o.CheckOuts[j], o.CheckOuts[i] })
+			if got := Derive(o).Encode(); !bytes.Equal(got, want) {
+				t.Fatalf("day %d, order %d: another timeline\ngot:\n%s\nwant:\n%s", n, k, got, want)
+			}
+		}
+	}
+}
