@@ -260,10 +260,11 @@ func TestJumpInSilenceKeepsTheVisit(t *testing.T) {
 // two fixes of that stop, and wants the day unchanged: the same visits
 // and clients, as many trips, visit and idle time within a minute. Before
 // a silence at one place could hold a jump, 13 of these 1,800 injections
-// split a stop. Other draws of the jumps (seeds 6 to 8) still find 1 or 2
+// changed a day. Other draws of the jumps (seeds 6 to 8) still find 1 or 2
 // in 1,800 that change a day another way: a jump that lands near a fix
 // taken minutes before serves as the anchor of a run of good fixes, which
-// are then dropped as the jump (see the report of branch tlhunt).
+// are then dropped as the jump (not fixed: the four fixes around it look
+// the same as a jump that recurs at one spot, which is dropped rightly).
 func TestOneJumpInAStop(t *testing.T) {
 	profiles := []struct {
 		name string

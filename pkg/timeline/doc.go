@@ -353,6 +353,20 @@
 // The timing of a stop's ends is estimated, so its length can fall a few
 // seconds either side of VisitMin; a stop within 30 s under it counts.
 //
+// A multipath jump that lands near a fix taken minutes before (on the
+// way in, say) can serve as the anchor of a run of good fixes, which are
+// then dropped in its place; in the test that injects one jump into each
+// long simulated stop this changes 1 or 2 days in 1,800.
+//
+// A stop's ends are estimated from the fixes around it, also across a
+// silence: one fix between two silences is a stop as long as the guesses
+// at its ends, and a stop before a silence after which the rep is far
+// away runs on into it for as long as the way there would take. Refusing
+// either (a stop of one core fix; no estimate across a silence over
+// GapMin) makes visits more precise but misallocates more time on the
+// harsh profile (2.70 to 3.44 % and 4.34 % on seed base 0): on the
+// simulator's phones such stops are more often real than not.
+//
 // Positions are handled in a plane tangent at the day's first fix; that is
 // exact enough within a few hundred kilometres, not across a pole.
 //
