@@ -110,12 +110,27 @@ func (d *deriver) describe(s *Segment) {
 	hi, _ := slices.BinarySearchFunc(fs, s.End.UnixNano(), func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
 	switch s.Kind {
 	case KindTravel:
-		// The path through the fixes within the segment.
-		for k, end := max(lo+1, 1), s.End.UnixNano(); k < len(fs) && fs[k].t <= end; k++ {
-			s.DistanceM += dist(fs[k-1], fs[k])
+		// The path through the fixes, with the legs that cross its edges:
+		// a stop on the other side holds the rep still until the edge, so
+		// the leg from its last fix to the first fix on the road (or from
+		// the last on the road to the next stop) was travelled in full
+		// within the segment. A GAP's edges are fixes; a PAUSED cut is
+		// shared out by time (pause.go).
+		start, end := s.Start.UnixNano(), s.End.UnixNano()
+		for k := max(lo, 1); k < len(fs) && fs[k-1].t < end; k++ {
+			a, b := fs[k-1].t, fs[k].t
+			if min(b, end) > max(a, start) || (a == b && a >= start) {
+				s.DistanceM += dist(fs[k-1], fs[k])
+			}
 		}
 	case KindGap:
-		if lo < len(fs) && hi < len(fs) {
+		// From the last fix before the silence to the first after it: a
+		// stop estimated to end (or start) inside the silence moves the
+		// gap's edge off the fixes, not the rep.
+		if lo < len(fs) && fs[lo].t > s.Start.UnixNano() {
+			lo--
+		}
+		if lo >= 0 && hi < len(fs) {
 			s.DistanceM = dist(fs[lo], fs[hi])
 		}
 	case KindIdle, KindVisit:

@@ -264,6 +264,15 @@ func compareFixContent(a, b *dwell.Fix) int {
 		cmp.Compare(a.BearingDeg, b.BearingDeg), cmpBool(a.Mock, b.Mock))
 }
 
+// compareFixPtr orders two optional fixes: none first, then by time, ID
+// and content.
+func compareFixPtr(a, b *dwell.Fix) int {
+	if a == nil || b == nil {
+		return cmpBool(a != nil, b != nil)
+	}
+	return cmp.Or(a.Time.Compare(b.Time), strings.Compare(a.ID, b.ID), compareFixContent(a, b))
+}
+
 // prepare returns the day's fixes as references into in, in the order in
 // which to read them: once per ID (the least by time, position,
 // accuracy, speed and mock flag if an ID repeats with different content), with a
@@ -529,11 +538,15 @@ func markMoving(ps []fixP) {
 func isJump(ps []fixP, b, i, a int) bool {
 	pb, pa := &ps[b], &ps[a]
 	span := pa.t - pb.t
-	if span <= 0 || span > int64(outlierSpan) {
-		return false
-	}
 	cx, cy := pa.x-pb.x, pa.y-pb.y
 	chord2 := cx*cx + cy*cy
+	// A longer silence is a jump's span only when the fixes around it
+	// are at one place (both within their stop allowance of one centre):
+	// a silence there belongs to that stop (DESIGN), and one fix far off
+	// within it must not end the stop.
+	if span <= 0 || (span > int64(outlierSpan) && !hypotAtMost(cx, cy, allowance(pb.accM)+allowance(pa.accM))) {
+		return false
+	}
 	// A jump deviates by more than outlierMinM and than the chord, so its
 	// first fix is more than outlierMinM/2 from b or from a.
 	const half2 = outlierMinM * outlierMinM / 4
@@ -1258,8 +1271,11 @@ type judged struct {
 // visit it claims (the check-out, or the fixes for a forgotten one).
 func (d *deriver) judgeCheckIns(day *Day) []judged {
 	cis := slices.Clone(d.in.CheckIns)
+	// A request id repeated with other content keeps the least, as a fix
+	// ID does (prepare), so that the order of arrival does not decide.
 	slices.SortFunc(cis, func(a, b dwell.CheckIn) int {
-		return cmp.Or(cmp.Compare(a.RequestID, b.RequestID), a.Time.Compare(b.Time), cmp.Compare(a.Client, b.Client))
+		return cmp.Or(cmp.Compare(a.RequestID, b.RequestID), a.Time.Compare(b.Time), cmp.Compare(a.Client, b.Client),
+			compareFixPtr(a.Fix, b.Fix))
 	})
 	cis = slices.CompactFunc(cis, func(a, b dwell.CheckIn) bool { return a.RequestID == b.RequestID })
 	slices.SortFunc(cis, func(a, b dwell.CheckIn) int {
@@ -1282,17 +1298,26 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 		}
 		j := judged{ci: ci, res: CheckInResult{RequestID: ci.RequestID, Client: ci.Client, Time: ci.Time}}
 		j.res.Verification, j.res.DistanceM = d.verify(ci)
-		var next time.Time
+		var next, nextSame time.Time
 		if k+1 < len(cis) {
 			next = cis[k+1].Time
 		}
+		for _, c := range cis[k+1:] {
+			if c.Client == ci.Client {
+				nextSame = c.Time
+				break
+			}
+		}
+		// A check-out closes the client's check-in before it, though the
+		// rep may have checked in at the next site first (a mall); the
+		// next check-in still ends the visit (build).
 		var co *dwell.CheckOut
 		for m := range cos {
 			c := &cos[m]
 			if usedOut[m] || c.Client != ci.Client || c.Time.Before(ci.Time) {
 				continue
 			}
-			if !next.IsZero() && !c.Time.Before(next) {
+			if !nextSame.IsZero() && !c.Time.Before(nextSame) {
 				break
 			}
 			usedOut[m] = true
