@@ -24,17 +24,8 @@ func (rs *reportService) GetTimeBreakdown(ctx context.Context, req *dwellv1.GetT
 	if g != dwellv1.Grouping_GROUPING_UNSPECIFIED && g != dwellv1.Grouping_GROUPING_REP && g != dwellv1.Grouping_GROUPING_DAY {
 		vs = append(vs, dwell.Violation{Field: "grouping", Description: "must be GROUPING_REP or GROUPING_DAY"})
 	}
-	if len(req.GetReps()) > maxPageSize {
-		vs = append(vs, dwell.Violation{Field: "reps", Description: "at most 1000 reps; name a team for more"})
-	}
 	// A rep named twice would be counted twice in the total.
-	seen := make(map[string]bool, len(req.GetReps()))
-	for i, name := range req.GetReps() {
-		if seen[name] {
-			vs = append(vs, dwell.Violation{Field: "reps[" + itoa(int64(i)) + "]", Description: "names " + name + " again; name each rep once"})
-		}
-		seen[name] = true
-	}
+	vs = append(vs, namedRepsViolations(req.GetReps())...)
 	if err := invalid(op, vs); err != nil {
 		return nil, err
 	}
