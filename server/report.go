@@ -307,6 +307,8 @@ func repDayToPB(r dwell.Rep, date dwell.Date, day timeline.Day, fixCount int, ki
 			Source:       visitSourceToPB(v.Source),
 			Verification: dwellv1.Verification(v.Verification),
 			Date:         pbDate,
+
+			PausedSeconds: int64(v.Paused / time.Second),
 		}
 		if v.CheckInRequestID != "" {
 			pv.Outcome = dwellv1.Outcome(outcome(v.CheckInRequestID))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/kpi"
@@ -90,6 +91,8 @@ func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisits
 			Verification: dwellv1.Verification(v.Verification),
 			Outcome:      dwellv1.Outcome(v.Outcome),
 			Date:         dateToPB(v.date),
+
+			PausedSeconds: int64(v.Paused / time.Second),
 		})
 	}
 	return resp, nil

@@ -81,9 +81,6 @@ type Visit struct {
 	Outcome           dwell.Outcome
 }
 
-// Duration returns the visit's length.
-func (v Visit) Duration() time.Duration { return v.End.Sub(v.Start) }
-
 // CheckOut is a check-out as the KPIs read it.
 type CheckOut struct {
 	RequestID       string
@@ -184,11 +181,14 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 }
 
 // Version bytes of the two encoded parts of a Day. A summary of version 2
-// adds the paused seconds after the other totals; version 1 (written
-// before pauses existed) is still read, as a day without pauses.
+// adds the paused seconds after the other totals; version 3 adds each
+// visit's paused time after its outcome. Versions 1 (written before pauses
+// existed) and 2 are still read, as days without pauses and without
+// pauses inside visits.
 const (
 	summaryV1 = 1
 	summaryV2 = 2
+	summaryV3 = 3
 	detailV1  = 1
 )
 
@@ -197,16 +197,23 @@ const (
 // nanoseconds): everything but the segments and check-in verdicts, which
 // EncodeDetail holds. A team query decodes tens of thousands of
 // summaries, so the part it reads is kept small.
-func (d *Day) EncodeSummary() []byte {
+func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV3) }
+
+// encodeSummary writes the summary in a version's format: older ones only
+// for the tests of their decoding.
+func (d *Day) encodeSummary(version byte) []byte {
 	var w writer
-	w.b = append(w.b, summaryV2)
+	w.b = append(w.b, version)
 	w.str(string(d.Rep))
 	w.uint(uint64(d.Date.Year))
 	w.uint(uint64(d.Date.Month))
 	w.uint(uint64(d.Date.Day))
 	t := d.Totals
-	for _, x := range []int64{t.VisitProspectS, t.VisitCustomerS, t.IdleS, t.TravelS, t.GapS, t.PausedS} {
+	for _, x := range []int64{t.VisitProspectS, t.VisitCustomerS, t.IdleS, t.TravelS, t.GapS} {
 		w.int(x)
+	}
+	if version >= summaryV2 {
+		w.int(t.PausedS)
 	}
 	w.float(t.DistanceM)
 	w.time(d.Start)
@@ -216,7 +223,7 @@ func (d *Day) EncodeSummary() []byte {
 	for _, x := range []int{f.MockFixes, f.ImpossibleSpeedFixes, f.OutlierFixes, f.UnverifiedCheckIns, f.ForgottenCheckOuts, d.FixCount} {
 		w.uint(uint64(x))
 	}
-	w.part(computePart(d))
+	w.part(computePart(d), version)
 	// The full records follow, after their length, so that a reader of the
 	// part alone skips them.
 	head := len(w.b)
@@ -231,6 +238,9 @@ func (d *Day) EncodeSummary() []byte {
 		w.uint(uint64(v.Kind))
 		w.str(v.CheckOutRequestID)
 		w.uint(uint64(v.Outcome))
+		if version >= summaryV3 {
+			w.int(int64(v.Paused))
+		}
 	}
 	w.uint(uint64(len(d.CheckOuts)))
 	for _, c := range d.CheckOuts {
@@ -368,7 +378,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || (summary[0] != summaryV1 && summary[0] != summaryV2) {
+	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV3 {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}
@@ -392,7 +402,7 @@ func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 	if d.p == nil {
 		d.p = &part{}
 	}
-	r.part(d.p, a)
+	r.part(d.p, a, summary[0])
 	d.lastDue = d.p.lastDue()
 	n := r.uint()
 	if r.bad || n != uint64(len(r.b)) {
@@ -413,6 +423,10 @@ func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 			v.Kind = dwell.ClientKind(r.uint())
 			v.CheckOutRequestID = r.str()
 			v.Outcome = dwell.Outcome(r.uint())
+			v.Paused = 0
+			if summary[0] >= summaryV3 {
+				v.Paused = time.Duration(r.int())
+			}
 		}
 	}
 	if n := r.count(); n > 0 {

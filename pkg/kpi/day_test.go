@@ -22,7 +22,7 @@ func sampleDay() *Day {
 				Source: timeline.SourceBoth, Verification: dwell.VerificationVerified, Location: dwell.LatLng{Lat: -6.2, Lng: 106.8}},
 		},
 		Visits: []Visit{{Visit: timeline.Visit{Client: "toko", Start: t0.Add(15 * time.Minute), End: t0.Add(45 * time.Minute),
-			Source: timeline.SourceBoth, Verification: dwell.VerificationVerified, CheckInRequestID: "in-1"},
+			Source: timeline.SourceBoth, Verification: dwell.VerificationVerified, CheckInRequestID: "in-1", Paused: 7 * time.Minute},
 			Kind: dwell.ClientKindProspect, CheckOutRequestID: "out-1", Outcome: dwell.OutcomeFollowUp}},
 		CheckIns: []timeline.CheckInResult{{RequestID: "in-1", Client: "toko", Time: t0.Add(16 * time.Minute),
 			Verification: dwell.VerificationVerified, DistanceM: 0, CheckOutRequestID: "out-1"}},
@@ -74,40 +74,32 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 	}
 }
 
-// TestDecodeSummaryV1 checks that a summary written before pauses existed
-// (version 1: no paused seconds) still decodes, as a day without pauses.
-func TestDecodeSummaryV1(t *testing.T) {
+// TestDecodeOlderSummaries checks that summaries written by earlier
+// versions still decode: version 1 (before pauses) as a day without
+// pauses, version 2 (before pauses inside visits) with its visits' paused
+// time 0.
+func TestDecodeOlderSummaries(t *testing.T) {
 	d := sampleDay()
-	v2 := d.EncodeSummary()
-	// Version 1 is version 2 without the paused seconds after the gap.
-	r := reader{b: v2[1:]}
-	r.str()
-	r.uint()
-	r.uint()
-	r.uint()
-	for range 5 {
-		r.int()
+	for _, version := range []byte{summaryV1, summaryV2} {
+		old := d.encodeSummary(version)
+		got, err := DecodeDay(old, d.EncodeDetail())
+		if err != nil {
+			t.Fatalf("DecodeDay of version %d: %v", version, err)
+		}
+		want := sampleDay()
+		if version < summaryV2 {
+			want.Totals.PausedS = 0
+		}
+		want.Visits[0].Paused = 0
+		want.lastDue = computePart(want).lastDue()
+		got.p = nil
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("DecodeDay of version %d =\n%+v\nwant\n%+v", version, got, want)
+		}
 	}
-	at := len(v2) - len(r.b)
-	if r.int() != d.Totals.PausedS || r.bad {
-		t.Fatal("the paused seconds are not where version 1 differs")
-	}
-	v1 := append([]byte{summaryV1}, v2[1:at]...)
-	v1 = append(v1, r.b...)
-	got, err := DecodeDay(v1, d.EncodeDetail())
-	if err != nil {
-		t.Fatalf("DecodeDay of version 1: %v", err)
-	}
-	want := sampleDay()
-	want.Totals.PausedS = 0
-	want.lastDue = computePart(want).lastDue()
-	got.p = nil
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("DecodeDay of version 1 =\n%+v\nwant\n%+v", got, want)
-	}
-	ds, err := DecodeSummaries([][]byte{v1, v2})
-	if err != nil || ds[0].Totals.PausedS != 0 || ds[1].Totals.PausedS != 420 {
-		t.Fatalf("DecodeSummaries of versions 1 and 2: %v, %+v", err, ds)
+	ds, err := DecodeSummaries([][]byte{d.encodeSummary(summaryV1), d.encodeSummary(summaryV2), d.EncodeSummary()})
+	if err != nil || ds[0].Totals.PausedS != 0 || ds[1].Totals.PausedS != 420 || ds[2].Totals.PausedS != 420 {
+		t.Fatalf("DecodeSummaries of versions 1, 2 and 3: %v, %+v", err, ds)
 	}
 }
 

@@ -32,12 +32,12 @@ type part struct {
 	callAt                                       []clientAt
 }
 
-// clientSpan is a visit's client (an index into part.clients) and time
+// clientSpan is a visit's client (an index into part.clients), time
 // (Unix nanoseconds, which are smaller and quicker to compare than
-// time.Time).
+// time.Time) and paused nanoseconds within it (timeline.Visit.Paused).
 type clientSpan struct {
-	client     int32
-	start, end int64
+	client             int32
+	start, end, paused int64
 }
 
 // followUp is a FOLLOW_UP check-out.
@@ -127,7 +127,7 @@ func computePart(d *Day) *part {
 		p.spans = make([]clientSpan, len(d.Visits))
 	}
 	for i, v := range d.Visits {
-		dur := v.End.Sub(v.Start)
+		dur := v.Duration()
 		if v.Kind == dwell.ClientKindCustomer {
 			p.customerS += int64(dur / time.Second)
 			p.customers++
@@ -137,7 +137,7 @@ func computePart(d *Day) *part {
 			p.prospects++
 		}
 		p.hist[sort.SearchFloat64s(histogramBoundsMin[:], dur.Minutes()+1e-9)]++
-		p.spans[i] = clientSpan{p.clients.add(string(v.Client)), v.Start.UnixNano(), v.End.UnixNano()}
+		p.spans[i] = clientSpan{p.clients.add(string(v.Client)), v.Start.UnixNano(), v.End.UnixNano(), int64(v.Paused)}
 	}
 	for _, c := range d.Calls {
 		if c.Outcome == dwell.CallConnected {
@@ -194,7 +194,7 @@ func (p *part) add(o *part) {
 	}
 }
 
-func (w *writer) part(p *part) {
+func (w *writer) part(p *part, version byte) {
 	for _, x := range []int{p.visits, p.prospects, p.customers, p.customerVisits, p.calls, p.connected, p.customerCalls,
 		p.checkOuts, p.withOutcome, p.rejections, p.positive} {
 		w.uint(uint64(x))
@@ -213,6 +213,9 @@ func (w *writer) part(p *part) {
 		w.str(string(p.clients.ids[s.client]))
 		w.int(s.start)
 		w.int(s.end)
+		if version >= summaryV3 {
+			w.int(s.paused)
+		}
 	}
 	w.uint(uint64(len(p.followUps)))
 	for _, f := range p.followUps {
@@ -229,7 +232,8 @@ func (w *writer) part(p *part) {
 	}
 }
 
-func (r *reader) part(p *part, a *arena) {
+// part reads a part written in the summary format version.
+func (r *reader) part(p *part, a *arena, version byte) {
 	p.clients = a.clients
 	if p.clients == nil {
 		p.clients = &clientTable{}
@@ -248,7 +252,10 @@ func (r *reader) part(p *part, a *arena) {
 	if n := r.count(); n > 0 {
 		p.spans = take(&a.spans, n)
 		for i := range p.spans {
-			p.spans[i] = clientSpan{r.client(p.clients), r.int(), r.int()}
+			p.spans[i] = clientSpan{client: r.client(p.clients), start: r.int(), end: r.int()}
+			if version >= summaryV3 {
+				p.spans[i].paused = r.int()
+			}
 		}
 	}
 	if n := r.count(); n > 0 {

@@ -158,7 +158,9 @@
 //
 // A day with pauses (Input.Tracking) is derived from the fixes outside
 // them, and PAUSED is then laid over the result, winning over every other
-// kind (pause.go).
+// kind (pause.go). A pause inside a visit cuts its segment in two but
+// leaves one Visit (one meeting), whose Paused time its Duration leaves
+// out.
 //
 // # Determinism
 //

@@ -21,8 +21,9 @@ import (
 // asked not to be tracked), and the paused intervals are laid over the
 // result, winning over every other kind: segments are cut around them
 // (a cut travel or gap keeps the share of its distance that its time
-// bears), visits are trimmed or split in two, and the totals count them
-// apart. A pause outside the observed span extends the day, with GAP for
+// bears), visits are trimmed to their unpaused time (a pause inside one
+// stays one visit, its paused time in Visit.Paused), and the totals count
+// them apart. A pause outside the observed span extends the day, with GAP for
 // the unobserved time between. Check-ins keep their verdicts: they are
 // claims the rep made, not tracking.
 
@@ -183,16 +184,21 @@ func applyPauses(day *Day, ps []span) {
 	day.Segments = filled
 	day.Start, day.End = filled[0].Start, filled[len(filled)-1].End
 
+	// A visit is trimmed to its unpaused time; a pause inside it leaves one
+	// visit (one meeting) with the paused time counted apart.
 	var visits []Visit
 	for _, v := range day.Visits {
-		for i, piece := range outside(v.Start, v.End, ps) {
-			c := v
-			c.Start, c.End = piece.start, piece.end
-			if i > 0 {
-				c.CheckInRequestID = "" // the check-in opened the first piece
-			}
-			visits = append(visits, c)
+		pieces := outside(v.Start, v.End, ps)
+		if len(pieces) == 0 {
+			continue
 		}
+		c := v
+		c.Start, c.End = pieces[0].start, pieces[len(pieces)-1].end
+		c.Paused = 0
+		for i := 1; i < len(pieces); i++ {
+			c.Paused += pieces[i].start.Sub(pieces[i-1].end)
+		}
+		visits = append(visits, c)
 	}
 	day.Visits = visits
 

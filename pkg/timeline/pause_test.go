@@ -129,11 +129,20 @@ func TestPausedDay(t *testing.T) {
 		if !got.Start.Equal(pauses[0].start) {
 			t.Errorf("%s: day starts at %v, want the first pause's start %v", name, got.Start, pauses[0].start)
 		}
+		// A visit starts and ends outside the pauses; a pause inside it is
+		// its paused time.
 		for _, v := range got.Visits {
+			var overlap time.Duration
 			for _, p := range pauses {
-				if v.Start.Before(p.end) && p.start.Before(v.End) {
-					t.Errorf("%s: visit %v..%v overlaps a pause", name, v.Start, v.End)
+				if inSpans(v.Start, []span{p}) || v.End.After(p.start) && !v.End.After(p.end) {
+					t.Errorf("%s: visit %v..%v starts or ends in the pause %v..%v", name, v.Start, v.End, p.start, p.end)
 				}
+				if lo, hi := maxTime(v.Start, p.start), minTime(v.End, p.end); hi.After(lo) {
+					overlap += hi.Sub(lo)
+				}
+			}
+			if overlap != v.Paused {
+				t.Errorf("%s: visit %v..%v has %v paused, the pauses overlap it by %v", name, v.Start, v.End, v.Paused, overlap)
 			}
 		}
 		var sum time.Duration
@@ -193,4 +202,56 @@ func TestPausedOnly(t *testing.T) {
 	if len(d.Segments) != 1 || d.Segments[0].Kind != KindPaused || d.Totals.Paused != time.Hour || len(d.Visits) != 0 {
 		t.Fatalf("a paused hour without fixes:\n%s", d.Encode())
 	}
+}
+
+// TestPauseInsideVisit: a rep pauses tracking for ten minutes in the middle
+// of an hour at a client (a private call) and sends no fix meanwhile. The
+// segments show VISIT, PAUSED, VISIT, but it is one meeting: one visit,
+// with its check-in, whose paused time is counted apart, so that meetings
+// per day and the average visit are not distorted.
+func TestPauseInsideVisit(t *testing.T) {
+	A := offset(0, 0)
+	ix, cm := circleClients(t, circle("acme", A, 40))
+	var tr track
+	tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 0), A, 30*time.Second, 8)
+	tr.stay(hm(9, 0, 0), hm(9, 20, 0), A, time.Minute, 10, 5)
+	tr.stay(hm(9, 30, 0), hm(10, 0, 0), A, time.Minute, 10, 5)
+	tr.move(hm(10, 0, 30), hm(10, 10, 0), A, offset(3000, 0), 30*time.Second, 8)
+	in := Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		Tracking:  []dwell.TrackingChange{pause("p", hm(9, 20, 0), true), pause("r", hm(9, 30, 0), false)},
+		CheckIns:  []dwell.CheckIn{{RequestID: "in", Client: "acme", Time: hm(9, 1, 0), Fix: &dwell.Fix{Time: hm(9, 1, 0), Pos: A, AccuracyM: 10}}},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out", Client: "acme", Time: hm(9, 59, 0), Outcome: dwell.OutcomePositive}},
+	}
+	day := Derive(in)
+	checkInvariants(t, "pause in a visit", day)
+	if n := len(segmentsOf(day, KindVisit)); n != 2 || len(segmentsOf(day, KindPaused)) != 1 {
+		t.Fatalf("want VISIT, PAUSED, VISIT segments, got\n%s", day.Encode())
+	}
+	if len(day.Visits) != 1 {
+		t.Fatalf("%d visits, want one meeting:\n%s", len(day.Visits), day.Encode())
+	}
+	v := day.Visits[0]
+	if v.Paused != 10*time.Minute || v.CheckInRequestID != "in" || v.Duration() != v.End.Sub(v.Start)-10*time.Minute || day.Totals.Visits != 1 {
+		t.Errorf("visit %+v (%v observed), want one with check-in \"in\" and 10m paused\n%s", v, v.Duration(), day.Encode())
+	}
+	if day.Totals.Visit != v.Duration() {
+		t.Errorf("Totals.Visit = %v, the visit's observed time %v", day.Totals.Visit, v.Duration())
+	}
+	if !bytes.Contains(day.Encode(), []byte(" paused=10m0s\n")) {
+		t.Errorf("the encoding does not give the visit's paused time:\n%s", day.Encode())
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

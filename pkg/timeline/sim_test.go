@@ -80,7 +80,11 @@ func checkInvariants(t testing.TB, name string, d Day) {
 	if !d.Segments[0].Start.Equal(d.Start) || !d.Segments[len(d.Segments)-1].End.Equal(d.End) {
 		t.Errorf("%s: segments cover %v..%v, span is %v..%v", name, d.Segments[0].Start, d.Segments[len(d.Segments)-1].End, d.Start, d.End)
 	}
+	// A visit is a run of VISIT segments of one client with only PAUSED
+	// segments between them (a pause in a meeting leaves one meeting).
 	nv := 0
+	var segVisit, visitTime time.Duration
+	lastVisit := -1 // index of the last VISIT segment, if only PAUSED follow it
 	for i, s := range d.Segments {
 		if !s.End.After(s.Start) {
 			t.Errorf("%s: segment %d is empty: %v..%v", name, i, s.Start, s.End)
@@ -88,14 +92,25 @@ func checkInvariants(t testing.TB, name string, d Day) {
 		if i > 0 && !s.Start.Equal(d.Segments[i-1].End) {
 			t.Errorf("%s: segment %d starts at %v, previous ends at %v", name, i, s.Start, d.Segments[i-1].End)
 		}
-		if s.Kind == KindVisit {
-			nv++
+		switch s.Kind {
+		case KindVisit:
+			if lastVisit < 0 || d.Segments[lastVisit].Client != s.Client {
+				nv++
+			}
+			lastVisit = i
+			segVisit += s.Duration()
 			if s.Client == "" {
 				t.Errorf("%s: visit segment %d has no client", name, i)
 			}
+		case KindPaused:
+		default:
+			lastVisit = -1
 		}
 	}
-	if nv != len(d.Visits) {
-		t.Errorf("%s: %d visit segments, %d visits", name, nv, len(d.Visits))
+	for _, v := range d.Visits {
+		visitTime += v.Duration()
+	}
+	if nv != len(d.Visits) || segVisit != visitTime {
+		t.Errorf("%s: %d visits of %v in the segments, %d visits of %v listed", name, nv, segVisit, len(d.Visits), visitTime)
 	}
 }

@@ -166,7 +166,15 @@ type Visit struct {
 	Verification dwell.Verification
 	// CheckInRequestID names the check-in of the visit, if any.
 	CheckInRequestID string
+	// Paused is the time within [Start, End) during which the rep had
+	// paused tracking: a pause in the middle of a meeting leaves one visit
+	// (one meeting), whose segments are VISIT, PAUSED, VISIT.
+	Paused time.Duration
 }
+
+// Duration returns the time the visit was observed: End - Start less the
+// paused time within it.
+func (v Visit) Duration() time.Duration { return v.End.Sub(v.Start) - v.Paused }
 
 // CheckInResult is the server's judgement of one check-in.
 type CheckInResult struct {
@@ -279,7 +287,11 @@ func (d Day) Encode() []byte {
 	}
 	for _, v := range d.Visits {
 		b.WriteString("visit " + str(string(v.Client)) + " " + ts(v.Start) + " " + ts(v.End) + " source=" + v.Source.String() +
-			" verification=" + verificationName(v.Verification) + " check_in=" + str(v.CheckInRequestID) + "\n")
+			" verification=" + verificationName(v.Verification) + " check_in=" + str(v.CheckInRequestID))
+		if v.Paused != 0 {
+			b.WriteString(" paused=" + dur(v.Paused))
+		}
+		b.WriteString("\n")
 	}
 	for _, c := range d.CheckIns {
 		b.WriteString("check_in " + str(c.RequestID) + " " + str(string(c.Client)) + " " + ts(c.Time) +

@@ -455,7 +455,13 @@ type Visit struct {
 	// The outcome given at check-out, if any.
 	Outcome Outcome `protobuf:"varint,7,opt,name=outcome,proto3,enum=dwell.v1.Outcome" json:"outcome,omitempty"`
 	// The rep's local day of the visit's start.
-	Date          *Date `protobuf:"bytes,8,opt,name=date,proto3" json:"date,omitempty"`
+	Date *Date `protobuf:"bytes,8,opt,name=date,proto3" json:"date,omitempty"`
+	// Seconds between start_time and end_time during which the rep had
+	// paused tracking (PauseTracking). A pause in the middle of a meeting
+	// leaves one visit, not two; the time observed with the client is
+	// end_time - start_time - paused_seconds, and GetRepDay's segments show
+	// the pause as SEGMENT_KIND_PAUSED.
+	PausedSeconds int64 `protobuf:"varint,9,opt,name=paused_seconds,json=pausedSeconds,proto3" json:"paused_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -544,6 +550,13 @@ func (x *Visit) GetDate() *Date {
 		return x.Date
 	}
 	return nil
+}
+
+func (x *Visit) GetPausedSeconds() int64 {
+	if x != nil {
+		return x.PausedSeconds
+	}
+	return 0
 }
 
 // DayTotals are the seconds of each segment kind in a day or range.
@@ -2966,7 +2979,7 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x16\n" +
 	"\x06client\x18\x04 \x01(\tR\x06client\x12'\n" +
 	"\x0fdistance_meters\x18\x05 \x01(\x01R\x0edistanceMeters\x12,\n" +
-	"\blocation\x18\x06 \x01(\v2\x10.dwell.v1.LatLngR\blocation\"\xdf\x02\n" +
+	"\blocation\x18\x06 \x01(\v2\x10.dwell.v1.LatLngR\blocation\"\x86\x03\n" +
 	"\x05Visit\x12\x10\n" +
 	"\x03rep\x18\x01 \x01(\tR\x03rep\x12\x16\n" +
 	"\x06client\x18\x02 \x01(\tR\x06client\x129\n" +
@@ -2976,7 +2989,8 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\x06source\x18\x05 \x01(\x0e2\x15.dwell.v1.VisitSourceR\x06source\x12:\n" +
 	"\fverification\x18\x06 \x01(\x0e2\x16.dwell.v1.VerificationR\fverification\x12+\n" +
 	"\aoutcome\x18\a \x01(\x0e2\x11.dwell.v1.OutcomeR\aoutcome\x12\"\n" +
-	"\x04date\x18\b \x01(\v2\x0e.dwell.v1.DateR\x04date\"\xb2\x02\n" +
+	"\x04date\x18\b \x01(\v2\x0e.dwell.v1.DateR\x04date\x12%\n" +
+	"\x0epaused_seconds\x18\t \x01(\x03R\rpausedSeconds\"\xb2\x02\n" +
 	"\tDayTotals\x124\n" +
 	"\x16visit_prospect_seconds\x18\x01 \x01(\x03R\x14visitProspectSeconds\x124\n" +
 	"\x16visit_customer_seconds\x18\x02 \x01(\x03R\x14visitCustomerSeconds\x12!\n" +
