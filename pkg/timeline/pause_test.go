@@ -137,7 +137,7 @@ func TestPausedDay(t *testing.T) {
 				if inSpans(v.Start, []span{p}) || v.End.After(p.start) && !v.End.After(p.end) {
 					t.Errorf("%s: visit %v..%v starts or ends in the pause %v..%v", name, v.Start, v.End, p.start, p.end)
 				}
-				if lo, hi := maxTime(v.Start, p.start), minTime(v.End, p.end); hi.After(lo) {
+				if lo, hi := maxT(v.Start, p.start), minT(v.End, p.end); hi.After(lo) {
 					overlap += hi.Sub(lo)
 				}
 			}
@@ -240,18 +240,4 @@ func TestPauseInsideVisit(t *testing.T) {
 	if !bytes.Contains(day.Encode(), []byte(" paused=10m0s\n")) {
 		t.Errorf("the encoding does not give the visit's paused time:\n%s", day.Encode())
 	}
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
