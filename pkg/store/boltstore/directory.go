@@ -31,6 +31,48 @@ func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 	})
 }
 
+// createOnce stores val under id in the tenant's bucket name, once per
+// request id, which reqs maps to the id it created. A create whose request
+// id was used before stores nothing and returns the id and value stored
+// then (valid for the transaction); one whose record was deleted since is
+// dwell.FailedPrecondition: the request id is spent, and a retry must not
+// bring the record back. An id already taken is dwell.AlreadyExists. then,
+// if not nil, runs after the put (an index entry). An empty request id
+// creates without recording one.
+func (t *txn) createOnce(tenant dwell.TenantID, name, reqs []byte, what, id, requestID string, val []byte, then func() error) (prevID, prevVal []byte, err error) {
+	rb, err := t.tenantSub(tenant, reqs, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := t.tenantSub(tenant, name, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if requestID != "" {
+		if old := rb.Get([]byte(requestID)); old != nil {
+			if v := b.Get(old); v != nil {
+				return old, v, nil
+			}
+			return nil, nil, dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the %s of request %q was deleted", what, requestID))
+		}
+	}
+	if b.Get([]byte(id)) != nil {
+		return nil, nil, dwell.E(dwell.AlreadyExists, fmt.Sprintf("%s %q already exists", what, id))
+	}
+	if err := b.Put([]byte(id), val); err != nil {
+		return nil, nil, err
+	}
+	if then != nil {
+		if err := then(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if requestID != "" {
+		return nil, nil, rb.Put([]byte(requestID), []byte(id))
+	}
+	return nil, nil, nil
+}
+
 // updateRecord replaces the value under id, failing with dwell.NotFound if
 // id is absent. then, if not nil, runs in the same write after the put,
 // with a copy of the value replaced.

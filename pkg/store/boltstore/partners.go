@@ -72,40 +72,15 @@ func (s *Store) CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 	var prev *dwell.PartnerAccount
 	err = s.write(ctx, op, 1, func(t *txn) error {
 		prev = nil
-		reqs, err := t.tenantSub(tenant, bktPartnersReqs, true)
-		if err != nil {
+		// A retry after a deletion must not bring the account (and its
+		// rights) back: createOnce refuses it.
+		id, v, err := t.createOnce(tenant, bktPartners, bktPartnersReqs, "partner account", string(a.ID), a.RequestID, val, nil)
+		if err != nil || v == nil {
 			return err
 		}
-		all, err := t.tenantSub(tenant, bktPartners, true)
-		if err != nil {
-			return err
-		}
-		if a.RequestID != "" {
-			if id := reqs.Get([]byte(a.RequestID)); id != nil {
-				v := all.Get(id)
-				if v == nil {
-					// Deleted since: the request id is spent, and a retry
-					// must not bring the account (and its rights) back.
-					return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the partner account of request %q was deleted", a.RequestID))
-				}
-				p, err := decodePartner(id, v)
-				if err != nil {
-					return err
-				}
-				prev = &p
-				return nil
-			}
-		}
-		if all.Get([]byte(a.ID)) != nil {
-			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("partner %q already exists", a.ID))
-		}
-		if err := all.Put([]byte(a.ID), val); err != nil {
-			return err
-		}
-		if a.RequestID != "" {
-			return reqs.Put([]byte(a.RequestID), []byte(a.ID))
-		}
-		return nil
+		p, err := decodePartner(id, v)
+		prev = &p
+		return err
 	})
 	switch {
 	case err != nil:

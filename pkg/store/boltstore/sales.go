@@ -126,46 +126,22 @@ func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a 
 	var prev *dwell.Appointment
 	err = s.write(ctx, op, 1, func(t *txn) error {
 		prev = nil
-		reqs, err := t.tenantSub(tenant, bktAppointmentsReqs, true)
-		if err != nil {
-			return err
-		}
-		all, err := t.tenantSub(tenant, bktAppointments, true)
-		if err != nil {
-			return err
-		}
-		if a.RequestID != "" {
-			if id := reqs.Get([]byte(a.RequestID)); id != nil {
-				if v := all.Get(id); v != nil {
-					var r appointmentRec
-					if err := decodeJSON(op, "appointment", v, &r); err != nil {
-						return err
-					}
-					p := r.domain(string(id))
-					prev = &p
-					return nil
-				}
-				// The appointment was deleted since: the request id is
-				// spent, and a retry must not bring it back.
-				return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the appointment of request %q was deleted", a.RequestID))
+		id, v, err := t.createOnce(tenant, bktAppointments, bktAppointmentsReqs, "appointment", string(a.ID), a.RequestID, val, func() error {
+			byRep, err := t.tenantSub(tenant, bktAppointmentsRep, true)
+			if err != nil {
+				return err
 			}
-		}
-		if all.Get([]byte(a.ID)) != nil {
-			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("appointment %q already exists", a.ID))
-		}
-		byRep, err := t.tenantSub(tenant, bktAppointmentsRep, true)
-		if err != nil {
+			return byRep.Put(appointmentRepKey(&a), nil)
+		})
+		if err != nil || v == nil {
 			return err
 		}
-		if err := all.Put([]byte(a.ID), val); err != nil {
+		var r appointmentRec
+		if err := decodeJSON(op, "appointment", v, &r); err != nil {
 			return err
 		}
-		if err := byRep.Put(appointmentRepKey(&a), nil); err != nil {
-			return err
-		}
-		if a.RequestID != "" {
-			return reqs.Put([]byte(a.RequestID), []byte(a.ID))
-		}
+		p := r.domain(string(id))
+		prev = &p
 		return nil
 	})
 	switch {
