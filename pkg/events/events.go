@@ -18,8 +18,10 @@
 //     visit still open at the day's last fix never gets one. Waiting for
 //     the departure to settle is what keeps "ended" from being said of a
 //     visit the rep is still at (a multipath jump at the end of the span
-//     looks like a departure until the next fixes arrive). Time is the
-//     visit's end as estimated when the event is sent.
+//     looks like a departure until the next fixes arrive). A visit whose
+//     rep paused tracking there has not ended while the pause lasts: the
+//     rep may resume at the client, and the pause is then inside the one
+//     visit. Time is the visit's end as estimated when the event is sent.
 //   - GEOFENCE_ENTERED and GEOFENCE_EXITED: the same for the visits the
 //     fixes back (source GEOFENCE or BOTH), not for a visit resting on a
 //     check-in and check-out alone. "Entered" is not the first fix inside
@@ -218,9 +220,15 @@ var rank = map[dwell.EventType]int{
 // ended reports whether a visit of day d that ends at end has ended: the
 // day goes on SettleAfter past it, or a stop elsewhere (a visit or idle
 // segment) begins after it, reached by travel or followed by more of the
-// day.
+// day; but not while the day is paused from end to its end (tracking
+// paused at the client: a resume there keeps one visit).
 func ended(d *timeline.Day, end time.Time) bool {
 	if !end.Before(d.End) {
+		return false
+	}
+	// Paused from the end on, to the end of what is known: the rep may
+	// resume at the same client, and the pause is then inside one visit.
+	if pausedAfter(d, end) {
 		return false
 	}
 	if d.End.Sub(end) >= SettleAfter {
@@ -245,6 +253,16 @@ func ended(d *timeline.Day, end time.Time) bool {
 		}
 	}
 	return false
+}
+
+// pausedAfter reports whether every segment of d from end on is PAUSED.
+func pausedAfter(d *timeline.Day, end time.Time) bool {
+	for _, s := range d.Segments {
+		if s.End.After(end) && s.Kind != timeline.KindPaused {
+			return false
+		}
+	}
+	return true
 }
 
 // overlap reports whether the closed intervals [a0, a1] and [b0, b1] meet.

@@ -198,3 +198,49 @@ func TestLate(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffPauseInVisit: a rep pauses tracking at a client. While the pause
+// lasts, the visit has not ended: the rep may resume there, and the pause
+// is then inside one visit (timeline.Visit.Paused). Resumed at the client,
+// the visit ends once, when the rep leaves; resumed elsewhere, it ended
+// when the pause began.
+func TestDiffPauseInVisit(t *testing.T) {
+	geo := timeline.SourceGeofence
+	opts := Options{Rep: "r1", DetectTime: at(90)}
+	paused := func(from, to float64) timeline.Segment { return seg(timeline.KindPaused, from, to) }
+	withVisits := func(d *timeline.Day, vs ...timeline.Visit) *timeline.Day {
+		d.Visits = vs
+		return d
+	}
+	c1 := func(from, to, pausedMin float64) timeline.Visit {
+		return timeline.Visit{Client: "c1", Start: at(from), End: at(to), Source: geo, Paused: time.Duration(pausedMin * float64(time.Minute))}
+	}
+	stillPaused := withVisits(day(travel(0, 10), visit("c1", 10, 30, geo), paused(30, 60)), c1(10, 30, 0))
+	tests := []struct {
+		name       string
+		prev, next *timeline.Day
+		want       []ev
+	}{{
+		name: "paused at the client for half an hour: not ended",
+		prev: day(travel(0, 10), visit("c1", 10, 30, geo)),
+		next: stillPaused,
+		want: []ev{},
+	}, {
+		name: "resumed at the client: one visit, ended once when the rep leaves",
+		prev: stillPaused,
+		next: withVisits(day(travel(0, 10), visit("c1", 10, 30, geo), paused(30, 60), visit("c1", 60, 70, geo), travel(70, 85)), c1(10, 70, 30)),
+		want: []ev{{dwell.EventGeofenceExited, "c1", 70, false}, {dwell.EventVisitEnded, "c1", 70, false}},
+	}, {
+		name: "resumed elsewhere: the visit ended when the pause began",
+		prev: stillPaused,
+		next: withVisits(day(travel(0, 10), visit("c1", 10, 30, geo), paused(30, 60), travel(60, 70), idle(70, 80)), c1(10, 30, 0)),
+		want: []ev{{dwell.EventGeofenceExited, "c1", 30, true}, {dwell.EventVisitEnded, "c1", 30, true}, {dwell.EventIdleStarted, "", 70, false}},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if s := summary(Diff(tc.prev, tc.next, opts)); !slices.Equal(s, tc.want) {
+				t.Errorf("Diff = %v, want %v", s, tc.want)
+			}
+		})
+	}
+}
