@@ -64,6 +64,7 @@ func Run(t *testing.T, h Harness) {
 	runEvents(t, h)
 	runSales(t, h)
 	runPrivacy(t, h)
+	runPausePrivacy(t, h)
 }
 
 const (
