@@ -8,9 +8,11 @@ import (
 	"github.com/dwellhq/dwell/pkg/store"
 )
 
-// runPausePrivacy runs the cases of Privacy.DeleteFixesBetween, which
-// forgets the fixes of a time the rep paused tracking.
+// runPausePrivacy runs the cases of what keeps no location for a time the
+// rep paused tracking: ListTrackingState (was the rep paused then?) and
+// Privacy.DeleteFixesBetween (forget the fixes of that time).
 func runPausePrivacy(t *testing.T, h Harness) {
+	t.Run("ListTrackingState", func(t *testing.T) { testListTrackingState(t, h) })
 	t.Run("DeleteFixesBetween", func(t *testing.T) { testDeleteFixesBetween(t, h) })
 	t.Run("DeleteFixesBetweenOpenEnd", func(t *testing.T) { testDeleteFixesBetweenOpenEnd(t, h) })
 	t.Run("DeleteFixesBetweenForgetsIDs", func(t *testing.T) { testDeleteFixesBetweenForgetsIDs(t, h) })
@@ -155,4 +157,41 @@ func testDeleteFixesBetweenMarksDays(t *testing.T, h Harness) {
 	summarizeDirty(t, s)
 	deleteBetween(t, s, tenantA, "r1", t0.Add(20*time.Second), t0.Add(3600*time.Second), 0)
 	wantEqual(t, "dirty days after an empty deletion", dirtyDays(t, s), []store.DayVersion(nil))
+}
+
+func testListTrackingState(t *testing.T, h Harness) {
+	s := h.Open(t)
+	record := func(tn dwell.TenantID, rep, id string, at time.Time, paused bool) dwell.TrackingChange {
+		t.Helper()
+		c := trackingChange(rep, id, at)
+		c.Paused = paused
+		_, _, err := s.RecordTrackingChange(ctx(), tn, c)
+		must(t, "RecordTrackingChange", err)
+		return c
+	}
+	// A pause 100 days before t0, a resume and a pause at one instant
+	// (recorded in that order), and a resume an hour after t0.
+	old := record(tenantA, "r1", "p-old", t0.Add(-100*24*time.Hour), true)
+	r1 := record(tenantA, "r1", "r-1", t0, false)
+	p1 := record(tenantA, "r1", "p-1", t0, true)
+	r2 := record(tenantA, "r1", "r-2", t0.Add(time.Hour), false)
+	record(tenantB, "r1", "p-b", t0.Add(time.Minute), true)
+	record(tenantA, "r2", "p-r2", t0.Add(time.Minute), true)
+
+	state := func(from, to time.Time) []dwell.TrackingChange {
+		t.Helper()
+		got, err := s.ListTrackingState(ctx(), tenantA, "r1", from, to)
+		must(t, "ListTrackingState", err)
+		return got
+	}
+	wantEqual(t, "state in the long pause", state(t0.Add(-time.Hour), t0.Add(-time.Minute)), []dwell.TrackingChange{old})
+	wantEqual(t, "state over t0", state(t0.Add(-time.Hour), t0.Add(time.Nanosecond)), []dwell.TrackingChange{old, r1, p1})
+	wantEqual(t, "state after t0", state(t0.Add(time.Minute), t0.Add(2*time.Minute)), []dwell.TrackingChange{r1, p1})
+	wantEqual(t, "state from t0", state(t0, t0.Add(2*time.Hour)), []dwell.TrackingChange{old, r1, p1, r2})
+	wantEqual(t, "state long after", state(t0.Add(50*time.Hour), t0.Add(51*time.Hour)), []dwell.TrackingChange{r2})
+	wantEqual(t, "state before any change", state(old.Time.Add(-time.Hour), old.Time), []dwell.TrackingChange(nil))
+	wantEqual(t, "an empty range", state(t0.Add(time.Minute), t0.Add(time.Minute)), []dwell.TrackingChange(nil))
+	got, err := s.ListTrackingState(ctx(), tenantB, "r2", t0, t0.Add(time.Hour))
+	must(t, "ListTrackingState of a rep without changes", err)
+	wantEqual(t, "a rep without changes", got, []dwell.TrackingChange(nil))
 }

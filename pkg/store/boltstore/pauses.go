@@ -11,8 +11,11 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
 
-// Deleting the fixes of a paused time (store.Privacy.DeleteFixesBetween).
+// What keeps no location for a time a rep paused tracking: the state of
+// tracking at an instant (ListTrackingState) and the deletion of the fixes
+// of a paused time (store.Privacy.DeleteFixesBetween).
 //
+// Deleting fixes:
 // The fixes are a range of the rep's fixes bucket. Their fix-id index
 // entries (fixindex.go) go in the same write: the pending-log records and
 // runs that hold one are rewritten without it (a run stays sorted; one left
@@ -163,4 +166,43 @@ func (t *txn) markDeletedFixDays(tenant dwell.TenantID, rep dwell.RepID, rb *bol
 		at := keyTime(keys[i][:timeKeyLen])
 		return at, horizon.IsZero() || !dwell.DateOf(at, loc).Start(loc).Before(horizon)
 	})
+}
+
+// ListTrackingState implements store.Store: a seek to from and one step
+// back find the latest instant before it, then the changes from that
+// instant to to are listed.
+func (s *Store) ListTrackingState(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.TrackingChange, error) {
+	const op = dwell.Op("boltstore.ListTrackingState")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, err
+	}
+	if !from.Before(to) {
+		return []dwell.TrackingChange{}, nil
+	}
+	start := from
+	err := s.view(ctx, op, func(tx *bolt.Tx) error {
+		b := readRepSub(tx, tenant, rep, bktTracking)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		k, _ := c.Seek(timeKey(from))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		if k == nil {
+			return nil
+		}
+		if len(k) < timeKeyLen {
+			return errCorrupt(string(op), fmt.Sprintf("tracking change key of %d bytes", len(k)))
+		}
+		start = keyTime(k[:timeKeyLen])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listRecords[dwell.TrackingChange, trackingRec](ctx, s, op, "boltstore.decodeTrackingChange", tenant, rep, trackingKind, start, to)
 }
