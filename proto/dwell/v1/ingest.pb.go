@@ -32,7 +32,9 @@ const (
 	FixStatus_FIX_STATUS_ACCEPTED FixStatus = 1
 	// A fix with this id was already stored for the rep; nothing written.
 	FixStatus_FIX_STATUS_DUPLICATE FixStatus = 2
-	// Invalid and not stored; see the reason.
+	// Invalid and not stored; see the reason. A fix outside the rep's working
+	// hours, or taken while the rep had paused tracking, is rejected too
+	// (reason on "device_time").
 	FixStatus_FIX_STATUS_REJECTED FixStatus = 3
 )
 
