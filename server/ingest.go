@@ -108,7 +108,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		}
 		paused = pauseSpans(changes)
 	}
-	valid := make([]dwell.Fix, 0, len(fixes))
+	valid := fs[:0] // compacted in place: valid fixes never outrun i
 	validIdx := make([]int, 0, len(fixes))
 	var all []dwell.Violation
 	for i, pf := range fixes {
@@ -725,7 +725,9 @@ func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetT
 		refresh = c
 	}
 	// Changes up to a day ahead: the phone's clock may run ahead a little.
-	changes, err := g.s.store.ListTrackingChanges(ctx, p.Tenant, id, now.Add(-pauseLookback), now.Add(24*time.Hour))
+	// However old the last pause, ingest refuses fixes until its resume,
+	// so the phone learns of it however old it is.
+	changes, err := g.s.store.ListTrackingState(ctx, p.Tenant, id, now, now.Add(24*time.Hour))
 	if err != nil {
 		return nil, err
 	}

@@ -298,3 +298,29 @@ func TestLatePauseRederivesDays(t *testing.T) {
 		t.Fatalf("breakdown of the 20th %v, GetRepDay %v; want them equal", got, want)
 	}
 }
+
+// TestOldPauseHolds: a pause three weeks old, never resumed, still holds:
+// GetTrackingConfig says so, and fixes are refused until the resume.
+func TestOldPauseHolds(t *testing.T) {
+	e := newEnv(t)
+	e.mustCreateUTCRep("ola")
+	now := e.now()
+	e.pause("ola", "p", now.Add(-21*24*time.Hour))
+	rep := e.as(acme, dwell.RoleRep, "ola")
+	cfg, err := e.ingest.GetTrackingConfig(rep, &dwellv1.GetTrackingConfigRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.GetPaused() || cfg.GetTrackingEnabled() {
+		t.Fatalf("GetTrackingConfig: paused %v, enabled %v; want paused, not enabled", cfg.GetPaused(), cfg.GetTrackingEnabled())
+	}
+	batch := fixes("f", 10, now)
+	_, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: batch})
+	wantViolation(t, "UploadPings three weeks into a pause", err, "fixes[9].device_time")
+	e.resume("ola", "r", now.Add(-time.Hour))
+	resp, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAck(t, "UploadPings after the resume", resp.GetAck(), batch, func(time.Time) bool { return false }, dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
+}

@@ -168,23 +168,25 @@ func (t *txn) markDeletedFixDays(tenant dwell.TenantID, rep dwell.RepID, rb *bol
 	})
 }
 
-// ListTrackingState implements store.Store: a seek to from and one step
-// back find the latest instant before it, then the changes from that
-// instant to to are listed.
+// ListTrackingState implements store.Store in one read transaction: a
+// seek to from and one step back find the latest instant before it, then
+// the changes from that instant to to are decoded. Ingest calls it for
+// every batch of fixes, so a rep without changes costs one bucket look-up.
 func (s *Store) ListTrackingState(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.TrackingChange, error) {
 	const op = dwell.Op("boltstore.ListTrackingState")
 	if err := checkTenant(op, tenant); err != nil {
 		return nil, err
 	}
+	out := []dwell.TrackingChange{}
 	if !from.Before(to) {
-		return []dwell.TrackingChange{}, nil
+		return out, nil
 	}
-	start := from
 	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		b := readRepSub(tx, tenant, rep, bktTracking)
+		b := readRepSub(tx, tenant, rep, trackingKind.records)
 		if b == nil {
 			return nil
 		}
+		start := from
 		c := b.Cursor()
 		k, _ := c.Seek(timeKey(from))
 		if k == nil {
@@ -192,17 +194,23 @@ func (s *Store) ListTrackingState(ctx context.Context, tenant dwell.TenantID, re
 		} else {
 			k, _ = c.Prev()
 		}
-		if k == nil {
+		if k != nil {
+			if len(k) < timeKeyLen {
+				return errCorrupt(string(op), fmt.Sprintf("tracking change key of %d bytes", len(k)))
+			}
+			start = keyTime(k[:timeKeyLen])
+		}
+		return listActions(tx, tenant, rep, trackingKind, start, to, func(v []byte) error {
+			var r trackingRec
+			if err := decodeJSON("boltstore.decodeTrackingChange", trackingKind.what, v, &r); err != nil {
+				return err
+			}
+			out = append(out, r.domain(rep))
 			return nil
-		}
-		if len(k) < timeKeyLen {
-			return errCorrupt(string(op), fmt.Sprintf("tracking change key of %d bytes", len(k)))
-		}
-		start = keyTime(k[:timeKeyLen])
-		return nil
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return listRecords[dwell.TrackingChange, trackingRec](ctx, s, op, "boltstore.decodeTrackingChange", tenant, rep, trackingKind, start, to)
+	return out, nil
 }

@@ -1709,9 +1709,10 @@ type GetTrackingConfigResponse struct {
 	TimeZone string `protobuf:"bytes,8,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	// When the phone should ask again.
 	RefreshTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=refresh_time,json=refreshTime,proto3" json:"refresh_time,omitempty"`
-	// Whether the rep's last pause (PauseTracking, within the last two weeks)
-	// has not been resumed yet: a phone that restarted, or the rep's second
-	// device, learns it here and keeps still until ResumeTracking.
+	// Whether the rep's last pause (PauseTracking, however long ago) has not
+	// been resumed yet: a phone that restarted, or the rep's second device,
+	// learns it here and keeps still until ResumeTracking (fixes sent
+	// meanwhile are refused, see UploadPings).
 	Paused        bool `protobuf:"varint,10,opt,name=paused,proto3" json:"paused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
