@@ -324,3 +324,56 @@ func TestOldPauseHolds(t *testing.T) {
 	}
 	wantAck(t, "UploadPings after the resume", resp.GetAck(), batch, func(time.Time) bool { return false }, dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
 }
+
+// TestPauseRacesUploads: batches for a time being paused are in flight
+// while a late pause, whose resume is already known, is recorded. Whoever
+// wins, no fix of the paused time is stored once the pause has answered
+// and the batches are acknowledged: a batch either saw the pause and
+// refused those fixes, or stored them before the pause deleted them. A
+// batch that read the rep's pauses while the pause's write was being made
+// durable, and stored its fixes after the pause's sweep, would break it
+// (pauseLocks). Run with -race.
+func TestPauseRacesUploads(t *testing.T) {
+	e := newEnv(t) // 10:00 UTC
+	now := e.now()
+	pauseAt, resumeAt := now.Add(-50*time.Minute), now.Add(-40*time.Minute)
+	for round := range 10 {
+		id := fmt.Sprintf("race%d", round)
+		e.mustCreateUTCRep(id)
+		e.resume(id, "r", resumeAt)
+		stream, err := e.ingest.StreamPings(e.as(acme, dwell.RoleRep, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Batches of 09:00 to 09:59:30, each under its own ids, sent
+		// while the pause is recorded.
+		const batches = 24
+		sent := make(chan error, 1)
+		go func() {
+			for b := range batches {
+				if err := stream.Send(&dwellv1.StreamPingsRequest{BatchId: int64(b), Fixes: fixes(fmt.Sprintf("b%d", b), 120, now)}); err != nil {
+					sent <- err
+					return
+				}
+			}
+			sent <- stream.CloseSend()
+		}()
+		time.Sleep(time.Duration(round) * time.Millisecond)
+		e.pause(id, "p", pauseAt)
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := stream.Recv(); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, at := range e.storedFixTimes(id) {
+			if between(pauseAt, resumeAt)(at) {
+				t.Fatalf("round %d: a fix at %v, in the pause, is stored", round, at)
+			}
+		}
+	}
+}
