@@ -50,7 +50,10 @@ const (
 // batch validates and stores one batch of fixes for one rep and returns its
 // acknowledgement and the violations of every rejected fix (with field
 // paths "fixes[i]..."). A store error fails the whole batch: nothing in it
-// is acknowledged.
+// is acknowledged. A fix taken while its rep had paused tracking is
+// rejected on device_time: the rep's pauses are read once for the batch's
+// time span (ListTrackingState, which includes the last change before it,
+// however old), and no location is kept for a paused time.
 func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Rep, fixes []*dwellv1.Fix) (*dwellv1.BatchAck, []dwell.Violation, error) {
 	const op = dwell.Op("server.ingestBatch")
 	switch {
