@@ -78,7 +78,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 	ack := &dwellv1.BatchAck{Results: make([]*dwellv1.FixResult, len(fixes))}
 	fs := make([]dwell.Fix, len(fixes))
 	vss := make([][]dwell.Violation, len(fixes))
-	var lo, hi time.Time // the device times of the fixes valid so far
+	var lo time.Time // the earliest device time of the fixes valid so far
 	for i, pf := range fixes {
 		f := fixFromPB(pf)
 		vs := dwell.ValidateFix("", f, now, st.Retention)
@@ -92,9 +92,6 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 			if lo.IsZero() || f.Time.Before(lo) {
 				lo = f.Time
 			}
-			if f.Time.After(hi) {
-				hi = f.Time
-			}
 		}
 		fs[i], vss[i] = f, vs
 	}
@@ -105,7 +102,10 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		mu := g.pauses.of(p.Tenant, r.ID)
 		mu.RLock()
 		defer mu.RUnlock()
-		changes, err := g.s.store.ListTrackingState(ctx, p.Tenant, r.ID, lo, hi.Add(time.Nanosecond))
+		// Up to the latest a change may carry, not only the batch's
+		// span: a pause in the span is refused only once its resume is
+		// known (pausedAt), and that may come after the span.
+		changes, err := g.s.store.ListTrackingState(ctx, p.Tenant, r.ID, lo, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -584,9 +584,9 @@ func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName
 // nothing: the fixes stored after it may be the phone's from after a
 // resume still on its way (an offline queue that sent its fixes first),
 // and the day's timeline ends such a pause at the first of them; the
-// resume, when it comes, deletes those of the paused time. (New fixes for
-// the time after a pause not resumed are refused at once, by batch.) The
-// deletion is durable on return.
+// resume, when it comes, deletes those of the paused time. (New fixes
+// after a pause not resumed are taken for the same reason; see pausedAt.)
+// The deletion is durable on return.
 func (g *ingestService) sweepPaused(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, at, now time.Time) error {
 	changes, err := g.s.store.ListTrackingState(ctx, tenant, rep, at, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
 	if err != nil {
@@ -674,11 +674,14 @@ func cmpPaused(a, b bool) int {
 	return -1
 }
 
-// pausedAt returns the paused interval of spans (sorted, disjoint) that
-// holds instant t, if any.
+// pausedAt returns the closed paused interval of spans (sorted, disjoint)
+// that holds instant t, if any. A pause not resumed yet holds nothing: a
+// phone that sends fixes after it is tracking again (its resume may be
+// queued behind them, or lost), as the timeline reads it, and the resume,
+// when it comes, deletes the fixes of the paused time (sweepPaused).
 func pausedAt(spans []pauseSpan, t time.Time) (pauseSpan, bool) {
 	i := sort.Search(len(spans), func(i int) bool { return t.Before(spans[i].end) || spans[i].end.IsZero() })
-	if i < len(spans) && !t.Before(spans[i].start) {
+	if i < len(spans) && !spans[i].end.IsZero() && !t.Before(spans[i].start) {
 		return spans[i], true
 	}
 	return pauseSpan{}, false
@@ -686,12 +689,8 @@ func pausedAt(spans []pauseSpan, t time.Time) (pauseSpan, bool) {
 
 // description is the violation of a fix whose device time falls in sp.
 func (sp pauseSpan) description() string {
-	until := "not resumed yet"
-	if !sp.end.IsZero() {
-		until = "resumed at " + sp.end.UTC().Format(time.RFC3339Nano)
-	}
-	return "falls in a time the rep paused tracking (paused at " + sp.start.UTC().Format(time.RFC3339Nano) + ", " + until +
-		"); no location is kept for a paused time"
+	return "falls in a time the rep paused tracking (paused at " + sp.start.UTC().Format(time.RFC3339Nano) +
+		", resumed at " + sp.end.UTC().Format(time.RFC3339Nano) + "); no location is kept for a paused time"
 }
 
 func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetTrackingConfigRequest) (*dwellv1.GetTrackingConfigResponse, error) {

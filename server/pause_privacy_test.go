@@ -86,9 +86,10 @@ func between(from, to time.Time) func(time.Time) bool {
 }
 
 // TestPausedFixesRefused: fixes for a paused time are refused, on both
-// UploadPings and StreamPings, and the others of the batch are stored; a
-// pause not resumed refuses every later fix, even ahead of the server's
-// clock, until the resume.
+// UploadPings and StreamPings, and the others of the batch are stored. A
+// pause not resumed refuses nothing (the phone that sends fixes after it
+// tracks again; its resume may be queued behind them): the resume, when it
+// comes, deletes those of the paused time, and refuses them from then on.
 func TestPausedFixesRefused(t *testing.T) {
 	e := newEnv(t) // 10:00 UTC
 	e.mustCreateUTCRep("pia")
@@ -139,29 +140,31 @@ func TestPausedFixesRefused(t *testing.T) {
 	_, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: batch[:3]})
 	wantViolation(t, "UploadPings of paused fixes only", err, "fixes[2].device_time")
 
-	// A pause not resumed: everything after it is refused, up to the
-	// 24 hours ahead of the clock a phone may be.
+	// A pause not resumed refuses nothing: the phone's fixes after it,
+	// 10:00:30 to 10:02, and one a day ahead of the clock, are taken (its
+	// resume at 10:01 is still queued).
 	e.pause("pia", "p2", now)
-	late := fixes("late", 4, now.Add(4*time.Minute)) // 10:02 to 10:03:30
+	late := fixes("late", 4, now.Add(2*time.Minute)) // 10:00 to 10:01:30
 	late = append(late, &dwellv1.Fix{Id: "ahead", DeviceTime: timestamppb.New(now.Add(23 * time.Hour)), Position: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyMeters: 10})
-	_, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: late})
-	wantCode(t, "UploadPings after a pause not resumed", err, codes.InvalidArgument)
-	wantViolation(t, "UploadPings after a pause not resumed", err, "fixes[4].device_time")
-	// Fixes from before the pause are still taken beside them.
-	mixed := append(fixes("before", 2, now), late...)
-	resp, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: mixed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantAck(t, "UploadPings around a pause not resumed", resp.GetAck(), mixed, between(now, time.Time{}), dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
-
-	// The resume ends it: the same fixes after the resume are taken.
-	e.resume("pia", "r2", now.Add(time.Minute))
 	resp, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: late})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantAck(t, "UploadPings after the resume", resp.GetAck(), late, func(time.Time) bool { return false }, dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
+	wantAck(t, "UploadPings after a pause not resumed", resp.GetAck(), late, func(time.Time) bool { return false }, dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
+	// The resume at 10:01 deletes those of 10:00 to 10:01, and refuses them
+	// from then on; the later ones stay.
+	resumed := now.Add(time.Minute)
+	e.resume("pia", "r2", resumed)
+	for _, at := range e.storedFixTimes("pia") {
+		if between(now, resumed)(at) {
+			t.Fatalf("a fix at %v, in the pause the resume closed, is still stored", at)
+		}
+	}
+	resp, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: late})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAck(t, "UploadPings again after the resume", resp.GetAck(), late, between(now, resumed), dwellv1.FixStatus_FIX_STATUS_DUPLICATE)
 }
 
 // TestLatePauseDeletesFixes: a phone that sent its fixes first and its
@@ -300,7 +303,9 @@ func TestLatePauseRederivesDays(t *testing.T) {
 }
 
 // TestOldPauseHolds: a pause three weeks old, never resumed, still holds:
-// GetTrackingConfig says so, and fixes are refused until the resume.
+// GetTrackingConfig says so; fixes sent anyway are taken (the phone tracks
+// again) until a resume says how long the pause lasted, and then those of
+// the paused time are deleted and refused.
 func TestOldPauseHolds(t *testing.T) {
 	e := newEnv(t)
 	e.mustCreateUTCRep("ola")
@@ -314,15 +319,19 @@ func TestOldPauseHolds(t *testing.T) {
 	if !cfg.GetPaused() || cfg.GetTrackingEnabled() {
 		t.Fatalf("GetTrackingConfig: paused %v, enabled %v; want paused, not enabled", cfg.GetPaused(), cfg.GetTrackingEnabled())
 	}
-	batch := fixes("f", 10, now)
-	_, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: batch})
-	wantViolation(t, "UploadPings three weeks into a pause", err, "fixes[9].device_time")
-	e.resume("ola", "r", now.Add(-time.Hour))
+	batch := fixes("f", 10, now) // 09:55 to 09:59:30
 	resp, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: batch})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantAck(t, "UploadPings after the resume", resp.GetAck(), batch, func(time.Time) bool { return false }, dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
+	wantAck(t, "UploadPings three weeks into a pause", resp.GetAck(), batch, func(time.Time) bool { return false }, dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
+	resumed := now.Add(-3 * time.Minute) // 09:57
+	e.resume("ola", "r", resumed)
+	if got := len(e.storedFixTimes("ola")); got != 6 {
+		t.Fatalf("after the resume at 09:57: %d fixes stored, want the 6 from 09:57 on", got)
+	}
+	_, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: batch[:4]})
+	wantViolation(t, "UploadPings of the paused time after the resume", err, "fixes[3].device_time")
 }
 
 // TestPauseRacesUploads: batches for a time being paused are in flight

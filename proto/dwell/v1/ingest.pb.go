@@ -1711,8 +1711,9 @@ type GetTrackingConfigResponse struct {
 	RefreshTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=refresh_time,json=refreshTime,proto3" json:"refresh_time,omitempty"`
 	// Whether the rep's last pause (PauseTracking, however long ago) has not
 	// been resumed yet: a phone that restarted, or the rep's second device,
-	// learns it here and keeps still until ResumeTracking (fixes sent
-	// meanwhile are refused, see UploadPings).
+	// learns it here and keeps still until ResumeTracking (fixes it sends
+	// meanwhile end the pause for GetRepDay, and the resume that follows
+	// deletes those of the paused time).
 	Paused        bool `protobuf:"varint,10,opt,name=paused,proto3" json:"paused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

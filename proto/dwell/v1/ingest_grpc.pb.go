@@ -49,11 +49,13 @@ type IngestServiceClient interface {
 	//
 	// No location is kept for a time the rep paused tracking: a fix whose
 	// device_time falls in a pause of the rep (from a PauseTracking to the
-	// next ResumeTracking; a pause not resumed yet lasts until now and
-	// beyond) is FIX_STATUS_REJECTED with a reason on "device_time" that says
-	// so, and is not stored; a retry of it after the resume is refused the
-	// same way. A phone should therefore send a resume before the fixes
-	// taken after it.
+	// next ResumeTracking) is FIX_STATUS_REJECTED with a reason on
+	// "device_time" that says so, and is not stored; a retry of it is refused
+	// the same way. Fixes after a pause not resumed yet are taken: a phone
+	// that sends fixes is tracking again (its resume may be queued behind
+	// them, or lost), and GetRepDay ends such a pause at the first of them;
+	// when the resume arrives it deletes those of the paused time (see
+	// PauseTracking).
 	UploadPings(ctx context.Context, in *UploadPingsRequest, opts ...grpc.CallOption) (*UploadPingsResponse, error)
 	// StreamPings is UploadPings over one long-lived stream: each request
 	// message is a batch, answered by one response message in the same order
@@ -76,10 +78,10 @@ type IngestServiceClient interface {
 	// now. Idempotent by request_id; sent late (offline) it applies all the
 	// same, and the affected days are derived again.
 	//
-	// From then on fixes for the paused time are refused (see UploadPings).
-	// Fixes already stored for it (sent before the pause, from an offline
-	// queue or a partner's relay) are deleted, with their ids, as soon as the
-	// pause has an end: by this call when a later resume is already known,
+	// Once the pause has an end, fixes for the paused time are refused (see
+	// UploadPings), and those already stored for it (sent before the pause or
+	// the resume, from an offline queue or a partner's relay) are deleted,
+	// with their ids: by this call when a later resume is already known,
 	// else by the ResumeTracking that ends it (until then they may be the
 	// phone's from after a resume still on its way). The deletion is durable
 	// before the call answers, and a retry deletes again.
@@ -206,11 +208,13 @@ type IngestServiceServer interface {
 	//
 	// No location is kept for a time the rep paused tracking: a fix whose
 	// device_time falls in a pause of the rep (from a PauseTracking to the
-	// next ResumeTracking; a pause not resumed yet lasts until now and
-	// beyond) is FIX_STATUS_REJECTED with a reason on "device_time" that says
-	// so, and is not stored; a retry of it after the resume is refused the
-	// same way. A phone should therefore send a resume before the fixes
-	// taken after it.
+	// next ResumeTracking) is FIX_STATUS_REJECTED with a reason on
+	// "device_time" that says so, and is not stored; a retry of it is refused
+	// the same way. Fixes after a pause not resumed yet are taken: a phone
+	// that sends fixes is tracking again (its resume may be queued behind
+	// them, or lost), and GetRepDay ends such a pause at the first of them;
+	// when the resume arrives it deletes those of the paused time (see
+	// PauseTracking).
 	UploadPings(context.Context, *UploadPingsRequest) (*UploadPingsResponse, error)
 	// StreamPings is UploadPings over one long-lived stream: each request
 	// message is a batch, answered by one response message in the same order
@@ -233,10 +237,10 @@ type IngestServiceServer interface {
 	// now. Idempotent by request_id; sent late (offline) it applies all the
 	// same, and the affected days are derived again.
 	//
-	// From then on fixes for the paused time are refused (see UploadPings).
-	// Fixes already stored for it (sent before the pause, from an offline
-	// queue or a partner's relay) are deleted, with their ids, as soon as the
-	// pause has an end: by this call when a later resume is already known,
+	// Once the pause has an end, fixes for the paused time are refused (see
+	// UploadPings), and those already stored for it (sent before the pause or
+	// the resume, from an offline queue or a partner's relay) are deleted,
+	// with their ids: by this call when a later resume is already known,
 	// else by the ResumeTracking that ends it (until then they may be the
 	// phone's from after a resume still on its way). The deletion is durable
 	// before the call answers, and a retry deletes again.
