@@ -1,11 +1,16 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -21,6 +26,9 @@ import (
 type ingestService struct {
 	dwellv1.UnimplementedIngestServiceServer
 	s *Server
+	// pauses keeps each rep's batches of fixes apart from its pauses and
+	// resumes (pauseLocks).
+	pauses pauseLocks
 }
 
 // maxInFlightBatches bounds how many batches of one StreamPings stream are
@@ -42,7 +50,10 @@ const (
 // batch validates and stores one batch of fixes for one rep and returns its
 // acknowledgement and the violations of every rejected fix (with field
 // paths "fixes[i]..."). A store error fails the whole batch: nothing in it
-// is acknowledged.
+// is acknowledged. A fix taken while its rep had paused tracking is
+// rejected on device_time: the rep's pauses are read once for the batch's
+// time span (ListTrackingState, which includes the last change before it,
+// however old), and no location is kept for a paused time.
 func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Rep, fixes []*dwellv1.Fix) (*dwellv1.BatchAck, []dwell.Violation, error) {
 	const op = dwell.Op("server.ingestBatch")
 	switch {
@@ -65,19 +76,52 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 	}
 	now := g.s.now()
 	ack := &dwellv1.BatchAck{Results: make([]*dwellv1.FixResult, len(fixes))}
-	valid := make([]dwell.Fix, 0, len(fixes))
-	validIdx := make([]int, 0, len(fixes))
-	var all []dwell.Violation
+	fs := make([]dwell.Fix, len(fixes))
+	vss := make([][]dwell.Violation, len(fixes))
+	var lo time.Time // the earliest device time of the fixes valid so far
 	for i, pf := range fixes {
 		f := fixFromPB(pf)
-		res := &dwellv1.FixResult{Index: int32(i), Id: pf.GetId()}
-		ack.Results[i] = res
 		vs := dwell.ValidateFix("", f, now, st.Retention)
 		if len(vs) == 0 && !r.InWorkingHours(f.Time, loc) {
 			vs = []dwell.Violation{{Field: "device_time", Description: "outside the rep's working hours; fixes are not kept outside working hours"}}
 		}
 		if len(vs) == 0 && dayPruned(loc, f.Time, pruned) {
 			vs = []dwell.Violation{{Field: "device_time", Description: prunedDayDescription}}
+		}
+		if len(vs) == 0 {
+			if lo.IsZero() || f.Time.Before(lo) {
+				lo = f.Time
+			}
+		}
+		fs[i], vss[i] = f, vs
+	}
+	var paused []pauseSpan
+	if !lo.IsZero() {
+		// From the pauses read to the fixes stored, no pause or resume
+		// of the rep may sweep its fixes (pauseLocks).
+		mu := g.pauses.of(p.Tenant, r.ID)
+		mu.RLock()
+		defer mu.RUnlock()
+		// Up to the latest a change may carry, not only the batch's
+		// span: a pause in the span is refused only once its resume is
+		// known (pausedAt), and that may come after the span.
+		changes, err := g.s.store.ListTrackingState(ctx, p.Tenant, r.ID, lo, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
+		if err != nil {
+			return nil, nil, err
+		}
+		paused = pauseSpans(changes)
+	}
+	valid := fs[:0] // compacted in place: valid fixes never outrun i
+	validIdx := make([]int, 0, len(fixes))
+	var all []dwell.Violation
+	for i, pf := range fixes {
+		f, vs := fs[i], vss[i]
+		res := &dwellv1.FixResult{Index: int32(i), Id: pf.GetId()}
+		ack.Results[i] = res
+		if len(vs) == 0 {
+			if sp, ok := pausedAt(paused, f.Time); ok {
+				vs = []dwell.Violation{{Field: "device_time", Description: sp.description()}}
+			}
 		}
 		if len(vs) > 0 {
 			for j := range vs {
@@ -505,6 +549,9 @@ func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName
 	if err := invalid(op, a.vs); err != nil {
 		return dwell.TrackingChange{}, err
 	}
+	mu := g.pauses.of(a.p.Tenant, a.rep.ID)
+	mu.Lock()
+	defer mu.Unlock()
 	c, existed, err := g.s.store.RecordTrackingChange(ctx, a.p.Tenant, dwell.TrackingChange{
 		RequestID: requestID, Rep: a.rep.ID, Time: a.t, Paused: paused, ReceiveTime: a.now.UTC(),
 	})
@@ -519,8 +566,131 @@ func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName
 		return dwell.TrackingChange{}, invalid(op, []dwell.Violation{{Field: "request_id",
 			Description: "was already used for a " + was + "; a " + is + " needs a request id of its own"}})
 	}
+	// A retry sweeps too: the first call may have stopped between the
+	// record and the sweep.
+	if err := g.sweepPaused(ctx, a.p.Tenant, a.rep.ID, c.Time, a.now); err != nil {
+		return dwell.TrackingChange{}, err
+	}
 	g.s.refresh.notify()
 	return c, nil
+}
+
+// sweepPaused deletes the rep's stored fixes inside the paused interval
+// that a pause or resume at instant at closes or falls in, once that
+// interval has an end: fixes that arrived before the pause (a phone's
+// offline queue, a partner relay). The interval is read from every change
+// at and after the last ones before at, up to the latest a change may
+// carry (now + dwell.MaxFutureSkew). A pause not resumed yet deletes
+// nothing: the fixes stored after it may be the phone's from after a
+// resume still on its way (an offline queue that sent its fixes first),
+// and the day's timeline ends such a pause at the first of them; the
+// resume, when it comes, deletes those of the paused time. (New fixes
+// after a pause not resumed are taken for the same reason; see pausedAt.)
+// The deletion is durable on return.
+func (g *ingestService) sweepPaused(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, at, now time.Time) error {
+	changes, err := g.s.store.ListTrackingState(ctx, tenant, rep, at, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
+	if err != nil {
+		return err
+	}
+	for _, sp := range pauseSpans(changes) {
+		if sp.end.IsZero() || sp.start.After(at) || sp.end.Before(at) {
+			continue
+		}
+		if _, err := g.s.store.DeleteFixesBetween(ctx, tenant, rep, sp.start, sp.end); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pauseLocks keeps each rep's batches of fixes apart from its pauses and
+// resumes, so that no fix lands in a paused time: a batch holds its rep's
+// lock shared from reading the rep's pauses to storing its fixes (batches
+// of one rep still run together and share group commits), a pause or a
+// resume holds it exclusively from recording the change to deleting the
+// fixes of its paused time. Without it a batch checked against the pauses
+// of before a pause could store its fixes after the pause swept its time.
+// Reps share 64 locks by a hash of (tenant, rep), so memory stays fixed.
+// The lock spans one server only: servers sharing a store would need the
+// check inside the store's write.
+type pauseLocks [64]sync.RWMutex
+
+// of returns the lock of a rep (FNV-1a of tenant and rep id).
+func (l *pauseLocks) of(tenant dwell.TenantID, rep dwell.RepID) *sync.RWMutex {
+	h := uint32(2166136261)
+	for _, s := range [2]string{string(tenant), string(rep)} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint32(s[i])) * 16777619
+		}
+		h = (h ^ 0xff) * 16777619 // a separator no id byte string can fake
+	}
+	return &l[h%uint32(len(l))]
+}
+
+// pauseSpan is one paused interval [start, end) of a rep; a zero end: not
+// resumed yet, paused until now and beyond.
+type pauseSpan struct{ start, end time.Time }
+
+// pauseSpans returns the paused intervals of a rep's tracking changes,
+// sorted and disjoint, by the rule timeline.Derive uses: a pause lasts to
+// the first resume after it (a resume and a pause at one instant: the
+// resume first, so the pause holds); a pause while paused and a resume
+// while not paused change nothing; a change sent twice counts once. A
+// pause not resumed has no end here: unlike a day's timeline, which a fix
+// after it ends (a lost resume must not hide a working day), ingest keeps
+// no fix of it (fixes are only kept once the rep resumes).
+func pauseSpans(changes []dwell.TrackingChange) []pauseSpan {
+	cs := slices.Clone(changes)
+	slices.SortStableFunc(cs, func(a, b dwell.TrackingChange) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmpPaused(a.Paused, b.Paused), strings.Compare(a.RequestID, b.RequestID))
+	})
+	var out []pauseSpan
+	paused := false
+	for _, c := range cs {
+		switch {
+		case c.Paused && !paused:
+			paused = true
+			out = append(out, pauseSpan{start: c.Time})
+		case !c.Paused && paused:
+			paused = false
+			if sp := &out[len(out)-1]; sp.start.Before(c.Time) {
+				sp.end = c.Time
+			} else {
+				out = out[:len(out)-1] // an empty pause
+			}
+		}
+	}
+	return out
+}
+
+// cmpPaused orders a resume before a pause.
+func cmpPaused(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// pausedAt returns the closed paused interval of spans (sorted, disjoint)
+// that holds instant t, if any. A pause not resumed yet holds nothing: a
+// phone that sends fixes after it is tracking again (its resume may be
+// queued behind them, or lost), as the timeline reads it, and the resume,
+// when it comes, deletes the fixes of the paused time (sweepPaused).
+func pausedAt(spans []pauseSpan, t time.Time) (pauseSpan, bool) {
+	i := sort.Search(len(spans), func(i int) bool { return t.Before(spans[i].end) || spans[i].end.IsZero() })
+	if i < len(spans) && !spans[i].end.IsZero() && !t.Before(spans[i].start) {
+		return spans[i], true
+	}
+	return pauseSpan{}, false
+}
+
+// description is the violation of a fix whose device time falls in sp.
+func (sp pauseSpan) description() string {
+	return "falls in a time the rep paused tracking (paused at " + sp.start.UTC().Format(time.RFC3339Nano) +
+		", resumed at " + sp.end.UTC().Format(time.RFC3339Nano) + "); no location is kept for a paused time"
 }
 
 func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetTrackingConfigRequest) (*dwellv1.GetTrackingConfigResponse, error) {
@@ -557,7 +727,9 @@ func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetT
 		refresh = c
 	}
 	// Changes up to a day ahead: the phone's clock may run ahead a little.
-	changes, err := g.s.store.ListTrackingChanges(ctx, p.Tenant, id, now.Add(-pauseLookback), now.Add(24*time.Hour))
+	// However old the last pause, ingest refuses fixes until its resume,
+	// so the phone learns of it however old it is.
+	changes, err := g.s.store.ListTrackingState(ctx, p.Tenant, id, now, now.Add(24*time.Hour))
 	if err != nil {
 		return nil, err
 	}

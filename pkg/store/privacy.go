@@ -68,6 +68,21 @@ type Privacy interface {
 	// Erasing a rep with no history is not an error. It returns what was
 	// deleted.
 	EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (Erased, error)
+	// DeleteFixesBetween deletes the rep's fixes with from <= Time < to
+	// (a zero to: no end), in one durable write, and returns how many it
+	// deleted. It serves pauses: a rep who paused tracking keeps no
+	// location for the paused time, even for fixes stored before the
+	// pause was recorded. Unlike PruneFixes it forgets the deleted fixes'
+	// ids at once, so AppendFixes stores a fix with one of those ids again
+	// (true) instead of calling it a duplicate of a fix that is gone; and
+	// like any other change of what a day derives from it bumps the data
+	// version of each local day that lost a fix and marks it dirty
+	// (Summaries), except days that began before the rep's prune horizon
+	// (PrunedBefore), which keep their summaries. It leaves the prune
+	// horizon, actions and every other rep alone. An empty range, or a rep
+	// without fixes in it, deletes nothing and writes nothing. An empty rep
+	// id is dwell.Invalid.
+	DeleteFixesBetween(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) (deleted int, err error)
 	// ListDataReps returns up to limit reps that have stored fixes or
 	// actions, of every tenant, in (tenant, rep) order after after (zero:
 	// from the start). Like ListDirtyDays it spans tenants and serves

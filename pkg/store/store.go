@@ -124,6 +124,12 @@ type Store interface {
 	// ListTrackingChanges returns a rep's pauses and resumes with
 	// from <= Time < to, in time order (ties in the order recorded).
 	ListTrackingChanges(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.TrackingChange, error)
+	// ListTrackingState returns what ListTrackingChanges(from, to)
+	// returns, preceded by the rep's changes at the latest instant before
+	// from, if any: those say whether tracking was paused at from, however
+	// long before it they were made. It returns nothing if from is not
+	// before to.
+	ListTrackingState(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.TrackingChange, error)
 
 	// Settings.
 

@@ -83,6 +83,10 @@
 //     actions stay until EraseRepHistory or retention (PruneFixes) deletes
 //     them (privacy.go). EraseRepHistory reads the tenant's whole event log
 //     (outside the committer) to find the rep's events.
+//   - DeleteFixesBetween (a pause: no location is kept for a time the rep
+//     paused tracking) forgets the deleted fixes' ids at once, so it reads
+//     the rep's whole fix-id index and rewrites the index records that held
+//     one (pausedfixes.go); a call that finds no fix writes nothing.
 //   - Listing with a filter scans the tenant's bucket from Page.After until
 //     the page is full and one more match is found.
 package boltstore

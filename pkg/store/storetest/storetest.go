@@ -65,6 +65,7 @@ func Run(t *testing.T, h Harness) {
 	runSales(t, h)
 	runPrivacy(t, h)
 	runPartners(t, h)
+	runPausePrivacy(t, h)
 }
 
 const (

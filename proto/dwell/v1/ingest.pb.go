@@ -32,7 +32,9 @@ const (
 	FixStatus_FIX_STATUS_ACCEPTED FixStatus = 1
 	// A fix with this id was already stored for the rep; nothing written.
 	FixStatus_FIX_STATUS_DUPLICATE FixStatus = 2
-	// Invalid and not stored; see the reason.
+	// Invalid and not stored; see the reason. A fix outside the rep's working
+	// hours, or taken while the rep had paused tracking, is rejected too
+	// (reason on "device_time").
 	FixStatus_FIX_STATUS_REJECTED FixStatus = 3
 )
 
@@ -1707,9 +1709,11 @@ type GetTrackingConfigResponse struct {
 	TimeZone string `protobuf:"bytes,8,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	// When the phone should ask again.
 	RefreshTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=refresh_time,json=refreshTime,proto3" json:"refresh_time,omitempty"`
-	// Whether the rep's last pause (PauseTracking, within the last two weeks)
-	// has not been resumed yet: a phone that restarted, or the rep's second
-	// device, learns it here and keeps still until ResumeTracking.
+	// Whether the rep's last pause (PauseTracking, however long ago) has not
+	// been resumed yet: a phone that restarted, or the rep's second device,
+	// learns it here and keeps still until ResumeTracking (fixes it sends
+	// meanwhile end the pause for GetRepDay, and the resume that follows
+	// deletes those of the paused time).
 	Paused        bool `protobuf:"varint,10,opt,name=paused,proto3" json:"paused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -46,6 +46,16 @@ type IngestServiceClient interface {
 	// duplicate (already stored) or rejected (with the reason). One bad fix
 	// never costs the others; the call fails as a whole only when the request
 	// itself is wrong (rep, batch size) or the store fails.
+	//
+	// No location is kept for a time the rep paused tracking: a fix whose
+	// device_time falls in a pause of the rep (from a PauseTracking to the
+	// next ResumeTracking) is FIX_STATUS_REJECTED with a reason on
+	// "device_time" that says so, and is not stored; a retry of it is refused
+	// the same way. Fixes after a pause not resumed yet are taken: a phone
+	// that sends fixes is tracking again (its resume may be queued behind
+	// them, or lost), and GetRepDay ends such a pause at the first of them;
+	// when the resume arrives it deletes those of the paused time (see
+	// PauseTracking).
 	UploadPings(ctx context.Context, in *UploadPingsRequest, opts ...grpc.CallOption) (*UploadPingsResponse, error)
 	// StreamPings is UploadPings over one long-lived stream: each request
 	// message is a batch, answered by one response message in the same order
@@ -67,9 +77,19 @@ type IngestServiceClient interface {
 	// sent for that time are not used. A pause without a resume lasts until
 	// now. Idempotent by request_id; sent late (offline) it applies all the
 	// same, and the affected days are derived again.
+	//
+	// Once the pause has an end, fixes for the paused time are refused (see
+	// UploadPings), and those already stored for it (sent before the pause or
+	// the resume, from an offline queue or a partner's relay) are deleted,
+	// with their ids: by this call when a later resume is already known,
+	// else by the ResumeTracking that ends it (until then they may be the
+	// phone's from after a resume still on its way). The deletion is durable
+	// before the call answers, and a retry deletes again.
 	PauseTracking(ctx context.Context, in *PauseTrackingRequest, opts ...grpc.CallOption) (*PauseTrackingResponse, error)
 	// ResumeTracking ends the rep's pause. A resume without a pause before it
-	// changes nothing. Idempotent by request_id.
+	// changes nothing. Idempotent by request_id. It deletes the rep's fixes
+	// stored for the pause it ends (see PauseTracking), durably before it
+	// answers.
 	ResumeTracking(ctx context.Context, in *ResumeTrackingRequest, opts ...grpc.CallOption) (*ResumeTrackingResponse, error)
 	// GetTrackingConfig tells the phone what to send now: sampling intervals,
 	// batch size, offline buffering and working hours, so the server steers
@@ -185,6 +205,16 @@ type IngestServiceServer interface {
 	// duplicate (already stored) or rejected (with the reason). One bad fix
 	// never costs the others; the call fails as a whole only when the request
 	// itself is wrong (rep, batch size) or the store fails.
+	//
+	// No location is kept for a time the rep paused tracking: a fix whose
+	// device_time falls in a pause of the rep (from a PauseTracking to the
+	// next ResumeTracking) is FIX_STATUS_REJECTED with a reason on
+	// "device_time" that says so, and is not stored; a retry of it is refused
+	// the same way. Fixes after a pause not resumed yet are taken: a phone
+	// that sends fixes is tracking again (its resume may be queued behind
+	// them, or lost), and GetRepDay ends such a pause at the first of them;
+	// when the resume arrives it deletes those of the paused time (see
+	// PauseTracking).
 	UploadPings(context.Context, *UploadPingsRequest) (*UploadPingsResponse, error)
 	// StreamPings is UploadPings over one long-lived stream: each request
 	// message is a batch, answered by one response message in the same order
@@ -206,9 +236,19 @@ type IngestServiceServer interface {
 	// sent for that time are not used. A pause without a resume lasts until
 	// now. Idempotent by request_id; sent late (offline) it applies all the
 	// same, and the affected days are derived again.
+	//
+	// Once the pause has an end, fixes for the paused time are refused (see
+	// UploadPings), and those already stored for it (sent before the pause or
+	// the resume, from an offline queue or a partner's relay) are deleted,
+	// with their ids: by this call when a later resume is already known,
+	// else by the ResumeTracking that ends it (until then they may be the
+	// phone's from after a resume still on its way). The deletion is durable
+	// before the call answers, and a retry deletes again.
 	PauseTracking(context.Context, *PauseTrackingRequest) (*PauseTrackingResponse, error)
 	// ResumeTracking ends the rep's pause. A resume without a pause before it
-	// changes nothing. Idempotent by request_id.
+	// changes nothing. Idempotent by request_id. It deletes the rep's fixes
+	// stored for the pause it ends (see PauseTracking), durably before it
+	// answers.
 	ResumeTracking(context.Context, *ResumeTrackingRequest) (*ResumeTrackingResponse, error)
 	// GetTrackingConfig tells the phone what to send now: sampling intervals,
 	// batch size, offline buffering and working hours, so the server steers
