@@ -332,6 +332,16 @@ func TestOldPauseHolds(t *testing.T) {
 	}
 	_, err = e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: batch[:4]})
 	wantViolation(t, "UploadPings of the paused time after the resume", err, "fixes[3].device_time")
+	// The day reads paused from its start to the resume: the pause is seen
+	// however long before the day it was made.
+	d := dwell.DateOf(now, time.UTC)
+	day, err := e.report.GetRepDay(e.admin(acme), &dwellv1.GetRepDayRequest{Rep: "reps/ola", Date: pbDate(d.Year, int(d.Month), d.Day)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(resumed.Sub(d.Start(time.UTC)) / time.Second); day.GetTotals().GetPausedSeconds() != want {
+		t.Fatalf("GetRepDay: %d s paused, want %d (from the day's start to the resume)", day.GetTotals().GetPausedSeconds(), want)
+	}
 }
 
 // TestPauseRacesUploads: batches for a time being paused are in flight

@@ -323,11 +323,6 @@ type derived struct {
 	clients   *storeClients
 }
 
-// pauseLookback is how far before a day derive looks for a pause that may
-// still hold at the day's start: a pause of more than two weeks without a
-// fix or a resume is not seen.
-const pauseLookback = 14 * 24 * time.Hour
-
 // derive derives rep r's local day date from everything the store holds:
 // the fixes, check-ins, check-outs and pauses of the day (and working
 // window) and the tenant's fence index, with settings, the tenant's
@@ -355,8 +350,9 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 	if err != nil {
 		return derived{}, err
 	}
-	// A pause made before the day may still hold at its start.
-	tracking, err := s.store.ListTrackingChanges(ctx, tenant, r.ID, from.Add(-pauseLookback), to)
+	// A pause made before the day, however long before, may still hold at
+	// its start: the state at from comes with the day's changes.
+	tracking, err := s.store.ListTrackingState(ctx, tenant, r.ID, from, to)
 	if err != nil {
 		return derived{}, err
 	}
