@@ -170,14 +170,25 @@
 //     distance), so the cursor is no faster than plain queries; use
 //     Index.Query with the default margin. The warm rows replay one day
 //     fifty times, so every line it reads stays in cache: even then a fix
-//     costs 0.49-0.57 µs with plain queries, 0.51-0.57 µs with the cursor
-//     and 0.68-0.80 µs with the R-tree (10.2 matches a fix, each measured
-//     and sorted: the exact tests are half of it, the cell a quarter);
-//     with no margin the cursor takes 0.30-0.37 µs, the R-tree 0.43-0.49
-//     µs. So the 0.5 µs target sits at the compute floor of the default
-//     margin's answers, with nothing left for the quarter of cold fills
-//     (2.5-4 µs each at 1e5), which the dependent misses above rule out
-//     bringing near 1 µs.
+//     costs 0.49-0.57 µs with plain queries and 0.68-0.80 µs with the
+//     R-tree (10.2 matches a fix, each measured and sorted: the exact
+//     tests are half of it, the cell a quarter). Since each cell list
+//     keeps its cell's centre, the cursor serves a jittering phone by the
+//     chord to its anchor instead of faceIJKOf (35,951 of 36,161 slot hits
+//     of the benchmark day): quiet runs of 27 November, cursor before and
+//     after beside the R-tree in the same runs, warm 0.48-0.49 -> 0.43-0.44
+//     µs (R-tree 0.69-0.77), warm with no margin 0.32-0.40 -> 0.24-0.25 µs
+//     (R-tree 0.46-0.52), cold 1.07 -> 0.99-1.07 µs (R-tree 1.25-1.30).
+//     So in cache the default margin's day is under 0.5 µs a fix, but the
+//     quarter of cold fills (2.5-4 µs each at 1e5) keeps the cold day near
+//     1 µs, which the dependent misses above rule out bringing near 0.5.
+//   - Overlapping the fills of a trip was tried (a Cursor.QueryAll that
+//     planned 64 fixes at a time and looked up to 8 cells' shards, table
+//     slots, lists and fences level by level across them): no gain on a
+//     stream of fills alone (3.2-3.6 µs a fix either way at 1e5). A fill
+//     reads about 25-40 lines (24 entries of its list, 11 fences, 3
+//     planar records), whose misses already overlap within one fill; the
+//     bound is the lines, not the chain. Not kept.
 //   - The cap prefilter keeps the fences read to the answer plus a few
 //     percent (100.7 read for 97.3 returned, 30.4 for 28.8 at margin 0),
 //     so cell lists can be generous without cost in fence reads; the list
@@ -185,7 +196,11 @@
 //   - Building a million fences (BenchmarkBuild alone) took 14-20 s and
 //     1,870-1,894 MiB from the system; it is dominated by covers (grid
 //     disks, cell geometry through cgo, the exact test of each cell), and
-//     garbage, not the index (about 944 MiB kept), makes the peak.
+//     garbage, not the index (about 944 MiB kept), makes the peak. With
+//     the cells' regions (27 November, three runs each, alternated): 13.7-
+//     14.9 s, 946 MiB kept, 1,862-1,980 MiB from the system, against 14.0-
+//     14.7 s, 944 MiB and 1,883-2,052 MiB before: the peak swings with the
+//     collector's timing by more than the change, and touches 2 GiB.
 //   - Huge pages are no cure here: collapsing the whole heap into 2 MiB
 //     pages (MADV_COLLAPSE, an experiment not kept) left the cold query
 //     within this machine's noise.
