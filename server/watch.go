@@ -14,6 +14,7 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/events"
 	"github.com/dwellhq/dwell/pkg/store"
+	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
@@ -236,12 +237,24 @@ func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
 	return nil
 }
 
+// trackedUntil returns the end of the last segment of d that is not
+// PAUSED: where the rep was last heard of, for the silence sweeper (a day
+// that ends paused ends, for it, where the pause began). Zero if none.
+func trackedUntil(d *timeline.Day) time.Time {
+	for i := len(d.Segments) - 1; i >= 0; i-- {
+		if d.Segments[i].Kind != timeline.KindPaused {
+			return d.Segments[i].End
+		}
+	}
+	return time.Time{}
+}
+
 func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 	if c.next == nil {
 		return nil
 	}
-	if !c.next.End.IsZero() {
-		s.silence.saw(c.tenant, c.rep, c.next.End)
+	if end := trackedUntil(c.next); !end.IsZero() {
+		s.silence.saw(c.tenant, c.rep, end)
 	}
 	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings})
 	if len(evs) == 0 {
@@ -569,9 +582,9 @@ func (st *silenceTracker) markTold(k silentKey, last time.Time) {
 
 // sweepSilence publishes a REP_SILENT event for every tracked rep whose
 // last fix is followed by the tenant's silence threshold of the rep's
-// working time, all of it before now: once per silence (the event's key
-// is the rep and its last fix). The event's time is the instant the
-// threshold was reached.
+// working time, all of it before now and none of it paused (silentAt):
+// once per silence (the event's key is the rep and its last fix). The
+// event's time is the instant the threshold was reached.
 func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 	const op = dwell.Op("server.sweepSilence")
 	// Like a re-derivation, a sweep must not publish for a rep whose
@@ -604,7 +617,10 @@ func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 		if threshold <= 0 {
 			threshold = dwell.DefaultSilenceMin
 		}
-		at := afterWorking(r, loc, c.last, threshold)
+		at, err := s.silentAt(ctx, c.tenant, r, loc, c.last, threshold, now)
+		if err != nil {
+			return dwell.E(op, err)
+		}
 		if at.IsZero() || at.After(now) {
 			continue
 		}
@@ -618,6 +634,35 @@ func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 		s.silence.markTold(c.silentKey, c.last)
 	}
 	return nil
+}
+
+// silentAt returns the instant at which rep r, whose last fix was at last,
+// has been silent for threshold of its working time, leaving out the time
+// it had paused tracking: a pause is no silence (the rep asked not to be
+// tracked), and after a resume the silence counts from the resume. It
+// returns the zero time while the rep is paused, or when afterWorking
+// finds no such instant. Pauses that began before the last fix are over:
+// fixes after a pause not resumed mean the phone tracks again, as the
+// timeline reads them.
+func (s *Server) silentAt(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, loc *time.Location, last time.Time, threshold time.Duration, now time.Time) (time.Time, error) {
+	changes, err := s.store.ListTrackingState(ctx, tenant, r.ID, last, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
+	if err != nil {
+		return time.Time{}, err
+	}
+	from := last
+	for _, sp := range pauseSpans(changes) {
+		if sp.start.Before(last) {
+			continue
+		}
+		if at := afterWorking(r, loc, from, threshold); at.IsZero() || at.Before(sp.start) {
+			return at, nil // silent before the pause
+		}
+		if sp.end.IsZero() {
+			return time.Time{}, nil // paused now
+		}
+		from = sp.end
+	}
+	return afterWorking(r, loc, from, threshold), nil
 }
 
 // afterWorking returns the instant at which d of r's working time has
