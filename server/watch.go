@@ -617,6 +617,11 @@ func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 		if threshold <= 0 {
 			threshold = dwell.DefaultSilenceMin
 		}
+		// A pause only delays a silence: the rep's pauses are read only
+		// when one would be due without them, not for every rep every sweep.
+		if at := afterWorking(r, loc, c.last, threshold); at.IsZero() || at.After(now) {
+			continue
+		}
 		at, err := s.silentAt(ctx, c.tenant, r, loc, c.last, threshold, now)
 		if err != nil {
 			return dwell.E(op, err)
@@ -639,7 +644,8 @@ func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 // silentAt returns the instant at which rep r, whose last fix was at last,
 // has been silent for threshold of its working time, leaving out the time
 // it had paused tracking: a pause is no silence (the rep asked not to be
-// tracked), and after a resume the silence counts from the resume. It
+// tracked), and after a resume the silence counts from the resume, so it
+// is never earlier than afterWorking(r, loc, last, threshold). It
 // returns the zero time while the rep is paused, or when afterWorking
 // finds no such instant. Pauses that began before the last fix are over:
 // fixes after a pause not resumed mean the phone tracks again, as the
