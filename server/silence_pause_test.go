@@ -43,17 +43,7 @@ func TestNoSilenceWhilePaused(t *testing.T) {
 		if err := server.SweepSilence(bg, e.srv, now); err != nil {
 			t.Fatal(err)
 		}
-		evs, err := e.st.ListEvents(bg, acme, 0, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []dwell.Event
-		for _, ev := range evs {
-			if ev.Type == dwell.EventRepSilent {
-				out = append(out, ev)
-			}
-		}
-		return out
+		return e.repSilences()
 	}
 	monday9 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	for _, at := range []time.Time{e.now().Add(time.Hour), e.now().Add(8 * time.Hour), monday9.Add(-30 * time.Minute), monday9} {

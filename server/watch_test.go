@@ -596,6 +596,22 @@ func TestRepSilent(t *testing.T) {
 	}
 }
 
+// repSilences returns the REP_SILENT events in acme's log.
+func (e *env) repSilences() []dwell.Event {
+	e.t.Helper()
+	evs, err := e.st.ListEvents(context.Background(), acme, 0, 100)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []dwell.Event
+	for _, ev := range evs {
+		if ev.Type == dwell.EventRepSilent {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // TestSilenceSeededAfterRestart checks that a restart does not leave a
 // rep who fell silent before it unwatched: the tracker is seeded with each
 // rep's last stored fix.
@@ -619,22 +635,8 @@ func TestSilenceSeededAfterRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	silences := func() []dwell.Event {
-		t.Helper()
-		evs, err := e.st.ListEvents(bg, acme, 0, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []dwell.Event
-		for _, ev := range evs {
-			if ev.Type == dwell.EventRepSilent {
-				out = append(out, ev)
-			}
-		}
-		return out
-	}
 	sweep()
-	if got := silences(); len(got) != 0 {
+	if got := e.repSilences(); len(got) != 0 {
 		t.Fatalf("an unseeded tracker found %d silences", len(got))
 	}
 	n, err := server.SeedSilence(bg, e.srv, e.now())
@@ -642,7 +644,7 @@ func TestSilenceSeededAfterRestart(t *testing.T) {
 		t.Fatalf("SeedSilence = %d, %v; want the one rep", n, err)
 	}
 	sweep()
-	got := silences()
+	got := e.repSilences()
 	if len(got) != 1 || got[0].Rep != "r1" || !got[0].Time.Equal(silentAt) {
 		t.Fatalf("silences after seeding: %+v; want r1 silent at %v", got, silentAt)
 	}
@@ -652,7 +654,7 @@ func TestSilenceSeededAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	sweep()
-	if got := silences(); len(got) != 1 {
+	if got := e.repSilences(); len(got) != 1 {
 		t.Fatalf("after a second restart the log holds %d silences, want 1", len(got))
 	}
 }
