@@ -385,21 +385,30 @@ func clientsGetCommand() command {
 }
 
 func clientsDeleteCommand() command {
+	return deleteCommand("clients delete", "NAME", "clients", "delete one client (recorded visits keep its id)",
+		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
+			_, err := dc.DeleteClient(ctx, &dwellv1.DeleteClientRequest{Name: n})
+			return err
+		})
+}
+
+// deleteCommand is a command that deletes the resource coll/ARG with del
+// and says so ("Deleted NAME", or {"name", "deleted"} with -o json).
+func deleteCommand(name, arg, coll, summary string, del func(context.Context, dwellv1.DirectoryServiceClient, string) error) command {
 	return command{
-		name:    "clients delete",
-		args:    "NAME",
-		summary: "delete one client (recorded visits keep its id)",
+		name:    name,
+		args:    arg,
+		summary: summary,
 		nargs:   1,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
-				const name = "clients delete"
 				conn, rctx, done, err := g.connect(ctx)
 				if err != nil {
 					return e.fail(name, err)
 				}
 				defer done()
-				n := resourceName("clients", args[0])
-				if _, err := dwellv1.NewDirectoryServiceClient(conn).DeleteClient(rctx, &dwellv1.DeleteClientRequest{Name: n}); err != nil {
+				n := resourceName(coll, args[0])
+				if err := del(rctx, dwellv1.NewDirectoryServiceClient(conn), n); err != nil {
 					return e.rpcError(name, g, err)
 				}
 				if g.json() {

@@ -200,32 +200,12 @@ func partnersUpdateCommand() command {
 }
 
 func partnersDeleteCommand() command {
-	return command{
-		name:    "partners delete",
-		args:    "ID",
-		summary: "delete a partner account, revoking its tokens (only once the tenant requires accounts: see partners require); admin only",
-		nargs:   1,
-		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
-			return func(ctx context.Context, e *env, g *globals, args []string) int {
-				const name = "partners delete"
-				conn, rctx, done, err := g.connect(ctx)
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer done()
-				n := resourceName("partners", args[0])
-				if _, err := dwellv1.NewDirectoryServiceClient(conn).DeletePartner(rctx, &dwellv1.DeletePartnerRequest{Name: n}); err != nil {
-					return e.rpcError(name, g, err)
-				}
-				if g.json() {
-					printJSON(e.stdout, map[string]any{"name": n, "deleted": true})
-					return exitOK
-				}
-				fmt.Fprintf(e.stdout, "Deleted %s\n", n)
-				return exitOK
-			}
-		},
-	}
+	return deleteCommand("partners delete", "ID", "partners",
+		"delete a partner account, revoking its tokens (only once the tenant requires accounts: see partners require); admin only",
+		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
+			_, err := dc.DeletePartner(ctx, &dwellv1.DeletePartnerRequest{Name: n})
+			return err
+		})
 }
 
 func partnersRequireCommand() command {
