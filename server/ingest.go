@@ -1,15 +1,12 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
-	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -95,7 +92,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		}
 		fs[i], vss[i] = f, vs
 	}
-	var paused []pauseSpan
+	var paused []timeline.Pause
 	if !lo.IsZero() {
 		// From the pauses read to the fixes stored, no pause or resume
 		// of the rep may sweep its fixes (pauseLocks).
@@ -109,7 +106,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		if err != nil {
 			return nil, nil, err
 		}
-		paused = pauseSpans(changes)
+		paused = timeline.Pauses(changes)
 	}
 	valid := fs[:0] // compacted in place: valid fixes never outrun i
 	validIdx := make([]int, 0, len(fixes))
@@ -120,7 +117,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		ack.Results[i] = res
 		if len(vs) == 0 {
 			if sp, ok := pausedAt(paused, f.Time); ok {
-				vs = []dwell.Violation{{Field: "device_time", Description: sp.description()}}
+				vs = []dwell.Violation{{Field: "device_time", Description: pausedDescription(sp)}}
 			}
 		}
 		if len(vs) > 0 {
@@ -592,11 +589,11 @@ func (g *ingestService) sweepPaused(ctx context.Context, tenant dwell.TenantID, 
 	if err != nil {
 		return err
 	}
-	for _, sp := range pauseSpans(changes) {
-		if sp.end.IsZero() || sp.start.After(at) || sp.end.Before(at) {
+	for _, sp := range timeline.Pauses(changes) {
+		if sp.End.IsZero() || sp.Start.After(at) || sp.End.Before(at) {
 			continue
 		}
-		if _, err := g.s.store.DeleteFixesBetween(ctx, tenant, rep, sp.start, sp.end); err != nil {
+		if _, err := g.s.store.DeleteFixesBetween(ctx, tenant, rep, sp.Start, sp.End); err != nil {
 			return err
 		}
 	}
@@ -627,70 +624,24 @@ func (l *pauseLocks) of(tenant dwell.TenantID, rep dwell.RepID) *sync.RWMutex {
 	return &l[h%uint32(len(l))]
 }
 
-// pauseSpan is one paused interval [start, end) of a rep; a zero end: not
-// resumed yet, paused until now and beyond.
-type pauseSpan struct{ start, end time.Time }
-
-// pauseSpans returns the paused intervals of a rep's tracking changes,
-// sorted and disjoint, by the rule timeline.Derive uses: a pause lasts to
-// the first resume after it (a resume and a pause at one instant: the
-// resume first, so the pause holds); a pause while paused and a resume
-// while not paused change nothing; a change sent twice counts once. A
-// pause not resumed has no end here: unlike a day's timeline, which a fix
-// after it ends (a lost resume must not hide a working day), ingest keeps
-// no fix of it (fixes are only kept once the rep resumes).
-func pauseSpans(changes []dwell.TrackingChange) []pauseSpan {
-	cs := slices.Clone(changes)
-	slices.SortStableFunc(cs, func(a, b dwell.TrackingChange) int {
-		return cmp.Or(a.Time.Compare(b.Time), cmpPaused(a.Paused, b.Paused), strings.Compare(a.RequestID, b.RequestID))
-	})
-	var out []pauseSpan
-	paused := false
-	for _, c := range cs {
-		switch {
-		case c.Paused && !paused:
-			paused = true
-			out = append(out, pauseSpan{start: c.Time})
-		case !c.Paused && paused:
-			paused = false
-			if sp := &out[len(out)-1]; sp.start.Before(c.Time) {
-				sp.end = c.Time
-			} else {
-				out = out[:len(out)-1] // an empty pause
-			}
-		}
-	}
-	return out
-}
-
-// cmpPaused orders a resume before a pause.
-func cmpPaused(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
-}
-
 // pausedAt returns the closed paused interval of spans (sorted, disjoint)
 // that holds instant t, if any. A pause not resumed yet holds nothing: a
 // phone that sends fixes after it is tracking again (its resume may be
 // queued behind them, or lost), as the timeline reads it, and the resume,
 // when it comes, deletes the fixes of the paused time (sweepPaused).
-func pausedAt(spans []pauseSpan, t time.Time) (pauseSpan, bool) {
-	i := sort.Search(len(spans), func(i int) bool { return t.Before(spans[i].end) || spans[i].end.IsZero() })
-	if i < len(spans) && !spans[i].end.IsZero() && !t.Before(spans[i].start) {
+func pausedAt(spans []timeline.Pause, t time.Time) (timeline.Pause, bool) {
+	i := sort.Search(len(spans), func(i int) bool { return t.Before(spans[i].End) || spans[i].End.IsZero() })
+	if i < len(spans) && !spans[i].End.IsZero() && !t.Before(spans[i].Start) {
 		return spans[i], true
 	}
-	return pauseSpan{}, false
+	return timeline.Pause{}, false
 }
 
-// description is the violation of a fix whose device time falls in sp.
-func (sp pauseSpan) description() string {
-	return "falls in a time the rep paused tracking (paused at " + sp.start.UTC().Format(time.RFC3339Nano) +
-		", resumed at " + sp.end.UTC().Format(time.RFC3339Nano) + "); no location is kept for a paused time"
+// pausedDescription is the violation of a fix whose device time falls in
+// the closed pause p.
+func pausedDescription(p timeline.Pause) string {
+	return "falls in a time the rep paused tracking (paused at " + p.Start.UTC().Format(time.RFC3339Nano) +
+		", resumed at " + p.End.UTC().Format(time.RFC3339Nano) + "); no location is kept for a paused time"
 }
 
 func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetTrackingConfigRequest) (*dwellv1.GetTrackingConfigResponse, error) {

@@ -656,17 +656,17 @@ func (s *Server) silentAt(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 		return time.Time{}, err
 	}
 	from := last
-	for _, sp := range pauseSpans(changes) {
-		if sp.start.Before(last) {
+	for _, sp := range timeline.Pauses(changes) {
+		if sp.Start.Before(last) {
 			continue
 		}
-		if at := afterWorking(r, loc, from, threshold); at.IsZero() || at.Before(sp.start) {
+		if at := afterWorking(r, loc, from, threshold); at.IsZero() || at.Before(sp.Start) {
 			return at, nil // silent before the pause
 		}
-		if sp.end.IsZero() {
+		if sp.End.IsZero() {
 			return time.Time{}, nil // paused now
 		}
-		from = sp.end
+		from = sp.End
 	}
 	return afterWorking(r, loc, from, threshold), nil
 }

@@ -60,20 +60,51 @@ func derivePaused(in Input) Day {
 	return day
 }
 
-// pauseSpans returns the paused intervals of changes within [lo, hi),
-// sorted and disjoint. A pause left open ends at firstAfter(its start) (the
-// first fix after it; zero if none; firstAfter may be nil), else at
-// openUntil, else at hi. A zero lo or hi bounds nothing; an open pause with
-// no end is dropped.
-func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, firstAfter func(time.Time) time.Time) []span {
+// Pause is a paused interval [Start, End) of a rep; a zero End: not resumed
+// (yet).
+type Pause struct{ Start, End time.Time }
+
+// Pauses returns the paused intervals of a rep's tracking changes, in any
+// order and with any repeats (a change counts once by RequestID), sorted
+// and disjoint: a pause lasts to the first resume after it (a resume and a
+// pause at one instant: the resume first, so the pause holds); a pause
+// while paused and a resume while not paused change nothing; an empty
+// pause is none. This is the rule of Derive (which ends a pause not
+// resumed at the first fix after it) and of the server's ingest and
+// silence sweeper.
+func Pauses(changes []dwell.TrackingChange) []Pause {
 	cs := slices.Clone(changes)
-	// A resume before a pause at the same instant, so the pause holds.
 	slices.SortFunc(cs, func(a, b dwell.TrackingChange) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmpBool(a.Paused, b.Paused), strings.Compare(a.RequestID, b.RequestID))
 	})
 	cs = slices.CompactFunc(cs, func(a, b dwell.TrackingChange) bool {
 		return a.RequestID != "" && a.RequestID == b.RequestID
 	})
+	var out []Pause
+	paused := false
+	for _, c := range cs {
+		switch {
+		case c.Paused && !paused:
+			paused = true
+			out = append(out, Pause{Start: c.Time})
+		case !c.Paused && paused:
+			paused = false
+			if p := &out[len(out)-1]; p.Start.Before(c.Time) {
+				p.End = c.Time
+			} else {
+				out = out[:len(out)-1]
+			}
+		}
+	}
+	return out
+}
+
+// pauseSpans returns the paused intervals of changes within [lo, hi),
+// sorted and disjoint. A pause left open ends at firstAfter(its start) (the
+// first fix after it; zero if none; firstAfter may be nil), else at
+// openUntil, else at hi. A zero lo or hi bounds nothing; an open pause with
+// no end is dropped.
+func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, firstAfter func(time.Time) time.Time) []span {
 	var out []span
 	add := func(s span) {
 		if !lo.IsZero() && s.start.Before(lo) {
@@ -91,29 +122,22 @@ func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, fir
 		}
 		out = append(out, s)
 	}
-	paused := false
-	var from time.Time
-	for _, c := range cs {
-		switch {
-		case c.Paused && !paused:
-			paused, from = true, c.Time
-		case !c.Paused && paused:
-			paused = false
-			add(span{from, c.Time})
+	for _, p := range Pauses(changes) {
+		if !p.End.IsZero() {
+			add(span{p.Start, p.End})
+			continue
 		}
-	}
-	if paused {
-		end := openUntil
+		end := openUntil // the last pause, not resumed
 		if end.IsZero() || (!hi.IsZero() && end.After(hi)) {
 			end = hi
 		}
 		if firstAfter != nil {
-			if f := firstAfter(from); !f.IsZero() && (end.IsZero() || f.Before(end)) {
+			if f := firstAfter(p.Start); !f.IsZero() && (end.IsZero() || f.Before(end)) {
 				end = f
 			}
 		}
 		if !end.IsZero() {
-			add(span{from, end})
+			add(span{p.Start, end})
 		}
 	}
 	return out
