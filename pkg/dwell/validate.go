@@ -83,8 +83,9 @@ func ValidateRequestID(field, id string) []Violation {
 }
 
 // ValidateText checks a free-text field (names, notes, addresses): valid
-// UTF-8 of at most MaxTextBytes bytes and, if required, not empty or only
-// white space. Violations are reported on field.
+// UTF-8 of at most MaxTextBytes bytes without NUL characters (no store can
+// be relied on to keep them: PostgreSQL text cannot) and, if required, not
+// empty or only white space. Violations are reported on field.
 func ValidateText(field, s string, required bool) []Violation {
 	name := fieldLeaf(field)
 	switch {
@@ -92,6 +93,8 @@ func ValidateText(field, s string, required bool) []Violation {
 		return oneViolation(field, "%s must be at most %d bytes, got %d", name, MaxTextBytes, len(s))
 	case !utf8.ValidString(s):
 		return oneViolation(field, "%s must be valid UTF-8", name)
+	case strings.IndexByte(s, 0) >= 0:
+		return oneViolation(field, "%s must not contain NUL characters", name)
 	case required && strings.TrimSpace(s) == "":
 		return oneViolation(field, "%s is required", name)
 	}
@@ -218,6 +221,8 @@ func ValidateTeam(field string, t Team, requireID bool) []Violation {
 			vs = addViolation(vs, f, "a manager must be at most %d bytes, got %d", maxManagerBytes, len(m))
 		case !utf8.ValidString(m):
 			vs = addViolation(vs, f, "a manager must be valid UTF-8")
+		case strings.IndexByte(m, 0) >= 0:
+			vs = addViolation(vs, f, "a manager must not contain NUL characters")
 		case strings.TrimSpace(m) == "":
 			vs = addViolation(vs, f, "a manager must not be empty")
 		default:
@@ -233,7 +238,7 @@ func ValidateTeam(field string, t Team, requireID bool) []Violation {
 
 // ValidateFix checks one fix from a rep's phone, received at server time now
 // by a tenant that keeps fixes for retention (zero or less: no limit). The
-// id is 1 to MaxFixIDBytes bytes of UTF-8 (field+".id"); the device time is
+// id is 1 to MaxFixIDBytes bytes of UTF-8 without NUL (field+".id"); the device time is
 // set, at most MaxFutureSkew after now and not before now-retention
 // (field+".device_time"); the position is valid (field+".position"); the
 // accuracy is finite and >= 0 metres (field+".accuracy_meters"); the speed is
@@ -251,6 +256,8 @@ func ValidateFix(field string, f Fix, now time.Time, retention time.Duration) []
 		vs = addViolation(vs, id, "a fix id must be at most %d bytes, got %d", MaxFixIDBytes, len(f.ID))
 	case !utf8.ValidString(f.ID):
 		vs = addViolation(vs, id, "a fix id must be valid UTF-8")
+	case strings.IndexByte(f.ID, 0) >= 0:
+		vs = addViolation(vs, id, "a fix id must not contain NUL characters")
 	}
 
 	dt := fieldPath(field, "device_time")

@@ -104,6 +104,7 @@ func TestValidateText(t *testing.T) {
 		{" \t\n", true, []string{"x.notes"}},
 		{strings.Repeat("x", MaxTextBytes+1), false, []string{"x.notes"}},
 		{"bad \xc3", false, []string{"x.notes"}},
+		{"nul \x00 inside", false, []string{"x.notes"}},
 	}
 	for _, tt := range tests {
 		name := fmt.Sprintf("ValidateText(%.20q, %v)", tt.s, tt.required)
@@ -407,6 +408,7 @@ func TestValidateTeam(t *testing.T) {
 		{"empty manager", func(tm *Team) { tm.Managers = []string{"a", " "} }, true, []string{"team.managers[1]"}},
 		{"long manager", func(tm *Team) { tm.Managers = []string{strings.Repeat("m", 257)} }, true, []string{"team.managers[0]"}},
 		{"bad manager", func(tm *Team) { tm.Managers = []string{"\xff"} }, true, []string{"team.managers[0]"}},
+		{"NUL in manager", func(tm *Team) { tm.Managers = []string{"a", "m\x00"} }, true, []string{"team.managers[1]"}},
 		{"duplicate manager", func(tm *Team) { tm.Managers = []string{"a", "b", "a", "a"} }, true,
 			[]string{"team.managers[2]", "team.managers[3]"}},
 	}
@@ -443,6 +445,7 @@ func TestValidateFix(t *testing.T) {
 		{"no id", func(f *Fix) { f.ID = "" }, []string{p + ".id"}},
 		{"long id", func(f *Fix) { f.ID = strings.Repeat("i", MaxFixIDBytes+1) }, []string{p + ".id"}},
 		{"bad id", func(f *Fix) { f.ID = "f\xff" }, []string{p + ".id"}},
+		{"NUL in id", func(f *Fix) { f.ID = "f\x00" }, []string{p + ".id"}},
 		{"no time", func(f *Fix) { f.Time = time.Time{} }, []string{p + ".device_time"}},
 		{"future", func(f *Fix) { f.Time = fixNow.Add(MaxFutureSkew + time.Nanosecond) }, []string{p + ".device_time"}},
 		{"too old", func(f *Fix) { f.Time = fixNow.Add(-retention - time.Nanosecond) }, []string{p + ".device_time"}},
