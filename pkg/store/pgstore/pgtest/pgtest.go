@@ -40,8 +40,8 @@ const EnvDSN = "DWELL_TEST_POSTGRES"
 var server struct {
 	once    sync.Once
 	err     error
-	base    string    // connection string of the server, without a schema
-	cmd     *exec.Cmd // nil for an existing server (EnvDSN)
+	base    string        // connection string of the server, without a schema
+	cmd     *exec.Cmd     // nil for an existing server (EnvDSN)
 	exited  chan struct{} // closed when cmd has exited
 	dir     string
 	schemas atomic.Int64
@@ -214,4 +214,3 @@ func credential(dir string) (*syscall.Credential, error) {
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
-
