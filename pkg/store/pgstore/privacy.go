@@ -56,7 +56,7 @@ CREATE INDEX IF NOT EXISTS actions_fixed ON actions (tenant, rep, time, seq) WHE
 // cut is.
 func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (deleted int, more bool, err error) {
 	const op = dwell.Op("pgstore.PruneFixes")
-	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
 		return 0, false, err
 	}
 	if err := checkLimit(op, limit); err != nil {
@@ -97,7 +97,7 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 // PrunedBefore implements store.Privacy.
 func (s *Store) PrunedBefore(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error) {
 	const op = dwell.Op("pgstore.PrunedBefore")
-	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
 		return time.Time{}, err
 	}
 	var at time.Time
@@ -131,7 +131,7 @@ func pruneHorizon(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, rep dwe
 // counted before they are cleared.
 func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (store.Erased, error) {
 	const op = dwell.Op("pgstore.EraseRepHistory")
-	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
 		return store.Erased{}, err
 	}
 	var out store.Erased
@@ -171,7 +171,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 // one statement that changes nothing, and its transaction writes nothing.
 func (s *Store) DeleteFixesBetween(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) (deleted int, err error) {
 	const op = dwell.Op("pgstore.DeleteFixesBetween")
-	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
 		return 0, err
 	}
 	if !to.IsZero() && !from.Before(to) {

@@ -37,18 +37,6 @@ import (
 	"github.com/dwellhq/dwell/pkg/store"
 )
 
-// checkRepRef returns dwell.Invalid unless tenant and the rep id (named
-// field) are each 1 to dwell.MaxIDBytes bytes, the store's rule for ids.
-func checkRepRef(op dwell.Op, tenant dwell.TenantID, field string, rep dwell.RepID) error {
-	if tenant == "" || len(tenant) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "tenant", Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	if rep == "" || len(rep) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: field, Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	return nil
-}
-
 // checkLimit returns dwell.Invalid for a limit below 1.
 func checkLimit(op dwell.Op, limit int) error {
 	if limit < 1 {
@@ -123,7 +111,7 @@ func (s *Store) ListDirtyDays(ctx context.Context, after store.DayKey, limit int
 // upsert.
 func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) (prevSummary, prevDetail []byte, err error) {
 	const op = dwell.Op("pgstore.PutDaySummary")
-	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
 		return nil, nil, err
 	}
 	if err := checkDay(op, date); err != nil {
@@ -175,7 +163,7 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 // GetDaySummary implements store.Summaries.
 func (s *Store) GetDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date) (sum store.DaySummary, detail []byte, err error) {
 	const op = dwell.Op("pgstore.GetDaySummary")
-	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
 		return store.DaySummary{}, nil, err
 	}
 	if err := checkDay(op, date); err != nil {
@@ -234,12 +222,12 @@ func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 // stay valid after fn returns, though callers must not rely on that.
 func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, want func(rep int, d store.DaySummary) bool, fn func([][]store.DaySummary) error) error {
 	const op = dwell.Op("pgstore.ViewDaySummaries")
-	if tenant == "" || len(tenant) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "tenant", Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return err
 	}
 	ids := make([]string, len(reps))
 	for i, rep := range reps {
-		if err := checkRepRef(op, tenant, fmt.Sprintf("reps[%d]", i), rep); err != nil {
+		if err := checkKey(op, fmt.Sprintf("reps[%d]", i), string(rep)); err != nil {
 			return err
 		}
 		ids[i] = string(rep)
