@@ -177,3 +177,39 @@ func TestViewDaySummariesMany(t *testing.T) {
 		t.Fatalf("ListDaySummaries with an empty rep: err = %v, want Invalid", err)
 	}
 }
+
+// TestPruneActionFixesKeepsRecord clears the fix of a check-out whose text
+// fields hold what a JSON round trip through jsonb would change (a NUL
+// escape, quotes, non-ASCII) and checks that everything but the fix reads
+// back as it was stored.
+func TestPruneActionFixesKeepsRecord(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.DSN(t))
+	at := time.Date(2025, 3, 14, 9, 26, 53, 589793238, time.UTC)
+	co := dwell.CheckOut{
+		RequestID: "co-1", Rep: "r1", Client: "c1", Time: at,
+		Fix:             &dwell.Fix{Time: at.Add(-time.Second), Pos: dwell.LatLng{Lat: 1e-7, Lng: -179.99999999}, AccuracyM: 12.5, SpeedMPS: -1, BearingDeg: -1},
+		Outcome:         dwell.OutcomeRejected,
+		RejectionReason: dwell.RejectionOther,
+		RejectionText:   "a\x00b \"quoted\" \\ ünïcode \u2028",
+		Notes:           "line one\nline two\ttab",
+		ReceiveTime:     at.Add(time.Minute),
+	}
+	stored, _, err := s.RecordCheckOut(ctx, "acme", co)
+	if err != nil {
+		t.Fatalf("RecordCheckOut: %v", err)
+	}
+	n, more, err := s.PruneActionFixes(ctx, "acme", "r1", at.Add(time.Hour), 10)
+	if err != nil || n != 1 || more {
+		t.Fatalf("PruneActionFixes = %d, %v, %v; want 1, false, nil", n, more, err)
+	}
+	got, err := s.ListCheckOuts(ctx, "acme", "r1", at, at.Add(time.Second))
+	if err != nil {
+		t.Fatalf("ListCheckOuts: %v", err)
+	}
+	want := stored
+	want.Fix = nil
+	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Fatalf("check-out after the prune = %+v, want %+v", got, want)
+	}
+}
