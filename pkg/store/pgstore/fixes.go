@@ -52,7 +52,7 @@ type fixArrays struct {
 // nothing is written, as in boltstore.
 func (s *Store) AppendFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, fixes []dwell.Fix) ([]bool, error) {
 	const op = dwell.Op("pgstore.AppendFixes")
-	if err := checkRepID(op, rep); err != nil {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return nil, err
 	}
 	if len(fixes) == 0 {
@@ -143,6 +143,9 @@ func newFixArrays(op dwell.Op, fixes []dwell.Fix) (*fixArrays, error) {
 // Fixes come back with Time in UTC.
 func (s *Store) ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Fix, error) {
 	const op = dwell.Op("pgstore.ListFixes")
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return nil, err
+	}
 	out := []dwell.Fix{}
 	if !from.Before(to) {
 		return out, nil
@@ -176,6 +179,9 @@ func (s *Store) ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.
 // fixes_by_time.
 func (s *Store) LastFixTime(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error) {
 	const op = dwell.Op("pgstore.LastFixTime")
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return time.Time{}, err
+	}
 	var at *int64
 	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT max(time) FROM fixes WHERE tenant = $1 AND rep = $2`,
@@ -185,13 +191,4 @@ func (s *Store) LastFixTime(ctx context.Context, tenant dwell.TenantID, rep dwel
 		return time.Time{}, err
 	}
 	return fromOptNanos(at), nil
-}
-
-// checkRepID returns dwell.Invalid for an empty or too long rep id: the
-// store writes nothing for no rep.
-func checkRepID(op dwell.Op, rep dwell.RepID) error {
-	if rep == "" || len(rep) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "rep", Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	return nil
 }

@@ -56,7 +56,7 @@ CREATE INDEX IF NOT EXISTS actions_fixed ON actions (tenant, rep, time, seq) WHE
 // checkPrune checks the arguments of a prune of a rep's data: a tenant and
 // a rep id, and a limit of at least 1.
 func checkPrune(op dwell.Op, tenant dwell.TenantID, rep dwell.RepID, limit int) error {
-	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return err
 	}
 	return checkLimit(op, limit)
@@ -106,7 +106,7 @@ func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell
 // PrunedBefore implements store.Privacy.
 func (s *Store) PrunedBefore(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error) {
 	const op = dwell.Op("pgstore.PrunedBefore")
-	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return time.Time{}, err
 	}
 	var at time.Time
@@ -140,7 +140,7 @@ func pruneHorizon(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, rep dwe
 // counted before they are cleared.
 func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (store.Erased, error) {
 	const op = dwell.Op("pgstore.EraseRepHistory")
-	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return store.Erased{}, err
 	}
 	var out store.Erased
@@ -180,7 +180,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 // one statement that changes nothing, and its transaction writes nothing.
 func (s *Store) DeleteFixesBetween(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) (deleted int, err error) {
 	const op = dwell.Op("pgstore.DeleteFixesBetween")
-	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return 0, err
 	}
 	if !to.IsZero() && !from.Before(to) {

@@ -24,6 +24,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -83,10 +84,6 @@ CREATE TABLE IF NOT EXISTS sales_requests (
 );
 `
 
-// maxSalesRequestIDBytes bounds the request ids the sales writes keep, as
-// boltstore does (the server allows dwell.MaxRequestIDBytes).
-const maxSalesRequestIDBytes = 1024
-
 // appointmentRec is the stored form of the parts of a dwell.Appointment
 // that are not columns.
 type appointmentRec struct {
@@ -109,53 +106,43 @@ type opportunityRec struct {
 // CreateAppointment implements store.Sales.
 func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a dwell.Appointment) (dwell.Appointment, bool, error) {
 	const op = dwell.Op("pgstore.CreateAppointment")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkTenantKey(op, tenant, "appointment_id", string(a.ID)); err != nil {
 		return a, false, err
 	}
-	if err := needID(op, "appointment_id", string(a.ID)); err != nil {
-		return a, false, err
-	}
-	if err := needID(op, "appointment.rep", string(a.Rep)); err != nil {
+	if err := checkKey(op, "appointment.rep", string(a.Rep)); err != nil {
 		return a, false, err
 	}
 	start, ok := nanos(a.PlannedStart)
 	if !ok {
 		return a, false, timeInvalid(op, "appointment.planned_start_time", a.PlannedStart)
 	}
-	if len(a.RequestID) > maxSalesRequestIDBytes {
-		return a, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxSalesRequestIDBytes)})
+	if len(a.RequestID) > maxRequestIDBytes {
+		return a, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
 	a.PlannedStart, a.PlannedEnd, a.CreateTime = a.PlannedStart.UTC(), a.PlannedEnd.UTC(), a.CreateTime.UTC()
 	rec, err := json.Marshal(appointmentRec{Client: string(a.Client), PlannedEnd: a.PlannedEnd, CreateTime: a.CreateTime})
 	if err != nil {
 		return a, false, dwell.E(op, dwell.Other, "encoding an appointment", err)
 	}
-	var prev []dwell.Appointment
+	var prev *dwell.Appointment
 	err = s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		prev = nil
 		if a.RequestID != "" {
-			// The appointment this request id created, if it did; a
-			// row with no appointment is one deleted since.
-			rows, err := tx.Query(ctx, `
-				SELECT r.appointment, a.rep, a.planned_start, a.request_id, a.rec::text
-				FROM appointment_requests r
-				LEFT JOIN appointments a ON a.tenant = r.tenant AND a.id = r.appointment
-				WHERE r.tenant = $1 AND r.request_id = $2`, string(tenant), a.RequestID)
-			if err != nil {
-				return err
-			}
 			var id string
-			var rep, reqID, recText *string
-			var at *int64
-			_, err = pgx.ForEachRow(rows, []any{&id, &rep, &at, &reqID, &recText}, func() error {
-				if rep == nil {
+			err := tx.QueryRow(ctx, `SELECT appointment FROM appointment_requests WHERE tenant = $1 AND request_id = $2`,
+				string(tenant), a.RequestID).Scan(&id)
+			switch {
+			case err == nil:
+				// The request id created one: that is the answer, or
+				// it was deleted since and the request id is spent.
+				rows, _ := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments a WHERE a.tenant = $1 AND a.id = $2`, string(tenant), id)
+				p, err := pgx.CollectExactlyOneRow(rows, scanAppointment)
+				if errors.Is(err, pgx.ErrNoRows) {
 					return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the appointment of request %q was deleted", a.RequestID))
 				}
-				p, err := decodeAppointment(id, *rep, *at, *reqID, []byte(*recText))
-				prev = append(prev, p)
+				prev = &p
 				return err
-			})
-			if err != nil || len(prev) > 0 {
+			case !errors.Is(err, pgx.ErrNoRows):
 				return err
 			}
 		}
@@ -167,7 +154,7 @@ func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a 
 		case err != nil:
 			return err
 		case tag.RowsAffected() == 0:
-			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("appointment %q already exists", a.ID))
+			return alreadyExists("appointment", string(a.ID))
 		case a.RequestID == "":
 			return nil
 		}
@@ -178,14 +165,24 @@ func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a 
 	switch {
 	case err != nil:
 		return dwell.Appointment{}, false, err
-	case len(prev) > 0:
-		return prev[0], true, nil
+	case prev != nil:
+		return *prev, true, nil
 	}
 	return a, false, nil
 }
 
-// decodeAppointment returns the appointment of a row of appointments.
-func decodeAppointment(id, rep string, start int64, requestID string, rec []byte) (dwell.Appointment, error) {
+// appointmentColumns are the columns scanAppointment reads, in its
+// order, of the appointments table a.
+const appointmentColumns = `a.id, a.rep, a.planned_start, a.request_id, a.rec::text`
+
+// scanAppointment returns the appointment of a row of appointmentColumns.
+func scanAppointment(row pgx.CollectableRow) (dwell.Appointment, error) {
+	var id, rep, requestID string
+	var start int64
+	var rec []byte
+	if err := row.Scan(&id, &rep, &start, &requestID, &rec); err != nil {
+		return dwell.Appointment{}, err
+	}
 	var r appointmentRec
 	if err := json.Unmarshal(rec, &r); err != nil {
 		return dwell.Appointment{}, dwell.E(dwell.Other, fmt.Sprintf("decoding appointment %q", id), err)
@@ -194,91 +191,48 @@ func decodeAppointment(id, rep string, start int64, requestID string, rec []byte
 		PlannedStart: fromNanos(start), PlannedEnd: r.PlannedEnd.UTC(), RequestID: requestID, CreateTime: r.CreateTime.UTC()}, nil
 }
 
-// appointmentColumns are the columns decodeAppointments reads, in order,
-// of the appointments table a.
-const appointmentColumns = `a.id, a.rep, a.planned_start, a.request_id, a.rec::text`
-
-// decodeAppointments appends the appointments of rows (appointmentColumns)
-// to out.
-func decodeAppointments(rows pgx.Rows, out []dwell.Appointment) ([]dwell.Appointment, error) {
-	var id, rep, reqID string
-	var start int64
-	var rec []byte
-	_, err := pgx.ForEachRow(rows, []any{&id, &rep, &start, &reqID, &rec}, func() error {
-		a, err := decodeAppointment(id, rep, start, reqID, rec)
-		out = append(out, a)
-		return err
-	})
-	return out, err
-}
-
 // GetAppointment implements store.Sales.
 func (s *Store) GetAppointment(ctx context.Context, tenant dwell.TenantID, id dwell.AppointmentID) (dwell.Appointment, error) {
-	return readOne(ctx, s, "pgstore.GetAppointment", tenant, "appointment", string(id), decodeAppointments,
-		`SELECT `+appointmentColumns+` FROM appointments a WHERE a.tenant = $1 AND a.id = $2`)
-}
-
-// readOne returns the record of what id that query (with the tenant and
-// id as $1 and $2) reads, or dwell.NotFound.
-func readOne[T any](ctx context.Context, s *Store, op dwell.Op, tenant dwell.TenantID, what, id string, decode func(pgx.Rows, []T) ([]T, error), query string) (T, error) {
-	var zero T
-	if err := needTenant(op, tenant); err != nil {
-		return zero, err
+	const op = dwell.Op("pgstore.GetAppointment")
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return dwell.Appointment{}, err
 	}
-	out, err := readRows(ctx, s, op, decode, query, string(tenant), id)
-	switch {
-	case err != nil:
-		return zero, err
-	case len(out) == 0:
-		return zero, dwell.E(op, dwell.NotFound, fmt.Sprintf("%s %q not found", what, id))
-	}
-	return out[0], nil
+	return getOne(ctx, s, op, "appointment", string(id),
+		`SELECT `+appointmentColumns+` FROM appointments a WHERE a.tenant = $1 AND a.id = $2`,
+		[]any{string(tenant), string(id)}, scanAppointment)
 }
 
 // DeleteAppointment implements store.Sales. The request id that created
 // the appointment stays spent.
 func (s *Store) DeleteAppointment(ctx context.Context, tenant dwell.TenantID, id dwell.AppointmentID) error {
 	const op = dwell.Op("pgstore.DeleteAppointment")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkTenantKey(op, tenant, "name", string(id)); err != nil {
 		return err
 	}
-	if err := needID(op, "name", string(id)); err != nil {
-		return err
-	}
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM appointments WHERE tenant = $1 AND id = $2`, string(tenant), string(id))
-		if err == nil && tag.RowsAffected() == 0 {
-			return dwell.E(dwell.NotFound, fmt.Sprintf("appointment %q not found", id))
-		}
-		return err
-	})
+	return s.execOne(ctx, op, notFound, "appointment", string(id),
+		`DELETE FROM appointments WHERE tenant = $1 AND id = $2`, []any{string(tenant), string(id)}, nil)
 }
 
 // ListAppointments implements store.Sales.
 func (s *Store) ListAppointments(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Appointment, error) {
 	const op = dwell.Op("pgstore.ListAppointments")
-	if err := needTenant(op, tenant); err != nil {
-		return nil, err
-	}
-	if err := needID(op, "rep", string(rep)); err != nil {
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
 		return nil, err
 	}
 	if !from.Before(to) {
 		return []dwell.Appointment{}, nil
 	}
-	return readRows(ctx, s, op, decodeAppointments, listAppointmentsSQL, spanArgs(tenant, []store.RepSpan{{Rep: rep, From: from, To: to}})...)
+	return readRows(ctx, s, op, scanAppointment, listAppointmentsSQL, spanArgs(tenant, []store.RepSpan{{Rep: rep, From: from, To: to}})...)
 }
 
-// readRows runs query with args in one read and returns its rows as
-// decode decodes them; no rows is an empty slice, not nil.
-func readRows[T any](ctx context.Context, s *Store, op dwell.Op, decode func(pgx.Rows, []T) ([]T, error), query string, args ...any) ([]T, error) {
+// readRows runs query with args in one read and returns its rows as scan
+// reads them; no rows is an empty slice, not nil.
+func readRows[T any](ctx context.Context, s *Store, op dwell.Op, scan func(pgx.CollectableRow) (T, error), query string, args ...any) ([]T, error) {
 	out := []T{}
 	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		out, err = decode(rows, out[:0])
+		rows, _ := tx.Query(ctx, query, args...)
+		var err error
+		out, err = pgx.AppendRows(out[:0], rows, scan)
 		return err
 	})
 	if err != nil {
@@ -313,41 +267,35 @@ func spanArgs(tenant dwell.TenantID, spans []store.RepSpan) []any {
 	return []any{string(tenant), reps, lo, hi}
 }
 
-// decodeQuotas appends the quotas of rows (listQuotasSQL) to out.
-func decodeQuotas(rows pgx.Rows, out []dwell.Quota) ([]dwell.Quota, error) {
+// scanQuota returns the quota of a row of listQuotasSQL.
+func scanQuota(row pgx.CollectableRow) (dwell.Quota, error) {
 	var rep, currency string
 	var start, end pgtype.Date
 	var amount int64
-	_, err := pgx.ForEachRow(rows, []any{&rep, &start, &end, &currency, &amount}, func() error {
-		out = append(out, dwell.Quota{Rep: dwell.RepID(rep), Start: fromPGDate(start), End: fromPGDate(end),
-			Target: dwell.Money{Currency: currency, AmountMinor: amount}})
-		return nil
-	})
-	return out, err
+	err := row.Scan(&rep, &start, &end, &currency, &amount)
+	return dwell.Quota{Rep: dwell.RepID(rep), Start: fromPGDate(start), End: fromPGDate(end),
+		Target: dwell.Money{Currency: currency, AmountMinor: amount}}, err
 }
 
 // ListQuotas implements store.Sales.
 func (s *Store) ListQuotas(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) ([]dwell.Quota, error) {
 	const op = dwell.Op("pgstore.ListQuotas")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
 		return nil, err
 	}
-	if err := needID(op, "rep", string(rep)); err != nil {
-		return nil, err
-	}
-	return readRows(ctx, s, op, decodeQuotas, listQuotasSQL, string(tenant), []string{string(rep)})
+	return readRows(ctx, s, op, scanQuota, listQuotasSQL, string(tenant), []string{string(rep)})
 }
 
 // ListRepSales implements store.Sales: both queries go in one round trip,
 // in one snapshot.
 func (s *Store) ListRepSales(ctx context.Context, tenant dwell.TenantID, spans []store.RepSpan) ([]dwell.Appointment, []dwell.Quota, error) {
 	const op = dwell.Op("pgstore.ListRepSales")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return nil, nil, err
 	}
 	reps := make([]string, len(spans))
 	for i, sp := range spans {
-		if err := needID(op, fmt.Sprintf("spans[%d].rep", i), string(sp.Rep)); err != nil {
+		if err := checkKey(op, fmt.Sprintf("spans[%d].rep", i), string(sp.Rep)); err != nil {
 			return nil, nil, err
 		}
 		reps[i] = string(sp.Rep)
@@ -361,14 +309,11 @@ func (s *Store) ListRepSales(ctx context.Context, tenant dwell.TenantID, spans [
 		b.Queue(listAppointmentsSQL, spanArgs(tenant, spans)...)
 		b.Queue(listQuotasSQL, string(tenant), reps)
 		br := tx.SendBatch(ctx, &b)
-		rows, err := br.Query()
-		if err == nil {
-			as, err = decodeAppointments(rows, as[:0])
-		}
-		if err == nil {
-			if rows, err = br.Query(); err == nil {
-				qs, err = decodeQuotas(rows, qs[:0])
-			}
+		rows, _ := br.Query()
+		var err error
+		if as, err = pgx.AppendRows(as[:0], rows, scanAppointment); err == nil {
+			rows, _ = br.Query()
+			qs, err = pgx.AppendRows(qs[:0], rows, scanQuota)
 		}
 		if cerr := br.Close(); err == nil {
 			err = cerr
@@ -402,8 +347,8 @@ func salesDigest(items [][]string) []byte {
 // batch had the digest given, else a dwell.Invalid error on request_id. An
 // empty requestID is never kept.
 func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID, kind, requestID string, digest []byte, put func(ctx context.Context, tx pgx.Tx) error) (bool, error) {
-	if len(requestID) > maxSalesRequestIDBytes {
-		return false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxSalesRequestIDBytes)})
+	if len(requestID) > maxRequestIDBytes {
+		return false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
 	var existed bool
 	err := s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
@@ -458,13 +403,13 @@ func lastEntries(n int, key func(i int) string) []int {
 // PutOpportunities implements store.Sales: all of them or, on error, none.
 func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, requestID string, os []dwell.Opportunity) (bool, error) {
 	const op = dwell.Op("pgstore.PutOpportunities")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return false, err
 	}
 	recs, items := make([]string, len(os)), make([][]string, len(os))
 	for i := range os {
 		o := &os[i]
-		if err := needID(op, fmt.Sprintf("opportunities[%d].name", i), string(o.ID)); err != nil {
+		if err := checkKey(op, fmt.Sprintf("opportunities[%d].name", i), string(o.ID)); err != nil {
 			return false, err
 		}
 		rec, err := json.Marshal(opportunityRec{Stage: int(o.Stage), Currency: o.Amount.Currency, Amount: o.Amount.AmountMinor,
@@ -493,75 +438,68 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 	})
 }
 
-// opportunityColumns are the columns decodeOpportunities reads, in order.
+// opportunityColumns are the columns scanOpportunity reads, in order.
 const opportunityColumns = `id, rep, client, rec::text`
 
-// decodeOpportunities appends the opportunities of rows
-// (opportunityColumns) to out.
-func decodeOpportunities(rows pgx.Rows, out []dwell.Opportunity) ([]dwell.Opportunity, error) {
+// scanOpportunity returns the opportunity of a row of opportunityColumns.
+func scanOpportunity(row pgx.CollectableRow) (dwell.Opportunity, error) {
 	var id, rep, client string
 	var rec []byte
-	_, err := pgx.ForEachRow(rows, []any{&id, &rep, &client, &rec}, func() error {
-		var r opportunityRec
-		if err := json.Unmarshal(rec, &r); err != nil {
-			return dwell.E(dwell.Other, fmt.Sprintf("decoding opportunity %q", id), err)
-		}
-		o := dwell.Opportunity{ID: dwell.OpportunityID(id), Rep: dwell.RepID(rep), Client: dwell.ClientID(client),
-			Stage: dwell.OpportunityStage(r.Stage), Amount: dwell.Money{Currency: r.Currency, AmountMinor: r.Amount},
-			OpenTime: r.OpenTime.UTC(), ExternalID: r.ExternalID}
-		if !r.CloseTime.IsZero() {
-			o.CloseTime = r.CloseTime.UTC()
-		}
-		out = append(out, o)
-		return nil
-	})
-	return out, err
+	if err := row.Scan(&id, &rep, &client, &rec); err != nil {
+		return dwell.Opportunity{}, err
+	}
+	var r opportunityRec
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return dwell.Opportunity{}, dwell.E(dwell.Other, fmt.Sprintf("decoding opportunity %q", id), err)
+	}
+	o := dwell.Opportunity{ID: dwell.OpportunityID(id), Rep: dwell.RepID(rep), Client: dwell.ClientID(client),
+		Stage: dwell.OpportunityStage(r.Stage), Amount: dwell.Money{Currency: r.Currency, AmountMinor: r.Amount},
+		OpenTime: r.OpenTime.UTC(), ExternalID: r.ExternalID}
+	if !r.CloseTime.IsZero() {
+		o.CloseTime = r.CloseTime.UTC()
+	}
+	return o, nil
 }
 
 // GetOpportunity implements store.Sales.
 func (s *Store) GetOpportunity(ctx context.Context, tenant dwell.TenantID, id dwell.OpportunityID) (dwell.Opportunity, error) {
-	return readOne(ctx, s, "pgstore.GetOpportunity", tenant, "opportunity", string(id), decodeOpportunities,
-		`SELECT `+opportunityColumns+` FROM opportunities WHERE tenant = $1 AND id = $2`)
+	const op = dwell.Op("pgstore.GetOpportunity")
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return dwell.Opportunity{}, err
+	}
+	return getOne(ctx, s, op, "opportunity", string(id),
+		`SELECT `+opportunityColumns+` FROM opportunities WHERE tenant = $1 AND id = $2`,
+		[]any{string(tenant), string(id)}, scanOpportunity)
 }
 
 // ListOpportunities implements store.Sales, by opportunities_by_rep when
 // f.Reps is set.
 func (s *Store) ListOpportunities(ctx context.Context, tenant dwell.TenantID, f store.OpportunityFilter, p store.Page) ([]dwell.Opportunity, bool, error) {
 	const op = dwell.Op("pgstore.ListOpportunities")
-	if err := needTenant(op, tenant); err != nil {
-		return nil, false, err
-	}
-	if err := checkPage(op, p); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return nil, false, err
 	}
 	reps := make([]string, len(f.Reps))
 	for i, r := range f.Reps {
 		reps[i] = string(r)
 	}
-	out, err := readRows(ctx, s, op, decodeOpportunities, `
+	return listPage(ctx, s, op, p, `
 		SELECT `+opportunityColumns+` FROM opportunities
-		WHERE tenant = $1 AND id > $2 AND (cardinality($3::text[]) = 0 OR rep = ANY($3::text[])) AND ($4 = '' OR client = $4)
+		WHERE tenant = $1 AND (cardinality($2::text[]) = 0 OR rep = ANY($2::text[])) AND ($3 = '' OR client = $3) AND id > $4
 		ORDER BY id LIMIT $5`,
-		string(tenant), p.After, reps, string(f.Client), int64(p.Limit)+1)
-	if err != nil {
-		return nil, false, err
-	}
-	if len(out) > p.Limit {
-		return out[:p.Limit], true, nil
-	}
-	return out, false, nil
+		[]any{string(tenant), reps, string(f.Client), p.After}, scanOpportunity)
 }
 
 // PutQuotas implements store.Sales: all of them or, on error, none.
 func (s *Store) PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID string, qs []dwell.Quota) (bool, error) {
 	const op = dwell.Op("pgstore.PutQuotas")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return false, err
 	}
 	items := make([][]string, len(qs))
 	for i := range qs {
 		q := &qs[i]
-		if err := needID(op, fmt.Sprintf("quotas[%d].rep", i), string(q.Rep)); err != nil {
+		if err := checkKey(op, fmt.Sprintf("quotas[%d].rep", i), string(q.Rep)); err != nil {
 			return false, err
 		}
 		if !q.Start.Valid() || !q.End.Valid() {

@@ -37,6 +37,12 @@ import (
 	"github.com/dwellhq/dwell/pkg/store"
 )
 
+// checkRepRef returns dwell.Invalid unless tenant and the rep id (named
+// field) are each 1 to dwell.MaxIDBytes bytes, the store's rule for ids.
+func checkRepRef(op dwell.Op, tenant dwell.TenantID, field string, rep dwell.RepID) error {
+	return checkTenantKey(op, tenant, field, string(rep))
+}
+
 // checkLimit returns dwell.Invalid for a limit below 1.
 func checkLimit(op dwell.Op, limit int) error {
 	if limit < 1 {
@@ -111,7 +117,7 @@ func (s *Store) ListDirtyDays(ctx context.Context, after store.DayKey, limit int
 // upsert.
 func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) (prevSummary, prevDetail []byte, err error) {
 	const op = dwell.Op("pgstore.PutDaySummary")
-	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return nil, nil, err
 	}
 	if err := checkDay(op, date); err != nil {
@@ -163,7 +169,7 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 // GetDaySummary implements store.Summaries.
 func (s *Store) GetDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date) (sum store.DaySummary, detail []byte, err error) {
 	const op = dwell.Op("pgstore.GetDaySummary")
-	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return store.DaySummary{}, nil, err
 	}
 	if err := checkDay(op, date); err != nil {
