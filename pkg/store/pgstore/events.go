@@ -44,21 +44,6 @@ type eventRec struct {
 	Late   bool   `json:"l,omitempty"`
 }
 
-// needTenant returns dwell.Invalid if tenant cannot name a tenant, as
-// boltstore's checkTenant.
-func needTenant(op dwell.Op, tenant dwell.TenantID) error {
-	return needID(op, "tenant", string(tenant))
-}
-
-// needID returns dwell.Invalid naming field if id is empty or longer than
-// dwell.MaxIDBytes, as boltstore's checkID.
-func needID(op dwell.Op, field, id string) error {
-	if id == "" || len(id) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: field, Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	return nil
-}
-
 // appendEventsSQL appends the events given as arrays ($2 their indexes in
 // the call, in order; $3 keys; $4 reps; $5 detect times; $6 records) to
 // tenant $1's log, skipping those whose non-empty key is in the log
@@ -88,7 +73,7 @@ SELECT f.ord, counter.base + f.n FROM fresh f, counter`
 // by key, numbering and insert.
 func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error) {
 	const op = dwell.Op("pgstore.AppendEvents")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return nil, err
 	}
 	if len(evs) == 0 {
@@ -106,11 +91,12 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 		field := func(name string) string { return fmt.Sprintf("events[%d].%s", i, name) }
 		at, okAt := nanos(e.Time)
 		detect, okDetect := nanos(e.DetectTime)
+		if err := checkKey(op, field("rep"), string(e.Rep)); err != nil {
+			return nil, err
+		}
 		switch {
 		case !e.Type.Valid():
 			return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: field("type"), Description: "must be an event type"})
-		case e.Rep == "" || len(e.Rep) > dwell.MaxIDBytes:
-			return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: field("rep"), Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
 		case len(e.Key) > dwell.MaxEventKeyBytes:
 			return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: field("key"), Description: fmt.Sprintf("must be at most %d bytes", dwell.MaxEventKeyBytes)})
 		case !okAt:
@@ -155,7 +141,7 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 // ListEvents implements store.EventLog.
 func (s *Store) ListEvents(ctx context.Context, tenant dwell.TenantID, after uint64, limit int) ([]dwell.Event, error) {
 	const op = dwell.Op("pgstore.ListEvents")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return nil, err
 	}
 	if limit < 1 || limit > store.MaxEventsPerList {
@@ -199,7 +185,7 @@ func (s *Store) ListEvents(ctx context.Context, tenant dwell.TenantID, after uin
 // eventSeq returns column (last or pruned) of the tenant's counter row, 0
 // if it has none.
 func (s *Store) eventSeq(ctx context.Context, op dwell.Op, tenant dwell.TenantID, column string) (uint64, error) {
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return 0, err
 	}
 	var seq int64
@@ -229,11 +215,11 @@ func (s *Store) PrunedEventSeq(ctx context.Context, tenant dwell.TenantID) (uint
 // of it: the events kept stay a suffix of the log.
 func (s *Store) PruneEvents(ctx context.Context, tenant dwell.TenantID, before time.Time, limit int) (int, bool, error) {
 	const op = dwell.Op("pgstore.PruneEvents")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return 0, false, err
 	}
-	if limit < 1 {
-		return 0, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "limit", Description: "must be at least 1"})
+	if err := checkLimit(op, limit); err != nil {
+		return 0, false, err
 	}
 	cut := boundNanos(before)
 	var deleted int
