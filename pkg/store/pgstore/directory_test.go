@@ -239,3 +239,41 @@ func TestClientWritesBesideFixWrites(t *testing.T) {
 		t.Fatalf("%d days marked after a client import, want %d", len(marks), writers*10)
 	}
 }
+
+// BenchmarkClientWriteMarks measures a client write (UpdateClient), which
+// marks the tenant's recent rep-days dirty: 200 reps with 37 days each
+// (every day recent: the baseline) against 200 reps with a year of days
+// each (the same days marked, ten times the history). The cost should
+// follow the days marked, not the history; days=1 shows the cost of a mark.
+func BenchmarkClientWriteMarks(b *testing.B) {
+	now := time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
+	for _, bc := range []struct{ reps, days int }{{200, 1}, {200, 37}, {200, 365}} {
+		b.Run(fmt.Sprintf("reps=%d/days=%d", bc.reps, bc.days), func(b *testing.B) {
+			s, err := pgstore.Open(context.Background(), pgtest.DSN(b), pgstore.Options{Now: func() time.Time { return now }})
+			if err != nil {
+				b.Fatalf("Open: %v", err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			for r := range bc.reps {
+				fs := make([]dwell.Fix, bc.days)
+				for d := range fs {
+					fs[d] = testFix(fmt.Sprint("f", d), now.AddDate(0, 0, -d))
+				}
+				if _, err := s.AppendFixes(ctx, "acme", dwell.RepID(fmt.Sprintf("r%03d", r)), fs); err != nil {
+					b.Fatalf("AppendFixes: %v", err)
+				}
+			}
+			c := dwell.Client{ID: "c1", Kind: dwell.ClientKindProspect}
+			if err := s.CreateClient(ctx, "acme", c); err != nil {
+				b.Fatalf("CreateClient: %v", err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if err := s.UpdateClient(ctx, "acme", c); err != nil {
+					b.Fatalf("UpdateClient: %v", err)
+				}
+			}
+		})
+	}
+}
