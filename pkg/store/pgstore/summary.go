@@ -40,13 +40,7 @@ import (
 // checkRepRef returns dwell.Invalid unless tenant and the rep id (named
 // field) are each 1 to dwell.MaxIDBytes bytes, the store's rule for ids.
 func checkRepRef(op dwell.Op, tenant dwell.TenantID, field string, rep dwell.RepID) error {
-	if tenant == "" || len(tenant) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "tenant", Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	if rep == "" || len(rep) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: field, Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	return nil
+	return checkTenantKey(op, tenant, field, string(rep))
 }
 
 // checkLimit returns dwell.Invalid for a limit below 1.
@@ -234,12 +228,12 @@ func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 // stay valid after fn returns, though callers must not rely on that.
 func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, want func(rep int, d store.DaySummary) bool, fn func([][]store.DaySummary) error) error {
 	const op = dwell.Op("pgstore.ViewDaySummaries")
-	if tenant == "" || len(tenant) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "tenant", Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return err
 	}
 	ids := make([]string, len(reps))
 	for i, rep := range reps {
-		if err := checkRepRef(op, tenant, fmt.Sprintf("reps[%d]", i), rep); err != nil {
+		if err := checkKey(op, fmt.Sprintf("reps[%d]", i), string(rep)); err != nil {
 			return err
 		}
 		ids[i] = string(rep)

@@ -1,0 +1,215 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
+)
+
+// dayFixes returns one fix of rep at noon UTC of each of n days from the
+// 1st of March 2025: reps not in the directory cut UTC days.
+func dayFixes(rep dwell.RepID, n int) []dwell.Fix {
+	out := make([]dwell.Fix, n)
+	for i := range out {
+		out[i] = dwell.Fix{
+			ID:        fmt.Sprintf("%s-%d", rep, i),
+			Time:      time.Date(2025, 3, 1+i, 12, 0, 0, 0, time.UTC),
+			Pos:       dwell.LatLng{Lat: -6.2, Lng: 106.8},
+			AccuracyM: 5, SpeedMPS: -1, BearingDeg: -1,
+		}
+	}
+	return out
+}
+
+// TestListDirtyDaysOrder pages through the marks of reps whose ids differ
+// in length, in two tenants, one mark at a time and several, and checks
+// that every page continues the (tenant, rep, date) byte order.
+func TestListDirtyDaysOrder(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.DSN(t))
+	var want []store.DayVersion
+	for _, tenant := range []dwell.TenantID{"a", "b"} {
+		for _, rep := range []dwell.RepID{"r1", "r10", "r2"} { // byte order
+			_, err := s.AppendFixes(ctx, tenant, rep, dayFixes(rep, 3))
+			if err != nil {
+				t.Fatalf("AppendFixes: %v", err)
+			}
+			for i := range 3 {
+				want = append(want, store.DayVersion{DayKey: store.DayKey{Tenant: tenant, Rep: rep, Date: dwell.Date{Year: 2025, Month: 3, Day: 1 + i}}, Version: 1})
+			}
+		}
+	}
+	for _, limit := range []int{1, 2, 7, 100} {
+		var got []store.DayVersion
+		var after store.DayKey
+		for {
+			page, err := s.ListDirtyDays(ctx, after, limit)
+			if err != nil {
+				t.Fatalf("ListDirtyDays(%+v, %d): %v", after, limit, err)
+			}
+			got = append(got, page...)
+			if len(page) < limit {
+				break
+			}
+			after = page[len(page)-1].DayKey
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("ListDirtyDays in pages of %d = %v, want %v", limit, got, want)
+		}
+	}
+	// A mark naming only a tenant starts at that tenant's first day.
+	got, err := s.ListDirtyDays(ctx, store.DayKey{Tenant: "b"}, 100)
+	if err != nil {
+		t.Fatalf("ListDirtyDays from tenant b: %v", err)
+	}
+	if !reflect.DeepEqual(got, want[9:]) {
+		t.Fatalf("ListDirtyDays from tenant b = %v, want %v", got, want[9:])
+	}
+	if _, err := s.ListDirtyDays(ctx, store.DayKey{}, 0); !dwell.Is(dwell.Invalid, err) {
+		t.Fatalf("ListDirtyDays with limit 0: err = %v, want Invalid", err)
+	}
+}
+
+// TestViewDaySummariesMany reads several reps at once, one of them twice
+// and one without data, with a want that takes every other day, and
+// checks the answer against one read per rep.
+func TestViewDaySummariesMany(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.DSN(t))
+	const tenant = dwell.TenantID("acme")
+	reps := []dwell.RepID{"r2", "nobody", "r1", "r2", "r3"}
+	for _, rep := range []dwell.RepID{"r1", "r2", "r3"} {
+		if _, err := s.AppendFixes(ctx, tenant, rep, dayFixes(rep, 5)); err != nil {
+			t.Fatalf("AppendFixes: %v", err)
+		}
+		// Summaries of the first four days, one of them empty; the
+		// fifth has none.
+		for i := range 4 {
+			sum := []byte(fmt.Sprintf("%s day %d", rep, i))
+			if i == 2 {
+				sum = []byte{}
+			}
+			if _, _, err := s.PutDaySummary(ctx, tenant, rep, dwell.Date{Year: 2025, Month: 3, Day: 1 + i}, 1, sum, nil); err != nil {
+				t.Fatalf("PutDaySummary: %v", err)
+			}
+		}
+	}
+	// Another tenant's days of the same reps are not read.
+	if _, err := s.AppendFixes(ctx, "globex", "r1", dayFixes("r1", 5)); err != nil {
+		t.Fatalf("AppendFixes: %v", err)
+	}
+	from, to := dwell.Date{Year: 2025, Month: 3, Day: 2}, dwell.Date{Year: 2025, Month: 3, Day: 9}
+	var want [][]store.DaySummary
+	for _, rep := range reps {
+		one, err := s.ListDaySummaries(ctx, tenant, []dwell.RepID{rep}, from, to)
+		if err != nil {
+			t.Fatalf("ListDaySummaries(%s): %v", rep, err)
+		}
+		want = append(want, one[0])
+	}
+	if len(want[0]) != 4 || len(want[1]) != 0 || want[0][1].Summary == nil || len(want[0][1].Summary) != 0 || want[0][3].Summary != nil {
+		t.Fatalf("r2's days = %+v, nobody's %+v; want 4 days, the second with an empty summary, the last with none; and none", want[0], want[1])
+	}
+	all, err := s.ListDaySummaries(ctx, tenant, reps, from, to)
+	if err != nil {
+		t.Fatalf("ListDaySummaries: %v", err)
+	}
+	if !reflect.DeepEqual(all, want) {
+		t.Fatalf("ListDaySummaries of %v = %v, want %v", reps, all, want)
+	}
+
+	// want takes every other day it is asked about, counting across reps.
+	n := 0
+	var asked []int
+	take := func(rep int, d store.DaySummary) bool {
+		asked = append(asked, rep)
+		n++
+		return n%2 == 1
+	}
+	var viewed [][]store.DaySummary
+	err = s.ViewDaySummaries(ctx, tenant, reps, from, to, take, func(days [][]store.DaySummary) error {
+		for _, ds := range days {
+			ds = slices.Clone(ds)
+			for j := range ds {
+				ds[j].Summary = slices.Clone(ds[j].Summary)
+			}
+			viewed = append(viewed, ds)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ViewDaySummaries: %v", err)
+	}
+	var wantAsked []int
+	n = 0
+	for i := range want {
+		for j := range want[i] {
+			wantAsked = append(wantAsked, i)
+			n++
+			if n%2 == 0 {
+				want[i][j].Summary = nil
+			}
+		}
+	}
+	if !slices.Equal(asked, wantAsked) {
+		t.Fatalf("want asked about reps %v, want %v", asked, wantAsked)
+	}
+	if !reflect.DeepEqual(viewed, want) {
+		t.Fatalf("ViewDaySummaries taking every other day = %v, want %v", viewed, want)
+	}
+
+	// An inverted range reads nothing, for every rep.
+	none, err := s.ListDaySummaries(ctx, tenant, reps, to, from)
+	if err != nil {
+		t.Fatalf("ListDaySummaries inverted: %v", err)
+	}
+	if len(none) != len(reps) || slices.ContainsFunc(none, func(ds []store.DaySummary) bool { return len(ds) > 0 }) {
+		t.Fatalf("ListDaySummaries of an inverted range = %v, want %d empty lists", none, len(reps))
+	}
+	if _, err := s.ListDaySummaries(ctx, tenant, []dwell.RepID{"r1", ""}, from, to); !dwell.Is(dwell.Invalid, err) {
+		t.Fatalf("ListDaySummaries with an empty rep: err = %v, want Invalid", err)
+	}
+}
+
+// TestPruneActionFixesKeepsRecord clears the fix of a check-out whose text
+// fields hold what a JSON round trip through jsonb would change (a NUL
+// escape, quotes, non-ASCII) and checks that everything but the fix reads
+// back as it was stored.
+func TestPruneActionFixesKeepsRecord(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.DSN(t))
+	at := time.Date(2025, 3, 14, 9, 26, 53, 589793238, time.UTC)
+	co := dwell.CheckOut{
+		RequestID: "co-1", Rep: "r1", Client: "c1", Time: at,
+		Fix:             &dwell.Fix{Time: at.Add(-time.Second), Pos: dwell.LatLng{Lat: 1e-7, Lng: -179.99999999}, AccuracyM: 12.5, SpeedMPS: -1, BearingDeg: -1},
+		Outcome:         dwell.OutcomeRejected,
+		RejectionReason: dwell.RejectionOther,
+		RejectionText:   "a\x00b \"quoted\" \\ ünïcode \u2028",
+		Notes:           "line one\nline two\ttab",
+		ReceiveTime:     at.Add(time.Minute),
+	}
+	stored, _, err := s.RecordCheckOut(ctx, "acme", co)
+	if err != nil {
+		t.Fatalf("RecordCheckOut: %v", err)
+	}
+	n, more, err := s.PruneActionFixes(ctx, "acme", "r1", at.Add(time.Hour), 10)
+	if err != nil || n != 1 || more {
+		t.Fatalf("PruneActionFixes = %d, %v, %v; want 1, false, nil", n, more, err)
+	}
+	got, err := s.ListCheckOuts(ctx, "acme", "r1", at, at.Add(time.Second))
+	if err != nil {
+		t.Fatalf("ListCheckOuts: %v", err)
+	}
+	want := stored
+	want.Fix = nil
+	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Fatalf("check-out after the prune = %+v, want %+v", got, want)
+	}
+}
