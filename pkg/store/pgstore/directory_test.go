@@ -324,3 +324,47 @@ func BenchmarkClientWriteMarks(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPutClients measures an import of 1,000 clients in one
+// PutClients call (one statement of arrays) against the baseline of
+// CreateClient, one client and one transaction a call; both report the
+// time per client.
+func BenchmarkPutClients(b *testing.B) {
+	circle := dwell.Geofence{Circle: &dwell.Circle{Center: dwell.LatLng{Lat: -6.2, Lng: 106.8}, RadiusM: 75}}
+	ctx := context.Background()
+	b.Run("CreateClient", func(b *testing.B) {
+		s, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
+		if err != nil {
+			b.Fatalf("Open: %v", err)
+		}
+		defer s.Close()
+		i := 0
+		for b.Loop() {
+			c := dwell.Client{ID: dwell.ClientID(fmt.Sprintf("c%09d", i)), Kind: dwell.ClientKindProspect, Fence: circle}
+			if err := s.CreateClient(ctx, "acme", c); err != nil {
+				b.Fatalf("CreateClient: %v", err)
+			}
+			i++
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/client")
+	})
+	b.Run("PutClients1000", func(b *testing.B) {
+		s, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
+		if err != nil {
+			b.Fatalf("Open: %v", err)
+		}
+		defer s.Close()
+		cs := make([]dwell.Client, 1000)
+		n := 0
+		for b.Loop() {
+			for j := range cs {
+				cs[j] = dwell.Client{ID: dwell.ClientID(fmt.Sprintf("c%09d", n)), Kind: dwell.ClientKindProspect, Fence: circle}
+				n++
+			}
+			if err := s.PutClients(ctx, "acme", cs); err != nil {
+				b.Fatalf("PutClients: %v", err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/client")
+	})
+}
