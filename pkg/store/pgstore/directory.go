@@ -5,14 +5,14 @@ package pgstore
 // Layout. Every table is keyed by (tenant, id), ids COLLATE "C", so that
 // a listing in primary-key order is id (byte) order and a page is one
 // index range scan: WHERE tenant = $1 AND id > $after ORDER BY id LIMIT
-// n+1 (the extra row says whether more follow). Create and update or
-// delete times are nullable bigint Unix nanoseconds (NULL: zero time).
+// n+1 (the extra row says whether more follow). Create and update times
+// are nullable bigint Unix nanoseconds (NULL: the zero time).
 //
 //   - clients: kind is a column (ListClients filters on it); the rest of
 //     the client (name, address, external id, geofence) is one json
 //     record, clientRec, whose short tags are the stored layout.
 //   - reps (coreSchema, the zone cuts every part's days): typed columns;
-//     working hours a json array of workingHoursRec, NULL when none.
+//     working hours a jsonb array of workingHoursRec, NULL when none.
 //   - teams: managers as text[] (ListTeams filters with = ANY).
 //   - settings: one row per tenant that stored settings, a typed column
 //     per field (durations in nanoseconds); a tenant without a row has
@@ -27,9 +27,17 @@ package pgstore
 // except days that may have lost fixes to the retention period (now, or
 // as it was when the rep's data was last pruned: rep_data's horizons).
 //
-// Caveat: a client or settings write reads the range of the tenant's days
-// (a predicate under SERIALIZABLE), so it may make a concurrent fix write
-// of the tenant retry; client and settings writes are rare.
+// The helpers the package's simple resources share are here too: checkKey
+// and checkTenantKey (ids), execOne (a create, update or delete of one
+// row), getOne and listPage (a read of one row, of one page).
+//
+// Caveats. A client or settings write updates every recent rep-day of the
+// tenant (37 days of 200 reps: 7,400 rows, some 0.1 to 0.4 s on a loaded
+// 2-core machine, BenchmarkClientWriteMarks), in one statement whose cost
+// follows the rows marked, not the tenant's history; an import pays it
+// once per PutClients call. It reads the range of the tenant's days (a
+// predicate under SERIALIZABLE), so it may make a concurrent fix write of
+// the tenant retry; client and settings writes are rare.
 
 import (
 	"context"
