@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,6 +66,52 @@ func TestFixesRefuseBadInput(t *testing.T) {
 	if _, err := s.ListFixes(ctx, "", "r1", time.Time{}, at); !dwell.Is(dwell.Invalid, err) {
 		t.Fatalf("ListFixes of an empty tenant: %v, want kind %q", err, dwell.Invalid)
 	}
+}
+
+// TestAppendFixesOppositeOrders: two uploads of the same new fixes of one
+// rep, at once and in opposite orders (a phone re-sending its buffer the
+// other way round), store every fix once between them.
+func TestAppendFixesOppositeOrders(t *testing.T) {
+	s := openAt(t, time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	for round := range 5 {
+		fs := make([]dwell.Fix, 1000)
+		for i := range fs {
+			fs[i] = testFix(fmt.Sprintf("r%d-%04d", round, i), time.Date(2025, 3, 1, round, 0, i, 0, time.UTC))
+		}
+		rev := slices.Clone(fs)
+		slices.Reverse(rev)
+		stored := make([][]bool, 2)
+		var wg sync.WaitGroup
+		for k, in := range [][]dwell.Fix{fs, rev} {
+			wg.Go(func() {
+				var err error
+				if stored[k], err = s.AppendFixes(ctx, "acme", "r1", in); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		for i := range fs {
+			if n := btoi(stored[0][i]) + btoi(stored[1][len(fs)-1-i]); n != 1 {
+				t.Fatalf("round %d: fix %s stored %d times, want 1", round, fs[i].ID, n)
+			}
+		}
+	}
+	got, err := s.ListFixes(ctx, "acme", "r1", time.Time{}, time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil || len(got) != 5000 {
+		t.Fatalf("ListFixes = %d fixes, %v; want 5000", len(got), err)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // TestActionsRefuseBadInput: an action that cannot be stored is refused
