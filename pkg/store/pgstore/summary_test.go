@@ -1,8 +1,10 @@
 package pgstore_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
+	"github.com/dwellhq/dwell/pkg/store/boltstore"
+	"github.com/dwellhq/dwell/pkg/store/pgstore"
 	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
 )
 
@@ -211,5 +215,69 @@ func TestPruneActionFixesKeepsRecord(t *testing.T) {
 	want.Fix = nil
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("check-out after the prune = %+v, want %+v", got, want)
+	}
+}
+
+// BenchmarkViewDaySummaries measures a team's KPI read: the summaries of
+// 30 reps over 60 days (2 KiB each) in one ViewDaySummaries, cold (every
+// summary read) and cached (want refuses every day: versions only), on
+// this store and, in the same run, on boltstore as the baseline. One op is
+// one read of the whole team; bytes are the summaries read.
+func BenchmarkViewDaySummaries(b *testing.B) {
+	const reps, days, size = 30, 60, 2048
+	ctx := context.Background()
+	pg, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pg.Close() })
+	bolt, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { bolt.Close() })
+	ids := make([]dwell.RepID, reps)
+	sum := bytes.Repeat([]byte("s"), size)
+	first := dwell.Date{Year: 2025, Month: 3, Day: 1} // dayFixes' first day
+	for _, s := range []store.Store{bolt, pg} {
+		for i := range ids {
+			ids[i] = dwell.RepID(fmt.Sprintf("rep-%03d", i))
+			if _, err := s.AppendFixes(ctx, "bench", ids[i], dayFixes(ids[i], days)); err != nil {
+				b.Fatal(err)
+			}
+			for d := range days {
+				if _, _, err := s.PutDaySummary(ctx, "bench", ids[i], first.AddDays(d), 1, sum, sum); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	from, to := first, first.AddDays(days-1)
+	for _, c := range []struct {
+		name string
+		want func(int, store.DaySummary) bool
+	}{{"cold", nil}, {"cached", func(int, store.DaySummary) bool { return false }}} {
+		for _, st := range []struct {
+			name string
+			s    store.Store
+		}{{"boltstore", bolt}, {"pgstore", pg}} {
+			b.Run(c.name+"/"+st.name, func(b *testing.B) {
+				if c.want == nil {
+					b.SetBytes(reps * days * size)
+				}
+				for b.Loop() {
+					n := 0
+					err := st.s.ViewDaySummaries(ctx, "bench", ids, from, to, c.want, func(all [][]store.DaySummary) error {
+						for _, ds := range all {
+							n += len(ds)
+						}
+						return nil
+					})
+					if err != nil || n != reps*days {
+						b.Fatalf("ViewDaySummaries: %d days, %v; want %d", n, err, reps*days)
+					}
+				}
+			})
+		}
 	}
 }
