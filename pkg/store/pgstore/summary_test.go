@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -279,5 +281,92 @@ func BenchmarkViewDaySummaries(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestRefreshRacesWrites runs a refresher (ListDirtyDays, PutDaySummary)
+// against writers appending fixes to the same day: whatever the
+// interleaving, once the writers are done a last pass leaves the day
+// clean, with a summary of its final version, one bump per batch.
+func TestRefreshRacesWrites(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.DSN(t))
+	const writers, batches, size = 4, 25, 10
+	const final = writers * batches // a bump a batch
+	var stored atomic.Int64         // batches stored so far
+	day := time.Date(2025, 3, 14, 8, 0, 0, 0, time.UTC)
+	refresh := func() error {
+		var after store.DayKey
+		for {
+			marks, err := s.ListDirtyDays(ctx, after, 10)
+			if err != nil {
+				return err
+			}
+			for _, m := range marks {
+				// A derivation takes a while: a batch lands meanwhile,
+				// if any is left, so most puts are of a stale version.
+				for stored.Load() <= int64(m.Version) && stored.Load() < final {
+					time.Sleep(100 * time.Microsecond)
+				}
+				if _, _, err := s.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, []byte(fmt.Sprint(m.Version)), nil); err != nil {
+					return err
+				}
+			}
+			if len(marks) < 10 {
+				return nil
+			}
+			after = marks[len(marks)-1].DayKey
+		}
+	}
+	done := make(chan struct{})
+	errs := make(chan error, writers+1)
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			if err := refresh(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for b := range batches {
+				fs := make([]dwell.Fix, size)
+				for i := range fs {
+					n := (w*batches+b)*size + i
+					fs[i] = dwell.Fix{ID: fmt.Sprintf("w%d-%d", w, n), Time: day.Add(time.Duration(n) * time.Second), AccuracyM: 5, SpeedMPS: -1, BearingDeg: -1}
+				}
+				if _, err := s.AppendFixes(ctx, "acme", "r1", fs); err != nil {
+					errs <- err
+					return
+				}
+				stored.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if err := refresh(); err != nil {
+		t.Fatal(err)
+	}
+	if marks, err := s.ListDirtyDays(ctx, store.DayKey{}, 10); err != nil || len(marks) != 0 {
+		t.Fatalf("dirty days after the last pass = %v, %v; want none", marks, err)
+	}
+	got, _, err := s.GetDaySummary(ctx, "acme", "r1", dwell.DateOf(day, time.UTC))
+	if err != nil {
+		t.Fatalf("GetDaySummary: %v", err)
+	}
+	if got.Version != final || !got.Current() || string(got.Summary) != fmt.Sprint(final) {
+		t.Fatalf("day after the race = %+v (summary %q), want version %d, current, summary %q", got, got.Summary, final, fmt.Sprint(final))
 	}
 }
