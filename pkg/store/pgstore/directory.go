@@ -797,11 +797,6 @@ func (s *Store) markTenant(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID
 	return err
 }
 
-// actionKinds are the kinds of the actions table (coreSchema): check-ins,
-// check-outs, calls and tracking changes. markRep names them so that its
-// time-range look-ups use the table's primary key, one range per kind.
-var actionKinds = []int16{1, 2, 3, 4}
-
 // markRep marks dirty, after a change of the rep's time zone (loc, the new
 // one) or working hours, the rep's days markTenant would mark (its days
 // from the same first date on) and the days, in loc, of its fixes and
@@ -842,7 +837,10 @@ func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r
 		days = append(days, d)
 		los, his = append(los, boundNanos(d.Start(loc))), append(his, boundNanos(d.AddDays(1).Start(loc)))
 	}
-	keys := []any{string(tenant), string(rep), actionKinds}
+	// Naming every kind lets the time-range look-ups of actions use its
+	// primary key, one range per kind.
+	kinds := []int16{actionCheckIn.code, actionCheckOut.code, actionCall.code, actionTracking.code}
+	keys := []any{string(tenant), string(rep), kinds}
 	if len(days) > 0 {
 		rows, _ := tx.Query(ctx, `
 			SELECT w.i FROM unnest($4::bigint[], $5::bigint[]) WITH ORDINALITY AS w(lo, hi, i)

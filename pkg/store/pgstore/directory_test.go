@@ -63,7 +63,8 @@ func testFix(id string, at time.Time) dwell.Fix {
 }
 
 // TestZoneChangeMarksFutureDays: a new zone marks the rep's recent days
-// and the days, in the new zone, of its data since the first of them,
+// and the days, in the new zone, of its data (fixes and actions) since the
+// first of them,
 // also data dated after the store's clock (a phone with a wrong clock),
 // however far; days before the re-derived range stay as they are.
 func TestZoneChangeMarksFutureDays(t *testing.T) {
@@ -84,13 +85,19 @@ func TestZoneChangeMarksFutureDays(t *testing.T) {
 	if _, err := s.AppendFixes(ctx, tenant, "r1", fs); err != nil {
 		t.Fatalf("AppendFixes: %v", err)
 	}
+	// A call at 23:30 UTC eight days ago: the next day in Tokyo.
+	call := dwell.Call{RequestID: "call-1", Rep: "r1", Client: "c1", StartTime: at(-8).Add(210 * time.Minute),
+		TalkSeconds: 60, Direction: dwell.CallOutbound, Outcome: dwell.CallConnected}
+	if _, _, err := s.RecordCall(ctx, tenant, call); err != nil {
+		t.Fatalf("RecordCall: %v", err)
+	}
 	summarizeAll(t, s)
 	r.TimeZone = "Asia/Tokyo"
 	if err := s.UpdateRep(ctx, tenant, r); err != nil {
 		t.Fatalf("UpdateRep: %v", err)
 	}
 	var want []dwell.Date
-	for _, d := range []int{-5, -3, 10, 400} {
+	for _, d := range []int{-8, -5, -3, 10, 400} {
 		utc := dwell.DateOf(at(d), time.UTC)
 		want = append(want, utc, utc.AddDays(1))
 	}
