@@ -51,8 +51,8 @@ var (
 	actionTracking = actionKind{4, "tracking change"}
 )
 
-// Records. Instants inside rec are Unix nanoseconds; a zero instant is
-// absent (nil).
+// Records. Instants inside rec are Unix nanoseconds; a fix without a time
+// has none (nil).
 
 type fixRec struct {
 	ID          string  `json:"id,omitempty"`
