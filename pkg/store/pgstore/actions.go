@@ -9,9 +9,9 @@ package pgstore
 // carries the phone's fix) and rec, the rest of the record as JSON in the
 // record structs below (short tags, separate from the domain types; the
 // instant and the request id are in their columns, not in rec). A record's
-// fix is rec's key "f", so a privacy rule can drop it in SQL:
-//
-//	UPDATE actions SET rec = (rec::jsonb - 'f')::json, has_fix = false WHERE ... AND has_fix
+// fix is rec's key "f" and nothing else: PruneActionFixes (privacy.go)
+// clears a fix by dropping that key and has_fix, so a new field that holds
+// a position must say so there too.
 //
 // Idempotency is the partial unique index actions_by_request on (tenant,
 // rep, kind, request_id) where request_id <> '': a record is an INSERT ...

@@ -756,10 +756,10 @@ func keptFrom(cut time.Time) dwell.Date {
 
 // lostSinceSQL is the SQL of keptFrom of the rep's prune horizon (the
 // later of rep_data.fixes_pruned and rep_data.actions_cleared, Unix
-// nanoseconds) of the rep_data row aliased r: NULL when the rep lost
+// nanoseconds) of the rep_data row aliased rd: NULL when the rep lost
 // nothing to retention. A day is the 86,400 s of a UTC date, so the
 // horizon's UTC date is a floor division.
-const lostSinceSQL = `(date '1970-01-01' + floor(greatest(r.fixes_pruned, r.actions_cleared) / 86400000000000.0)::int + 2)`
+const lostSinceSQL = `(date '1970-01-01' + floor(greatest(rd.fixes_pruned, rd.actions_cleared) / 86400000000000.0)::int + 2)`
 
 // laterDate returns the later of a and b.
 func laterDate(a, b dwell.Date) dwell.Date {
@@ -779,19 +779,23 @@ func (s *Store) markTenant(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID
 	if err != nil {
 		return err
 	}
+	// The reps with days are found by a loose index scan of the days'
+	// primary key (one probe per rep, as boltstore seeks past each rep's
+	// older days), then each rep's recent days by a range of it, so the
+	// cost follows the reps and the days marked, not the tenant's history.
 	_, err = tx.Exec(ctx, `
+		WITH RECURSIVE r AS (
+			(SELECT rep FROM days WHERE tenant = $1 ORDER BY rep LIMIT 1)
+			UNION ALL
+			SELECT (SELECT d.rep FROM days AS d WHERE d.tenant = $1 AND d.rep > r.rep ORDER BY d.rep LIMIT 1)
+			FROM r WHERE r.rep IS NOT NULL
+		)
 		UPDATE days AS d SET version = d.version + 1, dirty = true
-		WHERE d.tenant = $1 AND d.day >= $2
-		AND NOT EXISTS (SELECT 1 FROM rep_data AS r
-			WHERE r.tenant = d.tenant AND r.rep = d.rep AND d.day < `+lostSinceSQL+`)`,
+		FROM r LEFT JOIN rep_data AS rd ON rd.tenant = $1 AND rd.rep = r.rep
+		WHERE d.tenant = $1 AND d.rep = r.rep AND d.day >= greatest($2::date, `+lostSinceSQL+`)`,
 		string(tenant), pgDate(since))
 	return err
 }
-
-// actionKinds are the kinds of the actions table (coreSchema): check-ins,
-// check-outs, calls and tracking changes. markRep names them so that its
-// time-range look-ups use the table's primary key, one range per kind.
-var actionKinds = []int16{1, 2, 3, 4}
 
 // markRep marks dirty, after a change of the rep's time zone (loc, the new
 // one) or working hours, the rep's days markTenant would mark (its days
@@ -806,7 +810,7 @@ func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r
 		return err
 	}
 	var lost pgtype.Date
-	err = tx.QueryRow(ctx, `SELECT `+lostSinceSQL+` FROM rep_data AS r WHERE r.tenant = $1 AND r.rep = $2`,
+	err = tx.QueryRow(ctx, `SELECT `+lostSinceSQL+` FROM rep_data AS rd WHERE rd.tenant = $1 AND rd.rep = $2`,
 		string(tenant), string(rep)).Scan(&lost)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
@@ -833,7 +837,10 @@ func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r
 		days = append(days, d)
 		los, his = append(los, boundNanos(d.Start(loc))), append(his, boundNanos(d.AddDays(1).Start(loc)))
 	}
-	keys := []any{string(tenant), string(rep), actionKinds}
+	// Naming every kind lets the time-range look-ups of actions use its
+	// primary key, one range per kind.
+	kinds := []int16{actionCheckIn.code, actionCheckOut.code, actionCall.code, actionTracking.code}
+	keys := []any{string(tenant), string(rep), kinds}
 	if len(days) > 0 {
 		rows, _ := tx.Query(ctx, `
 			SELECT w.i FROM unnest($4::bigint[], $5::bigint[]) WITH ORDINALITY AS w(lo, hi, i)

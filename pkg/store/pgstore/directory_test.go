@@ -63,7 +63,8 @@ func testFix(id string, at time.Time) dwell.Fix {
 }
 
 // TestZoneChangeMarksFutureDays: a new zone marks the rep's recent days
-// and the days, in the new zone, of its data since the first of them,
+// and the days, in the new zone, of its data (fixes and actions) since the
+// first of them,
 // also data dated after the store's clock (a phone with a wrong clock),
 // however far; days before the re-derived range stay as they are.
 func TestZoneChangeMarksFutureDays(t *testing.T) {
@@ -84,13 +85,19 @@ func TestZoneChangeMarksFutureDays(t *testing.T) {
 	if _, err := s.AppendFixes(ctx, tenant, "r1", fs); err != nil {
 		t.Fatalf("AppendFixes: %v", err)
 	}
+	// A call at 23:30 UTC eight days ago: the next day in Tokyo.
+	call := dwell.Call{RequestID: "call-1", Rep: "r1", Client: "c1", StartTime: at(-8).Add(210 * time.Minute),
+		TalkSeconds: 60, Direction: dwell.CallOutbound, Outcome: dwell.CallConnected}
+	if _, _, err := s.RecordCall(ctx, tenant, call); err != nil {
+		t.Fatalf("RecordCall: %v", err)
+	}
 	summarizeAll(t, s)
 	r.TimeZone = "Asia/Tokyo"
 	if err := s.UpdateRep(ctx, tenant, r); err != nil {
 		t.Fatalf("UpdateRep: %v", err)
 	}
 	var want []dwell.Date
-	for _, d := range []int{-5, -3, 10, 400} {
+	for _, d := range []int{-8, -5, -3, 10, 400} {
 		utc := dwell.DateOf(at(d), time.UTC)
 		want = append(want, utc, utc.AddDays(1))
 	}
@@ -237,5 +244,43 @@ func TestClientWritesBesideFixWrites(t *testing.T) {
 	}
 	if len(marks) != writers*10 {
 		t.Fatalf("%d days marked after a client import, want %d", len(marks), writers*10)
+	}
+}
+
+// BenchmarkClientWriteMarks measures a client write (UpdateClient), which
+// marks the tenant's recent rep-days dirty: 200 reps with 37 days each
+// (every day recent: the baseline) against 200 reps with a year of days
+// each (the same days marked, ten times the history). The cost should
+// follow the days marked, not the history; days=1 shows the cost of a mark.
+func BenchmarkClientWriteMarks(b *testing.B) {
+	now := time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
+	for _, bc := range []struct{ reps, days int }{{200, 1}, {200, 37}, {200, 365}} {
+		b.Run(fmt.Sprintf("reps=%d/days=%d", bc.reps, bc.days), func(b *testing.B) {
+			s, err := pgstore.Open(context.Background(), pgtest.DSN(b), pgstore.Options{Now: func() time.Time { return now }})
+			if err != nil {
+				b.Fatalf("Open: %v", err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			for r := range bc.reps {
+				fs := make([]dwell.Fix, bc.days)
+				for d := range fs {
+					fs[d] = testFix(fmt.Sprint("f", d), now.AddDate(0, 0, -d))
+				}
+				if _, err := s.AppendFixes(ctx, "acme", dwell.RepID(fmt.Sprintf("r%03d", r)), fs); err != nil {
+					b.Fatalf("AppendFixes: %v", err)
+				}
+			}
+			c := dwell.Client{ID: "c1", Kind: dwell.ClientKindProspect}
+			if err := s.CreateClient(ctx, "acme", c); err != nil {
+				b.Fatalf("CreateClient: %v", err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if err := s.UpdateClient(ctx, "acme", c); err != nil {
+					b.Fatalf("UpdateClient: %v", err)
+				}
+			}
+		})
 	}
 }
