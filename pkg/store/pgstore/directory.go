@@ -837,17 +837,16 @@ func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r
 		days = append(days, d)
 		los, his = append(los, boundNanos(d.Start(loc))), append(his, boundNanos(d.AddDays(1).Start(loc)))
 	}
-	// Naming every kind lets the time-range look-ups of actions use its
-	// primary key, one range per kind.
-	kinds := []int16{actionCheckIn.code, actionCheckOut.code, actionCall.code, actionTracking.code}
-	keys := []any{string(tenant), string(rep), kinds}
+	// The look-ups of actions read the rep's part of their primary key
+	// (tenant, rep, kind, time, ...) and test time in the index: there is
+	// no (tenant, rep, time) index for this rare call to use, and keeping
+	// one would cost every recorded action.
 	if len(days) > 0 {
 		rows, _ := tx.Query(ctx, `
-			SELECT w.i FROM unnest($4::bigint[], $5::bigint[]) WITH ORDINALITY AS w(lo, hi, i)
+			SELECT w.i FROM unnest($3::bigint[], $4::bigint[]) WITH ORDINALITY AS w(lo, hi, i)
 			WHERE EXISTS (SELECT 1 FROM fixes AS f WHERE f.tenant = $1 AND f.rep = $2 AND f.time >= w.lo AND f.time < w.hi)
-			OR EXISTS (SELECT 1 FROM actions AS a WHERE a.tenant = $1 AND a.rep = $2 AND a.kind = ANY ($3)
-				AND a.time >= w.lo AND a.time < w.hi)`,
-			append(keys, los, his)...)
+			OR EXISTS (SELECT 1 FROM actions AS a WHERE a.tenant = $1 AND a.rep = $2 AND a.time >= w.lo AND a.time < w.hi)`,
+			string(tenant), string(rep), los, his)
 		idx, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err != nil {
 			return err
@@ -856,8 +855,10 @@ func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r
 			marked = append(marked, days[i-1])
 		}
 	}
-	// After the window: seek from one day with data to the next.
-	next := boundNanos(last.AddDays(1).Start(loc))
+	// After the window (or from since, after tomorrow when a short
+	// retention period puts it there): seek from one day with data to the
+	// next.
+	next := boundNanos(since.Start(loc))
 	if len(his) > 0 {
 		next = his[len(his)-1]
 	}
@@ -865,9 +866,9 @@ func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r
 		var at *int64
 		err := tx.QueryRow(ctx, `
 			SELECT least(
-				(SELECT min(time) FROM fixes WHERE tenant = $1 AND rep = $2 AND time >= $4),
-				(SELECT min(time) FROM actions WHERE tenant = $1 AND rep = $2 AND kind = ANY ($3) AND time >= $4))`,
-			append(keys, next)...).Scan(&at)
+				(SELECT min(time) FROM fixes WHERE tenant = $1 AND rep = $2 AND time >= $3),
+				(SELECT min(time) FROM actions WHERE tenant = $1 AND rep = $2 AND time >= $3))`,
+			string(tenant), string(rep), next).Scan(&at)
 		if err != nil {
 			return err
 		}
