@@ -9,9 +9,9 @@ package pgstore
 // carries the phone's fix) and rec, the rest of the record as JSON in the
 // record structs below (short tags, separate from the domain types; the
 // instant and the request id are in their columns, not in rec). A record's
-// fix is rec's key "f", so a privacy rule can drop it in SQL:
-//
-//	UPDATE actions SET rec = (rec::jsonb - 'f')::json, has_fix = false WHERE ... AND has_fix
+// fix is rec's key "f" and nothing else: PruneActionFixes (privacy.go)
+// clears a fix by dropping that key and has_fix, so a new field that holds
+// a position must say so there too.
 //
 // Idempotency is the partial unique index actions_by_request on (tenant,
 // rep, kind, request_id) where request_id <> '': a record is an INSERT ...
@@ -51,8 +51,8 @@ var (
 	actionTracking = actionKind{4, "tracking change"}
 )
 
-// Records. Instants inside rec are Unix nanoseconds; a zero instant is
-// absent (nil).
+// Records. Instants inside rec are Unix nanoseconds; a fix without a time
+// has none (nil).
 
 type fixRec struct {
 	ID          string  `json:"id,omitempty"`
@@ -167,16 +167,16 @@ type action struct {
 }
 
 // newAction checks the parts of a rep action the store depends on (tenant
-// and rep ids, a request id of at most dwell.MaxRequestIDBytes bytes, instants in
+// and rep ids, a request id of at most maxRequestIDBytes bytes, instants in
 // range) and encodes its record. Failures are dwell.Invalid, as in
 // boltstore.
 func newAction(op dwell.Op, tenant dwell.TenantID, kind actionKind, rep dwell.RepID, requestID string, at, receive time.Time, fix *dwell.Fix, rec any) (action, error) {
 	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return action{}, err
 	}
-	if len(requestID) > dwell.MaxRequestIDBytes {
+	if len(requestID) > maxRequestIDBytes {
 		return action{}, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id",
-			Description: fmt.Sprintf("must be at most %d bytes", dwell.MaxRequestIDBytes)})
+			Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
 	n, ok := nanos(at)
 	if !ok {

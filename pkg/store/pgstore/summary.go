@@ -29,6 +29,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -259,15 +260,45 @@ func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 	return nil
 }
 
-// daysOfReps is the statement that lists the rep-days of the reps $2 (in
-// their order, r.i counting from 1) of tenant $1 in [$3, $4], in date order;
-// cols are the columns of days it returns after r.i and day.
+// daysOfReps is the statement that lists the rep-days of the reps $2 (r.i,
+// the index of a rep in $2, counts from 1) of tenant $1 in [$3, $4]; cols
+// are the columns of days (as d) it returns after r.i and d.day. The days
+// of each rep are a range of the primary key, read by a lateral sub-query
+// that OFFSET 0 keeps from being flattened into a join: a join lets a
+// planner without statistics of days (a table just filled) hash the
+// tenant's whole range of dates instead (18 ms of execution instead of
+// 0.7 ms for a team of 30 reps over 60 days, measured on a loaded
+// machine). It has no ORDER BY: sorting would copy every summary once
+// more, for an order that the per-rep range scans give anyway (sortDays
+// makes sure of it).
 func daysOfReps(cols string) string {
 	return `
 		SELECT r.i, d.day, ` + cols + `
 		FROM unnest($2::text[]) WITH ORDINALITY AS r(rep, i)
-		JOIN days d ON d.tenant = $1 AND d.rep = r.rep AND d.day BETWEEN $3 AND $4
-		ORDER BY r.i, d.day`
+		CROSS JOIN LATERAL (
+			SELECT * FROM days
+			WHERE tenant = $1 AND rep = r.rep AND day BETWEEN $3 AND $4
+			OFFSET 0
+		) d`
+}
+
+// sortDays puts each rep's days of out in date order, in case a plan gave
+// them otherwise; it costs a pass over days already in order.
+func sortDays(out [][]store.DaySummary) {
+	byDate := func(a, b store.DaySummary) int {
+		switch {
+		case a.Date.Before(b.Date):
+			return -1
+		case b.Date.Before(a.Date):
+			return 1
+		}
+		return 0
+	}
+	for _, ds := range out {
+		if !slices.IsSortedFunc(ds, byDate) {
+			slices.SortFunc(ds, byDate)
+		}
+	}
 }
 
 // slab collects the summaries of one answer in one growing buffer.
@@ -309,14 +340,16 @@ func readDaySummaries(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, ids
 		out[i-1] = append(out[i-1], ds)
 		return nil
 	})
+	sortDays(out)
 	return err
 }
 
 // readWantedSummaries fills out with every day of the reps ids, asking want
 // about each before its summary is read, and then reads the summaries want
-// took in a second statement.
+// took in a second statement. The first is sorted in the database, as want
+// must be asked in the answer's order: its rows are small.
 func readWantedSummaries(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, ids []string, from, to dwell.Date, want func(rep int, d store.DaySummary) bool, out [][]store.DaySummary) error {
-	rows, err := tx.Query(ctx, daysOfReps(`d.version, d.summary_version`),
+	rows, err := tx.Query(ctx, daysOfReps(`d.version, d.summary_version`)+` ORDER BY r.i, d.day`,
 		string(tenant), ids, dateBound(from), dateBound(to))
 	if err != nil {
 		return err

@@ -1,15 +1,21 @@
 package pgstore_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
+	"github.com/dwellhq/dwell/pkg/store/boltstore"
+	"github.com/dwellhq/dwell/pkg/store/pgstore"
 	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
 )
 
@@ -211,5 +217,156 @@ func TestPruneActionFixesKeepsRecord(t *testing.T) {
 	want.Fix = nil
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Fatalf("check-out after the prune = %+v, want %+v", got, want)
+	}
+}
+
+// BenchmarkViewDaySummaries measures a team's KPI read: the summaries of
+// 30 reps over 60 days (2 KiB each) in one ViewDaySummaries, cold (every
+// summary read) and cached (want refuses every day: versions only), on
+// this store and, in the same run, on boltstore as the baseline. One op is
+// one read of the whole team; bytes are the summaries read.
+func BenchmarkViewDaySummaries(b *testing.B) {
+	const reps, days, size = 30, 60, 2048
+	ctx := context.Background()
+	pg, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pg.Close() })
+	bolt, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { bolt.Close() })
+	ids := make([]dwell.RepID, reps)
+	sum := bytes.Repeat([]byte("s"), size)
+	first := dwell.Date{Year: 2025, Month: 3, Day: 1} // dayFixes' first day
+	for _, s := range []store.Store{bolt, pg} {
+		for i := range ids {
+			ids[i] = dwell.RepID(fmt.Sprintf("rep-%03d", i))
+			if _, err := s.AppendFixes(ctx, "bench", ids[i], dayFixes(ids[i], days)); err != nil {
+				b.Fatal(err)
+			}
+			for d := range days {
+				if _, _, err := s.PutDaySummary(ctx, "bench", ids[i], first.AddDays(d), 1, sum, sum); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	from, to := first, first.AddDays(days-1)
+	for _, c := range []struct {
+		name string
+		want func(int, store.DaySummary) bool
+	}{{"cold", nil}, {"cached", func(int, store.DaySummary) bool { return false }}} {
+		for _, st := range []struct {
+			name string
+			s    store.Store
+		}{{"boltstore", bolt}, {"pgstore", pg}} {
+			b.Run(c.name+"/"+st.name, func(b *testing.B) {
+				if c.want == nil {
+					b.SetBytes(reps * days * size)
+				}
+				for b.Loop() {
+					n := 0
+					err := st.s.ViewDaySummaries(ctx, "bench", ids, from, to, c.want, func(all [][]store.DaySummary) error {
+						for _, ds := range all {
+							n += len(ds)
+						}
+						return nil
+					})
+					if err != nil || n != reps*days {
+						b.Fatalf("ViewDaySummaries: %d days, %v; want %d", n, err, reps*days)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRefreshRacesWrites runs a refresher (ListDirtyDays, PutDaySummary)
+// against writers appending fixes to the same day: whatever the
+// interleaving, once the writers are done a last pass leaves the day
+// clean, with a summary of its final version, one bump per batch.
+func TestRefreshRacesWrites(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.DSN(t))
+	const writers, batches, size = 4, 25, 10
+	const final = writers * batches // a bump a batch
+	var stored atomic.Int64         // batches stored so far
+	day := time.Date(2025, 3, 14, 8, 0, 0, 0, time.UTC)
+	refresh := func() error {
+		var after store.DayKey
+		for {
+			marks, err := s.ListDirtyDays(ctx, after, 10)
+			if err != nil {
+				return err
+			}
+			for _, m := range marks {
+				// A derivation takes a while: a batch lands meanwhile,
+				// if any is left, so most puts are of a stale version.
+				for stored.Load() <= int64(m.Version) && stored.Load() < final {
+					time.Sleep(100 * time.Microsecond)
+				}
+				if _, _, err := s.PutDaySummary(ctx, m.Tenant, m.Rep, m.Date, m.Version, []byte(fmt.Sprint(m.Version)), nil); err != nil {
+					return err
+				}
+			}
+			if len(marks) < 10 {
+				return nil
+			}
+			after = marks[len(marks)-1].DayKey
+		}
+	}
+	done := make(chan struct{})
+	errs := make(chan error, writers+1)
+	go func() {
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			if err := refresh(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for b := range batches {
+				fs := make([]dwell.Fix, size)
+				for i := range fs {
+					n := (w*batches+b)*size + i
+					fs[i] = dwell.Fix{ID: fmt.Sprintf("w%d-%d", w, n), Time: day.Add(time.Duration(n) * time.Second), AccuracyM: 5, SpeedMPS: -1, BearingDeg: -1}
+				}
+				if _, err := s.AppendFixes(ctx, "acme", "r1", fs); err != nil {
+					errs <- err
+					return
+				}
+				stored.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if err := refresh(); err != nil {
+		t.Fatal(err)
+	}
+	if marks, err := s.ListDirtyDays(ctx, store.DayKey{}, 10); err != nil || len(marks) != 0 {
+		t.Fatalf("dirty days after the last pass = %v, %v; want none", marks, err)
+	}
+	got, _, err := s.GetDaySummary(ctx, "acme", "r1", dwell.DateOf(day, time.UTC))
+	if err != nil {
+		t.Fatalf("GetDaySummary: %v", err)
+	}
+	if got.Version != final || !got.Current() || string(got.Summary) != fmt.Sprint(final) {
+		t.Fatalf("day after the race = %+v (summary %q), want version %d, current, summary %q", got, got.Summary, final, fmt.Sprint(final))
 	}
 }
