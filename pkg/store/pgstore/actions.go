@@ -51,8 +51,8 @@ var (
 	actionTracking = actionKind{4, "tracking change"}
 )
 
-// Records. Instants inside rec are Unix nanoseconds; a zero instant is
-// absent (nil).
+// Records. Instants inside rec are Unix nanoseconds; a fix without a time
+// has none (nil).
 
 type fixRec struct {
 	ID          string  `json:"id,omitempty"`
@@ -167,16 +167,16 @@ type action struct {
 }
 
 // newAction checks the parts of a rep action the store depends on (tenant
-// and rep ids, a request id of at most dwell.MaxRequestIDBytes bytes, instants in
+// and rep ids, a request id of at most maxRequestIDBytes bytes, instants in
 // range) and encodes its record. Failures are dwell.Invalid, as in
 // boltstore.
 func newAction(op dwell.Op, tenant dwell.TenantID, kind actionKind, rep dwell.RepID, requestID string, at, receive time.Time, fix *dwell.Fix, rec any) (action, error) {
 	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return action{}, err
 	}
-	if len(requestID) > dwell.MaxRequestIDBytes {
+	if len(requestID) > maxRequestIDBytes {
 		return action{}, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id",
-			Description: fmt.Sprintf("must be at most %d bytes", dwell.MaxRequestIDBytes)})
+			Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
 	n, ok := nanos(at)
 	if !ok {

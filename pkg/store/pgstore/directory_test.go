@@ -106,6 +106,46 @@ func TestZoneChangeMarksFutureDays(t *testing.T) {
 	}
 }
 
+// TestZoneChangeMarksShortRetention: under a retention period shorter
+// than a day the first re-derived date (keptFrom) is after tomorrow in the
+// rep's new zone; a zone change marks the days of data from it on, in the
+// new zone, and none before it.
+func TestZoneChangeMarksShortRetention(t *testing.T) {
+	// 03:00 UTC is the evening before in Los Angeles (UTC-7 in June).
+	now := time.Date(2025, 6, 10, 3, 0, 0, 0, time.UTC)
+	s := openAt(t, now)
+	ctx := context.Background()
+	const tenant = dwell.TenantID("acme")
+	set := dwell.DefaultSettings()
+	set.Retention = time.Hour
+	if err := s.PutSettings(ctx, tenant, set); err != nil {
+		t.Fatalf("PutSettings: %v", err)
+	}
+	r := dwell.Rep{ID: "r1", TimeZone: "UTC"}
+	if err := s.CreateRep(ctx, tenant, r); err != nil {
+		t.Fatalf("CreateRep: %v", err)
+	}
+	// The first date re-derived is June 12, in every zone.
+	at := func(day, hour int) time.Time { return time.Date(2025, 6, day, hour, 0, 0, 0, time.UTC) }
+	fs := []dwell.Fix{
+		testFix("a", at(11, 12)), // June 11 in UTC and in Los Angeles: not marked
+		testFix("c", at(12, 5)),  // June 12 in UTC, June 11 in Los Angeles
+		testFix("b", at(13, 3)),  // June 13 in UTC, June 12 in Los Angeles
+	}
+	if _, err := s.AppendFixes(ctx, tenant, "r1", fs); err != nil {
+		t.Fatalf("AppendFixes: %v", err)
+	}
+	summarizeAll(t, s)
+	r.TimeZone = "America/Los_Angeles"
+	if err := s.UpdateRep(ctx, tenant, r); err != nil {
+		t.Fatalf("UpdateRep: %v", err)
+	}
+	want := []dwell.Date{{Year: 2025, Month: 6, Day: 12}, {Year: 2025, Month: 6, Day: 13}}
+	if got := dirtyDates(t, s); !slices.Equal(got, want) {
+		t.Fatalf("marks after a zone change = %v, want %v", got, want)
+	}
+}
+
 // TestPutClientsRepeatedID: of clients with one id in one import, the last
 // is stored, as in boltstore.
 func TestPutClientsRepeatedID(t *testing.T) {
@@ -283,4 +323,48 @@ func BenchmarkClientWriteMarks(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPutClients measures an import of 1,000 clients in one
+// PutClients call (one statement of arrays) against the baseline of
+// CreateClient, one client and one transaction a call; both report the
+// time per client.
+func BenchmarkPutClients(b *testing.B) {
+	circle := dwell.Geofence{Circle: &dwell.Circle{Center: dwell.LatLng{Lat: -6.2, Lng: 106.8}, RadiusM: 75}}
+	ctx := context.Background()
+	b.Run("CreateClient", func(b *testing.B) {
+		s, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
+		if err != nil {
+			b.Fatalf("Open: %v", err)
+		}
+		defer s.Close()
+		i := 0
+		for b.Loop() {
+			c := dwell.Client{ID: dwell.ClientID(fmt.Sprintf("c%09d", i)), Kind: dwell.ClientKindProspect, Fence: circle}
+			if err := s.CreateClient(ctx, "acme", c); err != nil {
+				b.Fatalf("CreateClient: %v", err)
+			}
+			i++
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/client")
+	})
+	b.Run("PutClients1000", func(b *testing.B) {
+		s, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
+		if err != nil {
+			b.Fatalf("Open: %v", err)
+		}
+		defer s.Close()
+		cs := make([]dwell.Client, 1000)
+		n := 0
+		for b.Loop() {
+			for j := range cs {
+				cs[j] = dwell.Client{ID: dwell.ClientID(fmt.Sprintf("c%09d", n)), Kind: dwell.ClientKindProspect, Fence: circle}
+				n++
+			}
+			if err := s.PutClients(ctx, "acme", cs); err != nil {
+				b.Fatalf("PutClients: %v", err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/client")
+	})
 }

@@ -9,9 +9,9 @@ package pgstore
 // inside one batch are dropped before the statement (the first occurrence
 // stands), so the statement never meets its own rows twice, and the rest go
 // in id order, so that concurrent batches sharing ids do not deadlock (see
-// newFixArrays). Reads go by the
-// fixes_by_time index (tenant, rep, time, id): ListFixes is one index range
-// scan in (time, id) order and LastFixTime one backward step of it.
+// newFixArrays). Reads go by the fixes_by_time index (tenant, rep, time,
+// id): ListFixes is one index range scan in (time, id) order and
+// LastFixTime one backward step of it.
 //
 // Concurrent batches of one rep that share fix ids are serialized by the
 // primary key: under SERIALIZABLE the later one fails with a serialization
@@ -35,7 +35,8 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
 
-// fixColumns are the columns a fix is read from, in fixes' order of scan.
+// fixColumns are the columns ListFixes reads a fix from, in its order of
+// scan.
 const fixColumns = `id, time, lat, lng, accuracy_m, speed_mps, bearing_deg, altitude_m, has_altitude, mock`
 
 // fixArrays is a batch of fixes as one array per column, for unnest.

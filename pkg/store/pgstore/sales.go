@@ -241,13 +241,22 @@ func readRows[T any](ctx context.Context, s *Store, op dwell.Op, scan func(pgx.C
 	return out, nil
 }
 
+// The reads of many reps below join the reps' array to the table
+// LATERAL: one index range per rep, whatever the plan cache keeps (a
+// prepared statement's generic plan may otherwise hash-join the tenant's
+// whole table, as chosen while it was small).
+
 // listAppointmentsSQL reads the appointments of tenant $1 for the spans
 // given as arrays ($2 reps, $3 and $4 the bounds in Unix nanoseconds), in
-// spans order, then by planned start and id.
+// spans order, then by planned start and id; its columns are
+// appointmentColumns'.
 const listAppointmentsSQL = `
-SELECT ` + appointmentColumns + `
+SELECT a.id, a.rep, a.planned_start, a.request_id, a.rec
 FROM unnest($2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS s(rep, lo, hi, i)
-JOIN appointments a ON a.tenant = $1 AND a.rep = s.rep AND a.planned_start >= s.lo AND a.planned_start < s.hi
+CROSS JOIN LATERAL (
+	SELECT ` + appointmentColumns + ` FROM appointments a
+	WHERE a.tenant = $1 AND a.rep = s.rep AND a.planned_start >= s.lo AND a.planned_start < s.hi
+) a
 ORDER BY s.i, a.planned_start, a.id`
 
 // listQuotasSQL reads the quotas of tenant $1 for the reps $2, in their
@@ -255,7 +264,7 @@ ORDER BY s.i, a.planned_start, a.id`
 const listQuotasSQL = `
 SELECT q.rep, q.start_day, q.end_day, q.currency, q.amount
 FROM unnest($2::text[]) WITH ORDINALITY AS s(rep, i)
-JOIN quotas q ON q.tenant = $1 AND q.rep = s.rep
+CROSS JOIN LATERAL (SELECT * FROM quotas q WHERE q.tenant = $1 AND q.rep = s.rep) q
 ORDER BY s.i, q.start_day`
 
 // spanArgs returns the arguments of listAppointmentsSQL.
@@ -472,21 +481,37 @@ func (s *Store) GetOpportunity(ctx context.Context, tenant dwell.TenantID, id dw
 		[]any{string(tenant), string(id)}, scanOpportunity)
 }
 
-// ListOpportunities implements store.Sales, by opportunities_by_rep when
-// f.Reps is set.
+// ListOpportunities implements store.Sales: in id order from the primary
+// key, or, when f.Reps is set, from at most a page of each rep's
+// opportunities by opportunities_by_rep.
 func (s *Store) ListOpportunities(ctx context.Context, tenant dwell.TenantID, f store.OpportunityFilter, p store.Page) ([]dwell.Opportunity, bool, error) {
 	const op = dwell.Op("pgstore.ListOpportunities")
 	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return nil, false, err
 	}
-	reps := make([]string, len(f.Reps))
-	for i, r := range f.Reps {
-		reps[i] = string(r)
+	if len(f.Reps) == 0 {
+		return listPage(ctx, s, op, p, `
+			SELECT `+opportunityColumns+` FROM opportunities
+			WHERE tenant = $1 AND ($2 = '' OR client = $2) AND id > $3
+			ORDER BY id LIMIT $4`,
+			[]any{string(tenant), string(f.Client), p.After}, scanOpportunity)
+	}
+	var reps []string
+	seen := make(map[dwell.RepID]bool, len(f.Reps))
+	for _, r := range f.Reps {
+		if !seen[r] {
+			seen[r] = true
+			reps = append(reps, string(r))
+		}
 	}
 	return listPage(ctx, s, op, p, `
-		SELECT `+opportunityColumns+` FROM opportunities
-		WHERE tenant = $1 AND (cardinality($2::text[]) = 0 OR rep = ANY($2::text[])) AND ($3 = '' OR client = $3) AND id > $4
-		ORDER BY id LIMIT $5`,
+		SELECT o.* FROM unnest($2::text[]) AS r(rep)
+		CROSS JOIN LATERAL (
+			SELECT `+opportunityColumns+` FROM opportunities o
+			WHERE o.tenant = $1 AND o.rep = r.rep AND ($3 = '' OR o.client = $3) AND o.id > $4
+			ORDER BY o.id LIMIT $5
+		) o
+		ORDER BY o.id LIMIT $5`,
 		[]any{string(tenant), reps, string(f.Client), p.After}, scanOpportunity)
 }
 
