@@ -8,9 +8,10 @@ package pgstore
 // stored empty is an empty bytea, so it reads back empty, not nil.
 //
 // A row is made by the first write that bumps the day or by the first
-// summary put for it (then with data version 0), and stays: an erase
-// (privacy.go) raises its version and clears its summary, so the day is
-// still listed, without a summary, as in boltstore.
+// summary put for it (then with data version 0, and listed with it, as
+// store.Summaries says; boltstore lists only days with a data version),
+// and stays: an erase (privacy.go) raises its version and clears its
+// summary, so the day is still listed, without a summary, as in boltstore.
 //
 // ListDirtyDays walks the partial index days_dirty in (tenant, rep, date)
 // order with a row comparison, so a page costs its own rows. Rep ids are
@@ -20,10 +21,10 @@ package pgstore
 // returned, which is all the refresher does.)
 //
 // ViewDaySummaries reads every rep of a query in one statement (the reps as
-// an array joined with days on its primary key) and copies the summaries
-// into one slab, not one allocation each; with a want function it reads the
-// versions first and then, in a second statement of the same snapshot, only
-// the summaries want takes.
+// an array, each with a range scan of the days primary key, daysOfReps) and
+// copies the summaries into one slab, not one allocation each; with a want
+// function it reads the versions first and then, in a second statement of
+// the same snapshot, only the summaries want takes.
 
 import (
 	"context"
