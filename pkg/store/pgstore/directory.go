@@ -136,7 +136,13 @@ func alreadyExists(what, id string) error {
 // transaction. It serves the creates (INSERT ... ON CONFLICT DO NOTHING,
 // missing = alreadyExists), updates and deletes (missing = notFound).
 func (s *Store) execOne(ctx context.Context, op dwell.Op, missing func(what, id string) error, what, id, sql string, args []any, then func(ctx context.Context, tx pgx.Tx) error) error {
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	return s.write(ctx, op, execOneTx(missing, what, id, sql, args, then))
+}
+
+// execOneTx is the transaction of execOne, for writes at another isolation
+// level.
+func execOneTx(missing func(what, id string) error, what, id, sql string, args []any, then func(ctx context.Context, tx pgx.Tx) error) func(ctx context.Context, tx pgx.Tx) error {
+	return func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, sql, args...)
 		if err != nil {
 			return err
@@ -148,7 +154,7 @@ func (s *Store) execOne(ctx context.Context, op dwell.Op, missing func(what, id 
 			return nil
 		}
 		return then(ctx, tx)
-	})
+	}
 }
 
 // getOne reads one record with sql (its arguments args) in a read and
@@ -297,10 +303,10 @@ func (s *Store) CreateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 	if err != nil {
 		return err
 	}
-	return s.execOne(ctx, op, alreadyExists, "client", string(c.ID), `
+	return s.writeReadCommitted(ctx, op, execOneTx(alreadyExists, "client", string(c.ID), `
 		INSERT INTO clients (tenant, id, kind, rec, create_time, update_time)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		[]any{string(tenant), string(c.ID), int16(c.Kind), row.rec, row.ct, row.ut}, s.tenantMarker(tenant))
+		[]any{string(tenant), string(c.ID), int16(c.Kind), row.rec, row.ct, row.ut}, s.tenantMarker(tenant)))
 }
 
 // GetClient implements store.Store.
@@ -325,10 +331,10 @@ func (s *Store) UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 	if err != nil {
 		return err
 	}
-	return s.execOne(ctx, op, notFound, "client", string(c.ID), `
+	return s.writeReadCommitted(ctx, op, execOneTx(notFound, "client", string(c.ID), `
 		UPDATE clients SET kind = $3, rec = $4, create_time = $5, update_time = $6
 		WHERE tenant = $1 AND id = $2`,
-		[]any{string(tenant), string(c.ID), int16(c.Kind), row.rec, row.ct, row.ut}, s.tenantMarker(tenant))
+		[]any{string(tenant), string(c.ID), int16(c.Kind), row.rec, row.ct, row.ut}, s.tenantMarker(tenant)))
 }
 
 // DeleteClient implements store.Store. It marks the tenant's recent days
@@ -338,9 +344,9 @@ func (s *Store) DeleteClient(ctx context.Context, tenant dwell.TenantID, id dwel
 	if err := checkTenantKey(op, tenant, "id", string(id)); err != nil {
 		return err
 	}
-	return s.execOne(ctx, op, notFound, "client", string(id),
+	return s.writeReadCommitted(ctx, op, execOneTx(notFound, "client", string(id),
 		`DELETE FROM clients WHERE tenant = $1 AND id = $2`,
-		[]any{string(tenant), string(id)}, s.tenantMarker(tenant))
+		[]any{string(tenant), string(id)}, s.tenantMarker(tenant)))
 }
 
 // ListClients implements store.Store.
@@ -394,7 +400,7 @@ func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwel
 		ids, kinds, recs = append(ids, string(cs[i].ID)), append(kinds, int16(cs[i].Kind)), append(recs, row.rec)
 		cts, uts = append(cts, row.ct), append(uts, row.ut)
 	}
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	return s.writeReadCommitted(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO clients AS c (tenant, id, kind, rec, create_time, update_time)
 			SELECT $1, id, kind, rec, ct, ut
@@ -713,7 +719,7 @@ func (s *Store) PutSettings(ctx context.Context, tenant dwell.TenantID, set dwel
 	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return err
 	}
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	return s.writeReadCommitted(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO settings AS s (tenant, retention_ns, visit_min_ns, idle_min_ns, silence_min_ns, partner_accounts_required)
 			VALUES ($1, $2, $3, $4, $5, $6)

@@ -6,10 +6,15 @@
 //
 // # Writes and durability
 //
-// Every call is one transaction. Writes run SERIALIZABLE, so a call sees
-// and changes the database as if it ran alone, on any number of servers;
-// a transaction PostgreSQL aborts for a serialization failure or a
-// deadlock is run again (up to 20 times) before the call fails. Every
+// Every call is one transaction. Most writes run SERIALIZABLE, so a call
+// sees and changes the database as if it ran alone, on any number of
+// servers; a transaction PostgreSQL aborts for a serialization failure or
+// a deadlock is run again (up to 20 times) before the call fails. Writes
+// that update rows every other writer updates too run READ COMMITTED, each
+// statement right on its own: a client or settings change (it marks every
+// recent rep-day of the tenant, while each upload bumps its rep's day;
+// under SERIALIZABLE steady uploads starved it) and the event log's appends
+// and prunes (they take turns on the tenant's counter row). Every
 // connection sets synchronous_commit = on: a write returns nil only once
 // its commit's WAL record is flushed to disk, whatever the server's
 // default. Group commit is PostgreSQL's own: concurrent commits share WAL

@@ -59,19 +59,6 @@ const lockEventSeqSQL = `
 INSERT INTO event_seqs AS c (tenant) VALUES ($1)
 ON CONFLICT (tenant) DO UPDATE SET last = c.last`
 
-// writeLocked runs fn as s.write does, but at READ COMMITTED: for the
-// writes that begin by locking the tenant's counter row (see above).
-func (s *Store) writeLocked(ctx context.Context, op dwell.Op, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return dwell.E(op, err)
-	}
-	if err := s.enter(op); err != nil {
-		return err
-	}
-	defer s.inflight.Done()
-	return s.run(context.WithoutCancel(ctx), op, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
-}
-
 // appendEventsSQL appends the events given as arrays ($2 their indexes in
 // the call, in order; $3 keys; $4 reps; $5 detect times; $6 records) to
 // tenant $1's log, skipping those whose non-empty key is in the log
@@ -150,7 +137,7 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 		times, recs = append(times, detect), append(recs, string(rec))
 	}
 	var seqs []uint64
-	err := s.writeLocked(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.writeReadCommitted(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		seqs = make([]uint64, len(evs))
 		var b pgx.Batch
 		b.Queue(lockEventSeqSQL, string(tenant))
@@ -264,7 +251,7 @@ func (s *Store) PruneEvents(ctx context.Context, tenant dwell.TenantID, before t
 	cut := boundNanos(before)
 	var deleted int
 	var more bool
-	err := s.writeLocked(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.writeReadCommitted(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		deleted, more = 0, false
 		var b pgx.Batch
 		b.Queue(lockEventSeqSQL, string(tenant))

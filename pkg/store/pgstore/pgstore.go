@@ -131,6 +131,24 @@ func (s *Store) enter(op dwell.Op) error {
 // *dwell.Error is returned as is; database errors become dwell.Other (or
 // dwell.Unavailable when the server is unreachable).
 func (s *Store) write(ctx context.Context, op dwell.Op, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	return s.writeAt(ctx, op, pgx.Serializable, fn)
+}
+
+// writeReadCommitted runs fn as write does, but at READ COMMITTED. It is
+// for writes whose statements are each right on their own and that update
+// rows many other writers update too: a tenant's event counter, or every
+// recent rep-day of a tenant (a client or settings change marks them all,
+// while every upload bumps its rep's day). Under SERIALIZABLE such a write
+// is aborted whenever one of those rows changed after it began, so a long
+// one beside steady uploads, or one of two writers that take turns on one
+// row, is starved (TestClientWriteUnderIngest). At READ COMMITTED an UPDATE
+// waits for the row's other writer and then applies to its latest version.
+func (s *Store) writeReadCommitted(ctx context.Context, op dwell.Op, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	return s.writeAt(ctx, op, pgx.ReadCommitted, fn)
+}
+
+// writeAt is write at isolation level iso.
+func (s *Store) writeAt(ctx context.Context, op dwell.Op, iso pgx.TxIsoLevel, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return dwell.E(op, err)
 	}
@@ -138,7 +156,7 @@ func (s *Store) write(ctx context.Context, op dwell.Op, fn func(ctx context.Cont
 		return err
 	}
 	defer s.inflight.Done()
-	return s.run(context.WithoutCancel(ctx), op, pgx.TxOptions{IsoLevel: pgx.Serializable}, fn)
+	return s.run(context.WithoutCancel(ctx), op, pgx.TxOptions{IsoLevel: iso}, fn)
 }
 
 // read runs fn in one REPEATABLE READ, READ ONLY transaction: every
