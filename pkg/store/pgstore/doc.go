@@ -39,7 +39,45 @@
 // are bigint Unix nanoseconds (PostgreSQL's timestamp keeps microseconds;
 // the store returns instants to the nanosecond), so, as in boltstore,
 // times must lie between the years 1678 and 2262. Local days are date.
-// The tables are described in schema.go and at the top of each file.
+// The tables are described in schema.go and at the top of each file:
+//
+//   - Directory (directory.go, partners.go): clients, reps, teams, settings
+//     and partners are rows keyed by (tenant, id); a page is one range of
+//     the primary key. A client's geofence and free text are a json record
+//     beside its kind; settings are typed columns (a tenant without a row
+//     has dwell.DefaultSettings). A partner account's request id stays
+//     spent in partner_requests after the account is deleted.
+//   - Fixes (fixes.go): one row per fix, whose primary key (tenant, rep,
+//     id) deduplicates; AppendFixes is one INSERT ... SELECT FROM unnest
+//     ... ON CONFLICT DO NOTHING RETURNING id of the batch's distinct ids in
+//     byte order (so concurrent batches sharing ids queue instead of
+//     deadlocking), then the day marks and the rep_data row.
+//   - Rep actions (actions.go): rows of actions with kind, time, the order
+//     recorded (seq), request_id and a json record (a check-in's or
+//     check-out's fix under "f"), idempotent by a partial unique index on
+//     the request id.
+//   - Event log (events.go): events by (tenant, seq) and event_seqs, the
+//     per-tenant counter locked by each append, so sequences are gap-free in
+//     commit order; one probe of events_by_key per keyed event.
+//   - Sales (sales.go): appointments (appointment_requests keeps a request
+//     id spent after a delete), opportunities, quotas, and sales_requests
+//     (the SHA-256 of each upsert batch, so a true retry is answered as
+//     existed and other data under a used request id is dwell.Invalid).
+//   - Day summaries (summary.go): days, one row per rep-day (data version,
+//     dirty mark, summary with the version it was derived from, detail);
+//     the refresher pages dirty days through the partial index days_dirty
+//     in byte order of (tenant, rep, date). A team read is one statement,
+//     the reps as an array joined LATERAL to one range of the days key each.
+//   - Privacy (privacy.go): PruneFixes and PruneActionFixes go oldest first,
+//     whole instants at a time; the horizons in rep_data never go down.
+//     PruneActionFixes walks the partial index actions_fixed and drops the
+//     fix of a record in Go (PostgreSQL's JSON functions refuse \u0000).
+//     EraseRepHistory and DeleteFixesBetween are one statement each; a
+//     deleted fix's id is free at once.
+//
+// Two differences from boltstore that the contract allows: dirty days are
+// listed in byte order of the rep id (boltstore lists shorter ids first),
+// and a summary put for a day with no data is listed with version 0.
 //
 // # Caveats
 //
