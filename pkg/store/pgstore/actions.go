@@ -23,9 +23,9 @@ package pgstore
 //
 // A new record marks its local day dirty and touches rep_data. A resume
 // also marks the days back to the pause before it (markPaused). Unlike
-// boltstore, a record with a fix does not lower an unfixed horizon
-// (rep_data.actions_unfixed): PruneActionFixes finds the records that
-// still have a fix by the partial index actions_fixed (privacy.go).
+// boltstore, a record with a fix keeps no unfixed horizon: PruneActionFixes
+// finds the records that still have a fix by the partial index
+// actions_fixed (privacy.go).
 
 import (
 	"context"

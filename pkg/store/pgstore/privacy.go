@@ -17,8 +17,8 @@ package pgstore
 // stored later below an earlier cut is found by the next call, without a
 // horizon kept by the writes of actions.
 // rep_data.actions_cleared, the cut of the last call that cleared any fix,
-// never goes down. (rep_data.actions_unfixed, boltstore's horizon of the
-// same walk, is not used.) Limit and more count the records that have a
+// never goes down. (boltstore keeps a horizon of the same walk; this store
+// needs none.) Limit and more count the records that have a
 // fix: a record without one costs nothing and is not looked at, where
 // boltstore counts every check-in and check-out it steps over.
 //

@@ -86,7 +86,6 @@ CREATE TABLE IF NOT EXISTS rep_data (
 	tenant          text COLLATE "C" NOT NULL,
 	rep             text COLLATE "C" NOT NULL,
 	fixes_pruned    bigint,
-	actions_unfixed bigint,
 	actions_cleared bigint,
 	PRIMARY KEY (tenant, rep)
 );
