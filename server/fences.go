@@ -113,3 +113,71 @@ func (f *fences) write(ctx context.Context, t dwell.TenantID, w func() error, ap
 	}
 	return nil
 }
+
+// existing returns the tenant's entry, or nil if the tenant was never
+// used.
+func (f *fences) existing(t dwell.TenantID) *tenantFences {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tenants[t]
+}
+
+// refresh brings client id of tenant t in the tenant's index to what the
+// store holds now: put if it exists, removed if not, under the tenant's
+// write mutex, so that it is ordered with this server's client writes.
+// Re-reading makes it idempotent and order-free: whatever the order of
+// refreshes and writes, the last step applies the store's latest state.
+// A tenant whose index is not built is left alone (its build reads the
+// store). If the store cannot be read, the index is dropped, to be
+// rebuilt on its next use, rather than kept stale.
+func (f *fences) refresh(ctx context.Context, t dwell.TenantID, id dwell.ClientID) error {
+	const op = dwell.Op("server.fences.refresh")
+	tf := f.existing(t)
+	if tf == nil {
+		return nil
+	}
+	tf.write.Lock()
+	defer tf.write.Unlock()
+	ix := tf.ix.Load()
+	if ix == nil {
+		return nil
+	}
+	c, err := f.store.GetClient(ctx, t, id)
+	switch {
+	case err == nil:
+		err = ix.Put(string(id), c.Fence)
+	case dwell.Is(dwell.NotFound, err):
+		ix.Delete(string(id))
+		err = nil
+	}
+	if err != nil {
+		tf.ix.Store(nil)
+		return dwell.E(op, err)
+	}
+	return nil
+}
+
+// drop forgets the tenant's index, to be rebuilt from the store on its
+// next use, and reports whether there was one.
+func (f *fences) drop(t dwell.TenantID) bool {
+	tf := f.existing(t)
+	if tf == nil {
+		return false
+	}
+	tf.write.Lock()
+	defer tf.write.Unlock()
+	return tf.ix.Swap(nil) != nil
+}
+
+// built returns the tenants whose index is built.
+func (f *fences) built() []dwell.TenantID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ts []dwell.TenantID
+	for t, tf := range f.tenants {
+		if tf.ix.Load() != nil {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}

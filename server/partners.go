@@ -367,3 +367,27 @@ func (d *directoryService) ListPartners(ctx context.Context, req *dwellv1.ListPa
 	}
 	return resp, nil
 }
+
+// drop forgets tenant t's grants, after another server changed its
+// accounts or settings: the next check loads them from the store. It
+// takes the tenant's mutex, so a write of this server in progress, which
+// stores grants derived from those it loaded before, is not undone by it
+// but overtaken.
+func (pa *partnerAccess) drop(t dwell.TenantID) {
+	v, ok := pa.tenants.Load(t)
+	if !ok {
+		return
+	}
+	tp := v.(*tenantPartners)
+	tp.write.Lock()
+	defer tp.write.Unlock()
+	tp.grants.Store(nil)
+}
+
+// dropAll forgets every tenant's grants.
+func (pa *partnerAccess) dropAll() {
+	pa.tenants.Range(func(k, _ any) bool {
+		pa.drop(k.(dwell.TenantID))
+		return true
+	})
+}
