@@ -240,7 +240,7 @@ func TestFeedPartners(t *testing.T) {
 // in, although B derives nothing (no refresher) and its own tail of the
 // log, from an event B published, says nothing of them.
 func TestFeedWatchEvents(t *testing.T) {
-	p := newPair(t, func(c *server.Config) { c.RefreshWorkers, c.SilenceSweep = -1, -1 })
+	p := newPair(t, func(c *server.Config) { c.RefreshWorkers = -1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	st, _ := openWatch(t, p.b.report, p.b.caller(ctx, acme, dwell.RoleAdmin, "admin"), &dwellv1.WatchEventsRequest{})
@@ -270,6 +270,43 @@ func TestFeedWatchEvents(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFeedEventsRemoved: events erased through server A (EraseRepHistory
+// deletes the rep's events) are no longer served by server B, whose tail
+// held them: a stream on B from the log's start gets the next event, not
+// the erased ones.
+func TestFeedEventsRemoved(t *testing.T) {
+	p := newPair(t, func(c *server.Config) { c.RefreshWorkers = -1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	at := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	ev := func(rep string, i int) dwell.Event {
+		return dwell.Event{Type: dwell.EventIdleStarted, Rep: dwell.RepID(rep), Time: at, DetectTime: at, Key: fmt.Sprintf("%s-%d", rep, i)}
+	}
+	if _, err := server.PublishEvents(ctx, p.b.srv, acme, []dwell.Event{ev("ida", 1), ev("ida", 2), ev("ida", 3)}); err != nil {
+		t.Fatalf("PublishEvents on B: %v", err)
+	}
+	if _, err := p.a.dirc.EraseRepHistory(p.a.admin(acme), &dwellv1.EraseRepHistoryRequest{Name: "reps/ida"}); err != nil {
+		t.Fatalf("EraseRepHistory on A: %v", err)
+	}
+	if _, err := server.PublishEvents(ctx, p.a.srv, acme, []dwell.Event{ev("bob", 1)}); err != nil {
+		t.Fatalf("PublishEvents on A: %v", err)
+	}
+	eventually(t, "B serves the log without the erased events", func() (bool, string) {
+		sctx, stop := context.WithTimeout(ctx, 10*time.Second)
+		defer stop()
+		st, err := p.b.report.WatchEvents(p.b.caller(sctx, acme, dwell.RoleAdmin, "admin"), &dwellv1.WatchEventsRequest{Cursor: server.EventCursor(acme, 0)})
+		if err != nil {
+			t.Fatalf("WatchEvents: %v", err)
+		}
+		resp, err := st.Recv()
+		if err != nil {
+			t.Fatalf("Recv: %v", err)
+		}
+		first := resp.GetEvents()[0]
+		return first.GetRep() == "reps/bob", "first event of " + first.GetRep()
+	})
 }
 
 // TestFeedResync: a client written while server B could not hear of it
@@ -323,7 +360,7 @@ func TestFeedResync(t *testing.T) {
 // with its local visibility on A (local: in A's index when the call
 // returns).
 func BenchmarkFeedPropagation(b *testing.B) {
-	p := newPair(b, func(c *server.Config) { c.RefreshWorkers, c.SilenceSweep = -1, -1 })
+	p := newPair(b, func(c *server.Config) { c.RefreshWorkers = -1 })
 	ctx := context.Background()
 	for _, e := range []*env{p.a, p.b} {
 		if err := e.srv.LoadFences(ctx, []dwell.TenantID{acme}); err != nil {

@@ -56,7 +56,10 @@ type Config struct {
 	// RESOURCE_EXHAUSTED; 0 means 10 seconds.
 	WatchStall time.Duration
 	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
-	// events); 0 means every minute, a negative value never.
+	// events); 0 means every minute, a negative value never. A server
+	// without a refresher (RefreshWorkers < 0) never looks: the sweeper
+	// learns each rep's latest fix from this server's refresher, and would
+	// take the reps of another server's days for silent.
 	SilenceSweep time.Duration
 	// RetentionSweep is how often the server deletes the fixes older than
 	// their tenant's retention period (the first time after at most five
@@ -65,10 +68,11 @@ type Config struct {
 	// RefreshWorkers is how many rep-days the summary refresher derives at
 	// once; 0 means 1, which with the refresher's rest after each busy pass
 	// leaves at least one and three quarter cores of a two-core machine to
-	// ingest. A negative value runs no refresher: of servers sharing one
-	// store, one refresher is enough (reports derive a day still marked
-	// when they read it, and the refresher's events reach every server's
-	// streams through the store's change feed).
+	// ingest. A negative value runs no refresher, and no silence sweeper
+	// (see SilenceSweep): of servers sharing one store, one should run
+	// them (reports derive a day still marked when they read it, and the
+	// events they publish reach every server's streams through the
+	// store's change feed).
 	RefreshWorkers int
 }
 
@@ -152,7 +156,7 @@ func New(cfg Config) *Server {
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	s.sales.s = s
 	switch {
-	case cfg.SilenceSweep < 0:
+	case cfg.SilenceSweep < 0 || cfg.RefreshWorkers < 0:
 		close(s.swept)
 	case cfg.SilenceSweep == 0:
 		go s.sweepLoop(defaultSilenceSweep)
