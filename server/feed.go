@@ -29,14 +29,14 @@ import (
 //     events removed: drop the tail and wake them;
 //   - a resync (the feed starts, or reconnected after losing its
 //     connection, so changes may have been missed): all of it for every
-//     tenant; the indexes built are dropped and built again from the
-//     store, at once.
+//     tenant; the indexes built are built again from the store at once
+//     (queries use the old one meanwhile).
 //
 // The store's goroutine only queues what it is told; one worker applies
 // it, so a slow store read never holds the notifications back, and
 // changes that arrive while it works are merged (a client changed many
-// times is read once; more than feedMaxClients changed clients of a
-// tenant in one go rebuild its index instead). A change is therefore
+// times is read once; when many of a tenant's clients changed, an import,
+// its index is built again from the store instead, see feedReloadMin). A change is therefore
 // seen by this server some milliseconds after its commit
 // (BenchmarkFeedPropagation), not at once: a write on one server
 // followed at once by a read on another may see the old state there.
@@ -49,11 +49,19 @@ type changeFeed interface {
 	WatchChanges(ctx context.Context, fn func(store.Change)) error
 }
 
-// feedMaxClients is how many changed clients of one tenant the worker
-// re-reads one by one; more, and it rebuilds the tenant's index from the
-// store (a page read of fenceLoadPage clients costs about what a few
-// point reads do).
-const feedMaxClients = 2000
+// When at least feedReloadMin clients of a tenant changed, and at least
+// one in feedReloadShare of its index's fences, the worker builds the
+// index again from the store (pages of fenceLoadPage clients) rather than
+// re-read each (a transaction each). The share is an estimate of the cost
+// of a point read in clients read by pages, not a measurement.
+const (
+	feedReloadMin   = 256
+	feedReloadShare = 16
+)
+
+// feedMaxQueued bounds the changed client ids queued for one tenant;
+// beyond it the tenant's index is built again.
+const feedMaxQueued = 1 << 16
 
 // feedReadyWait bounds how long LoadFences waits for the feed's first
 // resync before it builds the indexes anyway (the resync then rebuilds
@@ -80,7 +88,7 @@ type feed struct {
 // looked.
 type tenantChanges struct {
 	clients  map[dwell.ClientID]bool
-	rebuild  bool // more than feedMaxClients clients changed
+	reload   bool // more than feedMaxQueued clients changed
 	partners bool // accounts or settings changed
 	appended bool
 	removed  bool
@@ -142,9 +150,9 @@ func (f *feed) queue(c store.Change) {
 		switch c.Kind {
 		case store.ChangeClients:
 			switch {
-			case tc.rebuild:
-			case len(tc.clients) >= feedMaxClients:
-				tc.rebuild, tc.clients = true, nil
+			case tc.reload:
+			case len(tc.clients) >= feedMaxQueued:
+				tc.reload, tc.clients = true, nil
 			default:
 				if tc.clients == nil {
 					tc.clients = map[dwell.ClientID]bool{}
@@ -190,23 +198,20 @@ func (f *feed) work(ctx context.Context) {
 
 // applyResync forgets everything this server derived from the store:
 // grants and tails are dropped, streams woken, and the indexes built are
-// built again at once (the next fixes would otherwise wait for it).
+// built again (at once, so the next fixes need not wait for it).
 func (f *feed) applyResync(ctx context.Context) {
 	s := f.s
 	s.partners.dropAll()
 	s.events.resync()
 	for _, t := range s.fences.built() {
-		f.rebuild(ctx, t)
+		f.reload(ctx, t)
 	}
 }
 
-// rebuild drops the tenant's index and builds it again from the store;
-// a failed build is left to the next use.
-func (f *feed) rebuild(ctx context.Context, t dwell.TenantID) {
-	if !f.s.fences.drop(t) {
-		return
-	}
-	if _, err := f.s.fences.index(ctx, t); err != nil && ctx.Err() == nil {
+// reload builds the tenant's index again from the store; a failed build
+// is left to the next use.
+func (f *feed) reload(ctx context.Context, t dwell.TenantID) {
+	if err := f.s.fences.reload(ctx, t); err != nil && ctx.Err() == nil {
 		f.s.log.WarnContext(ctx, "change feed: rebuilding a geofence index failed; it is built on its next use",
 			slog.String("tenant", string(t)), slog.Any("err", err))
 	}
@@ -227,8 +232,8 @@ func (f *feed) apply(ctx context.Context, t dwell.TenantID, tc *tenantChanges) {
 				slog.String("tenant", string(t)), slog.Any("err", err))
 		}
 	}
-	if tc.rebuild {
-		f.rebuild(ctx, t)
+	if k := len(tc.clients); tc.reload || k >= feedReloadMin && k*feedReloadShare >= s.fences.size(t) {
+		f.reload(ctx, t)
 		return
 	}
 	for id := range tc.clients {

@@ -179,6 +179,31 @@ func TestFeedClients(t *testing.T) {
 	if n := server.FenceCount(p.b.srv, acme); n != 0 {
 		t.Errorf("B's index holds %d fences after the delete, want 0", n)
 	}
+
+	// An import of 3,000 clients on A (many changes at once: B builds its
+	// index again rather than read each) reaches B's index whole.
+	stream, err := p.a.dirc.ImportClients(adminA)
+	if err != nil {
+		t.Fatalf("ImportClients: %v", err)
+	}
+	const n = 3000
+	var msg dwellv1.ImportClientsRequest
+	for i := range n {
+		msg.Clients = append(msg.Clients, circleClient(fmt.Sprintf("imp-%04d", i), -6.0+float64(i%100)*0.001, 106.0+float64(i/100)*0.001, 60))
+		if len(msg.Clients) == 500 {
+			if err := stream.Send(&msg); err != nil {
+				t.Fatalf("ImportClients Send: %v", err)
+			}
+			msg.Clients = nil
+		}
+	}
+	if resp, err := stream.CloseAndRecv(); err != nil || resp.GetStored() != n {
+		t.Fatalf("ImportClients = %v, %v; want %d stored", resp, err, n)
+	}
+	eventually(t, "import on A", func() (bool, string) {
+		got := server.FenceCount(p.b.srv, acme)
+		return got == n, fmt.Sprintf("%d fences in B's index", got)
+	})
 }
 
 // TestFeedPartners: a partner scope taken away, an account disabled and

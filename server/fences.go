@@ -64,10 +64,20 @@ func (f *fences) index(ctx context.Context, t dwell.TenantID) (*geofence.Index, 
 
 // buildLocked loads every client of the tenant into a new index, once.
 func (f *fences) buildLocked(ctx context.Context, t dwell.TenantID, tf *tenantFences) (*geofence.Index, error) {
-	const op = dwell.Op("server.buildFences")
 	if ix := tf.ix.Load(); ix != nil {
 		return ix, nil
 	}
+	ix, err := f.load(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	tf.ix.Store(ix)
+	return ix, nil
+}
+
+// load returns a new index of every client of the tenant.
+func (f *fences) load(ctx context.Context, t dwell.TenantID) (*geofence.Index, error) {
+	const op = dwell.Op("server.buildFences")
 	var all []geofence.Fence
 	page := store.Page{Limit: fenceLoadPage}
 	for {
@@ -87,7 +97,6 @@ func (f *fences) buildLocked(ctx context.Context, t dwell.TenantID, tf *tenantFe
 	if err := ix.PutAll(all); err != nil {
 		return nil, dwell.E(op, err)
 	}
-	tf.ix.Store(ix)
 	return ix, nil
 }
 
@@ -157,16 +166,40 @@ func (f *fences) refresh(ctx context.Context, t dwell.TenantID, id dwell.ClientI
 	return nil
 }
 
-// drop forgets the tenant's index, to be rebuilt from the store on its
-// next use, and reports whether there was one.
-func (f *fences) drop(t dwell.TenantID) bool {
+// reload builds the tenant's index again from the store, if it is built,
+// and swaps the new one in: queries go on with the old one meanwhile;
+// client writes wait for the swap. If the build fails the index is
+// dropped, to be built on its next use.
+func (f *fences) reload(ctx context.Context, t dwell.TenantID) error {
 	tf := f.existing(t)
 	if tf == nil {
-		return false
+		return nil
 	}
 	tf.write.Lock()
 	defer tf.write.Unlock()
-	return tf.ix.Swap(nil) != nil
+	if tf.ix.Load() == nil {
+		return nil
+	}
+	ix, err := f.load(ctx, t)
+	if err != nil {
+		tf.ix.Store(nil)
+		return err
+	}
+	tf.ix.Store(ix)
+	return nil
+}
+
+// size returns how many fences the tenant's index holds, or -1 if it is
+// not built.
+func (f *fences) size(t dwell.TenantID) int {
+	tf := f.existing(t)
+	if tf == nil {
+		return -1
+	}
+	if ix := tf.ix.Load(); ix != nil {
+		return ix.Len()
+	}
+	return -1
 }
 
 // built returns the tenants whose index is built.
