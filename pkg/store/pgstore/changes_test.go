@@ -265,3 +265,61 @@ func TestWatchChangesEnds(t *testing.T) {
 		t.Errorf("WatchChanges on a closed store = %v, want Unavailable", err)
 	}
 }
+
+// BenchmarkWatchChanges measures the change feed at the store: a
+// CreateClient and the wait until a second store's WatchChanges reports
+// it (notified; notify-ns/op is the wait after the call returned), beside
+// the same CreateClient alone (write).
+func BenchmarkWatchChanges(b *testing.B) {
+	dsn := pgtest.DSN(b)
+	open := func() *pgstore.Store {
+		st, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+		if err != nil {
+			b.Fatalf("Open: %v", err)
+		}
+		b.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+	writer, watching := open(), open()
+	tn := dwell.TenantID(fmt.Sprintf("feed-%d", feedSeq.Add(1)))
+	got := make(chan string, 1024)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- watching.WatchChanges(ctx, func(c store.Change) {
+			if c.Resync || c.Tenant == tn {
+				got <- c.ID
+			}
+		})
+	}()
+	b.Cleanup(func() { cancel(); <-done })
+	<-got // the first resync
+	n := 0
+	create := func() string {
+		n++
+		id := fmt.Sprintf("c%d", n)
+		if err := writer.CreateClient(context.Background(), tn, feedClient(id)); err != nil {
+			b.Fatalf("CreateClient: %v", err)
+		}
+		return id
+	}
+	b.Run("write", func(b *testing.B) {
+		for b.Loop() {
+			create()
+		}
+	})
+	for len(got) > 0 {
+		<-got
+	}
+	b.Run("notified", func(b *testing.B) {
+		var wait time.Duration
+		for b.Loop() {
+			id := create()
+			start := time.Now()
+			for <-got != id {
+			}
+			wait += time.Since(start)
+		}
+		b.ReportMetric(float64(wait.Nanoseconds())/float64(b.N), "notify-ns/op")
+	})
+}
