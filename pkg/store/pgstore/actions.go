@@ -9,9 +9,9 @@ package pgstore
 // carries the phone's fix) and rec, the rest of the record as JSON in the
 // record structs below (short tags, separate from the domain types; the
 // instant and the request id are in their columns, not in rec). A record's
-// fix is rec's key "f", so a privacy rule can drop it in SQL:
-//
-//	UPDATE actions SET rec = (rec::jsonb - 'f')::json, has_fix = false WHERE ... AND has_fix
+// fix is rec's key "f" and nothing else: PruneActionFixes (privacy.go)
+// clears a fix by dropping that key and has_fix, so a new field that holds
+// a position must say so there too.
 //
 // Idempotency is the partial unique index actions_by_request on (tenant,
 // rep, kind, request_id) where request_id <> '': a record is an INSERT ...
@@ -21,10 +21,11 @@ package pgstore
 // serialization failure once the first commits, and s.write runs it again,
 // when it finds the stored record: one creates, all agree.
 //
-// A new record marks its local day dirty, touches rep_data and, if it
-// carries a fix, lowers the rep's unfixed horizon (rep_data.actions_unfixed)
-// to its instant when it lies above it, as boltstore's lowerUnfixed. A
-// resume also marks the days back to the pause before it (markPaused).
+// A new record marks its local day dirty and touches rep_data. A resume
+// also marks the days back to the pause before it (markPaused). Unlike
+// boltstore, a record with a fix does not lower an unfixed horizon
+// (rep_data.actions_unfixed): PruneActionFixes finds the records that
+// still have a fix by the partial index actions_fixed (privacy.go).
 
 import (
 	"context"
@@ -50,8 +51,8 @@ var (
 	actionTracking = actionKind{4, "tracking change"}
 )
 
-// Records. Instants inside rec are Unix nanoseconds; a zero instant is
-// absent (nil).
+// Records. Instants inside rec are Unix nanoseconds; a fix without a time
+// has none (nil).
 
 type fixRec struct {
 	ID          string  `json:"id,omitempty"`
@@ -165,17 +166,17 @@ type action struct {
 	rec       []byte
 }
 
-// newAction checks the parts of a rep action the store depends on (a rep
-// id, a request id of at most dwell.MaxRequestIDBytes bytes, instants in
+// newAction checks the parts of a rep action the store depends on (tenant
+// and rep ids, a request id of at most maxRequestIDBytes bytes, instants in
 // range) and encodes its record. Failures are dwell.Invalid, as in
 // boltstore.
-func newAction(op dwell.Op, kind actionKind, rep dwell.RepID, requestID string, at, receive time.Time, fix *dwell.Fix, rec any) (action, error) {
-	if err := checkRepID(op, rep); err != nil {
+func newAction(op dwell.Op, tenant dwell.TenantID, kind actionKind, rep dwell.RepID, requestID string, at, receive time.Time, fix *dwell.Fix, rec any) (action, error) {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return action{}, err
 	}
-	if len(requestID) > dwell.MaxRequestIDBytes {
+	if len(requestID) > maxRequestIDBytes {
 		return action{}, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id",
-			Description: fmt.Sprintf("must be at most %d bytes", dwell.MaxRequestIDBytes)})
+			Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
 	n, ok := nanos(at)
 	if !ok {
@@ -237,15 +238,6 @@ func recordOnce[T any, R any, PR actionRec[T, R]](ctx context.Context, s *Store,
 		if err := touchRepData(ctx, tx, tenant, a.rep); err != nil {
 			return err
 		}
-		if a.hasFix {
-			// PruneActionFixes skips what lies below the unfixed horizon:
-			// a record with a fix stored there lowers it.
-			_, err := tx.Exec(ctx, `UPDATE rep_data SET actions_unfixed = $3
-				WHERE tenant = $1 AND rep = $2 AND actions_unfixed > $3`, string(tenant), string(a.rep), a.atNanos)
-			if err != nil {
-				return err
-			}
-		}
 		if after != nil {
 			return after(ctx, tx)
 		}
@@ -280,7 +272,7 @@ func (s *Store) RecordCheckIn(ctx context.Context, tenant dwell.TenantID, c dwel
 	}
 	rec := &checkInRec{Client: string(c.Client), Fix: toFixRec(c.Fix), Verification: int(c.Verification), DistanceM: c.DistanceM,
 		ReceiveTime: boundNanos(c.ReceiveTime)}
-	a, err := newAction(op, actionCheckIn, c.Rep, c.RequestID, c.Time, c.ReceiveTime, c.Fix, rec)
+	a, err := newAction(op, tenant, actionCheckIn, c.Rep, c.RequestID, c.Time, c.ReceiveTime, c.Fix, rec)
 	if err != nil {
 		return dwell.CheckIn{}, false, err
 	}
@@ -299,7 +291,7 @@ func (s *Store) RecordCheckOut(ctx context.Context, tenant dwell.TenantID, c dwe
 	if d := c.FollowUpDate; !d.IsZero() {
 		rec.FollowUpDate = &dateRec{Year: d.Year, Month: int(d.Month), Day: d.Day}
 	}
-	a, err := newAction(op, actionCheckOut, c.Rep, c.RequestID, c.Time, c.ReceiveTime, c.Fix, rec)
+	a, err := newAction(op, tenant, actionCheckOut, c.Rep, c.RequestID, c.Time, c.ReceiveTime, c.Fix, rec)
 	if err != nil {
 		return dwell.CheckOut{}, false, err
 	}
@@ -315,7 +307,7 @@ func (s *Store) RecordCall(ctx context.Context, tenant dwell.TenantID, c dwell.C
 	}
 	rec := &callRec{Client: string(c.Client), TalkSeconds: c.TalkSeconds, Direction: int(c.Direction), Outcome: int(c.Outcome),
 		Notes: c.Notes, ReceiveTime: boundNanos(c.ReceiveTime)}
-	a, err := newAction(op, actionCall, c.Rep, c.RequestID, c.StartTime, c.ReceiveTime, nil, rec)
+	a, err := newAction(op, tenant, actionCall, c.Rep, c.RequestID, c.StartTime, c.ReceiveTime, nil, rec)
 	if err != nil {
 		return dwell.Call{}, false, err
 	}
@@ -331,7 +323,7 @@ func (s *Store) RecordTrackingChange(ctx context.Context, tenant dwell.TenantID,
 		c.ReceiveTime = s.now()
 	}
 	rec := &trackingRec{Paused: c.Paused, ReceiveTime: boundNanos(c.ReceiveTime)}
-	a, err := newAction(op, actionTracking, c.Rep, c.RequestID, c.Time, c.ReceiveTime, nil, rec)
+	a, err := newAction(op, tenant, actionTracking, c.Rep, c.RequestID, c.Time, c.ReceiveTime, nil, rec)
 	if err != nil {
 		return dwell.TrackingChange{}, false, err
 	}
@@ -429,6 +421,9 @@ func (s *Store) ListTrackingState(ctx context.Context, tenant dwell.TenantID, re
 // back to the latest instant of such an action before it, if any.
 func listActions[T any, R any, PR actionRec[T, R]](ctx context.Context, s *Store, op dwell.Op, kind actionKind,
 	tenant dwell.TenantID, rep dwell.RepID, from, to time.Time, state bool) ([]T, error) {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return nil, err
+	}
 	out := []T{}
 	if !from.Before(to) {
 		return out, nil

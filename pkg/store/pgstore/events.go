@@ -12,13 +12,21 @@ package pgstore
 // events_by_rep serves EraseRepHistory.
 //
 // Sequence numbers are taken from event_seqs.last inside the appending
-// transaction: the counter row is updated by every append of the tenant,
-// so two concurrent appends conflict on it, one of them is aborted by
-// SERIALIZABLE and run again after the other committed. Numbers are
-// therefore gap-free in commit order, and a failed append gives none
-// back. An append whose events are all duplicates still touches the
-// counter row (adding 0), which keeps the statement simple; the broker's
-// appends are rare enough that this costs nothing measurable.
+// transaction, which holds the tenant's counter row locked from its first
+// statement to its commit: appends (and prunes) of one tenant take turns,
+// so numbers are gap-free in commit order, a reader never sees a number
+// before a lower one, and a failed append gives none back.
+//
+// These writes run at READ COMMITTED (writeLocked), not SERIALIZABLE as
+// the store's other writes: under SERIALIZABLE a transaction that waited
+// for the row is aborted when the holder commits (its snapshot predates
+// that commit), and a writer that appends continuously then starves the
+// others through their retries (BenchmarkAppendEvents failed so after 20
+// attempts with two goroutines). At READ COMMITTED the waiter goes on with
+// the row as committed, and every statement after the lock reads a
+// snapshot taken after it, so it sees every earlier append of the tenant:
+// the key check needs no more. An append whose events are all in the log
+// already (a refresher telling a diff again) still takes the lock.
 
 import (
 	"context"
@@ -44,19 +52,24 @@ type eventRec struct {
 	Late   bool   `json:"l,omitempty"`
 }
 
-// needTenant returns dwell.Invalid if tenant cannot name a tenant, as
-// boltstore's checkTenant.
-func needTenant(op dwell.Op, tenant dwell.TenantID) error {
-	return needID(op, "tenant", string(tenant))
-}
+// lockEventSeqSQL locks the counter row of tenant $1, creating it if
+// needed; at READ COMMITTED it waits for the holder's commit and then
+// locks the row as committed.
+const lockEventSeqSQL = `
+INSERT INTO event_seqs AS c (tenant) VALUES ($1)
+ON CONFLICT (tenant) DO UPDATE SET last = c.last`
 
-// needID returns dwell.Invalid naming field if id is empty or longer than
-// dwell.MaxIDBytes, as boltstore's checkID.
-func needID(op dwell.Op, field, id string) error {
-	if id == "" || len(id) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: field, Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
+// writeLocked runs fn as s.write does, but at READ COMMITTED: for the
+// writes that begin by locking the tenant's counter row (see above).
+func (s *Store) writeLocked(ctx context.Context, op dwell.Op, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return dwell.E(op, err)
 	}
-	return nil
+	if err := s.enter(op); err != nil {
+		return err
+	}
+	defer s.inflight.Done()
+	return s.run(context.WithoutCancel(ctx), op, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
 }
 
 // appendEventsSQL appends the events given as arrays ($2 their indexes in
@@ -64,31 +77,35 @@ func needID(op dwell.Op, field, id string) error {
 // tenant $1's log, skipping those whose non-empty key is in the log
 // already, numbers the others from the tenant's counter in index order,
 // and returns (index, seq) of each appended event. The caller has removed
-// repeated keys within the call.
+// repeated keys within the call and holds the counter row locked.
 const appendEventsSQL = `
 WITH input AS (
 	SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(ord, key, rep, time, rec)
 ), fresh AS (
 	SELECT i.*, row_number() OVER (ORDER BY i.ord) AS n
 	FROM input i
-	WHERE i.key = '' OR NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant = $1 AND e.key = i.key)
+	-- A scalar subquery, one probe of events_by_key (usable thanks to
+	-- e.key <> '') per event: NOT EXISTS may be planned as a hashed
+	-- subplan over the tenant's whole log, and a prepared statement keeps
+	-- that plan as the log grows.
+	WHERE i.key = '' OR (SELECT e.seq FROM events e WHERE e.tenant = $1 AND e.key = i.key AND e.key <> '') IS NULL
 ), total AS (
 	SELECT count(*) AS n FROM fresh
 ), counter AS (
-	INSERT INTO event_seqs AS c (tenant, last) SELECT $1, total.n FROM total
-	ON CONFLICT (tenant) DO UPDATE SET last = c.last + excluded.last
-	RETURNING c.last - (SELECT n FROM total) AS base
+	UPDATE event_seqs c SET last = c.last + total.n FROM total WHERE c.tenant = $1
+	RETURNING c.last - total.n AS base
 ), ins AS (
 	INSERT INTO events (tenant, seq, key, rep, time, rec)
 	SELECT $1, counter.base + f.n, f.key, f.rep, f.time, f.rec::json FROM fresh f, counter
 )
 SELECT f.ord, counter.base + f.n FROM fresh f, counter`
 
-// AppendEvents implements store.EventLog in one statement: deduplication
-// by key, numbering and insert.
+// AppendEvents implements store.EventLog in one round trip: the lock of
+// the tenant's counter row, then one statement that deduplicates by key,
+// numbers and inserts.
 func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error) {
 	const op = dwell.Op("pgstore.AppendEvents")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return nil, err
 	}
 	if len(evs) == 0 {
@@ -106,11 +123,12 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 		field := func(name string) string { return fmt.Sprintf("events[%d].%s", i, name) }
 		at, okAt := nanos(e.Time)
 		detect, okDetect := nanos(e.DetectTime)
+		if err := checkKey(op, field("rep"), string(e.Rep)); err != nil {
+			return nil, err
+		}
 		switch {
 		case !e.Type.Valid():
 			return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: field("type"), Description: "must be an event type"})
-		case e.Rep == "" || len(e.Rep) > dwell.MaxIDBytes:
-			return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: field("rep"), Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
 		case len(e.Key) > dwell.MaxEventKeyBytes:
 			return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: field("key"), Description: fmt.Sprintf("must be at most %d bytes", dwell.MaxEventKeyBytes)})
 		case !okAt:
@@ -132,18 +150,25 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 		times, recs = append(times, detect), append(recs, string(rec))
 	}
 	var seqs []uint64
-	err := s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.writeLocked(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		seqs = make([]uint64, len(evs))
-		rows, err := tx.Query(ctx, appendEventsSQL, string(tenant), ords, keys, reps, times, recs)
-		if err != nil {
-			return err
+		var b pgx.Batch
+		b.Queue(lockEventSeqSQL, string(tenant))
+		b.Queue(appendEventsSQL, string(tenant), ords, keys, reps, times, recs)
+		br := tx.SendBatch(ctx, &b)
+		_, err := br.Exec()
+		if err == nil {
+			rows, _ := br.Query()
+			var ord int32
+			var seq int64
+			_, err = pgx.ForEachRow(rows, []any{&ord, &seq}, func() error {
+				seqs[ord] = uint64(seq)
+				return nil
+			})
 		}
-		var ord int32
-		var seq int64
-		_, err = pgx.ForEachRow(rows, []any{&ord, &seq}, func() error {
-			seqs[ord] = uint64(seq)
-			return nil
-		})
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		return err
 	})
 	if err != nil {
@@ -155,7 +180,7 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 // ListEvents implements store.EventLog.
 func (s *Store) ListEvents(ctx context.Context, tenant dwell.TenantID, after uint64, limit int) ([]dwell.Event, error) {
 	const op = dwell.Op("pgstore.ListEvents")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return nil, err
 	}
 	if limit < 1 || limit > store.MaxEventsPerList {
@@ -199,7 +224,7 @@ func (s *Store) ListEvents(ctx context.Context, tenant dwell.TenantID, after uin
 // eventSeq returns column (last or pruned) of the tenant's counter row, 0
 // if it has none.
 func (s *Store) eventSeq(ctx context.Context, op dwell.Op, tenant dwell.TenantID, column string) (uint64, error) {
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return 0, err
 	}
 	var seq int64
@@ -223,35 +248,42 @@ func (s *Store) PrunedEventSeq(ctx context.Context, tenant dwell.TenantID) (uint
 	return s.eventSeq(ctx, "pgstore.PrunedEventSeq", tenant, "pruned")
 }
 
-// PruneEvents implements store.EventLog. It reads the detect times of the
-// first limit+1 events in sequence order, keeps the prefix detected
-// before before (at most limit), and deletes every event up to the last
-// of it: the events kept stay a suffix of the log.
+// PruneEvents implements store.EventLog. Holding the tenant's counter row
+// (so no append is under way), it reads the detect times of the first
+// limit+1 events in sequence order, keeps the prefix detected before
+// before (at most limit), and deletes every event up to the last of it:
+// the events kept stay a suffix of the log.
 func (s *Store) PruneEvents(ctx context.Context, tenant dwell.TenantID, before time.Time, limit int) (int, bool, error) {
 	const op = dwell.Op("pgstore.PruneEvents")
-	if err := needTenant(op, tenant); err != nil {
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return 0, false, err
 	}
-	if limit < 1 {
-		return 0, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "limit", Description: "must be at least 1"})
+	if err := checkLimit(op, limit); err != nil {
+		return 0, false, err
 	}
 	cut := boundNanos(before)
 	var deleted int
 	var more bool
-	err := s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.writeLocked(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		deleted, more = 0, false
-		rows, err := tx.Query(ctx, `SELECT seq, time FROM events WHERE tenant = $1 ORDER BY seq LIMIT $2`,
-			string(tenant), int64(limit)+1)
-		if err != nil {
-			return err
-		}
+		var b pgx.Batch
+		b.Queue(lockEventSeqSQL, string(tenant))
+		b.Queue(`SELECT seq, time FROM events WHERE tenant = $1 ORDER BY seq LIMIT $2`, string(tenant), int64(limit)+1)
+		br := tx.SendBatch(ctx, &b)
 		var head []int64 // detect times, in sequence order
 		var seqs []int64
-		var seq, detect int64
-		_, err = pgx.ForEachRow(rows, []any{&seq, &detect}, func() error {
-			head, seqs = append(head, detect), append(seqs, seq)
-			return nil
-		})
+		_, err := br.Exec()
+		if err == nil {
+			rows, _ := br.Query()
+			var seq, detect int64
+			_, err = pgx.ForEachRow(rows, []any{&seq, &detect}, func() error {
+				head, seqs = append(head, detect), append(seqs, seq)
+				return nil
+			})
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return err
 		}

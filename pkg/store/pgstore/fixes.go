@@ -7,9 +7,11 @@ package pgstore
 // batch with one INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING
 // RETURNING id, and the ids it returns are the fixes stored now. Duplicates
 // inside one batch are dropped before the statement (the first occurrence
-// stands), so the statement never meets its own rows twice. Reads go by the
-// fixes_by_time index (tenant, rep, time, id): ListFixes is one index range
-// scan in (time, id) order and LastFixTime one backward step of it.
+// stands), so the statement never meets its own rows twice, and the rest go
+// in id order, so that concurrent batches sharing ids do not deadlock (see
+// newFixArrays). Reads go by the fixes_by_time index (tenant, rep, time,
+// id): ListFixes is one index range scan in (time, id) order and
+// LastFixTime one backward step of it.
 //
 // Concurrent batches of one rep that share fix ids are serialized by the
 // primary key: under SERIALIZABLE the later one fails with a serialization
@@ -24,6 +26,8 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,7 +35,8 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
 
-// fixColumns are the columns a fix is read from, in fixes' order of scan.
+// fixColumns are the columns ListFixes reads a fix from, in its order of
+// scan.
 const fixColumns = `id, time, lat, lng, accuracy_m, speed_mps, bearing_deg, altitude_m, has_altitude, mock`
 
 // fixArrays is a batch of fixes as one array per column, for unnest.
@@ -52,7 +57,7 @@ type fixArrays struct {
 // nothing is written, as in boltstore.
 func (s *Store) AppendFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, fixes []dwell.Fix) ([]bool, error) {
 	const op = dwell.Op("pgstore.AppendFixes")
-	if err := checkRepID(op, rep); err != nil {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return nil, err
 	}
 	if len(fixes) == 0 {
@@ -89,6 +94,8 @@ func (s *Store) AppendFixes(ctx context.Context, tenant dwell.TenantID, rep dwel
 		if err != nil || len(times) == 0 {
 			return err
 		}
+		// Days in date order, for the same reason as ids in id order.
+		slices.SortFunc(times, time.Time.Compare)
 		if err := s.markInstants(ctx, tx, tenant, rep, times); err != nil {
 			return err
 		}
@@ -100,41 +107,41 @@ func (s *Store) AppendFixes(ctx context.Context, tenant dwell.TenantID, rep dwel
 	return stored, nil
 }
 
-// newFixArrays checks fixes and returns their distinct ids (first
-// occurrence first) as column arrays.
+// newFixArrays checks fixes and returns their distinct ids (the first
+// occurrence of each) as column arrays, in id order: concurrent batches of
+// one rep that share ids then take the primary key's locks in one order,
+// so one waits for the other instead of both deadlocking (which costs
+// PostgreSQL's deadlock_timeout, a second, and a retry).
 func newFixArrays(op dwell.Op, fixes []dwell.Fix) (*fixArrays, error) {
 	n := len(fixes)
-	b := &fixArrays{
-		ids: make([]string, 0, n), times: make([]int64, 0, n),
-		lat: make([]float64, 0, n), lng: make([]float64, 0, n), acc: make([]float64, 0, n),
-		spd: make([]float64, 0, n), brg: make([]float64, 0, n), alt: make([]float64, 0, n),
-		hasAlt: make([]bool, 0, n), mock: make([]bool, 0, n),
-		idx: make(map[string]int, n),
-	}
+	b := &fixArrays{idx: make(map[string]int, n)}
+	order := make([]int, 0, n)
 	for i := range fixes {
 		f := &fixes[i]
 		if len(f.ID) == 0 || len(f.ID) > dwell.MaxFixIDBytes {
 			return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: fmt.Sprintf("fixes[%d].id", i),
 				Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxFixIDBytes)})
 		}
-		t, ok := nanos(f.Time)
-		if !ok {
+		if _, ok := nanos(f.Time); !ok {
 			return nil, timeInvalid(op, fmt.Sprintf("fixes[%d].time", i), f.Time)
 		}
-		if _, dup := b.idx[f.ID]; dup {
-			continue
+		if _, dup := b.idx[f.ID]; !dup {
+			b.idx[f.ID] = i
+			order = append(order, i)
 		}
-		b.idx[f.ID] = i
-		b.ids = append(b.ids, f.ID)
-		b.times = append(b.times, t)
-		b.lat = append(b.lat, f.Pos.Lat)
-		b.lng = append(b.lng, f.Pos.Lng)
-		b.acc = append(b.acc, f.AccuracyM)
-		b.spd = append(b.spd, f.SpeedMPS)
-		b.brg = append(b.brg, f.BearingDeg)
-		b.alt = append(b.alt, f.AltitudeM)
-		b.hasAlt = append(b.hasAlt, f.HasAltitude)
-		b.mock = append(b.mock, f.Mock)
+	}
+	slices.SortFunc(order, func(i, j int) int { return strings.Compare(fixes[i].ID, fixes[j].ID) })
+	m := len(order)
+	b.ids, b.times = make([]string, m), make([]int64, m)
+	b.lat, b.lng, b.acc = make([]float64, m), make([]float64, m), make([]float64, m)
+	b.spd, b.brg, b.alt = make([]float64, m), make([]float64, m), make([]float64, m)
+	b.hasAlt, b.mock = make([]bool, m), make([]bool, m)
+	for k, i := range order {
+		f := &fixes[i]
+		b.ids[k], b.times[k] = f.ID, f.Time.UnixNano()
+		b.lat[k], b.lng[k], b.acc[k] = f.Pos.Lat, f.Pos.Lng, f.AccuracyM
+		b.spd[k], b.brg[k], b.alt[k] = f.SpeedMPS, f.BearingDeg, f.AltitudeM
+		b.hasAlt[k], b.mock[k] = f.HasAltitude, f.Mock
 	}
 	return b, nil
 }
@@ -143,6 +150,9 @@ func newFixArrays(op dwell.Op, fixes []dwell.Fix) (*fixArrays, error) {
 // Fixes come back with Time in UTC.
 func (s *Store) ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Fix, error) {
 	const op = dwell.Op("pgstore.ListFixes")
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return nil, err
+	}
 	out := []dwell.Fix{}
 	if !from.Before(to) {
 		return out, nil
@@ -176,6 +186,9 @@ func (s *Store) ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.
 // fixes_by_time.
 func (s *Store) LastFixTime(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error) {
 	const op = dwell.Op("pgstore.LastFixTime")
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return time.Time{}, err
+	}
 	var at *int64
 	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT max(time) FROM fixes WHERE tenant = $1 AND rep = $2`,
@@ -185,13 +198,4 @@ func (s *Store) LastFixTime(ctx context.Context, tenant dwell.TenantID, rep dwel
 		return time.Time{}, err
 	}
 	return fromOptNanos(at), nil
-}
-
-// checkRepID returns dwell.Invalid for an empty or too long rep id: the
-// store writes nothing for no rep.
-func checkRepID(op dwell.Op, rep dwell.RepID) error {
-	if rep == "" || len(rep) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "rep", Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	return nil
 }

@@ -9,11 +9,13 @@ package pgstore
 // (the fixes primary key is the deduplication key), which the contract
 // allows; the server refuses fixes that old before they reach the store.
 //
-// PruneActionFixes clears the fix of a rep's check-ins and check-outs, the
-// oldest first, through the partial index actions_fixed (only records that
-// still have a fix): so a call never looks again at what earlier calls
-// cleared, and a record stored later below an earlier cut is found by the
-// next call, without a horizon kept by the writes of actions.
+// PruneActionFixes clears the fix of a rep's check-ins and check-outs (the
+// key "f" of the record's JSON, dropped in Go: every other value decodes
+// as it did), the oldest first, through the
+// partial index actions_fixed (only records that still have a fix): so a
+// call never looks again at what earlier calls cleared, and a record
+// stored later below an earlier cut is found by the next call, without a
+// horizon kept by the writes of actions.
 // rep_data.actions_cleared, the cut of the last call that cleared any fix,
 // never goes down. (rep_data.actions_unfixed, boltstore's horizon of the
 // same walk, is not used.) Limit and more count the records that have a
@@ -36,6 +38,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,16 +53,22 @@ const privacySchema = `
 CREATE INDEX IF NOT EXISTS actions_fixed ON actions (tenant, rep, time, seq) WHERE has_fix;
 `
 
+// checkPrune checks the arguments of a prune of a rep's data: a tenant and
+// a rep id, and a limit of at least 1.
+func checkPrune(op dwell.Op, tenant dwell.TenantID, rep dwell.RepID, limit int) error {
+	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
+		return err
+	}
+	return checkLimit(op, limit)
+}
+
 // PruneFixes implements store.Privacy in one statement: the limit-th oldest
 // fix before the cut fixes the instant the call stops after; the first
 // instant after it (if any before the cut) is the new horizon, else the
 // cut is.
 func (s *Store) PruneFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (deleted int, more bool, err error) {
 	const op = dwell.Op("pgstore.PruneFixes")
-	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
-		return 0, false, err
-	}
-	if err := checkLimit(op, limit); err != nil {
+	if err := checkPrune(op, tenant, rep, limit); err != nil {
 		return 0, false, err
 	}
 	end := boundNanos(before)
@@ -269,7 +278,86 @@ func (s *Store) ListDataReps(ctx context.Context, after store.RepRef, limit int)
 	return out, nil
 }
 
-// PruneActionFixes implements store.Privacy.
+// PruneActionFixes implements store.Privacy in two statements, as
+// PruneFixes walks the fixes: the limit-th oldest record with a fix before
+// the cut fixes the instant the call stops after; the first reads those
+// records, the second writes them back without their fixes (dropFix) and
+// raises the horizon. The fix is dropped here, not in SQL: PostgreSQL's
+// JSON functions refuse a \u0000 escape anywhere in the record.
 func (s *Store) PruneActionFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, before time.Time, limit int) (cleared int, more bool, err error) {
-	return 0, false, todo("pgstore.PruneActionFixes")
+	const op = dwell.Op("pgstore.PruneActionFixes")
+	if err := checkPrune(op, tenant, rep, limit); err != nil {
+		return 0, false, err
+	}
+	end := boundNanos(before)
+	err = s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		cleared, more = 0, false
+		rows, err := tx.Query(ctx, `
+			WITH lim AS (
+				SELECT time FROM actions
+				WHERE tenant = $1 AND rep = $2 AND has_fix AND time < $3 AND kind IN ($5, $6)
+				ORDER BY time LIMIT 1 OFFSET $4::bigint - 1
+			), nxt AS (
+				SELECT min(a.time) AS t FROM actions a, lim
+				WHERE a.tenant = $1 AND a.rep = $2 AND a.has_fix AND a.time > lim.time AND a.time < $3 AND a.kind IN ($5, $6)
+			)
+			SELECT a.kind, a.time, a.seq, a.rec::text, (SELECT t FROM nxt) FROM actions a
+			WHERE a.tenant = $1 AND a.rep = $2 AND a.has_fix AND a.kind IN ($5, $6)
+				AND a.time < coalesce((SELECT t FROM nxt), $3)`,
+			string(tenant), string(rep), end, int64(limit), actionCheckIn.code, actionCheckOut.code)
+		if err != nil {
+			return err
+		}
+		var kinds []int16
+		var times, seqs []int64
+		var recs []string
+		var kind int16
+		var at, seq int64
+		var rec []byte
+		var next *int64
+		_, err = pgx.ForEachRow(rows, []any{&kind, &at, &seq, &rec, &next}, func() error {
+			r, err := dropFix(op, rec)
+			kinds, times, seqs, recs = append(kinds, kind), append(times, at), append(seqs, seq), append(recs, string(r))
+			return err
+		})
+		if err != nil || len(seqs) == 0 {
+			return err
+		}
+		cut := end
+		if next != nil {
+			cut, more = *next, true
+		}
+		_, err = tx.Exec(ctx, `
+			WITH cl AS (
+				UPDATE actions a SET has_fix = false, rec = u.rec::json
+				FROM unnest($3::smallint[], $4::bigint[], $5::bigint[], $6::text[]) AS u(kind, time, seq, rec)
+				WHERE a.tenant = $1 AND a.rep = $2 AND a.kind = u.kind AND a.time = u.time AND a.seq = u.seq
+			)
+			UPDATE rep_data SET actions_cleared = greatest(actions_cleared, $7)
+			WHERE tenant = $1 AND rep = $2`,
+			string(tenant), string(rep), kinds, times, seqs, recs, cut)
+		cleared = len(seqs)
+		return err
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return cleared, more, nil
+}
+
+// dropFix returns the JSON object rec without its key "f", the fix of a
+// check-in's or check-out's record (actions.go); every other value is
+// kept as raw JSON (json.Marshal compacts it and may escape <, > and &
+// in strings, which decode the same).
+func dropFix(op dwell.Op, rec []byte) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(rec, &m); err != nil {
+		return nil, dwell.E(op, dwell.Other, "decoding a stored rep action", err)
+	}
+	delete(m, "f")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, dwell.E(op, dwell.Other, "encoding a rep action", err)
+	}
+	return out, nil
 }

@@ -8,9 +8,10 @@ package pgstore
 // stored empty is an empty bytea, so it reads back empty, not nil.
 //
 // A row is made by the first write that bumps the day or by the first
-// summary put for it (then with data version 0), and stays: an erase
-// (privacy.go) raises its version and clears its summary, so the day is
-// still listed, without a summary, as in boltstore.
+// summary put for it (then with data version 0, and listed with it, as
+// store.Summaries says; boltstore lists only days with a data version),
+// and stays: an erase (privacy.go) raises its version and clears its
+// summary, so the day is still listed, without a summary, as in boltstore.
 //
 // ListDirtyDays walks the partial index days_dirty in (tenant, rep, date)
 // order with a row comparison, so a page costs its own rows. Rep ids are
@@ -20,15 +21,16 @@ package pgstore
 // returned, which is all the refresher does.)
 //
 // ViewDaySummaries reads every rep of a query in one statement (the reps as
-// an array joined with days on its primary key) and copies the summaries
-// into one slab, not one allocation each; with a want function it reads the
-// versions first and then, in a second statement of the same snapshot, only
-// the summaries want takes.
+// an array, each with a range scan of the days primary key, daysOfReps) and
+// copies the summaries into one slab, not one allocation each; with a want
+// function it reads the versions first and then, in a second statement of
+// the same snapshot, only the summaries want takes.
 
 import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -40,13 +42,7 @@ import (
 // checkRepRef returns dwell.Invalid unless tenant and the rep id (named
 // field) are each 1 to dwell.MaxIDBytes bytes, the store's rule for ids.
 func checkRepRef(op dwell.Op, tenant dwell.TenantID, field string, rep dwell.RepID) error {
-	if tenant == "" || len(tenant) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "tenant", Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	if rep == "" || len(rep) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: field, Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
-	}
-	return nil
+	return checkTenantKey(op, tenant, field, string(rep))
 }
 
 // checkLimit returns dwell.Invalid for a limit below 1.
@@ -234,12 +230,12 @@ func (s *Store) ListDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 // stay valid after fn returns, though callers must not rely on that.
 func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, want func(rep int, d store.DaySummary) bool, fn func([][]store.DaySummary) error) error {
 	const op = dwell.Op("pgstore.ViewDaySummaries")
-	if tenant == "" || len(tenant) > dwell.MaxIDBytes {
-		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "tenant", Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return err
 	}
 	ids := make([]string, len(reps))
 	for i, rep := range reps {
-		if err := checkRepRef(op, tenant, fmt.Sprintf("reps[%d]", i), rep); err != nil {
+		if err := checkKey(op, fmt.Sprintf("reps[%d]", i), string(rep)); err != nil {
 			return err
 		}
 		ids[i] = string(rep)
@@ -265,15 +261,45 @@ func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 	return nil
 }
 
-// daysOfReps is the statement that lists the rep-days of the reps $2 (in
-// their order, r.i counting from 1) of tenant $1 in [$3, $4], in date order;
-// cols are the columns of days it returns after r.i and day.
+// daysOfReps is the statement that lists the rep-days of the reps $2 (r.i,
+// the index of a rep in $2, counts from 1) of tenant $1 in [$3, $4]; cols
+// are the columns of days (as d) it returns after r.i and d.day. The days
+// of each rep are a range of the primary key, read by a lateral sub-query
+// that OFFSET 0 keeps from being flattened into a join: a join lets a
+// planner without statistics of days (a table just filled) hash the
+// tenant's whole range of dates instead (18 ms of execution instead of
+// 0.7 ms for a team of 30 reps over 60 days, measured on a loaded
+// machine). It has no ORDER BY: sorting would copy every summary once
+// more, for an order that the per-rep range scans give anyway (sortDays
+// makes sure of it).
 func daysOfReps(cols string) string {
 	return `
 		SELECT r.i, d.day, ` + cols + `
 		FROM unnest($2::text[]) WITH ORDINALITY AS r(rep, i)
-		JOIN days d ON d.tenant = $1 AND d.rep = r.rep AND d.day BETWEEN $3 AND $4
-		ORDER BY r.i, d.day`
+		CROSS JOIN LATERAL (
+			SELECT * FROM days
+			WHERE tenant = $1 AND rep = r.rep AND day BETWEEN $3 AND $4
+			OFFSET 0
+		) d`
+}
+
+// sortDays puts each rep's days of out in date order, in case a plan gave
+// them otherwise; it costs a pass over days already in order.
+func sortDays(out [][]store.DaySummary) {
+	byDate := func(a, b store.DaySummary) int {
+		switch {
+		case a.Date.Before(b.Date):
+			return -1
+		case b.Date.Before(a.Date):
+			return 1
+		}
+		return 0
+	}
+	for _, ds := range out {
+		if !slices.IsSortedFunc(ds, byDate) {
+			slices.SortFunc(ds, byDate)
+		}
+	}
 }
 
 // slab collects the summaries of one answer in one growing buffer.
@@ -315,14 +341,16 @@ func readDaySummaries(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, ids
 		out[i-1] = append(out[i-1], ds)
 		return nil
 	})
+	sortDays(out)
 	return err
 }
 
 // readWantedSummaries fills out with every day of the reps ids, asking want
 // about each before its summary is read, and then reads the summaries want
-// took in a second statement.
+// took in a second statement. The first is sorted in the database, as want
+// must be asked in the answer's order: its rows are small.
 func readWantedSummaries(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, ids []string, from, to dwell.Date, want func(rep int, d store.DaySummary) bool, out [][]store.DaySummary) error {
-	rows, err := tx.Query(ctx, daysOfReps(`d.version, d.summary_version`),
+	rows, err := tx.Query(ctx, daysOfReps(`d.version, d.summary_version`)+` ORDER BY r.i, d.day`,
 		string(tenant), ids, dateBound(from), dateBound(to))
 	if err != nil {
 		return err
