@@ -16,7 +16,9 @@ const fenceLoadPage = 5000
 
 // fences keeps one geofence index per tenant, built from the store at
 // startup (Server.LoadFences) or on first use, and kept in step with every
-// client write made through DirectoryService.
+// client write made through DirectoryService, and, through the store's
+// change feed (feed.go: refresh, reload), with other servers' writes some
+// milliseconds after their commit.
 //
 // Queries never lock: once built, an index is returned without taking any
 // mutex, and geofence.Index serves readers lock-free while it is updated.

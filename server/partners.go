@@ -29,9 +29,9 @@ const partnerLoadPage = 1000
 // The writes of one tenant are serialised by that tenant's mutex, held
 // across the store write and the replacement, so the map applies changes
 // in the order the store committed them, and a change is visible to every
-// call that starts after the write returned. It follows the writes of this
-// server only: servers sharing a store would need the store to tell them
-// of each other's writes.
+// call that starts after the write returned. The writes of other servers
+// sharing the store reach it through the store's change feed (feed.go),
+// which drops the tenant's grants some milliseconds after their commit.
 type partnerAccess struct {
 	store   store.Store
 	scopes  map[string]dwell.Scope // full method name -> scope needed

@@ -29,7 +29,10 @@ import (
 // (durably, numbered by the store inside the commit), keeps the events in
 // the tenant's in-memory tail (the latest 4,096 to 8,192) and closes the
 // tenant's notify channel, which wakes every stream of the tenant. It does
-// no other work per stream and never waits for one.
+// no other work per stream and never waits for one. Appends and removals
+// by other servers sharing the store reach the broker through the store's
+// change feed (feed.go: appended, removed, resync), which wakes the
+// streams and keeps the tail from passing for the whole log.
 //
 // A stream starts after its cursor (or at the log's end when it has none),
 // sends its response headers once positioned (a client that has them will
