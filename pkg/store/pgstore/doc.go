@@ -79,16 +79,32 @@
 // listed in byte order of the rep id (boltstore lists shorter ids first),
 // and a summary put for a day with no data is listed with version 0.
 //
+// # Change feed
+//
+// Triggers on clients, partners, settings and events notify the channel
+// dwell_changes with "kind/tenant/id" (events: one notification per append,
+// and "events-removed" per prune or erasure) inside the writing
+// transaction, so a notification is sent if and only if the write commits,
+// in commit order. (*Store).WatchChanges listens on a connection of its own,
+// reports each change as a store.Change, and reports a resync after every
+// (re)connection, since changes before it may have been missed. The server
+// applies them to what it keeps in memory (server/feed.go). Writes to these
+// four tables commit one at a time database-wide (PostgreSQL's notify
+// lock); fixes, actions and days fire no trigger. Notifications are per
+// database: Dwell stores in other schemas of the same database hear them
+// too (harmless: they re-read their own tables).
+//
 // # Caveats
 //
-//   - The store is shared, the server's in-memory state is not. A dwelld
-//     keeps per tenant a geofence index, a partner-account cache, the
-//     per-rep locks of pause privacy and of updates, and a summary
-//     refresher; these follow only the writes made through that process.
-//     Until they follow the database (a LISTEN/NOTIFY feed of directory
-//     changes, row locks, a lease per tenant for the refresher), run one
-//     dwelld per database, or accept that another server's directory
-//     changes reach a server's fence index only at its restart.
+//   - A dwelld follows other servers' writes to clients, partner accounts,
+//     settings and event logs through the change feed, about a millisecond
+//     after their commit (BenchmarkFeedPropagation in server), not at once:
+//     a write on one server followed at once by a read on another may see
+//     the old state.
+//   - Still per server: the per-rep pause locks (a batch on one server can
+//     store fixes after a pause on another deleted that time) and the update
+//     locks of masked updates (two servers' masked updates of one record can
+//     undo each other's fields).
 //   - The tenant signing keys stay in --data-dir; servers sharing a
 //     database need the same keys.
 //   - Tests start a throwaway server from the machine's PostgreSQL binaries
