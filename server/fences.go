@@ -16,7 +16,9 @@ const fenceLoadPage = 5000
 
 // fences keeps one geofence index per tenant, built from the store at
 // startup (Server.LoadFences) or on first use, and kept in step with every
-// client write made through DirectoryService.
+// client write made through DirectoryService, and, through the store's
+// change feed (feed.go: refresh, reload), with other servers' writes some
+// milliseconds after their commit.
 //
 // Queries never lock: once built, an index is returned without taking any
 // mutex, and geofence.Index serves readers lock-free while it is updated.
@@ -64,10 +66,20 @@ func (f *fences) index(ctx context.Context, t dwell.TenantID) (*geofence.Index, 
 
 // buildLocked loads every client of the tenant into a new index, once.
 func (f *fences) buildLocked(ctx context.Context, t dwell.TenantID, tf *tenantFences) (*geofence.Index, error) {
-	const op = dwell.Op("server.buildFences")
 	if ix := tf.ix.Load(); ix != nil {
 		return ix, nil
 	}
+	ix, err := f.load(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	tf.ix.Store(ix)
+	return ix, nil
+}
+
+// load returns a new index of every client of the tenant.
+func (f *fences) load(ctx context.Context, t dwell.TenantID) (*geofence.Index, error) {
+	const op = dwell.Op("server.buildFences")
 	var all []geofence.Fence
 	page := store.Page{Limit: fenceLoadPage}
 	for {
@@ -87,7 +99,6 @@ func (f *fences) buildLocked(ctx context.Context, t dwell.TenantID, tf *tenantFe
 	if err := ix.PutAll(all); err != nil {
 		return nil, dwell.E(op, err)
 	}
-	tf.ix.Store(ix)
 	return ix, nil
 }
 
@@ -112,4 +123,96 @@ func (f *fences) write(ctx context.Context, t dwell.TenantID, w func() error, ap
 		return dwell.E(dwell.Op("server.fences.write"), err)
 	}
 	return nil
+}
+
+// existing returns the tenant's entry, or nil if the tenant was never
+// used.
+func (f *fences) existing(t dwell.TenantID) *tenantFences {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tenants[t]
+}
+
+// refresh brings client id of tenant t in the tenant's index to what the
+// store holds now: put if it exists, removed if not, under the tenant's
+// write mutex, so that it is ordered with this server's client writes.
+// Re-reading makes it idempotent and order-free: whatever the order of
+// refreshes and writes, the last step applies the store's latest state.
+// A tenant whose index is not built is left alone (its build reads the
+// store). If the store cannot be read, the index is dropped, to be
+// rebuilt on its next use, rather than kept stale.
+func (f *fences) refresh(ctx context.Context, t dwell.TenantID, id dwell.ClientID) error {
+	const op = dwell.Op("server.fences.refresh")
+	tf := f.existing(t)
+	if tf == nil {
+		return nil
+	}
+	tf.write.Lock()
+	defer tf.write.Unlock()
+	ix := tf.ix.Load()
+	if ix == nil {
+		return nil
+	}
+	c, err := f.store.GetClient(ctx, t, id)
+	switch {
+	case err == nil:
+		err = ix.Put(string(id), c.Fence)
+	case dwell.Is(dwell.NotFound, err):
+		ix.Delete(string(id))
+		err = nil
+	}
+	if err != nil {
+		tf.ix.Store(nil)
+		return dwell.E(op, err)
+	}
+	return nil
+}
+
+// reload builds the tenant's index again from the store, if it is built,
+// and swaps the new one in: queries go on with the old one meanwhile;
+// client writes wait for the swap. If the build fails the index is
+// dropped, to be built on its next use.
+func (f *fences) reload(ctx context.Context, t dwell.TenantID) error {
+	tf := f.existing(t)
+	if tf == nil {
+		return nil
+	}
+	tf.write.Lock()
+	defer tf.write.Unlock()
+	if tf.ix.Load() == nil {
+		return nil
+	}
+	ix, err := f.load(ctx, t)
+	if err != nil {
+		tf.ix.Store(nil)
+		return err
+	}
+	tf.ix.Store(ix)
+	return nil
+}
+
+// size returns how many fences the tenant's index holds, or -1 if it is
+// not built.
+func (f *fences) size(t dwell.TenantID) int {
+	tf := f.existing(t)
+	if tf == nil {
+		return -1
+	}
+	if ix := tf.ix.Load(); ix != nil {
+		return ix.Len()
+	}
+	return -1
+}
+
+// built returns the tenants whose index is built.
+func (f *fences) built() []dwell.TenantID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ts []dwell.TenantID
+	for t, tf := range f.tenants {
+		if tf.ix.Load() != nil {
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,7 +17,10 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/auth"
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
 	"github.com/dwellhq/dwell/pkg/store/boltstore"
+	"github.com/dwellhq/dwell/pkg/store/pgstore"
+	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 	"github.com/dwellhq/dwell/server"
 )
@@ -27,15 +31,26 @@ const (
 	globex = dwell.TenantID("globex")
 )
 
-// env is a real dwell server: a bbolt file in a temporary data dir, a
-// keyring of two tenants, and a gRPC server on a loopback TCP port, with a
-// real client connection.
+// TestMain stops the PostgreSQL test server, if the store under test
+// (storeEnv) started one.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// storeEnv names the environment variable that picks the store the
+// server's tests run on: unset or "bolt" for a bbolt file, "postgres" for
+// a PostgreSQL schema of the pgtest server. .ci/test runs the suite on
+// both.
+const storeEnv = "DWELL_TEST_STORE"
+
+// env is a real dwell server: a bbolt file in a temporary data dir (or a
+// PostgreSQL schema, see storeEnv), a keyring of two tenants, and a gRPC
+// server on a loopback TCP port, with a real client connection.
 type env struct {
 	t      testing.TB
 	noSync bool
 	dir    string
+	pgDSN  string // the PostgreSQL schema of the store, kept across restarts
 	kr     *auth.Keyring
-	st     *boltstore.Store
+	st     store.Store
 	gs     *grpc.Server
 	srv    *server.Server
 	conn   *grpc.ClientConn
@@ -92,10 +107,7 @@ func (e *env) start() {
 			t.Fatalf("EnsureTenant(%s): %v", tn, err)
 		}
 	}
-	st, err := boltstore.Open(filepath.Join(e.dir, "dwell.db"), boltstore.Options{Now: e.now, NoSync: e.noSync})
-	if err != nil {
-		t.Fatalf("boltstore.Open: %v", err)
-	}
+	st := e.openStore()
 	cfg := server.Config{Store: st, Verifier: kr, Now: e.now}
 	if e.configure != nil {
 		e.configure(&cfg)
@@ -118,6 +130,32 @@ func (e *env) start() {
 	e.report = dwellv1.NewReportServiceClient(conn)
 	e.sales = dwellv1.NewSalesServiceClient(conn)
 	e.healthc = healthpb.NewHealthClient(conn)
+}
+
+// openStore opens the store the tests run on (storeEnv) on e's data.
+func (e *env) openStore() store.Store {
+	t := e.t
+	t.Helper()
+	switch kind := os.Getenv(storeEnv); kind {
+	case "", "bolt":
+		st, err := boltstore.Open(filepath.Join(e.dir, "dwell.db"), boltstore.Options{Now: e.now, NoSync: e.noSync})
+		if err != nil {
+			t.Fatalf("boltstore.Open: %v", err)
+		}
+		return st
+	case "postgres":
+		if e.pgDSN == "" {
+			e.pgDSN = pgtest.DSN(t)
+		}
+		st, err := pgstore.Open(context.Background(), e.pgDSN, pgstore.Options{Now: e.now})
+		if err != nil {
+			t.Fatalf("pgstore.Open: %v", err)
+		}
+		return st
+	default:
+		t.Fatalf("%s=%q: want bolt or postgres", storeEnv, kind)
+		return nil
+	}
 }
 
 func (e *env) stop() {

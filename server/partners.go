@@ -29,9 +29,9 @@ const partnerLoadPage = 1000
 // The writes of one tenant are serialised by that tenant's mutex, held
 // across the store write and the replacement, so the map applies changes
 // in the order the store committed them, and a change is visible to every
-// call that starts after the write returned. It follows the writes of this
-// server only: servers sharing a store would need the store to tell them
-// of each other's writes.
+// call that starts after the write returned. The writes of other servers
+// sharing the store reach it through the store's change feed (feed.go),
+// which drops the tenant's grants some milliseconds after their commit.
 type partnerAccess struct {
 	store   store.Store
 	scopes  map[string]dwell.Scope // full method name -> scope needed
@@ -366,4 +366,28 @@ func (d *directoryService) ListPartners(ctx context.Context, req *dwellv1.ListPa
 		resp.Partners[i] = partnerToPB(a)
 	}
 	return resp, nil
+}
+
+// drop forgets tenant t's grants, after another server changed its
+// accounts or settings: the next check loads them from the store. It
+// takes the tenant's mutex, so a write of this server in progress, which
+// stores grants derived from those it loaded before, is not undone by it
+// but overtaken.
+func (pa *partnerAccess) drop(t dwell.TenantID) {
+	v, ok := pa.tenants.Load(t)
+	if !ok {
+		return
+	}
+	tp := v.(*tenantPartners)
+	tp.write.Lock()
+	defer tp.write.Unlock()
+	tp.grants.Store(nil)
+}
+
+// dropAll forgets every tenant's grants.
+func (pa *partnerAccess) dropAll() {
+	pa.tenants.Range(func(k, _ any) bool {
+		pa.drop(k.(dwell.TenantID))
+		return true
+	})
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
-	"github.com/dwellhq/dwell/pkg/store/boltstore"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 	"github.com/dwellhq/dwell/server"
 )
@@ -353,10 +351,7 @@ func TestMarkOverSweepKeepsPrunedDay(t *testing.T) {
 	// With the server down, a call marks the day, then the day's fixes
 	// are pruned (the day ends at 17:00 UTC in Jakarta).
 	e.stop()
-	st, err := boltstore.Open(filepath.Join(e.dir, "dwell.db"), boltstore.Options{Now: e.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := e.openStore()
 	if _, _, err := st.RecordCall(t.Context(), acme, dwell.Call{RequestID: "late-call", Rep: "rep-1", Client: "c1", StartTime: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC), TalkSeconds: 30}); err != nil {
 		t.Fatal(err)
 	}

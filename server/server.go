@@ -56,7 +56,10 @@ type Config struct {
 	// RESOURCE_EXHAUSTED; 0 means 10 seconds.
 	WatchStall time.Duration
 	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
-	// events); 0 means every minute, a negative value never.
+	// events); 0 means every minute, a negative value never. A server
+	// without a refresher (RefreshWorkers < 0) never looks: the sweeper
+	// learns each rep's latest fix from this server's refresher, and would
+	// take the reps of another server's days for silent.
 	SilenceSweep time.Duration
 	// RetentionSweep is how often the server deletes the fixes older than
 	// their tenant's retention period (the first time after at most five
@@ -65,7 +68,11 @@ type Config struct {
 	// RefreshWorkers is how many rep-days the summary refresher derives at
 	// once; 0 means 1, which with the refresher's rest after each busy pass
 	// leaves at least one and three quarter cores of a two-core machine to
-	// ingest.
+	// ingest. A negative value runs no refresher, and no silence sweeper
+	// (see SilenceSweep): of servers sharing one store, one should run
+	// them (reports derive a day still marked when they read it, and the
+	// events they publish reach every server's streams through the
+	// store's change feed).
 	RefreshWorkers int
 }
 
@@ -93,6 +100,9 @@ type Server struct {
 	silence     *silenceTracker
 	watchBuffer int
 	watchStall  time.Duration
+	// feed applies the changes other servers sharing the store commit
+	// (feed.go); nil when the store reports none.
+	feed *feed
 	// closing is closed by Close; swept and pruned are closed when the
 	// silence and retention sweepers have stopped.
 	closing   chan struct{}
@@ -110,7 +120,9 @@ type Server struct {
 }
 
 // New returns a Server over cfg and starts its background summary
-// refresher; Close stops it.
+// refresher and, when the store reports the changes other servers commit
+// (pgstore), the feed that applies them to the server's memory (feed.go);
+// Close stops them.
 func New(cfg Config) *Server {
 	s := &Server{
 		store:    cfg.Store,
@@ -144,7 +156,7 @@ func New(cfg Config) *Server {
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	s.sales.s = s
 	switch {
-	case cfg.SilenceSweep < 0:
+	case cfg.SilenceSweep < 0 || cfg.RefreshWorkers < 0:
 		close(s.swept)
 	case cfg.SilenceSweep == 0:
 		go s.sweepLoop(defaultSilenceSweep)
@@ -162,14 +174,17 @@ func New(cfg Config) *Server {
 	s.refresh = newRefresher(s, cfg.RefreshWorkers)
 	s.days = newDayCache(dayCacheDays)
 	s.dayListeners = append(s.dayListeners, s.publishDayEvents)
-	if s.store != nil {
+	if s.store != nil && cfg.RefreshWorkers >= 0 {
 		s.refresh.start()
+	}
+	if cf, ok := cfg.Store.(changeFeed); ok {
+		s.feed = startFeed(s, cf)
 	}
 	return s
 }
 
-// Close stops the silence and retention sweepers and the summary
-// refresher (waiting for
+// Close stops the change feed, the silence and retention sweepers and the
+// summary refresher (waiting for
 // the pass in progress; marks left are durable and drained at the next
 // start) and ends every WatchEvents stream with UNAVAILABLE (its client
 // resumes from its cursor elsewhere or later). Call it before stopping the
@@ -178,6 +193,7 @@ func New(cfg Config) *Server {
 // twice; the Server must not serve after Close.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
+	s.feed.stop()
 	<-s.swept
 	<-s.pruned
 	s.refresh.stop()
@@ -190,8 +206,10 @@ const maxRecvMsgBytes = 32 << 20
 
 // LoadFences builds the geofence index of each tenant from the store, so the
 // first fixes after a start do not wait for it. Tenants not named here are
-// built on first use.
+// built on first use. With a change feed, it first waits (up to 10 s) for
+// the feed to listen, so that no index is built twice.
 func (s *Server) LoadFences(ctx context.Context, tenants []dwell.TenantID) error {
+	s.feed.waitReady(ctx, feedReadyWait)
 	for _, t := range tenants {
 		if _, err := s.fences.index(ctx, t); err != nil {
 			return err

@@ -29,7 +29,10 @@ import (
 // (durably, numbered by the store inside the commit), keeps the events in
 // the tenant's in-memory tail (the latest 4,096 to 8,192) and closes the
 // tenant's notify channel, which wakes every stream of the tenant. It does
-// no other work per stream and never waits for one.
+// no other work per stream and never waits for one. Appends and removals
+// by other servers sharing the store reach the broker through the store's
+// change feed (feed.go: appended, removed, resync), which wakes the
+// streams and keeps the tail from passing for the whole log.
 //
 // A stream starts after its cursor (or at the log's end when it has none),
 // sends its response headers once positioned (a client that has them will
@@ -103,7 +106,8 @@ type broker struct {
 
 // tail is a run of a tenant's events with consecutive sequence numbers,
 // the latest published through this broker, and the highest sequence
-// number any publish returned.
+// number known to be in the log: the highest any publish returned, raised
+// to the log's head when another server appends (broker.appended).
 type tail struct {
 	evs []dwell.Event
 	hi  uint64
@@ -158,11 +162,70 @@ func (b *broker) publish(ctx context.Context, tenant dwell.TenantID, evs []dwell
 		b.tails[tenant] = t
 	}
 	t.add(added)
+	b.wakeLocked(tenant)
+	return seqs, nil
+}
+
+// wakeLocked wakes the tenant's watchers. b.mu is held.
+func (b *broker) wakeLocked(tenant dwell.TenantID) {
 	if ch := b.wake[tenant]; ch != nil {
 		close(ch)
 		delete(b.wake, tenant)
 	}
-	return seqs, nil
+}
+
+// appended is told, by the store's change feed, that some server (this
+// one included) appended events to the tenant's log. It raises the
+// tail's high mark to the log's head, so that a stream caught up with the
+// tail reads the events the tail lacks from the store instead of taking
+// itself for caught up, and wakes the tenant's watchers. One store read
+// per append, whatever the number of streams, and none for a tenant
+// without a tail (its streams read the store anyway). If the head cannot
+// be read, the tail is dropped.
+func (b *broker) appended(ctx context.Context, tenant dwell.TenantID) error {
+	b.mu.Lock()
+	_, hasTail := b.tails[tenant]
+	b.mu.Unlock()
+	var err error
+	var head uint64
+	if hasTail {
+		head, err = b.store.LastEventSeq(ctx, tenant)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t := b.tails[tenant]; t != nil {
+		if err != nil {
+			delete(b.tails, tenant)
+		} else {
+			t.hi = max(t.hi, head)
+		}
+	}
+	b.wakeLocked(tenant)
+	if err != nil {
+		return dwell.E(dwell.Op("server.broker.appended"), err)
+	}
+	return nil
+}
+
+// removed is told, by the store's change feed, that events were deleted
+// from the tenant's log (by another server's retention sweep or erasure):
+// the tail, which may hold them, is dropped, and the watchers woken.
+func (b *broker) removed(tenant dwell.TenantID) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.tails, tenant)
+	b.wakeLocked(tenant)
+}
+
+// resync drops every tail and wakes every watcher, after the change feed
+// may have missed appends and removals: streams read the store.
+func (b *broker) resync() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	clear(b.tails)
+	for t := range b.wake {
+		b.wakeLocked(t)
+	}
 }
 
 // add extends the tail with added, consecutive events. Appends that
@@ -195,8 +258,9 @@ func (b *broker) forgetTail(tenant dwell.TenantID) {
 
 // recent returns up to limit of the tenant's events after sequence number
 // after, from the tail, and true; or false when the tail cannot say (the
-// events are older than the tail, or nothing was published through this
-// broker since it started) and the store must be read. An empty answer
+// events are older than the tail, or another server appended them, or
+// nothing was published through this broker since it started) and the
+// store must be read. An empty answer
 // with true means every event this broker published is at or before
 // after: the caller is caught up.
 func (b *broker) recent(tenant dwell.TenantID, after uint64, limit int) ([]dwell.Event, bool) {

@@ -1,5 +1,6 @@
 // Package daemon is a running dwelld: it opens the data directory (the
-// tenant keys and the bbolt store), builds the server with its geofence
+// tenant keys and, by default, the bbolt store; with Config.Postgres the
+// store is a PostgreSQL database instead), builds the server with its geofence
 // indexes, serves gRPC with health and reflection, and drains on Close.
 // cmd/dwelld is a thin main around it; dwellctl demo starts one in-process
 // on a temporary data directory; end-to-end tests share it.
@@ -24,7 +25,9 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/auth"
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
 	"github.com/dwellhq/dwell/pkg/store/boltstore"
+	"github.com/dwellhq/dwell/pkg/store/pgstore"
 	"github.com/dwellhq/dwell/server"
 )
 
@@ -40,6 +43,11 @@ type Config struct {
 	Listen string
 	// DataDir holds the bbolt file and the tenant keys.
 	DataDir string
+	// Postgres, when set, is the connection string (URL or key=value) of a
+	// PostgreSQL database to keep the store in instead of the bbolt file
+	// in DataDir (which still holds the tenant keys). Several dwelld may
+	// share one database.
+	Postgres string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// LogFormat is text or json.
@@ -66,7 +74,7 @@ type Main struct {
 	Now func() time.Time
 
 	log     *slog.Logger
-	store   *boltstore.Store
+	store   store.Store
 	keyring *auth.Keyring
 	srv     *server.Server
 	health  *health.Server
@@ -106,6 +114,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	}
 	env("DWELL_LISTEN", &c.Listen)
 	env("DWELL_DATA_DIR", &c.DataDir)
+	env("DWELL_POSTGRES", &c.Postgres)
 	env("DWELL_LOG_LEVEL", &c.LogLevel)
 	env("DWELL_LOG_FORMAT", &c.LogFormat)
 	env("DWELL_TLS_CERT", &c.TLSCertFile)
@@ -121,6 +130,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.SetOutput(m.Stderr)
 	fs.StringVar(&c.Listen, "listen", c.Listen, "TCP `address` to serve gRPC on (env DWELL_LISTEN)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "`directory` for the bbolt file and tenant keys (env DWELL_DATA_DIR)")
+	fs.StringVar(&c.Postgres, "postgres", c.Postgres, "PostgreSQL connection `string` (URL or key=value) to keep the store in instead of the bbolt file (env DWELL_POSTGRES)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env DWELL_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env DWELL_LOG_FORMAT)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest graceful stop before in-flight calls are cut (env DWELL_DRAIN_TIMEOUT)")
@@ -184,7 +194,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("create default tenant: %w", err)
 	}
 	dbPath := filepath.Join(m.Config.DataDir, dbFile)
-	m.store, err = boltstore.Open(dbPath, boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now})
+	if m.Config.Postgres != "" {
+		dbPath = "postgres"
+		m.store, err = pgstore.Open(ctx, m.Config.Postgres, pgstore.Options{Logger: m.log, Now: m.Now})
+	} else {
+		m.store, err = boltstore.Open(dbPath, boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now})
+	}
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}

@@ -1,0 +1,211 @@
+package pgstore
+
+// The change feed: how servers sharing one database learn of each other's
+// writes to what they hold in memory (store.Change).
+//
+// Layout. Triggers, so that the files that write the tables need not know:
+// AFTER INSERT, UPDATE or DELETE, FOR EACH ROW, on clients, partners,
+// settings and events, dwell_notify_change sends
+// pg_notify('dwell_changes', kind || '/' || tenant || '/' || id) inside
+// the writing transaction. PostgreSQL delivers a notification only if and
+// when that transaction commits, to every session listening at the
+// commit, and sends equal payloads of one transaction once: a PutClients
+// of n clients sends n notifications, an AppendEvents of any number of
+// events one (events carry no id: "events/acme/"), a PruneEvents or an
+// erasure one "events-removed/acme/". Tenants and ids are at most
+// dwell.MaxIDBytes (64) bytes, checked by every write, so a payload is at
+// most 15+1+64+1+64 bytes, far below PostgreSQL's 8,000-byte limit; a
+// longer one (a write the store's checks did not bound) is sent as
+// "resync" rather than fail the write.
+//
+// Caveats: the channel is per database, not per schema, so stores in
+// different schemas of one database hear each other's changes (harmless:
+// a reader reads its own schema again, and finds nothing changed). A
+// listener's own writes are reported to it too.
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+// changesChannel is the notification channel of the change feed.
+const changesChannel = "dwell_changes"
+
+// changesSchema creates the trigger function and its triggers. The
+// function is replaced at every Open (under migrate's advisory lock); a
+// trigger is created only if its table has none of that name, so that an
+// Open takes no lock that would wait for the tables' writers.
+const changesSchema = `
+CREATE OR REPLACE FUNCTION dwell_notify_change() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	kind    text := TG_ARGV[0];
+	payload text;
+BEGIN
+	IF kind = 'events' AND TG_OP <> 'INSERT' THEN
+		kind := 'events-removed';
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		payload := OLD.tenant;
+	ELSE
+		payload := NEW.tenant;
+	END IF;
+	payload := kind || '/' || payload || '/';
+	IF kind IN ('clients', 'partners') THEN
+		IF TG_OP = 'DELETE' THEN
+			payload := payload || OLD.id;
+		ELSE
+			payload := payload || NEW.id;
+		END IF;
+	END IF;
+	IF octet_length(payload) >= 8000 THEN
+		payload := 'resync';
+	END IF;
+	PERFORM pg_notify('dwell_changes', payload);
+	RETURN NULL;
+END
+$fn$;
+
+DO $do$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['clients', 'partners', 'settings', 'events'] LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_trigger
+				WHERE tgrelid = t::regclass AND tgname = 'dwell_changes') THEN
+			EXECUTE format('CREATE TRIGGER dwell_changes AFTER INSERT OR UPDATE OR DELETE ON %I '
+				'FOR EACH ROW EXECUTE FUNCTION dwell_notify_change(%L)', t, t);
+		END IF;
+	END LOOP;
+END
+$do$;
+`
+
+// Backoff of the listener's reconnections: the first wait, and the most.
+const (
+	changesMinBackoff = 50 * time.Millisecond
+	changesMaxBackoff = 5 * time.Second
+)
+
+// WatchChanges calls fn for every change that any process commits to the
+// database's clients, partner accounts, settings and event logs, in commit
+// order, one call at a time, until ctx ends; it then returns ctx's error,
+// wrapped. It listens on a connection of its own (not one of the pool's),
+// opened with the store's connection settings.
+//
+// fn is first called with a resync change (store.Change.Resync) once the
+// listener is in place: changes committed before it are not reported, so
+// what the caller read from the store before then may be stale. When the
+// connection is lost, WatchChanges reconnects, waiting 50 ms at first and
+// twice as long after each failure up to 5 s, and calls fn with a resync
+// change again once it listens. fn should return quickly: notifications
+// wait while it runs (PostgreSQL queues them for the session).
+//
+// WatchChanges returns dwell.Unavailable if the store is closed before it
+// starts or reconnects; it does not keep Close waiting.
+func (s *Store) WatchChanges(ctx context.Context, fn func(store.Change)) error {
+	const op = dwell.Op("pgstore.WatchChanges")
+	backoff := changesMinBackoff
+	for {
+		if err := ctx.Err(); err != nil {
+			return dwell.E(op, err)
+		}
+		if s.isClosed() {
+			return dwell.E(op, dwell.Unavailable, "store is closed")
+		}
+		conn, err := s.listen(ctx)
+		if err == nil {
+			fn(store.Change{Resync: true})
+			start := time.Now()
+			err = receiveChanges(ctx, conn, fn)
+			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			_ = conn.Close(closeCtx)
+			cancel()
+			if ctx.Err() != nil {
+				return dwell.E(op, ctx.Err())
+			}
+			if time.Since(start) > changesMaxBackoff {
+				backoff = changesMinBackoff
+			}
+		}
+		if ctx.Err() != nil {
+			return dwell.E(op, ctx.Err())
+		}
+		s.log.WarnContext(ctx, "change feed: listener connection lost; reconnecting", "wait", backoff, "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return dwell.E(op, ctx.Err())
+		case <-t.C:
+		}
+		backoff = min(2*backoff, changesMaxBackoff)
+	}
+}
+
+// isClosed reports whether Close was called.
+func (s *Store) isClosed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
+
+// listen opens the listener's connection and starts listening.
+func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return conn, nil
+}
+
+// receiveChanges passes the notifications of conn to fn until the
+// connection fails or ctx ends.
+func receiveChanges(ctx context.Context, conn *pgx.Conn, fn func(store.Change)) error {
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if n.Channel != changesChannel {
+			continue
+		}
+		if c, ok := parseChange(n.Payload); ok {
+			fn(c)
+		}
+	}
+}
+
+// parseChange decodes a notification's payload: kind/tenant/id, or
+// "resync". Tenants never contain '/' (auth.CheckTenantID); an id may.
+// It returns false for a payload of an unknown kind (a newer build's).
+func parseChange(payload string) (store.Change, bool) {
+	if payload == "resync" {
+		return store.Change{Resync: true}, true
+	}
+	kind, rest, ok1 := strings.Cut(payload, "/")
+	tenant, id, ok2 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || tenant == "" {
+		return store.Change{}, false
+	}
+	switch k := store.ChangeKind(kind); k {
+	case store.ChangeClients, store.ChangePartners:
+		if id == "" {
+			return store.Change{}, false
+		}
+		return store.Change{Tenant: dwell.TenantID(tenant), Kind: k, ID: id}, true
+	case store.ChangeSettings, store.ChangeEvents, store.ChangeEventsRemoved:
+		return store.Change{Tenant: dwell.TenantID(tenant), Kind: k}, true
+	}
+	return store.Change{}, false
+}

@@ -1,0 +1,112 @@
+// Package pgstore implements store.Store on PostgreSQL (13 or newer), so
+// that several dwelld processes can share one durable store. It passes the
+// same conformance suite (package storetest) as the embedded default,
+// boltstore, and is the only package that imports a PostgreSQL driver
+// (jackc/pgx v5).
+//
+// # Writes and durability
+//
+// Every call is one transaction. Most writes run SERIALIZABLE, so a call
+// sees and changes the database as if it ran alone, on any number of
+// servers; a transaction PostgreSQL aborts for a serialization failure or
+// a deadlock is run again (up to 20 times) before the call fails. Writes
+// that update rows every other writer updates too run READ COMMITTED, each
+// statement right on its own: a client or settings change (it marks every
+// recent rep-day of the tenant, while each upload bumps its rep's day;
+// under SERIALIZABLE steady uploads starved it) and the event log's appends
+// and prunes (they take turns on the tenant's counter row). Every
+// connection sets synchronous_commit = on: a write returns nil only once
+// its commit's WAL record is flushed to disk, whatever the server's
+// default. Group commit is PostgreSQL's own: concurrent commits share WAL
+// flushes.
+//
+// A write whose context is done before it starts returns the context's
+// error (errors.Is(err, context.Canceled) holds) and writes nothing. Once
+// started, it runs to its end whatever happens to its context, and the
+// call returns the outcome: a caller is never told "cancelled" about a
+// write that became durable. Reads run REPEATABLE READ, read only: every
+// statement of one call sees one snapshot.
+//
+// # Layout
+//
+// Dwell's tables live in the first schema of the connection's search_path
+// (public by default), created at Open if missing (under an advisory lock,
+// so servers may start together) and stamped with a layout version in
+// dwell_meta; a database of a newer layout is refused. Every table is keyed
+// by tenant first: nothing spans tenants but ListDirtyDays and
+// ListDataReps, the background workers' listings. Id columns are
+// COLLATE "C", so id order is byte order, as page tokens assume. Instants
+// are bigint Unix nanoseconds (PostgreSQL's timestamp keeps microseconds;
+// the store returns instants to the nanosecond), so, as in boltstore,
+// times must lie between the years 1678 and 2262. Local days are date.
+// The tables are described in schema.go and at the top of each file:
+//
+//   - Directory (directory.go, partners.go): clients, reps, teams, settings
+//     and partners are rows keyed by (tenant, id); a page is one range of
+//     the primary key. A client's geofence and free text are a json record
+//     beside its kind; settings are typed columns (a tenant without a row
+//     has dwell.DefaultSettings). A partner account's request id stays
+//     spent in partner_requests after the account is deleted.
+//   - Fixes (fixes.go): one row per fix, whose primary key (tenant, rep,
+//     id) deduplicates; AppendFixes is one INSERT ... SELECT FROM unnest
+//     ... ON CONFLICT DO NOTHING RETURNING id of the batch's distinct ids in
+//     byte order (so concurrent batches sharing ids queue instead of
+//     deadlocking), then the day marks and the rep_data row.
+//   - Rep actions (actions.go): rows of actions with kind, time, the order
+//     recorded (seq), request_id and a json record (a check-in's or
+//     check-out's fix under "f"), idempotent by a partial unique index on
+//     the request id.
+//   - Event log (events.go): events by (tenant, seq) and event_seqs, the
+//     per-tenant counter locked by each append, so sequences are gap-free in
+//     commit order; one probe of events_by_key per keyed event.
+//   - Sales (sales.go): appointments (appointment_requests keeps a request
+//     id spent after a delete), opportunities, quotas, and sales_requests
+//     (the SHA-256 of each upsert batch, so a true retry is answered as
+//     existed and other data under a used request id is dwell.Invalid).
+//   - Day summaries (summary.go): days, one row per rep-day (data version,
+//     dirty mark, summary with the version it was derived from, detail);
+//     the refresher pages dirty days through the partial index days_dirty
+//     in byte order of (tenant, rep, date). A team read is one statement,
+//     the reps as an array joined LATERAL to one range of the days key each.
+//   - Privacy (privacy.go): PruneFixes and PruneActionFixes go oldest first,
+//     whole instants at a time; the horizons in rep_data never go down.
+//     PruneActionFixes walks the partial index actions_fixed and drops the
+//     fix of a record in Go (PostgreSQL's JSON functions refuse \u0000).
+//     EraseRepHistory and DeleteFixesBetween are one statement each; a
+//     deleted fix's id is free at once.
+//
+// Two differences from boltstore that the contract allows: dirty days are
+// listed in byte order of the rep id (boltstore lists shorter ids first),
+// and a summary put for a day with no data is listed with version 0.
+//
+// # Change feed
+//
+// Triggers on clients, partners, settings and events notify the channel
+// dwell_changes with "kind/tenant/id" (events: one notification per append,
+// and "events-removed" per prune or erasure) inside the writing
+// transaction, so a notification is sent if and only if the write commits,
+// in commit order. (*Store).WatchChanges listens on a connection of its own,
+// reports each change as a store.Change, and reports a resync after every
+// (re)connection, since changes before it may have been missed. The server
+// applies them to what it keeps in memory (server/feed.go). Writes to these
+// four tables commit one at a time database-wide (PostgreSQL's notify
+// lock); fixes, actions and days fire no trigger. Notifications are per
+// database: Dwell stores in other schemas of the same database hear them
+// too (harmless: they re-read their own tables).
+//
+// # Caveats
+//
+//   - A dwelld follows other servers' writes to clients, partner accounts,
+//     settings and event logs through the change feed, about a millisecond
+//     after their commit (BenchmarkFeedPropagation in server), not at once:
+//     a write on one server followed at once by a read on another may see
+//     the old state.
+//   - Still per server: the per-rep pause locks (a batch on one server can
+//     store fixes after a pause on another deleted that time) and the update
+//     locks of masked updates (two servers' masked updates of one record can
+//     undo each other's fields).
+//   - The tenant signing keys stay in --data-dir; servers sharing a
+//     database need the same keys.
+//   - Tests start a throwaway server from the machine's PostgreSQL binaries
+//     (package pgtest) or use the one DWELL_TEST_POSTGRES names.
+package pgstore

@@ -1,0 +1,165 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// layoutVersion is the version of the tables below. A database of a higher
+// version (written by a newer Dwell) is refused at Open.
+const layoutVersion = 1
+
+// coreSchema holds the tables that more than one part of the store writes:
+// the reps (their zone cuts days), the fixes and rep actions, the per-rep
+// horizons of the privacy rules, the per rep-day versions and summaries,
+// and the event log. Every id column is COLLATE "C", so that id order is
+// byte order, as in boltstore and the store's page tokens. Instants are
+// bigint Unix nanoseconds (see nanos); local days are date.
+//
+// Each part's own tables are in its file's schema constant (directorySchema,
+// salesSchema, ...); schemaParts lists them all in creation order.
+const coreSchema = `
+CREATE TABLE IF NOT EXISTS dwell_meta (
+	name  text COLLATE "C" PRIMARY KEY,
+	value bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS reps (
+	tenant        text COLLATE "C" NOT NULL,
+	id            text COLLATE "C" NOT NULL,
+	display_name  text NOT NULL DEFAULT '',
+	email         text NOT NULL DEFAULT '',
+	time_zone     text NOT NULL DEFAULT '',
+	team          text COLLATE "C" NOT NULL DEFAULT '',
+	working_hours jsonb,
+	create_time   bigint,
+	update_time   bigint,
+	PRIMARY KEY (tenant, id)
+);
+CREATE INDEX IF NOT EXISTS reps_by_team ON reps (tenant, team, id);
+
+-- fixes: one row per stored fix. The primary key is the deduplication key
+-- (a fix id is unique per rep; deleting a fix forgets its id); reads go by
+-- fixes_by_time.
+CREATE TABLE IF NOT EXISTS fixes (
+	tenant       text COLLATE "C" NOT NULL,
+	rep          text COLLATE "C" NOT NULL,
+	id           text COLLATE "C" NOT NULL,
+	time         bigint NOT NULL,
+	lat          double precision NOT NULL,
+	lng          double precision NOT NULL,
+	accuracy_m   double precision NOT NULL,
+	speed_mps    double precision NOT NULL,
+	bearing_deg  double precision NOT NULL,
+	altitude_m   double precision NOT NULL,
+	has_altitude boolean NOT NULL,
+	mock         boolean NOT NULL,
+	PRIMARY KEY (tenant, rep, id)
+);
+CREATE INDEX IF NOT EXISTS fixes_by_time ON fixes (tenant, rep, time, id);
+
+-- actions: check-ins (kind 1), check-outs (2), calls (3) and tracking
+-- changes (4), in the order recorded (seq) within an instant. rec is the
+-- whole record as JSON (see actionRec types in actions.go); has_fix says
+-- whether it carries a fix, for the privacy rules.
+CREATE TABLE IF NOT EXISTS actions (
+	tenant     text COLLATE "C" NOT NULL,
+	rep        text COLLATE "C" NOT NULL,
+	kind       smallint NOT NULL,
+	time       bigint NOT NULL,
+	seq        bigint GENERATED ALWAYS AS IDENTITY,
+	request_id text COLLATE "C" NOT NULL DEFAULT '',
+	has_fix    boolean NOT NULL DEFAULT false,
+	rec        json NOT NULL,
+	PRIMARY KEY (tenant, rep, kind, time, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS actions_by_request ON actions (tenant, rep, kind, request_id) WHERE request_id <> '';
+
+-- rep_data: one row per rep that has (or had) fixes or actions, with the
+-- horizons of the privacy rules (NULL: none yet), as boltstore's
+-- repdata/<rep> bucket.
+CREATE TABLE IF NOT EXISTS rep_data (
+	tenant          text COLLATE "C" NOT NULL,
+	rep             text COLLATE "C" NOT NULL,
+	fixes_pruned    bigint,
+	actions_cleared bigint,
+	PRIMARY KEY (tenant, rep)
+);
+
+-- days: per rep-day data version (bumped by every write the day derives
+-- from), dirty mark, and the summary derived from summary_version.
+CREATE TABLE IF NOT EXISTS days (
+	tenant          text COLLATE "C" NOT NULL,
+	rep             text COLLATE "C" NOT NULL,
+	day             date NOT NULL,
+	version         bigint NOT NULL DEFAULT 0,
+	dirty           boolean NOT NULL DEFAULT false,
+	summary_version bigint,
+	summary         bytea,
+	detail          bytea,
+	PRIMARY KEY (tenant, rep, day)
+);
+CREATE INDEX IF NOT EXISTS days_dirty ON days (tenant, rep, day) WHERE dirty;
+
+-- events: the tenant's event log, by sequence; key deduplicates.
+CREATE TABLE IF NOT EXISTS events (
+	tenant text COLLATE "C" NOT NULL,
+	seq    bigint NOT NULL,
+	key    text COLLATE "C" NOT NULL DEFAULT '',
+	rep    text COLLATE "C" NOT NULL DEFAULT '',
+	time   bigint NOT NULL,
+	rec    json NOT NULL,
+	PRIMARY KEY (tenant, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_key ON events (tenant, key) WHERE key <> '';
+CREATE INDEX IF NOT EXISTS events_by_rep ON events (tenant, rep, seq);
+-- event_seqs: per tenant, the last sequence given and the highest pruned.
+CREATE TABLE IF NOT EXISTS event_seqs (
+	tenant text COLLATE "C" PRIMARY KEY,
+	last   bigint NOT NULL DEFAULT 0,
+	pruned bigint NOT NULL DEFAULT 0
+);
+`
+
+// schemaParts is the whole schema, in creation order.
+var schemaParts = []string{coreSchema, directorySchema, salesSchema, partnersSchema, privacySchema, changesSchema}
+
+// migrateLock is the key of the advisory lock that serializes schema
+// creation among processes opening one database at once.
+const migrateLock = 0x64_77_65_6c_6c // "dwell"
+
+// migrate creates the tables that do not exist yet and records the layout
+// version, under an advisory lock; it refuses a database of a newer layout.
+func (s *Store) migrate(ctx context.Context) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
+			return dbError("pgstore.migrate", err)
+		}
+		for _, part := range schemaParts {
+			if part == "" {
+				continue
+			}
+			if _, err := tx.Exec(ctx, part); err != nil {
+				return dbError("pgstore.migrate", fmt.Errorf("creating tables: %w", err))
+			}
+		}
+		var v int64
+		err := tx.QueryRow(ctx, `SELECT value FROM dwell_meta WHERE name = 'layout'`).Scan(&v)
+		switch {
+		case err == pgx.ErrNoRows:
+			_, err = tx.Exec(ctx, `INSERT INTO dwell_meta (name, value) VALUES ('layout', $1)`, layoutVersion)
+			if err != nil {
+				return dbError("pgstore.migrate", err)
+			}
+		case err != nil:
+			return dbError("pgstore.migrate", err)
+		case v > layoutVersion:
+			return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("database layout %d is newer than this build's %d", v, layoutVersion))
+		}
+		return nil
+	})
+}

@@ -1,0 +1,248 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+)
+
+// This file follows the writes of other servers sharing the store. What a
+// server keeps in memory per tenant (the geofence index, fences.go; the
+// partner grants, partners.go; the event tail and the WatchEvents
+// wake-ups, watch.go) follows its own writes in the same step as the
+// write. A store that several servers share (pgstore) also reports every
+// committed change to those records, whichever server made it (a
+// changeFeed); the feed applies them:
+//
+//   - a client: re-read it and put it in, or remove it from, the tenant's
+//     index, if built (fences.refresh: idempotent, so changes applied
+//     late, twice or out of order converge on the store's state; this
+//     server's own writes come back too and change nothing);
+//   - a partner account or the settings: drop the tenant's grants, loaded
+//     again on their next use;
+//   - events appended: raise the tenant's tail to the log's head and wake
+//     its streams, which read what the tail lacks from the store;
+//     events removed: drop the tail and wake them;
+//   - a resync (the feed starts, or reconnected after losing its
+//     connection, so changes may have been missed): all of it for every
+//     tenant; the indexes built are built again from the store at once
+//     (queries use the old one meanwhile).
+//
+// The store's goroutine only queues what it is told; one worker applies
+// it, so a slow store read never holds the notifications back, and
+// changes that arrive while it works are merged (a client changed many
+// times is read once; when many of a tenant's clients changed, an import,
+// its index is built again from the store instead, see feedReloadMin). A change is therefore
+// seen by this server some milliseconds after its commit
+// (BenchmarkFeedPropagation), not at once: a write on one server
+// followed at once by a read on another may see the old state there.
+
+// changeFeed is a store that reports the changes any process commits to
+// clients, partner accounts, settings and event logs (store.Change):
+// *pgstore.Store. WatchChanges calls fn, one change at a time and first
+// with a resync, until ctx ends.
+type changeFeed interface {
+	WatchChanges(ctx context.Context, fn func(store.Change)) error
+}
+
+// When at least feedReloadMin clients of a tenant changed, and at least
+// one in feedReloadShare of its index's fences, the worker builds the
+// index again from the store (pages of fenceLoadPage clients) rather than
+// re-read each (a transaction each). The share is an estimate of the cost
+// of a point read in clients read by pages, not a measurement.
+const (
+	feedReloadMin   = 256
+	feedReloadShare = 16
+)
+
+// feedMaxQueued bounds the changed client ids queued for one tenant;
+// beyond it the tenant's index is built again.
+const feedMaxQueued = 1 << 16
+
+// feedReadyWait bounds how long LoadFences waits for the feed's first
+// resync before it builds the indexes anyway (the resync then rebuilds
+// them).
+const feedReadyWait = 10 * time.Second
+
+// feed applies a changeFeed's changes to the server's memory.
+type feed struct {
+	s   *Server
+	src changeFeed
+
+	mu      sync.Mutex // guards resync, pending
+	resync  bool
+	pending map[dwell.TenantID]*tenantChanges
+
+	kick      chan struct{} // has a value when there is work
+	ready     chan struct{} // closed once the first resync is applied
+	readyOnce sync.Once
+	cancel    context.CancelFunc
+	done      sync.WaitGroup
+}
+
+// tenantChanges is what changed in one tenant since the worker last
+// looked.
+type tenantChanges struct {
+	clients  map[dwell.ClientID]bool
+	reload   bool // more than feedMaxQueued clients changed
+	partners bool // accounts or settings changed
+	appended bool
+	removed  bool
+}
+
+// startFeed starts following src; stop ends it.
+func startFeed(s *Server, src changeFeed) *feed {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &feed{s: s, src: src, pending: map[dwell.TenantID]*tenantChanges{},
+		kick: make(chan struct{}, 1), ready: make(chan struct{}), cancel: cancel}
+	f.done.Add(2)
+	go func() {
+		defer f.done.Done()
+		// It returns only when ctx ends; it reconnects by itself.
+		_ = src.WatchChanges(ctx, f.queue)
+	}()
+	go func() {
+		defer f.done.Done()
+		f.work(ctx)
+	}()
+	return f
+}
+
+// stop ends the feed and waits for its goroutines. Safe on nil.
+func (f *feed) stop() {
+	if f == nil {
+		return
+	}
+	f.cancel()
+	f.done.Wait()
+}
+
+// waitReady waits until the first resync is applied, ctx ends or at most
+// d: what is built from the store after it misses no change.
+func (f *feed) waitReady(ctx context.Context, d time.Duration) {
+	if f == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-f.ready:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// queue notes c for the worker. It never blocks on the worker.
+func (f *feed) queue(c store.Change) {
+	f.mu.Lock()
+	if c.Resync {
+		f.resync = true
+	} else {
+		tc := f.pending[c.Tenant]
+		if tc == nil {
+			tc = &tenantChanges{}
+			f.pending[c.Tenant] = tc
+		}
+		switch c.Kind {
+		case store.ChangeClients:
+			switch {
+			case tc.reload:
+			case len(tc.clients) >= feedMaxQueued:
+				tc.reload, tc.clients = true, nil
+			default:
+				if tc.clients == nil {
+					tc.clients = map[dwell.ClientID]bool{}
+				}
+				tc.clients[dwell.ClientID(c.ID)] = true
+			}
+		case store.ChangePartners, store.ChangeSettings:
+			tc.partners = true
+		case store.ChangeEvents:
+			tc.appended = true
+		case store.ChangeEventsRemoved:
+			tc.removed = true
+		}
+	}
+	f.mu.Unlock()
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+// work applies what was queued, until ctx ends.
+func (f *feed) work(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.kick:
+		}
+		f.mu.Lock()
+		resync, pending := f.resync, f.pending
+		f.resync, f.pending = false, map[dwell.TenantID]*tenantChanges{}
+		f.mu.Unlock()
+		if resync {
+			f.applyResync(ctx)
+			f.readyOnce.Do(func() { close(f.ready) })
+		}
+		for t, tc := range pending {
+			f.apply(ctx, t, tc)
+		}
+	}
+}
+
+// applyResync forgets everything this server derived from the store:
+// grants and tails are dropped, streams woken, and the indexes built are
+// built again (at once, so the next fixes need not wait for it).
+func (f *feed) applyResync(ctx context.Context) {
+	s := f.s
+	s.partners.dropAll()
+	s.events.resync()
+	for _, t := range s.fences.built() {
+		f.reload(ctx, t)
+	}
+}
+
+// reload builds the tenant's index again from the store; a failed build
+// is left to the next use.
+func (f *feed) reload(ctx context.Context, t dwell.TenantID) {
+	if err := f.s.fences.reload(ctx, t); err != nil && ctx.Err() == nil {
+		f.s.log.WarnContext(ctx, "change feed: rebuilding a geofence index failed; it is built on its next use",
+			slog.String("tenant", string(t)), slog.Any("err", err))
+	}
+}
+
+// apply applies one tenant's changes.
+func (f *feed) apply(ctx context.Context, t dwell.TenantID, tc *tenantChanges) {
+	s := f.s
+	if tc.partners {
+		s.partners.drop(t)
+	}
+	if tc.removed {
+		s.events.removed(t)
+	}
+	if tc.appended {
+		if err := s.events.appended(ctx, t); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "change feed: reading the event log's head failed; streams read the store",
+				slog.String("tenant", string(t)), slog.Any("err", err))
+		}
+	}
+	if k := len(tc.clients); tc.reload || k >= feedReloadMin && k*feedReloadShare >= s.fences.size(t) {
+		f.reload(ctx, t)
+		return
+	}
+	for id := range tc.clients {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := s.fences.refresh(ctx, t, id); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "change feed: re-reading a client failed; the geofence index is built again on its next use",
+				slog.String("tenant", string(t)), slog.String("client", string(id)), slog.Any("err", err))
+		}
+	}
+}
