@@ -19,6 +19,11 @@ package pgstore
 // for that long two processes may run the work. The work must therefore
 // be idempotent (the summary refresher's writes are versioned, events are
 // deduplicated by key).
+//
+// A session-level lock needs a session: through a pooler in transaction
+// mode (PgBouncer's pool_mode = transaction) the lock would stay with a
+// server connection the pooler hands to others. Point the store at
+// PostgreSQL itself, or at a pooler in session mode.
 
 import (
 	"context"
