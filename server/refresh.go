@@ -31,10 +31,12 @@ import (
 // previous summary, so the next pass tells it again. Repeated marks of one day coalesce into one key, so a burst of
 // uploads costs one derivation per pass, not one per upload.
 //
-// The refresher runs from New until Close: a pass starts when a write is
-// acknowledged (notify), every refreshPoll otherwise (settings and client
-// changes mark days without a notify), and at start, which drains what a
-// crash left. A pass hands days to refreshWorkers goroutines. Errors leave
+// The refresher runs from New until Close (on a store shared by several
+// servers, only while this server holds the background lease: lease.go):
+// a pass starts when a write is acknowledged (notify), every refreshPoll
+// otherwise (settings and client changes mark days without a notify), and
+// at start, which drains what a crash (or the previous holder of the
+// lease) left. A pass hands days to refreshWorkers goroutines. Errors leave
 // the marks in place; the next pass retries.
 //
 // Readers never wait for the refresher: a report that finds a day's
@@ -89,8 +91,13 @@ type refresher struct {
 	s       *Server
 	workers int
 	wake    chan struct{}
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// mu guards cancel and done, the running loop's (nil when none
+	// runs): start and stop may be called again and again, from any
+	// goroutine (the background lease starts and stops the loop at each
+	// win and loss, lease.go).
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
 	// passMu serialises passes: the background loop's and Refresh's.
 	passMu sync.Mutex
 }
@@ -99,24 +106,41 @@ func newRefresher(s *Server, workers int) *refresher {
 	if workers < 1 {
 		workers = 1
 	}
-	return &refresher{s: s, workers: workers, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &refresher{s: s, workers: workers, wake: make(chan struct{}, 1)}
 }
 
-// start runs the background loop until stop.
+// start runs the background loop until stop; it does nothing if the loop
+// runs already.
 func (rf *refresher) start() {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.cancel != nil {
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	rf.cancel = cancel
-	go rf.loop(ctx)
+	rf.cancel, rf.done = cancel, make(chan struct{})
+	go rf.loop(ctx, rf.done)
 }
 
-// stop ends the loop and waits for the pass in progress.
+// stop ends the loop and waits for the pass in progress; it does nothing
+// if the loop does not run. The loop may be started again.
 func (rf *refresher) stop() {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
 	if rf.cancel == nil {
 		return
 	}
 	rf.cancel()
 	<-rf.done
-	rf.cancel = nil
+	rf.cancel, rf.done = nil, nil
+}
+
+// running reports whether the background loop runs (start was called
+// and stop was not since).
+func (rf *refresher) running() bool {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	return rf.cancel != nil
 }
 
 // notify asks for a pass soon. It never blocks.
@@ -127,8 +151,10 @@ func (rf *refresher) notify() {
 	}
 }
 
-func (rf *refresher) loop(ctx context.Context) {
-	defer close(rf.done)
+// loop runs passes until ctx ends (or the store is closed), then closes
+// done.
+func (rf *refresher) loop(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
 	t := time.NewTicker(refreshPoll)
 	defer t.Stop()
 	for {

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -59,7 +60,9 @@ type Config struct {
 	// events); 0 means every minute, a negative value never. A server
 	// without a refresher (RefreshWorkers < 0) never looks: the sweeper
 	// learns each rep's latest fix from this server's refresher, and would
-	// take the reps of another server's days for silent.
+	// take the reps of another server's days for silent. On a store shared
+	// by several servers (pgstore), only the holder of the background
+	// lease looks (lease.go).
 	SilenceSweep time.Duration
 	// RetentionSweep is how often the server deletes the fixes older than
 	// their tenant's retention period (the first time after at most five
@@ -69,10 +72,13 @@ type Config struct {
 	// once; 0 means 1, which with the refresher's rest after each busy pass
 	// leaves at least one and three quarter cores of a two-core machine to
 	// ingest. A negative value runs no refresher, and no silence sweeper
-	// (see SilenceSweep): of servers sharing one store, one should run
-	// them (reports derive a day still marked when they read it, and the
-	// events they publish reach every server's streams through the
-	// store's change feed).
+	// (see SilenceSweep). Of servers sharing one store (pgstore), only the
+	// one holding the store's background lease runs them, and another
+	// takes over when it stops or loses its connection (lease.go); a
+	// negative value keeps a server out of the contest. Reports derive a
+	// day still marked when they read it, and the events the holder
+	// publishes reach every server's streams through the store's change
+	// feed.
 	RefreshWorkers int
 }
 
@@ -103,11 +109,15 @@ type Server struct {
 	// feed applies the changes other servers sharing the store commit
 	// (feed.go); nil when the store reports none.
 	feed *feed
-	// closing is closed by Close; swept and pruned are closed when the
-	// silence and retention sweepers have stopped.
-	closing   chan struct{}
-	swept     chan struct{}
-	pruned    chan struct{}
+	// closing is closed by Close; background is closed when the silence
+	// sweeper (and, on a leaser, the lease loop running it and the
+	// refresher) has stopped, pruned when the retention sweeper has.
+	closing    chan struct{}
+	background chan struct{}
+	pruned     chan struct{}
+	// leading is whether this server holds the background lease and runs
+	// the refresher and the silence sweeper under it (lease.go).
+	leading   atomic.Bool
 	closeOnce sync.Once
 	// eraseMu keeps erasures apart from re-derivations in flight: a
 	// refresh holds it shared, EraseRepHistory exclusively (privacy.go).
@@ -120,9 +130,10 @@ type Server struct {
 }
 
 // New returns a Server over cfg and starts its background summary
-// refresher and, when the store reports the changes other servers commit
-// (pgstore), the feed that applies them to the server's memory (feed.go);
-// Close stops them.
+// refresher and silence sweeper (on a store shared by several servers,
+// only while it holds the store's background lease: lease.go) and, when
+// the store reports the changes other servers commit (pgstore), the feed
+// that applies them to the server's memory (feed.go); Close stops them.
 func New(cfg Config) *Server {
 	s := &Server{
 		store:    cfg.Store,
@@ -138,7 +149,7 @@ func New(cfg Config) *Server {
 		watchBuffer: cfg.WatchBuffer,
 		watchStall:  cfg.WatchStall,
 		closing:     make(chan struct{}),
-		swept:       make(chan struct{}),
+		background:  make(chan struct{}),
 		pruned:      make(chan struct{}),
 	}
 	if s.log == nil {
@@ -156,14 +167,6 @@ func New(cfg Config) *Server {
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	s.sales.s = s
 	switch {
-	case cfg.SilenceSweep < 0 || cfg.RefreshWorkers < 0:
-		close(s.swept)
-	case cfg.SilenceSweep == 0:
-		go s.sweepLoop(defaultSilenceSweep)
-	default:
-		go s.sweepLoop(cfg.SilenceSweep)
-	}
-	switch {
 	case cfg.RetentionSweep < 0 || s.store == nil:
 		close(s.pruned)
 	case cfg.RetentionSweep == 0:
@@ -174,8 +177,33 @@ func New(cfg Config) *Server {
 	s.refresh = newRefresher(s, cfg.RefreshWorkers)
 	s.days = newDayCache(dayCacheDays)
 	s.dayListeners = append(s.dayListeners, s.publishDayEvents)
-	if s.store != nil && cfg.RefreshWorkers >= 0 {
-		s.refresh.start()
+	sweep := cfg.SilenceSweep
+	switch {
+	case sweep == 0:
+		sweep = defaultSilenceSweep
+	case sweep < 0:
+		sweep = 0 // never
+	}
+	l, shared := cfg.Store.(leaser)
+	switch {
+	case cfg.RefreshWorkers < 0:
+		close(s.background)
+	case shared:
+		go s.leadLoop(l, sweep)
+	default:
+		if s.store != nil {
+			s.refresh.start()
+		}
+		if sweep == 0 {
+			close(s.background)
+			break
+		}
+		ctx, cancel := s.untilClosing()
+		go func() {
+			defer close(s.background)
+			defer cancel()
+			s.sweepLoop(ctx, sweep)
+		}()
 	}
 	if cf, ok := cfg.Store.(changeFeed); ok {
 		s.feed = startFeed(s, cf)
@@ -194,7 +222,7 @@ func New(cfg Config) *Server {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
 	s.feed.stop()
-	<-s.swept
+	<-s.background
 	<-s.pruned
 	s.refresh.stop()
 }

@@ -784,32 +784,24 @@ func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
 }
 
 // sweepLoop seeds the silence tracker, then runs sweepSilence every
-// interval until the server closes.
-func (s *Server) sweepLoop(interval time.Duration) {
-	defer close(s.swept)
+// interval until ctx ends. A sweep in progress when ctx ends is cancelled
+// (what it did not publish, the next sweeper does: its events' keys are
+// stable).
+func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 	if s.store != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-s.closing:
-				cancel()
-			case <-s.swept:
-			}
-		}()
 		if _, err := s.seedSilence(ctx, s.now()); err != nil && ctx.Err() == nil {
 			s.log.Error("seeding the silence tracker from the store", "err", err)
 		}
-		cancel()
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
-		case <-s.closing:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), interval)
-			if err := s.sweepSilence(ctx, s.now()); err != nil {
+			sctx, cancel := context.WithTimeout(ctx, interval)
+			if err := s.sweepSilence(sctx, s.now()); err != nil && ctx.Err() == nil {
 				s.log.Error("looking for silent reps", "err", err)
 			}
 			cancel()
