@@ -75,6 +75,16 @@
 //     EraseRepHistory and DeleteFixesBetween are one statement each; a
 //     deleted fix's id is free at once.
 //
+//   - Leases (lease.go): Lead(ctx, name, fn) runs fn while this process
+//     holds a session-level advisory lock keyed by SHA-256("dwell-lease",
+//     current schema, name), on a connection of its own (pinged every
+//     second; a standby retries every 2 s, a process that just lost the
+//     lease after 4 s). At most one session holds it at a time, but a holder
+//     whose session was killed runs on until its next ping fails (about 2
+//     s), so what fn does must be idempotent. LeaseHolder names the holding
+//     backend's pid. The server runs its refresher and silence sweeper under
+//     the lease "background".
+//
 // Two differences from boltstore that the contract allows: dirty days are
 // listed in byte order of the rep id (boltstore lists shorter ids first),
 // and a summary put for a day with no data is listed with version 0.
@@ -101,6 +111,9 @@
 //     after their commit (BenchmarkFeedPropagation in server), not at once:
 //     a write on one server followed at once by a read on another may see
 //     the old state.
+//   - Session locks need a real session: connect directly or through a
+//     session-mode pooler, not a transaction-mode one (PgBouncer
+//     pool_mode = transaction), or the lease breaks.
 //   - Still per server: the per-rep pause locks (a batch on one server can
 //     store fixes after a pause on another deleted that time) and the update
 //     locks of masked updates (two servers' masked updates of one record can
