@@ -74,7 +74,6 @@
 //     fix of a record in Go (PostgreSQL's JSON functions refuse \u0000).
 //     EraseRepHistory and DeleteFixesBetween are one statement each; a
 //     deleted fix's id is free at once.
-//
 //   - Leases (lease.go): Lead(ctx, name, fn) runs fn while this process
 //     holds a session-level advisory lock keyed by SHA-256("dwell-lease",
 //     current schema, name), on a connection of its own (pinged every
