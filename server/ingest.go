@@ -148,8 +148,60 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 				ack.Duplicates++
 			}
 		}
+		if g.s.feed != nil {
+			vs, err := g.unkeepPaused(ctx, p.Tenant, r.ID, lo, now, valid, validIdx, ack)
+			if err != nil {
+				return nil, nil, err
+			}
+			all = append(all, vs...)
+		}
 	}
 	return ack, all, nil
+}
+
+// unkeepPaused reads the rep's pauses again after a batch was stored, on a
+// store other servers share (one with a change feed): pauseLocks span one
+// server, so another server may have recorded a resume, and swept its
+// paused time, between this batch's read of the pauses and its write. A
+// resume recorded before this read is seen here: the batch's fixes in its
+// paused time are deleted (with the rest of that time's fixes) and
+// rejected in ack. One recorded after this read sweeps them itself, since
+// a resume sweeps its paused time after it is recorded (sweepPaused) and
+// this batch is stored by then. valid are the batch's fixes that were
+// written, validIdx their indexes in the batch. It returns the violations
+// of the fixes it rejected.
+func (g *ingestService) unkeepPaused(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, lo, now time.Time, valid []dwell.Fix, validIdx []int, ack *dwellv1.BatchAck) ([]dwell.Violation, error) {
+	changes, err := g.s.store.ListTrackingState(ctx, tenant, rep, lo, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
+	if err != nil {
+		return nil, err
+	}
+	paused := timeline.Pauses(changes)
+	var vs []dwell.Violation
+	swept := map[time.Time]bool{}
+	for k, f := range valid {
+		sp, ok := pausedAt(paused, f.Time)
+		if !ok {
+			continue
+		}
+		if !swept[sp.Start] {
+			if _, err := g.s.store.DeleteFixesBetween(ctx, tenant, rep, sp.Start, sp.End); err != nil {
+				return nil, err
+			}
+			swept[sp.Start] = true
+		}
+		res := ack.Results[validIdx[k]]
+		if res.Status == dwellv1.FixStatus_FIX_STATUS_ACCEPTED {
+			ack.Accepted--
+		} else {
+			ack.Duplicates--
+		}
+		v := dwell.Violation{Field: "device_time", Description: pausedDescription(sp)}
+		res.Status = dwellv1.FixStatus_FIX_STATUS_REJECTED
+		res.Reasons = violationsToPB([]dwell.Violation{v})
+		ack.Rejected++
+		vs = append(vs, dwell.Violation{Field: fmt.Sprintf("fixes[%d].%s", validIdx[k], v.Field), Description: v.Description})
+	}
+	return vs, nil
 }
 
 // UploadPings stores one batch. When no fix of the batch is usable the call
@@ -608,8 +660,8 @@ func (g *ingestService) sweepPaused(ctx context.Context, tenant dwell.TenantID, 
 // fixes of its paused time. Without it a batch checked against the pauses
 // of before a pause could store its fixes after the pause swept its time.
 // Reps share 64 locks by a hash of (tenant, rep), so memory stays fixed.
-// The lock spans one server only: servers sharing a store would need the
-// check inside the store's write.
+// The lock spans one server only; on a store other servers share, a batch
+// reads the pauses again once stored (unkeepPaused).
 type pauseLocks [64]sync.RWMutex
 
 // of returns the lock of a rep (FNV-1a of tenant and rep id).

@@ -113,10 +113,11 @@
 //   - Session locks need a real session: connect directly or through a
 //     session-mode pooler, not a transaction-mode one (PgBouncer
 //     pool_mode = transaction), or the lease breaks.
-//   - Still per server: the per-rep pause locks (a batch on one server can
-//     store fixes after a pause on another deleted that time) and the update
-//     locks of masked updates (two servers' masked updates of one record can
-//     undo each other's fields).
+//   - Still per server: the update locks of masked updates (two servers'
+//     masked updates of one record can undo each other's fields). The per-rep
+//     pause locks are per server too, but a batch stored on a shared store
+//     reads the pauses again and deletes what another server's resume
+//     closed meanwhile (server's unkeepPaused).
 //   - The tenant signing keys stay in --data-dir; servers sharing a
 //     database need the same keys.
 //   - Tests start a throwaway server from the machine's PostgreSQL binaries
