@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -174,21 +173,6 @@ func leaseHolder(t testing.TB, e *env) int {
 	return pid
 }
 
-// killBackend ends PostgreSQL backend pid, as an operator or a failover
-// would.
-func killBackend(t testing.TB, dsn string, pid int) {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(context.Background())
-	var ok bool
-	if err := conn.QueryRow(context.Background(), `SELECT pg_terminate_backend($1)`, pid).Scan(&ok); err != nil || !ok {
-		t.Fatalf("pg_terminate_backend(%d) = %v, %v", pid, ok, err)
-	}
-}
-
 // TestLeaseConnectionKilled ends the session of the leader's lease: the
 // leader stops its refresher, and the other server takes the work over
 // and derives the next data.
@@ -200,7 +184,7 @@ func TestLeaseConnectionKilled(t *testing.T) {
 	wantDayCurrent(t, old, "the day before the kill")
 	wantSilences(t, old, "the silence after 08:10", 1)
 
-	killBackend(t, old.pgDSN, leaseHolder(t, old))
+	pgtest.Terminate(t, old.pgDSN, leaseHolder(t, old))
 	eventually(t, "the old leader stops", func() (bool, string) {
 		return !server.Leading(old.srv) && !server.Refreshing(old.srv), fmt.Sprintf("leading %v, refreshing %v", server.Leading(old.srv), server.Refreshing(old.srv))
 	})
@@ -252,7 +236,7 @@ func BenchmarkLeaseTakeover(b *testing.B) {
 			b.StopTimer()
 			pid := leaseHolder(b, lead)
 			b.StartTimer()
-			killBackend(b, lead.pgDSN, pid)
+			pgtest.Terminate(b, lead.pgDSN, pid)
 			var next *env
 			for next == nil {
 				for _, e := range leaders(es) {

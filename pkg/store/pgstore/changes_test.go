@@ -94,7 +94,8 @@ func feedEvents(rep string, n int) []dwell.Event {
 	return evs
 }
 
-func openPG(t *testing.T, dsn string) *pgstore.Store {
+// openPG opens a store on dsn, closed when t ends.
+func openPG(t testing.TB, dsn string) *pgstore.Store {
 	t.Helper()
 	st, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
 	if err != nil {
@@ -272,15 +273,7 @@ func TestWatchChangesEnds(t *testing.T) {
 // the same CreateClient alone (write).
 func BenchmarkWatchChanges(b *testing.B) {
 	dsn := pgtest.DSN(b)
-	open := func() *pgstore.Store {
-		st, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
-		if err != nil {
-			b.Fatalf("Open: %v", err)
-		}
-		b.Cleanup(func() { _ = st.Close() })
-		return st
-	}
-	writer, watching := open(), open()
+	writer, watching := openPG(b, dsn), openPG(b, dsn)
 	tn := dwell.TenantID(fmt.Sprintf("feed-%d", feedSeq.Add(1)))
 	got := make(chan string, 1024)
 	ctx, cancel := context.WithCancel(context.Background())

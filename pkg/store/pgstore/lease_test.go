@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store/pgstore"
 	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
@@ -112,20 +110,6 @@ func holders(cs []*contender) []*contender {
 	return out
 }
 
-// terminate ends the PostgreSQL backend pid from a connection of its own.
-func terminate(t testing.TB, dsn string, pid int) {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(context.Background())
-	var ok bool
-	if err := conn.QueryRow(context.Background(), `SELECT pg_terminate_backend($1)`, pid).Scan(&ok); err != nil || !ok {
-		t.Fatalf("pg_terminate_backend(%d) = %v, %v", pid, ok, err)
-	}
-}
-
 // TestLeadOneHolder runs three stores for one lease on one schema: one
 // holds it at a time, and when the holder gives it up (its context ends)
 // another takes it over; PostgreSQL names the holder's session throughout.
@@ -170,7 +154,7 @@ func TestLeadConnectionKilled(t *testing.T) {
 	if err != nil || pid == 0 {
 		t.Fatalf("LeaseHolder = %d, %v", pid, err)
 	}
-	terminate(t, dsn, pid)
+	pgtest.Terminate(t, dsn, pid)
 	waitFor(t, "the old holder stops", func() bool { return !old.holding.Load() })
 	waitFor(t, "the other store takes over", func() bool {
 		h := holders(cs)
@@ -244,15 +228,7 @@ func TestLeadStoreClosed(t *testing.T) {
 // on average, at most 2 s plus a connection.
 func BenchmarkLeaseTakeover(b *testing.B) {
 	dsn := pgtest.DSN(b)
-	open := func() *pgstore.Store {
-		st, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
-		if err != nil {
-			b.Fatalf("Open: %v", err)
-		}
-		b.Cleanup(func() { _ = st.Close() })
-		return st
-	}
-	sa, sb := open(), open()
+	sa, sb := openPG(b, dsn), openPG(b, dsn)
 	var seq atomic.Int64
 	b.Run("first", func(b *testing.B) {
 		for b.Loop() {
@@ -297,7 +273,7 @@ func BenchmarkLeaseTakeover(b *testing.B) {
 				b.Fatalf("LeaseHolder = %d, %v", pid, err)
 			}
 			b.StartTimer()
-			terminate(b, dsn, pid)
+			pgtest.Terminate(b, dsn, pid)
 			next := <-won
 			if next == holder {
 				b.Fatal("the killed holder won the lease back first")

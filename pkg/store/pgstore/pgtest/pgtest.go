@@ -77,6 +77,22 @@ func DSN(tb testing.TB) string {
 	return server.base + " search_path=" + name
 }
 
+// Terminate ends PostgreSQL backend pid of the server dsn names (as an
+// operator or a failover would), failing tb if it cannot.
+func Terminate(tb testing.TB, dsn string, pid int) {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Fatalf("pgtest: connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&ok); err != nil || !ok {
+		tb.Fatalf("pgtest: pg_terminate_backend(%d) = %v, %v", pid, ok, err)
+	}
+}
+
 // exec1 runs one statement on a connection of its own.
 func exec1(ctx context.Context, dsn, sql string) error {
 	conn, err := pgx.Connect(ctx, dsn)
