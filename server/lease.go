@@ -68,9 +68,7 @@ func (s *Server) leadLoop(l leaser, sweep time.Duration) {
 	defer cancel()
 	err := l.Lead(ctx, backgroundLease, func(ctx context.Context) {
 		s.log.Info("background lease won: running the summary refresher and the silence sweeper here")
-		s.leading.Store(true)
 		s.runBackground(ctx, sweep)
-		s.leading.Store(false)
 		s.log.Info("background lease given up: the summary refresher and the silence sweeper stopped here")
 	})
 	if ctx.Err() == nil && err != nil {

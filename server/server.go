@@ -15,7 +15,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -115,10 +114,7 @@ type Server struct {
 	closing    chan struct{}
 	background chan struct{}
 	pruned     chan struct{}
-	// leading is whether this server holds the background lease and runs
-	// the refresher and the silence sweeper under it (lease.go).
-	leading   atomic.Bool
-	closeOnce sync.Once
+	closeOnce  sync.Once
 	// eraseMu keeps erasures apart from re-derivations in flight: a
 	// refresh holds it shared, EraseRepHistory exclusively (privacy.go).
 	eraseMu sync.RWMutex
