@@ -102,11 +102,10 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		// Up to the latest a change may carry, not only the batch's
 		// span: a pause in the span is refused only once its resume is
 		// known (pausedAt), and that may come after the span.
-		changes, err := g.s.store.ListTrackingState(ctx, p.Tenant, r.ID, lo, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
-		if err != nil {
+		var err error
+		if paused, err = g.s.pausesFrom(ctx, p.Tenant, r.ID, lo, now); err != nil {
 			return nil, nil, err
 		}
-		paused = timeline.Pauses(changes)
 	}
 	valid := fs[:0] // compacted in place: valid fixes never outrun i
 	validIdx := make([]int, 0, len(fixes))
@@ -121,12 +120,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 			}
 		}
 		if len(vs) > 0 {
-			for j := range vs {
-				all = append(all, dwell.Violation{Field: fmt.Sprintf("fixes[%d].%s", i, vs[j].Field), Description: vs[j].Description})
-			}
-			res.Status = dwellv1.FixStatus_FIX_STATUS_REJECTED
-			res.Reasons = violationsToPB(vs)
-			ack.Rejected++
+			all = append(all, rejectFix(ack, res, i, vs)...)
 			continue
 		}
 		valid = append(valid, f)
@@ -171,11 +165,10 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 // written, validIdx their indexes in the batch. It returns the violations
 // of the fixes it rejected.
 func (g *ingestService) unkeepPaused(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, lo, now time.Time, valid []dwell.Fix, validIdx []int, ack *dwellv1.BatchAck) ([]dwell.Violation, error) {
-	changes, err := g.s.store.ListTrackingState(ctx, tenant, rep, lo, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
+	paused, err := g.s.pausesFrom(ctx, tenant, rep, lo, now)
 	if err != nil {
 		return nil, err
 	}
-	paused := timeline.Pauses(changes)
 	var vs []dwell.Violation
 	swept := map[time.Time]bool{}
 	for k, f := range valid {
@@ -195,13 +188,22 @@ func (g *ingestService) unkeepPaused(ctx context.Context, tenant dwell.TenantID,
 		} else {
 			ack.Duplicates--
 		}
-		v := dwell.Violation{Field: "device_time", Description: pausedDescription(sp)}
-		res.Status = dwellv1.FixStatus_FIX_STATUS_REJECTED
-		res.Reasons = violationsToPB([]dwell.Violation{v})
-		ack.Rejected++
-		vs = append(vs, dwell.Violation{Field: fmt.Sprintf("fixes[%d].%s", validIdx[k], v.Field), Description: v.Description})
+		vs = append(vs, rejectFix(ack, res, validIdx[k], []dwell.Violation{{Field: "device_time", Description: pausedDescription(sp)}})...)
 	}
 	return vs, nil
+}
+
+// rejectFix marks fix i of a batch rejected for vs in its result res and
+// in ack's count, and returns vs with the fix's path ("fixes[i].").
+func rejectFix(ack *dwellv1.BatchAck, res *dwellv1.FixResult, i int, vs []dwell.Violation) []dwell.Violation {
+	res.Status = dwellv1.FixStatus_FIX_STATUS_REJECTED
+	res.Reasons = violationsToPB(vs)
+	ack.Rejected++
+	out := make([]dwell.Violation, len(vs))
+	for j, v := range vs {
+		out[j] = dwell.Violation{Field: fmt.Sprintf("fixes[%d].%s", i, v.Field), Description: v.Description}
+	}
+	return out
 }
 
 // UploadPings stores one batch. When no fix of the batch is usable the call
@@ -637,11 +639,11 @@ func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName
 // after a pause not resumed are taken for the same reason; see pausedAt.)
 // The deletion is durable on return.
 func (g *ingestService) sweepPaused(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, at, now time.Time) error {
-	changes, err := g.s.store.ListTrackingState(ctx, tenant, rep, at, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
+	paused, err := g.s.pausesFrom(ctx, tenant, rep, at, now)
 	if err != nil {
 		return err
 	}
-	for _, sp := range timeline.Pauses(changes) {
+	for _, sp := range paused {
 		if sp.End.IsZero() || sp.Start.After(at) || sp.End.Before(at) {
 			continue
 		}
@@ -687,6 +689,18 @@ func pausedAt(spans []timeline.Pause, t time.Time) (timeline.Pause, bool) {
 		return spans[i], true
 	}
 	return timeline.Pause{}, false
+}
+
+// pausesFrom returns the rep's paused intervals from instant from (with
+// the pause in force at from, however old) up to the latest a tracking
+// change may carry, now + dwell.MaxFutureSkew: a pause is closed by a
+// resume that may be dated after any span the caller looks at.
+func (s *Server) pausesFrom(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, now time.Time) ([]timeline.Pause, error) {
+	changes, err := s.store.ListTrackingState(ctx, tenant, rep, from, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
+	if err != nil {
+		return nil, err
+	}
+	return timeline.Pauses(changes), nil
 }
 
 // pausedDescription is the violation of a fix whose device time falls in

@@ -715,12 +715,12 @@ func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 // fixes after a pause not resumed mean the phone tracks again, as the
 // timeline reads them.
 func (s *Server) silentAt(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, loc *time.Location, last time.Time, threshold time.Duration, now time.Time) (time.Time, error) {
-	changes, err := s.store.ListTrackingState(ctx, tenant, r.ID, last, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
+	paused, err := s.pausesFrom(ctx, tenant, r.ID, last, now)
 	if err != nil {
 		return time.Time{}, err
 	}
 	from := last
-	for _, sp := range timeline.Pauses(changes) {
+	for _, sp := range paused {
 		if sp.Start.Before(last) {
 			continue
 		}
