@@ -683,7 +683,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	}
 	// Only a mask that names it changes partner_accounts_required: a full
 	// update from a client that predates the field sends false.
-	partnersNamed := set["partner_accounts_required"] && slices.Contains(req.GetUpdateMask().GetPaths(), "partner_accounts_required")
+	partnersNamed := slices.Contains(req.GetUpdateMask().GetPaths(), "partner_accounts_required")
 	if partnersNamed {
 		st.PartnerAccountsRequired = in.GetPartnerAccountsRequired()
 	}
