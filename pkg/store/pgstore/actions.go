@@ -174,9 +174,8 @@ func newAction(op dwell.Op, tenant dwell.TenantID, kind actionKind, rep dwell.Re
 	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
 		return action{}, err
 	}
-	if len(requestID) > maxRequestIDBytes {
-		return action{}, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id",
-			Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
+	if err := checkRequestID(op, requestID); err != nil {
+		return action{}, err
 	}
 	n, ok := nanos(at)
 	if !ok {
@@ -360,33 +359,17 @@ func (s *Store) markPaused(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID
 	if err != nil || !prev.Paused {
 		return err
 	}
-	var pruned, cleared *int64
-	err = tx.QueryRow(ctx, `SELECT fixes_pruned, actions_cleared FROM rep_data WHERE tenant = $1 AND rep = $2`,
-		string(tenant), string(rep)).Scan(&pruned, &cleared)
-	if err != nil && err != pgx.ErrNoRows {
-		return err
-	}
-	horizon := fromOptNanos(pruned)
-	if c := fromOptNanos(cleared); c.After(horizon) {
-		horizon = c
-	}
-	loc, err := s.repZone(ctx, tx, tenant, rep)
-	if err != nil {
-		return err
-	}
 	// Half-day steps: a step of a day could leap over a 23-hour local day.
 	end := fromNanos(at)
 	from := prev.Time
 	if limit := end.Add(-maxPausedDays * 24 * time.Hour); from.Before(limit) {
 		from = limit
 	}
-	var days []dwell.Date
+	var steps []time.Time
 	for t := from; !t.After(end); t = t.Add(12 * time.Hour) {
-		if d := dwell.DateOf(t, loc); !d.Start(loc).Before(horizon) {
-			days = append(days, d)
-		}
+		steps = append(steps, t)
 	}
-	return bumpDays(ctx, tx, tenant, rep, days)
+	return s.markKeptDays(ctx, tx, tenant, rep, steps)
 }
 
 // ListCheckIns implements store.Store.

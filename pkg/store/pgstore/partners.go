@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS partner_requests (
 // before the store.
 const maxRequestIDBytes = 1024
 
+// checkRequestID returns dwell.Invalid for a request id longer than
+// maxRequestIDBytes.
+func checkRequestID(op dwell.Op, id string) error {
+	if len(id) > maxRequestIDBytes {
+		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
+	}
+	return nil
+}
+
 // partnerColumns are the columns scanPartner reads, in its order.
 const partnerColumns = `id, display_name, scopes, disabled, request_id, create_time, update_time`
 
@@ -79,8 +88,8 @@ func partnerArgs(op dwell.Op, tenant dwell.TenantID, a *dwell.PartnerAccount) ([
 	if err := checkTenantKey(op, tenant, "partner.id", string(a.ID)); err != nil {
 		return nil, err
 	}
-	if len(a.RequestID) > maxRequestIDBytes {
-		return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
+	if err := checkRequestID(op, a.RequestID); err != nil {
+		return nil, err
 	}
 	ct, ut, err := recordTimes(op, "partner", a.CreateTime, a.UpdateTime)
 	if err != nil {

@@ -223,12 +223,6 @@ func dbError(op dwell.Op, err error) error {
 	return dwell.E(op, dwell.Other, "database error", err)
 }
 
-// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
-func isUniqueViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
-}
-
 // Instants are stored as bigint Unix nanoseconds: PostgreSQL's timestamp
 // keeps microseconds only, and the store returns instants to the
 // nanosecond. The range is that of an int64 (years 1678 to 2262), as in
@@ -291,6 +285,3 @@ func checkPage(op dwell.Op, p store.Page) error {
 	}
 	return nil
 }
-
-// todo is the error of a method not written yet.
-func todo(op dwell.Op) error { return dwell.E(op, dwell.Unimplemented, "not implemented yet") }

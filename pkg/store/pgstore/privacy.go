@@ -215,7 +215,7 @@ func (s *Store) DeleteFixesBetween(ctx context.Context, tenant dwell.TenantID, r
 		if err != nil || deleted == 0 {
 			return err
 		}
-		return s.markDeletedFixDays(ctx, tx, tenant, rep, at)
+		return s.markKeptDays(ctx, tx, tenant, rep, at)
 	})
 	if err != nil {
 		return 0, err
@@ -223,10 +223,11 @@ func (s *Store) DeleteFixesBetween(ctx context.Context, tenant dwell.TenantID, r
 	return deleted, nil
 }
 
-// markDeletedFixDays bumps the rep's local days of the instants at, which
-// lost fixes, except days that began before the rep's prune horizon: such
-// a day keeps its summary (boltstore's markDeletedFixDays).
-func (s *Store) markDeletedFixDays(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, rep dwell.RepID, at []time.Time) error {
+// markKeptDays bumps the rep's local days of the instants at (days that
+// lost fixes to DeleteFixesBetween, days a resume shows were paused),
+// except days that began before the rep's prune horizon: such a day keeps
+// its summary (boltstore's markDeletedFixDays and markPaused).
+func (s *Store) markKeptDays(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, rep dwell.RepID, at []time.Time) error {
 	horizon, err := pruneHorizon(ctx, tx, tenant, rep)
 	if err != nil {
 		return err
@@ -238,7 +239,7 @@ func (s *Store) markDeletedFixDays(ctx context.Context, tx pgx.Tx, tenant dwell.
 	var days []dwell.Date
 	for _, t := range at {
 		d := dwell.DateOf(t, loc)
-		if horizon.IsZero() || !d.Start(loc).Before(horizon) {
+		if !d.Start(loc).Before(horizon) { // a zero horizon keeps every day
 			days = append(days, d)
 		}
 	}

@@ -116,8 +116,8 @@ func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a 
 	if !ok {
 		return a, false, timeInvalid(op, "appointment.planned_start_time", a.PlannedStart)
 	}
-	if len(a.RequestID) > maxRequestIDBytes {
-		return a, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
+	if err := checkRequestID(op, a.RequestID); err != nil {
+		return a, false, err
 	}
 	a.PlannedStart, a.PlannedEnd, a.CreateTime = a.PlannedStart.UTC(), a.PlannedEnd.UTC(), a.CreateTime.UTC()
 	rec, err := json.Marshal(appointmentRec{Client: string(a.Client), PlannedEnd: a.PlannedEnd, CreateTime: a.CreateTime})
@@ -356,8 +356,8 @@ func salesDigest(items [][]string) []byte {
 // batch had the digest given, else a dwell.Invalid error on request_id. An
 // empty requestID is never kept.
 func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID, kind, requestID string, digest []byte, put func(ctx context.Context, tx pgx.Tx) error) (bool, error) {
-	if len(requestID) > maxRequestIDBytes {
-		return false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
+	if err := checkRequestID(op, requestID); err != nil {
+		return false, err
 	}
 	var existed bool
 	err := s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {

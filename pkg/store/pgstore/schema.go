@@ -140,9 +140,6 @@ func (s *Store) migrate(ctx context.Context) error {
 			return dbError("pgstore.migrate", err)
 		}
 		for _, part := range schemaParts {
-			if part == "" {
-				continue
-			}
 			if _, err := tx.Exec(ctx, part); err != nil {
 				return dbError("pgstore.migrate", fmt.Errorf("creating tables: %w", err))
 			}
