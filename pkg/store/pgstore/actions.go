@@ -415,7 +415,7 @@ func listActions[T any, R any, PR actionRec[T, R]](ctx context.Context, s *Store
 	if state {
 		lower = `coalesce((SELECT max(time) FROM actions WHERE tenant = $1 AND rep = $2 AND kind = $5 AND time < $3), $3)`
 	}
-	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.readOne(ctx, op, func(ctx context.Context, tx querier) error {
 		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT time, request_id, rec FROM actions
 			WHERE tenant = $1 AND rep = $2 AND kind = $5 AND time >= `+lower+` AND time < $4

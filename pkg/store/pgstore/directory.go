@@ -161,7 +161,7 @@ func execOneTx(missing func(what, id string) error, what, id, sql string, args [
 // scans it, or returns dwell.NotFound.
 func getOne[T any](ctx context.Context, s *Store, op dwell.Op, what, id, sql string, args []any, scan func(pgx.CollectableRow) (T, error)) (T, error) {
 	var out T
-	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.readOne(ctx, op, func(ctx context.Context, tx querier) error {
 		rows, _ := tx.Query(ctx, sql, args...)
 		v, err := pgx.CollectExactlyOneRow(rows, scan)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -182,7 +182,7 @@ func listPage[T any](ctx context.Context, s *Store, op dwell.Op, p store.Page, s
 	}
 	args = append(args, int64(p.Limit)+1)
 	var out []T
-	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.readOne(ctx, op, func(ctx context.Context, tx querier) error {
 		rows, _ := tx.Query(ctx, sql, args...)
 		var err error
 		out, err = pgx.CollectRows(rows, scan)
@@ -678,7 +678,7 @@ func (s *Store) ListTeams(ctx context.Context, tenant dwell.TenantID, f store.Te
 
 // loadSettings returns the tenant's settings as tx sees them, or
 // dwell.DefaultSettings() if it stored none.
-func loadSettings(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID) (dwell.Settings, error) {
+func loadSettings(ctx context.Context, tx querier, tenant dwell.TenantID) (dwell.Settings, error) {
 	set := dwell.DefaultSettings()
 	var ret, vmin, imin, silence int64
 	err := tx.QueryRow(ctx, `
@@ -702,7 +702,7 @@ func (s *Store) GetSettings(ctx context.Context, tenant dwell.TenantID) (dwell.S
 		return dwell.DefaultSettings(), err
 	}
 	var set dwell.Settings
-	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) (err error) {
+	err := s.readOne(ctx, op, func(ctx context.Context, tx querier) (err error) {
 		set, err = loadSettings(ctx, tx, tenant)
 		return err
 	})

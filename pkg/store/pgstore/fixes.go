@@ -157,7 +157,7 @@ func (s *Store) ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.
 	if !from.Before(to) {
 		return out, nil
 	}
-	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.readOne(ctx, op, func(ctx context.Context, tx querier) error {
 		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT `+fixColumns+` FROM fixes
 			WHERE tenant = $1 AND rep = $2 AND time >= $3 AND time < $4
@@ -190,7 +190,7 @@ func (s *Store) LastFixTime(ctx context.Context, tenant dwell.TenantID, rep dwel
 		return time.Time{}, err
 	}
 	var at *int64
-	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.readOne(ctx, op, func(ctx context.Context, tx querier) error {
 		return tx.QueryRow(ctx, `SELECT max(time) FROM fixes WHERE tenant = $1 AND rep = $2`,
 			string(tenant), string(rep)).Scan(&at)
 	})

@@ -169,6 +169,28 @@ func (s *Store) read(ctx context.Context, op dwell.Op, fn func(ctx context.Conte
 	return s.run(ctx, op, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
+// querier is what a read runs its statements on: the transaction of read,
+// or the pool for readOne.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// readOne runs fn, a read of one statement, on the pool, without a
+// transaction of its own: one statement sees one snapshot, and BEGIN and
+// COMMIT would cost two more round trips (ingest makes three such reads a
+// batch). Errors are mapped as by read.
+func (s *Store) readOne(ctx context.Context, op dwell.Op, fn func(ctx context.Context, q querier) error) error {
+	if err := s.enter(op); err != nil {
+		return err
+	}
+	defer s.inflight.Done()
+	if err := fn(ctx, s.pool); err != nil {
+		return dbError(op, err)
+	}
+	return nil
+}
+
 func (s *Store) run(ctx context.Context, op dwell.Op, txo pgx.TxOptions, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, s.pool, txo, func(tx pgx.Tx) error { return fn(ctx, tx) })

@@ -110,7 +110,7 @@ func (s *Store) PrunedBefore(ctx context.Context, tenant dwell.TenantID, rep dwe
 		return time.Time{}, err
 	}
 	var at time.Time
-	err := s.read(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.readOne(ctx, op, func(ctx context.Context, tx querier) error {
 		var err error
 		at, err = pruneHorizon(ctx, tx, tenant, rep)
 		return err
@@ -123,7 +123,7 @@ func (s *Store) PrunedBefore(ctx context.Context, tenant dwell.TenantID, rep dwe
 
 // pruneHorizon returns the rep's prune horizon as tx sees it
 // (store.Privacy.PrunedBefore), or the zero time if it has none.
-func pruneHorizon(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error) {
+func pruneHorizon(ctx context.Context, tx querier, tenant dwell.TenantID, rep dwell.RepID) (time.Time, error) {
 	var h *int64
 	err := tx.QueryRow(ctx, `
 		SELECT greatest(fixes_pruned, actions_cleared) FROM rep_data
