@@ -24,8 +24,9 @@
 // error (errors.Is(err, context.Canceled) holds) and writes nothing. Once
 // started, it runs to its end whatever happens to its context, and the
 // call returns the outcome: a caller is never told "cancelled" about a
-// write that became durable. Reads run REPEATABLE READ, read only: every
-// statement of one call sees one snapshot.
+// write that became durable. A read of several statements runs REPEATABLE
+// READ, read only, so they all see one snapshot; a read of one statement
+// runs on the pool without BEGIN and COMMIT (two round trips fewer).
 //
 // # Layout
 //
