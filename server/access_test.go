@@ -163,12 +163,12 @@ func TestTokenFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.EnsureTenant("initech"); err != nil {
+	if _, err := other.EnsureTenant(t.Context(), "initech"); err != nil {
 		t.Fatal(err)
 	}
 	foreign, _ := other.Mint(dwell.Principal{Tenant: "initech", Subject: "admin", Role: dwell.RoleAdmin}, time.Hour, now)
 	// A token for acme signed by another keyring's acme key.
-	if _, err := other.EnsureTenant(acme); err != nil {
+	if _, err := other.EnsureTenant(t.Context(), acme); err != nil {
 		t.Fatal(err)
 	}
 	wrongKey, _ := other.Mint(dwell.Principal{Tenant: acme, Subject: "admin", Role: dwell.RoleAdmin}, time.Hour, now)

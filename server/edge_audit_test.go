@@ -353,7 +353,7 @@ func TestUnauthenticatedCallsAreAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.EnsureTenant(acme); err != nil {
+	if _, err := other.EnsureTenant(t.Context(), acme); err != nil {
 		t.Fatal(err)
 	}
 	forged, err := other.Mint(dwell.Principal{Tenant: acme, Subject: "boss", Role: dwell.RoleAdmin}, time.Hour, e.now())

@@ -103,7 +103,7 @@ func (e *env) start() {
 		t.Fatalf("OpenKeyring: %v", err)
 	}
 	for _, tn := range []dwell.TenantID{acme, globex} {
-		if _, err := kr.EnsureTenant(tn); err != nil {
+		if _, err := kr.EnsureTenant(t.Context(), tn); err != nil {
 			t.Fatalf("EnsureTenant(%s): %v", tn, err)
 		}
 	}

@@ -32,7 +32,7 @@ func testServer(t *testing.T) (addr, dataDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kr.EnsureTenant("default"); err != nil {
+	if _, err := kr.EnsureTenant(t.Context(), "default"); err != nil {
 		t.Fatal(err)
 	}
 	st, err := boltstore.Open(filepath.Join(dir, "dwell.db"), boltstore.Options{})

@@ -29,7 +29,7 @@ func newKeyring(t testing.TB, tenants ...dwell.TenantID) *Keyring {
 		t.Fatalf("OpenKeyring: %v", err)
 	}
 	for _, tn := range tenants {
-		if _, err := k.EnsureTenant(tn); err != nil {
+		if _, err := k.EnsureTenant(t.Context(), tn); err != nil {
 			t.Fatalf("EnsureTenant(%q): %v", tn, err)
 		}
 	}
@@ -311,7 +311,7 @@ func TestEnsureTenant(t *testing.T) {
 		{"açme", false},
 		{"acme\x00", false},
 	} {
-		created, err := k.EnsureTenant(tc.tenant)
+		created, err := k.EnsureTenant(t.Context(), tc.tenant)
 		if !tc.ok {
 			if got := dwell.KindOf(err); err == nil || got != dwell.Invalid {
 				t.Errorf("EnsureTenant(%q) = %v, %v (kind %v), want kind %v", tc.tenant, created, err, got, dwell.Invalid)
@@ -321,7 +321,7 @@ func TestEnsureTenant(t *testing.T) {
 		if err != nil || !created {
 			t.Errorf("EnsureTenant(%q) = %v, %v, want true, nil", tc.tenant, created, err)
 		}
-		if created, err := k.EnsureTenant(tc.tenant); err != nil || created {
+		if created, err := k.EnsureTenant(t.Context(), tc.tenant); err != nil || created {
 			t.Errorf("second EnsureTenant(%q) = %v, %v, want false, nil", tc.tenant, created, err)
 		}
 	}
@@ -365,7 +365,7 @@ func TestKeyringReload(t *testing.T) {
 
 	// A key made by another process on the same directory is seen after
 	// Reload, not before.
-	if _, err := k2.EnsureTenant("umbrella"); err != nil {
+	if _, err := k2.EnsureTenant(t.Context(), "umbrella"); err != nil {
 		t.Fatal(err)
 	}
 	up := dwell.Principal{Tenant: "umbrella", Subject: "a", Role: dwell.RoleAdmin}
@@ -373,21 +373,43 @@ func TestKeyringReload(t *testing.T) {
 	if _, err := k1.Verify(utok, t0); dwell.MessageOf(err) != msgTenant {
 		t.Errorf("Verify before Reload = %v, want %q", err, msgTenant)
 	}
-	if err := k1.Reload(); err != nil {
+	if err := k1.Reload(t.Context()); err != nil {
 		t.Fatalf("Reload: %v", err)
 	}
 	if got, err := k1.Verify(utok, t0); err != nil || got != up {
 		t.Errorf("Verify after Reload = %+v, %v, want %+v", got, err, up)
 	}
 	// EnsureTenant on a stale keyring adopts the key on disk.
-	if _, err := k1.EnsureTenant("wayne"); err != nil {
+	if _, err := k1.EnsureTenant(t.Context(), "wayne"); err != nil {
 		t.Fatal(err)
 	}
-	if created, err := k2.EnsureTenant("wayne"); err != nil || created {
+	if created, err := k2.EnsureTenant(t.Context(), "wayne"); err != nil || created {
 		t.Errorf("EnsureTenant of a tenant created by another keyring = %v, %v, want false, nil", created, err)
 	}
 	if !reflect.DeepEqual(k2.lookup("wayne"), k1.lookup("wayne")) {
 		t.Errorf("two keyrings disagree on the key of a tenant both ensured")
+	}
+}
+
+// TestImportKeys copies the tenants a keyring lacks from another, keeps
+// its own key where both have one, and reports those tenants.
+func TestImportKeys(t *testing.T) {
+	dst, src := newKeyring(t, "acme"), newKeyring(t, "acme", "globex", "initech")
+	differ, err := dst.ImportKeys(t.Context(), src)
+	if err != nil || !reflect.DeepEqual(differ, []dwell.TenantID{"acme"}) {
+		t.Fatalf("ImportKeys = %q, %v; want [acme], nil", differ, err)
+	}
+	reopened, err := OpenKeyring(dst.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range []dwell.TenantID{"globex", "initech"} {
+		if !reflect.DeepEqual(reopened.lookup(tn), src.lookup(tn)) {
+			t.Errorf("key of %q after ImportKeys and reopening = %+v, want the imported %+v", tn, reopened.lookup(tn), src.lookup(tn))
+		}
+	}
+	if reflect.DeepEqual(reopened.lookup("acme"), src.lookup("acme")) || reopened.lookup("acme") == nil {
+		t.Errorf("ImportKeys replaced acme's own key")
 	}
 }
 
@@ -397,7 +419,7 @@ func TestKeyFilePermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.EnsureTenant("acme"); err != nil {
+	if _, err := k.EnsureTenant(t.Context(), "acme"); err != nil {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]os.FileMode{
@@ -502,7 +524,7 @@ func TestOpenKeyringMalformedFile(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(k.Dir(), "globex.json"), []byte("{"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := k.Reload(); err == nil {
+		if err := k.Reload(t.Context()); err == nil {
 			t.Fatal("Reload of a malformed file succeeded")
 		}
 		if got, want := k.Tenants(), []dwell.TenantID{"acme"}; !reflect.DeepEqual(got, want) {
@@ -534,7 +556,7 @@ func TestConcurrentUse(t *testing.T) {
 			}
 			for i := range 50 {
 				tn := tenants[(g+i)%len(tenants)]
-				c, err := kr.EnsureTenant(tn)
+				c, err := kr.EnsureTenant(t.Context(), tn)
 				if err != nil {
 					t.Errorf("EnsureTenant(%q): %v", tn, err)
 					return

@@ -63,10 +63,20 @@
 // the server host. Guard the data directory like a private key and keep it
 // out of backups that are less protected than the server.
 //
-// A Keyring reads its directory when it is opened and on Reload. A key
-// created by another process (dwellctl, on the same directory) is not seen
-// by a running server until it calls Reload or restarts; until then, tokens
-// of that tenant are rejected with "unknown tenant".
+// # Shared keys
+//
+// OpenKeyStore backs a Keyring with a KeyStore instead of a directory: the
+// PostgreSQL store keeps the keys in the database, so that every server
+// sharing it signs and verifies with the same key per tenant. A key is
+// created once (the first one stored wins; every EnsureTenant racing it
+// gets that one) and never changed. ImportKeys copies a directory's keys
+// into a store, keeping the store's key where both have one.
+//
+// A Keyring reads its directory (or store) when it is opened and on
+// Reload. A key created by another process is not seen by a running server
+// until it calls Reload or restarts; until then, tokens of that tenant are
+// rejected with "unknown tenant". dwelld on PostgreSQL reloads every 10
+// seconds; on a directory, at restart only.
 //
 // "unknown tenant" tells an unauthenticated caller whether a tenant id
 // exists. Tenant ids are not secrets in Dwell; if they become so, fold that

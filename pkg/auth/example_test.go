@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -22,7 +23,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := keys.EnsureTenant("acme"); err != nil {
+	if _, err := keys.EnsureTenant(context.Background(), "acme"); err != nil {
 		log.Fatal(err)
 	}
 

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -29,10 +31,12 @@ const secretBytes = 32
 const algHS256 = "HS256"
 
 // Keyring holds one HS256 signing key per tenant, backed by one file per
-// tenant in a directory. It is safe for concurrent use by many goroutines.
-// The zero Keyring is not usable; call OpenKeyring.
+// tenant in a directory (OpenKeyring) or by a KeyStore that several servers
+// share (OpenKeyStore). It is safe for concurrent use by many goroutines.
+// The zero Keyring is not usable; call OpenKeyring or OpenKeyStore.
 type Keyring struct {
-	dir string
+	dir string   // the keys directory; "" when ks is set
+	ks  KeyStore // the shared store of keys, or nil
 
 	// createMu serialises EnsureTenant so that one process writes at most one
 	// key per tenant; it is never held by Mint or Verify.
@@ -95,12 +99,58 @@ func OpenKeyring(dir string) (*Keyring, error) {
 	return &Keyring{dir: dir, keys: keys}, nil
 }
 
-// Reload reads the keyring's directory again and replaces the keys in memory
-// with what it finds, so that keys created by another process become usable.
-// On error the keys in memory are unchanged.
-func (k *Keyring) Reload() error {
+// KeyStore keeps signing keys durably where every server sharing a store
+// sees the same ones: pgstore.Store implements it, so that servers on one
+// database verify each other's tokens and hold no state of their own.
+type KeyStore interface {
+	// SigningKeys returns every tenant's key.
+	SigningKeys(ctx context.Context) ([]dwell.SigningKey, error)
+	// CreateSigningKey stores k as its tenant's key unless the tenant has
+	// one already, and returns the tenant's key: k, or the key stored
+	// before, unchanged. The key is durable when it returns.
+	CreateSigningKey(ctx context.Context, k dwell.SigningKey) (dwell.SigningKey, error)
+}
+
+// OpenKeyStore returns a keyring backed by ks and loads every key in it. A
+// stored key that fails validation (see OpenKeyring) is an error of kind
+// dwell.Invalid naming its tenant; no keyring is returned then.
+func OpenKeyStore(ctx context.Context, ks KeyStore) (*Keyring, error) {
+	const op dwell.Op = "auth.OpenKeyStore"
+	k := &Keyring{ks: ks}
+	keys, err := k.load(ctx)
+	if err != nil {
+		return nil, dwell.E(op, err)
+	}
+	k.keys = keys
+	return k, nil
+}
+
+// load reads every key from the keyring's backing directory or store.
+func (k *Keyring) load(ctx context.Context) (map[dwell.TenantID]*key, error) {
+	if k.ks == nil {
+		return loadDir(k.dir)
+	}
+	sks, err := k.ks.SigningKeys(ctx)
+	if err != nil {
+		return nil, dwell.E("cannot read the signing keys", err)
+	}
+	keys := make(map[dwell.TenantID]*key, len(sks))
+	for _, sk := range sks {
+		nk, err := fromSigningKey(sk)
+		if err != nil {
+			return nil, err
+		}
+		keys[nk.tenant] = nk
+	}
+	return keys, nil
+}
+
+// Reload reads the keyring's directory or store again and replaces the
+// keys in memory with what it finds, so that keys created by another
+// process become usable. On error the keys in memory are unchanged.
+func (k *Keyring) Reload(ctx context.Context) error {
 	const op dwell.Op = "auth.Reload"
-	keys, err := loadDir(k.dir)
+	keys, err := k.load(ctx)
 	if err != nil {
 		return dwell.E(op, err)
 	}
@@ -110,8 +160,53 @@ func (k *Keyring) Reload() error {
 	return nil
 }
 
-// Dir returns the directory the keyring was opened on.
+// Dir returns the directory the keyring was opened on, or "" for a
+// keyring backed by a KeyStore.
 func (k *Keyring) Dir() string { return k.dir }
+
+// ImportKeys gives each tenant of from that has no key in k from's key, so
+// that tokens signed by from stay valid (moving a server's keys from its
+// data directory into a shared store). It returns, in order, the tenants
+// whose key in k differs from their key in from: k keeps its own, and
+// tokens signed with from's are refused. On error, the keys imported
+// before it stay imported.
+func (k *Keyring) ImportKeys(ctx context.Context, from *Keyring) (differ []dwell.TenantID, err error) {
+	const op dwell.Op = "auth.ImportKeys"
+	for _, t := range from.Tenants() {
+		fk := from.lookup(t)
+		k.createMu.Lock()
+		nk, _, err := k.create(ctx, fk)
+		k.createMu.Unlock()
+		if err != nil {
+			return differ, dwell.E(op, err)
+		}
+		if !sameKey(nk, fk) {
+			differ = append(differ, t)
+		}
+	}
+	return differ, nil
+}
+
+func sameKey(a, b *key) bool {
+	return a.tenant == b.tenant && a.kid == b.kid && bytes.Equal(a.secret, b.secret)
+}
+
+// fromSigningKey validates a stored key.
+func fromSigningKey(sk dwell.SigningKey) (*key, error) {
+	bad := func(format string, args ...any) error {
+		return dwell.E(dwell.Invalid, fmt.Sprintf("malformed signing key of tenant %q: %s", sk.Tenant, fmt.Sprintf(format, args...)))
+	}
+	if err := CheckTenantID(sk.Tenant); err != nil {
+		return nil, bad("%v", dwell.ViolationsOf(err)[0].Description)
+	}
+	if sk.KID == "" {
+		return nil, bad("no kid")
+	}
+	if len(sk.Secret) < secretBytes {
+		return nil, bad("secret is %d bytes, want at least %d", len(sk.Secret), secretBytes)
+	}
+	return &key{tenant: sk.Tenant, kid: sk.KID, secret: bytes.Clone(sk.Secret), created: sk.Created.UTC()}, nil
+}
 
 // Tenants returns the tenants that have a key, in ascending order.
 func (k *Keyring) Tenants() []dwell.TenantID {
@@ -121,11 +216,11 @@ func (k *Keyring) Tenants() []dwell.TenantID {
 }
 
 // EnsureTenant creates a signing key for tenant if it has none, and reports
-// whether it created one. The key file is durable on disk before
-// EnsureTenant returns. If another process created the tenant's key first,
-// EnsureTenant loads that key instead and reports false. A malformed tenant
-// id is a dwell.Invalid error.
-func (k *Keyring) EnsureTenant(tenant dwell.TenantID) (created bool, err error) {
+// whether it created one. The key is durable (its file on disk, or in the
+// KeyStore) before EnsureTenant returns. If another process created the
+// tenant's key first, EnsureTenant loads that key instead and reports
+// false. A malformed tenant id is a dwell.Invalid error.
+func (k *Keyring) EnsureTenant(ctx context.Context, tenant dwell.TenantID) (created bool, err error) {
 	const op dwell.Op = "auth.EnsureTenant"
 	if err := CheckTenantID(tenant); err != nil {
 		return false, dwell.E(op, err)
@@ -147,36 +242,60 @@ func (k *Keyring) EnsureTenant(tenant dwell.TenantID) (created bool, err error) 
 		created: time.Now().UTC().Truncate(time.Second),
 	}
 	rand.Read(nk.secret) // Never fails: crypto/rand crashes the program instead.
-	data, err := json.MarshalIndent(keyFile{
-		Tenant:  string(nk.tenant),
-		KID:     nk.kid,
-		Alg:     algHS256,
-		Secret:  base64.StdEncoding.EncodeToString(nk.secret),
-		Created: nk.created.Format(time.RFC3339),
-	}, "", "  ")
-	if err != nil {
+	if _, created, err = k.create(ctx, nk); err != nil {
 		return false, dwell.E(op, err)
 	}
-	data = append(data, '\n')
-
-	name := keyFileName(tenant)
-	switch err := createFile(k.dir, name, data); {
-	case err == nil:
-		created = true
-	case errors.Is(err, fs.ErrExist):
-		// Another process won the race; its key is the tenant's key.
-		nk, err = loadFile(k.dir, name)
-		if err != nil {
-			return false, dwell.E(op, err)
-		}
-	default:
-		return false, dwell.E(op, "cannot write key file", err)
-	}
-
-	k.mu.Lock()
-	k.keys[tenant] = nk
-	k.mu.Unlock()
 	return created, nil
+}
+
+// create makes nk its tenant's key unless the tenant has one in the
+// backing directory or store, and keeps the tenant's key in memory. It
+// returns that key and whether it is nk. The caller holds createMu.
+func (k *Keyring) create(ctx context.Context, nk *key) (*key, bool, error) {
+	if old := k.lookup(nk.tenant); old != nil {
+		return old, false, nil
+	}
+	created := false
+	if k.ks != nil {
+		sk, err := k.ks.CreateSigningKey(ctx, dwell.SigningKey{Tenant: nk.tenant, KID: nk.kid, Secret: nk.secret, Created: nk.created})
+		if err != nil {
+			return nil, false, dwell.E("cannot store the signing key", err)
+		}
+		stored, err := fromSigningKey(sk)
+		if err != nil {
+			return nil, false, err
+		}
+		created = sameKey(stored, nk)
+		nk = stored
+	} else {
+		data, err := json.MarshalIndent(keyFile{
+			Tenant:  string(nk.tenant),
+			KID:     nk.kid,
+			Alg:     algHS256,
+			Secret:  base64.StdEncoding.EncodeToString(nk.secret),
+			Created: nk.created.Format(time.RFC3339),
+		}, "", "  ")
+		if err != nil {
+			return nil, false, err
+		}
+		data = append(data, '\n')
+		name := keyFileName(nk.tenant)
+		switch err := createFile(k.dir, name, data); {
+		case err == nil:
+			created = true
+		case errors.Is(err, fs.ErrExist):
+			// Another process won the race; its key is the tenant's key.
+			if nk, err = loadFile(k.dir, name); err != nil {
+				return nil, false, err
+			}
+		default:
+			return nil, false, dwell.E("cannot write key file", err)
+		}
+	}
+	k.mu.Lock()
+	k.keys[nk.tenant] = nk
+	k.mu.Unlock()
+	return nk, created, nil
 }
 
 // lookup returns the tenant's key, or nil.

@@ -73,6 +73,20 @@ type Principal struct {
 	Role Role
 }
 
+// SigningKey is a tenant's token signing key: an HS256 secret and the key
+// id (kid) that tokens signed with it name in their header. A tenant has
+// one key; it is created once and never changed.
+type SigningKey struct {
+	// Tenant is the tenant whose tokens the key signs.
+	Tenant TenantID
+	// KID is the key's id, written in each token's "kid" header.
+	KID string
+	// Secret is the HMAC-SHA256 secret, at least 32 bytes.
+	Secret []byte
+	// Created is when the key was made, in whole seconds.
+	Created time.Time
+}
+
 // LatLng is a WGS84 position in degrees.
 type LatLng struct {
 	// Lat is the latitude in degrees, in [-90, 90].

@@ -85,6 +85,10 @@ type Main struct {
 	// it has ended.
 	stopWarm context.CancelFunc
 	warmed   chan struct{}
+	// stopReload ends the reloading of the keys on a shared store;
+	// reloaded is closed when it has ended.
+	stopReload context.CancelFunc
+	reloaded   chan struct{}
 }
 
 // NewMain returns a Main with the default configuration.
@@ -182,26 +186,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.health = health.NewServer()
 	m.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	m.keyring, err = auth.OpenKeyring(filepath.Join(m.Config.DataDir, "keys"))
+	created, err := m.openStore(ctx)
 	if err != nil {
-		return fmt.Errorf("open keyring: %w", err)
-	}
-	created, err := m.keyring.EnsureTenant(DefaultTenant)
-	if err != nil {
-		return fmt.Errorf("create default tenant: %w", err)
-	}
-	dbPath := filepath.Join(m.Config.DataDir, dbFile)
-	if m.Config.Postgres != "" {
-		dbPath = "postgres"
-		m.store, err = pgstore.Open(ctx, m.Config.Postgres, pgstore.Options{Logger: m.log, Now: m.Now})
-	} else {
-		m.store, err = boltstore.Open(dbPath, boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now})
-	}
-	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
 	srv := server.New(server.Config{Store: m.store, Verifier: m.keyring, Logger: m.log, Now: m.Now})
 	m.srv = srv
@@ -247,13 +234,100 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.log.Info("report cache warmed", "days", n, "took", time.Since(start).Round(time.Millisecond))
 	}()
+	dbPath := filepath.Join(m.Config.DataDir, dbFile)
+	if m.Config.Postgres != "" {
+		dbPath = "postgres"
+	}
 	m.log.Info("dwelld serving", "addr", m.lis.Addr().String(), "db", dbPath, "fsync", !m.Config.NoSync, "tls", m.Config.TLSCertFile != "")
-	if created {
+	switch {
+	case created && m.Config.Postgres != "":
+		// The connection string may hold a password: name the variable.
+		fmt.Fprintf(m.Stdout, "Created tenant %q with a new signing key in the database.\nMint an admin token with:\n\n  dwellctl token mint --postgres \"$DWELL_POSTGRES\" --tenant %s --role admin --subject admin\n\n",
+			DefaultTenant, DefaultTenant)
+	case created:
 		abs, _ := filepath.Abs(m.Config.DataDir)
 		fmt.Fprintf(m.Stdout, "Created tenant %q with a new signing key in %s.\nMint an admin token with:\n\n  dwellctl token mint --data-dir %s --tenant %s --role admin --subject admin\n\n",
 			DefaultTenant, filepath.Join(abs, "keys"), abs, DefaultTenant)
 	}
 	return nil
+}
+
+// openStore opens the store and the tenant keys and makes sure the default
+// tenant has a key, reporting whether it made one. On bbolt both live in
+// the data directory. On PostgreSQL both live in the database, so servers
+// sharing it verify each other's tokens and keep nothing on local disk;
+// keys found in <data-dir>/keys (a server that kept them there before) are
+// copied into the database first, so their tokens stay valid.
+func (m *Main) openStore(ctx context.Context) (created bool, err error) {
+	keysDir := filepath.Join(m.Config.DataDir, "keys")
+	if m.Config.Postgres == "" {
+		if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+			return false, fmt.Errorf("data dir: %w", err)
+		}
+		if m.keyring, err = auth.OpenKeyring(keysDir); err != nil {
+			return false, fmt.Errorf("open keyring: %w", err)
+		}
+		if created, err = m.keyring.EnsureTenant(ctx, DefaultTenant); err != nil {
+			return false, fmt.Errorf("create default tenant: %w", err)
+		}
+		m.store, err = boltstore.Open(filepath.Join(m.Config.DataDir, dbFile), boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now})
+		if err != nil {
+			return false, fmt.Errorf("open store: %w", err)
+		}
+		return created, nil
+	}
+	pg, err := pgstore.Open(ctx, m.Config.Postgres, pgstore.Options{Logger: m.log, Now: m.Now})
+	if err != nil {
+		return false, fmt.Errorf("open store: %w", err)
+	}
+	m.store = pg
+	if m.keyring, err = auth.OpenKeyStore(ctx, pg); err != nil {
+		return false, fmt.Errorf("open keyring: %w", err)
+	}
+	if _, err := os.Stat(keysDir); err == nil {
+		local, err := auth.OpenKeyring(keysDir)
+		if err != nil {
+			return false, fmt.Errorf("open keyring %s: %w", keysDir, err)
+		}
+		differ, err := m.keyring.ImportKeys(ctx, local)
+		if err != nil {
+			return false, fmt.Errorf("copy the keys of %s into the database: %w", keysDir, err)
+		}
+		for _, t := range differ {
+			m.log.Warn("the database holds another signing key for this tenant than the data directory: tokens signed with the data directory's are refused",
+				"tenant", t, "file", filepath.Join(keysDir, string(t)+".json"))
+		}
+	}
+	if created, err = m.keyring.EnsureTenant(ctx, DefaultTenant); err != nil {
+		return false, fmt.Errorf("create default tenant: %w", err)
+	}
+	reloadCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopReload, m.reloaded = stop, make(chan struct{})
+	go m.reloadKeys(reloadCtx)
+	return created, nil
+}
+
+// keyReloadEvery is how often a server on a shared store reads the
+// signing keys again, so that a tenant created through another server is
+// accepted here too.
+const keyReloadEvery = 10 * time.Second
+
+// reloadKeys reads the keys again every keyReloadEvery until ctx ends, then
+// closes m.reloaded.
+func (m *Main) reloadKeys(ctx context.Context) {
+	defer close(m.reloaded)
+	t := time.NewTicker(keyReloadEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.keyring.Reload(ctx); err != nil && ctx.Err() == nil {
+				m.log.Warn("reloading the signing keys; the keys read before stay in use", "err", err)
+			}
+		}
+	}
 }
 
 // Addr returns the address the server listens on.
@@ -274,6 +348,11 @@ func (m *Main) Close() error {
 		m.stopWarm()
 		<-m.warmed
 		m.stopWarm = nil
+	}
+	if m.stopReload != nil {
+		m.stopReload()
+		<-m.reloaded
+		m.stopReload = nil
 	}
 	if m.srv != nil {
 		// End the server's own long-lived work (open WatchEvents streams,

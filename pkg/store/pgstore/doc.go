@@ -48,6 +48,10 @@
 //     beside its kind; settings are typed columns (a tenant without a row
 //     has dwell.DefaultSettings). A partner account's request id stays
 //     spent in partner_requests after the account is deleted.
+//   - Signing keys (keys.go): signing_keys holds each tenant's token key,
+//     written once and never changed (auth.KeyStore), so servers sharing
+//     the database accept each other's tokens and keep no state on disk.
+//     ReadSigningKeys reads them without creating any table, for dwellctl.
 //   - Fixes (fixes.go): one row per fix, whose primary key (tenant, rep,
 //     id) deduplicates; AppendFixes is one INSERT ... SELECT FROM unnest
 //     ... ON CONFLICT DO NOTHING RETURNING id of the batch's distinct ids in
@@ -119,8 +123,6 @@
 //     pause locks are per server too, but a batch stored on a shared store
 //     reads the pauses again and deletes what another server's resume
 //     closed meanwhile (server's unkeepPaused).
-//   - The tenant signing keys stay in --data-dir; servers sharing a
-//     database need the same keys.
 //   - Tests start a throwaway server from the machine's PostgreSQL binaries
 //     (package pgtest) or use the one DWELL_TEST_POSTGRES names.
 package pgstore

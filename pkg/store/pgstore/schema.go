@@ -126,7 +126,7 @@ CREATE TABLE IF NOT EXISTS event_seqs (
 `
 
 // schemaParts is the whole schema, in creation order.
-var schemaParts = []string{coreSchema, directorySchema, salesSchema, partnersSchema, privacySchema, changesSchema}
+var schemaParts = []string{coreSchema, directorySchema, salesSchema, partnersSchema, privacySchema, changesSchema, keysSchema}
 
 // migrateLock is the key of the advisory lock that serializes schema
 // creation among processes opening one database at once.

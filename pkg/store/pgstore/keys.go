@@ -1,0 +1,115 @@
+package pgstore
+
+// Tenant signing keys (auth.KeyStore).
+//
+// Layout. signing_keys holds one row per tenant: the key id, the secret
+// and the creation instant. A key is written once, by INSERT ... ON
+// CONFLICT DO NOTHING, and never updated: servers creating a tenant's key
+// at the same time agree on the first one committed. Keeping the keys in
+// the database is what lets servers share it and hold no state of their
+// own: a token minted with the tenant's key is accepted by every one.
+// Whoever can read this table can mint tokens for every tenant, as whoever
+// can read a bbolt server's data directory can.
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// keysSchema holds the table of this file (see coreSchema).
+const keysSchema = `
+CREATE TABLE IF NOT EXISTS signing_keys (
+	tenant  text COLLATE "C" PRIMARY KEY,
+	kid     text NOT NULL,
+	secret  bytea NOT NULL,
+	created bigint NOT NULL
+);
+`
+
+const keyColumns = `tenant, kid, secret, created`
+
+// SigningKeys returns every tenant's signing key, in tenant order.
+func (s *Store) SigningKeys(ctx context.Context) ([]dwell.SigningKey, error) {
+	const op = dwell.Op("pgstore.SigningKeys")
+	var out []dwell.SigningKey
+	err := s.readOne(ctx, op, func(ctx context.Context, q querier) error {
+		var err error
+		out, err = readKeys(ctx, q)
+		return err
+	})
+	return out, err
+}
+
+func readKeys(ctx context.Context, q querier) ([]dwell.SigningKey, error) {
+	rows, _ := q.Query(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY tenant`)
+	return pgx.CollectRows(rows, scanKey)
+}
+
+func scanKey(row pgx.CollectableRow) (dwell.SigningKey, error) {
+	var k dwell.SigningKey
+	var created int64
+	if err := row.Scan((*string)(&k.Tenant), &k.KID, &k.Secret, &created); err != nil {
+		return k, err
+	}
+	k.Created = fromNanos(created)
+	return k, nil
+}
+
+// CreateSigningKey stores k as its tenant's key unless the tenant has one,
+// and returns the tenant's key: k, or the one stored before, unchanged. It
+// returns once the key is durable. A key with an empty tenant, kid or
+// secret, or a creation time out of range, is dwell.Invalid.
+func (s *Store) CreateSigningKey(ctx context.Context, k dwell.SigningKey) (dwell.SigningKey, error) {
+	const op = dwell.Op("pgstore.CreateSigningKey")
+	created, ok := nanos(k.Created)
+	if k.Tenant == "" || k.KID == "" || len(k.Secret) == 0 || !ok {
+		return dwell.SigningKey{}, dwell.E(op, dwell.Invalid, "a signing key needs a tenant, a kid, a secret and a creation time")
+	}
+	var out dwell.SigningKey
+	err := s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant) DO NOTHING`,
+			string(k.Tenant), k.KID, k.Secret, created); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE tenant = $1`, string(k.Tenant))
+		var err error
+		out, err = pgx.CollectExactlyOneRow(rows, scanKey)
+		return err
+	})
+	return out, err
+}
+
+// ReadSigningKeys connects to the database at dsn (as Open), reads every
+// tenant's signing key and disconnects, creating nothing: for tools such
+// as "dwellctl token mint" that must not set up a database they were
+// pointed at by mistake. A database without Dwell's tables is an error of
+// kind dwell.FailedPrecondition.
+func ReadSigningKeys(ctx context.Context, dsn string) ([]dwell.SigningKey, error) {
+	const op = dwell.Op("pgstore.ReadSigningKeys")
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, dwell.E(op, dwell.Invalid, "parsing the connection string", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, dwell.E(op, dwell.Unavailable, "connecting to PostgreSQL", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	keys, err := readKeys(ctx, conn)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		return nil, dwell.E(op, dwell.FailedPrecondition, "the database has no Dwell tables: start dwelld with --postgres on it once", err)
+	}
+	if err != nil {
+		return nil, dbError(op, err)
+	}
+	return keys, nil
+}
