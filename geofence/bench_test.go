@@ -498,38 +498,54 @@ func BenchmarkCell(b *testing.B) {
 }
 
 // BenchmarkMemoryLatency is the floor under a cold query: the time of one
-// load from a random cache line of a table the size of a million-fence
-// index (ns/load), when each load's address depends on the previous one
-// (chains=1, as a lookup chain: shard, cell list, fence) and when 8 or 32
-// chains run side by side (the overlap a query gets from loads that do
-// not depend on each other, as the touching passes arrange). An operation
-// is 1,024 loads, so that any -benchtime gives a steady figure.
+// load from a random cache line of a table (ns/load), when each load's
+// address depends on the previous one (chains=1, as a lookup chain: shard,
+// cell list, fence) and when 8 or 32 chains run side by side (the overlap
+// a query gets from loads that do not depend on each other, as the
+// touching passes arrange). The table is the size of a million-fence
+// index (512 MiB), or smaller (the size of the lists a query at 1e5 fences
+// reads from, 64 MiB; of a cache, 8 MiB), or 512 MiB in 2 MiB pages
+// (pages=huge, Linux only: memLatencyTable), to tell the memory's latency
+// from the TLB's. An operation is 1,024 loads, so that any -benchtime
+// gives a steady figure.
 func BenchmarkMemoryLatency(b *testing.B) {
-	const tableBytes = 512 << 20
 	const stride = 8 // uint64s per 64-byte line
 	const loadsPerOp = 1024
-	next := make([]uint64, tableBytes/8)
-	rng := rand.New(rand.NewPCG(7, 7))
-	perm := rng.Perm(len(next) / stride)
-	for i, p := range perm {
-		next[p*stride] = uint64(perm[(i+1)%len(perm)] * stride)
-	}
-	for _, chains := range []int{1, 8, 32} {
-		b.Run(fmt.Sprintf("chains=%d", chains), func(b *testing.B) {
-			var at [32]uint64
-			for c := range chains {
-				at[c] = uint64(perm[c*997%len(perm)] * stride)
-			}
-			b.ResetTimer()
-			for range b.N {
-				for range loadsPerOp / chains {
-					for c := range chains {
-						at[c] = next[at[c]]
+	for _, tc := range []struct {
+		mib    int
+		huge   bool
+		chains []int
+	}{{512, false, []int{1, 8, 32}}, {512, true, []int{1}}, {64, false, []int{1}}, {8, false, []int{1}}} {
+		next, ok := memLatencyTable(b, tc.mib<<20, tc.huge)
+		if !ok {
+			continue
+		}
+		rng := rand.New(rand.NewPCG(7, 7))
+		perm := rng.Perm(len(next) / stride)
+		for i, p := range perm {
+			next[p*stride] = uint64(perm[(i+1)%len(perm)] * stride)
+		}
+		pages := "4k"
+		if tc.huge {
+			pages = "huge"
+		}
+		for _, chains := range tc.chains {
+			b.Run(fmt.Sprintf("MiB=%d/pages=%s/chains=%d", tc.mib, pages, chains), func(b *testing.B) {
+				var at [32]uint64
+				for c := range chains {
+					at[c] = uint64(perm[c*997%len(perm)] * stride)
+				}
+				b.ResetTimer()
+				for range b.N {
+					for range loadsPerOp / chains {
+						for c := range chains {
+							at[c] = next[at[c]]
+						}
 					}
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*loadsPerOp), "ns/load")
-			runtime.KeepAlive(at)
-		})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*loadsPerOp), "ns/load")
+				runtime.KeepAlive(at)
+			})
+		}
 	}
 }

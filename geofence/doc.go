@@ -137,9 +137,9 @@
 //     issue 3 is out of reach for the default-margin answer even with no
 //     cache miss at all.
 //   - Memory. BenchmarkMemoryLatency measures this machine: a load from a
-//     random line of a 512 MiB table costs 374 ns when its address depends
-//     on the previous load, 41.5 ns each with 8 independent chains and
-//     12.2 ns with 32. A cold query's lookup chain (shard table, slot,
+//     random line of a 512 MiB table costs 363-374 ns when its address
+//     depends on the previous load, 41.5-42 ns each with 8 independent
+//     chains and 10.4-12.2 ns with 32. A cold query's lookup chain (shard table, slot,
 //     cell list, fence, a polygon's planar record) is four or five
 //     dependent levels, about 1.5-2 µs before any work, and its answer's
 //     fences are a few hundred lines more, which overlap only as far as
@@ -206,9 +206,18 @@
 //     builds them one eighth of the shards at a time into one buffer:
 //     1,666-1,732 MiB from the system against 1,879-1,984 in the same
 //     alternated runs, 15.4-16.9 s against 16.1-16.9 s, 946 MiB kept.
-//   - Huge pages are no cure here: collapsing the whole heap into 2 MiB
+//   - Huge pages are no cure here. Collapsing the whole heap into 2 MiB
 //     pages (MADV_COLLAPSE, an experiment not kept) left the cold query
-//     within this machine's noise.
+//     within this machine's noise, although they do shorten a lone chain:
+//     BenchmarkMemoryLatency's dependent load from 512 MiB costs 226-285
+//     ns in 2 MiB pages against 328-426 ns in 4 KiB ones (27 November,
+//     four alternated runs; the kernel's AnonHugePages confirmed the 2 MiB
+//     pages). A cold query's four or five dependent levels are a fraction
+//     of its time; the rest is the lines of its lists and fences, whose
+//     misses overlap. The latency falls with the table only as it nears
+//     the cache: 220-290 ns at 64 MiB, 95-150 ns at 8 MiB (other work
+//     shares the last-level cache), so no layout of a million fences'
+//     lists (hundreds of MiB) escapes it.
 //
 // # Caveats
 //
