@@ -16,16 +16,6 @@ import (
 	"github.com/dwellhq/dwell/pkg/store/pgstore"
 )
 
-// readOnlyKeys is the keys read from a database, as an auth.KeyStore that
-// creates nothing: minting never makes a key.
-type readOnlyKeys []dwell.SigningKey
-
-func (r readOnlyKeys) SigningKeys(context.Context) ([]dwell.SigningKey, error) { return r, nil }
-
-func (r readOnlyKeys) CreateSigningKey(context.Context, dwell.SigningKey) (dwell.SigningKey, error) {
-	return dwell.SigningKey{}, errors.New("dwellctl creates no signing keys")
-}
-
 func tokenMintCommand() command {
 	return command{
 		name:    "token mint",
@@ -83,7 +73,7 @@ signing_keys table) can mint any token of their tenants: keep them private.`,
 					if err != nil {
 						return e.fail(name, err)
 					}
-					if kr, err = auth.OpenKeyStore(ctx, readOnlyKeys(sks)); err != nil {
+					if kr, err = auth.NewKeyring(sks); err != nil {
 						return e.fail(name, err)
 					}
 				} else {

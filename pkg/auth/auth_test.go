@@ -673,3 +673,24 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestNewKeyring mints and verifies with the keys given, creates none, and
+// refuses a key too short to be safe.
+func TestNewKeyring(t *testing.T) {
+	src := newKeyring(t, "acme")
+	sk := src.lookup("acme")
+	kr, err := NewKeyring([]dwell.SigningKey{{Tenant: "acme", KID: sk.kid, Secret: sk.secret, Created: sk.created}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := dwell.Principal{Tenant: "acme", Subject: "a", Role: dwell.RoleAdmin}
+	if got, err := src.Verify(mustMint(t, kr, p, time.Hour, time.Now()), time.Now()); err != nil || got != p {
+		t.Fatalf("a token of NewKeyring verified by the key's own keyring = %v, %v; want %v", got, err, p)
+	}
+	if _, err := kr.EnsureTenant(t.Context(), "globex"); !dwell.Is(dwell.FailedPrecondition, err) {
+		t.Fatalf("EnsureTenant on NewKeyring = %v, want kind FailedPrecondition", err)
+	}
+	if _, err := NewKeyring([]dwell.SigningKey{{Tenant: "acme", KID: "k", Secret: []byte("short")}}); !dwell.Is(dwell.Invalid, err) {
+		t.Fatalf("NewKeyring of a 5-byte secret = %v, want kind Invalid", err)
+	}
+}

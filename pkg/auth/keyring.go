@@ -125,6 +125,29 @@ func OpenKeyStore(ctx context.Context, ks KeyStore) (*Keyring, error) {
 	return k, nil
 }
 
+// NewKeyring returns a keyring of keys alone, backed by no directory or
+// store, for tools that read the keys from elsewhere (dwellctl, from a
+// database): it mints and verifies with them; EnsureTenant of a tenant it
+// lacks fails with kind dwell.FailedPrecondition. A key that fails
+// validation is an error of kind dwell.Invalid naming its tenant.
+func NewKeyring(keys []dwell.SigningKey) (*Keyring, error) {
+	const op dwell.Op = "auth.NewKeyring"
+	k, err := OpenKeyStore(context.Background(), fixedKeys(keys))
+	if err != nil {
+		return nil, dwell.E(op, err)
+	}
+	return k, nil
+}
+
+// fixedKeys is the KeyStore of NewKeyring: the keys it was given.
+type fixedKeys []dwell.SigningKey
+
+func (f fixedKeys) SigningKeys(context.Context) ([]dwell.SigningKey, error) { return f, nil }
+
+func (f fixedKeys) CreateSigningKey(context.Context, dwell.SigningKey) (dwell.SigningKey, error) {
+	return dwell.SigningKey{}, dwell.E(dwell.FailedPrecondition, "this keyring creates no keys")
+}
+
 // load reads every key from the keyring's backing directory or store.
 func (k *Keyring) load(ctx context.Context) (map[dwell.TenantID]*key, error) {
 	if k.ks == nil {

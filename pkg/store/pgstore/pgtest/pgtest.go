@@ -9,7 +9,9 @@
 //
 // A test binary that uses DSN should run its tests through Main, which
 // stops the server and removes its files at the end. The server is also
-// killed if the test binary dies (Linux's parent-death signal).
+// killed if the test binary dies (Linux's parent-death signal). A test
+// that crashes the database gets a server of its own from Start, with
+// Kill and Restart.
 package pgtest
 
 import (
@@ -35,16 +37,26 @@ import (
 // existing server.
 const EnvDSN = "DWELL_TEST_POSTGRES"
 
-// server is the one server of this test binary: started on first use,
-// stopped by Main.
-var server struct {
+// shared is the one shared server of this test binary: started on first
+// use of DSN, stopped by Main.
+var shared struct {
 	once    sync.Once
 	err     error
-	base    string        // connection string of the server, without a schema
-	cmd     *exec.Cmd     // nil for an existing server (EnvDSN)
-	exited  chan struct{} // closed when cmd has exited
-	dir     string
+	srv     *Server
 	schemas atomic.Int64
+}
+
+// Server is a PostgreSQL server started from the machine's binaries, in a
+// temporary directory, listening on a Unix socket there only. The zero
+// Server is not usable: tests get the shared one through DSN, or a private
+// one through Start.
+type Server struct {
+	base   string        // connection string of the server, without a schema
+	cmd    *exec.Cmd     // nil for an existing server (EnvDSN)
+	exited chan struct{} // closed when cmd has exited
+	dir    string
+	bin    string
+	cred   *syscall.Credential
 }
 
 // Main runs the tests of m and then stops the server, if one was started.
@@ -56,25 +68,79 @@ func Main(m *testing.M) int {
 }
 
 // DSN returns the connection string of a new, empty schema (it is first on
-// the search path) on the test server, and drops the schema when tb ends.
-// It fails tb if no server can be had, saying why.
+// the search path) on the test binary's shared server, and drops the schema
+// when tb ends. It fails tb if no server can be had, saying why.
 func DSN(tb testing.TB) string {
 	tb.Helper()
-	server.once.Do(func() { server.err = start() })
-	if server.err != nil {
-		tb.Fatalf("pgtest: %v", server.err)
+	shared.once.Do(func() {
+		if dsn := os.Getenv(EnvDSN); dsn != "" {
+			shared.srv = &Server{base: dsn}
+			shared.err = exec1(context.Background(), dsn, "SELECT 1")
+			return
+		}
+		shared.srv, shared.err = newServer()
+	})
+	if shared.err != nil {
+		tb.Fatalf("pgtest: %v", shared.err)
 	}
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), server.schemas.Add(1))
+	return shared.srv.DSN(tb)
+}
+
+// Start starts a server of tb's own (never the one EnvDSN names: tb may
+// kill it), stopped and removed when tb ends. It fails tb if the machine
+// has no PostgreSQL binaries.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	srv, err := newServer()
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	tb.Cleanup(srv.stop)
+	return srv
+}
+
+// DSN returns the connection string of a new, empty schema on s, as the
+// package's DSN does.
+func (s *Server) DSN(tb testing.TB) string {
+	tb.Helper()
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), shared.schemas.Add(1))
 	ctx := context.Background()
-	if err := exec1(ctx, server.base, "CREATE SCHEMA "+name); err != nil {
+	if err := exec1(ctx, s.base, "CREATE SCHEMA "+name); err != nil {
 		tb.Fatalf("pgtest: creating schema %s: %v", name, err)
 	}
 	tb.Cleanup(func() {
-		if err := exec1(ctx, server.base, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+		select {
+		case <-s.exited:
+			return // stopped: nothing to drop
+		default:
+		}
+		if err := exec1(ctx, s.base, "DROP SCHEMA "+name+" CASCADE"); err != nil {
 			tb.Errorf("pgtest: dropping schema %s: %v", name, err)
 		}
 	})
-	return server.base + " search_path=" + name
+	return s.base + " search_path=" + name
+}
+
+// Kill kills s and every one of its processes at once (SIGKILL), as a
+// crash would; the data directory stays, for Restart. Committed data
+// survives it as it survives a crash of the database server: the files'
+// pages are in the machine's cache, so that fsync being off does not
+// matter (it would for a crash of the machine).
+func (s *Server) Kill(tb testing.TB) {
+	tb.Helper()
+	if err := syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		tb.Fatalf("pgtest: kill: %v", err)
+	}
+	<-s.exited
+}
+
+// Restart starts s again on its data directory after Kill, through crash
+// recovery, and waits until it accepts connections.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := s.run(); err != nil {
+		tb.Fatalf("pgtest: restart: %v", err)
+	}
 }
 
 // Terminate ends PostgreSQL backend pid of the server dsn names (as an
@@ -104,86 +170,94 @@ func exec1(ctx context.Context, dsn, sql string) error {
 	return err
 }
 
-// start starts the server (or takes the one EnvDSN names) and waits until
-// it accepts connections.
-func start() error {
-	if dsn := os.Getenv(EnvDSN); dsn != "" {
-		server.base = dsn
-		return exec1(context.Background(), dsn, "SELECT 1")
-	}
+// newServer makes a data directory and starts a server on it.
+func newServer() (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "dwell-pg-")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	server.dir = dir
-	cred, err := credential(dir)
-	if err != nil {
-		return err
+	s := &Server{dir: dir, bin: bin}
+	if s.cred, err = credential(dir); err != nil {
+		return nil, err
 	}
-	data := filepath.Join(dir, "data")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "dwell", "--auth=trust",
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "dwell", "--auth=trust",
 		"-E", "UTF8", "--locale=C", "--no-sync")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
-		return fmt.Errorf("initdb: %v\n%s", err, out)
+		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+	s.base = fmt.Sprintf("host=%s user=dwell dbname=postgres sslmode=disable", dir)
+	return s, s.run()
+}
+
+// run starts the server process and waits until it accepts connections.
+func (s *Server) run() error {
+	logf, err := os.OpenFile(filepath.Join(s.dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	if cred != nil {
-		_ = logf.Chown(int(cred.Uid), int(cred.Gid))
+	defer logf.Close()
+	if s.cred != nil {
+		_ = logf.Chown(int(s.cred.Uid), int(s.cred.Gid))
 	}
 	// The server runs for tests only: no fsync (the tests check the
 	// store's semantics, not the disk's), a Unix socket in dir, no TCP.
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-k", dir, "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off",
+	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.dir, "data"),
+		"-k", s.dir, "-c", "listen_addresses=", "-c", "fsync=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "shared_buffers=64MB")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting postgres: %w", err)
 	}
-	server.cmd = cmd
-	server.exited = make(chan struct{})
-	go func() { _ = cmd.Wait(); close(server.exited) }()
-	server.base = fmt.Sprintf("host=%s user=dwell dbname=postgres sslmode=disable", dir)
+	exited := make(chan struct{})
+	s.cmd, s.exited = cmd, exited
+	go func() { _ = cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		err := exec1(context.Background(), server.base, "SELECT 1")
+		err := exec1(context.Background(), s.base, "SELECT 1")
 		if err == nil {
 			return nil
 		}
-		exited := false
+		done := false
 		select {
-		case <-server.exited:
-			exited = true
+		case <-exited:
+			done = true
 		default:
 		}
-		if exited || time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
+		if done || time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
 			return fmt.Errorf("postgres did not start: %v\n%s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// stop stops the server with a fast shutdown and removes its files.
+// stop stops the shared server, if one was started.
 func stop() {
-	if server.cmd != nil && server.cmd.Process != nil {
-		_ = server.cmd.Process.Signal(syscall.SIGINT)
+	if shared.srv != nil {
+		shared.srv.stop()
+	}
+}
+
+// stop stops s with a fast shutdown and removes its files; it does nothing
+// for a server pgtest did not start.
+func (s *Server) stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGINT)
 		select {
-		case <-server.exited:
+		case <-s.exited:
 		case <-time.After(30 * time.Second):
-			_ = server.cmd.Process.Kill()
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.exited
 		}
 	}
-	if server.dir != "" {
-		_ = os.RemoveAll(server.dir)
+	if s.dir != "" {
+		_ = os.RemoveAll(s.dir)
 	}
 }
 
