@@ -40,7 +40,7 @@ func TestAcknowledgedFixesSurvivePostgresKill9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kr, err := auth.OpenKeyStore(t.Context(), fixedKeys(keys))
+	kr, err := auth.NewKeyring(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,14 +154,4 @@ func TestAcknowledgedFixesSurvivePostgresKill9(t *testing.T) {
 		}
 	}
 	t.Logf("%d fixes acknowledged (%d before the kill), all present; refusals while down: %v", len(acked), before, refused)
-}
-
-// fixedKeys is keys read from the database, as an auth.KeyStore that
-// creates none.
-type fixedKeys []dwell.SigningKey
-
-func (f fixedKeys) SigningKeys(context.Context) ([]dwell.SigningKey, error) { return f, nil }
-
-func (f fixedKeys) CreateSigningKey(context.Context, dwell.SigningKey) (dwell.SigningKey, error) {
-	return dwell.SigningKey{}, fmt.Errorf("fixedKeys creates no key")
 }
