@@ -158,6 +158,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		tokenMintCommand(),
+		tenantsCreateCommand(),
+		tenantsListCommand(),
 		clientsImportCommand(),
 		clientsListCommand(),
 		clientsGetCommand(),

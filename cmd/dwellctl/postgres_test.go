@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
-	"github.com/dwellhq/dwell/server/daemon"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -23,17 +21,7 @@ func TestTokenMintPostgres(t *testing.T) {
 	if r := c.must(1, "token", "mint", "--postgres", dsn, "--tenant", "default", "--role", "admin", "--subject", "a"); !strings.Contains(r.stderr, "no Dwell tables") {
 		t.Fatalf("mint from a database without dwelld's tables: stderr %q", r.stderr)
 	}
-	m := daemon.NewMain()
-	var out strings.Builder
-	var mu sync.Mutex
-	m.Stdout, m.Stderr = lockedWriter{&mu, &out}, lockedWriter{&mu, &out}
-	if err := m.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "d"), "--postgres", dsn, "--log-level", "warn"}, func(string) string { return "" }); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Run(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Close() })
+	m := startDaemon(t, filepath.Join(t.TempDir(), "d"), dsn)
 
 	tok := strings.TrimSpace(c.must(0, "token", "mint", "--postgres", dsn, "--tenant", "default", "--role", "admin", "--subject", "admin").stdout)
 	c.env = map[string]string{"DWELL_ADDR": m.Addr(), "DWELL_TOKEN": tok}
@@ -49,15 +37,15 @@ func TestTokenMintPostgres(t *testing.T) {
 	}
 }
 
-// lockedWriter serialises writes to w: the server logs from many
-// goroutines.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
+// syncWriter is a strings.Builder safe for the server's log writes from
+// many goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
 }
 
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }

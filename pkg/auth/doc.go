@@ -75,8 +75,7 @@
 // A Keyring reads its directory (or store) when it is opened and on
 // Reload. A key created by another process is not seen by a running server
 // until it calls Reload or restarts; until then, tokens of that tenant are
-// rejected with "unknown tenant". dwelld on PostgreSQL reloads every 10
-// seconds; on a directory, at restart only.
+// rejected with "unknown tenant". dwelld reloads every 10 seconds.
 //
 // "unknown tenant" tells an unauthenticated caller whether a tenant id
 // exists. Tenant ids are not secrets in Dwell; if they become so, fold that

@@ -60,6 +60,10 @@ type Config struct {
 	// The files are read again when the certificate file changes, so a
 	// renewed certificate needs no restart.
 	TLSCertFile, TLSKeyFile string
+	// KeyReloadEvery is how often the tenant keys are read again, so that
+	// a tenant created meanwhile is accepted; 0 means every 10 seconds.
+	// Tests only: not exposed as a flag.
+	KeyReloadEvery time.Duration
 	// NoSync turns fsync off. Benchmarks only: acknowledged writes can be
 	// lost on power failure. Not exposed as a flag.
 	NoSync bool
@@ -85,8 +89,8 @@ type Main struct {
 	// it has ended.
 	stopWarm context.CancelFunc
 	warmed   chan struct{}
-	// stopReload ends the reloading of the keys on a shared store;
-	// reloaded is closed when it has ended.
+	// stopReload ends the reloading of the keys; reloaded is closed when
+	// it has ended.
 	stopReload context.CancelFunc
 	reloaded   chan struct{}
 }
@@ -252,8 +256,9 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// openStore opens the store and the tenant keys and makes sure the default
-// tenant has a key, reporting whether it made one. On bbolt both live in
+// openStore opens the store and the tenant keys, makes sure the default
+// tenant has a key, reporting whether it made one, and starts reading the
+// keys again every Config.KeyReloadEvery. On bbolt both live in
 // the data directory. On PostgreSQL both live in the database, so servers
 // sharing it verify each other's tokens and keep nothing on local disk;
 // keys found in <data-dir>/keys (a server that kept them there before) are
@@ -274,32 +279,32 @@ func (m *Main) openStore(ctx context.Context) (created bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("open store: %w", err)
 		}
-		return created, nil
-	}
-	pg, err := pgstore.Open(ctx, m.Config.Postgres, pgstore.Options{Logger: m.log, Now: m.Now})
-	if err != nil {
-		return false, fmt.Errorf("open store: %w", err)
-	}
-	m.store = pg
-	if m.keyring, err = auth.OpenKeyStore(ctx, pg); err != nil {
-		return false, fmt.Errorf("open keyring: %w", err)
-	}
-	if _, err := os.Stat(keysDir); err == nil {
-		local, err := auth.OpenKeyring(keysDir)
+	} else {
+		pg, err := pgstore.Open(ctx, m.Config.Postgres, pgstore.Options{Logger: m.log, Now: m.Now})
 		if err != nil {
-			return false, fmt.Errorf("open keyring %s: %w", keysDir, err)
+			return false, fmt.Errorf("open store: %w", err)
 		}
-		differ, err := m.keyring.ImportKeys(ctx, local)
-		if err != nil {
-			return false, fmt.Errorf("copy the keys of %s into the database: %w", keysDir, err)
+		m.store = pg
+		if m.keyring, err = auth.OpenKeyStore(ctx, pg); err != nil {
+			return false, fmt.Errorf("open keyring: %w", err)
 		}
-		for _, t := range differ {
-			m.log.Warn("the database holds another signing key for this tenant than the data directory: tokens signed with the data directory's are refused",
-				"tenant", t, "file", filepath.Join(keysDir, string(t)+".json"))
+		if _, err := os.Stat(keysDir); err == nil {
+			local, err := auth.OpenKeyring(keysDir)
+			if err != nil {
+				return false, fmt.Errorf("open keyring %s: %w", keysDir, err)
+			}
+			differ, err := m.keyring.ImportKeys(ctx, local)
+			if err != nil {
+				return false, fmt.Errorf("copy the keys of %s into the database: %w", keysDir, err)
+			}
+			for _, t := range differ {
+				m.log.Warn("the database holds another signing key for this tenant than the data directory: tokens signed with the data directory's are refused",
+					"tenant", t, "file", filepath.Join(keysDir, string(t)+".json"))
+			}
 		}
-	}
-	if created, err = m.keyring.EnsureTenant(ctx, DefaultTenant); err != nil {
-		return false, fmt.Errorf("create default tenant: %w", err)
+		if created, err = m.keyring.EnsureTenant(ctx, DefaultTenant); err != nil {
+			return false, fmt.Errorf("create default tenant: %w", err)
+		}
 	}
 	reloadCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopReload, m.reloaded = stop, make(chan struct{})
@@ -307,16 +312,20 @@ func (m *Main) openStore(ctx context.Context) (created bool, err error) {
 	return created, nil
 }
 
-// keyReloadEvery is how often a server on a shared store reads the
-// signing keys again, so that a tenant created through another server is
-// accepted here too.
+// keyReloadEvery is how often dwelld reads the signing keys again by
+// default, so that a tenant created meanwhile ("dwellctl tenants create",
+// or another server on a shared database) is accepted without a restart.
 const keyReloadEvery = 10 * time.Second
 
-// reloadKeys reads the keys again every keyReloadEvery until ctx ends, then
-// closes m.reloaded.
+// reloadKeys reads the keys again every Config.KeyReloadEvery until ctx
+// ends, then closes m.reloaded.
 func (m *Main) reloadKeys(ctx context.Context) {
 	defer close(m.reloaded)
-	t := time.NewTicker(keyReloadEvery)
+	every := m.Config.KeyReloadEvery
+	if every <= 0 {
+		every = keyReloadEvery
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

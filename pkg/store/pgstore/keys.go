@@ -67,49 +67,107 @@ func scanKey(row pgx.CollectableRow) (dwell.SigningKey, error) {
 // secret, or a creation time out of range, is dwell.Invalid.
 func (s *Store) CreateSigningKey(ctx context.Context, k dwell.SigningKey) (dwell.SigningKey, error) {
 	const op = dwell.Op("pgstore.CreateSigningKey")
-	created, ok := nanos(k.Created)
-	if k.Tenant == "" || k.KID == "" || len(k.Secret) == 0 || !ok {
-		return dwell.SigningKey{}, dwell.E(op, dwell.Invalid, "a signing key needs a tenant, a kid, a secret and a creation time")
-	}
 	var out dwell.SigningKey
-	err := s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant) DO NOTHING`,
-			string(k.Tenant), k.KID, k.Secret, created); err != nil {
-			return err
-		}
-		rows, _ := tx.Query(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE tenant = $1`, string(k.Tenant))
+	err := s.writeReadCommitted(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
-		out, err = pgx.CollectExactlyOneRow(rows, scanKey)
+		out, err = createKey(ctx, tx, k)
 		return err
 	})
 	return out, err
 }
 
-// ReadSigningKeys connects to the database at dsn (as Open), reads every
-// tenant's signing key and disconnects, creating nothing: for tools such
-// as "dwellctl token mint" that must not set up a database they were
-// pointed at by mistake. A database without Dwell's tables is an error of
-// kind dwell.FailedPrecondition.
-func ReadSigningKeys(ctx context.Context, dsn string) ([]dwell.SigningKey, error) {
-	const op = dwell.Op("pgstore.ReadSigningKeys")
+// keyWriter is what createKey needs of a connection or transaction.
+type keyWriter interface {
+	querier
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// createKey inserts k unless its tenant has a key, then reads the
+// tenant's key. At READ COMMITTED, which it needs no more than: an insert
+// racing another for the tenant waits for it and does nothing, and the
+// read, a statement of its own, sees the winner.
+func createKey(ctx context.Context, q keyWriter, k dwell.SigningKey) (dwell.SigningKey, error) {
+	created, ok := nanos(k.Created)
+	if k.Tenant == "" || k.KID == "" || len(k.Secret) == 0 || !ok {
+		return dwell.SigningKey{}, dwell.E(dwell.Invalid, "a signing key needs a tenant, a kid, a secret and a creation time")
+	}
+	if _, err := q.Exec(ctx, `INSERT INTO signing_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant) DO NOTHING`,
+		string(k.Tenant), k.KID, k.Secret, created); err != nil {
+		return dwell.SigningKey{}, err
+	}
+	rows, _ := q.Query(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE tenant = $1`, string(k.Tenant))
+	return pgx.CollectExactlyOneRow(rows, scanKey)
+}
+
+// Keys reads and creates signing keys on a connection of its own, without
+// creating any table: for tools such as dwellctl that must not set up a
+// database they were pointed at by mistake. It implements auth.KeyStore.
+// It is not safe for concurrent use.
+type Keys struct {
+	conn *pgx.Conn
+}
+
+// OpenKeys connects to the database at dsn (as Open) for Keys. A database
+// without Dwell's tables (dwelld never ran on it) is an error of kind
+// dwell.FailedPrecondition.
+func OpenKeys(ctx context.Context, dsn string) (*Keys, error) {
+	const op = dwell.Op("pgstore.OpenKeys")
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, dwell.E(op, dwell.Invalid, "parsing the connection string", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	cfg.RuntimeParams["synchronous_commit"] = "on"
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
 		return nil, dwell.E(op, dwell.Unavailable, "connecting to PostgreSQL", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	keys, err := readKeys(ctx, conn)
+	_, err = conn.Exec(cctx, `SELECT 1 FROM signing_keys LIMIT 1`)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
-		return nil, dwell.E(op, dwell.FailedPrecondition, "the database has no Dwell tables: start dwelld with --postgres on it once", err)
+		err = dwell.E(dwell.FailedPrecondition, "the database has no Dwell tables: start dwelld with --postgres on it once", err)
 	}
 	if err != nil {
+		conn.Close(context.WithoutCancel(ctx))
 		return nil, dbError(op, err)
+	}
+	return &Keys{conn: conn}, nil
+}
+
+// SigningKeys returns every tenant's signing key, in tenant order.
+func (k *Keys) SigningKeys(ctx context.Context) ([]dwell.SigningKey, error) {
+	keys, err := readKeys(ctx, k.conn)
+	if err != nil {
+		return nil, dbError("pgstore.Keys.SigningKeys", err)
+	}
+	return keys, nil
+}
+
+// CreateSigningKey is Store.CreateSigningKey on k's connection.
+func (k *Keys) CreateSigningKey(ctx context.Context, key dwell.SigningKey) (dwell.SigningKey, error) {
+	out, err := createKey(ctx, k.conn, key)
+	if err != nil {
+		return out, dbError("pgstore.Keys.CreateSigningKey", err)
+	}
+	return out, nil
+}
+
+// Close closes k's connection.
+func (k *Keys) Close(ctx context.Context) error { return k.conn.Close(ctx) }
+
+// ReadSigningKeys reads every tenant's signing key from the database at
+// dsn through OpenKeys, and disconnects.
+func ReadSigningKeys(ctx context.Context, dsn string) ([]dwell.SigningKey, error) {
+	const op = dwell.Op("pgstore.ReadSigningKeys")
+	k, err := OpenKeys(ctx, dsn)
+	if err != nil {
+		return nil, dwell.E(op, err)
+	}
+	defer k.Close(context.WithoutCancel(ctx))
+	keys, err := k.SigningKeys(ctx)
+	if err != nil {
+		return nil, dwell.E(op, err)
 	}
 	return keys, nil
 }
