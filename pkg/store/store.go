@@ -7,7 +7,8 @@
 // Every method is scoped to one tenant; no method can read or write across
 // tenants. Errors are *dwell.Error values: dwell.NotFound for a missing
 // resource, dwell.AlreadyExists for a create of a taken id, dwell.Invalid for
-// a bad page token, dwell.Unavailable once the store is closed.
+// a bad page token, dwell.Conflict for a conditional write of a record
+// changed since it was read, dwell.Unavailable once the store is closed.
 //
 // # Durability
 //
@@ -56,7 +57,8 @@ type Store interface {
 	CreateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error
 	// GetClient returns the client or dwell.NotFound.
 	GetClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) (dwell.Client, error)
-	// UpdateClient replaces an existing client (dwell.NotFound if absent).
+	// UpdateClient replaces an existing client (dwell.NotFound if absent),
+	// conditionally on c.Revision (dwell.Conflict; see the package doc).
 	UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error
 	// DeleteClient removes a client (dwell.NotFound if absent).
 	DeleteClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) error
@@ -64,13 +66,17 @@ type Store interface {
 	// p.After, at most p.Limit of them, and whether more follow.
 	ListClients(ctx context.Context, tenant dwell.TenantID, f ClientFilter, p Page) ([]dwell.Client, bool, error)
 	// PutClients creates or replaces every client of cs in one durable
-	// write (an import). The caller has validated them.
+	// write (an import), unconditionally: each one's Revision is ignored,
+	// and the stored revision of each is raised. The caller has validated
+	// them.
 	PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwell.Client) error
 
 	// Reps.
 
 	CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
 	GetRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) (dwell.Rep, error)
+	// UpdateRep replaces an existing rep (dwell.NotFound if absent),
+	// conditionally on r.Revision (dwell.Conflict; see the package doc).
 	UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
 	DeleteRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) error
 	// ListReps returns reps in id order; f.Team restricts to one team.
@@ -80,11 +86,14 @@ type Store interface {
 
 	CreateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
 	GetTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) (dwell.Team, error)
+	// UpdateTeam replaces an existing team (dwell.NotFound if absent),
+	// conditionally on t.Revision (dwell.Conflict; see the package doc).
 	UpdateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
 	// DeleteTeam removes a team (dwell.NotFound if absent) and, in the
 	// same write, the team of every rep in it (their UpdateTime becomes
-	// the store's clock): a team created later under the same id starts
-	// empty, and its managers read no rep of the old one.
+	// the store's clock, their Revision raised): a team created later
+	// under the same id starts empty, and its managers read no rep of
+	// the old one.
 	DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) error
 	// ListTeams returns teams in id order; f.Manager restricts to the teams
 	// that subject manages.
@@ -136,7 +145,9 @@ type Store interface {
 	// GetSettings returns the tenant's settings, or dwell.DefaultSettings()
 	// if none were stored.
 	GetSettings(ctx context.Context, tenant dwell.TenantID) (dwell.Settings, error)
-	// PutSettings durably replaces the tenant's settings.
+	// PutSettings durably replaces the tenant's settings, conditionally
+	// on s.Revision (dwell.Conflict; see the package doc):
+	// dwell.RevisionAbsent writes only if none are stored.
 	PutSettings(ctx context.Context, tenant dwell.TenantID, s dwell.Settings) error
 
 	// Close waits for in-flight writes and closes the store. Later calls
@@ -185,7 +196,8 @@ type Partners interface {
 	// GetPartner returns the account or dwell.NotFound.
 	GetPartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) (dwell.PartnerAccount, error)
 	// UpdatePartner replaces an existing account whole (dwell.NotFound if
-	// absent).
+	// absent), conditionally on a.Revision (dwell.Conflict; see the
+	// package doc).
 	UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) error
 	// DeletePartner removes an account (dwell.NotFound if absent). The
 	// request id that created it stays spent.
