@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,8 +67,8 @@ const maxUpdateTries = 10
 // maxUpdatePause bounds the pause before a masked update's next try.
 const maxUpdatePause = 20 * time.Millisecond
 
-// updateMasked runs one masked update (AIP-134) of the record what (as
-// "client c1"): try reads the record, sets the fields the mask names,
+// updateMasked runs one masked update (AIP-134) of the record name (its
+// resource name): try reads the record, sets the fields the mask names,
 // validates it and writes it whole with the store's conditional write,
 // based on the revision it read. A masked update without that condition
 // would write back the fields others changed since its read, undoing an
@@ -80,14 +81,21 @@ const maxUpdatePause = 20 * time.Millisecond
 // caller to retry. Any other outcome of try is returned as it is. Callers
 // hold the tenant's update lock (updateLocks) around it, so that only
 // other servers' writes make it try again.
-func updateMasked(ctx context.Context, op dwell.Op, what string, try func() error) error {
+//
+// etag is the revision the request's etag names (etagRevision), 0 if it
+// gave none. A caller that sent an etag read the record itself (AIP-154):
+// try writes conditionally on that revision instead of the one it read,
+// and a conflict is not tried again but answered at once.
+func updateMasked(ctx context.Context, op dwell.Op, name string, etag int64, try func() error) error {
 	for i := range maxUpdateTries {
 		err := try()
-		if !dwell.Is(dwell.Conflict, err) {
+		switch {
+		case !dwell.Is(dwell.Conflict, err):
 			return err
-		}
-		if i == maxUpdateTries-1 {
-			return dwell.E(op, fmt.Sprintf("%s changed under this update %d times in a row; read it and try again", what, maxUpdateTries), err)
+		case etag != 0:
+			return dwell.E(op, name+" changed since the etag given was read; read it again for its current etag", err)
+		case i == maxUpdateTries-1:
+			return dwell.E(op, fmt.Sprintf("%s changed under this update %d times in a row; read it and try again", name, maxUpdateTries), err)
 		}
 		pause := min(time.Millisecond<<i, maxUpdatePause)
 		select {
@@ -98,6 +106,46 @@ func updateMasked(ctx context.Context, op dwell.Op, what string, try func() erro
 	}
 	panic("unreachable")
 }
+
+// etagOf returns the etag of a record at revision rev (AIP-154): the
+// revision in decimal, which callers must treat as opaque. Settings never
+// stored have revision 0, so etag "0".
+func etagOf(rev int64) string { return strconv.FormatInt(rev, 10) }
+
+// etagRevision returns the precondition the etag of a record in an update
+// request (at field) sets: 0 for none (an empty etag), else the revision
+// it names, where "0" (settings read before any were stored) stands for
+// dwell.RevisionAbsent. An etag this server could not have given is
+// dwell.Invalid.
+func etagRevision(op dwell.Op, field, etag string) (int64, error) {
+	if etag == "" {
+		return 0, nil
+	}
+	rev, err := strconv.ParseInt(etag, 10, 64)
+	if err != nil || rev < 0 || etagOf(rev) != etag {
+		return 0, invalid(op, []dwell.Violation{{Field: field, Description: "is not an etag of this API; send the etag of the record as read, or none"}})
+	}
+	if rev == 0 {
+		return dwell.RevisionAbsent, nil
+	}
+	return rev, nil
+}
+
+// precondition returns the revision a masked update writes conditionally
+// on: the one its request's etag names, else rev, the one it read; a read
+// of a record never stored (settings) asks that none be stored yet.
+func precondition(etag, rev int64) int64 {
+	switch {
+	case etag != 0:
+		return etag
+	case rev == 0:
+		return dwell.RevisionAbsent
+	}
+	return rev
+}
+
+// written returns the revision a conditional write based on rev stored.
+func written(rev int64) int64 { return max(rev, 0) + 1 }
 
 // importChunk is how many imported rows are written per durable store call:
 // large enough to amortise the fsync, small enough to bound memory.
@@ -186,6 +234,7 @@ func (d *directoryService) CreateClient(ctx context.Context, req *dwellv1.Create
 	if err != nil {
 		return nil, err
 	}
+	c.Revision = written(0)
 	return &dwellv1.CreateClientResponse{Client: clientToPB(c)}, nil
 }
 
@@ -212,14 +261,19 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 	if err != nil {
 		return nil, err
 	}
+	etag, err := etagRevision(op, "client.etag", req.GetClient().GetEtag())
+	if err != nil {
+		return nil, err
+	}
 	in := clientFromPB(req.GetClient())
 	var cur dwell.Client
 	defer d.updates.lock(p.Tenant)()
-	err = updateMasked(ctx, op, "client "+id, func() error {
+	err = updateMasked(ctx, op, req.GetClient().GetName(), etag, func() error {
 		var err error
 		if cur, err = d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id)); err != nil {
 			return err
 		}
+		cur.Revision = precondition(etag, cur.Revision)
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
 		}
@@ -247,6 +301,7 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 	if err != nil {
 		return nil, err
 	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdateClientResponse{Client: clientToPB(cur)}, nil
 }
 
@@ -428,6 +483,7 @@ func (d *directoryService) CreateRep(ctx context.Context, req *dwellv1.CreateRep
 	if err := d.s.store.CreateRep(ctx, p.Tenant, r); err != nil {
 		return nil, err
 	}
+	r.Revision = written(0)
 	return &dwellv1.CreateRepResponse{Rep: repToPB(r)}, nil
 }
 
@@ -457,14 +513,19 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 	if err != nil {
 		return nil, err
 	}
+	etag, err := etagRevision(op, "rep.etag", req.GetRep().GetEtag())
+	if err != nil {
+		return nil, err
+	}
 	in := repFromPB(req.GetRep())
 	var cur dwell.Rep
 	defer d.updates.lock(p.Tenant)()
-	err = updateMasked(ctx, op, "rep "+id, func() error {
+	err = updateMasked(ctx, op, req.GetRep().GetName(), etag, func() error {
 		var err error
 		if cur, err = d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id)); err != nil {
 			return err
 		}
+		cur.Revision = precondition(etag, cur.Revision)
 		var vs []dwell.Violation
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
@@ -495,6 +556,7 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 	if err != nil {
 		return nil, err
 	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdateRepResponse{Rep: repToPB(cur)}, nil
 }
 
@@ -573,6 +635,7 @@ func (d *directoryService) CreateTeam(ctx context.Context, req *dwellv1.CreateTe
 	if err := d.s.store.CreateTeam(ctx, p.Tenant, t); err != nil {
 		return nil, err
 	}
+	t.Revision = written(0)
 	return &dwellv1.CreateTeamResponse{Team: teamToPB(t)}, nil
 }
 
@@ -617,14 +680,19 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 	if err != nil {
 		return nil, err
 	}
+	etag, err := etagRevision(op, "team.etag", req.GetTeam().GetEtag())
+	if err != nil {
+		return nil, err
+	}
 	in := teamFromPB(req.GetTeam())
 	var cur dwell.Team
 	defer d.updates.lock(p.Tenant)()
-	err = updateMasked(ctx, op, "team "+id, func() error {
+	err = updateMasked(ctx, op, req.GetTeam().GetName(), etag, func() error {
 		var err error
 		if cur, err = d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id)); err != nil {
 			return err
 		}
+		cur.Revision = precondition(etag, cur.Revision)
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
 		}
@@ -640,6 +708,7 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 	if err != nil {
 		return nil, err
 	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdateTeamResponse{Team: teamToPB(cur)}, nil
 }
 
@@ -706,17 +775,22 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
+	etag, err := etagRevision(op, "settings.etag", req.GetSettings().GetEtag())
+	if err != nil {
+		return nil, err
+	}
 	in := req.GetSettings()
 	// Only a mask that names it changes partner_accounts_required: a full
 	// update from a client that predates the field sends false.
 	partnersNamed := slices.Contains(req.GetUpdateMask().GetPaths(), "partner_accounts_required")
 	var st dwell.Settings
 	defer d.updates.lock(p.Tenant)()
-	err = updateMasked(ctx, op, "the settings", func() error {
+	err = updateMasked(ctx, op, "settings", etag, func() error {
 		var err error
 		if st, err = d.s.store.GetSettings(ctx, p.Tenant); err != nil {
 			return err
 		}
+		st.Revision = precondition(etag, st.Revision)
 		var vs []dwell.Violation
 		check := func(field string, v, lo, hi int32, unit string) bool {
 			if v < lo || v > hi {
@@ -750,13 +824,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 		if err := invalid(op, vs); err != nil {
 			return err
 		}
-		want := st
-		if want.Revision == 0 {
-			// Read when none were stored: the write must find none
-			// stored either.
-			want.Revision = dwell.RevisionAbsent
-		}
-		put := func() error { return d.s.store.PutSettings(ctx, p.Tenant, want) }
+		put := func() error { return d.s.store.PutSettings(ctx, p.Tenant, st) }
 		if partnersNamed {
 			// Through the partner cache, which holds the setting for
 			// every call's check.
@@ -767,5 +835,6 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
+	st.Revision = written(st.Revision)
 	return &dwellv1.UpdateSettingsResponse{Settings: settingsToPB(st)}, nil
 }

@@ -371,15 +371,20 @@ func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
+	etag, err := etagRevision(op, "opportunity.etag", req.GetOpportunity().GetEtag())
+	if err != nil {
+		return nil, err
+	}
 	in := opportunityFromPB(req.GetOpportunity())
 	var cur dwell.Opportunity
 	defer ss.updates.lock(caller.Tenant)()
-	err = updateMasked(ctx, op, "opportunity "+req.GetOpportunity().GetName(), func() error {
+	err = updateMasked(ctx, op, req.GetOpportunity().GetName(), etag, func() error {
 		p, o, err := ss.readOpportunity(ctx, op, req.GetOpportunity().GetName())
 		if err != nil {
 			return err
 		}
 		cur = o
+		cur.Revision = precondition(etag, cur.Revision)
 		if set["stage"] {
 			cur.Stage = in.Stage
 		}
@@ -400,6 +405,7 @@ func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdateOpportunityResponse{Opportunity: opportunityToPB(cur)}, nil
 }
 

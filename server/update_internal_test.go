@@ -22,7 +22,7 @@ func TestUpdateMaskedGivesUp(t *testing.T) {
 	ctx := context.Background()
 	const op = dwell.Op("test.Update")
 	tries := 0
-	err := updateMasked(ctx, op, "team north", func() error {
+	err := updateMasked(ctx, op, "team north", 0, func() error {
 		tries++
 		return dwell.E(dwell.Conflict, `team "north" changed since it was read`)
 	})
@@ -48,7 +48,7 @@ func TestUpdateMaskedGivesUp(t *testing.T) {
 		{"not found after a conflict", []error{dwell.E(dwell.Conflict), dwell.E(dwell.NotFound)}, dwell.E(dwell.NotFound)},
 	} {
 		tries := 0
-		err := updateMasked(ctx, op, "x", func() error {
+		err := updateMasked(ctx, op, "x", 0, func() error {
 			tries++
 			return c.errs[tries-1]
 		})
@@ -59,7 +59,7 @@ func TestUpdateMaskedGivesUp(t *testing.T) {
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	err = updateMasked(cctx, op, "x", func() error { return dwell.E(dwell.Conflict) })
+	err = updateMasked(cctx, op, "x", 0, func() error { return dwell.E(dwell.Conflict) })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled while conflicting: %v, want context.Canceled", err)
 	}

@@ -225,15 +225,8 @@ func maskedRaces() []maskedRace {
 			},
 		},
 		{
-			name: "opportunity",
-			setup: func(t *testing.T, e *env) {
-				createIda(t, e)
-				e.mustCreateClient(e.admin(acme), "toko", -6.2, 106.8, 50)
-				o := opp("deal", "ida", dwellv1.OpportunityStage_OPPORTUNITY_STAGE_OPEN, 1, e.now().Add(-time.Hour), time.Time{})
-				if _, err := e.sales.UpsertOpportunities(e.admin(acme), &dwellv1.UpsertOpportunitiesRequest{RequestId: "deal", Opportunities: []*dwellv1.Opportunity{o}}); err != nil {
-					t.Fatalf("UpsertOpportunities: %v", err)
-				}
-			},
+			name:  "opportunity",
+			setup: createDeal,
 			read: func(ctx context.Context, e *env) (any, error) {
 				r, err := e.sales.GetOpportunity(ctx, &dwellv1.GetOpportunityRequest{Name: "opportunities/deal"})
 				return r.GetOpportunity(), err
@@ -351,4 +344,16 @@ func newTwin(t *testing.T, e *env) *env {
 	})
 	return &env{t: t, dir: e.dir, clock: e.clock, kr: e.kr, st: e.st, gs: gs, srv: srv, conn: conn,
 		dirc: dwellv1.NewDirectoryServiceClient(conn), sales: dwellv1.NewSalesServiceClient(conn)}
+}
+
+// createDeal creates rep ida, client toko and an open opportunity "deal"
+// of theirs.
+func createDeal(t *testing.T, e *env) {
+	t.Helper()
+	createIda(t, e)
+	e.mustCreateClient(e.admin(acme), "toko", -6.2, 106.8, 50)
+	o := opp("deal", "ida", dwellv1.OpportunityStage_OPPORTUNITY_STAGE_OPEN, 1, e.now().Add(-time.Hour), time.Time{})
+	if _, err := e.sales.UpsertOpportunities(e.admin(acme), &dwellv1.UpsertOpportunitiesRequest{RequestId: "deal", Opportunities: []*dwellv1.Opportunity{o}}); err != nil {
+		t.Fatalf("UpsertOpportunities: %v", err)
+	}
 }
