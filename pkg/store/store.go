@@ -10,6 +10,33 @@
 // a bad page token, dwell.Conflict for a conditional write of a record
 // changed since it was read, dwell.Unavailable once the store is closed.
 //
+// # Revisions and conditional writes
+//
+// Clients, reps, teams, settings, partner accounts and opportunities carry
+// a Revision the store maintains: 1 when a record is created, one more at
+// every later write of it, whichever method makes it (an update, a bulk
+// put such as PutClients or PutOpportunities, DeleteTeam clearing its
+// reps' team). What a read returns carries the stored revision; the
+// Revision a caller puts in a record it writes is never stored. Settings
+// a tenant never stored read as revision 0.
+//
+// The update methods (UpdateClient, UpdateRep, UpdateTeam, PutSettings,
+// UpdatePartner, UpdateOpportunity) are conditional: when the record
+// passed has a Revision other than 0, they write only if the stored
+// revision is still that one, and otherwise write nothing and fail with
+// dwell.Conflict (CheckRevision says which). The comparison and the write
+// are one atomic step, in every store and across processes sharing one
+// store. So a caller that reads a record, changes some fields and writes
+// it back with the revision it read never undoes a write made in between
+// (a masked update racing another, or an import); on dwell.Conflict it
+// reads again and reapplies its change. A Revision of 0 writes
+// unconditionally, as before revisions existed; dwell.RevisionAbsent
+// makes PutSettings write only if the tenant has stored no settings.
+// After a conditional write succeeds the stored revision is the one
+// passed plus 1. A record deleted and created again starts again at
+// revision 1, so a write based on the deleted record's revision 1 passes
+// on the new one while that is still at revision 1.
+//
 // # Durability
 //
 // A method that returns nil after a write has made that write durable: it is
@@ -28,10 +55,11 @@
 //
 // # Values
 //
-// What a read returns equals what was written, with two normalisations that
-// callers must not depend on either way: instants come back in UTC without a
-// monotonic clock reading (compare with time.Time.Equal; they are kept to
-// the nanosecond), and an empty slice may come back nil.
+// What a read returns equals what was written, but for the Revision the
+// store sets (see above) and two normalisations that callers must not
+// depend on either way: instants come back in UTC without a monotonic
+// clock reading (compare with time.Time.Equal; they are kept to the
+// nanosecond), and an empty slice may come back nil.
 package store
 
 import (
