@@ -20,7 +20,7 @@ func CheckRevision(what string, want, stored int64) error {
 	case want == dwell.RevisionAbsent:
 		return dwell.E(dwell.Conflict, fmt.Sprintf("%s was stored (revision %d) since it was read", what, stored))
 	case stored == 0:
-		return dwell.E(dwell.Conflict, fmt.Sprintf("%s was removed since it was read at revision %d", what, want))
+		return dwell.E(dwell.Conflict, fmt.Sprintf("%s is not stored, and the write was based on its revision %d", what, want))
 	}
 	return dwell.E(dwell.Conflict, fmt.Sprintf("%s changed since it was read: revision %d is stored, the write was based on %d", what, stored, want))
 }
