@@ -151,6 +151,7 @@ func clientToPB(c dwell.Client) *dwellv1.Client {
 		Geofence:    geofenceToPB(c.Fence),
 		CreateTime:  tsOrNil(c.CreateTime),
 		UpdateTime:  tsOrNil(c.UpdateTime),
+		Etag:        etagOf(c.Revision),
 	}
 }
 
@@ -198,6 +199,7 @@ func repToPB(r dwell.Rep) *dwellv1.Rep {
 		WorkingHours: workingHoursToPB(r.WorkingHours),
 		CreateTime:   tsOrNil(r.CreateTime),
 		UpdateTime:   tsOrNil(r.UpdateTime),
+		Etag:         etagOf(r.Revision),
 	}
 	if r.Team != "" {
 		out.Team = resourceName(collTeams, string(r.Team))
@@ -219,6 +221,7 @@ func teamToPB(t dwell.Team) *dwellv1.Team {
 		Managers:    t.Managers,
 		CreateTime:  tsOrNil(t.CreateTime),
 		UpdateTime:  tsOrNil(t.UpdateTime),
+		Etag:        etagOf(t.Revision),
 	}
 }
 
@@ -279,6 +282,7 @@ func settingsToPB(s dwell.Settings) *dwellv1.Settings {
 		SilenceMinSeconds: int32(s.SilenceMin / time.Second),
 
 		PartnerAccountsRequired: s.PartnerAccountsRequired,
+		Etag:                    etagOf(s.Revision),
 	}
 }
 
@@ -387,6 +391,7 @@ func opportunityToPB(o dwell.Opportunity) *dwellv1.Opportunity {
 		OpenTime:   tsOrNil(o.OpenTime),
 		CloseTime:  tsOrNil(o.CloseTime),
 		ExternalId: o.ExternalID,
+		Etag:       etagOf(o.Revision),
 	}
 }
 
@@ -422,6 +427,7 @@ func partnerToPB(a dwell.PartnerAccount) *dwellv1.Partner {
 		Disabled:    a.Disabled,
 		CreateTime:  tsOrNil(a.CreateTime),
 		UpdateTime:  tsOrNil(a.UpdateTime),
+		Etag:        etagOf(a.Revision),
 	}
 	for _, s := range a.Scopes {
 		out.Scopes = append(out.Scopes, scopeToPB(s))

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,14 +27,17 @@ type directoryService struct {
 	updates updateLocks
 }
 
-// updateLocks serialises the masked updates of each tenant. A masked
-// update reads the record, sets the fields its mask names and writes the
-// record whole: two at once would each write back the other's fields as
-// they were before, undoing an acknowledged update (a manager removed from
-// a team would come back). The store has no conditional write, so the lock
-// is held from the read to the write. It orders the updates of one server;
-// servers sharing a store would need the store to compare before it writes.
-// The zero value is ready to use.
+// updateLocks queues the writes of each tenant's records made through this
+// server: masked updates (updateMasked) and the whole-record writes
+// (imports, upserts) they may race. Safety does not rest on it: the
+// store's conditional write keeps a masked update from undoing another,
+// whichever server made it. It is for liveness: without it, writers of
+// one record on one server fight rather than queue, and on PostgreSQL,
+// where a write holds the row for milliseconds, a masked update can lose
+// maxUpdateTries times in a row to a writer that keeps winning (a bulk
+// upsert in a loop, TestConcurrentUpdatesOfOtherFieldsKeepBoth), and is
+// refused with ABORTED. Queued, an update conflicts only with other
+// servers' writes. The zero value is ready to use.
 type updateLocks struct {
 	mu      sync.Mutex
 	tenants map[dwell.TenantID]*sync.Mutex
@@ -54,6 +59,93 @@ func (l *updateLocks) lock(t dwell.TenantID) (unlock func()) {
 	m.Lock()
 	return m.Unlock
 }
+
+// maxUpdateTries bounds how many times a masked update is applied to a
+// record that keeps changing between its read and its write.
+const maxUpdateTries = 10
+
+// maxUpdatePause bounds the pause before a masked update's next try.
+const maxUpdatePause = 20 * time.Millisecond
+
+// updateMasked runs one masked update (AIP-134) of the record name (its
+// resource name): try reads the record, sets the fields the mask names,
+// validates it and writes it whole with the store's conditional write,
+// based on the revision it read. A masked update without that condition
+// would write back the fields others changed since its read, undoing an
+// acknowledged update (a manager removed from a team would come back),
+// whichever server of those sharing the store made it. When the record
+// changed since the read (dwell.Conflict), updateMasked tries again from
+// the read, after a short random pause (up to 1 ms, doubling per try, at
+// most maxUpdatePause) that spreads out writers colliding again; after
+// maxUpdateTries it gives up with dwell.Conflict (ABORTED), which asks the
+// caller to retry. Any other outcome of try is returned as it is. Callers
+// hold the tenant's update lock (updateLocks) around it, so that only
+// other servers' writes make it try again.
+//
+// etag is the revision the request's etag names (etagRevision), 0 if it
+// gave none. A caller that sent an etag read the record itself (AIP-154):
+// try writes conditionally on that revision instead of the one it read,
+// and a conflict is not tried again but answered at once.
+func updateMasked(ctx context.Context, op dwell.Op, name string, etag int64, try func() error) error {
+	for i := range maxUpdateTries {
+		err := try()
+		switch {
+		case !dwell.Is(dwell.Conflict, err):
+			return err
+		case etag != 0:
+			return dwell.E(op, name+" changed since the etag given was read; read it again for its current etag", err)
+		case i == maxUpdateTries-1:
+			return dwell.E(op, fmt.Sprintf("%s changed under this update %d times in a row; read it and try again", name, maxUpdateTries), err)
+		}
+		pause := min(time.Millisecond<<i, maxUpdatePause)
+		select {
+		case <-ctx.Done():
+			return dwell.E(op, ctx.Err())
+		case <-time.After(rand.N(pause) + 1):
+		}
+	}
+	panic("unreachable")
+}
+
+// etagOf returns the etag of a record at revision rev (AIP-154): the
+// revision in decimal, which callers must treat as opaque. Settings never
+// stored have revision 0, so etag "0".
+func etagOf(rev int64) string { return strconv.FormatInt(rev, 10) }
+
+// etagRevision returns the precondition the etag of a record in an update
+// request (at field) sets: 0 for none (an empty etag), else the revision
+// it names, where "0" (settings read before any were stored) stands for
+// dwell.RevisionAbsent. An etag this server could not have given is
+// dwell.Invalid.
+func etagRevision(op dwell.Op, field, etag string) (int64, error) {
+	if etag == "" {
+		return 0, nil
+	}
+	rev, err := strconv.ParseInt(etag, 10, 64)
+	if err != nil || rev < 0 || etagOf(rev) != etag {
+		return 0, invalid(op, []dwell.Violation{{Field: field, Description: "is not an etag of this API; send the etag of the record as read, or none"}})
+	}
+	if rev == 0 {
+		return dwell.RevisionAbsent, nil
+	}
+	return rev, nil
+}
+
+// precondition returns the revision a masked update writes conditionally
+// on: the one its request's etag names, else rev, the one it read; a read
+// of a record never stored (settings) asks that none be stored yet.
+func precondition(etag, rev int64) int64 {
+	switch {
+	case etag != 0:
+		return etag
+	case rev == 0:
+		return dwell.RevisionAbsent
+	}
+	return rev
+}
+
+// written returns the revision a conditional write based on rev stored.
+func written(rev int64) int64 { return max(rev, 0) + 1 }
 
 // importChunk is how many imported rows are written per durable store call:
 // large enough to amortise the fsync, small enough to bound memory.
@@ -142,6 +234,7 @@ func (d *directoryService) CreateClient(ctx context.Context, req *dwellv1.Create
 	if err != nil {
 		return nil, err
 	}
+	c.Revision = written(0)
 	return &dwellv1.CreateClientResponse{Client: clientToPB(c)}, nil
 }
 
@@ -168,37 +261,47 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 	if err != nil {
 		return nil, err
 	}
-	defer d.updates.lock(p.Tenant)()
-	cur, err := d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id))
+	etag, err := etagRevision(op, "client.etag", req.GetClient().GetEtag())
 	if err != nil {
 		return nil, err
 	}
 	in := clientFromPB(req.GetClient())
-	if set["display_name"] {
-		cur.DisplayName = in.DisplayName
-	}
-	if set["kind"] {
-		cur.Kind = in.Kind
-	}
-	if set["address"] {
-		cur.Address = in.Address
-	}
-	if set["external_id"] {
-		cur.ExternalID = in.ExternalID
-	}
-	if set["geofence"] {
-		cur.Fence = in.Fence
-	}
-	if err := invalid(op, dwell.ValidateClient("client", cur, false)); err != nil {
-		return nil, err
-	}
-	cur.UpdateTime = d.s.now().UTC()
-	err = d.s.fences.write(ctx, p.Tenant,
-		func() error { return d.s.store.UpdateClient(ctx, p.Tenant, cur) },
-		func(ix *geofence.Index) error { return ix.Put(string(cur.ID), cur.Fence) })
+	var cur dwell.Client
+	defer d.updates.lock(p.Tenant)()
+	err = updateMasked(ctx, op, req.GetClient().GetName(), etag, func() error {
+		var err error
+		if cur, err = d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id)); err != nil {
+			return err
+		}
+		cur.Revision = precondition(etag, cur.Revision)
+		if set["display_name"] {
+			cur.DisplayName = in.DisplayName
+		}
+		if set["kind"] {
+			cur.Kind = in.Kind
+		}
+		if set["address"] {
+			cur.Address = in.Address
+		}
+		if set["external_id"] {
+			cur.ExternalID = in.ExternalID
+		}
+		if set["geofence"] {
+			cur.Fence = in.Fence
+		}
+		if err := invalid(op, dwell.ValidateClient("client", cur, false)); err != nil {
+			return err
+		}
+		cur.UpdateTime = d.s.now().UTC()
+		// The index takes the client only once the store took it.
+		return d.s.fences.write(ctx, p.Tenant,
+			func() error { return d.s.store.UpdateClient(ctx, p.Tenant, cur) },
+			func(ix *geofence.Index) error { return ix.Put(string(cur.ID), cur.Fence) })
+	})
 	if err != nil {
 		return nil, err
 	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdateClientResponse{Client: clientToPB(cur)}, nil
 }
 
@@ -266,8 +369,10 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 		for i, c := range pending {
 			fs[i] = geofence.Fence{ID: string(c.ID), Geofence: c.Fence}
 		}
-		// Rows replace clients whole: not inside a masked update's
-		// read and write, or it would write back what they replaced.
+		// Rows replace clients whole and raise their revisions, so a
+		// masked update that read one before finds it changed and
+		// applies its fields to the row (updateMasked); on this server
+		// they queue with them.
 		unlock := d.updates.lock(p.Tenant)
 		err := d.s.fences.write(ctx, p.Tenant,
 			func() error { return d.s.store.PutClients(ctx, p.Tenant, pending) },
@@ -378,6 +483,7 @@ func (d *directoryService) CreateRep(ctx context.Context, req *dwellv1.CreateRep
 	if err := d.s.store.CreateRep(ctx, p.Tenant, r); err != nil {
 		return nil, err
 	}
+	r.Revision = written(0)
 	return &dwellv1.CreateRepResponse{Rep: repToPB(r)}, nil
 }
 
@@ -407,40 +513,50 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 	if err != nil {
 		return nil, err
 	}
-	defer d.updates.lock(p.Tenant)()
-	cur, err := d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id))
+	etag, err := etagRevision(op, "rep.etag", req.GetRep().GetEtag())
 	if err != nil {
 		return nil, err
 	}
 	in := repFromPB(req.GetRep())
-	var vs []dwell.Violation
-	if set["display_name"] {
-		cur.DisplayName = in.DisplayName
-	}
-	if set["email"] {
-		cur.Email = in.Email
-	}
-	if set["time_zone"] {
-		cur.TimeZone = in.TimeZone
-	}
-	if set["working_hours"] {
-		cur.WorkingHours = in.WorkingHours
-	}
-	if set["team"] {
-		team, tvs, err := d.repTeam(ctx, p.Tenant, "rep.team", req.GetRep().GetTeam())
-		if err != nil {
-			return nil, err
+	var cur dwell.Rep
+	defer d.updates.lock(p.Tenant)()
+	err = updateMasked(ctx, op, req.GetRep().GetName(), etag, func() error {
+		var err error
+		if cur, err = d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id)); err != nil {
+			return err
 		}
-		cur.Team, vs = team, tvs
-	}
-	vs = append(vs, dwell.ValidateRep("rep", cur, false)...)
-	if err := invalid(op, vs); err != nil {
+		cur.Revision = precondition(etag, cur.Revision)
+		var vs []dwell.Violation
+		if set["display_name"] {
+			cur.DisplayName = in.DisplayName
+		}
+		if set["email"] {
+			cur.Email = in.Email
+		}
+		if set["time_zone"] {
+			cur.TimeZone = in.TimeZone
+		}
+		if set["working_hours"] {
+			cur.WorkingHours = in.WorkingHours
+		}
+		if set["team"] {
+			team, tvs, err := d.repTeam(ctx, p.Tenant, "rep.team", req.GetRep().GetTeam())
+			if err != nil {
+				return err
+			}
+			cur.Team, vs = team, tvs
+		}
+		vs = append(vs, dwell.ValidateRep("rep", cur, false)...)
+		if err := invalid(op, vs); err != nil {
+			return err
+		}
+		cur.UpdateTime = d.s.now().UTC()
+		return d.s.store.UpdateRep(ctx, p.Tenant, cur)
+	})
+	if err != nil {
 		return nil, err
 	}
-	cur.UpdateTime = d.s.now().UTC()
-	if err := d.s.store.UpdateRep(ctx, p.Tenant, cur); err != nil {
-		return nil, err
-	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdateRepResponse{Rep: repToPB(cur)}, nil
 }
 
@@ -519,6 +635,7 @@ func (d *directoryService) CreateTeam(ctx context.Context, req *dwellv1.CreateTe
 	if err := d.s.store.CreateTeam(ctx, p.Tenant, t); err != nil {
 		return nil, err
 	}
+	t.Revision = written(0)
 	return &dwellv1.CreateTeamResponse{Team: teamToPB(t)}, nil
 }
 
@@ -563,25 +680,35 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 	if err != nil {
 		return nil, err
 	}
-	defer d.updates.lock(p.Tenant)()
-	cur, err := d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id))
+	etag, err := etagRevision(op, "team.etag", req.GetTeam().GetEtag())
 	if err != nil {
 		return nil, err
 	}
 	in := teamFromPB(req.GetTeam())
-	if set["display_name"] {
-		cur.DisplayName = in.DisplayName
-	}
-	if set["managers"] {
-		cur.Managers = in.Managers
-	}
-	if err := invalid(op, dwell.ValidateTeam("team", cur, false)); err != nil {
+	var cur dwell.Team
+	defer d.updates.lock(p.Tenant)()
+	err = updateMasked(ctx, op, req.GetTeam().GetName(), etag, func() error {
+		var err error
+		if cur, err = d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id)); err != nil {
+			return err
+		}
+		cur.Revision = precondition(etag, cur.Revision)
+		if set["display_name"] {
+			cur.DisplayName = in.DisplayName
+		}
+		if set["managers"] {
+			cur.Managers = in.Managers
+		}
+		if err := invalid(op, dwell.ValidateTeam("team", cur, false)); err != nil {
+			return err
+		}
+		cur.UpdateTime = d.s.now().UTC()
+		return d.s.store.UpdateTeam(ctx, p.Tenant, cur)
+	})
+	if err != nil {
 		return nil, err
 	}
-	cur.UpdateTime = d.s.now().UTC()
-	if err := d.s.store.UpdateTeam(ctx, p.Tenant, cur); err != nil {
-		return nil, err
-	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdateTeamResponse{Team: teamToPB(cur)}, nil
 }
 
@@ -648,58 +775,66 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	defer d.updates.lock(p.Tenant)()
-	st, err := d.s.store.GetSettings(ctx, p.Tenant)
+	etag, err := etagRevision(op, "settings.etag", req.GetSettings().GetEtag())
 	if err != nil {
 		return nil, err
 	}
 	in := req.GetSettings()
-	var vs []dwell.Violation
-	check := func(field string, v, lo, hi int32, unit string) bool {
-		if v < lo || v > hi {
-			vs = append(vs, dwell.Violation{Field: "settings." + field, Description: "must be between " + itoa(int64(lo)) + " and " + itoa(int64(hi)) + " " + unit})
-			return false
-		}
-		return true
-	}
-	if set["retention_days"] && check("retention_days", in.GetRetentionDays(), 1, 3650, "days") {
-		st.Retention = time.Duration(in.GetRetentionDays()) * 24 * time.Hour
-	}
-	if set["visit_min_seconds"] && check("visit_min_seconds", in.GetVisitMinSeconds(), 60, 7200, "seconds") {
-		st.VisitMin = time.Duration(in.GetVisitMinSeconds()) * time.Second
-	}
-	if set["idle_min_seconds"] && check("idle_min_seconds", in.GetIdleMinSeconds(), 60, 7200, "seconds") {
-		st.IdleMin = time.Duration(in.GetIdleMinSeconds()) * time.Second
-	}
-	// A full update from a client that predates silence_min_seconds sends
-	// 0 for it: that keeps the current threshold.
-	if silence := in.GetSilenceMinSeconds(); set["silence_min_seconds"] && (silence != 0 || slices.Contains(req.GetUpdateMask().GetPaths(), "silence_min_seconds")) {
-		d := time.Duration(silence) * time.Second
-		if v := dwell.ValidateSilenceMin("settings.silence_min_seconds", d); v != nil {
-			vs = append(vs, v...)
-		} else {
-			st.SilenceMin = d
-		}
-	}
 	// Only a mask that names it changes partner_accounts_required: a full
 	// update from a client that predates the field sends false.
 	partnersNamed := slices.Contains(req.GetUpdateMask().GetPaths(), "partner_accounts_required")
-	if partnersNamed {
-		st.PartnerAccountsRequired = in.GetPartnerAccountsRequired()
-	}
-	if err := invalid(op, vs); err != nil {
-		return nil, err
-	}
-	put := func() error { return d.s.store.PutSettings(ctx, p.Tenant, st) }
-	if partnersNamed {
-		// Through the partner cache, which holds the setting for every
-		// call's check.
-		err = d.s.partners.putSettings(ctx, p.Tenant, put)
-	} else {
-		err = put()
-	}
+	var st dwell.Settings
+	defer d.updates.lock(p.Tenant)()
+	err = updateMasked(ctx, op, "settings", etag, func() error {
+		var err error
+		if st, err = d.s.store.GetSettings(ctx, p.Tenant); err != nil {
+			return err
+		}
+		st.Revision = precondition(etag, st.Revision)
+		var vs []dwell.Violation
+		check := func(field string, v, lo, hi int32, unit string) bool {
+			if v < lo || v > hi {
+				vs = append(vs, dwell.Violation{Field: "settings." + field, Description: "must be between " + itoa(int64(lo)) + " and " + itoa(int64(hi)) + " " + unit})
+				return false
+			}
+			return true
+		}
+		if set["retention_days"] && check("retention_days", in.GetRetentionDays(), 1, 3650, "days") {
+			st.Retention = time.Duration(in.GetRetentionDays()) * 24 * time.Hour
+		}
+		if set["visit_min_seconds"] && check("visit_min_seconds", in.GetVisitMinSeconds(), 60, 7200, "seconds") {
+			st.VisitMin = time.Duration(in.GetVisitMinSeconds()) * time.Second
+		}
+		if set["idle_min_seconds"] && check("idle_min_seconds", in.GetIdleMinSeconds(), 60, 7200, "seconds") {
+			st.IdleMin = time.Duration(in.GetIdleMinSeconds()) * time.Second
+		}
+		// A full update from a client that predates silence_min_seconds
+		// sends 0 for it: that keeps the current threshold.
+		if silence := in.GetSilenceMinSeconds(); set["silence_min_seconds"] && (silence != 0 || slices.Contains(req.GetUpdateMask().GetPaths(), "silence_min_seconds")) {
+			d := time.Duration(silence) * time.Second
+			if v := dwell.ValidateSilenceMin("settings.silence_min_seconds", d); v != nil {
+				vs = append(vs, v...)
+			} else {
+				st.SilenceMin = d
+			}
+		}
+		if partnersNamed {
+			st.PartnerAccountsRequired = in.GetPartnerAccountsRequired()
+		}
+		if err := invalid(op, vs); err != nil {
+			return err
+		}
+		put := func() error { return d.s.store.PutSettings(ctx, p.Tenant, st) }
+		if partnersNamed {
+			// Through the partner cache, which holds the setting for
+			// every call's check.
+			return d.s.partners.putSettings(ctx, p.Tenant, put)
+		}
+		return put()
+	})
 	if err != nil {
 		return nil, err
 	}
+	st.Revision = written(st.Revision)
 	return &dwellv1.UpdateSettingsResponse{Settings: settingsToPB(st)}, nil
 }

@@ -134,6 +134,9 @@ func codeOf(k dwell.Kind) codes.Code {
 		return codes.Unimplemented
 	case dwell.Unavailable:
 		return codes.Unavailable
+	case dwell.Conflict:
+		// AIP-193/AIP-154: a concurrency conflict (read-modify-write).
+		return codes.Aborted
 	}
 	return codes.Internal
 }

@@ -49,8 +49,9 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 		if len(pending) == 0 {
 			return nil
 		}
-		// Rows replace reps whole: not inside a masked update's read and
-		// write, or it would write back what they replaced.
+		// Rows replace reps whole and raise their revisions, so a masked
+		// update that read one before applies its fields to the row
+		// (updateMasked); on this server they queue with them.
 		unlock := d.updates.lock(p.Tenant)
 		created, err := d.putReps(ctx, p.Tenant, pending)
 		unlock()
@@ -158,7 +159,10 @@ func (d *directoryService) putReps(ctx context.Context, tenant dwell.TenantID, r
 }
 
 // putRep creates r, or replaces the rep of its id keeping its create_time,
-// and reports whether it created it. A rep created or deleted by another
+// and reports whether it created it. The replace is unconditional (r has
+// no revision): a row replaces the rep whole, and raises its revision so
+// that a masked update that read the rep before applies its fields to
+// the row rather than write the old ones back. A rep created or deleted by another
 // call between the read and the write is tried again.
 func (d *directoryService) putRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, now time.Time) (bool, error) {
 	const op = dwell.Op("server.ImportReps")

@@ -142,7 +142,7 @@ func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func(old
 	id, after, err := w(old)
 	if err != nil {
 		switch dwell.KindOf(err) {
-		case dwell.Invalid, dwell.NotFound, dwell.AlreadyExists, dwell.FailedPrecondition:
+		case dwell.Invalid, dwell.NotFound, dwell.AlreadyExists, dwell.FailedPrecondition, dwell.Conflict:
 			// Refused before anything was written.
 		default:
 			// The write may have reached the store after all (a failed
@@ -294,35 +294,43 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 	if err != nil {
 		return nil, err
 	}
+	etag, err := etagRevision(op, "partner.etag", req.GetPartner().GetEtag())
+	if err != nil {
+		return nil, err
+	}
 	in := partnerFromPB(req.GetPartner())
 	var cur dwell.PartnerAccount
-	// The partner mutex spans the read and the write, so two masked
-	// updates cannot undo each other's fields.
-	err = d.s.partners.write(ctx, p.Tenant, func(*partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
-		var err error
-		cur, err = d.s.store.GetPartner(ctx, p.Tenant, dwell.PartnerID(id))
-		if err != nil {
-			return "", nil, err
-		}
-		if set["display_name"] {
-			cur.DisplayName = in.DisplayName
-		}
-		if set["scopes"] {
-			cur.Scopes = in.Scopes
-		}
-		if set["disabled"] {
-			cur.Disabled = in.Disabled
-		}
-		if err := invalid(op, dwell.ValidatePartner("partner", cur)); err != nil {
-			return "", nil, err
-		}
-		slices.Sort(cur.Scopes)
-		cur.UpdateTime = d.s.now().UTC()
-		return cur.ID, &cur, d.s.store.UpdatePartner(ctx, p.Tenant, cur)
+	// The write is conditional on the revision read (updateMasked); the
+	// grants take the account as stored.
+	err = updateMasked(ctx, op, req.GetPartner().GetName(), etag, func() error {
+		return d.s.partners.write(ctx, p.Tenant, func(*partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
+			var err error
+			cur, err = d.s.store.GetPartner(ctx, p.Tenant, dwell.PartnerID(id))
+			if err != nil {
+				return "", nil, err
+			}
+			cur.Revision = precondition(etag, cur.Revision)
+			if set["display_name"] {
+				cur.DisplayName = in.DisplayName
+			}
+			if set["scopes"] {
+				cur.Scopes = in.Scopes
+			}
+			if set["disabled"] {
+				cur.Disabled = in.Disabled
+			}
+			if err := invalid(op, dwell.ValidatePartner("partner", cur)); err != nil {
+				return "", nil, err
+			}
+			slices.Sort(cur.Scopes)
+			cur.UpdateTime = d.s.now().UTC()
+			return cur.ID, &cur, d.s.store.UpdatePartner(ctx, p.Tenant, cur)
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdatePartnerResponse{Partner: partnerToPB(cur)}, nil
 }
 

@@ -325,8 +325,9 @@ func (ss *salesService) UpsertOpportunities(ctx context.Context, req *dwellv1.Up
 	if err := ss.checkOpportunities(ctx, op, p, "opportunities", os, true); err != nil {
 		return nil, err
 	}
-	// Opportunities are replaced whole: not inside an UpdateOpportunity's
-	// read and write, or it would write back what they replaced.
+	// Opportunities are replaced whole and their revisions raised, so an
+	// UpdateOpportunity that read one before applies its fields to the
+	// new one (updateMasked); on this server they queue with it.
 	defer ss.updates.lock(p.Tenant)()
 	if _, err := ss.s.store.PutOpportunities(ctx, p.Tenant, req.GetRequestId(), os); err != nil {
 		return nil, err
@@ -370,30 +371,41 @@ func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	defer ss.updates.lock(caller.Tenant)()
-	p, cur, err := ss.readOpportunity(ctx, op, req.GetOpportunity().GetName())
+	etag, err := etagRevision(op, "opportunity.etag", req.GetOpportunity().GetEtag())
 	if err != nil {
 		return nil, err
 	}
 	in := opportunityFromPB(req.GetOpportunity())
-	if set["stage"] {
-		cur.Stage = in.Stage
-	}
-	if set["amount"] {
-		cur.Amount = in.Amount
-	}
-	if set["close_time"] {
-		cur.CloseTime = in.CloseTime
-	}
-	if set["external_id"] {
-		cur.ExternalID = in.ExternalID
-	}
-	if err := ss.checkOpportunities(ctx, op, p, "opportunity", []dwell.Opportunity{cur}, false); err != nil {
+	var cur dwell.Opportunity
+	defer ss.updates.lock(caller.Tenant)()
+	err = updateMasked(ctx, op, req.GetOpportunity().GetName(), etag, func() error {
+		p, o, err := ss.readOpportunity(ctx, op, req.GetOpportunity().GetName())
+		if err != nil {
+			return err
+		}
+		cur = o
+		cur.Revision = precondition(etag, cur.Revision)
+		if set["stage"] {
+			cur.Stage = in.Stage
+		}
+		if set["amount"] {
+			cur.Amount = in.Amount
+		}
+		if set["close_time"] {
+			cur.CloseTime = in.CloseTime
+		}
+		if set["external_id"] {
+			cur.ExternalID = in.ExternalID
+		}
+		if err := ss.checkOpportunities(ctx, op, p, "opportunity", []dwell.Opportunity{cur}, false); err != nil {
+			return err
+		}
+		return ss.s.store.UpdateOpportunity(ctx, p.Tenant, cur)
+	})
+	if err != nil {
 		return nil, err
 	}
-	if _, err := ss.s.store.PutOpportunities(ctx, p.Tenant, "", []dwell.Opportunity{cur}); err != nil {
-		return nil, err
-	}
+	cur.Revision = written(cur.Revision)
 	return &dwellv1.UpdateOpportunityResponse{Opportunity: opportunityToPB(cur)}, nil
 }
 

@@ -161,6 +161,14 @@ type Client struct {
 	Fence      Geofence
 	CreateTime time.Time
 	UpdateTime time.Time
+	// Revision is set by the store on every write of the record: 1 when
+	// created, one more at each later write (a masked update, an import,
+	// a store-side change such as a team's deletion clearing a rep's
+	// team). It is 0 for a record not yet stored. Callers never set it
+	// except as the precondition of a store update (see RevisionAbsent).
+	// The same holds for the Revision of Rep, Team, Settings,
+	// PartnerAccount and Opportunity.
+	Revision int64
 }
 
 // WorkingHours is one working window of a weekday in the rep's local time.
@@ -186,6 +194,8 @@ type Rep struct {
 	WorkingHours []WorkingHours
 	CreateTime   time.Time
 	UpdateTime   time.Time
+	// Revision is set by the store; see Client.Revision.
+	Revision int64
 }
 
 // Team is a group of reps under one or more managers.
@@ -196,6 +206,8 @@ type Team struct {
 	Managers   []string
 	CreateTime time.Time
 	UpdateTime time.Time
+	// Revision is set by the store; see Client.Revision.
+	Revision int64
 }
 
 // ManagedBy reports whether subject is one of the team's managers.
@@ -462,3 +474,10 @@ func (r Rep) NextWorkingChange(t time.Time, loc *time.Location) time.Time {
 	}
 	return best
 }
+
+// RevisionAbsent, as the Revision of a record passed to a conditional
+// store write, says the record must not be stored yet. It serves the
+// writes that create or replace (PutSettings): a tenant's settings read
+// before any were stored have Revision 0, which as a precondition means
+// "unconditional", so a caller that read none passes RevisionAbsent.
+const RevisionAbsent int64 = -1

@@ -33,11 +33,15 @@ const (
 	Unimplemented
 	// Unavailable is a transient failure: the store is closing or not open.
 	Unavailable
+	// Conflict is a conditional write refused because the record changed
+	// since the caller read it: its stored Revision is no longer the one
+	// the write was based on. Nothing was written; read again and retry.
+	Conflict
 )
 
 var kindNames = [...]string{"other error", "invalid argument", "not found", "already exists",
 	"unauthenticated", "permission denied", "failed precondition", "resource exhausted",
-	"unimplemented", "unavailable"}
+	"unimplemented", "unavailable", "changed since read"}
 
 // String returns a short description of the kind.
 func (k Kind) String() string {

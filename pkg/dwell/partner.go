@@ -100,6 +100,8 @@ type PartnerAccount struct {
 	RequestID  string
 	CreateTime time.Time
 	UpdateTime time.Time
+	// Revision is set by the store; see Client.Revision.
+	Revision int64
 }
 
 // ScopeSet returns the account's scopes as a set.

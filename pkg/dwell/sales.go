@@ -59,6 +59,8 @@ type Opportunity struct {
 	OpenTime, CloseTime time.Time
 	// ExternalID is the partner's (CRM's) id of the deal, if any.
 	ExternalID string
+	// Revision is set by the store; see Client.Revision.
+	Revision int64
 }
 
 // Quota is a rep's target won amount for a period of local days.

@@ -42,6 +42,9 @@ type Settings struct {
 	// false (the default, for tokens minted before accounts existed) a
 	// partner subject with no account keeps every partner right.
 	PartnerAccountsRequired bool
+	// Revision is set by the store (see Client.Revision): 0 while the
+	// tenant has stored no settings, as in DefaultSettings.
+	Revision int64
 }
 
 // DefaultSettings returns the settings of a tenant that set none.

@@ -30,8 +30,15 @@ type Sales interface {
 	// error is dwell.Invalid with a violation on "request_id": a retry
 	// repeats its batch, and new data under an old request id would be
 	// acknowledged without being stored. An empty requestID is never
-	// deduplicated. The caller has validated them.
+	// deduplicated. The writes are unconditional (each opportunity's
+	// Revision is ignored) and raise the stored revision of each. The
+	// caller has validated them.
 	PutOpportunities(ctx context.Context, tenant dwell.TenantID, requestID string, os []dwell.Opportunity) (existed bool, err error)
+	// UpdateOpportunity replaces an existing opportunity whole
+	// (dwell.NotFound if absent), conditionally on o.Revision
+	// (dwell.Conflict; see the package doc of store): a masked update's
+	// write. The caller has validated it.
+	UpdateOpportunity(ctx context.Context, tenant dwell.TenantID, o dwell.Opportunity) error
 	// GetOpportunity returns the opportunity or dwell.NotFound.
 	GetOpportunity(ctx context.Context, tenant dwell.TenantID, id dwell.OpportunityID) (dwell.Opportunity, error)
 	// ListOpportunities returns opportunities in id order after p.After,

@@ -7,7 +7,35 @@
 // Every method is scoped to one tenant; no method can read or write across
 // tenants. Errors are *dwell.Error values: dwell.NotFound for a missing
 // resource, dwell.AlreadyExists for a create of a taken id, dwell.Invalid for
-// a bad page token, dwell.Unavailable once the store is closed.
+// a bad page token, dwell.Conflict for a conditional write of a record
+// changed since it was read, dwell.Unavailable once the store is closed.
+//
+// # Revisions and conditional writes
+//
+// Clients, reps, teams, settings, partner accounts and opportunities carry
+// a Revision the store maintains: 1 when a record is created, one more at
+// every later write of it, whichever method makes it (an update, a bulk
+// put such as PutClients or PutOpportunities, DeleteTeam clearing its
+// reps' team). What a read returns carries the stored revision; the
+// Revision a caller puts in a record it writes is never stored. Settings
+// a tenant never stored read as revision 0.
+//
+// The update methods (UpdateClient, UpdateRep, UpdateTeam, PutSettings,
+// UpdatePartner, UpdateOpportunity) are conditional: when the record
+// passed has a Revision other than 0, they write only if the stored
+// revision is still that one, and otherwise write nothing and fail with
+// dwell.Conflict (CheckRevision says which). The comparison and the write
+// are one atomic step, in every store and across processes sharing one
+// store. So a caller that reads a record, changes some fields and writes
+// it back with the revision it read never undoes a write made in between
+// (a masked update racing another, or an import); on dwell.Conflict it
+// reads again and reapplies its change. A Revision of 0 writes
+// unconditionally, as before revisions existed; dwell.RevisionAbsent
+// makes PutSettings write only if the tenant has stored no settings.
+// After a conditional write succeeds the stored revision is the one
+// passed plus 1. A record deleted and created again starts again at
+// revision 1, so a write based on the deleted record's revision 1 passes
+// on the new one while that is still at revision 1.
 //
 // # Durability
 //
@@ -27,10 +55,11 @@
 //
 // # Values
 //
-// What a read returns equals what was written, with two normalisations that
-// callers must not depend on either way: instants come back in UTC without a
-// monotonic clock reading (compare with time.Time.Equal; they are kept to
-// the nanosecond), and an empty slice may come back nil.
+// What a read returns equals what was written, but for the Revision the
+// store sets (see above) and two normalisations that callers must not
+// depend on either way: instants come back in UTC without a monotonic
+// clock reading (compare with time.Time.Equal; they are kept to the
+// nanosecond), and an empty slice may come back nil.
 package store
 
 import (
@@ -56,7 +85,8 @@ type Store interface {
 	CreateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error
 	// GetClient returns the client or dwell.NotFound.
 	GetClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) (dwell.Client, error)
-	// UpdateClient replaces an existing client (dwell.NotFound if absent).
+	// UpdateClient replaces an existing client (dwell.NotFound if absent),
+	// conditionally on c.Revision (dwell.Conflict; see the package doc).
 	UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error
 	// DeleteClient removes a client (dwell.NotFound if absent).
 	DeleteClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) error
@@ -64,13 +94,17 @@ type Store interface {
 	// p.After, at most p.Limit of them, and whether more follow.
 	ListClients(ctx context.Context, tenant dwell.TenantID, f ClientFilter, p Page) ([]dwell.Client, bool, error)
 	// PutClients creates or replaces every client of cs in one durable
-	// write (an import). The caller has validated them.
+	// write (an import), unconditionally: each one's Revision is ignored,
+	// and the stored revision of each is raised. The caller has validated
+	// them.
 	PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwell.Client) error
 
 	// Reps.
 
 	CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
 	GetRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) (dwell.Rep, error)
+	// UpdateRep replaces an existing rep (dwell.NotFound if absent),
+	// conditionally on r.Revision (dwell.Conflict; see the package doc).
 	UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
 	DeleteRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) error
 	// ListReps returns reps in id order; f.Team restricts to one team.
@@ -80,11 +114,14 @@ type Store interface {
 
 	CreateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
 	GetTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) (dwell.Team, error)
+	// UpdateTeam replaces an existing team (dwell.NotFound if absent),
+	// conditionally on t.Revision (dwell.Conflict; see the package doc).
 	UpdateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
 	// DeleteTeam removes a team (dwell.NotFound if absent) and, in the
 	// same write, the team of every rep in it (their UpdateTime becomes
-	// the store's clock): a team created later under the same id starts
-	// empty, and its managers read no rep of the old one.
+	// the store's clock, their Revision raised): a team created later
+	// under the same id starts empty, and its managers read no rep of
+	// the old one.
 	DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) error
 	// ListTeams returns teams in id order; f.Manager restricts to the teams
 	// that subject manages.
@@ -136,7 +173,9 @@ type Store interface {
 	// GetSettings returns the tenant's settings, or dwell.DefaultSettings()
 	// if none were stored.
 	GetSettings(ctx context.Context, tenant dwell.TenantID) (dwell.Settings, error)
-	// PutSettings durably replaces the tenant's settings.
+	// PutSettings durably replaces the tenant's settings, conditionally
+	// on s.Revision (dwell.Conflict; see the package doc):
+	// dwell.RevisionAbsent writes only if none are stored.
 	PutSettings(ctx context.Context, tenant dwell.TenantID, s dwell.Settings) error
 
 	// Close waits for in-flight writes and closes the store. Later calls
@@ -185,7 +224,8 @@ type Partners interface {
 	// GetPartner returns the account or dwell.NotFound.
 	GetPartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) (dwell.PartnerAccount, error)
 	// UpdatePartner replaces an existing account whole (dwell.NotFound if
-	// absent).
+	// absent), conditionally on a.Revision (dwell.Conflict; see the
+	// package doc).
 	UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) error
 	// DeletePartner removes an account (dwell.NotFound if absent). The
 	// request id that created it stays spent.

@@ -288,6 +288,9 @@ type clientRec struct {
 	Polygon     *polygonRec `json:"fp,omitempty"`
 	CreateTime  time.Time   `json:"ct"`
 	UpdateTime  time.Time   `json:"ut"`
+	// Rev is the record's revision (dwell.Client.Revision); a record
+	// written before revisions were kept has none and reads as 1.
+	Rev int64 `json:"rev,omitempty"`
 }
 
 func toClientRec(c *dwell.Client) clientRec {
@@ -324,6 +327,7 @@ func (r *clientRec) domain(id string) dwell.Client {
 		ExternalID:  r.ExternalID,
 		CreateTime:  r.CreateTime.UTC(),
 		UpdateTime:  r.UpdateTime.UTC(),
+		Revision:    storedRevision(r.Rev),
 	}
 	if r.Circle != nil {
 		c.Fence.Circle = &dwell.Circle{Center: r.Circle.Center.domain(), RadiusM: r.Circle.RadiusM}
@@ -355,6 +359,7 @@ type repRec struct {
 	WorkingHours []workingHoursRec `json:"w,omitempty"`
 	CreateTime   time.Time         `json:"ct"`
 	UpdateTime   time.Time         `json:"ut"`
+	Rev          int64             `json:"rev,omitempty"` // as clientRec.Rev
 }
 
 func toRepRec(r *dwell.Rep) repRec {
@@ -381,6 +386,7 @@ func (rec *repRec) domain(id string) dwell.Rep {
 		Team:        dwell.TeamID(rec.Team),
 		CreateTime:  rec.CreateTime.UTC(),
 		UpdateTime:  rec.UpdateTime.UTC(),
+		Revision:    storedRevision(rec.Rev),
 	}
 	for _, w := range rec.WorkingHours {
 		r.WorkingHours = append(r.WorkingHours, dwell.WorkingHours{Weekday: time.Weekday(w.Weekday), StartMinute: w.StartMinute, EndMinute: w.EndMinute})
@@ -393,6 +399,7 @@ type teamRec struct {
 	Managers    []string  `json:"m,omitempty"`
 	CreateTime  time.Time `json:"ct"`
 	UpdateTime  time.Time `json:"ut"`
+	Rev         int64     `json:"rev,omitempty"` // as clientRec.Rev
 }
 
 func toTeamRec(t *dwell.Team) teamRec {
@@ -400,7 +407,8 @@ func toTeamRec(t *dwell.Team) teamRec {
 }
 
 func (rec *teamRec) domain(id string) dwell.Team {
-	t := dwell.Team{ID: dwell.TeamID(id), DisplayName: rec.DisplayName, CreateTime: rec.CreateTime.UTC(), UpdateTime: rec.UpdateTime.UTC()}
+	t := dwell.Team{ID: dwell.TeamID(id), DisplayName: rec.DisplayName, CreateTime: rec.CreateTime.UTC(), UpdateTime: rec.UpdateTime.UTC(),
+		Revision: storedRevision(rec.Rev)}
 	if len(rec.Managers) > 0 {
 		t.Managers = rec.Managers
 	}
@@ -416,6 +424,8 @@ type settingsRec struct {
 	SilenceNS   *int64 `json:"silence,omitempty"`
 	// PartnersRequired is Settings.PartnerAccountsRequired (absent: false).
 	PartnersRequired bool `json:"preq,omitempty"`
+	// Rev is as clientRec.Rev: stored settings have revision 1 or more.
+	Rev int64 `json:"rev,omitempty"`
 }
 
 func toSettingsRec(s *dwell.Settings) settingsRec {
@@ -439,7 +449,27 @@ func (rec *settingsRec) domain() dwell.Settings {
 		s.SilenceMin = time.Duration(*rec.SilenceNS)
 	}
 	s.PartnerAccountsRequired = rec.PartnersRequired
+	s.Revision = storedRevision(rec.Rev)
 	return s
+}
+
+// storedRevision is the revision of a stored record whose "rev" is rev: a
+// record written before revisions were kept has none (0) and counts as
+// revision 1, since it was stored once and 0 would mean "not stored" (as a
+// precondition: "unconditional", which would let a masked update of an old
+// record undo a concurrent one). Its first write then stores revision 2.
+func storedRevision(rev int64) int64 { return max(rev, 1) }
+
+// revisionOf returns the revision of the stored JSON record v (see
+// storedRevision), reading only its "rev".
+func revisionOf(op dwell.Op, what string, v []byte) (int64, error) {
+	var r struct {
+		Rev int64 `json:"rev"`
+	}
+	if err := decodeJSON(op, what, v, &r); err != nil {
+		return 0, err
+	}
+	return storedRevision(r.Rev), nil
 }
 
 // fixRec is a fix embedded in a check-in or check-out record.

@@ -73,10 +73,14 @@ func (t *txn) createOnce(tenant dwell.TenantID, name, reqs []byte, what, id, req
 	return nil, nil, nil
 }
 
-// updateRecord replaces the value under id, failing with dwell.NotFound if
-// id is absent. then, if not nil, runs in the same write after the put,
-// with a copy of the value replaced.
-func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, val []byte, then func(t *txn, old []byte) error) error {
+// updateRecord replaces the record under id, failing with dwell.NotFound
+// if id is absent and with dwell.Conflict if want, the revision the
+// caller read (0: no precondition), is not the stored one
+// (store.CheckRevision). encode returns the new value given its revision,
+// the stored one plus 1. then, if not nil, runs in the same write after
+// the put, with a copy of the value replaced.
+func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, want int64,
+	encode func(rev int64) ([]byte, error), then func(t *txn, old []byte) error) error {
 	key := []byte(id)
 	return s.write(ctx, op, 1, func(t *txn) error {
 		b, err := t.tenantSub(tenant, name, false)
@@ -90,6 +94,17 @@ func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		if old == nil {
 			return notFound(what, id)
 		}
+		rev, err := revisionOf(op, what, old)
+		if err != nil {
+			return err
+		}
+		if err := store.CheckRevision(fmt.Sprintf("%s %q", what, id), want, rev); err != nil {
+			return err
+		}
+		val, err := encode(rev + 1)
+		if err != nil {
+			return err
+		}
 		if err := t.directoryWrite(tenant, name, id); err != nil {
 			return err
 		}
@@ -102,6 +117,16 @@ func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		}
 		return then(t, old)
 	})
+}
+
+// nextRevision returns the revision a write of the record stored as old
+// (nil: none) gives it: 1 for a new record, else one more than old's.
+func nextRevision(op dwell.Op, what string, old []byte) (int64, error) {
+	if old == nil {
+		return 1, nil
+	}
+	rev, err := revisionOf(op, what, old)
+	return rev + 1, err
 }
 
 // deleteRecord removes the value under id, failing with dwell.NotFound if
@@ -217,7 +242,9 @@ func (s *Store) CreateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 	if err := checkTenantID(op, tenant, "client.id", string(c.ID)); err != nil {
 		return err
 	}
-	val, err := encodeJSON(op, toClientRec(&c))
+	rec := toClientRec(&c)
+	rec.Rev = 1
+	val, err := encodeJSON(op, rec)
 	if err != nil {
 		return err
 	}
@@ -235,11 +262,9 @@ func (s *Store) UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 	if err := checkTenantID(op, tenant, "client.id", string(c.ID)); err != nil {
 		return err
 	}
-	val, err := encodeJSON(op, toClientRec(&c))
-	if err != nil {
-		return err
-	}
-	return s.updateRecord(ctx, op, tenant, bktClients, "client", string(c.ID), val, nil)
+	rec := toClientRec(&c)
+	return s.updateRecord(ctx, op, tenant, bktClients, "client", string(c.ID), c.Revision,
+		func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }, nil)
 }
 
 // DeleteClient implements store.Store.
@@ -274,7 +299,8 @@ func (s *Store) ListClients(ctx context.Context, tenant dwell.TenantID, f store.
 }
 
 // PutClients implements store.Store. The clients are written in one
-// transaction: all of them or, on error, none.
+// transaction: all of them or, on error, none. Each stored revision is
+// raised.
 func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwell.Client) error {
 	const op = dwell.Op("boltstore.PutClients")
 	if err := checkTenant(op, tenant); err != nil {
@@ -284,15 +310,12 @@ func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwel
 		return nil
 	}
 	keys := make([][]byte, len(cs))
-	vals := make([][]byte, len(cs))
+	recs := make([]clientRec, len(cs))
 	for i := range cs {
 		if err := checkID(op, fmt.Sprintf("clients[%d].id", i), string(cs[i].ID)); err != nil {
 			return err
 		}
-		var err error
-		if vals[i], err = encodeJSON(op, toClientRec(&cs[i])); err != nil {
-			return err
-		}
+		recs[i] = toClientRec(&cs[i])
 		keys[i] = []byte(cs[i].ID)
 	}
 	return s.write(ctx, op, len(cs), func(t *txn) error {
@@ -301,7 +324,14 @@ func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwel
 			return err
 		}
 		for i := range keys {
-			if err := b.Put(keys[i], vals[i]); err != nil {
+			if recs[i].Rev, err = nextRevision(op, "client", b.Get(keys[i])); err != nil {
+				return err
+			}
+			val, err := encodeJSON(op, recs[i])
+			if err != nil {
+				return err
+			}
+			if err := b.Put(keys[i], val); err != nil {
 				return err
 			}
 		}
@@ -333,7 +363,9 @@ func (s *Store) CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	if err := checkTenantID(op, tenant, "rep.id", string(r.ID)); err != nil {
 		return err
 	}
-	val, err := encodeJSON(op, toRepRec(&r))
+	rec := toRepRec(&r)
+	rec.Rev = 1
+	val, err := encodeJSON(op, rec)
 	if err != nil {
 		return err
 	}
@@ -351,11 +383,9 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	if err := checkTenantID(op, tenant, "rep.id", string(r.ID)); err != nil {
 		return err
 	}
-	val, err := encodeJSON(op, toRepRec(&r))
-	if err != nil {
-		return err
-	}
-	return s.updateRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), val, func(t *txn, old []byte) error {
+	rec := toRepRec(&r)
+	encode := func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }
+	return s.updateRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), r.Revision, encode, func(t *txn, old []byte) error {
 		prev, err := decodeRep([]byte(r.ID), old)
 		if err != nil {
 			return err
@@ -417,7 +447,9 @@ func (s *Store) CreateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 	if err := checkTenantID(op, tenant, "team.id", string(tm.ID)); err != nil {
 		return err
 	}
-	val, err := encodeJSON(op, toTeamRec(&tm))
+	rec := toTeamRec(&tm)
+	rec.Rev = 1
+	val, err := encodeJSON(op, rec)
 	if err != nil {
 		return err
 	}
@@ -435,11 +467,9 @@ func (s *Store) UpdateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 	if err := checkTenantID(op, tenant, "team.id", string(tm.ID)); err != nil {
 		return err
 	}
-	val, err := encodeJSON(op, toTeamRec(&tm))
-	if err != nil {
-		return err
-	}
-	return s.updateRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), val, nil)
+	rec := toTeamRec(&tm)
+	return s.updateRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), tm.Revision,
+		func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }, nil)
 }
 
 // DeleteTeam implements store.Store.
@@ -464,7 +494,7 @@ func (s *Store) DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.
 			if rec.Team != string(id) {
 				return nil
 			}
-			rec.Team, rec.UpdateTime = "", t.s.now().UTC()
+			rec.Team, rec.UpdateTime, rec.Rev = "", t.s.now().UTC(), storedRevision(rec.Rev)+1
 			val, err := encodeJSON(op, rec)
 			if err != nil {
 				return err
@@ -540,12 +570,19 @@ func (s *Store) PutSettings(ctx context.Context, tenant dwell.TenantID, set dwel
 	if err := checkTenant(op, tenant); err != nil {
 		return err
 	}
-	val, err := encodeJSON(op, toSettingsRec(&set))
-	if err != nil {
-		return err
-	}
+	rec := toSettingsRec(&set)
 	return s.write(ctx, op, 1, func(t *txn) error {
 		b, err := t.tenantSub(tenant, bktSettings, true)
+		if err != nil {
+			return err
+		}
+		if rec.Rev, err = nextRevision(op, "settings", b.Get(keySettings)); err != nil {
+			return err
+		}
+		if err := store.CheckRevision("the settings of tenant "+string(tenant), set.Revision, rec.Rev-1); err != nil {
+			return err
+		}
+		val, err := encodeJSON(op, rec)
 		if err != nil {
 			return err
 		}

@@ -65,6 +65,16 @@
 // of the fix id, because a B+tree keyed by random ids would cost a page
 // write per fix.
 //
+// Revisions (store's "Revisions and conditional writes") live in the JSON
+// records of clients, reps, teams, settings, partners and opportunities
+// ("rev"). A record written before they existed has none and reads as
+// revision 1, not 0: it was stored, and 0 as a precondition means
+// "unconditional", which would leave a masked update of such a record
+// unguarded; its next write stores 2. A conditional write compares inside
+// the committer's transaction, before it writes, so a refusal
+// (dwell.Conflict) fails only its own request of a group commit, and a
+// group holding two writes based on one revision refuses the second.
+//
 // # Caveats
 //
 //   - Open takes an exclusive lock on the file; a second process (or a

@@ -27,6 +27,7 @@ type partnerRec struct {
 	RequestID   string    `json:"rid,omitempty"`
 	CreateTime  time.Time `json:"ct"`
 	UpdateTime  time.Time `json:"ut"`
+	Rev         int64     `json:"rev,omitempty"` // as clientRec.Rev
 }
 
 func toPartnerRec(a *dwell.PartnerAccount) partnerRec {
@@ -41,7 +42,7 @@ func toPartnerRec(a *dwell.PartnerAccount) partnerRec {
 func (r *partnerRec) domain(id string) dwell.PartnerAccount {
 	a := dwell.PartnerAccount{ID: dwell.PartnerID(id), DisplayName: r.DisplayName, Disabled: r.Disabled,
 		RequestID: r.RequestID, CreateTime: r.CreateTime.UTC(), UpdateTime: r.UpdateTime.UTC(),
-		Scopes: make([]dwell.Scope, len(r.Scopes))}
+		Scopes: make([]dwell.Scope, len(r.Scopes)), Revision: storedRevision(r.Rev)}
 	for i, s := range r.Scopes {
 		a.Scopes[i] = dwell.Scope(s)
 	}
@@ -65,7 +66,9 @@ func (s *Store) CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 	if len(a.RequestID) > maxRequestIDBytes {
 		return a, false, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id", Description: fmt.Sprintf("must be at most %d bytes", maxRequestIDBytes)})
 	}
-	val, err := encodeJSON(op, toPartnerRec(&a))
+	rec := toPartnerRec(&a)
+	rec.Rev = 1
+	val, err := encodeJSON(op, rec)
 	if err != nil {
 		return a, false, err
 	}
@@ -88,7 +91,7 @@ func (s *Store) CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 	case prev != nil:
 		return *prev, true, nil
 	}
-	a.CreateTime, a.UpdateTime = a.CreateTime.UTC(), a.UpdateTime.UTC()
+	a.CreateTime, a.UpdateTime, a.Revision = a.CreateTime.UTC(), a.UpdateTime.UTC(), 1
 	return a, false, nil
 }
 
@@ -103,11 +106,9 @@ func (s *Store) UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 	if err := checkTenantID(op, tenant, "partner.id", string(a.ID)); err != nil {
 		return err
 	}
-	val, err := encodeJSON(op, toPartnerRec(&a))
-	if err != nil {
-		return err
-	}
-	return s.updateRecord(ctx, op, tenant, bktPartners, "partner", string(a.ID), val, nil)
+	rec := toPartnerRec(&a)
+	return s.updateRecord(ctx, op, tenant, bktPartners, "partner", string(a.ID), a.Revision,
+		func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }, nil)
 }
 
 // DeletePartner implements store.Partners.

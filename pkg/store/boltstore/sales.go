@@ -66,6 +66,7 @@ type opportunityRec struct {
 	OpenTime   time.Time `json:"ot"`
 	CloseTime  time.Time `json:"cl,omitzero"`
 	ExternalID string    `json:"x,omitempty"`
+	Rev        int64     `json:"rev,omitempty"` // as clientRec.Rev
 }
 
 func toOpportunityRec(o *dwell.Opportunity) opportunityRec {
@@ -80,7 +81,7 @@ func toOpportunityRec(o *dwell.Opportunity) opportunityRec {
 func (r *opportunityRec) domain(id string) dwell.Opportunity {
 	o := dwell.Opportunity{ID: dwell.OpportunityID(id), Rep: dwell.RepID(r.Rep), Client: dwell.ClientID(r.Client),
 		Stage: dwell.OpportunityStage(r.Stage), Amount: dwell.Money{Currency: r.Amount.Currency, AmountMinor: r.Amount.Minor},
-		OpenTime: r.OpenTime.UTC(), ExternalID: r.ExternalID}
+		OpenTime: r.OpenTime.UTC(), ExternalID: r.ExternalID, Revision: storedRevision(r.Rev)}
 	if !r.CloseTime.IsZero() {
 		o.CloseTime = r.CloseTime.UTC()
 	}
@@ -358,47 +359,98 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 		return false, err
 	}
 	keys, vals := make([][]byte, len(os)), make([][]byte, len(os))
+	recs := make([]opportunityRec, len(os))
 	for i := range os {
 		if err := checkID(op, fmt.Sprintf("opportunities[%d].name", i), string(os[i].ID)); err != nil {
 			return false, err
 		}
+		recs[i] = toOpportunityRec(&os[i])
 		var err error
-		if vals[i], err = encodeJSON(op, toOpportunityRec(&os[i])); err != nil {
+		// The request's digest (putOnce) is of the records without their
+		// revisions, which the store sets.
+		if vals[i], err = encodeJSON(op, recs[i]); err != nil {
 			return false, err
 		}
 		keys[i] = []byte(os[i].ID)
 	}
 	return s.putOnce(ctx, op, tenant, "o/", requestID, keys, vals, func(t *txn) error {
-		all, err := t.tenantSub(tenant, bktOpportunities, true)
-		if err != nil {
-			return err
-		}
-		byRep, err := t.tenantSub(tenant, bktOpportunitiesRep, true)
+		all, byRep, err := opportunityBuckets(t, tenant)
 		if err != nil {
 			return err
 		}
 		// Each deal is stored before the next is read, so a batch naming
-		// a deal twice leaves only its last entry's rep indexed.
+		// a deal twice leaves only its last entry's rep indexed and its
+		// revision raised twice.
 		for i, k := range keys {
-			// A deal that changes hands leaves its old rep's index.
-			if old := all.Get(k); old != nil {
-				o, err := decodeOpportunity(k, old)
-				if err != nil {
-					return err
-				}
-				if err := byRep.Delete(append(repPrefix(o.Rep), k...)); err != nil {
-					return err
-				}
-			}
-			if err := byRep.Put(append(repPrefix(os[i].Rep), k...), []byte{}); err != nil {
-				return err
-			}
-			if err := all.Put(k, vals[i]); err != nil {
+			if err := putOpportunity(op, all, byRep, k, &recs[i], 0, false); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// UpdateOpportunity implements store.Sales.
+func (s *Store) UpdateOpportunity(ctx context.Context, tenant dwell.TenantID, o dwell.Opportunity) error {
+	const op = dwell.Op("boltstore.UpdateOpportunity")
+	if err := checkTenantID(op, tenant, "opportunity.name", string(o.ID)); err != nil {
+		return err
+	}
+	rec := toOpportunityRec(&o)
+	return s.write(ctx, op, 1, func(t *txn) error {
+		all, byRep, err := opportunityBuckets(t, tenant)
+		if err != nil {
+			return err
+		}
+		return putOpportunity(op, all, byRep, []byte(o.ID), &rec, o.Revision, true)
+	})
+}
+
+// opportunityBuckets returns the tenant's opportunities and their index by
+// rep, created if need be.
+func opportunityBuckets(t *txn, tenant dwell.TenantID) (all, byRep *bolt.Bucket, err error) {
+	if all, err = t.tenantSub(tenant, bktOpportunities, true); err != nil {
+		return nil, nil, err
+	}
+	byRep, err = t.tenantSub(tenant, bktOpportunitiesRep, true)
+	return all, byRep, err
+}
+
+// putOpportunity stores rec under key k of all, with the revision after the
+// stored one, and keeps the index byRep. want is a precondition on the
+// stored revision (store.CheckRevision; 0: none); update refuses an
+// absent opportunity (dwell.NotFound). Both refusals come before any write.
+func putOpportunity(op dwell.Op, all, byRep *bolt.Bucket, k []byte, rec *opportunityRec, want int64, update bool) error {
+	old := all.Get(k)
+	if old == nil && update {
+		return notFound("opportunity", string(k))
+	}
+	rev, err := nextRevision(op, "opportunity", old)
+	if err != nil {
+		return err
+	}
+	if err := store.CheckRevision(fmt.Sprintf("opportunity %q", k), want, rev-1); err != nil {
+		return err
+	}
+	// A deal that changes hands leaves its old rep's index.
+	if old != nil {
+		o, err := decodeOpportunity(k, old)
+		if err != nil {
+			return err
+		}
+		if err := byRep.Delete(append(repPrefix(o.Rep), k...)); err != nil {
+			return err
+		}
+	}
+	rec.Rev = rev
+	val, err := encodeJSON(op, rec)
+	if err != nil {
+		return err
+	}
+	if err := byRep.Put(append(repPrefix(dwell.RepID(rec.Rep)), k...), []byte{}); err != nil {
+		return err
+	}
+	return all.Put(k, val)
 }
 
 func decodeOpportunity(k, v []byte) (dwell.Opportunity, error) {

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS clients (
 	rec         json NOT NULL,
 	create_time bigint,
 	update_time bigint,
+	revision    bigint NOT NULL DEFAULT 1,
 	PRIMARY KEY (tenant, id)
 );
 CREATE INDEX IF NOT EXISTS clients_by_kind ON clients (tenant, kind, id);
@@ -73,6 +74,7 @@ CREATE TABLE IF NOT EXISTS teams (
 	managers     text[] NOT NULL,
 	create_time  bigint,
 	update_time  bigint,
+	revision     bigint NOT NULL DEFAULT 1,
 	PRIMARY KEY (tenant, id)
 );
 
@@ -82,7 +84,8 @@ CREATE TABLE IF NOT EXISTS settings (
 	visit_min_ns              bigint NOT NULL,
 	idle_min_ns               bigint NOT NULL,
 	silence_min_ns            bigint NOT NULL,
-	partner_accounts_required boolean NOT NULL
+	partner_accounts_required boolean NOT NULL,
+	revision                  bigint NOT NULL DEFAULT 1
 );
 `
 
@@ -155,6 +158,50 @@ func execOneTx(missing func(what, id string) error, what, id, sql string, args [
 		}
 		return then(ctx, tx)
 	}
+}
+
+// updateOneTx is the transaction of a conditional update of the row id of
+// table (what names it in errors): sql must raise the row's revision
+// (revision = revision + 1) and write only where "($n = 0 OR revision =
+// $n)" holds for want, so that the comparison and the write are one
+// statement. If it changed no row, the row's revision read then tells
+// dwell.NotFound from dwell.Conflict (store.CheckRevision). then, if not
+// nil, runs after a write in the same transaction.
+func updateOneTx(table, what string, tenant dwell.TenantID, id string, want int64, sql string, args []any, then func(ctx context.Context, tx pgx.Tx) error) func(ctx context.Context, tx pgx.Tx) error {
+	return func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return refused(ctx, tx, table, what, tenant, id, want)
+		}
+		if then == nil {
+			return nil
+		}
+		return then(ctx, tx)
+	}
+}
+
+// refused returns why a conditional update of the row id of table based
+// on revision want wrote nothing: dwell.NotFound if the row is absent,
+// else dwell.Conflict.
+func refused(ctx context.Context, tx pgx.Tx, table, what string, tenant dwell.TenantID, id string, want int64) error {
+	var rev int64
+	err := tx.QueryRow(ctx, `SELECT revision FROM `+table+` WHERE tenant = $1 AND id = $2`, string(tenant), id).Scan(&rev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound(what, id)
+	}
+	if err != nil {
+		return err
+	}
+	desc := fmt.Sprintf("%s %q", what, id)
+	if err := store.CheckRevision(desc, want, rev); err != nil {
+		return err
+	}
+	// Removed and created again at the revision read, after the update
+	// missed it: it still changed since it was read.
+	return dwell.E(dwell.Conflict, desc+" was replaced since it was read")
 }
 
 // getOne reads one record with sql (its arguments args) in a read and
@@ -265,7 +312,7 @@ func toClientRow(op dwell.Op, field string, c *dwell.Client) (clientRow, error) 
 }
 
 // clientColumns are the columns scanClient reads, in its order.
-const clientColumns = `id, kind, rec, create_time, update_time`
+const clientColumns = `id, kind, rec, create_time, update_time, revision`
 
 func scanClient(row pgx.CollectableRow) (dwell.Client, error) {
 	var (
@@ -273,12 +320,13 @@ func scanClient(row pgx.CollectableRow) (dwell.Client, error) {
 		kind   int16
 		rec    clientRec
 		ct, ut *int64
+		rev    int64
 	)
-	if err := row.Scan(&id, &kind, &rec, &ct, &ut); err != nil {
+	if err := row.Scan(&id, &kind, &rec, &ct, &ut, &rev); err != nil {
 		return dwell.Client{}, err
 	}
 	c := dwell.Client{ID: dwell.ClientID(id), DisplayName: rec.DisplayName, Kind: dwell.ClientKind(kind),
-		Address: rec.Address, ExternalID: rec.ExternalID, CreateTime: fromOptNanos(ct), UpdateTime: fromOptNanos(ut)}
+		Address: rec.Address, ExternalID: rec.ExternalID, CreateTime: fromOptNanos(ct), UpdateTime: fromOptNanos(ut), Revision: rev}
 	if r := rec.Circle; r != nil {
 		c.Fence.Circle = &dwell.Circle{Center: dwell.LatLng{Lat: r.Center.Lat, Lng: r.Center.Lng}, RadiusM: r.RadiusM}
 	}
@@ -331,10 +379,10 @@ func (s *Store) UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 	if err != nil {
 		return err
 	}
-	return s.writeReadCommitted(ctx, op, execOneTx(notFound, "client", string(c.ID), `
-		UPDATE clients SET kind = $3, rec = $4, create_time = $5, update_time = $6
-		WHERE tenant = $1 AND id = $2`,
-		[]any{string(tenant), string(c.ID), int16(c.Kind), row.rec, row.ct, row.ut}, s.tenantMarker(tenant)))
+	return s.writeReadCommitted(ctx, op, updateOneTx("clients", "client", tenant, string(c.ID), c.Revision, `
+		UPDATE clients SET kind = $3, rec = $4, create_time = $5, update_time = $6, revision = revision + 1
+		WHERE tenant = $1 AND id = $2 AND ($7::bigint = 0 OR revision = $7)`,
+		[]any{string(tenant), string(c.ID), int16(c.Kind), row.rec, row.ct, row.ut, c.Revision}, s.tenantMarker(tenant)))
 }
 
 // DeleteClient implements store.Store. It marks the tenant's recent days
@@ -406,7 +454,7 @@ func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwel
 			SELECT $1, id, kind, rec, ct, ut
 			FROM unnest($2::text[], $3::smallint[], $4::json[], $5::bigint[], $6::bigint[]) AS x(id, kind, rec, ct, ut)
 			ON CONFLICT (tenant, id) DO UPDATE SET kind = excluded.kind, rec = excluded.rec,
-				create_time = excluded.create_time, update_time = excluded.update_time`,
+				create_time = excluded.create_time, update_time = excluded.update_time, revision = c.revision + 1`,
 			string(tenant), ids, kinds, recs, cts, uts)
 		if err != nil {
 			return err
@@ -448,7 +496,7 @@ func fromWorkingHours(recs []workingHoursRec) []dwell.WorkingHours {
 }
 
 // repColumns are the columns scanRep reads, in its order.
-const repColumns = `id, display_name, email, time_zone, team, working_hours, create_time, update_time`
+const repColumns = `id, display_name, email, time_zone, team, working_hours, create_time, update_time, revision`
 
 func scanRep(row pgx.CollectableRow) (dwell.Rep, error) {
 	var (
@@ -458,7 +506,7 @@ func scanRep(row pgx.CollectableRow) (dwell.Rep, error) {
 		whs    []workingHoursRec
 		ct, ut *int64
 	)
-	if err := row.Scan(&id, &r.DisplayName, &r.Email, &r.TimeZone, &team, &whs, &ct, &ut); err != nil {
+	if err := row.Scan(&id, &r.DisplayName, &r.Email, &r.TimeZone, &team, &whs, &ct, &ut, &r.Revision); err != nil {
 		return dwell.Rep{}, err
 	}
 	r.ID, r.Team, r.WorkingHours = dwell.RepID(id), dwell.TeamID(team), fromWorkingHours(whs)
@@ -466,9 +514,9 @@ func scanRep(row pgx.CollectableRow) (dwell.Rep, error) {
 	return r, nil
 }
 
-// repArgs returns the arguments $1 to $9 of a write of r: tenant, id,
+// repArgs returns the arguments $1 to $10 of a write of r: tenant, id,
 // display_name, email, time_zone, team, working_hours, create_time,
-// update_time.
+// update_time, revision (a precondition).
 func repArgs(op dwell.Op, tenant dwell.TenantID, r *dwell.Rep) ([]any, error) {
 	if err := checkTenantKey(op, tenant, "rep.id", string(r.ID)); err != nil {
 		return nil, err
@@ -478,7 +526,7 @@ func repArgs(op dwell.Op, tenant dwell.TenantID, r *dwell.Rep) ([]any, error) {
 		return nil, err
 	}
 	return []any{string(tenant), string(r.ID), r.DisplayName, r.Email, r.TimeZone, string(r.Team),
-		workingHoursValue(r.WorkingHours), ct, ut}, nil
+		workingHoursValue(r.WorkingHours), ct, ut, r.Revision}, nil
 }
 
 // CreateRep implements store.Store. It marks no day: like boltstore, a
@@ -492,7 +540,7 @@ func (s *Store) CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	}
 	return s.execOne(ctx, op, alreadyExists, "rep", string(r.ID), `
 		INSERT INTO reps (tenant, id, display_name, email, time_zone, team, working_hours, create_time, update_time)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, args, nil)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, args[:9], nil)
 }
 
 // GetRep implements store.Store.
@@ -520,12 +568,12 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 		var oldHours []workingHoursRec
 		err := tx.QueryRow(ctx, `
 			UPDATE reps AS r SET display_name = $3, email = $4, time_zone = $5, team = $6,
-				working_hours = $7, create_time = $8, update_time = $9
+				working_hours = $7, create_time = $8, update_time = $9, revision = r.revision + 1
 			FROM (SELECT time_zone, working_hours FROM reps WHERE tenant = $1 AND id = $2 FOR UPDATE) AS old
-			WHERE r.tenant = $1 AND r.id = $2
+			WHERE r.tenant = $1 AND r.id = $2 AND ($10::bigint = 0 OR r.revision = $10)
 			RETURNING old.time_zone, old.working_hours`, args...).Scan(&oldZone, &oldHours)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("rep", string(r.ID))
+			return refused(ctx, tx, "reps", "rep", tenant, string(r.ID), r.Revision)
 		}
 		if err != nil {
 			return err
@@ -569,7 +617,7 @@ func (s *Store) ListReps(ctx context.Context, tenant dwell.TenantID, f store.Rep
 // Teams.
 
 // teamColumns are the columns scanTeam reads, in its order.
-const teamColumns = `id, display_name, managers, create_time, update_time`
+const teamColumns = `id, display_name, managers, create_time, update_time, revision`
 
 func scanTeam(row pgx.CollectableRow) (dwell.Team, error) {
 	var (
@@ -577,7 +625,7 @@ func scanTeam(row pgx.CollectableRow) (dwell.Team, error) {
 		id     string
 		ct, ut *int64
 	)
-	if err := row.Scan(&id, &tm.DisplayName, &tm.Managers, &ct, &ut); err != nil {
+	if err := row.Scan(&id, &tm.DisplayName, &tm.Managers, &ct, &ut, &tm.Revision); err != nil {
 		return dwell.Team{}, err
 	}
 	if len(tm.Managers) == 0 {
@@ -634,9 +682,9 @@ func (s *Store) UpdateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 	if err != nil {
 		return err
 	}
-	return s.execOne(ctx, op, notFound, "team", string(tm.ID), `
-		UPDATE teams SET display_name = $3, managers = $4, create_time = $5, update_time = $6
-		WHERE tenant = $1 AND id = $2`, args, nil)
+	return s.write(ctx, op, updateOneTx("teams", "team", tenant, string(tm.ID), tm.Revision, `
+		UPDATE teams SET display_name = $3, managers = $4, create_time = $5, update_time = $6, revision = revision + 1
+		WHERE tenant = $1 AND id = $2 AND ($7::bigint = 0 OR revision = $7)`, append(args, tm.Revision), nil))
 }
 
 // DeleteTeam implements store.Store: in the same transaction, every rep
@@ -652,7 +700,7 @@ func (s *Store) DeleteTeam(ctx context.Context, tenant dwell.TenantID, id dwell.
 			// A team created later under the same id must not hand these
 			// reps to its managers.
 			now := boundNanos(s.now())
-			_, err := tx.Exec(ctx, `UPDATE reps SET team = '', update_time = $3 WHERE tenant = $1 AND team = $2`,
+			_, err := tx.Exec(ctx, `UPDATE reps SET team = '', update_time = $3, revision = revision + 1 WHERE tenant = $1 AND team = $2`,
 				string(tenant), string(id), now)
 			return err
 		})
@@ -682,8 +730,8 @@ func loadSettings(ctx context.Context, tx querier, tenant dwell.TenantID) (dwell
 	set := dwell.DefaultSettings()
 	var ret, vmin, imin, silence int64
 	err := tx.QueryRow(ctx, `
-		SELECT retention_ns, visit_min_ns, idle_min_ns, silence_min_ns, partner_accounts_required
-		FROM settings WHERE tenant = $1`, string(tenant)).Scan(&ret, &vmin, &imin, &silence, &set.PartnerAccountsRequired)
+		SELECT retention_ns, visit_min_ns, idle_min_ns, silence_min_ns, partner_accounts_required, revision
+		FROM settings WHERE tenant = $1`, string(tenant)).Scan(&ret, &vmin, &imin, &silence, &set.PartnerAccountsRequired, &set.Revision)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return dwell.DefaultSettings(), nil
@@ -713,23 +761,51 @@ func (s *Store) GetSettings(ctx context.Context, tenant dwell.TenantID) (dwell.S
 }
 
 // PutSettings implements store.Store. It marks the tenant's recent days
-// dirty (markTenant) under the new retention period.
+// dirty (markTenant) under the new retention period. The precondition is
+// part of the statement that writes: an upsert when there is none, an
+// insert that does nothing on a stored row for dwell.RevisionAbsent, an
+// update of the row at the revision read otherwise.
 func (s *Store) PutSettings(ctx context.Context, tenant dwell.TenantID, set dwell.Settings) error {
 	const op = dwell.Op("pgstore.PutSettings")
 	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return err
 	}
+	const insert = `
+		INSERT INTO settings AS s (tenant, retention_ns, visit_min_ns, idle_min_ns, silence_min_ns, partner_accounts_required)
+		VALUES ($1, $2, $3, $4, $5, $6)`
+	var sql string
+	args := []any{string(tenant), int64(set.Retention), int64(set.VisitMin), int64(set.IdleMin), int64(set.SilenceMin),
+		set.PartnerAccountsRequired}
+	switch want := set.Revision; want {
+	case 0:
+		sql = insert + `
+		ON CONFLICT (tenant) DO UPDATE SET retention_ns = excluded.retention_ns, visit_min_ns = excluded.visit_min_ns,
+			idle_min_ns = excluded.idle_min_ns, silence_min_ns = excluded.silence_min_ns,
+			partner_accounts_required = excluded.partner_accounts_required, revision = s.revision + 1`
+	case dwell.RevisionAbsent:
+		sql = insert + ` ON CONFLICT (tenant) DO NOTHING`
+	default:
+		sql = `
+		UPDATE settings SET retention_ns = $2, visit_min_ns = $3, idle_min_ns = $4, silence_min_ns = $5,
+			partner_accounts_required = $6, revision = revision + 1
+		WHERE tenant = $1 AND revision = $7`
+		args = append(args, want)
+	}
 	return s.writeReadCommitted(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO settings AS s (tenant, retention_ns, visit_min_ns, idle_min_ns, silence_min_ns, partner_accounts_required)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (tenant) DO UPDATE SET retention_ns = excluded.retention_ns, visit_min_ns = excluded.visit_min_ns,
-				idle_min_ns = excluded.idle_min_ns, silence_min_ns = excluded.silence_min_ns,
-				partner_accounts_required = excluded.partner_accounts_required`,
-			string(tenant), int64(set.Retention), int64(set.VisitMin), int64(set.IdleMin), int64(set.SilenceMin),
-			set.PartnerAccountsRequired)
+		tag, err := tx.Exec(ctx, sql, args...)
 		if err != nil {
 			return err
+		}
+		if tag.RowsAffected() != 1 {
+			var stored int64
+			err := tx.QueryRow(ctx, `SELECT revision FROM settings WHERE tenant = $1`, string(tenant)).Scan(&stored)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if err := store.CheckRevision("the settings of tenant "+string(tenant), set.Revision, stored); err != nil {
+				return err
+			}
+			return dwell.E(dwell.Conflict, "the settings of tenant "+string(tenant)+" changed since they were read")
 		}
 		return s.markTenant(ctx, tx, tenant, &set)
 	})

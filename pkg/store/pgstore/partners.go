@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS partners (
 	request_id   text COLLATE "C" NOT NULL DEFAULT '',
 	create_time  bigint,
 	update_time  bigint,
+	revision     bigint NOT NULL DEFAULT 1,
 	PRIMARY KEY (tenant, id)
 );
 
@@ -60,7 +61,7 @@ func checkRequestID(op dwell.Op, id string) error {
 }
 
 // partnerColumns are the columns scanPartner reads, in its order.
-const partnerColumns = `id, display_name, scopes, disabled, request_id, create_time, update_time`
+const partnerColumns = `id, display_name, scopes, disabled, request_id, create_time, update_time, revision`
 
 func scanPartner(row pgx.CollectableRow) (dwell.PartnerAccount, error) {
 	var (
@@ -69,7 +70,7 @@ func scanPartner(row pgx.CollectableRow) (dwell.PartnerAccount, error) {
 		scopes []int32
 		ct, ut *int64
 	)
-	if err := row.Scan(&id, &a.DisplayName, &scopes, &a.Disabled, &a.RequestID, &ct, &ut); err != nil {
+	if err := row.Scan(&id, &a.DisplayName, &scopes, &a.Disabled, &a.RequestID, &ct, &ut, &a.Revision); err != nil {
 		return dwell.PartnerAccount{}, err
 	}
 	a.ID, a.CreateTime, a.UpdateTime = dwell.PartnerID(id), fromOptNanos(ct), fromOptNanos(ut)
@@ -151,7 +152,7 @@ func (s *Store) CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 	case prev != nil:
 		return *prev, true, nil
 	}
-	a.CreateTime, a.UpdateTime = a.CreateTime.UTC(), a.UpdateTime.UTC()
+	a.CreateTime, a.UpdateTime, a.Revision = a.CreateTime.UTC(), a.UpdateTime.UTC(), 1
 	return a, false, nil
 }
 
@@ -175,10 +176,10 @@ func (s *Store) UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 	if err != nil {
 		return err
 	}
-	return s.execOne(ctx, op, notFound, "partner account", string(a.ID), `
+	return s.write(ctx, op, updateOneTx("partners", "partner account", tenant, string(a.ID), a.Revision, `
 		UPDATE partners SET display_name = $3, scopes = $4, disabled = $5, request_id = $6,
-			create_time = $7, update_time = $8
-		WHERE tenant = $1 AND id = $2`, args, nil)
+			create_time = $7, update_time = $8, revision = revision + 1
+		WHERE tenant = $1 AND id = $2 AND ($9::bigint = 0 OR revision = $9)`, append(args, a.Revision), nil))
 }
 
 // DeletePartner implements store.Partners. The request id that created

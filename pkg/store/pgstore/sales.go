@@ -59,8 +59,9 @@ CREATE TABLE IF NOT EXISTS opportunities (
 	tenant text COLLATE "C" NOT NULL,
 	id     text COLLATE "C" NOT NULL,
 	rep    text COLLATE "C" NOT NULL,
-	client text COLLATE "C" NOT NULL,
-	rec    json NOT NULL,
+	client   text COLLATE "C" NOT NULL,
+	rec      json NOT NULL,
+	revision bigint NOT NULL DEFAULT 1,
 	PRIMARY KEY (tenant, id)
 );
 CREATE INDEX IF NOT EXISTS opportunities_by_rep ON opportunities (tenant, rep, id);
@@ -421,12 +422,10 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 		if err := checkKey(op, fmt.Sprintf("opportunities[%d].name", i), string(o.ID)); err != nil {
 			return false, err
 		}
-		rec, err := json.Marshal(opportunityRec{Stage: int(o.Stage), Currency: o.Amount.Currency, Amount: o.Amount.AmountMinor,
-			OpenTime: o.OpenTime.UTC(), CloseTime: o.CloseTime.UTC(), ExternalID: o.ExternalID})
-		if err != nil {
-			return false, dwell.E(op, dwell.Other, "encoding an opportunity", err)
+		var err error
+		if recs[i], err = encodeOpportunity(op, o); err != nil {
+			return false, err
 		}
-		recs[i] = string(rec)
 		items[i] = []string{string(o.ID), string(o.Rep), string(o.Client), recs[i]}
 	}
 	write := lastEntries(len(os), func(i int) string { return string(os[i].ID) })
@@ -441,20 +440,49 @@ func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, req
 		_, err := tx.Exec(ctx, `
 			INSERT INTO opportunities AS o (tenant, id, rep, client, rec)
 			SELECT $1, u.id, u.rep, u.client, u.rec::json FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, rep, client, rec)
-			ON CONFLICT (tenant, id) DO UPDATE SET rep = excluded.rep, client = excluded.client, rec = excluded.rec`,
+			ON CONFLICT (tenant, id) DO UPDATE SET rep = excluded.rep, client = excluded.client, rec = excluded.rec,
+				revision = o.revision + 1`,
 			string(tenant), ids, reps, clients, vals)
 		return err
 	})
 }
 
+// encodeOpportunity returns the rec column of o.
+func encodeOpportunity(op dwell.Op, o *dwell.Opportunity) (string, error) {
+	rec, err := json.Marshal(opportunityRec{Stage: int(o.Stage), Currency: o.Amount.Currency, Amount: o.Amount.AmountMinor,
+		OpenTime: o.OpenTime.UTC(), CloseTime: o.CloseTime.UTC(), ExternalID: o.ExternalID})
+	if err != nil {
+		return "", dwell.E(op, dwell.Other, "encoding an opportunity", err)
+	}
+	return string(rec), nil
+}
+
+// UpdateOpportunity implements store.Sales: one statement compares the
+// revision and writes.
+func (s *Store) UpdateOpportunity(ctx context.Context, tenant dwell.TenantID, o dwell.Opportunity) error {
+	const op = dwell.Op("pgstore.UpdateOpportunity")
+	if err := checkTenantKey(op, tenant, "opportunity.name", string(o.ID)); err != nil {
+		return err
+	}
+	rec, err := encodeOpportunity(op, &o)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, op, updateOneTx("opportunities", "opportunity", tenant, string(o.ID), o.Revision, `
+		UPDATE opportunities SET rep = $3, client = $4, rec = $5::json, revision = revision + 1
+		WHERE tenant = $1 AND id = $2 AND ($6::bigint = 0 OR revision = $6)`,
+		[]any{string(tenant), string(o.ID), string(o.Rep), string(o.Client), rec, o.Revision}, nil))
+}
+
 // opportunityColumns are the columns scanOpportunity reads, in order.
-const opportunityColumns = `id, rep, client, rec::text`
+const opportunityColumns = `id, rep, client, rec::text, revision`
 
 // scanOpportunity returns the opportunity of a row of opportunityColumns.
 func scanOpportunity(row pgx.CollectableRow) (dwell.Opportunity, error) {
 	var id, rep, client string
 	var rec []byte
-	if err := row.Scan(&id, &rep, &client, &rec); err != nil {
+	var rev int64
+	if err := row.Scan(&id, &rep, &client, &rec, &rev); err != nil {
 		return dwell.Opportunity{}, err
 	}
 	var r opportunityRec
@@ -463,7 +491,7 @@ func scanOpportunity(row pgx.CollectableRow) (dwell.Opportunity, error) {
 	}
 	o := dwell.Opportunity{ID: dwell.OpportunityID(id), Rep: dwell.RepID(rep), Client: dwell.ClientID(client),
 		Stage: dwell.OpportunityStage(r.Stage), Amount: dwell.Money{Currency: r.Currency, AmountMinor: r.Amount},
-		OpenTime: r.OpenTime.UTC(), ExternalID: r.ExternalID}
+		OpenTime: r.OpenTime.UTC(), ExternalID: r.ExternalID, Revision: rev}
 	if !r.CloseTime.IsZero() {
 		o.CloseTime = r.CloseTime.UTC()
 	}

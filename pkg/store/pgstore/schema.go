@@ -20,6 +20,11 @@ const layoutVersion = 1
 // byte order, as in boltstore and the store's page tokens. Instants are
 // bigint Unix nanoseconds (see nanos); local days are date.
 //
+// The directory's records, partner accounts and opportunities have a
+// revision column (store.Store's "Revisions and conditional writes"): 1
+// when inserted, raised by every update in the statement that writes the
+// row, and compared there by the conditional ones (WHERE revision = $n).
+//
 // Each part's own tables are in its file's schema constant (directorySchema,
 // salesSchema, ...); schemaParts lists them all in creation order.
 const coreSchema = `
@@ -38,6 +43,7 @@ CREATE TABLE IF NOT EXISTS reps (
 	working_hours jsonb,
 	create_time   bigint,
 	update_time   bigint,
+	revision      bigint NOT NULL DEFAULT 1,
 	PRIMARY KEY (tenant, id)
 );
 CREATE INDEX IF NOT EXISTS reps_by_team ON reps (tenant, team, id);

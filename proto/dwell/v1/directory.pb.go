@@ -177,7 +177,14 @@ type Client struct {
 	// When the client was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the client was last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Checksum of the client as stored (AIP-154): an opaque string that
+	// changes at every write of it, an import of it included. Output only,
+	// except in an update: an update that carries it changes the client only
+	// if it is still as that etag saw it, else it fails with ABORTED and
+	// changes nothing (read it again and reapply the change); an empty etag
+	// updates it whatever was written since.
+	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -266,6 +273,13 @@ func (x *Client) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Client) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
 }
 
 // CreateClientRequest is the request of CreateClient.
@@ -1020,7 +1034,14 @@ type Rep struct {
 	// When the rep was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the rep was last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Checksum of the rep as stored (AIP-154): an opaque string that changes
+	// at every write of it, an import of it or the deletion of its team
+	// included. Output only, except in an update: an update that carries it
+	// changes the rep only if it is still as that etag saw it, else it fails
+	// with ABORTED and changes nothing (read it again and reapply the change);
+	// an empty etag updates it whatever was written since.
+	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1109,6 +1130,13 @@ func (x *Rep) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Rep) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
 }
 
 // ImportRepsRequest is one message of an ImportReps stream.
@@ -1864,7 +1892,14 @@ type Team struct {
 	// When the team was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the team was last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Checksum of the team as stored (AIP-154): an opaque string that changes
+	// at every write of it. Output only, except in an update: an update that
+	// carries it changes the team only if it is still as that etag saw it,
+	// else it fails with ABORTED and changes nothing (read it again and
+	// reapply the change); an empty etag updates it whatever was written
+	// since.
+	Etag          string `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1932,6 +1967,13 @@ func (x *Team) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Team) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
 }
 
 // CreateTeamRequest is the request of CreateTeam.
@@ -2451,8 +2493,16 @@ type Settings struct {
 	// when update_mask names it, never through an empty mask or "*", so a
 	// client that predates this field cannot turn it off unawares.
 	PartnerAccountsRequired bool `protobuf:"varint,6,opt,name=partner_accounts_required,json=partnerAccountsRequired,proto3" json:"partner_accounts_required,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Checksum of the settings as stored (AIP-154): an opaque string that
+	// changes at every write of them (the defaults of a tenant that stored
+	// none have one too). Output only, except in an update: an update that
+	// carries it changes the settings only if they are still as that etag saw
+	// them, else it fails with ABORTED and changes nothing (read them again
+	// and reapply the change); an empty etag updates them whatever was written
+	// since.
+	Etag          string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -2525,6 +2575,13 @@ func (x *Settings) GetPartnerAccountsRequired() bool {
 		return x.PartnerAccountsRequired
 	}
 	return false
+}
+
+func (x *Settings) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
 }
 
 // GetSettingsRequest is the request of GetSettings.
@@ -2741,7 +2798,14 @@ type Partner struct {
 	// When the account was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the account was last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Checksum of the account as stored (AIP-154): an opaque string that
+	// changes at every write of it. Output only, except in an update: an
+	// update that carries it changes the account only if it is still as that
+	// etag saw it, else it fails with ABORTED and changes nothing (read it
+	// again and reapply the change); an empty etag updates it whatever was
+	// written since.
+	Etag          string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2816,6 +2880,13 @@ func (x *Partner) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Partner) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
 }
 
 // CreatePartnerRequest is the request of CreatePartner.
@@ -3324,7 +3395,7 @@ var File_dwell_v1_directory_proto protoreflect.FileDescriptor
 
 const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\n" +
-	"\x18dwell/v1/directory.proto\x12\bdwell.v1\x1a\x15dwell/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x02\n" +
+	"\x18dwell/v1/directory.proto\x12\bdwell.v1\x1a\x15dwell/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x02\n" +
 	"\x06Client\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12(\n" +
@@ -3336,7 +3407,8 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\\\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\t \x01(\tR\x04etag\"\\\n" +
 	"\x13CreateClientRequest\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12(\n" +
 	"\x06client\x18\x02 \x01(\v2\x10.dwell.v1.ClientR\x06client\"@\n" +
@@ -3376,7 +3448,7 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\x15ImportClientsResponse\x12\x1a\n" +
 	"\breceived\x18\x01 \x01(\x03R\breceived\x12\x16\n" +
 	"\x06stored\x18\x02 \x01(\x03R\x06stored\x120\n" +
-	"\x06errors\x18\x03 \x03(\v2\x18.dwell.v1.ImportRowErrorR\x06errors\"\xba\x02\n" +
+	"\x06errors\x18\x03 \x03(\v2\x18.dwell.v1.ImportRowErrorR\x06errors\"\xce\x02\n" +
 	"\x03Rep\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x14\n" +
@@ -3387,7 +3459,8 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"6\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\t \x01(\tR\x04etag\"6\n" +
 	"\x11ImportRepsRequest\x12!\n" +
 	"\x04reps\x18\x01 \x03(\v2\r.dwell.v1.RepR\x04reps\"\x94\x01\n" +
 	"\x12ImportRepsResponse\x12\x1a\n" +
@@ -3428,7 +3501,7 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\x04team\x18\x03 \x01(\tR\x04team\"]\n" +
 	"\x10ListRepsResponse\x12!\n" +
 	"\x04reps\x18\x01 \x03(\v2\r.dwell.v1.RepR\x04reps\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd3\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe7\x01\n" +
 	"\x04Team\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1a\n" +
@@ -3436,7 +3509,8 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"P\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\x06 \x01(\tR\x04etag\"P\n" +
 	"\x11CreateTeamRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\"\n" +
 	"\x04team\x18\x02 \x01(\v2\x0e.dwell.v1.TeamR\x04team\"8\n" +
@@ -3461,14 +3535,15 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"a\n" +
 	"\x11ListTeamsResponse\x12$\n" +
 	"\x05teams\x18\x01 \x03(\v2\x0e.dwell.v1.TeamR\x05teams\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x02\n" +
 	"\bSettings\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0eretention_days\x18\x02 \x01(\x05R\rretentionDays\x12*\n" +
 	"\x11visit_min_seconds\x18\x03 \x01(\x05R\x0fvisitMinSeconds\x12(\n" +
 	"\x10idle_min_seconds\x18\x04 \x01(\x05R\x0eidleMinSeconds\x12.\n" +
 	"\x13silence_min_seconds\x18\x05 \x01(\x05R\x11silenceMinSeconds\x12:\n" +
-	"\x19partner_accounts_required\x18\x06 \x01(\bR\x17partnerAccountsRequired\"(\n" +
+	"\x19partner_accounts_required\x18\x06 \x01(\bR\x17partnerAccountsRequired\x12\x12\n" +
+	"\x04etag\x18\a \x01(\tR\x04etag\"(\n" +
 	"\x12GetSettingsRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"E\n" +
 	"\x13GetSettingsResponse\x12.\n" +
@@ -3478,7 +3553,7 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"H\n" +
 	"\x16UpdateSettingsResponse\x12.\n" +
-	"\bsettings\x18\x01 \x01(\v2\x12.dwell.v1.SettingsR\bsettings\"\x86\x02\n" +
+	"\bsettings\x18\x01 \x01(\v2\x12.dwell.v1.SettingsR\bsettings\"\x9a\x02\n" +
 	"\aPartner\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12.\n" +
@@ -3487,7 +3562,8 @@ const file_dwell_v1_directory_proto_rawDesc = "" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x81\x01\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\a \x01(\tR\x04etag\"\x81\x01\n" +
 	"\x14CreatePartnerRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1d\n" +

@@ -586,7 +586,14 @@ type Opportunity struct {
 	// open.
 	CloseTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	// The partner's (CRM's) id of the deal. Optional.
-	ExternalId    string `protobuf:"bytes,8,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	ExternalId string `protobuf:"bytes,8,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	// Checksum of the opportunity as stored (AIP-154): an opaque string that
+	// changes at every write of it, an upsert of it included. Output only,
+	// except in an update: an update that carries it changes the opportunity
+	// only if it is still as that etag saw it, else it fails with ABORTED and
+	// changes nothing (read it again and reapply the change); an empty etag
+	// updates it whatever was written since.
+	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -673,6 +680,13 @@ func (x *Opportunity) GetCloseTime() *timestamppb.Timestamp {
 func (x *Opportunity) GetExternalId() string {
 	if x != nil {
 		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *Opportunity) GetEtag() string {
+	if x != nil {
+		return x.Etag
 	}
 	return ""
 }
@@ -1447,7 +1461,7 @@ const file_dwell_v1_sales_proto_rawDesc = "" +
 	"\x19DeleteAppointmentResponse\"O\n" +
 	"\x05Money\x12#\n" +
 	"\rcurrency_code\x18\x01 \x01(\tR\fcurrencyCode\x12!\n" +
-	"\famount_minor\x18\x02 \x01(\x03R\vamountMinor\"\xbb\x02\n" +
+	"\famount_minor\x18\x02 \x01(\x03R\vamountMinor\"\xcf\x02\n" +
 	"\vOpportunity\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03rep\x18\x02 \x01(\tR\x03rep\x12\x16\n" +
@@ -1458,7 +1472,8 @@ const file_dwell_v1_sales_proto_rawDesc = "" +
 	"\n" +
 	"close_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x12\x1f\n" +
 	"\vexternal_id\x18\b \x01(\tR\n" +
-	"externalId\"x\n" +
+	"externalId\x12\x12\n" +
+	"\x04etag\x18\t \x01(\tR\x04etag\"x\n" +
 	"\x1aUpsertOpportunitiesRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12;\n" +
