@@ -131,8 +131,26 @@ CREATE TABLE IF NOT EXISTS event_seqs (
 );
 `
 
+// revisionsSchema gives the revision column to the tables of a database
+// made before records had revisions (pgstore's first release); a table
+// made since has it from its CREATE TABLE. It alters a table only when the
+// column is missing, so that an Open does not queue for a table's lock
+// behind every running statement.
+const revisionsSchema = `
+DO $$
+DECLARE t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['reps', 'clients', 'teams', 'settings', 'partners', 'opportunities'] LOOP
+		IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = t AND column_name = 'revision') THEN
+			EXECUTE format('ALTER TABLE %I ADD COLUMN revision bigint NOT NULL DEFAULT 1', t);
+		END IF;
+	END LOOP;
+END $$;
+`
+
 // schemaParts is the whole schema, in creation order.
-var schemaParts = []string{coreSchema, directorySchema, salesSchema, partnersSchema, privacySchema, changesSchema, keysSchema}
+var schemaParts = []string{coreSchema, directorySchema, salesSchema, partnersSchema, privacySchema, changesSchema, keysSchema, revisionsSchema}
 
 // migrateLock is the key of the advisory lock that serializes schema
 // creation among processes opening one database at once.
