@@ -37,6 +37,11 @@ nothing changes, and the command still succeeds.
 					return e.fail(name, err)
 				}
 				defer done()
+				if src.postgres == "" {
+					if err := checkOwner(where); err != nil {
+						return e.fail(name, err)
+					}
+				}
 				created, err := kr.EnsureTenant(ctx, tenant)
 				if err != nil {
 					return e.fail(name, err)

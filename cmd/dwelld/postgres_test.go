@@ -122,3 +122,79 @@ func startPG(t *testing.T, dir string, args []string, env map[string]string) (*d
 	t.Cleanup(func() { _ = m.Close() })
 	return m, out
 }
+
+// TestPostgresUpgrade: servers that kept their keys in their data
+// directories are upgraded one by one, in the worst order. A server
+// without key files finds data but no key in the database and refuses to
+// start rather than make a new key that would refuse every token issued
+// before; the first server with key files copies them in, and from then
+// on every server accepts the old tokens. Once the database holds keys,
+// key files are only compared with them, never copied in.
+func TestPostgresUpgrade(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	old, err := pgstore.Open(t.Context(), dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.CreateTeam(t.Context(), daemon.DefaultTenant, dwell.Team{ID: "t1", DisplayName: "T1"}); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	dirA := t.TempDir()
+	legacy, err := auth.OpenKeyring(filepath.Join(dirA, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := legacy.EnsureTenant(t.Context(), daemon.DefaultTenant); err != nil {
+		t.Fatal(err)
+	}
+
+	c := daemon.NewMain()
+	var logs syncBuffer
+	c.Stdout, c.Stderr = &logs, &logs
+	if err := c.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "c"), "--postgres", dsn}, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Run(t.Context())
+	_ = c.Close()
+	if err == nil || !strings.Contains(err.Error(), "no signing key") {
+		t.Fatalf("a server without key files on a database with data and no keys: Run = %v, want a refusal naming the missing key", err)
+	}
+	if keys, err := pgstore.ReadSigningKeys(t.Context(), dsn); err != nil || len(keys) != 0 {
+		t.Fatalf("keys after the refusal = %v, %v; want none (no new key made)", keys, err)
+	}
+
+	a, outA := startPG(t, dirA, []string{"--postgres", dsn, "--log-level", "info"}, nil)
+	if !strings.Contains(outA.String(), "signing key copied from the data directory into the database") {
+		t.Fatalf("the server with key files did not say it copied them: %s", outA.String())
+	}
+	c2, _ := startPG(t, filepath.Join(t.TempDir(), "c"), []string{"--postgres", dsn}, nil)
+	ctx := adminCtx(t, dirA)
+	for _, m := range []*daemon.Main{a, c2} {
+		got, err := dwellv1.NewDirectoryServiceClient(dial(t, m.Addr())).GetTeam(ctx, &dwellv1.GetTeamRequest{Name: "teams/t1"})
+		if err != nil || got.GetTeam().GetDisplayName() != "T1" {
+			t.Fatalf("GetTeam with a token of the old key file = %v, %v", got, err)
+		}
+	}
+
+	dirD := t.TempDir()
+	other, err := auth.OpenKeyring(filepath.Join(dirD, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range []dwell.TenantID{daemon.DefaultTenant, "zeta"} {
+		if _, err := other.EnsureTenant(t.Context(), tn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, outD := startPG(t, dirD, []string{"--postgres", dsn}, nil)
+	for _, want := range []string{`another signing key for this tenant than the data directory`, `tenant=default`, `not in the database`, `tenant=zeta`} {
+		if !strings.Contains(outD.String(), want) {
+			t.Fatalf("a server whose key files differ from the database's logged %q, want %q in it", outD.String(), want)
+		}
+	}
+	keys, err := pgstore.ReadSigningKeys(t.Context(), dsn)
+	if err != nil || len(keys) != 1 || keys[0].Tenant != daemon.DefaultTenant {
+		t.Fatalf("keys = %+v, %v; want only the default tenant's (zeta's file not copied in)", keys, err)
+	}
+}

@@ -395,9 +395,12 @@ func TestKeyringReload(t *testing.T) {
 // its own key where both have one, and reports those tenants.
 func TestImportKeys(t *testing.T) {
 	dst, src := newKeyring(t, "acme"), newKeyring(t, "acme", "globex", "initech")
-	differ, err := dst.ImportKeys(t.Context(), src)
-	if err != nil || !reflect.DeepEqual(differ, []dwell.TenantID{"acme"}) {
-		t.Fatalf("ImportKeys = %q, %v; want [acme], nil", differ, err)
+	imported, differ, err := dst.ImportKeys(t.Context(), src)
+	if err != nil || !reflect.DeepEqual(imported, []dwell.TenantID{"globex", "initech"}) || !reflect.DeepEqual(differ, []dwell.TenantID{"acme"}) {
+		t.Fatalf("ImportKeys = %q, %q, %v; want [globex initech], [acme], nil", imported, differ, err)
+	}
+	if absent, differ := dst.Compare(newKeyring(t, "acme", "umbrella")); !reflect.DeepEqual(absent, []dwell.TenantID{"umbrella"}) || !reflect.DeepEqual(differ, []dwell.TenantID{"acme"}) {
+		t.Fatalf("Compare = %q, %q; want [umbrella], [acme]", absent, differ)
 	}
 	reopened, err := OpenKeyring(dst.Dir())
 	if err != nil {

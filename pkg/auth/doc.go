@@ -29,8 +29,9 @@
 //
 // # Key files
 //
-// A Keyring lives in one directory, by convention the server's data
-// directory plus "/keys", mode 0700. Each tenant has one file named
+// A Keyring opened with OpenKeyring lives in one directory, by convention
+// the server's data directory plus "/keys", mode 0700 (see "Shared keys"
+// for the other kinds). Each tenant has one file named
 // "<tenant>.json", mode 0600:
 //
 //	{
@@ -61,7 +62,11 @@
 // Anyone who can read the keys directory can mint a token for any tenant and
 // any role. That is intended: it is how "dwellctl token mint" issues tokens on
 // the server host. Guard the data directory like a private key and keep it
-// out of backups that are less protected than the server.
+// out of backups that are less protected than the server. With keys in a
+// database (dwelld --postgres), the same holds for the signing_keys table:
+// any role that can read it, any replica and any dump of it can mint a
+// token for every tenant and role, so grant it to dwelld's role alone and
+// guard the dumps.
 //
 // # Shared keys
 //
@@ -70,7 +75,8 @@
 // sharing it signs and verifies with the same key per tenant. A key is
 // created once (the first one stored wins; every EnsureTenant racing it
 // gets that one) and never changed. ImportKeys copies a directory's keys
-// into a store, keeping the store's key where both have one.
+// into a store, keeping the store's key where both have one; Compare
+// tells which differ. NewKeyring holds given keys and creates none.
 //
 // A Keyring reads its directory (or store) when it is opened and on
 // Reload. A key created by another process is not seen by a running server

@@ -173,6 +173,10 @@ func (k *Keyring) load(ctx context.Context) (map[dwell.TenantID]*key, error) {
 // process become usable. On error the keys in memory are unchanged.
 func (k *Keyring) Reload(ctx context.Context) error {
 	const op dwell.Op = "auth.Reload"
+	// Not beside a create: a key stored after load read the store would
+	// be dropped from memory by the swap below.
+	k.createMu.Lock()
+	defer k.createMu.Unlock()
 	keys, err := k.load(ctx)
 	if err != nil {
 		return dwell.E(op, err)
@@ -190,24 +194,40 @@ func (k *Keyring) Dir() string { return k.dir }
 // ImportKeys gives each tenant of from that has no key in k from's key, so
 // that tokens signed by from stay valid (moving a server's keys from its
 // data directory into a shared store). It returns, in order, the tenants
-// whose key in k differs from their key in from: k keeps its own, and
-// tokens signed with from's are refused. On error, the keys imported
-// before it stay imported.
-func (k *Keyring) ImportKeys(ctx context.Context, from *Keyring) (differ []dwell.TenantID, err error) {
+// it imported and those whose key in k differs from their key in from: k
+// keeps its own, and tokens signed with from's are refused. On error, the
+// keys imported before it stay imported.
+func (k *Keyring) ImportKeys(ctx context.Context, from *Keyring) (imported, differ []dwell.TenantID, err error) {
 	const op dwell.Op = "auth.ImportKeys"
 	for _, t := range from.Tenants() {
 		fk := from.lookup(t)
 		k.createMu.Lock()
-		nk, _, err := k.create(ctx, fk)
+		nk, created, err := k.create(ctx, fk)
 		k.createMu.Unlock()
-		if err != nil {
-			return differ, dwell.E(op, err)
-		}
-		if !sameKey(nk, fk) {
+		switch {
+		case err != nil:
+			return imported, differ, dwell.E(op, err)
+		case created:
+			imported = append(imported, t)
+		case !sameKey(nk, fk):
 			differ = append(differ, t)
 		}
 	}
-	return differ, nil
+	return imported, differ, nil
+}
+
+// Compare returns, in order, the tenants of other that have no key in k
+// and those whose key in k differs from their key in other.
+func (k *Keyring) Compare(other *Keyring) (absent, differ []dwell.TenantID) {
+	for _, t := range other.Tenants() {
+		switch mine := k.lookup(t); {
+		case mine == nil:
+			absent = append(absent, t)
+		case !sameKey(mine, other.lookup(t)):
+			differ = append(differ, t)
+		}
+	}
+	return absent, differ
 }
 
 func sameKey(a, b *key) bool {

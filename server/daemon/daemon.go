@@ -1,7 +1,9 @@
-// Package daemon is a running dwelld: it opens the data directory (the
-// tenant keys and, by default, the bbolt store; with Config.Postgres the
-// store is a PostgreSQL database instead), builds the server with its geofence
-// indexes, serves gRPC with health and reflection, and drains on Close.
+// Package daemon is a running dwelld: it opens the store and the tenant
+// keys (by default both in the data directory: the bbolt file and keys/;
+// with Config.Postgres both in a PostgreSQL database, and nothing on local
+// disk), builds the server with its geofence indexes, serves gRPC with
+// health and reflection, reads the keys again every 10 seconds, and
+// drains on Close.
 // cmd/dwelld is a thin main around it; dwellctl demo starts one in-process
 // on a temporary data directory; end-to-end tests share it.
 package daemon
@@ -12,10 +14,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,9 +48,10 @@ type Config struct {
 	// DataDir holds the bbolt file and the tenant keys.
 	DataDir string
 	// Postgres, when set, is the connection string (URL or key=value) of a
-	// PostgreSQL database to keep the store in instead of the bbolt file
-	// in DataDir (which still holds the tenant keys). Several dwelld may
-	// share one database.
+	// PostgreSQL database to keep the store and the tenant keys in instead
+	// of DataDir, which is then read only for keys to copy into a database
+	// that has none yet (see sharedKeys). Several dwelld may share one
+	// database.
 	Postgres string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
@@ -173,8 +178,8 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// Run opens the data directory, starts serving and returns once the server
-// is listening. Health reports NOT_SERVING until the store is open and
+// Run opens the store and the keys, starts serving and returns once the
+// server is listening. Health reports NOT_SERVING until the store is open and
 // SERVING after. Call Close to stop.
 func (m *Main) Run(ctx context.Context) error {
 	lvl, err := parseLevel(m.Config.LogLevel)
@@ -285,30 +290,77 @@ func (m *Main) openStore(ctx context.Context) (created bool, err error) {
 			return false, fmt.Errorf("open store: %w", err)
 		}
 		m.store = pg
-		if m.keyring, err = auth.OpenKeyStore(ctx, pg); err != nil {
-			return false, fmt.Errorf("open keyring: %w", err)
-		}
-		if _, err := os.Stat(keysDir); err == nil {
-			local, err := auth.OpenKeyring(keysDir)
-			if err != nil {
-				return false, fmt.Errorf("open keyring %s: %w", keysDir, err)
-			}
-			differ, err := m.keyring.ImportKeys(ctx, local)
-			if err != nil {
-				return false, fmt.Errorf("copy the keys of %s into the database: %w", keysDir, err)
-			}
-			for _, t := range differ {
-				m.log.Warn("the database holds another signing key for this tenant than the data directory: tokens signed with the data directory's are refused",
-					"tenant", t, "file", filepath.Join(keysDir, string(t)+".json"))
-			}
-		}
-		if created, err = m.keyring.EnsureTenant(ctx, DefaultTenant); err != nil {
-			return false, fmt.Errorf("create default tenant: %w", err)
+		if created, err = m.sharedKeys(ctx, pg, keysDir); err != nil {
+			return false, err
 		}
 	}
 	reloadCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopReload, m.reloaded = stop, make(chan struct{})
 	go m.reloadKeys(reloadCtx)
+	return created, nil
+}
+
+// sharedKeys opens the keys of the database pg. The first server of this
+// version on a database that has no keys yet copies in those of its
+// keysDir, if it has any (servers on PostgreSQL kept their keys there
+// before), so that tokens issued before stay valid; once the database
+// has keys, key files are only compared with them (a key deleted from
+// the database stays deleted). The default tenant gets a new key only if
+// the database holds no data: otherwise tokens in the field were signed
+// with a key this server lacks, and a new one would refuse them all.
+func (m *Main) sharedKeys(ctx context.Context, pg *pgstore.Store, keysDir string) (created bool, err error) {
+	if m.keyring, err = auth.OpenKeyStore(ctx, pg); err != nil {
+		return false, fmt.Errorf("open keyring: %w", err)
+	}
+	var local *auth.Keyring
+	switch _, err := os.Stat(keysDir); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return false, fmt.Errorf("keys directory: %w", err)
+	default:
+		if local, err = auth.OpenKeyring(keysDir); err != nil {
+			return false, fmt.Errorf("open keyring %s: %w", keysDir, err)
+		}
+	}
+	if local != nil && len(m.keyring.Tenants()) == 0 {
+		imported, differ, err := m.keyring.ImportKeys(ctx, local)
+		if err != nil {
+			return false, fmt.Errorf("copy the keys of %s into the database: %w", keysDir, err)
+		}
+		for _, t := range imported {
+			m.log.Info("signing key copied from the data directory into the database", "tenant", t, "file", filepath.Join(keysDir, string(t)+".json"))
+		}
+		for _, t := range differ { // another server copied its keys first
+			m.log.Warn("the database holds another signing key for this tenant than the data directory: tokens signed with the data directory's are refused",
+				"tenant", t, "file", filepath.Join(keysDir, string(t)+".json"))
+		}
+	} else if local != nil {
+		absent, differ := m.keyring.Compare(local)
+		for _, t := range absent {
+			m.log.Warn("a key file of the data directory is not in the database, which holds the keys: tokens signed with it are refused",
+				"tenant", t, "file", filepath.Join(keysDir, string(t)+".json"))
+		}
+		for _, t := range differ {
+			m.log.Warn("the database holds another signing key for this tenant than the data directory: tokens signed with the data directory's are refused",
+				"tenant", t, "file", filepath.Join(keysDir, string(t)+".json"))
+		}
+	}
+	if slices.Contains(m.keyring.Tenants(), DefaultTenant) {
+		return false, nil
+	}
+	empty, err := pg.Empty(ctx)
+	if err != nil {
+		return false, fmt.Errorf("open keyring: %w", err)
+	}
+	if !empty {
+		return false, fmt.Errorf("the database holds Dwell data but no signing key for tenant %q, so tokens issued before cannot be checked: "+
+			"start first a dwelld whose --data-dir holds the keys/ the servers used before (it copies them into the database), "+
+			"or, to give the tenant a new key that refuses every token issued before, run: dwellctl tenants create --postgres \"$DWELL_POSTGRES\" %s",
+			DefaultTenant, DefaultTenant)
+	}
+	if created, err = m.keyring.EnsureTenant(ctx, DefaultTenant); err != nil {
+		return false, fmt.Errorf("create default tenant: %w", err)
+	}
 	return created, nil
 }
 

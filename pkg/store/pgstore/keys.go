@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
@@ -112,10 +113,13 @@ type Keys struct {
 // dwell.FailedPrecondition.
 func OpenKeys(ctx context.Context, dsn string) (*Keys, error) {
 	const op = dwell.Op("pgstore.OpenKeys")
-	cfg, err := pgx.ParseConfig(dsn)
+	// As Open parses it, so that a string dwelld runs with (pool
+	// settings included) works here too.
+	pcfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, dwell.E(op, dwell.Invalid, "parsing the connection string", err)
 	}
+	cfg := pcfg.ConnConfig
 	cfg.RuntimeParams["synchronous_commit"] = "on"
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -126,7 +130,12 @@ func OpenKeys(ctx context.Context, dsn string) (*Keys, error) {
 	_, err = conn.Exec(cctx, `SELECT 1 FROM signing_keys LIMIT 1`)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
-		err = dwell.E(dwell.FailedPrecondition, "the database has no Dwell tables: start dwelld with --postgres on it once", err)
+		msg := "the database has no Dwell tables: start dwelld with --postgres on it once"
+		var older bool
+		if conn.QueryRow(cctx, `SELECT to_regclass('dwell_meta') IS NOT NULL`).Scan(&older) == nil && older {
+			msg = "the database was last opened by an older dwelld, which kept the keys in its data directory: start this version's dwelld on it once"
+		}
+		err = dwell.E(dwell.FailedPrecondition, msg, err)
 	}
 	if err != nil {
 		conn.Close(context.WithoutCancel(ctx))
@@ -170,4 +179,19 @@ func ReadSigningKeys(ctx context.Context, dsn string) ([]dwell.SigningKey, error
 		return nil, dwell.E(op, err)
 	}
 	return keys, nil
+}
+
+// Empty reports whether the database holds no record of any tenant: no
+// client, rep, team, partner account, stored settings, fix, rep action or
+// event. dwelld gives the default tenant a new key only then: a database
+// with data was used with keys that tokens in the field are signed with.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	const op = dwell.Op("pgstore.Empty")
+	var any bool
+	err := s.readOne(ctx, op, func(ctx context.Context, q querier) error {
+		return q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM clients) OR EXISTS (SELECT 1 FROM reps)
+			OR EXISTS (SELECT 1 FROM teams) OR EXISTS (SELECT 1 FROM partners) OR EXISTS (SELECT 1 FROM settings)
+			OR EXISTS (SELECT 1 FROM fixes) OR EXISTS (SELECT 1 FROM actions) OR EXISTS (SELECT 1 FROM events)`).Scan(&any)
+	})
+	return !any, err
 }

@@ -26,7 +26,7 @@ func TestSigningKeys(t *testing.T) {
 	if _, err := pgstore.ReadSigningKeys(ctx, dsn); !dwell.Is(dwell.FailedPrecondition, err) {
 		t.Fatalf("ReadSigningKeys before any Open = %v, want kind FailedPrecondition (no tables, none created)", err)
 	}
-	a, b := openPG(t, dsn), openPG(t, dsn)
+	a, b := openPG(t, dsn+" pool_max_conns=4"), openPG(t, dsn)
 	first := testKey("acme", "k1")
 	got, err := a.CreateSigningKey(ctx, first)
 	if err != nil || got.KID != "k1" || !bytes.Equal(got.Secret, first.Secret) || !got.Created.Equal(first.Created) {
@@ -44,7 +44,7 @@ func TestSigningKeys(t *testing.T) {
 	}
 	for name, list := range map[string]func() ([]dwell.SigningKey, error){
 		"SigningKeys":     func() ([]dwell.SigningKey, error) { return b.SigningKeys(ctx) },
-		"ReadSigningKeys": func() ([]dwell.SigningKey, error) { return pgstore.ReadSigningKeys(ctx, dsn) },
+		"ReadSigningKeys": func() ([]dwell.SigningKey, error) { return pgstore.ReadSigningKeys(ctx, dsn+" pool_max_conns=4") },
 	} {
 		keys, err := list()
 		if err != nil {
@@ -143,9 +143,9 @@ func TestSigningKeysReload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	differ, err := a.ImportKeys(ctx, files)
-	if err != nil || fmt.Sprint(differ) != "[acme]" {
-		t.Fatalf("ImportKeys = %v, %v; want [acme] (initech imported)", differ, err)
+	imported, differ, err := a.ImportKeys(ctx, files)
+	if err != nil || fmt.Sprint(imported) != "[initech]" || fmt.Sprint(differ) != "[acme]" {
+		t.Fatalf("ImportKeys = %v, %v, %v; want [initech], [acme]", imported, differ, err)
 	}
 	fileTok, err := files.Mint(dwell.Principal{Tenant: "initech", Subject: "s", Role: dwell.RoleAdmin}, time.Hour, time.Now())
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"net"
 	"sync"
 	"time"
 
@@ -241,6 +243,13 @@ func dbError(op dwell.Op, err error) error {
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
 		return dwell.E(op, dwell.Unavailable, "database unavailable", err)
+	}
+	// The connection broke during the call (the server crashed or was
+	// cut off): transient. A write's outcome is then unknown, which a
+	// retry settles, as every write is idempotent.
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return dwell.E(op, dwell.Unavailable, "database connection lost", err)
 	}
 	return dwell.E(op, dwell.Other, "database error", err)
 }

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -121,17 +122,60 @@ func (s *Server) DSN(tb testing.TB) string {
 	return s.base + " search_path=" + name
 }
 
-// Kill kills s and every one of its processes at once (SIGKILL), as a
-// crash would; the data directory stays, for Restart. Committed data
-// survives it as it survives a crash of the database server: the files'
-// pages are in the machine's cache, so that fsync being off does not
-// matter (it would for a crash of the machine).
+// Kill kills s and every one of its processes (SIGKILL), as a crash
+// would, and returns once none is left; the data directory stays, for
+// Restart. Committed data survives it as it survives a crash of the
+// database server: the files' pages are in the machine's cache, so that
+// fsync being off does not matter (it would for a crash of the machine).
 func (s *Server) Kill(tb testing.TB) {
 	tb.Helper()
-	if err := syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		tb.Fatalf("pgtest: kill: %v", err)
+	pid := s.cmd.Process.Pid
+	// Stopped, the server starts no process while its children are read.
+	// They are in process groups of their own: each is killed by pid.
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		tb.Fatalf("pgtest: stop: %v", err)
+	}
+	kids := children(pid)
+	for _, p := range append(kids, pid) {
+		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
 	<-s.exited
+	deadline := time.Now().Add(30 * time.Second)
+	for _, p := range kids {
+		for running(p) {
+			if time.Now().After(deadline) {
+				tb.Fatalf("pgtest: process %d of the killed server still runs after 30 s", p)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+// children returns the pids of pid's child processes (Linux's
+// /proc/PID/task/TID/children).
+func children(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(w); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// running reports whether process pid exists and is not a zombie.
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
 // Restart starts s again on its data directory after Kill, through crash
@@ -170,7 +214,8 @@ func exec1(ctx context.Context, dsn, sql string) error {
 	return err
 }
 
-// newServer makes a data directory and starts a server on it.
+// newServer makes a data directory and starts a server on it. On error
+// it leaves no process or directory behind.
 func newServer() (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
@@ -181,17 +226,27 @@ func newServer() (*Server, error) {
 		return nil, err
 	}
 	s := &Server{dir: dir, bin: bin}
-	if s.cred, err = credential(dir); err != nil {
+	if err := s.initAndRun(); err != nil {
+		s.stop()
 		return nil, err
 	}
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "dwell", "--auth=trust",
+	return s, nil
+}
+
+// initAndRun makes s's data directory and runs the server.
+func (s *Server) initAndRun() error {
+	var err error
+	if s.cred, err = credential(s.dir); err != nil {
+		return err
+	}
+	initdb := exec.Command(filepath.Join(s.bin, "initdb"), "-D", filepath.Join(s.dir, "data"), "-U", "dwell", "--auth=trust",
 		"-E", "UTF8", "--locale=C", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	s.base = fmt.Sprintf("host=%s user=dwell dbname=postgres sslmode=disable", dir)
-	return s, s.run()
+	s.base = fmt.Sprintf("host=%s user=dwell dbname=postgres sslmode=disable", s.dir)
+	return s.run()
 }
 
 // run starts the server process and waits until it accepts connections.
