@@ -67,3 +67,54 @@ func TestNoSilenceWhilePaused(t *testing.T) {
 		t.Fatalf("45 min after the resume: REP_SILENT %+v, want one at 09:30", got)
 	}
 }
+
+// TestNoSilenceFromSweptFixes: fixes of a paused time that arrived before
+// the pause (a phone's queue) are deleted when the resume comes, and the
+// silence is then timed from what is left, not from the deleted fixes: a
+// rep (no working hours: always working) heard until 10:04:30, with a
+// pause from 10:00 recorded late and resumed at 12:00, is not silent at
+// 10:34:30 (paused then) but at 12:30.
+func TestNoSilenceFromSweptFixes(t *testing.T) {
+	e := newWatchEnv(t, false, func(c *server.Config) { c.SilenceSweep = -1 })
+	bg := context.Background()
+	if _, err := e.dirc.CreateRep(e.admin(acme), &dwellv1.CreateRepRequest{RepId: "ida", Rep: &dwellv1.Rep{DisplayName: "Ida", TimeZone: "UTC"}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := e.now() // Friday 10:00
+	rep := e.as(acme, dwell.RoleRep, "ida")
+	if _, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: fixes("before", 60, t0)}); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(5 * time.Minute)
+	rep = e.as(acme, dwell.RoleRep, "ida")
+	if _, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: fixes("queued", 10, e.now())}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(bg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ingest.PauseTracking(rep, &dwellv1.PauseTrackingRequest{RequestId: "pause", PauseTime: timestamppb.New(t0)}); err != nil {
+		t.Fatal(err)
+	}
+	noon := t0.Add(2 * time.Hour)
+	e.advance(noon.Sub(e.now()))
+	rep = e.as(acme, dwell.RoleRep, "ida")
+	if _, err := e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "resume", ResumeTime: timestamppb.New(noon)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Refresh(bg); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.SweepSilence(bg, e.srv, noon); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.repSilences(); len(got) != 0 {
+		t.Fatalf("at the resume: REP_SILENT %+v, want none (the rep was paused from 10:00; the fixes after it were deleted)", got)
+	}
+	if err := server.SweepSilence(bg, e.srv, noon.Add(45*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.repSilences(); len(got) != 1 || !got[0].Time.Equal(noon.Add(30*time.Minute)) {
+		t.Fatalf("45 min after the resume: REP_SILENT %+v, want one at 12:30", got)
+	}
+}

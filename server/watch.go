@@ -317,9 +317,11 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 	if c.next == nil {
 		return nil
 	}
-	if end := trackedUntil(c.next); !end.IsZero() {
-		s.silence.saw(c.tenant, c.rep, end)
+	var was time.Time
+	if c.prev != nil {
+		was = trackedUntil(c.prev)
 	}
+	s.silence.followDay(c.tenant, c.rep, was, trackedUntil(c.next))
 	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings})
 	if len(evs) == 0 {
 		return nil
@@ -608,6 +610,30 @@ func (st *silenceTracker) saw(tenant dwell.TenantID, rep dwell.RepID, t time.Tim
 	k := silentKey{tenant, rep}
 	if t.After(st.last[k]) {
 		st.last[k] = t
+	}
+}
+
+// followDay notes a new derivation of one of rep's days, whose tracked
+// time ended at was before and ends at end now (zero: none). The last fix
+// moves forward with end; it moves back only when it came from this day
+// and the day lost its end (its fixes deleted: a resume sweeping a paused
+// time, an erasure), so that a silence is never timed from a deleted fix.
+// A day left with no tracked time stops the tracking of the rep until its
+// next fix: a silence missed rather than one made up.
+func (st *silenceTracker) followDay(tenant dwell.TenantID, rep dwell.RepID, was, end time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	k := silentKey{tenant, rep}
+	switch last, ok := st.last[k]; {
+	case ok && !was.IsZero() && last.Equal(was) && end.Before(was):
+		if end.IsZero() {
+			delete(st.last, k)
+			delete(st.told, k)
+			return
+		}
+		st.last[k] = end
+	case end.After(last):
+		st.last[k] = end
 	}
 }
 
