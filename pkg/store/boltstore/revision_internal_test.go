@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -82,5 +83,41 @@ func TestRecordsBeforeRevisions(t *testing.T) {
 	}
 	if set, err = s.GetSettings(ctx, tenant); err != nil || set.Revision != 2 {
 		t.Fatalf("after the put: revision %d, %v; want 2", set.Revision, err)
+	}
+}
+
+// TestRecordsBeforeRevisionsEveryKind decodes a record of every kind with
+// a revision as written before revisions were kept (no "rev" in its JSON)
+// and wants revision 1 for each: 0 would make a masked update of it
+// unconditional (or, for the server, "never stored", failing every such
+// update).
+func TestRecordsBeforeRevisionsEveryKind(t *testing.T) {
+	decode := func(js string, v any) {
+		t.Helper()
+		if err := json.Unmarshal([]byte(js), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		c  clientRec
+		r  repRec
+		tm teamRec
+		st settingsRec
+		p  partnerRec
+		o  opportunityRec
+	)
+	decode(`{"n":"C","k":1,"fc":{"c":[-6.2,106.8],"r":50}}`, &c)
+	decode(`{"n":"R","tz":"UTC"}`, &r)
+	decode(`{"n":"T"}`, &tm)
+	decode(`{"ret":86400000000000}`, &st)
+	decode(`{"n":"P"}`, &p)
+	decode(`{"rep":"r","client":"c"}`, &o)
+	for what, rev := range map[string]int64{
+		"client": c.domain("c").Revision, "rep": r.domain("r").Revision, "team": tm.domain("t").Revision,
+		"settings": st.domain().Revision, "partner": p.domain("p").Revision, "opportunity": o.domain("o").Revision,
+	} {
+		if rev != 1 {
+			t.Errorf("an old %s record reads as revision %d, want 1", what, rev)
+		}
 	}
 }

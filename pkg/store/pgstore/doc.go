@@ -94,9 +94,12 @@
 // later write of the row (the conditional updates, PutClients,
 // PutOpportunities, DeleteTeam's clearing of its reps' team); a
 // conditional update that changes no row reads the revision to tell
-// dwell.NotFound from dwell.Conflict (updateOneTx). There is no installed
-// base of this layout yet, so the column is in the CREATE TABLE statements
-// and layoutVersion stays 1.
+// dwell.NotFound from dwell.Conflict (updateOneTx). The column is in the
+// CREATE TABLE statements; a database made by the first release (layout
+// 1) gets it at Open, where missing (revisionsSchema), every row at
+// revision 1, and its layout is raised to 2, which that release refuses
+// to open: an old server writing without raising revisions would let a
+// new server's conditional write pass over its change.
 //
 // Two differences from boltstore that the contract allows: dirty days are
 // listed in byte order of the rep id (boltstore lists shorter ids first),

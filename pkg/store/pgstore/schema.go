@@ -10,8 +10,10 @@ import (
 )
 
 // layoutVersion is the version of the tables below. A database of a higher
-// version (written by a newer Dwell) is refused at Open.
-const layoutVersion = 1
+// version (written by a newer Dwell) is refused at Open; one of a lower
+// version is brought up to it. Layout 2 added the revision columns and
+// signing_keys.
+const layoutVersion = 2
 
 // coreSchema holds the tables that more than one part of the store writes:
 // the reps (their zone cuts days), the fixes and rep actions, the per-rep
@@ -180,6 +182,10 @@ func (s *Store) migrate(ctx context.Context) error {
 			return dbError("pgstore.migrate", err)
 		case v > layoutVersion:
 			return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("database layout %d is newer than this build's %d", v, layoutVersion))
+		case v < layoutVersion: // the parts above brought it up to date
+			if _, err := tx.Exec(ctx, `UPDATE dwell_meta SET value = $1 WHERE name = 'layout'`, layoutVersion); err != nil {
+				return dbError("pgstore.migrate", err)
+			}
 		}
 		return nil
 	})

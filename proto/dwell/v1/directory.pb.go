@@ -184,6 +184,9 @@ type Client struct {
 	// if it is still as that etag saw it, else it fails with ABORTED and
 	// changes nothing (read it again and reapply the change); an empty etag
 	// updates it whatever was written since.
+	// An etag belongs to one life of the record: after a delete, the record
+	// created again under the same id can give an etag the deleted one gave,
+	// so do not keep etags across a delete.
 	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1041,6 +1044,9 @@ type Rep struct {
 	// changes the rep only if it is still as that etag saw it, else it fails
 	// with ABORTED and changes nothing (read it again and reapply the change);
 	// an empty etag updates it whatever was written since.
+	// An etag belongs to one life of the record: after a delete, the record
+	// created again under the same id can give an etag the deleted one gave,
+	// so do not keep etags across a delete.
 	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1899,6 +1905,9 @@ type Team struct {
 	// else it fails with ABORTED and changes nothing (read it again and
 	// reapply the change); an empty etag updates it whatever was written
 	// since.
+	// An etag belongs to one life of the record: after a delete, the record
+	// created again under the same id can give an etag the deleted one gave,
+	// so do not keep etags across a delete.
 	Etag          string `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2805,6 +2814,9 @@ type Partner struct {
 	// etag saw it, else it fails with ABORTED and changes nothing (read it
 	// again and reapply the change); an empty etag updates it whatever was
 	// written since.
+	// An etag belongs to one life of the record: after a delete, the record
+	// created again under the same id can give an etag the deleted one gave,
+	// so do not keep etags across a delete.
 	Etag          string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
