@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -422,6 +423,20 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 	return stream.SendAndClose(resp)
 }
 
+// insertRowError is appendRowError for a row that may come before rows
+// already in errs (a row refused by the store after later rows were
+// checked): it keeps errs in row order and at most maxImportErrors long,
+// the first rows.
+func insertRowError(errs []*dwellv1.ImportRowError, row int64, name string, vs []dwell.Violation) []*dwellv1.ImportRowError {
+	i, _ := slices.BinarySearchFunc(errs, row, func(e *dwellv1.ImportRowError, row int64) int { return cmp.Compare(e.GetRow(), row) })
+	if i >= maxImportErrors {
+		return errs
+	}
+	tail := appendRowError(nil, row, name, vs)
+	errs = slices.Insert(errs, i, tail...)
+	return errs[:min(len(errs), maxImportErrors)]
+}
+
 // appendRowError appends the error of a bad imported row, unless errs
 // already holds maxImportErrors. The row's name is echoed to identify it;
 // a valid one is far shorter than maxStatusMessageBytes.
@@ -449,11 +464,39 @@ func (d *directoryService) repTeam(ctx context.Context, tenant dwell.TenantID, f
 	}
 	if _, err := d.s.store.GetTeam(ctx, tenant, dwell.TeamID(id)); err != nil {
 		if dwell.Is(dwell.NotFound, err) {
-			return "", []dwell.Violation{{Field: field, Description: "team " + id + " does not exist"}}, nil
+			return "", []dwell.Violation{noTeam(field, dwell.TeamID(id))}, nil
 		}
 		return "", nil, err
 	}
 	return dwell.TeamID(id), nil, nil
+}
+
+// noTeam is the violation of a rep's team reference (at field) to team,
+// which does not exist.
+func noTeam(field string, team dwell.TeamID) dwell.Violation {
+	return dwell.Violation{Field: field, Description: "team " + string(team) + " does not exist"}
+}
+
+// teamGone returns err, the failure of a store write of rep r, as the
+// check of repTeam answers a team that does not exist (a violation at
+// field) when the store refused r because its team is gone: deleted
+// after that check (store.Store.CreateRep), so the caller sees the same
+// answer either way. Any other err is returned as it is.
+func teamGone(op dwell.Op, field string, r dwell.Rep, err error) error {
+	if !noTeamRefusal(r, err) {
+		return err
+	}
+	return invalid(op, []dwell.Violation{noTeam(field, r.Team)})
+}
+
+// noTeamRefusal reports whether err is the store's refusal of a write of
+// rep r because r's team does not exist: dwell.Invalid on field "team".
+func noTeamRefusal(r dwell.Rep, err error) bool {
+	if r.Team == "" || !dwell.Is(dwell.Invalid, err) {
+		return false
+	}
+	vs := dwell.ViolationsOf(err)
+	return len(vs) == 1 && vs[0].Field == "team"
 }
 
 func (d *directoryService) CreateRep(ctx context.Context, req *dwellv1.CreateRepRequest) (*dwellv1.CreateRepResponse, error) {
@@ -481,7 +524,7 @@ func (d *directoryService) CreateRep(ctx context.Context, req *dwellv1.CreateRep
 	now := d.s.now().UTC()
 	r.CreateTime, r.UpdateTime = now, now
 	if err := d.s.store.CreateRep(ctx, p.Tenant, r); err != nil {
-		return nil, err
+		return nil, teamGone(op, "rep.team", r, err)
 	}
 	r.Revision = written(0)
 	return &dwellv1.CreateRepResponse{Rep: repToPB(r)}, nil
@@ -551,7 +594,7 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 			return err
 		}
 		cur.UpdateTime = d.s.now().UTC()
-		return d.s.store.UpdateRep(ctx, p.Tenant, cur)
+		return teamGone(op, "rep.team", cur, d.s.store.UpdateRep(ctx, p.Tenant, cur))
 	})
 	if err != nil {
 		return nil, err
