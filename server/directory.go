@@ -113,21 +113,41 @@ func updateMasked(ctx context.Context, op dwell.Op, name string, etag int64, try
 // stored have revision 0, so etag "0".
 func etagOf(rev int64) string { return strconv.FormatInt(rev, 10) }
 
-// etagRevision returns the precondition the etag of a record in an update
-// request (at field) sets: 0 for none (an empty etag), else the revision
-// it names, where "0" (settings read before any were stored) stands for
-// dwell.RevisionAbsent. An etag this server could not have given is
-// dwell.Invalid.
+// etagRevision returns the precondition the etag of a record other than
+// settings in an update request (at field) sets: 0 for none (an empty
+// etag), else the revision it names. An etag this server could not have
+// given is dwell.Invalid, "0" among them: such records start at revision
+// 1, so "0" names no state they were ever read in (and answering it
+// ABORTED, "changed since read", would send the caller to read again for
+// nothing).
 func etagRevision(op dwell.Op, field, etag string) (int64, error) {
+	rev, err := parseEtag(op, field, etag)
+	if err == nil && rev == 0 && etag != "" {
+		return 0, invalid(op, []dwell.Violation{{Field: field, Description: "is not an etag of this record: its etags start at \"1\"; send the etag of the record as read, or none"}})
+	}
+	return rev, err
+}
+
+// settingsEtagRevision is etagRevision for the etag of a tenant's
+// settings, where "0" (read before any were stored) stands for
+// dwell.RevisionAbsent.
+func settingsEtagRevision(op dwell.Op, field, etag string) (int64, error) {
+	rev, err := parseEtag(op, field, etag)
+	if err == nil && rev == 0 && etag != "" {
+		return dwell.RevisionAbsent, nil
+	}
+	return rev, err
+}
+
+// parseEtag returns the revision an etag names (0 for an empty one), or
+// dwell.Invalid at field for one that is not an etag of this API.
+func parseEtag(op dwell.Op, field, etag string) (int64, error) {
 	if etag == "" {
 		return 0, nil
 	}
 	rev, err := strconv.ParseInt(etag, 10, 64)
 	if err != nil || rev < 0 || etagOf(rev) != etag {
 		return 0, invalid(op, []dwell.Violation{{Field: field, Description: "is not an etag of this API; send the etag of the record as read, or none"}})
-	}
-	if rev == 0 {
-		return dwell.RevisionAbsent, nil
 	}
 	return rev, nil
 }
@@ -818,7 +838,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	etag, err := etagRevision(op, "settings.etag", req.GetSettings().GetEtag())
+	etag, err := settingsEtagRevision(op, "settings.etag", req.GetSettings().GetEtag())
 	if err != nil {
 		return nil, err
 	}
