@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,21 +113,41 @@ func updateMasked(ctx context.Context, op dwell.Op, name string, etag int64, try
 // stored have revision 0, so etag "0".
 func etagOf(rev int64) string { return strconv.FormatInt(rev, 10) }
 
-// etagRevision returns the precondition the etag of a record in an update
-// request (at field) sets: 0 for none (an empty etag), else the revision
-// it names, where "0" (settings read before any were stored) stands for
-// dwell.RevisionAbsent. An etag this server could not have given is
-// dwell.Invalid.
+// etagRevision returns the precondition the etag of a record other than
+// settings in an update request (at field) sets: 0 for none (an empty
+// etag), else the revision it names. An etag this server could not have
+// given is dwell.Invalid, "0" among them: such records start at revision
+// 1, so "0" names no state they were ever read in (and answering it
+// ABORTED, "changed since read", would send the caller to read again for
+// nothing).
 func etagRevision(op dwell.Op, field, etag string) (int64, error) {
+	rev, err := parseEtag(op, field, etag)
+	if err == nil && rev == 0 && etag != "" {
+		return 0, invalid(op, []dwell.Violation{{Field: field, Description: "is not an etag of this record: its etags start at \"1\"; send the etag of the record as read, or none"}})
+	}
+	return rev, err
+}
+
+// settingsEtagRevision is etagRevision for the etag of a tenant's
+// settings, where "0" (read before any were stored) stands for
+// dwell.RevisionAbsent.
+func settingsEtagRevision(op dwell.Op, field, etag string) (int64, error) {
+	rev, err := parseEtag(op, field, etag)
+	if err == nil && rev == 0 && etag != "" {
+		return dwell.RevisionAbsent, nil
+	}
+	return rev, err
+}
+
+// parseEtag returns the revision an etag names (0 for an empty one), or
+// dwell.Invalid at field for one that is not an etag of this API.
+func parseEtag(op dwell.Op, field, etag string) (int64, error) {
 	if etag == "" {
 		return 0, nil
 	}
 	rev, err := strconv.ParseInt(etag, 10, 64)
 	if err != nil || rev < 0 || etagOf(rev) != etag {
 		return 0, invalid(op, []dwell.Violation{{Field: field, Description: "is not an etag of this API; send the etag of the record as read, or none"}})
-	}
-	if rev == 0 {
-		return dwell.RevisionAbsent, nil
 	}
 	return rev, nil
 }
@@ -422,6 +443,20 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 	return stream.SendAndClose(resp)
 }
 
+// insertRowError is appendRowError for a row that may come before rows
+// already in errs (a row refused by the store after later rows were
+// checked): it keeps errs in row order and at most maxImportErrors long,
+// the first rows.
+func insertRowError(errs []*dwellv1.ImportRowError, row int64, name string, vs []dwell.Violation) []*dwellv1.ImportRowError {
+	i, _ := slices.BinarySearchFunc(errs, row, func(e *dwellv1.ImportRowError, row int64) int { return cmp.Compare(e.GetRow(), row) })
+	if i >= maxImportErrors {
+		return errs
+	}
+	tail := appendRowError(nil, row, name, vs)
+	errs = slices.Insert(errs, i, tail...)
+	return errs[:min(len(errs), maxImportErrors)]
+}
+
 // appendRowError appends the error of a bad imported row, unless errs
 // already holds maxImportErrors. The row's name is echoed to identify it;
 // a valid one is far shorter than maxStatusMessageBytes.
@@ -449,11 +484,39 @@ func (d *directoryService) repTeam(ctx context.Context, tenant dwell.TenantID, f
 	}
 	if _, err := d.s.store.GetTeam(ctx, tenant, dwell.TeamID(id)); err != nil {
 		if dwell.Is(dwell.NotFound, err) {
-			return "", []dwell.Violation{{Field: field, Description: "team " + id + " does not exist"}}, nil
+			return "", []dwell.Violation{noTeam(field, dwell.TeamID(id))}, nil
 		}
 		return "", nil, err
 	}
 	return dwell.TeamID(id), nil, nil
+}
+
+// noTeam is the violation of a rep's team reference (at field) to team,
+// which does not exist.
+func noTeam(field string, team dwell.TeamID) dwell.Violation {
+	return dwell.Violation{Field: field, Description: "team " + string(team) + " does not exist"}
+}
+
+// teamGone returns err, the failure of a store write of rep r, as the
+// check of repTeam answers a team that does not exist (a violation at
+// field) when the store refused r because its team is gone: deleted
+// after that check (store.Store.CreateRep), so the caller sees the same
+// answer either way. Any other err is returned as it is.
+func teamGone(op dwell.Op, field string, r dwell.Rep, err error) error {
+	if !noTeamRefusal(r, err) {
+		return err
+	}
+	return invalid(op, []dwell.Violation{noTeam(field, r.Team)})
+}
+
+// noTeamRefusal reports whether err is the store's refusal of a write of
+// rep r because r's team does not exist: dwell.Invalid on field "team".
+func noTeamRefusal(r dwell.Rep, err error) bool {
+	if r.Team == "" || !dwell.Is(dwell.Invalid, err) {
+		return false
+	}
+	vs := dwell.ViolationsOf(err)
+	return len(vs) == 1 && vs[0].Field == "team"
 }
 
 func (d *directoryService) CreateRep(ctx context.Context, req *dwellv1.CreateRepRequest) (*dwellv1.CreateRepResponse, error) {
@@ -481,7 +544,7 @@ func (d *directoryService) CreateRep(ctx context.Context, req *dwellv1.CreateRep
 	now := d.s.now().UTC()
 	r.CreateTime, r.UpdateTime = now, now
 	if err := d.s.store.CreateRep(ctx, p.Tenant, r); err != nil {
-		return nil, err
+		return nil, teamGone(op, "rep.team", r, err)
 	}
 	r.Revision = written(0)
 	return &dwellv1.CreateRepResponse{Rep: repToPB(r)}, nil
@@ -551,7 +614,7 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 			return err
 		}
 		cur.UpdateTime = d.s.now().UTC()
-		return d.s.store.UpdateRep(ctx, p.Tenant, cur)
+		return teamGone(op, "rep.team", cur, d.s.store.UpdateRep(ctx, p.Tenant, cur))
 	})
 	if err != nil {
 		return nil, err
@@ -775,7 +838,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	etag, err := etagRevision(op, "settings.etag", req.GetSettings().GetEtag())
+	etag, err := settingsEtagRevision(op, "settings.etag", req.GetSettings().GetEtag())
 	if err != nil {
 		return nil, err
 	}

@@ -244,3 +244,41 @@ func TestEtagChangesWithWholeWrites(t *testing.T) {
 		t.Fatalf("listed clients = %v, %v; want toko with the etag of after the import", list.GetClients(), err)
 	}
 }
+
+// TestEtagZero checks the etag "0": the server gives it only for the
+// settings of a tenant that stored none, so on every other record it is
+// INVALID_ARGUMENT on the etag's field (not ABORTED, which would send the
+// caller to read again for an etag it can never get) and changes nothing,
+// while on settings it is the precondition "none stored yet": ABORTED
+// once some are.
+func TestEtagZero(t *testing.T) {
+	for _, k := range etaggedKinds() {
+		t.Run(k.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := e.admin(acme)
+			k.setup(t, e)
+			if k.name == "settings" {
+				if _, err := k.update(ctx, e, "", "700"); err != nil {
+					t.Fatalf("storing settings: %v", err)
+				}
+			}
+			etag, before, err := k.read(ctx, e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			val := "zero"
+			if k.name == "settings" {
+				val = "800"
+			}
+			_, err = k.update(ctx, e, "0", val)
+			if k.name == "settings" {
+				wantCode(t, `settings update with etag "0" once stored`, err, codes.Aborted)
+			} else {
+				wantViolation(t, fmt.Sprintf("%s update with etag \"0\"", k.name), err, k.field)
+			}
+			if got, v, err := k.read(ctx, e); err != nil || got != etag || v != before {
+				t.Fatalf("after the refused update: etag %q, value %q, %v; want %q, %q", got, v, err, etag, before)
+			}
+		})
+	}
+}

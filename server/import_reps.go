@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 	}
 	teams := map[string]teamCheck{}
 	var pending []dwell.Rep
+	var rowOf []int64           // the row of each pending rep
 	at := map[dwell.RepID]int{} // pending index of each id
 	rows := int64(0)            // good rows pending
 	// durable is the first row not stored by a flush yet.
@@ -53,16 +55,24 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 		// update that read one before applies its fields to the row
 		// (updateMasked); on this server they queue with them.
 		unlock := d.updates.lock(p.Tenant)
-		created, err := d.putReps(ctx, p.Tenant, pending)
+		created, gone, err := d.putReps(ctx, p.Tenant, pending)
 		unlock()
 		if err != nil {
 			return dwell.E(op, fmt.Sprintf("import stopped in rows %d to %d: the %d rows stored before them stay stored, none after them is stored, and some of them may be",
 				durable, resp.Received-1, resp.Stored), err)
 		}
+		// A row whose team was deleted after its check is answered as if
+		// the check had found it missing.
+		for _, i := range gone {
+			r := pending[i]
+			teams[collTeams+"/"+string(r.Team)] = teamCheck{vs: []dwell.Violation{noTeam("team", r.Team)}}
+			resp.Errors = insertRowError(resp.Errors, rowOf[i], collReps+"/"+string(r.ID), []dwell.Violation{noTeam("team", r.Team)})
+			rows--
+		}
 		resp.Stored += rows
 		resp.Created += int64(created)
 		durable = resp.Received
-		pending, rows = pending[:0], 0
+		pending, rowOf, rows = pending[:0], rowOf[:0], 0
 		clear(at)
 		return nil
 	}
@@ -97,11 +107,11 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 			}
 			rows++
 			if i, ok := at[r.ID]; ok {
-				pending[i] = r
+				pending[i], rowOf[i] = r, row
 				continue
 			}
 			at[r.ID] = len(pending)
-			pending = append(pending, r)
+			pending, rowOf = append(pending, r), append(rowOf, row)
 			if len(pending) >= importChunk {
 				if err := flush(); err != nil {
 					return err
@@ -116,13 +126,16 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 }
 
 // putReps stores reps of distinct ids, each created or replaced, up to
-// importRepWorkers at a time, and returns how many it created. On an error
-// it returns the first; the other rows may or may not be stored.
-func (d *directoryService) putReps(ctx context.Context, tenant dwell.TenantID, rs []dwell.Rep) (int, error) {
+// importRepWorkers at a time, and returns how many it created and the
+// indexes in rs of those the store refused because their team is gone
+// (noTeamRefusal), in order. On another error it returns the first; the
+// other rows may or may not be stored.
+func (d *directoryService) putReps(ctx context.Context, tenant dwell.TenantID, rs []dwell.Rep) (int, []int, error) {
 	now := d.s.now().UTC()
 	var (
 		mu       sync.Mutex
 		created  int
+		gone     []int
 		firstErr error
 		wg       sync.WaitGroup
 	)
@@ -136,6 +149,9 @@ func (d *directoryService) putReps(ctx context.Context, tenant dwell.TenantID, r
 				mu.Lock()
 				if c {
 					created++
+				}
+				if noTeamRefusal(rs[i], err) {
+					gone, err = append(gone, i), nil
 				}
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -155,7 +171,8 @@ func (d *directoryService) putReps(ctx context.Context, tenant dwell.TenantID, r
 	}
 	close(next)
 	wg.Wait()
-	return created, firstErr
+	slices.Sort(gone)
+	return created, gone, firstErr
 }
 
 // putRep creates r, or replaces the rep of its id keeping its create_time,

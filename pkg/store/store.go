@@ -7,7 +7,7 @@
 // Every method is scoped to one tenant; no method can read or write across
 // tenants. Errors are *dwell.Error values: dwell.NotFound for a missing
 // resource, dwell.AlreadyExists for a create of a taken id, dwell.Invalid for
-// a bad page token, dwell.Conflict for a conditional write of a record
+// a bad page token or a rep in a team that does not exist, dwell.Conflict for a conditional write of a record
 // changed since it was read, dwell.Unavailable once the store is closed.
 //
 // # Revisions and conditional writes
@@ -101,10 +101,26 @@ type Store interface {
 
 	// Reps.
 
+	// CreateRep stores a new rep; r.ID must not exist yet
+	// (dwell.AlreadyExists). Its Team, if not empty, must be a team of
+	// the tenant, else CreateRep writes nothing and fails with
+	// dwell.Invalid with one violation, on field "team" (after
+	// AlreadyExists). The team is checked in the write's own atomic step,
+	// in every store and across processes sharing one: a DeleteTeam of
+	// that team at the same time either comes after the create (and takes
+	// the rep out of the team, as it does every rep in it) or before it
+	// (and the create is refused), so a rep is never stored in a team
+	// that is gone, and a team created later under the same id never
+	// finds it. The caller's own check of the team, made before, is only
+	// a first answer.
 	CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
 	GetRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) (dwell.Rep, error)
 	// UpdateRep replaces an existing rep (dwell.NotFound if absent),
 	// conditionally on r.Revision (dwell.Conflict; see the package doc).
+	// Its Team, if not empty, must exist, as for CreateRep: otherwise
+	// UpdateRep writes nothing and fails with dwell.Invalid on field
+	// "team" (after NotFound and Conflict), checked in the same atomic
+	// step as the revision.
 	UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
 	DeleteRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) error
 	// ListReps returns reps in id order; f.Team restricts to one team.

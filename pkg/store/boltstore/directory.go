@@ -13,8 +13,9 @@ import (
 )
 
 // createRecord stores val under id in the tenant's bucket name, failing with
-// dwell.AlreadyExists if id is taken.
-func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, val []byte) error {
+// dwell.AlreadyExists if id is taken. check, if not nil, runs next, before
+// anything is written: its error fails the create, which writes nothing.
+func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, val []byte, check func(t *txn) error) error {
 	key := []byte(id)
 	return s.write(ctx, op, 1, func(t *txn) error {
 		b, err := t.tenantSub(tenant, name, true)
@@ -23,6 +24,11 @@ func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		}
 		if b.Get(key) != nil {
 			return dwell.E(dwell.AlreadyExists, fmt.Sprintf("%s %q already exists", what, id))
+		}
+		if check != nil {
+			if err := check(t); err != nil {
+				return err
+			}
 		}
 		if err := t.directoryWrite(tenant, name, id); err != nil {
 			return err
@@ -81,6 +87,14 @@ func (t *txn) createOnce(tenant dwell.TenantID, name, reqs []byte, what, id, req
 // the put, with a copy of the value replaced.
 func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, want int64,
 	encode func(rev int64) ([]byte, error), then func(t *txn, old []byte) error) error {
+	return s.updateChecked(ctx, op, tenant, name, what, id, want, nil, encode, then)
+}
+
+// updateChecked is updateRecord with check, which, if not nil, runs after
+// the record's own checks and before anything is written: its error
+// fails the update, which writes nothing.
+func (s *Store) updateChecked(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, want int64,
+	check func(t *txn) error, encode func(rev int64) ([]byte, error), then func(t *txn, old []byte) error) error {
 	key := []byte(id)
 	return s.write(ctx, op, 1, func(t *txn) error {
 		b, err := t.tenantSub(tenant, name, false)
@@ -100,6 +114,11 @@ func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 		}
 		if err := store.CheckRevision(fmt.Sprintf("%s %q", what, id), want, rev); err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(t); err != nil {
+				return err
+			}
 		}
 		val, err := encode(rev + 1)
 		if err != nil {
@@ -248,7 +267,7 @@ func (s *Store) CreateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 	if err != nil {
 		return err
 	}
-	return s.createRecord(ctx, op, tenant, bktClients, "client", string(c.ID), val)
+	return s.createRecord(ctx, op, tenant, bktClients, "client", string(c.ID), val, nil)
 }
 
 // GetClient implements store.Store.
@@ -357,7 +376,30 @@ func decodeRep(k, v []byte) (dwell.Rep, error) {
 	return rec.domain(string(k)), nil
 }
 
-// CreateRep implements store.Store.
+// teamExists returns the check of a rep write whose rep is in team (none
+// if ""): the team must be stored, in the same transaction as the write,
+// so that a DeleteTeam, which the committer runs before or after it,
+// never leaves the rep in a team that is gone; otherwise the write fails
+// with store.Store's dwell.Invalid on field "team".
+func teamExists(tenant dwell.TenantID, team dwell.TeamID) func(t *txn) error {
+	if team == "" {
+		return nil
+	}
+	return func(t *txn) error {
+		b, err := t.tenantSub(tenant, bktTeams, false)
+		if err != nil {
+			return err
+		}
+		if b == nil || b.Get([]byte(team)) == nil {
+			return dwell.E(dwell.Invalid, fmt.Sprintf("rep's team %q does not exist", team),
+				dwell.Violation{Field: "team", Description: fmt.Sprintf("team %s does not exist", team)})
+		}
+		return nil
+	}
+}
+
+// CreateRep implements store.Store. The rep's team, if any, must exist
+// (teamExists).
 func (s *Store) CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error {
 	const op = dwell.Op("boltstore.CreateRep")
 	if err := checkTenantID(op, tenant, "rep.id", string(r.ID)); err != nil {
@@ -369,7 +411,7 @@ func (s *Store) CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	if err != nil {
 		return err
 	}
-	return s.createRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), val)
+	return s.createRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), val, teamExists(tenant, r.Team))
 }
 
 // GetRep implements store.Store.
@@ -377,7 +419,8 @@ func (s *Store) GetRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepI
 	return getOne(ctx, s, "boltstore.GetRep", tenant, bktReps, "rep", string(id), decodeRep)
 }
 
-// UpdateRep implements store.Store.
+// UpdateRep implements store.Store. The rep's team, if any, must exist
+// (teamExists).
 func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error {
 	const op = dwell.Op("boltstore.UpdateRep")
 	if err := checkTenantID(op, tenant, "rep.id", string(r.ID)); err != nil {
@@ -385,7 +428,7 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	}
 	rec := toRepRec(&r)
 	encode := func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }
-	return s.updateRecord(ctx, op, tenant, bktReps, "rep", string(r.ID), r.Revision, encode, func(t *txn, old []byte) error {
+	return s.updateChecked(ctx, op, tenant, bktReps, "rep", string(r.ID), r.Revision, teamExists(tenant, r.Team), encode, func(t *txn, old []byte) error {
 		prev, err := decodeRep([]byte(r.ID), old)
 		if err != nil {
 			return err
@@ -453,7 +496,7 @@ func (s *Store) CreateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 	if err != nil {
 		return err
 	}
-	return s.createRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), val)
+	return s.createRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), val, nil)
 }
 
 // GetTeam implements store.Store.

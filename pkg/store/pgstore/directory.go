@@ -174,7 +174,7 @@ func updateOneTx(table, what string, tenant dwell.TenantID, id string, want int6
 			return err
 		}
 		if tag.RowsAffected() != 1 {
-			return refused(ctx, tx, table, what, tenant, id, want)
+			return refused(ctx, tx, table, what, tenant, id, want, nil)
 		}
 		if then == nil {
 			return nil
@@ -185,8 +185,10 @@ func updateOneTx(table, what string, tenant dwell.TenantID, id string, want int6
 
 // refused returns why a conditional update of the row id of table based
 // on revision want wrote nothing: dwell.NotFound if the row is absent,
-// else dwell.Conflict.
-func refused(ctx context.Context, tx pgx.Tx, table, what string, tenant dwell.TenantID, id string, want int64) error {
+// else dwell.Conflict. other, if not nil, is asked first when the row's
+// revision passed: an error it returns (a condition of the update's own
+// other than the revision) is the answer.
+func refused(ctx context.Context, tx pgx.Tx, table, what string, tenant dwell.TenantID, id string, want int64, other func() error) error {
 	var rev int64
 	err := tx.QueryRow(ctx, `SELECT revision FROM `+table+` WHERE tenant = $1 AND id = $2`, string(tenant), id).Scan(&rev)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -198,6 +200,11 @@ func refused(ctx context.Context, tx pgx.Tx, table, what string, tenant dwell.Te
 	desc := fmt.Sprintf("%s %q", what, id)
 	if err := store.CheckRevision(desc, want, rev); err != nil {
 		return err
+	}
+	if other != nil {
+		if err := other(); err != nil {
+			return err
+		}
 	}
 	// Removed and created again at the revision read, after the update
 	// missed it: it still changed since it was read.
@@ -538,9 +545,39 @@ func (s *Store) CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	if err != nil {
 		return err
 	}
-	return s.execOne(ctx, op, alreadyExists, "rep", string(r.ID), `
-		INSERT INTO reps (tenant, id, display_name, email, time_zone, team, working_hours, create_time, update_time)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, args[:9], nil)
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO reps (tenant, id, display_name, email, time_zone, team, working_hours, create_time, update_time)
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE `+repTeamExists+`
+			ON CONFLICT DO NOTHING`, args[:9]...)
+		if err != nil || tag.RowsAffected() == 1 {
+			return err
+		}
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reps WHERE tenant = $1 AND id = $2)`,
+			string(tenant), string(r.ID)).Scan(&taken); err != nil {
+			return err
+		}
+		if taken {
+			return alreadyExists("rep", string(r.ID))
+		}
+		return noTeam(r.Team)
+	})
+}
+
+// repTeamExists is the condition, on the arguments of repArgs, that a
+// rep's team ($6) is none or a team of the tenant. A rep write states it
+// in its own statement: under SERIALIZABLE, a DeleteTeam of that team
+// committing meanwhile (it reads the team's reps and deletes the team)
+// either is seen or makes one of the two fail and be run again, so no rep
+// is ever left in a team that is gone.
+const repTeamExists = `($6 = '' OR EXISTS (SELECT 1 FROM teams WHERE tenant = $1 AND id = $6))`
+
+// noTeam is the error of a rep write refused because its team does not
+// exist (store.Store's dwell.Invalid on field "team").
+func noTeam(team dwell.TeamID) error {
+	return dwell.E(dwell.Invalid, fmt.Sprintf("rep's team %q does not exist", team),
+		dwell.Violation{Field: "team", Description: fmt.Sprintf("team %s does not exist", team)})
 }
 
 // GetRep implements store.Store.
@@ -570,10 +607,10 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 			UPDATE reps AS r SET display_name = $3, email = $4, time_zone = $5, team = $6,
 				working_hours = $7, create_time = $8, update_time = $9, revision = r.revision + 1
 			FROM (SELECT time_zone, working_hours FROM reps WHERE tenant = $1 AND id = $2 FOR UPDATE) AS old
-			WHERE r.tenant = $1 AND r.id = $2 AND ($10::bigint = 0 OR r.revision = $10)
+			WHERE r.tenant = $1 AND r.id = $2 AND ($10::bigint = 0 OR r.revision = $10) AND `+repTeamExists+`
 			RETURNING old.time_zone, old.working_hours`, args...).Scan(&oldZone, &oldHours)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return refused(ctx, tx, "reps", "rep", tenant, string(r.ID), r.Revision)
+			return repRefused(ctx, tx, tenant, &r)
 		}
 		if err != nil {
 			return err
@@ -584,6 +621,23 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 			return nil
 		}
 		return s.markRep(ctx, tx, tenant, r.ID, s.location(r.TimeZone))
+	})
+}
+
+// repRefused returns why the UpdateRep of r wrote nothing: as refused
+// says, where a rep whose revision passed was refused because its team
+// is gone (noTeam).
+func repRefused(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r *dwell.Rep) error {
+	return refused(ctx, tx, "reps", "rep", tenant, string(r.ID), r.Revision, func() error {
+		if r.Team == "" {
+			return nil
+		}
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM teams WHERE tenant = $1 AND id = $2)`,
+			string(tenant), string(r.Team)).Scan(&ok); err != nil || ok {
+			return err
+		}
+		return noTeam(r.Team)
 	})
 }
 

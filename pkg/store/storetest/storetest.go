@@ -36,17 +36,17 @@ type Harness struct {
 // Run runs the conformance suite against the stores h opens.
 func Run(t *testing.T, h Harness) {
 	t.Run("Clients", func(t *testing.T) { testClients(t, h) })
-	t.Run("Reps", func(t *testing.T) { testReps(t, h) })
+	t.Run("Reps", func(t *testing.T) { testReps(t, withTeams(h, "north", "south")) })
 	t.Run("Teams", func(t *testing.T) { testTeams(t, h) })
 	t.Run("DeleteTeamFreesReps", func(t *testing.T) { testDeleteTeamFreesReps(t, h) })
 	t.Run("ListClientsPages", func(t *testing.T) { testListClientsPages(t, h) })
-	t.Run("ListRepsByTeam", func(t *testing.T) { testListRepsByTeam(t, h) })
+	t.Run("ListRepsByTeam", func(t *testing.T) { testListRepsByTeam(t, withTeams(h, "north", "south")) })
 	t.Run("ListTeamsByManager", func(t *testing.T) { testListTeamsByManager(t, h) })
 	t.Run("BadPage", func(t *testing.T) { testBadPage(t, h) })
 	t.Run("PutClients", func(t *testing.T) { testPutClients(t, h) })
 	t.Run("ConcurrentCreate", func(t *testing.T) { testConcurrentCreate(t, h) })
 	t.Run("Settings", func(t *testing.T) { testSettings(t, h) })
-	t.Run("TenantIsolation", func(t *testing.T) { testTenantIsolation(t, h) })
+	t.Run("TenantIsolation", func(t *testing.T) { testTenantIsolation(t, withTeams(h, "north")) })
 	t.Run("AppendFixesDedup", func(t *testing.T) { testAppendFixesDedup(t, h) })
 	t.Run("AppendFixesManyBatches", func(t *testing.T) { testAppendFixesManyBatches(t, h) })
 	t.Run("ListFixesRange", func(t *testing.T) { testListFixesRange(t, h) })
@@ -67,6 +67,7 @@ func Run(t *testing.T, h Harness) {
 	runPartners(t, h)
 	runPausePrivacy(t, h)
 	runRevisions(t, h)
+	runRepTeams(t, h)
 }
 
 const (
@@ -195,6 +196,20 @@ func rep(id, team string) dwell.Rep {
 		CreateTime: t0,
 		UpdateTime: t0,
 	}
+}
+
+// withTeams returns h whose stores start with tenantA's teams ids, for
+// the cases that write reps in them: a rep's team must exist.
+func withTeams(h Harness, ids ...string) Harness {
+	open := h.Open
+	h.Open = func(t *testing.T) store.Store {
+		s := open(t)
+		for _, id := range ids {
+			must(t, "CreateTeam "+id, s.CreateTeam(ctx(), tenantA, team(id, "ana")))
+		}
+		return s
+	}
+	return h
 }
 
 func team(id string, managers ...string) dwell.Team {
@@ -1170,8 +1185,8 @@ func testReopen(t *testing.T, h Harness) {
 	tm := team("north", "ana")
 	set := dwell.Settings{Retention: 30 * 24 * time.Hour, VisitMin: 4 * time.Minute, IdleMin: 6 * time.Minute}
 	must(t, "client", s.CreateClient(ctx(), tenantA, c))
-	must(t, "rep", s.CreateRep(ctx(), tenantA, r))
 	must(t, "team", s.CreateTeam(ctx(), tenantA, tm))
+	must(t, "rep", s.CreateRep(ctx(), tenantA, r))
 	must(t, "settings", s.PutSettings(ctx(), tenantA, set))
 	// Enough fixes that a write-behind index holds some merged and some
 	// pending at the reopen.
