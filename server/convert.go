@@ -151,7 +151,7 @@ func clientToPB(c dwell.Client) *dwellv1.Client {
 		Geofence:    geofenceToPB(c.Fence),
 		CreateTime:  tsOrNil(c.CreateTime),
 		UpdateTime:  tsOrNil(c.UpdateTime),
-		Etag:        etagOf(c.Revision),
+		Etag:        lifeEtagOf(c.Revision, c.CreateTime),
 	}
 }
 
@@ -199,7 +199,7 @@ func repToPB(r dwell.Rep) *dwellv1.Rep {
 		WorkingHours: workingHoursToPB(r.WorkingHours),
 		CreateTime:   tsOrNil(r.CreateTime),
 		UpdateTime:   tsOrNil(r.UpdateTime),
-		Etag:         etagOf(r.Revision),
+		Etag:         lifeEtagOf(r.Revision, r.CreateTime),
 	}
 	if r.Team != "" {
 		out.Team = resourceName(collTeams, string(r.Team))
@@ -221,7 +221,7 @@ func teamToPB(t dwell.Team) *dwellv1.Team {
 		Managers:    t.Managers,
 		CreateTime:  tsOrNil(t.CreateTime),
 		UpdateTime:  tsOrNil(t.UpdateTime),
-		Etag:        etagOf(t.Revision),
+		Etag:        lifeEtagOf(t.Revision, t.CreateTime),
 	}
 }
 
@@ -427,7 +427,7 @@ func partnerToPB(a dwell.PartnerAccount) *dwellv1.Partner {
 		Disabled:    a.Disabled,
 		CreateTime:  tsOrNil(a.CreateTime),
 		UpdateTime:  tsOrNil(a.UpdateTime),
-		Etag:        etagOf(a.Revision),
+		Etag:        lifeEtagOf(a.Revision, a.CreateTime),
 	}
 	for _, s := range a.Scopes {
 		out.Scopes = append(out.Scopes, scopeToPB(s))

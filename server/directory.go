@@ -113,13 +113,53 @@ func updateMasked(ctx context.Context, op dwell.Op, name string, etag int64, try
 // stored have revision 0, so etag "0".
 func etagOf(rev int64) string { return strconv.FormatInt(rev, 10) }
 
-// etagRevision returns the precondition the etag of a record other than
-// settings in an update request (at field) sets: 0 for none (an empty
-// etag), else the revision it names. An etag this server could not have
-// given is dwell.Invalid, "0" among them: such records start at revision
-// 1, so "0" names no state they were ever read in (and answering it
-// ABORTED, "changed since read", would send the caller to read again for
-// nothing).
+// lifeEtagOf returns the etag of a record that can be deleted and created
+// again under its id (a client, rep, team or partner account): its
+// revision and its creation instant in Unix nanoseconds, "REV-NANOS". A
+// record created again starts again at revision 1, so the revision alone
+// would let an etag of one life of the record pass for one of the next.
+func lifeEtagOf(rev int64, created time.Time) string {
+	return etagOf(rev) + "-" + strconv.FormatInt(created.UnixNano(), 10)
+}
+
+// lifeEtag is what the etag of such a record names; zero for none.
+type lifeEtag struct {
+	rev     int64
+	created int64 // Unix nanoseconds
+}
+
+// parseLifeEtag returns what the etag at field of an update request names
+// (zero for an empty one), or dwell.Invalid for one this server could not
+// have given for such a record.
+func parseLifeEtag(op dwell.Op, field, etag string) (lifeEtag, error) {
+	if etag == "" {
+		return lifeEtag{}, nil
+	}
+	r, c, _ := strings.Cut(etag, "-")
+	rev, err1 := strconv.ParseInt(r, 10, 64)
+	created, err2 := strconv.ParseInt(c, 10, 64)
+	if err1 != nil || err2 != nil || rev < 1 || lifeEtagOf(rev, time.Unix(0, created)) != etag {
+		return lifeEtag{}, invalid(op, []dwell.Violation{{Field: field, Description: "is not an etag of this API; send the etag of the record as read, or none"}})
+	}
+	return lifeEtag{rev: rev, created: created}, nil
+}
+
+// check returns dwell.Conflict if the etag was read in another life of
+// the record than the one read now, created at created.
+func (e lifeEtag) check(created time.Time) error {
+	if e.rev != 0 && created.UnixNano() != e.created {
+		return dwell.E(dwell.Conflict, "the record was deleted and created again since the etag was read")
+	}
+	return nil
+}
+
+// etagRevision returns the precondition the etag of an opportunity (a
+// record never deleted: its etag is the revision alone) in an update
+// request (at field) sets: 0 for none (an empty etag), else the revision
+// it names. An etag this server could not have given is dwell.Invalid,
+// "0" among them: opportunities start at revision 1, so "0" names no state
+// they were ever read in (and answering it ABORTED, "changed since read",
+// would send the caller to read again for nothing).
 func etagRevision(op dwell.Op, field, etag string) (int64, error) {
 	rev, err := parseEtag(op, field, etag)
 	if err == nil && rev == 0 && etag != "" {
@@ -282,19 +322,22 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 	if err != nil {
 		return nil, err
 	}
-	etag, err := etagRevision(op, "client.etag", req.GetClient().GetEtag())
+	le, err := parseLifeEtag(op, "client.etag", req.GetClient().GetEtag())
 	if err != nil {
 		return nil, err
 	}
 	in := clientFromPB(req.GetClient())
 	var cur dwell.Client
 	defer d.updates.lock(p.Tenant)()
-	err = updateMasked(ctx, op, req.GetClient().GetName(), etag, func() error {
+	err = updateMasked(ctx, op, req.GetClient().GetName(), le.rev, func() error {
 		var err error
 		if cur, err = d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id)); err != nil {
 			return err
 		}
-		cur.Revision = precondition(etag, cur.Revision)
+		if err := le.check(cur.CreateTime); err != nil {
+			return err
+		}
+		cur.Revision = precondition(le.rev, cur.Revision)
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
 		}
@@ -576,19 +619,22 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 	if err != nil {
 		return nil, err
 	}
-	etag, err := etagRevision(op, "rep.etag", req.GetRep().GetEtag())
+	le, err := parseLifeEtag(op, "rep.etag", req.GetRep().GetEtag())
 	if err != nil {
 		return nil, err
 	}
 	in := repFromPB(req.GetRep())
 	var cur dwell.Rep
 	defer d.updates.lock(p.Tenant)()
-	err = updateMasked(ctx, op, req.GetRep().GetName(), etag, func() error {
+	err = updateMasked(ctx, op, req.GetRep().GetName(), le.rev, func() error {
 		var err error
 		if cur, err = d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id)); err != nil {
 			return err
 		}
-		cur.Revision = precondition(etag, cur.Revision)
+		if err := le.check(cur.CreateTime); err != nil {
+			return err
+		}
+		cur.Revision = precondition(le.rev, cur.Revision)
 		var vs []dwell.Violation
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
@@ -743,19 +789,22 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 	if err != nil {
 		return nil, err
 	}
-	etag, err := etagRevision(op, "team.etag", req.GetTeam().GetEtag())
+	le, err := parseLifeEtag(op, "team.etag", req.GetTeam().GetEtag())
 	if err != nil {
 		return nil, err
 	}
 	in := teamFromPB(req.GetTeam())
 	var cur dwell.Team
 	defer d.updates.lock(p.Tenant)()
-	err = updateMasked(ctx, op, req.GetTeam().GetName(), etag, func() error {
+	err = updateMasked(ctx, op, req.GetTeam().GetName(), le.rev, func() error {
 		var err error
 		if cur, err = d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id)); err != nil {
 			return err
 		}
-		cur.Revision = precondition(etag, cur.Revision)
+		if err := le.check(cur.CreateTime); err != nil {
+			return err
+		}
+		cur.Revision = precondition(le.rev, cur.Revision)
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
 		}

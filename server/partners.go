@@ -294,7 +294,7 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 	if err != nil {
 		return nil, err
 	}
-	etag, err := etagRevision(op, "partner.etag", req.GetPartner().GetEtag())
+	le, err := parseLifeEtag(op, "partner.etag", req.GetPartner().GetEtag())
 	if err != nil {
 		return nil, err
 	}
@@ -302,14 +302,17 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 	var cur dwell.PartnerAccount
 	// The write is conditional on the revision read (updateMasked); the
 	// grants take the account as stored.
-	err = updateMasked(ctx, op, req.GetPartner().GetName(), etag, func() error {
+	err = updateMasked(ctx, op, req.GetPartner().GetName(), le.rev, func() error {
 		return d.s.partners.write(ctx, p.Tenant, func(*partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
 			var err error
 			cur, err = d.s.store.GetPartner(ctx, p.Tenant, dwell.PartnerID(id))
 			if err != nil {
 				return "", nil, err
 			}
-			cur.Revision = precondition(etag, cur.Revision)
+			if err := le.check(cur.CreateTime); err != nil {
+				return "", nil, err
+			}
+			cur.Revision = precondition(le.rev, cur.Revision)
 			if set["display_name"] {
 				cur.DisplayName = in.DisplayName
 			}

@@ -184,9 +184,9 @@ type Client struct {
 	// if it is still as that etag saw it, else it fails with ABORTED and
 	// changes nothing (read it again and reapply the change); an empty etag
 	// updates it whatever was written since.
-	// An etag belongs to one life of the record: after a delete, the record
-	// created again under the same id can give an etag the deleted one gave,
-	// so do not keep etags across a delete.
+	// An etag names one life of the record: an update carrying an etag of a
+	// record since deleted is ABORTED, even once a record is created again
+	// under the same id.
 	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1044,9 +1044,9 @@ type Rep struct {
 	// changes the rep only if it is still as that etag saw it, else it fails
 	// with ABORTED and changes nothing (read it again and reapply the change);
 	// an empty etag updates it whatever was written since.
-	// An etag belongs to one life of the record: after a delete, the record
-	// created again under the same id can give an etag the deleted one gave,
-	// so do not keep etags across a delete.
+	// An etag names one life of the record: an update carrying an etag of a
+	// record since deleted is ABORTED, even once a record is created again
+	// under the same id.
 	Etag          string `protobuf:"bytes,9,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1905,9 +1905,9 @@ type Team struct {
 	// else it fails with ABORTED and changes nothing (read it again and
 	// reapply the change); an empty etag updates it whatever was written
 	// since.
-	// An etag belongs to one life of the record: after a delete, the record
-	// created again under the same id can give an etag the deleted one gave,
-	// so do not keep etags across a delete.
+	// An etag names one life of the record: an update carrying an etag of a
+	// record since deleted is ABORTED, even once a record is created again
+	// under the same id.
 	Etag          string `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2814,9 +2814,9 @@ type Partner struct {
 	// etag saw it, else it fails with ABORTED and changes nothing (read it
 	// again and reapply the change); an empty etag updates it whatever was
 	// written since.
-	// An etag belongs to one life of the record: after a delete, the record
-	// created again under the same id can give an etag the deleted one gave,
-	// so do not keep etags across a delete.
+	// An etag names one life of the record: an update carrying an etag of a
+	// record since deleted is ABORTED, even once a record is created again
+	// under the same id.
 	Etag          string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
