@@ -112,9 +112,16 @@ func (e *env) start() {
 	if e.configure != nil {
 		e.configure(&cfg)
 	}
-	srv := server.New(cfg)
-	hs := health.NewServer()
-	gs := server.NewGRPCServer(srv, hs)
+	e.kr, e.st = kr, st
+	e.serve(server.New(cfg))
+}
+
+// serve serves srv over gRPC on a loopback port and points e's server,
+// connection and clients at it.
+func (e *env) serve(srv *server.Server) {
+	t := e.t
+	t.Helper()
+	gs := server.NewGRPCServer(srv, health.NewServer())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -124,7 +131,7 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	e.kr, e.st, e.gs, e.conn, e.srv = kr, st, gs, conn, srv
+	e.gs, e.conn, e.srv = gs, conn, srv
 	e.dirc = dwellv1.NewDirectoryServiceClient(conn)
 	e.ingest = dwellv1.NewIngestServiceClient(conn)
 	e.report = dwellv1.NewReportServiceClient(conn)

@@ -3,14 +3,10 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/health"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -326,24 +322,14 @@ func TestMaskedUpdatesOnOneStore(t *testing.T) {
 // (not the store, which e closes) at the end of the test.
 func newTwin(t *testing.T, e *env) *env {
 	t.Helper()
-	srv := server.New(server.Config{Store: e.st, Verifier: e.kr, Now: e.now, RefreshWorkers: -1})
-	gs := server.NewGRPCServer(srv, health.NewServer())
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	go func() { _ = gs.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
+	twin := &env{t: t, dir: e.dir, clock: e.clock, kr: e.kr, st: e.st}
+	twin.serve(server.New(server.Config{Store: e.st, Verifier: e.kr, Now: e.now, RefreshWorkers: -1}))
 	t.Cleanup(func() {
-		conn.Close()
-		gs.GracefulStop()
-		srv.Close()
+		twin.conn.Close()
+		twin.gs.GracefulStop()
+		twin.srv.Close()
 	})
-	return &env{t: t, dir: e.dir, clock: e.clock, kr: e.kr, st: e.st, gs: gs, srv: srv, conn: conn,
-		dirc: dwellv1.NewDirectoryServiceClient(conn), sales: dwellv1.NewSalesServiceClient(conn)}
+	return twin
 }
 
 // createDeal creates rep ida, client toko and an open opportunity "deal"
