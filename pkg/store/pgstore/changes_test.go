@@ -97,11 +97,22 @@ func feedEvents(rep string, n int) []dwell.Event {
 // openPG opens a store on dsn, closed when t ends.
 func openPG(t testing.TB, dsn string) *pgstore.Store {
 	t.Helper()
-	st, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+	return openWith(t, dsn, pgstore.Options{})
+}
+
+// openWith opens a store on dsn with opts, closed (and its Close checked)
+// when t ends.
+func openWith(t testing.TB, dsn string, opts pgstore.Options) *pgstore.Store {
+	t.Helper()
+	st, err := pgstore.Open(context.Background(), dsn, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() { _ = st.Close() })
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
 	return st
 }
 

@@ -17,16 +17,7 @@ import (
 // openAt opens a store on a fresh schema whose clock stands at now.
 func openAt(t *testing.T, now time.Time) *pgstore.Store {
 	t.Helper()
-	s, err := pgstore.Open(context.Background(), pgtest.DSN(t), pgstore.Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return s
+	return openWith(t, pgtest.DSN(t), pgstore.Options{Now: func() time.Time { return now }})
 }
 
 // dirtyDates returns the dates of every dirty mark of the store, sorted.
@@ -296,11 +287,7 @@ func BenchmarkClientWriteMarks(b *testing.B) {
 	now := time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
 	for _, bc := range []struct{ reps, days int }{{200, 1}, {200, 37}, {200, 365}} {
 		b.Run(fmt.Sprintf("reps=%d/days=%d", bc.reps, bc.days), func(b *testing.B) {
-			s, err := pgstore.Open(context.Background(), pgtest.DSN(b), pgstore.Options{Now: func() time.Time { return now }})
-			if err != nil {
-				b.Fatalf("Open: %v", err)
-			}
-			defer s.Close()
+			s := openWith(b, pgtest.DSN(b), pgstore.Options{Now: func() time.Time { return now }})
 			ctx := context.Background()
 			for r := range bc.reps {
 				fs := make([]dwell.Fix, bc.days)
@@ -333,11 +320,7 @@ func BenchmarkPutClients(b *testing.B) {
 	circle := dwell.Geofence{Circle: &dwell.Circle{Center: dwell.LatLng{Lat: -6.2, Lng: 106.8}, RadiusM: 75}}
 	ctx := context.Background()
 	b.Run("CreateClient", func(b *testing.B) {
-		s, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
-		if err != nil {
-			b.Fatalf("Open: %v", err)
-		}
-		defer s.Close()
+		s := openPG(b, pgtest.DSN(b))
 		i := 0
 		for b.Loop() {
 			c := dwell.Client{ID: dwell.ClientID(fmt.Sprintf("c%09d", i)), Kind: dwell.ClientKindProspect, Fence: circle}
@@ -349,11 +332,7 @@ func BenchmarkPutClients(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/client")
 	})
 	b.Run("PutClients1000", func(b *testing.B) {
-		s, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
-		if err != nil {
-			b.Fatalf("Open: %v", err)
-		}
-		defer s.Close()
+		s := openPG(b, pgtest.DSN(b))
 		cs := make([]dwell.Client, 1000)
 		n := 0
 		for b.Loop() {

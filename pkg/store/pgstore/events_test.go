@@ -27,16 +27,7 @@ func openPeers(tb testing.TB, n int) []*pgstore.Store {
 	dsn := pgtest.DSN(tb)
 	out := make([]*pgstore.Store, n)
 	for i := range out {
-		s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
-		if err != nil {
-			tb.Fatalf("Open %d: %v", i, err)
-		}
-		tb.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				tb.Errorf("Close: %v", err)
-			}
-		})
-		out[i] = s
+		out[i] = openPG(tb, dsn)
 	}
 	return out
 }

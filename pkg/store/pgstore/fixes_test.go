@@ -18,7 +18,6 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
 	"github.com/dwellhq/dwell/pkg/store/boltstore"
-	"github.com/dwellhq/dwell/pkg/store/pgstore"
 	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
 )
 
@@ -240,11 +239,7 @@ func BenchmarkAppendFixes(b *testing.B) {
 			return s
 		}},
 		{"pg", func(b *testing.B) store.Store {
-			s, err := pgstore.Open(context.Background(), pgtest.DSN(b), pgstore.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
+			return openPG(b, pgtest.DSN(b))
 		}},
 	}
 	for _, par := range []int{1, 4} {

@@ -20,16 +20,8 @@ var dsns sync.Map // *pgstore.Store -> string
 
 func open(t *testing.T, dsn string) store.Store {
 	t.Helper()
-	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	s := openPG(t, dsn)
 	dsns.Store(s, dsn)
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
 	return s
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
 	"github.com/dwellhq/dwell/pkg/store/boltstore"
-	"github.com/dwellhq/dwell/pkg/store/pgstore"
 	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
 )
 
@@ -228,11 +227,7 @@ func TestPruneActionFixesKeepsRecord(t *testing.T) {
 func BenchmarkViewDaySummaries(b *testing.B) {
 	const reps, days, size = 30, 60, 2048
 	ctx := context.Background()
-	pg, err := pgstore.Open(ctx, pgtest.DSN(b), pgstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { pg.Close() })
+	pg := openPG(b, pgtest.DSN(b))
 	bolt, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
