@@ -144,12 +144,15 @@ func parseLifeEtag(op dwell.Op, field, etag string) (lifeEtag, error) {
 	return lifeEtag{rev: rev, created: created}, nil
 }
 
-// check returns dwell.Conflict if the etag was read in another life of
-// the record than the one read now, created at created.
-func (e lifeEtag) check(created time.Time) error {
+// begin prepares a record read for a masked update, its revision at rev
+// and created at created: it returns dwell.Conflict if the etag was read
+// in another life of the record, else sets *rev to the precondition of
+// the write (see precondition).
+func (e lifeEtag) begin(rev *int64, created time.Time) error {
 	if e.rev != 0 && created.UnixNano() != e.created {
 		return dwell.E(dwell.Conflict, "the record was deleted and created again since the etag was read")
 	}
+	*rev = precondition(e.rev, *rev)
 	return nil
 }
 
@@ -334,10 +337,9 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 		if cur, err = d.s.store.GetClient(ctx, p.Tenant, dwell.ClientID(id)); err != nil {
 			return err
 		}
-		if err := le.check(cur.CreateTime); err != nil {
+		if err := le.begin(&cur.Revision, cur.CreateTime); err != nil {
 			return err
 		}
-		cur.Revision = precondition(le.rev, cur.Revision)
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
 		}
@@ -631,10 +633,9 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 		if cur, err = d.s.store.GetRep(ctx, p.Tenant, dwell.RepID(id)); err != nil {
 			return err
 		}
-		if err := le.check(cur.CreateTime); err != nil {
+		if err := le.begin(&cur.Revision, cur.CreateTime); err != nil {
 			return err
 		}
-		cur.Revision = precondition(le.rev, cur.Revision)
 		var vs []dwell.Violation
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
@@ -801,10 +802,9 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 		if cur, err = d.s.store.GetTeam(ctx, p.Tenant, dwell.TeamID(id)); err != nil {
 			return err
 		}
-		if err := le.check(cur.CreateTime); err != nil {
+		if err := le.begin(&cur.Revision, cur.CreateTime); err != nil {
 			return err
 		}
-		cur.Revision = precondition(le.rev, cur.Revision)
 		if set["display_name"] {
 			cur.DisplayName = in.DisplayName
 		}

@@ -309,10 +309,9 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 			if err != nil {
 				return "", nil, err
 			}
-			if err := le.check(cur.CreateTime); err != nil {
+			if err := le.begin(&cur.Revision, cur.CreateTime); err != nil {
 				return "", nil, err
 			}
-			cur.Revision = precondition(le.rev, cur.Revision)
 			if set["display_name"] {
 				cur.DisplayName = in.DisplayName
 			}
