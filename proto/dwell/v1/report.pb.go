@@ -203,19 +203,35 @@ type EventType int32
 const (
 	// Not used.
 	EventType_EVENT_TYPE_UNSPECIFIED EventType = 0
-	// A visit started.
+	// A visit started: the rep's day has a visit (from fixes, a check-in or
+	// both) that it did not have before. event_time is the visit's start.
 	EventType_EVENT_TYPE_VISIT_STARTED EventType = 1
-	// A visit ended.
+	// A visit ended: the fixes show the rep away from the site for 10
+	// minutes, or stopped elsewhere after travelling. A visit the rep is
+	// still at, or paused tracking at, has not ended. event_time is the
+	// visit's end as estimated when the event is sent.
 	EventType_EVENT_TYPE_VISIT_ENDED EventType = 2
-	// The rep entered a client's site.
+	// The rep entered a client's site: as VISIT_STARTED, for visits the
+	// fixes back (not one resting on a check-in alone). Entering is a stop at
+	// the site that lasted the tenant's visit_min_seconds, not the first fix
+	// inside the fence: fixes jitter across a boundary by tens of metres,
+	// and a walk through a site without stopping is no event.
 	EventType_EVENT_TYPE_GEOFENCE_ENTERED EventType = 3
-	// The rep left a client's site.
+	// The rep left a client's site: as VISIT_ENDED, for visits the fixes
+	// back. One stray fix outside does not make an exit.
 	EventType_EVENT_TYPE_GEOFENCE_EXITED EventType = 4
-	// A check-in was made away from the client's site.
+	// A check-in was not verified: made away from the client's site, with
+	// too coarse a fix, a mock location or no fix (see Verification).
+	// event_time is the check-in's device time.
 	EventType_EVENT_TYPE_CHECK_IN_UNVERIFIED EventType = 5
-	// The rep became idle.
+	// The rep became idle: a stop of the tenant's idle_min_seconds away from
+	// any client site. event_time is the stop's start.
 	EventType_EVENT_TYPE_IDLE_STARTED EventType = 6
-	// No fix arrived from the rep for the tenant's silence threshold.
+	// No fix arrived from the rep for the tenant's silence threshold
+	// (Settings.silence_min_seconds) of the rep's working time, paused time
+	// left out; once per silence. event_time is when the threshold was
+	// reached. A rep without working hours is always working, so a phone
+	// switched off at night makes one such event: give reps their hours.
 	EventType_EVENT_TYPE_REP_SILENT EventType = 7
 )
 
@@ -2470,11 +2486,16 @@ type Event struct {
 	Rep string `protobuf:"bytes,3,opt,name=rep,proto3" json:"rep,omitempty"`
 	// The client, "clients/{client_id}", when one is involved.
 	Client string `protobuf:"bytes,4,opt,name=client,proto3" json:"client,omitempty"`
-	// When it happened (device time).
+	// When it happened, by the phone's clock (see EventType for each type's
+	// instant).
 	EventTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
-	// When the server learned of it.
+	// When the server detected it.
 	DetectTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=detect_time,json=detectTime,proto3" json:"detect_time,omitempty"`
-	// True when the event comes from data that arrived late.
+	// True when the event comes from data that arrived late: it was detected
+	// more than 30 minutes after it could first have been (beyond the
+	// visit_min_seconds or idle_min_seconds a stop must last to be seen), as
+	// when a phone uploads after hours offline. Late events are sent like
+	// the others; a live dashboard may want to show them apart.
 	Late          bool `protobuf:"varint,7,opt,name=late,proto3" json:"late,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2562,7 +2583,9 @@ func (x *Event) GetLate() bool {
 // WatchEventsRequest is the request of WatchEvents.
 type WatchEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Resume after this cursor; empty starts with new events only.
+	// Resume after this cursor (an Event.cursor); empty starts with new
+	// events only. Cursors are opaque and stay valid while the event they
+	// name is kept (see WatchEvents).
 	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// Only this team's reps, "teams/{team_id}". Optional.
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`

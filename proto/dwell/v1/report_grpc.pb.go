@@ -48,6 +48,41 @@ type ReportServiceClient interface {
 	ListVisits(ctx context.Context, in *ListVisitsRequest, opts ...grpc.CallOption) (*ListVisitsResponse, error)
 	// WatchEvents streams visit and geofence events as data arrives,
 	// resumable from a cursor.
+	//
+	// Every event is first appended to the tenant's durable event log, once
+	// per fact (a fact seen again by a later derivation, on this server or
+	// another sharing the store, is not appended again), and numbered in
+	// log order. A stream starts after its request's cursor (or at the log's
+	// end, with new events only, when it has none) and sends the response
+	// headers once it is positioned: a client that has received them misses
+	// nothing appended later. It then sends every event of its scope in log
+	// order, batched, and stays open for new ones. To resume after a broken
+	// stream, call again with the cursor of the last event received: each
+	// event after it comes exactly once. An idle stream sends nothing; use
+	// gRPC keepalive to detect a dead connection.
+	//
+	// Scope: partners and admins see their tenant (optionally one team);
+	// a manager the reps of the teams it manages when the stream starts
+	// (a team filter must name one of them, else PERMISSION_DENIED); reps
+	// may not watch. An event belongs to the rep's team at detection.
+	//
+	// Errors: a cursor that does not decode, is of another tenant or lies
+	// beyond the log's end is INVALID_ARGUMENT. Events expire with the
+	// tenant's retention period (Settings.retention_days), oldest first; a
+	// cursor older than the events the expiry has deleted is
+	// FAILED_PRECONDITION, so a client never skips expired events without
+	// knowing: start again without a cursor, and backfill from ListVisits.
+	// EraseRepHistory deletes that rep's events wherever they are in the
+	// log; cursors stay valid and streams no longer see them.
+	// A client that reads nothing while the stream's queue (4,096 events) is
+	// full for 10 seconds has fallen behind: the stream ends with
+	// RESOURCE_EXHAUSTED, and the client resumes from its last cursor.
+	//
+	// Events are facts as the timeline saw them when they were detected:
+	// one that a later derivation contradicts (late fixes showed the stop
+	// was elsewhere) is not retracted, and a visit's end time may be refined
+	// later without a new event. ListVisits and GetRepDay give the current
+	// truth.
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// ListRepStatuses answers "who is idle now": each rep's current state
 	// (the kind of its current segment and since when, the client of a
@@ -155,6 +190,41 @@ type ReportServiceServer interface {
 	ListVisits(context.Context, *ListVisitsRequest) (*ListVisitsResponse, error)
 	// WatchEvents streams visit and geofence events as data arrives,
 	// resumable from a cursor.
+	//
+	// Every event is first appended to the tenant's durable event log, once
+	// per fact (a fact seen again by a later derivation, on this server or
+	// another sharing the store, is not appended again), and numbered in
+	// log order. A stream starts after its request's cursor (or at the log's
+	// end, with new events only, when it has none) and sends the response
+	// headers once it is positioned: a client that has received them misses
+	// nothing appended later. It then sends every event of its scope in log
+	// order, batched, and stays open for new ones. To resume after a broken
+	// stream, call again with the cursor of the last event received: each
+	// event after it comes exactly once. An idle stream sends nothing; use
+	// gRPC keepalive to detect a dead connection.
+	//
+	// Scope: partners and admins see their tenant (optionally one team);
+	// a manager the reps of the teams it manages when the stream starts
+	// (a team filter must name one of them, else PERMISSION_DENIED); reps
+	// may not watch. An event belongs to the rep's team at detection.
+	//
+	// Errors: a cursor that does not decode, is of another tenant or lies
+	// beyond the log's end is INVALID_ARGUMENT. Events expire with the
+	// tenant's retention period (Settings.retention_days), oldest first; a
+	// cursor older than the events the expiry has deleted is
+	// FAILED_PRECONDITION, so a client never skips expired events without
+	// knowing: start again without a cursor, and backfill from ListVisits.
+	// EraseRepHistory deletes that rep's events wherever they are in the
+	// log; cursors stay valid and streams no longer see them.
+	// A client that reads nothing while the stream's queue (4,096 events) is
+	// full for 10 seconds has fallen behind: the stream ends with
+	// RESOURCE_EXHAUSTED, and the client resumes from its last cursor.
+	//
+	// Events are facts as the timeline saw them when they were detected:
+	// one that a later derivation contradicts (late fixes showed the stop
+	// was elsewhere) is not retracted, and a visit's end time may be refined
+	// later without a new event. ListVisits and GetRepDay give the current
+	// truth.
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// ListRepStatuses answers "who is idle now": each rep's current state
 	// (the kind of its current segment and since when, the client of a
