@@ -2320,9 +2320,9 @@ type ListVisitsRequest struct {
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
 	// Only visits to this client, "clients/{client_id}".
 	Client string `protobuf:"bytes,3,opt,name=client,proto3" json:"client,omitempty"`
-	// First local day, inclusive.
+	// First local day, inclusive. Required.
 	StartDate *Date `protobuf:"bytes,4,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last local day, inclusive.
+	// Last local day, inclusive; at most 366 days after start_date. Required.
 	EndDate *Date `protobuf:"bytes,5,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// Only visits with this verification, or all when unspecified.
 	Verification Verification `protobuf:"varint,6,opt,name=verification,proto3,enum=dwell.v1.Verification" json:"verification,omitempty"`

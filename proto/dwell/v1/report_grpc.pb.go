@@ -35,6 +35,14 @@ const (
 // breakdowns, the ten sales KPIs, visits and live events. Managers read
 // their teams, partners their tenant, a rep only itself. Days are the rep's
 // local calendar days.
+//
+// Answers are as current as the data acknowledged when the call is made:
+// the server keeps a summary of every rep-day up to date in the
+// background, and a report that finds a summary behind its day's data
+// derives that day again for the answer. A day is a pure function of what
+// was received for it, so late data (a phone offline for hours) changes
+// the day it belongs to, in any report read afterwards: visits may move,
+// join, split, appear or vanish, and totals and KPIs follow.
 type ReportServiceClient interface {
 	// GetRepDay returns one rep's day: segments, visits, totals and flags.
 	GetRepDay(ctx context.Context, in *GetRepDayRequest, opts ...grpc.CallOption) (*GetRepDayResponse, error)
@@ -44,7 +52,12 @@ type ReportServiceClient interface {
 	// GetKpis returns the ten sales KPIs for a rep or a team over a date
 	// range, each with the days and records it rests on.
 	GetKpis(ctx context.Context, in *GetKpisRequest, opts ...grpc.CallOption) (*GetKpisResponse, error)
-	// ListVisits lists visits, newest first, with filters.
+	// ListVisits lists the visits of a range of local days (required;
+	// end_date at most 366 days after start_date), newest first (by start, then rep). A rep or a team
+	// narrows the reps (scoped as GetKpis); admins and partners may name
+	// neither and get every rep of the tenant. A visit has no id of its own:
+	// it is the timeline's current view, and late data may move its start.
+	// Page tokens are bound to the request's filters.
 	ListVisits(ctx context.Context, in *ListVisitsRequest, opts ...grpc.CallOption) (*ListVisitsResponse, error)
 	// WatchEvents streams visit and geofence events as data arrives,
 	// resumable from a cursor.
@@ -177,6 +190,14 @@ func (c *reportServiceClient) ListRepStatuses(ctx context.Context, in *ListRepSt
 // breakdowns, the ten sales KPIs, visits and live events. Managers read
 // their teams, partners their tenant, a rep only itself. Days are the rep's
 // local calendar days.
+//
+// Answers are as current as the data acknowledged when the call is made:
+// the server keeps a summary of every rep-day up to date in the
+// background, and a report that finds a summary behind its day's data
+// derives that day again for the answer. A day is a pure function of what
+// was received for it, so late data (a phone offline for hours) changes
+// the day it belongs to, in any report read afterwards: visits may move,
+// join, split, appear or vanish, and totals and KPIs follow.
 type ReportServiceServer interface {
 	// GetRepDay returns one rep's day: segments, visits, totals and flags.
 	GetRepDay(context.Context, *GetRepDayRequest) (*GetRepDayResponse, error)
@@ -186,7 +207,12 @@ type ReportServiceServer interface {
 	// GetKpis returns the ten sales KPIs for a rep or a team over a date
 	// range, each with the days and records it rests on.
 	GetKpis(context.Context, *GetKpisRequest) (*GetKpisResponse, error)
-	// ListVisits lists visits, newest first, with filters.
+	// ListVisits lists the visits of a range of local days (required;
+	// end_date at most 366 days after start_date), newest first (by start, then rep). A rep or a team
+	// narrows the reps (scoped as GetKpis); admins and partners may name
+	// neither and get every rep of the tenant. A visit has no id of its own:
+	// it is the timeline's current view, and late data may move its start.
+	// Page tokens are bound to the request's filters.
 	ListVisits(context.Context, *ListVisitsRequest) (*ListVisitsResponse, error)
 	// WatchEvents streams visit and geofence events as data arrives,
 	// resumable from a cursor.
