@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/dwellhq/dwell/geofence"
@@ -223,28 +225,43 @@ const importChunk = 1000
 // many rows are bad.
 const maxImportErrors = 1000
 
-// maskPaths returns the set of fields an update changes: every allowed
-// field for an empty mask or "*", else the mask's paths, each of which must
-// be allowed.
-func maskPaths(op dwell.Op, m *fieldmaskpb.FieldMask, allowed ...string) (map[string]bool, error) {
+// maskPaths returns the set of fields an update of res changes, as
+// AIP-134 has it: the mask's paths, each of which must be allowed; every
+// allowed field for "*" (a whole replacement: a field res leaves empty is
+// cleared); and for an empty mask the allowed fields that res populates (a
+// scalar or enum that is not zero, a message that is set, a list that is
+// not empty), so that a client that sends only what it changes never
+// clears the rest. An empty mask with nothing populated changes nothing
+// and is INVALID_ARGUMENT, as a client's mistake.
+func maskPaths(op dwell.Op, m *fieldmaskpb.FieldMask, res proto.Message, allowed ...string) (map[string]bool, error) {
 	set := make(map[string]bool, len(allowed))
 	paths := m.GetPaths()
-	if len(paths) == 0 || (len(paths) == 1 && paths[0] == "*") {
+	switch {
+	case len(paths) == 1 && paths[0] == "*":
 		for _, a := range allowed {
 			set[a] = true
+		}
+		return set, nil
+	case len(paths) == 0:
+		msg := res.ProtoReflect()
+		for _, a := range allowed {
+			fd := msg.Descriptor().Fields().ByName(protoreflect.Name(a))
+			if fd == nil {
+				return nil, dwell.E(op, dwell.Other, fmt.Sprintf("%s has no field %q", msg.Descriptor().FullName(), a))
+			}
+			if msg.Has(fd) {
+				set[a] = true
+			}
+		}
+		if len(set) == 0 {
+			return nil, invalid(op, []dwell.Violation{{Field: "update_mask", Description: "is empty and the request sets none of the updatable fields (" +
+				strings.Join(allowed, ", ") + "): nothing to change; name the fields to change, or \"*\" to replace them all"}})
 		}
 		return set, nil
 	}
 	var vs []dwell.Violation
 	for _, p := range paths {
-		ok := false
-		for _, a := range allowed {
-			if p == a {
-				ok = true
-				break
-			}
-		}
-		if !ok {
+		if !slices.Contains(allowed, p) {
 			vs = append(vs, dwell.Violation{Field: "update_mask", Description: "cannot update " + p + "; updatable: " + strings.Join(allowed, ", ")})
 			continue
 		}
@@ -321,7 +338,7 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), "display_name", "kind", "address", "external_id", "geofence")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetClient(), "display_name", "kind", "address", "external_id", "geofence")
 	if err != nil {
 		return nil, err
 	}
@@ -617,7 +634,7 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), "display_name", "email", "time_zone", "team", "working_hours")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetRep(), "display_name", "email", "time_zone", "team", "working_hours")
 	if err != nil {
 		return nil, err
 	}
@@ -786,7 +803,7 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), "display_name", "managers")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetTeam(), "display_name", "managers")
 	if err != nil {
 		return nil, err
 	}
@@ -883,7 +900,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), "retention_days", "visit_min_seconds", "idle_min_seconds", "silence_min_seconds", "partner_accounts_required")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetSettings(), "retention_days", "visit_min_seconds", "idle_min_seconds", "silence_min_seconds", "partner_accounts_required")
 	if err != nil {
 		return nil, err
 	}
@@ -895,6 +912,10 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	// Only a mask that names it changes partner_accounts_required: a full
 	// update from a client that predates the field sends false.
 	partnersNamed := slices.Contains(req.GetUpdateMask().GetPaths(), "partner_accounts_required")
+	if !partnersNamed && len(set) == 1 && set["partner_accounts_required"] {
+		return nil, invalid(op, []dwell.Violation{{Field: "update_mask",
+			Description: "is empty and sets only partner_accounts_required, which changes only when update_mask names it"}})
+	}
 	var st dwell.Settings
 	defer d.updates.lock(p.Tenant)()
 	err = updateMasked(ctx, op, "settings", etag, func() error {

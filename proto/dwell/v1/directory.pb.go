@@ -486,7 +486,10 @@ type UpdateClientRequest struct {
 	// in update_mask.
 	Client *Client `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
 	// Fields to change: display_name, kind, address, external_id, geofence.
-	// An empty mask or "*" changes all of them.
+	// Without a mask, the fields the request sets (a value that is not
+	// empty or zero) change and the others are kept (AIP-134); "*" replaces
+	// all of them, clearing those left empty. A request without a mask that
+	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1467,7 +1470,10 @@ type UpdateRepRequest struct {
 	// The rep, identified by its name, with the new values.
 	Rep *Rep `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
 	// Fields to change: display_name, email, time_zone, team, working_hours.
-	// An empty mask or "*" changes all of them.
+	// Without a mask, the fields the request sets (a value that is not
+	// empty or zero) change and the others are kept (AIP-134); "*" replaces
+	// all of them, clearing those left empty. A request without a mask that
+	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2183,8 +2189,11 @@ type UpdateTeamRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The team, identified by its name, with the new values.
 	Team *Team `protobuf:"bytes,1,opt,name=team,proto3" json:"team,omitempty"`
-	// Fields to change: display_name, managers. An empty mask or "*" changes
-	// all of them.
+	// Fields to change: display_name, managers.
+	// Without a mask, the fields the request sets (a value that is not
+	// empty or zero) change and the others are kept (AIP-134); "*" replaces
+	// all of them, clearing those left empty. A request without a mask that
+	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2499,7 +2508,7 @@ type Settings struct {
 	// accounts existed) such a subject keeps every partner right, and
 	// DeletePartner is refused: it would widen the deleted account's tokens
 	// to every right (disable the account instead). An update changes it only
-	// when update_mask names it, never through an empty mask or "*", so a
+	// when update_mask names it, never without a mask or through "*", so a
 	// client that predates this field cannot turn it off unawares.
 	PartnerAccountsRequired bool `protobuf:"varint,6,opt,name=partner_accounts_required,json=partnerAccountsRequired,proto3" json:"partner_accounts_required,omitempty"`
 	// Checksum of the settings as stored (AIP-154): an opaque string that
@@ -2691,7 +2700,11 @@ type UpdateSettingsRequest struct {
 	// The new values of the fields in update_mask.
 	Settings *Settings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
 	// Fields to change: retention_days, visit_min_seconds, idle_min_seconds,
-	// silence_min_seconds. An empty mask or "*" changes all of them.
+	// silence_min_seconds, and partner_accounts_required only when named.
+	// Without a mask, the fields the request sets (a value that is not
+	// empty or zero) change and the others are kept (AIP-134); "*" replaces
+	// all of them, clearing those left empty. A request without a mask that
+	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3113,8 +3126,12 @@ type UpdatePartnerRequest struct {
 	// The account, identified by its name, with the new values of the fields
 	// in update_mask.
 	Partner *Partner `protobuf:"bytes,1,opt,name=partner,proto3" json:"partner,omitempty"`
-	// Fields to change: display_name, scopes, disabled. An empty mask or "*"
-	// changes all of them.
+	// Fields to change: display_name, scopes, disabled (so an account is
+	// enabled again only through a mask naming disabled).
+	// Without a mask, the fields the request sets (a value that is not
+	// empty or zero) change and the others are kept (AIP-134); "*" replaces
+	// all of them, clearing those left empty. A request without a mask that
+	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

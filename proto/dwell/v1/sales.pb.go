@@ -890,6 +890,10 @@ type UpdateOpportunityRequest struct {
 	// The opportunity, identified by name, with the new values.
 	Opportunity *Opportunity `protobuf:"bytes,1,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
 	// Fields to change: stage, amount, close_time, external_id.
+	// Without a mask, the fields the request sets (a value that is not
+	// empty or zero) change and the others are kept (AIP-134); "*" replaces
+	// all of them, clearing those left empty. A request without a mask that
+	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
