@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
@@ -14,11 +16,21 @@ import (
 // thresholds and policies (dwell.v1.Settings). Thresholds are read and
 // written as Go durations (5m, 90s, 1h30m) and sent in whole seconds.
 
+// settingsJSON prints settings with every field, false and zero included:
+// partner_accounts_required false is a policy, not an absent value.
+var settingsJSON = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
+
 // printSettings shows the settings: thresholds as durations with their
 // seconds, the retention in days.
 func printSettings(e *env, g *globals, s *dwellv1.Settings) int {
 	if g.json() {
-		printProto(e.stdout, s)
+		b, err := settingsJSON.Marshal(s)
+		if err == nil {
+			err = writeIndented(e.stdout, b)
+		}
+		if err != nil {
+			return e.fail("settings", err)
+		}
 		return exitOK
 	}
 	secs := func(n int32) string {

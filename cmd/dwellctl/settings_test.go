@@ -64,7 +64,11 @@ func TestSettingsCommands(t *testing.T) {
 	}
 
 	// --etag.
-	read := decodeProto(t, a.must(0, "settings", "get", "-o", "json").stdout, &dwellv1.Settings{})
+	r = a.must(0, "settings", "get", "-o", "json")
+	if !strings.Contains(r.stdout, `"partner_accounts_required": false`) {
+		t.Errorf("settings get -o json leaves out a false partner_accounts_required:\n%s", r.stdout)
+	}
+	read := decodeProto(t, r.stdout, &dwellv1.Settings{})
 	a.must(0, "settings", "update", "--idle-min", "7m", "--etag", read.GetEtag())
 	current := f.settings(t)
 	if current.GetIdleMinSeconds() != 420 {
