@@ -333,9 +333,9 @@ func clientsListCommand() command {
 					return exitOK
 				}
 				tw := newTable(e.stdout)
-				row(tw, "NAME", "DISPLAY NAME", "KIND", "FENCE", "CENTER")
+				row(tw, "NAME", "DISPLAY NAME", "KIND", "FENCE", "CENTER", "ETAG")
 				for _, c := range clients {
-					row(tw, c.GetName(), c.GetDisplayName(), kindName(c.GetKind()), fenceSummary(c.GetGeofence()), fenceCenter(c.GetGeofence()))
+					row(tw, c.GetName(), c.GetDisplayName(), kindName(c.GetKind()), fenceSummary(c.GetGeofence()), fenceCenter(c.GetGeofence()), orDash(c.GetEtag()))
 				}
 				tw.Flush()
 				return exitOK
@@ -353,35 +353,33 @@ func clientsGetCommand() command {
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "clients get"
-				conn, rctx, done, err := g.connect(ctx)
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer done()
-				resp, err := dwellv1.NewDirectoryServiceClient(conn).GetClient(rctx, &dwellv1.GetClientRequest{Name: resourceName("clients", args[0])})
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				c := resp.GetClient()
-				if g.json() {
-					printProto(e.stdout, c)
-					return exitOK
-				}
-				tw := newTable(e.stdout)
-				row(tw, "Name:", c.GetName())
-				row(tw, "Display name:", c.GetDisplayName())
-				row(tw, "Kind:", kindName(c.GetKind()))
-				row(tw, "Fence:", fenceSummary(c.GetGeofence()))
-				row(tw, "Center:", fenceCenter(c.GetGeofence()))
-				row(tw, "Address:", orDash(c.GetAddress()))
-				row(tw, "External id:", orDash(c.GetExternalId()))
-				row(tw, "Created:", formatTime(c.GetCreateTime()))
-				row(tw, "Updated:", formatTime(c.GetUpdateTime()))
-				tw.Flush()
-				return exitOK
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Client, error) {
+					resp, err := dc.GetClient(ctx, &dwellv1.GetClientRequest{Name: resourceName("clients", args[0])})
+					return resp.GetClient(), err
+				}, nil, printClient)
 			}
 		},
 	}
+}
+
+func printClient(e *env, g *globals, c *dwellv1.Client) int {
+	if g.json() {
+		printProto(e.stdout, c)
+		return exitOK
+	}
+	tw := newTable(e.stdout)
+	row(tw, "Name:", c.GetName())
+	row(tw, "Display name:", c.GetDisplayName())
+	row(tw, "Kind:", kindName(c.GetKind()))
+	row(tw, "Fence:", fenceSummary(c.GetGeofence()))
+	row(tw, "Center:", fenceCenter(c.GetGeofence()))
+	row(tw, "Address:", orDash(c.GetAddress()))
+	row(tw, "External id:", orDash(c.GetExternalId()))
+	row(tw, "Created:", formatTime(c.GetCreateTime()))
+	row(tw, "Updated:", formatTime(c.GetUpdateTime()))
+	row(tw, "Etag:", orDash(c.GetEtag()))
+	tw.Flush()
+	return exitOK
 }
 
 func clientsDeleteCommand() command {
@@ -417,6 +415,189 @@ func deleteCommand(name, arg, coll, summary string, del func(context.Context, dw
 				}
 				fmt.Fprintf(e.stdout, "Deleted %s\n", n)
 				return exitOK
+			}
+		},
+	}
+}
+
+// clientFlags are the flags of "clients create" and "clients update": every
+// field of a Client an admin sets.
+type clientFlags struct {
+	displayName, kind, circle, wkt, address, externalID string
+}
+
+func (f *clientFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.displayName, "name", "", "display `name`")
+	fs.StringVar(&f.kind, "kind", "", "prospect or customer")
+	fs.StringVar(&f.circle, "circle", "", "a circular fence `LAT,LNG,RADIUS_M`: centre in degrees, radius in metres (10 to 5,000)")
+	fs.StringVar(&f.wkt, "wkt", "", "a polygon fence `POLYGON((lng lat, ...), (hole ...))` in degrees, as clients import reads it")
+	fs.StringVar(&f.address, "address", "", "postal `address`, free text")
+	fs.StringVar(&f.externalID, "external-id", "", "the CRM's `id` of the client")
+}
+
+// client returns the client the flags describe and the update mask paths of
+// the flags given. A malformed value (an unknown kind, coordinates that are
+// not numbers or lie off the globe, a fence given twice) is an error naming
+// its flag; what the server decides (a radius of 5 m, a self-crossing
+// polygon) is left to it.
+func (f *clientFlags) client(given map[string]bool) (*dwellv1.Client, []string, error) {
+	c := &dwellv1.Client{DisplayName: f.displayName, Address: f.address, ExternalId: f.externalID}
+	var paths []string
+	if given["name"] {
+		paths = append(paths, "display_name")
+	}
+	if given["address"] {
+		paths = append(paths, "address")
+	}
+	if given["external-id"] {
+		paths = append(paths, "external_id")
+	}
+	if given["kind"] {
+		k, err := parseKind(f.kind)
+		if err == nil && k == dwellv1.ClientKind_CLIENT_KIND_UNSPECIFIED {
+			err = fmt.Errorf("kind is empty: want prospect or customer")
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("--%v", err)
+		}
+		c.Kind = k
+		paths = append(paths, "kind")
+	}
+	if err := exclusive("circle", given["circle"], "wkt", given["wkt"]); err != nil {
+		return nil, nil, err
+	}
+	var err error
+	switch {
+	case given["circle"]:
+		c.Geofence, err = circleFlag(f.circle)
+	case given["wkt"]:
+		c.Geofence, err = wktFlag(f.wkt)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Geofence != nil {
+		paths = append(paths, "geofence")
+	}
+	return c, paths, nil
+}
+
+// circleFlag parses --circle LAT,LNG,RADIUS_M.
+func circleFlag(s string) (*dwellv1.Geofence, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("--circle %q: want LAT,LNG,RADIUS_M, such as -6.1754,106.8272,80", s)
+	}
+	g, err := csvFence(parts[0], parts[1], parts[2], "")
+	if err == nil && g == nil {
+		err = fmt.Errorf("want LAT,LNG,RADIUS_M")
+	}
+	if err == nil {
+		err = onGlobe("", g.GetCircle().GetCenter())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--circle %q: %v", s, err)
+	}
+	return g, nil
+}
+
+// wktFlag parses --wkt POLYGON((lng lat, ...)).
+func wktFlag(s string) (*dwellv1.Geofence, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("--wkt is empty: want POLYGON((lng lat, ...))")
+	}
+	p, err := parseWKTPolygon(s)
+	if err != nil {
+		return nil, fmt.Errorf("--wkt: %v", err)
+	}
+	for i, r := range append([]*dwellv1.LinearRing{p.GetShell()}, p.GetHoles()...) {
+		for j, v := range r.GetVertices() {
+			if err := onGlobe(fmt.Sprintf("ring %d vertex %d: ", i+1, j+1), v); err != nil {
+				return nil, fmt.Errorf("--wkt: %v (WKT is lng lat)", err)
+			}
+		}
+	}
+	return &dwellv1.Geofence{Shape: &dwellv1.Geofence_Polygon{Polygon: p}}, nil
+}
+
+// onGlobe checks that p is a point on the globe: latitude -90 to 90 and
+// longitude -180 to 180 degrees. Coordinates swapped by mistake are caught
+// here, before anything is sent.
+func onGlobe(where string, p *dwellv1.LatLng) error {
+	if lat := p.GetLat(); lat < -90 || lat > 90 {
+		return fmt.Errorf("%slatitude %v is not between -90 and 90 degrees", where, lat)
+	}
+	if lng := p.GetLng(); lng < -180 || lng > 180 {
+		return fmt.Errorf("%slongitude %v is not between -180 and 180 degrees", where, lng)
+	}
+	return nil
+}
+
+const clientFenceHelp = `The fence is a circle (--circle LAT,LNG,RADIUS_M: latitude and longitude of
+the centre in degrees, the radius in metres, 10 to 5,000) or a polygon
+(--wkt 'POLYGON((lng lat, lng lat, ...), (hole ...))', longitude first as in
+every WKT file, 3 to 1,000 vertices), as "clients import" reads them.`
+
+func clientsCreateCommand() command {
+	return command{
+		name:    "clients create",
+		args:    "ID",
+		summary: "create one client from flags (name, kind, a circle or polygon fence)",
+		help:    clientFenceHelp,
+		nargs:   1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			var f clientFlags
+			f.register(fs)
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "clients create"
+				c, _, err := f.client(visited(fs))
+				if err != nil {
+					return e.usageError(name, "%v", err)
+				}
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Client, error) {
+					resp, err := dc.CreateClient(ctx, &dwellv1.CreateClientRequest{
+						ClientId: strings.TrimPrefix(args[0], "clients/"), Client: c,
+					})
+					return resp.GetClient(), err
+				}, nil, printClient)
+			}
+		},
+	}
+}
+
+func clientsUpdateCommand() command {
+	return command{
+		name:    "clients update",
+		args:    "NAME",
+		summary: "change a client: name, kind, fence, address, external id (only the flags given)",
+		help: `Only the fields whose flags are given change; the others keep their values
+(--address '' and --external-id '' remove those). A new fence re-derives the
+tenant's last 35 days. With --etag the update applies only if the client is
+unchanged since the read that showed that etag; if it changed, nothing is
+changed and the exit status is 1.
+
+` + clientFenceHelp,
+		nargs: 1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			var f clientFlags
+			var etag string
+			f.register(fs)
+			fs.StringVar(&etag, "etag", "", etagUsage)
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "clients update"
+				c, paths, err := f.client(visited(fs))
+				if err != nil {
+					return e.usageError(name, "%v", err)
+				}
+				mask, err := updateMask(paths, "--name, --kind, --circle, --wkt, --address or --external-id")
+				if err != nil {
+					return e.usageError(name, "%v", err)
+				}
+				c.Name, c.Etag = resourceName("clients", args[0]), etag
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Client, error) {
+					resp, err := dc.UpdateClient(ctx, &dwellv1.UpdateClientRequest{Client: c, UpdateMask: mask})
+					return resp.GetClient(), err
+				}, func(err error) int { return e.updateFailed(name, g, c.Name, "clients get "+args[0], etag, err) }, printClient)
 			}
 		},
 	}

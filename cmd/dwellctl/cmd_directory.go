@@ -4,7 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"sort"
 	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
@@ -48,18 +53,12 @@ func repsCreateCommand() command {
 				if team != "" {
 					rep.Team = resourceName("teams", team)
 				}
-				conn, rctx, done, err := g.connect(ctx)
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer done()
-				resp, err := dwellv1.NewDirectoryServiceClient(conn).CreateRep(rctx, &dwellv1.CreateRepRequest{
-					RepId: strings.TrimPrefix(args[0], "reps/"), Rep: rep,
-				})
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				return printRep(e, g, resp.GetRep())
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Rep, error) {
+					resp, err := dc.CreateRep(ctx, &dwellv1.CreateRepRequest{
+						RepId: strings.TrimPrefix(args[0], "reps/"), Rep: rep,
+					})
+					return resp.GetRep(), err
+				}, nil, printRep)
 			}
 		},
 	}
@@ -79,6 +78,7 @@ func printRep(e *env, g *globals, r *dwellv1.Rep) int {
 	row(tw, "Hours:", orDash(formatHours(r.GetWorkingHours())))
 	row(tw, "Created:", formatTime(r.GetCreateTime()))
 	row(tw, "Updated:", formatTime(r.GetUpdateTime()))
+	row(tw, "Etag:", orDash(r.GetEtag()))
 	tw.Flush()
 	return exitOK
 }
@@ -116,9 +116,9 @@ func repsListCommand() command {
 					return exitOK
 				}
 				tw := newTable(e.stdout)
-				row(tw, "NAME", "DISPLAY NAME", "TEAM", "TIME ZONE", "HOURS")
+				row(tw, "NAME", "DISPLAY NAME", "TEAM", "TIME ZONE", "HOURS", "ETAG")
 				for _, r := range reps {
-					row(tw, r.GetName(), r.GetDisplayName(), orDash(r.GetTeam()), r.GetTimeZone(), orDash(formatHours(r.GetWorkingHours())))
+					row(tw, r.GetName(), r.GetDisplayName(), orDash(r.GetTeam()), r.GetTimeZone(), orDash(formatHours(r.GetWorkingHours())), orDash(r.GetEtag()))
 				}
 				tw.Flush()
 				return exitOK
@@ -136,16 +136,10 @@ func repsGetCommand() command {
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "reps get"
-				conn, rctx, done, err := g.connect(ctx)
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer done()
-				resp, err := dwellv1.NewDirectoryServiceClient(conn).GetRep(rctx, &dwellv1.GetRepRequest{Name: resourceName("reps", args[0])})
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				return printRep(e, g, resp.GetRep())
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Rep, error) {
+					resp, err := dc.GetRep(ctx, &dwellv1.GetRepRequest{Name: resourceName("reps", args[0])})
+					return resp.GetRep(), err
+				}, nil, printRep)
 			}
 		},
 	}
@@ -200,30 +194,13 @@ func teamsCreateCommand() command {
 			fs.Var(&managers, "manager", "token `subject` of a manager who reads this team (repeatable)")
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "teams create"
-				conn, rctx, done, err := g.connect(ctx)
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer done()
-				resp, err := dwellv1.NewDirectoryServiceClient(conn).CreateTeam(rctx, &dwellv1.CreateTeamRequest{
-					TeamId: strings.TrimPrefix(args[0], "teams/"),
-					Team:   &dwellv1.Team{DisplayName: displayName, Managers: managers},
-				})
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				t := resp.GetTeam()
-				if g.json() {
-					printProto(e.stdout, t)
-					return exitOK
-				}
-				tw := newTable(e.stdout)
-				row(tw, "Name:", t.GetName())
-				row(tw, "Display name:", t.GetDisplayName())
-				row(tw, "Managers:", orDash(strings.Join(t.GetManagers(), ", ")))
-				row(tw, "Created:", formatTime(t.GetCreateTime()))
-				tw.Flush()
-				return exitOK
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Team, error) {
+					resp, err := dc.CreateTeam(ctx, &dwellv1.CreateTeamRequest{
+						TeamId: strings.TrimPrefix(args[0], "teams/"),
+						Team:   &dwellv1.Team{DisplayName: displayName, Managers: managers},
+					})
+					return resp.GetTeam(), err
+				}, nil, printTeam)
 			}
 		},
 	}
@@ -257,9 +234,9 @@ func teamsListCommand() command {
 					return exitOK
 				}
 				tw := newTable(e.stdout)
-				row(tw, "NAME", "DISPLAY NAME", "MANAGERS")
+				row(tw, "NAME", "DISPLAY NAME", "MANAGERS", "ETAG")
 				for _, t := range teams {
-					row(tw, t.GetName(), t.GetDisplayName(), orDash(strings.Join(t.GetManagers(), ", ")))
+					row(tw, t.GetName(), t.GetDisplayName(), orDash(strings.Join(t.GetManagers(), ", ")), orDash(t.GetEtag()))
 				}
 				tw.Flush()
 				return exitOK
@@ -282,4 +259,255 @@ func healthCommand() command {
 			}
 		},
 	}
+}
+
+// etagUsage is the help of every update's --etag flag.
+const etagUsage = "apply the update only if the record is unchanged since the read that showed this `etag` (get, list and update print it); without it the update applies whatever was written since"
+
+// visited returns the names of the flags set on the command line, so that
+// an update's mask names exactly the fields the user named.
+func visited(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// updateMask returns the mask of the given paths, or a usage error naming
+// the flags that would change something when there is none.
+func updateMask(paths []string, flags string) (*fieldmaskpb.FieldMask, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("nothing to change: give %s", flags)
+	}
+	sort.Strings(paths)
+	return &fieldmaskpb.FieldMask{Paths: paths}, nil
+}
+
+// exclusive returns a usage error when flags a and b are both on: given,
+// or for a boolean flag, given true.
+func exclusive(a string, aOn bool, b string, bOn bool) error {
+	if aOn && bOn {
+		return fmt.Errorf("--%s and --%s contradict each other; give one", a, b)
+	}
+	return nil
+}
+
+// updateFailed reports a failed update. An update that sent an etag and is
+// refused with ABORTED (dwelld's answer, AIP-154) or FAILED_PRECONDITION
+// (another AIP-154 reading) found the record changed since that etag was
+// read, and nothing was changed: that is said in words, with the command
+// that reads it again. Any other failure is reported by rpcError. It
+// returns exitFail.
+func (e *env) updateFailed(name string, g *globals, record, getCmd, etag string, err error) int {
+	if c := status.Code(err); etag != "" && (c == codes.Aborted || c == codes.FailedPrecondition) {
+		fmt.Fprintf(e.stderr, "dwellctl %s: %s changed since you read it (etag %s), so nothing was changed; get it again (dwellctl %s), then redo the update with its new etag\n",
+			name, record, etag, getCmd)
+		fmt.Fprintf(e.stderr, "  %s: %s\n", codeName(c), status.Convert(err).Message())
+		return exitFail
+	}
+	return e.rpcError(name, g, err)
+}
+
+func repsUpdateCommand() command {
+	return command{
+		name:    "reps update",
+		args:    "ID",
+		summary: "change a rep: name, time zone, team, e-mail, working hours (only the flags given)",
+		help: `Only the fields whose flags are given change; the others keep their values.
+--no-team leaves the rep without a team and --no-hours removes its working
+hours (fixes are then taken at any time). A new time zone or working hours
+derive the rep's last 35 days again. With --etag the update applies only if
+the rep is unchanged since the read that showed that etag; if it changed,
+nothing is changed and the exit status is 1.
+
+` + hoursHelp,
+		nargs: 1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			var displayName, timeZone, team, email, hours, etag string
+			var noTeam, noHours bool
+			fs.StringVar(&displayName, "name", "", "new display `name`")
+			fs.StringVar(&timeZone, "time-zone", "", "new IANA time `zone`, such as Asia/Jakarta")
+			fs.StringVar(&team, "team", "", "move the rep to this `team` (id or teams/ID; it must exist)")
+			fs.BoolVar(&noTeam, "no-team", false, "leave the rep without a team")
+			fs.StringVar(&email, "email", "", "new e-mail `address` (--email '' removes it)")
+			fs.StringVar(&hours, "hours", "", "new working `hours`, such as \"mon-fri 08:00-17:00\"; they replace all the old ones")
+			fs.BoolVar(&noHours, "no-hours", false, "remove the rep's working hours")
+			fs.StringVar(&etag, "etag", "", etagUsage)
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "reps update"
+				given := visited(fs)
+				for _, err := range []error{exclusive("team", given["team"], "no-team", noTeam), exclusive("hours", given["hours"], "no-hours", noHours)} {
+					if err != nil {
+						return e.usageError(name, "%v", err)
+					}
+				}
+				if given["team"] && strings.TrimSpace(team) == "" {
+					return e.usageError(name, "--team is empty; to leave the rep without a team give --no-team")
+				}
+				if given["hours"] && strings.TrimSpace(hours) == "" {
+					return e.usageError(name, "--hours is empty; to remove the working hours give --no-hours")
+				}
+				wh, err := parseHours(hours)
+				if err != nil {
+					return e.usageError(name, "--hours: %v", err)
+				}
+				n := resourceName("reps", args[0])
+				rep := &dwellv1.Rep{Name: n, DisplayName: displayName, TimeZone: timeZone, Email: email, WorkingHours: wh, Etag: etag}
+				var paths []string
+				if given["name"] {
+					paths = append(paths, "display_name")
+				}
+				if given["time-zone"] {
+					paths = append(paths, "time_zone")
+				}
+				if given["email"] {
+					paths = append(paths, "email")
+				}
+				if given["team"] {
+					rep.Team = resourceName("teams", team)
+				}
+				if given["team"] || noTeam {
+					paths = append(paths, "team")
+				}
+				if given["hours"] || noHours {
+					paths = append(paths, "working_hours")
+				}
+				mask, err := updateMask(paths, "--name, --time-zone, --team, --no-team, --email, --hours or --no-hours")
+				if err != nil {
+					return e.usageError(name, "%v", err)
+				}
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Rep, error) {
+					resp, err := dc.UpdateRep(ctx, &dwellv1.UpdateRepRequest{Rep: rep, UpdateMask: mask})
+					return resp.GetRep(), err
+				}, func(err error) int { return e.updateFailed(name, g, n, "reps get "+args[0], etag, err) }, printRep)
+			}
+		},
+	}
+}
+
+func repsDeleteCommand() command {
+	return deleteCommand("reps delete", "ID", "reps",
+		"delete a rep from the directory (its data stays until erased or expired)",
+		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
+			_, err := dc.DeleteRep(ctx, &dwellv1.DeleteRepRequest{Name: n})
+			return err
+		})
+}
+
+func printTeam(e *env, g *globals, t *dwellv1.Team) int {
+	if g.json() {
+		printProto(e.stdout, t)
+		return exitOK
+	}
+	tw := newTable(e.stdout)
+	row(tw, "Name:", t.GetName())
+	row(tw, "Display name:", t.GetDisplayName())
+	row(tw, "Managers:", orDash(strings.Join(t.GetManagers(), ", ")))
+	row(tw, "Created:", formatTime(t.GetCreateTime()))
+	row(tw, "Updated:", formatTime(t.GetUpdateTime()))
+	row(tw, "Etag:", orDash(t.GetEtag()))
+	tw.Flush()
+	return exitOK
+}
+
+func teamsGetCommand() command {
+	return command{
+		name:    "teams get",
+		args:    "ID",
+		summary: "show one team (a manager sees its own)",
+		nargs:   1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "teams get"
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Team, error) {
+					resp, err := dc.GetTeam(ctx, &dwellv1.GetTeamRequest{Name: resourceName("teams", args[0])})
+					return resp.GetTeam(), err
+				}, nil, printTeam)
+			}
+		},
+	}
+}
+
+func teamsUpdateCommand() command {
+	return command{
+		name:    "teams update",
+		args:    "ID",
+		summary: "rename a team or replace its managers (only the flags given)",
+		help: `Only the fields whose flags are given change. --manager is repeatable and
+the managers given replace the whole list (name every manager the team
+keeps); --no-managers leaves the team with none. With --etag the update
+applies only if the team is unchanged since the read that showed that etag;
+if it changed, nothing is changed and the exit status is 1.`,
+		nargs: 1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			var displayName, etag string
+			var managers stringList
+			var noManagers bool
+			fs.StringVar(&displayName, "name", "", "new display `name`")
+			fs.Var(&managers, "manager", "token `subject` of a manager (repeatable); the ones given replace all")
+			fs.BoolVar(&noManagers, "no-managers", false, "remove every manager")
+			fs.StringVar(&etag, "etag", "", etagUsage)
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "teams update"
+				given := visited(fs)
+				if err := exclusive("manager", given["manager"], "no-managers", noManagers); err != nil {
+					return e.usageError(name, "%v", err)
+				}
+				for _, m := range managers {
+					if strings.TrimSpace(m) == "" {
+						return e.usageError(name, "--manager is empty; to remove every manager give --no-managers")
+					}
+				}
+				var paths []string
+				if given["name"] {
+					paths = append(paths, "display_name")
+				}
+				if given["manager"] || noManagers {
+					paths = append(paths, "managers")
+				}
+				mask, err := updateMask(paths, "--name, --manager or --no-managers")
+				if err != nil {
+					return e.usageError(name, "%v", err)
+				}
+				n := resourceName("teams", args[0])
+				return callDirectory(ctx, e, g, name, func(ctx context.Context, dc dwellv1.DirectoryServiceClient) (*dwellv1.Team, error) {
+					resp, err := dc.UpdateTeam(ctx, &dwellv1.UpdateTeamRequest{
+						Team:       &dwellv1.Team{Name: n, DisplayName: displayName, Managers: managers, Etag: etag},
+						UpdateMask: mask,
+					})
+					return resp.GetTeam(), err
+				}, func(err error) int { return e.updateFailed(name, g, n, "teams get "+args[0], etag, err) }, printTeam)
+			}
+		},
+	}
+}
+
+func teamsDeleteCommand() command {
+	return deleteCommand("teams delete", "ID", "teams",
+		"delete a team; its reps are left without a team",
+		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
+			_, err := dc.DeleteTeam(ctx, &dwellv1.DeleteTeamRequest{Name: n})
+			return err
+		})
+}
+
+// callDirectory dials the server, makes one DirectoryService call with the
+// --timeout deadline and prints its answer with show: the body of every
+// command that reads or writes one record. A failed call is reported by
+// failed, or by rpcError when failed is nil.
+func callDirectory[R any](ctx context.Context, e *env, g *globals, name string,
+	call func(context.Context, dwellv1.DirectoryServiceClient) (R, error),
+	failed func(error) int, show func(*env, *globals, R) int) int {
+	conn, rctx, done, err := g.connect(ctx)
+	if err != nil {
+		return e.fail(name, err)
+	}
+	defer done()
+	r, err := call(rctx, dwellv1.NewDirectoryServiceClient(conn))
+	if err != nil {
+		if failed != nil {
+			return failed(err)
+		}
+		return e.rpcError(name, g, err)
+	}
+	return show(e, g, r)
 }

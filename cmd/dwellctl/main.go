@@ -6,6 +6,17 @@
 // (load) and runs a demo of a simulated team's day (demo), which may start
 // dwelld in-process.
 //
+// The directory commands cover the admin's work after creation too:
+// clients create and update (name, kind, circle or polygon fence, address,
+// external id), reps update and delete (name, time zone, team, e-mail,
+// working hours), teams get, update and delete (name, managers) and
+// settings get and update (retention, visit, idle and silence thresholds,
+// partner accounts). An update changes exactly the fields whose flags are
+// given. Every get, list and update shows the record's etag; an update
+// given --etag applies only if the record is unchanged since the read that
+// showed it, and otherwise changes nothing, says the record changed since
+// it was read and exits 1.
+//
 // Usage:
 //
 //	dwellctl [global flags] COMMAND [flags] [args]
@@ -161,16 +172,25 @@ func commands() []command {
 		tenantsCreateCommand(),
 		tenantsListCommand(),
 		clientsImportCommand(),
+		clientsCreateCommand(),
 		clientsListCommand(),
 		clientsGetCommand(),
+		clientsUpdateCommand(),
 		clientsDeleteCommand(),
 		repsCreateCommand(),
 		repsListCommand(),
 		repsImportCommand(),
 		repsGetCommand(),
+		repsUpdateCommand(),
+		repsDeleteCommand(),
 		repsEraseHistoryCommand(),
 		teamsCreateCommand(),
 		teamsListCommand(),
+		teamsGetCommand(),
+		teamsUpdateCommand(),
+		teamsDeleteCommand(),
+		settingsGetCommand(),
+		settingsUpdateCommand(),
 		partnersCreateCommand(),
 		partnersListCommand(),
 		partnersUpdateCommand(),
