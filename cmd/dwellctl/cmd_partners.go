@@ -60,6 +60,7 @@ func printPartner(e *env, g *globals, p *dwellv1.Partner) int {
 	row(tw, "Disabled:", fmt.Sprint(p.GetDisabled()))
 	row(tw, "Created:", formatTime(p.GetCreateTime()))
 	row(tw, "Updated:", formatTime(p.GetUpdateTime()))
+	row(tw, "Etag:", p.GetEtag())
 	tw.Flush()
 	return exitOK
 }
@@ -136,9 +137,9 @@ func partnersListCommand() command {
 					return exitOK
 				}
 				tw := newTable(e.stdout)
-				row(tw, "NAME", "DISPLAY NAME", "DISABLED", "SCOPES")
+				row(tw, "NAME", "DISPLAY NAME", "DISABLED", "SCOPES", "ETAG")
 				for _, p := range ps {
-					row(tw, p.GetName(), p.GetDisplayName(), fmt.Sprint(p.GetDisabled()), orDash(formatScopes(p.GetScopes())))
+					row(tw, p.GetName(), p.GetDisplayName(), fmt.Sprint(p.GetDisabled()), orDash(formatScopes(p.GetScopes())), p.GetEtag())
 				}
 				tw.Flush()
 				return exitOK
@@ -152,13 +153,17 @@ func partnersUpdateCommand() command {
 		name:    "partners update",
 		args:    "ID",
 		summary: "change a partner account's scopes, name, or disable/enable it; admin only",
-		help:    partnerScopesHelp + "\n\nOnly the fields whose flags are given change; --scope replaces every scope.",
-		nargs:   1,
+		help: partnerScopesHelp + "\n\nOnly the fields whose flags are given change; --scope replaces every scope.\n" +
+			"With --etag the update applies only if the account is unchanged since the read\n" +
+			"that showed that etag (partners list); if it changed, nothing is changed and\n" +
+			"the exit status is 1.",
+		nargs: 1,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
-			var displayName string
+			var displayName, etag string
 			var scopes stringList
 			var disabled bool
 			fs.StringVar(&displayName, "name", "", "new display `name`")
+			fs.StringVar(&etag, "etag", "", "apply only if the account still has this `etag`")
 			fs.Var(&scopes, "scope", "a `scope` granted (repeatable); the given ones replace all")
 			fs.BoolVar(&disabled, "disabled", false, "--disabled cuts the account's tokens off; --disabled=false enables it")
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
@@ -187,11 +192,12 @@ func partnersUpdateCommand() command {
 				}
 				defer done()
 				resp, err := dwellv1.NewDirectoryServiceClient(conn).UpdatePartner(rctx, &dwellv1.UpdatePartnerRequest{
-					Partner:    &dwellv1.Partner{Name: resourceName("partners", args[0]), DisplayName: displayName, Scopes: sc, Disabled: disabled},
+					Partner: &dwellv1.Partner{Name: resourceName("partners", args[0]), DisplayName: displayName, Scopes: sc, Disabled: disabled,
+						Etag: etag},
 					UpdateMask: &fieldmaskpb.FieldMask{Paths: paths},
 				})
 				if err != nil {
-					return e.rpcError(name, g, err)
+					return e.updateFailed(name, g, resourceName("partners", args[0]), "partners list", etag, err)
 				}
 				return printPartner(e, g, resp.GetPartner())
 			}

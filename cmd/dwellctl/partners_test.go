@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
 // TestPartnersCommands: an admin scopes, disables and deletes a partner
@@ -43,6 +45,17 @@ func TestPartnersCommands(t *testing.T) {
 	}
 	admin.must(0, "partners", "update", "payroll", "--disabled=false")
 	payroll.must(0, "clients", "list")
+	// An update carrying the etag of a read applies once; a second one with
+	// the same etag changes nothing and says why.
+	read := decodeProto(t, admin.must(0, "-o", "json", "partners", "update", "payroll", "--name", "Payroll v2").stdout, &dwellv1.Partner{})
+	if r := admin.must(0, "partners", "list"); !strings.Contains(r.stdout, read.GetEtag()) {
+		t.Errorf("partners list does not show the etag %q:\n%s", read.GetEtag(), r.stdout)
+	}
+	admin.must(0, "partners", "update", "payroll", "--name", "Payroll v3", "--etag", read.GetEtag())
+	wantStale(t, admin, "partners", "update", "payroll", "--name", "Payroll v4", "--etag", read.GetEtag())
+	if r := admin.must(0, "partners", "list"); !strings.Contains(r.stdout, "Payroll v3") || strings.Contains(r.stdout, "Payroll v4") {
+		t.Errorf("after a stale update, partners list printed:\n%s", r.stdout)
+	}
 	// Deleting is refused until the tenant requires accounts: it would
 	// give the deleted account's tokens every right.
 	if r := admin.must(1, "partners", "delete", "payroll"); !strings.Contains(r.stderr, "FAILED_PRECONDITION") {
