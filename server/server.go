@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
@@ -242,12 +243,32 @@ func (s *Server) LoadFences(ctx context.Context, tenants []dwell.TenantID) error
 	return nil
 }
 
+// Keepalive on the server's connections. Long streams (WatchEvents,
+// StreamPings) can sit idle for hours, and a connection that died without a
+// FIN (a phone that lost its network, a NAT that forgot the flow) would
+// hold its stream and its goroutines until the kernel gave up on it: the
+// server pings a connection idle for keepaliveTime and closes it when the
+// ping is not answered within keepaliveTimeout. Clients may ping as often
+// as every keepaliveMinClientTime, with or without a stream open, so a
+// watcher can detect a dead connection itself: under grpc-go's default
+// policy (5 minutes) a client that pings an idle stream every 10 seconds
+// to 2 minutes, as client libraries are commonly set, gets GOAWAY
+// "too_many_pings" at its fourth ping (TestWatchSurvivesClientKeepalive).
+const (
+	keepaliveTime          = 2 * time.Minute
+	keepaliveTimeout       = 20 * time.Second
+	keepaliveMinClientTime = 10 * time.Second
+)
+
 // NewGRPCServer returns a grpc.Server with every dwell.v1 service, health
-// (reporting through hs) and reflection registered, and the recovery and
-// auth interceptors installed. Extra options are appended.
+// (reporting through hs) and reflection registered, the recovery and auth
+// interceptors installed, and keepalive set (keepaliveTime). Extra options
+// are appended.
 func NewGRPCServer(s *Server, hs *health.Server, opts ...grpc.ServerOption) *grpc.Server {
 	opts = append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecvMsgBytes),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinClientTime, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(s.recoverUnary, s.authUnary),
 		grpc.ChainStreamInterceptor(s.recoverStream, s.authStream),
 	}, opts...)

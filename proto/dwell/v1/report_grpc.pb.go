@@ -71,8 +71,11 @@ type ReportServiceClient interface {
 	// nothing appended later. It then sends every event of its scope in log
 	// order, batched, and stays open for new ones. To resume after a broken
 	// stream, call again with the cursor of the last event received: each
-	// event after it comes exactly once. An idle stream sends nothing; use
-	// gRPC keepalive to detect a dead connection.
+	// event after it comes exactly once. An idle stream sends nothing: to
+	// notice a dead connection, set gRPC keepalive on the client (the server
+	// accepts a ping every 10 seconds or more, with or without a stream, and
+	// itself pings a connection idle for 2 minutes, closing it if no answer
+	// comes within 20 seconds).
 	//
 	// Scope: partners and admins see their tenant (optionally one team);
 	// a manager the reps of the teams it manages when the stream starts
@@ -226,8 +229,11 @@ type ReportServiceServer interface {
 	// nothing appended later. It then sends every event of its scope in log
 	// order, batched, and stays open for new ones. To resume after a broken
 	// stream, call again with the cursor of the last event received: each
-	// event after it comes exactly once. An idle stream sends nothing; use
-	// gRPC keepalive to detect a dead connection.
+	// event after it comes exactly once. An idle stream sends nothing: to
+	// notice a dead connection, set gRPC keepalive on the client (the server
+	// accepts a ping every 10 seconds or more, with or without a stream, and
+	// itself pings a connection idle for 2 minutes, closing it if no answer
+	// comes within 20 seconds).
 	//
 	// Scope: partners and admins see their tenant (optionally one team);
 	// a manager the reps of the teams it manages when the stream starts

@@ -1,0 +1,68 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// TestWatchSurvivesClientKeepalive holds an idle WatchEvents stream open
+// on a connection whose client pings every 10 seconds (the least grpc-go
+// allows, and what watchers that want to notice a dead connection set).
+// Under grpc-go's default enforcement policy (5 minutes) the server would
+// count every ping after the first as a strike and answer the fourth with
+// GOAWAY "too_many_pings", ending the stream UNAVAILABLE after about 40
+// seconds; the server permits such pings, so the stream is still open
+// after 50 seconds and ends only when the client cancels it.
+func TestWatchSurvivesClientKeepalive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	conn, err := grpc.NewClient(e.conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Not e.admin: its context ends after 30 seconds.
+	tok, err := e.kr.Mint(dwell.Principal{Tenant: acme, Subject: "admin", Role: dwell.RoleAdmin}, time.Hour, e.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+tok))
+	defer cancel()
+	stream, err := dwellv1.NewReportServiceClient(conn).WatchEvents(ctx, &dwellv1.WatchEventsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Header(); err != nil {
+		t.Fatalf("WatchEvents: no headers: %v", err)
+	}
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := stream.Recv(); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-ended:
+		t.Fatalf("an idle watch on a connection pinging every 10 s ended: %v", err)
+	case <-time.After(50 * time.Second):
+	}
+	cancel()
+	if err := <-ended; status.Code(err) != codes.Canceled {
+		t.Errorf("the watch ended with %v, want CANCELED by the client", err)
+	}
+}
