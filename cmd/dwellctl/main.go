@@ -6,6 +6,9 @@
 // (load) and runs a demo of a simulated team's day (demo), which may start
 // dwelld in-process.
 //
+// It also feeds the sales inputs of the KPIs (appointments, opportunities
+// and quotas).
+//
 // Usage:
 //
 //	dwellctl [global flags] COMMAND [flags] [args]
@@ -181,6 +184,15 @@ func commands() []command {
 		reportBreakdownCommand(),
 		reportKpisCommand(),
 		reportStatusCommand(),
+		appointmentsCreateCommand(),
+		appointmentsListCommand(),
+		appointmentsDeleteCommand(),
+		opportunitiesImportCommand(),
+		opportunitiesListCommand(),
+		opportunitiesGetCommand(),
+		opportunitiesUpdateCommand(),
+		quotasImportCommand(),
+		quotasListCommand(),
 		loadCommand(),
 		demoCommand(),
 		healthCommand(),
