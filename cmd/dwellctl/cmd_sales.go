@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -157,35 +159,52 @@ days, by planned start.`,
 				if err != nil {
 					return e.usageError(name, "%v", err)
 				}
-				conn, err := g.dial()
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer conn.Close()
-				sc := dwellv1.NewSalesServiceClient(conn)
-				as, err := list(ctx, e, g, &l, func(ctx context.Context, size int32, token string) ([]*dwellv1.Appointment, string, error) {
-					resp, err := sc.ListAppointments(ctx, &dwellv1.ListAppointmentsRequest{
-						Rep: first(reps), Team: team, StartDate: from, EndDate: to, PageSize: size, PageToken: token,
+				req := &dwellv1.ListAppointmentsRequest{Rep: first(reps), Team: team, StartDate: from, EndDate: to}
+				return runList(ctx, e, g, name, &l,
+					func(ctx context.Context, conn *grpc.ClientConn, size int32, token string) ([]*dwellv1.Appointment, string, error) {
+						req.PageSize, req.PageToken = size, token
+						resp, err := dwellv1.NewSalesServiceClient(conn).ListAppointments(ctx, req)
+						return resp.GetAppointments(), resp.GetNextPageToken(), err
+					},
+					func(_ context.Context, _ *grpc.ClientConn, as []*dwellv1.Appointment) {
+						tw := newTable(e.stdout)
+						row(tw, "NAME", "REP", "CLIENT", "PLANNED START", "PLANNED END")
+						for _, a := range as {
+							row(tw, a.GetName(), a.GetRep(), a.GetClient(), formatTime(a.GetPlannedStartTime()), formatTime(a.GetPlannedEndTime()))
+						}
+						tw.Flush()
 					})
-					return resp.GetAppointments(), resp.GetNextPageToken(), err
-				})
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				if g.json() {
-					printProtos(e.stdout, as)
-					return exitOK
-				}
-				tw := newTable(e.stdout)
-				row(tw, "NAME", "REP", "CLIENT", "PLANNED START", "PLANNED END")
-				for _, a := range as {
-					row(tw, a.GetName(), a.GetRep(), a.GetClient(), formatTime(a.GetPlannedStartTime()), formatTime(a.GetPlannedEndTime()))
-				}
-				tw.Flush()
-				return exitOK
 			}
 		},
 	}
+}
+
+// runList is the body of a list command: it dials, lists with fetch page
+// by page as list does (every page with --all) and prints the items, as a
+// JSON array with -o json, else with table, which may use the connection
+// for look-ups.
+func runList[T proto.Message](ctx context.Context, e *env, g *globals, name string, l *listFlags,
+	fetch func(ctx context.Context, conn *grpc.ClientConn, size int32, token string) ([]T, string, error),
+	table func(ctx context.Context, conn *grpc.ClientConn, items []T)) int {
+	conn, err := g.dial()
+	if err != nil {
+		return e.fail(name, err)
+	}
+	defer conn.Close()
+	items, err := list(ctx, e, g, l, func(ctx context.Context, size int32, token string) ([]T, string, error) {
+		return fetch(ctx, conn, size, token)
+	})
+	if err != nil {
+		return e.rpcError(name, g, err)
+	}
+	if g.json() {
+		printProtos(e.stdout, items)
+		return exitOK
+	}
+	rctx, cancel := g.rpcCtx(ctx)
+	defer cancel()
+	table(rctx, conn, items)
+	return exitOK
 }
 
 // first is the first string of ss, or "".
@@ -418,32 +437,21 @@ func opportunitiesListCommand() command {
 				if client != "" {
 					req.Client = resourceName("clients", client)
 				}
-				conn, err := g.dial()
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer conn.Close()
-				sc := dwellv1.NewSalesServiceClient(conn)
-				os, err := list(ctx, e, g, &l, func(ctx context.Context, size int32, token string) ([]*dwellv1.Opportunity, string, error) {
-					req.PageSize, req.PageToken = size, token
-					resp, err := sc.ListOpportunities(ctx, req)
-					return resp.GetOpportunities(), resp.GetNextPageToken(), err
-				})
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				if g.json() {
-					printProtos(e.stdout, os)
-					return exitOK
-				}
-				tw := newTable(e.stdout)
-				row(tw, "NAME", "REP", "CLIENT", "STAGE", "AMOUNT", "OPENED", "CLOSED", "ETAG")
-				for _, o := range os {
-					row(tw, o.GetName(), o.GetRep(), o.GetClient(), stageName(o.GetStage()), formatMoney(o.GetAmount()),
-						formatTime(o.GetOpenTime()), formatTime(o.GetCloseTime()), o.GetEtag())
-				}
-				tw.Flush()
-				return exitOK
+				return runList(ctx, e, g, name, &l,
+					func(ctx context.Context, conn *grpc.ClientConn, size int32, token string) ([]*dwellv1.Opportunity, string, error) {
+						req.PageSize, req.PageToken = size, token
+						resp, err := dwellv1.NewSalesServiceClient(conn).ListOpportunities(ctx, req)
+						return resp.GetOpportunities(), resp.GetNextPageToken(), err
+					},
+					func(_ context.Context, _ *grpc.ClientConn, os []*dwellv1.Opportunity) {
+						tw := newTable(e.stdout)
+						row(tw, "NAME", "REP", "CLIENT", "STAGE", "AMOUNT", "OPENED", "CLOSED", "ETAG")
+						for _, o := range os {
+							row(tw, o.GetName(), o.GetRep(), o.GetClient(), stageName(o.GetStage()), formatMoney(o.GetAmount()),
+								formatTime(o.GetOpenTime()), formatTime(o.GetCloseTime()), o.GetEtag())
+						}
+						tw.Flush()
+					})
 			}
 		},
 	}
@@ -628,31 +636,20 @@ func quotasListCommand() command {
 				case team != "":
 					req.Team = resourceName("teams", team)
 				}
-				conn, err := g.dial()
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer conn.Close()
-				sc := dwellv1.NewSalesServiceClient(conn)
-				qs, err := list(ctx, e, g, &l, func(ctx context.Context, size int32, token string) ([]*dwellv1.Quota, string, error) {
-					req.PageSize, req.PageToken = size, token
-					resp, err := sc.ListQuotas(ctx, req)
-					return resp.GetQuotas(), resp.GetNextPageToken(), err
-				})
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				if g.json() {
-					printProtos(e.stdout, qs)
-					return exitOK
-				}
-				tw := newTable(e.stdout)
-				row(tw, "REP", "FROM", "TO", "TARGET")
-				for _, q := range qs {
-					row(tw, q.GetRep(), formatDate(q.GetStartDate()), formatDate(q.GetEndDate()), formatMoney(q.GetTarget()))
-				}
-				tw.Flush()
-				return exitOK
+				return runList(ctx, e, g, name, &l,
+					func(ctx context.Context, conn *grpc.ClientConn, size int32, token string) ([]*dwellv1.Quota, string, error) {
+						req.PageSize, req.PageToken = size, token
+						resp, err := dwellv1.NewSalesServiceClient(conn).ListQuotas(ctx, req)
+						return resp.GetQuotas(), resp.GetNextPageToken(), err
+					},
+					func(_ context.Context, _ *grpc.ClientConn, qs []*dwellv1.Quota) {
+						tw := newTable(e.stdout)
+						row(tw, "REP", "FROM", "TO", "TARGET")
+						for _, q := range qs {
+							row(tw, q.GetRep(), formatDate(q.GetStartDate()), formatDate(q.GetEndDate()), formatMoney(q.GetTarget()))
+						}
+						tw.Flush()
+					})
 			}
 		},
 	}

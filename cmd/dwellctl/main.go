@@ -7,7 +7,8 @@
 // dwelld in-process.
 //
 // It also feeds the sales inputs of the KPIs (appointments, opportunities
-// and quotas).
+// and quotas), lists visits (report visits) and follows the live event
+// stream (watch), which resumes from a cursor.
 //
 // Usage:
 //
@@ -184,6 +185,7 @@ func commands() []command {
 		reportBreakdownCommand(),
 		reportKpisCommand(),
 		reportStatusCommand(),
+		reportVisitsCommand(),
 		appointmentsCreateCommand(),
 		appointmentsListCommand(),
 		appointmentsDeleteCommand(),
@@ -193,6 +195,7 @@ func commands() []command {
 		opportunitiesUpdateCommand(),
 		quotasImportCommand(),
 		quotasListCommand(),
+		watchCommand(),
 		loadCommand(),
 		demoCommand(),
 		healthCommand(),

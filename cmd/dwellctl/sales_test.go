@@ -159,7 +159,7 @@ func TestAppointmentsCommands(t *testing.T) {
 	}
 }
 
-// TestSalesUsageErrors checks that the sales commands
+// TestSalesUsageErrors checks that the sales, visits and watch commands
 // refuse bad flags with exit 2, naming the flag, before any RPC: the
 // address is a closed port, so an RPC would fail with exit 1 instead.
 func TestSalesUsageErrors(t *testing.T) {
@@ -186,6 +186,10 @@ func TestSalesUsageErrors(t *testing.T) {
 		{[]string{"opportunities", "list", "--rep", "a", "--team", "b"}, "not both"},
 		{[]string{"opportunities", "import"}, "FILE"},
 		{[]string{"quotas", "list", "--rep", "a", "--team", "b"}, "not both"},
+		{[]string{"report", "visits", "--rep", "r", "--verification", "sort of"}, "--verification"},
+		{[]string{"report", "visits", "--rep", "r", "--from", "soon"}, "--from"},
+		{[]string{"watch", "--type", "lunch"}, "--type"},
+		{[]string{"watch", "--since", "x"}, "-since"},
 	} {
 		r := c.run(tc.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "UNAVAILABLE") {
@@ -195,10 +199,13 @@ func TestSalesUsageErrors(t *testing.T) {
 	// help lists the new commands, and watch's help says how to resume.
 	r := c.must(0, "help")
 	for _, cmd := range []string{"appointments create", "appointments list", "appointments delete", "opportunities import", "opportunities list",
-		"opportunities get", "opportunities update", "quotas import", "quotas list"} {
+		"opportunities get", "opportunities update", "quotas import", "quotas list", "report visits", "watch"} {
 		if !strings.Contains(r.stdout, "  "+cmd+" ") {
 			t.Errorf("help does not list %q", cmd)
 		}
+	}
+	if r := c.must(0, "watch", "-h"); !strings.Contains(r.stderr, "dwellctl watch --from CURSOR") {
+		t.Errorf("watch -h does not say how to resume:\n%s", r.stderr)
 	}
 }
 
