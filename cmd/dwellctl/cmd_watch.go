@@ -31,7 +31,9 @@ the last event it printed:
 
 When the connection breaks, watch reconnects by itself from the last
 cursor it printed, pausing 0.5 s, then 1 s, 2 s... up to 30 s between
-tries, and says so on stderr. It runs until interrupted (Ctrl-C, SIGTERM),
+tries, and says so on stderr. Before its first event there is no cursor to
+resume from: a reconnection then starts with new events again, and events
+of the outage are missed. It runs until interrupted (Ctrl-C, SIGTERM),
 which ends it with status 0 and prints the cursor to resume from on
 stderr. It stops with status 1 on an error that retrying cannot mend (a
 cursor from another tenant, or older than the events kept, a token
@@ -121,6 +123,9 @@ func watch(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequ
 			what = fmt.Sprintf("the stream broke (%s: %s)", codeName(st.Code()), st.Message())
 		}
 		fmt.Fprintf(e.stderr, "dwellctl watch: %s; reconnecting in %v\n", what, pause)
+		if req.GetCursor() == "" {
+			fmt.Fprintln(e.stderr, "dwellctl watch: no event received yet, so no cursor to resume from: events until the reconnection may be missed")
+		}
 		select {
 		case <-ctx.Done():
 			if req.GetCursor() != "" {
