@@ -365,3 +365,68 @@ func TestQuotasCommands(t *testing.T) {
 		t.Errorf("after re-imports ListQuotas = %v, %v; want the same 2 quotas", resp.GetQuotas(), err)
 	}
 }
+
+func FuzzParseOpportunitiesCSV(f *testing.F) {
+	f.Add("id,rep,client,stage,currency,amount,open_time,close_time\no,r,c,won,EUR,1.5,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z\n")
+	f.Add("name,rep,client,stage,currency,amount,open_time\no,r,c,maybe,idr,1.5,yesterday\n\"x\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		rows, err := parseOpportunitiesCSV(strings.NewReader(in))
+		checkParse(t, rows, err)
+	})
+}
+
+func FuzzParseQuotasCSV(f *testing.F) {
+	f.Add("rep,start_date,end_date,currency,target\nr,2026-11-01,2026-11-30,IDR,\"1,000\"\n")
+	f.Add("rep,start_date,end_date,currency,amount\nr,2026-02-30,x,,12.345\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		rows, err := parseQuotasCSV(strings.NewReader(in))
+		checkParse(t, rows, err)
+	})
+}
+
+// FuzzMoney checks that an amount read back from the way dwellctl prints
+// it ("EUR 1,234.50", "IDR 1,500,000") is the same amount.
+func FuzzMoney(f *testing.F) {
+	f.Add("EUR", int64(123450))
+	f.Add("IDR", int64(1500000))
+	f.Add("JPY", int64(0))
+	f.Fuzz(func(t *testing.T, cur string, minor int64) {
+		// The API's currencies: three upper-case ASCII letters.
+		if minor < 0 || len(cur) != 3 || strings.Trim(cur, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return
+		}
+		m := &dwellv1.Money{CurrencyCode: cur, AmountMinor: minor}
+		got, err := parseMoneyFlag(formatMoney(m))
+		if err != nil || !proto.Equal(got, m) {
+			t.Fatalf("parseMoneyFlag(formatMoney(%v) = %q) = %v, %v; want the same amount", m, formatMoney(m), got, err)
+		}
+	})
+}
+
+func TestParseMoney(t *testing.T) {
+	for _, tc := range []struct {
+		cur, amount string
+		want        int64
+		err         string
+	}{
+		{"eur", "1234.5", 123450, ""},
+		{"EUR", "1,234.50", 123450, ""},
+		{"EUR", "12.", 1200, ""},
+		{"IDR", "1500000", 1500000, ""},
+		{"IDR", "1500000.5", 0, "more decimals than IDR"},
+		{"EUR", "1.234", 0, "more decimals than EUR"},
+		{"EUR", "-5", 0, "not an amount"},
+		{"EUR", "1e3", 0, "not an amount"},
+		{"EUR", "", 0, "not an amount"},
+		{"", "5", 0, "currency is required"},
+		{"EUR", "99999999999999999999", 0, "too large"},
+	} {
+		got, err := parseMoney(tc.cur, tc.amount)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("parseMoney(%q, %q) = %v, %v; want an error saying %q", tc.cur, tc.amount, got, err, tc.err)
+		case tc.err == "" && (err != nil || got.GetAmountMinor() != tc.want):
+			t.Errorf("parseMoney(%q, %q) = %v, %v; want %d", tc.cur, tc.amount, got, err, tc.want)
+		}
+	}
+}
