@@ -92,15 +92,13 @@ func parseEventType(s string) (dwellv1.EventType, error) {
 // printed.
 func watch(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequest) int {
 	const name = "watch"
-	conn, err := g.dial()
-	if err != nil {
-		return e.fail(name, err)
-	}
-	defer conn.Close()
-	rc := dwellv1.NewReportServiceClient(conn)
 	pause := watchFirstPause
 	for {
-		got, err := watchOnce(ctx, e, g, rc, req)
+		got, err := watchOnce(ctx, e, g, req)
+		var de dialError
+		if errors.As(err, &de) {
+			return e.fail(name, de.err)
+		}
 		if ctx.Err() != nil {
 			if req.GetCursor() != "" {
 				fmt.Fprintf(e.stderr, "Stopped. Resume with: dwellctl watch --from %s\n", req.GetCursor())
@@ -152,14 +150,27 @@ func watchRetryable(err error) bool {
 	return false
 }
 
+// dialError is a connection that could not even be set up (a malformed
+// address): retrying cannot mend it.
+type dialError struct{ err error }
+
+func (d dialError) Error() string { return d.err.Error() }
+
 // watchOnce opens one stream from req.Cursor and prints its events until
 // it ends, advancing req.Cursor past each event printed. It returns how
 // many it printed and the error that ended the stream (nil when the server
-// ended it).
-func watchOnce(ctx context.Context, e *env, g *globals, rc dwellv1.ReportServiceClient, req *dwellv1.WatchEventsRequest) (int, error) {
+// ended it). Each stream has a connection of its own: a connection that
+// failed would hold a new stream back for gRPC's own reconnection backoff
+// (up to two minutes), not watch's.
+func watchOnce(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequest) (int, error) {
+	conn, err := g.dial()
+	if err != nil {
+		return 0, dialError{err}
+	}
+	defer conn.Close()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := rc.WatchEvents(sctx, req)
+	stream, err := dwellv1.NewReportServiceClient(conn).WatchEvents(sctx, req)
 	if err != nil {
 		return 0, err
 	}
