@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -22,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
@@ -314,14 +316,18 @@ func salesImport[R any](ctx context.Context, e *env, g *globals, name, path, fie
 			return send(ctx, sc, requestID, batch)
 		})
 	if err != nil {
-		return e.rpcError(name, g, err)
+		code := e.rpcError(name, g, err)
+		if stored > 0 {
+			fmt.Fprintf(e.stderr, "%d of the %d rows were stored before the error; running the import again replaces them with the same values.\n", stored, len(rows))
+		}
+		return code
 	}
 	return printImportSummary(e, g, int64(len(rows)), stored, rowErrs, rowSource(rows, func(r R) source { src, _ := of(r); return src }))
 }
 
 // salesBatch is the most rows of one UpsertOpportunities or UpsertQuotas
-// call (dwell.MaxSalesBatch).
-const salesBatch = 1000
+// call.
+const salesBatch = dwell.MaxSalesBatch
 
 // rowViolation matches the field of a violation on one row of a batch,
 // such as "opportunities[3].rep": the index and the field within the row.
@@ -374,7 +380,7 @@ func upsertRows[R any](ctx context.Context, g *globals, field string, rows []R, 
 			idx = keep
 		}
 	}
-	slices.SortFunc(rowErrs, func(a, b *dwellv1.ImportRowError) int { return int(a.GetRow() - b.GetRow()) })
+	slices.SortFunc(rowErrs, func(a, b *dwellv1.ImportRowError) int { return cmp.Compare(a.GetRow(), b.GetRow()) })
 	return stored, rowErrs, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -428,5 +429,52 @@ func TestParseMoney(t *testing.T) {
 		case tc.err == "" && (err != nil || got.GetAmountMinor() != tc.want):
 			t.Errorf("parseMoney(%q, %q) = %v, %v; want %d", tc.cur, tc.amount, got, err, tc.want)
 		}
+	}
+}
+
+// TestOpportunitiesImportBatches imports more rows than one call holds,
+// with a bad row in the second batch: every other row is stored, and the
+// bad one is named by its line in the file.
+func TestOpportunitiesImportBatches(t *testing.T) {
+	s := newSalesEnv(t)
+	ctx := ctxT(t)
+	const n, bad = 2*salesBatch + 50, salesBatch + 100
+	var b strings.Builder
+	b.WriteString("id,rep,client,stage,currency,amount,open_time\n")
+	for i := range n {
+		rep := "rep-1"
+		if i == bad {
+			rep = "nobody"
+		}
+		fmt.Fprintf(&b, "o-%04d,%s,c-1,open,IDR,%d,2026-10-01T09:00:00Z\n", i, rep, 1000+i)
+	}
+	r := s.admin.must(1, "opportunities", "import", writeFile(t, s.dir, "many.csv", b.String()), "-o", "json")
+	sum := decodeJSON[struct {
+		Received, Stored, Failed int
+		Errors                   []importRowJSON
+	}](t, r.stdout)
+	if sum.Received != n || sum.Stored != n-1 || sum.Failed != 1 || len(sum.Errors) != 1 ||
+		sum.Errors[0].Row != bad || sum.Errors[0].Line != bad+2 || sum.Errors[0].Name != fmt.Sprintf("opportunities/o-%04d", bad) {
+		t.Fatalf("import of %d rows with row %d bad printed %s", n, bad, r.stdout)
+	}
+	var got []string
+	token := ""
+	for {
+		resp, err := s.sales.ListOpportunities(ctx, &dwellv1.ListOpportunitiesRequest{PageSize: 1000, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range resp.GetOpportunities() {
+			got = append(got, o.GetName())
+			if want := int64(1000 + len(got) - 1); len(got) <= bad && o.GetAmount().GetAmountMinor() != want {
+				t.Fatalf("%s stored with amount %d, want %d", o.GetName(), o.GetAmount().GetAmountMinor(), want)
+			}
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	if len(got) != n-1 || slices.Contains(got, fmt.Sprintf("opportunities/o-%04d", bad)) {
+		t.Fatalf("stored %d opportunities (bad one among them: %v), want %d without it", len(got), slices.Contains(got, fmt.Sprintf("opportunities/o-%04d", bad)), n-1)
 	}
 }
