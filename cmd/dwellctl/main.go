@@ -17,6 +17,10 @@
 // showed it, and otherwise changes nothing, says the record changed since
 // it was read and exits 1.
 //
+// It also feeds the sales inputs of the KPIs (appointments, opportunities
+// and quotas), lists visits (report visits) and follows the live event
+// stream (watch), which resumes from a cursor.
+//
 // Usage:
 //
 //	dwellctl [global flags] COMMAND [flags] [args]
@@ -201,6 +205,17 @@ func commands() []command {
 		reportBreakdownCommand(),
 		reportKpisCommand(),
 		reportStatusCommand(),
+		reportVisitsCommand(),
+		appointmentsCreateCommand(),
+		appointmentsListCommand(),
+		appointmentsDeleteCommand(),
+		opportunitiesImportCommand(),
+		opportunitiesListCommand(),
+		opportunitiesGetCommand(),
+		opportunitiesUpdateCommand(),
+		quotasImportCommand(),
+		quotasListCommand(),
+		watchCommand(),
 		loadCommand(),
 		demoCommand(),
 		healthCommand(),

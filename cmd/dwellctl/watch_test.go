@@ -1,0 +1,398 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/dwellhq/dwell/pkg/sim"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// String returns what was written so far: syncWriter is also the output
+// stream of a dwellctl running in a goroutine, read by the test while it
+// writes.
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// lines returns the complete lines written so far.
+func (w *syncWriter) lines() []string {
+	s := w.String()
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return strings.Split(s[:i], "\n")
+	}
+	return nil
+}
+
+// runningWatch is a "dwellctl watch" running in a goroutine until stop.
+type runningWatch struct {
+	out, errs syncWriter
+	cancel    context.CancelFunc
+	code      chan int
+}
+
+func startWatch(t *testing.T, c *cli, args ...string) *runningWatch {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &runningWatch{cancel: cancel, code: make(chan int, 1)}
+	go func() {
+		w.code <- run(ctx, append([]string{"watch"}, args...), strings.NewReader(""), &w.out, &w.errs, func(k string) string { return c.env[k] })
+	}()
+	t.Cleanup(func() { w.stop(t) })
+	waitFor(t, "watch "+strings.Join(args, " ")+" positioned", func() bool { return strings.Contains(w.errs.String(), "Watching ") }, func() string { return w.errs.String() })
+	return w
+}
+
+// stop cancels the watch as an interrupt would and returns its exit code.
+func (w *runningWatch) stop(t *testing.T) int {
+	t.Helper()
+	w.cancel()
+	select {
+	case code := <-w.code:
+		w.code <- code
+		return code
+	case <-time.After(30 * time.Second):
+		t.Fatalf("watch did not end within 30 s of its interrupt; stderr:\n%s", w.errs.String())
+		return -1
+	}
+}
+
+// cursors returns the cursor of each event line printed in table form: its
+// last field.
+func (w *runningWatch) cursors() []string {
+	var out []string
+	for _, l := range w.out.lines() {
+		f := strings.Fields(l)
+		out = append(out, f[len(f)-1])
+	}
+	return out
+}
+
+// waitFor polls cond until it holds, failing the test after 60 s with
+// what and the state describe gives.
+func waitFor(t *testing.T, what string, cond func() bool, describe func() string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s:\n%s", what, describe())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cutProxy forwards TCP connections to a server and can cut every one of
+// them at once and refuse new ones for a while, as a dropped network does.
+type cutProxy struct {
+	lis   net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+	down  bool
+}
+
+func newCutProxy(t *testing.T, backend string) *cutProxy {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{lis: lis}
+	go func() {
+		for {
+			in, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			down := p.down
+			p.mu.Unlock()
+			if down {
+				in.Close()
+				continue
+			}
+			out, err := net.Dial("tcp", backend)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, in, out)
+			p.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+	t.Cleanup(func() { lis.Close(); p.cut() })
+	return p
+}
+
+func (p *cutProxy) addr() string { return p.lis.Addr().String() }
+
+// cut closes every connection open through the proxy; with down, it
+// refuses new ones until set up again.
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *cutProxy) setDown(down bool) {
+	p.mu.Lock()
+	p.down = down
+	p.mu.Unlock()
+	if down {
+		p.cut()
+	}
+}
+
+// TestWatch follows the events of a simulated day's uploads with three
+// watches: one throughout (-o json), the reference; one through a proxy
+// whose connections are cut mid-day, which reconnects by itself from its
+// last cursor, and is then interrupted; and one started with --from the
+// cursor the interrupted one printed. The second and third together print
+// exactly the reference's events, in order: none repeated, none lost.
+func TestWatch(t *testing.T) {
+	addr, dataDir := testServer(t)
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
+	mint := func(role, subject string) string {
+		return strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", role, "--subject", subject).stdout)
+	}
+	adminTok, partnerTok := mint("admin", "admin"), mint("partner", "crm")
+	admin := c.with("DWELL_TOKEN", adminTok)
+	admin.must(0, "reps", "create", "rep-1", "--name", "Budi Santoso", "--time-zone", "Asia/Jakarta")
+	jakarta, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const seed = 7
+	city, err := sim.NewCity(seed, sim.CityConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := dwellDate(time.Now().AddDate(0, 0, -1), jakarta)
+	day, err := sim.Day(seed, city, sim.Realistic(), sim.DayConfig{Rep: "rep-1", Date: date, Loc: jakarta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if err := importSimClients(ctx, dwellv1.NewDirectoryServiceClient(grpcConn(t, addr, adminTok)), city); err != nil {
+		t.Fatal(err)
+	}
+	ic := dwellv1.NewIngestServiceClient(grpcConn(t, addr, partnerTok))
+	n := len(day.Uploads)
+	upload := func(from, to int) {
+		t.Helper()
+		for _, b := range day.Uploads[from:to] {
+			resp, err := ic.UploadPings(ctx, &dwellv1.UploadPingsRequest{Rep: "reps/rep-1", Fixes: simFixesPB(b.Fixes)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := resp.GetAck().GetRejected(); r > 0 {
+				t.Fatalf("%d fixes rejected: %v", r, resp.GetAck().GetResults())
+			}
+		}
+	}
+
+	partner := c.with("DWELL_TOKEN", partnerTok)
+	ref := startWatch(t, partner, "-o", "json")
+	proxy := newCutProxy(t, addr)
+	cutOne := startWatch(t, partner.with("DWELL_ADDR", proxy.addr()))
+
+	upload(0, n/3)
+	waitFor(t, "events of the first third", func() bool { return len(cutOne.cursors()) > 0 }, func() string { return cutOne.errs.String() })
+	// The network drops; the second third of the day arrives meanwhile.
+	proxy.setDown(true)
+	refBefore := len(ref.out.lines())
+	upload(n/3, 2*n/3)
+	waitFor(t, "the reference's events of the second third", func() bool { return len(ref.out.lines()) > refBefore }, func() string { return ref.errs.String() })
+	waitFor(t, "a failed reconnection", func() bool { return strings.Count(cutOne.errs.String(), "reconnecting in") >= 2 },
+		func() string { return cutOne.errs.String() })
+	before := len(cutOne.cursors())
+	proxy.setDown(false)
+	waitFor(t, "the reconnection", func() bool { return strings.Contains(cutOne.errs.String(), "Watching events after ") },
+		func() string { return cutOne.errs.String() })
+	// The pause grows while reconnecting fails: 500ms, then 1s.
+	if errs := cutOne.errs.String(); !strings.Contains(errs, "reconnecting in 500ms") || !strings.Contains(errs, "reconnecting in 1s") {
+		t.Errorf("the cut watch did not say it reconnects with a growing pause:\n%s", errs)
+	}
+	waitFor(t, "the events missed while disconnected", func() bool { return len(cutOne.cursors()) > before }, func() string { return cutOne.errs.String() })
+	if code := cutOne.stop(t); code != exitOK {
+		t.Fatalf("interrupted watch exited %d, want 0; stderr:\n%s", code, cutOne.errs.String())
+	}
+	printed := cutOne.cursors()
+	last := printed[len(printed)-1]
+	if want := "Resume with: dwellctl watch --from " + last + "\n"; !strings.HasSuffix(cutOne.errs.String(), want) {
+		t.Fatalf("interrupted watch's stderr ends %q, want %q", cutOne.errs.String(), want)
+	}
+
+	// The rest of the day, and the check-ins, arrive while nobody watches
+	// but the reference; the resumed watch catches up.
+	upload(2*n/3, n)
+	for _, ci := range day.CheckIns {
+		if _, err := ic.CheckIn(ctx, simCheckInPB("reps/rep-1", ci)); err != nil {
+			t.Fatalf("CheckIn: %v", err)
+		}
+	}
+	for _, co := range day.CheckOuts {
+		if _, err := ic.CheckOut(ctx, simCheckOutPB("reps/rep-1", co)); err != nil {
+			t.Fatalf("CheckOut: %v", err)
+		}
+	}
+	resumed := startWatch(t, partner, "--from", last)
+
+	// Wait until the reference has been still for a second and the two
+	// others have printed at least as many events.
+	var refEvents []*dwellv1.Event
+	stillSince, seen := time.Now(), -1
+	waitFor(t, "the watches to settle", func() bool {
+		lines := ref.out.lines()
+		if len(lines) != seen {
+			seen, stillSince = len(lines), time.Now()
+			return false
+		}
+		return time.Since(stillSince) > time.Second && len(printed)+len(resumed.cursors()) >= len(lines)
+	}, func() string {
+		return fmt.Sprintf("reference %d events, interrupted %d + resumed %d; resumed stderr:\n%s", seen, len(printed), len(resumed.cursors()), resumed.errs.String())
+	})
+	for _, l := range ref.out.lines() {
+		ev := &dwellv1.Event{}
+		if err := protojson.Unmarshal([]byte(l), ev); err != nil {
+			t.Fatalf("watch -o json printed a line that is not an Event: %v\n%s", err, l)
+		}
+		refEvents = append(refEvents, ev)
+	}
+	got := append(slices.Clone(printed), resumed.cursors()...)
+	var want []string
+	for _, ev := range refEvents {
+		want = append(want, ev.GetCursor())
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("interrupted + resumed watches printed %d cursors, the reference %d; they differ:\ngot  %v\nwant %v", len(got), len(want), got, want)
+	}
+	// The table lines say what the JSON says.
+	lines := append(cutOne.out.lines(), resumed.out.lines()...)
+	types := map[dwellv1.EventType]int{}
+	for i, ev := range refEvents {
+		types[ev.GetType()]++
+		if ev.GetRep() != "reps/rep-1" || ev.GetCursor() == "" || ev.GetEventTime() == nil {
+			t.Errorf("event %d: %v", i, ev)
+		}
+		for _, part := range []string{formatTime(ev.GetEventTime()), enumWord(ev.GetType().String(), "EVENT_TYPE_"), ev.GetRep(), orDash(ev.GetClient())} {
+			if !strings.Contains(lines[i], part) {
+				t.Errorf("table line %d %q lacks %q of %v", i, lines[i], part, ev)
+			}
+		}
+	}
+	if types[dwellv1.EventType_EVENT_TYPE_VISIT_STARTED] == 0 || types[dwellv1.EventType_EVENT_TYPE_VISIT_ENDED] == 0 {
+		t.Errorf("a simulated day's events hold no visit started or ended: %v", types)
+	}
+	// Every visit the API lists started in an event, at that client.
+	started := map[string]bool{}
+	for _, ev := range refEvents {
+		if ev.GetType() == dwellv1.EventType_EVENT_TYPE_VISIT_STARTED {
+			started[ev.GetClient()] = true
+		}
+	}
+	visits, err := dwellv1.NewReportServiceClient(grpcConn(t, addr, adminTok)).ListVisits(ctx, &dwellv1.ListVisitsRequest{
+		Rep: "reps/rep-1", StartDate: pbDate(date), EndDate: pbDate(date), PageSize: 1000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range visits.GetVisits() {
+		if !started[v.GetClient()] {
+			t.Errorf("visit %v has no visit-started event at its client", v)
+		}
+	}
+	for _, w := range []*runningWatch{ref, resumed} {
+		if code := w.stop(t); code != exitOK {
+			t.Errorf("watch exited %d on interrupt, want 0; stderr:\n%s", code, w.errs.String())
+		}
+	}
+	t.Logf("%d events (%v), %d before the interrupt", len(refEvents), types, len(printed))
+}
+
+// TestWatchRefused: a request that retrying cannot mend ends the watch
+// with exit 1 at once: a cursor that is not one, a rep's token.
+func TestWatchRefused(t *testing.T) {
+	addr, dataDir := testServer(t)
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
+	tok := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "admin", "--subject", "admin").stdout)
+	if r := c.with("DWELL_TOKEN", tok).must(1, "watch", "--from", "not-a-cursor"); !strings.Contains(r.stderr, "INVALID_ARGUMENT") || !strings.Contains(r.stderr, "cursor") {
+		t.Errorf("watch --from a bad cursor: stderr %q", r.stderr)
+	}
+	rep := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "rep", "--subject", "r1").stdout)
+	if r := c.with("DWELL_TOKEN", rep).must(1, "watch"); !strings.Contains(r.stderr, "PERMISSION_DENIED") {
+		t.Errorf("watch with a rep's token: stderr %q", r.stderr)
+	}
+}
+
+// TestReportVisits lists a simulated day's visits with dwellctl, one per
+// page, and checks them against ListVisits and the day's report.
+func TestReportVisits(t *testing.T) {
+	sd := loadSimDay(t, sim.Realistic(), 7)
+	date := fmt.Sprintf("%04d-%02d-%02d", sd.date.Year, sd.date.Month, sd.date.Day)
+	conn := grpcConn(t, sd.c.env["DWELL_ADDR"], sd.c.env["DWELL_TOKEN"])
+	ctx := ctxT(t)
+	api, err := dwellv1.NewReportServiceClient(conn).ListVisits(ctx, &dwellv1.ListVisitsRequest{
+		Rep: "reps/rep-1", StartDate: pbDate(sd.date), EndDate: pbDate(sd.date), PageSize: 1000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := api.GetVisits()
+	if len(want) < 2 {
+		t.Fatalf("the simulated day has %d visits; the test needs two pages", len(want))
+	}
+	r := sd.c.must(0, "report", "visits", "--rep", "rep-1", "--from", date, "--to", date, "--page-size", "1", "--all", "-o", "json")
+	got := decodeProtos(t, r.stdout, func() *dwellv1.Visit { return &dwellv1.Visit{} })
+	if len(got) != len(want) {
+		t.Fatalf("report visits --all printed %d visits, ListVisits has %d", len(got), len(want))
+	}
+	for i := range want {
+		if !proto.Equal(got[i], want[i]) {
+			t.Errorf("visit %d: printed %v, want %v", i, got[i], want[i])
+		}
+	}
+	day, err := dwellv1.NewReportServiceClient(conn).GetRepDay(ctx, &dwellv1.GetRepDayRequest{Rep: "reps/rep-1", Date: pbDate(sd.date)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(day.GetVisits()) != len(want) {
+		t.Errorf("GetRepDay has %d visits, report visits %d", len(day.GetVisits()), len(want))
+	}
+
+	// Without --all, one page and a note on how to get the next.
+	r = sd.c.must(0, "report", "visits", "--rep", "rep-1", "--from", date, "--to", date, "--page-size", "1")
+	if !strings.Contains(r.stderr, "More results: add --all, or --page-token") {
+		t.Errorf("one page of visits: stderr %q", r.stderr)
+	}
+	// The table: local times in Jakarta, newest first.
+	r = sd.c.must(0, "report", "visits", "--rep", "rep-1", "--from", date, "--to", date, "--all")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != len(want)+1 || !strings.HasPrefix(lines[0], "REP") {
+		t.Fatalf("report visits printed %d lines for %d visits:\n%s", len(lines), len(want), r.stdout)
+	}
+	jakarta, _ := time.LoadLocation("Asia/Jakarta")
+	for i, v := range want {
+		start := v.GetStartTime().AsTime().In(jakarta).Format("15:04")
+		if !strings.Contains(lines[i+1], start) || !strings.Contains(lines[i+1], v.GetClient()) || !strings.Contains(lines[i+1], date) {
+			t.Errorf("table line %q lacks %s, %s or %s", lines[i+1], start, v.GetClient(), date)
+		}
+	}
+}
