@@ -73,6 +73,11 @@ import (
 // the oldest kept event is FAILED_PRECONDITION, so a client never skips
 // deleted events unknowingly.
 
+// StartCursorHeader is the response header of WatchEvents that holds the
+// cursor of the stream's starting position: passed back as the request's
+// cursor, it resumes the stream exactly there (the events after it).
+const StartCursorHeader = "dwell-start-cursor"
+
 // Defaults of the stream's bounds.
 const (
 	// defaultWatchBuffer is the queue of a stream, in events
@@ -416,8 +421,11 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 		after = seq
 	}
 	// The response headers tell the client the stream is positioned: every
-	// event appended from now on will reach it.
-	if err := stream.SendHeader(metadata.MD{}); err != nil {
+	// event appended from now on will reach it. They carry the position as
+	// a cursor (StartCursorHeader), so a client that loses the stream
+	// before its first event resumes from there instead of from the log's
+	// end, which would skip what was appended meanwhile.
+	if err := stream.SendHeader(metadata.Pairs(StartCursorHeader, encodeCursor(p.Tenant, after))); err != nil {
 		return dwell.E(op, err)
 	}
 	return s.watch(ctx, op, p.Tenant, stream, scope, after, wake)

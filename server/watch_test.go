@@ -306,19 +306,33 @@ func TestWatchResume(t *testing.T) {
 }
 
 // TestWatchNewOnly checks that a stream without a cursor starts after the
-// events already logged.
+// events already logged, and that the cursor its headers give for that
+// position resumes it there.
 func TestWatchNewOnly(t *testing.T) {
 	e := newEnv(t)
 	old := dwell.Event{Type: dwell.EventIdleStarted, Rep: "r1", Time: e.clock, DetectTime: e.clock, Key: "old"}
 	if _, err := server.PublishEvents(context.Background(), e.srv, acme, []dwell.Event{old}); err != nil {
 		t.Fatal(err)
 	}
-	st, _ := openWatch(t, e.report, e.caller(context.Background(), acme, dwell.RoleAdmin, "admin"), &dwellv1.WatchEventsRequest{})
+	admin := e.caller(context.Background(), acme, dwell.RoleAdmin, "admin")
+	st, cancel := openWatch(t, e.report, admin, &dwellv1.WatchEventsRequest{})
+	md, err := st.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The headers name the position: lose the stream before any event,
+	// publish, and resume from it: the event of the outage comes.
+	start := md.Get(server.StartCursorHeader)
+	if len(start) != 1 || start[0] != server.EventCursor(acme, 1) {
+		t.Fatalf("header %s = %q, want the cursor of event 1, the log's end", server.StartCursorHeader, start)
+	}
+	cancel()
 	fresh := old
 	fresh.Key, fresh.Type = "new", dwell.EventVisitStarted
 	if _, err := server.PublishEvents(context.Background(), e.srv, acme, []dwell.Event{fresh}); err != nil {
 		t.Fatal(err)
 	}
+	st, _ = openWatch(t, e.report, admin, &dwellv1.WatchEventsRequest{Cursor: start[0]})
 	got := recvAtLeast(t, st, 1)
 	if len(got) != 1 || got[0].GetType() != dwellv1.EventType_EVENT_TYPE_VISIT_STARTED {
 		t.Fatalf("received %v, want only the new VISIT_STARTED", got)

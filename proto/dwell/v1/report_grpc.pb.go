@@ -68,7 +68,9 @@ type ReportServiceClient interface {
 	// log order. A stream starts after its request's cursor (or at the log's
 	// end, with new events only, when it has none) and sends the response
 	// headers once it is positioned: a client that has received them misses
-	// nothing appended later. It then sends every event of its scope in log
+	// nothing appended later. The header "dwell-start-cursor" is the cursor
+	// of that position: a client that loses the stream before its first
+	// event resumes from it. It then sends every event of its scope in log
 	// order, batched, and stays open for new ones. To resume after a broken
 	// stream, call again with the cursor of the last event received: each
 	// event after it comes exactly once. An idle stream sends nothing: to
@@ -226,7 +228,9 @@ type ReportServiceServer interface {
 	// log order. A stream starts after its request's cursor (or at the log's
 	// end, with new events only, when it has none) and sends the response
 	// headers once it is positioned: a client that has received them misses
-	// nothing appended later. It then sends every event of its scope in log
+	// nothing appended later. The header "dwell-start-cursor" is the cursor
+	// of that position: a client that loses the stream before its first
+	// event resumes from it. It then sends every event of its scope in log
 	// order, batched, and stays open for new ones. To resume after a broken
 	// stream, call again with the cursor of the last event received: each
 	// event after it comes exactly once. An idle stream sends nothing: to
