@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -31,9 +33,9 @@ the last event it printed:
 
 When the connection breaks, watch reconnects by itself from the last
 cursor it printed, pausing 0.5 s, then 1 s, 2 s... up to 30 s between
-tries, and says so on stderr. Before its first event there is no cursor to
-resume from: a reconnection then starts with new events again, and events
-of the outage are missed. It runs until interrupted (Ctrl-C, SIGTERM),
+tries, and says so on stderr; before its first event it resumes from the
+position the server gave when the stream started, so nothing of the outage
+is missed either. It runs until interrupted (Ctrl-C, SIGTERM),
 which ends it with status 0 and prints the cursor to resume from on
 stderr. It stops with status 1 on an error that retrying cannot mend (a
 cursor from another tenant, or older than the events kept, a token
@@ -45,6 +47,22 @@ const (
 	watchFirstPause = 500 * time.Millisecond
 	watchMaxPause   = 30 * time.Second
 )
+
+// A watch pings its connection when no event came for watchKeepalive and
+// takes it for dead (and reconnects) when the ping is not answered within
+// watchKeepaliveTimeout: a stream waits for events for hours, and a
+// connection whose network vanished without a FIN would otherwise hold it
+// until the kernel gave up, minutes to hours later. dwelld accepts pings
+// every 10 s or more.
+const (
+	watchKeepalive        = 30 * time.Second
+	watchKeepaliveTimeout = 10 * time.Second
+)
+
+// startCursorHeader is the response header of WatchEvents with the cursor
+// of the stream's starting position (server.StartCursorHeader; dwellctl
+// speaks only the wire API).
+const startCursorHeader = "dwell-start-cursor"
 
 func watchCommand() command {
 	return command{
@@ -122,7 +140,7 @@ func watch(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequ
 		}
 		fmt.Fprintf(e.stderr, "dwellctl watch: %s; reconnecting in %v\n", what, pause)
 		if req.GetCursor() == "" {
-			fmt.Fprintln(e.stderr, "dwellctl watch: no event received yet, so no cursor to resume from: events until the reconnection may be missed")
+			fmt.Fprintln(e.stderr, "dwellctl watch: the server gave no position to resume from (it predates dwell-start-cursor): events until the reconnection may be missed")
 		}
 		select {
 		case <-ctx.Done():
@@ -163,7 +181,7 @@ func (d dialError) Error() string { return d.err.Error() }
 // failed would hold a new stream back for gRPC's own reconnection backoff
 // (up to two minutes), not watch's.
 func watchOnce(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequest) (int, error) {
-	conn, err := g.dial()
+	conn, err := g.dial(grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: watchKeepalive, Timeout: watchKeepaliveTimeout}))
 	if err != nil {
 		return 0, dialError{err}
 	}
@@ -175,12 +193,18 @@ func watchOnce(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEvents
 		return 0, err
 	}
 	// The server sends its headers once the stream is positioned in the
-	// log: from then on nothing published is missed.
-	if _, err := stream.Header(); err != nil {
+	// log: from then on nothing published is missed. They name the
+	// position as a cursor, so a stream lost before its first event
+	// resumes from there, not from whatever the log's end is by then.
+	md, err := stream.Header()
+	if err != nil {
 		return 0, err
 	}
 	if req.GetCursor() == "" {
 		fmt.Fprintln(e.stderr, "Watching new events.")
+		if c := md.Get(startCursorHeader); len(c) == 1 {
+			req.Cursor = c[0]
+		}
 	} else {
 		fmt.Fprintf(e.stderr, "Watching events after %s.\n", req.GetCursor())
 	}

@@ -30,15 +30,16 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 // a dwelld that serves TLS.
 func (bearer) RequireTransportSecurity() bool { return false }
 
-// dial returns a connection to g.addr, over TLS with --tls or --ca. It does
-// not connect yet: the first RPC does, and reports an unreachable server
-// (or a certificate it does not trust) as UNAVAILABLE.
-func (g *globals) dial() (*grpc.ClientConn, error) {
+// dial returns a connection to g.addr, over TLS with --tls or --ca, with
+// the extra options. It does not connect yet: the first RPC does, and
+// reports an unreachable server (or a certificate it does not trust) as
+// UNAVAILABLE.
+func (g *globals) dial(extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
 	if g.tls {
 		creds = credentials.NewTLS(&tls.Config{RootCAs: g.roots, MinVersion: tls.VersionTLS12})
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, extra...)
 	if g.token != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer(g.token)))
 	}

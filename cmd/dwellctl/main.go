@@ -309,8 +309,12 @@ Run "dwellctl COMMAND -h" for a command's flags.
 }
 
 func listCommands(w io.Writer, cs []command) {
+	width := 0
 	for _, c := range cs {
-		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 }
 

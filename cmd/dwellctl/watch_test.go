@@ -162,8 +162,9 @@ func (p *cutProxy) setDown(down bool) {
 
 // TestWatch follows the events of a simulated day's uploads with three
 // watches: one throughout (-o json), the reference; one through a proxy
-// whose connections are cut mid-day, which reconnects by itself from its
-// last cursor, and is then interrupted; and one started with --from the
+// whose connections are cut before its first event and again mid-day,
+// which reconnects by itself from the position its stream started at, then
+// from its last cursor, and is then interrupted; and one started with --from the
 // cursor the interrupted one printed. The second and third together print
 // exactly the reference's events, in order: none repeated, none lost.
 func TestWatch(t *testing.T) {
@@ -213,9 +214,23 @@ func TestWatch(t *testing.T) {
 	proxy := newCutProxy(t, addr)
 	cutOne := startWatch(t, partner.with("DWELL_ADDR", proxy.addr()))
 
-	upload(0, n/3)
-	waitFor(t, "events of the first third", func() bool { return len(cutOne.cursors()) > 0 }, func() string { return cutOne.errs.String() })
-	// The network drops; the second third of the day arrives meanwhile.
+	// The network drops before the first event, and the first sixth of
+	// the day arrives meanwhile: the watch resumes from the position the
+	// server gave when its stream started, so it misses none of it.
+	waitFor(t, "the cut watch's stream", func() bool { return strings.Contains(cutOne.errs.String(), "Watching new events.") },
+		func() string { return cutOne.errs.String() })
+	proxy.setDown(true)
+	upload(0, n/6)
+	waitFor(t, "the reference's events of the first sixth", func() bool { return len(ref.out.lines()) > 0 }, func() string { return ref.errs.String() })
+	waitFor(t, "a failed reconnection before any event", func() bool { return strings.Count(cutOne.errs.String(), "reconnecting in") >= 2 },
+		func() string { return cutOne.errs.String() })
+	proxy.setDown(false)
+	waitFor(t, "the events of the first outage", func() bool { return len(cutOne.cursors()) > 0 }, func() string { return cutOne.errs.String() })
+	if strings.Contains(cutOne.errs.String(), "may be missed") {
+		t.Errorf("the cut watch had no position to resume from:\n%s", cutOne.errs.String())
+	}
+	upload(n/6, n/3)
+	// The network drops again; the second third of the day arrives meanwhile.
 	proxy.setDown(true)
 	refBefore := len(ref.out.lines())
 	upload(n/3, 2*n/3)
@@ -224,7 +239,7 @@ func TestWatch(t *testing.T) {
 		func() string { return cutOne.errs.String() })
 	before := len(cutOne.cursors())
 	proxy.setDown(false)
-	waitFor(t, "the reconnection", func() bool { return strings.Contains(cutOne.errs.String(), "Watching events after ") },
+	waitFor(t, "the reconnection", func() bool { return strings.Count(cutOne.errs.String(), "Watching events after ") >= 2 },
 		func() string { return cutOne.errs.String() })
 	// The pause grows while reconnecting fails: 500ms, then 1s.
 	if errs := cutOne.errs.String(); !strings.Contains(errs, "reconnecting in 500ms") || !strings.Contains(errs, "reconnecting in 1s") {
