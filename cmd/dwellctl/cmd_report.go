@@ -631,11 +631,28 @@ func histogram(h []int32) string {
 	return strings.Join(parts, ", ")
 }
 
-// zeroDecimal lists the ISO 4217 currencies without minor units, whose
-// amount_minor is whole units (IDR: whole rupiah, by the API's rule).
-var zeroDecimal = map[string]bool{"IDR": true, "JPY": true, "KRW": true, "VND": true, "CLP": true, "ISK": true, "UGX": true, "PYG": true}
+// currencyExponents holds the ISO 4217 currencies whose minor unit is not
+// a hundredth: those without one (amount_minor is whole units; IDR too, by
+// the API's rule, although ISO gives it two decimals) and those with three
+// or four decimals. Every other currency has two.
+var currencyExponents = map[string]int{
+	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IDR": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+	"PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+	"CLF": 4, "UYW": 4,
+}
 
-// formatMoney shows an amount as "IDR 1,500,000" or "EUR 1,234.50".
+// currencyDecimals returns how many decimals an amount of cur has: the
+// power of ten between its major and minor units.
+func currencyDecimals(cur string) int {
+	if d, ok := currencyExponents[cur]; ok {
+		return d
+	}
+	return 2
+}
+
+// formatMoney shows an amount as "IDR 1,500,000", "EUR 1,234.50" or
+// "KWD 1.500", with the currency's decimals.
 func formatMoney(m *dwellv1.Money) string {
 	if m == nil {
 		return "-"
@@ -646,10 +663,15 @@ func formatMoney(m *dwellv1.Money) string {
 	if a < 0 {
 		sign, a = "-", -a
 	}
-	if zeroDecimal[cur] {
+	d := currencyDecimals(cur)
+	if d == 0 {
 		return strings.TrimSpace(cur + " " + sign + thousands(a))
 	}
-	return strings.TrimSpace(fmt.Sprintf("%s %s%s.%02d", cur, sign, thousands(a/100), a%100))
+	unit := int64(1)
+	for range d {
+		unit *= 10
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s %s%s.%0*d", cur, sign, thousands(a/unit), d, a%unit))
 }
 
 // thousands writes n with comma separators.

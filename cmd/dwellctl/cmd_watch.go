@@ -117,6 +117,14 @@ func watch(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequ
 		if errors.As(err, &de) {
 			return e.fail(name, de.err)
 		}
+		var oe outputError
+		if errors.As(err, &oe) {
+			// A full disk or a closed pipe: reconnecting cannot mend it.
+			if req.GetCursor() != "" {
+				fmt.Fprintf(e.stderr, "Resume with: dwellctl watch --from %s\n", req.GetCursor())
+			}
+			return e.fail(name, oe.err)
+		}
 		if ctx.Err() != nil {
 			if req.GetCursor() != "" {
 				fmt.Fprintf(e.stderr, "Stopped. Resume with: dwellctl watch --from %s\n", req.GetCursor())
@@ -139,9 +147,6 @@ func watch(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequ
 			what = fmt.Sprintf("the stream broke (%s: %s)", codeName(st.Code()), st.Message())
 		}
 		fmt.Fprintf(e.stderr, "dwellctl watch: %s; reconnecting in %v\n", what, pause)
-		if req.GetCursor() == "" {
-			fmt.Fprintln(e.stderr, "dwellctl watch: the server gave no position to resume from (it predates dwell-start-cursor): events until the reconnection may be missed")
-		}
 		select {
 		case <-ctx.Done():
 			if req.GetCursor() != "" {
@@ -174,6 +179,12 @@ type dialError struct{ err error }
 
 func (d dialError) Error() string { return d.err.Error() }
 
+// outputError is an event that could not be written out (a full disk, a
+// closed pipe): retrying cannot mend it either.
+type outputError struct{ err error }
+
+func (o outputError) Error() string { return o.err.Error() }
+
 // watchOnce opens one stream from req.Cursor and prints its events until
 // it ends, advancing req.Cursor past each event printed. It returns how
 // many it printed and the error that ended the stream (nil when the server
@@ -204,6 +215,8 @@ func watchOnce(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEvents
 		fmt.Fprintln(e.stderr, "Watching new events.")
 		if c := md.Get(startCursorHeader); len(c) == 1 {
 			req.Cursor = c[0]
+		} else {
+			fmt.Fprintln(e.stderr, "dwellctl watch: the server gives no starting position (it predates dwell-start-cursor): if this stream breaks before its first event, events until the reconnection may be missed")
 		}
 	} else {
 		fmt.Fprintf(e.stderr, "Watching events after %s.\n", req.GetCursor())
@@ -219,7 +232,7 @@ func watchOnce(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEvents
 		}
 		for _, ev := range resp.GetEvents() {
 			if err := printEvent(e.stdout, g, ev); err != nil {
-				return n, err
+				return n, outputError{fmt.Errorf("writing an event out: %w", err)}
 			}
 			req.Cursor = ev.GetCursor()
 			n++

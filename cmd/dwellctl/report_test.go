@@ -436,7 +436,9 @@ func TestFormatting(t *testing.T) {
 	for _, c := range []struct {
 		m    *dwellv1.Money
 		want string
-	}{{&dwellv1.Money{CurrencyCode: "EUR", AmountMinor: 123450}, "EUR 1,234.50"}, {&dwellv1.Money{CurrencyCode: "IDR", AmountMinor: 1500000}, "IDR 1,500,000"}, {nil, "-"}} {
+	}{{&dwellv1.Money{CurrencyCode: "EUR", AmountMinor: 123450}, "EUR 1,234.50"}, {&dwellv1.Money{CurrencyCode: "IDR", AmountMinor: 1500000}, "IDR 1,500,000"},
+		{&dwellv1.Money{CurrencyCode: "KWD", AmountMinor: 1500}, "KWD 1.500"}, {&dwellv1.Money{CurrencyCode: "XOF", AmountMinor: 1500}, "XOF 1,500"},
+		{&dwellv1.Money{CurrencyCode: "CLF", AmountMinor: 12345}, "CLF 1.2345"}, {&dwellv1.Money{CurrencyCode: "EUR", AmountMinor: -5}, "EUR -0.05"}, {nil, "-"}} {
 		if got := formatMoney(c.m); got != c.want {
 			t.Errorf("formatMoney(%v) = %q, want %q", c.m, got, c.want)
 		}

@@ -413,6 +413,21 @@ func TestParseMoney(t *testing.T) {
 		{"EUR", "", 0, "not an amount"},
 		{"", "5", 0, "currency is required"},
 		{"EUR", "99999999999999999999", 0, "too large"},
+		// Currencies of three decimals and without minor units.
+		{"KWD", "1.5", 1500, ""},
+		{"KWD", "1.500", 1500, ""},
+		{"KWD", "1.5001", 0, "more decimals than KWD has (3)"},
+		{"XOF", "1500", 1500, ""},
+		{"XOF", "1500.50", 0, "more decimals than XOF has (0)"},
+		// A comma separates thousands only: a decimal comma is refused,
+		// never read as a ten or hundred times larger amount.
+		{"EUR", "1,5", 0, "not an amount"},
+		{"EUR", "1,50", 0, "not an amount"},
+		{"EUR", ",5", 0, "not an amount"},
+		{"EUR", "1234,567.00", 0, "not an amount"},
+		{"EUR", "1,234,567.00", 123456700, ""},
+		{"IDR", "1,500,000", 1500000, ""},
+		{"IDR", "1,5", 0, "not an amount"},
 	} {
 		got, err := parseMoney(tc.cur, tc.amount)
 		switch {
@@ -468,5 +483,44 @@ func TestOpportunitiesImportBatches(t *testing.T) {
 	}
 	if len(got) != n-1 || slices.Contains(got, fmt.Sprintf("opportunities/o-%04d", bad)) {
 		t.Fatalf("stored %d opportunities (bad one among them: %v), want %d without it", len(got), slices.Contains(got, fmt.Sprintf("opportunities/o-%04d", bad)), n-1)
+	}
+}
+
+// TestParseWallOrInstant: a local wall clock names the one instant it
+// reads as in the rep's zone; one the clocks skip (spring forward) or pass
+// twice (fall back) is refused, not moved an hour without a word.
+func TestParseWallOrInstant(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jakarta, err := time.LoadLocation("Asia/Jakarta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		s     string
+		loc   *time.Location
+		want  time.Time
+		local bool
+		err   string
+	}{
+		{"2026-11-27 09:00", jakarta, time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), true, ""},
+		{"2026-03-08 01:30", ny, time.Date(2026, 3, 8, 6, 30, 0, 0, time.UTC), true, ""},
+		{"2026-03-08 03:30", ny, time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC), true, ""},
+		{"2026-03-08 02:30", ny, time.Time{}, true, "does not exist"},
+		{"2026-11-01 01:30", ny, time.Time{}, true, "happens twice"},
+		{"2026-11-01 00:59", ny, time.Date(2026, 11, 1, 4, 59, 0, 0, time.UTC), true, ""},
+		{"2026-11-01 02:00", ny, time.Date(2026, 11, 1, 7, 0, 0, 0, time.UTC), true, ""},
+		{"2026-11-01T01:30:00-04:00", ny, time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC), false, ""},
+		{"tomorrow 9", ny, time.Time{}, true, "neither an RFC 3339"},
+	} {
+		got, local, err := parseWallOrInstant(tc.s, tc.loc)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("parseWallOrInstant(%q, %s) = %v, %v; want an error saying %q", tc.s, tc.loc, got, err, tc.err)
+		case tc.err == "" && (err != nil || !got.Equal(tc.want) || local != tc.local):
+			t.Errorf("parseWallOrInstant(%q, %s) = %v, %v, %v; want %v, local %v", tc.s, tc.loc, got, local, err, tc.want, tc.local)
+		}
 	}
 }

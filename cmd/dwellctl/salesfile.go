@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -164,32 +165,43 @@ func stageName(s dwellv1.OpportunityStage) string {
 }
 
 // parseMoney reads an amount in major units ("1500000" rupiah, "1234.50"
-// euros; commas between thousands allowed) of an ISO 4217 currency into
-// minor units, exactly: no more decimals than the currency has (none for
-// IDR, JPY and the other zeroDecimal currencies, else two).
+// euros, "1.500" Kuwaiti dinars; commas only between groups of three
+// digits, as in "1,234.50": a decimal comma is refused, not misread) of an
+// ISO 4217 currency into minor units, exactly: no more decimals than the
+// currency has (currencyDecimals).
 func parseMoney(currency, amount string) (*dwellv1.Money, error) {
 	cur := strings.ToUpper(strings.TrimSpace(currency))
 	if cur == "" {
 		return nil, fmt.Errorf("a currency is required, such as IDR or EUR")
 	}
-	s := strings.ReplaceAll(strings.TrimSpace(amount), ",", "")
-	whole, frac, hasPoint := strings.Cut(s, ".")
-	decimals := 2
-	if zeroDecimal[cur] {
-		decimals = 0
-	}
+	whole, frac, hasPoint := strings.Cut(strings.TrimSpace(amount), ".")
+	digits, ok := groupedDigits(whole)
+	decimals := currencyDecimals(cur)
 	switch {
-	case whole == "" || !allDigits(whole) || hasPoint && !allDigits(frac):
-		return nil, fmt.Errorf("%q is not an amount: want digits, such as 1500000 or 1234.50", amount)
+	case !ok || hasPoint && !allDigits(frac):
+		return nil, fmt.Errorf("%q is not an amount: want digits with a decimal point, such as 1500000 or 1,234.50", amount)
 	case len(frac) > decimals:
 		return nil, fmt.Errorf("%q has more decimals than %s has (%d)", amount, cur, decimals)
 	}
 	frac += strings.Repeat("0", decimals-len(frac))
-	minor, err := strconv.ParseInt(whole+frac, 10, 64)
+	minor, err := strconv.ParseInt(digits+frac, 10, 64)
 	if err != nil {
 		return nil, fmt.Errorf("%q is too large an amount", amount)
 	}
 	return &dwellv1.Money{CurrencyCode: cur, AmountMinor: minor}, nil
+}
+
+// groupedDigits returns the digits of s, which is digits alone or digits
+// with a comma before every group of three ("1,234,567"), and whether it
+// is either.
+func groupedDigits(s string) (string, bool) {
+	groups := strings.Split(s, ",")
+	for i, g := range groups {
+		if g == "" || !allDigits(g) || i > 0 && len(g) != 3 || i == 0 && len(groups) > 1 && len(g) > 3 {
+			return "", false
+		}
+	}
+	return strings.Join(groups, ""), true
 }
 
 // parseMoneyFlag reads "CUR AMOUNT", such as "EUR 1,234.50" (the way
@@ -227,11 +239,29 @@ func parseWallOrInstant(s string, loc *time.Location) (time.Time, bool, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, false, nil
 	}
-	t, err := time.ParseInLocation(localLayout, s, loc)
+	wall, err := time.Parse(localLayout, s)
 	if err != nil {
 		return time.Time{}, true, fmt.Errorf("%q is neither an RFC 3339 instant (2026-11-27T09:00:00+07:00) nor a local \"YYYY-MM-DD HH:MM\" in the rep's time zone", s)
 	}
-	return t, true, nil
+	// The instants that read as this wall clock in loc: one, except where
+	// the zone's offset changes. Its offsets a day either side are the
+	// only candidates (zones change offset at most once a day).
+	var at []time.Time
+	for _, probe := range []time.Time{wall.Add(-24 * time.Hour), wall, wall.Add(24 * time.Hour)} {
+		_, off := probe.In(loc).Zone()
+		t := wall.Add(-time.Duration(off) * time.Second)
+		if t.In(loc).Format(localLayout) == wall.Format(localLayout) && !slices.ContainsFunc(at, t.Equal) {
+			at = append(at, t)
+		}
+	}
+	switch len(at) {
+	case 0:
+		return time.Time{}, true, fmt.Errorf("%q does not exist in %s: the clocks skip it; give another time", s, loc)
+	case 1:
+		return at[0], true, nil
+	default:
+		return time.Time{}, true, fmt.Errorf("%q happens twice in %s: the clocks go back over it; give it as an RFC 3339 instant with its offset", s, loc)
+	}
 }
 
 // isLocalTime reports whether s is in the local form, which needs the

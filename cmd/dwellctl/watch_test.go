@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,10 +46,21 @@ type runningWatch struct {
 
 func startWatch(t *testing.T, c *cli, args ...string) *runningWatch {
 	t.Helper()
+	return startWatchTo(t, c, nil, args...)
+}
+
+// startWatchTo is startWatch with the events written to stdout instead of
+// the watch's own buffer, when stdout is not nil.
+func startWatchTo(t *testing.T, c *cli, stdout io.Writer, args ...string) *runningWatch {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &runningWatch{cancel: cancel, code: make(chan int, 1)}
+	out := io.Writer(&w.out)
+	if stdout != nil {
+		out = stdout
+	}
 	go func() {
-		w.code <- run(ctx, append([]string{"watch"}, args...), strings.NewReader(""), &w.out, &w.errs, func(k string) string { return c.env[k] })
+		w.code <- run(ctx, append([]string{"watch"}, args...), strings.NewReader(""), out, &w.errs, func(k string) string { return c.env[k] })
 	}()
 	t.Cleanup(func() { w.stop(t) })
 	waitFor(t, "watch "+strings.Join(args, " ")+" positioned", func() bool { return strings.Contains(w.errs.String(), "Watching ") }, func() string { return w.errs.String() })
@@ -211,6 +223,9 @@ func TestWatch(t *testing.T) {
 
 	partner := c.with("DWELL_TOKEN", partnerTok)
 	ref := startWatch(t, partner, "-o", "json")
+	// A watch that cannot write its events out (a full disk) stops with
+	// status 1 at the first event, instead of reconnecting for ever.
+	full := startWatchTo(t, partner, failingWriter{}, "-o", "json")
 	proxy := newCutProxy(t, addr)
 	cutOne := startWatch(t, partner.with("DWELL_ADDR", proxy.addr()))
 
@@ -225,6 +240,15 @@ func TestWatch(t *testing.T) {
 	waitFor(t, "a failed reconnection before any event", func() bool { return strings.Count(cutOne.errs.String(), "reconnecting in") >= 2 },
 		func() string { return cutOne.errs.String() })
 	proxy.setDown(false)
+	select {
+	case code := <-full.code:
+		full.code <- code // for its cleanup's stop
+		if code != exitFail || !strings.Contains(full.errs.String(), "no space left on device") || strings.Contains(full.errs.String(), "reconnecting") {
+			t.Errorf("a watch whose output fails exited %d, stderr:\n%s\nwant status 1 naming the write error, without reconnecting", code, full.errs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("a watch whose output fails still runs after 10 s; stderr:\n%s", full.errs.String())
+	}
 	waitFor(t, "the events of the first outage", func() bool { return len(cutOne.cursors()) > 0 }, func() string { return cutOne.errs.String() })
 	if strings.Contains(cutOne.errs.String(), "may be missed") {
 		t.Errorf("the cut watch had no position to resume from:\n%s", cutOne.errs.String())
@@ -411,3 +435,8 @@ func TestReportVisits(t *testing.T) {
 		}
 	}
 }
+
+// failingWriter fails every write, as stdout on a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }

@@ -487,8 +487,9 @@ type UpdateClientRequest struct {
 	Client *Client `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
 	// Fields to change: display_name, kind, address, external_id, geofence.
 	// Without a mask, the fields the request sets (a value that is not
-	// empty or zero) change and the others are kept (AIP-134); "*" replaces
-	// all of them, clearing those left empty. A request without a mask that
+	// empty or zero) change and the others are kept (AIP-134); "*" applies
+	// all of them as sent, so one left empty is cleared where it may be empty
+	// (else the update is INVALID_ARGUMENT). A request without a mask that
 	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1471,8 +1472,9 @@ type UpdateRepRequest struct {
 	Rep *Rep `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
 	// Fields to change: display_name, email, time_zone, team, working_hours.
 	// Without a mask, the fields the request sets (a value that is not
-	// empty or zero) change and the others are kept (AIP-134); "*" replaces
-	// all of them, clearing those left empty. A request without a mask that
+	// empty or zero) change and the others are kept (AIP-134); "*" applies
+	// all of them as sent, so one left empty is cleared where it may be empty
+	// (else the update is INVALID_ARGUMENT). A request without a mask that
 	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2191,8 +2193,9 @@ type UpdateTeamRequest struct {
 	Team *Team `protobuf:"bytes,1,opt,name=team,proto3" json:"team,omitempty"`
 	// Fields to change: display_name, managers.
 	// Without a mask, the fields the request sets (a value that is not
-	// empty or zero) change and the others are kept (AIP-134); "*" replaces
-	// all of them, clearing those left empty. A request without a mask that
+	// empty or zero) change and the others are kept (AIP-134); "*" applies
+	// all of them as sent, so one left empty is cleared where it may be empty
+	// (else the update is INVALID_ARGUMENT). A request without a mask that
 	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2700,10 +2703,14 @@ type UpdateSettingsRequest struct {
 	// The new values of the fields in update_mask.
 	Settings *Settings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
 	// Fields to change: retention_days, visit_min_seconds, idle_min_seconds,
-	// silence_min_seconds, and partner_accounts_required only when named.
+	// silence_min_seconds, and partner_accounts_required only when named
+	// (without a mask or with "*" it is kept as it is). silence_min_seconds
+	// 0 keeps the current threshold, as a client that predates the field
+	// sends it.
 	// Without a mask, the fields the request sets (a value that is not
-	// empty or zero) change and the others are kept (AIP-134); "*" replaces
-	// all of them, clearing those left empty. A request without a mask that
+	// empty or zero) change and the others are kept (AIP-134); "*" applies
+	// all of them as sent, so one left empty is cleared where it may be empty
+	// (else the update is INVALID_ARGUMENT). A request without a mask that
 	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -3129,8 +3136,9 @@ type UpdatePartnerRequest struct {
 	// Fields to change: display_name, scopes, disabled (so an account is
 	// enabled again only through a mask naming disabled).
 	// Without a mask, the fields the request sets (a value that is not
-	// empty or zero) change and the others are kept (AIP-134); "*" replaces
-	// all of them, clearing those left empty. A request without a mask that
+	// empty or zero) change and the others are kept (AIP-134); "*" applies
+	// all of them as sent, so one left empty is cleared where it may be empty
+	// (else the update is INVALID_ARGUMENT). A request without a mask that
 	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -517,7 +517,9 @@ type Money struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ISO 4217 currency code, such as "IDR" or "EUR".
 	CurrencyCode string `protobuf:"bytes,1,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
-	// Amount in minor units (cents, or whole rupiah for IDR), >= 0.
+	// Amount in minor units as ISO 4217 defines them (cents of EUR,
+	// thousandths of KWD, whole JPY), except IDR, counted in whole rupiah;
+	// >= 0.
 	AmountMinor   int64 `protobuf:"varint,2,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -891,8 +893,9 @@ type UpdateOpportunityRequest struct {
 	Opportunity *Opportunity `protobuf:"bytes,1,opt,name=opportunity,proto3" json:"opportunity,omitempty"`
 	// Fields to change: stage, amount, close_time, external_id.
 	// Without a mask, the fields the request sets (a value that is not
-	// empty or zero) change and the others are kept (AIP-134); "*" replaces
-	// all of them, clearing those left empty. A request without a mask that
+	// empty or zero) change and the others are kept (AIP-134); "*" applies
+	// all of them as sent, so one left empty is cleared where it may be empty
+	// (else the update is INVALID_ARGUMENT). A request without a mask that
 	// sets none of them is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
