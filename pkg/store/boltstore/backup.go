@@ -40,19 +40,53 @@ import (
 func (s *Store) Backup(ctx context.Context, w io.Writer, begin func(size int64) error) (int64, error) {
 	const op = dwell.Op("boltstore.Backup")
 	var n int64
-	err := s.view(ctx, op, func(tx *bolt.Tx) error {
-		if begin != nil {
-			if err := begin(tx.Size()); err != nil {
-				return err
-			}
-		}
-		var err error
-		n, err = tx.WriteTo(ctxWriter{ctx, w})
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
+	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
+		n, err = writeTx(ctx, tx, w, begin)
 		return err
 	})
+	return n, err
+}
+
+// BackupFile writes a consistent copy of the store file at path to w, as
+// Backup does, for a file no Store holds open (dwelld stopped). It opens
+// the file read-only, waiting up to timeout for its lock: a file a running
+// store holds is dwell.FailedPrecondition, a missing one dwell.NotFound.
+// While it runs, Open of the file waits for it (up to its 5 seconds).
+func BackupFile(ctx context.Context, path string, timeout time.Duration, w io.Writer, begin func(size int64) error) (int64, error) {
+	const op = dwell.Op("boltstore.BackupFile")
+	if _, err := committedSize(path); err != nil {
+		return 0, dwell.E(op, err)
+	}
+	db, err := openChecked(path, timeout)
+	if errors.Is(err, bolt.ErrTimeout) {
+		return 0, dwell.E(op, dwell.FailedPrecondition, fmt.Sprintf("%s is locked by another process (a running dwelld?)", path))
+	}
+	if err != nil {
+		return 0, dwell.E(op, dwell.Invalid, fmt.Sprintf("%s is not a readable store file", path), err)
+	}
+	defer db.Close()
+	var n int64
+	err = db.View(func(tx *bolt.Tx) (err error) {
+		n, err = writeTx(ctx, tx, w, begin)
+		return err
+	})
+	if err != nil {
+		return n, dwell.E(op, err)
+	}
+	return n, nil
+}
+
+// writeTx writes the whole file as of tx to w (see Backup).
+func writeTx(ctx context.Context, tx *bolt.Tx, w io.Writer, begin func(size int64) error) (int64, error) {
+	if begin != nil {
+		if err := begin(tx.Size()); err != nil {
+			return 0, err
+		}
+	}
+	n, err := tx.WriteTo(ctxWriter{ctx, w})
+	if cerr := ctx.Err(); cerr != nil {
+		return n, cerr
+	}
 	return n, err
 }
 
