@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -211,8 +212,9 @@ func TestVerifyRefusesDamage(t *testing.T) {
 // backups of the whole store one after another for the whole run: to
 // io.Discard ("discard": the store's side alone, a long read transaction
 // and the reading of the file) and to a file on the same disk, fsynced at
-// its end ("file": what dwellctl backup adds when the copy goes to the
-// store's disk). Compare fixes/s and the batch latency percentiles
+// its end ("file") or every 1 or 4 MiB ("file-sync1M", "file-sync4M",
+// which dwellctl backup does): the copy's writes and flushes compete with
+// the store's fsyncs. Compare fixes/s and the batch latency percentiles
 // (p99-ms, max-ms: a stalled committer shows in max-ms) of the three in
 // one run; backups/s says how many whole copies ran meanwhile.
 func BenchmarkIngestDuringBackup(b *testing.B) {
@@ -234,7 +236,7 @@ func BenchmarkIngestDuringBackup(b *testing.B) {
 		}
 	}
 	var round atomic.Int64
-	for _, mode := range []string{"idle", "discard", "file"} {
+	for _, mode := range []string{"idle", "discard", "file", "file-sync1M", "file-sync4M"} {
 		b.Run(mode, func(b *testing.B) {
 			stop := make(chan struct{})
 			var backups atomic.Int64
@@ -255,7 +257,7 @@ func BenchmarkIngestDuringBackup(b *testing.B) {
 					}
 				})
 			}
-			if mode == "file" {
+			if strings.HasPrefix(mode, "file") {
 				bg.Go(func() {
 					for {
 						select {
@@ -268,7 +270,14 @@ func BenchmarkIngestDuringBackup(b *testing.B) {
 							b.Error(err)
 							return
 						}
-						_, err = s.Backup(ctx, f, nil)
+						var w io.Writer = f
+						switch mode {
+						case "file-sync1M":
+							w = &syncEvery{f: f, every: 1 << 20}
+						case "file-sync4M":
+							w = &syncEvery{f: f, every: 4 << 20}
+						}
+						_, err = s.Backup(ctx, w, nil)
 						if err == nil {
 							err = f.Sync()
 						}
@@ -354,4 +363,18 @@ func TestBackupFile(t *testing.T) {
 	if _, err := boltstore.BackupFile(ctx, filepath.Join(dir, "nope.db"), time.Second, &buf, nil); !dwell.Is(dwell.NotFound, err) {
 		t.Fatalf("BackupFile of a missing file: %v, want NotFound", err)
 	}
+}
+
+// syncEvery writes to f and fsyncs it every so many bytes.
+type syncEvery struct {
+	f            *os.File
+	every, dirty int64
+}
+
+func (s *syncEvery) Write(p []byte) (int, error) {
+	n, err := s.f.Write(p)
+	if s.dirty += int64(n); err == nil && s.dirty >= s.every {
+		s.dirty, err = 0, s.f.Sync()
+	}
+	return n, err
 }
