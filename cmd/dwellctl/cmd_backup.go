@@ -204,8 +204,13 @@ func (b *backupJob) snapshot(ctx context.Context) (tmp string, online bool, err 
 	case errors.Is(err, errNoDwelld):
 		src := filepath.Join(b.dataDir, backupDBFile)
 		_, err = boltstore.BackupFile(ctx, src, time.Second, w, nil)
-		if dwell.Is(dwell.FailedPrecondition, err) {
+		switch {
+		case dwell.Is(dwell.FailedPrecondition, err):
 			err = fmt.Errorf("%s is locked, so dwelld is running, but it serves no control socket %s: see its log (or stop it for an offline backup)", src, sock)
+		case dwell.Is(dwell.Invalid, err):
+			// The file is checked before its lock is taken: a running
+			// dwelld's writes can fail the check too.
+			err = fmt.Errorf("%w (if dwelld is running, it serves no control socket %s: see its log)", err, sock)
 		}
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -8,7 +9,6 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -54,7 +54,7 @@ func (s *Store) Backup(ctx context.Context, w io.Writer, begin func(size int64) 
 // While it runs, Open of the file waits for it (up to its 5 seconds).
 func BackupFile(ctx context.Context, path string, timeout time.Duration, w io.Writer, begin func(size int64) error) (int64, error) {
 	const op = dwell.Op("boltstore.BackupFile")
-	if _, err := committedSize(path); err != nil {
+	if _, err := checkFile(path); err != nil {
 		return 0, dwell.E(op, err)
 	}
 	db, err := openChecked(path, timeout)
@@ -119,36 +119,30 @@ type Contents struct {
 	Events int64
 }
 
-// Verify opens the store file at path read-only and checks it: bbolt's
-// consistency check of every page (each reachable once, none both
-// reachable and free, every key in order), the layout version, and that
-// the file is as long as its newest meta page says. It reports what the
-// file holds. It waits up to timeout for the file's lock, so it fails on a
-// file a running store holds (dwell.FailedPrecondition).
+// Verify opens the store file at path read-only and checks it: that the
+// file is as long as its newest meta page says, that its page tree is
+// well formed (checkFile: no page out of range, of the wrong type,
+// reachable twice or pointing outside itself; before bbolt reads it, as
+// bbolt trusts its file and crashes on such damage), bbolt's consistency
+// check (every page reachable or free, never both; keys in order) and the
+// layout version. It reports what the file holds. It waits up to timeout
+// for the file's lock, so it fails on a file a running store holds
+// (dwell.FailedPrecondition).
 //
-// Caveat: bbolt asserts, in a goroutine of its own where no recover
-// reaches, that every page it walks has the id and a type it expects; a
-// file whose page headers are damaged (not cut short: that is caught
-// first) therefore crashes the process instead of failing Verify. Run
-// Verify where a crash is a failure too, as dwellctl backup does: it
-// renames the copy into place only after Verify returns nil.
-//
-// A missing file is dwell.NotFound; a file that is not a store, is
-// truncated or fails a check is dwell.Invalid, with the first problems
-// found in its message. Verify reads the whole file: it takes about as long
-// as reading it from disk, and memory of about 40 bytes per page (4 KiB).
+// A missing file is dwell.NotFound; a file that is not a store, is cut
+// short or fails a check is dwell.Invalid, with the first problems found
+// in its message. Verify reads the whole file twice: it takes about as
+// long as reading it from disk twice, and memory of about 100 bytes per
+// page (4 KiB).
 func Verify(ctx context.Context, path string, timeout time.Duration) (Contents, error) {
 	const op = dwell.Op("boltstore.Verify")
 	if err := ctx.Err(); err != nil {
 		return Contents{}, dwell.E(op, err)
 	}
-	size, err := committedSize(path)
+	size, err := checkFile(path)
 	if err != nil {
 		return Contents{}, dwell.E(op, err)
 	}
-	// bbolt maps the file and reads its pages in place: a page past the end
-	// of a truncated file would fault, so committedSize checked the length
-	// before any page is read.
 	db, err := openChecked(path, timeout)
 	if errors.Is(err, bolt.ErrTimeout) {
 		return Contents{}, dwell.E(op, dwell.FailedPrecondition, fmt.Sprintf("%s is locked by another process (a running dwelld?)", path))
@@ -159,9 +153,6 @@ func Verify(ctx context.Context, path string, timeout time.Duration) (Contents, 
 	defer db.Close()
 	c := Contents{Bytes: size}
 	err = db.View(func(tx *bolt.Tx) error {
-		if err := walk(ctx, tx); err != nil {
-			return dwell.E(dwell.Invalid, fmt.Sprintf("%s fails bbolt's consistency check", path), err)
-		}
 		var problems []error
 		for err := range tx.Check() {
 			if len(problems) < 5 {
@@ -187,9 +178,11 @@ func Verify(ctx context.Context, path string, timeout time.Duration) (Contents, 
 }
 
 // openChecked opens the bbolt file at path read-only. Open rebuilds the
-// free-page list by walking every page, and panics on the first problem
-// the walk reports (keys out of order, a page reachable twice): that panic
-// is turned into an error here.
+// free-page list by walking every page and panics on the first problem the
+// walk reports; the panic is turned into an error here, but bbolt's walking
+// goroutine goes on over the closed transaction and may crash the process
+// later. Call checkFile first: a file that passes it gives that walk
+// nothing to report.
 func openChecked(path string, timeout time.Duration) (db *bolt.DB, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -197,37 +190,6 @@ func openChecked(path string, timeout time.Duration) (db *bolt.DB, err error) {
 		}
 	}()
 	return bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
-}
-
-// walk reads every key of every bucket in tx, and so every page reachable
-// from its root, turning bbolt's panics at a malformed page (and faults
-// reading the map) into an error.
-func walk(ctx context.Context, tx *bolt.Tx) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed page: %v", r)
-		}
-	}()
-	var bucket func(b *bolt.Bucket) error
-	bucket = func(b *bolt.Bucket) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if v != nil {
-				continue
-			}
-			if sub := b.Bucket(k); sub != nil {
-				if err := bucket(sub); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return bucket(b) })
 }
 
 // contents counts what tx holds into c.
@@ -266,29 +228,53 @@ func contents(ctx context.Context, tx *bolt.Tx, c *Contents) error {
 	return nil
 }
 
-// bbolt's on-disk meta page, as far as committedSize reads it: a 16-byte
-// page header, then magic, version, page size and flags (4 bytes each),
-// the root bucket (16), the free list's page (8), the high-water page id
-// (8), the transaction id (8) and an FNV-1a checksum of everything from
-// magic to the transaction id (8), in the machine's byte order.
+// Before bbolt reads a file that is not known to be sound (a backup),
+// checkFile walks its page tree with plain reads. bbolt maps the file and
+// trusts it: a page past the end of a cut-short file faults, and a page
+// of the wrong type, an element pointing outside its page or a cycle of
+// pages panics or loops in goroutines of bbolt's own, where no recover
+// reaches (its Open rebuilds the free-page list by walking every page).
+// checkFile finds those first and reports them as errors.
+//
+// The on-disk format is bbolt's (version 2, unchanged since 2014), in the
+// machine's byte order. A page starts with a 16-byte header: id (8),
+// flags (2), count (2), overflow (4). The meta page (pages 0 and 1, the
+// valid one with the higher transaction id wins) follows the header with
+// magic, version, page size and flags (4 bytes each), the root bucket
+// (its root page 8, sequence 8), the free list's page (8), the high-water
+// page id (8), the transaction id (8) and an FNV-1a checksum of the 56
+// bytes before it (8). A branch page's elements are 16 bytes each: key
+// position (4, from the element), key size (4), child page (8). A leaf
+// page's elements are flags (4, 1 for a bucket), position (4), key size
+// (4), value size (4); a bucket's value starts with its root page (8) and
+// sequence (8), and if that root is 0 the bucket's only page follows
+// inline.
 const (
-	metaMagic      = 0xED0CDAED
-	metaVersion    = 2
-	metaOff        = 16
-	metaLen        = 64
-	metaSummedLen  = 56
-	metaPageSzOff  = metaOff + 8
-	metaPgidOff    = metaOff + 40
-	metaTxidOff    = metaOff + 48
-	metaSumOff     = metaOff + 56
-	metaMinPageLen = 1024
+	metaMagic     = 0xED0CDAED
+	metaVersion   = 2
+	pageHeader    = 16
+	metaLen       = 64
+	metaSummedLen = 56
+	elemLen       = 16
+	bucketHeader  = 16
+	branchFlag    = 0x01
+	leafFlag      = 0x02
+	bucketFlag    = 0x01
+	minPageSize   = 512
+	maxPageSize   = 1 << 20
 )
 
-// committedSize returns the length of the data the newest valid meta page
-// of the bbolt file at path commits to (its high-water page id times the
-// page size), and an error of kind Invalid if the file is shorter than
-// that: a copy cut short. It reads only the two meta pages.
-func committedSize(path string) (int64, error) {
+// fileMeta is what checkFile uses of a meta page.
+type fileMeta struct {
+	pageSize  int64
+	root      uint64
+	hwm, txid uint64
+}
+
+// checkFile checks the bbolt file at path as described above and returns
+// the length of its committed data in bytes (high-water page id times page
+// size). A missing file is dwell.NotFound; any problem is dwell.Invalid.
+func checkFile(path string) (int64, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, dwell.E(dwell.NotFound, fmt.Sprintf("%s does not exist", path), err)
@@ -301,50 +287,196 @@ func committedSize(path string) (int64, error) {
 	if err != nil {
 		return 0, dwell.E(dwell.Other, err)
 	}
-	var best struct {
-		ok         bool
-		txid, size uint64
+	m, ok := readMeta(f, 0)
+	if m1, ok1 := readMeta(f, m.pageSize); ok1 && (!ok || m1.txid > m.txid) {
+		m, ok = m1, true
 	}
-	read := func(off int64) {
-		var p [metaOff + metaLen]byte
-		if _, err := f.ReadAt(p[:], off); err != nil {
-			return
-		}
-		ne := binary.NativeEndian
-		m := p[metaOff:]
-		if ne.Uint32(m) != metaMagic || ne.Uint32(m[4:]) != metaVersion {
-			return
-		}
-		h := fnv.New64a()
-		h.Write(m[:metaSummedLen])
-		if h.Sum64() != ne.Uint64(p[metaSumOff:]) {
-			return
-		}
-		pageSize := uint64(ne.Uint32(p[metaPageSzOff:]))
-		if txid := ne.Uint64(p[metaTxidOff:]); !best.ok || txid > best.txid {
-			best.ok, best.txid, best.size = true, txid, ne.Uint64(p[metaPgidOff:])*pageSize
+	if !ok {
+		// Meta page 0 is torn: find page 1 at the usual page sizes.
+		for _, ps := range []int64{4096, 8192, 16384, 65536} {
+			if m1, ok1 := readMeta(f, ps); ok1 && m1.pageSize == ps {
+				m, ok = m1, true
+				break
+			}
 		}
 	}
-	read(0)
-	// The second meta page is one page in; the page size is in the first,
-	// unless that one is torn: then try the usual sizes.
-	var first [metaOff + metaLen]byte
-	pageSizes := []int64{4096, 8192, 16384, 65536}
-	if _, err := f.ReadAt(first[:], 0); err == nil {
-		if ps := int64(binary.NativeEndian.Uint32(first[metaPageSzOff:])); ps >= metaMinPageLen {
-			pageSizes = append([]int64{ps}, pageSizes...)
-		}
-	}
-	for _, ps := range pageSizes {
-		if ps < fi.Size() {
-			read(ps)
-		}
-	}
-	if !best.ok {
+	if !ok {
 		return 0, dwell.E(dwell.Invalid, fmt.Sprintf("%s is not a bbolt file (no valid meta page)", path))
 	}
-	if int64(best.size) > fi.Size() || best.size > 1<<50 {
-		return 0, dwell.E(dwell.Invalid, fmt.Sprintf("%s is cut short: %d bytes, its meta page commits to %d", path, fi.Size(), best.size))
+	size := int64(m.hwm) * m.pageSize
+	if m.hwm > uint64(fi.Size()) || size > fi.Size() {
+		return 0, dwell.E(dwell.Invalid, fmt.Sprintf("%s is cut short: %d bytes, its meta page commits to %d", path, fi.Size(), size))
 	}
-	return int64(best.size), nil
+	w := &pageWalk{f: f, m: m, seen: map[uint64]bool{}}
+	if _, err := w.page(m.root, 0, nil, nil); err != nil {
+		return 0, dwell.E(dwell.Invalid, fmt.Sprintf("%s fails bbolt's consistency check", path), err)
+	}
+	return size, nil
+}
+
+// readMeta reads the meta page at off and reports whether it is valid.
+func readMeta(f io.ReaderAt, off int64) (fileMeta, bool) {
+	var p [pageHeader + metaLen]byte
+	if off < 0 {
+		return fileMeta{}, false
+	}
+	if _, err := f.ReadAt(p[:], off); err != nil {
+		return fileMeta{}, false
+	}
+	ne := binary.NativeEndian
+	m := p[pageHeader:]
+	if ne.Uint32(m) != metaMagic || ne.Uint32(m[4:]) != metaVersion {
+		return fileMeta{}, false
+	}
+	h := fnv.New64a()
+	h.Write(m[:metaSummedLen])
+	if h.Sum64() != ne.Uint64(m[metaSummedLen:]) {
+		return fileMeta{}, false
+	}
+	fm := fileMeta{pageSize: int64(ne.Uint32(m[8:])), root: ne.Uint64(m[16:]), hwm: ne.Uint64(m[40:]), txid: ne.Uint64(m[48:])}
+	if fm.pageSize < minPageSize || fm.pageSize > maxPageSize {
+		return fileMeta{}, false
+	}
+	return fm, true
+}
+
+// pageWalk walks the page tree of one file.
+type pageWalk struct {
+	f    io.ReaderAt
+	m    fileMeta
+	seen map[uint64]bool
+}
+
+// maxDepth bounds the nesting of pages and buckets a walk follows; bbolt's
+// trees are a few levels deep per bucket, and Dwell nests buckets 4 deep.
+const maxDepth = 256
+
+// page checks page id, a bucket's root or a branch's child, and what it
+// points to, and returns the largest key under it. Its keys must lie in
+// [lo, hi) (nil: unbounded), as bbolt's check requires.
+func (w *pageWalk) page(id uint64, depth int, lo, hi []byte) ([]byte, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("page %d: nested more than %d deep", id, maxDepth)
+	}
+	if id < 2 || id >= w.m.hwm {
+		return nil, fmt.Errorf("page id %d out of range [2, %d)", id, w.m.hwm)
+	}
+	if w.seen[id] {
+		return nil, fmt.Errorf("page %d: reachable twice", id)
+	}
+	w.seen[id] = true
+	var h [pageHeader]byte
+	if _, err := w.f.ReadAt(h[:], int64(id)*w.m.pageSize); err != nil {
+		return nil, fmt.Errorf("page %d: %w", id, err)
+	}
+	ne := binary.NativeEndian
+	if got := ne.Uint64(h[:]); got != id {
+		return nil, fmt.Errorf("page %d: says it is page %d", id, got)
+	}
+	overflow := uint64(ne.Uint32(h[12:]))
+	if overflow >= w.m.hwm-id {
+		return nil, fmt.Errorf("page %d: %d overflow pages run past the high-water mark %d", id, overflow, w.m.hwm)
+	}
+	for o := id + 1; o <= id+overflow; o++ {
+		if w.seen[o] {
+			return nil, fmt.Errorf("page %d: overflow page %d reachable twice", id, o)
+		}
+		w.seen[o] = true
+	}
+	p := make([]byte, int64(overflow+1)*w.m.pageSize)
+	if _, err := w.f.ReadAt(p, int64(id)*w.m.pageSize); err != nil {
+		return nil, fmt.Errorf("page %d: %w", id, err)
+	}
+	return w.node(fmt.Sprintf("page %d", id), p, depth, lo, hi)
+}
+
+// node checks the branch or leaf page p (its header included), whose keys
+// must lie in [lo, hi), and returns its largest key (for a branch, the
+// largest under its last child).
+func (w *pageWalk) node(name string, p []byte, depth int, lo, hi []byte) ([]byte, error) {
+	ne := binary.NativeEndian
+	if len(p) < pageHeader {
+		return nil, fmt.Errorf("%s: shorter than a page header", name)
+	}
+	flags, count := ne.Uint16(p[8:]), int(ne.Uint16(p[10:]))
+	if flags != branchFlag && flags != leafFlag {
+		return nil, fmt.Errorf("%s: flags %#x, want a branch or a leaf", name, flags)
+	}
+	if pageHeader+count*elemLen > len(p) {
+		return nil, fmt.Errorf("%s: %d elements do not fit in %d bytes", name, count, len(p))
+	}
+	keys := make([][]byte, count)
+	for i := range keys {
+		off := pageHeader + i*elemLen
+		e := p[off : off+elemLen]
+		pos, ksize := int(ne.Uint32(e[4:])), int(ne.Uint32(e[8:]))
+		if flags == branchFlag {
+			pos, ksize = int(ne.Uint32(e)), int(ne.Uint32(e[4:]))
+		}
+		if off+pos+ksize > len(p) {
+			return nil, fmt.Errorf("%s: element %d's key lies outside the page", name, i)
+		}
+		keys[i] = p[off+pos : off+pos+ksize]
+	}
+	var maxKey []byte
+	prev := lo
+	for i, key := range keys {
+		if err := keyOrder(name, i, key, prev, hi); err != nil {
+			return nil, err
+		}
+		off := pageHeader + i*elemLen
+		e := p[off : off+elemLen]
+		if flags == branchFlag {
+			next := hi
+			if i+1 < len(keys) {
+				next = keys[i+1]
+			}
+			var err error
+			if maxKey, err = w.page(ne.Uint64(e[8:]), depth+1, key, next); err != nil {
+				return nil, err
+			}
+			prev = maxKey
+			continue
+		}
+		prev, maxKey = key, key
+		start := off + int(ne.Uint32(e[4:])) + len(key)
+		vsize := int(ne.Uint32(e[12:]))
+		if start+vsize > len(p) {
+			return nil, fmt.Errorf("%s: element %d's value lies outside the page", name, i)
+		}
+		if ne.Uint32(e)&bucketFlag == 0 {
+			continue
+		}
+		v := p[start : start+vsize]
+		if len(v) < bucketHeader {
+			return nil, fmt.Errorf("%s: element %d is a bucket of %d bytes", name, i, len(v))
+		}
+		// A bucket is a tree of its own, with keys unbounded.
+		var err error
+		if root := ne.Uint64(v); root != 0 {
+			_, err = w.page(root, depth+1, nil, nil)
+		} else { // inline: one leaf page inside the value
+			_, err = w.node(fmt.Sprintf("%s element %d (inline bucket)", name, i), v[bucketHeader:], depth+1, nil, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return maxKey, nil
+}
+
+// keyOrder checks key i of a page, as bbolt's check does: the first at
+// least prev (the lower bound), each later one above prev (the key before
+// it, or the largest under the child before it), all below hi.
+func keyOrder(name string, i int, key, prev, hi []byte) error {
+	switch c := bytes.Compare(prev, key); {
+	case i == 0 && prev != nil && c > 0:
+		return fmt.Errorf("%s: first key %x is below its lower bound %x", name, key, prev)
+	case i > 0 && c >= 0:
+		return fmt.Errorf("%s: key %d (%x) is not above the one before (%x)", name, i, key, prev)
+	}
+	if hi != nil && bytes.Compare(key, hi) >= 0 {
+		return fmt.Errorf("%s: key %d (%x) is not below its upper bound %x", name, i, key, hi)
+	}
+	return nil
 }

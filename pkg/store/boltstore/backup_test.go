@@ -151,9 +151,10 @@ func TestBackupCancelled(t *testing.T) {
 	}
 }
 
-// TestVerifyRefusesDamage truncates a good copy, flips bytes in it and
-// gives Verify files that are no store at all: each is refused with a
-// message that says why, never a crash.
+// TestVerifyRefusesDamage truncates a good copy, damages keys and page
+// headers in it and gives Verify files that are no store at all: each is
+// refused with a message that says why, never a crash (bbolt alone
+// crashes the process on a damaged page header).
 func TestVerifyRefusesDamage(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -182,6 +183,16 @@ func TestVerifyRefusesDamage(t *testing.T) {
 		t.Fatal("fix f-5000 not found in the copy")
 	}
 	copy(flipped[at-8:at], bytes.Repeat([]byte{0xff}, 8))
+	// A branch or leaf page's type is at offset 8 of its header.
+	retyped := slices.Clone(g)
+	for off := 2 * 4096; off < len(retyped); off += 4096 {
+		retyped[off+8] ^= 0xff
+	}
+	// A page that says it is another.
+	renumbered := slices.Clone(g)
+	for off := 2 * 4096; off < len(renumbered); off += 4096 {
+		renumbered[off]++
+	}
 	cases := []struct {
 		name, path string
 		kind       dwell.Kind
@@ -191,7 +202,9 @@ func TestVerifyRefusesDamage(t *testing.T) {
 		{"empty", write("empty.db", nil), dwell.Invalid, "not a bbolt file"},
 		{"text", write("text.db", bytes.Repeat([]byte("hello "), 2000)), dwell.Invalid, "not a bbolt file"},
 		{"truncated", write("trunc.db", g[:len(g)/2]), dwell.Invalid, "cut short"},
-		{"flipped", write("flipped.db", flipped), dwell.Invalid, "consistency check"},
+		{"key out of order", write("flipped.db", flipped), dwell.Invalid, "consistency check"},
+		{"page type", write("retyped.db", retyped), dwell.Invalid, "want a branch or a leaf"},
+		{"page id", write("renumbered.db", renumbered), dwell.Invalid, "says it is page"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -377,4 +390,47 @@ func (s *syncEvery) Write(p []byte) (int, error) {
 		s.dirty, err = 0, s.f.Sync()
 	}
 	return n, err
+}
+
+// FuzzVerify damages a small store file at random: Verify accepts it or
+// refuses it as dwell.Invalid, and never crashes or hangs.
+func FuzzVerify(f *testing.F) {
+	dir := f.TempDir()
+	s, err := boltstore.Open(filepath.Join(dir, "seed.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	t0 := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	for r := range 3 {
+		if _, err := s.AppendFixes(context.Background(), "acme", dwell.RepID(fmt.Sprintf("r%d", r)), backupFixes("f", 300, t0)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	var seed bytes.Buffer
+	if _, err := s.Backup(context.Background(), &seed, nil); err != nil {
+		f.Fatal(err)
+	}
+	s.Close()
+	good := seed.Bytes()
+	f.Add(uint32(0), uint8(0), uint16(0))
+	f.Add(uint32(2*4096+8), uint8(0xff), uint16(1))
+	f.Add(uint32(3*4096+10), uint8(0x7f), uint16(4096))
+	f.Add(uint32(4*4096+16), uint8(0x40), uint16(0))
+	f.Fuzz(func(t *testing.T, at uint32, xor uint8, stride uint16) {
+		b := slices.Clone(good)
+		// Damage one byte, or one byte every stride bytes from there.
+		for i := int(at) % len(b); i < len(b); i += int(stride) {
+			b[i] ^= xor
+			if stride == 0 {
+				break
+			}
+		}
+		p := filepath.Join(t.TempDir(), "fuzz.db")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := boltstore.Verify(context.Background(), p, time.Second); err != nil && !dwell.Is(dwell.Invalid, err) {
+			t.Fatalf("Verify of a damaged file = %v, want nil or Invalid", err)
+		}
+	})
 }
