@@ -17,6 +17,7 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store/boltstore"
+	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
 )
 
 // startControlMain runs dwelld in-process on a loopback port over dir and
@@ -198,4 +199,22 @@ func TestControlStaleSocket(t *testing.T) {
 			t.Fatalf("the file is now %q, %v; want it untouched", b, err)
 		}
 	})
+}
+
+// TestNoControlSocketOnPostgres: a dwelld on PostgreSQL keeps nothing in
+// its data directory to back up, and serves no control socket there.
+func TestNoControlSocketOnPostgres(t *testing.T) {
+	dir := t.TempDir()
+	m := NewMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	if err := m.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data-dir", dir, "--postgres", pgtest.DSN(t), "--log-level", "warn"}, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	if _, err := os.Lstat(filepath.Join(dir, ControlSocket)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("control socket of a dwelld on PostgreSQL: %v, want none", err)
+	}
 }
