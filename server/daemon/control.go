@@ -23,6 +23,13 @@ import (
 // may also read the keys directory, which lets them mint any token.
 const ControlSocket = "control.sock"
 
+// backupStall is how long a backup's reader may take nothing before
+// dwelld gives up on it. The snapshot's read transaction keeps the pages
+// the committer frees from reuse (the file grows) and holds off a remap of
+// the file (the committer waits), so a stopped reader (a dwellctl
+// suspended with Ctrl-Z) must not hold it for long.
+const backupStall = 30 * time.Second
+
 // maxSocketPath is the longest path a Unix socket can be bound to on Linux
 // (sun_path is 108 bytes with its terminating NUL).
 const maxSocketPath = 107
@@ -38,6 +45,8 @@ type control struct {
 	path string
 	srv  *http.Server
 	log  *slog.Logger
+	// stall is how long a backup's reader may take nothing (backupStall).
+	stall time.Duration
 	// cancel ends the requests in flight (a backup stops within 32 KiB);
 	// served is closed when Serve has returned; handlers counts the
 	// requests still in their handler, and mu guards closed, which stops
@@ -55,7 +64,7 @@ type control struct {
 // crashed) is replaced; anything else at the path is an error. The socket
 // is bound in a new 0700 directory, made 0600 and only then renamed into
 // place, so it is never reachable with wider permissions.
-func startControl(ctx context.Context, dataDir string, st backupStore, log *slog.Logger) (*control, error) {
+func startControl(ctx context.Context, dataDir string, st backupStore, log *slog.Logger, stall time.Duration) (*control, error) {
 	path := filepath.Join(dataDir, ControlSocket)
 	switch fi, err := os.Lstat(path); {
 	case err == nil && fi.Mode().Type() != fs.ModeSocket:
@@ -86,7 +95,7 @@ func startControl(ctx context.Context, dataDir string, st backupStore, log *slog
 		return nil, err
 	}
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c := &control{path: path, log: log, cancel: cancel, served: make(chan struct{})}
+	c := &control{path: path, log: log, stall: stall, cancel: cancel, served: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("/backup", c.track(c.backup(st)))
 	c.srv = &http.Server{
@@ -122,8 +131,9 @@ func (c *control) track(h http.Handler) http.Handler {
 
 // backup serves GET /backup: the whole store file as one consistent
 // snapshot (application/octet-stream, with its Content-Length). An error
-// before the first byte is a 503 with the reason; an error after it cuts
-// the connection, so the client sees a short body, never a complete one.
+// before the first byte is a 503 with the reason; an error after it, or a
+// reader that takes nothing for c.stall, cuts the connection, so the
+// client sees a short body, never a complete one.
 func (c *control) backup(st backupStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
@@ -133,7 +143,8 @@ func (c *control) backup(st backupStore) http.Handler {
 		}
 		start := time.Now()
 		begun := false
-		n, err := st.Backup(r.Context(), w, func(size int64) error {
+		dw := deadlineWriter{rc: http.NewResponseController(w), w: w, stall: c.stall}
+		n, err := st.Backup(r.Context(), dw, func(size int64) error {
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 			w.WriteHeader(http.StatusOK)
@@ -150,6 +161,20 @@ func (c *control) backup(st backupStore) http.Handler {
 		}
 		c.log.Info("backup served", "bytes", n, "took", time.Since(start).Round(time.Millisecond))
 	})
+}
+
+// deadlineWriter writes to w, each write given stall to go out.
+type deadlineWriter struct {
+	rc    *http.ResponseController
+	w     io.Writer
+	stall time.Duration
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	if err := d.rc.SetWriteDeadline(time.Now().Add(d.stall)); err != nil {
+		return 0, err
+	}
+	return d.w.Write(p)
 }
 
 // close stops the endpoint: it ends the requests in flight, waits for

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -216,5 +217,60 @@ func TestNoControlSocketOnPostgres(t *testing.T) {
 	t.Cleanup(func() { _ = m.Close() })
 	if _, err := os.Lstat(filepath.Join(dir, ControlSocket)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("control socket of a dwelld on PostgreSQL: %v, want none", err)
+	}
+}
+
+// TestControlStalledReader: a backup reader that takes nothing for the
+// stall limit is cut off, so that it cannot hold the snapshot's read
+// transaction open; the next backup is whole.
+func TestControlStalledReader(t *testing.T) {
+	dir := t.TempDir()
+	st, err := boltstore.Open(filepath.Join(dir, "dwell.db"), boltstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t0 := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	for b := range 15 {
+		fs := make([]dwell.Fix, 10000)
+		for i := range fs {
+			k := b*len(fs) + i
+			fs[i] = dwell.Fix{ID: fmt.Sprintf("f%d", k), Time: t0.Add(time.Duration(k) * time.Second), Pos: dwell.LatLng{Lat: 1, Lng: 1}, AccuracyM: 5, SpeedMPS: -1, BearingDeg: -1}
+		}
+		if _, err := st.AppendFixes(t.Context(), "acme", "r1", fs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := &lockedBuffer{}
+	c, err := startControl(t.Context(), dir, st, slog.New(slog.NewTextHandler(log, nil)), 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	hc := controlClient(filepath.Join(dir, ControlSocket))
+	resp, err := hc.Get("http://dwelld/backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // a reader stopped, far past the limit
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil || 64<<10+n >= resp.ContentLength {
+		t.Fatalf("stalled reader got %d of %d bytes, %v; want it cut off", 64<<10+n, resp.ContentLength, err)
+	}
+	if !strings.Contains(log.String(), "backup not completed") {
+		t.Fatalf("log:\n%s", log)
+	}
+	resp, err = hc.Get("http://dwelld/backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || n != resp.ContentLength {
+		t.Fatalf("backup after a stalled one: %d of %d bytes, %v", n, resp.ContentLength, err)
 	}
 }

@@ -206,7 +206,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if bs, ok := m.store.(backupStore); ok && m.Config.Postgres == "" {
 		// Ingest matters more than backups: without the socket dwelld
 		// serves on, and dwellctl backup says what is wrong.
-		if m.ctl, err = startControl(ctx, m.Config.DataDir, bs, m.log); err != nil {
+		if m.ctl, err = startControl(ctx, m.Config.DataDir, bs, m.log, backupStall); err != nil {
 			m.log.Error("control socket not served: dwellctl backup cannot reach this dwelld", "err", err)
 		}
 	}
