@@ -162,7 +162,7 @@ func (b *backupJob) run(ctx context.Context, e *env, g *globals) int {
 		return e.fail(name, err)
 	}
 	took := e.now().Sub(start)
-	res := backupResult{To: b.to, Online: online, Bytes: c.Bytes, Reps: c.Reps, Fixes: c.Fixes, Events: c.Events, Keys: nkeys, Seconds: took.Seconds()}
+	res := backupResult{To: b.to, Online: online, Tenants: []string{}, Bytes: c.Bytes, Reps: c.Reps, Fixes: c.Fixes, Events: c.Events, Keys: nkeys, Seconds: took.Seconds()}
 	for _, t := range c.Tenants {
 		res.Tenants = append(res.Tenants, string(t))
 	}

@@ -104,6 +104,7 @@ func startControl(ctx context.Context, dataDir string, st backupStore, log *slog
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	log.Info("control socket serving (dwellctl backup)", "path", path)
 	go func() {
 		defer close(c.served)
 		if err := c.srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
