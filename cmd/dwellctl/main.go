@@ -5,6 +5,7 @@
 // the reports (report day, breakdown, kpis), measures ingest under load
 // (load) and runs a demo of a simulated team's day (demo), which may start
 // dwelld in-process.
+// Backup copies a running dwelld's store and keys (bbolt) to a directory.
 //
 // The directory commands cover the admin's work after creation too:
 // clients create and update (name, kind, circle or polygon fence, address,
@@ -175,6 +176,7 @@ func commands() []command {
 		tokenMintCommand(),
 		tenantsCreateCommand(),
 		tenantsListCommand(),
+		backupCommand(),
 		clientsImportCommand(),
 		clientsCreateCommand(),
 		clientsListCommand(),

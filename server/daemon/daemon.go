@@ -3,7 +3,9 @@
 // with Config.Postgres both in a PostgreSQL database, and nothing on local
 // disk), builds the server with its geofence indexes, serves gRPC with
 // health and reflection, reads the keys again every 10 seconds, and
-// drains on Close.
+// drains on Close. On bbolt it also serves its host's operator on a Unix
+// socket in the data directory (control.go: the backups of dwellctl
+// backup).
 // cmd/dwelld is a thin main around it; dwellctl demo starts one in-process
 // on a temporary data directory; end-to-end tests share it.
 package daemon
@@ -98,6 +100,8 @@ type Main struct {
 	// it has ended.
 	stopReload context.CancelFunc
 	reloaded   chan struct{}
+	// ctl is the control socket's endpoint (bbolt only), or nil.
+	ctl *control
 }
 
 // NewMain returns a Main with the default configuration.
@@ -198,6 +202,13 @@ func (m *Main) Run(ctx context.Context) error {
 	created, err := m.openStore(ctx)
 	if err != nil {
 		return err
+	}
+	if bs, ok := m.store.(backupStore); ok && m.Config.Postgres == "" {
+		// Ingest matters more than backups: without the socket dwelld
+		// serves on, and dwellctl backup says what is wrong.
+		if m.ctl, err = startControl(ctx, m.Config.DataDir, bs, m.log, backupStall); err != nil {
+			m.log.Error("control socket not served: dwellctl backup cannot reach this dwelld", "err", err)
+		}
 	}
 	srv := server.New(server.Config{Store: m.store, Verifier: m.keyring, Logger: m.log, Now: m.Now})
 	m.srv = srv
@@ -404,6 +415,10 @@ func (m *Main) Addr() string {
 func (m *Main) Close() error {
 	if m.health != nil {
 		m.health.Shutdown() // NOT_SERVING: load balancers stop sending work
+	}
+	if m.ctl != nil {
+		m.ctl.close() // a backup in flight is cut short, before the store closes
+		m.ctl = nil
 	}
 	if m.stopWarm != nil {
 		m.stopWarm()
