@@ -3,6 +3,8 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,5 +94,86 @@ func BenchmarkAppendDayEvents(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// TestEraseDuringAppends erases a rep while two other stores (servers)
+// append, without pause, events derived from one of its days before the
+// erase, and events of another rep: the erase is not starved by the
+// appends, and once it returns the log holds none of the erased rep's
+// events, then or later. Five rounds, each with new fixes (a new version
+// to derive from).
+func TestEraseDuringAppends(t *testing.T) {
+	sts := openPeers(t, 3)
+	ctx := t.Context()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	day := dwell.DateOf(at, time.UTC)
+	repEvents := func() int {
+		t.Helper()
+		evs, err := sts[2].ListEvents(ctx, "acme", 0, 10000)
+		if err != nil {
+			t.Fatalf("ListEvents: %v", err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Rep == "r1" {
+				n++
+			}
+		}
+		return n
+	}
+	for round := range 5 {
+		fix := dwell.Fix{ID: fmt.Sprintf("f%d", round), Time: at, Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyM: 10}
+		if _, err := sts[2].AppendFixes(ctx, "acme", "r1", []dwell.Fix{fix}); err != nil {
+			t.Fatal(err)
+		}
+		sum, _, err := sts[2].GetDaySummary(ctx, "acme", "r1", day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := store.DayVersion{DayKey: store.DayKey{Tenant: "acme", Rep: "r1", Date: day}, Version: sum.Version}
+		stop := make(chan struct{})
+		var appended atomic.Int64
+		var wg sync.WaitGroup
+		for w := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; ; n++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					ev := keyedEvent("r1", fmt.Sprintf("%d/%d/%d", round, w, n), n)
+					seqs, err := sts[w].AppendDayEvents(ctx, read, []dwell.Event{ev})
+					if err != nil {
+						t.Errorf("AppendDayEvents: %v", err)
+						return
+					}
+					other := keyedEvent("r2", fmt.Sprintf("%d/%d/%d", round, w, n), n)
+					if _, err := sts[w].AppendEvents(ctx, "acme", []dwell.Event{other}); err != nil {
+						t.Errorf("AppendEvents: %v", err)
+						return
+					}
+					if seqs[0] != 0 {
+						appended.Add(1)
+					}
+				}
+			}()
+		}
+		for appended.Load() < 10 {
+			time.Sleep(time.Millisecond)
+		}
+		_, err = sts[2].EraseRepHistory(ctx, "acme", "r1")
+		afterErase := repEvents()
+		close(stop)
+		wg.Wait()
+		if err != nil {
+			t.Fatalf("round %d: EraseRepHistory during appends: %v", round, err)
+		}
+		if n := repEvents(); afterErase != 0 || n != 0 {
+			t.Fatalf("round %d: events derived before the erase in the log: %d when it returned, %d once the appends stopped", round, afterErase, n)
+		}
 	}
 }

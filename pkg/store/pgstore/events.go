@@ -112,9 +112,10 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 }
 
 // AppendDayEvents implements store.EventLog as AppendEvents does, with the
-// day's erased column read in the appending statement: the counter lock
-// orders the append with EraseRepHistory, which takes it too, and at READ
-// COMMITTED that statement sees every erase that held the lock before.
+// day's erased column read in the appending statement: EraseRepHistory
+// locks the counters' table against the counter's update (privacy.go), so
+// the append runs wholly before an erase or after it, and at READ
+// COMMITTED its statement then sees the erase's erased column.
 func (s *Store) AppendDayEvents(ctx context.Context, from store.DayVersion, evs []dwell.Event) ([]uint64, error) {
 	const op = dwell.Op("pgstore.AppendDayEvents")
 	if err := checkRepRef(op, from.Tenant, "rep", from.Rep); err != nil {

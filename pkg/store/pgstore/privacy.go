@@ -32,11 +32,18 @@ package pgstore
 // and AppendDayEvents events derived from one, so a derivation in flight
 // on another server (the lease holder's refresher) that read the day
 // before the erase stores nothing after it. For the events, the erase
-// first takes the tenant's event counter row, as appends do: an append
-// that took it first has committed, and the erase (its snapshot taken
-// after; a SERIALIZABLE transaction that waited for the row is aborted
-// and run again) deletes what it appended; an append that takes it after
-// reads the erased column as committed and appends nothing.
+// first locks the event counters (event_seqs) in SHARE mode, which every
+// append's update of its tenant's counter waits for and which waits for
+// the appends under way: an append that began before has committed, and
+// the erase deletes what it appended; one that comes after reads the
+// erased column as committed and appends nothing. A table lock, not the
+// tenant's counter row as PruneEvents takes: LOCK TABLE comes before the
+// SERIALIZABLE transaction's snapshot (its first query), so the erase sees
+// every append it waited for, where a SERIALIZABLE update of the row is
+// aborted whenever an append committed meanwhile (two goroutines
+// appending without pause starved an erase through all its retries). The
+// cost: appends of every tenant wait while an erase runs, an erase is
+// rare and one statement, and ingest appends none.
 //
 // DeleteFixesBetween deletes a range of fixes (their ids are forgotten with
 // the rows) and bumps the local days that lost one, except those that
@@ -145,7 +152,7 @@ func pruneHorizon(ctx context.Context, tx querier, tenant dwell.TenantID, rep dw
 }
 
 // EraseRepHistory implements store.Privacy in one statement after the
-// lock of the tenant's event counter (see the file's comment). Every
+// lock of the event counters (see the file's comment). Every
 // sub-statement sees the rows as they were before it, so the summaries are
 // counted before they are cleared.
 func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (store.Erased, error) {
@@ -156,7 +163,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 	var out store.Erased
 	err := s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		var fixes, actions, days, events int64
-		if _, err := tx.Exec(ctx, lockEventSeqSQL, string(tenant)); err != nil {
+		if _, err := tx.Exec(ctx, `LOCK TABLE event_seqs IN SHARE MODE`); err != nil {
 			return err
 		}
 		err := tx.QueryRow(ctx, `
