@@ -28,10 +28,15 @@ import (
 //
 // Erasure: EraseRepHistory deletes the rep's data in the store and then
 // what the server holds in memory about the rep (the event tail, the
-// silence tracker). It waits for re-derivations in flight (eraseMu), so no
-// derivation read before the erase stores a summary or publishes events
-// after it; the store raises the erased days' data versions, so cached
-// derivations of them are never current again.
+// silence tracker). The store raises the erased days' data versions, so
+// cached derivations of them are never current again, and refuses a
+// summary or events derived from a lower version (PutDaySummary,
+// AppendDayEvents): no derivation read before the erase stores a summary
+// or publishes events after it, whichever server sharing the store runs
+// it (on PostgreSQL, the lease holder's refresher). Fixes uploaded after
+// the erase raise the version again and are derived as usual. On one
+// server, eraseMu (this server's re-derivations and erasures take turns)
+// gives the same guarantee without the store's help.
 
 const (
 	// defaultRetentionSweep is how often expired fixes are deleted.

@@ -80,8 +80,12 @@ type dayChange struct {
 	// longer in the directory), so listeners need not read the rep again.
 	team dwell.TeamID
 	// settings are the tenant's settings the derivation used.
-	settings   dwell.Settings
-	date       dwell.Date
+	settings dwell.Settings
+	date     dwell.Date
+	// version is the day's data version the derivation started from (the
+	// mark's): the store refuses its events and summary if the rep's
+	// history was erased since (store.EventLog.AppendDayEvents).
+	version    uint64
 	prev, next *timeline.Day
 	detectTime time.Time
 }
@@ -262,6 +266,13 @@ func (s *Server) Refresh(ctx context.Context) error {
 // key once). Passes are serialised and a pass hands each rep-day to one
 // worker, so nothing else stores this day's summary meanwhile (reports
 // derive stale days inline but never store them).
+//
+// An erasure of the rep's history while the day is derived (eraseMu keeps
+// this server's erasures out, but another server sharing the store may
+// erase at any moment) raises the day's version above m.Version: the
+// store then refuses the events (the listeners publish with
+// AppendDayEvents at m.Version) and the summary, so nothing read before
+// the erase is published or stored after it.
 func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 	const op = dwell.Op("server.refreshDay")
 	s.eraseMu.RLock()
@@ -311,7 +322,7 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 			// A newer derivation is stored already: this one would not be.
 			return nil
 		}
-		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, settings: settings, date: m.Date, next: sum.Timeline(), detectTime: s.now()}
+		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, settings: settings, date: m.Date, version: m.Version, next: sum.Timeline(), detectTime: s.now()}
 		if stored.Summary != nil {
 			prev, err := kpi.DecodeDay(stored.Summary, det)
 			if err != nil {

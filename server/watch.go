@@ -142,7 +142,21 @@ func (b *broker) waiter(tenant dwell.TenantID) <-chan struct{} {
 // the log already held). Its cost does not depend on the watchers: one
 // close of a channel.
 func (b *broker) publish(ctx context.Context, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error) {
-	seqs, err := b.store.AppendEvents(ctx, tenant, evs)
+	return b.publishDay(ctx, tenant, nil, evs)
+}
+
+// publishDay is publish for events derived from the rep-day from, as of
+// its data version: if the rep's history was erased since, the store
+// appends none of them (store.EventLog.AppendDayEvents). A nil from
+// publishes as publish does.
+func (b *broker) publishDay(ctx context.Context, tenant dwell.TenantID, from *store.DayVersion, evs []dwell.Event) ([]uint64, error) {
+	var seqs []uint64
+	var err error
+	if from == nil {
+		seqs, err = b.store.AppendEvents(ctx, tenant, evs)
+	} else {
+		seqs, err = b.store.AppendDayEvents(ctx, *from, evs)
+	}
 	if err != nil {
 		return nil, dwell.E(dwell.Op("server.publish"), err)
 	}
@@ -331,7 +345,8 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	_, err := s.events.publish(ctx, c.tenant, evs)
+	from := store.DayVersion{DayKey: store.DayKey{Tenant: c.tenant, Rep: c.rep, Date: c.date}, Version: c.version}
+	_, err := s.events.publishDay(ctx, c.tenant, &from, evs)
 	return err
 }
 

@@ -32,6 +32,17 @@ type EventLog interface {
 	// time the store cannot keep fails the whole call with dwell.Invalid
 	// and nothing is written.
 	AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error)
+	// AppendDayEvents is AppendEvents, to the log of tenant from.Tenant,
+	// for events derived from the rep-day from as of its data version
+	// from.Version (the refresher's): if the rep's
+	// history was erased since (EraseRepHistory raised the day's version
+	// above from.Version), it appends nothing and returns a 0 for every
+	// event, so nothing read before an erase is published after it. The
+	// check and the append are one step with respect to EraseRepHistory:
+	// an erase that commits after the append deletes what it appended.
+	// Data stored after the erase gives the day a higher version, and a
+	// derivation from that version is appended as usual.
+	AppendDayEvents(ctx context.Context, from DayVersion, evs []dwell.Event) ([]uint64, error)
 	// ListEvents returns the tenant's events with Seq > after, in Seq
 	// order, at most limit of them (1 to MaxEventsPerList; other values are
 	// dwell.Invalid).

@@ -63,7 +63,10 @@ type Privacy interface {
 	// of its days, and the tenant's events about it. The data version of
 	// each of its days is raised by one, so that nothing derived before
 	// the erase (a derivation in flight, a cache) can pass for current;
-	// the days then have no summary and derive to nothing. The rep's
+	// the days then have no summary and derive to nothing, and a summary
+	// or events derived from a version below the raised one are refused
+	// (PutDaySummary, AppendDayEvents), on every server sharing the store.
+	// The rep's
 	// directory entry, appointments, opportunities and quotas stay.
 	// Erasing a rep with no history is not an error. It returns what was
 	// deleted.

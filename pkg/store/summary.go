@@ -46,8 +46,10 @@ type Summaries interface {
 	// the next time) return, so that bulk reads stay small. It clears the day's dirty mark
 	// if v is still the day's current version (if not, newer data arrived
 	// meanwhile and the mark stays). A summary older than the stored one
-	// (lower v) is not stored and nils are returned. It returns the parts
-	// stored before, or nils.
+	// (lower v) is not stored and nils are returned, and so is one derived
+	// before the rep's history was erased (v below the version
+	// EraseRepHistory raised the day to): what was read before an erase
+	// is not stored after it. It returns the parts stored before, or nils.
 	PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, v uint64, summary, detail []byte) (prevSummary, prevDetail []byte, err error)
 	// GetDaySummary returns the stored summary of one rep-day (its Summary
 	// nil if there is none, Version 0 if the day has no data version) and

@@ -54,6 +54,7 @@
 //	    checkins, checkouts, calls, tracking        time key + sequence -> JSON record
 //	    checkins.req, checkouts.req, calls.req, tracking.req   request id -> record key
 //	  dayver, dirty, summaries, daydetail      per rep-day data versions, dirty marks and summaries (summary.go)
+//	  erased                  rep-day key -> the data version EraseRepHistory raised the day to (summary.go)
 //	  appointments, opportunities, quotas      the sales inputs and their indexes (sales.go)
 //	  partners, partners.req                   partner accounts and the request ids that created them (partners.go)
 //

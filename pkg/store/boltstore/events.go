@@ -66,6 +66,25 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 	if err := checkTenant(op, tenant); err != nil {
 		return nil, err
 	}
+	return s.appendEvents(ctx, op, tenant, nil, evs)
+}
+
+// AppendDayEvents implements store.EventLog: the erase check
+// (erasedAbove) and the append are one write.
+func (s *Store) AppendDayEvents(ctx context.Context, from store.DayVersion, evs []dwell.Event) ([]uint64, error) {
+	const op = dwell.Op("boltstore.AppendDayEvents")
+	if err := checkTenantID(op, from.Tenant, "rep", string(from.Rep)); err != nil {
+		return nil, err
+	}
+	if !from.Date.Valid() {
+		return nil, dwell.E(op, dwell.Invalid, dwell.Violation{Field: "date", Description: "must be a real calendar day"})
+	}
+	return s.appendEvents(ctx, op, from.Tenant, &from, evs)
+}
+
+// appendEvents appends evs to the tenant's log; if from is not nil, only
+// if from's day was not erased above from.Version.
+func (s *Store) appendEvents(ctx context.Context, op dwell.Op, tenant dwell.TenantID, from *store.DayVersion, evs []dwell.Event) ([]uint64, error) {
 	if len(evs) == 0 {
 		return []uint64{}, nil
 	}
@@ -93,6 +112,11 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 	var seqs []uint64
 	err := s.write(ctx, op, len(evs), func(t *txn) error {
 		seqs = make([]uint64, len(evs))
+		if from != nil {
+			if erased, err := erasedAbove(t, tenant, dayKey(from.Rep, from.Date), from.Version); erased || err != nil {
+				return err
+			}
+		}
 		log, err := t.tenantSub(tenant, bktEvents, true)
 		if err != nil {
 			return err

@@ -444,7 +444,8 @@ func deletePrefix(b *bolt.Bucket, prefix []byte) (int, error) {
 // summary (which is gone), without marking the day dirty: whatever was
 // derived from the days before can never again pass for current (a
 // derivation in flight, a cached one), while the counters reveal nothing
-// of where the rep was.
+// of where the rep was. It keeps each raised version in the erased bucket
+// too (erasedAbove).
 func bumpPrefix(t *txn, tenant dwell.TenantID, prefix []byte) error {
 	b, err := t.tenantSub(tenant, bktDayVer, false)
 	if b == nil || err != nil {
@@ -457,8 +458,18 @@ func bumpPrefix(t *txn, tenant dwell.TenantID, prefix []byte) error {
 		keys = append(keys, bytes.Clone(k))
 		vers = append(vers, getVersion(v))
 	}
+	if len(keys) == 0 {
+		return nil
+	}
+	erased, err := t.tenantSub(tenant, bktErased, true)
+	if err != nil {
+		return err
+	}
 	for i, k := range keys {
 		if err := putVersion(b, k, vers[i]+1); err != nil {
+			return err
+		}
+		if err := putVersion(erased, k, vers[i]+1); err != nil {
 			return err
 		}
 	}

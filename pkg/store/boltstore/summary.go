@@ -28,13 +28,32 @@ import (
 //	dirty      rep-day key -> data version when marked (8 bytes)
 //	summaries  rep-day key -> version derived from (8 bytes) + summary part
 //	daydetail  rep-day key -> detail part of the same summary
+//	erased     rep-day key -> the data version EraseRepHistory last raised
+//	           the day to (8 bytes): no summary, and no events, derived
+//	           from a lower version are stored (erasedAbove); a file
+//	           written before has no such bucket
+//
+// On one server eraseMu (server/privacy.go) already keeps derivations and
+// erasures apart; the bucket gives this store the contract PostgreSQL's
+// needs with several servers (store.Privacy.EraseRepHistory).
 
 var (
 	bktDayVer    = []byte("dayver")
 	bktDirty     = []byte("dirty")
 	bktSummaries = []byte("summaries")
 	bktDayDetail = []byte("daydetail")
+	bktErased    = []byte("erased")
 )
+
+// erasedAbove reports whether the rep-day key of the tenant was erased at
+// a data version above v, so that what was derived from v is not stored.
+func erasedAbove(t *txn, tenant dwell.TenantID, key []byte, v uint64) (bool, error) {
+	b, err := t.tenantSub(tenant, bktErased, false)
+	if b == nil || err != nil {
+		return false, err
+	}
+	return getVersion(b.Get(key)) > v, nil
+}
 
 // dayKeyLen is the length of the date part of a rep-day key.
 const dayKeyLen = 4
@@ -396,6 +415,9 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 	var prevSum, prevDet []byte
 	err := s.write(ctx, op, 1, func(t *txn) error {
 		prevSum, prevDet = nil, nil
+		if erased, err := erasedAbove(t, tenant, key, v); erased || err != nil {
+			return err
+		}
 		sums, err := t.tenantSub(tenant, bktSummaries, true)
 		if err != nil {
 			return err

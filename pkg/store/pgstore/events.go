@@ -65,10 +65,23 @@ ON CONFLICT (tenant) DO UPDATE SET last = c.last`
 // already, numbers the others from the tenant's counter in index order,
 // and returns (index, seq) of each appended event. The caller has removed
 // repeated keys within the call and holds the counter row locked.
-const appendEventsSQL = `
+const appendEventsSQL = appendEventsInput + `
+)` + appendEventsNumbered
+
+// appendDayEventsSQL is appendEventsSQL for AppendDayEvents: it appends
+// nothing if rep-day ($7, $8) was erased at a version above $9
+// (days.erased, privacy.go).
+const appendDayEventsSQL = appendEventsInput + `
+	WHERE NOT EXISTS (SELECT 1 FROM days WHERE tenant = $1 AND rep = $7 AND day = $8 AND erased > $9)
+)` + appendEventsNumbered
+
+// appendEventsInput and appendEventsNumbered are the parts of
+// appendEventsSQL before and after the end of its input.
+const appendEventsInput = `
 WITH input AS (
-	SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(ord, key, rep, time, rec)
-), fresh AS (
+	SELECT * FROM unnest($2::int[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS u(ord, key, rep, time, rec)`
+
+const appendEventsNumbered = `, fresh AS (
 	SELECT i.*, row_number() OVER (ORDER BY i.ord) AS n
 	FROM input i
 	-- A scalar subquery, one probe of events_by_key (usable thanks to
@@ -95,6 +108,28 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 	if err := checkKey(op, "tenant", string(tenant)); err != nil {
 		return nil, err
 	}
+	return s.appendEvents(ctx, op, tenant, nil, evs)
+}
+
+// AppendDayEvents implements store.EventLog as AppendEvents does, with the
+// day's erased column read in the appending statement: EraseRepHistory
+// locks the counters' table against the counter's update (privacy.go), so
+// the append runs wholly before an erase or after it, and at READ
+// COMMITTED its statement then sees the erase's erased column.
+func (s *Store) AppendDayEvents(ctx context.Context, from store.DayVersion, evs []dwell.Event) ([]uint64, error) {
+	const op = dwell.Op("pgstore.AppendDayEvents")
+	if err := checkRepRef(op, from.Tenant, "rep", from.Rep); err != nil {
+		return nil, err
+	}
+	if err := checkDay(op, from.Date); err != nil {
+		return nil, err
+	}
+	return s.appendEvents(ctx, op, from.Tenant, &from, evs)
+}
+
+// appendEvents appends evs to the tenant's log; if from is not nil, only
+// if from's day was not erased above from.Version.
+func (s *Store) appendEvents(ctx context.Context, op dwell.Op, tenant dwell.TenantID, from *store.DayVersion, evs []dwell.Event) ([]uint64, error) {
 	if len(evs) == 0 {
 		return []uint64{}, nil
 	}
@@ -141,7 +176,12 @@ func (s *Store) AppendEvents(ctx context.Context, tenant dwell.TenantID, evs []d
 		seqs = make([]uint64, len(evs))
 		var b pgx.Batch
 		b.Queue(lockEventSeqSQL, string(tenant))
-		b.Queue(appendEventsSQL, string(tenant), ords, keys, reps, times, recs)
+		if from == nil {
+			b.Queue(appendEventsSQL, string(tenant), ords, keys, reps, times, recs)
+		} else {
+			b.Queue(appendDayEventsSQL, string(tenant), ords, keys, reps, times, recs,
+				string(from.Rep), pgDate(from.Date), int64(min(from.Version, math.MaxInt64)))
+		}
 		br := tx.SendBatch(ctx, &b)
 		_, err := br.Exec()
 		if err == nil {

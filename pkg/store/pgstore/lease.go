@@ -12,13 +12,29 @@ package pgstore
 // leases; advisory locks are per database, so different databases never
 // meet.
 //
+// A holder cut off from the database without its connection being closed
+// (a network partition: no FIN, no RST) stops its work at its next failed
+// ping, but PostgreSQL would keep its session, and so the lock, until
+// the operating system's TCP keepalive gives up (two hours and more by
+// default): no other process could take the work over. So the holder's
+// session ends itself (leaseSessionSQL): idle_session_timeout (PostgreSQL
+// 14 and later) ends it leaseIdle after the last ping that reached the
+// server, on a Unix socket as on TCP; tcp_keepalives_* and
+// tcp_user_timeout end a TCP session whose peer stopped answering within
+// about six seconds (on PostgreSQL 13, the only bound; over a Unix socket
+// PostgreSQL ignores them). Either way the session ends after the holder
+// stopped: its ping fails within about 2 s, the session lasts at least
+// leaseIdle (5 s), so a takeover in a partition waits up to about
+// leaseIdle plus leaseRetry, without two processes working at once.
+//
 // Caveats. PostgreSQL grants the lock to one session at a time, but a
 // holder learns that its session is gone (the server killed it, or the
 // network failed) only at its next ping, up to leasePing later (plus the
 // ping's own timeout), while another process may take the lease at once:
 // for that long two processes may run the work. The work must therefore
 // be idempotent (the summary refresher's writes are versioned, events are
-// deduplicated by key).
+// deduplicated by key). A holder that cannot ping for leaseIdle (its
+// process stalled that long) loses its session and with it the lease.
 //
 // A session-level lock needs a session: through a pooler in transaction
 // mode (PgBouncer's pool_mode = transaction) the lock would stay with a
@@ -29,6 +45,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,6 +56,25 @@ import (
 // leasePing is how often a lease holder checks that its session is
 // alive; a ping that does not answer within leasePing loses the lease.
 const leasePing = time.Second
+
+// leaseIdle is how long the server keeps a lease holder's session that
+// sent nothing (no ping) before it ends it, releasing the lease: five
+// pings missed. leaseSessionSQL sets it, and the TCP timeouts that end
+// a session whose peer vanished in about as long.
+const leaseIdle = 5 * leasePing
+
+// leaseSessionSQL sets, on a lease holder's session, when the server ends
+// it: after leaseIdle without a query (idle_session_timeout, PostgreSQL 14
+// and later; $1 says whether to set it), and over TCP once the peer does
+// not answer 3 keepalive probes sent 1 s apart after 3 s of silence, or
+// does not acknowledge what was sent within 6 s (tcp_user_timeout). Each
+// is for this session only.
+const leaseSessionSQL = `
+SELECT set_config('tcp_keepalives_idle', '3', false),
+	set_config('tcp_keepalives_interval', '1', false),
+	set_config('tcp_keepalives_count', '3', false),
+	set_config('tcp_user_timeout', '6000', false),
+	CASE WHEN $1::boolean THEN set_config('idle_session_timeout', $2::text, false) END`
 
 // leaseRetry is how often a process that does not hold a lease tries to
 // take it, and how long it waits after failing to connect. A process that
@@ -65,7 +101,10 @@ const leaseRetry = 2 * time.Second
 // at a time. A holder whose session the server killed, or whose network
 // failed, runs on until its next ping fails (up to about two seconds), and
 // another process may win the lease meanwhile, so what fn does must be
-// idempotent.
+// idempotent. A holder cut off from the server without its connection
+// closing keeps the lease until the server ends its silent session, 5 s
+// after the last ping that arrived (about 6 s over TCP on PostgreSQL 13),
+// so another process takes over within about 7 s.
 //
 // Lead returns dwell.Unavailable once the store is closed (at once if it
 // is closed when Lead starts); it does not keep Close waiting, but fn's
@@ -112,12 +151,19 @@ func (s *Store) tryLease(ctx context.Context, name string) (*pgx.Conn, bool, err
 		return nil, false, err
 	}
 	var schema string
-	if err := conn.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+	var version int
+	if err := conn.QueryRow(ctx, `SELECT coalesce(current_schema(), ''), current_setting('server_version_num')::int`).Scan(&schema, &version); err != nil {
 		return conn, false, err
 	}
 	var won bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, leaseKey(schema, name)).Scan(&won); err != nil {
 		return conn, false, err
+	}
+	if won {
+		// Set only once won: the others' connections close at once.
+		if _, err := conn.Exec(ctx, leaseSessionSQL, version >= 140000, fmt.Sprint(leaseIdle.Milliseconds())); err != nil {
+			return conn, false, err
+		}
 	}
 	return conn, won, nil
 }

@@ -27,7 +27,23 @@ package pgstore
 // EraseRepHistory deletes the rep's fixes, actions, events and rep_data row
 // (its horizons go with it, as boltstore deletes the rep's bucket), and
 // clears the summaries and dirty marks of its days while raising their
-// data versions, in one statement.
+// data versions, in one statement. It sets each day's erased column to
+// the raised version: PutDaySummary refuses a summary of a lower version,
+// and AppendDayEvents events derived from one, so a derivation in flight
+// on another server (the lease holder's refresher) that read the day
+// before the erase stores nothing after it. For the events, the erase
+// first locks the event counters (event_seqs) in SHARE mode, which every
+// append's update of its tenant's counter waits for and which waits for
+// the appends under way: an append that began before has committed, and
+// the erase deletes what it appended; one that comes after reads the
+// erased column as committed and appends nothing. A table lock, not the
+// tenant's counter row as PruneEvents takes: LOCK TABLE comes before the
+// SERIALIZABLE transaction's snapshot (its first query), so the erase sees
+// every append it waited for, where a SERIALIZABLE update of the row is
+// aborted whenever an append committed meanwhile (two goroutines
+// appending without pause starved an erase through all its retries). The
+// cost: appends of every tenant wait while an erase runs, an erase is
+// rare and one statement, and ingest appends none.
 //
 // DeleteFixesBetween deletes a range of fixes (their ids are forgotten with
 // the rows) and bumps the local days that lost one, except those that
@@ -135,7 +151,8 @@ func pruneHorizon(ctx context.Context, tx querier, tenant dwell.TenantID, rep dw
 	return fromOptNanos(h), nil
 }
 
-// EraseRepHistory implements store.Privacy in one statement. Every
+// EraseRepHistory implements store.Privacy in one statement after the
+// lock of the event counters (see the file's comment). Every
 // sub-statement sees the rows as they were before it, so the summaries are
 // counted before they are cleared.
 func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (store.Erased, error) {
@@ -146,6 +163,9 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 	var out store.Erased
 	err := s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		var fixes, actions, days, events int64
+		if _, err := tx.Exec(ctx, `LOCK TABLE event_seqs IN SHARE MODE`); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `
 			WITH f AS (
 				DELETE FROM fixes WHERE tenant = $1 AND rep = $2 RETURNING 1
@@ -160,7 +180,7 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 				WHERE tenant = $1 AND rep = $2 AND summary_version IS NOT NULL
 			), d AS (
 				UPDATE days
-				SET version = version + 1, dirty = false,
+				SET version = version + 1, erased = version + 1, dirty = false,
 					summary_version = NULL, summary = NULL, detail = NULL
 				WHERE tenant = $1 AND rep = $2
 			)

@@ -12,8 +12,8 @@ import (
 // layoutVersion is the version of the tables below. A database of a higher
 // version (written by a newer Dwell) is refused at Open; one of a lower
 // version is brought up to it. Layout 2 added the revision columns and
-// signing_keys.
-const layoutVersion = 2
+// signing_keys; layout 3 added days.erased (erasedSchema).
+const layoutVersion = 3
 
 // coreSchema holds the tables that more than one part of the store writes:
 // the reps (their zone cuts days), the fixes and rep actions, the per-rep
@@ -109,6 +109,7 @@ CREATE TABLE IF NOT EXISTS days (
 	summary_version bigint,
 	summary         bytea,
 	detail          bytea,
+	erased          bigint NOT NULL DEFAULT 0,
 	PRIMARY KEY (tenant, rep, day)
 );
 CREATE INDEX IF NOT EXISTS days_dirty ON days (tenant, rep, day) WHERE dirty;
@@ -151,8 +152,22 @@ BEGIN
 END $$;
 `
 
+// erasedSchema gives days the erased column in a database of layout 2 or
+// older, as revisionsSchema does the revision column: the version
+// EraseRepHistory last raised the day to (0: never erased), below which
+// no summary or event derived from the day is stored (privacy.go).
+const erasedSchema = `
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'days' AND column_name = 'erased') THEN
+		ALTER TABLE days ADD COLUMN erased bigint NOT NULL DEFAULT 0;
+	END IF;
+END $$;
+`
+
 // schemaParts is the whole schema, in creation order.
-var schemaParts = []string{coreSchema, directorySchema, salesSchema, partnersSchema, privacySchema, changesSchema, keysSchema, revisionsSchema}
+var schemaParts = []string{coreSchema, directorySchema, salesSchema, partnersSchema, privacySchema, changesSchema, keysSchema, revisionsSchema, erasedSchema}
 
 // migrateLock is the key of the advisory lock that serializes schema
 // creation among processes opening one database at once.

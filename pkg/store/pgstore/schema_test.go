@@ -12,7 +12,7 @@ import (
 
 // TestRevisionColumnAdded: a database of the first release (layout 1, its
 // tables without revision columns) gets the column in every table at
-// Open, every stored record at revision 1, and is raised to layout 2; a
+// Open, every stored record at revision 1, and is raised to layout 3; a
 // database of a newer layout is refused.
 func TestRevisionColumnAdded(t *testing.T) {
 	dsn := pgtest.DSN(t)
@@ -45,8 +45,8 @@ func TestRevisionColumnAdded(t *testing.T) {
 		}
 	}
 	var layout int64
-	if err := conn.QueryRow(ctx, `SELECT value FROM dwell_meta WHERE name = 'layout'`).Scan(&layout); err != nil || layout != 2 {
-		t.Fatalf("layout after Open = %d, %v; want 2", layout, err)
+	if err := conn.QueryRow(ctx, `SELECT value FROM dwell_meta WHERE name = 'layout'`).Scan(&layout); err != nil || layout != 3 {
+		t.Fatalf("layout after Open = %d, %v; want 3", layout, err)
 	}
 	tm, err := again.GetTeam(ctx, "acme", "north")
 	if err != nil || tm.Revision != 1 {
@@ -59,13 +59,13 @@ func TestRevisionColumnAdded(t *testing.T) {
 	if tm, err := again.GetTeam(ctx, "acme", "north"); err != nil || tm.Revision != 2 {
 		t.Fatalf("GetTeam after UpdateTeam = %+v, %v; want revision 2", tm, err)
 	}
-	if _, err := conn.Exec(ctx, `UPDATE dwell_meta SET value = 3 WHERE name = 'layout'`); err != nil {
+	if _, err := conn.Exec(ctx, `UPDATE dwell_meta SET value = 4 WHERE name = 'layout'`); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := pgstore.Open(ctx, dsn, pgstore.Options{}); !dwell.Is(dwell.FailedPrecondition, err) {
 		if s != nil {
 			s.Close()
 		}
-		t.Fatalf("Open of a layout 3 database = %v, want kind FailedPrecondition", err)
+		t.Fatalf("Open of a layout 4 database = %v, want kind FailedPrecondition", err)
 	}
 }

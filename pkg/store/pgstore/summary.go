@@ -149,7 +149,7 @@ func (s *Store) PutDaySummary(ctx context.Context, tenant dwell.TenantID, rep dw
 				ON CONFLICT (tenant, rep, day) DO UPDATE
 				SET summary_version = $4, summary = $5, detail = $6,
 					dirty = d.dirty AND d.version > $4
-				WHERE d.summary_version IS NULL OR d.summary_version <= $4
+				WHERE (d.summary_version IS NULL OR d.summary_version <= $4) AND d.erased <= $4
 				RETURNING 1
 			)
 			SELECT EXISTS (SELECT 1 FROM put), (SELECT summary FROM old), (SELECT detail FROM old)`,

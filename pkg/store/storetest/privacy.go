@@ -16,6 +16,7 @@ func runPrivacy(t *testing.T, h Harness) {
 	t.Run("PruneActionFixes", func(t *testing.T) { testPruneActionFixes(t, h) })
 	t.Run("PruneActionFixesLimit", func(t *testing.T) { testPruneActionFixesLimit(t, h) })
 	t.Run("EraseRepHistory", func(t *testing.T) { testEraseRepHistory(t, h) })
+	t.Run("EraseRefusesEarlierDerivations", func(t *testing.T) { testEraseRefusesEarlierDerivations(t, h) })
 	t.Run("ListDataReps", func(t *testing.T) { testListDataReps(t, h) })
 	t.Run("RetentionKeepsOldSummaries", func(t *testing.T) { testRetentionKeepsOldSummaries(t, h) })
 }
@@ -220,6 +221,93 @@ func testEraseRepHistory(t *testing.T, h Harness) {
 	}
 	_, err = s.EraseRepHistory(ctx(), tenantA, "")
 	wantKind(t, "EraseRepHistory without a rep", err, dwell.Invalid)
+}
+
+// testEraseRefusesEarlierDerivations: what was derived from a rep-day
+// before its rep's history was erased (a refresher's derivation in flight,
+// perhaps on another server) is neither stored as a summary nor appended
+// as events after the erase, also after a reopen; data stored after the
+// erase is derived, summarised and published as usual.
+func testEraseRefusesEarlierDerivations(t *testing.T, h Harness) {
+	s := h.Open(t)
+	day := dwell.DateOf(t0, time.UTC)
+	for _, r := range []string{"r1", "r2"} {
+		_, err := s.AppendFixes(ctx(), tenantA, dwell.RepID(r), fixes(r, 0, 5))
+		must(t, "AppendFixes", err)
+	}
+	version := func(rep dwell.RepID) uint64 {
+		t.Helper()
+		sum, _, err := s.GetDaySummary(ctx(), tenantA, rep, day)
+		must(t, "GetDaySummary", err)
+		return sum.Version
+	}
+	read := store.DayVersion{DayKey: store.DayKey{Tenant: tenantA, Rep: "r1", Date: day}, Version: version("r1")}
+	_, err := s.EraseRepHistory(ctx(), tenantA, "r1")
+	must(t, "EraseRepHistory", err)
+	refused := func(what string) {
+		t.Helper()
+		_, _, err := s.PutDaySummary(ctx(), tenantA, "r1", day, read.Version, []byte("sum"), []byte("detail"))
+		must(t, what+": PutDaySummary", err)
+		if sum, _, err := s.GetDaySummary(ctx(), tenantA, "r1", day); err != nil || sum.Summary != nil {
+			t.Fatalf("%s: summary derived before the erase stored after it: %+v, %v", what, sum, err)
+		}
+		seqs, err := s.AppendDayEvents(ctx(), read, events("r1", 0, 2))
+		must(t, what+": AppendDayEvents", err)
+		wantEqual(t, what+": seqs of events derived before the erase", seqs, []uint64{0, 0})
+		evs, err := s.ListEvents(ctx(), tenantA, 0, 100)
+		must(t, what+": ListEvents", err)
+		wantEqual(t, what+": events in the log", len(evs), 0)
+	}
+	refused("after the erase")
+	if h.Reopen != nil {
+		s = h.Reopen(t, s)
+		refused("after a reopen")
+	}
+	// Another rep's day is not affected.
+	r2 := store.DayVersion{DayKey: store.DayKey{Tenant: tenantA, Rep: "r2", Date: day}, Version: version("r2")}
+	seqs, err := s.AppendDayEvents(ctx(), r2, events("r2", 0, 1))
+	must(t, "AppendDayEvents of r2", err)
+	wantEqual(t, "seqs of r2's events", seqs, []uint64{1})
+	// New data after the erase is new history.
+	_, err = s.AppendFixes(ctx(), tenantA, "r1", fixes("r1", 100, 2))
+	must(t, "AppendFixes after the erase", err)
+	var mark store.DayVersion
+	for _, m := range dirtyDays(t, s) {
+		if m.DayKey == read.DayKey {
+			mark = m
+		}
+	}
+	if mark.Version <= read.Version+1 {
+		t.Fatalf("r1's day after new fixes: mark %+v, want one above the erased version %d", mark, read.Version+1)
+	}
+	seqs, err = s.AppendDayEvents(ctx(), mark, events("r1", 10, 2))
+	must(t, "AppendDayEvents after new fixes", err)
+	wantEqual(t, "seqs of events derived after the erase", seqs, []uint64{2, 3})
+	_, _, err = s.PutDaySummary(ctx(), tenantA, "r1", day, mark.Version, []byte("new"), nil)
+	must(t, "PutDaySummary after new fixes", err)
+	sum, _, err := s.GetDaySummary(ctx(), tenantA, "r1", day)
+	must(t, "GetDaySummary after new fixes", err)
+	if string(sum.Summary) != "new" || !sum.Current() {
+		t.Fatalf("r1's day summarised after new fixes = %+v, want the new summary, current", sum)
+	}
+	for _, m := range dirtyDays(t, s) {
+		if m.DayKey == read.DayKey {
+			t.Fatalf("r1's day still marked after its summary was stored: %+v", m)
+		}
+	}
+	// A derivation of the erased version itself (no data read before the
+	// erase) is not refused either.
+	seqs, err = s.AppendDayEvents(ctx(), store.DayVersion{DayKey: read.DayKey, Version: read.Version + 1}, events("r1", 20, 1))
+	must(t, "AppendDayEvents at the erased version", err)
+	wantEqual(t, "seqs of events derived at the erased version", seqs, []uint64{4})
+	for _, bad := range []store.DayVersion{
+		{DayKey: store.DayKey{Tenant: tenantA, Date: day}},
+		{DayKey: store.DayKey{Tenant: tenantA, Rep: "r1"}},
+		{DayKey: store.DayKey{Rep: "r1", Date: day}},
+	} {
+		_, err := s.AppendDayEvents(ctx(), bad, events("r1", 30, 1))
+		wantKind(t, fmt.Sprintf("AppendDayEvents(%+v)", bad), err, dwell.Invalid)
+	}
 }
 
 func testListDataReps(t *testing.T, h Harness) {
