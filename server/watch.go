@@ -107,6 +107,13 @@ type broker struct {
 	wake map[dwell.TenantID]chan struct{}
 	// tails hold, per tenant, its latest published events.
 	tails map[dwell.TenantID]*tail
+	// heard counts, per tenant, what the change feed reported of its log
+	// (appended, removed), and resyncs counts its resyncs: a publish
+	// that began without a tail creates one only if neither moved
+	// meanwhile, since its events alone would not say what the feed
+	// reported (another server's append committed after this one's).
+	heard   map[dwell.TenantID]uint64
+	resyncs uint64
 }
 
 // tail is a run of a tenant's events with consecutive sequence numbers,
@@ -119,7 +126,8 @@ type tail struct {
 }
 
 func newBroker(st store.Store) *broker {
-	return &broker{store: st, wake: map[dwell.TenantID]chan struct{}{}, tails: map[dwell.TenantID]*tail{}}
+	return &broker{store: st, wake: map[dwell.TenantID]chan struct{}{}, tails: map[dwell.TenantID]*tail{},
+		heard: map[dwell.TenantID]uint64{}}
 }
 
 // waiter returns a channel that is closed when events are next appended to
@@ -142,6 +150,9 @@ func (b *broker) waiter(tenant dwell.TenantID) <-chan struct{} {
 // the log already held). Its cost does not depend on the watchers: one
 // close of a channel.
 func (b *broker) publish(ctx context.Context, tenant dwell.TenantID, evs []dwell.Event) ([]uint64, error) {
+	b.mu.Lock()
+	heard, resyncs := b.heard[tenant], b.resyncs
+	b.mu.Unlock()
 	seqs, err := b.store.AppendEvents(ctx, tenant, evs)
 	if err != nil {
 		return nil, dwell.E(dwell.Op("server.publish"), err)
@@ -163,6 +174,13 @@ func (b *broker) publish(ctx context.Context, tenant dwell.TenantID, evs []dwell
 	defer b.mu.Unlock()
 	t := b.tails[tenant]
 	if t == nil {
+		if b.heard[tenant] != heard || b.resyncs != resyncs {
+			// The feed reported appends this tail would not know of
+			// (appended raises only a tail it finds): no tail until the
+			// next publish; the streams read the store.
+			b.wakeLocked(tenant)
+			return seqs, nil
+		}
 		t = &tail{}
 		b.tails[tenant] = t
 	}
@@ -189,6 +207,10 @@ func (b *broker) wakeLocked(tenant dwell.TenantID) {
 // be read, the tail is dropped.
 func (b *broker) appended(ctx context.Context, tenant dwell.TenantID) error {
 	b.mu.Lock()
+	// Counted before the look for a tail: a publish without one that
+	// creates it after this sees the count moved and does not (publish),
+	// and one that created it before is raised below.
+	b.heard[tenant]++
 	_, hasTail := b.tails[tenant]
 	b.mu.Unlock()
 	var err error
@@ -218,6 +240,7 @@ func (b *broker) appended(ctx context.Context, tenant dwell.TenantID) error {
 func (b *broker) removed(tenant dwell.TenantID) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.heard[tenant]++
 	delete(b.tails, tenant)
 	b.wakeLocked(tenant)
 }
@@ -227,6 +250,7 @@ func (b *broker) removed(tenant dwell.TenantID) {
 func (b *broker) resync() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.resyncs++
 	clear(b.tails)
 	for t := range b.wake {
 		b.wakeLocked(t)
