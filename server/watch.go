@@ -13,6 +13,7 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/events"
+	"github.com/dwellhq/dwell/pkg/kpi"
 	"github.com/dwellhq/dwell/pkg/store"
 	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -818,10 +819,13 @@ func afterWorking(r dwell.Rep, loc *time.Location, from time.Time, d time.Durati
 // longer before a start is not watched until its next fix.
 const silenceSeedWindow = 7 * 24 * time.Hour
 
-// seedSilence tells the silence tracker each rep's last stored fix of the
-// last silenceSeedWindow, so that a restart does not leave reps who fell
-// silent before it unwatched. A silence already published before the
-// restart is not published again (its event key is in the log).
+// seedSilence tells the silence tracker, for each rep with a stored fix in
+// the last silenceSeedWindow, where its tracked time ended (trackedEnd),
+// so that a restart or a lease handover does not leave reps who fell
+// silent before it unwatched. That is the instant the refresher's
+// derivations noted (followDay), so a silence already published before
+// is not published again: its event key, the rep and that instant, is in
+// the log.
 func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
 	const op = dwell.Op("server.seedSilence")
 	n := 0
@@ -834,8 +838,14 @@ func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
 			return n, dwell.E(op, err)
 		}
 		if !at.IsZero() && now.Sub(at) <= silenceSeedWindow {
-			s.silence.saw(r.Tenant, r.Rep, at)
-			n++
+			end, err := s.trackedEnd(ctx, r.Tenant, r.Rep, at)
+			if err != nil {
+				return n, dwell.E(op, err)
+			}
+			if !end.IsZero() {
+				s.silence.saw(r.Tenant, r.Rep, end)
+				n++
+			}
 		}
 	}
 	return n, nil
@@ -865,4 +875,35 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 			cancel()
 		}
 	}
+}
+
+// trackedEnd returns where rep's tracked time ended, as the refresher's
+// derivations tell the silence tracker (trackedUntil): the end of the
+// current stored summary of the day of its last stored fix, at. That can
+// be before at (the timeline drops a mock fix or an outlier). It returns
+// the zero time when that day has no current summary (the day is marked:
+// the refresher's derivation of it tells the tracker, followDay) or no
+// tracked time (followDay would stop tracking the rep), and at for a rep
+// no longer in the directory (the sweep skips it).
+func (s *Server) trackedEnd(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, at time.Time) (time.Time, error) {
+	r, err := s.store.GetRep(ctx, tenant, rep)
+	if dwell.Is(dwell.NotFound, err) {
+		return at, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	loc, err := s.location(r.TimeZone)
+	if err != nil {
+		return time.Time{}, err
+	}
+	sum, det, err := s.store.GetDaySummary(ctx, tenant, rep, dwell.DateOf(at, loc))
+	if err != nil || !sum.Current() {
+		return time.Time{}, err
+	}
+	d, err := kpi.DecodeDay(sum.Summary, det)
+	if err != nil {
+		return time.Time{}, dwell.E(dwell.Other, "decoding a day summary", err)
+	}
+	return trackedUntil(d.Timeline()), nil
 }

@@ -1,0 +1,121 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
+)
+
+// repEvents returns acme's stored events of rep.
+func repEvents(t testing.TB, e *env, rep dwell.RepID) []dwell.Event {
+	t.Helper()
+	evs, err := e.st.ListEvents(context.Background(), acme, 0, 1000)
+	if err != nil {
+		t.Fatalf("ListEvents: %v", err)
+	}
+	var out []dwell.Event
+	for _, ev := range evs {
+		if ev.Rep == rep {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// repSilentOf returns how many REP_SILENT events of rep acme's log holds,
+// and an account of them for a failure message.
+func repSilentOf(t testing.TB, e *env, rep dwell.RepID) (int, string) {
+	t.Helper()
+	n, saw := 0, ""
+	for _, ev := range repEvents(t, e, rep) {
+		if ev.Type == dwell.EventRepSilent {
+			n++
+			saw += fmt.Sprintf(" [seq %d at %s key %q]", ev.Seq, ev.Time.Format(time.TimeOnly), ev.Key)
+		}
+	}
+	return n, saw
+}
+
+// mockAfterStay uploads, through e, one mock fix of ida a minute after
+// stayDay's last fix and 3 km east of the site: the timeline drops it, so
+// ida's last stored fix is not the end of her derived day.
+func mockAfterStay(t testing.TB, e *env) {
+	t.Helper()
+	at := time.Date(2026, 11, 20, 8, 11, 0, 0, time.UTC)
+	if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, "ida"), &dwellv1.UploadPingsRequest{Fixes: []*dwellv1.Fix{{
+		Id: "mock-1", DeviceTime: timestamppb.New(at), Position: &dwellv1.LatLng{Lat: feedLat, Lng: feedLng + 0.027},
+		AccuracyMeters: 10, Mock: true}}}); err != nil {
+		t.Fatalf("UploadPings: %v", err)
+	}
+}
+
+// TestSilenceOnceAcrossHandover: a silence the leader told is not told
+// again by the server that takes the lease over, also when the rep's last
+// stored fix is one the timeline drops (a mock fix): the new leader times
+// the silence from where the derived day ends, as the old one did, so the
+// event's key is the same.
+func TestSilenceOnceAcrossHandover(t *testing.T) {
+	p := newPair(t, nil)
+	l, o := leaderOf(t, p)
+	ctx := context.Background()
+	createIda(t, o)
+	stayDay(t, o)
+	mockAfterStay(t, o)
+	if err := l.srv.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if err := server.SweepSilence(ctx, l.srv, l.now()); err != nil {
+		t.Fatalf("SweepSilence: %v", err)
+	}
+	if n, saw := repSilentOf(t, o, "ida"); n != 1 {
+		t.Fatalf("before the handover: %d REP_SILENT, want 1:%s", n, saw)
+	}
+	l.stop()
+	eventually(t, "the other server takes the lease over", func() (bool, string) { return server.Leading(o.srv), "" })
+	// What the new leader's sweeper does when it wins the lease.
+	if _, err := server.SeedSilence(ctx, o.srv, o.now()); err != nil {
+		t.Fatalf("SeedSilence: %v", err)
+	}
+	if err := server.SweepSilence(ctx, o.srv, o.now()); err != nil {
+		t.Fatalf("SweepSilence: %v", err)
+	}
+	if n, saw := repSilentOf(t, o, "ida"); n != 1 {
+		t.Errorf("after the handover: %d REP_SILENT for one silence:%s", n, saw)
+	}
+}
+
+// TestSilenceOnceAcrossRestart is TestSilenceOnceAcrossHandover on one
+// server (the store storeEnv picks) restarted on its data.
+func TestSilenceOnceAcrossRestart(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	createIda(t, e)
+	stayDay(t, e)
+	mockAfterStay(t, e)
+	if err := e.srv.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if err := server.SweepSilence(ctx, e.srv, e.now()); err != nil {
+		t.Fatalf("SweepSilence: %v", err)
+	}
+	if n, saw := repSilentOf(t, e, "ida"); n != 1 {
+		t.Fatalf("before the restart: %d REP_SILENT, want 1:%s", n, saw)
+	}
+	e.restart()
+	if _, err := server.SeedSilence(ctx, e.srv, e.now()); err != nil {
+		t.Fatalf("SeedSilence: %v", err)
+	}
+	if err := server.SweepSilence(ctx, e.srv, e.now()); err != nil {
+		t.Fatalf("SweepSilence: %v", err)
+	}
+	if n, saw := repSilentOf(t, e, "ida"); n != 1 {
+		t.Errorf("after the restart: %d REP_SILENT for one silence:%s", n, saw)
+	}
+}
