@@ -56,6 +56,52 @@ func mockAfterStay(t testing.TB, e *env) {
 	}
 }
 
+// TestSilenceEraseOnOtherServer: a rep's history erased through the server
+// that does not hold the background lease is not told as a silence by the
+// leader, whose silence tracker had followed the rep's day: no REP_SILENT
+// for a history that no longer exists.
+func TestSilenceEraseOnOtherServer(t *testing.T) {
+	p := newPair(t, nil)
+	l, o := leaderOf(t, p)
+	ctx := context.Background()
+	createIda(t, o)
+	stayDay(t, o) // fixes 06:50 to 08:10 UTC; the servers' clock says 10:00
+	if err := l.srv.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh on the leader: %v", err)
+	}
+	if _, err := o.dirc.EraseRepHistory(o.admin(acme), &dwellv1.EraseRepHistoryRequest{Name: "reps/ida"}); err != nil {
+		t.Fatalf("EraseRepHistory on the other server: %v", err)
+	}
+	if evs := repEvents(t, o, "ida"); len(evs) != 0 {
+		t.Fatalf("after the erase the log still holds %d of ida's events", len(evs))
+	}
+	if err := server.SweepSilence(ctx, l.srv, l.now()); err != nil {
+		t.Fatalf("SweepSilence on the leader: %v", err)
+	}
+	if n, saw := repSilentOf(t, o, "ida"); n != 0 {
+		t.Errorf("the leader told %d silence(s) of ida's erased history:%s", n, saw)
+	}
+	// The rep's next fixes (09:00 to 09:10 at one place) are tracked
+	// again: silent at 09:40.
+	var fs []*dwellv1.Fix
+	for at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC); at.Minute() <= 10; at = at.Add(time.Minute) {
+		fs = append(fs, &dwellv1.Fix{Id: fmt.Sprintf("after-%d", at.Minute()), DeviceTime: timestamppb.New(at),
+			Position: &dwellv1.LatLng{Lat: feedLat, Lng: feedLng}, AccuracyMeters: 10})
+	}
+	if _, err := o.ingest.UploadPings(o.as(acme, dwell.RoleRep, "ida"), &dwellv1.UploadPingsRequest{Fixes: fs}); err != nil {
+		t.Fatalf("UploadPings: %v", err)
+	}
+	if err := l.srv.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh on the leader: %v", err)
+	}
+	if err := server.SweepSilence(ctx, l.srv, l.now()); err != nil {
+		t.Fatalf("SweepSilence on the leader: %v", err)
+	}
+	if n, saw := repSilentOf(t, o, "ida"); n != 1 {
+		t.Errorf("after a fix at 09:00 and a sweep at 10:00: %d REP_SILENT, want 1:%s", n, saw)
+	}
+}
+
 // TestSilenceOnceAcrossHandover: a silence the leader told is not told
 // again by the server that takes the lease over, also when the rep's last
 // stored fix is one the timeline drops (a mock fix): the new leader times

@@ -697,6 +697,17 @@ func (st *silenceTracker) forget(k silentKey) {
 	delete(st.told, k)
 }
 
+// forgetAt is forget, unless the rep's last fix is no longer last: one
+// seen since is tracked.
+func (st *silenceTracker) forgetAt(k silentKey, last time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.last[k].Equal(last) {
+		delete(st.last, k)
+		delete(st.told, k)
+	}
+}
+
 func (st *silenceTracker) markTold(k silentKey, last time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -750,6 +761,16 @@ func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 			return dwell.E(op, err)
 		}
 		if at.IsZero() || at.After(now) {
+			continue
+		}
+		// The rep's history may have been erased through another server
+		// since this tracker followed it (an erasure forgets the rep in
+		// the erasing server's tracker only, privacy.go): with no fix
+		// left there is no silence to tell, and none to time from.
+		if lf, err := s.store.LastFixTime(ctx, c.tenant, c.rep); err != nil {
+			return dwell.E(op, err)
+		} else if lf.IsZero() {
+			s.silence.forgetAt(c.silentKey, c.last)
 			continue
 		}
 		e := dwell.Event{
