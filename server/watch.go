@@ -35,6 +35,14 @@ import (
 // change feed (feed.go: appended, removed, resync), which wakes the
 // streams and keeps the tail from passing for the whole log.
 //
+// On a store several servers share, only the holder of the background
+// lease derives days and sweeps for silences (lease.go), and its events
+// reach the other servers' streams through the feed, milliseconds after
+// their commit. An upload to another server wakes no refresher (notify is
+// local): the leader finds its marks at its next poll (refreshPoll), so
+// the events derived from it come up to about 2 s later than from an
+// upload to the leader.
+//
 // A stream starts after its cursor (or at the log's end when it has none),
 // sends its response headers once positioned (a client that has them will
 // miss nothing published later), and then loops: read the events after
@@ -718,7 +726,10 @@ func (st *silenceTracker) markTold(k silentKey, last time.Time) {
 // last fix is followed by the tenant's silence threshold of the rep's
 // working time, all of it before now and none of it paused (silentAt):
 // once per silence (the event's key is the rep and its last fix). The
-// event's time is the instant the threshold was reached.
+// event's time is the instant the threshold was reached. A rep left with
+// no stored fix (its history erased, perhaps through another server,
+// whose erasure forgot it only there) is forgotten instead; one read of
+// the rep's last fix per silence due.
 func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 	const op = dwell.Op("server.sweepSilence")
 	// Like a re-derivation, a sweep must not publish for a rep whose
