@@ -180,3 +180,26 @@ func TestFeedSummaryAfterMissedChange(t *testing.T) {
 		t.Errorf("%d of %d rounds left a summary that is not current or disagrees with the day", wrong, rounds)
 	}
 }
+
+// BenchmarkFeedSync measures what the refresher's wait for its change feed
+// costs per page of marks (sync: a token through the feed, with no change
+// before it), beside one read of the store on the same server's pool in
+// the same run (read: LastEventSeq, a one-row select).
+func BenchmarkFeedSync(b *testing.B) {
+	p := newPair(b, func(c *server.Config) { c.RefreshWorkers = -1 })
+	ctx := context.Background()
+	b.Run("sync", func(b *testing.B) {
+		for b.Loop() {
+			if err := server.FeedSync(ctx, p.b.srv); err != nil {
+				b.Fatalf("FeedSync: %v", err)
+			}
+		}
+	})
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := p.b.st.LastEventSeq(ctx, acme); err != nil {
+				b.Fatalf("LastEventSeq: %v", err)
+			}
+		}
+	})
+}
