@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -40,13 +42,33 @@ import (
 // seen by this server some milliseconds after its commit
 // (BenchmarkFeedPropagation), not at once: a write on one server
 // followed at once by a read on another may see the old state there.
+//
+// What must not see the old state waits for the feed (sync): the
+// refresher, which stores each summary as derived from the data version
+// it read, must derive with an index that holds every client change
+// committed before it listed the marks (a change on another server marks
+// the tenant's days; a summary derived with the old index would be
+// stored as current and kept). sync sends a token through the feed
+// itself (the store's SyncChanges): notifications arrive in commit order,
+// so once the worker has applied what was queued before the token, it
+// has applied every change committed before the call. A feed that lost
+// its connection may never deliver the token; its resync, which rebuilds
+// what the lost changes would have changed from the store, releases the
+// waiters instead. A sync that neither hears its token nor sees a resync
+// within feedSyncWait fails, and the refresher derives nothing until a
+// later pass: a summary left stale is derived again, a stale one stored
+// as current would not be.
 
 // changeFeed is a store that reports the changes any process commits to
 // clients, partner accounts, settings and event logs (store.Change):
 // *pgstore.Store. WatchChanges calls fn, one change at a time and first
 // with a resync, until ctx ends.
+//
+// SyncChanges sends token through the same feed: every listener is told
+// of it (store.Change.Sync) after every change committed before the call.
 type changeFeed interface {
 	WatchChanges(ctx context.Context, fn func(store.Change)) error
+	SyncChanges(ctx context.Context, token string) error
 }
 
 // When at least feedReloadMin clients of a tenant changed, and at least
@@ -68,14 +90,31 @@ const feedMaxQueued = 1 << 16
 // them).
 const feedReadyWait = 10 * time.Second
 
+// feedSyncWait bounds how long sync waits for the feed to catch up: a
+// feed that is connected delivers a token in milliseconds, but its worker
+// may be rebuilding an index after an import (seconds); a feed that is
+// reconnecting releases the waiters with its resync.
+const feedSyncWait = 5 * time.Second
+
 // feed applies a changeFeed's changes to the server's memory.
 type feed struct {
 	s   *Server
 	src changeFeed
 
-	mu      sync.Mutex // guards resync, pending
+	mu      sync.Mutex // guards resync, pending, synced, waits, nextSync
 	resync  bool
 	pending map[dwell.TenantID]*tenantChanges
+	// synced are the sync tokens heard since the worker last looked, of
+	// this server or another (ignored), in the order heard.
+	synced []string
+	// waits are the channels of the syncs in progress, by token, closed
+	// once their token is heard and what came before it applied, or a
+	// resync applied.
+	waits map[string]chan struct{}
+	// id makes this feed's tokens unique among the servers (and test
+	// stores) listening on the database; nextSync numbers them.
+	id       string
+	nextSync uint64
 
 	kick      chan struct{} // has a value when there is work
 	ready     chan struct{} // closed once the first resync is applied
@@ -98,6 +137,7 @@ type tenantChanges struct {
 func startFeed(s *Server, src changeFeed) *feed {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &feed{s: s, src: src, pending: map[dwell.TenantID]*tenantChanges{},
+		waits: map[string]chan struct{}{}, id: rand.Text(),
 		kick: make(chan struct{}, 1), ready: make(chan struct{}), cancel: cancel}
 	f.done.Add(2)
 	go func() {
@@ -139,7 +179,9 @@ func (f *feed) waitReady(ctx context.Context, d time.Duration) {
 // queue notes c for the worker. It never blocks on the worker.
 func (f *feed) queue(c store.Change) {
 	f.mu.Lock()
-	if c.Resync {
+	if c.Sync != "" {
+		f.synced = append(f.synced, c.Sync)
+	} else if c.Resync {
 		f.resync = true
 	} else {
 		tc := f.pending[c.Tenant]
@@ -183,8 +225,23 @@ func (f *feed) work(ctx context.Context) {
 		case <-f.kick:
 		}
 		f.mu.Lock()
-		resync, pending := f.resync, f.pending
-		f.resync, f.pending = false, map[dwell.TenantID]*tenantChanges{}
+		resync, pending, synced := f.resync, f.pending, f.synced
+		f.resync, f.pending, f.synced = false, map[dwell.TenantID]*tenantChanges{}, nil
+		var release []chan struct{}
+		for _, tok := range synced {
+			if ch := f.waits[tok]; ch != nil {
+				release = append(release, ch)
+				delete(f.waits, tok)
+			}
+		}
+		if resync {
+			// The resync reads the store after every sync now waiting
+			// began: it releases them, heard or not.
+			for tok, ch := range f.waits {
+				release = append(release, ch)
+				delete(f.waits, tok)
+			}
+		}
 		f.mu.Unlock()
 		if resync {
 			f.applyResync(ctx)
@@ -193,6 +250,45 @@ func (f *feed) work(ctx context.Context) {
 		for t, tc := range pending {
 			f.apply(ctx, t, tc)
 		}
+		for _, ch := range release {
+			close(ch)
+		}
+	}
+}
+
+// sync returns once this server has applied every change committed to
+// the store before the call (see the file's comment), and nil at once
+// when there is no feed (a store no other server shares). It returns an
+// error if the token cannot be sent, or if neither it nor a resync is
+// applied within feedSyncWait or before ctx ends.
+func (f *feed) sync(ctx context.Context) error {
+	const op = dwell.Op("server.feed.sync")
+	if f == nil {
+		return nil
+	}
+	f.mu.Lock()
+	f.nextSync++
+	tok := f.id + "-" + strconv.FormatUint(f.nextSync, 10)
+	ch := make(chan struct{})
+	f.waits[tok] = ch
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.waits, tok)
+		f.mu.Unlock()
+	}()
+	if err := f.src.SyncChanges(ctx, tok); err != nil {
+		return dwell.E(op, err)
+	}
+	t := time.NewTimer(feedSyncWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return dwell.E(op, ctx.Err())
+	case <-t.C:
+		return dwell.E(op, "the change feed did not catch up within "+feedSyncWait.String())
 	}
 }
 

@@ -228,6 +228,11 @@ func (rf *refresher) pass(ctx context.Context) (int, error) {
 		if err != nil || len(marks) == 0 {
 			break
 		}
+		// Derive with a geofence index that holds every client change
+		// committed before the marks were listed (feed.go: sync).
+		if err = rf.s.feed.sync(ctx); err != nil {
+			break
+		}
 		for _, m := range marks {
 			jobs <- m
 		}

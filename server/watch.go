@@ -13,6 +13,7 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/events"
+	"github.com/dwellhq/dwell/pkg/kpi"
 	"github.com/dwellhq/dwell/pkg/store"
 	"github.com/dwellhq/dwell/pkg/timeline"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -33,6 +34,14 @@ import (
 // by other servers sharing the store reach the broker through the store's
 // change feed (feed.go: appended, removed, resync), which wakes the
 // streams and keeps the tail from passing for the whole log.
+//
+// On a store several servers share, only the holder of the background
+// lease derives days and sweeps for silences (lease.go), and its events
+// reach the other servers' streams through the feed, milliseconds after
+// their commit. An upload to another server wakes no refresher (notify is
+// local): the leader finds its marks at its next poll (refreshPoll), so
+// the events derived from it come up to about 2 s later than from an
+// upload to the leader.
 //
 // A stream starts after its cursor (or at the log's end when it has none),
 // sends its response headers once positioned (a client that has them will
@@ -107,6 +116,13 @@ type broker struct {
 	wake map[dwell.TenantID]chan struct{}
 	// tails hold, per tenant, its latest published events.
 	tails map[dwell.TenantID]*tail
+	// heard counts, per tenant, what the change feed reported of its log
+	// (appended, removed), and resyncs counts its resyncs: a publish
+	// that began without a tail creates one only if neither moved
+	// meanwhile, since its events alone would not say what the feed
+	// reported (another server's append committed after this one's).
+	heard   map[dwell.TenantID]uint64
+	resyncs uint64
 }
 
 // tail is a run of a tenant's events with consecutive sequence numbers,
@@ -119,7 +135,8 @@ type tail struct {
 }
 
 func newBroker(st store.Store) *broker {
-	return &broker{store: st, wake: map[dwell.TenantID]chan struct{}{}, tails: map[dwell.TenantID]*tail{}}
+	return &broker{store: st, wake: map[dwell.TenantID]chan struct{}{}, tails: map[dwell.TenantID]*tail{},
+		heard: map[dwell.TenantID]uint64{}}
 }
 
 // waiter returns a channel that is closed when events are next appended to
@@ -150,6 +167,9 @@ func (b *broker) publish(ctx context.Context, tenant dwell.TenantID, evs []dwell
 // appends none of them (store.EventLog.AppendDayEvents). A nil from
 // publishes as publish does.
 func (b *broker) publishDay(ctx context.Context, tenant dwell.TenantID, from *store.DayVersion, evs []dwell.Event) ([]uint64, error) {
+	b.mu.Lock()
+	heard, resyncs := b.heard[tenant], b.resyncs
+	b.mu.Unlock()
 	var seqs []uint64
 	var err error
 	if from == nil {
@@ -177,6 +197,13 @@ func (b *broker) publishDay(ctx context.Context, tenant dwell.TenantID, from *st
 	defer b.mu.Unlock()
 	t := b.tails[tenant]
 	if t == nil {
+		if b.heard[tenant] != heard || b.resyncs != resyncs {
+			// The feed reported appends this tail would not know of
+			// (appended raises only a tail it finds): no tail until the
+			// next publish; the streams read the store.
+			b.wakeLocked(tenant)
+			return seqs, nil
+		}
 		t = &tail{}
 		b.tails[tenant] = t
 	}
@@ -203,6 +230,10 @@ func (b *broker) wakeLocked(tenant dwell.TenantID) {
 // be read, the tail is dropped.
 func (b *broker) appended(ctx context.Context, tenant dwell.TenantID) error {
 	b.mu.Lock()
+	// Counted before the look for a tail: a publish without one that
+	// creates it after this sees the count moved and does not (publish),
+	// and one that created it before is raised below.
+	b.heard[tenant]++
 	_, hasTail := b.tails[tenant]
 	b.mu.Unlock()
 	var err error
@@ -232,6 +263,7 @@ func (b *broker) appended(ctx context.Context, tenant dwell.TenantID) error {
 func (b *broker) removed(tenant dwell.TenantID) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.heard[tenant]++
 	delete(b.tails, tenant)
 	b.wakeLocked(tenant)
 }
@@ -241,6 +273,7 @@ func (b *broker) removed(tenant dwell.TenantID) {
 func (b *broker) resync() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.resyncs++
 	clear(b.tails)
 	for t := range b.wake {
 		b.wakeLocked(t)
@@ -687,6 +720,17 @@ func (st *silenceTracker) forget(k silentKey) {
 	delete(st.told, k)
 }
 
+// forgetAt is forget, unless the rep's last fix is no longer last: one
+// seen since is tracked.
+func (st *silenceTracker) forgetAt(k silentKey, last time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.last[k].Equal(last) {
+		delete(st.last, k)
+		delete(st.told, k)
+	}
+}
+
 func (st *silenceTracker) markTold(k silentKey, last time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -697,7 +741,10 @@ func (st *silenceTracker) markTold(k silentKey, last time.Time) {
 // last fix is followed by the tenant's silence threshold of the rep's
 // working time, all of it before now and none of it paused (silentAt):
 // once per silence (the event's key is the rep and its last fix). The
-// event's time is the instant the threshold was reached.
+// event's time is the instant the threshold was reached. A rep left with
+// no stored fix (its history erased, perhaps through another server,
+// whose erasure forgot it only there) is forgotten instead; one read of
+// the rep's last fix per silence due.
 func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 	const op = dwell.Op("server.sweepSilence")
 	// Like a re-derivation, a sweep must not publish for a rep whose
@@ -740,6 +787,16 @@ func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 			return dwell.E(op, err)
 		}
 		if at.IsZero() || at.After(now) {
+			continue
+		}
+		// The rep's history may have been erased through another server
+		// since this tracker followed it (an erasure forgets the rep in
+		// the erasing server's tracker only, privacy.go): with no fix
+		// left there is no silence to tell, and none to time from.
+		if lf, err := s.store.LastFixTime(ctx, c.tenant, c.rep); err != nil {
+			return dwell.E(op, err)
+		} else if lf.IsZero() {
+			s.silence.forgetAt(c.silentKey, c.last)
 			continue
 		}
 		e := dwell.Event{
@@ -809,10 +866,13 @@ func afterWorking(r dwell.Rep, loc *time.Location, from time.Time, d time.Durati
 // longer before a start is not watched until its next fix.
 const silenceSeedWindow = 7 * 24 * time.Hour
 
-// seedSilence tells the silence tracker each rep's last stored fix of the
-// last silenceSeedWindow, so that a restart does not leave reps who fell
-// silent before it unwatched. A silence already published before the
-// restart is not published again (its event key is in the log).
+// seedSilence tells the silence tracker, for each rep with a stored fix in
+// the last silenceSeedWindow, where its tracked time ended (trackedEnd),
+// so that a restart or a lease handover does not leave reps who fell
+// silent before it unwatched. That is the instant the refresher's
+// derivations noted (followDay), so a silence already published before
+// is not published again: its event key, the rep and that instant, is in
+// the log.
 func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
 	const op = dwell.Op("server.seedSilence")
 	n := 0
@@ -825,8 +885,14 @@ func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
 			return n, dwell.E(op, err)
 		}
 		if !at.IsZero() && now.Sub(at) <= silenceSeedWindow {
-			s.silence.saw(r.Tenant, r.Rep, at)
-			n++
+			end, err := s.trackedEnd(ctx, r.Tenant, r.Rep, at)
+			if err != nil {
+				return n, dwell.E(op, err)
+			}
+			if !end.IsZero() {
+				s.silence.saw(r.Tenant, r.Rep, end)
+				n++
+			}
 		}
 	}
 	return n, nil
@@ -856,4 +922,35 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 			cancel()
 		}
 	}
+}
+
+// trackedEnd returns where rep's tracked time ended, as the refresher's
+// derivations tell the silence tracker (trackedUntil): the end of the
+// current stored summary of the day of its last stored fix, at. That can
+// be before at (the timeline drops a mock fix or an outlier). It returns
+// the zero time when that day has no current summary (the day is marked:
+// the refresher's derivation of it tells the tracker, followDay) or no
+// tracked time (followDay would stop tracking the rep), and at for a rep
+// no longer in the directory (the sweep skips it).
+func (s *Server) trackedEnd(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, at time.Time) (time.Time, error) {
+	r, err := s.store.GetRep(ctx, tenant, rep)
+	if dwell.Is(dwell.NotFound, err) {
+		return at, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	loc, err := s.location(r.TimeZone)
+	if err != nil {
+		return time.Time{}, err
+	}
+	sum, det, err := s.store.GetDaySummary(ctx, tenant, rep, dwell.DateOf(at, loc))
+	if err != nil || !sum.Current() {
+		return time.Time{}, err
+	}
+	d, err := kpi.DecodeDay(sum.Summary, det)
+	if err != nil {
+		return time.Time{}, dwell.E(dwell.Other, "decoding a day summary", err)
+	}
+	return trackedUntil(d.Timeline()), nil
 }

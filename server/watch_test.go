@@ -550,7 +550,9 @@ func TestWatchServerClose(t *testing.T) {
 // TestRepSilent checks the silence sweeper: one REP_SILENT per silence,
 // counted in the rep's working time.
 func TestRepSilent(t *testing.T) {
-	e := newWatchEnv(t, false, func(c *server.Config) { c.SilenceSweep = -1 })
+	// The days are told to the day listener by hand (PublishDay); the
+	// refresher would derive others from the fixes stored.
+	e := newWatchEnv(t, false, func(c *server.Config) { c.SilenceSweep, c.RefreshWorkers = -1, -1 })
 	bg := context.Background()
 	admin := e.admin(acme)
 	e.mustCreateTeam(admin, "north", "ana")
@@ -579,6 +581,16 @@ func TestRepSilent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The sweeper tells a silence only of a rep with a stored fix (not
+	// one whose history was erased): the days' last fixes are stored.
+	storeFix := func(at time.Time) {
+		t.Helper()
+		f := dwell.Fix{ID: fmt.Sprintf("f-%d", at.Unix()), Time: at, Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1}
+		if _, err := e.st.AppendFixes(bg, acme, "r1", []dwell.Fix{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storeFix(last)
 	sweep(last.Add(29 * time.Minute))
 	sweep(last.Add(30 * time.Minute))
 	sweep(last.Add(45 * time.Minute))
@@ -586,6 +598,7 @@ func TestRepSilent(t *testing.T) {
 	// next morning, 08:20.
 	late := time.Date(2026, 11, 19, 10, 50, 0, 0, time.UTC)
 	day2 := &timeline.Day{Start: last, End: late, Segments: []timeline.Segment{{Kind: timeline.KindTravel, Start: last, End: late}}}
+	storeFix(late)
 	if err := server.PublishDay(bg, e.srv, acme, "r1", date, day, day2, late); err != nil {
 		t.Fatal(err)
 	}

@@ -44,4 +44,8 @@ type Change struct {
 	// from the store before it may be stale, for every tenant and kind.
 	// The other fields are then empty.
 	Resync bool
+	// Sync, when not empty, is the token of a SyncChanges call (of this
+	// process or another): every change committed before that call was
+	// reported before this one. The other fields are then empty.
+	Sync string
 }

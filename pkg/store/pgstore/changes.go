@@ -18,6 +18,10 @@ package pgstore
 // longer one (a write the store's checks did not bound) is sent as
 // "resync" rather than fail the write.
 //
+// SyncChanges sends "sync/" || token on the same channel, outside any
+// trigger: a barrier, heard by every listener after every change
+// committed before it (NOTIFY delivers in commit order).
+//
 // Caveats: the channel is per database, not per schema, so stores in
 // different schemas of one database hear each other's changes (harmless:
 // a reader reads its own schema again, and finds nothing changed). A
@@ -186,12 +190,16 @@ func receiveChanges(ctx context.Context, conn *pgx.Conn, fn func(store.Change)) 
 	}
 }
 
-// parseChange decodes a notification's payload: kind/tenant/id, or
-// "resync". Tenants never contain '/' (auth.CheckTenantID); an id may.
-// It returns false for a payload of an unknown kind (a newer build's).
+// parseChange decodes a notification's payload: kind/tenant/id,
+// "resync" or sync/token. Tenants never contain '/' (auth.CheckTenantID);
+// an id or a token may. It returns false for a payload of an unknown kind
+// (a newer build's).
 func parseChange(payload string) (store.Change, bool) {
 	if payload == "resync" {
 		return store.Change{Resync: true}, true
+	}
+	if tok, ok := strings.CutPrefix(payload, syncPrefix); ok && tok != "" {
+		return store.Change{Sync: tok}, true
 	}
 	kind, rest, ok1 := strings.Cut(payload, "/")
 	tenant, id, ok2 := strings.Cut(rest, "/")
@@ -208,4 +216,37 @@ func parseChange(payload string) (store.Change, bool) {
 		return store.Change{Tenant: dwell.TenantID(tenant), Kind: k}, true
 	}
 	return store.Change{}, false
+}
+
+// syncPrefix starts the payload of a SyncChanges notification; no kind of
+// change is named "sync".
+const syncPrefix = "sync/"
+
+// maxSyncToken is the longest token SyncChanges sends, in bytes, far
+// below PostgreSQL's 8,000-byte payload limit.
+const maxSyncToken = 256
+
+// SyncChanges sends token through the change feed: every WatchChanges
+// listening on the database (in any process) reports it as a
+// store.Change with Sync set to token, after every change committed
+// before this call, so a listener that has applied what it was told
+// before that Change is in step with the database as of this call. A
+// listener whose connection is down misses it (it resyncs on
+// reconnecting). It costs one round trip and writes nothing; it returns
+// dwell.Unavailable once the store is closed. A token
+// that is empty or longer than 256 bytes is dwell.Invalid.
+func (s *Store) SyncChanges(ctx context.Context, token string) error {
+	const op = dwell.Op("pgstore.SyncChanges")
+	if token == "" || len(token) > maxSyncToken {
+		return dwell.E(op, dwell.Invalid, "sync token must be 1 to 256 bytes")
+	}
+	// One statement, no transaction: NOTIFY is sent when it commits.
+	return s.readOne(ctx, op, func(ctx context.Context, q querier) error {
+		rows, err := q.Query(ctx, "SELECT pg_notify($1, $2)", changesChannel, syncPrefix+token)
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		return rows.Err()
+	})
 }
