@@ -153,11 +153,10 @@
 // facts with events.Diff and hands them to the broker; watch.go also holds
 // the WatchEvents streams and the silence sweeper, which publishes
 // REP_SILENT after the tenant's silence_min_seconds of working time
-// without a fix. The sweeper's tracker is seeded at
-// start with each rep's last stored fix, then follows the end of each
-// derived day's last segment that is not PAUSED, moving back when the day
-// it came from lost its end, as when a resume deletes the fixes of a
-// paused time (followDay, TestNoSilenceFromSweptFixes); paused time is no
+// without a fix. The sweeper's tracker is seeded at start with each rep's
+// last stored fix, then follows the end of each derived day's last segment
+// that is not PAUSED, moving back when the day it came from lost its end,
+// as when a resume deletes the fixes of a paused time (followDay, TestNoSilenceFromSweptFixes); paused time is no
 // silence, and after a resume the silence counts from it (silentAt); a
 // silence is published once, by its key.
 //
