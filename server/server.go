@@ -1,12 +1,3 @@
-// Package server implements Dwell's gRPC services (dwell.v1) and their
-// interceptors. Handlers are thin: authorize, validate, convert, call the
-// store, convert back. Protobuf types never leave this package; convert.go is
-// the one place that translates them, and toStatus in errors.go the one place
-// that turns errors into gRPC statuses.
-//
-// Every RPC passes the auth interceptor, which verifies the bearer token and
-// applies the role check of the policy table in access.go (default deny);
-// handlers then check the target (which rep, which team).
 package server
 
 import (

@@ -1,11 +1,14 @@
 // Command dwellctl is the command-line client of dwelld: it mints tokens,
 // imports and lists clients, manages reps and teams, uploads pings and
-// checks health, all over the public gRPC API (only "token mint" reads the
-// server's data directory, for the signing keys). It also prints and draws
-// the reports (report day, breakdown, kpis), measures ingest under load
-// (load) and runs a demo of a simulated team's day (demo), which may start
-// dwelld in-process.
-// Backup copies a running dwelld's store and keys (bbolt) to a directory.
+// checks health, all over the public gRPC API. Only "token mint" and
+// "tenants create|list" read the signing keys, from the data directory or,
+// with --postgres, from the database; "backup" copies a running dwelld's
+// store and keys (bbolt) to a directory through the server's control
+// socket and checks the copy (boltstore.Verify) before renaming it into
+// place. It also prints and draws the reports (report visits, report day
+// as a table, JSON or an --svg picture, report breakdown, report kpis),
+// measures ingest under load (load) and runs a demo of a simulated team's
+// day (demo), which may start dwelld in-process.
 //
 // The directory commands cover the admin's work after creation too:
 // clients create and update (name, kind, circle or polygon fence, address,
@@ -19,8 +22,12 @@
 // it was read and exits 1.
 //
 // It also feeds the sales inputs of the KPIs (appointments, opportunities
-// and quotas), lists visits (report visits) and follows the live event
-// stream (watch), which resumes from a cursor.
+// and quotas; the server takes an import's batch all or nothing, so a
+// batch refused for some rows is sent again without them), lists visits
+// (report visits) and follows the live event stream (watch). watch uses
+// one connection per stream, so its own pauses (0.5 s, doubling to 30 s)
+// pace reconnection; it resumes from its last cursor, or from before any
+// event by the dwell-start-cursor header.
 //
 // Usage:
 //

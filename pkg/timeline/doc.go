@@ -282,6 +282,14 @@
 // its visit F1 is about 0.9 on the clean profile and 0.37 on the
 // realistic one, where half the indoor fixes have no speed.
 //
+// Beside the evaluation, contract_test.go checks DESIGN's timeline rules
+// directly: hand-made days built in code (a jump in a silence at a stop, a
+// check-out after the next shop's check-in, a repeated check-in, gap and
+// travel distances), a property test that injects one multipath jump into
+// every long stop of simulated days and wants the day unchanged
+// (TestOneJumpInAStop), and a determinism test with pauses, conflicting
+// repeats and fixes of one instant (TestDeterminismWithPausesAndConflicts).
+//
 // # Speed
 //
 // Derive is linear in the fixes apart from one sort: prepare

@@ -8,6 +8,16 @@
 // backup).
 // cmd/dwelld is a thin main around it; dwellctl demo starts one in-process
 // on a temporary data directory; end-to-end tests share it.
+//
+// On PostgreSQL the tenants' signing keys are in the database
+// (signing_keys, written once per tenant): the first server on a database
+// without keys copies in its <data-dir>/keys, so tokens minted before keep
+// working, and a server finding data but no key for the default tenant
+// refuses to start rather than make a new one (sharedKeys,
+// TestPostgresUpgrade in cmd/dwelld). Every server reads the keys again
+// every keyReloadEvery (10 s), so a tenant created through another server
+// is accepted within that, and such a server keeps nothing on local disk
+// (TestPostgresFlag).
 package daemon
 
 import (

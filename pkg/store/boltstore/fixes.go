@@ -123,7 +123,9 @@ func (b *fixBatch) apply(t *txn) error {
 	return t.markFixDays(b.rep, b.keys, stored)
 }
 
-// ListFixes implements store.Store. Fixes come back with Time in UTC.
+// ListFixes implements store.Store. Fixes come back with Time in UTC. A
+// first pass over the keys alone sizes the answer before the fixes are
+// decoded.
 func (s *Store) ListFixes(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.Fix, error) {
 	const op = dwell.Op("boltstore.ListFixes")
 	if err := checkTenant(op, tenant); err != nil {

@@ -1,6 +1,6 @@
 // Package pgtest gives tests a PostgreSQL database: a throwaway server
 // started from the machine's PostgreSQL binaries (Debian's postgresql
-// package; .ci/tools installs it), shared by the tests of one test binary,
+// package; .ci/postgres installs it), shared by the tests of one test binary,
 // with a fresh schema for every caller of DSN.
 //
 // Set DWELL_TEST_POSTGRES to a server's connection URL to use that server
@@ -11,7 +11,15 @@
 // stops the server and removes its files at the end. The server is also
 // killed if the test binary dies (Linux's parent-death signal). A test
 // that crashes the database gets a server of its own from Start, with
-// Kill and Restart.
+// Kill (SIGKILL to all its processes) and Restart:
+// TestAcknowledgedFixesSurvivePostgresKill9 (cmd/dwelld) kills the
+// database under uploads and checks that uploads are refused UNAVAILABLE
+// meanwhile, that the same dwelld recovers, and that every acknowledged
+// fix is stored, as TestAcknowledgedFixesSurviveKill9 does for a killed
+// dwelld on bbolt.
+//
+// The server runs initdb and postgres as the postgres user when the tests
+// run as root, with fsync off, on a Unix socket only (no TCP listener).
 package pgtest
 
 import (

@@ -1,0 +1,264 @@
+// Package server implements Dwell's gRPC services (dwell.v1) and their
+// interceptors. Handlers are thin: authorize, validate, convert, call the
+// store, convert back. Protobuf types never leave this package; convert.go is
+// the one place that translates them, and toStatus in errors.go the one place
+// that turns errors into gRPC statuses.
+//
+// Every RPC passes the auth interceptor, which verifies the bearer token and
+// applies the role check of the policy table in access.go (default deny);
+// handlers then check the target (which rep, which team).
+//
+// This comment is the map of the package's rules that span files; each
+// file's top comment holds the detail of its part (feed.go, lease.go,
+// refresh.go, watch.go, status.go, privacy.go, daycache.go).
+//
+// # Requests and statuses
+//
+// Errors are dwell.E(op, kind, ...) and become gRPC statuses only in
+// toStatus; an unknown error is INTERNAL, logged and never leaked. A status
+// stays within the 8 KiB trailer gRPC clients accept: its message has at
+// most 512 bytes and its BadRequest details at most 4 KiB (the first
+// violations; the message gives the total). A resource name's id is checked
+// (idFromName) before any store call, with the violation on the request's
+// field. Instants without a tighter rule lie in 1678-2261 UTC
+// (dwell.ValidateInstant).
+//
+// A request_id reused for a write that cannot be its retry (another client,
+// a resume for a pause, another appointment id, another batch of
+// opportunities or quotas: the store keeps each upsert's SHA-256) is
+// INVALID_ARGUMENT; a true retry is answered with the original.
+//
+// Clients, reps, teams, settings, partner accounts and opportunities carry
+// a store-maintained revision (1 at creation, +1 at every write, imports
+// and DeleteTeam's clearing of reps included). It is on the wire as the
+// AIP-154 etag, with the creation instant for records that can be deleted,
+// so that an etag of a deleted record never passes for one created again
+// under its id (TestEtagAcrossDelete). A masked update (updateMasked in
+// directory.go) reads the record, merges its mask's fields, validates and
+// writes with the store's conditional write (UPDATE ... WHERE revision = $n
+// in pgstore, a check inside the write transaction in boltstore). If the
+// record changed since the read (dwell.Conflict) it reads again and merges
+// again, up to maxUpdateTries (10) times with a random pause of up to 1 ms
+// at first, doubling to at most maxUpdatePause (20 ms), and then answers
+// ABORTED. An update carrying an etag is tried once against it. Imports and
+// upserts write whole records unconditionally and raise their revisions,
+// so a racing masked update merges again on top of them. The per-tenant
+// updateLocks only queue one server's writers so that they do not starve
+// one another; safety across servers rests on the conditional write
+// (TestMaskedUpdatesOnTwoServers).
+//
+// Imports list the first maxImportErrors (1,000) bad rows. ImportReps
+// writes each row as CreateRep or as a whole UpdateRep (so a new zone
+// derives the rep's days again), importRepWorkers (32) at a time, so that
+// the writes share the store's group commit.
+//
+// # Ingest
+//
+// UploadPings and StreamPings resolve the target rep (writeTarget: a rep
+// token writes only for itself; a partner names the rep; the rep must
+// exist), then batch converts each fix and validates it (dwell.ValidateFix:
+// finite position in range, accuracy >= 0, time at most 24 h ahead and
+// within retention, id of 1 to 64 bytes, inside working hours, not inside
+// a closed pause of the rep). Bad fixes are marked rejected with their
+// field violations; they never cost the others. The valid fixes go to
+// Store.AppendFixes, and the acknowledgement (accepted, duplicate or
+// rejected per fix) is sent only once they are durable. StreamPings keeps
+// up to maxInFlightBatches (16) batches of a stream in flight, so even one
+// phone rides the store's group commit; acknowledgements still go out in
+// batch order. CheckIn answers with timeline.Verify, the rule the
+// derivation applies, so the immediate answer and the day agree; check-ins
+// are verified against the client read from the store, so they never
+// depend on the fence index being current.
+//
+// # Partner accounts
+//
+// A partner token is a tenant's service account. The tenant's admin
+// registers accounts (DirectoryService.CreatePartner and the rest,
+// partners/{id}, the id being the tokens' subject) with scopes from a
+// frozen set (dwell.Scope) and may disable them. access.go holds, beside
+// the policy table, partnerScopes: the one scope each partner-callable RPC
+// needs (a test keeps the two tables in step). After the role check,
+// authenticate looks the subject up in partnerAccess (partners.go): per
+// tenant an immutable map of the accounts and the tenant's
+// Settings.PartnerAccountsRequired, behind an atomic pointer, loaded on
+// the tenant's first partner call and replaced whole after each partner
+// write (or dropped after a write of that setting), under a per-tenant
+// mutex held across the store write, so a change applies from the next
+// call. A registered account that is disabled or lacks the scope is
+// PERMISSION_DENIED and audited; streams it opened are checked again at
+// every message. A subject with no account is refused when the tenant
+// requires accounts, and otherwise keeps every partner right (tokens
+// minted before accounts existed); DeletePartner is therefore refused
+// until the tenant requires accounts, since it would widen the deleted
+// account's tokens. The map follows this server's writes in the same
+// step, and other servers' writes through the change feed (feed.go: the
+// grants are dropped about 1 ms after their commit).
+//
+// # Geofence indexes
+//
+// fences.go keeps one geofence.Index per tenant, built from the store at
+// startup (Server.LoadFences, for every tenant in the keyring) or on first
+// use, and changed in the same step as every client write through
+// DirectoryService: a per-tenant mutex spans the store write and the index
+// update, so the index applies changes in commit order; readers never
+// lock. Other servers' client writes reach it through the change feed
+// (feed.go).
+//
+// # Reports
+//
+// GetRepDay checks that the caller may read the rep, cuts the rep's local
+// day (and working-hours window) in its IANA zone, and calls derive
+// (refresh.go): the day's fixes, check-ins, check-outs and tracking
+// changes from the store, then timeline.Derive with the tenant's fence
+// index and a store-backed client lookup. With include_fixes the answer
+// carries the fixes too (what dwellctl report day --svg draws). A day
+// that began before the retention period is served from its stored summary
+// and detail instead (storedRepDay in report.go, marked past_retention).
+// ListRepStatuses ("who is idle now") is described in status.go.
+//
+// GetTimeBreakdown, GetKpis and ListVisits read the stored day summaries
+// only (one read transaction for a whole team; a team's appointments and
+// quotas are read in one transaction too); a day still dirty when read is
+// derived inline, so answers always include every acknowledged write. The
+// store keeps, beside each day's data version, its summary's version, so a
+// team query learns every day's versions from that small record and
+// decodes only the summaries its cache of decoded days (daycache.go,
+// warmed by every stored summary and, after a start, by Server.WarmReports
+// over the last store.RederiveDays days in the background) lacks. GetKpis
+// also reads the kpiLookBackDays (60) days before its range (as
+// kpi.Input.Since): those days serve only the range's joins, the
+// follow-ups given then and due in the range (KPI 7) and the meetings of
+// the range's wins (KPI 5). What a field day is (a day paused whole keeps
+// its row and its paused seconds but is no field day) and which currency
+// KPI money is summed in are in package kpi's doc. A local day runs from
+// dwell.Date.Start to the next day's start: midnight, or the jump where
+// the clocks skip midnight (Chile, Cuba); working hours that end at 24:00
+// end there too.
+//
+// derive hands timeline.Derive a pause not yet resumed as lasting until
+// now when it runs live (GetRepDay, ListRepStatuses), and until the day's
+// end when the refresher derives the day's summary (what the day will have
+// been; a resume derives it again). Paused seconds are reported apart and
+// are not field time in the KPIs (summary format v2; v1 summaries still
+// decode); a pause inside a visit leaves one visit whose paused time its
+// duration leaves out (format v3), and a live visit paused at the client
+// has not ended while the pause lasts (no VISIT_ENDED, package events).
+//
+// # Summaries and live events
+//
+// Every write a day derives from marks that rep-day in the store, in the
+// same transaction; the refresher (refresh.go) derives marked days again,
+// tells the day listeners and stores the summaries. The one day listener
+// is publishDayEvents (watch.go), which turns the two timelines into new
+// facts with events.Diff and hands them to the broker; watch.go also holds
+// the WatchEvents streams and the silence sweeper, which publishes
+// REP_SILENT after the tenant's silence_min_seconds of working time
+// without a fix. The sweeper's tracker is seeded at start with each rep's
+// last stored fix, then follows the end of each derived day's last segment
+// that is not PAUSED, moving back when the day it came from lost its end,
+// as when a resume deletes the fixes of a paused time (followDay, TestNoSilenceFromSweptFixes); paused time is no
+// silence, and after a resume the silence counts from it (silentAt); a
+// silence is published once, by its key.
+//
+// # Servers sharing one store
+//
+// With a store that several servers share (pgstore, dwelld --postgres),
+// what each server keeps in memory follows the others' writes through the
+// store's change feed (feed.go), and the refresher waits for that feed
+// before deriving each page of marked days (sync in feed.go: about one
+// store read per page of refreshPage marks, BenchmarkFeedSync; nothing on
+// a store of one server). The refresher and the silence sweeper run only
+// on the server holding the store's "background" lease (lease.go, over
+// pgstore's Lead); Config.RefreshWorkers < 0 keeps a server out of it.
+// Another server takes over within about 2 s of the holder closing its
+// session or PostgreSQL ending it, about 1 s on average
+// (BenchmarkLeaseTakeover); a holder cut off without its connection
+// closing stops within about 2 s, when its ping fails, and PostgreSQL ends
+// its silent session 5 s after its last ping, so another server takes over
+// within about 7 s (pgstore's lease.go, TestLeadHolderPartitioned). Uploads
+// to a server not holding the lease do not wake its refresher, so their
+// live events come up to about 2 s (refreshPoll) later. The silence
+// tracker is seeded, at start and at each lease win, with the tracked end
+// of the current summary of each rep's last-fix day, so restarts and
+// handovers keep silence events' keys stable; a silence is told only of a
+// rep that still has a stored fix.
+//
+// The per-rep pause lock (pauseLocks in ingest.go: batches shared, pauses
+// and resumes exclusive) holds within one server, so on a shared store a
+// batch reads the rep's pauses again once stored and deletes and rejects
+// its fixes that a resume on another server closed meanwhile
+// (unkeepPaused; a resume recorded after that read sweeps them itself;
+// TestPauseOnAnotherServer runs the interleaving). Masked updates are safe
+// across servers through the conditional write; two servers updating one
+// record back to back see 0 to 0.3% of updates ABORTED
+// (BenchmarkMaskedUpdate). A rep is stored only in a team that exists:
+// CreateRep and UpdateRep check the team inside the write's own
+// transaction (boltstore in the commit; pgstore in the INSERT or UPDATE
+// under SERIALIZABLE, so a concurrent DeleteTeam is seen or retried) and
+// refuse with dwell.Invalid on team, which the server answers exactly as
+// its own earlier check (INVALID_ARGUMENT on rep.team; a row error in
+// ImportReps): a DeleteTeam racing a move into the team never leaves a rep
+// that a team created again under the same id would hand to its managers
+// (TestMoveIntoDeletedTeam, storetest's DeleteTeamRacesRepMove). The
+// tenants' signing keys live in the database for such servers (see package
+// daemon).
+//
+// # Retention, erasure and pauses
+//
+// privacy.go holds the retention sweeper and EraseRepHistory. The sweeper
+// runs every RetentionSweep (an hour by default), first within
+// firstRetentionSweep (5 minutes) of a start. It lists every rep with data
+// (ListDataReps) and deletes its fixes older than the tenant's
+// retention_days (PruneFixes, pruneBatch (5,000) per store write, oldest
+// first); boltstore's fix-id index drops their entries at its next
+// compaction. It then clears the fix each of the rep's check-ins and
+// check-outs kept from before the period (PruneActionFixes, same cut and
+// batch): the records, their outcomes and the verification decided at
+// receipt stay, rewritten in place so request-id retries still find them;
+// a per-rep horizon spares later passes the history already cleared. It
+// also deletes the oldest events of each tenant's log detected before the
+// period (PruneEvents: the kept part stays a suffix of the log), and
+// WatchEvents refuses a cursor older than what is kept with
+// FAILED_PRECONDITION. Raising the period later does not bring pruned
+// fixes back.
+//
+// Days keep their stored summaries, and settings or client changes derive
+// again only days wholly inside the period, so reports over old ranges
+// keep their figures. A rep's prune horizon (store.Privacy.PrunedBefore:
+// the later of the cut of the last sweep that deleted one of its fixes and
+// of the last that cleared a check-in's or check-out's position) bounds
+// the days that lost data. No day that began before it is derived again:
+// the store never marks it (settings and client changes, a resume), ingest
+// refuses data for it, the refresher stores its summary again as of any
+// newer version (keptSummary in report.go), a report that finds it stale
+// reads that summary, and GetRepDay serves it (past_retention).
+//
+// EraseRepHistory (admin only, audited) deletes a rep's fixes, fix ids,
+// check-ins, check-outs, calls, day summaries and events in one store
+// write, raises its days' data versions so nothing derived before can pass
+// for current, and records for each day the version it raised it to,
+// below which PutDaySummary and AppendDayEvents (the refresher's publish)
+// store nothing: no derivation read before the erase stores a summary or
+// publishes events after it, on any server sharing the store
+// (TestEraseDuringLeaderRefresh; pgstore's erase locks event_seqs in SHARE
+// mode, so each event append runs wholly before or after it, and appends
+// of every tenant wait while an erase runs). Fixes uploaded after the
+// erase are new history, derived and published as usual. It also drops the
+// server's in-memory event tail and silence state for the rep.
+//
+// PauseTracking and ResumeTracking store tracking changes (a rep action
+// like a call; a resume marks every day back to its pause). derive hands
+// timeline.Derive the changes of the day and the state at its start
+// (Store.ListTrackingState: the last changes before it, however old); how
+// the day is derived around pauses is in package timeline (pause.go). No
+// location is kept for a paused time: ingest refuses fixes inside a closed
+// pause (REJECTED on device_time; the rep's changes are read once per
+// batch), and a pause or resume that closes a paused interval deletes the
+// fixes already stored for it, durably before it answers
+// (store.Privacy.DeleteFixesBetween, which drops their ids from the dedup
+// index and marks their days). Fixes after a pause not resumed are taken:
+// a phone sending fixes tracks again (its resume may be queued behind
+// them, or lost), the timeline ends the pause at the first of them, and
+// the resume, when it comes, deletes those of the paused time. pauseLocks
+// keeps a batch from storing fixes after a pause deleted that time.
+package server
