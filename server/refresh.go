@@ -471,6 +471,23 @@ func (s *Server) summary(ctx context.Context, tenant dwell.TenantID, r dwell.Rep
 	return kpi.Summarize(r.ID, date, &d.day, len(d.fixes), d.checkOuts, calls, d.clients.kind), nil
 }
 
+// currentDay returns a rep-day as its stored summary has it, when that
+// summary is current (derived from every write acknowledged when it is
+// read) and, if withDetail, stored with its detail part; nil otherwise,
+// and the caller derives the day or leaves it to the refresher. A summary
+// that does not decode is kpi.ErrCorrupt (the refresher logs it).
+func (s *Server) currentDay(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, withDetail bool) (*timeline.Day, error) {
+	sum, detail, err := s.store.GetDaySummary(ctx, tenant, rep, date)
+	if err != nil || !sum.Current() || withDetail && detail == nil {
+		return nil, err
+	}
+	kd, err := kpi.DecodeDay(sum.Summary, detail)
+	if err != nil {
+		return nil, err
+	}
+	return kd.Timeline(), nil
+}
+
 // daySummaries returns, for each rep of reps, the summaries of its days
 // with data in [from, to], in date order: with their visit, check-out and
 // call lists if full, else only what kpi.Compute and kpi.Breakdown read

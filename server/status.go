@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"strings"
@@ -267,19 +268,17 @@ func (s *Server) storedToday(ctx context.Context, tenant dwell.TenantID, r dwell
 		return nil, nil, false, err
 	}
 	fix := fixes[len(fixes)-1] // the store's last key: the latest time, then the greatest id
-	sum, detail, err := s.store.GetDaySummary(ctx, tenant, r.ID, date)
-	if err != nil || !sum.Current() || detail == nil {
+	day, err := s.currentDay(ctx, tenant, r.ID, date, true)
+	if errors.Is(err, kpi.ErrCorrupt) {
+		return nil, nil, false, nil // derived instead; the refresher logs a corrupt summary
+	}
+	if err != nil || day == nil {
 		return nil, nil, false, err
 	}
 	again, err := s.store.LastFixTime(ctx, tenant, r.ID)
 	if err != nil || !again.Equal(at) {
 		return nil, nil, false, err
 	}
-	kd, err := kpi.DecodeDay(sum.Summary, detail)
-	if err != nil {
-		return nil, nil, false, nil // derived instead; the refresher logs a corrupt summary
-	}
-	day := kd.Timeline()
 	if fix.Mock || len(timeline.Unpaused([]dwell.Fix{fix}, day.Segments)) == 0 {
 		return nil, nil, false, nil
 	}

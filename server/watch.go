@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -944,13 +945,12 @@ func (s *Server) trackedEnd(ctx context.Context, tenant dwell.TenantID, rep dwel
 	if err != nil {
 		return time.Time{}, err
 	}
-	sum, det, err := s.store.GetDaySummary(ctx, tenant, rep, dwell.DateOf(at, loc))
-	if err != nil || !sum.Current() {
-		return time.Time{}, err
-	}
-	d, err := kpi.DecodeDay(sum.Summary, det)
-	if err != nil {
+	day, err := s.currentDay(ctx, tenant, rep, dwell.DateOf(at, loc), false)
+	if errors.Is(err, kpi.ErrCorrupt) {
 		return time.Time{}, dwell.E(dwell.Other, "decoding a day summary", err)
 	}
-	return trackedUntil(d.Timeline()), nil
+	if err != nil || day == nil {
+		return time.Time{}, err
+	}
+	return trackedUntil(day), nil
 }
