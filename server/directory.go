@@ -231,33 +231,46 @@ const maxImportErrors = 1000
 // cleared); and for an empty mask the allowed fields that res populates (a
 // scalar or enum that is not zero, a message that is set, a list that is
 // not empty), so that a client that sends only what it changes never
-// clears the rest. An empty mask with nothing populated changes nothing
-// and is INVALID_ARGUMENT, as a client's mistake.
-func maskPaths(op dwell.Op, m *fieldmaskpb.FieldMask, res proto.Message, allowed ...string) (map[string]bool, error) {
+// clears the rest. The onlyNamed fields change only when the mask names
+// them, never through "*" or an empty mask (a client that predates one
+// sends its zero value). An empty mask that populates nothing else changes
+// nothing and is INVALID_ARGUMENT, as a client's mistake.
+func maskPaths(op dwell.Op, m *fieldmaskpb.FieldMask, res proto.Message, allowed []string, onlyNamed ...string) (map[string]bool, error) {
 	set := make(map[string]bool, len(allowed))
 	paths := m.GetPaths()
 	switch {
 	case len(paths) == 1 && paths[0] == "*":
 		for _, a := range allowed {
-			set[a] = true
+			if !slices.Contains(onlyNamed, a) {
+				set[a] = true
+			}
 		}
 		return set, nil
 	case len(paths) == 0:
 		msg := res.ProtoReflect()
+		var named []string
 		for _, a := range allowed {
 			fd := msg.Descriptor().Fields().ByName(protoreflect.Name(a))
 			if fd == nil {
 				return nil, dwell.E(op, dwell.Other, fmt.Sprintf("%s has no field %q", msg.Descriptor().FullName(), a))
 			}
-			if msg.Has(fd) {
+			switch {
+			case !msg.Has(fd):
+			case slices.Contains(onlyNamed, a):
+				named = append(named, a)
+			default:
 				set[a] = true
 			}
 		}
-		if len(set) == 0 {
-			return nil, invalid(op, []dwell.Violation{{Field: "update_mask", Description: "is empty and the request sets none of the updatable fields (" +
-				strings.Join(allowed, ", ") + "): nothing to change; name the fields to change, or \"*\" to replace them all"}})
+		switch {
+		case len(set) > 0:
+			return set, nil
+		case len(named) > 0:
+			return nil, invalid(op, []dwell.Violation{{Field: "update_mask", Description: "is empty and sets only " + strings.Join(named, ", ") +
+				", which changes only when update_mask names it"}})
 		}
-		return set, nil
+		return nil, invalid(op, []dwell.Violation{{Field: "update_mask", Description: "is empty and the request sets none of the updatable fields (" +
+			strings.Join(allowed, ", ") + "): nothing to change; name the fields to change, or \"*\" to replace them all"}})
 	}
 	var vs []dwell.Violation
 	for _, p := range paths {
@@ -338,7 +351,7 @@ func (d *directoryService) UpdateClient(ctx context.Context, req *dwellv1.Update
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), req.GetClient(), "display_name", "kind", "address", "external_id", "geofence")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetClient(), []string{"display_name", "kind", "address", "external_id", "geofence"})
 	if err != nil {
 		return nil, err
 	}
@@ -634,7 +647,7 @@ func (d *directoryService) UpdateRep(ctx context.Context, req *dwellv1.UpdateRep
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), req.GetRep(), "display_name", "email", "time_zone", "team", "working_hours")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetRep(), []string{"display_name", "email", "time_zone", "team", "working_hours"})
 	if err != nil {
 		return nil, err
 	}
@@ -803,7 +816,7 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), req.GetTeam(), "display_name", "managers")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetTeam(), []string{"display_name", "managers"})
 	if err != nil {
 		return nil, err
 	}
@@ -900,7 +913,10 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), req.GetSettings(), "retention_days", "visit_min_seconds", "idle_min_seconds", "silence_min_seconds", "partner_accounts_required")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetSettings(),
+		[]string{"retention_days", "visit_min_seconds", "idle_min_seconds", "silence_min_seconds", "partner_accounts_required"},
+		// A full update from a client that predates the field sends false.
+		"partner_accounts_required")
 	if err != nil {
 		return nil, err
 	}
@@ -909,13 +925,7 @@ func (d *directoryService) UpdateSettings(ctx context.Context, req *dwellv1.Upda
 		return nil, err
 	}
 	in := req.GetSettings()
-	// Only a mask that names it changes partner_accounts_required: a full
-	// update from a client that predates the field sends false.
-	partnersNamed := slices.Contains(req.GetUpdateMask().GetPaths(), "partner_accounts_required")
-	if !partnersNamed && len(set) == 1 && set["partner_accounts_required"] {
-		return nil, invalid(op, []dwell.Violation{{Field: "update_mask",
-			Description: "is empty and sets only partner_accounts_required, which changes only when update_mask names it"}})
-	}
+	partnersNamed := set["partner_accounts_required"] // only when the mask names it (maskPaths)
 	var st dwell.Settings
 	defer d.updates.lock(p.Tenant)()
 	err = updateMasked(ctx, op, "settings", etag, func() error {

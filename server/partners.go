@@ -290,7 +290,7 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 	if err != nil {
 		return nil, err
 	}
-	set, err := maskPaths(op, req.GetUpdateMask(), req.GetPartner(), "display_name", "scopes", "disabled")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetPartner(), []string{"display_name", "scopes", "disabled"})
 	if err != nil {
 		return nil, err
 	}

@@ -363,7 +363,7 @@ func (ss *salesService) GetOpportunity(ctx context.Context, req *dwellv1.GetOppo
 
 func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.UpdateOpportunityRequest) (*dwellv1.UpdateOpportunityResponse, error) {
 	const op = dwell.Op("server.UpdateOpportunity")
-	set, err := maskPaths(op, req.GetUpdateMask(), req.GetOpportunity(), "stage", "amount", "close_time", "external_id")
+	set, err := maskPaths(op, req.GetUpdateMask(), req.GetOpportunity(), []string{"stage", "amount", "close_time", "external_id"})
 	if err != nil {
 		return nil, err
 	}
