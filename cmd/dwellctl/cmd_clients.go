@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -383,7 +384,7 @@ func printClient(e *env, g *globals, c *dwellv1.Client) int {
 }
 
 func clientsDeleteCommand() command {
-	return deleteCommand("clients delete", "NAME", "clients", "delete one client (recorded visits keep its id)",
+	return deleteCommand("clients delete", "NAME", "clients", "delete one client (recorded visits keep its id)", dwellv1.NewDirectoryServiceClient,
 		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
 			_, err := dc.DeleteClient(ctx, &dwellv1.DeleteClientRequest{Name: n})
 			return err
@@ -392,7 +393,7 @@ func clientsDeleteCommand() command {
 
 // deleteCommand is a command that deletes the resource coll/ARG with del
 // and says so ("Deleted NAME", or {"name", "deleted"} with -o json).
-func deleteCommand(name, arg, coll, summary string, del func(context.Context, dwellv1.DirectoryServiceClient, string) error) command {
+func deleteCommand[C any](name, arg, coll, summary string, client func(grpc.ClientConnInterface) C, del func(context.Context, C, string) error) command {
 	return command{
 		name:    name,
 		args:    arg,
@@ -406,7 +407,7 @@ func deleteCommand(name, arg, coll, summary string, del func(context.Context, dw
 				}
 				defer done()
 				n := resourceName(coll, args[0])
-				if err := del(rctx, dwellv1.NewDirectoryServiceClient(conn), n); err != nil {
+				if err := del(rctx, client(conn), n); err != nil {
 					return e.rpcError(name, g, err)
 				}
 				if g.json() {

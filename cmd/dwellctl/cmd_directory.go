@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -386,7 +387,7 @@ nothing is changed and the exit status is 1.
 
 func repsDeleteCommand() command {
 	return deleteCommand("reps delete", "ID", "reps",
-		"delete a rep from the directory (its data stays until erased or expired)",
+		"delete a rep from the directory (its data stays until erased or expired)", dwellv1.NewDirectoryServiceClient,
 		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
 			_, err := dc.DeleteRep(ctx, &dwellv1.DeleteRepRequest{Name: n})
 			return err
@@ -483,26 +484,33 @@ if it changed, nothing is changed and the exit status is 1.`,
 
 func teamsDeleteCommand() command {
 	return deleteCommand("teams delete", "ID", "teams",
-		"delete a team; its reps are left without a team",
+		"delete a team; its reps are left without a team", dwellv1.NewDirectoryServiceClient,
 		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
 			_, err := dc.DeleteTeam(ctx, &dwellv1.DeleteTeamRequest{Name: n})
 			return err
 		})
 }
 
-// callDirectory dials the server, makes one DirectoryService call with the
-// --timeout deadline and prints its answer with show: the body of every
-// command that reads or writes one record. A failed call is reported by
-// failed, or by rpcError when failed is nil.
+// callDirectory is callService for DirectoryService.
 func callDirectory[R any](ctx context.Context, e *env, g *globals, name string,
 	call func(context.Context, dwellv1.DirectoryServiceClient) (R, error),
+	failed func(error) int, show func(*env, *globals, R) int) int {
+	return callService(ctx, e, g, name, dwellv1.NewDirectoryServiceClient, call, failed, show)
+}
+
+// callService dials the server, makes one call on the service client
+// returns with the --timeout deadline and prints its answer with show:
+// the body of every command that reads or writes one record. A failed
+// call is reported by failed, or by rpcError when failed is nil.
+func callService[C, R any](ctx context.Context, e *env, g *globals, name string,
+	client func(grpc.ClientConnInterface) C, call func(context.Context, C) (R, error),
 	failed func(error) int, show func(*env, *globals, R) int) int {
 	conn, rctx, done, err := g.connect(ctx)
 	if err != nil {
 		return e.fail(name, err)
 	}
 	defer done()
-	r, err := call(rctx, dwellv1.NewDirectoryServiceClient(conn))
+	r, err := call(rctx, client(conn))
 	if err != nil {
 		if failed != nil {
 			return failed(err)

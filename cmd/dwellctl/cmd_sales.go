@@ -218,32 +218,11 @@ func first(ss []string) string {
 }
 
 func appointmentsDeleteCommand() command {
-	return command{
-		name:    "appointments delete",
-		args:    "ID",
-		summary: "cancel an appointment (ID or appointments/ID)",
-		nargs:   1,
-		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
-			return func(ctx context.Context, e *env, g *globals, args []string) int {
-				const name = "appointments delete"
-				conn, rctx, done, err := g.connect(ctx)
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer done()
-				n := resourceName("appointments", args[0])
-				if _, err := dwellv1.NewSalesServiceClient(conn).DeleteAppointment(rctx, &dwellv1.DeleteAppointmentRequest{Name: n}); err != nil {
-					return e.rpcError(name, g, err)
-				}
-				if g.json() {
-					printJSON(e.stdout, map[string]any{"name": n, "deleted": true})
-					return exitOK
-				}
-				fmt.Fprintf(e.stdout, "Deleted %s\n", n)
-				return exitOK
-			}
-		},
-	}
+	return deleteCommand("appointments delete", "ID", "appointments", "cancel an appointment (ID or appointments/ID)", dwellv1.NewSalesServiceClient,
+		func(ctx context.Context, sc dwellv1.SalesServiceClient, n string) error {
+			_, err := sc.DeleteAppointment(ctx, &dwellv1.DeleteAppointmentRequest{Name: n})
+			return err
+		})
 }
 
 // --- Opportunities ---
@@ -490,17 +469,11 @@ func opportunitiesGetCommand() command {
 		nargs:   1,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
-				const name = "opportunities get"
-				conn, rctx, done, err := g.connect(ctx)
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer done()
-				resp, err := dwellv1.NewSalesServiceClient(conn).GetOpportunity(rctx, &dwellv1.GetOpportunityRequest{Name: resourceName("opportunities", args[0])})
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				return printOpportunity(e, g, resp.GetOpportunity())
+				return callService(ctx, e, g, "opportunities get", dwellv1.NewSalesServiceClient,
+					func(ctx context.Context, sc dwellv1.SalesServiceClient) (*dwellv1.Opportunity, error) {
+						resp, err := sc.GetOpportunity(ctx, &dwellv1.GetOpportunityRequest{Name: resourceName("opportunities", args[0])})
+						return resp.GetOpportunity(), err
+					}, nil, printOpportunity)
 			}
 		},
 	}
@@ -558,23 +531,21 @@ func opportunitiesUpdateCommand() command {
 				if len(paths) == 0 {
 					return e.usageError(name, "nothing to change: give --stage, --amount, --close-time or --external-id")
 				}
-				conn, rctx, done, err := g.connect(ctx)
-				if err != nil {
-					return e.fail(name, err)
-				}
-				defer done()
-				resp, err := dwellv1.NewSalesServiceClient(conn).UpdateOpportunity(rctx, &dwellv1.UpdateOpportunityRequest{
-					Opportunity: o, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths},
-				})
-				if status.Code(err) == codes.Aborted && etag != "" {
-					fmt.Fprintf(e.stderr, "dwellctl %s: %s was changed by someone else after etag %s was read; nothing was changed.\n", name, o.GetName(), etag)
-					fmt.Fprintf(e.stderr, "Run \"dwellctl opportunities get %s\" for its current values and etag, and apply your change again.\n", args[0])
-					return exitFail
-				}
-				if err != nil {
-					return e.rpcError(name, g, err)
-				}
-				return printOpportunity(e, g, resp.GetOpportunity())
+				return callService(ctx, e, g, name, dwellv1.NewSalesServiceClient,
+					func(ctx context.Context, sc dwellv1.SalesServiceClient) (*dwellv1.Opportunity, error) {
+						resp, err := sc.UpdateOpportunity(ctx, &dwellv1.UpdateOpportunityRequest{
+							Opportunity: o, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths},
+						})
+						return resp.GetOpportunity(), err
+					},
+					func(err error) int {
+						if status.Code(err) == codes.Aborted && etag != "" {
+							fmt.Fprintf(e.stderr, "dwellctl %s: %s was changed by someone else after etag %s was read; nothing was changed.\n", name, o.GetName(), etag)
+							fmt.Fprintf(e.stderr, "Run \"dwellctl opportunities get %s\" for its current values and etag, and apply your change again.\n", args[0])
+							return exitFail
+						}
+						return e.rpcError(name, g, err)
+					}, printOpportunity)
 			}
 		},
 	}
