@@ -364,23 +364,18 @@ func clientsGetCommand() command {
 }
 
 func printClient(e *env, g *globals, c *dwellv1.Client) int {
-	if g.json() {
-		printProto(e.stdout, c)
-		return exitOK
-	}
-	tw := newTable(e.stdout)
-	row(tw, "Name:", c.GetName())
-	row(tw, "Display name:", c.GetDisplayName())
-	row(tw, "Kind:", kindName(c.GetKind()))
-	row(tw, "Fence:", fenceSummary(c.GetGeofence()))
-	row(tw, "Center:", fenceCenter(c.GetGeofence()))
-	row(tw, "Address:", orDash(c.GetAddress()))
-	row(tw, "External id:", orDash(c.GetExternalId()))
-	row(tw, "Created:", formatTime(c.GetCreateTime()))
-	row(tw, "Updated:", formatTime(c.GetUpdateTime()))
-	row(tw, "Etag:", orDash(c.GetEtag()))
-	tw.Flush()
-	return exitOK
+	return printRecord(e, g, c, [][2]string{
+		{"Name:", c.GetName()},
+		{"Display name:", c.GetDisplayName()},
+		{"Kind:", kindName(c.GetKind())},
+		{"Fence:", fenceSummary(c.GetGeofence())},
+		{"Center:", fenceCenter(c.GetGeofence())},
+		{"Address:", orDash(c.GetAddress())},
+		{"External id:", orDash(c.GetExternalId())},
+		{"Created:", formatTime(c.GetCreateTime())},
+		{"Updated:", formatTime(c.GetUpdateTime())},
+		{"Etag:", orDash(c.GetEtag())},
+	})
 }
 
 func clientsDeleteCommand() command {

@@ -66,22 +66,17 @@ func repsCreateCommand() command {
 }
 
 func printRep(e *env, g *globals, r *dwellv1.Rep) int {
-	if g.json() {
-		printProto(e.stdout, r)
-		return exitOK
-	}
-	tw := newTable(e.stdout)
-	row(tw, "Name:", r.GetName())
-	row(tw, "Display name:", r.GetDisplayName())
-	row(tw, "Email:", orDash(r.GetEmail()))
-	row(tw, "Time zone:", r.GetTimeZone())
-	row(tw, "Team:", orDash(r.GetTeam()))
-	row(tw, "Hours:", orDash(formatHours(r.GetWorkingHours())))
-	row(tw, "Created:", formatTime(r.GetCreateTime()))
-	row(tw, "Updated:", formatTime(r.GetUpdateTime()))
-	row(tw, "Etag:", orDash(r.GetEtag()))
-	tw.Flush()
-	return exitOK
+	return printRecord(e, g, r, [][2]string{
+		{"Name:", r.GetName()},
+		{"Display name:", r.GetDisplayName()},
+		{"Email:", orDash(r.GetEmail())},
+		{"Time zone:", r.GetTimeZone()},
+		{"Team:", orDash(r.GetTeam())},
+		{"Hours:", orDash(formatHours(r.GetWorkingHours()))},
+		{"Created:", formatTime(r.GetCreateTime())},
+		{"Updated:", formatTime(r.GetUpdateTime())},
+		{"Etag:", orDash(r.GetEtag())},
+	})
 }
 
 func repsListCommand() command {
@@ -395,19 +390,14 @@ func repsDeleteCommand() command {
 }
 
 func printTeam(e *env, g *globals, t *dwellv1.Team) int {
-	if g.json() {
-		printProto(e.stdout, t)
-		return exitOK
-	}
-	tw := newTable(e.stdout)
-	row(tw, "Name:", t.GetName())
-	row(tw, "Display name:", t.GetDisplayName())
-	row(tw, "Managers:", orDash(strings.Join(t.GetManagers(), ", ")))
-	row(tw, "Created:", formatTime(t.GetCreateTime()))
-	row(tw, "Updated:", formatTime(t.GetUpdateTime()))
-	row(tw, "Etag:", orDash(t.GetEtag()))
-	tw.Flush()
-	return exitOK
+	return printRecord(e, g, t, [][2]string{
+		{"Name:", t.GetName()},
+		{"Display name:", t.GetDisplayName()},
+		{"Managers:", orDash(strings.Join(t.GetManagers(), ", "))},
+		{"Created:", formatTime(t.GetCreateTime())},
+		{"Updated:", formatTime(t.GetUpdateTime())},
+		{"Etag:", orDash(t.GetEtag())},
+	})
 }
 
 func teamsGetCommand() command {

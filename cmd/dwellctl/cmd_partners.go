@@ -49,20 +49,15 @@ func formatScopes(ss []dwellv1.PartnerScope) string {
 }
 
 func printPartner(e *env, g *globals, p *dwellv1.Partner) int {
-	if g.json() {
-		printProto(e.stdout, p)
-		return exitOK
-	}
-	tw := newTable(e.stdout)
-	row(tw, "Name:", p.GetName())
-	row(tw, "Display name:", p.GetDisplayName())
-	row(tw, "Scopes:", orDash(formatScopes(p.GetScopes())))
-	row(tw, "Disabled:", fmt.Sprint(p.GetDisabled()))
-	row(tw, "Created:", formatTime(p.GetCreateTime()))
-	row(tw, "Updated:", formatTime(p.GetUpdateTime()))
-	row(tw, "Etag:", p.GetEtag())
-	tw.Flush()
-	return exitOK
+	return printRecord(e, g, p, [][2]string{
+		{"Name:", p.GetName()},
+		{"Display name:", p.GetDisplayName()},
+		{"Scopes:", orDash(formatScopes(p.GetScopes()))},
+		{"Disabled:", fmt.Sprint(p.GetDisabled())},
+		{"Created:", formatTime(p.GetCreateTime())},
+		{"Updated:", formatTime(p.GetUpdateTime())},
+		{"Etag:", p.GetEtag()},
+	})
 }
 
 func partnersCreateCommand() command {

@@ -128,19 +128,14 @@ func appointmentDigest(id string, a *dwellv1.Appointment) string {
 }
 
 func printAppointment(e *env, g *globals, a *dwellv1.Appointment) int {
-	if g.json() {
-		printProto(e.stdout, a)
-		return exitOK
-	}
-	tw := newTable(e.stdout)
-	row(tw, "Name:", a.GetName())
-	row(tw, "Rep:", a.GetRep())
-	row(tw, "Client:", a.GetClient())
-	row(tw, "Planned start:", formatTime(a.GetPlannedStartTime()))
-	row(tw, "Planned end:", formatTime(a.GetPlannedEndTime()))
-	row(tw, "Created:", formatTime(a.GetCreateTime()))
-	tw.Flush()
-	return exitOK
+	return printRecord(e, g, a, [][2]string{
+		{"Name:", a.GetName()},
+		{"Rep:", a.GetRep()},
+		{"Client:", a.GetClient()},
+		{"Planned start:", formatTime(a.GetPlannedStartTime())},
+		{"Planned end:", formatTime(a.GetPlannedEndTime())},
+		{"Created:", formatTime(a.GetCreateTime())},
+	})
 }
 
 func appointmentsListCommand() command {
@@ -443,22 +438,17 @@ func opportunitiesListCommand() command {
 }
 
 func printOpportunity(e *env, g *globals, o *dwellv1.Opportunity) int {
-	if g.json() {
-		printProto(e.stdout, o)
-		return exitOK
-	}
-	tw := newTable(e.stdout)
-	row(tw, "Name:", o.GetName())
-	row(tw, "Rep:", o.GetRep())
-	row(tw, "Client:", o.GetClient())
-	row(tw, "Stage:", stageName(o.GetStage()))
-	row(tw, "Amount:", formatMoney(o.GetAmount()))
-	row(tw, "Opened:", formatTime(o.GetOpenTime()))
-	row(tw, "Closed:", formatTime(o.GetCloseTime()))
-	row(tw, "External id:", orDash(o.GetExternalId()))
-	row(tw, "Etag:", o.GetEtag())
-	tw.Flush()
-	return exitOK
+	return printRecord(e, g, o, [][2]string{
+		{"Name:", o.GetName()},
+		{"Rep:", o.GetRep()},
+		{"Client:", o.GetClient()},
+		{"Stage:", stageName(o.GetStage())},
+		{"Amount:", formatMoney(o.GetAmount())},
+		{"Opened:", formatTime(o.GetOpenTime())},
+		{"Closed:", formatTime(o.GetCloseTime())},
+		{"External id:", orDash(o.GetExternalId())},
+		{"Etag:", o.GetEtag()},
+	})
 }
 
 func opportunitiesGetCommand() command {

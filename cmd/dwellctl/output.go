@@ -72,6 +72,21 @@ func newTable(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 }
 
+// printRecord prints one resource: m as JSON with -o json, else a table
+// of its label, value rows.
+func printRecord(e *env, g *globals, m proto.Message, rows [][2]string) int {
+	if g.json() {
+		printProto(e.stdout, m)
+		return exitOK
+	}
+	tw := newTable(e.stdout)
+	for _, r := range rows {
+		row(tw, r[0], r[1])
+	}
+	tw.Flush()
+	return exitOK
+}
+
 // row writes one tab-separated table row.
 func row(w io.Writer, cells ...string) {
 	for i, c := range cells {
