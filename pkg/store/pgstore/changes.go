@@ -29,10 +29,13 @@ package pgstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
@@ -106,13 +109,16 @@ const (
 // fn is first called with a resync change (store.Change.Resync) once the
 // listener is in place: changes committed before it are not reported, so
 // what the caller read from the store before then may be stale. When the
-// connection is lost, WatchChanges reconnects, waiting 50 ms at first and
+// connection is lost, or does not answer the check the listener makes
+// after 5 s without a notification within 5 s more (a partition: see
+// changesIdle), WatchChanges reconnects, waiting 50 ms at first and
 // twice as long after each failure up to 5 s, and calls fn with a resync
 // change again once it listens. fn should return quickly: notifications
 // wait while it runs (PostgreSQL queues them for the session).
 //
 // WatchChanges returns dwell.Unavailable if the store is closed before it
-// starts or reconnects; it does not keep Close waiting.
+// starts or reconnects, and within about 5 s of Close while it listens; it
+// does not keep Close waiting.
 func (s *Store) WatchChanges(ctx context.Context, fn func(store.Change)) error {
 	const op = dwell.Op("pgstore.WatchChanges")
 	backoff := changesMinBackoff
@@ -127,12 +133,15 @@ func (s *Store) WatchChanges(ctx context.Context, fn func(store.Change)) error {
 		if err == nil {
 			fn(store.Change{Resync: true})
 			start := time.Now()
-			err = receiveChanges(ctx, conn, fn)
+			err = s.receiveChanges(ctx, conn, fn)
 			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			_ = conn.Close(closeCtx)
 			cancel()
 			if ctx.Err() != nil {
 				return dwell.E(op, ctx.Err())
+			}
+			if s.isClosed() {
+				return dwell.E(op, dwell.Unavailable, "store is closed")
 			}
 			if time.Since(start) > changesMaxBackoff {
 				backoff = changesMinBackoff
@@ -160,13 +169,54 @@ func (s *Store) isClosed() bool {
 	return s.closed
 }
 
-// listen opens the listener's connection and starts listening.
+// The listener's liveness. A listener cut off from the database without
+// its connection closing (a network partition, a database host that
+// vanished in a failover) would otherwise wait for notifications that
+// never come, for as long as the operating system's TCP keepalive takes
+// to give up (minutes; forever behind a proxy that keeps answering),
+// while the server's caches miss every other server's changes: a revoked
+// partner grant or a moved fence. So the listener asks the server to
+// answer (changesPingSQL) after changesIdle without a notification, and
+// gives the connection up when no answer comes within changesPingTimeout;
+// it reconnects, and the resync that follows repairs what it missed. The
+// server ends the session left behind (changesBounds).
+const (
+	// changesIdle is how long the listener waits for a notification
+	// before it checks that its connection still answers.
+	changesIdle = 5 * time.Second
+	// changesPingTimeout is how long that check, and opening the
+	// listener's connection, may take before the connection is given up.
+	changesPingTimeout = 5 * time.Second
+	// changesPingSQL is the check: listening again on the channel it
+	// listens on does nothing, and keeps the session's last statement
+	// what an operator looking at pg_stat_activity expects.
+	changesPingSQL = "LISTEN " + changesChannel
+)
+
+// changesBounds is when the server ends a listener's session whose
+// process is gone (see sessionBounds): after 30 s without a query (the
+// listener sends one every changesIdle at least), or over TCP once the
+// peer does not answer 3 keepalive probes sent 2 s apart after 5 s of
+// silence, or does not acknowledge what was sent within 15 s.
+var changesBounds = sessionBounds{
+	keepaliveIdle: 5 * time.Second, keepaliveInterval: 2 * time.Second, keepaliveCount: 3,
+	userTimeout: 15 * time.Second, idle: 30 * time.Second,
+}
+
+// listen opens the listener's connection, bounds its session and starts
+// listening, within changesPingTimeout.
 func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	cctx, cancel := context.WithTimeout(ctx, changesPingTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+	if err := changesBounds.bound(cctx, conn); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if _, err := conn.Exec(cctx, "LISTEN "+changesChannel); err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
@@ -174,12 +224,35 @@ func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
 }
 
 // receiveChanges passes the notifications of conn to fn until the
-// connection fails or ctx ends.
-func receiveChanges(ctx context.Context, conn *pgx.Conn, fn func(store.Change)) error {
+// connection fails or does not answer its check (see changesIdle), the
+// store is closed or ctx ends.
+func (s *Store) receiveChanges(ctx context.Context, conn *pgx.Conn, fn func(store.Change)) error {
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, changesIdle)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// A timeout leaves the connection usable (pgconn closes it on
+			// any other error).
+			if !pgconn.Timeout(err) {
+				return err
+			}
+			if s.isClosed() {
+				return errors.New("store is closed")
+			}
+			pctx, cancel := context.WithTimeout(ctx, changesPingTimeout)
+			_, err := conn.Exec(pctx, changesPingSQL)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("listener connection did not answer within %v: %w", changesPingTimeout, err)
+			}
+			continue
 		}
 		if n.Channel != changesChannel {
 			continue

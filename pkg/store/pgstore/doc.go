@@ -126,7 +126,11 @@
 //     settings and event logs through the change feed, about a millisecond
 //     after their commit (BenchmarkFeedPropagation in server), not at once:
 //     a write on one server followed at once by a read on another may see
-//     the old state.
+//     the old state. A listener cut off from the database without its
+//     connection closing (a partition, a failover that moved the database)
+//     notices within about 10 s, by a check it makes after 5 s without a
+//     notification, and reconnects with a resync (TestWatchChangesPartitioned;
+//     see changesIdle in changes.go).
 //   - Session locks need a real session: connect directly or through a
 //     session-mode pooler, not a transaction-mode one (PgBouncer
 //     pool_mode = transaction), or the lease breaks.

@@ -17,7 +17,7 @@ package pgstore
 // ping, but PostgreSQL would keep its session, and so the lock, until
 // the operating system's TCP keepalive gives up (two hours and more by
 // default): no other process could take the work over. So the holder's
-// session ends itself (leaseSessionSQL): idle_session_timeout (PostgreSQL
+// session ends itself (leaseBounds): idle_session_timeout (PostgreSQL
 // 14 and later) ends it leaseIdle after the last ping that reached the
 // server, on a Unix socket as on TCP; tcp_keepalives_* and
 // tcp_user_timeout end a TCP session whose peer stopped answering within
@@ -45,7 +45,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,22 +58,18 @@ const leasePing = time.Second
 
 // leaseIdle is how long the server keeps a lease holder's session that
 // sent nothing (no ping) before it ends it, releasing the lease: five
-// pings missed. leaseSessionSQL sets it, and the TCP timeouts that end
+// pings missed. leaseBounds sets it, and the TCP timeouts that end
 // a session whose peer vanished in about as long.
 const leaseIdle = 5 * leasePing
 
-// leaseSessionSQL sets, on a lease holder's session, when the server ends
-// it: after leaseIdle without a query (idle_session_timeout, PostgreSQL 14
-// and later; $1 says whether to set it), and over TCP once the peer does
+// leaseBounds is when the server ends a lease holder's session (see
+// bound): after leaseIdle without a query, or over TCP once the peer does
 // not answer 3 keepalive probes sent 1 s apart after 3 s of silence, or
-// does not acknowledge what was sent within 6 s (tcp_user_timeout). Each
-// is for this session only.
-const leaseSessionSQL = `
-SELECT set_config('tcp_keepalives_idle', '3', false),
-	set_config('tcp_keepalives_interval', '1', false),
-	set_config('tcp_keepalives_count', '3', false),
-	set_config('tcp_user_timeout', '6000', false),
-	CASE WHEN $1::boolean THEN set_config('idle_session_timeout', $2::text, false) END`
+// does not acknowledge what was sent within 6 s.
+var leaseBounds = sessionBounds{
+	keepaliveIdle: 3 * time.Second, keepaliveInterval: time.Second, keepaliveCount: 3,
+	userTimeout: 6 * time.Second, idle: leaseIdle,
+}
 
 // leaseRetry is how often a process that does not hold a lease tries to
 // take it, and how long it waits after failing to connect. A process that
@@ -151,8 +146,7 @@ func (s *Store) tryLease(ctx context.Context, name string) (*pgx.Conn, bool, err
 		return nil, false, err
 	}
 	var schema string
-	var version int
-	if err := conn.QueryRow(ctx, `SELECT coalesce(current_schema(), ''), current_setting('server_version_num')::int`).Scan(&schema, &version); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
 		return conn, false, err
 	}
 	var won bool
@@ -161,7 +155,7 @@ func (s *Store) tryLease(ctx context.Context, name string) (*pgx.Conn, bool, err
 	}
 	if won {
 		// Set only once won: the others' connections close at once.
-		if _, err := conn.Exec(ctx, leaseSessionSQL, version >= 140000, fmt.Sprint(leaseIdle.Milliseconds())); err != nil {
+		if err := leaseBounds.bound(ctx, conn); err != nil {
 			return conn, false, err
 		}
 	}

@@ -18,11 +18,22 @@ import (
 
 // gate is a TCP proxy to a PostgreSQL server that can stop forwarding
 // without closing anything: a network partition between a process and
-// the database, where neither side sees a FIN or an RST.
+// the database, where neither side sees a FIN or an RST. frozen stops
+// every connection, new ones too; cut stops those open now for good,
+// as when a failover moved the database elsewhere, and new ones pass.
 type gate struct {
 	ln     net.Listener
 	frozen atomic.Bool
+	// conns numbers the connections accepted; those numbered up to cutAt
+	// are stopped.
+	conns, cutAt atomic.Int64
 }
+
+// cut stops the connections open now, for the rest of the test.
+func (g *gate) cut() { g.cutAt.Store(g.conns.Load()) }
+
+// stopped reports whether connection id may not forward now.
+func (g *gate) stopped(id int64) bool { return g.frozen.Load() || id <= g.cutAt.Load() }
 
 // newGate starts a gate in front of the server of dsn and returns it with
 // the connection string of dsn through it.
@@ -53,8 +64,9 @@ func newGate(t *testing.T, dsn string) (*gate, string) {
 				c.Close()
 				continue
 			}
-			go g.pipe(c, u)
-			go g.pipe(u, c)
+			id := g.conns.Add(1)
+			go g.pipe(c, u, id)
+			go g.pipe(u, c, id)
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -66,19 +78,19 @@ func newGate(t *testing.T, dsn string) (*gate, string) {
 	return g, fmt.Sprintf("%s host=127.0.0.1 port=%d", dsn, port)
 }
 
-// pipe copies src to dst while the gate is open; while it is frozen it
-// holds what it read and reads nothing more. It ends when either side
-// closes.
-func (g *gate) pipe(dst io.WriteCloser, src io.ReadCloser) {
+// pipe copies src to dst, of connection id, while the gate lets it; while
+// it is stopped it holds what it read and reads nothing more. It ends
+// when either side closes.
+func (g *gate) pipe(dst io.WriteCloser, src io.ReadCloser, id int64) {
 	defer dst.Close()
 	defer src.Close()
 	buf := make([]byte, 32<<10)
 	for {
-		for g.frozen.Load() {
+		for g.stopped(id) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		n, err := src.Read(buf)
-		for g.frozen.Load() {
+		for g.stopped(id) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if n > 0 {
