@@ -8,6 +8,7 @@ import (
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
+	"github.com/dwellhq/dwell/pkg/store/pgstore"
 	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
 )
 
@@ -19,12 +20,8 @@ import (
 // connection for good, and the server's caches missed every other
 // server's changes.
 func TestWatchChangesPartitioned(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	g, gated := newGate(t, dsn)
-	st := openPG(t, gated)
+	g, st, dsn, tn := gatedStore(t)
 	direct := openPG(t, dsn)
-	t.Cleanup(func() { g.cutAt.Store(0) }) // runs first: the cut connections close as usual
-	tn := dwell.TenantID(fmt.Sprintf("feed-%d", feedSeq.Add(1)))
 	w := watch(t, st, tn)
 	w.want("start", store.Change{Resync: true})
 	ctx := context.Background()
@@ -41,4 +38,16 @@ func TestWatchChangesPartitioned(t *testing.T) {
 		t.Fatalf("CreateClient: %v", err)
 	}
 	w.want("after the reconnection", store.Change{Tenant: tn, Kind: store.ChangeClients, ID: "c2"})
+}
+
+// gatedStore opens a store whose connections pass a gate, and returns the
+// gate, the store, the connection string without the gate and a tenant
+// of the test's own. The gate lets every connection pass again when the
+// test ends, so that cut ones close as usual.
+func gatedStore(t *testing.T) (*gate, *pgstore.Store, string, dwell.TenantID) {
+	dsn := pgtest.DSN(t)
+	g, gated := newGate(t, dsn)
+	st := openPG(t, gated)
+	t.Cleanup(func() { g.cutAt.Store(0) }) // runs before the store's Close
+	return g, st, dsn, dwell.TenantID(fmt.Sprintf("feed-%d", feedSeq.Add(1)))
 }

@@ -131,6 +131,13 @@
 //     notices within about 10 s, by a check it makes after 5 s without a
 //     notification, and reconnects with a resync (TestWatchChangesPartitioned;
 //     see changesIdle in changes.go).
+//   - A pool connection cut off from the database without closing is
+//     given up by the pool's liveness ping (5 s) when it was idle, and on
+//     Linux by TCP_USER_TIMEOUT (20 s) when a call was sent on it; keepalive
+//     probes (10 s, then every 3 s, 3 of them) end an idle one. A call on it
+//     fails as dwell.Unavailable rather than waiting for the operating
+//     system's retransmissions (about 15 minutes; dial.go,
+//     TestIdleConnectionCut).
 //   - Session locks need a real session: connect directly or through a
 //     session-mode pooler, not a transaction-mode one (PgBouncer
 //     pool_mode = transaction), or the lease breaks.

@@ -76,6 +76,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	// Acknowledged means durable: a commit returns only once its WAL
 	// record is flushed, whatever the server's default.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	// Calls on a connection whose path died fail within seconds (dial.go).
+	boundDial(&cfg.ConnConfig.Config)
+	if cfg.PingTimeout == 0 {
+		cfg.PingTimeout = poolPingTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, dwell.E(op, dwell.Unavailable, "connecting to PostgreSQL", err)
