@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/nettest"
 	"github.com/dwellhq/dwell/pkg/store"
 	"github.com/dwellhq/dwell/pkg/store/pgstore"
 	"github.com/dwellhq/dwell/pkg/store/pgstore/pgtest"
@@ -30,7 +31,7 @@ func TestWatchChangesPartitioned(t *testing.T) {
 	}
 	w.want("before the cut", store.Change{Tenant: tn, Kind: store.ChangeClients, ID: "c1"})
 
-	g.cut()
+	g.Cut()
 	cut := time.Now()
 	w.want("after the cut", store.Change{Resync: true})
 	t.Logf("the listener reconnected %v after the cut", time.Since(cut).Round(time.Millisecond))
@@ -44,10 +45,10 @@ func TestWatchChangesPartitioned(t *testing.T) {
 // gate, the store, the connection string without the gate and a tenant
 // of the test's own. The gate lets every connection pass again when the
 // test ends, so that cut ones close as usual.
-func gatedStore(t *testing.T) (*gate, *pgstore.Store, string, dwell.TenantID) {
+func gatedStore(t *testing.T) (*nettest.Gate, *pgstore.Store, string, dwell.TenantID) {
 	dsn := pgtest.DSN(t)
 	g, gated := newGate(t, dsn)
 	st := openPG(t, gated)
-	t.Cleanup(func() { g.cutAt.Store(0) }) // runs before the store's Close
+	t.Cleanup(g.Release) // runs before the store's Close
 	return g, st, dsn, dwell.TenantID(fmt.Sprintf("feed-%d", feedSeq.Add(1)))
 }

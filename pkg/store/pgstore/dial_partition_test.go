@@ -20,7 +20,7 @@ func TestIdleConnectionCut(t *testing.T) {
 		t.Fatalf("CreateClient before the cut: %v", err)
 	}
 	time.Sleep(1100 * time.Millisecond) // idle long enough to be pinged
-	g.cut()
+	g.Cut()
 	cut := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- st.CreateClient(ctx, tn, feedClient("c2")) }()
