@@ -1354,7 +1354,7 @@ func (d *deriver) fenceDist(id dwell.ClientID, p dwell.LatLng, accM float64) (fl
 	if d.in.Fences != nil {
 		d.buf = d.in.Fences.Query(p, accM, d.buf)
 		for _, m := range d.buf {
-			if m.ID == string(id) {
+			if m.ID == string(id) && m.DistanceM <= max(accM, 0) {
 				return m.DistanceM, true
 			}
 		}

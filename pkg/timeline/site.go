@@ -185,7 +185,8 @@ func (d *deriver) weigh(s *stay) []localFence {
 	if sd <= 0 {
 		return nil
 	}
-	d.buf = d.in.Fences.Query(s.centre, siteSpread*sd, d.buf)
+	reach := siteSpread * sd
+	d.buf = d.in.Fences.Query(s.centre, reach, d.buf)
 	if len(d.buf) < 2 {
 		return nil
 	}
@@ -193,7 +194,9 @@ func (d *deriver) weigh(s *stay) []localFence {
 	fences := d.local[:0]
 	defer func() { d.local = fences[:0] }()
 	for _, m := range d.buf {
-		if len(fences) == maxSiteCandidates {
+		// Nearest first: the rest are beyond reach too (an index's margin
+		// matches, which Derive does not use; see FenceMatcher).
+		if len(fences) == maxSiteCandidates || m.DistanceM > reach {
 			break
 		}
 		cl, ok := d.client(dwell.ClientID(m.ID))

@@ -12,7 +12,10 @@ import (
 // FenceMatcher answers which client fences a position is in or near. It is
 // the part of *geofence.Index (and *geofence.Cursor) that Derive uses: the
 // matches of p, allowing for accuracyM metres, appended to buf[:0], with
-// IDs that are client IDs.
+// IDs that are client IDs, nearest first. Derive uses only the matches
+// within the accuracy it asks with (DistanceM <= accuracyM), so an index's
+// margin (geofence.RelationNear) changes nothing in a day
+// (TestIndexMarginChangesNothing), only what a query costs.
 type FenceMatcher interface {
 	Query(p dwell.LatLng, accuracyM float64, buf []geofence.Match) []geofence.Match
 }
