@@ -436,32 +436,38 @@ func BenchmarkRepDay(b *testing.B) {
 // go test ./geofence/ -run XXX -bench Build -benchtime 1x.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{1_000_000} {
-		b.Run(fmt.Sprintf("fences=%.0e", float64(n)), func(b *testing.B) {
-			// Measure alone: drop the other benchmarks' fixtures.
-			fixtures.Lock()
-			fixtures.fx, fixtures.index = nil, nil
-			fixtures.Unlock()
-			fx := makeFixture(n, false)
-			for range b.N {
-				runtime.GC()
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				start := time.Now()
-				ix := New(Options{})
-				if err := ix.PutAll(fx.fences); err != nil {
-					b.Fatal(err)
-				}
-				secs := time.Since(start).Seconds()
-				runtime.ReadMemStats(&after)
-				peak := after.Sys
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				b.ReportMetric(secs, "s/build")
-				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MiB")
-				b.ReportMetric(float64(peak)/(1<<20), "sys-MiB")
-				runtime.KeepAlive(ix)
+		for _, kind := range []string{"", "-margin0"} {
+			opts := Options{}
+			if kind != "" {
+				opts.MarginM = -1
 			}
-		})
+			b.Run(fmt.Sprintf("h3%s/fences=%.0e", kind, float64(n)), func(b *testing.B) {
+				// Measure alone: drop the other benchmarks' fixtures.
+				fixtures.Lock()
+				fixtures.fx, fixtures.index = nil, nil
+				fixtures.Unlock()
+				fx := makeFixture(n, false)
+				for range b.N {
+					runtime.GC()
+					var before, after runtime.MemStats
+					runtime.ReadMemStats(&before)
+					start := time.Now()
+					ix := New(opts)
+					if err := ix.PutAll(fx.fences); err != nil {
+						b.Fatal(err)
+					}
+					secs := time.Since(start).Seconds()
+					runtime.ReadMemStats(&after)
+					peak := after.Sys
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					b.ReportMetric(secs, "s/build")
+					b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MiB")
+					b.ReportMetric(float64(peak)/(1<<20), "sys-MiB")
+					runtime.KeepAlive(ix)
+				}
+			})
+		}
 	}
 }
 

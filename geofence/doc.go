@@ -182,6 +182,15 @@
 //     So in cache the default margin's day is under 0.5 µs a fix, but the
 //     quarter of cold fills (2.5-4 µs each at 1e5) keeps the cold day near
 //     1 µs, which the dependent misses above rule out bringing near 0.5.
+//   - The product's path is cheaper than the rep-day stream: the timeline
+//     queries the index per stop (its centre) and per check-in, not per
+//     fix, about 0.06 queries a fix of a realistic day. Replaying the
+//     queries of 512 such days, one after another so each is out of cache,
+//     on the benchmark city's sites plus 1,000,000 random circles (800 a
+//     km²) costs 2.0-3.2 µs a query, 0.12-0.20 µs a fix, beside the
+//     derivation's own 0.45-0.71 µs a fix (pkg/timeline
+//     BenchmarkDeriveFences, two runs of 28 November). DESIGN's bar, a
+//     match well under a microsecond with a million fences, holds there.
 //   - Overlapping the fills of a trip was tried (a Cursor.QueryAll that
 //     planned 64 fixes at a time and looked up to 8 cells' shards, table
 //     slots, lists and fences level by level across them): no gain on a

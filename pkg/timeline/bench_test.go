@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,4 +114,129 @@ func benchInput(b *testing.B) Input {
 	in.Window = Window{}
 	b.Logf("%d fences", w.index.Len())
 	return in
+}
+
+// BenchmarkDeriveFences measures what the fence index costs a fix on the
+// product's own path with a million fences loaded (DESIGN's quality bar
+// "geofence match in well under a microsecond with a million fences"). A
+// derivation does not query the index per fix: it queries it per stop
+// (the stop's centre) and per check-in, so a stationary rep's fixes share
+// their stop's answer. The derive row derives 512 realistic days of
+// different reps in one city (the city's sites in the index) and counts
+// the queries a fix (queries/fix), beside its CPU time a fix: what a
+// whole derivation costs. The queries rows replay those days' queries,
+// one after another so that each is out of cache as on a server deriving
+// many reps' days, on the sites plus 100,000 or 1,000,000 random circles
+// of 10 to 60 m within 20 km (1e5, 1e6: 80 and 800 a km², far denser than
+// any real tenant), in an index built as the server builds it (the
+// default options: a 100 m margin) or with no margin (margin0), which
+// gives the same days (TestIndexMarginChangesNothing) with fewer matches. fence-ns/fix is a query's CPU
+// time times the derive row's queries a fix: what the fences cost a fix.
+// CPU time is the process's, so that other work on the machine does not
+// count (ns/op is the wall clock).
+func BenchmarkDeriveFences(b *testing.B) {
+	w := newSimWorld(b, 100)
+	var days []Input
+	fixes := 0
+	for n := range 512 {
+		res := w.simDay(b, sim.Realistic(), uint64(1000+n), n)
+		in := w.input(res, res.Shuffled(uint64(n)))
+		days = append(days, in)
+		fixes += len(in.Fixes)
+	}
+	rec := &recordingMatcher{m: w.index}
+	for i := range days {
+		days[i].Fences = rec
+		Derive(days[i])
+		days[i].Fences = w.index
+	}
+	queriesPerFix := float64(len(rec.queries)) / float64(fixes)
+	b.Run("derive", func(b *testing.B) {
+		b.ReportAllocs()
+		k := 0
+		cpu := processCPU()
+		for b.Loop() {
+			Derive(days[k%len(days)])
+			k++
+		}
+		b.ReportMetric(float64(processCPU()-cpu)/float64(k)/(float64(fixes)/float64(len(days))), "cpu-ns/fix")
+		b.ReportMetric(queriesPerFix, "queries/fix")
+	})
+
+	var sites []geofence.Fence
+	for _, c := range w.city.Clients() {
+		sites = append(sites, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
+	}
+	wide, lean := geofence.New(geofence.Options{}), geofence.New(geofence.Options{MarginM: -1})
+	r := rand.New(rand.NewPCG(3, 4))
+	centre := w.city.Config.Center
+	added := 0
+	for _, n := range []int{100_000, 1_000_000} {
+		fences := sites
+		sites = nil
+		for k := added; k < n; k++ {
+			d, a := 20000*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
+			c := dwell.LatLng{Lat: centre.Lat + d*math.Sin(a)/111195, Lng: centre.Lng + d*math.Cos(a)/(111195*math.Cos(centre.Lat*math.Pi/180))}
+			fences = append(fences, geofence.Fence{ID: fmt.Sprintf("x%07d", k), Geofence: dwell.Geofence{Circle: &dwell.Circle{Center: c, RadiusM: 10 + 50*r.Float64()}}})
+		}
+		added = n
+		for _, ix := range []*geofence.Index{wide, lean} {
+			if err := ix.PutAll(fences); err != nil {
+				b.Fatal(err)
+			}
+		}
+		fences = nil
+		runtime.GC()
+		for _, kind := range []string{"", "/margin0"} {
+			ix := wide
+			if kind != "" {
+				ix = lean
+			}
+			b.Run(fmt.Sprintf("queries/fences=%.0e%s", float64(n), kind), func(b *testing.B) {
+				var buf []geofence.Match
+				matches := 0
+				b.ReportAllocs()
+				k := 0
+				cpu := processCPU()
+				for b.Loop() {
+					q := rec.queries[k%len(rec.queries)]
+					buf = ix.Query(q.p, q.accM, buf)
+					matches += len(buf)
+					k++
+				}
+				nsQuery := float64(processCPU()-cpu) / float64(k)
+				b.ReportMetric(nsQuery, "cpu-ns/query")
+				b.ReportMetric(nsQuery*queriesPerFix, "fence-ns/fix")
+				b.ReportMetric(float64(matches)/float64(k), "matches/query")
+			})
+		}
+	}
+}
+
+// recordingMatcher keeps the queries made of a FenceMatcher.
+type recordingMatcher struct {
+	m       FenceMatcher
+	queries []fenceQuery
+}
+
+// fenceQuery is one query of a FenceMatcher.
+type fenceQuery struct {
+	p    dwell.LatLng
+	accM float64
+}
+
+func (r *recordingMatcher) Query(p dwell.LatLng, accuracyM float64, buf []geofence.Match) []geofence.Match {
+	r.queries = append(r.queries, fenceQuery{p, accuracyM})
+	return r.m.Query(p, accuracyM, buf)
+}
+
+// processCPU returns the CPU time in nanoseconds the process has used (as
+// geofence's benchmarks do: on a shared machine the wall clock also counts
+// the time the benchmark waited for a core).
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
