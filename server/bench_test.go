@@ -45,7 +45,11 @@ func BenchmarkIngest(b *testing.B) {
 const window = 8
 
 func benchIngest(b *testing.B, rpc string, conc, batch int, durable bool) {
-	e := newEnvSync(b, durable)
+	benchIngestOn(b, newEnvSync(b, durable), rpc, conc, batch)
+}
+
+// benchIngestOn is benchIngest on the server of e.
+func benchIngestOn(b *testing.B, e *env, rpc string, conc, batch int) {
 	admin := e.admin(acme)
 	for w := range conc {
 		e.mustCreateRep(admin, fmt.Sprintf("r%d", w), "")
