@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -18,8 +20,9 @@ import (
 )
 
 // newMetricsEnv starts a test server (on the store of storeEnv, fsync on
-// or off) with metrics in a registry of its own, and returns both.
-func newMetricsEnv(t testing.TB, sync bool) (*env, *prometheus.Registry) {
+// or off, configured further by more) with metrics in a registry of its
+// own, and returns both.
+func newMetricsEnv(t testing.TB, sync bool, more ...func(*server.Config)) (*env, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	m, err := server.NewMetrics(reg)
@@ -27,7 +30,12 @@ func newMetricsEnv(t testing.TB, sync bool) (*env, *prometheus.Registry) {
 		t.Fatal(err)
 	}
 	e := &env{t: t, noSync: !sync, dir: t.TempDir(), clock: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC),
-		configure: func(c *server.Config) { c.Metrics = m }}
+		configure: func(c *server.Config) {
+			c.Metrics = m
+			for _, f := range more {
+				f(c)
+			}
+		}}
 	e.start()
 	t.Cleanup(e.stop)
 	return e, reg
@@ -222,5 +230,57 @@ func TestNewMetricsTwice(t *testing.T) {
 	}
 	if _, err := server.NewMetrics(prometheus.NewRegistry()); err != nil {
 		t.Fatalf("NewMetrics on a second registry: %v", err)
+	}
+}
+
+// TestMetricsSlowWatcher: a WatchEvents stream whose client reads nothing
+// is ended with RESOURCE_EXHAUSTED and counted once as slow; the events
+// published meanwhile are counted by type, each once.
+func TestMetricsSlowWatcher(t *testing.T) {
+	e, reg := newMetricsEnv(t, false, func(c *server.Config) { c.WatchBuffer, c.WatchStall = 16, 200*time.Millisecond })
+	// Small fixed flow-control windows: gRPC stops taking the server's
+	// messages as soon as they are full.
+	conn, err := grpc.NewClient(e.conn.Target(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(1<<16), grpc.WithInitialConnWindowSize(1<<16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stuck, _ := openWatch(t, dwellv1.NewReportServiceClient(conn), e.admin(acme), &dwellv1.WatchEventsRequest{})
+	before := gather(t, reg)
+	const total, batch = 5000, 50
+	for i := 0; i < total; i += batch {
+		evs := make([]dwell.Event, batch)
+		for j := range evs {
+			at := e.now().Add(time.Duration(i+j) * time.Second)
+			evs[j] = dwell.Event{Type: dwell.EventIdleStarted, Rep: "r1", Time: at, DetectTime: at, Key: fmt.Sprint(i + j)}
+		}
+		if _, err := server.PublishEvents(context.Background(), e.srv, acme, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same events again: the log keeps each key once, and so do the
+	// figures.
+	if _, err := server.PublishEvents(context.Background(), e.srv, acme, []dwell.Event{{Type: dwell.EventIdleStarted, Rep: "r1", Time: e.now(), DetectTime: e.now(), Key: "0"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitGathered(t, reg, "dwell_watch_slow_streams_total", nil, 1)
+	for {
+		if _, err := stuck.Recv(); err != nil {
+			wantCode(t, "the stuck stream", err, codes.ResourceExhausted)
+			break
+		}
+	}
+	after := gather(t, reg)
+	if got := before.Moved(after, "dwell_events_published_total", "type", "idle_started"); got != total {
+		t.Errorf("idle_started events counted %v, want %d", got, total)
+	}
+	if got := after.Value("dwell_watch_slow_streams_total"); got != 1 {
+		t.Errorf("slow streams = %v, want 1", got)
+	}
+	const watch = "/dwell.v1.ReportService/WatchEvents"
+	waitGathered(t, reg, "dwell_grpc_streams_open", []string{"method", watch}, 0)
+	if got := before.Moved(gather(t, reg), "dwell_grpc_requests_total", "method", watch, "code", "ResourceExhausted"); got != 1 {
+		t.Errorf("WatchEvents ended RESOURCE_EXHAUSTED counted %v, want 1", got)
 	}
 }
