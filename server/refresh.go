@@ -215,7 +215,9 @@ func (rf *refresher) pass(ctx context.Context) (int, error) {
 			for m := range jobs {
 				began := time.Now()
 				err := rf.s.refreshDay(ctx, m)
-				met.derivation(time.Since(began), err)
+				if ctx.Err() == nil { // not cut short by a stop
+					met.derivation(time.Since(began), err)
+				}
 				mu.Lock()
 				if err != nil && first == nil {
 					first = err

@@ -220,7 +220,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.health = health.NewServer()
 	m.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	if m.met, err = newMetrics(); err != nil {
+	if m.met, err = newMetrics(m.Config.NoSync); err != nil {
 		return err
 	}
 	if m.Config.MetricsListen != "" {

@@ -46,8 +46,8 @@ type metrics struct {
 
 // newMetrics builds a Main's registry with the server's, the Go runtime's
 // and the process's metrics, and the histograms a bbolt store records
-// into.
-func newMetrics() (*metrics, error) {
+// into (the fsync's only when noSync is not set).
+func newMetrics(noSync bool) (*metrics, error) {
 	reg := prometheus.NewRegistry()
 	if err := registerAll(reg,
 		collectors.NewGoCollector(),
@@ -74,7 +74,7 @@ func newMetrics() (*metrics, error) {
 			return
 		}
 		group.Observe(float64(c.Requests))
-		if c.Write > 0 {
+		if !noSync {
 			fsync.Observe(c.Write.Seconds())
 		}
 	}}, nil
