@@ -250,6 +250,7 @@ func (f *feed) work(ctx context.Context) {
 		for t, tc := range pending {
 			f.apply(ctx, t, tc)
 		}
+		f.s.metrics.feedApply(len(pending), resync)
 		for _, ch := range release {
 			close(ch)
 		}

@@ -150,6 +150,7 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 			all = append(all, vs...)
 		}
 	}
+	g.s.metrics.ackedBatch(ack)
 	return ack, all, nil
 }
 
@@ -450,6 +451,9 @@ func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !existed {
+		g.s.metrics.checkIn(ci.Verification)
 	}
 	g.s.refresh.notify()
 	return &dwellv1.CheckInResponse{

@@ -123,6 +123,7 @@ func (rf *refresher) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rf.cancel, rf.done = cancel, make(chan struct{})
+	rf.s.metrics.running(true)
 	go rf.loop(ctx, rf.done)
 }
 
@@ -137,6 +138,7 @@ func (rf *refresher) stop() {
 	rf.cancel()
 	<-rf.done
 	rf.cancel, rf.done = nil, nil
+	rf.s.metrics.running(false)
 }
 
 // running reports whether the background loop runs (start was called
@@ -202,13 +204,20 @@ func (rf *refresher) pass(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
-	n := 0
+	// n are the days derived, pending those listed and not yet derived
+	// (dwell_refresh_pending_days).
+	n, pending := 0, 0
+	met := rf.s.metrics
 	for range rf.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for m := range jobs {
+				began := time.Now()
 				err := rf.s.refreshDay(ctx, m)
+				if ctx.Err() == nil { // not cut short by a stop
+					met.derivation(time.Since(began), err)
+				}
 				mu.Lock()
 				if err != nil && first == nil {
 					first = err
@@ -216,6 +225,8 @@ func (rf *refresher) pass(ctx context.Context) (int, error) {
 				if err == nil {
 					n++
 				}
+				pending--
+				met.pending(pending)
 				mu.Unlock()
 			}
 		}()
@@ -233,6 +244,10 @@ func (rf *refresher) pass(ctx context.Context) (int, error) {
 		if err = rf.s.feed.sync(ctx); err != nil {
 			break
 		}
+		mu.Lock()
+		pending += len(marks)
+		met.pending(pending)
+		mu.Unlock()
 		for _, m := range marks {
 			jobs <- m
 		}
@@ -240,6 +255,7 @@ func (rf *refresher) pass(ctx context.Context) (int, error) {
 	}
 	close(jobs)
 	wg.Wait()
+	met.pending(0)
 	if err == nil {
 		err = first
 	}

@@ -71,6 +71,9 @@ type Config struct {
 	// publishes reach every server's streams through the store's change
 	// feed.
 	RefreshWorkers int
+	// Metrics, when set, records the server's figures (metrics.go); nil
+	// records none.
+	Metrics *Metrics
 }
 
 // Server implements the dwell.v1 services.
@@ -111,6 +114,9 @@ type Server struct {
 	// refresh holds it shared, EraseRepHistory exclusively (privacy.go).
 	eraseMu sync.RWMutex
 
+	// metrics records the server's figures; nil records none.
+	metrics *Metrics
+
 	dir    directoryService
 	ingest ingestService
 	sales  salesService
@@ -139,7 +145,9 @@ func New(cfg Config) *Server {
 		closing:     make(chan struct{}),
 		background:  make(chan struct{}),
 		pruned:      make(chan struct{}),
+		metrics:     cfg.Metrics,
 	}
+	s.events.metrics = cfg.Metrics
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -253,15 +261,22 @@ const (
 
 // NewGRPCServer returns a grpc.Server with every dwell.v1 service, health
 // (reporting through hs) and reflection registered, the recovery and auth
-// interceptors installed, and keepalive set (keepaliveTime). Extra options
-// are appended.
+// interceptors installed (and outside them, with Config.Metrics, the
+// metrics interceptor: metrics.go), and keepalive set (keepaliveTime).
+// Extra options are appended.
 func NewGRPCServer(s *Server, hs *health.Server, opts ...grpc.ServerOption) *grpc.Server {
+	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.authUnary}
+	stream := []grpc.StreamServerInterceptor{s.recoverStream, s.authStream}
+	if s.metrics != nil {
+		unary = append([]grpc.UnaryServerInterceptor{s.metricsUnary}, unary...)
+		stream = append([]grpc.StreamServerInterceptor{s.metricsStream}, stream...)
+	}
 	opts = append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecvMsgBytes),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinClientTime, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.authUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream, s.authStream),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 	}, opts...)
 	g := grpc.NewServer(opts...)
 	dwellv1.RegisterDirectoryServiceServer(g, &s.dir)

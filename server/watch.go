@@ -124,6 +124,8 @@ type broker struct {
 	// reported (another server's append committed after this one's).
 	heard   map[dwell.TenantID]uint64
 	resyncs uint64
+	// metrics counts the events appended; nil counts nothing.
+	metrics *Metrics
 }
 
 // tail is a run of a tenant's events with consecutive sequence numbers,
@@ -194,6 +196,7 @@ func (b *broker) publishDay(ctx context.Context, tenant dwell.TenantID, from *st
 	if len(added) == 0 {
 		return seqs, nil
 	}
+	b.metrics.published(added)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := b.tails[tenant]
@@ -581,6 +584,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			case q <- e:
 				stall.Stop()
 			case <-stall.C:
+				s.metrics.slowWatch()
 				return dwell.E(op, dwell.ResourceExhausted, fmt.Sprintf(
 					"the client took no event for %v while %d were queued for it; resume with the cursor of the last event received",
 					s.watchStall, s.watchBuffer))

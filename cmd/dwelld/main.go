@@ -3,12 +3,14 @@
 //
 // Usage:
 //
-//	dwelld [--listen 127.0.0.1:7070] [--data-dir ./dwell-data] [--log-level info]
-//	       [--tls-cert cert.pem --tls-key key.pem]
+//	dwelld [--listen 127.0.0.1:7070] [--data-dir ./dwell-data | --postgres URL]
+//	       [--tls-cert cert.pem --tls-key key.pem] [--metrics-listen ADDR]
+//	       [--log-level info] [--log-format text] [--drain-timeout 10s]
 //
 // Every flag can also be set from the environment (DWELL_LISTEN,
-// DWELL_DATA_DIR, DWELL_LOG_LEVEL, DWELL_LOG_FORMAT, DWELL_DRAIN_TIMEOUT,
-// DWELL_TLS_CERT, DWELL_TLS_KEY); a flag wins over the environment. With a
+// DWELL_DATA_DIR, DWELL_POSTGRES, DWELL_LOG_LEVEL, DWELL_LOG_FORMAT,
+// DWELL_DRAIN_TIMEOUT, DWELL_TLS_CERT, DWELL_TLS_KEY,
+// DWELL_METRICS_LISTEN); a flag wins over the environment. With a
 // certificate and key dwelld serves TLS (and reloads them when the
 // certificate file changes); without, plaintext, which is meant for
 // loopback: on any other address dwelld warns that tokens and locations

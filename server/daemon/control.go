@@ -18,7 +18,8 @@ import (
 
 // ControlSocket is the file name, in the data directory, of the Unix socket
 // on which a dwelld on bbolt serves its host's operator (dwellctl backup):
-// plain HTTP, GET /backup. It is not part of the public API. Access is the
+// plain HTTP, GET /backup, and GET /metrics (metrics.go; curl
+// --unix-socket reaches it). It is not part of the public API. Access is the
 // file's permission (0600, in the 0700 data directory): whoever may use it
 // may also read the keys directory, which lets them mint any token.
 const ControlSocket = "control.sock"
@@ -64,7 +65,7 @@ type control struct {
 // crashed) is replaced; anything else at the path is an error. The socket
 // is bound in a new 0700 directory, made 0600 and only then renamed into
 // place, so it is never reachable with wider permissions.
-func startControl(ctx context.Context, dataDir string, st backupStore, log *slog.Logger, stall time.Duration) (*control, error) {
+func startControl(ctx context.Context, dataDir string, st backupStore, metrics http.Handler, log *slog.Logger, stall time.Duration) (*control, error) {
 	path := filepath.Join(dataDir, ControlSocket)
 	switch fi, err := os.Lstat(path); {
 	case err == nil && fi.Mode().Type() != fs.ModeSocket:
@@ -98,6 +99,7 @@ func startControl(ctx context.Context, dataDir string, st backupStore, log *slog
 	c := &control{path: path, log: log, stall: stall, cancel: cancel, served: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.Handle("/backup", c.track(c.backup(st)))
+	mux.Handle("GET /metrics", c.track(metrics))
 	c.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,

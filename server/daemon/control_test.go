@@ -242,7 +242,7 @@ func TestControlStalledReader(t *testing.T) {
 		}
 	}
 	log := &lockedBuffer{}
-	c, err := startControl(t.Context(), dir, st, slog.New(slog.NewTextHandler(log, nil)), 300*time.Millisecond)
+	c, err := startControl(t.Context(), dir, st, http.NotFoundHandler(), slog.New(slog.NewTextHandler(log, nil)), 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,9 @@
 // health and reflection, reads the keys again every 10 seconds, and
 // drains on Close. On bbolt it also serves its host's operator on a Unix
 // socket in the data directory (control.go: the backups of dwellctl
-// backup).
+// backup, and the metrics). It keeps Prometheus metrics in a registry of
+// its own, served as GET /metrics there and, with --metrics-listen, on a
+// TCP address (metrics.go).
 // cmd/dwelld is a thin main around it; dwellctl demo starts one in-process
 // on a temporary data directory; end-to-end tests share it.
 //
@@ -84,6 +86,10 @@ type Config struct {
 	// NoSync turns fsync off. Benchmarks only: acknowledged writes can be
 	// lost on power failure. Not exposed as a flag.
 	NoSync bool
+	// MetricsListen, when set, is the TCP address to serve GET /metrics
+	// on, plain HTTP (metrics.go); empty, the default, serves the metrics
+	// only on the control socket (bbolt).
+	MetricsListen string
 }
 
 // Main is one running dwelld, shared by main() and the end-to-end tests.
@@ -112,6 +118,10 @@ type Main struct {
 	reloaded   chan struct{}
 	// ctl is the control socket's endpoint (bbolt only), or nil.
 	ctl *control
+	// met is the registry of this Main's metrics; metricsSrv serves it on
+	// Config.MetricsListen, or is nil (metrics.go).
+	met        *metrics
+	metricsSrv *metricsServer
 }
 
 // NewMain returns a Main with the default configuration.
@@ -146,6 +156,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	env("DWELL_LOG_FORMAT", &c.LogFormat)
 	env("DWELL_TLS_CERT", &c.TLSCertFile)
 	env("DWELL_TLS_KEY", &c.TLSKeyFile)
+	env("DWELL_METRICS_LISTEN", &c.MetricsListen)
 	if v := getenv("DWELL_DRAIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -163,6 +174,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string) error {
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest graceful stop before in-flight calls are cut (env DWELL_DRAIN_TIMEOUT)")
 	fs.StringVar(&c.TLSCertFile, "tls-cert", c.TLSCertFile, "PEM certificate chain `file` to serve TLS with, beside --tls-key (env DWELL_TLS_CERT)")
 	fs.StringVar(&c.TLSKeyFile, "tls-key", c.TLSKeyFile, "PEM private key `file` of --tls-cert (env DWELL_TLS_KEY)")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "TCP `address` to serve Prometheus metrics on, plain HTTP GET /metrics; empty: off (env DWELL_METRICS_LISTEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -208,19 +220,33 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.health = health.NewServer()
 	m.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	if m.met, err = newMetrics(m.Config.NoSync); err != nil {
+		return err
+	}
+	if m.Config.MetricsListen != "" {
+		// Bound first: a taken address fails the start before anything
+		// is opened.
+		if m.metricsSrv, err = listenMetrics(m.Config.MetricsListen); err != nil {
+			return err
+		}
+		m.metricsSrv.serve(m.met.handler(), m.log)
+	}
 
 	created, err := m.openStore(ctx)
 	if err != nil {
 		return err
 	}
+	if err := m.registerStore(); err != nil {
+		return err
+	}
 	if bs, ok := m.store.(backupStore); ok && m.Config.Postgres == "" {
 		// Ingest matters more than backups: without the socket dwelld
 		// serves on, and dwellctl backup says what is wrong.
-		if m.ctl, err = startControl(ctx, m.Config.DataDir, bs, m.log, backupStall); err != nil {
+		if m.ctl, err = startControl(ctx, m.Config.DataDir, bs, m.met.handler(), m.log, backupStall); err != nil {
 			m.log.Error("control socket not served: dwellctl backup cannot reach this dwelld", "err", err)
 		}
 	}
-	srv := server.New(server.Config{Store: m.store, Verifier: m.keyring, Logger: m.log, Now: m.Now})
+	srv := server.New(server.Config{Store: m.store, Verifier: m.keyring, Logger: m.log, Now: m.Now, Metrics: m.met.server})
 	m.srv = srv
 	start := time.Now()
 	if err := srv.LoadFences(ctx, m.keyring.Tenants()); err != nil {
@@ -301,7 +327,7 @@ func (m *Main) openStore(ctx context.Context) (created bool, err error) {
 		if created, err = m.keyring.EnsureTenant(ctx, DefaultTenant); err != nil {
 			return false, fmt.Errorf("create default tenant: %w", err)
 		}
-		m.store, err = boltstore.Open(filepath.Join(m.Config.DataDir, dbFile), boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now})
+		m.store, err = boltstore.Open(filepath.Join(m.Config.DataDir, dbFile), boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now, OnCommit: m.met.boltCommit})
 		if err != nil {
 			return false, fmt.Errorf("open store: %w", err)
 		}
@@ -412,6 +438,15 @@ func (m *Main) reloadKeys(ctx context.Context) {
 	}
 }
 
+// MetricsAddr returns the address GET /metrics is served on over TCP, or
+// "" when Config.MetricsListen is empty.
+func (m *Main) MetricsAddr() string {
+	if m.metricsSrv == nil {
+		return ""
+	}
+	return m.metricsSrv.lis.Addr().String()
+}
+
 // Addr returns the address the server listens on.
 func (m *Main) Addr() string {
 	if m.lis == nil {
@@ -429,6 +464,10 @@ func (m *Main) Close() error {
 	if m.ctl != nil {
 		m.ctl.close() // a backup in flight is cut short, before the store closes
 		m.ctl = nil
+	}
+	if m.metricsSrv != nil {
+		m.metricsSrv.close()
+		m.metricsSrv = nil
 	}
 	if m.stopWarm != nil {
 		m.stopWarm()

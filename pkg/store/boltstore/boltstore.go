@@ -51,6 +51,9 @@ type Options struct {
 	// Now is the clock, used for the ReceiveTime of rep actions that arrive
 	// without one. Nil means time.Now.
 	Now func() time.Time
+	// OnCommit, when set, is told of every group commit (stats.go), for
+	// a caller's metrics. Nil means nobody is told; Stats counts anyway.
+	OnCommit CommitFunc
 }
 
 // Store is the bbolt implementation of store.Store. It is safe for
@@ -75,6 +78,11 @@ type Store struct {
 
 	// groups counts the group commits attempted.
 	groups uint64
+	// stats count the commits for Stats; onCommit is Options.OnCommit and
+	// noSync Options.NoSync (stats.go).
+	stats    commitStats
+	onCommit CommitFunc
+	noSync   bool
 	// index holds, per rep, the in-memory view of its fix-id index (see
 	// fixindex.go); indexSize is the number of entries held in all.
 	index     map[repKey]*repIndex
@@ -147,6 +155,8 @@ func Open(path string, opts Options) (*Store, error) {
 
 		mergeMin:    mergeMin,
 		indexBudget: indexBudget,
+		onCommit:    opts.OnCommit,
+		noSync:      opts.NoSync,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -324,6 +334,7 @@ func (s *Store) commit(group []*request) {
 		}
 		return nil
 	})
+	s.noteCommit(group, t, err)
 	s.fixesDone(t, err == nil)
 	if err == nil {
 		return

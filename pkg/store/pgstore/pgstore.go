@@ -51,6 +51,9 @@ type Store struct {
 	// zones caches the loaded time zones that rep days are cut in.
 	zonesMu sync.Mutex
 	zones   map[string]*time.Location
+
+	// txs counts transactions for Stats (stats.go).
+	txs txStats
 }
 
 var _ store.Store = (*Store)(nil)
@@ -202,9 +205,13 @@ func (s *Store) run(ctx context.Context, op dwell.Op, txo pgx.TxOptions, fn func
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, s.pool, txo, func(tx pgx.Tx) error { return fn(ctx, tx) })
 		if err == nil {
+			if txo.AccessMode != pgx.ReadOnly {
+				s.txs.commits.Add(1)
+			}
 			return nil
 		}
 		if retryable(err) && attempt < maxAttempts {
+			s.txs.retries.Add(1)
 			// Back off a little, more each time, so that the conflicting
 			// transaction can finish.
 			time.Sleep(time.Duration(attempt) * time.Millisecond)
