@@ -33,8 +33,9 @@ import (
 // returns dwell.Unavailable.
 //
 // The transaction is a reader: the committer never waits for it, except to
-// grow the memory map past its size (1 GiB at first, then in 1 GiB steps),
-// which waits for open readers and so for Backup to end. While it is open,
+// grow the memory map past its size (see mmapSize: once the file has
+// doubled or grown by 4 GiB since Open), which waits for open readers and
+// so for Backup to end. While it is open,
 // pages the committer frees cannot be reused, so the file grows by what is
 // written meanwhile. Close waits for a running Backup: cancel ctx first.
 func (s *Store) Backup(ctx context.Context, w io.Writer, begin func(size int64) error) (int64, error) {

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,11 +35,24 @@ const (
 	queueLen = 1024
 )
 
-// initialMmapSize is the size of the first memory map. bbolt remaps as the
-// file grows and a remap waits for every open read transaction, which would
-// stall the committer behind long reads; a generous first map (address
-// space only, the file grows as needed) makes remaps rare.
-const initialMmapSize = 1 << 30
+// mmapSize returns the size of the memory map Open asks bbolt for, for a
+// file of fileSize bytes: on 64-bit platforms the file's size doubled or
+// plus 4 GiB, whichever is more, in whole GiB; 1 GiB on 32-bit ones.
+// bbolt remaps as the file grows past its map, and a remap waits for every
+// open read transaction (a long report, a Backup of the whole file), which
+// holds up the committer and with it every acknowledgement. Address space
+// costs nothing on 64-bit platforms (the map is read-only and shared, so
+// it commits no memory); the file itself grows only as data comes. So a
+// remap, and such a stall, comes only once the file has doubled or grown
+// by 4 GiB since Open; past the map bbolt grows it 1 GiB at a time.
+func mmapSize(fileSize int64) int {
+	const gib = 1 << 30
+	if strconv.IntSize < 64 {
+		return gib
+	}
+	want := max(2*fileSize, fileSize+4*gib)
+	return int((want + gib - 1) / gib * gib)
+}
 
 // Options configure Open. The zero value is the production configuration.
 type Options struct {
@@ -118,9 +133,13 @@ func Open(path string, opts Options) (*Store, error) {
 		// scanning a sorted array, which matters once the file is large and
 		// fragmented by many small commits, each of which frees the pages
 		// it copied.
-		FreelistType:    bolt.FreelistMapType,
-		InitialMmapSize: initialMmapSize,
+		FreelistType: bolt.FreelistMapType,
 	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	bo.InitialMmapSize = mmapSize(size)
 	db, err := bolt.Open(path, 0o600, bo)
 	if err != nil {
 		return nil, dwell.E(op, dwell.Other, fmt.Sprintf("opening %s", path), err)
