@@ -1,4 +1,5 @@
-// Package pgstore implements store.Store on PostgreSQL (13 or newer), so
+// Package pgstore implements store.Store on PostgreSQL (13 or newer; the
+// tests run on 15, and 13 and 14 are untested), so
 // that several dwelld processes can share one durable store. It passes the
 // same conformance suite (package storetest) as the embedded default,
 // boltstore, and is the only package that imports a PostgreSQL driver
