@@ -133,9 +133,9 @@ import (
 //
 // A minute bounds the re-read of a resumed filtered stream to about a
 // minute of the log, and makes retention refuse its cursor only if the
-// client was away longer than the retention period, as for an unfiltered
+// client was away for about the retention period, as for an unfiltered
 // stream, at the price of one small response a minute per filtered
-// stream on a busy tenant.
+// stream on a busy tenant (etcd's default is ten minutes).
 
 // StartCursorHeader is the response header of WatchEvents that holds the
 // cursor of the stream's starting position: passed back as the request's
@@ -618,8 +618,8 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 	go sendEvents(stream, tenant, q, quit, sendErr)
 	// told is the last position handed to the client (the start header,
 	// an event, a progress cursor); after passes it only by events out of
-	// scope. progress runs while it does, from the told it was started at
-	// (quietFrom), and sends after when it fires (see Progress above).
+	// scope. progress times the quiet spell while it does, and when it
+	// fires after is sent as a progress cursor (see Progress above).
 	told := after
 	progress := quietTimer{d: s.watchProgress}
 	defer progress.stop()
@@ -673,8 +673,9 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			wake = s.events.waiter(tenant)
 		case <-progress.c:
 			progress.fired()
-			// Never waited for: a full queue has events that will tell
-			// the client more than this would.
+			// Never waited for: a queue still full after a quiet spell
+			// is a client that stopped reading; the next spell tries
+			// again.
 			select {
 			case q <- progressMark(after):
 				told = after
@@ -754,19 +755,21 @@ func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.Ten
 		}
 		return true
 	}
-	var mark *dwell.Event // a progress mark that ended the last batch
+	// mark is the position of a progress mark that ended the last batch,
+	// 0 for none (a mark is never at 0: it is beyond an event read).
+	var mark uint64
 	for {
-		if mark != nil {
-			if !send(&dwellv1.WatchEventsResponse{ProgressCursor: encodeCursor(tenant, mark.Seq)}) {
+		if mark != 0 {
+			if !send(&dwellv1.WatchEventsResponse{ProgressCursor: encodeCursor(tenant, mark)}) {
 				return
 			}
-			mark = nil
+			mark = 0
 		}
 		var batch []*dwellv1.Event
 		select {
 		case e := <-q:
 			if isProgressMark(e) {
-				mark = &e
+				mark = e.Seq
 				continue
 			}
 			batch = append(batch, eventToPB(e, encodeCursor(tenant, e.Seq)))
@@ -778,7 +781,7 @@ func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.Ten
 			select {
 			case e := <-q:
 				if isProgressMark(e) {
-					mark = &e
+					mark = e.Seq
 					break drain
 				}
 				batch = append(batch, eventToPB(e, encodeCursor(tenant, e.Seq)))
