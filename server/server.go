@@ -47,6 +47,11 @@ type Config struct {
 	// for its client to take an event before it ends with
 	// RESOURCE_EXHAUSTED; 0 means 10 seconds.
 	WatchStall time.Duration
+	// WatchProgress is how long a WatchEvents stream that has read past
+	// events outside its scope waits, having given its client nothing,
+	// before it sends its position as a progress cursor (watch.go); 0
+	// means a minute, a negative value never.
+	WatchProgress time.Duration
 	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
 	// events); 0 means every minute, a negative value never. A server
 	// without a refresher (RefreshWorkers < 0) never looks: the sweeper
@@ -100,6 +105,9 @@ type Server struct {
 	silence     *silenceTracker
 	watchBuffer int
 	watchStall  time.Duration
+	// watchProgress is Config.WatchProgress with its default applied;
+	// negative: no progress cursors.
+	watchProgress time.Duration
 	// feed applies the changes other servers sharing the store commit
 	// (feed.go); nil when the store reports none.
 	feed *feed
@@ -159,6 +167,9 @@ func New(cfg Config) *Server {
 	}
 	if s.watchStall <= 0 {
 		s.watchStall = defaultWatchStall
+	}
+	if s.watchProgress = cfg.WatchProgress; s.watchProgress == 0 {
+		s.watchProgress = defaultWatchProgress
 	}
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	s.sales.s = s

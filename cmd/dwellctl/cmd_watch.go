@@ -26,13 +26,21 @@ line: its time, type, rep, client and, last, its cursor; with -o json, one
 JSON object a line, with a "cursor" field.
 
 Without --from the stream starts with new events only. To resume where a
-watch stopped, without repeating or missing an event, pass the cursor of
-the last event it printed:
+watch stopped, without repeating or missing an event, pass the cursor it
+printed on stopping (or that of the last event it printed):
 
   dwellctl watch --from CURSOR
 
+With --team or --type, or with a manager's token, the stream skips the
+events outside its scope, and the server tells watch, after a quiet
+while (a minute by default), how far it has read past them: a progress
+cursor. watch prints nothing for it, but keeps it as the cursor to resume
+from, as it keeps each event's: resuming from it skips nothing of the
+scope, re-reads less of the log, and is not refused by the expiry of
+other teams' events, as the last event's cursor may be after a long quiet.
+
 When the connection breaks, watch reconnects by itself from the last
-cursor it printed, pausing 0.5 s, then 1 s, 2 s... up to 30 s between
+cursor it received, pausing 0.5 s, then 1 s, 2 s... up to 30 s between
 tries, and says so on stderr; before its first event it resumes from the
 position the server gave when the stream started, so nothing of the outage
 is missed either. It runs until interrupted (Ctrl-C, SIGTERM),
@@ -106,8 +114,8 @@ func parseEventType(s string) (dwellv1.EventType, error) {
 }
 
 // watch runs WatchEvents until ctx ends, reconnecting from the last cursor
-// printed when the stream breaks. req.Cursor advances as events are
-// printed.
+// received when the stream breaks. req.Cursor advances as events are
+// printed and progress cursors received.
 func watch(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequest) int {
 	const name = "watch"
 	pause := watchFirstPause
@@ -186,9 +194,10 @@ type outputError struct{ err error }
 func (o outputError) Error() string { return o.err.Error() }
 
 // watchOnce opens one stream from req.Cursor and prints its events until
-// it ends, advancing req.Cursor past each event printed. It returns how
-// many it printed and the error that ended the stream (nil when the server
-// ended it). Each stream has a connection of its own: a connection that
+// it ends, advancing req.Cursor past each event printed and to each
+// progress cursor received (a response without events: nothing is
+// printed). It returns how many events and progress cursors it received,
+// and the error that ended the stream (nil when the server ended it). Each stream has a connection of its own: a connection that
 // failed would hold a new stream back for gRPC's own reconnection backoff
 // (up to two minutes), not watch's.
 func watchOnce(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequest) (int, error) {
@@ -235,6 +244,12 @@ func watchOnce(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEvents
 				return n, outputError{fmt.Errorf("writing an event out: %w", err)}
 			}
 			req.Cursor = ev.GetCursor()
+			n++
+		}
+		// A progress cursor: the stream has read past events outside its
+		// scope. Resuming from it is as good as from the last event's.
+		if c := resp.GetProgressCursor(); c != "" {
+			req.Cursor = c
 			n++
 		}
 	}

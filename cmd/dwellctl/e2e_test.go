@@ -27,6 +27,13 @@ import (
 // directory, as cmd/dwelld does, and returns the address and directory.
 func testServer(t *testing.T) (addr, dataDir string) {
 	t.Helper()
+	return testServerWith(t, nil)
+}
+
+// testServerWith is testServer with the server's configuration adjusted
+// by configure, when not nil.
+func testServerWith(t *testing.T, configure func(*server.Config)) (addr, dataDir string) {
+	t.Helper()
 	dir := t.TempDir()
 	kr, err := auth.OpenKeyring(filepath.Join(dir, "keys"))
 	if err != nil {
@@ -39,7 +46,11 @@ func testServer(t *testing.T) (addr, dataDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{Store: st, Verifier: kr})
+	cfg := server.Config{Store: st, Verifier: kr}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv := server.New(cfg)
 	gs := server.NewGRPCServer(srv, health.NewServer())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -15,8 +15,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/sim"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
 )
 
 // String returns what was written so far: syncWriter is also the output
@@ -172,6 +174,44 @@ func (p *cutProxy) setDown(down bool) {
 	}
 }
 
+// watchSeed seeds the simulated city and days of the watch tests.
+const watchSeed = 7
+
+// watchTenant is the tenant of a test server for the watch tests: its
+// admin's and a partner's tokens, and a simulated city in Jakarta whose
+// clients are imported.
+type watchTenant struct {
+	cli                        *cli // DWELL_ADDR set
+	addr, adminTok, partnerTok string
+	city                       *sim.City
+	jakarta                    *time.Location
+	date                       dwell.Date // yesterday in Jakarta
+}
+
+// newWatchTenant starts a test server (testServerWith(t, configure)) and
+// sets its tenant up.
+func newWatchTenant(t *testing.T, configure func(*server.Config)) *watchTenant {
+	t.Helper()
+	addr, dataDir := testServerWith(t, configure)
+	w := &watchTenant{cli: &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}, addr: addr}
+	mint := func(role, subject string) string {
+		return strings.TrimSpace(w.cli.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", role, "--subject", subject).stdout)
+	}
+	w.adminTok, w.partnerTok = mint("admin", "admin"), mint("partner", "crm")
+	var err error
+	if w.jakarta, err = time.LoadLocation("Asia/Jakarta"); err != nil {
+		t.Fatal(err)
+	}
+	if w.city, err = sim.NewCity(watchSeed, sim.CityConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	w.date = dwellDate(time.Now().AddDate(0, 0, -1), w.jakarta)
+	if err := importSimClients(ctxT(t), dwellv1.NewDirectoryServiceClient(grpcConn(t, addr, w.adminTok)), w.city); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // TestWatch follows the events of a simulated day's uploads with three
 // watches: one throughout (-o json), the reference; one through a proxy
 // whose connections are cut before its first event and again mid-day,
@@ -180,32 +220,16 @@ func (p *cutProxy) setDown(down bool) {
 // cursor the interrupted one printed. The second and third together print
 // exactly the reference's events, in order: none repeated, none lost.
 func TestWatch(t *testing.T) {
-	addr, dataDir := testServer(t)
-	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
-	mint := func(role, subject string) string {
-		return strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", role, "--subject", subject).stdout)
-	}
-	adminTok, partnerTok := mint("admin", "admin"), mint("partner", "crm")
+	w := newWatchTenant(t, nil)
+	addr, adminTok, partnerTok, jakarta, date := w.addr, w.adminTok, w.partnerTok, w.jakarta, w.date
+	c := w.cli
 	admin := c.with("DWELL_TOKEN", adminTok)
 	admin.must(0, "reps", "create", "rep-1", "--name", "Budi Santoso", "--time-zone", "Asia/Jakarta")
-	jakarta, err := time.LoadLocation("Asia/Jakarta")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const seed = 7
-	city, err := sim.NewCity(seed, sim.CityConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	date := dwellDate(time.Now().AddDate(0, 0, -1), jakarta)
-	day, err := sim.Day(seed, city, sim.Realistic(), sim.DayConfig{Rep: "rep-1", Date: date, Loc: jakarta})
+	day, err := sim.Day(watchSeed, w.city, sim.Realistic(), sim.DayConfig{Rep: "rep-1", Date: date, Loc: jakarta})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := ctxT(t)
-	if err := importSimClients(ctx, dwellv1.NewDirectoryServiceClient(grpcConn(t, addr, adminTok)), city); err != nil {
-		t.Fatal(err)
-	}
 	ic := dwellv1.NewIngestServiceClient(grpcConn(t, addr, partnerTok))
 	n := len(day.Uploads)
 	upload := func(from, to int) {
@@ -440,3 +464,107 @@ func TestReportVisits(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestWatchProgress: a watch of team north, while only south's rep has a
+// day of events, prints nothing, but keeps the progress cursors the
+// server sends: after a cut connection it resumes from one (a cursor of
+// one of south's events, which it never printed). Then north's rep has
+// its day, and the watch prints exactly north's events, as a reference
+// watch of every event has them.
+func TestWatchProgress(t *testing.T) {
+	w := newWatchTenant(t, func(c *server.Config) { c.WatchProgress, c.SilenceSweep = 100*time.Millisecond, -1 })
+	addr, city, jakarta := w.addr, w.city, w.jakarta
+	admin := w.cli.with("DWELL_TOKEN", w.adminTok)
+	for _, team := range []string{"north", "south"} {
+		admin.must(0, "teams", "create", team, "--name", team)
+		admin.must(0, "reps", "create", "rep-"+team, "--name", "Rep "+team, "--time-zone", "Asia/Jakarta", "--team", team)
+	}
+	ctx := ctxT(t)
+	ic := dwellv1.NewIngestServiceClient(grpcConn(t, addr, w.partnerTok))
+	uploadDay := func(rep string, seed uint64) {
+		t.Helper()
+		day, err := sim.Day(seed, city, sim.Realistic(), sim.DayConfig{Rep: dwell.RepID(rep), Date: w.date, Loc: jakarta})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range day.Uploads {
+			if _, err := ic.UploadPings(ctx, &dwellv1.UploadPingsRequest{Rep: "reps/" + rep, Fixes: simFixesPB(b.Fixes)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	partner := w.cli.with("DWELL_TOKEN", w.partnerTok)
+	ref := startWatch(t, partner, "-o", "json")
+	// refEvents returns the reference's events so far, once it has been
+	// still for a second.
+	refEvents := func() []*dwellv1.Event {
+		stillSince, seen := time.Now(), -1
+		waitFor(t, "the reference watch to settle", func() bool {
+			if n := len(ref.out.lines()); n != seen {
+				seen, stillSince = n, time.Now()
+			}
+			return seen > 0 && time.Since(stillSince) > time.Second
+		}, func() string { return ref.errs.String() })
+		var out []*dwellv1.Event
+		for _, l := range ref.out.lines() {
+			ev := &dwellv1.Event{}
+			if err := protojson.Unmarshal([]byte(l), ev); err != nil {
+				t.Fatalf("watch -o json printed a line that is not an Event: %v\n%s", err, l)
+			}
+			out = append(out, ev)
+		}
+		return out
+	}
+	proxy := newCutProxy(t, addr)
+	north := startWatch(t, partner.with("DWELL_ADDR", proxy.addr()), "--team", "north")
+
+	uploadDay("rep-south", watchSeed)
+	south := map[string]bool{}
+	for _, ev := range refEvents() {
+		south[ev.GetCursor()] = true
+	}
+	// Cut the north watch's connection, once a second, until it resumes
+	// from one of south's cursors: one it can only have had as progress.
+	lastCut := time.Now()
+	waitFor(t, "the north watch to resume from a progress cursor", func() bool {
+		errs := north.errs.String()
+		if i := strings.LastIndex(errs, "Watching events after "); i >= 0 {
+			cursor := strings.TrimSuffix(strings.Fields(errs[i+len("Watching events after "):])[0], ".")
+			if south[cursor] {
+				return true
+			}
+		}
+		if time.Since(lastCut) > time.Second {
+			proxy.cut()
+			lastCut = time.Now()
+		}
+		return false
+	}, func() string { return north.errs.String() })
+	if lines := north.out.lines(); len(lines) != 0 {
+		t.Fatalf("the north watch printed %d lines for south's day:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+
+	uploadDay("rep-north", watchSeed+1)
+	var want []string
+	for _, ev := range refEvents() {
+		if ev.GetRep() == "reps/rep-north" {
+			want = append(want, ev.GetCursor())
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("north's day made no event")
+	}
+	waitFor(t, "the north watch's events", func() bool { return len(north.cursors()) >= len(want) }, func() string { return north.errs.String() })
+	if got := north.cursors(); !slices.Equal(got, want) {
+		t.Fatalf("the north watch printed %d cursors, the reference has %d of north:\ngot  %v\nwant %v", len(got), len(want), got, want)
+	}
+	for _, l := range north.out.lines() {
+		if !strings.Contains(l, "reps/rep-north") {
+			t.Fatalf("the north watch printed %q", l)
+		}
+	}
+	if code := north.stop(t); code != exitOK {
+		t.Fatalf("interrupted watch exited %d, want 0; stderr:\n%s", code, north.errs.String())
+	}
+	t.Logf("%d events of south, %d of north; the north watch's stderr:\n%s", len(south), len(want), north.errs.String())
+}

@@ -2583,9 +2583,11 @@ func (x *Event) GetLate() bool {
 // WatchEventsRequest is the request of WatchEvents.
 type WatchEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Resume after this cursor (an Event.cursor); empty starts with new
-	// events only. Cursors are opaque and stay valid while the event they
-	// name is kept (see WatchEvents).
+	// Resume after this cursor (an Event.cursor, a
+	// WatchEventsResponse.progress_cursor or the "dwell-start-cursor"
+	// header); empty starts with new events only. Cursors are opaque and
+	// stay valid while the position they name is not older than the events
+	// retention has deleted (see WatchEvents).
 	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// Only this team's reps, "teams/{team_id}". Optional.
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
@@ -2646,13 +2648,36 @@ func (x *WatchEventsRequest) GetTypes() []EventType {
 	return nil
 }
 
-// WatchEventsResponse carries events in order.
+// WatchEventsResponse carries events in order, or the stream's progress.
+// A response has either events or a progress_cursor, never both.
 type WatchEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The events, in cursor order.
-	Events        []*Event `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The events, in cursor order. Empty in a progress response.
+	Events []*Event `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// The position the stream has read the log up to, as a cursor, in a
+	// response that carries no events; empty in a response with events.
+	//
+	// It is sent by a stream that has read past events outside its scope
+	// (its team and type filters, or a manager's teams) and has given its
+	// client nothing since, once that has lasted a while (the server's
+	// setting, a minute by default): at most one per such quiet spell, and
+	// only when the position has moved since the last cursor the client
+	// was given. It comes after every event of the stream's scope up to
+	// that position, never between the events of one response, and is
+	// never ahead of an event the stream has yet to send: each event of
+	// the scope has either been sent before it or comes after it.
+	//
+	// Passed back as WatchEventsRequest.cursor, it resumes the stream
+	// exactly as the last event's cursor would (nothing of the scope is
+	// skipped or repeated), but further on in the log: the server re-reads
+	// less, and retention, which deletes the oldest events, makes it
+	// FAILED_PRECONDITION only once it has deleted events after this
+	// position. Keep it as you keep event cursors (the last one received
+	// wins). A client that predates this field sees a response with no
+	// events and may ignore it; its cursor stays the last event's.
+	ProgressCursor string `protobuf:"bytes,2,opt,name=progress_cursor,json=progressCursor,proto3" json:"progress_cursor,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *WatchEventsResponse) Reset() {
@@ -2690,6 +2715,13 @@ func (x *WatchEventsResponse) GetEvents() []*Event {
 		return x.Events
 	}
 	return nil
+}
+
+func (x *WatchEventsResponse) GetProgressCursor() string {
+	if x != nil {
+		return x.ProgressCursor
+	}
+	return ""
 }
 
 // RepStatus is one rep's state now.
@@ -3183,9 +3215,10 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\x12WatchEventsRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12)\n" +
-	"\x05types\x18\x03 \x03(\x0e2\x13.dwell.v1.EventTypeR\x05types\">\n" +
+	"\x05types\x18\x03 \x03(\x0e2\x13.dwell.v1.EventTypeR\x05types\"g\n" +
 	"\x13WatchEventsResponse\x12'\n" +
-	"\x06events\x18\x01 \x03(\v2\x0f.dwell.v1.EventR\x06events\"\xbd\x03\n" +
+	"\x06events\x18\x01 \x03(\v2\x0f.dwell.v1.EventR\x06events\x12'\n" +
+	"\x0fprogress_cursor\x18\x02 \x01(\tR\x0eprogressCursor\"\xbd\x03\n" +
 	"\tRepStatus\x12\x10\n" +
 	"\x03rep\x18\x01 \x01(\tR\x03rep\x12(\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x12.dwell.v1.RepStateR\x05state\x12)\n" +

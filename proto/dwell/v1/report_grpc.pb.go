@@ -73,7 +73,23 @@ type ReportServiceClient interface {
 	// event resumes from it. It then sends every event of its scope in log
 	// order, batched, and stays open for new ones. To resume after a broken
 	// stream, call again with the cursor of the last event received: each
-	// event after it comes exactly once. An idle stream sends nothing: to
+	// event after it comes exactly once.
+	//
+	// Progress: a stream whose scope skips events (a team, some types, a
+	// manager's teams) would otherwise keep its client at the cursor of the
+	// last event of its scope while the log moves on, for days on a quiet
+	// team: a resume would re-read all of it, and once retention expires
+	// the events after that cursor it would be refused although none of
+	// the client's events were lost. Such a stream therefore sends, when it
+	// has read past events outside its scope and has given its client
+	// nothing for a while (a minute by default), a response with no events
+	// and a progress_cursor: the position it has read up to. Resuming from
+	// it is exactly as good as resuming from the last event's cursor (see
+	// WatchEventsResponse.progress_cursor). A stream that sees every event
+	// of the log (an admin or partner without filters) never needs one and
+	// sends none.
+	//
+	// Apart from progress responses, an idle stream sends nothing: to
 	// notice a dead connection, set gRPC keepalive on the client (the server
 	// accepts a ping every 10 seconds or more, with or without a stream, and
 	// itself pings a connection idle for 2 minutes, closing it if no answer
@@ -233,7 +249,23 @@ type ReportServiceServer interface {
 	// event resumes from it. It then sends every event of its scope in log
 	// order, batched, and stays open for new ones. To resume after a broken
 	// stream, call again with the cursor of the last event received: each
-	// event after it comes exactly once. An idle stream sends nothing: to
+	// event after it comes exactly once.
+	//
+	// Progress: a stream whose scope skips events (a team, some types, a
+	// manager's teams) would otherwise keep its client at the cursor of the
+	// last event of its scope while the log moves on, for days on a quiet
+	// team: a resume would re-read all of it, and once retention expires
+	// the events after that cursor it would be refused although none of
+	// the client's events were lost. Such a stream therefore sends, when it
+	// has read past events outside its scope and has given its client
+	// nothing for a while (a minute by default), a response with no events
+	// and a progress_cursor: the position it has read up to. Resuming from
+	// it is exactly as good as resuming from the last event's cursor (see
+	// WatchEventsResponse.progress_cursor). A stream that sees every event
+	// of the log (an admin or partner without filters) never needs one and
+	// sends none.
+	//
+	// Apart from progress responses, an idle stream sends nothing: to
 	// notice a dead connection, set gRPC keepalive on the client (the server
 	// accepts a ping every 10 seconds or more, with or without a stream, and
 	// itself pings a connection idle for 2 minutes, closing it if no answer
