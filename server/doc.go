@@ -156,9 +156,12 @@
 // without a fix. The sweeper's tracker is seeded at start with each rep's
 // last stored fix, then follows the end of each derived day's last segment
 // that is not PAUSED, moving back when the day it came from lost its end,
-// as when a resume deletes the fixes of a paused time (followDay, TestNoSilenceFromSweptFixes); paused time is no
-// silence, and after a resume the silence counts from it (silentAt); a
-// silence is published once, by its key.
+// as when a resume deletes the fixes of a paused time (followDay,
+// TestNoSilenceFromSweptFixes); paused time is no silence, and after a
+// resume the silence counts from it (silentAt); a silence is published
+// once, by its key. A stream whose scope skips events, and whose client
+// asked for it (send_progress), also sends its read position as a
+// progress cursor after a quiet spell (watch.go, "Progress").
 //
 // # Servers sharing one store
 //

@@ -91,9 +91,11 @@ import (
 // Resuming from it re-reads the whole log since, and once retention has
 // deleted events after it the resume is FAILED_PRECONDITION although none
 // of the client's events were lost. So the stream tells its client its
-// position, as a WatchEventsResponse with no events and a progress_cursor
-// (etcd's progress notifications are the model; the rule below avoids
-// the ways theirs went wrong). The rule:
+// position, as a WatchEventsResponse with no events and a progress_cursor,
+// if the client asked for them (send_progress: off by default, so that a
+// client written before them never sees a response without events;
+// etcd's progress notifications are the model, opt-in as theirs, and the
+// rule below avoids the ways theirs went wrong). The rule:
 //
 //   - The cursor is the stream's own read position (after, in watch):
 //     the sequence number of the last event it read, in or out of scope,
@@ -540,7 +542,11 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 	if err := stream.SendHeader(metadata.Pairs(StartCursorHeader, encodeCursor(p.Tenant, after))); err != nil {
 		return dwell.E(op, err)
 	}
-	return s.watch(ctx, op, p.Tenant, stream, scope, after, wake)
+	progress := s.watchProgress
+	if !req.GetSendProgress() {
+		progress = -1 // the client did not ask for progress responses
+	}
+	return s.watch(ctx, op, p.Tenant, stream, scope, after, wake, progress)
 }
 
 // watchScope checks the request's filters against the caller's rights.
@@ -613,7 +619,7 @@ func errWatchClosing(op dwell.Op) error {
 // watch runs one stream from log position after, the position its client
 // was told in the start header.
 func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, stream dwellv1.ReportService_WatchEventsServer,
-	scope watchScope, after uint64, wake <-chan struct{}) error {
+	scope watchScope, after uint64, wake <-chan struct{}, progressAfter time.Duration) error {
 	q := make(chan dwell.Event, s.watchBuffer)
 	sendErr := make(chan error, 1)
 	quit := make(chan struct{})
@@ -626,7 +632,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 	// scope. progress times the quiet spell while it does, and when it
 	// fires after is sent as a progress cursor (see Progress above).
 	told := after
-	progress := quietTimer{d: s.watchProgress}
+	progress := quietTimer{d: progressAfter}
 	defer progress.stop()
 	for {
 		evs, ok := s.events.recent(tenant, after, watchPage)

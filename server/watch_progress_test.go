@@ -144,8 +144,8 @@ func TestWatchProgressSurvivesRetention(t *testing.T) {
 	bg := context.Background()
 	partner := e.caller(bg, acme, dwell.RolePartner, "crm")
 	log := newProgressLog(acme)
-	north, _ := openWatch(t, e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north"})
-	ana, _ := openWatch(t, e.report, e.caller(bg, acme, dwell.RoleManager, "ana"), &dwellv1.WatchEventsRequest{})
+	north, _ := openWatch(t, e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north", SendProgress: true})
+	ana, _ := openWatch(t, e.report, e.caller(bg, acme, dwell.RoleManager, "ana"), &dwellv1.WatchEventsRequest{SendProgress: true})
 
 	old := e.now()
 	log.publish(t, e.srv, teamEvent("north", "n1", old))
@@ -187,9 +187,9 @@ func TestWatchProgressSurvivesRetention(t *testing.T) {
 	if _, n, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != 6 {
 		t.Fatalf("SweepRetention = %d events, %v; want the 6 older than 2 days", n, err)
 	}
-	wantCode(t, "resuming from north's last event", watchErr(e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: lastEvent}), codes.FailedPrecondition)
-	fromOld, _ := openWatch(t, e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: progressOld})
-	fromNew, _ := openWatch(t, e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: progressNew})
+	wantCode(t, "resuming from north's last event", watchErr(e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: lastEvent, SendProgress: true}), codes.FailedPrecondition)
+	fromOld, _ := openWatch(t, e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: progressOld, SendProgress: true})
+	fromNew, _ := openWatch(t, e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: progressNew, SendProgress: true})
 	n2 := log.publish(t, e.srv, teamEvent("north", "n2", e.now()))
 	for name, st := range map[string]dwellv1.ReportService_WatchEventsClient{"the old progress cursor": fromOld, "the new one": fromNew} {
 		resp := recvOne(t, st)
@@ -200,16 +200,18 @@ func TestWatchProgressSurvivesRetention(t *testing.T) {
 }
 
 // TestWatchProgressUnfiltered: a stream that sees every event gets no
-// progress response, however quiet the spells between its events; a
-// filtered stream on the same log, in the same spells, does (else this
-// test would prove nothing).
+// progress response, however quiet the spells between its events, and
+// neither does a filtered stream that did not ask for them
+// (send_progress); a filtered stream that asked, on the same log in the
+// same spells, does (else this test would prove nothing).
 func TestWatchProgressUnfiltered(t *testing.T) {
 	e := newWatchEnv(t, true, func(c *server.Config) { c.WatchProgress = time.Millisecond })
 	seedWatchTeams(e, acme)
 	bg := context.Background()
 	log := newProgressLog(acme)
-	all, _ := openWatch(t, e.report, e.caller(bg, acme, dwell.RoleAdmin, "admin"), &dwellv1.WatchEventsRequest{})
-	north, _ := openWatch(t, e.report, e.caller(bg, acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{Team: "teams/north"})
+	all, _ := openWatch(t, e.report, e.caller(bg, acme, dwell.RoleAdmin, "admin"), &dwellv1.WatchEventsRequest{SendProgress: true})
+	north, _ := openWatch(t, e.report, e.caller(bg, acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{Team: "teams/north", SendProgress: true})
+	unasked, _ := openWatch(t, e.report, e.caller(bg, acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{Team: "teams/north"})
 	const rounds = 40
 	total := 0
 	var last uint64
@@ -242,7 +244,19 @@ func TestWatchProgressUnfiltered(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d events in %d rounds; the north stream got %d progress cursors, the unfiltered one none", total, rounds, progress)
+	// The stream that did not ask got north's events only, up to one
+	// published last.
+	end := log.publish(t, e.srv, teamEvent("north", "end", e.now()))[0]
+	for done := false; !done; {
+		resp := recvOne(t, unasked)
+		if len(resp.GetEvents()) == 0 {
+			t.Fatalf("a stream without send_progress got %v", resp)
+		}
+		for _, ev := range resp.GetEvents() {
+			done = done || ev.GetCursor() == server.EventCursor(acme, end)
+		}
+	}
+	t.Logf("%d events in %d rounds; the north stream got %d progress cursors, the unfiltered one and the one that did not ask none", total, rounds, progress)
 }
 
 // TestWatchProgressExactlyOnce publishes north and south events in
@@ -286,7 +300,7 @@ func runProgressExactlyOnce(t *testing.T, envs []*env) {
 	defer cancel()
 	open := func(i int, cursor string) dwellv1.ReportService_WatchEventsClient {
 		e := envs[i%len(envs)]
-		st, _ := openWatch(t, e.report, e.caller(ctx, acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: cursor})
+		st, _ := openWatch(t, e.report, e.caller(ctx, acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: cursor, SendProgress: true})
 		return st
 	}
 	st := open(0, server.EventCursor(acme, 0))

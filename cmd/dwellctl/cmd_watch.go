@@ -86,7 +86,7 @@ func watchCommand() command {
 			fs.Var(&types, "type", "only events of this `type` (repeatable): visit-started, visit-ended, geofence-entered, geofence-exited, check-in-unverified, idle-started, rep-silent")
 			return func(ctx context.Context, e *env, g *globals, _ []string) int {
 				const name = "watch"
-				req := &dwellv1.WatchEventsRequest{Cursor: strings.TrimSpace(from)}
+				req := &dwellv1.WatchEventsRequest{Cursor: strings.TrimSpace(from), SendProgress: true}
 				if team != "" {
 					req.Team = resourceName("teams", team)
 				}

@@ -2592,7 +2592,12 @@ type WatchEventsRequest struct {
 	// Only this team's reps, "teams/{team_id}". Optional.
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
 	// Only these event types; empty means all.
-	Types         []EventType `protobuf:"varint,3,rep,packed,name=types,proto3,enum=dwell.v1.EventType" json:"types,omitempty"`
+	Types []EventType `protobuf:"varint,3,rep,packed,name=types,proto3,enum=dwell.v1.EventType" json:"types,omitempty"`
+	// Whether the stream may send progress responses: no events and a
+	// progress_cursor (see WatchEvents, "Progress"). Off by default, so
+	// that a client written before them sees only responses with events;
+	// a client that keeps the last cursor it received should turn it on.
+	SendProgress  bool `protobuf:"varint,4,opt,name=send_progress,json=sendProgress,proto3" json:"send_progress,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2648,6 +2653,13 @@ func (x *WatchEventsRequest) GetTypes() []EventType {
 	return nil
 }
 
+func (x *WatchEventsRequest) GetSendProgress() bool {
+	if x != nil {
+		return x.SendProgress
+	}
+	return false
+}
+
 // WatchEventsResponse carries events in order, or the stream's progress.
 // A response has either events or a progress_cursor, never both.
 type WatchEventsResponse struct {
@@ -2657,7 +2669,8 @@ type WatchEventsResponse struct {
 	// The position the stream has read the log up to, as a cursor, in a
 	// response that carries no events; empty in a response with events.
 	//
-	// It is sent by a stream that has read past events outside its scope
+	// It is sent, when the request asked for it (send_progress), by a
+	// stream that has read past events outside its scope
 	// (its team and type filters, or a manager's teams) and has given its
 	// client nothing since, once that has lasted a while (the server's
 	// setting, a minute by default): at most one per such quiet spell, and
@@ -2673,8 +2686,7 @@ type WatchEventsResponse struct {
 	// less, and retention, which deletes the oldest events, makes it
 	// FAILED_PRECONDITION only once it has deleted events after this
 	// position. Keep it as you keep event cursors (the last one received
-	// wins). A client that predates this field sees a response with no
-	// events and may ignore it; its cursor stays the last event's.
+	// wins).
 	ProgressCursor string `protobuf:"bytes,2,opt,name=progress_cursor,json=progressCursor,proto3" json:"progress_cursor,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
@@ -3211,11 +3223,12 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"event_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12;\n" +
 	"\vdetect_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"detectTime\x12\x12\n" +
-	"\x04late\x18\a \x01(\bR\x04late\"k\n" +
+	"\x04late\x18\a \x01(\bR\x04late\"\x90\x01\n" +
 	"\x12WatchEventsRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12)\n" +
-	"\x05types\x18\x03 \x03(\x0e2\x13.dwell.v1.EventTypeR\x05types\"g\n" +
+	"\x05types\x18\x03 \x03(\x0e2\x13.dwell.v1.EventTypeR\x05types\x12#\n" +
+	"\rsend_progress\x18\x04 \x01(\bR\fsendProgress\"g\n" +
 	"\x13WatchEventsResponse\x12'\n" +
 	"\x06events\x18\x01 \x03(\v2\x0f.dwell.v1.EventR\x06events\x12'\n" +
 	"\x0fprogress_cursor\x18\x02 \x01(\tR\x0eprogressCursor\"\xbd\x03\n" +

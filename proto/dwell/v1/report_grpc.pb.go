@@ -80,14 +80,16 @@ type ReportServiceClient interface {
 	// last event of its scope while the log moves on, for days on a quiet
 	// team: a resume would re-read all of it, and once retention expires
 	// the events after that cursor it would be refused although none of
-	// the client's events were lost. Such a stream therefore sends, when it
-	// has read past events outside its scope and has given its client
-	// nothing for a while (a minute by default), a response with no events
-	// and a progress_cursor: the position it has read up to. Resuming from
-	// it is exactly as good as resuming from the last event's cursor (see
-	// WatchEventsResponse.progress_cursor). A stream that sees every event
-	// of the log (an admin or partner without filters) never needs one and
-	// sends none.
+	// the client's events were lost. A client that asks for it
+	// (WatchEventsRequest.send_progress) is therefore sent, when its stream
+	// has read past events outside its scope and has given it nothing for
+	// a while (a minute by default), a response with no events and a
+	// progress_cursor: the position the stream has read up to. Resuming
+	// from it is exactly as good as resuming from the last event's cursor
+	// (see WatchEventsResponse.progress_cursor). A stream that sees every
+	// event of the log (an admin or partner without filters) never needs
+	// one and sends none. Without send_progress every response carries
+	// events.
 	//
 	// Apart from progress responses, an idle stream sends nothing: to
 	// notice a dead connection, set gRPC keepalive on the client (the server
@@ -256,14 +258,16 @@ type ReportServiceServer interface {
 	// last event of its scope while the log moves on, for days on a quiet
 	// team: a resume would re-read all of it, and once retention expires
 	// the events after that cursor it would be refused although none of
-	// the client's events were lost. Such a stream therefore sends, when it
-	// has read past events outside its scope and has given its client
-	// nothing for a while (a minute by default), a response with no events
-	// and a progress_cursor: the position it has read up to. Resuming from
-	// it is exactly as good as resuming from the last event's cursor (see
-	// WatchEventsResponse.progress_cursor). A stream that sees every event
-	// of the log (an admin or partner without filters) never needs one and
-	// sends none.
+	// the client's events were lost. A client that asks for it
+	// (WatchEventsRequest.send_progress) is therefore sent, when its stream
+	// has read past events outside its scope and has given it nothing for
+	// a while (a minute by default), a response with no events and a
+	// progress_cursor: the position the stream has read up to. Resuming
+	// from it is exactly as good as resuming from the last event's cursor
+	// (see WatchEventsResponse.progress_cursor). A stream that sees every
+	// event of the log (an admin or partner without filters) never needs
+	// one and sends none. Without send_progress every response carries
+	// events.
 	//
 	// Apart from progress responses, an idle stream sends nothing: to
 	// notice a dead connection, set gRPC keepalive on the client (the server
