@@ -110,11 +110,13 @@ const (
 // listener is in place: changes committed before it are not reported, so
 // what the caller read from the store before then may be stale. When the
 // connection is lost, or does not answer the check the listener makes
-// after 5 s without a notification within 5 s more (a partition: see
-// changesIdle), WatchChanges reconnects, waiting 50 ms at first and
+// every 5 s within 5 s (a partition: see changesIdle), WatchChanges
+// reconnects, waiting 50 ms at first and
 // twice as long after each failure up to 5 s, and calls fn with a resync
 // change again once it listens. fn should return quickly: notifications
-// wait while it runs (PostgreSQL queues them for the session).
+// wait while it runs (PostgreSQL queues them for the session), and the
+// check waits too; a call of fn that runs for 30 s lets the server end
+// the session as idle, which costs a reconnection and a resync.
 //
 // WatchChanges returns dwell.Unavailable if the store is closed before it
 // starts or reconnects, and within about 5 s of Close while it listens; it
@@ -176,13 +178,14 @@ func (s *Store) isClosed() bool {
 // to give up (minutes; forever behind a proxy that keeps answering),
 // while the server's caches miss every other server's changes: a revoked
 // partner grant or a moved fence. So the listener asks the server to
-// answer (changesPingSQL) after changesIdle without a notification, and
-// gives the connection up when no answer comes within changesPingTimeout;
+// answer (changesPingSQL) every changesIdle, whether notifications come or
+// not, and gives the connection up when no answer comes within
+// changesPingTimeout;
 // it reconnects, and the resync that follows repairs what it missed. The
 // server ends the session left behind (changesBounds).
 const (
-	// changesIdle is how long the listener waits for a notification
-	// before it checks that its connection still answers.
+	// changesIdle is how often the listener checks that its connection
+	// still answers (and that the store is open).
 	changesIdle = 5 * time.Second
 	// changesPingTimeout is how long that check, and opening the
 	// listener's connection, may take before the connection is given up.
@@ -227,16 +230,22 @@ func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
 // connection fails or does not answer its check (see changesIdle), the
 // store is closed or ctx ends.
 func (s *Store) receiveChanges(ctx context.Context, conn *pgx.Conn, fn func(store.Change)) error {
+	// Checked every changesIdle whether notifications come or not: they
+	// are not queries, so they do not keep the session from the server's
+	// idle_session_timeout (changesBounds), and a busy listener must
+	// notice Close too.
+	pinged := time.Now()
 	for {
-		wctx, cancel := context.WithTimeout(ctx, changesIdle)
+		wctx, cancel := context.WithDeadline(ctx, pinged.Add(changesIdle))
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			// A timeout leaves the connection usable (pgconn closes it on
-			// any other error).
+			// A timeout (also of a deadline already past, once the
+			// notifications received are delivered) leaves the connection
+			// usable; pgconn closes it on any other error.
 			if !pgconn.Timeout(err) {
 				return err
 			}
@@ -252,6 +261,7 @@ func (s *Store) receiveChanges(ctx context.Context, conn *pgx.Conn, fn func(stor
 				}
 				return fmt.Errorf("listener connection did not answer within %v: %w", changesPingTimeout, err)
 			}
+			pinged = time.Now()
 			continue
 		}
 		if n.Channel != changesChannel {

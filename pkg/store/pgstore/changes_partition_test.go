@@ -52,3 +52,63 @@ func gatedStore(t *testing.T) (*nettest.Gate, *pgstore.Store, string, dwell.Tena
 	t.Cleanup(g.Release) // runs before the store's Close
 	return g, st, dsn, dwell.TenantID(fmt.Sprintf("feed-%d", feedSeq.Add(1)))
 }
+
+// TestWatchChangesBusy keeps a listener busy, a change every 2 s for 40 s,
+// longer than the 30 s its session may go without a query: the listener
+// still checks its connection every 5 s, so the server does not end its
+// session as idle and it reports no resync. (Timing the check from the
+// last notification, a busy listener never sent a query, and PostgreSQL
+// ended its session every 30 s: a resync each time, which rebuilds every
+// geofence index of the server.) Then the store is closed while changes
+// keep coming, and WatchChanges returns within a check.
+func TestWatchChangesBusy(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	st, direct := openPG(t, dsn), openPG(t, dsn)
+	tn := dwell.TenantID(fmt.Sprintf("feed-%d", feedSeq.Add(1)))
+	w := watch(t, st, tn)
+	w.want("start", store.Change{Resync: true})
+	ctx := context.Background()
+	for i := range 20 {
+		id := fmt.Sprintf("c%d", i)
+		if err := direct.CreateClient(ctx, tn, feedClient(id)); err != nil {
+			t.Fatalf("CreateClient: %v", err)
+		}
+		w.want(fmt.Sprintf("change %d of 20, one every 2 s", i+1), store.Change{Tenant: tn, Kind: store.ChangeClients, ID: id})
+		time.Sleep(2 * time.Second)
+	}
+
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			_ = direct.CreateClient(ctx, tn, feedClient(fmt.Sprintf("d%d", i)))
+		}
+	}()
+	closed := time.Now()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case c := <-w.ch:
+			if c.Resync {
+				t.Fatalf("a resync after the store was closed")
+			}
+			continue
+		case err := <-w.done:
+			w.done <- err // for the watcher's cleanup
+			if !dwell.Is(dwell.Unavailable, err) {
+				t.Errorf("WatchChanges on a closed store returned %v, want Unavailable", err)
+			}
+			t.Logf("WatchChanges returned %v after Close", time.Since(closed).Round(time.Millisecond))
+		case <-time.After(20 * time.Second):
+			t.Fatal("WatchChanges has not returned 20 s after Close")
+		}
+		return
+	}
+}

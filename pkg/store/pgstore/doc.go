@@ -129,9 +129,10 @@
 //     a write on one server followed at once by a read on another may see
 //     the old state. A listener cut off from the database without its
 //     connection closing (a partition, a failover that moved the database)
-//     notices within about 10 s, by a check it makes after 5 s without a
-//     notification, and reconnects with a resync (TestWatchChangesPartitioned;
-//     see changesIdle in changes.go).
+//     notices within about 10 s, by a check it makes every 5 s, and
+//     reconnects with a resync (TestWatchChangesPartitioned; see changesIdle
+//     in changes.go); a busy listener is checked as often, and its session
+//     is not ended as idle (TestWatchChangesBusy).
 //   - A pool connection cut off from the database without closing is
 //     given up by the pool's liveness ping (5 s) when it was idle, and on
 //     Linux by TCP_USER_TIMEOUT (20 s) when a call was sent on it; keepalive
