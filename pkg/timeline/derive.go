@@ -1346,15 +1346,21 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 func tolerance(accM float64) float64 { return min(max(2*accM, checkInTolMinM), checkInTolMaxM) }
 
 // fenceDist returns the signed distance in metres from p to client id's
-// fence, and whether it is known.
+// fence, and whether it is known: from the client's fence when the input
+// knows the client, else from the index, which answers it only out to
+// max(tolerance(accM), 2 accM) (beyond, not known: away).
 func (d *deriver) fenceDist(id dwell.ClientID, p dwell.LatLng, accM float64) (float64, bool) {
 	if c, ok := d.client(id); ok && (c.Fence.Circle != nil || c.Fence.Polygon != nil) {
 		return geofence.NewShape(c.Fence).SignedDistanceM(p), true
 	}
 	if d.in.Fences != nil {
-		d.buf = d.in.Fences.Query(p, accM, d.buf)
+		// Out to the farthest any caller judges a fix of accuracy accM at
+		// (verify: twice a low accuracy), so that the answer is the known
+		// client's up to there, whatever the index's margin.
+		reach := max(tolerance(accM), 2*max(accM, 0))
+		d.buf = d.in.Fences.Query(p, reach, d.buf)
 		for _, m := range d.buf {
-			if m.ID == string(id) && m.DistanceM <= max(accM, 0) {
+			if m.ID == string(id) && m.DistanceM <= reach {
 				return m.DistanceM, true
 			}
 		}

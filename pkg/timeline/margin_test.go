@@ -53,3 +53,41 @@ func TestIndexMarginChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestFenceDistFallback verifies check-ins at 0 to 250 m from a circle
+// with accuracies of 10 to 200 m, once with the client known to the input
+// (the distance from its fence) and once known only to the index (the
+// fallback, as when the server's client lookup fails): the verdicts agree,
+// with either margin, and so do the distances of verdicts other than
+// OUTSIDE_GEOFENCE. The fallback used to answer only
+// out to the fix's accuracy, so a check-in 20 m out with 10 m accuracy,
+// verified by the known client (tolerance 30 m), was OUTSIDE_GEOFENCE.
+func TestFenceDistFallback(t *testing.T) {
+	centre := dwell.LatLng{Lat: -6.2, Lng: 106.8}
+	fence := dwell.Geofence{Circle: &dwell.Circle{Center: centre, RadiusM: 50}}
+	client := dwell.Client{ID: "c1", Fence: fence}
+	for _, opts := range []geofence.Options{{}, {MarginM: -1}} {
+		ix := geofence.New(opts)
+		if err := ix.Put("c1", fence); err != nil {
+			t.Fatal(err)
+		}
+		known := &deriver{in: Input{Fences: ix, Clients: ClientMap{"c1": client}}}
+		fallback := &deriver{in: Input{Fences: ix}}
+		for _, acc := range []float64{10, 40, 100, 160, 200} {
+			for out := 0.0; out <= 250; out += 5 {
+				// Due east of the centre, 50 m + out from it.
+				pos := dwell.LatLng{Lat: centre.Lat, Lng: centre.Lng + (50+out)/(111195*math.Cos(centre.Lat*math.Pi/180))}
+				ci := dwell.CheckIn{Client: "c1", Fix: &dwell.Fix{Pos: pos, AccuracyM: acc}}
+				wantV, wantD := known.verify(ci)
+				gotV, gotD := fallback.verify(ci)
+				// Away from the site the index does not say how far (the
+				// distance of OUTSIDE_GEOFENCE is then 0); up to there the
+				// distances agree too.
+				if gotV != wantV || (gotV != dwell.VerificationOutsideGeofence && math.Abs(gotD-wantD) > 0.01) {
+					t.Errorf("MarginM %v, accuracy %v m, %v m out: fallback verify = %v, %.2f m, want %v, %.2f m",
+						opts.MarginM, acc, out, gotV, gotD, wantV, wantD)
+				}
+			}
+		}
+	}
+}
