@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/dwellhq/dwell/pkg/store/boltstore"
 	"github.com/dwellhq/dwell/pkg/store/pgstore"
@@ -166,7 +167,23 @@ type metricsServer struct {
 	lis    net.Listener
 	srv    *http.Server
 	served chan struct{}
+	// idle is how long a kept-alive connection may wait for its next
+	// request (metricsIdle; tests shorten it).
+	idle time.Duration
 }
+
+// The metrics endpoint answers without a token to whoever reaches its
+// port, so no client may hold dwelld's resources: a connection must send
+// its request within metricsRead, take its answer within metricsWrite and
+// send the next one within metricsIdle, and at most metricsConns are
+// served at once (more wait to be accepted), so the file descriptors
+// dwelld shares with gRPC and the store cannot be used up through it.
+const (
+	metricsRead  = 10 * time.Second
+	metricsWrite = 30 * time.Second
+	metricsIdle  = 30 * time.Second
+	metricsConns = 32
+)
 
 // listenMetrics binds addr for the metrics endpoint; serve starts it.
 func listenMetrics(addr string) (*metricsServer, error) {
@@ -174,7 +191,7 @@ func listenMetrics(addr string) (*metricsServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-listen %s: cannot serve the metrics there: %w", addr, err)
 	}
-	return &metricsServer{lis: lis}, nil
+	return &metricsServer{lis: netutil.LimitListener(lis, metricsConns), idle: metricsIdle}, nil
 }
 
 // serve serves h as GET /metrics until close.
@@ -183,7 +200,10 @@ func (ms *metricsServer) serve(h http.Handler, log *slog.Logger) {
 	mux.Handle("GET /metrics", h)
 	ms.srv = &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: metricsRead,
+		ReadTimeout:       metricsRead,
+		WriteTimeout:      metricsWrite,
+		IdleTimeout:       ms.idle,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ms.served = make(chan struct{})
