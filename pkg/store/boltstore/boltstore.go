@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -35,20 +38,26 @@ const (
 	queueLen = 1024
 )
 
+// minMmapSize is the least memory map Open asks for: 1 GiB.
+const minMmapSize = 1 << 30
+
 // mmapSize returns the size of the memory map Open asks bbolt for, for a
 // file of fileSize bytes: on 64-bit platforms the file's size doubled or
-// plus 4 GiB, whichever is more, in whole GiB; 1 GiB on 32-bit ones.
+// plus 4 GiB, whichever is more, in whole GiB; minMmapSize on 32-bit ones.
 // bbolt remaps as the file grows past its map, and a remap waits for every
 // open read transaction (a long report, a Backup of the whole file), which
 // holds up the committer and with it every acknowledgement. Address space
-// costs nothing on 64-bit platforms (the map is read-only and shared, so
-// it commits no memory); the file itself grows only as data comes. So a
+// costs nothing on 64-bit Unix (the map is read-only and shared, so it
+// commits no memory); the file itself grows only as data comes (on
+// Windows bbolt grows the file to its map, so it gets minMmapSize). So a
 // remap, and such a stall, comes only once the file has doubled or grown
-// by 4 GiB since Open; past the map bbolt grows it 1 GiB at a time.
+// by 4 GiB since Open; past the map bbolt grows it 1 GiB at a time. Where
+// the address space is limited and the map cannot be had, Open maps
+// minMmapSize instead (bbolt raises it to the file's size).
 func mmapSize(fileSize int64) int {
 	const gib = 1 << 30
-	if strconv.IntSize < 64 {
-		return gib
+	if strconv.IntSize < 64 || runtime.GOOS == "windows" {
+		return minMmapSize
 	}
 	want := max(2*fileSize, fileSize+4*gib)
 	return int((want + gib - 1) / gib * gib)
@@ -141,6 +150,12 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	bo.InitialMmapSize = mmapSize(size)
 	db, err := bolt.Open(path, 0o600, bo)
+	if errors.Is(err, syscall.ENOMEM) && bo.InitialMmapSize > minMmapSize {
+		// The address space is limited (ulimit -v, systemd's LimitAS):
+		// map no more than bbolt would by itself, and remap more often.
+		bo.InitialMmapSize = minMmapSize
+		db, err = bolt.Open(path, 0o600, bo)
+	}
 	if err != nil {
 		return nil, dwell.E(op, dwell.Other, fmt.Sprintf("opening %s", path), err)
 	}

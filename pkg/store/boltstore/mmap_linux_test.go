@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestMmapSize opens a new store, and one whose file is 6 GiB (sparse, as
@@ -71,4 +74,52 @@ func mappedBytes(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestMmapLimitedAddressSpace opens a store in a child process whose
+// address space is limited (as ulimit -v or systemd's LimitAS do) to what
+// it uses plus 2 GiB: the 4 GiB map fails with ENOMEM, and Open maps 1
+// GiB instead rather than refusing to start.
+func TestMmapLimitedAddressSpace(t *testing.T) {
+	if os.Getenv("DWELL_MMAP_CHILD") == "1" {
+		mmapChild(t)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMmapLimitedAddressSpace$", "-test.v")
+	cmd.Env = append(os.Environ(), "DWELL_MMAP_CHILD=1", "DWELL_MMAP_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), fmt.Sprintf("mapped %d bytes", minMmapSize)) {
+		t.Fatalf("the child did not map %d bytes:\n%s", minMmapSize, out)
+	}
+}
+
+// mmapChild is TestMmapLimitedAddressSpace's child.
+func mmapChild(t *testing.T) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kib int64
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmSize:"); ok {
+			fmt.Sscan(v, &kib)
+		}
+	}
+	if kib == 0 {
+		t.Fatal("no VmSize in /proc/self/status")
+	}
+	limit := uint64(kib<<10) + 2<<30
+	if err := unix.Setrlimit(unix.RLIMIT_AS, &unix.Rlimit{Cur: limit, Max: limit}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(os.Getenv("DWELL_MMAP_DIR"), "dwell.db")
+	st, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open with the address space limited: %v", err)
+	}
+	defer st.Close()
+	t.Logf("mapped %d bytes", mappedBytes(t, path))
 }
