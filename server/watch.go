@@ -104,13 +104,20 @@ import (
 //     stream, and those of its scope queued: the store never shows a
 //     reader an event before one with a lower number, and the tail holds
 //     only runs of consecutive numbers, taking the store's word for what
-//     it lacks (recent). An event another server appended that this
-//     server has not yet heard of through its feed has a number above
-//     every event this stream has read, so the cursor does not pass it;
-//     an event EraseRepHistory deleted is not delivered by any stream,
-//     and a cursor past its number skips nothing (numbers are never
-//     reused). A progress cursor is therefore never ahead of an event
-//     this stream would have delivered.
+//     it lacks (recent). An event this stream has not read, such as one
+//     another server appended that this server has not yet heard of
+//     through its feed, has a number above its position, so the cursor
+//     does not pass it; an event EraseRepHistory deleted may or may not
+//     have reached a stream before it went (the store, the tails and the
+//     queues forget it one after another), and a cursor past its number
+//     skips nothing else (numbers are never reused). A progress cursor is
+//     therefore never ahead of an event this stream would have delivered.
+//   - A manager's stream without a team filter has the teams she managed
+//     when it started. When its progress is due and she now manages a
+//     team it lacks (managerScopeGrew, one store read per progress), the
+//     stream ends UNAVAILABLE instead: a progress cursor would pass that
+//     team's events, which her next stream, resumed from the last cursor
+//     she received, delivers.
 //   - It goes through the stream's queue, behind the events queued before
 //     it, so it reaches the client after every event of its scope up to
 //     its position (etcd issue 15220 was a progress notification sent
@@ -487,6 +494,9 @@ type watchScope struct {
 	teams map[dwell.TeamID]bool
 	// types, when not nil, are the only event types that pass.
 	types map[dwell.EventType]bool
+	// manager, when not empty, is the manager whose teams (at the
+	// stream's start) are teams.
+	manager dwell.Principal
 }
 
 func (w watchScope) admits(e dwell.Event) bool {
@@ -602,6 +612,7 @@ func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal,
 			return sc, err
 		}
 		sc.teams = make(map[dwell.TeamID]bool, len(ts))
+		sc.manager = p
 		for _, t := range ts {
 			sc.teams[t.ID] = true
 		}
@@ -613,7 +624,7 @@ func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal,
 
 // errWatchClosing ends the streams of a server that is shutting down.
 func errWatchClosing(op dwell.Op) error {
-	return dwell.E(op, dwell.Unavailable, "the server is shutting down; resume with the cursor of the last event received")
+	return dwell.E(op, dwell.Unavailable, "the server is shutting down; resume with the last cursor received")
 }
 
 // watch runs one stream from log position after, the position its client
@@ -661,7 +672,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			case <-stall.C:
 				s.metrics.slowWatch()
 				return dwell.E(op, dwell.ResourceExhausted, fmt.Sprintf(
-					"the client took no event for %v while %d were queued for it; resume with the cursor of the last event received",
+					"the client took no event for %v while %d were queued for it; resume with the last cursor received",
 					s.watchStall, s.watchBuffer))
 			case <-ctx.Done():
 				stall.Stop()
@@ -674,7 +685,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 				return errWatchClosing(op)
 			}
 		}
-		if len(evs) == watchPage {
+		if len(evs) == watchPage || (ok && len(evs) > 0) {
 			continue
 		}
 		// Caught up: a quiet spell starts, or goes on, while the
@@ -685,6 +696,11 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			wake = s.events.waiter(tenant)
 		case <-progress.c:
 			progress.fired()
+			if grown, err := s.managerScopeGrew(ctx, scope); err != nil {
+				return dwell.E(op, err)
+			} else if grown {
+				return dwell.E(op, dwell.Unavailable, "the teams you manage changed; resume with the last cursor received")
+			}
 			// Never waited for: a queue still full after a quiet spell
 			// is a client that stopped reading; the next spell tries
 			// again.
@@ -1122,4 +1138,24 @@ func (s *Server) trackedEnd(ctx context.Context, tenant dwell.TenantID, rep dwel
 		return time.Time{}, err
 	}
 	return trackedUntil(day), nil
+}
+
+// managerScopeGrew reports whether the manager of a scope taken from its
+// teams now manages a team the scope lacks.
+func (s *Server) managerScopeGrew(ctx context.Context, sc watchScope) (bool, error) {
+	if sc.manager.Subject == "" {
+		return false, nil
+	}
+	ts, err := listAll(func(pg store.Page) ([]dwell.Team, bool, error) {
+		return s.store.ListTeams(ctx, sc.manager.Tenant, store.TeamFilter{Manager: sc.manager.Subject}, pg)
+	}, func(t dwell.Team) string { return string(t.ID) })
+	if err != nil {
+		return false, err
+	}
+	for _, t := range ts {
+		if !sc.teams[t.ID] {
+			return true, nil
+		}
+	}
+	return false, nil
 }

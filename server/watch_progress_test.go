@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -396,4 +397,57 @@ func runProgressExactlyOnce(t *testing.T, envs []*env) {
 		t.Fatalf("%d progress cursors, %d resumes from one: too few for the test to say anything", progress, resumes)
 	}
 	t.Logf("%d north events of %d batches; %d progress cursors, %d resumes from one", len(got), batches, progress, resumes)
+}
+
+// TestWatchProgressManagerGainsTeam: ana manages north, and her stream
+// (with send_progress) has the teams she managed when it started. She is
+// made a manager of south while it runs, and south has an event: instead
+// of a progress cursor past it (a resume from which would never give it
+// to her), the stream ends UNAVAILABLE at its next progress, and her
+// resume from the last cursor she received brings it, under her new
+// scope.
+func TestWatchProgressManagerGainsTeam(t *testing.T) {
+	e := newWatchEnv(t, true, func(c *server.Config) { c.WatchProgress, c.RefreshWorkers = 50*time.Millisecond, -1 })
+	seedWatchTeams(e, acme)
+	bg := context.Background()
+	log := newProgressLog(acme)
+	anaCtx := e.caller(bg, acme, dwell.RoleManager, "ana")
+	st, _ := openWatch(t, e.report, anaCtx, &dwellv1.WatchEventsRequest{SendProgress: true})
+	n1 := log.publish(t, e.srv, teamEvent("north", "n1", e.now()))[0]
+	if got := recvAtLeast(t, st, 1); len(got) != 1 {
+		t.Fatalf("north's first event: got %v", got)
+	}
+	last := server.EventCursor(acme, n1)
+	log.publish(t, e.srv, teamEvent("south", "s1", e.now()))
+	if err := e.st.UpdateTeam(bg, acme, dwell.Team{ID: "south", DisplayName: "Team south", Managers: []string{"bob", "ana"}}); err != nil {
+		t.Fatal(err)
+	}
+	sAfter := log.publish(t, e.srv, teamEvent("south", "s-after", e.now()))[0]
+	for {
+		resp, err := st.Recv()
+		if err != nil {
+			if status.Code(err) != codes.Unavailable {
+				t.Fatalf("the stream ended with %v, want UNAVAILABLE", err)
+			}
+			break
+		}
+		if len(resp.GetEvents()) > 0 {
+			t.Fatalf("events of a team ana did not manage at the start: %v", resp.GetEvents())
+		}
+		// A progress sent before she was given south is right.
+		if c := resp.GetProgressCursor(); log.seq(t, c) >= sAfter {
+			t.Fatalf("a progress cursor at %d passes south's event %d, given to ana's new team", log.seq(t, c), sAfter)
+		} else {
+			last = c
+		}
+	}
+	resumed, _ := openWatch(t, e.report, anaCtx, &dwellv1.WatchEventsRequest{Cursor: last, SendProgress: true})
+	for {
+		resp := recvOne(t, resumed)
+		for _, ev := range resp.GetEvents() {
+			if log.seq(t, ev.GetCursor()) == sAfter {
+				return
+			}
+		}
+	}
 }

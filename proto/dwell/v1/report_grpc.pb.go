@@ -72,8 +72,8 @@ type ReportServiceClient interface {
 	// of that position: a client that loses the stream before its first
 	// event resumes from it. It then sends every event of its scope in log
 	// order, batched, and stays open for new ones. To resume after a broken
-	// stream, call again with the cursor of the last event received: each
-	// event after it comes exactly once.
+	// stream, call again with the last cursor received (the last event's,
+	// or a later progress_cursor): each event after it comes exactly once.
 	//
 	// Progress: a stream whose scope skips events (a team, some types, a
 	// manager's teams) would otherwise keep its client at the cursor of the
@@ -89,7 +89,10 @@ type ReportServiceClient interface {
 	// (see WatchEventsResponse.progress_cursor). A stream that sees every
 	// event of the log (an admin or partner without filters) never needs
 	// one and sends none. Without send_progress every response carries
-	// events.
+	// events. A manager's stream without a team filter, which has the
+	// teams she managed when it started, ends UNAVAILABLE when a progress
+	// is due and she has been given a team since: resume from the last
+	// cursor received to see that team's events.
 	//
 	// Apart from progress responses, an idle stream sends nothing: to
 	// notice a dead connection, set gRPC keepalive on the client (the server
@@ -250,8 +253,8 @@ type ReportServiceServer interface {
 	// of that position: a client that loses the stream before its first
 	// event resumes from it. It then sends every event of its scope in log
 	// order, batched, and stays open for new ones. To resume after a broken
-	// stream, call again with the cursor of the last event received: each
-	// event after it comes exactly once.
+	// stream, call again with the last cursor received (the last event's,
+	// or a later progress_cursor): each event after it comes exactly once.
 	//
 	// Progress: a stream whose scope skips events (a team, some types, a
 	// manager's teams) would otherwise keep its client at the cursor of the
@@ -267,7 +270,10 @@ type ReportServiceServer interface {
 	// (see WatchEventsResponse.progress_cursor). A stream that sees every
 	// event of the log (an admin or partner without filters) never needs
 	// one and sends none. Without send_progress every response carries
-	// events.
+	// events. A manager's stream without a team filter, which has the
+	// teams she managed when it started, ends UNAVAILABLE when a progress
+	// is due and she has been given a team since: resume from the last
+	// cursor received to see that team's events.
 	//
 	// Apart from progress responses, an idle stream sends nothing: to
 	// notice a dead connection, set gRPC keepalive on the client (the server
