@@ -111,12 +111,12 @@ const (
 // what the caller read from the store before then may be stale. When the
 // connection is lost, or does not answer the check the listener makes
 // every 5 s within 5 s (a partition: see changesIdle), WatchChanges
-// reconnects, waiting 50 ms at first and
-// twice as long after each failure up to 5 s, and calls fn with a resync
-// change again once it listens. fn should return quickly: notifications
-// wait while it runs (PostgreSQL queues them for the session), and the
-// check waits too; a call of fn that runs for 30 s lets the server end
-// the session as idle, which costs a reconnection and a resync.
+// reconnects, waiting 50 ms at first and twice as long after each failure
+// up to 5 s, and calls fn with a resync change again once it listens.
+// fn should return quickly: notifications wait while it runs (PostgreSQL
+// queues them for the session), and the check waits too; a call of fn
+// that runs for 30 s lets the server end the session as idle, which costs
+// a reconnection and a resync.
 //
 // WatchChanges returns dwell.Unavailable if the store is closed before it
 // starts or reconnects, and within about 5 s of Close while it listens; it
@@ -180,9 +180,8 @@ func (s *Store) isClosed() bool {
 // partner grant or a moved fence. So the listener asks the server to
 // answer (changesPingSQL) every changesIdle, whether notifications come or
 // not, and gives the connection up when no answer comes within
-// changesPingTimeout;
-// it reconnects, and the resync that follows repairs what it missed. The
-// server ends the session left behind (changesBounds).
+// changesPingTimeout; it reconnects, and the resync that follows repairs
+// what it missed. The server ends the session left behind (changesBounds).
 const (
 	// changesIdle is how often the listener checks that its connection
 	// still answers (and that the store is open).
