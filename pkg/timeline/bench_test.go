@@ -88,14 +88,7 @@ func benchInput(b *testing.B) Input {
 		b.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	centre := w.city.Config.Center
-	fences := make([]geofence.Fence, 0, 100000)
-	for k := range 100000 {
-		d, a := 20000*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
-		c := dwell.LatLng{Lat: centre.Lat + d*math.Sin(a)/111195, Lng: centre.Lng + d*math.Cos(a)/(111195*math.Cos(centre.Lat*math.Pi/180))}
-		fences = append(fences, geofence.Fence{ID: fmt.Sprintf("x%06d", k), Geofence: dwell.Geofence{Circle: &dwell.Circle{Center: c, RadiusM: 10 + 50*r.Float64()}}})
-	}
-	if err := w.index.PutAll(fences); err != nil {
+	if err := w.index.PutAll(w.appendCircles(nil, r, 20000, "x", 0, 100000)); err != nil {
 		b.Fatal(err)
 	}
 	var fixes []dwell.Fix
@@ -163,22 +156,13 @@ func BenchmarkDeriveFences(b *testing.B) {
 		b.ReportMetric(queriesPerFix, "queries/fix")
 	})
 
-	var sites []geofence.Fence
-	for _, c := range w.city.Clients() {
-		sites = append(sites, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
-	}
+	sites := w.siteFences()
 	wide, lean := geofence.New(geofence.Options{}), geofence.New(geofence.Options{MarginM: -1})
 	r := rand.New(rand.NewPCG(3, 4))
-	centre := w.city.Config.Center
 	added := 0
 	for _, n := range []int{100_000, 1_000_000} {
-		fences := sites
+		fences := w.appendCircles(sites, r, 20000, "x", added, n)
 		sites = nil
-		for k := added; k < n; k++ {
-			d, a := 20000*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
-			c := dwell.LatLng{Lat: centre.Lat + d*math.Sin(a)/111195, Lng: centre.Lng + d*math.Cos(a)/(111195*math.Cos(centre.Lat*math.Pi/180))}
-			fences = append(fences, geofence.Fence{ID: fmt.Sprintf("x%07d", k), Geofence: dwell.Geofence{Circle: &dwell.Circle{Center: c, RadiusM: 10 + 50*r.Float64()}}})
-		}
 		added = n
 		for _, ix := range []*geofence.Index{wide, lean} {
 			if err := ix.PutAll(fences); err != nil {

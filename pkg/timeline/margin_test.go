@@ -2,7 +2,6 @@ package timeline
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -23,17 +22,8 @@ func TestIndexMarginChangesNothing(t *testing.T) {
 	for _, crowd := range []int{0, 20_000} {
 		for pi, p := range sim.Profiles() {
 			w := newSimWorld(t, uint64(300+pi))
-			var fences []geofence.Fence
-			for _, c := range w.city.Clients() {
-				fences = append(fences, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
-			}
 			r := rand.New(rand.NewPCG(uint64(crowd), uint64(pi)))
-			centre := w.city.Config.Center
-			for k := range crowd {
-				d, a := 5000*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
-				c := dwell.LatLng{Lat: centre.Lat + d*math.Sin(a)/111195, Lng: centre.Lng + d*math.Cos(a)/(111195*math.Cos(centre.Lat*math.Pi/180))}
-				fences = append(fences, geofence.Fence{ID: fmt.Sprintf("crowd%05d", k), Geofence: dwell.Geofence{Circle: &dwell.Circle{Center: c, RadiusM: 10 + 50*r.Float64()}}})
-			}
+			fences := w.appendCircles(w.siteFences(), r, 5000, "crowd", 0, crowd)
 			wide, lean := geofence.New(geofence.Options{}), geofence.New(geofence.Options{MarginM: -1})
 			for _, ix := range []*geofence.Index{wide, lean} {
 				if err := ix.PutAll(fences); err != nil {

@@ -2,6 +2,8 @@ package timeline
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -27,15 +29,35 @@ func newSimWorld(t testing.TB, seed uint64) *simWorld {
 		t.Fatal(err)
 	}
 	w := &simWorld{city: city, index: geofence.New(geofence.Options{}), clients: map[dwell.ClientID]dwell.Client{}}
-	var fences []geofence.Fence
 	for _, c := range city.Clients() {
-		fences = append(fences, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
 		w.clients[c.ID] = c
 	}
-	if err := w.index.PutAll(fences); err != nil {
+	if err := w.index.PutAll(w.siteFences()); err != nil {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// siteFences returns the fences of the city's client sites.
+func (w *simWorld) siteFences() []geofence.Fence {
+	var fences []geofence.Fence
+	for _, c := range w.city.Clients() {
+		fences = append(fences, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
+	}
+	return fences
+}
+
+// appendCircles appends to fences the circles numbered from to to-1 (ids
+// prefix and the number), of 10 to 60 m, uniform within radiusM of the
+// city's centre, drawn from r.
+func (w *simWorld) appendCircles(fences []geofence.Fence, r *rand.Rand, radiusM float64, prefix string, from, to int) []geofence.Fence {
+	centre := w.city.Config.Center
+	for k := from; k < to; k++ {
+		d, a := radiusM*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
+		c := dwell.LatLng{Lat: centre.Lat + d*math.Sin(a)/111195, Lng: centre.Lng + d*math.Cos(a)/(111195*math.Cos(centre.Lat*math.Pi/180))}
+		fences = append(fences, geofence.Fence{ID: fmt.Sprintf("%s%07d", prefix, k), Geofence: dwell.Geofence{Circle: &dwell.Circle{Center: c, RadiusM: 10 + 50*r.Float64()}}})
+	}
+	return fences
 }
 
 // simDay simulates day n (0-based) of a rep of the world under p.
