@@ -178,7 +178,7 @@ func (s *Store) isClosed() bool {
 // to give up (minutes; forever behind a proxy that keeps answering),
 // while the server's caches miss every other server's changes: a revoked
 // partner grant or a moved fence. So the listener asks the server to
-// answer (changesPingSQL) every changesIdle, whether notifications come or
+// answer (listenSQL again) every changesIdle, whether notifications come or
 // not, and gives the connection up when no answer comes within
 // changesPingTimeout; it reconnects, and the resync that follows repairs
 // what it missed. The server ends the session left behind (changesBounds).
@@ -189,10 +189,10 @@ const (
 	// changesPingTimeout is how long that check, and opening the
 	// listener's connection, may take before the connection is given up.
 	changesPingTimeout = 5 * time.Second
-	// changesPingSQL is the check: listening again on the channel it
-	// listens on does nothing, and keeps the session's last statement
-	// what an operator looking at pg_stat_activity expects.
-	changesPingSQL = "LISTEN " + changesChannel
+	// listenSQL starts the listener, and is its check: listening again
+	// on the channel it listens on does nothing, and keeps the session's
+	// last statement what an operator looking at pg_stat_activity expects.
+	listenSQL = "LISTEN " + changesChannel
 )
 
 // changesBounds is when the server ends a listener's session whose
@@ -218,7 +218,7 @@ func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	if _, err := conn.Exec(cctx, "LISTEN "+changesChannel); err != nil {
+	if _, err := conn.Exec(cctx, listenSQL); err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func (s *Store) receiveChanges(ctx context.Context, conn *pgx.Conn, fn func(stor
 				return errors.New("store is closed")
 			}
 			pctx, cancel := context.WithTimeout(ctx, changesPingTimeout)
-			_, err := conn.Exec(pctx, changesPingSQL)
+			_, err := conn.Exec(pctx, listenSQL)
 			cancel()
 			if err != nil {
 				if ctx.Err() != nil {
