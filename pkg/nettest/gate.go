@@ -7,7 +7,10 @@
 // A Gate runs in the test's process, so the operating system still
 // acknowledges what is sent to it: it partitions the conversation, not
 // TCP, and what only TCP would notice (TCP_USER_TIMEOUT, keepalive
-// probes) goes unnoticed behind it.
+// probes) goes unnoticed behind it. For those there is Link (Linux, as
+// root): a forwarder across a real veth link to a network namespace,
+// whose Down makes the kernel drop every packet, a partition as TCP
+// itself sees it.
 package nettest
 
 import (
@@ -45,23 +48,30 @@ func Start(t testing.TB, network, addr string) *Gate {
 		g.cutAt.Store(0)
 		ln.Close()
 	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial(network, addr)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			id := g.conns.Add(1)
-			go g.pipe(c, u, id)
-			go g.pipe(u, c, id)
-		}
-	}()
+	go forward(ln, network, addr, func(c, u net.Conn) {
+		id := g.conns.Add(1)
+		go g.pipe(c, u, id)
+		go g.pipe(u, c, id)
+	})
 	return g
+}
+
+// forward accepts connections on ln until it is closed, dials addr on
+// network for each and hands both to conn; a connection whose dial fails
+// is closed.
+func forward(ln net.Listener, network, addr string, conn func(c, u net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		u, err := net.Dial(network, addr)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		conn(c, u)
+	}
 }
 
 // Addr returns the gate's address, host:port on the loopback.

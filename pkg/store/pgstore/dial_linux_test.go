@@ -13,9 +13,8 @@ import (
 // TestBoundDial dials through a configuration boundDial set and reads the
 // socket's options back from the kernel: keepalive on, with the idle time,
 // interval and count of dialKeepalive, and TCP_USER_TIMEOUT of
-// dialUserTimeout. (A partition itself cannot be made on this machine's
-// loopback without packet filters, which it lacks; what the kernel does
-// with these options is its documented behaviour, tcp(7).)
+// dialUserTimeout. TestCallOnDeadPath shows what the kernel does with them
+// when the path dies.
 func TestBoundDial(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

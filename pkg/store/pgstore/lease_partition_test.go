@@ -19,6 +19,19 @@ import (
 // returns it with the connection string of dsn through it.
 func newGate(t *testing.T, dsn string) (*nettest.Gate, string) {
 	t.Helper()
+	var g *nettest.Gate
+	through := proxied(t, dsn, func(network, addr string) (string, int) {
+		g = nettest.Start(t, network, addr)
+		return "127.0.0.1", g.Port()
+	})
+	return g, through
+}
+
+// proxied starts a proxy in front of the server of dsn with start, which
+// is given the server's network and address and returns the proxy's host
+// and port, and returns the connection string of dsn through the proxy.
+func proxied(t *testing.T, dsn string, start func(network, addr string) (host string, port int)) string {
+	t.Helper()
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -27,13 +40,13 @@ func newGate(t *testing.T, dsn string) (*nettest.Gate, string) {
 	if strings.HasPrefix(cfg.Host, "/") {
 		network, addr = "unix", fmt.Sprintf("%s/.s.PGSQL.%d", cfg.Host, cfg.Port)
 	}
-	g := nettest.Start(t, network, addr)
+	host, port := start(network, addr)
 	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		u.Host = g.Addr()
-		return g, u.String()
+		u.Host = net.JoinHostPort(host, strconv.Itoa(port))
+		return u.String()
 	}
 	// Later keywords win in a key=value string.
-	return g, fmt.Sprintf("%s host=127.0.0.1 port=%d", dsn, g.Port())
+	return fmt.Sprintf("%s host=%s port=%d", dsn, host, port)
 }
 
 // TestLeadHolderPartitioned cuts the lease holder off from the database
