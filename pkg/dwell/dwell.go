@@ -320,7 +320,9 @@ const (
 	VerificationOutsideGeofence
 	// VerificationLowAccuracy means the fix was too inaccurate to tell.
 	VerificationLowAccuracy
-	// VerificationMockLocation means the fix came from a mock provider.
+	// VerificationMockLocation means the fix came from a mock provider
+	// (the OS flag), or that the rep's fixes around it show it impossible
+	// (DESIGN: a mock location is the OS flag or an impossible speed).
 	VerificationMockLocation
 	// VerificationNoFix means the check-in carried no position.
 	VerificationNoFix

@@ -128,7 +128,11 @@
 //     twice its accuracy (30 m to 150 m) of the client's fence, using the
 //     exact distance (geofence.Shape) when the client is known. Otherwise
 //     it is LOW_ACCURACY (accuracy over 150 m, within twice it),
-//     MOCK_LOCATION, NO_FIX or OUTSIDE_GEOFENCE with the distance. A
+//     MOCK_LOCATION, NO_FIX or OUTSIDE_GEOFENCE with the distance. A fix
+//     that the clean fixes around it cannot reach (the nearest before and
+//     after it, those that exist, both need more than MaxSpeedMPS after
+//     allowing both accuracies, step 2's rule) is MOCK_LOCATION too,
+//     though its OS flag is unset: a spoofed check-in. A
 //     check-out closes the earliest open check-in of the same client made
 //     before it and before that client's next check-in (a rep may check
 //     in at the next shop before checking out of the last). A verified
@@ -137,7 +141,12 @@
 //     earlier, never into the previous claim) until its check-out or the
 //     next check-in; without a check-out (forgotten) until the end of the
 //     visit stop it was made in, else until the last fix at the site
-//     before two fixes away from it. It claims nothing when made during a
+//     before two fixes away from it. Whatever its end, a claim stops at
+//     the last fix at the site before the first idle or visit stop after
+//     the check-in that is elsewhere (beyond reach of the site, and at
+//     least 100 m from it): a check-out tapped late, after the rep drove
+//     on, claims none of the time after leaving, and a visit found from
+//     the fixes at another site is never hidden by it. It claims nothing when made during a
 //     visit stop at another site whose centre is beyond reach of its own
 //     site (as in step 4) and its fix is nearer the stop's site than its
 //     own: the fix's poor accuracy verified it, but every fix says the rep

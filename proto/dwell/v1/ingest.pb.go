@@ -93,7 +93,12 @@ const (
 	Verification_VERIFICATION_OUTSIDE_GEOFENCE Verification = 2
 	// The fix was too inaccurate to tell.
 	Verification_VERIFICATION_LOW_ACCURACY Verification = 3
-	// The fix came from a mock location provider.
+	// The fix came from a mock location provider (the phone's OS flag), or
+	// the rep's own fixes around it put the rep too far away to have been
+	// there (reaching it from them needs more than 50 m/s): a spoofed
+	// position. The latter is known only once those fixes have arrived, so
+	// it shows in the rep's day (GetRepDay, ListVisits), not in the
+	// CheckInResponse.
 	Verification_VERIFICATION_MOCK_LOCATION Verification = 4
 	// The check-in carried no fix.
 	Verification_VERIFICATION_NO_FIX Verification = 5
@@ -1026,7 +1031,9 @@ func (x *CheckInRequest) GetFix() *Fix {
 // CheckInResponse is the response of CheckIn.
 type CheckInResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Whether the check-in was made at the client's site.
+	// Whether the check-in was made at the client's site, judged by its fix
+	// alone. The rep's day judges it again against the rep's fixes around
+	// it, and may then say VERIFICATION_MOCK_LOCATION instead.
 	Verification Verification `protobuf:"varint,1,opt,name=verification,proto3,enum=dwell.v1.Verification" json:"verification,omitempty"`
 	// Distance in metres from the fix to the site's boundary; 0 inside.
 	DistanceMeters float64 `protobuf:"fixed64,2,opt,name=distance_meters,json=distanceMeters,proto3" json:"distance_meters,omitempty"`

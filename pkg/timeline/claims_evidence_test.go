@@ -1,0 +1,177 @@
+package timeline
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+)
+
+// Check-ins are claims, fixes are evidence: these tests hold the claims
+// to the fixes.
+
+// checkInAt returns a check-in at client c at t, with a fix at p of 10 m
+// accuracy taken then.
+func checkInAt(id string, c dwell.ClientID, t time.Time, p dwell.LatLng) dwell.CheckIn {
+	return dwell.CheckIn{RequestID: id, Client: c, Time: t,
+		Fix: &dwell.Fix{ID: id + "-fix", Time: t, Pos: p, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1}}
+}
+
+// visitsTo returns d's visits to client c.
+func visitsTo(d Day, c dwell.ClientID) []Visit {
+	var vs []Visit
+	for _, v := range d.Visits {
+		if v.Client == c {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// A check-out tapped hours late, after the rep drove on to client B (an
+// hour there, every fix inside B's fence, no check-in) and then to a stop
+// elsewhere: the claim of A's check-in ends when the rep left A, and B's
+// visit, the trips and the stop are there. Before, the claim ran to the
+// check-out and hid them all: one visit of 2 h 55 min to A.
+func TestLateCheckOutEndsAtLeaving(t *testing.T) {
+	A, B, far := offset(0, 0), offset(3000, 0), offset(6000, 0)
+	ix, cm := circleClients(t, circle("A", A, 40), circle("B", B, 40))
+	var tr track
+	tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 0), A, 30*time.Second, 8)
+	tr.stay(hm(9, 0, 0), hm(9, 30, 0), A, time.Minute, 15, 5)
+	tr.move(hm(9, 30, 0), hm(9, 40, 0), A, B, 30*time.Second, 8)
+	tr.stay(hm(9, 40, 0), hm(10, 40, 0), B, time.Minute, 15, 5)
+	tr.move(hm(10, 40, 0), hm(10, 50, 0), B, far, 30*time.Second, 8)
+	tr.stay(hm(10, 50, 0), hm(12, 0, 0), far, time.Minute, 15, 5)
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns:  []dwell.CheckIn{checkInAt("in-a", "A", hm(9, 2, 0), A)},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: hm(11, 55, 0)}}})
+
+	a, b := visitsTo(day, "A"), visitsTo(day, "B")
+	if len(a) != 1 || len(b) != 1 {
+		t.Fatalf("visits to A %d, to B %d, want 1 and 1:\n%s", len(a), len(b), day.Encode())
+	}
+	if a[0].End.After(hm(9, 31, 0)) || a[0].End.Before(hm(9, 28, 0)) {
+		t.Errorf("A's visit ends %v, want when the rep left A, about 09:30:\n%s", a[0].End, day.Encode())
+	}
+	if b[0].Start.Before(hm(9, 38, 0)) || b[0].Start.After(hm(9, 42, 0)) || b[0].End.Before(hm(10, 38, 0)) || b[0].End.After(hm(10, 42, 0)) {
+		t.Errorf("B's visit %v-%v, want about 09:40-10:40:\n%s", b[0].Start, b[0].End, day.Encode())
+	}
+	if b[0].Source != SourceGeofence {
+		t.Errorf("B's visit source %v, want GEOFENCE (found from the fixes)", b[0].Source)
+	}
+	if day.Totals.Idle < time.Hour || day.Totals.TravelDistanceM < 5000 {
+		t.Errorf("idle %v, travel %.0f m; want the hour-long stop at the end and both 3 km trips:\n%s",
+			day.Totals.Idle, day.Totals.TravelDistanceM, day.Encode())
+	}
+	if ci := day.CheckIns; len(ci) != 1 || ci[0].Verification != dwell.VerificationVerified || ci[0].CheckOutRequestID != "out-a" {
+		t.Errorf("check-ins %+v, want A's, verified, closed by out-a", ci)
+	}
+}
+
+// A rep who checks in at A, walks to a café 500 m away for half an hour
+// and comes back before checking out claims only the time before leaving;
+// the return is a visit found from the fixes. The café is idle, not time
+// with the client.
+func TestClaimEndsAtStopElsewhereAndBack(t *testing.T) {
+	A, cafe := offset(0, 0), offset(0, 500)
+	ix, cm := circleClients(t, circle("A", A, 40))
+	var tr track
+	tr.stay(hm(9, 0, 0), hm(9, 30, 0), A, time.Minute, 15, 5)
+	tr.move(hm(9, 30, 0), hm(9, 36, 0), A, cafe, 30*time.Second, 8)
+	tr.stay(hm(9, 36, 0), hm(10, 6, 0), cafe, time.Minute, 15, 5)
+	tr.move(hm(10, 6, 0), hm(10, 12, 0), cafe, A, 30*time.Second, 8)
+	tr.stay(hm(10, 12, 0), hm(10, 45, 0), A, time.Minute, 15, 5)
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns:  []dwell.CheckIn{checkInAt("in-a", "A", hm(9, 2, 0), A)},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: hm(10, 45, 0)}}})
+	if day.Totals.Idle < 25*time.Minute {
+		t.Errorf("idle %v, want the half hour at the café:\n%s", day.Totals.Idle, day.Encode())
+	}
+	if day.Totals.Visit > 70*time.Minute || day.Totals.Visit < 55*time.Minute {
+		t.Errorf("visit %v, want about an hour (09:00-09:30 and 10:12-10:45):\n%s", day.Totals.Visit, day.Encode())
+	}
+}
+
+// A check-out late by minutes after a walk to the shop next door (60 m)
+// still ends at the check-out: a stop that near is as often the rep
+// still at the client with drifting indoor fixes (leaveMinM).
+func TestClaimKeepsNearbyStop(t *testing.T) {
+	A, B := offset(0, 0), offset(60, 0)
+	ix, cm := circleClients(t, circle("A", A, 15), circle("B", B, 15))
+	var tr track
+	tr.stay(hm(9, 0, 0), hm(9, 30, 0), A, time.Minute, 10, 3)
+	tr.stay(hm(9, 31, 0), hm(9, 45, 0), B, time.Minute, 10, 3)
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns:  []dwell.CheckIn{checkInAt("in-a", "A", hm(9, 2, 0), A)},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: hm(9, 44, 0)}}})
+	a := visitsTo(day, "A")
+	if len(a) != 1 || a[0].End.Before(hm(9, 44, 0)) {
+		t.Errorf("A's visits %+v, want one to the check-out at 09:44:\n%s", a, day.Encode())
+	}
+}
+
+// A check-in whose fix is at the client's site while the phone's fixes,
+// one a minute, put the rep 5 km away at the time: reaching the fix needs
+// 300 km/h, so it is a mock location (DESIGN: OS flag, or impossible
+// speed) and claims no visit time. Before, it was VERIFIED and claimed
+// 64 minutes, reaching back into the stop at home.
+func TestCheckInFixUnreachable(t *testing.T) {
+	A, home := offset(0, 0), offset(5000, 0)
+	ix, cm := circleClients(t, circle("A", A, 40))
+	var tr track
+	tr.stay(hm(9, 0, 0), hm(11, 0, 0), home, time.Minute, 10, 5)
+	in := Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns:  []dwell.CheckIn{checkInAt("in-a", "A", hm(9, 30, 30), A)},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: hm(10, 30, 0)}}}
+	day := Derive(in)
+	if day.Totals.Visit != 0 || len(day.Visits) != 0 {
+		t.Errorf("visit %v in %d visits from a check-in fix 5 km from every fix:\n%s", day.Totals.Visit, len(day.Visits), day.Encode())
+	}
+	if ci := day.CheckIns; len(ci) != 1 || ci[0].Verification != dwell.VerificationMockLocation {
+		t.Errorf("check-ins %+v, want one, MOCK_LOCATION", ci)
+	}
+	if day.Flags.UnverifiedCheckIns != 1 {
+		t.Errorf("unverified check-ins %d, want 1", day.Flags.UnverifiedCheckIns)
+	}
+
+	// Verify, which answers the phone at once, has no fixes to judge by:
+	// it says VERIFIED, as the fix is at the site.
+	if v, _ := Verify(cm["A"], in.CheckIns[0].Fix); v != dwell.VerificationVerified {
+		t.Errorf("Verify = %v, want VERIFIED", v)
+	}
+
+	// Fixes on one side only, or far in time, judge nothing they cannot:
+	// the rep may have driven there in the hour of silence.
+	for _, tc := range []struct {
+		name  string
+		fixes []dwell.Fix
+		want  dwell.Verification
+	}{
+		{"no fixes", nil, dwell.VerificationVerified},
+		{"fixes at home until an hour before", fixesUntil(tr.fixes, hm(9, 30, 30).Add(-time.Hour)), dwell.VerificationVerified},
+		{"fixes at home until a minute before, none after", fixesUntil(tr.fixes, hm(9, 29, 30)), dwell.VerificationMockLocation},
+		{"fixes at A around it", func() []dwell.Fix {
+			var a track
+			a.stay(hm(9, 0, 0), hm(10, 0, 0), A, time.Minute, 10, 5)
+			return a.fixes
+		}(), dwell.VerificationVerified},
+	} {
+		in := in
+		in.Fixes = tc.fixes
+		if ci := Derive(in).CheckIns; len(ci) != 1 || ci[0].Verification != tc.want {
+			t.Errorf("%s: check-ins %+v, want one, %v", tc.name, ci, tc.want)
+		}
+	}
+}
+
+// fixesUntil returns the fixes of fs before t.
+func fixesUntil(fs []dwell.Fix, t time.Time) []dwell.Fix {
+	var out []dwell.Fix
+	for _, f := range fs {
+		if f.Time.Before(t) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
