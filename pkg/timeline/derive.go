@@ -702,7 +702,7 @@ func (d *deriver) findStays() []stay {
 			lo = out[len(out)-1].last + 1
 		}
 		s := d.makeStay(c, members, lo)
-		if !s.lasts(minStay) {
+		if !d.lasts(&s, minStay) {
 			i++ // the core is too short: the anchor was not at the stop
 			continue
 		}
@@ -894,9 +894,9 @@ func (d *deriver) classify() {
 	for k := range merged {
 		s := &merged[k]
 		switch {
-		case s.client != "" && s.lasts(d.st.VisitMin):
+		case s.client != "" && d.lasts(s, d.st.VisitMin):
 			s.kind = KindVisit
-		case s.client == "" && s.lasts(d.st.IdleMin):
+		case s.client == "" && d.lasts(s, d.st.IdleMin):
 			s.kind = KindIdle
 		default:
 			s.kind = KindTravel
@@ -1151,6 +1151,18 @@ func truncMedian(mu, sd, lo, hi float64) time.Duration {
 // least min apart.
 func (s *stay) lasts(min time.Duration) bool {
 	return s.end.Sub(s.start)+durSlack >= min && s.outer >= min
+}
+
+// lasts is stay.lasts on the stop's unpaused time: a pause inside a stop
+// (the rep at one place before and after it) is not time at the stop, so
+// it makes no short stop an idle stop or a visit (DESIGN: paused time is
+// never idle).
+func (d *deriver) lasts(s *stay, min time.Duration) bool {
+	if len(d.in.paused) == 0 {
+		return s.lasts(min)
+	}
+	p := pausedWithin(d.in.paused, s.start, s.end)
+	return s.end.Sub(s.start)-p+durSlack >= min && s.outer-p >= min
 }
 
 // speedAt returns the rep's speed in m/s at fix i: the reported speed, or

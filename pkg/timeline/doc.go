@@ -169,7 +169,8 @@
 // them, and PAUSED is then laid over the result, winning over every other
 // kind (pause.go). A pause inside a visit cuts its segment in two but
 // leaves one Visit (one meeting), whose Paused time its Duration leaves
-// out.
+// out. A stop's length (step 5's "lasting") is its unpaused time: a stop
+// of 3 minutes with an hour's pause inside it is a short stop, travel.
 //
 // # Determinism
 //

@@ -18,7 +18,8 @@ import (
 // working day), else until Input.OpenUntil (the present) or the end of the
 // day. Pauses are cut to the day and merged. The day is then derived from
 // the fixes outside them, as if those inside had never been sent (the rep
-// asked not to be tracked), and the paused intervals are laid over the
+// asked not to be tracked), a stop as long as its unpaused time (a pause
+// makes no short stop idle or a visit), and the paused intervals are laid over the
 // result, winning over every other kind: segments are cut around them
 // (a cut travel or gap keeps the share of its distance that its time
 // bears), visits are trimmed to their unpaused time (a pause inside one
@@ -46,7 +47,7 @@ func derivePaused(in Input) Day {
 	}
 	ps := pauseSpans(in.Tracking, in.OpenUntil, lo, hi, firstAfter)
 	rest := in
-	rest.Tracking = nil
+	rest.Tracking, rest.paused = nil, ps
 	if len(ps) > 0 {
 		rest.Fixes = make([]dwell.Fix, 0, len(in.Fixes))
 		for _, f := range in.Fixes {
@@ -152,6 +153,17 @@ func inSpans(t time.Time, ps []span) bool {
 		return 1
 	})
 	return i < len(ps) && !t.Before(ps[i].start)
+}
+
+// pausedWithin returns how much of [start, end) the sorted spans cover.
+func pausedWithin(ps []span, start, end time.Time) time.Duration {
+	var in time.Duration
+	for _, p := range ps {
+		if a, b := maxT(p.start, start), minT(p.end, end); a.Before(b) {
+			in += b.Sub(a)
+		}
+	}
+	return in
 }
 
 // outside returns the pieces of [start, end) outside the sorted spans.

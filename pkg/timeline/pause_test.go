@@ -241,3 +241,57 @@ func TestPauseInsideVisit(t *testing.T) {
 		t.Errorf("the encoding does not give the visit's paused time:\n%s", day.Encode())
 	}
 }
+
+// A stop's length is its unpaused time: the rep stands at P for before,
+// pauses tracking for an hour there, resumes and stands for after, then
+// drives on. Under idle_min and visit_min (5 min) unpaused, the stop is
+// travel (a short stop), at a site or not; from 5 min it is idle or a
+// visit, the pause inside it counted apart. Before, the hour paused made
+// every such stop long enough: a 3.5-minute stop was idle, or a meeting.
+func TestPauseInsideShortStop(t *testing.T) {
+	P := offset(0, 0)
+	for _, tc := range []struct {
+		before, after time.Duration
+		long          bool // at least 5 min unpaused
+	}{
+		{90 * time.Second, 2 * time.Minute, false},
+		{2 * time.Minute, 2 * time.Minute, false},
+		{3 * time.Minute, 3 * time.Minute, true},
+		{10 * time.Minute, 10 * time.Minute, true},
+	} {
+		for _, site := range []bool{false, true} {
+			name := fmt.Sprintf("%v+%v site=%v", tc.before, tc.after, site)
+			at := hm(10, 30, 0)
+			pause, resume := at.Add(tc.before), at.Add(tc.before+time.Hour)
+			var tr track
+			tr.move(hm(10, 0, 0), at, offset(-9000, 0), P, 30*time.Second, 8)
+			tr.stay(at, pause, P, 30*time.Second, 10, 3)
+			tr.stay(resume, resume.Add(tc.after), P, 30*time.Second, 10, 3)
+			tr.move(resume.Add(tc.after), resume.Add(tc.after+30*time.Minute), P, offset(9000, 0), 30*time.Second, 8)
+			in := Input{Day: huntDay, Fixes: tr.fixes, Tracking: []dwell.TrackingChange{
+				{RequestID: "p", Time: pause, Paused: true}, {RequestID: "r", Time: resume}}}
+			if site {
+				in.Fences, in.Clients = circleClients(t, circle("K", P, 40))
+			}
+			day := Derive(in)
+			if day.Totals.Paused != time.Hour {
+				t.Errorf("%s: paused %v, want 1h", name, day.Totals.Paused)
+			}
+			stopped := day.Totals.Idle
+			if site {
+				stopped = day.Totals.Visit
+				if want := map[bool]int{false: 0, true: 1}[tc.long]; len(day.Visits) != want {
+					t.Errorf("%s: %d visits, want %d:\n%s", name, len(day.Visits), want, day.Encode())
+				} else if want == 1 && day.Visits[0].Paused != time.Hour {
+					t.Errorf("%s: the visit's paused time %v, want 1h (one meeting, the pause inside it)", name, day.Visits[0].Paused)
+				}
+			}
+			switch {
+			case !tc.long && stopped != 0:
+				t.Errorf("%s: %v of idle or visit from a stop of %v unpaused:\n%s", name, stopped, tc.before+tc.after, day.Encode())
+			case tc.long && stopped < tc.before+tc.after-2*time.Minute:
+				t.Errorf("%s: %v of idle or visit, want about %v:\n%s", name, stopped, tc.before+tc.after, day.Encode())
+			}
+		}
+	}
+}
