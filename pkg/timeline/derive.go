@@ -17,7 +17,8 @@ import (
 // describe phones, not a tenant's policy.
 const (
 	// MaxSpeedMPS is the speed beyond which a fix that must be reached
-	// from both its neighbours is impossible (180 km/h).
+	// from both its neighbours, or a leg of more than multipathMaxM, is
+	// impossible (180 km/h).
 	MaxSpeedMPS = 50.0
 	// GapMin is the least silence between two fixes at different places
 	// that makes a GAP rather than travel.
@@ -425,7 +426,8 @@ func clampAcc(a float64) float64 {
 	return max(a, 1)
 }
 
-// clean drops mock fixes, multipath jumps and impossible-speed fixes,
+// clean drops mock fixes, multipath jumps and impossible-speed fixes
+// (one fix reached too fast, or runs beyond impossible jumps: dropRuns),
 // counting them in day.Flags, and projects the rest on the plane tangent
 // at the first fix.
 func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
