@@ -17,7 +17,8 @@ import (
 // describe phones, not a tenant's policy.
 const (
 	// MaxSpeedMPS is the speed beyond which a fix that must be reached
-	// from both its neighbours is impossible (180 km/h).
+	// from both its neighbours, or a leg of more than multipathMaxM, is
+	// impossible (180 km/h).
 	MaxSpeedMPS = 50.0
 	// GapMin is the least silence between two fixes at different places
 	// that makes a GAP rather than travel.
@@ -32,6 +33,14 @@ const (
 	outlierSpan = 30 * time.Minute
 	// outlierMinM is the least deviation of a jump, in metres.
 	outlierMinM = 120.0
+	// multipathMaxM is the longest multipath error, in metres beyond the
+	// fixes' accuracies (DESIGN: jumps of hundreds of metres; the
+	// simulator's harsh profile reaches 1.5 km): an impossible jump
+	// (impossibleLeg) is longer.
+	multipathMaxM = 2000.0
+	// maxExcursionRuns bounds the runs, in a row, that one excursion (see
+	// dropRuns) may span, so that finding them stays linear in the fixes.
+	maxExcursionRuns = 32
 
 	// stayBaseM and stayMaxM shape a fix's distance allowance to a stop's
 	// centre: stayBaseM + its accuracy, at least stayMinM, at most stayMaxM.
@@ -418,7 +427,8 @@ func clampAcc(a float64) float64 {
 	return max(a, 1)
 }
 
-// clean drops mock fixes, multipath jumps and impossible-speed fixes,
+// clean drops mock fixes, multipath jumps and impossible-speed fixes
+// (one fix reached too fast, or runs beyond impossible jumps: dropRuns),
 // counting them in day.Flags, and projects the rest on the plane tangent
 // at the first fix.
 func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
@@ -459,10 +469,18 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 		for run := 1; run <= outlierRun && i+run < len(ps); run++ {
 			a := i + run
 			if isJump(ps, b, i, a) {
+				// A run reached and left by impossible jumps (longer
+				// than any multipath error) is a spoofed location, not
+				// a reflection, and is counted as such.
+				spoof := impossibleLeg(&ps[b], &ps[i]) && impossibleLeg(&ps[a-1], &ps[a])
 				for k := i; k < a; k++ {
 					drop[k] = true
 					dropped++
-					day.Flags.OutlierFixes++
+					if spoof {
+						day.Flags.ImpossibleSpeedFixes++
+					} else {
+						day.Flags.OutlierFixes++
+					}
 				}
 				break
 			}
@@ -497,6 +515,12 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 			continue
 		}
 		prev = i
+	}
+	// Runs of fixes beyond impossible jumps (a spoofing app that does not
+	// set the OS flag): see dropRuns.
+	if n := dropRuns(ps, drop); n > 0 {
+		dropped += n
+		day.Flags.ImpossibleSpeedFixes += n
 	}
 	out := ps
 	if dropped > 0 {

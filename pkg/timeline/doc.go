@@ -26,7 +26,25 @@
 //     it). A fix
 //     that could only be reached from both kept neighbours faster than
 //     MaxSpeedMPS (50 m/s, after allowing both accuracies) is dropped and
-//     counted as impossible speed.
+//     counted as impossible speed. Then runs (runs.go): a leg between two
+//     kept fixes in a row, at most GapMin apart, that needs more than
+//     MaxSpeedMPS and is more than 2 km beyond both accuracies (longer
+//     than any multipath error; accuracy is a 68 % radius, so a few
+//     metres beyond it say nothing) is an impossible jump, and the jumps
+//     cut the kept fixes into runs. A run, or several in a row, reached
+//     by one jump and left by another, whose outside ends are reachable
+//     from each other at MaxSpeedMPS and which lasts no longer than the
+//     two runs around it, is an excursion (a spoofing app that does not
+//     set the OS flag): dropped, counted as impossible speed, and the
+//     runs around it are one stop again, its time a silence at one
+//     place. Then, while a one-way jump is left, the shortest run in
+//     time (then of fewer fixes, then the earlier) is dropped and
+//     counted: the fixes cannot tell which side is real, so the longer
+//     side is the evidence, and one jump costs at most the shorter side
+//     of the day (a spoof switched on or off near its start or end, a
+//     stale cold-start position). A run the multipath rule drops whose
+//     legs in and out are impossible jumps is counted as impossible
+//     speed too, not as an outlier: no reflection is kilometres off.
 //  3. Stops. A fix is moving when its reported speed is at least 1 m/s,
 //     or at least 0.5 m/s with a neighbour within 90 s reporting 0.5 m/s
 //     too, and in either case at least its accuracy over 30 m (1 m/s at
@@ -298,11 +316,17 @@
 // travel distances), a property test that injects one multipath jump into
 // every long stop of simulated days and wants the day unchanged
 // (TestOneJumpInAStop), and a determinism test with pauses, conflicting
-// repeats and fixes of one instant (TestDeterminismWithPausesAndConflicts).
+// repeats and fixes of one instant (TestDeterminismWithPausesAndConflicts);
+// impossible_test.go checks that fixes reached at an impossible speed are
+// no visit and are counted (runs of 1 to 5 fixes, hops, one-way jumps,
+// fake runs at the day's edges) and that what is fast but real, or close
+// but not a jump, keeps the day.
 //
 // # Speed
 //
-// Derive is linear in the fixes apart from one sort: prepare
+// Derive is linear in the fixes apart from one sort (and the one-way
+// jumps of step 2, quadratic in their number, which is 0 on an honest
+// day): prepare
 // keeps 16-byte references (time, input index, maphash of the ID), does not
 // sort input already in time order (the store's) and radix-sorts the rest in
 // place; clean reads each kept fix once into the 80-byte projected fixP,
@@ -386,6 +410,17 @@
 // GapMin) makes visits more precise but misallocates more time on the
 // harsh profile (2.70 to 3.44 % and 4.34 % on seed base 0): on the
 // simulator's phones such stops are more often real than not.
+//
+// Impossible jumps (step 2) tell a spoof from the truth only by time: an
+// excursion is the part reached and left at an impossible speed, a
+// one-way jump loses its shorter side. A spoof that runs all day but for
+// a short real stretch keeps the spoof and drops the truth. A spoofed
+// position less than 2 km beyond the accuracies (a client next door)
+// makes no jump: a run of up to 3 such fixes is dropped as a multipath
+// jump, counted as an outlier, and a longer run stays evidence. A train over 180 km/h (or a flight)
+// makes no jump only when the leg left across it, after the single-fix
+// rule drops the fixes on board, is longer than GapMin: a shorter fast
+// ride loses its shorter side of the day.
 //
 // Positions are handled in a plane tangent at the day's first fix; that is
 // exact enough within a few hundred kilometres, not across a pole.

@@ -235,7 +235,9 @@ type Flags struct {
 	// MockFixes is the number of fixes with the OS mock flag.
 	MockFixes int
 	// ImpossibleSpeedFixes is the number of fixes dropped because reaching
-	// them from both neighbours needs more than MaxSpeedMPS.
+	// them needs more than MaxSpeedMPS: from both neighbours, or across
+	// an impossible jump (a run of fixes reached and left, or the shorter
+	// side of a one-way jump; see the package doc, step 2).
 	ImpossibleSpeedFixes int
 	// OutlierFixes is the number of other fixes dropped as multipath jumps:
 	// far off while their neighbours agree.
