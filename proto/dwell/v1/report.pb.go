@@ -678,13 +678,19 @@ func (x *DayTotals) GetDistanceMeters() float64 {
 // DayFlags count the day's data problems.
 type DayFlags struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Fixes with the mock-location flag or an impossible speed.
+	// Fixes with the phone's mock-location flag (impossible speeds are
+	// counted apart, in impossible_speed_fixes).
 	MockFixes int32 `protobuf:"varint,1,opt,name=mock_fixes,json=mockFixes,proto3" json:"mock_fixes,omitempty"`
 	// Check-ins made away from the client's site.
 	UnverifiedCheckIns int32 `protobuf:"varint,2,opt,name=unverified_check_ins,json=unverifiedCheckIns,proto3" json:"unverified_check_ins,omitempty"`
 	// Check-ins without a check-out, closed from the fixes.
 	ForgottenCheckOuts int32 `protobuf:"varint,3,opt,name=forgotten_check_outs,json=forgottenCheckOuts,proto3" json:"forgotten_check_outs,omitempty"`
-	// Fixes with an impossible speed from the previous fix.
+	// Fixes without the mock flag that the rep could not have been at: each
+	// reached from both fixes around it only at more than 50 m/s, or beyond
+	// an impossible jump (more than 50 m/s and more than 2 km beyond both
+	// fixes' accuracies, within 10 minutes): a run reached and left so, or
+	// the shorter side of a one-way jump. They are no evidence of anything,
+	// as mock fixes are not.
 	ImpossibleSpeedFixes int32 `protobuf:"varint,4,opt,name=impossible_speed_fixes,json=impossibleSpeedFixes,proto3" json:"impossible_speed_fixes,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
