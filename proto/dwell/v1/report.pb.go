@@ -964,7 +964,9 @@ type GetTimeBreakdownRequest struct {
 	// Reps, "reps/{rep_id}", each at most once, at most 1,000. One of reps or
 	// team is required.
 	Reps []string `protobuf:"bytes,1,rep,name=reps,proto3" json:"reps,omitempty"`
-	// A team, "teams/{team_id}".
+	// A team, "teams/{team_id}": its reps now, each over the whole range,
+	// days before it joined the team included (no membership history is
+	// kept: a rep who moves takes its past figures to the new team).
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
 	// First local day, inclusive.
 	StartDate *Date `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
@@ -1176,7 +1178,10 @@ type GetKpisRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// A rep, "reps/{rep_id}". Exactly one of rep or team is required.
 	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
-	// A team, "teams/{team_id}".
+	// A team, "teams/{team_id}": its reps now, each over the whole range,
+	// days before it joined the team included (no membership history is
+	// kept: a rep who moves takes its past figures, and their visibility to
+	// the team's managers, to the new team).
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
 	// First local day, inclusive.
 	StartDate *Date `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
