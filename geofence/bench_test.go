@@ -471,6 +471,58 @@ func BenchmarkBuild(b *testing.B) {
 	}
 }
 
+// BenchmarkResync is bringing an index of n fences back in step with its
+// source after missed changes (a server's change feed reconnecting): the
+// "build" row builds a new index of the changed set, as the server did
+// before SetAll, the "setall" rows bring the old index in step with it
+// when 0.1% or 1% of the fences were moved, removed or added (a third
+// each). ns/op is one resync.
+func BenchmarkResync(b *testing.B) {
+	const n = 100_000
+	fx := benchFixture(b, n, "uniform")
+	for _, kind := range []string{"build", "setall-0.1pct", "setall-1pct"} {
+		b.Run(fmt.Sprintf("%s/fences=%.0e", kind, float64(n)), func(b *testing.B) {
+			share := map[string]float64{"build": 0.01, "setall-0.1pct": 0.001, "setall-1pct": 0.01}[kind]
+			rng := rand.New(rand.NewPCG(9, 10))
+			changed := slices.Clone(fx.fences)
+			k := int(share * n)
+			for i := range k {
+				j := rng.IntN(len(changed))
+				switch i % 3 {
+				case 0: // moved: another fence's geometry
+					changed[j].Geofence = fx.fences[rng.IntN(n)].Geofence
+				case 1: // removed
+					changed[j] = changed[len(changed)-1]
+					changed = changed[:len(changed)-1]
+				case 2: // added
+					changed = append(changed, Fence{ID: fmt.Sprint("new", i), Geofence: fx.fences[rng.IntN(n)].Geofence})
+				}
+			}
+			b.ReportAllocs()
+			for range b.N {
+				b.StopTimer()
+				var ix *Index
+				if kind != "build" {
+					ix = New(Options{})
+					if err := ix.PutAll(fx.fences); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				b.StartTimer()
+				if kind == "build" {
+					ix = New(Options{})
+					if err := ix.PutAll(changed); err != nil {
+						b.Fatal(err)
+					}
+				} else if _, _, err := ix.SetAll(changed); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkCell is the cell of a position at resolution 10: the pure-Go
 // port beside h3-go's cgo LatLngToCell.
 func BenchmarkCell(b *testing.B) {

@@ -2,6 +2,7 @@ package geofence
 
 import (
 	"cmp"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"runtime"
@@ -114,6 +115,9 @@ type Index struct {
 	mu   sync.Mutex        // serializes writers
 	byID map[string]*fence // guarded by mu
 	n    atomic.Int64
+	// seed keys the fences' fingerprints (fence.sum), so that no one can
+	// choose two geometries whose fingerprints collide.
+	seed maphash.Seed
 
 	tiers [numTiers]tier
 
@@ -131,7 +135,7 @@ type tier struct {
 
 // New returns an empty index.
 func New(opts Options) *Index {
-	ix := &Index{marginM: opts.MarginM, maxAccuracyM: opts.MaxAccuracyM, byID: make(map[string]*fence)}
+	ix := &Index{marginM: opts.MarginM, maxAccuracyM: opts.MaxAccuracyM, byID: make(map[string]*fence), seed: maphash.MakeSeed()}
 	switch {
 	case ix.marginM == 0 || math.IsNaN(ix.marginM):
 		ix.marginM = DefaultMarginM
@@ -176,16 +180,52 @@ func validate(field, id string, g dwell.Geofence) []dwell.Violation {
 // replacement is published shard by shard, like every change: a query that
 // runs while it is published may see the old shape in some cells and the
 // new one in others, so it may, that once, answer with both or neither; a
-// fence unchanged for the whole of a query is always found.
+// fence unchanged for the whole of a query is always found. Putting the
+// geometry the index holds for id already costs a fingerprint of it and
+// changes nothing.
 func (ix *Index) Put(id string, g dwell.Geofence) error {
 	if vs := validate("", id, g); vs != nil {
 		return dwell.E(opPut, dwell.Invalid, "invalid fence", vs)
 	}
+	sum := ix.fingerprint(g)
+	ix.mu.Lock()
+	old, ok := ix.byID[id]
+	ix.mu.Unlock()
+	if ok && old.sum == sum {
+		return nil
+	}
 	f := ix.prepare(id, g, newGeomCache())
+	f.f.sum = sum
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.apply([]*prepared{f})
 	return nil
+}
+
+// fingerprint returns a 64-bit hash of g's geometry, keyed by the index's
+// seed: two geofences with the same circle, or the same rings in the same
+// order, have the same fingerprint; two others have the same one with a
+// probability of 2^-64.
+func (ix *Index) fingerprint(g dwell.Geofence) uint64 {
+	var h maphash.Hash
+	h.SetSeed(ix.seed)
+	f := func(v float64) { maphash.WriteComparable(&h, math.Float64bits(v)) }
+	ll := func(p dwell.LatLng) { f(p.Lat); f(p.Lng) }
+	switch {
+	case g.Circle != nil:
+		h.WriteByte('c')
+		ll(g.Circle.Center)
+		f(g.Circle.RadiusM)
+	case g.Polygon != nil:
+		h.WriteByte('p')
+		for i, r := range append([][]dwell.LatLng{g.Polygon.Shell}, g.Polygon.Holes...) {
+			maphash.WriteComparable(&h, uint64(i)<<32|uint64(len(r)))
+			for _, p := range r {
+				ll(p)
+			}
+		}
+	}
+	return h.Sum64()
 }
 
 // PutAll adds or replaces many fences at once, in parallel and publishing
@@ -193,19 +233,63 @@ func (ix *Index) Put(id string, g dwell.Geofence) error {
 // startup. Later entries win over earlier ones with the same id. If any
 // entry is invalid, PutAll returns an error of kind dwell.Invalid with
 // violations on "fences[i]..." and changes nothing. Readers see the
-// fences appear shard by shard.
+// fences appear shard by shard. Entries with the geometry the index holds
+// for their id already cost a fingerprint each and change nothing.
 func (ix *Index) PutAll(fences []Fence) error {
+	_, _, err := ix.putAll(opPutAll, fences, false)
+	return err
+}
+
+// SetAll makes the index hold exactly fences: it puts those whose id is
+// new or whose geometry changed, as PutAll does, and deletes every fence
+// whose id is not among them, publishing each shard once for the
+// deletions. It returns how many fences it put and how many it deleted.
+// Fences it holds already with the same geometry cost a fingerprint each
+// and are not touched, so bringing a large index back in step with its
+// source after missed changes costs about the changes, not a new build
+// (a new index of a million fences takes seconds of every core and
+// doubles the memory while it is built). Validation is PutAll's: an
+// invalid entry changes nothing. Writers running at the same time
+// interleave with it as with separate calls of PutAll and Delete.
+func (ix *Index) SetAll(fences []Fence) (put, deleted int, err error) {
+	return ix.putAll(opSetAll, fences, true)
+}
+
+const opSetAll = dwell.Op("geofence.SetAll")
+
+// putAll is PutAll, and SetAll when only is set.
+func (ix *Index) putAll(op dwell.Op, fences []Fence, only bool) (put, deleted int, err error) {
 	var vs []dwell.Violation
 	for i, fe := range fences {
 		vs = append(vs, validate("fences["+strconv.Itoa(i)+"].", fe.ID, fe.Geofence)...)
 	}
 	if vs != nil {
-		return dwell.E(opPutAll, dwell.Invalid, "invalid fences", vs)
+		return 0, 0, dwell.E(op, dwell.Invalid, "invalid fences", vs)
 	}
 	// Keep the last of duplicate ids.
 	last := make(map[string]int, len(fences))
 	for i, fe := range fences {
 		last[fe.ID] = i
+	}
+	sums := make([]uint64, len(fences))
+	parallel(len(fences), func(i int, _ *geomCache) {
+		if last[fences[i].ID] == i {
+			sums[i] = ix.fingerprint(fences[i].Geofence)
+		}
+	})
+	var gone []string
+	ix.mu.Lock()
+	for id, f := range ix.byID {
+		if i, ok := last[id]; ok && f.sum == sums[i] {
+			delete(last, id) // held already
+		} else if !ok && only {
+			gone = append(gone, id)
+		}
+	}
+	ix.mu.Unlock()
+	if len(gone) > 0 {
+		slices.Sort(gone) // the order of the deletions does not depend on the map's
+		deleted = ix.deleteAll(gone)
 	}
 	// Order the fences on the ground, by the cell of their anchors, then
 	// prepare them in that order into one slab, so that fences near each
@@ -218,9 +302,12 @@ func (ix *Index) PutAll(fences []Fence) error {
 	}
 	items := make([]item, 0, len(last))
 	for i, fe := range fences {
-		if last[fe.ID] == i {
+		if j, ok := last[fe.ID]; ok && j == i {
 			items = append(items, item{src: i})
 		}
+	}
+	if len(items) == 0 {
+		return 0, deleted, nil
 	}
 	parallel(len(items), func(i int, _ *geomCache) {
 		items[i].key = cellOf(anchorOf(fences[items[i].src].Geofence).Vector, localityRes)
@@ -242,16 +329,18 @@ func (ix *Index) PutAll(fences []Fence) error {
 		for i := lo; i < hi; i++ {
 			fe := &fences[items[i].src]
 			initFence(&slab[i], fe.ID, fe.Geofence, arena[off[i-lo]:off[i-lo]:off[i-lo+1]])
+			slab[i].sum = sums[items[i].src]
 			ps[i].f = &slab[i]
 			ix.cover(&ps[i], gc)
 			prep[i] = &ps[i]
 		}
 	})
+	put = len(items)
 	items = nil
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.apply(prep)
-	return nil
+	return put, deleted, nil
 }
 
 // parallel runs fn(i) for i in [0, n) on GOMAXPROCS workers, in chunks of
@@ -282,18 +371,51 @@ func parallel(n int, fn func(i int, gc *geomCache)) {
 
 // Delete removes the fence id and reports whether it was there.
 func (ix *Index) Delete(id string) bool {
+	return ix.deleteAll([]string{id}) == 1
+}
+
+// deleteAll removes the fences of ids that are there, rebuilding each
+// shard they touch once, and returns how many it removed. The covers to
+// remove are computed again (the index keeps none), on every core when
+// there are many.
+func (ix *Index) deleteAll(ids []string) int {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	old, ok := ix.byID[id]
-	if !ok {
-		return false
+	olds := make([]*fence, 0, len(ids))
+	for _, id := range ids {
+		if f, ok := ix.byID[id]; ok {
+			olds = append(olds, f)
+			delete(ix.byID, id)
+		}
 	}
-	gc := newGeomCache()
+	if len(olds) == 0 {
+		return 0
+	}
+	type cover struct {
+		res   int
+		cells []uint64
+	}
+	covers := make([][numTiers]cover, len(olds))
+	each := func(i int, gc *geomCache) {
+		for t := range ix.tiers {
+			res, cells := computeCover(olds[i], ix.tiers[t].bufferM, tierRatio[t], gc)
+			covers[i][t] = cover{res, cells}
+		}
+	}
+	if len(olds) > 64 {
+		parallel(len(olds), each)
+	} else {
+		gc := newGeomCache()
+		for i := range olds {
+			each(i, gc)
+		}
+	}
 	var chs changeSet
-	for t := range ix.tiers {
-		res, cells := computeCover(old, ix.tiers[t].bufferM, tierRatio[t], gc)
-		chs.add(t, old, cells, false)
-		ix.tiers[t].counts[res]--
+	for i, f := range olds {
+		for t := range ix.tiers {
+			chs.add(t, f, covers[i][t].cells, false)
+			ix.tiers[t].counts[covers[i][t].res]--
+		}
 	}
 	for t := range ix.tiers {
 		tr := &ix.tiers[t]
@@ -302,9 +424,8 @@ func (ix *Index) Delete(id string) bool {
 		}
 	}
 	ix.publishMasks()
-	delete(ix.byID, id)
-	ix.n.Add(-1)
-	return true
+	ix.n.Add(-int64(len(olds)))
+	return len(olds)
 }
 
 // prepared is a fence with its covers, ready to be published.

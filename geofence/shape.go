@@ -85,7 +85,11 @@ type fence struct {
 
 	poly *polyData
 
-	_ [fenceSize - 112]byte
+	// sum is the fingerprint of the geofence the fence was made from
+	// (Index.fingerprint): a Put of the same geometry changes nothing.
+	sum uint64
+
+	_ [fenceSize - 120]byte
 }
 
 // fenceSize is the size of a fence in bytes: two cache lines.

@@ -31,14 +31,16 @@ import (
 //     events removed: drop the tail and wake them;
 //   - a resync (the feed starts, or reconnected after losing its
 //     connection, so changes may have been missed): all of it for every
-//     tenant; the indexes built are built again from the store at once
-//     (queries use the old one meanwhile).
+//     tenant; the indexes built are brought in step with the store at
+//     once (fences.reload: every client read, only the fences changed
+//     or gone touched; queries go on meanwhile).
 //
 // The store's goroutine only queues what it is told; one worker applies
 // it, so a slow store read never holds the notifications back, and
 // changes that arrive while it works are merged (a client changed many
 // times is read once; when many of a tenant's clients changed, an import,
-// its index is built again from the store instead, see feedReloadMin). A change is therefore
+// the tenant's clients are read by pages instead and its index brought in
+// step with them, see feedReloadMin). A change is therefore
 // seen by this server some milliseconds after its commit
 // (BenchmarkFeedPropagation), not at once: a write on one server
 // followed at once by a read on another may see the old state there.
@@ -72,9 +74,10 @@ type changeFeed interface {
 }
 
 // When at least feedReloadMin clients of a tenant changed, and at least
-// one in feedReloadShare of its index's fences, the worker builds the
-// index again from the store (pages of fenceLoadPage clients) rather than
-// re-read each (a transaction each). The share is an estimate of the cost
+// one in feedReloadShare of its index's fences, the worker reads every
+// client of the tenant (pages of fenceLoadPage clients) and brings the
+// index in step with them (fences.reload) rather than re-read each (a
+// transaction each). The share is an estimate of the cost
 // of a point read in clients read by pages, not a measurement.
 const (
 	feedReloadMin   = 256
@@ -82,12 +85,12 @@ const (
 )
 
 // feedMaxQueued bounds the changed client ids queued for one tenant;
-// beyond it the tenant's index is built again.
+// beyond it the tenant's index is brought in step with the store whole.
 const feedMaxQueued = 1 << 16
 
 // feedReadyWait bounds how long LoadFences waits for the feed's first
-// resync before it builds the indexes anyway (the resync then rebuilds
-// them).
+// resync before it builds the indexes anyway (the resync then brings
+// them in step).
 const feedReadyWait = 10 * time.Second
 
 // feedSyncWait bounds how long sync waits for the feed to catch up: a
@@ -295,7 +298,8 @@ func (f *feed) sync(ctx context.Context) error {
 
 // applyResync forgets everything this server derived from the store:
 // grants and tails are dropped, streams woken, and the indexes built are
-// built again (at once, so the next fixes need not wait for it).
+// brought in step with the store (at once, so the next fixes need not
+// wait for it).
 func (f *feed) applyResync(ctx context.Context) {
 	s := f.s
 	s.partners.dropAll()
@@ -305,12 +309,17 @@ func (f *feed) applyResync(ctx context.Context) {
 	}
 }
 
-// reload builds the tenant's index again from the store; a failed build
-// is left to the next use.
+// reload brings the tenant's index in step with the store; a failed
+// reload drops the index, built again on its next use.
 func (f *feed) reload(ctx context.Context, t dwell.TenantID) {
-	if err := f.s.fences.reload(ctx, t); err != nil && ctx.Err() == nil {
-		f.s.log.WarnContext(ctx, "change feed: rebuilding a geofence index failed; it is built on its next use",
+	put, deleted, err := f.s.fences.reload(ctx, t)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		f.s.log.WarnContext(ctx, "change feed: bringing a geofence index in step with the store failed; it is built again on its next use",
 			slog.String("tenant", string(t)), slog.Any("err", err))
+	case put+deleted > 0:
+		f.s.log.InfoContext(ctx, "change feed: geofence index brought in step with the store",
+			slog.String("tenant", string(t)), slog.Int("fences_put", put), slog.Int("fences_deleted", deleted))
 	}
 }
 

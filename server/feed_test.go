@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -334,10 +335,13 @@ func TestFeedEventsRemoved(t *testing.T) {
 	})
 }
 
-// TestFeedResync: a client written while server B could not hear of it
-// (by a store whose session fires no triggers: the change is never
-// notified) reaches B's geofence index once B's listener connection is
-// killed (pg_terminate_backend) and B, reconnected, resyncs.
+// TestFeedResync: clients written while server B could not hear of it
+// (by a store whose session fires no triggers: the changes are never
+// notified) reach B's geofence index once B's listener connection is
+// killed (pg_terminate_backend) and B, reconnected, resyncs: one created
+// at the rep's stop, one moved there from far away, one deleted. The
+// resync brings B's index in step (the same index, not a new build), and
+// puts and deletes only what it missed.
 func TestFeedResync(t *testing.T) {
 	p := newPair(t, nil)
 	createIda(t, p.a)
@@ -346,16 +350,42 @@ func TestFeedResync(t *testing.T) {
 		t.Fatalf("before any client: %s, B's index holds %d fences", saw, server.FenceCount(p.b.srv, acme))
 	}
 	ctx := context.Background()
+	now := p.a.now()
+	at := dwell.Geofence{Circle: &dwell.Circle{Center: dwell.LatLng{Lat: feedLat, Lng: feedLng}, RadiusM: 60}}
+	client := func(id string, g dwell.Geofence) dwell.Client {
+		return dwell.Client{ID: dwell.ClientID(id), DisplayName: id, Kind: dwell.ClientKindProspect, Fence: g, CreateTime: now, UpdateTime: now}
+	}
+	// Notified: B hears of these and builds its index with them.
+	adminA := p.a.admin(acme)
+	p.a.mustCreateClient(adminA, "doomed", feedLat, feedLng, 60) // at the stop, deleted unheard below
+	p.a.mustCreateClient(adminA, "mover", feedLat+0.5, feedLng, 60)
+	for i := range 18 {
+		p.a.mustCreateClient(adminA, fmt.Sprint("c", i), feedLat+0.5, feedLng+0.01*float64(i), 60)
+	}
+	wantVisits(t, p.b, "before the unheard changes", "doomed", 1)
+	ix, err := server.FenceIndex(ctx, p.b.srv, acme)
+	if err != nil || ix.Len() != 20 {
+		t.Fatalf("B's index: %v, want one of 20 fences", err)
+	}
+
 	silent, err := pgstore.Open(ctx, p.dsn+" session_replication_role=replica", pgstore.Options{})
 	if err != nil {
 		t.Fatalf("Open a store without triggers: %v", err)
 	}
 	defer silent.Close()
-	now := p.a.now()
-	err = silent.CreateClient(ctx, acme, dwell.Client{ID: "hidden", DisplayName: "Hidden", Kind: dwell.ClientKindProspect,
-		Fence: dwell.Geofence{Circle: &dwell.Circle{Center: dwell.LatLng{Lat: feedLat, Lng: feedLng}, RadiusM: 60}}, CreateTime: now, UpdateTime: now})
-	if err != nil {
+	if err := silent.CreateClient(ctx, acme, client("hidden", at)); err != nil {
 		t.Fatalf("CreateClient without triggers: %v", err)
+	}
+	mover, err := silent.GetClient(ctx, acme, "mover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mover.Fence = at
+	if err := silent.UpdateClient(ctx, acme, mover); err != nil {
+		t.Fatalf("UpdateClient without triggers: %v", err)
+	}
+	if err := silent.DeleteClient(ctx, acme, "doomed"); err != nil {
+		t.Fatalf("DeleteClient without triggers: %v", err)
 	}
 	// Not notified: B cannot know yet (the day on A, whose index is
 	// built on first use now, would show it).
@@ -376,6 +406,16 @@ func TestFeedResync(t *testing.T) {
 		t.Fatalf("terminated %d listeners of B, want 1", killed)
 	}
 	wantVisits(t, p.b, "after B's resync", "hidden", 1)
+	var ids []string
+	for _, m := range ix.Query(dwell.LatLng{Lat: feedLat, Lng: feedLng}, 10, nil) {
+		ids = append(ids, m.ID)
+	}
+	if slices.Sort(ids); !slices.Equal(ids, []string{"hidden", "mover"}) {
+		t.Errorf("after the resync B's index has %v at the stop, want [hidden mover] (created and moved there unheard; doomed deleted)", ids)
+	}
+	if got, err := server.FenceIndex(ctx, p.b.srv, acme); err != nil || got != ix || got.Len() != 20 {
+		t.Errorf("after the resync B's index is %p with %d fences, want the same index %p (brought in step, not built anew) with 20", got, got.Len(), ix)
+	}
 }
 
 // BenchmarkFeedPropagation measures how long a client created through

@@ -80,26 +80,35 @@ func (f *fences) buildLocked(ctx context.Context, t dwell.TenantID, tf *tenantFe
 // load returns a new index of every client of the tenant.
 func (f *fences) load(ctx context.Context, t dwell.TenantID) (*geofence.Index, error) {
 	const op = dwell.Op("server.buildFences")
-	var all []geofence.Fence
-	page := store.Page{Limit: fenceLoadPage}
-	for {
-		cs, more, err := f.store.ListClients(ctx, t, store.ClientFilter{}, page)
-		if err != nil {
-			return nil, dwell.E(op, err)
-		}
-		for _, c := range cs {
-			all = append(all, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
-		}
-		if !more || len(cs) == 0 {
-			break
-		}
-		page.After = string(cs[len(cs)-1].ID)
+	all, err := f.list(ctx, t)
+	if err != nil {
+		return nil, dwell.E(op, err)
 	}
 	ix := geofence.New(geofence.Options{})
 	if err := ix.PutAll(all); err != nil {
 		return nil, dwell.E(op, err)
 	}
 	return ix, nil
+}
+
+// list reads every client's fence of the tenant from the store, a page
+// of fenceLoadPage at a time.
+func (f *fences) list(ctx context.Context, t dwell.TenantID) ([]geofence.Fence, error) {
+	var all []geofence.Fence
+	page := store.Page{Limit: fenceLoadPage}
+	for {
+		cs, more, err := f.store.ListClients(ctx, t, store.ClientFilter{}, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			all = append(all, geofence.Fence{ID: string(c.ID), Geofence: c.Fence})
+		}
+		if !more || len(cs) == 0 {
+			return all, nil
+		}
+		page.After = string(cs[len(cs)-1].ID)
+	}
 }
 
 // write runs the store write w for tenant t and, if it succeeds, applies
@@ -168,27 +177,36 @@ func (f *fences) refresh(ctx context.Context, t dwell.TenantID, id dwell.ClientI
 	return nil
 }
 
-// reload builds the tenant's index again from the store, if it is built,
-// and swaps the new one in: queries go on with the old one meanwhile;
-// client writes wait for the swap. If the build fails the index is
-// dropped, to be built on its next use.
-func (f *fences) reload(ctx context.Context, t dwell.TenantID) error {
+// reload brings the tenant's index, if it is built, in step with every
+// client the store holds (geofence.Index.SetAll): fences whose geometry
+// changed or that are new are put, those of clients gone deleted, the
+// rest left as they are, so that a resync after a lost connection costs
+// about what it missed, not a new index (seconds of every core and twice
+// the memory for a million fences). Queries go on meanwhile, lock-free;
+// client writes wait for it. It returns how many fences it put and
+// deleted. If the store cannot be read, the index is dropped, to be built
+// on its next use, rather than kept stale.
+func (f *fences) reload(ctx context.Context, t dwell.TenantID) (put, deleted int, err error) {
+	const op = dwell.Op("server.fences.reload")
 	tf := f.existing(t)
 	if tf == nil {
-		return nil
+		return 0, 0, nil
 	}
 	tf.write.Lock()
 	defer tf.write.Unlock()
-	if tf.ix.Load() == nil {
-		return nil
+	ix := tf.ix.Load()
+	if ix == nil {
+		return 0, 0, nil
 	}
-	ix, err := f.load(ctx, t)
+	all, err := f.list(ctx, t)
+	if err == nil {
+		put, deleted, err = ix.SetAll(all)
+	}
 	if err != nil {
 		tf.ix.Store(nil)
-		return err
+		return 0, 0, dwell.E(op, err)
 	}
-	tf.ix.Store(ix)
-	return nil
+	return put, deleted, nil
 }
 
 // size returns how many fences the tenant's index holds, or -1 if it is
