@@ -366,7 +366,7 @@
 // A multipath jump that lands near a fix taken minutes before (on the
 // way in, say) can serve as the anchor of a run of good fixes, which are
 // then dropped in its place; in the test that injects one jump into each
-// long simulated stop this changes 1 or 2 days in 1,800.
+// long simulated stop this changes 0 to 2 days in 1,800, by the draw.
 //
 // A stop's ends are estimated from the fixes around it, also across a
 // silence: one fix between two silences is a stop as long as the guesses
