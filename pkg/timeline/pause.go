@@ -55,7 +55,7 @@ func derivePaused(in Input) Day {
 			}
 		}
 	}
-	day := Derive(rest)
+	day := derive(rest, ps)
 	applyPauses(&day, ps)
 	return day
 }
@@ -152,6 +152,17 @@ func inSpans(t time.Time, ps []span) bool {
 		return 1
 	})
 	return i < len(ps) && !t.Before(ps[i].start)
+}
+
+// overlaps reports whether [start, end) shares an instant with one of the
+// spans.
+func overlaps(start, end time.Time, ps []span) bool {
+	for _, p := range ps {
+		if p.start.Before(end) && p.end.After(start) {
+			return true
+		}
+	}
+	return false
 }
 
 // outside returns the pieces of [start, end) outside the sorted spans.
