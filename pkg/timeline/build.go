@@ -26,7 +26,9 @@ func (d *deriver) build(day *Day) {
 	claims := []claim{{start: S, end: E, kind: KindTravel, prio: prioTravel}}
 	fs := d.fixes
 	for k := 1; k < len(fs); k++ {
-		if time.Duration(fs[k].t-fs[k-1].t) > GapMin {
+		// A silence at one place belongs to its stop (silenceStays), not
+		// to a gap: the rep was there before and after.
+		if time.Duration(fs[k].t-fs[k-1].t) > GapMin && !d.oneSpot(k) {
 			claims = append(claims, claim{start: fs[k-1].at(), end: fs[k].at(), kind: KindGap, prio: prioGap, key: k})
 		}
 	}

@@ -175,6 +175,13 @@ func Derive(in Input) Day {
 	if len(in.Tracking) > 0 {
 		return derivePaused(in)
 	}
+	return derive(in, nil)
+}
+
+// derive is Derive for a day without tracking changes, whose fixes leave
+// out the paused spans ps (see derivePaused), which no stop is inferred
+// across (silenceStays).
+func derive(in Input, ps []span) Day {
 	st := in.Settings
 	def := dwell.DefaultSettings()
 	if st.VisitMin <= 0 {
@@ -187,7 +194,7 @@ func Derive(in Input) Day {
 	var day Day
 	clean := day.clean(in.Fixes, prepare(in.Fixes, lo, hi))
 
-	d := deriver{in: in, st: st, fixes: clean}
+	d := deriver{in: in, st: st, fixes: clean, paused: ps}
 	d.stays = d.findStays()
 	d.checkIns = d.judgeCheckIns(&day)
 	d.relabel()
@@ -659,6 +666,7 @@ type deriver struct {
 	buf      []geofence.Match
 	claimT   []claimAt    // the check-ins and check-outs, by time
 	local    []localFence // fences weighed for a stop's site (see weigh)
+	paused   []span       // the day's paused spans, sorted (see pause.go)
 }
 
 // findStays clusters the clean fixes into stops (stay points with an
@@ -737,10 +745,110 @@ func (d *deriver) findStays() []stay {
 		out = append(out, s)
 		i = max(last, s.last) + 1
 	}
+	out = d.silenceStays(out)
 	for k := range out {
 		d.site(&out[k])
 	}
 	return out
+}
+
+// silenceStays adds to the stops found (in time order) a stop for each
+// silence at one place (see oneSpot) that none of them spans: the rep
+// walked in, the phone got no fix indoors, and the rep walked out, so no
+// fix still at the place anchors a stop. The stop lies inside the silence:
+// it starts when the fix before it, and ends when the fix after it, puts
+// the rep at its centre (the two fixes' weighted centre), timed as
+// makeStay times a stop's ends. It is kept only if it lasts the shorter
+// of VisitMin and IdleMin; classify then makes it a visit, idle or travel
+// by the rules for every stop.
+func (d *deriver) silenceStays(out []stay) []stay {
+	fs := d.fixes
+	minStay := min(d.st.VisitMin, d.st.IdleMin)
+	var add []stay
+	for k, next := 1, 0; k < len(fs); k++ {
+		if !d.oneSpot(k) {
+			continue
+		}
+		for next < len(out) && out[next].last < k-1 {
+			next++
+		}
+		if next < len(out) && out[next].first <= k {
+			continue // a stop spans the silence, or starts in it
+		}
+		var c centroid
+		c.add(fs[k-1])
+		c.add(fs[k])
+		cx, cy := c.at()
+		meanAcc := c.sacc / 2
+		s := stay{first: k - 1, last: k, cx: cx, cy: cy, centre: d.latLng(cx, cy), meanAccM: meanAcc,
+			accM: centreUnc(meanAcc, 0), outer: time.Duration(fs[k].t - fs[k-1].t)}
+		var u posUnc
+		u.add(fs[k-1])
+		u.add(fs[k])
+		s.posM = u.radius()
+		silence := float64(fs[k].t-fs[k-1].t) / 1e9
+		p, q := fs[k-1], fs[k]
+		m := d.courseFix(k-1, -1)
+		mu, sd := s.approach(fs[m], -1, d.speedAt(m, m-1))
+		mu -= float64(p.t-fs[m].t) / 1e9
+		s.start = p.at().Add(truncMedian(mu, sd, 0, silence))
+		m = d.courseFix(k, 1)
+		mu, sd = s.approach(fs[m], 1, d.speedAt(m, m+1))
+		mu -= float64(fs[m].t-q.t) / 1e9
+		s.end = maxT(q.at().Add(-truncMedian(mu, sd, 0, silence)), s.start)
+		if s.lasts(minStay) {
+			add = append(add, s)
+		}
+	}
+	if len(add) == 0 {
+		return out
+	}
+	out = append(out, add...)
+	slices.SortStableFunc(out, func(a, b stay) int { return cmp.Compare(a.first, b.first) })
+	for k := 1; k < len(out); k++ {
+		out[k].prevEnd = out[k-1].end
+	}
+	return out
+}
+
+// oneSpot reports whether the silence between fixes k-1 and k is one
+// place's: longer than GapMin, with the two fixes within their stop
+// allowances of one centre (as in clean), and each confirmed by its
+// neighbour away from the silence, which is at that place too, allowing
+// for the way the rep could go between the two (see way). DESIGN: a
+// silence at one place, same spot before and after, belongs to that
+// stop. The neighbour keeps one noisy fix at an end (a multipath jump
+// after the silence that lands back where the rep was before it) from
+// making one place of two; a single fix far off at an end, with the
+// fixes around it at one place, is dropped by clean as a jump. A silence
+// a pause overlaps is not one place's: the pause explains it, and what
+// the rep did then is not inferred (its stop's unpaused ends would be
+// visits of seconds, and a travel across it would share its distance
+// with the pause by time).
+func (d *deriver) oneSpot(k int) bool {
+	fs := d.fixes
+	if k < 1 || k >= len(fs) || time.Duration(fs[k].t-fs[k-1].t) <= GapMin || overlaps(fs[k-1].at(), fs[k].at(), d.paused) {
+		return false
+	}
+	a, b := &fs[k-1], &fs[k]
+	at := func(p, q *fixP, reach float64) bool {
+		return hypotAtMost(p.x-q.x, p.y-q.y, allowance(p.accM)+allowance(q.accM)+reach)
+	}
+	if !at(a, b, 0) {
+		return false
+	}
+	if k >= 2 && !at(&fs[k-2], b, way(&fs[k-2], a)) {
+		return false
+	}
+	return k+1 >= len(fs) || at(a, &fs[k+1], way(b, &fs[k+1]))
+}
+
+// way returns how far, in metres, the rep could go between fixes p and q:
+// the faster of their reported speeds (at least walking pace) over the
+// time between them.
+func way(p, q *fixP) float64 {
+	v := max(p.speed, q.speed, walkMPS)
+	return v * math.Abs(float64(q.t-p.t)/1e9)
 }
 
 // splitAt returns where the members of a stop split into two places the
@@ -1182,10 +1290,10 @@ func (s *stay) lasts(min time.Duration) bool {
 // it makes no short stop an idle stop or a visit (DESIGN: paused time is
 // never idle).
 func (d *deriver) lasts(s *stay, min time.Duration) bool {
-	if len(d.in.paused) == 0 {
+	if len(d.paused) == 0 {
 		return s.lasts(min)
 	}
-	p := pausedWithin(d.in.paused, s.start, s.end)
+	p := pausedWithin(d.paused, s.start, s.end)
 	return s.end.Sub(s.start)-p+durSlack >= min && s.outer-p >= min
 }
 

@@ -47,7 +47,7 @@ func derivePaused(in Input) Day {
 	}
 	ps := pauseSpans(in.Tracking, in.OpenUntil, lo, hi, firstAfter)
 	rest := in
-	rest.Tracking, rest.paused = nil, ps
+	rest.Tracking = nil
 	if len(ps) > 0 {
 		rest.Fixes = make([]dwell.Fix, 0, len(in.Fixes))
 		for _, f := range in.Fixes {
@@ -56,7 +56,7 @@ func derivePaused(in Input) Day {
 			}
 		}
 	}
-	day := Derive(rest)
+	day := derive(rest, ps)
 	applyPauses(&day, ps)
 	return day
 }
@@ -164,6 +164,17 @@ func pausedWithin(ps []span, start, end time.Time) time.Duration {
 		}
 	}
 	return in
+}
+
+// overlaps reports whether [start, end) shares an instant with one of the
+// spans.
+func overlaps(start, end time.Time, ps []span) bool {
+	for _, p := range ps {
+		if p.start.Before(end) && p.end.After(start) {
+			return true
+		}
+	}
+	return false
 }
 
 // outside returns the pieces of [start, end) outside the sorted spans.

@@ -60,11 +60,6 @@ type Input struct {
 	// Settings gives VisitMin and IdleMin; zero values take
 	// dwell.DefaultSettings.
 	Settings dwell.Settings
-
-	// paused are the paused spans of a day with pauses, set by
-	// derivePaused for the derivation of the fixes outside them: a stop
-	// that lasts across a pause is as long as its unpaused time.
-	paused []span
 }
 
 // ClientSource looks up a client by id. Derive calls it only for clients
