@@ -9,7 +9,7 @@
 // # The algorithm
 //
 //  1. Prepare. Fixes outside the rep's local day (and the working window,
-//     if given) or with an invalid position are ignored. Fixes sharing an
+//     or windows, if given) or with an invalid position are ignored. Fixes sharing an
 //     ID are one fix (the least by time, position, accuracy, speed and
 //     mock flag, so the choice does not depend on order). The rest are
 //     sorted by time, then ID. Accuracy is clamped to [1, MaxAccuracyM]
@@ -161,6 +161,20 @@
 // kind (pause.go). A pause inside a visit cuts its segment in two but
 // leaves one Visit (one meeting), whose Paused time its Duration leaves
 // out.
+//
+// A day with several working-hours windows (Input.Windows, a split shift)
+// is bounded by their span, and the time between two of them (the break)
+// is not working time: fixes in it are ignored (the server refuses them),
+// the day is derived from the others, and each break within the observed
+// span is laid over the result, after the pauses, as OFF_HOURS, winning
+// over every other kind (offhours.go): a pause is cut to the windows, a
+// segment across the break is cut around it (a travel or gap keeping the
+// share of its distance its time bears), and a visit across it stays one
+// Visit whose OffHours its Duration leaves out. No total counts OFF_HOURS,
+// so a rep parked at one place over the break (a silence at one place,
+// which belongs to the stop) is idle, or at the client, only in working
+// time. Whether that stop lasts VisitMin or IdleMin is judged on the whole
+// stop, break included: the rep stood there all along.
 //
 // # Determinism
 //
