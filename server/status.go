@@ -309,9 +309,9 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 		return st
 	case len(segs) == 0:
 		st.State = dwellv1.RepState_REP_STATE_NO_DATA
-		since, _, w := dayBounds(r, date, loc)
-		if !w.Start.IsZero() {
-			since = w.Start
+		since, _, ws := dayBounds(r, date, loc)
+		if len(ws) > 0 {
+			since = ws[0].Start
 		}
 		st.SinceTime = tsOrNil(since)
 		return st
