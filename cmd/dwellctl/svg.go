@@ -705,7 +705,11 @@ func (p *dayPicture) drawPanel(s *svgWriter) {
 	s.text(x, y, "Legend", "font-weight", "bold", "fill", inkColour)
 	y += 22
 	for _, k := range legendKinds {
-		s.elem("rect", "x", num(x), "y", num(y-11), "width", "22", "height", "13", "fill", kindColour[k])
+		swatch := []string{"x", num(x), "y", num(y - 11), "width", "22", "height", "13", "fill", kindColour[k]}
+		if k == dwellv1.SegmentKind_SEGMENT_KIND_OFF_HOURS {
+			swatch = append(swatch, "stroke", "#cccccc") // outlined, as the bar is
+		}
+		s.elem("rect", swatch...)
 		desc := map[dwellv1.SegmentKind]string{
 			dwellv1.SegmentKind_SEGMENT_KIND_VISIT:     "visit: with a client",
 			dwellv1.SegmentKind_SEGMENT_KIND_IDLE:      "idle: stopped, not at a client",
