@@ -135,3 +135,58 @@ func TestReportSplitShiftBreakIsOffHours(t *testing.T) {
 		}
 	}
 }
+
+// TestRepStatusSinceArrivalAcrossBreak: a rep whose Friday is 06:00-08:00
+// and 09:00-11:00 parked at 07:30 and is still there at 10:00, the break
+// between. ListRepStatuses says idle since 07:30, when the rep arrived,
+// not since 09:00, when the part of the stop after the break begins, from
+// the derived day and from the stored summary alike.
+func TestRepStatusSinceArrivalAcrossBreak(t *testing.T) {
+	e := newEnv(t) // Friday 20 November 2026, 10:00 UTC
+	admin := e.admin(acme)
+	friday := int32(time.Friday)
+	if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "ida", Rep: &dwellv1.Rep{DisplayName: "Ida", TimeZone: "UTC",
+		WorkingHours: []*dwellv1.WorkingHours{
+			{DayOfWeek: friday, StartMinute: 6 * 60, EndMinute: 8 * 60},
+			{DayOfWeek: friday, StartMinute: 9 * 60, EndMinute: 11 * 60},
+		}}}); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	at := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	var fs []*dwellv1.Fix
+	for t := at(7, 20); t.Before(at(10, 0)); t = t.Add(30 * time.Second) {
+		lng := 106.827
+		switch {
+		case !t.Before(at(8, 0)) && t.Before(at(9, 0)): // the break
+			continue
+		case t.Before(at(7, 30)): // arriving from 3 km west
+			lng -= 0.027 * float64(at(7, 30).Sub(t)) / float64(10*time.Minute)
+		}
+		fs = append(fs, &dwellv1.Fix{Id: fmt.Sprintf("f-%d", t.Unix()), DeviceTime: timestamppb.New(t),
+			Position: &dwellv1.LatLng{Lat: -6.2, Lng: lng}, AccuracyMeters: 10})
+	}
+	if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, "ida"), &dwellv1.UploadPingsRequest{Fixes: fs}); err != nil {
+		t.Fatal(err)
+	}
+	for _, refreshed := range []bool{false, true} {
+		if refreshed {
+			if err := e.srv.Refresh(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := e.report.ListRepStatuses(admin, &dwellv1.ListRepStatusesRequest{Reps: []string{"reps/ida"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.GetRepStatuses()) != 1 {
+			t.Fatalf("refreshed %v: statuses %v, want one", refreshed, resp.GetRepStatuses())
+		}
+		st := resp.GetRepStatuses()[0]
+		since := st.GetSinceTime().AsTime()
+		if st.GetState() != dwellv1.RepState_REP_STATE_TRACKING || st.GetKind() != dwellv1.SegmentKind_SEGMENT_KIND_IDLE ||
+			since.Before(at(7, 29)) || since.After(at(7, 31)) {
+			t.Errorf("refreshed %v: status %v, want tracking, idle since 07:30", refreshed, st)
+		}
+	}
+}

@@ -2786,7 +2786,9 @@ type RepStatus struct {
 	// and REP_STATE_OUTSIDE_WORKING_HOURS.
 	Kind SegmentKind `protobuf:"varint,3,opt,name=kind,proto3,enum=dwell.v1.SegmentKind" json:"kind,omitempty"`
 	// Since when: the start of the current segment (for a visit or an idle
-	// stop, the instant the rep arrived), or the instant the state began
+	// stop, the instant the rep arrived, also when the stop ran across a
+	// split shift's break: the start of its part before the
+	// SEGMENT_KIND_OFF_HOURS segment), or the instant the state began
 	// for REP_STATE_NO_DATA and REP_STATE_OUTSIDE_WORKING_HOURS. The time
 	// in the state so far is as_of_time (of the response) minus since_time.
 	// A segment's start is never before the rep's local today (or today's
