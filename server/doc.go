@@ -107,7 +107,8 @@
 // # Reports
 //
 // GetRepDay checks that the caller may read the rep, cuts the rep's local
-// day (and working-hours window) in its IANA zone, and calls derive
+// day (and working-hours windows: the time between two, a split shift's
+// break, is SEGMENT_KIND_OFF_HOURS) in its IANA zone, and calls derive
 // (refresh.go): the day's fixes, check-ins, check-outs and tracking
 // changes from the store, then timeline.Derive with the tenant's fence
 // index and a store-backed client lookup. With include_fixes the answer

@@ -383,7 +383,7 @@ type derived struct {
 
 // derive derives rep r's local day date from everything the store holds:
 // the fixes, check-ins, check-outs and pauses of the day (and working
-// window) and the tenant's fence index, with settings, the tenant's
+// windows) and the tenant's fence index, with settings, the tenant's
 // settings, which the caller reads (GetRepDay needs them before, for the
 // retention). GetRepDay and the refresher share it. live (GetRepDay) ends a pause not yet resumed at the
 // present; otherwise (a summary, which nothing may derive again once the
@@ -395,7 +395,7 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 	if err != nil {
 		return derived{}, err
 	}
-	from, to, window := dayBounds(r, date, loc)
+	from, to, windows := dayBounds(r, date, loc)
 	fixes, err := s.store.ListFixes(ctx, tenant, r.ID, from, to)
 	if err != nil {
 		return derived{}, err
@@ -424,7 +424,7 @@ func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep,
 	}
 	clients := &storeClients{ctx: ctx, s: s, tenant: tenant, cache: map[dwell.ClientID]*dwell.Client{}}
 	day, err := safeDerive(timeline.Input{
-		Day: date, Loc: loc, Window: window,
+		Day: date, Loc: loc, Windows: windows,
 		Fixes: fixes, CheckIns: cis, CheckOuts: cos,
 		Tracking: tracking, OpenUntil: openUntil,
 		Fences: ix, Clients: clients, Settings: settings,

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -51,31 +52,29 @@ func (c *storeClients) Client(id dwell.ClientID) (dwell.Client, bool) {
 }
 
 // dayBounds returns the instants that bound local day d in loc and, when
-// the rep has working hours that weekday, the window they span.
-func dayBounds(r dwell.Rep, d dwell.Date, loc *time.Location) (from, to time.Time, w timeline.Window) {
+// the rep has working hours that weekday, each of its windows that day, in
+// time order. A split shift (09:00-12:00 and 13:00-17:00) has several: the
+// derivation shows the time between them as off hours, not as the stop or
+// silence the rep's untracked break would otherwise be.
+func dayBounds(r dwell.Rep, d dwell.Date, loc *time.Location) (from, to time.Time, ws []timeline.Window) {
 	from, to = d.Start(loc), d.AddDays(1).Start(loc)
-	first, last := -1, -1
 	for _, h := range r.WorkingHours {
 		if h.Weekday != from.Weekday() {
 			continue
 		}
-		if first < 0 || h.StartMinute < first {
-			first = h.StartMinute
+		w := timeline.Window{
+			Start: time.Date(d.Year, d.Month, d.Day, h.StartMinute/60, h.StartMinute%60, 0, 0, loc),
+			End:   time.Date(d.Year, d.Month, d.Day, h.EndMinute/60, h.EndMinute%60, 0, 0, loc),
 		}
-		if h.EndMinute > last {
-			last = h.EndMinute
-		}
-	}
-	if first >= 0 {
-		w.Start = time.Date(d.Year, d.Month, d.Day, first/60, first%60, 0, 0, loc)
-		w.End = time.Date(d.Year, d.Month, d.Day, last/60, last%60, 0, 0, loc)
-		if last == 24*60 {
+		if h.EndMinute == 24*60 {
 			// 24:00 is the next day's start, which time.Date reads an
 			// hour early where the clocks skip that midnight.
 			w.End = to
 		}
+		ws = append(ws, w)
 	}
-	return from, to, w
+	slices.SortFunc(ws, func(a, b timeline.Window) int { return a.Start.Compare(b.Start) })
+	return from, to, ws
 }
 
 func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRequest) (*dwellv1.GetRepDayResponse, error) {
@@ -308,7 +307,8 @@ func repDayToPB(r dwell.Rep, date dwell.Date, day timeline.Day, fixCount int, ki
 			Verification: dwellv1.Verification(v.Verification),
 			Date:         pbDate,
 
-			PausedSeconds: int64(v.Paused / time.Second),
+			PausedSeconds:   int64(v.Paused / time.Second),
+			OffHoursSeconds: int64(v.OffHours / time.Second),
 		}
 		if v.CheckInRequestID != "" {
 			pv.Outcome = dwellv1.Outcome(outcome(v.CheckInRequestID))
@@ -330,6 +330,8 @@ func segmentKindToPB(k timeline.Kind) dwellv1.SegmentKind {
 		return dwellv1.SegmentKind_SEGMENT_KIND_GAP
 	case timeline.KindPaused:
 		return dwellv1.SegmentKind_SEGMENT_KIND_PAUSED
+	case timeline.KindOffHours:
+		return dwellv1.SegmentKind_SEGMENT_KIND_OFF_HOURS
 	}
 	return dwellv1.SegmentKind_SEGMENT_KIND_UNSPECIFIED
 }

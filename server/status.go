@@ -309,9 +309,9 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 		return st
 	case len(segs) == 0:
 		st.State = dwellv1.RepState_REP_STATE_NO_DATA
-		since, _, w := dayBounds(r, date, loc)
-		if !w.Start.IsZero() {
-			since = w.Start
+		since, _, ws := dayBounds(r, date, loc)
+		if len(ws) > 0 {
+			since = ws[0].Start
 		}
 		st.SinceTime = tsOrNil(since)
 		return st
@@ -321,7 +321,7 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 		st.SinceTime = tsOrNil(last.Start)
 		return st
 	}
-	st.Kind, st.SinceTime = segmentKindToPB(last.Kind), tsOrNil(last.Start)
+	st.Kind, st.SinceTime = segmentKindToPB(last.Kind), tsOrNil(arrived(segs))
 	heard := last.End
 	if last.Kind == timeline.KindPaused {
 		// Resumed, and no fix since: nothing is known after the resume.
@@ -342,6 +342,23 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 		st.State = dwellv1.RepState_REP_STATE_SILENT
 	}
 	return st
+}
+
+// arrived returns the start of the last of segs, or, for a visit or idle
+// stop that ran across a split shift's break (VISIT, OFF_HOURS, VISIT of
+// one client; IDLE, OFF_HOURS, IDLE at one place), the start of its part
+// before the break: the instant the rep arrived.
+func arrived(segs []timeline.Segment) time.Time {
+	n := len(segs) - 1
+	last := segs[n]
+	for n >= 2 && (last.Kind == timeline.KindVisit || last.Kind == timeline.KindIdle) && segs[n-1].Kind == timeline.KindOffHours {
+		before := segs[n-2]
+		if before.Kind != last.Kind || before.Client != last.Client || before.Location != last.Location {
+			break
+		}
+		n -= 2
+	}
+	return segs[n].Start
 }
 
 // lastWorkingEnd returns the latest instant at or before t at which r's

@@ -92,7 +92,8 @@ func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisits
 			Outcome:      dwellv1.Outcome(v.Outcome),
 			Date:         dateToPB(v.date),
 
-			PausedSeconds: int64(v.Paused / time.Second),
+			PausedSeconds:   int64(v.Paused / time.Second),
+			OffHoursSeconds: int64(v.OffHours / time.Second),
 		})
 	}
 	return resp, nil

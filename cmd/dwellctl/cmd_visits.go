@@ -110,7 +110,7 @@ func printVisits(w io.Writer, vs []*dwellv1.Visit, zones map[string]*time.Locati
 		}
 		d := v.GetDate()
 		day := time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, loc)
-		dur := end.Sub(start) - time.Duration(v.GetPausedSeconds())*time.Second
+		dur := end.Sub(start) - time.Duration(v.GetPausedSeconds()+v.GetOffHoursSeconds())*time.Second
 		row(tw, v.GetRep(), formatDate(d), localClock(start, loc, day)+suffix, localClock(end, loc, day)+suffix, formatDuration(dur),
 			v.GetClient(), visitSourceName(v.GetSource()),
 			enumWord(v.GetVerification().String(), "VERIFICATION_"), enumWord(v.GetOutcome().String(), "OUTCOME_"))

@@ -30,6 +30,9 @@ var kindColour = map[dwellv1.SegmentKind]string{
 	dwellv1.SegmentKind_SEGMENT_KIND_TRAVEL: "#3b6fd4",
 	dwellv1.SegmentKind_SEGMENT_KIND_GAP:    "#b0b0b0",
 	dwellv1.SegmentKind_SEGMENT_KIND_PAUSED: "#8e5cc4",
+	// Off hours (a split shift's break) is not working time: the colour of
+	// the bar's empty background.
+	dwellv1.SegmentKind_SEGMENT_KIND_OFF_HOURS: "#f4f4f4",
 }
 
 var legendKinds = []dwellv1.SegmentKind{
@@ -38,6 +41,7 @@ var legendKinds = []dwellv1.SegmentKind{
 	dwellv1.SegmentKind_SEGMENT_KIND_TRAVEL,
 	dwellv1.SegmentKind_SEGMENT_KIND_GAP,
 	dwellv1.SegmentKind_SEGMENT_KIND_PAUSED,
+	dwellv1.SegmentKind_SEGMENT_KIND_OFF_HOURS,
 }
 
 const (
@@ -690,7 +694,7 @@ func drawScaleBar(s *svgWriter, pr *projection) {
 
 // panelHeight is the height the legend and visit list need.
 func (p *dayPicture) panelHeight() float64 {
-	return 290 + 20*float64(len(p.resp.GetVisits()))
+	return 310 + 20*float64(len(p.resp.GetVisits()))
 }
 
 // drawPanel draws the legend and the numbered visits right of the map.
@@ -701,13 +705,18 @@ func (p *dayPicture) drawPanel(s *svgWriter) {
 	s.text(x, y, "Legend", "font-weight", "bold", "fill", inkColour)
 	y += 22
 	for _, k := range legendKinds {
-		s.elem("rect", "x", num(x), "y", num(y-11), "width", "22", "height", "13", "fill", kindColour[k])
+		swatch := []string{"x", num(x), "y", num(y - 11), "width", "22", "height", "13", "fill", kindColour[k]}
+		if k == dwellv1.SegmentKind_SEGMENT_KIND_OFF_HOURS {
+			swatch = append(swatch, "stroke", "#cccccc") // outlined, as the bar is
+		}
+		s.elem("rect", swatch...)
 		desc := map[dwellv1.SegmentKind]string{
-			dwellv1.SegmentKind_SEGMENT_KIND_VISIT:  "visit: with a client",
-			dwellv1.SegmentKind_SEGMENT_KIND_IDLE:   "idle: stopped, not at a client",
-			dwellv1.SegmentKind_SEGMENT_KIND_TRAVEL: "travel: moving",
-			dwellv1.SegmentKind_SEGMENT_KIND_GAP:    "gap: no usable data (dashed)",
-			dwellv1.SegmentKind_SEGMENT_KIND_PAUSED: "paused: tracking off by the rep",
+			dwellv1.SegmentKind_SEGMENT_KIND_VISIT:     "visit: with a client",
+			dwellv1.SegmentKind_SEGMENT_KIND_IDLE:      "idle: stopped, not at a client",
+			dwellv1.SegmentKind_SEGMENT_KIND_TRAVEL:    "travel: moving",
+			dwellv1.SegmentKind_SEGMENT_KIND_GAP:       "gap: no usable data (dashed)",
+			dwellv1.SegmentKind_SEGMENT_KIND_PAUSED:    "paused: tracking off by the rep",
+			dwellv1.SegmentKind_SEGMENT_KIND_OFF_HOURS: "off hours: between working-hours windows",
 		}[k]
 		s.text(x+30, y, desc, "font-size", "12", "fill", inkColour)
 		y += 20

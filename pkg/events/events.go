@@ -35,7 +35,9 @@
 //     Time is the check-in's device time.
 //   - IDLE_STARTED: an idle segment (a stop of idle_min away from sites)
 //     that overlaps no idle segment of the previous derivation. Time is
-//     its start.
+//     its start. An idle stop across a split shift's break (IDLE,
+//     OFF_HOURS, IDLE at one place: timeline.KindOffHours) is one stop,
+//     whose part after the break starts nothing.
 //   - REP_SILENT is not detected here: it needs a clock (the server's
 //     sweeper, which also names it with SilenceKey).
 //
@@ -170,8 +172,8 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 	}
 
 	// Idle stops.
-	for _, s := range next.Segments {
-		if s.Kind != timeline.KindIdle {
+	for i, s := range next.Segments {
+		if s.Kind != timeline.KindIdle || afterBreak(next.Segments, i) {
 			continue
 		}
 		seen := false
@@ -263,6 +265,13 @@ func pausedAfter(d *timeline.Day, end time.Time) bool {
 		}
 	}
 	return true
+}
+
+// afterBreak reports whether segment i of segs is the part after a split
+// shift's break of an idle stop: IDLE, OFF_HOURS, IDLE at one place.
+func afterBreak(segs []timeline.Segment, i int) bool {
+	return i >= 2 && segs[i-1].Kind == timeline.KindOffHours && segs[i-2].Kind == timeline.KindIdle &&
+		segs[i-2].Location == segs[i].Location
 }
 
 // overlap reports whether the closed intervals [a0, a1] and [b0, b1] meet.

@@ -244,3 +244,32 @@ func TestDiffPauseInVisit(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffIdleAcrossBreak: an idle stop across a split shift's break
+// (IDLE, OFF_HOURS, IDLE at one place) started once, before the break;
+// its part after the break is no new idle stop, also when the day is
+// derived again from scratch. An idle stop elsewhere after the break is.
+func TestDiffIdleAcrossBreak(t *testing.T) {
+	opts := Options{Rep: "r1", DetectTime: at(200)}
+	off := seg(timeline.KindOffHours, 60, 120)
+	at := func(s timeline.Segment, lat float64) timeline.Segment {
+		s.Location = dwell.LatLng{Lat: lat, Lng: 106.8}
+		return s
+	}
+	before := day(travel(0, 40), at(idle(40, 60), -6.2))
+	across := day(travel(0, 40), at(idle(40, 60), -6.2), off, at(idle(120, 140), -6.2), travel(140, 150))
+	elsewhere := day(travel(0, 40), at(idle(40, 60), -6.2), off, at(idle(120, 140), -6.3), travel(140, 150))
+	for _, tc := range []struct {
+		name       string
+		prev, next *timeline.Day
+		want       []ev
+	}{
+		{"seen before the break", before, across, []ev{}},
+		{"from scratch", nil, across, []ev{{dwell.EventIdleStarted, "", 40, true}}},
+		{"another place after the break", before, elsewhere, []ev{{dwell.EventIdleStarted, "", 120, true}}},
+	} {
+		if s := summary(Diff(tc.prev, tc.next, opts)); !slices.Equal(s, tc.want) {
+			t.Errorf("%s: Diff = %v, want %v", tc.name, s, tc.want)
+		}
+	}
+}

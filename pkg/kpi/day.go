@@ -182,13 +182,16 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 
 // Version bytes of the two encoded parts of a Day. A summary of version 2
 // adds the paused seconds after the other totals; version 3 adds each
-// visit's paused time after its outcome. Versions 1 (written before pauses
-// existed) and 2 are still read, as days without pauses and without
-// pauses inside visits.
+// visit's paused time after its outcome; version 4 adds each visit's
+// off-hours time (timeline.Visit.OffHours, a split shift's break) after
+// its paused time. Versions 1 (written before pauses existed), 2 and 3
+// are still read, as days without pauses, without pauses inside visits
+// and without breaks inside visits.
 const (
 	summaryV1 = 1
 	summaryV2 = 2
 	summaryV3 = 3
+	summaryV4 = 4
 	detailV1  = 1
 )
 
@@ -197,7 +200,7 @@ const (
 // nanoseconds): everything but the segments and check-in verdicts, which
 // EncodeDetail holds. A team query decodes tens of thousands of
 // summaries, so the part it reads is kept small.
-func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV3) }
+func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV4) }
 
 // encodeSummary writes the summary in a version's format: older ones only
 // for the tests of their decoding.
@@ -240,6 +243,9 @@ func (d *Day) encodeSummary(version byte) []byte {
 		w.uint(uint64(v.Outcome))
 		if version >= summaryV3 {
 			w.int(int64(v.Paused))
+		}
+		if version >= summaryV4 {
+			w.int(int64(v.OffHours))
 		}
 	}
 	w.uint(uint64(len(d.CheckOuts)))
@@ -378,7 +384,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV3 {
+	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV4 {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}
@@ -423,9 +429,12 @@ func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 			v.Kind = dwell.ClientKind(r.uint())
 			v.CheckOutRequestID = r.str()
 			v.Outcome = dwell.Outcome(r.uint())
-			v.Paused = 0
+			v.Paused, v.OffHours = 0, 0
 			if summary[0] >= summaryV3 {
 				v.Paused = time.Duration(r.int())
+			}
+			if summary[0] >= summaryV4 {
+				v.OffHours = time.Duration(r.int())
 			}
 		}
 	}

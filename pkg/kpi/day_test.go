@@ -22,7 +22,7 @@ func sampleDay() *Day {
 				Source: timeline.SourceBoth, Verification: dwell.VerificationVerified, Location: dwell.LatLng{Lat: -6.2, Lng: 106.8}},
 		},
 		Visits: []Visit{{Visit: timeline.Visit{Client: "toko", Start: t0.Add(15 * time.Minute), End: t0.Add(45 * time.Minute),
-			Source: timeline.SourceBoth, Verification: dwell.VerificationVerified, CheckInRequestID: "in-1", Paused: 7 * time.Minute},
+			Source: timeline.SourceBoth, Verification: dwell.VerificationVerified, CheckInRequestID: "in-1", Paused: 7 * time.Minute, OffHours: 5 * time.Minute},
 			Kind: dwell.ClientKindProspect, CheckOutRequestID: "out-1", Outcome: dwell.OutcomeFollowUp}},
 		CheckIns: []timeline.CheckInResult{{RequestID: "in-1", Client: "toko", Time: t0.Add(16 * time.Minute),
 			Verification: dwell.VerificationVerified, DistanceM: 0, CheckOutRequestID: "out-1"}},
@@ -77,10 +77,11 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 // TestDecodeOlderSummaries checks that summaries written by earlier
 // versions still decode: version 1 (before pauses) as a day without
 // pauses, version 2 (before pauses inside visits) with its visits' paused
-// time 0.
+// time 0, version 3 (before split shifts' breaks inside visits) with
+// their off-hours time 0.
 func TestDecodeOlderSummaries(t *testing.T) {
 	d := sampleDay()
-	for _, version := range []byte{summaryV1, summaryV2} {
+	for _, version := range []byte{summaryV1, summaryV2, summaryV3} {
 		old := d.encodeSummary(version)
 		got, err := DecodeDay(old, d.EncodeDetail())
 		if err != nil {
@@ -90,16 +91,19 @@ func TestDecodeOlderSummaries(t *testing.T) {
 		if version < summaryV2 {
 			want.Totals.PausedS = 0
 		}
-		want.Visits[0].Paused = 0
+		if version < summaryV3 {
+			want.Visits[0].Paused = 0
+		}
+		want.Visits[0].OffHours = 0
 		want.lastDue = computePart(want).lastDue()
 		got.p = nil
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("DecodeDay of version %d =\n%+v\nwant\n%+v", version, got, want)
 		}
 	}
-	ds, err := DecodeSummaries([][]byte{d.encodeSummary(summaryV1), d.encodeSummary(summaryV2), d.EncodeSummary()})
-	if err != nil || ds[0].Totals.PausedS != 0 || ds[1].Totals.PausedS != 420 || ds[2].Totals.PausedS != 420 {
-		t.Fatalf("DecodeSummaries of versions 1, 2 and 3: %v, %+v", err, ds)
+	ds, err := DecodeSummaries([][]byte{d.encodeSummary(summaryV1), d.encodeSummary(summaryV2), d.encodeSummary(summaryV3), d.EncodeSummary()})
+	if err != nil || ds[0].Totals.PausedS != 0 || ds[1].Totals.PausedS != 420 || ds[2].Totals.PausedS != 420 || ds[3].Totals.PausedS != 420 {
+		t.Fatalf("DecodeSummaries of versions 1 to 4: %v, %+v", err, ds)
 	}
 }
 

@@ -32,7 +32,9 @@
 //     in the rep's own) closed at or after the visit's start, and of the
 //     other visits. A visit's length leaves out the time tracking was
 //     paused within it (timeline.Visit.Paused: a pause in a meeting leaves
-//     one meeting). Records: visits.
+//     one meeting) and the time between two working-hours windows within
+//     it (timeline.Visit.OffHours: a meeting across a split shift's break
+//     is one meeting). Records: visits.
 //  3. Meetings: visits per field day (every derived visit is verified: it
 //     rests on the fixes or on a check-in verified at the site; an
 //     unverified check-in the fixes do not back is no visit);
@@ -419,7 +421,7 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		for _, v := range p.spans {
 			c := &rc[v.client]
 			if !context {
-				secs := float64(v.end-v.start-v.paused) / 1e9
+				secs := float64(v.end-v.start-v.untracked) / 1e9
 				if c.won && c.lastWon >= v.start {
 					acc.wonSum += secs
 					acc.nWon++

@@ -34,10 +34,12 @@ type part struct {
 
 // clientSpan is a visit's client (an index into part.clients), time
 // (Unix nanoseconds, which are smaller and quicker to compare than
-// time.Time) and paused nanoseconds within it (timeline.Visit.Paused).
+// time.Time) and the nanoseconds within it that its length leaves out:
+// paused and off hours (timeline.Visit.Paused and OffHours), which never
+// overlap.
 type clientSpan struct {
-	client             int32
-	start, end, paused int64
+	client                int32
+	start, end, untracked int64
 }
 
 // followUp is a FOLLOW_UP check-out.
@@ -137,7 +139,7 @@ func computePart(d *Day) *part {
 			p.prospects++
 		}
 		p.hist[sort.SearchFloat64s(histogramBoundsMin[:], dur.Minutes()+1e-9)]++
-		p.spans[i] = clientSpan{p.clients.add(string(v.Client)), v.Start.UnixNano(), v.End.UnixNano(), int64(v.Paused)}
+		p.spans[i] = clientSpan{p.clients.add(string(v.Client)), v.Start.UnixNano(), v.End.UnixNano(), int64(v.Paused + v.OffHours)}
 	}
 	for _, c := range d.Calls {
 		if c.Outcome == dwell.CallConnected {
@@ -214,7 +216,7 @@ func (w *writer) part(p *part, version byte) {
 		w.int(s.start)
 		w.int(s.end)
 		if version >= summaryV3 {
-			w.int(s.paused)
+			w.int(s.untracked)
 		}
 	}
 	w.uint(uint64(len(p.followUps)))
@@ -254,7 +256,7 @@ func (r *reader) part(p *part, a *arena, version byte) {
 		for i := range p.spans {
 			p.spans[i] = clientSpan{client: r.client(p.clients), start: r.int(), end: r.int()}
 			if version >= summaryV3 {
-				p.spans[i].paused = r.int()
+				p.spans[i].untracked = r.int()
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"testing"
+	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/timeline"
@@ -74,5 +75,40 @@ func TestWhollyPausedDayIsNoFieldDay(t *testing.T) {
 	one := &Day{Rep: "ani", Date: date(3, 10), Start: at(jakarta, 10, 9, 0), End: at(jakarta, 10, 9, 0)}
 	if !one.Field() {
 		t.Error("a day of one fix is not a field day")
+	}
+}
+
+// TestVisitAcrossBreak: a meeting across a split shift's break is one
+// visit whose length leaves the break out (timeline.Visit.OffHours), in
+// the visit time, its mean, the histogram and the sweet spot, and through
+// the encoded summaries as the server reads them; the OFF_HOURS segment
+// is in no total.
+func TestVisitAcrossBreak(t *testing.T) {
+	d0 := date(3, 2)
+	v := timeline.Visit{Client: "toko", Start: at(jakarta, 2, 11, 40), End: at(jakarta, 2, 13, 20), Source: timeline.SourceGeofence,
+		OffHours: time.Hour}
+	td := timeline.Day{Start: v.Start, End: v.End, Visits: []timeline.Visit{v}, Segments: []timeline.Segment{
+		{Kind: timeline.KindVisit, Client: "toko", Start: v.Start, End: at(jakarta, 2, 12, 0)},
+		{Kind: timeline.KindOffHours, Start: at(jakarta, 2, 12, 0), End: at(jakarta, 2, 13, 0)},
+		{Kind: timeline.KindVisit, Client: "toko", Start: at(jakarta, 2, 13, 0), End: v.End},
+	}}
+	d := Summarize("ani", d0, &td, 100, nil, nil, func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect })
+	if d.Totals.VisitProspectS != 40*60 || d.Totals.FieldS() != 40*60 || d.Totals.PausedS != 0 {
+		t.Fatalf("totals %+v, want 40 min of visit and nothing else", d.Totals)
+	}
+	decoded, err := DecodeSummaries([][]byte{d.EncodeSummary()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, day := range map[string]*Day{"summarized": d, "decoded": decoded[0]} {
+		r := Compute(Input{Start: d0, End: d0, Reps: []Rep{{ID: "ani", Loc: jakarta, Days: []*Day{day}}}})
+		vt := r.VisitTime
+		if vt.ProspectS != 40*60 || vt.ProspectMeanS != 40*60 || vt.NotWonMeanS != 40*60 || vt.Histogram != [5]int{0, 0, 0, 1, 0} {
+			t.Errorf("%s: visit time %+v, want one visit of 40 min", name, vt)
+		}
+	}
+	full, err := DecodeDay(d.EncodeSummary(), d.EncodeDetail())
+	if err != nil || full.Visits[0].OffHours != time.Hour || full.Timeline().Segments[1].Kind != timeline.KindOffHours {
+		t.Errorf("decoded day %+v, %v: want the visit's hour off and the OFF_HOURS segment", full, err)
 	}
 }

@@ -334,9 +334,10 @@ func TestOneJumpInAStop(t *testing.T) {
 }
 
 // TestDeterminismWithPausesAndConflicts derives harsh simulated days with
-// pauses (one left open), fixes repeated under one ID with other content,
-// fixes of one instant at other places, and every list repeated and
-// shuffled, and wants the same bytes every time.
+// pauses (one left open), every other day a split shift (two working-hours
+// windows, a break of 30 to 90 min between), fixes repeated under one ID
+// with other content, fixes of one instant at other places, and every
+// list repeated and shuffled, and wants the same bytes every time.
 func TestDeterminismWithPausesAndConflicts(t *testing.T) {
 	w := newSimWorld(t, 9)
 	r := rand.New(rand.NewPCG(1, 2))
@@ -347,6 +348,11 @@ func TestDeterminismWithPausesAndConflicts(t *testing.T) {
 	for n := range days {
 		res := w.simDay(t, sim.Harsh(), uint64(700+n), n)
 		in := w.input(res, res.AllFixes())
+		if n%2 == 0 {
+			mid := res.Start.Add(time.Duration(r.Int64N(int64(res.End.Sub(res.Start)))))
+			in.Window = Window{}
+			in.Windows = []Window{{Start: mid.Add(time.Duration(30+r.IntN(60)) * time.Minute), End: res.End}, {Start: res.Start, End: mid}}
+		}
 		for k := range 3 {
 			at := res.Start.Add(time.Duration(r.Int64N(int64(res.End.Sub(res.Start)))))
 			in.Tracking = append(in.Tracking, dwell.TrackingChange{RequestID: fmt.Sprintf("p%d", k), Time: at, Paused: true})
@@ -378,6 +384,8 @@ func TestDeterminismWithPausesAndConflicts(t *testing.T) {
 			r.Shuffle(len(o.CheckIns), func(i, j int) { o.CheckIns[i], o.CheckIns[j] = o.CheckIns[j], o.CheckIns[i] })
 			o.CheckOuts = append(slices.Clone(in.CheckOuts), in.CheckOuts...)
 			r.Shuffle(len(o.CheckOuts), func(i, j int) { o.CheckOuts[i], o.CheckOuts[j] = o.CheckOuts[j], o.CheckOuts[i] })
+			o.Windows = slices.Clone(in.Windows)
+			r.Shuffle(len(o.Windows), func(i, j int) { o.Windows[i], o.Windows[j] = o.Windows[j], o.Windows[i] })
 			if got := Derive(o).Encode(); !bytes.Equal(got, want) {
 				t.Fatalf("day %d, order %d: another timeline\ngot:\n%s\nwant:\n%s", n, k, got, want)
 			}

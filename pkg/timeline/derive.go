@@ -172,8 +172,8 @@ type claim struct {
 // not matter) and of the fences, clients and settings; see the package
 // doc for the algorithm.
 func Derive(in Input) Day {
-	if len(in.Tracking) > 0 {
-		return derivePaused(in)
+	if len(in.Tracking) > 0 || len(in.Windows) > 1 {
+		return deriveLaidOver(in)
 	}
 	return derive(in, nil)
 }
@@ -235,7 +235,7 @@ func Unpaused(fixes []dwell.Fix, segs []Segment) []dwell.Fix {
 }
 
 // bounds returns the day's limits: the local day intersected with the
-// window. A zero Day bounds nothing.
+// window and with the span of the windows. A zero Day bounds nothing.
 func bounds(in Input) (lo, hi time.Time) {
 	loc := in.Loc
 	if loc == nil {
@@ -244,11 +244,17 @@ func bounds(in Input) (lo, hi time.Time) {
 	if !in.Day.IsZero() {
 		lo, hi = in.Day.Start(loc), in.Day.AddDays(1).Start(loc)
 	}
-	if !in.Window.Start.IsZero() && (lo.IsZero() || in.Window.Start.After(lo)) {
-		lo = in.Window.Start
+	within := func(w Window) {
+		if !w.Start.IsZero() && (lo.IsZero() || w.Start.After(lo)) {
+			lo = w.Start
+		}
+		if !w.End.IsZero() && (hi.IsZero() || w.End.Before(hi)) {
+			hi = w.End
+		}
 	}
-	if !in.Window.End.IsZero() && (hi.IsZero() || in.Window.End.Before(hi)) {
-		hi = in.Window.End
+	within(in.Window)
+	if ws := windowSpans(in.Windows); len(ws) > 0 {
+		within(Window{Start: ws[0].start, End: ws[len(ws)-1].end})
 	}
 	return lo, hi
 }

@@ -31,33 +31,44 @@ import (
 // span is an interval [start, end) of instants.
 type span struct{ start, end time.Time }
 
-// derivePaused is Derive for a day with tracking changes.
-func derivePaused(in Input) Day {
+// deriveLaidOver is Derive for a day with tracking changes or several
+// working-hours windows: the day is derived from the fixes outside the
+// pauses and the breaks between windows, then the pauses and the breaks
+// are laid over it (applyPauses, applyOffHours). A pause is cut to the
+// windows: the break is off hours whether or not the rep had paused.
+func deriveLaidOver(in Input) Day {
 	lo, hi := bounds(in)
+	bs := breakSpans(in.Windows, lo, hi)
 	// Only a pause left open at the end asks, once: a scan, not a sort.
 	firstAfter := func(t time.Time) time.Time {
 		var first time.Time
 		for _, f := range in.Fixes {
 			if f.Time.After(t) && (first.IsZero() || f.Time.Before(first)) &&
-				(lo.IsZero() || !f.Time.Before(lo)) && (hi.IsZero() || f.Time.Before(hi)) {
+				(lo.IsZero() || !f.Time.Before(lo)) && (hi.IsZero() || f.Time.Before(hi)) && !inSpans(f.Time, bs) {
 				first = f.Time
 			}
 		}
 		return first
 	}
 	ps := pauseSpans(in.Tracking, in.OpenUntil, lo, hi, firstAfter)
+	ps = minusSpans(ps, bs)
 	rest := in
 	rest.Tracking = nil
-	if len(ps) > 0 {
+	if len(in.Windows) > 0 {
+		rest.Windows = nil
+		rest.Window = Window{Start: lo, End: hi}
+	}
+	if len(ps) > 0 || len(bs) > 0 {
 		rest.Fixes = make([]dwell.Fix, 0, len(in.Fixes))
 		for _, f := range in.Fixes {
-			if !inSpans(f.Time, ps) {
+			if !inSpans(f.Time, ps) && !inSpans(f.Time, bs) {
 				rest.Fixes = append(rest.Fixes, f)
 			}
 		}
 	}
 	day := derive(rest, ps)
 	applyPauses(&day, ps)
+	applyOffHours(&day, bs)
 	return day
 }
 

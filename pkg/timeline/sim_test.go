@@ -103,10 +103,11 @@ func checkInvariants(t testing.TB, name string, d Day) {
 		t.Errorf("%s: segments cover %v..%v, span is %v..%v", name, d.Segments[0].Start, d.Segments[len(d.Segments)-1].End, d.Start, d.End)
 	}
 	// A visit is a run of VISIT segments of one client with only PAUSED
-	// segments between them (a pause in a meeting leaves one meeting).
+	// or OFF_HOURS segments between them (a pause in a meeting, or a
+	// split shift's break, leaves one meeting).
 	nv := 0
 	var segVisit, visitTime time.Duration
-	lastVisit := -1 // index of the last VISIT segment, if only PAUSED follow it
+	lastVisit := -1 // index of the last VISIT segment, if only PAUSED or OFF_HOURS follow it
 	for i, s := range d.Segments {
 		if !s.End.After(s.Start) {
 			t.Errorf("%s: segment %d is empty: %v..%v", name, i, s.Start, s.End)
@@ -124,7 +125,7 @@ func checkInvariants(t testing.TB, name string, d Day) {
 			if s.Client == "" {
 				t.Errorf("%s: visit segment %d has no client", name, i)
 			}
-		case KindPaused:
+		case KindPaused, KindOffHours:
 		default:
 			lastVisit = -1
 		}

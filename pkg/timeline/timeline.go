@@ -34,6 +34,15 @@ type Input struct {
 	Loc *time.Location
 	// Window, when not zero, bounds the day further (working hours).
 	Window Window
+	// Windows, when not empty, are the rep's working-hours windows of the
+	// day, in any order (overlapping or touching ones count as one): a
+	// split shift has several (09:00-12:00 and 13:00-17:00). They bound
+	// the day as Window does, from the earliest start to the latest end,
+	// and the time between two of them (the break) is KindOffHours: fixes
+	// in it are ignored, as outside working hours, and no stop, silence or
+	// visit across it counts it (see offhours.go). Window, if also set,
+	// bounds further.
+	Windows []Window
 	// Fixes are the rep's fixes, in any order and with any repeats; fixes
 	// outside the day are ignored.
 	Fixes []dwell.Fix
@@ -95,9 +104,13 @@ const (
 	// KindPaused is time the rep paused tracking: never idle, never a
 	// visit, whatever the fixes say.
 	KindPaused
+	// KindOffHours is time between two working-hours windows of the day
+	// (Input.Windows: the break of a split shift): not working time, so
+	// neither field time nor paused, and in no total.
+	KindOffHours
 )
 
-var kindNames = [...]string{"UNSPECIFIED", "VISIT", "IDLE", "TRAVEL", "GAP", "PAUSED"}
+var kindNames = [...]string{"UNSPECIFIED", "VISIT", "IDLE", "TRAVEL", "GAP", "PAUSED", "OFF_HOURS"}
 
 // String returns the upper-case name of k ("VISIT").
 func (k Kind) String() string {
@@ -173,11 +186,16 @@ type Visit struct {
 	// paused tracking: a pause in the middle of a meeting leaves one visit
 	// (one meeting), whose segments are VISIT, PAUSED, VISIT.
 	Paused time.Duration
+	// OffHours is the time within [Start, End) between two working-hours
+	// windows (Input.Windows): a meeting that runs across a split shift's
+	// break is one visit, whose segments are VISIT, OFF_HOURS, VISIT. It
+	// does not overlap Paused.
+	OffHours time.Duration
 }
 
 // Duration returns the time the visit was observed: End - Start less the
-// paused time within it.
-func (v Visit) Duration() time.Duration { return v.End.Sub(v.Start) - v.Paused }
+// paused and off-hours time within it.
+func (v Visit) Duration() time.Duration { return v.End.Sub(v.Start) - v.Paused - v.OffHours }
 
 // CheckInResult is the server's judgement of one check-in.
 type CheckInResult struct {
@@ -193,7 +211,9 @@ type CheckInResult struct {
 	CheckOutRequestID string
 }
 
-// Totals sums the timeline by kind.
+// Totals sums the timeline by kind. KindOffHours is in none of them: time
+// between working-hours windows is neither field time nor paused, like the
+// time before the first window and after the last.
 type Totals struct {
 	Visit, Idle, Travel, Gap, Paused time.Duration
 	// TravelDistanceM is the sum of the travel segments' distances.
@@ -295,6 +315,9 @@ func (d Day) Encode() []byte {
 			" verification=" + verificationName(v.Verification) + " check_in=" + str(v.CheckInRequestID))
 		if v.Paused != 0 {
 			b.WriteString(" paused=" + dur(v.Paused))
+		}
+		if v.OffHours != 0 {
+			b.WriteString(" off_hours=" + dur(v.OffHours))
 		}
 		b.WriteString("\n")
 	}

@@ -38,6 +38,15 @@ const (
 	SegmentKind_SEGMENT_KIND_GAP SegmentKind = 4
 	// The rep paused tracking.
 	SegmentKind_SEGMENT_KIND_PAUSED SegmentKind = 5
+	// Between two of the rep's working-hours windows of the day: the break
+	// of a split shift (09:00-12:00 and 13:00-17:00: 12:00-13:00). Not
+	// working time, so neither field time nor paused: no DayTotals field
+	// counts it, fixes are not kept then (as outside working hours), and a
+	// stop or visit across it counts only its working time (a visit across
+	// it stays one visit, whose off_hours_seconds say how long the break
+	// within it was). Shown only between the day's first and last fix, as
+	// the time before the first window and after the last is not shown.
+	SegmentKind_SEGMENT_KIND_OFF_HOURS SegmentKind = 6
 )
 
 // Enum value maps for SegmentKind.
@@ -49,6 +58,7 @@ var (
 		3: "SEGMENT_KIND_TRAVEL",
 		4: "SEGMENT_KIND_GAP",
 		5: "SEGMENT_KIND_PAUSED",
+		6: "SEGMENT_KIND_OFF_HOURS",
 	}
 	SegmentKind_value = map[string]int32{
 		"SEGMENT_KIND_UNSPECIFIED": 0,
@@ -57,6 +67,7 @@ var (
 		"SEGMENT_KIND_TRAVEL":      3,
 		"SEGMENT_KIND_GAP":         4,
 		"SEGMENT_KIND_PAUSED":      5,
+		"SEGMENT_KIND_OFF_HOURS":   6,
 	}
 )
 
@@ -478,8 +489,14 @@ type Visit struct {
 	// end_time - start_time - paused_seconds, and GetRepDay's segments show
 	// the pause as SEGMENT_KIND_PAUSED.
 	PausedSeconds int64 `protobuf:"varint,9,opt,name=paused_seconds,json=pausedSeconds,proto3" json:"paused_seconds,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Seconds between start_time and end_time that fell between two of the
+	// rep's working-hours windows (a split shift's break, shown in GetRepDay
+	// as SEGMENT_KIND_OFF_HOURS): a meeting across the break is one visit,
+	// and the time observed with the client is end_time - start_time -
+	// paused_seconds - off_hours_seconds. Never overlaps paused_seconds.
+	OffHoursSeconds int64 `protobuf:"varint,10,opt,name=off_hours_seconds,json=offHoursSeconds,proto3" json:"off_hours_seconds,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Visit) Reset() {
@@ -571,6 +588,13 @@ func (x *Visit) GetDate() *Date {
 func (x *Visit) GetPausedSeconds() int64 {
 	if x != nil {
 		return x.PausedSeconds
+	}
+	return 0
+}
+
+func (x *Visit) GetOffHoursSeconds() int64 {
+	if x != nil {
+		return x.OffHoursSeconds
 	}
 	return 0
 }
@@ -828,7 +852,8 @@ type GetRepDayResponse struct {
 	Date *Date `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
 	// The rep's IANA time zone the day was cut in.
 	TimeZone string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
-	// Non-overlapping segments covering the observed span, in time order.
+	// Non-overlapping segments covering the observed span, in time order,
+	// with no holes (the break of a split shift is SEGMENT_KIND_OFF_HOURS).
 	Segments []*Segment `protobuf:"bytes,4,rep,name=segments,proto3" json:"segments,omitempty"`
 	// The day's visits.
 	Visits []*Visit `protobuf:"bytes,5,rep,name=visits,proto3" json:"visits,omitempty"`
@@ -2772,7 +2797,9 @@ type RepStatus struct {
 	// and REP_STATE_OUTSIDE_WORKING_HOURS.
 	Kind SegmentKind `protobuf:"varint,3,opt,name=kind,proto3,enum=dwell.v1.SegmentKind" json:"kind,omitempty"`
 	// Since when: the start of the current segment (for a visit or an idle
-	// stop, the instant the rep arrived), or the instant the state began
+	// stop, the instant the rep arrived, also when the stop ran across a
+	// split shift's break: the start of its part before the
+	// SEGMENT_KIND_OFF_HOURS segment), or the instant the state began
 	// for REP_STATE_NO_DATA and REP_STATE_OUTSIDE_WORKING_HOURS. The time
 	// in the state so far is as_of_time (of the response) minus since_time.
 	// A segment's start is never before the rep's local today (or today's
@@ -3057,7 +3084,7 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x16\n" +
 	"\x06client\x18\x04 \x01(\tR\x06client\x12'\n" +
 	"\x0fdistance_meters\x18\x05 \x01(\x01R\x0edistanceMeters\x12,\n" +
-	"\blocation\x18\x06 \x01(\v2\x10.dwell.v1.LatLngR\blocation\"\x86\x03\n" +
+	"\blocation\x18\x06 \x01(\v2\x10.dwell.v1.LatLngR\blocation\"\xb2\x03\n" +
 	"\x05Visit\x12\x10\n" +
 	"\x03rep\x18\x01 \x01(\tR\x03rep\x12\x16\n" +
 	"\x06client\x18\x02 \x01(\tR\x06client\x129\n" +
@@ -3068,7 +3095,9 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\fverification\x18\x06 \x01(\x0e2\x16.dwell.v1.VerificationR\fverification\x12+\n" +
 	"\aoutcome\x18\a \x01(\x0e2\x11.dwell.v1.OutcomeR\aoutcome\x12\"\n" +
 	"\x04date\x18\b \x01(\v2\x0e.dwell.v1.DateR\x04date\x12%\n" +
-	"\x0epaused_seconds\x18\t \x01(\x03R\rpausedSeconds\"\xb2\x02\n" +
+	"\x0epaused_seconds\x18\t \x01(\x03R\rpausedSeconds\x12*\n" +
+	"\x11off_hours_seconds\x18\n" +
+	" \x01(\x03R\x0foffHoursSeconds\"\xb2\x02\n" +
 	"\tDayTotals\x124\n" +
 	"\x16visit_prospect_seconds\x18\x01 \x01(\x03R\x14visitProspectSeconds\x124\n" +
 	"\x16visit_customer_seconds\x18\x02 \x01(\x03R\x14visitCustomerSeconds\x12!\n" +
@@ -3266,14 +3295,15 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\frep_statuses\x18\x01 \x03(\v2\x13.dwell.v1.RepStatusR\vrepStatuses\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x128\n" +
 	"\n" +
-	"as_of_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime*\xa2\x01\n" +
+	"as_of_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime*\xbe\x01\n" +
 	"\vSegmentKind\x12\x1c\n" +
 	"\x18SEGMENT_KIND_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SEGMENT_KIND_VISIT\x10\x01\x12\x15\n" +
 	"\x11SEGMENT_KIND_IDLE\x10\x02\x12\x17\n" +
 	"\x13SEGMENT_KIND_TRAVEL\x10\x03\x12\x14\n" +
 	"\x10SEGMENT_KIND_GAP\x10\x04\x12\x17\n" +
-	"\x13SEGMENT_KIND_PAUSED\x10\x05*x\n" +
+	"\x13SEGMENT_KIND_PAUSED\x10\x05\x12\x1a\n" +
+	"\x16SEGMENT_KIND_OFF_HOURS\x10\x06*x\n" +
 	"\vVisitSource\x12\x1c\n" +
 	"\x18VISIT_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15VISIT_SOURCE_GEOFENCE\x10\x01\x12\x19\n" +

@@ -1,0 +1,133 @@
+package timeline
+
+import (
+	"slices"
+	"time"
+)
+
+// Split shifts: several working-hours windows in one day (Input.Windows).
+//
+// The server refuses fixes outside working hours, so the break between two
+// windows (12:00-13:00 of 09:00-12:00 and 13:00-17:00) holds no fixes. A
+// rep at one place before and after it would be a silence at one place,
+// which belongs to the stop (step 3), and the break would count as idle or
+// visit time; a rep elsewhere after it would be a GAP. Neither is field
+// time: the rep was not working. So the day is derived from the fixes
+// outside the breaks (deriveLaidOver), and each break within the observed
+// span is laid over the result as KindOffHours, winning over every other
+// kind, PAUSED too (a pause is cut to the windows): segments are cut
+// around it (a cut travel or gap keeps the share of its distance that its
+// time bears, as for a pause), a visit across it stays one visit (one
+// meeting) with the break's time in Visit.OffHours, and no total counts
+// it. A break outside the observed span (before the first fix or after
+// the last) is not shown, as the time before the first window is not.
+// Whether a stop across a break lasts VisitMin or IdleMin is still
+// judged on the whole stop: the rep stood there all along.
+
+// windowSpans returns the windows as spans, sorted, with overlapping or
+// touching ones joined and empty ones dropped.
+func windowSpans(ws []Window) []span {
+	out := make([]span, 0, len(ws))
+	for _, w := range ws {
+		if w.Start.Before(w.End) {
+			out = append(out, span{w.Start, w.End})
+		}
+	}
+	slices.SortFunc(out, func(a, b span) int { return a.start.Compare(b.start) })
+	joined := out[:0]
+	for _, s := range out {
+		if n := len(joined); n > 0 && !s.start.After(joined[n-1].end) {
+			joined[n-1].end = maxT(joined[n-1].end, s.end)
+			continue
+		}
+		joined = append(joined, s)
+	}
+	return joined
+}
+
+// breakSpans returns the time between consecutive windows within [lo, hi)
+// (a zero lo or hi bounds nothing), sorted and disjoint.
+func breakSpans(ws []Window, lo, hi time.Time) []span {
+	sp := windowSpans(ws)
+	var out []span
+	for i := 1; i < len(sp); i++ {
+		b := span{sp[i-1].end, sp[i].start}
+		if !lo.IsZero() && b.start.Before(lo) {
+			b.start = lo
+		}
+		if !hi.IsZero() && b.end.After(hi) {
+			b.end = hi
+		}
+		if b.start.Before(b.end) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// minusSpans returns the parts of the sorted, disjoint spans ps outside
+// the sorted, disjoint spans qs.
+func minusSpans(ps, qs []span) []span {
+	if len(qs) == 0 {
+		return ps
+	}
+	var out []span
+	for _, p := range ps {
+		out = append(out, outside(p.start, p.end, qs)...)
+	}
+	return out
+}
+
+// applyOffHours lays the breaks bs over a derived day, within its span.
+func applyOffHours(day *Day, bs []span) {
+	var in []span
+	for _, b := range bs {
+		b.start, b.end = maxT(b.start, day.Start), minT(b.end, day.End)
+		if b.start.Before(b.end) {
+			in = append(in, b)
+		}
+	}
+	if len(in) == 0 || len(day.Segments) == 0 {
+		return
+	}
+	// The segments cover [Start, End) without holes (build, applyPauses),
+	// so cutting them around the breaks and adding these leaves none.
+	segs := make([]Segment, 0, len(day.Segments)+2*len(in))
+	for _, s := range day.Segments {
+		for _, piece := range outside(s.Start, s.End, in) {
+			c := s
+			if d := s.Duration(); d > 0 && c.DistanceM != 0 {
+				c.DistanceM = s.DistanceM * float64(piece.end.Sub(piece.start)) / float64(d)
+			}
+			c.Start, c.End = piece.start, piece.end
+			segs = append(segs, c)
+		}
+	}
+	for _, b := range in {
+		segs = append(segs, Segment{Kind: KindOffHours, Start: b.start, End: b.end})
+	}
+	slices.SortFunc(segs, func(a, b Segment) int { return a.Start.Compare(b.Start) })
+	day.Segments = segs
+
+	// A visit is trimmed to its working time; a break inside it leaves one
+	// visit (one meeting) with the break's time counted apart.
+	var visits []Visit
+	for _, v := range day.Visits {
+		pieces := outside(v.Start, v.End, in)
+		if len(pieces) == 0 {
+			continue
+		}
+		c := v
+		c.Start, c.End = pieces[0].start, pieces[len(pieces)-1].end
+		// The trimmed ends lie in breaks, which no pause overlaps
+		// (deriveLaidOver), so Paused is unchanged.
+		c.OffHours = 0
+		for i := 1; i < len(pieces); i++ {
+			c.OffHours += pieces[i].start.Sub(pieces[i-1].end)
+		}
+		visits = append(visits, c)
+	}
+	day.Visits = visits
+
+	day.Totals = day.SumTotals()
+}
