@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
+	"github.com/dwellhq/dwell/pkg/timeline"
 )
 
 // The background work: one server of those sharing a store runs it.
@@ -48,6 +50,7 @@ const backgroundLease = "background"
 // stopped.
 func (s *Server) runBackground(ctx context.Context, sweep time.Duration) {
 	if s.store != nil {
+		s.rederiveIfNewer(ctx)
 		s.refresh.start()
 	}
 	var wg sync.WaitGroup
@@ -57,6 +60,25 @@ func (s *Server) runBackground(ctx context.Context, sweep time.Duration) {
 	<-ctx.Done()
 	wg.Wait()
 	s.refresh.stop()
+}
+
+// rederiveIfNewer has the store mark every tenant's recent days (those a
+// settings change re-derives, store.RederiveDays) if the summaries were
+// derived by an older derivation than this server's (timeline.Version),
+// so the refresher then derives them again with this one: a release that
+// fixes a rule reaches the reports of the recent past, not only days with
+// new data. A failure is logged and tried again at the next start of the
+// background work.
+func (s *Server) rederiveIfNewer(ctx context.Context) {
+	marked, err := s.store.RederiveAll(ctx, timeline.Version)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Warn("marking the recent days for a new derivation failed; tried again at the next start",
+			"derivation", timeline.Version, "err", err)
+	case marked:
+		s.log.Info("new derivation: the recent days of every tenant are derived again",
+			"derivation", timeline.Version, "days_back", store.RederiveDays)
+	}
 }
 
 // leadLoop contends for the background lease of l until Close and runs

@@ -45,6 +45,13 @@ import (
 // that lost data to retention is the exception: neither the refresher nor
 // a report derives it again while it has a summary (keptSummary).
 //
+// A server whose derivation is newer than the one the store's summaries
+// were derived with (timeline.Version, recorded by the store) has the
+// store mark every tenant's last store.RederiveDays days when its
+// background work starts (rederiveIfNewer, store RederiveAll), so a
+// release that fixes a rule reaches the recent reports; older days keep
+// what they were derived with, as after a settings change.
+//
 // Caveats. A day is found through its data version, so data stored before
 // the store kept versions (none in a released file) is not summarised
 // until new data marks its day. A rep's days are cut in the zone the

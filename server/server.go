@@ -199,6 +199,7 @@ func New(cfg Config) *Server {
 		go s.leadLoop(l, sweep)
 	default:
 		if s.store != nil {
+			s.rederiveIfNewer(context.Background())
 			s.refresh.start()
 		}
 		if sweep == 0 {

@@ -74,6 +74,15 @@ type Summaries interface {
 	// which it returns false (a caller that holds that version decoded
 	// already) comes with Summary nil, unread.
 	ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to dwell.Date, want func(rep int, d DaySummary) bool, fn func([][]DaySummary) error) error
+	// RederiveAll marks, in one transaction, the rep-days of every tenant
+	// that a settings change would mark (RederiveDays or fewer days before
+	// the store's clock, not those that may have lost fixes) dirty, and
+	// records version as the derivation version the store's summaries are
+	// derived with, if version is above the one recorded (0 if none). It
+	// reports whether it marked. A server whose derivation changed (a new
+	// release) calls it at start, so recent summaries are derived again
+	// by the new code; of several servers starting at once, one marks.
+	RederiveAll(ctx context.Context, version uint64) (bool, error)
 }
 
 // RederiveDays is how far back a settings or client change re-derives a

@@ -71,6 +71,18 @@ type Input struct {
 	Settings dwell.Settings
 }
 
+// Version is the version of the derivation: raise it with every change
+// that makes Derive answer differently for some input (a rule fixed or
+// added), so that servers of the new version derive the recent days
+// again (store.Summaries.RederiveAll: what a settings change would
+// re-derive) instead of reporting, for days with no new data, what older
+// code derived. 1: up to 27 November 2026. 2: 28 November 2026, check-ins
+// held to the fixes, impossible-speed runs, silences at one place
+// between moving fixes, stops' unpaused length, split shifts' breaks,
+// the fixes' site vote, stops at a site shorter than a visit, check-in
+// pairing.
+const Version = 2
+
 // ClientSource looks up a client by id. Derive calls it only for clients
 // that fences or claims name, so a store-backed source stays cheap.
 type ClientSource interface {

@@ -372,6 +372,42 @@ func (s *Store) location(name string) *time.Location {
 	return loc
 }
 
+// keyDerivation names, in the meta bucket, the derivation version
+// RederiveAll last recorded (8 bytes, big-endian).
+var keyDerivation = []byte("derivation")
+
+// RederiveAll implements store.Summaries.
+func (s *Store) RederiveAll(ctx context.Context, version uint64) (bool, error) {
+	const op = dwell.Op("boltstore.RederiveAll")
+	marked := false
+	err := s.write(ctx, op, 1, func(t *txn) error {
+		marked = false // a group retried runs apply again
+		meta := t.tx.Bucket(bktMeta)
+		if v := meta.Get(keyDerivation); len(v) == 8 && binary.BigEndian.Uint64(v) >= version {
+			return nil
+		}
+		var tenants []dwell.TenantID
+		c := t.tx.Cursor()
+		prefix := tenantKey("")
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			tenants = append(tenants, dwell.TenantID(k[len(prefix):]))
+		}
+		for _, tn := range tenants {
+			if err := t.markTenant(tn); err != nil {
+				return err
+			}
+		}
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], version)
+		if err := meta.Put(keyDerivation, b[:]); err != nil {
+			return err
+		}
+		marked = true
+		return nil
+	})
+	return marked, err
+}
+
 // ListDirtyDays implements store.Summaries.
 func (s *Store) ListDirtyDays(ctx context.Context, after store.DayKey, limit int) ([]store.DayVersion, error) {
 	const op = dwell.Op("boltstore.ListDirtyDays")

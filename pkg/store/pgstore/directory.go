@@ -867,6 +867,54 @@ func (s *Store) PutSettings(ctx context.Context, tenant dwell.TenantID, set dwel
 
 // Day marks of directory and settings changes.
 
+// RederiveAll implements store.Summaries. The derivation version is the
+// row 'derivation' of dwell_meta, locked for the transaction, so that of
+// servers starting at once one marks and the others find it recorded.
+func (s *Store) RederiveAll(ctx context.Context, version uint64) (bool, error) {
+	const op = dwell.Op("pgstore.RederiveAll")
+	marked := false
+	err := s.writeReadCommitted(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		marked = false // a retried transaction runs fn again
+		if _, err := tx.Exec(ctx, `INSERT INTO dwell_meta (name, value) VALUES ('derivation', 0) ON CONFLICT (name) DO NOTHING`); err != nil {
+			return err
+		}
+		var cur int64
+		if err := tx.QueryRow(ctx, `SELECT value FROM dwell_meta WHERE name = 'derivation' FOR UPDATE`).Scan(&cur); err != nil {
+			return err
+		}
+		if cur >= 0 && uint64(cur) >= version {
+			return nil
+		}
+		// The tenants with days, by a loose index scan of the days' key.
+		rows, err := tx.Query(ctx, `
+			WITH RECURSIVE t AS (
+				(SELECT tenant FROM days ORDER BY tenant LIMIT 1)
+				UNION ALL
+				SELECT (SELECT d.tenant FROM days AS d WHERE d.tenant > t.tenant ORDER BY d.tenant LIMIT 1)
+				FROM t WHERE t.tenant IS NOT NULL
+			)
+			SELECT tenant FROM t WHERE tenant IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		tenants, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, tn := range tenants {
+			if err := s.markTenant(ctx, tx, dwell.TenantID(tn), nil); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE dwell_meta SET value = $1 WHERE name = 'derivation'`, int64(version)); err != nil {
+			return err
+		}
+		marked = true
+		return nil
+	})
+	return marked, err
+}
+
 // tenantMarker returns a function that marks the tenant's recent days in
 // a transaction (markTenant), for execOne.
 func (s *Store) tenantMarker(tenant dwell.TenantID) func(ctx context.Context, tx pgx.Tx) error {

@@ -21,6 +21,7 @@ func runSales(t *testing.T, h Harness) {
 	t.Run("TenantChangeMarks", func(t *testing.T) { testTenantChangeMarks(t, h) })
 	t.Run("RaisedRetentionMarks", func(t *testing.T) { testRaisedRetentionMarks(t, h) })
 	t.Run("RepChangeMarks", func(t *testing.T) { testRepChangeMarks(t, h) })
+	t.Run("RederiveAll", func(t *testing.T) { testRederiveAll(t, h) })
 }
 
 func appointment(id, rep, requestID string, start time.Time) dwell.Appointment {
@@ -412,6 +413,54 @@ func testTenantChangeMarks(t *testing.T, h Harness) {
 	marks = dirtyDays(t, s)
 	if len(marks) != 1 || marks[0].Version != 3 {
 		t.Fatalf("marks after a client change = %+v, want the recent day at version 3", marks)
+	}
+}
+
+// testRederiveAll: a new derivation version marks the recent days of every
+// tenant (not the old ones), once: the same or a lower version marks
+// nothing, a higher one marks again, and the recorded version survives a
+// restart.
+func testRederiveAll(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// The store's clock is the wall clock here.
+	recent := time.Now().Add(-7 * 24 * time.Hour)
+	old := time.Now().Add(-400 * 24 * time.Hour)
+	for _, tn := range []dwell.TenantID{tenantA, tenantB} {
+		for i, at := range []time.Time{recent, old} {
+			_, _, err := s.RecordCall(ctx(), tn, call("r9", fmt.Sprintf("call-%d", i), at))
+			must(t, "RecordCall", err)
+		}
+	}
+	summarizeDirty(t, s)
+	wantEqual(t, "marks after summaries", len(dirtyDays(t, s)), 0)
+
+	marked, err := s.RederiveAll(ctx(), 3)
+	must(t, "RederiveAll(3)", err)
+	marks := dirtyDays(t, s)
+	if !marked || len(marks) != 2 || marks[0].Tenant == marks[1].Tenant ||
+		marks[0].Date != dwell.DateOf(recent, time.UTC) || marks[1].Date != dwell.DateOf(recent, time.UTC) {
+		t.Fatalf("RederiveAll(3) = %v, marks %+v; want true and the recent day of each tenant", marked, marks)
+	}
+	summarizeDirty(t, s)
+	for _, v := range []uint64{3, 2, 0} {
+		marked, err := s.RederiveAll(ctx(), v)
+		must(t, "RederiveAll", err)
+		if marks := dirtyDays(t, s); marked || len(marks) != 0 {
+			t.Errorf("RederiveAll(%d) after 3 = %v, marks %+v; want false and none", v, marked, marks)
+		}
+	}
+	if h.Reopen != nil {
+		s = h.Reopen(t, s)
+		marked, err := s.RederiveAll(ctx(), 3)
+		must(t, "RederiveAll(3) after a restart", err)
+		if marked {
+			t.Errorf("RederiveAll(3) after a restart marked again: the recorded version was lost")
+		}
+	}
+	marked, err = s.RederiveAll(ctx(), 4)
+	must(t, "RederiveAll(4)", err)
+	if marks := dirtyDays(t, s); !marked || len(marks) != 2 {
+		t.Errorf("RederiveAll(4) = %v, marks %+v; want true and the two recent days", marked, marks)
 	}
 }
 
