@@ -138,7 +138,9 @@ func (d *deriver) describe(s *Segment) {
 	case KindIdle, KindVisit:
 		best := time.Duration(0)
 		for _, st := range d.stays {
-			if st.kind != s.Kind || st.client != s.Client {
+			// An IDLE segment names no client, though its stop may be at
+			// a site (one too short for a visit: classify).
+			if st.kind != s.Kind || (s.Kind == KindVisit && st.client != s.Client) {
 				continue
 			}
 			ov := minT(st.end, s.End).Sub(maxT(st.start, s.Start))

@@ -1031,10 +1031,15 @@ func (d *deriver) classify() {
 	}
 	for k := range merged {
 		s := &merged[k]
+		// A stop at a site too short for a visit but lasting IdleMin (a
+		// tenant's VisitMin above its IdleMin) is idle: the rep stood
+		// still, and DESIGN's TRAVEL takes only stops shorter than
+		// IdleMin. It keeps its client for the claims (a check-in made in
+		// it reaches back to its start), but its segment names none.
 		switch {
 		case s.client != "" && d.lasts(s, d.st.VisitMin):
 			s.kind = KindVisit
-		case s.client == "" && d.lasts(s, d.st.IdleMin):
+		case d.lasts(s, d.st.IdleMin):
 			s.kind = KindIdle
 		default:
 			s.kind = KindTravel

@@ -164,9 +164,15 @@
 //  5. Kinds. Stops of the same client (or an unnamed stop and a stop at a
 //     site whose fence is within reach of it) less than 3 min and 50 m
 //     (100 m) apart are joined. A stop at a site lasting VisitMin is a
-//     visit; a stop at no site lasting IdleMin is idle; any other stop is
-//     travel. "Lasting" allows 30 s of timing uncertainty on the estimate,
-//     and the fixes around the stop must be at least that far apart.
+//     visit; any other stop lasting IdleMin is idle; any other stop is
+//     travel. DESIGN is silent on a stop at a site lasting IdleMin but
+//     not VisitMin (a tenant's VisitMin above its IdleMin): it is IDLE,
+//     the closest honest kind (the rep stood still; it is not a visit),
+//     as DESIGN's TRAVEL takes only stops shorter than IdleMin. Its
+//     segment names no client; a verified check-in made in it claims a
+//     visit all the same (step 6). "Lasting" allows 30 s of timing
+//     uncertainty on the estimate, and the fixes around the stop must be
+//     at least that far apart.
 //  6. Claims. A check-in is verified when its fix (not mock) is within
 //     twice its accuracy (30 m to 150 m) of the client's fence, using the
 //     exact distance (geofence.Shape) when the client is known. Otherwise

@@ -110,4 +110,65 @@ func TestVoteStillFindsDriftedVisit(t *testing.T) {
 	}
 }
 
+// TestShortStopAtSiteLongVisitMin: with the tenant's visit_min at 30 min
+// and idle_min at 5, a 20-min stop at a client is no visit, but the rep
+// stood still: IDLE (DESIGN's TRAVEL takes only stops shorter than
+// idle_min). A 3-min stop there, shorter than idle_min, stays travel, and
+// a 35-min one is a visit.
+func TestShortStopAtSiteLongVisitMin(t *testing.T) {
+	for _, c := range []struct {
+		stay time.Duration
+		want Kind
+	}{{20 * time.Minute, KindIdle}, {3 * time.Minute, KindTravel}, {35 * time.Minute, KindVisit}} {
+		A := offset(0, 0)
+		ix, cm := circleClients(t, circle("acme", A, 40))
+		var tr track
+		end := hm(12, 0, 0).Add(c.stay)
+		tr.move(hm(11, 50, 0), hm(12, 0, 0), offset(3000, 0), A, 30*time.Second, 8)
+		tr.stay(hm(12, 0, 0), end, A, 30*time.Second, 10, 3)
+		tr.move(end, end.Add(10*time.Minute), A, offset(3000, 2000), 30*time.Second, 8)
+		day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			Settings: dwell.Settings{VisitMin: 30 * time.Minute, IdleMin: 5 * time.Minute}})
+		name := c.stay.String() + " at a client"
+		checkInvariants(t, name, day)
+		switch c.want {
+		case KindIdle:
+			wantOneIdle(t, name, day, c.stay)
+			if s := segmentsOf(day, KindIdle); len(s) == 1 && haversineM(s[0].Location, A) > 10 {
+				t.Errorf("%s: IDLE at %v, %.0f m from where the rep stood", name, s[0].Location, haversineM(s[0].Location, A))
+			}
+		case KindTravel:
+			if len(day.Segments) != 1 || day.Segments[0].Kind != KindTravel {
+				t.Errorf("%s: want one TRAVEL segment, got\n%s", name, day.Encode())
+			}
+		case KindVisit:
+			if len(day.Visits) != 1 || day.Totals.Idle != 0 || (day.Totals.Visit-c.stay).Abs() > 90*time.Second {
+				t.Errorf("%s: want one visit of %v, got\n%s", name, c.stay, day.Encode())
+			}
+		}
+	}
+}
+
+// TestShortStopAtSiteClaimed: a verified check-in made 2 min into such a
+// stop (visit_min 30 min, the stop 20 min) claims a visit from the stop's
+// start, as in any stop, until its check-out.
+func TestShortStopAtSiteClaimed(t *testing.T) {
+	A := offset(0, 0)
+	ix, cm := circleClients(t, circle("acme", A, 40))
+	var tr track
+	tr.move(hm(11, 50, 0), hm(12, 0, 0), offset(3000, 0), A, 30*time.Second, 8)
+	tr.stay(hm(12, 0, 0), hm(12, 20, 0), A, 30*time.Second, 10, 3)
+	tr.move(hm(12, 20, 0), hm(12, 30, 0), A, offset(3000, 2000), 30*time.Second, 8)
+	f := dwell.Fix{ID: "c1", Time: hm(12, 2, 0), Pos: A, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1}
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns:  []dwell.CheckIn{{RequestID: "in-1", Client: "acme", Time: f.Time, Fix: &f}},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out-1", Client: "acme", Time: hm(12, 19, 0)}},
+		Settings:  dwell.Settings{VisitMin: 30 * time.Minute, IdleMin: 5 * time.Minute}})
+	checkInvariants(t, "claimed", day)
+	if len(day.Visits) != 1 || day.Visits[0].Source != SourceCheckIn || day.Visits[0].Start.Sub(hm(12, 0, 0)).Abs() > time.Minute ||
+		!day.Visits[0].End.Equal(hm(12, 19, 0)) || day.Totals.Idle > 2*time.Minute {
+		t.Errorf("want a CHECK_IN visit 12:00-12:19 and at most a minute of IDLE after it, got\n%s", day.Encode())
+	}
+}
+
 func ftoa(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
