@@ -212,9 +212,13 @@
 //     15 min before or during it (a check-in from the car park:
 //     OUTSIDE_GEOFENCE, but the fixes agree). An unverified check-in the
 //     fixes do not back is no visit. TRAVEL carries the path length along
-//     the fixes inside it and the legs that cross its edges (the rep was
-//     at the stop next to it until the edge), GAP the straight distance
-//     from the last fix before it to the first after it.
+//     the fixes inside it and the legs that cross its edges into a stop
+//     (the rep was at the stop next to it until the edge), each leg
+//     counted once: a leg that several TRAVEL segments share (a short
+//     claimed visit, or a stop, inside one leg) is split between them by
+//     their time in it, so the TRAVEL distances add up to no more than the
+//     path along the clean fixes. GAP carries the straight distance from
+//     the last fix before it to the first after it.
 //
 // A day with pauses (Input.Tracking) is derived from the fixes outside
 // them, and PAUSED is then laid over the result, winning over every other

@@ -1,11 +1,13 @@
 package timeline
 
 import (
+	"math"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/sim"
 )
 
 // square returns the corners of a square of half side half metres centred
@@ -168,6 +170,65 @@ func TestShortStopAtSiteClaimed(t *testing.T) {
 	if len(day.Visits) != 1 || day.Visits[0].Source != SourceCheckIn || day.Visits[0].Start.Sub(hm(12, 0, 0)).Abs() > time.Minute ||
 		!day.Visits[0].End.Equal(hm(12, 19, 0)) || day.Totals.Idle > 2*time.Minute {
 		t.Errorf("want a CHECK_IN visit 12:00-12:19 and at most a minute of IDLE after it, got\n%s", day.Encode())
+	}
+}
+
+// TestClaimInsideLeg: a rep drives past a client and taps a check-in and
+// a check-out 10 s apart between two fixes 30 s apart. The short claimed
+// visit cuts the trip in two, and the leg it falls in is shared between
+// the two trips by their time in it: together they are the path along
+// the fixes, not one leg more.
+func TestClaimInsideLeg(t *testing.T) {
+	A := offset(0, 0)
+	ix, cm := circleClients(t, circle("acme", A, 40))
+	var tr track
+	tr.move(hm(8, 50, 0), hm(9, 10, 0), offset(-9000, 0), offset(9000, 0), 30*time.Second, 8)
+	path := 0.0
+	for k := 1; k < len(tr.fixes); k++ {
+		path += haversineM(tr.fixes[k-1].Pos, tr.fixes[k].Pos)
+	}
+	f1 := dwell.Fix{ID: "c1", Time: hm(9, 0, 10), Pos: A, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1}
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns:  []dwell.CheckIn{{RequestID: "in-1", Client: "acme", Time: f1.Time, Fix: &f1}},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out-1", Client: "acme", Time: hm(9, 0, 20)}}})
+	checkInvariants(t, "claim inside a leg", day)
+	trips := segmentsOf(day, KindTravel)
+	if len(trips) != 2 || len(day.Visits) != 1 {
+		t.Fatalf("want a 10-s claimed visit between two trips, got\n%s", day.Encode())
+	}
+	// The leg 09:00:00-09:00:30 (450 m) has 10 s of each trip in it.
+	want := []float64{9000 + 225, path - 9000 - 225}
+	for i, s := range trips {
+		if math.Abs(s.DistanceM-want[i]) > 0.001*want[i] {
+			t.Errorf("trip %d (%v..%v) distance %.1f m, want %.1f m", i, s.Start.Format("15:04:05"), s.End.Format("15:04:05"), s.DistanceM, want[i])
+		}
+	}
+	if got := day.Totals.TravelDistanceM; math.Abs(got-path) > 0.001*path {
+		t.Errorf("travel distance %.1f m, want the path along the fixes, %.1f m", got, path)
+	}
+}
+
+// TestTravelDistanceAtMostPath: over simulated days, the TRAVEL distances
+// add up to no more than the path along the clean fixes (a leg is counted
+// once, whatever segments cut it).
+func TestTravelDistanceAtMostPath(t *testing.T) {
+	w := newSimWorld(t, 7)
+	for _, p := range []sim.Profile{sim.Realistic(), sim.Harsh(), sim.Canvassing()} {
+		for n := 0; n < 30; n++ {
+			res := w.simDay(t, p, uint64(100+n), n)
+			in := w.input(res, res.AllFixes())
+			day := Derive(in)
+			lo, hi := bounds(in)
+			var scratch Day
+			clean := scratch.clean(in.Fixes, prepare(in.Fixes, lo, hi))
+			path := 0.0
+			for k := 1; k < len(clean); k++ {
+				path += dist(clean[k-1], clean[k])
+			}
+			if got := day.Totals.TravelDistanceM; got > path*(1+1e-9) {
+				t.Errorf("%s day %d: travel distance %.1f m, path along the clean fixes %.1f m", p.Name, n, got, path)
+			}
+		}
 	}
 }
 
