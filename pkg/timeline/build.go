@@ -100,31 +100,79 @@ func (d *deriver) build(day *Day) {
 	for i := range segs {
 		d.describe(&segs[i])
 	}
+	d.travelDistances(segs)
 	day.Segments = segs
 	d.visits(day)
 	day.Totals = day.SumTotals()
 }
 
-// describe fills a segment's distance or location.
+// travelDistances fills the TRAVEL segments' distances: the path along
+// the fixes, each leg between two fixes in a row counted once. A leg
+// within one TRAVEL segment, or crossing its edge into a stop, counts in
+// full there: the stop holds the rep still until the edge, so the whole
+// leg was travelled within the segment. A leg that several TRAVEL
+// segments share (a short claimed visit, or a stop, inside one leg) is
+// split between them by their time in it, as applyPauses splits a
+// distance at a pause, so the segments' distances add up to no more than
+// the path. A GAP's edges are fixes: no leg crosses one.
+func (d *deriver) travelDistances(segs []Segment) {
+	fs := d.fixes
+	for i := range segs {
+		s := &segs[i]
+		if s.Kind != KindTravel {
+			continue
+		}
+		start, end := s.Start.UnixNano(), s.End.UnixNano()
+		lo, _ := slices.BinarySearchFunc(fs, start, func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
+		for k := max(lo, 1); k < len(fs) && fs[k-1].t < end; k++ {
+			a, b := fs[k-1].t, fs[k].t
+			if a == b { // two fixes of one instant: the segment holding it
+				if a >= start {
+					s.DistanceM += dist(fs[k-1], fs[k])
+				}
+				continue
+			}
+			ov := min(b, end) - max(a, start)
+			if ov <= 0 {
+				continue
+			}
+			share := 1.0
+			if a < start || b > end {
+				if tot := travelWithin(segs, i, a, b); tot > ov {
+					share = float64(ov) / float64(tot)
+				}
+			}
+			s.DistanceM += share * dist(fs[k-1], fs[k])
+		}
+	}
+}
+
+// travelWithin returns how much of the interval (a, b), in nanoseconds,
+// the TRAVEL segments around segs[i] (contiguous, in order) cover.
+func travelWithin(segs []Segment, i int, a, b int64) int64 {
+	var tot int64
+	over := func(s *Segment) int64 {
+		if s.Kind != KindTravel {
+			return 0
+		}
+		return max(min(b, s.End.UnixNano())-max(a, s.Start.UnixNano()), 0)
+	}
+	for j := i; j >= 0 && segs[j].End.UnixNano() > a; j-- {
+		tot += over(&segs[j])
+	}
+	for j := i + 1; j < len(segs) && segs[j].Start.UnixNano() < b; j++ {
+		tot += over(&segs[j])
+	}
+	return tot
+}
+
+// describe fills a segment's location, or a GAP's distance (TRAVEL's is
+// travelDistances').
 func (d *deriver) describe(s *Segment) {
 	fs := d.fixes
 	lo, _ := slices.BinarySearchFunc(fs, s.Start.UnixNano(), func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
 	hi, _ := slices.BinarySearchFunc(fs, s.End.UnixNano(), func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
 	switch s.Kind {
-	case KindTravel:
-		// The path through the fixes, with the legs that cross its edges:
-		// a stop on the other side holds the rep still until the edge, so
-		// the leg from its last fix to the first fix on the road (or from
-		// the last on the road to the next stop) was travelled in full
-		// within the segment. A GAP's edges are fixes; a PAUSED cut is
-		// shared out by time (pause.go).
-		start, end := s.Start.UnixNano(), s.End.UnixNano()
-		for k := max(lo, 1); k < len(fs) && fs[k-1].t < end; k++ {
-			a, b := fs[k-1].t, fs[k].t
-			if min(b, end) > max(a, start) || (a == b && a >= start) {
-				s.DistanceM += dist(fs[k-1], fs[k])
-			}
-		}
 	case KindGap:
 		// From the last fix before the silence to the first after it: a
 		// stop estimated to end (or start) inside the silence moves the
@@ -138,7 +186,9 @@ func (d *deriver) describe(s *Segment) {
 	case KindIdle, KindVisit:
 		best := time.Duration(0)
 		for _, st := range d.stays {
-			if st.kind != s.Kind || st.client != s.Client {
+			// An IDLE segment names no client, though its stop may be at
+			// a site (one too short for a visit: classify).
+			if st.kind != s.Kind || (s.Kind == KindVisit && st.client != s.Client) {
 				continue
 			}
 			ov := minT(st.end, s.End).Sub(maxT(st.start, s.Start))

@@ -1031,10 +1031,15 @@ func (d *deriver) classify() {
 	}
 	for k := range merged {
 		s := &merged[k]
+		// A stop at a site too short for a visit but lasting IdleMin (a
+		// tenant's VisitMin above its IdleMin) is idle: the rep stood
+		// still, and DESIGN's TRAVEL takes only stops shorter than
+		// IdleMin. It keeps its client for the claims (a check-in made in
+		// it reaches back to its start), but its segment names none.
 		switch {
 		case s.client != "" && d.lasts(s, d.st.VisitMin):
 			s.kind = KindVisit
-		case s.client == "" && d.lasts(s, d.st.IdleMin):
+		case d.lasts(s, d.st.IdleMin):
 			s.kind = KindIdle
 		default:
 			s.kind = KindTravel
@@ -1332,7 +1337,8 @@ func clampT(t, lo, hi time.Time) time.Time {
 
 // site names the client of a stop from its centre: among the fences that
 // contain it, the one with the nearest centre; else the nearest fence
-// within the centre's uncertainty; else none.
+// within the centre's uncertainty; else the site most of the stop's core
+// fixes are at (within voteTolerance); else none.
 func (d *deriver) site(s *stay) {
 	if d.in.Fences == nil {
 		return
@@ -1343,15 +1349,16 @@ func (d *deriver) site(s *stay) {
 		return
 	}
 	// The centre is at no site, but indoor errors are correlated for
-	// minutes and can pull it off: ask the fixes. A fence within the
+	// minutes and can pull it off: ask the fixes. A fence within the vote
 	// tolerance of the fixes' mean accuracy of the centre wins if most of
-	// the stop's core fixes are at it, each within the tolerance of its own
-	// accuracy, as a check-in's fix would be (the most such fixes wins,
-	// ties to the nearest centre).
-	d.buf = d.in.Fences.Query(s.centre, tolerance(s.meanAccM), d.buf)
+	// the stop's core fixes are at it, each within the vote tolerance of
+	// its own accuracy (the most such fixes wins, ties to the nearest
+	// centre).
+	reach := voteTolerance(s.meanAccM)
+	d.buf = d.in.Fences.Query(s.centre, reach, d.buf)
 	best, bestN, bestD := dwell.ClientID(""), 0, math.Inf(1)
 	for k, m := range d.buf {
-		if k == maxVoteCandidates || m.DistanceM > tolerance(s.meanAccM) {
+		if k == maxVoteCandidates || m.DistanceM > reach {
 			break
 		}
 		c, ok := d.client(dwell.ClientID(m.ID))
@@ -1361,7 +1368,7 @@ func (d *deriver) site(s *stay) {
 		sh := geofence.NewShape(c.Fence)
 		n := 0
 		for _, p := range d.fixes[s.first : s.last+1] {
-			if sh.SignedDistanceM(p.ll) <= tolerance(p.accM) {
+			if sh.SignedDistanceM(p.ll) <= voteTolerance(p.accM) {
 				n++
 			}
 		}
@@ -1495,6 +1502,17 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 // tolerance is how far outside a fence a fix of accuracy accM may be and
 // still count as at the site.
 func tolerance(accM float64) float64 { return min(max(2*accM, checkInTolMinM), checkInTolMaxM) }
+
+// voteTolerance is how far outside a fence, in metres, a stop's fix of
+// accuracy accM may be and still vote for the site when the stop's centre
+// is at none (site): twice the accuracy, at most checkInTolMaxM, without
+// tolerance's floor of checkInTolMinM. A check-in's fix is one reading
+// taken at the door, where a floor forgives a rep who taps a few metres
+// early; a stop's fixes are many readings of where the rep stood, and
+// with good ones (5 m) a floor of 30 m would make a visit of a café next
+// door, a car parked in front or a courtyard that is a hole of the
+// client's polygon (DESIGN: "inside that client's site (accuracy-aware)").
+func voteTolerance(accM float64) float64 { return min(2*accM, checkInTolMaxM) }
 
 // fenceDist returns the signed distance in metres from p to client id's
 // fence, and whether it is known: from the client's fence when the input

@@ -106,7 +106,8 @@ const (
 	KindUnspecified Kind = iota
 	// KindVisit is time with a client.
 	KindVisit
-	// KindIdle is a stationary stop of at least IdleMin away from sites.
+	// KindIdle is a stationary stop of at least IdleMin away from sites,
+	// or at a site but shorter than VisitMin.
 	KindIdle
 	// KindTravel is moving, short stops included.
 	KindTravel
