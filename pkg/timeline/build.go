@@ -47,7 +47,7 @@ func (d *deriver) build(day *Day) {
 		}
 		start, end := j.ci.Time, j.claimEnd
 		if !j.next.IsZero() && end.After(j.next) {
-			end = j.next // the next check-in starts another visit
+			end = j.next // the next verified check-in starts another claim
 		}
 		// The rep checks in after arriving: the claim reaches back to the
 		// start of the stop it was made in, at most claimLead, and not

@@ -170,13 +170,20 @@
 //     though its OS flag is unset: a spoofed check-in. A
 //     check-out closes the earliest open check-in of the same client made
 //     before it and before that client's next check-in (a rep may check
-//     in at the next shop before checking out of the last). A verified
-//     check-in claims a
-//     visit from the start of the stop it was made in (at most 5 min
-//     earlier, never into the previous claim) until its check-out or the
-//     next check-in; without a check-out (forgotten) until the end of the
-//     visit stop it was made in, else until the last fix at the site
-//     before two fixes away from it. Whatever its end, a claim stops at
+//     in at the next shop before checking out of the last). Check-ins
+//     are judged within the day's bounds (step 1), the start brought 15
+//     min earlier when it is a working-hours window's
+//     (never before the local midnight): the server refuses fixes
+//     outside working hours but not check-ins, and one made on arrival
+//     just before the window names the visit the fixes show from the
+//     window's start. A verified check-in claims a visit from the start
+//     of the stop it was made in (at most 5 min earlier, never into the
+//     previous claim) until its check-out or the next verified check-in
+//     (of any client: a check-in the fixes do not back, OUTSIDE_GEOFENCE
+//     say, changes nothing); without a check-out (forgotten) until the
+//     end of the visit stop it was made in, else until the last fix at
+//     the site before two fixes away from it (or the next verified
+//     check-in). Whatever its end, a claim stops at
 //     the last fix at the site before the first idle or visit stop after
 //     the check-in that is elsewhere (beyond reach of the site, and at
 //     least 100 m from it): a check-out tapped late, after the rep drove
@@ -358,6 +365,9 @@
 // no visit and are counted (runs of 1 to 5 fixes, hops, one-way jumps,
 // fake runs at the day's edges) and that what is fast but real, or close
 // but not a jump, keeps the day.
+// pairing_test.go checks how check-ins, check-outs and visits pair: a
+// check-in not verified made during another's claim, one made just
+// before working hours.
 //
 // # Speed
 //
