@@ -26,6 +26,137 @@ func checkInFix(id string, at time.Time, p dwell.LatLng, acc float64) *dwell.Fix
 	return &dwell.Fix{ID: id, Time: at, Pos: p, AccuracyM: acc, SpeedMPS: -1, BearingDeg: -1}
 }
 
+// TestCarParkThenVerified: the rep checks in from the car park
+// (OUTSIDE_GEOFENCE), walks in, checks in again (VERIFIED) and checks out
+// with an outcome. The visit's check-in is the verified one that claims
+// it, with the check-out's outcome; the car-park check-in is superseded
+// by the second one in the same visit: unverified, but no forgotten
+// check-out.
+func TestCarParkThenVerified(t *testing.T) {
+	A := offset(0, 0)
+	ix, cm := circleClients(t, circle("acme", A, 40))
+	var tr track
+	park := offset(-150, 0)
+	tr.move(hm(8, 50, 0), hm(8, 58, 0), offset(-3000, 0), park, 30*time.Second, 8)
+	tr.move(hm(8, 58, 0), hm(9, 0, 0), park, A, 20*time.Second, 8)
+	tr.stay(hm(9, 0, 0), hm(10, 0, 0), A, time.Minute, 10, 5)
+	tr.move(hm(10, 0, 0), hm(10, 10, 0), A, offset(3000, 0), 30*time.Second, 8)
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns: []dwell.CheckIn{
+			{RequestID: "in-park", Client: "acme", Time: hm(8, 58, 0), Fix: checkInFix("c1", hm(8, 58, 0), park, 8)},
+			{RequestID: "in-door", Client: "acme", Time: hm(9, 1, 0), Fix: checkInFix("c2", hm(9, 1, 0), A, 10)},
+		},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out-1", Client: "acme", Time: hm(9, 58, 0), Outcome: dwell.OutcomeRejected}}})
+	checkInvariants(t, "car park", day)
+	if len(day.Visits) != 1 {
+		t.Fatalf("want one visit, got %d\n%s", len(day.Visits), day.Encode())
+	}
+	v := day.Visits[0]
+	if v.CheckInRequestID != "in-door" || v.Verification != dwell.VerificationVerified {
+		t.Errorf("want the visit's check-in to be the verified one that claims it (in-door, VERIFIED), got check_in=%q verification=%v\n%s",
+			v.CheckInRequestID, verificationName(v.Verification), day.Encode())
+	}
+	if got := closedBy(day)[v.CheckInRequestID]; got != "out-1" {
+		t.Errorf("the visit's check-in %q is closed by %q, want out-1 (its outcome)", v.CheckInRequestID, got)
+	}
+	if day.Flags.ForgottenCheckOuts != 0 || day.Flags.UnverifiedCheckIns != 1 || len(day.CheckIns) != 2 {
+		t.Errorf("flags %+v with %d check-ins: want 0 forgotten check-outs (in-park is superseded by in-door in the same visit) and 1 unverified check-in, both listed",
+			day.Flags, len(day.CheckIns))
+	}
+}
+
+// TestDoubleCheckIn: two check-ins at one client during one visit (a
+// retried tap with a new request id), one check-out with the outcome. The
+// visit's check-in is the one the check-out closed, and the first tap,
+// superseded, is no forgotten check-out. Two check-ins at one client in
+// two visits, the first never checked out, still count one.
+func TestDoubleCheckIn(t *testing.T) {
+	A := offset(0, 0)
+	ix, cm := circleClients(t, circle("acme", A, 40))
+	t.Run("one visit", func(t *testing.T) {
+		var tr track
+		tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 0), A, 30*time.Second, 8)
+		tr.stay(hm(9, 0, 0), hm(10, 0, 0), A, time.Minute, 10, 5)
+		tr.move(hm(10, 0, 0), hm(10, 10, 0), A, offset(3000, 0), 30*time.Second, 8)
+		day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns: []dwell.CheckIn{
+				{RequestID: "in-1", Client: "acme", Time: hm(9, 2, 0), Fix: checkInFix("c1", hm(9, 2, 0), A, 10)},
+				{RequestID: "in-2", Client: "acme", Time: hm(9, 3, 0), Fix: checkInFix("c2", hm(9, 3, 0), A, 10)},
+			},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out-1", Client: "acme", Time: hm(9, 58, 0), Outcome: dwell.OutcomeWon}}})
+		checkInvariants(t, "double check-in", day)
+		if len(day.Visits) != 1 {
+			t.Fatalf("want one visit, got %d\n%s", len(day.Visits), day.Encode())
+		}
+		v := day.Visits[0]
+		if got := closedBy(day)[v.CheckInRequestID]; got != "out-1" {
+			t.Errorf("the visit's check-in %q is closed by %q: its check-out (and outcome) is not the visit's\n%s", v.CheckInRequestID, got, day.Encode())
+		}
+		if v.Verification != dwell.VerificationVerified || v.Source != SourceBoth {
+			t.Errorf("visit verification %v source %v, want VERIFIED, BOTH", verificationName(v.Verification), v.Source)
+		}
+		if day.Flags.ForgottenCheckOuts != 0 || len(day.CheckIns) != 2 {
+			t.Errorf("forgotten check-outs %d with %d check-ins: want 0, the first tap superseded by the second in the same visit, both listed",
+				day.Flags.ForgottenCheckOuts, len(day.CheckIns))
+		}
+		if d := day.Totals.Visit; d < 59*time.Minute {
+			t.Errorf("visit time %v, want the hour", d)
+		}
+	})
+	t.Run("verified, then unverified checked out", func(t *testing.T) {
+		// The claim ranks first: the visit keeps the verified check-in,
+		// with no outcome (doc.go, Caveats), and the check-out stays on
+		// the second tap; the first is superseded, not forgotten.
+		var tr track
+		tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 0), A, 30*time.Second, 8)
+		tr.stay(hm(9, 0, 0), hm(10, 0, 0), A, time.Minute, 10, 5)
+		tr.move(hm(10, 0, 0), hm(10, 10, 0), A, offset(3000, 0), 30*time.Second, 8)
+		day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns: []dwell.CheckIn{
+				{RequestID: "in-1", Client: "acme", Time: hm(9, 2, 0), Fix: checkInFix("c1", hm(9, 2, 0), A, 10)},
+				{RequestID: "in-2", Client: "acme", Time: hm(9, 30, 0), Fix: checkInFix("c2", hm(9, 30, 0), offset(500, 0), 10)},
+			},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out-1", Client: "acme", Time: hm(9, 58, 0), Outcome: dwell.OutcomeWon}}})
+		checkInvariants(t, "verified, then unverified", day)
+		if len(day.Visits) != 1 || day.Visits[0].CheckInRequestID != "in-1" || day.Visits[0].Verification != dwell.VerificationVerified {
+			t.Fatalf("want one visit with the verified check-in in-1, got\n%s", day.Encode())
+		}
+		if c := closedBy(day); c["in-1"] != "" || c["in-2"] != "out-1" {
+			t.Errorf("in-1 closed by %q, in-2 by %q; want none and out-1", c["in-1"], c["in-2"])
+		}
+		if day.Flags.ForgottenCheckOuts != 0 || day.Flags.UnverifiedCheckIns != 1 {
+			t.Errorf("flags %+v: want 0 forgotten check-outs (in-1 superseded by in-2), 1 unverified", day.Flags)
+		}
+	})
+	t.Run("two visits", func(t *testing.T) {
+		var tr track
+		far := offset(3000, 0)
+		tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 0), A, 30*time.Second, 8)
+		tr.stay(hm(9, 0, 0), hm(9, 30, 0), A, time.Minute, 10, 5)
+		tr.move(hm(9, 30, 0), hm(9, 40, 0), A, far, 30*time.Second, 8)
+		tr.stay(hm(9, 40, 0), hm(10, 10, 0), far, time.Minute, 10, 5)
+		tr.move(hm(10, 10, 0), hm(10, 20, 0), far, A, 30*time.Second, 8)
+		tr.stay(hm(10, 20, 0), hm(10, 50, 0), A, time.Minute, 10, 5)
+		tr.move(hm(10, 50, 0), hm(11, 0, 0), A, far, 30*time.Second, 8)
+		day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns: []dwell.CheckIn{
+				{RequestID: "in-1", Client: "acme", Time: hm(9, 2, 0), Fix: checkInFix("c1", hm(9, 2, 0), A, 10)},
+				{RequestID: "in-2", Client: "acme", Time: hm(10, 22, 0), Fix: checkInFix("c2", hm(10, 22, 0), A, 10)},
+			},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out-2", Client: "acme", Time: hm(10, 48, 0), Outcome: dwell.OutcomeWon}}})
+		checkInvariants(t, "two visits", day)
+		if len(day.Visits) != 2 || day.Visits[0].CheckInRequestID != "in-1" || day.Visits[1].CheckInRequestID != "in-2" {
+			t.Fatalf("want two visits, in-1's then in-2's, got\n%s", day.Encode())
+		}
+		if c := closedBy(day); c["in-1"] != "" || c["in-2"] != "out-2" {
+			t.Errorf("in-1 closed by %q, in-2 by %q; want none and out-2", c["in-1"], c["in-2"])
+		}
+		if day.Flags.ForgottenCheckOuts != 1 {
+			t.Errorf("forgotten check-outs %d, want 1: in-1's visit ended without a check-out", day.Flags.ForgottenCheckOuts)
+		}
+	})
+}
+
 // TestUnverifiedNextCutsNoClaim: a verified check-in's visit is not cut
 // by a mistaken check-in at a client 5 km away (OUTSIDE_GEOFENCE): a
 // check-in the fixes do not back changes nothing, whether the claim ends
