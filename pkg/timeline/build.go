@@ -41,7 +41,8 @@ func (d *deriver) build(day *Day) {
 		}
 	}
 	var prevEnd time.Time
-	for _, j := range d.checkIns {
+	for k := range d.checkIns {
+		j := &d.checkIns[k]
 		if j.claimEnd.IsZero() {
 			continue
 		}
@@ -61,6 +62,7 @@ func (d *deriver) build(day *Day) {
 		if end.After(start) {
 			claims = append(claims, claim{start: start, end: end, kind: KindVisit, client: j.ci.Client, prio: prioCheckIn})
 			prevEnd = end
+			j.from, j.to = start, end
 		}
 	}
 	cuts := make([]time.Time, 0, 2*len(claims))
@@ -228,9 +230,14 @@ func (d *deriver) visits(day *Day) {
 	slices.SortStableFunc(day.Visits, func(a, b Visit) int { return cmp.Compare(a.Start.UnixNano(), b.Start.UnixNano()) })
 }
 
-// claims reports whether check-in j's claim overlaps visit segment s.
+// claims reports whether check-in j's claim, as build laid it, overlaps
+// visit segment s. The laid claim, not the check-in to claimEnd: it
+// reaches back to the start of the stop the check-in was made in, and a
+// claim the fixes end at the check-in itself (a forgotten check-out, no
+// fix at the site after it) lies wholly before it, yet its visit is the
+// check-in's.
 func (j *judged) claims(s *Segment) bool {
-	return !j.claimEnd.IsZero() && j.ci.Time.Before(s.End) && j.claimEnd.After(s.Start)
+	return j.to.After(j.from) && j.from.Before(s.End) && j.to.After(s.Start)
 }
 
 func minT(a, b time.Time) time.Time {

@@ -1414,6 +1414,7 @@ type judged struct {
 	res      CheckInResult
 	claimEnd time.Time // zero unless verified
 	next     time.Time // the next verified check-in's time (any client), or zero
+	from, to time.Time // the claim as build lays it, [from, to); empty if none
 	used     bool
 }
 

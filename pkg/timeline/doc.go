@@ -207,7 +207,8 @@
 //     visits. The span is cut at every boundary and equal
 //     neighbours joined. A visit's source is GEOFENCE (a visit stop),
 //     CHECK_IN (a claimed visit alone) or BOTH; its check-in is the
-//     verified one claiming it, else any check-in of the client made up to
+//     verified one claiming it (its claim as laid, from the stop's start
+//     before it, overlaps the visit), else any check-in of the client made up to
 //     15 min before or during it (a check-in from the car park:
 //     OUTSIDE_GEOFENCE, but the fixes agree); among several of either
 //     kind, the one a check-out closed (its outcome is the visit's), then

@@ -272,3 +272,31 @@ func TestCheckInBeforeWorkingHours(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimBeforeItsCheckIn: a verified check-in whose check-out is
+// forgotten and after which no fix is at the site (the indoor fixes drift
+// 90 m off a small fence) claims only the stop's start before it; that
+// visit is the check-in's (source CHECK_IN, VERIFIED), not a visit with
+// no source and no check-in.
+func TestClaimBeforeItsCheckIn(t *testing.T) {
+	A := offset(0, 0)
+	ix, cm := circleClients(t, circle("acme", A, 20))
+	var tr track
+	drift := offset(90, 0)
+	tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 0), A, 30*time.Second, 8)
+	tr.stay(hm(9, 0, 0), hm(10, 0, 0), drift, time.Minute, 20, 5)
+	tr.move(hm(10, 0, 0), hm(10, 10, 0), drift, offset(3000, 0), 30*time.Second, 8)
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns: []dwell.CheckIn{{RequestID: "in-1", Client: "acme", Time: hm(8, 59, 50), Fix: checkInFix("c1", hm(8, 59, 50), A, 8)}}})
+	checkInvariants(t, "claim before its check-in", day)
+	if len(day.Visits) != 1 {
+		t.Fatalf("want one visit, got\n%s", day.Encode())
+	}
+	if v := day.Visits[0]; v.CheckInRequestID != "in-1" || v.Source != SourceCheckIn || v.Verification != dwell.VerificationVerified || v.End.After(hm(8, 59, 50)) {
+		t.Errorf("visit %v..%v check_in=%q source %v verification %v; want in-1's claim, CHECK_IN, VERIFIED, ending at the check-in\n%s",
+			v.Start, v.End, v.CheckInRequestID, v.Source, verificationName(v.Verification), day.Encode())
+	}
+	if day.Flags.ForgottenCheckOuts != 1 {
+		t.Errorf("forgotten check-outs %d, want 1", day.Flags.ForgottenCheckOuts)
+	}
+}
