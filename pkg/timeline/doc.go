@@ -208,17 +208,17 @@
 //     neighbours joined. A visit's source is GEOFENCE (a visit stop),
 //     CHECK_IN (a claimed visit alone) or BOTH; its check-in is the
 //     verified one claiming it (its claim as laid, from the stop's start
-//     before it, overlaps the visit), else any check-in of the client made up to
-//     15 min before or during it (a check-in from the car park:
-//     OUTSIDE_GEOFENCE, but the fixes agree); among several of either
-//     kind, the one a check-out closed (its outcome is the visit's), then
-//     the earliest. Of the other check-ins of either kind, those without
-//     a check-out that a later one follows are the visit's too (step 6:
-//     no forgotten check-out). An unverified check-in the fixes do not
-//     back is no visit. TRAVEL carries the path length along the fixes
-//     inside it and the legs that cross its edges (the rep was
-//     at the stop next to it until the edge), GAP the straight distance
-//     from the last fix before it to the first after it.
+//     before it, overlaps the visit), else any check-in of the client
+//     made up to 15 min before or during it (a check-in from the car
+//     park: OUTSIDE_GEOFENCE, but the fixes agree); among several of
+//     either kind, the one a check-out closed (its outcome is the
+//     visit's), then the earliest. Any of them without a check-out that a
+//     later one follows is superseded: the visit's (it names no later
+//     visit) and no forgotten check-out (step 6). An unverified check-in
+//     the fixes do not back is no visit. TRAVEL carries the path length
+//     along the fixes inside it and the legs that cross its edges (the
+//     rep was at the stop next to it until the edge), GAP the straight
+//     distance from the last fix before it to the first after it.
 //
 // A day with pauses (Input.Tracking) is derived from the fixes outside
 // them, and PAUSED is then laid over the result, winning over every other
