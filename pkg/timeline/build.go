@@ -41,13 +41,14 @@ func (d *deriver) build(day *Day) {
 		}
 	}
 	var prevEnd time.Time
-	for _, j := range d.checkIns {
+	for k := range d.checkIns {
+		j := &d.checkIns[k]
 		if j.claimEnd.IsZero() {
 			continue
 		}
 		start, end := j.ci.Time, j.claimEnd
 		if !j.next.IsZero() && end.After(j.next) {
-			end = j.next // the next check-in starts another visit
+			end = j.next // the next verified check-in starts another claim
 		}
 		// The rep checks in after arriving: the claim reaches back to the
 		// start of the stop it was made in, at most claimLead, and not
@@ -61,6 +62,7 @@ func (d *deriver) build(day *Day) {
 		if end.After(start) {
 			claims = append(claims, claim{start: start, end: end, kind: KindVisit, client: j.ci.Client, prio: prioCheckIn})
 			prevEnd = end
+			j.from, j.to = start, end
 		}
 	}
 	cuts := make([]time.Time, 0, 2*len(claims))
@@ -205,26 +207,55 @@ func (d *deriver) describe(s *Segment) {
 	}
 }
 
-// visits lists the visit segments with their check-ins: a verified
-// check-in whose claim overlaps the visit, else any check-in for the same
-// client made within checkInLead before it or during it.
+// visits lists the visit segments with their check-ins. A visit's
+// candidates are the unused check-ins of its client that claim it
+// (verified, the claim overlapping it) or were made within checkInLead
+// before it or during it. Its check-in is a candidate that claims it if
+// any (the verified one at the door over one from the car park), of
+// those one a check-out closed if any (its outcome is the visit's), then
+// the earliest. A candidate without a check-out that a later candidate
+// follows (the rep checked in again at the same client in the same visit:
+// a double tap, or the car park, then the door) is superseded: it belongs
+// to the visit and is no forgotten check-out (the day's count is
+// lowered), since the visit's last check-in carries the check-out, or
+// was itself forgotten and counts.
 func (d *deriver) visits(day *Day) {
+	var cands []int // reused from visit to visit
 	for i := range day.Segments {
 		s := &day.Segments[i]
 		if s.Kind != KindVisit {
 			continue
 		}
-		pick := -1
+		cands = cands[:0]
 		for k := range d.checkIns {
 			j := &d.checkIns[k]
 			if j.used || j.ci.Client != s.Client {
 				continue
 			}
-			claimed := !j.claimEnd.IsZero() && j.ci.Time.Before(s.End) && j.claimEnd.After(s.Start)
-			near := !j.ci.Time.Before(s.Start.Add(-checkInLead)) && j.ci.Time.Before(s.End)
-			if claimed || near {
+			if j.claims(s) || (!j.ci.Time.Before(s.Start.Add(-checkInLead)) && j.ci.Time.Before(s.End)) {
+				cands = append(cands, k)
+			}
+		}
+		rank := func(j *judged) int {
+			r := 0
+			if j.claims(s) {
+				r += 2
+			}
+			if j.res.CheckOutRequestID != "" {
+				r++
+			}
+			return r
+		}
+		pick := -1
+		for n, k := range cands {
+			j := &d.checkIns[k]
+			if pick < 0 || rank(j) > rank(&d.checkIns[pick]) {
 				pick = k
-				break
+			}
+			// d.checkIns is in time order: a later candidate supersedes j.
+			if n+1 < len(cands) && j.res.CheckOutRequestID == "" {
+				j.used = true
+				day.Flags.ForgottenCheckOuts--
 			}
 		}
 		v := Visit{Client: s.Client, Start: s.Start, End: s.End}
@@ -247,6 +278,16 @@ func (d *deriver) visits(day *Day) {
 		day.Visits = append(day.Visits, v)
 	}
 	slices.SortStableFunc(day.Visits, func(a, b Visit) int { return cmp.Compare(a.Start.UnixNano(), b.Start.UnixNano()) })
+}
+
+// claims reports whether check-in j's claim, as build laid it, overlaps
+// visit segment s. The laid claim, not the check-in to claimEnd: it
+// reaches back to the start of the stop the check-in was made in, and a
+// claim the fixes end at the check-in itself (a forgotten check-out, no
+// fix at the site after it) lies wholly before it, yet its visit is the
+// check-in's.
+func (j *judged) claims(s *Segment) bool {
+	return j.to.After(j.from) && j.from.Before(s.End) && j.to.After(s.Start)
 }
 
 func minT(a, b time.Time) time.Time {

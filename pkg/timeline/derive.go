@@ -1420,7 +1420,8 @@ type judged struct {
 	ci       dwell.CheckIn
 	res      CheckInResult
 	claimEnd time.Time // zero unless verified
-	next     time.Time // the next check-in's time, or zero
+	next     time.Time // the next verified check-in's time (any client), or zero
+	from, to time.Time // the claim as build lays it, [from, to); empty if none
 	used     bool
 }
 
@@ -1447,7 +1448,17 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 	slices.SortFunc(cos, func(a, b dwell.CheckOut) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.RequestID, b.RequestID))
 	})
-	lo, hi := bounds(d.in)
+	lo, hi := d.checkInBounds()
+	// Each check-in's verdict first: the next check-in that ends a claim
+	// is the next verified one (a check-in the fixes do not back changes
+	// nothing), whatever the client.
+	vers := make([]dwell.Verification, len(cis))
+	dists := make([]float64, len(cis))
+	for k, ci := range cis {
+		if (lo.IsZero() || !ci.Time.Before(lo)) && (hi.IsZero() || ci.Time.Before(hi)) {
+			vers[k], dists[k] = d.verify(ci)
+		}
+	}
 	usedOut := make([]bool, len(cos))
 	var out []judged
 	for k, ci := range cis {
@@ -1455,10 +1466,13 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 			continue
 		}
 		j := judged{ci: ci, res: CheckInResult{RequestID: ci.RequestID, Client: ci.Client, Time: ci.Time}}
-		j.res.Verification, j.res.DistanceM = d.verify(ci)
+		j.res.Verification, j.res.DistanceM = vers[k], dists[k]
 		var next, nextSame time.Time
-		if k+1 < len(cis) {
-			next = cis[k+1].Time
+		for m := k + 1; m < len(cis); m++ {
+			if vers[m] == dwell.VerificationVerified {
+				next = cis[m].Time
+				break
+			}
 		}
 		for _, c := range cis[k+1:] {
 			if c.Client == ci.Client {
@@ -1468,7 +1482,7 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 		}
 		// A check-out closes the client's check-in before it, though the
 		// rep may have checked in at the next site first (a mall); the
-		// next check-in still ends the visit (build).
+		// next verified check-in still ends the visit (build).
 		var co *dwell.CheckOut
 		for m := range cos {
 			c := &cos[m]
@@ -1497,6 +1511,31 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 		out = append(out, j)
 	}
 	return out
+}
+
+// checkInBounds returns the instants [lo, hi) within which a check-in is
+// judged: the day's bounds (bounds), with lo brought checkInLead earlier
+// when a working-hours window starts the day after its local midnight
+// (never before midnight, so that no check-in is judged on two days). The
+// server refuses fixes outside working hours but not check-ins: a rep who
+// arrives before the window and checks in just before it starts names the
+// visit the fixes show from its start (the claim is clamped to the
+// observed span, which starts in the window), as a check-in made up to
+// checkInLead before any stop does.
+func (d *deriver) checkInBounds() (lo, hi time.Time) {
+	lo, hi = bounds(d.in)
+	if lo.IsZero() {
+		return lo, hi
+	}
+	early := lo.Add(-checkInLead)
+	if !d.in.Day.IsZero() {
+		loc := d.in.Loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		early = maxT(early, d.in.Day.Start(loc))
+	}
+	return minT(early, lo), hi
 }
 
 // tolerance is how far outside a fence a fix of accuracy accM may be and
@@ -1601,7 +1640,7 @@ func (d *deriver) unreachable(ci dwell.CheckIn) bool {
 
 // leftSite returns when the fixes show the rep left ci's site after a
 // forgotten check-out: the last fix at the site before two fixes in a row
-// away from it (or before next, the next check-in).
+// away from it (or before next, the next verified check-in).
 func (d *deriver) leftSite(ci dwell.CheckIn, next time.Time) time.Time {
 	end := ci.Time
 	out := 0

@@ -184,13 +184,26 @@
 //     though its OS flag is unset: a spoofed check-in. A
 //     check-out closes the earliest open check-in of the same client made
 //     before it and before that client's next check-in (a rep may check
-//     in at the next shop before checking out of the last). A verified
-//     check-in claims a
-//     visit from the start of the stop it was made in (at most 5 min
-//     earlier, never into the previous claim) until its check-out or the
-//     next check-in; without a check-out (forgotten) until the end of the
-//     visit stop it was made in, else until the last fix at the site
-//     before two fixes away from it. Whatever its end, a claim stops at
+//     in at the next shop before checking out of the last). A check-in
+//     left without a check-out counts as a forgotten check-out, unless a
+//     later check-in of the same client belongs to the same visit (step
+//     7): the rep checked in again (a double tap with a new request id,
+//     the car park and then the door), and the visit's last check-in
+//     carries the check-out, or is itself counted as forgotten; two
+//     visits of the client, the first never checked out, still count
+//     one. Check-ins are judged within the day's bounds (step 1), the
+//     start brought 15 min earlier when it is a working-hours window's
+//     (never before the local midnight): the server refuses fixes
+//     outside working hours but not check-ins, and one made on arrival
+//     just before the window names the visit the fixes show from the
+//     window's start. A verified check-in claims a visit from the start
+//     of the stop it was made in (at most 5 min earlier, never into the
+//     previous claim) until its check-out or the next verified check-in
+//     (of any client: a check-in the fixes do not back, OUTSIDE_GEOFENCE
+//     say, changes nothing); without a check-out (forgotten) until the
+//     end of the visit stop it was made in, else until the last fix at
+//     the site before two fixes away from it (or the next verified
+//     check-in). Whatever its end, a claim stops at
 //     the last fix at the site before the first idle or visit stop after
 //     the check-in that is elsewhere (beyond reach of the site, and at
 //     least 100 m from it): a check-out tapped late, after the rep drove
@@ -208,12 +221,17 @@
 //     visits. The span is cut at every boundary and equal
 //     neighbours joined. A visit's source is GEOFENCE (a visit stop),
 //     CHECK_IN (a claimed visit alone) or BOTH; its check-in is the
-//     verified one claiming it, else any check-in of the client made up to
-//     15 min before or during it (a check-in from the car park:
-//     OUTSIDE_GEOFENCE, but the fixes agree). An unverified check-in the
-//     fixes do not back is no visit. TRAVEL carries the path length along
-//     the fixes inside it and the legs that cross its edges into a stop
-//     (the rep was at the stop next to it until the edge), each leg
+//     verified one claiming it (its claim as laid, from the stop's start
+//     before it, overlaps the visit), else any check-in of the client
+//     made up to 15 min before or during it (a check-in from the car
+//     park: OUTSIDE_GEOFENCE, but the fixes agree); among several of
+//     either kind, the one a check-out closed (its outcome is the
+//     visit's), then the earliest. Any of them without a check-out that a
+//     later one follows is superseded: the visit's (it names no later
+//     visit) and no forgotten check-out (step 6). An unverified check-in
+//     the fixes do not back is no visit. TRAVEL carries the path length
+//     along the fixes inside it and the legs that cross its edges into a
+//     stop (the rep was at the stop next to it until the edge), each leg
 //     counted once: a leg that several TRAVEL segments share (a short
 //     claimed visit, or a stop, inside one leg) is split between them by
 //     their time in it, so the TRAVEL distances add up to no more than the
@@ -376,6 +394,10 @@
 // no visit and are counted (runs of 1 to 5 fixes, hops, one-way jumps,
 // fake runs at the day's edges) and that what is fast but real, or close
 // but not a jump, keeps the day.
+// pairing_test.go checks how check-ins, check-outs and visits pair: a
+// check-in from the car park then one at the door, a double tap, a
+// check-in not verified made during another's claim, one made just
+// before working hours.
 //
 // # Speed
 //
@@ -448,6 +470,13 @@
 // 500 m away (car-park, phantom and mock ones never are). Made from
 // inside a visit the fixes place at another site, such a check-in stays
 // VERIFIED but claims no visit (step 6).
+//
+// A visit names one check-in, and its outcome is that check-in's
+// check-out's (the server and pkg/kpi read it so). Where the verified
+// check-in claiming it was never checked out and a later one of the
+// client in the visit, not verified, was, the visit keeps the verified
+// one and has no outcome (step 7 ranks the claim first); the check-out
+// stays on its own check-in in the day's list.
 //
 // The timing of a stop's ends is estimated, so its length can fall a few
 // seconds either side of VisitMin; a stop within 30 s under it counts.

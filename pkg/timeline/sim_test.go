@@ -132,6 +132,10 @@ func checkInvariants(t testing.TB, name string, d Day) {
 	}
 	for _, v := range d.Visits {
 		visitTime += v.Duration()
+		// A visit is established by the fixes, a check-in or both.
+		if v.Source == SourceUnspecified {
+			t.Errorf("%s: visit %q %v..%v has no source (no visit stop, no check-in)", name, v.Client, v.Start, v.End)
+		}
 	}
 	if nv != len(d.Visits) || segVisit != visitTime {
 		t.Errorf("%s: %d visits of %v in the segments, %d visits of %v listed", name, nv, segVisit, len(d.Visits), visitTime)

@@ -273,7 +273,9 @@ type Flags struct {
 	// UnverifiedCheckIns is the number of check-ins not verified at the
 	// site.
 	UnverifiedCheckIns int
-	// ForgottenCheckOuts is the number of check-ins without a check-out.
+	// ForgottenCheckOuts is the number of check-ins without a check-out,
+	// less those a later check-in of the same client in the same visit
+	// supersedes (a repeated tap; see the package doc, step 6).
 	ForgottenCheckOuts int
 }
 
