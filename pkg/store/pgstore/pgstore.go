@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"time"
@@ -213,8 +214,11 @@ func (s *Store) run(ctx context.Context, op dwell.Op, txo pgx.TxOptions, fn func
 		if retryable(err) && attempt < maxAttempts {
 			s.txs.retries.Add(1)
 			// Back off a little, more each time, so that the conflicting
-			// transaction can finish.
-			time.Sleep(time.Duration(attempt) * time.Millisecond)
+			// transaction can finish, and by a random share of it, so that
+			// writers that collided once (several uploads to one rep-day)
+			// do not meet again at every attempt in step.
+			d := time.Duration(attempt) * time.Millisecond
+			time.Sleep(d/2 + rand.N(d))
 			continue
 		}
 		return dbError(op, err)
