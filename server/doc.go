@@ -164,6 +164,24 @@
 // asked for it (send_progress), also sends its read position as a
 // progress cursor after a quiet spell (watch.go, "Progress").
 //
+// GetRepDay, GetTimeBreakdown, GetKpis and ListVisits tell one story of a
+// day (TestZoneChangeOldDay, TestSettingsChangeOldDay, TestKpisVsBreakdown
+// and the other tests of summary_consistency_test.go). The reports read
+// the stored summaries and derive inline a day whose summary is stale or
+// missing; GetRepDay derives a recent day, and serves the current summary
+// of a day older than the days a settings, client or rep change derives
+// again (report.go: settled), as it does past retention, since such a
+// change leaves those days as they were derived. Such an old day with no
+// data version in the rep's zone now (after a change of zone its data is
+// counted in the days of the old zone) is derived from its pauses alone
+// (noDataRepDay). A pause not yet resumed lasts until now in all of them
+// (refresh.go: liveStale); a day not begun yet is empty. A client change
+// (DeleteClient among them) takes effect in the refresher's derivations
+// only once this server's fence index holds it (fences.settle), so no
+// summary derived with the index of before is stored as current.
+// ListVisits names a visit by its start, rep, day and client, so a page
+// boundary between two visits of one start skips neither.
+//
 // # Servers sharing one store
 //
 // With a store that several servers share (pgstore, dwelld --postgres),

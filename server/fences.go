@@ -134,6 +134,19 @@ func (f *fences) write(ctx context.Context, t dwell.TenantID, w func() error, ap
 	return nil
 }
 
+// settle waits for this server's client write of tenant t in progress,
+// if any, to have updated the index. A client write marks the tenant's
+// days in the store's transaction, before its index update: a refresher
+// that listed those marks and derived at once would derive them with the
+// index of before and store the summary as current (a deleted client's
+// visits kept), so it settles each tenant of the marks it lists first.
+func (f *fences) settle(t dwell.TenantID) {
+	if tf := f.existing(t); tf != nil {
+		tf.write.Lock()
+		tf.write.Unlock() //nolint:staticcheck // an empty critical section: a barrier
+	}
+}
+
 // existing returns the tenant's entry, or nil if the tenant was never
 // used.
 func (f *fences) existing(t dwell.TenantID) *tenantFences {

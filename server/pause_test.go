@@ -172,9 +172,11 @@ func TestPauseTracking(t *testing.T) {
 	wantViolation(t, "ResumeTracking without a time", err, "resume_time")
 }
 
-// TestOpenPauseToday checks a pause not yet resumed today: GetRepDay shows
-// it until now, the day's summary until the day's end (what the day will
-// have been if the rep does not resume; a resume derives it again).
+// TestOpenPauseToday checks a pause not yet resumed today: GetRepDay and
+// the reports show it until now (ingest.proto: a pause without a resume
+// lasts until now); the refresher's summary, which holds it to the day's
+// end, is not read while the day goes on (liveStale), and a resume derives
+// the day again.
 func TestOpenPauseToday(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin(acme)
@@ -204,8 +206,8 @@ func TestOpenPauseToday(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := bd.GetTotal().GetPausedSeconds(); got != 15*3600 {
-		t.Fatalf("breakdown: paused %d s, want 54000 (until the day's end)", got)
+	if got := bd.GetTotal().GetPausedSeconds(); got != 3600 {
+		t.Fatalf("breakdown: paused %d s, want 3600 (until now, as GetRepDay)", got)
 	}
 	// The resume derives the day again: the pause ends there.
 	if _, err := e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "r", ResumeTime: timestamppb.New(now.Add(-30 * time.Minute))}); err != nil {

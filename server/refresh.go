@@ -43,7 +43,21 @@ import (
 // summary stale (or missing) derives that day inline from the store
 // (daySummaries), so answers are always as current as the data. A day
 // that lost data to retention is the exception: neither the refresher nor
-// a report derives it again while it has a summary (keptSummary).
+// a report derives it again while it has a summary (keptSummary). The
+// summary of the day that holds the present, when it has paused time, is
+// not read either: the refresher holds a pause not yet resumed to the
+// day's end, so the reports derive that day inline, the pause ending now,
+// as GetRepDay does (liveStale).
+//
+// GetRepDay and the reports tell one story of a day. A change of the
+// tenant's settings or clients, or of a rep's zone or working hours,
+// derives again only the days from store.RederiveDays (and one) before
+// the present; older days keep what they were derived with, and GetRepDay
+// serves their current summaries rather than derive them with today's
+// directory (settled in report.go). After a change of a rep's zone to one
+// ahead, the store also marks the old zone's day that holds the start of
+// the first day derived again (markRep), so the two do not both count
+// the instants between.
 //
 // A server whose derivation is newer than the one the store's summaries
 // were derived with (timeline.Version, recorded by the store) has the
@@ -56,7 +70,16 @@ import (
 // the store kept versions (none in a released file) is not summarised
 // until new data marks its day. A rep's days are cut in the zone the
 // directory holds when the data arrives; after a change of zone, old days
-// keep their old cut until they are marked again. A derivation that fails
+// keep their old cut until they are marked again. Where the kept old-zone
+// days meet the days derived again in the new zone, days of unequal cuts
+// meet: a zone ahead makes the day markRep marks (derived in the new zone)
+// begin before the old zone's day before it ends, so a fix in that band
+// (the offset's width, a day further back) counts in both stored days
+// (TestVisitsPageKeyUnique), and a zone behind leaves the instants
+// between the old zone's last kept midnight and the new zone's first in
+// no stored day. Data arriving later for an old day derives it in the
+// zone now, with the same effect at its edges. A summary does not record
+// the zone it was cut in. A derivation that fails
 // (timeline.Derive panicking is caught and turned into an error) leaves
 // its mark, is logged and is retried at every pass; reports derive that
 // day inline and answer INTERNAL for it. Each summary costs one fsync'd
@@ -247,9 +270,18 @@ func (rf *refresher) pass(ctx context.Context) (int, error) {
 			break
 		}
 		// Derive with a geofence index that holds every client change
-		// committed before the marks were listed (feed.go: sync).
+		// committed before the marks were listed: other servers' through
+		// the feed (feed.go: sync), this server's once their index
+		// update is done (settle).
 		if err = rf.s.feed.sync(ctx); err != nil {
 			break
+		}
+		var last dwell.TenantID
+		for i, m := range marks {
+			if i == 0 || m.Tenant != last {
+				rf.s.fences.settle(m.Tenant)
+				last = m.Tenant
+			}
 		}
 		mu.Lock()
 		pending += len(marks)
@@ -392,38 +424,62 @@ type derived struct {
 // the fixes, check-ins, check-outs and pauses of the day (and working
 // windows) and the tenant's fence index, with settings, the tenant's
 // settings, which the caller reads (GetRepDay needs them before, for the
-// retention). GetRepDay and the refresher share it. live (GetRepDay) ends a pause not yet resumed at the
-// present; otherwise (a summary, which nothing may derive again once the
-// day is over) it lasts until the next fix or the day's end, which is what
-// the day will have been if the rep does not resume, and a resume marks
-// the day to be derived again.
+// retention). GetRepDay, the reports and the refresher share it. live
+// (GetRepDay, and a report deriving a day inline) ends a pause not yet
+// resumed at the present; otherwise (the refresher's summary) it lasts
+// until the next fix or the day's end, which is what the day will have
+// been if the rep does not resume, and a resume marks the day to be
+// derived again. A report never reads such a summary of the day that
+// holds the present (liveStale): it derives that day inline, live. A day
+// that begins after the present has nothing yet: no pause holds in it.
 func (s *Server) derive(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings, live bool) (derived, error) {
+	return s.deriveFrom(ctx, tenant, r, date, settings, deriveOpts{live: live})
+}
+
+// deriveOpts are derive's options.
+type deriveOpts struct {
+	// live ends a pause not yet resumed at the present (derive).
+	live bool
+	// noData derives the day from the rep's pauses and resumes alone, with
+	// no fix, check-in or check-out: a settled day the store holds no data
+	// version for (noDataRepDay).
+	noData bool
+}
+
+// deriveFrom is derive with its options.
+func (s *Server) deriveFrom(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings, o deriveOpts) (derived, error) {
 	loc, err := s.location(r.TimeZone)
 	if err != nil {
 		return derived{}, err
 	}
 	from, to, windows := dayBounds(r, date, loc)
-	fixes, err := s.store.ListFixes(ctx, tenant, r.ID, from, to)
-	if err != nil {
-		return derived{}, err
+	var fixes []dwell.Fix
+	var cis []dwell.CheckIn
+	var cos []dwell.CheckOut
+	if !o.noData {
+		if fixes, err = s.store.ListFixes(ctx, tenant, r.ID, from, to); err != nil {
+			return derived{}, err
+		}
+		if cis, err = s.store.ListCheckIns(ctx, tenant, r.ID, from, to); err != nil {
+			return derived{}, err
+		}
+		if cos, err = s.store.ListCheckOuts(ctx, tenant, r.ID, from, to); err != nil {
+			return derived{}, err
+		}
 	}
-	cis, err := s.store.ListCheckIns(ctx, tenant, r.ID, from, to)
-	if err != nil {
-		return derived{}, err
-	}
-	cos, err := s.store.ListCheckOuts(ctx, tenant, r.ID, from, to)
-	if err != nil {
-		return derived{}, err
-	}
-	// A pause made before the day, however long before, may still hold at
-	// its start: the state at from comes with the day's changes.
-	tracking, err := s.store.ListTrackingState(ctx, tenant, r.ID, from, to)
-	if err != nil {
-		return derived{}, err
-	}
+	var tracking []dwell.TrackingChange
 	var openUntil time.Time
-	if now := s.now(); live && now.After(from) && now.Before(to) {
-		openUntil = now // a pause not yet resumed holds until now
+	now := s.now()
+	if now.After(from) {
+		// A pause made before the day, however long before, may still
+		// hold at its start: the state at from comes with the day's
+		// changes. A day not begun yet has no paused time (nor any).
+		if tracking, err = s.store.ListTrackingState(ctx, tenant, r.ID, from, to); err != nil {
+			return derived{}, err
+		}
+		if o.live && now.Before(to) {
+			openUntil = now // a pause not yet resumed holds until now
+		}
 	}
 	ix, err := s.fences.index(ctx, tenant)
 	if err != nil {
@@ -466,7 +522,9 @@ func (c *storeClients) kind(id dwell.ClientID) dwell.ClientKind {
 
 // summarize derives a rep-day with settings, the tenant's, and summarises
 // it with the day's calls; a day that lost data to retention keeps its
-// stored summary (keptSummary).
+// stored summary (keptSummary). It serves the reports' inline derivations
+// (daySummaries), so a pause not yet resumed ends at the present, as in
+// GetRepDay (live); nothing stores what it returns.
 func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (*kpi.Day, error) {
 	kept, _, err := s.keptSummary(ctx, tenant, r, date)
 	if err != nil {
@@ -478,11 +536,34 @@ func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.R
 		}
 		s.log.Warn("corrupt day summary; deriving the day", slog.String("rep", string(r.ID)), slog.Any("date", date))
 	}
-	d, err := s.derive(ctx, tenant, r, date, settings, false)
+	d, err := s.derive(ctx, tenant, r, date, settings, true)
 	if err != nil {
 		return nil, err
 	}
 	return s.summary(ctx, tenant, r, date, d)
+}
+
+// liveStale reports whether d, a stored summary of rep r, is of the day
+// that holds the present and has paused time: the refresher derives a
+// pause not yet resumed to the day's end (derive), which the day has not
+// reached, so a report derives that day inline instead, ending the pause
+// at the present as GetRepDay does (ingest.proto's PauseTracking: a pause
+// without a resume lasts until now). Only today's days with a pause cost
+// a derivation; a resume marks the day, so a summary of a pause resumed
+// since is stale anyway.
+func (s *Server) liveStale(r dwell.Rep, d *kpi.Day) bool {
+	if d.Totals.PausedS == 0 {
+		return false
+	}
+	now := s.now()
+	if today := dwell.DateOf(now, time.UTC); d.Date.Before(today.AddDays(-1)) || today.AddDays(1).Before(d.Date) {
+		return false // no zone puts the present in this day
+	}
+	loc, err := s.location(r.TimeZone)
+	if err != nil {
+		return true // derive it, which reports the error
+	}
+	return !now.Before(d.Date.Start(loc)) && now.Before(d.Date.AddDays(1).Start(loc))
 }
 
 // summary summarises d, r's derived day date, with the day's calls.
@@ -590,6 +671,11 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 					if !full {
 						s.days.put(dayCacheKey{tenant, reps[i].ID, dates[i][j]}, stored[i][j].SummaryVersion, d)
 					}
+				}
+			}
+			for j, d := range out[i] {
+				if d != nil && s.liveStale(reps[i], d) {
+					out[i][j] = nil
 				}
 			}
 			if slices.Contains(out[i], nil) {

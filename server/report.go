@@ -14,11 +14,13 @@ import (
 )
 
 // reportService implements dwellv1.ReportServiceServer. GetRepDay derives
-// the day on request from the stored fixes and claims, so it always
-// reflects every fix and event received, late ones included, except for a
-// day past the retention period, which it serves as its stored summary
-// has it (storedRepDay). The other RPCs are in breakdown.go, kpis.go,
-// visits.go, watch.go and status.go.
+// a recent day on request from the stored fixes and claims, so it always
+// reflects every fix and event received, late ones included; a day past
+// the retention period, or older than the days directory and settings
+// changes derive again (settled), it serves as its stored summary has it
+// when that is current (storedRepDay), as the other reports read it. The
+// other RPCs are in breakdown.go, kpis.go, visits.go, watch.go and
+// status.go.
 type reportService struct {
 	dwellv1.UnimplementedReportServiceServer
 	s *Server
@@ -117,8 +119,9 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	if past {
-		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, lost, req.GetIncludeFixes())
+	settled := past || s.settled(date)
+	if settled {
+		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, settings, past, lost, req.GetIncludeFixes())
 		if resp != nil || err != nil {
 			return resp, err
 		}
@@ -195,18 +198,42 @@ func (s *Server) keptSummary(ctx context.Context, tenant dwell.TenantID, r dwell
 	return s.store.GetDaySummary(ctx, tenant, r.ID, date)
 }
 
+// settled reports whether local day date is older than the first day a
+// change of settings, clients or a rep's zone or working hours derives
+// again (store.RederiveDays before the present, in UTC, less one day for
+// the zones ahead of it, as the stores count it). Only data of its own
+// (fixes and actions, a resume) marks such a day, so its stored summary
+// keeps what it was derived with (the zone, working hours, settings and
+// fences of then), and GetRepDay serves that summary, as the reports read
+// it, rather than derive it with today's directory (storedRepDay).
+func (s *Server) settled(date dwell.Date) bool {
+	return date.Before(dwell.DateOf(s.now(), time.UTC).AddDays(-store.RederiveDays - 1))
+}
+
 // storedRepDay returns the day as its stored summary has it, for a day
-// that may have lost fixes to retention (pastRetention): derived again, it
-// would lose the visits and stops of its expired fixes and disagree with
-// the reports, which read the same summary. It returns nil (and the caller
-// derives the day) when there is no summary with its detail, or when the
-// summary is not current and the day has not lost data yet (lost false),
-// since then the reports derive it too; a day that lost data keeps its
-// summary even if data came since (keptSummary).
-func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, lost, withFixes bool) (*dwellv1.GetRepDayResponse, error) {
+// that may have lost fixes to retention (pastRetention, past) or that no
+// directory or settings change derives again (settled): derived again, it
+// would lose the visits and stops of its expired fixes, or be cut and
+// derived with today's zone, working hours and settings, and disagree with
+// the reports, which read the same summary. A settled day the store holds
+// no data version for (its data, if any, was cut into other days in the
+// rep's zone of then, and no report counts a day for it) is derived from
+// the pauses and resumes alone (noData): its fixes and actions count in
+// the days that hold them. It returns nil (and the caller derives the
+// day) when there is no summary with its detail, or when the summary is
+// not current and the day has not lost data yet (lost false), since then
+// the reports derive it too; a day that lost data keeps its summary even
+// if data came since (keptSummary).
+func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings, past, lost, withFixes bool) (*dwellv1.GetRepDayResponse, error) {
 	sum, detail, err := s.store.GetDaySummary(ctx, tenant, r.ID, date)
-	if err != nil || sum.Summary == nil || detail == nil || !(sum.Current() || lost) {
+	if err != nil {
 		return nil, err
+	}
+	if sum.Version == 0 && sum.Summary == nil && !past {
+		return s.noDataRepDay(ctx, tenant, r, date, settings)
+	}
+	if sum.Summary == nil || detail == nil || !(sum.Current() || lost) {
+		return nil, nil
 	}
 	kd, err := kpi.DecodeDay(sum.Summary, detail)
 	if err != nil {
@@ -226,7 +253,7 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 	// as the summary's totals are.
 	kind := func(c dwell.ClientID) dwell.ClientKind { return kinds[c] }
 	resp := repDayToPB(r, date, *day, kd.FixCount, kind, func(checkIn string) dwell.Outcome { return outcomes[checkIn] })
-	resp.PastRetention = true
+	resp.PastRetention = past
 	if withFixes {
 		loc, err := s.location(r.TimeZone)
 		if err != nil {
@@ -240,6 +267,20 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 		resp.Fixes = fixesToPB(timeline.Unpaused(fixes, day.Segments))
 	}
 	return resp, nil
+}
+
+// noDataRepDay returns settled day date of r, which the store holds no
+// data version for, derived with settings from the rep's pauses and
+// resumes only, with
+// no fix or action: the reports count no day for it, and its data (after
+// a change of the rep's zone, the fixes of its instants) counts in the
+// stored days cut in the zone of then.
+func (s *Server) noDataRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (*dwellv1.GetRepDayResponse, error) {
+	d, err := s.deriveFrom(ctx, tenant, r, date, settings, deriveOpts{live: true, noData: true})
+	if err != nil {
+		return nil, err
+	}
+	return repDayToPB(r, date, d.day, 0, d.clients.kind, func(string) dwell.Outcome { return dwell.Outcome(0) }), nil
 }
 
 // fixesToPB converts fixes.

@@ -20,7 +20,7 @@ type repVisit struct {
 }
 
 // ListVisits lists the visits of the per rep-day summaries, newest first
-// (by start, then rep). The range is required (at most 367 days). A rep or
+// (by start, then rep, local day and client). The range is required (at most 367 days). A rep or
 // team narrows the reps (scoped like GetKpis); admins and partners may name
 // neither and get every rep of the tenant.
 func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisitsRequest) (*dwellv1.ListVisitsResponse, error) {
@@ -55,8 +55,14 @@ func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisits
 		return nil, err
 	}
 	filter := fmt.Sprintf("%s|%s|%s|%s|%d", sc.key, client, start, end, ver)
+	// A visit is named by its rep, local day, start and client: the start
+	// and rep alone are not unique (two days of one rep cut in different
+	// zones, after a change of zone, or two clients' visits beginning at
+	// one fix), and a page key that is not unique skips, at a page's
+	// end, the items that share it. The date is fixed width, so the key
+	// sorts as the tuple does.
 	key := func(v repVisit) string {
-		return fmt.Sprintf("%019d|%s", math.MaxInt64-v.Start.UnixNano(), v.rep)
+		return fmt.Sprintf("%019d|%s|%04d-%02d-%02d|%s", math.MaxInt64-v.Start.UnixNano(), v.rep, v.date.Year, int(v.date.Month), v.date.Day, v.Client)
 	}
 	items, next, err := listPage(op, p.Tenant, "visits", filter, req.GetPageSize(), req.GetPageToken(), nil,
 		func(pg store.Page) ([]repVisit, bool, error) {

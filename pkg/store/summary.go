@@ -29,7 +29,11 @@ import (
 // summaries keep what was derived while the fixes were there. A change of
 // a rep's time zone or working hours (UpdateRep) marks that rep's days the
 // same way, and the days its fixes and actions since the first of them
-// fall on in the new zone. Marks are durable: a crash never loses one.
+// fall on in the new zone; after a change to a zone ahead, also the day
+// before the first, if it has a data version and may have lost nothing to
+// retention, when the old zone's cut of it holds the instant the first day
+// begins in the new zone, so that the instants between are not counted in
+// two stored days. Marks are durable: a crash never loses one.
 //
 // A summary is an opaque value (its encoding belongs to the caller) stored
 // with the data version it was derived from.

@@ -436,7 +436,7 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 		// The zone cuts the rep's days and the working hours bound them:
 		// a change of either derives its recent days again.
 		if prev.TimeZone != r.TimeZone || !slices.Equal(prev.WorkingHours, r.WorkingHours) {
-			return t.markRep(tenant, r.ID)
+			return t.markRep(tenant, r.ID, prev.TimeZone)
 		}
 		return nil
 	})

@@ -225,13 +225,20 @@ func (t *txn) markTenant(tenant dwell.TenantID) error {
 
 // markRep marks dirty, after a change of rep's time zone or working hours
 // (stored first, by updateRecord, which drops the zone t had cached: t
-// reads the zone as it is now), the rep's days markTenant
-// would mark (its days from the same first date on) and the days, in its
-// zone now, of its fixes and actions since that date: a new zone cuts its
-// data into other days, which must have a data version to be derived and
-// read.
-func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
+// reads the zone as it is now; oldZone is the zone before), the rep's days
+// markTenant would mark (its days from the same first date on) and the
+// days, in its zone now, of its fixes and actions since that date: a new
+// zone cuts its data into other days, which must have a data version to be
+// derived and read. A zone ahead of the old one begins that first day
+// before the old zone's day before it ends, so the day before, as the old
+// zone cut it, is marked too when it has a data version (oldZoneDay): left
+// as it was, it would count the instants both days hold twice.
+func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID, oldZone string) error {
 	since, err := t.rederiveSince(tenant)
+	if err != nil {
+		return err
+	}
+	ret, err := t.retention(tenant)
 	if err != nil {
 		return err
 	}
@@ -244,12 +251,16 @@ func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
 		rb = repData.Bucket([]byte(rep))
 	}
 	since = keptSince(rb, since)
+	loc := t.repZone(tenant, rep)
+	// No day that may have lost data to retention is marked: not before
+	// the period as it is now, nor before the rep's prune horizon.
+	first := oldZoneDay(since, t.s.location(oldZone), loc, keptSince(rb, keptFrom(t.s.now().Add(-ret))))
 	var keys [][]byte
 	if ver, err := t.tenantSub(tenant, bktDayVer, false); err != nil {
 		return err
 	} else if ver != nil {
 		c := ver.Cursor()
-		for k, _ := c.Seek(dayKey(rep, since)); k != nil; k, _ = c.Next() {
+		for k, _ := c.Seek(dayKey(rep, first)); k != nil; k, _ = c.Next() {
 			if r, _, ok := splitDayKey(k); !ok || r != rep {
 				break
 			}
@@ -257,7 +268,6 @@ func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
 		}
 	}
 	if rb != nil {
-		loc := t.repZone(tenant, rep)
 		// Every day from since began after this instant, in every zone.
 		start := timeKey(since.Start(time.UTC).Add(-14 * time.Hour))
 		for _, name := range [][]byte{bktFixes, bktCheckIns, bktCheckOuts, bktCalls, bktTracking} {
@@ -292,6 +302,20 @@ func (t *txn) markRep(tenant dwell.TenantID, rep dwell.RepID) error {
 		}
 	}
 	return nil
+}
+
+// oldZoneDay returns the first date markRep marks after a change of zone
+// from old to loc, since or the day before: the old zone's day that holds
+// the instant since begins in loc, when that day is dated before since (a
+// zone ahead of the old one) and not before limit (the first date that
+// has lost no data to retention). Derived again in loc, that day ends
+// where since begins, so no instant counts in two stored days there.
+func oldZoneDay(since dwell.Date, old, loc *time.Location, limit dwell.Date) dwell.Date {
+	d := dwell.DateOf(since.Start(loc), old)
+	if d.Before(since) && !d.Before(limit) {
+		return d
+	}
+	return since
 }
 
 // rederiveSince returns the first date a change derives again: store.

@@ -21,8 +21,9 @@ package pgstore
 // Day marks (store.Summaries). A settings change or any client write marks
 // the tenant's recent rep-days dirty in its own transaction (markTenant);
 // an UpdateRep that changes the zone or working hours marks that rep's
-// recent days and the days its fixes and actions fall on in the new zone
-// (markRep). The rules and their cut-offs are boltstore's (its summary.go):
+// recent days and the days its fixes and actions fall on in the new zone,
+// and after a change to a zone ahead the old zone's day holding the start
+// of the first of them (markRep, oldZoneDay). The rules and their cut-offs are boltstore's (its summary.go):
 // days dated store.RederiveDays or fewer days before the store's clock,
 // except days that may have lost fixes to the retention period (now, or
 // as it was when the rep's data was last pruned: rep_data's horizons).
@@ -620,7 +621,7 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 		if oldZone == r.TimeZone && slices.Equal(fromWorkingHours(oldHours), r.WorkingHours) {
 			return nil
 		}
-		return s.markRep(ctx, tx, tenant, r.ID, s.location(r.TimeZone))
+		return s.markRep(ctx, tx, tenant, r.ID, s.location(oldZone), s.location(r.TimeZone))
 	})
 }
 
@@ -921,6 +922,20 @@ func (s *Store) tenantMarker(tenant dwell.TenantID) func(ctx context.Context, tx
 	return func(ctx context.Context, tx pgx.Tx) error { return s.markTenant(ctx, tx, tenant, nil) }
 }
 
+// oldZoneDay returns the first date markRep marks after a change of zone
+// from old to loc, since or the day before: the old zone's day that holds
+// the instant since begins in loc, when that day is dated before since (a
+// zone ahead of the old one) and not before limit (the first date that
+// has lost no data to retention). Derived again in loc, that day ends
+// where since begins, so no instant counts in two stored days there.
+func oldZoneDay(since dwell.Date, old, loc *time.Location, limit dwell.Date) dwell.Date {
+	d := dwell.DateOf(since.Start(loc), old)
+	if d.Before(since) && !d.Before(limit) {
+		return d
+	}
+	return since
+}
+
 // rederiveSince returns the first date a change derives again: store.
 // RederiveDays before the store's clock (in UTC, less one day for zones
 // ahead of it), and no day that began before the tenant's retention period
@@ -989,18 +1004,29 @@ func (s *Store) markTenant(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID
 	return err
 }
 
-// markRep marks dirty, after a change of the rep's time zone (loc, the new
-// one) or working hours, the rep's days markTenant would mark (its days
-// from the same first date on) and the days, in loc, of its fixes and
-// actions since that date: a new zone cuts its data into other days,
-// which must have a data version to be derived and read. It looks up
-// which days of the window up to tomorrow hold data in one query, and
-// the later days one query each (a rep rarely has data in the future).
-func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, rep dwell.RepID, loc *time.Location) error {
-	since, err := s.rederiveSince(ctx, tx, tenant, nil)
+// markRep marks dirty, after a change of the rep's time zone (from old to
+// loc, the new one) or working hours, the rep's days markTenant would mark
+// (its days from the same first date on) and the days, in loc, of its
+// fixes and actions since that date: a new zone cuts its data into other
+// days, which must have a data version to be derived and read. A zone
+// ahead of the old one begins that first day before the old zone's day
+// before it ends, so that day, as the old zone cut it, is marked too when
+// it has a data version (oldZoneDay): left as it was, it would count the
+// instants both days hold twice. It looks up which days of the window up
+// to tomorrow hold data in one query, and the later days one query each
+// (a rep rarely has data in the future).
+func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, rep dwell.RepID, old, loc *time.Location) error {
+	set, err := loadSettings(ctx, tx, tenant)
 	if err != nil {
 		return err
 	}
+	since, err := s.rederiveSince(ctx, tx, tenant, &set)
+	if err != nil {
+		return err
+	}
+	// No day that may have lost data to retention is marked: not before
+	// the period as it is now, nor before the rep's prune horizon.
+	limit := keptFrom(s.now().Add(-set.Retention))
 	var lost pgtype.Date
 	err = tx.QueryRow(ctx, `SELECT `+lostSinceSQL+` FROM rep_data AS rd WHERE rd.tenant = $1 AND rd.rep = $2`,
 		string(tenant), string(rep)).Scan(&lost)
@@ -1009,9 +1035,10 @@ func (s *Store) markRep(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r
 	}
 	if lost.Valid {
 		since = laterDate(since, fromPGDate(lost))
+		limit = laterDate(limit, fromPGDate(lost))
 	}
 	rows, _ := tx.Query(ctx, `SELECT day FROM days WHERE tenant = $1 AND rep = $2 AND day >= $3`,
-		string(tenant), string(rep), pgDate(since))
+		string(tenant), string(rep), pgDate(oldZoneDay(since, old, loc, limit)))
 	marked, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (dwell.Date, error) {
 		var d pgtype.Date
 		err := row.Scan(&d)

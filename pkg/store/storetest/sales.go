@@ -22,6 +22,7 @@ func runSales(t *testing.T, h Harness) {
 	t.Run("RaisedRetentionMarks", func(t *testing.T) { testRaisedRetentionMarks(t, h) })
 	t.Run("RepChangeMarks", func(t *testing.T) { testRepChangeMarks(t, h) })
 	t.Run("RederiveAll", func(t *testing.T) { testRederiveAll(t, h) })
+	t.Run("RepZoneEdgeMarks", func(t *testing.T) { testRepZoneEdgeMarks(t, h) })
 }
 
 func appointment(id, rep, requestID string, start time.Time) dwell.Appointment {
@@ -531,6 +532,40 @@ func testRepChangeMarks(t *testing.T, h Harness) {
 	r.WorkingHours = append(r.WorkingHours, dwell.WorkingHours{Weekday: time.Sunday, StartMinute: 0, EndMinute: 24 * 60})
 	must(t, "UpdateRep working hours", s.UpdateRep(ctx(), tenantA, r))
 	dates("new working hours", utcDay, utcDay.AddDays(1))
+}
+
+// testRepZoneEdgeMarks: a change of a rep's zone to one ahead begins the
+// first day it derives again (store.RederiveDays before the store's clock,
+// less one for the zones ahead of UTC) before the old zone's day before it
+// ends; that day, which has data, is marked too, so the instants both
+// hold are not counted in two stored days. The day before it is not.
+func testRepZoneEdgeMarks(t *testing.T, h Harness) {
+	s := h.Open(t)
+	r := rep("r9", "")
+	r.TimeZone = "UTC"
+	must(t, "CreateRep", s.CreateRep(ctx(), tenantA, r))
+	// The store's clock is the wall clock here.
+	since := dwell.DateOf(time.Now(), time.UTC).AddDays(-store.RederiveDays - 1)
+	edge := since.AddDays(-1).Start(time.UTC).Add(20 * time.Hour) // since, 05:00 in Tokyo
+	fs := fixes("r9", 0, 2)
+	fs[0].Time, fs[1].Time = edge, edge.Add(-24*time.Hour)
+	_, err := s.AppendFixes(ctx(), tenantA, "r9", fs)
+	must(t, "AppendFixes", err)
+	summarizeDirty(t, s)
+	r.TimeZone = "Asia/Tokyo"
+	must(t, "UpdateRep zone", s.UpdateRep(ctx(), tenantA, r))
+	if got, want := dirtyDates(t, s), []dwell.Date{since.AddDays(-1), since}; !slices.Equal(got, want) {
+		t.Fatalf("marks after a zone ahead = %v, want %v (the old zone's day holding since's start, and since)", got, want)
+	}
+	summarizeDirty(t, s)
+	// Back to UTC, a zone behind: since begins after the old zone's day
+	// before it ends, which holds no instant of since: only the days from
+	// since on are marked (Tokyo's since-1 began before since in UTC).
+	r.TimeZone = "UTC"
+	must(t, "UpdateRep zone back", s.UpdateRep(ctx(), tenantA, r))
+	if got := dirtyDates(t, s); slices.Contains(got, since.AddDays(-1)) || slices.Contains(got, since.AddDays(-2)) {
+		t.Fatalf("marks after a zone behind = %v, want none before %v", got, since)
+	}
 }
 
 // listDays returns one rep's summaries in tenantA, and checks that a read

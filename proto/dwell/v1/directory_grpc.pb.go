@@ -60,7 +60,12 @@ type DirectoryServiceClient interface {
 	GetClient(ctx context.Context, in *GetClientRequest, opts ...grpc.CallOption) (*GetClientResponse, error)
 	// UpdateClient changes the fields named in update_mask.
 	UpdateClient(ctx context.Context, in *UpdateClientRequest, opts ...grpc.CallOption) (*UpdateClientResponse, error)
-	// DeleteClient deletes a client. Visits already recorded keep its id.
+	// DeleteClient deletes a client. Like any client change it derives the
+	// tenant's last 35 days again, now without the client: on those days its
+	// visits (found from fixes at its geofence or claimed by check-ins)
+	// are gone from every report, their time idle or travel as the fixes
+	// show it. Older days keep what they were derived with, the client's id
+	// included, unless new data for such a day derives it again.
 	DeleteClient(ctx context.Context, in *DeleteClientRequest, opts ...grpc.CallOption) (*DeleteClientResponse, error)
 	// ListClients lists clients in id order, one page at a time.
 	ListClients(ctx context.Context, in *ListClientsRequest, opts ...grpc.CallOption) (*ListClientsResponse, error)
@@ -425,7 +430,12 @@ type DirectoryServiceServer interface {
 	GetClient(context.Context, *GetClientRequest) (*GetClientResponse, error)
 	// UpdateClient changes the fields named in update_mask.
 	UpdateClient(context.Context, *UpdateClientRequest) (*UpdateClientResponse, error)
-	// DeleteClient deletes a client. Visits already recorded keep its id.
+	// DeleteClient deletes a client. Like any client change it derives the
+	// tenant's last 35 days again, now without the client: on those days its
+	// visits (found from fixes at its geofence or claimed by check-ins)
+	// are gone from every report, their time idle or travel as the fixes
+	// show it. Older days keep what they were derived with, the client's id
+	// included, unless new data for such a day derives it again.
 	DeleteClient(context.Context, *DeleteClientRequest) (*DeleteClientResponse, error)
 	// ListClients lists clients in id order, one page at a time.
 	ListClients(context.Context, *ListClientsRequest) (*ListClientsResponse, error)

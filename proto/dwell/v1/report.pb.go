@@ -850,7 +850,9 @@ type GetRepDayResponse struct {
 	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
 	// The local day.
 	Date *Date `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
-	// The rep's IANA time zone the day was cut in.
+	// The rep's IANA time zone the day was cut in: its zone now. A day older
+	// than the last 36, served as last derived, was cut in the zone the rep
+	// had then, which a change of zone since leaves it in.
 	TimeZone string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	// Non-overlapping segments covering the observed span, in time order,
 	// with no holes (the break of a split shift is SEGMENT_KIND_OFF_HOURS).

@@ -44,7 +44,16 @@ const (
 // the day it belongs to, in any report read afterwards: visits may move,
 // join, split, appear or vanish, and totals and KPIs follow.
 type ReportServiceClient interface {
-	// GetRepDay returns one rep's day: segments, visits, totals and flags.
+	// GetRepDay returns one rep's day: segments, visits, totals and flags,
+	// as GetTimeBreakdown, GetKpis and ListVisits count it. A day of the last
+	// 36 (UTC) days is derived for the answer from the data received; an
+	// older one, which settings, client and rep changes no longer derive
+	// again, is served as it was last derived (the rep's zone, working hours
+	// and the tenant's settings and clients of then), the summary the other
+	// reports read, unless data came for it since; an older day the server
+	// holds no data for in the rep's zone now (its data counted in the days
+	// of a zone it had then) has only its paused time. A pause not yet
+	// resumed lasts until now; a day not begun yet is empty.
 	GetRepDay(ctx context.Context, in *GetRepDayRequest, opts ...grpc.CallOption) (*GetRepDayResponse, error)
 	// GetTimeBreakdown returns visit, idle, travel and gap time for reps or a
 	// team over a date range, grouped by rep or by day.
@@ -53,7 +62,7 @@ type ReportServiceClient interface {
 	// range, each with the days and records it rests on.
 	GetKpis(ctx context.Context, in *GetKpisRequest, opts ...grpc.CallOption) (*GetKpisResponse, error)
 	// ListVisits lists the visits of a range of local days (required;
-	// end_date at most 366 days after start_date), newest first (by start, then rep). A rep or a team
+	// end_date at most 366 days after start_date), newest first (by start, then rep, date and client). A rep or a team
 	// narrows the reps (scoped as GetKpis); admins and partners may name
 	// neither and get every rep of the tenant. A visit has no id of its own:
 	// it is the timeline's current view, and late data may move its start.
@@ -225,7 +234,16 @@ func (c *reportServiceClient) ListRepStatuses(ctx context.Context, in *ListRepSt
 // the day it belongs to, in any report read afterwards: visits may move,
 // join, split, appear or vanish, and totals and KPIs follow.
 type ReportServiceServer interface {
-	// GetRepDay returns one rep's day: segments, visits, totals and flags.
+	// GetRepDay returns one rep's day: segments, visits, totals and flags,
+	// as GetTimeBreakdown, GetKpis and ListVisits count it. A day of the last
+	// 36 (UTC) days is derived for the answer from the data received; an
+	// older one, which settings, client and rep changes no longer derive
+	// again, is served as it was last derived (the rep's zone, working hours
+	// and the tenant's settings and clients of then), the summary the other
+	// reports read, unless data came for it since; an older day the server
+	// holds no data for in the rep's zone now (its data counted in the days
+	// of a zone it had then) has only its paused time. A pause not yet
+	// resumed lasts until now; a day not begun yet is empty.
 	GetRepDay(context.Context, *GetRepDayRequest) (*GetRepDayResponse, error)
 	// GetTimeBreakdown returns visit, idle, travel and gap time for reps or a
 	// team over a date range, grouped by rep or by day.
@@ -234,7 +252,7 @@ type ReportServiceServer interface {
 	// range, each with the days and records it rests on.
 	GetKpis(context.Context, *GetKpisRequest) (*GetKpisResponse, error)
 	// ListVisits lists the visits of a range of local days (required;
-	// end_date at most 366 days after start_date), newest first (by start, then rep). A rep or a team
+	// end_date at most 366 days after start_date), newest first (by start, then rep, date and client). A rep or a team
 	// narrows the reps (scoped as GetKpis); admins and partners may name
 	// neither and get every rep of the tenant. A visit has no id of its own:
 	// it is the timeline's current view, and late data may move its start.
