@@ -318,7 +318,7 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 	case last.Kind == timeline.KindPaused && !last.End.Before(now):
 		st.State = dwellv1.RepState_REP_STATE_PAUSED
 		st.Kind = dwellv1.SegmentKind_SEGMENT_KIND_PAUSED
-		st.SinceTime = tsOrNil(last.Start)
+		st.SinceTime = tsOrNil(arrived(segs)) // a pause across a break began before it
 		return st
 	}
 	st.Kind, st.SinceTime = segmentKindToPB(last.Kind), tsOrNil(arrived(segs))
@@ -346,12 +346,13 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 
 // arrived returns the start of the last of segs, or, for a visit or idle
 // stop that ran across a split shift's break (VISIT, OFF_HOURS, VISIT of
-// one client; IDLE, OFF_HOURS, IDLE at one place), the start of its part
-// before the break: the instant the rep arrived.
+// one client; IDLE, OFF_HOURS, IDLE at one place) or a pause across one
+// (PAUSED, OFF_HOURS, PAUSED), the start of its part before the break:
+// the instant the rep arrived, or paused.
 func arrived(segs []timeline.Segment) time.Time {
 	n := len(segs) - 1
 	last := segs[n]
-	for n >= 2 && (last.Kind == timeline.KindVisit || last.Kind == timeline.KindIdle) && segs[n-1].Kind == timeline.KindOffHours {
+	for n >= 2 && (last.Kind == timeline.KindVisit || last.Kind == timeline.KindIdle || last.Kind == timeline.KindPaused) && segs[n-1].Kind == timeline.KindOffHours {
 		before := segs[n-2]
 		if before.Kind != last.Kind || before.Client != last.Client || before.Location != last.Location {
 			break

@@ -426,12 +426,13 @@ func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
 	return nil
 }
 
-// trackedUntil returns the end of the last segment of d that is not
-// PAUSED: where the rep was last heard of, for the silence sweeper (a day
-// that ends paused ends, for it, where the pause began). Zero if none.
+// trackedUntil returns the end of the last segment of d that is neither
+// PAUSED nor OFF_HOURS: where the rep was last heard of, for the silence
+// sweeper (a day that ends paused ends, for it, where the pause began,
+// also when the pause ran across a split shift's break). Zero if none.
 func trackedUntil(d *timeline.Day) time.Time {
 	for i := len(d.Segments) - 1; i >= 0; i-- {
-		if d.Segments[i].Kind != timeline.KindPaused {
+		if k := d.Segments[i].Kind; k != timeline.KindPaused && k != timeline.KindOffHours {
 			return d.Segments[i].End
 		}
 	}

@@ -175,13 +175,14 @@ func Derive(in Input) Day {
 	if len(in.Tracking) > 0 || len(in.Windows) > 1 {
 		return deriveLaidOver(in)
 	}
-	return derive(in, nil)
+	return derive(in, nil, nil)
 }
 
 // derive is Derive for a day without tracking changes, whose fixes leave
-// out the paused spans ps (see derivePaused), which no stop is inferred
-// across (silenceStays).
-func derive(in Input, ps []span) Day {
+// out the paused spans ps and the breaks bs between working-hours windows
+// (see deriveLaidOver): no stop is inferred across a pause
+// (silenceStays), and no stop's length counts either (lasts).
+func derive(in Input, ps, bs []span) Day {
 	st := in.Settings
 	def := dwell.DefaultSettings()
 	if st.VisitMin <= 0 {
@@ -194,7 +195,7 @@ func derive(in Input, ps []span) Day {
 	var day Day
 	clean := day.clean(in.Fixes, prepare(in.Fixes, lo, hi))
 
-	d := deriver{in: in, st: st, fixes: clean, paused: ps}
+	d := deriver{in: in, st: st, fixes: clean, paused: ps, breaks: bs}
 	d.stays = d.findStays()
 	d.checkIns = d.judgeCheckIns(&day)
 	d.relabel()
@@ -673,6 +674,7 @@ type deriver struct {
 	claimT   []claimAt    // the check-ins and check-outs, by time
 	local    []localFence // fences weighed for a stop's site (see weigh)
 	paused   []span       // the day's paused spans, sorted (see pause.go)
+	breaks   []span       // the breaks between its working-hours windows, sorted, apart from paused (offhours.go)
 }
 
 // findStays clusters the clean fixes into stops (stay points with an
@@ -1296,15 +1298,16 @@ func (s *stay) lasts(min time.Duration) bool {
 	return s.end.Sub(s.start)+durSlack >= min && s.outer >= min
 }
 
-// lasts is stay.lasts on the stop's unpaused time: a pause inside a stop
+// lasts is stay.lasts on the stop's working, unpaused time: a pause or a
+// split shift's break inside a stop
 // (the rep at one place before and after it) is not time at the stop, so
 // it makes no short stop an idle stop or a visit (DESIGN: paused time is
 // never idle).
 func (d *deriver) lasts(s *stay, min time.Duration) bool {
-	if len(d.paused) == 0 {
+	if len(d.paused) == 0 && len(d.breaks) == 0 {
 		return s.lasts(min)
 	}
-	p := pausedWithin(d.paused, s.start, s.end)
+	p := pausedWithin(d.paused, s.start, s.end) + pausedWithin(d.breaks, s.start, s.end)
 	return s.end.Sub(s.start)-p+durSlack >= min && s.outer-p >= min
 }
 

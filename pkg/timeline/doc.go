@@ -256,8 +256,9 @@
 // Visit whose OffHours its Duration leaves out. No total counts OFF_HOURS,
 // so a rep parked at one place over the break (a silence at one place,
 // which belongs to the stop) is idle, or at the client, only in working
-// time. Whether that stop lasts VisitMin or IdleMin is judged on the whole
-// stop, break included: the rep stood there all along.
+// time. Whether that stop lasts VisitMin or IdleMin is judged on its
+// working time, the break left out, as a pause is: 2 minutes at a client
+// before lunch and 2 after are no visit.
 //
 // # Determinism
 //

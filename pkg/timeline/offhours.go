@@ -21,8 +21,9 @@ import (
 // meeting) with the break's time in Visit.OffHours, and no total counts
 // it. A break outside the observed span (before the first fix or after
 // the last) is not shown, as the time before the first window is not.
-// Whether a stop across a break lasts VisitMin or IdleMin is still
-// judged on the whole stop: the rep stood there all along.
+// Whether a stop across a break lasts VisitMin or IdleMin is judged on its
+// working time, the break left out, as a pause is (deriver.lasts): a few
+// minutes at a client either side of lunch are no meeting.
 
 // windowSpans returns the windows as spans, sorted, with overlapping or
 // touching ones joined and empty ones dropped.

@@ -235,3 +235,38 @@ func TestBreakSpans(t *testing.T) {
 		}
 	}
 }
+
+// A stop at a client of 2 minutes before a split shift's break and 2
+// after is no visit, as with a pause in place of the break: its length is
+// its working time. (The rule was once the whole stop, break included,
+// while a pause was left out: the same fixes made a meeting of 4 minutes
+// or none depending on what the hour was.) At 3 + 3 minutes it is one
+// visit, the break in its OffHours.
+func TestShortStopAcrossBreak(t *testing.T) {
+	P := offset(0, 0)
+	ix, cm := circleClients(t, circle("shop", P, 40))
+	for _, tc := range []struct {
+		either time.Duration
+		visits int
+	}{{2 * time.Minute, 0}, {3 * time.Minute, 1}} {
+		var tr track
+		arrive, leave := hm(12, 0, 0).Add(-tc.either), hm(13, 0, 0).Add(tc.either)
+		tr.move(arrive.Add(-10*time.Minute), arrive, offset(-3000, 0), P, 30*time.Second, 8)
+		tr.stay(arrive, leave, P, 30*time.Second, 10, 5)
+		tr.move(leave, leave.Add(10*time.Minute), P, offset(3000, 0), 30*time.Second, 8)
+		fixes := stored(tr.fixes)
+		day := Derive(Input{Day: huntDay, Fixes: fixes, Windows: splitShift, Fences: ix, Clients: cm})
+		paused := Derive(Input{Day: huntDay, Fixes: fixes, Window: Window{Start: hm(9, 0, 0), End: hm(17, 0, 0)}, Fences: ix, Clients: cm,
+			Tracking: []dwell.TrackingChange{{RequestID: "p", Time: hm(12, 0, 0), Paused: true}, {RequestID: "r", Time: hm(13, 0, 0)}}})
+		if len(day.Visits) != tc.visits || len(paused.Visits) != tc.visits {
+			t.Errorf("%v either side of the break: %d visits, with a pause instead %d; want %d:\n%s", tc.either, len(day.Visits), len(paused.Visits), tc.visits, day.Encode())
+			continue
+		}
+		if tc.visits == 1 && day.Visits[0].OffHours != time.Hour {
+			t.Errorf("%v either side: the visit's off hours %v, want 1h", tc.either, day.Visits[0].OffHours)
+		}
+		if tc.visits == 0 && day.Totals.Idle != 0 {
+			t.Errorf("%v either side: idle %v from a stop of %v working time at a site", tc.either, day.Totals.Idle, 2*tc.either)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func deriveLaidOver(in Input) Day {
 			}
 		}
 	}
-	day := derive(rest, ps)
+	day := derive(rest, ps, bs)
 	applyPauses(&day, ps)
 	applyOffHours(&day, bs)
 	return day
