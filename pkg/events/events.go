@@ -257,10 +257,21 @@ func ended(d *timeline.Day, end time.Time) bool {
 	return false
 }
 
-// pausedAfter reports whether every segment of d from end on is PAUSED.
+// pausedAfter reports whether d is paused from end on: every segment from
+// end on is PAUSED, or OFF_HOURS (a pause across a split shift's break),
+// or a GAP of at most timeline.GapMin right before a PAUSED one (the
+// unobserved seconds between the last fix and the pause, which the day
+// shows as GAP: the rep paused where it was).
 func pausedAfter(d *timeline.Day, end time.Time) bool {
-	for _, s := range d.Segments {
-		if s.End.After(end) && s.Kind != timeline.KindPaused {
+	for i, s := range d.Segments {
+		if !s.End.After(end) {
+			continue
+		}
+		switch {
+		case s.Kind == timeline.KindPaused, s.Kind == timeline.KindOffHours:
+		case s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin &&
+			i+1 < len(d.Segments) && d.Segments[i+1].Kind == timeline.KindPaused:
+		default:
 			return false
 		}
 	}

@@ -226,6 +226,18 @@ func TestDiffPauseInVisit(t *testing.T) {
 		next: stillPaused,
 		want: []ev{},
 	}, {
+		// The day shows the seconds between the last fix and the pause as
+		// GAP: the rep paused where it was, at the client.
+		name: "paused at the client, seconds after its last fix: not ended",
+		prev: day(travel(0, 10), visit("c1", 10, 30, geo)),
+		next: withVisits(day(travel(0, 10), visit("c1", 10, 30, geo), seg(timeline.KindGap, 30, 30.5), paused(30.5, 60)), c1(10, 30, 0)),
+		want: []ev{},
+	}, {
+		name: "silent for longer than GapMin, then paused: ended",
+		prev: day(travel(0, 10), visit("c1", 10, 30, geo)),
+		next: withVisits(day(travel(0, 10), visit("c1", 10, 30, geo), seg(timeline.KindGap, 30, 45), paused(45, 60)), c1(10, 30, 0)),
+		want: []ev{{dwell.EventGeofenceExited, "c1", 30, true}, {dwell.EventVisitEnded, "c1", 30, true}},
+	}, {
 		name: "resumed at the client: one visit, ended once when the rep leaves",
 		prev: stillPaused,
 		next: withVisits(day(travel(0, 10), visit("c1", 10, 30, geo), paused(30, 60), visit("c1", 60, 70, geo), travel(70, 85)), c1(10, 70, 30)),
