@@ -93,42 +93,11 @@ func applyOffHours(day *Day, bs []span) {
 	}
 	// The segments cover [Start, End) without holes (build, applyPauses),
 	// so cutting them around the breaks and adding these leaves none.
-	segs := make([]Segment, 0, len(day.Segments)+2*len(in))
-	for _, s := range day.Segments {
-		for _, piece := range outside(s.Start, s.End, in) {
-			c := s
-			if d := s.Duration(); d > 0 && c.DistanceM != 0 {
-				c.DistanceM = s.DistanceM * float64(piece.end.Sub(piece.start)) / float64(d)
-			}
-			c.Start, c.End = piece.start, piece.end
-			segs = append(segs, c)
-		}
-	}
-	for _, b := range in {
-		segs = append(segs, Segment{Kind: KindOffHours, Start: b.start, End: b.end})
-	}
-	slices.SortFunc(segs, func(a, b Segment) int { return a.Start.Compare(b.Start) })
-	day.Segments = segs
-
+	day.Segments = layOver(day.Segments, in, KindOffHours)
 	// A visit is trimmed to its working time; a break inside it leaves one
-	// visit (one meeting) with the break's time counted apart.
-	var visits []Visit
-	for _, v := range day.Visits {
-		pieces := outside(v.Start, v.End, in)
-		if len(pieces) == 0 {
-			continue
-		}
-		c := v
-		c.Start, c.End = pieces[0].start, pieces[len(pieces)-1].end
-		// The trimmed ends lie in breaks, which no pause overlaps
-		// (deriveLaidOver), so Paused is unchanged.
-		c.OffHours = 0
-		for i := 1; i < len(pieces); i++ {
-			c.OffHours += pieces[i].start.Sub(pieces[i-1].end)
-		}
-		visits = append(visits, c)
-	}
-	day.Visits = visits
-
+	// visit (one meeting) with the break's time counted apart. The trimmed
+	// ends lie in breaks, which no pause overlaps (deriveLaidOver), so
+	// Paused is unchanged.
+	day.Visits = trimVisits(day.Visits, in, func(v *Visit, d time.Duration) { v.OffHours = d })
 	day.Totals = day.SumTotals()
 }

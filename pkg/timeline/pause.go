@@ -215,21 +215,7 @@ func applyPauses(day *Day, ps []span) {
 	if len(ps) == 0 {
 		return
 	}
-	var segs []Segment
-	for _, s := range day.Segments {
-		for _, piece := range outside(s.Start, s.End, ps) {
-			c := s
-			if d := s.Duration(); d > 0 && c.DistanceM != 0 {
-				c.DistanceM = s.DistanceM * float64(piece.end.Sub(piece.start)) / float64(d)
-			}
-			c.Start, c.End = piece.start, piece.end
-			segs = append(segs, c)
-		}
-	}
-	for _, p := range ps {
-		segs = append(segs, Segment{Kind: KindPaused, Start: p.start, End: p.end})
-	}
-	slices.SortFunc(segs, func(a, b Segment) int { return a.Start.Compare(b.Start) })
+	segs := layOver(day.Segments, ps, KindPaused)
 	// The time between the observed span and a pause outside it was not
 	// observed.
 	filled := make([]Segment, 0, len(segs)+2)
@@ -244,21 +230,50 @@ func applyPauses(day *Day, ps []span) {
 
 	// A visit is trimmed to its unpaused time; a pause inside it leaves one
 	// visit (one meeting) with the paused time counted apart.
-	var visits []Visit
-	for _, v := range day.Visits {
+	day.Visits = trimVisits(day.Visits, ps, func(v *Visit, d time.Duration) { v.Paused = d })
+	day.Totals = day.SumTotals()
+}
+
+// layOver returns segs cut around the sorted spans ps, a cut travel or gap
+// keeping the share of its distance that its time bears, with a segment of
+// kind over each span, in time order.
+func layOver(segs []Segment, ps []span, kind Kind) []Segment {
+	out := make([]Segment, 0, len(segs)+2*len(ps))
+	for _, s := range segs {
+		for _, piece := range outside(s.Start, s.End, ps) {
+			c := s
+			if d := s.Duration(); d > 0 && c.DistanceM != 0 {
+				c.DistanceM = s.DistanceM * float64(piece.end.Sub(piece.start)) / float64(d)
+			}
+			c.Start, c.End = piece.start, piece.end
+			out = append(out, c)
+		}
+	}
+	for _, p := range ps {
+		out = append(out, Segment{Kind: kind, Start: p.start, End: p.end})
+	}
+	slices.SortFunc(out, func(a, b Segment) int { return a.Start.Compare(b.Start) })
+	return out
+}
+
+// trimVisits trims each visit to its time outside the sorted spans ps,
+// dropping a visit wholly inside them; the time of the spans between its
+// first and last piece (one meeting across them) is given to apart.
+func trimVisits(vs []Visit, ps []span, apart func(v *Visit, d time.Duration)) []Visit {
+	var out []Visit
+	for _, v := range vs {
 		pieces := outside(v.Start, v.End, ps)
 		if len(pieces) == 0 {
 			continue
 		}
 		c := v
 		c.Start, c.End = pieces[0].start, pieces[len(pieces)-1].end
-		c.Paused = 0
+		var d time.Duration
 		for i := 1; i < len(pieces); i++ {
-			c.Paused += pieces[i].start.Sub(pieces[i-1].end)
+			d += pieces[i].start.Sub(pieces[i-1].end)
 		}
-		visits = append(visits, c)
+		apart(&c, d)
+		out = append(out, c)
 	}
-	day.Visits = visits
-
-	day.Totals = day.SumTotals()
+	return out
 }
