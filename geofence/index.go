@@ -279,11 +279,18 @@ func (ix *Index) putAll(op dwell.Op, fences []Fence, only bool) (put, deleted in
 	})
 	var gone []string
 	ix.mu.Lock()
-	for id, f := range ix.byID {
-		if i, ok := last[id]; ok && f.sum == sums[i] {
+	if only {
+		for id := range ix.byID {
+			if _, ok := last[id]; !ok {
+				gone = append(gone, id)
+			}
+		}
+	}
+	// Look up the entries, not range over the index: a PutAll of a few
+	// fences into a large index costs the few.
+	for id, i := range last {
+		if f, ok := ix.byID[id]; ok && f.sum == sums[i] {
 			delete(last, id) // held already
-		} else if !ok && only {
-			gone = append(gone, id)
 		}
 	}
 	ix.mu.Unlock()
