@@ -83,7 +83,8 @@ type Summaries interface {
 	// the store's clock, not those that may have lost fixes) dirty, and
 	// records version as the derivation version the store's summaries are
 	// derived with, if version is above the one recorded (0 if none). It
-	// reports whether it marked. A server whose derivation changed (a new
+	// reports whether it marked any tenant's days (a new store has none:
+	// it records the version and reports false). A server whose derivation changed (a new
 	// release) calls it at start, so recent summaries are derived again
 	// by the new code; of several servers starting at once, one marks.
 	RederiveAll(ctx context.Context, version uint64) (bool, error)

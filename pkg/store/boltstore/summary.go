@@ -426,7 +426,7 @@ func (s *Store) RederiveAll(ctx context.Context, version uint64) (bool, error) {
 		if err := meta.Put(keyDerivation, b[:]); err != nil {
 			return err
 		}
-		marked = true
+		marked = len(tenants) > 0
 		return nil
 	})
 	return marked, err

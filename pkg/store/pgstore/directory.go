@@ -910,7 +910,7 @@ func (s *Store) RederiveAll(ctx context.Context, version uint64) (bool, error) {
 		if _, err := tx.Exec(ctx, `UPDATE dwell_meta SET value = $1 WHERE name = 'derivation'`, int64(version)); err != nil {
 			return err
 		}
-		marked = true
+		marked = len(tenants) > 0
 		return nil
 	})
 	return marked, err

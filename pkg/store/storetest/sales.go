@@ -423,6 +423,10 @@ func testTenantChangeMarks(t *testing.T, h Harness) {
 // restart.
 func testRederiveAll(t *testing.T, h Harness) {
 	s := h.Open(t)
+	// A new store has no days to mark: it records the version quietly.
+	if marked, err := s.RederiveAll(ctx(), 2); err != nil || marked {
+		t.Fatalf("RederiveAll(2) of a new store = %v, %v; want false, nil", marked, err)
+	}
 	// The store's clock is the wall clock here.
 	recent := time.Now().Add(-7 * 24 * time.Hour)
 	old := time.Now().Add(-400 * 24 * time.Hour)
