@@ -119,7 +119,11 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	settled := past || s.settled(date)
+	isSettled, err := s.settled(ctx, p.Tenant, r.ID, date, settings.Retention)
+	if err != nil {
+		return nil, err
+	}
+	settled := past || isSettled
 	if settled {
 		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, settings, past, lost, req.GetIncludeFixes())
 		if resp != nil || err != nil {
@@ -205,9 +209,24 @@ func (s *Server) keptSummary(ctx context.Context, tenant dwell.TenantID, r dwell
 // (fixes and actions, a resume) marks such a day, so its stored summary
 // keeps what it was derived with (the zone, working hours, settings and
 // fences of then), and GetRepDay serves that summary, as the reports read
-// it, rather than derive it with today's directory (storedRepDay).
-func (s *Server) settled(date dwell.Date) bool {
-	return date.Before(dwell.DateOf(s.now(), time.UTC).AddDays(-store.RederiveDays - 1))
+// it, rather than derive it with today's directory (storedRepDay). The
+// stores re-derive no day that may have lost fixes either: none before
+// two UTC days after the start of the retention period or of the rep's
+// prune horizon (their keptFrom), so those days are settled too.
+func (s *Server) settled(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, retention time.Duration) (bool, error) {
+	now := s.now()
+	first := dwell.DateOf(now, time.UTC).AddDays(-store.RederiveDays - 1)
+	if kept := dwell.DateOf(now.Add(-retention), time.UTC).AddDays(2); first.Before(kept) {
+		first = kept
+	}
+	if date.Before(first) {
+		return true, nil
+	}
+	pruned, err := s.store.PrunedBefore(ctx, tenant, rep)
+	if err != nil || pruned.IsZero() {
+		return false, err
+	}
+	return date.Before(dwell.DateOf(pruned, time.UTC).AddDays(2)), nil
 }
 
 // storedRepDay returns the day as its stored summary has it, for a day
@@ -254,13 +273,11 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 	kind := func(c dwell.ClientID) dwell.ClientKind { return kinds[c] }
 	resp := repDayToPB(r, date, *day, kd.FixCount, kind, func(checkIn string) dwell.Outcome { return outcomes[checkIn] })
 	resp.PastRetention = past
-	if withFixes {
-		loc, err := s.location(r.TimeZone)
-		if err != nil {
-			return nil, err
-		}
-		from, to, _ := dayBounds(r, date, loc)
-		fixes, err := s.store.ListFixes(ctx, tenant, r.ID, from, to)
+	if withFixes && !day.Start.IsZero() {
+		// The fixes of the day's own span, not of the date's bounds in the
+		// rep's zone now: a settled day may have been cut in the zone of
+		// then (a change of zone re-cuts only the recent days).
+		fixes, err := s.store.ListFixes(ctx, tenant, r.ID, day.Start, day.End.Add(time.Nanosecond))
 		if err != nil {
 			return nil, err
 		}

@@ -54,7 +54,10 @@ func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisits
 	} else if sc, err = s.readScope(ctx, op, p, "rep", req.GetRep(), "team", req.GetTeam()); err != nil {
 		return nil, err
 	}
-	filter := fmt.Sprintf("%s|%s|%s|%s|%d", sc.key, client, start, end, ver)
+	// "k2": the page key below, whose format changed on 28 November 2026;
+	// a token of the older key fails the filter's check (INVALID_ARGUMENT,
+	// start again) rather than resume at the wrong place.
+	filter := fmt.Sprintf("k2|%s|%s|%s|%s|%d", sc.key, client, start, end, ver)
 	// A visit is named by its rep, local day, start and client: the start
 	// and rep alone are not unique (two days of one rep cut in different
 	// zones, after a change of zone, or two clients' visits beginning at
