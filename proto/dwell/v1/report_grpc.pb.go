@@ -50,10 +50,12 @@ type ReportServiceClient interface {
 	// older one, which settings, client and rep changes no longer derive
 	// again, is served as it was last derived (the rep's zone, working hours
 	// and the tenant's settings and clients of then), the summary the other
-	// reports read, unless data came for it since; an older day the server
-	// holds no data for in the rep's zone now (its data counted in the days
-	// of a zone it had then) has only its paused time. A pause not yet
-	// resumed lasts until now; a day not begun yet is empty.
+	// reports read, unless data came for it since; so is a day within two
+	// days of the start of the tenant's retention period, when that is
+	// shorter. An older day the server holds no data for in the rep's zone
+	// now (its data counted in the days of a zone it had then) has only its
+	// paused time. A pause not yet resumed lasts until now; a day not begun
+	// yet is empty unless fixes dated ahead (a phone's clock) arrived for it.
 	GetRepDay(ctx context.Context, in *GetRepDayRequest, opts ...grpc.CallOption) (*GetRepDayResponse, error)
 	// GetTimeBreakdown returns visit, idle, travel and gap time for reps or a
 	// team over a date range, grouped by rep or by day.
@@ -240,10 +242,12 @@ type ReportServiceServer interface {
 	// older one, which settings, client and rep changes no longer derive
 	// again, is served as it was last derived (the rep's zone, working hours
 	// and the tenant's settings and clients of then), the summary the other
-	// reports read, unless data came for it since; an older day the server
-	// holds no data for in the rep's zone now (its data counted in the days
-	// of a zone it had then) has only its paused time. A pause not yet
-	// resumed lasts until now; a day not begun yet is empty.
+	// reports read, unless data came for it since; so is a day within two
+	// days of the start of the tenant's retention period, when that is
+	// shorter. An older day the server holds no data for in the rep's zone
+	// now (its data counted in the days of a zone it had then) has only its
+	// paused time. A pause not yet resumed lasts until now; a day not begun
+	// yet is empty unless fixes dated ahead (a phone's clock) arrived for it.
 	GetRepDay(context.Context, *GetRepDayRequest) (*GetRepDayResponse, error)
 	// GetTimeBreakdown returns visit, idle, travel and gap time for reps or a
 	// team over a date range, grouped by rep or by day.
