@@ -115,16 +115,18 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	past, lost, err := s.pastRetention(ctx, p.Tenant, r, date, settings.Retention)
+	// One read of the rep's prune horizon serves the retention and
+	// whether the day is settled.
+	pruned, err := s.store.PrunedBefore(ctx, p.Tenant, r.ID)
 	if err != nil {
 		return nil, err
 	}
-	isSettled, err := s.settled(ctx, p.Tenant, r.ID, date, settings.Retention)
+	loc, err := s.location(r.TimeZone)
 	if err != nil {
 		return nil, err
 	}
-	settled := past || isSettled
-	if settled {
+	past, lost := s.pastRetention(loc, date, settings.Retention, pruned)
+	if past || s.settled(date, settings.Retention, pruned) {
 		resp, err := s.storedRepDay(ctx, p.Tenant, r, date, settings, past, lost, req.GetIncludeFixes())
 		if resp != nil || err != nil {
 			return resp, err
@@ -153,20 +155,15 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	return resp, nil
 }
 
-// pastRetention reports whether rep-day date of r began before the
-// tenant's retention period (retention before now), so that the sweeper
-// may have deleted some of its fixes (privacy.go), or lost data to
-// retention already (lost, lostData), perhaps under a shorter period set
+// pastRetention reports whether a rep's local day date (in loc) began
+// before the tenant's retention period (retention before now), so that
+// the sweeper may have deleted some of its fixes (privacy.go), or lost
+// data to retention already (lost: it began before the rep's prune
+// horizon pruned, see lostData), perhaps under a shorter period set
 // before.
-func (s *Server) pastRetention(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, retention time.Duration) (past, lost bool, err error) {
-	if lost, err = s.lostData(ctx, tenant, r, date); err != nil {
-		return false, false, err
-	}
-	loc, err := s.location(r.TimeZone)
-	if err != nil {
-		return false, false, err
-	}
-	return lost || date.Start(loc).Before(s.now().Add(-retention)), lost, nil
+func (s *Server) pastRetention(loc *time.Location, date dwell.Date, retention time.Duration, pruned time.Time) (past, lost bool) {
+	lost = lostBefore(loc, date, pruned)
+	return lost || date.Start(loc).Before(s.now().Add(-retention)), lost
 }
 
 // lostData reports whether rep-day date of r began before the rep's prune
@@ -185,7 +182,13 @@ func (s *Server) lostData(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	if err != nil {
 		return false, err
 	}
-	return date.Start(loc).Before(pruned), nil
+	return lostBefore(loc, date, pruned), nil
+}
+
+// lostBefore reports whether local day date (in loc) began before the
+// prune horizon pruned (zero: none).
+func lostBefore(loc *time.Location, date dwell.Date, pruned time.Time) bool {
+	return !pruned.IsZero() && date.Start(loc).Before(pruned)
 }
 
 // keptSummary returns the stored summary of a day that lost data to
@@ -213,20 +216,19 @@ func (s *Server) keptSummary(ctx context.Context, tenant dwell.TenantID, r dwell
 // stores re-derive no day that may have lost fixes either: none before
 // two UTC days after the start of the retention period or of the rep's
 // prune horizon (their keptFrom), so those days are settled too.
-func (s *Server) settled(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, retention time.Duration) (bool, error) {
+// pruned is the rep's prune horizon (zero if none).
+func (s *Server) settled(date dwell.Date, retention time.Duration, pruned time.Time) bool {
 	now := s.now()
 	first := dwell.DateOf(now, time.UTC).AddDays(-store.RederiveDays - 1)
 	if kept := dwell.DateOf(now.Add(-retention), time.UTC).AddDays(2); first.Before(kept) {
 		first = kept
 	}
-	if date.Before(first) {
-		return true, nil
+	if !pruned.IsZero() {
+		if kept := dwell.DateOf(pruned, time.UTC).AddDays(2); first.Before(kept) {
+			first = kept
+		}
 	}
-	pruned, err := s.store.PrunedBefore(ctx, tenant, rep)
-	if err != nil || pruned.IsZero() {
-		return false, err
-	}
-	return date.Before(dwell.DateOf(pruned, time.UTC).AddDays(2)), nil
+	return date.Before(first)
 }
 
 // storedRepDay returns the day as its stored summary has it, for a day
