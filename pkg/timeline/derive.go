@@ -512,15 +512,7 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 			next++
 		}
 		fast := func(j int) bool {
-			if j < 0 || j >= len(ps) {
-				return true
-			}
-			d := dist(ps[i], ps[j]) - ps[i].accM - ps[j].accM
-			if d <= 0 {
-				return false
-			}
-			dt := math.Abs(float64(ps[i].t-ps[j].t) / 1e9)
-			return dt == 0 || d/dt > MaxSpeedMPS
+			return j < 0 || j >= len(ps) || !reachable(&ps[i], &ps[j])
 		}
 		if (prev >= 0 || next < len(ps)) && fast(prev) && fast(next) {
 			drop[i] = true
@@ -1622,14 +1614,7 @@ func (d *deriver) unreachable(ci dwell.CheckIn) bool {
 	}
 	tn := t.UnixNano()
 	acc := clampAcc(f.AccuracyM)
-	fast := func(p fixP) bool {
-		dm := haversineM(f.Pos, p.ll) - acc - p.accM
-		if dm <= 0 {
-			return false
-		}
-		dt := math.Abs(float64(tn-p.t) / 1e9)
-		return dt == 0 || dm/dt > MaxSpeedMPS
-	}
+	fast := func(p fixP) bool { return tooFast(haversineM(f.Pos, p.ll)-acc-p.accM, tn-p.t) }
 	i, _ := slices.BinarySearchFunc(d.fixes, tn, func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
 	// d.fixes[i] is the first fix at or after the check-in's fix.
 	if i > 0 && !fast(d.fixes[i-1]) {

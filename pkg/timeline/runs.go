@@ -28,8 +28,15 @@ func impossibleLeg(p, q *fixP) bool {
 // reachable reports whether the rep could go between the fixes p and q
 // at MaxSpeedMPS, allowing both accuracies, however long apart they are.
 func reachable(p, q *fixP) bool {
-	dt := math.Abs(float64(q.t-p.t) / 1e9)
-	return math.Sqrt(dist2(p, q))-p.accM-q.accM <= MaxSpeedMPS*dt
+	return !tooFast(math.Sqrt(dist2(p, q))-p.accM-q.accM, q.t-p.t)
+}
+
+// tooFast reports whether covering beyondM metres (a distance less both
+// fixes' accuracies) in dt nanoseconds (either sign) needs more than
+// MaxSpeedMPS: the one statement of the speed rule, for the fixes of the
+// stream and a check-in's fix alike.
+func tooFast(beyondM float64, dt int64) bool {
+	return beyondM > MaxSpeedMPS*math.Abs(float64(dt)/1e9)
 }
 
 // fixRun is a run of kept fixes with no impossible jump inside it: the
