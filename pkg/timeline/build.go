@@ -125,7 +125,7 @@ func (d *deriver) travelDistances(segs []Segment) {
 			continue
 		}
 		start, end := s.Start.UnixNano(), s.End.UnixNano()
-		lo, _ := slices.BinarySearchFunc(fs, start, func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
+		lo := firstFixFrom(fs, start)
 		for k := max(lo, 1); k < len(fs) && fs[k-1].t < end; k++ {
 			a, b := fs[k-1].t, fs[k].t
 			if a == b { // two fixes of one instant: the segment holding it
@@ -172,8 +172,8 @@ func travelWithin(segs []Segment, i int, a, b int64) int64 {
 // travelDistances').
 func (d *deriver) describe(s *Segment) {
 	fs := d.fixes
-	lo, _ := slices.BinarySearchFunc(fs, s.Start.UnixNano(), func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
-	hi, _ := slices.BinarySearchFunc(fs, s.End.UnixNano(), func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
+	lo := firstFixFrom(fs, s.Start.UnixNano())
+	hi := firstFixFrom(fs, s.End.UnixNano())
 	switch s.Kind {
 	case KindGap:
 		// From the last fix before the silence to the first after it: a

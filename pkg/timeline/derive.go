@@ -1596,6 +1596,13 @@ func (d *deriver) verify(ci dwell.CheckIn) (dwell.Verification, float64) {
 	return dwell.VerificationOutsideGeofence, dm
 }
 
+// firstFixFrom returns the index of the first of the fixes fs (in time
+// order) taken at or after t, Unix nanoseconds: len(fs) if none.
+func firstFixFrom(fs []fixP, t int64) int {
+	i, _ := slices.BinarySearchFunc(fs, t, func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
+	return i
+}
+
 // unreachable reports whether check-in ci's fix cannot have been where it
 // says, given the clean fixes around it: reaching it from the nearest fix
 // before it and from the nearest after it (those that exist, at least
@@ -1615,7 +1622,7 @@ func (d *deriver) unreachable(ci dwell.CheckIn) bool {
 	tn := t.UnixNano()
 	acc := clampAcc(f.AccuracyM)
 	fast := func(p fixP) bool { return tooFast(haversineM(f.Pos, p.ll)-acc-p.accM, tn-p.t) }
-	i, _ := slices.BinarySearchFunc(d.fixes, tn, func(p fixP, t int64) int { return cmp.Compare(p.t, t) })
+	i := firstFixFrom(d.fixes, tn)
 	// d.fixes[i] is the first fix at or after the check-in's fix.
 	if i > 0 && !fast(d.fixes[i-1]) {
 		return false
