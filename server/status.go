@@ -352,11 +352,7 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 func arrived(segs []timeline.Segment) time.Time {
 	n := len(segs) - 1
 	last := segs[n]
-	for n >= 2 && (last.Kind == timeline.KindVisit || last.Kind == timeline.KindIdle || last.Kind == timeline.KindPaused) && segs[n-1].Kind == timeline.KindOffHours {
-		before := segs[n-2]
-		if before.Kind != last.Kind || before.Client != last.Client || before.Location != last.Location {
-			break
-		}
+	for (last.Kind == timeline.KindVisit || last.Kind == timeline.KindIdle || last.Kind == timeline.KindPaused) && timeline.AfterBreak(segs, n) {
 		n -= 2
 	}
 	return segs[n].Start

@@ -173,7 +173,7 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 
 	// Idle stops.
 	for i, s := range next.Segments {
-		if s.Kind != timeline.KindIdle || afterBreak(next.Segments, i) {
+		if s.Kind != timeline.KindIdle || timeline.AfterBreak(next.Segments, i) {
 			continue
 		}
 		seen := false
@@ -276,13 +276,6 @@ func pausedAfter(d *timeline.Day, end time.Time) bool {
 		}
 	}
 	return true
-}
-
-// afterBreak reports whether segment i of segs is the part after a split
-// shift's break of an idle stop: IDLE, OFF_HOURS, IDLE at one place.
-func afterBreak(segs []timeline.Segment, i int) bool {
-	return i >= 2 && segs[i-1].Kind == timeline.KindOffHours && segs[i-2].Kind == timeline.KindIdle &&
-		segs[i-2].Location == segs[i].Location
 }
 
 // overlap reports whether the closed intervals [a0, a1] and [b0, b1] meet.

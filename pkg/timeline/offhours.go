@@ -25,6 +25,20 @@ import (
 // working time, the break left out, as a pause is (deriver.lasts): a few
 // minutes at a client either side of lunch are no meeting.
 
+// AfterBreak reports whether segment i of segs (a day's segments) is the
+// part after a split shift's break of the segment before the break: the
+// one before segs[i-1], an OFF_HOURS, is of the same kind, client and
+// place (VISIT, OFF_HOURS, VISIT of one client; IDLE, OFF_HOURS, IDLE at
+// one place; PAUSED, OFF_HOURS, PAUSED). A stop or pause across a break
+// is one: it began before it.
+func AfterBreak(segs []Segment, i int) bool {
+	if i < 2 || i >= len(segs) || segs[i-1].Kind != KindOffHours {
+		return false
+	}
+	a, b := segs[i-2], segs[i]
+	return a.Kind == b.Kind && a.Client == b.Client && a.Location == b.Location
+}
+
 // windowSpans returns the windows as spans, sorted, with overlapping or
 // touching ones joined and empty ones dropped.
 func windowSpans(ws []Window) []span {
