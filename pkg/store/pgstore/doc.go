@@ -10,7 +10,8 @@
 // Every call is one transaction. Most writes run SERIALIZABLE, so a call
 // sees and changes the database as if it ran alone, on any number of
 // servers; a transaction PostgreSQL aborts for a serialization failure or
-// a deadlock is run again (up to 20 times) before the call fails. Writes
+// a deadlock is run again, after a wait that grows from 1 ms to 50 ms, for
+// up to 10 seconds before the call fails. Writes
 // that update rows every other writer updates too run READ COMMITTED, each
 // statement right on its own: a client or settings change (it marks every
 // recent rep-day of the tenant, while each upload bumps its rep's day;

@@ -55,13 +55,22 @@ type Store struct {
 
 	// txs counts transactions for Stats (stats.go).
 	txs txStats
+	// retryBudget is retryBudget; tests shorten it.
+	retryBudget time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
 
-// maxAttempts bounds the retries of a transaction that PostgreSQL aborted
-// for a serialization failure or a deadlock.
-const maxAttempts = 20
+// retryBudget is how long a transaction that PostgreSQL aborted for a
+// serialization failure or a deadlock is run again before its error is
+// returned. It is a time, not a count of attempts: several uploads to one
+// rep-day and the refresher meet on one row, and on a loaded machine one of
+// them lost 20 attempts in a row (half a second) and its batch was refused.
+const retryBudget = 10 * time.Second
+
+// retryWaitMax caps the wait between two attempts of an aborted
+// transaction.
+const retryWaitMax = 50 * time.Millisecond
 
 // Open connects to the database named by dsn (a PostgreSQL URL or key=value
 // connection string, see pgx.ParseConfig), creates or upgrades Dwell's
@@ -89,7 +98,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, dwell.E(op, dwell.Unavailable, "connecting to PostgreSQL", err)
 	}
-	s := &Store{pool: pool, log: opts.Logger, now: opts.Now, zones: map[string]*time.Location{}}
+	s := &Store{pool: pool, log: opts.Logger, now: opts.Now, zones: map[string]*time.Location{}, retryBudget: retryBudget}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -203,6 +212,7 @@ func (s *Store) readOne(ctx context.Context, op dwell.Op, fn func(ctx context.Co
 }
 
 func (s *Store) run(ctx context.Context, op dwell.Op, txo pgx.TxOptions, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, s.pool, txo, func(tx pgx.Tx) error { return fn(ctx, tx) })
 		if err == nil {
@@ -211,18 +221,23 @@ func (s *Store) run(ctx context.Context, op dwell.Op, txo pgx.TxOptions, fn func
 			}
 			return nil
 		}
-		if retryable(err) && attempt < maxAttempts {
+		if retryable(err) && time.Since(start) < s.retryBudget {
 			s.txs.retries.Add(1)
-			// Back off a little, more each time, so that the conflicting
-			// transaction can finish, and by a random share of it, so that
-			// writers that collided once (several uploads to one rep-day)
-			// do not meet again at every attempt in step.
-			d := time.Duration(attempt) * time.Millisecond
-			time.Sleep(d/2 + rand.N(d))
+			time.Sleep(retryWait(attempt))
 			continue
 		}
 		return dbError(op, err)
 	}
+}
+
+// retryWait is how long to wait after the attempt-th attempt (from 1) of a
+// transaction was aborted: 1 ms doubled at each attempt up to retryWaitMax,
+// so that the conflicting transaction can finish, and scaled by a random
+// factor from 0.5 to 1.5, so that writers that collided once (several
+// uploads to one rep-day) do not meet again at every attempt in step.
+func retryWait(attempt int) time.Duration {
+	d := min(time.Millisecond<<min(attempt-1, 16), retryWaitMax)
+	return d/2 + rand.N(d)
 }
 
 // retryable reports whether err is a transaction abort that a retry may
