@@ -42,6 +42,9 @@ type Day struct {
 	// IdleSegments is the number of IDLE segments (KPI 1's records), kept
 	// apart so the KPIs need not decode the segments.
 	IdleSegments int
+	// OpenPause is the derived day's timeline.Day.OpenPause: its last
+	// pause had no resume and no fix after it when it was derived.
+	OpenPause bool
 }
 
 // Totals are seconds per segment kind and metres travelled.
@@ -117,7 +120,7 @@ func (d *Day) Field() bool {
 // check-ins, forgotten check-outs) are all kept, so the result equals the
 // derivation's Day.
 func (d *Day) Timeline() *timeline.Day {
-	td := &timeline.Day{Start: d.Start, End: d.End, Segments: d.Segments, CheckIns: d.CheckIns, Flags: d.Flags}
+	td := &timeline.Day{Start: d.Start, End: d.End, Segments: d.Segments, CheckIns: d.CheckIns, Flags: d.Flags, OpenPause: d.OpenPause}
 	for _, v := range d.Visits {
 		td.Visits = append(td.Visits, v.Visit)
 	}
@@ -129,7 +132,7 @@ func (d *Day) Timeline() *timeline.Day {
 // kind; checkOuts and calls are the day's records.
 func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int, checkOuts []dwell.CheckOut, calls []dwell.Call, kind func(dwell.ClientID) dwell.ClientKind) *Day {
 	d := &Day{Rep: rep, Date: date, Start: day.Start, End: day.End, Segments: day.Segments, CheckIns: day.CheckIns,
-		Flags: day.Flags, FixCount: fixCount}
+		Flags: day.Flags, FixCount: fixCount, OpenPause: day.OpenPause}
 	for _, s := range day.Segments {
 		secs := int64(s.Duration() / time.Second)
 		switch s.Kind {
@@ -184,14 +187,19 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 // adds the paused seconds after the other totals; version 3 adds each
 // visit's paused time after its outcome; version 4 adds each visit's
 // off-hours time (timeline.Visit.OffHours, a split shift's break) after
-// its paused time. Versions 1 (written before pauses existed), 2 and 3
-// are still read, as days without pauses, without pauses inside visits
-// and without breaks inside visits.
+// its paused time; version 5 adds whether the day's last pause is open
+// (Day.OpenPause) after the paused seconds. Versions 1 (written before
+// pauses existed), 2, 3 and 4 are still read, as days without pauses,
+// without pauses inside visits and without breaks inside visits, and a
+// day of version 2 to 4 with paused time as one whose pause may be open:
+// a report then derives it again if it holds the present, as it did
+// before version 5 told.
 const (
 	summaryV1 = 1
 	summaryV2 = 2
 	summaryV3 = 3
 	summaryV4 = 4
+	summaryV5 = 5
 	detailV1  = 1
 )
 
@@ -200,7 +208,7 @@ const (
 // nanoseconds): everything but the segments and check-in verdicts, which
 // EncodeDetail holds. A team query decodes tens of thousands of
 // summaries, so the part it reads is kept small.
-func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV4) }
+func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV5) }
 
 // encodeSummary writes the summary in a version's format: older ones only
 // for the tests of their decoding.
@@ -217,6 +225,9 @@ func (d *Day) encodeSummary(version byte) []byte {
 	}
 	if version >= summaryV2 {
 		w.int(t.PausedS)
+	}
+	if version >= summaryV5 {
+		w.bool(d.OpenPause)
 	}
 	w.float(t.DistanceM)
 	w.time(d.Start)
@@ -384,7 +395,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV4 {
+	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV5 {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}
@@ -397,6 +408,10 @@ func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 	t.PausedS = 0
 	if summary[0] >= summaryV2 {
 		t.PausedS = r.int()
+	}
+	d.OpenPause = t.PausedS > 0
+	if summary[0] >= summaryV5 {
+		d.OpenPause = r.bool()
 	}
 	t.DistanceM = r.float()
 	d.Start, d.End = r.time(), r.time()
@@ -506,8 +521,15 @@ func decodeDetail(detail []byte, d *Day) error {
 
 type writer struct{ b []byte }
 
-func (w *writer) uint(x uint64)   { w.b = binary.AppendUvarint(w.b, x) }
-func (w *writer) int(x int64)     { w.b = binary.AppendVarint(w.b, x) }
+func (w *writer) uint(x uint64) { w.b = binary.AppendUvarint(w.b, x) }
+func (w *writer) int(x int64)   { w.b = binary.AppendVarint(w.b, x) }
+func (w *writer) bool(x bool) {
+	if x {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
 func (w *writer) float(x float64) { w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(x)) }
 func (w *writer) str(s string) {
 	w.uint(uint64(len(s)))
@@ -541,6 +563,17 @@ func (r *reader) uint() uint64 {
 		return 0
 	}
 	r.b = r.b[n:]
+	return x
+}
+
+// bool reads a byte 0 or 1; any other is corrupt.
+func (r *reader) bool() bool {
+	if len(r.b) == 0 || r.b[0] > 1 {
+		r.bad, r.b = true, nil
+		return false
+	}
+	x := r.b[0] == 1
+	r.b = r.b[1:]
 	return x
 }
 

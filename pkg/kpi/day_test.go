@@ -15,7 +15,7 @@ func sampleDay() *Day {
 	return &Day{
 		Rep: "budi", Date: dwell.Date{Year: 2026, Month: 3, Day: 2},
 		Totals: Totals{VisitProspectS: 1800, VisitCustomerS: 600, IdleS: 300, TravelS: 900, GapS: 60, PausedS: 420, DistanceM: 5321.5},
-		Start:  t0, End: t0.Add(time.Hour),
+		Start:  t0, End: t0.Add(time.Hour), OpenPause: true,
 		Segments: []timeline.Segment{
 			{Kind: timeline.KindTravel, Start: t0, End: t0.Add(15 * time.Minute), DistanceM: 5321.5},
 			{Kind: timeline.KindVisit, Start: t0.Add(15 * time.Minute), End: t0.Add(45 * time.Minute), Client: "toko",
@@ -78,10 +78,11 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 // versions still decode: version 1 (before pauses) as a day without
 // pauses, version 2 (before pauses inside visits) with its visits' paused
 // time 0, version 3 (before split shifts' breaks inside visits) with
-// their off-hours time 0.
+// their off-hours time 0, version 4 (before the open pause was told) with
+// any paused time as possibly open.
 func TestDecodeOlderSummaries(t *testing.T) {
 	d := sampleDay()
-	for _, version := range []byte{summaryV1, summaryV2, summaryV3} {
+	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4} {
 		old := d.encodeSummary(version)
 		got, err := DecodeDay(old, d.EncodeDetail())
 		if err != nil {
@@ -89,21 +90,38 @@ func TestDecodeOlderSummaries(t *testing.T) {
 		}
 		want := sampleDay()
 		if version < summaryV2 {
-			want.Totals.PausedS = 0
+			want.Totals.PausedS, want.OpenPause = 0, false
 		}
 		if version < summaryV3 {
 			want.Visits[0].Paused = 0
 		}
-		want.Visits[0].OffHours = 0
+		if version < summaryV4 {
+			want.Visits[0].OffHours = 0
+		}
 		want.lastDue = computePart(want).lastDue()
 		got.p = nil
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("DecodeDay of version %d =\n%+v\nwant\n%+v", version, got, want)
 		}
 	}
-	ds, err := DecodeSummaries([][]byte{d.encodeSummary(summaryV1), d.encodeSummary(summaryV2), d.encodeSummary(summaryV3), d.EncodeSummary()})
-	if err != nil || ds[0].Totals.PausedS != 0 || ds[1].Totals.PausedS != 420 || ds[2].Totals.PausedS != 420 || ds[3].Totals.PausedS != 420 {
-		t.Fatalf("DecodeSummaries of versions 1 to 4: %v, %+v", err, ds)
+	ds, err := DecodeSummaries([][]byte{d.encodeSummary(summaryV1), d.encodeSummary(summaryV2), d.encodeSummary(summaryV3), d.encodeSummary(summaryV4), d.EncodeSummary()})
+	if err != nil || ds[0].Totals.PausedS != 0 || ds[1].Totals.PausedS != 420 || ds[2].Totals.PausedS != 420 || ds[3].Totals.PausedS != 420 || ds[4].Totals.PausedS != 420 {
+		t.Fatalf("DecodeSummaries of versions 1 to 5: %v, %+v", err, ds)
+	}
+	// A paused day whose pause was resumed says so from version 5 on;
+	// before, its pause may be open.
+	d.OpenPause = false
+	for _, c := range []struct {
+		version byte
+		want    bool
+	}{{summaryV1, false}, {summaryV4, true}, {summaryV5, false}} {
+		got, err := DecodeDay(d.encodeSummary(c.version), nil)
+		if err != nil {
+			t.Fatalf("DecodeDay of version %d: %v", c.version, err)
+		}
+		if got.OpenPause != c.want {
+			t.Errorf("a resumed pause in version %d decodes OpenPause = %v, want %v", c.version, got.OpenPause, c.want)
+		}
 	}
 }
 

@@ -69,7 +69,20 @@ func deriveLaidOver(in Input) Day {
 	day := derive(rest, ps, bs)
 	applyPauses(&day, ps)
 	applyOffHours(&day, bs)
+	day.OpenPause = openPause(in.Tracking, hi, firstAfter)
 	return day
+}
+
+// openPause reports whether the last pause of changes has no resume and no
+// fix after it (firstAfter) and begins before hi (zero: no bound), so that
+// it lasts to the day's end or to Input.OpenUntil (Day.OpenPause).
+func openPause(changes []dwell.TrackingChange, hi time.Time, firstAfter func(time.Time) time.Time) bool {
+	ps := Pauses(changes)
+	if len(ps) == 0 {
+		return false
+	}
+	last := ps[len(ps)-1]
+	return last.End.IsZero() && (hi.IsZero() || last.Start.Before(hi)) && firstAfter(last.Start).IsZero()
 }
 
 // Pause is a paused interval [Start, End) of a rep; a zero End: not resumed

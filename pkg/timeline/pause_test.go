@@ -295,3 +295,51 @@ func TestPauseInsideShortStop(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenPause: Day.OpenPause says whether the day's last pause has no
+// resume and no fix after it (so it lasts to the day's end, or to
+// OpenUntil), and the days without it are the same whatever OpenUntil is:
+// the server reads their stored summaries for today rather than derive
+// them again (server.liveStale).
+func TestOpenPause(t *testing.T) {
+	date := dwell.Date{Year: 2026, Month: 3, Day: 2}
+	h := func(x float64) time.Time {
+		return time.Date(2026, 3, 2, 0, 0, 0, 0, wib).Add(time.Duration(x * float64(time.Hour)))
+	}
+	fixesAt := func(hours ...float64) []dwell.Fix {
+		var out []dwell.Fix
+		for i, x := range hours {
+			out = append(out, dwell.Fix{ID: fmt.Sprint("f", i), Time: h(x), Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name     string
+		tracking []dwell.TrackingChange
+		fixes    []dwell.Fix
+		window   Window
+		want     bool
+	}{
+		{"no pause", nil, fixesAt(9, 10), Window{}, false},
+		{"paused and resumed", []dwell.TrackingChange{pause("p", h(12), true), pause("r", h(13), false)}, fixesAt(9, 14), Window{}, false},
+		{"paused, not resumed", []dwell.TrackingChange{pause("p", h(12), true)}, fixesAt(9, 11.5), Window{}, true},
+		{"paused again after a resume", []dwell.TrackingChange{pause("p", h(10), true), pause("r", h(11), false), pause("p2", h(12), true)}, fixesAt(9, 11.5), Window{}, true},
+		{"not resumed, a fix after it", []dwell.TrackingChange{pause("p", h(12), true)}, fixesAt(9, 12.5), Window{}, false},
+		{"paused since before the day", []dwell.TrackingChange{pause("p", h(-3), true)}, nil, Window{}, true},
+		{"paused after working hours", []dwell.TrackingChange{pause("p", h(18), true)}, fixesAt(9, 16), Window{Start: h(8), End: h(17)}, false},
+	} {
+		in := Input{Day: date, Loc: wib, Window: c.window, Tracking: c.tracking, Fixes: c.fixes}
+		stored := Derive(in)
+		if stored.OpenPause != c.want {
+			t.Errorf("%s: OpenPause = %v, want %v\n%s", c.name, stored.OpenPause, c.want, stored.Encode())
+		}
+		in.OpenUntil = h(15)
+		live := Derive(in)
+		if live.OpenPause != c.want {
+			t.Errorf("%s: with OpenUntil, OpenPause = %v, want %v", c.name, live.OpenPause, c.want)
+		}
+		if same := bytes.Equal(stored.Encode(), live.Encode()); same == c.want {
+			t.Errorf("%s: derived with and without OpenUntil the same: %v, want %v\n%s\n%s", c.name, same, !c.want, stored.Encode(), live.Encode())
+		}
+	}
+}

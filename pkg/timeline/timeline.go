@@ -288,6 +288,13 @@ type Day struct {
 	CheckIns   []CheckInResult
 	Totals     Totals
 	Flags      Flags
+	// OpenPause reports that the day's last pause has no resume and no
+	// fix after it, so it lasts to the day's end, or to Input.OpenUntil
+	// when that is set: a day derived without OpenUntil while the present
+	// is inside it holds the pause longer than it has lasted yet. A day
+	// without it is the same whatever OpenUntil is (its pauses end at
+	// resumes and fixes), which spares the reports deriving it again.
+	OpenPause bool
 }
 
 // Encode returns the canonical text of d: one line per item, instants in
@@ -348,6 +355,9 @@ func (d Day) Encode() []byte {
 		// Only days with a pause say so, so that the encoding of every
 		// other day is as it was before pauses existed.
 		b.WriteString(" paused=" + dur(t.Paused))
+		if d.OpenPause {
+			b.WriteString(" open")
+		}
 	}
 	b.WriteString("\n")
 	f := d.Flags

@@ -1,0 +1,79 @@
+package server_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// BenchmarkTodayWithPauses measures GetTimeBreakdown over today for a team
+// of 100 reps, each with 4 hours of fixes today, their summaries derived
+// and current, over loopback gRPC against a real bbolt file. The baseline
+// team (plain) never paused; in the other (resumed) each rep paused for
+// half an hour and resumed, as at lunch: the stored summaries of both are
+// current, so the report should cost the same. A team whose reps are
+// paused now (open) must be derived inline, the pause ending at the
+// present, and is there for scale.
+//
+//	go test -run '^$' -bench BenchmarkTodayWithPauses ./server/
+func BenchmarkTodayWithPauses(b *testing.B) {
+	const reps = 100
+	e := newEnvSync(b, false)
+	admin := e.admin(acme)
+	now := e.now() // 17:00 in Jakarta, where the reps work
+	for _, team := range []string{"plain", "resumed", "open"} {
+		e.mustCreateTeam(admin, team, "boss-"+team)
+		for i := range reps {
+			id := fmt.Sprintf("%s%03d", team, i)
+			e.mustCreateRep(admin, id, team)
+			rep := e.as(acme, dwell.RoleRep, id)
+			last := now // the phone of a rep paused now sent nothing since
+			if team == "open" {
+				last = now.Add(-3 * time.Hour)
+			}
+			if _, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: fixes(id, 480, last)}); err != nil {
+				b.Fatal(err)
+			}
+			if team == "plain" {
+				continue
+			}
+			if _, err := e.ingest.PauseTracking(rep, &dwellv1.PauseTrackingRequest{RequestId: "p", PauseTime: timestamppb.New(now.Add(-3 * time.Hour))}); err != nil {
+				b.Fatal(err)
+			}
+			if team == "open" {
+				continue
+			}
+			if _, err := e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "r", ResumeTime: timestamppb.New(now.Add(-150 * time.Minute))}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := e.srv.Refresh(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	today := pbDate(2026, 11, 20)
+	for _, team := range []string{"plain", "resumed", "open"} {
+		b.Run("team="+team, func(b *testing.B) {
+			boss := e.as(acme, dwell.RoleManager, "boss-"+team)
+			req := &dwellv1.GetTimeBreakdownRequest{Team: "teams/" + team, StartDate: today, EndDate: today}
+			for b.Loop() {
+				res, err := e.report.GetTimeBreakdown(boss, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var paused int64
+				for _, row := range res.GetRows() {
+					paused += row.GetTotals().GetPausedSeconds()
+				}
+				if team == "resumed" && paused != reps*1800 || team == "plain" && paused != 0 || team == "open" && paused != reps*3*3600 {
+					b.Fatalf("paused %d s in %d rows", paused, len(res.GetRows()))
+				}
+			}
+		})
+	}
+}
