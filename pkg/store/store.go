@@ -95,8 +95,10 @@ type Store interface {
 	ListClients(ctx context.Context, tenant dwell.TenantID, f ClientFilter, p Page) ([]dwell.Client, bool, error)
 	// PutClients creates or replaces every client of cs in one durable
 	// write (an import), unconditionally: each one's Revision is ignored,
-	// and the stored revision of each is raised. The caller has validated
-	// them.
+	// and the stored revision of each is raised. A client already stored
+	// keeps its CreateTime (an import replaces what the client is, not when
+	// it was created); the rest, UpdateTime too, is cs's. The caller has
+	// validated them.
 	PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwell.Client) error
 
 	// Reps.

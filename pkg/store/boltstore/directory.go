@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -343,8 +344,21 @@ func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwel
 			return err
 		}
 		for i := range keys {
-			if recs[i].Rev, err = nextRevision(op, "client", b.Get(keys[i])); err != nil {
+			old := b.Get(keys[i])
+			if recs[i].Rev, err = nextRevision(op, "client", old); err != nil {
 				return err
+			}
+			if old != nil {
+				// A client imported again keeps when it was created.
+				var prev struct {
+					CreateTime time.Time `json:"ct"`
+				}
+				if err := decodeJSON(op, "client", old, &prev); err != nil {
+					return err
+				}
+				if !prev.CreateTime.IsZero() {
+					recs[i].CreateTime = prev.CreateTime
+				}
 			}
 			val, err := encodeJSON(op, recs[i])
 			if err != nil {

@@ -462,7 +462,7 @@ func (s *Store) PutClients(ctx context.Context, tenant dwell.TenantID, cs []dwel
 			SELECT $1, id, kind, rec, ct, ut
 			FROM unnest($2::text[], $3::smallint[], $4::json[], $5::bigint[], $6::bigint[]) AS x(id, kind, rec, ct, ut)
 			ON CONFLICT (tenant, id) DO UPDATE SET kind = excluded.kind, rec = excluded.rec,
-				create_time = excluded.create_time, update_time = excluded.update_time, revision = c.revision + 1`,
+				update_time = excluded.update_time, revision = c.revision + 1`,
 			string(tenant), ids, kinds, recs, cts, uts)
 		if err != nil {
 			return err

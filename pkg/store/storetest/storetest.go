@@ -505,10 +505,16 @@ func testPutClients(t *testing.T, h Harness) {
 	b := client("b", dwell.ClientKindCustomer)
 	a2 := polygonClient("a")
 	a2.DisplayName = "A, imported"
+	// An import replaces what a stored client is, not when it was
+	// created: "a" keeps its CreateTime, and takes the import's
+	// UpdateTime.
+	a2.CreateTime, a2.UpdateTime = t0.Add(48*time.Hour), t0.Add(48*time.Hour)
 	must(t, "put", s.PutClients(ctx(), tenantA, []dwell.Client{b, a2, client("c", dwell.ClientKindProspect)}))
+	a2.CreateTime = t0
 	for _, want := range []dwell.Client{a2, b, client("c", dwell.ClientKindProspect)} {
 		got, err := s.GetClient(ctx(), tenantA, want.ID)
 		must(t, "get", err)
+		want.Revision = got.Revision
 		wantEqual(t, "client "+string(want.ID), got, want)
 	}
 	items, more, err := s.ListClients(ctx(), tenantA, store.ClientFilter{}, store.Page{Limit: 10})
