@@ -102,6 +102,7 @@ func accessPolicies() map[string]policy {
 		dwellv1.SalesService_ListOpportunities_FullMethodName:   readers,
 		dwellv1.SalesService_UpsertQuotas_FullMethodName:        writers,
 		dwellv1.SalesService_ListQuotas_FullMethodName:          readers,
+		dwellv1.SalesService_DeleteQuota_FullMethodName:         writers,
 
 		// Reports: managers (their teams), partners and admins (the tenant),
 		// a rep (itself).
@@ -176,6 +177,7 @@ func partnerScopes() map[string]dwell.Scope {
 		dwellv1.SalesService_UpsertOpportunities_FullMethodName: salesWrite,
 		dwellv1.SalesService_UpdateOpportunity_FullMethodName:   salesWrite,
 		dwellv1.SalesService_UpsertQuotas_FullMethodName:        salesWrite,
+		dwellv1.SalesService_DeleteQuota_FullMethodName:         salesWrite,
 
 		dwellv1.ReportService_GetRepDay_FullMethodName:        reports,
 		dwellv1.ReportService_GetTimeBreakdown_FullMethodName: reports,

@@ -47,6 +47,15 @@
 // one another; safety across servers rests on the conditional write
 // (TestMaskedUpdatesOnTwoServers).
 //
+// Sales amounts are at most dwell.MaxAmountMinor (10^15 minor units), so
+// the KPIs' sums stay inside int64 (package kpi saturates them anyway). A
+// rep's quotas never overlap: UpsertQuotas refuses a batch that would
+// leave two sharing a day (a quota with a stored one's start replaces it),
+// with the violation on the entry's start_date or end_date; the store
+// checks it in its write transaction (store.Sales.PutQuotas), so it holds
+// under concurrent upserts and across servers. DeleteQuota, scoped like
+// UpsertQuotas, removes one (TestQuotasNeverOverlap).
+//
 // Imports list the first maxImportErrors (1,000) bad rows. ImportReps
 // writes each row as CreateRep or as a whole UpdateRep (so a new zone
 // derives the rep's days again), importRepWorkers (32) at a time, so that

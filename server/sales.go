@@ -15,7 +15,9 @@ import (
 // salesService implements dwellv1.SalesServiceServer: appointments,
 // opportunities and quotas. Writes (admins, partners) validate everything
 // first, including that the named reps and clients exist (field violations,
-// nothing stored), and are idempotent by request_id. Reads are scoped like
+// nothing stored), and are idempotent by request_id. Amounts are at most
+// dwell.MaxAmountMinor; a rep's quotas never overlap (UpsertQuotas refuses,
+// DeleteQuota makes room). Reads are scoped like
 // reports: a rep reads its own, a manager its teams', admins and partners
 // the tenant's; anything else is PERMISSION_DENIED and audited.
 type salesService struct {
@@ -479,13 +481,48 @@ func (ss *salesService) UpsertQuotas(ctx context.Context, req *dwellv1.UpsertQuo
 			}
 		}
 	}
+	if len(vs) == 0 {
+		// Overlaps within the batch are told here with the other
+		// violations; the store checks the batch against the stored
+		// quotas in its write transaction (dwell.QuotaOverlaps), so that
+		// concurrent upserts, on this server or another, cannot both pass.
+		vs = dwell.QuotaOverlaps("quotas", qs, nil)
+	}
 	if err := invalid(op, append(vs, r.vs...)); err != nil {
 		return nil, err
 	}
 	if _, err := ss.s.store.PutQuotas(ctx, p.Tenant, req.GetRequestId(), qs); err != nil {
+		if vs := dwell.ViolationsOf(err); dwell.Is(dwell.Invalid, err) && len(vs) > 0 {
+			return nil, invalid(op, vs)
+		}
 		return nil, err
 	}
 	return &dwellv1.UpsertQuotasResponse{Stored: int32(len(qs))}, nil
+}
+
+// DeleteQuota removes the quota of a rep that starts on a day. Like
+// DeleteAppointment it takes no request id: a retry of a delete that
+// succeeded is NOT_FOUND and changes nothing.
+func (ss *salesService) DeleteQuota(ctx context.Context, req *dwellv1.DeleteQuotaRequest) (*dwellv1.DeleteQuotaResponse, error) {
+	const op = dwell.Op("server.DeleteQuota")
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, vs := idFromName(collReps, "rep", req.GetRep())
+	start := dateFromPB(req.GetStartDate())
+	if req.GetStartDate() == nil {
+		vs = append(vs, dwell.Violation{Field: "start_date", Description: "is required"})
+	} else {
+		vs = append(vs, dwell.ValidateDate("start_date", start)...)
+	}
+	if err := invalid(op, vs); err != nil {
+		return nil, err
+	}
+	if err := ss.s.store.DeleteQuota(ctx, p.Tenant, dwell.RepID(id), start); err != nil {
+		return nil, err
+	}
+	return &dwellv1.DeleteQuotaResponse{}, nil
 }
 
 func (ss *salesService) ListQuotas(ctx context.Context, req *dwellv1.ListQuotasRequest) (*dwellv1.ListQuotasResponse, error) {

@@ -545,7 +545,10 @@ func opportunitiesUpdateCommand() command {
 
 const quotasImportHelp = `Reads the CSV file FILE ("-" for stdin) and stores its quotas in batches of
 up to 1,000 (UpsertQuotas). A quota is identified by its rep and first day:
-a row replaces the quota of that rep starting that day. Rows the server
+a row replaces the quota of that rep starting that day. A rep's quotas may
+not overlap: a row whose period shares a day with another quota of its rep
+(stored, or an earlier row of the batch) is rejected, naming that quota;
+remove it first with "dwellctl quotas delete". Rows the server
 rejects are listed with their line and field errors and left out; the good
 rows are stored anyway, and the exit status is 1 if any row failed. A
 malformed file is reported by line and nothing is sent.
@@ -576,6 +579,39 @@ func quotasImportCommand() command {
 						resp, err := sc.UpsertQuotas(ctx, req)
 						return resp.GetStored(), err
 					})
+			}
+		},
+	}
+}
+
+func quotasDeleteCommand() command {
+	return command{
+		name:    "quotas delete",
+		args:    "REP START_DATE",
+		summary: "remove the quota of a rep (ID or reps/ID) that starts on START_DATE (YYYY-MM-DD)",
+		nargs:   2,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				const name = "quotas delete"
+				start, err := parseDate(args[1], time.Now())
+				if err != nil {
+					return e.usageError(name, "%v", err)
+				}
+				conn, rctx, done, err := g.connect(ctx)
+				if err != nil {
+					return e.fail(name, err)
+				}
+				defer done()
+				rep := resourceName("reps", args[0])
+				if _, err := dwellv1.NewSalesServiceClient(conn).DeleteQuota(rctx, &dwellv1.DeleteQuotaRequest{Rep: rep, StartDate: start}); err != nil {
+					return e.rpcError(name, g, err)
+				}
+				if g.json() {
+					printJSON(e.stdout, map[string]any{"rep": rep, "start_date": formatDate(start), "deleted": true})
+					return exitOK
+				}
+				fmt.Fprintf(e.stdout, "Deleted the quota of %s from %s\n", rep, formatDate(start))
+				return exitOK
 			}
 		},
 	}

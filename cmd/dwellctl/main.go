@@ -224,6 +224,7 @@ func commands() []command {
 		opportunitiesUpdateCommand(),
 		quotasImportCommand(),
 		quotasListCommand(),
+		quotasDeleteCommand(),
 		watchCommand(),
 		loadCommand(),
 		demoCommand(),

@@ -192,7 +192,7 @@ func TestSalesUsageErrors(t *testing.T) {
 	// help lists the new commands, and watch's help says how to resume.
 	r := c.must(0, "help")
 	for _, cmd := range []string{"appointments create", "appointments list", "appointments delete", "opportunities import", "opportunities list",
-		"opportunities get", "opportunities update", "quotas import", "quotas list", "report visits", "watch"} {
+		"opportunities get", "opportunities update", "quotas import", "quotas list", "quotas delete", "report visits", "watch"} {
 		if !strings.Contains(r.stdout, "  "+cmd+" ") {
 			t.Errorf("help does not list %q", cmd)
 		}
@@ -356,6 +356,21 @@ func TestQuotasCommands(t *testing.T) {
 	s.admin.must(0, "quotas", "import", good)
 	if resp, err := s.sales.ListQuotas(ctx, &dwellv1.ListQuotasRequest{Team: "teams/north"}); err != nil || len(resp.GetQuotas()) != 2 {
 		t.Errorf("after re-imports ListQuotas = %v, %v; want the same 2 quotas", resp.GetQuotas(), err)
+	}
+	// A quarter over rep-1's November is refused by line until November
+	// is deleted.
+	quarter := writeFile(t, s.dir, "quarter.csv", "rep,start_date,end_date,currency,amount\nrep-1,2026-10-01,2026-12-31,IDR,150000000\n")
+	if r := s.admin.must(1, "quotas", "import", quarter); !strings.Contains(r.stdout, "line 2") || !strings.Contains(r.stdout, "2026-11-01 to 2026-11-30") {
+		t.Errorf("quotas import of an overlapping quarter printed:\n%s", r.stdout)
+	}
+	if r := s.admin.must(0, "quotas", "delete", "rep-1", "2026-11-01"); !strings.Contains(r.stdout, "Deleted the quota of reps/rep-1 from 2026-11-01") {
+		t.Errorf("quotas delete printed %q", r.stdout)
+	}
+	s.admin.must(1, "quotas", "delete", "rep-1", "2026-11-01")
+	s.admin.must(2, "quotas", "delete", "rep-1", "November")
+	s.admin.must(0, "quotas", "import", quarter)
+	if resp, err := s.sales.ListQuotas(ctx, &dwellv1.ListQuotasRequest{Rep: "reps/rep-1"}); err != nil || len(resp.GetQuotas()) != 1 || resp.GetQuotas()[0].GetEndDate().GetMonth() != 12 {
+		t.Errorf("after the delete and the import ListQuotas = %v, %v; want the quarter alone", resp.GetQuotas(), err)
 	}
 }
 

@@ -1,6 +1,9 @@
 package dwell
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // The sales inputs: what the KPIs compare visits against. Appointments are
 // planned visits, opportunities are deals, quotas are targets. Partners and
@@ -43,9 +46,15 @@ type Money struct {
 	// Currency is an ISO 4217 code of three upper-case letters ("EUR").
 	Currency string
 	// AmountMinor is the amount in minor units (cents; whole rupiah for
-	// IDR), >= 0.
+	// IDR), 0 to MaxAmountMinor.
 	AmountMinor int64
 }
+
+// MaxAmountMinor bounds an amount: 10^15 minor units (ten trillion euros,
+// a quadrillion rupiah), far above any deal or quota, and low enough that
+// sums of thousands of amounts stay far inside int64 (about 9.2 × 10^18);
+// package kpi still saturates its sums, so no input can overflow them.
+const MaxAmountMinor = 1_000_000_000_000_000
 
 // Opportunity is a deal with a client, owned by a rep.
 type Opportunity struct {
@@ -101,7 +110,8 @@ func ValidateAppointment(field string, a Appointment) []Violation {
 }
 
 // ValidateMoney checks an amount: a currency of three upper-case ASCII
-// letters (field+".currency_code") and an amount >= 0 (field+".amount_minor").
+// letters (field+".currency_code") and an amount of 0 to MaxAmountMinor
+// (field+".amount_minor").
 func ValidateMoney(field string, m Money) []Violation {
 	var vs []Violation
 	ok := len(m.Currency) == 3
@@ -113,6 +123,9 @@ func ValidateMoney(field string, m Money) []Violation {
 	}
 	if m.AmountMinor < 0 {
 		vs = addViolation(vs, fieldPath(field, "amount_minor"), "amount_minor must be 0 or more, got %d", m.AmountMinor)
+	}
+	if m.AmountMinor > MaxAmountMinor {
+		vs = addViolation(vs, fieldPath(field, "amount_minor"), "amount_minor may be at most 1,000,000,000,000,000 (10^15 minor units), got %d", m.AmountMinor)
 	}
 	return vs
 }
@@ -167,6 +180,76 @@ func ValidateQuota(field string, q Quota) []Violation {
 		}
 	}
 	vs = append(vs, ValidateMoney(fieldPath(field, "target"), q.Target)...)
+	return vs
+}
+
+// QuotaOverlaps checks that storing batch (quotas[i] at field "<field>[i]")
+// over stored leaves no rep with two quotas whose periods share a day: a
+// rep's quotas never overlap, so KPI 10 never counts one day's target
+// twice. A quota replaces the one of its rep with the same start day, in
+// stored or earlier in the batch (the last entry of a batch naming one
+// twice is the one stored); every other quota of the rep, of the batch or
+// stored, must end before it starts or start after it ends. A batch quota
+// that overlaps one is reported once, on field+"[i].start_date" if that
+// quota starts before it (its start falls in that period), else on
+// field+"[i].end_date", naming the other quota's period: an earlier entry
+// of the batch, else a stored quota. Stored quotas that overlap each other
+// (written before this rule) are not reported. The caller has validated
+// each quota (ValidateQuota); stored may hold any reps' quotas.
+func QuotaOverlaps(field string, batch, stored []Quota) []Violation {
+	type key struct {
+		rep   RepID
+		start Date
+	}
+	last := make(map[key]int, len(batch))
+	for i, q := range batch {
+		last[key{q.Rep, q.Start}] = i
+	}
+	// The batch entries stored, per rep in batch order, and the stored
+	// quotas of those reps that they do not replace.
+	kept := map[RepID][]int{}
+	for i, q := range batch {
+		if last[key{q.Rep, q.Start}] == i {
+			kept[q.Rep] = append(kept[q.Rep], i)
+		}
+	}
+	others := map[RepID][]Quota{}
+	for _, q := range stored {
+		if _, replaced := last[key{q.Rep, q.Start}]; !replaced && kept[q.Rep] != nil {
+			others[q.Rep] = append(others[q.Rep], q)
+		}
+	}
+	overlap := func(a, b Quota) bool { return !a.End.Before(b.Start) && !b.End.Before(a.Start) }
+	report := func(vs []Violation, i int, o Quota, what string) []Violation {
+		q, f := batch[i], fmt.Sprintf("%s[%d].start_date", field, i)
+		if q.Start.Before(o.Start) {
+			f = fmt.Sprintf("%s[%d].end_date", field, i)
+		}
+		return addViolation(vs, f, "period %s to %s overlaps %s of rep %s, %s to %s: a rep's quotas may not overlap; "+
+			"replace that quota (same start_date) or delete it (DeleteQuota) first", q.Start, q.End, what, q.Rep, o.Start, o.End)
+	}
+	var vs []Violation
+next:
+	for i, q := range batch {
+		if last[key{q.Rep, q.Start}] != i {
+			continue
+		}
+		for _, j := range kept[q.Rep] {
+			if j >= i {
+				break
+			}
+			if overlap(batch[j], q) {
+				vs = report(vs, i, batch[j], fmt.Sprintf("%s[%d], the quota", field, j))
+				continue next
+			}
+		}
+		for _, o := range others[q.Rep] {
+			if overlap(o, q) {
+				vs = report(vs, i, o, "the stored quota")
+				continue next
+			}
+		}
+	}
 	return vs
 }
 

@@ -160,3 +160,59 @@ func TestNextWorkingChangeSkippedMidnight(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateMoneyBound: an amount above MaxAmountMinor is refused, so
+// that no sum of accepted amounts in the KPIs can come near int64's end
+// (two deals of 5 × 10^18 once summed to a negative won amount).
+func TestValidateMoneyBound(t *testing.T) {
+	checkFields(t, "the largest amount", ValidateMoney("m", Money{Currency: "IDR", AmountMinor: MaxAmountMinor}))
+	checkFields(t, "one more", ValidateMoney("m", Money{Currency: "IDR", AmountMinor: MaxAmountMinor + 1}), "m.amount_minor")
+	checkFields(t, "5e18", ValidateMoney("m", Money{Currency: "IDR", AmountMinor: 5e18}), "m.amount_minor")
+	q := Quota{Rep: "r1", Start: Date{2026, 3, 1}, End: Date{2026, 3, 31}, Target: Money{Currency: "IDR", AmountMinor: 5e18}}
+	checkFields(t, "quota target of 5e18", ValidateQuota("q", q), "q.target.amount_minor")
+}
+
+// TestQuotaOverlaps: a rep's quotas never share a day. A quota with the
+// start of a stored one replaces it (and is checked with its new end);
+// any other overlap, with a stored quota or within the batch, is named on
+// the batch entry's start_date (the other began first) or end_date.
+func TestQuotaOverlaps(t *testing.T) {
+	month := func(rep RepID, m time.Month) Quota {
+		start := Date{2026, m, 1}
+		return Quota{Rep: rep, Start: start, End: Date{2026, m + 1, 1}.AddDays(-1), Target: Money{Currency: "IDR", AmountMinor: 1000000}}
+	}
+	span := func(rep RepID, from, to Date) Quota {
+		return Quota{Rep: rep, Start: from, End: to, Target: Money{Currency: "IDR", AmountMinor: 3000000}}
+	}
+	stored := []Quota{month("budi", 10), month("budi", 11), month("budi", 12), month("sari", 10)}
+	q4 := span("budi", Date{2026, 10, 1}, Date{2026, 12, 31})
+	for _, tt := range []struct {
+		name   string
+		batch  []Quota
+		stored []Quota
+		want   []string
+	}{
+		{"next month", []Quota{month("budi", 1).withYear(2027)}, stored, nil},
+		{"October replaced by October", []Quota{month("budi", 10)}, stored, nil},
+		{"October replaced by the quarter, over November and December", []Quota{q4}, stored, []string{"q[0].end_date"}},
+		{"the quarter from mid-October", []Quota{span("budi", Date{2026, 10, 15}, Date{2026, 12, 31})}, stored, []string{"q[0].start_date"}},
+		{"another rep's quotas do not count", []Quota{span("sari", Date{2026, 11, 1}, Date{2026, 12, 31})}, stored, nil},
+		{"the quarter after deleting November and December", []Quota{q4}, stored[:1], nil},
+		{"the quarter and the months, one batch", []Quota{q4, month("budi", 11)}, nil, []string{"q[1].start_date"}},
+		{"the months, then the quarter, one batch", []Quota{month("budi", 11), q4}, nil, []string{"q[1].end_date"}},
+		{"one start twice: the last entry counts", []Quota{q4, month("budi", 10), month("budi", 11)}, nil, nil},
+		{"days that touch do not overlap", []Quota{span("budi", Date{2026, 9, 1}, Date{2026, 9, 30})}, stored, nil},
+		{"one shared day", []Quota{span("budi", Date{2026, 9, 1}, Date{2026, 10, 1})}, stored, []string{"q[0].end_date"}},
+	} {
+		checkFields(t, tt.name, QuotaOverlaps("q", tt.batch, tt.stored), tt.want...)
+	}
+	vs := QuotaOverlaps("q", []Quota{q4}, stored)
+	if len(vs) != 1 || !strings.Contains(vs[0].Description, "2026-11-01 to 2026-11-30") {
+		t.Errorf("the quarter over the stored months: %v, want the November quota's period named", vs)
+	}
+}
+
+func (q Quota) withYear(y int) Quota {
+	q.Start.Year, q.End.Year = y, y
+	return q
+}

@@ -72,13 +72,19 @@
 //  10. Quota: won amount of the wins over the quota for the range; a quota
 //     period that overlaps the range counts for its overlapping days
 //     (target × overlap days / period days, rounded to the nearest minor
-//     unit). Records: wins and quotas counted.
+//     unit). A rep's quotas never overlap (the store refuses it), so no
+//     day's target counts twice. Records: the wins and quotas counted,
+//     those in the KPI's currency (a win in another currency is left out
+//     of the amount and of the count).
 //
 // Money is summed in one currency: that of the first quota (by rep, then
 // start day) whose period overlaps the range, else the first win's (by
 // close time); a quota that counts for no day of the range does not
 // choose it. Amounts in other currencies are left out; Dwell does not
-// convert currencies.
+// convert currencies. Amounts are at most dwell.MaxAmountMinor each; the
+// won and quota sums saturate at math.MaxInt64 rather than wrap (over
+// 9,000 of the largest amounts), and attainment and KPI 8's won share
+// divide float64 sums, so they stay right even then.
 package kpi
 
 import (
@@ -666,14 +672,22 @@ func Compute(in Input) Result {
 		currency = wins[0].Amount.Currency
 	}
 	q := Quota{Won: dwell.Money{Currency: currency}, Quota: dwell.Money{Currency: currency}}
+	// Won and quota amounts are summed saturating at math.MaxInt64 (see
+	// addMinor); the ratios divide float64 sums, exact to 16 digits
+	// however large.
 	var customerWon int64
+	var wonF, customerWonF, quotaF float64
+	nw := 0
 	for _, o := range wins {
 		if o.Amount.Currency != currency {
 			continue
 		}
-		q.Won.AmountMinor += o.Amount.AmountMinor
+		nw++
+		q.Won.AmountMinor = addMinor(q.Won.AmountMinor, o.Amount.AmountMinor)
+		wonF += float64(o.Amount.AmountMinor)
 		if kind(o.Client) == dwell.ClientKindCustomer {
-			customerWon += o.Amount.AmountMinor
+			customerWon = addMinor(customerWon, o.Amount.AmountMinor)
+			customerWonF += float64(o.Amount.AmountMinor)
 		}
 	}
 	nq := 0
@@ -691,17 +705,49 @@ func Compute(in Input) Result {
 		overlap := hi.DaysSince(lo) + 1
 		period := qt.End.DaysSince(qt.Start) + 1
 		nq++
-		q.Quota.AmountMinor += int64(math.Round(float64(qt.Target.AmountMinor) * float64(overlap) / float64(period)))
+		part := math.Round(float64(qt.Target.AmountMinor) * float64(overlap) / float64(period))
+		q.Quota.AmountMinor = addMinor(q.Quota.AmountMinor, minorOf(part))
+		quotaF += part
 	}
-	q.Basis = basis(len(wins) + nq)
-	q.Attainment = ratio(float64(q.Won.AmountMinor), float64(q.Quota.AmountMinor))
+	q.Basis = basis(nw + nq)
+	q.Attainment = ratio(wonF, quotaF)
 	r.Quota = q
 
 	e := Engagement{CustomerVisits: sum.customerVisits, CustomerCalls: sum.customerCalls}
-	e.CustomerWonShare = ratio(float64(customerWon), float64(q.Won.AmountMinor))
+	e.CustomerWonShare = ratio(customerWonF, wonF)
 	e.Basis = basis(e.CustomerVisits + e.CustomerCalls + len(wins))
 	r.Engagement = e
 	return r
+}
+
+// addMinor returns a+b, amounts in minor units, saturated at
+// math.MaxInt64 (and math.MinInt64): an amount summed past int64's range
+// reads as its largest value, never as a wrapped negative one. Amounts
+// are at most dwell.MaxAmountMinor (10^15), so it takes over 9,000 of the
+// largest to reach it; amounts stored before that bound was kept could
+// be larger.
+func addMinor(a, b int64) int64 {
+	switch s := a + b; {
+	case a > 0 && b > 0 && s < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && s >= 0:
+		return math.MinInt64
+	default:
+		return s
+	}
+}
+
+// minorOf returns the rounded amount x as int64, saturated at
+// math.MaxInt64 (a conversion out of range would be undefined).
+func minorOf(x float64) int64 {
+	switch {
+	case x >= math.MaxInt64:
+		return math.MaxInt64
+	case x <= math.MinInt64:
+		return math.MinInt64
+	default:
+		return int64(x)
+	}
 }
 
 // forEach calls f(i) for i in [0, n) on up to GOMAXPROCS goroutines and

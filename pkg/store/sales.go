@@ -46,9 +46,17 @@ type Sales interface {
 	ListOpportunities(ctx context.Context, tenant dwell.TenantID, f OpportunityFilter, p Page) ([]dwell.Opportunity, bool, error)
 
 	// PutQuotas creates or replaces every quota of qs (identified by rep
-	// and start day) in one durable write, idempotent by requestID like
-	// PutOpportunities.
+	// and start day; a batch naming one twice stores its last entry) in
+	// one durable write, idempotent by requestID like PutOpportunities.
+	// A rep's quotas never overlap: if the quotas stored and the batch
+	// would leave a rep two quotas sharing a day (dwell.QuotaOverlaps,
+	// read in the write's own transaction, so concurrent puts cannot both
+	// pass), nothing is written and the error is dwell.Invalid with its
+	// violations. The caller has validated the quotas.
 	PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID string, qs []dwell.Quota) (existed bool, err error)
+	// DeleteQuota removes the quota of rep that starts on day start
+	// (dwell.NotFound if absent).
+	DeleteQuota(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, start dwell.Date) error
 	// ListQuotas returns a rep's quotas by start day.
 	ListQuotas(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) ([]dwell.Quota, error)
 	// ListRepSales is ListAppointments and ListQuotas for many reps in one

@@ -22,7 +22,7 @@ import (
 //	appointments.req    request id -> appointment id
 //	opportunities       opportunity id -> version byte + JSON record
 //	opportunities.byrep rep prefix + opportunity id -> empty
-//	quotas              rep-day key of (rep, start day) -> version byte + JSON record
+//	quotas              rep-day key of (rep, start day) -> version byte + JSON record; a rep's periods never overlap (PutQuotas)
 //	sales.req           "o/" or "q/" + request id -> SHA-256 of the batch (idempotent upserts; empty before it was kept)
 var (
 	bktAppointments     = []byte("appointments")
@@ -338,20 +338,6 @@ func batchDigest(keys, vals [][]byte) []byte {
 	return h.Sum(nil)
 }
 
-// putAll puts keys[i] -> vals[i] in the tenant's bucket name.
-func putAll(t *txn, tenant dwell.TenantID, name []byte, keys, vals [][]byte) error {
-	b, err := t.tenantSub(tenant, name, true)
-	if err != nil {
-		return err
-	}
-	for i := range keys {
-		if err := b.Put(keys[i], vals[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // PutOpportunities implements store.Sales: all of them or, on error, none.
 func (s *Store) PutOpportunities(ctx context.Context, tenant dwell.TenantID, requestID string, os []dwell.Opportunity) (bool, error) {
 	const op = dwell.Op("boltstore.PutOpportunities")
@@ -552,7 +538,55 @@ func (s *Store) PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID 
 		keys[i] = dayKey(q.Rep, q.Start)
 	}
 	return s.putOnce(ctx, op, tenant, "q/", requestID, keys, vals, func(t *txn) error {
-		return putAll(t, tenant, bktQuotas, keys, vals)
+		// The overlap check reads the reps' quotas in this transaction,
+		// the only writer, and refuses before writing a quota (commit: an
+		// Invalid request fails alone, its group's others commit).
+		b, err := t.tenantSub(tenant, bktQuotas, true)
+		if err != nil {
+			return err
+		}
+		var stored []dwell.Quota
+		seen := map[dwell.RepID]bool{}
+		for _, q := range qs {
+			if !seen[q.Rep] {
+				seen[q.Rep] = true
+				if stored, err = appendQuotasOf(op, b, q.Rep, stored); err != nil {
+					return err
+				}
+			}
+		}
+		if vs := dwell.QuotaOverlaps("quotas", qs, stored); vs != nil {
+			return dwell.E(op, dwell.Invalid, vs)
+		}
+		for i := range keys {
+			if err := b.Put(keys[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteQuota implements store.Sales.
+func (s *Store) DeleteQuota(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, start dwell.Date) error {
+	const op = dwell.Op("boltstore.DeleteQuota")
+	if err := checkTenantID(op, tenant, "rep", string(rep)); err != nil {
+		return err
+	}
+	what := string(rep) + " from " + start.String()
+	if !start.Valid() {
+		return notFound("quota", what)
+	}
+	k := dayKey(rep, start)
+	return s.write(ctx, op, 1, func(t *txn) error {
+		b, err := t.tenantSub(tenant, bktQuotas, false)
+		if err != nil {
+			return err
+		}
+		if b == nil || b.Get(k) == nil {
+			return notFound("quota", what)
+		}
+		return b.Delete(k)
 	})
 }
 
@@ -576,7 +610,12 @@ func (s *Store) ListQuotas(ctx context.Context, tenant dwell.TenantID, rep dwell
 
 // appendQuotas appends rep's quotas, by start day, to out.
 func appendQuotas(op dwell.Op, tx *bolt.Tx, tenant dwell.TenantID, rep dwell.RepID, out []dwell.Quota) ([]dwell.Quota, error) {
-	b := readTenantSub(tx, tenant, bktQuotas)
+	return appendQuotasOf(op, readTenantSub(tx, tenant, bktQuotas), rep, out)
+}
+
+// appendQuotasOf appends rep's quotas in b, the tenant's quotas bucket
+// (nil: none), by start day, to out.
+func appendQuotasOf(op dwell.Op, b *bolt.Bucket, rep dwell.RepID, out []dwell.Quota) ([]dwell.Quota, error) {
 	if b == nil {
 		return out, nil
 	}

@@ -67,7 +67,10 @@
 //     per-tenant counter locked by each append, so sequences are gap-free in
 //     commit order; one probe of events_by_key per keyed event.
 //   - Sales (sales.go): appointments (appointment_requests keeps a request
-//     id spent after a delete), opportunities, quotas, and sales_requests
+//     id spent after a delete), opportunities, quotas (a rep's periods
+//     never overlap: PutQuotas reads the reps' quotas in its SERIALIZABLE
+//     transaction, so of two overlapping puts one aborts and, run again,
+//     is refused), and sales_requests
 //     (the SHA-256 of each upsert batch, so a true retry is answered as
 //     existed and other data under a used request id is dwell.Invalid).
 //   - Day summaries (summary.go): days, one row per rep-day (data version,

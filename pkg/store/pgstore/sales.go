@@ -7,7 +7,8 @@ package pgstore
 //	                      after the appointment is deleted, so the request
 //	                      id stays spent
 //	opportunities         (tenant, id) -> rep, client, rec
-//	quotas                (tenant, rep, start_day) -> end_day, currency, amount
+//	quotas                (tenant, rep, start_day) -> end_day, currency, amount;
+//	                      a rep's periods never overlap (PutQuotas)
 //	sales_requests        (tenant, kind, request_id) -> SHA-256 of the batch
 //	                      ('o' for PutOpportunities, 'q' for PutQuotas)
 //
@@ -568,11 +569,30 @@ func (s *Store) PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID 
 		q := &qs[i]
 		reps[j], starts[j], ends[j], currencies[j], amounts[j] = string(q.Rep), pgDate(q.Start), pgDate(q.End), q.Target.Currency, q.Target.AmountMinor
 	}
+	var repsOf []string
+	seen := map[dwell.RepID]bool{}
+	for _, q := range qs {
+		if !seen[q.Rep] {
+			seen[q.Rep] = true
+			repsOf = append(repsOf, string(q.Rep))
+		}
+	}
 	return s.putOnce(ctx, op, tenant, "q", requestID, salesDigest(items), func(ctx context.Context, tx pgx.Tx) error {
 		if len(write) == 0 {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `
+		// The overlap check reads the reps' quotas in this SERIALIZABLE
+		// transaction: of two concurrent puts that would overlap, one
+		// is aborted, runs again and finds the other's quota.
+		rows, _ := tx.Query(ctx, listQuotasSQL, string(tenant), repsOf)
+		stored, err := pgx.CollectRows(rows, scanQuota)
+		if err != nil {
+			return err
+		}
+		if vs := dwell.QuotaOverlaps("quotas", qs, stored); vs != nil {
+			return dwell.E(op, dwell.Invalid, vs)
+		}
+		_, err = tx.Exec(ctx, `
 			INSERT INTO quotas AS q (tenant, rep, start_day, end_day, currency, amount)
 			SELECT $1, u.rep, u.start_day, u.end_day, u.currency, u.amount
 			FROM unnest($2::text[], $3::date[], $4::date[], $5::text[], $6::bigint[]) AS u(rep, start_day, end_day, currency, amount)
@@ -580,4 +600,18 @@ func (s *Store) PutQuotas(ctx context.Context, tenant dwell.TenantID, requestID 
 			string(tenant), reps, starts, ends, currencies, amounts)
 		return err
 	})
+}
+
+// DeleteQuota implements store.Sales.
+func (s *Store) DeleteQuota(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, start dwell.Date) error {
+	const op = dwell.Op("pgstore.DeleteQuota")
+	if err := checkTenantKey(op, tenant, "rep", string(rep)); err != nil {
+		return err
+	}
+	what := string(rep) + " from " + start.String()
+	if !start.Valid() {
+		return notFound("quota", what)
+	}
+	return s.execOne(ctx, op, notFound, "quota", what,
+		`DELETE FROM quotas WHERE tenant = $1 AND rep = $2 AND start_day = $3`, []any{string(tenant), string(rep), pgDate(start)}, nil)
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ func runSales(t *testing.T, h Harness) {
 	t.Run("Appointments", func(t *testing.T) { testAppointments(t, h) })
 	t.Run("Opportunities", func(t *testing.T) { testOpportunities(t, h) })
 	t.Run("Quotas", func(t *testing.T) { testQuotas(t, h) })
+	t.Run("QuotaOverlaps", func(t *testing.T) { testQuotaOverlaps(t, h) })
+	t.Run("QuotaOverlapsConcurrent", func(t *testing.T) { testQuotaOverlapsConcurrent(t, h) })
 	t.Run("RepSales", func(t *testing.T) { testRepSales(t, h) })
 	t.Run("DayMarks", func(t *testing.T) { testDayMarks(t, h) })
 	t.Run("DaySummaries", func(t *testing.T) { testDaySummaries(t, h) })
@@ -183,6 +186,118 @@ func testQuotas(t *testing.T, h Harness) {
 	got, err = s.ListQuotas(ctx(), tenantB, "r1")
 	must(t, "ListQuotas other tenant", err)
 	wantEqual(t, "other tenant's", len(got), 0)
+}
+
+// testQuotaOverlaps: a rep's quotas never overlap. A put that would leave
+// two sharing a day is dwell.Invalid on the entry's start_date or
+// end_date and writes nothing of its batch; a quota with a stored one's
+// start replaces it, checked with its new end; DeleteQuota makes room.
+func testQuotaOverlaps(t *testing.T, h Harness) {
+	s := h.Open(t)
+	idr := func(n int64) dwell.Money { return dwell.Money{Currency: "IDR", AmountMinor: n} }
+	month := func(rep string, m time.Month) dwell.Quota {
+		return dwell.Quota{Rep: dwell.RepID(rep), Start: dwell.Date{Year: 2026, Month: m, Day: 1},
+			End: dwell.Date{Year: 2026, Month: m + 1, Day: 1}.AddDays(-1), Target: idr(1000000)}
+	}
+	oct, nov, dec := month("r1", 10), month("r1", 11), month("r1", 12)
+	quarter := dwell.Quota{Rep: "r1", Start: oct.Start, End: dec.End, Target: idr(3000000)}
+	_, err := s.PutQuotas(ctx(), tenantA, "months", []dwell.Quota{oct, nov, dec, month("r2", 10)})
+	must(t, "PutQuotas of three months", err)
+	list := func(what string, want ...dwell.Quota) {
+		t.Helper()
+		got, err := s.ListQuotas(ctx(), tenantA, "r1")
+		must(t, "ListQuotas", err)
+		wantEqual(t, what, got, append([]dwell.Quota{}, want...))
+	}
+	wantFields := func(what string, err error, fields ...string) {
+		t.Helper()
+		wantKind(t, what, err, dwell.Invalid)
+		var got []string
+		for _, v := range dwell.ViolationsOf(err) {
+			got = append(got, v.Field)
+		}
+		wantEqual(t, what+": violations on", got, fields)
+	}
+	// The quarter has October's start: it would replace October and
+	// overlap November and December.
+	_, err = s.PutQuotas(ctx(), tenantA, "quarter", []dwell.Quota{quarter})
+	wantFields("the quarter over stored months", err, "quotas[0].end_date")
+	// A quota starting mid-October overlaps October; a batch holding a
+	// good quota with it writes neither.
+	mid := dwell.Quota{Rep: "r1", Start: dwell.Date{Year: 2026, Month: 10, Day: 15}, End: dwell.Date{Year: 2026, Month: 10, Day: 20}, Target: idr(1)}
+	jan := dwell.Quota{Rep: "r1", Start: dwell.Date{Year: 2027, Month: 1, Day: 1}, End: dwell.Date{Year: 2027, Month: 1, Day: 31}, Target: idr(1)}
+	_, err = s.PutQuotas(ctx(), tenantA, "mid", []dwell.Quota{jan, mid})
+	wantFields("mid-October", err, "quotas[1].start_date")
+	// Two quotas of one batch that overlap each other.
+	_, err = s.PutQuotas(ctx(), tenantA, "pair", []dwell.Quota{jan, {Rep: "r1", Start: dwell.Date{Year: 2027, Month: 1, Day: 31}, End: dwell.Date{Year: 2027, Month: 2, Day: 27}, Target: idr(1)}})
+	wantFields("two overlapping quotas of a batch", err, "quotas[1].start_date")
+	list("r1's quotas after the refused puts", oct, nov, dec)
+	// The refused request ids were not spent: the same id with a good
+	// batch is stored.
+	_, err = s.PutQuotas(ctx(), tenantA, "mid", []dwell.Quota{jan})
+	must(t, "PutQuotas under a refused batch's request id", err)
+	// A replacement keeps the rule too: October to mid-November no, a
+	// shorter October yes.
+	longOct := oct
+	longOct.End = dwell.Date{Year: 2026, Month: 11, Day: 15}
+	_, err = s.PutQuotas(ctx(), tenantA, "", []dwell.Quota{longOct})
+	wantFields("October stretched into November", err, "quotas[0].end_date")
+	shortOct := oct
+	shortOct.End, shortOct.Target = dwell.Date{Year: 2026, Month: 10, Day: 30}, idr(900000)
+	_, err = s.PutQuotas(ctx(), tenantA, "", []dwell.Quota{shortOct})
+	must(t, "PutQuotas of a shorter October", err)
+	// Another rep's quotas, and another tenant's, do not count.
+	_, err = s.PutQuotas(ctx(), tenantB, "", []dwell.Quota{quarter})
+	must(t, "PutQuotas of the quarter in another tenant", err)
+	_, err = s.PutQuotas(ctx(), tenantA, "", []dwell.Quota{{Rep: "r2", Start: nov.Start, End: dec.End, Target: idr(5)}})
+	must(t, "PutQuotas of r2's November-December", err)
+	// Deleting November and December makes room for the quarter, which
+	// replaces October.
+	must(t, "DeleteQuota November", s.DeleteQuota(ctx(), tenantA, "r1", nov.Start))
+	must(t, "DeleteQuota December", s.DeleteQuota(ctx(), tenantA, "r1", dec.Start))
+	wantKind(t, "DeleteQuota again", s.DeleteQuota(ctx(), tenantA, "r1", dec.Start), dwell.NotFound)
+	wantKind(t, "DeleteQuota of a day no quota starts on", s.DeleteQuota(ctx(), tenantA, "r1", dwell.Date{Year: 2026, Month: 10, Day: 2}), dwell.NotFound)
+	wantKind(t, "DeleteQuota of another tenant's", s.DeleteQuota(ctx(), tenantB, "r1", nov.Start), dwell.NotFound)
+	_, err = s.PutQuotas(ctx(), tenantA, "quarter", []dwell.Quota{quarter})
+	must(t, "PutQuotas of the quarter", err)
+	list("r1's quotas", quarter, jan)
+	got, err := s.ListQuotas(ctx(), tenantA, "r2")
+	must(t, "ListQuotas r2", err)
+	wantEqual(t, "r2's quotas", len(got), 2)
+}
+
+// testQuotaOverlapsConcurrent: puts of quotas that overlap each other,
+// each alone valid, race; the check is in the write's transaction, so
+// exactly one is stored and the others are dwell.Invalid.
+func testQuotaOverlapsConcurrent(t *testing.T, h Harness) {
+	s := h.Open(t)
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q := dwell.Quota{Rep: "r1", Start: dwell.Date{Year: 2026, Month: 10, Day: 1 + i}, End: dwell.Date{Year: 2026, Month: 12, Day: 31},
+				Target: dwell.Money{Currency: "IDR", AmountMinor: int64(i)}}
+			_, errs[i] = s.PutQuotas(ctx(), tenantA, fmt.Sprint("race-", i), []dwell.Quota{q})
+		}()
+	}
+	wg.Wait()
+	stored := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			stored++
+		case !dwell.Is(dwell.Invalid, err):
+			t.Fatalf("put %d: %v, want stored or dwell.Invalid", i, err)
+		}
+	}
+	got, err := s.ListQuotas(ctx(), tenantA, "r1")
+	must(t, "ListQuotas", err)
+	if stored != 1 || len(got) != 1 {
+		t.Fatalf("%d of %d overlapping puts stored, %d quotas listed (%v); want exactly one", stored, n, len(got), got)
+	}
 }
 
 // testRepSales checks that ListRepSales answers what the single-rep reads

@@ -2149,16 +2149,20 @@ func (x *SalesCycleKpi) GetTeamSpreadDays() float64 {
 // QuotaKpi is KPI 10, quota attainment.
 type QuotaKpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// What it rests on.
+	// What it rests on: its records are the wins and quotas summed, those
+	// in the KPI's currency.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
 	// Won amount in the range. Amounts are summed in one currency, that of
 	// the first quota (by rep, then start date) whose period overlaps the
 	// range, else of the first win; amounts in other currencies are left out.
+	// A sum past int64's largest value reads as that value.
 	Won *Money `protobuf:"bytes,2,opt,name=won,proto3" json:"won,omitempty"`
 	// Quota for the range: each quota whose period overlaps the range counts
-	// for its overlapping days (target × overlap days / period days).
+	// for its overlapping days (target × overlap days / period days, rounded
+	// to the minor unit). A rep's quotas never overlap, so no day counts
+	// twice.
 	Quota *Money `protobuf:"bytes,3,opt,name=quota,proto3" json:"quota,omitempty"`
-	// won / quota, 0 when there is no quota.
+	// won / quota (of the exact sums), 0 when there is no quota.
 	Attainment    float64 `protobuf:"fixed64,4,opt,name=attainment,proto3" json:"attainment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

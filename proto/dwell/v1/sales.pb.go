@@ -519,7 +519,9 @@ type Money struct {
 	CurrencyCode string `protobuf:"bytes,1,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
 	// Amount in minor units as ISO 4217 defines them (cents of EUR,
 	// thousandths of KWD, whole JPY), except IDR, counted in whole rupiah;
-	// >= 0.
+	// 0 to at most 1,000,000,000,000,000 (10^15) in a deal or a quota, else
+	// INVALID_ARGUMENT. A KPI's sum of many amounts that would pass int64's
+	// largest value (about 9.2 × 10^18) reads as that value.
 	AmountMinor   int64 `protobuf:"varint,2,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1129,7 +1131,8 @@ func (x *ListOpportunitiesResponse) GetNextPageToken() string {
 	return ""
 }
 
-// Quota is a rep's target won amount for a period of local days.
+// Quota is a rep's target won amount for a period of local days. A rep's
+// quotas never overlap.
 type Quota struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The rep, "reps/{rep_id}".
@@ -1431,6 +1434,98 @@ func (x *ListQuotasResponse) GetNextPageToken() string {
 	return ""
 }
 
+// DeleteQuotaRequest is the request of DeleteQuota.
+type DeleteQuotaRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rep, "reps/{rep_id}".
+	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
+	// The quota's start_date: the first local day of its period.
+	StartDate     *Date `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteQuotaRequest) Reset() {
+	*x = DeleteQuotaRequest{}
+	mi := &file_dwell_v1_sales_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteQuotaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteQuotaRequest) ProtoMessage() {}
+
+func (x *DeleteQuotaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_sales_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteQuotaRequest.ProtoReflect.Descriptor instead.
+func (*DeleteQuotaRequest) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_sales_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *DeleteQuotaRequest) GetRep() string {
+	if x != nil {
+		return x.Rep
+	}
+	return ""
+}
+
+func (x *DeleteQuotaRequest) GetStartDate() *Date {
+	if x != nil {
+		return x.StartDate
+	}
+	return nil
+}
+
+// DeleteQuotaResponse is the response of DeleteQuota.
+type DeleteQuotaResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteQuotaResponse) Reset() {
+	*x = DeleteQuotaResponse{}
+	mi := &file_dwell_v1_sales_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteQuotaResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteQuotaResponse) ProtoMessage() {}
+
+func (x *DeleteQuotaResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dwell_v1_sales_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteQuotaResponse.ProtoReflect.Descriptor instead.
+func (*DeleteQuotaResponse) Descriptor() ([]byte, []int) {
+	return file_dwell_v1_sales_proto_rawDescGZIP(), []int{23}
+}
+
 var File_dwell_v1_sales_proto protoreflect.FileDescriptor
 
 const file_dwell_v1_sales_proto_rawDesc = "" +
@@ -1527,12 +1622,17 @@ const file_dwell_v1_sales_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\"e\n" +
 	"\x12ListQuotasResponse\x12'\n" +
 	"\x06quotas\x18\x01 \x03(\v2\x0f.dwell.v1.QuotaR\x06quotas\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x88\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"U\n" +
+	"\x12DeleteQuotaRequest\x12\x10\n" +
+	"\x03rep\x18\x01 \x01(\tR\x03rep\x12-\n" +
+	"\n" +
+	"start_date\x18\x02 \x01(\v2\x0e.dwell.v1.DateR\tstartDate\"\x15\n" +
+	"\x13DeleteQuotaResponse*\x88\x01\n" +
 	"\x10OpportunityStage\x12!\n" +
 	"\x1dOPPORTUNITY_STAGE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16OPPORTUNITY_STAGE_OPEN\x10\x01\x12\x19\n" +
 	"\x15OPPORTUNITY_STAGE_WON\x10\x02\x12\x1a\n" +
-	"\x16OPPORTUNITY_STAGE_LOST\x10\x032\xb2\x06\n" +
+	"\x16OPPORTUNITY_STAGE_LOST\x10\x032\xfe\x06\n" +
 	"\fSalesService\x12\\\n" +
 	"\x11CreateAppointment\x12\".dwell.v1.CreateAppointmentRequest\x1a#.dwell.v1.CreateAppointmentResponse\x12Y\n" +
 	"\x10ListAppointments\x12!.dwell.v1.ListAppointmentsRequest\x1a\".dwell.v1.ListAppointmentsResponse\x12\\\n" +
@@ -1543,7 +1643,8 @@ const file_dwell_v1_sales_proto_rawDesc = "" +
 	"\x11ListOpportunities\x12\".dwell.v1.ListOpportunitiesRequest\x1a#.dwell.v1.ListOpportunitiesResponse\x12M\n" +
 	"\fUpsertQuotas\x12\x1d.dwell.v1.UpsertQuotasRequest\x1a\x1e.dwell.v1.UpsertQuotasResponse\x12G\n" +
 	"\n" +
-	"ListQuotas\x12\x1b.dwell.v1.ListQuotasRequest\x1a\x1c.dwell.v1.ListQuotasResponseB1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
+	"ListQuotas\x12\x1b.dwell.v1.ListQuotasRequest\x1a\x1c.dwell.v1.ListQuotasResponse\x12J\n" +
+	"\vDeleteQuota\x12\x1c.dwell.v1.DeleteQuotaRequest\x1a\x1d.dwell.v1.DeleteQuotaResponseB1Z/github.com/dwellhq/dwell/proto/dwell/v1;dwellv1b\x06proto3"
 
 var (
 	file_dwell_v1_sales_proto_rawDescOnce sync.Once
@@ -1558,7 +1659,7 @@ func file_dwell_v1_sales_proto_rawDescGZIP() []byte {
 }
 
 var file_dwell_v1_sales_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_dwell_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_dwell_v1_sales_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_dwell_v1_sales_proto_goTypes = []any{
 	(OpportunityStage)(0),               // 0: dwell.v1.OpportunityStage
 	(*Appointment)(nil),                 // 1: dwell.v1.Appointment
@@ -1583,57 +1684,62 @@ var file_dwell_v1_sales_proto_goTypes = []any{
 	(*UpsertQuotasResponse)(nil),        // 20: dwell.v1.UpsertQuotasResponse
 	(*ListQuotasRequest)(nil),           // 21: dwell.v1.ListQuotasRequest
 	(*ListQuotasResponse)(nil),          // 22: dwell.v1.ListQuotasResponse
-	(*timestamppb.Timestamp)(nil),       // 23: google.protobuf.Timestamp
-	(*Date)(nil),                        // 24: dwell.v1.Date
-	(*fieldmaskpb.FieldMask)(nil),       // 25: google.protobuf.FieldMask
+	(*DeleteQuotaRequest)(nil),          // 23: dwell.v1.DeleteQuotaRequest
+	(*DeleteQuotaResponse)(nil),         // 24: dwell.v1.DeleteQuotaResponse
+	(*timestamppb.Timestamp)(nil),       // 25: google.protobuf.Timestamp
+	(*Date)(nil),                        // 26: dwell.v1.Date
+	(*fieldmaskpb.FieldMask)(nil),       // 27: google.protobuf.FieldMask
 }
 var file_dwell_v1_sales_proto_depIdxs = []int32{
-	23, // 0: dwell.v1.Appointment.planned_start_time:type_name -> google.protobuf.Timestamp
-	23, // 1: dwell.v1.Appointment.planned_end_time:type_name -> google.protobuf.Timestamp
-	23, // 2: dwell.v1.Appointment.create_time:type_name -> google.protobuf.Timestamp
+	25, // 0: dwell.v1.Appointment.planned_start_time:type_name -> google.protobuf.Timestamp
+	25, // 1: dwell.v1.Appointment.planned_end_time:type_name -> google.protobuf.Timestamp
+	25, // 2: dwell.v1.Appointment.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: dwell.v1.CreateAppointmentRequest.appointment:type_name -> dwell.v1.Appointment
 	1,  // 4: dwell.v1.CreateAppointmentResponse.appointment:type_name -> dwell.v1.Appointment
-	24, // 5: dwell.v1.ListAppointmentsRequest.start_date:type_name -> dwell.v1.Date
-	24, // 6: dwell.v1.ListAppointmentsRequest.end_date:type_name -> dwell.v1.Date
+	26, // 5: dwell.v1.ListAppointmentsRequest.start_date:type_name -> dwell.v1.Date
+	26, // 6: dwell.v1.ListAppointmentsRequest.end_date:type_name -> dwell.v1.Date
 	1,  // 7: dwell.v1.ListAppointmentsResponse.appointments:type_name -> dwell.v1.Appointment
 	0,  // 8: dwell.v1.Opportunity.stage:type_name -> dwell.v1.OpportunityStage
 	8,  // 9: dwell.v1.Opportunity.amount:type_name -> dwell.v1.Money
-	23, // 10: dwell.v1.Opportunity.open_time:type_name -> google.protobuf.Timestamp
-	23, // 11: dwell.v1.Opportunity.close_time:type_name -> google.protobuf.Timestamp
+	25, // 10: dwell.v1.Opportunity.open_time:type_name -> google.protobuf.Timestamp
+	25, // 11: dwell.v1.Opportunity.close_time:type_name -> google.protobuf.Timestamp
 	9,  // 12: dwell.v1.UpsertOpportunitiesRequest.opportunities:type_name -> dwell.v1.Opportunity
 	9,  // 13: dwell.v1.GetOpportunityResponse.opportunity:type_name -> dwell.v1.Opportunity
 	9,  // 14: dwell.v1.UpdateOpportunityRequest.opportunity:type_name -> dwell.v1.Opportunity
-	25, // 15: dwell.v1.UpdateOpportunityRequest.update_mask:type_name -> google.protobuf.FieldMask
+	27, // 15: dwell.v1.UpdateOpportunityRequest.update_mask:type_name -> google.protobuf.FieldMask
 	9,  // 16: dwell.v1.UpdateOpportunityResponse.opportunity:type_name -> dwell.v1.Opportunity
 	9,  // 17: dwell.v1.ListOpportunitiesResponse.opportunities:type_name -> dwell.v1.Opportunity
-	24, // 18: dwell.v1.Quota.start_date:type_name -> dwell.v1.Date
-	24, // 19: dwell.v1.Quota.end_date:type_name -> dwell.v1.Date
+	26, // 18: dwell.v1.Quota.start_date:type_name -> dwell.v1.Date
+	26, // 19: dwell.v1.Quota.end_date:type_name -> dwell.v1.Date
 	8,  // 20: dwell.v1.Quota.target:type_name -> dwell.v1.Money
 	18, // 21: dwell.v1.UpsertQuotasRequest.quotas:type_name -> dwell.v1.Quota
 	18, // 22: dwell.v1.ListQuotasResponse.quotas:type_name -> dwell.v1.Quota
-	2,  // 23: dwell.v1.SalesService.CreateAppointment:input_type -> dwell.v1.CreateAppointmentRequest
-	4,  // 24: dwell.v1.SalesService.ListAppointments:input_type -> dwell.v1.ListAppointmentsRequest
-	6,  // 25: dwell.v1.SalesService.DeleteAppointment:input_type -> dwell.v1.DeleteAppointmentRequest
-	10, // 26: dwell.v1.SalesService.UpsertOpportunities:input_type -> dwell.v1.UpsertOpportunitiesRequest
-	12, // 27: dwell.v1.SalesService.GetOpportunity:input_type -> dwell.v1.GetOpportunityRequest
-	14, // 28: dwell.v1.SalesService.UpdateOpportunity:input_type -> dwell.v1.UpdateOpportunityRequest
-	16, // 29: dwell.v1.SalesService.ListOpportunities:input_type -> dwell.v1.ListOpportunitiesRequest
-	19, // 30: dwell.v1.SalesService.UpsertQuotas:input_type -> dwell.v1.UpsertQuotasRequest
-	21, // 31: dwell.v1.SalesService.ListQuotas:input_type -> dwell.v1.ListQuotasRequest
-	3,  // 32: dwell.v1.SalesService.CreateAppointment:output_type -> dwell.v1.CreateAppointmentResponse
-	5,  // 33: dwell.v1.SalesService.ListAppointments:output_type -> dwell.v1.ListAppointmentsResponse
-	7,  // 34: dwell.v1.SalesService.DeleteAppointment:output_type -> dwell.v1.DeleteAppointmentResponse
-	11, // 35: dwell.v1.SalesService.UpsertOpportunities:output_type -> dwell.v1.UpsertOpportunitiesResponse
-	13, // 36: dwell.v1.SalesService.GetOpportunity:output_type -> dwell.v1.GetOpportunityResponse
-	15, // 37: dwell.v1.SalesService.UpdateOpportunity:output_type -> dwell.v1.UpdateOpportunityResponse
-	17, // 38: dwell.v1.SalesService.ListOpportunities:output_type -> dwell.v1.ListOpportunitiesResponse
-	20, // 39: dwell.v1.SalesService.UpsertQuotas:output_type -> dwell.v1.UpsertQuotasResponse
-	22, // 40: dwell.v1.SalesService.ListQuotas:output_type -> dwell.v1.ListQuotasResponse
-	32, // [32:41] is the sub-list for method output_type
-	23, // [23:32] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	26, // 23: dwell.v1.DeleteQuotaRequest.start_date:type_name -> dwell.v1.Date
+	2,  // 24: dwell.v1.SalesService.CreateAppointment:input_type -> dwell.v1.CreateAppointmentRequest
+	4,  // 25: dwell.v1.SalesService.ListAppointments:input_type -> dwell.v1.ListAppointmentsRequest
+	6,  // 26: dwell.v1.SalesService.DeleteAppointment:input_type -> dwell.v1.DeleteAppointmentRequest
+	10, // 27: dwell.v1.SalesService.UpsertOpportunities:input_type -> dwell.v1.UpsertOpportunitiesRequest
+	12, // 28: dwell.v1.SalesService.GetOpportunity:input_type -> dwell.v1.GetOpportunityRequest
+	14, // 29: dwell.v1.SalesService.UpdateOpportunity:input_type -> dwell.v1.UpdateOpportunityRequest
+	16, // 30: dwell.v1.SalesService.ListOpportunities:input_type -> dwell.v1.ListOpportunitiesRequest
+	19, // 31: dwell.v1.SalesService.UpsertQuotas:input_type -> dwell.v1.UpsertQuotasRequest
+	21, // 32: dwell.v1.SalesService.ListQuotas:input_type -> dwell.v1.ListQuotasRequest
+	23, // 33: dwell.v1.SalesService.DeleteQuota:input_type -> dwell.v1.DeleteQuotaRequest
+	3,  // 34: dwell.v1.SalesService.CreateAppointment:output_type -> dwell.v1.CreateAppointmentResponse
+	5,  // 35: dwell.v1.SalesService.ListAppointments:output_type -> dwell.v1.ListAppointmentsResponse
+	7,  // 36: dwell.v1.SalesService.DeleteAppointment:output_type -> dwell.v1.DeleteAppointmentResponse
+	11, // 37: dwell.v1.SalesService.UpsertOpportunities:output_type -> dwell.v1.UpsertOpportunitiesResponse
+	13, // 38: dwell.v1.SalesService.GetOpportunity:output_type -> dwell.v1.GetOpportunityResponse
+	15, // 39: dwell.v1.SalesService.UpdateOpportunity:output_type -> dwell.v1.UpdateOpportunityResponse
+	17, // 40: dwell.v1.SalesService.ListOpportunities:output_type -> dwell.v1.ListOpportunitiesResponse
+	20, // 41: dwell.v1.SalesService.UpsertQuotas:output_type -> dwell.v1.UpsertQuotasResponse
+	22, // 42: dwell.v1.SalesService.ListQuotas:output_type -> dwell.v1.ListQuotasResponse
+	24, // 43: dwell.v1.SalesService.DeleteQuota:output_type -> dwell.v1.DeleteQuotaResponse
+	34, // [34:44] is the sub-list for method output_type
+	24, // [24:34] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_dwell_v1_sales_proto_init() }
@@ -1648,7 +1754,7 @@ func file_dwell_v1_sales_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dwell_v1_sales_proto_rawDesc), len(file_dwell_v1_sales_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

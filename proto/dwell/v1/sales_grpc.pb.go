@@ -28,6 +28,7 @@ const (
 	SalesService_ListOpportunities_FullMethodName   = "/dwell.v1.SalesService/ListOpportunities"
 	SalesService_UpsertQuotas_FullMethodName        = "/dwell.v1.SalesService/UpsertQuotas"
 	SalesService_ListQuotas_FullMethodName          = "/dwell.v1.SalesService/ListQuotas"
+	SalesService_DeleteQuota_FullMethodName         = "/dwell.v1.SalesService/DeleteQuota"
 )
 
 // SalesServiceClient is the client API for SalesService service.
@@ -56,10 +57,21 @@ type SalesServiceClient interface {
 	// ListOpportunities lists opportunities of a rep, team or client.
 	ListOpportunities(ctx context.Context, in *ListOpportunitiesRequest, opts ...grpc.CallOption) (*ListOpportunitiesResponse, error)
 	// UpsertQuotas creates or replaces up to 1,000 quotas. Idempotent by
-	// request_id, as UpsertOpportunities.
+	// request_id, as UpsertOpportunities. A rep's quotas never overlap: a
+	// quota replaces the rep's quota with the same start_date (and is
+	// checked with its new end_date), and a batch that would leave a rep two
+	// quotas sharing a day, stored or in the batch, is INVALID_ARGUMENT
+	// with a field violation on quotas[i].start_date (the other quota began
+	// first) or quotas[i].end_date naming the other quota's period, and
+	// stores nothing. To change the periods, delete the quotas in the way
+	// first (DeleteQuota).
 	UpsertQuotas(ctx context.Context, in *UpsertQuotasRequest, opts ...grpc.CallOption) (*UpsertQuotasResponse, error)
 	// ListQuotas lists the quotas of a rep or team.
 	ListQuotas(ctx context.Context, in *ListQuotasRequest, opts ...grpc.CallOption) (*ListQuotasResponse, error)
+	// DeleteQuota removes a rep's quota, identified by rep and start_date;
+	// NOT_FOUND if the rep has no quota starting that day. Partners and
+	// admins, as UpsertQuotas.
+	DeleteQuota(ctx context.Context, in *DeleteQuotaRequest, opts ...grpc.CallOption) (*DeleteQuotaResponse, error)
 }
 
 type salesServiceClient struct {
@@ -160,6 +172,16 @@ func (c *salesServiceClient) ListQuotas(ctx context.Context, in *ListQuotasReque
 	return out, nil
 }
 
+func (c *salesServiceClient) DeleteQuota(ctx context.Context, in *DeleteQuotaRequest, opts ...grpc.CallOption) (*DeleteQuotaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteQuotaResponse)
+	err := c.cc.Invoke(ctx, SalesService_DeleteQuota_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SalesServiceServer is the server API for SalesService service.
 // All implementations must embed UnimplementedSalesServiceServer
 // for forward compatibility.
@@ -186,10 +208,21 @@ type SalesServiceServer interface {
 	// ListOpportunities lists opportunities of a rep, team or client.
 	ListOpportunities(context.Context, *ListOpportunitiesRequest) (*ListOpportunitiesResponse, error)
 	// UpsertQuotas creates or replaces up to 1,000 quotas. Idempotent by
-	// request_id, as UpsertOpportunities.
+	// request_id, as UpsertOpportunities. A rep's quotas never overlap: a
+	// quota replaces the rep's quota with the same start_date (and is
+	// checked with its new end_date), and a batch that would leave a rep two
+	// quotas sharing a day, stored or in the batch, is INVALID_ARGUMENT
+	// with a field violation on quotas[i].start_date (the other quota began
+	// first) or quotas[i].end_date naming the other quota's period, and
+	// stores nothing. To change the periods, delete the quotas in the way
+	// first (DeleteQuota).
 	UpsertQuotas(context.Context, *UpsertQuotasRequest) (*UpsertQuotasResponse, error)
 	// ListQuotas lists the quotas of a rep or team.
 	ListQuotas(context.Context, *ListQuotasRequest) (*ListQuotasResponse, error)
+	// DeleteQuota removes a rep's quota, identified by rep and start_date;
+	// NOT_FOUND if the rep has no quota starting that day. Partners and
+	// admins, as UpsertQuotas.
+	DeleteQuota(context.Context, *DeleteQuotaRequest) (*DeleteQuotaResponse, error)
 	mustEmbedUnimplementedSalesServiceServer()
 }
 
@@ -226,6 +259,9 @@ func (UnimplementedSalesServiceServer) UpsertQuotas(context.Context, *UpsertQuot
 }
 func (UnimplementedSalesServiceServer) ListQuotas(context.Context, *ListQuotasRequest) (*ListQuotasResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListQuotas not implemented")
+}
+func (UnimplementedSalesServiceServer) DeleteQuota(context.Context, *DeleteQuotaRequest) (*DeleteQuotaResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteQuota not implemented")
 }
 func (UnimplementedSalesServiceServer) mustEmbedUnimplementedSalesServiceServer() {}
 func (UnimplementedSalesServiceServer) testEmbeddedByValue()                      {}
@@ -410,6 +446,24 @@ func _SalesService_ListQuotas_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SalesService_DeleteQuota_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteQuotaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SalesServiceServer).DeleteQuota(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SalesService_DeleteQuota_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SalesServiceServer).DeleteQuota(ctx, req.(*DeleteQuotaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SalesService_ServiceDesc is the grpc.ServiceDesc for SalesService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -452,6 +506,10 @@ var SalesService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListQuotas",
 			Handler:    _SalesService_ListQuotas_Handler,
+		},
+		{
+			MethodName: "DeleteQuota",
+			Handler:    _SalesService_DeleteQuota_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
