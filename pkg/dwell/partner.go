@@ -104,6 +104,18 @@ type PartnerAccount struct {
 	Revision int64
 }
 
+// PartnerDeletion is the last deletion of a partner account, which the
+// store keeps after the account is gone, and after an account is created
+// again under the same id: the tokens of the subject ID issued (iat) at or
+// before Deleted stay refused whatever the tenant's settings become, so
+// deleting an account revokes its tokens for good.
+type PartnerDeletion struct {
+	ID PartnerID
+	// Deleted is when the account was last deleted, by the clock of the
+	// server that deleted it.
+	Deleted time.Time
+}
+
 // ScopeSet returns the account's scopes as a set.
 func (a PartnerAccount) ScopeSet() ScopeSet { return ScopesOf(a.Scopes) }
 
