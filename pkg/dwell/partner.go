@@ -87,7 +87,8 @@ func (set ScopeSet) Has(s Scope) bool { return s.Valid() && set&(1<<s) != 0 }
 // payroll export, a CRM sync): the tenant's admin names it, grants it
 // scopes and may disable it. Partner tokens whose subject is the account's
 // ID get exactly its scopes while it is enabled, and nothing while it is
-// disabled.
+// disabled; those issued before an earlier account of that ID was deleted
+// get nothing (PartnerDeletion).
 type PartnerAccount struct {
 	ID          PartnerID
 	DisplayName string
