@@ -127,8 +127,9 @@ func accessPolicies() map[string]policy {
 // RPC the policy table lets partners call: every such RPC has exactly one
 // (a test enforces it, and that no other RPC has one). A registered
 // account calling an RPC missing here is denied; an unregistered partner
-// subject is not checked against it: it is refused, or has every partner
-// right, by Settings.PartnerAccountsRequired (partners.go).
+// subject is not checked against it: it is refused if its account was
+// deleted, else refused or given every partner right by
+// Settings.PartnerAccountsRequired (partners.go).
 func partnerScopes() map[string]dwell.Scope {
 	const (
 		dirRead    = dwell.ScopeDirectoryRead

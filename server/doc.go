@@ -88,20 +88,27 @@
 // the policy table, partnerScopes: the one scope each partner-callable RPC
 // needs (a test keeps the two tables in step). After the role check,
 // authenticate looks the subject up in partnerAccess (partners.go): per
-// tenant an immutable map of the accounts and the tenant's
+// tenant an immutable map of the accounts, the instant each account ever
+// deleted was last deleted (the store keeps it: store.Partners
+// ListPartnerDeletions) and the tenant's
 // Settings.PartnerAccountsRequired, behind an atomic pointer, loaded on
 // the tenant's first partner call and replaced whole after each partner
 // write (or dropped after a write of that setting), under a per-tenant
 // mutex held across the store write, so a change applies from the next
 // call. A registered account that is disabled or lacks the scope is
 // PERMISSION_DENIED and audited; streams it opened are checked again at
-// every message. A subject with no account is refused when the tenant
-// requires accounts, and otherwise keeps every partner right (tokens
-// minted before accounts existed); DeletePartner is therefore refused
-// until the tenant requires accounts, since it would widen the deleted
-// account's tokens. The map follows this server's writes in the same
-// step, and other servers' writes through the change feed (feed.go: the
-// grants are dropped about 1 ms after their commit).
+// every message. A subject whose account was deleted is refused, whatever
+// the settings, until an account is created again under its id, and then
+// only its tokens issued (Principal.IssuedAt, the token's iat in whole
+// seconds) after the last deletion are let in, with the new account's
+// scopes: deleting an account revokes its tokens for good, so it is
+// allowed whether or not the tenant requires accounts. Any other subject
+// with no account is refused when the tenant requires accounts, and
+// otherwise keeps every partner right (tokens minted before accounts
+// existed). The map follows this server's writes in the same step, and
+// other servers' writes through the change feed (feed.go: the grants,
+// deletions included, are dropped about 1 ms after their commit and read
+// again from the store).
 //
 // # Geofence indexes
 //

@@ -209,7 +209,8 @@ func TestFeedClients(t *testing.T) {
 
 // TestFeedPartners: a partner scope taken away, an account disabled and
 // accounts required, each through server A, refuse the partner's calls on
-// server B, which had loaded the grants before.
+// server B, which had loaded the grants before; an account deleted on A
+// stays refused on B after A stops requiring accounts.
 func TestFeedPartners(t *testing.T) {
 	p := newPair(t, nil)
 	adminA := p.a.admin(acme)
@@ -259,6 +260,25 @@ func TestFeedPartners(t *testing.T) {
 		t.Fatalf("UpdateSettings: %v", err)
 	}
 	eventually(t, "accounts required on A", refused(listTeams, "other"))
+
+	// Deleted on A, then accounts no longer required: once B sees the
+	// setting it has read the deletion too (grants are read again whole,
+	// from the store), and crm's token stays refused there.
+	crm := p.b.as(acme, dwell.RolePartner, "crm")
+	if _, err := p.a.dirc.DeletePartner(adminA, &dwellv1.DeletePartnerRequest{Name: "partners/crm"}); err != nil {
+		t.Fatalf("DeletePartner: %v", err)
+	}
+	if _, err := p.a.dirc.UpdateSettings(adminA, &dwellv1.UpdateSettingsRequest{
+		Settings:   &dwellv1.Settings{PartnerAccountsRequired: false},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"partner_accounts_required"}}}); err != nil {
+		t.Fatalf("UpdateSettings: %v", err)
+	}
+	eventually(t, "accounts no longer required on A", func() (bool, string) {
+		err := listTeams("other")
+		return status.Code(err) != codes.PermissionDenied, fmt.Sprintf("%v", err)
+	})
+	_, err := p.b.dirc.ListClients(crm, &dwellv1.ListClientsRequest{})
+	wantRefused(t, "crm on B after its deletion on A", err, "partners/crm was deleted")
 }
 
 // TestFeedWatchEvents: a WatchEvents stream on server B receives the

@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -43,12 +45,14 @@ type tenantPartners struct {
 	grants atomic.Pointer[partnerGrants] // nil until loaded
 }
 
-// partnerGrants is what each registered account of a tenant holds, and
-// whether the tenant requires an account of every partner subject
-// (Settings.PartnerAccountsRequired). A value is never changed once stored
-// in tenantPartners.grants.
+// partnerGrants is what each registered account of a tenant holds, when
+// each account ever deleted was last deleted, and whether the tenant
+// requires an account of every partner subject
+// (Settings.PartnerAccountsRequired). A value, maps included, is never
+// changed once stored in tenantPartners.grants.
 type partnerGrants struct {
 	accounts map[dwell.PartnerID]partnerGrant
+	deleted  map[dwell.PartnerID]time.Time // dwell.PartnerDeletion
 	required bool
 }
 
@@ -96,23 +100,43 @@ func (pa *partnerAccess) loadLocked(ctx context.Context, t dwell.TenantID, tp *t
 	if err != nil {
 		return nil, dwell.E(op, err)
 	}
-	g := &partnerGrants{accounts: map[dwell.PartnerID]partnerGrant{}, required: set.PartnerAccountsRequired}
-	page := store.Page{Limit: partnerLoadPage}
-	for {
-		as, more, err := pa.store.ListPartners(ctx, t, page)
-		if err != nil {
-			return nil, dwell.E(op, err)
-		}
-		for _, a := range as {
-			g.accounts[a.ID] = grantOf(a)
-		}
-		if !more || len(as) == 0 {
-			break
-		}
-		page.After = string(as[len(as)-1].ID)
+	g := &partnerGrants{accounts: map[dwell.PartnerID]partnerGrant{}, deleted: map[dwell.PartnerID]time.Time{},
+		required: set.PartnerAccountsRequired}
+	err = loadAll(ctx, t, pa.store.ListPartners, func(a dwell.PartnerAccount) string {
+		g.accounts[a.ID] = grantOf(a)
+		return string(a.ID)
+	})
+	if err != nil {
+		return nil, dwell.E(op, err)
+	}
+	err = loadAll(ctx, t, pa.store.ListPartnerDeletions, func(d dwell.PartnerDeletion) string {
+		g.deleted[d.ID] = d.Deleted
+		return string(d.ID)
+	})
+	if err != nil {
+		return nil, dwell.E(op, err)
 	}
 	tp.grants.Store(g)
 	return g, nil
+}
+
+// loadAll reads every record of tenant t that list pages through, in
+// pages of partnerLoadPage, and gives each to keep, which returns its id
+// (the next page starts after the last one).
+func loadAll[T any](ctx context.Context, t dwell.TenantID, list func(context.Context, dwell.TenantID, store.Page) ([]T, bool, error), keep func(T) string) error {
+	page := store.Page{Limit: partnerLoadPage}
+	for {
+		rs, more, err := list(ctx, t, page)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			page.After = keep(r)
+		}
+		if !more || len(rs) == 0 {
+			return nil
+		}
+	}
 }
 
 // putSettings runs put, a write of tenant t's settings that may change
@@ -127,11 +151,18 @@ func (pa *partnerAccess) putSettings(ctx context.Context, t dwell.TenantID, put 
 	return err
 }
 
+// partnerWrite is what a store write did to one partner account: the
+// account as now stored, or, when it deleted it, nil and the instant of
+// the deletion it gave the store.
+type partnerWrite struct {
+	id      dwell.PartnerID
+	account *dwell.PartnerAccount
+	deleted time.Time
+}
+
 // write runs the store write w of tenant t under the tenant's partner
-// mutex and then applies its result to the grants: w is given the grants
-// before it and returns the account id it wrote and the account as now
-// stored, or nil if it deleted it.
-func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func(old *partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error)) error {
+// mutex and then applies its result to the grants.
+func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func() (partnerWrite, error)) error {
 	tp := pa.tenant(t)
 	tp.write.Lock()
 	defer tp.write.Unlock()
@@ -139,7 +170,7 @@ func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func(old
 	if err != nil {
 		return err
 	}
-	id, after, err := w(old)
+	pw, err := w()
 	if err != nil {
 		switch dwell.KindOf(err) {
 		case dwell.Invalid, dwell.NotFound, dwell.AlreadyExists, dwell.FailedPrecondition, dwell.Conflict:
@@ -152,20 +183,27 @@ func (pa *partnerAccess) write(ctx context.Context, t dwell.TenantID, w func(old
 		}
 		return err
 	}
-	g := &partnerGrants{accounts: make(map[dwell.PartnerID]partnerGrant, len(old.accounts)+1), required: old.required}
-	for k, v := range old.accounts {
-		g.accounts[k] = v
-	}
-	if after == nil {
-		delete(g.accounts, id)
+	g := &partnerGrants{accounts: maps.Clone(old.accounts), deleted: old.deleted, required: old.required}
+	if pw.account != nil {
+		g.accounts[pw.id] = grantOf(*pw.account)
 	} else {
-		g.accounts[id] = grantOf(*after)
+		delete(g.accounts, pw.id)
+		g.deleted = maps.Clone(old.deleted)
+		if prev, ok := g.deleted[pw.id]; !ok || pw.deleted.After(prev) {
+			// As the store keeps it: the latest deletion.
+			g.deleted[pw.id] = pw.deleted
+		}
 	}
 	tp.grants.Store(g)
 	return nil
 }
 
-// checkPartner applies the caller's partner account to a call of method:
+// checkPartner applies the caller's partner account to a call of method.
+// A partner subject whose account was ever deleted is refused while no
+// account has been created again under its id, and afterwards for every
+// token issued (iat, whole seconds) at or before the last deletion, whatever
+// the tenant's settings: deleting an account revokes its tokens for good,
+// and one created again governs only the tokens issued after. Otherwise
 // a partner subject that names a registered account may call only while
 // the account is enabled and holds the method's scope; any other partner
 // subject is refused when the tenant requires accounts
@@ -179,6 +217,16 @@ func (s *Server) checkPartner(ctx context.Context, p dwell.Principal, method str
 		return err
 	}
 	g, ok := grants.accounts[dwell.PartnerID(p.Subject)]
+	if deleted, was := grants.deleted[dwell.PartnerID(p.Subject)]; was {
+		switch {
+		case !ok:
+			return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+" was deleted")
+		case !p.IssuedAt.After(deleted):
+			// A token without iat (zero) is as old as can be.
+			return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
+				" was deleted after this token was issued; tokens issued before its deletion stay refused")
+		}
+	}
 	if !ok {
 		if grants.required {
 			return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
@@ -254,10 +302,10 @@ func (d *directoryService) CreatePartner(ctx context.Context, req *dwellv1.Creat
 	a.CreateTime, a.UpdateTime = now, now
 	var stored dwell.PartnerAccount
 	var existed bool
-	err = d.s.partners.write(ctx, p.Tenant, func(*partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
+	err = d.s.partners.write(ctx, p.Tenant, func() (partnerWrite, error) {
 		var err error
 		stored, existed, err = d.s.store.CreatePartner(ctx, p.Tenant, a)
-		return stored.ID, &stored, err
+		return partnerWrite{id: stored.ID, account: &stored}, err
 	})
 	if err != nil {
 		return nil, err
@@ -303,14 +351,14 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 	// The write is conditional on the revision read (updateMasked); the
 	// grants take the account as stored.
 	err = updateMasked(ctx, op, req.GetPartner().GetName(), le.rev, func() error {
-		return d.s.partners.write(ctx, p.Tenant, func(*partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
+		return d.s.partners.write(ctx, p.Tenant, func() (partnerWrite, error) {
 			var err error
 			cur, err = d.s.store.GetPartner(ctx, p.Tenant, dwell.PartnerID(id))
 			if err != nil {
-				return "", nil, err
+				return partnerWrite{}, err
 			}
 			if err := le.begin(&cur.Revision, cur.CreateTime); err != nil {
-				return "", nil, err
+				return partnerWrite{}, err
 			}
 			if set["display_name"] {
 				cur.DisplayName = in.DisplayName
@@ -322,11 +370,11 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 				cur.Disabled = in.Disabled
 			}
 			if err := invalid(op, dwell.ValidatePartner("partner", cur)); err != nil {
-				return "", nil, err
+				return partnerWrite{}, err
 			}
 			slices.Sort(cur.Scopes)
 			cur.UpdateTime = d.s.now().UTC()
-			return cur.ID, &cur, d.s.store.UpdatePartner(ctx, p.Tenant, cur)
+			return partnerWrite{id: cur.ID, account: &cur}, d.s.store.UpdatePartner(ctx, p.Tenant, cur)
 		})
 	})
 	if err != nil {
@@ -336,20 +384,23 @@ func (d *directoryService) UpdatePartner(ctx context.Context, req *dwellv1.Updat
 	return &dwellv1.UpdatePartnerResponse{Partner: partnerToPB(cur)}, nil
 }
 
+// DeletePartner deletes the account and has the store keep the instant
+// of its deletion, by this server's clock: checkPartner refuses the
+// subject's tokens issued until then, whatever the tenant's settings are
+// or become, so a deletion never widens what the tokens may do. The
+// tokens are told apart by their iat alone, so a token minted before the
+// deletion on a host whose clock ran ahead of this server's (Verify
+// allows auth.Leeway of it) passes for a later one once an account is
+// created again under the id; it then gets only the new account's scopes.
 func (d *directoryService) DeletePartner(ctx context.Context, req *dwellv1.DeletePartnerRequest) (*dwellv1.DeletePartnerResponse, error) {
 	const op = dwell.Op("server.DeletePartner")
 	p, id, err := callerAndID(ctx, op, collPartners, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
-	err = d.s.partners.write(ctx, p.Tenant, func(g *partnerGrants) (dwell.PartnerID, *dwell.PartnerAccount, error) {
-		if !g.required {
-			// The subject would keep every partner right without its
-			// account: a deletion meant to revoke would widen it.
-			return "", nil, dwell.E(op, dwell.FailedPrecondition, "deleting "+resourceName(collPartners, id)+
-				" would give its tokens every partner right, since the tenant does not require partner accounts: disable the account (disabled: true), or set settings.partner_accounts_required first")
-		}
-		return dwell.PartnerID(id), nil, d.s.store.DeletePartner(ctx, p.Tenant, dwell.PartnerID(id))
+	err = d.s.partners.write(ctx, p.Tenant, func() (partnerWrite, error) {
+		at := d.s.now().UTC()
+		return partnerWrite{id: dwell.PartnerID(id), deleted: at}, d.s.store.DeletePartner(ctx, p.Tenant, dwell.PartnerID(id), at)
 	})
 	if err != nil {
 		return nil, err

@@ -255,8 +255,8 @@ func TestPartnerStreamPingsCutAtOnce(t *testing.T) {
 }
 
 // TestPartnerScopeChange: a change of scopes applies from the next call;
-// deleting the account is refused while the tenant does not require
-// accounts (it would widen its tokens to every right).
+// deleting the account while the tenant does not require accounts
+// revokes its tokens (it does not widen them to every right).
 func TestPartnerScopeChange(t *testing.T) {
 	e, _ := newPartnerEnv(t)
 	dirRead, reports := probes[0], probes[5]
@@ -276,9 +276,14 @@ func TestPartnerScopeChange(t *testing.T) {
 	}
 	wantRefused(t, "reports after renaming", reports.call(e, ctx), reports.scope.String())
 
-	_, err := e.dirc.DeletePartner(e.admin(acme), &dwellv1.DeletePartnerRequest{Name: "partners/payroll"})
-	wantCode(t, "DeletePartner while accounts are not required", err, codes.FailedPrecondition)
-	wantRefused(t, "reports after a refused delete", reports.call(e, ctx), reports.scope.String())
+	// Deleting the account while the tenant does not require accounts
+	// revokes its tokens: it does not hand them every partner right.
+	if _, err := e.dirc.DeletePartner(e.admin(acme), &dwellv1.DeletePartnerRequest{Name: "partners/payroll"}); err != nil {
+		t.Fatalf("DeletePartner while accounts are not required: %v", err)
+	}
+	for _, pr := range probes {
+		wantRefused(t, pr.scope.String()+" after the delete", pr.call(e, ctx), "partners/payroll was deleted")
+	}
 }
 
 // TestPartnerAccountsRequired: with settings.partner_accounts_required a
@@ -317,7 +322,7 @@ func TestPartnerAccountsRequired(t *testing.T) {
 	if _, err := e.dirc.DeletePartner(admin, &dwellv1.DeletePartnerRequest{Name: "partners/payroll"}); err != nil {
 		t.Fatalf("DeletePartner while accounts are required: %v", err)
 	}
-	wantRefused(t, "deleted partner, accounts required", reports.call(e, payroll), "not registered")
+	wantRefused(t, "deleted partner, accounts required", reports.call(e, payroll), "was deleted")
 	_, err := e.dirc.GetPartner(admin, &dwellv1.GetPartnerRequest{Name: "partners/payroll"})
 	wantCode(t, "GetPartner after delete", err, codes.NotFound)
 
@@ -327,6 +332,122 @@ func TestPartnerAccountsRequired(t *testing.T) {
 	wantRefused(t, "unregistered partner after a restart", reports.call(e, crm), "not registered")
 	setRequired(false, "partner_accounts_required")
 	wantAllowed(t, "unregistered partner, accounts no longer required", reports.call(e, crm))
+	wantRefused(t, "deleted partner, accounts no longer required", reports.call(e, payroll), "was deleted")
+}
+
+// TestDeletedPartnerStaysRevoked: the tokens of an account deleted while
+// the tenant required accounts stay refused (audited) for every call once
+// the tenant stops requiring them, also across a restart; before the fix
+// they got every partner right, those the account never had included.
+func TestDeletedPartnerStaysRevoked(t *testing.T) {
+	e, log := newPartnerEnv(t)
+	admin := e.admin(acme)
+	reports := probes[5]
+	e.mustCreatePartner("payroll", false, reports.scope)
+	payroll := e.partner(acme, "payroll") // a long-lived token, minted before the deletion
+	setRequired := func(v bool) {
+		t.Helper()
+		if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{PartnerAccountsRequired: v},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"partner_accounts_required"}}}); err != nil {
+			t.Fatalf("UpdateSettings(partner_accounts_required %v): %v", v, err)
+		}
+	}
+	setRequired(true)
+	if _, err := e.dirc.DeletePartner(admin, &dwellv1.DeletePartnerRequest{Name: "partners/payroll"}); err != nil {
+		t.Fatalf("DeletePartner: %v", err)
+	}
+	setRequired(false)
+	wantAllowed(t, "an unregistered partner, accounts not required", reports.call(e, e.partner(acme, "crm")))
+	check := func(when string) {
+		t.Helper()
+		for _, pr := range probes {
+			what := fmt.Sprintf("the deleted account's token calling a %s call %s", pr.scope, when)
+			n := log.len()
+			err := pr.call(e, payroll)
+			wantRefused(t, what, err, "partners/payroll was deleted")
+			wantDeniedAndAudited(t, what, err, log, n, acme, dwell.RolePartner, "payroll")
+		}
+	}
+	check("after accounts stopped being required")
+	e.restart()
+	check("after a restart")
+	// A token minted after the deletion is no better while no account
+	// exists: the subject is the deleted account's.
+	e.advance(time.Minute)
+	wantRefused(t, "a token minted after the deletion", reports.call(e, e.partner(acme, "payroll")), "partners/payroll was deleted")
+	_, err := e.dirc.GetPartner(admin, &dwellv1.GetPartnerRequest{Name: "partners/payroll"})
+	wantCode(t, "GetPartner of the deleted account", err, codes.NotFound)
+	resp, err := e.dirc.ListPartners(admin, &dwellv1.ListPartnersRequest{})
+	if err != nil || len(resp.GetPartners()) != 0 {
+		t.Fatalf("ListPartners after the delete = %v, %v; want none", resp.GetPartners(), err)
+	}
+	_, err = e.dirc.DeletePartner(admin, &dwellv1.DeletePartnerRequest{Name: "partners/payroll"})
+	wantCode(t, "DeletePartner again", err, codes.NotFound)
+}
+
+// TestPartnerCreatedAgain: an account created again under a deleted one's
+// id governs only the tokens issued after the deletion, in a later second
+// (iat is whole seconds), with its new scopes; the deleted account's
+// tokens, and those issued in the second of the deletion, stay refused,
+// across a restart and a second deletion.
+func TestPartnerCreatedAgain(t *testing.T) {
+	e, _ := newPartnerEnv(t)
+	admin := e.admin(acme)
+	dirRead, reports := probes[0], probes[5]
+	e.mustCreatePartner("payroll", false, reports.scope)
+	// The deletion falls 200 ms into a second, and a token is minted 300
+	// ms after it, in the same second.
+	e.advance(time.Second - time.Duration(e.now().Nanosecond()))
+	old := e.partner(acme, "payroll")
+	wantAllowed(t, "reports before the delete", reports.call(e, old))
+	e.advance(200 * time.Millisecond)
+	if _, err := e.dirc.DeletePartner(admin, &dwellv1.DeletePartnerRequest{Name: "partners/payroll"}); err != nil {
+		t.Fatalf("DeletePartner: %v", err)
+	}
+	e.advance(300 * time.Millisecond)
+	sameSecond := e.partner(acme, "payroll") // issued after the deletion, in its second
+	create := func(requestID string, scope dwellv1.PartnerScope) {
+		t.Helper()
+		if _, err := e.dirc.CreatePartner(admin, &dwellv1.CreatePartnerRequest{RequestId: requestID, PartnerId: "payroll",
+			Partner: &dwellv1.Partner{DisplayName: "Payroll again", Scopes: []dwellv1.PartnerScope{scope}}}); err != nil {
+			t.Fatalf("CreatePartner again: %v", err)
+		}
+	}
+	create("create-payroll-2", dirRead.scope)
+	e.advance(time.Second)
+	fresh := e.partner(acme, "payroll")
+
+	check := func(when string) {
+		t.Helper()
+		for _, pr := range probes {
+			wantRefused(t, "the deleted account's token calling "+pr.scope.String()+" "+when, pr.call(e, old),
+				"partners/payroll was deleted after this token was issued")
+			wantRefused(t, "a token of the deletion's second calling "+pr.scope.String()+" "+when, pr.call(e, sameSecond),
+				"partners/payroll was deleted after this token was issued")
+			if pr.scope == dirRead.scope {
+				wantAllowed(t, "a token of the new account calling "+pr.scope.String()+" "+when, pr.call(e, fresh))
+			} else {
+				wantRefused(t, "a token of the new account calling "+pr.scope.String()+" "+when, pr.call(e, fresh), pr.scope.String())
+			}
+		}
+	}
+	check("after the create")
+	got, err := e.dirc.GetPartner(admin, &dwellv1.GetPartnerRequest{Name: "partners/payroll"})
+	if err != nil || got.GetPartner().GetDisplayName() != "Payroll again" || fmt.Sprint(got.GetPartner().GetScopes()) != fmt.Sprint([]dwellv1.PartnerScope{dirRead.scope}) {
+		t.Fatalf("GetPartner of the account created again = %v, %v", got.GetPartner(), err)
+	}
+	e.restart()
+	check("after a restart")
+
+	// A second deletion revokes the second account's tokens in turn; a
+	// third account lets in only the tokens issued after it.
+	if _, err := e.dirc.DeletePartner(admin, &dwellv1.DeletePartnerRequest{Name: "partners/payroll"}); err != nil {
+		t.Fatalf("DeletePartner again: %v", err)
+	}
+	create("create-payroll-3", dirRead.scope)
+	wantRefused(t, "the second account's token after its deletion", dirRead.call(e, fresh), "was deleted after this token was issued")
+	e.advance(time.Second)
+	wantAllowed(t, "a token of the third account", dirRead.call(e, e.partner(acme, "payroll")))
 }
 
 // TestPartnerManagement: create (idempotent by request_id), get, list in

@@ -202,7 +202,7 @@ func partnersUpdateCommand() command {
 
 func partnersDeleteCommand() command {
 	return deleteCommand("partners delete", "ID", "partners",
-		"delete a partner account, revoking its tokens (only once the tenant requires accounts: see partners require); admin only", dwellv1.NewDirectoryServiceClient,
+		"delete a partner account, revoking for good the tokens issued until then, whatever the tenant's settings; admin only", dwellv1.NewDirectoryServiceClient,
 		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
 			_, err := dc.DeletePartner(ctx, &dwellv1.DeletePartnerRequest{Name: n})
 			return err

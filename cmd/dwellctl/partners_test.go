@@ -56,19 +56,24 @@ func TestPartnersCommands(t *testing.T) {
 	if r := admin.must(0, "partners", "list"); !strings.Contains(r.stdout, "Payroll v3") || strings.Contains(r.stdout, "Payroll v4") {
 		t.Errorf("after a stale update, partners list printed:\n%s", r.stdout)
 	}
-	// Deleting is refused until the tenant requires accounts: it would
-	// give the deleted account's tokens every right.
-	if r := admin.must(1, "partners", "delete", "payroll"); !strings.Contains(r.stderr, "FAILED_PRECONDITION") {
-		t.Errorf("partners delete while accounts are not required: stderr %q", r.stderr)
-	}
-	if r := admin.must(0, "partners", "require"); !strings.Contains(r.stdout, "required: true") {
-		t.Errorf("partners require printed %q", r.stdout)
-	}
+	// Deleting revokes the account's tokens for good, whether or not the
+	// tenant requires accounts, and an unregistered subject is refused
+	// only while it does.
+	crm := mint("partner", "crm")
 	admin.must(0, "partners", "delete", "payroll")
-	if r := payroll.must(1, "clients", "list"); !strings.Contains(r.stderr, "not registered") {
+	if r := payroll.must(1, "clients", "list"); !strings.Contains(r.stderr, "was deleted") {
 		t.Errorf("clients list by a deleted partner: stderr %q", r.stderr)
 	}
 	admin.must(1, "partners", "delete", "payroll")
+	if r := admin.must(0, "partners", "require"); !strings.Contains(r.stdout, "required: true") {
+		t.Errorf("partners require printed %q", r.stdout)
+	}
+	if r := crm.must(1, "clients", "list"); !strings.Contains(r.stderr, "not registered") {
+		t.Errorf("clients list by an unregistered partner, accounts required: stderr %q", r.stderr)
+	}
 	admin.must(0, "partners", "require", "--off")
-	payroll.must(0, "clients", "list")
+	crm.must(0, "clients", "list")
+	if r := payroll.must(1, "clients", "list"); !strings.Contains(r.stderr, "was deleted") {
+		t.Errorf("clients list by a deleted partner, accounts no longer required: stderr %q", r.stderr)
+	}
 }

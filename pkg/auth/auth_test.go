@@ -98,6 +98,13 @@ func replacePayload(t testing.TB, tok string, c jwt.MapClaims) string {
 
 func seg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
+// issuedAt returns p as Verify returns it from a token minted at now: with
+// the token's iat, now in whole seconds.
+func issuedAt(p dwell.Principal, now time.Time) dwell.Principal {
+	p.IssuedAt = now.Truncate(time.Second).UTC()
+	return p
+}
+
 func TestMintVerifyRoundTrip(t *testing.T) {
 	k := newKeyring(t, "acme", "globex")
 	for _, p := range []dwell.Principal{
@@ -117,8 +124,8 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Verify(now=%v) error: %v", now, err)
 				}
-				if got != p {
-					t.Errorf("Verify(now=%v) = %+v, want %+v", now, got, p)
+				if want := issuedAt(p, t0); got != want {
+					t.Errorf("Verify(now=%v) = %+v, want %+v", now, got, want)
 				}
 			}
 		})
@@ -359,7 +366,7 @@ func TestKeyringReload(t *testing.T) {
 			t.Errorf("reopened key of %q = %+v, want %+v", tn, got, want)
 		}
 	}
-	if got, err := k2.Verify(tok, t0); err != nil || got != p {
+	if got, err := k2.Verify(tok, t0); err != nil || got != issuedAt(p, t0) {
 		t.Errorf("reopened Verify = %+v, %v, want %+v", got, err, p)
 	}
 
@@ -376,7 +383,7 @@ func TestKeyringReload(t *testing.T) {
 	if err := k1.Reload(t.Context()); err != nil {
 		t.Fatalf("Reload: %v", err)
 	}
-	if got, err := k1.Verify(utok, t0); err != nil || got != up {
+	if got, err := k1.Verify(utok, t0); err != nil || got != issuedAt(up, t0) {
 		t.Errorf("Verify after Reload = %+v, %v, want %+v", got, err, up)
 	}
 	// EnsureTenant on a stale keyring adopts the key on disk.
@@ -576,7 +583,7 @@ func TestConcurrentUse(t *testing.T) {
 					return
 				}
 				if kr == k { // other's tokens verify on k only after Reload.
-					if got, err := k.Verify(tok, t0); err != nil || got != p {
+					if got, err := k.Verify(tok, t0); err != nil || got != issuedAt(p, t0) {
 						t.Errorf("Verify = %+v, %v, want %+v", got, err, p)
 						return
 					}
@@ -687,7 +694,8 @@ func TestNewKeyring(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := dwell.Principal{Tenant: "acme", Subject: "a", Role: dwell.RoleAdmin}
-	if got, err := src.Verify(mustMint(t, kr, p, time.Hour, time.Now()), time.Now()); err != nil || got != p {
+	now := time.Now()
+	if got, err := src.Verify(mustMint(t, kr, p, time.Hour, now), now); err != nil || got != issuedAt(p, now) {
 		t.Fatalf("a token of NewKeyring verified by the key's own keyring = %v, %v; want %v", got, err, p)
 	}
 	if _, err := kr.EnsureTenant(t.Context(), "globex"); !dwell.Is(dwell.FailedPrecondition, err) {

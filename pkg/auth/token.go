@@ -111,7 +111,8 @@ func (k *Keyring) Mint(p dwell.Principal, ttl time.Duration, now time.Time) (str
 }
 
 // Verify checks token as described in the package documentation, with now
-// as the current time, and returns the principal it names. Every failure is
+// as the current time, and returns the principal it names, with the
+// token's iat as IssuedAt (whole seconds, UTC). Every failure is
 // a dwell.Unauthenticated error whose message is safe to show the caller.
 func (k *Keyring) Verify(token string, now time.Time) (dwell.Principal, error) {
 	const op dwell.Op = "auth.Verify"
@@ -193,5 +194,9 @@ func (k *Keyring) Verify(token string, now time.Time) (dwell.Principal, error) {
 	if !ok {
 		return fail(msgRole, nil)
 	}
-	return dwell.Principal{Tenant: dwell.TenantID(c.Tenant), Subject: c.Subject, Role: role}, nil
+	p := dwell.Principal{Tenant: dwell.TenantID(c.Tenant), Subject: c.Subject, Role: role}
+	if c.IssuedAt != nil {
+		p.IssuedAt = c.IssuedAt.UTC()
+	}
+	return p, nil
 }

@@ -71,6 +71,11 @@ type Principal struct {
 	Subject string
 	// Role is what the caller may do.
 	Role Role
+	// IssuedAt is when the token was issued (its iat claim), in whole
+	// seconds, UTC; zero for a token without one. Partner accounts use it
+	// to refuse the tokens issued before an account was deleted
+	// (PartnerDeletion).
+	IssuedAt time.Time
 }
 
 // SigningKey is a tenant's token signing key: an HS256 secret and the key

@@ -87,7 +87,8 @@ func (set ScopeSet) Has(s Scope) bool { return s.Valid() && set&(1<<s) != 0 }
 // payroll export, a CRM sync): the tenant's admin names it, grants it
 // scopes and may disable it. Partner tokens whose subject is the account's
 // ID get exactly its scopes while it is enabled, and nothing while it is
-// disabled.
+// disabled; those issued before an earlier account of that ID was deleted
+// get nothing (PartnerDeletion).
 type PartnerAccount struct {
 	ID          PartnerID
 	DisplayName string
@@ -102,6 +103,18 @@ type PartnerAccount struct {
 	UpdateTime time.Time
 	// Revision is set by the store; see Client.Revision.
 	Revision int64
+}
+
+// PartnerDeletion is the last deletion of a partner account, which the
+// store keeps after the account is gone, and after an account is created
+// again under the same id: the tokens of the subject ID issued (iat) at or
+// before Deleted stay refused whatever the tenant's settings become, so
+// deleting an account revokes its tokens for good.
+type PartnerDeletion struct {
+	ID PartnerID
+	// Deleted is when the account was last deleted, by the clock of the
+	// server that deleted it.
+	Deleted time.Time
 }
 
 // ScopeSet returns the account's scopes as a set.

@@ -40,7 +40,8 @@ type Settings struct {
 	// PartnerAccountsRequired makes every partner token of the tenant need
 	// a registered, enabled partner account holding the call's scope; when
 	// false (the default, for tokens minted before accounts existed) a
-	// partner subject with no account keeps every partner right.
+	// partner subject with no account keeps every partner right, unless
+	// its account was deleted (PartnerDeletion).
 	PartnerAccountsRequired bool
 	// Revision is set by the store (see Client.Revision): 0 while the
 	// tenant has stored no settings, as in DefaultSettings.

@@ -245,10 +245,20 @@ type Partners interface {
 	// absent), conditionally on a.Revision (dwell.Conflict; see the
 	// package doc).
 	UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) error
-	// DeletePartner removes an account (dwell.NotFound if absent). The
-	// request id that created it stays spent.
-	DeletePartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) error
+	// DeletePartner removes an account (dwell.NotFound if absent) and, in
+	// the same atomic step, records its deletion at instant deleted
+	// (dwell.PartnerDeletion): the record outlives the account, and an
+	// account created again under its id, and keeps the latest of the
+	// instants of the account's deletions. The request id that created
+	// it stays spent.
+	DeletePartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID, deleted time.Time) error
 	// ListPartners returns accounts in id order after p.After, at most
-	// p.Limit of them, and whether more follow.
+	// p.Limit of them, and whether more follow. Deleted accounts are not
+	// listed.
 	ListPartners(ctx context.Context, tenant dwell.TenantID, p Page) ([]dwell.PartnerAccount, bool, error)
+	// ListPartnerDeletions returns the deletion record of every account
+	// of the tenant ever deleted, whether or not an account was created
+	// again under its id since, in id order after p.After, at most
+	// p.Limit of them, and whether more follow.
+	ListPartnerDeletions(ctx context.Context, tenant dwell.TenantID, p Page) ([]dwell.PartnerDeletion, bool, error)
 }

@@ -57,6 +57,7 @@
 //	  erased                  rep-day key -> the data version EraseRepHistory raised the day to (summary.go)
 //	  appointments, opportunities, quotas      the sales inputs and their indexes (sales.go)
 //	  partners, partners.req                   partner accounts and the request ids that created them (partners.go)
+//	  partners.del                             the last deletion of each partner account ever deleted (partners.go)
 //
 // Fixes are the volume: a fix takes its key (8 bytes and the id) and 26 to
 // 50 bytes of value, and the fixes of a rep mostly arrive in time order, so

@@ -15,10 +15,29 @@ import (
 //
 //	partners      partner id -> version byte + JSON record
 //	partners.req  request id -> partner id
+//	partners.del  partner id -> version byte + JSON deletion record
+//
+// A deletion record is written by DeletePartner in the transaction that
+// removes the account and is never removed: a later CreatePartner of the
+// same id leaves it, so the tokens issued before the deletion stay
+// refused (dwell.PartnerDeletion).
 var (
 	bktPartners     = []byte("partners")
 	bktPartnersReqs = []byte("partners.req")
+	bktPartnersDels = []byte("partners.del")
 )
+
+type partnerDelRec struct {
+	Deleted time.Time `json:"t"`
+}
+
+func decodePartnerDeletion(k, v []byte) (dwell.PartnerDeletion, error) {
+	var rec partnerDelRec
+	if err := decodeJSON("boltstore.decodePartnerDeletion", "partner deletion", v, &rec); err != nil {
+		return dwell.PartnerDeletion{}, err
+	}
+	return dwell.PartnerDeletion{ID: dwell.PartnerID(k), Deleted: rec.Deleted.UTC()}, nil
+}
 
 type partnerRec struct {
 	DisplayName string    `json:"n"`
@@ -111,13 +130,38 @@ func (s *Store) UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 		func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }, nil)
 }
 
-// DeletePartner implements store.Partners.
-func (s *Store) DeletePartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) error {
+// DeletePartner implements store.Partners: the account goes and its
+// deletion record (partners.del) takes the later of deleted and the
+// instant it held, in one transaction.
+func (s *Store) DeletePartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID, deleted time.Time) error {
 	const op = dwell.Op("boltstore.DeletePartner")
 	if err := checkTenantID(op, tenant, "id", string(id)); err != nil {
 		return err
 	}
-	return s.deleteRecord(ctx, op, tenant, bktPartners, "partner", string(id), nil)
+	if deleted.IsZero() {
+		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "deleted", Description: "is required"})
+	}
+	return s.deleteRecord(ctx, op, tenant, bktPartners, "partner", string(id), func(t *txn) error {
+		b, err := t.tenantSub(tenant, bktPartnersDels, true)
+		if err != nil {
+			return err
+		}
+		rec := partnerDelRec{Deleted: deleted.UTC()}
+		if v := b.Get([]byte(id)); v != nil {
+			prev, err := decodePartnerDeletion([]byte(id), v)
+			if err != nil {
+				return err
+			}
+			if prev.Deleted.After(rec.Deleted) {
+				rec.Deleted = prev.Deleted
+			}
+		}
+		val, err := encodeJSON(op, rec)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), val)
+	})
 }
 
 // ListPartners implements store.Partners.
@@ -133,6 +177,24 @@ func (s *Store) ListPartners(ctx context.Context, tenant dwell.TenantID, p store
 	var more bool
 	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
 		out, more, err = list(readTenantSub(tx, tenant, bktPartners), p, decodePartner, nil)
+		return err
+	})
+	return out, more, err
+}
+
+// ListPartnerDeletions implements store.Partners.
+func (s *Store) ListPartnerDeletions(ctx context.Context, tenant dwell.TenantID, p store.Page) ([]dwell.PartnerDeletion, bool, error) {
+	const op = dwell.Op("boltstore.ListPartnerDeletions")
+	if err := checkTenant(op, tenant); err != nil {
+		return nil, false, err
+	}
+	if err := checkPage(op, p); err != nil {
+		return nil, false, err
+	}
+	var out []dwell.PartnerDeletion
+	var more bool
+	err := s.view(ctx, op, func(tx *bolt.Tx) (err error) {
+		out, more, err = list(readTenantSub(tx, tenant, bktPartnersDels), p, decodePartnerDeletion, nil)
 		return err
 	})
 	return out, more, err

@@ -49,7 +49,8 @@
 //     the primary key. A client's geofence and free text are a json record
 //     beside its kind; settings are typed columns (a tenant without a row
 //     has dwell.DefaultSettings). A partner account's request id stays
-//     spent in partner_requests after the account is deleted.
+//     spent in partner_requests after the account is deleted, and its
+//     last deletion in partner_deletions, even once it is created again.
 //   - Signing keys (keys.go): signing_keys holds each tenant's token key,
 //     written once and never changed (auth.KeyStore), so servers sharing
 //     the database accept each other's tokens and keep no state on disk.

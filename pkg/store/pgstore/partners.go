@@ -10,12 +10,20 @@ package pgstore
 // (dwell.FailedPrecondition) rather than bringing the account and its
 // rights back. Idempotency rests on partner_requests' primary key: a
 // concurrent create with the same request id conflicts there, is retried
-// by s.write, and then finds the first one's account.
+// by s.write, and then finds the first one's account. partner_deletions
+// holds, per account id ever deleted, the instant of its last deletion
+// (Unix nanoseconds), written by DeletePartner in the transaction that
+// deletes the account and never removed, so that the tokens issued before
+// it stay refused after the account is created again
+// (dwell.PartnerDeletion). Servers sharing the store learn of a deletion
+// from the partners trigger (changes.go) and read this table again with
+// the accounts.
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -35,6 +43,13 @@ CREATE TABLE IF NOT EXISTS partners (
 	create_time  bigint,
 	update_time  bigint,
 	revision     bigint NOT NULL DEFAULT 1,
+	PRIMARY KEY (tenant, id)
+);
+
+CREATE TABLE IF NOT EXISTS partner_deletions (
+	tenant  text COLLATE "C" NOT NULL,
+	id      text COLLATE "C" NOT NULL,
+	deleted bigint NOT NULL,
 	PRIMARY KEY (tenant, id)
 );
 
@@ -182,15 +197,31 @@ func (s *Store) UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 		WHERE tenant = $1 AND id = $2 AND ($9::bigint = 0 OR revision = $9)`, append(args, a.Revision), nil))
 }
 
-// DeletePartner implements store.Partners. The request id that created
-// the account stays spent (partner_requests keeps it).
-func (s *Store) DeletePartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) error {
+// DeletePartner implements store.Partners: the account's row goes and its
+// partner_deletions row takes the later of deleted and the instant it
+// held, in one transaction. The request id that created the account
+// stays spent (partner_requests keeps it).
+func (s *Store) DeletePartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID, deleted time.Time) error {
 	const op = dwell.Op("pgstore.DeletePartner")
 	if err := checkTenantKey(op, tenant, "id", string(id)); err != nil {
 		return err
 	}
+	if deleted.IsZero() {
+		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "deleted", Description: "is required"})
+	}
+	at, ok := nanos(deleted)
+	if !ok {
+		return timeInvalid(op, "deleted", deleted)
+	}
 	return s.execOne(ctx, op, notFound, "partner account", string(id),
-		`DELETE FROM partners WHERE tenant = $1 AND id = $2`, []any{string(tenant), string(id)}, nil)
+		`DELETE FROM partners WHERE tenant = $1 AND id = $2`, []any{string(tenant), string(id)},
+		func(ctx context.Context, tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `
+				INSERT INTO partner_deletions (tenant, id, deleted) VALUES ($1, $2, $3)
+				ON CONFLICT (tenant, id) DO UPDATE SET deleted = GREATEST(partner_deletions.deleted, EXCLUDED.deleted)`,
+				string(tenant), string(id), at)
+			return err
+		})
 }
 
 // ListPartners implements store.Partners.
@@ -202,4 +233,24 @@ func (s *Store) ListPartners(ctx context.Context, tenant dwell.TenantID, p store
 	return listPage(ctx, s, op, p, `SELECT `+partnerColumns+` FROM partners
 		WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		[]any{string(tenant), p.After}, scanPartner)
+}
+
+// ListPartnerDeletions implements store.Partners.
+func (s *Store) ListPartnerDeletions(ctx context.Context, tenant dwell.TenantID, p store.Page) ([]dwell.PartnerDeletion, bool, error) {
+	const op = dwell.Op("pgstore.ListPartnerDeletions")
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return nil, false, err
+	}
+	return listPage(ctx, s, op, p, `SELECT id, deleted FROM partner_deletions
+		WHERE tenant = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		[]any{string(tenant), p.After}, func(row pgx.CollectableRow) (dwell.PartnerDeletion, error) {
+			var (
+				id string
+				at int64
+			)
+			if err := row.Scan(&id, &at); err != nil {
+				return dwell.PartnerDeletion{}, err
+			}
+			return dwell.PartnerDeletion{ID: dwell.PartnerID(id), Deleted: fromNanos(at)}, nil
+		})
 }

@@ -15,6 +15,7 @@ func runPartners(t *testing.T, h Harness) {
 	t.Run("ListPartnersPages", func(t *testing.T) { testListPartnersPages(t, h) })
 	t.Run("PartnersReopen", func(t *testing.T) { testPartnersReopen(t, h) })
 	t.Run("PartnerAccountsRequiredSetting", func(t *testing.T) { testPartnerAccountsRequiredSetting(t, h) })
+	t.Run("PartnerDeletions", func(t *testing.T) { testPartnerDeletions(t, h) })
 }
 
 func partner(id, requestID string, scopes ...dwell.Scope) dwell.PartnerAccount {
@@ -52,7 +53,7 @@ func testPartners(t *testing.T, h Harness) {
 			return s.UpdatePartner(ctx(), tn, a)
 		},
 		delete: func(s store.Store, tn dwell.TenantID, id string) error {
-			return s.DeletePartner(ctx(), tn, dwell.PartnerID(id))
+			return s.DeletePartner(ctx(), tn, dwell.PartnerID(id), t0.Add(time.Hour))
 		},
 	})
 
@@ -61,7 +62,7 @@ func testPartners(t *testing.T, h Harness) {
 	_, err := s.GetPartner(ctx(), tenantB, "payroll")
 	wantKind(t, "GetPartner of A's account in B", err, dwell.NotFound)
 	wantKind(t, "UpdatePartner of A's account in B", s.UpdatePartner(ctx(), tenantB, partner("payroll", "", dwell.ScopeIngest)), dwell.NotFound)
-	wantKind(t, "DeletePartner of A's account in B", s.DeletePartner(ctx(), tenantB, "payroll"), dwell.NotFound)
+	wantKind(t, "DeletePartner of A's account in B", s.DeletePartner(ctx(), tenantB, "payroll", t0), dwell.NotFound)
 	// The same request id in another tenant is another request.
 	b := partner("crm", "req-1", dwell.ScopeSalesWrite)
 	got, existed, err := s.CreatePartner(ctx(), tenantB, b)
@@ -106,7 +107,7 @@ func testPartnerRequestID(t *testing.T, h Harness) {
 	must(t, "CreatePartner without request id", createPartner(s, tenantA, partner("p2", "", dwell.ScopeIngest)))
 	must(t, "CreatePartner without request id again", createPartner(s, tenantA, partner("p3", "", dwell.ScopeIngest)))
 
-	must(t, "DeletePartner", s.DeletePartner(ctx(), tenantA, "payroll"))
+	must(t, "DeletePartner", s.DeletePartner(ctx(), tenantA, "payroll", t0))
 	_, _, err = s.CreatePartner(ctx(), tenantA, a)
 	wantKind(t, "retry after delete", err, dwell.FailedPrecondition)
 	_, err = s.GetPartner(ctx(), tenantA, "payroll")
@@ -177,4 +178,86 @@ func testPartnerAccountsRequiredSetting(t *testing.T, h Harness) {
 	if other, err := s.GetSettings(ctx(), tenantB); err != nil || other.PartnerAccountsRequired {
 		t.Fatalf("another tenant's settings: PartnerAccountsRequired %v, %v; want false", other.PartnerAccountsRequired, err)
 	}
+}
+
+// listPartnerDeletions returns every deletion record of tenant tn, read
+// in pages of limit.
+func listPartnerDeletions(t *testing.T, s store.Store, tn dwell.TenantID, limit int) []dwell.PartnerDeletion {
+	t.Helper()
+	var out []dwell.PartnerDeletion
+	p := store.Page{Limit: limit}
+	for {
+		ds, more, err := s.ListPartnerDeletions(ctx(), tn, p)
+		must(t, "ListPartnerDeletions", err)
+		if len(ds) > limit {
+			t.Fatalf("ListPartnerDeletions(limit %d) returned %d records", limit, len(ds))
+		}
+		out = append(out, ds...)
+		if !more {
+			return out
+		}
+		if len(ds) == 0 {
+			t.Fatalf("ListPartnerDeletions(limit %d): an empty page with more = true", limit)
+		}
+		p.After = string(ds[len(ds)-1].ID)
+	}
+}
+
+// testPartnerDeletions: DeletePartner leaves a deletion record that
+// outlives the account and an account created again under its id, keeps
+// the latest deletion instant, is listed per tenant in id order, survives
+// a reopen, and is written only with the deletion (a refused delete
+// writes none).
+func testPartnerDeletions(t *testing.T, h Harness) {
+	s := h.Open(t)
+	if got := listPartnerDeletions(t, s, tenantA, 10); len(got) != 0 {
+		t.Fatalf("deletions of a new store: %v, want none", got)
+	}
+	for _, id := range []string{"payroll", "crm", "bi"} {
+		must(t, "CreatePartner "+id, createPartner(s, tenantA, partner(id, "req-"+id, dwell.ScopeReportsRead)))
+	}
+	keep := partner("keep", "", dwell.ScopeIngest)
+	must(t, "CreatePartner keep", createPartner(s, tenantA, keep))
+	wantKind(t, "DeletePartner of an absent account", s.DeletePartner(ctx(), tenantA, "nobody", t0), dwell.NotFound)
+	wantKind(t, "DeletePartner without an instant", s.DeletePartner(ctx(), tenantA, "payroll", time.Time{}), dwell.Invalid)
+	_, err := s.GetPartner(ctx(), tenantA, "payroll")
+	must(t, "GetPartner after a refused delete", err)
+
+	del1 := t0.Add(90*time.Minute + 123456789) // nanoseconds are kept
+	must(t, "DeletePartner payroll", s.DeletePartner(ctx(), tenantA, "payroll", del1))
+	must(t, "DeletePartner crm", s.DeletePartner(ctx(), tenantA, "crm", t0.Add(time.Hour)))
+	must(t, "DeletePartner bi", s.DeletePartner(ctx(), tenantA, "bi", t0.Add(2*time.Hour)))
+	want := []dwell.PartnerDeletion{{ID: "bi", Deleted: t0.Add(2 * time.Hour)}, {ID: "crm", Deleted: t0.Add(time.Hour)}, {ID: "payroll", Deleted: del1}}
+	for _, limit := range []int{1, 2, 10} {
+		wantEqual(t, fmt.Sprintf("deletions (limit %d)", limit), listPartnerDeletions(t, s, tenantA, limit), want)
+	}
+	if got := listPartnerDeletions(t, s, tenantB, 10); len(got) != 0 {
+		t.Fatalf("deletions of another tenant: %v, want none", got)
+	}
+	_, err = s.GetPartner(ctx(), tenantA, "payroll")
+	wantKind(t, "GetPartner of a deleted account", err, dwell.NotFound)
+	list, _, err := s.ListPartners(ctx(), tenantA, store.Page{Limit: 10})
+	must(t, "ListPartners", err)
+	wantEqual(t, "accounts after the deletions", list, []dwell.PartnerAccount{keep})
+
+	// Created again: the account is back with its new scopes, and the
+	// record of its deletion stays.
+	again := partner("payroll", "req-payroll-2", dwell.ScopeIngest)
+	again.CreateTime, again.UpdateTime = t0.Add(3*time.Hour), t0.Add(3*time.Hour)
+	must(t, "CreatePartner payroll again", createPartner(s, tenantA, again))
+	got, err := s.GetPartner(ctx(), tenantA, "payroll")
+	must(t, "GetPartner of the account created again", err)
+	wantEqual(t, "the account created again", got, again)
+	wantEqual(t, "deletions after a create again", listPartnerDeletions(t, s, tenantA, 10), want)
+
+	// A later deletion moves the record on; one stamped earlier (another
+	// server's clock behind) leaves the later instant.
+	must(t, "DeletePartner payroll again", s.DeletePartner(ctx(), tenantA, "payroll", t0.Add(4*time.Hour)))
+	must(t, "CreatePartner payroll a third time", createPartner(s, tenantA, partner("payroll", "", dwell.ScopeIngest)))
+	must(t, "DeletePartner payroll with a clock behind", s.DeletePartner(ctx(), tenantA, "payroll", t0))
+	want[2].Deleted = t0.Add(4 * time.Hour)
+	s = h.Reopen(t, s)
+	wantEqual(t, "deletions after a reopen", listPartnerDeletions(t, s, tenantA, 10), want)
+	_, _, err = s.ListPartnerDeletions(ctx(), tenantA, store.Page{Limit: 0})
+	wantKind(t, "ListPartnerDeletions with limit 0", err, dwell.Invalid)
 }

@@ -2506,11 +2506,11 @@ type Settings struct {
 	SilenceMinSeconds int32 `protobuf:"varint,5,opt,name=silence_min_seconds,json=silenceMinSeconds,proto3" json:"silence_min_seconds,omitempty"`
 	// Whether every partner token needs a registered partner account
 	// (CreatePartner). When true, a call by a partner subject with no
-	// account is PERMISSION_DENIED (audited), so deleting an account revokes
-	// its tokens. When false (the default, for tokens minted before partner
-	// accounts existed) such a subject keeps every partner right, and
-	// DeletePartner is refused: it would widen the deleted account's tokens
-	// to every right (disable the account instead). An update changes it only
+	// account is PERMISSION_DENIED (audited). When false (the default, for
+	// tokens minted before partner accounts existed) such a subject keeps
+	// every partner right, unless it is the id of a deleted account: the
+	// tokens of a deleted account are refused whatever this setting is or
+	// becomes (DeletePartner). An update changes it only
 	// when update_mask names it, never without a mask or through "*", so a
 	// client that predates this field cannot turn it off unawares.
 	PartnerAccountsRequired bool `protobuf:"varint,6,opt,name=partner_accounts_required,json=partnerAccountsRequired,proto3" json:"partner_accounts_required,omitempty"`

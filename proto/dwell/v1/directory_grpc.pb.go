@@ -132,23 +132,36 @@ type DirectoryServiceClient interface {
 	// and audited. Changes apply from the next call, without a restart or a
 	// new token, and streams opened before (WatchEvents, StreamPings,
 	// ImportClients) are checked again at every message, so they end at the
-	// first message after the change. A partner token whose subject names no
-	// registered account is PERMISSION_DENIED when the tenant requires
-	// accounts (Settings.partner_accounts_required), and otherwise keeps
-	// every partner right of the tenant, as before accounts existed.
+	// first message after the change. A partner token whose subject is the
+	// id of a deleted account is PERMISSION_DENIED whatever the settings (see
+	// DeletePartner). A partner token whose subject names no registered
+	// account, and never named a deleted one, is PERMISSION_DENIED when the
+	// tenant requires accounts (Settings.partner_accounts_required), and
+	// otherwise keeps every partner right of the tenant, as before accounts
+	// existed.
+	//
+	// An account may be created again under the id of a deleted one. It then
+	// governs only the tokens issued after the last deletion (their iat
+	// claim, in whole seconds, later than the instant of the deletion): the
+	// tokens of the deleted account, and any issued in the same second as
+	// its deletion, stay refused, so mint new tokens for it.
 	CreatePartner(ctx context.Context, in *CreatePartnerRequest, opts ...grpc.CallOption) (*CreatePartnerResponse, error)
 	// GetPartner returns one partner account. Admin only.
 	GetPartner(ctx context.Context, in *GetPartnerRequest, opts ...grpc.CallOption) (*GetPartnerResponse, error)
 	// UpdatePartner changes the fields named in update_mask: its scopes,
 	// whether it is disabled, its display name. Admin only.
 	UpdatePartner(ctx context.Context, in *UpdatePartnerRequest, opts ...grpc.CallOption) (*UpdatePartnerResponse, error)
-	// DeletePartner deletes a partner account; its tokens are then refused.
-	// FAILED_PRECONDITION unless the tenant requires partner accounts
-	// (Settings.partner_accounts_required): otherwise its tokens would get
-	// every partner right of the tenant. To cut an integration off without
-	// that setting, disable its account. Admin only.
+	// DeletePartner deletes a partner account; its tokens are then refused
+	// (PERMISSION_DENIED, audited) from the next call, for good, whatever
+	// Settings.partner_accounts_required is or later becomes: the server
+	// keeps the instant of the deletion, and refuses every token of the
+	// account's id issued until then, even once an account is created again
+	// under that id (see CreatePartner). The account is gone from GetPartner
+	// (NOT_FOUND) and ListPartners. NOT_FOUND if there is no such account.
+	// Admin only.
 	DeletePartner(ctx context.Context, in *DeletePartnerRequest, opts ...grpc.CallOption) (*DeletePartnerResponse, error)
-	// ListPartners lists partner accounts in id order. Admin only.
+	// ListPartners lists partner accounts in id order, deleted ones left
+	// out. Admin only.
 	ListPartners(ctx context.Context, in *ListPartnersRequest, opts ...grpc.CallOption) (*ListPartnersResponse, error)
 }
 
@@ -502,23 +515,36 @@ type DirectoryServiceServer interface {
 	// and audited. Changes apply from the next call, without a restart or a
 	// new token, and streams opened before (WatchEvents, StreamPings,
 	// ImportClients) are checked again at every message, so they end at the
-	// first message after the change. A partner token whose subject names no
-	// registered account is PERMISSION_DENIED when the tenant requires
-	// accounts (Settings.partner_accounts_required), and otherwise keeps
-	// every partner right of the tenant, as before accounts existed.
+	// first message after the change. A partner token whose subject is the
+	// id of a deleted account is PERMISSION_DENIED whatever the settings (see
+	// DeletePartner). A partner token whose subject names no registered
+	// account, and never named a deleted one, is PERMISSION_DENIED when the
+	// tenant requires accounts (Settings.partner_accounts_required), and
+	// otherwise keeps every partner right of the tenant, as before accounts
+	// existed.
+	//
+	// An account may be created again under the id of a deleted one. It then
+	// governs only the tokens issued after the last deletion (their iat
+	// claim, in whole seconds, later than the instant of the deletion): the
+	// tokens of the deleted account, and any issued in the same second as
+	// its deletion, stay refused, so mint new tokens for it.
 	CreatePartner(context.Context, *CreatePartnerRequest) (*CreatePartnerResponse, error)
 	// GetPartner returns one partner account. Admin only.
 	GetPartner(context.Context, *GetPartnerRequest) (*GetPartnerResponse, error)
 	// UpdatePartner changes the fields named in update_mask: its scopes,
 	// whether it is disabled, its display name. Admin only.
 	UpdatePartner(context.Context, *UpdatePartnerRequest) (*UpdatePartnerResponse, error)
-	// DeletePartner deletes a partner account; its tokens are then refused.
-	// FAILED_PRECONDITION unless the tenant requires partner accounts
-	// (Settings.partner_accounts_required): otherwise its tokens would get
-	// every partner right of the tenant. To cut an integration off without
-	// that setting, disable its account. Admin only.
+	// DeletePartner deletes a partner account; its tokens are then refused
+	// (PERMISSION_DENIED, audited) from the next call, for good, whatever
+	// Settings.partner_accounts_required is or later becomes: the server
+	// keeps the instant of the deletion, and refuses every token of the
+	// account's id issued until then, even once an account is created again
+	// under that id (see CreatePartner). The account is gone from GetPartner
+	// (NOT_FOUND) and ListPartners. NOT_FOUND if there is no such account.
+	// Admin only.
 	DeletePartner(context.Context, *DeletePartnerRequest) (*DeletePartnerResponse, error)
-	// ListPartners lists partner accounts in id order. Admin only.
+	// ListPartners lists partner accounts in id order, deleted ones left
+	// out. Admin only.
 	ListPartners(context.Context, *ListPartnersRequest) (*ListPartnersResponse, error)
 	mustEmbedUnimplementedDirectoryServiceServer()
 }
