@@ -65,12 +65,29 @@ func tsOrNil(t time.Time) *timestamppb.Timestamp {
 // which validation reports as missing. A timestamp outside the years 1 to
 // 9999 that google.protobuf.Timestamp allows is still the instant it
 // names (nanos out of range carry into the seconds), so validation reports
-// it as too early or too late, not as missing.
+// it as too early or too late, not as missing. Rep data (fixes, actions)
+// goes through validTimeFromPB instead, which refuses such a timestamp.
 func timeFromPB(ts *timestamppb.Timestamp) time.Time {
 	if ts == nil {
 		return time.Time{}
 	}
 	return time.Unix(ts.GetSeconds(), int64(ts.GetNanos())).UTC()
+}
+
+// invalidTimestamp is the violation of a set google.protobuf.Timestamp that
+// is not valid (Timestamp.CheckValid).
+const invalidTimestamp = "not a valid Timestamp: nanos must be from 0 to 999,999,999 and the instant within the years 1 to 9999"
+
+// validTimeFromPB is timeFromPB for the device time of rep data (a fix, a
+// check-in, a call, a pause...), with a violation on field when ts is set
+// but not a valid Timestamp: nanos out of range (negative, or a second or
+// more) would otherwise be carried into the seconds and the data stored
+// up to seconds away from the instant the phone meant.
+func validTimeFromPB(field string, ts *timestamppb.Timestamp) (time.Time, []dwell.Violation) {
+	if ts != nil && ts.CheckValid() != nil {
+		return time.Time{}, []dwell.Violation{{Field: field, Description: invalidTimestamp}}
+	}
+	return timeFromPB(ts), nil
 }
 
 func latLngFromPB(p *dwellv1.LatLng) dwell.LatLng {
@@ -223,6 +240,16 @@ func teamToPB(t dwell.Team) *dwellv1.Team {
 		UpdateTime:  tsOrNil(t.UpdateTime),
 		Etag:        lifeEtagOf(t.Revision, t.CreateTime),
 	}
+}
+
+// fixFromPBValid is fixFromPB with a violation on prefix+"device_time"
+// when the device time is not a valid Timestamp (validTimeFromPB); the
+// fix's Time is then zero.
+func fixFromPBValid(prefix string, pf *dwellv1.Fix) (dwell.Fix, []dwell.Violation) {
+	f := fixFromPB(pf)
+	var vs []dwell.Violation
+	f.Time, vs = validTimeFromPB(prefix+"device_time", pf.GetDeviceTime())
+	return f, vs
 }
 
 // fixFromPB converts a wire fix; unknown optional values become -1 (speed,

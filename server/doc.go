@@ -65,11 +65,19 @@
 //
 // UploadPings and StreamPings resolve the target rep (writeTarget: a rep
 // token writes only for itself; a partner names the rep; the rep must
-// exist), then batch converts each fix and validates it (dwell.ValidateFix:
-// finite position in range, accuracy >= 0, time at most 24 h ahead and
-// within retention, id of 1 to 64 bytes, inside working hours, not inside
-// a closed pause of the rep). Bad fixes are marked rejected with their
-// field violations; they never cost the others. The valid fixes go to
+// exist), then batch converts each fix and validates it (a valid
+// google.protobuf.Timestamp, as for every action's time: validTimeFromPB;
+// dwell.ValidateFix: finite position in range, accuracy >= 0, time at most
+// 24 h ahead and within retention, id of 1 to 64 bytes; inside working
+// hours, not on a day retention pruned, not inside a closed pause of the
+// rep). Bad fixes are marked rejected with their field violations; they
+// never cost the others. A fix that fails only the checks of time that
+// may have changed since it was first sent (retention, working hours, a
+// pruned day, a pause) is looked up among the rep's stored fixes first
+// (storedAmong): a re-sent fix already stored is a duplicate, not
+// rejected. When every fix of a batch is rejected, UploadPings fails with
+// INVALID_ARGUMENT (a client that ignores acknowledgements still learns)
+// and StreamPings acknowledges the batch. The valid fixes go to
 // Store.AppendFixes, and the acknowledgement (accepted, duplicate or
 // rejected per fix) is sent only once they are durable. StreamPings keeps
 // up to maxInFlightBatches (16) batches of a stream in flight, so even one
@@ -297,6 +305,13 @@
 // index and marks their days). Fixes after a pause not resumed are taken:
 // a phone sending fixes tracks again (its resume may be queued behind
 // them, or lost), the timeline ends the pause at the first of them, and
-// the resume, when it comes, deletes those of the paused time. pauseLocks
-// keeps a batch from storing fixes after a pause deleted that time.
+// the resume, when it comes, deletes those of the paused time. A pause
+// followed by fixes and then by another pause had its resume lost: it ends
+// at the first of those fixes and the later pause starts an interval of
+// its own. Derive, ingest's check, the sweep, GetTrackingConfig and the
+// silence sweeper all take their intervals from timeline.Pauses; the
+// server's (pausesFrom) read the rep's stored fixes where that rule asks
+// for them, and read back as far as the interval in force began, so the
+// sweep deletes exactly the fixes the day shows paused. pauseLocks keeps a
+// batch from storing fixes after a pause deleted that time.
 package server

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -49,8 +50,17 @@ const (
 // paths "fixes[i]..."). A store error fails the whole batch: nothing in it
 // is acknowledged. A fix taken while its rep had paused tracking is
 // rejected on device_time: the rep's pauses are read once for the batch's
-// time span (ListTrackingState, which includes the last change before it,
-// however old), and no location is kept for a paused time.
+// time span (pausesWith, which reads back as far as the pause in force at
+// its start began, however old, and counts the batch's valid fixes as
+// stored), and no location is kept for a paused time.
+//
+// A fix that fails only checks of time, that may have passed when it was
+// first sent (the rep's working hours, the tenant's retention period, a
+// day retention pruned, a pause), is looked up among the rep's stored
+// fixes first: a re-sent fix already stored (same id, same device time) is
+// a duplicate, as ingest.proto says, not rejected because an
+// administrator changed the hours since. Fixes that fail validation
+// proper stay rejected.
 func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Rep, fixes []*dwellv1.Fix) (*dwellv1.BatchAck, []dwell.Violation, error) {
 	const op = dwell.Op("server.ingestBatch")
 	switch {
@@ -75,20 +85,32 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 	ack := &dwellv1.BatchAck{Results: make([]*dwellv1.FixResult, len(fixes))}
 	fs := make([]dwell.Fix, len(fixes))
 	vss := make([][]dwell.Violation, len(fixes))
-	var lo time.Time // the earliest device time of the fixes valid so far
+	timeOnly := make([]bool, len(fixes)) // vss[i] are checks of time alone
+	var lo time.Time                     // the earliest device time of the fixes valid so far
+	var validTimes []time.Time
 	for i, pf := range fixes {
-		f := fixFromPB(pf)
-		vs := dwell.ValidateFix("", f, now, st.Retention)
-		if len(vs) == 0 && !r.InWorkingHours(f.Time, loc) {
-			vs = []dwell.Violation{{Field: "device_time", Description: "outside the rep's working hours; fixes are not kept outside working hours"}}
+		f, vs := fixFromPBValid("", pf)
+		for _, v := range dwell.ValidateFix("", f, now, 0) {
+			if len(vs) == 0 || v.Field != "device_time" { // a bad Timestamp is said once
+				vs = append(vs, v)
+			}
 		}
-		if len(vs) == 0 && dayPruned(loc, f.Time, pruned) {
-			vs = []dwell.Violation{{Field: "device_time", Description: prunedDayDescription}}
+		if len(vs) == 0 {
+			switch {
+			case st.Retention > 0 && f.Time.Before(now.Add(-st.Retention)):
+				vs = dwell.ValidateFix("", f, now, st.Retention)
+			case !r.InWorkingHours(f.Time, loc):
+				vs = []dwell.Violation{{Field: "device_time", Description: "outside the rep's working hours; fixes are not kept outside working hours"}}
+			case dayPruned(loc, f.Time, pruned):
+				vs = []dwell.Violation{{Field: "device_time", Description: prunedDayDescription}}
+			}
+			timeOnly[i] = len(vs) > 0
 		}
 		if len(vs) == 0 {
 			if lo.IsZero() || f.Time.Before(lo) {
 				lo = f.Time
 			}
+			validTimes = append(validTimes, f.Time)
 		}
 		fs[i], vss[i] = f, vs
 	}
@@ -102,29 +124,41 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 		// Up to the latest a change may carry, not only the batch's
 		// span: a pause in the span is refused only once its resume is
 		// known (pausedAt), and that may come after the span.
+		slices.SortFunc(validTimes, time.Time.Compare)
 		var err error
-		if paused, err = g.s.pausesFrom(ctx, p.Tenant, r.ID, lo, now); err != nil {
+		if paused, err = g.s.pausesWith(ctx, p.Tenant, r.ID, lo, now, validTimes); err != nil {
 			return nil, nil, err
 		}
 	}
-	valid := fs[:0] // compacted in place: valid fixes never outrun i
+	for i, f := range fs {
+		if len(vss[i]) == 0 {
+			if sp, ok := pausedAt(paused, f.Time); ok {
+				vss[i] = []dwell.Violation{{Field: "device_time", Description: pausedDescription(sp)}}
+				timeOnly[i] = true
+			}
+		}
+	}
+	stored, err := g.storedAmong(ctx, p.Tenant, r.ID, fs, timeOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	valid := make([]dwell.Fix, 0, len(fixes))
 	validIdx := make([]int, 0, len(fixes))
 	var all []dwell.Violation
 	for i, pf := range fixes {
 		f, vs := fs[i], vss[i]
 		res := &dwellv1.FixResult{Index: int32(i), Id: pf.GetId()}
 		ack.Results[i] = res
-		if len(vs) == 0 {
-			if sp, ok := pausedAt(paused, f.Time); ok {
-				vs = []dwell.Violation{{Field: "device_time", Description: pausedDescription(sp)}}
-			}
-		}
-		if len(vs) > 0 {
+		switch {
+		case stored[i]:
+			res.Status = dwellv1.FixStatus_FIX_STATUS_DUPLICATE
+			ack.Duplicates++
+		case len(vs) > 0:
 			all = append(all, rejectFix(ack, res, i, vs)...)
-			continue
+		default:
+			valid = append(valid, f)
+			validIdx = append(validIdx, i)
 		}
-		valid = append(valid, f)
-		validIdx = append(validIdx, i)
 	}
 	if len(valid) > 0 {
 		stored, err := g.s.store.AppendFixes(ctx, p.Tenant, r.ID, valid)
@@ -152,6 +186,49 @@ func (g *ingestService) batch(ctx context.Context, p dwell.Principal, r dwell.Re
 	}
 	g.s.metrics.ackedBatch(ack)
 	return ack, all, nil
+}
+
+// storedAmong reports, for each fix of fs marked in which, whether the rep
+// has it stored: a fix with its id at its device time (a re-sent fix is
+// the same fix). The marked fixes' times are read in runs with no gap over
+// an hour between them, one read per run, so that a batch's stray old fix
+// does not have the months between read.
+func (g *ingestService) storedAmong(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, fs []dwell.Fix, which []bool) ([]bool, error) {
+	const gap = time.Hour
+	out := make([]bool, len(fs))
+	var times []time.Time
+	for i, f := range fs {
+		if which[i] && f.ID != "" {
+			times = append(times, f.Time)
+		}
+	}
+	if len(times) == 0 {
+		return out, nil
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	type key struct {
+		id string
+		t  int64
+	}
+	have := map[key]bool{}
+	for i := 0; i < len(times); {
+		j := i + 1
+		for j < len(times) && times[j].Sub(times[j-1]) <= gap {
+			j++
+		}
+		got, err := g.s.store.ListFixes(ctx, tenant, rep, times[i], times[j-1].Add(time.Nanosecond))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range got {
+			have[key{f.ID, f.Time.UnixNano()}] = true
+		}
+		i = j
+	}
+	for i, f := range fs {
+		out[i] = which[i] && have[key{f.ID, f.Time.UnixNano()}]
+	}
+	return out, nil
 }
 
 // unkeepPaused reads the rep's pauses again after a batch was stored, on a
@@ -318,8 +395,10 @@ func dayPruned(loc *time.Location, t, pruned time.Time) bool {
 
 // actionTime validates the device time of a rep action.
 func actionTime(field string, ts *timestamppb.Timestamp, now time.Time, retention time.Duration) (time.Time, []dwell.Violation) {
-	t := timeFromPB(ts)
+	t, vs := validTimeFromPB(field, ts)
 	switch {
+	case len(vs) > 0:
+		return t, vs
 	case t.IsZero():
 		return t, []dwell.Violation{{Field: field, Description: "is required"}}
 	case t.After(now.Add(dwell.MaxFutureSkew)):
@@ -335,11 +414,10 @@ func actionFix(pf *dwellv1.Fix, now time.Time, retention time.Duration) (*dwell.
 	if pf == nil {
 		return nil, nil
 	}
-	f := fixFromPB(pf)
-	var vs []dwell.Violation
+	f, vs := fixFromPBValid("fix.", pf)
 	for _, v := range dwell.ValidateFix("fix", f, now, retention) {
-		if v.Field == "fix.id" && f.ID == "" {
-			continue // an action's fix need not have an id
+		if v.Field == "fix.id" && f.ID == "" || len(vs) > 0 && v.Field == "fix.device_time" {
+			continue // an action's fix need not have an id; a bad Timestamp is said once
 		}
 		vs = append(vs, v)
 	}
@@ -630,12 +708,18 @@ func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName
 	return c, nil
 }
 
-// sweepPaused deletes the rep's stored fixes inside the paused interval
-// that a pause or resume at instant at closes or falls in, once that
-// interval has an end: fixes that arrived before the pause (a phone's
-// offline queue, a partner relay). The interval is read from every change
-// at and after the last ones before at, up to the latest a change may
-// carry (now + dwell.MaxFutureSkew). A pause not resumed yet deletes
+// sweepPaused deletes the rep's stored fixes inside the paused intervals
+// that a pause or resume at instant at closes, ends or falls in, once they
+// have an end: fixes that arrived before the pause (a phone's offline
+// queue, a partner relay). The intervals are those of pausesFrom(at):
+// read from as far back as the interval in force at at began (a resume
+// that ends a pause repeated since deletes from the first of its repeats)
+// up to the latest a change may carry (now + dwell.MaxFutureSkew), every
+// one of them the interval the day's timeline shows paused, so exactly
+// the fixes it leaves out go. A pause followed by fixes and then by
+// another pause ends at the first of those fixes (its resume was lost,
+// timeline.Pauses): its interval holds no fix but one at its very
+// instant, and the fixes after it stay. A pause not resumed yet deletes
 // nothing: the fixes stored after it may be the phone's from after a
 // resume still on its way (an offline queue that sent its fixes first),
 // and the day's timeline ends such a pause at the first of them; the
@@ -648,7 +732,7 @@ func (g *ingestService) sweepPaused(ctx context.Context, tenant dwell.TenantID, 
 		return err
 	}
 	for _, sp := range paused {
-		if sp.End.IsZero() || sp.Start.After(at) || sp.End.Before(at) {
+		if sp.End.IsZero() {
 			continue
 		}
 		if _, err := g.s.store.DeleteFixesBetween(ctx, tenant, rep, sp.Start, sp.End); err != nil {
@@ -686,32 +770,133 @@ func (l *pauseLocks) of(tenant dwell.TenantID, rep dwell.RepID) *sync.RWMutex {
 // that holds instant t, if any. A pause not resumed yet holds nothing: a
 // phone that sends fixes after it is tracking again (its resume may be
 // queued behind them, or lost), as the timeline reads it, and the resume,
-// when it comes, deletes the fixes of the paused time (sweepPaused).
+// when it comes, deletes the fixes of the paused time (sweepPaused). A
+// pause ended by a fix (its resume lost; timeline.Pause.ByFix) holds its
+// own instant only: a fix between it and that fix would end it instead.
 func pausedAt(spans []timeline.Pause, t time.Time) (timeline.Pause, bool) {
 	i := sort.Search(len(spans), func(i int) bool { return t.Before(spans[i].End) || spans[i].End.IsZero() })
-	if i < len(spans) && !spans[i].End.IsZero() && !t.Before(spans[i].Start) {
+	if i < len(spans) && !spans[i].End.IsZero() && !t.Before(spans[i].Start) && (!spans[i].ByFix || t.Equal(spans[i].Start)) {
 		return spans[i], true
 	}
 	return timeline.Pause{}, false
 }
 
-// pausesFrom returns the rep's paused intervals from instant from (with
-// the pause in force at from, however old) up to the latest a tracking
-// change may carry, now + dwell.MaxFutureSkew: a pause is closed by a
-// resume that may be dated after any span the caller looks at.
+// pausesFrom returns the rep's paused intervals (timeline.Pauses, with the
+// rep's stored fixes) from instant from up to the latest a tracking change
+// may carry, now + dwell.MaxFutureSkew: a pause is closed by a resume that
+// may be dated after any span the caller looks at. It reads enough history
+// that the interval in force at from is the one the rep's whole history
+// gives (a pause repeated with no fix between began at the first of them,
+// and one ended by a fix ends at the first fix after that): from the
+// latest instant before from that holds a change, it steps back to the one
+// before while that instant holds pauses only and no fix lies between the
+// two. An interval before from may come cut short (its start not the
+// first of its repeats).
 func (s *Server) pausesFrom(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, now time.Time) ([]timeline.Pause, error) {
+	return s.pausesWith(ctx, tenant, rep, from, now, nil)
+}
+
+// pausesWith is pausesFrom with the fixes at the sorted instants extra
+// counted as stored: a batch's valid fixes, so that a fix between a pause
+// and a later one ends the first (as it will once stored) rather than
+// being refused as paused, whatever order the fixes and changes came in.
+func (s *Server) pausesWith(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, now time.Time, extra []time.Time) ([]timeline.Pause, error) {
 	changes, err := s.store.ListTrackingState(ctx, tenant, rep, from, now.Add(dwell.MaxFutureSkew+time.Nanosecond))
 	if err != nil {
 		return nil, err
 	}
-	return timeline.Pauses(changes), nil
+	var ferr error
+	firstFix := func(after, before time.Time) time.Time {
+		if ferr != nil {
+			return time.Time{}
+		}
+		f, err := s.firstFixBetween(ctx, tenant, rep, after, before)
+		if err != nil {
+			ferr = err
+		}
+		// The first of extra after after, if before f.
+		if i, _ := slices.BinarySearchFunc(extra, after, func(x, t time.Time) int {
+			if x.After(t) {
+				return 1
+			}
+			return -1
+		}); i < len(extra) && extra[i].Before(before) && (f.IsZero() || extra[i].Before(f)) {
+			f = extra[i]
+		}
+		return f
+	}
+	for len(changes) > 0 && changes[0].Time.Before(from) {
+		e := changes[0].Time
+		resumed := false
+		for _, c := range changes {
+			if !c.Time.Equal(e) {
+				break
+			}
+			resumed = resumed || !c.Paused
+		}
+		if resumed {
+			break // not paused before e, or a resume at e ended it
+		}
+		// Only pauses at e: the rep may have been paused before, the
+		// pause at e a repeat of an earlier one.
+		before, err := s.store.ListTrackingState(ctx, tenant, rep, e, e.Add(time.Nanosecond))
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for n < len(before) && before[n].Time.Before(e) {
+			n++
+		}
+		if n == 0 {
+			break // no change before e
+		}
+		if f := firstFix(before[0].Time, e); ferr != nil {
+			return nil, ferr
+		} else if !f.IsZero() {
+			break // a fix ended whatever pause came before e
+		}
+		changes = append(before[:n:n], changes...)
+	}
+	ps := timeline.Pauses(changes, firstFix)
+	if ferr != nil {
+		return nil, ferr
+	}
+	return ps, nil
+}
+
+// firstFixBetween returns the time of the rep's first stored fix strictly
+// after after and strictly before before, or the zero time if there is
+// none. It reads spans growing eightfold from 5 minutes, so that a pause
+// followed by a phone still tracking costs a few fixes' read, not those of
+// the hours or days up to the next pause.
+func (s *Server) firstFixBetween(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, after, before time.Time) (time.Time, error) {
+	lo := after.Add(time.Nanosecond)
+	for span := 5 * time.Minute; lo.Before(before); span *= 8 {
+		hi := lo.Add(span)
+		if !hi.Before(before) || span > 365*24*time.Hour {
+			hi = before
+		}
+		fs, err := s.store.ListFixes(ctx, tenant, rep, lo, hi)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if len(fs) > 0 {
+			return fs[0].Time, nil
+		}
+		lo = hi
+	}
+	return time.Time{}, nil
 }
 
 // pausedDescription is the violation of a fix whose device time falls in
 // the closed pause p.
 func pausedDescription(p timeline.Pause) string {
+	end := ", resumed at "
+	if p.ByFix {
+		end = ", tracking again from a fix at " // its resume was lost
+	}
 	return "falls in a time the rep paused tracking (paused at " + p.Start.UTC().Format(time.RFC3339Nano) +
-		", resumed at " + p.End.UTC().Format(time.RFC3339Nano) + "); no location is kept for a paused time"
+		end + p.End.UTC().Format(time.RFC3339Nano) + "); no location is kept for a paused time"
 }
 
 func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetTrackingConfigRequest) (*dwellv1.GetTrackingConfigResponse, error) {
@@ -749,12 +934,17 @@ func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetT
 	}
 	// Changes up to a day ahead: the phone's clock may run ahead a little.
 	// However old the last pause, ingest refuses fixes until its resume,
-	// so the phone learns of it however old it is.
+	// so the phone learns of it however old it is. Paused is the last
+	// interval of timeline.Pauses not resumed, so a pause and a resume at
+	// one instant read as the timeline reads them (the resume first, the
+	// pause holds), not in the order they arrived. Whether the last pause
+	// is resumed does not depend on the fixes, so none are read.
 	changes, err := g.s.store.ListTrackingState(ctx, p.Tenant, id, now, now.Add(24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
-	paused := len(changes) > 0 && changes[len(changes)-1].Paused
+	ps := timeline.Pauses(changes, nil)
+	paused := len(ps) > 0 && ps[len(ps)-1].End.IsZero()
 	return &dwellv1.GetTrackingConfigResponse{
 		Paused:                    paused,
 		TrackingEnabled:           r.InWorkingHours(now, loc) && !paused,

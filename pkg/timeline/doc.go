@@ -240,7 +240,9 @@
 //
 // A day with pauses (Input.Tracking) is derived from the fixes outside
 // them, and PAUSED is then laid over the result, winning over every other
-// kind (pause.go). A pause inside a visit cuts its segment in two but
+// kind (pause.go). A pause lasts to its resume; one not resumed, or
+// followed by fixes and then by another pause (its resume was lost), to
+// the first fix after it (Pauses). A pause inside a visit cuts its segment in two but
 // leaves one Visit (one meeting), whose Paused time its Duration leaves
 // out. A stop's length (step 5's "lasting") is its unpaused time: a stop
 // of 3 minutes with an hour's pause inside it is a short stop, travel.

@@ -16,7 +16,11 @@ import (
 // resume yet lasts until the first fix after it (a phone that sends fixes
 // again is tracking again: a lost or forgotten resume must not hide a
 // working day), else until Input.OpenUntil (the present) or the end of the
-// day. Pauses are cut to the day and merged. The day is then derived from
+// day. So does a pause followed by a fix and then by another pause: its
+// resume was lost, it ends at the first fix after it, and the later pause
+// starts a paused interval of its own (a pause repeated with no fix
+// between changes nothing). Fixes here are those the day is derived from:
+// inside the day's working hours and outside their breaks (Pauses). Pauses are cut to the day and merged. The day is then derived from
 // the fixes outside them, as if those inside had never been sent (the rep
 // asked not to be tracked), a stop as long as its unpaused time (a pause
 // makes no short stop idle or a visit), and the paused intervals are laid over the
@@ -77,7 +81,7 @@ func deriveLaidOver(in Input) Day {
 // fix after it (firstAfter) and begins before hi (zero: no bound), so that
 // it lasts to the day's end or to Input.OpenUntil (Day.OpenPause).
 func openPause(changes []dwell.TrackingChange, hi time.Time, firstAfter func(time.Time) time.Time) bool {
-	ps := Pauses(changes)
+	ps := Pauses(changes, fixBetween(firstAfter))
 	if len(ps) == 0 {
 		return false
 	}
@@ -86,18 +90,36 @@ func openPause(changes []dwell.TrackingChange, hi time.Time, firstAfter func(tim
 }
 
 // Pause is a paused interval [Start, End) of a rep; a zero End: not resumed
-// (yet).
-type Pause struct{ Start, End time.Time }
+// (yet), and no later pause after a fix.
+type Pause struct {
+	Start, End time.Time
+	// ByFix reports that End is the first fix after Start, not a resume:
+	// the pause was followed by fixes and then by another pause, so its
+	// resume was lost (Pauses). A fix sent late for a time between Start
+	// and End would be the first fix after Start instead, and would end
+	// the pause itself: only Start is certainly paused.
+	ByFix bool
+}
 
 // Pauses returns the paused intervals of a rep's tracking changes, in any
 // order and with any repeats (a change counts once by RequestID), sorted
-// and disjoint: a pause lasts to the first resume after it (a resume and a
-// pause at one instant: the resume first, so the pause holds); a pause
-// while paused and a resume while not paused change nothing; an empty
-// pause is none. This is the rule of Derive (which ends a pause not
-// resumed at the first fix after it) and of the server's ingest and
-// silence sweeper.
-func Pauses(changes []dwell.TrackingChange) []Pause {
+// and disjoint. A pause lasts to the first resume after it; a resume while
+// not paused changes nothing; an empty pause is none. A pause while
+// paused changes nothing either, unless a fix came between the two: then
+// the first pause's resume was lost (the phone was tracking again), it
+// ends at the first fix after it (ByFix), and the second starts an
+// interval of its own. A resume and a pause at one instant: the resume
+// first, so the pause holds (and GetTrackingConfig reports the rep
+// paused); two pauses at one instant are one.
+//
+// firstFix(after, before) returns the time of the rep's first fix strictly
+// after after and strictly before before, or the zero time if there is
+// none; nil: no fixes. The answer depends only on the set of changes and
+// on firstFix, so on the set of fixes: not on their order. This is the
+// rule of Derive (which also ends the last pause, if not resumed, at the
+// first fix after it) and of the server's ingest, pause sweep, tracking
+// configuration and silence sweeper.
+func Pauses(changes []dwell.TrackingChange, firstFix func(after, before time.Time) time.Time) []Pause {
 	cs := slices.Clone(changes)
 	slices.SortFunc(cs, func(a, b dwell.TrackingChange) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmpBool(a.Paused, b.Paused), strings.Compare(a.RequestID, b.RequestID))
@@ -112,6 +134,12 @@ func Pauses(changes []dwell.TrackingChange) []Pause {
 		case c.Paused && !paused:
 			paused = true
 			out = append(out, Pause{Start: c.Time})
+		case c.Paused && firstFix != nil:
+			p := &out[len(out)-1]
+			if f := firstFix(p.Start, c.Time); !f.IsZero() {
+				p.End, p.ByFix = f, true
+				out = append(out, Pause{Start: c.Time})
+			}
 		case !c.Paused && paused:
 			paused = false
 			if p := &out[len(out)-1]; p.Start.Before(c.Time) {
@@ -124,10 +152,24 @@ func Pauses(changes []dwell.TrackingChange) []Pause {
 	return out
 }
 
+// fixBetween turns firstAfter (the first fix after an instant, zero if
+// none; nil: no fixes) into the firstFix of Pauses.
+func fixBetween(firstAfter func(time.Time) time.Time) func(after, before time.Time) time.Time {
+	if firstAfter == nil {
+		return nil
+	}
+	return func(after, before time.Time) time.Time {
+		if f := firstAfter(after); !f.IsZero() && f.Before(before) {
+			return f
+		}
+		return time.Time{}
+	}
+}
+
 // pauseSpans returns the paused intervals of changes within [lo, hi),
-// sorted and disjoint. A pause left open ends at firstAfter(its start) (the
-// first fix after it; zero if none; firstAfter may be nil), else at
-// openUntil, else at hi. A zero lo or hi bounds nothing; an open pause with
+// sorted and disjoint: Pauses, with the fixes of firstAfter (the first fix
+// after an instant; zero if none; firstAfter may be nil). A pause left
+// open ends at firstAfter(its start), else at openUntil, else at hi. A zero lo or hi bounds nothing; an open pause with
 // no end is dropped.
 func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, firstAfter func(time.Time) time.Time) []span {
 	var out []span
@@ -147,7 +189,7 @@ func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, fir
 		}
 		out = append(out, s)
 	}
-	for _, p := range Pauses(changes) {
+	for _, p := range Pauses(changes, fixBetween(firstAfter)) {
 		if !p.End.IsZero() {
 			add(span{p.Start, p.End})
 			continue

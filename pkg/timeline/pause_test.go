@@ -343,3 +343,85 @@ func TestOpenPause(t *testing.T) {
 		}
 	}
 }
+
+// TestLostResume: a pause whose resume was lost, followed by fixes (the
+// phone tracked again) and later by another pause and its resume. The
+// first pause ends at its first fix and the second is a pause of its own:
+// the fixes between are a working day, not paused time, whatever the order
+// of the changes and fixes. A pause and a resume at one instant count as a
+// pause (the resume first) and end the same way; a pause repeated with no
+// fix between changes nothing.
+func TestLostResume(t *testing.T) {
+	date := dwell.Date{Year: 2026, Month: 3, Day: 2}
+	h := func(x float64) time.Time {
+		return time.Date(2026, 3, 2, 0, 0, 0, 0, wib).Add(time.Duration(x * float64(time.Hour)))
+	}
+	var fixes []dwell.Fix
+	for m := 1; m <= 300; m++ { // 04:01 to 09:00, a minute apart
+		fixes = append(fixes, dwell.Fix{ID: fmt.Sprint("f", m), Time: h(4).Add(time.Duration(m) * time.Minute),
+			Pos: dwell.LatLng{Lat: -6.2 + float64(m)*1e-4, Lng: 106.8}, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1})
+	}
+	for _, c := range []struct {
+		name     string
+		tracking []dwell.TrackingChange
+		want     []span
+	}{
+		{"a lost resume", []dwell.TrackingChange{pause("p1", h(4), true), pause("p2", h(9.5), true), pause("r2", h(10), false)},
+			[]span{{h(4), h(4)}, {h(9.5), h(10)}}},
+		{"a pause and a resume at one instant", []dwell.TrackingChange{pause("p1", h(4), true), pause("r1", h(4), false), pause("p2", h(9.5), true), pause("r2", h(10), false)},
+			[]span{{h(4), h(4)}, {h(9.5), h(10)}}},
+		{"a pause repeated with no fix between", []dwell.TrackingChange{pause("p0", h(3), true), pause("p1", h(3.5), true), pause("p2", h(9.5), true), pause("r2", h(10), false)},
+			[]span{{h(3), h(3)}, {h(9.5), h(10)}}},
+	} {
+		for i := range c.want {
+			if c.want[i].start.Equal(c.want[i].end) {
+				c.want[i].end = h(4).Add(time.Minute) // the first fix after the pause (a zero-length want)
+			}
+		}
+		in := Input{Day: date, Loc: wib, Tracking: c.tracking, Fixes: fixes, OpenUntil: h(11)}
+		got := Derive(in)
+		var paused []span
+		for _, s := range got.Segments {
+			if s.Kind == KindPaused {
+				paused = append(paused, span{s.Start, s.End})
+			}
+		}
+		if !slices.Equal(paused, c.want) {
+			t.Errorf("%s: paused %v, want %v\n%s", c.name, paused, c.want, got.Encode())
+		}
+		if got.OpenPause {
+			t.Errorf("%s: OpenPause, want the last pause resumed", c.name)
+		}
+		want := got.Encode()
+		r := rand.New(rand.NewPCG(7, uint64(len(c.tracking))))
+		for k := range 10 {
+			shuffled := in
+			shuffled.Tracking = append(slices.Clone(in.Tracking), in.Tracking[k%len(in.Tracking)])
+			shuffled.Fixes = slices.Clone(in.Fixes)
+			r.Shuffle(len(shuffled.Tracking), func(i, j int) {
+				shuffled.Tracking[i], shuffled.Tracking[j] = shuffled.Tracking[j], shuffled.Tracking[i]
+			})
+			r.Shuffle(len(shuffled.Fixes), func(i, j int) { shuffled.Fixes[i], shuffled.Fixes[j] = shuffled.Fixes[j], shuffled.Fixes[i] })
+			if b := Derive(shuffled).Encode(); !bytes.Equal(b, want) {
+				t.Fatalf("%s: changes and fixes in another order gave another day:\n%s\nwant\n%s", c.name, b, want)
+			}
+		}
+	}
+	// Pauses itself: ByFix marks the pause ended by a fix.
+	firstFix := func(after, before time.Time) time.Time {
+		for _, f := range fixes {
+			if f.Time.After(after) && f.Time.Before(before) {
+				return f.Time
+			}
+		}
+		return time.Time{}
+	}
+	got := Pauses([]dwell.TrackingChange{pause("p1", h(4), true), pause("p2", h(9.5), true), pause("r2", h(10), false)}, firstFix)
+	want := []Pause{{Start: h(4), End: h(4).Add(time.Minute), ByFix: true}, {Start: h(9.5), End: h(10)}}
+	if !slices.Equal(got, want) {
+		t.Errorf("Pauses = %v, want %v", got, want)
+	}
+	if got := Pauses([]dwell.TrackingChange{pause("p1", h(4), true), pause("p2", h(9.5), true), pause("r2", h(10), false)}, nil); !slices.Equal(got, []Pause{{Start: h(4), End: h(10)}}) {
+		t.Errorf("Pauses without fixes = %v, want one pause 04:00 to 10:00", got)
+	}
+}

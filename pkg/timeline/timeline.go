@@ -80,8 +80,10 @@ type Input struct {
 // held to the fixes, impossible-speed runs, silences at one place
 // between moving fixes, stops' unpaused length, split shifts' breaks,
 // the fixes' site vote, stops at a site shorter than a visit, check-in
-// pairing.
-const Version = 2
+// pairing. 3: a pause followed by fixes and then by another pause ends at
+// the first of those fixes (its resume was lost), not at the later
+// pause's resume.
+const Version = 3
 
 // ClientSource looks up a client by id. Derive calls it only for clients
 // that fences or claims name, so a store-backed source stays cheap.

@@ -31,6 +31,8 @@ const (
 	// Stored now, durably.
 	FixStatus_FIX_STATUS_ACCEPTED FixStatus = 1
 	// A fix with this id was already stored for the rep; nothing written.
+	// Said of a stored fix sent again even when it would now be rejected for
+	// its time alone (working hours, retention, a pause).
 	FixStatus_FIX_STATUS_DUPLICATE FixStatus = 2
 	// Invalid and not stored; see the reason. A fix outside the rep's working
 	// hours, or taken while the rep had paused tracking, is rejected too
@@ -413,8 +415,12 @@ type Fix struct {
 	// Client-generated id, 1 to 64 bytes, unique per rep. A fix whose id was
 	// already stored for the rep is a duplicate and is not stored again.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Device time of the fix. At most 24 hours ahead of the server clock and
-	// not older than the tenant's retention period.
+	// Device time of the fix: a valid Timestamp (nanos 0 to 999,999,999;
+	// otherwise rejected on "device_time", never read as another instant),
+	// at most 24 hours ahead of the server clock and not older than the
+	// tenant's retention period. The device times of check-ins, check-outs,
+	// calls, pauses and resumes are held to the same (INVALID_ARGUMENT on
+	// the field).
 	DeviceTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=device_time,json=deviceTime,proto3" json:"device_time,omitempty"`
 	// Reported position.
 	Position *LatLng `protobuf:"bytes,3,opt,name=position,proto3" json:"position,omitempty"`
@@ -1720,7 +1726,8 @@ type GetTrackingConfigResponse struct {
 	// been resumed yet: a phone that restarted, or the rep's second device,
 	// learns it here and keeps still until ResumeTracking (fixes it sends
 	// meanwhile end the pause for GetRepDay, and the resume that follows
-	// deletes those of the paused time).
+	// deletes those of the paused time). A pause and a resume with the same
+	// time read as the resume first, whichever arrived first: paused.
 	Paused        bool `protobuf:"varint,10,opt,name=paused,proto3" json:"paused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -44,8 +44,21 @@ type IngestServiceClient interface {
 	// UploadPings stores a batch of up to 1,000 fixes of one rep. The
 	// response says, per fix, whether it was accepted (now durable), a
 	// duplicate (already stored) or rejected (with the reason). One bad fix
-	// never costs the others; the call fails as a whole only when the request
-	// itself is wrong (rep, batch size) or the store fails.
+	// never costs the others. The call fails as a whole when the request
+	// itself is wrong (rep, batch size: INVALID_ARGUMENT, PERMISSION_DENIED,
+	// NOT_FOUND) or the store fails, and also when every fix of the batch is
+	// rejected: then it fails with INVALID_ARGUMENT and a BadRequest detail
+	// listing every fix's violations (field "fixes[i].<field>", as in
+	// FixResult.reasons), so that a client that ignores acknowledgements
+	// still learns; nothing was stored. StreamPings answers such a batch with
+	// its acknowledgement instead (every fix FIX_STATUS_REJECTED) and the
+	// stream goes on. A batch with at least one accepted or duplicate fix is
+	// always answered with its acknowledgement.
+	//
+	// A fix re-sent after it was stored (its acknowledgement lost) is
+	// FIX_STATUS_DUPLICATE even if a check of time it passed then fails now
+	// (the rep's working hours or the tenant's retention period changed, a
+	// pause is known since): it is looked up by id and device_time first.
 	//
 	// No location is kept for a time the rep paused tracking: a fix whose
 	// device_time falls in a pause of the rep (from a PauseTracking to the
@@ -55,12 +68,17 @@ type IngestServiceClient interface {
 	// that sends fixes is tracking again (its resume may be queued behind
 	// them, or lost), and GetRepDay ends such a pause at the first of them;
 	// when the resume arrives it deletes those of the paused time (see
-	// PauseTracking).
+	// PauseTracking). If another pause comes first instead, the first
+	// pause's resume was lost: it ends at its first fix, and those fixes
+	// stay.
 	UploadPings(ctx context.Context, in *UploadPingsRequest, opts ...grpc.CallOption) (*UploadPingsResponse, error)
 	// StreamPings is UploadPings over one long-lived stream: each request
 	// message is a batch, answered by one response message in the same order
 	// once the batch is durable. The phone may pipeline batches without
-	// waiting for each acknowledgement.
+	// waiting for each acknowledgement. A batch whose fixes are all rejected
+	// is acknowledged like any other; a wrong request (rep, batch size) or a
+	// store failure ends the stream with its status, and the batches
+	// acknowledged before stay stored.
 	StreamPings(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[StreamPingsRequest, StreamPingsResponse], error)
 	// CheckIn records that the rep claims to have started a visit at a
 	// client, with the fix the phone had then, and answers at once whether it
@@ -75,15 +93,22 @@ type IngestServiceClient interface {
 	// a break): from pause_time until the next ResumeTracking the rep's time
 	// is reported as SEGMENT_KIND_PAUSED, never as idle or a visit, and fixes
 	// sent for that time are not used. A pause without a resume lasts until
-	// now. Idempotent by request_id; sent late (offline) it applies all the
-	// same, and the affected days are derived again.
+	// the first fix after it, else until now. A pause while paused changes
+	// nothing, unless fixes came between the two: then the first pause's
+	// resume was lost, it ends at the first of those fixes, and this pause
+	// starts a paused time of its own. A pause and a resume with the same
+	// time count as the resume first: the rep is paused from then (as
+	// GetTrackingConfig's paused says). Idempotent by request_id; sent late
+	// (offline) it applies all the same, and the affected days are derived
+	// again.
 	//
 	// Once the pause has an end, fixes for the paused time are refused (see
 	// UploadPings), and those already stored for it (sent before the pause or
 	// the resume, from an offline queue or a partner's relay) are deleted,
 	// with their ids: by this call when a later resume is already known,
 	// else by the ResumeTracking that ends it (until then they may be the
-	// phone's from after a resume still on its way). The deletion is durable
+	// phone's from after a resume still on its way). Exactly the fixes inside
+	// the paused times GetRepDay shows are deleted. The deletion is durable
 	// before the call answers, and a retry deletes again.
 	PauseTracking(ctx context.Context, in *PauseTrackingRequest, opts ...grpc.CallOption) (*PauseTrackingResponse, error)
 	// ResumeTracking ends the rep's pause. A resume without a pause before it
@@ -203,8 +228,21 @@ type IngestServiceServer interface {
 	// UploadPings stores a batch of up to 1,000 fixes of one rep. The
 	// response says, per fix, whether it was accepted (now durable), a
 	// duplicate (already stored) or rejected (with the reason). One bad fix
-	// never costs the others; the call fails as a whole only when the request
-	// itself is wrong (rep, batch size) or the store fails.
+	// never costs the others. The call fails as a whole when the request
+	// itself is wrong (rep, batch size: INVALID_ARGUMENT, PERMISSION_DENIED,
+	// NOT_FOUND) or the store fails, and also when every fix of the batch is
+	// rejected: then it fails with INVALID_ARGUMENT and a BadRequest detail
+	// listing every fix's violations (field "fixes[i].<field>", as in
+	// FixResult.reasons), so that a client that ignores acknowledgements
+	// still learns; nothing was stored. StreamPings answers such a batch with
+	// its acknowledgement instead (every fix FIX_STATUS_REJECTED) and the
+	// stream goes on. A batch with at least one accepted or duplicate fix is
+	// always answered with its acknowledgement.
+	//
+	// A fix re-sent after it was stored (its acknowledgement lost) is
+	// FIX_STATUS_DUPLICATE even if a check of time it passed then fails now
+	// (the rep's working hours or the tenant's retention period changed, a
+	// pause is known since): it is looked up by id and device_time first.
 	//
 	// No location is kept for a time the rep paused tracking: a fix whose
 	// device_time falls in a pause of the rep (from a PauseTracking to the
@@ -214,12 +252,17 @@ type IngestServiceServer interface {
 	// that sends fixes is tracking again (its resume may be queued behind
 	// them, or lost), and GetRepDay ends such a pause at the first of them;
 	// when the resume arrives it deletes those of the paused time (see
-	// PauseTracking).
+	// PauseTracking). If another pause comes first instead, the first
+	// pause's resume was lost: it ends at its first fix, and those fixes
+	// stay.
 	UploadPings(context.Context, *UploadPingsRequest) (*UploadPingsResponse, error)
 	// StreamPings is UploadPings over one long-lived stream: each request
 	// message is a batch, answered by one response message in the same order
 	// once the batch is durable. The phone may pipeline batches without
-	// waiting for each acknowledgement.
+	// waiting for each acknowledgement. A batch whose fixes are all rejected
+	// is acknowledged like any other; a wrong request (rep, batch size) or a
+	// store failure ends the stream with its status, and the batches
+	// acknowledged before stay stored.
 	StreamPings(grpc.BidiStreamingServer[StreamPingsRequest, StreamPingsResponse]) error
 	// CheckIn records that the rep claims to have started a visit at a
 	// client, with the fix the phone had then, and answers at once whether it
@@ -234,15 +277,22 @@ type IngestServiceServer interface {
 	// a break): from pause_time until the next ResumeTracking the rep's time
 	// is reported as SEGMENT_KIND_PAUSED, never as idle or a visit, and fixes
 	// sent for that time are not used. A pause without a resume lasts until
-	// now. Idempotent by request_id; sent late (offline) it applies all the
-	// same, and the affected days are derived again.
+	// the first fix after it, else until now. A pause while paused changes
+	// nothing, unless fixes came between the two: then the first pause's
+	// resume was lost, it ends at the first of those fixes, and this pause
+	// starts a paused time of its own. A pause and a resume with the same
+	// time count as the resume first: the rep is paused from then (as
+	// GetTrackingConfig's paused says). Idempotent by request_id; sent late
+	// (offline) it applies all the same, and the affected days are derived
+	// again.
 	//
 	// Once the pause has an end, fixes for the paused time are refused (see
 	// UploadPings), and those already stored for it (sent before the pause or
 	// the resume, from an offline queue or a partner's relay) are deleted,
 	// with their ids: by this call when a later resume is already known,
 	// else by the ResumeTracking that ends it (until then they may be the
-	// phone's from after a resume still on its way). The deletion is durable
+	// phone's from after a resume still on its way). Exactly the fixes inside
+	// the paused times GetRepDay shows are deleted. The deletion is durable
 	// before the call answers, and a retry deletes again.
 	PauseTracking(context.Context, *PauseTrackingRequest) (*PauseTrackingResponse, error)
 	// ResumeTracking ends the rep's pause. A resume without a pause before it
