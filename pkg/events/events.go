@@ -43,15 +43,22 @@
 //
 // # Identity and idempotence
 //
-// A visit (idle segment) of the new day is the same as one of the old day
-// when they overlap in time at the same client: late fixes move
-// boundaries, and a moved boundary is not a new fact. So Diff(d, d) is
-// empty, a day that only refined its boundaries yields nothing, and a day
-// that grew yields only what is new. Every event carries a Key naming the
-// fact (type, rep, client and the instant the fact is anchored at: the
-// visit's or idle stop's start, the check-in's request id); the event log
-// appends a key once, which also keeps a re-derivation from scratch
-// (prev nil, after a restart) from repeating what was published.
+// A visit of the new day is the same as one of the old day when they
+// overlap in time at the same client: late fixes move boundaries, and a
+// moved boundary is not a new fact. Visits pair one to one (pair), so
+// that each has one start and, once over, one end: when late fixes split
+// a visit (the rep walked away in a silence at the client and came
+// back), one part is the visit told of before, the one that starts where
+// it started, else the one that overlaps it most, and the others are new
+// visits, started and ended on their own. An idle segment is the same as
+// any of the old day it overlaps. So Diff(d, d) is empty, a day that only
+// refined its boundaries yields nothing, and a day that grew yields only
+// what is new. Every event carries a Key naming the fact (type, rep,
+// client and the instant the fact is anchored at: the visit's or idle
+// stop's start, the check-in's request id); a visit's start and end
+// share its anchor. The event log appends a key once, which also keeps a
+// re-derivation from scratch (prev nil) from repeating what was
+// published, as long as the starts the keys name have not moved since.
 //
 // # Late events
 //
@@ -139,34 +146,16 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 	}
 
 	// Visits and fence stays.
-	fixBacked := func(v timeline.Visit) bool {
-		return v.Source == timeline.SourceGeofence || v.Source == timeline.SourceBoth
-	}
-	anyVisit := func(timeline.Visit) bool { return true }
-	for _, kind := range []struct {
-		keep         func(timeline.Visit) bool
-		start, ended dwell.EventType
-	}{
-		{anyVisit, dwell.EventVisitStarted, dwell.EventVisitEnded},
-		{fixBacked, dwell.EventGeofenceEntered, dwell.EventGeofenceExited},
-	} {
-		for _, v := range next.Visits {
-			if !kind.keep(v) {
-				continue
-			}
-			seen, seenEnded := false, false
-			for _, u := range prev.Visits {
-				if kind.keep(u) && u.Client == v.Client && overlap(u.Start, u.End, v.Start, v.End) {
-					seen = true
-					seenEnded = seenEnded || ended(prev, u.End)
-				}
-			}
+	for _, k := range stayKinds {
+		pv, nv := k.of(prev), k.of(next)
+		match := pair(pv, nv)
+		for i, v := range nv {
 			anchor := stamp(v.Start)
-			if !seen {
-				add(kind.start, v.Client, v.Start, visitMin, anchor)
+			if match[i] < 0 {
+				add(k.start, v.Client, v.Start, visitMin, anchor)
 			}
-			if ended(next, v.End) && !seenEnded {
-				add(kind.ended, v.Client, v.End, SettleAfter, anchor)
+			if ended(next, v.End) && (match[i] < 0 || !ended(prev, pv[match[i]].End)) {
+				add(k.ended, v.Client, v.End, SettleAfter, anchor)
 			}
 		}
 	}
@@ -211,6 +200,95 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 			cmp.Compare(a.Client, b.Client), cmp.Compare(a.Key, b.Key))
 	})
 	return out
+}
+
+// stayKind is one of the two pairs of stay events: visits (however
+// established) and fence stays (the visits the fixes back).
+type stayKind struct {
+	fence        bool
+	start, ended dwell.EventType
+}
+
+var stayKinds = []stayKind{
+	{false, dwell.EventVisitStarted, dwell.EventVisitEnded},
+	{true, dwell.EventGeofenceEntered, dwell.EventGeofenceExited},
+}
+
+// of returns the visits of d of this kind, in the day's order.
+func (k stayKind) of(d *timeline.Day) []timeline.Visit {
+	if !k.fence {
+		return d.Visits
+	}
+	var out []timeline.Visit
+	for _, v := range d.Visits {
+		if v.Source == timeline.SourceGeofence || v.Source == timeline.SourceBoth {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// pair matches the visits of next to those of prev, one to one: a visit
+// of next is the same as the one of prev it is paired with, and a visit
+// paired with none is new. Only visits of one client that overlap in time
+// pair (late fixes move boundaries; a moved boundary is not a new fact).
+// Pairs are taken greedily: first those that start at the same instant
+// (their start events have the same key, so an unpaired one would start
+// nothing the log does not hold already), then by greatest overlap, ties
+// to the earlier visit of next, then of prev. So when late fixes split a
+// visit, its first part keeps it (the same start), and the others are new
+// visits, each started under its own key. It returns, for each visit of
+// next, the index of its pair in prev, or -1.
+func pair(prev, next []timeline.Visit) []int {
+	type cand struct {
+		i, j int
+		same bool
+		over time.Duration
+	}
+	var cs []cand
+	for i, v := range next {
+		for j, u := range prev {
+			if u.Client == v.Client && overlap(u.Start, u.End, v.Start, v.End) {
+				over := minTime(u.End, v.End).Sub(maxTime(u.Start, v.Start))
+				cs = append(cs, cand{i, j, u.Start.Equal(v.Start), over})
+			}
+		}
+	}
+	slices.SortFunc(cs, func(a, b cand) int {
+		if a.same != b.same {
+			if a.same {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(b.over, a.over), next[a.i].Start.Compare(next[b.i].Start), cmp.Compare(a.i, b.i),
+			prev[a.j].Start.Compare(prev[b.j].Start), cmp.Compare(a.j, b.j))
+	})
+	match := make([]int, len(next))
+	for i := range match {
+		match[i] = -1
+	}
+	taken := make([]bool, len(prev))
+	for _, c := range cs {
+		if match[c.i] < 0 && !taken[c.j] {
+			match[c.i], taken[c.j] = c.j, true
+		}
+	}
+	return match
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // rank orders the events of one instant: what ends before what begins.

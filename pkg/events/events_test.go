@@ -285,3 +285,91 @@ func TestDiffIdleAcrossBreak(t *testing.T) {
 		}
 	}
 }
+
+// logOf runs Diff over successive derivations of a day, as the refresher
+// does, and returns what the event log keeps: each key once, in order.
+func logOf(days ...*timeline.Day) []dwell.Event {
+	var out []dwell.Event
+	seen := map[string]bool{}
+	var prev *timeline.Day
+	for _, d := range days {
+		for _, e := range Diff(prev, d, Options{Rep: "r1", DetectTime: at(300)}) {
+			if !seen[e.Key] {
+				seen[e.Key] = true
+				out = append(out, e)
+			}
+		}
+		prev = d
+	}
+	return out
+}
+
+// pairs counts the log's stay events of client c1 by type.
+func pairs(evs []dwell.Event) map[dwell.EventType]int {
+	n := map[dwell.EventType]int{}
+	for _, e := range evs {
+		if e.Client == "c1" {
+			n[e.Type]++
+		}
+	}
+	return n
+}
+
+// wantPaired checks that the log holds n starts and n ends of visits and
+// of fence stays at c1.
+func wantPaired(t *testing.T, what string, evs []dwell.Event, n int) {
+	t.Helper()
+	got := pairs(evs)
+	for _, typ := range []dwell.EventType{dwell.EventVisitStarted, dwell.EventVisitEnded, dwell.EventGeofenceEntered, dwell.EventGeofenceExited} {
+		if got[typ] != n {
+			t.Errorf("%s: %d %v, want %d; the log: %v", what, got[typ], typ, n, summary(evs))
+		}
+	}
+}
+
+// TestDiffSplitVisit: late fixes split a visit in two (the rep walked
+// away in a silence at the client and came back) and show both parts
+// ended. Each part is started once and ended once: one earlier visit is
+// the same as one new visit, not as every new visit it overlaps.
+func TestDiffSplitVisit(t *testing.T) {
+	geo := timeline.SourceGeofence
+	// 09:00-09:05 and 09:13-09:30 at c1, a silence between: one visit.
+	onTime := day(travel(-10, 0), visit("c1", 0, 30, geo))
+	for _, tc := range []struct {
+		name string
+		next *timeline.Day
+		// scratch: the log is the same after a derivation from scratch
+		// (the keys name the starts, so not if the first one moved).
+		scratch bool
+	}{{
+		name: "the first part keeps the start", scratch: true,
+		next: day(travel(-10, 0), visit("c1", 0, 5, geo), travel(5, 13), visit("c1", 13, 30, geo), travel(30, 45), idle(45, 60)),
+	}, {
+		name: "both boundaries moved",
+		next: day(travel(-10, 1), visit("c1", 1, 5, geo), travel(5, 13), visit("c1", 13, 31, geo), travel(31, 45), idle(45, 60)),
+	}, {
+		name: "split in three", scratch: true,
+		next: day(travel(-10, 0), visit("c1", 0, 5, geo), travel(5, 8), visit("c1", 8, 11, geo), travel(11, 13), visit("c1", 13, 30, geo), travel(30, 45), idle(45, 60)),
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := len(tc.next.Visits)
+			wantPaired(t, "split", logOf(onTime, tc.next), n)
+			// A derivation with nothing new says nothing, and neither does
+			// one from scratch when the starts are those logged.
+			if again := Diff(tc.next, tc.next, Options{Rep: "r1"}); len(again) != 0 {
+				t.Errorf("Diff(next, next) = %v", summary(again))
+			}
+			if tc.scratch {
+				wantPaired(t, "split, then derived from scratch", logOf(onTime, tc.next, nil, tc.next), n)
+			}
+		})
+	}
+	// Two visits that a later derivation finds were one stay apart: the
+	// earlier one pairs with only one of them.
+	if got := pair(onTime.Visits, day(visit("c1", 0, 5, geo), travel(5, 13), visit("c1", 13, 30, geo)).Visits); !slices.Equal(got, []int{0, -1}) {
+		t.Errorf("pair = %v, want the part with the same start paired, the other new", got)
+	}
+	if got := pair(day(visit("c1", 2, 30, geo)).Visits, day(visit("c1", 0, 5, geo), travel(5, 13), visit("c1", 13, 30, geo)).Visits); !slices.Equal(got, []int{-1, 0}) {
+		t.Errorf("pair = %v, want the greatest overlap paired", got)
+	}
+}

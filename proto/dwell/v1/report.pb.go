@@ -216,6 +216,13 @@ const (
 	EventType_EVENT_TYPE_UNSPECIFIED EventType = 0
 	// A visit started: the rep's day has a visit (from fixes, a check-in or
 	// both) that it did not have before. event_time is the visit's start.
+	//
+	// Each visit is started once and, once over, ended once, under the
+	// same rep and client. When late data splits a visit already reported
+	// (the rep walked away in a silence at the client and came back), the
+	// part that starts where it started (else the one that overlaps it
+	// most) is that visit, and each other part is a new visit with its own
+	// VISIT_STARTED.
 	EventType_EVENT_TYPE_VISIT_STARTED EventType = 1
 	// A visit ended: the fixes show the rep away from the site for 10
 	// minutes, or stopped elsewhere after travelling. A visit the rep is
@@ -223,7 +230,8 @@ const (
 	// visit's end as estimated when the event is sent.
 	EventType_EVENT_TYPE_VISIT_ENDED EventType = 2
 	// The rep entered a client's site: as VISIT_STARTED, for visits the
-	// fixes back (not one resting on a check-in alone). Entering is a stop at
+	// fixes back (not one resting on a check-in alone), with the same
+	// pairing (one entry and one exit per stay). Entering is a stop at
 	// the site that lasted the tenant's visit_min_seconds, not the first fix
 	// inside the fence: fixes jitter across a boundary by tens of metres,
 	// and a walk through a site without stopping is no event.
