@@ -36,9 +36,14 @@ func east(m float64) (lat, lng float64) { return pairLat, pairLng + m/110_574 }
 // pairFixes builds fixes every 30 s from from to to (inclusive), moving
 // from a metres east of c1 to b metres east at a steady pace.
 func pairFixes(from, to time.Time, a, b float64) []*dwellv1.Fix {
+	return pairFixesEvery(30*time.Second, from, to, a, b)
+}
+
+// pairFixesEvery is pairFixes with fixes every step.
+func pairFixesEvery(step time.Duration, from, to time.Time, a, b float64) []*dwellv1.Fix {
 	var fs []*dwellv1.Fix
 	span := to.Sub(from)
-	for t := from; !t.After(to); t = t.Add(30 * time.Second) {
+	for t := from; !t.After(to); t = t.Add(step) {
 		m := a
 		if span > 0 {
 			m = a + (b-a)*float64(t.Sub(from))/float64(span)
@@ -190,5 +195,81 @@ func TestEventsVisitSplitByLateFixes(t *testing.T) {
 	uploadRefresh(t, e, late)
 	if again := drain(t, e, st, 3); len(again) != 0 {
 		t.Errorf("a re-upload published%s", describe(again))
+	}
+}
+
+// TestEventsStayAcrossMidnight: a rep in Jakarta without working hours
+// is at c1 from 23:40 to 00:20 local, then leaves; all of it uploaded
+// late. The stay is one visit to the stream: started once, at 23:40 on
+// the first day, and ended once, at 00:20 on the next (each day's part
+// alone would start at 23:40 and at 00:00, and only the second end).
+func TestEventsStayAcrossMidnight(t *testing.T) {
+	e, st := pairEnv(t)
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	var fs []*dwellv1.Fix
+	fs = append(fs, pairFixes(at(18, 23, 25), at(18, 23, 39).Add(30*time.Second), -2000, -30)...)
+	fs = append(fs, pairFixes(at(18, 23, 40), at(19, 0, 20), 0, 0)...)
+	fs = append(fs, pairFixes(at(19, 0, 20).Add(30*time.Second), at(19, 0, 35), 30, 2000)...)
+	fs = append(fs, pairFixes(at(19, 0, 35).Add(30*time.Second), at(19, 0, 55), 2000, 2000)...)
+	uploadRefresh(t, e, fs)
+	evs := drain(t, e, st, 1)
+	wantPairs(t, "the stay", evs, 1)
+	midnight := at(19, 0, 0)
+	for _, ev := range evs {
+		switch typ, when := ev.GetType(), ev.GetEventTime().AsTime(); {
+		case ev.GetClient() != "clients/c1":
+		case (typ == dwellv1.EventType_EVENT_TYPE_VISIT_STARTED || typ == dwellv1.EventType_EVENT_TYPE_GEOFENCE_ENTERED) && !when.Before(midnight):
+			t.Errorf("%v at %v, want the stay's start, before midnight", typ, when.In(jakarta))
+		case (typ == dwellv1.EventType_EVENT_TYPE_VISIT_ENDED || typ == dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED) && !when.After(midnight):
+			t.Errorf("%v at %v, want the stay's end, after midnight", typ, when.In(jakarta))
+		}
+	}
+
+	// Either day derived again with nothing new publishes nothing more,
+	// and neither does more data of either day that does not change the
+	// stay.
+	uploadRefresh(t, e, fs)
+	more := pairFixes(at(18, 22, 0), at(18, 22, 10), -2000, -2000)
+	more = append(more, pairFixes(at(19, 1, 0), at(19, 1, 10), 2000, 2000)...)
+	for i := range more {
+		more[i].Id = "more-" + more[i].Id
+	}
+	uploadRefresh(t, e, more)
+	if again := drain(t, e, st, 2); countTypes(again)[dwellv1.EventType_EVENT_TYPE_VISIT_STARTED]+countTypes(again)[dwellv1.EventType_EVENT_TYPE_VISIT_ENDED] != 0 {
+		t.Errorf("more data outside the stay published%s", describe(again))
+	}
+}
+
+// TestEventsStayAcrossTwoMidnights: a stay at c1 from 23:40 through the
+// whole next day to 00:20 the day after is one visit: the last day's
+// part carries on the stay the day between handed on, which carries on
+// the first day's.
+func TestEventsStayAcrossTwoMidnights(t *testing.T) {
+	e, st := pairEnv(t)
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	upload := func(fs []*dwellv1.Fix) {
+		for len(fs) > 0 {
+			n := min(len(fs), 1000)
+			if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, "r1"), &dwellv1.UploadPingsRequest{Fixes: fs[:n]}); err != nil {
+				t.Fatalf("UploadPings: %v", err)
+			}
+			fs = fs[n:]
+		}
+	}
+	var fs []*dwellv1.Fix
+	fs = append(fs, pairFixes(at(17, 23, 25), at(17, 23, 39).Add(30*time.Second), -2000, -30)...)
+	fs = append(fs, pairFixesEvery(2*time.Minute, at(17, 23, 40), at(19, 0, 20), 0, 0)...)
+	fs = append(fs, pairFixes(at(19, 0, 20).Add(30*time.Second), at(19, 0, 35), 30, 2000)...)
+	fs = append(fs, pairFixes(at(19, 0, 35).Add(30*time.Second), at(19, 0, 55), 2000, 2000)...)
+	upload(fs)
+	if err := e.srv.Refresh(t.Context()); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	evs := drain(t, e, st, 1)
+	wantPairs(t, "the stay", evs, 1)
+	for _, ev := range evs {
+		if typ := ev.GetType(); ev.GetClient() == "clients/c1" && (typ == dwellv1.EventType_EVENT_TYPE_VISIT_STARTED || typ == dwellv1.EventType_EVENT_TYPE_GEOFENCE_ENTERED) && !ev.GetEventTime().AsTime().Before(at(18, 0, 0)) {
+			t.Errorf("%v at %v, want the stay's start on the first day", typ, ev.GetEventTime().AsTime().In(jakarta))
+		}
 	}
 }
