@@ -19,14 +19,16 @@ func PublishEvents(ctx context.Context, s *Server, tenant dwell.TenantID, evs []
 // refresher does, and returns its error.
 func PublishDay(ctx context.Context, s *Server, tenant dwell.TenantID, rep dwell.RepID, date dwell.Date, prev, next *timeline.Day, detect time.Time) error {
 	r, err := s.store.GetRep(ctx, tenant, rep)
-	if err != nil && !dwell.Is(dwell.NotFound, err) {
+	if dwell.Is(dwell.NotFound, err) {
+		r = dwell.Rep{ID: rep, TimeZone: "UTC"} // as the refresher does
+	} else if err != nil {
 		return err
 	}
 	set, err := s.store.GetSettings(ctx, tenant)
 	if err != nil {
 		return err
 	}
-	return s.dayEvents(ctx, dayChange{tenant: tenant, rep: rep, team: r.Team, settings: set, date: date, prev: prev, next: next, detectTime: detect})
+	return s.dayEvents(ctx, dayChange{tenant: tenant, rep: rep, team: r.Team, r: r, settings: set, date: date, prev: prev, next: next, detectTime: detect})
 }
 
 // SweepSilence runs one sweep for silent reps at instant now.

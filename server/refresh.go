@@ -109,6 +109,10 @@ type dayChange struct {
 	// team is the rep's team as the refresher read it ("" for a rep no
 	// longer in the directory), so listeners need not read the rep again.
 	team dwell.TeamID
+	// r is the rep as the refresher read it and derived the day with (a
+	// rep no longer in the directory in UTC without working hours): the
+	// live events derive the day before with it when they need it.
+	r dwell.Rep
 	// settings are the tenant's settings the derivation used.
 	settings dwell.Settings
 	date     dwell.Date
@@ -382,7 +386,7 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 			// A newer derivation is stored already: this one would not be.
 			return nil
 		}
-		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, settings: settings, date: m.Date, version: m.Version, next: sum.Timeline(), detectTime: s.now()}
+		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, r: r, settings: settings, date: m.Date, version: m.Version, next: sum.Timeline(), detectTime: s.now()}
 		if stored.Summary != nil {
 			prev, err := kpi.DecodeDay(stored.Summary, det)
 			if err != nil {

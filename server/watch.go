@@ -408,13 +408,14 @@ func (b *broker) recent(tenant dwell.TenantID, after uint64, limit int) ([]dwell
 }
 
 // publishDayEvents is the day listener: it publishes the events that the
-// new derivation of a rep-day shows and the previous one did not, and
-// notes the rep's last fix for the silence sweeper. The refresher calls it
-// before storing the day's summary, which the next derivation diffs
-// against, and stores the summary only if it succeeds: a failed append, or
-// a crash before the summary is stored, leaves the day marked and the
-// next pass publishes the same diff again, which the log keeps once (each
-// event key is stored once). Close, which cancels the refresher mid-pass,
+// new derivation of a rep-day shows and the previous one did not (with
+// what the day before handed on, when the day begins with a visit:
+// carryInto), and notes the rep's last fix for the silence sweeper. The
+// refresher calls it before storing the day's summary, which the next
+// derivation diffs against, and stores the summary only if it succeeds:
+// a failed append, or a crash before the summary is stored, leaves the
+// day marked and the next pass publishes the same diff again, which the
+// log keeps once (each event key is stored once). Close, which cancels the refresher mid-pass,
 // must not cancel the publish: it runs without the pass's cancellation
 // (Close waits for the pass, and the store outlives the server).
 func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
@@ -448,13 +449,61 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 		was = trackedUntil(c.prev)
 	}
 	s.silence.followDay(c.tenant, c.rep, was, trackedUntil(c.next))
-	evs := events.Diff(c.prev, c.next, events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings})
+	o := events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings}
+	if events.NeedsCarry(c.prev, c.next) {
+		var err error
+		if o.Carry, err = s.carryInto(ctx, c.tenant, c.r, c.date, c.settings); err != nil {
+			return err
+		}
+	}
+	evs := events.Diff(c.prev, c.next, o)
 	if len(evs) == 0 {
 		return nil
 	}
 	from := store.DayVersion{DayKey: store.DayKey{Tenant: c.tenant, Rep: c.rep, Date: c.date}, Version: c.version}
 	_, err := s.events.publishDay(ctx, c.tenant, &from, evs)
 	return err
+}
+
+// carryDays is how many local days back carryInto follows a stay that
+// fills whole days at one client: a stay carried across more midnights
+// is anchored, from then on, at the start of the last day it reaches.
+const carryDays = 7
+
+// carryInto returns what rep r's local day before date hands on to date
+// (events.CarryOut): the stay that day ended with, if any, anchored where
+// it began, following it back across the days it filled from start to
+// end (events.FillsDay), up to carryDays. A day is read as its current
+// stored summary has it, or derived (as the refresher would) when that is
+// stale or missing: the days of one pass are derived in parallel, so the
+// day before may not be stored yet. Day listeners call it only when the
+// new derivation has something new to say of a visit that begins its day
+// (events.NeedsCarry), so a day read per such derivation, not per pass.
+func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (events.Carry, error) {
+	const op = dwell.Op("server.carryInto")
+	var days []*timeline.Day // days[i] is the day i+1 before date
+	for i := range carryDays {
+		d, err := s.currentDay(ctx, tenant, r.ID, date.AddDays(-i-1), false)
+		if err != nil && !errors.Is(err, kpi.ErrCorrupt) {
+			return events.Carry{}, dwell.E(op, err)
+		}
+		if d == nil {
+			dd, err := s.derive(ctx, tenant, r, date.AddDays(-i-1), settings, false)
+			if err != nil {
+				return events.Carry{}, dwell.E(op, err)
+			}
+			d = &dd.day
+		}
+		days = append(days, d)
+		if !events.FillsDay(d) {
+			break
+		}
+	}
+	var c events.Carry
+	for i := len(days) - 1; i >= 0; i-- {
+		c = events.CarryOut(days[i], c)
+	}
+	return c, nil
 }
 
 // --- Cursors ---

@@ -8,17 +8,20 @@
 //
 //   - VISIT_STARTED: a visit of the day (timeline.Visit, however it was
 //     established) that the previous derivation did not have. Time is the
-//     visit's start.
+//     visit's start, or the start of the stay it carries on from the day
+//     before (see "Across midnight").
 //   - VISIT_ENDED: a visit that has really ended: the fixes show the rep
 //     away from the site for SettleAfter, or stopped elsewhere after
 //     travelling (an open last stop right at the visit's end does not
 //     count: it may be the same visit seen through noisy fixes). A visit
 //     still going at the last fix of the observed span is open and gets no
 //     VISIT_ENDED until a later derivation shows the rep gone that long; a
-//     visit still open at the day's last fix never gets one. Waiting for
-//     the departure to settle is what keeps "ended" from being said of a
-//     visit the rep is still at (a multipath jump at the end of the span
-//     looks like a departure until the next fixes arrive). A visit whose
+//     visit still open at the day's last fix gets none from that day (if
+//     the next day begins at the same client, that day's end of the stay
+//     is its end: "Across midnight"). Waiting for the departure to settle
+//     is what keeps "ended" from being said of a visit the rep is still
+//     at (a multipath jump at the end of the span looks like a departure
+//     until the next fixes arrive). A visit whose
 //     rep paused tracking there has not ended while the pause lasts: the
 //     rep may resume at the client, and the pause is then inside the one
 //     visit. Time is the visit's end as estimated when the event is sent.
@@ -43,15 +46,45 @@
 //
 // # Identity and idempotence
 //
-// A visit (idle segment) of the new day is the same as one of the old day
-// when they overlap in time at the same client: late fixes move
-// boundaries, and a moved boundary is not a new fact. So Diff(d, d) is
-// empty, a day that only refined its boundaries yields nothing, and a day
-// that grew yields only what is new. Every event carries a Key naming the
-// fact (type, rep, client and the instant the fact is anchored at: the
-// visit's or idle stop's start, the check-in's request id); the event log
-// appends a key once, which also keeps a re-derivation from scratch
-// (prev nil, after a restart) from repeating what was published.
+// A visit of the new day is the same as one of the old day when they
+// overlap in time at the same client: late fixes move boundaries, and a
+// moved boundary is not a new fact. Visits pair one to one (pair), so
+// that each has one start and, once over, one end: when late fixes split
+// a visit (the rep walked away in a silence at the client and came
+// back), one part is the visit told of before, the one that starts where
+// it started, else the one that overlaps it most, and the others are new
+// visits, started and ended on their own. An idle segment is the same as
+// any of the old day it overlaps. So Diff(d, d) is empty, a day that only
+// refined its boundaries yields nothing, and a day that grew yields only
+// what is new. Every event carries a Key naming the fact (type, rep,
+// client and the instant the fact is anchored at: the visit's or idle
+// stop's start, or the start of the stay a visit carries on; the
+// check-in's request id); a visit's start and end share its anchor. The
+// event log appends a key once, which also keeps a re-derivation from
+// scratch (prev nil) from repeating what was published, as long as the
+// starts the keys name have not moved since.
+//
+// # Across midnight
+//
+// A rep's days are cut at local midnight (or bounded by working hours),
+// and a stay at a client can run from one day into the next: the first
+// day's visit runs to that day's end (nothing after it but paused time),
+// so it has not ended there, and the next day's first visit begins at
+// that day's start (nothing before it but paused time) at the same
+// client. That is one stay and one visit to the stream, however long the
+// unobserved time between the days (a silence at one place is its stop's,
+// as within a day). What the previous day hands on (CarryOut: the client
+// and where its stay began) is passed to the next day's Diff as
+// Options.Carry; the next day's first visit, when it continues that stay,
+// is anchored at the stay's start: its VISIT_STARTED is the one the
+// previous day published (same key and time: whichever day is derived
+// first publishes it, the log keeps it once), and its VISIT_ENDED, when
+// the next day shows the rep gone, is the stay's one end. A stay that
+// fills whole days carries on from where it began (the caller follows it
+// back across the days that FillsDay). Fence stays carry the same
+// way, over the days' fix-backed visits. NeedsCarry says when Diff reads
+// the carry: when it has something new to say of a first visit that
+// begins its day, so the caller reads the previous day only then.
 //
 // # Late events
 //
@@ -66,9 +99,15 @@
 // Detection is as good as the derivation it reads: a visit that a later
 // derivation drops (fixes that arrived late showed a stop elsewhere) is
 // not retracted, and two visits a later derivation joins stay two starts
-// and, if both had ended, two ends. The end time of a VISIT_ENDED is the
-// estimate at the time it was sent; late fixes inside the departure can
-// move the day's estimate by a few minutes without a new event.
+// and, if both had ended, two ends. So does a stay across midnight whose
+// second day was told of before any of the first day's part arrived (its
+// start was then the second day's). A visit that has not ended by its
+// day's end (the rep still at the site, or gone for less than
+// SettleAfter, when the phone was switched off or working hours ended)
+// and that no next day continues never ends. The end time of a
+// VISIT_ENDED is the estimate at the time it was sent; late fixes inside
+// the departure can move the day's estimate by a few minutes without a
+// new event.
 package events
 
 import (
@@ -107,6 +146,11 @@ type Options struct {
 	// Settings give VisitMin and IdleMin, the derivation's own delay for
 	// lateness; zero values take dwell.DefaultSettings.
 	Settings dwell.Settings
+	// Carry is what the rep's previous local day hands on to this one
+	// (CarryOut of that day): the stays it ended with, which this day's
+	// first visits may continue. Zero when that day ended with none, or
+	// when NeedsCarry says Diff does not read it.
+	Carry Carry
 }
 
 // Diff returns the events that next shows and prev did not, ordered by
@@ -139,34 +183,24 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 	}
 
 	// Visits and fence stays.
-	fixBacked := func(v timeline.Visit) bool {
-		return v.Source == timeline.SourceGeofence || v.Source == timeline.SourceBoth
-	}
-	anyVisit := func(timeline.Visit) bool { return true }
-	for _, kind := range []struct {
-		keep         func(timeline.Visit) bool
-		start, ended dwell.EventType
-	}{
-		{anyVisit, dwell.EventVisitStarted, dwell.EventVisitEnded},
-		{fixBacked, dwell.EventGeofenceEntered, dwell.EventGeofenceExited},
-	} {
-		for _, v := range next.Visits {
-			if !kind.keep(v) {
-				continue
+	for _, k := range stayKinds {
+		pv, nv := k.of(prev), k.of(next)
+		match := pair(pv, nv)
+		in := o.Carry.stay(k.fence)
+		for i, v := range nv {
+			// A visit is anchored at its start, or, when it carries on a
+			// stay the previous day ended with, at where that began: the
+			// previous day published its start under that anchor.
+			since := v.Start
+			if i == 0 && in.carries(next, v) {
+				since = in.Since
 			}
-			seen, seenEnded := false, false
-			for _, u := range prev.Visits {
-				if kind.keep(u) && u.Client == v.Client && overlap(u.Start, u.End, v.Start, v.End) {
-					seen = true
-					seenEnded = seenEnded || ended(prev, u.End)
-				}
+			anchor := stamp(since)
+			if match[i] < 0 {
+				add(k.start, v.Client, since, visitMin, anchor)
 			}
-			anchor := stamp(v.Start)
-			if !seen {
-				add(kind.start, v.Client, v.Start, visitMin, anchor)
-			}
-			if ended(next, v.End) && !seenEnded {
-				add(kind.ended, v.Client, v.End, SettleAfter, anchor)
+			if ended(next, v.End) && (match[i] < 0 || !ended(prev, pv[match[i]].End)) {
+				add(k.ended, v.Client, v.End, SettleAfter, anchor)
 			}
 		}
 	}
@@ -211,6 +245,220 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 			cmp.Compare(a.Client, b.Client), cmp.Compare(a.Key, b.Key))
 	})
 	return out
+}
+
+// stayKind is one of the two pairs of stay events: visits (however
+// established) and fence stays (the visits the fixes back).
+type stayKind struct {
+	fence        bool
+	start, ended dwell.EventType
+}
+
+var stayKinds = []stayKind{
+	{false, dwell.EventVisitStarted, dwell.EventVisitEnded},
+	{true, dwell.EventGeofenceEntered, dwell.EventGeofenceExited},
+}
+
+// of returns the visits of d of this kind, in the day's order.
+func (k stayKind) of(d *timeline.Day) []timeline.Visit {
+	if !k.fence {
+		return d.Visits
+	}
+	var out []timeline.Visit
+	for _, v := range d.Visits {
+		if v.Source == timeline.SourceGeofence || v.Source == timeline.SourceBoth {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// pair matches the visits of next to those of prev, one to one: a visit
+// of next is the same as the one of prev it is paired with, and a visit
+// paired with none is new. Only visits of one client that overlap in time
+// pair (late fixes move boundaries; a moved boundary is not a new fact).
+// Pairs are taken greedily: first those that start at the same instant
+// (their start events have the same key, so an unpaired one would start
+// nothing the log does not hold already), then by greatest overlap, ties
+// to the earlier visit of next, then of prev. So when late fixes split a
+// visit, its first part keeps it (the same start), and the others are new
+// visits, each started under its own key. It returns, for each visit of
+// next, the index of its pair in prev, or -1.
+func pair(prev, next []timeline.Visit) []int {
+	type cand struct {
+		i, j int
+		same bool
+		over time.Duration
+	}
+	var cs []cand
+	for i, v := range next {
+		for j, u := range prev {
+			if u.Client == v.Client && overlap(u.Start, u.End, v.Start, v.End) {
+				over := minTime(u.End, v.End).Sub(maxTime(u.Start, v.Start))
+				cs = append(cs, cand{i, j, u.Start.Equal(v.Start), over})
+			}
+		}
+	}
+	slices.SortFunc(cs, func(a, b cand) int {
+		if a.same != b.same {
+			if a.same {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(b.over, a.over), next[a.i].Start.Compare(next[b.i].Start), cmp.Compare(a.i, b.i),
+			prev[a.j].Start.Compare(prev[b.j].Start), cmp.Compare(a.j, b.j))
+	})
+	match := make([]int, len(next))
+	for i := range match {
+		match[i] = -1
+	}
+	taken := make([]bool, len(prev))
+	for _, c := range cs {
+		if match[c.i] < 0 && !taken[c.j] {
+			match[c.i], taken[c.j] = c.j, true
+		}
+	}
+	return match
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Stay is a visit still going at the end of a rep's local day: its client
+// and the instant it began, which anchors its events (zero Since: none).
+// It began before that day when the day's visit itself carried on a stay
+// of the day before.
+type Stay struct {
+	Client dwell.ClientID
+	Since  time.Time
+}
+
+// Carry is what a rep's local day hands on to the next: the stay its last
+// visit is (Visit) and the one its last fix-backed visit is (Fence), if
+// they ran to the day's end (nothing after them but paused time). A day
+// whose first visit of a kind begins at its start (nothing before it but
+// paused time) at the client of the stay carried in continues that stay
+// (see the package doc, "Across midnight").
+type Carry struct {
+	Visit, Fence Stay
+}
+
+func (c Carry) stay(fence bool) Stay {
+	if fence {
+		return c.Fence
+	}
+	return c.Visit
+}
+
+// carries reports whether v, the first visit of its kind of day d,
+// continues s: it is at s's client and nothing but paused time is before
+// it in d.
+func (s Stay) carries(d *timeline.Day, v timeline.Visit) bool {
+	return !s.Since.IsZero() && s.Client == v.Client && startsDay(d, v.Start)
+}
+
+// startsDay reports whether nothing but paused time (PAUSED, OFF_HOURS)
+// comes before start in d.
+func startsDay(d *timeline.Day, start time.Time) bool {
+	if start.Before(d.Start) {
+		return false
+	}
+	for _, s := range d.Segments {
+		if !s.Start.Before(start) {
+			break
+		}
+		if s.Kind != timeline.KindPaused && s.Kind != timeline.KindOffHours {
+			return false
+		}
+	}
+	return true
+}
+
+// CarryOut returns what day d hands on to the next local day, given in,
+// what the day before d handed on to d: for each kind, d's last visit if
+// nothing but paused time follows it (pausedAfter), since the instant
+// in's stay began when that visit continues it, else since its own start.
+// A nil d hands on nothing.
+func CarryOut(d *timeline.Day, in Carry) Carry {
+	var out Carry
+	if d == nil {
+		return out
+	}
+	for _, k := range stayKinds {
+		vs := k.of(d)
+		if len(vs) == 0 {
+			continue
+		}
+		last := vs[len(vs)-1]
+		if !pausedAfter(d, last.End) {
+			continue
+		}
+		s := Stay{Client: last.Client, Since: last.Start}
+		if is := in.stay(k.fence); len(vs) == 1 && is.carries(d, last) {
+			s.Since = is.Since
+		}
+		if k.fence {
+			out.Fence = s
+		} else {
+			out.Visit = s
+		}
+	}
+	return out
+}
+
+// FillsDay reports whether d is, for a kind, one visit from the day's
+// start to its end (nothing but paused time before or after it): a stay
+// the day before ended with may run through d, so what d hands on
+// (CarryOut) depends on what it was handed, and the caller reads the day
+// before d too.
+func FillsDay(d *timeline.Day) bool {
+	if d == nil {
+		return false
+	}
+	for _, k := range stayKinds {
+		if vs := k.of(d); len(vs) == 1 && startsDay(d, vs[0].Start) && pausedAfter(d, vs[0].End) {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsCarry reports whether Diff(prev, next, o) reads o.Carry: next's
+// first visit of a kind begins at the day's start, and Diff has something
+// new to say of it (it is unpaired, or it has ended and its pair had
+// not). The caller reads the previous day only then: not at every
+// derivation of a day that begins at a client.
+func NeedsCarry(prev, next *timeline.Day) bool {
+	if next == nil {
+		return false
+	}
+	if prev == nil {
+		prev = &timeline.Day{}
+	}
+	for _, k := range stayKinds {
+		nv := k.of(next)
+		if len(nv) == 0 || !startsDay(next, nv[0].Start) {
+			continue
+		}
+		pv := k.of(prev)
+		j := pair(pv, nv)[0]
+		if j < 0 || ended(next, nv[0].End) && !ended(prev, pv[j].End) {
+			return true
+		}
+	}
+	return false
 }
 
 // rank orders the events of one instant: what ends before what begins.

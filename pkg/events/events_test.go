@@ -285,3 +285,198 @@ func TestDiffIdleAcrossBreak(t *testing.T) {
 		}
 	}
 }
+
+// logOf runs Diff over successive derivations of a day, as the refresher
+// does, and returns what the event log keeps: each key once, in order.
+// carry is handed to every derivation.
+func logOf(carry Carry, days ...*timeline.Day) []dwell.Event {
+	var out []dwell.Event
+	seen := map[string]bool{}
+	var prev *timeline.Day
+	for _, d := range days {
+		for _, e := range Diff(prev, d, Options{Rep: "r1", DetectTime: at(300), Carry: carry}) {
+			if !seen[e.Key] {
+				seen[e.Key] = true
+				out = append(out, e)
+			}
+		}
+		prev = d
+	}
+	return out
+}
+
+// pairs counts the log's stay events of client c1 by type.
+func pairs(evs []dwell.Event) map[dwell.EventType]int {
+	n := map[dwell.EventType]int{}
+	for _, e := range evs {
+		if e.Client == "c1" {
+			n[e.Type]++
+		}
+	}
+	return n
+}
+
+// wantPaired checks that the log holds n starts and n ends of visits and
+// of fence stays at c1.
+func wantPaired(t *testing.T, what string, evs []dwell.Event, n int) {
+	t.Helper()
+	got := pairs(evs)
+	for _, typ := range []dwell.EventType{dwell.EventVisitStarted, dwell.EventVisitEnded, dwell.EventGeofenceEntered, dwell.EventGeofenceExited} {
+		if got[typ] != n {
+			t.Errorf("%s: %d %v, want %d; the log: %v", what, got[typ], typ, n, summary(evs))
+		}
+	}
+}
+
+// TestDiffSplitVisit: late fixes split a visit in two (the rep walked
+// away in a silence at the client and came back) and show both parts
+// ended. Each part is started once and ended once: one earlier visit is
+// the same as one new visit, not as every new visit it overlaps.
+func TestDiffSplitVisit(t *testing.T) {
+	geo := timeline.SourceGeofence
+	// 09:00-09:05 and 09:13-09:30 at c1, a silence between: one visit.
+	onTime := day(travel(-10, 0), visit("c1", 0, 30, geo))
+	for _, tc := range []struct {
+		name string
+		next *timeline.Day
+		// scratch: the log is the same after a derivation from scratch
+		// (the keys name the starts, so not if the first one moved).
+		scratch bool
+	}{{
+		name: "the first part keeps the start", scratch: true,
+		next: day(travel(-10, 0), visit("c1", 0, 5, geo), travel(5, 13), visit("c1", 13, 30, geo), travel(30, 45), idle(45, 60)),
+	}, {
+		name: "both boundaries moved",
+		next: day(travel(-10, 1), visit("c1", 1, 5, geo), travel(5, 13), visit("c1", 13, 31, geo), travel(31, 45), idle(45, 60)),
+	}, {
+		name: "split in three", scratch: true,
+		next: day(travel(-10, 0), visit("c1", 0, 5, geo), travel(5, 8), visit("c1", 8, 11, geo), travel(11, 13), visit("c1", 13, 30, geo), travel(30, 45), idle(45, 60)),
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := len(tc.next.Visits)
+			wantPaired(t, "split", logOf(Carry{}, onTime, tc.next), n)
+			// A derivation with nothing new says nothing, and neither does
+			// one from scratch when the starts are those logged.
+			if again := Diff(tc.next, tc.next, Options{Rep: "r1"}); len(again) != 0 {
+				t.Errorf("Diff(next, next) = %v", summary(again))
+			}
+			if tc.scratch {
+				wantPaired(t, "split, then derived from scratch", logOf(Carry{}, onTime, tc.next, nil, tc.next), n)
+			}
+		})
+	}
+	// Two visits that a later derivation finds were one stay apart: the
+	// earlier one pairs with only one of them.
+	if got := pair(onTime.Visits, day(visit("c1", 0, 5, geo), travel(5, 13), visit("c1", 13, 30, geo)).Visits); !slices.Equal(got, []int{0, -1}) {
+		t.Errorf("pair = %v, want the part with the same start paired, the other new", got)
+	}
+	if got := pair(day(visit("c1", 2, 30, geo)).Visits, day(visit("c1", 0, 5, geo), travel(5, 13), visit("c1", 13, 30, geo)).Visits); !slices.Equal(got, []int{-1, 0}) {
+		t.Errorf("pair = %v, want the greatest overlap paired", got)
+	}
+}
+
+// TestDiffAcrossMidnight: a stay at c1 that runs from one local day into
+// the next is one visit to the log: started once, where it began on the
+// first day, and ended once, when the second day shows the rep gone;
+// whichever day is derived first, and however often.
+func TestDiffAcrossMidnight(t *testing.T) {
+	geo, claim := timeline.SourceGeofence, timeline.SourceCheckIn
+	// Day 1 ends at minute 30 (midnight) at c1; day 2 begins there.
+	day1 := day(travel(0, 10), visit("c1", 10, 30, geo))
+	day2 := day(visit("c1", 30, 50, geo), travel(50, 60), idle(60, 75))
+	carry := CarryOut(day1, Carry{})
+	if want := (Carry{Visit: Stay{"c1", at(10)}, Fence: Stay{"c1", at(10)}}); carry != want {
+		t.Fatalf("CarryOut(day 1) = %+v, want %+v", carry, want)
+	}
+	if !NeedsCarry(nil, day2) || NeedsCarry(day2, day2) {
+		t.Errorf("NeedsCarry: a new first visit at the day's start needs it, the same one again not")
+	}
+	first := logOf(Carry{}, day1)
+	second := logOf(carry, day2)
+	both := append(append([]dwell.Event(nil), first...), second...)
+	dedup := func(evs []dwell.Event) []dwell.Event {
+		seen := map[string]bool{}
+		var out []dwell.Event
+		for _, e := range evs {
+			if !seen[e.Key] {
+				seen[e.Key] = true
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	log := dedup(both)
+	wantPaired(t, "day 1, then day 2", log, 1)
+	for _, e := range log {
+		if e.Client != "c1" {
+			continue
+		}
+		switch e.Type {
+		case dwell.EventVisitStarted, dwell.EventGeofenceEntered:
+			if !e.Time.Equal(at(10)) {
+				t.Errorf("%v at +%vmin, want the stay's start on day 1", e.Type, e.Time.Sub(t9).Minutes())
+			}
+		default:
+			if !e.Time.Equal(at(50)) {
+				t.Errorf("%v at +%vmin, want the stay's end on day 2", e.Type, e.Time.Sub(t9).Minutes())
+			}
+		}
+	}
+	// Day 2 first: the same facts under the same keys.
+	if rev := dedup(append(append([]dwell.Event(nil), second...), first...)); len(rev) != len(log) {
+		t.Errorf("day 2, then day 1: %v, want %v", summary(rev), summary(log))
+	}
+	// Day 2 derived again as it grows, and from scratch: nothing more.
+	open2 := day(visit("c1", 30, 45, geo))
+	wantPaired(t, "day 2 growing", dedup(append(first, logOf(carry, open2, day2, nil, day2)...)), 1)
+
+	for _, tc := range []struct {
+		name        string
+		day1, day2  *timeline.Day
+		visit, geof int // starts in the log
+	}{{
+		name: "another client after midnight: two stays",
+		day1: day1, day2: day(visit("c2", 30, 50, geo), travel(50, 60)),
+		visit: 1, geof: 1,
+	}, {
+		name: "day 2 begins elsewhere: two stays",
+		day1: day1, day2: day(travel(30, 35), visit("c1", 35, 50, geo), travel(50, 60)),
+		visit: 2, geof: 2,
+	}, {
+		name: "day 1 left the client: two stays",
+		day1: day(travel(0, 10), visit("c1", 10, 25, geo), travel(25, 30)), day2: day2,
+		visit: 2, geof: 2,
+	}, {
+		name:  "paused at the client over midnight, resumed there: one stay",
+		day1:  day(travel(0, 10), visit("c1", 10, 25, geo), seg(timeline.KindPaused, 25, 30)),
+		day2:  day(seg(timeline.KindPaused, 30, 35), visit("c1", 35, 50, geo), travel(50, 60)),
+		visit: 1, geof: 1,
+	}, {
+		name:  "day 1 ends on a claim alone: one visit, two fence stays' starts",
+		day1:  day(travel(0, 10), visit("c1", 10, 20, geo), travel(20, 22), visit("c1", 22, 30, claim)),
+		day2:  day2,
+		visit: 2, geof: 2,
+	}} {
+		c := CarryOut(tc.day1, Carry{})
+		log := dedup(append(logOf(Carry{}, tc.day1), logOf(c, tc.day2)...))
+		got := pairs(log)
+		if got[dwell.EventVisitStarted] != tc.visit || got[dwell.EventGeofenceEntered] != tc.geof {
+			t.Errorf("%s: %d visits and %d fence stays started at c1, want %d and %d; the log: %v", tc.name,
+				got[dwell.EventVisitStarted], got[dwell.EventGeofenceEntered], tc.visit, tc.geof, summary(log))
+		}
+	}
+
+	// A stay across two midnights: the day between is one visit from its
+	// start to its end, and carries the stay on from where it began.
+	mid := day(visit("c1", 30, 60, geo))
+	if !FillsDay(mid) || FillsDay(day1) || FillsDay(day2) {
+		t.Errorf("FillsDay: the day between is one visit from start to end, day 1 and day 2 are not")
+	}
+	day3 := day(visit("c1", 60, 70, geo), travel(70, 80), idle(80, 95))
+	c2 := CarryOut(mid, carry)
+	if c2.Visit != (Stay{"c1", at(10)}) {
+		t.Errorf("CarryOut(the day between) = %+v, want the stay from day 1", c2)
+	}
+	log = dedup(append(append(logOf(Carry{}, day1), logOf(carry, mid)...), logOf(c2, day3)...))
+	wantPaired(t, "across two midnights", log, 1)
+}

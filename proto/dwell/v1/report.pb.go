@@ -216,17 +216,35 @@ const (
 	EventType_EVENT_TYPE_UNSPECIFIED EventType = 0
 	// A visit started: the rep's day has a visit (from fixes, a check-in or
 	// both) that it did not have before. event_time is the visit's start.
+	//
+	// Each visit is started once and, once over, ended once, under the
+	// same rep and client. When late data splits a visit already reported
+	// (the rep walked away in a silence at the client and came back), the
+	// part that starts where it started (else the one that overlaps it
+	// most) is that visit, and each other part is a new visit with its own
+	// VISIT_STARTED. A stay at a client across the rep's local midnight
+	// (the first day's data ends at the client, the next day's begins
+	// there, with nothing but paused time between) is one visit: one
+	// VISIT_STARTED, at the stay's start on the first day, and one
+	// VISIT_ENDED, when the next day shows the rep gone.
 	EventType_EVENT_TYPE_VISIT_STARTED EventType = 1
 	// A visit ended: the fixes show the rep away from the site for 10
 	// minutes, or stopped elsewhere after travelling. A visit the rep is
-	// still at, or paused tracking at, has not ended. event_time is the
-	// visit's end as estimated when the event is sent.
+	// still at, or paused tracking at, has not ended; nor has one at the
+	// end of the rep's day until the next day shows the rep gone (see
+	// EVENT_TYPE_VISIT_STARTED): a visit whose day ends with the rep at the
+	// site, or gone for less than 10 minutes (phone off, working hours
+	// over), and that the next day does not continue, never ends; two
+	// visits that later data joins stay two to the stream (WatchEvents).
+	// event_time is the visit's end as estimated when the event is sent.
 	EventType_EVENT_TYPE_VISIT_ENDED EventType = 2
 	// The rep entered a client's site: as VISIT_STARTED, for visits the
-	// fixes back (not one resting on a check-in alone). Entering is a stop at
-	// the site that lasted the tenant's visit_min_seconds, not the first fix
-	// inside the fence: fixes jitter across a boundary by tens of metres,
-	// and a walk through a site without stopping is no event.
+	// fixes back (not one resting on a check-in alone), with the same
+	// pairing (one entry and one exit per stay, also across midnight).
+	// Entering is a stop at the site that lasted the tenant's
+	// visit_min_seconds, not the first fix inside the fence: fixes jitter
+	// across a boundary by tens of metres, and a walk through a site
+	// without stopping is no event.
 	EventType_EVENT_TYPE_GEOFENCE_ENTERED EventType = 3
 	// The rep left a client's site: as VISIT_ENDED, for visits the fixes
 	// back. One stray fix outside does not make an exit.
