@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc/health/grpc_health_v1"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -194,6 +195,21 @@ type principalKey struct{}
 // withPrincipal returns ctx carrying the authenticated caller.
 func withPrincipal(ctx context.Context, p dwell.Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+type tokenUntilKey struct{}
+
+// withTokenUntil returns ctx carrying until, the instant from which the
+// caller's token is refused as expired (Verifier.VerifyUntil).
+func withTokenUntil(ctx context.Context, until time.Time) context.Context {
+	return context.WithValue(ctx, tokenUntilKey{}, until)
+}
+
+// tokenUntil returns the instant from which the caller's token is refused
+// as expired, or the zero time if the auth interceptor set none.
+func tokenUntil(ctx context.Context) time.Time {
+	t, _ := ctx.Value(tokenUntilKey{}).(time.Time)
+	return t
 }
 
 // principalFrom returns the caller set by the auth interceptor. Handlers are

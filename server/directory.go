@@ -772,7 +772,9 @@ func (d *directoryService) CreateTeam(ctx context.Context, req *dwellv1.CreateTe
 	}
 	now := d.s.now().UTC()
 	t.CreateTime, t.UpdateTime = now, now
-	if err := d.s.store.CreateTeam(ctx, p.Tenant, t); err != nil {
+	err = d.s.store.CreateTeam(ctx, p.Tenant, t)
+	d.s.teamGens.bump(p.Tenant)
+	if err != nil {
 		return nil, err
 	}
 	t.Revision = written(0)
@@ -845,6 +847,10 @@ func (d *directoryService) UpdateTeam(ctx context.Context, req *dwellv1.UpdateTe
 			return err
 		}
 		cur.UpdateTime = d.s.now().UTC()
+		// Bumped after the write, failed or not (it may have been
+		// stored): the manager streams of the tenant read their teams
+		// again before their next event (watch.go, "Scope").
+		defer d.s.teamGens.bump(p.Tenant)
 		return d.s.store.UpdateTeam(ctx, p.Tenant, cur)
 	})
 	if err != nil {
@@ -860,7 +866,9 @@ func (d *directoryService) DeleteTeam(ctx context.Context, req *dwellv1.DeleteTe
 	if err != nil {
 		return nil, err
 	}
-	if err := d.s.store.DeleteTeam(ctx, p.Tenant, dwell.TeamID(id)); err != nil {
+	err = d.s.store.DeleteTeam(ctx, p.Tenant, dwell.TeamID(id))
+	d.s.teamGens.bump(p.Tenant)
+	if err != nil {
 		return nil, err
 	}
 	return &dwellv1.DeleteTeamResponse{}, nil

@@ -6,7 +6,13 @@
 //
 // Every RPC passes the auth interceptor, which verifies the bearer token and
 // applies the role check of the policy table in access.go (default deny);
-// handlers then check the target (which rep, which team).
+// handlers then check the target (which rep, which team). A stream keeps to
+// the caller's rights while it lasts: a partner's account is checked at
+// every message (partners.go); a WatchEvents stream ends UNAUTHENTICATED
+// ("token expired") once its token would be refused (its exp plus
+// auth.Leeway, on the server's clock, Config.Now), and a manager's follows
+// her teams: filtered to a team taken from her it ends PERMISSION_DENIED
+// (audited), unfiltered it goes on without that team (watch.go, "Scope").
 //
 // This comment is the map of the package's rules that span files; each
 // file's top comment holds the detail of its part (feed.go, lease.go,
@@ -270,8 +276,9 @@
 // also deletes the oldest events of each tenant's log detected before the
 // period (PruneEvents: the kept part stays a suffix of the log), and
 // WatchEvents refuses a cursor older than what is kept with
-// FAILED_PRECONDITION. Raising the period later does not bring pruned
-// fixes back.
+// FAILED_PRECONDITION, and ends so a stream the sweep overtook (one that
+// lagged behind the events it deleted: watch.go, "Cursors"). Raising the
+// period later does not bring pruned fixes back.
 //
 // Days keep their stored summaries, and settings or client changes derive
 // again only days wholly inside the period, so reports over old ranges

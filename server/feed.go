@@ -29,6 +29,9 @@ import (
 //   - events appended: raise the tenant's tail to the log's head and wake
 //     its streams, which read what the tail lacks from the store;
 //     events removed: drop the tail and wake them;
+//   - teams: move the tenant's team generation on, so that its managers'
+//     WatchEvents streams read their teams again before their next event
+//     (watch.go, "Scope");
 //   - a resync (the feed starts, or reconnected after losing its
 //     connection, so changes may have been missed): all of it for every
 //     tenant; the indexes built are brought in step with the store at
@@ -62,7 +65,7 @@ import (
 // as current would not be.
 
 // changeFeed is a store that reports the changes any process commits to
-// clients, partner accounts, settings and event logs (store.Change):
+// clients, partner accounts, settings, event logs and teams (store.Change):
 // *pgstore.Store. WatchChanges calls fn, one change at a time and first
 // with a resync, until ctx ends.
 //
@@ -134,6 +137,7 @@ type tenantChanges struct {
 	partners bool // accounts or settings changed
 	appended bool
 	removed  bool
+	teams    bool // teams created, replaced or deleted
 }
 
 // startFeed starts following src; stop ends it.
@@ -210,6 +214,8 @@ func (f *feed) queue(c store.Change) {
 			tc.appended = true
 		case store.ChangeEventsRemoved:
 			tc.removed = true
+		case store.ChangeTeams:
+			tc.teams = true
 		}
 	}
 	f.mu.Unlock()
@@ -303,6 +309,7 @@ func (f *feed) sync(ctx context.Context) error {
 func (f *feed) applyResync(ctx context.Context) {
 	s := f.s
 	s.partners.dropAll()
+	s.teamGens.bumpAll()
 	s.events.resync()
 	for _, t := range s.fences.built() {
 		f.reload(ctx, t)
@@ -326,6 +333,9 @@ func (f *feed) reload(ctx context.Context, t dwell.TenantID) {
 // apply applies one tenant's changes.
 func (f *feed) apply(ctx context.Context, t dwell.TenantID, tc *tenantChanges) {
 	s := f.s
+	if tc.teams {
+		s.teamGens.bump(t)
+	}
 	if tc.partners {
 		s.partners.drop(t)
 	}

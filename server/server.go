@@ -27,7 +27,10 @@ import (
 // Verifier checks a bearer token and names its caller. *auth.Keyring is the
 // implementation.
 type Verifier interface {
-	Verify(token string, now time.Time) (dwell.Principal, error)
+	// VerifyUntil returns the principal a valid token names and the
+	// instant from which it refuses the token as expired: the streams a
+	// token opened end then (watch.go, "Scope").
+	VerifyUntil(token string, now time.Time) (p dwell.Principal, until time.Time, err error)
 }
 
 // Config is what a Server needs.
@@ -101,8 +104,10 @@ type Server struct {
 
 	// events publishes to the tenants' event logs and wakes WatchEvents
 	// streams; silence finds silent reps (watch.go).
-	events      *broker
-	silence     *silenceTracker
+	events  *broker
+	silence *silenceTracker
+	// teamGens counts team writes, for the manager streams (watch.go).
+	teamGens    teamGens
 	watchBuffer int
 	watchStall  time.Duration
 	// watchProgress is Config.WatchProgress with its default applied;
@@ -315,8 +320,9 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	md, _ := metadata.FromIncomingContext(ctx)
 	tok, err := auth.BearerFromMetadata(md)
 	var p dwell.Principal
+	var until time.Time
 	if err == nil {
-		p, err = s.verifier.Verify(tok, s.now())
+		p, until, err = s.verifier.VerifyUntil(tok, s.now())
 	}
 	if err != nil {
 		// Audited like a denial, with what the caller cannot forge: the
@@ -340,7 +346,7 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 			return nil, toStatus(ctx, s.log, err)
 		}
 	}
-	return withPrincipal(ctx, p), nil
+	return withTokenUntil(withPrincipal(ctx, p), until), nil
 }
 
 func shortMethod(full string) string {

@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/metadata"
@@ -69,9 +71,43 @@ import (
 // # Scope
 //
 // Partners and admins see their tenant, optionally one team; a manager the
-// reps of the teams it managed when the stream started (a team filter must
-// name one of them: PERMISSION_DENIED otherwise); reps may not watch. An
-// event carries the rep's team at detection, and scope is decided on it.
+// reps of the teams she manages (a team filter must name one of them:
+// PERMISSION_DENIED otherwise); reps may not watch. An event carries the
+// rep's team at detection, and scope is decided on it.
+//
+// A stream does not outlive the rights it was opened with:
+//
+//   - A manager's teams are read again whenever one of the tenant's teams
+//     may have changed. Every team write of this server (CreateTeam,
+//     UpdateTeam, DeleteTeam, after the store call returns), every team
+//     write another server made that the change feed reports (feed.go),
+//     and every resync of the feed move the tenant's team generation
+//     (teamGens); each read of the log compares it with the one the
+//     stream last saw (two atomic loads) and, when it moved, reads her
+//     teams (one ListTeams per stream per team write) before it queues
+//     anything it read (rescope). A stream filtered to a team she no
+//     longer manages (taken from her, or deleted) ends PERMISSION_DENIED,
+//     audited as every refusal (deny). An unfiltered one is narrowed to
+//     the teams she still manages and goes on, rather than end: her other
+//     teams' events keep coming, and an admin's team edit does not make
+//     every manager of the tenant reconnect. A team she is given is not
+//     added: the stream skipped its events until then (see Progress).
+//     Since the check follows the read, an event published after the
+//     team write returned is never queued on the old teams; events read
+//     and queued before it (at most Config.WatchBuffer) may still be
+//     sent. Through another server the write counts from when its feed
+//     reports it, milliseconds after the commit.
+//   - The token: the auth interceptor keeps in the context the instant
+//     from which the token is refused (its exp plus auth.Leeway, as
+//     Verifier.VerifyUntil says, so a stream outlives its token no
+//     longer than a call would). The stream ends UNAUTHENTICATED, "token
+//     expired", at its first read of the log at or after that instant on
+//     the server's clock (Config.Now), before it queues what it read, and
+//     a quiet stream by a timer set at its start, from that clock, to the
+//     time left. Its client reopens with a fresh token from its last
+//     cursor.
+//   - A partner's account is checked again at every message
+//     (partnerStream, partners.go).
 //
 // # Cursors
 //
@@ -82,6 +118,20 @@ import (
 // retention sweeper deletes the oldest, privacy.go); a cursor older than
 // the oldest kept event is FAILED_PRECONDITION, so a client never skips
 // deleted events unknowingly.
+//
+// So is a stream the sweep overtakes: one that lagged behind the log (its
+// client slow, or away) while the sweep deleted events after its
+// position. A read of the store then returns the first event kept, not
+// the one after the position; so when the first event of a read does not
+// follow the position (a gap, an erasure's or the sweep's), the stream
+// reads the store's prune mark (PrunedEventSeq) and ends
+// FAILED_PRECONDITION, as at its start, if events after its position were
+// pruned; an erasure's gap goes on. The sweep deletes the oldest events
+// first, so a pruned gap can only be before the first event of a read,
+// and the tail holds only runs that follow the position: one store read
+// per gap, none otherwise. Events read before the sweep deleted them are
+// still delivered; what the client gets is always a run without a pruned
+// gap, then the error.
 //
 // # Progress
 //
@@ -113,7 +163,8 @@ import (
 //     skips nothing else (numbers are never reused). A progress cursor is
 //     therefore never ahead of an event this stream would have delivered.
 //   - A manager's stream without a team filter has the teams she managed
-//     when it started. When its progress is due and she now manages a
+//     when it started, less those taken from her since (Scope). When its
+//     progress is due and she now manages a
 //     team it lacks (managerScopeGrew, one store read per progress), the
 //     stream ends UNAVAILABLE instead: a progress cursor would pass that
 //     team's events, which her next stream, resumed from the last cursor
@@ -544,9 +595,15 @@ type watchScope struct {
 	teams map[dwell.TeamID]bool
 	// types, when not nil, are the only event types that pass.
 	types map[dwell.EventType]bool
-	// manager, when not empty, is the manager whose teams (at the
-	// stream's start) are teams.
+	// manager, when not empty, is the manager whose stream this is: teams
+	// is the request's team, or without one the teams she managed at the
+	// stream's start less those she has stopped managing since (rescope).
 	manager dwell.Principal
+	// team is the request's team filter, empty for none.
+	team dwell.TeamID
+	// gen is the tenant's team generation (teamGens) read before the
+	// manager's teams were last read.
+	gen uint64
 }
 
 func (w watchScope) admits(e dwell.Event) bool {
@@ -568,6 +625,7 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 	if err != nil {
 		return err
 	}
+	until := tokenUntil(ctx)
 	// Take the waiter before reading the head, so nothing appended after
 	// the head is read goes unnoticed.
 	wake := s.events.waiter(p.Tenant)
@@ -589,8 +647,7 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 			return err
 		}
 		if seq < pruned {
-			return dwell.E(op, dwell.FailedPrecondition, "the cursor is older than the tenant's retention period: events after it were deleted; "+
-				"watch without a cursor for new events, and read what was missed from the reports")
+			return errCursorPruned(op)
 		}
 		after = seq
 	}
@@ -606,7 +663,15 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 	if !req.GetSendProgress() {
 		progress = -1 // the client did not ask for progress responses
 	}
-	return s.watch(ctx, op, p.Tenant, stream, scope, after, wake, progress)
+	return s.watch(ctx, op, p.Tenant, stream, scope, after, wake, progress, until)
+}
+
+// errCursorPruned is the refusal of a stream whose position is before
+// events the retention sweeper deleted: at its start (its cursor), or
+// later, when the sweep overtook a stream that lagged behind.
+func errCursorPruned(op dwell.Op) error {
+	return dwell.E(op, dwell.FailedPrecondition, "the cursor is older than the tenant's retention period: events after it were deleted; "+
+		"watch without a cursor for new events, and read what was missed from the reports")
 }
 
 // watchScope checks the request's filters against the caller's rights.
@@ -642,6 +707,9 @@ func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal,
 			sc.teams = map[dwell.TeamID]bool{team: true}
 		}
 	case dwell.RoleManager:
+		// Read before her teams are: a team write after it makes the
+		// stream read them again (rescope).
+		sc.manager, sc.gen = p, s.teamGens.of(p.Tenant)
 		if team != "" {
 			ok, err := s.managesTeam(ctx, p, team)
 			if err != nil {
@@ -650,22 +718,17 @@ func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal,
 			if !ok {
 				return sc, s.deny(ctx, op, p, resourceName(collTeams, string(team)), "a manager watches only the teams it manages")
 			}
-			sc.teams = map[dwell.TeamID]bool{team: true}
+			sc.teams, sc.team = map[dwell.TeamID]bool{team: true}, team
 			break
 		}
 		// The teams a manager manages when the stream starts; a team it
-		// is given later shows on its next stream.
-		ts, err := listAll(func(pg store.Page) ([]dwell.Team, bool, error) {
-			return s.store.ListTeams(ctx, p.Tenant, store.TeamFilter{Manager: p.Subject}, pg)
-		}, func(t dwell.Team) string { return string(t.ID) })
+		// is given later shows on its next stream, one taken from it
+		// leaves this one (rescope).
+		ts, err := s.managedTeams(ctx, p)
 		if err != nil {
 			return sc, err
 		}
-		sc.teams = make(map[dwell.TeamID]bool, len(ts))
-		sc.manager = p
-		for _, t := range ts {
-			sc.teams[t.ID] = true
-		}
+		sc.teams = ts
 	default:
 		return sc, s.deny(ctx, op, p, "events", "role may not watch events")
 	}
@@ -677,10 +740,88 @@ func errWatchClosing(op dwell.Op) error {
 	return dwell.E(op, dwell.Unavailable, "the server is shutting down; resume with the last cursor received")
 }
 
+// managedTeams returns the teams manager p manages now.
+func (s *Server) managedTeams(ctx context.Context, p dwell.Principal) (map[dwell.TeamID]bool, error) {
+	ts, err := listAll(func(pg store.Page) ([]dwell.Team, bool, error) {
+		return s.store.ListTeams(ctx, p.Tenant, store.TeamFilter{Manager: p.Subject}, pg)
+	}, func(t dwell.Team) string { return string(t.ID) })
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[dwell.TeamID]bool, len(ts))
+	for _, t := range ts {
+		out[t.ID] = true
+	}
+	return out, nil
+}
+
+// rescope brings a manager's stream in step with the teams she manages
+// now, when a team of the tenant may have been written since it last
+// looked (the tenant's team generation moved; otherwise it costs one
+// atomic load): a stream filtered to a team she no longer manages is
+// refused (PERMISSION_DENIED, audited); an unfiltered one loses the teams
+// she no longer manages (a team she was given meanwhile is not added:
+// managerScopeGrew). Streams of other callers are left as they are.
+func (s *Server) rescope(ctx context.Context, op dwell.Op, sc *watchScope) error {
+	if sc.manager.Subject == "" {
+		return nil
+	}
+	g := s.teamGens.of(sc.manager.Tenant)
+	if g == sc.gen {
+		return nil
+	}
+	now, err := s.managedTeams(ctx, sc.manager)
+	if err != nil {
+		return dwell.E(op, err)
+	}
+	sc.gen = g
+	if sc.team != "" {
+		if !now[sc.team] {
+			return s.deny(ctx, op, sc.manager, resourceName(collTeams, string(sc.team)),
+				"a manager watches only the teams it manages, and no longer manages this one")
+		}
+		return nil
+	}
+	for t := range sc.teams {
+		if !now[t] {
+			delete(sc.teams, t)
+		}
+	}
+	return nil
+}
+
+// tokenExpired ends a stream whose token has expired since it was opened,
+// with the status and audit record a call with that token gets
+// (authenticate).
+func (s *Server) tokenExpired(ctx context.Context, op dwell.Op) error {
+	p, _ := principalFrom(ctx)
+	s.log.WarnContext(ctx, "access denied",
+		slog.String("audit", "unauthenticated"),
+		slog.String("op", string(op)),
+		slog.String("tenant", string(p.Tenant)),
+		slog.String("subject", p.Subject),
+		slog.String("role", p.Role.String()),
+		slog.String("why", "token expired during the stream"))
+	return dwell.E(op, dwell.Unauthenticated, "token expired")
+}
+
 // watch runs one stream from log position after, the position its client
-// was told in the start header.
+// was told in the start header, until until, the instant from which its
+// token is refused (zero: never).
 func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, stream dwellv1.ReportService_WatchEventsServer,
-	scope watchScope, after uint64, wake <-chan struct{}, progressAfter time.Duration) error {
+	scope watchScope, after uint64, wake <-chan struct{}, progressAfter time.Duration, until time.Time) error {
+	// expired tells, on the server's clock (Config.Now), whether the
+	// token is refused now: every read of the log checks it before it
+	// queues anything, so a clock moved on (a test's) is seen at the next
+	// event. The timer, set to the time the server's clock left the token
+	// at the start, ends a quiet stream.
+	expired := func() bool { return !until.IsZero() && !s.now().Before(until) }
+	var expiry <-chan time.Time
+	if !until.IsZero() {
+		t := time.NewTimer(until.Sub(s.now()))
+		defer t.Stop()
+		expiry = t.C
+	}
 	q := make(chan dwell.Event, s.watchBuffer)
 	sendErr := make(chan error, 1)
 	quit := make(chan struct{})
@@ -701,6 +842,31 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			var err error
 			if evs, err = s.store.ListEvents(ctx, tenant, after, watchPage); err != nil {
 				return err
+			}
+		}
+		// Checked after the read, so that an event published after a
+		// team write or the token's expiry returned is never queued on a
+		// scope or a token checked before it.
+		if expired() {
+			return s.tokenExpired(ctx, op)
+		}
+		if err := s.rescope(ctx, op, &scope); err != nil {
+			return err
+		}
+		// A gap before the first event read is an erasure's (harmless)
+		// or the retention sweeper's, which may have deleted events
+		// after the position of a stream that lagged behind: as at the
+		// start, such a stream is refused rather than skip them. The
+		// tail holds only runs that follow the position (recent), and
+		// the sweep deletes the oldest events, so a gap before the
+		// first event is the only place one can show.
+		if len(evs) > 0 && evs[0].Seq != after+1 {
+			pruned, err := s.store.PrunedEventSeq(ctx, tenant)
+			if err != nil {
+				return err
+			}
+			if after < pruned {
+				return errCursorPruned(op)
 			}
 		}
 		for _, e := range evs {
@@ -733,6 +899,9 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			case <-s.closing:
 				stall.Stop()
 				return errWatchClosing(op)
+			case <-expiry:
+				stall.Stop()
+				return s.tokenExpired(ctx, op)
 			}
 		}
 		if len(evs) == watchPage || (ok && len(evs) > 0) {
@@ -744,8 +913,13 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 		select {
 		case <-wake:
 			wake = s.events.waiter(tenant)
+		case <-expiry:
+			return s.tokenExpired(ctx, op)
 		case <-progress.c:
 			progress.fired()
+			if expired() {
+				return s.tokenExpired(ctx, op)
+			}
 			if grown, err := s.managerScopeGrew(ctx, scope); err != nil {
 				return dwell.E(op, err)
 			} else if grown {
@@ -1191,21 +1365,51 @@ func (s *Server) trackedEnd(ctx context.Context, tenant dwell.TenantID, rep dwel
 }
 
 // managerScopeGrew reports whether the manager of a scope taken from its
-// teams now manages a team the scope lacks.
+// teams (no team filter) now manages a team the scope lacks.
 func (s *Server) managerScopeGrew(ctx context.Context, sc watchScope) (bool, error) {
-	if sc.manager.Subject == "" {
+	if sc.manager.Subject == "" || sc.team != "" {
 		return false, nil
 	}
-	ts, err := listAll(func(pg store.Page) ([]dwell.Team, bool, error) {
-		return s.store.ListTeams(ctx, sc.manager.Tenant, store.TeamFilter{Manager: sc.manager.Subject}, pg)
-	}, func(t dwell.Team) string { return string(t.ID) })
+	ts, err := s.managedTeams(ctx, sc.manager)
 	if err != nil {
 		return false, err
 	}
-	for _, t := range ts {
-		if !sc.teams[t.ID] {
+	for t := range ts {
+		if !sc.teams[t] {
 			return true, nil
 		}
 	}
 	return false, nil
 }
+
+// teamGens counts, per tenant, the team writes this server made
+// (DirectoryService's CreateTeam, UpdateTeam, DeleteTeam) or heard of
+// through the store's change feed (feed.go), so that a manager's stream
+// reads her teams again only after one (rescope): per read of the log it
+// costs a map load and two atomic loads.
+type teamGens struct {
+	tenants sync.Map // dwell.TenantID -> *atomic.Uint64
+	// all counts the feed's resyncs, after which a team write of any
+	// tenant may have been missed.
+	all atomic.Uint64
+}
+
+func (g *teamGens) counter(t dwell.TenantID) *atomic.Uint64 {
+	if c, ok := g.tenants.Load(t); ok {
+		return c.(*atomic.Uint64)
+	}
+	c, _ := g.tenants.LoadOrStore(t, new(atomic.Uint64))
+	return c.(*atomic.Uint64)
+}
+
+// bump notes that a team of tenant t was, or may have been, written. Call
+// it after the write's commit: a stream that reads the generation after
+// it reads the teams as written.
+func (g *teamGens) bump(t dwell.TenantID) { g.counter(t).Add(1) }
+
+// bumpAll is bump for every tenant.
+func (g *teamGens) bumpAll() { g.all.Add(1) }
+
+// of returns tenant t's generation: it changes at every bump of t and
+// every bumpAll.
+func (g *teamGens) of(t dwell.TenantID) uint64 { return g.counter(t).Load() + g.all.Load() }

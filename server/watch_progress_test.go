@@ -143,10 +143,12 @@ func TestWatchProgressSurvivesRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	bg := context.Background()
-	partner := e.caller(bg, acme, dwell.RolePartner, "crm")
+	// The streams outlive the three days the clock moves on: their
+	// tokens are valid for a week.
+	partner := e.callerFor(bg, acme, dwell.RolePartner, "crm", 7*24*time.Hour)
 	log := newProgressLog(acme)
 	north, _ := openWatch(t, e.report, partner, &dwellv1.WatchEventsRequest{Team: "teams/north", SendProgress: true})
-	ana, _ := openWatch(t, e.report, e.caller(bg, acme, dwell.RoleManager, "ana"), &dwellv1.WatchEventsRequest{SendProgress: true})
+	ana, _ := openWatch(t, e.report, e.callerFor(bg, acme, dwell.RoleManager, "ana", 7*24*time.Hour), &dwellv1.WatchEventsRequest{SendProgress: true})
 
 	old := e.now()
 	log.publish(t, e.srv, teamEvent("north", "n1", old))

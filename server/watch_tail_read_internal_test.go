@@ -70,7 +70,7 @@ func TestWatchTailPartialRead(t *testing.T) {
 	gs := &gateStream{ctx: ctx, gate: make(chan struct{}), out: make(chan *dwellv1.WatchEventsResponse, 100)}
 	wake := s.events.waiter(tn)
 	done := make(chan error, 1)
-	go func() { done <- s.watch(ctx, "test", tn, gs, watchScope{}, 0, wake, -1) }()
+	go func() { done <- s.watch(ctx, "test", tn, gs, watchScope{}, 0, wake, -1, time.Time{}) }()
 	time.Sleep(200 * time.Millisecond) // 1 taken by the sender, blocked in Send
 	pub(4)                             // 2..5: 2 queued, the stream blocks on 3 (queue of 1)
 	time.Sleep(200 * time.Millisecond)

@@ -33,10 +33,19 @@ func newWatchEnv(t testing.TB, sync bool, f func(*server.Config)) *env {
 }
 
 // caller returns a context without deadline carrying a token of the given
-// caller, for streams that outlive a unary call's timeout.
+// caller, valid for an hour, for streams that outlive a unary call's
+// timeout.
 func (e *env) caller(ctx context.Context, tenant dwell.TenantID, role dwell.Role, subject string) context.Context {
 	e.t.Helper()
-	tok, err := e.kr.Mint(dwell.Principal{Tenant: tenant, Subject: subject, Role: role}, time.Hour, e.now())
+	return e.callerFor(ctx, tenant, role, subject, time.Hour)
+}
+
+// callerFor is caller with a token valid for ttl, for a stream that must
+// outlive a move of the server's clock (a stream ends when its token
+// expires).
+func (e *env) callerFor(ctx context.Context, tenant dwell.TenantID, role dwell.Role, subject string, ttl time.Duration) context.Context {
+	e.t.Helper()
+	tok, err := e.kr.Mint(dwell.Principal{Tenant: tenant, Subject: subject, Role: role}, ttl, e.now())
 	if err != nil {
 		e.t.Fatalf("Mint: %v", err)
 	}

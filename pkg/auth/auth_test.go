@@ -132,6 +132,28 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 	}
 }
 
+// TestVerifyUntil: VerifyUntil's until is the first instant at which
+// Verify refuses the token as expired (exp plus Leeway), so a stream ended
+// then outlives its token by no more than a call would.
+func TestVerifyUntil(t *testing.T) {
+	k := newKeyring(t, "acme")
+	p := dwell.Principal{Tenant: "acme", Subject: "crm", Role: dwell.RolePartner}
+	tok := mustMint(t, k, p, time.Hour, t0)
+	got, until, err := k.VerifyUntil(tok, t0)
+	if err != nil || got != p {
+		t.Fatalf("VerifyUntil = %+v, %v; want %+v", got, err, p)
+	}
+	if want := t0.Add(time.Hour + Leeway); !until.Equal(want) {
+		t.Fatalf("until = %v, want %v (exp plus Leeway)", until, want)
+	}
+	if _, err := k.Verify(tok, until.Add(-time.Second)); err != nil {
+		t.Fatalf("Verify a second before until: %v", err)
+	}
+	if _, err := k.Verify(tok, until); dwell.MessageOf(err) != msgExpired {
+		t.Fatalf("Verify at until: %v, want %q", err, msgExpired)
+	}
+}
+
 func TestMintClaims(t *testing.T) {
 	k := newKeyring(t, "acme")
 	tok := mustMint(t, k, dwell.Principal{Tenant: "acme", Subject: "rep-1", Role: dwell.RoleRep}, 2*time.Hour, t0)

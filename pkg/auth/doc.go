@@ -25,7 +25,9 @@
 // that holds and iss, sub and role are well-formed. Every rejection is a
 // dwell.Unauthenticated error whose message (dwell.MessageOf) is short and
 // safe to return to the caller, such as "token expired" or "token signature
-// invalid"; the wrapped error says more, for logs.
+// invalid"; the wrapped error says more, for logs. VerifyUntil also returns
+// the instant from which Verify refuses the token as expired (exp plus
+// Leeway), for a server that holds a stream open on it.
 //
 // # Key files
 //

@@ -115,12 +115,21 @@ func (k *Keyring) Mint(p dwell.Principal, ttl time.Duration, now time.Time) (str
 // token's iat as IssuedAt (whole seconds, UTC). Every failure is
 // a dwell.Unauthenticated error whose message is safe to show the caller.
 func (k *Keyring) Verify(token string, now time.Time) (dwell.Principal, error) {
+	p, _, err := k.VerifyUntil(token, now)
+	return p, err
+}
+
+// VerifyUntil is Verify that also returns until, the instant from which
+// Verify refuses the token as expired: its exp claim plus Leeway. A
+// server holding a stream open on the token ends it then, so that no
+// stream outlives the token that opened it by more than a call would.
+func (k *Keyring) VerifyUntil(token string, now time.Time) (p dwell.Principal, until time.Time, err error) {
 	const op dwell.Op = "auth.Verify"
-	fail := func(msg string, err error) (dwell.Principal, error) {
+	fail := func(msg string, err error) (dwell.Principal, time.Time, error) {
 		if err == nil {
-			return dwell.Principal{}, dwell.E(op, dwell.Unauthenticated, msg)
+			return dwell.Principal{}, time.Time{}, dwell.E(op, dwell.Unauthenticated, msg)
 		}
-		return dwell.Principal{}, dwell.E(op, dwell.Unauthenticated, msg, err)
+		return dwell.Principal{}, time.Time{}, dwell.E(op, dwell.Unauthenticated, msg, err)
 	}
 	if token == "" || len(token) > maxTokenBytes {
 		return fail(msgMalformed, nil)
@@ -194,9 +203,10 @@ func (k *Keyring) Verify(token string, now time.Time) (dwell.Principal, error) {
 	if !ok {
 		return fail(msgRole, nil)
 	}
-	p := dwell.Principal{Tenant: dwell.TenantID(c.Tenant), Subject: c.Subject, Role: role}
+	p = dwell.Principal{Tenant: dwell.TenantID(c.Tenant), Subject: c.Subject, Role: role}
 	if c.IssuedAt != nil {
 		p.IssuedAt = c.IssuedAt.UTC()
 	}
-	return p, nil
+	// ExpiresAt is set: the parser requires it (WithExpirationRequired).
+	return p, c.ExpiresAt.Add(Leeway), nil
 }

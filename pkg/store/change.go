@@ -25,6 +25,10 @@ const (
 	// ChangeEventsRemoved: events were deleted from the tenant's event
 	// log (retention, an erasure) or rewritten. Change.ID is empty.
 	ChangeEventsRemoved ChangeKind = "events-removed"
+	// ChangeTeams: teams of the tenant were created, replaced or deleted
+	// (a manager's teams may have changed). Change.ID is empty; one
+	// write is one Change.
+	ChangeTeams ChangeKind = "teams"
 )
 
 // Change tells that a committed write changed one tenant's records of one

@@ -5,14 +5,15 @@ package pgstore
 //
 // Layout. Triggers, so that the files that write the tables need not know:
 // AFTER INSERT, UPDATE or DELETE, FOR EACH ROW, on clients, partners,
-// settings and events, dwell_notify_change sends
+// settings, events and teams, dwell_notify_change sends
 // pg_notify('dwell_changes', kind || '/' || tenant || '/' || id) inside
 // the writing transaction. PostgreSQL delivers a notification only if and
 // when that transaction commits, to every session listening at the
 // commit, and sends equal payloads of one transaction once: a PutClients
 // of n clients sends n notifications, an AppendEvents of any number of
 // events one (events carry no id: "events/acme/"), a PruneEvents or an
-// erasure one "events-removed/acme/". Tenants and ids are at most
+// erasure one "events-removed/acme/", a team write one "teams/acme/"
+// (teams carry none either: a reader reads the manager's teams again). Tenants and ids are at most
 // dwell.MaxIDBytes (64) bytes, checked by every write, so a payload is at
 // most 15+1+64+1+64 bytes, far below PostgreSQL's 8,000-byte limit; a
 // longer one (a write the store's checks did not bound) is sent as
@@ -83,7 +84,7 @@ DO $do$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['clients', 'partners', 'settings', 'events'] LOOP
+	FOREACH t IN ARRAY ARRAY['clients', 'partners', 'settings', 'events', 'teams'] LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_trigger
 				WHERE tgrelid = t::regclass AND tgname = 'dwell_changes') THEN
 			EXECUTE format('CREATE TRIGGER dwell_changes AFTER INSERT OR UPDATE OR DELETE ON %I '
@@ -101,7 +102,7 @@ const (
 )
 
 // WatchChanges calls fn for every change that any process commits to the
-// database's clients, partner accounts, settings and event logs, in commit
+// database's clients, partner accounts, settings, event logs and teams, in commit
 // order, one call at a time, until ctx ends; it then returns ctx's error,
 // wrapped. It listens on a connection of its own (not one of the pool's),
 // opened with the store's connection settings.
@@ -294,7 +295,7 @@ func parseChange(payload string) (store.Change, bool) {
 			return store.Change{}, false
 		}
 		return store.Change{Tenant: dwell.TenantID(tenant), Kind: k, ID: id}, true
-	case store.ChangeSettings, store.ChangeEvents, store.ChangeEventsRemoved:
+	case store.ChangeSettings, store.ChangeEvents, store.ChangeEventsRemoved, store.ChangeTeams:
 		return store.Change{Tenant: dwell.TenantID(tenant), Kind: k}, true
 	}
 	return store.Change{}, false

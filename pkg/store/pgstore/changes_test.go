@@ -174,6 +174,21 @@ func TestWatchChanges(t *testing.T) {
 	}
 	w.want("settings", store.Change{Tenant: tn, Kind: store.ChangeSettings})
 
+	// Team writes carry no id: one change per write, whatever it touched.
+	team := dwell.Team{ID: "north", DisplayName: "North", Managers: []string{"ana"}}
+	if err := writer.CreateTeam(ctx, tn, team); err != nil {
+		t.Fatalf("CreateTeam: %v", err)
+	}
+	team.Managers = []string{"bob"}
+	if err := writer.UpdateTeam(ctx, tn, team); err != nil {
+		t.Fatalf("UpdateTeam: %v", err)
+	}
+	if err := writer.DeleteTeam(ctx, tn, "north"); err != nil {
+		t.Fatalf("DeleteTeam: %v", err)
+	}
+	teams := store.Change{Tenant: tn, Kind: store.ChangeTeams}
+	w.want("teams", teams, teams, teams)
+
 	if _, err := writer.AppendEvents(ctx, tn, feedEvents("r1", 5)); err != nil {
 		t.Fatalf("AppendEvents: %v", err)
 	}

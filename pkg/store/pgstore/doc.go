@@ -113,7 +113,7 @@
 //
 // # Change feed
 //
-// Triggers on clients, partners, settings and events notify the channel
+// Triggers on clients, partners, settings, events and teams notify the channel
 // dwell_changes with "kind/tenant/id" (events: one notification per append,
 // and "events-removed" per prune or erasure) inside the writing
 // transaction, so a notification is sent if and only if the write commits,
@@ -121,7 +121,7 @@
 // reports each change as a store.Change, and reports a resync after every
 // (re)connection, since changes before it may have been missed. The server
 // applies them to what it keeps in memory (server/feed.go). Writes to these
-// four tables commit one at a time database-wide (PostgreSQL's notify
+// five tables commit one at a time database-wide (PostgreSQL's notify
 // lock); fixes, actions and days fire no trigger. Notifications are per
 // database: Dwell stores in other schemas of the same database hear them
 // too (harmless: they re-read their own tables).
@@ -129,7 +129,7 @@
 // # Caveats
 //
 //   - A dwelld follows other servers' writes to clients, partner accounts,
-//     settings and event logs through the change feed, about a millisecond
+//     settings, event logs and teams through the change feed, about a millisecond
 //     after their commit (BenchmarkFeedPropagation in server), not at once:
 //     a write on one server followed at once by a read on another may see
 //     the old state. A listener cut off from the database without its

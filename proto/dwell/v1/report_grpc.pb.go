@@ -101,7 +101,8 @@ type ReportServiceClient interface {
 	// event of the log (an admin or partner without filters) never needs
 	// one and sends none. Without send_progress every response carries
 	// events. A manager's stream without a team filter, which has the
-	// teams she managed when it started, ends UNAVAILABLE when a progress
+	// teams she managed when it started (less those taken from her since),
+	// ends UNAVAILABLE when a progress
 	// is due and she has been given a team since: resume from the last
 	// cursor received to see that team's events.
 	//
@@ -115,6 +116,16 @@ type ReportServiceClient interface {
 	// a manager the reps of the teams it manages when the stream starts
 	// (a team filter must name one of them, else PERMISSION_DENIED); reps
 	// may not watch. An event belongs to the rep's team at detection.
+	// A stream keeps to the caller's rights while it lasts. Once a team is
+	// taken from a manager (or deleted), no event of it read after that
+	// reaches her: a stream filtered to it ends PERMISSION_DENIED, and a
+	// stream without a team filter goes on with the teams she still
+	// manages (a team she is given meanwhile shows on her next stream, see
+	// Progress). A stream ends UNAUTHENTICATED ("token expired") when the
+	// token it was opened with expires (at its exp, with the 30 seconds of
+	// clock skew a call is allowed): resume with a fresh token from the
+	// last cursor received. A partner's stream ends PERMISSION_DENIED once
+	// its account is disabled or loses the scope.
 	//
 	// Errors: a cursor that does not decode, is of another tenant or lies
 	// beyond the log's end is INVALID_ARGUMENT. Events expire with the
@@ -122,6 +133,9 @@ type ReportServiceClient interface {
 	// cursor older than the events the expiry has deleted is
 	// FAILED_PRECONDITION, so a client never skips expired events without
 	// knowing: start again without a cursor, and backfill from ListVisits.
+	// So is a stream the expiry overtakes (its client lagged behind the
+	// events deleted): it ends FAILED_PRECONDITION before any event after
+	// them.
 	// EraseRepHistory deletes that rep's events wherever they are in the
 	// log; cursors stay valid and streams no longer see them.
 	// A client that reads nothing while the stream's queue (4,096 events) is
@@ -293,7 +307,8 @@ type ReportServiceServer interface {
 	// event of the log (an admin or partner without filters) never needs
 	// one and sends none. Without send_progress every response carries
 	// events. A manager's stream without a team filter, which has the
-	// teams she managed when it started, ends UNAVAILABLE when a progress
+	// teams she managed when it started (less those taken from her since),
+	// ends UNAVAILABLE when a progress
 	// is due and she has been given a team since: resume from the last
 	// cursor received to see that team's events.
 	//
@@ -307,6 +322,16 @@ type ReportServiceServer interface {
 	// a manager the reps of the teams it manages when the stream starts
 	// (a team filter must name one of them, else PERMISSION_DENIED); reps
 	// may not watch. An event belongs to the rep's team at detection.
+	// A stream keeps to the caller's rights while it lasts. Once a team is
+	// taken from a manager (or deleted), no event of it read after that
+	// reaches her: a stream filtered to it ends PERMISSION_DENIED, and a
+	// stream without a team filter goes on with the teams she still
+	// manages (a team she is given meanwhile shows on her next stream, see
+	// Progress). A stream ends UNAUTHENTICATED ("token expired") when the
+	// token it was opened with expires (at its exp, with the 30 seconds of
+	// clock skew a call is allowed): resume with a fresh token from the
+	// last cursor received. A partner's stream ends PERMISSION_DENIED once
+	// its account is disabled or loses the scope.
 	//
 	// Errors: a cursor that does not decode, is of another tenant or lies
 	// beyond the log's end is INVALID_ARGUMENT. Events expire with the
@@ -314,6 +339,9 @@ type ReportServiceServer interface {
 	// cursor older than the events the expiry has deleted is
 	// FAILED_PRECONDITION, so a client never skips expired events without
 	// knowing: start again without a cursor, and backfill from ListVisits.
+	// So is a stream the expiry overtakes (its client lagged behind the
+	// events deleted): it ends FAILED_PRECONDITION before any event after
+	// them.
 	// EraseRepHistory deletes that rep's events wherever they are in the
 	// log; cursors stay valid and streams no longer see them.
 	// A client that reads nothing while the stream's queue (4,096 events) is
