@@ -64,8 +64,8 @@
 //     starts after the look-back has passed it, so with the server's 60
 //     days a range's count can depend on where the range starts.
 //  8. Engagement: visits and calls to existing customers; the share of the
-//     won amount (KPI 5's wins) from clients that are customers now.
-//     Records: those visits, calls and wins.
+//     won amount (KPI 5's wins in KPI 10's currency) from clients that are
+//     customers now. Records: those visits, calls and wins.
 //  9. Sales cycle: mean and median days from open to close of the wins,
 //     and the population standard deviation of the reps' mean cycles
 //     across the reps with a win (0 for fewer than two). Records: wins.
@@ -675,7 +675,6 @@ func Compute(in Input) Result {
 	// Won and quota amounts are summed saturating at math.MaxInt64 (see
 	// addMinor); the ratios divide float64 sums, exact to 16 digits
 	// however large.
-	var customerWon int64
 	var wonF, customerWonF, quotaF float64
 	nw := 0
 	for _, o := range wins {
@@ -686,7 +685,6 @@ func Compute(in Input) Result {
 		q.Won.AmountMinor = addMinor(q.Won.AmountMinor, o.Amount.AmountMinor)
 		wonF += float64(o.Amount.AmountMinor)
 		if kind(o.Client) == dwell.ClientKindCustomer {
-			customerWon = addMinor(customerWon, o.Amount.AmountMinor)
 			customerWonF += float64(o.Amount.AmountMinor)
 		}
 	}
@@ -715,7 +713,7 @@ func Compute(in Input) Result {
 
 	e := Engagement{CustomerVisits: sum.customerVisits, CustomerCalls: sum.customerCalls}
 	e.CustomerWonShare = ratio(customerWonF, wonF)
-	e.Basis = basis(e.CustomerVisits + e.CustomerCalls + len(wins))
+	e.Basis = basis(e.CustomerVisits + e.CustomerCalls + nw)
 	r.Engagement = e
 	return r
 }

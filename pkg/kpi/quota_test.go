@@ -61,6 +61,8 @@ func TestQuotaRecordsInItsCurrency(t *testing.T) {
 	}
 	near(t, "attainment", r.Quota.Attainment, 0.5)
 	wantBasis(t, "quota", r.Quota.Basis, 0, 2)
+	// KPI 8's share is of the same wins: its records are the IDR one.
+	wantBasis(t, "engagement", r.Engagement.Basis, 0, 1)
 }
 
 // TestQuotaSumsSaturate: amounts are bounded on the way in

@@ -2027,7 +2027,9 @@ type EngagementKpi struct {
 	CustomerVisits int32 `protobuf:"varint,2,opt,name=customer_visits,json=customerVisits,proto3" json:"customer_visits,omitempty"`
 	// Calls to existing customers.
 	CustomerCalls int32 `protobuf:"varint,3,opt,name=customer_calls,json=customerCalls,proto3" json:"customer_calls,omitempty"`
-	// Share of won amount from existing customers, 0 to 1.
+	// Share of won amount from existing customers, 0 to 1: of the wins in
+	// the currency of the quota KPI (wins in other currencies are left out,
+	// and not counted in basis.records).
 	CustomerWonShare float64 `protobuf:"fixed64,4,opt,name=customer_won_share,json=customerWonShare,proto3" json:"customer_won_share,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
