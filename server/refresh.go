@@ -552,12 +552,12 @@ func (s *Server) summarize(ctx context.Context, tenant dwell.TenantID, r dwell.R
 
 // liveStale reports whether d, a stored summary of rep r, is of the day
 // that holds the present and ends in a pause not resumed (kpi.Day.
-// OpenPause): the refresher derives such a pause to the day's end
-// (derive), which the day has not reached, so a report derives that day
-// inline instead, ending the pause at the present as GetRepDay does
-// (ingest.proto's PauseTracking: a pause without a resume lasts until
-// now). A pause resumed, or ended by a fix, ends where it ends however the
-// day is derived, and its summary is read (BenchmarkTodayWithPauses: a
+// OpenPause): the refresher derives such a pause to the day's end, or to a
+// fix after it that may be dated after the present (derive), so a report
+// derives that day inline instead, ending the pause at the present as
+// GetRepDay does (ingest.proto's PauseTracking: a pause without a resume
+// lasts until now). A resumed pause ends where it ends however the day is
+// derived, and its summary is read (BenchmarkTodayWithPauses: a
 // team of 100 reps who paused and resumed today cost 24 times the plain
 // team's report when every such day was derived again). Summaries written
 // before the flag existed count any paused time as open.

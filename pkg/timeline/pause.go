@@ -77,16 +77,19 @@ func deriveLaidOver(in Input) Day {
 	return day
 }
 
-// openPause reports whether the last pause of changes has no resume and no
-// fix after it (firstAfter) and begins before hi (zero: no bound), so that
-// it lasts to the day's end or to Input.OpenUntil (Day.OpenPause).
+// openPause reports whether the last pause of changes has no resume and
+// begins before hi (zero: no bound), so that it ends at the first of
+// Input.OpenUntil, the first fix after it and the day's end
+// (Day.OpenPause). A fix after it does not make it closed: the fix may be
+// dated after the present (a phone's clock ahead), where a derivation
+// with OpenUntil ends the pause sooner than one without.
 func openPause(changes []dwell.TrackingChange, hi time.Time, firstAfter func(time.Time) time.Time) bool {
 	ps := Pauses(changes, fixBetween(firstAfter))
 	if len(ps) == 0 {
 		return false
 	}
 	last := ps[len(ps)-1]
-	return last.End.IsZero() && (hi.IsZero() || last.Start.Before(hi)) && firstAfter(last.Start).IsZero()
+	return last.End.IsZero() && (hi.IsZero() || last.Start.Before(hi))
 }
 
 // Pause is a paused interval [Start, End) of a rep; a zero End: not resumed

@@ -297,10 +297,12 @@ func TestPauseInsideShortStop(t *testing.T) {
 }
 
 // TestOpenPause: Day.OpenPause says whether the day's last pause has no
-// resume and no fix after it (so it lasts to the day's end, or to
-// OpenUntil), and the days without it are the same whatever OpenUntil is:
+// resume (so it ends at the first fix after it, at OpenUntil or at the
+// day's end), and the days without it are the same whatever OpenUntil is:
 // the server reads their stored summaries for today rather than derive
-// them again (server.liveStale).
+// them again (server.liveStale). A fix after an unresumed pause does not
+// clear the flag: dated after the present (a phone's clock ahead), it ends
+// the pause later than the present does.
 func TestOpenPause(t *testing.T) {
 	date := dwell.Date{Year: 2026, Month: 3, Day: 2}
 	h := func(x float64) time.Time {
@@ -313,33 +315,41 @@ func TestOpenPause(t *testing.T) {
 		}
 		return out
 	}
+	present := h(15)
 	for _, c := range []struct {
 		name     string
 		tracking []dwell.TrackingChange
 		fixes    []dwell.Fix
 		window   Window
-		want     bool
+		open     bool // OpenPause
+		differ   bool // derived with OpenUntil = present, the day differs
 	}{
-		{"no pause", nil, fixesAt(9, 10), Window{}, false},
-		{"paused and resumed", []dwell.TrackingChange{pause("p", h(12), true), pause("r", h(13), false)}, fixesAt(9, 14), Window{}, false},
-		{"paused, not resumed", []dwell.TrackingChange{pause("p", h(12), true)}, fixesAt(9, 11.5), Window{}, true},
-		{"paused again after a resume", []dwell.TrackingChange{pause("p", h(10), true), pause("r", h(11), false), pause("p2", h(12), true)}, fixesAt(9, 11.5), Window{}, true},
-		{"not resumed, a fix after it", []dwell.TrackingChange{pause("p", h(12), true)}, fixesAt(9, 12.5), Window{}, false},
-		{"paused since before the day", []dwell.TrackingChange{pause("p", h(-3), true)}, nil, Window{}, true},
-		{"paused after working hours", []dwell.TrackingChange{pause("p", h(18), true)}, fixesAt(9, 16), Window{Start: h(8), End: h(17)}, false},
+		{"no pause", nil, fixesAt(9, 10), Window{}, false, false},
+		{"paused and resumed", []dwell.TrackingChange{pause("p", h(12), true), pause("r", h(13), false)}, fixesAt(9, 14), Window{}, false, false},
+		{"resumed after the present", []dwell.TrackingChange{pause("p", h(12), true), pause("r", h(16), false)}, fixesAt(9, 11.5), Window{}, false, false},
+		{"paused, not resumed", []dwell.TrackingChange{pause("p", h(12), true)}, fixesAt(9, 11.5), Window{}, true, true},
+		{"paused again after a resume", []dwell.TrackingChange{pause("p", h(10), true), pause("r", h(11), false), pause("p2", h(12), true)}, fixesAt(9, 11.5), Window{}, true, true},
+		{"not resumed, a fix after it", []dwell.TrackingChange{pause("p", h(12), true)}, fixesAt(9, 12.5), Window{}, true, false},
+		{"not resumed, a fix after it and after the present", []dwell.TrackingChange{pause("p", h(12), true)}, fixesAt(9, 16), Window{}, true, true},
+		{"a lost resume, then paused and resumed", []dwell.TrackingChange{pause("p", h(10), true), pause("p2", h(12), true), pause("r", h(13), false)}, fixesAt(9, 11, 14), Window{}, false, false},
+		{"paused since before the day", []dwell.TrackingChange{pause("p", h(-3), true)}, nil, Window{}, true, true},
+		{"paused after working hours", []dwell.TrackingChange{pause("p", h(18), true)}, fixesAt(9, 14), Window{Start: h(8), End: h(17)}, false, false},
 	} {
 		in := Input{Day: date, Loc: wib, Window: c.window, Tracking: c.tracking, Fixes: c.fixes}
 		stored := Derive(in)
-		if stored.OpenPause != c.want {
-			t.Errorf("%s: OpenPause = %v, want %v\n%s", c.name, stored.OpenPause, c.want, stored.Encode())
+		if stored.OpenPause != c.open {
+			t.Errorf("%s: OpenPause = %v, want %v\n%s", c.name, stored.OpenPause, c.open, stored.Encode())
 		}
-		in.OpenUntil = h(15)
+		in.OpenUntil = present
 		live := Derive(in)
-		if live.OpenPause != c.want {
-			t.Errorf("%s: with OpenUntil, OpenPause = %v, want %v", c.name, live.OpenPause, c.want)
+		if live.OpenPause != c.open {
+			t.Errorf("%s: with OpenUntil, OpenPause = %v, want %v", c.name, live.OpenPause, c.open)
 		}
-		if same := bytes.Equal(stored.Encode(), live.Encode()); same == c.want {
-			t.Errorf("%s: derived with and without OpenUntil the same: %v, want %v\n%s\n%s", c.name, same, !c.want, stored.Encode(), live.Encode())
+		if differ := !bytes.Equal(stored.Encode(), live.Encode()); differ != c.differ {
+			t.Errorf("%s: derived with and without OpenUntil, the days differ: %v, want %v\n%s\n%s", c.name, differ, c.differ, stored.Encode(), live.Encode())
+		}
+		if c.differ && !c.open {
+			t.Errorf("%s: the day depends on the present but does not say so", c.name)
 		}
 	}
 }

@@ -290,12 +290,15 @@ type Day struct {
 	CheckIns   []CheckInResult
 	Totals     Totals
 	Flags      Flags
-	// OpenPause reports that the day's last pause has no resume and no
-	// fix after it, so it lasts to the day's end, or to Input.OpenUntil
-	// when that is set: a day derived without OpenUntil while the present
-	// is inside it holds the pause longer than it has lasted yet. A day
-	// without it is the same whatever OpenUntil is (its pauses end at
-	// resumes and fixes), which spares the reports deriving it again.
+	// OpenPause reports that the day's last pause has no resume: it ends
+	// at the first fix after it, or at Input.OpenUntil, or at the day's
+	// end, whichever comes first, so a day derived without OpenUntil while
+	// the present is inside it may hold the pause longer than it has
+	// lasted yet (also when the fix that ends it is dated after the
+	// present, as from a phone whose clock runs ahead). A day without it
+	// is the same whatever OpenUntil is (its pauses end at resumes, or at
+	// fixes before a later pause), which spares the reports deriving it
+	// again.
 	OpenPause bool
 }
 
