@@ -8,9 +8,12 @@
 // applies the role check of the policy table in access.go (default deny);
 // handlers then check the target (which rep, which team). A stream keeps to
 // the caller's rights while it lasts: a partner's account is checked at
-// every message (partners.go); a WatchEvents stream ends UNAUTHENTICATED
-// ("token expired") once its token would be refused (its exp plus
-// auth.Leeway, on the server's clock, Config.Now), and a manager's follows
+// every message (partners.go); a stream ends UNAUTHENTICATED ("token
+// expired", audited) once its token would be refused (its exp plus
+// auth.Leeway, on the server's clock, Config.Now): WatchEvents by itself,
+// the client streams (StreamPings, the imports) at the first message
+// received after (authedStream in server.go), which is not acted on; and
+// a manager's WatchEvents follows
 // her teams: filtered to a team taken from her it ends PERMISSION_DENIED
 // (audited), unfiltered it goes on without that team (watch.go, "Scope").
 //

@@ -365,19 +365,39 @@ func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerI
 	return resp, toStatus(ctx, s.log, err)
 }
 
+// authedStream is a stream whose caller authenticate verified: its
+// context carries the principal, and a message received once the token
+// has expired (from until, by the server's clock) is refused with the
+// status and audit record a call with that token gets, so that no stream
+// (StreamPings, the imports) outlives its token by more than a call would;
+// WatchEvents, which receives nothing, ends itself (watch.go). The message
+// that arrived is not acted on: a phone sends it again with a new token.
 type authedStream struct {
 	grpc.ServerStream
-	ctx context.Context
+	ctx    context.Context
+	s      *Server
+	until  time.Time
+	method string
 }
 
 func (a *authedStream) Context() context.Context { return a.ctx }
+
+func (a *authedStream) RecvMsg(m any) error {
+	if err := a.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if !a.until.IsZero() && !a.s.now().Before(a.until) {
+		return a.s.tokenExpired(a.ctx, dwell.Op(a.method))
+	}
+	return nil
+}
 
 func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	ctx, err := s.authenticate(ss.Context(), info.FullMethod)
 	if err != nil {
 		return err
 	}
-	var as grpc.ServerStream = &authedStream{ServerStream: ss, ctx: ctx}
+	var as grpc.ServerStream = &authedStream{ServerStream: ss, ctx: ctx, s: s, until: tokenUntil(ctx), method: info.FullMethod}
 	if p, err := principalFrom(ctx); err == nil && p.Role == dwell.RolePartner {
 		as = &partnerStream{ServerStream: as, s: s, p: p, method: info.FullMethod}
 	}

@@ -78,7 +78,9 @@ type IngestServiceClient interface {
 	// waiting for each acknowledgement. A batch whose fixes are all rejected
 	// is acknowledged like any other; a wrong request (rep, batch size) or a
 	// store failure ends the stream with its status, and the batches
-	// acknowledged before stay stored.
+	// acknowledged before stay stored. A batch received once the stream's
+	// token has expired ends the stream UNAUTHENTICATED ("token expired") and
+	// is not stored: open a new stream with a fresh token and send it again.
 	StreamPings(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[StreamPingsRequest, StreamPingsResponse], error)
 	// CheckIn records that the rep claims to have started a visit at a
 	// client, with the fix the phone had then, and answers at once whether it
@@ -262,7 +264,9 @@ type IngestServiceServer interface {
 	// waiting for each acknowledgement. A batch whose fixes are all rejected
 	// is acknowledged like any other; a wrong request (rep, batch size) or a
 	// store failure ends the stream with its status, and the batches
-	// acknowledged before stay stored.
+	// acknowledged before stay stored. A batch received once the stream's
+	// token has expired ends the stream UNAUTHENTICATED ("token expired") and
+	// is not stored: open a new stream with a fresh token and send it again.
 	StreamPings(grpc.BidiStreamingServer[StreamPingsRequest, StreamPingsResponse]) error
 	// CheckIn records that the rep claims to have started a visit at a
 	// client, with the fix the phone had then, and answers at once whether it
