@@ -76,8 +76,9 @@ type Config struct {
 	DrainTimeout time.Duration
 	// TLSCertFile and TLSKeyFile, both set, make dwelld serve TLS with
 	// that certificate chain and private key (PEM); both empty, plaintext.
-	// The files are read again when the certificate file changes, so a
-	// renewed certificate needs no restart.
+	// The files are read again at the first handshake after either file
+	// changed (modification time or size), so a renewed certificate needs
+	// no restart, in whatever order the renewal writes the two files.
 	TLSCertFile, TLSKeyFile string
 	// KeyReloadEvery is how often the tenant keys are read again, so that
 	// a tenant created meanwhile is accepted; 0 means every 10 seconds.
