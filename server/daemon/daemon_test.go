@@ -65,6 +65,7 @@ func TestRunFailsCleanly(t *testing.T) {
 		out := &lockedBuffer{}
 		m := failedMain(t, dir, busy.Addr().String(), out)
 		err = m.Run(t.Context())
+		t.Logf("Run: %v", err)
 		if err == nil || !strings.Contains(err.Error(), "listen") || !strings.Contains(err.Error(), "address already in use") {
 			t.Fatalf("Run on a taken port = %v, want the listen error", err)
 		}
@@ -88,8 +89,12 @@ func TestRunFailsCleanly(t *testing.T) {
 		first, _ := startControlMain(t, dir)
 		m := failedMain(t, dir, "127.0.0.1:0", &lockedBuffer{})
 		err := m.Run(t.Context())
-		if err == nil || !strings.Contains(err.Error(), "the data directory "+dir+" is in use by another dwelld (its dwell.db is locked)") {
-			t.Fatalf("Run on a data directory in use = %v, want it said in use by another dwelld", err)
+		t.Logf("Run: %v", err)
+		if err == nil {
+			t.Fatal("Run on a data directory in use succeeded")
+		}
+		if !strings.Contains(err.Error(), "the data directory "+dir+" is in use by another dwelld (its dwell.db is locked)") {
+			t.Errorf("Run on a data directory in use = %v, want it said in use by another dwelld", err)
 		}
 		closeAfterFailedRun(t, m)
 		// The first dwelld still serves on its store.
@@ -118,8 +123,12 @@ func TestRunFailsCleanly(t *testing.T) {
 		}
 		m := failedMain(t, dir, "127.0.0.1:0", &lockedBuffer{})
 		err = m.Run(t.Context())
-		if err == nil || !strings.Contains(err.Error(), "has storage layout 2, newer than the layout 1 this version reads") {
-			t.Fatalf("Run on a newer layout = %v, want it said newer", err)
+		t.Logf("Run: %v", err)
+		if err == nil {
+			t.Fatal("Run on a newer layout succeeded")
+		}
+		if !strings.Contains(err.Error(), "has storage layout 2, newer than the layout 1 this version reads") {
+			t.Errorf("Run on a newer layout = %v, want it said newer", err)
 		}
 		closeAfterFailedRun(t, m)
 	})

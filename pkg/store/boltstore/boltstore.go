@@ -192,6 +192,9 @@ func Open(path string, opts Options) (*Store, error) {
 	})
 	if err != nil {
 		db.Close()
+		if dwell.Is(dwell.FailedPrecondition, err) {
+			return nil, err // the layout's refusal, already said with op
+		}
 		return nil, dwell.E(op, err)
 	}
 	s := &Store{
