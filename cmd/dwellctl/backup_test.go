@@ -413,3 +413,67 @@ func TestBackupRefusals(t *testing.T) {
 		t.Fatalf("the backup there before is gone: %v", err)
 	}
 }
+
+// TestBackupRefusedOverRunningDwelld backs up into the data directory of
+// a running dwelld, as nightly backups do into the directory a restored
+// dwelld serves: refused, with or without --force, before anything is
+// written, and that dwelld's dwell.db is the same file, holding every fix
+// it acknowledged before and after, across a restart. (Replaced, it would
+// go on writing to the unlinked file and lose all that at its restart.)
+func TestBackupRefusedOverRunningDwelld(t *testing.T) {
+	tmp := t.TempDir()
+	dir, restored := filepath.Join(tmp, "data"), filepath.Join(tmp, "restored")
+	m := startDaemon(t, dir, "")
+	base := time.Now().Add(-2 * time.Hour)
+	seedBackup(t, m, base, 100)
+	c := &cli{t: t}
+	c.must(exitOK, "backup", "--data-dir", dir, "--to", restored)
+	r := startDaemon(t, restored, "")
+	upload := func(m *daemon.Main, from, to int, want dwellv1.FixStatus) {
+		t.Helper()
+		var fs []*dwellv1.Fix
+		for k := from; k < to; k++ {
+			fs = append(fs, backupFix(base, k))
+		}
+		resp, err := repClient(t, m.Addr(), restored, "r0").UploadPings(t.Context(), &dwellv1.UploadPingsRequest{Fixes: fs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, res := range resp.GetAck().GetResults() {
+			if res.GetStatus() != want {
+				t.Fatalf("fix %s: %v, want %v", res.GetId(), res.GetStatus(), want)
+			}
+		}
+	}
+	upload(r, 100, 200, dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
+	before, err := os.Stat(filepath.Join(restored, "dwell.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, force := range []bool{true, false} {
+		args := []string{"backup", "--data-dir", dir, "--to", restored}
+		if force {
+			args = append(args, "--force")
+		}
+		res := c.must(exitFail, args...)
+		if !strings.Contains(res.stderr, restored+" is the data directory of a running dwelld (its dwell.db is locked)") {
+			t.Fatalf("%v: stderr %q, want it to say a dwelld runs there", args, res.stderr)
+		}
+		if now, err := os.Stat(filepath.Join(restored, "dwell.db")); err != nil || !os.SameFile(before, now) {
+			t.Fatalf("%v replaced the running dwelld's dwell.db: %v", args, err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(restored, ".dwell.db.tmp-*")); len(left) != 0 {
+			t.Fatalf("%v left %v", args, left)
+		}
+	}
+
+	// Everything acknowledged, before the refusals and after, survives
+	// the restored dwelld's restart.
+	upload(r, 200, 300, dwellv1.FixStatus_FIX_STATUS_ACCEPTED)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r = startDaemon(t, restored, "")
+	upload(r, 0, 300, dwellv1.FixStatus_FIX_STATUS_DUPLICATE)
+}

@@ -47,8 +47,10 @@ The copy is written under a temporary name, synced, checked, and renamed
 to dwell.db only then: a backup that was interrupted or failed its check
 leaves no dwell.db. An existing backup is replaced only with --force, and
 only once the new one is complete; a backup of another data directory
-(other keys) is never replaced. BACKUPDIR may not lie inside the data
-directory. --timeout does not apply: a backup takes as long as it takes;
+(other keys) is never replaced, nor the dwell.db of a dwelld running on
+BACKUPDIR (a restored one: it would go on writing to the replaced file
+and lose at its next start all it acknowledged meanwhile). BACKUPDIR may
+not lie inside the data directory. --timeout does not apply: a backup takes as long as it takes;
 interrupt it with Ctrl-C.
 
 To restore, stop dwelld and start it with --data-dir BACKUPDIR (or copy
@@ -128,6 +130,13 @@ func (b *backupJob) run(ctx context.Context, e *env, g *globals) int {
 		return e.fail(name, fmt.Errorf("the tenant keys: %w", err))
 	}
 	dst := filepath.Join(b.to, backupDBFile)
+	// Refused before anything is written, and again at the rename, which
+	// holds the lock that keeps a dwelld from starting on dst meanwhile.
+	release, err := holdTarget(b.to, dst)
+	if err != nil {
+		return e.fail(name, err)
+	}
+	release()
 	if _, err := os.Lstat(dst); err == nil && !b.force {
 		return e.fail(name, fmt.Errorf("%s holds a backup already: give another --to, or --force to replace it", b.to))
 	}
@@ -155,7 +164,12 @@ func (b *backupJob) run(ctx context.Context, e *env, g *globals) int {
 			return e.fail(name, fmt.Errorf("the store holds data of tenant %q but %s has no key for it, so no backup was written", t, keys))
 		}
 	}
-	if err := os.Rename(tmp, dst); err != nil {
+	if release, err = holdTarget(b.to, dst); err != nil {
+		return e.fail(name, err)
+	}
+	err = os.Rename(tmp, dst)
+	release()
+	if err != nil {
 		return e.fail(name, err)
 	}
 	if err := syncDir(b.to); err != nil {
@@ -223,6 +237,28 @@ func (b *backupJob) snapshot(ctx context.Context) (tmp string, online bool, err 
 		return "", false, err
 	}
 	return f.Name(), online, nil
+}
+
+// holdTarget takes a shared lock on dst, the dwell.db of the backup
+// directory to, if there is one, and returns the function that releases
+// it. A dst that a running dwelld holds (a dwelld restored from a backup
+// there, serving --data-dir to) is refused: renamed over, it would be
+// replaced under that dwelld, which would go on writing to the old,
+// unlinked file and lose at its next start everything it acknowledged
+// meanwhile.
+func holdTarget(to, dst string) (release func(), err error) {
+	release, err = boltstore.HoldFile(dst)
+	switch {
+	case err == nil:
+		return release, nil
+	case dwell.Is(dwell.NotFound, err):
+		return func() {}, nil
+	case errors.Is(err, boltstore.ErrLocked):
+		return nil, fmt.Errorf("%s is the data directory of a running dwelld (its %s is locked), so nothing was written there: "+
+			"replacing its %s would lose everything that dwelld acknowledges afterwards; give another --to, or stop that dwelld first", to, backupDBFile, backupDBFile)
+	default:
+		return nil, err
+	}
 }
 
 // errNoDwelld is fetchSnapshot's error when no dwelld listens on the

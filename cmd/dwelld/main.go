@@ -11,8 +11,8 @@
 // DWELL_DATA_DIR, DWELL_POSTGRES, DWELL_LOG_LEVEL, DWELL_LOG_FORMAT,
 // DWELL_DRAIN_TIMEOUT, DWELL_TLS_CERT, DWELL_TLS_KEY,
 // DWELL_METRICS_LISTEN); a flag wins over the environment. With a
-// certificate and key dwelld serves TLS (and reloads them when the
-// certificate file changes); without, plaintext, which is meant for
+// certificate and key dwelld serves TLS (and reloads them when either
+// file changes); without, plaintext, which is meant for
 // loopback: on any other address dwelld warns that tokens and locations
 // cross the network in the clear. On first start dwelld creates the
 // default tenant and its signing key and prints the dwellctl command that

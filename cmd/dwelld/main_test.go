@@ -319,3 +319,26 @@ func TestAcknowledgedFixesSurviveKill9(t *testing.T) {
 	}
 	t.Logf("%d acknowledged fixes all present after kill -9", len(acked))
 }
+
+// TestListenTakenExits starts the dwelld binary on a port another process
+// holds: it exits 1 at once, saying why, instead of hanging with its data
+// directory locked.
+func TestListenTakenExits(t *testing.T) {
+	bin := buildDwelld(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	// The bound only ends a hang; dwelld exits in milliseconds.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--listen", busy.Addr().String(), "--data-dir", t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("dwelld on a taken port has not exited after 30 s:\n%s", out)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "dwelld: listen:") {
+		t.Fatalf("dwelld on a taken port: exit %d (%v), want 1 saying listen\n%s", code, err, out)
+	}
+}

@@ -76,8 +76,9 @@ type Config struct {
 	DrainTimeout time.Duration
 	// TLSCertFile and TLSKeyFile, both set, make dwelld serve TLS with
 	// that certificate chain and private key (PEM); both empty, plaintext.
-	// The files are read again when the certificate file changes, so a
-	// renewed certificate needs no restart.
+	// The files are read again at the first handshake after either file
+	// changed (modification time or size), so a renewed certificate needs
+	// no restart, in whatever order the renewal writes the two files.
 	TLSCertFile, TLSKeyFile string
 	// KeyReloadEvery is how often the tenant keys are read again, so that
 	// a tenant created meanwhile is accepted; 0 means every 10 seconds.
@@ -206,7 +207,8 @@ func parseLevel(s string) (slog.Level, error) {
 
 // Run opens the store and the keys, starts serving and returns once the
 // server is listening. Health reports NOT_SERVING until the store is open and
-// SERVING after. Call Close to stop.
+// SERVING after. Call Close to stop, also after Run failed: it then releases
+// what Run had opened (the store and its file lock) and returns promptly.
 func (m *Main) Run(ctx context.Context) error {
 	lvl, err := parseLevel(m.Config.LogLevel)
 	if err != nil {
@@ -233,6 +235,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	created, err := m.openStore(ctx)
+	if created {
+		// Said even if the start fails from here on: the next start finds
+		// the key and says nothing.
+		defer m.printMintHint()
+	}
 	if err != nil {
 		return err
 	}
@@ -261,11 +268,14 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		grpcOpts = append(grpcOpts, grpc.Creds(creds))
 	}
-	m.grpc = server.NewGRPCServer(srv, m.health, grpcOpts...)
-	m.lis, err = net.Listen("tcp", m.Config.Listen)
+	// Listen before m.grpc is set: Close waits for the Serve of a set
+	// m.grpc, and a Run that failed here started none.
+	lis, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	m.lis = lis
+	m.grpc = server.NewGRPCServer(srv, m.health, grpcOpts...)
 	if m.Config.TLSCertFile == "" && !loopback(m.lis.Addr()) {
 		m.log.Warn("serving plaintext gRPC on a non-loopback address: bearer tokens and locations cross the network in the clear; set --tls-cert and --tls-key",
 			"addr", m.lis.Addr().String())
@@ -295,17 +305,22 @@ func (m *Main) Run(ctx context.Context) error {
 		dbPath = "postgres"
 	}
 	m.log.Info("dwelld serving", "addr", m.lis.Addr().String(), "db", dbPath, "fsync", !m.Config.NoSync, "tls", m.Config.TLSCertFile != "")
-	switch {
-	case created && m.Config.Postgres != "":
+	return nil
+}
+
+// printMintHint tells, on Stdout, that the default tenant's signing key
+// was just created and how to mint an admin token with it. Run prints it
+// once, when it creates the key, whether or not the start then succeeds.
+func (m *Main) printMintHint() {
+	if m.Config.Postgres != "" {
 		// The connection string may hold a password: name the variable.
 		fmt.Fprintf(m.Stdout, "Created tenant %q with a new signing key in the database.\nMint an admin token with:\n\n  dwellctl token mint --postgres \"$DWELL_POSTGRES\" --tenant %s --role admin --subject admin\n\n",
 			DefaultTenant, DefaultTenant)
-	case created:
-		abs, _ := filepath.Abs(m.Config.DataDir)
-		fmt.Fprintf(m.Stdout, "Created tenant %q with a new signing key in %s.\nMint an admin token with:\n\n  dwellctl token mint --data-dir %s --tenant %s --role admin --subject admin\n\n",
-			DefaultTenant, filepath.Join(abs, "keys"), abs, DefaultTenant)
+		return
 	}
-	return nil
+	abs, _ := filepath.Abs(m.Config.DataDir)
+	fmt.Fprintf(m.Stdout, "Created tenant %q with a new signing key in %s.\nMint an admin token with:\n\n  dwellctl token mint --data-dir %s --tenant %s --role admin --subject admin\n\n",
+		DefaultTenant, filepath.Join(abs, "keys"), abs, DefaultTenant)
 }
 
 // openStore opens the store and the tenant keys, makes sure the default
@@ -327,10 +342,16 @@ func (m *Main) openStore(ctx context.Context) (created bool, err error) {
 		if created, err = m.keyring.EnsureTenant(ctx, DefaultTenant); err != nil {
 			return false, fmt.Errorf("create default tenant: %w", err)
 		}
-		m.store, err = boltstore.Open(filepath.Join(m.Config.DataDir, dbFile), boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now, OnCommit: m.met.boltCommit})
-		if err != nil {
-			return false, fmt.Errorf("open store: %w", err)
+		// Assigned only on success: a nil *boltstore.Store in m.store
+		// would be a non-nil interface that Close calls.
+		bs, err := boltstore.Open(filepath.Join(m.Config.DataDir, dbFile), boltstore.Options{NoSync: m.Config.NoSync, Logger: m.log, Now: m.Now, OnCommit: m.met.boltCommit})
+		if errors.Is(err, boltstore.ErrLocked) {
+			return created, fmt.Errorf("the data directory %s is in use by another dwelld (its %s is locked): stop that one, or give this one another --data-dir: %w", m.Config.DataDir, dbFile, err)
 		}
+		if err != nil {
+			return created, fmt.Errorf("open store: %w", err)
+		}
+		m.store = bs
 	} else {
 		pg, err := pgstore.Open(ctx, m.Config.Postgres, pgstore.Options{Logger: m.log, Now: m.Now})
 		if err != nil {
@@ -456,7 +477,9 @@ func (m *Main) Addr() string {
 }
 
 // Close drains in-flight calls for at most the drain timeout, stops the
-// server and closes the store. It is safe to call after a failed Run.
+// server and closes the store. It is safe to call after a failed Run, at
+// whatever step Run failed (TestRunFailsCleanly), and then returns
+// without waiting.
 func (m *Main) Close() error {
 	if m.health != nil {
 		m.health.Shutdown() // NOT_SERVING: load balancers stop sending work

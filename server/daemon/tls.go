@@ -20,17 +20,45 @@ import (
 )
 
 // certReloader serves a TLS certificate from a pair of PEM files and reads
-// them again when the certificate file's modification time changes, so a
-// renewed certificate is served without a restart. A renewal that cannot
+// them again when either file changes (its modification time or size), so
+// a renewed certificate is served without a restart. A renewal that cannot
 // be loaded (a half-written file, a key that does not match) is logged and
-// the previous certificate is kept.
+// the previous certificate is kept until a file changes again: a renewal
+// that writes the certificate and then the key is loaded once the key is
+// written, even if a handshake came between the two writes.
 type certReloader struct {
 	certFile, keyFile string
 	log               *slog.Logger
 
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	modTime time.Time
+	mu   sync.Mutex
+	cert *tls.Certificate
+	// seen is the state of the two files at the last load, successful
+	// or not.
+	seen pairState
+}
+
+// pairState is what certReloader watches of its two files.
+type pairState struct {
+	certMod, keyMod   time.Time
+	certSize, keySize int64
+}
+
+// same reports whether p and q are the same state.
+func (p pairState) same(q pairState) bool {
+	return p.certMod.Equal(q.certMod) && p.keyMod.Equal(q.keyMod) && p.certSize == q.certSize && p.keySize == q.keySize
+}
+
+// statPair returns the state of the two files.
+func (r *certReloader) statPair() (pairState, error) {
+	cf, err := os.Stat(r.certFile)
+	if err != nil {
+		return pairState{}, fmt.Errorf("tls certificate: %w", err)
+	}
+	kf, err := os.Stat(r.keyFile)
+	if err != nil {
+		return pairState{}, fmt.Errorf("tls key: %w", err)
+	}
+	return pairState{certMod: cf.ModTime(), keyMod: kf.ModTime(), certSize: cf.Size(), keySize: kf.Size()}, nil
 }
 
 // newTLSCreds returns gRPC server credentials for the certificate and key
@@ -46,32 +74,40 @@ func newTLSCreds(certFile, keyFile string, log *slog.Logger) (credentials.Transp
 // load reads the pair and keeps it. The caller holds r.mu or has not
 // shared r yet.
 func (r *certReloader) load() error {
-	fi, err := os.Stat(r.certFile)
+	st, err := r.statPair()
 	if err != nil {
-		return fmt.Errorf("tls certificate: %w", err)
+		return err
 	}
+	return r.loadAt(st)
+}
+
+// loadAt reads the pair, whose files were in state st before the read,
+// and keeps it. The state is recorded even if the pair does not load, so
+// that a broken renewal is tried again only once a file changes again.
+// A file written after the stat is read again at the next handshake.
+func (r *certReloader) loadAt(st pairState) error {
+	r.seen = st
 	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
 	if err != nil {
 		return fmt.Errorf("tls certificate %s and key %s: %w", r.certFile, r.keyFile, err)
 	}
-	r.cert, r.modTime = &cert, fi.ModTime()
+	r.cert = &cert
 	return nil
 }
 
 // get is tls.Config.GetCertificate: the current certificate, reloaded
-// first if its file changed. It runs once per handshake; gRPC connections
-// are long-lived, so the stat is not on any hot path, and handshakes take
-// their turns under r.mu, which also makes one of them, not each, reload
-// a renewal.
+// first if either file changed. It runs once per handshake; gRPC
+// connections are long-lived, so the two stats are not on any hot path,
+// and handshakes take their turns under r.mu, which also makes one of
+// them, not each, reload a renewal.
 func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if fi, err := os.Stat(r.certFile); err == nil && !fi.ModTime().Equal(r.modTime) {
-		if err := r.load(); err != nil {
-			r.log.Error("reloading the TLS certificate; serving the previous one", "err", err)
-			r.modTime = fi.ModTime() // do not retry every handshake
+	if st, err := r.statPair(); err == nil && !st.same(r.seen) {
+		if err := r.loadAt(st); err != nil {
+			r.log.Error("reloading the TLS certificate; serving the previous one until a file changes again", "err", err)
 		} else {
-			r.log.Info("TLS certificate reloaded", "file", r.certFile)
+			r.log.Info("TLS certificate reloaded", "cert", r.certFile, "key", r.keyFile)
 		}
 	}
 	return r.cert, nil

@@ -91,3 +91,45 @@ func TestCertReload(t *testing.T) {
 		t.Fatal("newTLSCreds of a broken certificate = nil error")
 	}
 }
+
+// TestCertReloadKeyWrittenLast renews the pair as a renewal tool may: the
+// certificate file first, the key file a moment later, with a handshake
+// in between (which cannot load the new certificate with the old key).
+// Once the key is written, the next handshake serves the new certificate;
+// until then the old one.
+func TestCertReloadKeyWrittenLast(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	first := writePair(t, certFile, keyFile, time.Now().Add(-time.Hour))
+	r := &certReloader{certFile: certFile, keyFile: keyFile, log: slog.New(slog.NewTextHandler(t.Output(), nil))}
+	if err := r.load(); err != nil {
+		t.Fatal(err)
+	}
+	served := func() []byte {
+		t.Helper()
+		c, err := r.get(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Certificate[0]
+	}
+	// The renewal, generated elsewhere and copied in.
+	nd := t.TempDir()
+	renewed := writePair(t, filepath.Join(nd, "cert.pem"), filepath.Join(nd, "key.pem"), time.Now())
+	newKey, err := os.ReadFile(filepath.Join(nd, "key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, renewed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(served(), derOf(t, first)) { // a phone reconnects between the two copies
+		t.Fatal("a certificate without its key replaced the served one")
+	}
+	if err := os.WriteFile(keyFile, newKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(served(), derOf(t, renewed)) {
+		t.Fatal("both renewed files are in place, yet the old certificate is still served")
+	}
+}

@@ -168,7 +168,7 @@ func Verify(ctx context.Context, path string, timeout time.Duration) (Contents, 
 			return dwell.E(dwell.Invalid, fmt.Sprintf("%s holds no Dwell data (no meta bucket)", path))
 		}
 		if v := meta.Get(keyFormat); len(v) != 8 || binary.BigEndian.Uint64(v) != formatVersion {
-			return dwell.E(dwell.Invalid, fmt.Sprintf("%s has an unknown storage format %x", path, v))
+			return dwell.E(dwell.Invalid, formatMismatch(path, v))
 		}
 		return contents(ctx, tx, &c)
 	})

@@ -24,6 +24,16 @@ import (
 // bucket. Open refuses a file of another version.
 const formatVersion = 1
 
+// formatMismatch says why the layout version v of the file at path is
+// refused: a newer one (a newer dwelld wrote the file) or an unknown one.
+func formatMismatch(path string, v []byte) string {
+	if len(v) == 8 && binary.BigEndian.Uint64(v) > formatVersion {
+		return fmt.Sprintf("%s has storage layout %d, newer than the layout %d this version reads: a newer dwelld wrote it; run that version or a later one",
+			path, binary.BigEndian.Uint64(v), formatVersion)
+	}
+	return fmt.Sprintf("%s has an unknown storage format %x", path, v)
+}
+
 // Group commit bounds. A group is one bbolt read-write transaction and one
 // fsync. The bounds keep one commit's latency and memory in check; they are
 // not delays: the committer never waits for a group to fill.
@@ -124,8 +134,10 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the bbolt file at path and starts the
 // committer. The file is locked against other processes; Open waits up to
-// 5 seconds for the lock and then fails. A file written by an incompatible
-// version of this package is refused with a dwell.FailedPrecondition error.
+// 5 seconds for the lock and then fails with dwell.FailedPrecondition and
+// ErrLocked in the error's chain (another process, a running dwelld, holds
+// the file). A file written by an incompatible version of this package is
+// refused with a dwell.FailedPrecondition error.
 func Open(path string, opts Options) (*Store, error) {
 	const op = dwell.Op("boltstore.Open")
 	bo := &bolt.Options{
@@ -156,6 +168,9 @@ func Open(path string, opts Options) (*Store, error) {
 		bo.InitialMmapSize = minMmapSize
 		db, err = bolt.Open(path, 0o600, bo)
 	}
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, dwell.E(op, dwell.FailedPrecondition, fmt.Sprintf("opening %s", path), ErrLocked)
+	}
 	if err != nil {
 		return nil, dwell.E(op, dwell.Other, fmt.Sprintf("opening %s", path), err)
 	}
@@ -171,12 +186,15 @@ func Open(path string, opts Options) (*Store, error) {
 			return meta.Put(keyFormat, b[:])
 		}
 		if len(v) != 8 || binary.BigEndian.Uint64(v) != formatVersion {
-			return dwell.E(op, dwell.FailedPrecondition, fmt.Sprintf("%s has an unknown storage format %x", path, v))
+			return dwell.E(op, dwell.FailedPrecondition, formatMismatch(path, v))
 		}
 		return nil
 	})
 	if err != nil {
 		db.Close()
+		if dwell.Is(dwell.FailedPrecondition, err) {
+			return nil, err // the layout's refusal, already said with op
+		}
 		return nil, dwell.E(op, err)
 	}
 	s := &Store{

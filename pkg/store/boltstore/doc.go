@@ -80,7 +80,10 @@
 // # Caveats
 //
 //   - Open takes an exclusive lock on the file; a second process (or a
-//     second Open in the same process) waits 5 seconds and fails.
+//     second Open in the same process) waits 5 seconds and fails
+//     (dwell.FailedPrecondition, ErrLocked). HoldFile takes a shared lock
+//     and refuses a held file at once: dwellctl backup holds it to rename
+//     a copy over a file only while no Store has it open.
 //   - Open walks the whole file to rebuild bbolt's free-page list (the list
 //     is not written at each commit, which saves a page write or more per
 //     commit). Expect about a second per few GiB.

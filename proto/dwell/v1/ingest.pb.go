@@ -963,7 +963,13 @@ type CheckInRequest struct {
 	// Device time of the check-in.
 	CheckInTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=check_in_time,json=checkInTime,proto3" json:"check_in_time,omitempty"`
 	// The fix the phone had at check-in. Optional, but without it the
-	// check-in cannot be verified.
+	// check-in cannot be verified (VERIFICATION_NO_FIX). When set, its
+	// device_time is required, within the bounds of Fix.device_time; its
+	// id may be empty (the fix is kept with the check-in, not among the
+	// rep's fixes) and is held to Fix.id's rules when set; position,
+	// accuracy_meters and the optional fields are held to Fix's rules (an
+	// absent position reads as lat 0, lng 0). A fix that breaks them is
+	// INVALID_ARGUMENT on "fix.<field>", and nothing is stored.
 	Fix           *Fix `protobuf:"bytes,5,opt,name=fix,proto3" json:"fix,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1111,7 +1117,8 @@ type CheckOutRequest struct {
 	Client string `protobuf:"bytes,3,opt,name=client,proto3" json:"client,omitempty"`
 	// Device time of the check-out.
 	CheckOutTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=check_out_time,json=checkOutTime,proto3" json:"check_out_time,omitempty"`
-	// The fix the phone had at check-out. Optional.
+	// The fix the phone had at check-out. Optional; when set, held to the
+	// rules of CheckInRequest.fix (device_time required).
 	Fix *Fix `protobuf:"bytes,5,opt,name=fix,proto3" json:"fix,omitempty"`
 	// The meeting's outcome. Required.
 	Outcome Outcome `protobuf:"varint,6,opt,name=outcome,proto3,enum=dwell.v1.Outcome" json:"outcome,omitempty"`
