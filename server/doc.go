@@ -200,7 +200,11 @@
 // resume the silence counts from it (silentAt); a silence is published
 // once, by its key. A stream whose scope skips events, and whose client
 // asked for it (send_progress), also sends its read position as a
-// progress cursor after a quiet spell (watch.go, "Progress").
+// progress cursor after a quiet spell (watch.go, "Progress"). A cursor
+// names its position and a check of the event there, so that a resume on
+// a log restored from a backup, whose new events took positions the
+// cursor had passed, is FAILED_PRECONDITION rather than a silent skip
+// (watch.go, "Cursors"; TestWatchCursorAfterRestore).
 //
 // GetRepDay, GetTimeBreakdown, GetKpis and ListVisits tell one story of a
 // day (TestZoneChangeOldDay, TestSettingsChangeOldDay, TestKpisVsBreakdown

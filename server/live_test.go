@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -112,17 +110,6 @@ func phoneCalls(res *sim.DayResult, resend bool) []phoneCall {
 	}
 	slices.SortStableFunc(out, func(a, b phoneCall) int { return a.at.Compare(b.at) })
 	return out
-}
-
-// cursorSeq returns the sequence number a cursor carries (its last 8
-// bytes; see server/watch.go).
-func cursorSeq(t testing.TB, c string) uint64 {
-	t.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) != 17 {
-		t.Fatalf("cursor %q does not decode: %v", c, err)
-	}
-	return binary.BigEndian.Uint64(b[9:])
 }
 
 // collector follows WatchEvents for one caller, across reconnections,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -111,10 +112,34 @@ import (
 //
 // # Cursors
 //
-// A cursor is base64url of a version byte, 8 bytes of a digest of the
-// tenant and the event's 8-byte sequence number. A cursor that does not
-// decode, names another tenant or lies beyond the log's end is
-// INVALID_ARGUMENT. Events expire with the tenant's retention period (the
+// A cursor is base64url of a version byte (2), 8 bytes of a digest of the
+// tenant, the event's 8-byte sequence number and an 8-byte check of the
+// event at that position (eventCheck: a hash of everything the log stores
+// of it), or 0 when there is none to check (position 0, or an event
+// erased before the cursor was issued). A cursor that does not decode or
+// names another tenant is INVALID_ARGUMENT.
+//
+// The check is there for a store restored from a backup (README,
+// Backups): its sequence numbers roll back to the backup's, and the
+// events appended after the restore take positions that cursors issued
+// before it have passed. A client resuming from one would skip them, and
+// the log's own state cannot tell (a per-log epoch would be restored with
+// the log), so the cursor names its event. At a resume the stream reads
+// the event at the cursor's position (one store read): if the log holds
+// one there whose check differs, or ends before the position, the cursor
+// is FAILED_PRECONDITION (errCursorRestored), telling the client to watch
+// without a cursor, from the log's end, and to read what it missed from
+// the reports. If the log holds none there (erased since, or pruned up to
+// it) there is nothing to check and the cursor is taken, as before.
+// Version 1 cursors, of servers before checks (17 bytes, no check), are
+// taken as they were: one beyond the log's end is INVALID_ARGUMENT, and
+// one a restore has overtaken resumes unchecked. The start header's
+// cursor carries the check of the event at the stream's start position,
+// and a progress cursor the check of the last event the stream read (the
+// event at its position), so every cursor this server issues is checked
+// but where the log holds no event at its position.
+//
+// Events expire with the tenant's retention period (the
 // retention sweeper deletes the oldest, privacy.go); a cursor older than
 // the oldest kept event is FAILED_PRECONDITION, so a client never skips
 // deleted events unknowingly.
@@ -559,32 +584,119 @@ func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.R
 
 // --- Cursors ---
 
-// cursorVersion prefixes every cursor so the format can change.
-const cursorVersion = 1
+// Cursor versions. A cursor is URL-safe base64 (no padding) of a version
+// byte, a digest binding it to the tenant (filterDigest, 8 bytes) and the
+// log position (8 bytes, big-endian); from version 2 on, then the check of
+// the event at that position (eventCheck, 8 bytes; 0 for none).
+//
+// The check is what lets a resume tell that the log is no longer the one
+// the cursor was issued from: a store restored from a backup has its
+// sequence numbers rolled back to the backup's, and the events appended
+// after the restore take numbers, so positions, that cursors issued
+// before it name for other events (see WatchEvents). Version 1 cursors,
+// issued by servers before the check, are still accepted as they were.
+const (
+	cursorV1 = 1
+	cursorV2 = 2
+)
 
-// encodeCursor returns the opaque cursor of event seq of tenant: a
-// version byte, a digest binding it to the tenant, and the sequence.
-func encodeCursor(tenant dwell.TenantID, seq uint64) string {
+// cursorPos is what a cursor names.
+type cursorPos struct {
+	// seq is the log position: the stream resumes after it.
+	seq uint64
+	// check is eventCheck of the event at seq as the issuing server read
+	// it, 0 when it had none to check (position 0, an event erased before
+	// the cursor was issued) or the cursor is of version 1.
+	check uint64
+	// v1 tells a cursor of version 1 (issued before checks).
+	v1 bool
+}
+
+// encodeCursor returns the opaque cursor of position seq of tenant's log
+// whose event has check check (eventCheck; 0 for none): version 2.
+func encodeCursor(tenant dwell.TenantID, seq, check uint64) string {
 	d := filterDigest(tenant, "events", "")
-	b := make([]byte, 0, 17)
-	b = append(b, cursorVersion)
+	b := make([]byte, 0, 25)
+	b = append(b, cursorV2)
 	b = append(b, d[:]...)
 	b = binary.BigEndian.AppendUint64(b, seq)
+	b = binary.BigEndian.AppendUint64(b, check)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor returns the sequence a cursor names, or the violation that
-// makes it unusable for tenant.
-func decodeCursor(tenant dwell.TenantID, cursor string) (uint64, []dwell.Violation) {
+// eventCursor returns the cursor of event e (its position and its check).
+func eventCursor(tenant dwell.TenantID, e dwell.Event) string {
+	return encodeCursor(tenant, e.Seq, eventCheck(e))
+}
+
+// decodeCursor returns what a cursor names, or the violation that makes
+// it unusable for tenant.
+func decodeCursor(tenant dwell.TenantID, cursor string) (cursorPos, []dwell.Violation) {
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(cursor))
-	if err != nil || len(b) != 17 || b[0] != cursorVersion {
-		return 0, []dwell.Violation{{Field: "cursor", Description: "is not a cursor of this event stream; pass an event's cursor, or none for new events only"}}
+	if err != nil || !(len(b) == 17 && b[0] == cursorV1 || len(b) == 25 && b[0] == cursorV2) {
+		return cursorPos{}, []dwell.Violation{{Field: "cursor", Description: "is not a cursor of this event stream; pass an event's cursor, or none for new events only"}}
 	}
 	d := filterDigest(tenant, "events", "")
 	if string(b[1:9]) != string(d[:]) {
-		return 0, []dwell.Violation{{Field: "cursor", Description: "was issued to another tenant"}}
+		return cursorPos{}, []dwell.Violation{{Field: "cursor", Description: "was issued to another tenant"}}
 	}
-	return binary.BigEndian.Uint64(b[9:]), nil
+	pos := cursorPos{seq: binary.BigEndian.Uint64(b[9:17]), v1: b[0] == cursorV1}
+	if !pos.v1 {
+		pos.check = binary.BigEndian.Uint64(b[17:25])
+	}
+	return pos, nil
+}
+
+// eventCheck returns the check a cursor carries of event e: the first 8
+// bytes of a SHA-256 of everything the log stores of it (its position,
+// type, rep, team, client, key, both times to the nanosecond, lateness),
+// never 0 (0 means none). The stores give an event back exactly as it was
+// appended (store.EventLog.ListEvents), so the check of an event read
+// from the store is the check of the one published; two events detected
+// at different instants have different checks but for a chance of 2^-64.
+func eventCheck(e dwell.Event) uint64 {
+	h := sha256.New()
+	var b [8]byte
+	num := func(v uint64) {
+		binary.BigEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	str := func(s string) {
+		num(uint64(len(s)))
+		h.Write([]byte(s))
+	}
+	num(e.Seq)
+	num(uint64(e.Type))
+	str(string(e.Rep))
+	str(string(e.Team))
+	str(string(e.Client))
+	str(e.Key)
+	num(uint64(e.Time.UnixNano()))
+	num(uint64(e.DetectTime.UnixNano()))
+	if e.Late {
+		num(1)
+	} else {
+		num(0)
+	}
+	c := binary.BigEndian.Uint64(h.Sum(nil)[:8])
+	if c == 0 {
+		c = 1
+	}
+	return c
+}
+
+// eventAt returns the event at position seq of tenant's log and true, or
+// false when the log holds none there (seq is 0, or the event was erased
+// or pruned).
+func (s *Server) eventAt(ctx context.Context, tenant dwell.TenantID, seq uint64) (dwell.Event, bool, error) {
+	if seq == 0 {
+		return dwell.Event{}, false, nil
+	}
+	evs, err := s.store.ListEvents(ctx, tenant, seq-1, 1)
+	if err != nil || len(evs) == 0 || evs[0].Seq != seq {
+		return dwell.Event{}, false, err
+	}
+	return evs[0], true, nil
 }
 
 // --- WatchEvents ---
@@ -633,10 +745,13 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 	if err != nil {
 		return err
 	}
-	after := head
+	pos := cursorPos{seq: head}
 	if c := req.GetCursor(); c != "" {
-		seq, vs := decodeCursor(p.Tenant, c)
-		if vs == nil && seq > head {
+		var vs []dwell.Violation
+		if pos, vs = decodeCursor(p.Tenant, c); vs == nil && pos.seq > head {
+			if !pos.v1 {
+				return errCursorRestored(op, "the event log ends before this cursor's position")
+			}
 			vs = []dwell.Violation{{Field: "cursor", Description: "is ahead of the event log"}}
 		}
 		if err := invalid(op, vs); err != nil {
@@ -646,17 +761,33 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 		if err != nil {
 			return err
 		}
-		if seq < pruned {
+		if pos.seq < pruned {
 			return errCursorPruned(op)
 		}
-		after = seq
 	}
+	// The event at the position: a cursor's check must be its own (else
+	// the log was restored from a backup, and the events after the
+	// position are not those the cursor followed), and the start header
+	// carries its check. None (an event erased, or pruned up to the
+	// position) leaves nothing to check: the cursor is taken.
+	at, found, err := s.eventAt(ctx, p.Tenant, pos.seq)
+	if err != nil {
+		return err
+	}
+	if found {
+		c := eventCheck(at)
+		if pos.check != 0 && pos.check != c {
+			return errCursorRestored(op, "the event log holds another event at this cursor's position than the one it was issued for")
+		}
+		pos.check = c
+	}
+	after := pos.seq
 	// The response headers tell the client the stream is positioned: every
 	// event appended from now on will reach it. They carry the position as
 	// a cursor (StartCursorHeader), so a client that loses the stream
 	// before its first event resumes from there instead of from the log's
 	// end, which would skip what was appended meanwhile.
-	if err := stream.SendHeader(metadata.Pairs(StartCursorHeader, encodeCursor(p.Tenant, after))); err != nil {
+	if err := stream.SendHeader(metadata.Pairs(StartCursorHeader, encodeCursor(p.Tenant, after, pos.check))); err != nil {
 		return dwell.E(op, err)
 	}
 	progress := s.watchProgress
@@ -671,6 +802,19 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 // later, when the sweep overtook a stream that lagged behind.
 func errCursorPruned(op dwell.Op) error {
 	return dwell.E(op, dwell.FailedPrecondition, "the cursor is older than the tenant's retention period: events after it were deleted; "+
+		"watch without a cursor for new events, and read what was missed from the reports")
+}
+
+// errCursorRestored is the refusal of a cursor (of version 2) that names
+// a position the tenant's log no longer follows: the log ends before it,
+// or holds another event there than the one the cursor names (its check
+// differs). Both mean the store was restored from a backup taken before
+// the cursor was issued (or the cursor is of another store, or altered):
+// the events after that position, if any, are not those the client
+// followed, and resuming would skip the ones appended since the restore.
+func errCursorRestored(op dwell.Op, why string) error {
+	return dwell.E(op, dwell.FailedPrecondition, why+
+		": the log was restored from a backup taken before the cursor was issued (or the cursor is of another store); "+
 		"watch without a cursor for new events, and read what was missed from the reports")
 }
 
@@ -822,7 +966,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 		defer t.Stop()
 		expiry = t.C
 	}
-	q := make(chan dwell.Event, s.watchBuffer)
+	q := make(chan watchItem, s.watchBuffer)
 	sendErr := make(chan error, 1)
 	quit := make(chan struct{})
 	// The sender may be blocked in Send on a client that does not read;
@@ -834,6 +978,9 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 	// scope. progress times the quiet spell while it does, and when it
 	// fires after is sent as a progress cursor (see Progress above).
 	told := after
+	// lastRead is the event at after once the stream has read one: a
+	// progress cursor names it, with its check.
+	var lastRead dwell.Event
 	progress := quietTimer{d: progressAfter}
 	defer progress.stop()
 	for {
@@ -870,20 +1017,20 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			}
 		}
 		for _, e := range evs {
-			after = e.Seq
+			after, lastRead = e.Seq, e
 			if !scope.admits(e) {
 				continue
 			}
 			told = e.Seq
 			select {
-			case q <- e:
+			case q <- watchItem{e: e}:
 				continue
 			default:
 			}
 			// The queue is full: wait for the client, but not forever.
 			stall := time.NewTimer(s.watchStall)
 			select {
-			case q <- e:
+			case q <- watchItem{e: e}:
 				stall.Stop()
 			case <-stall.C:
 				s.metrics.slowWatch()
@@ -928,8 +1075,10 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			// Never waited for: a queue still full after a quiet spell
 			// is a client that stopped reading; the next spell tries
 			// again.
+			// after is beyond told, so the stream has read the event
+			// at after: lastRead.
 			select {
-			case q <- progressMark(after):
+			case q <- watchItem{e: lastRead, progress: true}:
 				told = after
 			default:
 			}
@@ -988,18 +1137,19 @@ func (q *quietTimer) stop() {
 	}
 }
 
-// progressMark is what the stream queues to have its position seq sent as
-// a progress cursor: an event without a type, which no log holds (the
-// store refuses one, store.EventLog.AppendEvents).
-func progressMark(seq uint64) dwell.Event { return dwell.Event{Seq: seq} }
-
-// isProgressMark reports whether e is a progressMark.
-func isProgressMark(e dwell.Event) bool { return e.Type == 0 }
+// watchItem is what a stream queues for its sender: an event to send, or,
+// with progress set, the stream's position to send as a progress cursor,
+// given as the last event the stream read (out of its scope, not sent),
+// whose cursor (position and check) that is.
+type watchItem struct {
+	e        dwell.Event
+	progress bool
+}
 
 // sendEvents sends what q holds, batching the events already queued, each
-// progress mark alone in a response of its own, until quit is closed or a
-// Send fails (reported on errc).
-func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.TenantID, q <-chan dwell.Event, quit <-chan struct{}, errc chan<- error) {
+// progress cursor alone in a response of its own, until quit is closed or
+// a Send fails (reported on errc).
+func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.TenantID, q <-chan watchItem, quit <-chan struct{}, errc chan<- error) {
 	send := func(resp *dwellv1.WatchEventsResponse) bool {
 		if err := stream.Send(resp); err != nil {
 			errc <- err
@@ -1007,36 +1157,35 @@ func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.Ten
 		}
 		return true
 	}
-	// mark is the position of a progress mark that ended the last batch,
-	// 0 for none (a mark is never at 0: it is beyond an event read).
-	var mark uint64
+	// mark is the progress cursor that ended the last batch, "" for none.
+	var mark string
 	for {
-		if mark != 0 {
-			if !send(&dwellv1.WatchEventsResponse{ProgressCursor: encodeCursor(tenant, mark)}) {
+		if mark != "" {
+			if !send(&dwellv1.WatchEventsResponse{ProgressCursor: mark}) {
 				return
 			}
-			mark = 0
+			mark = ""
 		}
 		var batch []*dwellv1.Event
 		select {
-		case e := <-q:
-			if isProgressMark(e) {
-				mark = e.Seq
+		case it := <-q:
+			if it.progress {
+				mark = eventCursor(tenant, it.e)
 				continue
 			}
-			batch = append(batch, eventToPB(e, encodeCursor(tenant, e.Seq)))
+			batch = append(batch, eventToPB(it.e, eventCursor(tenant, it.e)))
 		case <-quit:
 			return
 		}
 	drain:
 		for len(batch) < watchBatch {
 			select {
-			case e := <-q:
-				if isProgressMark(e) {
-					mark = e.Seq
+			case it := <-q:
+				if it.progress {
+					mark = eventCursor(tenant, it.e)
 					break drain
 				}
-				batch = append(batch, eventToPB(e, encodeCursor(tenant, e.Seq)))
+				batch = append(batch, eventToPB(it.e, eventCursor(tenant, it.e)))
 			default:
 				break drain
 			}

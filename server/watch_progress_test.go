@@ -22,23 +22,15 @@ import (
 // and resuming from there is as good as resuming from its last event.
 
 // progressLog is the log as the test published it: each event's sequence
-// number and team, and the cursors of the first progressLogMax numbers (a
-// stream may name an event before its publish has returned to the test).
+// number and team.
 type progressLog struct {
 	mu     sync.Mutex
 	tenant dwell.TenantID
-	seqOf  map[string]uint64 // cursor -> sequence number
 	team   map[uint64]dwell.TeamID
 }
 
-const progressLogMax = 10000
-
 func newProgressLog(tenant dwell.TenantID) *progressLog {
-	l := &progressLog{tenant: tenant, seqOf: make(map[string]uint64, progressLogMax), team: map[uint64]dwell.TeamID{}}
-	for s := range uint64(progressLogMax) {
-		l.seqOf[server.EventCursor(tenant, s+1)] = s + 1
-	}
-	return l
+	return &progressLog{tenant: tenant, team: map[uint64]dwell.TeamID{}}
 }
 
 // teamEvent returns an event of team's rep (r1 for north, r3 for south,
@@ -71,15 +63,13 @@ func (l *progressLog) publish(t testing.TB, srv *server.Server, evs ...dwell.Eve
 	return seqs
 }
 
-// seq returns the sequence number a cursor names, failing the test for a
-// cursor of none of the first progressLogMax.
+// seq returns the sequence number a cursor names, failing the test for
+// what is not a cursor of the log's tenant.
 func (l *progressLog) seq(t testing.TB, cursor string) uint64 {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s, ok := l.seqOf[cursor]
+	s, ok := server.CursorSeq(l.tenant, cursor)
 	if !ok {
-		t.Fatalf("cursor %q names none of the log's first %d events", cursor, progressLogMax)
+		t.Fatalf("%q is not a cursor of %s", cursor, l.tenant)
 	}
 	return s
 }
@@ -162,6 +152,7 @@ func TestWatchProgressSurvivesRetention(t *testing.T) {
 		south = append(south, teamEvent("south", fmt.Sprint("s", i), old))
 	}
 	seqs := log.publish(t, e.srv, south...)
+	var progressOld string
 	for name, st := range map[string]dwellv1.ReportService_WatchEventsClient{"north": north, "ana's": ana} {
 		p, evs := recvProgress(t, st)
 		if name == "ana's" && (len(evs) != 1 || evs[0].GetCursor() != lastEvent) {
@@ -170,21 +161,23 @@ func TestWatchProgressSurvivesRetention(t *testing.T) {
 		if name == "north" && len(evs) != 0 {
 			t.Fatalf("north's stream: events %v before its progress, want none", facts(evs))
 		}
-		if want := server.EventCursor(acme, seqs[len(seqs)-1]); p != want {
-			t.Fatalf("%s progress cursor names event %d, want %d, the last one read", name, log.seq(t, p), seqs[len(seqs)-1])
+		if want := seqs[len(seqs)-1]; log.seq(t, p) != want {
+			t.Fatalf("%s progress cursor names event %d, want %d, the last one read", name, log.seq(t, p), want)
+		}
+		if name == "north" {
+			progressOld = p
 		}
 	}
-	progressOld := server.EventCursor(acme, seqs[len(seqs)-1])
 
 	// Three days on, south goes on; north stays quiet. A second spell, a
 	// second progress cursor.
 	e.advance(3 * 24 * time.Hour)
 	partner = e.caller(bg, acme, dwell.RolePartner, "crm")
 	seqs = log.publish(t, e.srv, teamEvent("south", "s-late-1", e.now()), teamEvent("south", "s-late-2", e.now()))
-	if p, evs := recvProgress(t, north); len(evs) != 0 || p != server.EventCursor(acme, seqs[1]) {
-		t.Fatalf("north's second progress: %v after events %v, want event %d's cursor alone", p, facts(evs), seqs[1])
+	progressNew, evs := recvProgress(t, north)
+	if len(evs) != 0 || log.seq(t, progressNew) != seqs[1] {
+		t.Fatalf("north's second progress: %v after events %v, want event %d's cursor alone", progressNew, facts(evs), seqs[1])
 	}
-	progressNew := server.EventCursor(acme, seqs[1])
 
 	// Retention deletes north's event and the old south ones.
 	if _, n, err := server.SweepRetention(t.Context(), e.srv, e.now()); err != nil || n != 6 {
@@ -196,7 +189,7 @@ func TestWatchProgressSurvivesRetention(t *testing.T) {
 	n2 := log.publish(t, e.srv, teamEvent("north", "n2", e.now()))
 	for name, st := range map[string]dwellv1.ReportService_WatchEventsClient{"the old progress cursor": fromOld, "the new one": fromNew} {
 		resp := recvOne(t, st)
-		if len(resp.GetEvents()) != 1 || resp.GetEvents()[0].GetCursor() != server.EventCursor(acme, n2[0]) {
+		if len(resp.GetEvents()) != 1 || log.seq(t, resp.GetEvents()[0].GetCursor()) != n2[0] {
 			t.Fatalf("resumed from %s: first response %v, want north's new event alone", name, resp)
 		}
 	}
@@ -256,7 +249,7 @@ func TestWatchProgressUnfiltered(t *testing.T) {
 			t.Fatalf("a stream without send_progress got %v", resp)
 		}
 		for _, ev := range resp.GetEvents() {
-			done = done || ev.GetCursor() == server.EventCursor(acme, end)
+			done = done || log.seq(t, ev.GetCursor()) == end
 		}
 	}
 	t.Logf("%d events in %d rounds; the north stream got %d progress cursors, the unfiltered one and the one that did not ask none", total, rounds, progress)

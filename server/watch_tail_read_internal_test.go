@@ -90,8 +90,8 @@ func TestWatchTailPartialRead(t *testing.T) {
 		select {
 		case r := <-gs.out:
 			for _, e := range r.GetEvents() {
-				seq, _ := decodeCursor(tn, e.GetCursor())
-				got = append(got, seq)
+				pos, _ := decodeCursor(tn, e.GetCursor())
+				got = append(got, pos.seq)
 			}
 		case <-deadline:
 			t.Fatalf("after 3 s the stream delivered %v: event 11 (in the log, its append heard) is stuck until the next append", got)

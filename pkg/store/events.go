@@ -16,7 +16,10 @@ const MaxEventsPerList = 10000
 //
 // Sequence numbers are per tenant, start at 1 and strictly increase in
 // commit order; they are never reused, so "every event after seq n" is a
-// well-defined, gap-free answer at any time, also after a restart. A
+// well-defined, gap-free answer at any time, also after a restart (a
+// store restored from a backup, though, gives again the numbers it gave
+// after the backup, to other events: WatchEvents' cursors carry a check of
+// their event to tell, server/watch.go). A
 // reader never sees an event with a higher number before one with a lower
 // number: the store assigns them inside the append's commit.
 //
@@ -45,7 +48,9 @@ type EventLog interface {
 	AppendDayEvents(ctx context.Context, from DayVersion, evs []dwell.Event) ([]uint64, error)
 	// ListEvents returns the tenant's events with Seq > after, in Seq
 	// order, at most limit of them (1 to MaxEventsPerList; other values are
-	// dwell.Invalid).
+	// dwell.Invalid). Each is as it was appended, its Seq set: every field
+	// the same, its times the same instants to the nanosecond, in UTC
+	// (WatchEvents' cursors check their event's content against it).
 	ListEvents(ctx context.Context, tenant dwell.TenantID, after uint64, limit int) ([]dwell.Event, error)
 	// LastEventSeq returns the largest sequence number given in the
 	// tenant's log, or 0 if none was.

@@ -15,6 +15,7 @@ import (
 func runEvents(t *testing.T, h Harness) {
 	t.Run("EventsAppendList", func(t *testing.T) { testEventsAppendList(t, h) })
 	t.Run("EventsDedupByKey", func(t *testing.T) { testEventsDedupByKey(t, h) })
+	t.Run("EventsExact", func(t *testing.T) { testEventsExact(t, h) })
 	t.Run("EventsTenantIsolation", func(t *testing.T) { testEventsTenantIsolation(t, h) })
 	t.Run("EventsInvalid", func(t *testing.T) { testEventsInvalid(t, h) })
 	t.Run("EventsConcurrentAppend", func(t *testing.T) { testEventsConcurrentAppend(t, h) })
@@ -112,6 +113,37 @@ func testEventsAppendList(t *testing.T, h Harness) {
 	seqs, err = s.AppendEvents(ctx(), tenantA, nil)
 	must(t, "append nothing", err)
 	wantEqual(t, "append nothing", seqs, []uint64{})
+}
+
+// testEventsExact checks that the log gives an event back exactly as it
+// was appended: every field the same, its times the same instants to the
+// nanosecond (in UTC, whatever zone or monotonic reading they were given
+// with). WatchEvents' cursors carry a check of their event's content that
+// a resume compares with the event read from the log (server/watch.go).
+func testEventsExact(t *testing.T, h Harness) {
+	s := h.Open(t)
+	zone := time.FixedZone("UTC-7", -7*3600)
+	at := time.Date(2026, 3, 4, 5, 6, 7, 123456789, zone)
+	detect := time.Now().Add(time.Hour) // with a monotonic reading
+	evs := []dwell.Event{
+		{Type: dwell.EventVisitEnded, Rep: "r1", Team: "north", Client: "c1", Time: at, DetectTime: detect, Late: true, Key: "k/1"},
+		{Type: dwell.EventRepSilent, Rep: "r2", Time: at.Add(-time.Nanosecond), DetectTime: detect.Add(987654321)},
+	}
+	seqs, err := s.AppendEvents(ctx(), tenantA, evs)
+	must(t, "append", err)
+	got, err := s.ListEvents(ctx(), tenantA, 0, 10)
+	must(t, "list", err)
+	if len(got) != len(evs) {
+		t.Fatalf("listed %d events, want %d", len(got), len(evs))
+	}
+	for i, e := range evs {
+		g := got[i]
+		if g.Seq != seqs[i] || g.Type != e.Type || g.Rep != e.Rep || g.Team != e.Team || g.Client != e.Client ||
+			g.Late != e.Late || g.Key != e.Key || g.Time.UnixNano() != e.Time.UnixNano() ||
+			g.DetectTime.UnixNano() != e.DetectTime.UnixNano() || g.Time.Location() != time.UTC || g.DetectTime.Location() != time.UTC {
+			t.Fatalf("event %d listed as %+v, appended as %+v", i, g, e)
+		}
+	}
 }
 
 func testEventsDedupByKey(t *testing.T, h Harness) {

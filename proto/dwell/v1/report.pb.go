@@ -2649,7 +2649,8 @@ type WatchEventsRequest struct {
 	// WatchEventsResponse.progress_cursor or the "dwell-start-cursor"
 	// header); empty starts with new events only. Cursors are opaque and
 	// stay valid while the position they name is not older than the events
-	// retention has deleted (see WatchEvents).
+	// retention has deleted and the log still holds the event they name
+	// (a restore from a backup may not: see WatchEvents, "Errors").
 	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// Only this team's reps, "teams/{team_id}". Optional.
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
@@ -2747,8 +2748,10 @@ type WatchEventsResponse struct {
 	// skipped or repeated), but further on in the log: the server re-reads
 	// less, and retention, which deletes the oldest events, makes it
 	// FAILED_PRECONDITION only once it has deleted events after this
-	// position. Keep it as you keep event cursors (the last one received
-	// wins).
+	// position. Like an event's cursor it names the event at its position
+	// (one outside the scope), and is refused as one after a restore (see
+	// WatchEvents, "Errors"). Keep it as you keep event cursors (the last
+	// one received wins).
 	ProgressCursor string `protobuf:"bytes,2,opt,name=progress_cursor,json=progressCursor,proto3" json:"progress_cursor,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

@@ -127,8 +127,18 @@ type ReportServiceClient interface {
 	// last cursor received. A partner's stream ends PERMISSION_DENIED once
 	// its account is disabled or loses the scope.
 	//
-	// Errors: a cursor that does not decode, is of another tenant or lies
-	// beyond the log's end is INVALID_ARGUMENT. Events expire with the
+	// Errors: a cursor that does not decode or is of another tenant is
+	// INVALID_ARGUMENT. A cursor names its position in the log and the
+	// event there: after the server's store is restored from a backup, the
+	// log holds only what the backup held and new events take positions
+	// that cursors issued before the restore have passed, so resuming from
+	// such a cursor would skip them. Such a cursor is FAILED_PRECONDITION
+	// (the message says the log was restored): the log ends before its
+	// position, or holds another event there. Start again without a cursor
+	// (new events only, from the log's end) and backfill from ListVisits.
+	// Cursors of servers before this check (shorter, without it) are taken
+	// as they were: one beyond the log's end is INVALID_ARGUMENT, and one
+	// the restored log has overtaken is not told apart. Events expire with the
 	// tenant's retention period (Settings.retention_days), oldest first; a
 	// cursor older than the events the expiry has deleted is
 	// FAILED_PRECONDITION, so a client never skips expired events without
@@ -137,7 +147,8 @@ type ReportServiceClient interface {
 	// events deleted): it ends FAILED_PRECONDITION before any event after
 	// them.
 	// EraseRepHistory deletes that rep's events wherever they are in the
-	// log; cursors stay valid and streams no longer see them.
+	// log; cursors stay valid (one of an erased event resumes after its
+	// position unchecked) and streams no longer see them.
 	// A client that reads nothing while the stream's queue (4,096 events) is
 	// full for 10 seconds has fallen behind: the stream ends with
 	// RESOURCE_EXHAUSTED, and the client resumes from its last cursor.
@@ -333,8 +344,18 @@ type ReportServiceServer interface {
 	// last cursor received. A partner's stream ends PERMISSION_DENIED once
 	// its account is disabled or loses the scope.
 	//
-	// Errors: a cursor that does not decode, is of another tenant or lies
-	// beyond the log's end is INVALID_ARGUMENT. Events expire with the
+	// Errors: a cursor that does not decode or is of another tenant is
+	// INVALID_ARGUMENT. A cursor names its position in the log and the
+	// event there: after the server's store is restored from a backup, the
+	// log holds only what the backup held and new events take positions
+	// that cursors issued before the restore have passed, so resuming from
+	// such a cursor would skip them. Such a cursor is FAILED_PRECONDITION
+	// (the message says the log was restored): the log ends before its
+	// position, or holds another event there. Start again without a cursor
+	// (new events only, from the log's end) and backfill from ListVisits.
+	// Cursors of servers before this check (shorter, without it) are taken
+	// as they were: one beyond the log's end is INVALID_ARGUMENT, and one
+	// the restored log has overtaken is not told apart. Events expire with the
 	// tenant's retention period (Settings.retention_days), oldest first; a
 	// cursor older than the events the expiry has deleted is
 	// FAILED_PRECONDITION, so a client never skips expired events without
@@ -343,7 +364,8 @@ type ReportServiceServer interface {
 	// events deleted): it ends FAILED_PRECONDITION before any event after
 	// them.
 	// EraseRepHistory deletes that rep's events wherever they are in the
-	// log; cursors stay valid and streams no longer see them.
+	// log; cursors stay valid (one of an erased event resumes after its
+	// position unchecked) and streams no longer see them.
 	// A client that reads nothing while the stream's queue (4,096 events) is
 	// full for 10 seconds has fallen behind: the stream ends with
 	// RESOURCE_EXHAUSTED, and the client resumes from its last cursor.
