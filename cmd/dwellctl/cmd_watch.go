@@ -142,7 +142,7 @@ func watch(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequ
 		if !watchRetryable(err) {
 			code := e.rpcError(name, g, err)
 			if status.Code(err) == codes.FailedPrecondition && req.GetCursor() != "" {
-				fmt.Fprintln(e.stderr, "hint: events after this cursor have expired with the tenant's retention period; watch without --from to follow new events")
+				fmt.Fprintln(e.stderr, "hint: the log no longer holds the events after this cursor (expired with the tenant's retention period, or the server's data was restored from a backup); watch without --from to follow new events, and read what was missed with `dwellctl report`")
 			}
 			return code
 		}
