@@ -957,14 +957,17 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 	// expired tells, on the server's clock (Config.Now), whether the
 	// token is refused now: every read of the log checks it before it
 	// queues anything, so a clock moved on (a test's) is seen at the next
-	// event. The timer, set to the time the server's clock left the token
-	// at the start, ends a quiet stream.
+	// event. The timer, set to the time the server's clock leaves the
+	// token, ends a quiet stream; when it fires early on that clock (the
+	// clock stepped back meanwhile), it is set again (rearm).
 	expired := func() bool { return !until.IsZero() && !s.now().Before(until) }
 	var expiry <-chan time.Time
+	rearm := func() {}
 	if !until.IsZero() {
 		t := time.NewTimer(until.Sub(s.now()))
 		defer t.Stop()
 		expiry = t.C
+		rearm = func() { t.Reset(until.Sub(s.now())) }
 	}
 	q := make(chan watchItem, s.watchBuffer)
 	sendErr := make(chan error, 1)
@@ -1029,26 +1032,33 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			}
 			// The queue is full: wait for the client, but not forever.
 			stall := time.NewTimer(s.watchStall)
-			select {
-			case q <- watchItem{e: e}:
-				stall.Stop()
-			case <-stall.C:
-				s.metrics.slowWatch()
-				return dwell.E(op, dwell.ResourceExhausted, fmt.Sprintf(
-					"the client took no event for %v while %d were queued for it; resume with the last cursor received",
-					s.watchStall, s.watchBuffer))
-			case <-ctx.Done():
-				stall.Stop()
-				return dwell.E(op, ctx.Err())
-			case err := <-sendErr:
-				stall.Stop()
-				return dwell.E(op, err)
-			case <-s.closing:
-				stall.Stop()
-				return errWatchClosing(op)
-			case <-expiry:
-				stall.Stop()
-				return s.tokenExpired(ctx, op)
+		wait:
+			for {
+				select {
+				case q <- watchItem{e: e}:
+					stall.Stop()
+					break wait
+				case <-stall.C:
+					s.metrics.slowWatch()
+					return dwell.E(op, dwell.ResourceExhausted, fmt.Sprintf(
+						"the client took no event for %v while %d were queued for it; resume with the last cursor received",
+						s.watchStall, s.watchBuffer))
+				case <-ctx.Done():
+					stall.Stop()
+					return dwell.E(op, ctx.Err())
+				case err := <-sendErr:
+					stall.Stop()
+					return dwell.E(op, err)
+				case <-s.closing:
+					stall.Stop()
+					return errWatchClosing(op)
+				case <-expiry:
+					if expired() {
+						stall.Stop()
+						return s.tokenExpired(ctx, op)
+					}
+					rearm()
+				}
 			}
 		}
 		if len(evs) == watchPage || (ok && len(evs) > 0) {
@@ -1061,7 +1071,10 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 		case <-wake:
 			wake = s.events.waiter(tenant)
 		case <-expiry:
-			return s.tokenExpired(ctx, op)
+			if expired() {
+				return s.tokenExpired(ctx, op)
+			}
+			rearm()
 		case <-progress.c:
 			progress.fired()
 			if expired() {

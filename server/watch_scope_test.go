@@ -130,11 +130,15 @@ func TestWatchTokenExpires(t *testing.T) {
 	}
 
 	// A quiet stream: its token, minted now, is refused an hour and 30 s
-	// (auth.Leeway) on; the stream opens 200 ms before that and ends by
-	// itself, with no event to wake it.
+	// (auth.Leeway) on; the stream opens 200 ms before that (on the
+	// server's clock, which then moves past it) and ends by itself when its
+	// timer fires, with no event to wake it. Had the clock not moved (it
+	// stepped back, TestWatchTokenClockStepsBack), the timer would be set
+	// again.
 	quiet := e.caller(bg, acme, dwell.RolePartner, "crm")
 	e.advance(time.Hour + 30*time.Second - 200*time.Millisecond)
 	st, _ = openWatch(t, e.report, quiet, &dwellv1.WatchEventsRequest{})
+	e.advance(time.Second)
 	wantEnd(t, "the quiet stream at its token's expiry", st, codes.Unauthenticated)
 }
 

@@ -47,7 +47,9 @@ is missed either. It runs until interrupted (Ctrl-C, SIGTERM),
 which ends it with status 0 and prints the cursor to resume from on
 stderr. It stops with status 1 on an error that retrying cannot mend (a
 cursor from another tenant, or older than the events kept, a token
-without the right to watch). --timeout does not apply to the stream.`
+without the right to watch, or one that expired during the stream: the
+server ends a stream when its token expires; then it prints the cursor to
+resume from with a new token). --timeout does not apply to the stream.`
 
 // Pauses between the reconnections of watch: the first, doubled after each
 // try that received nothing, up to the last.
@@ -141,6 +143,11 @@ func watch(ctx context.Context, e *env, g *globals, req *dwellv1.WatchEventsRequ
 		}
 		if !watchRetryable(err) {
 			code := e.rpcError(name, g, err)
+			if status.Code(err) == codes.Unauthenticated && req.GetCursor() != "" {
+				// The token expired during the stream (or was refused):
+				// with a new one, nothing is missed from here.
+				fmt.Fprintf(e.stderr, "Resume with a valid token: dwellctl watch --from %s\n", req.GetCursor())
+			}
 			if status.Code(err) == codes.FailedPrecondition && req.GetCursor() != "" {
 				fmt.Fprintln(e.stderr, "hint: the log no longer holds the events after this cursor (expired with the tenant's retention period, or the server's data was restored from a backup); watch without --from to follow new events, and read what was missed with `dwellctl report`")
 			}
