@@ -21,7 +21,7 @@ func TestWatchTokenClockStepsBack(t *testing.T) {
 	e := newWatchEnv(t, true, func(c *server.Config) { c.RefreshWorkers = -1 })
 	seedWatchTeams(e, acme)
 	tokCtx := e.caller(context.Background(), acme, dwell.RoleAdmin, "admin") // 1 h token
-	e.advance(time.Hour + 30*time.Second - 2*time.Second)                 // 2 s left
+	e.advance(time.Hour + 30*time.Second - 2*time.Second)                    // 2 s left
 	st, _ := openWatch(t, e.report, tokCtx, &dwellv1.WatchEventsRequest{})
 	e.advance(-time.Hour) // NTP steps the clock back: the token has 1 h 2 s left
 	time.Sleep(3 * time.Second)
