@@ -131,7 +131,9 @@ func (b *backupJob) run(ctx context.Context, e *env, g *globals) int {
 	}
 	dst := filepath.Join(b.to, backupDBFile)
 	// Refused before anything is written, and again at the rename, which
-	// holds the lock that keeps a dwelld from starting on dst meanwhile.
+	// holds the lock: a dwelld starting on dst meanwhile waits for it, and
+	// then serves the file the rename put there (boltstore.Open checks the
+	// file it locked is the one at its path).
 	release, err := holdTarget(b.to, dst)
 	if err != nil {
 		return e.fail(name, err)

@@ -161,12 +161,31 @@ func Open(path string, opts Options) (*Store, error) {
 		size = fi.Size()
 	}
 	bo.InitialMmapSize = mmapSize(size)
-	db, err := bolt.Open(path, 0o600, bo)
-	if errors.Is(err, syscall.ENOMEM) && bo.InitialMmapSize > minMmapSize {
-		// The address space is limited (ulimit -v, systemd's LimitAS):
-		// map no more than bbolt would by itself, and remap more often.
-		bo.InitialMmapSize = minMmapSize
+	var db *bolt.DB
+	var err error
+	// bbolt opens the file, then waits for its lock: a file renamed over
+	// path meanwhile (dwellctl backup --to a data directory a dwelld is
+	// starting on) would be served unlinked, and every write to it lost.
+	// The file locked must be the one at path; if not, open that one.
+	var opened *os.File
+	bo.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		opened = f
+		return f, err
+	}
+	for range 3 {
 		db, err = bolt.Open(path, 0o600, bo)
+		if errors.Is(err, syscall.ENOMEM) && bo.InitialMmapSize > minMmapSize {
+			// The address space is limited (ulimit -v, systemd's LimitAS):
+			// map no more than bbolt would by itself, and remap more often.
+			bo.InitialMmapSize = minMmapSize
+			db, err = bolt.Open(path, 0o600, bo)
+		}
+		if err != nil || isFileAt(opened, path) {
+			break
+		}
+		db.Close()
+		err = fmt.Errorf("%s was replaced while it was opened", path)
 	}
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, dwell.E(op, dwell.FailedPrecondition, fmt.Sprintf("opening %s", path), ErrLocked)
@@ -623,4 +642,14 @@ func checkID(op dwell.Op, field, id string) error {
 		return dwell.E(op, dwell.Invalid, dwell.Violation{Field: field, Description: fmt.Sprintf("must be 1 to %d bytes", dwell.MaxIDBytes)})
 	}
 	return nil
+}
+
+// isFileAt reports whether f is the file now at path.
+func isFileAt(f *os.File, path string) bool {
+	open, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(path)
+	return err == nil && os.SameFile(open, now)
 }
