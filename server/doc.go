@@ -192,11 +192,15 @@
 // events, "Across midnight"). watch.go also holds the WatchEvents
 // streams and the silence sweeper, which publishes REP_SILENT after the
 // tenant's silence_min_seconds of working time without a fix. The
-// sweeper's tracker is seeded at start with each rep's
-// last stored fix, then follows the end of each derived day's last segment
-// that is not PAUSED, moving back when the day it came from lost its end,
-// as when a resume deletes the fixes of a paused time (followDay,
-// TestNoSilenceFromSweptFixes); paused time is no silence, and after a
+// sweeper's tracker is seeded at start with each rep's last stored fix,
+// then follows the end of each derived day's last segment that is not
+// PAUSED (or, for a day of one fix and no segment, that fix:
+// trackedUntil), moving back when the day it came from lost its end, as
+// when a resume deletes the fixes of a paused time (followDay,
+// TestNoSilenceFromSweptFixes). A fix the timeline drops (a mock
+// location, a spoof reached at an impossible speed) thus never delays a
+// silence, and ListRepStatuses times SILENT from the same instant
+// (status.go); paused time is no silence, and after a
 // resume the silence counts from it (silentAt); a silence is published
 // once, by its key. A stream whose scope skips events, and whose client
 // asked for it (send_progress), also sends its read position as a

@@ -35,7 +35,9 @@ type ingestService struct {
 // backpressure: the stream stops reading until an acknowledgement is sent.
 const maxInFlightBatches = 16
 
-// Tracking defaults sent by GetTrackingConfig.
+// Tracking sent by GetTrackingConfig (trackingPace, offlineBuffer): the
+// intervals and delays in seconds, the most that is sent; the tenant's
+// silence threshold and retention may make them shorter.
 const (
 	movingIntervalS     = 30
 	stationaryIntervalS = 300
@@ -43,7 +45,58 @@ const (
 	maxBatchDelayS      = 300
 	offlineBufferS      = 72 * 3600
 	configRefresh       = time.Hour
+
+	// paceFloorS is the least stationary interval and batch delay sent,
+	// in seconds: the moving interval. The least silence threshold
+	// (dwell.MinSilence, 300 s) gives 100 s, so it holds only should
+	// that bound come down.
+	paceFloorS = movingIntervalS
+	// silenceShare is the share of the silence threshold that the
+	// stationary interval, and the batch delay, may each take: a still
+	// phone's next fix reaches the server at most two thirds of the
+	// threshold after the last one, leaving a third for a slow network
+	// and the upload's retries.
+	silenceShare = 3
+	// offlineMargin is how much shorter than the retention period the
+	// offline buffer is: ingest refuses a fix older than retention, and a
+	// buffered fix must still be accepted once the upload gets through
+	// (a phone's clock a little behind, an upload taking its time).
+	offlineMargin = time.Hour
 )
+
+// trackingPace returns the stationary interval and the longest batch
+// delay, in seconds, that GetTrackingConfig sends for the tenant's silence
+// threshold silence (zero: the default): stationaryIntervalS and
+// maxBatchDelayS, each at most a third of silence (silenceShare) and at
+// least paceFloorS. A still phone that follows them takes its next fix
+// at most a third of the threshold after the last and uploads it at most
+// a third later, so a rep is never reported silent (REP_SILENT,
+// REP_STATE_SILENT) while its phone sends what it was told to.
+func trackingPace(silence time.Duration) (stillS, delayS int32) {
+	if silence <= 0 {
+		silence = dwell.DefaultSilenceMin
+	}
+	share := int32(silence / silenceShare / time.Second)
+	pace := func(most int32) int32 { return max(min(most, share), paceFloorS) }
+	return pace(stationaryIntervalS), pace(maxBatchDelayS)
+}
+
+// offlineBuffer returns how long, in seconds, GetTrackingConfig tells the
+// phone to keep fixes while offline for the tenant's retention period
+// (zero: the default): offlineBufferS, at most the retention less
+// offlineMargin (half the retention should that leave less), so that
+// ingest, which refuses a fix older than the retention, takes every fix
+// the phone kept.
+func offlineBuffer(retention time.Duration) int32 {
+	if retention <= 0 {
+		retention = dwell.DefaultSettings().Retention
+	}
+	keep := retention - offlineMargin
+	if keep < retention/2 {
+		keep = retention / 2
+	}
+	return int32(min(keep/time.Second, offlineBufferS))
+}
 
 // batch validates and stores one batch of fixes for one rep and returns its
 // acknowledgement and the violations of every rejected fix (with field
@@ -945,14 +998,21 @@ func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetT
 	}
 	ps := timeline.Pauses(changes, nil)
 	paused := len(ps) > 0 && ps[len(ps)-1].End.IsZero()
+	// The pace follows the tenant's silence threshold and the buffer its
+	// retention, read at the call: a phone asks again by refresh_time.
+	settings, err := g.s.store.GetSettings(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	stillS, delayS := trackingPace(settings.SilenceMin)
 	return &dwellv1.GetTrackingConfigResponse{
 		Paused:                    paused,
 		TrackingEnabled:           r.InWorkingHours(now, loc) && !paused,
 		MovingIntervalSeconds:     movingIntervalS,
-		StationaryIntervalSeconds: stationaryIntervalS,
+		StationaryIntervalSeconds: stillS,
 		BatchSize:                 trackingBatchSize,
-		MaxBatchDelaySeconds:      maxBatchDelayS,
-		OfflineBufferSeconds:      offlineBufferS,
+		MaxBatchDelaySeconds:      delayS,
+		OfflineBufferSeconds:      offlineBuffer(settings.Retention),
 		WorkingHours:              workingHoursToPB(r.WorkingHours),
 		TimeZone:                  r.TimeZone,
 		RefreshTime:               timestamppb.New(refresh),

@@ -32,8 +32,9 @@ import (
 //     pass (a notify, then up to refreshRestMax of rest under load), and
 //     derives a pause not yet resumed as lasting to the day's end. It is
 //     used (storedToday) only when it is current, derived from every write
-//     acknowledged when it is read, and the rep's latest fix is one the day
-//     may show; the pause's end changes nothing a status reads (a last
+//     acknowledged when it is read, and the rep's latest fix is the last
+//     fix the day's derivation kept (keptLast); the pause's end changes
+//     nothing a status reads (a last
 //     PAUSED segment that has not ended is "paused now" either way). Then
 //     it is the truth read for a 20th to a 40th of a derivation's cost
 //     (a team of 50); otherwise the day is derived. TestListRepStatusesStoredEqualsDerived
@@ -42,6 +43,16 @@ import (
 //     but not travel, and a new client would have to replay the tenant's log
 //     from the start of the day to learn a state: that is what this RPC
 //     saves it.
+//
+// The last fix. A status shows, as the rep's last fix, the latest fix the
+// timeline kept (timeline.Day.LastFix): never a mock location, a spoof
+// reached at an impossible speed, a multipath jump, a fix taken while
+// paused or outside the working hours, none of which is evidence of where
+// the rep was. The rep was last heard of at the end of the day's last
+// segment, where the silence sweeper times it from too (trackedUntil), or
+// at the one fix of a day with no segment yet (TRACKING, kind
+// unspecified, then SILENT): a fix the timeline left out never keeps a rep
+// from being SILENT (TestRepStatusLastFixNotASpoof, TestRepStatusSingleFix).
 //
 // Staleness is therefore the phone's alone, never the refresher's: the
 // state holds as of the rep's last fix (RepStatus.last_fix_time); what the
@@ -224,39 +235,41 @@ func (s *Server) repStatus(ctx context.Context, tenant dwell.TenantID, r dwell.R
 }
 
 // derivedToday derives r's day date as GetRepDay does (live: a pause not
-// yet resumed ends now) and returns it with the latest fix the day may
-// show: not taken while paused (timeline.Unpaused), not a mock location
-// (never evidence of where the rep was); nil if none.
+// yet resumed ends now) and returns it with the day's last fix: the latest
+// the derivation kept (timeline.Day.LastFix: not a mock location, not
+// dropped for impossible speed or as a multipath jump, not taken while
+// paused, within the working hours), nil if none. A fix the timeline
+// left out is no evidence of where the rep was, nor that it was heard of.
 func (s *Server) derivedToday(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (*timeline.Day, *dwell.Fix, error) {
 	d, err := s.derive(ctx, tenant, r, date, settings, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	unpaused := timeline.Unpaused(d.fixes, d.day.Segments)
-	for i := len(unpaused) - 1; i >= 0; i-- {
-		if !unpaused[i].Mock {
-			return &d.day, &unpaused[i], nil
-		}
+	if f, ok := d.day.LastFix(); ok {
+		return &d.day, &f, nil
 	}
 	return &d.day, nil, nil
 }
 
 // storedToday returns r's day date as its stored summary has it, with the
-// rep's latest fix, when both are what derivedToday would return: ok is
+// day's last fix, when both are what derivedToday would return: ok is
 // false (and the caller derives) unless
 //
-//   - the rep's latest stored fix falls on the day, is not a mock location
-//     and is not inside a PAUSED segment (else derivedToday would show an
-//     earlier one), and
+//   - the rep's latest stored fix falls on the day, is the only stored fix
+//     of its instant, and is the last fix the day's derivation kept
+//     (keptLast), and
 //   - the day's summary (with its detail) is current, derived from every
 //     write acknowledged when it is read, and the latest fix's time is the
 //     same after that read as before, so summary and fix are of one moment.
 //
-// The summary was derived with a pause not yet resumed lasting to the
-// day's end rather than until now; that changes the end of the last
-// segment only, which repStatusOf reads as "paused now" either way. Reads
-// are three small store reads and a decode, against a derivation's read
-// of the whole day.
+// A summary does not hold its day's last fix (timeline.Day.LastFix), so a
+// rep whose latest fix the timeline left out (a mock location, a spoof
+// reached at an impossible speed, a fix taken while paused or outside the
+// working hours) is derived. The summary was derived with a pause not yet
+// resumed lasting to the day's end rather than until now; that changes
+// the end of the last segment only, which repStatusOf reads as "paused
+// now" either way. Reads are three small store reads and a decode,
+// against a derivation's read of the whole day.
 func (s *Server) storedToday(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, loc *time.Location) (*timeline.Day, *dwell.Fix, bool, error) {
 	from, to := date.Start(loc), date.AddDays(1).Start(loc)
 	at, err := s.store.LastFixTime(ctx, tenant, r.ID)
@@ -264,10 +277,10 @@ func (s *Server) storedToday(ctx context.Context, tenant dwell.TenantID, r dwell
 		return nil, nil, false, err
 	}
 	fixes, err := s.store.ListFixes(ctx, tenant, r.ID, at, at.Add(time.Nanosecond))
-	if err != nil || len(fixes) == 0 {
+	if err != nil || len(fixes) != 1 {
 		return nil, nil, false, err
 	}
-	fix := fixes[len(fixes)-1] // the store's last key: the latest time, then the greatest id
+	fix := fixes[0]
 	day, err := s.currentDay(ctx, tenant, r.ID, date, true)
 	if errors.Is(err, kpi.ErrCorrupt) {
 		return nil, nil, false, nil // derived instead; the refresher logs a corrupt summary
@@ -279,10 +292,38 @@ func (s *Server) storedToday(ctx context.Context, tenant dwell.TenantID, r dwell
 	if err != nil || !again.Equal(at) {
 		return nil, nil, false, err
 	}
-	if fix.Mock || len(timeline.Unpaused([]dwell.Fix{fix}, day.Segments)) == 0 {
+	if fix.Mock || !keptLast(day, at) {
 		return nil, nil, false, nil
 	}
 	return day, &fix, true, nil
+}
+
+// keptLast reports whether the derivation of d kept a fix at t, the time
+// of the rep's latest fix of the day, which is then the day's last fix
+// (timeline.Day.LastFix), from what a stored summary holds: t is not in a
+// PAUSED or OFF_HOURS segment and a segment of another kind ends at t
+// (or, for a day with no segment, the day's observed span ends at t). The
+// segments cover the observed span, which ends at the last fix kept; a
+// tracked segment ends after it only at a pause or a break that begins
+// there, and a fix at that instant is paused, or in the break. So with t
+// the latest fix's time, a segment ending at t means that fix was kept. It
+// may answer false for a fix kept (one that ends a break), which only
+// costs a derivation.
+func keptLast(d *timeline.Day, t time.Time) bool {
+	if len(d.Segments) == 0 {
+		return !d.End.IsZero() && d.End.Equal(t)
+	}
+	ends := false
+	for _, sg := range d.Segments {
+		if sg.Kind == timeline.KindPaused || sg.Kind == timeline.KindOffHours {
+			if !t.Before(sg.Start) && t.Before(sg.End) {
+				return false
+			}
+			continue
+		}
+		ends = ends || sg.End.Equal(t)
+	}
+	return ends
 }
 
 // repStatusOf is the status of rep r at now, given the segments of its
@@ -307,7 +348,7 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 		st.State = dwellv1.RepState_REP_STATE_OUTSIDE_WORKING_HOURS
 		st.SinceTime = tsOrNil(lastWorkingEnd(r, loc, now))
 		return st
-	case len(segs) == 0:
+	case len(segs) == 0 && fix == nil:
 		st.State = dwellv1.RepState_REP_STATE_NO_DATA
 		since, _, ws := dayBounds(r, date, loc)
 		if len(ws) > 0 {
@@ -321,17 +362,25 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 		st.SinceTime = tsOrNil(arrived(segs)) // a pause across a break began before it
 		return st
 	}
-	st.Kind, st.SinceTime = segmentKindToPB(last.Kind), tsOrNil(arrived(segs))
-	heard := last.End
+	// The rep was last heard of where its day's last segment ends (the
+	// last fix kept is never after it), as the silence sweeper times it
+	// (trackedUntil). A day of one fix kept so far has no segment: the
+	// rep is tracked, heard of at that fix, doing nothing known yet (kind
+	// unspecified, since the fix).
+	var heard time.Time
+	if len(segs) == 0 {
+		heard = fix.Time
+		st.SinceTime = tsOrNil(fix.Time)
+	} else {
+		st.Kind, st.SinceTime = segmentKindToPB(last.Kind), tsOrNil(arrived(segs))
+		heard = last.End
+	}
 	if last.Kind == timeline.KindPaused {
 		// Resumed, and no fix since: nothing is known after the resume.
 		st.Kind, st.SinceTime = dwellv1.SegmentKind_SEGMENT_KIND_GAP, tsOrNil(last.End)
 	}
 	if last.Kind == timeline.KindVisit {
 		st.Client = resourceName(collClients, string(last.Client))
-	}
-	if fix != nil && fix.Time.After(heard) {
-		heard = fix.Time
 	}
 	threshold := settings.SilenceMin
 	if threshold <= 0 {

@@ -506,12 +506,20 @@ func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
 // trackedUntil returns the end of the last segment of d that is neither
 // PAUSED nor OFF_HOURS: where the rep was last heard of, for the silence
 // sweeper (a day that ends paused ends, for it, where the pause began,
-// also when the pause ran across a split shift's break). Zero if none.
+// also when the pause ran across a split shift's break). A day with no
+// segment at all whose derivation kept a fix (one fix so far: nothing
+// to make a segment of) ends at that fix, its observed span's end, so a
+// rep heard of once and then silent is told of too. Zero if none. Fixes
+// the derivation left out (mock locations, spoofs reached at an
+// impossible speed, paused time) never count: they end no segment.
 func trackedUntil(d *timeline.Day) time.Time {
 	for i := len(d.Segments) - 1; i >= 0; i-- {
 		if k := d.Segments[i].Kind; k != timeline.KindPaused && k != timeline.KindOffHours {
 			return d.Segments[i].End
 		}
+	}
+	if len(d.Segments) == 0 {
+		return d.End
 	}
 	return time.Time{}
 }

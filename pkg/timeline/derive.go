@@ -443,8 +443,8 @@ func clampAcc(a float64) float64 {
 
 // clean drops mock fixes, multipath jumps and impossible-speed fixes
 // (one fix reached too fast, or runs beyond impossible jumps: dropRuns),
-// counting them in day.Flags, and projects the rest on the plane tangent
-// at the first fix.
+// counting them in day.Flags, notes the last fix kept (Day.LastFix), and
+// projects the rest on the plane tangent at the first fix.
 func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 	ps := make([]fixP, 0, len(refs))
 	var pl plane
@@ -527,6 +527,19 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 	if n := dropRuns(ps, drop); n > 0 {
 		dropped += n
 		day.Flags.ImpossibleSpeedFixes += n
+	}
+	// The last fix kept, as the input has it (LastFix): ps holds the
+	// fixes of refs that are not mock, in order.
+	for k, j := len(ps)-1, len(refs)-1; k >= 0 && j >= 0; j-- {
+		f := &in[refs[j].i]
+		if f.Mock {
+			continue
+		}
+		if !drop[k] {
+			day.lastFix, day.hasLastFix = *f, true
+			break
+		}
+		k--
 	}
 	out := ps
 	if dropped > 0 {

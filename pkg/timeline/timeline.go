@@ -300,6 +300,25 @@ type Day struct {
 	// fixes before a later pause), which spares the reports deriving it
 	// again.
 	OpenPause bool
+
+	// lastFix is the latest fix the derivation kept (LastFix); hasLastFix
+	// says there is one. Neither is encoded (Encode, the stored summaries):
+	// a Day rebuilt from a summary does not know it.
+	lastFix    dwell.Fix
+	hasLastFix bool
+}
+
+// LastFix returns the latest fix Derive kept of the day: within the day
+// and its working windows, not in a break or a paused time, not a mock
+// location, not dropped as a multipath jump or for impossible speed (step
+// 2 of the algorithm). It is the last fix the segments rest on, so the
+// last instant the rep was observed: the observed span's end, unless a
+// pause laid over the day moved that. ok is false when no fix was kept,
+// and for a Day that Derive did not return (one rebuilt from a stored
+// summary: kpi.Day.Timeline). Neither Encode nor the summaries hold it, so
+// it changed no stored day and needed no Version.
+func (d *Day) LastFix() (f dwell.Fix, ok bool) {
+	return d.lastFix, d.hasLastFix
 }
 
 // Encode returns the canonical text of d: one line per item, instants in

@@ -2493,7 +2493,8 @@ type Settings struct {
 	// How long fixes are kept, in days, 1 to 3,650 (default 365). Older fixes
 	// are refused on upload and deleted from storage within about an hour of
 	// expiring; the summaries of their days keep the figures derived while
-	// they were there.
+	// they were there. GetTrackingConfig's offline_buffer_seconds stays an
+	// hour short of it.
 	RetentionDays int32 `protobuf:"varint,2,opt,name=retention_days,json=retentionDays,proto3" json:"retention_days,omitempty"`
 	// Least time inside a client's site that makes a visit, in seconds,
 	// 60 to 7,200 (default 300).
@@ -2503,6 +2504,11 @@ type Settings struct {
 	IdleMinSeconds int32 `protobuf:"varint,4,opt,name=idle_min_seconds,json=idleMinSeconds,proto3" json:"idle_min_seconds,omitempty"`
 	// Working time without a fix after which a rep is reported silent
 	// (EVENT_TYPE_REP_SILENT), in seconds, 300 to 86,400 (default 1,800).
+	// GetTrackingConfig keeps a still phone's sampling interval and batch
+	// delay each within a third of it (and at least 30 s), so a phone that
+	// follows its configuration is not reported silent; phones learn a new
+	// threshold when they next ask (GetTrackingConfig's refresh_time, at
+	// most an hour).
 	SilenceMinSeconds int32 `protobuf:"varint,5,opt,name=silence_min_seconds,json=silenceMinSeconds,proto3" json:"silence_min_seconds,omitempty"`
 	// Whether every partner token needs a registered partner account
 	// (CreatePartner). When true, a call by a partner subject with no

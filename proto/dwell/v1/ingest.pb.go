@@ -1712,16 +1712,25 @@ type GetTrackingConfigResponse struct {
 	// Whether the phone should record fixes now (false outside working hours
 	// and while the rep's tracking is paused).
 	TrackingEnabled bool `protobuf:"varint,1,opt,name=tracking_enabled,json=trackingEnabled,proto3" json:"tracking_enabled,omitempty"`
-	// Seconds between fixes while moving.
+	// Seconds between fixes while moving (30).
 	MovingIntervalSeconds int32 `protobuf:"varint,2,opt,name=moving_interval_seconds,json=movingIntervalSeconds,proto3" json:"moving_interval_seconds,omitempty"`
-	// Seconds between fixes while stationary.
+	// Seconds between fixes while stationary: 300, or a third of the
+	// tenant's silence threshold (Settings.silence_min_seconds) if that is
+	// less, and never below moving_interval_seconds. With
+	// max_batch_delay_seconds, a still phone that follows it gets its next
+	// fix to the server within two thirds of the threshold, so its rep is
+	// never reported silent (REP_SILENT, REP_STATE_SILENT) for following it.
 	StationaryIntervalSeconds int32 `protobuf:"varint,3,opt,name=stationary_interval_seconds,json=stationaryIntervalSeconds,proto3" json:"stationary_interval_seconds,omitempty"`
 	// Fixes to collect before uploading a batch, 1 to 1,000.
 	BatchSize int32 `protobuf:"varint,4,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
-	// Longest time to hold a batch before uploading it, in seconds.
+	// Longest time to hold a batch before uploading it, in seconds: 300, or
+	// a third of the tenant's silence threshold if that is less, and never
+	// below moving_interval_seconds.
 	MaxBatchDelaySeconds int32 `protobuf:"varint,5,opt,name=max_batch_delay_seconds,json=maxBatchDelaySeconds,proto3" json:"max_batch_delay_seconds,omitempty"`
 	// How long to keep fixes while offline before dropping the oldest, in
-	// seconds.
+	// seconds: 72 hours, or the tenant's retention period
+	// (Settings.retention_days) less an hour if that is shorter, since
+	// uploads refuse a fix older than the retention period.
 	OfflineBufferSeconds int32 `protobuf:"varint,6,opt,name=offline_buffer_seconds,json=offlineBufferSeconds,proto3" json:"offline_buffer_seconds,omitempty"`
 	// The rep's working hours in local time; empty means always.
 	WorkingHours []*WorkingHours `protobuf:"bytes,7,rep,name=working_hours,json=workingHours,proto3" json:"working_hours,omitempty"`

@@ -323,24 +323,28 @@ const (
 	RepState_REP_STATE_UNSPECIFIED RepState = 0
 	// Working and tracked: kind is what the rep is doing now, as of
 	// last_fix_time (VISIT, IDLE, TRAVEL, or GAP when the rep resumed
-	// tracking and no fix has come since).
+	// tracking and no fix has come since; unspecified while today's
+	// timeline has no segment yet, after a single fix, with since_time that
+	// fix).
 	RepState_REP_STATE_TRACKING RepState = 1
 	// Tracking is paused now: kind is PAUSED, since_time the pause; no
 	// position is given.
 	RepState_REP_STATE_PAUSED RepState = 2
 	// Working, but no fix has come for the tenant's silence threshold
-	// (Settings.silence_min_seconds) of working time since last_fix_time, as
-	// for a REP_SILENT event: kind is the last segment known, which may no
-	// longer hold.
+	// (Settings.silence_min_seconds) of working time since the rep was last
+	// heard of (the end of the last segment, or the only fix of a day with
+	// no segment yet), as for a REP_SILENT event: kind is the last segment
+	// known, which may no longer hold. A fix that cannot be last_fix_time
+	// (a mock location, a spoof) does not count.
 	RepState_REP_STATE_SILENT RepState = 3
-	// Working, and nothing received for today: no fix and no pause. kind is
-	// unspecified; since_time is the start of today's working hours (local
-	// midnight without them).
+	// Working, and nothing received for today: no fix that can be
+	// last_fix_time and no pause. kind is unspecified; since_time is the
+	// start of today's working hours (local midnight without them).
 	RepState_REP_STATE_NO_DATA RepState = 4
 	// Outside the rep's working hours: fixes are not taken now. kind is
 	// unspecified; since_time is the end of the rep's last working window
 	// (within the last 8 days, else unset). last_fix_time is today's last
-	// fix, if any.
+	// fix kept, if any, as in the other states.
 	RepState_REP_STATE_OUTSIDE_WORKING_HOURS RepState = 5
 )
 
@@ -2823,13 +2827,15 @@ type RepStatus struct {
 	State RepState `protobuf:"varint,2,opt,name=state,proto3,enum=dwell.v1.RepState" json:"state,omitempty"`
 	// The kind of the rep's current segment: the last of today's timeline,
 	// as GetRepDay would return it now. Unspecified for REP_STATE_NO_DATA
-	// and REP_STATE_OUTSIDE_WORKING_HOURS.
+	// and REP_STATE_OUTSIDE_WORKING_HOURS, and while the timeline has no
+	// segment yet (a single fix today).
 	Kind SegmentKind `protobuf:"varint,3,opt,name=kind,proto3,enum=dwell.v1.SegmentKind" json:"kind,omitempty"`
 	// Since when: the start of the current segment (for a visit or an idle
 	// stop, the instant the rep arrived, also when the stop ran across a
 	// split shift's break: the start of its part before the
 	// SEGMENT_KIND_OFF_HOURS segment), or the instant the state began
-	// for REP_STATE_NO_DATA and REP_STATE_OUTSIDE_WORKING_HOURS. The time
+	// for REP_STATE_NO_DATA and REP_STATE_OUTSIDE_WORKING_HOURS, or the
+	// time of the only fix of a timeline with no segment yet. The time
 	// in the state so far is as_of_time (of the response) minus since_time.
 	// A segment's start is never before the rep's local today (or today's
 	// working hours): a state that began before, such as a pause made
@@ -2837,11 +2843,15 @@ type RepStatus struct {
 	SinceTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=since_time,json=sinceTime,proto3" json:"since_time,omitempty"`
 	// The client, "clients/{client_id}", when kind is SEGMENT_KIND_VISIT.
 	Client string `protobuf:"bytes,5,opt,name=client,proto3" json:"client,omitempty"`
-	// Device time of the rep's latest fix of today that was not taken while
-	// tracking was paused; unset when there is none. The state holds as of
-	// this instant: as_of_time minus last_fix_time is how old the data is
-	// (negative for a phone whose clock runs ahead). A mock-location fix is
-	// never this fix: it is no evidence of where the rep was.
+	// Device time of the rep's latest fix of today that the timeline kept
+	// (GetRepDay): within today's working hours and not in a break between
+	// them, not taken while tracking was paused, and not a mock location,
+	// neither by the OS flag nor reached at an impossible speed (a spoof:
+	// GetRepDay's flags count it), nor dropped as a multipath jump; unset
+	// when there is none. Such fixes are no evidence of where the rep was,
+	// nor that it was heard of. The state holds as of this instant:
+	// as_of_time minus last_fix_time is how old the data is (negative for a
+	// phone whose clock runs ahead).
 	LastFixTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_fix_time,json=lastFixTime,proto3" json:"last_fix_time,omitempty"`
 	// Position of that fix. Unset while tracking is paused (REP_STATE_PAUSED):
 	// a paused rep's position is never shown, not even the last one before
