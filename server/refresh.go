@@ -121,6 +121,10 @@ type dayChange struct {
 	// history was erased since (store.EventLog.AppendDayEvents).
 	version    uint64
 	prev, next *timeline.Day
+	// lastKept is the last fix the derivation kept (timeline.Day.LastFix;
+	// zero if none), which next, rebuilt from the stored summary, does
+	// not hold: the silence tracker hears the rep at it (trackedUntil).
+	lastKept   time.Time
 	detectTime time.Time
 }
 
@@ -387,6 +391,9 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 			return nil
 		}
 		ch := dayChange{tenant: m.Tenant, rep: m.Rep, team: r.Team, r: r, settings: settings, date: m.Date, version: m.Version, next: sum.Timeline(), detectTime: s.now()}
+		if f, ok := d.day.LastFix(); ok {
+			ch.lastKept = f.Time
+		}
 		if stored.Summary != nil {
 			prev, err := kpi.DecodeDay(stored.Summary, det)
 			if err != nil {

@@ -362,11 +362,12 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 		st.SinceTime = tsOrNil(arrived(segs)) // a pause across a break began before it
 		return st
 	}
-	// The rep was last heard of where its day's last segment ends (the
-	// last fix kept is never after it), as the silence sweeper times it
-	// (trackedUntil). A day of one fix kept so far has no segment: the
-	// rep is tracked, heard of at that fix, doing nothing known yet (kind
-	// unspecified, since the fix).
+	// The rep was last heard of where its day's last segment ends, or at
+	// the last fix kept when that is later, as the silence sweeper times
+	// it (trackedUntil): a fix alone makes no segment, so one fix after a
+	// resume leaves the day ending in its PAUSED segment. A day of one fix
+	// kept so far has no segment at all: the rep is tracked, heard of at
+	// that fix, doing nothing known yet (kind unspecified, since the fix).
 	var heard time.Time
 	if len(segs) == 0 {
 		heard = fix.Time
@@ -374,6 +375,9 @@ func repStatusOf(r dwell.Rep, loc *time.Location, date dwell.Date, segs []timeli
 	} else {
 		st.Kind, st.SinceTime = segmentKindToPB(last.Kind), tsOrNil(arrived(segs))
 		heard = last.End
+		if fix != nil && fix.Time.After(heard) {
+			heard = fix.Time
+		}
 	}
 	if last.Kind == timeline.KindPaused {
 		// Resumed, and no fix since: nothing is known after the resume.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -165,4 +166,44 @@ func TestRepStatusSingleFix(t *testing.T) {
 		t.Fatalf("2 h after the fix, two sweeps: REP_SILENT %+v, want one, of rep one at %v", sil, t0.Add(30*time.Minute))
 	}
 	check("2 h after", dwellv1.RepState_REP_STATE_SILENT)
+}
+
+// TestRepStatusOneFixAfterResume: paused yesterday at 18:00, resumed today
+// at 16:00, one fix at 16:50 (indoors, the first to come through). One fix
+// makes no segment, so the day's last segment is the pause, ending at the
+// resume; the rep was heard of at the fix all the same: TRACKING at 17:00
+// (it read SILENT, timed from the resume), and SILENT, with one REP_SILENT
+// at 17:20, once 30 minutes have passed since the fix (the sweeper, which
+// timed from the day's last tracked segment, had none and told nothing).
+func TestRepStatusOneFixAfterResume(t *testing.T) {
+	e := newWatchEnv(t, false, func(c *server.Config) { c.SilenceSweep = -1 })
+	bg := context.Background()
+	at := func(hh, mm, ss int) time.Time { return jakartaAt(t, hh, mm, ss) } // the clock reads 17:00
+	e.mustCreateRep(e.admin(acme), "r", "")
+	ph := e.as(acme, dwell.RoleRep, "r")
+	if _, err := e.ingest.PauseTracking(ph, &dwellv1.PauseTrackingRequest{RequestId: "p1", PauseTime: timestamppb.New(at(18, 0, 0).Add(-24 * time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ingest.ResumeTracking(ph, &dwellv1.ResumeTrackingRequest{RequestId: "r1", ResumeTime: timestamppb.New(at(16, 0, 0))}); err != nil {
+		t.Fatal(err)
+	}
+	e.upload(t, ph, []dwell.Fix{{ID: "back", Time: at(16, 50, 0), Pos: statusB, AccuracyM: 10, BearingDeg: -1}})
+	if err := e.srv.Refresh(bg); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.repStatus(t, "r"); st.GetState() != dwellv1.RepState_REP_STATE_TRACKING || !st.GetLastFixTime().AsTime().Equal(at(16, 50, 0)) {
+		t.Errorf("at 17:00: %v, last fix %v; want TRACKING, the fix of 16:50 being 10 min old", st.GetState(), st.GetLastFixTime().AsTime())
+	}
+	e.advance(25 * time.Minute)
+	for range 2 {
+		if err := server.SweepSilence(bg, e.srv, e.now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sil := e.repSilences(); len(sil) != 1 || sil[0].Rep != "r" || !sil[0].Time.Equal(at(17, 20, 0)) {
+		t.Errorf("at 17:25, two sweeps: REP_SILENT %+v, want one, of rep r at 17:20", sil)
+	}
+	if st := e.repStatus(t, "r"); st.GetState() != dwellv1.RepState_REP_STATE_SILENT {
+		t.Errorf("at 17:25: %v, want SILENT", st.GetState())
+	}
 }

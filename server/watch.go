@@ -509,19 +509,29 @@ func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
 // also when the pause ran across a split shift's break). A day with no
 // segment at all whose derivation kept a fix (one fix so far: nothing
 // to make a segment of) ends at that fix, its observed span's end, so a
-// rep heard of once and then silent is told of too. Zero if none. Fixes
+// rep heard of once and then silent is told of too; so does a day whose
+// last fix kept (Day.LastFix, of a derived day) is after its last tracked
+// segment (one fix after a resume makes no segment; the refresher's
+// days are rebuilt from their summaries and hold no LastFix, so it hands
+// it on apart, dayChange.lastKept). Zero if none. Fixes
 // the derivation left out (mock locations, spoofs reached at an
-// impossible speed, paused time) never count: they end no segment.
+// impossible speed, paused time) never count: they end no segment and
+// are no LastFix.
 func trackedUntil(d *timeline.Day) time.Time {
+	var t time.Time
 	for i := len(d.Segments) - 1; i >= 0; i-- {
 		if k := d.Segments[i].Kind; k != timeline.KindPaused && k != timeline.KindOffHours {
-			return d.Segments[i].End
+			t = d.Segments[i].End
+			break
 		}
 	}
 	if len(d.Segments) == 0 {
-		return d.End
+		t = d.End
 	}
-	return time.Time{}
+	if f, ok := d.LastFix(); ok && f.Time.After(t) {
+		t = f.Time
+	}
+	return t
 }
 
 func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
@@ -532,7 +542,11 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 	if c.prev != nil {
 		was = trackedUntil(c.prev)
 	}
-	s.silence.followDay(c.tenant, c.rep, was, trackedUntil(c.next))
+	end := trackedUntil(c.next)
+	if c.lastKept.After(end) {
+		end = c.lastKept
+	}
+	s.silence.followDay(c.tenant, c.rep, was, end)
 	o := events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings}
 	if events.NeedsCarry(c.prev, c.next) {
 		var err error
