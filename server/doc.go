@@ -185,11 +185,12 @@
 // tells the day listeners and stores the summaries. The one day listener
 // is publishDayEvents (watch.go), which turns the two timelines into new
 // facts with events.Diff and hands them to the broker; when the new day
-// begins with a visit Diff has something new to say of, it also reads
-// what the day before handed on (carryInto: that day's current summary,
-// or the day derived when its summary is stale), so that a stay across
-// the rep's midnight is one visit, started and ended once (package
-// events, "Across midnight"). watch.go also holds the WatchEvents
+// begins with a visit or idle stop Diff has something new to say of, it
+// also reads what the day before handed on (carryInto: that day's current
+// summary, or the day derived when its summary is stale), so that a stay
+// across the rep's midnight is one visit, started and ended once, and an
+// idle stop across it is started once (package events, "Across
+// midnight"). watch.go also holds the WatchEvents
 // streams and the silence sweeper, which publishes REP_SILENT after the
 // tenant's silence_min_seconds of working time without a fix. The
 // sweeper's tracker is seeded at start with each rep's last stored fix,

@@ -273,3 +273,94 @@ func TestEventsStayAcrossTwoMidnights(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsIdleAcrossMidnight: a rep in Jakarta without working hours
+// stands 2 km from c1 (no site) from 23:30 to 00:40 local, then drives
+// 2 km on and stops again. The stop across midnight is one idle stop to
+// the stream: one IDLE_STARTED, at 23:30 on the first day, none at 00:00
+// on the next; whether the first day's part arrived before the second's
+// or with it, and however often either day is derived again.
+func TestEventsIdleAcrossMidnight(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	// day1 is the first day's part: arriving from 4 km east, then idle.
+	var day1 []*dwellv1.Fix
+	day1 = append(day1, pairFixes(at(18, 23, 15), at(18, 23, 29).Add(30*time.Second), 4000, 2030)...)
+	day1 = append(day1, pairFixes(at(18, 23, 30), at(18, 23, 59).Add(30*time.Second), 2000, 2000)...)
+	// day2 is the rest: still idle to 00:40, then on to a stop 2 km east.
+	var day2 []*dwellv1.Fix
+	day2 = append(day2, pairFixes(at(19, 0, 0), at(19, 0, 40), 2000, 2000)...)
+	day2 = append(day2, pairFixes(at(19, 0, 40).Add(30*time.Second), at(19, 0, 55), 2030, 4000)...)
+	day2 = append(day2, pairFixes(at(19, 0, 55).Add(30*time.Second), at(19, 1, 20), 4000, 4000)...)
+	// stopStarts returns the IDLE_STARTED times of evs in the stop's
+	// span, 23:00 to 00:45.
+	stopStarts := func(evs []*dwellv1.Event) []time.Time {
+		var out []time.Time
+		for _, ev := range evs {
+			if ts := ev.GetEventTime().AsTime(); ev.GetType() == dwellv1.EventType_EVENT_TYPE_IDLE_STARTED &&
+				!ts.Before(at(18, 23, 0)) && !ts.After(at(19, 0, 45)) {
+				out = append(out, ts)
+			}
+		}
+		return out
+	}
+	// wantStart checks that evs start the stop once, on the first day: a
+	// minute either side of 23:30 (the timeline places the start between
+	// the fixes), not at midnight.
+	wantStart := func(t *testing.T, what string, evs []*dwellv1.Event) {
+		t.Helper()
+		got := stopStarts(evs)
+		if len(got) != 1 || got[0].Sub(at(18, 23, 30)).Abs() > time.Minute {
+			t.Errorf("%s: IDLE_STARTED of the stop at %v, want once, at 23:30; the events:%s", what, got, describe(evs))
+		}
+	}
+	// wantNone checks that evs start the stop no more.
+	wantNone := func(t *testing.T, what string, evs []*dwellv1.Event) {
+		t.Helper()
+		if got := stopStarts(evs); len(got) != 0 {
+			t.Errorf("%s: IDLE_STARTED of the stop again at %v; the events:%s", what, got, describe(evs))
+		}
+	}
+	// started reports whether evs start the second stop, around 00:55.
+	started := func(evs []*dwellv1.Event) bool {
+		for _, ev := range evs {
+			if ts := ev.GetEventTime().AsTime(); ev.GetType() == dwellv1.EventType_EVENT_TYPE_IDLE_STARTED && ts.Sub(at(19, 0, 55)).Abs() <= 2*time.Minute {
+				return true
+			}
+		}
+		return false
+	}
+
+	t.Run("first day first", func(t *testing.T) {
+		e, st := pairEnv(t)
+		uploadRefresh(t, e, day1)
+		wantStart(t, "the first day", drain(t, e, st, 1))
+		uploadRefresh(t, e, day2)
+		next := drain(t, e, st, 2)
+		wantNone(t, "then the second day", next)
+		if !started(next) {
+			t.Errorf("the second day does not start the stop at 00:55; the events:%s", describe(next))
+		}
+		uploadRefresh(t, e, append(append([]*dwellv1.Fix(nil), day1...), day2...))
+		if again := drain(t, e, st, 3); len(again) != 0 {
+			t.Errorf("a re-upload published%s", describe(again))
+		}
+	})
+	t.Run("both days at once", func(t *testing.T) {
+		e, st := pairEnv(t)
+		uploadRefresh(t, e, append(append([]*dwellv1.Fix(nil), day1...), day2...))
+		evs := drain(t, e, st, 1)
+		wantStart(t, "both days", evs)
+		if !started(evs) {
+			t.Errorf("the second day does not start the stop at 00:55; the events:%s", describe(evs))
+		}
+		// More data of either day that leaves the stop as it was: nothing
+		// more of it.
+		more := pairFixes(at(18, 22, 0), at(18, 22, 10), 4000, 4000)
+		more = append(more, pairFixes(at(19, 1, 30), at(19, 1, 40), 4000, 4000)...)
+		for i := range more {
+			more[i].Id = "more-" + more[i].Id
+		}
+		uploadRefresh(t, e, more)
+		wantNone(t, "more data outside the stop", drain(t, e, st, 2))
+	})
+}

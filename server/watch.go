@@ -564,19 +564,21 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 }
 
 // carryDays is how many local days back carryInto follows a stay that
-// fills whole days at one client: a stay carried across more midnights
-// is anchored, from then on, at the start of the last day it reaches.
+// fills whole days at one client (or an idle stop that fills them at one
+// place): one carried across more midnights is anchored, from then on,
+// at the start of the last day it reaches.
 const carryDays = 7
 
 // carryInto returns what rep r's local day before date hands on to date
-// (events.CarryOut): the stay that day ended with, if any, anchored where
-// it began, following it back across the days it filled from start to
-// end (events.FillsDay), up to carryDays. A day is read as its current
+// (events.CarryOut): the stay and idle stop that day ended with, if any,
+// anchored where they began, following them back across the days they
+// filled from start to end (events.FillsDay), up to carryDays. A day is read as its current
 // stored summary has it, or derived (as the refresher would) when that is
 // stale or missing: the days of one pass are derived in parallel, so the
 // day before may not be stored yet. Day listeners call it only when the
-// new derivation has something new to say of a visit that begins its day
-// (events.NeedsCarry), so a day read per such derivation, not per pass.
+// new derivation has something new to say of a visit or idle stop that
+// begins its day (events.NeedsCarry), so a day read per such derivation,
+// not per pass.
 func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (events.Carry, error) {
 	const op = dwell.Op("server.carryInto")
 	var days []*timeline.Day // days[i] is the day i+1 before date

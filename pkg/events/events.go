@@ -38,9 +38,10 @@
 //     Time is the check-in's device time.
 //   - IDLE_STARTED: an idle segment (a stop of idle_min away from sites)
 //     that overlaps no idle segment of the previous derivation. Time is
-//     its start. An idle stop across a split shift's break (IDLE,
-//     OFF_HOURS, IDLE at one place: timeline.KindOffHours) is one stop,
-//     whose part after the break starts nothing.
+//     its start, or the start of the idle stop it carries on from the day
+//     before (see "Across midnight"). An idle stop across a split shift's
+//     break (IDLE, OFF_HOURS, IDLE at one place: timeline.KindOffHours) is
+//     one stop, whose part after the break starts nothing.
 //   - REP_SILENT is not detected here: it needs a clock (the server's
 //     sweeper, which also names it with SilenceKey).
 //
@@ -58,11 +59,11 @@
 // refined its boundaries yields nothing, and a day that grew yields only
 // what is new. Every event carries a Key naming the fact (type, rep,
 // client and the instant the fact is anchored at: the visit's or idle
-// stop's start, or the start of the stay a visit carries on; the
-// check-in's request id); a visit's start and end share its anchor. The
-// event log appends a key once, which also keeps a re-derivation from
-// scratch (prev nil) from repeating what was published, as long as the
-// starts the keys name have not moved since.
+// stop's start, or the start of the stay a visit or the idle stop an idle
+// segment carries on; the check-in's request id); a visit's start and end
+// share its anchor. The event log appends a key once, which also keeps a
+// re-derivation from scratch (prev nil) from repeating what was
+// published, as long as the starts the keys name have not moved since.
 //
 // # Across midnight
 //
@@ -82,9 +83,23 @@
 // the next day shows the rep gone, is the stay's one end. A stay that
 // fills whole days carries on from where it began (the caller follows it
 // back across the days that FillsDay). Fence stays carry the same
-// way, over the days' fix-backed visits. NeedsCarry says when Diff reads
-// the carry: when it has something new to say of a first visit that
-// begins its day, so the caller reads the previous day only then.
+// way, over the days' fix-backed visits.
+//
+// An idle stop carries the same way (a rep idle at a café from 23:30 to
+// 00:40, or parked overnight): the first day's last idle segment runs to
+// its end (nothing after it but paused time), and the next day's first
+// segment that is not paused time is idle, from that day's start, within
+// IdleSameM (50 m, the distance within which the timeline joins two idle
+// stops) of the first day's: one idle stop and one IDLE_STARTED, at
+// where it began on the first day, under that day's key, whichever day
+// is derived first. CarryOut hands it on as Carry.Idle (where the rep
+// stood and since when), and a day that is one idle stop from its start
+// to its end FillsDay too. An idle segment that begins the next day
+// elsewhere, or after travel, is a new idle stop.
+//
+// NeedsCarry says when Diff reads the carry: when it has something new
+// to say of a first visit that begins its day, or of an idle segment that
+// begins it, so the caller reads the previous day only then.
 //
 // # Late events
 //
@@ -99,12 +114,12 @@
 // Detection is as good as the derivation it reads: a visit that a later
 // derivation drops (fixes that arrived late showed a stop elsewhere) is
 // not retracted, and two visits a later derivation joins stay two starts
-// and, if both had ended, two ends. So does a stay across midnight whose
-// second day was told of before any of the first day's part arrived (its
-// start was then the second day's). A visit that has not ended by its
-// day's end (the rep still at the site, or gone for less than
-// SettleAfter, when the phone was switched off or working hours ended)
-// and that no next day continues never ends. The end time of a
+// and, if both had ended, two ends. So does a stay or idle stop across
+// midnight whose second day was told of before any of the first day's
+// part arrived (its start was then the second day's). A visit that has
+// not ended by its day's end (the rep still at the site, or gone for
+// less than SettleAfter, when the phone was switched off or working
+// hours ended) and that no next day continues never ends. The end time of a
 // VISIT_ENDED is the estimate at the time it was sent; late fixes inside
 // the departure can move the day's estimate by a few minutes without a
 // new event.
@@ -112,6 +127,7 @@ package events
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -205,21 +221,18 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 		}
 	}
 
-	// Idle stops.
+	// Idle stops. The day's first one, when it carries on the idle stop
+	// the previous day ended with, is anchored where that began: the
+	// previous day published its start under that anchor.
 	for i, s := range next.Segments {
-		if s.Kind != timeline.KindIdle || timeline.AfterBreak(next.Segments, i) {
+		if s.Kind != timeline.KindIdle || timeline.AfterBreak(next.Segments, i) || seenIdle(prev, s) {
 			continue
 		}
-		seen := false
-		for _, u := range prev.Segments {
-			if u.Kind == timeline.KindIdle && overlap(u.Start, u.End, s.Start, s.End) {
-				seen = true
-				break
-			}
+		since := s.Start
+		if o.Carry.Idle.carries(next, i) {
+			since = o.Carry.Idle.Since
 		}
-		if !seen {
-			add(dwell.EventIdleStarted, "", s.Start, idleMin, stamp(s.Start))
-		}
+		add(dwell.EventIdleStarted, "", since, idleMin, stamp(since))
 	}
 
 	// Check-ins judged away from the site.
@@ -347,12 +360,94 @@ type Stay struct {
 
 // Carry is what a rep's local day hands on to the next: the stay its last
 // visit is (Visit) and the one its last fix-backed visit is (Fence), if
-// they ran to the day's end (nothing after them but paused time). A day
-// whose first visit of a kind begins at its start (nothing before it but
-// paused time) at the client of the stay carried in continues that stay
-// (see the package doc, "Across midnight").
+// they ran to the day's end (nothing after them but paused time), and
+// the idle stop its last idle segment is (Idle), if that ran to the
+// day's end. A day whose first visit of a kind begins at its start
+// (nothing before it but paused time) at the client of the stay carried
+// in continues that stay; a day whose first segment that is not paused
+// time is idle, from its start, within IdleSameM of the idle stop carried
+// in, continues that stop (see the package doc, "Across midnight").
 type Carry struct {
 	Visit, Fence Stay
+	Idle         IdleStay
+}
+
+// IdleStay is an idle stop still going at the end of a rep's local day:
+// where the rep stood (the last idle segment's Location) and the instant
+// the stop began, which anchors its IDLE_STARTED (zero Since: none). It
+// began before that day when the day's idle stop itself carried on one
+// of the day before.
+type IdleStay struct {
+	Location dwell.LatLng
+	Since    time.Time
+}
+
+// IdleSameM is how far apart, in metres, the idle segments either side
+// of a midnight may stand and still be one idle stop: the distance within
+// which the timeline joins two idle stops a short break split (its stop
+// centres are accuracy-weighted means of the fixes, so one stop derived
+// as two parts has centres a few metres to tens of metres apart).
+const IdleSameM = 50.0
+
+// carries reports whether segment i of day d continues the idle stop s:
+// it is the day's first segment that is not paused time, idle, from the
+// day's start, within IdleSameM of s's place.
+func (s IdleStay) carries(d *timeline.Day, i int) bool {
+	if s.Since.IsZero() || i >= len(d.Segments) {
+		return false
+	}
+	g := d.Segments[i]
+	return g.Kind == timeline.KindIdle && startsDay(d, g.Start) && distanceM(s.Location, g.Location) <= IdleSameM
+}
+
+// seenIdle reports whether idle segment s overlaps an idle segment of
+// prev: the same stop, told of before.
+func seenIdle(prev *timeline.Day, s timeline.Segment) bool {
+	for _, u := range prev.Segments {
+		if u.Kind == timeline.KindIdle && overlap(u.Start, u.End, s.Start, s.End) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstIdle returns the index of d's first idle segment, if nothing but
+// paused time comes before it (it begins the day), else -1.
+func firstIdle(d *timeline.Day) int {
+	for i, s := range d.Segments {
+		if s.Kind == timeline.KindIdle && startsDay(d, s.Start) {
+			return i
+		}
+		if s.Kind != timeline.KindPaused && s.Kind != timeline.KindOffHours {
+			break
+		}
+	}
+	return -1
+}
+
+// lastIdle returns the index of d's last idle segment if nothing but
+// paused time follows it (pausedAfter), else -1.
+func lastIdle(d *timeline.Day) int {
+	for i := len(d.Segments) - 1; i >= 0; i-- {
+		s := d.Segments[i]
+		if s.Kind == timeline.KindIdle {
+			if pausedAfter(d, s.End) {
+				return i
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// distanceM returns the distance in metres between a and b, on a plane
+// tangent at their mean latitude: exact to well under a metre at the
+// tens of metres IdleSameM compares it with.
+func distanceM(a, b dwell.LatLng) float64 {
+	const mPerDeg = 6371008.8 * math.Pi / 180 // mean Earth radius, metres per degree
+	y := (a.Lat - b.Lat) * mPerDeg
+	x := (a.Lng - b.Lng) * mPerDeg * math.Cos((a.Lat+b.Lat)/2*math.Pi/180)
+	return math.Hypot(x, y)
 }
 
 func (c Carry) stay(fence bool) Stay {
@@ -415,17 +510,40 @@ func CarryOut(d *timeline.Day, in Carry) Carry {
 			out.Visit = s
 		}
 	}
+	// The idle stop the day ends with: its last idle segment, back across
+	// a split shift's break to where the stop began (AfterBreak), since
+	// the instant in's idle stop began when that is the day's first and
+	// continues it.
+	if i := lastIdle(d); i >= 0 {
+		first := i
+		for first >= 2 && timeline.AfterBreak(d.Segments, first) {
+			first -= 2
+		}
+		out.Idle = IdleStay{Location: d.Segments[i].Location, Since: d.Segments[first].Start}
+		if in.Idle.carries(d, first) {
+			out.Idle.Since = in.Idle.Since
+		}
+	}
 	return out
 }
 
 // FillsDay reports whether d is, for a kind, one visit from the day's
-// start to its end (nothing but paused time before or after it): a stay
-// the day before ended with may run through d, so what d hands on
-// (CarryOut) depends on what it was handed, and the caller reads the day
-// before d too.
+// start to its end (nothing but paused time before or after it), or one
+// idle stop so (parked all day): a stay or idle stop the day before ended
+// with may run through d, so what d hands on (CarryOut) depends on what
+// it was handed, and the caller reads the day before d too.
 func FillsDay(d *timeline.Day) bool {
 	if d == nil {
 		return false
+	}
+	if i := firstIdle(d); i >= 0 {
+		last := i
+		for last+2 < len(d.Segments) && timeline.AfterBreak(d.Segments, last+2) {
+			last += 2
+		}
+		if lastIdle(d) == last {
+			return true
+		}
 	}
 	for _, k := range stayKinds {
 		if vs := k.of(d); len(vs) == 1 && startsDay(d, vs[0].Start) && pausedAfter(d, vs[0].End) {
@@ -438,14 +556,19 @@ func FillsDay(d *timeline.Day) bool {
 // NeedsCarry reports whether Diff(prev, next, o) reads o.Carry: next's
 // first visit of a kind begins at the day's start, and Diff has something
 // new to say of it (it is unpaired, or it has ended and its pair had
-// not). The caller reads the previous day only then: not at every
-// derivation of a day that begins at a client.
+// not); or next begins with an idle segment (nothing but paused time
+// before it) that no idle segment of prev overlaps, whose IDLE_STARTED
+// may be the previous day's. The caller reads the previous day only then:
+// not at every derivation of a day that begins at a client or idle.
 func NeedsCarry(prev, next *timeline.Day) bool {
 	if next == nil {
 		return false
 	}
 	if prev == nil {
 		prev = &timeline.Day{}
+	}
+	if i := firstIdle(next); i >= 0 && !seenIdle(prev, next.Segments[i]) {
+		return true
 	}
 	for _, k := range stayKinds {
 		nv := k.of(next)

@@ -480,3 +480,108 @@ func TestDiffAcrossMidnight(t *testing.T) {
 	log = dedup(append(append(logOf(Carry{}, day1), logOf(carry, mid)...), logOf(c2, day3)...))
 	wantPaired(t, "across two midnights", log, 1)
 }
+
+// TestDiffIdleAcrossMidnight: an idle stop that runs from one local day
+// into the next at one place (a café from 23:30 to 00:40) is one idle
+// stop to the log: one IDLE_STARTED, where it began on the first day,
+// whichever day is derived first, and however often; one that the next
+// day begins elsewhere is two.
+func TestDiffIdleAcrossMidnight(t *testing.T) {
+	place := func(s timeline.Segment, eastM float64) timeline.Segment {
+		s.Location = dwell.LatLng{Lat: -6.2, Lng: 106.8 + eastM/110_574}
+		return s
+	}
+	// Day 1 ends at minute 30 (midnight) idle; day 2 begins there, its
+	// stop's centre 8 m from day 1's (each day's fixes averaged apart).
+	day1 := day(travel(0, 10), place(idle(10, 30), 0))
+	day2 := day(place(idle(30, 70), 8), travel(70, 80), place(idle(80, 95), 2000))
+	carry := CarryOut(day1, Carry{})
+	if want := (IdleStay{Location: day1.Segments[1].Location, Since: at(10)}); carry.Idle != want {
+		t.Fatalf("CarryOut(day 1).Idle = %+v, want %+v", carry.Idle, want)
+	}
+	if !NeedsCarry(nil, day2) || NeedsCarry(day2, day2) {
+		t.Errorf("NeedsCarry: a new first idle stop at the day's start needs it, the same one again not")
+	}
+	if NeedsCarry(nil, day(travel(30, 40), place(idle(40, 70), 0))) {
+		t.Errorf("NeedsCarry: a day that begins travelling does not need it")
+	}
+	idleStarts := func(evs []dwell.Event) []ev {
+		out := []ev{}
+		for _, e := range summary(evs) {
+			if e.typ == dwell.EventIdleStarted {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	dedup := func(evs ...[]dwell.Event) []dwell.Event {
+		seen := map[string]bool{}
+		var out []dwell.Event
+		for _, l := range evs {
+			for _, e := range l {
+				if !seen[e.Key] {
+					seen[e.Key] = true
+					out = append(out, e)
+				}
+			}
+		}
+		return out
+	}
+	// The stop at 10 (from day 1) and the one at 80 on day 2, nothing at
+	// midnight; all late (detected at minute 300).
+	want := []ev{{dwell.EventIdleStarted, "", 10, true}, {dwell.EventIdleStarted, "", 80, true}}
+	first, second := logOf(Carry{}, day1), logOf(carry, day2)
+	for _, tc := range []struct {
+		name string
+		log  []dwell.Event
+	}{
+		{"day 1, then day 2", dedup(first, second)},
+		{"day 2, then day 1", dedup(second, first)},
+		{"day 2 growing, then from scratch", dedup(first, logOf(carry, day(place(idle(30, 50), 5)), day2, nil, day2))},
+		{"both from scratch again", dedup(first, second, logOf(Carry{}, nil, day1), logOf(carry, nil, day2))},
+	} {
+		if got := idleStarts(tc.log); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, want)
+		}
+	}
+
+	// Elsewhere after midnight, or day 1 not idle to its end: two stops.
+	for _, tc := range []struct {
+		name       string
+		day1, day2 *timeline.Day
+		want       []ev
+	}{{
+		name: "day 2 begins idle 300 m away",
+		day1: day1, day2: day(place(idle(30, 70), 300), travel(70, 80)),
+		want: []ev{{dwell.EventIdleStarted, "", 10, true}, {dwell.EventIdleStarted, "", 30, true}},
+	}, {
+		name: "day 1 left before midnight",
+		day1: day(travel(0, 10), place(idle(10, 25), 0), travel(25, 30)), day2: day(place(idle(30, 70), 0), travel(70, 80)),
+		want: []ev{{dwell.EventIdleStarted, "", 10, true}, {dwell.EventIdleStarted, "", 30, true}},
+	}, {
+		name: "paused over midnight, resumed at the same place: one stop",
+		day1: day(travel(0, 10), place(idle(10, 25), 0), seg(timeline.KindPaused, 25, 30)),
+		day2: day(seg(timeline.KindPaused, 30, 35), place(idle(35, 70), 10), travel(70, 80)),
+		want: []ev{{dwell.EventIdleStarted, "", 10, true}},
+	}} {
+		c := CarryOut(tc.day1, Carry{})
+		if got := idleStarts(dedup(logOf(Carry{}, tc.day1), logOf(c, tc.day2))); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+
+	// Parked across two midnights: the day between is one idle stop from
+	// its start to its end and carries the stop on from where it began.
+	mid := day(place(idle(30, 60), 3))
+	if !FillsDay(mid) || FillsDay(day1) || FillsDay(day2) {
+		t.Errorf("FillsDay: the day between is one idle stop from start to end, day 1 and day 2 are not")
+	}
+	c2 := CarryOut(mid, carry)
+	if c2.Idle.Since != at(10) {
+		t.Errorf("CarryOut(the day between).Idle = %+v, want the stop from day 1", c2.Idle)
+	}
+	day3 := day(place(idle(60, 70), 6), travel(70, 80))
+	if got := idleStarts(dedup(first, logOf(carry, mid), logOf(c2, day3))); !slices.Equal(got, want[:1]) {
+		t.Errorf("across two midnights: %v, want %v", got, want[:1])
+	}
+}

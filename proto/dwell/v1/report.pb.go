@@ -254,7 +254,12 @@ const (
 	// event_time is the check-in's device time.
 	EventType_EVENT_TYPE_CHECK_IN_UNVERIFIED EventType = 5
 	// The rep became idle: a stop of the tenant's idle_min_seconds away from
-	// any client site. event_time is the stop's start.
+	// any client site. event_time is the stop's start. Once per stop: an
+	// idle stop across the rep's local midnight (the first day's data ends
+	// idle, the next day's begins idle within 50 m of it, with nothing but
+	// paused time between: a rep at a café from 23:30 to 00:40, or parked
+	// overnight) is one stop, started at 23:30 on the first day and not
+	// again at 00:00; so is one across a split shift's break.
 	EventType_EVENT_TYPE_IDLE_STARTED EventType = 6
 	// No fix arrived from the rep for the tenant's silence threshold
 	// (Settings.silence_min_seconds) of the rep's working time, paused time
