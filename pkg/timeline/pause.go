@@ -54,8 +54,8 @@ func deriveLaidOver(in Input) Day {
 		}
 		return first
 	}
-	ps := pauseSpans(in.Tracking, in.OpenUntil, lo, hi, firstAfter)
-	ps = minusSpans(ps, bs)
+	pauses := Pauses(in.Tracking, fixBetween(firstAfter))
+	ps := minusSpans(spansOf(pauses, in.OpenUntil, lo, hi, firstAfter), bs)
 	rest := in
 	rest.Tracking = nil
 	if len(in.Windows) > 0 {
@@ -73,22 +73,21 @@ func deriveLaidOver(in Input) Day {
 	day := derive(rest, ps, bs)
 	applyPauses(&day, ps)
 	applyOffHours(&day, bs)
-	day.OpenPause = openPause(in.Tracking, hi, firstAfter)
+	day.OpenPause = openPause(pauses, hi)
 	return day
 }
 
-// openPause reports whether the last pause of changes has no resume and
+// openPause reports whether the last of pauses (Pauses) has no resume and
 // begins before hi (zero: no bound), so that it ends at the first of
 // Input.OpenUntil, the first fix after it and the day's end
 // (Day.OpenPause). A fix after it does not make it closed: the fix may be
 // dated after the present (a phone's clock ahead), where a derivation
 // with OpenUntil ends the pause sooner than one without.
-func openPause(changes []dwell.TrackingChange, hi time.Time, firstAfter func(time.Time) time.Time) bool {
-	ps := Pauses(changes, fixBetween(firstAfter))
-	if len(ps) == 0 {
+func openPause(pauses []Pause, hi time.Time) bool {
+	if len(pauses) == 0 {
 		return false
 	}
-	last := ps[len(ps)-1]
+	last := pauses[len(pauses)-1]
 	return last.End.IsZero() && (hi.IsZero() || last.Start.Before(hi))
 }
 
@@ -169,12 +168,11 @@ func fixBetween(firstAfter func(time.Time) time.Time) func(after, before time.Ti
 	}
 }
 
-// pauseSpans returns the paused intervals of changes within [lo, hi),
-// sorted and disjoint: Pauses, with the fixes of firstAfter (the first fix
-// after an instant; zero if none; firstAfter may be nil). A pause left
-// open ends at firstAfter(its start), else at openUntil, else at hi. A zero lo or hi bounds nothing; an open pause with
-// no end is dropped.
-func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, firstAfter func(time.Time) time.Time) []span {
+// spansOf returns pauses (Pauses) as intervals within [lo, hi), sorted and
+// disjoint. A pause left open ends at firstAfter(its start), else at
+// openUntil, else at hi. A zero lo or hi bounds nothing; an open pause
+// with no end is dropped.
+func spansOf(pauses []Pause, openUntil, lo, hi time.Time, firstAfter func(time.Time) time.Time) []span {
 	var out []span
 	add := func(s span) {
 		if !lo.IsZero() && s.start.Before(lo) {
@@ -192,7 +190,7 @@ func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, fir
 		}
 		out = append(out, s)
 	}
-	for _, p := range Pauses(changes, fixBetween(firstAfter)) {
+	for _, p := range pauses {
 		if !p.End.IsZero() {
 			add(span{p.Start, p.End})
 			continue

@@ -16,6 +16,13 @@ func pause(id string, at time.Time, paused bool) dwell.TrackingChange {
 	return dwell.TrackingChange{RequestID: id, Rep: "r", Time: at, Paused: paused}
 }
 
+// pauseSpans returns the paused intervals of changes within [lo, hi), as
+// deriveLaidOver makes them: spansOf their Pauses, with the fixes of
+// firstAfter (nil: none).
+func pauseSpans(changes []dwell.TrackingChange, openUntil, lo, hi time.Time, firstAfter func(time.Time) time.Time) []span {
+	return spansOf(Pauses(changes, fixBetween(firstAfter)), openUntil, lo, hi, firstAfter)
+}
+
 func TestPauseSpans(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	h := func(x float64) time.Time { return t0.Add(time.Duration(x * float64(time.Hour))) }
