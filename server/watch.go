@@ -509,15 +509,15 @@ func (s *Server) publishDayEvents(ctx context.Context, c dayChange) error {
 // also when the pause ran across a split shift's break). A day with no
 // segment at all whose derivation kept a fix (one fix so far: nothing
 // to make a segment of) ends at that fix, its observed span's end, so a
-// rep heard of once and then silent is told of too; so does a day whose
-// last fix kept (Day.LastFix, of a derived day) is after its last tracked
-// segment (one fix after a resume makes no segment; the refresher's
-// days are rebuilt from their summaries and hold no LastFix, so it hands
-// it on apart, dayChange.lastKept). Zero if none. Fixes
-// the derivation left out (mock locations, spoofs reached at an
-// impossible speed, paused time) never count: they end no segment and
-// are no LastFix.
-func trackedUntil(d *timeline.Day) time.Time {
+// rep heard of once and then silent is told of too. lastKept, when later,
+// wins: the last fix the derivation kept (timeline.Day.LastFix; zero if
+// not known), which a fix alone after a resume leaves after every tracked
+// segment (the days here are rebuilt from summaries, which do not hold
+// it, so the refresher hands it on: dayChange.lastKept). Zero if none.
+// Fixes the derivation left out (mock locations, spoofs reached at an
+// impossible speed, paused time) never count: they end no segment and are
+// never kept.
+func trackedUntil(d *timeline.Day, lastKept time.Time) time.Time {
 	var t time.Time
 	for i := len(d.Segments) - 1; i >= 0; i-- {
 		if k := d.Segments[i].Kind; k != timeline.KindPaused && k != timeline.KindOffHours {
@@ -528,8 +528,8 @@ func trackedUntil(d *timeline.Day) time.Time {
 	if len(d.Segments) == 0 {
 		t = d.End
 	}
-	if f, ok := d.LastFix(); ok && f.Time.After(t) {
-		t = f.Time
+	if lastKept.After(t) {
+		t = lastKept
 	}
 	return t
 }
@@ -540,13 +540,9 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 	}
 	var was time.Time
 	if c.prev != nil {
-		was = trackedUntil(c.prev)
+		was = trackedUntil(c.prev, time.Time{})
 	}
-	end := trackedUntil(c.next)
-	if c.lastKept.After(end) {
-		end = c.lastKept
-	}
-	s.silence.followDay(c.tenant, c.rep, was, end)
+	s.silence.followDay(c.tenant, c.rep, was, trackedUntil(c.next, c.lastKept))
 	o := events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings}
 	if events.NeedsCarry(c.prev, c.next) {
 		var err error
@@ -1547,7 +1543,7 @@ func (s *Server) trackedEnd(ctx context.Context, tenant dwell.TenantID, rep dwel
 	if err != nil || day == nil {
 		return time.Time{}, err
 	}
-	return trackedUntil(day), nil
+	return trackedUntil(day, time.Time{}), nil
 }
 
 // managerScopeGrew reports whether the manager of a scope taken from its
