@@ -223,6 +223,22 @@ func principalFrom(ctx context.Context) (dwell.Principal, error) {
 	return p, nil
 }
 
+// tokenExpired ends a stream whose token has expired since it was opened
+// (WatchEvents in watch.go, a client stream in server.go's authedStream),
+// with the status and audit record a call with that token gets
+// (authenticate).
+func (s *Server) tokenExpired(ctx context.Context, op dwell.Op) error {
+	p, _ := principalFrom(ctx)
+	s.log.WarnContext(ctx, "access denied",
+		slog.String("audit", "unauthenticated"),
+		slog.String("op", string(op)),
+		slog.String("tenant", string(p.Tenant)),
+		slog.String("subject", p.Subject),
+		slog.String("role", p.Role.String()),
+		slog.String("why", "token expired during the stream"))
+	return dwell.E(op, dwell.Unauthenticated, "token expired")
+}
+
 // deny logs an audit record of a refused access and returns the
 // PermissionDenied error the caller sees. The message never says whether
 // the target exists.

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -952,21 +951,6 @@ func (s *Server) rescope(ctx context.Context, op dwell.Op, sc *watchScope) error
 		}
 	}
 	return nil
-}
-
-// tokenExpired ends a stream whose token has expired since it was opened,
-// with the status and audit record a call with that token gets
-// (authenticate).
-func (s *Server) tokenExpired(ctx context.Context, op dwell.Op) error {
-	p, _ := principalFrom(ctx)
-	s.log.WarnContext(ctx, "access denied",
-		slog.String("audit", "unauthenticated"),
-		slog.String("op", string(op)),
-		slog.String("tenant", string(p.Tenant)),
-		slog.String("subject", p.Subject),
-		slog.String("role", p.Role.String()),
-		slog.String("why", "token expired during the stream"))
-	return dwell.E(op, dwell.Unauthenticated, "token expired")
 }
 
 // watch runs one stream from log position after, the position its client
