@@ -47,8 +47,11 @@
 //     close's local day in the owner's zone); the meetings of a win are
 //     the owner's visits to its client starting between its open and
 //     close times, in the range or its look-back (Input.Since: a meeting
-//     before the look-back is not seen); ratio = wins / meetings; the
-//     share of wins with two or more meetings. Records: wins.
+//     before the look-back is not seen); ratio = wins / meetings, where
+//     meetings counts each visit once, however many wins it is a meeting
+//     of (two deals won with one client at once were won in the same
+//     meetings); the share of wins with two or more meetings. Records:
+//     wins.
 //  6. Rejections: check-outs with an outcome, REJECTED among them, their
 //     rate and the count per reason (reasons given, in enum order).
 //     Records: check-outs with an outcome.
@@ -320,9 +323,12 @@ type repAcc struct {
 	kept                int
 	// meetings counts the meetings of each of the rep's wins, by id.
 	meetings map[dwell.OpportunityID]int
-	due      int
-	done     int
-	toFollow []float64
+	// winMeetings counts the rep's visits that are a meeting of at least
+	// one of its wins, each once.
+	winMeetings int
+	due         int
+	done        int
+	toFollow    []float64
 }
 
 // computeRep accumulates rep's days in range, joined with its wins and
@@ -460,16 +466,22 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		}
 	}
 	acc.meetings = make(map[dwell.OpportunityID]int, len(wins))
+	// A visit within the windows of several wins with its client (two
+	// deals won together) is one meeting held: winMeetings counts each
+	// visit once, by the client's joins and the visit's index there.
+	held := map[[2]int]bool{}
 	for _, o := range wins {
 		n := 0
 		open, closed := o.OpenTime.UnixNano(), o.CloseTime.UnixNano()
-		for _, v := range visitsOf(o.Client) {
+		for i, v := range visitsOf(o.Client) {
 			if open <= v.start && v.start <= closed {
 				n++
+				held[[2]int{int(needed[o.Client]), i}] = true
 			}
 		}
 		acc.meetings[o.ID] = n
 	}
+	acc.winMeetings = len(held)
 	acc.due = len(due)
 	for _, f := range due {
 		var first int64
@@ -558,6 +570,7 @@ func Compute(in Input) Result {
 		nWon, nNotWon                         int
 		toFollow                              []float64
 		meetings                              = map[dwell.OpportunityID]int{}
+		winMeetings                           int
 	)
 	for _, a := range accs {
 		fieldDays += a.fieldDays
@@ -573,6 +586,7 @@ func Compute(in Input) Result {
 		for id, n := range a.meetings {
 			meetings[id] = n
 		}
+		winMeetings += a.winMeetings
 	}
 	days := float64(fieldDays)
 	basis := func(records int) Basis { return Basis{Days: fieldDays, Records: records} }
@@ -599,15 +613,13 @@ func Compute(in Input) Result {
 		MeanTalkS: ratio(float64(sum.talk), float64(sum.connected))}
 
 	// 5. Win ratio, 9. sales cycle.
-	wr := WinRatio{Basis: basis(len(wins)), Wins: len(wins)}
+	wr := WinRatio{Basis: basis(len(wins)), Wins: len(wins), Meetings: winMeetings}
 	multi := 0
 	var cycles []float64
 	perRep := map[dwell.RepID][]float64{}
 	var repOrder []dwell.RepID
 	for _, o := range wins {
-		n := meetings[o.ID]
-		wr.Meetings += n
-		if n >= 2 {
+		if meetings[o.ID] >= 2 {
 			multi++
 		}
 		days := o.CloseTime.Sub(o.OpenTime).Hours() / 24

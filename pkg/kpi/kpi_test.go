@@ -513,3 +513,25 @@ func TestLookBack(t *testing.T) {
 		t.Errorf("Since after Start: %+v, want %+v", r, without)
 	}
 }
+
+// Two deals won with one client over the same visits were won in the same
+// meetings: KPI 5 counts each visit once (wins / meetings held), while each
+// win still counts its own meetings for the multi-meeting share.
+func TestWinsShareMeetings(t *testing.T) {
+	in := goldenWeek()
+	j := jakarta
+	eur := dwell.Money{Currency: "EUR", AmountMinor: 100000}
+	in.Opportunities = []dwell.Opportunity{
+		{ID: "A", Rep: "ani", Client: "P1", Stage: dwell.StageWon, Amount: eur, OpenTime: at(j, 2, 8, 0), CloseTime: at(j, 4, 11, 0)},
+		{ID: "B", Rep: "ani", Client: "P1", Stage: dwell.StageWon, Amount: eur, OpenTime: at(j, 3, 8, 0), CloseTime: at(j, 4, 11, 0)},
+		{ID: "C", Rep: "bob", Client: "P4", Stage: dwell.StageWon, Amount: eur, OpenTime: at(j, 2, 8, 0), CloseTime: at(j, 4, 18, 0)},
+	}
+	r := Compute(in).WinRatio
+	// A: ani's P1 visits Mon, Tue, Wed; B: Tue, Wed (the same two); C:
+	// bob's P4 visits Mon and Wed. Meetings held: 3 + 2.
+	if r.Wins != 3 || r.Meetings != 5 {
+		t.Errorf("wins %d, meetings %d; want 3 and 5 (each visit once)", r.Wins, r.Meetings)
+	}
+	near(t, "win ratio", r.Ratio, 3.0/5)
+	near(t, "multi-meeting share", r.MultiMeetingShare, 1)
+}

@@ -1722,7 +1722,9 @@ type WinRatioKpi struct {
 	Wins int32 `protobuf:"varint,2,opt,name=wins,proto3" json:"wins,omitempty"`
 	// Meetings held with the clients of those opportunities: the owner's
 	// visits to the client between the opportunity's open and close times,
-	// in the range or in the 60 days before it.
+	// in the range or in the 60 days before it. A visit is counted once,
+	// however many of the wins it is a meeting of (two deals won with one
+	// client over the same visits).
 	Meetings int32 `protobuf:"varint,3,opt,name=meetings,proto3" json:"meetings,omitempty"`
 	// wins / meetings, 0 when there were none.
 	Ratio float64 `protobuf:"fixed64,4,opt,name=ratio,proto3" json:"ratio,omitempty"`
