@@ -47,8 +47,7 @@ import (
 // resumed, or those of a pause more than the 31 days a resume marks
 // before it) is paused time all the same, which GetRepDay shows, and the
 // reports derive it inline at every call from the rep's pauses alone
-// (pausedDays); nothing stores it. A day
-// that lost data to retention is the exception: neither the refresher nor
+// (pausedDays); nothing stores it. A day that lost data to retention is the exception: neither the refresher nor
 // a report derives it again while it has a summary (keptSummary). The
 // summary of the day that holds the present, when it has paused time, is
 // not read either: the refresher holds a pause not yet resumed to the
@@ -78,8 +77,9 @@ import (
 // until new data marks its day. A day without data that a pause covers
 // is derived in the rep's zone now, like GetRepDay's: after a change of
 // zone its paused instants may also lie in a stored day of the old
-// zone's cut, and count in both, as fixes in the band do (below). A rep's days are cut in the zone the
-// directory holds when the data arrives; after a change of zone, old days
+// zone's cut, and count in both, as fixes in the band do (below). A
+// rep's days are cut in the zone the directory holds when the data
+// arrives; after a change of zone, old days
 // keep their old cut until they are marked again. Where the kept old-zone
 // days meet the days derived again in the new zone, days of unequal cuts
 // meet: a zone ahead makes the day markRep marks (derived in the new zone)
