@@ -39,20 +39,20 @@ import (
 // lease) left. A pass hands days to refreshWorkers goroutines. Errors leave
 // the marks in place; the next pass retries.
 //
-// Readers never wait for the refresher: a report that finds a day's
-// summary stale (or missing) derives that day inline from the store
-// (daySummaries), so answers are always as current as the data. A day
-// begun with no data at all has no data version, so no mark and no
-// summary; one that a pause covers (the days after a pause not yet
-// resumed, or those of a pause more than the 31 days a resume marks
-// before it) is paused time all the same, which GetRepDay shows, and the
-// reports derive it inline at every call from the rep's pauses alone
-// (pausedDays); nothing stores it. A day that lost data to retention is the exception: neither the refresher nor
-// a report derives it again while it has a summary (keptSummary). The
-// summary of the day that holds the present, when it has paused time, is
-// not read either: the refresher holds a pause not yet resumed to the
-// day's end, so the reports derive that day inline, the pause ending now,
-// as GetRepDay does (liveStale).
+// Readers never wait for the refresher: a report that finds a day's summary
+// stale (or missing) derives that day inline from the store (daySummaries),
+// so answers are always as current as the data. A day begun with no data at
+// all has no data version, so no mark and no summary; one that a pause
+// covers (the days after a pause not yet resumed, or those of a pause more
+// than the 31 days a resume marks before it) is paused time all the same,
+// which GetRepDay shows, and the reports derive it inline at every call
+// from the rep's pauses alone (pausedDays); nothing stores it. A day that
+// lost data to retention is the exception: neither the refresher nor a
+// report derives it again while it has a summary (keptSummary). The summary
+// of the day that holds the present, when it has paused time, is not read
+// either: the refresher holds a pause not yet resumed to the day's end, so
+// the reports derive that day inline, the pause ending now, as GetRepDay
+// does (liveStale).
 //
 // GetRepDay and the reports tell one story of a day. A change of the
 // tenant's settings or clients, or of a rep's zone or working hours,
@@ -72,29 +72,27 @@ import (
 // what they were derived with, as after a settings change.
 //
 // Caveats. A day is found through its data version (or, with no data,
-// through the pause that covers it: pausedDays), so data stored before
-// the store kept versions (none in a released file) is not summarised
-// until new data marks its day. A day without data that a pause covers
-// is derived in the rep's zone now, like GetRepDay's: after a change of
-// zone its paused instants may also lie in a stored day of the old
-// zone's cut, and count in both, as fixes in the band do (below). A
-// rep's days are cut in the zone the directory holds when the data
-// arrives; after a change of zone, old days
-// keep their old cut until they are marked again. Where the kept old-zone
-// days meet the days derived again in the new zone, days of unequal cuts
-// meet: a zone ahead makes the day markRep marks (derived in the new zone)
-// begin before the old zone's day before it ends, so a fix in that band
-// (the offset's width, a day further back) counts in both stored days
-// (TestVisitsPageKeyUnique), and a zone behind leaves the instants
-// between the old zone's last kept midnight and the new zone's first in
-// no stored day. Data arriving later for an old day derives it in the
-// zone now, with the same effect at its edges. A summary does not record
-// the zone it was cut in. A derivation that fails
-// (timeline.Derive panicking is caught and turned into an error) leaves
-// its mark, is logged and is retried at every pass; reports derive that
-// day inline and answer INTERNAL for it. Each summary costs one fsync'd
-// write; a burst of marks is drained by Config.RefreshWorkers
-// derivations at a time.
+// through the pause that covers it: pausedDays), so data stored before the
+// store kept versions (none in a released file) is not summarised until new
+// data marks its day. A day without data that a pause covers is derived in
+// the rep's zone now, like GetRepDay's: after a change of zone its paused
+// instants may also lie in a stored day of the old zone's cut, and count in
+// both, as fixes in the band do (below). A rep's days are cut in the zone
+// the directory holds when the data arrives; after a change of zone, old
+// days keep their old cut until they are marked again. Where the kept
+// old-zone days meet the days derived again in the new zone, days of
+// unequal cuts meet: a zone ahead makes the day markRep marks (derived in
+// the new zone) begin before the old zone's day before it ends, so a fix in
+// that band (the offset's width, a day further back) counts in both stored
+// days (TestVisitsPageKeyUnique), and a zone behind leaves the instants
+// between the old zone's last kept midnight and the new zone's first in no
+// stored day. Data arriving later for an old day derives it in the zone
+// now, with the same effect at its edges. A summary does not record the
+// zone it was cut in. A derivation that fails (timeline.Derive panicking is
+// caught and turned into an error) leaves its mark, is logged and is
+// retried at every pass; reports derive that day inline and answer INTERNAL
+// for it. Each summary costs one fsync'd write; a burst of marks is drained
+// by Config.RefreshWorkers derivations at a time.
 
 // refreshPoll is how often the refresher looks for marks without a notify.
 const refreshPoll = 2 * time.Second
