@@ -47,8 +47,8 @@ import (
 // than the 31 days a resume marks before it) is paused time all the same,
 // which GetRepDay shows, and the reports derive it inline at every call
 // from the rep's pauses alone (pausedDays); nothing stores it. A day that
-// lost data to retention is the exception: neither the refresher nor a
-// report derives it again while it has a summary (keptSummary). The summary
+// lost data to retention is an exception to the inline derivations:
+// neither the refresher nor a report derives it again while it has a summary (keptSummary). The summary
 // of the day that holds the present, when it has paused time, is not read
 // either: the refresher holds a pause not yet resumed to the day's end, so
 // the reports derive that day inline, the pause ending now, as GetRepDay
