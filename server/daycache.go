@@ -126,7 +126,10 @@ func (s *Server) WarmReports(ctx context.Context, tenants []dwell.TenantID) (int
 		for len(reps) > 0 && n < s.days.max {
 			chunk := reps[:min(len(reps), warmChunk)]
 			reps = reps[len(chunk):]
-			days, err := s.daySummaries(ctx, t, chunk, from, to, false)
+			// The stored days only: the paused days without data that
+			// the reports add (pausedDays) are derived at each report
+			// and never cached.
+			days, err := s.storedDaySummaries(ctx, t, chunk, from, to, false)
 			if err != nil {
 				return n, dwell.E(op, err)
 			}

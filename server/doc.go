@@ -153,7 +153,14 @@
 // GetTimeBreakdown, GetKpis and ListVisits read the stored day summaries
 // only (one read transaction for a whole team; a team's appointments and
 // quotas are read in one transaction too); a day still dirty when read is
-// derived inline, so answers always include every acknowledged write. The
+// derived inline, so answers always include every acknowledged write. A
+// day begun with no data has no data version and no summary:
+// GetTimeBreakdown and GetKpis derive inline, from the rep's pauses
+// alone, each such day a pause covers (pausedDays in refresh.go: the days
+// after a pause not yet resumed, and those of a pause further back than
+// the 31 days its resume marks), reading a rep's tracking changes over
+// the range once when it has a day without data in it; ListVisits needs
+// no such day (it has no visit). The
 // store keeps, beside each day's data version, its summary's version, so a
 // team query learns every day's versions from that small record and
 // decodes only the summaries its cache of decoded days (daycache.go,
@@ -221,8 +228,9 @@
 // change leaves those days as they were derived. Such an old day with no
 // data version in the rep's zone now (after a change of zone its data is
 // counted in the days of the old zone) is derived from its pauses alone
-// (noDataRepDay). A pause not yet resumed lasts until now in all of them
-// (refresh.go: liveStale); a day not begun yet is empty. A client change
+// (noDataRepDay), as the reports derive it (pausedDays). A pause not yet
+// resumed lasts until now in all of them (refresh.go: liveStale,
+// pausedDays); a day not begun yet is empty. A client change
 // (DeleteClient among them) takes effect in the refresher's derivations
 // only once this server's fence index holds it (fences.settle), so no
 // summary derived with the index of before is stored as current.
@@ -317,7 +325,8 @@
 // server's in-memory event tail and silence state for the rep.
 //
 // PauseTracking and ResumeTracking store tracking changes (a rep action
-// like a call; a resume marks every day back to its pause). derive hands
+// like a call; a resume marks every day back to its pause, 31 at most: the
+// reports derive a paused day without data themselves, pausedDays). derive hands
 // timeline.Derive the changes of the day and the state at its start
 // (Store.ListTrackingState: the last changes before it, however old); how
 // the day is derived around pauses is in package timeline (pause.go). No

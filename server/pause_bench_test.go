@@ -18,7 +18,10 @@ import (
 // half an hour and resumed, as at lunch: the stored summaries of both are
 // current, so the report should cost the same. A team whose reps are
 // paused now (open) must be derived inline, the pause ending at the
-// present, and is there for scale.
+// present, and is there for scale. In the last (yesterday) each rep
+// paused at 20:00 yesterday and has sent nothing since: today has no data,
+// hence no summary, and is derived inline from the pause alone
+// (pausedDays), after a read of the rep's tracking changes.
 //
 //	go test -run '^$' -bench BenchmarkTodayWithPauses ./server/
 func BenchmarkTodayWithPauses(b *testing.B) {
@@ -26,15 +29,21 @@ func BenchmarkTodayWithPauses(b *testing.B) {
 	e := newEnvSync(b, false)
 	admin := e.admin(acme)
 	now := e.now() // 17:00 in Jakarta, where the reps work
-	for _, team := range []string{"plain", "resumed", "open"} {
+	teams := []string{"plain", "resumed", "open", "yesterday"}
+	for _, team := range teams {
 		e.mustCreateTeam(admin, team, "boss-"+team)
 		for i := range reps {
 			id := fmt.Sprintf("%s%03d", team, i)
 			e.mustCreateRep(admin, id, team)
 			rep := e.as(acme, dwell.RoleRep, id)
 			last := now // the phone of a rep paused now sent nothing since
-			if team == "open" {
-				last = now.Add(-3 * time.Hour)
+			pauseAt := now.Add(-3 * time.Hour)
+			switch team {
+			case "open":
+				last = pauseAt
+			case "yesterday":
+				pauseAt = now.Add(-21 * time.Hour) // 20:00 yesterday in Jakarta
+				last = pauseAt
 			}
 			if _, err := e.ingest.UploadPings(rep, &dwellv1.UploadPingsRequest{Fixes: fixes(id, 480, last)}); err != nil {
 				b.Fatal(err)
@@ -42,10 +51,10 @@ func BenchmarkTodayWithPauses(b *testing.B) {
 			if team == "plain" {
 				continue
 			}
-			if _, err := e.ingest.PauseTracking(rep, &dwellv1.PauseTrackingRequest{RequestId: "p", PauseTime: timestamppb.New(now.Add(-3 * time.Hour))}); err != nil {
+			if _, err := e.ingest.PauseTracking(rep, &dwellv1.PauseTrackingRequest{RequestId: "p", PauseTime: timestamppb.New(pauseAt)}); err != nil {
 				b.Fatal(err)
 			}
-			if team == "open" {
+			if team != "resumed" {
 				continue
 			}
 			if _, err := e.ingest.ResumeTracking(rep, &dwellv1.ResumeTrackingRequest{RequestId: "r", ResumeTime: timestamppb.New(now.Add(-150 * time.Minute))}); err != nil {
@@ -57,7 +66,7 @@ func BenchmarkTodayWithPauses(b *testing.B) {
 		b.Fatal(err)
 	}
 	today := pbDate(2026, 11, 20)
-	for _, team := range []string{"plain", "resumed", "open"} {
+	for _, team := range teams {
 		b.Run("team="+team, func(b *testing.B) {
 			boss := e.as(acme, dwell.RoleManager, "boss-"+team)
 			req := &dwellv1.GetTimeBreakdownRequest{Team: "teams/" + team, StartDate: today, EndDate: today}
@@ -70,7 +79,8 @@ func BenchmarkTodayWithPauses(b *testing.B) {
 				for _, row := range res.GetRows() {
 					paused += row.GetTotals().GetPausedSeconds()
 				}
-				if team == "resumed" && paused != reps*1800 || team == "plain" && paused != 0 || team == "open" && paused != reps*3*3600 {
+				if team == "resumed" && paused != reps*1800 || team == "plain" && paused != 0 || team == "open" && paused != reps*3*3600 ||
+					team == "yesterday" && paused != reps*17*3600 {
 					b.Fatalf("paused %d s in %d rows", paused, len(res.GetRows()))
 				}
 			}

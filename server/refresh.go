@@ -39,15 +39,20 @@ import (
 // lease) left. A pass hands days to refreshWorkers goroutines. Errors leave
 // the marks in place; the next pass retries.
 //
-// Readers never wait for the refresher: a report that finds a day's
-// summary stale (or missing) derives that day inline from the store
-// (daySummaries), so answers are always as current as the data. A day
-// that lost data to retention is the exception: neither the refresher nor
-// a report derives it again while it has a summary (keptSummary). The
-// summary of the day that holds the present, when it has paused time, is
-// not read either: the refresher holds a pause not yet resumed to the
-// day's end, so the reports derive that day inline, the pause ending now,
-// as GetRepDay does (liveStale).
+// Readers never wait for the refresher: a report that finds a day's summary
+// stale (or missing) derives that day inline from the store (daySummaries),
+// so answers are always as current as the data. A day begun with no data at
+// all has no data version, so no mark and no summary; one that a pause
+// covers (the days after a pause not yet resumed, or those of a pause more
+// than the 31 days a resume marks before it) is paused time all the same,
+// which GetRepDay shows, and the reports derive it inline at every call
+// from the rep's pauses alone (pausedDays); nothing stores it. A day that
+// lost data to retention is an exception to the inline derivations:
+// neither the refresher nor a report derives it again while it has a summary (keptSummary). The summary
+// of the day that holds the present, when it has paused time, is not read
+// either: the refresher holds a pause not yet resumed to the day's end, so
+// the reports derive that day inline, the pause ending now, as GetRepDay
+// does (liveStale).
 //
 // GetRepDay and the reports tell one story of a day. A change of the
 // tenant's settings or clients, or of a rep's zone or working hours,
@@ -66,25 +71,28 @@ import (
 // release that fixes a rule reaches the recent reports; older days keep
 // what they were derived with, as after a settings change.
 //
-// Caveats. A day is found through its data version, so data stored before
-// the store kept versions (none in a released file) is not summarised
-// until new data marks its day. A rep's days are cut in the zone the
-// directory holds when the data arrives; after a change of zone, old days
-// keep their old cut until they are marked again. Where the kept old-zone
-// days meet the days derived again in the new zone, days of unequal cuts
-// meet: a zone ahead makes the day markRep marks (derived in the new zone)
-// begin before the old zone's day before it ends, so a fix in that band
-// (the offset's width, a day further back) counts in both stored days
-// (TestVisitsPageKeyUnique), and a zone behind leaves the instants
-// between the old zone's last kept midnight and the new zone's first in
-// no stored day. Data arriving later for an old day derives it in the
-// zone now, with the same effect at its edges. A summary does not record
-// the zone it was cut in. A derivation that fails
-// (timeline.Derive panicking is caught and turned into an error) leaves
-// its mark, is logged and is retried at every pass; reports derive that
-// day inline and answer INTERNAL for it. Each summary costs one fsync'd
-// write; a burst of marks is drained by Config.RefreshWorkers
-// derivations at a time.
+// Caveats. A day is found through its data version (or, with no data,
+// through the pause that covers it: pausedDays), so data stored before the
+// store kept versions (none in a released file) is not summarised until new
+// data marks its day. A day without data that a pause covers is derived in
+// the rep's zone now, like GetRepDay's: after a change of zone its paused
+// instants may also lie in a stored day of the old zone's cut, and count in
+// both, as fixes in the band do (below). A rep's days are cut in the zone
+// the directory holds when the data arrives; after a change of zone, old
+// days keep their old cut until they are marked again. Where the kept
+// old-zone days meet the days derived again in the new zone, days of
+// unequal cuts meet: a zone ahead makes the day markRep marks (derived in
+// the new zone) begin before the old zone's day before it ends, so a fix in
+// that band (the offset's width, a day further back) counts in both stored
+// days (TestVisitsPageKeyUnique), and a zone behind leaves the instants
+// between the old zone's last kept midnight and the new zone's first in no
+// stored day. Data arriving later for an old day derives it in the zone
+// now, with the same effect at its edges. A summary does not record the
+// zone it was cut in. A derivation that fails (timeline.Derive panicking is
+// caught and turned into an error) leaves its mark, is logged and is
+// retried at every pass; reports derive that day inline and answer INTERNAL
+// for it. Each summary costs one fsync'd write; a burst of marks is drained
+// by Config.RefreshWorkers derivations at a time.
 
 // refreshPoll is how often the refresher looks for marks without a notify.
 const refreshPoll = 2 * time.Second
@@ -452,9 +460,14 @@ type deriveOpts struct {
 	// live ends a pause not yet resumed at the present (derive).
 	live bool
 	// noData derives the day from the rep's pauses and resumes alone, with
-	// no fix, check-in or check-out: a settled day the store holds no data
-	// version for (noDataRepDay).
+	// no fix, check-in or check-out: a day the store holds no data version
+	// for (noDataRepDay, pausedDays).
 	noData bool
+	// tracking, if trackingRead, is what Store.ListTrackingState returns
+	// for the day's bounds, read by the caller (pausedDays reads a rep's
+	// changes once for a whole range): the day does not read it again.
+	tracking     []dwell.TrackingChange
+	trackingRead bool
 }
 
 // deriveFrom is derive with its options.
@@ -488,7 +501,9 @@ func (s *Server) deriveFrom(ctx context.Context, tenant dwell.TenantID, r dwell.
 	// is derived with its pauses, as it will be once begun, since its
 	// summary is stored and stays current then.
 	if now.After(from) || len(fixes)+len(cis)+len(cos) > 0 {
-		if tracking, err = s.store.ListTrackingState(ctx, tenant, r.ID, from, to); err != nil {
+		if o.trackingRead {
+			tracking = o.tracking
+		} else if tracking, err = s.store.ListTrackingState(ctx, tenant, r.ID, from, to); err != nil {
 			return derived{}, err
 		}
 		if o.live && now.After(from) && now.Before(to) {
@@ -610,14 +625,137 @@ func (s *Server) currentDay(ctx context.Context, tenant dwell.TenantID, rep dwel
 }
 
 // daySummaries returns, for each rep of reps, the summaries of its days
-// with data in [from, to], in date order: with their visit, check-out and
-// call lists if full, else only what kpi.Compute and kpi.Breakdown read
-// (kpi.DecodeSummaries). The stored summaries are read in one transaction
-// and decoded by up to GOMAXPROCS goroutines; a day whose version the
-// cache of decoded days holds is not read at all. A day whose stored summary is
-// stale or missing is derived inline, so the answer reflects every write
-// acknowledged before the call.
+// in [from, to], in date order: with their visit, check-out and call
+// lists if full, else only what kpi.Compute and kpi.Breakdown read
+// (kpi.DecodeSummaries). Those are the days with data (storedDaySummaries)
+// and, unless full, the days begun without data that a pause covers
+// (pausedDays): GetRepDay shows such a day paused, so GetTimeBreakdown and
+// GetKpis count it too. ListVisits (full) has no use for them: a day
+// without data has no visit.
 func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date, full bool) ([][]*kpi.Day, error) {
+	out, err := s.storedDaySummaries(ctx, tenant, reps, from, to, full)
+	if err != nil || full {
+		return out, err
+	}
+	if err := s.pausedDays(ctx, tenant, reps, from, to, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pausedDays adds to out (what storedDaySummaries returned for reps over
+// [from, to]) each rep's days, begun by now, that the store holds no data
+// version for and that a pause covers, derived inline from the rep's
+// pauses and resumes alone, as GetRepDay derives them (noDataRepDay, or
+// derive, which finds no data either), a pause not yet resumed ending at
+// the present; out[i] stays in date order. The store gives a day a data
+// version only when data lands on it, and a resume marks the days back to
+// its pause (31 at most), so a day paused from start to end has none
+// while the pause lasts, nor ever if it lies further back than that from
+// the resume. Nothing stores these days: they are derived at every
+// report, which costs one read of the rep's tracking changes over the
+// range for each rep that has a day without data in it (none for a rep
+// with data every day, as a team's report over today mostly is) and one
+// derivation, of a day with no fix, for each such day a pause covers.
+func (s *Server) pausedDays(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date, out [][]*kpi.Day) error {
+	now := s.now()
+	var settings dwell.Settings
+	haveSettings := false
+	for i, r := range reps {
+		loc, err := s.location(r.TimeZone)
+		if err != nil {
+			return err
+		}
+		// The days begun by now that have no summary in out[i] (which
+		// holds every day with a data version).
+		var missing []dwell.Date
+		k := 0
+		for d := from; !to.Before(d) && d.Start(loc).Before(now); d = d.AddDays(1) {
+			for k < len(out[i]) && out[i][k].Date.Before(d) {
+				k++
+			}
+			if k < len(out[i]) && out[i][k].Date == d {
+				continue
+			}
+			missing = append(missing, d)
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		changes, err := s.store.ListTrackingState(ctx, tenant, r.ID, missing[0].Start(loc), missing[len(missing)-1].AddDays(1).Start(loc))
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(changes, func(c dwell.TrackingChange) bool { return c.Paused }) {
+			continue
+		}
+		added := false
+		for _, d := range missing {
+			dayFrom, dayTo := d.Start(loc), d.AddDays(1).Start(loc)
+			tracking := trackingState(changes, dayFrom, dayTo)
+			if !slices.ContainsFunc(tracking, func(c dwell.TrackingChange) bool { return c.Paused }) {
+				continue // no pause holds in the day: it is empty
+			}
+			if !haveSettings {
+				if settings, err = s.store.GetSettings(ctx, tenant); err != nil {
+					return err
+				}
+				haveSettings = true
+			}
+			dd, err := s.deriveFrom(ctx, tenant, r, d, settings, deriveOpts{live: true, noData: true, tracking: tracking, trackingRead: true})
+			if err != nil {
+				return err
+			}
+			if len(dd.day.Segments) == 0 {
+				continue
+			}
+			out[i] = append(out[i], kpi.Summarize(r.ID, d, &dd.day, 0, nil, nil, dd.clients.kind))
+			added = true
+		}
+		if added {
+			slices.SortStableFunc(out[i], func(a, b *kpi.Day) int {
+				switch {
+				case a.Date.Before(b.Date):
+					return -1
+				case b.Date.Before(a.Date):
+					return 1
+				}
+				return 0
+			})
+		}
+	}
+	return nil
+}
+
+// trackingState returns what Store.ListTrackingState(from, to) returns,
+// taken from changes, what it returned for a span that holds [from, to):
+// the changes at the latest instant before from, then those in [from, to).
+func trackingState(changes []dwell.TrackingChange, from, to time.Time) []dwell.TrackingChange {
+	// changes are in time order: [lo, hi) are those before from, [hi, end)
+	// those in [from, to).
+	hi := 0
+	for hi < len(changes) && changes[hi].Time.Before(from) {
+		hi++
+	}
+	lo := hi
+	for lo > 0 && changes[lo-1].Time.Equal(changes[hi-1].Time) {
+		lo--
+	}
+	end := hi
+	for end < len(changes) && changes[end].Time.Before(to) {
+		end++
+	}
+	return changes[lo:end]
+}
+
+// storedDaySummaries returns, for each rep of reps, the summaries of its
+// days with data in [from, to], in date order, as daySummaries describes.
+// The stored summaries are read in one transaction and decoded by up to
+// GOMAXPROCS goroutines; a day whose version the cache of decoded days
+// holds is not read at all. A day whose stored summary is stale or missing
+// is derived inline, so the answer reflects every write acknowledged
+// before the call.
+func (s *Server) storedDaySummaries(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date, full bool) ([][]*kpi.Day, error) {
 	ids := make([]dwell.RepID, len(reps))
 	for i, r := range reps {
 		ids[i] = r.ID

@@ -238,9 +238,9 @@ func (s *Server) settled(date dwell.Date, retention time.Duration, pruned time.T
 // derived with today's zone, working hours and settings, and disagree with
 // the reports, which read the same summary. A settled day the store holds
 // no data version for (its data, if any, was cut into other days in the
-// rep's zone of then, and no report counts a day for it) is derived from
-// the pauses and resumes alone (noData): its fixes and actions count in
-// the days that hold them. It returns nil (and the caller derives the
+// rep's zone of then) is derived from the pauses and resumes alone
+// (noData), as the reports derive it (pausedDays in refresh.go): its fixes
+// and actions count in the days that hold them. It returns nil (and the caller derives the
 // day) when there is no summary with its detail, or when the summary is
 // not current and the day has not lost data yet (lost false), since then
 // the reports derive it too; a day that lost data keeps its summary even
@@ -290,10 +290,10 @@ func (s *Server) storedRepDay(ctx context.Context, tenant dwell.TenantID, r dwel
 
 // noDataRepDay returns settled day date of r, which the store holds no
 // data version for, derived with settings from the rep's pauses and
-// resumes only, with
-// no fix or action: the reports count no day for it, and its data (after
-// a change of the rep's zone, the fixes of its instants) counts in the
-// stored days cut in the zone of then.
+// resumes only, with no fix or action: the reports count its paused time
+// alone, derived the same way (pausedDays in refresh.go), and its data
+// (after a change of the rep's zone, the fixes of its instants) counts in
+// the stored days cut in the zone of then.
 func (s *Server) noDataRepDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (*dwellv1.GetRepDayResponse, error) {
 	d, err := s.deriveFrom(ctx, tenant, r, date, settings, deriveOpts{live: true, noData: true})
 	if err != nil {
