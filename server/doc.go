@@ -183,7 +183,8 @@
 // are not field time in the KPIs (summary format v2; v1 summaries still
 // decode); a pause inside a visit leaves one visit whose paused time its
 // duration leaves out (format v3), and a live visit paused at the client
-// has not ended while the pause lasts (no VISIT_ENDED, package events).
+// has not ended while the pause lasts (no VISIT_ENDED, package events;
+// a later day with data elsewhere ends it).
 //
 // # Summaries and live events
 //
@@ -192,12 +193,19 @@
 // tells the day listeners and stores the summaries. The one day listener
 // is publishDayEvents (watch.go), which turns the two timelines into new
 // facts with events.Diff and hands them to the broker; when the new day
-// begins with a visit or idle stop Diff has something new to say of, it
-// also reads what the day before handed on (carryInto: that day's current
-// summary, or the day derived when its summary is stale), so that a stay
-// across the rep's midnight is one visit, started and ended once, and an
-// idle stop across it is started once (package events, "Across
-// midnight"). watch.go also holds the WatchEvents
+// begins with a visit or idle stop Diff has something new to say of, or
+// its data first shows enough of the rep to end a stay carried in, it
+// also reads what the rep's last day with data before it handed on
+// (carryInto: that day's current summary, or the day derived when its
+// summary is stale; days without data between are passed over), so that
+// a stay across the rep's midnight is one visit, started and ended once,
+// and an idle stop across it is started once; and when the new day newly
+// ends with an open visit, it reads the rep's next day with data
+// (laterDay, the same way). A visit open at its day's end (working hours
+// over, the phone switched off, at the client) thus gets its VISIT_ENDED
+// once the next day with data shows the rep elsewhere, whichever of the
+// two days is derived first (package events, "Across midnight";
+// TestEventsVisitOpenAtDayEnd). watch.go also holds the WatchEvents
 // streams and the silence sweeper, which publishes REP_SILENT after the
 // tenant's silence_min_seconds of working time without a fix. The
 // sweeper's tracker is seeded at start with each rep's last stored fix,

@@ -297,9 +297,11 @@ func TestFailedListenerRetriesDayEventsOnce(t *testing.T) {
 
 			// Every day was derived from all of its data at once, so its
 			// events are those of its derivation against nothing, given
-			// what the day before hands on when the listener reads it (a
-			// rep idle across midnight: one idle stop, started the day
-			// before).
+			// what the days before hand on and the next day with data
+			// shows when the listener reads them (eventOptions: a rep idle
+			// across midnight is one idle stop, started the day before; a
+			// visit open at its day's end ends when the next day shows the
+			// rep elsewhere).
 			set, err := e.st.GetSettings(ctx, tenant)
 			if err != nil {
 				t.Fatal(err)
@@ -314,11 +316,9 @@ func TestFailedListenerRetriesDayEventsOnce(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				o := events.Options{Rep: d.Rep, Team: r.Team, Settings: set}
-				if events.NeedsCarry(nil, &fresh.day) {
-					if o.Carry, err = e.s.carryInto(ctx, tenant, r, d.Date, set); err != nil {
-						t.Fatal(err)
-					}
+				o, err := e.s.eventOptions(ctx, dayChange{tenant: tenant, rep: d.Rep, team: r.Team, r: r, settings: set, date: d.Date, next: &fresh.day})
+				if err != nil {
+					t.Fatal(err)
 				}
 				for _, ev := range events.Diff(nil, &fresh.day, o) {
 					want[ev.Key]++

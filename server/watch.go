@@ -484,8 +484,10 @@ func (b *broker) recent(tenant dwell.TenantID, after uint64, limit int) ([]dwell
 
 // publishDayEvents is the day listener: it publishes the events that the
 // new derivation of a rep-day shows and the previous one did not (with
-// what the day before handed on, when the day begins with a visit:
-// carryInto), and notes the rep's last fix for the silence sweeper. The
+// what the rep's days before hand on, when the day begins with a visit or
+// first decides a stay carried in: carryInto; and with the rep's next day
+// with data, when the day newly ends with an open visit: laterDay; see
+// eventOptions), and notes the rep's last fix for the silence sweeper. The
 // refresher calls it before storing the day's summary, which the next
 // derivation diffs against, and stores the summary only if it succeeds:
 // a failed append, or a crash before the summary is stored, leaves the
@@ -542,52 +544,90 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 		was = trackedUntil(c.prev, time.Time{})
 	}
 	s.silence.followDay(c.tenant, c.rep, was, trackedUntil(c.next, c.lastKept))
-	o := events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings}
-	if events.NeedsCarry(c.prev, c.next) {
-		var err error
-		if o.Carry, err = s.carryInto(ctx, c.tenant, c.r, c.date, c.settings); err != nil {
-			return err
-		}
+	o, err := s.eventOptions(ctx, c)
+	if err != nil {
+		return err
 	}
 	evs := events.Diff(c.prev, c.next, o)
 	if len(evs) == 0 {
 		return nil
 	}
 	from := store.DayVersion{DayKey: store.DayKey{Tenant: c.tenant, Rep: c.rep, Date: c.date}, Version: c.version}
-	_, err := s.events.publishDay(ctx, c.tenant, &from, evs)
+	_, err = s.events.publishDay(ctx, c.tenant, &from, evs)
 	return err
+}
+
+// eventOptions returns the options of events.Diff for the change c: the
+// rep, team, detect time and settings, what the rep's days before hand on
+// (carryInto) when Diff reads it (events.NeedsCarry, or events.NeedsLater
+// of a day that may carry on a stay from the day before: FillsDay, since
+// the stay it hands on is then anchored where that began), and the rep's
+// next day with data (laterDay) when Diff reads it (events.NeedsLater).
+func (s *Server) eventOptions(ctx context.Context, c dayChange) (events.Options, error) {
+	o := events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings}
+	later := events.NeedsLater(c.prev, c.next)
+	var err error
+	if events.NeedsCarry(c.prev, c.next, c.settings) || later && events.FillsDay(c.next) {
+		if o.Carry, err = s.carryInto(ctx, c.tenant, c.r, c.date, c.settings); err != nil {
+			return o, err
+		}
+	}
+	if later {
+		if o.Later, err = s.laterDay(ctx, c.tenant, c.r, c.date, c.settings); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }
 
 // carryDays is how many local days back carryInto follows a stay that
 // fills whole days at one client (or an idle stop that fills them at one
 // place): one carried across more midnights is anchored, from then on,
-// at the start of the last day it reaches.
+// at the start of the last day it reaches. It is also how far, back or
+// on, the rep's previous or next day with data is looked for across days
+// without data (carryInto, laterDay): a visit open at the end of a day
+// followed by more than carryDays-1 days without data never ends.
 const carryDays = 7
 
-// carryInto returns what rep r's local day before date hands on to date
-// (events.CarryOut): the stay and idle stop that day ended with, if any,
-// anchored where they began, following them back across the days they
-// filled from start to end (events.FillsDay), up to carryDays. A day is read as its current
-// stored summary has it, or derived (as the refresher would) when that is
-// stale or missing: the days of one pass are derived in parallel, so the
-// day before may not be stored yet. Day listeners call it only when the
-// new derivation has something new to say of a visit or idle stop that
-// begins its day (events.NeedsCarry), so a day read per such derivation,
-// not per pass.
+// carryInto returns what rep r's last local day with data (events.Tracked)
+// before date hands on to date (events.CarryOut): the stay and idle stop
+// that day ended with, if any, anchored where they began, following them
+// back across the days they filled from start to end (events.FillsDay),
+// up to carryDays. Days without data before date are passed over (a
+// weekend, a day off: the stay open at the end of the day before them
+// ends in date if date does not carry it on), to carryDays back, and the
+// carry is then marked Gap (it can end in date, not carry on). A day is
+// read as its current stored summary has it, or derived (as the refresher
+// would) when that is stale or missing (dayFor); a day with no data
+// version is not read at all. Day listeners call it only when the new
+// derivation has something new to say of a visit or idle stop that
+// begins its day, or first has data enough to end a stay carried in
+// (events.NeedsCarry), or opens a stay its day may carry on from the day
+// before (NeedsLater of a day that FillsDay): a few days read per such
+// derivation (one listing of the days' versions, then one summary per
+// day with data up to the carry's origin), not per pass.
 func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (events.Carry, error) {
 	const op = dwell.Op("server.carryInto")
-	var days []*timeline.Day // days[i] is the day i+1 before date
+	have, err := s.daysWithData(ctx, tenant, r.ID, date.AddDays(-carryDays), date.AddDays(-1))
+	if err != nil {
+		return events.Carry{}, dwell.E(op, err)
+	}
+	var days []*timeline.Day // the days with data read, latest first
+	gap := false
 	for i := range carryDays {
-		d, err := s.currentDay(ctx, tenant, r.ID, date.AddDays(-i-1), false)
-		if err != nil && !errors.Is(err, kpi.ErrCorrupt) {
-			return events.Carry{}, dwell.E(op, err)
-		}
-		if d == nil {
-			dd, err := s.derive(ctx, tenant, r, date.AddDays(-i-1), settings, false)
-			if err != nil {
+		dt := date.AddDays(-i - 1)
+		var d *timeline.Day
+		if have[dt] {
+			if d, err = s.dayFor(ctx, tenant, r, dt, settings); err != nil {
 				return events.Carry{}, dwell.E(op, err)
 			}
-			d = &dd.day
+		}
+		if !events.Tracked(d) {
+			if len(days) > 0 {
+				break // the stay the days read carry began after this day
+			}
+			gap = true
+			continue
 		}
 		days = append(days, d)
 		if !events.FillsDay(d) {
@@ -598,7 +638,74 @@ func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.R
 	for i := len(days) - 1; i >= 0; i-- {
 		c = events.CarryOut(days[i], c)
 	}
+	c.Gap = gap && len(days) > 0
 	return c, nil
+}
+
+// laterDay returns rep r's first local day with data (events.Tracked)
+// after date, up to carryDays on, and whether days without data lie
+// between; zero if none. Days are read as carryInto reads them. Day
+// listeners call it only when a derivation newly ends with an open stay
+// (events.NeedsLater): one listing of the days' data versions (usually
+// none: the day is the rep's latest), then one summary per later day
+// with data up to the first tracked one.
+func (s *Server) laterDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (events.Later, error) {
+	const op = dwell.Op("server.laterDay")
+	have, err := s.daysWithData(ctx, tenant, r.ID, date.AddDays(1), date.AddDays(carryDays))
+	if err != nil {
+		return events.Later{}, dwell.E(op, err)
+	}
+	for i := range carryDays {
+		dt := date.AddDays(i + 1)
+		if !have[dt] {
+			continue
+		}
+		d, err := s.dayFor(ctx, tenant, r, dt, settings)
+		if err != nil {
+			return events.Later{}, dwell.E(op, err)
+		}
+		if events.Tracked(d) {
+			return events.Later{Day: d, Gap: i > 0}, nil
+		}
+	}
+	return events.Later{}, nil
+}
+
+// daysWithData returns the days in [from, to] on which rep has a data
+// version or a summary, from one read of the day records (summaries
+// unread): a day not in it has no data, so nothing to derive.
+func (s *Server) daysWithData(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to dwell.Date) (map[dwell.Date]bool, error) {
+	have := map[dwell.Date]bool{}
+	err := s.store.ViewDaySummaries(ctx, tenant, []dwell.RepID{rep}, from, to,
+		func(int, store.DaySummary) bool { return false },
+		func(days [][]store.DaySummary) error {
+			for _, rd := range days {
+				for _, d := range rd {
+					have[d.Date] = true
+				}
+			}
+			return nil
+		})
+	return have, err
+}
+
+// dayFor returns rep r's day date as its current stored summary has it,
+// or derived (as the refresher would) when that is stale, missing or
+// corrupt: the days of one pass are derived in parallel, so the day may
+// not be stored yet.
+func (s *Server) dayFor(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (*timeline.Day, error) {
+	d, err := s.currentDay(ctx, tenant, r.ID, date, false)
+	if err != nil && !errors.Is(err, kpi.ErrCorrupt) {
+		return nil, err
+	}
+	if d == nil {
+		dd, err := s.derive(ctx, tenant, r, date, settings, false)
+		if err != nil {
+			return nil, err
+		}
+		d = &dd.day
+	}
+	return d, nil
 }
 
 // --- Cursors ---

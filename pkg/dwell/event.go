@@ -11,7 +11,9 @@ const (
 	// EventVisitStarted is the start of a visit (Visit.Start).
 	EventVisitStarted
 	// EventVisitEnded is the end of a visit, reported once the rep has been
-	// seen away from the site after it (or the day is over).
+	// seen away from the site after it (or, for a visit open at the end
+	// of its day, once the rep's next day with data shows the rep did not
+	// carry the stay on: package events).
 	EventVisitEnded
 	// EventGeofenceEntered is the rep's arrival at a client's site as the
 	// fixes show it: a visit backed by fixes (source geofence or both).

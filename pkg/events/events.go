@@ -15,16 +15,20 @@
 //     travelling (an open last stop right at the visit's end does not
 //     count: it may be the same visit seen through noisy fixes). A visit
 //     still going at the last fix of the observed span is open and gets no
-//     VISIT_ENDED until a later derivation shows the rep gone that long; a
-//     visit still open at the day's last fix gets none from that day (if
-//     the next day begins at the same client, that day's end of the stay
-//     is its end: "Across midnight"). Waiting for the departure to settle
-//     is what keeps "ended" from being said of a visit the rep is still
-//     at (a multipath jump at the end of the span looks like a departure
-//     until the next fixes arrive). A visit whose
-//     rep paused tracking there has not ended while the pause lasts: the
-//     rep may resume at the client, and the pause is then inside the one
-//     visit. Time is the visit's end as estimated when the event is sent.
+//     VISIT_ENDED until a later derivation shows the rep gone that long. A
+//     visit still open at its day's end (the rep at the site, paused there,
+//     or gone for less than SettleAfter, when working hours ended or the
+//     phone was switched off) gets none from that day: the rep's next day
+//     with data ends it, at its end as its own day has it, unless that
+//     day begins at the same client and carries the stay on, whose end is
+//     then the stay's end ("Across midnight"). Waiting for the departure
+//     to settle is what keeps "ended" from being said of a visit the rep
+//     is still at (a multipath jump at the end of the span looks like a
+//     departure until the next fixes arrive). A visit whose rep paused
+//     tracking there has not ended while the pause lasts: the rep may
+//     resume at the client, and the pause is then inside the one visit;
+//     a later day with data elsewhere ends it, at the pause's start. Time
+//     is the visit's end as estimated when the event is sent.
 //   - GEOFENCE_ENTERED and GEOFENCE_EXITED: the same for the visits the
 //     fixes back (source GEOFENCE or BOTH), not for a visit resting on a
 //     check-in and check-out alone. "Entered" is not the first fix inside
@@ -97,9 +101,32 @@
 // to its end FillsDay too. An idle segment that begins the next day
 // elsewhere, or after travel, is a new idle stop.
 //
+// A visit open at its day's end that the next day does not carry on
+// ends there: the rep's next day with data (a segment that is not
+// PAUSED or OFF_HOURS: Tracked; days without any between, such as a
+// weekend with the phone off, are passed over) shows the rep did not
+// continue the stay (its first visit of the kind is at another client,
+// or after travel, or there is none: idle, travelling), once it shows
+// enough of the rep to tell (decisive: tracked for SettleAfter past
+// visit_min, or its first stop reached by travel or followed by more;
+// the rep's first minutes back at the client are no visit yet). The
+// stay then gets its VISIT_ENDED (and GEOFENCE_EXITED, for the fence
+// stay) under the key its own day would have given it (anchored where
+// the stay began, so a stay carried across several midnights ends once),
+// at its end as that day has it (Stay.End). A stay carries on across one
+// midnight only: after days without data between (Carry.Gap), or after
+// the day showed the rep leaving (Stay.Left), the later day at the same
+// client from its start ends it and starts a visit of its own. Either
+// day may be derived first: the later day reads what the earlier one
+// hands on (Options.Carry, with the stay's end), and the earlier one,
+// when a derivation newly ends it with an open stay, reads the later day
+// (Options.Later); the log keeps the end once.
+//
 // NeedsCarry says when Diff reads the carry: when it has something new
 // to say of a first visit that begins its day, or of an idle segment that
-// begins it, so the caller reads the previous day only then.
+// begins it, or when the day's data first decides a stay carried in, so
+// the caller reads the previous day only then; NeedsLater says when it
+// reads the later day: when the day newly ends with an open stay.
 //
 // # Late events
 //
@@ -107,7 +134,15 @@
 // first have been: detect time minus event time, less the time the
 // derivation needs to see it at all (visit_min for a visit start or fence
 // entry, idle_min for an idle start), exceeds LateAfter. Late events are
-// published like the others, marked.
+// published like the others, marked. The end of a visit open at its
+// day's end could first have been told once the next day's data decided
+// it: its delay is counted from the later day's first tracked instant
+// plus the time a day needs to decide (SettleAfter past visit_min), not
+// from the visit's end. So a rep whose phone comes on at 08:00 and
+// uploads as it goes gets an end that is not late, hours after the
+// visit's end, and one whose next day's data sat on the phone gets a late
+// one: Late tells that data came late, which a night off the clock is
+// not.
 //
 // # Caveats
 //
@@ -117,9 +152,14 @@
 // and, if both had ended, two ends. So does a stay or idle stop across
 // midnight whose second day was told of before any of the first day's
 // part arrived (its start was then the second day's). A visit that has
-// not ended by its day's end (the rep still at the site, or gone for
-// less than SettleAfter, when the phone was switched off or working
-// hours ended) and that no next day continues never ends. The end time of a
+// not ended by its day's end is ended only by a later day with data
+// within the few days the caller looks (the server: 7), and only the
+// day's last visit of a kind is such a stay (an earlier one left open by
+// a last stop right at its end, with no travel between, gets no end). A
+// day that has no data yet counts as a day without data: if the later
+// day's data arrives first and ends the stay, data of a day between
+// arriving later that would have carried it on does not retract the end.
+// The end time of a
 // VISIT_ENDED is the estimate at the time it was sent; late fixes inside
 // the departure can move the day's estimate by a few minutes without a
 // new event.
@@ -162,17 +202,34 @@ type Options struct {
 	// Settings give VisitMin and IdleMin, the derivation's own delay for
 	// lateness; zero values take dwell.DefaultSettings.
 	Settings dwell.Settings
-	// Carry is what the rep's previous local day hands on to this one
-	// (CarryOut of that day): the stays it ended with, which this day's
-	// first visits may continue. Zero when that day ended with none, or
+	// Carry is what the rep's previous local day with data hands on to
+	// this one (CarryOut of that day; Gap when days without data lie
+	// between): the stays it ended with, which this day's first visits
+	// may continue, or else end. Zero when that day ended with none, or
 	// when NeedsCarry says Diff does not read it.
 	Carry Carry
+	// Later is the rep's next local day with data after this one (see
+	// NeedsLater), which may end the stay this day ends with. Zero when
+	// no later day has data, or when NeedsLater says Diff does not read
+	// it.
+	Later Later
 }
 
-// Diff returns the events that next shows and prev did not, ordered by
-// event time (at one instant: exits and ends before idle starts, entries
-// and starts, then check-ins), then client and key. prev nil means nothing
-// was known of the day. Neither day is changed.
+// Later is the rep's next local day with data (Tracked) after a day, as
+// the caller found it looking at most a few days on: Day nil if none.
+// Gap tells that days without data lie between (the stay the earlier day
+// ends with can then only end there, not carry on).
+type Later struct {
+	Day *timeline.Day
+	Gap bool
+}
+
+// Diff returns the events that next shows and prev did not (among them
+// the end of a stay open at a day's end that next, or o.Later, shows the
+// rep did not carry on: "Across midnight"), ordered by event time (at one
+// instant: exits and ends before idle starts, entries and starts, then
+// check-ins), then client and key. prev nil means nothing was known of
+// the day. Neither day is changed.
 func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 	if next == nil {
 		return nil
@@ -188,6 +245,7 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 	if idleMin <= 0 {
 		idleMin = def.IdleMin
 	}
+	settle := SettleAfter + visitMin
 	var out []dwell.Event
 	add := func(t dwell.EventType, client dwell.ClientID, at time.Time, delay time.Duration, anchor string) {
 		e := dwell.Event{
@@ -208,7 +266,7 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 			// stay the previous day ended with, at where that began: the
 			// previous day published its start under that anchor.
 			since := v.Start
-			if i == 0 && in.carries(next, v) {
+			if i == 0 && o.Carry.continues(k.fence, next, v) {
 				since = in.Since
 			}
 			anchor := stamp(since)
@@ -217,6 +275,29 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 			}
 			if ended(next, v.End) && (match[i] < 0 || !ended(prev, pv[match[i]].End)) {
 				add(k.ended, v.Client, v.End, SettleAfter, anchor)
+			}
+		}
+		// The stay the previous day with data ended with, open there,
+		// ends when this day first shows the rep did not carry it on;
+		// under its own anchor, at its end as that day has it. It could
+		// first have been told settle after this day's first tracked
+		// instant.
+		if endsIn(next, o.Carry, k, settle) && !endsIn(prev, o.Carry, k, settle) {
+			add(k.ended, in.Client, in.End, firstTracked(next).Sub(in.End)+settle, stamp(in.Since))
+		}
+		// The stay this day ends with, when the rep's next day with data
+		// (o.Later) shows it did not carry it on: the later day was
+		// derived first and could not tell (late upload of this day).
+		// Told by the derivation of this day that first ends with this
+		// stay so ended: not if prev ended with the same stay (client and
+		// anchor) and the later day ended that too.
+		if l := o.Later; l.Day != nil {
+			now, was := CarryOut(next, o.Carry), CarryOut(prev, o.Carry)
+			now.Gap, was.Gap = l.Gap, l.Gap
+			s, w := now.stay(k.fence), was.stay(k.fence)
+			same := w.Client == s.Client && w.Since.Equal(s.Since) && endsIn(l.Day, was, k, settle)
+			if endsIn(l.Day, now, k, settle) && !same {
+				add(k.ended, s.Client, s.End, firstTracked(l.Day).Sub(s.End)+settle, stamp(s.Since))
 			}
 		}
 	}
@@ -229,7 +310,7 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 			continue
 		}
 		since := s.Start
-		if o.Carry.Idle.carries(next, i) {
+		if !o.Carry.Gap && o.Carry.Idle.carries(next, i) {
 			since = o.Carry.Idle.Since
 		}
 		add(dwell.EventIdleStarted, "", since, idleMin, stamp(since))
@@ -349,27 +430,41 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// Stay is a visit still going at the end of a rep's local day: its client
-// and the instant it began, which anchors its events (zero Since: none).
-// It began before that day when the day's visit itself carried on a stay
-// of the day before.
+// Stay is a visit open at the end of a rep's local day (not ended there:
+// see ended): its client, the instant it began, which anchors its events
+// (zero Since: none), and its end as that day has it (End: where its
+// VISIT_ENDED is placed when a later day shows the rep gone). It began
+// before that day when the day's visit itself carried on a stay of the
+// day before. Left tells that the day shows the rep leaving after End
+// (travel, for less than SettleAfter) rather than nothing but paused
+// time: the next day can then end the stay but not carry it on.
 type Stay struct {
 	Client dwell.ClientID
 	Since  time.Time
+	End    time.Time
+	Left   bool
 }
 
 // Carry is what a rep's local day hands on to the next: the stay its last
 // visit is (Visit) and the one its last fix-backed visit is (Fence), if
-// they ran to the day's end (nothing after them but paused time), and
-// the idle stop its last idle segment is (Idle), if that ran to the
-// day's end. A day whose first visit of a kind begins at its start
-// (nothing before it but paused time) at the client of the stay carried
-// in continues that stay; a day whose first segment that is not paused
-// time is idle, from its start, within IdleSameM of the idle stop carried
-// in, continues that stop (see the package doc, "Across midnight").
+// they were open at the day's end, and the idle stop its last idle
+// segment is (Idle), if that ran to the day's end. A day whose first
+// visit of a kind begins at its start (nothing before it but paused time)
+// at the client of the stay carried in continues that stay, unless the
+// stay was Left or Gap is set; a day whose first segment that is not
+// paused time is idle, from its start, within IdleSameM of the idle stop
+// carried in, continues that stop, unless Gap is set. A day with data
+// that does not continue the stay carried in ends it (see the package
+// doc, "Across midnight").
+//
+// Gap tells that the carry comes from an earlier day than the one just
+// before, across days without data (Tracked): its stays can end in the
+// day handed them, not carry on (a stay carries across one midnight
+// only), and its idle stop is not carried.
 type Carry struct {
 	Visit, Fence Stay
 	Idle         IdleStay
+	Gap          bool
 }
 
 // IdleStay is an idle stop still going at the end of a rep's local day:
@@ -458,10 +553,114 @@ func (c Carry) stay(fence bool) Stay {
 }
 
 // carries reports whether v, the first visit of its kind of day d,
-// continues s: it is at s's client and nothing but paused time is before
-// it in d.
+// continues s: s was not Left, v is at s's client and nothing but
+// paused time is before it in d.
 func (s Stay) carries(d *timeline.Day, v timeline.Visit) bool {
-	return !s.Since.IsZero() && s.Client == v.Client && startsDay(d, v.Start)
+	return !s.Since.IsZero() && !s.Left && s.Client == v.Client && startsDay(d, v.Start)
+}
+
+// continues reports whether v, the first visit of its kind of day d,
+// continues the stay of that kind c carries in (see Carry).
+func (c Carry) continues(fence bool, d *timeline.Day, v timeline.Visit) bool {
+	return !c.Gap && c.stay(fence).carries(d, v)
+}
+
+// endsIn reports whether day d ends the stay of kind k that c carries in:
+// d shows enough of the rep to tell (decisive) and its first visit of
+// that kind, if any, does not continue the stay (another client, idle,
+// travel, the same client after travel, or the stay Left or across a
+// Gap).
+func endsIn(d *timeline.Day, c Carry, k stayKind, settle time.Duration) bool {
+	if c.stay(k.fence).Since.IsZero() || !decisive(d, settle) {
+		return false
+	}
+	vs := k.of(d)
+	return len(vs) == 0 || !c.continues(k.fence, d, vs[0])
+}
+
+// Tracked reports whether d has data: a segment that is neither PAUSED
+// nor OFF_HOURS. A day without (no fix, a lone fix, or paused whole)
+// tells nothing of where the rep was: it neither continues nor ends a
+// stay carried across it.
+func Tracked(d *timeline.Day) bool {
+	_, _, ok := trackedSpan(d)
+	return ok
+}
+
+// trackedSpan returns the start of d's first segment that is neither
+// PAUSED nor OFF_HOURS and the end of its last such segment.
+func trackedSpan(d *timeline.Day) (first, last time.Time, ok bool) {
+	if d == nil {
+		return first, last, false
+	}
+	for _, s := range d.Segments {
+		if !isPaused(s) {
+			if !ok {
+				first, ok = s.Start, true
+			}
+			last = s.End
+		}
+	}
+	return first, last, ok
+}
+
+// firstTracked returns the start of d's first segment that is neither
+// PAUSED nor OFF_HOURS (zero if none).
+func firstTracked(d *timeline.Day) time.Time {
+	first, _, _ := trackedSpan(d)
+	return first
+}
+
+func isPaused(s timeline.Segment) bool {
+	return s.Kind == timeline.KindPaused || s.Kind == timeline.KindOffHours
+}
+
+// decisive reports whether d shows enough of the rep, from its first
+// tracked instant, to tell whether it carries on the stay the day before
+// ended with: its tracked span is settle long (SettleAfter past the
+// visit_min a visit from the day's start needs to be seen at all), or
+// its first stop (a visit or idle segment) was reached by travel or is
+// followed by more of the day, as ended asks of a stop elsewhere within a
+// day. A day whose first minutes are too few to show a visit yet (the
+// rep back at the client, not yet visit_min there) is not: it would end
+// a stay it then carries on.
+func decisive(d *timeline.Day, settle time.Duration) bool {
+	first, last, ok := trackedSpan(d)
+	if !ok {
+		return false
+	}
+	if last.Sub(first) >= settle {
+		return true
+	}
+	before := false
+	for i, s := range d.Segments {
+		if isPaused(s) {
+			continue
+		}
+		if s.Kind == timeline.KindVisit || s.Kind == timeline.KindIdle {
+			if before {
+				return true
+			}
+			for _, t := range d.Segments[i+1:] {
+				if !isPaused(t) {
+					return true
+				}
+			}
+			return false
+		}
+		before = true
+	}
+	return false
+}
+
+// settleFor is how long a day must be tracked before it decides a stay
+// carried in (decisive): SettleAfter past the tenant's visit_min.
+func settleFor(set dwell.Settings) time.Duration {
+	v := set.VisitMin
+	if v <= 0 {
+		v = dwell.DefaultSettings().VisitMin
+	}
+	return SettleAfter + v
 }
 
 // startsDay reports whether nothing but paused time (PAUSED, OFF_HOURS)
@@ -483,9 +682,10 @@ func startsDay(d *timeline.Day, start time.Time) bool {
 
 // CarryOut returns what day d hands on to the next local day, given in,
 // what the day before d handed on to d: for each kind, d's last visit if
-// nothing but paused time follows it (pausedAfter), since the instant
-// in's stay began when that visit continues it, else since its own start.
-// A nil d hands on nothing.
+// it has not ended in d (ended: the rep at the site to the day's end,
+// paused there, or seen leaving for less than SettleAfter; Left for the
+// last), since the instant in's stay began when that visit continues it,
+// else since its own start. A nil d hands on nothing.
 func CarryOut(d *timeline.Day, in Carry) Carry {
 	var out Carry
 	if d == nil {
@@ -497,12 +697,12 @@ func CarryOut(d *timeline.Day, in Carry) Carry {
 			continue
 		}
 		last := vs[len(vs)-1]
-		if !pausedAfter(d, last.End) {
+		if ended(d, last.End) {
 			continue
 		}
-		s := Stay{Client: last.Client, Since: last.Start}
-		if is := in.stay(k.fence); len(vs) == 1 && is.carries(d, last) {
-			s.Since = is.Since
+		s := Stay{Client: last.Client, Since: last.Start, End: last.End, Left: !pausedAfter(d, last.End)}
+		if len(vs) == 1 && in.continues(k.fence, d, last) {
+			s.Since = in.stay(k.fence).Since
 		}
 		if k.fence {
 			out.Fence = s
@@ -520,7 +720,7 @@ func CarryOut(d *timeline.Day, in Carry) Carry {
 			first -= 2
 		}
 		out.Idle = IdleStay{Location: d.Segments[i].Location, Since: d.Segments[first].Start}
-		if in.Idle.carries(d, first) {
+		if !in.Gap && in.Idle.carries(d, first) {
 			out.Idle.Since = in.Idle.Since
 		}
 	}
@@ -553,14 +753,19 @@ func FillsDay(d *timeline.Day) bool {
 	return false
 }
 
-// NeedsCarry reports whether Diff(prev, next, o) reads o.Carry: next's
-// first visit of a kind begins at the day's start, and Diff has something
-// new to say of it (it is unpaired, or it has ended and its pair had
-// not); or next begins with an idle segment (nothing but paused time
-// before it) that no idle segment of prev overlaps, whose IDLE_STARTED
-// may be the previous day's. The caller reads the previous day only then:
-// not at every derivation of a day that begins at a client or idle.
-func NeedsCarry(prev, next *timeline.Day) bool {
+// NeedsCarry reports whether Diff(prev, next, o) reads o.Carry, with
+// set the tenant's settings (o.Settings): next's first visit of a kind
+// begins at the day's start, and Diff has something new to say of it (it
+// is unpaired, or it has ended and its pair had not); or next begins with
+// an idle segment (nothing but paused time before it) that no idle
+// segment of prev overlaps, whose IDLE_STARTED may be the previous
+// day's; or next may newly end the stay carried in: it is the first
+// derivation of the day to show enough of the rep to tell (decisive), or
+// its first visit of a kind no longer begins the day at the client
+// prev's did. The caller reads the previous day only then: not at every
+// derivation of a day that begins at a client or idle, and once a day for
+// the end of a stay (when the day's data first decides it).
+func NeedsCarry(prev, next *timeline.Day, set dwell.Settings) bool {
 	if next == nil {
 		return false
 	}
@@ -570,18 +775,67 @@ func NeedsCarry(prev, next *timeline.Day) bool {
 	if i := firstIdle(next); i >= 0 && !seenIdle(prev, next.Segments[i]) {
 		return true
 	}
+	settle := settleFor(set)
+	if decisive(next, settle) && !decisive(prev, settle) {
+		return true
+	}
 	for _, k := range stayKinds {
-		nv := k.of(next)
+		nv, pv := k.of(next), k.of(prev)
+		if len(pv) > 0 && startsDay(prev, pv[0].Start) && decisive(next, settle) &&
+			(len(nv) == 0 || nv[0].Client != pv[0].Client || !startsDay(next, nv[0].Start)) {
+			return true
+		}
 		if len(nv) == 0 || !startsDay(next, nv[0].Start) {
 			continue
 		}
-		pv := k.of(prev)
 		j := pair(pv, nv)[0]
 		if j < 0 || ended(next, nv[0].End) && !ended(prev, pv[j].End) {
 			return true
 		}
 	}
 	return false
+}
+
+// NeedsLater reports whether Diff(prev, next, o) reads o.Later: next
+// ends with a stay (its last visit of a kind has not ended in it, see
+// CarryOut) that prev did not end with (another visit, or the same one
+// now Left). The caller reads the rep's later days only then: about twice
+// per visit, when it is first seen open at the end of what is known of
+// its day and when the rep is first seen leaving it, not at every
+// derivation. (The later day's own derivations read this day when they
+// first decide the stay: NeedsCarry. Between them, whichever of the two
+// days is derived second tells the end.)
+func NeedsLater(prev, next *timeline.Day) bool {
+	if next == nil {
+		return false
+	}
+	if prev == nil {
+		prev = &timeline.Day{}
+	}
+	for _, k := range stayKinds {
+		n, ok := openLast(next, k)
+		if !ok {
+			continue
+		}
+		if p, ok := openLast(prev, k); !ok || p.Client != n.Client || !p.Since.Equal(n.Since) || p.Left != n.Left {
+			return true
+		}
+	}
+	return false
+}
+
+// openLast returns the client, start and Left of d's last visit of kind
+// k if it has not ended in d.
+func openLast(d *timeline.Day, k stayKind) (Stay, bool) {
+	vs := k.of(d)
+	if len(vs) == 0 {
+		return Stay{}, false
+	}
+	last := vs[len(vs)-1]
+	if ended(d, last.End) {
+		return Stay{}, false
+	}
+	return Stay{Client: last.Client, Since: last.Start, Left: !pausedAfter(d, last.End)}, true
 }
 
 // rank orders the events of one instant: what ends before what begins.

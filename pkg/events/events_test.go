@@ -385,10 +385,10 @@ func TestDiffAcrossMidnight(t *testing.T) {
 	day1 := day(travel(0, 10), visit("c1", 10, 30, geo))
 	day2 := day(visit("c1", 30, 50, geo), travel(50, 60), idle(60, 75))
 	carry := CarryOut(day1, Carry{})
-	if want := (Carry{Visit: Stay{"c1", at(10)}, Fence: Stay{"c1", at(10)}}); carry != want {
+	if want := (Carry{Visit: Stay{Client: "c1", Since: at(10), End: at(30)}, Fence: Stay{Client: "c1", Since: at(10), End: at(30)}}); carry != want {
 		t.Fatalf("CarryOut(day 1) = %+v, want %+v", carry, want)
 	}
-	if !NeedsCarry(nil, day2) || NeedsCarry(day2, day2) {
+	if !NeedsCarry(nil, day2, dwell.Settings{}) || NeedsCarry(day2, day2, dwell.Settings{}) {
 		t.Errorf("NeedsCarry: a new first visit at the day's start needs it, the same one again not")
 	}
 	first := logOf(Carry{}, day1)
@@ -474,7 +474,7 @@ func TestDiffAcrossMidnight(t *testing.T) {
 	}
 	day3 := day(visit("c1", 60, 70, geo), travel(70, 80), idle(80, 95))
 	c2 := CarryOut(mid, carry)
-	if c2.Visit != (Stay{"c1", at(10)}) {
+	if c2.Visit != (Stay{Client: "c1", Since: at(10), End: at(60)}) {
 		t.Errorf("CarryOut(the day between) = %+v, want the stay from day 1", c2)
 	}
 	log = dedup(append(append(logOf(Carry{}, day1), logOf(carry, mid)...), logOf(c2, day3)...))
@@ -499,11 +499,14 @@ func TestDiffIdleAcrossMidnight(t *testing.T) {
 	if want := (IdleStay{Location: day1.Segments[1].Location, Since: at(10)}); carry.Idle != want {
 		t.Fatalf("CarryOut(day 1).Idle = %+v, want %+v", carry.Idle, want)
 	}
-	if !NeedsCarry(nil, day2) || NeedsCarry(day2, day2) {
+	if !NeedsCarry(nil, day2, dwell.Settings{}) || NeedsCarry(day2, day2, dwell.Settings{}) {
 		t.Errorf("NeedsCarry: a new first idle stop at the day's start needs it, the same one again not")
 	}
-	if NeedsCarry(nil, day(travel(30, 40), place(idle(40, 70), 0))) {
-		t.Errorf("NeedsCarry: a day that begins travelling does not need it")
+	// A day that begins travelling needs it once, when its data first
+	// shows enough of the rep to end a stay carried in; not again.
+	travelling := day(travel(30, 40), place(idle(40, 70), 0))
+	if !NeedsCarry(nil, travelling, dwell.Settings{}) || NeedsCarry(travelling, day(travel(30, 40), place(idle(40, 75), 0)), dwell.Settings{}) {
+		t.Errorf("NeedsCarry: a day that begins travelling needs it once, when its data first decides a stay carried in")
 	}
 	idleStarts := func(evs []dwell.Event) []ev {
 		out := []ev{}

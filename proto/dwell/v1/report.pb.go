@@ -230,13 +230,21 @@ const (
 	EventType_EVENT_TYPE_VISIT_STARTED EventType = 1
 	// A visit ended: the fixes show the rep away from the site for 10
 	// minutes, or stopped elsewhere after travelling. A visit the rep is
-	// still at, or paused tracking at, has not ended; nor has one at the
-	// end of the rep's day until the next day shows the rep gone (see
-	// EVENT_TYPE_VISIT_STARTED): a visit whose day ends with the rep at the
-	// site, or gone for less than 10 minutes (phone off, working hours
-	// over), and that the next day does not continue, never ends; two
-	// visits that later data joins stay two to the stream (WatchEvents).
-	// event_time is the visit's end as estimated when the event is sent.
+	// still at, or paused tracking at, has not ended. A visit whose day
+	// ends with the rep at the site, paused there, or gone for less than 10
+	// minutes (working hours over, phone off) ends when the rep's next day
+	// with data (days without any between, such as a weekend, are passed
+	// over, up to a week) shows the rep did not carry the stay on: it
+	// begins elsewhere, or at the site after travelling, or after days
+	// without data. event_time is then the visit's end as its own day has
+	// it (about the rep's last fix there, or the start of the pause), and
+	// the event comes once that next day has data enough to tell (10
+	// minutes beyond visit_min_seconds of it, or a first stop reached by
+	// travel), whichever of the two days is uploaded first; it is late only
+	// if that next day's data came late. The very next local day beginning
+	// at the same site continues the stay (see EVENT_TYPE_VISIT_STARTED). Two visits that later data joins
+	// stay two to the stream (WatchEvents). event_time is the visit's end
+	// as estimated when the event is sent.
 	EventType_EVENT_TYPE_VISIT_ENDED EventType = 2
 	// The rep entered a client's site: as VISIT_STARTED, for visits the
 	// fixes back (not one resting on a check-in alone), with the same
@@ -247,7 +255,8 @@ const (
 	// without stopping is no event.
 	EventType_EVENT_TYPE_GEOFENCE_ENTERED EventType = 3
 	// The rep left a client's site: as VISIT_ENDED, for visits the fixes
-	// back. One stray fix outside does not make an exit.
+	// back (also for one open at the end of the rep's day, ended by the
+	// next day with data). One stray fix outside does not make an exit.
 	EventType_EVENT_TYPE_GEOFENCE_EXITED EventType = 4
 	// A check-in was not verified: made away from the client's site, with
 	// too coarse a fix, a mock location or no fix (see Verification).
@@ -2567,8 +2576,11 @@ type Event struct {
 	// True when the event comes from data that arrived late: it was detected
 	// more than 30 minutes after it could first have been (beyond the
 	// visit_min_seconds or idle_min_seconds a stop must last to be seen), as
-	// when a phone uploads after hours offline. Late events are sent like
-	// the others; a live dashboard may want to show them apart.
+	// when a phone uploads after hours offline. The end of a visit open at
+	// the end of the rep's day could first have been detected once the next
+	// day's data showed the rep elsewhere, so the night between does not
+	// make it late. Late events are sent like the others; a live dashboard
+	// may want to show them apart.
 	Late          bool `protobuf:"varint,7,opt,name=late,proto3" json:"late,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -1,0 +1,236 @@
+package events
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
+)
+
+// dedupLogs returns what the event log keeps of the lists, appended in
+// order: each key once.
+func dedupLogs(lists ...[]dwell.Event) []dwell.Event {
+	seen := map[string]bool{}
+	var out []dwell.Event
+	for _, l := range lists {
+		for _, e := range l {
+			if !seen[e.Key] {
+				seen[e.Key] = true
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// stayEvents returns the log's events at c1, in order.
+func stayEvents(evs []dwell.Event) []ev {
+	out := []ev{}
+	for _, e := range summary(evs) {
+		if e.client == "c1" {
+			e.late = false // checked apart (TestDiffOpenAtDayEndLate)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// logWith is logOf with the later day: Diff of each derivation in turn,
+// given carry and later, each key kept once.
+func logWith(carry Carry, later Later, days ...*timeline.Day) []dwell.Event {
+	var out [][]dwell.Event
+	var prev *timeline.Day
+	for _, d := range days {
+		out = append(out, Diff(prev, d, Options{Rep: "r1", DetectTime: at(300), Carry: carry, Later: later}))
+		prev = d
+	}
+	return dedupLogs(out...)
+}
+
+// TestDiffOpenAtDayEnd: a visit open at its day's end (working hours
+// over, or the phone switched off, at the client) ends when the rep's
+// next day with data shows the rep did not carry the stay on: one
+// VISIT_ENDED (and GEOFENCE_EXITED, for a fix-backed visit), at the
+// visit's end as its day has it, under its own key, whichever day is
+// derived first and however often.
+func TestDiffOpenAtDayEnd(t *testing.T) {
+	geo, claim := timeline.SourceGeofence, timeline.SourceCheckIn
+	// Day 1 ends at minute 30 (18:00) at c1; day 2 begins at minute 60.
+	day1 := day(travel(0, 10), visit("c1", 10, 30, geo))
+	elsewhere := day(visit("c2", 60, 90, geo), travel(90, 100))
+	carry := CarryOut(day1, Carry{})
+	ended := []ev{
+		{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false},
+		{dwell.EventGeofenceExited, "c1", 30, false}, {dwell.EventVisitEnded, "c1", 30, false},
+	}
+	open := ended[:2]
+	if !NeedsLater(nil, day1) || NeedsLater(day1, day1) || NeedsLater(day1, day(travel(0, 10), visit("c1", 10, 30, geo))) {
+		t.Errorf("NeedsLater: a newly open last visit needs the later day, the same one again not")
+	}
+	if !NeedsCarry(nil, elsewhere, dwell.Settings{}) || NeedsCarry(elsewhere, elsewhere, dwell.Settings{}) {
+		t.Errorf("NeedsCarry: a day whose data first decides the stay needs the day before, once")
+	}
+
+	first := logWith(Carry{}, Later{}, day1)
+	if got := stayEvents(first); !slices.Equal(got, open) {
+		t.Fatalf("day 1 alone: %v, want %v", got, open)
+	}
+	// Day 2 grows: too little of it to tell at first (3 minutes of
+	// travel), then at c2.
+	usual := dedupLogs(first, logWith(carry, Later{}, day(travel(60, 63)), elsewhere, nil, elsewhere))
+	if got := stayEvents(usual); !slices.Equal(got, ended) {
+		t.Errorf("day 1, then day 2: %v, want %v", got, ended)
+	}
+	// Late upload: day 2 derived first (day 1 had no data: no carry), then
+	// day 1, which reads day 2 (and again from scratch).
+	second := logWith(Carry{}, Later{}, elsewhere)
+	if got := stayEvents(second); len(got) != 0 {
+		t.Fatalf("day 2 alone: %v at c1", got)
+	}
+	reverse := dedupLogs(second, logWith(Carry{}, Later{Day: elsewhere}, day1, nil, day1))
+	if got := stayEvents(reverse); !slices.Equal(got, ended) {
+		t.Errorf("day 2, then day 1: %v, want %v", got, ended)
+	}
+	// Day 1 derived again with a newly open last visit (its first
+	// derivation, before day 2's data, had no visit yet): the later day
+	// ends it.
+	rederived := dedupLogs(logWith(Carry{}, Later{}, day(travel(0, 10))), second,
+		logWith(Carry{}, Later{Day: elsewhere}, day(travel(0, 10)), day1))
+	if got := stayEvents(rederived); !slices.Equal(got, ended) {
+		t.Errorf("day 1 derived again with an open last visit: %v, want %v", got, ended)
+	}
+	// The keys are those day 1 would have given the ends had it shown
+	// them: its stay's start.
+	for _, e := range usual {
+		if e.Client == "c1" && (e.Type == dwell.EventVisitEnded || e.Type == dwell.EventGeofenceExited) {
+			if want := Key(e.Type, "r1", "c1", stamp(at(10))); e.Key != want {
+				t.Errorf("%v key %q, want %q", e.Type, e.Key, want)
+			}
+		}
+	}
+
+	for _, tc := range []struct {
+		name       string
+		day1, day2 *timeline.Day
+		carry      func(Carry) Carry
+		want       []ev
+	}{{
+		name: "day 2 continues the stay: no end on day 1",
+		day1: day1, day2: day(visit("c1", 60, 90, geo), travel(90, 100)),
+		want: []ev{ended[0], ended[1], {dwell.EventGeofenceExited, "c1", 90, false}, {dwell.EventVisitEnded, "c1", 90, false}},
+	}, {
+		name: "day 2 begins idle",
+		day1: day1, day2: day(idle(60, 80), travel(80, 90)),
+		want: ended,
+	}, {
+		name: "day 2 begins travelling",
+		day1: day1, day2: day(travel(60, 80)),
+		want: ended,
+	}, {
+		name: "day 2 at c1 after travel: two stays",
+		day1: day1, day2: day(travel(60, 63), visit("c1", 63, 90, geo)),
+		want: append(slices.Clone(ended), ev{dwell.EventGeofenceEntered, "c1", 63, false}, ev{dwell.EventVisitStarted, "c1", 63, false}),
+	}, {
+		name: "day 2 at c1 from its start after days without data: two stays",
+		day1: day1, day2: day(visit("c1", 60, 90, geo)),
+		carry: func(c Carry) Carry { c.Gap = true; return c },
+		want:  append(slices.Clone(ended), ev{dwell.EventGeofenceEntered, "c1", 60, false}, ev{dwell.EventVisitStarted, "c1", 60, false}),
+	}, {
+		name: "day 1 left c1 less than SettleAfter before its end, day 2 at c1: two stays",
+		day1: day(travel(0, 10), visit("c1", 10, 25, geo), travel(25, 30)), day2: day(visit("c1", 60, 90, geo)),
+		want: []ev{ended[0], ended[1], {dwell.EventGeofenceExited, "c1", 25, false}, {dwell.EventVisitEnded, "c1", 25, false},
+			{dwell.EventGeofenceEntered, "c1", 60, false}, {dwell.EventVisitStarted, "c1", 60, false}},
+	}, {
+		name: "paused at c1 to day 1's end, an empty day 2",
+		day1: day(travel(0, 10), visit("c1", 10, 25, geo), seg(timeline.KindPaused, 25, 30)),
+		day2: day(seg(timeline.KindPaused, 60, 120)),
+		want: open,
+	}, {
+		name: "paused at c1 to day 1's end, day 2 elsewhere after paused time",
+		day1: day(travel(0, 10), visit("c1", 10, 25, geo), seg(timeline.KindPaused, 25, 30)),
+		day2: day(seg(timeline.KindPaused, 60, 70), travel(70, 80), idle(80, 95)),
+		want: []ev{ended[0], ended[1], {dwell.EventGeofenceExited, "c1", 25, false}, {dwell.EventVisitEnded, "c1", 25, false}},
+	}, {
+		name: "day 1 ends on a claim alone: the visit ends, no fence stay",
+		day1: day(travel(0, 10), visit("c1", 10, 30, claim)), day2: elsewhere,
+		want: []ev{{dwell.EventVisitStarted, "c1", 10, false}, {dwell.EventVisitEnded, "c1", 30, false}},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := CarryOut(tc.day1, Carry{})
+			later := Later{Day: tc.day2}
+			if tc.carry != nil {
+				c = tc.carry(c)
+				later.Gap = c.Gap
+			}
+			log1, log2 := logWith(Carry{}, Later{}, tc.day1), logWith(c, Later{}, tc.day2)
+			if got := stayEvents(dedupLogs(log1, log2)); !slices.Equal(got, tc.want) {
+				t.Errorf("day 1, then day 2: %v, want %v", got, tc.want)
+			}
+			// Day 2 first (without day 1's carry), then day 1 reading it.
+			rev := dedupLogs(logWith(Carry{}, Later{}, tc.day2), logWith(Carry{}, later, tc.day1))
+			// Day 2 alone, without the carry, starts its visit at c1 on
+			// its own (the caveat of a second day told of first); leave
+			// out what it would not have started given the carry.
+			want := slices.DeleteFunc(slices.Clone(tc.want), func(e ev) bool { return e.min >= 60 })
+			got := slices.DeleteFunc(stayEvents(rev), func(e ev) bool { return e.min >= 60 })
+			if !slices.Equal(got, want) {
+				t.Errorf("day 2, then day 1: %v, want %v", got, want)
+			}
+		})
+	}
+
+	// A stay across several midnights ends once, at the end of the last
+	// day it filled, under the first day's anchor.
+	mid := day(visit("c1", 30, 60, geo))
+	c2 := CarryOut(mid, carry)
+	day3 := day(visit("c2", 90, 110, geo), travel(110, 120))
+	log := dedupLogs(logWith(Carry{}, Later{}, day1), logWith(carry, Later{}, mid), logWith(c2, Later{}, day3))
+	want := []ev{ended[0], ended[1], {dwell.EventGeofenceExited, "c1", 60, false}, {dwell.EventVisitEnded, "c1", 60, false}}
+	if got := stayEvents(log); !slices.Equal(got, want) {
+		t.Errorf("across two midnights: %v, want %v", got, want)
+	}
+	// The day between derived last, reading day 3: the same.
+	log = dedupLogs(logWith(Carry{}, Later{}, day1), logWith(c2, Later{}, day3), logWith(carry, Later{Day: day3}, mid))
+	if got := stayEvents(log); !slices.Equal(got, want) {
+		t.Errorf("across two midnights, the day between last: %v, want %v", got, want)
+	}
+}
+
+// TestDiffOpenAtDayEndLate: the end of a stay open at its day's end could
+// first have been told once the next day's data showed the rep elsewhere:
+// settle (SettleAfter past visit_min) after that day's first tracked
+// instant. It is late when detected more than LateAfter after that, not
+// after the night the phone was off.
+func TestDiffOpenAtDayEndLate(t *testing.T) {
+	geo := timeline.SourceGeofence
+	day1 := day(travel(0, 10), visit("c1", 10, 30, geo))
+	day2 := day(visit("c2", 600, 630, geo), travel(630, 640))
+	carry := CarryOut(day1, Carry{})
+	settle := (SettleAfter + dwell.DefaultSettings().VisitMin).Minutes()
+	for _, tc := range []struct {
+		detect float64
+		late   bool
+	}{
+		{600 + settle + 30, false},
+		{600 + settle + 30.5, true},
+	} {
+		for what, evs := range map[string][]dwell.Event{
+			"day 2 derived after day 1": Diff(nil, day2, Options{Rep: "r1", DetectTime: at(tc.detect), Carry: carry}),
+			"day 1 derived after day 2": Diff(nil, day1, Options{Rep: "r1", DetectTime: at(tc.detect), Later: Later{Day: day2}}),
+		} {
+			n := 0
+			for _, e := range evs {
+				if e.Client == "c1" && (e.Type == dwell.EventVisitEnded || e.Type == dwell.EventGeofenceExited) {
+					n++
+					if e.Late != tc.late {
+						t.Errorf("%s, detected at +%vmin: %v late = %v, want %v", what, tc.detect, e.Type, e.Late, tc.late)
+					}
+				}
+			}
+			if n != 2 {
+				t.Errorf("%s: %d ends at c1, want 2: %v", what, n, summary(evs))
+			}
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// TestEventsVisitOpenAtDayEnd: a rep in Jakarta whose working hours end
+// at 18:00 is at c1 from 17:15 to the end of its hours on 18 November,
+// and begins the 19th at c2, 2 km east, at 08:00. Its visit to c1 is open
+// at its day's end (no fix after 18:00 can show it leave); the next day
+// shows the rep elsewhere, so the stream has one VISIT_ENDED and one
+// GEOFENCE_EXITED of it, at its end as the 18th has it: whether the 18th
+// was uploaded and derived before the 19th (the 19th reads what the 18th
+// hands on) or after it (the 18th reads the 19th), or both at once, and
+// however often either day is derived again.
+func TestEventsVisitOpenAtDayEnd(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	// day1: arriving from 2 km west, then at c1 to 17:59:30.
+	var day1 []*dwellv1.Fix
+	day1 = append(day1, pairFixes(at(18, 17, 0), at(18, 17, 14).Add(30*time.Second), -2000, -30)...)
+	day1 = append(day1, pairFixes(at(18, 17, 15), at(18, 17, 59).Add(30*time.Second), 0, 0)...)
+	// dayAt is the rep's next day with data, the dth: at c2 from 08:00
+	// to 08:40, then on to a stop 4 km east.
+	dayAt := func(d int) []*dwellv1.Fix {
+		var fs []*dwellv1.Fix
+		fs = append(fs, pairFixes(at(d, 8, 0), at(d, 8, 40), 2000, 2000)...)
+		fs = append(fs, pairFixes(at(d, 8, 40).Add(30*time.Second), at(d, 8, 55), 2030, 4000)...)
+		return append(fs, pairFixes(at(d, 8, 55).Add(30*time.Second), at(d, 9, 15), 4000, 4000)...)
+	}
+	day2 := dayAt(19)
+
+	// env starts a server with c1, c2 and r1 (working hours 08:00 to
+	// 18:00 every day) and a partner's stream of acme's events.
+	newDayEnv := func(t *testing.T) (*env, dwellv1.ReportService_WatchEventsClient) {
+		e := newEnv(t)
+		admin := e.admin(acme)
+		e.mustCreateClient(admin, "c1", pairLat, pairLng, 60)
+		lat, lng := east(2000)
+		e.mustCreateClient(admin, "c2", lat, lng, 60)
+		var hours []*dwellv1.WorkingHours
+		for d := range 7 {
+			hours = append(hours, &dwellv1.WorkingHours{DayOfWeek: int32(d), StartMinute: 8 * 60, EndMinute: 18 * 60})
+		}
+		if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "r1", Rep: &dwellv1.Rep{
+			DisplayName: "Rep r1", TimeZone: "Asia/Jakarta", WorkingHours: hours}}); err != nil {
+			t.Fatalf("CreateRep: %v", err)
+		}
+		st, _ := openWatch(t, e.report, e.caller(context.Background(), acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{})
+		return e, st
+	}
+	// wantEnded checks that evs end c1's visit and fence stay once each,
+	// at the end GetRepDay gives the 18th's visit, and start them once.
+	wantEnded := func(t *testing.T, e *env, what string, evs []*dwellv1.Event) {
+		t.Helper()
+		vs := repDayVisits(t, e, pbDate(2026, 11, 18))
+		if len(vs) != 1 {
+			t.Fatalf("GetRepDay of the 18th shows %d visits at c1, want 1: %v", len(vs), vs)
+		}
+		end := vs[0].GetEndTime().AsTime()
+		if end.Before(at(18, 17, 55)) {
+			t.Fatalf("the 18th's visit ends at %v, want at the end of the rep's hours", end.In(jakarta))
+		}
+		wantPairs(t, what, evs, 1)
+		for _, ev := range evs {
+			if typ := ev.GetType(); ev.GetClient() == "clients/c1" &&
+				(typ == dwellv1.EventType_EVENT_TYPE_VISIT_ENDED || typ == dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED) &&
+				!ev.GetEventTime().AsTime().Equal(end) {
+				t.Errorf("%s: %v at %v, want at the visit's end, %v", what, typ, ev.GetEventTime().AsTime().In(jakarta), end.In(jakarta))
+			}
+		}
+	}
+	// again derives both days again and uploads their fixes again:
+	// nothing more at c1.
+	again := func(t *testing.T, e *env, st dwellv1.ReportService_WatchEventsClient, n int) {
+		t.Helper()
+		uploadRefresh(t, e, day1)
+		uploadRefresh(t, e, day2)
+		if more := drain(t, e, st, n); len(countTypes(more)) != 0 {
+			t.Errorf("deriving both days again published at c1:%s", describe(more))
+		}
+	}
+
+	t.Run("day 1 first", func(t *testing.T) {
+		e, st := newDayEnv(t)
+		uploadRefresh(t, e, day1)
+		first := drain(t, e, st, 1)
+		if n := countTypes(first)[dwellv1.EventType_EVENT_TYPE_VISIT_ENDED]; n != 0 {
+			t.Fatalf("the 18th alone ended the visit:%s", describe(first))
+		}
+		uploadRefresh(t, e, day2)
+		wantEnded(t, e, "then the 19th", append(first, drain(t, e, st, 2)...))
+		again(t, e, st, 3)
+	})
+	t.Run("day 2 first", func(t *testing.T) {
+		e, st := newDayEnv(t)
+		uploadRefresh(t, e, day2)
+		first := drain(t, e, st, 1)
+		if n := len(countTypes(first)); n != 0 {
+			t.Fatalf("the 19th alone told of c1:%s", describe(first))
+		}
+		uploadRefresh(t, e, day1)
+		wantEnded(t, e, "then the 18th", append(first, drain(t, e, st, 2)...))
+		again(t, e, st, 3)
+	})
+	// After two days without data (a weekend: the phone off), the day
+	// with data ends the stay too, in either order.
+	t.Run("after two days without data", func(t *testing.T) {
+		e, st := newDayEnv(t)
+		uploadRefresh(t, e, day1)
+		uploadRefresh(t, e, dayAt(21))
+		wantEnded(t, e, "the 18th, then the 21st", drain(t, e, st, 1))
+	})
+	t.Run("after two days without data, uploaded last", func(t *testing.T) {
+		e, st := newDayEnv(t)
+		uploadRefresh(t, e, dayAt(21))
+		uploadRefresh(t, e, day1)
+		wantEnded(t, e, "the 21st, then the 18th", drain(t, e, st, 1))
+	})
+	t.Run("together", func(t *testing.T) {
+		e, st := newDayEnv(t)
+		uploadRefresh(t, e, append(append([]*dwellv1.Fix(nil), day1...), day2...))
+		wantEnded(t, e, "both days", drain(t, e, st, 1))
+		again(t, e, st, 2)
+	})
+}
