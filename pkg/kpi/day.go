@@ -129,8 +129,12 @@ func (d *Day) Timeline() *timeline.Day {
 }
 
 // Summarize builds the summary of a derived day. kind gives a client's
-// kind; checkOuts and calls are the day's records.
-func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int, checkOuts []dwell.CheckOut, calls []dwell.Call, kind func(dwell.ClientID) dwell.ClientKind) *Day {
+// kind; checkOuts and calls are the day's records. laterOuts are the
+// check-outs of the next local day the day was derived with: one may
+// close a check-in of the day still open at its end (timeline.Input), and
+// the visit of that check-in then carries its outcome; they are not the
+// day's records (KPIs 6 and 7 count a check-out on its own day).
+func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int, checkOuts, laterOuts []dwell.CheckOut, calls []dwell.Call, kind func(dwell.ClientID) dwell.ClientKind) *Day {
 	d := &Day{Rep: rep, Date: date, Start: day.Start, End: day.End, Segments: day.Segments, CheckIns: day.CheckIns,
 		Flags: day.Flags, FixCount: fixCount, OpenPause: day.OpenPause}
 	for _, s := range day.Segments {
@@ -166,6 +170,11 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 		outcomes[co.RequestID] = co.Outcome
 		d.CheckOuts = append(d.CheckOuts, CheckOut{RequestID: co.RequestID, Client: co.Client, Kind: kind(co.Client), Time: co.Time,
 			Outcome: co.Outcome, FollowUpDate: co.FollowUpDate, RejectionReason: co.RejectionReason})
+	}
+	for _, co := range laterOuts {
+		if _, dup := outcomes[co.RequestID]; !dup || co.RequestID == "" {
+			outcomes[co.RequestID] = co.Outcome
+		}
 	}
 	for _, v := range day.Visits {
 		kv := Visit{Visit: v, Kind: kind(v.Client)}
