@@ -119,6 +119,20 @@ func (f *midnightFixture) checkClosed(t *testing.T, when string) {
 		rj.GetReasons()[0].GetReason() != dwellv1.RejectionReason_REJECTION_REASON_PRICE {
 		t.Errorf("%s: KPI 6 %v, want 1 rejection (price) of 1 meeting with an outcome, as ListVisits shows", when, rj)
 	}
+	// One meeting across midnight: ListVisits shows its part of each day,
+	// the KPIs that count meetings count it once, its length the sum.
+	var total float64
+	for _, v := range lv.GetVisits() {
+		total += v.GetEndTime().AsTime().Sub(v.GetStartTime().AsTime()).Seconds()
+	}
+	vt := k.GetVisitTime()
+	if len(lv.GetVisits()) != 2 || vt.GetBasis().GetRecords() != 1 || math.Abs(vt.GetProspectMeanSeconds()-total) > 2 ||
+		math.Abs(vt.GetNotWonMeanSeconds()-total) > 2 || vt.GetDurationHistogram()[4] != 1 {
+		t.Errorf("%s: ListVisits has %d visits (%v s); KPI 2 %v: want the two parts one meeting of their summed length", when, len(lv.GetVisits()), total, vt)
+	}
+	if m := k.GetMeetings(); m.GetVerifiedVisitsPerDay() != 0.5 {
+		t.Errorf("%s: KPI 3 %v, want one verified visit over two field days", when, m)
+	}
 }
 
 // TestCheckOutAfterMidnightClosesCheckIn: the check-out made after the

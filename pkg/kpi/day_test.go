@@ -82,7 +82,7 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 // any paused time as possibly open.
 func TestDecodeOlderSummaries(t *testing.T) {
 	d := sampleDay()
-	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4} {
+	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4, summaryV5} {
 		old := d.encodeSummary(version)
 		got, err := DecodeDay(old, d.EncodeDetail())
 		if err != nil {
