@@ -33,7 +33,10 @@
 // The meeting's outcome is its check-in's check-out's, made on either day
 // (timeline.Input), and carried by the first day's visit; KPIs 6 and 7
 // count the check-out on its own day. Summaries written before this was
-// told (kpi's summary format 6) count each part as a visit.
+// told (kpi's summary format 6) count each part as a visit. As in package
+// events, the unobserved time between the parts is not bounded: a rep
+// whose working hours end while at a client, and whose next day's data
+// begins at that client, has one meeting over both days.
 //
 //  1. Idle: idle seconds, per field day, and as a share of field time (the
 //     observed span: visit, idle, travel and gap seconds); travel seconds
