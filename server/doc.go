@@ -143,8 +143,20 @@
 // day (and working-hours windows: the time between two, a split shift's
 // break, is SEGMENT_KIND_OFF_HOURS) in its IANA zone, and calls derive
 // (refresh.go): the day's fixes, check-ins, check-outs and tracking
-// changes from the store, then timeline.Derive with the tenant's fence
-// index and a store-backed client lookup. With include_fixes the answer
+// changes from the store, with the next local day's check-ins and
+// check-outs, then timeline.Derive with the tenant's fence index and a
+// store-backed client lookup. The next day's claims only pair: a check-in
+// still open at the day's end is closed by the client's first check-out
+// up to the end of the next day (timeline.Input), so a meeting across the
+// rep's midnight counts no forgotten check-out and its visit (the
+// check-in's, on the day it began) carries that check-out's outcome, in
+// GetRepDay, ListVisits and the KPIs alike; the check-out stays a record
+// of its own day (KPIs 6 and 7 count it there). GetKpis counts the two
+// visits of such a meeting, one on each day, as one meeting (package
+// kpi's doc; the summary's part tells whether a day's first visit begins
+// it and its last runs to its end). The store marks the day
+// before a check-in's or check-out's own (store.Summaries), so that day's
+// summary follows. With include_fixes the answer
 // carries the fixes too (what dwellctl report day --svg draws). A day
 // that began before the retention period is served from its stored summary
 // and detail instead (storedRepDay in report.go, marked past_retention).

@@ -73,7 +73,7 @@ func BenchmarkGetKpis(b *testing.B) {
 			{Client: cs[0].ID, StartTime: res.Start.Add(time.Hour), TalkSeconds: 120, Outcome: dwell.CallConnected},
 			{Client: cs[1].ID, StartTime: res.Start.Add(2 * time.Hour), Outcome: dwell.CallNoAnswer},
 		}
-		protos = append(protos, kpi.Summarize("r", res.Date, &day, len(res.AllFixes()), cos, calls,
+		protos = append(protos, kpi.Summarize("r", res.Date, &day, len(res.AllFixes()), cos, nil, calls,
 			func(id dwell.ClientID) dwell.ClientKind { return clients[id].Kind }))
 	}
 

@@ -433,15 +433,21 @@ func (s *Server) refreshDay(ctx context.Context, m store.DayVersion) error {
 type derived struct {
 	day timeline.Day
 	// fixes are the stored fixes of the day's bounds, in time order.
-	fixes     []dwell.Fix
-	checkOuts []dwell.CheckOut
-	from, to  time.Time
-	clients   *storeClients
+	fixes []dwell.Fix
+	// checkOuts are the day's check-outs (its records, in [from, to));
+	// laterOuts those of the next local day, which may close a check-in
+	// of the day still open at its end (its visit's outcome is theirs).
+	checkOuts, laterOuts []dwell.CheckOut
+	from, to             time.Time
+	clients              *storeClients
 }
 
 // derive derives rep r's local day date from everything the store holds:
 // the fixes, check-ins, check-outs and pauses of the day (and working
-// windows) and the tenant's fence index, with settings, the tenant's
+// windows), the check-ins and check-outs of the next local day (a
+// check-out after midnight closes a check-in of the day still open at its
+// end, timeline.Input; the store marks the day before a check-in's or
+// check-out's day with it) and the tenant's fence index, with settings, the tenant's
 // settings, which the caller reads (GetRepDay needs them before, for the
 // retention). GetRepDay, the reports and the refresher share it. live
 // (GetRepDay, and a report deriving a day inline) ends a pause not yet
@@ -484,11 +490,29 @@ func (s *Server) deriveFrom(ctx context.Context, tenant dwell.TenantID, r dwell.
 		if fixes, err = s.store.ListFixes(ctx, tenant, r.ID, from, to); err != nil {
 			return derived{}, err
 		}
-		if cis, err = s.store.ListCheckIns(ctx, tenant, r.ID, from, to); err != nil {
+		// The next local day's claims too: they pair the day's check-ins
+		// with their check-outs, nothing more.
+		next := date.AddDays(2).Start(loc)
+		if cis, err = s.store.ListCheckIns(ctx, tenant, r.ID, from, next); err != nil {
 			return derived{}, err
 		}
-		if cos, err = s.store.ListCheckOuts(ctx, tenant, r.ID, from, to); err != nil {
+		if cos, err = s.store.ListCheckOuts(ctx, tenant, r.ID, from, next); err != nil {
 			return derived{}, err
+		}
+	}
+	// The day's own claims, and the next day's check-outs apart.
+	nIns := len(cis)
+	for i, c := range cis {
+		if !c.Time.Before(to) {
+			nIns = i
+			break
+		}
+	}
+	dayOuts, laterOuts := cos, []dwell.CheckOut(nil)
+	for i, c := range cos {
+		if !c.Time.Before(to) {
+			dayOuts, laterOuts = cos[:i:i], cos[i:]
+			break
 		}
 	}
 	var tracking []dwell.TrackingChange
@@ -500,7 +524,7 @@ func (s *Server) deriveFrom(ctx context.Context, tenant dwell.TenantID, r dwell.
 	// any); one with data (fixes dated ahead, as a phone's clock may be)
 	// is derived with its pauses, as it will be once begun, since its
 	// summary is stored and stays current then.
-	if now.After(from) || len(fixes)+len(cis)+len(cos) > 0 {
+	if now.After(from) || len(fixes)+nIns+len(dayOuts) > 0 {
 		if o.trackingRead {
 			tracking = o.tracking
 		} else if tracking, err = s.store.ListTrackingState(ctx, tenant, r.ID, from, to); err != nil {
@@ -524,7 +548,7 @@ func (s *Server) deriveFrom(ctx context.Context, tenant dwell.TenantID, r dwell.
 	if err != nil {
 		return derived{}, dwell.E(dwell.Op("server.derive"), fmt.Sprintf("rep %s, %v", r.ID, date), err)
 	}
-	return derived{day: day, fixes: fixes, checkOuts: cos, from: from, to: to, clients: clients}, nil
+	return derived{day: day, fixes: fixes, checkOuts: dayOuts, laterOuts: laterOuts, from: from, to: to, clients: clients}, nil
 }
 
 // safeDerive runs timeline.Derive and turns a panic (a derivation bug) into
@@ -604,7 +628,7 @@ func (s *Server) summary(ctx context.Context, tenant dwell.TenantID, r dwell.Rep
 	if err != nil {
 		return nil, err
 	}
-	return kpi.Summarize(r.ID, date, &d.day, len(d.fixes), d.checkOuts, calls, d.clients.kind), nil
+	return kpi.Summarize(r.ID, date, &d.day, len(d.fixes), d.checkOuts, d.laterOuts, calls, d.clients.kind), nil
 }
 
 // currentDay returns a rep-day as its stored summary has it, when that
@@ -709,7 +733,7 @@ func (s *Server) pausedDays(ctx context.Context, tenant dwell.TenantID, reps []d
 			if len(dd.day.Segments) == 0 {
 				continue
 			}
-			out[i] = append(out[i], kpi.Summarize(r.ID, d, &dd.day, 0, nil, nil, dd.clients.kind))
+			out[i] = append(out[i], kpi.Summarize(r.ID, d, &dd.day, 0, nil, nil, nil, dd.clients.kind))
 			added = true
 		}
 		if added {

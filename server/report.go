@@ -136,9 +136,11 @@ func (rs *reportService) GetRepDay(ctx context.Context, req *dwellv1.GetRepDayRe
 	if err != nil {
 		return nil, err
 	}
-	day, cos := d.day, d.checkOuts
-	outcomes := make(map[string]dwell.Outcome, len(cos))
-	for _, co := range cos {
+	// A visit's outcome is its check-in's check-out's, which may be of the
+	// next day (a meeting across midnight).
+	day := d.day
+	outcomes := make(map[string]dwell.Outcome, len(d.checkOuts)+len(d.laterOuts))
+	for _, co := range slices.Concat(d.checkOuts, d.laterOuts) {
 		outcomes[co.RequestID] = co.Outcome
 	}
 	closedBy := make(map[string]string, len(day.CheckIns))

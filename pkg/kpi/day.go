@@ -129,8 +129,12 @@ func (d *Day) Timeline() *timeline.Day {
 }
 
 // Summarize builds the summary of a derived day. kind gives a client's
-// kind; checkOuts and calls are the day's records.
-func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int, checkOuts []dwell.CheckOut, calls []dwell.Call, kind func(dwell.ClientID) dwell.ClientKind) *Day {
+// kind; checkOuts and calls are the day's records. laterOuts are the
+// check-outs of the next local day the day was derived with: one may
+// close a check-in of the day still open at its end (timeline.Input), and
+// the visit of that check-in then carries its outcome; they are not the
+// day's records (KPIs 6 and 7 count a check-out on its own day).
+func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int, checkOuts, laterOuts []dwell.CheckOut, calls []dwell.Call, kind func(dwell.ClientID) dwell.ClientKind) *Day {
 	d := &Day{Rep: rep, Date: date, Start: day.Start, End: day.End, Segments: day.Segments, CheckIns: day.CheckIns,
 		Flags: day.Flags, FixCount: fixCount, OpenPause: day.OpenPause}
 	for _, s := range day.Segments {
@@ -167,6 +171,11 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 		d.CheckOuts = append(d.CheckOuts, CheckOut{RequestID: co.RequestID, Client: co.Client, Kind: kind(co.Client), Time: co.Time,
 			Outcome: co.Outcome, FollowUpDate: co.FollowUpDate, RejectionReason: co.RejectionReason})
 	}
+	for _, co := range laterOuts {
+		if _, dup := outcomes[co.RequestID]; !dup || co.RequestID == "" {
+			outcomes[co.RequestID] = co.Outcome
+		}
+	}
 	for _, v := range day.Visits {
 		kv := Visit{Visit: v, Kind: kind(v.Client)}
 		if v.CheckInRequestID != "" {
@@ -193,13 +202,17 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 // without pauses inside visits and without breaks inside visits, and a
 // day of version 2 to 4 with paused time as one whose pause may be open:
 // a report then derives it again if it holds the present, as it did
-// before version 5 told.
+// before version 5 told. Version 6 adds, at the end of the part, whether
+// the day's last visit runs to its end and its first begins it (part.
+// carryOut, carryIn): a summary of an earlier version has each visit a
+// meeting of its own.
 const (
 	summaryV1 = 1
 	summaryV2 = 2
 	summaryV3 = 3
 	summaryV4 = 4
 	summaryV5 = 5
+	summaryV6 = 6
 	detailV1  = 1
 )
 
@@ -208,7 +221,7 @@ const (
 // nanoseconds): everything but the segments and check-in verdicts, which
 // EncodeDetail holds. A team query decodes tens of thousands of
 // summaries, so the part it reads is kept small.
-func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV5) }
+func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV6) }
 
 // encodeSummary writes the summary in a version's format: older ones only
 // for the tests of their decoding.
@@ -395,7 +408,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV5 {
+	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV6 {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}

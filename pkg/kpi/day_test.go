@@ -82,7 +82,7 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 // any paused time as possibly open.
 func TestDecodeOlderSummaries(t *testing.T) {
 	d := sampleDay()
-	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4} {
+	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4, summaryV5} {
 		old := d.encodeSummary(version)
 		got, err := DecodeDay(old, d.EncodeDetail())
 		if err != nil {
@@ -134,7 +134,7 @@ func TestSummarizePaused(t *testing.T) {
 		{Kind: timeline.KindPaused, Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour)},
 		{Kind: timeline.KindTravel, Start: t0.Add(2 * time.Hour), End: t0.Add(3 * time.Hour), DistanceM: 9000},
 	}}
-	d := Summarize("budi", dwell.Date{Year: 2026, Month: 3, Day: 2}, day, 10, nil, nil, func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect })
+	d := Summarize("budi", dwell.Date{Year: 2026, Month: 3, Day: 2}, day, 10, nil, nil, nil, func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect })
 	if d.Totals.PausedS != 3600 || d.Totals.FieldS() != 7200 {
 		t.Fatalf("totals %+v (field %d s), want 3600 s paused, 7200 s field", d.Totals, d.Totals.FieldS())
 	}

@@ -17,6 +17,27 @@
 // Basis: the field days of the reps in the range and the records counted;
 // a KPI over nothing is zero with a zero Basis, never NaN.
 //
+// A meeting across the rep's midnight is derived as two visits, one on
+// each day (each day's timeline covers that day), and counted as one:
+// when a day's first visit begins the day (nothing but paused or
+// off-hours time before it) at the client of the day before's last
+// visit, which ran to that day's end (nothing but such time after it),
+// it carries that meeting on, as package events tells one stay across
+// midnight (its "Across midnight", the same rule; a chain of such days is
+// one meeting). Where both days are in the range, the KPIs that count
+// visits (2, 3, 8) count it once, its length (KPI 2's mean, histogram
+// bucket and sweet spot, judged from where it began) the sum of its
+// parts; KPI 5 counts it once where the day before is read too (the
+// range or its look-back), as starting where it began; a range that
+// begins on the second day counts that day's part as a visit of its own.
+// The meeting's outcome is its check-in's check-out's, made on either day
+// (timeline.Input), and carried by the first day's visit; KPIs 6 and 7
+// count the check-out on its own day. Summaries written before this was
+// told (kpi's summary format 6) count each part as a visit. As in package
+// events, the unobserved time between the parts is not bounded: a rep
+// whose working hours end while at a client, and whose next day's data
+// begins at that client, has one meeting over both days.
+//
 //  1. Idle: idle seconds, per field day, and as a share of field time (the
 //     observed span: visit, idle, travel and gap seconds); travel seconds
 //     and metres beside it. Records: idle segments.
@@ -288,8 +309,12 @@ func mean(xs []float64) float64 {
 func inRange(d, start, end dwell.Date) bool { return !d.Before(start) && !end.Before(d) }
 
 // span is one visit's time in Unix nanoseconds, for the joins with deals
-// and appointments.
-type span struct{ start, end int64 }
+// and appointments; cont reports that it carries on the meeting of the
+// day before's last visit (part.continues), which KPI 5 counted already.
+type span struct {
+	start, end int64
+	cont       bool
+}
 
 // clientJoins are a rep's visits (if wantVisits) and contacts (visit and
 // call starts, Unix nanoseconds, if wantContacts) of one client a join
@@ -410,14 +435,53 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		}
 		return res
 	}
+	read := func(d *Day) bool { return inRange(d.Date, since, in.End) && !d.Date.Before(useful) }
+	// The parts of the days read, by date, once a day's first visit may
+	// carry on the day before's last (part.continues): one meeting across
+	// the rep's midnight.
+	var byDate map[dwell.Date]*part
+	for _, d := range rep.Days {
+		if read(d) && d.part().carryIn {
+			byDate = make(map[dwell.Date]*part, len(rep.Days))
+			for _, d := range rep.Days {
+				if read(d) {
+					byDate[d.Date] = d.part()
+				}
+			}
+			break
+		}
+	}
+	// chain returns the start and the tracked length (Unix nanoseconds,
+	// nanoseconds) of the meeting that the last visit of day date (part p)
+	// belongs to, followed back across the days of the range it carries
+	// on from.
+	var chain func(date dwell.Date, p *part) (int64, int64)
+	chain = func(date dwell.Date, p *part) (int64, int64) {
+		last := p.spans[len(p.spans)-1]
+		n := last.end - last.start - last.untracked
+		if before := date.AddDays(-1); len(p.spans) == 1 && !before.Before(in.Start) && p.continues(byDate[before]) {
+			start, m := chain(before, byDate[before])
+			return start, m + n
+		}
+		return last.start, n
+	}
 	sum := &acc.sum
 	for _, d := range rep.Days {
 		// A day of the look-back (before Start) serves the joins alone.
 		context := d.Date.Before(in.Start)
-		if !inRange(d.Date, since, in.End) || d.Date.Before(useful) {
+		if !read(d) {
 			continue
 		}
 		p := d.part()
+		// joined: the day's first visit carries on the day before's last
+		// (read too), one meeting for KPI 5; merged: both days are in the
+		// range, so the KPIs that count visits count it once, its length
+		// the sum of both parts. A range that begins on its second day
+		// counts that day's part as a visit.
+		before := d.Date.AddDays(-1)
+		joined := p.continues(byDate[before])
+		merged := joined && !context && !before.Before(in.Start)
+		var from int64 // where the merged meeting began
 		if !context {
 			if d.Field() {
 				acc.fieldDays++
@@ -425,27 +489,53 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			acc.totals.Add(d.Totals)
 			acc.idleSegs += d.IdleSegments
 			sum.add(p)
+			if merged {
+				start, n := chain(before, byDate[before])
+				from = start
+				first := p.spans[0]
+				m := first.end - first.start - first.untracked
+				sum.visits--
+				if p.carryInCustomer {
+					sum.customers--
+					sum.customerVisits--
+				} else {
+					sum.prospects--
+				}
+				sum.hist[histBucket(n)]--
+				sum.hist[histBucket(m)]--
+				sum.hist[histBucket(n+m)]++
+			}
 		}
 		if len(p.spans)+len(p.callAt) == 0 {
 			continue
 		}
 		rc := resolve(p.clients)
-		for _, v := range p.spans {
+		for i, v := range p.spans {
 			c := &rc[v.client]
 			if !context {
 				secs := float64(v.end-v.start-v.untracked) / 1e9
-				if c.won && c.lastWon >= v.start {
+				// A merged part adds its time to the meeting it carries
+				// on, judged by where that began.
+				cont, start := i == 0 && merged, v.start
+				if cont {
+					start = from
+				}
+				if c.won && c.lastWon >= start {
 					acc.wonSum += secs
-					acc.nWon++
+					if !cont {
+						acc.nWon++
+					}
 				} else {
 					acc.notWonSum += secs
-					acc.nNotWon++
+					if !cont {
+						acc.nNotWon++
+					}
 				}
 			}
 			if c.join >= 0 {
 				j := &joins[c.join]
 				if j.wantVisits {
-					j.visits = append(j.visits, span{v.start, v.end})
+					j.visits = append(j.visits, span{v.start, v.end, i == 0 && joined})
 				}
 				if j.wantContacts {
 					j.contacts = append(j.contacts, v.start)
@@ -474,7 +564,7 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		n := 0
 		open, closed := o.OpenTime.UnixNano(), o.CloseTime.UnixNano()
 		for i, v := range visitsOf(o.Client) {
-			if open <= v.start && v.start <= closed {
+			if open <= v.start && v.start <= closed && !v.cont {
 				n++
 				held[[2]int{int(needed[o.Client]), i}] = true
 			}

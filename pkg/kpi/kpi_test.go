@@ -397,7 +397,7 @@ func TestDaylightSavingDays(t *testing.T) {
 			{Kind: timeline.KindIdle, Start: from, End: from.Add(3 * time.Hour)},
 			{Kind: timeline.KindTravel, Start: from.Add(3 * time.Hour), End: to, DistanceM: 1000},
 		}}
-		sum := Summarize("lena", tc.d, td, 10, nil, nil, kindOf)
+		sum := Summarize("lena", tc.d, td, 10, nil, nil, nil, kindOf)
 		if got := sum.Totals.FieldS(); got != tc.hours*3600 {
 			t.Errorf("%v: field seconds %d, want %d h", tc.d, got, tc.hours)
 		}

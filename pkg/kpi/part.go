@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
 )
 
 // part is what Compute reads of a day: the day's sums, and of its records
@@ -30,6 +31,15 @@ type part struct {
 	spans                                        []clientSpan
 	followUps                                    []followUp
 	callAt                                       []clientAt
+	// carryOut reports that the day's last visit runs to the day's end
+	// (nothing but paused or off-hours time after it), carryIn that its
+	// first visit begins the day (nothing but that before it), and
+	// carryInCustomer that this first visit is at a customer. A first
+	// visit that begins its day at the client of the day before's last
+	// visit, which ran to that day's end, carries that stay on: one
+	// meeting across the rep's midnight, as package events tells it
+	// ("Across midnight"), which Compute counts once (continues).
+	carryOut, carryIn, carryInCustomer bool
 }
 
 // clientSpan is a visit's client (an index into part.clients), time
@@ -138,7 +148,7 @@ func computePart(d *Day) *part {
 			p.prospectS += int64(dur / time.Second)
 			p.prospects++
 		}
-		p.hist[sort.SearchFloat64s(histogramBoundsMin[:], dur.Minutes()+1e-9)]++
+		p.hist[histBucket(int64(dur))]++
 		p.spans[i] = clientSpan{p.clients.add(string(v.Client)), v.Start.UnixNano(), v.End.UnixNano(), int64(v.Paused + v.OffHours)}
 	}
 	for _, c := range d.Calls {
@@ -150,6 +160,12 @@ func computePart(d *Day) *part {
 			p.customerCalls++
 		}
 		p.callAt = append(p.callAt, clientAt{p.clients.add(string(c.Client)), c.StartTime.UnixNano()})
+	}
+	// A day without segments (built by hand) tells nothing of its ends.
+	if n := len(d.Visits); n > 0 && len(d.Segments) > 0 {
+		p.carryOut = pausedAfter(d, d.Visits[n-1].End)
+		p.carryIn = startsDay(d, d.Visits[0].Start)
+		p.carryInCustomer = p.carryIn && d.Visits[0].Kind == dwell.ClientKindCustomer
 	}
 	for _, co := range d.CheckOuts {
 		if co.Outcome == dwell.OutcomeUnspecified {
@@ -169,6 +185,56 @@ func computePart(d *Day) *part {
 		}
 	}
 	return p
+}
+
+// histBucket returns the histogram bucket of a visit of n nanoseconds.
+func histBucket(n int64) int {
+	return sort.SearchFloat64s(histogramBoundsMin[:], time.Duration(n).Minutes()+1e-9)
+}
+
+// startsDay reports whether nothing but paused time (PAUSED, OFF_HOURS)
+// comes before start in d: package events' rule.
+func startsDay(d *Day, start time.Time) bool {
+	if start.Before(d.Start) {
+		return false
+	}
+	for _, s := range d.Segments {
+		if !s.Start.Before(start) {
+			break
+		}
+		if s.Kind != timeline.KindPaused && s.Kind != timeline.KindOffHours {
+			return false
+		}
+	}
+	return true
+}
+
+// pausedAfter reports whether nothing but paused time (PAUSED, OFF_HOURS,
+// or a short gap before a pause) comes after end in d: package events'
+// rule.
+func pausedAfter(d *Day, end time.Time) bool {
+	for i, s := range d.Segments {
+		if !s.End.After(end) {
+			continue
+		}
+		switch {
+		case s.Kind == timeline.KindPaused, s.Kind == timeline.KindOffHours:
+		case s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin &&
+			i+1 < len(d.Segments) && d.Segments[i+1].Kind == timeline.KindPaused:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// continues reports whether p's first visit carries on the meeting of
+// prev's last (see part.carryOut), prev being the part of the day before.
+func (p *part) continues(prev *part) bool {
+	if !p.carryIn || prev == nil || !prev.carryOut || len(p.spans) == 0 || len(prev.spans) == 0 {
+		return false
+	}
+	return p.clients.ids[p.spans[0].client] == prev.clients.ids[prev.spans[len(prev.spans)-1].client]
 }
 
 // add adds o's counts and sums to p; the records (clients, spans,
@@ -232,6 +298,15 @@ func (w *writer) part(p *part, version byte) {
 		w.str(string(p.clients.ids[c.client]))
 		w.int(c.at)
 	}
+	if version >= summaryV6 {
+		var f uint64
+		for i, b := range []bool{p.carryOut, p.carryIn, p.carryInCustomer} {
+			if b {
+				f |= 1 << i
+			}
+		}
+		w.uint(f)
+	}
 }
 
 // part reads a part written in the summary format version.
@@ -272,6 +347,13 @@ func (r *reader) part(p *part, a *arena, version byte) {
 		for i := range p.callAt {
 			p.callAt[i] = clientAt{r.client(p.clients), r.int()}
 		}
+	}
+	// Before version 6 the ends were not told: such a day's visits are
+	// each a meeting.
+	p.carryOut, p.carryIn, p.carryInCustomer = false, false, false
+	if version >= summaryV6 {
+		f := r.uint()
+		p.carryOut, p.carryIn, p.carryInCustomer = f&1 != 0, f&2 != 0, f&4 != 0
 	}
 }
 

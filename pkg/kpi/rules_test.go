@@ -23,7 +23,7 @@ func TestWhollyPausedDayIsNoFieldDay(t *testing.T) {
 	}
 	paused := func(d dwell.Date) *Day {
 		td := timeline.Derive(timeline.Input{Day: d, Loc: jakarta, Tracking: tracking})
-		return Summarize("ani", d, &td, 0, nil, nil, kindOf)
+		return Summarize("ani", d, &td, 0, nil, nil, nil, kindOf)
 	}
 	// Friday: a visit and an idle hour before the pause.
 	friday := day("ani", jakarta, 6, []gv{{client: "P1", h: 9, min: 30, outcome: pos}}, 60, 0, 0, 0, nil)
@@ -62,7 +62,7 @@ func TestWhollyPausedDayIsNoFieldDay(t *testing.T) {
 	}
 	// A day with a pause and field time beside it stays a field day.
 	td := timeline.Derive(timeline.Input{Day: date(3, 9), Loc: jakarta, Tracking: tracking})
-	if d := Summarize("ani", date(3, 9), &td, 0, nil, nil, kindOf); d.Totals.PausedS != 8*3600 {
+	if d := Summarize("ani", date(3, 9), &td, 0, nil, nil, nil, kindOf); d.Totals.PausedS != 8*3600 {
 		t.Fatalf("Monday paused %d s, want 8 h", d.Totals.PausedS)
 	}
 	mixed := &Day{Rep: "ani", Date: date(3, 9), Start: at(jakarta, 9, 0, 0), End: at(jakarta, 9, 9, 0),
@@ -92,7 +92,7 @@ func TestVisitAcrossBreak(t *testing.T) {
 		{Kind: timeline.KindOffHours, Start: at(jakarta, 2, 12, 0), End: at(jakarta, 2, 13, 0)},
 		{Kind: timeline.KindVisit, Client: "toko", Start: at(jakarta, 2, 13, 0), End: v.End},
 	}}
-	d := Summarize("ani", d0, &td, 100, nil, nil, func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect })
+	d := Summarize("ani", d0, &td, 100, nil, nil, nil, func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect })
 	if d.Totals.VisitProspectS != 40*60 || d.Totals.FieldS() != 40*60 || d.Totals.PausedS != 0 {
 		t.Fatalf("totals %+v, want 40 min of visit and nothing else", d.Totals)
 	}

@@ -12,7 +12,12 @@ import (
 // (AppendFixes storing a new fix, RecordCheckIn, RecordCheckOut,
 // RecordCall and RecordTrackingChange storing a new record) bumps, in the
 // same transaction, the data version of each affected (rep, local day) and
-// marks it dirty; a resume also marks every day back to the pause before
+// marks it dirty; a check-in or check-out also marks the local day before
+// its own, if that day has a data version (one without has no check-in to
+// close) and did not begin before the rep's prune horizon
+// (Privacy.PrunedBefore), since a day is derived with the next day's
+// check-ins and check-outs (a check-out after midnight closes a check-in
+// still open at the day's end: timeline.Input); a resume also marks every day back to the pause before
 // it (the last 31 days at most, and none that began before the rep's
 // prune horizon, Privacy.PrunedBefore: such a day has lost fixes), which
 // were derived with the pause still open. The local

@@ -195,7 +195,8 @@ func derive(in Input, ps, bs []span) Day {
 	var day Day
 	clean := day.clean(in.Fixes, prepare(in.Fixes, lo, hi))
 
-	d := deriver{in: in, st: st, fixes: clean, paused: ps, breaks: bs}
+	d := deriver{st: st, fixes: clean, paused: ps, breaks: bs}
+	d.in, d.laterIns, d.laterOuts, d.dayEnd = splitLater(in)
 	d.stays = d.findStays()
 	d.checkIns = d.judgeCheckIns(&day)
 	d.relabel()
@@ -209,6 +210,51 @@ func derive(in Input, ps, bs []span) Day {
 	day.Start, day.End = clean[0].at(), clean[len(clean)-1].at()
 	d.build(&day)
 	return day
+}
+
+// splitLater returns in with only the claims made before the end of its
+// local day, the check-ins and check-outs of the next local day apart,
+// and the day's end. Claims after the next day are dropped: a check-in
+// still open at its day's end is closed by a check-out up to the end of
+// the next local day (judgeCheckIns), never later, so the day does not
+// depend on how far ahead a caller reads. A zero Day bounds nothing: every
+// claim stays in the input, and none is later.
+func splitLater(in Input) (Input, []dwell.CheckIn, []dwell.CheckOut, time.Time) {
+	if in.Day.IsZero() {
+		return in, nil, nil, time.Time{}
+	}
+	loc := in.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	end, next := in.Day.AddDays(1).Start(loc), in.Day.AddDays(2).Start(loc)
+	var laterIns []dwell.CheckIn
+	var laterOuts []dwell.CheckOut
+	if slices.ContainsFunc(in.CheckIns, func(c dwell.CheckIn) bool { return !c.Time.Before(end) }) {
+		cis := make([]dwell.CheckIn, 0, len(in.CheckIns))
+		for _, c := range in.CheckIns {
+			switch {
+			case c.Time.Before(end):
+				cis = append(cis, c)
+			case c.Time.Before(next):
+				laterIns = append(laterIns, c)
+			}
+		}
+		in.CheckIns = cis
+	}
+	if slices.ContainsFunc(in.CheckOuts, func(c dwell.CheckOut) bool { return !c.Time.Before(end) }) {
+		cos := make([]dwell.CheckOut, 0, len(in.CheckOuts))
+		for _, c := range in.CheckOuts {
+			switch {
+			case c.Time.Before(end):
+				cos = append(cos, c)
+			case c.Time.Before(next):
+				laterOuts = append(laterOuts, c)
+			}
+		}
+		in.CheckOuts = cos
+	}
+	return in, laterIns, laterOuts, end
 }
 
 // Unpaused returns the fixes not taken while the rep had paused tracking:
@@ -680,6 +726,15 @@ type deriver struct {
 	local    []localFence // fences weighed for a stop's site (see weigh)
 	paused   []span       // the day's paused spans, sorted (see pause.go)
 	breaks   []span       // the breaks between its working-hours windows, sorted, apart from paused (offhours.go)
+	// laterIns and laterOuts are the check-ins and check-outs of the next
+	// local day (splitLater): they only pair the day's check-ins with
+	// their check-outs (judgeCheckIns), nothing else reads them.
+	laterIns  []dwell.CheckIn
+	laterOuts []dwell.CheckOut
+	// dayEnd is the end of the local day (zero for a zero Input.Day): a
+	// check-out at or after it closes a check-in of the day from the next
+	// day.
+	dayEnd time.Time
 }
 
 // findStays clusters the clean fixes into stops (stay points with an
@@ -1065,13 +1120,14 @@ func (d *deriver) atSite(s stay, c dwell.ClientID) bool {
 	return ok && dm <= tolerance(s.accM)
 }
 
-// closeForgotten ends the claim of a verified check-in without check-out
-// when the rep left the site: at the end of the visit stop it was made in,
-// else at the last fix at the site before two fixes away from it.
+// closeForgotten ends the claim of a verified check-in without check-out,
+// or with one made on the next local day (closedLater), when the rep left
+// the site: at the end of the visit stop it was made in, else at the last
+// fix at the site before two fixes away from it.
 func (d *deriver) closeForgotten() {
 	for k := range d.checkIns {
 		j := &d.checkIns[k]
-		if j.res.Verification != dwell.VerificationVerified || j.res.CheckOutRequestID != "" {
+		if j.res.Verification != dwell.VerificationVerified || (j.res.CheckOutRequestID != "" && !j.closedLater) {
 			continue
 		}
 		j.claimEnd = time.Time{}
@@ -1431,13 +1487,20 @@ type judged struct {
 	next     time.Time // the next verified check-in's time (any client), or zero
 	from, to time.Time // the claim as build lays it, [from, to); empty if none
 	used     bool
+	// closedLater is set for a verified check-in whose check-out was made
+	// on the next local day: its claim ends as a forgotten one's does.
+	closedLater bool
 }
 
 // judgeCheckIns verifies each check-in against its client's fence, pairs
 // it with its check-out and, for a verified one, decides the end of the
 // visit it claims (the check-out, or the fixes for a forgotten one).
 func (d *deriver) judgeCheckIns(day *Day) []judged {
-	cis := slices.Clone(d.in.CheckIns)
+	// The next day's claims take part in the pairing only: a check-in of
+	// the day still open at its end is closed by the client's first
+	// check-out after it, also on the next day, unless the rep checked in
+	// at that client again first (nextSame).
+	cis := slices.Concat(d.in.CheckIns, d.laterIns)
 	// A request id repeated with other content keeps the least, as a fix
 	// ID does (prepare), so that the order of arrival does not decide.
 	slices.SortFunc(cis, func(a, b dwell.CheckIn) int {
@@ -1448,7 +1511,7 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 	slices.SortFunc(cis, func(a, b dwell.CheckIn) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.RequestID, b.RequestID))
 	})
-	cos := slices.Clone(d.in.CheckOuts)
+	cos := slices.Concat(d.in.CheckOuts, d.laterOuts)
 	slices.SortFunc(cos, func(a, b dwell.CheckOut) int {
 		return cmp.Or(cmp.Compare(a.RequestID, b.RequestID), a.Time.Compare(b.Time), cmp.Compare(a.Client, b.Client))
 	})
@@ -1509,9 +1572,15 @@ func (d *deriver) judgeCheckIns(day *Day) []judged {
 		} else {
 			day.Flags.ForgottenCheckOuts++
 		}
-		if j.res.Verification != dwell.VerificationVerified {
+		switch {
+		case j.res.Verification != dwell.VerificationVerified:
 			day.Flags.UnverifiedCheckIns++
-		} else if co != nil {
+		case co != nil && !d.dayEnd.IsZero() && !co.Time.Before(d.dayEnd):
+			// Closed on the next day: the outcome is the visit's, and the
+			// claim ends within the day as the fixes show (closeForgotten),
+			// the day's fixes being the evidence of its part.
+			j.closedLater = true
+		case co != nil:
 			j.claimEnd = co.Time
 		}
 		j.next = next

@@ -185,6 +185,13 @@
 //     check-out closes the earliest open check-in of the same client made
 //     before it and before that client's next check-in (a rep may check
 //     in at the next shop before checking out of the last). A check-in
+//     still open at the day's end is closed the same way by a check-out
+//     of the next local day (Input's claims of that day serve this alone;
+//     later ones none): a meeting across the rep's midnight keeps its
+//     check-out and outcome, and its claim within the day ends as a
+//     forgotten one's does (below), from the fixes, since the check-out's
+//     instant is past the day. A stray check-out of the client more than
+//     a day later closes nothing. A check-in
 //     left without a check-out counts as a forgotten check-out, unless a
 //     later check-in of the same client belongs to the same visit (step
 //     7): the rep checked in again (a double tap with a new request id,

@@ -49,6 +49,13 @@ type Input struct {
 	// CheckIns and CheckOuts are the rep's claims, in any order and with
 	// any repeats (deduplicated by RequestID). Their Verification and
 	// DistanceM fields are ignored: Derive decides them from the fences.
+	// Those of the next local day (after Day's end, before the next day's
+	// end) serve only to pair the day's check-ins with their check-outs: a
+	// check-in still open at the day's end is closed by the client's first
+	// check-out after it up to the end of the next day, unless the rep
+	// checked in at that client again first (see the package doc, step
+	// 6). Later claims are ignored. A caller deriving a day passes the
+	// next day's claims too, or a visit across midnight loses its outcome.
 	CheckIns  []dwell.CheckIn
 	CheckOuts []dwell.CheckOut
 	// Tracking are the rep's pauses and resumes, in any order and with any
@@ -82,8 +89,10 @@ type Input struct {
 // the fixes' site vote, stops at a site shorter than a visit, check-in
 // pairing. 3: a pause followed by fixes and then by another pause ends at
 // the first of those fixes (its resume was lost), not at the later
-// pause's resume.
-const Version = 3
+// pause's resume. 4: a check-in still open at its day's end is closed by a
+// check-out of the next local day (not a later one), its claim within the
+// day ending as a forgotten one's does.
+const Version = 4
 
 // ClientSource looks up a client by id. Derive calls it only for clients
 // that fences or claims name, so a store-backed source stays cheap.

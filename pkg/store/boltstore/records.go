@@ -21,13 +21,17 @@ type actionKind struct {
 	// a record value without its fix, or false if it has none
 	// (PruneActionFixes); nil for the kinds without a position.
 	dropFix func(v []byte) ([]byte, bool, error)
+	// pairs, for check-ins and check-outs, marks the local day before the
+	// record's too (markDayBefore): a check-out after midnight may close a
+	// check-in of that day, and a check-in may come between the two.
+	pairs bool
 }
 
 var (
-	checkInKind  = actionKind{"check-in", bktCheckIns, bktCheckInReqs, dropRecordFix[checkInRec]("check-in")}
-	checkOutKind = actionKind{"check-out", bktCheckOuts, bktCheckOutReqs, dropRecordFix[checkOutRec]("check-out")}
-	callKind     = actionKind{"call", bktCalls, bktCallReqs, nil}
-	trackingKind = actionKind{"tracking change", bktTracking, bktTrackingReqs, nil}
+	checkInKind  = actionKind{"check-in", bktCheckIns, bktCheckInReqs, dropRecordFix[checkInRec]("check-in"), true}
+	checkOutKind = actionKind{"check-out", bktCheckOuts, bktCheckOutReqs, dropRecordFix[checkOutRec]("check-out"), true}
+	callKind     = actionKind{"call", bktCalls, bktCallReqs, nil, false}
+	trackingKind = actionKind{"tracking change", bktTracking, bktTrackingReqs, nil, false}
 )
 
 // maxRequestIDBytes bounds a request id as a bbolt key. The API's own limit
@@ -100,7 +104,36 @@ func recordAction(t *txn, tenant dwell.TenantID, rep dwell.RepID, kind actionKin
 			return false, err
 		}
 	}
+	if kind.pairs {
+		if err := t.markDayBefore(tenant, rep, rb.b, at); err != nil {
+			return false, err
+		}
+	}
 	return false, t.markAction(tenant, rep, at)
+}
+
+// markDayBefore marks dirty the rep's local day before the one of a
+// check-in or check-out at instant at, if that day has a data version (a
+// day without one has no check-in to close) and did not begin before the
+// rep's prune horizon (lostBelow: it keeps its summary): the derivation of
+// a day pairs its check-ins with the check-outs of the next day
+// (timeline.Input), so a check-out there, or a check-in between, changes
+// it.
+func (t *txn) markDayBefore(tenant dwell.TenantID, rep dwell.RepID, rb *bolt.Bucket, at time.Time) error {
+	loc := t.repZone(tenant, rep)
+	d := dwell.DateOf(at, loc).AddDays(-1)
+	if h := lostBelow(rb); h != nil && d.Start(loc).Before(keyTime(h)) {
+		return nil
+	}
+	ver, err := t.tenantSub(tenant, bktDayVer, false)
+	if ver == nil || err != nil {
+		return err
+	}
+	key := dayKey(rep, d)
+	if getVersion(ver.Get(key)) == 0 {
+		return nil
+	}
+	return t.bumpDay(tenant, key)
 }
 
 // listActions calls decode for each of a rep's actions of kind with

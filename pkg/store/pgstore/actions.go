@@ -234,6 +234,11 @@ func recordOnce[T any, R any, PR actionRec[T, R]](ctx context.Context, s *Store,
 		if err := s.markInstants(ctx, tx, tenant, a.rep, []time.Time{a.at}); err != nil {
 			return err
 		}
+		if a.kind == actionCheckIn || a.kind == actionCheckOut {
+			if err := s.markDayBefore(ctx, tx, tenant, a.rep, a.at); err != nil {
+				return err
+			}
+		}
 		if err := touchRepData(ctx, tx, tenant, a.rep); err != nil {
 			return err
 		}
@@ -250,6 +255,31 @@ func recordOnce[T any, R any, PR actionRec[T, R]](ctx context.Context, s *Store,
 		return prev, true, nil
 	}
 	return stored, false, nil
+}
+
+// markDayBefore marks dirty the rep's local day before the one of a
+// check-in or check-out at instant at, if that day has a data version (a
+// day without one has no check-in to close) and did not begin before the
+// rep's prune horizon (it keeps its summary): the derivation of a day
+// pairs its check-ins with the check-outs of the next day
+// (timeline.Input), so a check-out there, or a check-in between, changes
+// it. As boltstore's markDayBefore.
+func (s *Store) markDayBefore(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, rep dwell.RepID, at time.Time) error {
+	loc, err := s.repZone(ctx, tx, tenant, rep)
+	if err != nil {
+		return err
+	}
+	d := dwell.DateOf(at, loc).AddDays(-1)
+	horizon, err := pruneHorizon(ctx, tx, tenant, rep)
+	if err != nil {
+		return err
+	}
+	if d.Start(loc).Before(horizon) { // a zero horizon keeps every day
+		return nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE days SET version = version + 1, dirty = true
+		WHERE tenant = $1 AND rep = $2 AND day = $3 AND version > 0`, string(tenant), string(rep), pgDate(d))
+	return err
 }
 
 // decodeAction returns the domain value of a stored action.

@@ -20,6 +20,7 @@ func runSales(t *testing.T, h Harness) {
 	t.Run("QuotaOverlapsConcurrent", func(t *testing.T) { testQuotaOverlapsConcurrent(t, h) })
 	t.Run("RepSales", func(t *testing.T) { testRepSales(t, h) })
 	t.Run("DayMarks", func(t *testing.T) { testDayMarks(t, h) })
+	t.Run("ClaimMarksDayBefore", func(t *testing.T) { testClaimMarksDayBefore(t, h) })
 	t.Run("DaySummaries", func(t *testing.T) { testDaySummaries(t, h) })
 	t.Run("TenantChangeMarks", func(t *testing.T) { testTenantChangeMarks(t, h) })
 	t.Run("RaisedRetentionMarks", func(t *testing.T) { testRaisedRetentionMarks(t, h) })
@@ -424,6 +425,64 @@ func testDayMarks(t *testing.T, h Harness) {
 	if h.Reopen != nil {
 		s = h.Reopen(t, s)
 		wantEqual(t, "dirty after reopen", dirtyDays(t, s), want)
+	}
+}
+
+// testClaimMarksDayBefore: a check-in or check-out also marks the rep's
+// local day before its own, when that day has a data version (a check-out
+// after midnight may close a check-in of that day, and a check-in between
+// changes which one it closes); a call marks its own day alone, and a day
+// with no data version is not given one.
+func testClaimMarksDayBefore(t *testing.T, h Harness) {
+	s := h.Open(t)
+	// r1 works in Jakarta (UTC+7): 2025-03-14T16:30Z is 23:30 on the 14th
+	// there, 17:35Z is 00:35 on the 15th.
+	must(t, "CreateRep", s.CreateRep(ctx(), tenantA, rep("r1", "")))
+	at := func(d, h, m int) time.Time { return time.Date(2025, 3, d, h, m, 0, 0, time.UTC) }
+	d14, d15, d17, d18 := day(2025, 3, 14), day(2025, 3, 15), day(2025, 3, 17), day(2025, 3, 18)
+	_, err := s.AppendFixes(ctx(), tenantA, "r1", []dwell.Fix{
+		{ID: "f1", Time: at(14, 16, 30), Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyM: 5, SpeedMPS: -1, BearingDeg: -1}})
+	must(t, "AppendFixes", err)
+	_, _, err = s.RecordCheckIn(ctx(), tenantA, checkIn("r1", "ci-1", at(14, 16, 35)))
+	must(t, "RecordCheckIn", err)
+	wantEqual(t, "dirty after the day's fix and check-in", dirtyDates(t, s), []dwell.Date{d14})
+	summarizeDirty(t, s)
+	before, err := listDays(s, "r1", d14, d14)
+	must(t, "ListDaySummaries", err)
+
+	_, _, err = s.RecordCheckOut(ctx(), tenantA, checkOut("r1", "co-1", at(14, 17, 35)))
+	must(t, "RecordCheckOut", err)
+	wantEqual(t, "dirty after a check-out after midnight", dirtyDates(t, s), []dwell.Date{d14, d15})
+	after, err := listDays(s, "r1", d14, d14)
+	must(t, "ListDaySummaries", err)
+	if len(before) != 1 || len(after) != 1 || after[0].Version != before[0].Version+1 || after[0].Current() {
+		t.Fatalf("the 14th before %+v and after %+v the check-out: want its data version bumped and its summary stale", before, after)
+	}
+	summarizeDirty(t, s)
+	_, _, err = s.RecordCheckOut(ctx(), tenantA, checkOut("r1", "co-1", at(14, 17, 35)))
+	must(t, "RecordCheckOut again", err)
+	wantEqual(t, "dirty after a repeated check-out", dirtyDates(t, s), []dwell.Date(nil))
+
+	_, _, err = s.RecordCheckIn(ctx(), tenantA, checkIn("r1", "ci-2", at(15, 1, 0)))
+	must(t, "RecordCheckIn the next day", err)
+	wantEqual(t, "dirty after a check-in the next day", dirtyDates(t, s), []dwell.Date{d14, d15})
+	summarizeDirty(t, s)
+	_, _, err = s.RecordCall(ctx(), tenantA, call("r1", "call-1", at(15, 2, 0)))
+	must(t, "RecordCall", err)
+	wantEqual(t, "dirty after a call", dirtyDates(t, s), []dwell.Date{d15})
+	summarizeDirty(t, s)
+
+	// The 17th has no data version: a check-out on the 18th marks its own
+	// day alone.
+	_, _, err = s.RecordCheckOut(ctx(), tenantA, checkOut("r1", "co-2", at(18, 2, 0)))
+	must(t, "RecordCheckOut on the 18th", err)
+	wantEqual(t, "dirty after a check-out after a day without data", dirtyDates(t, s), []dwell.Date{d18})
+	if list, err := listDays(s, "r1", d17, d17); err != nil || len(list) != 0 {
+		t.Fatalf("the 17th, without data, lists %+v (%v): want nothing", list, err)
+	}
+	if h.Reopen != nil {
+		s = h.Reopen(t, s)
+		wantEqual(t, "dirty after reopen", dirtyDates(t, s), []dwell.Date{d18})
 	}
 }
 

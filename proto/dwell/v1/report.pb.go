@@ -515,7 +515,13 @@ type Visit struct {
 	Source VisitSource `protobuf:"varint,5,opt,name=source,proto3,enum=dwell.v1.VisitSource" json:"source,omitempty"`
 	// Verification of the check-in, if there was one.
 	Verification Verification `protobuf:"varint,6,opt,name=verification,proto3,enum=dwell.v1.Verification" json:"verification,omitempty"`
-	// The outcome given at check-out, if any.
+	// The outcome given at the check-out of the visit's check-in, if any.
+	// A check-in still open at the end of its local day is closed by the
+	// client's first check-out up to the end of the next local day (unless
+	// the rep checked in at that client again first), so a meeting across
+	// the rep's midnight, shown as one visit on each day (each day's
+	// timeline covers that day alone), has its outcome on the first day's
+	// visit, whose check-in it is; the next day's part carries none.
 	Outcome Outcome `protobuf:"varint,7,opt,name=outcome,proto3,enum=dwell.v1.Outcome" json:"outcome,omitempty"`
 	// The rep's local day of the visit's start.
 	Date *Date `protobuf:"bytes,8,opt,name=date,proto3" json:"date,omitempty"`
@@ -743,7 +749,10 @@ type DayFlags struct {
 	MockFixes int32 `protobuf:"varint,1,opt,name=mock_fixes,json=mockFixes,proto3" json:"mock_fixes,omitempty"`
 	// Check-ins made away from the client's site.
 	UnverifiedCheckIns int32 `protobuf:"varint,2,opt,name=unverified_check_ins,json=unverifiedCheckIns,proto3" json:"unverified_check_ins,omitempty"`
-	// Check-ins without a check-out, closed from the fixes.
+	// Check-ins without a check-out, closed from the fixes. A check-out made
+	// after the rep's midnight, up to the end of the next local day, closes
+	// a check-in of the day before still open (see Visit.outcome): that is
+	// no forgotten check-out.
 	ForgottenCheckOuts int32 `protobuf:"varint,3,opt,name=forgotten_check_outs,json=forgottenCheckOuts,proto3" json:"forgotten_check_outs,omitempty"`
 	// Fixes without the mock flag that the rep could not have been at: each
 	// reached from both fixes around it only at more than 50 m/s, or beyond

@@ -62,13 +62,27 @@ type ReportServiceClient interface {
 	GetTimeBreakdown(ctx context.Context, in *GetTimeBreakdownRequest, opts ...grpc.CallOption) (*GetTimeBreakdownResponse, error)
 	// GetKpis returns the ten sales KPIs for a rep or a team over a date
 	// range, each with the days and records it rests on.
+	//
+	// A meeting across the rep's local midnight (the first day's data ends
+	// at the client, the next day's begins there, with nothing but paused
+	// time between: one stay, as WatchEvents tells it) is one meeting when
+	// both days are in the range: KPIs 2, 3 and 8 count it once, its length
+	// the sum of its two parts (KPI 2's mean, histogram and sweet spot, the
+	// latter judged from its start on the first day), and KPI 5 counts it
+	// once, from that start, also when the first day is in the look-back. A
+	// range that begins on its second day counts that day's part as a visit
+	// of its own. Its outcome is counted once by KPIs 6 and 7, on the local
+	// day of the check-out.
 	GetKpis(ctx context.Context, in *GetKpisRequest, opts ...grpc.CallOption) (*GetKpisResponse, error)
 	// ListVisits lists the visits of a range of local days (required;
 	// end_date at most 366 days after start_date), newest first (by start, then rep, date and client). A rep or a team
 	// narrows the reps (scoped as GetKpis); admins and partners may name
 	// neither and get every rep of the tenant. A visit has no id of its own:
 	// it is the timeline's current view, and late data may move its start.
-	// Page tokens are bound to the request's filters.
+	// Page tokens are bound to the request's filters. A meeting across the
+	// rep's local midnight is listed as GetRepDay shows it: one visit on each
+	// day, the first day's carrying the outcome (GetKpis counts the two as
+	// one meeting).
 	ListVisits(ctx context.Context, in *ListVisitsRequest, opts ...grpc.CallOption) (*ListVisitsResponse, error)
 	// WatchEvents streams visit and geofence events as data arrives,
 	// resumable from a cursor.
@@ -279,13 +293,27 @@ type ReportServiceServer interface {
 	GetTimeBreakdown(context.Context, *GetTimeBreakdownRequest) (*GetTimeBreakdownResponse, error)
 	// GetKpis returns the ten sales KPIs for a rep or a team over a date
 	// range, each with the days and records it rests on.
+	//
+	// A meeting across the rep's local midnight (the first day's data ends
+	// at the client, the next day's begins there, with nothing but paused
+	// time between: one stay, as WatchEvents tells it) is one meeting when
+	// both days are in the range: KPIs 2, 3 and 8 count it once, its length
+	// the sum of its two parts (KPI 2's mean, histogram and sweet spot, the
+	// latter judged from its start on the first day), and KPI 5 counts it
+	// once, from that start, also when the first day is in the look-back. A
+	// range that begins on its second day counts that day's part as a visit
+	// of its own. Its outcome is counted once by KPIs 6 and 7, on the local
+	// day of the check-out.
 	GetKpis(context.Context, *GetKpisRequest) (*GetKpisResponse, error)
 	// ListVisits lists the visits of a range of local days (required;
 	// end_date at most 366 days after start_date), newest first (by start, then rep, date and client). A rep or a team
 	// narrows the reps (scoped as GetKpis); admins and partners may name
 	// neither and get every rep of the tenant. A visit has no id of its own:
 	// it is the timeline's current view, and late data may move its start.
-	// Page tokens are bound to the request's filters.
+	// Page tokens are bound to the request's filters. A meeting across the
+	// rep's local midnight is listed as GetRepDay shows it: one visit on each
+	// day, the first day's carrying the outcome (GetKpis counts the two as
+	// one meeting).
 	ListVisits(context.Context, *ListVisitsRequest) (*ListVisitsResponse, error)
 	// WatchEvents streams visit and geofence events as data arrives,
 	// resumable from a cursor.

@@ -1,0 +1,105 @@
+package kpi
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/timeline"
+)
+
+// midnightDays are a UTC rep's 18 and 19 November 2026: at client at from
+// 23:00 to 00:40, after a drive there from 22:40 and before one away
+// until 01:00; the 19th's second visit, if second is set, is at it from
+// 09:00 to 09:20.
+func midnightDays(at, second dwell.ClientID) []*Day {
+	t := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) }
+	d18 := &timeline.Day{Start: t(18, 22, 40), End: t(19, 0, 0), Segments: []timeline.Segment{
+		{Kind: timeline.KindTravel, Start: t(18, 22, 40), End: t(18, 23, 0)},
+		{Kind: timeline.KindVisit, Start: t(18, 23, 0), End: t(19, 0, 0), Client: at, Source: timeline.SourceBoth},
+	}, Visits: []timeline.Visit{{Client: at, Start: t(18, 23, 0), End: t(19, 0, 0), Source: timeline.SourceBoth, CheckInRequestID: "ci"}}}
+	d19 := &timeline.Day{Start: t(19, 0, 0), End: t(19, 1, 0), Segments: []timeline.Segment{
+		{Kind: timeline.KindVisit, Start: t(19, 0, 0), End: t(19, 0, 40), Client: at, Source: timeline.SourceGeofence},
+		{Kind: timeline.KindTravel, Start: t(19, 0, 40), End: t(19, 1, 0)},
+	}, Visits: []timeline.Visit{{Client: at, Start: t(19, 0, 0), End: t(19, 0, 40), Source: timeline.SourceGeofence}}}
+	if second != "" {
+		d19.End = t(19, 9, 20)
+		d19.Segments = append(d19.Segments, timeline.Segment{Kind: timeline.KindTravel, Start: t(19, 1, 0), End: t(19, 9, 0)},
+			timeline.Segment{Kind: timeline.KindVisit, Start: t(19, 9, 0), End: t(19, 9, 20), Client: second, Source: timeline.SourceGeofence})
+		d19.Visits = append(d19.Visits, timeline.Visit{Client: second, Start: t(19, 9, 0), End: t(19, 9, 20), Source: timeline.SourceGeofence})
+	}
+	co := []dwell.CheckOut{{RequestID: "co", Client: at, Time: t(19, 0, 35), Outcome: dwell.OutcomeRejected, RejectionReason: dwell.RejectionPrice}}
+	d18.CheckIns = []timeline.CheckInResult{{RequestID: "ci", Client: at, Time: t(18, 23, 5), Verification: dwell.VerificationVerified, CheckOutRequestID: "co"}}
+	return []*Day{
+		Summarize("r", dwell.Date{Year: 2026, Month: 11, Day: 18}, d18, 0, nil, co, nil, kindOf),
+		Summarize("r", dwell.Date{Year: 2026, Month: 11, Day: 19}, d19, 0, co, nil, nil, kindOf),
+	}
+}
+
+// TestMeetingAcrossMidnight: a visit that the next day's first visit
+// carries on (same client, from that day's start, nothing but the
+// midnight between) is one meeting in the KPIs that count meetings: one
+// visit of 100 minutes (KPI 2's count, mean, histogram and sweet spot),
+// one verified visit (KPI 3), one meeting of the win (KPI 5), one
+// customer visit (KPI 8); it carries its check-in's outcome, and KPI 6
+// counts the check-out once, on its own day. Over decoded summaries too.
+// A range that begins on the second day counts that day's part; a next
+// day that begins at another client is two meetings.
+func TestMeetingAcrossMidnight(t *testing.T) {
+	d18, d19 := dwell.Date{Year: 2026, Month: 11, Day: 18}, dwell.Date{Year: 2026, Month: 11, Day: 19}
+	win := dwell.Opportunity{ID: "o", Rep: "r", Client: "C1", Stage: dwell.StageWon,
+		OpenTime: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), CloseTime: time.Date(2026, 11, 19, 12, 0, 0, 0, time.UTC)}
+	compute := func(days []*Day, from dwell.Date) Result {
+		return Compute(Input{Start: from, End: d19, Reps: []Rep{{ID: "r", Days: days}}, Opportunities: []dwell.Opportunity{win}, ClientKind: kindOf})
+	}
+	days := midnightDays("C1", "")
+	if v := days[0].Visits[0]; v.Outcome != dwell.OutcomeRejected || v.CheckOutRequestID != "co" {
+		t.Fatalf("the 18th's visit carries %v (%q), want REJECTED from the check-out after midnight", v.Outcome, v.CheckOutRequestID)
+	}
+	var bs [][]byte
+	for _, d := range days {
+		bs = append(bs, d.EncodeSummary())
+	}
+	decoded, err := DecodeSummaries(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, days := range map[string][]*Day{"in memory": days, "decoded": decoded, "reversed": {days[1], days[0]}} {
+		r := compute(days, d18)
+		vt := r.VisitTime
+		if vt.Records != 1 || vt.CustomerS != 100*60 || vt.CustomerMeanS != 100*60 || vt.Histogram != [5]int{0, 0, 0, 0, 1} || vt.WonMeanS != 100*60 {
+			t.Errorf("%s: KPI 2 %+v, want one visit of 100 minutes (a win's)", name, vt)
+		}
+		near(t, name+": verified visits per day", r.Meetings.VisitsPerDay, 0.5)
+		if r.WinRatio.Meetings != 1 || r.Engagement.CustomerVisits != 1 {
+			t.Errorf("%s: KPI 5 meetings %d, KPI 8 customer visits %d; want 1 and 1", name, r.WinRatio.Meetings, r.Engagement.CustomerVisits)
+		}
+		if r.Rejection.Rejections != 1 || r.Rejection.WithOutcome != 1 {
+			t.Errorf("%s: KPI 6 %+v, want one rejection of one meeting with an outcome", name, r.Rejection)
+		}
+		// From the second day on: its part is a visit of the range.
+		if r := compute(days, d19); r.VisitTime.Records != 1 || r.VisitTime.CustomerS != 40*60 || r.WinRatio.Meetings != 1 {
+			t.Errorf("%s: over the 19th alone KPI 2 %+v and KPI 5 meetings %d, want one visit of 40 minutes, one meeting", name, r.VisitTime, r.WinRatio.Meetings)
+		}
+	}
+	// Summaries of version 5 did not tell a day's ends: each visit is a
+	// meeting of its own.
+	old, err := DecodeSummaries([][]byte{days[0].encodeSummary(summaryV5), days[1].encodeSummary(summaryV5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := compute(old, d18); r.VisitTime.Records != 2 {
+		t.Errorf("over version 5 summaries KPI 2 counts %d visits, want 2", r.VisitTime.Records)
+	}
+	// A prospect's stay the same way, and a later visit apart.
+	r := compute(midnightDays("P1", "P2"), d18)
+	if vt := r.VisitTime; vt.Records != 2 || vt.ProspectS != 120*60 || vt.ProspectMeanS != 60*60 || vt.Histogram != [5]int{0, 0, 1, 0, 1} {
+		t.Errorf("a prospect's stay and a later visit: KPI 2 %+v, want 2 visits of 100 and 20 minutes", vt)
+	}
+	// The next day beginning at another client: two meetings.
+	other := midnightDays("P1", "")
+	d19Other := midnightDays("P2", "")[1]
+	if r := compute([]*Day{other[0], d19Other}, d18); r.VisitTime.Records != 2 || r.VisitTime.Histogram != [5]int{0, 0, 0, 1, 1} {
+		t.Errorf("another client after midnight: KPI 2 %+v, want two visits (60 and 40 minutes)", r.VisitTime)
+	}
+}
