@@ -176,7 +176,9 @@ type CreateAppointmentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Idempotency key, 1 to 128 printable ASCII bytes. A retry returns the
 	// appointment created; the key of another appointment_id is
-	// INVALID_ARGUMENT.
+	// INVALID_ARGUMENT, and the key of an appointment deleted since is
+	// FAILED_PRECONDITION, also once another appointment was created under
+	// its appointment_id.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The id of the new appointment.
 	AppointmentId string `protobuf:"bytes,2,opt,name=appointment_id,json=appointmentId,proto3" json:"appointment_id,omitempty"`
