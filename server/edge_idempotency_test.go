@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,5 +200,75 @@ func TestRetryAfterDeleteAndCreateAgain(t *testing.T) {
 	a, err := e.st.GetAppointment(t.Context(), acme, "a1")
 	if err != nil || a.Rep != "sari" || a.RequestID != "ar-2" {
 		t.Fatalf("appointment a1 after the refused retry = %+v, %v; want sari's, of ar-2", a, err)
+	}
+}
+
+// TestRequestIDWithoutSpaces: a request_id is 1 to 128 bytes of printable
+// ASCII without spaces (dwell.ValidateRequestID: request ids become parts
+// of store and event keys), and the API documentation says so. A key with
+// a space is INVALID_ARGUMENT on request_id and stores nothing, whatever
+// the write; and every request_id field of the .proto files states the
+// rule, or refers to one that does ("as for CheckIn"), with no
+// "printable ASCII" that leaves the spaces out.
+func TestRequestIDWithoutSpaces(t *testing.T) {
+	e := newEnv(t)
+	seedTeams(e)
+	partner := e.as(acme, dwell.RolePartner, "crm")
+	budi := e.as(acme, dwell.RoleRep, "budi")
+	const rid = "CRM sync 42"
+	ts := timestamppb.New(e.now().Add(-time.Minute))
+	_, err := e.sales.UpsertQuotas(partner, &dwellv1.UpsertQuotasRequest{RequestId: rid, Quotas: []*dwellv1.Quota{{
+		Rep: "reps/budi", StartDate: pbDate(2026, 11, 1), EndDate: pbDate(2026, 11, 30), Target: &dwellv1.Money{CurrencyCode: "IDR", AmountMinor: 1}}}})
+	wantViolation(t, "UpsertQuotas with a request_id with a space", err, "request_id")
+	_, err = e.sales.CreateAppointment(partner, &dwellv1.CreateAppointmentRequest{RequestId: rid, AppointmentId: "a1", Appointment: &dwellv1.Appointment{
+		Rep: "reps/budi", Client: "clients/toko", PlannedStartTime: ts, PlannedEndTime: timestamppb.New(e.now().Add(time.Hour))}})
+	wantViolation(t, "CreateAppointment with a request_id with a space", err, "request_id")
+	_, err = e.dirc.CreatePartner(e.admin(acme), &dwellv1.CreatePartnerRequest{RequestId: rid, PartnerId: "sync",
+		Partner: &dwellv1.Partner{DisplayName: "Sync", Scopes: []dwellv1.PartnerScope{dwellv1.PartnerScope_PARTNER_SCOPE_DIRECTORY_READ}}})
+	wantViolation(t, "CreatePartner with a request_id with a space", err, "request_id")
+	_, err = e.ingest.CheckIn(budi, &dwellv1.CheckInRequest{RequestId: rid, Client: "clients/toko", CheckInTime: ts})
+	wantViolation(t, "CheckIn with a request_id with a space", err, "request_id")
+	if qs, err := e.st.ListQuotas(t.Context(), acme, "budi"); err != nil || len(qs) != 0 {
+		t.Errorf("quotas after the refused upsert = %+v, %v; want none", qs, err)
+	}
+	if _, err := e.st.GetAppointment(t.Context(), acme, "a1"); !dwell.Is(dwell.NotFound, err) {
+		t.Errorf("GetAppointment(a1) after the refused create = %v, want NotFound", err)
+	}
+
+	files, err := filepath.Glob("../proto/dwell/v1/*.proto")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the API's .proto files: %v, %v", files, err)
+	}
+	fields := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		for i, line := range lines {
+			next := ""
+			if i+1 < len(lines) {
+				next = strings.TrimPrefix(strings.TrimSpace(lines[i+1]), "//")
+			}
+			if strings.Contains(line, "printable ASCII") && !strings.Contains(line+next, "printable ASCII without spaces") {
+				t.Errorf("%s:%d says printable ASCII without excluding spaces: %q", f, i+1, strings.TrimSpace(line))
+			}
+			if !strings.HasPrefix(strings.TrimSpace(line), "string request_id = ") {
+				continue
+			}
+			fields++
+			var comment []string
+			for j := i - 1; j >= 0 && strings.HasPrefix(strings.TrimSpace(lines[j]), "//"); j-- {
+				comment = append([]string{strings.TrimPrefix(strings.TrimSpace(lines[j]), "//")}, comment...)
+			}
+			c := strings.Join(comment, "")
+			if !strings.Contains(c, "printable ASCII without spaces") && !strings.Contains(c, "as for CheckIn") {
+				t.Errorf("%s:%d: the comment of request_id states no rule for its bytes: %q", f, i+1, c)
+			}
+		}
+	}
+	if fields == 0 {
+		t.Fatal("no request_id field found in the .proto files")
 	}
 }

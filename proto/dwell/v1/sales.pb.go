@@ -174,11 +174,11 @@ func (x *Appointment) GetCreateTime() *timestamppb.Timestamp {
 // CreateAppointmentRequest is the request of CreateAppointment.
 type CreateAppointmentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, 1 to 128 printable ASCII bytes. A retry returns the
-	// appointment created; the key of another appointment_id is
-	// INVALID_ARGUMENT, and the key of an appointment deleted since is
-	// FAILED_PRECONDITION, also once another appointment was created under
-	// its appointment_id.
+	// Idempotency key, 1 to 128 bytes of printable ASCII without spaces
+	// (0x21 to 0x7E). A retry returns the appointment created; the key of
+	// another appointment_id is INVALID_ARGUMENT, and the key of an
+	// appointment deleted since is FAILED_PRECONDITION, also once another
+	// appointment was created under its appointment_id.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The id of the new appointment.
 	AppointmentId string `protobuf:"bytes,2,opt,name=appointment_id,json=appointmentId,proto3" json:"appointment_id,omitempty"`
@@ -700,7 +700,8 @@ func (x *Opportunity) GetEtag() string {
 // UpsertOpportunitiesRequest is the request of UpsertOpportunities.
 type UpsertOpportunitiesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, 1 to 128 printable ASCII bytes.
+	// Idempotency key, 1 to 128 bytes of printable ASCII without spaces
+	// (0x21 to 0x7E).
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The opportunities, identified by name, 1 to 1,000.
 	Opportunities []*Opportunity `protobuf:"bytes,2,rep,name=opportunities,proto3" json:"opportunities,omitempty"`
@@ -1210,7 +1211,8 @@ func (x *Quota) GetTarget() *Money {
 // UpsertQuotasRequest is the request of UpsertQuotas.
 type UpsertQuotasRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, 1 to 128 printable ASCII bytes.
+	// Idempotency key, 1 to 128 bytes of printable ASCII without spaces
+	// (0x21 to 0x7E).
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The quotas, identified by rep and start_date, 1 to 1,000.
 	Quotas        []*Quota `protobuf:"bytes,2,rep,name=quotas,proto3" json:"quotas,omitempty"`
