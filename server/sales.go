@@ -337,9 +337,11 @@ func (ss *salesService) UpsertOpportunities(ctx context.Context, req *dwellv1.Up
 	return &dwellv1.UpsertOpportunitiesResponse{Stored: int32(len(os))}, nil
 }
 
-// readOpportunity returns an opportunity the caller may read.
-func (ss *salesService) readOpportunity(ctx context.Context, op dwell.Op, name string) (dwell.Principal, dwell.Opportunity, error) {
-	p, id, err := callerAndID(ctx, op, collOpportunities, "name", name)
+// readOpportunity returns the opportunity named name, which the request
+// holds in field (the path violations name: "name" for GetOpportunity,
+// "opportunity.name" for UpdateOpportunity), if the caller may read it.
+func (ss *salesService) readOpportunity(ctx context.Context, op dwell.Op, field, name string) (dwell.Principal, dwell.Opportunity, error) {
+	p, id, err := callerAndID(ctx, op, collOpportunities, field, name)
 	if err != nil {
 		return p, dwell.Opportunity{}, err
 	}
@@ -356,7 +358,7 @@ func (ss *salesService) readOpportunity(ctx context.Context, op dwell.Op, name s
 
 func (ss *salesService) GetOpportunity(ctx context.Context, req *dwellv1.GetOpportunityRequest) (*dwellv1.GetOpportunityResponse, error) {
 	const op = dwell.Op("server.GetOpportunity")
-	_, o, err := ss.readOpportunity(ctx, op, req.GetName())
+	_, o, err := ss.readOpportunity(ctx, op, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +383,7 @@ func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.Upda
 	var cur dwell.Opportunity
 	defer ss.updates.lock(caller.Tenant)()
 	err = updateMasked(ctx, op, req.GetOpportunity().GetName(), etag, func() error {
-		p, o, err := ss.readOpportunity(ctx, op, req.GetOpportunity().GetName())
+		p, o, err := ss.readOpportunity(ctx, op, "opportunity.name", req.GetOpportunity().GetName())
 		if err != nil {
 			return err
 		}
