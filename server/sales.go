@@ -430,6 +430,7 @@ func (ss *salesService) ListOpportunities(ctx context.Context, req *dwellv1.List
 		filter = "client:" + id
 	}
 	scoped := p.Role == dwell.RoleRep || p.Role == dwell.RoleManager
+	noReps := false
 	if req.GetRep() != "" || req.GetTeam() != "" || scoped {
 		sc, err := ss.s.readScope(ctx, op, p, "rep", req.GetRep(), "team", req.GetTeam())
 		if err != nil {
@@ -439,13 +440,16 @@ func (ss *salesService) ListOpportunities(ctx context.Context, req *dwellv1.List
 		for i, r := range sc.reps {
 			f.Reps[i] = r.ID
 		}
-		if len(f.Reps) == 0 {
-			return &dwellv1.ListOpportunitiesResponse{}, nil
-		}
+		noReps = len(f.Reps) == 0
 		filter += "|" + sc.key
 	}
+	// A scope without reps lists nothing (an empty f.Reps would list every
+	// rep's), but its page_size and page_token are checked all the same.
 	os, next, err := listPage(op, p.Tenant, "opportunities", filter, req.GetPageSize(), req.GetPageToken(), nil,
 		func(pg store.Page) ([]dwell.Opportunity, bool, error) {
+			if noReps {
+				return nil, false, nil
+			}
 			return ss.s.store.ListOpportunities(ctx, p.Tenant, f, pg)
 		}, func(o dwell.Opportunity) string { return string(o.ID) })
 	if err != nil {
