@@ -292,9 +292,10 @@ type ListAppointmentsRequest struct {
 	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
 	// Only this team's reps, "teams/{team_id}".
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
-	// First local day, inclusive.
+	// First local day, inclusive. Required.
 	StartDate *Date `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last local day, inclusive.
+	// Last local day, inclusive; not before start_date and at most 366 days
+	// after it (else INVALID_ARGUMENT on end_date). Required.
 	EndDate *Date `protobuf:"bytes,4,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// Most appointments to return, 1 to 1,000; 0 means 100.
 	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -1142,7 +1143,8 @@ type Quota struct {
 	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
 	// First local day of the period, inclusive.
 	StartDate *Date `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last local day of the period, inclusive.
+	// Last local day of the period, inclusive; not before start_date and at
+	// most 366 days after it (a period of at most 367 days).
 	EndDate *Date `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// Target won amount.
 	Target        *Money `protobuf:"bytes,4,opt,name=target,proto3" json:"target,omitempty"`
