@@ -35,7 +35,12 @@
 // A request_id reused for a write that cannot be its retry (another client,
 // a resume for a pause, another appointment id, another batch of
 // opportunities or quotas: the store keeps each upsert's SHA-256) is
-// INVALID_ARGUMENT; a true retry is answered with the original.
+// INVALID_ARGUMENT; a true retry is answered with the original. The
+// request_id of a create whose record was deleted since (CreatePartner,
+// CreateAppointment) stays spent: its retry is FAILED_PRECONDITION, also
+// once another request has created a record under the same id, which the
+// store tells apart by the request id each record keeps
+// (TestRetryAfterDeleteAndCreateAgain).
 //
 // Clients, reps, teams, settings, partner accounts and opportunities carry
 // a store-maintained revision (1 at creation, +1 at every write, imports

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -95,6 +96,29 @@ func TestNamesOfIDsNoResourceCanHave(t *testing.T) {
 			}},
 			{"GetOpportunity", "name", func() error {
 				_, err := e.sales.GetOpportunity(partner, &dwellv1.GetOpportunityRequest{Name: "opportunities/" + id})
+				return err
+			}},
+			{"UpdateOpportunity", "opportunity.name", func() error {
+				_, err := e.sales.UpdateOpportunity(partner, &dwellv1.UpdateOpportunityRequest{
+					Opportunity: &dwellv1.Opportunity{Name: "opportunities/" + id, ExternalId: "x"},
+					UpdateMask:  &fieldmaskpb.FieldMask{Paths: []string{"external_id"}}})
+				return err
+			}},
+			{"DeleteQuota", "rep", func() error {
+				_, err := e.sales.DeleteQuota(partner, &dwellv1.DeleteQuotaRequest{Rep: "reps/" + id, StartDate: pbDate(2026, 11, 1)})
+				return err
+			}},
+			{"GetPartner", "name", func() error {
+				_, err := e.dirc.GetPartner(admin, &dwellv1.GetPartnerRequest{Name: "partners/" + id})
+				return err
+			}},
+			{"UpdatePartner", "partner.name", func() error {
+				_, err := e.dirc.UpdatePartner(admin, &dwellv1.UpdatePartnerRequest{Partner: &dwellv1.Partner{Name: "partners/" + id, DisplayName: "x"},
+					UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}})
+				return err
+			}},
+			{"DeletePartner", "name", func() error {
+				_, err := e.dirc.DeletePartner(admin, &dwellv1.DeletePartnerRequest{Name: "partners/" + id})
 				return err
 			}},
 			{"ListQuotas", "rep", func() error {

@@ -50,3 +50,47 @@ func TestAppointmentFarInTime(t *testing.T) {
 		t.Fatalf("GetAppointment(far) = %v, want NotFound", err)
 	}
 }
+
+// TestListOfAScopeWithoutRepsChecksItsPage lists the sales inputs and visits
+// of a team without reps with a negative page_size or a page_token that is
+// not one: each is INVALID_ARGUMENT on that field, as it is for a team with
+// reps, rather than an empty OK that hides the caller's mistake; a good
+// request answers an empty page.
+func TestListOfAScopeWithoutRepsChecksItsPage(t *testing.T) {
+	e := newEnv(t)
+	seedTeams(e)
+	e.mustCreateTeam(e.admin(acme), "empty", "ana")
+	ana := e.as(acme, dwell.RoleManager, "ana")
+	lists := []struct {
+		name string
+		call func(size int32, token string) (int, error)
+	}{
+		{"ListOpportunities", func(size int32, token string) (int, error) {
+			r, err := e.sales.ListOpportunities(ana, &dwellv1.ListOpportunitiesRequest{Team: "teams/empty", PageSize: size, PageToken: token})
+			return len(r.GetOpportunities()), err
+		}},
+		{"ListAppointments", func(size int32, token string) (int, error) {
+			r, err := e.sales.ListAppointments(ana, &dwellv1.ListAppointmentsRequest{Team: "teams/empty",
+				StartDate: pbDate(2026, 11, 1), EndDate: pbDate(2026, 11, 30), PageSize: size, PageToken: token})
+			return len(r.GetAppointments()), err
+		}},
+		{"ListQuotas", func(size int32, token string) (int, error) {
+			r, err := e.sales.ListQuotas(ana, &dwellv1.ListQuotasRequest{Team: "teams/empty", PageSize: size, PageToken: token})
+			return len(r.GetQuotas()), err
+		}},
+		{"ListVisits", func(size int32, token string) (int, error) {
+			r, err := e.report.ListVisits(ana, &dwellv1.ListVisitsRequest{Team: "teams/empty",
+				StartDate: pbDate(2026, 11, 1), EndDate: pbDate(2026, 11, 30), PageSize: size, PageToken: token})
+			return len(r.GetVisits()), err
+		}},
+	}
+	for _, l := range lists {
+		_, err := l.call(-1, "")
+		wantViolation(t, l.name+" of a team without reps, page_size -1", err, "page_size")
+		_, err = l.call(10, "not-a-token")
+		wantViolation(t, l.name+" of a team without reps, a page_token that is not one", err, "page_token")
+		if n, err := l.call(10, ""); err != nil || n != 0 {
+			t.Errorf("%s of a team without reps = %d items, %v; want none", l.name, n, err)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package server_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,4 +60,94 @@ func TestTimestampsOutOfRange(t *testing.T) {
 	}
 	_, err = e.sales.GetOpportunity(partner, &dwellv1.GetOpportunityRequest{Name: "opportunities/o1"})
 	wantCode(t, "GetOpportunity after the bad upserts", err, codes.NotFound)
+}
+
+// TestDateRangesAtMost366Days: every range of local days a request takes
+// (ListAppointments, ListVisits, GetTimeBreakdown, GetKpis, a quota's
+// period) may end at most dwell.MaxRangeDays (366) days after it starts:
+// 366 is answered, 367 is INVALID_ARGUMENT on the end_date and stores
+// nothing. And the API says so: every end_date of the .proto files states
+// the limit, so a partner learns it from the documentation rather than
+// from a refusal.
+func TestDateRangesAtMost366Days(t *testing.T) {
+	e := newEnv(t)
+	seedTeams(e)
+	partner := e.as(acme, dwell.RolePartner, "crm")
+	start := pbDate(2025, 11, 1)
+	for _, c := range []struct {
+		days   int
+		end    *dwellv1.Date
+		wantOK bool
+	}{{366, pbDate(2026, 11, 2), true}, {367, pbDate(2026, 11, 3), false}} {
+		calls := []struct {
+			name, field string
+			call        func() error
+		}{
+			{"ListAppointments", "end_date", func() error {
+				_, err := e.sales.ListAppointments(partner, &dwellv1.ListAppointmentsRequest{Rep: "reps/budi", StartDate: start, EndDate: c.end})
+				return err
+			}},
+			{"ListVisits", "end_date", func() error {
+				_, err := e.report.ListVisits(partner, &dwellv1.ListVisitsRequest{Rep: "reps/budi", StartDate: start, EndDate: c.end})
+				return err
+			}},
+			{"GetTimeBreakdown", "end_date", func() error {
+				_, err := e.report.GetTimeBreakdown(partner, &dwellv1.GetTimeBreakdownRequest{Reps: []string{"reps/budi"}, StartDate: start, EndDate: c.end})
+				return err
+			}},
+			{"GetKpis", "end_date", func() error {
+				_, err := e.report.GetKpis(partner, &dwellv1.GetKpisRequest{Rep: "reps/budi", StartDate: start, EndDate: c.end})
+				return err
+			}},
+			{"UpsertQuotas", "quotas[0].end_date", func() error {
+				_, err := e.sales.UpsertQuotas(partner, &dwellv1.UpsertQuotasRequest{RequestId: fmt.Sprintf("q-%d", c.days), Quotas: []*dwellv1.Quota{{
+					Rep: "reps/budi", StartDate: start, EndDate: c.end, Target: &dwellv1.Money{CurrencyCode: "IDR", AmountMinor: 1}}}})
+				return err
+			}},
+		}
+		for _, call := range calls {
+			what := fmt.Sprintf("%s over %d days after start_date", call.name, c.days)
+			if err := call.call(); c.wantOK && err != nil {
+				t.Errorf("%s: %v", what, err)
+			} else if !c.wantOK {
+				wantViolation(t, what, err, call.field)
+			}
+		}
+		if !c.wantOK {
+			continue
+		}
+		qs, err := e.st.ListQuotas(t.Context(), acme, "budi")
+		if err != nil || len(qs) != 1 || qs[0].End != (dwell.Date{Year: 2026, Month: 11, Day: 2}) {
+			t.Errorf("budi's quotas = %+v, %v; want the one of 366 days", qs, err)
+		}
+	}
+
+	files, err := filepath.Glob("../proto/dwell/v1/*.proto")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the API's .proto files: %v, %v", files, err)
+	}
+	ends := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		for i, line := range lines {
+			if !strings.HasPrefix(strings.TrimSpace(line), "Date end_date = ") {
+				continue
+			}
+			ends++
+			var comment []string
+			for j := i - 1; j >= 0 && strings.HasPrefix(strings.TrimSpace(lines[j]), "//"); j-- {
+				comment = append([]string{strings.TrimPrefix(strings.TrimSpace(lines[j]), "//")}, comment...)
+			}
+			if c := strings.Join(comment, ""); !strings.Contains(c, fmt.Sprintf("at most %d days after", dwell.MaxRangeDays)) {
+				t.Errorf("%s:%d: end_date's comment does not state its limit of %d days after start_date: %q", f, i+1, dwell.MaxRangeDays, c)
+			}
+		}
+	}
+	if ends == 0 {
+		t.Fatal("no end_date field found in the .proto files")
+	}
 }

@@ -80,6 +80,9 @@ func nextToken(more bool, digest [8]byte, last string) string {
 // listPage runs one page of a listing: it checks page_size and page_token
 // against the filter (any violations vs found by the caller are reported
 // with them), fetches the page and returns it with its next_page_token.
+// Every List RPC goes through it, also when it knows the answer is empty
+// (a scope without reps: fetch returns nothing), so a bad page_size or
+// page_token is INVALID_ARGUMENT whatever the scope holds.
 func listPage[T any](op dwell.Op, tenant dwell.TenantID, list, filter string, size int32, token string, vs []dwell.Violation,
 	fetch func(store.Page) ([]T, bool, error), id func(T) string) ([]T, string, error) {
 	digest := filterDigest(tenant, list, filter)

@@ -337,9 +337,11 @@ func (ss *salesService) UpsertOpportunities(ctx context.Context, req *dwellv1.Up
 	return &dwellv1.UpsertOpportunitiesResponse{Stored: int32(len(os))}, nil
 }
 
-// readOpportunity returns an opportunity the caller may read.
-func (ss *salesService) readOpportunity(ctx context.Context, op dwell.Op, name string) (dwell.Principal, dwell.Opportunity, error) {
-	p, id, err := callerAndID(ctx, op, collOpportunities, "name", name)
+// readOpportunity returns the opportunity named name, which the request
+// holds in field (the path violations name: "name" for GetOpportunity,
+// "opportunity.name" for UpdateOpportunity), if the caller may read it.
+func (ss *salesService) readOpportunity(ctx context.Context, op dwell.Op, field, name string) (dwell.Principal, dwell.Opportunity, error) {
+	p, id, err := callerAndID(ctx, op, collOpportunities, field, name)
 	if err != nil {
 		return p, dwell.Opportunity{}, err
 	}
@@ -356,7 +358,7 @@ func (ss *salesService) readOpportunity(ctx context.Context, op dwell.Op, name s
 
 func (ss *salesService) GetOpportunity(ctx context.Context, req *dwellv1.GetOpportunityRequest) (*dwellv1.GetOpportunityResponse, error) {
 	const op = dwell.Op("server.GetOpportunity")
-	_, o, err := ss.readOpportunity(ctx, op, req.GetName())
+	_, o, err := ss.readOpportunity(ctx, op, "name", req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +383,7 @@ func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.Upda
 	var cur dwell.Opportunity
 	defer ss.updates.lock(caller.Tenant)()
 	err = updateMasked(ctx, op, req.GetOpportunity().GetName(), etag, func() error {
-		p, o, err := ss.readOpportunity(ctx, op, req.GetOpportunity().GetName())
+		p, o, err := ss.readOpportunity(ctx, op, "opportunity.name", req.GetOpportunity().GetName())
 		if err != nil {
 			return err
 		}
@@ -428,6 +430,7 @@ func (ss *salesService) ListOpportunities(ctx context.Context, req *dwellv1.List
 		filter = "client:" + id
 	}
 	scoped := p.Role == dwell.RoleRep || p.Role == dwell.RoleManager
+	noReps := false
 	if req.GetRep() != "" || req.GetTeam() != "" || scoped {
 		sc, err := ss.s.readScope(ctx, op, p, "rep", req.GetRep(), "team", req.GetTeam())
 		if err != nil {
@@ -437,13 +440,16 @@ func (ss *salesService) ListOpportunities(ctx context.Context, req *dwellv1.List
 		for i, r := range sc.reps {
 			f.Reps[i] = r.ID
 		}
-		if len(f.Reps) == 0 {
-			return &dwellv1.ListOpportunitiesResponse{}, nil
-		}
+		noReps = len(f.Reps) == 0
 		filter += "|" + sc.key
 	}
+	// A scope without reps lists nothing (an empty f.Reps would list every
+	// rep's), but its page_size and page_token are checked all the same.
 	os, next, err := listPage(op, p.Tenant, "opportunities", filter, req.GetPageSize(), req.GetPageToken(), nil,
 		func(pg store.Page) ([]dwell.Opportunity, bool, error) {
+			if noReps {
+				return nil, false, nil
+			}
 			return ss.s.store.ListOpportunities(ctx, p.Tenant, f, pg)
 		}, func(o dwell.Opportunity) string { return string(o.ID) })
 	if err != nil {

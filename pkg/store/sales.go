@@ -13,7 +13,12 @@ type Sales interface {
 	// CreateAppointment stores a new appointment, idempotent by
 	// a.RequestID: if an appointment was created with the same request id,
 	// nothing is written and the stored one is returned with existed =
-	// true. Otherwise a.ID must be free (dwell.AlreadyExists).
+	// true; if that appointment was deleted since, the error is
+	// dwell.FailedPrecondition (the request id is spent), also when
+	// another request has created an appointment under its id since (the
+	// stored appointment's RequestID says which create made it).
+	// Otherwise a.ID must be free (dwell.AlreadyExists). An empty
+	// RequestID is never deduplicated.
 	CreateAppointment(ctx context.Context, tenant dwell.TenantID, a dwell.Appointment) (stored dwell.Appointment, existed bool, err error)
 	// GetAppointment returns the appointment or dwell.NotFound.
 	GetAppointment(ctx context.Context, tenant dwell.TenantID, id dwell.AppointmentID) (dwell.Appointment, error)

@@ -235,7 +235,9 @@ type Partners interface {
 	// a.RequestID: if an account was created with the same request id,
 	// nothing is written and the stored one is returned with existed =
 	// true; if that account was deleted since, the error is
-	// dwell.FailedPrecondition (the request id is spent). Otherwise a.ID
+	// dwell.FailedPrecondition (the request id is spent), also when
+	// another request has created an account under its id since (the
+	// stored account's RequestID says which create made it). Otherwise a.ID
 	// must be free (dwell.AlreadyExists). An empty RequestID is never
 	// deduplicated. The caller has validated the account.
 	CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) (stored dwell.PartnerAccount, existed bool, err error)

@@ -43,10 +43,15 @@ func (s *Store) createRecord(ctx context.Context, op dwell.Op, tenant dwell.Tena
 // id was used before stores nothing and returns the id and value stored
 // then (valid for the transaction); one whose record was deleted since is
 // dwell.FailedPrecondition: the request id is spent, and a retry must not
-// bring the record back. An id already taken is dwell.AlreadyExists. then,
-// if not nil, runs after the put (an index entry). An empty request id
-// creates without recording one.
-func (t *txn) createOnce(tenant dwell.TenantID, name, reqs []byte, what, id, requestID string, val []byte, then func() error) (prevID, prevVal []byte, err error) {
+// bring the record back. The record under that id counts as deleted when
+// it is absent and also when ridOf, which reads the request id a stored
+// value was created with, says another request created it: the id was
+// freed and taken again, and answering with that record would hand the
+// caller someone else's. An id already taken is dwell.AlreadyExists.
+// then, if not nil, runs after the put (an index entry). An empty request
+// id creates without recording one.
+func (t *txn) createOnce(tenant dwell.TenantID, name, reqs []byte, what, id, requestID string, val []byte,
+	ridOf func(v []byte) (string, error), then func() error) (prevID, prevVal []byte, err error) {
 	rb, err := t.tenantSub(tenant, reqs, true)
 	if err != nil {
 		return nil, nil, err
@@ -58,7 +63,13 @@ func (t *txn) createOnce(tenant dwell.TenantID, name, reqs []byte, what, id, req
 	if requestID != "" {
 		if old := rb.Get([]byte(requestID)); old != nil {
 			if v := b.Get(old); v != nil {
-				return old, v, nil
+				rid, err := ridOf(v)
+				if err != nil {
+					return nil, nil, err
+				}
+				if rid == requestID {
+					return old, v, nil
+				}
 			}
 			return nil, nil, dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the %s of request %q was deleted", what, requestID))
 		}

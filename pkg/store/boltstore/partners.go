@@ -95,8 +95,14 @@ func (s *Store) CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 	err = s.write(ctx, op, 1, func(t *txn) error {
 		prev = nil
 		// A retry after a deletion must not bring the account (and its
-		// rights) back: createOnce refuses it.
-		id, v, err := t.createOnce(tenant, bktPartners, bktPartnersReqs, "partner account", string(a.ID), a.RequestID, val, nil)
+		// rights) back, nor answer with one another request created
+		// under its id since: createOnce refuses both.
+		id, v, err := t.createOnce(tenant, bktPartners, bktPartnersReqs, "partner account", string(a.ID), a.RequestID, val,
+			func(v []byte) (string, error) {
+				var r partnerRec
+				err := decodeJSON(op, "partner", v, &r)
+				return r.RequestID, err
+			}, nil)
 		if err != nil || v == nil {
 			return err
 		}

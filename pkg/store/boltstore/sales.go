@@ -127,7 +127,11 @@ func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a 
 	var prev *dwell.Appointment
 	err = s.write(ctx, op, 1, func(t *txn) error {
 		prev = nil
-		id, v, err := t.createOnce(tenant, bktAppointments, bktAppointmentsReqs, "appointment", string(a.ID), a.RequestID, val, func() error {
+		id, v, err := t.createOnce(tenant, bktAppointments, bktAppointmentsReqs, "appointment", string(a.ID), a.RequestID, val, func(v []byte) (string, error) {
+			var r appointmentRec
+			err := decodeJSON(op, "appointment", v, &r)
+			return r.RequestID, err
+		}, func() error {
 			byRep, err := t.tenantSub(tenant, bktAppointmentsRep, true)
 			if err != nil {
 				return err

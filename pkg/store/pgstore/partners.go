@@ -8,7 +8,9 @@ package pgstore
 // request id a create spent to the account id it created; a row outlives
 // its account, so that a retry of the create after a delete is refused
 // (dwell.FailedPrecondition) rather than bringing the account and its
-// rights back. Idempotency rests on partner_requests' primary key: a
+// rights back, and so is it once another request created an account
+// under the id since (the account's request_id is not the retry's), rather
+// than answering with that other account. Idempotency rests on partner_requests' primary key: a
 // concurrent create with the same request id conflicts there, is retried
 // by s.write, and then finds the first one's account. partner_deletions
 // holds, per account id ever deleted, the instant of its last deletion
@@ -136,7 +138,7 @@ func (s *Store) CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 			case err == nil:
 				rows, _ := tx.Query(ctx, `SELECT `+partnerColumns+` FROM partners WHERE tenant = $1 AND id = $2`, string(tenant), id)
 				p, err := pgx.CollectExactlyOneRow(rows, scanPartner)
-				if errors.Is(err, pgx.ErrNoRows) {
+				if errors.Is(err, pgx.ErrNoRows) || (err == nil && p.RequestID != a.RequestID) {
 					return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the partner account of request %q was deleted", a.RequestID))
 				}
 				prev = &p

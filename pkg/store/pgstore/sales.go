@@ -5,7 +5,9 @@ package pgstore
 //	appointments          (tenant, id) -> rep, planned_start, request_id, rec
 //	appointment_requests  (tenant, request_id) -> appointment id; kept
 //	                      after the appointment is deleted, so the request
-//	                      id stays spent
+//	                      id stays spent (also once another request created
+//	                      an appointment under the id: its request_id
+//	                      tells the two apart)
 //	opportunities         (tenant, id) -> rep, client, rec
 //	quotas                (tenant, rep, start_day) -> end_day, currency, amount;
 //	                      a rep's periods never overlap (PutQuotas)
@@ -136,10 +138,12 @@ func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a 
 			switch {
 			case err == nil:
 				// The request id created one: that is the answer, or
-				// it was deleted since and the request id is spent.
+				// it was deleted since and the request id is spent;
+				// so is it when the row under its id is another
+				// request's (request_id), created after the delete.
 				rows, _ := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments a WHERE a.tenant = $1 AND a.id = $2`, string(tenant), id)
 				p, err := pgx.CollectExactlyOneRow(rows, scanAppointment)
-				if errors.Is(err, pgx.ErrNoRows) {
+				if errors.Is(err, pgx.ErrNoRows) || (err == nil && p.RequestID != a.RequestID) {
 					return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the appointment of request %q was deleted", a.RequestID))
 				}
 				prev = &p

@@ -113,7 +113,23 @@ func testPartnerRequestID(t *testing.T, h Harness) {
 	_, err = s.GetPartner(ctx(), tenantA, "payroll")
 	wantKind(t, "GetPartner after a refused retry", err, dwell.NotFound)
 	// The id itself is free again under a new request id.
-	must(t, "CreatePartner again", createPartner(s, tenantA, partner("payroll", "req-3", dwell.ScopeSalesRead)))
+	again := partner("payroll", "req-3", dwell.ScopeSalesRead)
+	must(t, "CreatePartner again", createPartner(s, tenantA, again))
+	// The first request's account is still deleted: the account now under
+	// its id was created by another request, and answering the retry with
+	// it would hand the first caller another account (and its rights).
+	_, _, err = s.CreatePartner(ctx(), tenantA, a)
+	wantKind(t, "retry after delete and a create of its id by another request", err, dwell.FailedPrecondition)
+	got2, err = s.GetPartner(ctx(), tenantA, "payroll")
+	must(t, "GetPartner of the account created again", err)
+	wantEqual(t, "the account created again, after the refused retry", got2, again)
+	// The later request's own retry is answered with its account.
+	got, existed, err = s.CreatePartner(ctx(), tenantA, again)
+	must(t, "CreatePartner retry of the later request", err)
+	if !existed {
+		t.Fatal("retry of the later request: existed = false")
+	}
+	wantEqual(t, "the later request retried", got, again)
 }
 
 // testListPartnersPages: every account once, in id order, over pages of

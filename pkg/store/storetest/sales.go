@@ -80,6 +80,25 @@ func testAppointments(t *testing.T, h Harness) {
 	// resurrect it.
 	_, _, err = s.CreateAppointment(ctx(), tenantA, a1)
 	wantKind(t, "retry after delete", err, dwell.FailedPrecondition)
+	// Nor answered with another appointment created under its id by
+	// another request since.
+	other1 := appointment("a1", "r2", "req-4", t0.Add(3*time.Hour))
+	_, existed, err = s.CreateAppointment(ctx(), tenantA, other1)
+	must(t, "CreateAppointment a1 again under another request id", err)
+	if existed {
+		t.Fatal("CreateAppointment a1 again: existed = true")
+	}
+	_, _, err = s.CreateAppointment(ctx(), tenantA, a1)
+	wantKind(t, "retry after delete and a create of its id by another request", err, dwell.FailedPrecondition)
+	got, err = s.GetAppointment(ctx(), tenantA, "a1")
+	must(t, "GetAppointment a1 created again", err)
+	wantEqual(t, "a1 created again, after the refused retry", got, other1)
+	got, existed, err = s.CreateAppointment(ctx(), tenantA, other1)
+	must(t, "CreateAppointment retry of the later request", err)
+	if !existed {
+		t.Fatal("retry of the later request: existed = false")
+	}
+	wantEqual(t, "the later request retried", got, other1)
 }
 
 func opportunity(id, rep, client string, stage dwell.OpportunityStage, amount int64) dwell.Opportunity {

@@ -2930,9 +2930,11 @@ func (x *Partner) GetEtag() string {
 // CreatePartnerRequest is the request of CreatePartner.
 type CreatePartnerRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, 1 to 128 printable ASCII bytes. A retry returns the
-	// account created; the key of another partner_id is INVALID_ARGUMENT, and
-	// the key of an account deleted since is FAILED_PRECONDITION.
+	// Idempotency key, 1 to 128 bytes of printable ASCII without spaces
+	// (0x21 to 0x7E). A retry returns the account created; the key of another
+	// partner_id is INVALID_ARGUMENT, and the key of an account deleted since
+	// is FAILED_PRECONDITION, also once another account was created under its
+	// partner_id.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The id of the new account (same rules as client_id). It is the subject
 	// of the partner tokens the account governs. Becomes

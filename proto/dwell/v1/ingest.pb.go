@@ -951,10 +951,10 @@ func (x *StreamPingsResponse) GetAck() *BatchAck {
 // CheckInRequest is the request of CheckIn.
 type CheckInRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key chosen by the phone, 1 to 128 printable ASCII bytes.
-	// A retry with the same key returns the original response. A key already
-	// used for an action at another client cannot be a retry and is
-	// INVALID_ARGUMENT.
+	// Idempotency key chosen by the phone, 1 to 128 bytes of printable ASCII
+	// without spaces (0x21 to 0x7E). A retry with the same key returns the
+	// original response. A key already used for an action at another client
+	// cannot be a retry and is INVALID_ARGUMENT.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The rep, "reps/{rep_id}". May be empty for a rep's own token.
 	Rep string `protobuf:"bytes,2,opt,name=rep,proto3" json:"rep,omitempty"`

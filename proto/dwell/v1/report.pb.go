@@ -1040,9 +1040,10 @@ type GetTimeBreakdownRequest struct {
 	// days before it joined the team included (no membership history is
 	// kept: a rep who moves takes its past figures to the new team).
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
-	// First local day, inclusive.
+	// First local day, inclusive. Required.
 	StartDate *Date `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last local day, inclusive; at most 366 days after start_date.
+	// Last local day, inclusive; not before start_date and at most 366 days
+	// after it (else INVALID_ARGUMENT on end_date). Required.
 	EndDate *Date `protobuf:"bytes,4,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// How rows are grouped.
 	Grouping      Grouping `protobuf:"varint,5,opt,name=grouping,proto3,enum=dwell.v1.Grouping" json:"grouping,omitempty"`
@@ -1255,9 +1256,10 @@ type GetKpisRequest struct {
 	// kept: a rep who moves takes its past figures, and their visibility to
 	// the team's managers, to the new team).
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
-	// First local day, inclusive.
+	// First local day, inclusive. Required.
 	StartDate *Date `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last local day, inclusive; at most 366 days after start_date.
+	// Last local day, inclusive; not before start_date and at most 366 days
+	// after it (else INVALID_ARGUMENT on end_date). Required.
 	EndDate       *Date `protobuf:"bytes,4,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2413,7 +2415,8 @@ type ListVisitsRequest struct {
 	Client string `protobuf:"bytes,3,opt,name=client,proto3" json:"client,omitempty"`
 	// First local day, inclusive. Required.
 	StartDate *Date `protobuf:"bytes,4,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last local day, inclusive; at most 366 days after start_date. Required.
+	// Last local day, inclusive; not before start_date and at most 366 days
+	// after it (else INVALID_ARGUMENT on end_date). Required.
 	EndDate *Date `protobuf:"bytes,5,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// Only visits with this verification, or all when unspecified.
 	Verification Verification `protobuf:"varint,6,opt,name=verification,proto3,enum=dwell.v1.Verification" json:"verification,omitempty"`

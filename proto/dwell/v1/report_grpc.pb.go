@@ -58,10 +58,12 @@ type ReportServiceClient interface {
 	// yet is empty unless fixes dated ahead (a phone's clock) arrived for it.
 	GetRepDay(ctx context.Context, in *GetRepDayRequest, opts ...grpc.CallOption) (*GetRepDayResponse, error)
 	// GetTimeBreakdown returns visit, idle, travel and gap time for reps or a
-	// team over a date range, grouped by rep or by day.
+	// team over a date range (end_date at most 366 days after start_date),
+	// grouped by rep or by day.
 	GetTimeBreakdown(ctx context.Context, in *GetTimeBreakdownRequest, opts ...grpc.CallOption) (*GetTimeBreakdownResponse, error)
 	// GetKpis returns the ten sales KPIs for a rep or a team over a date
-	// range, each with the days and records it rests on.
+	// range (end_date at most 366 days after start_date), each with the days
+	// and records it rests on.
 	//
 	// A meeting across the rep's local midnight (the first day's data ends
 	// at the client, the next day's begins there, with nothing but paused
@@ -289,10 +291,12 @@ type ReportServiceServer interface {
 	// yet is empty unless fixes dated ahead (a phone's clock) arrived for it.
 	GetRepDay(context.Context, *GetRepDayRequest) (*GetRepDayResponse, error)
 	// GetTimeBreakdown returns visit, idle, travel and gap time for reps or a
-	// team over a date range, grouped by rep or by day.
+	// team over a date range (end_date at most 366 days after start_date),
+	// grouped by rep or by day.
 	GetTimeBreakdown(context.Context, *GetTimeBreakdownRequest) (*GetTimeBreakdownResponse, error)
 	// GetKpis returns the ten sales KPIs for a rep or a team over a date
-	// range, each with the days and records it rests on.
+	// range (end_date at most 366 days after start_date), each with the days
+	// and records it rests on.
 	//
 	// A meeting across the rep's local midnight (the first day's data ends
 	// at the client, the next day's begins there, with nothing but paused

@@ -174,9 +174,11 @@ func (x *Appointment) GetCreateTime() *timestamppb.Timestamp {
 // CreateAppointmentRequest is the request of CreateAppointment.
 type CreateAppointmentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, 1 to 128 printable ASCII bytes. A retry returns the
-	// appointment created; the key of another appointment_id is
-	// INVALID_ARGUMENT.
+	// Idempotency key, 1 to 128 bytes of printable ASCII without spaces
+	// (0x21 to 0x7E). A retry returns the appointment created; the key of
+	// another appointment_id is INVALID_ARGUMENT, and the key of an
+	// appointment deleted since is FAILED_PRECONDITION, also once another
+	// appointment was created under its appointment_id.
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The id of the new appointment.
 	AppointmentId string `protobuf:"bytes,2,opt,name=appointment_id,json=appointmentId,proto3" json:"appointment_id,omitempty"`
@@ -290,9 +292,10 @@ type ListAppointmentsRequest struct {
 	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
 	// Only this team's reps, "teams/{team_id}".
 	Team string `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
-	// First local day, inclusive.
+	// First local day, inclusive. Required.
 	StartDate *Date `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last local day, inclusive.
+	// Last local day, inclusive; not before start_date and at most 366 days
+	// after it (else INVALID_ARGUMENT on end_date). Required.
 	EndDate *Date `protobuf:"bytes,4,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// Most appointments to return, 1 to 1,000; 0 means 100.
 	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -698,7 +701,8 @@ func (x *Opportunity) GetEtag() string {
 // UpsertOpportunitiesRequest is the request of UpsertOpportunities.
 type UpsertOpportunitiesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, 1 to 128 printable ASCII bytes.
+	// Idempotency key, 1 to 128 bytes of printable ASCII without spaces
+	// (0x21 to 0x7E).
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The opportunities, identified by name, 1 to 1,000.
 	Opportunities []*Opportunity `protobuf:"bytes,2,rep,name=opportunities,proto3" json:"opportunities,omitempty"`
@@ -1139,7 +1143,8 @@ type Quota struct {
 	Rep string `protobuf:"bytes,1,opt,name=rep,proto3" json:"rep,omitempty"`
 	// First local day of the period, inclusive.
 	StartDate *Date `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	// Last local day of the period, inclusive.
+	// Last local day of the period, inclusive; not before start_date and at
+	// most 366 days after it (a period of at most 367 days).
 	EndDate *Date `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// Target won amount.
 	Target        *Money `protobuf:"bytes,4,opt,name=target,proto3" json:"target,omitempty"`
@@ -1208,7 +1213,8 @@ func (x *Quota) GetTarget() *Money {
 // UpsertQuotasRequest is the request of UpsertQuotas.
 type UpsertQuotasRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Idempotency key, 1 to 128 printable ASCII bytes.
+	// Idempotency key, 1 to 128 bytes of printable ASCII without spaces
+	// (0x21 to 0x7E).
 	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The quotas, identified by rep and start_date, 1 to 1,000.
 	Quotas        []*Quota `protobuf:"bytes,2,rep,name=quotas,proto3" json:"quotas,omitempty"`

@@ -41,7 +41,8 @@ const (
 type SalesServiceClient interface {
 	// CreateAppointment plans a visit. Idempotent by request_id.
 	CreateAppointment(ctx context.Context, in *CreateAppointmentRequest, opts ...grpc.CallOption) (*CreateAppointmentResponse, error)
-	// ListAppointments lists appointments of a rep or team in a date range.
+	// ListAppointments lists appointments of a rep or team in a range of
+	// local days (end_date at most 366 days after start_date).
 	ListAppointments(ctx context.Context, in *ListAppointmentsRequest, opts ...grpc.CallOption) (*ListAppointmentsResponse, error)
 	// DeleteAppointment cancels an appointment.
 	DeleteAppointment(ctx context.Context, in *DeleteAppointmentRequest, opts ...grpc.CallOption) (*DeleteAppointmentResponse, error)
@@ -192,7 +193,8 @@ func (c *salesServiceClient) DeleteQuota(ctx context.Context, in *DeleteQuotaReq
 type SalesServiceServer interface {
 	// CreateAppointment plans a visit. Idempotent by request_id.
 	CreateAppointment(context.Context, *CreateAppointmentRequest) (*CreateAppointmentResponse, error)
-	// ListAppointments lists appointments of a rep or team in a date range.
+	// ListAppointments lists appointments of a rep or team in a range of
+	// local days (end_date at most 366 days after start_date).
 	ListAppointments(context.Context, *ListAppointmentsRequest) (*ListAppointmentsResponse, error)
 	// DeleteAppointment cancels an appointment.
 	DeleteAppointment(context.Context, *DeleteAppointmentRequest) (*DeleteAppointmentResponse, error)
