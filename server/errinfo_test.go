@@ -26,8 +26,13 @@ func TestErrorReasons(t *testing.T) {
 	seedTeams(e)
 	e.setRetention(2)
 
-	// Partner accounts: crm reads the directory; off is disabled; gone is
-	// deleted after its token was minted.
+	// Partner accounts, which the tenant requires: crm reads the
+	// directory; off is disabled; gone is deleted after its token was
+	// minted; stranger has none.
+	if _, err := e.dirc.UpdateSettings(admin, &dwellv1.UpdateSettingsRequest{Settings: &dwellv1.Settings{PartnerAccountsRequired: true},
+		UpdateMask: fieldMask("partner_accounts_required")}); err != nil {
+		t.Fatal(err)
+	}
 	e.mustCreatePartner("crm", false, dwellv1.PartnerScope_PARTNER_SCOPE_DIRECTORY_READ)
 	e.mustCreatePartner("off", true, dwellv1.PartnerScope_PARTNER_SCOPE_DIRECTORY_READ)
 	e.mustCreatePartner("gone", false, dwellv1.PartnerScope_PARTNER_SCOPE_DIRECTORY_READ)
@@ -118,6 +123,10 @@ func TestErrorReasons(t *testing.T) {
 			_, err := e.dirc.ListClients(withToken(goneTok), &dwellv1.ListClientsRequest{})
 			return err
 		}, codes.PermissionDenied, dwell.ReasonTokenRevoked},
+		{"a partner without an account", func() error {
+			_, err := e.dirc.ListClients(e.partner(acme, "stranger"), &dwellv1.ListClientsRequest{})
+			return err
+		}, codes.PermissionDenied, dwell.ReasonPartnerUnregistered},
 		{"a rep calling an admin's method", func() error {
 			_, err := e.dirc.CreateClient(e.as(acme, dwell.RoleRep, "budi"), &dwellv1.CreateClientRequest{})
 			return err
