@@ -236,13 +236,20 @@ func (s *Server) tokenExpired(ctx context.Context, op dwell.Op) error {
 		slog.String("subject", p.Subject),
 		slog.String("role", p.Role.String()),
 		slog.String("why", "token expired during the stream"))
-	return dwell.E(op, dwell.Unauthenticated, "token expired")
+	return dwell.E(op, dwell.Unauthenticated, dwell.ReasonTokenExpired, "token expired")
 }
 
 // deny logs an audit record of a refused access and returns the
-// PermissionDenied error the caller sees. The message never says whether
-// the target exists.
+// PermissionDenied error the caller sees, of reason TARGET_NOT_ALLOWED.
+// The message never says whether the target exists.
 func (s *Server) deny(ctx context.Context, op dwell.Op, p dwell.Principal, target, why string) error {
+	return s.denyBecause(ctx, op, p, target, why, dwell.ReasonTargetNotAllowed)
+}
+
+// denyBecause is deny for another reason than a target outside the
+// caller's rights: a role that may not call the method, a partner
+// account's state or scopes.
+func (s *Server) denyBecause(ctx context.Context, op dwell.Op, p dwell.Principal, target, why string, reason dwell.Reason) error {
 	s.log.WarnContext(ctx, "access denied",
 		slog.String("audit", "permission_denied"),
 		slog.String("op", string(op)),
@@ -251,7 +258,7 @@ func (s *Server) deny(ctx context.Context, op dwell.Op, p dwell.Principal, targe
 		slog.String("role", p.Role.String()),
 		slog.String("target", target),
 		slog.String("why", why))
-	return dwell.E(op, dwell.PermissionDenied, "permission denied: "+why)
+	return dwell.E(op, dwell.PermissionDenied, reason, "permission denied: "+why)
 }
 
 // canReadRep checks that p may read rep id: admins and partners read every
@@ -283,7 +290,7 @@ func (s *Server) canReadRep(ctx context.Context, op dwell.Op, p dwell.Principal,
 		}
 		return s.deny(ctx, op, p, resourceName(collReps, string(id)), "a manager reads only the reps of its teams")
 	}
-	return s.deny(ctx, op, p, resourceName(collReps, string(id)), "role not allowed")
+	return s.denyBecause(ctx, op, p, resourceName(collReps, string(id)), "role not allowed", dwell.ReasonRoleNotAllowed)
 }
 
 // managesTeam reports whether manager p manages team id (false if the team
@@ -320,7 +327,7 @@ func (s *Server) writeTarget(ctx context.Context, op dwell.Op, p dwell.Principal
 		return dwell.Rep{}, s.deny(ctx, op, p, resourceName(collReps, string(id)), "a rep writes only its own data")
 	}
 	if p.Role != dwell.RoleRep && p.Role != dwell.RolePartner {
-		return dwell.Rep{}, s.deny(ctx, op, p, resourceName(collReps, string(id)), "role may not write rep data")
+		return dwell.Rep{}, s.denyBecause(ctx, op, p, resourceName(collReps, string(id)), "role may not write rep data", dwell.ReasonRoleNotAllowed)
 	}
 	r, err := s.store.GetRep(ctx, p.Tenant, id)
 	if dwell.Is(dwell.NotFound, err) {

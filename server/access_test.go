@@ -174,18 +174,19 @@ func TestTokenFailures(t *testing.T) {
 	wrongKey, _ := other.Mint(dwell.Principal{Tenant: acme, Subject: "admin", Role: dwell.RoleAdmin}, time.Hour, now)
 
 	cases := []struct {
-		name string
-		tok  string
-		want codes.Code
+		name   string
+		tok    string
+		want   codes.Code
+		reason dwell.Reason // of the ErrorInfo of a refusal
 	}{
-		{"valid", valid, codes.OK},
-		{"missing", "", codes.Unauthenticated},
-		{"garbage", "not.a.jwt", codes.Unauthenticated},
-		{"expired", expired, codes.Unauthenticated},
-		{"not yet valid", notYet, codes.Unauthenticated},
-		{"tenant claim rewritten", forged, codes.Unauthenticated},
-		{"unknown tenant", foreign, codes.Unauthenticated},
-		{"wrongly signed", wrongKey, codes.Unauthenticated},
+		{"valid", valid, codes.OK, ""},
+		{"missing", "", codes.Unauthenticated, dwell.ReasonTokenMissing},
+		{"garbage", "not.a.jwt", codes.Unauthenticated, dwell.ReasonTokenInvalid},
+		{"expired", expired, codes.Unauthenticated, dwell.ReasonTokenExpired},
+		{"not yet valid", notYet, codes.Unauthenticated, dwell.ReasonTokenNotYetValid},
+		{"tenant claim rewritten", forged, codes.Unauthenticated, dwell.ReasonTokenInvalid},
+		{"unknown tenant", foreign, codes.Unauthenticated, dwell.ReasonTokenInvalid},
+		{"wrongly signed", wrongKey, codes.Unauthenticated, dwell.ReasonTokenInvalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,9 +198,9 @@ func TestTokenFailures(t *testing.T) {
 			wantCode(t, "GetClient", err, tc.want)
 			_, err = e.ingest.UploadPings(ctx, &dwellv1.UploadPingsRequest{Rep: "reps/budi", Fixes: fixes("t", 1, now)})
 			if tc.want == codes.OK {
-				wantCode(t, "UploadPings as admin", err, codes.PermissionDenied)
+				wantReason(t, "UploadPings as admin", err, codes.PermissionDenied, dwell.ReasonRoleNotAllowed)
 			} else {
-				wantCode(t, "UploadPings", err, tc.want)
+				wantReason(t, "UploadPings", err, tc.want, tc.reason)
 			}
 		})
 	}

@@ -96,7 +96,7 @@ func updateMasked(ctx context.Context, op dwell.Op, name string, etag int64, try
 		case !dwell.Is(dwell.Conflict, err):
 			return err
 		case etag != 0:
-			return dwell.E(op, name+" changed since the etag given was read; read it again for its current etag", err)
+			return dwell.E(op, dwell.ReasonEtagMismatch, name+" changed since the etag given was read; read it again for its current etag", err)
 		case i == maxUpdateTries-1:
 			return dwell.E(op, fmt.Sprintf("%s changed under this update %d times in a row; read it and try again", name, maxUpdateTries), err)
 		}
@@ -152,7 +152,7 @@ func parseLifeEtag(op dwell.Op, field, etag string) (lifeEtag, error) {
 // the write (see precondition).
 func (e lifeEtag) begin(rev *int64, created time.Time) error {
 	if e.rev != 0 && created.UnixNano() != e.created {
-		return dwell.E(dwell.Conflict, "the record was deleted and created again since the etag was read")
+		return dwell.E(dwell.Conflict, dwell.ReasonEtagMismatch, "the record was deleted and created again since the etag was read")
 	}
 	*rev = precondition(e.rev, *rev)
 	return nil

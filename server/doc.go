@@ -24,10 +24,23 @@
 // # Requests and statuses
 //
 // Errors are dwell.E(op, kind, ...) and become gRPC statuses only in
-// toStatus; an unknown error is INTERNAL, logged and never leaked. A status
-// stays within the 8 KiB trailer gRPC clients accept: its message has at
-// most 512 bytes and its BadRequest details at most 4 KiB (the first
-// violations; the message gives the total). A resource name's id is checked
+// toStatus; an unknown error is INTERNAL, logged and never leaked. Every
+// status the server returns (handlers, streams, the auth interceptor, the
+// recovery of a panic) carries exactly one google.rpc.ErrorInfo (AIP-193):
+// domain "dwell.v1" and a reason from the frozen list dwell.Reasons, which
+// is the enum dwell.v1.ErrorReason of proto/dwell/v1/errors.proto (the
+// partners' list, kept equal by TestReasonsMatchProto). The reason is the
+// one the error names (dwell.E(op, kind, dwell.ReasonCursorExpired, ...),
+// dwell.ReasonOf), else its kind's default (Kind.DefaultReason); name one
+// wherever a kind has causes a client acts on differently (watch cursors,
+// etags, request ids, partner accounts, token expiry). Metadata is only
+// "field" (the first violation's) on INVALID_ARGUMENT; INTERNAL is reason
+// INTERNAL and nothing more. Statuses gRPC writes itself (an unknown
+// method, a message over maxRecvMsgBytes, unary or streamed) carry none. A
+// status stays within the 8 KiB trailer gRPC clients accept: its message
+// has at most 512 bytes and its details (the ErrorInfo, then the
+// BadRequest's first violations; the message gives the total) at most
+// 4 KiB. A resource name's id is checked
 // (idFromName) before any store call, with the violation on the request's
 // field. Instants without a tighter rule lie in 1678-2261 UTC
 // (dwell.ValidateInstant).

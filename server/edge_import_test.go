@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
@@ -127,7 +128,7 @@ func TestImportStoppedSaysWhatIsStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = stream.CloseAndRecv()
-	wantCode(t, "import with the store closed", err, codes.Unavailable)
+	wantReason(t, "import with the store closed", err, codes.Unavailable, dwell.ReasonStoreUnavailable)
 	if msg := status.Convert(err).Message(); !strings.Contains(msg, "row 1002") || !strings.Contains(msg, "1000 ") {
 		t.Fatalf("message %q, want it to name row 1002 and the 1000 rows stored before it", msg)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
@@ -142,7 +143,7 @@ func TestEtags(t *testing.T) {
 			}
 
 			_, err = k.update(ctx, e, first, val("bb"))
-			wantCode(t, "update with the etag of before the last write", err, codes.Aborted)
+			wantReason(t, "update with the etag of before the last write", err, codes.Aborted, dwell.ReasonEtagMismatch)
 			if got, v := read("read after the refused update"); got != second || v != valueOf(k, val("a")) {
 				t.Fatalf("after a refused update: etag %q, value %q; want %q, %q", got, v, second, valueOf(k, val("a")))
 			}
@@ -327,7 +328,7 @@ func TestEtagAcrossDelete(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = k.update(ctx, e, old, "stale")
-			wantCode(t, "update with the etag of the deleted record", err, codes.Aborted)
+			wantReason(t, "update with the etag of the deleted record", err, codes.Aborted, dwell.ReasonEtagMismatch)
 			if _, after, err := k.read(ctx, e); err != nil || after != before {
 				t.Fatalf("after the refused update: %q, %v; want %q unchanged", after, err, before)
 			}

@@ -200,5 +200,5 @@ func (d *directoryService) putRep(ctx context.Context, tenant dwell.TenantID, r 
 			return false, err
 		}
 	}
-	return false, dwell.E(op, dwell.FailedPrecondition, fmt.Sprintf("rep %s was created and deleted concurrently; import it again", r.ID))
+	return false, dwell.E(op, dwell.FailedPrecondition, dwell.ReasonConcurrentDelete, fmt.Sprintf("rep %s was created and deleted concurrently; import it again", r.ID))
 }

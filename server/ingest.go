@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -404,7 +402,7 @@ func (g *ingestService) StreamPings(stream dwellv1.IngestService_StreamPingsServ
 				defer func() {
 					if v := recover(); v != nil {
 						g.s.log.ErrorContext(ctx, "panic in a StreamPings batch", "panic", v, "stack", string(debug.Stack()))
-						ch <- batchResult{err: status.Error(codes.Internal, "internal error")}
+						ch <- batchResult{err: internalError()}
 					}
 				}()
 				r, err := g.s.writeTarget(ctx, op, p, "rep", msg.GetRep())
@@ -557,7 +555,7 @@ func retryOf(op dwell.Op, existed bool, what string, stored, asked dwell.ClientI
 	if !existed || stored == asked {
 		return nil
 	}
-	return invalid(op, []dwell.Violation{{Field: "request_id", Description: "was already used for a " + what + " at " +
+	return invalidBecause(op, dwell.ReasonRequestIDReused, []dwell.Violation{{Field: "request_id", Description: "was already used for a " + what + " at " +
 		resourceName(collClients, string(stored)) + "; an action at another client needs a request id of its own"}})
 }
 
@@ -749,7 +747,7 @@ func (g *ingestService) trackingChange(ctx context.Context, op dwell.Op, repName
 		if paused {
 			was, is = is, was
 		}
-		return dwell.TrackingChange{}, invalid(op, []dwell.Violation{{Field: "request_id",
+		return dwell.TrackingChange{}, invalidBecause(op, dwell.ReasonRequestIDReused, []dwell.Violation{{Field: "request_id",
 			Description: "was already used for a " + was + "; a " + is + " needs a request id of its own"}})
 	}
 	// A retry sweeps too: the first call may have stopped between the

@@ -220,29 +220,29 @@ func (s *Server) checkPartner(ctx context.Context, p dwell.Principal, method str
 	if deleted, was := grants.deleted[dwell.PartnerID(p.Subject)]; was {
 		switch {
 		case !ok:
-			return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+" was deleted")
+			return s.denyBecause(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+" was deleted", dwell.ReasonTokenRevoked)
 		case !p.IssuedAt.After(deleted):
 			// A token without iat (zero) is as old as can be.
-			return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
-				" was deleted after this token was issued; tokens issued before its deletion stay refused")
+			return s.denyBecause(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
+				" was deleted after this token was issued; tokens issued before its deletion stay refused", dwell.ReasonTokenRevoked)
 		}
 	}
 	if !ok {
 		if grants.required {
-			return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
-				" is not registered, and the tenant requires one (settings.partner_accounts_required)")
+			return s.denyBecause(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
+				" is not registered, and the tenant requires one (settings.partner_accounts_required)", dwell.ReasonPartnerUnregistered)
 		}
 		return nil
 	}
 	sc, known := s.partners.scopes[method]
 	switch {
 	case g.disabled:
-		return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+" is disabled")
+		return s.denyBecause(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+" is disabled", dwell.ReasonPartnerDisabled)
 	case !known:
-		return s.deny(ctx, op, p, method, "no partner scope grants "+shortMethod(method))
+		return s.denyBecause(ctx, op, p, method, "no partner scope grants "+shortMethod(method), dwell.ReasonScopeMissing)
 	case !g.scopes.Has(sc):
-		return s.deny(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
-			" lacks scope "+scopeToPB(sc).String()+" needed for "+shortMethod(method))
+		return s.denyBecause(ctx, op, p, method, "partner account "+resourceName(collPartners, p.Subject)+
+			" lacks scope "+scopeToPB(sc).String()+" needed for "+shortMethod(method), dwell.ReasonScopeMissing)
 	}
 	return nil
 }
@@ -313,7 +313,7 @@ func (d *directoryService) CreatePartner(ctx context.Context, req *dwellv1.Creat
 	if existed && stored.ID != a.ID {
 		// Not a retry: answering with the stored account would
 		// acknowledge one that was never created.
-		return nil, invalid(op, []dwell.Violation{{Field: "request_id",
+		return nil, invalidBecause(op, dwell.ReasonRequestIDReused, []dwell.Violation{{Field: "request_id",
 			Description: "was already used to create " + resourceName(collPartners, string(stored.ID)) + "; a new partner account needs a request id of its own"}})
 	}
 	return &dwellv1.CreatePartnerResponse{Partner: partnerToPB(stored)}, nil

@@ -190,7 +190,7 @@ func TestRetentionSweep(t *testing.T) {
 	// Resuming from a cursor before the deleted events is refused, rather
 	// than skipping them unknowingly; a cursor of the last one is fine.
 	err = watchErr(e.report, admin, &dwellv1.WatchEventsRequest{Cursor: server.EventCursor(acme, evs[0].Seq)})
-	wantCode(t, "WatchEvents from an expired cursor", err, codes.FailedPrecondition)
+	wantReason(t, "WatchEvents from an expired cursor", err, codes.FailedPrecondition, dwell.ReasonCursorExpired)
 	openWatch(t, e.report, admin, &dwellv1.WatchEventsRequest{Cursor: server.EventCursor(acme, evs[len(evs)-1].Seq)})
 	day, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/rep-2", Date: date, IncludeFixes: true})
 	if err != nil {

@@ -214,7 +214,7 @@ func (ss *salesService) CreateAppointment(ctx context.Context, req *dwellv1.Crea
 	if existed && stored.ID != a.ID {
 		// Not a retry: answering with the stored appointment would
 		// acknowledge one that was never created.
-		return nil, invalid(op, []dwell.Violation{{Field: "request_id",
+		return nil, invalidBecause(op, dwell.ReasonRequestIDReused, []dwell.Violation{{Field: "request_id",
 			Description: "was already used to create " + resourceName(collAppointments, string(stored.ID)) + "; a new appointment needs a request id of its own"}})
 	}
 	return &dwellv1.CreateAppointmentResponse{Appointment: appointmentToPB(stored)}, nil
@@ -499,7 +499,7 @@ func (ss *salesService) UpsertQuotas(ctx context.Context, req *dwellv1.UpsertQuo
 	}
 	if _, err := ss.s.store.PutQuotas(ctx, p.Tenant, req.GetRequestId(), qs); err != nil {
 		if vs := dwell.ViolationsOf(err); dwell.Is(dwell.Invalid, err) && len(vs) > 0 {
-			return nil, invalid(op, vs)
+			return nil, invalidBecause(op, dwell.ReasonOf(err), vs)
 		}
 		return nil, err
 	}

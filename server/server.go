@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/status"
 
 	"github.com/dwellhq/dwell/pkg/auth"
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -312,7 +310,7 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 	pol, ok := s.policies[method]
 	if !ok {
 		s.log.WarnContext(ctx, "access denied", slog.String("audit", "no_policy"), slog.String("method", method))
-		return nil, status.Error(codes.PermissionDenied, "permission denied: no access policy for "+method)
+		return nil, toStatus(ctx, s.log, dwell.E(op, dwell.PermissionDenied, dwell.ReasonRoleNotAllowed, "permission denied: no access policy for "+method))
 	}
 	if pol.public {
 		return ctx, nil
@@ -339,7 +337,7 @@ func (s *Server) authenticate(ctx context.Context, method string) (context.Conte
 		return nil, toStatus(ctx, s.log, err)
 	}
 	if !pol.allows(p.Role) {
-		return nil, toStatus(ctx, s.log, s.deny(ctx, op, p, method, "role "+p.Role.String()+" may not call "+shortMethod(method)))
+		return nil, toStatus(ctx, s.log, s.denyBecause(ctx, op, p, method, "role "+p.Role.String()+" may not call "+shortMethod(method), dwell.ReasonRoleNotAllowed))
 	}
 	if p.Role == dwell.RolePartner {
 		if err := s.checkPartner(ctx, p, method); err != nil {
@@ -410,7 +408,7 @@ func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServ
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.ErrorContext(ctx, "panic in handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-			resp, err = nil, status.Error(codes.Internal, "internal error")
+			resp, err = nil, internalError()
 		}
 	}()
 	return h(ctx, req)
@@ -420,7 +418,7 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.ErrorContext(ss.Context(), "panic in handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-			err = status.Error(codes.Internal, "internal error")
+			err = internalError()
 		}
 	}()
 	return h(srv, ss)

@@ -206,7 +206,7 @@ func (s *Server) statusScope(ctx context.Context, op dwell.Op, p dwell.Principal
 			reps = append(reps, rs...)
 		}
 	default:
-		return nil, s.deny(ctx, op, p, "reps", "role not allowed")
+		return nil, s.denyBecause(ctx, op, p, "reps", "role not allowed", dwell.ReasonRoleNotAllowed)
 	}
 	slices.SortFunc(reps, func(a, b dwell.Rep) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return reps, nil

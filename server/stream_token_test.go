@@ -39,6 +39,7 @@ func TestStreamPingsTokenExpires(t *testing.T) {
 	if status.Code(err) != codes.Unauthenticated || status.Convert(err).Message() != "token expired" {
 		t.Fatalf("the batch after the token expired: %v, want UNAUTHENTICATED \"token expired\"", err)
 	}
+	wantReason(t, "the batch after the token expired", err, codes.Unauthenticated, dwell.ReasonTokenExpired)
 	got, err := e.st.ListFixes(t.Context(), acme, "budi", time.Time{}, e.now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)

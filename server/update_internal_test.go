@@ -36,6 +36,9 @@ func TestUpdateMaskedGivesUp(t *testing.T) {
 	if st.Code() != codes.Aborted || !strings.Contains(st.Message(), "team north changed under this update 10 times") {
 		t.Errorf("status = %v %q, want ABORTED saying the team kept changing", st.Code(), st.Message())
 	}
+	if ei := errorInfoOf(st); ei.GetReason() != string(dwell.ReasonConcurrentUpdates) || ei.GetDomain() != errorDomain {
+		t.Errorf("ErrorInfo = %v, want reason %s of domain %s", ei, dwell.ReasonConcurrentUpdates, errorDomain)
+	}
 
 	for _, c := range []struct {
 		name string

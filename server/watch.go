@@ -888,7 +888,7 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 			return err
 		}
 		if pos.seq < pruned {
-			return errCursorPruned(op)
+			return errCursorPruned(op, dwell.ReasonCursorExpired)
 		}
 	}
 	// The event at the position: a cursor's check must be its own (else
@@ -924,10 +924,11 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 }
 
 // errCursorPruned is the refusal of a stream whose position is before
-// events the retention sweeper deleted: at its start (its cursor), or
-// later, when the sweep overtook a stream that lagged behind.
-func errCursorPruned(op dwell.Op) error {
-	return dwell.E(op, dwell.FailedPrecondition, "the cursor is older than the tenant's retention period: events after it were deleted; "+
+// events the retention sweeper deleted: at its start (its cursor, reason
+// CURSOR_EXPIRED), or later, when the sweep overtook a stream that lagged
+// behind (STREAM_PRUNED).
+func errCursorPruned(op dwell.Op, reason dwell.Reason) error {
+	return dwell.E(op, dwell.FailedPrecondition, reason, "the cursor is older than the tenant's retention period: events after it were deleted; "+
 		"watch without a cursor for new events, and read what was missed from the reports")
 }
 
@@ -939,7 +940,7 @@ func errCursorPruned(op dwell.Op) error {
 // the events after that position, if any, are not those the client
 // followed, and resuming would skip the ones appended since the restore.
 func errCursorRestored(op dwell.Op, why string) error {
-	return dwell.E(op, dwell.FailedPrecondition, why+
+	return dwell.E(op, dwell.FailedPrecondition, dwell.ReasonLogRestored, why+
 		": the log was restored from a backup taken before the cursor was issued (or the cursor is of another store); "+
 		"watch without a cursor for new events, and read what was missed from the reports")
 }
@@ -1000,14 +1001,14 @@ func (s *Server) watchScope(ctx context.Context, op dwell.Op, p dwell.Principal,
 		}
 		sc.teams = ts
 	default:
-		return sc, s.deny(ctx, op, p, "events", "role may not watch events")
+		return sc, s.denyBecause(ctx, op, p, "events", "role may not watch events", dwell.ReasonRoleNotAllowed)
 	}
 	return sc, nil
 }
 
 // errWatchClosing ends the streams of a server that is shutting down.
 func errWatchClosing(op dwell.Op) error {
-	return dwell.E(op, dwell.Unavailable, "the server is shutting down; resume with the last cursor received")
+	return dwell.E(op, dwell.Unavailable, dwell.ReasonServerShuttingDown, "the server is shutting down; resume with the last cursor received")
 }
 
 // managedTeams returns the teams manager p manages now.
@@ -1127,7 +1128,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 				return err
 			}
 			if after < pruned {
-				return errCursorPruned(op)
+				return errCursorPruned(op, dwell.ReasonStreamPruned)
 			}
 		}
 		for _, e := range evs {
@@ -1151,7 +1152,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 					break wait
 				case <-stall.C:
 					s.metrics.slowWatch()
-					return dwell.E(op, dwell.ResourceExhausted, fmt.Sprintf(
+					return dwell.E(op, dwell.ResourceExhausted, dwell.ReasonSlowConsumer, fmt.Sprintf(
 						"the client took no event for %v while %d were queued for it; resume with the last cursor received",
 						s.watchStall, s.watchBuffer))
 				case <-ctx.Done():
@@ -1194,7 +1195,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			if grown, err := s.managerScopeGrew(ctx, scope); err != nil {
 				return dwell.E(op, err)
 			} else if grown {
-				return dwell.E(op, dwell.Unavailable, "the teams you manage changed; resume with the last cursor received")
+				return dwell.E(op, dwell.Unavailable, dwell.ReasonWatchScopeChanged, "the teams you manage changed; resume with the last cursor received")
 			}
 			// Never waited for: a queue still full after a quiet spell
 			// is a client that stopped reading; the next spell tries

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
@@ -421,9 +420,7 @@ func TestWatchProgressManagerGainsTeam(t *testing.T) {
 	for {
 		resp, err := st.Recv()
 		if err != nil {
-			if status.Code(err) != codes.Unavailable {
-				t.Fatalf("the stream ended with %v, want UNAVAILABLE", err)
-			}
+			wantReason(t, "the stream of a manager given a team", err, codes.Unavailable, dwell.ReasonWatchScopeChanged)
 			break
 		}
 		if len(resp.GetEvents()) > 0 {

@@ -29,7 +29,7 @@ import (
 // without a cursor.
 func wantRestored(t *testing.T, what string, err error) {
 	t.Helper()
-	wantCode(t, what, err, codes.FailedPrecondition)
+	wantReason(t, what, err, codes.FailedPrecondition, dwell.ReasonLogRestored)
 	if msg := status.Convert(err).Message(); !strings.Contains(msg, "restored from a backup") || !strings.Contains(msg, "without a cursor") {
 		t.Fatalf("%s: message %q does not say the log was restored and to watch without a cursor", what, msg)
 	}

@@ -125,6 +125,7 @@ func TestWatchTokenExpires(t *testing.T) {
 	}(), codes.Unauthenticated)
 	log.publish(t, e.srv, teamEvent("north", "n2", e.now()))
 	err := wantEnd(t, "the stream after its token expired", st, codes.Unauthenticated)
+	wantReason(t, "the stream after its token expired", err, codes.Unauthenticated, dwell.ReasonTokenExpired)
 	if msg := status.Convert(err).Message(); msg != "token expired" {
 		t.Fatalf("the stream ended with %q, want %q", msg, "token expired")
 	}
@@ -190,7 +191,7 @@ func TestWatchPruneWhileLagging(t *testing.T) {
 	for {
 		resp, err := st.Recv()
 		if err != nil {
-			wantCode(t, fmt.Sprintf("the stream after events 2 to %d, overtaken by the sweep", next-1), err, codes.FailedPrecondition)
+			wantReason(t, fmt.Sprintf("the stream after events 2 to %d, overtaken by the sweep", next-1), err, codes.FailedPrecondition, dwell.ReasonStreamPruned)
 			break
 		}
 		for _, ev := range resp.GetEvents() {

@@ -412,6 +412,7 @@ func TestWatchStuckConsumer(t *testing.T) {
 	if status.Code(end) != codes.ResourceExhausted {
 		t.Fatalf("the stuck stream ended with %v after %d events, want RESOURCE_EXHAUSTED", end, len(got))
 	}
+	wantReason(t, "the stuck stream", end, codes.ResourceExhausted, dwell.ReasonSlowConsumer)
 	if len(got) == 0 || len(got) >= total {
 		t.Fatalf("the stuck stream delivered %d of %d events before it ended", len(got), total)
 	}
@@ -564,7 +565,7 @@ func TestWatchServerClose(t *testing.T) {
 	st, _ := openWatch(t, e.report, e.caller(context.Background(), acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{})
 	e.srv.Close()
 	_, err := st.Recv()
-	wantCode(t, "a stream of a closing server", err, codes.Unavailable)
+	wantReason(t, "a stream of a closing server", err, codes.Unavailable, dwell.ReasonServerShuttingDown)
 }
 
 // TestRepSilent checks the silence sweeper: one REP_SILENT per silence,

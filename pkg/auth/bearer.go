@@ -24,22 +24,22 @@ func BearerFromMetadata(md map[string][]string) (string, error) {
 	}
 	switch len(values) {
 	case 0:
-		return "", dwell.E(op, dwell.Unauthenticated, msgNoBearer)
+		return "", dwell.E(op, dwell.Unauthenticated, dwell.ReasonTokenMissing, msgNoBearer)
 	case 1:
 	default:
 		return "", dwell.E(op, dwell.Unauthenticated, msgManyBearers)
 	}
 	v := strings.TrimSpace(values[0])
 	if v == "" {
-		return "", dwell.E(op, dwell.Unauthenticated, msgNoBearer)
+		return "", dwell.E(op, dwell.Unauthenticated, dwell.ReasonTokenMissing, msgNoBearer)
 	}
 	scheme, token, _ := strings.Cut(v, " ")
 	if !strings.EqualFold(scheme, "bearer") {
-		return "", dwell.E(op, dwell.Unauthenticated, msgScheme)
+		return "", dwell.E(op, dwell.Unauthenticated, dwell.ReasonTokenMissing, msgScheme)
 	}
 	token = strings.TrimSpace(token)
 	if token == "" {
-		return "", dwell.E(op, dwell.Unauthenticated, msgNoBearer)
+		return "", dwell.E(op, dwell.Unauthenticated, dwell.ReasonTokenMissing, msgNoBearer)
 	}
 	return token, nil
 }

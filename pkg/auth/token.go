@@ -126,10 +126,20 @@ func (k *Keyring) Verify(token string, now time.Time) (dwell.Principal, error) {
 func (k *Keyring) VerifyUntil(token string, now time.Time) (p dwell.Principal, until time.Time, err error) {
 	const op dwell.Op = "auth.Verify"
 	fail := func(msg string, err error) (dwell.Principal, time.Time, error) {
-		if err == nil {
-			return dwell.Principal{}, time.Time{}, dwell.E(op, dwell.Unauthenticated, msg)
+		// The reason tells apart the failures a client acts on
+		// differently: an expired token is refreshed, one from the
+		// future means a wrong clock; every other one is TOKEN_INVALID.
+		reason := dwell.ReasonTokenInvalid
+		switch msg {
+		case msgExpired:
+			reason = dwell.ReasonTokenExpired
+		case msgNotYet:
+			reason = dwell.ReasonTokenNotYetValid
 		}
-		return dwell.Principal{}, time.Time{}, dwell.E(op, dwell.Unauthenticated, msg, err)
+		if err == nil {
+			return dwell.Principal{}, time.Time{}, dwell.E(op, dwell.Unauthenticated, reason, msg)
+		}
+		return dwell.Principal{}, time.Time{}, dwell.E(op, dwell.Unauthenticated, reason, msg, err)
 	}
 	if token == "" || len(token) > maxTokenBytes {
 		return fail(msgMalformed, nil)

@@ -71,7 +71,7 @@ func (t *txn) createOnce(tenant dwell.TenantID, name, reqs []byte, what, id, req
 					return old, v, nil
 				}
 			}
-			return nil, nil, dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the %s of request %q was deleted", what, requestID))
+			return nil, nil, dwell.E(dwell.FailedPrecondition, dwell.ReasonRequestTargetDeleted, fmt.Sprintf("the %s of request %q was deleted", what, requestID))
 		}
 	}
 	if b.Get([]byte(id)) != nil {

@@ -310,7 +310,7 @@ func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID,
 			}
 			if v := reqs.Get([]byte(kind + requestID)); v != nil {
 				if len(v) > 0 && !bytes.Equal(v, digest) {
-					return dwell.E(op, dwell.Invalid, dwell.Violation{Field: "request_id",
+					return dwell.E(op, dwell.Invalid, dwell.ReasonRequestIDReused, dwell.Violation{Field: "request_id",
 						Description: "was used by another batch; a retry repeats the batch it retries, new data needs a new request id"})
 				}
 				existed = true

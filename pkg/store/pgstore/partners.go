@@ -139,7 +139,7 @@ func (s *Store) CreatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 				rows, _ := tx.Query(ctx, `SELECT `+partnerColumns+` FROM partners WHERE tenant = $1 AND id = $2`, string(tenant), id)
 				p, err := pgx.CollectExactlyOneRow(rows, scanPartner)
 				if errors.Is(err, pgx.ErrNoRows) || (err == nil && p.RequestID != a.RequestID) {
-					return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the partner account of request %q was deleted", a.RequestID))
+					return dwell.E(dwell.FailedPrecondition, dwell.ReasonRequestTargetDeleted, fmt.Sprintf("the partner account of request %q was deleted", a.RequestID))
 				}
 				prev = &p
 				return err

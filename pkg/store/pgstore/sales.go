@@ -144,7 +144,7 @@ func (s *Store) CreateAppointment(ctx context.Context, tenant dwell.TenantID, a 
 				rows, _ := tx.Query(ctx, `SELECT `+appointmentColumns+` FROM appointments a WHERE a.tenant = $1 AND a.id = $2`, string(tenant), id)
 				p, err := pgx.CollectExactlyOneRow(rows, scanAppointment)
 				if errors.Is(err, pgx.ErrNoRows) || (err == nil && p.RequestID != a.RequestID) {
-					return dwell.E(dwell.FailedPrecondition, fmt.Sprintf("the appointment of request %q was deleted", a.RequestID))
+					return dwell.E(dwell.FailedPrecondition, dwell.ReasonRequestTargetDeleted, fmt.Sprintf("the appointment of request %q was deleted", a.RequestID))
 				}
 				prev = &p
 				return err
@@ -374,7 +374,7 @@ func (s *Store) putOnce(ctx context.Context, op dwell.Op, tenant dwell.TenantID,
 				string(tenant), kind, requestID).Scan(&old)
 			switch {
 			case err == nil && string(old) != string(digest):
-				return dwell.E(dwell.Invalid, dwell.Violation{Field: "request_id",
+				return dwell.E(dwell.Invalid, dwell.ReasonRequestIDReused, dwell.Violation{Field: "request_id",
 					Description: "was used by another batch; a retry repeats the batch it retries, new data needs a new request id"})
 			case err == nil:
 				existed = true
