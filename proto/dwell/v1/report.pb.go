@@ -2054,13 +2054,18 @@ type EngagementKpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What it rests on.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
-	// Visits to existing customers.
+	// Visits to existing customers: clients of kind CUSTOMER when the day
+	// was derived (days of the last 35 are derived again on every client
+	// change, so for them it is the kind now; older days keep the kind
+	// then).
 	CustomerVisits int32 `protobuf:"varint,2,opt,name=customer_visits,json=customerVisits,proto3" json:"customer_visits,omitempty"`
-	// Calls to existing customers.
+	// Calls to existing customers, the client's kind taken as for
+	// customer_visits.
 	CustomerCalls int32 `protobuf:"varint,3,opt,name=customer_calls,json=customerCalls,proto3" json:"customer_calls,omitempty"`
-	// Share of won amount from existing customers, 0 to 1: of the wins in
-	// the currency of the quota KPI (wins in other currencies are left out,
-	// and not counted in basis.records).
+	// Share of won amount from existing customers, 0 to 1: from clients of
+	// kind CUSTOMER now (when the report is made), of the wins in the
+	// currency of the quota KPI (wins in other currencies are left out, and
+	// not counted in basis.records).
 	CustomerWonShare float64 `protobuf:"fixed64,4,opt,name=customer_won_share,json=customerWonShare,proto3" json:"customer_won_share,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
