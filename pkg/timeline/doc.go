@@ -212,7 +212,15 @@
 //     visit stop at another site whose centre is beyond reach of its own
 //     site (as in step 4) and its fix is nearer the stop's site than its
 //     own: the fix's poor accuracy verified it, but every fix says the rep
-//     was next door (it stays VERIFIED).
+//     was next door (it stays VERIFIED). Nor does it claim anything when
+//     made during an idle or travel stop whose centre is beyond reach of
+//     its site (the centre is known to 5 to 30 m, the check-in's one fix
+//     only to its tolerance of up to 150 m) and its fix is nearer that
+//     centre than its site: the rep checked in from a café or a car park
+//     and stayed there, and the time is no visit unless the fixes agree.
+//     A visit stop at the site after it still names it (step 7); a good
+//     fix at the door, with the indoor fixes drifting off a small fence,
+//     is the site's evidence and the claim stands.
 //  7. Segments. The observed span (first to last clean fix) is TRAVEL;
 //     over it are laid, each winning over the former: GAP for a silence of
 //     more than GapMin (10 min) between two fixes not at one place (as in
@@ -471,7 +479,8 @@
 // (a tolerance of 60 to 150 m) can be verified: in the evaluation up to
 // 1.3 % of the away check-ins of a profile are, all of them made 80 to
 // 500 m away (car-park, phantom and mock ones never are). Made from
-// inside a visit the fixes place at another site, such a check-in stays
+// inside a visit the fixes place at another site, or from a stop (idle or
+// travel) the fixes place beyond reach of its site, such a check-in stays
 // VERIFIED but claims no visit (step 6).
 //
 // A visit names one check-in, and its outcome is that check-in's

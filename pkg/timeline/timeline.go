@@ -82,8 +82,9 @@ type Input struct {
 // the fixes' site vote, stops at a site shorter than a visit, check-in
 // pairing. 3: a pause followed by fixes and then by another pause ends at
 // the first of those fixes (its resume was lost), not at the later
-// pause's resume.
-const Version = 3
+// pause's resume. 4: a verified check-in made from a stop the fixes
+// place beyond reach of its site claims no visit.
+const Version = 4
 
 // ClientSource looks up a client by id. Derive calls it only for clients
 // that fences or claims name, so a store-backed source stays cheap.
