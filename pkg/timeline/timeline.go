@@ -83,7 +83,8 @@ type Input struct {
 // pairing. 3: a pause followed by fixes and then by another pause ends at
 // the first of those fixes (its resume was lost), not at the later
 // pause's resume. 4: a verified check-in made from a stop the fixes
-// place beyond reach of its site claims no visit.
+// place beyond reach of its site claims no visit; a multipath jump near
+// a fix of the way in no longer takes a run of good fixes with it.
 const Version = 4
 
 // ClientSource looks up a client by id. Derive calls it only for clients
