@@ -245,3 +245,43 @@ func TestCheckInFromCafeThenVisit(t *testing.T) {
 		t.Errorf("idle %v, want the quarter of an hour at the café\n%s", day.Totals.Idle, day.Encode())
 	}
 }
+
+// A store B (a circle of 20 m) inside a mall A (150 m). The rep stands at
+// B's centre for half an hour and checks in at A (the mall's office:
+// verified, inside A), checking out before leaving; the still phone
+// samples every 5 min (the server's stationary interval) or every
+// minute. The claim is carved out of B's stop, and the pieces of the
+// stop left before and after it were visits to B of 20.8 s and 59 s, or
+// 2m59s (DESIGN: a VISIT lasts visit_min inside a site or lies between a
+// verified check-in and its check-out; these are neither). They are the
+// claimed visit's: one meeting, one visit.
+func TestClaimLeavesNoSliverVisit(t *testing.T) {
+	A, B := offset(0, 0), offset(50, 0)
+	ix, cm := circleClients(t, circle("A", A, 150), circle("B", B, 20))
+	for _, c := range []struct {
+		step    time.Duration
+		in, out time.Time
+		leave   time.Time
+	}{
+		{5 * time.Minute, hm(9, 5, 20), hm(9, 30, 0), hm(9, 31, 0)},
+		{time.Minute, hm(9, 2, 0), hm(9, 27, 0), hm(9, 30, 0)},
+	} {
+		var tr track
+		tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(50, -3000), B, 30*time.Second, 8)
+		tr.stay(hm(9, 0, 0), c.leave, B, c.step, 10, 3)
+		tr.move(c.leave, c.leave.Add(10*time.Minute), B, offset(50, 3000), 30*time.Second, 8)
+		day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns:  []dwell.CheckIn{checkInAt("in-a", "A", c.in, B)},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: c.out}}})
+		checkInvariants(t, "sliver", day)
+		if len(day.Visits) != 1 || day.Totals.Visits != 1 || len(visitsTo(day, "A")) != 1 {
+			t.Errorf("every %v: want one visit, to A, got\n%s", c.step, day.Encode())
+			continue
+		}
+		if v := day.Visits[0]; v.CheckInRequestID != "in-a" || v.Start.After(hm(9, 0, 0)) || v.End.Before(c.leave.Add(-time.Minute)) ||
+			(day.Totals.Visit-c.leave.Sub(hm(9, 0, 0))).Abs() > time.Minute {
+			t.Errorf("every %v: A's visit %v-%v (%v) check_in=%q; want in-a's, the whole stop 09:00-%v\n%s", c.step,
+				v.Start.Format("15:04:05"), v.End.Format("15:04:05"), day.Totals.Visit, v.CheckInRequestID, c.leave.Format("15:04"), day.Encode())
+		}
+	}
+}

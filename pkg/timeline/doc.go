@@ -238,7 +238,12 @@
 //     step 3: a silence at one place is its stop's, a visit, idle or, if
 //     too short for either, travel), IDLE stops, VISIT stops, claimed
 //     visits. The span is cut at every boundary and equal
-//     neighbours joined. A visit's source is GEOFENCE (a visit stop),
+//     neighbours joined. A piece of a visit stop that a claimed visit of
+//     another client leaves shorter than VisitMin (less the 30 s of step
+//     5, in working time) is the claimed visit next to it (the one
+//     before, if both are): a check-in at a mall's office made from a
+//     store inside it carves its claim out of the store's stop, and the
+//     seconds left before and after are no visit to the store. A visit's source is GEOFENCE (a visit stop),
 //     CHECK_IN (a claimed visit alone) or BOTH; its check-in is the
 //     verified one claiming it (its claim as laid, from the stop's start
 //     before it, overlaps the visit), else any check-in of the client
