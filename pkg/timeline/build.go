@@ -79,7 +79,7 @@ func (d *deriver) build(day *Day) {
 	cuts = slices.CompactFunc(cuts, time.Time.Equal)
 
 	var segs []Segment
-	var keys []int
+	var keys, prios []int
 	for i := 0; i+1 < len(cuts); i++ {
 		a, b := cuts[i], cuts[i+1]
 		best := -1
@@ -98,7 +98,9 @@ func (d *deriver) build(day *Day) {
 		}
 		segs = append(segs, Segment{Kind: c.kind, Start: a, End: b, Client: c.client})
 		keys = append(keys, c.key)
+		prios = append(prios, c.prio)
 	}
+	segs = d.joinSlivers(segs, keys, prios)
 	for i := range segs {
 		d.describe(&segs[i])
 	}
@@ -106,6 +108,45 @@ func (d *deriver) build(day *Day) {
 	day.Segments = segs
 	d.visits(day)
 	day.Totals = day.SumTotals()
+}
+
+// joinSlivers gives each piece of a visit stop that a claimed visit of
+// another client cut to less than VisitMin (less durSlack, in unpaused
+// working time) to the claimed visit next to it, the one before if both
+// are, and joins equal neighbours again. DESIGN's VISIT lasts visit_min
+// inside a site or lies between a verified check-in and its check-out: a
+// check-in at a mall's office made from a store inside the mall carves
+// its claim out of the store's stop, and the seconds or minutes left
+// before and after it are neither (the rep, at one stop, had one
+// meeting). keys and prios are the segments' claim keys and priorities.
+func (d *deriver) joinSlivers(segs []Segment, keys, prios []int) []Segment {
+	short := func(i int) bool {
+		s := &segs[i]
+		dur := s.End.Sub(s.Start) - pausedWithin(d.paused, s.Start, s.End) - pausedWithin(d.breaks, s.Start, s.End)
+		return prios[i] == prioVisit && dur+durSlack < d.st.VisitMin
+	}
+	claimed := func(i int) bool { return i >= 0 && i < len(segs) && prios[i] == prioCheckIn }
+	out := make([]Segment, 0, len(segs))
+	var last int // index in segs of out's last segment
+	for i := range segs {
+		s := segs[i]
+		if short(i) && (claimed(i-1) || claimed(i+1)) {
+			if n := len(out) - 1; n >= 0 && claimed(last) && out[n].End.Equal(s.Start) {
+				out[n].End = s.End
+				continue
+			}
+			// The claimed visit after it: its start moves back.
+			segs[i+1].Start = s.Start
+			continue
+		}
+		if n := len(out) - 1; n >= 0 && out[n].Kind == s.Kind && out[n].Client == s.Client && keys[last] == keys[i] && out[n].End.Equal(s.Start) {
+			out[n].End = s.End
+			continue
+		}
+		out = append(out, s)
+		last = i
+	}
+	return out
 }
 
 // travelDistances fills the TRAVEL segments' distances: the path along

@@ -73,13 +73,21 @@ func (d *deriver) splitAtClaim(c centroid, members []int, minStay time.Duration)
 	return 0
 }
 
-// dropContradicted withdraws the claim of a verified check-in made during
-// a visit stop at another site when the check-in's site is beyond reach
-// of the stop (relabel's test) and the check-in's own fix is nearer the
-// stop's site than its own: the fix's poor accuracy allowed it, but the
-// stop's fixes put the rep at the other site all along (a check-in for a
-// client next door, made from inside the one visited). The check-in
-// stays VERIFIED; it claims no visit.
+// dropContradicted withdraws the claim of a verified check-in that the
+// stop it was made in contradicts. Made during a visit stop at another
+// site: when the check-in's site is beyond reach of the stop (relabel's
+// test) and the check-in's own fix is nearer the stop's site than its
+// own, the fix's poor accuracy allowed it, but the stop's fixes put the
+// rep at the other site all along (a check-in for a client next door,
+// made from inside the one visited). Made during an idle or travel stop
+// (at no site, or too short for a visit at another): when the check-in's
+// site is beyond reach of the stop's centre, known to its uncertainty
+// (5 to 30 m) while the check-in's fix, one reading, is allowed up to
+// 150 m, and that fix is nearer the stop's centre than the site: the rep
+// checked in from a café or a car park and stayed there, and DESIGN
+// counts the time as a visit only if the fixes agree. A visit stop at the
+// site that follows still names the check-in (visits). The check-in
+// stays VERIFIED (the CheckIn RPC's answer stands); it claims no visit.
 func (d *deriver) dropContradicted() {
 	for k := range d.checkIns {
 		j := &d.checkIns[k]
@@ -87,10 +95,22 @@ func (d *deriver) dropContradicted() {
 			continue
 		}
 		for _, s := range d.stays {
-			if s.kind != KindVisit || s.client == j.ci.Client || j.ci.Time.Before(s.start) || !j.ci.Time.Before(s.end) {
+			if s.client == j.ci.Client || j.ci.Time.Before(s.start) || !j.ci.Time.Before(s.end) {
 				continue
 			}
 			dm, ok := d.fenceDist(j.ci.Client, s.centre, s.accM)
+			if s.kind != KindVisit {
+				// Not known within reach is beyond it: a verified
+				// check-in's client is known to the input or the index.
+				// The check-in's own fix must agree, nearer the stop's
+				// centre than the site: a good fix at the door while the
+				// indoor fixes drift off a small fence is evidence of the
+				// site, not of the stop.
+				if (!ok || dm > tolerance(s.accM)) && j.ci.Fix != nil && haversineM(j.ci.Fix.Pos, s.centre) < j.res.DistanceM {
+					j.claimEnd = time.Time{}
+				}
+				break
+			}
 			if !ok || dm <= tolerance(s.accM) || j.ci.Fix == nil {
 				break
 			}

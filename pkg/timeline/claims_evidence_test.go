@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -174,4 +175,113 @@ func fixesUntil(fs []dwell.Fix, t time.Time) []dwell.Fix {
 		}
 	}
 	return out
+}
+
+// A rep sits 40 min in a café outside client A's fence (a circle of 40 m),
+// every stream fix 10 m (or 5 m) accurate, and checks in at A from the
+// café with a fix of 50 m (75 m) accuracy: its tolerance of 100 m (150 m)
+// verifies it, 95 m (135 m) out. The stop's centre is known to about 5 m
+// and lies beyond reach of A: the fixes do not agree, and DESIGN counts
+// no visit. Before, the claim made a VISIT of 09:00-09:35, source
+// CHECK_IN, verified.
+func TestCheckInFromCafeClaimsNoVisit(t *testing.T) {
+	A := offset(0, 0)
+	ix, cm := circleClients(t, circle("A", A, 40))
+	for _, c := range []struct {
+		north, streamAcc, checkInAcc float64
+	}{{135, 10, 50}, {175, 5, 75}} {
+		cafe := offset(0, c.north)
+		var tr track
+		tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, c.north), cafe, 30*time.Second, 8)
+		tr.stay(hm(9, 0, 0), hm(9, 40, 0), cafe, time.Minute, c.streamAcc, c.streamAcc/2)
+		tr.move(hm(9, 40, 0), hm(9, 50, 0), cafe, offset(3000, c.north), 30*time.Second, 8)
+		day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns:  []dwell.CheckIn{{RequestID: "in-a", Client: "A", Time: hm(9, 5, 0), Fix: checkInFix("cf", hm(9, 5, 0), cafe, c.checkInAcc)}},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: hm(9, 35, 0)}}})
+		checkInvariants(t, "check-in from the café", day)
+		out := c.north - 40
+		if day.Totals.Visit != 0 || len(day.Visits) != 0 {
+			t.Errorf("café %.0f m outside A: visit %v counted, want none\n%s", out, day.Totals.Visit, day.Encode())
+		}
+		if day.Totals.Idle < 39*time.Minute || day.Totals.Idle > 41*time.Minute {
+			t.Errorf("café %.0f m outside A: idle %v, want the 40 min at the café\n%s", out, day.Totals.Idle, day.Encode())
+		}
+		// The CheckIn RPC's answer stands: verified, with its distance.
+		if len(day.CheckIns) != 1 || day.CheckIns[0].Verification != dwell.VerificationVerified || math.Abs(day.CheckIns[0].DistanceM-out) > 1 {
+			t.Errorf("café %.0f m outside A: check-ins %+v, want in-a VERIFIED %.0f m out", out, day.CheckIns, out)
+		}
+	}
+}
+
+// The same check-in from the café, after which the rep walks over to A
+// and stays 30 min: the café's quarter of an hour is idle, and A's visit,
+// found from the fixes, names the check-in (made within checkInLead
+// before it) and its check-out.
+func TestCheckInFromCafeThenVisit(t *testing.T) {
+	A, cafe := offset(0, 0), offset(0, 135)
+	ix, cm := circleClients(t, circle("A", A, 40))
+	var tr track
+	tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(-3000, 135), cafe, 30*time.Second, 8)
+	tr.stay(hm(9, 0, 0), hm(9, 15, 0), cafe, time.Minute, 10, 5)
+	tr.move(hm(9, 15, 0), hm(9, 16, 48), cafe, A, 20*time.Second, 8)
+	tr.stay(hm(9, 16, 48), hm(9, 46, 48), A, time.Minute, 15, 5)
+	tr.move(hm(9, 46, 48), hm(9, 56, 48), A, offset(3000, 0), 30*time.Second, 8)
+	day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+		CheckIns:  []dwell.CheckIn{{RequestID: "in-a", Client: "A", Time: hm(9, 5, 0), Fix: checkInFix("cf", hm(9, 5, 0), cafe, 50)}},
+		CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: hm(9, 45, 0)}}})
+	checkInvariants(t, "check-in from the café, then A", day)
+	a := visitsTo(day, "A")
+	if len(day.Visits) != 1 || len(a) != 1 {
+		t.Fatalf("want one visit to A, got\n%s", day.Encode())
+	}
+	if v := a[0]; v.Start.Before(hm(9, 15, 0)) || v.CheckInRequestID != "in-a" || v.Verification != dwell.VerificationVerified || v.Source != SourceBoth {
+		t.Errorf("A's visit from %v check_in=%q %v source %v; want from about 09:16, in-a, VERIFIED, BOTH\n%s",
+			v.Start.Format("15:04:05"), v.CheckInRequestID, verificationName(v.Verification), v.Source, day.Encode())
+	}
+	if closedBy(day)["in-a"] != "out-a" || day.Flags.ForgottenCheckOuts != 0 {
+		t.Errorf("in-a closed by %q, %d forgotten; want out-a, 0", closedBy(day)["in-a"], day.Flags.ForgottenCheckOuts)
+	}
+	if day.Totals.Idle < 14*time.Minute {
+		t.Errorf("idle %v, want the quarter of an hour at the café\n%s", day.Totals.Idle, day.Encode())
+	}
+}
+
+// A store B (a circle of 20 m) inside a mall A (150 m). The rep stands at
+// B's centre for half an hour and checks in at A (the mall's office:
+// verified, inside A), checking out before leaving; the still phone
+// samples every 5 min (the server's stationary interval) or every
+// minute. The claim is carved out of B's stop, and the pieces of the
+// stop left before and after it were visits to B of 20.8 s and 59 s, or
+// 2m59s (DESIGN: a VISIT lasts visit_min inside a site or lies between a
+// verified check-in and its check-out; these are neither). They are the
+// claimed visit's: one meeting, one visit.
+func TestClaimLeavesNoSliverVisit(t *testing.T) {
+	A, B := offset(0, 0), offset(50, 0)
+	ix, cm := circleClients(t, circle("A", A, 150), circle("B", B, 20))
+	for _, c := range []struct {
+		step    time.Duration
+		in, out time.Time
+		leave   time.Time
+	}{
+		{5 * time.Minute, hm(9, 5, 20), hm(9, 30, 0), hm(9, 31, 0)},
+		{time.Minute, hm(9, 2, 0), hm(9, 27, 0), hm(9, 30, 0)},
+	} {
+		var tr track
+		tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(50, -3000), B, 30*time.Second, 8)
+		tr.stay(hm(9, 0, 0), c.leave, B, c.step, 10, 3)
+		tr.move(c.leave, c.leave.Add(10*time.Minute), B, offset(50, 3000), 30*time.Second, 8)
+		day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns:  []dwell.CheckIn{checkInAt("in-a", "A", c.in, B)},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: c.out}}})
+		checkInvariants(t, "sliver", day)
+		if len(day.Visits) != 1 || day.Totals.Visits != 1 || len(visitsTo(day, "A")) != 1 {
+			t.Errorf("every %v: want one visit, to A, got\n%s", c.step, day.Encode())
+			continue
+		}
+		if v := day.Visits[0]; v.CheckInRequestID != "in-a" || v.Start.After(hm(9, 0, 0)) || v.End.Before(c.leave.Add(-time.Minute)) ||
+			(day.Totals.Visit-c.leave.Sub(hm(9, 0, 0))).Abs() > time.Minute {
+			t.Errorf("every %v: A's visit %v-%v (%v) check_in=%q; want in-a's, the whole stop 09:00-%v\n%s", c.step,
+				v.Start.Format("15:04:05"), v.End.Format("15:04:05"), day.Totals.Visit, v.CheckInRequestID, c.leave.Format("15:04"), day.Encode())
+		}
+	}
 }

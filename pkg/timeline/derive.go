@@ -529,6 +529,9 @@ func (day *Day) clean(in []dwell.Fix, refs []fixRef) []fixP {
 		for run := 1; run <= outlierRun && i+run < len(ps); run++ {
 			a := i + run
 			if isJump(ps, b, i, a) {
+				if oddAnchor(ps, drop, b, i, a) {
+					break
+				}
 				// A run reached and left by impossible jumps (longer
 				// than any multipath error) is a spoofed location, not
 				// a reflection, and is counted as such.
@@ -620,13 +623,87 @@ func markMoving(ps []fixP) {
 	}
 }
 
+// oddAnchor reports whether a fix around the run ps[i:a], rather than
+// the run, is the odd one. A jump towards the road the rep came in on
+// lands near a fix taken on the way in, and the first fixes at the stop
+// then look off the path between the two: one fix off (farther than
+// outlierMinM from the stop, and dropped in its turn, or nearer, and
+// kept as noise) must not take a run of good fixes with it (DESIGN: one
+// bad fix must not split a visit or end a stop). The anchor ps[a] is the
+// odd one when, set aside, the run is no jump between ps[b] and the fix
+// after ps[a], and either the run and the two fixes after ps[a] are at
+// one place (each within its stop allowance of their centre), or the run
+// has two or three fixes, ps[a] alone is a jump between the run's last
+// fix and the fix after it, and that last fix and the two after ps[a]
+// are at one place (the run's first fixes may be the walk in). The
+// anchor ps[b] is the odd one when, set aside, the run is no jump
+// between the kept fix before it and ps[a], and the run and the two kept
+// fixes before ps[b] are at one place. Three fixes at one place outvote
+// one, and a reflection that recurs between good fixes (far, far, good,
+// far, good) is still dropped as before: its good fix is not at one place
+// with the two after it. The fixes after ps[a] have not been judged yet;
+// those before ps[b] are the kept ones.
+func oddAnchor(ps []fixP, drop []bool, b, i, a int) bool {
+	if a+2 < len(ps) && !isJumpTo(ps, b, i, a, a+1) {
+		// Two of the (at most) three fixes after ps[a]: one of them may
+		// be a jump of its own.
+		for _, after := range [][2]int{{a + 1, a + 2}, {a + 1, a + 3}, {a + 2, a + 3}} {
+			if after[1] >= len(ps) {
+				break
+			}
+			if a-i >= 2 && isJump(ps, a-1, a, a+1) && cluster(ps, a-1, a, after[:]) {
+				return true
+			}
+			if cluster(ps, i, a, after[:]) {
+				return true
+			}
+		}
+	}
+	var before [2]int
+	n := 0
+	for p := b - 1; p >= 0 && n < len(before); p-- {
+		if !drop[p] {
+			before[n] = p
+			n++
+		}
+	}
+	return n == len(before) && !isJump(ps, before[0], i, a) && cluster(ps, i, a, before[:])
+}
+
+// cluster reports whether the fixes ps[i:a] and ps[extra] are at one
+// place: each within its stop allowance of their weighted centre.
+func cluster(ps []fixP, i, a int, extra []int) bool {
+	var c centroid
+	for _, k := range extra {
+		c.add(ps[k])
+	}
+	for k := i; k < a; k++ {
+		c.add(ps[k])
+	}
+	for _, k := range extra {
+		if !c.within(ps[k]) {
+			return false
+		}
+	}
+	for k := i; k < a; k++ {
+		if !c.within(ps[k]) {
+			return false
+		}
+	}
+	return true
+}
+
 // isJump reports whether the fixes ps[i:a] are a multipath jump between
 // ps[b] and ps[a]: each far from the straight path between them, farther
 // than their accuracies allow and farther than the length of that path
 // (a corner of a real route deviates from its chord by at most half the
 // chord; a jump taken for an anchor makes the chord as long as the jump).
-func isJump(ps []fixP, b, i, a int) bool {
-	pb, pa := &ps[b], &ps[a]
+func isJump(ps []fixP, b, i, a int) bool { return isJumpTo(ps, b, i, a, a) }
+
+// isJumpTo is isJump with the run ps[i:a] anchored on ps[b] and ps[e]
+// (e >= a: the fixes from a to e set aside).
+func isJumpTo(ps []fixP, b, i, a, e int) bool {
+	pb, pa := &ps[b], &ps[e]
 	span := pa.t - pb.t
 	cx, cy := pa.x-pb.x, pa.y-pb.y
 	chord2 := cx*cx + cy*cy

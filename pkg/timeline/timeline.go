@@ -91,8 +91,12 @@ type Input struct {
 // the first of those fixes (its resume was lost), not at the later
 // pause's resume. 4: a check-in still open at its day's end is closed by a
 // check-out of the next local day (not a later one), its claim within the
-// day ending as a forgotten one's does.
-const Version = 4
+// day ending as a forgotten one's does. 5: a verified check-in made from a
+// stop the fixes place beyond reach of its site claims no visit; a
+// multipath jump near a fix of the way in no longer takes a run of good
+// fixes with it; a piece of a visit stop a claim leaves shorter than
+// VisitMin is the claim's, not a visit of its own.
+const Version = 5
 
 // ClientSource looks up a client by id. Derive calls it only for clients
 // that fences or claims name, so a store-backed source stays cheap.
