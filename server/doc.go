@@ -170,8 +170,8 @@
 // check-in's, on the day it began) carries that check-out's outcome, in
 // GetRepDay, ListVisits and the KPIs alike; the check-out stays a record
 // of its own day (KPIs 6 and 7 count it there). GetKpis counts the two
-// visits of such a meeting, one on each day, as one meeting (package
-// kpi's doc; the summary's part tells whether a day's first visit begins
+// visits of such a meeting, one on each day and at most 30 minutes
+// apart (kpi.MeetingGapMax), as one meeting (package kpi's doc; the summary's part tells whether a day's first visit begins
 // it and its last runs to its end). The store marks the day
 // before a check-in's or check-out's own (store.Summaries), so that day's
 // summary follows. With include_fixes the answer

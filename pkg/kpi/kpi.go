@@ -22,9 +22,12 @@
 // when a day's first visit begins the day (nothing but paused or
 // off-hours time before it) at the client of the day before's last
 // visit, which ran to that day's end (nothing but such time after it),
-// it carries that meeting on, as package events tells one stay across
-// midnight (its "Across midnight", the same rule; a chain of such days is
-// one meeting). Where both days are in the range, the KPIs that count
+// and begins at most MeetingGapMax (30 minutes) after it ended, it
+// carries that meeting on (a chain of such days is one meeting). The gap
+// is what package events' "Across midnight" does not bound: a rep at a
+// client when one day's working hours end and again when the next day's
+// begin, or paused there overnight, is one stay to the live stream but
+// two meetings here. Where both days are in the range, the KPIs that count
 // visits (2, 3, 8) count it once, its length (KPI 2's mean, histogram
 // bucket and sweet spot, judged from where it began) the sum of its
 // parts; KPI 5 counts it once where the day before is read too (the
@@ -33,10 +36,7 @@
 // The meeting's outcome is its check-in's check-out's, made on either day
 // (timeline.Input), and carried by the first day's visit; KPIs 6 and 7
 // count the check-out on its own day. Summaries written before this was
-// told (kpi's summary format 6) count each part as a visit. As in package
-// events, the unobserved time between the parts is not bounded: a rep
-// whose working hours end while at a client, and whose next day's data
-// begins at that client, has one meeting over both days.
+// told (kpi's summary format 6) count each part as a visit.
 //
 //  1. Idle: idle seconds, per field day, and as a share of field time (the
 //     observed span: visit, idle, travel and gap seconds); travel seconds

@@ -103,3 +103,29 @@ func TestMeetingAcrossMidnight(t *testing.T) {
 		t.Errorf("another client after midnight: KPI 2 %+v, want two visits (60 and 40 minutes)", r.VisitTime)
 	}
 }
+
+// TestStationedAtOneClient: a rep at one client from the start of each
+// day's working hours (09:00-17:00, off hours around them) to their end
+// holds a meeting a day, not one for the week: the parts are 16 hours
+// apart (MeetingGapMax). So is a rep whose phone was off there overnight.
+func TestStationedAtOneClient(t *testing.T) {
+	t0 := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
+	var days []*Day
+	for d := 16; d <= 20; d++ {
+		day := &timeline.Day{Start: t0(d, 9), End: t0(d, 17), Segments: []timeline.Segment{
+			{Kind: timeline.KindOffHours, Start: t0(d, 0), End: t0(d, 9)},
+			{Kind: timeline.KindVisit, Start: t0(d, 9), End: t0(d, 17), Client: "C1", Source: timeline.SourceGeofence},
+			{Kind: timeline.KindOffHours, Start: t0(d, 17), End: t0(d+1, 0)},
+		}, Visits: []timeline.Visit{{Client: "C1", Start: t0(d, 9), End: t0(d, 17), Source: timeline.SourceGeofence}}}
+		days = append(days, Summarize("r", dwell.Date{Year: 2026, Month: 11, Day: d}, day, 0, nil, nil, nil, kindOf))
+	}
+	r := Compute(Input{Start: dwell.Date{Year: 2026, Month: 11, Day: 16}, End: dwell.Date{Year: 2026, Month: 11, Day: 20},
+		Reps: []Rep{{ID: "r", Days: days}}, ClientKind: kindOf})
+	if r.VisitTime.Records != 5 {
+		t.Errorf("visits %d, want 5 (one a day)", r.VisitTime.Records)
+	}
+	near(t, "visits per field day", r.Meetings.VisitsPerDay, 1)
+	if got := r.VisitTime.Histogram[4]; got != 5 {
+		t.Errorf("visits of 60 minutes and more %d, want 5 of 8 hours each", got)
+	}
+}
