@@ -88,6 +88,12 @@ const feedLat, feedLng = -6.2, 106.8
 // 3 km west, an hour at the site, leaving east. ida must exist.
 func stayDay(t testing.TB, e *env) {
 	t.Helper()
+	stayDayOf(t, e, "ida")
+}
+
+// stayDayOf is stayDay for rep.
+func stayDayOf(t testing.TB, e *env, rep string) {
+	t.Helper()
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	at := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
 	var fs []*dwellv1.Fix
@@ -103,7 +109,7 @@ func stayDay(t testing.TB, e *env) {
 	for t := at(8, 0).Add(30 * time.Second); !t.After(at(8, 10)); t = t.Add(30 * time.Second) {
 		add(t, feedLat, feedLng+0.027*float64(t.Sub(at(8, 0)))/float64(10*time.Minute))
 	}
-	if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, "ida"), &dwellv1.UploadPingsRequest{Fixes: fs}); err != nil {
+	if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, rep), &dwellv1.UploadPingsRequest{Fixes: fs}); err != nil {
 		t.Fatalf("UploadPings: %v", err)
 	}
 }

@@ -620,8 +620,13 @@ func (s *Store) ViewDaySummaries(ctx context.Context, tenant dwell.TenantID, rep
 			}
 			// The summaries cursor steps on while the days read follow one
 			// another (a cold query reads them all) and seeks after a gap.
+			// It starts again at each rep: the reps come in any order (by
+			// id, as ListReps gives them), which is not their keys' (a rep
+			// key begins with the id's length), so the cursor may stand
+			// past the next rep's days.
 			var sk, sv []byte
 			for i, rep := range reps {
+				sk, sv = nil, nil
 				lo, hi := dayKey(rep, from), dayKey(rep, to)
 				for k, v := c.Seek(lo); k != nil && bytes.Compare(k, hi) <= 0; k, v = c.Next() {
 					_, d, ok := splitDayKey(k)

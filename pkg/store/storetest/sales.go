@@ -22,6 +22,7 @@ func runSales(t *testing.T, h Harness) {
 	t.Run("DayMarks", func(t *testing.T) { testDayMarks(t, h) })
 	t.Run("ClaimMarksDayBefore", func(t *testing.T) { testClaimMarksDayBefore(t, h) })
 	t.Run("DaySummaries", func(t *testing.T) { testDaySummaries(t, h) })
+	t.Run("DaySummariesAnyRepOrder", func(t *testing.T) { testDaySummariesAnyRepOrder(t, h) })
 	t.Run("TenantChangeMarks", func(t *testing.T) { testTenantChangeMarks(t, h) })
 	t.Run("RaisedRetentionMarks", func(t *testing.T) { testRaisedRetentionMarks(t, h) })
 	t.Run("RepChangeMarks", func(t *testing.T) { testRepChangeMarks(t, h) })
@@ -831,4 +832,28 @@ func listDays(s store.Store, rep dwell.RepID, from, to dwell.Date) ([]store.DayS
 		}
 	}
 	return one[0], nil
+}
+
+// testDaySummariesAnyRepOrder: ListDaySummaries answers each rep with its
+// own stored summaries whatever the order of the reps asked for (by id,
+// as ListReps gives them: "rep-10" before "rep-9"; ids of other lengths).
+func testDaySummariesAnyRepOrder(t *testing.T, h Harness) {
+	s := h.Open(t)
+	d := dwell.DateOf(t0, time.UTC)
+	all := []dwell.RepID{"a", "bb", "c", "rep-10", "rep-9"}
+	for _, r := range all {
+		_, err := s.AppendFixes(ctx(), tenantA, r, fixes(string(r), 0, 1))
+		must(t, "AppendFixes", err)
+		_, _, err = s.PutDaySummary(ctx(), tenantA, r, d, 1, []byte("sum "+string(r)), nil)
+		must(t, "PutDaySummary", err)
+	}
+	for _, reps := range [][]dwell.RepID{{"rep-10", "rep-9"}, {"rep-9", "rep-10"}, {"a", "bb", "c"}, {"c", "a"}, {"bb", "c"}, all} {
+		days, err := s.ListDaySummaries(ctx(), tenantA, reps, d.AddDays(-1), d.AddDays(1))
+		must(t, "ListDaySummaries", err)
+		for i, r := range reps {
+			if len(days[i]) != 1 || !days[i][0].Current() || string(days[i][0].Summary) != "sum "+string(r) {
+				t.Errorf("ListDaySummaries(%v)[%d] = %+v, want the current summary %q", reps, i, days[i], "sum "+string(r))
+			}
+		}
+	}
 }
