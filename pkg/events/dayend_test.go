@@ -234,3 +234,62 @@ func TestDiffOpenAtDayEndLate(t *testing.T) {
 		}
 	}
 }
+
+// carryBefore returns what the days before a day (consecutive days with
+// data, in date order) hand on to it, as the server's carryInto builds
+// it: from the last day back across the days that CarriesOn, then
+// CarryOut of each in date order.
+func carryBefore(days ...*timeline.Day) Carry {
+	first := len(days) - 1
+	for first > 0 && CarriesOn(days[first]) {
+		first--
+	}
+	var c Carry
+	for _, d := range days[first:] {
+		c = CarryOut(d, c)
+	}
+	return c
+}
+
+// TestDiffCarriedStayLeftAtDayEnd: a stay carried across midnight (day 1
+// ends at c1, day 2 begins there) that the rep leaves less than
+// SettleAfter before day 2's end is open at day 2's end, Left, and day 3
+// elsewhere ends it. Its one end is under the anchor where it began on
+// day 1, as its start, whichever of day 2 and day 3 tells it: day 2,
+// reading day 3 (both derived in one pass), or day 3, reading what day 2
+// hands on, which depends on what day 1 handed day 2 (CarriesOn).
+func TestDiffCarriedStayLeftAtDayEnd(t *testing.T) {
+	geo := timeline.SourceGeofence
+	day1 := day(travel(0, 10), visit("c1", 10, 30, geo))
+	day2 := day(visit("c1", 60, 85, geo), travel(85, 90))
+	day3 := day(visit("c2", 120, 150, geo), travel(150, 160))
+	if !CarriesOn(day2) {
+		t.Errorf("CarriesOn(day 2) = false: what day 2 hands on depends on day 1's stay it began with")
+	}
+	if c := carryBefore(day1, day2); c.Visit != (Stay{Client: "c1", Since: at(10), End: at(85), Left: true}) {
+		t.Errorf("what day 2 hands on: %+v, want the stay since day 1, Left", c.Visit)
+	}
+	want := []ev{
+		{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false},
+		{dwell.EventGeofenceExited, "c1", 85, false}, {dwell.EventVisitEnded, "c1", 85, false},
+	}
+	for name, log := range map[string][]dwell.Event{
+		"in order": dedupLogs(logWith(Carry{}, Later{}, day1), logWith(carryBefore(day1), Later{}, day2),
+			logWith(carryBefore(day1, day2), Later{}, day3)),
+		"days 2 and 3 in one pass": dedupLogs(logWith(Carry{}, Later{}, day1),
+			logWith(carryBefore(day1), Later{Day: day3}, day2), logWith(carryBefore(day1, day2), Later{}, day3)),
+		"day 3, then day 2": dedupLogs(logWith(Carry{}, Later{}, day1), logWith(carryBefore(day1, day2), Later{}, day3),
+			logWith(carryBefore(day1), Later{Day: day3}, day2)),
+	} {
+		if got := stayEvents(log); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+		for _, e := range log {
+			if e.Client == "c1" {
+				if k := Key(e.Type, "r1", "c1", stamp(at(10))); e.Key != k {
+					t.Errorf("%s: %v key %q, want %q (the stay's start on day 1)", name, e.Type, e.Key, k)
+				}
+			}
+		}
+	}
+}

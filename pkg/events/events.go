@@ -85,9 +85,11 @@
 // previous day published (same key and time: whichever day is derived
 // first publishes it, the log keeps it once), and its VISIT_ENDED, when
 // the next day shows the rep gone, is the stay's one end. A stay that
-// fills whole days carries on from where it began (the caller follows it
-// back across the days that FillsDay). Fence stays carry the same
-// way, over the days' fix-backed visits.
+// fills whole days carries on from where it began, and so does one whose
+// last day began with it and ends with it open, though Left (the caller
+// follows it back across the days that CarriesOn: its end, whichever day
+// tells it, is under the one anchor where the stay began, as its start).
+// Fence stays carry the same way, over the days' fix-backed visits.
 //
 // An idle stop carries the same way (a rep idle at a café from 23:30 to
 // 00:40, or parked overnight): the first day's last idle segment runs to
@@ -98,7 +100,7 @@
 // where it began on the first day, under that day's key, whichever day
 // is derived first. CarryOut hands it on as Carry.Idle (where the rep
 // stood and since when), and a day that is one idle stop from its start
-// to its end FillsDay too. An idle segment that begins the next day
+// to its end CarriesOn too. An idle segment that begins the next day
 // elsewhere, or after travel, is a new idle stop.
 //
 // A visit open at its day's end that the next day does not carry on
@@ -727,12 +729,17 @@ func CarryOut(d *timeline.Day, in Carry) Carry {
 	return out
 }
 
-// FillsDay reports whether d is, for a kind, one visit from the day's
-// start to its end (nothing but paused time before or after it), or one
-// idle stop so (parked all day): a stay or idle stop the day before ended
-// with may run through d, so what d hands on (CarryOut) depends on what
-// it was handed, and the caller reads the day before d too.
-func FillsDay(d *timeline.Day) bool {
+// CarriesOn reports whether what d hands on (CarryOut) may be a stay or
+// idle stop d carries on from the day before, so depends on what d was
+// handed, and the caller reads the day before d too: d is, for a kind,
+// one visit from the day's start (nothing but paused time before it)
+// still open at its end (not ended: the rep at the site to the end,
+// paused there, or seen leaving it less than SettleAfter before the end,
+// Stay.Left), or one idle stop from its start to its end (parked all
+// day). A day whose one visit began the day and which the rep left near
+// its end hands on the stay carried in, Left: its end, whichever day
+// tells it, is under the anchor where the stay began, as its start.
+func CarriesOn(d *timeline.Day) bool {
 	if d == nil {
 		return false
 	}
@@ -746,7 +753,7 @@ func FillsDay(d *timeline.Day) bool {
 		}
 	}
 	for _, k := range stayKinds {
-		if vs := k.of(d); len(vs) == 1 && startsDay(d, vs[0].Start) && pausedAfter(d, vs[0].End) {
+		if vs := k.of(d); len(vs) == 1 && startsDay(d, vs[0].Start) && !ended(d, vs[0].End) {
 			return true
 		}
 	}
