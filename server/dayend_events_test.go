@@ -192,3 +192,35 @@ func TestEventsCarriedStayLeftAtDayEnd(t *testing.T) {
 		check(t, e, "one pass", drain(t, e, st, 1))
 	})
 }
+
+// TestEventsOpenAtDayEndMovedStart: r1 is at c1 from 17:30 to the end of
+// its hours on the 18th, and at c2 from 08:00 on the 19th: the 19th ends
+// the visit, once. Then an earlier batch of the 18th arrives late: the
+// rep came from the west at 17:00 and was at c1 from 17:15. The visit's
+// start moved; it is the same visit, whose end was told: nothing new at
+// c1 (within a day, a moved start of an ended visit tells nothing new
+// either).
+func TestEventsOpenAtDayEndMovedStart(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	onTime := pairFixes(at(18, 17, 30), at(18, 17, 59).Add(30*time.Second), 0, 0)
+	var late []*dwellv1.Fix
+	late = append(late, pairFixes(at(18, 17, 0), at(18, 17, 14).Add(30*time.Second), -2000, -30)...)
+	late = append(late, pairFixes(at(18, 17, 15), at(18, 17, 29).Add(30*time.Second), 0, 0)...)
+	var day19 []*dwellv1.Fix
+	day19 = append(day19, pairFixes(at(19, 8, 0), at(19, 8, 40), 2000, 2000)...)
+	day19 = append(day19, pairFixes(at(19, 8, 40).Add(30*time.Second), at(19, 8, 55), 2030, 4000)...)
+	day19 = append(day19, pairFixes(at(19, 8, 55).Add(30*time.Second), at(19, 9, 15), 4000, 4000)...)
+
+	e, st := newDayEndEnv(t)
+	uploadRefresh(t, e, onTime)
+	uploadRefresh(t, e, day19)
+	first := drain(t, e, st, 1)
+	wantPairs(t, "the 18th, then the 19th", first, 1)
+	uploadRefresh(t, e, late)
+	if vs := repDayVisits(t, e, pbDate(2026, 11, 18)); len(vs) != 1 || !vs[0].GetStartTime().AsTime().Before(at(18, 17, 16)) {
+		t.Fatalf("GetRepDay of the 18th after the late batch: %v, want one visit at c1 from about 17:15", vs)
+	}
+	if more := drain(t, e, st, 2); len(countTypes(more)) != 0 {
+		t.Errorf("the late batch of the 18th published at c1:%s", describe(more))
+	}
+}

@@ -293,3 +293,44 @@ func TestDiffCarriedStayLeftAtDayEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffOpenAtDayEndMovedStart: day 1's visit to c1, open at its end,
+// was ended by day 2 (the rep at c2); then late fixes of day 1 move the
+// visit's start earlier. The visit pairs with the one ended: it is not a
+// newly open stay (NeedsLater), and Diff, even given day 2, tells no
+// second end, as within a day a moved boundary of a visit whose end was
+// told tells nothing. Late fixes that split off a new last part (the rep
+// left c1 and came back) do make a new stay, started and ended.
+func TestDiffOpenAtDayEndMovedStart(t *testing.T) {
+	geo := timeline.SourceGeofence
+	onTime := day(visit("c1", 15, 30, geo))
+	day2 := day(visit("c2", 60, 90, geo), travel(90, 100))
+	told := dedupLogs(logWith(Carry{}, Later{}, onTime), logWith(CarryOut(onTime, Carry{}), Later{}, day2))
+	ended := []ev{
+		{dwell.EventGeofenceEntered, "c1", 15, false}, {dwell.EventVisitStarted, "c1", 15, false},
+		{dwell.EventGeofenceExited, "c1", 30, false}, {dwell.EventVisitEnded, "c1", 30, false},
+	}
+	if got := stayEvents(told); !slices.Equal(got, ended) {
+		t.Fatalf("day 1, then day 2: %v, want %v", got, ended)
+	}
+
+	moved := day(travel(0, 14), visit("c1", 14, 30, geo))
+	if NeedsLater(onTime, moved) {
+		t.Errorf("NeedsLater: a moved start of the same open visit is no newly open stay")
+	}
+	log := dedupLogs(told, Diff(onTime, moved, Options{Rep: "r1", DetectTime: at(300), Later: Later{Day: day2}}))
+	if got := stayEvents(log); !slices.Equal(got, ended) {
+		t.Errorf("day 1's start moved, given day 2: %v, want %v", got, ended)
+	}
+
+	split := day(visit("c1", 15, 20, geo), travel(20, 24), visit("c1", 24, 30, geo))
+	if !NeedsLater(onTime, split) {
+		t.Errorf("NeedsLater: a new last part split off the visit is a newly open stay")
+	}
+	log = dedupLogs(told, Diff(onTime, split, Options{Rep: "r1", DetectTime: at(300), Later: Later{Day: day2}}))
+	want := append(slices.Clone(ended), ev{dwell.EventGeofenceEntered, "c1", 24, false}, ev{dwell.EventVisitStarted, "c1", 24, false},
+		ev{dwell.EventGeofenceExited, "c1", 30, false}, ev{dwell.EventVisitEnded, "c1", 30, false})
+	if got := stayEvents(log); !slices.Equal(got, want) {
+		t.Errorf("day 1 split, given day 2: %v, want %v", got, want)
+	}
+}

@@ -122,7 +122,11 @@
 // day may be derived first: the later day reads what the earlier one
 // hands on (Options.Carry, with the stay's end), and the earlier one,
 // when a derivation newly ends it with an open stay, reads the later day
-// (Options.Later); the log keeps the end once.
+// (Options.Later); the log keeps the end once. A day's last visit that
+// pairs with the one its previous derivation ended with (late fixes moved
+// its start) is the same stay, not a newly open one: as within a day, a
+// moved boundary of a visit whose end was told tells nothing new, and
+// the end keeps the key it was told under.
 //
 // NeedsCarry says when Diff reads the carry: when it has something new
 // to say of a first visit that begins its day, or of an idle segment that
@@ -291,13 +295,16 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 		// (o.Later) shows it did not carry it on: the later day was
 		// derived first and could not tell (late upload of this day).
 		// Told by the derivation of this day that first ends with this
-		// stay so ended: not if prev ended with the same stay (client and
-		// anchor) and the later day ended that too.
+		// stay so ended: not if prev ended with the same stay (its last
+		// visit, open, paired with this one: late fixes that move its
+		// start are no new stay, as within a day) and the later day
+		// ended that too.
 		if l := o.Later; l.Day != nil {
 			now, was := CarryOut(next, o.Carry), CarryOut(prev, o.Carry)
 			now.Gap, was.Gap = l.Gap, l.Gap
 			s, w := now.stay(k.fence), was.stay(k.fence)
-			same := w.Client == s.Client && w.Since.Equal(s.Since) && endsIn(l.Day, was, k, settle)
+			same := !s.Since.IsZero() && !w.Since.IsZero() && match[len(nv)-1] == len(pv)-1 &&
+				endsIn(l.Day, was, k, settle)
 			if endsIn(l.Day, now, k, settle) && !same {
 				add(k.ended, s.Client, s.End, firstTracked(l.Day).Sub(s.End)+settle, stamp(s.Since))
 			}
@@ -805,8 +812,12 @@ func NeedsCarry(prev, next *timeline.Day, set dwell.Settings) bool {
 
 // NeedsLater reports whether Diff(prev, next, o) reads o.Later: next
 // ends with a stay (its last visit of a kind has not ended in it, see
-// CarryOut) that prev did not end with (another visit, or the same one
-// now Left). The caller reads the rep's later days only then: about twice
+// CarryOut) that prev did not end with (another visit: one that does not
+// pair with prev's last, open, visit, see pair; or the same one now
+// Left). A visit whose start late fixes moved is the same visit, and
+// its end, told already or not, is not asked for again: within a day,
+// a moved boundary is no new fact either. The caller reads the rep's
+// later days only then: about twice
 // per visit, when it is first seen open at the end of what is known of
 // its day and when the rep is first seen leaving it, not at every
 // derivation. (The later day's own derivations read this day when they
@@ -824,7 +835,11 @@ func NeedsLater(prev, next *timeline.Day) bool {
 		if !ok {
 			continue
 		}
-		if p, ok := openLast(prev, k); !ok || p.Client != n.Client || !p.Since.Equal(n.Since) || p.Left != n.Left {
+		p, ok := openLast(prev, k)
+		if !ok || p.Left != n.Left {
+			return true
+		}
+		if pv, nv := k.of(prev), k.of(next); pair(pv, nv)[len(nv)-1] != len(pv)-1 {
 			return true
 		}
 	}
