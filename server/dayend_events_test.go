@@ -224,3 +224,52 @@ func TestEventsOpenAtDayEndMovedStart(t *testing.T) {
 		t.Errorf("the late batch of the 18th published at c1:%s", describe(more))
 	}
 }
+
+// TestEventsPausedOvernightAtClient: r1 (no working hours) is at c1 from
+// 17:00 on the 18th, pauses tracking there at 18:00:10 and resumes there
+// at 08:00 on the 19th, then leaves at 08:40 for a stop 4 km east. Its
+// phone's first fix after the resume comes at once, 30 s or 2 min later
+// (the day shows the seconds between as a GAP after the PAUSED time).
+// The pause is inside one visit: one start (the 18th's) and one end (the
+// 19th's, when the rep leaves), no end at the pause and no second start
+// after the resume.
+func TestEventsPausedOvernightAtClient(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	for _, firstFix := range []time.Duration{0, 30 * time.Second, 2 * time.Minute} {
+		t.Run(firstFix.String(), func(t *testing.T) {
+			e, st := pairEnv(t)
+			var day18 []*dwellv1.Fix
+			day18 = append(day18, pairFixes(at(18, 16, 45), at(18, 16, 59).Add(30*time.Second), -2000, -30)...)
+			day18 = append(day18, pairFixes(at(18, 17, 0), at(18, 18, 0), 0, 0)...)
+			uploadRefresh(t, e, day18)
+			e.pause("r1", "p1", at(18, 18, 0).Add(10*time.Second))
+			e.resume("r1", "r1", at(19, 8, 0))
+			var day19 []*dwellv1.Fix
+			day19 = append(day19, pairFixes(at(19, 8, 0).Add(firstFix), at(19, 8, 40), 0, 0)...)
+			day19 = append(day19, pairFixes(at(19, 8, 40).Add(30*time.Second), at(19, 8, 55), 30, 4000)...)
+			day19 = append(day19, pairFixes(at(19, 8, 55).Add(30*time.Second), at(19, 9, 15), 4000, 4000)...)
+			uploadRefresh(t, e, day19)
+			evs := drain(t, e, st, 1)
+			wantPairs(t, "paused overnight at c1", evs, 1)
+
+			v18, v19 := repDayVisits(t, e, pbDate(2026, 11, 18)), repDayVisits(t, e, pbDate(2026, 11, 19))
+			if len(v18) != 1 || len(v19) != 1 {
+				t.Fatalf("GetRepDay: %d visits at c1 on the 18th, %d on the 19th; want 1 each", len(v18), len(v19))
+			}
+			start, end := v18[0].GetStartTime().AsTime(), v19[0].GetEndTime().AsTime()
+			for _, ev := range evs {
+				if ev.GetClient() != "clients/c1" {
+					continue
+				}
+				want := start
+				if typ := ev.GetType(); typ == dwellv1.EventType_EVENT_TYPE_VISIT_ENDED || typ == dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED {
+					want = end
+				}
+				if !ev.GetEventTime().AsTime().Equal(want) {
+					t.Errorf("%v at %v, want %v (the visit from the 18th to the 19th)", ev.GetType(),
+						ev.GetEventTime().AsTime().In(jakarta), want.In(jakarta))
+				}
+			}
+		})
+	}
+}

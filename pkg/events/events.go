@@ -76,7 +76,11 @@
 // day's visit runs to that day's end (nothing after it but paused time),
 // so it has not ended there, and the next day's first visit begins at
 // that day's start (nothing before it but paused time) at the same
-// client. That is one stay and one visit to the stream, however long the
+// client. Paused time is PAUSED and OFF_HOURS, and the GAP of at most
+// timeline.GapMin between the last fix and a pause, or between a resume
+// and the first fix (a rep who paused tracking at the client overnight
+// and resumed there is at one visit, started once, whose pause is inside
+// it). That is one stay and one visit to the stream, however long the
 // unobserved time between the days (a silence at one place is its stop's,
 // as within a day). What the previous day hands on (CarryOut: the client
 // and where its stay began) is passed to the next day's Diff as
@@ -516,13 +520,13 @@ func seenIdle(prev *timeline.Day, s timeline.Segment) bool {
 }
 
 // firstIdle returns the index of d's first idle segment, if nothing but
-// paused time comes before it (it begins the day), else -1.
+// paused time comes before it (it begins the day: startsDay), else -1.
 func firstIdle(d *timeline.Day) int {
 	for i, s := range d.Segments {
 		if s.Kind == timeline.KindIdle && startsDay(d, s.Start) {
 			return i
 		}
-		if s.Kind != timeline.KindPaused && s.Kind != timeline.KindOffHours {
+		if !isPaused(s) && !resumeGap(d.Segments, i) {
 			break
 		}
 	}
@@ -672,21 +676,33 @@ func settleFor(set dwell.Settings) time.Duration {
 	return SettleAfter + v
 }
 
-// startsDay reports whether nothing but paused time (PAUSED, OFF_HOURS)
-// comes before start in d.
+// startsDay reports whether nothing but paused time comes before start
+// in d: PAUSED, OFF_HOURS, or a GAP of at most timeline.GapMin right
+// after a PAUSED segment (resumeGap). The mirror of pausedAfter: a rep
+// who resumes tracking where it paused is where the pause left it.
 func startsDay(d *timeline.Day, start time.Time) bool {
 	if start.Before(d.Start) {
 		return false
 	}
-	for _, s := range d.Segments {
+	for i, s := range d.Segments {
 		if !s.Start.Before(start) {
 			break
 		}
-		if s.Kind != timeline.KindPaused && s.Kind != timeline.KindOffHours {
+		if !isPaused(s) && !resumeGap(d.Segments, i) {
 			return false
 		}
 	}
 	return true
+}
+
+// resumeGap reports whether segs[i] is a GAP of at most timeline.GapMin
+// right after a PAUSED segment: the unobserved seconds between a resume
+// and the first fix after it (a phone takes a few seconds to a few
+// minutes to get one), which the day shows as GAP. Like the GAP before a
+// pause that pausedAfter passes over, it is not the rep seen anywhere.
+func resumeGap(segs []timeline.Segment, i int) bool {
+	s := segs[i]
+	return s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin && i > 0 && segs[i-1].Kind == timeline.KindPaused
 }
 
 // CarryOut returns what day d hands on to the next local day, given in,
