@@ -232,7 +232,7 @@ func TestEventsOpenAtDayEndMovedStart(t *testing.T) {
 // (the day shows the seconds between as a GAP after the PAUSED time).
 // The pause is inside one visit: one start (the 18th's) and one end (the
 // 19th's, when the rep leaves), no end at the pause and no second start
-// after the resume.
+// after the resume; GetKpis counts one meeting.
 func TestEventsPausedOvernightAtClient(t *testing.T) {
 	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
 	for _, firstFix := range []time.Duration{0, 30 * time.Second, 2 * time.Minute} {
@@ -269,6 +269,14 @@ func TestEventsPausedOvernightAtClient(t *testing.T) {
 					t.Errorf("%v at %v, want %v (the visit from the 18th to the 19th)", ev.GetType(),
 						ev.GetEventTime().AsTime().In(jakarta), want.In(jakarta))
 				}
+			}
+			// The KPIs count one meeting too (package kpi, the same rule).
+			k, err := e.report.GetKpis(e.admin(acme), &dwellv1.GetKpisRequest{Rep: "reps/r1", StartDate: pbDate(2026, 11, 18), EndDate: pbDate(2026, 11, 19)})
+			if err != nil {
+				t.Fatalf("GetKpis: %v", err)
+			}
+			if n := k.GetVisitTime().GetBasis().GetRecords(); n != 1 {
+				t.Errorf("GetKpis: KPI 2 counts %d visits, want one meeting across the pause", n)
 			}
 		})
 	}

@@ -103,3 +103,42 @@ func TestMeetingAcrossMidnight(t *testing.T) {
 		t.Errorf("another client after midnight: KPI 2 %+v, want two visits (60 and 40 minutes)", r.VisitTime)
 	}
 }
+
+// TestMeetingResumedAfterPause: a UTC rep at C1 from 17:00 pauses
+// tracking there at 18:00:10 on the 18th (a GAP of seconds after its last
+// fix) and resumes there at 08:00 on the 19th, its first fix g later (a
+// GAP after the PAUSED time), then leaves at 08:40. One meeting of 100
+// minutes, as package events tells one stay; with a first fix more than
+// timeline.GapMin after the resume, two.
+func TestMeetingResumedAfterPause(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) }
+	d18, d19 := dwell.Date{Year: 2026, Month: 11, Day: 18}, dwell.Date{Year: 2026, Month: 11, Day: 19}
+	day18 := &timeline.Day{Start: at(18, 16, 45), End: at(19, 0, 0), Segments: []timeline.Segment{
+		{Kind: timeline.KindTravel, Start: at(18, 16, 45), End: at(18, 17, 0)},
+		{Kind: timeline.KindVisit, Start: at(18, 17, 0), End: at(18, 18, 0), Client: "C1", Source: timeline.SourceGeofence},
+		{Kind: timeline.KindGap, Start: at(18, 18, 0), End: at(18, 18, 0).Add(10 * time.Second)},
+		{Kind: timeline.KindPaused, Start: at(18, 18, 0).Add(10 * time.Second), End: at(19, 0, 0)},
+	}, Visits: []timeline.Visit{{Client: "C1", Start: at(18, 17, 0), End: at(18, 18, 0), Source: timeline.SourceGeofence}}}
+	for _, tc := range []struct {
+		g    time.Duration
+		want int
+	}{{0, 1}, {30 * time.Second, 1}, {2 * time.Minute, 1}, {15 * time.Minute, 2}} {
+		first := at(19, 8, 0).Add(tc.g)
+		segs := []timeline.Segment{{Kind: timeline.KindPaused, Start: at(19, 0, 0), End: at(19, 8, 0)}}
+		if tc.g > 0 {
+			segs = append(segs, timeline.Segment{Kind: timeline.KindGap, Start: at(19, 8, 0), End: first})
+		}
+		segs = append(segs, timeline.Segment{Kind: timeline.KindVisit, Start: first, End: at(19, 8, 40), Client: "C1", Source: timeline.SourceGeofence},
+			timeline.Segment{Kind: timeline.KindTravel, Start: at(19, 8, 40), End: at(19, 9, 0)})
+		day19 := &timeline.Day{Start: at(19, 0, 0), End: at(19, 9, 0), Segments: segs,
+			Visits: []timeline.Visit{{Client: "C1", Start: first, End: at(19, 8, 40), Source: timeline.SourceGeofence}}}
+		days := []*Day{
+			Summarize("r", d18, day18, 0, nil, nil, nil, kindOf),
+			Summarize("r", d19, day19, 0, nil, nil, nil, kindOf),
+		}
+		r := Compute(Input{Start: d18, End: d19, Reps: []Rep{{ID: "r", Days: days}}, ClientKind: kindOf})
+		if r.VisitTime.Records != tc.want {
+			t.Errorf("first fix %v after the resume: KPI 2 counts %d visits, want %d", tc.g, r.VisitTime.Records, tc.want)
+		}
+	}
+}
