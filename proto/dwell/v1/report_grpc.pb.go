@@ -67,7 +67,8 @@ type ReportServiceClient interface {
 	//
 	// A meeting across the rep's local midnight (the first day's data ends
 	// at the client, the next day's begins there, with nothing but paused
-	// time between: one stay, as WatchEvents tells it) is one meeting when
+	// time between, the minutes before the first fix after a resume
+	// included: one stay, as WatchEvents tells it) is one meeting when
 	// both days are in the range: KPIs 2, 3 and 8 count it once, its length
 	// the sum of its two parts (KPI 2's mean, histogram and sweet spot, the
 	// latter judged from its start on the first day), and KPI 5 counts it
@@ -300,7 +301,8 @@ type ReportServiceServer interface {
 	//
 	// A meeting across the rep's local midnight (the first day's data ends
 	// at the client, the next day's begins there, with nothing but paused
-	// time between: one stay, as WatchEvents tells it) is one meeting when
+	// time between, the minutes before the first fix after a resume
+	// included: one stay, as WatchEvents tells it) is one meeting when
 	// both days are in the range: KPIs 2, 3 and 8 count it once, its length
 	// the sum of its two parts (KPI 2's mean, histogram and sweet spot, the
 	// latter judged from its start on the first day), and KPI 5 counts it
