@@ -9,6 +9,28 @@ import (
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
+// newDayEndEnv starts a server with c1, c2 (2 km east of c1) and r1 (in
+// Jakarta, working hours 08:00 to 18:00 every day) and a partner's
+// stream of acme's events.
+func newDayEndEnv(t *testing.T) (*env, dwellv1.ReportService_WatchEventsClient) {
+	t.Helper()
+	e := newEnv(t)
+	admin := e.admin(acme)
+	e.mustCreateClient(admin, "c1", pairLat, pairLng, 60)
+	lat, lng := east(2000)
+	e.mustCreateClient(admin, "c2", lat, lng, 60)
+	var hours []*dwellv1.WorkingHours
+	for d := range 7 {
+		hours = append(hours, &dwellv1.WorkingHours{DayOfWeek: int32(d), StartMinute: 8 * 60, EndMinute: 18 * 60})
+	}
+	if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "r1", Rep: &dwellv1.Rep{
+		DisplayName: "Rep r1", TimeZone: "Asia/Jakarta", WorkingHours: hours}}); err != nil {
+		t.Fatalf("CreateRep: %v", err)
+	}
+	st, _ := openWatch(t, e.report, e.caller(context.Background(), acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{})
+	return e, st
+}
+
 // TestEventsVisitOpenAtDayEnd: a rep in Jakarta whose working hours end
 // at 18:00 is at c1 from 17:15 to the end of its hours on 18 November,
 // and begins the 19th at c2, 2 km east, at 08:00. Its visit to c1 is open
@@ -34,25 +56,6 @@ func TestEventsVisitOpenAtDayEnd(t *testing.T) {
 	}
 	day2 := dayAt(19)
 
-	// env starts a server with c1, c2 and r1 (working hours 08:00 to
-	// 18:00 every day) and a partner's stream of acme's events.
-	newDayEnv := func(t *testing.T) (*env, dwellv1.ReportService_WatchEventsClient) {
-		e := newEnv(t)
-		admin := e.admin(acme)
-		e.mustCreateClient(admin, "c1", pairLat, pairLng, 60)
-		lat, lng := east(2000)
-		e.mustCreateClient(admin, "c2", lat, lng, 60)
-		var hours []*dwellv1.WorkingHours
-		for d := range 7 {
-			hours = append(hours, &dwellv1.WorkingHours{DayOfWeek: int32(d), StartMinute: 8 * 60, EndMinute: 18 * 60})
-		}
-		if _, err := e.dirc.CreateRep(admin, &dwellv1.CreateRepRequest{RepId: "r1", Rep: &dwellv1.Rep{
-			DisplayName: "Rep r1", TimeZone: "Asia/Jakarta", WorkingHours: hours}}); err != nil {
-			t.Fatalf("CreateRep: %v", err)
-		}
-		st, _ := openWatch(t, e.report, e.caller(context.Background(), acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{})
-		return e, st
-	}
 	// wantEnded checks that evs end c1's visit and fence stay once each,
 	// at the end GetRepDay gives the 18th's visit, and start them once.
 	wantEnded := func(t *testing.T, e *env, what string, evs []*dwellv1.Event) {
@@ -86,7 +89,7 @@ func TestEventsVisitOpenAtDayEnd(t *testing.T) {
 	}
 
 	t.Run("day 1 first", func(t *testing.T) {
-		e, st := newDayEnv(t)
+		e, st := newDayEndEnv(t)
 		uploadRefresh(t, e, day1)
 		first := drain(t, e, st, 1)
 		if n := countTypes(first)[dwellv1.EventType_EVENT_TYPE_VISIT_ENDED]; n != 0 {
@@ -97,7 +100,7 @@ func TestEventsVisitOpenAtDayEnd(t *testing.T) {
 		again(t, e, st, 3)
 	})
 	t.Run("day 2 first", func(t *testing.T) {
-		e, st := newDayEnv(t)
+		e, st := newDayEndEnv(t)
 		uploadRefresh(t, e, day2)
 		first := drain(t, e, st, 1)
 		if n := len(countTypes(first)); n != 0 {
@@ -110,21 +113,172 @@ func TestEventsVisitOpenAtDayEnd(t *testing.T) {
 	// After two days without data (a weekend: the phone off), the day
 	// with data ends the stay too, in either order.
 	t.Run("after two days without data", func(t *testing.T) {
-		e, st := newDayEnv(t)
+		e, st := newDayEndEnv(t)
 		uploadRefresh(t, e, day1)
 		uploadRefresh(t, e, dayAt(21))
 		wantEnded(t, e, "the 18th, then the 21st", drain(t, e, st, 1))
 	})
 	t.Run("after two days without data, uploaded last", func(t *testing.T) {
-		e, st := newDayEnv(t)
+		e, st := newDayEndEnv(t)
 		uploadRefresh(t, e, dayAt(21))
 		uploadRefresh(t, e, day1)
 		wantEnded(t, e, "the 21st, then the 18th", drain(t, e, st, 1))
 	})
 	t.Run("together", func(t *testing.T) {
-		e, st := newDayEnv(t)
+		e, st := newDayEndEnv(t)
 		uploadRefresh(t, e, append(append([]*dwellv1.Fix(nil), day1...), day2...))
 		wantEnded(t, e, "both days", drain(t, e, st, 1))
 		again(t, e, st, 2)
 	})
+}
+
+// TestEventsCarriedStayLeftAtDayEnd: r1 is at c1 from 17:15 to the end of
+// its hours on the 18th and from the start of its hours on the 19th to
+// 17:50 (one stay carried across the night), then drives west; its hours
+// end before it has been gone SettleAfter, so the stay is open at the
+// 19th's end, Left. On the 20th it is at c2. The stay is one visit: one
+// VISIT_STARTED and one VISIT_ENDED (one GEOFENCE_ENTERED and one
+// GEOFENCE_EXITED), the end at 17:50:30 on the 19th, whether the 20th is
+// derived after the 19th or in the same pass (the 19th reading the 20th
+// and the 20th reading what the 19th hands on must anchor the end at the
+// same instant, where the stay began on the 18th; that the in-order end
+// is under that anchor too, TestDiffCarriedStayLeftAtDayEnd checks).
+func TestEventsCarriedStayLeftAtDayEnd(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	var day18 []*dwellv1.Fix
+	day18 = append(day18, pairFixes(at(18, 17, 0), at(18, 17, 14).Add(30*time.Second), -2000, -30)...)
+	day18 = append(day18, pairFixes(at(18, 17, 15), at(18, 17, 59).Add(30*time.Second), 0, 0)...)
+	var day19 []*dwellv1.Fix
+	day19 = append(day19, pairFixesEvery(2*time.Minute, at(19, 8, 0), at(19, 17, 50), 0, 0)...)
+	day19 = append(day19, pairFixes(at(19, 17, 50).Add(30*time.Second), at(19, 17, 59).Add(30*time.Second), -30, -2000)...)
+	var day20 []*dwellv1.Fix
+	day20 = append(day20, pairFixes(at(20, 8, 0), at(20, 8, 40), 2000, 2000)...)
+	day20 = append(day20, pairFixes(at(20, 8, 40).Add(30*time.Second), at(20, 8, 55), 2030, 4000)...)
+	day20 = append(day20, pairFixes(at(20, 8, 55).Add(30*time.Second), at(20, 9, 15), 4000, 4000)...)
+
+	// check wants one stay at c1 in evs, ended where GetRepDay ends the
+	// 19th's visit (about 17:50).
+	check := func(t *testing.T, e *env, what string, evs []*dwellv1.Event) {
+		t.Helper()
+		wantPairs(t, what, evs, 1)
+		vs := repDayVisits(t, e, pbDate(2026, 11, 19))
+		if len(vs) != 1 {
+			t.Fatalf("GetRepDay of the 19th shows %d visits at c1, want 1: %v", len(vs), vs)
+		}
+		end := vs[0].GetEndTime().AsTime()
+		if end.Before(at(19, 17, 49)) || end.After(at(19, 17, 52)) {
+			t.Fatalf("the 19th's visit ends at %v, want about 17:50", end.In(jakarta))
+		}
+		for _, ev := range evs {
+			if typ := ev.GetType(); ev.GetClient() == "clients/c1" &&
+				(typ == dwellv1.EventType_EVENT_TYPE_VISIT_ENDED || typ == dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED) &&
+				!ev.GetEventTime().AsTime().Equal(end) {
+				t.Errorf("%s: %v at %v, want at the visit's end, %v", what, typ, ev.GetEventTime().AsTime().In(jakarta), end.In(jakarta))
+			}
+		}
+	}
+	both := append(append([]*dwellv1.Fix(nil), day19...), day20...)
+	t.Run("in order", func(t *testing.T) {
+		e, st := newDayEndEnv(t)
+		uploadRefresh(t, e, day18)
+		uploadRefresh(t, e, day19)
+		uploadRefresh(t, e, day20)
+		check(t, e, "in order", drain(t, e, st, 1))
+	})
+	t.Run("19th and 20th in one pass", func(t *testing.T) {
+		e, st := newDayEndEnv(t)
+		uploadRefresh(t, e, day18)
+		uploadRefresh(t, e, both)
+		check(t, e, "one pass", drain(t, e, st, 1))
+	})
+}
+
+// TestEventsOpenAtDayEndMovedStart: r1 is at c1 from 17:30 to the end of
+// its hours on the 18th, and at c2 from 08:00 on the 19th: the 19th ends
+// the visit, once. Then an earlier batch of the 18th arrives late: the
+// rep came from the west at 17:00 and was at c1 from 17:15. The visit's
+// start moved; it is the same visit, whose end was told: nothing new at
+// c1 (within a day, a moved start of an ended visit tells nothing new
+// either).
+func TestEventsOpenAtDayEndMovedStart(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	onTime := pairFixes(at(18, 17, 30), at(18, 17, 59).Add(30*time.Second), 0, 0)
+	var late []*dwellv1.Fix
+	late = append(late, pairFixes(at(18, 17, 0), at(18, 17, 14).Add(30*time.Second), -2000, -30)...)
+	late = append(late, pairFixes(at(18, 17, 15), at(18, 17, 29).Add(30*time.Second), 0, 0)...)
+	var day19 []*dwellv1.Fix
+	day19 = append(day19, pairFixes(at(19, 8, 0), at(19, 8, 40), 2000, 2000)...)
+	day19 = append(day19, pairFixes(at(19, 8, 40).Add(30*time.Second), at(19, 8, 55), 2030, 4000)...)
+	day19 = append(day19, pairFixes(at(19, 8, 55).Add(30*time.Second), at(19, 9, 15), 4000, 4000)...)
+
+	e, st := newDayEndEnv(t)
+	uploadRefresh(t, e, onTime)
+	uploadRefresh(t, e, day19)
+	first := drain(t, e, st, 1)
+	wantPairs(t, "the 18th, then the 19th", first, 1)
+	uploadRefresh(t, e, late)
+	if vs := repDayVisits(t, e, pbDate(2026, 11, 18)); len(vs) != 1 || !vs[0].GetStartTime().AsTime().Before(at(18, 17, 16)) {
+		t.Fatalf("GetRepDay of the 18th after the late batch: %v, want one visit at c1 from about 17:15", vs)
+	}
+	if more := drain(t, e, st, 2); len(countTypes(more)) != 0 {
+		t.Errorf("the late batch of the 18th published at c1:%s", describe(more))
+	}
+}
+
+// TestEventsPausedOvernightAtClient: r1 (no working hours) is at c1 from
+// 17:00 on the 18th, pauses tracking there at 18:00:10 and resumes there
+// at 08:00 on the 19th, then leaves at 08:40 for a stop 4 km east. Its
+// phone's first fix after the resume comes at once, 30 s or 2 min later
+// (the day shows the seconds between as a GAP after the PAUSED time).
+// The pause is inside one visit: one start (the 18th's) and one end (the
+// 19th's, when the rep leaves), no end at the pause and no second start
+// after the resume. GetKpis counts two meetings: the parts are 14 hours
+// apart (kpi.MeetingGapMax; a pause overnight is the rep's night).
+func TestEventsPausedOvernightAtClient(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	for _, firstFix := range []time.Duration{0, 30 * time.Second, 2 * time.Minute} {
+		t.Run(firstFix.String(), func(t *testing.T) {
+			e, st := pairEnv(t)
+			var day18 []*dwellv1.Fix
+			day18 = append(day18, pairFixes(at(18, 16, 45), at(18, 16, 59).Add(30*time.Second), -2000, -30)...)
+			day18 = append(day18, pairFixes(at(18, 17, 0), at(18, 18, 0), 0, 0)...)
+			uploadRefresh(t, e, day18)
+			e.pause("r1", "p1", at(18, 18, 0).Add(10*time.Second))
+			e.resume("r1", "r1", at(19, 8, 0))
+			var day19 []*dwellv1.Fix
+			day19 = append(day19, pairFixes(at(19, 8, 0).Add(firstFix), at(19, 8, 40), 0, 0)...)
+			day19 = append(day19, pairFixes(at(19, 8, 40).Add(30*time.Second), at(19, 8, 55), 30, 4000)...)
+			day19 = append(day19, pairFixes(at(19, 8, 55).Add(30*time.Second), at(19, 9, 15), 4000, 4000)...)
+			uploadRefresh(t, e, day19)
+			evs := drain(t, e, st, 1)
+			wantPairs(t, "paused overnight at c1", evs, 1)
+
+			v18, v19 := repDayVisits(t, e, pbDate(2026, 11, 18)), repDayVisits(t, e, pbDate(2026, 11, 19))
+			if len(v18) != 1 || len(v19) != 1 {
+				t.Fatalf("GetRepDay: %d visits at c1 on the 18th, %d on the 19th; want 1 each", len(v18), len(v19))
+			}
+			start, end := v18[0].GetStartTime().AsTime(), v19[0].GetEndTime().AsTime()
+			for _, ev := range evs {
+				if ev.GetClient() != "clients/c1" {
+					continue
+				}
+				want := start
+				if typ := ev.GetType(); typ == dwellv1.EventType_EVENT_TYPE_VISIT_ENDED || typ == dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED {
+					want = end
+				}
+				if !ev.GetEventTime().AsTime().Equal(want) {
+					t.Errorf("%v at %v, want %v (the visit from the 18th to the 19th)", ev.GetType(),
+						ev.GetEventTime().AsTime().In(jakarta), want.In(jakarta))
+				}
+			}
+			// The KPIs count two meetings: one a day (package kpi).
+			k, err := e.report.GetKpis(e.admin(acme), &dwellv1.GetKpisRequest{Rep: "reps/r1", StartDate: pbDate(2026, 11, 18), EndDate: pbDate(2026, 11, 19)})
+			if err != nil {
+				t.Fatalf("GetKpis: %v", err)
+			}
+			if n := k.GetVisitTime().GetBasis().GetRecords(); n != 2 {
+				t.Errorf("GetKpis: KPI 2 counts %d visits, want a meeting on each side of the overnight pause", n)
+			}
+		})
+	}
 }

@@ -560,14 +560,14 @@ func (s *Server) dayEvents(ctx context.Context, c dayChange) error {
 // eventOptions returns the options of events.Diff for the change c: the
 // rep, team, detect time and settings, what the rep's days before hand on
 // (carryInto) when Diff reads it (events.NeedsCarry, or events.NeedsLater
-// of a day that may carry on a stay from the day before: FillsDay, since
+// of a day that may carry on a stay from the day before: CarriesOn, since
 // the stay it hands on is then anchored where that began), and the rep's
 // next day with data (laterDay) when Diff reads it (events.NeedsLater).
 func (s *Server) eventOptions(ctx context.Context, c dayChange) (events.Options, error) {
 	o := events.Options{Rep: c.rep, Team: c.team, DetectTime: c.detectTime, Settings: c.settings}
 	later := events.NeedsLater(c.prev, c.next)
 	var err error
-	if events.NeedsCarry(c.prev, c.next, c.settings) || later && events.FillsDay(c.next) {
+	if events.NeedsCarry(c.prev, c.next, c.settings) || later && events.CarriesOn(c.next) {
 		if o.Carry, err = s.carryInto(ctx, c.tenant, c.r, c.date, c.settings); err != nil {
 			return o, err
 		}
@@ -581,9 +581,9 @@ func (s *Server) eventOptions(ctx context.Context, c dayChange) (events.Options,
 }
 
 // carryDays is how many local days back carryInto follows a stay that
-// fills whole days at one client (or an idle stop that fills them at one
-// place): one carried across more midnights is anchored, from then on,
-// at the start of the last day it reaches. It is also how far, back or
+// runs through whole days at one client (or an idle stop that fills them
+// at one place): one carried across more midnights is anchored, from
+// then on, at the start of the last day it reaches. It is also how far, back or
 // on, the rep's previous or next day with data is looked for across days
 // without data (carryInto, laterDay): a visit open at the end of a day
 // followed by more than carryDays-1 days without data never ends.
@@ -592,8 +592,10 @@ const carryDays = 7
 // carryInto returns what rep r's last local day with data (events.Tracked)
 // before date hands on to date (events.CarryOut): the stay and idle stop
 // that day ended with, if any, anchored where they began, following them
-// back across the days they filled from start to end (events.FillsDay),
-// up to carryDays. Days without data before date are passed over (a
+// back across the days that began with them and ended with them still
+// open (events.CarriesOn: also a day the rep left the stay near its end,
+// whose end is then under the anchor where the stay began), up to
+// carryDays. Days without data before date are passed over (a
 // weekend, a day off: the stay open at the end of the day before them
 // ends in date if date does not carry it on), to carryDays back, and the
 // carry is then marked Gap (it can end in date, not carry on). A day is
@@ -603,7 +605,7 @@ const carryDays = 7
 // derivation has something new to say of a visit or idle stop that
 // begins its day, or first has data enough to end a stay carried in
 // (events.NeedsCarry), or opens a stay its day may carry on from the day
-// before (NeedsLater of a day that FillsDay): a few days read per such
+// before (NeedsLater of a day that CarriesOn): a few days read per such
 // derivation (one listing of the days' versions, then one summary per
 // day with data up to the carry's origin), not per pass.
 func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (events.Carry, error) {
@@ -630,7 +632,7 @@ func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.R
 			continue
 		}
 		days = append(days, d)
-		if !events.FillsDay(d) {
+		if !events.CarriesOn(d) {
 			break
 		}
 	}

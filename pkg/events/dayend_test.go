@@ -234,3 +234,175 @@ func TestDiffOpenAtDayEndLate(t *testing.T) {
 		}
 	}
 }
+
+// carryBefore returns what the days before a day (consecutive days with
+// data, in date order) hand on to it, as the server's carryInto builds
+// it: from the last day back across the days that CarriesOn, then
+// CarryOut of each in date order.
+func carryBefore(days ...*timeline.Day) Carry {
+	first := len(days) - 1
+	for first > 0 && CarriesOn(days[first]) {
+		first--
+	}
+	var c Carry
+	for _, d := range days[first:] {
+		c = CarryOut(d, c)
+	}
+	return c
+}
+
+// TestDiffCarriedStayLeftAtDayEnd: a stay carried across midnight (day 1
+// ends at c1, day 2 begins there) that the rep leaves less than
+// SettleAfter before day 2's end is open at day 2's end, Left, and day 3
+// elsewhere ends it. Its one end is under the anchor where it began on
+// day 1, as its start, whichever of day 2 and day 3 tells it: day 2,
+// reading day 3 (both derived in one pass), or day 3, reading what day 2
+// hands on, which depends on what day 1 handed day 2 (CarriesOn).
+func TestDiffCarriedStayLeftAtDayEnd(t *testing.T) {
+	geo := timeline.SourceGeofence
+	day1 := day(travel(0, 10), visit("c1", 10, 30, geo))
+	day2 := day(visit("c1", 60, 85, geo), travel(85, 90))
+	day3 := day(visit("c2", 120, 150, geo), travel(150, 160))
+	if !CarriesOn(day2) {
+		t.Errorf("CarriesOn(day 2) = false: what day 2 hands on depends on day 1's stay it began with")
+	}
+	if c := carryBefore(day1, day2); c.Visit != (Stay{Client: "c1", Since: at(10), End: at(85), Left: true}) {
+		t.Errorf("what day 2 hands on: %+v, want the stay since day 1, Left", c.Visit)
+	}
+	want := []ev{
+		{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false},
+		{dwell.EventGeofenceExited, "c1", 85, false}, {dwell.EventVisitEnded, "c1", 85, false},
+	}
+	for name, log := range map[string][]dwell.Event{
+		"in order": dedupLogs(logWith(Carry{}, Later{}, day1), logWith(carryBefore(day1), Later{}, day2),
+			logWith(carryBefore(day1, day2), Later{}, day3)),
+		"days 2 and 3 in one pass": dedupLogs(logWith(Carry{}, Later{}, day1),
+			logWith(carryBefore(day1), Later{Day: day3}, day2), logWith(carryBefore(day1, day2), Later{}, day3)),
+		"day 3, then day 2": dedupLogs(logWith(Carry{}, Later{}, day1), logWith(carryBefore(day1, day2), Later{}, day3),
+			logWith(carryBefore(day1), Later{Day: day3}, day2)),
+	} {
+		if got := stayEvents(log); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+		for _, e := range log {
+			if e.Client == "c1" {
+				if k := Key(e.Type, "r1", "c1", stamp(at(10))); e.Key != k {
+					t.Errorf("%s: %v key %q, want %q (the stay's start on day 1)", name, e.Type, e.Key, k)
+				}
+			}
+		}
+	}
+}
+
+// TestDiffOpenAtDayEndMovedStart: day 1's visit to c1, open at its end,
+// was ended by day 2 (the rep at c2); then late fixes of day 1 move the
+// visit's start earlier. The visit pairs with the one ended: it is not a
+// newly open stay (NeedsLater), and Diff, even given day 2, tells no
+// second end, as within a day a moved boundary of a visit whose end was
+// told tells nothing. Late fixes that split off a new last part (the rep
+// left c1 and came back) do make a new stay, started and ended.
+func TestDiffOpenAtDayEndMovedStart(t *testing.T) {
+	geo := timeline.SourceGeofence
+	onTime := day(visit("c1", 15, 30, geo))
+	day2 := day(visit("c2", 60, 90, geo), travel(90, 100))
+	told := dedupLogs(logWith(Carry{}, Later{}, onTime), logWith(CarryOut(onTime, Carry{}), Later{}, day2))
+	ended := []ev{
+		{dwell.EventGeofenceEntered, "c1", 15, false}, {dwell.EventVisitStarted, "c1", 15, false},
+		{dwell.EventGeofenceExited, "c1", 30, false}, {dwell.EventVisitEnded, "c1", 30, false},
+	}
+	if got := stayEvents(told); !slices.Equal(got, ended) {
+		t.Fatalf("day 1, then day 2: %v, want %v", got, ended)
+	}
+
+	moved := day(travel(0, 14), visit("c1", 14, 30, geo))
+	if NeedsLater(onTime, moved) {
+		t.Errorf("NeedsLater: a moved start of the same open visit is no newly open stay")
+	}
+	log := dedupLogs(told, Diff(onTime, moved, Options{Rep: "r1", DetectTime: at(300), Later: Later{Day: day2}}))
+	if got := stayEvents(log); !slices.Equal(got, ended) {
+		t.Errorf("day 1's start moved, given day 2: %v, want %v", got, ended)
+	}
+
+	split := day(visit("c1", 15, 20, geo), travel(20, 24), visit("c1", 24, 30, geo))
+	if !NeedsLater(onTime, split) {
+		t.Errorf("NeedsLater: a new last part split off the visit is a newly open stay")
+	}
+	log = dedupLogs(told, Diff(onTime, split, Options{Rep: "r1", DetectTime: at(300), Later: Later{Day: day2}}))
+	want := append(slices.Clone(ended), ev{dwell.EventGeofenceEntered, "c1", 24, false}, ev{dwell.EventVisitStarted, "c1", 24, false},
+		ev{dwell.EventGeofenceExited, "c1", 30, false}, ev{dwell.EventVisitEnded, "c1", 30, false})
+	if got := stayEvents(log); !slices.Equal(got, want) {
+		t.Errorf("day 1 split, given day 2: %v, want %v", got, want)
+	}
+}
+
+// TestDiffResumedAtClient: a rep at c1 pauses tracking there near day
+// 1's end (a GAP of seconds between its last fix and the pause) and
+// resumes there on day 2, whose first fix comes a little after the
+// resume (a GAP between the PAUSED time and the visit). The pause is
+// inside one visit, whichever day is derived first: one start (day 1's)
+// and one end (day 2's, when the rep leaves), no end at the pause. A GAP
+// after the resume longer than timeline.GapMin is the rep unobserved,
+// not paused: day 2's visit is then a stay of its own.
+func TestDiffResumedAtClient(t *testing.T) {
+	geo := timeline.SourceGeofence
+	day1 := day(travel(0, 10), visit("c1", 10, 30, geo), seg(timeline.KindGap, 30, 30.2), seg(timeline.KindPaused, 30.2, 60))
+	// day2 resumes at minute 120, its first fix g minutes later.
+	day2 := func(g float64) *timeline.Day {
+		segs := []timeline.Segment{seg(timeline.KindPaused, 60, 120)}
+		if g > 0 {
+			segs = append(segs, seg(timeline.KindGap, 120, 120+g))
+		}
+		return day(append(segs, visit("c1", 120+g, 160, geo), travel(160, 175), visit("c2", 175, 200, geo))...)
+	}
+	one := []ev{
+		{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false},
+		{dwell.EventGeofenceExited, "c1", 160, false}, {dwell.EventVisitEnded, "c1", 160, false},
+	}
+	for _, g := range []float64{0, 0.5, 2, 10} {
+		d2 := day2(g)
+		c := CarryOut(day1, Carry{})
+		inOrder := dedupLogs(logWith(Carry{}, Later{}, day1), logWith(c, Later{}, d2))
+		if got := stayEvents(inOrder); !slices.Equal(got, one) {
+			t.Errorf("first fix %v min after the resume, day 1 then day 2: %v, want %v", g, got, one)
+		}
+		reverse := dedupLogs(logWith(Carry{}, Later{}, d2), logWith(Carry{}, Later{Day: d2}, day1))
+		// Day 2 derived first, without day 1's carry, starts its visit on
+		// its own (a second day told of first); day 1 must not end the
+		// stay at the pause.
+		for _, e := range stayEvents(reverse) {
+			if e.min == 30 {
+				t.Errorf("first fix %v min after the resume, day 2 then day 1: an end at the pause: %v", g, stayEvents(reverse))
+				break
+			}
+		}
+		if !NeedsCarry(nil, d2, dwell.Settings{}) {
+			t.Errorf("first fix %v min after the resume: NeedsCarry = false for a first visit that begins the day", g)
+		}
+	}
+	late := day2(15)
+	want := []ev{
+		{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false},
+		{dwell.EventGeofenceExited, "c1", 30, false}, {dwell.EventVisitEnded, "c1", 30, false},
+		{dwell.EventGeofenceEntered, "c1", 135, false}, {dwell.EventVisitStarted, "c1", 135, false},
+		{dwell.EventGeofenceExited, "c1", 160, false}, {dwell.EventVisitEnded, "c1", 160, false},
+	}
+	if got := stayEvents(dedupLogs(logWith(Carry{}, Later{}, day1), logWith(CarryOut(day1, Carry{}), Later{}, late))); !slices.Equal(got, want) {
+		t.Errorf("first fix 15 min after the resume: %v, want %v", got, want)
+	}
+
+	// An idle stop across the night, paused and resumed at one place, is
+	// one idle stop too.
+	idle1 := day(travel(0, 10), idle(10, 30), seg(timeline.KindPaused, 30, 60))
+	idle2 := day(seg(timeline.KindPaused, 60, 120), seg(timeline.KindGap, 120, 120.5), idle(120.5, 150), travel(150, 160))
+	log := dedupLogs(logWith(Carry{}, Later{}, idle1), logWith(CarryOut(idle1, Carry{}), Later{}, idle2))
+	got := summary(log)
+	for i := range got {
+		got[i].late = false
+	}
+	if !slices.Equal(got, []ev{{dwell.EventIdleStarted, "", 10, false}}) {
+		t.Errorf("idle, paused and resumed at one place: %v, want one IDLE_STARTED at 10", got)
+	}
+	if !CarriesOn(day(seg(timeline.KindPaused, 60, 120), seg(timeline.KindGap, 120, 120.5), idle(120.5, 180), seg(timeline.KindPaused, 180, 240))) {
+		t.Errorf("CarriesOn: a day idle at one place from its resume to its pause carries on the idle stop before it")
+	}
+}

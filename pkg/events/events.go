@@ -76,7 +76,11 @@
 // day's visit runs to that day's end (nothing after it but paused time),
 // so it has not ended there, and the next day's first visit begins at
 // that day's start (nothing before it but paused time) at the same
-// client. That is one stay and one visit to the stream, however long the
+// client. Paused time is PAUSED and OFF_HOURS, and the GAP of at most
+// timeline.GapMin between the last fix and a pause, or between a resume
+// and the first fix (a rep who paused tracking at the client overnight
+// and resumed there is at one visit, started once, whose pause is inside
+// it). That is one stay and one visit to the stream, however long the
 // unobserved time between the days (a silence at one place is its stop's,
 // as within a day). What the previous day hands on (CarryOut: the client
 // and where its stay began) is passed to the next day's Diff as
@@ -85,9 +89,11 @@
 // previous day published (same key and time: whichever day is derived
 // first publishes it, the log keeps it once), and its VISIT_ENDED, when
 // the next day shows the rep gone, is the stay's one end. A stay that
-// fills whole days carries on from where it began (the caller follows it
-// back across the days that FillsDay). Fence stays carry the same
-// way, over the days' fix-backed visits.
+// fills whole days carries on from where it began, and so does one whose
+// last day began with it and ends with it open, though Left (the caller
+// follows it back across the days that CarriesOn: its end, whichever day
+// tells it, is under the one anchor where the stay began, as its start).
+// Fence stays carry the same way, over the days' fix-backed visits.
 //
 // An idle stop carries the same way (a rep idle at a café from 23:30 to
 // 00:40, or parked overnight): the first day's last idle segment runs to
@@ -98,7 +104,7 @@
 // where it began on the first day, under that day's key, whichever day
 // is derived first. CarryOut hands it on as Carry.Idle (where the rep
 // stood and since when), and a day that is one idle stop from its start
-// to its end FillsDay too. An idle segment that begins the next day
+// to its end CarriesOn too. An idle segment that begins the next day
 // elsewhere, or after travel, is a new idle stop.
 //
 // A visit open at its day's end that the next day does not carry on
@@ -120,7 +126,11 @@
 // day may be derived first: the later day reads what the earlier one
 // hands on (Options.Carry, with the stay's end), and the earlier one,
 // when a derivation newly ends it with an open stay, reads the later day
-// (Options.Later); the log keeps the end once.
+// (Options.Later); the log keeps the end once. A day's last visit that
+// pairs with the one its previous derivation ended with (late fixes moved
+// its start) is the same stay, not a newly open one: as within a day, a
+// moved boundary of a visit whose end was told tells nothing new, and
+// the end keeps the key it was told under.
 //
 // NeedsCarry says when Diff reads the carry: when it has something new
 // to say of a first visit that begins its day, or of an idle segment that
@@ -289,13 +299,16 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 		// (o.Later) shows it did not carry it on: the later day was
 		// derived first and could not tell (late upload of this day).
 		// Told by the derivation of this day that first ends with this
-		// stay so ended: not if prev ended with the same stay (client and
-		// anchor) and the later day ended that too.
+		// stay so ended: not if prev ended with the same stay (its last
+		// visit, open, paired with this one: late fixes that move its
+		// start are no new stay, as within a day) and the later day
+		// ended that too.
 		if l := o.Later; l.Day != nil {
 			now, was := CarryOut(next, o.Carry), CarryOut(prev, o.Carry)
 			now.Gap, was.Gap = l.Gap, l.Gap
 			s, w := now.stay(k.fence), was.stay(k.fence)
-			same := w.Client == s.Client && w.Since.Equal(s.Since) && endsIn(l.Day, was, k, settle)
+			same := !s.Since.IsZero() && !w.Since.IsZero() && match[len(nv)-1] == len(pv)-1 &&
+				endsIn(l.Day, was, k, settle)
 			if endsIn(l.Day, now, k, settle) && !same {
 				add(k.ended, s.Client, s.End, firstTracked(l.Day).Sub(s.End)+settle, stamp(s.Since))
 			}
@@ -507,13 +520,13 @@ func seenIdle(prev *timeline.Day, s timeline.Segment) bool {
 }
 
 // firstIdle returns the index of d's first idle segment, if nothing but
-// paused time comes before it (it begins the day), else -1.
+// paused time comes before it (it begins the day: startsDay), else -1.
 func firstIdle(d *timeline.Day) int {
 	for i, s := range d.Segments {
 		if s.Kind == timeline.KindIdle && startsDay(d, s.Start) {
 			return i
 		}
-		if s.Kind != timeline.KindPaused && s.Kind != timeline.KindOffHours {
+		if !isPaused(s) && !resumeGap(d.Segments, i) {
 			break
 		}
 	}
@@ -663,21 +676,33 @@ func settleFor(set dwell.Settings) time.Duration {
 	return SettleAfter + v
 }
 
-// startsDay reports whether nothing but paused time (PAUSED, OFF_HOURS)
-// comes before start in d.
+// startsDay reports whether nothing but paused time comes before start
+// in d: PAUSED, OFF_HOURS, or a GAP of at most timeline.GapMin right
+// after a PAUSED segment (resumeGap). The mirror of pausedAfter: a rep
+// who resumes tracking where it paused is where the pause left it.
 func startsDay(d *timeline.Day, start time.Time) bool {
 	if start.Before(d.Start) {
 		return false
 	}
-	for _, s := range d.Segments {
+	for i, s := range d.Segments {
 		if !s.Start.Before(start) {
 			break
 		}
-		if s.Kind != timeline.KindPaused && s.Kind != timeline.KindOffHours {
+		if !isPaused(s) && !resumeGap(d.Segments, i) {
 			return false
 		}
 	}
 	return true
+}
+
+// resumeGap reports whether segs[i] is a GAP of at most timeline.GapMin
+// right after a PAUSED segment: the unobserved seconds between a resume
+// and the first fix after it (a phone takes a few seconds to a few
+// minutes to get one), which the day shows as GAP. Like the GAP before a
+// pause that pausedAfter passes over, it is not the rep seen anywhere.
+func resumeGap(segs []timeline.Segment, i int) bool {
+	s := segs[i]
+	return s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin && i > 0 && segs[i-1].Kind == timeline.KindPaused
 }
 
 // CarryOut returns what day d hands on to the next local day, given in,
@@ -727,12 +752,17 @@ func CarryOut(d *timeline.Day, in Carry) Carry {
 	return out
 }
 
-// FillsDay reports whether d is, for a kind, one visit from the day's
-// start to its end (nothing but paused time before or after it), or one
-// idle stop so (parked all day): a stay or idle stop the day before ended
-// with may run through d, so what d hands on (CarryOut) depends on what
-// it was handed, and the caller reads the day before d too.
-func FillsDay(d *timeline.Day) bool {
+// CarriesOn reports whether what d hands on (CarryOut) may be a stay or
+// idle stop d carries on from the day before, so depends on what d was
+// handed, and the caller reads the day before d too: d is, for a kind,
+// one visit from the day's start (nothing but paused time before it)
+// still open at its end (not ended: the rep at the site to the end,
+// paused there, or seen leaving it less than SettleAfter before the end,
+// Stay.Left), or one idle stop from its start to its end (parked all
+// day). A day whose one visit began the day and which the rep left near
+// its end hands on the stay carried in, Left: its end, whichever day
+// tells it, is under the anchor where the stay began, as its start.
+func CarriesOn(d *timeline.Day) bool {
 	if d == nil {
 		return false
 	}
@@ -746,7 +776,7 @@ func FillsDay(d *timeline.Day) bool {
 		}
 	}
 	for _, k := range stayKinds {
-		if vs := k.of(d); len(vs) == 1 && startsDay(d, vs[0].Start) && pausedAfter(d, vs[0].End) {
+		if vs := k.of(d); len(vs) == 1 && startsDay(d, vs[0].Start) && !ended(d, vs[0].End) {
 			return true
 		}
 	}
@@ -798,8 +828,12 @@ func NeedsCarry(prev, next *timeline.Day, set dwell.Settings) bool {
 
 // NeedsLater reports whether Diff(prev, next, o) reads o.Later: next
 // ends with a stay (its last visit of a kind has not ended in it, see
-// CarryOut) that prev did not end with (another visit, or the same one
-// now Left). The caller reads the rep's later days only then: about twice
+// CarryOut) that prev did not end with (another visit: one that does not
+// pair with prev's last, open, visit, see pair; or the same one now
+// Left). A visit whose start late fixes moved is the same visit, and
+// its end, told already or not, is not asked for again: within a day,
+// a moved boundary is no new fact either. The caller reads the rep's
+// later days only then: about twice
 // per visit, when it is first seen open at the end of what is known of
 // its day and when the rep is first seen leaving it, not at every
 // derivation. (The later day's own derivations read this day when they
@@ -817,7 +851,11 @@ func NeedsLater(prev, next *timeline.Day) bool {
 		if !ok {
 			continue
 		}
-		if p, ok := openLast(prev, k); !ok || p.Client != n.Client || !p.Since.Equal(n.Since) || p.Left != n.Left {
+		p, ok := openLast(prev, k)
+		if !ok || p.Left != n.Left {
+			return true
+		}
+		if pv, nv := k.of(prev), k.of(next); pair(pv, nv)[len(nv)-1] != len(pv)-1 {
 			return true
 		}
 	}

@@ -469,8 +469,8 @@ func TestDiffAcrossMidnight(t *testing.T) {
 	// A stay across two midnights: the day between is one visit from its
 	// start to its end, and carries the stay on from where it began.
 	mid := day(visit("c1", 30, 60, geo))
-	if !FillsDay(mid) || FillsDay(day1) || FillsDay(day2) {
-		t.Errorf("FillsDay: the day between is one visit from start to end, day 1 and day 2 are not")
+	if !CarriesOn(mid) || CarriesOn(day1) || CarriesOn(day2) {
+		t.Errorf("CarriesOn: the day between is one visit from start to end, day 1 and day 2 are not")
 	}
 	day3 := day(visit("c1", 60, 70, geo), travel(70, 80), idle(80, 95))
 	c2 := CarryOut(mid, carry)
@@ -576,8 +576,8 @@ func TestDiffIdleAcrossMidnight(t *testing.T) {
 	// Parked across two midnights: the day between is one idle stop from
 	// its start to its end and carries the stop on from where it began.
 	mid := day(place(idle(30, 60), 3))
-	if !FillsDay(mid) || FillsDay(day1) || FillsDay(day2) {
-		t.Errorf("FillsDay: the day between is one idle stop from start to end, day 1 and day 2 are not")
+	if !CarriesOn(mid) || CarriesOn(day1) || CarriesOn(day2) {
+		t.Errorf("CarriesOn: the day between is one idle stop from start to end, day 1 and day 2 are not")
 	}
 	c2 := CarryOut(mid, carry)
 	if c2.Idle.Since != at(10) {

@@ -18,25 +18,29 @@
 // a KPI over nothing is zero with a zero Basis, never NaN.
 //
 // A meeting across the rep's midnight is derived as two visits, one on
-// each day (each day's timeline covers that day), and counted as one:
-// when a day's first visit begins the day (nothing but paused or
-// off-hours time before it) at the client of the day before's last
-// visit, which ran to that day's end (nothing but such time after it),
-// and begins at most MeetingGapMax (30 minutes) after it ended, it
-// carries that meeting on (a chain of such days is one meeting). The gap
-// is what package events' "Across midnight" does not bound: a rep at a
-// client when one day's working hours end and again when the next day's
-// begin, or paused there overnight, is one stay to the live stream but
-// two meetings here. Where both days are in the range, the KPIs that count
-// visits (2, 3, 8) count it once, its length (KPI 2's mean, histogram
-// bucket and sweet spot, judged from where it began) the sum of its
-// parts; KPI 5 counts it once where the day before is read too (the
-// range or its look-back), as starting where it began; a range that
-// begins on the second day counts that day's part as a visit of its own.
-// The meeting's outcome is its check-in's check-out's, made on either day
-// (timeline.Input), and carried by the first day's visit; KPIs 6 and 7
-// count the check-out on its own day. Summaries written before this was
-// told (kpi's summary format 6) count each part as a visit.
+// each day (each day's timeline covers that day), and counted as one: when
+// a day's first visit begins the day (nothing but paused or off-hours time
+// before it, or the short GAP between a resume and the first fix) at the
+// client of the day before's last visit, which ran to that day's end
+// (nothing but such time after it, or the short GAP between the last fix
+// and a pause), and begins at most MeetingGapMax (30 minutes) after it
+// ended, it carries that meeting on (a chain of such days is one
+// meeting). The gap is what package events' "Across midnight" does not
+// bound: a rep at a client when one day's working hours end and again
+// when the next day's begin, or paused there overnight, is one stay to
+// the live stream but two meetings here. Where both days are in the
+// range, the KPIs that count visits (2, 3, 8) count it once, its length
+// (KPI 2's mean, histogram bucket and sweet spot, judged from where it
+// began) the sum of its parts; KPI 5 counts it once where the day before
+// is read too (the range or its look-back), as starting where it began; a
+// range that begins on the second day counts that day's part as a visit
+// of its own. The meeting's outcome is its check-in's check-out's, made on
+// either day (timeline.Input), and carried by the first day's visit; KPIs
+// 6 and 7 count the check-out on its own day. Summaries written before
+// this was told (kpi's summary format 6) count each part as a visit, and
+// those written before the GAP after a resume was passed over count a
+// meeting resumed at the client after a pause across midnight, its first
+// fix a few seconds after the resume, as two.
 //
 //  1. Idle: idle seconds, per field day, and as a share of field time (the
 //     observed span: visit, idle, travel and gap seconds); travel seconds

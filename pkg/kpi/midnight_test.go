@@ -129,3 +129,54 @@ func TestStationedAtOneClient(t *testing.T) {
 		t.Errorf("visits of 60 minutes and more %d, want 5 of 8 hours each", got)
 	}
 }
+
+// TestMeetingResumedAfterPause: a UTC rep at C1 from 23:00 pauses
+// tracking there at 23:50:10 on the 18th (a GAP of seconds after its last
+// fix) and resumes there at 00:05 on the 19th, its first fix g later (a
+// GAP after the PAUSED time), then leaves at 00:40. One meeting of 100
+// minutes, as package events tells one stay; with a first fix more than
+// timeline.GapMin after the resume, two. A pause there overnight (from
+// 18:00 to 08:00) is two meetings (MeetingGapMax), however the fixes
+// around it look.
+func TestMeetingResumedAfterPause(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) }
+	d18, d19 := dwell.Date{Year: 2026, Month: 11, Day: 18}, dwell.Date{Year: 2026, Month: 11, Day: 19}
+	for _, tc := range []struct {
+		last, resume time.Time
+		g            time.Duration
+		want         int
+	}{
+		{at(18, 23, 50), at(19, 0, 5), 0, 1},
+		{at(18, 23, 50), at(19, 0, 5), 30 * time.Second, 1},
+		{at(18, 23, 50), at(19, 0, 5), 2 * time.Minute, 1},
+		{at(18, 23, 50), at(19, 0, 5), 15 * time.Minute, 2},
+		{at(18, 18, 0), at(19, 8, 0), 30 * time.Second, 2},
+	} {
+		start := tc.last.Add(-time.Hour)
+		day18 := &timeline.Day{Start: start.Add(-15 * time.Minute), End: at(19, 0, 0), Segments: []timeline.Segment{
+			{Kind: timeline.KindTravel, Start: start.Add(-15 * time.Minute), End: start},
+			{Kind: timeline.KindVisit, Start: start, End: tc.last, Client: "C1", Source: timeline.SourceGeofence},
+			{Kind: timeline.KindGap, Start: tc.last, End: tc.last.Add(10 * time.Second)},
+			{Kind: timeline.KindPaused, Start: tc.last.Add(10 * time.Second), End: at(19, 0, 0)},
+		}, Visits: []timeline.Visit{{Client: "C1", Start: start, End: tc.last, Source: timeline.SourceGeofence}}}
+		first := tc.resume.Add(tc.g)
+		end := tc.resume.Add(35 * time.Minute)
+		segs := []timeline.Segment{{Kind: timeline.KindPaused, Start: at(19, 0, 0), End: tc.resume}}
+		if tc.g > 0 {
+			segs = append(segs, timeline.Segment{Kind: timeline.KindGap, Start: tc.resume, End: first})
+		}
+		segs = append(segs, timeline.Segment{Kind: timeline.KindVisit, Start: first, End: end, Client: "C1", Source: timeline.SourceGeofence},
+			timeline.Segment{Kind: timeline.KindTravel, Start: end, End: end.Add(20 * time.Minute)})
+		day19 := &timeline.Day{Start: at(19, 0, 0), End: end.Add(20 * time.Minute), Segments: segs,
+			Visits: []timeline.Visit{{Client: "C1", Start: first, End: end, Source: timeline.SourceGeofence}}}
+		days := []*Day{
+			Summarize("r", d18, day18, 0, nil, nil, nil, kindOf),
+			Summarize("r", d19, day19, 0, nil, nil, nil, kindOf),
+		}
+		r := Compute(Input{Start: d18, End: d19, Reps: []Rep{{ID: "r", Days: days}}, ClientKind: kindOf})
+		if r.VisitTime.Records != tc.want {
+			t.Errorf("last fix %v, resume %v, first fix %v after it: KPI 2 counts %d visits, want %d",
+				tc.last.Format("15:04"), tc.resume.Format("15:04"), tc.g, r.VisitTime.Records, tc.want)
+		}
+	}
+}

@@ -192,17 +192,22 @@ func histBucket(n int64) int {
 	return sort.SearchFloat64s(histogramBoundsMin[:], time.Duration(n).Minutes()+1e-9)
 }
 
-// startsDay reports whether nothing but paused time (PAUSED, OFF_HOURS)
-// comes before start in d: package events' rule.
+// startsDay reports whether nothing but paused time (PAUSED, OFF_HOURS,
+// or a short gap after a pause: the seconds between a resume and the
+// first fix) comes before start in d: package events' rule.
 func startsDay(d *Day, start time.Time) bool {
 	if start.Before(d.Start) {
 		return false
 	}
-	for _, s := range d.Segments {
+	for i, s := range d.Segments {
 		if !s.Start.Before(start) {
 			break
 		}
-		if s.Kind != timeline.KindPaused && s.Kind != timeline.KindOffHours {
+		switch {
+		case s.Kind == timeline.KindPaused, s.Kind == timeline.KindOffHours:
+		case s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin &&
+			i > 0 && d.Segments[i-1].Kind == timeline.KindPaused:
+		default:
 			return false
 		}
 	}

@@ -224,9 +224,11 @@ const (
 	// most) is that visit, and each other part is a new visit with its own
 	// VISIT_STARTED. A stay at a client across the rep's local midnight
 	// (the first day's data ends at the client, the next day's begins
-	// there, with nothing but paused time between) is one visit: one
-	// VISIT_STARTED, at the stay's start on the first day, and one
-	// VISIT_ENDED, when the next day shows the rep gone.
+	// there, with nothing but paused time between, which includes the
+	// minutes, up to 10, between a pause and the last fix before it or a
+	// resume and the first fix after it) is one visit: one VISIT_STARTED,
+	// at the stay's start on the first day, and one VISIT_ENDED, when the
+	// next day shows the rep gone.
 	EventType_EVENT_TYPE_VISIT_STARTED EventType = 1
 	// A visit ended: the fixes show the rep away from the site for 10
 	// minutes, or stopped elsewhere after travelling. A visit the rep is

@@ -66,11 +66,13 @@ type ReportServiceClient interface {
 	// and records it rests on.
 	//
 	// A meeting across the rep's local midnight (the first day's data ends
-	// at the client, the next day's begins there, at most 30 minutes later)
-	// is one meeting when both days are in the range (a rep at a client when
-	// one day's working hours end and again when the next day's begin, or
-	// paused there overnight, held two, although WatchEvents tells one
-	// stay): KPIs 2, 3 and 8 count it once, its length
+	// at the client, the next day's begins there, at most 30 minutes later,
+	// with nothing but paused time between, the minutes before the first fix
+	// after a resume included) is one meeting when both days are in the
+	// range (a rep at a client when one day's working hours end and again
+	// when the next day's begin, or paused there overnight, held two,
+	// although WatchEvents tells one stay): KPIs 2, 3 and 8 count it once,
+	// its length
 	// the sum of its two parts (KPI 2's mean, histogram and sweet spot, the
 	// latter judged from its start on the first day), and KPI 5 counts it
 	// once, from that start, also when the first day is in the look-back. A
@@ -301,11 +303,13 @@ type ReportServiceServer interface {
 	// and records it rests on.
 	//
 	// A meeting across the rep's local midnight (the first day's data ends
-	// at the client, the next day's begins there, at most 30 minutes later)
-	// is one meeting when both days are in the range (a rep at a client when
-	// one day's working hours end and again when the next day's begin, or
-	// paused there overnight, held two, although WatchEvents tells one
-	// stay): KPIs 2, 3 and 8 count it once, its length
+	// at the client, the next day's begins there, at most 30 minutes later,
+	// with nothing but paused time between, the minutes before the first fix
+	// after a resume included) is one meeting when both days are in the
+	// range (a rep at a client when one day's working hours end and again
+	// when the next day's begin, or paused there overnight, held two,
+	// although WatchEvents tells one stay): KPIs 2, 3 and 8 count it once,
+	// its length
 	// the sum of its two parts (KPI 2's mean, histogram and sweet spot, the
 	// latter judged from its start on the first day), and KPI 5 counts it
 	// once, from that start, also when the first day is in the look-back. A
