@@ -143,7 +143,9 @@ func appointmentsListCommand() command {
 		name:    "appointments list",
 		summary: "list the appointments of a rep or a team over a range of days",
 		help: `Lists the appointments planned to start within a range of the reps' local
-days, by planned start.`,
+days, by planned start.
+
+` + rangeHelp,
 		nargs: 0,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			var r rangeFlags
@@ -159,6 +161,9 @@ days, by planned start.`,
 				req := &dwellv1.ListAppointmentsRequest{Rep: first(reps), Team: team, StartDate: from, EndDate: to}
 				return runList(ctx, e, g, name, &l,
 					func(ctx context.Context, conn *grpc.ClientConn, size int32, token string) ([]*dwellv1.Appointment, string, error) {
+						if token == "" { // the first page: read the range on the reps' calendar
+							req.StartDate, req.EndDate = r.localDates(ctx, conn, e, name, reps, team, from, to)
+						}
 						req.PageSize, req.PageToken = size, token
 						resp, err := dwellv1.NewSalesServiceClient(conn).ListAppointments(ctx, req)
 						return resp.GetAppointments(), resp.GetNextPageToken(), err
