@@ -390,6 +390,95 @@ func (r *rangeFlags) resolve(now time.Time, manyReps bool) (from, to *dwellv1.Da
 	return from, to, reps, team, nil
 }
 
+// relative reports whether --from or --to is "today" or "yesterday", which
+// depend on whose calendar is read.
+func (r *rangeFlags) relative() bool {
+	for _, s := range []string{r.from, r.to} {
+		if s == "today" || s == "yesterday" {
+			return true
+		}
+	}
+	return false
+}
+
+// rangeHelp is the help text on how a range's today and yesterday are read;
+// every command with rangeFlags appends it.
+const rangeHelp = `"today" and "yesterday" in --from and --to (and the default --to) are the
+reps' local days, as for "report day": with --rep, on the calendar of the
+rep's time zone (of the reps', when several --rep share one); with --team,
+of the zone the team's reps share. When the reps are in several zones, or
+their zones cannot be read, they are this computer's days, and the range
+used is printed on stderr.`
+
+// localDates returns the range with today and yesterday read on the reps'
+// calendar: the zone of the named reps, or of the team's reps, when they
+// all have one and the caller may read them (GetRep, ListReps). Otherwise
+// it keeps the computer's calendar, which resolve used, and says on stderr
+// which range that is and why. A range of explicit dates is returned as
+// resolve read it.
+func (r *rangeFlags) localDates(ctx context.Context, conn grpc.ClientConnInterface, e *env, name string, reps []string, team string, from, to *dwellv1.Date) (*dwellv1.Date, *dwellv1.Date) {
+	if !r.relative() {
+		return from, to
+	}
+	zone, why := rangeZone(ctx, conn, reps, team)
+	if zone == "" {
+		fmt.Fprintf(e.stderr, "dwellctl %s: range %s to %s, on this computer's calendar (%s): %s\n",
+			name, formatDate(from), formatDate(to), e.now().Location(), why)
+		return from, to
+	}
+	now := e.now().In(repZone(zone))
+	// The flags were read once already, by resolve: they parse again.
+	f, t, _, _, err := r.resolve(now, true)
+	if err != nil {
+		return from, to
+	}
+	return f, t
+}
+
+// rangeZone returns the time zone the reps (or the team's reps) share, or
+// "" and why not.
+func rangeZone(ctx context.Context, conn grpc.ClientConnInterface, reps []string, team string) (zone, why string) {
+	dc := dwellv1.NewDirectoryServiceClient(conn)
+	zones := map[string]bool{}
+	if team != "" {
+		req := &dwellv1.ListRepsRequest{Team: team, PageSize: 1000}
+		for {
+			resp, err := dc.ListReps(ctx, req)
+			if err != nil {
+				return "", fmt.Sprintf("the reps of %s cannot be read (%s)", team, status.Convert(err).Message())
+			}
+			for _, rep := range resp.GetReps() {
+				zones[rep.GetTimeZone()] = true
+			}
+			if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+				break
+			}
+		}
+		if len(zones) == 0 {
+			return "", team + " has no reps"
+		}
+	}
+	for _, rep := range reps {
+		r, err := dc.GetRep(ctx, &dwellv1.GetRepRequest{Name: rep})
+		if err != nil {
+			return "", fmt.Sprintf("%s cannot be read (%s)", rep, status.Convert(err).Message())
+		}
+		zones[r.GetRep().GetTimeZone()] = true
+	}
+	if len(zones) > 1 {
+		names := make([]string, 0, len(zones))
+		for z := range zones {
+			names = append(names, z)
+		}
+		sort.Strings(names)
+		return "", "the reps are in several time zones (" + strings.Join(names, ", ") + ")"
+	}
+	for z := range zones {
+		return z, ""
+	}
+	return "", "no rep named"
+}
+
 // notServed prints the note for an RPC this dwelld does not serve yet, if
 // err says so, and reports whether it did.
 func notServed(w io.Writer, what string, err error) bool {
@@ -406,7 +495,9 @@ func reportBreakdownCommand() command {
 		summary: "time with prospects and customers, idle, travel and gaps, per rep or per day",
 		help: `Prints the time breakdown of reps (--rep, repeatable) or of a team (--team)
 over a range of local days, one row per rep (--by rep) or per rep and day
-(--by day), and the total.`,
+(--by day), and the total.
+
+` + rangeHelp,
 		nargs: 0,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			var r rangeFlags
@@ -432,6 +523,7 @@ over a range of local days, one row per rep (--by rep) or per rep and day
 					return e.fail(name, err)
 				}
 				defer done()
+				from, to = r.localDates(rctx, conn, e, name, reps, team, from, to)
 				resp, err := dwellv1.NewReportServiceClient(conn).GetTimeBreakdown(rctx, &dwellv1.GetTimeBreakdownRequest{
 					Reps: reps, Team: team, StartDate: from, EndDate: to, Grouping: grouping,
 				})
@@ -492,7 +584,9 @@ func reportKpisCommand() command {
 		summary: "the ten sales KPIs of a rep or a team over a range of days",
 		help: `Prints the ten KPIs of DESIGN for one rep (--rep) or a team (--team) over a
 range of the reps' local days, each with the field days and records it
-rests on.`,
+rests on.
+
+` + rangeHelp,
 		nargs: 0,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			var r rangeFlags
@@ -512,6 +606,8 @@ rests on.`,
 					return e.fail(name, err)
 				}
 				defer done()
+				req.StartDate, req.EndDate = r.localDates(rctx, conn, e, name, reps, team, from, to)
+				from, to = req.GetStartDate(), req.GetEndDate()
 				resp, err := dwellv1.NewReportServiceClient(conn).GetKpis(rctx, req)
 				if err != nil {
 					notServed(e.stderr, "KPIs (GetKpis)", err)

@@ -143,7 +143,9 @@ func appointmentsListCommand() command {
 		name:    "appointments list",
 		summary: "list the appointments of a rep or a team over a range of days",
 		help: `Lists the appointments planned to start within a range of the reps' local
-days, by planned start.`,
+days, by planned start.
+
+` + rangeHelp,
 		nargs: 0,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			var r rangeFlags
@@ -159,6 +161,9 @@ days, by planned start.`,
 				req := &dwellv1.ListAppointmentsRequest{Rep: first(reps), Team: team, StartDate: from, EndDate: to}
 				return runList(ctx, e, g, name, &l,
 					func(ctx context.Context, conn *grpc.ClientConn, size int32, token string) ([]*dwellv1.Appointment, string, error) {
+						if token == "" { // the first page: read the range on the reps' calendar
+							req.StartDate, req.EndDate = r.localDates(ctx, conn, e, name, reps, team, from, to)
+						}
 						req.PageSize, req.PageToken = size, token
 						resp, err := dwellv1.NewSalesServiceClient(conn).ListAppointments(ctx, req)
 						return resp.GetAppointments(), resp.GetNextPageToken(), err
@@ -225,7 +230,8 @@ func appointmentsDeleteCommand() command {
 const opportunitiesImportHelp = `Reads the CSV file FILE ("-" for stdin) and stores its opportunities in
 batches of up to 1,000 (UpsertOpportunities, one durable write a batch).
 Each row creates the opportunity or replaces the one with the same id
-whole. Rows the server rejects (a rep or client not in the directory, a won
+whole; an id may appear once in the file (a repeat is reported with both
+lines, as a malformed file). Rows the server rejects (a rep or client not in the directory, a won
 deal without a close time) are listed with their line and field errors and
 left out; the good rows are stored anyway, and the exit status is 1 if any
 row failed. A malformed file is reported by line and nothing is sent.
@@ -285,6 +291,7 @@ func salesImport[R any](ctx context.Context, e *env, g *globals, name, path, fie
 	defer conn.Close()
 	sc := dwellv1.NewSalesServiceClient(conn)
 	stored, rowErrs, err := upsertRows(ctx, g, field, rows,
+		func(r R) source { src, _ := of(r); return src },
 		func(r R) string { _, n := of(r); return n },
 		func(ctx context.Context, requestID string, batch []R) (int32, error) {
 			return send(ctx, sc, requestID, batch)
@@ -307,15 +314,35 @@ const salesBatch = dwell.MaxSalesBatch
 // such as "opportunities[3].rep": the index and the field within the row.
 var rowViolation = regexp.MustCompile(`^([a-z_]+)\[(\d+)\](?:\.(.*))?$`)
 
+// batchRef matches a reference to a row of the batch in the description of
+// a violation, such as "repeats opportunities[550]".
+var batchRef = regexp.MustCompile(`\b([a-z_]+)\[(\d+)\]`)
+
+// fileLines rewrites the references to rows of the batch (field[j]) in a
+// violation's description to the rows' places in the file ("line 1552"):
+// an index in a batch of 1,000 means nothing to the reader of the file.
+func fileLines(desc, field string, idx []int, srcOf func(int) source) string {
+	return batchRef.ReplaceAllStringFunc(desc, func(m string) string {
+		sm := batchRef.FindStringSubmatch(m)
+		j, err := strconv.Atoi(sm[2])
+		if sm[1] != field || err != nil || j >= len(idx) {
+			return m
+		}
+		return srcOf(idx[j]).String()
+	})
+}
+
 // upsertRows stores rows in batches of at most salesBatch through send,
 // each under a request id of its own, and returns how many were stored and
 // the rows refused. The upserts are all or nothing per batch: a batch the
 // server refuses because of some of its rows only (INVALID_ARGUMENT whose
 // field violations all name "<field>[i]") is sent again without them, under
 // a new request id, so that the good rows are stored and the bad ones
-// reported by their index in rows. Any other error ends the import and is
-// returned; the batches stored before it stay stored.
-func upsertRows[R any](ctx context.Context, g *globals, field string, rows []R, nameOf func(R) string,
+// reported by their index in rows, with any row of the batch their
+// descriptions name rewritten to its place in the file (srcOf). Any other
+// error ends the import and is returned; the batches stored before it stay
+// stored.
+func upsertRows[R any](ctx context.Context, g *globals, field string, rows []R, srcOf func(R) source, nameOf func(R) string,
 	send func(ctx context.Context, requestID string, batch []R) (int32, error)) (int64, []*dwellv1.ImportRowError, error) {
 	run := "dwellctl-" + rand.Text()
 	var stored int64
@@ -348,6 +375,9 @@ func upsertRows[R any](ctx context.Context, g *globals, field string, rows []R, 
 				if !ok {
 					keep = append(keep, i)
 					continue
+				}
+				for _, fe := range fes {
+					fe.Description = fileLines(fe.GetDescription(), field, idx, func(i int) source { return srcOf(rows[i]) })
 				}
 				rowErrs = append(rowErrs, &dwellv1.ImportRowError{Row: int64(i), Name: nameOf(rows[i]), FieldErrors: fes})
 			}
@@ -545,7 +575,9 @@ func opportunitiesUpdateCommand() command {
 
 const quotasImportHelp = `Reads the CSV file FILE ("-" for stdin) and stores its quotas in batches of
 up to 1,000 (UpsertQuotas). A quota is identified by its rep and first day:
-a row replaces the quota of that rep starting that day. A rep's quotas may
+a row replaces the quota of that rep starting that day, and a rep and
+first day may appear once in the file (a repeat is reported with both
+lines, as a malformed file). A rep's quotas may
 not overlap: a row whose period shares a day with another quota of its rep
 (stored, or an earlier row of the batch) is rejected, naming that quota;
 remove it first with "dwellctl quotas delete". Rows the server

@@ -17,7 +17,9 @@ const reportVisitsHelp = `Lists the visits of a rep (--rep) or a team (--team) o
 days, newest first, as ListVisits derives them: each with its local day and
 times in the rep's time zone, the client, how it was established (fixes,
 check-in or both), the check-in's verification and the outcome. --client
-and --verification narrow the list. Add --all to follow every page.`
+and --verification narrow the list. Add --all to follow every page.
+
+` + rangeHelp
 
 func reportVisitsCommand() command {
 	return command{
@@ -49,6 +51,9 @@ func reportVisitsCommand() command {
 				}
 				return runList(ctx, e, g, name, &l,
 					func(ctx context.Context, conn *grpc.ClientConn, size int32, token string) ([]*dwellv1.Visit, string, error) {
+						if token == "" { // the first page: read the range on the reps' calendar
+							req.StartDate, req.EndDate = r.localDates(ctx, conn, e, name, reps, team, from, to)
+						}
 						req.PageSize, req.PageToken = size, token
 						resp, err := dwellv1.NewReportServiceClient(conn).ListVisits(ctx, req)
 						return resp.GetVisits(), resp.GetNextPageToken(), err

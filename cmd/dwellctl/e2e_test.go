@@ -471,3 +471,46 @@ func newFlagSetForTest() *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	return fs
 }
+
+// TestInputFilesWithBOM checks that a UTF-8 byte order mark at the start of
+// an input file, as Windows Notepad and Excel write it, is skipped in every
+// format (GeoJSON, JSONL, CSV with a quoted header; a file or stdin), and
+// that lines and columns in messages count as an editor shows the file.
+func TestInputFilesWithBOM(t *testing.T) {
+	addr, dataDir := testServer(t)
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
+	mint := func(role, subject string) *cli {
+		tok := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", role, "--subject", subject).stdout)
+		return c.with("DWELL_TOKEN", tok)
+	}
+	admin := mint("admin", "admin")
+	const bom = "\ufeff"
+	dir := t.TempDir()
+
+	gj := `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[106.8,-6.2]},"properties":{"id":"a","display_name":"A","kind":"prospect","radius_m":50}}]}`
+	admin.must(0, "clients", "import", writeFile(t, dir, "clients.geojson", bom+gj))
+	admin.must(0, "clients", "get", "a")
+	// A syntax error on the first line: its column as an editor shows it.
+	r := admin.must(1, "clients", "import", writeFile(t, dir, "bad.geojson", bom+`{"type":"FeatureCollection",}`))
+	if !strings.Contains(r.stderr, "line 1: column 29: ") {
+		t.Errorf("GeoJSON with a BOM and a syntax error at column 29 of line 1: stderr %q", r.stderr)
+	}
+
+	csv := bom + "\"id\",\"display_name\",\"time_zone\"\nbudi,Budi,Asia/Jakarta\n"
+	admin.must(0, "reps", "import", writeFile(t, dir, "reps.csv", csv))
+	admin.must(0, "reps", "get", "budi")
+	if r := admin.runIn(bom+"id,display_name,time_zone\nsari,Sari,Asia/Jakarta\n", "reps", "import", "-"); r.code != 0 {
+		t.Errorf("reps import - of CSV with a BOM: exit %d, stderr %q", r.code, r.stderr)
+	}
+	admin.must(0, "reps", "get", "sari")
+
+	rep := mint("rep", "budi")
+	jl := `{"id":"f1","time":"2026-03-02T01:15:30Z","lat":-6.21,"lng":106.81,"accuracy_m":8}` + "\n"
+	if r := rep.must(0, "pings", "upload", writeFile(t, dir, "p.jsonl", bom+jl)); !strings.Contains(r.stdout, "Accepted:    1\n") {
+		t.Errorf("pings upload of JSONL with a BOM:\n%s", r.stdout)
+	}
+	r = rep.must(1, "pings", "upload", writeFile(t, dir, "bad.jsonl", bom+jl+`{"id":"f2"}`+"\n"))
+	if !strings.Contains(r.stderr, "  line 2: ") || strings.Contains(r.stderr, "line 1:") {
+		t.Errorf("JSONL with a BOM and line 2 malformed: stderr %q", r.stderr)
+	}
+}

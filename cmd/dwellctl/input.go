@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -90,17 +92,36 @@ func (l *errList) err() error {
 	return &e
 }
 
-// openInput opens path for reading; "-" is stdin. The returned close
+// openInput opens path for reading; "-" is stdin. The reader skips a
+// UTF-8 byte order mark at the start (skipBOM). The returned close
 // function is always safe to call.
 func openInput(path string, stdin io.Reader) (io.Reader, func(), error) {
 	if path == "-" {
-		return stdin, func() {}, nil
+		return skipBOM(stdin), func() {}, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, func() {}, err
 	}
-	return f, func() { f.Close() }, nil
+	return skipBOM(f), func() { f.Close() }, nil
+}
+
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte order mark.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// skipBOM returns r without a UTF-8 byte order mark at its start. Windows
+// Notepad and Excel write one before UTF-8 text; no input format takes it
+// (JSON forbids it, and in a CSV file it would stick to the first header
+// cell or, before a quote, break the row), and it is not a character of
+// the content. Lines and columns in messages count from after it, as an
+// editor shows the file. Every input file is read through it, whatever its
+// format, so each parser need not know of it.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	return br
 }
 
 // formatOf returns the input format: explicit if set, else from the file

@@ -38,7 +38,11 @@
 // flags.
 //
 // Exit status: 0 on success; 1 when the server refused the call, a file was
-// malformed, or some rows or fixes were rejected; 2 on a usage error.
+// malformed, some rows or fixes were rejected, or the output could not be
+// all written (a full disk, a closed pipe: what the command did, such as an
+// import, is done; its report is lost); 2 on a usage error. Every write to
+// stdout goes through one wrapper that remembers the first write error, so
+// no command can report success for output its reader never got.
 package main
 
 import (
@@ -239,7 +243,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return e.run(ctx, args)
 }
 
+// run runs one invocation with args; its stdout is wrapped in an
+// outWriter, so that output lost to a failed write makes it exit 1.
 func (e *env) run(ctx context.Context, args []string) int {
+	if _, ok := e.stdout.(*outWriter); !ok {
+		e.stdout = &outWriter{w: e.stdout}
+	}
+	return e.checkOutput("dwellctl", e.dispatch(ctx, args))
+}
+
+// dispatch parses the global flags and runs the command args name, or
+// prints the help.
+func (e *env) dispatch(ctx context.Context, args []string) int {
 	g := &globals{output: "table", timeout: defaultTimeout}
 	top := flag.NewFlagSet("dwellctl", flag.ContinueOnError)
 	top.SetOutput(io.Discard)
@@ -368,7 +383,7 @@ func (e *env) runCommand(ctx context.Context, c command, g *globals, args []stri
 		fmt.Fprintf(e.stderr, "dwellctl %s: %v\n", c.name, err)
 		return exitUsage
 	}
-	return runFn(ctx, e, g, pos)
+	return e.checkOutput("dwellctl "+c.name, runFn(ctx, e, g, pos))
 }
 
 // parseInterleaved parses flags that may come before, between or after the
@@ -400,6 +415,9 @@ func (e *env) usageError(name string, format string, args ...any) int {
 
 // fail prints an error that is not an RPC error.
 func (e *env) fail(name string, err error) int {
+	if o, ok := e.stdout.(*outWriter); ok {
+		o.noteReported(err)
+	}
 	fmt.Fprintf(e.stderr, "dwellctl %s: %v\n", name, err)
 	return exitFail
 }

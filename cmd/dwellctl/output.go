@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -22,6 +24,68 @@ import (
 // (display_name, not displayName), as in the .proto files and the import
 // file formats. protojson.Unmarshal reads it back.
 var protoJSON = protojson.MarshalOptions{UseProtoNames: true}
+
+// outWriter is the stdout of one invocation. It remembers the first write
+// error (a full disk, a closed pipe) and fails every later write with it,
+// so that the invocation exits 1 naming the error even though most printing
+// ignores the error of each write: a list, a report or an import summary
+// that did not reach its reader is never a success.
+type outWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	err      error // the first write error
+	reported bool  // err was printed on stderr
+}
+
+func (o *outWriter) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		o.err = err
+	}
+	return n, err
+}
+
+// noteReported records that err, printed on stderr, carries the write
+// error, so that it is not printed again.
+func (o *outWriter) noteReported(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil && errors.Is(err, o.err) {
+		o.reported = true
+	}
+}
+
+// checkOutput returns the exit code of an invocation that returned code:
+// exitFail, with the write error on stderr after prefix ("dwellctl clients
+// list"), when some of its output could not be written; code otherwise.
+func (e *env) checkOutput(prefix string, code int) int {
+	o, ok := e.stdout.(*outWriter)
+	if !ok {
+		return code
+	}
+	o.mu.Lock()
+	err, reported := o.err, o.reported
+	o.reported = o.reported || err != nil
+	o.mu.Unlock()
+	if err == nil {
+		return code
+	}
+	if !reported {
+		fmt.Fprintf(e.stderr, "%s: writing the output: %v\n", prefix, err)
+	}
+	if code == exitOK {
+		return exitFail
+	}
+	return code
+}
 
 // printJSON writes v as indented JSON.
 func printJSON(w io.Writer, v any) error {

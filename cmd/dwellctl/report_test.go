@@ -478,3 +478,80 @@ func TestReportDayTodayInRepZone(t *testing.T) {
 		t.Errorf("report day today on Kiritimati at 11:00 UTC = %s, want 2026-03-03", out.String())
 	}
 }
+
+// TestRangeTodayIsTheRepsToday checks that "today" in a range (report
+// breakdown, report kpis, appointments list, the default --to) is the
+// reps' today, as in report day: at 11:00 UTC it is already tomorrow on
+// Kiritimati (UTC+14). A team whose reps are in several zones keeps this
+// computer's calendar and says so on stderr.
+func TestRangeTodayIsTheRepsToday(t *testing.T) {
+	addr, dataDir := testServer(t)
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
+	admin := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "admin", "--subject", "admin").stdout)
+	a := c.with("DWELL_TOKEN", admin)
+	a.must(0, "teams", "create", "pacific", "--name", "Pacific")
+	a.must(0, "teams", "create", "mixed", "--name", "Mixed")
+	a.must(0, "reps", "create", "tabwi", "--name", "Tabwi", "--time-zone", "Pacific/Kiritimati", "--team", "pacific")
+	a.must(0, "reps", "create", "teraina", "--name", "Teraina", "--time-zone", "Pacific/Kiritimati", "--team", "mixed")
+	a.must(0, "reps", "create", "budi", "--name", "Budi", "--time-zone", "Asia/Jakarta", "--team", "mixed")
+	a.must(0, "clients", "create", "c-1", "--name", "C1", "--kind", "prospect", "--circle", "1.87,-157.43,50")
+	// 2026-03-03 09:00 to 10:00 on Kiritimati is 2026-03-02 19:00 UTC.
+	a.must(0, "appointments", "create", "--rep", "tabwi", "--client", "c-1", "--start", "2026-03-03 09:00", "--end", "2026-03-03 10:00")
+	// Forty minutes standing still from 09:00 on Kiritimati's 2026-03-03.
+	var fixes strings.Builder
+	start := time.Date(2026, 3, 2, 19, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		fmt.Fprintf(&fixes, `{"id":"f-%d","time":%q,"lat":1.88,"lng":-157.43,"accuracy_m":10}`+"\n", i, start.Add(time.Duration(i)*time.Minute).Format(time.RFC3339))
+	}
+	path := filepath.Join(t.TempDir(), "p.jsonl")
+	if err := os.WriteFile(path, []byte(fixes.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "rep", "--subject", "tabwi").stdout)
+	c.with("DWELL_TOKEN", rep).must(0, "pings", "upload", path)
+
+	// At 11:00 UTC on 2026-03-02, as the computer's clock.
+	at := func(args ...string) result {
+		t.Helper()
+		var out, errb bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return a.env[k] },
+			now: func() time.Time { return time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC) }}
+		code := e.run(context.Background(), args)
+		if code != 0 {
+			t.Fatalf("dwellctl %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
+		}
+		return result{code, out.String(), errb.String()}
+	}
+	for _, who := range [][]string{{"--rep", "tabwi"}, {"--team", "pacific"}} {
+		r := at(append([]string{"report", "kpis"}, who...)...)
+		if !strings.Contains(r.stdout, "2026-02-25 to 2026-03-03\n") || r.stderr != "" {
+			t.Errorf("report kpis %s (default range, to today): %q, stderr %q; want 2026-02-25 to 2026-03-03, Kiritimati's today", who, firstLine(r.stdout), r.stderr)
+		}
+		r = at(append([]string{"report", "breakdown", "--by", "day", "--from", "today", "--to", "today"}, who...)...)
+		if !strings.Contains(r.stdout, "reps/tabwi  2026-03-03") {
+			t.Errorf("report breakdown %s --from today --to today: no row of Kiritimati's today 2026-03-03:\n%s", who, r.stdout)
+		}
+		r = at(append([]string{"appointments", "list", "--from", "today", "--to", "today"}, who...)...)
+		if !strings.Contains(r.stdout, "2026-03-02T19:00:00Z") {
+			t.Errorf("appointments list %s --from today --to today: no appointment of Kiritimati's today 2026-03-03:\n%s", who, r.stdout)
+		}
+	}
+	// The reps of "mixed" are on two calendars: the computer's is used, and
+	// the range is printed.
+	r := at("report", "kpis", "--team", "mixed")
+	if !strings.Contains(r.stdout, "2026-02-24 to 2026-03-02\n") {
+		t.Errorf("report kpis --team mixed: %q, want the computer's 2026-02-24 to 2026-03-02", firstLine(r.stdout))
+	}
+	if want := "dwellctl report kpis: range 2026-02-24 to 2026-03-02, on this computer's calendar (UTC): the reps are in several time zones (Asia/Jakarta, Pacific/Kiritimati)\n"; r.stderr != want {
+		t.Errorf("report kpis --team mixed: stderr %q, want %q", r.stderr, want)
+	}
+	r = at("report", "visits", "--team", "mixed", "--from", "yesterday")
+	if !strings.Contains(r.stderr, "range 2026-03-01 to 2026-03-02, on this computer's calendar") {
+		t.Errorf("report visits --team mixed: stderr %q, want the range used", r.stderr)
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}

@@ -539,3 +539,66 @@ func TestParseWallOrInstant(t *testing.T) {
 		}
 	}
 }
+
+// TestSalesImportRepeatsAreMalformed checks that an opportunity id, or a
+// quota's rep and start_date, twice in one import file makes the file
+// malformed, naming both lines, and nothing is sent: what is stored must
+// not depend on whether the two rows fall into one batch of 1,000 (the
+// server refused the later) or two (the later replaced the earlier).
+// A refusal that names another row of the batch names its line.
+func TestSalesImportRepeatsAreMalformed(t *testing.T) {
+	s := newSalesEnv(t)
+	ctx := ctxT(t)
+	const head = "id,rep,client,stage,currency,amount,open_time\n"
+	near := head + "dup,rep-1,c-1,open,IDR,1,2026-10-01T09:00:00Z\n" + "dup,rep-1,c-1,open,IDR,2,2026-10-01T09:00:00Z\n"
+	var far strings.Builder
+	far.WriteString(head + "far,rep-1,c-1,open,IDR,1,2026-10-01T09:00:00Z\n")
+	for i := range salesBatch - 1 {
+		fmt.Fprintf(&far, "fill-%04d,rep-1,c-1,open,IDR,5,2026-10-01T09:00:00Z\n", i)
+	}
+	far.WriteString("far,rep-1,c-1,open,IDR,2,2026-10-01T09:00:00Z\n")
+	for _, tc := range []struct{ file, content, want string }{
+		{"near.csv", near, "  line 3: id dup repeats line 2: an opportunity may appear once in a file\n"},
+		{"far.csv", far.String(), "  line 1002: id far repeats line 2: an opportunity may appear once in a file\n"},
+	} {
+		path := writeFile(t, s.dir, tc.file, tc.content)
+		r := s.admin.must(1, "opportunities", "import", path)
+		if want := "dwellctl opportunities import: " + path + " is malformed; nothing was sent:\n" + tc.want; r.stderr != want || r.stdout != "" {
+			t.Errorf("opportunities import %s: stdout %q, stderr %q; want stderr %q", tc.file, r.stdout, r.stderr, want)
+		}
+	}
+	resp, err := s.sales.ListOpportunities(ctx, &dwellv1.ListOpportunitiesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(resp.GetOpportunities()); n != 0 {
+		t.Errorf("%d opportunities stored from the malformed files, want none", n)
+	}
+
+	// Quotas are identified by rep and start_date (rep-1 and reps/rep-1
+	// are one rep).
+	quotas := "rep,start_date,end_date,currency,target\n" +
+		"rep-1,2026-10-01,2026-10-31,IDR,100\n" +
+		"rep-2,2026-10-01,2026-10-31,IDR,100\n" +
+		"reps/rep-1,2026-10-01,2026-10-15,IDR,200\n"
+	path := writeFile(t, s.dir, "quotas.csv", quotas)
+	r := s.admin.must(1, "quotas", "import", path)
+	if want := "dwellctl quotas import: " + path + " is malformed; nothing was sent:\n" +
+		"  line 4: the quota of reps/rep-1 starting 2026-10-01 repeats line 2: a quota (rep and start_date) may appear once in a file\n"; r.stderr != want {
+		t.Errorf("quotas import with a repeated quota: stderr %q, want %q", r.stderr, want)
+	}
+	if r := s.admin.must(0, "quotas", "list", "--team", "north", "-o", "json"); strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("quotas stored from a malformed file:\n%s", r.stdout)
+	}
+
+	// Two overlapping quotas of rep-1 in one batch: the server names the
+	// earlier by its index in the batch; dwellctl by its line.
+	overlap := "rep,start_date,end_date,currency,target\n" +
+		"rep-2,2026-10-01,2026-10-31,IDR,100\n" +
+		"rep-1,2026-10-01,2026-10-31,IDR,100\n" +
+		"rep-1,2026-10-15,2026-11-15,IDR,100\n"
+	r = s.admin.must(1, "quotas", "import", writeFile(t, s.dir, "overlap.csv", overlap))
+	if !strings.Contains(r.stdout, "overlaps line 3, the quota of rep rep-1") || strings.Contains(r.stdout, "quotas[") {
+		t.Errorf("quotas import with an overlap in the batch: the refusal does not name the file's line 3:\n%s", r.stdout)
+	}
+}

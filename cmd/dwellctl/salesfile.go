@@ -37,7 +37,17 @@ func parseOpportunitiesCSV(r io.Reader) ([]opportunityRow, error) {
 	}
 	var rows []opportunityRow
 	var errs errList
+	// first is the line of each id's first row: an id twice in a file is
+	// malformed, since which row the server kept would depend on whether
+	// the two fell into one batch (refused) or two (the later stored).
+	first := map[string]source{}
 	err = eachCSVRow(cr, col, &errs, func(src source, get func(string) string) {
+		id := resourceName("opportunities", get("id"))
+		if prev, dup := first[id]; dup && get("id") != "" {
+			errs.add(src, "id %s repeats %s: an opportunity may appear once in a file", get("id"), prev)
+			return
+		}
+		first[id] = src
 		stage, err := parseStage(get("stage"))
 		if err != nil {
 			errs.add(src, "stage: %v", err)
@@ -86,7 +96,10 @@ type quotaRow struct {
 
 var quotaColumns = []string{"rep", "start_date", "end_date", "currency", "target"}
 
-// parseQuotasCSV reads a quotas import file, checking syntax only.
+// parseQuotasCSV reads a quotas import file, checking syntax only, and
+// that no quota appears twice: a quota is identified by its rep and
+// start_date, and the server keeps the last of two, so a repeat is a
+// mistake in the file rather than an update.
 func parseQuotasCSV(r io.Reader) ([]quotaRow, error) {
 	cr, col, err := salesCSV(r, quotaColumns, map[string]string{"amount": "target"}, quotaColumns...)
 	if err != nil {
@@ -94,12 +107,20 @@ func parseQuotasCSV(r io.Reader) ([]quotaRow, error) {
 	}
 	var rows []quotaRow
 	var errs errList
+	first := map[string]source{} // by rep and start_date
 	err = eachCSVRow(cr, col, &errs, func(src source, get func(string) string) {
 		start, err := calendarDay(get("start_date"))
 		if err != nil {
 			errs.add(src, "start_date: %v", err)
 			return
 		}
+		rep := resourceName("reps", get("rep"))
+		key := rep + " " + formatDate(start)
+		if prev, dup := first[key]; dup && get("rep") != "" {
+			errs.add(src, "the quota of %s starting %s repeats %s: a quota (rep and start_date) may appear once in a file", get("rep"), formatDate(start), prev)
+			return
+		}
+		first[key] = src
 		end, err := calendarDay(get("end_date"))
 		if err != nil {
 			errs.add(src, "end_date: %v", err)
