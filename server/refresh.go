@@ -737,15 +737,7 @@ func (s *Server) pausedDays(ctx context.Context, tenant dwell.TenantID, reps []d
 			added = true
 		}
 		if added {
-			slices.SortStableFunc(out[i], func(a, b *kpi.Day) int {
-				switch {
-				case a.Date.Before(b.Date):
-					return -1
-				case b.Date.Before(a.Date):
-					return 1
-				}
-				return 0
-			})
+			slices.SortStableFunc(out[i], func(a, b *kpi.Day) int { return a.Date.Compare(b.Date) })
 		}
 	}
 	return nil

@@ -306,6 +306,18 @@ func (d Date) Before(e Date) bool {
 	return d.Day < e.Day
 }
 
+// Compare returns -1 if d is an earlier day than e, 1 if a later one, 0 if
+// the same: the order of slices.SortFunc.
+func (d Date) Compare(e Date) int {
+	switch {
+	case d.Before(e):
+		return -1
+	case e.Before(d):
+		return 1
+	}
+	return 0
+}
+
 // Start returns the first instant of local day d in loc: its midnight, or
 // where the clocks skip midnight (daylight saving that starts at 00:00, as
 // in Chile or Cuba) the instant they jump to. d must be valid.

@@ -75,6 +75,14 @@ func TestDateArithmetic(t *testing.T) {
 	if got := d.DaysSince(Date{2026, 3, 2}); got != -3 {
 		t.Errorf("DaysSince backwards = %d, want -3", got)
 	}
+	for _, c := range []struct {
+		a, b Date
+		want int
+	}{{d, d, 0}, {d, Date{2026, 2, 28}, -1}, {Date{2026, 3, 1}, d, 1}, {Date{2025, 12, 31}, d, -1}, {Date{2026, 1, 30}, d, -1}} {
+		if got := c.a.Compare(c.b); got != c.want {
+			t.Errorf("%v.Compare(%v) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	// 28 March 23:30 UTC is 00:30 on the 29th in Berlin, the short day.
 	if got := DateOf(time.Date(2026, 3, 28, 23, 30, 0, 0, time.UTC), berlin); got != (Date{2026, 3, 29}) {

@@ -286,15 +286,7 @@ func daysOfReps(cols string) string {
 // sortDays puts each rep's days of out in date order, in case a plan gave
 // them otherwise; it costs a pass over days already in order.
 func sortDays(out [][]store.DaySummary) {
-	byDate := func(a, b store.DaySummary) int {
-		switch {
-		case a.Date.Before(b.Date):
-			return -1
-		case b.Date.Before(a.Date):
-			return 1
-		}
-		return 0
-	}
+	byDate := func(a, b store.DaySummary) int { return a.Date.Compare(b.Date) }
 	for _, ds := range out {
 		if !slices.IsSortedFunc(ds, byDate) {
 			slices.SortFunc(ds, byDate)
