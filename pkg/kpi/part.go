@@ -36,9 +36,10 @@ type part struct {
 	// first visit begins the day (nothing but that before it), and
 	// carryInCustomer that this first visit is at a customer. A first
 	// visit that begins its day at the client of the day before's last
-	// visit, which ran to that day's end, carries that stay on: one
-	// meeting across the rep's midnight, as package events tells it
-	// ("Across midnight"), which Compute counts once (continues).
+	// visit, which ran to that day's end, at most timeline.StayGapMax
+	// after it ended, carries that stay on: one meeting across the rep's
+	// midnight, as package events tells it ("Across midnight"), which
+	// Compute counts once (continues).
 	carryOut, carryIn, carryInCustomer bool
 }
 
