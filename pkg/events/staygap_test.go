@@ -211,3 +211,26 @@ func sortEv(evs []ev) []ev {
 	})
 	return evs
 }
+
+// TestNeedsCarryFirstVisitMovedPastGap: day 2's first visit continued the
+// stay day 1 ended with (it began 15 minutes after it), until a pause
+// recorded late moved its start to 45 minutes after: more than
+// timeline.StayGapMax, so the stay carried in has now ended, and the
+// derivation that shows it reads the carry (NeedsCarry) and tells the end.
+func TestNeedsCarryFirstVisitMovedPastGap(t *testing.T) {
+	geo := timeline.SourceGeofence
+	day1 := day(travel(hm(0, 23, 0), hm(0, 23, 20)), visit("c1", hm(0, 23, 20), hm(0, 23, 55), geo))
+	prev := day(visit("c1", hm(1, 0, 10), hm(1, 1, 0), geo), travel(hm(1, 1, 0), hm(1, 1, 30)))
+	next := day(seg(timeline.KindPaused, hm(1, 0, 0), hm(1, 0, 40)), visit("c1", hm(1, 0, 40), hm(1, 1, 0), geo), travel(hm(1, 1, 0), hm(1, 1, 30)))
+	c := CarryOut(day1, Carry{})
+	if got := of(Diff(nil, prev, Options{Rep: "r1", Carry: c}), dwell.EventVisitEnded); len(got) != 1 || got[0].min != hm(1, 1, 0) {
+		t.Fatalf("day 2 at first: ends %v, want the stay's one end at 01:00", got)
+	}
+	if !NeedsCarry(prev, next, dwell.Settings{}) {
+		t.Errorf("NeedsCarry = false for a first visit moved past timeline.StayGapMax after the stay carried in")
+	}
+	want := []ev{{dwell.EventVisitEnded, "c1", hm(0, 23, 55), false}}
+	if got := of(Diff(prev, next, Options{Rep: "r1", Carry: c}), dwell.EventVisitEnded); !slices.Equal(got, want) {
+		t.Errorf("day 2 moved: ends %v, want day 1's stay ended at its end: %v", got, want)
+	}
+}
