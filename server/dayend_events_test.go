@@ -132,13 +132,15 @@ func TestEventsVisitOpenAtDayEnd(t *testing.T) {
 	})
 }
 
-// TestEventsCarriedStayLeftAtDayEnd: r1 is at c1 from 17:15 to the end of
-// its hours on the 18th and from the start of its hours on the 19th to
-// 17:50 (one stay carried across the night), then drives west; its hours
-// end before it has been gone SettleAfter, so the stay is open at the
-// 19th's end, Left. On the 20th it is at c2. The stay is one visit: one
-// VISIT_STARTED and one VISIT_ENDED (one GEOFENCE_ENTERED and one
-// GEOFENCE_EXITED), the end at 17:50:30 on the 19th, whether the 20th is
+// TestEventsCarriedStayLeftAtDayEnd: r1 (no working hours) is at c1 from
+// 23:15 on the 18th to 23:50 on the 19th, observed across midnight (one
+// stay carried across it: its parts are seconds apart, within
+// timeline.StayGapMax; before that bound this test carried the stay
+// across a night between working hours, now two visits), then drives
+// west; the 19th ends before it has been gone SettleAfter, so the stay is
+// open at the 19th's end, Left. On the 20th it is at c2. The stay is one
+// visit: one VISIT_STARTED and one VISIT_ENDED (one GEOFENCE_ENTERED and
+// one GEOFENCE_EXITED), the end at 23:50:30 on the 19th, whether the 20th is
 // derived after the 19th or in the same pass (the 19th reading the 20th
 // and the 20th reading what the 19th hands on must anchor the end at the
 // same instant, where the stay began on the 18th; that the in-order end
@@ -146,18 +148,25 @@ func TestEventsVisitOpenAtDayEnd(t *testing.T) {
 func TestEventsCarriedStayLeftAtDayEnd(t *testing.T) {
 	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
 	var day18 []*dwellv1.Fix
-	day18 = append(day18, pairFixes(at(18, 17, 0), at(18, 17, 14).Add(30*time.Second), -2000, -30)...)
-	day18 = append(day18, pairFixes(at(18, 17, 15), at(18, 17, 59).Add(30*time.Second), 0, 0)...)
+	day18 = append(day18, pairFixes(at(18, 23, 0), at(18, 23, 14).Add(30*time.Second), -2000, -30)...)
+	day18 = append(day18, pairFixes(at(18, 23, 15), at(18, 23, 59).Add(30*time.Second), 0, 0)...)
 	var day19 []*dwellv1.Fix
-	day19 = append(day19, pairFixesEvery(2*time.Minute, at(19, 8, 0), at(19, 17, 50), 0, 0)...)
-	day19 = append(day19, pairFixes(at(19, 17, 50).Add(30*time.Second), at(19, 17, 59).Add(30*time.Second), -30, -2000)...)
+	day19 = append(day19, pairFixesEvery(2*time.Minute, at(19, 0, 0), at(19, 23, 50), 0, 0)...)
+	day19 = append(day19, pairFixes(at(19, 23, 50).Add(30*time.Second), at(19, 23, 59).Add(30*time.Second), -30, -2000)...)
 	var day20 []*dwellv1.Fix
 	day20 = append(day20, pairFixes(at(20, 8, 0), at(20, 8, 40), 2000, 2000)...)
 	day20 = append(day20, pairFixes(at(20, 8, 40).Add(30*time.Second), at(20, 8, 55), 2030, 4000)...)
 	day20 = append(day20, pairFixes(at(20, 8, 55).Add(30*time.Second), at(20, 9, 15), 4000, 4000)...)
 
+	// stayEnv is pairEnv with c2, 2 km east.
+	stayEnv := func(t *testing.T) (*env, dwellv1.ReportService_WatchEventsClient) {
+		e, st := pairEnv(t)
+		lat, lng := east(2000)
+		e.mustCreateClient(e.admin(acme), "c2", lat, lng, 60)
+		return e, st
+	}
 	// check wants one stay at c1 in evs, ended where GetRepDay ends the
-	// 19th's visit (about 17:50).
+	// 19th's visit (about 23:50).
 	check := func(t *testing.T, e *env, what string, evs []*dwellv1.Event) {
 		t.Helper()
 		wantPairs(t, what, evs, 1)
@@ -166,8 +175,8 @@ func TestEventsCarriedStayLeftAtDayEnd(t *testing.T) {
 			t.Fatalf("GetRepDay of the 19th shows %d visits at c1, want 1: %v", len(vs), vs)
 		}
 		end := vs[0].GetEndTime().AsTime()
-		if end.Before(at(19, 17, 49)) || end.After(at(19, 17, 52)) {
-			t.Fatalf("the 19th's visit ends at %v, want about 17:50", end.In(jakarta))
+		if end.Before(at(19, 23, 49)) || end.After(at(19, 23, 52)) {
+			t.Fatalf("the 19th's visit ends at %v, want about 23:50", end.In(jakarta))
 		}
 		for _, ev := range evs {
 			if typ := ev.GetType(); ev.GetClient() == "clients/c1" &&
@@ -179,14 +188,14 @@ func TestEventsCarriedStayLeftAtDayEnd(t *testing.T) {
 	}
 	both := append(append([]*dwellv1.Fix(nil), day19...), day20...)
 	t.Run("in order", func(t *testing.T) {
-		e, st := newDayEndEnv(t)
+		e, st := stayEnv(t)
 		uploadRefresh(t, e, day18)
 		uploadRefresh(t, e, day19)
 		uploadRefresh(t, e, day20)
 		check(t, e, "in order", drain(t, e, st, 1))
 	})
 	t.Run("19th and 20th in one pass", func(t *testing.T) {
-		e, st := newDayEndEnv(t)
+		e, st := stayEnv(t)
 		uploadRefresh(t, e, day18)
 		uploadRefresh(t, e, both)
 		check(t, e, "one pass", drain(t, e, st, 1))
@@ -225,60 +234,85 @@ func TestEventsOpenAtDayEndMovedStart(t *testing.T) {
 	}
 }
 
-// TestEventsPausedOvernightAtClient: r1 (no working hours) is at c1 from
-// 17:00 on the 18th, pauses tracking there at 18:00:10 and resumes there
-// at 08:00 on the 19th, then leaves at 08:40 for a stop 4 km east. Its
+// TestEventsPausedOvernightAtClient: r1 (no working hours) is at c1 and
+// pauses tracking there (10 s after its last fix), resumes there the next
+// day, and leaves 40 minutes after the resume for a stop 4 km east. Its
 // phone's first fix after the resume comes at once, 30 s or 2 min later
 // (the day shows the seconds between as a GAP after the PAUSED time).
-// The pause is inside one visit: one start (the 18th's) and one end (the
-// 19th's, when the rep leaves), no end at the pause and no second start
-// after the resume. GetKpis counts two meetings: the parts are 14 hours
-// apart (kpi.MeetingGapMax; a pause overnight is the rep's night).
+// Paused overnight (from 18:00 on the 18th to 08:00 on the 19th, the
+// rep's night) it made two visits, as GetKpis counts two meetings: the
+// parts are 14 hours apart, more than timeline.StayGapMax, so the 18th's
+// visit ends at the pause (told once the 19th's data shows the rep's new
+// visit) and the 19th's starts at its first fix. (It asserted one visit
+// while the live stream carried a stay however long the pause; a partner
+// then saw one visit of 15 hours where the KPIs counted two.) Paused for
+// a few minutes across midnight (23:50 to 00:05) it is one visit: one
+// start (the 18th's) and one end (the 19th's, when the rep leaves), no
+// end at the pause and no second start after the resume, and one meeting.
 func TestEventsPausedOvernightAtClient(t *testing.T) {
 	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
-	for _, firstFix := range []time.Duration{0, 30 * time.Second, 2 * time.Minute} {
-		t.Run(firstFix.String(), func(t *testing.T) {
-			e, st := pairEnv(t)
-			var day18 []*dwellv1.Fix
-			day18 = append(day18, pairFixes(at(18, 16, 45), at(18, 16, 59).Add(30*time.Second), -2000, -30)...)
-			day18 = append(day18, pairFixes(at(18, 17, 0), at(18, 18, 0), 0, 0)...)
-			uploadRefresh(t, e, day18)
-			e.pause("r1", "p1", at(18, 18, 0).Add(10*time.Second))
-			e.resume("r1", "r1", at(19, 8, 0))
-			var day19 []*dwellv1.Fix
-			day19 = append(day19, pairFixes(at(19, 8, 0).Add(firstFix), at(19, 8, 40), 0, 0)...)
-			day19 = append(day19, pairFixes(at(19, 8, 40).Add(30*time.Second), at(19, 8, 55), 30, 4000)...)
-			day19 = append(day19, pairFixes(at(19, 8, 55).Add(30*time.Second), at(19, 9, 15), 4000, 4000)...)
-			uploadRefresh(t, e, day19)
-			evs := drain(t, e, st, 1)
-			wantPairs(t, "paused overnight at c1", evs, 1)
+	for _, tc := range []struct {
+		name             string
+		arrive, pause    time.Time // at c1 from arrive; last fix at pause, paused 10 s later
+		resume           time.Time
+		visits, meetings int
+	}{
+		{"overnight", at(18, 17, 0), at(18, 18, 0), at(19, 8, 0), 2, 2},
+		{"across midnight", at(18, 23, 0), at(18, 23, 50), at(19, 0, 5), 1, 1},
+	} {
+		for _, firstFix := range []time.Duration{0, 30 * time.Second, 2 * time.Minute} {
+			t.Run(tc.name+"/"+firstFix.String(), func(t *testing.T) {
+				e, st := pairEnv(t)
+				var day18 []*dwellv1.Fix
+				day18 = append(day18, pairFixes(tc.arrive.Add(-15*time.Minute), tc.arrive.Add(-30*time.Second), -2000, -30)...)
+				day18 = append(day18, pairFixes(tc.arrive, tc.pause, 0, 0)...)
+				uploadRefresh(t, e, day18)
+				e.pause("r1", "p1", tc.pause.Add(10*time.Second))
+				e.resume("r1", "r1", tc.resume)
+				leave := tc.resume.Add(40 * time.Minute)
+				var day19 []*dwellv1.Fix
+				day19 = append(day19, pairFixes(tc.resume.Add(firstFix), leave, 0, 0)...)
+				day19 = append(day19, pairFixes(leave.Add(30*time.Second), leave.Add(15*time.Minute), 30, 4000)...)
+				day19 = append(day19, pairFixes(leave.Add(15*time.Minute+30*time.Second), leave.Add(35*time.Minute), 4000, 4000)...)
+				uploadRefresh(t, e, day19)
+				evs := drain(t, e, st, 1)
+				wantPairs(t, "paused at c1 "+tc.name, evs, tc.visits)
 
-			v18, v19 := repDayVisits(t, e, pbDate(2026, 11, 18)), repDayVisits(t, e, pbDate(2026, 11, 19))
-			if len(v18) != 1 || len(v19) != 1 {
-				t.Fatalf("GetRepDay: %d visits at c1 on the 18th, %d on the 19th; want 1 each", len(v18), len(v19))
-			}
-			start, end := v18[0].GetStartTime().AsTime(), v19[0].GetEndTime().AsTime()
-			for _, ev := range evs {
-				if ev.GetClient() != "clients/c1" {
-					continue
+				v18, v19 := repDayVisits(t, e, pbDate(2026, 11, 18)), repDayVisits(t, e, pbDate(2026, 11, 19))
+				if len(v18) != 1 || len(v19) != 1 {
+					t.Fatalf("GetRepDay: %d visits at c1 on the 18th, %d on the 19th; want 1 each", len(v18), len(v19))
 				}
-				want := start
-				if typ := ev.GetType(); typ == dwellv1.EventType_EVENT_TYPE_VISIT_ENDED || typ == dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED {
-					want = end
+				// The events of each visit told, at its start and end:
+				// one from the 18th to the 19th, or one on each day.
+				type span struct{ start, end time.Time }
+				want := []span{{v18[0].GetStartTime().AsTime(), v19[0].GetEndTime().AsTime()}}
+				if tc.visits == 2 {
+					want = []span{{v18[0].GetStartTime().AsTime(), v18[0].GetEndTime().AsTime()},
+						{v19[0].GetStartTime().AsTime(), v19[0].GetEndTime().AsTime()}}
 				}
-				if !ev.GetEventTime().AsTime().Equal(want) {
-					t.Errorf("%v at %v, want %v (the visit from the 18th to the 19th)", ev.GetType(),
-						ev.GetEventTime().AsTime().In(jakarta), want.In(jakarta))
+				for _, ev := range evs {
+					if ev.GetClient() != "clients/c1" {
+						continue
+					}
+					ended := ev.GetType() == dwellv1.EventType_EVENT_TYPE_VISIT_ENDED || ev.GetType() == dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED
+					ok := false
+					for _, w := range want {
+						ok = ok || !ended && ev.GetEventTime().AsTime().Equal(w.start) || ended && ev.GetEventTime().AsTime().Equal(w.end)
+					}
+					if !ok {
+						t.Errorf("%v at %v, want at the start or end of the visits %v", ev.GetType(),
+							ev.GetEventTime().AsTime().In(jakarta), want)
+					}
 				}
-			}
-			// The KPIs count two meetings: one a day (package kpi).
-			k, err := e.report.GetKpis(e.admin(acme), &dwellv1.GetKpisRequest{Rep: "reps/r1", StartDate: pbDate(2026, 11, 18), EndDate: pbDate(2026, 11, 19)})
-			if err != nil {
-				t.Fatalf("GetKpis: %v", err)
-			}
-			if n := k.GetVisitTime().GetBasis().GetRecords(); n != 2 {
-				t.Errorf("GetKpis: KPI 2 counts %d visits, want a meeting on each side of the overnight pause", n)
-			}
-		})
+				// The KPIs count as many meetings (package kpi).
+				k, err := e.report.GetKpis(e.admin(acme), &dwellv1.GetKpisRequest{Rep: "reps/r1", StartDate: pbDate(2026, 11, 18), EndDate: pbDate(2026, 11, 19)})
+				if err != nil {
+					t.Fatalf("GetKpis: %v", err)
+				}
+				if n := k.GetVisitTime().GetBasis().GetRecords(); n != int32(tc.meetings) {
+					t.Errorf("GetKpis: KPI 2 counts %d visits, want %d", n, tc.meetings)
+				}
+			})
+		}
 	}
 }

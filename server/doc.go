@@ -171,8 +171,9 @@
 // GetRepDay, ListVisits and the KPIs alike; the check-out stays a record
 // of its own day (KPIs 6 and 7 count it there). GetKpis counts the two
 // visits of such a meeting, one on each day and at most 30 minutes
-// apart (kpi.MeetingGapMax), as one meeting (package kpi's doc; the summary's part tells whether a day's first visit begins
-// it and its last runs to its end). The store marks the day
+// apart (timeline.StayGapMax), as one meeting (package kpi's doc; the
+// summary's part tells whether a day's first visit begins it and its
+// last runs to its end), as WatchEvents tells them as one visit. The store marks the day
 // before a check-in's or check-out's own (store.Summaries), so that day's
 // summary follows. With include_fixes the answer
 // carries the fixes too (what dwellctl report day --svg draws). A day
@@ -229,7 +230,12 @@
 // (carryInto: that day's current summary, or the day derived when its
 // summary is stale; days without data between are passed over), so that
 // a stay across the rep's midnight is one visit, started and ended once,
-// and an idle stop across it is started once; and when the new day newly
+// and an idle stop across it is started once, when the next day's part
+// begins at most timeline.StayGapMax (30 minutes) after the previous
+// day's ended (the bound GetKpis counts one meeting by: a rep at a client
+// at the end of one day's working hours and the start of the next, or
+// paused or with the phone off there overnight, made two visits,
+// TestEventsPausedOvernightAtClient); and when the new day newly
 // ends with an open visit, it reads the rep's next day with data
 // (laterDay, the same way). A visit open at its day's end (working hours
 // over, the phone switched off, at the client) thus gets its VISIT_ENDED

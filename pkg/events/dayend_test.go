@@ -335,24 +335,26 @@ func TestDiffOpenAtDayEndMovedStart(t *testing.T) {
 	}
 }
 
-// TestDiffResumedAtClient: a rep at c1 pauses tracking there near day
-// 1's end (a GAP of seconds between its last fix and the pause) and
-// resumes there on day 2, whose first fix comes a little after the
-// resume (a GAP between the PAUSED time and the visit). The pause is
+// TestDiffResumedAtClient: a rep at c1 pauses tracking there ten minutes
+// before day 1's end (a GAP of seconds between its last fix and the
+// pause) and resumes there five minutes into day 2, whose first fix comes
+// a little after the resume (a GAP between the PAUSED time and the
+// visit): at most timeline.StayGapMax between the parts. The pause is
 // inside one visit, whichever day is derived first: one start (day 1's)
 // and one end (day 2's, when the rep leaves), no end at the pause. A GAP
 // after the resume longer than timeline.GapMin is the rep unobserved,
-// not paused: day 2's visit is then a stay of its own.
+// not paused: day 2's visit is then a stay of its own. (A pause there
+// overnight is two stays: TestDiffStayGap.)
 func TestDiffResumedAtClient(t *testing.T) {
 	geo := timeline.SourceGeofence
-	day1 := day(travel(0, 10), visit("c1", 10, 30, geo), seg(timeline.KindGap, 30, 30.2), seg(timeline.KindPaused, 30.2, 60))
-	// day2 resumes at minute 120, its first fix g minutes later.
+	day1 := day(travel(0, 10), visit("c1", 10, 50, geo), seg(timeline.KindGap, 50, 50.2), seg(timeline.KindPaused, 50.2, 60))
+	// day2 resumes at minute 65, its first fix g minutes later.
 	day2 := func(g float64) *timeline.Day {
-		segs := []timeline.Segment{seg(timeline.KindPaused, 60, 120)}
+		segs := []timeline.Segment{seg(timeline.KindPaused, 60, 65)}
 		if g > 0 {
-			segs = append(segs, seg(timeline.KindGap, 120, 120+g))
+			segs = append(segs, seg(timeline.KindGap, 65, 65+g))
 		}
-		return day(append(segs, visit("c1", 120+g, 160, geo), travel(160, 175), visit("c2", 175, 200, geo))...)
+		return day(append(segs, visit("c1", 65+g, 160, geo), travel(160, 175), visit("c2", 175, 200, geo))...)
 	}
 	one := []ev{
 		{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false},
@@ -370,7 +372,7 @@ func TestDiffResumedAtClient(t *testing.T) {
 		// its own (a second day told of first); day 1 must not end the
 		// stay at the pause.
 		for _, e := range stayEvents(reverse) {
-			if e.min == 30 {
+			if e.min == 50 {
 				t.Errorf("first fix %v min after the resume, day 2 then day 1: an end at the pause: %v", g, stayEvents(reverse))
 				break
 			}
@@ -382,8 +384,8 @@ func TestDiffResumedAtClient(t *testing.T) {
 	late := day2(15)
 	want := []ev{
 		{dwell.EventGeofenceEntered, "c1", 10, false}, {dwell.EventVisitStarted, "c1", 10, false},
-		{dwell.EventGeofenceExited, "c1", 30, false}, {dwell.EventVisitEnded, "c1", 30, false},
-		{dwell.EventGeofenceEntered, "c1", 135, false}, {dwell.EventVisitStarted, "c1", 135, false},
+		{dwell.EventGeofenceExited, "c1", 50, false}, {dwell.EventVisitEnded, "c1", 50, false},
+		{dwell.EventGeofenceEntered, "c1", 80, false}, {dwell.EventVisitStarted, "c1", 80, false},
 		{dwell.EventGeofenceExited, "c1", 160, false}, {dwell.EventVisitEnded, "c1", 160, false},
 	}
 	if got := stayEvents(dedupLogs(logWith(Carry{}, Later{}, day1), logWith(CarryOut(day1, Carry{}), Later{}, late))); !slices.Equal(got, want) {
@@ -392,8 +394,8 @@ func TestDiffResumedAtClient(t *testing.T) {
 
 	// An idle stop across the night, paused and resumed at one place, is
 	// one idle stop too.
-	idle1 := day(travel(0, 10), idle(10, 30), seg(timeline.KindPaused, 30, 60))
-	idle2 := day(seg(timeline.KindPaused, 60, 120), seg(timeline.KindGap, 120, 120.5), idle(120.5, 150), travel(150, 160))
+	idle1 := day(travel(0, 10), idle(10, 50), seg(timeline.KindPaused, 50, 60))
+	idle2 := day(seg(timeline.KindPaused, 60, 65), seg(timeline.KindGap, 65, 65.5), idle(65.5, 150), travel(150, 160))
 	log := dedupLogs(logWith(Carry{}, Later{}, idle1), logWith(CarryOut(idle1, Carry{}), Later{}, idle2))
 	got := summary(log)
 	for i := range got {
@@ -402,7 +404,7 @@ func TestDiffResumedAtClient(t *testing.T) {
 	if !slices.Equal(got, []ev{{dwell.EventIdleStarted, "", 10, false}}) {
 		t.Errorf("idle, paused and resumed at one place: %v, want one IDLE_STARTED at 10", got)
 	}
-	if !CarriesOn(day(seg(timeline.KindPaused, 60, 120), seg(timeline.KindGap, 120, 120.5), idle(120.5, 180), seg(timeline.KindPaused, 180, 240))) {
+	if !CarriesOn(day(seg(timeline.KindPaused, 60, 65), seg(timeline.KindGap, 65, 65.5), idle(65.5, 180), seg(timeline.KindPaused, 180, 240))) {
 		t.Errorf("CarriesOn: a day idle at one place from its resume to its pause carries on the idle stop before it")
 	}
 }

@@ -80,9 +80,18 @@
 // timeline.GapMin between the last fix and a pause, or between a resume
 // and the first fix (a rep who paused tracking at the client overnight
 // and resumed there is at one visit, started once, whose pause is inside
-// it). That is one stay and one visit to the stream, however long the
-// unobserved time between the days (a silence at one place is its stop's,
-// as within a day). What the previous day hands on (CarryOut: the client
+// it). That is one stay and one visit to the stream when the next day's
+// part begins at most timeline.StayGapMax (30 minutes) after the first
+// day's part ended (Stay.End), the bound by which package kpi counts one
+// meeting: a stay observed across midnight (a phone at a client sends a
+// fix every few minutes), or paused for a few minutes across it, or a day
+// filled wholly by the stay. A rep at a client when one day's working
+// hours end and again when the next day's begin (a merchandiser
+// stationed there: a visit a day, not one of a week), or whose phone was
+// off there overnight, or who paused tracking there overnight (the rep's
+// night), made two visits, however their ends look: the first day's is
+// ended at its end by the next day's data, and the next day's starts on
+// its own. What the previous day hands on (CarryOut: the client
 // and where its stay began) is passed to the next day's Diff as
 // Options.Carry; the next day's first visit, when it continues that stay,
 // is anchored at the stay's start: its VISIT_STARTED is the one the
@@ -96,23 +105,27 @@
 // Fence stays carry the same way, over the days' fix-backed visits.
 //
 // An idle stop carries the same way (a rep idle at a café from 23:30 to
-// 00:40, or parked overnight): the first day's last idle segment runs to
-// its end (nothing after it but paused time), and the next day's first
-// segment that is not paused time is idle, from that day's start, within
-// IdleSameM (50 m, the distance within which the timeline joins two idle
-// stops) of the first day's: one idle stop and one IDLE_STARTED, at
+// 00:40): the first day's last idle segment runs to its end (nothing
+// after it but paused time), and the next day's first segment that is
+// not paused time is idle, from that day's start, at most StayGapMax
+// after the first day's ended (IdleStay.End), within IdleSameM (50 m,
+// the distance within which the timeline joins two idle stops) of the
+// first day's: one idle stop and one IDLE_STARTED, at
 // where it began on the first day, under that day's key, whichever day
 // is derived first. CarryOut hands it on as Carry.Idle (where the rep
 // stood and since when), and a day that is one idle stop from its start
 // to its end CarriesOn too. An idle segment that begins the next day
-// elsewhere, or after travel, is a new idle stop.
+// elsewhere, or after travel, or hours after the first day's (a car
+// parked overnight with the phone off or tracking paused: one stop a
+// day), is a new idle stop.
 //
 // A visit open at its day's end that the next day does not carry on
 // ends there: the rep's next day with data (a segment that is not
 // PAUSED or OFF_HOURS: Tracked; days without any between, such as a
 // weekend with the phone off, are passed over) shows the rep did not
 // continue the stay (its first visit of the kind is at another client,
-// or after travel, or there is none: idle, travelling), once it shows
+// or after travel, or more than StayGapMax after the stay's end, or
+// there is none: idle, travelling), once it shows
 // enough of the rep to tell (decisive: tracked for SettleAfter past
 // visit_min, or its first stop reached by travel or followed by more;
 // the rep's first minutes back at the client are no visit yet). The
@@ -161,7 +174,10 @@
 // not retracted, and two visits a later derivation joins stay two starts
 // and, if both had ended, two ends. So does a stay or idle stop across
 // midnight whose second day was told of before any of the first day's
-// part arrived (its start was then the second day's). A visit that has
+// part arrived (its start was then the second day's), and a first visit
+// of a day that late fixes move past StayGapMax after the stay carried in
+// (the stay carried in is then ended, but the visit, told of as its
+// continuation, gets no start of its own). A visit that has
 // not ended by its day's end is ended only by a later day with data
 // within the few days the caller looks (the server: 7), and only the
 // day's last visit of a kind is such a stay (an earlier one left open by
@@ -446,7 +462,9 @@ func maxTime(a, b time.Time) time.Time {
 // Stay is a visit open at the end of a rep's local day (not ended there:
 // see ended): its client, the instant it began, which anchors its events
 // (zero Since: none), and its end as that day has it (End: where its
-// VISIT_ENDED is placed when a later day shows the rep gone). It began
+// VISIT_ENDED is placed when a later day shows the rep gone; the next
+// day's first visit continues the stay only if it begins at most
+// timeline.StayGapMax after End). It began
 // before that day when the day's visit itself carried on a stay of the
 // day before. Left tells that the day shows the rep leaving after End
 // (travel, for less than SettleAfter) rather than nothing but paused
@@ -463,10 +481,11 @@ type Stay struct {
 // they were open at the day's end, and the idle stop its last idle
 // segment is (Idle), if that ran to the day's end. A day whose first
 // visit of a kind begins at its start (nothing before it but paused time)
-// at the client of the stay carried in continues that stay, unless the
-// stay was Left or Gap is set; a day whose first segment that is not
-// paused time is idle, from its start, within IdleSameM of the idle stop
-// carried in, continues that stop, unless Gap is set. A day with data
+// at the client of the stay carried in, at most timeline.StayGapMax after
+// the stay's End, continues that stay, unless the stay was Left or Gap is
+// set; a day whose first segment that is not paused time is idle, from
+// its start, at most StayGapMax after the idle stop carried in ended and
+// within IdleSameM of it, continues that stop, unless Gap is set. A day with data
 // that does not continue the stay carried in ends it (see the package
 // doc, "Across midnight").
 //
@@ -488,6 +507,10 @@ type Carry struct {
 type IdleStay struct {
 	Location dwell.LatLng
 	Since    time.Time
+	// End is where the day's last idle segment ends: the next day's
+	// first idle segment continues the stop only if it begins at most
+	// timeline.StayGapMax after it.
+	End time.Time
 }
 
 // IdleSameM is how far apart, in metres, the idle segments either side
@@ -499,13 +522,24 @@ const IdleSameM = 50.0
 
 // carries reports whether segment i of day d continues the idle stop s:
 // it is the day's first segment that is not paused time, idle, from the
-// day's start, within IdleSameM of s's place.
+// day's start, within IdleSameM of s's place, and begins at most
+// timeline.StayGapMax after s ended (a car parked overnight with the
+// phone off or paused is two idle stops, one a day).
 func (s IdleStay) carries(d *timeline.Day, i int) bool {
 	if s.Since.IsZero() || i >= len(d.Segments) {
 		return false
 	}
 	g := d.Segments[i]
-	return g.Kind == timeline.KindIdle && startsDay(d, g.Start) && distanceM(s.Location, g.Location) <= IdleSameM
+	return g.Kind == timeline.KindIdle && startsDay(d, g.Start) && within(s.End, g.Start) &&
+		distanceM(s.Location, g.Location) <= IdleSameM
+}
+
+// within reports whether next, the start of a day's first visit or idle
+// segment, is at most timeline.StayGapMax after end, where the stay the
+// day before ended with ended: the two parts are then one stay (see the
+// package doc, "Across midnight").
+func within(end, next time.Time) bool {
+	return next.Sub(end) <= timeline.StayGapMax
 }
 
 // seenIdle reports whether idle segment s overlaps an idle segment of
@@ -566,10 +600,12 @@ func (c Carry) stay(fence bool) Stay {
 }
 
 // carries reports whether v, the first visit of its kind of day d,
-// continues s: s was not Left, v is at s's client and nothing but
-// paused time is before it in d.
+// continues s: s was not Left, v is at s's client, nothing but paused
+// time is before it in d, and it begins at most timeline.StayGapMax after
+// s's End (the hours between one day's working hours and the next's, or
+// a night with the phone off or tracking paused, part two stays).
 func (s Stay) carries(d *timeline.Day, v timeline.Visit) bool {
-	return !s.Since.IsZero() && !s.Left && s.Client == v.Client && startsDay(d, v.Start)
+	return !s.Since.IsZero() && !s.Left && s.Client == v.Client && startsDay(d, v.Start) && within(s.End, v.Start)
 }
 
 // continues reports whether v, the first visit of its kind of day d,
@@ -744,7 +780,7 @@ func CarryOut(d *timeline.Day, in Carry) Carry {
 		for first >= 2 && timeline.AfterBreak(d.Segments, first) {
 			first -= 2
 		}
-		out.Idle = IdleStay{Location: d.Segments[i].Location, Since: d.Segments[first].Start}
+		out.Idle = IdleStay{Location: d.Segments[i].Location, Since: d.Segments[first].Start, End: d.Segments[i].End}
 		if !in.Gap && in.Idle.carries(d, first) {
 			out.Idle.Since = in.Idle.Since
 		}
@@ -755,8 +791,9 @@ func CarryOut(d *timeline.Day, in Carry) Carry {
 // CarriesOn reports whether what d hands on (CarryOut) may be a stay or
 // idle stop d carries on from the day before, so depends on what d was
 // handed, and the caller reads the day before d too: d is, for a kind,
-// one visit from the day's start (nothing but paused time before it)
-// still open at its end (not ended: the rep at the site to the end,
+// one visit from the day's start (nothing but paused time before it, and
+// at most timeline.StayGapMax after the observed span's start: the day
+// before ended no later) still open at its end (not ended: the rep at the site to the end,
 // paused there, or seen leaving it less than SettleAfter before the end,
 // Stay.Left), or one idle stop from its start to its end (parked all
 // day). A day whose one visit began the day and which the rep left near
@@ -766,7 +803,7 @@ func CarriesOn(d *timeline.Day) bool {
 	if d == nil {
 		return false
 	}
-	if i := firstIdle(d); i >= 0 {
+	if i := firstIdle(d); i >= 0 && within(d.Start, d.Segments[i].Start) {
 		last := i
 		for last+2 < len(d.Segments) && timeline.AfterBreak(d.Segments, last+2) {
 			last += 2
@@ -776,7 +813,7 @@ func CarriesOn(d *timeline.Day) bool {
 		}
 	}
 	for _, k := range stayKinds {
-		if vs := k.of(d); len(vs) == 1 && startsDay(d, vs[0].Start) && !ended(d, vs[0].End) {
+		if vs := k.of(d); len(vs) == 1 && startsDay(d, vs[0].Start) && within(d.Start, vs[0].Start) && !ended(d, vs[0].End) {
 			return true
 		}
 	}
@@ -792,7 +829,8 @@ func CarriesOn(d *timeline.Day) bool {
 // day's; or next may newly end the stay carried in: it is the first
 // derivation of the day to show enough of the rep to tell (decisive), or
 // its first visit of a kind no longer begins the day at the client
-// prev's did. The caller reads the previous day only then: not at every
+// prev's did, or begins later (timeline.StayGapMax after the stay's end,
+// it no longer continues it). The caller reads the previous day only then: not at every
 // derivation of a day that begins at a client or idle, and once a day for
 // the end of a stay (when the day's data first decides it).
 func NeedsCarry(prev, next *timeline.Day, set dwell.Settings) bool {
@@ -812,7 +850,7 @@ func NeedsCarry(prev, next *timeline.Day, set dwell.Settings) bool {
 	for _, k := range stayKinds {
 		nv, pv := k.of(next), k.of(prev)
 		if len(pv) > 0 && startsDay(prev, pv[0].Start) && decisive(next, settle) &&
-			(len(nv) == 0 || nv[0].Client != pv[0].Client || !startsDay(next, nv[0].Start)) {
+			(len(nv) == 0 || nv[0].Client != pv[0].Client || !startsDay(next, nv[0].Start) || nv[0].Start.After(pv[0].Start)) {
 			return true
 		}
 		if len(nv) == 0 || !startsDay(next, nv[0].Start) {

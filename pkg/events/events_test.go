@@ -496,7 +496,7 @@ func TestDiffIdleAcrossMidnight(t *testing.T) {
 	day1 := day(travel(0, 10), place(idle(10, 30), 0))
 	day2 := day(place(idle(30, 70), 8), travel(70, 80), place(idle(80, 95), 2000))
 	carry := CarryOut(day1, Carry{})
-	if want := (IdleStay{Location: day1.Segments[1].Location, Since: at(10)}); carry.Idle != want {
+	if want := (IdleStay{Location: day1.Segments[1].Location, Since: at(10), End: at(30)}); carry.Idle != want {
 		t.Fatalf("CarryOut(day 1).Idle = %+v, want %+v", carry.Idle, want)
 	}
 	if !NeedsCarry(nil, day2, dwell.Settings{}) || NeedsCarry(day2, day2, dwell.Settings{}) {

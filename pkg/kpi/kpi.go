@@ -23,12 +23,12 @@
 // before it, or the short GAP between a resume and the first fix) at the
 // client of the day before's last visit, which ran to that day's end
 // (nothing but such time after it, or the short GAP between the last fix
-// and a pause), and begins at most MeetingGapMax (30 minutes) after it
-// ended, it carries that meeting on (a chain of such days is one
-// meeting). The gap is what package events' "Across midnight" does not
-// bound: a rep at a client when one day's working hours end and again
-// when the next day's begin, or paused there overnight, is one stay to
-// the live stream but two meetings here. Where both days are in the
+// and a pause), and begins at most timeline.StayGapMax (30 minutes) after
+// it ended, it carries that meeting on (a chain of such days is one
+// meeting). Package events tells the live stream the same stay by the
+// same bound ("Across midnight"): a rep at a client when one day's
+// working hours end and again when the next day's begin, or paused there
+// overnight, is two visits to the stream and two meetings here. Where both days are in the
 // range, the KPIs that count visits (2, 3, 8) count it once, its length
 // (KPI 2's mean, histogram bucket and sweet spot, judged from where it
 // began) the sum of its parts; KPI 5 counts it once where the day before

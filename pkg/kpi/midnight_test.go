@@ -107,7 +107,7 @@ func TestMeetingAcrossMidnight(t *testing.T) {
 // TestStationedAtOneClient: a rep at one client from the start of each
 // day's working hours (09:00-17:00, off hours around them) to their end
 // holds a meeting a day, not one for the week: the parts are 16 hours
-// apart (MeetingGapMax). So is a rep whose phone was off there overnight.
+// apart (timeline.StayGapMax). So is a rep whose phone was off there overnight.
 func TestStationedAtOneClient(t *testing.T) {
 	t0 := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
 	var days []*Day
@@ -136,7 +136,7 @@ func TestStationedAtOneClient(t *testing.T) {
 // GAP after the PAUSED time), then leaves at 00:40. One meeting of 100
 // minutes, as package events tells one stay; with a first fix more than
 // timeline.GapMin after the resume, two. A pause there overnight (from
-// 18:00 to 08:00) is two meetings (MeetingGapMax), however the fixes
+// 18:00 to 08:00) is two meetings (timeline.StayGapMax), however the fixes
 // around it look.
 func TestMeetingResumedAfterPause(t *testing.T) {
 	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) }

@@ -36,9 +36,10 @@ type part struct {
 	// first visit begins the day (nothing but that before it), and
 	// carryInCustomer that this first visit is at a customer. A first
 	// visit that begins its day at the client of the day before's last
-	// visit, which ran to that day's end, carries that stay on: one
-	// meeting across the rep's midnight, as package events tells it
-	// ("Across midnight"), which Compute counts once (continues).
+	// visit, which ran to that day's end, at most timeline.StayGapMax
+	// after it ended, carries that stay on: one meeting across the rep's
+	// midnight, as package events tells it ("Across midnight"), which
+	// Compute counts once (continues).
 	carryOut, carryIn, carryInCustomer bool
 }
 
@@ -233,26 +234,16 @@ func pausedAfter(d *Day, end time.Time) bool {
 	return true
 }
 
-// MeetingGapMax is the longest time between the part of a meeting on one
-// day and its part on the next that still makes them one meeting: the
-// days meet at the rep's midnight, and a phone at a client sends a fix
-// every few minutes (GetTrackingConfig's pace when still is at most 5
-// minutes). A rep at a client at the end of one day's working hours and
-// again at the start of the next, or whose phone was off overnight there,
-// or who paused tracking there overnight, held two meetings: the hours
-// between are no meeting, however its ends look.
-const MeetingGapMax = 30 * time.Minute
-
 // continues reports whether p's first visit carries on the meeting of
 // prev's last (see part.carryOut), prev being the part of the day before:
-// same client, and the first begins at most MeetingGapMax after the last
-// ends.
+// same client, and the first begins at most timeline.StayGapMax after the
+// last ends: the bound package events tells one stay across midnight by.
 func (p *part) continues(prev *part) bool {
 	if !p.carryIn || prev == nil || !prev.carryOut || len(p.spans) == 0 || len(prev.spans) == 0 {
 		return false
 	}
 	first, last := p.spans[0], prev.spans[len(prev.spans)-1]
-	return first.start-last.end <= int64(MeetingGapMax) && p.clients.ids[first.client] == prev.clients.ids[last.client]
+	return first.start-last.end <= int64(timeline.StayGapMax) && p.clients.ids[first.client] == prev.clients.ids[last.client]
 }
 
 // add adds o's counts and sums to p; the records (clients, spans,

@@ -98,6 +98,20 @@ type Input struct {
 // VisitMin is the claim's, not a visit of its own.
 const Version = 5
 
+// StayGapMax is the longest time between the part of a stay at one place
+// on one local day and its part on the next that still makes them one
+// stay: one visit to the event stream (package events, "Across midnight")
+// and one meeting to the KPIs (package kpi). The days meet at the rep's
+// midnight, and a phone at a client sends a fix every few minutes
+// (GetTrackingConfig's pace when still is at most 5 minutes), so a stay
+// observed across midnight, or paused for a few minutes across it, has
+// its parts minutes apart. A rep at a client at the end of one day's
+// working hours and again at the start of the next, or whose phone was
+// off overnight there, or who paused tracking there overnight (the rep's
+// night), made two stays: the hours between are no stay, however its ends
+// look. The derivation itself does not use it: each day is derived alone.
+const StayGapMax = 30 * time.Minute
+
 // ClientSource looks up a client by id. Derive calls it only for clients
 // that fences or claims name, so a store-backed source stays cheap.
 type ClientSource interface {

@@ -224,11 +224,16 @@ const (
 	// most) is that visit, and each other part is a new visit with its own
 	// VISIT_STARTED. A stay at a client across the rep's local midnight
 	// (the first day's data ends at the client, the next day's begins
-	// there, with nothing but paused time between, which includes the
-	// minutes, up to 10, between a pause and the last fix before it or a
-	// resume and the first fix after it) is one visit: one VISIT_STARTED,
-	// at the stay's start on the first day, and one VISIT_ENDED, when the
-	// next day shows the rep gone.
+	// there at most 30 minutes later, with nothing but paused time between,
+	// which includes the minutes, up to 10, between a pause and the last
+	// fix before it or a resume and the first fix after it) is one visit:
+	// one VISIT_STARTED, at the stay's start on the first day, and one
+	// VISIT_ENDED, when the next day shows the rep gone. GetKpis counts one
+	// meeting by the same bound. A rep at a client when one day's working
+	// hours end and again when the next day's begin (a merchandiser
+	// stationed there), or whose phone was off there overnight, or who
+	// paused tracking there overnight, made a visit each day, each started
+	// and ended.
 	EventType_EVENT_TYPE_VISIT_STARTED EventType = 1
 	// A visit ended: the fixes show the rep away from the site for 10
 	// minutes, or stopped elsewhere after travelling. A visit the rep is
@@ -238,15 +243,18 @@ const (
 	// with data (days without any between, such as a weekend, are passed
 	// over, up to a week) shows the rep did not carry the stay on: it
 	// begins elsewhere, or at the site after travelling, or after days
-	// without data. event_time is then the visit's end as its own day has
-	// it (about the rep's last fix there, or the start of the pause), and
+	// without data, or more than 30 minutes after the visit's end (see
+	// EVENT_TYPE_VISIT_STARTED). event_time is then the visit's end as its
+	// own day has it (about the rep's last fix there, or the start of the
+	// pause), and
 	// the event comes once that next day has data enough to tell (10
 	// minutes beyond visit_min_seconds of it, or a first stop reached by
 	// travel), whichever of the two days is uploaded first; it is late only
 	// if that next day's data came late. The very next local day beginning
-	// at the same site continues the stay (see EVENT_TYPE_VISIT_STARTED). Two visits that later data joins
-	// stay two to the stream (WatchEvents). event_time is the visit's end
-	// as estimated when the event is sent.
+	// at the same site at most 30 minutes after the visit's end continues
+	// the stay (see EVENT_TYPE_VISIT_STARTED). Two visits that later data
+	// joins stay two to the stream (WatchEvents). event_time is the visit's
+	// end as estimated when the event is sent.
 	EventType_EVENT_TYPE_VISIT_ENDED EventType = 2
 	// The rep entered a client's site: as VISIT_STARTED, for visits the
 	// fixes back (not one resting on a check-in alone), with the same
@@ -267,10 +275,12 @@ const (
 	// The rep became idle: a stop of the tenant's idle_min_seconds away from
 	// any client site. event_time is the stop's start. Once per stop: an
 	// idle stop across the rep's local midnight (the first day's data ends
-	// idle, the next day's begins idle within 50 m of it, with nothing but
-	// paused time between: a rep at a café from 23:30 to 00:40, or parked
-	// overnight) is one stop, started at 23:30 on the first day and not
-	// again at 00:00; so is one across a split shift's break.
+	// idle, the next day's begins idle within 50 m of it at most 30
+	// minutes later, with nothing but paused time between: a rep at a café
+	// from 23:30 to 00:40) is one stop, started at 23:30 on the first day
+	// and not again at 00:00; so is one across a split shift's break. A car
+	// parked overnight with the phone off or tracking paused is a stop each
+	// day.
 	EventType_EVENT_TYPE_IDLE_STARTED EventType = 6
 	// No fix arrived from the rep for the tenant's silence threshold
 	// (Settings.silence_min_seconds) of the rep's working time, paused time

@@ -70,8 +70,8 @@ type ReportServiceClient interface {
 	// with nothing but paused time between, the minutes before the first fix
 	// after a resume included) is one meeting when both days are in the
 	// range (a rep at a client when one day's working hours end and again
-	// when the next day's begin, or paused there overnight, held two,
-	// although WatchEvents tells one stay): KPIs 2, 3 and 8 count it once,
+	// when the next day's begin, or paused there overnight, held two, as
+	// WatchEvents tells two visits): KPIs 2, 3 and 8 count it once,
 	// its length
 	// the sum of its two parts (KPI 2's mean, histogram and sweet spot, the
 	// latter judged from its start on the first day), and KPI 5 counts it
@@ -307,8 +307,8 @@ type ReportServiceServer interface {
 	// with nothing but paused time between, the minutes before the first fix
 	// after a resume included) is one meeting when both days are in the
 	// range (a rep at a client when one day's working hours end and again
-	// when the next day's begin, or paused there overnight, held two,
-	// although WatchEvents tells one stay): KPIs 2, 3 and 8 count it once,
+	// when the next day's begin, or paused there overnight, held two, as
+	// WatchEvents tells two visits): KPIs 2, 3 and 8 count it once,
 	// its length
 	// the sum of its two parts (KPI 2's mean, histogram and sweet spot, the
 	// latter judged from its start on the first day), and KPI 5 counts it
