@@ -557,11 +557,11 @@ func seenIdle(prev *timeline.Day, s timeline.Segment) bool {
 // paused time comes before it (it begins the day: startsDay), else -1.
 func firstIdle(d *timeline.Day) int {
 	for i, s := range d.Segments {
-		if s.Kind == timeline.KindIdle && startsDay(d, s.Start) {
-			return i
-		}
-		if !isPaused(s) && !resumeGap(d.Segments, i) {
+		if !startsDay(d, s.Start) {
 			break
+		}
+		if s.Kind == timeline.KindIdle {
+			return i
 		}
 	}
 	return -1
@@ -713,32 +713,11 @@ func settleFor(set dwell.Settings) time.Duration {
 }
 
 // startsDay reports whether nothing but paused time comes before start
-// in d: PAUSED, OFF_HOURS, or a GAP of at most timeline.GapMin right
-// after a PAUSED segment (resumeGap). The mirror of pausedAfter: a rep
+// in d (timeline.PausedBefore: PAUSED, OFF_HOURS, or the short GAP
+// between a resume and the first fix), the mirror of pausedAfter: a rep
 // who resumes tracking where it paused is where the pause left it.
 func startsDay(d *timeline.Day, start time.Time) bool {
-	if start.Before(d.Start) {
-		return false
-	}
-	for i, s := range d.Segments {
-		if !s.Start.Before(start) {
-			break
-		}
-		if !isPaused(s) && !resumeGap(d.Segments, i) {
-			return false
-		}
-	}
-	return true
-}
-
-// resumeGap reports whether segs[i] is a GAP of at most timeline.GapMin
-// right after a PAUSED segment: the unobserved seconds between a resume
-// and the first fix after it (a phone takes a few seconds to a few
-// minutes to get one), which the day shows as GAP. Like the GAP before a
-// pause that pausedAfter passes over, it is not the rep seen anywhere.
-func resumeGap(segs []timeline.Segment, i int) bool {
-	s := segs[i]
-	return s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin && i > 0 && segs[i-1].Kind == timeline.KindPaused
+	return !start.Before(d.Start) && timeline.PausedBefore(d.Segments, start)
 }
 
 // CarryOut returns what day d hands on to the next local day, given in,
@@ -958,25 +937,12 @@ func ended(d *timeline.Day, end time.Time) bool {
 	return false
 }
 
-// pausedAfter reports whether d is paused from end on: every segment from
-// end on is PAUSED, or OFF_HOURS (a pause across a split shift's break),
-// or a GAP of at most timeline.GapMin right before a PAUSED one (the
-// unobserved seconds between the last fix and the pause, which the day
-// shows as GAP: the rep paused where it was).
+// pausedAfter reports whether d is paused from end on
+// (timeline.PausedAfter): every segment from end on is PAUSED, or
+// OFF_HOURS (a pause across a split shift's break), or the short GAP
+// between the last fix and a pause (the rep paused where it was).
 func pausedAfter(d *timeline.Day, end time.Time) bool {
-	for i, s := range d.Segments {
-		if !s.End.After(end) {
-			continue
-		}
-		switch {
-		case s.Kind == timeline.KindPaused, s.Kind == timeline.KindOffHours:
-		case s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin &&
-			i+1 < len(d.Segments) && d.Segments[i+1].Kind == timeline.KindPaused:
-		default:
-			return false
-		}
-	}
-	return true
+	return timeline.PausedAfter(d.Segments, end)
 }
 
 // overlap reports whether the closed intervals [a0, a1] and [b0, b1] meet.

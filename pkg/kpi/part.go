@@ -164,8 +164,8 @@ func computePart(d *Day) *part {
 	}
 	// A day without segments (built by hand) tells nothing of its ends.
 	if n := len(d.Visits); n > 0 && len(d.Segments) > 0 {
-		p.carryOut = pausedAfter(d, d.Visits[n-1].End)
-		p.carryIn = startsDay(d, d.Visits[0].Start)
+		p.carryOut = timeline.PausedAfter(d.Segments, d.Visits[n-1].End)
+		p.carryIn = !d.Visits[0].Start.Before(d.Start) && timeline.PausedBefore(d.Segments, d.Visits[0].Start)
 		p.carryInCustomer = p.carryIn && d.Visits[0].Kind == dwell.ClientKindCustomer
 	}
 	for _, co := range d.CheckOuts {
@@ -191,47 +191,6 @@ func computePart(d *Day) *part {
 // histBucket returns the histogram bucket of a visit of n nanoseconds.
 func histBucket(n int64) int {
 	return sort.SearchFloat64s(histogramBoundsMin[:], time.Duration(n).Minutes()+1e-9)
-}
-
-// startsDay reports whether nothing but paused time (PAUSED, OFF_HOURS,
-// or a short gap after a pause: the seconds between a resume and the
-// first fix) comes before start in d: package events' rule.
-func startsDay(d *Day, start time.Time) bool {
-	if start.Before(d.Start) {
-		return false
-	}
-	for i, s := range d.Segments {
-		if !s.Start.Before(start) {
-			break
-		}
-		switch {
-		case s.Kind == timeline.KindPaused, s.Kind == timeline.KindOffHours:
-		case s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin &&
-			i > 0 && d.Segments[i-1].Kind == timeline.KindPaused:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// pausedAfter reports whether nothing but paused time (PAUSED, OFF_HOURS,
-// or a short gap before a pause) comes after end in d: package events'
-// rule.
-func pausedAfter(d *Day, end time.Time) bool {
-	for i, s := range d.Segments {
-		if !s.End.After(end) {
-			continue
-		}
-		switch {
-		case s.Kind == timeline.KindPaused, s.Kind == timeline.KindOffHours:
-		case s.Kind == timeline.KindGap && s.Duration() <= timeline.GapMin &&
-			i+1 < len(d.Segments) && d.Segments[i+1].Kind == timeline.KindPaused:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // continues reports whether p's first visit carries on the meeting of

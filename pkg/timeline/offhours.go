@@ -115,3 +115,43 @@ func applyOffHours(day *Day, bs []span) {
 	day.Visits = trimVisits(day.Visits, in, func(v *Visit, d time.Duration) { v.OffHours = d })
 	day.Totals = day.SumTotals()
 }
+
+// PausedBefore reports whether nothing but paused time comes before start
+// in segs (a day's segments): PAUSED, OFF_HOURS, or a GAP of at most
+// GapMin right after a PAUSED one (the seconds between a resume and the
+// first fix after it, which a phone takes to get one: the rep seen
+// nowhere). A stay or idle stop that begins so carries on what the day
+// before ended with (packages events and kpi).
+func PausedBefore(segs []Segment, start time.Time) bool {
+	for i, s := range segs {
+		if !s.Start.Before(start) {
+			break
+		}
+		switch {
+		case s.Kind == KindPaused, s.Kind == KindOffHours:
+		case s.Kind == KindGap && s.Duration() <= GapMin && i > 0 && segs[i-1].Kind == KindPaused:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// PausedAfter reports whether nothing but paused time comes after end in
+// segs: PAUSED, OFF_HOURS, or a GAP of at most GapMin right before a
+// PAUSED one (the seconds between the last fix and a pause). A stay that
+// ends so runs to its day's end.
+func PausedAfter(segs []Segment, end time.Time) bool {
+	for i, s := range segs {
+		if !s.End.After(end) {
+			continue
+		}
+		switch {
+		case s.Kind == KindPaused, s.Kind == KindOffHours:
+		case s.Kind == KindGap && s.Duration() <= GapMin && i+1 < len(segs) && segs[i+1].Kind == KindPaused:
+		default:
+			return false
+		}
+	}
+	return true
+}
