@@ -63,10 +63,16 @@
 // under its id (TestEtagAcrossDelete). A masked update (updateMasked in
 // directory.go) reads the record, merges its mask's fields, validates and
 // writes with the store's conditional write (UPDATE ... WHERE revision = $n
-// in pgstore, a check inside the write transaction in boltstore). If the
-// record changed since the read (dwell.Conflict) it reads again and merges
-// again, up to maxUpdateTries (10) times with a random pause of up to 1 ms
-// at first, doubling to at most maxUpdatePause (20 ms), and then answers
+// in pgstore, a check inside the write transaction in boltstore), which for
+// a record that can be deleted also requires the creation instant read
+// (store.CheckLife): a record deleted and created again between the read
+// and the write is back at revision 1, and the revision alone would let
+// the update write the deleted record (a client's geofence, kind and
+// address among its fields) over the new one
+// (TestMaskedUpdateAcrossDeleteAndCreate). If the record changed since the
+// read (dwell.Conflict) it reads again and merges again, up to
+// maxUpdateTries (10) times with a random pause of up to 1 ms at first,
+// doubling to at most maxUpdatePause (20 ms), and then answers
 // ABORTED. An update carrying an etag is tried once against it. Imports and
 // upserts write whole records unconditionally and raise their revisions,
 // so a racing masked update merges again on top of them. The per-tenant

@@ -9,6 +9,7 @@
 package dwell
 
 import (
+	"math"
 	"time"
 )
 
@@ -109,8 +110,10 @@ type Circle struct {
 }
 
 // Polygon is a polygonal geofence: one outer ring and optional holes. Rings
-// are lists of vertices without the closing repeat of the first vertex; the
-// winding order does not matter.
+// are lists of vertices; a ring may end with a closing repeat of its first
+// vertex (as GeoJSON writes rings): validation accepts it and the server
+// stores rings as sent, so every reader must treat a last vertex equal to
+// the first as no vertex of its own. The winding order does not matter.
 type Polygon struct {
 	// Shell is the outer boundary.
 	Shell []LatLng
@@ -124,22 +127,64 @@ type Geofence struct {
 	Polygon *Polygon
 }
 
-// Center returns a representative centre of the fence: the circle's centre,
-// or the mean of the polygon shell's vertices.
+// Center returns the fence's centre, the one DESIGN's tie rule ("ties to
+// the nearest centre") measures from: the circle's centre, or the area
+// centroid of the polygon's shell (holes ignored). The centroid is taken on
+// a plane of degrees about the shell's first vertex with longitudes
+// unwrapped, so a shell across the antimeridian has its centre inside it
+// rather than on the other side of the Earth, and a closing repeat of the
+// first vertex is ignored rather than counted twice. Over a fence (at most
+// tens of kilometres) the plane's distortion is negligible; scaling
+// longitude by the cosine of the latitude would not move the centroid, an
+// affine map moving a centroid with its polygon. A shell of zero area gets
+// the mean of its vertices.
 func (g Geofence) Center() LatLng {
 	switch {
 	case g.Circle != nil:
 		return g.Circle.Center
 	case g.Polygon != nil && len(g.Polygon.Shell) > 0:
-		var c LatLng
-		for _, p := range g.Polygon.Shell {
-			c.Lat += p.Lat
-			c.Lng += p.Lng
-		}
-		n := float64(len(g.Polygon.Shell))
-		return LatLng{Lat: c.Lat / n, Lng: c.Lng / n}
+		return ringCentroid(g.Polygon.Shell)
 	}
 	return LatLng{}
+}
+
+// ringCentroid returns the area centroid of ring vs (see Geofence.Center).
+func ringCentroid(vs []LatLng) LatLng {
+	if n := len(vs); n > 1 && vs[n-1] == vs[0] {
+		vs = vs[:n-1]
+	}
+	o := vs[0]
+	// xy returns v in degrees east and north of o, east taken the short way
+	// round.
+	xy := func(v LatLng) (x, y float64) { return wrapLngDeg(v.Lng - o.Lng), v.Lat - o.Lat }
+	var a2, cx, cy, sx, sy float64 // twice the signed area, centroid sums, vertex sums
+	n := len(vs)
+	for i := range vs {
+		x0, y0 := xy(vs[i])
+		x1, y1 := xy(vs[(i+1)%n])
+		cr := x0*y1 - x1*y0
+		a2 += cr
+		cx += (x0 + x1) * cr
+		cy += (y0 + y1) * cr
+		sx += x0
+		sy += y0
+	}
+	x, y := sx/float64(n), sy/float64(n)
+	if a2 != 0 {
+		x, y = cx/(3*a2), cy/(3*a2)
+	}
+	return LatLng{Lat: o.Lat + y, Lng: wrapLngDeg(o.Lng + x)}
+}
+
+// wrapLngDeg returns longitude l, in degrees, brought into [-180, 180].
+func wrapLngDeg(l float64) float64 {
+	l = math.Mod(l, 360)
+	if l > 180 {
+		l -= 360
+	} else if l < -180 {
+		l += 360
+	}
+	return l
 }
 
 // ClientKind tells a prospect from an existing customer.

@@ -34,8 +34,14 @@
 // makes PutSettings write only if the tenant has stored no settings.
 // After a conditional write succeeds the stored revision is the one
 // passed plus 1. A record deleted and created again starts again at
-// revision 1, so a write based on the deleted record's revision 1 passes
-// on the new one while that is still at revision 1.
+// revision 1, so for the records that can be (clients, reps, teams and
+// partner accounts) a conditional write also requires the stored record's
+// CreateTime to equal the one passed, its life (CheckLife), in the same
+// atomic step: a write based on the deleted record's revision 1, its
+// fields read before the delete, fails with dwell.Conflict rather than
+// replace the new record. The caller passes the CreateTime it read; the
+// checks come in the order NotFound, revision, life, then the method's
+// own (UpdateRep's team).
 //
 // # Durability
 //
@@ -86,7 +92,8 @@ type Store interface {
 	// GetClient returns the client or dwell.NotFound.
 	GetClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) (dwell.Client, error)
 	// UpdateClient replaces an existing client (dwell.NotFound if absent),
-	// conditionally on c.Revision (dwell.Conflict; see the package doc).
+	// conditionally on c.Revision and, that not 0, c.CreateTime
+	// (dwell.Conflict; see the package doc).
 	UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell.Client) error
 	// DeleteClient removes a client (dwell.NotFound if absent).
 	DeleteClient(ctx context.Context, tenant dwell.TenantID, id dwell.ClientID) error
@@ -118,7 +125,8 @@ type Store interface {
 	CreateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep) error
 	GetRep(ctx context.Context, tenant dwell.TenantID, id dwell.RepID) (dwell.Rep, error)
 	// UpdateRep replaces an existing rep (dwell.NotFound if absent),
-	// conditionally on r.Revision (dwell.Conflict; see the package doc).
+	// conditionally on r.Revision and, that not 0, r.CreateTime
+	// (dwell.Conflict; see the package doc).
 	// Its Team, if not empty, must exist, as for CreateRep: otherwise
 	// UpdateRep writes nothing and fails with dwell.Invalid on field
 	// "team" (after NotFound and Conflict), checked in the same atomic
@@ -133,7 +141,8 @@ type Store interface {
 	CreateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
 	GetTeam(ctx context.Context, tenant dwell.TenantID, id dwell.TeamID) (dwell.Team, error)
 	// UpdateTeam replaces an existing team (dwell.NotFound if absent),
-	// conditionally on t.Revision (dwell.Conflict; see the package doc).
+	// conditionally on t.Revision and, that not 0, t.CreateTime
+	// (dwell.Conflict; see the package doc).
 	UpdateTeam(ctx context.Context, tenant dwell.TenantID, t dwell.Team) error
 	// DeleteTeam removes a team (dwell.NotFound if absent) and, in the
 	// same write, the team of every rep in it (their UpdateTime becomes
@@ -244,8 +253,8 @@ type Partners interface {
 	// GetPartner returns the account or dwell.NotFound.
 	GetPartner(ctx context.Context, tenant dwell.TenantID, id dwell.PartnerID) (dwell.PartnerAccount, error)
 	// UpdatePartner replaces an existing account whole (dwell.NotFound if
-	// absent), conditionally on a.Revision (dwell.Conflict; see the
-	// package doc).
+	// absent), conditionally on a.Revision and, that not 0, a.CreateTime
+	// (dwell.Conflict; see the package doc).
 	UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwell.PartnerAccount) error
 	// DeletePartner removes an account (dwell.NotFound if absent) and, in
 	// the same atomic step, records its deletion at instant deleted

@@ -460,6 +460,20 @@ func (rec *settingsRec) domain() dwell.Settings {
 // record undo a concurrent one). Its first write then stores revision 2.
 func storedRevision(rev int64) int64 { return max(rev, 1) }
 
+// lifeOf returns the revision and the creation instant of a stored
+// client, rep, team or partner account record v (all keep the instant
+// under "ct").
+func lifeOf(op dwell.Op, what string, v []byte) (int64, time.Time, error) {
+	var r struct {
+		Rev int64     `json:"rev"`
+		CT  time.Time `json:"ct"`
+	}
+	if err := decodeJSON(op, what, v, &r); err != nil {
+		return 0, time.Time{}, err
+	}
+	return storedRevision(r.Rev), r.CT, nil
+}
+
 // revisionOf returns the revision of the stored JSON record v (see
 // storedRevision), reading only its "rev".
 func revisionOf(op dwell.Op, what string, v []byte) (int64, error) {

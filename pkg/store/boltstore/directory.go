@@ -91,21 +91,24 @@ func (t *txn) createOnce(tenant dwell.TenantID, name, reqs []byte, what, id, req
 	return nil, nil, nil
 }
 
-// updateRecord replaces the record under id, failing with dwell.NotFound
-// if id is absent and with dwell.Conflict if want, the revision the
-// caller read (0: no precondition), is not the stored one
-// (store.CheckRevision). encode returns the new value given its revision,
+// updateRecord replaces the record under id, a record that can be
+// deleted and created again (a client, rep, team or partner account),
+// failing with dwell.NotFound if id is absent and with dwell.Conflict if
+// want, the revision the caller read (0: no precondition), is not the
+// stored one (store.CheckRevision) or, want not 0, the stored record was
+// not created at created, the CreateTime the caller read
+// (store.CheckLife). encode returns the new value given its revision,
 // the stored one plus 1. then, if not nil, runs in the same write after
 // the put, with a copy of the value replaced.
-func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, want int64,
+func (s *Store) updateRecord(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, want int64, created time.Time,
 	encode func(rev int64) ([]byte, error), then func(t *txn, old []byte) error) error {
-	return s.updateChecked(ctx, op, tenant, name, what, id, want, nil, encode, then)
+	return s.updateChecked(ctx, op, tenant, name, what, id, want, created, nil, encode, then)
 }
 
 // updateChecked is updateRecord with check, which, if not nil, runs after
 // the record's own checks and before anything is written: its error
 // fails the update, which writes nothing.
-func (s *Store) updateChecked(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, want int64,
+func (s *Store) updateChecked(ctx context.Context, op dwell.Op, tenant dwell.TenantID, name []byte, what, id string, want int64, created time.Time,
 	check func(t *txn) error, encode func(rev int64) ([]byte, error), then func(t *txn, old []byte) error) error {
 	key := []byte(id)
 	return s.write(ctx, op, 1, func(t *txn) error {
@@ -120,11 +123,15 @@ func (s *Store) updateChecked(ctx context.Context, op dwell.Op, tenant dwell.Ten
 		if old == nil {
 			return notFound(what, id)
 		}
-		rev, err := revisionOf(op, what, old)
+		rev, ct, err := lifeOf(op, what, old)
 		if err != nil {
 			return err
 		}
-		if err := store.CheckRevision(fmt.Sprintf("%s %q", what, id), want, rev); err != nil {
+		desc := fmt.Sprintf("%s %q", what, id)
+		if err := store.CheckRevision(desc, want, rev); err != nil {
+			return err
+		}
+		if err := store.CheckLife(desc, want, created, ct); err != nil {
 			return err
 		}
 		if check != nil {
@@ -294,7 +301,7 @@ func (s *Store) UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 		return err
 	}
 	rec := toClientRec(&c)
-	return s.updateRecord(ctx, op, tenant, bktClients, "client", string(c.ID), c.Revision,
+	return s.updateRecord(ctx, op, tenant, bktClients, "client", string(c.ID), c.Revision, c.CreateTime,
 		func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }, nil)
 }
 
@@ -453,7 +460,7 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 	}
 	rec := toRepRec(&r)
 	encode := func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }
-	return s.updateChecked(ctx, op, tenant, bktReps, "rep", string(r.ID), r.Revision, teamExists(tenant, r.Team), encode, func(t *txn, old []byte) error {
+	return s.updateChecked(ctx, op, tenant, bktReps, "rep", string(r.ID), r.Revision, r.CreateTime, teamExists(tenant, r.Team), encode, func(t *txn, old []byte) error {
 		prev, err := decodeRep([]byte(r.ID), old)
 		if err != nil {
 			return err
@@ -536,7 +543,7 @@ func (s *Store) UpdateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 		return err
 	}
 	rec := toTeamRec(&tm)
-	return s.updateRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), tm.Revision,
+	return s.updateRecord(ctx, op, tenant, bktTeams, "team", string(tm.ID), tm.Revision, tm.CreateTime,
 		func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }, nil)
 }
 

@@ -75,7 +75,10 @@
 // unguarded; its next write stores 2. A conditional write compares inside
 // the committer's transaction, before it writes, so a refusal
 // (dwell.Conflict) fails only its own request of a group commit, and a
-// group holding two writes based on one revision refuses the second.
+// group holding two writes based on one revision refuses the second. For
+// a client, rep, team or partner it also compares the record's creation
+// instant ("ct") with the one passed (store.CheckLife, lifeOf), so a write
+// based on a deleted record's revision 1 fails on the one created again.
 //
 // # Caveats
 //

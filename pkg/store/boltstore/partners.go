@@ -132,7 +132,7 @@ func (s *Store) UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 		return err
 	}
 	rec := toPartnerRec(&a)
-	return s.updateRecord(ctx, op, tenant, bktPartners, "partner", string(a.ID), a.Revision,
+	return s.updateRecord(ctx, op, tenant, bktPartners, "partner", string(a.ID), a.Revision, a.CreateTime,
 		func(rev int64) ([]byte, error) { rec.Rev = rev; return encodeJSON(op, rec) }, nil)
 }
 

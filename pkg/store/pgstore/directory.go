@@ -168,14 +168,14 @@ func execOneTx(missing func(what, id string) error, what, id, sql string, args [
 // statement. If it changed no row, the row's revision read then tells
 // dwell.NotFound from dwell.Conflict (store.CheckRevision). then, if not
 // nil, runs after a write in the same transaction.
-func updateOneTx(table, what string, tenant dwell.TenantID, id string, want int64, sql string, args []any, then func(ctx context.Context, tx pgx.Tx) error) func(ctx context.Context, tx pgx.Tx) error {
+func updateOneTx(table, what string, tenant dwell.TenantID, id string, want int64, created *time.Time, sql string, args []any, then func(ctx context.Context, tx pgx.Tx) error) func(ctx context.Context, tx pgx.Tx) error {
 	return func(ctx context.Context, tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, sql, args...)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() != 1 {
-			return refused(ctx, tx, table, what, tenant, id, want, nil)
+			return refused(ctx, tx, table, what, tenant, id, want, created, nil)
 		}
 		if then == nil {
 			return nil
@@ -185,11 +185,12 @@ func updateOneTx(table, what string, tenant dwell.TenantID, id string, want int6
 }
 
 // refused returns why a conditional update of the row id of table based
-// on revision want wrote nothing: dwell.NotFound if the row is absent,
-// else dwell.Conflict. other, if not nil, is asked first when the row's
-// revision passed: an error it returns (a condition of the update's own
-// other than the revision) is the answer.
-func refused(ctx context.Context, tx pgx.Tx, table, what string, tenant dwell.TenantID, id string, want int64, other func() error) error {
+// on revision want (and, created not nil, on the life of the record
+// created at *created: store.CheckLife) wrote nothing: dwell.NotFound if
+// the row is absent, else dwell.Conflict. other, if not nil, is asked
+// first when the row's revision and life passed: an error it returns (a
+// condition of the update's own other than those) is the answer.
+func refused(ctx context.Context, tx pgx.Tx, table, what string, tenant dwell.TenantID, id string, want int64, created *time.Time, other func() error) error {
 	var rev int64
 	err := tx.QueryRow(ctx, `SELECT revision FROM `+table+` WHERE tenant = $1 AND id = $2`, string(tenant), id).Scan(&rev)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -201,6 +202,15 @@ func refused(ctx context.Context, tx pgx.Tx, table, what string, tenant dwell.Te
 	desc := fmt.Sprintf("%s %q", what, id)
 	if err := store.CheckRevision(desc, want, rev); err != nil {
 		return err
+	}
+	if created != nil && want != 0 {
+		var ct *int64
+		if err := tx.QueryRow(ctx, `SELECT create_time FROM `+table+` WHERE tenant = $1 AND id = $2`, string(tenant), id).Scan(&ct); err != nil {
+			return err
+		}
+		if err := store.CheckLife(desc, want, *created, fromOptNanos(ct)); err != nil {
+			return err
+		}
 	}
 	if other != nil {
 		if err := other(); err != nil {
@@ -387,9 +397,9 @@ func (s *Store) UpdateClient(ctx context.Context, tenant dwell.TenantID, c dwell
 	if err != nil {
 		return err
 	}
-	return s.writeReadCommitted(ctx, op, updateOneTx("clients", "client", tenant, string(c.ID), c.Revision, `
+	return s.writeReadCommitted(ctx, op, updateOneTx("clients", "client", tenant, string(c.ID), c.Revision, &c.CreateTime, `
 		UPDATE clients SET kind = $3, rec = $4, create_time = $5, update_time = $6, revision = revision + 1
-		WHERE tenant = $1 AND id = $2 AND ($7::bigint = 0 OR revision = $7)`,
+		WHERE tenant = $1 AND id = $2 AND ($7::bigint = 0 OR (revision = $7 AND create_time IS NOT DISTINCT FROM $5))`,
 		[]any{string(tenant), string(c.ID), int16(c.Kind), row.rec, row.ct, row.ut, c.Revision}, s.tenantMarker(tenant)))
 }
 
@@ -608,7 +618,7 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 			UPDATE reps AS r SET display_name = $3, email = $4, time_zone = $5, team = $6,
 				working_hours = $7, create_time = $8, update_time = $9, revision = r.revision + 1
 			FROM (SELECT time_zone, working_hours FROM reps WHERE tenant = $1 AND id = $2 FOR UPDATE) AS old
-			WHERE r.tenant = $1 AND r.id = $2 AND ($10::bigint = 0 OR r.revision = $10) AND `+repTeamExists+`
+			WHERE r.tenant = $1 AND r.id = $2 AND ($10::bigint = 0 OR (r.revision = $10 AND r.create_time IS NOT DISTINCT FROM $8)) AND `+repTeamExists+`
 			RETURNING old.time_zone, old.working_hours`, args...).Scan(&oldZone, &oldHours)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return repRefused(ctx, tx, tenant, &r)
@@ -629,7 +639,7 @@ func (s *Store) UpdateRep(ctx context.Context, tenant dwell.TenantID, r dwell.Re
 // says, where a rep whose revision passed was refused because its team
 // is gone (noTeam).
 func repRefused(ctx context.Context, tx pgx.Tx, tenant dwell.TenantID, r *dwell.Rep) error {
-	return refused(ctx, tx, "reps", "rep", tenant, string(r.ID), r.Revision, func() error {
+	return refused(ctx, tx, "reps", "rep", tenant, string(r.ID), r.Revision, &r.CreateTime, func() error {
 		if r.Team == "" {
 			return nil
 		}
@@ -737,9 +747,9 @@ func (s *Store) UpdateTeam(ctx context.Context, tenant dwell.TenantID, tm dwell.
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, op, updateOneTx("teams", "team", tenant, string(tm.ID), tm.Revision, `
+	return s.write(ctx, op, updateOneTx("teams", "team", tenant, string(tm.ID), tm.Revision, &tm.CreateTime, `
 		UPDATE teams SET display_name = $3, managers = $4, create_time = $5, update_time = $6, revision = revision + 1
-		WHERE tenant = $1 AND id = $2 AND ($7::bigint = 0 OR revision = $7)`, append(args, tm.Revision), nil))
+		WHERE tenant = $1 AND id = $2 AND ($7::bigint = 0 OR (revision = $7 AND create_time IS NOT DISTINCT FROM $5))`, append(args, tm.Revision), nil))
 }
 
 // DeleteTeam implements store.Store: in the same transaction, every rep

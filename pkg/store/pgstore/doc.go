@@ -160,9 +160,12 @@
 //     (BenchmarkMaskedUpdate in server, two-servers/one-team). The loser
 //     of a conflict is behind the winner's next update more often than
 //     not, so more tries only thin this out (0 to 0.04% with 20). A record
-//     deleted and created again restarts at revision 1: an update based
-//     on the old record's revision 1 that races both is taken for one of
-//     the new record.
+//     deleted and created again restarts at revision 1, so the update of
+//     a client, rep, team or partner account also requires the
+//     create_time it read (AND create_time IS NOT DISTINCT FROM the one
+//     passed, in the same statement): an update based on the old record's
+//     revision 1 that races both is refused (dwell.Conflict), not taken
+//     for one of the new record.
 //   - The per-rep pause locks are per server, but a batch stored on a
 //     shared store reads the pauses again and deletes what another
 //     server's resume closed meanwhile (server's unkeepPaused).

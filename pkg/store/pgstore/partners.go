@@ -193,10 +193,10 @@ func (s *Store) UpdatePartner(ctx context.Context, tenant dwell.TenantID, a dwel
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, op, updateOneTx("partners", "partner account", tenant, string(a.ID), a.Revision, `
+	return s.write(ctx, op, updateOneTx("partners", "partner account", tenant, string(a.ID), a.Revision, &a.CreateTime, `
 		UPDATE partners SET display_name = $3, scopes = $4, disabled = $5, request_id = $6,
 			create_time = $7, update_time = $8, revision = revision + 1
-		WHERE tenant = $1 AND id = $2 AND ($9::bigint = 0 OR revision = $9)`, append(args, a.Revision), nil))
+		WHERE tenant = $1 AND id = $2 AND ($9::bigint = 0 OR (revision = $9 AND create_time IS NOT DISTINCT FROM $7))`, append(args, a.Revision), nil))
 }
 
 // DeletePartner implements store.Partners: the account's row goes and its

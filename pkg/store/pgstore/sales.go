@@ -473,7 +473,7 @@ func (s *Store) UpdateOpportunity(ctx context.Context, tenant dwell.TenantID, o 
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, op, updateOneTx("opportunities", "opportunity", tenant, string(o.ID), o.Revision, `
+	return s.write(ctx, op, updateOneTx("opportunities", "opportunity", tenant, string(o.ID), o.Revision, nil, `
 		UPDATE opportunities SET rep = $3, client = $4, rec = $5::json, revision = revision + 1
 		WHERE tenant = $1 AND id = $2 AND ($6::bigint = 0 OR revision = $6)`,
 		[]any{string(tenant), string(o.ID), string(o.Rep), string(o.Client), rec, o.Revision}, nil))

@@ -17,6 +17,9 @@ func runRevisions(t *testing.T, h Harness) {
 		t.Run("Revisions/"+r.name, func(t *testing.T) { testRevisions(t, h, r) })
 		t.Run("ConcurrentConditional/"+r.name, func(t *testing.T) { testConcurrentConditional(t, h, r) })
 	}
+	for _, k := range lifeKinds() {
+		t.Run("Revisions/NextLife/"+k.name, func(t *testing.T) { testNextLife(t, h, k) })
+	}
 	t.Run("Revisions/settings", func(t *testing.T) { testSettingsRevisions(t, h) })
 	t.Run("Revisions/DeleteTeam", func(t *testing.T) { testDeleteTeamRaisesRevisions(t, h) })
 }
@@ -298,4 +301,139 @@ func testDeleteTeamRaisesRevisions(t *testing.T, h Harness) {
 	if other.Revision != 1 {
 		t.Fatalf("rep of no team: revision %d, want 1", other.Revision)
 	}
+}
+
+// lifeKind is a kind of record that can be deleted and created again
+// under its id, seen as one type: clients, reps, teams and partner
+// accounts. Each life starts again at revision 1; its CreateTime tells
+// the lives apart.
+type lifeKind struct {
+	name string
+	// create stores the record anew, created at created, with value val.
+	create func(s store.Store, created time.Time, val string) error
+	// get reads it: its revision, creation instant and value.
+	get func(s store.Store) (rev int64, created time.Time, val string, err error)
+	// update writes it with value val conditionally on rev, as read in the
+	// life created at created.
+	update func(s store.Store, rev int64, created time.Time, val string) error
+	delete func(s store.Store) error
+	// goneTeam, if not nil, is update with a team that does not exist.
+	goneTeam func(s store.Store, rev int64, created time.Time) error
+}
+
+func lifeKinds() []lifeKind {
+	return []lifeKind{
+		{
+			name: "client",
+			create: func(s store.Store, created time.Time, val string) error {
+				c := client("c1", dwell.ClientKindProspect)
+				c.DisplayName, c.CreateTime = val, created
+				return s.CreateClient(ctx(), tenantA, c)
+			},
+			get: func(s store.Store) (int64, time.Time, string, error) {
+				c, err := s.GetClient(ctx(), tenantA, "c1")
+				return c.Revision, c.CreateTime, c.DisplayName, err
+			},
+			update: func(s store.Store, rev int64, created time.Time, val string) error {
+				c := client("c1", dwell.ClientKindProspect)
+				c.DisplayName, c.Revision, c.CreateTime = val, rev, created
+				return s.UpdateClient(ctx(), tenantA, c)
+			},
+			delete: func(s store.Store) error { return s.DeleteClient(ctx(), tenantA, "c1") },
+		},
+		{
+			name: "rep",
+			create: func(s store.Store, created time.Time, val string) error {
+				r := rep("r1", "")
+				r.DisplayName, r.CreateTime = val, created
+				return s.CreateRep(ctx(), tenantA, r)
+			},
+			get: func(s store.Store) (int64, time.Time, string, error) {
+				r, err := s.GetRep(ctx(), tenantA, "r1")
+				return r.Revision, r.CreateTime, r.DisplayName, err
+			},
+			update: func(s store.Store, rev int64, created time.Time, val string) error {
+				r := rep("r1", "")
+				r.DisplayName, r.Revision, r.CreateTime = val, rev, created
+				return s.UpdateRep(ctx(), tenantA, r)
+			},
+			delete: func(s store.Store) error { return s.DeleteRep(ctx(), tenantA, "r1") },
+			goneTeam: func(s store.Store, rev int64, created time.Time) error {
+				r := rep("r1", "gone")
+				r.DisplayName, r.Revision, r.CreateTime = "stale", rev, created
+				return s.UpdateRep(ctx(), tenantA, r)
+			},
+		},
+		{
+			name: "team",
+			create: func(s store.Store, created time.Time, val string) error {
+				tm := team("t1", "m1")
+				tm.DisplayName, tm.CreateTime = val, created
+				return s.CreateTeam(ctx(), tenantA, tm)
+			},
+			get: func(s store.Store) (int64, time.Time, string, error) {
+				tm, err := s.GetTeam(ctx(), tenantA, "t1")
+				return tm.Revision, tm.CreateTime, tm.DisplayName, err
+			},
+			update: func(s store.Store, rev int64, created time.Time, val string) error {
+				tm := team("t1", "m1")
+				tm.DisplayName, tm.Revision, tm.CreateTime = val, rev, created
+				return s.UpdateTeam(ctx(), tenantA, tm)
+			},
+			delete: func(s store.Store) error { return s.DeleteTeam(ctx(), tenantA, "t1") },
+		},
+		{
+			name: "partner",
+			create: func(s store.Store, created time.Time, val string) error {
+				a := partner("p1", "req-p1-"+val, dwell.ScopeDirectoryRead)
+				a.DisplayName, a.CreateTime = val, created
+				return createPartner(s, tenantA, a)
+			},
+			get: func(s store.Store) (int64, time.Time, string, error) {
+				a, err := s.GetPartner(ctx(), tenantA, "p1")
+				return a.Revision, a.CreateTime, a.DisplayName, err
+			},
+			update: func(s store.Store, rev int64, created time.Time, val string) error {
+				a := partner("p1", "req-p1-"+val, dwell.ScopeDirectoryRead)
+				a.DisplayName, a.Revision, a.CreateTime = val, rev, created
+				return s.UpdatePartner(ctx(), tenantA, a)
+			},
+			delete: func(s store.Store) error { return s.DeletePartner(ctx(), tenantA, "p1", t0.Add(time.Minute)) },
+		},
+	}
+}
+
+// testNextLife checks that a conditional update read in one life of a
+// record does not pass on the next one, created again under the same id
+// and back at revision 1: it fails with dwell.Conflict and writes nothing
+// (else a masked update racing a delete and a create would write the
+// deleted record's fields, a client's geofence among them, over the new
+// one), ahead of the update's own checks (a rep's team); an update read
+// in the new life passes.
+func testNextLife(t *testing.T, h Harness, k lifeKind) {
+	s := h.Open(t)
+	must(t, "create life 1", k.create(s, t0, "life 1"))
+	rev, created1, _, err := k.get(s)
+	must(t, "get life 1", err)
+	must(t, "delete", k.delete(s))
+	created2 := t0.Add(time.Hour + 7) // nanoseconds apart too
+	must(t, "create life 2", k.create(s, created2, "life 2"))
+	want := func(what string, rev int64, created time.Time, val string) {
+		t.Helper()
+		gotRev, gotCreated, gotVal, err := k.get(s)
+		must(t, what, err)
+		if gotRev != rev || !gotCreated.Equal(created) || gotVal != val {
+			t.Fatalf("%s: revision %d, created %v, value %q; want %d, %v, %q", what, gotRev, gotCreated, gotVal, rev, created, val)
+		}
+	}
+	want("life 2", 1, created2, "life 2")
+
+	wantKind(t, "update read in life 1, at its revision 1", k.update(s, rev, created1, "stale"), dwell.Conflict)
+	want("after the refused update", 1, created2, "life 2")
+	if k.goneTeam != nil {
+		wantKind(t, "update read in life 1 with a team that is gone", k.goneTeam(s, rev, created1), dwell.Conflict)
+		want("after the refused update with a gone team", 1, created2, "life 2")
+	}
+	must(t, "update read in life 2", k.update(s, 1, created2, "v2"))
+	want("after the update read in life 2", 2, created2, "v2")
 }
