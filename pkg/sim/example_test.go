@@ -33,7 +33,7 @@ func ExampleDay() {
 	fmt.Println("visits:", len(day.Visits), "check-ins:", len(day.CheckIns))
 	fmt.Println("fixes:", len(day.AllFixes()), "received:", received, "in", len(day.Uploads), "batches")
 	// Output:
-	// first visit: VISIT c0134 08:24
-	// visits: 8 check-ins: 9
-	// fixes: 435 received: 483 in 101 batches
+	// first visit: VISIT c0134 08:21
+	// visits: 9 check-ins: 9
+	// fixes: 434 received: 474 in 97 batches
 }

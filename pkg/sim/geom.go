@@ -60,7 +60,7 @@ func round(x, scale float64) float64 { return math.Round(x*scale) / scale }
 // shape is a fence in the plane: a circle (rings nil) or a polygon whose
 // first ring is the shell and the others holes.
 type shape struct {
-	// c is the circle's centre or the area centroid of the shell, as
+	// c is the circle's centre or the mean of the shell's vertices, as
 	// dwell.Geofence.Center defines it.
 	c vec
 	// r is the circle's radius in metres, 0 for a polygon.

@@ -138,7 +138,7 @@
 //     fences within that distance the one whose centre is nearest wins (for
 //     nested fences, a store in a mall, this is DESIGN's tie rule; a
 //     fence's centre is dwell.Geofence.Center, a circle's own or a
-//     polygon shell's area centroid, across the antimeridian too). Where
+//     polygon shell's vertex mean, across the antimeridian too). Where
 //     other fences lie within 3 standard deviations of the centre's error
 //     (posM: the core fixes' weighted centroid, each fix's error its
 //     accuracy times an Ornstein-Uhlenbeck unit error of time constant

@@ -96,10 +96,10 @@ type Input struct {
 // multipath jump near a fix of the way in no longer takes a run of good
 // fixes with it; a piece of a visit stop a claim leaves shorter than
 // VisitMin is the claim's, not a visit of its own. 6: a polygon fence's
-// centre, which overlapping fences' ties go to the nearest of, is its
-// shell's area centroid (dwell.Geofence.Center), right across the
-// antimeridian and with a closing repeat of the first vertex ignored,
-// not the mean of its vertices.
+// centre, which overlapping fences' ties go to the nearest of
+// (dwell.Geofence.Center, the mean of its shell's vertices), is right
+// across the antimeridian, and a closing repeat of the first vertex no
+// longer counts twice.
 const Version = 6
 
 // StayGapMax is the longest time between the part of a stay at one place
