@@ -118,26 +118,50 @@ func (d *deriver) build(day *Day) {
 // check-in at a mall's office made from a store inside the mall carves
 // its claim out of the store's stop, and the seconds or minutes left
 // before and after it are neither (the rep, at one stop, had one
-// meeting). keys and prios are the segments' claim keys and priorities.
+// meeting). Only a claim whose check-in was made in the piece's own stop
+// takes it: a rep who checks out of one client late, from the next
+// client's site, keeps the visit there. keys and prios are the segments'
+// claim keys and priorities.
 func (d *deriver) joinSlivers(segs []Segment, keys, prios []int) []Segment {
 	short := func(i int) bool {
 		s := &segs[i]
 		dur := s.End.Sub(s.Start) - pausedWithin(d.paused, s.Start, s.End) - pausedWithin(d.breaks, s.Start, s.End)
 		return prios[i] == prioVisit && dur+durSlack < d.st.VisitMin
 	}
-	claimed := func(i int) bool { return i >= 0 && i < len(segs) && prios[i] == prioCheckIn }
+	// takes reports whether segment k is a claimed visit whose check-in
+	// was made in the stop that segment i (a piece of a visit stop) is of.
+	takes := func(i, k int) bool {
+		if k < 0 || k >= len(segs) || prios[k] != prioCheckIn {
+			return false
+		}
+		for _, st := range d.stays {
+			if st.kind != KindVisit || st.start.After(segs[i].Start) || st.end.Before(segs[i].End) {
+				continue
+			}
+			for j := range d.checkIns {
+				c := &d.checkIns[j]
+				if c.ci.Client == segs[k].Client && c.from.Before(segs[k].End) && c.to.After(segs[k].Start) &&
+					!c.ci.Time.Before(st.start) && !c.ci.Time.After(st.end) {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	out := make([]Segment, 0, len(segs))
 	var last int // index in segs of out's last segment
 	for i := range segs {
 		s := segs[i]
-		if short(i) && (claimed(i-1) || claimed(i+1)) {
-			if n := len(out) - 1; n >= 0 && claimed(last) && out[n].End.Equal(s.Start) {
+		if short(i) {
+			if n := len(out) - 1; n >= 0 && last == i-1 && takes(i, i-1) && out[n].End.Equal(s.Start) {
 				out[n].End = s.End
 				continue
 			}
-			// The claimed visit after it: its start moves back.
-			segs[i+1].Start = s.Start
-			continue
+			if takes(i, i+1) {
+				// The claimed visit after it: its start moves back.
+				segs[i+1].Start = s.Start
+				continue
+			}
 		}
 		if n := len(out) - 1; n >= 0 && out[n].Kind == s.Kind && out[n].Client == s.Client && keys[last] == keys[i] && out[n].End.Equal(s.Start) {
 			out[n].End = s.End

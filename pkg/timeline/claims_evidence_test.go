@@ -285,3 +285,40 @@ func TestClaimLeavesNoSliverVisit(t *testing.T) {
 		}
 	}
 }
+
+// TestLateCheckOutKeepsNextVisit: a rep checks in at A at 09:00, works
+// there to 09:35, walks to B and stays there 09:36-09:45 (inside B's site
+// longer than visit_min), and checks out of A late, from B. B keeps a
+// visit of its own and A's ends at its check-out: only a claim made from
+// the sliver's own stop takes it (TestClaimLeavesNoSliverVisit). Next door
+// (A 40 m, B 20 m, 100 m apart) and in a mall (A 150 m with its office at
+// the centre, B a store 80 m inside it).
+func TestLateCheckOutKeepsNextVisit(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		radiusA, toB float64
+		outs         []int
+	}{{"next door", 40, 100, []int{41}}, {"mall", 150, 80, []int{38, 40, 41, 42}}} {
+		A, B := offset(0, 0), offset(tc.toB, 0)
+		ix, cm := circleClients(t, circle("A", A, tc.radiusA), circle("B", B, 20))
+		for _, out := range tc.outs {
+			var tr track
+			tr.move(hm(8, 50, 0), hm(9, 0, 0), offset(0, -3000), A, 30*time.Second, 8)
+			tr.stay(hm(9, 0, 0), hm(9, 35, 0), A, time.Minute, 10, 3)
+			tr.move(hm(9, 35, 0), hm(9, 36, 0), A, B, 20*time.Second, 8)
+			tr.stay(hm(9, 36, 0), hm(9, 45, 0), B, time.Minute, 8, 2)
+			tr.move(hm(9, 45, 0), hm(9, 55, 0), B, offset(tc.toB, 3000), 30*time.Second, 8)
+			day := Derive(Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+				CheckIns:  []dwell.CheckIn{checkInAt("in-a", "A", hm(9, 0, 30), A)},
+				CheckOuts: []dwell.CheckOut{{RequestID: "out-a", Client: "A", Time: hm(9, out, 0)}}})
+			if len(visitsTo(day, "B")) != 1 {
+				t.Errorf("%s, check-out of A at 09:%02d: no visit to B (in B 09:36-09:45)\n%s", tc.name, out, day.Encode())
+			}
+			for _, v := range visitsTo(day, "A") {
+				if v.End.After(hm(9, out, 0)) {
+					t.Errorf("%s, check-out of A at 09:%02d: A's visit ends %s, after its check-out", tc.name, out, v.End.Format("15:04:05"))
+				}
+			}
+		}
+	}
+}

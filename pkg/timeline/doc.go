@@ -250,9 +250,12 @@
 //     neighbours joined. A piece of a visit stop that a claimed visit of
 //     another client leaves shorter than VisitMin (less the 30 s of step
 //     5, in working time) is the claimed visit next to it (the one
-//     before, if both are): a check-in at a mall's office made from a
-//     store inside it carves its claim out of the store's stop, and the
-//     seconds left before and after are no visit to the store. A visit's source is GEOFENCE (a visit stop),
+//     before, if both are) when that claim's check-in was made from the
+//     same stop: a check-in at a mall's office made from a store inside
+//     it carves its claim out of the store's stop, and the seconds left
+//     before and after are no visit to the store. A late check-out made
+//     from the next client's site leaves that site's piece its own visit.
+//     A visit's source is GEOFENCE (a visit stop),
 //     CHECK_IN (a claimed visit alone) or BOTH; its check-in is the
 //     verified one claiming it (its claim as laid, from the stop's start
 //     before it, overlaps the visit), else any check-in of the client

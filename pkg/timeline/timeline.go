@@ -95,7 +95,8 @@ type Input struct {
 // stop the fixes place beyond reach of its site claims no visit; a
 // multipath jump near a fix of the way in no longer takes a run of good
 // fixes with it; a piece of a visit stop a claim leaves shorter than
-// VisitMin is the claim's, not a visit of its own. 6: a polygon fence's
+// VisitMin is the claim's when its check-in was made from that stop, not
+// a visit of its own. 6: a polygon fence's
 // centre, which overlapping fences' ties go to the nearest of
 // (dwell.Geofence.Center, the mean of its shell's vertices), is right
 // across the antimeridian, and a closing repeat of the first vertex no
