@@ -86,4 +86,25 @@ func BenchmarkTodayWithPauses(b *testing.B) {
 			}
 		})
 	}
+	// The plain team over the week to today: six days of each rep's week
+	// have no data, so each rep's tracking changes are read once
+	// (pausedDays) and show no pause. Beside team=plain, the cost of that
+	// read.
+	b.Run("team=plain/week", func(b *testing.B) {
+		boss := e.as(acme, dwell.RoleManager, "boss-plain")
+		req := &dwellv1.GetTimeBreakdownRequest{Team: "teams/plain", StartDate: pbDate(2026, 11, 14), EndDate: today}
+		for b.Loop() {
+			res, err := e.report.GetTimeBreakdown(boss, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			days := 0
+			for _, row := range res.GetRows() {
+				days += int(row.GetFieldDays())
+			}
+			if days != reps {
+				b.Fatalf("%d field days, want %d", days, reps)
+			}
+		}
+	})
 }
