@@ -677,28 +677,26 @@ func (s *Server) daySummaries(ctx context.Context, tenant dwell.TenantID, reps [
 // its pause (31 at most), so a day paused from start to end has none
 // while the pause lasts, nor ever if it lies further back than that from
 // the resume. Nothing stores these days: they are derived at every
-// report, which costs one read of the rep's tracking changes over the
-// range for each rep that has a day without data in it (none for a rep
-// with data every day, as a team's report over today mostly is) and one
-// derivation, of a day with no fix, for each such day a pause covers.
-// On PostgreSQL those reads are most of a report over days without data:
-// a team of 100 reps over a week, only today with data, cost 20 ms against
-// 3.7 ms without them (BenchmarkTodayWithPauses, team=plain/week; reading
-// side by side, 16 at a time, gave 17.7 ms: the server's work, not the
-// round trips). The fix is one read of many reps' tracking changes (a
-// store method over a list of reps), not yet written.
+// report, which costs one read of the tracking changes of every rep that
+// has a day without data in the range (store.ListTrackingStates; none when
+// every rep has data every day, as a team's report over today mostly has)
+// and one derivation, of a day with no fix, for each such day a pause
+// covers.
 func (s *Server) pausedDays(ctx context.Context, tenant dwell.TenantID, reps []dwell.Rep, from, to dwell.Date, out [][]*kpi.Day) error {
 	now := s.now()
-	var settings dwell.Settings
-	haveSettings := false
+	// Each rep's days begun by now that have no summary in out[i] (which
+	// holds every day with a data version), and the span of them all.
+	missing := make([][]dwell.Date, len(reps))
+	locs := make([]*time.Location, len(reps))
+	var ids []dwell.RepID
+	var idx []int // ids[j] is reps[idx[j]]
+	var lo, hi time.Time
 	for i, r := range reps {
 		loc, err := s.location(r.TimeZone)
 		if err != nil {
 			return err
 		}
-		// The days begun by now that have no summary in out[i] (which
-		// holds every day with a data version).
-		var missing []dwell.Date
+		locs[i] = loc
 		k := 0
 		for d := from; !to.Before(d) && d.Start(loc).Before(now); d = d.AddDays(1) {
 			for k < len(out[i]) && out[i][k].Date.Before(d) {
@@ -707,20 +705,38 @@ func (s *Server) pausedDays(ctx context.Context, tenant dwell.TenantID, reps []d
 			if k < len(out[i]) && out[i][k].Date == d {
 				continue
 			}
-			missing = append(missing, d)
+			missing[i] = append(missing[i], d)
 		}
-		if len(missing) == 0 {
-			continue
+		if m := missing[i]; len(m) > 0 {
+			ids, idx = append(ids, r.ID), append(idx, i)
+			if a := m[0].Start(loc); lo.IsZero() || a.Before(lo) {
+				lo = a
+			}
+			if b := m[len(m)-1].AddDays(1).Start(loc); b.After(hi) {
+				hi = b
+			}
 		}
-		changes, err := s.store.ListTrackingState(ctx, tenant, r.ID, missing[0].Start(loc), missing[len(missing)-1].AddDays(1).Start(loc))
-		if err != nil {
-			return err
-		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	// One read for every rep: one by one, a team of 100 reps over a week
+	// cost a PostgreSQL store 20 ms against 3.7 ms without them
+	// (BenchmarkTodayWithPauses, team=plain/week).
+	states, err := s.store.ListTrackingStates(ctx, tenant, ids, lo, hi)
+	if err != nil {
+		return err
+	}
+	var settings dwell.Settings
+	haveSettings := false
+	for j, changes := range states {
+		i := idx[j]
+		r, loc := reps[i], locs[i]
 		if !slices.ContainsFunc(changes, func(c dwell.TrackingChange) bool { return c.Paused }) {
 			continue
 		}
 		added := false
-		for _, d := range missing {
+		for _, d := range missing[i] {
 			dayFrom, dayTo := d.Start(loc), d.AddDays(1).Start(loc)
 			tracking := trackingState(changes, dayFrom, dayTo)
 			if !slices.ContainsFunc(tracking, func(c dwell.TrackingChange) bool { return c.Paused }) {

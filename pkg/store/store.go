@@ -194,6 +194,10 @@ type Store interface {
 	// long before it they were made. It returns nothing if from is not
 	// before to.
 	ListTrackingState(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID, from, to time.Time) ([]dwell.TrackingChange, error)
+	// ListTrackingStates returns, for each rep of reps, what
+	// ListTrackingState(from, to) returns for it, in one read: a report
+	// over a team asks it of every rep at once.
+	ListTrackingStates(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to time.Time) ([][]dwell.TrackingChange, error)
 
 	// Settings.
 

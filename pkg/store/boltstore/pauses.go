@@ -168,6 +168,19 @@ func (t *txn) markDeletedFixDays(tenant dwell.TenantID, rep dwell.RepID, rb *bol
 	})
 }
 
+// ListTrackingStates implements store.Store: ListTrackingState for each
+// rep (a bbolt read costs no round trip).
+func (s *Store) ListTrackingStates(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to time.Time) ([][]dwell.TrackingChange, error) {
+	out := make([][]dwell.TrackingChange, len(reps))
+	for i, rep := range reps {
+		var err error
+		if out[i], err = s.ListTrackingState(ctx, tenant, rep, from, to); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // ListTrackingState implements store.Store in one read transaction: a
 // seek to from and one step back find the latest instant before it, then
 // the changes from that instant to to are decoded. Ingest calls it for

@@ -429,6 +429,57 @@ func (s *Store) ListTrackingState(ctx context.Context, tenant dwell.TenantID, re
 	return listActions[dwell.TrackingChange, trackingRec](ctx, s, "pgstore.ListTrackingState", actionTracking, tenant, rep, from, to, true)
 }
 
+// ListTrackingStates implements store.Store in one statement: each rep's
+// changes from the latest instant of one before from (or from) to to.
+func (s *Store) ListTrackingStates(ctx context.Context, tenant dwell.TenantID, reps []dwell.RepID, from, to time.Time) ([][]dwell.TrackingChange, error) {
+	const op = dwell.Op("pgstore.ListTrackingStates")
+	if err := checkKey(op, "tenant", string(tenant)); err != nil {
+		return nil, err
+	}
+	out := make([][]dwell.TrackingChange, len(reps))
+	at := make(map[string][]int, len(reps)) // a rep's indexes in reps
+	ids := make([]string, 0, len(reps))
+	for i, r := range reps {
+		out[i] = []dwell.TrackingChange{}
+		if _, ok := at[string(r)]; !ok {
+			ids = append(ids, string(r))
+		}
+		at[string(r)] = append(at[string(r)], i)
+	}
+	if !from.Before(to) || len(reps) == 0 {
+		return out, nil
+	}
+	err := s.readOne(ctx, op, func(ctx context.Context, tx querier) error {
+		for i := range out {
+			out[i] = out[i][:0]
+		}
+		rows, err := tx.Query(ctx, `SELECT a.rep, a.time, a.request_id, a.rec FROM actions a
+			WHERE a.tenant = $1 AND a.rep = ANY($2) AND a.kind = $5 AND a.time < $4
+			AND a.time >= coalesce((SELECT max(b.time) FROM actions b
+				WHERE b.tenant = $1 AND b.rep = a.rep AND b.kind = $5 AND b.time < $3), $3)
+			ORDER BY a.rep, a.time, a.seq`,
+			string(tenant), ids, boundNanos(from), boundNanos(to), actionTracking.code)
+		if err != nil {
+			return err
+		}
+		var rep, requestID string
+		var t int64
+		var raw []byte
+		_, err = pgx.ForEachRow(rows, []any{&rep, &t, &requestID, &raw}, func() error {
+			v, err := decodeAction[dwell.TrackingChange, trackingRec](actionTracking, dwell.RepID(rep), requestID, t, raw)
+			for _, i := range at[rep] {
+				out[i] = append(out[i], v)
+			}
+			return err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // listActions returns rep's actions of kind with from <= time < to, in
 // time order, ties in the order recorded; with state, from is first moved
 // back to the latest instant of such an action before it, if any.

@@ -57,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CheckOuts", func(t *testing.T) { testCheckOuts(t, h) })
 	t.Run("Calls", func(t *testing.T) { testCalls(t, h) })
 	t.Run("TrackingChanges", func(t *testing.T) { testTrackingChanges(t, h) })
+	t.Run("TrackingStates", func(t *testing.T) { testTrackingStates(t, h) })
 	t.Run("ResumeMarksPausedDays", func(t *testing.T) { testResumeMarksPausedDays(t, h) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelledContext(t, h) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, h) })
@@ -1297,5 +1298,40 @@ func testClosed(t *testing.T, h Harness) {
 	}
 	for name, call := range calls {
 		wantKind(t, name+" after Close", call(), dwell.Unavailable)
+	}
+}
+
+// testTrackingStates: ListTrackingStates answers each rep (in the order
+// asked, a rep asked twice twice, one never paused with nothing) what
+// ListTrackingState answers it alone, over windows before, across and
+// after the changes.
+func testTrackingStates(t *testing.T, h Harness) {
+	s := h.Open(t)
+	min := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	for _, c := range []dwell.TrackingChange{
+		trackingChange("a", "a1", min(10)), trackingChange("a", "a2", min(10)), trackingChange("a", "a3", min(50)),
+		trackingChange("b", "b1", min(30)), trackingChange("c", "c1", min(-600)),
+	} {
+		if c.RequestID == "a2" || c.RequestID == "a3" {
+			c.Paused = false
+		}
+		_, _, err := s.RecordTrackingChange(ctx(), tenantA, c)
+		must(t, "RecordTrackingChange", err)
+	}
+	_, _, err := s.RecordTrackingChange(ctx(), tenantB, trackingChange("a", "other", min(20)))
+	must(t, "RecordTrackingChange", err)
+	reps := []dwell.RepID{"c", "a", "none", "b", "a"}
+	for _, w := range [][2]int{{0, 5}, {0, 40}, {15, 40}, {20, 60}, {60, 90}, {-1000, 1000}, {40, 40}} {
+		from, to := min(w[0]), min(w[1])
+		got, err := s.ListTrackingStates(ctx(), tenantA, reps, from, to)
+		must(t, "ListTrackingStates", err)
+		if len(got) != len(reps) {
+			t.Fatalf("ListTrackingStates(%v) = %d lists, want %d", reps, len(got), len(reps))
+		}
+		for i, r := range reps {
+			want, err := s.ListTrackingState(ctx(), tenantA, r, from, to)
+			must(t, "ListTrackingState", err)
+			wantEqual(t, fmt.Sprintf("window %v, rep %s", w, r), got[i], want)
+		}
 	}
 }
