@@ -111,6 +111,10 @@ type globals struct {
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.addr, "addr", g.addr, "dwelld `address` host:port (env DWELL_ADDR, default "+defaultAddr+")")
 	fs.StringVar(&g.token, "token", g.token, "bearer `token` (env DWELL_TOKEN; mint one with \"dwellctl token mint\")")
+	// A token given before the command carries over as this set's
+	// default, but a usage message must not print it: a terminal's or a
+	// CI job's log would keep the credential.
+	fs.Lookup("token").DefValue = ""
 	fs.StringVar(&g.output, "o", g.output, "output `format`: table or json")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "deadline of each RPC; 0 for none")
 	fs.BoolVar(&g.tls, "tls", g.tls, "dial with TLS, trusting the system's certificates (env DWELL_TLS=1)")

@@ -52,3 +52,21 @@ func TestStdoutWriteFailureExits1(t *testing.T) {
 		t.Errorf("report kpis -o json with stdout failing: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// TestUsageHidesToken: a usage message (a command's flags misplaced) lists
+// the global flags, but not the bearer token given before the command,
+// which would stay in a terminal's or a CI job's log.
+func TestUsageHidesToken(t *testing.T) {
+	const secret = "eyJsecret-token-value"
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"--token", secret, "teams", "create", "north", "--bogus"}, strings.NewReader(""), &out, &errb, func(string) string { return "" })
+	if code == exitOK {
+		t.Fatalf("teams create with a bad flag: exit 0")
+	}
+	if strings.Contains(out.String()+errb.String(), secret) {
+		t.Errorf("the usage message shows the bearer token:\n%s", errb.String())
+	}
+	if !strings.Contains(errb.String(), "-token") {
+		t.Errorf("the usage message lists no -token flag:\n%s", errb.String())
+	}
+}
