@@ -229,14 +229,22 @@ func principalFrom(ctx context.Context) (dwell.Principal, error) {
 // (authenticate).
 func (s *Server) tokenExpired(ctx context.Context, op dwell.Op) error {
 	p, _ := principalFrom(ctx)
-	s.log.WarnContext(ctx, "access denied",
-		slog.String("audit", "unauthenticated"),
+	s.audit(ctx, "unauthenticated", op, p, "token expired during the stream")
+	return dwell.E(op, dwell.Unauthenticated, dwell.ReasonTokenExpired, "token expired")
+}
+
+// audit logs the audit record of an access refused to principal p in op:
+// its kind (the "audit" attribute), who, why, and extra attributes.
+func (s *Server) audit(ctx context.Context, kind string, op dwell.Op, p dwell.Principal, why string, extra ...slog.Attr) {
+	attrs := append([]slog.Attr{
+		slog.String("audit", kind),
 		slog.String("op", string(op)),
 		slog.String("tenant", string(p.Tenant)),
 		slog.String("subject", p.Subject),
 		slog.String("role", p.Role.String()),
-		slog.String("why", "token expired during the stream"))
-	return dwell.E(op, dwell.Unauthenticated, dwell.ReasonTokenExpired, "token expired")
+		slog.String("why", why),
+	}, extra...)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "access denied", attrs...)
 }
 
 // deny logs an audit record of a refused access and returns the
@@ -250,14 +258,7 @@ func (s *Server) deny(ctx context.Context, op dwell.Op, p dwell.Principal, targe
 // caller's rights: a role that may not call the method, a partner
 // account's state or scopes.
 func (s *Server) denyBecause(ctx context.Context, op dwell.Op, p dwell.Principal, target, why string, reason dwell.Reason) error {
-	s.log.WarnContext(ctx, "access denied",
-		slog.String("audit", "permission_denied"),
-		slog.String("op", string(op)),
-		slog.String("tenant", string(p.Tenant)),
-		slog.String("subject", p.Subject),
-		slog.String("role", p.Role.String()),
-		slog.String("target", target),
-		slog.String("why", why))
+	s.audit(ctx, "permission_denied", op, p, why, slog.String("target", target))
 	return dwell.E(op, dwell.PermissionDenied, reason, "permission denied: "+why)
 }
 
