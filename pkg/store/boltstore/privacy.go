@@ -410,17 +410,30 @@ func (t *txn) eraseEvents(tenant dwell.TenantID, rep dwell.RepID, evs []erasedEv
 	return n, nil
 }
 
-// countRepData counts the fixes and actions in a rep's bucket.
+// countRepData counts the fixes and actions in a rep's bucket. It walks
+// the keys with a cursor: Bucket.Stats reads only the pages already in
+// the file, so it would miss what earlier requests of the same group
+// commit wrote in this transaction (an upload committed with the erase).
 func countRepData(rb *bolt.Bucket) (fixes, actions int, err error) {
-	if b := rb.Bucket(bktFixes); b != nil {
-		fixes = b.Stats().KeyN
-	}
+	fixes = countKeys(rb.Bucket(bktFixes))
 	for _, name := range [][]byte{bktCheckIns, bktCheckOuts, bktCalls, bktTracking} {
-		if b := rb.Bucket(name); b != nil {
-			actions += b.Stats().KeyN
-		}
+		actions += countKeys(rb.Bucket(name))
 	}
 	return fixes, actions, nil
+}
+
+// countKeys counts the keys of b, as this transaction sees them; 0 for a
+// nil bucket.
+func countKeys(b *bolt.Bucket) int {
+	if b == nil {
+		return 0
+	}
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
 }
 
 // deletePrefix deletes every key of b that starts with prefix and returns

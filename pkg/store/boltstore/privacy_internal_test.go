@@ -1,9 +1,14 @@
 package boltstore
 
 import (
+	"context"
+	"fmt"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
+	"github.com/dwellhq/dwell/pkg/store"
 )
 
 // TestDropRecordFix checks how PruneActionFixes rewrites a record: check-in
@@ -81,5 +86,85 @@ func mustDecode(t *testing.T, v []byte, rec any) {
 	t.Helper()
 	if err := decodeJSON("test", "record", v, rec); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEraseCountsItsGroup: an upload and an erase of the same rep that
+// commit in one group. The erase deletes the rep's bucket, uploaded fixes
+// included, and must report them: Bucket.Stats counted only the pages
+// already in the file (5 fixes, 0 actions where 25 and 1 were deleted).
+func TestEraseCountsItsGroup(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "dwell.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	fixes := func(prefix string, n int) []dwell.Fix {
+		var fs []dwell.Fix
+		for i := range n {
+			fs = append(fs, dwell.Fix{ID: fmt.Sprintf("%s%d", prefix, i), Time: at.Add(time.Duration(i) * time.Minute),
+				Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyM: 10})
+		}
+		return fs
+	}
+	if _, err := s.AppendFixes(ctx, "acme", "r1", fixes("old", 5)); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the committer so that the next requests queue up and commit
+	// together.
+	started, release := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- s.write(ctx, "test.hold", 1, func(*txn) error { close(started); <-release; return nil })
+	}()
+	<-started
+	appended := make(chan error, 2)
+	go func() { _, err := s.AppendFixes(ctx, "acme", "r1", fixes("new", 20)); appended <- err }()
+	waitQueued(t, s, 1)
+	go func() {
+		_, _, err := s.RecordCheckIn(ctx, "acme", dwell.CheckIn{Rep: "r1", RequestID: "ci-1", Client: "c1", Time: at.Add(30 * time.Minute)})
+		appended <- err
+	}()
+	waitQueued(t, s, 2)
+	type result struct {
+		e   store.Erased
+		err error
+	}
+	erased := make(chan result, 1)
+	go func() { e, err := s.EraseRepHistory(ctx, "acme", "r1"); erased <- result{e, err} }()
+	waitQueued(t, s, 3)
+	close(release)
+	for range 2 {
+		if err := <-appended; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	r := <-erased
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	left, err := s.ListFixes(ctx, "acme", "r1", at.Add(-time.Hour), at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 || r.e.Fixes != 25 || r.e.Actions != 1 {
+		t.Errorf("erase left %d fixes and reported %d fixes, %d actions erased; want 0 left, 25 fixes and 1 action", len(left), r.e.Fixes, r.e.Actions)
+	}
+}
+
+// waitQueued waits until the committer's queue holds n requests.
+func waitQueued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.queue) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("queue holds %d requests after 10 s, want %d", len(s.queue), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
