@@ -316,3 +316,159 @@ func TestEventsPausedOvernightAtClient(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsFirstVisitPartedByLateFixes: r1 (no working hours) comes to
+// c1 at 23:40 on the 18th and is there to 23:59:30; the 19th's first
+// fixes uploaded show it at c1 from 00:10: one stay across midnight (its
+// parts ten minutes apart, within timeline.StayGapMax), told of by the
+// 18th's VISIT_STARTED alone. Then fixes of the 19th's first ten minutes
+// arrive late: the rep walked 700 m away and came back, so the 19th's
+// visit, reached by travel, is a visit of its own. The stream tells the
+// 18th's stay ended (at its end as the 18th has it) and the visit's
+// start, at its start, once; when the rep leaves at 00:40, the visit's
+// end, which pairs with that start (before the fix, the stream ended a
+// visit it never started). Deriving the days again tells nothing more.
+func TestEventsFirstVisitPartedByLateFixes(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	var day18 []*dwellv1.Fix
+	day18 = append(day18, pairFixes(at(18, 23, 25), at(18, 23, 39).Add(30*time.Second), -2000, -30)...)
+	day18 = append(day18, pairFixes(at(18, 23, 40), at(18, 23, 59).Add(30*time.Second), 0, 0)...)
+	onTime := pairFixes(at(19, 0, 10), at(19, 0, 40), 0, 0)
+	var walk []*dwellv1.Fix
+	walk = append(walk, pairFixes(at(19, 0, 0), at(19, 0, 5), 30, 700)...)
+	walk = append(walk, pairFixes(at(19, 0, 5).Add(30*time.Second), at(19, 0, 9).Add(30*time.Second), 700, 30)...)
+	var leave []*dwellv1.Fix
+	leave = append(leave, pairFixes(at(19, 0, 40).Add(30*time.Second), at(19, 0, 55), 30, 2000)...)
+	leave = append(leave, pairFixes(at(19, 0, 55).Add(30*time.Second), at(19, 1, 15), 2000, 2000)...)
+
+	e, st := pairEnv(t)
+	uploadRefresh(t, e, day18)
+	uploadRefresh(t, e, onTime)
+	told := drain(t, e, st, 1)
+	if got := countTypes(told); got[dwellv1.EventType_EVENT_TYPE_VISIT_STARTED] != 1 || got[dwellv1.EventType_EVENT_TYPE_VISIT_ENDED] != 0 {
+		t.Fatalf("the 18th, then the 19th carrying the stay on: want one VISIT_STARTED at c1 and no end; the events:%s", describe(told))
+	}
+
+	uploadRefresh(t, e, walk)
+	v19 := repDayVisits(t, e, pbDate(2026, 11, 19))
+	if len(v19) != 1 || v19[0].GetStartTime().AsTime().Before(at(19, 0, 8)) {
+		t.Fatalf("GetRepDay of the 19th after the late fixes: %v, want one visit at c1 from about 00:10", v19)
+	}
+	start := v19[0].GetStartTime().AsTime()
+	parted := drain(t, e, st, 2)
+	var starts []*dwellv1.Event
+	for _, ev := range parted {
+		if ev.GetClient() == "clients/c1" && ev.GetType() == dwellv1.EventType_EVENT_TYPE_VISIT_STARTED {
+			starts = append(starts, ev)
+		}
+	}
+	if len(starts) != 1 || !starts[0].GetEventTime().AsTime().Equal(start) {
+		t.Fatalf("the late fixes: want one VISIT_STARTED at c1 at the 19th's visit's start, %v; the events:%s",
+			start.In(jakarta), describe(parted))
+	}
+	if got := countTypes(parted); got[dwellv1.EventType_EVENT_TYPE_VISIT_ENDED] != 1 {
+		t.Errorf("the late fixes: want the 18th's stay ended; the events:%s", describe(parted))
+	}
+
+	uploadRefresh(t, e, leave)
+	left := drain(t, e, st, 3)
+	all := append(append(append([]*dwellv1.Event(nil), told...), parted...), left...)
+	wantPairs(t, "the stay, then the visit parted from it", all, 2)
+	wantAlternate(t, "the stay, then the visit parted from it", all)
+	v19 = repDayVisits(t, e, pbDate(2026, 11, 19))
+	if len(v19) != 1 {
+		t.Fatalf("GetRepDay of the 19th after the departure: %d visits at c1, want 1", len(v19))
+	}
+	var ends []*dwellv1.Event
+	for _, ev := range left {
+		if ev.GetClient() == "clients/c1" && ev.GetType() == dwellv1.EventType_EVENT_TYPE_VISIT_ENDED {
+			ends = append(ends, ev)
+		}
+	}
+	if len(ends) != 1 || !ends[0].GetEventTime().AsTime().Equal(v19[0].GetEndTime().AsTime()) {
+		t.Errorf("the departure: want one VISIT_ENDED at c1 at the visit's end, %v; the events:%s",
+			v19[0].GetEndTime().AsTime().In(jakarta), describe(left))
+	}
+
+	uploadRefresh(t, e, day18)
+	uploadRefresh(t, e, append(append(onTime, walk...), leave...))
+	if more := drain(t, e, st, 4); len(countTypes(more)) != 0 {
+		t.Errorf("deriving both days again published at c1:%s", describe(more))
+	}
+}
+
+// TestEventsFirstVisitPartedByDayBefore: as
+// TestEventsFirstVisitPartedByLateFixes, but the late fixes are the
+// 18th's: r1 was at c1 from 23:40 to 23:50 and at c1 again from 00:10 on
+// the 19th (one stay, its parts 20 minutes apart); the 18th's last ten
+// minutes, uploaded late, show it walking 700 m away. The 18th's stay
+// ends at 23:50 and the 19th's visit, no longer its continuation, starts
+// on its own, once; its end pairs with that start.
+func TestEventsFirstVisitPartedByDayBefore(t *testing.T) {
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, jakarta) }
+	var day18 []*dwellv1.Fix
+	day18 = append(day18, pairFixes(at(18, 23, 25), at(18, 23, 39).Add(30*time.Second), -2000, -30)...)
+	day18 = append(day18, pairFixes(at(18, 23, 40), at(18, 23, 50), 0, 0)...)
+	walk := pairFixes(at(18, 23, 50).Add(30*time.Second), at(18, 23, 59).Add(30*time.Second), 30, 700)
+	day19 := pairFixes(at(19, 0, 10), at(19, 0, 40), 0, 0)
+	var leave []*dwellv1.Fix
+	leave = append(leave, pairFixes(at(19, 0, 40).Add(30*time.Second), at(19, 0, 55), 30, 2000)...)
+	leave = append(leave, pairFixes(at(19, 0, 55).Add(30*time.Second), at(19, 1, 15), 2000, 2000)...)
+
+	e, st := pairEnv(t)
+	uploadRefresh(t, e, day18)
+	uploadRefresh(t, e, day19)
+	told := drain(t, e, st, 1)
+	if got := countTypes(told); got[dwellv1.EventType_EVENT_TYPE_VISIT_STARTED] != 1 || got[dwellv1.EventType_EVENT_TYPE_VISIT_ENDED] != 0 {
+		t.Fatalf("the 18th, then the 19th carrying the stay on: want one VISIT_STARTED at c1 and no end; the events:%s", describe(told))
+	}
+	uploadRefresh(t, e, walk)
+	parted := drain(t, e, st, 2)
+	v19 := repDayVisits(t, e, pbDate(2026, 11, 19))
+	if len(v19) != 1 {
+		t.Fatalf("GetRepDay of the 19th: %d visits at c1, want 1", len(v19))
+	}
+	var starts []*dwellv1.Event
+	for _, ev := range parted {
+		if ev.GetClient() == "clients/c1" && ev.GetType() == dwellv1.EventType_EVENT_TYPE_VISIT_STARTED {
+			starts = append(starts, ev)
+		}
+	}
+	if start := v19[0].GetStartTime().AsTime(); len(starts) != 1 || !starts[0].GetEventTime().AsTime().Equal(start) {
+		t.Fatalf("the 18th's late fixes: want one VISIT_STARTED at c1 at the 19th's visit's start, %v; the events:%s",
+			start.In(jakarta), describe(parted))
+	}
+	uploadRefresh(t, e, leave)
+	all := append(append(told, parted...), drain(t, e, st, 3)...)
+	wantPairs(t, "the stay, then the visit parted from it", all, 2)
+	wantAlternate(t, "the stay, then the visit parted from it", all)
+	uploadRefresh(t, e, append(day18, walk...))
+	uploadRefresh(t, e, append(day19, leave...))
+	if more := drain(t, e, st, 4); len(countTypes(more)) != 0 {
+		t.Errorf("deriving both days again published at c1:%s", describe(more))
+	}
+}
+
+// wantAlternate checks that evs, in stream order, start and end visits
+// (enter and exit fences) at c1 in turn, starting with a start: a partner
+// pairs a visit's events by their order at the client.
+func wantAlternate(t *testing.T, what string, evs []*dwellv1.Event) {
+	t.Helper()
+	for _, kind := range [][2]dwellv1.EventType{
+		{dwellv1.EventType_EVENT_TYPE_VISIT_STARTED, dwellv1.EventType_EVENT_TYPE_VISIT_ENDED},
+		{dwellv1.EventType_EVENT_TYPE_GEOFENCE_ENTERED, dwellv1.EventType_EVENT_TYPE_GEOFENCE_EXITED},
+	} {
+		open := false
+		for _, ev := range evs {
+			if ev.GetClient() != "clients/c1" || ev.GetType() != kind[0] && ev.GetType() != kind[1] {
+				continue
+			}
+			if open != (ev.GetType() == kind[1]) {
+				t.Errorf("%s: %v at %v does not pair with the events before it; the events:%s", what, ev.GetType(),
+					ev.GetEventTime().AsTime().In(jakarta), describe(evs))
+				break
+			}
+			open = !open
+		}
+	}
+}

@@ -231,7 +231,9 @@
 // is publishDayEvents (watch.go), which turns the two timelines into new
 // facts with events.Diff and hands them to the broker; when the new day
 // begins with a visit or idle stop Diff has something new to say of, or
-// its data first shows enough of the rep to end a stay carried in, it
+// its data first shows enough of the rep to end a stay carried in, or
+// late data moved the first visit that began it (it may no longer carry
+// that stay on, and then starts on its own), it
 // also reads what the rep's last day with data before it handed on
 // (carryInto: that day's current summary, or the day derived when its
 // summary is stale; days without data between are passed over), so that
@@ -242,8 +244,12 @@
 // at the end of one day's working hours and the start of the next, or
 // paused or with the phone off there overnight, made two visits,
 // TestEventsPausedOvernightAtClient); and when the new day newly
-// ends with an open visit, it reads the rep's next day with data
-// (laterDay, the same way). A visit open at its day's end (working hours
+// ends with an open visit (or late data show its open visit left, or
+// ending earlier), it reads the rep's next day with data (laterDay, the
+// same way). A visit of the next day told of as the stay's continuation
+// that late data of either day part from it gets its own VISIT_STARTED,
+// which its VISIT_ENDED pairs with (TestEventsFirstVisitPartedByLateFixes,
+// TestEventsFirstVisitPartedByDayBefore). A visit open at its day's end (working hours
 // over, the phone switched off, at the client) thus gets its VISIT_ENDED
 // once the next day with data shows the rep elsewhere, whichever of the
 // two days is derived first (package events, "Across midnight";

@@ -603,9 +603,10 @@ const carryDays = 7
 // would) when that is stale or missing (dayFor); a day with no data
 // version is not read at all. Day listeners call it only when the new
 // derivation has something new to say of a visit or idle stop that
-// begins its day, or first has data enough to end a stay carried in
-// (events.NeedsCarry), or opens a stay its day may carry on from the day
-// before (NeedsLater of a day that CarriesOn): a few days read per such
+// begins its day, or first has data enough to end a stay carried in,
+// or moved the first visit that began its day (events.NeedsCarry), or
+// opens a stay its day may carry on from the day before (NeedsLater of a
+// day that CarriesOn): a few days read per such
 // derivation (one listing of the days' versions, then one summary per
 // day with data up to the carry's origin), not per pass.
 func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (events.Carry, error) {
@@ -647,10 +648,11 @@ func (s *Server) carryInto(ctx context.Context, tenant dwell.TenantID, r dwell.R
 // laterDay returns rep r's first local day with data (events.Tracked)
 // after date, up to carryDays on, and whether days without data lie
 // between; zero if none. Days are read as carryInto reads them. Day
-// listeners call it only when a derivation newly ends with an open stay
-// (events.NeedsLater): one listing of the days' data versions (usually
-// none: the day is the rep's latest), then one summary per later day
-// with data up to the first tracked one.
+// listeners call it only when a derivation newly ends with an open stay,
+// or its open stay is now left or ends earlier (events.NeedsLater): one
+// listing of the days' data versions (usually none: the day is the rep's
+// latest), then one summary per later day with data up to the first
+// tracked one.
 func (s *Server) laterDay(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, date dwell.Date, settings dwell.Settings) (events.Later, error) {
 	const op = dwell.Op("server.laterDay")
 	have, err := s.daysWithData(ctx, tenant, r.ID, date.AddDays(1), date.AddDays(carryDays))

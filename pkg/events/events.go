@@ -7,9 +7,11 @@
 // # What each event means
 //
 //   - VISIT_STARTED: a visit of the day (timeline.Visit, however it was
-//     established) that the previous derivation did not have. Time is the
-//     visit's start, or the start of the stay it carries on from the day
-//     before (see "Across midnight").
+//     established) that the previous derivation did not have, or that it
+//     told of only as the continuation of a stay from the day before and
+//     late data now part from that stay. Time is the visit's start, or
+//     the start of the stay it carries on from the day before (see
+//     "Across midnight").
 //   - VISIT_ENDED: a visit that has really ended: the fixes show the rep
 //     away from the site for SettleAfter, or stopped elsewhere after
 //     travelling (an open last stop right at the visit's end does not
@@ -145,11 +147,29 @@
 // moved boundary of a visit whose end was told tells nothing new, and
 // the end keeps the key it was told under.
 //
+// Late data can part the next day's first visit from the stay it was
+// told of as continuing, whose VISIT_STARTED was the stay's alone: the
+// next day's late fixes move its start past StayGapMax after the stay's
+// end (a pause recorded late), or put travel (the rep left and came
+// back) or another visit before it; or the first day's late data show
+// the rep leaving the stay (Left) or the stay ending earlier (a pause
+// recorded late). The stay then ends, at its end as the first day has
+// it, and the visit starts on its own (parted), at its start, under its
+// own anchor (the key a derivation that never carried it gives it too,
+// so it is told once), by the derivation that first shows them parted:
+// the next day's, which reads the carry (NeedsCarry), or the first
+// day's, which reads the next day (NeedsLater). Its VISIT_ENDED, when the
+// rep leaves, is under the same anchor and pairs with that start. A
+// visit whose end was told before the late data was told whole, as the
+// stay's start and end, and stays so.
+//
 // NeedsCarry says when Diff reads the carry: when it has something new
 // to say of a first visit that begins its day, or of an idle segment that
-// begins it, or when the day's data first decides a stay carried in, so
-// the caller reads the previous day only then; NeedsLater says when it
-// reads the later day: when the day newly ends with an open stay.
+// begins it, or when the day's data first decides a stay carried in, or
+// moves the first visit that began the day (it may part from the stay),
+// so the caller reads the previous day only then; NeedsLater says when
+// it reads the later day: when the day newly ends with an open stay, or
+// with its open stay now Left or ending earlier.
 //
 // # Late events
 //
@@ -174,10 +194,7 @@
 // not retracted, and two visits a later derivation joins stay two starts
 // and, if both had ended, two ends. So does a stay or idle stop across
 // midnight whose second day was told of before any of the first day's
-// part arrived (its start was then the second day's), and a first visit
-// of a day that late fixes move past StayGapMax after the stay carried in
-// (the stay carried in is then ended, but the visit, told of as its
-// continuation, gets no start of its own). A visit that has
+// part arrived (its start was then the second day's). A visit that has
 // not ended by its day's end is ended only by a later day with data
 // within the few days the caller looks (the server: 7), and only the
 // day's last visit of a kind is such a stay (an earlier one left open by
@@ -292,11 +309,12 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 			// stay the previous day ended with, at where that began: the
 			// previous day published its start under that anchor.
 			since := v.Start
-			if i == 0 && o.Carry.continues(k.fence, next, v) {
+			carried := i == 0 && o.Carry.continues(k.fence, next, v)
+			if carried {
 				since = in.Since
 			}
 			anchor := stamp(since)
-			if match[i] < 0 {
+			if match[i] < 0 || parted(prev, pv, match[i], carried, o.Carry, k) {
 				add(k.start, v.Client, since, visitMin, anchor)
 			}
 			if ended(next, v.End) && (match[i] < 0 || !ended(prev, pv[match[i]].End)) {
@@ -327,6 +345,17 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 				endsIn(l.Day, was, k, settle)
 			if endsIn(l.Day, now, k, settle) && !same {
 				add(k.ended, s.Client, s.End, firstTracked(l.Day).Sub(s.End)+settle, stamp(s.Since))
+			}
+			// The later day's first visit continued the stay prev ended
+			// with, so its start was told only as that stay's; late data
+			// of this day part them (the rep seen leaving, Left, or the
+			// stay now ending more than timeline.StayGapMax before it):
+			// it starts on its own, as a visit parted by late data of its
+			// own day does (parted), unless its end was told already (as
+			// the stay's).
+			if lv := k.of(l.Day); len(lv) > 0 && was.continues(k.fence, l.Day, lv[0]) &&
+				!now.continues(k.fence, l.Day, lv[0]) && !ended(l.Day, lv[0].End) {
+				add(k.start, lv[0].Client, lv[0].Start, visitMin, stamp(lv[0].Start))
 			}
 		}
 	}
@@ -368,6 +397,21 @@ func Diff(prev, next *timeline.Day, o Options) []dwell.Event {
 			cmp.Compare(a.Client, b.Client), cmp.Compare(a.Key, b.Key))
 	})
 	return out
+}
+
+// parted reports whether a visit of the new derivation, paired with
+// visit j of prev's visits pv of kind k and not carried (it does not
+// continue the stay c carries in), is one that prev told of as that
+// stay's continuation (prev's first visit, continuing it) and whose end
+// was not told: late fixes moved its start past timeline.StayGapMax after
+// the stay's end, or put travel (the rep left and came back) or another
+// visit before it. Its start was told only as the stay's, under the
+// stay's anchor, which the stay's end now closes; so the visit starts on
+// its own, under its own anchor (the key a derivation that never carried
+// it gives it too), and its end pairs with that start. A visit whose end
+// was told already was told as the stay's end, and stays as told.
+func parted(prev *timeline.Day, pv []timeline.Visit, j int, carried bool, c Carry, k stayKind) bool {
+	return j == 0 && !carried && c.continues(k.fence, prev, pv[0]) && !ended(prev, pv[0].End)
 }
 
 // stayKind is one of the two pairs of stay events: visits (however
@@ -809,7 +853,10 @@ func CarriesOn(d *timeline.Day) bool {
 // derivation of the day to show enough of the rep to tell (decisive), or
 // its first visit of a kind no longer begins the day at the client
 // prev's did, or begins later (timeline.StayGapMax after the stay's end,
-// it no longer continues it). The caller reads the previous day only then: not at every
+// it no longer continues it); the last also before next shows enough of
+// the rep, when prev's first visit, open, is still in next: it may no
+// longer continue the stay, and then starts on its own (see "Across
+// midnight"). The caller reads the previous day only then: not at every
 // derivation of a day that begins at a client or idle, and once a day for
 // the end of a stay (when the day's data first decides it).
 func NeedsCarry(prev, next *timeline.Day, set dwell.Settings) bool {
@@ -828,8 +875,16 @@ func NeedsCarry(prev, next *timeline.Day, set dwell.Settings) bool {
 	}
 	for _, k := range stayKinds {
 		nv, pv := k.of(next), k.of(prev)
-		if len(pv) > 0 && startsDay(prev, pv[0].Start) && decisive(next, settle) &&
-			(len(nv) == 0 || nv[0].Client != pv[0].Client || !startsDay(next, nv[0].Start) || nv[0].Start.After(pv[0].Start)) {
+		// prev's first visit began the day (it may have continued the
+		// stay carried in), and next's first visit no longer is that one
+		// from the day's start, or begins later: the stay may end now,
+		// once next shows enough of the rep to tell, and prev's first
+		// visit, if still there and open, may no longer continue the stay
+		// and then starts on its own (parted), at whatever derivation
+		// first shows it moved.
+		if len(pv) > 0 && startsDay(prev, pv[0].Start) &&
+			(len(nv) == 0 || nv[0].Client != pv[0].Client || !startsDay(next, nv[0].Start) || nv[0].Start.After(pv[0].Start)) &&
+			(decisive(next, settle) || !ended(prev, pv[0].End) && slices.Contains(pair(pv, nv), 0)) {
 			return true
 		}
 		if len(nv) == 0 || !startsDay(next, nv[0].Start) {
@@ -847,7 +902,9 @@ func NeedsCarry(prev, next *timeline.Day, set dwell.Settings) bool {
 // ends with a stay (its last visit of a kind has not ended in it, see
 // CarryOut) that prev did not end with (another visit: one that does not
 // pair with prev's last, open, visit, see pair; or the same one now
-// Left). A visit whose start late fixes moved is the same visit, and
+// Left, or now ending earlier, as a pause recorded late makes it: the
+// next day's first visit may no longer continue it, and then starts on
+// its own, see "Across midnight"). A visit whose start late fixes moved is the same visit, and
 // its end, told already or not, is not asked for again: within a day,
 // a moved boundary is no new fact either. The caller reads the rep's
 // later days only then: about twice
@@ -869,7 +926,7 @@ func NeedsLater(prev, next *timeline.Day) bool {
 			continue
 		}
 		p, ok := openLast(prev, k)
-		if !ok || p.Left != n.Left {
+		if !ok || p.Left != n.Left || n.End.Before(p.End) {
 			return true
 		}
 		if pv, nv := k.of(prev), k.of(next); pair(pv, nv)[len(nv)-1] != len(pv)-1 {
@@ -879,8 +936,8 @@ func NeedsLater(prev, next *timeline.Day) bool {
 	return false
 }
 
-// openLast returns the client, start and Left of d's last visit of kind
-// k if it has not ended in d.
+// openLast returns the client, start, end and Left of d's last visit of
+// kind k if it has not ended in d.
 func openLast(d *timeline.Day, k stayKind) (Stay, bool) {
 	vs := k.of(d)
 	if len(vs) == 0 {
@@ -890,7 +947,7 @@ func openLast(d *timeline.Day, k stayKind) (Stay, bool) {
 	if ended(d, last.End) {
 		return Stay{}, false
 	}
-	return Stay{Client: last.Client, Since: last.Start, Left: !pausedAfter(d, last.End)}, true
+	return Stay{Client: last.Client, Since: last.Start, End: last.End, Left: !pausedAfter(d, last.End)}, true
 }
 
 // rank orders the events of one instant: what ends before what begins.

@@ -234,3 +234,160 @@ func TestNeedsCarryFirstVisitMovedPastGap(t *testing.T) {
 		t.Errorf("day 2 moved: ends %v, want day 1's stay ended at its end: %v", got, want)
 	}
 }
+
+// TestDiffFirstVisitPartedFromStay: day 2's first visit to c1 continued
+// the stay day 1 ended with (it began 15 minutes after it), so its start
+// was told only as the stay's, on day 1; then late data show it did not:
+// a pause recorded late moves its start to 45 minutes after the stay's
+// end (more than timeline.StayGapMax), or late fixes show the rep left
+// and came back before it. The stay carried in ends at its end as day 1
+// has it, and the visit starts on its own (VISIT_STARTED and
+// GEOFENCE_ENTERED once, at its start, under its own anchor), so that its
+// end, when the rep leaves, pairs with a start the stream has. A visit
+// whose end was told as the stay's before the late data stays as told.
+func TestDiffFirstVisitPartedFromStay(t *testing.T) {
+	geo := timeline.SourceGeofence
+	started, ended := dwell.EventVisitStarted, dwell.EventVisitEnded
+	entered, exited := dwell.EventGeofenceEntered, dwell.EventGeofenceExited
+	day1 := day(travel(hm(0, 23, 0), hm(0, 23, 20)), visit("c1", hm(0, 23, 20), hm(0, 23, 55), geo))
+	c := CarryOut(day1, Carry{})
+	carried := day(visit("c1", hm(1, 0, 10), hm(1, 0, 50), geo))
+	for _, tc := range []struct {
+		name        string
+		moved, left *timeline.Day // day 2 with the late data, open, then left
+		start       float64       // the visit's start in moved
+	}{{
+		name:  "a pause recorded late",
+		moved: day(seg(timeline.KindPaused, hm(1, 0, 0), hm(1, 0, 40)), visit("c1", hm(1, 0, 40), hm(1, 0, 50), geo)),
+		left: day(seg(timeline.KindPaused, hm(1, 0, 0), hm(1, 0, 40)), visit("c1", hm(1, 0, 40), hm(1, 0, 50), geo),
+			travel(hm(1, 0, 50), hm(1, 1, 20))),
+		start: hm(1, 0, 40),
+	}, {
+		name:  "the rep left and came back",
+		moved: day(travel(hm(1, 0, 10), hm(1, 0, 20)), visit("c1", hm(1, 0, 20), hm(1, 0, 50), geo)),
+		left:  day(travel(hm(1, 0, 10), hm(1, 0, 20)), visit("c1", hm(1, 0, 20), hm(1, 0, 50), geo), travel(hm(1, 0, 50), hm(1, 1, 20))),
+		start: hm(1, 0, 20),
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := Options{Rep: "r1", DetectTime: at(hm(1, 2, 0)), Carry: c}
+			told := dedupLogs(Diff(nil, day1, Options{Rep: "r1", DetectTime: at(hm(1, 2, 0))}), Diff(nil, carried, opts))
+			if got, want := of(told, started, ended), []ev{{started, "c1", hm(0, 23, 20), false}}; !slices.Equal(got, want) {
+				t.Fatalf("day 1, then day 2 carrying the stay on: %v, want %v", got, want)
+			}
+			if !NeedsCarry(carried, tc.moved, dwell.Settings{}) {
+				t.Errorf("NeedsCarry = false for day 2's first visit moved off the stay carried in")
+			}
+			evs := Diff(carried, tc.moved, opts)
+			var starts []dwell.Event
+			for _, e := range evs {
+				if e.Type == started {
+					starts = append(starts, e)
+				}
+			}
+			if len(starts) != 1 || starts[0].Client != "c1" || !starts[0].Time.Equal(at(tc.start)) ||
+				starts[0].Key != Key(started, "r1", "c1", stamp(at(tc.start))) {
+				t.Fatalf("the late data: VISIT_STARTED %v, want one at c1 at minute %v under its own anchor", starts, tc.start)
+			}
+			log := dedupLogs(told, evs)
+			if again := dedupLogs(log, Diff(carried, tc.moved, opts)); len(again) != len(log) {
+				t.Errorf("Diff again on the same pair added %v", summary(again[len(log):]))
+			}
+			log = dedupLogs(log, Diff(carried, tc.moved, opts), Diff(tc.moved, tc.left, opts), Diff(nil, tc.left, opts))
+			want := []ev{
+				{entered, "c1", hm(0, 23, 20), false}, {started, "c1", hm(0, 23, 20), false},
+				{exited, "c1", hm(0, 23, 55), false}, {ended, "c1", hm(0, 23, 55), false},
+				{entered, "c1", tc.start, false}, {started, "c1", tc.start, false},
+				{exited, "c1", hm(1, 0, 50), false}, {ended, "c1", hm(1, 0, 50), false},
+			}
+			if got := sortEv(of(log, started, ended, entered, exited)); !slices.Equal(got, sortEv(want)) {
+				t.Errorf("the stay, then the visit parted from it: %v, want %v", got, want)
+			}
+			// Each end is under the anchor of a start the log holds.
+			keys := map[string]bool{}
+			for _, e := range log {
+				keys[e.Key] = true
+			}
+			for _, e := range log {
+				if e.Type == ended || e.Type == exited {
+					st := map[dwell.EventType]dwell.EventType{ended: started, exited: entered}[e.Type]
+					if k := st.String() + e.Key[len(e.Type.String()):]; !keys[k] {
+						t.Errorf("%v at minute %v: no start under its anchor (%q)", e.Type, e.Time.Sub(t9).Minutes(), k)
+					}
+				}
+			}
+		})
+	}
+
+	// Day 2's visit had ended, told as the stay's end, when the pause
+	// arrived: it was told whole (one start, one end), and stays so.
+	whole := day(visit("c1", hm(1, 0, 10), hm(1, 0, 50), geo), travel(hm(1, 0, 50), hm(1, 1, 20)))
+	moved := day(seg(timeline.KindPaused, hm(1, 0, 0), hm(1, 0, 40)), visit("c1", hm(1, 0, 40), hm(1, 0, 50), geo), travel(hm(1, 0, 50), hm(1, 1, 20)))
+	opts := Options{Rep: "r1", DetectTime: at(hm(1, 2, 0)), Carry: c}
+	log := dedupLogs(Diff(nil, day1, Options{Rep: "r1"}), Diff(nil, whole, opts), Diff(whole, moved, opts))
+	if got, want := of(log, started, ended), []ev{{started, "c1", hm(0, 23, 20), false}, {ended, "c1", hm(1, 0, 50), false}}; !slices.Equal(got, want) {
+		t.Errorf("a visit told whole, then moved: %v, want %v", got, want)
+	}
+}
+
+// TestDiffFirstVisitPartedByDayBefore: as TestDiffFirstVisitPartedFromStay,
+// but the late data are day 1's: they show the rep leaving c1 before the
+// day's end (Left), or a pause from 23:30 (the stay now ends 40 minutes
+// before day 2's visit, more than timeline.StayGapMax). Day 1's
+// derivation reads day 2 (NeedsLater), ends the stay and starts day 2's
+// visit on its own, once; day 2's derivation that shows the rep leave
+// ends that visit under the same anchor.
+func TestDiffFirstVisitPartedByDayBefore(t *testing.T) {
+	geo := timeline.SourceGeofence
+	started, ended := dwell.EventVisitStarted, dwell.EventVisitEnded
+	day1 := day(travel(hm(0, 23, 0), hm(0, 23, 20)), visit("c1", hm(0, 23, 20), hm(0, 23, 55), geo))
+	day2 := day(visit("c1", hm(1, 0, 10), hm(1, 0, 50), geo))
+	left2 := day(visit("c1", hm(1, 0, 10), hm(1, 0, 50), geo), travel(hm(1, 0, 50), hm(1, 1, 20)))
+	for _, tc := range []struct {
+		name string
+		late *timeline.Day // day 1 with the late data
+		end  float64       // the stay's end in late
+	}{{
+		name: "left",
+		late: day(travel(hm(0, 23, 0), hm(0, 23, 20)), visit("c1", hm(0, 23, 20), hm(0, 23, 52), geo), travel(hm(0, 23, 52), hm(0, 23, 55))),
+		end:  hm(0, 23, 52),
+	}, {
+		name: "a pause recorded late",
+		late: day(travel(hm(0, 23, 0), hm(0, 23, 20)), visit("c1", hm(0, 23, 20), hm(0, 23, 30), geo), seg(timeline.KindPaused, hm(0, 23, 30), hm(0, 24, 0))),
+		end:  hm(0, 23, 30),
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := Options{Rep: "r1", DetectTime: at(hm(1, 2, 0))}
+			told := dedupLogs(Diff(nil, day1, o), Diff(nil, day2, Options{Rep: "r1", Carry: CarryOut(day1, Carry{})}))
+			if !NeedsLater(day1, tc.late) {
+				t.Errorf("NeedsLater = false for day 1's late data parting the stay from day 2")
+			}
+			lo := o
+			lo.Later = Later{Day: day2}
+			evs := Diff(day1, tc.late, lo)
+			if got, want := of(evs, started, ended), []ev{{ended, "c1", tc.end, false}, {started, "c1", hm(1, 0, 10), false}}; !slices.Equal(got, want) {
+				t.Fatalf("day 1's late data, given day 2: %v, want %v", got, want)
+			}
+			log := dedupLogs(told, evs)
+			if again := dedupLogs(log, Diff(day1, tc.late, lo)); len(again) != len(log) {
+				t.Errorf("Diff again on the same pair added %v", summary(again[len(log):]))
+			}
+			c := CarryOut(tc.late, Carry{})
+			if !NeedsCarry(day2, left2, dwell.Settings{}) {
+				t.Errorf("NeedsCarry = false for day 2's visit newly ended")
+			}
+			log = dedupLogs(log, Diff(day2, left2, Options{Rep: "r1", Carry: c}))
+			want := []ev{{started, "c1", hm(0, 23, 20), false}, {ended, "c1", tc.end, false},
+				{started, "c1", hm(1, 0, 10), false}, {ended, "c1", hm(1, 0, 50), false}}
+			if got := sortEv(of(log, started, ended)); !slices.Equal(got, sortEv(want)) {
+				t.Errorf("the stay, then the visit parted from it: %v, want %v", got, want)
+			}
+			for _, e := range log {
+				if e.Type == ended && e.Time.Equal(at(hm(1, 0, 50))) {
+					if k := Key(ended, "r1", "c1", stamp(at(hm(1, 0, 10)))); e.Key != k {
+						t.Errorf("day 2's visit ended under %q, want its start's anchor %q", e.Key, k)
+					}
+				}
+			}
+		})
+	}
+}

@@ -229,11 +229,16 @@ const (
 	// fix before it or a resume and the first fix after it) is one visit:
 	// one VISIT_STARTED, at the stay's start on the first day, and one
 	// VISIT_ENDED, when the next day shows the rep gone. GetKpis counts one
-	// meeting by the same bound. A rep at a client when one day's working
-	// hours end and again when the next day's begin (a merchandiser
-	// stationed there), or whose phone was off there overnight, or who
-	// paused tracking there overnight, made a visit each day, each started
-	// and ended.
+	// meeting by the same bound. When data that arrive late show the two
+	// parts were not one stay (the next day's began more than 30 minutes
+	// after the first day's ended, or after the rep left and came back),
+	// the stay ends at its end on the first day, and the next day's part,
+	// unless its end was already sent as the stay's, gets a VISIT_STARTED
+	// of its own, at its start, which its VISIT_ENDED follows. A rep at a
+	// client when one day's working hours end and again when the next
+	// day's begin (a merchandiser stationed there), or whose phone was off
+	// there overnight, or who paused tracking there overnight, made a visit
+	// each day, each started and ended.
 	EventType_EVENT_TYPE_VISIT_STARTED EventType = 1
 	// A visit ended: the fixes show the rep away from the site for 10
 	// minutes, or stopped elsewhere after travelling. A visit the rep is
