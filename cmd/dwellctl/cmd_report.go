@@ -22,7 +22,8 @@ const reportDayHelp = `Prints one rep's day as the server derives it: the segmen
 travel, gap, paused) and visits with local times in the rep's time zone,
 the day's totals and its data flags. REP may be left out with a rep's own
 token. DATE is YYYY-MM-DD, "today" or "yesterday" (default today: the
-rep's today in its time zone, or this machine's when the rep is not named).
+rep's today in its time zone, or this machine's when the rep is not named,
+or cannot be read, which is then said on stderr).
 
 --svg FILE also draws the day as an SVG picture: a time bar coloured by
 segment kind with the visited clients numbered and named, and a map of the
@@ -60,12 +61,10 @@ func reportDayCommand() command {
 					return e.fail(name, err)
 				}
 				defer done()
-				if rep != "" && (date == "today" || date == "yesterday") {
+				if rep != "" {
 					// Today is the rep's today, in its time zone, when the
 					// caller may read the rep.
-					if r, err := dwellv1.NewDirectoryServiceClient(conn).GetRep(rctx, &dwellv1.GetRepRequest{Name: rep}); err == nil {
-						d, _ = parseDate(date, e.now().In(repZone(r.GetRep().GetTimeZone())))
-					}
+					d = repDate(rctx, conn, e, name, rep, date, d)
 				}
 				resp, err := dwellv1.NewReportServiceClient(conn).GetRepDay(rctx, &dwellv1.GetRepDayRequest{
 					Rep: rep, Date: d, IncludeFixes: svgPath != "" || withFixes,
@@ -420,19 +419,51 @@ func (r *rangeFlags) localDates(ctx context.Context, conn grpc.ClientConnInterfa
 	if !r.relative() {
 		return from, to
 	}
-	zone, why := rangeZone(ctx, conn, reps, team)
-	if zone == "" {
+	now, why := repsNow(ctx, conn, e, reps, team)
+	if why != "" {
 		fmt.Fprintf(e.stderr, "dwellctl %s: range %s to %s, on this computer's calendar (%s): %s\n",
 			name, formatDate(from), formatDate(to), e.now().Location(), why)
 		return from, to
 	}
-	now := e.now().In(repZone(zone))
 	// The flags were read once already, by resolve: they parse again.
 	f, t, _, _, err := r.resolve(now, true)
 	if err != nil {
 		return from, to
 	}
 	return f, t
+}
+
+// repsNow returns the instant now on the calendar of the reps (or the
+// team's reps): in the time zone they share (rangeZone), where "today" and
+// "yesterday" are their days, as the server cuts them. When they share none
+// or it cannot be read, it returns this computer's now and why not.
+func repsNow(ctx context.Context, conn grpc.ClientConnInterface, e *env, reps []string, team string) (now time.Time, why string) {
+	zone, why := rangeZone(ctx, conn, reps, team)
+	if zone == "" {
+		return e.now(), why
+	}
+	return e.now().In(repZone(zone)), ""
+}
+
+// repDate returns the day arg names for rep (a reps/ID name): d, which
+// parseDate read from arg on this computer's calendar, or, for "today" and
+// "yesterday", the day on the calendar of the rep's time zone (repsNow),
+// as the ranges read them (localDates). When the rep's zone cannot be
+// read it keeps d and says on stderr which day that is and why.
+func repDate(ctx context.Context, conn grpc.ClientConnInterface, e *env, name, rep, arg string, d *dwellv1.Date) *dwellv1.Date {
+	if arg != "today" && arg != "yesterday" {
+		return d
+	}
+	now, why := repsNow(ctx, conn, e, []string{rep}, "")
+	if why != "" {
+		fmt.Fprintf(e.stderr, "dwellctl %s: %s is %s, on this computer's calendar (%s): %s\n",
+			name, arg, formatDate(d), e.now().Location(), why)
+		return d
+	}
+	if local, err := parseDate(arg, now); err == nil {
+		return local
+	}
+	return d
 }
 
 // rangeZone returns the time zone the reps (or the team's reps) share, or
