@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,15 +18,17 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
 const reportDayHelp = `Prints one rep's day as the server derives it: the segments (visit, idle,
 travel, gap, paused) and visits with local times in the rep's time zone,
 the day's totals and its data flags. REP may be left out with a rep's own
-token. DATE is YYYY-MM-DD, "today" or "yesterday" (default today: the
-rep's today in its time zone, or this machine's when the rep is not named,
-or cannot be read, which is then said on stderr).
+token. DATE is YYYY-MM-DD, "today" or "yesterday" (default today): the
+rep's days, on the calendar of its time zone (the rep named, or the one
+whose token it is), or this machine's when the rep cannot be read, which
+is then said on stderr.
 
 --svg FILE also draws the day as an SVG picture: a time bar coloured by
 segment kind with the visited clients numbered and named, and a map of the
@@ -61,10 +66,11 @@ func reportDayCommand() command {
 					return e.fail(name, err)
 				}
 				defer done()
-				if rep != "" {
-					// Today is the rep's today, in its time zone, when the
-					// caller may read the rep.
-					d = repDate(rctx, conn, e, name, rep, date, d)
+				// Today is the rep's today, in its time zone, when the
+				// caller may read the rep: the one named, or the one whose
+				// token this is.
+				if who := cmp.Or(rep, tokenRep(g.token)); who != "" {
+					d = repDate(rctx, conn, e, name, who, date, d)
 				}
 				resp, err := dwellv1.NewReportServiceClient(conn).GetRepDay(rctx, &dwellv1.GetRepDayRequest{
 					Rep: rep, Date: d, IncludeFixes: svgPath != "" || withFixes,
@@ -464,6 +470,30 @@ func repDate(ctx context.Context, conn grpc.ClientConnInterface, e *env, name, r
 		return local
 	}
 	return d
+}
+
+// tokenRep returns the name (reps/ID) of the rep whose token token is, its
+// subject, or "" for a token of another role or one that does not parse.
+// It reads the token's claims without verifying it: they only choose
+// whose calendar "today" is read on (report day without REP), while the
+// server verifies the token and answers for that rep alone.
+func tokenRep(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Subject string `json:"sub"`
+		Role    string `json:"role"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Role != dwell.RoleRep.String() || c.Subject == "" {
+		return ""
+	}
+	return "reps/" + c.Subject
 }
 
 // rangeZone returns the time zone the reps (or the team's reps) share, or
