@@ -219,7 +219,7 @@ func (d *directoryService) putRep(ctx context.Context, tenant dwell.TenantID, r 
 		}
 	}
 	if conflicts > 0 {
-		return false, dwell.E(op, dwell.Conflict, fmt.Sprintf("rep %s was written, or deleted and created again, by other calls %d times under this import; import it again", r.ID, maxUpdateTries))
+		return false, dwell.E(op, dwell.Conflict, fmt.Sprintf("rep %s changed under this import %d times in a row (written, created or deleted by other calls); import it again", r.ID, maxUpdateTries))
 	}
 	return false, dwell.E(op, dwell.FailedPrecondition, dwell.ReasonConcurrentDelete, fmt.Sprintf("rep %s was created and deleted concurrently; import it again", r.ID))
 }
