@@ -100,14 +100,26 @@ func updateMasked(ctx context.Context, op dwell.Op, name string, etag int64, try
 		case i == maxUpdateTries-1:
 			return dwell.E(op, fmt.Sprintf("%s changed under this update %d times in a row; read it and try again", name, maxUpdateTries), err)
 		}
-		pause := min(time.Millisecond<<i, maxUpdatePause)
-		select {
-		case <-ctx.Done():
-			return dwell.E(op, ctx.Err())
-		case <-time.After(rand.N(pause) + 1):
+		if err := retryPause(ctx, op, i); err != nil {
+			return err
 		}
 	}
 	panic("unreachable")
+}
+
+// retryPause waits before try i+1 of a write that lost a race with
+// another (dwell.Conflict): a random pause of up to 1 ms after the first
+// try, doubling per try to at most maxUpdatePause, which spreads out
+// writers that would collide again. It returns early with the context's
+// error, wrapped, when ctx is done.
+func retryPause(ctx context.Context, op dwell.Op, i int) error {
+	pause := min(time.Millisecond<<i, maxUpdatePause)
+	select {
+	case <-ctx.Done():
+		return dwell.E(op, ctx.Err())
+	case <-time.After(rand.N(pause) + 1):
+		return nil
+	}
 }
 
 // etagOf returns the etag of a record at revision rev (AIP-154): the

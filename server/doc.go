@@ -74,9 +74,16 @@
 // maxUpdateTries (10) times with a random pause of up to 1 ms at first,
 // doubling to at most maxUpdatePause (20 ms), and then answers
 // ABORTED. An update carrying an etag is tried once against it. Imports and
-// upserts write whole records unconditionally and raise their revisions,
-// so a racing masked update merges again on top of them. The per-tenant
-// updateLocks only queue one server's writers so that they do not starve
+// upserts write whole records and raise their revisions, so a racing
+// masked update merges again on top of them: ImportClients and
+// UpsertOpportunities unconditionally (PutClients keeps a client's
+// create_time inside its own write), an ImportReps row conditionally
+// on the revision and life of the rep it read (putRep in
+// import_reps.go), reading again when either changed, so that a rep
+// deleted and created again in between is replaced keeping the new
+// create_time, never given the deleted one's
+// (TestImportRepsAcrossDeleteAndCreate). The per-tenant updateLocks
+// only queue one server's writers so that they do not starve
 // one another; safety across servers rests on the conditional write
 // (TestMaskedUpdatesOnTwoServers).
 //
@@ -91,8 +98,9 @@
 //
 // Imports list the first maxImportErrors (1,000) bad rows. ImportReps
 // writes each row as CreateRep or as a whole UpdateRep (so a new zone
-// derives the rep's days again), importRepWorkers (32) at a time, so that
-// the writes share the store's group commit.
+// derives the rep's days again) conditional on the rep it read,
+// importRepWorkers (32) at a time, so that the writes share the store's
+// group commit.
 //
 // # Ingest
 //

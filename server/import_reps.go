@@ -23,7 +23,8 @@ const importRepWorkers = 32
 // ImportReps reads rows until the client closes its side, validates each
 // row on its own (its team must exist), and stores the good rows chunk by
 // chunk: each creates its rep, or replaces it whole as an UpdateRep of
-// every field would, keeping its create_time. A later row for an id
+// every field would, keeping its create_time, conditionally on the rep
+// as read (putRep). A later row for an id
 // already pending replaces the earlier one. It answers once with the
 // per-row errors (the first maxImportErrors). A store failure aborts the
 // import; the error says which rows are stored.
@@ -176,29 +177,49 @@ func (d *directoryService) putReps(ctx context.Context, tenant dwell.TenantID, r
 }
 
 // putRep creates r, or replaces the rep of its id keeping its create_time,
-// and reports whether it created it. The replace is unconditional (r has
-// no revision): a row replaces the rep whole, and raises its revision so
-// that a masked update that read the rep before applies its fields to
-// the row rather than write the old ones back. A rep created or deleted by another
-// call between the read and the write is tried again.
+// and reports whether it created it. A row replaces the rep whole, so r
+// carries no revision of its own, but the replace is conditional on the
+// rep as putRep read it: its revision and its life, the create_time read
+// (store.CheckLife), which the store compares in the write's own atomic
+// step. Unconditional, a rep deleted and created again by another call
+// between the read and the write would be written over with the deleted
+// rep's create_time, and its etag (lifeEtagOf) would name a life that no
+// longer exists. The replace raises the revision, so a masked update that
+// read the rep before applies its fields to the row rather than write
+// the old ones back. A rep created, deleted or written by another call
+// between the read and the write is read and written again: at once for
+// a create or a delete, after retryPause for a write (dwell.Conflict), up
+// to maxUpdateTries in all.
 func (d *directoryService) putRep(ctx context.Context, tenant dwell.TenantID, r dwell.Rep, now time.Time) (bool, error) {
 	const op = dwell.Op("server.ImportReps")
-	for range 3 {
+	conflicts := 0
+	for range maxUpdateTries {
 		cur, err := d.s.store.GetRep(ctx, tenant, r.ID)
 		switch {
 		case err == nil:
-			r.CreateTime, r.UpdateTime = cur.CreateTime, now
-			if err = d.s.store.UpdateRep(ctx, tenant, r); !dwell.Is(dwell.NotFound, err) {
+			r.Revision, r.CreateTime, r.UpdateTime = cur.Revision, cur.CreateTime, now
+			err = d.s.store.UpdateRep(ctx, tenant, r)
+			if dwell.Is(dwell.Conflict, err) {
+				if err := retryPause(ctx, op, conflicts); err != nil {
+					return false, err
+				}
+				conflicts++
+				continue
+			}
+			if !dwell.Is(dwell.NotFound, err) {
 				return false, err
 			}
 		case dwell.Is(dwell.NotFound, err):
-			r.CreateTime, r.UpdateTime = now, now
+			r.Revision, r.CreateTime, r.UpdateTime = 0, now, now
 			if err = d.s.store.CreateRep(ctx, tenant, r); !dwell.Is(dwell.AlreadyExists, err) {
 				return err == nil, err
 			}
 		default:
 			return false, err
 		}
+	}
+	if conflicts > 0 {
+		return false, dwell.E(op, dwell.Conflict, fmt.Sprintf("rep %s changed under this import %d times in a row (written, created or deleted by other calls); import it again", r.ID, maxUpdateTries))
 	}
 	return false, dwell.E(op, dwell.FailedPrecondition, dwell.ReasonConcurrentDelete, fmt.Sprintf("rep %s was created and deleted concurrently; import it again", r.ID))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/store"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+	"github.com/dwellhq/dwell/server"
 )
 
 // importReps streams rows to ImportReps as ctx's caller, 300 a message,
@@ -208,5 +209,84 @@ func TestImportRepsAccess(t *testing.T) {
 	// An empty stream is an empty answer.
 	if resp, err := importReps(t, e, e.admin(acme), nil); err != nil || resp.GetReceived() != 0 || resp.GetStored() != 0 {
 		t.Fatalf("empty ImportReps = %v, %v", resp, err)
+	}
+}
+
+// TestImportRepsAcrossDeleteAndCreate imports a row for rep "ana" while
+// another admin deletes ana and creates her again between the row's read
+// of the rep and its write, and, apart, while another server's masked
+// update writes ana there. The replace is conditional on the rep as read,
+// its revision and its life (create_time): across the delete it must not
+// write the deleted rep's create_time over the new rep (whose etag would
+// then name a life that no longer exists) but replace the new rep,
+// keeping her create_time; across the write it reads again and the row
+// still replaces the rep whole.
+func TestImportRepsAcrossDeleteAndCreate(t *testing.T) {
+	for _, between := range []string{"delete and create", "another server's write"} {
+		t.Run(between, func(t *testing.T) {
+			hs := &hookedStore{}
+			e := &env{t: t, dir: t.TempDir(), clock: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+			e.configure = func(c *server.Config) { hs.Store = c.Store; c.Store = hs }
+			e.start()
+			t.Cleanup(e.stop)
+			adm := e.admin(acme)
+			first, err := e.dirc.CreateRep(adm, &dwellv1.CreateRepRequest{RepId: "ana", Rep: &dwellv1.Rep{DisplayName: "Ana", TimeZone: "Asia/Jakarta"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.advance(time.Second)
+			// created is the create_time the stored rep must keep, and
+			// wantRev her revision after the import.
+			created, wantRev := first.GetRep().GetCreateTime().AsTime(), int64(2)
+			ran := false
+			hs.repHook = func() {
+				ran = true
+				if between == "another server's write" {
+					cur, err := e.st.GetRep(t.Context(), acme, "ana")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					cur.DisplayName = "Ana, renamed"
+					if err := e.st.UpdateRep(t.Context(), acme, cur); err != nil {
+						t.Error(err)
+					}
+					wantRev = 3
+					return
+				}
+				if _, err := e.dirc.DeleteRep(adm, &dwellv1.DeleteRepRequest{Name: "reps/ana"}); err != nil {
+					t.Error(err)
+				}
+				e.advance(time.Second)
+				resp, err := e.dirc.CreateRep(adm, &dwellv1.CreateRepRequest{RepId: "ana", Rep: &dwellv1.Rep{DisplayName: "Ana again", TimeZone: "Europe/Berlin"}})
+				if err != nil {
+					t.Error(err)
+				}
+				created = resp.GetRep().GetCreateTime().AsTime()
+			}
+			hs.repArmed.Store(true)
+			resp, err := importReps(t, e, adm, []*dwellv1.Rep{repRow("ana", "Europe/Paris", "")})
+			if !ran {
+				t.Fatal("the writes between the import's read and its write did not run")
+			}
+			if err != nil || resp.GetStored() != 1 || resp.GetCreated() != 0 {
+				t.Fatalf("ImportReps = %v, %v; want 1 row stored, replacing the rep", resp, err)
+			}
+			got, err := e.st.GetRep(t.Context(), acme, "ana")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.DisplayName != "Rep ana" || got.TimeZone != "Europe/Paris" || !got.CreateTime.Equal(created) || got.Revision != wantRev {
+				t.Errorf("stored rep: %q in %s, created %v, revision %d; want the row (Rep ana, Europe/Paris), created %v, revision %d",
+					got.DisplayName, got.TimeZone, got.CreateTime, got.Revision, created, wantRev)
+			}
+			pb, err := e.dirc.GetRep(adm, &dwellv1.GetRepRequest{Name: "reps/ana"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("%d-%d", wantRev, created.UnixNano()); pb.GetRep().GetEtag() != want {
+				t.Errorf("GetRep etag %q, want %q (the live rep's revision and create_time)", pb.GetRep().GetEtag(), want)
+			}
+		})
 	}
 }

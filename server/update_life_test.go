@@ -16,12 +16,24 @@ import (
 )
 
 // hookedStore runs hook once, right after the first GetClient that
-// follows arming: another admin's requests landing between a masked
-// update's read of a client and its write.
+// follows arming, and repHook once, right after the first GetRep that
+// follows arming repArmed: another admin's requests landing between a
+// write's read of a client (a masked update) or of a rep (a masked
+// update, an ImportReps row) and its write.
 type hookedStore struct {
 	store.Store
-	armed atomic.Bool
-	hook  func()
+	armed    atomic.Bool
+	hook     func()
+	repArmed atomic.Bool
+	repHook  func()
+}
+
+func (s *hookedStore) GetRep(ctx context.Context, t dwell.TenantID, id dwell.RepID) (dwell.Rep, error) {
+	r, err := s.Store.GetRep(ctx, t, id)
+	if s.repArmed.CompareAndSwap(true, false) {
+		s.repHook()
+	}
+	return r, err
 }
 
 func (s *hookedStore) GetClient(ctx context.Context, t dwell.TenantID, id dwell.ClientID) (dwell.Client, error) {

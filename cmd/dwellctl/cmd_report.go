@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,14 +18,17 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
 const reportDayHelp = `Prints one rep's day as the server derives it: the segments (visit, idle,
 travel, gap, paused) and visits with local times in the rep's time zone,
 the day's totals and its data flags. REP may be left out with a rep's own
-token. DATE is YYYY-MM-DD, "today" or "yesterday" (default today: the
-rep's today in its time zone, or this machine's when the rep is not named).
+token. DATE is YYYY-MM-DD, "today" or "yesterday" (default today): the
+rep's days, on the calendar of its time zone (the rep named, or the one
+whose token it is), or this machine's when the rep cannot be read, which
+is then said on stderr.
 
 --svg FILE also draws the day as an SVG picture: a time bar coloured by
 segment kind with the visited clients numbered and named, and a map of the
@@ -60,12 +66,11 @@ func reportDayCommand() command {
 					return e.fail(name, err)
 				}
 				defer done()
-				if rep != "" && (date == "today" || date == "yesterday") {
-					// Today is the rep's today, in its time zone, when the
-					// caller may read the rep.
-					if r, err := dwellv1.NewDirectoryServiceClient(conn).GetRep(rctx, &dwellv1.GetRepRequest{Name: rep}); err == nil {
-						d, _ = parseDate(date, e.now().In(repZone(r.GetRep().GetTimeZone())))
-					}
+				// Today is the rep's today, in its time zone, when the
+				// caller may read the rep: the one named, or the one whose
+				// token this is.
+				if who := cmp.Or(rep, tokenRep(g.token)); who != "" {
+					d = repDate(rctx, conn, e, name, who, date, d)
 				}
 				resp, err := dwellv1.NewReportServiceClient(conn).GetRepDay(rctx, &dwellv1.GetRepDayRequest{
 					Rep: rep, Date: d, IncludeFixes: svgPath != "" || withFixes,
@@ -420,19 +425,75 @@ func (r *rangeFlags) localDates(ctx context.Context, conn grpc.ClientConnInterfa
 	if !r.relative() {
 		return from, to
 	}
-	zone, why := rangeZone(ctx, conn, reps, team)
-	if zone == "" {
+	now, why := repsNow(ctx, conn, e, reps, team)
+	if why != "" {
 		fmt.Fprintf(e.stderr, "dwellctl %s: range %s to %s, on this computer's calendar (%s): %s\n",
 			name, formatDate(from), formatDate(to), e.now().Location(), why)
 		return from, to
 	}
-	now := e.now().In(repZone(zone))
 	// The flags were read once already, by resolve: they parse again.
 	f, t, _, _, err := r.resolve(now, true)
 	if err != nil {
 		return from, to
 	}
 	return f, t
+}
+
+// repsNow returns the instant now on the calendar of the reps (or the
+// team's reps): in the time zone they share (rangeZone), where "today" and
+// "yesterday" are their days, as the server cuts them. When they share none
+// or it cannot be read, it returns this computer's now and why not.
+func repsNow(ctx context.Context, conn grpc.ClientConnInterface, e *env, reps []string, team string) (now time.Time, why string) {
+	zone, why := rangeZone(ctx, conn, reps, team)
+	if zone == "" {
+		return e.now(), why
+	}
+	return e.now().In(repZone(zone)), ""
+}
+
+// repDate returns the day arg names for rep (a reps/ID name): d, which
+// parseDate read from arg on this computer's calendar, or, for "today" and
+// "yesterday", the day on the calendar of the rep's time zone (repsNow),
+// as the ranges read them (localDates). When the rep's zone cannot be
+// read it keeps d and says on stderr which day that is and why.
+func repDate(ctx context.Context, conn grpc.ClientConnInterface, e *env, name, rep, arg string, d *dwellv1.Date) *dwellv1.Date {
+	if arg != "today" && arg != "yesterday" {
+		return d
+	}
+	now, why := repsNow(ctx, conn, e, []string{rep}, "")
+	if why != "" {
+		fmt.Fprintf(e.stderr, "dwellctl %s: %s is %s, on this computer's calendar (%s): %s\n",
+			name, arg, formatDate(d), e.now().Location(), why)
+		return d
+	}
+	if local, err := parseDate(arg, now); err == nil {
+		return local
+	}
+	return d
+}
+
+// tokenRep returns the name (reps/ID) of the rep whose token token is, its
+// subject, or "" for a token of another role or one that does not parse.
+// It reads the token's claims without verifying it: they only choose
+// whose calendar "today" is read on (report day without REP), while the
+// server verifies the token and answers for that rep alone.
+func tokenRep(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Subject string `json:"sub"`
+		Role    string `json:"role"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Role != dwell.RoleRep.String() || c.Subject == "" {
+		return ""
+	}
+	return "reps/" + c.Subject
 }
 
 // rangeZone returns the time zone the reps (or the team's reps) share, or

@@ -621,11 +621,15 @@ func quotasDeleteCommand() command {
 		name:    "quotas delete",
 		args:    "REP START_DATE",
 		summary: "remove the quota of a rep (ID or reps/ID) that starts on START_DATE (YYYY-MM-DD)",
-		nargs:   2,
+		help: `START_DATE is the quota's first local day: YYYY-MM-DD, "today" or
+"yesterday", which are the rep's days, on the calendar of its time zone.
+When the rep cannot be read they are this computer's days, and the day
+used is printed on stderr.`,
+		nargs: 2,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "quotas delete"
-				start, err := parseDate(args[1], time.Now())
+				start, err := parseDate(args[1], e.now())
 				if err != nil {
 					return e.usageError(name, "%v", err)
 				}
@@ -635,6 +639,8 @@ func quotasDeleteCommand() command {
 				}
 				defer done()
 				rep := resourceName("reps", args[0])
+				// Quotas are in the rep's days: today is the rep's today.
+				start = repDate(rctx, conn, e, name, rep, args[1], start)
 				if _, err := dwellv1.NewSalesServiceClient(conn).DeleteQuota(rctx, &dwellv1.DeleteQuotaRequest{Rep: rep, StartDate: start}); err != nil {
 					return e.rpcError(name, g, err)
 				}

@@ -90,6 +90,19 @@ func (c *cli) run(args ...string) result {
 	return c.runIn("", args...)
 }
 
+// runAt runs dwellctl in-process as run does, with now as the computer's
+// clock (env.now).
+func (c *cli) runAt(now time.Time, args ...string) result {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] },
+		now: func() time.Time { return now }}
+	code := e.run(ctx, args)
+	return result{code, out.String(), errb.String()}
+}
+
 // must runs dwellctl and fails the test unless it exits with want.
 func (c *cli) must(want int, args ...string) result {
 	c.t.Helper()

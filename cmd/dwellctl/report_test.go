@@ -460,8 +460,9 @@ func TestFormatting(t *testing.T) {
 	}
 }
 
-// TestReportDayTodayInRepZone checks that "today" is the rep's today: at
-// 11:00 UTC it is already tomorrow on Kiritimati (UTC+14).
+// TestReportDayTodayInRepZone checks that "today" is the rep's today, of
+// the rep named or, REP left out, of the rep whose token it is: at 11:00
+// UTC it is already tomorrow on Kiritimati (UTC+14).
 func TestReportDayTodayInRepZone(t *testing.T) {
 	addr, dataDir := testServer(t)
 	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
@@ -476,6 +477,17 @@ func TestReportDayTodayInRepZone(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"day": 3`) || !strings.Contains(out.String(), `"month": 3`) {
 		t.Errorf("report day today on Kiritimati at 11:00 UTC = %s, want 2026-03-03", out.String())
+	}
+	// The rep herself, REP left out: her today too, not this computer's.
+	tok := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "rep", "--subject", "tabwi").stdout)
+	r := c.with("DWELL_TOKEN", tok).runAt(time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC), "report", "day", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"day": 3`) || !strings.Contains(r.stdout, `"month": 3`) || r.stderr != "" {
+		t.Errorf("report day (a rep's token, no REP) today on Kiritimati at 11:00 UTC: exit %d, %s, stderr %q; want 2026-03-03", r.code, r.stdout, r.stderr)
+	}
+	for _, c := range []struct{ token, want string }{{tok, "reps/tabwi"}, {admin, ""}, {"", ""}, {"a.b.c", ""}, {"x.e30.y", ""}} {
+		if got := tokenRep(c.token); got != c.want {
+			t.Errorf("tokenRep(%.20q) = %q, want %q", c.token, got, c.want)
+		}
 	}
 }
 

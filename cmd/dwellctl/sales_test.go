@@ -374,6 +374,50 @@ func TestQuotasCommands(t *testing.T) {
 	}
 }
 
+// TestQuotasDeleteTodayIsTheRepsToday checks that "today" and "yesterday"
+// in quotas delete are the rep's days, as in the ranges of the reports: at
+// 20:00 UTC on 2026-11-02, the computer's today, it is already 2026-11-03
+// in Jakarta, rep-1's zone. A rep whose zone cannot be read keeps the
+// computer's calendar and says so on stderr.
+func TestQuotasDeleteTodayIsTheRepsToday(t *testing.T) {
+	s := newSalesEnv(t)
+	ctx := ctxT(t)
+	file := writeFile(t, s.dir, "quotas.csv", "rep,start_date,end_date,currency,target\n"+
+		"rep-1,2026-11-01,2026-11-01,IDR,1000000\n"+
+		"rep-1,2026-11-02,2026-11-02,IDR,2000000\n"+
+		"rep-1,2026-11-03,2026-11-30,IDR,50000000\n")
+	s.admin.must(0, "quotas", "import", file)
+	at := time.Date(2026, 11, 2, 20, 0, 0, 0, time.UTC)
+	starts := func() []string {
+		t.Helper()
+		resp, err := s.sales.ListQuotas(ctx, &dwellv1.ListQuotasRequest{Rep: "reps/rep-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, q := range resp.GetQuotas() {
+			out = append(out, formatDate(q.GetStartDate()))
+		}
+		return out
+	}
+	r := s.admin.runAt(at, "quotas", "delete", "rep-1", "today")
+	if r.code != 0 || !strings.Contains(r.stdout, "Deleted the quota of reps/rep-1 from 2026-11-03") || r.stderr != "" {
+		t.Errorf("quotas delete rep-1 today: exit %d, %q, stderr %q; want Jakarta's today, 2026-11-03, deleted", r.code, r.stdout, r.stderr)
+	}
+	r = s.admin.runAt(at, "quotas", "delete", "rep-1", "yesterday")
+	if r.code != 0 || !strings.Contains(r.stdout, "Deleted the quota of reps/rep-1 from 2026-11-02") {
+		t.Errorf("quotas delete rep-1 yesterday: exit %d, %q, stderr %q; want Jakarta's yesterday, 2026-11-02, deleted", r.code, r.stdout, r.stderr)
+	}
+	if got := starts(); !slices.Equal(got, []string{"2026-11-01"}) {
+		t.Errorf("quotas left: %v, want the one from 2026-11-01", got)
+	}
+	// A rep that cannot be read: the computer's today, said on stderr.
+	r = s.admin.runAt(at, "quotas", "delete", "ghost", "today")
+	if want := "dwellctl quotas delete: today is 2026-11-02, on this computer's calendar (UTC): reps/ghost cannot be read"; r.code != 1 || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("quotas delete ghost today: exit %d, stderr %q; want exit 1 and %q", r.code, r.stderr, want)
+	}
+}
+
 func FuzzParseOpportunitiesCSV(f *testing.F) {
 	f.Add("id,rep,client,stage,currency,amount,open_time,close_time\no,r,c,won,EUR,1.5,2026-01-01T00:00:00Z,2026-02-01T00:00:00Z\n")
 	f.Add("name,rep,client,stage,currency,amount,open_time\no,r,c,maybe,idr,1.5,yesterday\n\"x\n")

@@ -102,7 +102,13 @@ type DirectoryServiceClient interface {
 	// rep's create_time is kept). The server answers once, after the stream
 	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
 	// team must exist). Good rows are stored even when other rows are bad; a
-	// later row for the same id replaces an earlier one.
+	// later row for the same id replaces an earlier one. A rep deleted and
+	// created again by another call while its row is written is replaced as
+	// it now is, keeping its new create_time (so its etag stays valid). A rep
+	// other calls keep writing, or creating and deleting, while its row is
+	// tried stops the import: ABORTED (ERROR_REASON_CONCURRENT_UPDATES) or
+	// FAILED_PRECONDITION (ERROR_REASON_CONCURRENT_DELETE), whose message says
+	// which rows are stored; sending the rows again is safe.
 	ImportReps(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportRepsRequest, ImportRepsResponse], error)
 	// CreateTeam creates a team. ALREADY_EXISTS if team_id is taken.
 	CreateTeam(ctx context.Context, in *CreateTeamRequest, opts ...grpc.CallOption) (*CreateTeamResponse, error)
@@ -485,7 +491,13 @@ type DirectoryServiceServer interface {
 	// rep's create_time is kept). The server answers once, after the stream
 	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
 	// team must exist). Good rows are stored even when other rows are bad; a
-	// later row for the same id replaces an earlier one.
+	// later row for the same id replaces an earlier one. A rep deleted and
+	// created again by another call while its row is written is replaced as
+	// it now is, keeping its new create_time (so its etag stays valid). A rep
+	// other calls keep writing, or creating and deleting, while its row is
+	// tried stops the import: ABORTED (ERROR_REASON_CONCURRENT_UPDATES) or
+	// FAILED_PRECONDITION (ERROR_REASON_CONCURRENT_DELETE), whose message says
+	// which rows are stored; sending the rows again is safe.
 	ImportReps(grpc.ClientStreamingServer[ImportRepsRequest, ImportRepsResponse]) error
 	// CreateTeam creates a team. ALREADY_EXISTS if team_id is taken.
 	CreateTeam(context.Context, *CreateTeamRequest) (*CreateTeamResponse, error)
