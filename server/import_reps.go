@@ -25,7 +25,9 @@ const importRepWorkers = 32
 // chunk: each creates its rep, or replaces it whole as an UpdateRep of
 // every field would, keeping its create_time, conditionally on the rep
 // as read (putRep). A later row for an id
-// already pending replaces the earlier one. It answers once with the
+// already pending replaces the earlier one, which is stored with it or,
+// when the store refuses the later row (its team deleted since its
+// check), reported not stored with it. It answers once with the
 // per-row errors (the first maxImportErrors). A store failure aborts the
 // import; the error says which rows are stored.
 func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportRepsServer) error {
@@ -43,7 +45,10 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 	}
 	teams := map[string]teamCheck{}
 	var pending []dwell.Rep
-	var rowOf []int64           // the row of each pending rep
+	var rowOf []int64 // the row of each pending rep
+	// earlier holds, per pending rep, the earlier rows of its id that its
+	// row replaced: stored with it, or refused with it.
+	var earlier [][]int64
 	at := map[dwell.RepID]int{} // pending index of each id
 	rows := int64(0)            // good rows pending
 	// durable is the first row not stored by a flush yet.
@@ -67,13 +72,18 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 		for _, i := range gone {
 			r := pending[i]
 			teams[collTeams+"/"+string(r.Team)] = teamCheck{vs: []dwell.Violation{noTeam("team", r.Team)}}
-			resp.Errors = insertRowError(resp.Errors, rowOf[i], collReps+"/"+string(r.ID), []dwell.Violation{noTeam("team", r.Team)})
-			rows--
+			name := collReps + "/" + string(r.ID)
+			resp.Errors = insertRowError(resp.Errors, rowOf[i], name, []dwell.Violation{noTeam("team", r.Team)})
+			for _, e := range earlier[i] {
+				resp.Errors = insertRowError(resp.Errors, e, name, []dwell.Violation{{Field: "name",
+					Description: fmt.Sprintf("not stored: row %d, a later row for the same rep, replaced it and was refused (team %s does not exist)", rowOf[i], r.Team)}})
+			}
+			rows -= int64(1 + len(earlier[i]))
 		}
 		resp.Stored += rows
 		resp.Created += int64(created)
 		durable = resp.Received
-		pending, rowOf, rows = pending[:0], rowOf[:0], 0
+		pending, rowOf, earlier, rows = pending[:0], rowOf[:0], earlier[:0], 0
 		clear(at)
 		return nil
 	}
@@ -108,11 +118,12 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 			}
 			rows++
 			if i, ok := at[r.ID]; ok {
+				earlier[i] = append(earlier[i], rowOf[i])
 				pending[i], rowOf[i] = r, row
 				continue
 			}
 			at[r.ID] = len(pending)
-			pending, rowOf = append(pending, r), append(rowOf, row)
+			pending, rowOf, earlier = append(pending, r), append(rowOf, row), append(earlier, nil)
 			if len(pending) >= importChunk {
 				if err := flush(); err != nil {
 					return err

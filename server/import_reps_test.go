@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -288,5 +289,49 @@ func TestImportRepsAcrossDeleteAndCreate(t *testing.T) {
 				t.Errorf("GetRep etag %q, want %q (the live rep's revision and create_time)", pb.GetRep().GetEtag(), want)
 			}
 		})
+	}
+}
+
+// TestImportRepsRepeatedIDTeamGone: two rows for rep r1, the later naming
+// team south, which another admin deletes between the rows' checks and
+// the write. The later row replaced the earlier in the pending chunk, so
+// when the store refuses it neither row is stored, and the answer must
+// say so for both: stored 0, an error for each row.
+func TestImportRepsRepeatedIDTeamGone(t *testing.T) {
+	hs := &hookedStore{}
+	e := &env{t: t, dir: t.TempDir(), clock: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	e.configure = func(c *server.Config) { hs.Store = c.Store; c.Store = hs }
+	e.start()
+	t.Cleanup(e.stop)
+	adm := e.admin(acme)
+	e.mustCreateTeam(adm, "north")
+	e.mustCreateTeam(adm, "south")
+	ran := false
+	hs.repHook = func() {
+		ran = true
+		if _, err := e.dirc.DeleteTeam(adm, &dwellv1.DeleteTeamRequest{Name: "teams/south"}); err != nil {
+			t.Error(err)
+		}
+	}
+	hs.repArmed.Store(true)
+	resp, err := importReps(t, e, adm, []*dwellv1.Rep{repRow("r1", "Europe/Paris", "north"), repRow("r1", "Europe/Paris", "south")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ran {
+		t.Fatal("the team was not deleted between the rows' checks and their write")
+	}
+	if _, err := e.st.GetRep(t.Context(), acme, "r1"); !dwell.Is(dwell.NotFound, err) {
+		t.Fatalf("GetRep(r1) = %v, want not found (the refused row replaced the other)", err)
+	}
+	errs := resp.GetErrors()
+	if resp.GetReceived() != 2 || resp.GetStored() != 0 || len(errs) != 2 || errs[0].GetRow() != 0 || errs[1].GetRow() != 1 {
+		t.Fatalf("ImportReps = %v; want 2 received, 0 stored, an error for row 0 and for row 1", resp)
+	}
+	if fe := errs[1].GetFieldErrors(); len(fe) != 1 || fe[0].GetField() != "team" || !strings.Contains(fe[0].GetDescription(), "south") {
+		t.Errorf("row 1 error %v, want team south does not exist", errs[1])
+	}
+	if fe := errs[0].GetFieldErrors(); len(fe) != 1 || !strings.Contains(fe[0].GetDescription(), "row 1") {
+		t.Errorf("row 0 error %v, want it to name row 1, which replaced it", errs[0])
 	}
 }

@@ -102,7 +102,9 @@ type DirectoryServiceClient interface {
 	// rep's create_time is kept). The server answers once, after the stream
 	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
 	// team must exist). Good rows are stored even when other rows are bad; a
-	// later row for the same id replaces an earlier one. A rep deleted and
+	// later row for the same id replaces an earlier one (and if the later row
+	// is refused because its team was deleted after its check, both are
+	// reported as not stored). A rep deleted and
 	// created again by another call while its row is written is replaced as
 	// it now is, keeping its new create_time (so its etag stays valid). A rep
 	// other calls keep writing, or creating and deleting, while its row is
@@ -491,7 +493,9 @@ type DirectoryServiceServer interface {
 	// rep's create_time is kept). The server answers once, after the stream
 	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
 	// team must exist). Good rows are stored even when other rows are bad; a
-	// later row for the same id replaces an earlier one. A rep deleted and
+	// later row for the same id replaces an earlier one (and if the later row
+	// is refused because its team was deleted after its check, both are
+	// reported as not stored). A rep deleted and
 	// created again by another call while its row is written is replaced as
 	// it now is, keeping its new create_time (so its etag stays valid). A rep
 	// other calls keep writing, or creating and deleting, while its row is
