@@ -36,7 +36,9 @@
 // range that begins on the second day counts that day's part as a visit
 // of its own. The meeting's outcome is its check-in's check-out's, made on
 // either day (timeline.Input), and carried by the first day's visit; KPIs
-// 6 and 7 count the check-out on its own day. Summaries written before
+// 6 and 7 count the check-out on its own day, and KPI 7 takes the second
+// day's part for no contact (a follow-up given in the meeting is not done
+// by its going on past midnight). Summaries written before
 // this was told (kpi's summary format 6) count each part as a visit, and
 // those written before the GAP after a resume was passed over count a
 // meeting resumed at the client after a pause across midnight, its first
@@ -84,7 +86,8 @@
 //     (FOLLOW_UP outcomes whose due day is in the range, given in the
 //     range or in its look-back, Input.Since), done when the rep visited
 //     or called the client after the check-out and on or before the due
-//     day; the median of the days from the check-out's local day to the
+//     day (a visit's part that carries on a meeting across midnight is
+//     that meeting, begun before, not a visit after it); the median of the days from the check-out's local day to the
 //     first later contact, over the follow-ups with one by the range's
 //     end (late ones included). Records: follow-ups due, which may be
 //     more than zero over a range with no field day. A follow-up due more
@@ -321,8 +324,9 @@ type span struct {
 }
 
 // clientJoins are a rep's visits (if wantVisits) and contacts (visit and
-// call starts, Unix nanoseconds, if wantContacts) of one client a join
-// asks about.
+// call starts, Unix nanoseconds, if wantContacts; not the start of a visit
+// that carries on the day before's meeting) of one client a join asks
+// about.
 type clientJoins struct {
 	wantVisits, wantContacts bool
 	visits                   []span
@@ -516,11 +520,17 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		rc := resolve(p.clients)
 		for i, v := range p.spans {
 			c := &rc[v.client]
+			// carried: this visit carries on the meeting of the day
+			// before's last visit (read too), so it is no meeting of its
+			// own to KPI 5 (span.cont) nor a contact to KPI 7: the
+			// meeting began the day before, and a follow-up given in it
+			// is not done by its going on past midnight.
+			carried := i == 0 && joined
 			if !context {
 				secs := float64(v.end-v.start-v.untracked) / 1e9
 				// A merged part adds its time to the meeting it carries
 				// on, judged by where that began.
-				cont, start := i == 0 && merged, v.start
+				cont, start := carried && merged, v.start
 				if cont {
 					start = from
 				}
@@ -539,9 +549,9 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			if c.join >= 0 {
 				j := &joins[c.join]
 				if j.wantVisits {
-					j.visits = append(j.visits, span{v.start, v.end, i == 0 && joined})
+					j.visits = append(j.visits, span{v.start, v.end, carried})
 				}
-				if j.wantContacts {
+				if j.wantContacts && !carried {
 					j.contacts = append(j.contacts, v.start)
 				}
 			}

@@ -1979,7 +1979,10 @@ type CadenceKpi struct {
 	// the range, given in the range or in the 60 days before it. A
 	// follow-up given longer before its due date is not counted.
 	FollowUpsDue int32 `protobuf:"varint,3,opt,name=follow_ups_due,json=followUpsDue,proto3" json:"follow_ups_due,omitempty"`
-	// Of those, done (a visit or call to the client) by the due date.
+	// Of those, done (a visit or call to the client after the outcome) by
+	// the due date. A meeting across the rep's local midnight is one
+	// meeting: its part after midnight is no visit after an outcome given
+	// in it.
 	FollowUpsDone int32 `protobuf:"varint,4,opt,name=follow_ups_done,json=followUpsDone,proto3" json:"follow_ups_done,omitempty"`
 	// follow_ups_done / follow_ups_due.
 	FollowUpRate float64 `protobuf:"fixed64,5,opt,name=follow_up_rate,json=followUpRate,proto3" json:"follow_up_rate,omitempty"`
