@@ -10,7 +10,8 @@
 // (Rep.Loc): a record belongs to the day its instant falls on there, so a
 // team spread across zones is cut right, and durations are measured
 // between instants, so a day of 23 or 25 hours (a daylight-saving change)
-// counts its real length. A field day is a rep-day in the range with an
+// counts its real length; KPI 9's days are the rep's calendar days (see
+// there), so a week is 7 days across such a change. A field day is a rep-day in the range with an
 // observed span, a visit, a check-out or a call; a day whose span is all
 // paused time (tracking paused before it and resumed after) is none.
 // Every KPI carries its
@@ -100,6 +101,14 @@
 //  9. Sales cycle: mean and median days from open to close of the wins,
 //     and the population standard deviation of the reps' mean cycles
 //     across the reps with a win (0 for fewer than two). Records: wins.
+//     A win's days are counted in the owner rep's zone, as the rep lives
+//     them: the local calendar days from the open's date to the close's,
+//     plus the difference of their local clock times over 24 hours. A deal
+//     opened at 09:00 and won at 09:00 a week later took 7 days, across a
+//     daylight-saving change too; 09:00 to 21:00 the same day is 0.5. A
+//     close is never before its open (the API refuses it), but in the
+//     hour a fall-back repeats its clock can read earlier: such a cycle
+//     is 0, never negative.
 //  10. Quota: won amount of the wins over the quota for the range; a quota
 //     period that overlaps the range counts for its overlapping days
 //     (target × overlap days / period days, rounded to the nearest minor
@@ -310,6 +319,28 @@ func mean(xs []float64) float64 {
 		sum += x
 	}
 	return ratio(sum, float64(len(xs)))
+}
+
+// cycleDays returns KPI 9's days from open to close in the owner rep's
+// zone loc: the local calendar days between their dates plus the
+// difference of their local clock times over 24 hours. A deal opened at
+// 09:00 and won at 09:00 a week later took 7 days, across a daylight-saving
+// change too (elapsed hours / 24 would read 6.958 or 7.042), and 09:00 to
+// 21:00 the same day half a day. A close within the hour a fall-back
+// repeats can read an earlier clock than its open: 0, not a negative
+// cycle.
+func cycleDays(open, close time.Time, loc *time.Location) float64 {
+	o, c := open.In(loc), close.In(loc)
+	days := dwell.DateOf(c, loc).DaysSince(dwell.DateOf(o, loc))
+	return max(0, float64(days)+float64(clockOf(c)-clockOf(o))/float64(24*time.Hour))
+}
+
+// clockOf returns t's local clock time (in t's location) as the time since
+// a midnight of 24 hours: 13:30 is 13.5 hours on any day, a
+// daylight-saving change before it notwithstanding.
+func clockOf(t time.Time) time.Duration {
+	h, m, s := t.Clock()
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(t.Nanosecond())
 }
 
 // inRange reports whether d is in [start, end].
@@ -726,7 +757,7 @@ func Compute(in Input) Result {
 		if meetings[o.ID] >= 2 {
 			multi++
 		}
-		days := o.CloseTime.Sub(o.OpenTime).Hours() / 24
+		days := cycleDays(o.OpenTime, o.CloseTime, locs[o.Rep])
 		cycles = append(cycles, days)
 		if _, ok := perRep[o.Rep]; !ok {
 			repOrder = append(repOrder, o.Rep)

@@ -419,7 +419,8 @@ func TestDaylightSavingDays(t *testing.T) {
 	if r.WinRatio.Wins != 1 || r.Meetings.Planned != 1 {
 		t.Errorf("wins %d, planned %d on the short day; want 1 and 1", r.WinRatio.Wins, r.Meetings.Planned)
 	}
-	// Open 27 March 00:00 UTC to 28 March 23:30 UTC = 47.5 h.
+	// Open 27 March 01:00 to 29 March 00:30 in Berlin (00:00 and 23:30
+	// UTC): 2 days less half an hour, in lena's days (KPI 9).
 	near(t, "cycle across the change", r.SalesCycle.MeanDays, 47.5/24)
 }
 
@@ -534,4 +535,49 @@ func TestWinsShareMeetings(t *testing.T) {
 	}
 	near(t, "win ratio", r.Ratio, 3.0/5)
 	near(t, "multi-meeting share", r.MultiMeetingShare, 1)
+}
+
+// TestSalesCycleInTheRepsDays: KPI 9 counts a win's days in its owner's
+// zone, whole local days between the dates plus the clock difference over
+// 24 hours. Berlin springs forward on 29 March 2026 and falls back on 25
+// October: a deal opened on a Monday at 09:00 and won the next Monday at
+// 09:00 took 7 days across either change (elapsed hours / 24 read 6.958
+// and 7.042); 09:00 to 21:00 is half a day. The same instants owned by a
+// UTC rep are 6 days and 23 hours in that rep's days. A win whose close
+// reads an earlier clock than its open within the hour the fall-back
+// repeats is 0 days.
+func TestSalesCycleInTheRepsDays(t *testing.T) {
+	b := berlin
+	for _, c := range []struct {
+		name        string
+		loc         *time.Location
+		open, close time.Time
+		want        float64
+	}{
+		{"a week across the spring change", b, time.Date(2026, 3, 23, 9, 0, 0, 0, b), time.Date(2026, 3, 30, 9, 0, 0, 0, b), 7},
+		{"a week across the autumn change", b, time.Date(2026, 10, 19, 9, 0, 0, 0, b), time.Date(2026, 10, 26, 9, 0, 0, 0, b), 7},
+		{"09:00 to 21:00 on the short day", b, time.Date(2026, 3, 29, 9, 0, 0, 0, b), time.Date(2026, 3, 29, 21, 0, 0, 0, b), 0.5},
+		{"the same week owned in UTC", time.UTC, time.Date(2026, 3, 23, 9, 0, 0, 0, b), time.Date(2026, 3, 30, 9, 0, 0, 0, b), 6 + 23.0/24},
+		{"within the repeated hour", b, time.Date(2026, 10, 25, 0, 50, 0, 0, time.UTC), time.Date(2026, 10, 25, 1, 10, 0, 0, time.UTC), 0},
+	} {
+		o := dwell.Opportunity{ID: "o", Rep: "r", Client: "P1", Stage: dwell.StageWon, Amount: dwell.Money{Currency: "EUR", AmountMinor: 1},
+			OpenTime: c.open, CloseTime: c.close}
+		d := dwell.DateOf(c.close, c.loc)
+		r := Compute(Input{Start: d, End: d, Reps: []Rep{{ID: "r", Loc: c.loc}}, Opportunities: []dwell.Opportunity{o}})
+		if r.SalesCycle.Records != 1 {
+			t.Fatalf("%s: %d wins, want 1", c.name, r.SalesCycle.Records)
+		}
+		near(t, c.name+": mean cycle", r.SalesCycle.MeanDays, c.want)
+		near(t, c.name+": median cycle", r.SalesCycle.MedianDays, c.want)
+	}
+	// A team of both owners: the spread is between their own days.
+	open, closed := time.Date(2026, 3, 23, 9, 0, 0, 0, b), time.Date(2026, 3, 30, 9, 0, 0, 0, b)
+	win := func(id, rep dwell.RepID) dwell.Opportunity {
+		return dwell.Opportunity{ID: dwell.OpportunityID(id), Rep: rep, Client: "P1", Stage: dwell.StageWon,
+			Amount: dwell.Money{Currency: "EUR", AmountMinor: 1}, OpenTime: open, CloseTime: closed}
+	}
+	r := Compute(Input{Start: date(3, 30), End: date(3, 30), Reps: []Rep{{ID: "lena", Loc: b}, {ID: "uma", Loc: time.UTC}},
+		Opportunities: []dwell.Opportunity{win("a", "lena"), win("b", "uma")}})
+	near(t, "team mean cycle", r.SalesCycle.MeanDays, (7+6+23.0/24)/2)
+	near(t, "team spread", r.SalesCycle.TeamSpreadDays, 1.0/48)
 }

@@ -2144,16 +2144,24 @@ func (x *EngagementKpi) GetCustomerWonShare() float64 {
 	return 0
 }
 
-// SalesCycleKpi is KPI 9, average sales cycle.
+// SalesCycleKpi is KPI 9, average sales cycle, over the deals won in the
+// range. A deal's days are counted in its owner rep's time zone, as the
+// rep lives them: the local calendar days from the open date to the close
+// date plus the difference of their local clock times over 24 hours. A
+// deal opened on a Monday at 09:00 and won the next Monday at 09:00 took
+// 7 days, across a daylight-saving change too (not elapsed hours / 24);
+// 09:00 to 21:00 the same day is 0.5. A close whose clock reads earlier
+// than its open, within the hour a fall-back repeats, counts 0 days.
 type SalesCycleKpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// What it rests on.
+	// What it rests on: its records are the wins.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
 	// Mean days from open to won.
 	MeanDays float64 `protobuf:"fixed64,2,opt,name=mean_days,json=meanDays,proto3" json:"mean_days,omitempty"`
 	// Median days from open to won.
 	MedianDays float64 `protobuf:"fixed64,3,opt,name=median_days,json=medianDays,proto3" json:"median_days,omitempty"`
-	// Standard deviation of the per-rep means across a team, days.
+	// Population standard deviation of the per-rep mean days across a
+	// team's reps with a win (0 for fewer than two), days.
 	TeamSpreadDays float64 `protobuf:"fixed64,4,opt,name=team_spread_days,json=teamSpreadDays,proto3" json:"team_spread_days,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
