@@ -68,7 +68,9 @@
 //     unverified check-in the fixes do not back is no visit);
 //     appointments planned in the range (by the planned start's local
 //     day) and kept (a visit of the rep to the client overlapping the
-//     planned time). Records: visits and appointments.
+//     planned time, also after the range's end: an appointment planned
+//     late on its last day is kept by a visit after midnight, read in the
+//     look-ahead, see Rep.Days). Records: visits and appointments.
 //  4. Calls: calls logged, connected, mean talk seconds per connected call
 //     (a connected call of 0 seconds counts). Records: calls.
 //  5. Win ratio: wins are the WON opportunities closed in the range (the
@@ -145,8 +147,15 @@ type Rep struct {
 	// Loc is the rep's time zone; nil means UTC.
 	Loc *time.Location
 	// Days are the rep's summaries; those before Input.Since (or Start)
-	// or after End are ignored, and those of the look-back serve only the
-	// joins (see Input.Since). Reps are computed in parallel: a Day must
+	// are ignored, and those of the look-back serve only the joins (see
+	// Input.Since). Those after End are ignored but for the look-ahead:
+	// the days up to the local day of the latest planned end of the rep's
+	// appointments planned in the range, read only for KPI 3's kept
+	// appointments (an appointment lasts up to dwell.MaxAppointment, so
+	// one planned late on End is kept by a visit after midnight; the
+	// caller gives the days up to LookAhead(End)). Nothing else of those
+	// days counts: not their visits, calls, field days or totals, nor
+	// their contacts for KPI 7. Reps are computed in parallel: a Day must
 	// not appear under two reps.
 	Days []*Day
 }
@@ -170,6 +179,18 @@ type Input struct {
 	// contacts after them, and the meetings of the range's wins (KPI 5).
 	// Zero, or a day after Start, means no look-back.
 	Since dwell.Date
+}
+
+// LookAhead returns the last local day in loc that an appointment planned
+// on or before end (its planned start's local day) can reach, so the last
+// day a visit that keeps it can begin on: the day of the instant
+// dwell.MaxAppointment after day end's last instant. That is the day
+// after end, or the one after that when the day after is cut short by a
+// daylight-saving change. A caller gives Compute a rep's days up to it
+// (Rep.Days) so that a range's kept appointments do not depend on where
+// it ends.
+func LookAhead(end dwell.Date, loc *time.Location) dwell.Date {
+	return dwell.DateOf(end.AddDays(1).Start(loc).Add(dwell.MaxAppointment-time.Nanosecond), loc)
 }
 
 // lookBack returns the first day Compute reads: Since, or Start.
@@ -397,8 +418,9 @@ type repAcc struct {
 
 // computeRep accumulates rep's days in range, joined with its wins and
 // appointments in the range and with its follow-ups due in the range, and
-// reads the look-back's days for those joins alone; lastWon is, per
-// client, the latest close of any WON deal of the input.
+// reads the look-back's days for those joins alone, the look-ahead's for
+// the appointments' alone; lastWon is, per client, the latest close of any
+// WON deal of the input.
 func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity, appts []dwell.Appointment, lastWon map[dwell.ClientID]int64) *repAcc {
 	acc := &repAcc{}
 	// The clients a join asks about, in joins[needed[client]]: the visits
@@ -474,7 +496,16 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		}
 		return res
 	}
-	read := func(d *Day) bool { return inRange(d.Date, since, in.End) && !d.Date.Before(useful) }
+	// The look-ahead's days matter up to the last local day a visit that
+	// keeps one of the rep's appointments can begin on: that of the
+	// latest planned end (a visit from that instant on does not overlap).
+	until := in.End
+	for _, a := range appts {
+		if d := dwell.DateOf(a.PlannedEnd.Add(-time.Nanosecond), loc); until.Before(d) {
+			until = d
+		}
+	}
+	read := func(d *Day) bool { return inRange(d.Date, since, until) && !d.Date.Before(useful) }
 	// The parts of the days read, by date, once a day's first visit may
 	// carry on the day before's last (part.continues): one meeting across
 	// the rep's midnight.
@@ -512,6 +543,19 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			continue
 		}
 		p := d.part()
+		if in.End.Before(d.Date) {
+			// A day of the look-ahead (after End) serves the appointments'
+			// join alone: its visits to their clients, no contact. A win's
+			// client may be one of them, but a win closes by End, before
+			// any such visit starts, so none is its meeting.
+			rc := resolve(p.clients)
+			for _, v := range p.spans {
+				if c := rc[v.client]; c.join >= 0 && joins[c.join].wantVisits {
+					joins[c.join].visits = append(joins[c.join].visits, span{start: v.start, end: v.end})
+				}
+			}
+			continue
+		}
 		// joined: the day's first visit carries on the day before's last
 		// (read too), one meeting for KPI 5; merged: both days are in the
 		// range, so the KPIs that count visits count it once, its length

@@ -1608,7 +1608,11 @@ type MeetingsKpi struct {
 	VerifiedVisitsPerDay float64 `protobuf:"fixed64,2,opt,name=verified_visits_per_day,json=verifiedVisitsPerDay,proto3" json:"verified_visits_per_day,omitempty"`
 	// Appointments planned in the range.
 	AppointmentsPlanned int32 `protobuf:"varint,3,opt,name=appointments_planned,json=appointmentsPlanned,proto3" json:"appointments_planned,omitempty"`
-	// Appointments with a visit to the client overlapping the plan.
+	// Of those, the appointments with a visit of the rep to the client
+	// overlapping the planned time. A visit after the range's end counts
+	// (an appointment planned late on end_date may be kept after midnight;
+	// an appointment lasts up to 24 hours); it is counted nowhere else in
+	// the range's KPIs.
 	AppointmentsKept int32 `protobuf:"varint,4,opt,name=appointments_kept,json=appointmentsKept,proto3" json:"appointments_kept,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
