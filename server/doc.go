@@ -214,9 +214,13 @@
 // also reads the kpiLookBackDays (60) days before its range (as
 // kpi.Input.Since): those days serve only the range's joins, the
 // follow-ups given then and due in the range (KPI 7) and the meetings of
-// the range's wins (KPI 5). What a field day is (a day paused whole keeps
-// its row and its paused seconds but is no field day) and which currency
-// KPI money is summed in are in package kpi's doc. A local day runs from
+// the range's wins (KPI 5); and the day after it (two where a rep's day
+// after it is cut short by a daylight-saving change: kpi.LookAhead),
+// whose visits serve only to tell whether an appointment planned in the
+// range, which lasts up to a day, was kept after the range's end (KPI 3).
+// What a field day is (a day paused whole keeps its row and its paused
+// seconds but is no field day) and which currency KPI money is summed in
+// are in package kpi's doc. A local day runs from
 // dwell.Date.Start to the next day's start: midnight, or the jump where
 // the clocks skip midnight (Chile, Cuba); working hours that end at 24:00
 // end there too.

@@ -36,8 +36,22 @@ func (rs *reportService) GetKpis(ctx context.Context, req *dwellv1.GetKpisReques
 		return nil, err
 	}
 	// The look-back: follow-ups given before the range and due in it,
-	// and the meetings before the range of the deals won in it.
+	// and the meetings before the range of the deals won in it. The
+	// look-ahead: the visits after the range's end that keep an
+	// appointment planned in it (one lasts up to a day), the day after
+	// end (two where that day is cut short by a daylight-saving change
+	// in some rep's zone).
 	since := start.AddDays(-kpiLookBackDays)
+	until := end
+	for _, r := range sc.reps {
+		loc, err := s.location(r.TimeZone)
+		if err != nil {
+			return nil, err
+		}
+		if d := kpi.LookAhead(end, loc); until.Before(d) {
+			until = d
+		}
+	}
 	in := kpi.Input{Start: start, End: end, Since: since}
 	// The sales inputs are read beside the day summaries: the summaries'
 	// read is one goroutine's work (their decoding and the KPIs use every
@@ -48,7 +62,7 @@ func (rs *reportService) GetKpis(ctx context.Context, req *dwellv1.GetKpisReques
 		salesErr error
 	)
 	wg.Go(func() { salesErr = s.kpiSales(ctx, p.Tenant, sc.reps, start, end, &in) })
-	in.Reps, err = s.repDays(ctx, p.Tenant, sc.reps, since, end)
+	in.Reps, err = s.repDays(ctx, p.Tenant, sc.reps, since, until)
 	wg.Wait()
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -271,5 +272,80 @@ func TestGetKpisLookBack(t *testing.T) {
 	}
 	if next.GetIdle().GetBasis().GetDays() != 1 {
 		t.Fatalf("the next week rests on %d field days, want 1 (the call's): the look-back's days are not field days", next.GetIdle().GetBasis().GetDays())
+	}
+}
+
+// TestGetKpisAppointmentKeptAfterMidnight: budi (Jakarta) has an
+// appointment at toko planned on Thursday 19 November 2026 from 23:30 to
+// 00:30 and is there from 00:05 to 00:40 on Friday. GetKpis over Thursday
+// alone counts it planned and kept (the day after the range is read for
+// that join alone), for the rep and for its team, before and after the
+// refresher ran; Friday's visit and field day count only in a range that
+// holds Friday, and GetTimeBreakdown over Thursday has no Friday row.
+func TestGetKpisAppointmentKeptAfterMidnight(t *testing.T) {
+	e := newEnv(t) // the clock reads Friday 20 November 2026, 17:00 in Jakarta
+	seedTeams(e)
+	jakarta, _ := time.LoadLocation("Asia/Jakarta")
+	var batch []*dwellv1.Fix
+	stay := func(from, to time.Time, lat, lng float64) {
+		for ts := from; ts.Before(to); ts = ts.Add(30 * time.Second) {
+			batch = append(batch, &dwellv1.Fix{Id: fmt.Sprint("f", len(batch)), DeviceTime: timestamppb.New(ts),
+				Position: &dwellv1.LatLng{Lat: lat, Lng: lng}, AccuracyMeters: 10})
+		}
+	}
+	// Thursday morning away from toko (about 8 km), Friday just after
+	// midnight at toko (-6.2, 106.8), then away again.
+	stay(time.Date(2026, 11, 19, 10, 0, 0, 0, jakarta), time.Date(2026, 11, 19, 10, 30, 0, 0, jakarta), -6.25, 106.85)
+	stay(time.Date(2026, 11, 20, 0, 5, 0, 0, jakarta), time.Date(2026, 11, 20, 0, 40, 0, 0, jakarta), -6.2, 106.8)
+	stay(time.Date(2026, 11, 20, 1, 0, 0, 0, jakarta), time.Date(2026, 11, 20, 1, 10, 0, 0, jakarta), -6.25, 106.85)
+	if _, err := e.ingest.UploadPings(e.as(acme, dwell.RoleRep, "budi"), &dwellv1.UploadPingsRequest{Fixes: batch}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 19, 23, 30, 0, 0, jakarta)
+	if _, err := e.sales.CreateAppointment(e.as(acme, dwell.RolePartner, "crm"), &dwellv1.CreateAppointmentRequest{RequestId: "late", AppointmentId: "late",
+		Appointment: &dwellv1.Appointment{Rep: "reps/budi", Client: "clients/toko",
+			PlannedStartTime: timestamppb.New(start), PlannedEndTime: timestamppb.New(start.Add(time.Hour))}}); err != nil {
+		t.Fatal(err)
+	}
+	thu, fri := pbDate(2026, 11, 19), pbDate(2026, 11, 20)
+	for _, refreshed := range []bool{false, true} {
+		if refreshed {
+			if err := e.srv.Refresh(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		admin, ana := e.admin(acme), e.as(acme, dwell.RoleManager, "ana")
+		for _, c := range []struct {
+			what         string
+			ctx          context.Context
+			req          *dwellv1.GetKpisRequest
+			days, visits int32
+		}{
+			{"budi over Thursday", admin, &dwellv1.GetKpisRequest{Rep: "reps/budi", StartDate: thu, EndDate: thu}, 1, 0},
+			{"north over Thursday", ana, &dwellv1.GetKpisRequest{Team: "teams/north", StartDate: thu, EndDate: thu}, 1, 0},
+			{"budi over Thursday and Friday", admin, &dwellv1.GetKpisRequest{Rep: "reps/budi", StartDate: thu, EndDate: fri}, 2, 1},
+		} {
+			k, err := e.report.GetKpis(c.ctx, c.req)
+			if err != nil {
+				t.Fatalf("refreshed %v: %s: %v", refreshed, c.what, err)
+			}
+			m := k.GetMeetings()
+			if m.GetAppointmentsPlanned() != 1 || m.GetAppointmentsKept() != 1 {
+				t.Errorf("refreshed %v: %s: %d planned, %d kept; want 1 and 1", refreshed, c.what, m.GetAppointmentsPlanned(), m.GetAppointmentsKept())
+			}
+			if m.GetBasis().GetDays() != c.days || k.GetVisitTime().GetBasis().GetRecords() != c.visits {
+				t.Errorf("refreshed %v: %s: %d field days, %d visits; want %d and %d", refreshed, c.what,
+					m.GetBasis().GetDays(), k.GetVisitTime().GetBasis().GetRecords(), c.days, c.visits)
+			}
+		}
+		bd, err := e.report.GetTimeBreakdown(admin, &dwellv1.GetTimeBreakdownRequest{Team: "teams/north", StartDate: thu, EndDate: thu,
+			Grouping: dwellv1.Grouping_GROUPING_DAY})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows := bd.GetRows(); len(rows) != 1 || rows[0].GetDate().GetDay() != 19 || rows[0].GetFieldDays() != 1 ||
+			bd.GetTotal().GetVisitProspectSeconds() != 0 {
+			t.Errorf("refreshed %v: the breakdown over Thursday = %v, want Thursday's row alone, no visit", refreshed, bd)
+		}
 	}
 }

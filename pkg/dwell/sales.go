@@ -84,12 +84,18 @@ type Quota struct {
 // MaxSalesBatch bounds the opportunities or quotas of one upsert.
 const MaxSalesBatch = 1000
 
+// MaxAppointment is the longest an appointment may last, from its planned
+// start to its planned end (ValidateAppointment). KPI 3 reads a range's
+// kept appointments up to that far past the range's end (package kpi,
+// LookAhead).
+const MaxAppointment = 24 * time.Hour
+
 // ValidateAppointment checks an appointment for create: its id (field
 // "appointment_id", as it arrives beside the resource), the rep and client
 // ids (field+".rep", field+".client") and a planned start before the planned
-// end (field+".planned_start_time", field+".planned_end_time"), at most 24
-// hours apart, the start in the years ValidateInstant accepts. Whether the
-// rep and client exist is the caller's to check.
+// end (field+".planned_start_time", field+".planned_end_time"), at most
+// MaxAppointment (24 hours) apart, the start in the years ValidateInstant
+// accepts. Whether the rep and client exist is the caller's to check.
 func ValidateAppointment(field string, a Appointment) []Violation {
 	vs := ValidateID("appointment_id", string(a.ID))
 	vs = append(vs, ValidateID(fieldPath(field, "rep"), string(a.Rep))...)
@@ -102,7 +108,7 @@ func ValidateAppointment(field string, a Appointment) []Violation {
 		vs = addViolation(vs, end, "planned_end_time is required")
 	case !a.PlannedEnd.After(a.PlannedStart):
 		vs = addViolation(vs, end, "planned_end_time must be after planned_start_time %s, got %s", fmtTime(a.PlannedStart), fmtTime(a.PlannedEnd))
-	case a.PlannedEnd.Sub(a.PlannedStart) > 24*time.Hour:
+	case a.PlannedEnd.Sub(a.PlannedStart) > MaxAppointment:
 		vs = addViolation(vs, end, "an appointment may last at most 24 hours, got %s", a.PlannedEnd.Sub(a.PlannedStart))
 	}
 	vs = append(vs, ValidateInstant(start, a.PlannedStart)...)

@@ -10,7 +10,8 @@
 // (Rep.Loc): a record belongs to the day its instant falls on there, so a
 // team spread across zones is cut right, and durations are measured
 // between instants, so a day of 23 or 25 hours (a daylight-saving change)
-// counts its real length. A field day is a rep-day in the range with an
+// counts its real length; KPI 9's days are the rep's calendar days (see
+// there), so a week is 7 days across such a change. A field day is a rep-day in the range with an
 // observed span, a visit, a check-out or a call; a day whose span is all
 // paused time (tracking paused before it and resumed after) is none.
 // Every KPI carries its
@@ -36,7 +37,9 @@
 // range that begins on the second day counts that day's part as a visit
 // of its own. The meeting's outcome is its check-in's check-out's, made on
 // either day (timeline.Input), and carried by the first day's visit; KPIs
-// 6 and 7 count the check-out on its own day. Summaries written before
+// 6 and 7 count the check-out on its own day, and KPI 7 takes the second
+// day's part for no contact (a follow-up given in the meeting is not done
+// by its going on past midnight). Summaries written before
 // this was told (kpi's summary format 6) count each part as a visit, and
 // those written before the GAP after a resume was passed over count a
 // meeting resumed at the client after a pause across midnight, its first
@@ -65,7 +68,9 @@
 //     unverified check-in the fixes do not back is no visit);
 //     appointments planned in the range (by the planned start's local
 //     day) and kept (a visit of the rep to the client overlapping the
-//     planned time). Records: visits and appointments.
+//     planned time, also after the range's end: an appointment planned
+//     late on its last day is kept by a visit after midnight, read in the
+//     look-ahead, see Rep.Days). Records: visits and appointments.
 //  4. Calls: calls logged, connected, mean talk seconds per connected call
 //     (a connected call of 0 seconds counts). Records: calls.
 //  5. Win ratio: wins are the WON opportunities closed in the range (the
@@ -84,7 +89,8 @@
 //     (FOLLOW_UP outcomes whose due day is in the range, given in the
 //     range or in its look-back, Input.Since), done when the rep visited
 //     or called the client after the check-out and on or before the due
-//     day; the median of the days from the check-out's local day to the
+//     day (a visit's part that carries on a meeting across midnight is
+//     that meeting, begun before, not a visit after it); the median of the days from the check-out's local day to the
 //     first later contact, over the follow-ups with one by the range's
 //     end (late ones included). Records: follow-ups due, which may be
 //     more than zero over a range with no field day. A follow-up due more
@@ -97,6 +103,14 @@
 //  9. Sales cycle: mean and median days from open to close of the wins,
 //     and the population standard deviation of the reps' mean cycles
 //     across the reps with a win (0 for fewer than two). Records: wins.
+//     A win's days are counted in the owner rep's zone, as the rep lives
+//     them: the local calendar days from the open's date to the close's,
+//     plus the difference of their local clock times over 24 hours. A deal
+//     opened at 09:00 and won at 09:00 a week later took 7 days, across a
+//     daylight-saving change too; 09:00 to 21:00 the same day is 0.5. A
+//     close is never before its open (the API refuses it), but in the
+//     hour a fall-back repeats its clock can read earlier: such a cycle
+//     is 0, never negative.
 //  10. Quota: won amount of the wins over the quota for the range; a quota
 //     period that overlaps the range counts for its overlapping days
 //     (target × overlap days / period days, rounded to the nearest minor
@@ -133,8 +147,15 @@ type Rep struct {
 	// Loc is the rep's time zone; nil means UTC.
 	Loc *time.Location
 	// Days are the rep's summaries; those before Input.Since (or Start)
-	// or after End are ignored, and those of the look-back serve only the
-	// joins (see Input.Since). Reps are computed in parallel: a Day must
+	// are ignored, and those of the look-back serve only the joins (see
+	// Input.Since). Those after End are ignored but for the look-ahead:
+	// the days up to the local day of the latest planned end of the rep's
+	// appointments planned in the range, read only for KPI 3's kept
+	// appointments (an appointment lasts up to dwell.MaxAppointment, so
+	// one planned late on End is kept by a visit after midnight; the
+	// caller gives the days up to LookAhead(End)). Nothing else of those
+	// days counts: not their visits, calls, field days or totals, nor
+	// their contacts for KPI 7. Reps are computed in parallel: a Day must
 	// not appear under two reps.
 	Days []*Day
 }
@@ -158,6 +179,18 @@ type Input struct {
 	// contacts after them, and the meetings of the range's wins (KPI 5).
 	// Zero, or a day after Start, means no look-back.
 	Since dwell.Date
+}
+
+// LookAhead returns the last local day in loc that an appointment planned
+// on or before end (its planned start's local day) can reach, so the last
+// day a visit that keeps it can begin on: the day of the instant
+// dwell.MaxAppointment after day end's last instant. That is the day
+// after end, or the one after that when the day after is cut short by a
+// daylight-saving change. A caller gives Compute a rep's days up to it
+// (Rep.Days) so that a range's kept appointments do not depend on where
+// it ends.
+func LookAhead(end dwell.Date, loc *time.Location) dwell.Date {
+	return dwell.DateOf(end.AddDays(1).Start(loc).Add(dwell.MaxAppointment-time.Nanosecond), loc)
 }
 
 // lookBack returns the first day Compute reads: Since, or Start.
@@ -309,6 +342,28 @@ func mean(xs []float64) float64 {
 	return ratio(sum, float64(len(xs)))
 }
 
+// cycleDays returns KPI 9's days from open to close in the owner rep's
+// zone loc: the local calendar days between their dates plus the
+// difference of their local clock times over 24 hours. A deal opened at
+// 09:00 and won at 09:00 a week later took 7 days, across a daylight-saving
+// change too (elapsed hours / 24 would read 6.958 or 7.042), and 09:00 to
+// 21:00 the same day half a day. A close within the hour a fall-back
+// repeats can read an earlier clock than its open: 0, not a negative
+// cycle.
+func cycleDays(open, close time.Time, loc *time.Location) float64 {
+	o, c := open.In(loc), close.In(loc)
+	days := dwell.DateOf(c, loc).DaysSince(dwell.DateOf(o, loc))
+	return max(0, float64(days)+float64(clockOf(c)-clockOf(o))/float64(24*time.Hour))
+}
+
+// clockOf returns t's local clock time (in t's location) as the time since
+// a midnight of 24 hours: 13:30 is 13.5 hours on any day, a
+// daylight-saving change before it notwithstanding.
+func clockOf(t time.Time) time.Duration {
+	h, m, s := t.Clock()
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(t.Nanosecond())
+}
+
 // inRange reports whether d is in [start, end].
 func inRange(d, start, end dwell.Date) bool { return !d.Before(start) && !end.Before(d) }
 
@@ -321,8 +376,9 @@ type span struct {
 }
 
 // clientJoins are a rep's visits (if wantVisits) and contacts (visit and
-// call starts, Unix nanoseconds, if wantContacts) of one client a join
-// asks about.
+// call starts, Unix nanoseconds, if wantContacts; not the start of a visit
+// that carries on the day before's meeting) of one client a join asks
+// about.
 type clientJoins struct {
 	wantVisits, wantContacts bool
 	visits                   []span
@@ -362,8 +418,9 @@ type repAcc struct {
 
 // computeRep accumulates rep's days in range, joined with its wins and
 // appointments in the range and with its follow-ups due in the range, and
-// reads the look-back's days for those joins alone; lastWon is, per
-// client, the latest close of any WON deal of the input.
+// reads the look-back's days for those joins alone, the look-ahead's for
+// the appointments' alone; lastWon is, per client, the latest close of any
+// WON deal of the input.
 func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity, appts []dwell.Appointment, lastWon map[dwell.ClientID]int64) *repAcc {
 	acc := &repAcc{}
 	// The clients a join asks about, in joins[needed[client]]: the visits
@@ -439,7 +496,16 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		}
 		return res
 	}
-	read := func(d *Day) bool { return inRange(d.Date, since, in.End) && !d.Date.Before(useful) }
+	// The look-ahead's days matter up to the last local day a visit that
+	// keeps one of the rep's appointments can begin on: that of the
+	// latest planned end (a visit from that instant on does not overlap).
+	until := in.End
+	for _, a := range appts {
+		if d := dwell.DateOf(a.PlannedEnd.Add(-time.Nanosecond), loc); until.Before(d) {
+			until = d
+		}
+	}
+	read := func(d *Day) bool { return inRange(d.Date, since, until) && !d.Date.Before(useful) }
 	// The parts of the days read, by date, once a day's first visit may
 	// carry on the day before's last (part.continues): one meeting across
 	// the rep's midnight.
@@ -477,6 +543,19 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			continue
 		}
 		p := d.part()
+		if in.End.Before(d.Date) {
+			// A day of the look-ahead (after End) serves the appointments'
+			// join alone: its visits to their clients, no contact. A win's
+			// client may be one of them, but a win closes by End, before
+			// any such visit starts, so none is its meeting.
+			rc := resolve(p.clients)
+			for _, v := range p.spans {
+				if c := rc[v.client]; c.join >= 0 && joins[c.join].wantVisits {
+					joins[c.join].visits = append(joins[c.join].visits, span{start: v.start, end: v.end})
+				}
+			}
+			continue
+		}
 		// joined: the day's first visit carries on the day before's last
 		// (read too), one meeting for KPI 5; merged: both days are in the
 		// range, so the KPIs that count visits count it once, its length
@@ -516,11 +595,17 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 		rc := resolve(p.clients)
 		for i, v := range p.spans {
 			c := &rc[v.client]
+			// carried: this visit carries on the meeting of the day
+			// before's last visit (read too), so it is no meeting of its
+			// own to KPI 5 (span.cont) nor a contact to KPI 7: the
+			// meeting began the day before, and a follow-up given in it
+			// is not done by its going on past midnight.
+			carried := i == 0 && joined
 			if !context {
 				secs := float64(v.end-v.start-v.untracked) / 1e9
 				// A merged part adds its time to the meeting it carries
 				// on, judged by where that began.
-				cont, start := i == 0 && merged, v.start
+				cont, start := carried && merged, v.start
 				if cont {
 					start = from
 				}
@@ -539,9 +624,9 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			if c.join >= 0 {
 				j := &joins[c.join]
 				if j.wantVisits {
-					j.visits = append(j.visits, span{v.start, v.end, i == 0 && joined})
+					j.visits = append(j.visits, span{v.start, v.end, carried})
 				}
-				if j.wantContacts {
+				if j.wantContacts && !carried {
 					j.contacts = append(j.contacts, v.start)
 				}
 			}
@@ -716,7 +801,7 @@ func Compute(in Input) Result {
 		if meetings[o.ID] >= 2 {
 			multi++
 		}
-		days := o.CloseTime.Sub(o.OpenTime).Hours() / 24
+		days := cycleDays(o.OpenTime, o.CloseTime, locs[o.Rep])
 		cycles = append(cycles, days)
 		if _, ok := perRep[o.Rep]; !ok {
 			repOrder = append(repOrder, o.Rep)

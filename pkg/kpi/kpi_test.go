@@ -419,7 +419,8 @@ func TestDaylightSavingDays(t *testing.T) {
 	if r.WinRatio.Wins != 1 || r.Meetings.Planned != 1 {
 		t.Errorf("wins %d, planned %d on the short day; want 1 and 1", r.WinRatio.Wins, r.Meetings.Planned)
 	}
-	// Open 27 March 00:00 UTC to 28 March 23:30 UTC = 47.5 h.
+	// Open 27 March 01:00 to 29 March 00:30 in Berlin (00:00 and 23:30
+	// UTC): 2 days less half an hour, in lena's days (KPI 9).
 	near(t, "cycle across the change", r.SalesCycle.MeanDays, 47.5/24)
 }
 
@@ -534,4 +535,155 @@ func TestWinsShareMeetings(t *testing.T) {
 	}
 	near(t, "win ratio", r.Ratio, 3.0/5)
 	near(t, "multi-meeting share", r.MultiMeetingShare, 1)
+}
+
+// TestSalesCycleInTheRepsDays: KPI 9 counts a win's days in its owner's
+// zone, whole local days between the dates plus the clock difference over
+// 24 hours. Berlin springs forward on 29 March 2026 and falls back on 25
+// October: a deal opened on a Monday at 09:00 and won the next Monday at
+// 09:00 took 7 days across either change (elapsed hours / 24 read 6.958
+// and 7.042); 09:00 to 21:00 is half a day. The same instants owned by a
+// UTC rep are 6 days and 23 hours in that rep's days. A win whose close
+// reads an earlier clock than its open within the hour the fall-back
+// repeats is 0 days.
+func TestSalesCycleInTheRepsDays(t *testing.T) {
+	b := berlin
+	for _, c := range []struct {
+		name        string
+		loc         *time.Location
+		open, close time.Time
+		want        float64
+	}{
+		{"a week across the spring change", b, time.Date(2026, 3, 23, 9, 0, 0, 0, b), time.Date(2026, 3, 30, 9, 0, 0, 0, b), 7},
+		{"a week across the autumn change", b, time.Date(2026, 10, 19, 9, 0, 0, 0, b), time.Date(2026, 10, 26, 9, 0, 0, 0, b), 7},
+		{"09:00 to 21:00 on the short day", b, time.Date(2026, 3, 29, 9, 0, 0, 0, b), time.Date(2026, 3, 29, 21, 0, 0, 0, b), 0.5},
+		{"the same week owned in UTC", time.UTC, time.Date(2026, 3, 23, 9, 0, 0, 0, b), time.Date(2026, 3, 30, 9, 0, 0, 0, b), 6 + 23.0/24},
+		{"within the repeated hour", b, time.Date(2026, 10, 25, 0, 50, 0, 0, time.UTC), time.Date(2026, 10, 25, 1, 10, 0, 0, time.UTC), 0},
+	} {
+		o := dwell.Opportunity{ID: "o", Rep: "r", Client: "P1", Stage: dwell.StageWon, Amount: dwell.Money{Currency: "EUR", AmountMinor: 1},
+			OpenTime: c.open, CloseTime: c.close}
+		d := dwell.DateOf(c.close, c.loc)
+		r := Compute(Input{Start: d, End: d, Reps: []Rep{{ID: "r", Loc: c.loc}}, Opportunities: []dwell.Opportunity{o}})
+		if r.SalesCycle.Records != 1 {
+			t.Fatalf("%s: %d wins, want 1", c.name, r.SalesCycle.Records)
+		}
+		near(t, c.name+": mean cycle", r.SalesCycle.MeanDays, c.want)
+		near(t, c.name+": median cycle", r.SalesCycle.MedianDays, c.want)
+	}
+	// A team of both owners: the spread is between their own days.
+	open, closed := time.Date(2026, 3, 23, 9, 0, 0, 0, b), time.Date(2026, 3, 30, 9, 0, 0, 0, b)
+	win := func(id, rep dwell.RepID) dwell.Opportunity {
+		return dwell.Opportunity{ID: dwell.OpportunityID(id), Rep: rep, Client: "P1", Stage: dwell.StageWon,
+			Amount: dwell.Money{Currency: "EUR", AmountMinor: 1}, OpenTime: open, CloseTime: closed}
+	}
+	r := Compute(Input{Start: date(3, 30), End: date(3, 30), Reps: []Rep{{ID: "lena", Loc: b}, {ID: "uma", Loc: time.UTC}},
+		Opportunities: []dwell.Opportunity{win("a", "lena"), win("b", "uma")}})
+	near(t, "team mean cycle", r.SalesCycle.MeanDays, (7+6+23.0/24)/2)
+	near(t, "team spread", r.SalesCycle.TeamSpreadDays, 1.0/48)
+}
+
+// TestAppointmentKeptAfterMidnight: an appointment planned on the range's
+// last day, 23:30 to 00:30, is kept by a visit from 00:05 to 00:40 the
+// next day, read in the look-ahead; whether it was kept does not depend
+// on where the range ends, and the 20th's visit and field day count only
+// in a range that holds the 20th.
+func TestAppointmentKeptAfterMidnight(t *testing.T) {
+	u := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) }
+	d20 := &timeline.Day{Start: u(20, 0, 0), End: u(20, 1, 0), Segments: []timeline.Segment{
+		{Kind: timeline.KindTravel, Start: u(20, 0, 0), End: u(20, 0, 5)},
+		{Kind: timeline.KindVisit, Start: u(20, 0, 5), End: u(20, 0, 40), Client: "P1", Source: timeline.SourceGeofence},
+		{Kind: timeline.KindTravel, Start: u(20, 0, 40), End: u(20, 1, 0)},
+	}, Visits: []timeline.Visit{{Client: "P1", Start: u(20, 0, 5), End: u(20, 0, 40), Source: timeline.SourceGeofence}}}
+	days := []*Day{Summarize("r", dwell.Date{Year: 2026, Month: 11, Day: 20}, d20, 0, nil, nil, nil, kindOf)}
+	appt := dwell.Appointment{Rep: "r", Client: "P1", PlannedStart: u(19, 23, 30), PlannedEnd: u(20, 0, 30)}
+	d19 := dwell.Date{Year: 2026, Month: 11, Day: 19}
+	for _, end := range []dwell.Date{d19, d19.AddDays(1)} {
+		if LookAhead(end, time.UTC) != end.AddDays(1) {
+			t.Fatalf("LookAhead(%v) in UTC = %v, want the next day", end, LookAhead(end, time.UTC))
+		}
+		r := Compute(Input{Start: d19, End: end, Reps: []Rep{{ID: "r", Days: days}}, Appointments: []dwell.Appointment{appt}, ClientKind: kindOf})
+		if r.Meetings.Planned != 1 || r.Meetings.Kept != 1 {
+			t.Errorf("range %v..%v: planned %d, kept %d; want 1 planned, 1 kept", d19, end, r.Meetings.Planned, r.Meetings.Kept)
+		}
+		if want := end.DaysSince(d19); r.Meetings.Days != want || r.VisitTime.Records != want {
+			t.Errorf("range %v..%v: %d field days, %d visits; want %d and %d", d19, end, r.Meetings.Days, r.VisitTime.Records, want, want)
+		}
+	}
+}
+
+// TestLookAhead: the day after the range serves only KPI 3's kept
+// appointments. Over Monday to Wednesday of the golden week, with cyd
+// (Jakarta) beside ani and bob: cyd visited P3 on Tuesday (FOLLOW_UP due
+// Wednesday), won a deal with P3 on Wednesday, and had an appointment
+// with P3 on Wednesday at 23:45 for an hour, kept by a visit on Thursday
+// at 00:10; on Thursday cyd also called P3 and visited C1. Reading
+// Thursday keeps the appointment; nothing else changes: Thursday's visits,
+// call and field day do not count, its visit to P3 is no contact for the
+// follow-up (still not done, with no days to follow up) and no meeting of
+// the win. Bob's Thursday, which no appointment of his reaches, is not
+// read at all.
+func TestLookAhead(t *testing.T) {
+	j := jakarta
+	in := goldenWeek()
+	in.Start, in.End = date(3, 2), date(3, 4)
+	if la := LookAhead(in.End, j); la != date(3, 5) {
+		t.Fatalf("LookAhead(%v) in Jakarta = %v, want the next day", in.End, la)
+	}
+	tue := day("cyd", j, 3, []gv{{client: "P3", h: 9, min: 20, outcome: fu, followUp: date(3, 4)}}, 0, 30, 10, 0, nil)
+	thu := day("cyd", j, 5, []gv{{client: "P3", h: 0, m: 10, min: 30, outcome: pos}, {client: "C1", h: 10, min: 40, outcome: pos}}, 0, 20, 5, 0,
+		[]gc{{"P3", 8, 0, 60, dwell.CallConnected}})
+	in.Reps = append(in.Reps, Rep{ID: "cyd", Loc: j, Days: []*Day{tue}})
+	in.Opportunities = append(in.Opportunities, dwell.Opportunity{ID: "C3", Rep: "cyd", Client: "P3", Stage: dwell.StageWon,
+		Amount: dwell.Money{Currency: "EUR", AmountMinor: 1000}, OpenTime: at(j, 2, 8, 0), CloseTime: at(j, 4, 12, 0)})
+	in.Appointments = append(in.Appointments, dwell.Appointment{Rep: "cyd", Client: "P3", PlannedStart: at(j, 4, 23, 45), PlannedEnd: at(j, 5, 0, 45)})
+	without := Compute(in)
+	in.Reps[2].Days = []*Day{tue, thu}
+	in.Reps[1].Days = append(in.Reps[1].Days, day("bob", j, 5, []gv{{client: "P4", h: 0, m: 5, min: 30, outcome: pos}}, 10, 10, 1, 0, nil))
+	with := Compute(in)
+	// Planned Mon-Wed: ani P1 Tue (kept), bob P4 Wed (kept), cyd P3 Wed
+	// (kept on Thursday).
+	if without.Meetings.Planned != 3 || without.Meetings.Kept != 2 || with.Meetings.Kept != 3 {
+		t.Errorf("planned %d, kept %d without and %d with the look-ahead; want 3 planned, 2 and 3 kept",
+			without.Meetings.Planned, without.Meetings.Kept, with.Meetings.Kept)
+	}
+	// cyd's follow-up: due Wednesday, no contact by the range's end.
+	// cyd's win: one meeting, Tuesday's.
+	if with.Cadence.Due != 3 || with.WinRatio.Meetings != without.WinRatio.Meetings {
+		t.Errorf("cadence %+v, win meetings %d; want 3 follow-ups due, %d meetings", with.Cadence, with.WinRatio.Meetings, without.WinRatio.Meetings)
+	}
+	with.Meetings.Kept = without.Meetings.Kept
+	if !reflect.DeepEqual(with, without) {
+		t.Errorf("the look-ahead changed figures other than the kept appointments:\n with    %+v\n without %+v", with, without)
+	}
+}
+
+// TestLookAheadAcrossDaylightSaving: an appointment may last 24 hours, so
+// one planned on the day before Berlin's short day (29 March 2026, 23
+// hours) can end on the day after it; LookAhead reaches that day, and a
+// visit then keeps it. Before the long day (25 October) and on other days
+// it is the next day.
+func TestLookAheadAcrossDaylightSaving(t *testing.T) {
+	b := berlin
+	for _, c := range []struct{ end, want dwell.Date }{
+		{date(3, 28), date(3, 30)},
+		{date(3, 29), date(3, 30)},
+		{dwell.Date{Year: 2026, Month: 10, Day: 24}, dwell.Date{Year: 2026, Month: 10, Day: 25}},
+		{date(3, 10), date(3, 11)},
+	} {
+		if got := LookAhead(c.end, b); got != c.want {
+			t.Errorf("LookAhead(%v) in Berlin = %v, want %v", c.end, got, c.want)
+		}
+	}
+	start := time.Date(2026, 3, 28, 23, 30, 0, 0, b)
+	appt := dwell.Appointment{Rep: "lena", Client: "P1", PlannedStart: start, PlannedEnd: start.Add(dwell.MaxAppointment)}
+	if vs := dwell.ValidateAppointment("appointment", dwell.Appointment{ID: "a", Rep: appt.Rep, Client: appt.Client,
+		PlannedStart: appt.PlannedStart, PlannedEnd: appt.PlannedEnd}); vs != nil {
+		t.Fatalf("the appointment is refused: %v", vs)
+	}
+	visit := day("lena", b, 30, []gv{{client: "P1", h: 0, m: 10, min: 20}}, 0, 0, 0, 0, nil)
+	in := Input{Start: date(3, 28), End: date(3, 28), Reps: []Rep{{ID: "lena", Loc: b, Days: []*Day{visit}}},
+		Appointments: []dwell.Appointment{appt}}
+	if r := Compute(in); r.Meetings.Planned != 1 || r.Meetings.Kept != 1 || r.Meetings.Days != 0 {
+		t.Errorf("planned %d, kept %d over %d field days; want 1 kept by the visit on the 30th, no field day", r.Meetings.Planned, r.Meetings.Kept, r.Meetings.Days)
+	}
 }

@@ -1,9 +1,12 @@
 package kpi
 
 import (
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
+	"github.com/dwellhq/dwell/geofence"
 	"github.com/dwellhq/dwell/pkg/dwell"
 	"github.com/dwellhq/dwell/pkg/timeline"
 )
@@ -178,5 +181,82 @@ func TestMeetingResumedAfterPause(t *testing.T) {
 			t.Errorf("last fix %v, resume %v, first fix %v after it: KPI 2 counts %d visits, want %d",
 				tc.last.Format("15:04"), tc.resume.Format("15:04"), tc.g, r.VisitTime.Records, tc.want)
 		}
+	}
+}
+
+// TestFollowUpNotDoneByItsOwnMeeting: a UTC rep checks out FOLLOW_UP (due
+// on the 20th) at 23:30 on 18 November but stays at the client until
+// 00:40, then drives away. Derived from fixes, as the server does, the
+// meeting is two visits, one on each day, and one meeting to KPI 2; its
+// second part, from 00:00, carries it on and is no contact to KPI 7, so
+// the follow-up is not done, whether its day is in the range or in the
+// look-back. A call to the client on the 19th does it.
+func TestFollowUpNotDoneByItsOwnMeeting(t *testing.T) {
+	o := dwell.LatLng{Lat: -6.2, Lng: 106.8}
+	off := func(m float64) dwell.LatLng { // m metres east of o
+		return dwell.LatLng{Lat: o.Lat, Lng: o.Lng + m/(111195*math.Cos(o.Lat*math.Pi/180))}
+	}
+	ix := geofence.New(geofence.Options{})
+	cl := dwell.Client{ID: "P1", Fence: dwell.Geofence{Circle: &dwell.Circle{Center: o, RadiusM: 40}}}
+	if err := ix.Put("P1", cl.Fence); err != nil {
+		t.Fatal(err)
+	}
+	u := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) }
+	var fixes []dwell.Fix
+	add := func(ts time.Time, p dwell.LatLng, v float64) {
+		fixes = append(fixes, dwell.Fix{ID: fmt.Sprint("f", len(fixes)), Time: ts, Pos: p, AccuracyM: 8, SpeedMPS: v, BearingDeg: -1})
+	}
+	// A drive of 3 km to the client from 22:40, the stay from 23:00 to
+	// 00:40, a drive of 3 km away until 01:00.
+	for ts := u(18, 22, 40); ts.Before(u(18, 23, 0)); ts = ts.Add(30 * time.Second) {
+		add(ts, off(-3000*(1-float64(ts.Sub(u(18, 22, 40)))/float64(20*time.Minute))), 2.5)
+	}
+	for ts := u(18, 23, 0); ts.Before(u(19, 0, 40)); ts = ts.Add(time.Minute) {
+		add(ts, o, 0)
+	}
+	for ts := u(19, 0, 40); ts.Before(u(19, 1, 0)); ts = ts.Add(30 * time.Second) {
+		add(ts, off(3000*float64(ts.Sub(u(19, 0, 40)))/float64(20*time.Minute)), 2.5)
+	}
+	cis := []dwell.CheckIn{{RequestID: "ci", Client: "P1", Time: u(18, 23, 5),
+		Fix: &dwell.Fix{ID: "c", Time: u(18, 23, 5), Pos: o, AccuracyM: 8, SpeedMPS: -1, BearingDeg: -1}}}
+	d18, d19, due := dwell.Date{Year: 2026, Month: 11, Day: 18}, dwell.Date{Year: 2026, Month: 11, Day: 19}, dwell.Date{Year: 2026, Month: 11, Day: 20}
+	cos := []dwell.CheckOut{{RequestID: "co", Client: "P1", Time: u(18, 23, 30), Outcome: dwell.OutcomeFollowUp, FollowUpDate: due}}
+	summarize := func(calls []dwell.Call) []*Day {
+		var days []*Day
+		for _, date := range []dwell.Date{d18, d19} {
+			td := timeline.Derive(timeline.Input{Day: date, Fixes: fixes, Fences: ix, Clients: timeline.ClientMap{"P1": cl}, CheckIns: cis, CheckOuts: cos})
+			var own []dwell.CheckOut
+			var dayCalls []dwell.Call
+			if date == d18 {
+				own = cos
+			} else {
+				dayCalls = calls
+			}
+			days = append(days, Summarize("r", date, &td, len(fixes), own, nil, dayCalls, kindOf))
+		}
+		return days
+	}
+	days := summarize(nil)
+	if n := len(days[1].Visits); n != 1 || days[1].Visits[0].Start != u(19, 0, 0) {
+		t.Fatalf("the 19th has %d visits (%+v), want the meeting's part from midnight", n, days[1].Visits)
+	}
+	for _, in := range []Input{
+		{Start: d18, End: due},
+		{Start: d19, End: due, Since: d18}, // the follow-up given in the look-back
+	} {
+		in.Reps, in.ClientKind = []Rep{{ID: "r", Days: days}}, kindOf
+		r := Compute(in)
+		if in.Since.IsZero() && r.VisitTime.Records != 1 {
+			t.Fatalf("KPI 2 counts %d visits, want the one meeting", r.VisitTime.Records)
+		}
+		if c := r.Cadence; c.Due != 1 || c.Done != 0 || c.MedianDays != 0 {
+			t.Errorf("from %v (look-back from %v): KPI 7 %+v, want 1 follow-up due, none done (no contact after the check-out but the meeting's own part)", in.Start, in.lookBack(), c)
+		}
+	}
+	// A call on the 19th at 10:00 is a contact: done, a day after.
+	call := dwell.Call{Client: "P1", StartTime: u(19, 10, 0), TalkSeconds: 60, Outcome: dwell.CallConnected}
+	r := Compute(Input{Start: d18, End: due, Reps: []Rep{{ID: "r", Days: summarize([]dwell.Call{call})}}, ClientKind: kindOf})
+	if c := r.Cadence; c.Due != 1 || c.Done != 1 || c.MedianDays != 1 {
+		t.Errorf("with a call on the 19th: KPI 7 %+v, want 1 due, 1 done, median 1 day", c)
 	}
 }

@@ -1613,7 +1613,11 @@ type MeetingsKpi struct {
 	VerifiedVisitsPerDay float64 `protobuf:"fixed64,2,opt,name=verified_visits_per_day,json=verifiedVisitsPerDay,proto3" json:"verified_visits_per_day,omitempty"`
 	// Appointments planned in the range.
 	AppointmentsPlanned int32 `protobuf:"varint,3,opt,name=appointments_planned,json=appointmentsPlanned,proto3" json:"appointments_planned,omitempty"`
-	// Appointments with a visit to the client overlapping the plan.
+	// Of those, the appointments with a visit of the rep to the client
+	// overlapping the planned time. A visit after the range's end counts
+	// (an appointment planned late on end_date may be kept after midnight;
+	// an appointment lasts up to 24 hours); it is counted nowhere else in
+	// the range's KPIs.
 	AppointmentsKept int32 `protobuf:"varint,4,opt,name=appointments_kept,json=appointmentsKept,proto3" json:"appointments_kept,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -1984,7 +1988,10 @@ type CadenceKpi struct {
 	// the range, given in the range or in the 60 days before it. A
 	// follow-up given longer before its due date is not counted.
 	FollowUpsDue int32 `protobuf:"varint,3,opt,name=follow_ups_due,json=followUpsDue,proto3" json:"follow_ups_due,omitempty"`
-	// Of those, done (a visit or call to the client) by the due date.
+	// Of those, done (a visit or call to the client after the outcome) by
+	// the due date. A meeting across the rep's local midnight is one
+	// meeting: its part after midnight is no visit after an outcome given
+	// in it.
 	FollowUpsDone int32 `protobuf:"varint,4,opt,name=follow_ups_done,json=followUpsDone,proto3" json:"follow_ups_done,omitempty"`
 	// follow_ups_done / follow_ups_due.
 	FollowUpRate float64 `protobuf:"fixed64,5,opt,name=follow_up_rate,json=followUpRate,proto3" json:"follow_up_rate,omitempty"`
@@ -2146,16 +2153,24 @@ func (x *EngagementKpi) GetCustomerWonShare() float64 {
 	return 0
 }
 
-// SalesCycleKpi is KPI 9, average sales cycle.
+// SalesCycleKpi is KPI 9, average sales cycle, over the deals won in the
+// range. A deal's days are counted in its owner rep's time zone, as the
+// rep lives them: the local calendar days from the open date to the close
+// date plus the difference of their local clock times over 24 hours. A
+// deal opened on a Monday at 09:00 and won the next Monday at 09:00 took
+// 7 days, across a daylight-saving change too (not elapsed hours / 24);
+// 09:00 to 21:00 the same day is 0.5. A close whose clock reads earlier
+// than its open, within the hour a fall-back repeats, counts 0 days.
 type SalesCycleKpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// What it rests on.
+	// What it rests on: its records are the wins.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
 	// Mean days from open to won.
 	MeanDays float64 `protobuf:"fixed64,2,opt,name=mean_days,json=meanDays,proto3" json:"mean_days,omitempty"`
 	// Median days from open to won.
 	MedianDays float64 `protobuf:"fixed64,3,opt,name=median_days,json=medianDays,proto3" json:"median_days,omitempty"`
-	// Standard deviation of the per-rep means across a team, days.
+	// Population standard deviation of the per-rep mean days across a
+	// team's reps with a win (0 for fewer than two), days.
 	TeamSpreadDays float64 `protobuf:"fixed64,4,opt,name=team_spread_days,json=teamSpreadDays,proto3" json:"team_spread_days,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
