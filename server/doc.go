@@ -223,7 +223,13 @@
 // are in package kpi's doc. A local day runs from
 // dwell.Date.Start to the next day's start: midnight, or the jump where
 // the clocks skip midnight (Chile, Cuba); working hours that end at 24:00
-// end there too.
+// end there too. A day's working windows are dwell.Rep.WorkingWindows, the
+// one definition that ingest's refusal of fixes (InWorkingHours), the
+// derivation's bounds (dayBounds), ListRepStatuses, the silence sweep
+// (afterWorking) and GetTrackingConfig's refresh_time all read: a window
+// edge the clocks skip is the jump, and a window whose end they show twice
+// (23:00-24:00 repeats in Chile and Egypt) runs to its later occurrence,
+// so a fix acknowledged as accepted inside the hours is in the day.
 //
 // derive hands timeline.Derive a pause not yet resumed as lasting until
 // now when it runs live (GetRepDay, ListRepStatuses), and until the day's

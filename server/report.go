@@ -55,27 +55,18 @@ func (c *storeClients) Client(id dwell.ClientID) (dwell.Client, bool) {
 
 // dayBounds returns the instants that bound local day d in loc and, when
 // the rep has working hours that weekday, each of its windows that day, in
-// time order. A split shift (09:00-12:00 and 13:00-17:00) has several: the
-// derivation shows the time between them as off hours, not as the stop or
-// silence the rep's untracked break would otherwise be.
+// time order: dwell.Rep.WorkingWindows, the windows ingest refuses fixes
+// outside of, so every fix accepted as inside the hours is inside the
+// day's windows (a window whose end the clocks show twice runs to its
+// later occurrence; one whose edge they skip starts or ends at the jump).
+// A split shift (09:00-12:00 and 13:00-17:00) has several: the derivation
+// shows the time between them as off hours, not as the stop or silence
+// the rep's untracked break would otherwise be.
 func dayBounds(r dwell.Rep, d dwell.Date, loc *time.Location) (from, to time.Time, ws []timeline.Window) {
 	from, to = d.Start(loc), d.AddDays(1).Start(loc)
-	for _, h := range r.WorkingHours {
-		if h.Weekday != from.Weekday() {
-			continue
-		}
-		w := timeline.Window{
-			Start: time.Date(d.Year, d.Month, d.Day, h.StartMinute/60, h.StartMinute%60, 0, 0, loc),
-			End:   time.Date(d.Year, d.Month, d.Day, h.EndMinute/60, h.EndMinute%60, 0, 0, loc),
-		}
-		if h.EndMinute == 24*60 {
-			// 24:00 is the next day's start, which time.Date reads an
-			// hour early where the clocks skip that midnight.
-			w.End = to
-		}
-		ws = append(ws, w)
+	for _, w := range r.WorkingWindows(d, loc) {
+		ws = append(ws, timeline.Window(w))
 	}
-	slices.SortFunc(ws, func(a, b timeline.Window) int { return a.Start.Compare(b.Start) })
 	return from, to, ws
 }
 

@@ -414,27 +414,17 @@ func arrived(segs []timeline.Segment) time.Time {
 // lastWorkingEnd returns the latest instant at or before t at which r's
 // working hours ended (a window's end not followed at once by another
 // window), within the 8 days before t, or the zero time if there is none.
-// Window edges are wall-clock times, as in dwell.Rep.NextWorkingChange.
+// Windows are dwell.Rep.WorkingWindows, as ingest reads them.
 func lastWorkingEnd(r dwell.Rep, loc *time.Location, t time.Time) time.Time {
 	today := dwell.DateOf(t, loc)
 	for back := 0; back <= 8; back++ {
-		d := today.AddDays(-back)
-		// Noon, which every day has, names the weekday.
-		weekday := time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, loc).Weekday()
 		var best time.Time
-		for _, w := range r.WorkingHours {
-			if w.Weekday != weekday {
+		for _, w := range r.WorkingWindows(today.AddDays(-back), loc) {
+			if w.End.After(t) || r.InWorkingHours(w.End, loc) {
 				continue
 			}
-			end := time.Date(d.Year, d.Month, d.Day, w.EndMinute/60, w.EndMinute%60, 0, 0, loc)
-			if w.EndMinute == 24*60 {
-				end = d.AddDays(1).Start(loc) // see dayBounds
-			}
-			if end.After(t) || r.InWorkingHours(end, loc) {
-				continue
-			}
-			if end.After(best) {
-				best = end
+			if w.End.After(best) {
+				best = w.End
 			}
 		}
 		if !best.IsZero() {

@@ -184,7 +184,7 @@ func repZone(name string) *time.Location {
 func printRepDay(w io.Writer, resp *dwellv1.GetRepDayResponse, clients map[string]*dwellv1.Client) {
 	loc := repZone(resp.GetTimeZone())
 	d := resp.GetDate()
-	day := time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, loc)
+	day := dayStart(d, loc)
 	tw := newTable(w)
 	row(tw, "Rep:", resp.GetRep())
 	row(tw, "Day:", day.Format("Monday 2 January 2006")+" ("+resp.GetTimeZone()+")")
@@ -260,19 +260,27 @@ func printRepDay(w io.Writer, resp *dwellv1.GetRepDayResponse, clients map[strin
 }
 
 // localClock shows an instant as local "15:04", with "+1d" when it falls on
-// the next local day (a day cut at midnight ends at 24:00).
+// the next local day (a day cut at midnight ends at 24:00), "-1d" on the
+// day before. day is an instant of the local day shown, its start
+// (dayStart); days are counted on the calendar, not in 24 hours, as a day
+// the clocks change on is 23 or 25 hours long.
 func localClock(t time.Time, loc *time.Location, day time.Time) string {
 	lt := t.In(loc)
 	s := lt.Format("15:04")
-	if y, m, d := lt.Date(); y != day.Year() || m != day.Month() || d != day.Day() {
-		switch days := int(lt.Sub(day).Hours() / 24); {
-		case lt.Before(day):
-			s += " -1d"
-		default:
-			s += fmt.Sprintf(" +%dd", days)
-		}
+	switch days := dwell.DateOf(lt, loc).DaysSince(dwell.DateOf(day, loc)); {
+	case days < 0:
+		s += fmt.Sprintf(" %dd", days)
+	case days > 0:
+		s += fmt.Sprintf(" +%dd", days)
 	}
 	return s
+}
+
+// dayStart returns the first instant of local day d in loc: its midnight,
+// or where the clocks skip midnight (Chile, Cuba) the jump, as the server
+// cuts days (dwell.Date.Start).
+func dayStart(d *dwellv1.Date, loc *time.Location) time.Time {
+	return dwell.Date{Year: int(d.GetYear()), Month: time.Month(d.GetMonth()), Day: int(d.GetDay())}.Start(loc)
 }
 
 // formatDuration shows a duration to the minute ("1h 05m", "29m"), or in
@@ -326,19 +334,23 @@ func visitSourceName(s dwellv1.VisitSource) string {
 
 // parseDate reads YYYY-MM-DD, "today" or "yesterday" (on now's calendar).
 func parseDate(s string, now time.Time) (*dwellv1.Date, error) {
-	var t time.Time
+	// Calendar days, not 24 hours back: a day the clocks skip midnight on
+	// (Chile, Cuba) is 23 hours long, and "yesterday" an hour after its
+	// start is still the day before it.
+	var d dwell.Date
 	switch s {
 	case "today":
-		t = now
+		d = dwell.DateOf(now, now.Location())
 	case "yesterday":
-		t = now.AddDate(0, 0, -1)
+		d = dwell.DateOf(now, now.Location()).AddDays(-1)
 	default:
-		var err error
-		if t, err = time.Parse(time.DateOnly, s); err != nil {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
 			return nil, fmt.Errorf("%q is not a day: want YYYY-MM-DD, today or yesterday", s)
 		}
+		d = dwell.DateOf(t, time.UTC)
 	}
-	return &dwellv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}, nil
+	return &dwellv1.Date{Year: int32(d.Year), Month: int32(d.Month), Day: int32(d.Day)}, nil
 }
 
 func formatDate(d *dwellv1.Date) string {

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/dwellhq/dwell/pkg/dwell"
 	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
 )
 
@@ -80,8 +81,7 @@ func printStatuses(w io.Writer, ss []*dwellv1.RepStatus, asOf time.Time) {
 	row(tw, "REP", "STATE", "DOING", "SINCE", "FOR", "CLIENT", "LAST FIX", "POSITION")
 	for _, s := range ss {
 		loc := repZone(s.GetTimeZone())
-		y, m, d := asOf.In(loc).Date()
-		today := time.Date(y, m, d, 0, 0, 0, 0, loc)
+		today := dwell.DateOf(asOf, loc).Start(loc)
 		since, dur := "-", "-"
 		if s.GetSinceTime() != nil {
 			since = localClock(s.GetSinceTime().AsTime(), loc, today)

@@ -114,7 +114,7 @@ func printVisits(w io.Writer, vs []*dwellv1.Visit, zones map[string]*time.Locati
 			loc, suffix = time.UTC, "Z"
 		}
 		d := v.GetDate()
-		day := time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, loc)
+		day := dayStart(d, loc)
 		dur := end.Sub(start) - time.Duration(v.GetPausedSeconds()+v.GetOffHoursSeconds())*time.Second
 		row(tw, v.GetRep(), formatDate(d), localClock(start, loc, day)+suffix, localClock(end, loc, day)+suffix, formatDuration(dur),
 			v.GetClient(), visitSourceName(v.GetSource()),

@@ -80,7 +80,7 @@ func newDayPicture(resp *dwellv1.GetRepDayResponse, repName string, clients map[
 	d := resp.GetDate()
 	p := &dayPicture{
 		resp: resp, repName: repName, clients: clients, loc: loc,
-		day:     time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, loc),
+		day:     dayStart(d, loc),
 		visitNo: map[string]int{},
 	}
 	for _, s := range resp.GetSegments() {

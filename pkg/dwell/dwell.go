@@ -6,6 +6,19 @@
 // appear here; storage types never appear here. Units are part of every name
 // or doc comment: distances in metres, angles in degrees, durations in
 // seconds unless a time.Duration says otherwise.
+//
+// Local days and working hours are wall-clock times in the rep's zone;
+// one rule turns them into instants, Date.At, and one definition of a
+// day's working windows as instants, Rep.WorkingWindows, decides both
+// which fixes ingest refuses (Rep.InWorkingHours) and how the day's
+// derivation and the rep's status are bounded, so a fix accepted as inside
+// the hours is inside the day's windows and a fix refused is outside them.
+// A wall time the clocks skip (daylight saving starts) is read as the
+// instant of the jump; a window whose edge the clocks show twice (daylight
+// saving ends) starts at the start's earlier occurrence and ends at the
+// end's later one, so working hours 16:00-23:30 on a night when 23:00-24:00
+// repeats run until the second 23:30. A local day runs from Date.Start to
+// the next day's Start.
 package dwell
 
 import (
@@ -453,67 +466,6 @@ type TrackingChange struct {
 	// Paused is true for a pause, false for a resume.
 	Paused      bool
 	ReceiveTime time.Time
-}
-
-// minutesPerDay is the length of a day in minutes, the upper bound of a
-// working window.
-const minutesPerDay = 24 * 60
-
-// InWorkingHours reports whether the instant t, seen in the rep's zone loc,
-// falls inside one of the rep's working windows. A rep without working hours
-// always works.
-func (r Rep) InWorkingHours(t time.Time, loc *time.Location) bool {
-	if len(r.WorkingHours) == 0 {
-		return true
-	}
-	lt := t.In(loc)
-	m := lt.Hour()*60 + lt.Minute()
-	for _, w := range r.WorkingHours {
-		if w.Weekday == lt.Weekday() && m >= w.StartMinute && m < w.EndMinute {
-			return true
-		}
-	}
-	return false
-}
-
-// NextWorkingChange returns the first instant after t, within 8 days, at
-// which InWorkingHours changes value, or the zero time if it never does
-// (no working hours). Window edges are wall-clock times, so they stay right
-// across daylight-saving changes.
-func (r Rep) NextWorkingChange(t time.Time, loc *time.Location) time.Time {
-	if len(r.WorkingHours) == 0 {
-		return time.Time{}
-	}
-	now := r.InWorkingHours(t, loc)
-	lt := t.In(loc)
-	// Noon, which every day has: a missing midnight would be read as an
-	// instant of the day before, with its weekday.
-	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 12, 0, 0, 0, loc)
-	var best time.Time
-	for d := 0; d <= 8; d++ {
-		base := day.AddDate(0, 0, d)
-		for _, w := range r.WorkingHours {
-			if w.Weekday != base.Weekday() {
-				continue
-			}
-			for _, m := range [2]int{w.StartMinute, w.EndMinute} {
-				if m > minutesPerDay {
-					continue
-				}
-				c := time.Date(base.Year(), base.Month(), base.Day(), m/60, m%60, 0, 0, loc)
-				if !c.After(t) || r.InWorkingHours(c, loc) == now {
-					continue
-				}
-				if best.IsZero() || c.Before(best) {
-					best = c
-				}
-			}
-		}
-		if !best.IsZero() {
-			return best
-		}
-	}
-	return best
 }
 
 // RevisionAbsent, as the Revision of a record passed to a conditional

@@ -388,6 +388,16 @@ func (*Geofence_Circle) isGeofence_Shape() {}
 func (*Geofence_Polygon) isGeofence_Shape() {}
 
 // WorkingHours is one working window of one weekday, in the rep's local time.
+// Fixes outside the windows are refused, and the same windows bound the
+// rep's day. Where daylight saving changes the clock, a window runs from
+// the first instant the clock reads start_minute on that day to the last
+// instant it reads end_minute: a time the clocks skip is the instant of the
+// jump (hours starting at 00:00 on a day the clocks jump from 00:00 to
+// 01:00 start at the jump), and where the clocks go back over a window's
+// end the window ends at the end's second occurrence (hours to 23:30 on a
+// night when 23:00-24:00 repeats run until the second 23:30, with the
+// first 23:30-24:00 inside them); a start the clocks show twice is its
+// first occurrence. A window the clocks skip whole has no working time.
 type WorkingHours struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Day of the week: 0 is Sunday, 6 is Saturday.
