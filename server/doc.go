@@ -303,8 +303,13 @@
 // data version in the rep's zone now (after a change of zone its data is
 // counted in the days of the old zone) is derived from its pauses alone
 // (noDataRepDay), as the reports derive it (pausedDays). A pause not yet
-// resumed lasts until now in all of them (refresh.go: liveStale,
-// pausedDays); a day not begun yet is empty. A client change
+// resumed lasts until now in all of them (refresh.go: liveDay,
+// pausedDays): the reports read the current summary of the day that holds
+// the present with its open pause, the day's last segment, ending now
+// (kpi.Day.PausedUntil, the derivation's answer then: nothing else in the
+// day depends on where the pause ends), or derive the day when the pause
+// did not run to the day's end in the summary (a fix after it) or the
+// present lies before that segment; a day not begun yet is empty. A client change
 // (DeleteClient among them) takes effect in the refresher's derivations
 // only once this server's fence index holds it (fences.settle), so no
 // summary derived with the index of before is stored as current.

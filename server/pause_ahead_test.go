@@ -13,7 +13,8 @@ import (
 // TestPauseEndedByFixAhead: a pause not resumed, then a fix dated after the
 // present (a phone whose clock runs ahead: accepted, within MaxFutureSkew).
 // GetRepDay ends the pause at the present; the breakdown, which reads the
-// refresher's summary of today unless its pause is open (liveStale), must
+// refresher's summary of today as it is unless its pause is open (liveDay:
+// here a fix ended the pause in the summary, so the day is derived), must
 // say the same. It did not while a fix after the pause counted as closing
 // it: 3,600 s against 14,400 s, and 0 s against 300 s.
 func TestPauseEndedByFixAhead(t *testing.T) {

@@ -175,8 +175,8 @@ func TestPauseTracking(t *testing.T) {
 // TestOpenPauseToday checks a pause not yet resumed today: GetRepDay and
 // the reports show it until now (ingest.proto: a pause without a resume
 // lasts until now); the refresher's summary, which holds it to the day's
-// end, is not read while the day goes on (liveStale), and a resume derives
-// the day again.
+// end, is read while the day goes on only with the pause ended now
+// (liveDay), and a resume derives the day again.
 func TestOpenPauseToday(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin(acme)

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -99,6 +100,10 @@ type Server struct {
 	refresh      *refresher
 	dayListeners []func(context.Context, dayChange) error
 	days         *dayCache
+	// deriveOpen, set by tests only (DeriveOpenPauses), makes the reports
+	// derive every day whose open pause holds the present inline instead
+	// of reading its summary (liveDay), so a test compares the two.
+	deriveOpen atomic.Bool
 
 	// events publishes to the tenants' event logs and wakes WatchEvents
 	// streams; silence finds silent reps (watch.go).

@@ -45,6 +45,13 @@ type Day struct {
 	// OpenPause is the derived day's timeline.Day.OpenPause: its last
 	// pause had no resume and no fix after it when it was derived.
 	OpenPause bool
+	// OpenFrom is, for a day whose open pause (OpenPause) ran to the end
+	// of the day (or of its last working-hours window) when it was
+	// derived, no fix having ended it, the start of the day's last
+	// segment: PAUSED, from OpenFrom to End (timeline.Day.OpenPauseFrom,
+	// which Summarize copies). Zero otherwise, and in summaries of
+	// versions before 7. PausedUntil reads it.
+	OpenFrom time.Time
 }
 
 // Totals are seconds per segment kind and metres travelled.
@@ -128,6 +135,30 @@ func (d *Day) Timeline() *timeline.Day {
 	return td
 }
 
+// PausedUntil returns d as if its open pause ended at t rather than at
+// End: the summary of the same derivation with timeline.Input.OpenUntil
+// t, for t after OpenFrom and before End (it panics otherwise). Such a
+// derivation differs from d's only in the end of the last segment, the
+// open pause's, and so in End and the paused seconds (each segment's
+// whole seconds, as Summarize counts them); its OpenFrom is zero, since
+// the pause no longer runs to the day's end. The server serves a report
+// over the day that holds the present so, when d is current and the pause
+// has lasted until now (see its refresh.go, liveDay). d is not
+// modified; the result shares its records (and segments, but the last).
+func (d *Day) PausedUntil(t time.Time) *Day {
+	if d.OpenFrom.IsZero() || !t.After(d.OpenFrom) || !t.Before(d.End) {
+		panic("kpi: PausedUntil outside the open pause")
+	}
+	e := *d
+	e.Totals.PausedS += int64(t.Sub(d.OpenFrom)/time.Second) - int64(d.End.Sub(d.OpenFrom)/time.Second)
+	e.End, e.OpenFrom = t, time.Time{}
+	if n := len(d.Segments); n > 0 {
+		e.Segments = append(d.Segments[:n-1:n-1], d.Segments[n-1])
+		e.Segments[n-1].End = t
+	}
+	return &e
+}
+
 // Summarize builds the summary of a derived day. kind gives a client's
 // kind; checkOuts and calls are the day's records. laterOuts are the
 // check-outs of the next local day the day was derived with: one may
@@ -137,6 +168,7 @@ func (d *Day) Timeline() *timeline.Day {
 func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int, checkOuts, laterOuts []dwell.CheckOut, calls []dwell.Call, kind func(dwell.ClientID) dwell.ClientKind) *Day {
 	d := &Day{Rep: rep, Date: date, Start: day.Start, End: day.End, Segments: day.Segments, CheckIns: day.CheckIns,
 		Flags: day.Flags, FixCount: fixCount, OpenPause: day.OpenPause}
+	d.OpenFrom, _ = day.OpenPauseFrom()
 	for _, s := range day.Segments {
 		secs := int64(s.Duration() / time.Second)
 		switch s.Kind {
@@ -205,7 +237,10 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 // before version 5 told. Version 6 adds, at the end of the part, whether
 // the day's last visit runs to its end and its first begins it (part.
 // carryOut, carryIn): a summary of an earlier version has each visit a
-// meeting of its own.
+// meeting of its own. Version 7 adds where the open pause that runs to
+// the day's end begins (Day.OpenFrom) after whether it is open: a summary
+// of an earlier version has none, and the report derives its day again
+// while the pause lasts.
 const (
 	summaryV1 = 1
 	summaryV2 = 2
@@ -213,6 +248,7 @@ const (
 	summaryV4 = 4
 	summaryV5 = 5
 	summaryV6 = 6
+	summaryV7 = 7
 	detailV1  = 1
 )
 
@@ -221,7 +257,7 @@ const (
 // nanoseconds): everything but the segments and check-in verdicts, which
 // EncodeDetail holds. A team query decodes tens of thousands of
 // summaries, so the part it reads is kept small.
-func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV6) }
+func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV7) }
 
 // encodeSummary writes the summary in a version's format: older ones only
 // for the tests of their decoding.
@@ -241,6 +277,9 @@ func (d *Day) encodeSummary(version byte) []byte {
 	}
 	if version >= summaryV5 {
 		w.bool(d.OpenPause)
+	}
+	if version >= summaryV7 {
+		w.time(d.OpenFrom)
 	}
 	w.float(t.DistanceM)
 	w.time(d.Start)
@@ -408,7 +447,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV6 {
+	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV7 {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}
@@ -425,6 +464,10 @@ func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
 	d.OpenPause = t.PausedS > 0
 	if summary[0] >= summaryV5 {
 		d.OpenPause = r.bool()
+	}
+	d.OpenFrom = time.Time{}
+	if summary[0] >= summaryV7 {
+		d.OpenFrom = r.time()
 	}
 	t.DistanceM = r.float()
 	d.Start, d.End = r.time(), r.time()

@@ -15,7 +15,7 @@ func sampleDay() *Day {
 	return &Day{
 		Rep: "budi", Date: dwell.Date{Year: 2026, Month: 3, Day: 2},
 		Totals: Totals{VisitProspectS: 1800, VisitCustomerS: 600, IdleS: 300, TravelS: 900, GapS: 60, PausedS: 420, DistanceM: 5321.5},
-		Start:  t0, End: t0.Add(time.Hour), OpenPause: true,
+		Start:  t0, End: t0.Add(time.Hour), OpenPause: true, OpenFrom: t0.Add(50 * time.Minute),
 		Segments: []timeline.Segment{
 			{Kind: timeline.KindTravel, Start: t0, End: t0.Add(15 * time.Minute), DistanceM: 5321.5},
 			{Kind: timeline.KindVisit, Start: t0.Add(15 * time.Minute), End: t0.Add(45 * time.Minute), Client: "toko",
@@ -79,10 +79,11 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 // pauses, version 2 (before pauses inside visits) with its visits' paused
 // time 0, version 3 (before split shifts' breaks inside visits) with
 // their off-hours time 0, version 4 (before the open pause was told) with
-// any paused time as possibly open.
+// any paused time as possibly open, versions 5 and 6 (before the open
+// pause's start was kept) without it.
 func TestDecodeOlderSummaries(t *testing.T) {
 	d := sampleDay()
-	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4, summaryV5} {
+	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4, summaryV5, summaryV6} {
 		old := d.encodeSummary(version)
 		got, err := DecodeDay(old, d.EncodeDetail())
 		if err != nil {
@@ -97,6 +98,9 @@ func TestDecodeOlderSummaries(t *testing.T) {
 		}
 		if version < summaryV4 {
 			want.Visits[0].OffHours = 0
+		}
+		if version < summaryV7 {
+			want.OpenFrom = time.Time{}
 		}
 		want.lastDue = computePart(want).lastDue()
 		got.p = nil
@@ -273,5 +277,44 @@ func TestClientTableIndexesPastScan(t *testing.T) {
 	}
 	if len(tab.ids) != 3*clientTableScan || len(tab.idx) != len(tab.ids) {
 		t.Fatalf("%d ids, %d indexed, want %d", len(tab.ids), len(tab.idx), 3*clientTableScan)
+	}
+}
+
+// TestPausedUntil checks that a summary whose open pause runs to the day's
+// end, read as if the pause ended at t (PausedUntil), is the summary of
+// the day derived with the pause ending at t: the last segment, End and
+// the paused seconds, each segment counting its whole seconds.
+func TestPausedUntil(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
+	end := t0.Add(10 * time.Hour)
+	pausedAt := t0.Add(2*time.Hour + 400*time.Millisecond)
+	day := func(until time.Time) *timeline.Day {
+		return &timeline.Day{Start: t0, End: until, OpenPause: true, Segments: []timeline.Segment{
+			{Kind: timeline.KindPaused, Start: t0, End: t0.Add(20*time.Minute + 700*time.Millisecond)},
+			{Kind: timeline.KindIdle, Start: t0.Add(20*time.Minute + 700*time.Millisecond), End: t0.Add(time.Hour)},
+			{Kind: timeline.KindVisit, Start: t0.Add(time.Hour), End: pausedAt, Client: "toko"},
+			{Kind: timeline.KindPaused, Start: pausedAt, End: until},
+		}, Visits: []timeline.Visit{{Client: "toko", Start: t0.Add(time.Hour), End: pausedAt}}}
+	}
+	kind := func(dwell.ClientID) dwell.ClientKind { return dwell.ClientKindProspect }
+	stored := Summarize("budi", dwell.Date{Year: 2026, Month: 3, Day: 2}, day(end), 10, nil, nil, nil, kind)
+	stored.OpenFrom = pausedAt
+	before := stored.EncodeSummary()
+	for _, at := range []time.Time{pausedAt.Add(time.Nanosecond), pausedAt.Add(999 * time.Millisecond), pausedAt.Add(time.Second),
+		pausedAt.Add(17*time.Minute + 300*time.Millisecond), end.Add(-time.Nanosecond)} {
+		got := stored.PausedUntil(at)
+		want := Summarize("budi", stored.Date, day(at), 10, nil, nil, nil, kind)
+		if g, w := got.EncodeSummary(), want.EncodeSummary(); string(g) != string(w) {
+			t.Errorf("PausedUntil(%v): summary %+v, want %+v", at, got.Totals, want.Totals)
+		}
+		if g, w := got.EncodeDetail(), want.EncodeDetail(); string(g) != string(w) {
+			t.Errorf("PausedUntil(%v): segments %v, want %v", at, got.Segments, want.Segments)
+		}
+		if got.Field() != want.Field() {
+			t.Errorf("PausedUntil(%v): field day %v, want %v", at, got.Field(), want.Field())
+		}
+	}
+	if string(stored.EncodeSummary()) != string(before) || !stored.Segments[3].End.Equal(end) {
+		t.Error("PausedUntil changed the summary it extends")
 	}
 }

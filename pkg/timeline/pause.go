@@ -74,7 +74,30 @@ func deriveLaidOver(in Input) Day {
 	applyPauses(&day, ps)
 	applyOffHours(&day, bs)
 	day.OpenPause = openPause(pauses, hi)
+	day.openFrom = openFrom(&day, pauses, ps, lo, hi)
 	return day
+}
+
+// openFrom returns Day.OpenPauseFrom's answer for day, derived with
+// pauses and their spans ps within [lo, hi): the start of the last span
+// when the last pause is open (Day.OpenPause), its span runs to hi and
+// begins no earlier than the pause (or lo), and the day's last segment is
+// that span, PAUSED; zero otherwise.
+func openFrom(day *Day, pauses []Pause, ps []span, lo, hi time.Time) time.Time {
+	n, m := len(ps), len(day.Segments)
+	if !day.OpenPause || hi.IsZero() || n == 0 || m == 0 {
+		return time.Time{}
+	}
+	last, seg := ps[n-1], day.Segments[m-1]
+	begin := pauses[len(pauses)-1].Start
+	if !lo.IsZero() && begin.Before(lo) {
+		begin = lo
+	}
+	if !last.end.Equal(hi) || last.start.Before(begin) || seg.Kind != KindPaused ||
+		!seg.Start.Equal(last.start) || !seg.End.Equal(hi) || !day.End.Equal(hi) {
+		return time.Time{}
+	}
+	return last.start
 }
 
 // openPause reports whether the last of pauses (Pauses) has no resume and

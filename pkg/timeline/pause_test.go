@@ -442,3 +442,70 @@ func TestLostResume(t *testing.T) {
 		t.Errorf("Pauses without fixes = %v, want one pause 04:00 to 10:00", got)
 	}
 }
+
+// TestOpenPauseFrom checks Day.OpenPauseFrom: a day whose open pause ran
+// to the end of its bounds, derived again with Input.OpenUntil t after the
+// start it names, differs only in its last segment (and End and the
+// paused total) ending at t; and it names none where that would not hold:
+// a fix after the pause, a pause joined to a paused time before it, a
+// present inside the pause.
+func TestOpenPauseFrom(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	h := func(x float64) time.Time { return t0.Add(time.Duration(x * float64(time.Hour))) }
+	// A walk from 07:00 to 08:00, then a stop until 09:00.
+	var fs []dwell.Fix
+	for at := h(7); at.Before(h(9)); at = at.Add(30 * time.Second) {
+		m := min(at.Sub(h(7)).Hours(), 1) * 4000
+		fs = append(fs, dwell.Fix{ID: fmt.Sprint(at.Unix()), Time: at, Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8 + m/110_574}, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1})
+	}
+	ci := []dwell.CheckIn{{RequestID: "ci", Rep: "r", Client: "c", Time: h(8.5)}}
+	day := dwell.Date{Year: 2026, Month: 3, Day: 2}
+	for _, c := range []struct {
+		name    string
+		windows []Window
+		fixes   []dwell.Fix
+		changes []dwell.TrackingChange
+		want    time.Time // zero: none
+	}{
+		{"paused at the stop", nil, fs, []dwell.TrackingChange{pause("p", h(9), true)}, h(9)},
+		{"paused mid-walk", nil, fs[:60], []dwell.TrackingChange{pause("p", h(7.5), true)}, h(7.5)},
+		{"after a resumed pause", nil, fs, []dwell.TrackingChange{pause("p1", h(7.2), true), pause("r1", h(7.4), false), pause("p", h(9), true)}, h(9)},
+		{"paused since the day before", nil, nil, []dwell.TrackingChange{pause("p", h(-2), true)}, h(0)},
+		{"until the working hours end", []Window{{h(6), h(17)}}, fs, []dwell.TrackingChange{pause("p", h(9), true)}, h(9)},
+		{"across a break", []Window{{h(6), h(10)}, {h(11), h(17)}}, fs, []dwell.TrackingChange{pause("p", h(9), true)}, h(11)},
+		{"a fix after the pause", nil, fs, []dwell.TrackingChange{pause("p", h(8.9), true)}, time.Time{}},
+		{"joined to a resumed pause", nil, fs[:60], []dwell.TrackingChange{pause("p1", h(7.2), true), pause("r1", h(7.5), false), pause("p", h(7.5), true)}, time.Time{}},
+		{"resumed", nil, fs, []dwell.TrackingChange{pause("p", h(9), true), pause("r", h(10), false)}, time.Time{}},
+	} {
+		in := Input{Day: day, Loc: time.UTC, Windows: c.windows, Fixes: c.fixes, CheckIns: ci, Tracking: c.changes}
+		d := Derive(in)
+		from, ok := d.OpenPauseFrom()
+		if !from.Equal(c.want) || ok != !c.want.IsZero() {
+			t.Errorf("%s: OpenPauseFrom = %v, %v, want %v", c.name, from, ok, c.want)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		for _, until := range []time.Time{from.Add(time.Millisecond), from.Add(17*time.Minute + 300*time.Millisecond), d.End.Add(-time.Nanosecond)} {
+			in.OpenUntil = until
+			live := Derive(in)
+			want := d
+			want.Segments = slices.Clone(d.Segments)
+			want.Segments[len(want.Segments)-1].End = until
+			want.End = until
+			want.Totals = want.SumTotals()
+			if g, w := live.Encode(), want.Encode(); !bytes.Equal(g, w) {
+				t.Errorf("%s, until %v:\n%s\nwant\n%s", c.name, until.Format("15:04:05.000"), g, w)
+			}
+			if _, ok := live.OpenPauseFrom(); ok {
+				t.Errorf("%s, until %v: the pause no longer runs to the day's end, yet OpenPauseFrom names it", c.name, until)
+			}
+		}
+		// Until the end of the bounds or after, the day is d.
+		in.OpenUntil = d.End
+		if g, w := Derive(in).Encode(), d.Encode(); !bytes.Equal(g, w) {
+			t.Errorf("%s, until the day's end:\n%s\nwant\n%s", c.name, g, w)
+		}
+	}
+}

@@ -338,6 +338,31 @@ type Day struct {
 	// a Day rebuilt from a summary does not know it.
 	lastFix    dwell.Fix
 	hasLastFix bool
+	// openFrom is OpenPauseFrom's answer (zero: none). It is not encoded
+	// either.
+	openFrom time.Time
+}
+
+// OpenPauseFrom returns where the day's open pause (OpenPause) begins in
+// the day's last segment when it ran, as that segment, to the end of the
+// day's bounds (the day's end, or its last working window's): no fix
+// after it ended it, and Input.OpenUntil was zero or not before that end.
+// from is that segment's start: the pause's start, or the day's (or a
+// break's end) if it began before. ok is false otherwise, and also when
+// that segment began before the pause did (a paused time resumed at the
+// very instant of the pause, joined to it). Such a day derived with
+// OpenUntil t, for t after from and before End, differs only in that last
+// segment ending at t (and so End and the paused totals): the paused
+// spans are the only part of the derivation that depends on t, and they
+// agree before t; the rest of the day is derived from the fixes outside
+// them, which all lie before the pause (a fix after it would have ended
+// it), its stops and segments lie within those fixes' span (claims are
+// clamped to it), and breaks before from are laid over alike (the reports
+// read a stored summary so: package kpi, Day.PausedUntil;
+// TestOpenPauseFrom). Like LastFix it is not encoded, and a Day rebuilt
+// from a summary does not know it.
+func (d *Day) OpenPauseFrom() (from time.Time, ok bool) {
+	return d.openFrom, !d.openFrom.IsZero()
 }
 
 // LastFix returns the latest fix Derive kept of the day: within the day
