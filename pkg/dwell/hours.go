@@ -166,13 +166,17 @@ func (r Rep) InWorkingHours(t time.Time, loc *time.Location) bool {
 // uniformDay reports whether the local day of lt (an instant in its
 // zone) keeps one zone offset from its midnight until strictly after the
 // next midnight, so that no wall time of it is skipped or repeated and the
-// next day starts 24 hours after it.
+// next day starts 24 hours after it. The midnight it computes is lt less
+// its clock time at lt's offset, which is the day's start only if that
+// offset held before it: a period that begins exactly there (Havana's
+// clocks going back from 01:00 to 00:00, so that the computed midnight is
+// the second 00:00 while the day began at the first) is not uniform.
 func uniformDay(lt time.Time) bool {
 	zs, ze := lt.ZoneBounds()
 	sinceMidnight := time.Duration(lt.Hour())*time.Hour + time.Duration(lt.Minute())*time.Minute +
 		time.Duration(lt.Second())*time.Second + time.Duration(lt.Nanosecond())
 	midnight := lt.Add(-sinceMidnight)
-	return (zs.IsZero() || !midnight.Before(zs)) && (ze.IsZero() || ze.After(midnight.Add(24*time.Hour)))
+	return (zs.IsZero() || midnight.After(zs)) && (ze.IsZero() || ze.After(midnight.Add(24*time.Hour)))
 }
 
 // NextWorkingChange returns the first instant after t, within 8 days, at

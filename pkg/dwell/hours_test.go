@@ -153,3 +153,34 @@ func TestWorkingWindowsRepeatedAndSkipped(t *testing.T) {
 		t.Errorf("Santiago 6 September 2026 00:00-00:30, 00:30-08:00: windows %v, want one, 04:00Z (the jump) to 11:00Z", ws)
 	}
 }
+
+// TestFastPathRepeatedMidnightHour: in America/Havana the clocks go back
+// from 01:00 CDT to 00:00 CST on 2 November 2025, so 00:00-01:00 happens
+// twice. A window of Sunday 00:30-08:00 starts at the first 00:30 (CDT);
+// a fix at the second 00:10 (CST) is inside it, and InWorkingHours must
+// say so (its one-offset fast path took the second 00:00 for the day's
+// midnight and compared minutes), and NextWorkingChange must agree.
+func TestFastPathRepeatedMidnightHour(t *testing.T) {
+	loc, err := time.LoadLocation("America/Havana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Rep{WorkingHours: []WorkingHours{{Weekday: time.Sunday, StartMinute: 30, EndMinute: 8 * 60}}}
+	fix := time.Date(2025, 11, 2, 5, 10, 0, 0, time.UTC) // 00:10 CST, the second 00:10
+	ws := r.WorkingWindows(Date{2025, 11, 2}, loc)
+	if len(ws) != 1 || fix.Before(ws[0].Start) || !fix.Before(ws[0].End) {
+		t.Fatalf("windows %v do not hold %v", ws, fix.In(loc))
+	}
+	if !r.InWorkingHours(fix, loc) {
+		t.Errorf("InWorkingHours(%v) = false, but the fix is in the day's window %v", fix.In(loc), ws[0])
+	}
+	at := time.Date(2025, 11, 2, 4, 45, 0, 0, time.UTC) // 00:45 CDT, working
+	if next := r.NextWorkingChange(at, loc); !next.Equal(ws[0].End) {
+		t.Errorf("NextWorkingChange(%v) = %v, want the window's end %v", at.In(loc), next.In(loc), ws[0].End.In(loc))
+	}
+	for m := at; m.Before(ws[0].End); m = m.Add(time.Minute) {
+		if !r.InWorkingHours(m, loc) {
+			t.Fatalf("InWorkingHours(%v) = false inside the window", m.In(loc))
+		}
+	}
+}
