@@ -110,59 +110,118 @@ func (d *deriver) build(day *Day) {
 	day.Totals = day.SumTotals()
 }
 
-// joinSlivers gives each piece of a visit stop that a claimed visit of
-// another client cut to less than VisitMin (less durSlack, in unpaused
-// working time) to the claimed visit next to it, the one before if both
-// are, and joins equal neighbours again. DESIGN's VISIT lasts visit_min
-// inside a site or lies between a verified check-in and its check-out: a
-// check-in at a mall's office made from a store inside the mall carves
-// its claim out of the store's stop, and the seconds or minutes left
-// before and after it are neither (the rep, at one stop, had one
-// meeting). Only a claim whose check-in was made in the piece's own stop
-// takes it: a rep who checks out of one client late, from the next
-// client's site, keeps the visit there. keys and prios are the segments'
-// claim keys and priorities.
+// joinSlivers makes sure no piece of a stop that the overlay leaves
+// under its kind's minimum (VisitMin for a visit, IdleMin for an idle
+// stop, less durSlack, in unpaused working time) survives as a visit or
+// idle segment, and joins equal neighbours again. DESIGN's VISIT lasts
+// visit_min inside a site or lies between a verified check-in and its
+// check-out, and its IDLE lasts idle_min; stops are judged on their whole
+// length (classify), but a claimed visit laid over a stop cuts it. A
+// piece of a visit stop under VisitMin is
+//   - the claimed visit next to it (the one before, if both are) when that
+//     claim's check-in was made in the piece's stop: a check-in at a
+//     mall's office made from a store inside the mall carves its claim out
+//     of the store's stop, and the seconds or minutes left before and
+//     after it are no visit to the store (the rep, at one stop, had one
+//     meeting);
+//   - else, after a claimed visit made elsewhere, the claim's if the stop's
+//     fixes end within durSlack of the claim's end (a check-out tapped on
+//     the way out: what is left is the stop's estimated end), else the
+//     stop's from its start on: a rep who checks out of one client late,
+//     from the next client's site, keeps the visit there whole (a claim
+//     made elsewhere hides no visit the fixes show) and the claim ends
+//     where the stop starts;
+//   - else what a stop that short is (classify): IDLE if it lasts IdleMin,
+//     else TRAVEL.
+//
+// A piece of an idle stop under IdleMin (the seconds before a claimed
+// visit that reaches back into the stop it was made in, at most
+// claimLead) is TRAVEL. keys and prios are the segments' claim keys and
+// priorities.
 func (d *deriver) joinSlivers(segs []Segment, keys, prios []int) []Segment {
-	short := func(i int) bool {
+	working := func(i int) time.Duration {
 		s := &segs[i]
-		dur := s.End.Sub(s.Start) - pausedWithin(d.paused, s.Start, s.End) - pausedWithin(d.breaks, s.Start, s.End)
-		return prios[i] == prioVisit && dur+durSlack < d.st.VisitMin
+		return s.End.Sub(s.Start) - pausedWithin(d.paused, s.Start, s.End) - pausedWithin(d.breaks, s.Start, s.End)
+	}
+	short := func(i int) bool {
+		switch prios[i] {
+		case prioVisit:
+			return working(i)+durSlack < d.st.VisitMin
+		case prioIdle:
+			return working(i)+durSlack < d.st.IdleMin
+		}
+		return false
+	}
+	// stopOf returns the index in d.stays of the visit stop segment i (a
+	// piece of one) is of, or -1.
+	stopOf := func(i int) int {
+		for k, st := range d.stays {
+			if st.kind == KindVisit && !st.start.After(segs[i].Start) && !st.end.Before(segs[i].End) {
+				return k
+			}
+		}
+		return -1
 	}
 	// takes reports whether segment k is a claimed visit whose check-in
-	// was made in the stop that segment i (a piece of a visit stop) is of.
-	takes := func(i, k int) bool {
-		if k < 0 || k >= len(segs) || prios[k] != prioCheckIn {
+	// was made in visit stop st.
+	takes := func(st, k int) bool {
+		if st < 0 || k < 0 || k >= len(segs) || prios[k] != prioCheckIn {
 			return false
 		}
-		for _, st := range d.stays {
-			if st.kind != KindVisit || st.start.After(segs[i].Start) || st.end.Before(segs[i].End) {
-				continue
-			}
-			for j := range d.checkIns {
-				c := &d.checkIns[j]
-				if c.ci.Client == segs[k].Client && c.from.Before(segs[k].End) && c.to.After(segs[k].Start) &&
-					!c.ci.Time.Before(st.start) && !c.ci.Time.After(st.end) {
-					return true
-				}
+		for j := range d.checkIns {
+			c := &d.checkIns[j]
+			if c.ci.Client == segs[k].Client && c.from.Before(segs[k].End) && c.to.After(segs[k].Start) &&
+				!c.ci.Time.Before(d.stays[st].start) && !c.ci.Time.After(d.stays[st].end) {
+				return true
 			}
 		}
 		return false
 	}
+	// demote makes segment i, a piece of a stop under its kind's minimum
+	// that no claim took, what a stop that short is.
+	demote := func(i int) {
+		s := &segs[i]
+		s.Client = ""
+		if prios[i] == prioVisit && working(i)+durSlack >= d.st.IdleMin {
+			s.Kind, prios[i] = KindIdle, prioIdle
+			return
+		}
+		// The travel claim laid over the whole span has key 0.
+		s.Kind, prios[i], keys[i] = KindTravel, prioTravel, 0
+	}
 	out := make([]Segment, 0, len(segs))
 	var last int // index in segs of out's last segment
 	for i := range segs {
-		s := segs[i]
-		if short(i) {
-			if n := len(out) - 1; n >= 0 && last == i-1 && takes(i, i-1) && out[n].End.Equal(s.Start) {
-				out[n].End = s.End
+		if short(i) && prios[i] == prioVisit {
+			st := stopOf(i)
+			n := len(out) - 1
+			prevClaim := n >= 0 && last == i-1 && prios[i-1] == prioCheckIn && out[n].End.Equal(segs[i].Start)
+			switch {
+			case prevClaim && takes(st, i-1):
+				out[n].End = segs[i].End
 				continue
-			}
-			if takes(i, i+1) {
+			case takes(st, i+1):
 				// The claimed visit after it: its start moves back.
-				segs[i+1].Start = s.Start
+				segs[i+1].Start = segs[i].Start
 				continue
+			case prevClaim && st >= 0 && time.Duration(d.fixes[d.stays[st].last].t-segs[i].Start.UnixNano()) <= durSlack:
+				// The stop's fixes end within durSlack of the claim's end
+				// (a check-out tapped on the way out): what is left is the
+				// stop's estimated end, the claim's.
+				out[n].End = segs[i].End
+				continue
+			case prevClaim && st >= 0 && d.stays[st].start.After(out[n].Start) && d.stays[st].start.Before(segs[i].Start):
+				// A claim made elsewhere runs into the stop, and the
+				// stop's fixes go on after it: the stop keeps its time
+				// from its start.
+				out[n].End = d.stays[st].start
+				segs[i].Start = d.stays[st].start
 			}
 		}
+		if short(i) {
+			demote(i)
+		}
+		s := segs[i]
 		if n := len(out) - 1; n >= 0 && out[n].Kind == s.Kind && out[n].Client == s.Client && keys[last] == keys[i] && out[n].End.Equal(s.Start) {
 			out[n].End = s.End
 			continue
@@ -255,7 +314,9 @@ func (d *deriver) describe(s *Segment) {
 		for _, st := range d.stays {
 			// An IDLE segment names no client, though its stop may be at
 			// a site (one too short for a visit: classify).
-			if st.kind != s.Kind || (s.Kind == KindVisit && st.client != s.Client) {
+			// An IDLE piece may be a visit stop's, too short for a visit
+			// but lasting IdleMin (joinSlivers).
+			if (st.kind != s.Kind && (s.Kind != KindIdle || st.kind != KindVisit)) || (s.Kind == KindVisit && st.client != s.Client) {
 				continue
 			}
 			ov := minT(st.end, s.End).Sub(maxT(st.start, s.Start))

@@ -897,6 +897,32 @@ func (d *deriver) findStays() []stay {
 	return out
 }
 
+// disjoin makes two stops in a row, p then s, which makeStay's estimates
+// of their ends make overlap, meet instead, before either is judged on its
+// length. Two stops whose fixes are next to each other across a silence
+// (the phone silent at one place, back at another tens of metres away)
+// have their ends estimated each from the other's fix: the stop before
+// runs on until the walk to the first fix after the silence, and the stop
+// after reaches back to the walk from the last fix before it, so the two
+// overlap by the whole silence less the walks. The rep was at one of them
+// at a time. The stop before keeps the silence (it runs on into it for as
+// long as the way would take, as it does with travel after it) unless the
+// stop after is at a site and it is not: then the site's stop keeps it,
+// as the overlay would give it (a phone goes silent indoors, at the
+// client). The other stop is judged on the time it can have lasted: a
+// stop of a minute after a silence of an hour is no visit, and its
+// segment no sliver of one.
+func disjoin(p, s *stay) {
+	if !s.start.Before(p.end) {
+		return
+	}
+	if s.client != "" && p.client == "" {
+		p.end = maxT(s.start, p.start)
+		return
+	}
+	s.start = minT(p.end, s.end)
+}
+
 // silenceStays adds to the stops found (in time order) a stop for each
 // silence at one place (see oneSpot) that none of them spans: the rep
 // walked in, the phone got no fix indoors, and the rep walked out, so no
@@ -1151,7 +1177,10 @@ func (d *deriver) classify() {
 		if m := len(merged) - 1; m >= 0 {
 			p := &merged[m]
 			gap, apart := s.start.Sub(p.end), math.Hypot(p.cx-s.cx, p.cy-s.cy)
-			same := p.client == s.client && gap <= mergeWithin && apart <= mergeM
+			// Two stops at one site whose estimated times overlap (each
+			// reaching into the silence between them) are one visit
+			// however far apart on the site: the rep was there throughout.
+			same := p.client == s.client && gap <= mergeWithin && (apart <= mergeM || (s.client != "" && gap < 0))
 			// A stop at no site next to a stop at a site whose fence is
 			// within reach of it: one visit whose fixes drifted (indoor
 			// errors are correlated for minutes).
@@ -1167,6 +1196,9 @@ func (d *deriver) classify() {
 			}
 		}
 		merged = append(merged, s)
+	}
+	for k := 1; k < len(merged); k++ {
+		disjoin(&merged[k-1], &merged[k])
 	}
 	for k := range merged {
 		s := &merged[k]

@@ -100,8 +100,12 @@ type Input struct {
 // centre, which overlapping fences' ties go to the nearest of
 // (dwell.Geofence.Center, the mean of its shell's vertices), is right
 // across the antimeridian, and a closing repeat of the first vertex no
-// longer counts twice.
-const Version = 6
+// longer counts twice. 7: two stops whose estimated times overlap across
+// a silence between places tens of metres apart are made to meet before
+// either is judged (joined when at one site), so a stop of a minute after
+// the silence is no visit or idle stop, and no piece of a stop that a
+// claim leaves under its kind's minimum stays a VISIT or IDLE segment.
+const Version = 7
 
 // StayGapMax is the longest time between the part of a stay at one place
 // on one local day and its part on the next that still makes them one
