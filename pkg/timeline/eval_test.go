@@ -57,7 +57,12 @@ func (s scored) at(t time.Time) label {
 
 // fromStaypoints turns a baseline's stops into a timeline by the same site
 // rule as Derive: a stop whose centre is at a site is a visit to it, any
-// other stop is idle, the rest of the span is travel.
+// other stop is idle, the rest of the span is travel. A run of stops at
+// one client, each starting where the last ended, is one visit, as a run
+// of VISIT segments of one client is in Derive's days (checkInvariants):
+// trackintel's sliding detector ends a stop at the first fix 100 m from
+// its anchor and starts the next at that fix, so one noisy fix splits a
+// stop into two such touching stops.
 func (w *simWorld) fromStaypoints(sps []baseline.Staypoint, fixes []dwell.Fix) scored {
 	if len(fixes) == 0 {
 		return scored{}
@@ -82,7 +87,11 @@ func (w *simWorld) fromStaypoints(sps []baseline.Staypoint, fixes []dwell.Fix) s
 		d.buf = w.index.Query(sp.Center, 15, d.buf)
 		if c := d.pick(sp.Center, 15, d.buf); c != "" {
 			s.Kind, s.Client = KindVisit, c
-			out.visits = append(out.visits, Visit{Client: c, Start: sp.Start, End: sp.End})
+			if n := len(out.visits) - 1; n >= 0 && out.visits[n].Client == c && out.visits[n].End.Equal(sp.Start) {
+				out.visits[n].End = sp.End
+			} else {
+				out.visits = append(out.visits, Visit{Client: c, Start: sp.Start, End: sp.End})
+			}
 		}
 		out.segs = append(out.segs, s)
 		cur = sp.End
