@@ -60,6 +60,21 @@ func withSpeed(mps float64, pts []pt) []pt {
 	return out
 }
 
+// jitter returns pts moved amp metres north and south in turn, starting
+// north, as indoor fixes scatter about one place.
+func jitter(amp float64, pts []pt) []pt {
+	out := make([]pt, len(pts))
+	for i, p := range pts {
+		if i%2 == 0 {
+			p.m += amp
+		} else {
+			p.m -= amp
+		}
+		out[i] = p
+	}
+	return out
+}
+
 // trace turns groups of points into fixes with IDs in time order.
 func trace(groups ...[]pt) []dwell.Fix {
 	var fixes []dwell.Fix

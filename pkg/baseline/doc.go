@@ -46,13 +46,18 @@
 // trackintel's haversine 6,371,000 m; each detector keeps its tool's
 // radius, so the same pair of fixes can be 0.1 % apart in the two.
 //
-// Motion reads movement from the reported speed with Traccar's threshold
-// of 0.01 knots and derives a missing speed from consecutive positions.
-// A phone's still fixes indoors often have no speed (a Wi-Fi fix) or a
-// small noisy one, so Motion sees movement inside stops where a vehicle
-// tracker, which reports 0 when parked, would not. That is Traccar's
-// behaviour on phone data and is kept: pkg/timeline's evaluation runs it
-// on the simulator's phones, which report speed as phones do.
+// Motion reads movement from the reported speed alone, with Traccar's
+// threshold of 0.01 knots. A fix without a speed (SpeedMPS negative or
+// NaN: a phone's Wi-Fi fix) has speed 0, as in Traccar: its Position
+// keeps 0 when the protocol sends no speed (the OsmAnd protocol of the
+// Traccar Client app sets it only from a speed parameter, and the app
+// sends 0 when the OS gives none), MotionHandler compares that speed with
+// the threshold, and distance over time is used only by the optional
+// filter.maxSpeed, which is not reproduced. A phone's still fixes indoors
+// may still carry a small noisy Doppler speed, which Motion, like
+// Traccar, reads as movement where a vehicle tracker, which reports 0
+// when parked, would not: pkg/timeline's evaluation runs it on the
+// simulator's phones, which report speed as phones do.
 //
 // Traccar reports a stop at the start of the trace from the first fix
 // whatever its length, so the first stop of Motion may be shorter than

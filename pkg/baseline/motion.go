@@ -56,8 +56,13 @@ func DefaultMotion() MotionConfig {
 // Rules reproduced:
 //
 //   - A fix is moving when its speed is > SpeedThresholdMPS. A fix
-//     without a speed (SpeedMPS < 0 or NaN) gets the speed from the
-//     previous fix (distance over time; the first fix uses the next one).
+//     without a speed (SpeedMPS < 0 or NaN, a phone's Wi-Fi fix) has speed
+//     0 and is still, however far it lies from the previous fix: Traccar's
+//     Position keeps speed 0 when the protocol sends none (its OsmAnd
+//     decoder, used by the Traccar Client app, sets it only from a speed
+//     parameter, and the app sends 0 when the OS gives none), MotionHandler
+//     reads that speed alone, and distance over time is used only by the
+//     optional filter.maxSpeed filter, not reproduced.
 //   - The confirmed state starts as the first fix's state. When a fix's
 //     state differs from the previous fix's and from the confirmed state,
 //     it becomes the candidate; when it differs from the previous fix's
@@ -104,7 +109,7 @@ func Motion(fixes []dwell.Fix, cfg MotionConfig) []Staypoint {
 	for i, f := range fs {
 		speed := f.SpeedMPS
 		if speed < 0 || math.IsNaN(speed) {
-			speed = derivedSpeedMPS(fs, i)
+			speed = 0 // no speed reported: Traccar's Position keeps 0
 		}
 		moving[i] = speed > cfg.SpeedThresholdMPS
 	}
@@ -167,28 +172,6 @@ func Motion(fixes []dwell.Fix, cfg MotionConfig) []Staypoint {
 		})
 	}
 	return out
-}
-
-// derivedSpeedMPS is the speed of fs[i] from its step from the previous fix
-// (from the next one for the first fix): metres over seconds, 0 for a
-// single fix, +Inf for a move in no time.
-func derivedSpeedMPS(fs []dwell.Fix, i int) float64 {
-	a, b := i-1, i
-	if i == 0 {
-		a, b = 0, 1
-	}
-	if b >= len(fs) {
-		return 0
-	}
-	d := traccarDistanceM(fs[a].Pos, fs[b].Pos)
-	if d == 0 {
-		return 0
-	}
-	dt := fs[b].Time.Sub(fs[a].Time).Seconds()
-	if dt <= 0 {
-		return math.Inf(1)
-	}
-	return d / dt
 }
 
 // traccarEarthRadiusKm is the sphere radius of Traccar's

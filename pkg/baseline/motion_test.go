@@ -172,12 +172,30 @@ func TestMotion(t *testing.T) {
 			want: []Staypoint{sp(0, 40*sec, 0, 4)},
 		},
 		{
-			name: "unknown speeds are derived from the previous fix",
+			// Wi-Fi fixes indoors: no speed, positions 20 m apart in 10 s
+			// (2 m/s from the positions). Traccar stores speed 0 for them.
+			name: "a fix without a speed is still however far it is from the previous fix",
+			fixes: trace(
+				drive(0, 4*minute+50*sec, 10*sec, 0, 10),
+				jitter(10, withSpeed(-1, still(5*minute, 14*minute+50*sec, 10*sec, 3000))),
+				drive(15*minute, 20*minute, 10*sec, 3100, 10)),
+			want: []Staypoint{sp(5*minute, 15*minute, 3010, 60)},
+		},
+		{
+			name: "a NaN speed is no speed",
+			fixes: trace(
+				drive(0, 4*minute+50*sec, 10*sec, 0, 10),
+				jitter(10, withSpeed(math.NaN(), still(5*minute, 14*minute+50*sec, 10*sec, 3000))),
+				drive(15*minute, 20*minute, 10*sec, 3100, 10)),
+			want: []Staypoint{sp(5*minute, 15*minute, 3010, 60)},
+		},
+		{
+			name: "a drive without speeds is one stop, as in Traccar",
 			fixes: trace(withSpeed(-1, append(append(
 				drive(0, 4*minute+50*sec, 10*sec, 0, 10),
 				still(5*minute, 14*minute+50*sec, 10*sec, 3000)...),
 				drive(15*minute, 20*minute, 10*sec, 3100, 10)...))),
-			want: []Staypoint{sp(5*minute+10*sec, 15*minute, 3000, 59)},
+			want: []Staypoint{sp(0, 20*minute, 0, 121)},
 		},
 	}
 	for _, tc := range tests {

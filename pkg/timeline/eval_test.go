@@ -8,8 +8,11 @@ package timeline
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -seed 7    # other cities and days
 //	go test -run TestEvaluate -v ./pkg/timeline/ -days 200 -profile realistic    # one profile
 //
-// It logs its table and fails only if a derived day breaks an invariant;
-// the accuracy targets are logged, met or not.
+// It logs its table. It fails if a derived day breaks an invariant, or if
+// Dwell, with the check-ins or on the fixes alone (the baselines'
+// information), is not far better than the better baseline in a profile:
+// at most half its misallocated time and half its visit error (1 - F1).
+// The realistic profile's own targets are logged, met or not.
 
 import (
 	"cmp"
@@ -57,7 +60,12 @@ func (s scored) at(t time.Time) label {
 
 // fromStaypoints turns a baseline's stops into a timeline by the same site
 // rule as Derive: a stop whose centre is at a site is a visit to it, any
-// other stop is idle, the rest of the span is travel.
+// other stop is idle, the rest of the span is travel. A run of stops at
+// one client, each starting where the last ended, is one visit, as a run
+// of VISIT segments of one client is in Derive's days (checkInvariants):
+// trackintel's sliding detector ends a stop at the first fix 100 m from
+// its anchor and starts the next at that fix, so one noisy fix splits a
+// stop into two such touching stops.
 func (w *simWorld) fromStaypoints(sps []baseline.Staypoint, fixes []dwell.Fix) scored {
 	if len(fixes) == 0 {
 		return scored{}
@@ -82,7 +90,11 @@ func (w *simWorld) fromStaypoints(sps []baseline.Staypoint, fixes []dwell.Fix) s
 		d.buf = w.index.Query(sp.Center, 15, d.buf)
 		if c := d.pick(sp.Center, 15, d.buf); c != "" {
 			s.Kind, s.Client = KindVisit, c
-			out.visits = append(out.visits, Visit{Client: c, Start: sp.Start, End: sp.End})
+			if n := len(out.visits) - 1; n >= 0 && out.visits[n].Client == c && out.visits[n].End.Equal(sp.Start) {
+				out.visits[n].End = sp.End
+			} else {
+				out.visits = append(out.visits, Visit{Client: c, Start: sp.Start, End: sp.End})
+			}
 		}
 		out.segs = append(out.segs, s)
 		cur = sp.End
@@ -246,7 +258,7 @@ func (ty *tally) row(name string) string {
 		}
 		return fmt.Sprintf("%.0fs", median(xs))
 	}
-	return fmt.Sprintf("%-10s %8.2f%% %6.3f %6.3f %6.3f %9s %9s", name, 100*ty.wrongS/max(ty.fieldS, 1), p, r, f1, secs(ty.startErr), secs(ty.endErr))
+	return fmt.Sprintf("%-17s %8.2f%% %6.3f %6.3f %6.3f %9s %9s", name, 100*ty.wrongS/max(ty.fieldS, 1), p, r, f1, secs(ty.startErr), secs(ty.endErr))
 }
 
 func (ty *tally) misallocated() float64 { return ty.wrongS / max(ty.fieldS, 1) }
@@ -264,7 +276,7 @@ func TestEvaluate(t *testing.T) {
 		}
 		base := *evalSeed * 1_000_003 // far from the reference seeds for any base > 0
 		w := newSimWorld(t, base+uint64(100+pi))
-		var dw, sl, mo tally
+		var dw, fo, sl, mo tally // fo: Derive on the fixes alone
 		var away, honest, awayFlagged, honestFlagged int
 		for k := range n {
 			res := w.simDay(t, p, base+uint64(1000*pi+k+1), k)
@@ -272,6 +284,13 @@ func TestEvaluate(t *testing.T) {
 			day := Derive(w.input(res, fixes))
 			checkInvariants(t, fmt.Sprintf("%s day %d", p.Name, k), day)
 			dw.score(res, scored{segs: day.Segments, visits: day.Visits})
+			// The baselines see the fixes and nothing else: Derive on the
+			// same information, without check-ins and check-outs.
+			in := w.input(res, fixes)
+			in.CheckIns, in.CheckOuts = nil, nil
+			fixesOnly := Derive(in)
+			checkInvariants(t, fmt.Sprintf("%s day %d, fixes only", p.Name, k), fixesOnly)
+			fo.score(res, scored{segs: fixesOnly.Segments, visits: fixesOnly.Visits})
 			sl.score(res, w.fromStaypoints(baseline.Sliding(fixes, baseline.DefaultSliding()), fixes))
 			mo.score(res, w.fromStaypoints(baseline.Motion(fixes, baseline.DefaultMotion()), fixes))
 			byID := map[string]CheckInResult{}
@@ -294,12 +313,32 @@ func TestEvaluate(t *testing.T) {
 				}
 			}
 		}
-		fmt.Fprintf(&out, "\n%s\n%-10s %9s %6s %6s %6s %9s %9s\n", p.Name, "method", "misalloc", "P", "R", "F1", "med|dS|", "med|dE|")
+		fmt.Fprintf(&out, "\n%s\n%-17s %9s %6s %6s %6s %9s %9s\n", p.Name, "method", "misalloc", "P", "R", "F1", "med|dS|", "med|dE|")
 		for _, r := range []struct {
 			name string
 			ty   *tally
-		}{{"dwell", &dw}, {"sliding", &sl}, {"motion", &mo}} {
+		}{{"dwell", &dw}, {"dwell, fixes only", &fo}, {"sliding", &sl}, {"motion", &mo}} {
 			out.WriteString(r.ty.row(r.name) + "\n")
+		}
+		// DESIGN's bar: misallocated time and visit detection far better
+		// than both baselines on the same traces. Dwell on the fixes
+		// alone, the baselines' information, must have at most half the
+		// better baseline's misallocated time and at most half its visit
+		// error (1 - F1); so must Dwell with the check-ins.
+		betterMis := min(sl.misallocated(), mo.misallocated())
+		betterF1 := max(sl.f1(), mo.f1())
+		for _, r := range []struct {
+			name string
+			ty   *tally
+		}{{"dwell", &dw}, {"dwell, fixes only", &fo}} {
+			if r.ty.misallocated() > betterMis/2 {
+				t.Errorf("%s: %s misallocated %.2f%%, want at most half the better baseline's %.2f%%",
+					p.Name, r.name, 100*r.ty.misallocated(), 100*betterMis)
+			}
+			if 1-r.ty.f1() > (1-betterF1)/2 {
+				t.Errorf("%s: %s visit F1 %.3f, want 1 - F1 at most half the better baseline's (F1 %.3f)",
+					p.Name, r.name, r.ty.f1(), betterF1)
+			}
 		}
 		fmt.Fprintf(&out, "check-ins: %d away, %.1f%% flagged; %d honest, %.1f%% flagged\n",
 			away, 100*float64(awayFlagged)/float64(max(away, 1)), honest, 100*float64(honestFlagged)/float64(max(honest, 1)))
