@@ -42,7 +42,11 @@
 // all written (a full disk, a closed pipe: what the command did, such as an
 // import, is done; its report is lost); 2 on a usage error. Every write to
 // stdout goes through one wrapper that remembers the first write error, so
-// no command can report success for output its reader never got.
+// no command can report success for output its reader never got. SIGPIPE
+// is ignored, so that a closed pipe is such a write error (EPIPE) rather
+// than a silent death by the signal (status 141 in a shell): "dwellctl
+// clients list --all | head -1" exits 1 naming the broken pipe, and a
+// watch whose reader went away still prints the cursor to resume from.
 package main
 
 import (
@@ -60,6 +64,11 @@ import (
 )
 
 func main() {
+	// A reader that goes away (dwellctl ... | head -1) must not kill
+	// dwellctl with SIGPIPE, silently and before a watch prints its
+	// cursor: ignored, the signal leaves the write to fail with EPIPE,
+	// which outWriter keeps, so the command exits 1 saying so on stderr.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
