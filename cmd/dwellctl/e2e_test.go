@@ -317,7 +317,7 @@ func TestEndToEnd(t *testing.T) {
 	if r := admin.must(0, "clients", "get", "mall-gi"); !strings.Contains(r.stdout, "Grand Indonesia") || !strings.Contains(r.stdout, "polygon 4 v, 1 hole") {
 		t.Errorf("clients get:\n%s", r.stdout)
 	}
-	admin.must(0, "clients", "delete", "toko-budi")
+	admin.must(0, "clients", "delete", "toko-budi", "--yes")
 	if r := admin.must(1, "clients", "get", "clients/toko-budi"); !strings.Contains(r.stderr, "NOT_FOUND") {
 		t.Errorf("get after delete: stderr %q", r.stderr)
 	}
