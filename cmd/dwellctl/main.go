@@ -1,14 +1,20 @@
 // Command dwellctl is the command-line client of dwelld: it mints tokens,
 // imports and lists clients, manages reps and teams, uploads pings and
-// checks health, all over the public gRPC API. Only "token mint" and
-// "tenants create|list" read the signing keys, from the data directory or,
-// with --postgres, from the database; "backup" copies a running dwelld's
-// store and keys (bbolt) to a directory through the server's control
-// socket and checks the copy (boltstore.Verify) before renaming it into
-// place. It also prints and draws the reports (report visits, report day
-// as a table, JSON or an --svg picture, report breakdown, report kpis),
-// measures ingest under load (load) and runs a demo of a simulated team's
-// day (demo), which may start dwelld in-process.
+// checks health, all over the public gRPC API. Only "token mint",
+// "tenants create|list", and load and demo given --data-dir, read the
+// signing keys, from the data directory or, with --postgres, from the
+// database; "backup" copies a running dwelld's store and keys (bbolt) to a
+// directory through the server's control socket and checks the copy
+// (boltstore.Verify) before renaming it into place. It also prints and
+// draws the reports (report visits, report day as a table, JSON or an
+// --svg picture, report breakdown, report kpis), measures ingest under
+// load (load) and runs a demo of a simulated team's day (demo), which may
+// start dwelld in-process. load and demo write simulated data: given
+// --data-dir they run in a tenant of their own (--tenant, "load" and
+// "demo" by default), whose key they create if missing, and they never
+// replace a client that is not one of their simulated sites (marked by
+// their address): in a tenant with its own client under a site's id they
+// change nothing and name it.
 //
 // The directory commands cover the admin's work after creation too:
 // clients create and update (name, kind, circle or polygon fence, address,
