@@ -30,6 +30,11 @@ func checkDemo(t *testing.T, r result, reps int, wantEvents bool) {
 			t.Errorf("the demo lacks %q", section)
 		}
 	}
+	// The column of verified check-ins is not named like KPI 3's
+	// "verified visits", which counts every visit.
+	if !strings.Contains(out[i:], "VISITS  CHECK-INS OK  WITH CLIENTS") || strings.Contains(out[i:], "VERIFIED") {
+		t.Errorf("the demo's day table header:\n%s", out[i:])
+	}
 	var rows [][]string
 	for _, line := range strings.Split(out[i:], "\n") {
 		if strings.HasPrefix(line, "demo-") {
