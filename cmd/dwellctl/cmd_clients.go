@@ -378,12 +378,37 @@ func printClient(e *env, g *globals, c *dwellv1.Client) int {
 	})
 }
 
+const clientsDeleteHelp = `Deletes one client. Like any client change, the server then derives the
+tenant's last 35 days again, now without the client: on those days its
+visits (found from fixes at its geofence or claimed by check-ins) are gone
+from every report (report day, breakdown, kpis, visits), their time idle
+or travel as the fixes show it. Older days keep what they were derived
+with, the client's id included, unless new data for such a day derives it
+again. As five weeks of reports change, it asks for --yes.`
+
 func clientsDeleteCommand() command {
-	return deleteCommand("clients delete", "NAME", "clients", "delete one client (recorded visits keep its id)", dwellv1.NewDirectoryServiceClient,
-		func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
-			_, err := dc.DeleteClient(ctx, &dwellv1.DeleteClientRequest{Name: n})
-			return err
-		})
+	return command{
+		name:    "clients delete",
+		args:    "NAME --yes",
+		summary: "delete one client; its visits of the last 35 days leave every report (--yes to confirm)",
+		help:    clientsDeleteHelp,
+		nargs:   1,
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, *globals, []string) int {
+			yes := fs.Bool("yes", false, "confirm: the tenant's last 35 days are derived again without the client")
+			del := deleteCommand("clients delete", "NAME", "clients", "", dwellv1.NewDirectoryServiceClient,
+				func(ctx context.Context, dc dwellv1.DirectoryServiceClient, n string) error {
+					_, err := dc.DeleteClient(ctx, &dwellv1.DeleteClientRequest{Name: n})
+					return err
+				}).flags(fs)
+			return func(ctx context.Context, e *env, g *globals, args []string) int {
+				if !*yes {
+					return e.usageError("clients delete", "deleting %s derives the tenant's last 35 days again without it: its visits on those days are gone from every report; pass --yes to confirm",
+						resourceName("clients", args[0]))
+				}
+				return del(ctx, e, g, args)
+			}
+		},
+	}
 }
 
 // deleteCommand is a command that deletes the resource coll/ARG with del

@@ -41,9 +41,18 @@ temporary data directory, removed at the end. --data-dir alone starts it
 in-process on that directory (kept: run dwelld on it afterwards to look
 around). --addr reaches a running dwelld: add --data-dir with that
 server's data directory to mint the tokens, or give a partner token
-(--token or DWELL_TOKEN). Running the demo again reuses its team and reps;
-on the same day with the same --seed everything it sends is a duplicate
-(harmless), while another --seed adds a second day to the same reps.`
+(--token or DWELL_TOKEN), whose tenant it then runs in.
+
+With --data-dir it runs in a tenant of its own, --tenant (default "demo"),
+whose key it creates if missing (a running dwelld accepts it within 10 s:
+the demo waits), so that its simulated sites (ids such as c0001, m01,
+s01-02), team, reps and events stay out of the company's tenant. It never
+replaces a client of the tenant that is not one of its simulated sites:
+when the tenant has its own client under such an id, it stops before
+changing anything and says which. Running the demo again reuses its team
+and reps; on the same day with the same --seed everything it sends is a
+duplicate (harmless), while another --seed adds a second day to the same
+reps (and replaces the simulated sites with that seed's).`
 
 // demoOptions are the flags of dwellctl demo.
 type demoOptions struct {
@@ -68,7 +77,7 @@ func demoCommand() command {
 			fs.IntVar(&o.clients, "clients", 300, "office and building client sites (malls and shop streets come on top)")
 			fs.DurationVar(&o.day, "day", 2*time.Minute, "how long the working day (10 h) takes to replay")
 			fs.StringVar(&o.dataDir, "data-dir", "", "dwelld data `directory`: mint tokens from it, and without --addr serve it in-process")
-			fs.StringVar(&o.tenant, "tenant", "default", "the `tenant`")
+			fs.StringVar(&o.tenant, "tenant", "demo", "with --data-dir, the `tenant` to run in (created if missing); keep it apart from real data")
 			fs.Uint64Var(&o.seed, "seed", 1, "simulator `seed`")
 			fs.BoolVar(&o.quiet, "quiet", false, "print only the final reports")
 			fs.StringVar(&o.svgDir, "svg", "", "also draw each rep's day into `directory`/REP.svg")
@@ -141,12 +150,16 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions) int {
 	case o.day <= 0:
 		return e.usageError(name, "--day must be positive")
 	}
+	if p := checkSimTenant(o.tenant); p != "" {
+		return e.usageError(name, "%s", p)
+	}
 	if o.svgDir != "" {
 		if err := os.MkdirAll(o.svgDir, 0o755); err != nil {
 			return e.fail(name, err)
 		}
 	}
 	dataDir := o.dataDir
+	created := false
 	if !g.addrSet {
 		// Serve in-process, on a temporary directory unless one is named.
 		if dataDir == "" {
@@ -156,6 +169,10 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions) int {
 			}
 			defer os.RemoveAll(tmp)
 			dataDir = tmp
+		}
+		// The demo's tenant has its key before the server reads the keys.
+		if _, err := ensureTenantKey(ctx, dataDir, o.tenant, true); err != nil {
+			return e.fail(name, err)
 		}
 		m := daemon.NewMain()
 		m.Config.Listen = "127.0.0.1:0"
@@ -171,6 +188,12 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions) int {
 		fmt.Fprintf(e.stdout, "Started dwelld in-process at %s on %s.\n", g.addr, dataDir)
 	}
 	if dataDir != "" {
+		if g.addrSet {
+			var err error
+			if created, err = ensureTenantKey(ctx, dataDir, o.tenant, false); err != nil {
+				return e.fail(name, err)
+			}
+		}
 		tok, err := mintPartnerToken(dataDir, o.tenant, "demo", e.now())
 		if err != nil {
 			return e.fail(name, err)
@@ -191,8 +214,14 @@ func runDemo(ctx context.Context, e *env, g *globals, o demoOptions) int {
 	}
 	d := &demo{e: e, g: g, o: o, conn: conn, loc: loc, names: map[string]string{}, ephemeral: !g.addrSet && o.dataDir == ""}
 	d.date = dwellDate(e.now().AddDate(0, 0, -1), loc)
+	if created {
+		fmt.Fprintf(e.stdout, "Created tenant %q (its key in %s); waiting for dwelld to read it, within 10 s...\n", o.tenant, filepath.Join(dataDir, "keys"))
+		if err := awaitTenant(ctx, g, dwellv1.NewDirectoryServiceClient(conn)); err != nil {
+			return e.simSetupError(name, g, dataDir, o.tenant, err)
+		}
+	}
 	if err := d.setup(ctx); err != nil {
-		return e.rpcError(name, g, err)
+		return e.simSetupError(name, g, dataDir, o.tenant, err)
 	}
 	if err := d.replay(ctx); err != nil {
 		return e.rpcError(name, g, err)
@@ -548,7 +577,9 @@ func (d *demo) report(ctx context.Context) int {
 	fmt.Fprintf(w, "\nEach rep's day (GetRepDay)\n\n")
 	tw := newTable(w)
 	var drawn []string
-	row(tw, "REP", "NAME", "VISITS", "VERIFIED", "WITH CLIENTS", "IDLE", "TRAVEL", "DISTANCE", "NO DATA", "FIXES", "FLAGS")
+	// CHECK-INS OK counts the visits whose check-in was verified at the
+	// site; KPI 3's "verified visits" above counts every derived visit.
+	row(tw, "REP", "NAME", "VISITS", "CHECK-INS OK", "WITH CLIENTS", "IDLE", "TRAVEL", "DISTANCE", "NO DATA", "FIXES", "FLAGS")
 	for _, r := range d.reps {
 		resp, err := rc.GetRepDay(rctx, &dwellv1.GetRepDayRequest{Rep: r.name, Date: day, IncludeFixes: d.o.svgDir != ""})
 		if err != nil {
@@ -594,6 +625,10 @@ func (d *demo) report(ctx context.Context) int {
 			"  dwellctl demo --data-dir demo-data\n  dwelld --data-dir demo-data &\n"+
 			"  export DWELL_TOKEN=$(dwellctl token mint --data-dir demo-data --tenant %s --role manager --subject demo-manager)\n"+
 			"  dwellctl report day %s --date %s --svg day.svg\n", d.o.tenant, d.reps[0].id, formatDate(day))
+	} else if d.o.dataDir != "" {
+		fmt.Fprintf(w, "\nDraw a rep's day (with a token of tenant %q, such as its team's manager demo-manager):\n\n"+
+			"  export DWELL_TOKEN=$(dwellctl token mint --data-dir %s --tenant %s --role manager --subject demo-manager)\n"+
+			"  dwellctl report day %s --date %s --svg day.svg\n", d.o.tenant, d.o.dataDir, d.o.tenant, d.reps[0].id, formatDate(day))
 	} else {
 		fmt.Fprintf(w, "\nDraw a rep's day (with a token of this tenant, such as the team's manager demo-manager):\n\n"+
 			"  dwellctl report day %s --date %s --svg day.svg\n", d.reps[0].id, formatDate(day))

@@ -32,9 +32,16 @@ failures by gRPC status code.
 
 It sets up its own data first, idempotently: reps PREFIX-0001... (time
 zone Asia/Jakarta, no working hours) and the simulated city's client
-sites. That needs a partner token of the tenant (DWELL_TOKEN or --token),
-which may both write the directory and relay fixes for any of its reps; or
---data-dir of a dwelld on this machine, from whose keys it mints one.
+sites (about 380, ids such as c0001, m01, s01-02). That needs --data-dir of
+a dwelld on this machine, from whose keys it mints a partner token of a
+tenant of its own, --tenant (default "load"), whose key it creates if
+missing (the running dwelld accepts it within 10 s: load waits); or a
+partner token (DWELL_TOKEN or --token), which may both write the directory
+and relay fixes for any of its reps, and names the tenant. Give it a
+tenant of its own: every run adds days of fixes to its reps. It never
+replaces a client of the tenant that is not one of its simulated sites:
+when the tenant has its own client under such an id, it stops before
+changing anything and says which.
 
 Paths are real: each rep replays a day of the simulator (a few dozen
 distinct simulated days are shared round-robin among the reps), moved back
@@ -75,7 +82,7 @@ func loadCommand() command {
 			fs.IntVar(&o.window, "window", 16, "unacknowledged batches per stream at most")
 			fs.StringVar(&o.prefix, "prefix", "load", "rep id `prefix`")
 			fs.StringVar(&o.dataDir, "data-dir", "", "mint a partner token from this dwelld data `directory` instead of --token")
-			fs.StringVar(&o.tenant, "tenant", "default", "the `tenant`, with --data-dir")
+			fs.StringVar(&o.tenant, "tenant", "load", "with --data-dir, the `tenant` to run in (created if missing); keep it apart from real data")
 			fs.BoolVar(&o.progress, "progress", false, "print the progress line even when stderr is not a terminal")
 			fs.Uint64Var(&o.seed, "seed", 1, "simulator `seed`")
 			return func(ctx context.Context, e *env, g *globals, _ []string) int {
@@ -212,8 +219,16 @@ func runLoad(ctx context.Context, e *env, g *globals, o loadOptions) int {
 	case o.duration <= 0:
 		return e.usageError(name, "--duration must be positive")
 	}
+	if p := checkSimTenant(o.tenant); p != "" {
+		return e.usageError(name, "%s", p)
+	}
 	o.streams = min(o.streams, o.reps)
+	created := false
 	if o.dataDir != "" {
+		var err error
+		if created, err = ensureTenantKey(ctx, o.dataDir, o.tenant, false); err != nil {
+			return e.fail(name, err)
+		}
 		tok, err := mintPartnerToken(o.dataDir, o.tenant, "dwellctl-load", e.now())
 		if err != nil {
 			return e.fail(name, err)
@@ -225,11 +240,18 @@ func runLoad(ctx context.Context, e *env, g *globals, o loadOptions) int {
 		return e.fail(name, err)
 	}
 	defer conn.Close()
+	dc := dwellv1.NewDirectoryServiceClient(conn)
+	if created {
+		fmt.Fprintf(e.stderr, "load: created tenant %q (its key in %s); waiting for dwelld to read it, within 10 s...\n", o.tenant, filepath.Join(o.dataDir, "keys"))
+		if err := awaitTenant(ctx, g, dc); err != nil {
+			return e.simSetupError(name, g, o.dataDir, o.tenant, err)
+		}
+	}
 
 	fmt.Fprintf(e.stderr, "load: setting up %d reps and the simulated city...\n", o.reps)
-	reps, err := setupLoad(ctx, g, dwellv1.NewDirectoryServiceClient(conn), o, e.now())
+	reps, err := setupLoad(ctx, g, dc, o, e.now())
 	if err != nil {
-		return e.rpcError(name, g, err)
+		return e.simSetupError(name, g, o.dataDir, o.tenant, err)
 	}
 	run := strconv.FormatInt(e.now().UnixNano(), 36)
 	c := &loadCounters{errors: map[string]int{}}

@@ -33,7 +33,10 @@ is then said on stderr.
 --svg FILE also draws the day as an SVG picture: a time bar coloured by
 segment kind with the visited clients numbered and named, and a map of the
 day's fixes with the fences of the visited clients, to scale, with a
-legend and a scale bar.`
+legend and a scale bar.
+
+--fixes adds the day's fixes to the JSON of -o json, and needs it: the
+table shows how many there were, and --svg draws them.`
 
 func reportDayCommand() command {
 	return command{
@@ -47,11 +50,14 @@ func reportDayCommand() command {
 			var withFixes bool
 			fs.StringVar(&date, "date", "today", "the local `day`: YYYY-MM-DD, today or yesterday")
 			fs.StringVar(&svgPath, "svg", "", "also draw the day into this SVG `file`")
-			fs.BoolVar(&withFixes, "fixes", false, "with -o json, include the day's fixes")
+			fs.BoolVar(&withFixes, "fixes", false, "include the day's fixes in the JSON; needs -o json")
 			return func(ctx context.Context, e *env, g *globals, args []string) int {
 				const name = "report day"
 				if len(args) > 1 {
 					return e.usageError(name, "unexpected arguments: %s", strings.Join(args[1:], " "))
+				}
+				if withFixes && !g.json() {
+					return e.usageError(name, "--fixes needs -o json: the table shows the fix count, and --svg draws the fixes")
 				}
 				d, err := parseDate(date, e.now())
 				if err != nil {

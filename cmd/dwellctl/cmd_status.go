@@ -17,7 +17,10 @@ const reportStatusHelp = `Prints who is idle now: each rep's state (tracking, pa
 outside hours), what it is doing (visit, idle, travel, gap, paused) since
 when and for how long, the client of a visit, and its last fix (local time,
 age, position; no position while tracking is paused). Times are in each
-rep's time zone; durations run to the server's as_of_time.
+rep's time zone; durations run to the server's as_of_time. A time after it
+(a phone's clock ahead: the server takes fixes up to 24 hours ahead) has
+lasted nothing yet: its duration shows as 0s and its last fix as "just
+now", never as a negative duration.
 
 Reps are named with --rep (repeatable) or --team; with neither, a manager
 gets the reps of its teams, an admin or partner every rep, a rep itself.`
@@ -75,7 +78,9 @@ func reportStatusCommand() command {
 	}
 }
 
-// printStatuses writes rep statuses as a table, durations to asOf.
+// printStatuses writes rep statuses as a table, durations to asOf. A
+// since or last-fix time after asOf (a phone's clock ahead; fixes are taken
+// up to 24 h ahead) has lasted nothing: 0s, "just now".
 func printStatuses(w io.Writer, ss []*dwellv1.RepStatus, asOf time.Time) {
 	tw := newTable(w)
 	row(tw, "REP", "STATE", "DOING", "SINCE", "FOR", "CLIENT", "LAST FIX", "POSITION")
@@ -85,12 +90,16 @@ func printStatuses(w io.Writer, ss []*dwellv1.RepStatus, asOf time.Time) {
 		since, dur := "-", "-"
 		if s.GetSinceTime() != nil {
 			since = localClock(s.GetSinceTime().AsTime(), loc, today)
-			dur = formatDuration(asOf.Sub(s.GetSinceTime().AsTime()))
+			dur = formatDuration(max(asOf.Sub(s.GetSinceTime().AsTime()), 0))
 		}
 		last, pos := "-", "-"
 		if s.GetLastFixTime() != nil {
 			at := s.GetLastFixTime().AsTime()
-			last = fmt.Sprintf("%s (%s ago)", localClock(at, loc, today), formatDuration(asOf.Sub(at)))
+			ago := "just now"
+			if d := asOf.Sub(at); d > 0 {
+				ago = formatDuration(d) + " ago"
+			}
+			last = fmt.Sprintf("%s (%s)", localClock(at, loc, today), ago)
 		}
 		if p := s.GetLastFixLocation(); p != nil {
 			pos = fmt.Sprintf("%.5f,%.5f ±%.0f m", p.GetLat(), p.GetLng(), s.GetLastFixAccuracyMeters())

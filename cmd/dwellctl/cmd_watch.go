@@ -49,7 +49,10 @@ stderr. It stops with status 1 on an error that retrying cannot mend (a
 cursor from another tenant, or older than the events kept, a token
 without the right to watch, or one that expired during the stream: the
 server ends a stream when its token expires; then it prints the cursor to
-resume from with a new token). --timeout does not apply to the stream.`
+resume from with a new token), and when it cannot write an event out (its
+reader went away, as "watch | head -2" does, or a full disk): then it
+prints on stderr the cursor to resume from, that of the last event
+written. --timeout does not apply to the stream.`
 
 // Pauses between the reconnections of watch: the first, doubled after each
 // try that received nothing, up to the last.

@@ -115,11 +115,32 @@ func (e *env) rpcError(name string, g *globals, err error) int {
 			fmt.Fprintln(w, "hint: no token given: set DWELL_TOKEN or --token (mint one with \"dwellctl token mint\")")
 		}
 	case codes.Unavailable:
-		if strings.Contains(st.Message(), "connect") || strings.Contains(st.Message(), "dial") {
-			fmt.Fprintf(w, "hint: is dwelld running at %s? (--addr or DWELL_ADDR)\n", g.addr)
+		if h := unavailableHint(st.Message(), g.addr, g.tls); h != "" {
+			fmt.Fprintln(w, h)
 		}
 	case codes.DeadlineExceeded:
 		fmt.Fprintf(w, "hint: the call took longer than --timeout %v\n", g.timeout)
 	}
 	return exitFail
+}
+
+// unavailableHint returns the hint for a call that failed UNAVAILABLE with
+// msg, from a dwellctl dialing addr (with TLS when tls is set), or "" when
+// msg says nothing it can help with. Each hint names what the connection
+// showed: no server, or no host by that name (is dwelld running?); a
+// server that closed the connection before speaking gRPC, as a dwelld
+// serving TLS does to a plaintext client (--tls, --ca); a certificate not
+// trusted (--ca); a server answering TLS with plaintext (drop --tls).
+func unavailableHint(msg, addr string, tls bool) string {
+	switch {
+	case strings.Contains(msg, "x509:"):
+		return "hint: dwellctl does not trust dwelld's certificate: give --ca FILE with that certificate, or with its CA's for a private CA (env DWELL_CA)"
+	case strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return fmt.Sprintf("hint: %s answers without TLS: leave out --tls and --ca (and DWELL_TLS, DWELL_CA)", addr)
+	case strings.Contains(msg, "error reading server preface") && !tls:
+		return fmt.Sprintf("hint: %s closed the connection before answering, as a dwelld serving TLS does to a plaintext client: add --tls, or --ca FILE for a self-signed or private CA certificate", addr)
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "produced zero addresses"):
+		return fmt.Sprintf("hint: is dwelld running at %s? (--addr or DWELL_ADDR)", addr)
+	}
+	return ""
 }

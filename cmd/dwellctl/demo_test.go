@@ -30,6 +30,11 @@ func checkDemo(t *testing.T, r result, reps int, wantEvents bool) {
 			t.Errorf("the demo lacks %q", section)
 		}
 	}
+	// The column of verified check-ins is not named like KPI 3's
+	// "verified visits", which counts every visit.
+	if !strings.Contains(out[i:], "VISITS  CHECK-INS OK  WITH CLIENTS") || strings.Contains(out[i:], "VERIFIED") {
+		t.Errorf("the demo's day table header:\n%s", out[i:])
+	}
 	var rows [][]string
 	for _, line := range strings.Split(out[i:], "\n") {
 		if strings.HasPrefix(line, "demo-") {
@@ -70,11 +75,19 @@ func TestDemoInProcess(t *testing.T) {
 	}
 }
 
+// TestDemoAgainstRunningServer runs the demo against a running dwelld, as
+// the README shows (--addr, --data-dir): in a tenant of its own ("demo",
+// which it creates), so that the default tenant's client c0001 stays as
+// it was, with no demo team, reps or sites beside it.
 func TestDemoAgainstRunningServer(t *testing.T) {
 	addr, dataDir := testServer(t)
 	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": addr}}
+	rt := newRealTenant(t, c, dataDir)
 	for run := range 2 { // the second run reuses the team and reps
 		r := c.must(0, "demo", "--data-dir", dataDir, "--day", "1s", "--reps", "2", "--clients", "40")
+		if created := strings.Contains(r.stdout, `Created tenant "demo"`); created != (run == 0) {
+			t.Errorf("run %d said it created its tenant: %v\n%s", run, created, r.stdout)
+		}
 		// The second run sends the same fixes again: duplicates change no
 		// day, so no event is new.
 		checkDemo(t, r, 2, run == 0)
@@ -94,10 +107,18 @@ func TestDemoAgainstRunningServer(t *testing.T) {
 	}
 
 	// The demo's data stays: a manager of the team reads a rep's day.
-	mgr := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "default", "--role", "manager", "--subject", "demo-manager").stdout)
+	mgr := strings.TrimSpace(c.must(0, "token", "mint", "--data-dir", dataDir, "--tenant", "demo", "--role", "manager", "--subject", "demo-manager").stdout)
 	if r := c.with("DWELL_TOKEN", mgr).must(0, "report", "day", "demo-01", "--date", "yesterday"); !strings.Contains(r.stdout, "Visits") {
 		t.Errorf("report day after the demo:\n%s", r.stdout)
 	}
+	rt.check(t, "demo --addr --data-dir")
+
+	// Told to run in the default tenant, it replaces nothing there.
+	r := c.must(1, "demo", "--data-dir", dataDir, "--tenant", "default", "--day", "300ms", "--reps", "1", "--clients", "40", "--quiet")
+	if !strings.Contains(r.stderr, "clients/c0001") || !strings.Contains(r.stderr, "--tenant") {
+		t.Errorf("demo --tenant default with a client c0001 of its own: stderr\n%s", r.stderr)
+	}
+	rt.check(t, "demo --tenant default")
 	c.must(2, "demo", "--reps", "0")
 	if r := c.must(2, "demo", "--day", "1s"); !strings.Contains(r.stderr, "--data-dir") {
 		t.Errorf("demo against a server without a token: %s", r.stderr)

@@ -425,3 +425,39 @@ func TestHelpListsDirectoryCommands(t *testing.T) {
 		t.Errorf("teams update -h does not say --manager replaces the list:\n%s", r.stderr)
 	}
 }
+
+// TestClientsDeleteConfirms: the help of "clients delete" says what
+// DeleteClient does to the reports (the last 35 days derived again
+// without the client), and the command deletes nothing without --yes.
+func TestClientsDeleteConfirms(t *testing.T) {
+	f := newDirectoryFixture(t)
+	r := f.admin.must(0, "help", "clients", "delete")
+	help := strings.Join(strings.Fields(r.stderr+r.stdout), " ")
+	for _, want := range []string{"Usage: dwellctl clients delete [flags] NAME --yes", "derives the tenant's last 35 days again, now without the client",
+		"its visits (found from fixes at its geofence or claimed by check-ins) are gone from every report", "-yes"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help clients delete lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(help, "keep its id") {
+		t.Errorf("help clients delete still says recorded visits keep the client's id:\n%s", r.stderr)
+	}
+	if r := f.admin.must(0, "help"); !strings.Contains(r.stdout, "its visits of the last 35 days leave every report") {
+		t.Errorf("the command list's line of clients delete:\n%s", r.stdout)
+	}
+
+	f.admin.must(0, "clients", "create", "toko-budi", "--name", "Toko Budi", "--kind", "customer", "--circle", "-6.2,106.8,50")
+	r = f.admin.must(2, "clients", "delete", "toko-budi")
+	if !strings.Contains(r.stderr, "clients/toko-budi") || !strings.Contains(r.stderr, "pass --yes to confirm") || r.stdout != "" {
+		t.Errorf("clients delete without --yes: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	if _, err := f.api.GetClient(ctxT(t), &dwellv1.GetClientRequest{Name: "clients/toko-budi"}); err != nil {
+		t.Fatalf("the client after a delete without --yes: %v", err)
+	}
+	if r := f.admin.must(0, "clients", "delete", "toko-budi", "--yes"); r.stdout != "Deleted clients/toko-budi\n" {
+		t.Errorf("clients delete --yes printed %q", r.stdout)
+	}
+	if _, err := f.api.GetClient(ctxT(t), &dwellv1.GetClientRequest{Name: "clients/toko-budi"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("the client after clients delete --yes: %v, want NOT_FOUND", err)
+	}
+}

@@ -57,7 +57,29 @@ func testServerWith(t *testing.T, configure func(*server.Config)) (addr, dataDir
 		t.Fatal(err)
 	}
 	go gs.Serve(lis)
+	// The keys are read again every 100 ms, as dwelld does every 10 s, so
+	// that a tenant created meanwhile (load and demo make their own) is
+	// accepted.
+	reloadCtx, stopReload := context.WithCancel(context.Background())
+	reloaded := make(chan struct{})
+	go func() {
+		defer close(reloaded)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-reloadCtx.Done():
+				return
+			case <-tick.C:
+				if err := kr.Reload(reloadCtx); err != nil && reloadCtx.Err() == nil {
+					t.Errorf("reloading the keys: %v", err)
+				}
+			}
+		}
+	}()
 	t.Cleanup(func() {
+		stopReload()
+		<-reloaded
 		srv.Close()
 		gs.Stop()
 		st.Close()
@@ -317,7 +339,7 @@ func TestEndToEnd(t *testing.T) {
 	if r := admin.must(0, "clients", "get", "mall-gi"); !strings.Contains(r.stdout, "Grand Indonesia") || !strings.Contains(r.stdout, "polygon 4 v, 1 hole") {
 		t.Errorf("clients get:\n%s", r.stdout)
 	}
-	admin.must(0, "clients", "delete", "toko-budi")
+	admin.must(0, "clients", "delete", "toko-budi", "--yes")
 	if r := admin.must(1, "clients", "get", "clients/toko-budi"); !strings.Contains(r.stderr, "NOT_FOUND") {
 		t.Errorf("get after delete: stderr %q", r.stderr)
 	}

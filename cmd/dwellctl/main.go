@@ -1,14 +1,20 @@
 // Command dwellctl is the command-line client of dwelld: it mints tokens,
 // imports and lists clients, manages reps and teams, uploads pings and
-// checks health, all over the public gRPC API. Only "token mint" and
-// "tenants create|list" read the signing keys, from the data directory or,
-// with --postgres, from the database; "backup" copies a running dwelld's
-// store and keys (bbolt) to a directory through the server's control
-// socket and checks the copy (boltstore.Verify) before renaming it into
-// place. It also prints and draws the reports (report visits, report day
-// as a table, JSON or an --svg picture, report breakdown, report kpis),
-// measures ingest under load (load) and runs a demo of a simulated team's
-// day (demo), which may start dwelld in-process.
+// checks health, all over the public gRPC API. Only "token mint",
+// "tenants create|list", and load and demo given --data-dir, read the
+// signing keys, from the data directory or, with --postgres, from the
+// database; "backup" copies a running dwelld's store and keys (bbolt) to a
+// directory through the server's control socket and checks the copy
+// (boltstore.Verify) before renaming it into place. It also prints and
+// draws the reports (report visits, report day as a table, JSON or an
+// --svg picture, report breakdown, report kpis), measures ingest under
+// load (load) and runs a demo of a simulated team's day (demo), which may
+// start dwelld in-process. load and demo write simulated data: given
+// --data-dir they run in a tenant of their own (--tenant, "load" and
+// "demo" by default), whose key they create if missing, and they never
+// replace a client that is not one of their simulated sites (marked by
+// their address): in a tenant with its own client under a site's id they
+// change nothing and name it.
 //
 // The directory commands cover the admin's work after creation too:
 // clients create and update (name, kind, circle or polygon fence, address,
@@ -42,7 +48,11 @@
 // all written (a full disk, a closed pipe: what the command did, such as an
 // import, is done; its report is lost); 2 on a usage error. Every write to
 // stdout goes through one wrapper that remembers the first write error, so
-// no command can report success for output its reader never got.
+// no command can report success for output its reader never got. SIGPIPE
+// is ignored, so that a closed pipe is such a write error (EPIPE) rather
+// than a silent death by the signal (status 141 in a shell): "dwellctl
+// clients list --all | head -1" exits 1 naming the broken pipe, and a
+// watch whose reader went away still prints the cursor to resume from.
 package main
 
 import (
@@ -60,6 +70,11 @@ import (
 )
 
 func main() {
+	// A reader that goes away (dwellctl ... | head -1) must not kill
+	// dwellctl with SIGPIPE, silently and before a watch prints its
+	// cursor: ignored, the signal leaves the write to fail with EPIPE,
+	// which outWriter keeps, so the command exits 1 saying so on stderr.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()

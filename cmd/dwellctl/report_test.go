@@ -567,3 +567,20 @@ func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
 }
+
+// TestReportDayFixesNeedsJSON: --fixes only adds to the JSON, so without
+// -o json it is a usage error that says so, not silently ignored; the
+// help says it too.
+func TestReportDayFixesNeedsJSON(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{"DWELL_ADDR": "127.0.0.1:1"}}
+	if r := c.must(2, "report", "day", "rep-1", "--fixes"); !strings.Contains(r.stderr, "--fixes needs -o json") {
+		t.Errorf("report day --fixes without -o json: stderr %q", r.stderr)
+	}
+	if r := c.must(2, "-o", "table", "report", "day", "rep-1", "--fixes", "--svg", t.TempDir()+"/day.svg"); !strings.Contains(r.stderr, "--fixes needs -o json") {
+		t.Errorf("report day --fixes --svg without -o json: stderr %q", r.stderr)
+	}
+	if r := c.must(0, "help", "report", "day"); !strings.Contains(r.stderr, "--fixes adds the day's fixes to the JSON of -o json, and needs it") ||
+		!strings.Contains(r.stderr, "needs -o json") {
+		t.Errorf("help report day:\n%s", r.stderr)
+	}
+}

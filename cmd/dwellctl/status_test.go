@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -73,4 +74,36 @@ func TestReportStatus(t *testing.T) {
 	// A team the manager does not manage is refused.
 	mgr.must(1, "report", "status", "--team", "south")
 	mgr.must(2, "report", "status", "--team", "north", "--rep", "budi")
+}
+
+// TestPrintStatusesAheadOfClock: a rep whose phone's clock runs ahead of
+// the server's (fixes are taken up to 24 h ahead) has a state since, and a
+// last fix at, times after as_of_time: the table shows them as lasting 0s
+// and "just now", not as negative durations.
+func TestPrintStatusesAheadOfClock(t *testing.T) {
+	asOf := time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	printStatuses(&b, []*dwellv1.RepStatus{
+		{Rep: "reps/budi", TimeZone: "Asia/Jakarta", State: dwellv1.RepState_REP_STATE_TRACKING, Kind: dwellv1.SegmentKind_SEGMENT_KIND_IDLE,
+			SinceTime: timestamppb.New(asOf.Add(30 * time.Minute)), LastFixTime: timestamppb.New(asOf.Add(23 * time.Minute)),
+			LastFixLocation: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8}, LastFixAccuracyMeters: 10},
+		{Rep: "reps/ani", TimeZone: "Asia/Jakarta", State: dwellv1.RepState_REP_STATE_TRACKING, Kind: dwellv1.SegmentKind_SEGMENT_KIND_IDLE,
+			SinceTime: timestamppb.New(asOf.Add(-20 * time.Minute)), LastFixTime: timestamppb.New(asOf.Add(-3 * time.Minute)),
+			LastFixLocation: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8}, LastFixAccuracyMeters: 10},
+	}, asOf)
+	lines := strings.Split(b.String(), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("report status table:\n%s", b.String())
+	}
+	budi, ani := strings.Fields(lines[1]), strings.Fields(lines[2])
+	// REP STATE DOING SINCE FOR CLIENT, then LAST FIX: a time and its age.
+	if got := strings.Join(budi[:9], " "); got != "reps/budi tracking idle 12:30 0s - 12:23 (just now)" {
+		t.Errorf("a rep ahead of the clock: %q, want %q\n%s", got, "reps/budi tracking idle 12:30 0s - 12:23 (just now)", b.String())
+	}
+	if got := strings.Join(ani[:9], " "); got != "reps/ani tracking idle 11:40 20m - 11:57 (3m ago)" {
+		t.Errorf("a rep behind the clock: %q, want %q\n%s", got, "reps/ani tracking idle 11:40 20m - 11:57 (3m ago)", b.String())
+	}
+	if strings.Contains(b.String(), "-30m") || strings.Contains(b.String(), "-23m") {
+		t.Errorf("negative durations in the table:\n%s", b.String())
+	}
 }
