@@ -100,8 +100,12 @@ type Input struct {
 // centre, which overlapping fences' ties go to the nearest of
 // (dwell.Geofence.Center, the mean of its shell's vertices), is right
 // across the antimeridian, and a closing repeat of the first vertex no
-// longer counts twice.
-const Version = 6
+// longer counts twice. 7: a check-in or check-out whose fix is a mock
+// location by impossible speed (not only by the OS flag), or is dated more
+// than MaxFixAge from the action (a check-in's verdict STALE_FIX), names,
+// splits and rules out no stop's site; the impossible-speed test judges
+// an action's fix at the action's time, not the fix's own.
+const Version = 7
 
 // StayGapMax is the longest time between the part of a stay at one place
 // on one local day and its part on the next that still makes them one
@@ -192,7 +196,7 @@ func (s Source) String() string {
 	return sourceNames[s]
 }
 
-var verificationNames = [...]string{"UNSPECIFIED", "VERIFIED", "OUTSIDE_GEOFENCE", "LOW_ACCURACY", "MOCK_LOCATION", "NO_FIX"}
+var verificationNames = [...]string{"UNSPECIFIED", "VERIFIED", "OUTSIDE_GEOFENCE", "LOW_ACCURACY", "MOCK_LOCATION", "NO_FIX", "STALE_FIX"}
 
 func verificationName(v dwell.Verification) string {
 	if v < 0 || int(v) >= len(verificationNames) {
