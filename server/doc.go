@@ -124,7 +124,9 @@
 // up to maxInFlightBatches (16) batches of a stream in flight, so even one
 // phone rides the store's group commit; acknowledgements still go out in
 // batch order. CheckIn answers with timeline.Verify, the rule the
-// derivation applies, so the immediate answer and the day agree; check-ins
+// derivation applies, given the check-in's time (a fix dated more than
+// timeline.MaxFixAge from it is STALE_FIX at once), so the immediate
+// answer and the day agree; check-ins
 // are verified against the client read from the store, so they never
 // depend on the fence index being current.
 //

@@ -570,7 +570,7 @@ func (g *ingestService) CheckIn(ctx context.Context, req *dwellv1.CheckInRequest
 	if err != nil {
 		return nil, err
 	}
-	ver, dist := timeline.Verify(c, f)
+	ver, dist := timeline.Verify(c, f, a.t)
 	ci, existed, err := g.s.store.RecordCheckIn(ctx, a.p.Tenant, dwell.CheckIn{
 		RequestID: req.GetRequestId(), Rep: a.rep.ID, Client: c.ID, Time: a.t, Fix: f,
 		Verification: ver, DistanceM: dist, ReceiveTime: a.now.UTC(),

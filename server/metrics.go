@@ -65,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}, []string{"result"})
 	checkIns := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "dwell_ingest_check_ins_total",
-		Help: "Check-ins recorded (retries of one request_id count once), by the server's verification: verified, outside_geofence, low_accuracy, mock_location, no_fix.",
+		Help: "Check-ins recorded (retries of one request_id count once), by the server's verification: verified, outside_geofence, low_accuracy, mock_location, no_fix, stale_fix.",
 	}, []string{"verification"})
 	derivations := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "dwell_refresh_derivations_total",
@@ -126,7 +126,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 	}
 	for _, v := range []dwell.Verification{dwell.VerificationVerified, dwell.VerificationOutsideGeofence,
-		dwell.VerificationLowAccuracy, dwell.VerificationMockLocation, dwell.VerificationNoFix} {
+		dwell.VerificationLowAccuracy, dwell.VerificationMockLocation, dwell.VerificationNoFix, dwell.VerificationStaleFix} {
 		checkIns.WithLabelValues(verificationLabel(v))
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.streams, fixes, m.batches, checkIns,

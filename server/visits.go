@@ -38,7 +38,7 @@ func (rs *reportService) ListVisits(ctx context.Context, req *dwellv1.ListVisits
 		client = dwell.ClientID(id)
 	}
 	ver := dwell.Verification(req.GetVerification())
-	if ver < dwell.VerificationUnspecified || ver > dwell.VerificationNoFix {
+	if ver < dwell.VerificationUnspecified || ver > dwell.VerificationStaleFix {
 		vs = append(vs, dwell.Violation{Field: "verification", Description: "is not a known verification"})
 	}
 	if err := invalid(op, vs); err != nil {

@@ -34,7 +34,7 @@ func reportVisitsCommand() command {
 			r.register(fs, false)
 			l.register(fs)
 			fs.StringVar(&client, "client", "", "only visits to this `client`, ID or clients/ID")
-			fs.StringVar(&verification, "verification", "", "only visits whose check-in is `verified`, outside-geofence, low-accuracy, mock-location or no-fix")
+			fs.StringVar(&verification, "verification", "", "only visits whose check-in is `verified`, outside-geofence, low-accuracy, mock-location, no-fix or stale-fix")
 			return func(ctx context.Context, e *env, g *globals, _ []string) int {
 				const name = "report visits"
 				from, to, reps, team, err := r.resolve(e.now(), false)
@@ -76,7 +76,7 @@ func parseVerification(s string) (dwellv1.Verification, error) {
 	if v, ok := dwellv1.Verification_value["VERIFICATION_"+strings.TrimPrefix(up, "VERIFICATION_")]; ok && v != 0 {
 		return dwellv1.Verification(v), nil
 	}
-	return 0, fmt.Errorf("%q: want verified, outside-geofence, low-accuracy, mock-location or no-fix", s)
+	return 0, fmt.Errorf("%q: want verified, outside-geofence, low-accuracy, mock-location, no-fix or stale-fix", s)
 }
 
 // repZones reads the time zone of each rep of the visits. A rep that

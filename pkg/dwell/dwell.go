@@ -378,6 +378,10 @@ const (
 	VerificationMockLocation
 	// VerificationNoFix means the check-in carried no position.
 	VerificationNoFix
+	// VerificationStaleFix means the check-in's fix was taken more than
+	// timeline.MaxFixAge before or after the check-in: it tells where the
+	// phone was then, not where the rep checked in.
+	VerificationStaleFix
 )
 
 // CheckIn is a rep's explicit claim to have started a visit.

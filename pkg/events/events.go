@@ -40,7 +40,8 @@
 //     sustained evidence showed the rep gone (one stray fix does neither).
 //     A walk through a fence without stopping is no event.
 //   - CHECK_IN_UNVERIFIED: a check-in judged OUTSIDE_GEOFENCE,
-//     LOW_ACCURACY, MOCK_LOCATION or NO_FIX that was not judged so before.
+//     LOW_ACCURACY, MOCK_LOCATION, NO_FIX or STALE_FIX that was not judged
+//     so before.
 //     Time is the check-in's device time.
 //   - IDLE_STARTED: an idle segment (a stop of idle_min away from sites)
 //     that overlaps no idle segment of the previous derivation. Time is

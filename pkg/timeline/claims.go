@@ -14,19 +14,40 @@ type claimAt struct {
 	client dwell.ClientID
 }
 
-// claimTimes returns the day's check-ins and check-outs not made with a
-// mock fix, sorted by time and client.
-func claimTimes(in Input) []claimAt {
-	cs := make([]claimAt, 0, len(in.CheckIns)+len(in.CheckOuts))
-	for _, c := range in.CheckIns {
-		if c.Fix == nil || !c.Fix.Mock {
-			cs = append(cs, claimAt{c.Time.UnixNano(), c.Client})
+// claims returns the day's check-ins and check-outs that count as claims
+// when naming, splitting and ruling out a stop's site (claimed, released,
+// splitAtClaim): those whose fix, if any, spoofed does not condemn (a
+// mock location by the OS flag or by impossible speed, or a fix dated
+// more than MaxFixAge from the action). DESIGN: mock locations are never
+// evidence of a visit; a check-in verdict of VerificationMockLocation or
+// VerificationStaleFix is reached by the same test (verify), so such a
+// check-in counts nowhere as a claim. A check-in without a fix is a
+// claim, as one from the car park is: its client is what the rep named.
+func (d *deriver) claims() ([]dwell.CheckIn, []dwell.CheckOut) {
+	var ins []dwell.CheckIn
+	for _, c := range d.in.CheckIns {
+		if d.spoofed(c.Fix, c.Time) == dwell.VerificationUnspecified {
+			ins = append(ins, c)
 		}
 	}
-	for _, c := range in.CheckOuts {
-		if c.Fix == nil || !c.Fix.Mock {
-			cs = append(cs, claimAt{c.Time.UnixNano(), c.Client})
+	var outs []dwell.CheckOut
+	for _, c := range d.in.CheckOuts {
+		if d.spoofed(c.Fix, c.Time) == dwell.VerificationUnspecified {
+			outs = append(outs, c)
 		}
+	}
+	return ins, outs
+}
+
+// claimTimes returns the times of the claims ins and outs (claims),
+// sorted by time and client.
+func claimTimes(ins []dwell.CheckIn, outs []dwell.CheckOut) []claimAt {
+	cs := make([]claimAt, 0, len(ins)+len(outs))
+	for _, c := range ins {
+		cs = append(cs, claimAt{c.Time.UnixNano(), c.Client})
+	}
+	for _, c := range outs {
+		cs = append(cs, claimAt{c.Time.UnixNano(), c.Client})
 	}
 	slices.SortFunc(cs, func(a, b claimAt) int { return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.client, b.client)) })
 	return cs

@@ -138,7 +138,7 @@ func TestCheckInFixUnreachable(t *testing.T) {
 
 	// Verify, which answers the phone at once, has no fixes to judge by:
 	// it says VERIFIED, as the fix is at the site.
-	if v, _ := Verify(cm["A"], in.CheckIns[0].Fix); v != dwell.VerificationVerified {
+	if v, _ := Verify(cm["A"], in.CheckIns[0].Fix, in.CheckIns[0].Time); v != dwell.VerificationVerified {
 		t.Errorf("Verify = %v, want VERIFIED", v)
 	}
 

@@ -26,6 +26,19 @@ const (
 	// MaxAccuracyM clamps a fix's reported accuracy; a missing or negative
 	// accuracy counts as this too.
 	MaxAccuracyM = 500.0
+	// MaxFixAge is how far a check-in's or check-out's fix may be dated
+	// from the action's own time, before or after it, and still stand for
+	// where the rep was then. The app sends the fix it had when the rep
+	// tapped: the last fix of its stream (a moving phone samples every
+	// 30 s; a still one, at a client, as seldom as every 300 s, the
+	// longest stationary interval GetTrackingConfig sends) or a fresh one
+	// acquired in seconds to a minute after the tap. Ten minutes is
+	// twice that longest interval, so a still phone that missed one
+	// sample is not called stale; a fix dated further off says where the
+	// phone was at another time (a cached last-known location, or a
+	// position replayed with an old date), and its check-in is
+	// VerificationStaleFix, its check-out no claim.
+	MaxFixAge = 10 * time.Minute
 
 	// outlierRun is the longest run of fixes dropped as one multipath jump.
 	outlierRun = 3
@@ -799,10 +812,14 @@ type deriver struct {
 	stays    []stay
 	checkIns []judged
 	buf      []geofence.Match
-	claimT   []claimAt    // the check-ins and check-outs, by time
+	claimT   []claimAt    // the times of claimIns and claimOuts, sorted
 	local    []localFence // fences weighed for a stop's site (see weigh)
 	paused   []span       // the day's paused spans, sorted (see pause.go)
 	breaks   []span       // the breaks between its working-hours windows, sorted, apart from paused (offhours.go)
+	// claimIns and claimOuts are the day's check-ins and check-outs that
+	// count as claims (claims): not made with a spoofed or stale fix.
+	claimIns  []dwell.CheckIn
+	claimOuts []dwell.CheckOut
 	// laterIns and laterOuts are the check-ins and check-outs of the next
 	// local day (splitLater): they only pair the day's check-ins with
 	// their check-outs (judgeCheckIns), nothing else reads them.
@@ -822,7 +839,8 @@ func (d *deriver) findStays() []stay {
 	fs := d.fixes
 	n := len(fs)
 	minStay := min(d.st.VisitMin, d.st.IdleMin)
-	d.claimT = claimTimes(d.in)
+	d.claimIns, d.claimOuts = d.claims()
+	d.claimT = claimTimes(d.claimIns, d.claimOuts)
 	var out []stay
 	var members []int // reused from anchor to anchor
 	for i := 0; i < n; {
@@ -1762,13 +1780,17 @@ func (d *deriver) fenceDist(id dwell.ClientID, p dwell.LatLng, accM float64) (fl
 	return 0, false
 }
 
+// verify returns check-in ci's verdict and, for a fix judged by its
+// position, the distance in metres from the fix to the client's fence (0
+// inside).
 func (d *deriver) verify(ci dwell.CheckIn) (dwell.Verification, float64) {
-	switch {
-	case ci.Fix == nil:
+	if ci.Fix == nil {
 		return dwell.VerificationNoFix, 0
-	case ci.Fix.Mock, d.unreachable(ci):
-		return dwell.VerificationMockLocation, 0
-	case !(ci.Fix.Pos.Lat >= -90 && ci.Fix.Pos.Lat <= 90 && ci.Fix.Pos.Lng >= -180 && ci.Fix.Pos.Lng <= 180):
+	}
+	if v := d.spoofed(ci.Fix, ci.Time); v != dwell.VerificationUnspecified {
+		return v, 0
+	}
+	if !(ci.Fix.Pos.Lat >= -90 && ci.Fix.Pos.Lat <= 90 && ci.Fix.Pos.Lng >= -180 && ci.Fix.Pos.Lng <= 180) {
 		return dwell.VerificationNoFix, 0 // no usable position
 	}
 	acc := clampAcc(ci.Fix.AccuracyM)
@@ -1794,27 +1816,52 @@ func firstFixFrom(fs []fixP, t int64) int {
 	return i
 }
 
-// unreachable reports whether check-in ci's fix cannot have been where it
-// says, given the clean fixes around it: reaching it from the nearest fix
-// before it and from the nearest after it (those that exist, at least
-// one) needs more than MaxSpeedMPS after allowing both accuracies, the
-// rule clean drops a fix of the stream by. DESIGN counts such a fix as a
-// mock location (impossible speed) though the OS set no flag: a check-in
-// made with a spoofed position while every fix of the phone puts the rep
-// elsewhere. A check-in's fix is sent with it, not as a fix of the
-// stream, so the stream never judged it. The fix's time is the
-// check-in's when it carries none.
-func (d *deriver) unreachable(ci dwell.CheckIn) bool {
-	f := ci.Fix
-	t := f.Time
-	if t.IsZero() {
-		t = ci.Time
+// spoofed judges fix f of a check-in or check-out made at t as evidence
+// of where the rep was at t: VerificationMockLocation when the OS flagged
+// it or the rep's clean fixes around t cannot reach it (unreachable),
+// VerificationStaleFix when it is dated more than MaxFixAge from t (a
+// fix without a time is the action's), else VerificationUnspecified (its
+// position is judged). It is the one test of whether an action's fix
+// voids its claim: a check-in or check-out whose fix it condemns names,
+// splits and rules out no site (claims), and a check-in so judged is not
+// verified (verify). DESIGN: mock locations (OS flag, or impossible
+// speed) are never evidence of a visit, and a fix from another time is
+// no evidence of the rep at the site when it checked in.
+func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
+	if f == nil {
+		return dwell.VerificationUnspecified
 	}
+	if f.Mock {
+		return dwell.VerificationMockLocation
+	}
+	if !f.Time.IsZero() && (f.Time.Before(t.Add(-MaxFixAge)) || f.Time.After(t.Add(MaxFixAge))) {
+		return dwell.VerificationStaleFix
+	}
+	if d.unreachable(f, t) {
+		return dwell.VerificationMockLocation
+	}
+	return dwell.VerificationUnspecified
+}
+
+// unreachable reports whether fix f, the position an action made at t
+// was made with, cannot have been the rep's at t, given the clean fixes
+// around t: reaching it from the nearest fix before t and from the
+// nearest at or after it (those that exist, at least one) needs more than
+// MaxSpeedMPS after allowing both accuracies, the rule clean drops a fix
+// of the stream by. DESIGN counts such a fix as a mock location
+// (impossible speed) though the OS set no flag: a check-in made with a
+// spoofed position while every fix of the phone puts the rep elsewhere.
+// An action's fix is sent with it, not as a fix of the stream, so the
+// stream never judged it. It is judged at the action's time, not at its
+// own: the fix's date is the phone's to set, and the claim is that the
+// rep was there when it acted; a fix within MaxFixAge of it is taken for
+// the rep's position then (spoofed calls one further off stale).
+func (d *deriver) unreachable(f *dwell.Fix, t time.Time) bool {
 	tn := t.UnixNano()
 	acc := clampAcc(f.AccuracyM)
 	fast := func(p fixP) bool { return tooFast(haversineM(f.Pos, p.ll)-acc-p.accM, tn-p.t) }
 	i := firstFixFrom(d.fixes, tn)
-	// d.fixes[i] is the first fix at or after the check-in's fix.
+	// d.fixes[i] is the first fix at or after t.
 	if i > 0 && !fast(d.fixes[i-1]) {
 		return false
 	}
@@ -1915,13 +1962,14 @@ func (d *deriver) atSiteFn(c dwell.ClientID) func(p fixP) bool {
 	}
 }
 
-// Verify decides whether a check-in made with fix f was at client c's site,
-// and how far from the site's boundary it was (metres, 0 inside). It is the
-// rule Derive applies, so the answer IngestService.CheckIn gives at once is
-// the one the day's timeline keeps, but for one thing Verify cannot know:
-// Derive also holds the fix to the rep's fixes around it, and calls a fix
-// they show impossible a mock location (unreachable).
-func Verify(c dwell.Client, f *dwell.Fix) (dwell.Verification, float64) {
+// Verify decides whether a check-in made at t with fix f was at client c's
+// site, and how far from the site's boundary it was (metres, 0 inside). It
+// is the rule Derive applies, so the answer IngestService.CheckIn gives at
+// once is the one the day's timeline keeps (a fix dated more than
+// MaxFixAge from t is VerificationStaleFix in both), but for one thing
+// Verify cannot know: Derive also holds the fix to the rep's fixes around
+// t, and calls a fix they show impossible a mock location (unreachable).
+func Verify(c dwell.Client, f *dwell.Fix, t time.Time) (dwell.Verification, float64) {
 	d := deriver{in: Input{Clients: ClientMap{c.ID: c}}}
-	return d.verify(dwell.CheckIn{Client: c.ID, Fix: f})
+	return d.verify(dwell.CheckIn{Client: c.ID, Time: t, Fix: f})
 }

@@ -80,8 +80,8 @@
 //     sampled by no fix (a throttled phone): it ends at the split that
 //     is most certain, and the next stop starts there. Failing that, a
 //     stop splits at the earliest check-in or check-out made during it
-//     (not with a mock fix) for a client whose fence is within the
-//     tolerance of the fixes' mean accuracy of its centre, each part
+//     (one that counts as a claim: step 6) for a client whose fence is
+//     within the tolerance of the fixes' mean accuracy of its centre, each part
 //     again lasting the shorter of VisitMin and IdleMin with at least 3
 //     fixes: the rep said a visit there began or ended, though the
 //     fixes cannot tell the two places apart (a store, then the mall's
@@ -150,7 +150,8 @@
 //     visit is to one client, anywhere on its site: a small store holds
 //     its visits in little room, a mall spreads them); the largest wins.
 //     Claims rank first among the clients the rule names somewhere there:
-//     one the rep checked in at (verified or not, not with a mock fix)
+//     one the rep checked in at (verified or not, counting as a claim:
+//     step 6)
 //     from 15 min before the stop (not during the stop before) to 5 min
 //     into it wins; one the rep checked out of from 15 min before the
 //     stop to 2 min into it loses to the others. If no fence is within
@@ -202,15 +203,32 @@
 //     visit all the same (step 6). "Lasting" allows 30 s of timing
 //     uncertainty on the estimate, and the fixes around the stop must be
 //     at least that far apart.
-//  6. Claims. A check-in is verified when its fix (not mock) is within
-//     twice its accuracy (30 m to 150 m) of the client's fence, using the
-//     exact distance (geofence.Shape) when the client is known. Otherwise
-//     it is LOW_ACCURACY (accuracy over 150 m, within twice it),
-//     MOCK_LOCATION, NO_FIX or OUTSIDE_GEOFENCE with the distance. A fix
-//     that the clean fixes around it cannot reach (the nearest before and
-//     after it, those that exist, both need more than MaxSpeedMPS after
-//     allowing both accuracies, step 2's rule) is MOCK_LOCATION too,
-//     though its OS flag is unset: a spoofed check-in. A
+//  6. Claims. A check-in's or check-out's fix stands for where the rep
+//     was when it acted only if it is dated within MaxFixAge (10 min) of
+//     the action's time, before or after: the app sends the fix it had
+//     then, seconds to a minute old or acquired just after the tap, or a
+//     still phone's last fix, up to the longest stationary interval the
+//     server sends (300 s) old; ten minutes allows one missed sample. A
+//     check-in whose fix is dated further off is STALE_FIX, its position
+//     not judged. A fix within it is judged as the rep's position at the
+//     action's time, not its own (the phone sets the fix's date): one
+//     that the clean fixes around that time cannot reach (the nearest
+//     before and the nearest at or after it, those that exist, both need
+//     more than MaxSpeedMPS after allowing both accuracies, step 2's
+//     rule) is MOCK_LOCATION, though its OS flag is unset: a spoofed
+//     check-in; so is one with the OS flag. One test (spoofed) decides
+//     both, and a check-in or check-out whose fix it condemns (stale or
+//     mock) counts as no claim anywhere: it names no stop's site (step
+//     4), splits no stop (step 3) and rules out no client (step 4); DESIGN:
+//     mock locations are never evidence of a visit. A check-out so made
+//     still closes its check-in (below) and gives the outcome. A check-in
+//     with no fix is a claim (a check-in from the car park names the
+//     site the rep walks to) but is not verified. A check-in is verified
+//     when its fix, neither stale nor mock, is within twice its accuracy
+//     (30 m to 150 m) of the client's fence, using the exact distance
+//     (geofence.Shape) when the client is known. Otherwise it is
+//     LOW_ACCURACY (accuracy over 150 m, within twice it), MOCK_LOCATION,
+//     STALE_FIX, NO_FIX or OUTSIDE_GEOFENCE with the distance. A
 //     check-out closes the earliest open check-in of the same client made
 //     before it and before that client's next check-in (a rep may check
 //     in at the next shop before checking out of the last). A check-in
@@ -564,7 +582,19 @@
 // splits it, a check-in at the start names it, a check-out at the start
 // rules its client out when another is within reach. A rep who checks out
 // and stays on in the same store keeps the store only if the fixes leave
-// no other site within reach.
+// no other site within reach. Only claims made with a fix that is neither
+// a mock location nor stale weigh in (step 6): before, a check-in with a
+// fix kilometres away that the OS did not flag (MOCK_LOCATION by
+// impossible speed) named a stop in a mall for itself.
+//
+// A stale fix is told by its date alone, which the phone sets: a spoofer
+// who dates a replayed position within MaxFixAge of the check-in is judged
+// by the rep's fixes around the check-in (step 6's impossible speed), and
+// one whose phone sent no fixes around it by the position alone. A fix
+// within MaxFixAge taken while driving (a phone whose last fix is minutes
+// old at 30 s intervals: not what the app sends) can be kilometres from
+// where the rep checked in and is then MOCK_LOCATION rather than
+// OUTSIDE_GEOFENCE; either way the check-in is not verified.
 //
 // The overlay that builds the segments is quadratic in the number of
 // stops, gaps and claims; a day has tens of them, but a Derive over weeks

@@ -156,9 +156,10 @@ func (d *deriver) likeliest(s *stay, c dwell.ClientID) dwell.ClientID {
 	return out
 }
 
-// claimed reports whether a check-in for client c, not made with a mock
-// fix, was made from checkInLead before stop s began (but not during the
-// stop before, which it names instead) to claimLead after: the rep named
+// claimed reports whether a check-in for client c that counts as a claim
+// (claims: not made with a mock or stale fix) was made from checkInLead
+// before stop s began (but not during the stop before, which it names
+// instead) to claimLead after: the rep named
 // the site on arriving (verified or not: a check-in from the car park
 // names the site the rep then walks to). A check-in made later in the
 // stop names what comes after it (the next shop of a mall, the walk there
@@ -168,9 +169,8 @@ func (d *deriver) claimed(s *stay, c dwell.ClientID) bool {
 	if s.prevEnd.After(from) {
 		from = s.prevEnd
 	}
-	for _, ci := range d.in.CheckIns {
-		if ci.Client == c && (ci.Fix == nil || !ci.Fix.Mock) &&
-			!ci.Time.Before(from) && !ci.Time.After(s.start.Add(claimLead)) {
+	for _, ci := range d.claimIns {
+		if ci.Client == c && !ci.Time.Before(from) && !ci.Time.After(s.start.Add(claimLead)) {
 			return true
 		}
 	}
@@ -236,15 +236,15 @@ func (d *deriver) weigh(s *stay) []localFence {
 	return fences
 }
 
-// released reports whether a check-out for client c, not made with a mock
-// fix, was made up to checkInLead before stop s began or within settle
-// after: the rep said the visit to c had ended, so a stop that follows at
+// released reports whether a check-out for client c that counts as a
+// claim (claims: not made with a mock or stale fix) was made up to
+// checkInLead before stop s began or within settle after: the rep said the visit to c had ended, so a stop that follows at
 // about the same place is likelier another site's (the mall's office
 // after a store).
 func (d *deriver) released(s *stay, c dwell.ClientID) bool {
 	from, to := s.start.Add(-checkInLead), s.start.Add(settle)
-	for _, co := range d.in.CheckOuts {
-		if co.Client == c && (co.Fix == nil || !co.Fix.Mock) && !co.Time.Before(from) && co.Time.Before(to) {
+	for _, co := range d.claimOuts {
+		if co.Client == c && !co.Time.Before(from) && co.Time.Before(to) {
 			return true
 		}
 	}

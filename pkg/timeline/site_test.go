@@ -84,6 +84,7 @@ func TestLikeliest(t *testing.T) {
 			in.CheckOuts = []dwell.CheckOut{{RequestID: "out", Client: "store", Time: start.Add(-30 * time.Second)}}
 		}
 		d := deriver{in: in}
+		d.claimIns, d.claimOuts = d.claims()
 		s := stay{centre: east(c.eastM), posM: c.posM, start: start, end: start.Add(30 * time.Minute)}
 		if got := d.likeliest(&s, "mall"); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)

@@ -105,7 +105,12 @@ type Input struct {
 // either is judged (joined when at one site), so a stop of a minute after
 // the silence is no visit or idle stop, and no piece of a stop that a
 // claim leaves under its kind's minimum stays a VISIT or IDLE segment.
-const Version = 7
+// 8: a check-in or check-out whose fix is a mock
+// location by impossible speed (not only by the OS flag), or is dated more
+// than MaxFixAge from the action (a check-in's verdict STALE_FIX), names,
+// splits and rules out no stop's site; the impossible-speed test judges
+// an action's fix at the action's time, not the fix's own.
+const Version = 8
 
 // StayGapMax is the longest time between the part of a stay at one place
 // on one local day and its part on the next that still makes them one
@@ -196,7 +201,7 @@ func (s Source) String() string {
 	return sourceNames[s]
 }
 
-var verificationNames = [...]string{"UNSPECIFIED", "VERIFIED", "OUTSIDE_GEOFENCE", "LOW_ACCURACY", "MOCK_LOCATION", "NO_FIX"}
+var verificationNames = [...]string{"UNSPECIFIED", "VERIFIED", "OUTSIDE_GEOFENCE", "LOW_ACCURACY", "MOCK_LOCATION", "NO_FIX", "STALE_FIX"}
 
 func verificationName(v dwell.Verification) string {
 	if v < 0 || int(v) >= len(verificationNames) {

@@ -96,14 +96,21 @@ const (
 	// The fix was too inaccurate to tell.
 	Verification_VERIFICATION_LOW_ACCURACY Verification = 3
 	// The fix came from a mock location provider (the phone's OS flag), or
-	// the rep's own fixes around it put the rep too far away to have been
-	// there (reaching it from them needs more than 50 m/s): a spoofed
-	// position. The latter is known only once those fixes have arrived, so
-	// it shows in the rep's day (GetRepDay, ListVisits), not in the
-	// CheckInResponse.
+	// the rep's own fixes around the check-in's check_in_time (not the
+	// fix's device_time) put the rep too far away to have been there then
+	// (reaching it from them needs more than 50 m/s): a spoofed position.
+	// The latter is known only once those fixes have arrived, so it shows
+	// in the rep's day (GetRepDay, ListVisits), not in the CheckInResponse.
 	Verification_VERIFICATION_MOCK_LOCATION Verification = 4
 	// The check-in carried no fix.
 	Verification_VERIFICATION_NO_FIX Verification = 5
+	// The fix's device_time is more than 10 minutes before or after the
+	// check-in's check_in_time: it tells where the phone was at another
+	// time (a cached last-known location, or a position replayed with an
+	// old date), not where the rep checked in, so its position is not
+	// judged and distance_meters is 0. Known at once, in the
+	// CheckInResponse as in the rep's day.
+	Verification_VERIFICATION_STALE_FIX Verification = 6
 )
 
 // Enum value maps for Verification.
@@ -115,6 +122,7 @@ var (
 		3: "VERIFICATION_LOW_ACCURACY",
 		4: "VERIFICATION_MOCK_LOCATION",
 		5: "VERIFICATION_NO_FIX",
+		6: "VERIFICATION_STALE_FIX",
 	}
 	Verification_value = map[string]int32{
 		"VERIFICATION_UNSPECIFIED":      0,
@@ -123,6 +131,7 @@ var (
 		"VERIFICATION_LOW_ACCURACY":     3,
 		"VERIFICATION_MOCK_LOCATION":    4,
 		"VERIFICATION_NO_FIX":           5,
+		"VERIFICATION_STALE_FIX":        6,
 	}
 )
 
@@ -962,8 +971,20 @@ type CheckInRequest struct {
 	Client string `protobuf:"bytes,3,opt,name=client,proto3" json:"client,omitempty"`
 	// Device time of the check-in.
 	CheckInTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=check_in_time,json=checkInTime,proto3" json:"check_in_time,omitempty"`
-	// The fix the phone had at check-in. Optional, but without it the
-	// check-in cannot be verified (VERIFICATION_NO_FIX). When set, its
+	// The fix the phone had at check-in: its latest fix, or one acquired
+	// just after the tap. Optional, but without it the check-in cannot be
+	// verified (VERIFICATION_NO_FIX). It stands for where the rep was at
+	// check_in_time only if its device_time is within 10 minutes of it,
+	// before or after (a still phone samples as seldom as every
+	// stationary_interval_seconds, at most 300, and this allows one missed
+	// sample); a fix dated further off is VERIFICATION_STALE_FIX. Then, as
+	// with VERIFICATION_MOCK_LOCATION, the rep's day counts no visit time
+	// from the check-in and does not let it decide which neighbouring
+	// client's site a stop was at (a visit the rep's fixes show there still
+	// lists it, with that verification).
+	// A fix within 10 minutes is judged as the rep's position at
+	// check_in_time, also against the rep's own fixes around that instant
+	// (VERIFICATION_MOCK_LOCATION). When set, its
 	// device_time is required, within the bounds of Fix.device_time; its
 	// id may be empty (the fix is kept with the check-in, not among the
 	// rep's fixes) and is held to Fix.id's rules when set; position,
@@ -1044,8 +1065,10 @@ func (x *CheckInRequest) GetFix() *Fix {
 type CheckInResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Whether the check-in was made at the client's site, judged by its fix
-	// alone. The rep's day judges it again against the rep's fixes around
-	// it, and may then say VERIFICATION_MOCK_LOCATION instead.
+	// alone (VERIFICATION_STALE_FIX when the fix is dated more than 10
+	// minutes from check_in_time). The rep's day judges it again against
+	// the rep's fixes around check_in_time, and may then say
+	// VERIFICATION_MOCK_LOCATION instead.
 	Verification Verification `protobuf:"varint,1,opt,name=verification,proto3,enum=dwell.v1.Verification" json:"verification,omitempty"`
 	// Distance in metres from the fix to the site's boundary; 0 inside.
 	DistanceMeters float64 `protobuf:"fixed64,2,opt,name=distance_meters,json=distanceMeters,proto3" json:"distance_meters,omitempty"`
@@ -1118,7 +1141,12 @@ type CheckOutRequest struct {
 	// Device time of the check-out.
 	CheckOutTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=check_out_time,json=checkOutTime,proto3" json:"check_out_time,omitempty"`
 	// The fix the phone had at check-out. Optional; when set, held to the
-	// rules of CheckInRequest.fix (device_time required).
+	// rules of CheckInRequest.fix (device_time required). A check-out made
+	// with a mock location (the OS flag, or a position the rep's fixes
+	// around check_out_time cannot reach at 50 m/s) or with a fix dated
+	// more than 10 minutes from check_out_time still closes its check-in
+	// and gives the meeting's outcome, but the rep's day does not take it
+	// as the rep's word on which neighbouring site a stop was at.
 	Fix *Fix `protobuf:"bytes,5,opt,name=fix,proto3" json:"fix,omitempty"`
 	// The meeting's outcome. Required.
 	Outcome Outcome `protobuf:"varint,6,opt,name=outcome,proto3,enum=dwell.v1.Outcome" json:"outcome,omitempty"`
@@ -1968,14 +1996,15 @@ const file_dwell_v1_ingest_proto_rawDesc = "" +
 	"\x16FIX_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13FIX_STATUS_ACCEPTED\x10\x01\x12\x18\n" +
 	"\x14FIX_STATUS_DUPLICATE\x10\x02\x12\x17\n" +
-	"\x13FIX_STATUS_REJECTED\x10\x03*\xc2\x01\n" +
+	"\x13FIX_STATUS_REJECTED\x10\x03*\xde\x01\n" +
 	"\fVerification\x12\x1c\n" +
 	"\x18VERIFICATION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15VERIFICATION_VERIFIED\x10\x01\x12!\n" +
 	"\x1dVERIFICATION_OUTSIDE_GEOFENCE\x10\x02\x12\x1d\n" +
 	"\x19VERIFICATION_LOW_ACCURACY\x10\x03\x12\x1e\n" +
 	"\x1aVERIFICATION_MOCK_LOCATION\x10\x04\x12\x17\n" +
-	"\x13VERIFICATION_NO_FIX\x10\x05*\x8f\x01\n" +
+	"\x13VERIFICATION_NO_FIX\x10\x05\x12\x1a\n" +
+	"\x16VERIFICATION_STALE_FIX\x10\x06*\x8f\x01\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10OUTCOME_POSITIVE\x10\x01\x12\x15\n" +

@@ -274,7 +274,8 @@ const (
 	// next day with data). One stray fix outside does not make an exit.
 	EventType_EVENT_TYPE_GEOFENCE_EXITED EventType = 4
 	// A check-in was not verified: made away from the client's site, with
-	// too coarse a fix, a mock location or no fix (see Verification).
+	// too coarse a fix, a mock location, no fix or a stale fix (see
+	// Verification).
 	// event_time is the check-in's device time.
 	EventType_EVENT_TYPE_CHECK_IN_UNVERIFIED EventType = 5
 	// The rep became idle: a stop of the tenant's idle_min_seconds away from
