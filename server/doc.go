@@ -391,6 +391,13 @@
 // refuses data for it, the refresher stores its summary again as of any
 // newer version (keptSummary in report.go), a report that finds it stale
 // reads that summary, and GetRepDay serves it (past_retention).
+// GetTrackingConfig's offline buffer keeps a phone's held-back fixes clear
+// of such days: at most the retention, and the time since the rep's
+// horizon, less the longest local day (25 h) and an hour's margin
+// (offlineBuffer in ingest.go), so a phone that follows it has every fix
+// accepted; it is never under an hour, and with a retention of 1 day,
+// where no buffer keeps that promise, a fix of a day's last two hours kept
+// past its end may be refused (TestOfflineBufferClearOfPrunedDays).
 //
 // EraseRepHistory (admin only, audited) deletes a rep's fixes, fix ids,
 // check-ins, check-outs, calls, day summaries and events in one store

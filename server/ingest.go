@@ -55,11 +55,24 @@ const (
 	// threshold after the last one, leaving a third for a slow network
 	// and the upload's retries.
 	silenceShare = 3
-	// offlineMargin is how much shorter than the retention period the
-	// offline buffer is: ingest refuses a fix older than retention, and a
-	// buffered fix must still be accepted once the upload gets through
-	// (a phone's clock a little behind, an upload taking its time).
+	// offlineMargin is how much less the offline buffer is than what
+	// ingest would take: a buffered fix must still be accepted once the
+	// upload gets through (a phone's clock a little behind, an upload
+	// taking its time).
 	offlineMargin = time.Hour
+	// longestDay is the longest a rep's local day lasts: 25 hours, a day
+	// whose clocks fall back an hour. Ingest refuses data for a local day
+	// that began before the rep's prune horizon (dayPruned), and that
+	// horizon reaches up to the retention period before now, so a fix is
+	// safe from that rule only while its day began within the period:
+	// while it is younger than the retention less longestDay.
+	longestDay = 25 * time.Hour
+	// offlineBufferFloor is the least offline buffer sent, in seconds: an
+	// hour of network trouble (a lift, a basement, a tunnel). Only a
+	// retention of 1 day leaves less (24 h - longestDay - offlineMargin
+	// is negative), and then no buffer keeps every fix from the
+	// pruned-day rule (offlineBuffer).
+	offlineBufferFloor = 3600
 )
 
 // trackingPace returns the stationary interval and the longest batch
@@ -80,20 +93,35 @@ func trackingPace(silence time.Duration) (stillS, delayS int32) {
 }
 
 // offlineBuffer returns how long, in seconds, GetTrackingConfig tells the
-// phone to keep fixes while offline for the tenant's retention period
-// (zero: the default): offlineBufferS, at most the retention less
-// offlineMargin (half the retention should that leave less), so that
-// ingest, which refuses a fix older than the retention, takes every fix
-// the phone kept.
-func offlineBuffer(retention time.Duration) int32 {
+// phone to keep fixes while offline at now, for the tenant's retention
+// period (zero: the default) and the rep's prune horizon pruned
+// (store.PrunedBefore; zero if none): offlineBufferS, at most the
+// retention less longestDay and offlineMargin, at most the time since
+// pruned less the same, and at least offlineBufferFloor.
+//
+// Ingest refuses a fix older than the retention, and one of a local day
+// that began before the rep's prune horizon (dayPruned: that day lost
+// fixes to retention and is never derived again). The horizon is the cut
+// of a sweep, the retention before it ran, so it lies at most the
+// retention before now, or where a sweep under a shorter period (since
+// raised) left it. A fix kept no longer than the buffer is on a day that
+// began after both, so ingest takes every fix the phone kept (and a
+// check-in, check-out or call kept as long). With a retention of 1 day
+// (or within a day and two hours of a horizon left by a shorter period)
+// no buffer can promise that: the floor is sent, and a fix taken in the
+// last two hours of a local day (offlineBufferFloor and offlineMargin)
+// and kept past its end may be refused once the sweep has pruned the rep
+// after that day began.
+func offlineBuffer(retention time.Duration, pruned, now time.Time) int32 {
 	if retention <= 0 {
 		retention = dwell.DefaultSettings().Retention
 	}
-	keep := retention - offlineMargin
-	if keep < retention/2 {
-		keep = retention / 2
+	keep := retention
+	if !pruned.IsZero() {
+		keep = min(keep, now.Sub(pruned))
 	}
-	return int32(min(keep/time.Second, offlineBufferS))
+	s := int64((keep - longestDay - offlineMargin) / time.Second)
+	return int32(min(max(s, offlineBufferFloor), offlineBufferS))
 }
 
 // batch validates and stores one batch of fixes for one rep and returns its
@@ -436,7 +464,8 @@ const prunedDayDescription = "falls on a day whose fixes or check-in positions w
 // zero if none). Such a day has lost fixes to retention: its summary keeps
 // what was derived while they were there, and new data for it would have
 // it derived again without them, even if a retention period raised since
-// takes data that old.
+// takes data that old. GetTrackingConfig's offline buffer keeps the fixes
+// a phone holds back clear of such days (offlineBuffer).
 func dayPruned(loc *time.Location, t, pruned time.Time) bool {
 	if pruned.IsZero() || !t.Before(pruned.Add(48*time.Hour)) {
 		return false // a day lasts at most 25 hours
@@ -1003,6 +1032,11 @@ func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetT
 		return nil, err
 	}
 	stillS, delayS := trackingPace(settings.SilenceMin)
+	// The buffer keeps clear of the days retention pruned (offlineBuffer).
+	pruned, err := g.s.store.PrunedBefore(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, err
+	}
 	return &dwellv1.GetTrackingConfigResponse{
 		Paused:                    paused,
 		TrackingEnabled:           r.InWorkingHours(now, loc) && !paused,
@@ -1010,7 +1044,7 @@ func (g *ingestService) GetTrackingConfig(ctx context.Context, req *dwellv1.GetT
 		StationaryIntervalSeconds: stillS,
 		BatchSize:                 trackingBatchSize,
 		MaxBatchDelaySeconds:      delayS,
-		OfflineBufferSeconds:      offlineBuffer(settings.Retention),
+		OfflineBufferSeconds:      offlineBuffer(settings.Retention, pruned, now),
 		WorkingHours:              workingHoursToPB(r.WorkingHours),
 		TimeZone:                  r.TimeZone,
 		RefreshTime:               timestamppb.New(refresh),

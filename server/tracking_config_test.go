@@ -103,8 +103,9 @@ func TestTrackingConfigWithinSilence(t *testing.T) {
 
 // TestTrackingConfigOfflineBufferWithinRetention: GetTrackingConfig never
 // tells a phone to keep fixes offline longer than ingest accepts them (the
-// tenant's retention): 72 h, or the retention less an hour if shorter; a
-// fix as old as the buffer is accepted.
+// tenant's retention, and the days it pruned: TestOfflineBufferClearOfPrunedDays):
+// 72 h, or the retention less 26 h if shorter, at least an hour; a fix as
+// old as the buffer is accepted.
 func TestTrackingConfigOfflineBufferWithinRetention(t *testing.T) {
 	e := newEnv(t)
 	e.mustCreateRep(e.admin(acme), "ida", "")
@@ -113,9 +114,10 @@ func TestTrackingConfigOfflineBufferWithinRetention(t *testing.T) {
 		want time.Duration
 	}{
 		{0, 72 * time.Hour},
-		{3, 71 * time.Hour},
-		{2, 47 * time.Hour},
-		{1, 23 * time.Hour},
+		{4, 70 * time.Hour},
+		{3, 46 * time.Hour},
+		{2, 22 * time.Hour},
+		{1, time.Hour},
 	} {
 		if c.days > 0 {
 			if _, err := e.dirc.UpdateSettings(e.admin(acme), &dwellv1.UpdateSettingsRequest{

@@ -749,6 +749,9 @@ func printKpis(w io.Writer, k *dwellv1.GetKpisResponse) {
 	rj := k.GetRejection()
 	head(6, "Rejection rate and reasons", rj.GetBasis())
 	item("rejected", fmt.Sprintf("%d of %d meetings with an outcome (%s)", rj.GetRejections(), rj.GetMeetingsWithOutcome(), percent(rj.GetRate())))
+	if n := rj.GetCheckOutsWithoutMeeting(); n > 0 {
+		item("no meeting", fmt.Sprintf("%d check-outs with an outcome, no check-in nor visit of the client that day: not counted", n))
+	}
 	reasons := append([]*dwellv1.RejectionCount(nil), rj.GetReasons()...)
 	sort.SliceStable(reasons, func(a, b int) bool { return reasons[a].GetCount() > reasons[b].GetCount() })
 	for _, r := range reasons {

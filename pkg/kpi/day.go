@@ -240,7 +240,12 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 // meeting of its own. Version 7 adds where the open pause that runs to
 // the day's end begins (Day.OpenFrom) after whether it is open: a summary
 // of an earlier version has none, and the report derives its day again
-// while the pause lasts.
+// while the pause lasts. Version 8 counts one outcome per meeting in the
+// part (meetingOutcomes: a check-out tapped twice for one meeting counts
+// once, one with no check-in and no visit of its client that day is of
+// no meeting) and adds, at its end, how many check-outs were of no
+// meeting: a summary of an earlier version counts every check-out with
+// an outcome, as KPIs 6 and 7 did then, and none of no meeting.
 const (
 	summaryV1 = 1
 	summaryV2 = 2
@@ -249,6 +254,7 @@ const (
 	summaryV5 = 5
 	summaryV6 = 6
 	summaryV7 = 7
+	summaryV8 = 8
 	detailV1  = 1
 )
 
@@ -257,7 +263,7 @@ const (
 // nanoseconds): everything but the segments and check-in verdicts, which
 // EncodeDetail holds. A team query decodes tens of thousands of
 // summaries, so the part it reads is kept small.
-func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV7) }
+func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV8) }
 
 // encodeSummary writes the summary in a version's format: older ones only
 // for the tests of their decoding.
@@ -447,7 +453,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV7 {
+	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV8 {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}

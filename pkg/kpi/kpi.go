@@ -82,11 +82,30 @@
 //     of (two deals won with one client at once were won in the same
 //     meetings); the share of wins with two or more meetings. Records:
 //     wins.
-//  6. Rejections: check-outs with an outcome, REJECTED among them, their
-//     rate and the count per reason (reasons given, in enum order).
-//     Records: check-outs with an outcome.
-//  7. Cadence: POSITIVE outcomes per field day; follow-ups due in the range
-//     (FOLLOW_UP outcomes whose due day is in the range, given in the
+//  6. Rejections: meetings with an outcome, REJECTED among them, their
+//     rate and the count per reason (reasons given, in enum order). A
+//     check-out with an outcome is of a meeting (part.go,
+//     meetingOutcomes): that of the check-in it closed (the visit the
+//     check-in began or was made in, or the check-in alone when no visit
+//     backs it), else the visit of its client that day nearest to it in
+//     time; one made after the rep's midnight that closed a check-in of
+//     the day before, the rep gone from the client by then, is of that
+//     meeting when the day before is in the input (lateMeetings, with
+//     another check-out of that client up to timeline.StayGapMax later). A
+//     meeting's check-outs (a double tap under a new request id, a
+//     correction) are one outcome: the latest (by time, then request id)
+//     wins. A check-out of no meeting (no check-in closed, no visit of its
+//     client that day: the rep was never there) counts in none of KPIs 6
+//     and 7, and apart, in WithoutMeeting; it still makes a field day.
+//     Outcomes count on the check-out's day, so a meeting across midnight
+//     checked out on both days, the rep at the client after midnight,
+//     counts an outcome on each. A visit's own Outcome stays that of the
+//     check-out that closed its check-in. Summaries written before
+//     this (format 7 and older) count every check-out with an outcome.
+//     Records: meetings with an outcome.
+//  7. Cadence: POSITIVE outcomes of meetings (one per meeting, as KPI 6
+//     counts them) per field day; follow-ups due in the range (meetings'
+//     FOLLOW_UP outcomes whose due day is in the range, given in the
 //     range or in its look-back, Input.Since), done when the rep visited
 //     or called the client after the check-out and on or before the due
 //     day (a visit's part that carries on a meeting across midnight is
@@ -266,8 +285,12 @@ type ReasonCount struct {
 type Rejection struct {
 	Basis
 	WithOutcome, Rejections int
-	Rate                    float64
-	Reasons                 []ReasonCount
+	// WithoutMeeting counts the check-outs with an outcome that were of
+	// no meeting (no check-in and no visit of their client that day),
+	// left out of WithOutcome and Rejections and of KPI 7.
+	WithoutMeeting int
+	Rate           float64
+	Reasons        []ReasonCount
 }
 
 // Cadence is KPI 7.
@@ -457,20 +480,46 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			useful = od
 		}
 	}
+	// The parts of the rep's days by date, once a day has a check-out of
+	// no meeting of its own, which may close a check-in of the day before
+	// (lateMeetings).
+	var partOf map[dwell.Date]*part
+	late := func(d *Day) (outs []*looseOut, none int) {
+		p := d.part()
+		if len(p.loose) == 0 {
+			return nil, 0
+		}
+		if partOf == nil {
+			partOf = make(map[dwell.Date]*part, len(rep.Days))
+			for _, d := range rep.Days {
+				partOf[d.Date] = d.part()
+			}
+		}
+		return lateMeetings(p, partOf[d.Date.AddDays(-1)])
+	}
 	// The follow-ups due in the range. A day whose follow-ups are all due
 	// before the range (or that has none) is skipped without reading its
 	// part.
 	var due []*followUp
+	consider := func(f *followUp, given dwell.Date) {
+		if inRange(f.due, in.Start, in.End) {
+			need(f.client, false)
+			due = append(due, f)
+			if given.Before(useful) {
+				useful = given
+			}
+		}
+	}
 	for _, d := range rep.Days {
 		if inRange(d.Date, since, in.End) && (d.p == nil || !d.lastDue.Before(in.Start)) {
 			p := d.part()
 			for i := range p.followUps {
-				if f := &p.followUps[i]; inRange(f.due, in.Start, in.End) {
-					need(f.client, false)
-					due = append(due, f)
-					if d.Date.Before(useful) {
-						useful = d.Date
-					}
+				consider(&p.followUps[i], d.Date)
+			}
+			outs, _ := late(d)
+			for _, o := range outs {
+				if o.outcome == dwell.OutcomeFollowUp {
+					consider(&o.fu, d.Date)
 				}
 			}
 		}
@@ -572,6 +621,11 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 			acc.totals.Add(d.Totals)
 			acc.idleSegs += d.IdleSegments
 			sum.add(p)
+			outs, none := late(d)
+			sum.noMeeting += none
+			for _, o := range outs {
+				sum.count(o.outcome, o.reason, o.fu, false)
+			}
 			if merged {
 				start, n := chain(before, byDate[before])
 				from = start
@@ -827,7 +881,7 @@ func Compute(in Input) Result {
 	r.SalesCycle = sc
 
 	// 6. Rejections, 7. cadence.
-	rj := Rejection{WithOutcome: sum.withOutcome, Rejections: sum.rejections}
+	rj := Rejection{WithOutcome: sum.withOutcome, Rejections: sum.rejections, WithoutMeeting: sum.noMeeting}
 	cd := Cadence{Due: dueN, Done: done}
 	rj.Basis = basis(rj.WithOutcome)
 	rj.Rate = ratio(float64(rj.Rejections), float64(rj.WithOutcome))

@@ -1,7 +1,9 @@
 package kpi
 
 import (
+	"slices"
 	"sort"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -26,11 +28,25 @@ type part struct {
 	calls, connected, customerCalls              int
 	talk                                         int64
 	checkOuts, withOutcome, rejections, positive int
-	reasons                                      [dwell.RejectionOther + 1]int
-	clients                                      *clientTable
-	spans                                        []clientSpan
-	followUps                                    []followUp
-	callAt                                       []clientAt
+	// noMeeting counts the check-outs with an outcome that are of no
+	// meeting (meetingOutcomes, lateMeetings): KPIs 6 and 7 leave them
+	// out. Compute sums it; a day's own part leaves it 0 and keeps those
+	// check-outs in loose.
+	noMeeting int
+	reasons   [dwell.RejectionOther + 1]int
+	// loose are the day's check-outs with an outcome that are of no
+	// meeting of the day (meetingOutcomes), in time order. One may close
+	// a check-in of the day before, the rep gone from the client before
+	// midnight: Compute counts it as that meeting's outcome when the day
+	// before names it in lateCloses (lateMeetings).
+	loose []looseOut
+	// lateCloses are the request ids of the next day's check-outs that
+	// closed a check-in of the day (timeline.Input).
+	lateCloses []string
+	clients    *clientTable
+	spans      []clientSpan
+	followUps  []followUp
+	callAt     []clientAt
 	// carryOut reports that the day's last visit runs to the day's end
 	// (nothing but paused or off-hours time after it), carryIn that its
 	// first visit begins the day (nothing but that before it), and
@@ -58,6 +74,16 @@ type followUp struct {
 	client dwell.ClientID
 	at     time.Time
 	due    dwell.Date
+}
+
+// looseOut is a check-out with an outcome that is of no meeting of its
+// day: its request id, outcome and rejection reason, and its client,
+// time and follow-up day as a followUp.
+type looseOut struct {
+	requestID string
+	outcome   dwell.Outcome
+	reason    dwell.RejectionReason
+	fu        followUp
 }
 
 // clientAt is a call's client (an index into part.clients) and start (Unix
@@ -123,7 +149,8 @@ func (d *Day) part() *part {
 	return d.p
 }
 
-// lastDue returns the latest due day of p's follow-ups, zero if none.
+// lastDue returns the latest due day of p's follow-ups, and of its loose
+// check-outs' (which may be a meeting's, lateMeetings), zero if none.
 func (p *part) lastDue() dwell.Date {
 	var last dwell.Date
 	for _, f := range p.followUps {
@@ -131,7 +158,62 @@ func (p *part) lastDue() dwell.Date {
 			last = f.due
 		}
 	}
+	for _, o := range p.loose {
+		if o.outcome == dwell.OutcomeFollowUp && last.Before(o.fu.due) {
+			last = o.fu.due
+		}
+	}
 	return last
+}
+
+// count counts one meeting's outcome o, rejected for reason r, and its
+// follow-up fu (FOLLOW_UP) if keep.
+func (p *part) count(o dwell.Outcome, r dwell.RejectionReason, fu followUp, keep bool) {
+	p.withOutcome++
+	switch o {
+	case dwell.OutcomeRejected:
+		p.rejections++
+		if r >= 0 && int(r) < len(p.reasons) {
+			p.reasons[r]++
+		}
+	case dwell.OutcomePositive:
+		p.positive++
+	case dwell.OutcomeFollowUp:
+		if keep {
+			p.followUps = append(p.followUps, fu)
+		}
+	}
+}
+
+// lateMeetings returns the loose check-outs of p (a day's part) that are
+// the outcome of a meeting of the day before (prev, nil if not read):
+// one that closed a check-in of that day (prev.lateCloses), the rep
+// having left before midnight, and a later one of the same client at
+// most timeline.StayGapMax after it, which is that meeting's too (a
+// double tap: the latest counts). none counts the others, of no meeting.
+func lateMeetings(p, prev *part) (outs []*looseOut, none int) {
+	type closing struct {
+		i  int       // the meeting's index in outs
+		at time.Time // the time of the check-out that closed it
+	}
+	var at map[dwell.ClientID]closing
+	for i := range p.loose {
+		o := &p.loose[i]
+		if c, ok := at[o.fu.client]; ok && o.fu.at.Sub(c.at) <= timeline.StayGapMax {
+			outs[c.i] = o
+			continue
+		}
+		if prev != nil && slices.Contains(prev.lateCloses, o.requestID) {
+			if at == nil {
+				at = map[dwell.ClientID]closing{}
+			}
+			at[o.fu.client] = closing{len(outs), o.fu.at}
+			outs = append(outs, o)
+			continue
+		}
+		none++
+	}
+	return outs, none
 }
 
 func computePart(d *Day) *part {
@@ -168,24 +250,122 @@ func computePart(d *Day) *part {
 		p.carryIn = !d.Visits[0].Start.Before(d.Start) && timeline.PausedBefore(d.Segments, d.Visits[0].Start)
 		p.carryInCustomer = p.carryIn && d.Visits[0].Kind == dwell.ClientKindCustomer
 	}
-	for _, co := range d.CheckOuts {
-		if co.Outcome == dwell.OutcomeUnspecified {
-			continue
-		}
-		p.withOutcome++
-		switch co.Outcome {
-		case dwell.OutcomeRejected:
-			p.rejections++
-			if co.RejectionReason >= 0 && int(co.RejectionReason) < len(p.reasons) {
-				p.reasons[co.RejectionReason]++
-			}
-		case dwell.OutcomePositive:
-			p.positive++
-		case dwell.OutcomeFollowUp:
-			p.followUps = append(p.followUps, followUp{co.Client, co.Time, co.FollowUpDate})
+	outs, loose := meetingOutcomes(d)
+	for _, co := range outs {
+		p.count(co.Outcome, co.RejectionReason, followUp{co.Client, co.Time, co.FollowUpDate}, true)
+	}
+	for _, co := range loose {
+		p.loose = append(p.loose, looseOut{co.RequestID, co.Outcome, co.RejectionReason, followUp{co.Client, co.Time, co.FollowUpDate}})
+	}
+	// A check-in closed by a check-out that is not the day's was closed
+	// by one of the next day's (Summarize's laterOuts).
+	for _, ci := range d.CheckIns {
+		if id := ci.CheckOutRequestID; id != "" && !slices.ContainsFunc(d.CheckOuts, func(co CheckOut) bool { return co.RequestID == id }) {
+			p.lateCloses = append(p.lateCloses, id)
 		}
 	}
 	return p
+}
+
+// meetingKey names a meeting of a day: one of its visits (an index into
+// Day.Visits), or, for a check-in that no visit backs (the fixes put the
+// rep elsewhere), that check-in (visit -1).
+type meetingKey struct {
+	visit   int
+	checkIn string
+}
+
+// meetingOutcomes returns the check-outs of d with an outcome that KPIs 6
+// and 7 count, one per meeting, and how many are of no meeting. A
+// check-out is of the meeting of the check-in it closed
+// (timeline.CheckInResult.CheckOutRequestID): the visit that check-in
+// began, else the visit of its client it was made in, else the check-in
+// itself (a meeting the rep claimed and the fixes do not back). A
+// check-out that closed no check-in is of the visit of its client that
+// day nearest to it in time (the one it was made in, if any; ties to the
+// earlier). A check-out tapped again for one meeting (a new request id,
+// as a double tap sends) is one outcome: of a meeting's check-outs the
+// latest counts (by time, then request id), so a correction wins. A
+// check-out with no check-in and no visit of its client that day (a rep
+// who never met the client that day, or one who left it before midnight
+// and closes a check-in of the day before: lateMeetings) is of no
+// meeting of the day: loose, in time order. outs are in the order of
+// each meeting's first check-out.
+func meetingOutcomes(d *Day) (outs, loose []*CheckOut) {
+	var order []int
+	for i := range d.CheckOuts {
+		if d.CheckOuts[i].Outcome != dwell.OutcomeUnspecified {
+			order = append(order, i)
+		}
+	}
+	if len(order) == 0 {
+		return nil, nil
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ca, cb := &d.CheckOuts[a], &d.CheckOuts[b]
+		if c := ca.Time.Compare(cb.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(ca.RequestID, cb.RequestID)
+	})
+	closed := make(map[string]*timeline.CheckInResult, len(d.CheckIns))
+	for i := range d.CheckIns {
+		if ci := &d.CheckIns[i]; ci.CheckOutRequestID != "" {
+			closed[ci.CheckOutRequestID] = ci
+		}
+	}
+	at := make(map[meetingKey]int, len(order)) // a meeting's index in outs
+	for _, i := range order {
+		co := &d.CheckOuts[i]
+		k, ok := meetingOf(d, co, closed)
+		switch j, seen := at[k]; {
+		case !ok:
+			loose = append(loose, co)
+		case seen:
+			outs[j] = co
+		default:
+			at[k] = len(outs)
+			outs = append(outs, co)
+		}
+	}
+	return outs, loose
+}
+
+// meetingOf returns the meeting of d that check-out co is of, if any
+// (meetingOutcomes); closed maps a check-out's request id to the check-in
+// it closed.
+func meetingOf(d *Day, co *CheckOut, closed map[string]*timeline.CheckInResult) (meetingKey, bool) {
+	if ci, ok := closed[co.RequestID]; ok && co.RequestID != "" {
+		for i := range d.Visits {
+			if d.Visits[i].CheckInRequestID == ci.RequestID {
+				return meetingKey{visit: i}, true
+			}
+		}
+		for i := range d.Visits {
+			if v := &d.Visits[i]; v.Client == ci.Client && !ci.Time.Before(v.Start) && !ci.Time.After(v.End) {
+				return meetingKey{visit: i}, true
+			}
+		}
+		return meetingKey{visit: -1, checkIn: ci.RequestID}, true
+	}
+	best, bestGap := -1, time.Duration(0)
+	for i := range d.Visits {
+		v := &d.Visits[i]
+		if v.Client != co.Client {
+			continue
+		}
+		var gap time.Duration
+		switch {
+		case co.Time.Before(v.Start):
+			gap = v.Start.Sub(co.Time)
+		case co.Time.After(v.End):
+			gap = co.Time.Sub(v.End)
+		}
+		if best < 0 || gap < bestGap {
+			best, bestGap = i, gap
+		}
+	}
+	return meetingKey{visit: best}, best >= 0
 }
 
 // histBucket returns the histogram bucket of a visit of n nanoseconds.
@@ -225,6 +405,7 @@ func (p *part) add(o *part) {
 	p.withOutcome += o.withOutcome
 	p.rejections += o.rejections
 	p.positive += o.positive
+	p.noMeeting += o.noMeeting
 	for i := range p.reasons {
 		p.reasons[i] += o.reasons[i]
 	}
@@ -275,6 +456,23 @@ func (w *writer) part(p *part, version byte) {
 		}
 		w.uint(f)
 	}
+	if version >= summaryV8 {
+		w.uint(uint64(len(p.loose)))
+		for _, o := range p.loose {
+			w.str(o.requestID)
+			w.uint(uint64(o.outcome))
+			w.uint(uint64(o.reason))
+			w.str(string(o.fu.client))
+			w.time(o.fu.at)
+			w.uint(uint64(o.fu.due.Year))
+			w.uint(uint64(o.fu.due.Month))
+			w.uint(uint64(o.fu.due.Day))
+		}
+		w.uint(uint64(len(p.lateCloses)))
+		for _, id := range p.lateCloses {
+			w.str(id)
+		}
+	}
 }
 
 // part reads a part written in the summary format version.
@@ -322,6 +520,26 @@ func (r *reader) part(p *part, a *arena, version byte) {
 	if version >= summaryV6 {
 		f := r.uint()
 		p.carryOut, p.carryIn, p.carryInCustomer = f&1 != 0, f&2 != 0, f&4 != 0
+	}
+	// Before version 8 every check-out with an outcome was counted (see
+	// summaryV8): none was loose.
+	p.noMeeting, p.loose, p.lateCloses = 0, nil, nil
+	if version >= summaryV8 {
+		if n := r.count(); n > 0 {
+			p.loose = make([]looseOut, n)
+			for i := range p.loose {
+				o := &p.loose[i]
+				o.requestID, o.outcome, o.reason = r.str(), dwell.Outcome(r.uint()), dwell.RejectionReason(r.uint())
+				o.fu = followUp{client: dwell.ClientID(r.str()), at: r.time(),
+					due: dwell.Date{Year: int(r.uint()), Month: time.Month(r.uint()), Day: int(r.uint())}}
+			}
+		}
+		if n := r.count(); n > 0 {
+			p.lateCloses = make([]string, n)
+			for i := range p.lateCloses {
+				p.lateCloses[i] = r.str()
+			}
+		}
 	}
 }
 

@@ -1757,8 +1757,18 @@ type GetTrackingConfigResponse struct {
 	MaxBatchDelaySeconds int32 `protobuf:"varint,5,opt,name=max_batch_delay_seconds,json=maxBatchDelaySeconds,proto3" json:"max_batch_delay_seconds,omitempty"`
 	// How long to keep fixes while offline before dropping the oldest, in
 	// seconds: 72 hours, or the tenant's retention period
-	// (Settings.retention_days) less an hour if that is shorter, since
-	// uploads refuse a fix older than the retention period.
+	// (Settings.retention_days) less 26 hours if that is shorter, and never
+	// less than an hour. Uploads refuse a fix older than the retention
+	// period, and one of a local day (in the rep's time zone) that began
+	// before the retention sweep last deleted some of the rep's data older
+	// than the period: such a day may have lost fixes and is never derived
+	// again. A local day lasts up to 25 hours, so a fix (or a check-in,
+	// check-out or call) kept no longer than this is accepted if the upload
+	// gets through within an hour. After retention_days was raised, this
+	// grows to the new value only as the days pruned under the shorter
+	// period fall that far behind. With a retention of 1 day no buffer can
+	// promise as much: this is an hour, and a fix taken in the last two
+	// hours of a local day and kept past its end may be refused.
 	OfflineBufferSeconds int32 `protobuf:"varint,6,opt,name=offline_buffer_seconds,json=offlineBufferSeconds,proto3" json:"offline_buffer_seconds,omitempty"`
 	// The rep's working hours in local time; empty means always.
 	WorkingHours []*WorkingHours `protobuf:"bytes,7,rep,name=working_hours,json=workingHours,proto3" json:"working_hours,omitempty"`

@@ -539,7 +539,10 @@ type Visit struct {
 	// the rep checked in at that client again first), so a meeting across
 	// the rep's midnight, shown as one visit on each day (each day's
 	// timeline covers that day alone), has its outcome on the first day's
-	// visit, whose check-in it is; the next day's part carries none.
+	// visit, whose check-in it is; the next day's part carries none. A
+	// meeting checked out again (a double tap, a correction) keeps here the
+	// outcome of the check-out that closed its check-in, while GetKpis
+	// counts its latest (RejectionKpi.meetings_with_outcome).
 	Outcome Outcome `protobuf:"varint,7,opt,name=outcome,proto3,enum=dwell.v1.Outcome" json:"outcome,omitempty"`
 	// The rep's local day of the visit's start.
 	Date *Date `protobuf:"bytes,8,opt,name=date,proto3" json:"date,omitempty"`
@@ -1901,16 +1904,29 @@ type RejectionKpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What it rests on.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
-	// Meetings with an outcome.
+	// Meetings with an outcome: check-outs with an outcome, one per
+	// meeting. A check-out is of the meeting of the check-in it closed (the
+	// visit that check-in began or was made in, or the check-in alone when
+	// the fixes do not back it), else of the visit of its client that local
+	// day nearest to it in time; a check-out after the rep's midnight that
+	// closed a check-in of the day before, the rep gone by then, is of that
+	// meeting when the day before is read too (in the range or the 60 days
+	// before it). A meeting checked out twice (a double tap, a correction
+	// under a new request_id) counts once, with its latest outcome (by
+	// check_out_time). Counted on the local day of the check-out.
 	MeetingsWithOutcome int32 `protobuf:"varint,2,opt,name=meetings_with_outcome,json=meetingsWithOutcome,proto3" json:"meetings_with_outcome,omitempty"`
-	// Rejected outcomes.
+	// Meetings whose outcome is REJECTED.
 	Rejections int32 `protobuf:"varint,3,opt,name=rejections,proto3" json:"rejections,omitempty"`
 	// rejections / meetings_with_outcome.
 	Rate float64 `protobuf:"fixed64,4,opt,name=rate,proto3" json:"rate,omitempty"`
-	// Count per reason.
-	Reasons       []*RejectionCount `protobuf:"bytes,5,rep,name=reasons,proto3" json:"reasons,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Count per reason of those rejections.
+	Reasons []*RejectionCount `protobuf:"bytes,5,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// Check-outs with an outcome that are of no meeting: no check-in they
+	// closed and no visit of their client that day (a rep who was never
+	// there). They count in no KPI (neither here nor in CadenceKpi).
+	CheckOutsWithoutMeeting int32 `protobuf:"varint,6,opt,name=check_outs_without_meeting,json=checkOutsWithoutMeeting,proto3" json:"check_outs_without_meeting,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *RejectionKpi) Reset() {
@@ -1978,16 +1994,25 @@ func (x *RejectionKpi) GetReasons() []*RejectionCount {
 	return nil
 }
 
+func (x *RejectionKpi) GetCheckOutsWithoutMeeting() int32 {
+	if x != nil {
+		return x.CheckOutsWithoutMeeting
+	}
+	return 0
+}
+
 // CadenceKpi is KPI 7, sales cadence and follow-up rate.
 type CadenceKpi struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What it rests on.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
-	// Positive outcomes per field day.
+	// Meetings with a POSITIVE outcome (one per meeting, as
+	// RejectionKpi.meetings_with_outcome counts them) per field day.
 	PositivePerDay float64 `protobuf:"fixed64,2,opt,name=positive_per_day,json=positivePerDay,proto3" json:"positive_per_day,omitempty"`
-	// Follow-ups due in the range: FOLLOW_UP outcomes whose due date is in
-	// the range, given in the range or in the 60 days before it. A
-	// follow-up given longer before its due date is not counted.
+	// Follow-ups due in the range: meetings' FOLLOW_UP outcomes (one per
+	// meeting, as RejectionKpi.meetings_with_outcome counts them) whose due
+	// date is in the range, given in the range or in the 60 days before it.
+	// A follow-up given longer before its due date is not counted.
 	FollowUpsDue int32 `protobuf:"varint,3,opt,name=follow_ups_due,json=followUpsDue,proto3" json:"follow_ups_due,omitempty"`
 	// Of those, done (a visit or call to the client after the outcome) by
 	// the due date. A meeting across the rep's local midnight is one
@@ -3297,7 +3322,7 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"\x17multi_meeting_win_share\x18\x05 \x01(\x01R\x14multiMeetingWinShare\"Y\n" +
 	"\x0eRejectionCount\x121\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x19.dwell.v1.RejectionReasonR\x06reason\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x05R\x05count\"\xd1\x01\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"\x8e\x02\n" +
 	"\fRejectionKpi\x12%\n" +
 	"\x05basis\x18\x01 \x01(\v2\x0f.dwell.v1.BasisR\x05basis\x122\n" +
 	"\x15meetings_with_outcome\x18\x02 \x01(\x05R\x13meetingsWithOutcome\x12\x1e\n" +
@@ -3305,7 +3330,8 @@ const file_dwell_v1_report_proto_rawDesc = "" +
 	"rejections\x18\x03 \x01(\x05R\n" +
 	"rejections\x12\x12\n" +
 	"\x04rate\x18\x04 \x01(\x01R\x04rate\x122\n" +
-	"\areasons\x18\x05 \x03(\v2\x18.dwell.v1.RejectionCountR\areasons\"\x89\x02\n" +
+	"\areasons\x18\x05 \x03(\v2\x18.dwell.v1.RejectionCountR\areasons\x12;\n" +
+	"\x1acheck_outs_without_meeting\x18\x06 \x01(\x05R\x17checkOutsWithoutMeeting\"\x89\x02\n" +
 	"\n" +
 	"CadenceKpi\x12%\n" +
 	"\x05basis\x18\x01 \x01(\v2\x0f.dwell.v1.BasisR\x05basis\x12(\n" +

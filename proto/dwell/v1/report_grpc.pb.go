@@ -78,7 +78,8 @@ type ReportServiceClient interface {
 	// once, from that start, also when the first day is in the look-back. A
 	// range that begins on its second day counts that day's part as a visit
 	// of its own. Its outcome is counted once by KPIs 6 and 7, on the local
-	// day of the check-out.
+	// day of the check-out: KPIs 6 and 7 count outcomes one per meeting
+	// (RejectionKpi.meetings_with_outcome).
 	GetKpis(ctx context.Context, in *GetKpisRequest, opts ...grpc.CallOption) (*GetKpisResponse, error)
 	// ListVisits lists the visits of a range of local days (required;
 	// end_date at most 366 days after start_date), newest first (by start, then rep, date and client). A rep or a team
@@ -315,7 +316,8 @@ type ReportServiceServer interface {
 	// once, from that start, also when the first day is in the look-back. A
 	// range that begins on its second day counts that day's part as a visit
 	// of its own. Its outcome is counted once by KPIs 6 and 7, on the local
-	// day of the check-out.
+	// day of the check-out: KPIs 6 and 7 count outcomes one per meeting
+	// (RejectionKpi.meetings_with_outcome).
 	GetKpis(context.Context, *GetKpisRequest) (*GetKpisResponse, error)
 	// ListVisits lists the visits of a range of local days (required;
 	// end_date at most 366 days after start_date), newest first (by start, then rep, date and client). A rep or a team
