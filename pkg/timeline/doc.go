@@ -491,13 +491,14 @@
 // stops inside visits. Derive's own row ("dwell") also uses the check-ins
 // and check-outs, which the baselines never see; "dwell, fixes only" is
 // Derive on the baselines' information. Reference run (-days 200, seed
-// base 0), misallocated time and visit F1:
+// base 0; timeline.Version 8, 28 November 2026), misallocated time and
+// visit F1:
 //
 //	profile      dwell           fixes only       sliding          motion
 //	clean        0.23 %  1.000    0.27 %  1.000    6.74 %  0.994   11.30 %  0.971
-//	realistic    0.72 %  0.996    1.14 %  0.991   12.56 %  0.944   21.58 %  0.834
-//	harsh        2.60 %  0.973    3.08 %  0.964   28.14 %  0.807   35.87 %  0.635
-//	canvassing   3.89 %  0.975   12.06 %  0.879   42.11 %  0.537   55.75 %  0.195
+//	realistic    0.71 %  0.997    1.14 %  0.991   12.56 %  0.944   21.58 %  0.834
+//	harsh        2.58 %  0.973    3.07 %  0.964   28.14 %  0.807   35.87 %  0.635
+//	canvassing   3.89 %  0.976   12.08 %  0.878   42.11 %  0.537   55.75 %  0.195
 //
 // On seed bases 1 to 5 the fixes-only rows are 0.25 to 0.50 % (clean),
 // 1.11 to 1.51 % (realistic), 2.33 to 3.60 % (harsh) and 10.99 to
