@@ -36,8 +36,11 @@ sites (about 380, ids such as c0001, m01, s01-02). That needs --data-dir of
 a dwelld on this machine, from whose keys it mints a partner token of a
 tenant of its own, --tenant (default "load"), whose key it creates if
 missing (the running dwelld accepts it within 10 s: load waits); or a
-partner token (DWELL_TOKEN or --token), which may both write the directory
-and relay fixes for any of its reps, and names the tenant. Give it a
+partner token (DWELL_TOKEN or --token), which may read and write the
+directory and relay fixes for any of its reps (a registered partner
+account needs the scopes directory-read, directory-write and ingest: the
+directory is read to check that no client of the tenant is in the way),
+and names the tenant. Give it a
 tenant of its own: every run adds days of fixes to its reps. It never
 replaces a client of the tenant that is not one of its simulated sites:
 when the tenant has its own client under such an id, it stops before

@@ -127,7 +127,8 @@ func (e *env) rpcError(name string, g *globals, err error) int {
 // unavailableHint returns the hint for a call that failed UNAVAILABLE with
 // msg, from a dwellctl dialing addr (with TLS when tls is set), or "" when
 // msg says nothing it can help with. Each hint names what the connection
-// showed: no server, or no host by that name (is dwelld running?); a
+// showed: no server, no host by that name, or no way to reach it (is
+// dwelld running?); a
 // server that closed the connection before speaking gRPC, as a dwelld
 // serving TLS does to a plaintext client (--tls, --ca); a certificate not
 // trusted (--ca); a server answering TLS with plaintext (drop --tls).
@@ -139,7 +140,10 @@ func unavailableHint(msg, addr string, tls bool) string {
 		return fmt.Sprintf("hint: %s answers without TLS: leave out --tls and --ca (and DWELL_TLS, DWELL_CA)", addr)
 	case strings.Contains(msg, "error reading server preface") && !tls:
 		return fmt.Sprintf("hint: %s closed the connection before answering, as a dwelld serving TLS does to a plaintext client: add --tls, or --ca FILE for a self-signed or private CA certificate", addr)
-	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "produced zero addresses"):
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "produced zero addresses"),
+		// Any other failure to reach the address (no route, network
+		// unreachable, a connect timeout, a DNS failure).
+		strings.Contains(msg, "dial"), strings.Contains(msg, "connect:"), strings.Contains(msg, "lookup "):
 		return fmt.Sprintf("hint: is dwelld running at %s? (--addr or DWELL_ADDR)", addr)
 	}
 	return ""

@@ -149,6 +149,9 @@ func importSimClients(ctx context.Context, dc dwellv1.DirectoryServiceClient, ci
 	req := &dwellv1.ListClientsRequest{PageSize: 1000}
 	for {
 		resp, err := dc.ListClients(ctx, req)
+		if status.Code(err) == codes.PermissionDenied {
+			return fmt.Errorf("reading the tenant's clients, to be sure no client of its own is under a simulated site's id before writing them: %w (a partner account needs the scope directory-read besides directory-write and ingest: dwellctl partners update ID --scope directory-read,directory-write,ingest)", err)
+		}
 		if err != nil {
 			return err
 		}

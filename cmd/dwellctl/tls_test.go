@@ -114,6 +114,11 @@ func TestUnavailableHint(t *testing.T) {
 		{`connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown authority"`, true, "give --ca FILE"},
 		{`connection error: desc = "transport: authentication handshake failed: tls: first record does not look like a TLS handshake"`, true, "answers without TLS"},
 		{`the server is shutting down`, false, ""},
+		// Any other failure to reach the address keeps the hint.
+		{`connection error: desc = "transport: Error while dialing: dial tcp [2001:db8::1]:7070: connect: no route to host"`, false, "hint: is dwelld running at dwell.example:7070?"},
+		{`connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.1:7070: connect: network is unreachable"`, false, "hint: is dwelld running at dwell.example:7070?"},
+		{`connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.1:7070: i/o timeout"`, true, "hint: is dwelld running at dwell.example:7070?"},
+		{`connection error: desc = "transport: Error while dialing: dial tcp: lookup dwell.example on 127.0.0.53:53: server misbehaving"`, false, "hint: is dwelld running at dwell.example:7070?"},
 	} {
 		got := unavailableHint(tc.msg, addr, tc.tls)
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
