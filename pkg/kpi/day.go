@@ -246,6 +246,12 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 // no meeting) and adds, at its end, how many check-outs were of no
 // meeting: a summary of an earlier version counts every check-out with
 // an outcome, as KPIs 6 and 7 did then, and none of no meeting.
+// Version 9 keys a meeting by its check-in (two check-ins with one client
+// in one visit are two meetings) and adds, at its end, each loose
+// check-out's fallback meeting of its day and the ends of the day's last
+// visits of each client that no check-out of the day is of
+// (part.tails): a summary of version 8 has neither, so a loose check-out
+// that closed no check-in of the day before is of no meeting there.
 const (
 	summaryV1 = 1
 	summaryV2 = 2
@@ -255,6 +261,7 @@ const (
 	summaryV6 = 6
 	summaryV7 = 7
 	summaryV8 = 8
+	summaryV9 = 9
 	detailV1  = 1
 )
 
@@ -263,7 +270,7 @@ const (
 // nanoseconds): everything but the segments and check-in verdicts, which
 // EncodeDetail holds. A team query decodes tens of thousands of
 // summaries, so the part it reads is kept small.
-func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV8) }
+func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV9) }
 
 // encodeSummary writes the summary in a version's format: older ones only
 // for the tests of their decoding.
@@ -453,7 +460,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV8 {
+	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV9 {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}

@@ -81,10 +81,11 @@ func TestDayEncodeRoundTrip(t *testing.T) {
 // their off-hours time 0, version 4 (before the open pause was told) with
 // any paused time as possibly open, versions 5 and 6 (before the open
 // pause's start was kept) without it, version 7 (before the check-outs of
-// no meeting were counted).
+// no meeting were counted), version 8 (before the loose check-outs'
+// fallback meetings and the visits' tails were kept).
 func TestDecodeOlderSummaries(t *testing.T) {
 	d := sampleDay()
-	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4, summaryV5, summaryV6, summaryV7} {
+	for _, version := range []byte{summaryV1, summaryV2, summaryV3, summaryV4, summaryV5, summaryV6, summaryV7, summaryV8} {
 		old := d.encodeSummary(version)
 		got, err := DecodeDay(old, d.EncodeDetail())
 		if err != nil {

@@ -85,24 +85,40 @@
 //  6. Rejections: meetings with an outcome, REJECTED among them, their
 //     rate and the count per reason (reasons given, in enum order). A
 //     check-out with an outcome is of a meeting (part.go,
-//     meetingOutcomes): that of the check-in it closed (the visit the
-//     check-in began or was made in, or the check-in alone when no visit
-//     backs it), else the visit of its client that day nearest to it in
-//     time; one made after the rep's midnight that closed a check-in of
-//     the day before, the rep gone from the client by then, is of that
-//     meeting when the day before is in the input (lateMeetings, with
-//     another check-out of that client up to timeline.StayGapMax later). A
-//     meeting's check-outs (a double tap under a new request id, a
-//     correction) are one outcome: the latest (by time, then request id)
-//     wins. A check-out of no meeting (no check-in closed, no visit of its
-//     client that day: the rep was never there) counts in none of KPIs 6
-//     and 7, and apart, in WithoutMeeting; it still makes a field day.
+//     meetingOutcomes, lateMeetings): a check-out that closed a check-in
+//     is of that check-in's meeting (two check-ins with one client in one
+//     stay, each checked out, are two meetings), whether a visit backs
+//     it or not. One that closed no check-in of its day is, in this
+//     order: of the meeting of the check-out of its client before it, if
+//     at most timeline.StayGapMax (30 minutes) before with no check-in of
+//     that client and no visit of it begun between (a double tap, a
+//     correction); if made before any visit of its client that day
+//     begins, of a meeting of the day before when that day is in the
+//     input and the check-out closed a check-in of that day (the rep gone
+//     from the client before midnight), or that day's last visit of its
+//     client, of which no check-out of that day is and whose check-in no
+//     check-out closed, ended at most timeline.StayGapMax before it (a
+//     visit without check-in checked out after midnight), or that day's
+//     summary is of format 7 or older (which does not tell: counted, as
+//     format 7 counted it), a later one of that client up to
+//     timeline.StayGapMax after it being that meeting's too; else of
+//     the visit of its client that day nearest to it in time (the one it
+//     was made in, if any; ties to the earlier), namely of the latest
+//     check-in of its client made in that visit before it, else of the
+//     visit's check-in, else of the visit. A meeting's check-outs are
+//     one outcome: the latest (by time, then request id) wins. A
+//     check-out of no meeting (none of these: no check-in closed, no
+//     visit of its client that day, none the day before it could close)
+//     counts in none of KPIs 6 and 7, and apart, in WithoutMeeting; it
+//     still makes a field day.
 //     Outcomes count on the check-out's day, so a meeting across midnight
 //     checked out on both days, the rep at the client after midnight,
 //     counts an outcome on each. A visit's own Outcome stays that of the
 //     check-out that closed its check-in. Summaries written before
-//     this (format 7 and older) count every check-out with an outcome.
-//     Records: meetings with an outcome.
+//     this (format 7 and older) count every check-out with an outcome,
+//     and those of format 8 do not keep a day's last visits' ends (a
+//     visit without check-in checked out after midnight is of no meeting
+//     there). Records: meetings with an outcome.
 //  7. Cadence: POSITIVE outcomes of meetings (one per meeting, as KPI 6
 //     counts them) per field day; follow-ups due in the range (meetings'
 //     FOLLOW_UP outcomes whose due day is in the range, given in the

@@ -192,3 +192,187 @@ func TestCheckOutAfterMidnightOfMeetingBefore(t *testing.T) {
 		}
 	}
 }
+
+// lateDays derives a UTC rep's 18 and 19 November 2026 as the server
+// does, at prospect P1's site from fixes[0] on, with the given check-ins
+// and check-outs (those of the 19th also handed to the 18th as the next
+// day's, timeline.Input), and returns them in memory and decoded from
+// their summaries, the 18th's written in format v18 (the current one if
+// 0).
+func lateDays(t *testing.T, fixes []dwell.Fix, cis []dwell.CheckIn, cos []dwell.CheckOut, v18 byte) map[string][]*Day {
+	t.Helper()
+	ix := geofence.New(geofence.Options{})
+	cl := dwell.Client{ID: "P1", Fence: dwell.Geofence{Circle: &dwell.Circle{Center: lateAt, RadiusM: 40}}}
+	if err := ix.Put("P1", cl.Fence); err != nil {
+		t.Fatal(err)
+	}
+	var days []*Day
+	var bs [][]byte
+	for _, date := range []dwell.Date{late18, late19} {
+		td := timeline.Derive(timeline.Input{Day: date, Fixes: fixes, Fences: ix, Clients: timeline.ClientMap{"P1": cl}, CheckIns: cis, CheckOuts: cos})
+		own, later := []dwell.CheckOut(nil), cos
+		if date == late19 {
+			own, later = cos, nil
+		}
+		d := Summarize("r", date, &td, len(fixes), own, later, nil, kindOf)
+		days = append(days, d)
+		if date == late18 && v18 != 0 {
+			bs = append(bs, d.encodeSummary(v18))
+		} else {
+			bs = append(bs, d.EncodeSummary())
+		}
+	}
+	decoded, err := DecodeSummaries(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v18 != 0 {
+		return map[string][]*Day{"decoded": decoded}
+	}
+	return map[string][]*Day{"in memory": days, "decoded": decoded}
+}
+
+var (
+	lateAt, lateFar = dwell.LatLng{Lat: -6.2, Lng: 106.8}, dwell.LatLng{Lat: -6.2, Lng: 106.85}
+	late18, late19  = dwell.Date{Year: 2026, Month: 11, Day: 18}, dwell.Date{Year: 2026, Month: 11, Day: 19}
+)
+
+// lateU returns d November 2026 h:m UTC.
+func lateU(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) }
+
+// lateFixes returns a fix a minute from from to to at p, after fixes.
+func lateFixes(fixes []dwell.Fix, from, to time.Time, p dwell.LatLng) []dwell.Fix {
+	for ts := from; ts.Before(to); ts = ts.Add(time.Minute) {
+		fixes = append(fixes, dwell.Fix{ID: fmt.Sprint("f", len(fixes)), Time: ts, Pos: p, AccuracyM: 8, SpeedMPS: -1, BearingDeg: -1})
+	}
+	return fixes
+}
+
+// lateCheckIn returns a check-in at P1 at t, its fix there.
+func lateCheckIn(id string, t time.Time) dwell.CheckIn {
+	return dwell.CheckIn{RequestID: id, Client: "P1", Time: t, Fix: &dwell.Fix{Time: t, Pos: lateAt, AccuracyM: 8, SpeedMPS: -1, BearingDeg: -1}}
+}
+
+// checkRejection computes KPI 6 over the 18th and 19th of each set of
+// days and checks its counts.
+func checkRejection(t *testing.T, sets map[string][]*Day, with, rejections, none int) {
+	t.Helper()
+	for name, days := range sets {
+		rj := Compute(Input{Start: late18, End: late19, Reps: []Rep{{ID: "r", Days: days}}, ClientKind: kindOf}).Rejection
+		if rj.WithOutcome != with || rj.Rejections != rejections || rj.WithoutMeeting != none {
+			t.Errorf("%s: KPI 6 %+v; want %d meeting(s) with an outcome, %d rejected, %d check-out(s) of no meeting", name, rj, with, rejections, none)
+		}
+	}
+}
+
+// TestLateCheckOutNotMergedIntoNextMeeting: a rep checks in at P1 at
+// 23:05 on the 18th, leaves at 23:50, checks out REJECTED at 00:10 on the
+// 19th (closing the 18th's check-in), and meets P1 again on the 19th from
+// 10:00 to 11:00 (check-in 10:05, check-out 10:55 POSITIVE). Two
+// meetings, two outcomes: the 00:10 check-out is the 18th's meeting's,
+// not merged into the 19th's (it was, and the later outcome won).
+func TestLateCheckOutNotMergedIntoNextMeeting(t *testing.T) {
+	fixes := lateFixes(nil, lateU(18, 23, 0), lateU(18, 23, 50), lateAt)
+	fixes = lateFixes(fixes, lateU(18, 23, 50), lateU(19, 10, 0), lateFar)
+	fixes = lateFixes(fixes, lateU(19, 10, 0), lateU(19, 11, 0), lateAt)
+	fixes = lateFixes(fixes, lateU(19, 11, 0), lateU(19, 11, 30), lateFar)
+	cis := []dwell.CheckIn{lateCheckIn("ci", lateU(18, 23, 5)), lateCheckIn("ci2", lateU(19, 10, 5))}
+	cos := []dwell.CheckOut{
+		{RequestID: "co-0", Client: "P1", Time: lateU(19, 0, 10), Outcome: dwell.OutcomeRejected, RejectionReason: dwell.RejectionTiming},
+		{RequestID: "co-1", Client: "P1", Time: lateU(19, 10, 55), Outcome: dwell.OutcomePositive},
+	}
+	checkRejection(t, lateDays(t, fixes, cis, cos, 0), 2, 1, 0)
+}
+
+// TestLateCheckOutAfterOlderSummary: the 00:10 check-out of
+// TestCheckOutAfterMidnightOfMeetingBefore, the 18th's summary written in
+// format 7 (a day older than the server derives again keeps it), which
+// does not tell the next day's check-outs that closed its check-ins: the
+// check-out counts as a meeting's outcome, as format 7 counted it (it was
+// of no meeting).
+func TestLateCheckOutAfterOlderSummary(t *testing.T) {
+	fixes := lateFixes(nil, lateU(18, 23, 0), lateU(18, 23, 50), lateAt)
+	fixes = lateFixes(fixes, lateU(18, 23, 50), lateU(19, 0, 30), lateFar)
+	cos := []dwell.CheckOut{{RequestID: "co-0", Client: "P1", Time: lateU(19, 0, 10), Outcome: dwell.OutcomeRejected, RejectionReason: dwell.RejectionTiming}}
+	checkRejection(t, lateDays(t, fixes, []dwell.CheckIn{lateCheckIn("ci", lateU(18, 23, 5))}, cos, summaryV7), 1, 1, 0)
+}
+
+// TestLateCheckOutOfVisitWithoutCheckIn: the rep is at P1 from 23:00 to
+// 23:50 on the 18th without checking in (a visit of the fixes alone) and
+// checks out REJECTED at 00:10 and again at 00:11 (a double tap): that
+// visit's outcome, counted once, for it ended at most
+// timeline.StayGapMax before (it was of no meeting). At 00:25, 35
+// minutes after the visit, with the double tap's at 00:26, it is of none.
+// The 18th's summary written in format 8 (which does not keep the
+// visits' ends) counts it as of no meeting either way.
+func TestLateCheckOutOfVisitWithoutCheckIn(t *testing.T) {
+	fixes := lateFixes(nil, lateU(18, 23, 0), lateU(18, 23, 50), lateAt)
+	fixes = lateFixes(fixes, lateU(18, 23, 50), lateU(19, 0, 30), lateFar)
+	out := func(id string, m int) dwell.CheckOut {
+		return dwell.CheckOut{RequestID: id, Client: "P1", Time: lateU(19, 0, m), Outcome: dwell.OutcomeRejected, RejectionReason: dwell.RejectionTiming}
+	}
+	checkRejection(t, lateDays(t, fixes, nil, []dwell.CheckOut{out("co-0", 10), out("co-1", 11)}, 0), 1, 1, 0)
+	checkRejection(t, lateDays(t, fixes, nil, []dwell.CheckOut{out("co-0", 25), out("co-1", 26)}, 0), 0, 0, 2)
+	checkRejection(t, lateDays(t, fixes, nil, []dwell.CheckOut{out("co-0", 10), out("co-1", 11)}, summaryV8), 0, 0, 2)
+}
+
+// TestTwoMeetingsOneStay: one continuous stay at P1 from 10:00 to 11:00
+// (one visit) holding two meetings, each with its own check-in and
+// check-out: 10:05-10:25 REJECTED and 10:30-10:55 POSITIVE, the second
+// tapped again at 10:55:02 (closing nothing): two meetings with an
+// outcome, one rejected (they were one, the later outcome winning). A
+// check-out that closed nothing 40 minutes after the first check-out,
+// with no check-in between, is still the first check-in's meeting's (a
+// correction); one before the visit, when no other check-out is of it,
+// is the visit's.
+func TestTwoMeetingsOneStay(t *testing.T) {
+	fx := func(h, m int) *dwell.Fix {
+		return &dwell.Fix{Time: meetingAt(h, m, 0), Pos: dwell.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyM: 10, SpeedMPS: -1, BearingDeg: -1}
+	}
+	cis := []dwell.CheckIn{
+		{RequestID: "ci-1", Client: "P1", Time: meetingAt(10, 5, 0), Fix: fx(10, 5)},
+		{RequestID: "ci-2", Client: "P1", Time: meetingAt(10, 30, 0), Fix: fx(10, 30)},
+	}
+	out := func(id string, at time.Time, o dwell.Outcome) dwell.CheckOut {
+		co := dwell.CheckOut{RequestID: id, Client: "P1", Time: at, Outcome: o}
+		if o == dwell.OutcomeRejected {
+			co.RejectionReason = dwell.RejectionPrice
+		}
+		return co
+	}
+	for _, c := range []struct {
+		name             string
+		cis              []dwell.CheckIn
+		cos              []dwell.CheckOut
+		with, rejections int
+	}{
+		{"two meetings in one stay", cis, []dwell.CheckOut{
+			out("co-1", meetingAt(10, 25, 0), dwell.OutcomeRejected),
+			out("co-2", meetingAt(10, 55, 0), dwell.OutcomePositive),
+			out("co-3", meetingAt(10, 55, 2), dwell.OutcomePositive),
+		}, 2, 1},
+		{"a correction without check-in", cis[:1], []dwell.CheckOut{
+			out("co-1", meetingAt(10, 15, 0), dwell.OutcomeRejected),
+			out("co-2", meetingAt(10, 55, 0), dwell.OutcomePositive),
+		}, 1, 0},
+		{"a check-out before the visit", nil, []dwell.CheckOut{
+			out("co-1", meetingAt(9, 50, 0), dwell.OutcomeRejected),
+		}, 1, 1},
+		{"a check-out before the visit and one in it", nil, []dwell.CheckOut{
+			out("co-1", meetingAt(9, 50, 0), dwell.OutcomeRejected),
+			out("co-2", meetingAt(10, 55, 0), dwell.OutcomePositive),
+		}, 1, 0},
+	} {
+		d := meetingDay(t, c.cis, c.cos)
+		decoded, err := DecodeSummaries([][]byte{d.EncodeSummary()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, d := range map[string]*Day{"in memory": d, "decoded": decoded[0]} {
+			rj := Compute(Input{Start: d.Date, End: d.Date, Reps: []Rep{{ID: "ida", Days: []*Day{d}}}, ClientKind: kindOf}).Rejection
+			if rj.WithOutcome != c.with || rj.Rejections != c.rejections || rj.WithoutMeeting != 0 {
+				t.Errorf("%s, %s: KPI 6 %+v; want %d meeting(s) with an outcome, %d rejected", c.name, name, rj, c.with, c.rejections)
+			}
+		}
+	}
+}

@@ -34,19 +34,27 @@ type part struct {
 	// check-outs in loose.
 	noMeeting int
 	reasons   [dwell.RejectionOther + 1]int
-	// loose are the day's check-outs with an outcome that are of no
-	// meeting of the day (meetingOutcomes), in time order. One may close
-	// a check-in of the day before, the rep gone from the client before
-	// midnight: Compute counts it as that meeting's outcome when the day
-	// before names it in lateCloses (lateMeetings).
+	// loose are the day's check-outs with an outcome that closed no
+	// check-in of the day and were made before any visit of their client
+	// that day (meetingOutcomes), in time order. One may be the outcome
+	// of a meeting of the day before, the rep gone from the client before
+	// midnight (lateMeetings), else of its fallback meeting of the day,
+	// if any: Compute decides, as it reads the day before.
 	loose []looseOut
 	// lateCloses are the request ids of the next day's check-outs that
-	// closed a check-in of the day (timeline.Input).
+	// closed a check-in of the day (timeline.Input); lateKnown reports
+	// that they are known (summary format 8 and later).
 	lateCloses []string
-	clients    *clientTable
-	spans      []clientSpan
-	followUps  []followUp
-	callAt     []clientAt
+	lateKnown  bool
+	// tails are, of each client, the end of its last visit of the day
+	// when no check-out of the day is of it and no check-in of it was
+	// closed (meetingOutcomes), by client (summary format 9 and later):
+	// a check-out of the next day may be its outcome (lateMeetings).
+	tails     []visitEnd
+	clients   *clientTable
+	spans     []clientSpan
+	followUps []followUp
+	callAt    []clientAt
 	// carryOut reports that the day's last visit runs to the day's end
 	// (nothing but paused or off-hours time after it), carryIn that its
 	// first visit begins the day (nothing but that before it), and
@@ -84,6 +92,15 @@ type looseOut struct {
 	outcome   dwell.Outcome
 	reason    dwell.RejectionReason
 	fu        followUp
+	// fallback tells which meeting of its own day it is of when it is of
+	// none of the day before (fallbackNone...).
+	fallback uint8
+}
+
+// visitEnd is the end of a client's last visit of a day (part.tails).
+type visitEnd struct {
+	client dwell.ClientID
+	end    time.Time
 }
 
 // clientAt is a call's client (an index into part.clients) and start (Unix
@@ -185,12 +202,21 @@ func (p *part) count(o dwell.Outcome, r dwell.RejectionReason, fu followUp, keep
 	}
 }
 
-// lateMeetings returns the loose check-outs of p (a day's part) that are
-// the outcome of a meeting of the day before (prev, nil if not read):
-// one that closed a check-in of that day (prev.lateCloses), the rep
-// having left before midnight, and a later one of the same client at
-// most timeline.StayGapMax after it, which is that meeting's too (a
-// double tap: the latest counts). none counts the others, of no meeting.
+// lateMeetings returns the loose check-outs of p (a day's part) that
+// KPIs 6 and 7 count: the outcomes of meetings of the day before (prev,
+// nil if not read) and of the day's own. A loose check-out is of a
+// meeting of the day before, the rep having left the client before
+// midnight, when it closed a check-in of that day (prev.lateCloses),
+// when that day's last visit of its client, of which no check-out of
+// that day is, ended at most timeline.StayGapMax before it (prev.tails:
+// a visit without check-in checked out after midnight), or when that
+// day's summary does not tell its late check-outs (format 7 and older:
+// it is counted, as format 7 did); a later one of the same client at
+// most timeline.StayGapMax after it is that meeting's too (a double
+// tap: the latest counts). Else it is of its fallback meeting of its own
+// day (the first visit of its client after it): counted if it is that
+// meeting's outcome, not if a later check-out is. none counts the
+// others, of no meeting.
 func lateMeetings(p, prev *part) (outs []*looseOut, none int) {
 	type closing struct {
 		i  int       // the meeting's index in outs
@@ -203,7 +229,7 @@ func lateMeetings(p, prev *part) (outs []*looseOut, none int) {
 			outs[c.i] = o
 			continue
 		}
-		if prev != nil && slices.Contains(prev.lateCloses, o.requestID) {
+		if prev.closesLate(o) {
 			if at == nil {
 				at = map[dwell.ClientID]closing{}
 			}
@@ -211,9 +237,28 @@ func lateMeetings(p, prev *part) (outs []*looseOut, none int) {
 			outs = append(outs, o)
 			continue
 		}
-		none++
+		switch o.fallback {
+		case fallbackOwn:
+			outs = append(outs, o)
+		case fallbackNone:
+			none++
+		}
 	}
 	return outs, none
+}
+
+// closesLate reports whether loose check-out o of the next day is of a
+// meeting of p, the day before (lateMeetings); p nil is a day not read.
+func (p *part) closesLate(o *looseOut) bool {
+	if p == nil {
+		return false
+	}
+	if !p.lateKnown || slices.Contains(p.lateCloses, o.requestID) {
+		return true
+	}
+	return slices.ContainsFunc(p.tails, func(e visitEnd) bool {
+		return e.client == o.fu.client && !o.fu.at.Before(e.end) && o.fu.at.Sub(e.end) <= timeline.StayGapMax
+	})
 }
 
 func computePart(d *Day) *part {
@@ -250,13 +295,14 @@ func computePart(d *Day) *part {
 		p.carryIn = !d.Visits[0].Start.Before(d.Start) && timeline.PausedBefore(d.Segments, d.Visits[0].Start)
 		p.carryInCustomer = p.carryIn && d.Visits[0].Kind == dwell.ClientKindCustomer
 	}
-	outs, loose := meetingOutcomes(d)
-	for _, co := range outs {
+	m := meetingOutcomes(d)
+	for _, co := range m.outs {
 		p.count(co.Outcome, co.RejectionReason, followUp{co.Client, co.Time, co.FollowUpDate}, true)
 	}
-	for _, co := range loose {
-		p.loose = append(p.loose, looseOut{co.RequestID, co.Outcome, co.RejectionReason, followUp{co.Client, co.Time, co.FollowUpDate}})
+	for i, co := range m.loose {
+		p.loose = append(p.loose, looseOut{co.RequestID, co.Outcome, co.RejectionReason, followUp{co.Client, co.Time, co.FollowUpDate}, m.fallback[i]})
 	}
+	p.tails, p.lateKnown = m.tails, true
 	// A check-in closed by a check-out that is not the day's was closed
 	// by one of the next day's (Summarize's laterOuts).
 	for _, ci := range d.CheckIns {
@@ -267,31 +313,61 @@ func computePart(d *Day) *part {
 	return p
 }
 
-// meetingKey names a meeting of a day: one of its visits (an index into
-// Day.Visits), or, for a check-in that no visit backs (the fixes put the
-// rep elsewhere), that check-in (visit -1).
+// meetingKey names a meeting of a day: a check-in (checkIn, whether or not
+// a visit backs it), or, for a visit that no check-in began, that visit
+// (an index into Day.Visits; checkIn empty).
 type meetingKey struct {
 	visit   int
 	checkIn string
 }
 
-// meetingOutcomes returns the check-outs of d with an outcome that KPIs 6
-// and 7 count, one per meeting, and how many are of no meeting. A
-// check-out is of the meeting of the check-in it closed
-// (timeline.CheckInResult.CheckOutRequestID): the visit that check-in
-// began, else the visit of its client it was made in, else the check-in
-// itself (a meeting the rep claimed and the fixes do not back). A
-// check-out that closed no check-in is of the visit of its client that
-// day nearest to it in time (the one it was made in, if any; ties to the
-// earlier). A check-out tapped again for one meeting (a new request id,
-// as a double tap sends) is one outcome: of a meeting's check-outs the
-// latest counts (by time, then request id), so a correction wins. A
-// check-out with no check-in and no visit of its client that day (a rep
-// who never met the client that day, or one who left it before midnight
-// and closes a check-in of the day before: lateMeetings) is of no
-// meeting of the day: loose, in time order. outs are in the order of
-// each meeting's first check-out.
-func meetingOutcomes(d *Day) (outs, loose []*CheckOut) {
+// The meetings of its own day a loose check-out is of when it is of no
+// meeting of the day before (looseOut.fallback, lateMeetings).
+const (
+	// fallbackNone: no visit of its client that day after it either.
+	fallbackNone = iota
+	// fallbackTaken: the meeting of the visit of its client after it,
+	// which a later check-out gave its outcome (the latest counts).
+	fallbackTaken
+	// fallbackOwn: the meeting of the visit of its client after it,
+	// whose outcome it is.
+	fallbackOwn
+)
+
+// meetings is what meetingOutcomes finds of a day's check-outs.
+type meetings struct {
+	// outs are the check-outs with an outcome that KPIs 6 and 7 count, one
+	// per meeting of the day, in the order of each meeting's first
+	// check-out.
+	outs []*CheckOut
+	// loose are the check-outs with an outcome made before any visit of
+	// their client that day, and of no check-in of the day, in time order,
+	// with their fallback (fallbackNone...).
+	loose    []*CheckOut
+	fallback []uint8
+	// tails are, of each client, the end of its last visit of the day
+	// when no check-out of the day is of that visit's meetings.
+	tails []visitEnd
+}
+
+// meetingOutcomes returns the check-outs of d with an outcome by meeting.
+// A check-out that closed a check-in of the day
+// (timeline.CheckInResult.CheckOutRequestID) is of that check-in's
+// meeting, whether a visit backs it or not (the fixes put the rep
+// elsewhere): two meetings with one client in one stay, each with its
+// own check-in and check-out, are two. One that closed none is, in this
+// order: of the meeting of the check-out of its client before it, if at
+// most timeline.StayGapMax before and with no check-in of that client
+// between (a double tap, a correction); loose if no visit of its client
+// that day begins at or before it (it may be of a meeting of the day
+// before: lateMeetings, else of the first visit of its client after it,
+// its fallback); else of the visit of its client nearest to it in time
+// (the one it was made in, if any; ties to the earlier): of the latest
+// check-in of that client made within that visit before it, else of
+// the visit's own check-in, else of the visit. Of a meeting's check-outs
+// the latest counts (by time, then request id), so a correction wins.
+func meetingOutcomes(d *Day) meetings {
+	var m meetings
 	var order []int
 	for i := range d.CheckOuts {
 		if d.CheckOuts[i].Outcome != dwell.OutcomeUnspecified {
@@ -299,7 +375,8 @@ func meetingOutcomes(d *Day) (outs, loose []*CheckOut) {
 		}
 	}
 	if len(order) == 0 {
-		return nil, nil
+		m.tails = tails(d, nil)
+		return m
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
 		ca, cb := &d.CheckOuts[a], &d.CheckOuts[b]
@@ -314,58 +391,164 @@ func meetingOutcomes(d *Day) (outs, loose []*CheckOut) {
 			closed[ci.CheckOutRequestID] = ci
 		}
 	}
-	at := make(map[meetingKey]int, len(order)) // a meeting's index in outs
+	// keyIn returns the meeting of visit i that a check-out at t that
+	// closed no check-in is of.
+	keyIn := func(i int, t time.Time) meetingKey {
+		v := &d.Visits[i]
+		last := ""
+		var lastAt time.Time
+		for j := range d.CheckIns {
+			ci := &d.CheckIns[j]
+			if ci.Client == v.Client && !ci.Time.Before(v.Start) && !ci.Time.After(t) && !ci.Time.After(v.End) && !ci.Time.Before(lastAt) {
+				last, lastAt = ci.RequestID, ci.Time
+			}
+		}
+		if last == "" {
+			last = v.CheckInRequestID
+		}
+		if last != "" {
+			return meetingKey{visit: -1, checkIn: last}
+		}
+		return meetingKey{visit: i}
+	}
+	type previous struct {
+		at    time.Time
+		key   meetingKey
+		loose int // its index in m.loose, -1 if not loose
+	}
+	prev := map[dwell.ClientID]previous{}
+	at := make(map[meetingKey]int, len(order)) // a meeting's index in m.outs
+	looseKey := map[meetingKey]int{}           // a fallback meeting's latest loose check-out
+	var keys []meetingKey                      // the loose check-outs' fallback meetings
+	counted := map[int]bool{}                  // the visits a meeting with an outcome is of
+	visitOf := func(k meetingKey) int {
+		if k.checkIn == "" {
+			return k.visit
+		}
+		for i := range d.Visits {
+			if d.Visits[i].CheckInRequestID == k.checkIn {
+				return i
+			}
+		}
+		for i := range d.CheckIns {
+			if ci := &d.CheckIns[i]; ci.RequestID == k.checkIn {
+				for j := range d.Visits {
+					if v := &d.Visits[j]; v.Client == ci.Client && !ci.Time.Before(v.Start) && !ci.Time.After(v.End) {
+						return j
+					}
+				}
+			}
+		}
+		return -1
+	}
 	for _, i := range order {
 		co := &d.CheckOuts[i]
-		k, ok := meetingOf(d, co, closed)
-		switch j, seen := at[k]; {
-		case !ok:
-			loose = append(loose, co)
-		case seen:
-			outs[j] = co
-		default:
-			at[k] = len(outs)
-			outs = append(outs, co)
-		}
-	}
-	return outs, loose
-}
-
-// meetingOf returns the meeting of d that check-out co is of, if any
-// (meetingOutcomes); closed maps a check-out's request id to the check-in
-// it closed.
-func meetingOf(d *Day, co *CheckOut, closed map[string]*timeline.CheckInResult) (meetingKey, bool) {
-	if ci, ok := closed[co.RequestID]; ok && co.RequestID != "" {
-		for i := range d.Visits {
-			if d.Visits[i].CheckInRequestID == ci.RequestID {
-				return meetingKey{visit: i}, true
+		var k meetingKey
+		looseAt := -1
+		if ci, ok := closed[co.RequestID]; ok && co.RequestID != "" {
+			k = meetingKey{visit: -1, checkIn: ci.RequestID}
+		} else if p, ok := prev[co.Client]; ok && co.Time.Sub(p.at) <= timeline.StayGapMax && !meetingBetween(d, co.Client, p.at, co.Time) {
+			k, looseAt = p.key, p.loose
+		} else {
+			best, bestGap, before := -1, time.Duration(0), false
+			for j := range d.Visits {
+				v := &d.Visits[j]
+				if v.Client != co.Client {
+					continue
+				}
+				var gap time.Duration
+				switch {
+				case co.Time.Before(v.Start):
+					gap = v.Start.Sub(co.Time)
+				case co.Time.After(v.End):
+					gap = co.Time.Sub(v.End)
+				}
+				before = before || !v.Start.After(co.Time)
+				if best < 0 || gap < bestGap {
+					best, bestGap = j, gap
+				}
+			}
+			switch {
+			case best < 0:
+				k, looseAt = meetingKey{visit: -1}, 0
+			case !before:
+				k, looseAt = keyIn(best, co.Time), 0
+			default:
+				k = keyIn(best, co.Time)
 			}
 		}
-		for i := range d.Visits {
-			if v := &d.Visits[i]; v.Client == ci.Client && !ci.Time.Before(v.Start) && !ci.Time.After(v.End) {
-				return meetingKey{visit: i}, true
-			}
-		}
-		return meetingKey{visit: -1, checkIn: ci.RequestID}, true
-	}
-	best, bestGap := -1, time.Duration(0)
-	for i := range d.Visits {
-		v := &d.Visits[i]
-		if v.Client != co.Client {
+		if looseAt >= 0 {
+			prev[co.Client] = previous{co.Time, k, len(m.loose)}
+			m.loose = append(m.loose, co)
+			m.fallback = append(m.fallback, fallbackNone)
+			keys = append(keys, k)
+			looseKey[k] = len(m.loose) - 1
 			continue
 		}
-		var gap time.Duration
-		switch {
-		case co.Time.Before(v.Start):
-			gap = v.Start.Sub(co.Time)
-		case co.Time.After(v.End):
-			gap = co.Time.Sub(v.End)
-		}
-		if best < 0 || gap < bestGap {
-			best, bestGap = i, gap
+		prev[co.Client] = previous{co.Time, k, -1}
+		if j, seen := at[k]; seen {
+			m.outs[j] = co
+		} else {
+			at[k] = len(m.outs)
+			m.outs = append(m.outs, co)
+			counted[visitOf(k)] = true
 		}
 	}
-	return meetingKey{visit: best}, best >= 0
+	// A loose check-out's fallback meeting, unless a check-out of the day
+	// not loose gave it an outcome, takes the latest loose one's.
+	for i, k := range keys {
+		if k == (meetingKey{visit: -1}) {
+			continue
+		}
+		if _, ok := at[k]; ok || looseKey[k] != i {
+			m.fallback[i] = fallbackTaken
+			continue
+		}
+		m.fallback[i] = fallbackOwn
+		counted[visitOf(k)] = true
+	}
+	m.tails = tails(d, counted)
+	return m
+}
+
+// tails returns, of each client, the end of its last visit of d if no
+// check-out of d is of it (counted, by index into d.Visits) and none
+// closed its check-in, by client: those that end at most
+// timeline.StayGapMax before the day's observed end, as only they can
+// be checked out by a check-out of the next day (lateMeetings).
+func tails(d *Day, counted map[int]bool) []visitEnd {
+	var out []visitEnd
+	for i := range d.Visits {
+		v := &d.Visits[i]
+		if !d.End.IsZero() && d.End.Sub(v.End) > timeline.StayGapMax {
+			continue
+		}
+		j := slices.IndexFunc(out, func(e visitEnd) bool { return e.client == v.Client })
+		if counted[i] || v.CheckOutRequestID != "" {
+			// A later visit of the client with an outcome leaves it none.
+			if j >= 0 {
+				out = slices.Delete(out, j, j+1)
+			}
+			continue
+		}
+		switch {
+		case j < 0:
+			out = append(out, visitEnd{v.Client, v.End})
+		case out[j].end.Before(v.End):
+			out[j].end = v.End
+		}
+	}
+	slices.SortFunc(out, func(a, b visitEnd) int { return strings.Compare(string(a.client), string(b.client)) })
+	return out
+}
+
+// meetingBetween reports whether d has a check-in of client c, or a visit
+// of c begins, after from and at or before to: a meeting begun between
+// two check-outs.
+func meetingBetween(d *Day, c dwell.ClientID, from, to time.Time) bool {
+	in := func(t time.Time) bool { return t.After(from) && !t.After(to) }
+	return slices.ContainsFunc(d.CheckIns, func(ci timeline.CheckInResult) bool { return ci.Client == c && in(ci.Time) }) ||
+		slices.ContainsFunc(d.Visits, func(v Visit) bool { return v.Client == c && in(v.Start) })
 }
 
 // histBucket returns the histogram bucket of a visit of n nanoseconds.
@@ -473,6 +656,16 @@ func (w *writer) part(p *part, version byte) {
 			w.str(id)
 		}
 	}
+	if version >= summaryV9 {
+		for _, o := range p.loose {
+			w.uint(uint64(o.fallback))
+		}
+		w.uint(uint64(len(p.tails)))
+		for _, e := range p.tails {
+			w.str(string(e.client))
+			w.time(e.end)
+		}
+	}
 }
 
 // part reads a part written in the summary format version.
@@ -522,8 +715,10 @@ func (r *reader) part(p *part, a *arena, version byte) {
 		p.carryOut, p.carryIn, p.carryInCustomer = f&1 != 0, f&2 != 0, f&4 != 0
 	}
 	// Before version 8 every check-out with an outcome was counted (see
-	// summaryV8): none was loose.
-	p.noMeeting, p.loose, p.lateCloses = 0, nil, nil
+	// summaryV8): none was loose, and the next day's late check-outs are
+	// not told. Before version 9 a loose check-out had no fallback and no
+	// tails were told.
+	p.noMeeting, p.loose, p.lateCloses, p.lateKnown, p.tails = 0, nil, nil, version >= summaryV8, nil
 	if version >= summaryV8 {
 		if n := r.count(); n > 0 {
 			p.loose = make([]looseOut, n)
@@ -538,6 +733,17 @@ func (r *reader) part(p *part, a *arena, version byte) {
 			p.lateCloses = make([]string, n)
 			for i := range p.lateCloses {
 				p.lateCloses[i] = r.str()
+			}
+		}
+	}
+	if version >= summaryV9 {
+		for i := range p.loose {
+			p.loose[i].fallback = uint8(r.uint())
+		}
+		if n := r.count(); n > 0 {
+			p.tails = make([]visitEnd, n)
+			for i := range p.tails {
+				p.tails[i] = visitEnd{dwell.ClientID(r.str()), r.time()}
 			}
 		}
 	}

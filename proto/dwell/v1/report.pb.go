@@ -1905,15 +1905,23 @@ type RejectionKpi struct {
 	// What it rests on.
 	Basis *Basis `protobuf:"bytes,1,opt,name=basis,proto3" json:"basis,omitempty"`
 	// Meetings with an outcome: check-outs with an outcome, one per
-	// meeting. A check-out is of the meeting of the check-in it closed (the
-	// visit that check-in began or was made in, or the check-in alone when
-	// the fixes do not back it), else of the visit of its client that local
-	// day nearest to it in time; a check-out after the rep's midnight that
-	// closed a check-in of the day before, the rep gone by then, is of that
-	// meeting when the day before is read too (in the range or the 60 days
-	// before it). A meeting checked out twice (a double tap, a correction
-	// under a new request_id) counts once, with its latest outcome (by
-	// check_out_time). Counted on the local day of the check-out.
+	// meeting. A check-out that closed a check-in is of that check-in's
+	// meeting (two check-ins with one client in one stay, each checked out,
+	// are two meetings), whether the fixes back it or not. One that closed
+	// none is of the meeting of the check-out of its client before it, if at
+	// most 30 minutes before with no check-in or visit of that client begun
+	// between (a double tap, a correction); if made before any visit of its
+	// client that local day, of a meeting of the day before when that day
+	// is read too (in the range or the 60 days before it) and the
+	// check-out closed a check-in of that day (the rep gone by midnight),
+	// or that day's last visit of its client, with no check-out of its own,
+	// ended at most 30 minutes before it, or that day's summary is older
+	// than this rule (it is counted); else of the visit of its client that
+	// local day nearest to it in time (of the latest check-in made in that
+	// visit before it, if any). A meeting checked out twice (a double tap,
+	// a correction under a new request_id) counts once, with its latest
+	// outcome (by check_out_time). Counted on the local day of the
+	// check-out.
 	MeetingsWithOutcome int32 `protobuf:"varint,2,opt,name=meetings_with_outcome,json=meetingsWithOutcome,proto3" json:"meetings_with_outcome,omitempty"`
 	// Meetings whose outcome is REJECTED.
 	Rejections int32 `protobuf:"varint,3,opt,name=rejections,proto3" json:"rejections,omitempty"`
@@ -1922,8 +1930,9 @@ type RejectionKpi struct {
 	// Count per reason of those rejections.
 	Reasons []*RejectionCount `protobuf:"bytes,5,rep,name=reasons,proto3" json:"reasons,omitempty"`
 	// Check-outs with an outcome that are of no meeting: no check-in they
-	// closed and no visit of their client that day (a rep who was never
-	// there). They count in no KPI (neither here nor in CadenceKpi).
+	// closed, no visit of their client that local day, and no meeting of
+	// the day before they are of (see meetings_with_outcome). They count
+	// in no KPI (neither here nor in CadenceKpi).
 	CheckOutsWithoutMeeting int32 `protobuf:"varint,6,opt,name=check_outs_without_meeting,json=checkOutsWithoutMeeting,proto3" json:"check_outs_without_meeting,omitempty"`
 	unknownFields           protoimpl.UnknownFields
 	sizeCache               protoimpl.SizeCache
