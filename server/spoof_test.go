@@ -140,3 +140,53 @@ func TestCheckInSpoofedFixNamesNoSite(t *testing.T) {
 		t.Errorf("unverified check-ins %d, want 1 (the spoofed check-in)", got)
 	}
 }
+
+// TestCheckInFixAcquiredAfterTap: over the wire, a rep drives due east at
+// 20 m/s (a fix every 30 s) to client A, arriving at 16:00, and stays 40
+// min; it taps check-in at 15:59:20, 800 m out, and the app sends the fix
+// it acquired a minute later, at A. CheckIn answers VERIFIED. Before, the
+// rep's day judged that fix only against the rep's fixes around the tap,
+// which cannot reach A: MOCK_LOCATION, an unverified check-in and a visit
+// marked as made with a mock location (BOTH, MOCK_LOCATION). A fix
+// acquired after the tap is judged against the fixes around its own time
+// too, which put the rep at A: the day agrees with CheckIn.
+func TestCheckInFixAcquiredAfterTap(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin(acme)
+	e.mustCreateRep(admin, "ida", "")
+	A := dwell.LatLng{Lat: -6.2, Lng: 106.8}
+	e.mustCreateClient(admin, "a", A.Lat, A.Lng, 20)
+	rep := e.as(acme, dwell.RoleRep, "ida")
+	arrive := e.now().Add(-60 * time.Minute) // 16:00 WIB
+	var fs []dwell.Fix
+	for k := 10; k > 0; k-- {
+		fs = append(fs, dwell.Fix{ID: fmt.Sprintf("in-%02d", k), Time: arrive.Add(-time.Duration(k) * 30 * time.Second),
+			Pos: eastOf(A, -600*float64(k)), AccuracyM: 8, SpeedMPS: 20, BearingDeg: 90})
+	}
+	fs = append(fs, stillFixes("at-a", A, arrive, arrive.Add(40*time.Minute))...)
+	e.upload(t, rep, fs)
+	ciTime := arrive.Add(-40 * time.Second)
+	resp, err := e.ingest.CheckIn(rep, &dwellv1.CheckInRequest{RequestId: "ci-1", Client: "clients/a", CheckInTime: timestamppb.New(ciTime),
+		Fix: &dwellv1.Fix{DeviceTime: timestamppb.New(arrive.Add(20 * time.Second)), Position: &dwellv1.LatLng{Lat: A.Lat, Lng: A.Lng}, AccuracyMeters: 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetVerification() != dwellv1.Verification_VERIFICATION_VERIFIED {
+		t.Errorf("CheckIn = %v, want VERIFIED", resp.GetVerification())
+	}
+	if _, err := e.ingest.CheckOut(rep, &dwellv1.CheckOutRequest{RequestId: "co-1", Client: "clients/a", CheckOutTime: timestamppb.New(arrive.Add(39 * time.Minute)),
+		Outcome: dwellv1.Outcome_OUTCOME_POSITIVE}); err != nil {
+		t.Fatal(err)
+	}
+	day, err := e.report.GetRepDay(admin, &dwellv1.GetRepDayRequest{Rep: "reps/ida", Date: &dwellv1.Date{Year: 2026, Month: 11, Day: 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := day.GetVisits(); len(v) != 1 || v[0].GetClient() != "clients/a" || v[0].GetVerification() != dwellv1.Verification_VERIFICATION_VERIFIED ||
+		v[0].GetSource() != dwellv1.VisitSource_VISIT_SOURCE_BOTH {
+		t.Errorf("visits %v, want one to clients/a, VERIFIED, from the check-in and the fixes", v)
+	}
+	if got := day.GetFlags().GetUnverifiedCheckIns(); got != 0 {
+		t.Errorf("unverified check-ins %d, want 0", got)
+	}
+}

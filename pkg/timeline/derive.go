@@ -1818,7 +1818,7 @@ func firstFixFrom(fs []fixP, t int64) int {
 
 // spoofed judges fix f of a check-in or check-out made at t as evidence
 // of where the rep was at t: VerificationMockLocation when the OS flagged
-// it or the rep's clean fixes around t cannot reach it (unreachable),
+// it or it is a mock location by impossible speed (below),
 // VerificationStaleFix when it is dated more than MaxFixAge from t (a
 // fix without a time is the action's), else VerificationUnspecified (its
 // position is judged). It is the one test of whether an action's fix
@@ -1827,6 +1827,19 @@ func firstFixFrom(fs []fixP, t int64) int {
 // verified (verify). DESIGN: mock locations (OS flag, or impossible
 // speed) are never evidence of a visit, and a fix from another time is
 // no evidence of the rep at the site when it checked in.
+//
+// Impossible speed: the rep's clean fixes around t cannot reach f
+// (unreachable at t) and, for a fix dated after t, those around its own
+// time cannot reach it either. A fix dated at or before t is the one the
+// phone had when the rep tapped, so it must still be within reach at t: a
+// fix at the site taken minutes before, sent from a café kilometres away
+// the rep has driven to since, is condemned. A fix dated after t was
+// acquired after the tap, and the rep moves on meanwhile: one driving up
+// at 20 m/s who taps 40 s before arriving is 800 m from the fix it
+// acquires at the site a minute later, out of reach at t but within reach
+// of its own neighbours. A real fix is always within reach of the fixes
+// around its own time; a spoofed one dated after the tap is condemned by
+// them.
 func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 	if f == nil {
 		return dwell.VerificationUnspecified
@@ -1837,25 +1850,23 @@ func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 	if !f.Time.IsZero() && (f.Time.Before(t.Add(-MaxFixAge)) || f.Time.After(t.Add(MaxFixAge))) {
 		return dwell.VerificationStaleFix
 	}
-	if d.unreachable(f, t) {
+	if d.unreachable(f, t) && (!f.Time.After(t) || d.unreachable(f, f.Time)) {
 		return dwell.VerificationMockLocation
 	}
 	return dwell.VerificationUnspecified
 }
 
-// unreachable reports whether fix f, the position an action made at t
-// was made with, cannot have been the rep's at t, given the clean fixes
-// around t: reaching it from the nearest fix before t and from the
-// nearest at or after it (those that exist, at least one) needs more than
-// MaxSpeedMPS after allowing both accuracies, the rule clean drops a fix
-// of the stream by. DESIGN counts such a fix as a mock location
-// (impossible speed) though the OS set no flag: a check-in made with a
-// spoofed position while every fix of the phone puts the rep elsewhere.
-// An action's fix is sent with it, not as a fix of the stream, so the
-// stream never judged it. It is judged at the action's time, not at its
-// own: the fix's date is the phone's to set, and the claim is that the
-// rep was there when it acted; a fix within MaxFixAge of it is taken for
-// the rep's position then (spoofed calls one further off stale).
+// unreachable reports whether fix f's position cannot have been the
+// rep's at t, given the clean fixes around t: reaching it from the
+// nearest fix before t and from the nearest at or after it (those that
+// exist, at least one) needs more than MaxSpeedMPS after allowing both
+// accuracies, the rule clean drops a fix of the stream by. DESIGN counts
+// an action's fix so condemned (at the action's time and, for one dated
+// after it, at its own: spoofed) as a mock location (impossible speed)
+// though the OS set no flag: a check-in made with a spoofed position
+// while every fix of the phone puts the rep elsewhere. An action's fix is
+// sent with it, not as a fix of the stream, so the stream never judged
+// it.
 func (d *deriver) unreachable(f *dwell.Fix, t time.Time) bool {
 	tn := t.UnixNano()
 	acc := clampAcc(f.AccuracyM)

@@ -210,13 +210,20 @@
 //     still phone's last fix, up to the longest stationary interval the
 //     server sends (300 s) old; ten minutes allows one missed sample. A
 //     check-in whose fix is dated further off is STALE_FIX, its position
-//     not judged. A fix within it is judged as the rep's position at the
-//     action's time, not its own (the phone sets the fix's date): one
-//     that the clean fixes around that time cannot reach (the nearest
-//     before and the nearest at or after it, those that exist, both need
-//     more than MaxSpeedMPS after allowing both accuracies, step 2's
-//     rule) is MOCK_LOCATION, though its OS flag is unset: a spoofed
-//     check-in; so is one with the OS flag. One test (spoofed) decides
+//     not judged. A fix within it is a mock location by impossible speed
+//     (MOCK_LOCATION, though its OS flag is unset: a spoofed check-in;
+//     so is one with the OS flag) when the clean fixes around the
+//     action's time cannot reach it (the nearest before and the nearest
+//     at or after it, those that exist, both need more than MaxSpeedMPS
+//     after allowing both accuracies, step 2's rule) and, for a fix
+//     dated after the action, those around its own time cannot reach it
+//     either. A fix the phone had when the rep tapped must still be
+//     within reach then (one at the site minutes old, sent from a café
+//     the rep has driven to since, is a mock location); one acquired
+//     after the tap need only be real, within reach of the fixes around
+//     its date: a rep who taps while driving up, 800 m out at 20 m/s,
+//     and whose phone fixes at the site a minute later, is verified, as
+//     CheckIn answered. One test (spoofed) decides
 //     both, and a check-in or check-out whose fix it condemns (stale or
 //     mock) counts as no claim anywhere: it names no stop's site (step
 //     4), splits no stop (step 3) and rules out no client (step 4); DESIGN:
@@ -590,12 +597,19 @@
 //
 // A stale fix is told by its date alone, which the phone sets: a spoofer
 // who dates a replayed position within MaxFixAge of the check-in is judged
-// by the rep's fixes around the check-in (step 6's impossible speed), and
-// one whose phone sent no fixes around it by the position alone. A fix
+// by the rep's fixes around the check-in (step 6's impossible speed) and,
+// if it dates the position after the check-in, also around that date,
+// where the fixes of a rep elsewhere condemn it as well; one whose phone
+// sent no fixes around the check-in, or, for a position dated after it,
+// around that date, is judged by the position alone. A fix
 // within MaxFixAge taken while driving (a phone whose last fix is minutes
 // old at 30 s intervals: not what the app sends) can be kilometres from
 // where the rep checked in and is then MOCK_LOCATION rather than
-// OUTSIDE_GEOFENCE; either way the check-in is not verified.
+// OUTSIDE_GEOFENCE; either way the check-in is not verified. A fix dated
+// after the check-in that the rep's fixes reach at that date verifies
+// it though the rep was still on the way when it tapped (up to MaxFixAge
+// before arriving): the claim names the stop the rep then makes, and the
+// fixes, not the tap, time its start.
 //
 // The overlay that builds the segments is quadratic in the number of
 // stops, gaps and claims; a day has tens of them, but a Derive over weeks

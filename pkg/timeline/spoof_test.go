@@ -126,10 +126,14 @@ func TestStaleCheckInFix(t *testing.T) {
 // TestCheckInFixAge: what the app sends, the fix it had when the rep
 // tapped, seconds to minutes old or acquired just after, verifies a
 // check-in made at the site; one dated further than MaxFixAge off does
-// not, wherever it is; and within MaxFixAge the fix is judged as the
-// rep's position at the check-in's time, not its own: a fix at A taken 9
-// minutes earlier, sent from a café 5 km away the rep drove to since,
-// is a mock location though the rep was at A when it was taken.
+// not, wherever it is; and within MaxFixAge a fix dated before the
+// check-in must be within reach of the rep's fixes at the check-in's
+// time, not only at its own: a fix at A taken 9 minutes earlier, sent
+// from a café 5 km away the rep drove to since, is a mock location though
+// the rep was at A when it was taken. A fix at A dated after a check-in
+// made from the café is one too: the rep's fixes around its own time put
+// the rep at the café (TestCheckInFixAcquiredAfterTap has the honest
+// one).
 func TestCheckInFixAge(t *testing.T) {
 	A, cafe := offset(0, 0), offset(5000, 0)
 	ix, cm := circleClients(t, circle("A", A, 40))
@@ -154,6 +158,7 @@ func TestCheckInFixAge(t *testing.T) {
 		{"fix just over MaxFixAge old", hm(9, 30, 0), hm(9, 30, 0).Add(-MaxFixAge - time.Second), dwell.VerificationStaleFix, true},
 		{"fix dated just over MaxFixAge after", hm(9, 30, 0), hm(9, 30, 0).Add(MaxFixAge + time.Second), dwell.VerificationStaleFix, true},
 		{"from the café, fix at A 9 min old", hm(10, 7, 0), hm(9, 58, 0), dwell.VerificationMockLocation, false},
+		{"from the café, fix at A dated 30 s after the tap", hm(10, 7, 0), hm(10, 7, 30), dwell.VerificationMockLocation, false},
 	} {
 		in := Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
 			CheckIns:  []dwell.CheckIn{{RequestID: "in", Client: "A", Time: c.ciAt, Fix: checkInFix("cf", c.fix, A, 10)}},
@@ -177,6 +182,57 @@ func TestCheckInFixAge(t *testing.T) {
 			if v, _ := Verify(cm["A"], in.CheckIns[0].Fix, c.ciAt); v != want {
 				t.Errorf("%s: Verify = %v, want %v", c.name, v, want)
 			}
+		}
+	}
+}
+
+// TestCheckInFixAcquiredAfterTap: the app may send a fix acquired just
+// after the tap, dated up to MaxFixAge after the check-in. Such a fix is
+// real when the rep's fixes around its own time reach it, though the rep
+// was elsewhere at the tap. A rep driving up to a shop (20 m/s, a fix
+// every 30 s, arriving at 09:00) taps check-in at 08:59:20, 800 m out, and
+// the app sends the fix it acquired at 09:00:20, at the shop. Before, the
+// impossible-speed test judged that fix at the check-in's time only, when
+// no fix of the rep within reach put the rep at the shop: MOCK_LOCATION,
+// an unverified check-in, and a rep's day flagged for a mock location,
+// while CheckIn had answered VERIFIED. A rep walking in from the car park
+// (1.1 m/s), whose fix at the shop is dated a minute after the tap, is
+// verified too.
+func TestCheckInFixAcquiredAfterTap(t *testing.T) {
+	shop := offset(-30, 0)
+	for _, c := range []struct {
+		name      string
+		way       func(tr *track) // the way in, ending at the shop at 09:00
+		ciAt, fix time.Time
+	}{
+		{"driving up at 20 m/s", func(tr *track) {
+			tr.move(hm(8, 57, 30), hm(9, 0, 0), offset(-3030, 0), shop, 30*time.Second, 8)
+		}, hm(8, 59, 20), hm(9, 0, 20)},
+		{"walking in from the car park at 1.1 m/s", func(tr *track) {
+			tr.move(hm(8, 50, 0), hm(8, 58, 30), offset(-5130, 0), offset(-130, 0), 30*time.Second, 8)
+			tr.move(hm(8, 58, 30), hm(9, 0, 0), offset(-130, 0), shop, 30*time.Second, 8)
+		}, hm(8, 58, 40), hm(8, 59, 40)},
+	} {
+		ix, cm := circleClients(t, circle("shop", shop, 20))
+		var tr track
+		c.way(&tr)
+		tr.stay(hm(9, 0, 0), hm(9, 40, 0), shop, time.Minute, 10, 10)
+		in := Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns:  []dwell.CheckIn{{RequestID: "in", Client: "shop", Time: c.ciAt, Fix: checkInFix("cf", c.fix, shop, 8)}},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out", Client: "shop", Time: hm(9, 39, 0), Outcome: dwell.OutcomePositive}}}
+		day := Derive(in)
+		if ci := day.CheckIns; len(ci) != 1 || ci[0].Verification != dwell.VerificationVerified {
+			t.Errorf("%s: check-ins %+v, want one, VERIFIED", c.name, ci)
+		}
+		if v, _ := Verify(cm["shop"], in.CheckIns[0].Fix, c.ciAt); v != dwell.VerificationVerified {
+			t.Errorf("%s: Verify = %v, want VERIFIED (what CheckIn answers)", c.name, v)
+		}
+		if day.Flags.UnverifiedCheckIns != 0 {
+			t.Errorf("%s: unverified check-ins %d, want 0", c.name, day.Flags.UnverifiedCheckIns)
+		}
+		if v := visitsTo(day, "shop"); len(v) != 1 || v[0].CheckInRequestID != "in" || v[0].Verification != dwell.VerificationVerified ||
+			v[0].End.Sub(v[0].Start) < 38*time.Minute {
+			t.Errorf("%s: visits to the shop %+v, want one of about 40 min, VERIFIED, naming the check-in\n%s", c.name, v, day.Encode())
 		}
 	}
 }

@@ -109,8 +109,13 @@ type Input struct {
 // location by impossible speed (not only by the OS flag), or is dated more
 // than MaxFixAge from the action (a check-in's verdict STALE_FIX), names,
 // splits and rules out no stop's site; the impossible-speed test judges
-// an action's fix at the action's time, not the fix's own.
-const Version = 8
+// an action's fix at the action's time, not the fix's own. 9: a fix dated
+// after its action (acquired after the tap) is a mock location by
+// impossible speed only if the rep's fixes around its own time cannot
+// reach it either, so a check-in tapped while driving up, with a fix at
+// the site acquired on arrival, is VERIFIED (as CheckIn answers), not
+// MOCK_LOCATION, and counts as a claim.
+const Version = 9
 
 // StayGapMax is the longest time between the part of a stay at one place
 // on one local day and its part on the next that still makes them one

@@ -96,9 +96,14 @@ const (
 	// The fix was too inaccurate to tell.
 	Verification_VERIFICATION_LOW_ACCURACY Verification = 3
 	// The fix came from a mock location provider (the phone's OS flag), or
-	// the rep's own fixes around the check-in's check_in_time (not the
-	// fix's device_time) put the rep too far away to have been there then
-	// (reaching it from them needs more than 50 m/s): a spoofed position.
+	// the rep's own fixes around the check-in's check_in_time put the rep
+	// too far away to have been there then (reaching it from them needs
+	// more than 50 m/s) and, for a fix whose device_time is after
+	// check_in_time (acquired after the tap), those around its device_time
+	// do too: a spoofed position. A fix the phone had before the tap must
+	// still be within reach at check_in_time; one acquired after it need
+	// only be within reach when it was taken, so a rep who taps while
+	// driving up and whose phone fixes the site on arrival is verified.
 	// The latter is known only once those fixes have arrived, so it shows
 	// in the rep's day (GetRepDay, ListVisits), not in the CheckInResponse.
 	Verification_VERIFICATION_MOCK_LOCATION Verification = 4
@@ -984,6 +989,7 @@ type CheckInRequest struct {
 	// lists it, with that verification).
 	// A fix within 10 minutes is judged as the rep's position at
 	// check_in_time, also against the rep's own fixes around that instant
+	// and, when dated after it, around its device_time
 	// (VERIFICATION_MOCK_LOCATION). When set, its
 	// device_time is required, within the bounds of Fix.device_time; its
 	// id may be empty (the fix is kept with the check-in, not among the
@@ -1067,8 +1073,9 @@ type CheckInResponse struct {
 	// Whether the check-in was made at the client's site, judged by its fix
 	// alone (VERIFICATION_STALE_FIX when the fix is dated more than 10
 	// minutes from check_in_time). The rep's day judges it again against
-	// the rep's fixes around check_in_time, and may then say
-	// VERIFICATION_MOCK_LOCATION instead.
+	// the rep's fixes around check_in_time (and, for a fix dated after it,
+	// around its device_time), and may then say VERIFICATION_MOCK_LOCATION
+	// instead.
 	Verification Verification `protobuf:"varint,1,opt,name=verification,proto3,enum=dwell.v1.Verification" json:"verification,omitempty"`
 	// Distance in metres from the fix to the site's boundary; 0 inside.
 	DistanceMeters float64 `protobuf:"fixed64,2,opt,name=distance_meters,json=distanceMeters,proto3" json:"distance_meters,omitempty"`
@@ -1143,7 +1150,8 @@ type CheckOutRequest struct {
 	// The fix the phone had at check-out. Optional; when set, held to the
 	// rules of CheckInRequest.fix (device_time required). A check-out made
 	// with a mock location (the OS flag, or a position the rep's fixes
-	// around check_out_time cannot reach at 50 m/s) or with a fix dated
+	// around check_out_time cannot reach at 50 m/s and, for a fix dated
+	// after it, nor can those around its device_time) or with a fix dated
 	// more than 10 minutes from check_out_time still closes its check-in
 	// and gives the meeting's outcome, but the rep's day does not take it
 	// as the rep's word on which neighbouring site a stop was at.
