@@ -54,6 +54,14 @@ type Config struct {
 	// before it sends its position as a progress cursor (watch.go); 0
 	// means a minute, a negative value never.
 	WatchProgress time.Duration
+	// WatchStreamsPerCaller caps the WatchEvents streams one caller (a
+	// tenant's token subject of one role) has open on this server at once:
+	// one more is refused with RESOURCE_EXHAUSTED (LIMIT_REACHED). 0 means
+	// 16, a negative value no cap. WatchStreamsPerTenant caps those of all
+	// a tenant's callers together the same way; 0 means 256, a negative
+	// value no cap. Why these: watch_limit.go.
+	WatchStreamsPerCaller int
+	WatchStreamsPerTenant int
 	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
 	// events); 0 means every minute, a negative value never. A server
 	// without a refresher (RefreshWorkers < 0) never looks: the sweeper
@@ -116,6 +124,8 @@ type Server struct {
 	// watchProgress is Config.WatchProgress with its default applied;
 	// negative: no progress cursors.
 	watchProgress time.Duration
+	// watchLimits caps the streams open per caller and per tenant.
+	watchLimits *watchLimits
 	// feed applies the changes other servers sharing the store commit
 	// (feed.go); nil when the store reports none.
 	feed *feed
@@ -179,6 +189,14 @@ func New(cfg Config) *Server {
 	if s.watchProgress = cfg.WatchProgress; s.watchProgress == 0 {
 		s.watchProgress = defaultWatchProgress
 	}
+	perCaller, perTenant := cfg.WatchStreamsPerCaller, cfg.WatchStreamsPerTenant
+	if perCaller == 0 {
+		perCaller = defaultWatchStreamsPerCaller
+	}
+	if perTenant == 0 {
+		perTenant = defaultWatchStreamsPerTenant
+	}
+	s.watchLimits = newWatchLimits(perCaller, perTenant)
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	s.sales.s = s
 	switch {

@@ -172,6 +172,12 @@ type ReportServiceClient interface {
 	// A client that reads nothing while the stream's queue (4,096 events) is
 	// full for 10 seconds has fallen behind: the stream ends with
 	// RESOURCE_EXHAUSTED, and the client resumes from its last cursor.
+	// A server holds at most 16 streams of one caller (a token subject of
+	// one role in a tenant) and 256 of one tenant at once, by default (its
+	// operator may set others): one more is refused at its start with
+	// RESOURCE_EXHAUSTED, reason LIMIT_REACHED, before any header. End a
+	// stream before opening its replacement; a stream cancelled is counted
+	// until the server sees its end, a round trip later.
 	//
 	// Events are facts as the timeline saw them when they were detected:
 	// one that a later derivation contradicts (late fixes showed the stop
@@ -409,6 +415,12 @@ type ReportServiceServer interface {
 	// A client that reads nothing while the stream's queue (4,096 events) is
 	// full for 10 seconds has fallen behind: the stream ends with
 	// RESOURCE_EXHAUSTED, and the client resumes from its last cursor.
+	// A server holds at most 16 streams of one caller (a token subject of
+	// one role in a tenant) and 256 of one tenant at once, by default (its
+	// operator may set others): one more is refused at its start with
+	// RESOURCE_EXHAUSTED, reason LIMIT_REACHED, before any header. End a
+	// stream before opening its replacement; a stream cancelled is counted
+	// until the server sees its end, a round trip later.
 	//
 	// Events are facts as the timeline saw them when they were detected:
 	// one that a later derivation contradicts (late fixes showed the stop
