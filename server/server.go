@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -142,6 +143,9 @@ type Server struct {
 
 	// metrics records the server's figures; nil records none.
 	metrics *Metrics
+	// refused holds the requests the codec did not decode, for the
+	// interceptors to refuse (msgsize.go).
+	refused sync.Map
 
 	dir    directoryService
 	ingest ingestService
@@ -309,8 +313,13 @@ func NewGRPCServer(s *Server, hs *health.Server, opts ...grpc.ServerOption) *grp
 		unary = append([]grpc.UnaryServerInterceptor{s.metricsUnary}, unary...)
 		stream = append([]grpc.StreamServerInterceptor{s.metricsStream}, stream...)
 	}
+	// Outermost, so that a request the codec refused is answered (and its
+	// note taken) whatever the others do.
+	unary = append([]grpc.UnaryServerInterceptor{s.limitUnary}, unary...)
+	stream = append([]grpc.StreamServerInterceptor{s.limitStream}, stream...)
 	opts = append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecvMsgBytes),
+		grpc.ForceServerCodecV2(limitCodec{base: encoding.GetCodecV2("proto"), refused: &s.refused}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinClientTime, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(unary...),
