@@ -96,7 +96,14 @@
 // under concurrent upserts and across servers. DeleteQuota, scoped like
 // UpsertQuotas, removes one (TestQuotasNeverOverlap).
 //
-// Imports list the first maxImportErrors (1,000) bad rows. ImportReps
+// Imports list the first maxImportErrors (1,000) bad rows, fewer when
+// their errors would pass maxImportErrorBytes (1 MiB), each with its first
+// maxRowFieldErrors (10) violations and one counting the others
+// (rowErrors), and the validators build at most ten violations of a list
+// (a ring's vertices, a polygon's holes, working hours) and one counting
+// the rest: the answer reaches a client of gRPC's default 4 MiB limit and
+// the server's memory stays bounded however bad the rows
+// (TestImportClientsAnswerBounded). ImportReps
 // writes each row as CreateRep or as a whole UpdateRep (so a new zone
 // derives the rep's days again) conditional on the rep it read,
 // importRepWorkers (32) at a time, so that the writes share the store's

@@ -72,7 +72,9 @@ type DirectoryServiceClient interface {
 	// ImportClients bulk-loads clients: the caller streams rows (one or many
 	// per message), each created or replaced by id; the server answers once,
 	// after the stream ends, with a per-row error for each of the first 1,000
-	// bad rows. Good rows are stored even when other rows are bad.
+	// bad rows (fewer when their errors would pass 1 MiB: see
+	// ImportClientsResponse.errors). Good rows are stored even when other
+	// rows are bad. Each request message may be at most 32 MiB.
 	ImportClients(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportClientsRequest, ImportClientsResponse], error)
 	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken.
 	CreateRep(ctx context.Context, in *CreateRepRequest, opts ...grpc.CallOption) (*CreateRepResponse, error)
@@ -100,8 +102,9 @@ type DirectoryServiceClient interface {
 	// whole by id, as CreateRep and UpdateRep with every field would (a new
 	// time_zone or working_hours derives the rep's last 35 days again; the
 	// rep's create_time is kept). The server answers once, after the stream
-	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
-	// team must exist). Good rows are stored even when other rows are bad; a
+	// ends, with a per-row error for each of the first 1,000 bad rows (fewer
+	// when their errors would pass 1 MiB; a row's team must exist). Each
+	// request message may be at most 32 MiB. Good rows are stored even when other rows are bad; a
 	// later row for the same id replaces an earlier one (and if the later row
 	// is refused because its team was deleted after its check, both are
 	// reported as not stored). A rep deleted and
@@ -463,7 +466,9 @@ type DirectoryServiceServer interface {
 	// ImportClients bulk-loads clients: the caller streams rows (one or many
 	// per message), each created or replaced by id; the server answers once,
 	// after the stream ends, with a per-row error for each of the first 1,000
-	// bad rows. Good rows are stored even when other rows are bad.
+	// bad rows (fewer when their errors would pass 1 MiB: see
+	// ImportClientsResponse.errors). Good rows are stored even when other
+	// rows are bad. Each request message may be at most 32 MiB.
 	ImportClients(grpc.ClientStreamingServer[ImportClientsRequest, ImportClientsResponse]) error
 	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken.
 	CreateRep(context.Context, *CreateRepRequest) (*CreateRepResponse, error)
@@ -491,8 +496,9 @@ type DirectoryServiceServer interface {
 	// whole by id, as CreateRep and UpdateRep with every field would (a new
 	// time_zone or working_hours derives the rep's last 35 days again; the
 	// rep's create_time is kept). The server answers once, after the stream
-	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
-	// team must exist). Good rows are stored even when other rows are bad; a
+	// ends, with a per-row error for each of the first 1,000 bad rows (fewer
+	// when their errors would pass 1 MiB; a row's team must exist). Each
+	// request message may be at most 32 MiB. Good rows are stored even when other rows are bad; a
 	// later row for the same id replaces an earlier one (and if the later row
 	// is refused because its team was deleted after its check, both are
 	// reported as not stored). A rep deleted and
