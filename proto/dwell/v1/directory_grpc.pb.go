@@ -53,8 +53,15 @@ const (
 // DirectoryService manages a tenant's clients (with their geofences), reps
 // and teams. Admins and partners write; managers and reps read what their
 // role allows. The tenant is always the caller's, from its token.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type DirectoryServiceClient interface {
 	// CreateClient creates a client site. ALREADY_EXISTS if client_id is taken.
+	// The request may be at most 4 MiB encoded (a polygon of 101 rings of
+	// 1,000 vertices takes about 2 MB), as UpdateClient's: a larger one is
+	// RESOURCE_EXHAUSTED (LIMIT_REACHED), refused before it is read.
 	CreateClient(ctx context.Context, in *CreateClientRequest, opts ...grpc.CallOption) (*CreateClientResponse, error)
 	// GetClient returns one client. NOT_FOUND if it does not exist.
 	GetClient(ctx context.Context, in *GetClientRequest, opts ...grpc.CallOption) (*GetClientResponse, error)
@@ -76,7 +83,9 @@ type DirectoryServiceClient interface {
 	// ImportClientsResponse.errors). Good rows are stored even when other
 	// rows are bad. Each request message may be at most 32 MiB.
 	ImportClients(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportClientsRequest, ImportClientsResponse], error)
-	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken.
+	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken. The
+	// request may be at most 1 MiB encoded, as UpdateRep's: a larger one is
+	// RESOURCE_EXHAUSTED (LIMIT_REACHED), refused before it is read.
 	CreateRep(ctx context.Context, in *CreateRepRequest, opts ...grpc.CallOption) (*CreateRepResponse, error)
 	// GetRep returns one rep.
 	GetRep(ctx context.Context, in *GetRepRequest, opts ...grpc.CallOption) (*GetRepResponse, error)
@@ -447,8 +456,15 @@ func (c *directoryServiceClient) ListPartners(ctx context.Context, in *ListPartn
 // DirectoryService manages a tenant's clients (with their geofences), reps
 // and teams. Admins and partners write; managers and reps read what their
 // role allows. The tenant is always the caller's, from its token.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type DirectoryServiceServer interface {
 	// CreateClient creates a client site. ALREADY_EXISTS if client_id is taken.
+	// The request may be at most 4 MiB encoded (a polygon of 101 rings of
+	// 1,000 vertices takes about 2 MB), as UpdateClient's: a larger one is
+	// RESOURCE_EXHAUSTED (LIMIT_REACHED), refused before it is read.
 	CreateClient(context.Context, *CreateClientRequest) (*CreateClientResponse, error)
 	// GetClient returns one client. NOT_FOUND if it does not exist.
 	GetClient(context.Context, *GetClientRequest) (*GetClientResponse, error)
@@ -470,7 +486,9 @@ type DirectoryServiceServer interface {
 	// ImportClientsResponse.errors). Good rows are stored even when other
 	// rows are bad. Each request message may be at most 32 MiB.
 	ImportClients(grpc.ClientStreamingServer[ImportClientsRequest, ImportClientsResponse]) error
-	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken.
+	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken. The
+	// request may be at most 1 MiB encoded, as UpdateRep's: a larger one is
+	// RESOURCE_EXHAUSTED (LIMIT_REACHED), refused before it is read.
 	CreateRep(context.Context, *CreateRepRequest) (*CreateRepResponse, error)
 	// GetRep returns one rep.
 	GetRep(context.Context, *GetRepRequest) (*GetRepResponse, error)

@@ -43,6 +43,10 @@ const (
 // was received for it, so late data (a phone offline for hours) changes
 // the day it belongs to, in any report read afterwards: visits may move,
 // join, split, appear or vanish, and totals and KPIs follow.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type ReportServiceClient interface {
 	// GetRepDay returns one rep's day: segments, visits, totals and flags,
 	// as GetTimeBreakdown, GetKpis and ListVisits count it. A day of the last
@@ -286,6 +290,10 @@ func (c *reportServiceClient) ListRepStatuses(ctx context.Context, in *ListRepSt
 // was received for it, so late data (a phone offline for hours) changes
 // the day it belongs to, in any report read afterwards: visits may move,
 // join, split, appear or vanish, and totals and KPIs follow.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type ReportServiceServer interface {
 	// GetRepDay returns one rep's day: segments, visits, totals and flags,
 	// as GetTimeBreakdown, GetKpis and ListVisits count it. A day of the last
