@@ -54,7 +54,7 @@
 // UploadPings and each StreamPings message, 4 MiB for a client write, 1 MiB
 // for a rep write, 8 MiB for a sales batch, maxRecvMsgBytes for an import
 // message, 64 KiB for any other): limitCodec leaves a larger one
-// undecoded, and the outermost interceptors answer RESOURCE_EXHAUSTED
+// undecoded, and the first interceptors answer RESOURCE_EXHAUSTED
 // (LIMIT_REACHED), or INVALID_ARGUMENT on the list for a batch of more
 // than 1,000 entries, counted on the wire (gRPC would turn a codec error
 // into INTERNAL; TestUploadPingsTooLargeRefusedBeforeDecoding). A caller

@@ -80,7 +80,7 @@ func limitOf(name protoreflect.FullName) sizeLimit {
 // limitCodec is the server's codec (grpc.ForceServerCodecV2): gRPC's proto
 // codec, but a request message over its type's limit (sizeLimits) is not
 // decoded. gRPC turns an error of Unmarshal into INTERNAL, so the codec
-// leaves such a message empty and notes why in refused, and the outermost
+// leaves such a message empty and notes why in refused, and the first
 // interceptors (limitUnary, limitStream) answer the call with that error:
 // RESOURCE_EXHAUSTED (LIMIT_REACHED) for a message too large,
 // INVALID_ARGUMENT on the field for one of too many elements, as the
@@ -151,7 +151,8 @@ func (s *Server) refusal(m any) error {
 }
 
 // limitUnary answers a call whose request the codec refused. It is the
-// outermost interceptor: gRPC decodes the request before any runs.
+// first interceptor (inside metrics alone, which calls it always): gRPC
+// decodes the request before any runs.
 func (s *Server) limitUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if err := s.refusal(req); err != nil {
 		return nil, toStatus(ctx, s.log, err)

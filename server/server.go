@@ -302,21 +302,21 @@ const (
 )
 
 // NewGRPCServer returns a grpc.Server with every dwell.v1 service, health
-// (reporting through hs) and reflection registered, the recovery and auth
-// interceptors installed (and outside them, with Config.Metrics, the
-// metrics interceptor: metrics.go), and keepalive set (keepaliveTime).
+// (reporting through hs) and reflection registered, the request size
+// limits (limitCodec, then the limit, recovery and auth interceptors; and
+// outside them, with Config.Metrics, the metrics interceptor: metrics.go)
+// installed, and keepalive set (keepaliveTime).
 // Extra options are appended.
 func NewGRPCServer(s *Server, hs *health.Server, opts ...grpc.ServerOption) *grpc.Server {
-	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.authUnary}
-	stream := []grpc.StreamServerInterceptor{s.recoverStream, s.authStream}
+	// The size limit's first (inside metrics alone, which counts its
+	// refusals), so that a request the codec refused is answered, and its
+	// note taken, before anything else reads it (msgsize.go).
+	unary := []grpc.UnaryServerInterceptor{s.limitUnary, s.recoverUnary, s.authUnary}
+	stream := []grpc.StreamServerInterceptor{s.limitStream, s.recoverStream, s.authStream}
 	if s.metrics != nil {
 		unary = append([]grpc.UnaryServerInterceptor{s.metricsUnary}, unary...)
 		stream = append([]grpc.StreamServerInterceptor{s.metricsStream}, stream...)
 	}
-	// Outermost, so that a request the codec refused is answered (and its
-	// note taken) whatever the others do.
-	unary = append([]grpc.UnaryServerInterceptor{s.limitUnary}, unary...)
-	stream = append([]grpc.StreamServerInterceptor{s.limitStream}, stream...)
 	opts = append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecvMsgBytes),
 		grpc.ForceServerCodecV2(limitCodec{base: encoding.GetCodecV2("proto"), refused: &s.refused}),
