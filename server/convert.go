@@ -62,11 +62,10 @@ func tsOrNil(t time.Time) *timestamppb.Timestamp {
 }
 
 // timeFromPB returns the instant of ts, or the zero time when ts is nil,
-// which validation reports as missing. A timestamp outside the years 1 to
-// 9999 that google.protobuf.Timestamp allows is still the instant it
-// names (nanos out of range carry into the seconds), so validation reports
-// it as too early or too late, not as missing. Rep data (fixes, actions)
-// goes through validTimeFromPB instead, which refuses such a timestamp.
+// which validation reports as missing. It does not check ts: nanos out of
+// range would carry into the seconds. Every timestamp a caller sends goes
+// through validTimeFromPB, which refuses such a timestamp; only
+// validTimeFromPB calls this.
 func timeFromPB(ts *timestamppb.Timestamp) time.Time {
 	if ts == nil {
 		return time.Time{}
@@ -78,11 +77,12 @@ func timeFromPB(ts *timestamppb.Timestamp) time.Time {
 // is not valid (Timestamp.CheckValid).
 const invalidTimestamp = "not a valid Timestamp: nanos must be from 0 to 999,999,999 and the instant within the years 1 to 9999"
 
-// validTimeFromPB is timeFromPB for the device time of rep data (a fix, a
-// check-in, a call, a pause...), with a violation on field when ts is set
-// but not a valid Timestamp: nanos out of range (negative, or a second or
-// more) would otherwise be carried into the seconds and the data stored
-// up to seconds away from the instant the phone meant.
+// validTimeFromPB is timeFromPB for every timestamp a caller sends (the
+// device time of rep data: a fix, a check-in, a call, a pause...; the
+// times of an appointment or an opportunity), with a violation on field
+// when ts is set but not a valid Timestamp: nanos out of range (negative,
+// or a second or more) would otherwise be carried into the seconds and the
+// data stored up to seconds away from the instant the caller meant.
 func validTimeFromPB(field string, ts *timestamppb.Timestamp) (time.Time, []dwell.Violation) {
 	if ts != nil && ts.CheckValid() != nil {
 		return time.Time{}, []dwell.Violation{{Field: field, Description: invalidTimestamp}}
@@ -252,12 +252,12 @@ func fixFromPBValid(prefix string, pf *dwellv1.Fix) (dwell.Fix, []dwell.Violatio
 	return f, vs
 }
 
-// fixFromPB converts a wire fix; unknown optional values become -1 (speed,
-// bearing) or HasAltitude false.
+// fixFromPB converts a wire fix but its device time (fixFromPBValid sets
+// it); unknown optional values become -1 (speed, bearing) or HasAltitude
+// false.
 func fixFromPB(f *dwellv1.Fix) dwell.Fix {
 	out := dwell.Fix{
 		ID:         f.GetId(),
-		Time:       timeFromPB(f.GetDeviceTime()),
 		Pos:        latLngFromPB(f.GetPosition()),
 		AccuracyM:  f.GetAccuracyMeters(),
 		SpeedMPS:   -1,
@@ -374,14 +374,19 @@ func moneyToPB(m dwell.Money) *dwellv1.Money {
 	return &dwellv1.Money{CurrencyCode: m.Currency, AmountMinor: m.AmountMinor}
 }
 
-func appointmentFromPB(id string, a *dwellv1.Appointment) dwell.Appointment {
+// appointmentFromPB converts a wire appointment whose request holds it in
+// field, with a violation on each of its times that is set but not a valid
+// Timestamp (validTimeFromPB).
+func appointmentFromPB(field, id string, a *dwellv1.Appointment) (dwell.Appointment, []dwell.Violation) {
+	start, vs := validTimeFromPB(field+".planned_start_time", a.GetPlannedStartTime())
+	end, evs := validTimeFromPB(field+".planned_end_time", a.GetPlannedEndTime())
 	return dwell.Appointment{
 		ID:           dwell.AppointmentID(id),
 		Rep:          dwell.RepID(idOf(collReps, a.GetRep())),
 		Client:       dwell.ClientID(idOf(collClients, a.GetClient())),
-		PlannedStart: timeFromPB(a.GetPlannedStartTime()),
-		PlannedEnd:   timeFromPB(a.GetPlannedEndTime()),
-	}
+		PlannedStart: start,
+		PlannedEnd:   end,
+	}, append(vs, evs...)
 }
 
 func appointmentToPB(a dwell.Appointment) *dwellv1.Appointment {
@@ -395,17 +400,22 @@ func appointmentToPB(a dwell.Appointment) *dwellv1.Appointment {
 	}
 }
 
-func opportunityFromPB(o *dwellv1.Opportunity) dwell.Opportunity {
+// opportunityFromPB converts a wire opportunity that its request holds in
+// field, with a violation on each of its times that is set but not a valid
+// Timestamp (validTimeFromPB).
+func opportunityFromPB(field string, o *dwellv1.Opportunity) (dwell.Opportunity, []dwell.Violation) {
+	open, vs := validTimeFromPB(field+".open_time", o.GetOpenTime())
+	closeAt, cvs := validTimeFromPB(field+".close_time", o.GetCloseTime())
 	return dwell.Opportunity{
 		ID:         dwell.OpportunityID(idOf(collOpportunities, o.GetName())),
 		Rep:        dwell.RepID(idOf(collReps, o.GetRep())),
 		Client:     dwell.ClientID(idOf(collClients, o.GetClient())),
 		Stage:      dwell.OpportunityStage(o.GetStage()),
 		Amount:     moneyFromPB(o.GetAmount()),
-		OpenTime:   timeFromPB(o.GetOpenTime()),
-		CloseTime:  timeFromPB(o.GetCloseTime()),
+		OpenTime:   open,
+		CloseTime:  closeAt,
 		ExternalID: o.GetExternalId(),
-	}
+	}, append(vs, cvs...)
 }
 
 func opportunityToPB(o dwell.Opportunity) *dwellv1.Opportunity {

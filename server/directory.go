@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -229,13 +230,74 @@ func written(rev int64) int64 { return max(rev, 0) + 1 }
 // large enough to amortise the fsync, small enough to bound memory.
 const importChunk = 1000
 
-// maxImportErrors is how many row errors an import's answer lists
-// (ImportClients, ImportReps): the first ones; received - stored counts
-// them all. Every row error is
-// about 100 bytes, so the answer stays far below the 4 MiB that gRPC
-// clients accept by default, and the server's memory bounded, however
-// many rows are bad.
-const maxImportErrors = 1000
+// Bounds of an import's answer (ImportClients, ImportReps), so that it
+// stays far below the 4 MiB a gRPC client accepts by default (a client
+// that cannot receive the answer never learns what was stored) and the
+// server's memory bounded, however many rows are bad and however bad each
+// is: the answer lists the first maxImportErrors bad rows, while their
+// errors take at most maxImportErrorBytes encoded; received - stored
+// counts them all. A row lists its first maxRowFieldErrors violations,
+// each field path and description cut to maxStatusMessageBytes, and one
+// more, of an empty field, that counts the others (the validators
+// themselves build a bounded number: dwell.ValidateGeofence).
+const (
+	maxImportErrors     = 1000
+	maxImportErrorBytes = 1 << 20
+	maxRowFieldErrors   = 10
+)
+
+// rowErrors is the error list of an import's answer: rows in row order,
+// the first ones, within the bounds above.
+type rowErrors struct {
+	list []*dwellv1.ImportRowError
+	// bytes is the encoded size of list in the answer.
+	bytes int
+	// full is set once a bad row was left out: no row after the last
+	// listed one may be listed any more.
+	full bool
+}
+
+// add lists the error of bad row row (name as sent, to identify it), in
+// row order: a row refused by the store may come after later rows were
+// listed. It is left out when the list is full before it.
+func (e *rowErrors) add(row int64, name string, vs []dwell.Violation) {
+	i, _ := slices.BinarySearchFunc(e.list, row, func(re *dwellv1.ImportRowError, row int64) int { return cmp.Compare(re.GetRow(), row) })
+	if i == len(e.list) && (e.full || i >= maxImportErrors) {
+		e.full = true
+		return
+	}
+	re := rowError(row, name, vs)
+	e.list = slices.Insert(e.list, i, re)
+	e.bytes += entryBytes(re)
+	for len(e.list) > maxImportErrors || e.bytes > maxImportErrorBytes {
+		last := e.list[len(e.list)-1]
+		e.list, e.bytes, e.full = e.list[:len(e.list)-1], e.bytes-entryBytes(last), true
+	}
+}
+
+// entryBytes is the encoded size of re as an element of the answer's
+// errors: its tag, length and body.
+func entryBytes(re *dwellv1.ImportRowError) int {
+	n := proto.Size(re)
+	return 1 + protowire.SizeVarint(uint64(n)) + n
+}
+
+// rowError is the error of a bad imported row: the row's name, as sent
+// (a valid one is far shorter than maxStatusMessageBytes), and its first
+// maxRowFieldErrors violations, with one more that counts the others.
+func rowError(row int64, name string, vs []dwell.Violation) *dwellv1.ImportRowError {
+	re := &dwellv1.ImportRowError{Row: row, Name: truncateUTF8(name, maxStatusMessageBytes)}
+	for _, v := range vs[:min(len(vs), maxRowFieldErrors)] {
+		re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{
+			Field:       truncateUTF8(v.Field, maxStatusMessageBytes),
+			Description: truncateUTF8(v.Description, maxStatusMessageBytes)})
+	}
+	if more := len(vs) - maxRowFieldErrors; more > 0 {
+		re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{
+			Description: fmt.Sprintf("%d more violations of this row are not listed", more)})
+	}
+	return re
+}
 
 // maskPaths returns the set of fields an update of res changes, as
 // AIP-134 has it: the mask's paths, each of which must be allowed; every
@@ -455,7 +517,7 @@ func (d *directoryService) ListClients(ctx context.Context, req *dwellv1.ListCli
 
 // ImportClients reads rows until the client closes its side, validates each
 // row on its own, stores good rows in durable chunks and answers once with
-// the per-row errors (the first maxImportErrors). A store failure aborts the import: rows stored before
+// the per-row errors (the first ones: rowErrors). A store failure aborts the import: rows stored before
 // it stay stored (each chunk is durable), which the error message says.
 func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportClientsServer) error {
 	const op = dwell.Op("server.ImportClients")
@@ -465,6 +527,7 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 		return err
 	}
 	resp := &dwellv1.ImportClientsResponse{}
+	var errs rowErrors
 	var pending []dwell.Client
 	// durable is the first row not stored by a flush yet: every good row
 	// before it is durable, none from it on.
@@ -512,7 +575,7 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 			c.ID = dwell.ClientID(id)
 			vs = append(vs, dwell.ValidateClient("", c, false)...)
 			if len(vs) > 0 {
-				resp.Errors = appendRowError(resp.Errors, row, pc.GetName(), vs)
+				errs.add(row, pc.GetName(), vs)
 				continue
 			}
 			c.CreateTime, c.UpdateTime = now, now
@@ -527,35 +590,8 @@ func (d *directoryService) ImportClients(stream dwellv1.DirectoryService_ImportC
 	if err := flush(); err != nil {
 		return err
 	}
+	resp.Errors = errs.list
 	return stream.SendAndClose(resp)
-}
-
-// insertRowError is appendRowError for a row that may come before rows
-// already in errs (a row refused by the store after later rows were
-// checked): it keeps errs in row order and at most maxImportErrors long,
-// the first rows.
-func insertRowError(errs []*dwellv1.ImportRowError, row int64, name string, vs []dwell.Violation) []*dwellv1.ImportRowError {
-	i, _ := slices.BinarySearchFunc(errs, row, func(e *dwellv1.ImportRowError, row int64) int { return cmp.Compare(e.GetRow(), row) })
-	if i >= maxImportErrors {
-		return errs
-	}
-	tail := appendRowError(nil, row, name, vs)
-	errs = slices.Insert(errs, i, tail...)
-	return errs[:min(len(errs), maxImportErrors)]
-}
-
-// appendRowError appends the error of a bad imported row, unless errs
-// already holds maxImportErrors. The row's name is echoed to identify it;
-// a valid one is far shorter than maxStatusMessageBytes.
-func appendRowError(errs []*dwellv1.ImportRowError, row int64, name string, vs []dwell.Violation) []*dwellv1.ImportRowError {
-	if len(errs) >= maxImportErrors {
-		return errs
-	}
-	re := &dwellv1.ImportRowError{Row: row, Name: truncateUTF8(name, maxStatusMessageBytes)}
-	for _, v := range vs {
-		re.FieldErrors = append(re.FieldErrors, &dwellv1.FieldError{Field: v.Field, Description: v.Description})
-	}
-	return append(errs, re)
 }
 
 // --- Reps ---

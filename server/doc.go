@@ -36,14 +36,33 @@
 // etags, request ids, partner accounts, token expiry). Metadata is only
 // "field" (the first violation's) on INVALID_ARGUMENT; INTERNAL is reason
 // INTERNAL and nothing more. Statuses gRPC writes itself (an unknown
-// method, a message over maxRecvMsgBytes, unary or streamed) carry none. A
+// method, a message over maxRecvMsgBytes, unary or streamed) carry none;
+// a message over its type's smaller bound (msgsize.go) carries one. A
 // status stays within the 8 KiB trailer gRPC clients accept: its message
 // has at most 512 bytes and its details (the ErrorInfo, then the
 // BadRequest's first violations; the message gives the total) at most
 // 4 KiB. A resource name's id is checked
 // (idFromName) before any store call, with the violation on the request's
 // field. Instants without a tighter rule lie in 1678-2261 UTC
-// (dwell.ValidateInstant).
+// (dwell.ValidateInstant). Every google.protobuf.Timestamp a caller sends
+// (fixes, actions, appointments, opportunities) goes through
+// validTimeFromPB: nanos out of range are INVALID_ARGUMENT on the field,
+// never carried into the seconds (TestSalesRefuseInvalidTimestamps).
+//
+// What one caller can make the server hold is bounded. A request message
+// is bounded by its type before it is decoded (msgsize.go: 256 KiB for
+// UploadPings and each StreamPings message, 4 MiB for a client write, 1 MiB
+// for a rep write, 8 MiB for a sales batch, maxRecvMsgBytes for an import
+// message, 64 KiB for any other): limitCodec leaves a larger one
+// undecoded, and the first interceptors answer RESOURCE_EXHAUSTED
+// (LIMIT_REACHED), or INVALID_ARGUMENT on the list for a batch of more
+// than 1,000 entries, counted on the wire (gRPC would turn a codec error
+// into INTERNAL; TestUploadPingsTooLargeRefusedBeforeDecoding). A caller
+// may have Config.WatchStreamsPerCaller (16) WatchEvents streams open on a
+// server, a tenant WatchStreamsPerTenant (256): one more is
+// RESOURCE_EXHAUSTED (LIMIT_REACHED; watch_limit.go); a stream's queue
+// holds memory only for the events queued (TestIdleWatchStreamsHoldLittle).
+// An import's answer is bounded (rowErrors, below).
 //
 // A request_id reused for a write that cannot be its retry (another client,
 // a resume for a pause, another appointment id, another batch of
@@ -96,7 +115,14 @@
 // under concurrent upserts and across servers. DeleteQuota, scoped like
 // UpsertQuotas, removes one (TestQuotasNeverOverlap).
 //
-// Imports list the first maxImportErrors (1,000) bad rows. ImportReps
+// Imports list the first maxImportErrors (1,000) bad rows, fewer when
+// their errors would pass maxImportErrorBytes (1 MiB), each with its first
+// maxRowFieldErrors (10) violations and one counting the others
+// (rowErrors), and the validators build at most ten violations of a list
+// (a ring's vertices, a polygon's holes, working hours) and one counting
+// the rest: the answer reaches a client of gRPC's default 4 MiB limit and
+// the server's memory stays bounded however bad the rows
+// (TestImportClientsAnswerBounded). ImportReps
 // writes each row as CreateRep or as a whole UpdateRep (so a new zone
 // derives the rep's days again) conditional on the rep it read,
 // importRepWorkers (32) at a time, so that the writes share the store's

@@ -28,7 +28,7 @@ const importRepWorkers = 32
 // already pending replaces the earlier one, which is stored with it or,
 // when the store refuses the later row (its team deleted since its
 // check), reported not stored with it. It answers once with the
-// per-row errors (the first maxImportErrors). A store failure aborts the
+// per-row errors (the first ones: rowErrors). A store failure aborts the
 // import; the error says which rows are stored.
 func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportRepsServer) error {
 	const op = dwell.Op("server.ImportReps")
@@ -38,6 +38,7 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 		return err
 	}
 	resp := &dwellv1.ImportRepsResponse{}
+	var errs rowErrors
 	// teams memoises the check of each team a row names.
 	type teamCheck struct {
 		id dwell.TeamID
@@ -73,9 +74,9 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 			r := pending[i]
 			teams[collTeams+"/"+string(r.Team)] = teamCheck{vs: []dwell.Violation{noTeam("team", r.Team)}}
 			name := collReps + "/" + string(r.ID)
-			resp.Errors = insertRowError(resp.Errors, rowOf[i], name, []dwell.Violation{noTeam("team", r.Team)})
+			errs.add(rowOf[i], name, []dwell.Violation{noTeam("team", r.Team)})
 			for _, e := range earlier[i] {
-				resp.Errors = insertRowError(resp.Errors, e, name, []dwell.Violation{{Field: "name",
+				errs.add(e, name, []dwell.Violation{{Field: "name",
 					Description: fmt.Sprintf("not stored: row %d, a later row for the same rep, replaced it and was refused (team %s does not exist)", rowOf[i], r.Team)}})
 			}
 			rows -= int64(1 + len(earlier[i]))
@@ -113,7 +114,7 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 				r.Team, vs = tc.id, append(vs, tc.vs...)
 			}
 			if len(vs) > 0 {
-				resp.Errors = appendRowError(resp.Errors, row, pr.GetName(), vs)
+				errs.add(row, pr.GetName(), vs)
 				continue
 			}
 			rows++
@@ -134,6 +135,7 @@ func (d *directoryService) ImportReps(stream dwellv1.DirectoryService_ImportReps
 	if err := flush(); err != nil {
 		return err
 	}
+	resp.Errors = errs.list
 	return stream.SendAndClose(resp)
 }
 

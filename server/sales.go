@@ -189,10 +189,15 @@ func (ss *salesService) CreateAppointment(ctx context.Context, req *dwellv1.Crea
 	if err != nil {
 		return nil, err
 	}
-	a := appointmentFromPB(req.GetAppointmentId(), req.GetAppointment())
+	a, tvs := appointmentFromPB("appointment", req.GetAppointmentId(), req.GetAppointment())
 	a.RequestID = req.GetRequestId()
 	vs := dwell.ValidateRequestID("request_id", a.RequestID)
-	vs = append(vs, dwell.ValidateAppointment("appointment", a)...)
+	if len(tvs) > 0 {
+		// An invalid time is reported as such, not also as missing.
+		vs = append(vs, tvs...)
+	} else {
+		vs = append(vs, dwell.ValidateAppointment("appointment", a)...)
+	}
 	if err := invalid(op, vs); err != nil {
 		return nil, err
 	}
@@ -322,7 +327,12 @@ func (ss *salesService) UpsertOpportunities(ctx context.Context, req *dwellv1.Up
 	}
 	os := make([]dwell.Opportunity, len(req.GetOpportunities()))
 	for i, o := range req.GetOpportunities() {
-		os[i] = opportunityFromPB(o)
+		var tvs []dwell.Violation
+		os[i], tvs = opportunityFromPB(fmt.Sprintf("opportunities[%d]", i), o)
+		vs = append(vs, tvs...)
+	}
+	if err := invalid(op, vs); err != nil {
+		return nil, err
 	}
 	if err := ss.checkOpportunities(ctx, op, p, "opportunities", os, true); err != nil {
 		return nil, err
@@ -379,7 +389,13 @@ func (ss *salesService) UpdateOpportunity(ctx context.Context, req *dwellv1.Upda
 	if err != nil {
 		return nil, err
 	}
-	in := opportunityFromPB(req.GetOpportunity())
+	in, tvs := opportunityFromPB("opportunity", req.GetOpportunity())
+	if set["close_time"] {
+		// The only time the mask may name; the others are ignored.
+		if err := invalid(op, tvs); err != nil {
+			return nil, err
+		}
+	}
 	var cur dwell.Opportunity
 	defer ss.updates.lock(caller.Tenant)()
 	err = updateMasked(ctx, op, req.GetOpportunity().GetName(), etag, func() error {

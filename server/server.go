@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -54,6 +55,14 @@ type Config struct {
 	// before it sends its position as a progress cursor (watch.go); 0
 	// means a minute, a negative value never.
 	WatchProgress time.Duration
+	// WatchStreamsPerCaller caps the WatchEvents streams one caller (a
+	// tenant's token subject of one role) has open on this server at once:
+	// one more is refused with RESOURCE_EXHAUSTED (LIMIT_REACHED). 0 means
+	// 16, a negative value no cap. WatchStreamsPerTenant caps those of all
+	// a tenant's callers together the same way; 0 means 256, a negative
+	// value no cap. Why these: watch_limit.go.
+	WatchStreamsPerCaller int
+	WatchStreamsPerTenant int
 	// SilenceSweep is how often the server looks for silent reps (REP_SILENT
 	// events); 0 means every minute, a negative value never. A server
 	// without a refresher (RefreshWorkers < 0) never looks: the sweeper
@@ -116,6 +125,8 @@ type Server struct {
 	// watchProgress is Config.WatchProgress with its default applied;
 	// negative: no progress cursors.
 	watchProgress time.Duration
+	// watchLimits caps the streams open per caller and per tenant.
+	watchLimits *watchLimits
 	// feed applies the changes other servers sharing the store commit
 	// (feed.go); nil when the store reports none.
 	feed *feed
@@ -132,6 +143,9 @@ type Server struct {
 
 	// metrics records the server's figures; nil records none.
 	metrics *Metrics
+	// refused holds the requests the codec did not decode, for the
+	// interceptors to refuse (msgsize.go).
+	refused sync.Map
 
 	dir    directoryService
 	ingest ingestService
@@ -179,6 +193,14 @@ func New(cfg Config) *Server {
 	if s.watchProgress = cfg.WatchProgress; s.watchProgress == 0 {
 		s.watchProgress = defaultWatchProgress
 	}
+	perCaller, perTenant := cfg.WatchStreamsPerCaller, cfg.WatchStreamsPerTenant
+	if perCaller == 0 {
+		perCaller = defaultWatchStreamsPerCaller
+	}
+	if perTenant == 0 {
+		perTenant = defaultWatchStreamsPerTenant
+	}
+	s.watchLimits = newWatchLimits(perCaller, perTenant)
 	s.dir.s, s.ingest.s, s.report.s = s, s, s
 	s.sales.s = s
 	switch {
@@ -280,19 +302,24 @@ const (
 )
 
 // NewGRPCServer returns a grpc.Server with every dwell.v1 service, health
-// (reporting through hs) and reflection registered, the recovery and auth
-// interceptors installed (and outside them, with Config.Metrics, the
-// metrics interceptor: metrics.go), and keepalive set (keepaliveTime).
+// (reporting through hs) and reflection registered, the request size
+// limits (limitCodec, then the limit, recovery and auth interceptors; and
+// outside them, with Config.Metrics, the metrics interceptor: metrics.go)
+// installed, and keepalive set (keepaliveTime).
 // Extra options are appended.
 func NewGRPCServer(s *Server, hs *health.Server, opts ...grpc.ServerOption) *grpc.Server {
-	unary := []grpc.UnaryServerInterceptor{s.recoverUnary, s.authUnary}
-	stream := []grpc.StreamServerInterceptor{s.recoverStream, s.authStream}
+	// The size limit's first (inside metrics alone, which counts its
+	// refusals), so that a request the codec refused is answered, and its
+	// note taken, before anything else reads it (msgsize.go).
+	unary := []grpc.UnaryServerInterceptor{s.limitUnary, s.recoverUnary, s.authUnary}
+	stream := []grpc.StreamServerInterceptor{s.limitStream, s.recoverStream, s.authStream}
 	if s.metrics != nil {
 		unary = append([]grpc.UnaryServerInterceptor{s.metricsUnary}, unary...)
 		stream = append([]grpc.StreamServerInterceptor{s.metricsStream}, stream...)
 	}
 	opts = append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(maxRecvMsgBytes),
+		grpc.ForceServerCodecV2(limitCodec{base: encoding.GetCodecV2("proto"), refused: &s.refused}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinClientTime, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(unary...),

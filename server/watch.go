@@ -66,7 +66,11 @@ import (
 // first version that cut on a full queue did so in the tests). Memory per
 // stream is the queue plus gRPC's per-stream write quota, whatever the
 // client does; a stuck stream's sender stays blocked in Send until the
-// stream ends, which ends its Send.
+// stream ends, which ends its Send. The queue holds memory only for the
+// events queued (watchQueue), so an idle stream costs a few kilobytes and
+// its goroutines, and the streams open on a server are capped per caller
+// and per tenant (Config.WatchStreamsPerCaller, WatchStreamsPerTenant:
+// RESOURCE_EXHAUSTED, LIMIT_REACHED, beyond them; watch_limit.go).
 //
 // # Scope
 //
@@ -863,6 +867,13 @@ func (rs *reportService) WatchEvents(req *dwellv1.WatchEventsRequest, stream dwe
 	if err != nil {
 		return err
 	}
+	// Counted from before its first read, so that callers over their cap
+	// cost the store nothing (watch_limit.go).
+	release, err := s.watchLimits.acquire(op, p)
+	if err != nil {
+		return err
+	}
+	defer release()
 	scope, err := s.watchScope(ctx, op, p, req)
 	if err != nil {
 		return err
@@ -1085,7 +1096,7 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 		expiry = t.C
 		rearm = func() { t.Reset(until.Sub(s.now())) }
 	}
-	q := make(chan watchItem, s.watchBuffer)
+	q := newWatchQueue(s.watchBuffer)
 	sendErr := make(chan error, 1)
 	quit := make(chan struct{})
 	// The sender may be blocked in Send on a client that does not read;
@@ -1141,19 +1152,20 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 				continue
 			}
 			told = e.Seq
-			select {
-			case q <- watchItem{e: e}:
+			if q.push(watchItem{e: e}) {
 				continue
-			default:
 			}
 			// The queue is full: wait for the client, but not forever.
 			stall := time.NewTimer(s.watchStall)
 		wait:
 			for {
-				select {
-				case q <- watchItem{e: e}:
+				if q.push(watchItem{e: e}) {
 					stall.Stop()
 					break wait
+				}
+				select {
+				case <-q.space:
+					// The sender took an item: try again.
 				case <-stall.C:
 					s.metrics.slowWatch()
 					return dwell.E(op, dwell.ResourceExhausted, dwell.ReasonSlowConsumer, fmt.Sprintf(
@@ -1206,10 +1218,8 @@ func (s *Server) watch(ctx context.Context, op dwell.Op, tenant dwell.TenantID, 
 			// again.
 			// after is beyond told, so the stream has read the event
 			// at after: lastRead.
-			select {
-			case q <- watchItem{e: lastRead, progress: true}:
+			if q.push(watchItem{e: lastRead, progress: true}) {
 				told = after
-			default:
 			}
 		case <-ctx.Done():
 			return dwell.E(op, ctx.Err())
@@ -1278,7 +1288,7 @@ type watchItem struct {
 // sendEvents sends what q holds, batching the events already queued, each
 // progress cursor alone in a response of its own, until quit is closed or
 // a Send fails (reported on errc).
-func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.TenantID, q <-chan watchItem, quit <-chan struct{}, errc chan<- error) {
+func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.TenantID, q *watchQueue, quit <-chan struct{}, errc chan<- error) {
 	send := func(resp *dwellv1.WatchEventsResponse) bool {
 		if err := stream.Send(resp); err != nil {
 			errc <- err
@@ -1295,29 +1305,30 @@ func sendEvents(stream dwellv1.ReportService_WatchEventsServer, tenant dwell.Ten
 			}
 			mark = ""
 		}
-		var batch []*dwellv1.Event
-		select {
-		case it := <-q:
+		it, ok := q.pop()
+		if !ok {
+			select {
+			case <-q.ready:
+				continue
+			case <-quit:
+				return
+			}
+		}
+		if it.progress {
+			mark = eventCursor(tenant, it.e)
+			continue
+		}
+		batch := []*dwellv1.Event{eventToPB(it.e, eventCursor(tenant, it.e))}
+		for len(batch) < watchBatch {
+			it, ok := q.pop()
+			if !ok {
+				break
+			}
 			if it.progress {
 				mark = eventCursor(tenant, it.e)
-				continue
+				break
 			}
 			batch = append(batch, eventToPB(it.e, eventCursor(tenant, it.e)))
-		case <-quit:
-			return
-		}
-	drain:
-		for len(batch) < watchBatch {
-			select {
-			case it := <-q:
-				if it.progress {
-					mark = eventCursor(tenant, it.e)
-					break drain
-				}
-				batch = append(batch, eventToPB(it.e, eventCursor(tenant, it.e)))
-			default:
-				break drain
-			}
 		}
 		if !send(&dwellv1.WatchEventsResponse{Events: batch}) {
 			return

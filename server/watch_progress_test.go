@@ -293,9 +293,14 @@ func runProgressExactlyOnce(t *testing.T, envs []*env) {
 	log := newProgressLog(acme)
 	ctx, cancel := context.WithTimeout(bg, 2*time.Minute)
 	defer cancel()
+	// A resume ends the stream it replaces, as a client does: the server
+	// holds at most 16 streams of one caller (Config.WatchStreamsPerCaller).
+	endLast := func() {}
 	open := func(i int, cursor string) dwellv1.ReportService_WatchEventsClient {
+		endLast()
 		e := envs[i%len(envs)]
-		st, _ := openWatch(t, e.report, e.caller(ctx, acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: cursor, SendProgress: true})
+		st, cancel := openWatch(t, e.report, e.caller(ctx, acme, dwell.RolePartner, "crm"), &dwellv1.WatchEventsRequest{Team: "teams/north", Cursor: cursor, SendProgress: true})
+		endLast = cancel
 		return st
 	}
 	st := open(0, server.EventCursor(acme, 0))

@@ -141,7 +141,9 @@ func validLatLng(p LatLng) bool {
 // antimeridian is valid; a ring spanning more than 180 degrees of longitude
 // is not. Predicates are exact for the unwrapped coordinates: collinear and
 // touching configurations are decided without rounding error. Of the
-// contacts between rings only the first found is reported. Validation takes
+// contacts between rings only the first found is reported. Of a ring's
+// bad vertices, and of a polygon's bad holes, the first ten are reported
+// and the others counted in one violation on the list (maxListViolations). Validation takes
 // O(n log n) time in the total number of vertices n.
 func ValidateGeofence(field string, g Geofence) []Violation {
 	switch {
@@ -182,7 +184,10 @@ func ValidateClient(field string, c Client, requireID bool) []Violation {
 // refused), Team is optional but a valid id if set, and each working window
 // (field+".working_hours[i]") has a weekday from 0 (Sunday) to 6 (Saturday)
 // and start and end minutes after local midnight with 0 <= start < end <=
-// 1440. Windows of the same weekday must not overlap; they may touch.
+// 1440. Windows of the same weekday must not overlap; they may touch. Of
+// the bad windows, and of the overlapping ones, the first ten are reported
+// and the others counted in one violation on field+".working_hours"
+// (maxListViolations).
 func ValidateRep(field string, r Rep, requireID bool) []Violation {
 	var vs []Violation
 	if requireID {
@@ -354,14 +359,23 @@ func validateTimeZone(field, tz string) []Violation {
 func validateWorkingHours(field string, whs []WorkingHours) []Violation {
 	var vs []Violation
 	var ok []int // indexes of windows valid on their own
+	var bad listCap
 	for i, w := range whs {
+		dayOK := w.Weekday >= time.Sunday && w.Weekday <= time.Saturday
+		startOK := w.StartMinute >= 0 && w.StartMinute <= maxWorkingMinute
+		endOK := w.EndMinute >= 0 && w.EndMinute <= maxWorkingMinute && !(startOK && w.EndMinute <= w.StartMinute)
+		if dayOK && startOK && endOK {
+			ok = append(ok, i)
+			continue
+		}
+		if !bad.take() {
+			continue
+		}
 		f := fieldIndex(field, i)
-		n := len(vs)
-		if w.Weekday < time.Sunday || w.Weekday > time.Saturday {
+		if !dayOK {
 			vs = addViolation(vs, fieldPath(f, "day_of_week"),
 				"day_of_week must be from 0 (Sunday) to 6 (Saturday), got %d", int(w.Weekday))
 		}
-		startOK := w.StartMinute >= 0 && w.StartMinute <= maxWorkingMinute
 		if !startOK {
 			vs = addViolation(vs, fieldPath(f, "start_minute"),
 				"start_minute must be from 0 to %d minutes after midnight, got %d", maxWorkingMinute, w.StartMinute)
@@ -374,10 +388,8 @@ func validateWorkingHours(field string, whs []WorkingHours) []Violation {
 			vs = addViolation(vs, fieldPath(f, "end_minute"),
 				"end_minute must be after start_minute (%d), got %d", w.StartMinute, w.EndMinute)
 		}
-		if len(vs) == n {
-			ok = append(ok, i)
-		}
 	}
+	vs = bad.rest(vs, field, "working hours")
 	// Sort by day and start; a window overlaps an earlier one exactly when it
 	// starts before the latest end seen so far on its day.
 	slices.SortStableFunc(ok, func(a, b int) int {
@@ -387,16 +399,15 @@ func validateWorkingHours(field string, whs []WorkingHours) []Violation {
 		return whs[a].StartMinute - whs[b].StartMinute
 	})
 	type overlap struct {
-		at int // index of the window
-		v  Violation
+		at   int // index of the window
+		with int // index of the window it overlaps
 	}
 	var overlaps []overlap
 	last := -1 // index of the window with the latest end on the current day
 	for _, i := range ok {
 		w := whs[i]
 		if last >= 0 && whs[last].Weekday == w.Weekday && w.StartMinute < whs[last].EndMinute {
-			overlaps = append(overlaps, overlap{i, Violation{fieldIndex(field, i), fmt.Sprintf(
-				"the window overlaps working_hours[%d] on %s; windows of one day must not overlap", last, w.Weekday)}})
+			overlaps = append(overlaps, overlap{i, last})
 		}
 		if last < 0 || whs[last].Weekday != w.Weekday || w.EndMinute > whs[last].EndMinute {
 			last = i
@@ -404,10 +415,14 @@ func validateWorkingHours(field string, whs []WorkingHours) []Violation {
 	}
 	// Report overlaps in the order of the request, not of the sort.
 	slices.SortFunc(overlaps, func(a, b overlap) int { return a.at - b.at })
+	var overlapping listCap
 	for _, o := range overlaps {
-		vs = append(vs, o.v)
+		if overlapping.take() {
+			vs = addViolation(vs, fieldIndex(field, o.at),
+				"the window overlaps working_hours[%d] on %s; windows of one day must not overlap", o.with, whs[o.at].Weekday)
+		}
 	}
-	return vs
+	return overlapping.rest(vs, field, "overlapping working hours")
 }
 
 // Polygons.
@@ -459,15 +474,19 @@ func validatePolygon(field string, p Polygon) []Violation {
 	}
 	holes := make([]*planeRing, 0, len(p.Holes))
 	holeIndex := make([]int, 0, len(p.Holes)) // position in p.Holes of holes[k]
+	var badHoles listCap
 	for i, h := range p.Holes {
 		hf := fieldIndex(holesField, i)
 		r, hvs := checkRing(hf, fmt.Sprintf("holes[%d]", i), h, ref)
-		vs = append(vs, hvs...)
+		if hvs != nil && badHoles.take() {
+			vs = append(vs, hvs...)
+		}
 		if r != nil {
 			holes = append(holes, r)
 			holeIndex = append(holeIndex, i)
 		}
 	}
+	vs = badHoles.rest(vs, holesField, "holes")
 	if shell == nil || len(holes) == 0 {
 		return vs
 	}
@@ -516,13 +535,14 @@ func checkRing(field, name string, vertices []LatLng, ref *LatLng) (*planeRing, 
 			MinPolygonVertices, MaxPolygonVertices, n)
 	}
 	var vs []Violation
+	var bad listCap
 	for i, v := range vertices {
-		if !validLatLng(v) { // build paths only for the bad ones
+		if !validLatLng(v) && bad.take() { // build paths only for the bad ones
 			vs = append(vs, ValidateLatLng(fieldIndex(vf, i), v)...)
 		}
 	}
 	if vs != nil {
-		return nil, vs
+		return nil, bad.rest(vs, vf, "vertices")
 	}
 	for i, v := range vertices {
 		if v.Lat == 90 || v.Lat == -90 {
@@ -547,16 +567,17 @@ func checkRing(field, name string, vertices []LatLng, ref *LatLng) (*planeRing, 
 		return nil, oneViolation(vf, "a ring must have from %d to %d vertices, not counting a closing repeat of the first, got %d",
 			MinPolygonVertices, MaxPolygonVertices, n)
 	}
+	var repeats listCap
 	for i := 1; i < n; i++ {
-		if pts[i] == pts[i-1] {
+		if pts[i] == pts[i-1] && repeats.take() {
 			vs = addViolation(vs, fieldIndex(vf, i), "the vertex repeats vertices[%d]; consecutive vertices must differ", i-1)
 		}
 	}
-	if pts[n-1] == pts[0] {
+	if pts[n-1] == pts[0] && repeats.take() {
 		vs = addViolation(vs, fieldIndex(vf, n-1), "the vertex repeats vertices[0] after a closing repeat was dropped; consecutive vertices must differ")
 	}
 	if vs != nil {
-		return nil, vs
+		return nil, repeats.rest(vs, vf, "vertices")
 	}
 
 	r := &planeRing{field: field, name: name, pts: pts,
@@ -862,6 +883,36 @@ func oneViolation(field, format string, args ...any) []Violation {
 
 func addViolation(vs []Violation, field, format string, args ...any) []Violation {
 	return append(vs, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// maxListViolations is how many bad entries of one list (a ring's
+// vertices, a polygon's holes, a rep's working hours) a check reports one
+// by one; it counts the others in one more violation on the list. A list
+// of any length thus costs at most that many violations, in memory and in
+// the answer, and a caller fixing them sees where to start.
+const maxListViolations = 10
+
+// listCap bounds the violations built for the bad entries of one list.
+type listCap struct{ listed, more int }
+
+// take reports whether the next bad entry is to be reported; when it is
+// not, it is counted.
+func (c *listCap) take() bool {
+	if c.listed < maxListViolations {
+		c.listed++
+		return true
+	}
+	c.more++
+	return false
+}
+
+// rest appends to vs the violation on field (the list) that counts the bad
+// entries not reported, what naming them, if there are any.
+func (c *listCap) rest(vs []Violation, field, what string) []Violation {
+	if c.more == 0 {
+		return vs
+	}
+	return addViolation(vs, field, "%d more %s are invalid (only the first %d are listed)", c.more, what, maxListViolations)
 }
 
 // fieldPath appends a field name to a path; an empty path is the root.

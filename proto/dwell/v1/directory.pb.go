@@ -844,7 +844,12 @@ type ImportRowError struct {
 	// The row's client name as sent, if any.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// The fields that were wrong. Field paths are relative to the row, for
-	// example "geofence.circle.radius_meters".
+	// example "geofence.circle.radius_meters". At most the row's first 10
+	// violations are listed, then one more of an empty field whose
+	// description counts the others; a list in the row (a ring's vertices, a
+	// polygon's holes, working_hours) reports its first 10 bad entries and
+	// counts the others in one violation on the list. Field paths and
+	// descriptions are at most 512 bytes.
 	FieldErrors   []*FieldError `protobuf:"bytes,3,rep,name=field_errors,json=fieldErrors,proto3" json:"field_errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -964,7 +969,9 @@ type ImportClientsResponse struct {
 	// Rows stored (created or replaced).
 	Stored int64 `protobuf:"varint,2,opt,name=stored,proto3" json:"stored,omitempty"`
 	// One entry per row that was not stored, in row order, for the first
-	// 1,000 such rows; received - stored counts them all.
+	// 1,000 such rows, or fewer: the first whose entries take at most 1 MiB
+	// encoded, so that the answer reaches a client of gRPC's default 4 MiB
+	// receive limit; received - stored counts them all.
 	Errors        []*ImportRowError `protobuf:"bytes,3,rep,name=errors,proto3" json:"errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1206,8 +1213,10 @@ type ImportRepsResponse struct {
 	// Of the rows stored, how many created a rep.
 	Created int64 `protobuf:"varint,3,opt,name=created,proto3" json:"created,omitempty"`
 	// One entry per row that was not stored, in row order, for the first
-	// 1,000 such rows; received - stored counts them all. Field paths are
-	// relative to the row, for example "time_zone".
+	// 1,000 such rows, or fewer: the first whose entries take at most 1 MiB
+	// encoded (see ImportClientsResponse.errors); received - stored counts
+	// them all. Field paths are relative to the row, for example
+	// "time_zone".
 	Errors        []*ImportRowError `protobuf:"bytes,4,rep,name=errors,proto3" json:"errors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

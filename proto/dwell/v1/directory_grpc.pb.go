@@ -53,8 +53,15 @@ const (
 // DirectoryService manages a tenant's clients (with their geofences), reps
 // and teams. Admins and partners write; managers and reps read what their
 // role allows. The tenant is always the caller's, from its token.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type DirectoryServiceClient interface {
 	// CreateClient creates a client site. ALREADY_EXISTS if client_id is taken.
+	// The request may be at most 4 MiB encoded (a polygon of 101 rings of
+	// 1,000 vertices takes about 2 MB), as UpdateClient's: a larger one is
+	// RESOURCE_EXHAUSTED (LIMIT_REACHED), refused before it is read.
 	CreateClient(ctx context.Context, in *CreateClientRequest, opts ...grpc.CallOption) (*CreateClientResponse, error)
 	// GetClient returns one client. NOT_FOUND if it does not exist.
 	GetClient(ctx context.Context, in *GetClientRequest, opts ...grpc.CallOption) (*GetClientResponse, error)
@@ -72,9 +79,13 @@ type DirectoryServiceClient interface {
 	// ImportClients bulk-loads clients: the caller streams rows (one or many
 	// per message), each created or replaced by id; the server answers once,
 	// after the stream ends, with a per-row error for each of the first 1,000
-	// bad rows. Good rows are stored even when other rows are bad.
+	// bad rows (fewer when their errors would pass 1 MiB: see
+	// ImportClientsResponse.errors). Good rows are stored even when other
+	// rows are bad. Each request message may be at most 32 MiB.
 	ImportClients(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportClientsRequest, ImportClientsResponse], error)
-	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken.
+	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken. The
+	// request may be at most 1 MiB encoded, as UpdateRep's: a larger one is
+	// RESOURCE_EXHAUSTED (LIMIT_REACHED), refused before it is read.
 	CreateRep(ctx context.Context, in *CreateRepRequest, opts ...grpc.CallOption) (*CreateRepResponse, error)
 	// GetRep returns one rep.
 	GetRep(ctx context.Context, in *GetRepRequest, opts ...grpc.CallOption) (*GetRepResponse, error)
@@ -100,8 +111,9 @@ type DirectoryServiceClient interface {
 	// whole by id, as CreateRep and UpdateRep with every field would (a new
 	// time_zone or working_hours derives the rep's last 35 days again; the
 	// rep's create_time is kept). The server answers once, after the stream
-	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
-	// team must exist). Good rows are stored even when other rows are bad; a
+	// ends, with a per-row error for each of the first 1,000 bad rows (fewer
+	// when their errors would pass 1 MiB; a row's team must exist). Each
+	// request message may be at most 32 MiB. Good rows are stored even when other rows are bad; a
 	// later row for the same id replaces an earlier one (and if the later row
 	// is refused because its team was deleted after its check, both are
 	// reported as not stored). A rep deleted and
@@ -444,8 +456,15 @@ func (c *directoryServiceClient) ListPartners(ctx context.Context, in *ListPartn
 // DirectoryService manages a tenant's clients (with their geofences), reps
 // and teams. Admins and partners write; managers and reps read what their
 // role allows. The tenant is always the caller's, from its token.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type DirectoryServiceServer interface {
 	// CreateClient creates a client site. ALREADY_EXISTS if client_id is taken.
+	// The request may be at most 4 MiB encoded (a polygon of 101 rings of
+	// 1,000 vertices takes about 2 MB), as UpdateClient's: a larger one is
+	// RESOURCE_EXHAUSTED (LIMIT_REACHED), refused before it is read.
 	CreateClient(context.Context, *CreateClientRequest) (*CreateClientResponse, error)
 	// GetClient returns one client. NOT_FOUND if it does not exist.
 	GetClient(context.Context, *GetClientRequest) (*GetClientResponse, error)
@@ -463,9 +482,13 @@ type DirectoryServiceServer interface {
 	// ImportClients bulk-loads clients: the caller streams rows (one or many
 	// per message), each created or replaced by id; the server answers once,
 	// after the stream ends, with a per-row error for each of the first 1,000
-	// bad rows. Good rows are stored even when other rows are bad.
+	// bad rows (fewer when their errors would pass 1 MiB: see
+	// ImportClientsResponse.errors). Good rows are stored even when other
+	// rows are bad. Each request message may be at most 32 MiB.
 	ImportClients(grpc.ClientStreamingServer[ImportClientsRequest, ImportClientsResponse]) error
-	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken.
+	// CreateRep creates a rep. ALREADY_EXISTS if rep_id is taken. The
+	// request may be at most 1 MiB encoded, as UpdateRep's: a larger one is
+	// RESOURCE_EXHAUSTED (LIMIT_REACHED), refused before it is read.
 	CreateRep(context.Context, *CreateRepRequest) (*CreateRepResponse, error)
 	// GetRep returns one rep.
 	GetRep(context.Context, *GetRepRequest) (*GetRepResponse, error)
@@ -491,8 +514,9 @@ type DirectoryServiceServer interface {
 	// whole by id, as CreateRep and UpdateRep with every field would (a new
 	// time_zone or working_hours derives the rep's last 35 days again; the
 	// rep's create_time is kept). The server answers once, after the stream
-	// ends, with a per-row error for each of the first 1,000 bad rows (a row's
-	// team must exist). Good rows are stored even when other rows are bad; a
+	// ends, with a per-row error for each of the first 1,000 bad rows (fewer
+	// when their errors would pass 1 MiB; a row's team must exist). Each
+	// request message may be at most 32 MiB. Good rows are stored even when other rows are bad; a
 	// later row for the same id replaces an earlier one (and if the later row
 	// is refused because its team was deleted after its check, both are
 	// reported as not stored). A rep deleted and

@@ -43,7 +43,8 @@ const (
 // Statuses that gRPC itself writes, without Dwell's code, carry no
 // ErrorInfo: an unknown method (UNIMPLEMENTED), a request message larger
 // than the server's 32 MiB limit, unary or streamed (RESOURCE_EXHAUSTED),
-// and failures of the connection.
+// and failures of the connection. A message within 32 MiB but over its
+// type's own bound (LIMIT_REACHED) carries one.
 type ErrorReason int32
 
 const (
@@ -121,7 +122,14 @@ const (
 	// changed (or was deleted and created again) since it was read. Read it
 	// again for its current etag and decide again.
 	ErrorReason_ERROR_REASON_ETAG_MISMATCH ErrorReason = 22
-	// RESOURCE_EXHAUSTED: a limit of the server was reached.
+	// RESOURCE_EXHAUSTED: a limit of the server was reached: a request
+	// message larger than its type's bound (256 KiB for fixes, 4 MiB for a
+	// client, 1 MiB for a rep, 8 MiB for a sales batch, 32 MiB for an
+	// import message, 64 KiB for any other: each service and method says), refused
+	// before it is read; or a WatchEvents stream beyond the streams a
+	// caller or a tenant may have open at once. Send less per message, or
+	// end a stream before opening another; retrying the same is refused the
+	// same way.
 	ErrorReason_ERROR_REASON_LIMIT_REACHED ErrorReason = 23
 	// RESOURCE_EXHAUSTED: a WatchEvents client took no event for a while
 	// with its queue full. Resume from the last cursor received, and read

@@ -40,6 +40,10 @@ const (
 //
 // A rep's token writes only for that rep (the rep field may be left empty);
 // a partner token must name the rep.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type IngestServiceClient interface {
 	// UploadPings stores a batch of up to 1,000 fixes of one rep. The
 	// response says, per fix, whether it was accepted (now durable), a
@@ -71,6 +75,13 @@ type IngestServiceClient interface {
 	// PauseTracking). If another pause comes first instead, the first
 	// pause's resume was lost: it ends at its first fix, and those fixes
 	// stay.
+	//
+	// A request may be at most 256 KiB encoded (1,000 fixes of 64-byte ids
+	// with every value set take about 150 KB): a larger one is refused
+	// before it is read, RESOURCE_EXHAUSTED with reason LIMIT_REACHED, and
+	// one of more than 1,000 fixes INVALID_ARGUMENT on "fixes", also before
+	// it is read. Nothing is stored. The same holds for each StreamPings
+	// message, whose refusal ends the stream.
 	UploadPings(ctx context.Context, in *UploadPingsRequest, opts ...grpc.CallOption) (*UploadPingsResponse, error)
 	// StreamPings is UploadPings over one long-lived stream: each request
 	// message is a batch, answered by one response message in the same order
@@ -81,6 +92,7 @@ type IngestServiceClient interface {
 	// acknowledged before stay stored. A batch received once the stream's
 	// token has expired ends the stream UNAUTHENTICATED ("token expired") and
 	// is not stored: open a new stream with a fresh token and send it again.
+	// Each message may be at most 256 KiB, as an UploadPings request.
 	StreamPings(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[StreamPingsRequest, StreamPingsResponse], error)
 	// CheckIn records that the rep claims to have started a visit at a
 	// client, with the fix the phone had then, and answers at once whether it
@@ -226,6 +238,10 @@ func (c *ingestServiceClient) GetTrackingConfig(ctx context.Context, in *GetTrac
 //
 // A rep's token writes only for that rep (the rep field may be left empty);
 // a partner token must name the rep.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type IngestServiceServer interface {
 	// UploadPings stores a batch of up to 1,000 fixes of one rep. The
 	// response says, per fix, whether it was accepted (now durable), a
@@ -257,6 +273,13 @@ type IngestServiceServer interface {
 	// PauseTracking). If another pause comes first instead, the first
 	// pause's resume was lost: it ends at its first fix, and those fixes
 	// stay.
+	//
+	// A request may be at most 256 KiB encoded (1,000 fixes of 64-byte ids
+	// with every value set take about 150 KB): a larger one is refused
+	// before it is read, RESOURCE_EXHAUSTED with reason LIMIT_REACHED, and
+	// one of more than 1,000 fixes INVALID_ARGUMENT on "fixes", also before
+	// it is read. Nothing is stored. The same holds for each StreamPings
+	// message, whose refusal ends the stream.
 	UploadPings(context.Context, *UploadPingsRequest) (*UploadPingsResponse, error)
 	// StreamPings is UploadPings over one long-lived stream: each request
 	// message is a batch, answered by one response message in the same order
@@ -267,6 +290,7 @@ type IngestServiceServer interface {
 	// acknowledged before stay stored. A batch received once the stream's
 	// token has expired ends the stream UNAUTHENTICATED ("token expired") and
 	// is not stored: open a new stream with a fresh token and send it again.
+	// Each message may be at most 256 KiB, as an UploadPings request.
 	StreamPings(grpc.BidiStreamingServer[StreamPingsRequest, StreamPingsResponse]) error
 	// CheckIn records that the rep claims to have started a visit at a
 	// client, with the fix the phone had then, and answers at once whether it

@@ -43,6 +43,10 @@ const (
 // was received for it, so late data (a phone offline for hours) changes
 // the day it belongs to, in any report read afterwards: visits may move,
 // join, split, appear or vanish, and totals and KPIs follow.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type ReportServiceClient interface {
 	// GetRepDay returns one rep's day: segments, visits, totals and flags,
 	// as GetTimeBreakdown, GetKpis and ListVisits count it. A day of the last
@@ -173,6 +177,12 @@ type ReportServiceClient interface {
 	// A client that reads nothing while the stream's queue (4,096 events) is
 	// full for 10 seconds has fallen behind: the stream ends with
 	// RESOURCE_EXHAUSTED, and the client resumes from its last cursor.
+	// A server holds at most 16 streams of one caller (a token subject of
+	// one role in a tenant) and 256 of one tenant at once, by default (its
+	// operator may set others): one more is refused at its start with
+	// RESOURCE_EXHAUSTED, reason LIMIT_REACHED, before any header. End a
+	// stream before opening its replacement; a stream cancelled is counted
+	// until the server sees its end, a round trip later.
 	//
 	// Events are facts as the timeline saw them when they were detected:
 	// one that a later derivation contradicts (late fixes showed the stop
@@ -281,6 +291,10 @@ func (c *reportServiceClient) ListRepStatuses(ctx context.Context, in *ListRepSt
 // was received for it, so late data (a phone offline for hours) changes
 // the day it belongs to, in any report read afterwards: visits may move,
 // join, split, appear or vanish, and totals and KPIs follow.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type ReportServiceServer interface {
 	// GetRepDay returns one rep's day: segments, visits, totals and flags,
 	// as GetTimeBreakdown, GetKpis and ListVisits count it. A day of the last
@@ -411,6 +425,12 @@ type ReportServiceServer interface {
 	// A client that reads nothing while the stream's queue (4,096 events) is
 	// full for 10 seconds has fallen behind: the stream ends with
 	// RESOURCE_EXHAUSTED, and the client resumes from its last cursor.
+	// A server holds at most 16 streams of one caller (a token subject of
+	// one role in a tenant) and 256 of one tenant at once, by default (its
+	// operator may set others): one more is refused at its start with
+	// RESOURCE_EXHAUSTED, reason LIMIT_REACHED, before any header. End a
+	// stream before opening its replacement; a stream cancelled is counted
+	// until the server sees its end, a round trip later.
 	//
 	// Events are facts as the timeline saw them when they were detected:
 	// one that a later derivation contradicts (late fixes showed the stop

@@ -80,7 +80,9 @@ func (OpportunityStage) EnumDescriptor() ([]byte, []int) {
 	return file_dwell_v1_sales_proto_rawDescGZIP(), []int{0}
 }
 
-// Appointment is a planned visit.
+// Appointment is a planned visit. Its times, like every Timestamp a caller
+// sends, must be valid Timestamps (nanos 0 to 999,999,999): another is
+// INVALID_ARGUMENT on its field, never read as another instant.
 type Appointment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, "appointments/{appointment_id}".
@@ -587,7 +589,10 @@ type Opportunity struct {
 	Stage OpportunityStage `protobuf:"varint,4,opt,name=stage,proto3,enum=dwell.v1.OpportunityStage" json:"stage,omitempty"`
 	// Deal value.
 	Amount *Money `protobuf:"bytes,5,opt,name=amount,proto3" json:"amount,omitempty"`
-	// When the opportunity was opened, in the years 1678 to 2261 UTC.
+	// When the opportunity was opened, in the years 1678 to 2261 UTC. This
+	// and close_time must be valid Timestamps (nanos 0 to 999,999,999):
+	// another is INVALID_ARGUMENT on its field, never read as another
+	// instant.
 	OpenTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=open_time,json=openTime,proto3" json:"open_time,omitempty"`
 	// When it was closed won or lost (years 1678 to 2261 UTC); empty while
 	// open.

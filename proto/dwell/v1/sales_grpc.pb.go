@@ -38,6 +38,10 @@ const (
 // SalesService holds what the KPIs compare visits against: appointments
 // (planned visits), opportunities (deals) and quotas. Partners and admins
 // write; managers read their teams; a rep reads its own.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type SalesServiceClient interface {
 	// CreateAppointment plans a visit. Idempotent by request_id.
 	CreateAppointment(ctx context.Context, in *CreateAppointmentRequest, opts ...grpc.CallOption) (*CreateAppointmentResponse, error)
@@ -50,6 +54,9 @@ type SalesServiceClient interface {
 	// in one durable write. Idempotent by request_id: a retry of the same
 	// batch is acknowledged and changes nothing; another batch under a used
 	// request_id is INVALID_ARGUMENT on request_id and stores nothing.
+	// The request may be at most 8 MiB encoded, as UpsertQuotas': a larger
+	// one is RESOURCE_EXHAUSTED (LIMIT_REACHED), and one of more than 1,000
+	// entries INVALID_ARGUMENT on the list, both refused before it is read.
 	UpsertOpportunities(ctx context.Context, in *UpsertOpportunitiesRequest, opts ...grpc.CallOption) (*UpsertOpportunitiesResponse, error)
 	// GetOpportunity returns one opportunity.
 	GetOpportunity(ctx context.Context, in *GetOpportunityRequest, opts ...grpc.CallOption) (*GetOpportunityResponse, error)
@@ -190,6 +197,10 @@ func (c *salesServiceClient) DeleteQuota(ctx context.Context, in *DeleteQuotaReq
 // SalesService holds what the KPIs compare visits against: appointments
 // (planned visits), opportunities (deals) and quotas. Partners and admins
 // write; managers read their teams; a rep reads its own.
+//
+// A request message may be at most 64 KiB encoded unless its method says
+// otherwise; a larger one is refused before it is read, RESOURCE_EXHAUSTED
+// with reason LIMIT_REACHED, and nothing is stored.
 type SalesServiceServer interface {
 	// CreateAppointment plans a visit. Idempotent by request_id.
 	CreateAppointment(context.Context, *CreateAppointmentRequest) (*CreateAppointmentResponse, error)
@@ -202,6 +213,9 @@ type SalesServiceServer interface {
 	// in one durable write. Idempotent by request_id: a retry of the same
 	// batch is acknowledged and changes nothing; another batch under a used
 	// request_id is INVALID_ARGUMENT on request_id and stores nothing.
+	// The request may be at most 8 MiB encoded, as UpsertQuotas': a larger
+	// one is RESOURCE_EXHAUSTED (LIMIT_REACHED), and one of more than 1,000
+	// entries INVALID_ARGUMENT on the list, both refused before it is read.
 	UpsertOpportunities(context.Context, *UpsertOpportunitiesRequest) (*UpsertOpportunitiesResponse, error)
 	// GetOpportunity returns one opportunity.
 	GetOpportunity(context.Context, *GetOpportunityRequest) (*GetOpportunityResponse, error)

@@ -1,0 +1,110 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/dwellhq/dwell/pkg/dwell"
+	dwellv1 "github.com/dwellhq/dwell/proto/dwell/v1"
+)
+
+// rawCodec sends pre-encoded bytes, so that the test's client holds no
+// decoded message of its own.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return v.([]byte), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	return proto.Unmarshal(data, v.(proto.Message))
+}
+func (rawCodec) Name() string { return "proto" }
+
+// allocated returns the bytes the process has allocated on the heap so far.
+func allocated() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
+
+// TestUploadPingsTooLargeRefusedBeforeDecoding: an UploadPings request of
+// 32 MiB (the server-wide message limit) of empty fixes, two bytes each on
+// the wire, is RESOURCE_EXHAUSTED (LIMIT_REACHED) without being decoded:
+// the whole call allocates a few times the message's size, where decoding
+// its 16.7 million fixes allocated over 2 GB. One of more than 1,000
+// fixes that fits the size bound is INVALID_ARGUMENT on "fixes" without
+// being decoded either, and a batch of 1,000 fixes as large as a phone
+// sends them still passes.
+func TestUploadPingsTooLargeRefusedBeforeDecoding(t *testing.T) {
+	e := newEnv(t)
+	seedTeams(e)
+	budi := e.as(acme, dwell.RoleRep, "budi")
+	body := bytes.Repeat([]byte{0x12, 0x00}, (32<<20-64)/2) // field 2 (fixes), an empty Fix
+	runtime.GC()
+	before := allocated()
+	err := e.conn.Invoke(budi, "/dwell.v1.IngestService/UploadPings", body, new(dwellv1.UploadPingsResponse), grpc.ForceCodec(rawCodec{}))
+	spent := allocated() - before
+	wantReason(t, "32 MiB of empty fixes", err, codes.ResourceExhausted, dwell.ReasonLimitReached)
+	t.Logf("a %d MB request cost %d MB of allocations", len(body)>>20, spent>>20)
+	if spent > 300<<20 {
+		t.Fatalf("a refused %d MB request made the process allocate %d MB", len(body)>>20, spent>>20)
+	}
+
+	// 100,000 empty fixes (200 KB): under the size bound, over the count.
+	body = bytes.Repeat([]byte{0x12, 0x00}, 100_000)
+	err = e.conn.Invoke(budi, "/dwell.v1.IngestService/UploadPings", body, new(dwellv1.UploadPingsResponse), grpc.ForceCodec(rawCodec{}))
+	wantViolation(t, "100,000 empty fixes", err, "fixes")
+
+	// The same over StreamPings ends the stream.
+	st, err := e.ingest.StreamPings(budi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := &dwellv1.StreamPingsRequest{BatchId: 1}
+	for range 3000 {
+		big.Fixes = append(big.Fixes, &dwellv1.Fix{Id: strings.Repeat("x", 64), DeviceTime: timestamppb.New(e.now()),
+			Position: &dwellv1.LatLng{Lat: -6.2, Lng: 106.8}, AccuracyMeters: 5})
+	}
+	_ = st.Send(big)
+	_, err = st.Recv()
+	wantReason(t, "a StreamPings message of 3,000 fixes of 64-byte ids", err, codes.ResourceExhausted, dwell.ReasonLimitReached)
+
+	if fs, err := e.st.ListFixes(t.Context(), acme, "budi", e.now().Add(-48*time.Hour), e.now().Add(48*time.Hour)); err != nil || len(fs) != 0 {
+		t.Fatalf("after the refused requests: %d fixes stored (%v), want none", len(fs), err)
+	}
+
+	// 1,000 fixes of 64-byte ids with every value set.
+	speed, bearing, alt := 1.5, 270.0, 12.5
+	var fixes []*dwellv1.Fix
+	for i := range dwell.MaxFixesPerBatch {
+		fixes = append(fixes, &dwellv1.Fix{Id: fmt.Sprintf("%064d", i), DeviceTime: timestamppb.New(e.now().Add(-time.Duration(i) * time.Second)),
+			Position: &dwellv1.LatLng{Lat: -6.123456789, Lng: 106.987654321}, AccuracyMeters: 4.5,
+			SpeedMetersPerSecond: &speed, BearingDegrees: &bearing, AltitudeMeters: &alt, Mock: true})
+	}
+	req := &dwellv1.UploadPingsRequest{Rep: "reps/budi", Fixes: fixes}
+	resp, err := e.ingest.UploadPings(budi, req)
+	if err != nil {
+		t.Fatalf("1,000 full fixes (%d bytes): %v", proto.Size(req), err)
+	}
+	if n := resp.GetAck().GetAccepted() + resp.GetAck().GetRejected() + resp.GetAck().GetDuplicates(); n != dwell.MaxFixesPerBatch {
+		t.Fatalf("1,000 full fixes: %d acknowledged", n)
+	}
+}
+
+// TestSmallRequestBound: a check-in (any request but the batches, the
+// client and rep writes and the imports) of more than 64 KiB is
+// RESOURCE_EXHAUSTED (LIMIT_REACHED) and nothing is stored.
+func TestSmallRequestBound(t *testing.T) {
+	e := newEnv(t)
+	seedTeams(e)
+	budi := e.as(acme, dwell.RoleRep, "budi")
+	_, err := e.ingest.CheckIn(budi, &dwellv1.CheckInRequest{RequestId: strings.Repeat("r", 70<<10), Rep: "reps/budi", Client: "clients/toko", CheckInTime: timestamppb.New(e.now())})
+	wantReason(t, "a 70 KiB check-in", err, codes.ResourceExhausted, dwell.ReasonLimitReached)
+}
