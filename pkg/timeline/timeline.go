@@ -110,7 +110,11 @@ type Input struct {
 // than MaxFixAge from the action (a check-in's verdict STALE_FIX), names,
 // splits and rules out no stop's site; the impossible-speed test judges
 // an action's fix at the action's time, not the fix's own.
-const Version = 8
+// 9: a check-out of one client tapped on leaving another client's site
+// next door no longer hides that site's visit: the piece of a stop after a
+// claim made elsewhere goes to the claim only when the stop is at the
+// claimed site or too short for a visit on its own.
+const Version = 9
 
 // StayGapMax is the longest time between the part of a stay at one place
 // on one local day and its part on the next that still makes them one
