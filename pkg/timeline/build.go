@@ -126,11 +126,15 @@ func (d *deriver) build(day *Day) {
 //     meeting);
 //   - else, after a claimed visit made elsewhere, the claim's if the stop's
 //     fixes end within durSlack of the claim's end (a check-out tapped on
-//     the way out: what is left is the stop's estimated end), else the
-//     stop's from its start on: a rep who checks out of one client late,
-//     from the next client's site, keeps the visit there whole (a claim
-//     made elsewhere hides no visit the fixes show) and the claim ends
-//     where the stop starts;
+//     the way out: what is left is the stop's estimated end) and the stop
+//     is at the claim's site (the claimed client's own stop, or a store
+//     inside the mall whose office took the claim: within reach of the
+//     claimed fence) or too short for a visit on its own; else the stop's
+//     from its start on: a rep who checks out of one client late, from the
+//     next client's site, keeps the visit there whole (a claim made
+//     elsewhere hides no visit the fixes show) and the claim ends where
+//     the stop starts, even when the check-out was tapped on leaving that
+//     site;
 //   - else what a stop that short is (classify): IDLE if it lasts IdleMin,
 //     else TRAVEL.
 //
@@ -161,6 +165,21 @@ func (d *deriver) joinSlivers(segs []Segment, keys, prios []int) []Segment {
 			}
 		}
 		return -1
+	}
+	// claims reports whether visit stop st may give a piece of it to
+	// claimed visit k made elsewhere: it is at k's client's site (the
+	// client's own stop, or a store inside a mall whose office took the
+	// claim: its centre within reach of the client's fence, as relabel
+	// and endAtLeaving judge reach), or it is too short for a visit on
+	// its own (classify). Any other visit stop is a visit the fixes show,
+	// of which a claim made elsewhere may hide no part.
+	claims := func(st, k int) bool {
+		s := &d.stays[st]
+		if s.client == segs[k].Client || !d.lasts(s, d.st.VisitMin) {
+			return true
+		}
+		dm, ok := d.fenceDist(segs[k].Client, s.centre, s.accM)
+		return ok && dm <= tolerance(s.accM)
 	}
 	// takes reports whether segment k is a claimed visit whose check-in
 	// was made in visit stop st.
@@ -204,10 +223,15 @@ func (d *deriver) joinSlivers(segs []Segment, keys, prios []int) []Segment {
 				// The claimed visit after it: its start moves back.
 				segs[i+1].Start = segs[i].Start
 				continue
-			case prevClaim && st >= 0 && time.Duration(d.fixes[d.stays[st].last].t-segs[i].Start.UnixNano()) <= durSlack:
-				// The stop's fixes end within durSlack of the claim's end
-				// (a check-out tapped on the way out): what is left is the
-				// stop's estimated end, the claim's.
+			case prevClaim && st >= 0 && claims(st, i-1) &&
+				time.Duration(d.fixes[d.stays[st].last].t-segs[i].Start.UnixNano()) <= durSlack:
+				// A stop at the claim's site (or too short for a visit on
+				// its own) whose fixes end within durSlack of the claim's
+				// end (a check-out tapped on the way out): what is left is
+				// the stop's estimated end, the claim's. Another client's
+				// visit stop away from the claimed site keeps its visit
+				// (the next case): a check-out of A forgotten and tapped
+				// on leaving B next door would otherwise hide B's visit.
 				out[n].End = segs[i].End
 				continue
 			case prevClaim && st >= 0 && d.stays[st].start.After(out[n].Start) && d.stays[st].start.Before(segs[i].Start):

@@ -299,9 +299,12 @@
 //     and the seconds left before and after are no visit to the store.
 //     After a claim made elsewhere, it is the claim's when the stop's
 //     fixes end within 30 s of the claim's end (a check-out tapped on the
-//     way out; what is left is the stop's estimated end), else the
-//     stop's from its start on: a late check-out made from the next
-//     client's site leaves that site its own whole visit, and the claim
+//     way out; what is left is the stop's estimated end) and the stop is
+//     at the claimed site (the client's own, or a store inside the mall
+//     whose office took the claim: within reach of its fence) or too
+//     short for a visit on its own; else the stop's from its start on: a
+//     late check-out made from the next client's site, even one tapped on
+//     leaving it, leaves that site its own whole visit, and the claim
 //     ends where the stop starts. Any other such piece (and a piece of an
 //     idle stop shorter than IdleMin: the seconds before a claim that
 //     reaches back into the stop it was made in) is what a stop that

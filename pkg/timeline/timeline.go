@@ -115,7 +115,11 @@ type Input struct {
 // reach it either, so a check-in tapped while driving up, with a fix at
 // the site acquired on arrival, is VERIFIED (as CheckIn answers), not
 // MOCK_LOCATION, and counts as a claim.
-const Version = 9
+// 10: a check-out of one client tapped on leaving another client's site
+// next door no longer hides that site's visit: the piece of a stop after a
+// claim made elsewhere goes to the claim only when the stop is at the
+// claimed site or too short for a visit on its own.
+const Version = 10
 
 // StayGapMax is the longest time between the part of a stay at one place
 // on one local day and its part on the next that still makes them one
