@@ -501,7 +501,7 @@
 // stops inside visits. Derive's own row ("dwell") also uses the check-ins
 // and check-outs, which the baselines never see; "dwell, fixes only" is
 // Derive on the baselines' information. Reference run (-days 200, seed
-// base 0; timeline.Version 8, 28 November 2026), misallocated time and
+// base 0; timeline.Version 10, 28 November 2026), misallocated time and
 // visit F1:
 //
 //	profile      dwell           fixes only       sliding          motion
@@ -558,6 +558,16 @@
 // (clone and sort the fixes) and sliding.
 //
 // # Caveats
+//
+// A check-out of A tapped late from B next door (within leaveMinM of A,
+// B's stop a visit of its own) ends A's claimed visit at the check-out
+// when what is left of B's stop after it lasts at least VisitMin, and at
+// B's arrival when less is left (a visit under VisitMin is no visit, and
+// B's stop keeps its whole visit): so a check-out a few minutes later can
+// give A a shorter visit (TestClaimKeepsNearbyStop's day, check-out at
+// 09:38: A to 09:38; at 09:40: A to 09:30). The fixes put the rep at B
+// from the arrival either way; which end a manager should see is a
+// product decision left open.
 //
 // Two fixes in a row that report walking end a stop; a rep who walks
 // about inside one site (a warehouse) makes two stops of it, joined again
