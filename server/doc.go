@@ -339,7 +339,9 @@
 // tracker is seeded, at start and at each lease win, with the tracked end
 // of the current summary of each rep's last-fix day, so restarts and
 // handovers keep silence events' keys stable; a silence is told only of a
-// rep that still has a stored fix.
+// rep that still has a stored fix. A resync brings in step every tenant's
+// geofence index, also one whose first build is in progress (it waits for
+// the build: TestFeedResyncDuringFirstBuild).
 //
 // The per-rep pause lock (pauseLocks in ingest.go: batches shared, pauses
 // and resumes exclusive) holds within one server, so on a shared store a

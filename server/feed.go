@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -34,9 +35,10 @@ import (
 //     (watch.go, "Scope");
 //   - a resync (the feed starts, or reconnected after losing its
 //     connection, so changes may have been missed): all of it for every
-//     tenant; the indexes built are brought in step with the store at
-//     once (fences.reload: every client read, only the fences changed
-//     or gone touched; queries go on meanwhile).
+//     tenant; the indexes built, and those being built (waited for), are
+//     brought in step with the store at once (fences.reload: every
+//     client read, only the fences changed or gone touched; queries go
+//     on meanwhile).
 //
 // The store's goroutine only queues what it is told; one worker applies
 // it, so a slow store read never holds the notifications back, and
@@ -121,6 +123,10 @@ type feed struct {
 	// stores) listening on the database; nextSync numbers them.
 	id       string
 	nextSync uint64
+
+	// resyncsBegun and resyncsDone count the resyncs the worker began
+	// and finished applying, for the tests (export_feed_test.go).
+	resyncsBegun, resyncsDone atomic.Int64
 
 	kick      chan struct{} // has a value when there is work
 	ready     chan struct{} // closed once the first resync is applied
@@ -253,7 +259,9 @@ func (f *feed) work(ctx context.Context) {
 		}
 		f.mu.Unlock()
 		if resync {
+			f.resyncsBegun.Add(1)
 			f.applyResync(ctx)
+			f.resyncsDone.Add(1)
 			f.readyOnce.Do(func() { close(f.ready) })
 		}
 		for t, tc := range pending {
@@ -305,13 +313,15 @@ func (f *feed) sync(ctx context.Context) error {
 // applyResync forgets everything this server derived from the store:
 // grants and tails are dropped, streams woken, and the indexes built are
 // brought in step with the store (at once, so the next fixes need not
-// wait for it).
+// wait for it). An index being built for the first time is too, once
+// built: its build may have read the store before a change the feed
+// missed, and would keep it until that client changed again.
 func (f *feed) applyResync(ctx context.Context) {
 	s := f.s
 	s.partners.dropAll()
 	s.teamGens.bumpAll()
 	s.events.resync()
-	for _, t := range s.fences.built() {
+	for _, t := range s.fences.used() {
 		f.reload(ctx, t)
 	}
 }
