@@ -362,10 +362,23 @@
 // within about 7 s (pgstore's lease.go, TestLeadHolderPartitioned). Uploads
 // to a server not holding the lease do not wake its refresher, so their
 // live events come up to about 2 s (refreshPoll) later. The silence
-// tracker is seeded, at start and at each lease win, with the tracked end
-// of the current summary of each rep's last-fix day, so restarts and
-// handovers keep silence events' keys stable; a silence is told only of a
-// rep that still has a stored fix.
+// tracker is cleared at each lease win and seeded, at start and at each
+// lease win, with the tracked end of the current summary of each rep's
+// last-fix day, so restarts and handovers keep silence events' keys
+// stable; a silence is told only of a rep that still has a stored fix. An
+// erasure through any server makes every server forget the rep in its
+// tracker (pgstore notifies "rep-erased" in the erasure's transaction;
+// the feed applies it under eraseMu, after any derivation in flight), so
+// the leader times the rep's next fixes afresh, not from the erased ones
+// (TestSilenceEraseOnOtherServerResend,
+// TestSilenceEraseOnOtherServerAfterSilence); a feed that resynced may
+// have missed one, so the sweeper clears and seeds its tracker again
+// before its next sweep (TestSilenceResyncForgetsErased,
+// TestSilenceLeaseWinForgetsErased). A rep whose day the refresher noted
+// but had not stored when the seed read it is unwatched until its next
+// derived day: a silence missed, never one made up. A resync brings in step every
+// tenant's geofence index, also one whose first build is in progress (it
+// waits for the build: TestFeedResyncDuringFirstBuild).
 //
 // The per-rep pause lock (pauseLocks in ingest.go: batches shared, pauses
 // and resumes exclusive) holds within one server, so on a shared store a
@@ -436,7 +449,9 @@
 // mode, so each event append runs wholly before or after it, and appends
 // of every tenant wait while an erase runs). Fixes uploaded after the
 // erase are new history, derived and published as usual. It also drops the
-// server's in-memory event tail and silence state for the rep.
+// server's in-memory event tail and silence state for the rep, and, on a
+// shared store, every other server's (the change feed's rep-erased: see
+// "Servers sharing one store").
 //
 // PauseTracking and ResumeTracking store tracking changes (a rep action
 // like a call; a resume marks every day back to its pause, 31 at most: the

@@ -17,3 +17,12 @@ func FeedReady(s *Server) <-chan struct{} {
 	}
 	return s.feed.ready
 }
+
+// FeedResyncs returns how many resyncs the server's change feed began and
+// finished applying (0, 0 without a feed).
+func FeedResyncs(s *Server) (begun, done int64) {
+	if s.feed == nil {
+		return 0, 0
+	}
+	return s.feed.resyncsBegun.Load(), s.feed.resyncsDone.Load()
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dwellhq/dwell/pkg/dwell"
@@ -32,11 +33,17 @@ import (
 //   - teams: move the tenant's team generation on, so that its managers'
 //     WatchEvents streams read their teams again before their next event
 //     (watch.go, "Scope");
+//   - a rep's history erased: forget the rep in the silence tracker
+//     (watch.go), as the erasing server did, so that the server holding
+//     the background lease never times a silence from an erased fix; the
+//     refresher, which syncs first, notes the rep's next fixes afresh;
 //   - a resync (the feed starts, or reconnected after losing its
 //     connection, so changes may have been missed): all of it for every
-//     tenant; the indexes built are brought in step with the store at
-//     once (fences.reload: every client read, only the fences changed
-//     or gone touched; queries go on meanwhile).
+//     tenant; the silence tracker is marked stale, cleared and seeded
+//     from the store before the sweeper's next sweep (watch.go); the
+//     indexes built, and those being built (waited for), are brought in
+//     step with the store at once (fences.reload: every client read,
+//     only the fences changed or gone touched; queries go on meanwhile).
 //
 // The store's goroutine only queues what it is told; one worker applies
 // it, so a slow store read never holds the notifications back, and
@@ -122,6 +129,10 @@ type feed struct {
 	id       string
 	nextSync uint64
 
+	// resyncsBegun and resyncsDone count the resyncs the worker began
+	// and finished applying, for the tests (export_feed_test.go).
+	resyncsBegun, resyncsDone atomic.Int64
+
 	kick      chan struct{} // has a value when there is work
 	ready     chan struct{} // closed once the first resync is applied
 	readyOnce sync.Once
@@ -138,6 +149,8 @@ type tenantChanges struct {
 	appended bool
 	removed  bool
 	teams    bool // teams created, replaced or deleted
+	// erased are the reps whose history was erased (through any server).
+	erased map[dwell.RepID]bool
 }
 
 // startFeed starts following src; stop ends it.
@@ -216,6 +229,11 @@ func (f *feed) queue(c store.Change) {
 			tc.removed = true
 		case store.ChangeTeams:
 			tc.teams = true
+		case store.ChangeRepErased:
+			if tc.erased == nil {
+				tc.erased = map[dwell.RepID]bool{}
+			}
+			tc.erased[dwell.RepID(c.ID)] = true
 		}
 	}
 	f.mu.Unlock()
@@ -253,7 +271,9 @@ func (f *feed) work(ctx context.Context) {
 		}
 		f.mu.Unlock()
 		if resync {
+			f.resyncsBegun.Add(1)
 			f.applyResync(ctx)
+			f.resyncsDone.Add(1)
 			f.readyOnce.Do(func() { close(f.ready) })
 		}
 		for t, tc := range pending {
@@ -305,13 +325,16 @@ func (f *feed) sync(ctx context.Context) error {
 // applyResync forgets everything this server derived from the store:
 // grants and tails are dropped, streams woken, and the indexes built are
 // brought in step with the store (at once, so the next fixes need not
-// wait for it).
+// wait for it). An index being built for the first time is too, once
+// built: its build may have read the store before a change the feed
+// missed, and would keep it until that client changed again.
 func (f *feed) applyResync(ctx context.Context) {
 	s := f.s
 	s.partners.dropAll()
 	s.teamGens.bumpAll()
 	s.events.resync()
-	for _, t := range s.fences.built() {
+	s.silence.stale.Store(true)
+	for _, t := range s.fences.used() {
 		f.reload(ctx, t)
 	}
 }
@@ -333,6 +356,17 @@ func (f *feed) reload(ctx context.Context, t dwell.TenantID) {
 // apply applies one tenant's changes.
 func (f *feed) apply(ctx context.Context, t dwell.TenantID, tc *tenantChanges) {
 	s := f.s
+	if len(tc.erased) > 0 {
+		// As in the erasing server's eraseRepHistory, under eraseMu: a
+		// derivation in flight here, which may have read the erased fixes
+		// and notes its day's end in the tracker before the store refuses
+		// its summary, finishes first, so the forget comes after it.
+		s.eraseMu.Lock()
+		for rep := range tc.erased {
+			s.silence.forget(silentKey{t, rep})
+		}
+		s.eraseMu.Unlock()
+	}
 	if tc.teams {
 		s.teamGens.bump(t)
 	}

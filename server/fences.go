@@ -191,7 +191,8 @@ func (f *fences) refresh(ctx context.Context, t dwell.TenantID, id dwell.ClientI
 }
 
 // reload brings the tenant's index, if it is built, in step with every
-// client the store holds (geofence.Index.SetAll): fences whose geometry
+// client the store holds (a build in progress is waited for, then brought
+// in step) (geofence.Index.SetAll): fences whose geometry
 // changed or that are new are put, those of clients gone deleted, the
 // rest left as they are, so that a resync after a lost connection costs
 // about what it missed, not a new index (seconds of every core and twice
@@ -235,15 +236,17 @@ func (f *fences) size(t dwell.TenantID) int {
 	return -1
 }
 
-// built returns the tenants whose index is built.
-func (f *fences) built() []dwell.TenantID {
+// used returns the tenants whose index is built, being built or was
+// dropped: every tenant with an entry. An index's build creates the
+// entry before it reads the store, so a resync that reloads these
+// (reload waits for the build's write mutex) also catches up a build that
+// read the store before a change the feed missed.
+func (f *fences) used() []dwell.TenantID {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var ts []dwell.TenantID
-	for t, tf := range f.tenants {
-		if tf.ix.Load() != nil {
-			ts = append(ts, t)
-		}
+	ts := make([]dwell.TenantID, 0, len(f.tenants))
+	for t := range f.tenants {
+		ts = append(ts, t)
 	}
 	return ts
 }

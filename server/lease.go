@@ -49,6 +49,11 @@ const backgroundLease = "background"
 // silence sweeper every sweep, until ctx ends; it returns once both have
 // stopped.
 func (s *Server) runBackground(ctx context.Context, sweep time.Duration) {
+	if sweep > 0 {
+		// Before the refresher starts, so that what its derivations note
+		// is kept; the sweeper seeds the tracker from the store.
+		s.silence.reset()
+	}
 	if s.store != nil {
 		s.rederiveIfNewer(ctx)
 		s.refresh.start()

@@ -170,6 +170,8 @@ func (s *Server) retentionLoop(interval time.Duration) {
 }
 
 // eraseRepHistory erases the rep's history in the store and in memory.
+// On a shared store the other servers forget the rep too, when their
+// change feeds hear of the erasure (store.ChangeRepErased, feed.go).
 func (s *Server) eraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (store.Erased, error) {
 	s.eraseMu.Lock()
 	defer s.eraseMu.Unlock()

@@ -1347,6 +1347,10 @@ type silenceTracker struct {
 	last map[silentKey]time.Time
 	// told is the last fix after which the rep's silence was published.
 	told map[silentKey]time.Time
+	// stale is set by a change-feed resync (feed.go): an erasure's
+	// notification may have been missed, so the sweeper seeds the tracker
+	// from the store again before its next sweep (sweepLoop).
+	stale atomic.Bool
 }
 
 type silentKey struct {
@@ -1419,6 +1423,18 @@ func (st *silenceTracker) forget(k silentKey) {
 	delete(st.told, k)
 }
 
+// reset forgets every rep: a lease win, and a change-feed resync, start
+// from the store (seedSilence), not from what this tracker noted in an
+// earlier term, through an explicit Refresh or before the resync, which
+// may be fixes erased since (an erasure this server's change feed missed
+// while it reconnected).
+func (st *silenceTracker) reset() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	clear(st.last)
+	clear(st.told)
+}
+
 // forgetAt is forget, unless the rep's last fix is no longer last: one
 // seen since is tracked.
 func (st *silenceTracker) forgetAt(k silentKey, last time.Time) {
@@ -1441,9 +1457,9 @@ func (st *silenceTracker) markTold(k silentKey, last time.Time) {
 // working time, all of it before now and none of it paused (silentAt):
 // once per silence (the event's key is the rep and its last fix). The
 // event's time is the instant the threshold was reached. A rep left with
-// no stored fix (its history erased, perhaps through another server,
-// whose erasure forgot it only there) is forgotten instead; one read of
-// the rep's last fix per silence due.
+// no stored fix (its history erased through another server, whose
+// notification this server's feed has not applied yet or missed) is
+// forgotten instead; one read of the rep's last fix per silence due.
 func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 	const op = dwell.Op("server.sweepSilence")
 	// Like a re-derivation, a sweep must not publish for a rep whose
@@ -1489,9 +1505,9 @@ func (s *Server) sweepSilence(ctx context.Context, now time.Time) error {
 			continue
 		}
 		// The rep's history may have been erased through another server
-		// since this tracker followed it (an erasure forgets the rep in
-		// the erasing server's tracker only, privacy.go): with no fix
-		// left there is no silence to tell, and none to time from.
+		// since this tracker followed it, and the feed not have told this
+		// server yet (feed.go, rep-erased): with no fix left there is no
+		// silence to tell, and none to time from.
 		if lf, err := s.store.LastFixTime(ctx, c.tenant, c.rep); err != nil {
 			return dwell.E(op, err)
 		} else if lf.IsZero() {
@@ -1598,15 +1614,23 @@ func (s *Server) seedSilence(ctx context.Context, now time.Time) (int, error) {
 }
 
 // sweepLoop seeds the silence tracker, then runs sweepSilence every
-// interval until ctx ends. A sweep in progress when ctx ends is cancelled
+// interval until ctx ends; after a change-feed resync it clears the
+// tracker and seeds it again before the next sweep. A sweep in progress when ctx ends is cancelled
 // (what it did not publish, the next sweeper does: its events' keys are
 // stable).
 func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
-	if s.store != nil {
+	seed := func() {
+		if s.store == nil {
+			return
+		}
 		if _, err := s.seedSilence(ctx, s.now()); err != nil && ctx.Err() == nil {
 			s.log.Error("seeding the silence tracker from the store", "err", err)
 		}
 	}
+	// The tracker was cleared at the lease win (runBackground); this seed
+	// reads the store after every resync so far.
+	s.silence.stale.Store(false)
+	seed()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -1614,6 +1638,12 @@ func (s *Server) sweepLoop(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			if s.silence.stale.Swap(false) {
+				// The change feed resynced: an erasure it missed would
+				// leave the tracker timing from erased fixes.
+				s.silence.reset()
+				seed()
+			}
 			sctx, cancel := context.WithTimeout(ctx, interval)
 			if err := s.sweepSilence(sctx, s.now()); err != nil && ctx.Err() == nil {
 				s.log.Error("looking for silent reps", "err", err)

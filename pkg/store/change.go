@@ -29,6 +29,11 @@ const (
 	// (a manager's teams may have changed). Change.ID is empty; one
 	// write is one Change.
 	ChangeTeams ChangeKind = "teams"
+	// ChangeRepErased: the history of the rep Change.ID was erased
+	// (EraseRepHistory: its fixes, actions, summaries and events). A
+	// server forgets what it remembers of the rep's fixes (the silence
+	// tracker's last fix), since none of it is stored any more.
+	ChangeRepErased ChangeKind = "rep-erased"
 )
 
 // Change tells that a committed write changed one tenant's records of one

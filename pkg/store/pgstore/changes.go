@@ -13,7 +13,10 @@ package pgstore
 // of n clients sends n notifications, an AppendEvents of any number of
 // events one (events carry no id: "events/acme/"), a PruneEvents or an
 // erasure one "events-removed/acme/", a team write one "teams/acme/"
-// (teams carry none either: a reader reads the manager's teams again). Tenants and ids are at most
+// (teams carry none either: a reader reads the manager's teams again).
+// EraseRepHistory sends "rep-erased/acme/ida" itself, after its deletes,
+// in its transaction (no trigger: fixes fire none), so an erasure is
+// heard even of a rep without events. Tenants and ids are at most
 // dwell.MaxIDBytes (64) bytes, checked by every write, so a payload is at
 // most 15+1+64+1+64 bytes, far below PostgreSQL's 8,000-byte limit; a
 // longer one (a write the store's checks did not bound) is sent as
@@ -290,7 +293,7 @@ func parseChange(payload string) (store.Change, bool) {
 		return store.Change{}, false
 	}
 	switch k := store.ChangeKind(kind); k {
-	case store.ChangeClients, store.ChangePartners:
+	case store.ChangeClients, store.ChangePartners, store.ChangeRepErased:
 		if id == "" {
 			return store.Change{}, false
 		}

@@ -204,6 +204,16 @@ func TestWatchChanges(t *testing.T) {
 		t.Fatalf("PruneEvents = %d, %v; want 3 deleted", n, err)
 	}
 	w.want("prune", store.Change{Tenant: tn, Kind: store.ChangeEventsRemoved})
+	// An erasure says which rep, events or not.
+	if _, err := writer.EraseRepHistory(ctx, tn, "r2"); err != nil {
+		t.Fatalf("EraseRepHistory r2: %v", err)
+	}
+	if _, err := writer.EraseRepHistory(ctx, tn, "r3"); err != nil {
+		t.Fatalf("EraseRepHistory r3 (no events): %v", err)
+	}
+	w.want("erase", store.Change{Tenant: tn, Kind: store.ChangeEventsRemoved},
+		store.Change{Tenant: tn, Kind: store.ChangeRepErased, ID: "r2"},
+		store.Change{Tenant: tn, Kind: store.ChangeRepErased, ID: "r3"})
 
 	// The watching store's own writes are reported too.
 	if err := watching.DeleteClient(ctx, tn, "c1"); err != nil {

@@ -115,8 +115,8 @@
 //
 // Triggers on clients, partners, settings, events and teams notify the channel
 // dwell_changes with "kind/tenant/id" (events: one notification per append,
-// and "events-removed" per prune or erasure) inside the writing
-// transaction, so a notification is sent if and only if the write commits,
+// and "events-removed" per prune or erasure; EraseRepHistory adds
+// "rep-erased/tenant/rep" itself) inside the writing transaction, so a notification is sent if and only if the write commits,
 // in commit order. (*Store).WatchChanges listens on a connection of its own,
 // reports each change as a store.Change, and reports a resync after every
 // (re)connection, since changes before it may have been missed. The server

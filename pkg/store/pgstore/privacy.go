@@ -154,7 +154,8 @@ func pruneHorizon(ctx context.Context, tx querier, tenant dwell.TenantID, rep dw
 // EraseRepHistory implements store.Privacy in one statement after the
 // lock of the event counters (see the file's comment). Every
 // sub-statement sees the rows as they were before it, so the summaries are
-// counted before they are cleared.
+// counted before they are cleared. The same transaction notifies the
+// change feed of the erasure (store.ChangeRepErased).
 func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep dwell.RepID) (store.Erased, error) {
 	const op = dwell.Op("pgstore.EraseRepHistory")
 	if err := checkRepRef(op, tenant, "rep", rep); err != nil {
@@ -187,7 +188,15 @@ func (s *Store) EraseRepHistory(ctx context.Context, tenant dwell.TenantID, rep 
 			SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM a),
 				(SELECT n FROM sums), (SELECT count(*) FROM e)`,
 			string(tenant), string(rep)).Scan(&fixes, &actions, &days, &events)
+		if err != nil {
+			return err
+		}
 		out = store.Erased{Fixes: int(fixes), Actions: int(actions), Days: int(days), Events: int(events)}
+		// Every server sharing the store forgets what it remembers of the
+		// rep's fixes (the change feed, store.ChangeRepErased); sent on
+		// commit only, after the events-removed of the deletes above.
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, changesChannel,
+			string(store.ChangeRepErased)+"/"+string(tenant)+"/"+string(rep))
 		return err
 	})
 	if err != nil {
