@@ -1,7 +1,6 @@
 package baseline
 
 import (
-	"bufio"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -24,55 +23,12 @@ var realDir = filepath.Join("..", "..", "testdata", "real")
 // trackintel's user_id.
 var geolifeUsers = map[string]string{"0": "000", "1": "001"}
 
-// readPLT parses the GeoLife PLT files of one user folder into fixes:
-// 6 header lines, then lat,lon,0,altitude_feet,days,date,time in UTC. IDs
-// are file name and line number, so ties in time keep file and row order
-// as trackintel's index does.
+// readPLT reads the GeoLife PLT files of one user folder (ReadGeoLife).
 func readPLT(t *testing.T, dir string) []dwell.Fix {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "Trajectory", "*.plt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no PLT files in %s: %v", dir, err)
-	}
-	slices.Sort(files)
-	var fixes []dwell.Fix
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		line := 0
-		for sc.Scan() {
-			line++
-			if line <= 6 {
-				continue
-			}
-			rec := strings.Split(strings.TrimSpace(sc.Text()), ",")
-			if len(rec) != 7 {
-				t.Fatalf("%s:%d: %d fields, want 7", name, line, len(rec))
-			}
-			lat := mustFloat(t, rec[0])
-			lng := mustFloat(t, rec[1])
-			altFt := mustFloat(t, rec[3])
-			at, err := time.Parse("2006-01-02 15:04:05", rec[5]+" "+rec[6])
-			if err != nil {
-				t.Fatalf("%s:%d: %v", name, line, err)
-			}
-			fixes = append(fixes, dwell.Fix{
-				ID:          fmt.Sprintf("%s#%06d", filepath.Base(name), line),
-				Time:        at,
-				Pos:         dwell.LatLng{Lat: lat, Lng: lng},
-				SpeedMPS:    -1,
-				BearingDeg:  -1,
-				AltitudeM:   altFt * 0.3048,
-				HasAltitude: true,
-			})
-		}
-		if err := sc.Err(); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+	fixes, err := ReadGeoLife(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return fixes
 }

@@ -1,65 +1,27 @@
 package timeline
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/dwellhq/dwell/geofence"
+	"github.com/dwellhq/dwell/pkg/baseline"
 	"github.com/dwellhq/dwell/pkg/dwell"
 )
 
 // readPLT reads the GeoLife PLT files of one user of
-// testdata/real/geolife_long (6 header lines, then
-// lat,lon,0,altitude_feet,days,date,time in UTC) into fixes of the given
-// accuracy in metres (GeoLife records none) and no speed, as
-// pkg/baseline's tests read them.
+// testdata/real/geolife_long (baseline.ReadGeoLife) into fixes of the
+// given accuracy in metres (GeoLife records none).
 func readPLT(t *testing.T, user string, accM float64) []dwell.Fix {
 	t.Helper()
-	dir := filepath.Join("..", "..", "testdata", "real", "geolife_long", user, "Trajectory")
-	files, err := filepath.Glob(filepath.Join(dir, "*.plt"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no PLT files in %s: %v", dir, err)
+	fixes, err := baseline.ReadGeoLife(filepath.Join("..", "..", "testdata", "real", "geolife_long", user))
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(files)
-	var fixes []dwell.Fix
-	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		line := 0
-		for sc.Scan() {
-			line++
-			if line <= 6 {
-				continue
-			}
-			rec := strings.Split(strings.TrimSpace(sc.Text()), ",")
-			if len(rec) != 7 {
-				t.Fatalf("%s:%d: %d fields, want 7", name, line, len(rec))
-			}
-			lat, err1 := strconv.ParseFloat(rec[0], 64)
-			lng, err2 := strconv.ParseFloat(rec[1], 64)
-			at, err3 := time.Parse("2006-01-02 15:04:05", rec[5]+" "+rec[6])
-			if err1 != nil || err2 != nil || err3 != nil {
-				t.Fatalf("%s:%d: bad row %q", name, line, sc.Text())
-			}
-			fixes = append(fixes, dwell.Fix{
-				ID: fmt.Sprintf("%s#%06d", filepath.Base(name), line), Time: at,
-				Pos: dwell.LatLng{Lat: lat, Lng: lng}, AccuracyM: accM, SpeedMPS: -1, BearingDeg: -1,
-			})
-		}
-		if err := sc.Err(); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+	for i := range fixes {
+		fixes[i].AccuracyM = accM
 	}
 	return fixes
 }
