@@ -252,17 +252,24 @@ func Summarize(rep dwell.RepID, date dwell.Date, day *timeline.Day, fixCount int
 // visits of each client that no check-out of the day is of
 // (part.tails): a summary of version 8 has neither, so a loose check-out
 // that closed no check-in of the day before is of no meeting there.
+// Version 10 keeps the end of a last visit whose only outcome is a loose
+// check-out's, before it (its fallback meeting), with that check-out's
+// request id after the end (visitEnd.by): that check-out may be of a
+// meeting of the day before, which leaves the visit without an outcome
+// for a check-out of the next day to give. A summary of version 9 has no
+// such end, so there the next day's check-out is of no meeting.
 const (
-	summaryV1 = 1
-	summaryV2 = 2
-	summaryV3 = 3
-	summaryV4 = 4
-	summaryV5 = 5
-	summaryV6 = 6
-	summaryV7 = 7
-	summaryV8 = 8
-	summaryV9 = 9
-	detailV1  = 1
+	summaryV1  = 1
+	summaryV2  = 2
+	summaryV3  = 3
+	summaryV4  = 4
+	summaryV5  = 5
+	summaryV6  = 6
+	summaryV7  = 7
+	summaryV8  = 8
+	summaryV9  = 9
+	summaryV10 = 10
+	detailV1   = 1
 )
 
 // EncodeSummary returns the compact binary form of the part of d that the
@@ -270,7 +277,7 @@ const (
 // nanoseconds): everything but the segments and check-in verdicts, which
 // EncodeDetail holds. A team query decodes tens of thousands of
 // summaries, so the part it reads is kept small.
-func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV9) }
+func (d *Day) EncodeSummary() []byte { return d.encodeSummary(summaryV10) }
 
 // encodeSummary writes the summary in a version's format: older ones only
 // for the tests of their decoding.
@@ -460,7 +467,7 @@ func take[T any](pool *[]T, n int) []T {
 // decodeSummary decodes a summary into d: the head and part always, the
 // full records if full.
 func decodeSummary(summary []byte, d *Day, a *arena, full bool) error {
-	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV9 {
+	if len(summary) == 0 || summary[0] < summaryV1 || summary[0] > summaryV10 {
 		return ErrCorrupt
 	}
 	r := reader{b: summary[1:], strs: a.strs}

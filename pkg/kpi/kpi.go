@@ -98,10 +98,14 @@
 //     from the client before midnight), or that day's last visit of its
 //     client, of which no check-out of that day is and whose check-in no
 //     check-out closed, ended at most timeline.StayGapMax before it (a
-//     visit without check-in checked out after midnight), or that day's
-//     summary is of format 7 or older (which does not tell: counted, as
-//     format 7 counted it), a later one of that client up to
-//     timeline.StayGapMax after it being that meeting's too; else of
+//     visit without check-in checked out after midnight; a check-out of
+//     that day made before that visit is of it only when it is itself of
+//     no meeting of the day before that day: one made after midnight
+//     that closed a check-in of that day before, for instance, leaves
+//     the visit without an outcome), or that day's summary is of format
+//     7 or older (which does not tell: counted, as format 7 counted it),
+//     a later one of that client up to timeline.StayGapMax after it
+//     being that meeting's too; else of
 //     the visit of its client that day nearest to it in time (the one it
 //     was made in, if any; ties to the earlier), namely of the latest
 //     check-in of its client made in that visit before it, else of the
@@ -118,7 +122,11 @@
 //     this (format 7 and older) count every check-out with an outcome,
 //     and those of format 8 do not keep a day's last visits' ends (a
 //     visit without check-in checked out after midnight is of no meeting
-//     there). Records: meetings with an outcome.
+//     there), nor those of format 9 the end of a last visit that a
+//     check-out made before it was the outcome of when the day was
+//     summarized (the next day's check-out is of no meeting there, even
+//     when that earlier one turns out to be of a meeting of the day
+//     before). Records: meetings with an outcome.
 //  7. Cadence: POSITIVE outcomes of meetings (one per meeting, as KPI 6
 //     counts them) per field day; follow-ups due in the range (meetings'
 //     FOLLOW_UP outcomes whose due day is in the range, given in the
@@ -498,20 +506,47 @@ func computeRep(in *Input, rep Rep, loc *time.Location, wins []dwell.Opportunity
 	}
 	// The parts of the rep's days by date, once a day has a check-out of
 	// no meeting of its own, which may close a check-in of the day before
-	// (lateMeetings).
-	var partOf map[dwell.Date]*part
+	// (lateMeetings), and what lateMeetings found of each day read: the
+	// day before's findings tell whether a visit of that day whose only
+	// outcome is a loose check-out's (visitEnd.by) still has it.
+	type lateFound struct {
+		outs   []*looseOut
+		none   int
+		before []string
+	}
+	var (
+		partOf  map[dwell.Date]*part
+		foundOf map[dwell.Date]*lateFound
+		lateOn  func(dwell.Date) *lateFound
+	)
+	lateOn = func(date dwell.Date) *lateFound {
+		if f, ok := foundOf[date]; ok {
+			return f
+		}
+		f := &lateFound{}
+		if p := partOf[date]; p != nil && len(p.loose) > 0 {
+			// A day's findings ask only the days before it: no cycle.
+			dayBefore := date.AddDays(-1)
+			f.outs, f.none, f.before = lateMeetings(p, partOf[dayBefore], func(id string) bool {
+				return slices.Contains(lateOn(dayBefore).before, id)
+			})
+		}
+		foundOf[date] = f
+		return f
+	}
 	late := func(d *Day) (outs []*looseOut, none int) {
-		p := d.part()
-		if len(p.loose) == 0 {
+		if len(d.part().loose) == 0 {
 			return nil, 0
 		}
 		if partOf == nil {
 			partOf = make(map[dwell.Date]*part, len(rep.Days))
+			foundOf = make(map[dwell.Date]*lateFound, len(rep.Days))
 			for _, d := range rep.Days {
 				partOf[d.Date] = d.part()
 			}
 		}
-		return lateMeetings(p, partOf[d.Date.AddDays(-1)])
+		f := lateOn(d.Date)
+		return f.outs, f.none
 	}
 	// The follow-ups due in the range. A day whose follow-ups are all due
 	// before the range (or that has none) is skipped without reading its

@@ -47,7 +47,8 @@ type part struct {
 	lateCloses []string
 	lateKnown  bool
 	// tails are, of each client, the end of its last visit of the day
-	// when no check-out of the day is of it and no check-in of it was
+	// when no check-out of the day is of it, but for a loose one whose
+	// fallback meeting it is (visitEnd.by), and no check-in of it was
 	// closed (meetingOutcomes), by client (summary format 9 and later):
 	// a check-out of the next day may be its outcome (lateMeetings).
 	tails     []visitEnd
@@ -101,6 +102,13 @@ type looseOut struct {
 type visitEnd struct {
 	client dwell.ClientID
 	end    time.Time
+	// by is the request id of the day's loose check-out whose fallback
+	// meeting the visit is (fallbackOwn), empty if none (summary format
+	// 10 and later): the visit has no outcome, and a check-out of the
+	// next day may be its, only if that check-out turns out to be of a
+	// meeting of the day before (lateMeetings), which Compute decides as
+	// it reads that day.
+	by string
 }
 
 // clientAt is a call's client (an index into part.clients) and start (Unix
@@ -209,15 +217,20 @@ func (p *part) count(o dwell.Outcome, r dwell.RejectionReason, fu followUp, keep
 // midnight, when it closed a check-in of that day (prev.lateCloses),
 // when that day's last visit of its client, of which no check-out of
 // that day is, ended at most timeline.StayGapMax before it (prev.tails:
-// a visit without check-in checked out after midnight), or when that
+// a visit without check-in checked out after midnight; a loose
+// check-out of that day whose fallback meeting that visit is leaves it
+// without an outcome only if prevBefore reports it of a meeting of the
+// day before that day, else it is that visit's outcome), or when that
 // day's summary does not tell its late check-outs (format 7 and older:
 // it is counted, as format 7 did); a later one of the same client at
 // most timeline.StayGapMax after it is that meeting's too (a double
 // tap: the latest counts). Else it is of its fallback meeting of its own
 // day (the first visit of its client after it): counted if it is that
 // meeting's outcome, not if a later check-out is. none counts the
-// others, of no meeting.
-func lateMeetings(p, prev *part) (outs []*looseOut, none int) {
+// others, of no meeting; before lists the request ids of the loose
+// check-outs of a meeting of the day before (what prevBefore reports of
+// prev's, for the day after).
+func lateMeetings(p, prev *part, prevBefore func(requestID string) bool) (outs []*looseOut, none int, before []string) {
 	type closing struct {
 		i  int       // the meeting's index in outs
 		at time.Time // the time of the check-out that closed it
@@ -227,14 +240,16 @@ func lateMeetings(p, prev *part) (outs []*looseOut, none int) {
 		o := &p.loose[i]
 		if c, ok := at[o.fu.client]; ok && o.fu.at.Sub(c.at) <= timeline.StayGapMax {
 			outs[c.i] = o
+			before = append(before, o.requestID)
 			continue
 		}
-		if prev.closesLate(o) {
+		if prev.closesLate(o, prevBefore) {
 			if at == nil {
 				at = map[dwell.ClientID]closing{}
 			}
 			at[o.fu.client] = closing{len(outs), o.fu.at}
 			outs = append(outs, o)
+			before = append(before, o.requestID)
 			continue
 		}
 		switch o.fallback {
@@ -244,12 +259,16 @@ func lateMeetings(p, prev *part) (outs []*looseOut, none int) {
 			none++
 		}
 	}
-	return outs, none
+	return outs, none, before
 }
 
 // closesLate reports whether loose check-out o of the next day is of a
 // meeting of p, the day before (lateMeetings); p nil is a day not read.
-func (p *part) closesLate(o *looseOut) bool {
+// before reports whether a loose check-out of p, by request id, is of a
+// meeting of the day before p (nil: none is, that day not read): a tail
+// of p whose fallback check-out (visitEnd.by) is not is that check-out's
+// meeting, with an outcome.
+func (p *part) closesLate(o *looseOut, before func(requestID string) bool) bool {
 	if p == nil {
 		return false
 	}
@@ -257,7 +276,8 @@ func (p *part) closesLate(o *looseOut) bool {
 		return true
 	}
 	return slices.ContainsFunc(p.tails, func(e visitEnd) bool {
-		return e.client == o.fu.client && !o.fu.at.Before(e.end) && o.fu.at.Sub(e.end) <= timeline.StayGapMax
+		return e.client == o.fu.client && !o.fu.at.Before(e.end) && o.fu.at.Sub(e.end) <= timeline.StayGapMax &&
+			(e.by == "" || before != nil && before(e.by))
 	})
 }
 
@@ -346,7 +366,8 @@ type meetings struct {
 	loose    []*CheckOut
 	fallback []uint8
 	// tails are, of each client, the end of its last visit of the day
-	// when no check-out of the day is of that visit's meetings.
+	// when no check-out of the day is of that visit's meetings, but for a
+	// loose one whose fallback meeting it is (visitEnd.by).
 	tails []visitEnd
 }
 
@@ -375,7 +396,7 @@ func meetingOutcomes(d *Day) meetings {
 		}
 	}
 	if len(order) == 0 {
-		m.tails = tails(d, nil)
+		m.tails = tails(d, nil, nil)
 		return m
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
@@ -421,6 +442,7 @@ func meetingOutcomes(d *Day) meetings {
 	looseKey := map[meetingKey]int{}           // a fallback meeting's latest loose check-out
 	var keys []meetingKey                      // the loose check-outs' fallback meetings
 	counted := map[int]bool{}                  // the visits a meeting with an outcome is of
+	var fallbackOf map[int]string              // the visits a loose check-out alone gave an outcome, its request id
 	visitOf := func(k meetingKey) int {
 		if k.checkIn == "" {
 			return k.visit
@@ -495,7 +517,11 @@ func meetingOutcomes(d *Day) meetings {
 		}
 	}
 	// A loose check-out's fallback meeting, unless a check-out of the day
-	// not loose gave it an outcome, takes the latest loose one's.
+	// not loose gave it an outcome, takes the latest loose one's. Its
+	// visit keeps its tail, with that check-out's request id: the
+	// check-out may turn out to be of a meeting of the day before
+	// (lateMeetings), which leaves the visit without an outcome for a
+	// check-out of the next day to give.
 	for i, k := range keys {
 		if k == (meetingKey{visit: -1}) {
 			continue
@@ -505,18 +531,27 @@ func meetingOutcomes(d *Day) meetings {
 			continue
 		}
 		m.fallback[i] = fallbackOwn
-		counted[visitOf(k)] = true
+		if id := m.loose[i].RequestID; id != "" {
+			if fallbackOf == nil {
+				fallbackOf = map[int]string{}
+			}
+			fallbackOf[visitOf(k)] = id
+		} else {
+			counted[visitOf(k)] = true
+		}
 	}
-	m.tails = tails(d, counted)
+	m.tails = tails(d, counted, fallbackOf)
 	return m
 }
 
 // tails returns, of each client, the end of its last visit of d if no
-// check-out of d is of it (counted, by index into d.Visits) and none
-// closed its check-in, by client: those that end at most
-// timeline.StayGapMax before the day's observed end, as only they can
-// be checked out by a check-out of the next day (lateMeetings).
-func tails(d *Day, counted map[int]bool) []visitEnd {
+// check-out of d is of it (counted, by index into d.Visits), but for a
+// loose one whose fallback meeting it is (fallbackOf, by index into
+// d.Visits: its request id, visitEnd.by), and none closed its check-in,
+// by client: those that end at most timeline.StayGapMax before the
+// day's observed end, as only they can be checked out by a check-out of
+// the next day (lateMeetings).
+func tails(d *Day, counted map[int]bool, fallbackOf map[int]string) []visitEnd {
 	var out []visitEnd
 	for i := range d.Visits {
 		v := &d.Visits[i]
@@ -533,9 +568,9 @@ func tails(d *Day, counted map[int]bool) []visitEnd {
 		}
 		switch {
 		case j < 0:
-			out = append(out, visitEnd{v.Client, v.End})
+			out = append(out, visitEnd{v.Client, v.End, fallbackOf[i]})
 		case out[j].end.Before(v.End):
-			out[j].end = v.End
+			out[j].end, out[j].by = v.End, fallbackOf[i]
 		}
 	}
 	slices.SortFunc(out, func(a, b visitEnd) int { return strings.Compare(string(a.client), string(b.client)) })
@@ -660,10 +695,19 @@ func (w *writer) part(p *part, version byte) {
 		for _, o := range p.loose {
 			w.uint(uint64(o.fallback))
 		}
-		w.uint(uint64(len(p.tails)))
-		for _, e := range p.tails {
+		// Before version 10 a visit that a loose check-out gave an
+		// outcome had no tail.
+		tails := p.tails
+		if version < summaryV10 {
+			tails = slices.DeleteFunc(slices.Clone(tails), func(e visitEnd) bool { return e.by != "" })
+		}
+		w.uint(uint64(len(tails)))
+		for _, e := range tails {
 			w.str(string(e.client))
 			w.time(e.end)
+			if version >= summaryV10 {
+				w.str(e.by)
+			}
 		}
 	}
 }
@@ -717,7 +761,8 @@ func (r *reader) part(p *part, a *arena, version byte) {
 	// Before version 8 every check-out with an outcome was counted (see
 	// summaryV8): none was loose, and the next day's late check-outs are
 	// not told. Before version 9 a loose check-out had no fallback and no
-	// tails were told.
+	// tails were told. Before version 10 a visit that a loose check-out
+	// gave an outcome had no tail, so none has a fallback check-out.
 	p.noMeeting, p.loose, p.lateCloses, p.lateKnown, p.tails = 0, nil, nil, version >= summaryV8, nil
 	if version >= summaryV8 {
 		if n := r.count(); n > 0 {
@@ -743,7 +788,10 @@ func (r *reader) part(p *part, a *arena, version byte) {
 		if n := r.count(); n > 0 {
 			p.tails = make([]visitEnd, n)
 			for i := range p.tails {
-				p.tails[i] = visitEnd{dwell.ClientID(r.str()), r.time()}
+				p.tails[i] = visitEnd{client: dwell.ClientID(r.str()), end: r.time()}
+				if version >= summaryV10 {
+					p.tails[i].by = r.str()
+				}
 			}
 		}
 	}
