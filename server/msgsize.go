@@ -37,6 +37,10 @@ const (
 	// UpsertQuotasRequest: 1,000 opportunities with a 4,096-byte
 	// external id each are about 4.5 MB.
 	maxSalesBatchBytes = 8 << 20
+	// maxNamedRepsBytes bounds GetTimeBreakdownRequest and
+	// ListRepStatusesRequest, which may name up to maxPageSize (1,000)
+	// reps: 1,000 names "reps/{rep_id}" of 64-byte ids are about 71 KB.
+	maxNamedRepsBytes = 128 << 10
 	// maxSmallRequestBytes bounds every other request but the imports'
 	// (check-ins, calls, reads, settings, teams...): the largest, a team
 	// of 100 managers, is about 26 KB.
@@ -65,6 +69,8 @@ var sizeLimits = map[protoreflect.FullName]sizeLimit{
 	"dwell.v1.UpdateRepRequest":           {bytes: maxRepBytes},
 	"dwell.v1.UpsertOpportunitiesRequest": {bytes: maxSalesBatchBytes, field: 2, name: "opportunities", most: dwell.MaxSalesBatch},
 	"dwell.v1.UpsertQuotasRequest":        {bytes: maxSalesBatchBytes, field: 2, name: "quotas", most: dwell.MaxSalesBatch},
+	"dwell.v1.GetTimeBreakdownRequest":    {bytes: maxNamedRepsBytes, field: 1, name: "reps", most: maxPageSize},
+	"dwell.v1.ListRepStatusesRequest":     {bytes: maxNamedRepsBytes, field: 1, name: "reps", most: maxPageSize},
 	"dwell.v1.ImportClientsRequest":       {bytes: maxRecvMsgBytes},
 	"dwell.v1.ImportRepsRequest":          {bytes: maxRecvMsgBytes},
 }

@@ -108,3 +108,34 @@ func TestSmallRequestBound(t *testing.T) {
 	_, err := e.ingest.CheckIn(budi, &dwellv1.CheckInRequest{RequestId: strings.Repeat("r", 70<<10), Rep: "reps/budi", Client: "clients/toko", CheckInTime: timestamppb.New(e.now())})
 	wantReason(t, "a 70 KiB check-in", err, codes.ResourceExhausted, dwell.ReasonLimitReached)
 }
+
+// TestNamedRepsBound: GetTimeBreakdown and ListRepStatuses may name up to
+// 1,000 reps, and 1,000 names of 64-byte ids (dwell.MaxIDBytes) are about
+// 71 KB: more than the 64 KiB of other small requests, so they have a
+// bound of their own and are answered; a list of 1,001 names is
+// INVALID_ARGUMENT on reps, counted before decoding.
+func TestNamedRepsBound(t *testing.T) {
+	e := newEnvSync(t, false)
+	seedTeams(e)
+	admin := e.admin(acme)
+	var names []string
+	for i := range 1000 {
+		id := fmt.Sprintf("%064d", i)
+		e.mustCreateRep(admin, id, "north")
+		names = append(names, "reps/"+id)
+	}
+	req := &dwellv1.GetTimeBreakdownRequest{Reps: names, StartDate: &dwellv1.Date{Year: 2026, Month: 11, Day: 1}, EndDate: &dwellv1.Date{Year: 2026, Month: 11, Day: 20}}
+	if proto.Size(req) <= 64<<10 {
+		t.Fatalf("request of %d bytes, want one over 64 KiB", proto.Size(req))
+	}
+	if resp, err := e.report.GetTimeBreakdown(admin, req); err != nil || len(resp.GetRows()) == 0 {
+		t.Errorf("GetTimeBreakdown of 1,000 reps (%d bytes): %v", proto.Size(req), err)
+	}
+	lreq := &dwellv1.ListRepStatusesRequest{Reps: names, PageSize: 1000}
+	if resp, err := e.report.ListRepStatuses(admin, lreq); err != nil || len(resp.GetRepStatuses()) != 1000 {
+		t.Errorf("ListRepStatuses of 1,000 reps (%d bytes): %d statuses, %v", proto.Size(lreq), len(resp.GetRepStatuses()), err)
+	}
+	lreq.Reps = append(lreq.Reps, "reps/one-more")
+	_, err := e.report.ListRepStatuses(admin, lreq)
+	wantViolation(t, "ListRepStatuses of 1,001 reps", err, "reps")
+}

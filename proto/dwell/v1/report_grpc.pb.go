@@ -63,7 +63,8 @@ type ReportServiceClient interface {
 	GetRepDay(ctx context.Context, in *GetRepDayRequest, opts ...grpc.CallOption) (*GetRepDayResponse, error)
 	// GetTimeBreakdown returns visit, idle, travel and gap time for reps or a
 	// team over a date range (end_date at most 366 days after start_date),
-	// grouped by rep or by day.
+	// grouped by rep or by day. Its request may be at most 128 KiB encoded
+	// (1,000 rep names of the longest ids fit).
 	GetTimeBreakdown(ctx context.Context, in *GetTimeBreakdownRequest, opts ...grpc.CallOption) (*GetTimeBreakdownResponse, error)
 	// GetKpis returns the ten sales KPIs for a rep or a team over a date
 	// range (end_date at most 366 days after start_date), each with the days
@@ -194,7 +195,8 @@ type ReportServiceClient interface {
 	// (the kind of its current segment and since when, the client of a
 	// visit, its last fix), derived at the call from everything received for
 	// the rep's local today, as GetRepDay derives a day. Reps are listed in
-	// id order, one page at a time.
+	// id order, one page at a time. Its request may be at most 128 KiB
+	// encoded (1,000 rep names of the longest ids fit).
 	ListRepStatuses(ctx context.Context, in *ListRepStatusesRequest, opts ...grpc.CallOption) (*ListRepStatusesResponse, error)
 }
 
@@ -311,7 +313,8 @@ type ReportServiceServer interface {
 	GetRepDay(context.Context, *GetRepDayRequest) (*GetRepDayResponse, error)
 	// GetTimeBreakdown returns visit, idle, travel and gap time for reps or a
 	// team over a date range (end_date at most 366 days after start_date),
-	// grouped by rep or by day.
+	// grouped by rep or by day. Its request may be at most 128 KiB encoded
+	// (1,000 rep names of the longest ids fit).
 	GetTimeBreakdown(context.Context, *GetTimeBreakdownRequest) (*GetTimeBreakdownResponse, error)
 	// GetKpis returns the ten sales KPIs for a rep or a team over a date
 	// range (end_date at most 366 days after start_date), each with the days
@@ -442,7 +445,8 @@ type ReportServiceServer interface {
 	// (the kind of its current segment and since when, the client of a
 	// visit, its last fix), derived at the call from everything received for
 	// the rep's local today, as GetRepDay derives a day. Reps are listed in
-	// id order, one page at a time.
+	// id order, one page at a time. Its request may be at most 128 KiB
+	// encoded (1,000 rep names of the longest ids fit).
 	ListRepStatuses(context.Context, *ListRepStatusesRequest) (*ListRepStatusesResponse, error)
 	mustEmbedUnimplementedReportServiceServer()
 }
