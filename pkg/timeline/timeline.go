@@ -119,10 +119,11 @@ type Input struct {
 // next door no longer hides that site's visit: the piece of a stop after a
 // claim made elsewhere goes to the claim only when the stop is at the
 // claimed site or too short for a visit on its own.
-// 11: a fix dated after its action is also a mock location by impossible
-// speed when the rep's last clean fix before its date cannot reach it
-// (fastSince), so a spoofer who dates the fix just before a silence of
-// the phone, the next fix minutes away, no longer verifies a check-in.
+// 11: a fix dated after its action is a mock location by impossible speed
+// (when out of reach at the action's time) if either of the rep's clean
+// fixes around its own date cannot reach it, not only both (strays), so a
+// spoofer who dates the fix next to a silence of the phone, the fix on
+// the far side minutes away, no longer verifies a check-in.
 const Version = 11
 
 // StayGapMax is the longest time between the part of a stay at one place

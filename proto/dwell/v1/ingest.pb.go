@@ -99,14 +99,14 @@ const (
 	// the rep's own fixes around the check-in's check_in_time put the rep
 	// too far away to have been there then (reaching it from them needs
 	// more than 50 m/s) and, for a fix whose device_time is after
-	// check_in_time (acquired after the tap), those around its device_time
-	// do too or the rep's last fix before its device_time does (a fix dated
-	// just before the phone went silent for minutes is still held to the
-	// fix seconds before it): a spoofed position. A fix the phone had
-	// before the tap must still be within reach at check_in_time; one
-	// acquired after it need only be within reach when it was taken, so a
-	// rep who taps while driving up and whose phone fixes the site on
-	// arrival is verified.
+	// check_in_time (acquired after the tap), either of the two around its
+	// device_time does too (the phone took it between them, so a fix dated
+	// next to a silence of minutes is still held to the fix seconds from it
+	// on the other side): a spoofed position. A fix the phone had before
+	// the tap must still be within reach at check_in_time; one acquired
+	// after it need only be within reach when it was taken, so a rep who
+	// taps while driving up and whose phone fixes the site on arrival is
+	// verified.
 	// The latter is known only once those fixes have arrived, so it shows
 	// in the rep's day (GetRepDay, ListVisits), not in the CheckInResponse.
 	Verification_VERIFICATION_MOCK_LOCATION Verification = 4
@@ -992,8 +992,8 @@ type CheckInRequest struct {
 	// lists it, with that verification).
 	// A fix within 10 minutes is judged as the rep's position at
 	// check_in_time, also against the rep's own fixes around that instant
-	// and, when dated after it, around its device_time and from their last
-	// fix before it (VERIFICATION_MOCK_LOCATION). When set, its
+	// and, when dated after it, around its device_time
+	// (VERIFICATION_MOCK_LOCATION). When set, its
 	// device_time is required, within the bounds of Fix.device_time; its
 	// id may be empty (the fix is kept with the check-in, not among the
 	// rep's fixes) and is held to Fix.id's rules when set; position,
@@ -1077,8 +1077,8 @@ type CheckInResponse struct {
 	// alone (VERIFICATION_STALE_FIX when the fix is dated more than 10
 	// minutes from check_in_time). The rep's day judges it again against
 	// the rep's fixes around check_in_time (and, for a fix dated after it,
-	// around its device_time and from their last fix before it), and may
-	// then say VERIFICATION_MOCK_LOCATION instead.
+	// around its device_time), and may then say VERIFICATION_MOCK_LOCATION
+	// instead.
 	Verification Verification `protobuf:"varint,1,opt,name=verification,proto3,enum=dwell.v1.Verification" json:"verification,omitempty"`
 	// Distance in metres from the fix to the site's boundary; 0 inside.
 	DistanceMeters float64 `protobuf:"fixed64,2,opt,name=distance_meters,json=distanceMeters,proto3" json:"distance_meters,omitempty"`
@@ -1154,10 +1154,10 @@ type CheckOutRequest struct {
 	// rules of CheckInRequest.fix (device_time required). A check-out made
 	// with a mock location (the OS flag, or a position the rep's fixes
 	// around check_out_time cannot reach at 50 m/s and, for a fix dated
-	// after it, nor can those around its device_time) or with a fix dated
-	// more than 10 minutes from check_out_time still closes its check-in
-	// and gives the meeting's outcome, but the rep's day does not take it
-	// as the rep's word on which neighbouring site a stop was at.
+	// after it, nor can either of the two around its device_time) or with a
+	// fix dated more than 10 minutes from check_out_time still closes its
+	// check-in and gives the meeting's outcome, but the rep's day does not
+	// take it as the rep's word on which neighbouring site a stop was at.
 	Fix *Fix `protobuf:"bytes,5,opt,name=fix,proto3" json:"fix,omitempty"`
 	// The meeting's outcome. Required.
 	Outcome Outcome `protobuf:"varint,6,opt,name=outcome,proto3,enum=dwell.v1.Outcome" json:"outcome,omitempty"`
