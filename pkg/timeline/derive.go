@@ -1829,17 +1829,21 @@ func firstFixFrom(fs []fixP, t int64) int {
 // no evidence of the rep at the site when it checked in.
 //
 // Impossible speed: the rep's clean fixes around t cannot reach f
-// (unreachable at t) and, for a fix dated after t, those around its own
-// time cannot reach it either. A fix dated at or before t is the one the
-// phone had when the rep tapped, so it must still be within reach at t: a
-// fix at the site taken minutes before, sent from a café kilometres away
-// the rep has driven to since, is condemned. A fix dated after t was
-// acquired after the tap, and the rep moves on meanwhile: one driving up
-// at 20 m/s who taps 40 s before arriving is 800 m from the fix it
-// acquires at the site a minute later, out of reach at t but within reach
-// of its own neighbours. A real fix is always within reach of the fixes
-// around its own time; a spoofed one dated after the tap is condemned by
-// them.
+// (unreachable at t) and, for a fix dated after t, the rep's last clean
+// fix before its date or the first at or after it cannot reach it either
+// (strays). A fix dated at or before t is the one the phone had when the
+// rep tapped, so it must still be within reach at t: a fix at the site
+// taken minutes before, sent from a café kilometres away the rep has
+// driven to since, is condemned. A fix dated after t was acquired after
+// the tap, and the rep moves on meanwhile: one driving up at 20 m/s who
+// taps 40 s before arriving is 800 m from the fix it acquires at the site
+// a minute later, out of reach at t but within reach of its own
+// neighbours. A real fix is always within reach of the phone's fixes just
+// before and just after it; a spoofed one dated after the tap is
+// condemned by either, also when it is dated next to a silence of the
+// phone (the fix on the silence's far side minutes away, within reach of
+// anywhere near): the one on the near side, seconds away, puts the rep
+// elsewhere.
 func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 	if f == nil {
 		return dwell.VerificationUnspecified
@@ -1850,10 +1854,29 @@ func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 	if !f.Time.IsZero() && (f.Time.Before(t.Add(-MaxFixAge)) || f.Time.After(t.Add(MaxFixAge))) {
 		return dwell.VerificationStaleFix
 	}
-	if d.unreachable(f, t) && (!f.Time.After(t) || d.unreachable(f, f.Time)) {
+	if d.unreachable(f, t) && (!f.Time.After(t) || d.strays(f)) {
 		return dwell.VerificationMockLocation
 	}
 	return dwell.VerificationUnspecified
+}
+
+// strays reports whether fix f's position is out of reach of the rep's
+// clean fixes at its own date: reaching it from the last clean fix before
+// its date, or the first at or after it, needs more than MaxSpeedMPS after
+// allowing both accuracies (false when the rep has no clean fix). One of
+// them is enough, unlike unreachable's both: spoofed asks it of a fix
+// dated after the action, which the phone took between those two fixes,
+// and the phone cannot have moved faster on either leg; a spoofer who
+// dates the fix next to a silence of the phone, the fix on its far side
+// minutes away and in reach, is held to the one on the near side, seconds
+// away and kilometres off. A real fix acquired after the tap, on the way
+// in or at the site, is within reach of both.
+func (d *deriver) strays(f *dwell.Fix) bool {
+	tn := f.Time.UnixNano()
+	acc := clampAcc(f.AccuracyM)
+	fast := func(p fixP) bool { return tooFast(haversineM(f.Pos, p.ll)-acc-p.accM, tn-p.t) }
+	i := firstFixFrom(d.fixes, tn)
+	return (i > 0 && fast(d.fixes[i-1])) || (i < len(d.fixes) && fast(d.fixes[i]))
 }
 
 // unreachable reports whether fix f's position cannot have been the
@@ -1862,11 +1885,11 @@ func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 // exist, at least one) needs more than MaxSpeedMPS after allowing both
 // accuracies, the rule clean drops a fix of the stream by. DESIGN counts
 // an action's fix so condemned (at the action's time and, for one dated
-// after it, at its own: spoofed) as a mock location (impossible speed)
-// though the OS set no flag: a check-in made with a spoofed position
-// while every fix of the phone puts the rep elsewhere. An action's fix is
-// sent with it, not as a fix of the stream, so the stream never judged
-// it.
+// after it, by either of the fixes around its own date: spoofed) as a
+// mock location (impossible speed) though the OS set no flag: a
+// check-in made with a spoofed position while every fix of the phone
+// puts the rep elsewhere. An action's fix is sent with it, not as a fix
+// of the stream, so the stream never judged it.
 func (d *deriver) unreachable(f *dwell.Fix, t time.Time) bool {
 	tn := t.UnixNano()
 	acc := clampAcc(f.AccuracyM)

@@ -216,18 +216,21 @@
 //     action's time cannot reach it (the nearest before and the nearest
 //     at or after it, those that exist, both need more than MaxSpeedMPS
 //     after allowing both accuracies, step 2's rule) and, for a fix
-//     dated after the action, those around its own time cannot reach it
-//     either. A fix the phone had when the rep tapped must still be
-//     within reach then (one at the site minutes old, sent from a café
-//     the rep has driven to since, is a mock location); one acquired
-//     after the tap need only be real, within reach of the fixes around
-//     its date: a rep who taps while driving up, 800 m out at 20 m/s,
-//     and whose phone fixes at the site a minute later, is verified, as
-//     CheckIn answered. One test (spoofed) decides
-//     both, and a check-in or check-out whose fix it condemns (stale or
-//     mock) counts as no claim anywhere: it names no stop's site (step
-//     4), splits no stop (step 3) and rules out no client (step 4); DESIGN:
-//     mock locations are never evidence of a visit. A check-out so made
+//     dated after the action, one of the two clean fixes around its own
+//     date cannot reach it either (the phone took it between them; a fix
+//     dated next to a silence of the phone, the fix on the far side
+//     minutes away, is held to the one on the near side). A fix the phone
+//     had when the rep tapped must still be within reach then (one at
+//     the site minutes old, sent from a café the rep has driven to since,
+//     is a mock location); one acquired after the tap need only be real,
+//     within reach of both fixes around its date: a rep who taps while
+//     driving up, 800 m out at 20 m/s, and whose phone fixes at the site
+//     a minute later, is verified, as CheckIn answered. One test
+//     (spoofed) decides both, and a check-in or check-out whose fix it
+//     condemns (stale or mock) counts as no claim anywhere: it names no
+//     stop's site (step 4), splits no stop (step 3) and rules out no
+//     client (step 4); DESIGN: mock locations are never evidence of a
+//     visit. A check-out so made
 //     still closes its check-in (below) and gives the outcome. A check-in
 //     with no fix is a claim (a check-in from the car park names the
 //     site the rep walks to) but is not verified. A check-in is verified
@@ -501,7 +504,7 @@
 // stops inside visits. Derive's own row ("dwell") also uses the check-ins
 // and check-outs, which the baselines never see; "dwell, fixes only" is
 // Derive on the baselines' information. Reference run (-days 200, seed
-// base 0; timeline.Version 10, 28 November 2026), misallocated time and
+// base 0; timeline.Version 11, 28 November 2026), misallocated time and
 // visit F1:
 //
 //	profile      dwell           fixes only       sliding          motion
@@ -612,9 +615,12 @@
 // who dates a replayed position within MaxFixAge of the check-in is judged
 // by the rep's fixes around the check-in (step 6's impossible speed) and,
 // if it dates the position after the check-in, also around that date,
-// where the fixes of a rep elsewhere condemn it as well; one whose phone
+// where a fix of a rep elsewhere on either side condemns it as well (a
+// position dated next to a silence of the phone, the fix on the far side
+// minutes away and so in reach, is still held to the one on the near
+// side, seconds away: TestCheckInFixDatedNextToSilence); one whose phone
 // sent no fixes around the check-in, or, for a position dated after it,
-// around that date, is judged by the position alone. A fix
+// none near that date, is judged by the position alone. A fix
 // within MaxFixAge taken while driving (a phone whose last fix is minutes
 // old at 30 s intervals: not what the app sends) can be kilometres from
 // where the rep checked in and is then MOCK_LOCATION rather than

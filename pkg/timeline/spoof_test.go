@@ -236,3 +236,51 @@ func TestCheckInFixAcquiredAfterTap(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckInFixDatedNextToSilence: a spoofer who dates the check-in's
+// fix after the tap, next to a silence of the phone, is still condemned.
+// The rep sits at a café 20 km from A, its phone fixing every 30 s. In
+// the first case the phone is silent from 10:00:30 to 10:12 and the rep
+// checks in at A at 10:00:10 with a fix at A dated 10:01:00: the fixes
+// around the check-in put the rep at the café, and so does the one before
+// the fix's date (10:00:30: 20 km in 30 s, 660 m/s), but the one after it
+// is 11 minutes away, in reach of A at 30 m/s. In the second the silence
+// is before the fix: 09:55 to 10:02:30, a check-in at 10:00:00 with a fix
+// at A dated 10:02:00, the fix before it 7 minutes away (48 m/s), the one
+// after it 30 s. Before, a fix dated after the tap was condemned only when
+// both fixes around its date were out of reach: VERIFIED, and a visit to
+// A claimed from the café. The fix on the silence's near side condemns it
+// now: MOCK_LOCATION, no visit.
+func TestCheckInFixDatedNextToSilence(t *testing.T) {
+	A, cafe := offset(0, 0), offset(20000, 0)
+	for _, c := range []struct {
+		name                string
+		silence, silenceEnd time.Time
+		ciAt, fix           time.Time
+	}{
+		{"silence after the fix", hm(10, 0, 31), hm(10, 12, 0), hm(10, 0, 10), hm(10, 1, 0)},
+		{"silence before the fix", hm(9, 55, 1), hm(10, 2, 30), hm(10, 0, 0), hm(10, 2, 0)},
+	} {
+		ix, cm := circleClients(t, circle("A", A, 40))
+		var tr track
+		tr.stay(hm(9, 0, 0), c.silence, cafe, 30*time.Second, 10, 5)
+		tr.stay(c.silenceEnd, hm(11, 0, 0), cafe, 30*time.Second, 10, 5)
+		in := Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns:  []dwell.CheckIn{{RequestID: "in", Client: "A", Time: c.ciAt, Fix: checkInFix("cf", c.fix, A, 10)}},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out", Client: "A", Time: hm(10, 40, 0), Outcome: dwell.OutcomePositive}}}
+		day := Derive(in)
+		if ci := day.CheckIns; len(ci) != 1 || ci[0].Verification != dwell.VerificationMockLocation {
+			t.Errorf("%s: check-ins %+v, want one, MOCK_LOCATION", c.name, ci)
+		}
+		if day.Flags.UnverifiedCheckIns != 1 {
+			t.Errorf("%s: unverified check-ins %d, want 1", c.name, day.Flags.UnverifiedCheckIns)
+		}
+		if v := visitsTo(day, "A"); len(v) != 0 {
+			t.Errorf("%s: visits to A %+v, want none\n%s", c.name, v, day.Encode())
+		}
+		// CheckIn, which has no fixes to judge by, answered VERIFIED.
+		if v, _ := Verify(cm["A"], in.CheckIns[0].Fix, c.ciAt); v != dwell.VerificationVerified {
+			t.Errorf("%s: Verify = %v, want VERIFIED", c.name, v)
+		}
+	}
+}

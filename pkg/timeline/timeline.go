@@ -119,7 +119,12 @@ type Input struct {
 // next door no longer hides that site's visit: the piece of a stop after a
 // claim made elsewhere goes to the claim only when the stop is at the
 // claimed site or too short for a visit on its own.
-const Version = 10
+// 11: a fix dated after its action is a mock location by impossible speed
+// (when out of reach at the action's time) if either of the rep's clean
+// fixes around its own date cannot reach it, not only both (strays), so a
+// spoofer who dates the fix next to a silence of the phone, the fix on
+// the far side minutes away, no longer verifies a check-in.
+const Version = 11
 
 // StayGapMax is the longest time between the part of a stay at one place
 // on one local day and its part on the next that still makes them one
