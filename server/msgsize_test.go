@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,17 @@ func TestNamedRepsBound(t *testing.T) {
 	if resp, err := e.report.ListRepStatuses(admin, lreq); err != nil || len(resp.GetRepStatuses()) != 1000 {
 		t.Errorf("ListRepStatuses of 1,000 reps (%d bytes): %d statuses, %v", proto.Size(lreq), len(resp.GetRepStatuses()), err)
 	}
+	// A list over 1,000 is answered by the handler, with every violation
+	// of the request and its advice (a team), not refused while decoded.
 	lreq.Reps = append(lreq.Reps, "reps/one-more")
 	_, err := e.report.ListRepStatuses(admin, lreq)
 	wantViolation(t, "ListRepStatuses of 1,001 reps", err, "reps")
+	if err == nil || !strings.Contains(err.Error(), "name a team") {
+		t.Errorf("ListRepStatuses of 1,001 reps: %v, want the handler's advice to name a team", err)
+	}
+	breq := &dwellv1.GetTimeBreakdownRequest{Reps: append(slices.Clone(names[:1000]), names[4])}
+	_, err = e.report.GetTimeBreakdown(admin, breq)
+	for _, field := range []string{"reps", "reps[1000]", "start_date"} {
+		wantViolation(t, "GetTimeBreakdown of 1,001 reps, one twice, no dates", err, field)
+	}
 }

@@ -1840,10 +1840,10 @@ func firstFixFrom(fs []fixP, t int64) int {
 // a minute later, out of reach at t but within reach of its own
 // neighbours. A real fix is always within reach of the phone's fixes just
 // before and just after it; a spoofed one dated after the tap is
-// condemned by either, also when it is dated next to a silence of the
-// phone (the fix on the silence's far side minutes away, within reach of
-// anywhere near): the one on the near side, seconds away, puts the rep
-// elsewhere.
+// condemned by both, or by either when it is an impossible jump from it,
+// also when it is dated next to a silence of the phone (the fix on the
+// silence's far side minutes away, within reach of anywhere near): the
+// one on the near side, seconds away, puts the rep kilometres away.
 func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 	if f == nil {
 		return dwell.VerificationUnspecified
@@ -1861,22 +1861,38 @@ func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 }
 
 // strays reports whether fix f's position is out of reach of the rep's
-// clean fixes at its own date: reaching it from the last clean fix before
-// its date, or the first at or after it, needs more than MaxSpeedMPS after
-// allowing both accuracies (false when the rep has no clean fix). One of
-// them is enough, unlike unreachable's both: spoofed asks it of a fix
-// dated after the action, which the phone took between those two fixes,
-// and the phone cannot have moved faster on either leg; a spoofer who
-// dates the fix next to a silence of the phone, the fix on its far side
-// minutes away and in reach, is held to the one on the near side, seconds
-// away and kilometres off. A real fix acquired after the tap, on the way
-// in or at the site, is within reach of both.
+// clean fixes at its own date: the fixes just before and at or after its
+// date (those that exist, at least one) each need more than MaxSpeedMPS
+// to reach it after allowing both accuracies, as unreachable asks at an
+// action's time; or either of them is an impossible jump from it (within
+// GapMin, longer than any multipath error beyond both accuracies, and too
+// fast: impossibleLeg's rule). spoofed asks it of a fix dated after the
+// action, which the phone took between those two fixes: a real fix
+// acquired after the tap, on the way in or at the site, is within reach
+// of both, and one of them tens of metres off (a Wi-Fi fix of the stream
+// next to a GPS one, a network fix the same second as a GPS fix) cannot
+// condemn it alone; a spoofer who dates the fix next to a silence of the
+// phone, the fix on its far side minutes away and in reach, is held to
+// the one on the near side, seconds away and kilometres off. False when
+// the rep has no clean fix.
 func (d *deriver) strays(f *dwell.Fix) bool {
 	tn := f.Time.UnixNano()
 	acc := clampAcc(f.AccuracyM)
-	fast := func(p fixP) bool { return tooFast(haversineM(f.Pos, p.ll)-acc-p.accM, tn-p.t) }
+	beyond := func(p fixP) float64 { return haversineM(f.Pos, p.ll) - acc - p.accM }
+	fast := func(p fixP) bool { return tooFast(beyond(p), tn-p.t) }
+	jump := func(p fixP) bool {
+		dt := tn - p.t
+		if dt < 0 {
+			dt = -dt
+		}
+		return time.Duration(dt) <= GapMin && beyond(p) > multipathMaxM && fast(p)
+	}
 	i := firstFixFrom(d.fixes, tn)
-	return (i > 0 && fast(d.fixes[i-1])) || (i < len(d.fixes) && fast(d.fixes[i]))
+	prev, next := i > 0, i < len(d.fixes)
+	if prev && jump(d.fixes[i-1]) || next && jump(d.fixes[i]) {
+		return true
+	}
+	return (prev || next) && (!prev || fast(d.fixes[i-1])) && (!next || fast(d.fixes[i]))
 }
 
 // unreachable reports whether fix f's position cannot have been the
@@ -1885,7 +1901,7 @@ func (d *deriver) strays(f *dwell.Fix) bool {
 // exist, at least one) needs more than MaxSpeedMPS after allowing both
 // accuracies, the rule clean drops a fix of the stream by. DESIGN counts
 // an action's fix so condemned (at the action's time and, for one dated
-// after it, by either of the fixes around its own date: spoofed) as a
+// after it, by the fixes around its own date: spoofed, strays) as a
 // mock location (impossible speed) though the OS set no flag: a
 // check-in made with a spoofed position while every fix of the phone
 // puts the rep elsewhere. An action's fix is sent with it, not as a fix

@@ -216,10 +216,14 @@
 //     action's time cannot reach it (the nearest before and the nearest
 //     at or after it, those that exist, both need more than MaxSpeedMPS
 //     after allowing both accuracies, step 2's rule) and, for a fix
-//     dated after the action, one of the two clean fixes around its own
-//     date cannot reach it either (the phone took it between them; a fix
-//     dated next to a silence of the phone, the fix on the far side
-//     minutes away, is held to the one on the near side). A fix the phone
+//     dated after the action, the two clean fixes around its own date
+//     cannot reach it either, or one of them is an impossible jump from
+//     it (impossibleLeg's rule: within GapMin, beyond multipathMaxM and
+//     too fast), so that a Wi-Fi or network fix of the stream tens of
+//     metres off cannot condemn an honest fix alone (the phone took it
+//     between them; a fix dated next to a silence of the phone, the fix
+//     on the far side minutes away, is held to the one on the near side,
+//     kilometres off). A fix the phone
 //     had when the rep tapped must still be within reach then (one at
 //     the site minutes old, sent from a café the rep has driven to since,
 //     is a mock location); one acquired after the tap need only be real,

@@ -124,7 +124,12 @@ type Input struct {
 // fixes around its own date cannot reach it, not only both (strays), so a
 // spoofer who dates the fix next to a silence of the phone, the fix on
 // the far side minutes away, no longer verifies a check-in.
-const Version = 11
+// 12: a fix dated after its action is condemned by one clean fix around
+// its own date only when that is an impossible jump from it (kilometres,
+// impossibleLeg's rule); tens of metres off, both must be out of reach,
+// so an honest fix next to a Wi-Fi or network fix of the stream stays
+// VERIFIED.
+const Version = 12
 
 // StayGapMax is the longest time between the part of a stay at one place
 // on one local day and its part on the next that still makes them one

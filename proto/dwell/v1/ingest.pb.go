@@ -99,10 +99,12 @@ const (
 	// the rep's own fixes around the check-in's check_in_time put the rep
 	// too far away to have been there then (reaching it from them needs
 	// more than 50 m/s) and, for a fix whose device_time is after
-	// check_in_time (acquired after the tap), either of the two around its
-	// device_time does too (the phone took it between them, so a fix dated
-	// next to a silence of minutes is still held to the fix seconds from it
-	// on the other side): a spoofed position. A fix the phone had before
+	// check_in_time (acquired after the tap), the two around its
+	// device_time do too, or either is a jump of kilometres (over 2 km
+	// beyond the accuracies, faster than 50 m/s) from it (the phone took it
+	// between them, so a fix dated next to a silence of minutes is still
+	// held to the fix seconds from it on the other side): a spoofed
+	// position. A fix the phone had before
 	// the tap must still be within reach at check_in_time; one acquired
 	// after it need only be within reach when it was taken, so a rep who
 	// taps while driving up and whose phone fixes the site on arrival is
@@ -1154,7 +1156,8 @@ type CheckOutRequest struct {
 	// rules of CheckInRequest.fix (device_time required). A check-out made
 	// with a mock location (the OS flag, or a position the rep's fixes
 	// around check_out_time cannot reach at 50 m/s and, for a fix dated
-	// after it, nor can either of the two around its device_time) or with a
+	// after it, nor can the two around its device_time, or either is a
+	// jump of kilometres from it) or with a
 	// fix dated more than 10 minutes from check_out_time still closes its
 	// check-in and gives the meeting's outcome, but the rep's day does not
 	// take it as the rep's word on which neighbouring site a stop was at.
