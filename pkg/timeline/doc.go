@@ -508,7 +508,7 @@
 // stops inside visits. Derive's own row ("dwell") also uses the check-ins
 // and check-outs, which the baselines never see; "dwell, fixes only" is
 // Derive on the baselines' information. Reference run (-days 200, seed
-// base 0; timeline.Version 11, 28 November 2026), misallocated time and
+// base 0; timeline.Version 12, 28 November 2026), misallocated time and
 // visit F1:
 //
 //	profile      dwell           fixes only       sliding          motion
