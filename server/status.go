@@ -138,13 +138,18 @@ func (rs *reportService) ListRepStatuses(ctx context.Context, req *dwellv1.ListR
 
 // namedRepsViolations checks a request's list of reps (field "reps"), as
 // GetTimeBreakdown's: at most maxPageSize, each named once (a rep named
-// twice would be counted, or listed, twice). The names themselves are
+// twice would be counted, or listed, twice; repeats are reported among
+// the first maxPageSize+1 names). The names themselves are
 // checked when each is resolved (readScope).
 func namedRepsViolations(names []string) []dwell.Violation {
 	var vs []dwell.Violation
 	if len(names) > maxPageSize {
 		vs = append(vs, dwell.Violation{Field: "reps", Description: "at most 1000 reps; name a team for more"})
 	}
+	// Repeats are looked for among the first maxPageSize+1 names only: a
+	// list can be 128 KiB of names (tens of thousands), and one violation
+	// each would cost the server for an answer cut to a few KB anyway.
+	names = names[:min(len(names), maxPageSize+1)]
 	seen := make(map[string]bool, len(names))
 	for i, name := range names {
 		if seen[name] {

@@ -51,6 +51,16 @@ const (
 	// simulator's harsh profile reaches 1.5 km): an impossible jump
 	// (impossibleLeg) is longer.
 	multipathMaxM = 2000.0
+	// strayJumpM is how far beyond both accuracies one clean fix of the
+	// stream must place the rep from an action's fix dated after the
+	// action, too fast to cover, to condemn it alone (strays): past the
+	// tens of metres a Wi-Fi or network fix of the stream is off from a
+	// GPS one, and short of the kilometre a spoofer may choose, so that a
+	// spoof 1-2 km from the rep dated next to a silence of the phone is
+	// still held to the fix seconds from it. A multipath jump of the
+	// stream longer than this next to an honest fix dated after the tap,
+	// while the rep was out of reach at the tap, would condemn it: rarer.
+	strayJumpM = 500.0
 	// maxExcursionRuns bounds the runs, in a row, that one excursion (see
 	// dropRuns) may span, so that finding them stays linear in the fixes.
 	maxExcursionRuns = 32
@@ -1840,10 +1850,10 @@ func firstFixFrom(fs []fixP, t int64) int {
 // a minute later, out of reach at t but within reach of its own
 // neighbours. A real fix is always within reach of the phone's fixes just
 // before and just after it; a spoofed one dated after the tap is
-// condemned by both, or by either when it is an impossible jump from it,
+// condemned by both, or by either when it is a jump of over strayJumpM,
 // also when it is dated next to a silence of the phone (the fix on the
 // silence's far side minutes away, within reach of anywhere near): the
-// one on the near side, seconds away, puts the rep kilometres away.
+// one on the near side, seconds away, puts the rep elsewhere.
 func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 	if f == nil {
 		return dwell.VerificationUnspecified
@@ -1864,16 +1874,15 @@ func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 // clean fixes at its own date: the fixes just before and at or after its
 // date (those that exist, at least one) each need more than MaxSpeedMPS
 // to reach it after allowing both accuracies, as unreachable asks at an
-// action's time; or either of them is an impossible jump from it (within
-// GapMin, longer than any multipath error beyond both accuracies, and too
-// fast: impossibleLeg's rule). spoofed asks it of a fix dated after the
+// action's time; or either of them is a jump from it (within GapMin,
+// more than strayJumpM beyond both accuracies, and too fast). spoofed asks it of a fix dated after the
 // action, which the phone took between those two fixes: a real fix
 // acquired after the tap, on the way in or at the site, is within reach
 // of both, and one of them tens of metres off (a Wi-Fi fix of the stream
 // next to a GPS one, a network fix the same second as a GPS fix) cannot
 // condemn it alone; a spoofer who dates the fix next to a silence of the
 // phone, the fix on its far side minutes away and in reach, is held to
-// the one on the near side, seconds away and kilometres off. False when
+// the one on the near side, seconds away and far off. False when
 // the rep has no clean fix.
 func (d *deriver) strays(f *dwell.Fix) bool {
 	tn := f.Time.UnixNano()
@@ -1885,7 +1894,7 @@ func (d *deriver) strays(f *dwell.Fix) bool {
 		if dt < 0 {
 			dt = -dt
 		}
-		return time.Duration(dt) <= GapMin && beyond(p) > multipathMaxM && fast(p)
+		return time.Duration(dt) <= GapMin && beyond(p) > strayJumpM && fast(p)
 	}
 	i := firstFixFrom(d.fixes, tn)
 	prev, next := i > 0, i < len(d.fixes)

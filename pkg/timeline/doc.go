@@ -217,13 +217,13 @@
 //     at or after it, those that exist, both need more than MaxSpeedMPS
 //     after allowing both accuracies, step 2's rule) and, for a fix
 //     dated after the action, the two clean fixes around its own date
-//     cannot reach it either, or one of them is an impossible jump from
-//     it (impossibleLeg's rule: within GapMin, beyond multipathMaxM and
+//     cannot reach it either, or one of them is a jump from it (within
+//     GapMin, more than strayJumpM, 500 m, beyond both accuracies and
 //     too fast), so that a Wi-Fi or network fix of the stream tens of
 //     metres off cannot condemn an honest fix alone (the phone took it
 //     between them; a fix dated next to a silence of the phone, the fix
 //     on the far side minutes away, is held to the one on the near side,
-//     kilometres off). A fix the phone
+//     hundreds of metres or more off). A fix the phone
 //     had when the rep tapped must still be within reach then (one at
 //     the site minutes old, sent from a café the rep has driven to since,
 //     is a mock location); one acquired after the tap need only be real,
@@ -619,7 +619,8 @@
 // who dates a replayed position within MaxFixAge of the check-in is judged
 // by the rep's fixes around the check-in (step 6's impossible speed) and,
 // if it dates the position after the check-in, also around that date,
-// where a fix of a rep elsewhere on either side condemns it as well (a
+// where a fix on either side placing the rep more than strayJumpM
+// (500 m) beyond the accuracies, too fast, condemns it as well (a
 // position dated next to a silence of the phone, the fix on the far side
 // minutes away and so in reach, is still held to the one on the near
 // side, seconds away: TestCheckInFixDatedNextToSilence); one whose phone

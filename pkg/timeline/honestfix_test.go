@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -57,5 +58,46 @@ func TestHonestFixSameInstantAsStreamFix(t *testing.T) {
 	}
 	if v := visitsTo(day, "shop"); len(v) != 1 || v[0].CheckInRequestID != "in" {
 		t.Errorf("visits %+v", v)
+	}
+}
+
+// TestSpoofUnderAKilometreNextToSilence: TestCheckInFixDatedNextToSilence
+// with the café 1.9 km (and 1.2 km with a 10 s stream) from A instead of
+// 20 km: every fix of the phone puts the rep at the café, so the fix at A
+// dated after the tap next to a silence is a mock location, held to the
+// stream fix seconds from it (strayJumpM), not only one kilometres off.
+func TestSpoofUnderAKilometreNextToSilence(t *testing.T) {
+	A := offset(0, 0)
+	for _, c := range []struct {
+		name                string
+		dist                float64
+		step                time.Duration
+		silence, silenceEnd time.Time
+		ciAt, fix           time.Time
+	}{
+		{"1.9 km, 30 s stream, silence after the fix", 1900, 30 * time.Second, hm(10, 0, 31), hm(10, 12, 0), hm(10, 0, 10), hm(10, 1, 0)},
+		{"1.9 km, 30 s stream, silence before the fix", 1900, 30 * time.Second, hm(10, 0, 1), hm(10, 2, 30), hm(9, 59, 50), hm(10, 2, 0)},
+		{"1.2 km, 10 s stream, silence after the fix", 1200, 10 * time.Second, hm(10, 0, 11), hm(10, 12, 0), hm(10, 0, 5), hm(10, 0, 20)},
+	} {
+		cafe := offset(c.dist, 0)
+		ix, cm := circleClients(t, circle("A", A, 40))
+		var tr track
+		tr.stay(hm(9, 0, 0), c.silence, cafe, c.step, 10, 5)
+		tr.stay(c.silenceEnd, hm(11, 0, 0), cafe, c.step, 10, 5)
+		in := Input{Day: huntDay, Fixes: tr.fixes, Fences: ix, Clients: cm,
+			CheckIns:  []dwell.CheckIn{{RequestID: "in", Client: "A", Time: c.ciAt, Fix: checkInFix("cf", c.fix, A, 10)}},
+			CheckOuts: []dwell.CheckOut{{RequestID: "out", Client: "A", Time: hm(10, 40, 0), Outcome: dwell.OutcomePositive}}}
+		day := Derive(in)
+		var vis string
+		for _, v := range visitsTo(day, "A") {
+			vis += fmt.Sprintf(" [%s-%s]", v.Start.Format("15:04:05"), v.End.Format("15:04:05"))
+		}
+		t.Logf("%s: check-in %v, unverified %d, visits to A:%s", c.name, day.CheckIns[0].Verification, day.Flags.UnverifiedCheckIns, vis)
+		if ci := day.CheckIns; len(ci) != 1 || ci[0].Verification != dwell.VerificationMockLocation {
+			t.Errorf("%s: check-in %v, want MOCK_LOCATION", c.name, ci[0].Verification)
+		}
+		if v := visitsTo(day, "A"); len(v) != 0 {
+			t.Errorf("%s: %d visits to A, want none", c.name, len(v))
+		}
 	}
 }

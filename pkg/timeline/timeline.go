@@ -125,10 +125,9 @@ type Input struct {
 // spoofer who dates the fix next to a silence of the phone, the fix on
 // the far side minutes away, no longer verifies a check-in.
 // 12: a fix dated after its action is condemned by one clean fix around
-// its own date only when that is an impossible jump from it (kilometres,
-// impossibleLeg's rule); tens of metres off, both must be out of reach,
-// so an honest fix next to a Wi-Fi or network fix of the stream stays
-// VERIFIED.
+// its own date only when that is a jump of over strayJumpM (500 m) from
+// it; tens of metres off, both must be out of reach, so an honest fix
+// next to a Wi-Fi or network fix of the stream stays VERIFIED.
 const Version = 12
 
 // StayGapMax is the longest time between the part of a stay at one place

@@ -100,8 +100,8 @@ const (
 	// too far away to have been there then (reaching it from them needs
 	// more than 50 m/s) and, for a fix whose device_time is after
 	// check_in_time (acquired after the tap), the two around its
-	// device_time do too, or either is a jump of kilometres (over 2 km
-	// beyond the accuracies, faster than 50 m/s) from it (the phone took it
+	// device_time do too, or either is a jump of over 500 m beyond the
+	// accuracies, faster than 50 m/s, from it (the phone took it
 	// between them, so a fix dated next to a silence of minutes is still
 	// held to the fix seconds from it on the other side): a spoofed
 	// position. A fix the phone had before
@@ -1157,7 +1157,7 @@ type CheckOutRequest struct {
 	// with a mock location (the OS flag, or a position the rep's fixes
 	// around check_out_time cannot reach at 50 m/s and, for a fix dated
 	// after it, nor can the two around its device_time, or either is a
-	// jump of kilometres from it) or with a
+	// jump of over 500 m from it) or with a
 	// fix dated more than 10 minutes from check_out_time still closes its
 	// check-in and gives the meeting's outcome, but the rep's day does not
 	// take it as the rep's word on which neighbouring site a stop was at.
