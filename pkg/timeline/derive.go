@@ -1873,8 +1873,8 @@ func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 // strays reports whether fix f's position is out of reach of the rep's
 // clean fixes at its own date: the fixes just before and at or after its
 // date (those that exist, at least one) each need more than MaxSpeedMPS
-// to reach it after allowing both accuracies, as unreachable asks at an
-// action's time; or either of them is a jump from it (within GapMin,
+// to reach it after allowing both accuracies (unreachable at its own
+// date); or either of them is a jump from it (within GapMin,
 // more than strayJumpM beyond both accuracies, and too fast). spoofed asks it of a fix dated after the
 // action, which the phone took between those two fixes: a real fix
 // acquired after the tap, on the way in or at the site, is within reach
@@ -1885,23 +1885,21 @@ func (d *deriver) spoofed(f *dwell.Fix, t time.Time) dwell.Verification {
 // the one on the near side, seconds away and far off. False when
 // the rep has no clean fix.
 func (d *deriver) strays(f *dwell.Fix) bool {
+	if d.unreachable(f, f.Time) {
+		return true
+	}
 	tn := f.Time.UnixNano()
 	acc := clampAcc(f.AccuracyM)
-	beyond := func(p fixP) float64 { return haversineM(f.Pos, p.ll) - acc - p.accM }
-	fast := func(p fixP) bool { return tooFast(beyond(p), tn-p.t) }
 	jump := func(p fixP) bool {
 		dt := tn - p.t
 		if dt < 0 {
 			dt = -dt
 		}
-		return time.Duration(dt) <= GapMin && beyond(p) > strayJumpM && fast(p)
+		beyond := haversineM(f.Pos, p.ll) - acc - p.accM
+		return time.Duration(dt) <= GapMin && beyond > strayJumpM && tooFast(beyond, tn-p.t)
 	}
 	i := firstFixFrom(d.fixes, tn)
-	prev, next := i > 0, i < len(d.fixes)
-	if prev && jump(d.fixes[i-1]) || next && jump(d.fixes[i]) {
-		return true
-	}
-	return (prev || next) && (!prev || fast(d.fixes[i-1])) && (!next || fast(d.fixes[i]))
+	return i > 0 && jump(d.fixes[i-1]) || i < len(d.fixes) && jump(d.fixes[i])
 }
 
 // unreachable reports whether fix f's position cannot have been the
