@@ -201,35 +201,12 @@ func TestCheckOutAfterMidnightOfMeetingBefore(t *testing.T) {
 // 0).
 func lateDays(t *testing.T, fixes []dwell.Fix, cis []dwell.CheckIn, cos []dwell.CheckOut, v18 byte) map[string][]*Day {
 	t.Helper()
-	ix := geofence.New(geofence.Options{})
-	cl := dwell.Client{ID: "P1", Fence: dwell.Geofence{Circle: &dwell.Circle{Center: lateAt, RadiusM: 40}}}
-	if err := ix.Put("P1", cl.Fence); err != nil {
-		t.Fatal(err)
-	}
-	var days []*Day
-	var bs [][]byte
-	for _, date := range []dwell.Date{late18, late19} {
-		td := timeline.Derive(timeline.Input{Day: date, Fixes: fixes, Fences: ix, Clients: timeline.ClientMap{"P1": cl}, CheckIns: cis, CheckOuts: cos})
-		own, later := []dwell.CheckOut(nil), cos
-		if date == late19 {
-			own, later = cos, nil
+	return derivedDays(t, fixes, cis, map[int][]dwell.CheckOut{19: cos}, []int{18, 19}, func(day int) byte {
+		if day == 18 {
+			return v18
 		}
-		d := Summarize("r", date, &td, len(fixes), own, later, nil, kindOf)
-		days = append(days, d)
-		if date == late18 && v18 != 0 {
-			bs = append(bs, d.encodeSummary(v18))
-		} else {
-			bs = append(bs, d.EncodeSummary())
-		}
-	}
-	decoded, err := DecodeSummaries(bs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v18 != 0 {
-		return map[string][]*Day{"decoded": decoded}
-	}
-	return map[string][]*Day{"in memory": days, "decoded": decoded}
+		return 0
+	})
 }
 
 var (

@@ -16,24 +16,37 @@ import (
 // written in format version (the current one if 0).
 func threeDays(t *testing.T, fixes []dwell.Fix, cis []dwell.CheckIn, cos map[int][]dwell.CheckOut, version byte) map[string][]*Day {
 	t.Helper()
+	return derivedDays(t, fixes, cis, cos, []int{18, 19, 20}, func(int) byte { return version })
+}
+
+// derivedDays derives a UTC rep's given days of November 2026 as the
+// server does, at prospect P1's site: every day sees every check-out
+// (timeline.Input), keeps those of its own date (cos, by day of the
+// month) and is handed the next day's. It returns them in memory and
+// decoded from their summaries, each written in format version(day) (the
+// current one if 0); only decoded when a day is written in an older one.
+func derivedDays(t *testing.T, fixes []dwell.Fix, cis []dwell.CheckIn, cos map[int][]dwell.CheckOut, dates []int, version func(day int) byte) map[string][]*Day {
+	t.Helper()
 	ix := geofence.New(geofence.Options{})
 	cl := dwell.Client{ID: "P1", Fence: dwell.Geofence{Circle: &dwell.Circle{Center: lateAt, RadiusM: 40}}}
 	if err := ix.Put("P1", cl.Fence); err != nil {
 		t.Fatal(err)
 	}
 	var all []dwell.CheckOut
-	for _, d := range []int{18, 19, 20} {
+	for _, d := range dates {
 		all = append(all, cos[d]...)
 	}
 	var days []*Day
 	var bs [][]byte
-	for _, dd := range []int{18, 19, 20} {
+	older := false
+	for _, dd := range dates {
 		date := dwell.Date{Year: 2026, Month: 11, Day: dd}
 		td := timeline.Derive(timeline.Input{Day: date, Fixes: fixes, Fences: ix, Clients: timeline.ClientMap{"P1": cl}, CheckIns: cis, CheckOuts: all})
 		d := Summarize("r", date, &td, len(fixes), cos[dd], cos[dd+1], nil, kindOf)
 		days = append(days, d)
-		if version != 0 {
-			bs = append(bs, d.encodeSummary(version))
+		if v := version(dd); v != 0 {
+			older = true
+			bs = append(bs, d.encodeSummary(v))
 		} else {
 			bs = append(bs, d.EncodeSummary())
 		}
@@ -42,7 +55,7 @@ func threeDays(t *testing.T, fixes []dwell.Fix, cis []dwell.CheckIn, cos map[int
 	if err != nil {
 		t.Fatal(err)
 	}
-	if version != 0 {
+	if older {
 		return map[string][]*Day{"decoded": decoded}
 	}
 	return map[string][]*Day{"in memory": days, "decoded": decoded}
